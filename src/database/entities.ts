@@ -1,0 +1,36 @@
+import { ApiKey } from 'src/auth/entities/api-key.entity';
+import { Membership } from 'src/organizations/entities/membership.entity';
+import { Organization } from 'src/organizations/entities/organization.entity';
+import { User } from 'src/organizations/entities/user.entity';
+import { Appointment } from 'src/records/entities/appointment.entity';
+import { AutomationEnrollment } from 'src/records/entities/automation-enrollment.entity';
+import { Communication } from 'src/records/entities/communication.entity';
+import { JourneyEvent } from 'src/records/entities/journey-event.entity';
+import { Patient } from 'src/records/entities/patient.entity';
+import { Payment } from 'src/records/entities/payment.entity';
+import { Referral } from 'src/records/entities/referral.entity';
+import { SurveyResponse } from 'src/records/entities/survey-response.entity';
+import { TreatmentPlan } from 'src/records/entities/treatment-plan.entity';
+import { ModelFit } from 'src/scoring/entities/model-fit.entity';
+import { PatientMetrics } from 'src/scoring/entities/patient-metrics.entity';
+import { RiskScoreHistory } from 'src/scoring/entities/risk-score-history.entity';
+
+/** Every entity class: the single list the data source (and migrations) use. */
+export const ENTITIES = [
+  Organization,
+  User,
+  Membership,
+  ApiKey,
+  Patient,
+  Appointment,
+  Payment,
+  Communication,
+  SurveyResponse,
+  Referral,
+  TreatmentPlan,
+  JourneyEvent,
+  AutomationEnrollment,
+  PatientMetrics,
+  RiskScoreHistory,
+  ModelFit,
+];

@@ -1,0 +1,39 @@
+import { Check, Column, Entity, ForeignKey, Index, JoinColumn, ManyToOne, Unique } from 'typeorm';
+import { inCheck, SourcedEntity } from 'src/common/database/org-scoped.entity';
+import { Organization } from 'src/organizations/entities/organization.entity';
+import { AppointmentStatus } from '../records.enums';
+import { Patient } from './patient.entity';
+
+@Entity({ name: 'appointments' })
+@ForeignKey(() => Organization, ['organizationId'], ['id'], {
+  name: 'fk_appointments_organization_id',
+  onDelete: 'CASCADE',
+})
+@Unique('uq_appointments_source_external_id', ['organizationId', 'source', 'externalId'])
+@Index('idx_appointments_organization_id_patient_id_starts_at', ['organizationId', 'patientId', 'startsAt'])
+@Check('ck_appointments_status', inCheck('status', AppointmentStatus))
+@Check('ck_appointments_value_cents', 'value_cents >= 0')
+export class Appointment extends SourcedEntity {
+  @Column({ name: 'patient_id', type: 'uuid' })
+  patientId: string;
+
+  @ManyToOne(() => Patient, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'patient_id', foreignKeyConstraintName: 'fk_appointments_patient_id' })
+  patient?: Patient;
+
+  @Column({ name: 'starts_at', type: 'timestamptz' })
+  startsAt: Date;
+
+  @Column({ name: 'type', type: 'varchar', length: 100 })
+  type: string;
+
+  @Column({ name: 'status', type: 'varchar', length: 16 })
+  status: AppointmentStatus;
+
+  @Column({ name: 'value_cents', type: 'integer', default: 0 })
+  valueCents: number;
+
+  /** Encrypted (`v1:<base64>`). */
+  @Column({ name: 'notes_enc', type: 'text', nullable: true })
+  notes: string | null;
+}

@@ -1,0 +1,47 @@
+import { Check, Column, Entity, ForeignKey, Index, JoinColumn, ManyToOne, Unique } from 'typeorm';
+import { inCheck, SourcedEntity } from 'src/common/database/org-scoped.entity';
+import { Organization } from 'src/organizations/entities/organization.entity';
+import { EnrollmentStatus } from '../records.enums';
+import { Patient } from './patient.entity';
+
+@Entity({ name: 'automation_enrollments' })
+@ForeignKey(() => Organization, ['organizationId'], ['id'], {
+  name: 'fk_automation_enrollments_organization_id',
+  onDelete: 'CASCADE',
+})
+@Unique('uq_automation_enrollments_source_external_id', ['organizationId', 'source', 'externalId'])
+@Index('idx_automation_enrollments_organization_id_patient_id_status', ['organizationId', 'patientId', 'status'])
+@Check('ck_automation_enrollments_total_steps', 'total_steps > 0')
+@Check('ck_automation_enrollments_status', inCheck('status', EnrollmentStatus))
+export class AutomationEnrollment extends SourcedEntity {
+  @Column({ name: 'patient_id', type: 'uuid' })
+  patientId: string;
+
+  @ManyToOne(() => Patient, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'patient_id', foreignKeyConstraintName: 'fk_automation_enrollments_patient_id' })
+  patient?: Patient;
+
+  @Column({ name: 'sequence', type: 'varchar', length: 100 })
+  sequence: string;
+
+  @Column({ name: 'step', type: 'varchar', length: 100 })
+  step: string;
+
+  @Column({ name: 'step_index', type: 'integer' })
+  stepIndex: number;
+
+  @Column({ name: 'total_steps', type: 'integer' })
+  totalSteps: number;
+
+  @Column({ name: 'next_action', type: 'varchar', length: 200, nullable: true })
+  nextAction: string | null;
+
+  @Column({ name: 'next_action_at', type: 'timestamptz', nullable: true })
+  nextActionAt: Date | null;
+
+  @Column({ name: 'status', type: 'varchar', length: 16 })
+  status: EnrollmentStatus;
+
+  @Column({ name: 'enrolled_at', type: 'timestamptz' })
+  enrolledAt: Date;
+}

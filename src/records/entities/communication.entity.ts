@@ -1,0 +1,46 @@
+import { Check, Column, Entity, ForeignKey, Index, JoinColumn, ManyToOne, Unique } from 'typeorm';
+import { inCheck, SourcedEntity } from 'src/common/database/org-scoped.entity';
+import { Organization } from 'src/organizations/entities/organization.entity';
+import { Channel, CommunicationDirection, CommunicationKind } from '../records.enums';
+import { Patient } from './patient.entity';
+
+@Entity({ name: 'communications' })
+@ForeignKey(() => Organization, ['organizationId'], ['id'], {
+  name: 'fk_communications_organization_id',
+  onDelete: 'CASCADE',
+})
+@Unique('uq_communications_source_external_id', ['organizationId', 'source', 'externalId'])
+@Index('idx_communications_organization_id_patient_id_occurred_at', ['organizationId', 'patientId', 'occurredAt'])
+@Check('ck_communications_channel', inCheck('channel', Channel))
+@Check('ck_communications_kind', inCheck('kind', CommunicationKind))
+@Check('ck_communications_direction', inCheck('direction', CommunicationDirection))
+export class Communication extends SourcedEntity {
+  @Column({ name: 'patient_id', type: 'uuid' })
+  patientId: string;
+
+  @ManyToOne(() => Patient, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'patient_id', foreignKeyConstraintName: 'fk_communications_patient_id' })
+  patient?: Patient;
+
+  @Column({ name: 'occurred_at', type: 'timestamptz' })
+  occurredAt: Date;
+
+  @Column({ name: 'channel', type: 'varchar', length: 16 })
+  channel: Channel;
+
+  @Column({ name: 'kind', type: 'varchar', length: 16 })
+  kind: CommunicationKind;
+
+  @Column({ name: 'direction', type: 'varchar', length: 16 })
+  direction: CommunicationDirection;
+
+  @Column({ name: 'responded_at', type: 'timestamptz', nullable: true })
+  respondedAt: Date | null;
+
+  @Column({ name: 'outcome', type: 'varchar', length: 100, nullable: true })
+  outcome: string | null;
+
+  /** Encrypted (`v1:<base64>`). */
+  @Column({ name: 'notes_enc', type: 'text', nullable: true })
+  notes: string | null;
+}

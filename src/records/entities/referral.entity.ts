@@ -1,0 +1,31 @@
+import { Column, Entity, ForeignKey, Index, JoinColumn, ManyToOne, Unique } from 'typeorm';
+import { SourcedEntity } from 'src/common/database/org-scoped.entity';
+import { Organization } from 'src/organizations/entities/organization.entity';
+import { Patient } from './patient.entity';
+
+/** No uniqueness on the referred patient: a patient can be referred again. */
+@Entity({ name: 'referrals' })
+@ForeignKey(() => Organization, ['organizationId'], ['id'], {
+  name: 'fk_referrals_organization_id',
+  onDelete: 'CASCADE',
+})
+@Unique('uq_referrals_source_external_id', ['organizationId', 'source', 'externalId'])
+@Index('idx_referrals_organization_id_referrer_patient_id', ['organizationId', 'referrerPatientId'])
+export class Referral extends SourcedEntity {
+  @Column({ name: 'referrer_patient_id', type: 'uuid' })
+  referrerPatientId: string;
+
+  @ManyToOne(() => Patient, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'referrer_patient_id', foreignKeyConstraintName: 'fk_referrals_referrer_patient_id' })
+  referrerPatient?: Patient;
+
+  @Column({ name: 'referred_patient_id', type: 'uuid' })
+  referredPatientId: string;
+
+  @ManyToOne(() => Patient, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'referred_patient_id', foreignKeyConstraintName: 'fk_referrals_referred_patient_id' })
+  referredPatient?: Patient;
+
+  @Column({ name: 'referred_at', type: 'timestamptz' })
+  referredAt: Date;
+}

@@ -1,0 +1,41 @@
+import { Check, Column, Entity, ForeignKey, Index, JoinColumn, ManyToOne, Unique } from 'typeorm';
+import { SourcedEntity } from 'src/common/database/org-scoped.entity';
+import { Organization } from 'src/organizations/entities/organization.entity';
+import { Patient } from './patient.entity';
+
+@Entity({ name: 'survey_responses' })
+@ForeignKey(() => Organization, ['organizationId'], ['id'], {
+  name: 'fk_survey_responses_organization_id',
+  onDelete: 'CASCADE',
+})
+@Unique('uq_survey_responses_source_external_id', ['organizationId', 'source', 'externalId'])
+@Index('idx_survey_responses_organization_id_submitted_at', ['organizationId', 'submittedAt'])
+@Index('idx_survey_responses_organization_id_patient_id', ['organizationId', 'patientId'])
+@Check('ck_survey_responses_satisfaction', 'satisfaction BETWEEN 1 AND 5')
+@Check('ck_survey_responses_nps', 'nps BETWEEN 0 AND 10')
+export class SurveyResponse extends SourcedEntity {
+  @Column({ name: 'patient_id', type: 'uuid' })
+  patientId: string;
+
+  @ManyToOne(() => Patient, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'patient_id', foreignKeyConstraintName: 'fk_survey_responses_patient_id' })
+  patient?: Patient;
+
+  @Column({ name: 'submitted_at', type: 'timestamptz' })
+  submittedAt: Date;
+
+  /** 1..5, null when not asked/answered. */
+  @Column({ name: 'satisfaction', type: 'smallint', nullable: true })
+  satisfaction: number | null;
+
+  /** Net promoter score answer 0..10, null when not asked/answered. */
+  @Column({ name: 'nps', type: 'smallint', nullable: true })
+  nps: number | null;
+
+  @Column({ name: 'complaint', type: 'boolean', default: false })
+  complaint: boolean;
+
+  /** Encrypted (`v1:<base64>`). */
+  @Column({ name: 'comment_enc', type: 'text', nullable: true })
+  comment: string | null;
+}

@@ -1,0 +1,32 @@
+import { Check, Column, Entity, ForeignKey, Index } from 'typeorm';
+import { inCheck, OrgScopedEntity } from 'src/common/database/org-scoped.entity';
+import { Organization } from 'src/organizations/entities/organization.entity';
+import { ModelKind } from './scoring.enums';
+
+/** A fitted CLV model (BG/NBD or Gamma-Gamma) for one organization; latest `fitted_at` wins. */
+@Entity({ name: 'model_fits' })
+@ForeignKey(() => Organization, ['organizationId'], ['id'], {
+  name: 'fk_model_fits_organization_id',
+  onDelete: 'CASCADE',
+})
+@Index('idx_model_fits_organization_id_model_fitted_at', ['organizationId', 'model', 'fittedAt'])
+@Check('ck_model_fits_model', inCheck('model', ModelKind))
+export class ModelFit extends OrgScopedEntity {
+  @Column({ name: 'model', type: 'varchar', length: 32 })
+  model: ModelKind;
+
+  @Column({ name: 'params', type: 'jsonb' })
+  params: Record<string, number>;
+
+  @Column({ name: 'log_likelihood', type: 'double precision', nullable: true })
+  logLikelihood: number | null;
+
+  @Column({ name: 'sample_size', type: 'integer' })
+  sampleSize: number;
+
+  @Column({ name: 'fitted_at', type: 'timestamptz' })
+  fittedAt: Date;
+
+  @Column({ name: 'duration_ms', type: 'integer' })
+  durationMs: number;
+}
