@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+/**
+ * Runs a compiled command from dist/, building first when dist/ is missing or older than src/.
+ * Usage: node scripts/cli.js <path under dist without .js> [args...]
+ * Build output goes to stderr, so that `npm run --silent token` prints the token alone.
+ */
+'use strict';
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const stamp = path.join(root, 'dist', '.build-stamp');
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, fs.statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+function ensureBuilt() {
+  const built = fs.existsSync(stamp) ? fs.statSync(stamp).mtimeMs : 0;
+  const inputs = Math.max(newestMtime(path.join(root, 'src')), ...['tsconfig.json', 'tsconfig.build.json', 'nest-cli.json', 'package-lock.json'].map((f) => fs.statSync(path.join(root, f)).mtimeMs));
+  if (built >= inputs) return;
+  process.stderr.write('Building (dist/ is missing or older than src/)...\n');
+  const result = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.js')], { cwd: root, stdio: ['ignore', 2, 2] });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+const [target, ...args] = process.argv.slice(2);
+if (!target) {
+  process.stderr.write('usage: node scripts/cli.js <command> [args...]\n');
+  process.exit(2);
+}
+ensureBuilt();
+const entry = path.join(root, 'dist', `${target}.js`);
+const child = spawn(process.execPath, [entry, ...args], { cwd: root, stdio: 'inherit' });
+// Pass signals on, so that SIGTERM to `npm start` shuts the app (and the embedded PostgreSQL) down gracefully.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + (signal === 'SIGINT' ? 2 : 15) : 1)));

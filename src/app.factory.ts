@@ -1,0 +1,84 @@
+import helmet from '@fastify/helmet';
+import type { IncomingMessage } from 'node:http';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { Logger } from 'nestjs-pino';
+import { AppModule, AppOptions } from 'src/app.module';
+import { registerRoute } from 'src/common/http/route-registry';
+import { requestIdFor } from 'src/common/logging/logging';
+import { loggableError, sendProblem, toProblem } from 'src/common/problem/problem.filter';
+
+export const API_PREFIX = 'api/v1';
+
+export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Patient journey API')
+    .setDescription(
+      'Patient lists, risk and engagement scores, lifetime values, journeys and reengagement opportunities for clinics. ' +
+        'Every error is RFC 9457 problem+json. Authenticate with a bearer token (in development: `npm run --silent token -- --org demo --role admin`).',
+    )
+    .setVersion('1.0.0')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
+    .build();
+  return SwaggerModule.createDocument(app, config, { operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}` });
+}
+
+/** Builds the configured application (not listening): used by main.ts and by the e2e tests. */
+export async function createApp(options: AppOptions): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: options.settings.bodyLimitBytes,
+    genReqId: (req: IncomingMessage) => requestIdFor(req),
+    requestIdHeader: false,
+    trustProxy: true,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  });
+  const fastify = adapter.getInstance();
+  fastify.addHook('onRoute', (route) => registerRoute(route.method, route.url));
+  fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    reply.header('x-request-id', request.id);
+    done();
+  });
+
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(options), adapter, { bufferLogs: true, abortOnError: false });
+  app.useLogger(app.get(Logger));
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'health/ready'] });
+
+  // Errors raised by Fastify itself (body too large, malformed JSON) before a Nest handler runs.
+  fastify.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const { body, headers } = toProblem(error, request);
+    if (body.status >= 500) request.log.error({ err: loggableError(error) }, 'request failed');
+    sendProblem(reply, body, headers);
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+      },
+    },
+  });
+  if (options.settings.corsOrigins.length > 0) {
+    app.enableCors({
+      origin: options.settings.corsOrigins.includes('*') ? true : options.settings.corsOrigins,
+      exposedHeaders: ['x-request-id', 'retry-after'],
+      allowedHeaders: ['authorization', 'content-type', 'x-request-id'],
+      maxAge: 600,
+    });
+  }
+
+  const document = buildOpenApiDocument(app);
+  SwaggerModule.setup('api/docs', app, document, {
+    jsonDocumentUrl: 'api/docs-json',
+    swaggerOptions: { persistAuthorization: true },
+    customSiteTitle: 'Patient journey API',
+  });
+
+  await app.init();
+  await fastify.ready();
+  return app;
+}

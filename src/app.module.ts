@@ -1,0 +1,41 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import { Clock, SystemClock } from 'src/common/clock/clock';
+import { loggerParams } from 'src/common/logging/logging';
+import { ProblemFilter } from 'src/common/problem/problem.filter';
+import { ProblemValidationPipe } from 'src/common/validation/problem-validation.pipe';
+import { ConfigModule } from 'src/config/config.module';
+import { Settings } from 'src/config/settings';
+import { DatabaseModule } from 'src/database/database.module';
+import { HealthModule } from 'src/health/health.module';
+
+export interface AppOptions {
+  settings: Settings;
+  /** The database the app uses: DATABASE_URL, or the embedded PostgreSQL started by main.ts. */
+  databaseUrl: string;
+  /** Tests pass a FixedClock. */
+  clock?: Clock;
+}
+
+@Module({})
+export class AppModule {
+  static register(options: AppOptions): DynamicModule {
+    return {
+      module: AppModule,
+      global: true,
+      imports: [
+        ConfigModule.register(options.settings),
+        LoggerModule.forRoot(loggerParams(options.settings)),
+        DatabaseModule.register({ url: options.databaseUrl, poolSize: options.settings.databasePoolSize }),
+        HealthModule,
+      ],
+      providers: [
+        { provide: Clock, useValue: options.clock ?? new SystemClock() },
+        { provide: APP_FILTER, useClass: ProblemFilter },
+        { provide: APP_PIPE, useClass: ProblemValidationPipe },
+      ],
+      exports: [Clock],
+    };
+  }
+}

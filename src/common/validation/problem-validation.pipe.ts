@@ -1,0 +1,49 @@
+import { ArgumentMetadata, Injectable, ValidationError, ValidationPipe } from '@nestjs/common';
+import { FieldError, ProblemException } from 'src/common/problem/problem';
+
+class ValidationErrors extends Error {
+  constructor(readonly errors: ValidationError[]) {
+    super('validation failed');
+  }
+}
+
+const LOCATION: Record<ArgumentMetadata['type'], FieldError['in']> = { body: 'body', query: 'query', param: 'path', custom: undefined };
+
+function flatten(errors: ValidationError[], where: FieldError['in'], prefix = ''): FieldError[] {
+  const out: FieldError[] = [];
+  for (const e of errors) {
+    const field = prefix ? `${prefix}.${e.property}` : e.property;
+    for (const message of Object.values(e.constraints ?? {})) out.push({ in: where, field, message });
+    if (e.children?.length) out.push(...flatten(e.children, where, field));
+  }
+  return out;
+}
+
+/**
+ * The global ValidationPipe (whitelist, forbidNonWhitelisted, transform) answering a 400 problem that lists each
+ * bad field with where it was (query, path, body) and what is expected.
+ */
+@Injectable()
+export class ProblemValidationPipe extends ValidationPipe {
+  constructor() {
+    super({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      transformOptions: { enableImplicitConversion: false },
+      validationError: { target: false, value: false },
+      exceptionFactory: (errors) => new ValidationErrors(errors),
+    });
+  }
+
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    try {
+      return await super.transform(value, metadata);
+    } catch (err) {
+      if (!(err instanceof ValidationErrors)) throw err;
+      const errors = flatten(err.errors, LOCATION[metadata.type]);
+      const detail = errors.map((e) => (e.message.startsWith(e.field) ? e.message : `${e.field}: ${e.message}`)).join('; ');
+      throw ProblemException.badRequest(detail || 'The request is invalid', errors);
+    }
+  }
+}

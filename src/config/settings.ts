@@ -1,0 +1,164 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/**
+ * The one typed, validated settings object. Every environment variable the service reads is declared here with
+ * its type, default and what a valid value looks like; `loadSettings` refuses a bad value with a `SettingsError`
+ * naming the variable, which `main.ts` prints as one line before exiting with code 1.
+ */
+export interface Settings {
+  nodeEnv: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  /** null: start the embedded PostgreSQL under `dataDir/postgres`. */
+  databaseUrl: string | null;
+  databasePoolSize: number;
+  /** Seconds to keep retrying the first database connection at start. */
+  databaseConnectTimeoutSeconds: number;
+  embeddedPostgresPort: number;
+  redisUrl: string | null;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  corsOrigins: string[];
+  demoSeed: boolean;
+  bodyLimitBytes: number;
+  dataDir: string;
+  jwt: {
+    /** HS256 secret (development and test). */
+    secret: string | null;
+    jwksUri: string | null;
+    issuer: string | null;
+    audience: string | null;
+  };
+  /** Versioned AES-256 keys, newest first: `v2:<base64>,v1:<base64>`. */
+  phiEncryptionKeys: string | null;
+  phiBlindIndexKey: string | null;
+  rateLimit: { ttlSeconds: number; limit: number };
+  cacheTtlSeconds: number;
+}
+
+export class SettingsError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly expected: string,
+    readonly got: string | undefined,
+  ) {
+    super(`Invalid setting ${variable}: expected ${expected}${got === undefined ? '' : `, got "${got}"`}`);
+    this.name = 'SettingsError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string): string | null {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? null : v.trim();
+}
+
+function int(env: Env, name: string, def: number, min: number, max: number): number {
+  const raw = str(env, name);
+  if (raw === null) return def;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new SettingsError(name, `an integer from ${min} to ${max}`, raw);
+  }
+  return Number(raw);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], def: T): T {
+  const raw = str(env, name);
+  if (raw === null) return def;
+  if (!(allowed as readonly string[]).includes(raw)) throw new SettingsError(name, `one of ${allowed.join(', ')}`, raw);
+  return raw as T;
+}
+
+function bool(env: Env, name: string, def: boolean): boolean {
+  const raw = str(env, name);
+  if (raw === null) return def;
+  if (['true', '1', 'yes'].includes(raw.toLowerCase())) return true;
+  if (['false', '0', 'no'].includes(raw.toLowerCase())) return false;
+  throw new SettingsError(name, 'true or false', raw);
+}
+
+function url(env: Env, name: string, protocols: string[]): string | null {
+  const raw = str(env, name);
+  if (raw === null) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new SettingsError(name, `a URL (${protocols.join(' or ')})`, redactUrl(raw));
+  }
+  if (!protocols.includes(parsed.protocol.replace(/:$/, ''))) {
+    throw new SettingsError(name, `a URL starting with ${protocols.map((p) => `${p}://`).join(' or ')}`, redactUrl(raw));
+  }
+  return raw;
+}
+
+/** A URL with its password masked, for messages. */
+export function redactUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return raw.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+  }
+}
+
+/** A secret kept under the data directory, generated on first use (development and test only). */
+export function localSecret(dataDir: string, file: string, bytes: number): string {
+  const path = join(dataDir, file);
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(bytes).toString('base64');
+  writeFileSync(path, secret + '\n', { mode: 0o600 });
+  return secret;
+}
+
+export function loadSettings(env: Env = process.env): Settings {
+  const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
+  const production = nodeEnv === 'production';
+  const dataDir = resolve(str(env, 'DATA_DIR') ?? './.data');
+  const corsRaw = str(env, 'CORS_ORIGINS');
+  const corsOrigins = corsRaw === null ? [] : corsRaw.split(',').map((o) => o.trim()).filter(Boolean);
+  for (const origin of corsOrigins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new SettingsError('CORS_ORIGINS', 'a comma-separated list of origins like https://app.example.com (or *)', origin);
+    }
+  }
+  const settings: Settings = {
+    nodeEnv,
+    host: str(env, 'HOST') ?? '0.0.0.0',
+    port: int(env, 'PORT', 3000, 0, 65535),
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres', 'postgresql']),
+    databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
+    databaseConnectTimeoutSeconds: int(env, 'DATABASE_CONNECT_TIMEOUT_SECONDS', 30, 0, 600),
+    embeddedPostgresPort: int(env, 'EMBEDDED_POSTGRES_PORT', 54329, 1024, 65535),
+    redisUrl: url(env, 'REDIS_URL', ['redis', 'rediss']),
+    logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    corsOrigins,
+    demoSeed: bool(env, 'DEMO_SEED', true),
+    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1_048_576, 1024, 100 * 1_048_576),
+    dataDir,
+    jwt: {
+      secret: str(env, 'JWT_SECRET'),
+      jwksUri: url(env, 'JWKS_URI', ['https', 'http']),
+      issuer: str(env, 'JWT_ISSUER'),
+      audience: str(env, 'JWT_AUDIENCE'),
+    },
+    phiEncryptionKeys: str(env, 'PHI_ENCRYPTION_KEYS'),
+    phiBlindIndexKey: str(env, 'PHI_BLIND_INDEX_KEY'),
+    rateLimit: {
+      ttlSeconds: int(env, 'RATE_LIMIT_TTL_SECONDS', 60, 1, 86_400),
+      limit: int(env, 'RATE_LIMIT_LIMIT', 600, 1, 1_000_000),
+    },
+    cacheTtlSeconds: int(env, 'CACHE_TTL_SECONDS', 300, 1, 86_400),
+  };
+  if (production) {
+    if (!settings.databaseUrl) throw new SettingsError('DATABASE_URL', 'a PostgreSQL URL in production (the embedded database is for development)', undefined);
+  }
+  if (settings.jwt.secret !== null && settings.jwt.secret.length < 32) {
+    throw new SettingsError('JWT_SECRET', 'at least 32 characters', '(hidden)');
+  }
+  return settings;
+}

@@ -1,0 +1,41 @@
+import type { DataSourceOptions } from 'typeorm';
+import { ENTITIES } from 'src/database/entities';
+import { MIGRATIONS } from 'src/database/migrations';
+
+/**
+ * The role the application works as. The migrations create it without superuser, table ownership or BYPASSRLS, so
+ * that row-level security and the audit trail's append-only grants apply to every query the app makes, even when
+ * DATABASE_URL names a superuser (as in development and CI).
+ */
+export const RUNTIME_ROLE = 'patient_journey_app';
+
+export interface DataSourceConfig {
+  url: string;
+  /** Work as RUNTIME_ROLE (the app) or as the connecting user (migrations, seed, maintenance commands). */
+  asRuntimeRole: boolean;
+  poolSize?: number;
+  applicationName?: string;
+}
+
+export function dataSourceOptions(config: DataSourceConfig): DataSourceOptions {
+  const startupOptions = ['-c timezone=UTC'];
+  if (config.asRuntimeRole) startupOptions.push(`-c role=${RUNTIME_ROLE}`);
+  return {
+    type: 'postgres',
+    url: config.url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migrations',
+    migrationsTransactionMode: 'each',
+    uuidExtension: 'pgcrypto',
+    synchronize: false,
+    migrationsRun: false,
+    logging: false,
+    extra: {
+      max: config.poolSize ?? 10,
+      options: startupOptions.join(' '),
+      application_name: config.applicationName ?? 'patient-journey-api',
+      idleTimeoutMillis: 30_000,
+    },
+  };
+}
