@@ -9,6 +9,18 @@ import { ConfigModule } from 'src/config/config.module';
 import { Settings } from 'src/config/settings';
 import { DatabaseModule } from 'src/database/database.module';
 import { HealthModule } from 'src/health/health.module';
+import { CommonDatabaseModule } from 'src/common/database/common-database.module';
+import { AuthModule } from 'src/auth/auth.module';
+import { OrganizationsModule } from 'src/organizations/organizations.module';
+import { RecordsModule } from 'src/records/records.module';
+import { IngestionModule } from 'src/ingestion/ingestion.module';
+import { ScoringModule } from 'src/scoring/scoring.module';
+import { AuditModule } from 'src/audit/audit.module';
+import { PatientsModule } from 'src/patients/patients.module';
+import { RiskModule } from 'src/risk/risk.module';
+import { EngagementModule } from 'src/engagement/engagement.module';
+import { JourneyModule } from 'src/journey/journey.module';
+import { OpportunitiesModule } from 'src/opportunities/opportunities.module';
 
 export interface AppOptions {
   settings: Settings;
@@ -28,7 +40,19 @@ export class AppModule {
         ConfigModule.register(options.settings),
         LoggerModule.forRoot(loggerParams(options.settings)),
         DatabaseModule.register({ url: options.databaseUrl, poolSize: options.settings.databasePoolSize }),
+        CommonDatabaseModule,
         HealthModule,
+        AuthModule,
+        OrganizationsModule,
+        RecordsModule,
+        IngestionModule,
+        ScoringModule,
+        AuditModule,
+        PatientsModule,
+        RiskModule,
+        EngagementModule,
+        JourneyModule,
+        OpportunitiesModule,
       ],
       providers: [
         { provide: Clock, useValue: options.clock ?? new SystemClock() },

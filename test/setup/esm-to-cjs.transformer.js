@@ -47,11 +47,13 @@ const IMPORT_META = [
   [/import\.meta\.dirname/g, '__dirname'],
   [/import\.meta\.filename/g, '__filename'],
   [/import\.meta\.resolve\(/g, 'require.resolve('],
+  // `const require = createRequire(import.meta.url)` would clash with CommonJS's own `require`; Jest's serves as well.
+  [/\b(const|let|var)\s+require\s*=/g, '$1 __esmRequire ='],
 ];
 
 module.exports = {
   getCacheKey(source, filename) {
-    return crypto.createHash('sha1').update('esm-to-cjs-v1\0').update(filename).update('\0').update(source).digest('hex');
+    return crypto.createHash('sha1').update('esm-to-cjs-v2\0').update(filename).update('\0').update(source).digest('hex');
   },
   process(source, filename) {
     if (!isEsm(filename)) return { code: source };

@@ -1,0 +1,59 @@
+import { createTestApp, TestApp } from '../utils/test-app';
+
+describe('HTTP foundation', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ env: { BODY_LIMIT_BYTES: '2048' } });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('answers liveness without the database and readiness with it', async () => {
+    const live = await t.inject({ method: 'GET', url: '/health' });
+    expect(live.statusCode).toBe(200);
+    expect(live.json()).toEqual({ status: 'ok' });
+    const ready = await t.inject({ method: 'GET', url: '/health/ready' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json().info.database.status).toBe('up');
+  });
+
+  it('answers an unknown route with a 404 problem', async () => {
+    const res = await t.inject({ method: 'GET', url: '/api/v1/nowhere' });
+    expect(res.statusCode).toBe(404);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json()).toMatchObject({ status: 404, title: 'Not found', type: expect.stringContaining('/not-found') });
+    expect(res.json().detail).toContain('/api/v1/nowhere');
+  });
+
+  it('answers a wrong method with 405 and an Allow header', async () => {
+    const res = await t.inject({ method: 'DELETE', url: '/health' });
+    expect(res.statusCode).toBe(405);
+    expect(res.headers.allow).toBe('GET');
+    expect(res.json().type).toContain('/method-not-allowed');
+  });
+
+  it('echoes a caller request id and generates one otherwise', async () => {
+    const given = await t.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': 'abc-123' } });
+    expect(given.headers['x-request-id']).toBe('abc-123');
+    const generated = await t.inject({ method: 'GET', url: '/health' });
+    expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    const bad = await t.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': 'no spaces <allowed>' } });
+    expect(bad.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('sets security headers', async () => {
+    const res = await t.inject({ method: 'GET', url: '/health' });
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+  });
+
+  it('serves the OpenAPI document with a bearer scheme, and Swagger UI', async () => {
+    const doc = await t.inject({ method: 'GET', url: '/api/docs-json' });
+    expect(doc.statusCode).toBe(200);
+    expect(doc.json().components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    const ui = await t.inject({ method: 'GET', url: '/api/docs' });
+    expect(ui.statusCode).toBe(200);
+    expect(ui.body).toContain('swagger');
+  });
+});

@@ -1,0 +1,48 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { InjectOptions, Response as LightMyRequestResponse } from 'light-my-request';
+import { createApp } from 'src/app.factory';
+import { FixedClock } from 'src/common/clock/clock';
+import { loadSettings, Settings } from 'src/config/settings';
+import { createTestDatabase, TestDatabase } from './test-database';
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  db: TestDatabase;
+  clock: FixedClock;
+  settings: Settings;
+  inject(options: InjectOptions): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+/** The default fixed "now" of the e2e tests. */
+export const TEST_NOW = new Date('2026-11-24T12:00:00.000Z');
+
+/**
+ * The real application on this file's own database (cloned from the migrated template), with a fixed clock.
+ * `env` overrides settings (e.g. `{ BODY_LIMIT_BYTES: '2048' }`).
+ */
+export async function createTestApp(options: { now?: Date; env?: Record<string, string> } = {}): Promise<TestApp> {
+  const db = await createTestDatabase();
+  const settings = loadSettings({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DEMO_SEED: 'false',
+    DATA_DIR: process.env.TEST_DATA_DIR ?? '.data/test',
+    JWT_SECRET: 'test-secret-test-secret-test-secret-0123456789',
+    ...options.env,
+    DATABASE_URL: db.url,
+  });
+  const clock = new FixedClock(options.now ?? TEST_NOW);
+  const app = await createApp({ settings, databaseUrl: db.url, clock });
+  return {
+    app,
+    db,
+    clock,
+    settings,
+    inject: (o) => app.inject(o) as Promise<LightMyRequestResponse>,
+    async close() {
+      await app.close();
+      await db.drop();
+    },
+  };
+}
