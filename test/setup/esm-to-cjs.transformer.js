@@ -20,7 +20,7 @@ function isEsm(filename) {
     visited.push(dir);
     const pkg = path.join(dir, 'package.json');
     if (fs.existsSync(pkg)) {
-      let type = 'commonjs';
+      let type;
       try {
         type = JSON.parse(fs.readFileSync(pkg, 'utf8')).type === 'module' ? 'module' : 'commonjs';
       } catch {

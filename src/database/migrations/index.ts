@@ -5,5 +5,4 @@ import { RuntimeRole1795566147295 } from 'src/database/migrations/1795566147295-
  * Every migration, in order. A new migration is added here (explicit imports keep the list the same under
  * ts-jest, ts-node and the compiled build). Generate one with `npm run migration:generate -- <Name>`.
  */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const MIGRATIONS: Function[] = [Initial1795566147294, RuntimeRole1795566147295];
