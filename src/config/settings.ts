@@ -33,7 +33,10 @@ export interface Settings {
   /** Versioned AES-256 keys, newest first: `v2:<base64>,v1:<base64>`. */
   phiEncryptionKeys: string | null;
   phiBlindIndexKey: string | null;
-  rateLimit: { ttlSeconds: number; limit: number };
+  /** Per authenticated caller: `limit` requests per `ttlSeconds`; per client IP (checked before authentication): `ipLimit`. */
+  rateLimit: { ttlSeconds: number; limit: number; ipLimit: number };
+  /** Seconds the guard caches a user's membership / an API key (short, so that revocation applies quickly; 0 = off). */
+  authCacheSeconds: number;
   cacheTtlSeconds: number;
 }
 
@@ -151,14 +154,62 @@ export function loadSettings(env: Env = process.env): Settings {
     rateLimit: {
       ttlSeconds: int(env, 'RATE_LIMIT_TTL_SECONDS', 60, 1, 86_400),
       limit: int(env, 'RATE_LIMIT_LIMIT', 600, 1, 1_000_000),
+      ipLimit: int(env, 'RATE_LIMIT_IP_LIMIT', 1200, 1, 1_000_000),
     },
+    authCacheSeconds: int(env, 'AUTH_CACHE_SECONDS', 5, 0, 60),
     cacheTtlSeconds: int(env, 'CACHE_TTL_SECONDS', 300, 1, 86_400),
   };
   if (production) {
     if (!settings.databaseUrl) throw new SettingsError('DATABASE_URL', 'a PostgreSQL URL in production (the embedded database is for development)', undefined);
   }
+  if (production && settings.phiEncryptionKeys === null) {
+    throw new SettingsError('PHI_ENCRYPTION_KEYS', 'versioned base64 32-byte keys in production, newest first (v2:<base64>,v1:<base64>)', undefined);
+  }
+  if (production && settings.phiBlindIndexKey === null) {
+    throw new SettingsError('PHI_BLIND_INDEX_KEY', 'a base64 key of at least 32 bytes in production', undefined);
+  }
+  if (settings.phiEncryptionKeys !== null) checkPhiEncryptionKeys(settings.phiEncryptionKeys);
+  if (settings.phiBlindIndexKey !== null && !isBase64Key(settings.phiBlindIndexKey, 32, false)) {
+    throw new SettingsError('PHI_BLIND_INDEX_KEY', 'a base64 key of at least 32 bytes', '(hidden)');
+  }
   if (settings.jwt.secret !== null && settings.jwt.secret.length < 32) {
     throw new SettingsError('JWT_SECRET', 'at least 32 characters', '(hidden)');
   }
+  checkJwtSettings(settings);
   return settings;
+}
+
+function isBase64Key(raw: string, bytes: number, exact: boolean): boolean {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(raw)) return false;
+  const length = Buffer.from(raw, 'base64').length;
+  return exact ? length === bytes : length >= bytes;
+}
+
+/** `v<n>:<base64 of 32 bytes>` entries, comma-separated, distinct versions (the key values never reach a message). */
+function checkPhiEncryptionKeys(raw: string): void {
+  const versions = new Set<string>();
+  for (const entry of raw.split(',').map((e) => e.trim())) {
+    const match = /^(v\d{1,6}):(.+)$/.exec(entry);
+    if (!match || !isBase64Key(match[2], 32, true) || versions.has(match[1])) {
+      throw new SettingsError(
+        'PHI_ENCRYPTION_KEYS',
+        'comma-separated versioned keys, newest first, each v<number>:<base64 of 32 bytes> with distinct versions',
+        match ? `(entry ${match[1]} hidden)` : '(hidden)',
+      );
+    }
+    versions.add(match[1]);
+  }
+}
+
+/** Production verifies the identity provider's tokens (RS256/ES256 via JWKS) and never a shared secret. */
+function checkJwtSettings(settings: Settings): void {
+  if (settings.nodeEnv === 'production') {
+    if (settings.jwt.jwksUri === null) throw new SettingsError('JWKS_URI', "your OpenID Connect issuer's JWKS URL in production", undefined);
+    if (settings.jwt.issuer === null) throw new SettingsError('JWT_ISSUER', "your OpenID Connect issuer (the tokens' iss) in production", undefined);
+    if (settings.jwt.audience === null) throw new SettingsError('JWT_AUDIENCE', "this API's audience (the tokens' aud) in production", undefined);
+    if (settings.jwt.secret !== null) throw new SettingsError('JWT_SECRET', 'unset in production (HS256 development tokens are refused there)', '(hidden)');
+    return;
+  }
+  // Development and test: one HS256 secret kept under DATA_DIR, shared by the app and the token CLI.
+  if (settings.jwt.secret === null) settings.jwt.secret = localSecret(settings.dataDir, 'jwt-secret', 48);
 }

@@ -1,4 +1,10 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
+import { PhiCipher } from 'src/records/phi/phi-cipher';
 
-@Module({})
+/** Patient records: the PHI cipher every module that reads or writes encrypted fields injects. */
+@Global()
+@Module({
+  providers: [PhiCipher],
+  exports: [PhiCipher],
+})
 export class RecordsModule {}
