@@ -1,0 +1,126 @@
+import { CanActivate, ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthGuard } from '@nestjs/passport';
+import type { FastifyRequest } from 'fastify';
+import { isApiKeyToken } from 'src/auth/api-key';
+import { AuthContext, AuthenticatedRequest } from 'src/auth/auth-context';
+import { AUTHENTICATED_ONLY, REQUIRED_PERMISSION } from 'src/auth/authorized.decorator';
+import { IdentityService, isUuid } from 'src/auth/identity.service';
+import { JwtClaims } from 'src/auth/jwt.strategy';
+import { isPermission, Permission, ROLE_PERMISSIONS } from 'src/auth/permissions';
+import { IS_PUBLIC } from 'src/common/http/public.decorator';
+import { ProblemCode, ProblemException } from 'src/common/problem/problem';
+
+type GuardedRequest = FastifyRequest & AuthenticatedRequest & { user?: JwtClaims; params: Record<string, string | undefined> };
+
+/** Same answer for "no such organization" and "not a member": no enumeration of organization ids. */
+const NO_ACCESS = (): ProblemException =>
+  ProblemException.forbidden(ProblemCode.OrganizationAccessDenied, 'You do not have access to this organization');
+
+/** The route's declaration: public, authentication only, or a permission. */
+export interface RouteAccess {
+  isPublic: boolean;
+  authenticatedOnly: boolean;
+  permission: Permission | null;
+}
+
+export function routeAccess(reflector: Reflector, ctx: Pick<ExecutionContext, 'getHandler' | 'getClass'>): RouteAccess {
+  const targets = [ctx.getHandler(), ctx.getClass()];
+  return {
+    isPublic: reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, targets) === true,
+    authenticatedOnly: reflector.getAllAndOverride<boolean | undefined>(AUTHENTICATED_ONLY, targets) === true,
+    permission: reflector.getAllAndOverride<Permission | undefined>(REQUIRED_PERMISSION, targets) ?? null,
+  };
+}
+
+function bearerToken(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string') return null;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return m ? m[1] : null;
+}
+
+/**
+ * The one global guard: resolves the caller (development/OIDC JWT through passport-jwt, or an integration API key),
+ * the `organizationId` path parameter, the caller's membership and the route's permission, and leaves the
+ * AuthContext on `request.auth`. A route without a declaration is refused (safe by default).
+ */
+@Injectable()
+export class AccessGuard extends AuthGuard('jwt') implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly identity: IdentityService,
+  ) {
+    super();
+  }
+
+  override async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    if (ctx.getType() !== 'http') return true;
+    const access = routeAccess(this.reflector, ctx);
+    if (access.isPublic) return true;
+    const request = ctx.switchToHttp().getRequest<GuardedRequest>();
+    const token = bearerToken(request);
+    if (token === null) throw ProblemException.unauthorized('A bearer token is required (Authorization: Bearer <token>)');
+
+    if (isApiKeyToken(token)) {
+      const key = await this.identity.apiKey(token);
+      const organizationId = this.organizationParam(request, access);
+      if (key.organizationId !== organizationId) throw NO_ACCESS();
+      const permissions = new Set(key.permissions.filter(isPermission));
+      request.auth = this.authorize({ actor: { type: 'api_key', id: key.id }, organizationId, role: null, permissions, requestId: request.id }, access);
+      return true;
+    }
+
+    await super.canActivate(ctx);
+    const user = await this.identity.userForClaims(request.user as JwtClaims);
+    if (access.authenticatedOnly && access.permission === null) {
+      request.auth = { actor: { type: 'user', id: user.id }, organizationId: '', role: null, permissions: new Set(), requestId: request.id };
+      return true;
+    }
+    const organizationId = this.organizationParam(request, access);
+    const role = await this.identity.membershipRole(user.id, organizationId);
+    if (role === null) throw NO_ACCESS();
+    request.auth = this.authorize(
+      { actor: { type: 'user', id: user.id }, organizationId, role, permissions: new Set(ROLE_PERMISSIONS[role]), requestId: request.id },
+      access,
+    );
+    return true;
+  }
+
+  /** passport's verdict: anything but a verified token is a 401 problem. */
+  override handleRequest<TUser = JwtClaims>(err: unknown, user: unknown, info: unknown): TUser {
+    if (err || !user) throw ProblemException.unauthorized(unauthorizedDetail(info));
+    return user as TUser;
+  }
+
+  private organizationParam(request: GuardedRequest, access: RouteAccess): string {
+    if (access.permission === null) {
+      // Undeclared route (or Authenticated() route reached with an API key): refused by default.
+      throw ProblemException.forbidden(ProblemCode.Forbidden, 'This route is not available to this caller');
+    }
+    const organizationId = request.params.organizationId;
+    if (organizationId === undefined) throw new Error(`Route ${request.routeOptions.url ?? request.url} uses @Authorized but has no :organizationId`);
+    if (!isUuid(organizationId)) throw ProblemException.invalidField('path', 'organizationId', 'must be a UUID');
+    return organizationId.toLowerCase();
+  }
+
+  private authorize(auth: AuthContext, access: RouteAccess): AuthContext {
+    const permission = access.permission as Permission;
+    if (!auth.permissions.has(permission)) {
+      throw new ProblemException(ProblemCode.PermissionDenied, HttpStatus.FORBIDDEN, `This action requires the permission ${permission}`, undefined, undefined, {
+        permission,
+      });
+    }
+    return auth;
+  }
+}
+
+function unauthorizedDetail(info: unknown): string {
+  const name = info instanceof Error ? info.name : '';
+  const message = info instanceof Error ? info.message : '';
+  if (name === 'TokenExpiredError') return 'The token has expired';
+  if (name === 'NotBeforeError') return 'The token is not valid yet';
+  if (message.includes('signature')) return 'The token signature is not valid';
+  if (message.includes('audience') || message.includes('issuer')) return 'The token was not issued for this API';
+  return 'The bearer token is malformed or not valid';
+}
