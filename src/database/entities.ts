@@ -11,6 +11,8 @@ import { Payment } from 'src/records/entities/payment.entity';
 import { Referral } from 'src/records/entities/referral.entity';
 import { SurveyResponse } from 'src/records/entities/survey-response.entity';
 import { TreatmentPlan } from 'src/records/entities/treatment-plan.entity';
+import { OpportunityRefresh } from 'src/opportunities/entities/opportunity-refresh.entity';
+import { ReengagementOpportunity } from 'src/opportunities/entities/reengagement-opportunity.entity';
 import { ModelFit } from 'src/scoring/entities/model-fit.entity';
 import { PatientMetrics } from 'src/scoring/entities/patient-metrics.entity';
 import { RiskScoreHistory } from 'src/scoring/entities/risk-score-history.entity';
@@ -33,4 +35,6 @@ export const ENTITIES = [
   PatientMetrics,
   RiskScoreHistory,
   ModelFit,
+  ReengagementOpportunity,
+  OpportunityRefresh,
 ];
