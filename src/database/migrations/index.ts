@@ -1,5 +1,6 @@
 import { Initial1795566147294 } from 'src/database/migrations/1795566147294-Initial';
 import { RuntimeRole1795566147295 } from 'src/database/migrations/1795566147295-RuntimeRole';
+import { TenantRowLevelSecurity1795566200000 } from 'src/database/migrations/1795566200000-TenantRowLevelSecurity';
 import { AuditTrail1795566500000 } from 'src/database/migrations/1795566500000-AuditTrail';
 import { Opportunities1795566752783 } from 'src/database/migrations/1795566752783-Opportunities';
 
@@ -7,4 +8,4 @@ import { Opportunities1795566752783 } from 'src/database/migrations/179556675278
  * Every migration, in order. A new migration is added here (explicit imports keep the list the same under
  * ts-jest, ts-node and the compiled build). Generate one with `npm run migration:generate -- <Name>`.
  */
-export const MIGRATIONS: Function[] = [Initial1795566147294, RuntimeRole1795566147295, AuditTrail1795566500000, Opportunities1795566752783];
+export const MIGRATIONS: Function[] = [Initial1795566147294, RuntimeRole1795566147295, TenantRowLevelSecurity1795566200000, AuditTrail1795566500000, Opportunities1795566752783];

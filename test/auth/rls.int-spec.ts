@@ -1,0 +1,96 @@
+import { DataSource } from 'typeorm';
+import { TenantDb } from 'src/common/database/tenant-db';
+import { createTestApp, TestApp } from '../utils/test-app';
+import { createOrganization } from './auth-fixtures';
+
+/** Tables the auth layer reads before an organization context exists: deliberately without a policy. */
+const AUTH_TABLES = ['organizations', 'users', 'memberships', 'api_keys'];
+
+describe('tenant isolation in PostgreSQL (row-level security)', () => {
+  let t: TestApp;
+  let tenantDb: TenantDb;
+  let dataSource: DataSource;
+  let a: { id: string };
+  let b: { id: string };
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    tenantDb = t.app.get(TenantDb);
+    dataSource = t.app.get(DataSource);
+    a = await createOrganization(t.db);
+    b = await createOrganization(t.db);
+    for (const [org, n] of [[a.id, 3], [b.id, 5]] as const) {
+      await t.db.query(
+        `WITH p AS (
+           INSERT INTO patients (organization_id, source, external_id, name)
+           SELECT $1, 'test', 'p' || g, 'Patient ' || g FROM generate_series(1, $2::int) g RETURNING id, name)
+         INSERT INTO patient_metrics (organization_id, patient_id, sort_name, status, risk_level)
+         SELECT $1, id, lower(name), 'active', 'low' FROM p`,
+        [org, n],
+      );
+    }
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('protects every table with organization_id except the four the auth layer reads first', async () => {
+    const rows = await t.db.query<{ table: string; rls: boolean; policies: number }>(
+      `SELECT c.relname AS table, c.relrowsecurity AS rls,
+              (SELECT count(*)::int FROM pg_policy p WHERE p.polrelid = c.oid
+                 AND pg_get_expr(p.polqual, p.polrelid) LIKE '%app.organization_id%') AS policies
+         FROM pg_class c
+         JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+        WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+          AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'organization_id' AND NOT a.attisdropped)
+        ORDER BY 1`,
+    );
+    const tenantTables = rows.filter((r) => !AUTH_TABLES.includes(r.table));
+    expect(tenantTables.length).toBeGreaterThanOrEqual(12);
+    expect(tenantTables.filter((r) => !r.rls || r.policies === 0).map((r) => r.table)).toEqual([]);
+    expect(rows.filter((r) => AUTH_TABLES.includes(r.table)).map((r) => [r.table, r.rls])).toEqual(
+      [...AUTH_TABLES].sort().map((name) => [name, false]),
+    );
+  });
+
+  it('runs the app as a role that RLS applies to: not superuser, no BYPASSRLS, owns no table', async () => {
+    const [who] = await dataSource.query(`SELECT current_user AS role`);
+    expect(who.role).toBe('patient_journey_app');
+    const [role] = await t.db.query<{ rolsuper: boolean; rolbypassrls: boolean; owned: number }>(
+      `SELECT rolsuper, rolbypassrls, (SELECT count(*)::int FROM pg_class WHERE relowner = r.oid) AS owned
+         FROM pg_roles r WHERE rolname = 'patient_journey_app'`,
+    );
+    expect(role).toEqual({ rolsuper: false, rolbypassrls: false, owned: 0 });
+  });
+
+  it('shows a query without an organization filter only its own organization rows', async () => {
+    const forA = await tenantDb.run(a.id, (m) => m.query(`SELECT organization_id FROM patients`));
+    const forB = await tenantDb.run(b.id, (m) => m.query(`SELECT count(*)::int AS n FROM patient_metrics`));
+    expect(forA).toHaveLength(3);
+    expect(new Set(forA.map((r: { organization_id: string }) => r.organization_id))).toEqual(new Set([a.id]));
+    expect(forB).toEqual([{ n: 5 }]);
+    // Even a join through both tables and an explicit filter on the other organization find nothing of it.
+    const crossed = await tenantDb.run(a.id, (m) =>
+      m.query(`SELECT count(*)::int AS n FROM patients p JOIN patient_metrics pm ON pm.patient_id = p.id WHERE p.organization_id = $1`, [b.id]),
+    );
+    expect(crossed).toEqual([{ n: 0 }]);
+  });
+
+  it('sees nothing without an organization context (fail closed)', async () => {
+    expect(await dataSource.query(`SELECT count(*)::int AS n FROM patients`)).toEqual([{ n: 0 }]);
+    expect((await t.db.query(`SELECT count(*)::int AS n FROM patients`))[0]).toEqual({ n: 8 });
+  });
+
+  it('refuses to write a row of another organization, and cannot update or delete its rows', async () => {
+    await expect(
+      tenantDb.run(a.id, (m) => m.query(`INSERT INTO patients (organization_id, source, external_id, name) VALUES ($1, 'test', 'x', 'X')`, [b.id])),
+    ).rejects.toThrow(/row-level security/);
+    const updated = await tenantDb.run(a.id, (m) => m.query(`UPDATE patients SET name = 'changed' WHERE organization_id = $1 RETURNING id`, [b.id]));
+    expect(updated[0]).toEqual([]);
+    await tenantDb.run(a.id, (m) => m.query(`DELETE FROM patient_metrics`));
+    const left = await t.db.query<{ organization_id: string; n: number }>(
+      `SELECT organization_id, count(*)::int AS n FROM patient_metrics GROUP BY 1 ORDER BY 2`,
+    );
+    expect(left).toEqual([{ organization_id: b.id, n: 5 }]);
+  });
+});
