@@ -25,6 +25,26 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
   return SwaggerModule.createDocument(app, config, { operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}` });
 }
 
+export function setGlobalPrefix(app: NestFastifyApplication): void {
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'health/ready'] });
+}
+
+/**
+ * The OpenAPI document without a database: Nest's preview mode scans the modules' metadata without instantiating
+ * providers. Used to write and check the committed openapi.json.
+ */
+export async function createOpenApiDocument(options: AppOptions): Promise<OpenAPIObject> {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(options), new FastifyAdapter(), {
+    preview: true,
+    logger: false,
+    abortOnError: false,
+  });
+  setGlobalPrefix(app);
+  const document = buildOpenApiDocument(app);
+  await app.close();
+  return document;
+}
+
 /** Builds the configured application (not listening): used by main.ts and by the e2e tests. */
 export async function createApp(options: AppOptions): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
@@ -43,7 +63,7 @@ export async function createApp(options: AppOptions): Promise<NestFastifyApplica
 
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(options), adapter, { bufferLogs: true, abortOnError: false });
   app.useLogger(app.get(Logger));
-  app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'health/ready'] });
+  setGlobalPrefix(app);
 
   // Errors raised by Fastify itself (body too large, malformed JSON) before a Nest handler runs.
   fastify.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
