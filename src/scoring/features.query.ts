@@ -1,0 +1,297 @@
+import { ENGAGEMENT_EVENTS, EngagementEventDefinition } from 'src/scoring/domain/engagement-events';
+import { MS_PER_DAY, PatientFeatures } from 'src/scoring/domain/patient-features';
+import type { ScoringSettings } from 'src/scoring/domain/scoring-settings';
+
+/**
+ * The features query: ONE set-based statement that turns a set of patients' raw records into a `PatientFeatures`
+ * row each, exactly as documented field by field in `src/scoring/domain/patient-features.ts`. Each source table is
+ * aggregated once (GROUP BY patient_id, FILTER clauses, recency decay `exp(-ln 2 · age / half-life)`), then joined
+ * to the patients. Output columns are named after the `PatientFeatures` fields, dates as epoch milliseconds
+ * (float8), so a row needs almost no mapping in Node.
+ *
+ * The engagement-event columns are generated from ENGAGEMENT_EVENTS (the one definition): for each definition,
+ * on its own table, the latest event and the counts in the two decline windows; the final select combines them.
+ */
+
+/** Which patients of the organization a query covers (never a whole table: always inside one organization). */
+export type PatientSelector =
+  /** Patient ids in [from, to) (uuid order); null = unbounded on that side. Chunks of an organization-wide run. */
+  | { kind: 'range'; from: string | null; to: string | null }
+  /** These patient ids (ingestion batches, single patients, fit samples). */
+  | { kind: 'ids'; ids: readonly string[] };
+
+/** Extra per-patient values the recompute needs beside the features (not inputs of the scoring functions). */
+export interface FeatureRowExtras {
+  patientId: string;
+  sortName: string;
+  preferredChannel: string;
+  /** Latest communication (either direction) or attended appointment, epoch ms; null when none. */
+  lastContactAt: number | null;
+  /** Value of the first attended appointment, cents (the Gamma-Gamma spend excludes it); 0 when none. */
+  firstVisitValueCents: number;
+  /** Risk score the patient had `riskTrendWindowDays` ago (latest snapshot on or before that day, else the
+   * earliest snapshot since, before today); null when there is none. */
+  previousRiskScore: number | null;
+}
+
+export type FeatureRow = PatientFeatures & FeatureRowExtras;
+
+/** Raw row as PostgreSQL returns it: PatientFeatures minus the three fields computed from `recentStatuses`. */
+type RawFeatureRow = Omit<FeatureRow, 'recentAppointments' | 'recentNoShows' | 'recentCancellations'> & {
+  /** Statuses of the last 5 past appointments, newest first: c = completed, n = no_show, x = cancelled. */
+  recentStatuses: string | null;
+};
+
+export interface FeaturesQuery {
+  sql: string;
+  params: unknown[];
+}
+
+/** Calendar date `YYYY-MM-DD` of `instant` in `timeZone` (falls back to UTC for an unknown zone). */
+export function localDate(instant: Date, timeZone: string): string {
+  try {
+    return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(instant);
+  } catch {
+    return instant.toISOString().slice(0, 10);
+  }
+}
+
+function addDays(isoDate: string, days: number): string {
+  return new Date(Date.parse(`${isoDate}T00:00:00Z`) + days * MS_PER_DAY).toISOString().slice(0, 10);
+}
+
+const ms = (expr: string): string => `(date_part('epoch', ${expr}) * 1000)`;
+
+/** Pushes the selector's parameters once; returns a function giving its predicate on any column. */
+function selectorSql(selector: PatientSelector, params: unknown[]): (column: string) => string {
+  if (selector.kind === 'ids') {
+    params.push(selector.ids);
+    const ids = params.length;
+    return (column) => `${column} = ANY($${ids}::uuid[])`;
+  }
+  let from = 0;
+  let to = 0;
+  if (selector.from !== null) from = params.push(selector.from);
+  if (selector.to !== null) to = params.push(selector.to);
+  return (column) => {
+    const parts: string[] = [];
+    if (from) parts.push(`${column} >= $${from}::uuid`);
+    if (to) parts.push(`${column} < $${to}::uuid`);
+    return parts.length ? parts.join(' AND ') : 'TRUE';
+  };
+}
+
+function engagementColumns(table: EngagementEventDefinition['table']): { sql: string[]; names: string[] } {
+  const sql: string[] = [];
+  const names: string[] = [];
+  ENGAGEMENT_EVENTS.forEach((e, i) => {
+    if (e.table !== table) return;
+    const ts = e.timestampColumn;
+    const pred = `(${e.sqlPredicate}) AND ${ts} <= $2`;
+    sql.push(
+      `max(${ts}) FILTER (WHERE ${pred}) AS eng_last_${i}`,
+      `count(*) FILTER (WHERE ${pred} AND ${ts} > $5)::int AS eng_recent_${i}`,
+      `count(*) FILTER (WHERE ${pred} AND ${ts} <= $5 AND ${ts} > $6)::int AS eng_prior_${i}`,
+    );
+    names.push(`${aliasOf(table)}.eng_last_${i}`);
+  });
+  return { sql, names };
+}
+
+const ALIASES: Record<EngagementEventDefinition['table'], string> = {
+  appointments: 'ap',
+  communications: 'cm',
+  survey_responses: 'sv',
+  payments: 'py',
+};
+const aliasOf = (table: EngagementEventDefinition['table']): string => ALIASES[table];
+
+function engagementSums(kind: 'recent' | 'prior'): string {
+  return ENGAGEMENT_EVENTS.map((e, i) => `coalesce(${aliasOf(e.table)}.eng_${kind}_${i}, 0)`).join(' + ');
+}
+
+/**
+ * The features query for `selector` in `organizationId` at `now` with `settings` (windows and half-life).
+ * `timeZone` is the organization's, for the calendar days of the risk history.
+ */
+export function featuresQuery(
+  organizationId: string,
+  selector: PatientSelector,
+  now: Date,
+  settings: ScoringSettings,
+  timeZone: string,
+): FeaturesQuery {
+  const today = localDate(now, timeZone);
+  const params: unknown[] = [
+    organizationId, // $1
+    now, // $2
+    now.getTime() / 1000, // $3 now, epoch seconds
+    Math.LN2 / (Math.max(settings.decayHalfLifeDays, 1e-6) * 86_400), // $4 decay rate per second
+    new Date(now.getTime() - settings.declineRecentWindowDays * MS_PER_DAY), // $5 start of the recent window
+    new Date(now.getTime() - (settings.declineRecentWindowDays + settings.declinePriorWindowDays) * MS_PER_DAY), // $6
+    addDays(today, -settings.riskTrendWindowDays), // $7 trend baseline day
+    today, // $8
+  ];
+  const sel = selectorSql(selector, params);
+  const w = (ts: string): string => `exp((date_part('epoch', ${ts}) - $3) * $4)`;
+  const engAp = engagementColumns('appointments');
+  const engCm = engagementColumns('communications');
+  const engSv = engagementColumns('survey_responses');
+  const engPy = engagementColumns('payments');
+  const lastEngagement = [...engAp.names, ...engCm.names, ...engSv.names, ...engPy.names];
+  const net = `coalesce(sum(amount_cents) FILTER (WHERE kind = 'payment' AND status = 'paid' AND occurred_at <= $2), 0)
+      - coalesce(sum(abs(amount_cents)) FILTER (WHERE kind = 'refund' AND status IN ('paid', 'refunded') AND occurred_at <= $2), 0)`;
+  const progress = `least(1, greatest(0, ($3 - date_part('epoch', started_at)) / nullif(date_part('epoch', ends_at) - date_part('epoch', started_at), 0)))`;
+
+  const sql = `
+WITH pt AS MATERIALIZED (
+  SELECT p.id AS pt_id, p.name AS pt_name, p.registered_at AS pt_registered_at, p.marketing_consent AS pt_consent,
+         p.appointment_reminders AS pt_reminders, p.preferred_channel AS pt_channel
+  FROM patients p
+  WHERE p.organization_id = $1 AND p.deleted_at IS NULL AND ${sel('p.id')}
+),
+ap AS (
+  SELECT patient_id,
+    min(starts_at) FILTER (WHERE status = 'scheduled' AND starts_at > $2) AS next_at,
+    min(starts_at) FILTER (WHERE status = 'completed' AND starts_at <= $2) AS first_visit_at,
+    max(starts_at) FILTER (WHERE status = 'completed' AND starts_at <= $2) AS last_visit_at,
+    count(*) FILTER (WHERE status = 'completed' AND starts_at <= $2)::int AS completed_visits,
+    coalesce(sum(value_cents) FILTER (WHERE status = 'completed' AND starts_at <= $2), 0)::float8 AS visit_value,
+    (array_agg(value_cents ORDER BY starts_at) FILTER (WHERE status = 'completed' AND starts_at <= $2))[1] AS first_visit_value,
+    coalesce(sum(${w('starts_at')}) FILTER (WHERE status = 'completed' AND starts_at <= $2), 0) AS d_visits,
+    coalesce(sum(${w('starts_at')}) FILTER (WHERE status = 'no_show' AND starts_at <= $2), 0) AS d_no_shows,
+    coalesce(sum(${w('starts_at')}) FILTER (WHERE status = 'cancelled' AND starts_at <= $2), 0) AS d_cancellations,
+    left(string_agg(CASE status WHEN 'no_show' THEN 'n' WHEN 'cancelled' THEN 'x' ELSE 'c' END, '' ORDER BY starts_at DESC)
+      FILTER (WHERE status IN ('completed', 'no_show', 'cancelled') AND starts_at <= $2), 5) AS recent_statuses${engAp.sql.map((s) => `,\n    ${s}`).join('')}
+  FROM appointments
+  WHERE organization_id = $1 AND ${sel('patient_id')}
+  GROUP BY patient_id
+),
+cm AS (
+  SELECT patient_id,
+    max(occurred_at) FILTER (WHERE occurred_at <= $2) AS last_contact_at,
+    coalesce(sum(${w('occurred_at')}) FILTER (WHERE direction = 'outbound' AND occurred_at <= $2), 0) AS d_outreach,
+    coalesce(sum(${w('occurred_at')}) FILTER (WHERE direction = 'outbound' AND responded_at IS NOT NULL AND occurred_at <= $2), 0) AS d_replies,
+    avg(date_part('epoch', responded_at - occurred_at) / 3600) FILTER (WHERE direction = 'outbound' AND responded_at IS NOT NULL AND occurred_at <= $2) AS avg_reply_hours,
+    coalesce(sum(${w('occurred_at')}) FILTER (WHERE direction = 'outbound' AND occurred_at <= $2 AND channel = pt_channel), 0) AS pref_outreach,
+    coalesce(sum(${w('occurred_at')}) FILTER (WHERE direction = 'outbound' AND responded_at IS NOT NULL AND occurred_at <= $2 AND channel = pt_channel), 0) AS pref_replies${engCm.sql.map((s) => `,\n    ${s}`).join('')}
+  FROM communications JOIN pt ON pt_id = patient_id
+  WHERE organization_id = $1 AND ${sel('patient_id')}
+  GROUP BY patient_id
+),
+py AS (
+  SELECT patient_id,
+    (${net})::float8 AS net_revenue,
+    coalesce(sum(${w('occurred_at')}) FILTER (WHERE status = 'failed' AND occurred_at <= $2), 0) AS d_failed,
+    count(*) FILTER (WHERE status = 'overdue')::int AS overdue${engPy.sql.map((s) => `,\n    ${s}`).join('')}
+  FROM payments
+  WHERE organization_id = $1 AND ${sel('patient_id')}
+  GROUP BY patient_id
+),
+sv AS (
+  SELECT patient_id,
+    sum(${w('submitted_at')} * satisfaction) FILTER (WHERE satisfaction IS NOT NULL AND submitted_at <= $2)
+      / nullif(sum(${w('submitted_at')}) FILTER (WHERE satisfaction IS NOT NULL AND submitted_at <= $2), 0) AS satisfaction,
+    count(*) FILTER (WHERE complaint AND submitted_at <= $2)::int AS complaints,
+    coalesce(sum(${w('submitted_at')}) FILTER (WHERE complaint AND submitted_at <= $2), 0) AS d_complaints${engSv.sql.map((s) => `,\n    ${s}`).join('')}
+  FROM survey_responses
+  WHERE organization_id = $1 AND ${sel('patient_id')}
+  GROUP BY patient_id
+),
+rf AS (
+  SELECT d.referrer_patient_id AS patient_id, sum(d.n)::int AS referrals_made, coalesce(sum(rev.net), 0)::float8 AS referred_net
+  FROM (
+    SELECT referrer_patient_id, referred_patient_id, count(*) AS n
+    FROM referrals
+    WHERE organization_id = $1 AND referred_at <= $2 AND ${sel('referrer_patient_id')}
+    GROUP BY referrer_patient_id, referred_patient_id
+  ) d
+  LEFT JOIN LATERAL (
+    SELECT ${net} AS net FROM payments WHERE organization_id = $1 AND patient_id = d.referred_patient_id
+  ) rev ON TRUE
+  GROUP BY d.referrer_patient_id
+),
+tp AS (
+  SELECT patient_id,
+    coalesce(sum(greatest(0, planned_sessions - completed_sessions)::float8 * session_value_cents) FILTER (WHERE status = 'active'), 0) AS active_remaining_value,
+    coalesce(sum(greatest(0, planned_sessions * ${progress} - completed_sessions)) FILTER (WHERE status = 'active' AND ends_at > started_at), 0) AS sessions_behind,
+    count(*) FILTER (WHERE status = 'abandoned')::int AS abandoned,
+    coalesce(sum(CASE WHEN status IN ('completed', 'abandoned') THEN planned_sessions
+                      WHEN ends_at > started_at THEN planned_sessions * ${progress}
+                      ELSE completed_sessions END), 0)::float8 AS sessions_due,
+    coalesce(sum(completed_sessions), 0)::float8 AS sessions_done
+  FROM treatment_plans
+  WHERE organization_id = $1 AND started_at <= $2 AND ${sel('patient_id')}
+  GROUP BY patient_id
+)
+SELECT
+  pt_id AS "patientId",
+  lower(pt_name) AS "sortName",
+  pt_channel AS "preferredChannel",
+  ${ms('pt_registered_at')} AS "registeredAt",
+  pt_consent AS "marketingConsent",
+  pt_reminders AS "appointmentReminders",
+  ${ms(`greatest(${lastEngagement.join(', ')})`)} AS "lastEngagementAt",
+  (${engagementSums('recent')}) AS "engagementsRecent",
+  (${engagementSums('prior')}) AS "engagementsPrior",
+  ${ms('ap.next_at')} AS "nextAppointmentAt",
+  ${ms('ap.first_visit_at')} AS "firstVisitAt",
+  ${ms('ap.last_visit_at')} AS "lastVisitAt",
+  coalesce(ap.completed_visits, 0) AS "completedVisits",
+  coalesce(ap.visit_value, 0) AS "visitValueCents",
+  coalesce(ap.first_visit_value, 0) AS "firstVisitValueCents",
+  coalesce(ap.d_visits, 0) AS "decayedVisits",
+  coalesce(ap.d_no_shows, 0) AS "decayedNoShows",
+  coalesce(ap.d_cancellations, 0) AS "decayedCancellations",
+  ap.recent_statuses AS "recentStatuses",
+  coalesce(cm.d_outreach, 0) AS "decayedOutreach",
+  coalesce(cm.d_replies, 0) AS "decayedReplies",
+  cm.avg_reply_hours AS "avgReplyHours",
+  coalesce(cm.pref_outreach, 0) AS "preferredChannelOutreach",
+  coalesce(cm.pref_replies, 0) AS "preferredChannelReplies",
+  ${ms('greatest(cm.last_contact_at, ap.last_visit_at)')} AS "lastContactAt",
+  coalesce(py.net_revenue, 0) AS "netRevenueCents",
+  coalesce(py.d_failed, 0) AS "decayedFailedPayments",
+  coalesce(py.overdue, 0) AS "overduePayments",
+  sv.satisfaction AS "weightedSatisfaction",
+  coalesce(sv.complaints, 0) AS "complaints",
+  coalesce(sv.d_complaints, 0) AS "decayedComplaints",
+  coalesce(rf.referrals_made, 0) AS "referralsMade",
+  coalesce(rf.referred_net, 0) AS "referredNetRevenueCents",
+  coalesce(tp.active_remaining_value, 0) AS "activePlanRemainingValueCents",
+  coalesce(tp.sessions_behind, 0) AS "activePlanSessionsBehind",
+  coalesce(tp.abandoned, 0) AS "abandonedPlans",
+  coalesce(tp.sessions_due, 0) AS "planSessionsDue",
+  coalesce(tp.sessions_done, 0) AS "planSessionsDone",
+  coalesce(
+    (SELECT h.risk_score FROM risk_score_history h
+      WHERE h.patient_id = pt_id AND h.organization_id = $1 AND h.recorded_on <= $7::date
+      ORDER BY h.recorded_on DESC LIMIT 1),
+    (SELECT h.risk_score FROM risk_score_history h
+      WHERE h.patient_id = pt_id AND h.organization_id = $1 AND h.recorded_on > $7::date AND h.recorded_on < $8::date
+      ORDER BY h.recorded_on ASC LIMIT 1)
+  )::float8 AS "previousRiskScore"
+FROM pt
+LEFT JOIN ap ON ap.patient_id = pt_id
+LEFT JOIN cm ON cm.patient_id = pt_id
+LEFT JOIN py ON py.patient_id = pt_id
+LEFT JOIN sv ON sv.patient_id = pt_id
+LEFT JOIN rf ON rf.patient_id = pt_id
+LEFT JOIN tp ON tp.patient_id = pt_id`;
+  return { sql, params };
+}
+
+/** A raw row of the features query as the PatientFeatures (plus extras) the scoring functions read. */
+export function toFeatureRow(raw: RawFeatureRow): FeatureRow {
+  const statuses = raw.recentStatuses ?? '';
+  let noShows = 0;
+  let cancellations = 0;
+  for (const s of statuses) {
+    if (s === 'n') noShows++;
+    else if (s === 'x') cancellations++;
+  }
+  const { recentStatuses: _ignored, ...rest } = raw;
+  return { ...rest, recentAppointments: statuses.length, recentNoShows: noShows, recentCancellations: cancellations };
+}
+
+export type { RawFeatureRow };

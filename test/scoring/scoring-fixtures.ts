@@ -1,0 +1,149 @@
+import { randomBytes } from 'node:crypto';
+import type { TestDatabase } from '../utils/test-database';
+
+/** Factories for the scoring tests: raw rows inserted as the owner, dates relative to a given "now". */
+
+const DAY = 86_400_000;
+const unique = (): string => randomBytes(6).toString('hex');
+
+export const daysAgo = (now: Date, days: number): Date => new Date(now.getTime() - days * DAY);
+
+export async function scoringOrganization(
+  db: TestDatabase,
+  options: { settings?: Record<string, unknown>; timezone?: string } = {},
+): Promise<string> {
+  const slug = `score-${unique()}`;
+  const rows = await db.query<{ id: string }>(
+    `INSERT INTO organizations (slug, name, timezone, currency, settings) VALUES ($1, $1, $2, 'USD', $3::jsonb) RETURNING id`,
+    [slug, options.timezone ?? 'UTC', JSON.stringify(options.settings ?? {})],
+  );
+  return rows[0].id;
+}
+
+export interface PatientOptions {
+  name?: string;
+  registeredAt?: Date;
+  preferredChannel?: 'phone' | 'sms' | 'email' | 'whatsapp';
+  marketingConsent?: boolean;
+  deletedAt?: Date | null;
+}
+
+export async function patient(db: TestDatabase, organizationId: string, o: PatientOptions = {}): Promise<string> {
+  const rows = await db.query<{ id: string }>(
+    `INSERT INTO patients (organization_id, source, external_id, name, registered_at, preferred_channel, marketing_consent, deleted_at)
+     VALUES ($1, 'test', $2, $3, $4, $5, $6, $7) RETURNING id`,
+    [
+      organizationId,
+      unique(),
+      o.name ?? `Patient ${unique()}`,
+      o.registeredAt ?? new Date('2020-01-01T00:00:00Z'),
+      o.preferredChannel ?? 'email',
+      o.marketingConsent ?? false,
+      o.deletedAt ?? null,
+    ],
+  );
+  return rows[0].id;
+}
+
+export async function appointment(
+  db: TestDatabase,
+  organizationId: string,
+  patientId: string,
+  startsAt: Date,
+  status: 'scheduled' | 'completed' | 'cancelled' | 'no_show' = 'completed',
+  valueCents = 10_000,
+): Promise<void> {
+  await db.query(
+    `INSERT INTO appointments (organization_id, source, external_id, patient_id, starts_at, type, status, value_cents)
+     VALUES ($1, 'test', $2, $3, $4, 'visit', $5, $6)`,
+    [organizationId, unique(), patientId, startsAt, status, valueCents],
+  );
+}
+
+export async function communication(
+  db: TestDatabase,
+  organizationId: string,
+  patientId: string,
+  o: { at: Date; direction: 'inbound' | 'outbound'; kind?: 'message' | 'call' | 'email'; channel?: string; respondedAt?: Date | null },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO communications (organization_id, source, external_id, patient_id, occurred_at, channel, kind, direction, responded_at)
+     VALUES ($1, 'test', $2, $3, $4, $5, $6, $7, $8)`,
+    [organizationId, unique(), patientId, o.at, o.channel ?? 'email', o.kind ?? 'message', o.direction, o.respondedAt ?? null],
+  );
+}
+
+export async function payment(
+  db: TestDatabase,
+  organizationId: string,
+  patientId: string,
+  o: { at: Date; cents: number; kind?: 'charge' | 'payment' | 'refund'; status?: 'paid' | 'pending' | 'failed' | 'overdue' | 'refunded' },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO payments (organization_id, source, external_id, patient_id, occurred_at, amount_cents, kind, status)
+     VALUES ($1, 'test', $2, $3, $4, $5, $6, $7)`,
+    [organizationId, unique(), patientId, o.at, o.cents, o.kind ?? 'payment', o.status ?? 'paid'],
+  );
+}
+
+export async function survey(
+  db: TestDatabase,
+  organizationId: string,
+  patientId: string,
+  o: { at: Date; satisfaction?: number | null; complaint?: boolean },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO survey_responses (organization_id, source, external_id, patient_id, submitted_at, satisfaction, complaint)
+     VALUES ($1, 'test', $2, $3, $4, $5, $6)`,
+    [organizationId, unique(), patientId, o.at, o.satisfaction ?? null, o.complaint ?? false],
+  );
+}
+
+export async function referral(db: TestDatabase, organizationId: string, referrerId: string, referredId: string, at: Date): Promise<void> {
+  await db.query(
+    `INSERT INTO referrals (organization_id, source, external_id, referrer_patient_id, referred_patient_id, referred_at)
+     VALUES ($1, 'test', $2, $3, $4, $5)`,
+    [organizationId, unique(), referrerId, referredId, at],
+  );
+}
+
+export async function treatmentPlan(
+  db: TestDatabase,
+  organizationId: string,
+  patientId: string,
+  o: { planned: number; completed: number; sessionValueCents: number; status: 'active' | 'completed' | 'abandoned'; startedAt: Date; endsAt: Date | null },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO treatment_plans (organization_id, source, external_id, patient_id, name, planned_sessions, completed_sessions, session_value_cents, status, started_at, ends_at)
+     VALUES ($1, 'test', $2, $3, 'plan', $4, $5, $6, $7, $8, $9)`,
+    [organizationId, unique(), patientId, o.planned, o.completed, o.sessionValueCents, o.status, o.startedAt, o.endsAt],
+  );
+}
+
+export interface MetricsRow {
+  patient_id: string;
+  sort_name: string;
+  status: string;
+  risk_score: number;
+  risk_level: string;
+  risk_factors: { code: string; text: string; points: number }[];
+  risk_trend: string;
+  engagement_score: number;
+  ltv_cents: number;
+  historical_revenue_cents: number;
+  future_value_cents: number;
+  referral_value_cents: number;
+  total_sessions: number;
+  avg_session_value_cents: number;
+  last_appointment_at: Date | null;
+  next_appointment_at: Date | null;
+  last_contact_at: Date | null;
+  success_probability: number;
+  stale: boolean;
+  computed_at: Date | null;
+}
+
+export async function metrics(db: TestDatabase, patientId: string): Promise<MetricsRow | undefined> {
+  const rows = await db.query<MetricsRow & Record<string, unknown>>(`SELECT * FROM patient_metrics WHERE patient_id = $1`, [patientId]);
+  return rows[0];
+}
