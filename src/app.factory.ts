@@ -65,13 +65,6 @@ export async function createApp(options: AppOptions): Promise<NestFastifyApplica
   app.useLogger(app.get(Logger));
   setGlobalPrefix(app);
 
-  // Errors raised by Fastify itself (body too large, malformed JSON) before a Nest handler runs.
-  fastify.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const { body, headers } = toProblem(error, request);
-    if (body.status >= 500) request.log.error({ err: loggableError(error) }, 'request failed');
-    sendProblem(reply, body, headers);
-  });
-
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {

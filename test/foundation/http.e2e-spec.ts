@@ -57,3 +57,34 @@ describe('HTTP foundation', () => {
     expect(ui.body).toContain('swagger');
   });
 });
+
+describe('request bodies', () => {
+  let t: TestApp;
+  const url = '/api/v1/organizations/00000000-0000-4000-8000-000000000000/api-keys';
+  beforeAll(async () => {
+    t = await createTestApp({ env: { BODY_LIMIT_BYTES: '2048' } });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('answers malformed JSON with a 400 problem', async () => {
+    const res = await t.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: '{"name": ' });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json()).toMatchObject({ status: 400, type: expect.stringContaining('/malformed-json'), detail: 'The request body is not valid JSON' });
+  });
+
+  it('answers a body over the limit with a 413 problem', async () => {
+    const res = await t.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ name: 'x'.repeat(5000) }) });
+    expect(res.statusCode).toBe(413);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json()).toMatchObject({ status: 413, type: expect.stringContaining('/payload-too-large') });
+  });
+
+  it('answers an unsupported content type with a 415 problem', async () => {
+    const res = await t.inject({ method: 'POST', url, headers: { 'content-type': 'text/csv' }, payload: 'a,b' });
+    expect(res.statusCode).toBe(415);
+    expect(res.json().type).toContain('/unsupported-media-type');
+  });
+});

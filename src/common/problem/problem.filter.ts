@@ -47,6 +47,9 @@ export function toProblem(err: unknown, request: { method: string; url: string }
       }
       return { body: problem(ProblemCode.NotFound, 404, `No route matches ${request.method} ${path}`, { instance: path }), headers: {} };
     }
+    if (status === 400 && /not valid JSON|in JSON at position|Unexpected end of JSON/i.test(err.message)) {
+      return { body: problem(ProblemCode.MalformedJson, 400, 'The request body is not valid JSON', { instance: path }), headers: {} };
+    }
     if (status === 429) {
       return { body: problem(ProblemCode.TooManyRequests, 429, 'Too many requests; retry after the time given in Retry-After', { instance: path }), headers: {} };
     }
