@@ -88,3 +88,20 @@ describe('request bodies', () => {
     expect(res.json().type).toContain('/unsupported-media-type');
   });
 });
+
+describe('readiness without a database', () => {
+  it('answers /health/ready with a 503 problem when the database is gone, /health still 200', async () => {
+    const t = await createTestApp();
+    try {
+      await t.db.drop();
+      const ready = await t.inject({ method: 'GET', url: '/health/ready' });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.headers['content-type']).toContain('application/problem+json');
+      expect(ready.json()).toMatchObject({ status: 503, type: expect.stringContaining('/service-unavailable') });
+      const live = await t.inject({ method: 'GET', url: '/health' });
+      expect(live.statusCode).toBe(200);
+    } finally {
+      await t.app.close();
+    }
+  });
+});
