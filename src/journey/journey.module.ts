@@ -1,4 +1,10 @@
 import { Module } from '@nestjs/common';
+import { JourneyController } from './journey.controller';
+import { JourneyRepository } from './journey.repository';
+import { JourneyService } from './journey.service';
 
-@Module({})
+@Module({
+  controllers: [JourneyController],
+  providers: [JourneyService, JourneyRepository],
+})
 export class JourneyModule {}

@@ -1,0 +1,153 @@
+/**
+ * The journey model of a clinic patient (docs/journey.md): pure functions over plain data, no clock reads.
+ *
+ *   new_lead ──visit──► first_visit ──visit──► active_care ──plan completed──► maintenance
+ *                            │                     │                               │
+ *                            └──── no visit for 90 days ──► lapsed ◄── no visit for 365 days
+ *                                                             │
+ *                                      reactivated ◄──visit───┘ ──visit──► active_care
+ *
+ * A `journey_event` naming one of these stages moves the patient there at its time (an automation or CRM knows
+ * something the records do not); events naming other stages are ignored.
+ */
+export const JourneyStage = {
+  NewLead: 'new_lead',
+  FirstVisit: 'first_visit',
+  ActiveCare: 'active_care',
+  Maintenance: 'maintenance',
+  Lapsed: 'lapsed',
+  Reactivated: 'reactivated',
+} as const;
+export type JourneyStage = (typeof JourneyStage)[keyof typeof JourneyStage];
+
+const STAGES: readonly string[] = Object.values(JourneyStage);
+export const isJourneyStage = (s: string): s is JourneyStage => STAGES.includes(s);
+
+/** Days without a completed visit after which a patient in care (first visit, active care, reactivated) has lapsed. */
+export const CARE_LAPSE_DAYS = 90;
+/** Days without a completed visit after which a patient in maintenance (recall) has lapsed: a missed yearly recall. */
+export const MAINTENANCE_LAPSE_DAYS = 365;
+
+const DAY_MS = 86_400_000;
+
+/** Stages a completed treatment plan moves on to maintenance. */
+const IN_CARE: ReadonlySet<JourneyStage> = new Set([JourneyStage.FirstVisit, JourneyStage.ActiveCare, JourneyStage.Reactivated]);
+
+export interface JourneyFacts {
+  registeredAt: Date;
+  /** Completed appointments at or before `now`, any order. */
+  visits: Date[];
+  /** When each completed treatment plan was completed (at or before `now`). */
+  plansCompleted: Date[];
+  /** Stage changes sent by automations or a CRM, at or before `now`. */
+  events: { at: Date; stage: string; outcome: string | null }[];
+  now: Date;
+}
+
+export interface CompletedStage {
+  stage: JourneyStage;
+  completedAt: Date;
+  outcome: string;
+}
+
+export interface Journey {
+  currentStage: JourneyStage;
+  journeyStart: Date;
+  stagesCompleted: CompletedStage[];
+}
+
+type Signal =
+  | { kind: 'visit'; at: Date }
+  | { kind: 'plan'; at: Date }
+  | { kind: 'event'; at: Date; stage: JourneyStage; outcome: string | null };
+
+/** Order of signals at the same instant: a visit first, then a plan completion, then an event (which has the last word). */
+const KIND_ORDER: Record<Signal['kind'], number> = { visit: 0, plan: 1, event: 2 };
+
+export function lapseDays(stage: JourneyStage): number | null {
+  switch (stage) {
+    case JourneyStage.FirstVisit:
+    case JourneyStage.ActiveCare:
+    case JourneyStage.Reactivated:
+      return CARE_LAPSE_DAYS;
+    case JourneyStage.Maintenance:
+      return MAINTENANCE_LAPSE_DAYS;
+    case JourneyStage.NewLead:
+    case JourneyStage.Lapsed:
+      return null;
+  }
+}
+
+/** Replays a patient's visits, plan completions and journey events into stages. */
+export function deriveJourney(facts: JourneyFacts): Journey {
+  const signals: Signal[] = [
+    ...facts.visits.map((at): Signal => ({ kind: 'visit', at })),
+    ...facts.plansCompleted.map((at): Signal => ({ kind: 'plan', at })),
+    ...facts.events.filter((e) => isJourneyStage(e.stage)).map((e): Signal => ({ kind: 'event', at: e.at, stage: e.stage as JourneyStage, outcome: e.outcome })),
+  ]
+    .filter((s) => s.at.getTime() <= facts.now.getTime())
+    .sort((a, b) => a.at.getTime() - b.at.getTime() || KIND_ORDER[a.kind] - KIND_ORDER[b.kind]);
+
+  const start = new Date(Math.min(facts.registeredAt.getTime(), ...signals.map((s) => s.at.getTime())));
+  let current: JourneyStage = JourneyStage.NewLead;
+  let lastVisit: Date | null = null;
+  const completed: CompletedStage[] = [];
+  const move = (to: JourneyStage, at: Date, outcome: string): void => {
+    if (to === current) return;
+    completed.push({ stage: current, completedAt: at, outcome });
+    current = to;
+  };
+  const checkLapse = (until: Date): void => {
+    const days = lapseDays(current);
+    if (days === null || lastVisit === null) return;
+    const lapseAt = lastVisit.getTime() + days * DAY_MS;
+    if (until.getTime() > lapseAt) move(JourneyStage.Lapsed, new Date(lapseAt), `no visit for ${days} days`);
+  };
+
+  for (const s of signals) {
+    checkLapse(s.at);
+    switch (s.kind) {
+      case 'visit':
+        visit(s.at);
+        lastVisit = s.at;
+        break;
+      case 'plan':
+        if (IN_CARE.has(current)) move(JourneyStage.Maintenance, s.at, 'treatment plan completed');
+        break;
+      case 'event':
+        move(s.stage, s.at, s.outcome ?? `moved to ${s.stage} by an automation`);
+        break;
+    }
+  }
+  checkLapse(facts.now);
+  return { currentStage: current, journeyStart: start, stagesCompleted: completed };
+
+  function visit(at: Date): void {
+    switch (current) {
+      case JourneyStage.NewLead:
+        move(JourneyStage.FirstVisit, at, 'first visit completed');
+        break;
+      case JourneyStage.FirstVisit:
+        move(JourneyStage.ActiveCare, at, 'returned for a second visit');
+        break;
+      case JourneyStage.Lapsed: {
+        const away = lastVisit ? Math.floor((at.getTime() - lastVisit.getTime()) / DAY_MS) : null;
+        move(JourneyStage.Reactivated, at, away === null ? 'returned' : `returned after ${away} days`);
+        break;
+      }
+      case JourneyStage.Reactivated:
+        move(JourneyStage.ActiveCare, at, 'returned for a further visit');
+        break;
+      case JourneyStage.ActiveCare:
+      case JourneyStage.Maintenance:
+        break;
+    }
+  }
+}
+
+/** Progress through an automation sequence, 0..100: the share of its steps already done (`step_index` of `total_steps`). */
+export function automationProgress(stepIndex: number, totalSteps: number): number {
+  if (totalSteps <= 0) return 0;
+  const done = Math.min(Math.max(stepIndex, 0), totalSteps);
+  return Math.round((done / totalSteps) * 100);
+}
