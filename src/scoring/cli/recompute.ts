@@ -1,0 +1,52 @@
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+import { Client } from 'pg';
+import { progressReporter } from 'src/common/cli/progress';
+import { SystemClock } from 'src/common/clock/clock';
+import { CliUsageError, runCli } from 'src/common/cli/run-cli';
+import { loadSettings } from 'src/config/settings';
+import { openDatabase } from 'src/database/open-database';
+import { recomputeOrganizationWithUrl } from 'src/scoring/recompute';
+import { ScoringRepository } from 'src/scoring/scoring.repository';
+import { pgRunner } from 'src/scoring/sql-runner';
+
+/**
+ * `npm run recompute -- --org <slug> [--chunk <patients>] [--keep-fit]`: refits the organization's CLV models and
+ * recomputes every patient's metrics, with a progress bar on stderr; prints the patient count and the time.
+ */
+runCli(async () => {
+  const { values } = parseArgs({
+    options: { org: { type: 'string' }, chunk: { type: 'string' }, 'keep-fit': { type: 'boolean', default: false } },
+    strict: true,
+  });
+  if (!values.org) throw new CliUsageError('--org <slug> is required');
+  const chunkSize = values.chunk === undefined ? undefined : Number(values.chunk);
+  if (chunkSize !== undefined && !(Number.isInteger(chunkSize) && chunkSize >= 100 && chunkSize <= 1_000_000)) {
+    throw new CliUsageError('--chunk must be an integer from 100 to 1000000');
+  }
+  const settings = loadSettings();
+  const db = await openDatabase(settings, (line) => process.stderr.write(`${line}\n`));
+  try {
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    const organization = await new ScoringRepository(pgRunner(client)).organizationBySlug(values.org).finally(() => client.end());
+    if (!organization) throw new CliUsageError(`No organization with slug "${values.org}"`);
+    let progress: ReturnType<typeof progressReporter> | null = null;
+    const result = await recomputeOrganizationWithUrl(db.url, organization.id, new SystemClock().now(), {
+      chunkSize,
+      refit: !values['keep-fit'],
+      onProgress: (done, total) => {
+        progress ??= progressReporter('patients', total);
+        progress.update(done);
+      },
+    });
+    (progress as ReturnType<typeof progressReporter> | null)?.stop();
+    const seconds = result.totalMs / 1000;
+    process.stdout.write(
+      `Recomputed ${result.patients.toLocaleString('en-US')} patients of "${organization.slug}" in ${seconds.toFixed(1)} s ` +
+        `(model fit ${(result.fitMs / 1000).toFixed(1)} s, ${Math.round(result.patients / Math.max(seconds, 0.001)).toLocaleString('en-US')} patients/s)\n`,
+    );
+  } finally {
+    await db.stop();
+  }
+});

@@ -1,0 +1,150 @@
+/**
+ * BG/NBD model of repeat visits (Fader, Hardie & Lee 2005, "Counting Your Customers the Easy Way: An Alternative
+ * to the Pareto/NBD Model", Marketing Science 24(2):275-284).
+ *
+ * While "alive", a patient visits as a Poisson process with rate λ ~ Gamma(r, α); after each visit they drop out
+ * with probability p ~ Beta(a, b). A patient is summarized by (x, t_x, T): x repeat visits (visits after the
+ * first), t_x the time of the last visit and T the time of observation, both measured from the first visit, in
+ * the model's time unit (weeks for CDNOW; the clinic code uses `modelTimeUnitDays`).
+ */
+import { nelderMead } from 'src/scoring/domain/nelder-mead';
+import { hyp2f1, lgamma, logSumExp } from 'src/scoring/domain/special-functions';
+
+export interface BgNbdParams {
+  r: number;
+  alpha: number;
+  a: number;
+  b: number;
+}
+
+export interface BgNbdFit extends BgNbdParams {
+  logLikelihood: number;
+  iterations: number;
+}
+
+/** One customer's (x, t_x, T); `weight` counts identical customers (default 1). */
+export interface RepeatHistory {
+  x: number;
+  tx: number;
+  T: number;
+  weight?: number;
+}
+
+/** Individual log-likelihood, equation (6) of the paper, computed in log space. */
+export function bgNbdLogLikelihood(params: BgNbdParams, h: RepeatHistory): number {
+  const { r, alpha, a, b } = params;
+  const { x, tx, T } = h;
+  const a1 = lgamma(r + x) - lgamma(r) + r * Math.log(alpha);
+  const a2 = lgamma(a + b) + lgamma(b + x) - lgamma(b) - lgamma(a + b + x);
+  const a3 = -(r + x) * Math.log(alpha + T);
+  const a4 = x > 0 ? Math.log(a) - Math.log(b + x - 1) - (r + x) * Math.log(alpha + tx) : -Infinity;
+  return a1 + a2 + logSumExp(a3, a4);
+}
+
+/**
+ * Sum of the individual log-likelihoods (weighted). Equal to Σ weight · bgNbdLogLikelihood, but the lgamma terms,
+ * which depend on x only, are computed once per distinct x: fitting calls this hundreds of times.
+ */
+export function bgNbdTotalLogLikelihood(params: BgNbdParams, data: readonly RepeatHistory[]): number {
+  const { r, alpha, a, b } = params;
+  const base = lgamma(a + b) - lgamma(b) - lgamma(r) + r * Math.log(alpha);
+  const byX = new Map<number, number>();
+  const logA = Math.log(a);
+  let total = 0;
+  for (const h of data) {
+    const { x, tx, T } = h;
+    let xTerm = byX.get(x);
+    if (xTerm === undefined) {
+      xTerm = base + lgamma(r + x) + lgamma(b + x) - lgamma(a + b + x);
+      byX.set(x, xTerm);
+    }
+    const a3 = -(r + x) * Math.log(alpha + T);
+    const a4 = x > 0 ? logA - Math.log(b + x - 1) - (r + x) * Math.log(alpha + tx) : -Infinity;
+    total += (h.weight ?? 1) * (xTerm + logSumExp(a3, a4));
+  }
+  return total;
+}
+
+/** Throws a RangeError naming the first row that is not a valid (x, t_x, T). */
+export function validateRepeatHistories(data: readonly RepeatHistory[]): void {
+  data.forEach((h, i) => {
+    const ok =
+      Number.isInteger(h.x) && h.x >= 0 && Number.isFinite(h.T) && h.T > 0 && Number.isFinite(h.tx) && h.tx >= 0 && h.tx <= h.T;
+    if (!ok) throw new RangeError(`row ${i}: expected integer x >= 0 and 0 <= t_x <= T, T > 0, got ${JSON.stringify(h)}`);
+  });
+}
+
+/** Identical histories are merged so the likelihood is evaluated once per distinct (x, t_x, T). */
+export function compressHistories(data: readonly RepeatHistory[]): RepeatHistory[] {
+  const groups = new Map<string, RepeatHistory>();
+  for (const h of data) {
+    const key = `${h.x}|${h.tx}|${h.T}`;
+    const group = groups.get(key);
+    if (group) group.weight = (group.weight ?? 1) + (h.weight ?? 1);
+    else groups.set(key, { x: h.x, tx: h.tx, T: h.T, weight: h.weight ?? 1 });
+  }
+  return [...groups.values()];
+}
+
+/**
+ * Maximum-likelihood estimates of (r, α, a, b): Nelder-Mead on the log-parameters (which keeps them positive),
+ * started at r = a = b = 1 and α = mean(T). Throws on an empty or invalid data set.
+ */
+export function fitBgNbd(data: readonly RepeatHistory[]): BgNbdFit {
+  if (data.length === 0) throw new RangeError('fitBgNbd: no customers');
+  validateRepeatHistories(data);
+  const compressed = compressHistories(data);
+  const meanT = data.reduce((s, h) => s + h.T, 0) / data.length;
+  const toParams = (p: number[]): BgNbdParams => ({
+    r: Math.exp(p[0]),
+    alpha: Math.exp(p[1]),
+    a: Math.exp(p[2]),
+    b: Math.exp(p[3]),
+  });
+  const result = nelderMead((p) => -bgNbdTotalLogLikelihood(toParams(p), compressed), [0, Math.log(meanT), 0, 0]);
+  return { ...toParams(result.point), logLikelihood: -result.value, iterations: result.iterations };
+}
+
+/**
+ * P(alive | x, t_x, T), equation (11) of Fader, Hardie & Lee's note "Computing P(alive) using the BG/NBD model":
+ * 1 / (1 + δ(x>0) · a/(b+x-1) · ((α+T)/(α+t_x))^(r+x)). A customer with no repeat visit is alive with probability 1
+ * (in BG/NBD drop-out only happens right after a purchase).
+ */
+export function probabilityAlive(params: BgNbdParams, h: RepeatHistory): number {
+  const { r, alpha, a, b } = params;
+  if (h.x <= 0) return 1;
+  const logRatio = Math.log(a) - Math.log(b + h.x - 1) + (r + h.x) * (Math.log(alpha + h.T) - Math.log(alpha + h.tx));
+  return 1 / (1 + Math.exp(logRatio));
+}
+
+/**
+ * E[Y(t) | x, t_x, T]: expected number of visits in the next `t` time units, equation (10) of the paper:
+ *
+ *   (a+b+x-1)/(a-1) · [1 - ((α+T)/(α+T+t))^(r+x) · 2F1(r+x, b+x; a+b+x-1; t/(α+T+t))]
+ *   / (1 + δ(x>0) · a/(b+x-1) · ((α+T)/(α+t_x))^(r+x))
+ *
+ * The 2F1 argument is in [0, 1) so its series converges. At a = 1 the formula is 0/0; we nudge a by 1e-9 (the
+ * function is continuous there).
+ */
+export function expectedVisits(params: BgNbdParams, h: RepeatHistory, t: number): number {
+  if (!(t > 0)) return 0;
+  const { r, alpha, b } = params;
+  const a = Math.abs(params.a - 1) < 1e-9 ? 1 + 1e-9 : params.a;
+  const { x, tx, T } = h;
+  const z = t / (alpha + T + t);
+  const power = Math.exp((r + x) * (Math.log(alpha + T) - Math.log(alpha + T + t)));
+  const bracket = 1 - power * hyp2f1(r + x, b + x, a + b + x - 1, z);
+  const numerator = ((a + b + x - 1) / (a - 1)) * bracket;
+  const denominator =
+    x > 0 ? 1 + (a / (b + x - 1)) * Math.exp((r + x) * (Math.log(alpha + T) - Math.log(alpha + tx))) : 1;
+  return Math.max(0, numerator / denominator);
+}
+
+/** E[X(t)] for a new customer, equation (9): expected visits in a period of length t since the first visit. */
+export function expectedVisitsNewCustomer(params: BgNbdParams, t: number): number {
+  if (!(t > 0)) return 0;
+  const { r, alpha, b } = params;
+  const a = Math.abs(params.a - 1) < 1e-9 ? 1 + 1e-9 : params.a;
+  const z = t / (alpha + t);
+  return ((a + b - 1) / (a - 1)) * (1 - Math.pow(alpha / (alpha + t), r) * hyp2f1(r, b, a + b - 1, z));
+}

@@ -1,0 +1,69 @@
+/**
+ * Every threshold, weight and window of the scoring engine, with defaults. Organization settings override them
+ * later (a partial object merged over DEFAULT_SCORING_SETTINGS with `scoringSettings()`). Windows and the half-life
+ * are also parameters of the features SQL, so the same object must be passed to both.
+ */
+export interface ScoringSettings {
+  /** Days since the last engagement below which a patient is active (default 30). */
+  activeWithinDays: number;
+  /** Days since the last engagement from which a patient is at risk (default 90); in between: dormant. */
+  atRiskAfterDays: number;
+  /** Length of the "recent" window of the declining-pattern test (default 90 days). */
+  declineRecentWindowDays: number;
+  /** Length of the earlier comparison window right before it (default 180 days). */
+  declinePriorWindowDays: number;
+  /** Minimum engagement events in the earlier window before a decline can be judged (default 4). */
+  declineMinPriorEvents: number;
+  /** Declining when the recent daily rate is below (1 - this) × the earlier daily rate (default 0.5). */
+  declineDropFraction: number;
+  /** Half-life of the exponential recency decay applied in SQL (default 180 days). */
+  decayHalfLifeDays: number;
+  /** Usual visit interval assumed for patients with fewer than two visits (default 90 days). */
+  defaultVisitIntervalDays: number;
+  /** Risk-level cut-offs: low < mediumFrom <= medium < highFrom <= high (defaults 35 and 65). */
+  riskMediumFrom: number;
+  riskHighFrom: number;
+  /** A risk change of at least this many points over `riskTrendWindowDays` is a trend (default 5). */
+  riskTrendThreshold: number;
+  riskTrendWindowDays: number;
+  /** Share of referred patients' net revenue credited to the referrer's LTV (default 0.10). */
+  referralValueShare: number;
+  /** Horizon of the predicted future value (default 365 days). */
+  ltvHorizonDays: number;
+  /** Time unit of the BG/NBD and Gamma-Gamma models (default 7 days: weeks, as in the literature). */
+  modelTimeUnitDays: number;
+  /** At most this many patients are used to fit the models (default 20,000), see fit-sample.ts. */
+  fitSampleSize: number;
+  /** Seed of the fit sample, so refits are reproducible (default 20250101). */
+  fitSampleSeed: number;
+}
+
+export const DEFAULT_SCORING_SETTINGS: Readonly<ScoringSettings> = Object.freeze({
+  activeWithinDays: 30,
+  atRiskAfterDays: 90,
+  declineRecentWindowDays: 90,
+  declinePriorWindowDays: 180,
+  declineMinPriorEvents: 4,
+  declineDropFraction: 0.5,
+  decayHalfLifeDays: 180,
+  defaultVisitIntervalDays: 90,
+  riskMediumFrom: 35,
+  riskHighFrom: 65,
+  riskTrendThreshold: 5,
+  riskTrendWindowDays: 30,
+  referralValueShare: 0.1,
+  ltvHorizonDays: 365,
+  modelTimeUnitDays: 7,
+  fitSampleSize: 20_000,
+  fitSampleSeed: 20250101,
+});
+
+/** Defaults overridden by an organization's values; non-finite overrides are ignored. */
+export function scoringSettings(overrides: Partial<ScoringSettings> = {}): ScoringSettings {
+  const merged: ScoringSettings = { ...DEFAULT_SCORING_SETTINGS };
+  for (const key of Object.keys(overrides) as (keyof ScoringSettings)[]) {
+    const value = overrides[key];
+    if (typeof value === 'number' && Number.isFinite(value)) merged[key] = value;
+  }
+  return merged;
+}
