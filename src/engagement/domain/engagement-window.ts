@@ -1,0 +1,107 @@
+/**
+ * Calendar arithmetic for the engagement overview, on plain `YYYY-MM-DD` dates of the organization's time zone
+ * (no clock reads; "today" is an argument). Weeks start on Monday (ISO 8601), as PostgreSQL's date_trunc('week').
+ */
+export const Granularity = { Day: 'day', Week: 'week', Month: 'month' } as const;
+export type Granularity = (typeof Granularity)[keyof typeof Granularity];
+
+export const MAX_BUCKETS = 1000;
+/** Default window: this week and the 11 before it, by week. */
+export const DEFAULT_WEEKS = 12;
+
+export interface EngagementWindow {
+  /** First day (inclusive), organization-local. */
+  from: string;
+  /** Last day (inclusive), organization-local. */
+  to: string;
+  granularity: Granularity;
+  /** Start date of each bucket, oldest first. */
+  buckets: string[];
+}
+
+const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** A real calendar date `YYYY-MM-DD` as a UTC midnight Date, or null. */
+export function parseDate(s: string): Date | null {
+  const m = DATE_RE.exec(s);
+  if (!m) return null;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return d.toISOString().slice(0, 10) === s ? d : null;
+}
+
+const fmt = (d: Date): string => d.toISOString().slice(0, 10);
+const addDays = (d: Date, n: number): Date => new Date(d.getTime() + n * 86_400_000);
+
+/** The local calendar date of an instant in an IANA time zone. */
+export function localDate(instant: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(instant);
+}
+
+export function bucketStart(date: string, g: Granularity): string {
+  const d = parseDate(date);
+  if (!d) throw new Error(`not a date: ${date}`);
+  switch (g) {
+    case Granularity.Day:
+      return date;
+    case Granularity.Week:
+      return fmt(addDays(d, -((d.getUTCDay() + 6) % 7)));
+    case Granularity.Month:
+      return `${date.slice(0, 7)}-01`;
+  }
+}
+
+function nextBucket(start: string, g: Granularity): string {
+  const d = parseDate(start) as Date;
+  switch (g) {
+    case Granularity.Day:
+      return fmt(addDays(d, 1));
+    case Granularity.Week:
+      return fmt(addDays(d, 7));
+    case Granularity.Month:
+      return fmt(new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)));
+  }
+}
+
+/** How many buckets [from, to] spans, without listing them (to refuse huge ranges cheaply). */
+export function bucketCount(from: string, to: string, g: Granularity): number {
+  const a = parseDate(bucketStart(from, g)) as Date;
+  const b = parseDate(bucketStart(to, g)) as Date;
+  switch (g) {
+    case Granularity.Day:
+      return Math.round((b.getTime() - a.getTime()) / 86_400_000) + 1;
+    case Granularity.Week:
+      return Math.round((b.getTime() - a.getTime()) / (7 * 86_400_000)) + 1;
+    case Granularity.Month:
+      return (b.getUTCFullYear() - a.getUTCFullYear()) * 12 + (b.getUTCMonth() - a.getUTCMonth()) + 1;
+  }
+}
+
+export function listBuckets(from: string, to: string, g: Granularity): string[] {
+  const out: string[] = [];
+  const last = bucketStart(to, g);
+  for (let s = bucketStart(from, g); s <= last; s = nextBucket(s, g)) out.push(s);
+  return out;
+}
+
+export type WindowError = { field: 'from' | 'to' | 'granularity'; message: string };
+
+/**
+ * The window asked for, with defaults: `to` = today, `from` = the Monday 11 weeks before this week's (12 weekly
+ * buckets) when no `from` is given. Errors name the field.
+ */
+export function resolveWindow(
+  q: { from?: string; to?: string; granularity?: Granularity },
+  today: string,
+): EngagementWindow | WindowError {
+  const granularity = q.granularity ?? Granularity.Week;
+  if (q.from !== undefined && !parseDate(q.from)) return { field: 'from', message: 'from must be a calendar date YYYY-MM-DD' };
+  if (q.to !== undefined && !parseDate(q.to)) return { field: 'to', message: 'to must be a calendar date YYYY-MM-DD' };
+  const to = q.to ?? today;
+  const from = q.from ?? fmt(addDays(parseDate(bucketStart(to, Granularity.Week)) as Date, -7 * (DEFAULT_WEEKS - 1)));
+  if (from > to) return { field: 'from', message: 'from must not be after to' };
+  const n = bucketCount(from, to, granularity);
+  if (n > MAX_BUCKETS) return { field: 'granularity', message: `the range spans ${n} ${granularity} buckets; at most ${MAX_BUCKETS} are allowed` };
+  return { from, to, granularity, buckets: listBuckets(from, to, granularity) };
+}
+
+export const nextDay = (date: string): string => fmt(addDays(parseDate(date) as Date, 1));

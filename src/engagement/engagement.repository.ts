@@ -1,0 +1,123 @@
+import { Injectable } from '@nestjs/common';
+import { TenantDb } from 'src/common/database/tenant-db';
+import { SurveyCounts } from './domain/satisfaction';
+
+export interface EngagementQuery {
+  timeZone: string;
+  granularity: string;
+  /** Organization-local dates: first day, the day after the last, first day of the current month. */
+  from: string;
+  toExclusive: string;
+  monthStart: string;
+  now: Date;
+}
+
+export interface BucketRow {
+  bucket: string;
+  new_patients: number;
+  returning_patients: number;
+  engagement_score: number | null;
+}
+
+export interface EngagementFacts {
+  totalPatients: number;
+  newPatientsThisMonth: number;
+  returningPatients: number;
+  buckets: BucketRow[];
+  surveys: SurveyCounts;
+}
+
+/**
+ * Everything the overview counts, in one statement. A "visit" is a completed appointment at or before now.
+ * `seen`: each patient with a visit in the window, per bucket (local calendar of the organization);
+ * `firsts`: each such patient's first visit ever (one index probe per patient, deleted patients dropped).
+ * Plan in docs/queries/engagement-overview.md.
+ */
+export const ENGAGEMENT_SQL = `
+WITH b AS (
+  SELECT ($3::date::timestamp AT TIME ZONE $2) AS from_ts,
+         ($4::date::timestamp AT TIME ZONE $2) AS to_ts,
+         ($5::date::timestamp AT TIME ZONE $2) AS month_ts
+), seen AS (
+  SELECT DISTINCT a.patient_id, date_trunc($6, a.starts_at AT TIME ZONE $2)::date AS bucket
+    FROM appointments a, b
+   WHERE a.organization_id = $1 AND a.status = 'completed'
+     AND a.starts_at >= b.from_ts AND a.starts_at < b.to_ts AND a.starts_at <= $7
+), firsts AS (
+  SELECT s.patient_id,
+         (SELECT a.starts_at FROM appointments a
+           WHERE a.organization_id = $1 AND a.patient_id = s.patient_id AND a.status = 'completed'
+           ORDER BY a.starts_at LIMIT 1) AS first_visit
+    FROM (SELECT DISTINCT patient_id FROM seen) s
+    JOIN patients p ON p.organization_id = $1 AND p.id = s.patient_id AND p.deleted_at IS NULL
+), per_bucket AS (
+  SELECT s.bucket,
+         count(*) FILTER (WHERE f.first_visit >= (s.bucket::timestamp AT TIME ZONE $2))::int AS new_patients,
+         count(*) FILTER (WHERE f.first_visit < (s.bucket::timestamp AT TIME ZONE $2))::int AS returning_patients,
+         avg(m.engagement_score)::float8 AS engagement_score
+    FROM seen s
+    JOIN firsts f ON f.patient_id = s.patient_id
+    LEFT JOIN patient_metrics m ON m.patient_id = s.patient_id AND m.organization_id = $1
+   GROUP BY s.bucket
+), month_new AS (
+  SELECT count(*)::int AS n
+    FROM (SELECT DISTINCT a.patient_id FROM appointments a, b
+           WHERE a.organization_id = $1 AND a.status = 'completed' AND a.starts_at >= b.month_ts AND a.starts_at <= $7) s
+    JOIN patients p ON p.organization_id = $1 AND p.id = s.patient_id AND p.deleted_at IS NULL
+   WHERE NOT EXISTS (SELECT 1 FROM appointments a, b
+                      WHERE a.organization_id = $1 AND a.patient_id = s.patient_id AND a.status = 'completed' AND a.starts_at < b.month_ts)
+), surveys AS (
+  SELECT count(*) FILTER (WHERE r.satisfaction = 1)::int AS s1,
+         count(*) FILTER (WHERE r.satisfaction = 2)::int AS s2,
+         count(*) FILTER (WHERE r.satisfaction = 3)::int AS s3,
+         count(*) FILTER (WHERE r.satisfaction = 4)::int AS s4,
+         count(*) FILTER (WHERE r.satisfaction = 5)::int AS s5,
+         count(r.nps)::int AS nps_answers,
+         count(*) FILTER (WHERE r.nps >= 9)::int AS promoters,
+         count(*) FILTER (WHERE r.nps <= 6)::int AS detractors
+    FROM survey_responses r, b
+   WHERE r.organization_id = $1 AND r.submitted_at >= b.from_ts AND r.submitted_at < b.to_ts AND r.submitted_at <= $7
+)
+SELECT (SELECT count(*)::int FROM patients p WHERE p.organization_id = $1 AND p.deleted_at IS NULL) AS total_patients,
+       (SELECT n FROM month_new) AS new_patients_this_month,
+       (SELECT count(*)::int FROM firsts f, b WHERE f.first_visit < b.from_ts) AS returning_patients,
+       (SELECT coalesce(json_agg(json_build_object('bucket', to_char(bucket, 'YYYY-MM-DD'), 'new_patients', new_patients,
+                                                   'returning_patients', returning_patients, 'engagement_score', engagement_score)
+                                 ORDER BY bucket), '[]') FROM per_bucket) AS buckets,
+       (SELECT row_to_json(surveys) FROM surveys) AS surveys`;
+
+interface Row {
+  total_patients: number;
+  new_patients_this_month: number;
+  returning_patients: number;
+  buckets: BucketRow[];
+  surveys: { s1: number; s2: number; s3: number; s4: number; s5: number; nps_answers: number; promoters: number; detractors: number };
+}
+
+@Injectable()
+export class EngagementRepository {
+  constructor(private readonly tenantDb: TenantDb) {}
+
+  /** The organization's IANA time zone (null when the organization does not exist). */
+  async timeZone(organizationId: string): Promise<string | null> {
+    const rows = await this.tenantDb.run(organizationId, (m) =>
+      m.query<{ timezone: string }[]>(`SELECT timezone FROM organizations WHERE id = $1`, [organizationId]),
+    );
+    return rows[0]?.timezone ?? null;
+  }
+
+  async facts(organizationId: string, q: EngagementQuery): Promise<EngagementFacts> {
+    const rows = await this.tenantDb.run(organizationId, (m) =>
+      m.query<Row[]>(ENGAGEMENT_SQL, [organizationId, q.timeZone, q.from, q.toExclusive, q.monthStart, q.granularity, q.now]),
+    );
+    const r = rows[0];
+    const s = r.surveys;
+    return {
+      totalPatients: r.total_patients,
+      newPatientsThisMonth: r.new_patients_this_month,
+      returningPatients: r.returning_patients,
+      buckets: r.buckets,
+      surveys: { byRating: { 1: s.s1, 2: s.s2, 3: s.s3, 4: s.s4, 5: s.s5 }, npsAnswers: s.nps_answers, promoters: s.promoters, detractors: s.detractors },
+    };
+  }
+}

@@ -1,0 +1,132 @@
+import { PhiCipher } from 'src/records/phi/phi-cipher';
+import { bearer, memberToken } from '../auth/auth-fixtures';
+import { contractErrors } from '../journey/support/contract';
+import { createHandmadeClinic, HandmadeClinic } from '../journey/support/handmade-clinic';
+import { createTestApp, TestApp } from '../utils/test-app';
+
+interface Trend {
+  date: string;
+  new_patients: number;
+  returning_patients: number;
+  engagement_score: number;
+}
+
+describe('GET /api/v1/patients/:organizationId/engagement/overview', () => {
+  let t: TestApp;
+  let clinic: HandmadeClinic;
+  let token: string;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    const cipher = t.app.get(PhiCipher);
+    clinic = await createHandmadeClinic(t.db, (s) => cipher.encrypt(s) as string);
+    token = await memberToken(t, clinic.organizationId, 'analyst');
+  });
+  afterAll(() => t?.close());
+
+  const get = (query = '', tok = token) =>
+    t.inject({ method: 'GET', url: `/api/v1/patients/${clinic.organizationId}/engagement/overview${query}`, headers: bearer(tok) });
+
+  it('defaults to the last 12 weeks by week in the organization time zone, with the counts known in advance', async () => {
+    const res = await get();
+    expect(res.statusCode).toBe(200);
+    expect(contractErrors('engagement-overview.schema.json', res.json())).toEqual([]);
+    const o = res.json().engagement_overview;
+    expect(o.total_patients).toBe(11);
+    expect(o.new_patients_this_month).toBe(1);
+    expect(o.returning_patients).toBe(3);
+    const nonZero = (o.engagement_trends as Trend[]).filter((b) => b.new_patients + b.returning_patients > 0);
+    expect(o.engagement_trends).toHaveLength(12);
+    expect(o.engagement_trends[0]).toEqual({ date: '2026-09-07', new_patients: 0, returning_patients: 0, engagement_score: 0 });
+    expect(nonZero).toEqual([
+      { date: '2026-09-14', new_patients: 1, returning_patients: 1, engagement_score: 60 },
+      { date: '2026-09-28', new_patients: 1, returning_patients: 0, engagement_score: 30 },
+      { date: '2026-10-12', new_patients: 0, returning_patients: 1, engagement_score: 30 },
+      { date: '2026-10-19', new_patients: 0, returning_patients: 1, engagement_score: 80 },
+      { date: '2026-11-09', new_patients: 1, returning_patients: 1, engagement_score: 55 },
+      { date: '2026-11-16', new_patients: 0, returning_patients: 1, engagement_score: 80 },
+      // Tom's visit at 2026-11-22T23:30Z is Monday 23 November in Berlin.
+      { date: '2026-11-23', new_patients: 0, returning_patients: 1, engagement_score: 70 },
+    ]);
+    expect(o.satisfaction_metrics).toEqual({
+      avg_satisfaction: 3.6,
+      satisfaction_distribution: { very_satisfied: 2, satisfied: 1, neutral: 1, dissatisfied: 0, very_dissatisfied: 1 },
+      nps_score: 16.7,
+    });
+  });
+
+  it('takes from, to and granularity (day, month)', async () => {
+    const day = (await get('?from=2026-11-01&to=2026-11-30&granularity=day')).json().engagement_overview;
+    expect(day.engagement_trends).toHaveLength(30);
+    const byDate = new Map((day.engagement_trends as Trend[]).map((b) => [b.date, b]));
+    expect(byDate.get('2026-11-22')?.returning_patients).toBe(0);
+    expect(byDate.get('2026-11-23')).toEqual({ date: '2026-11-23', new_patients: 0, returning_patients: 1, engagement_score: 70 });
+    expect(byDate.get('2026-11-10')).toEqual({ date: '2026-11-10', new_patients: 1, returning_patients: 0, engagement_score: 60 });
+    expect(day.returning_patients).toBe(3);
+    expect(day.satisfaction_metrics).toEqual({
+      avg_satisfaction: 3.5,
+      satisfaction_distribution: { very_satisfied: 0, satisfied: 1, neutral: 1, dissatisfied: 0, very_dissatisfied: 0 },
+      nps_score: 0,
+    });
+
+    const month = (await get('?from=2026-01-01&to=2026-11-24&granularity=month')).json().engagement_overview;
+    expect((month.engagement_trends as Trend[]).map((b) => b.date)).toEqual([
+      '2026-01-01', '2026-02-01', '2026-03-01', '2026-04-01', '2026-05-01', '2026-06-01',
+      '2026-07-01', '2026-08-01', '2026-09-01', '2026-10-01', '2026-11-01',
+    ]);
+    // Everybody but Lena (never came) and Gail (deleted) first visited in 2026: all new, nobody returning at the window level.
+    expect(month.returning_patients).toBe(0);
+    expect((month.engagement_trends as Trend[]).reduce((n, b) => n + b.new_patients, 0)).toBe(10);
+  });
+
+  it('answers nulls and zeros for a window without responses or visits', async () => {
+    const res = await get('?from=2025-01-01&to=2025-01-31');
+    expect(res.statusCode).toBe(200);
+    expect(contractErrors('engagement-overview.schema.json', res.json())).toEqual([]);
+    const o = res.json().engagement_overview;
+    expect(o.returning_patients).toBe(0);
+    expect(o.engagement_trends).toHaveLength(5);
+    expect((o.engagement_trends as Trend[]).every((b) => b.new_patients === 0 && b.returning_patients === 0 && b.engagement_score === 0)).toBe(true);
+    expect(o.satisfaction_metrics).toEqual({
+      avg_satisfaction: null,
+      satisfaction_distribution: { very_satisfied: 0, satisfied: 0, neutral: 0, dissatisfied: 0, very_dissatisfied: 0 },
+      nps_score: null,
+    });
+  });
+
+  it('serves a repeated request from the cache (aggregates only)', async () => {
+    const q = '?from=2026-10-01&to=2026-10-31';
+    const first = (await get(q)).json();
+    await t.db.query(
+      `INSERT INTO survey_responses (organization_id, source, external_id, patient_id, submitted_at, satisfaction, nps)
+       VALUES ($1, 'test', 'late-1', $2, '2026-10-10T10:00:00Z', 1, 0)`,
+      [clinic.organizationId, clinic.ids.ada],
+    );
+    expect((await get(q)).json()).toEqual(first);
+    const other = (await get('?from=2026-10-01&to=2026-10-30')).json();
+    expect(other.engagement_overview.satisfaction_metrics.satisfaction_distribution.very_dissatisfied).toBe(1);
+  });
+
+  it('refuses bad ranges with 400 problems naming the field', async () => {
+    for (const [query, field] of [
+      ['?from=2026-05-02&to=2026-05-01', 'from'],
+      ['?granularity=hour', 'granularity'],
+      ['?from=2024-01-01&to=2026-09-27&granularity=day', 'granularity'],
+      ['?from=2026-02-30', 'from'],
+      ['?to=yesterday', 'to'],
+      ['?foo=bar', 'foo'],
+    ]) {
+      const res = await get(query);
+      expect(res.statusCode).toBe(400);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(contractErrors('common.schema.json#/$defs/problem', res.json())).toEqual([]);
+      expect(res.json().errors.map((e: { field: string }) => e.field)).toContain(field);
+    }
+    expect((await get('?from=2024-01-01&to=2026-09-26&granularity=day')).statusCode).toBe(200);
+  });
+
+  it('needs analytics:read', async () => {
+    const frontDesk = await memberToken(t, clinic.organizationId, 'front_desk');
+    expect((await get('', frontDesk)).statusCode).toBe(403);
+  });
+});
