@@ -1,0 +1,36 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { OpportunityPriority, OpportunityType } from '../opportunities.enums';
+
+export class OpportunitiesParams {
+  @IsUUID('all')
+  organizationId: string;
+}
+
+export class OpportunitiesQuery {
+  /** Only this opportunity type. */
+  @IsOptional()
+  @IsIn(Object.values(OpportunityType))
+  type?: OpportunityType;
+
+  /** Only this priority. */
+  @IsOptional()
+  @IsIn(Object.values(OpportunityPriority))
+  priority?: OpportunityPriority;
+
+  /** Page size (1..1000, default 50). */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit?: number;
+
+  /** Opportunities to skip (default 0). */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(10_000_000)
+  offset?: number;
+}

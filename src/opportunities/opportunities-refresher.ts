@@ -1,0 +1,80 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Clock } from 'src/common/clock/clock';
+import { OpportunityTotal } from './entities/opportunity-refresh.entity';
+import { classify, DEFAULT_RECALL_DAYS, Opportunity } from './domain/opportunity-rules';
+import { OpportunitiesRepository } from './opportunities.repository';
+
+const BATCH = 5000;
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
+export interface RefreshResult {
+  organizationId: string;
+  opportunities: number;
+  ltvThresholdCents: number;
+  durationMs: number;
+}
+
+/**
+ * Rebuilds an organization's reengagement opportunities from `patient_metrics` and the records, in one
+ * transaction. Called by the list endpoint when the organization has none yet or they are older than
+ * `MAX_AGE_MS`, by `npm run opportunities:refresh`, and meant to be called after a scoring recompute.
+ */
+@Injectable()
+export class OpportunitiesRefresher {
+  /** How old a snapshot may be before the list endpoint starts a rebuild in the background. */
+  static readonly MAX_AGE_MS = 60 * 60 * 1000;
+  private readonly logger = new Logger(OpportunitiesRefresher.name);
+  private readonly running = new Map<string, Promise<RefreshResult>>();
+
+  constructor(
+    private readonly repository: OpportunitiesRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Single-flight per organization within this process (and an advisory lock across processes). */
+  refresh(organizationId: string): Promise<RefreshResult> {
+    const current = this.running.get(organizationId);
+    if (current) return current;
+    const run = this.rebuild(organizationId).finally(() => this.running.delete(organizationId));
+    this.running.set(organizationId, run);
+    return run;
+  }
+
+  /** Starts a rebuild without waiting for it; failures are logged. */
+  refreshInBackground(organizationId: string): void {
+    this.refresh(organizationId).catch((err: unknown) => this.logger.error(`Opportunity refresh failed: ${(err as Error).message}`));
+  }
+
+  private async rebuild(organizationId: string): Promise<RefreshResult> {
+    const started = Date.now();
+    const now = this.clock.now();
+    return this.repository.rebuild(organizationId, async (tx) => {
+      await tx.lock();
+      const rules = await tx.organizationRules();
+      const org = { ltvThresholdCents: rules.ltvThresholdCents, recallDays: rules.recallDays ?? DEFAULT_RECALL_DAYS };
+      await tx.clear();
+      const totals = new Map<string, OpportunityTotal>();
+      let after = NIL_UUID;
+      let count = 0;
+      for (;;) {
+        const facts = await tx.facts(now, after, BATCH);
+        if (facts.length === 0) break;
+        after = facts[facts.length - 1].patientId;
+        const found = facts.map((f) => classify(f, org, now)).filter((o): o is Opportunity => o !== null);
+        await tx.insert(found, now);
+        for (const o of found) {
+          const key = `${o.type}:${o.priority}`;
+          const t = totals.get(key) ?? { type: o.type, priority: o.priority, count: 0, valueCents: 0 };
+          t.count += 1;
+          t.valueCents += o.estimatedValueCents;
+          totals.set(key, t);
+        }
+        count += found.length;
+        if (facts.length < BATCH) break;
+      }
+      const durationMs = Date.now() - started;
+      await tx.saveRefresh({ refreshedAt: now, ltvThresholdCents: org.ltvThresholdCents, totals: [...totals.values()] }, durationMs);
+      return { organizationId, opportunities: count, ltvThresholdCents: org.ltvThresholdCents, durationMs };
+    });
+  }
+}

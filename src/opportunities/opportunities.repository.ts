@@ -1,0 +1,233 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { TenantDb } from 'src/common/database/tenant-db';
+import { Channel } from 'src/records/records.enums';
+import { OpportunityTotal } from './entities/opportunity-refresh.entity';
+import { OpportunityPriority, OpportunityType, OutreachKind } from './opportunities.enums';
+import { Opportunity, OpportunityFacts } from './domain/opportunity-rules';
+
+export interface RefreshState {
+  refreshedAt: Date;
+  ltvThresholdCents: number;
+  totals: OpportunityTotal[];
+}
+
+export interface OpportunityRow {
+  patient_id: string;
+  patient_name: string;
+  opportunity_type: OpportunityType;
+  priority: OpportunityPriority;
+  outreach: OutreachKind;
+  channel: Channel;
+  patient_status: string;
+  estimated_value_cents: number;
+  success_probability: number;
+  last_contact_at: Date | null;
+}
+
+export interface PageFilter {
+  type?: OpportunityType;
+  priority?: OpportunityPriority;
+  limit: number;
+  offset: number;
+}
+
+interface FactsRow {
+  patient_id: string;
+  status: string;
+  risk_level: string;
+  ltv_cents: number;
+  success_probability: number;
+  avg_session_value_cents: number;
+  last_contact_at: Date | null;
+  next_appointment_at: Date | null;
+  marketing_consent: boolean;
+  appointment_reminders: boolean;
+  preferred_channel: Channel;
+  visit_count: number;
+  first_visit_at: Date | null;
+  last_visit_at: Date | null;
+  plan_remaining: number | null;
+  plan_session_value_cents: number | null;
+  plan_started_at: Date | null;
+  plan_ends_at: Date | null;
+  plan_planned_sessions: number | null;
+  has_completed_plan: boolean;
+}
+
+/**
+ * First page of the list: a backward range scan of one `expected_return_cents` index (which one depends on the
+ * filter), joined to `patients` by primary key for the name. Plan in docs/queries/opportunities.md.
+ */
+export const OPPORTUNITIES_PAGE_SQL = `
+SELECT o.patient_id, p.name AS patient_name, o.opportunity_type, o.priority, o.outreach, o.channel, o.patient_status,
+       o.estimated_value_cents, o.success_probability, o.last_contact_at
+  FROM reengagement_opportunities o
+  JOIN patients p ON p.id = o.patient_id
+ WHERE o.organization_id = $1
+   AND ($2::text IS NULL OR o.opportunity_type = $2)
+   AND ($3::text IS NULL OR o.priority = $3)
+   AND p.deleted_at IS NULL
+ ORDER BY o.expected_return_cents DESC, o.patient_id DESC
+ LIMIT $4 OFFSET $5`;
+
+/**
+ * One batch of candidates (patients without an upcoming appointment), in patient id order, with what the rules
+ * need: their metrics, consent, visit count and span, active treatment plan and whether one was completed.
+ */
+const FACTS_SQL = `
+SELECT m.patient_id, m.status, m.risk_level, m.ltv_cents, m.success_probability, m.avg_session_value_cents,
+       m.last_contact_at, m.next_appointment_at,
+       p.marketing_consent, p.appointment_reminders, p.preferred_channel,
+       v.visit_count, v.first_visit_at, v.last_visit_at,
+       ap.remaining AS plan_remaining, ap.session_value_cents AS plan_session_value_cents,
+       ap.started_at AS plan_started_at, ap.ends_at AS plan_ends_at, ap.planned_sessions AS plan_planned_sessions,
+       EXISTS (SELECT 1 FROM treatment_plans t
+                WHERE t.organization_id = $1 AND t.patient_id = m.patient_id AND t.status = 'completed') AS has_completed_plan
+  FROM patient_metrics m
+  JOIN patients p ON p.id = m.patient_id AND p.organization_id = m.organization_id
+  CROSS JOIN LATERAL (
+    SELECT count(*)::int AS visit_count, min(a.starts_at) AS first_visit_at, max(a.starts_at) AS last_visit_at
+      FROM appointments a
+     WHERE a.organization_id = $1 AND a.patient_id = m.patient_id AND a.status = 'completed' AND a.starts_at <= $2) v
+  LEFT JOIN LATERAL (
+    SELECT t.planned_sessions - t.completed_sessions AS remaining, t.session_value_cents, t.started_at, t.ends_at, t.planned_sessions
+      FROM treatment_plans t
+     WHERE t.organization_id = $1 AND t.patient_id = m.patient_id AND t.status = 'active' AND t.planned_sessions > t.completed_sessions
+     ORDER BY t.started_at DESC, t.id LIMIT 1) ap ON true
+ WHERE m.organization_id = $1 AND p.deleted_at IS NULL
+   AND (m.next_appointment_at IS NULL OR m.next_appointment_at <= $2)
+   AND m.patient_id > $3
+ ORDER BY m.patient_id
+ LIMIT $4`;
+
+const toDate = (v: Date | string | null): Date | null => (v === null ? null : new Date(v));
+
+@Injectable()
+export class OpportunitiesRepository {
+  constructor(private readonly tenantDb: TenantDb) {}
+
+  async refreshState(organizationId: string): Promise<RefreshState | null> {
+    const rows = await this.tenantDb.run(organizationId, (m) =>
+      m.query<{ refreshed_at: Date; ltv_threshold_cents: number; totals: OpportunityTotal[] }[]>(
+        `SELECT refreshed_at, ltv_threshold_cents, totals FROM opportunity_refreshes WHERE organization_id = $1`,
+        [organizationId],
+      ),
+    );
+    const r = rows[0];
+    return r ? { refreshedAt: r.refreshed_at, ltvThresholdCents: r.ltv_threshold_cents, totals: r.totals } : null;
+  }
+
+  page(organizationId: string, f: PageFilter): Promise<OpportunityRow[]> {
+    return this.tenantDb.run(organizationId, (m) =>
+      m.query<OpportunityRow[]>(OPPORTUNITIES_PAGE_SQL, [organizationId, f.type ?? null, f.priority ?? null, f.limit, f.offset]),
+    );
+  }
+
+  /** Runs a whole rebuild in one transaction: readers keep seeing the previous snapshot until it commits. */
+  rebuild<T>(organizationId: string, work: (tx: RebuildTx) => Promise<T>): Promise<T> {
+    return this.tenantDb.run(organizationId, (m) => work(new RebuildTx(m, organizationId)));
+  }
+}
+
+/** The statements of one rebuild, bound to its transaction and organization. */
+export class RebuildTx {
+  constructor(
+    private readonly m: EntityManager,
+    private readonly organizationId: string,
+  ) {}
+
+  /** Takes a transaction-scoped advisory lock so that two rebuilds of one organization never interleave. */
+  async lock(): Promise<void> {
+    await this.m.query(`SELECT pg_advisory_xact_lock(hashtext('opportunities:' || $1))`, [this.organizationId]);
+  }
+
+  /** 75th percentile (a real value, `percentile_disc`) of the organization's LTVs, and its recall interval. */
+  async organizationRules(): Promise<{ ltvThresholdCents: number; recallDays: number | null }> {
+    const rows = await this.m.query<{ threshold: string | null; recall: string | null }[]>(
+      `SELECT (SELECT percentile_disc(0.75) WITHIN GROUP (ORDER BY m.ltv_cents)
+                 FROM patient_metrics m JOIN patients p ON p.id = m.patient_id AND p.organization_id = m.organization_id
+                WHERE m.organization_id = $1 AND p.deleted_at IS NULL) AS threshold,
+              (SELECT o.settings ->> 'recall_interval_days' FROM organizations o WHERE o.id = $1) AS recall`,
+      [this.organizationId],
+    );
+    const recall = rows[0]?.recall;
+    return {
+      ltvThresholdCents: Number(rows[0]?.threshold ?? 0),
+      recallDays: recall !== null && recall !== undefined && /^\d+(\.\d+)?$/.test(recall) && Number(recall) >= 1 ? Number(recall) : null,
+    };
+  }
+
+  async facts(now: Date, afterPatientId: string, limit: number): Promise<OpportunityFacts[]> {
+    const rows = await this.m.query<FactsRow[]>(FACTS_SQL, [this.organizationId, now, afterPatientId, limit]);
+    return rows.map((r) => ({
+      patientId: r.patient_id,
+      status: r.status,
+      riskLevel: r.risk_level,
+      ltvCents: r.ltv_cents,
+      successProbability: r.success_probability,
+      avgSessionValueCents: r.avg_session_value_cents,
+      lastContactAt: toDate(r.last_contact_at),
+      nextAppointmentAt: toDate(r.next_appointment_at),
+      marketingConsent: r.marketing_consent,
+      appointmentReminders: r.appointment_reminders,
+      preferredChannel: r.preferred_channel,
+      visitCount: r.visit_count,
+      firstVisitAt: toDate(r.first_visit_at),
+      lastVisitAt: toDate(r.last_visit_at),
+      activePlan:
+        r.plan_remaining === null
+          ? null
+          : {
+              remainingSessions: r.plan_remaining,
+              sessionValueCents: r.plan_session_value_cents ?? 0,
+              startedAt: new Date(r.plan_started_at ?? 0),
+              endsAt: toDate(r.plan_ends_at),
+              plannedSessions: r.plan_planned_sessions ?? 0,
+            },
+      hasCompletedPlan: r.has_completed_plan,
+    }));
+  }
+
+  async clear(): Promise<void> {
+    await this.m.query(`DELETE FROM reengagement_opportunities WHERE organization_id = $1`, [this.organizationId]);
+  }
+
+  async insert(rows: Opportunity[], computedAt: Date): Promise<void> {
+    if (rows.length === 0) return;
+    await this.m.query(
+      `INSERT INTO reengagement_opportunities
+         (organization_id, patient_id, opportunity_type, priority, outreach, channel, patient_status,
+          estimated_value_cents, success_probability, expected_return_cents, last_contact_at, expected_visit_at, computed_at)
+       SELECT $1::uuid, u.*, $13::timestamptz
+         FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                     $8::int[], $9::real[], $10::float8[], $11::timestamptz[], $12::timestamptz[]) AS u`,
+      [
+        this.organizationId,
+        rows.map((r) => r.patientId),
+        rows.map((r) => r.type),
+        rows.map((r) => r.priority),
+        rows.map((r) => r.outreach),
+        rows.map((r) => r.channel),
+        rows.map((r) => r.patientStatus),
+        rows.map((r) => r.estimatedValueCents),
+        rows.map((r) => r.successProbability),
+        rows.map((r) => r.expectedReturnCents),
+        rows.map((r) => r.lastContactAt),
+        rows.map((r) => r.expectedVisitAt),
+        computedAt,
+      ],
+    );
+  }
+
+  async saveRefresh(state: RefreshState, durationMs: number): Promise<void> {
+    await this.m.query(
+      `INSERT INTO opportunity_refreshes (organization_id, refreshed_at, ltv_threshold_cents, totals, duration_ms)
+       VALUES ($1, $2, $3, $4::jsonb, $5)
+       ON CONFLICT (organization_id) DO UPDATE
+         SET refreshed_at = excluded.refreshed_at, ltv_threshold_cents = excluded.ltv_threshold_cents,
+             totals = excluded.totals, duration_ms = excluded.duration_ms`,
+      [this.organizationId, state.refreshedAt, state.ltvThresholdCents, JSON.stringify(state.totals), durationMs],
+    );
+  }
+}

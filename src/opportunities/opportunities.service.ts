@@ -1,0 +1,60 @@
+import { Injectable } from '@nestjs/common';
+import { AuthContext } from 'src/auth/auth-context';
+import { Clock } from 'src/common/clock/clock';
+import { suggestedAction } from './domain/opportunity-rules';
+import { OpportunitiesQuery } from './dto/opportunities.dto';
+import { OpportunitiesResponse } from './dto/opportunities.response';
+import { OpportunitiesRefresher } from './opportunities-refresher';
+import { OpportunitiesRepository, RefreshState } from './opportunities.repository';
+
+export const DEFAULT_OPPORTUNITIES_LIMIT = 50;
+
+const units = (cents: number): number => Math.round(cents) / 100;
+
+@Injectable()
+export class OpportunitiesService {
+  constructor(
+    private readonly repository: OpportunitiesRepository,
+    private readonly refresher: OpportunitiesRefresher,
+    private readonly clock: Clock,
+  ) {}
+
+  async list(auth: AuthContext, q: OpportunitiesQuery): Promise<OpportunitiesResponse> {
+    const orgId = auth.organizationId;
+    const state = await this.currentState(orgId);
+    const rows = await this.repository.page(orgId, {
+      type: q.type,
+      priority: q.priority,
+      limit: q.limit ?? DEFAULT_OPPORTUNITIES_LIMIT,
+      offset: q.offset ?? 0,
+    });
+    const matching = state.totals.filter((t) => (!q.type || t.type === q.type) && (!q.priority || t.priority === q.priority));
+    return {
+      opportunities: rows.map((r) => ({
+        patient_id: r.patient_id,
+        patient_name: r.patient_name,
+        opportunity_type: r.opportunity_type,
+        priority: r.priority,
+        last_contact: r.last_contact_at === null ? null : new Date(r.last_contact_at).toISOString(),
+        suggested_action: suggestedAction({ type: r.opportunity_type, outreach: r.outreach, channel: r.channel, patientStatus: r.patient_status }),
+        estimated_value: units(r.estimated_value_cents),
+        success_probability: Math.round(r.success_probability * 1000) / 1000,
+      })),
+      total_opportunities: matching.reduce((n, t) => n + t.count, 0),
+      potential_revenue: units(matching.reduce((n, t) => n + t.valueCents, 0)),
+    };
+  }
+
+  /** The snapshot to answer from: built now when there is none, rebuilt in the background when old. */
+  private async currentState(orgId: string): Promise<RefreshState> {
+    const state = await this.repository.refreshState(orgId);
+    if (!state) {
+      await this.refresher.refresh(orgId);
+      return (await this.repository.refreshState(orgId)) as RefreshState;
+    }
+    if (this.clock.now().getTime() - new Date(state.refreshedAt).getTime() > OpportunitiesRefresher.MAX_AGE_MS) {
+      this.refresher.refreshInBackground(orgId);
+    }
+    return state;
+  }
+}

@@ -1,0 +1,127 @@
+import { PhiCipher } from 'src/records/phi/phi-cipher';
+import { OpportunitiesRefresher } from 'src/opportunities/opportunities-refresher';
+import { bearer, memberToken } from '../auth/auth-fixtures';
+import { contractErrors } from '../journey/support/contract';
+import { createHandmadeClinic, HandmadeClinic } from '../journey/support/handmade-clinic';
+import { createTestApp, TestApp } from '../utils/test-app';
+
+interface Opp {
+  patient_id: string;
+  patient_name: string;
+  opportunity_type: string;
+  priority: string;
+  last_contact: string | null;
+  suggested_action: string;
+  estimated_value: number;
+  success_probability: number;
+}
+
+describe('GET /api/v1/patients/:organizationId/opportunities', () => {
+  let t: TestApp;
+  let clinic: HandmadeClinic;
+  let token: string;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    const cipher = t.app.get(PhiCipher);
+    clinic = await createHandmadeClinic(t.db, (s) => cipher.encrypt(s) as string);
+    token = await memberToken(t, clinic.organizationId, 'marketing');
+  });
+  afterAll(() => t?.close());
+
+  const get = (query = '', tok = token) =>
+    t.inject({ method: 'GET', url: `/api/v1/patients/${clinic.organizationId}/opportunities${query}`, headers: bearer(tok) });
+
+  it('finds each type once per patient, best expected return first, with totals over all matches', async () => {
+    const res = await get();
+    expect(res.statusCode).toBe(200);
+    expect(contractErrors('opportunities.schema.json', res.json())).toEqual([]);
+    const body = res.json();
+    expect(body.total_opportunities).toBe(5);
+    expect(body.potential_revenue).toBe(2367.5);
+    const rows = body.opportunities as Opp[];
+    expect(rows.map((o) => [o.patient_name, o.opportunity_type, o.priority, o.estimated_value, o.success_probability])).toEqual([
+      // 365/30 visits × 125.00, p 0.4: high value (≥ the 75th percentile, 2,000.00) and high risk; also overdue and at risk
+      ['Hana High', 'high_value_risk', 'high', 1520.83, 0.4],
+      // 4 sessions left of an active plan × 90.00, p 0.3
+      ['Lars Lapsed', 'overdue_appointment', 'high', 360, 0.3],
+      // maintenance: recall every 180 days, 365/180 × 100.00, p 0.5
+      ['Max Maintenance', 'overdue_appointment', 'medium', 202.78, 0.5],
+      ['Dora Dormant', 'inactive_patient', 'medium', 162.22, 0.6],
+      ['Ivan Inactive', 'inactive_patient', 'low', 121.67, 0.2],
+    ]);
+    expect(rows[0]).toMatchObject({ patient_id: clinic.ids.hana, last_contact: '2026-10-01T10:00:00.000Z' });
+    expect(rows[4].last_contact).toBeNull();
+  });
+
+  it('suggests channel-aware actions within consent', async () => {
+    const rows = (await get()).json().opportunities as Opp[];
+    const action = (name: string): string => rows.find((o) => o.patient_name === name)?.suggested_action ?? '';
+    // marketing consent, prefers phone: a personal call with an offer
+    expect(action('Hana High')).toMatch(/^Call the patient personally .*priority appointment/);
+    // reminders allowed, prefers SMS: a recall reminder by SMS
+    expect(action('Max Maintenance')).toBe('Send a recall reminder by SMS with a link to book the overdue visit');
+    // no reminder consent: no message, raise it at the next contact
+    expect(action('Lars Lapsed')).toMatch(/^No consent to appointment reminders: do not message/);
+    // marketing consent, prefers email: an offer by email
+    expect(action('Dora Dormant')).toMatch(/^Email the patient to offer a check-up/);
+    // no marketing consent: no offer
+    expect(action('Ivan Inactive')).toMatch(/^No marketing consent: do not send offers/);
+  });
+
+  it('leaves out patients with an upcoming appointment, active patients not due, and deleted patients', async () => {
+    const names = ((await get('?limit=1000')).json().opportunities as Opp[]).map((o) => o.patient_name);
+    for (const n of ['Una Upcoming', 'Ada Active', 'Tom Timezone', 'Finn First', 'Lena Lead', 'Rita Reactivated', 'Gail Gone']) expect(names).not.toContain(n);
+  });
+
+  it('filters by type and priority and pages, totals staying over all matches', async () => {
+    const overdue = (await get('?type=overdue_appointment')).json();
+    expect(overdue.opportunities.map((o: Opp) => o.patient_name)).toEqual(['Lars Lapsed', 'Max Maintenance']);
+    expect([overdue.total_opportunities, overdue.potential_revenue]).toEqual([2, 562.78]);
+
+    const high = (await get('?priority=high')).json();
+    expect(high.opportunities.map((o: Opp) => o.patient_name)).toEqual(['Hana High', 'Lars Lapsed']);
+    expect(high.total_opportunities).toBe(2);
+
+    const both = (await get('?type=inactive_patient&priority=low')).json();
+    expect(both.opportunities.map((o: Opp) => o.patient_name)).toEqual(['Ivan Inactive']);
+    expect([both.total_opportunities, both.potential_revenue]).toEqual([1, 121.67]);
+
+    const page = (await get('?limit=2&offset=1')).json();
+    expect(page.opportunities.map((o: Opp) => o.patient_name)).toEqual(['Lars Lapsed', 'Max Maintenance']);
+    expect(page.total_opportunities).toBe(5);
+    expect((await get('?offset=10')).json().opportunities).toEqual([]);
+  });
+
+  it('reflects new records after a refresh', async () => {
+    // Dora books: she has an upcoming appointment now.
+    await t.db.query(`UPDATE patient_metrics SET next_appointment_at = '2026-12-05T10:00:00Z', status = 'active' WHERE patient_id = $1`, [clinic.ids.dora]);
+    expect((await get()).json().total_opportunities).toBe(5); // the snapshot still answers
+    const r = await t.app.get(OpportunitiesRefresher).refresh(clinic.organizationId);
+    expect(r).toMatchObject({ opportunities: 4, ltvThresholdCents: 200_000 });
+    const body = (await get()).json();
+    expect(body.total_opportunities).toBe(4);
+    expect(body.opportunities.map((o: Opp) => o.patient_name)).not.toContain('Dora Dormant');
+  });
+
+  it('refuses bad input with 400 problems naming the field', async () => {
+    for (const [query, field] of [
+      ['?type=lost_patient', 'type'],
+      ['?priority=urgent', 'priority'],
+      ['?limit=0', 'limit'],
+      ['?limit=1001', 'limit'],
+      ['?offset=-1', 'offset'],
+      ['?limit=ten', 'limit'],
+    ]) {
+      const res = await get(query);
+      expect(res.statusCode).toBe(400);
+      expect(contractErrors('common.schema.json#/$defs/problem', res.json())).toEqual([]);
+      expect(res.json().errors.map((e: { field: string }) => e.field)).toContain(field);
+    }
+  });
+
+  it('needs opportunities:read', async () => {
+    const clinician = await memberToken(t, clinic.organizationId, 'clinician');
+    expect((await get('', clinician)).statusCode).toBe(403);
+  });
+});
