@@ -1,0 +1,37 @@
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { from, mergeMap, Observable } from 'rxjs';
+import { auditedOptionsOf } from 'src/audit/audited.decorator';
+import { AuditRecorder } from 'src/audit/audit-recorder';
+import { AuditableRequest } from 'src/audit/audit-request';
+
+/** Where the interceptor leaves a `writesOwnAudit` route's RequestAudit for `@RequestAuditor()`. */
+export const REQUEST_AUDIT = Symbol('request-audit');
+
+/**
+ * The one global interceptor that records every successful call of an `@Audited` route before its response
+ * leaves. It wraps everything after it, cache interceptors included (register those on controllers or as later
+ * global interceptors), so a cached answer is recorded like a fresh one. If the event cannot be written the
+ * request fails with 503 audit-unavailable instead of sending the data.
+ */
+@Injectable()
+export class AuditInterceptor implements NestInterceptor {
+  constructor(private readonly recorder: AuditRecorder) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() !== 'http') return next.handle();
+    const options = auditedOptionsOf(context.getHandler());
+    if (!options) return next.handle();
+    const http = context.switchToHttp();
+    const request = http.getRequest<AuditableRequest & { [REQUEST_AUDIT]?: unknown }>();
+    const reply = http.getResponse<FastifyReply>();
+    if (options.writesOwnAudit) request[REQUEST_AUDIT] = this.recorder.forRequest(request, reply, options);
+    return next.handle().pipe(
+      mergeMap((body: unknown) =>
+        from(
+          this.recorder.recordSuccess(request, reply, options, body).then(() => body),
+        ),
+      ),
+    );
+  }
+}
