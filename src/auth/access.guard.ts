@@ -24,8 +24,9 @@ export interface RouteAccess {
   permission: Permission | null;
 }
 
-export function routeAccess(reflector: Reflector, ctx: Pick<ExecutionContext, 'getHandler' | 'getClass'>): RouteAccess {
-  const targets = [ctx.getHandler(), ctx.getClass()];
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export function routeAccess(reflector: Reflector, handler: Function, controller: Function): RouteAccess {
+  const targets = [handler, controller];
   return {
     isPublic: reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, targets) === true,
     authenticatedOnly: reflector.getAllAndOverride<boolean | undefined>(AUTHENTICATED_ONLY, targets) === true,
@@ -56,7 +57,7 @@ export class AccessGuard extends AuthGuard('jwt') implements CanActivate {
 
   override async canActivate(ctx: ExecutionContext): Promise<boolean> {
     if (ctx.getType() !== 'http') return true;
-    const access = routeAccess(this.reflector, ctx);
+    const access = routeAccess(this.reflector, ctx.getHandler(), ctx.getClass());
     if (access.isPublic) return true;
     const request = ctx.switchToHttp().getRequest<GuardedRequest>();
     const token = bearerToken(request);

@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import type { Response } from 'light-my-request';
+import { Permission, ROLE_PERMISSIONS } from 'src/auth/permissions';
+import { Role } from 'src/organizations/organizations.enums';
+import { createTestApp, TestApp } from '../utils/test-app';
+import { bearer, createMember, createOrganization, tokenFor } from './auth-fixtures';
+import { describeRoute, discoverRoutes, DiscoveredRoute } from './route-discovery';
+
+/**
+ * The access matrix, generated over every route the app has at test time × every kind of caller:
+ * no token, malformed, expired, wrong signature → 401; member of another organization, member without the
+ * permission → 403; member with it → neither 401 nor 403. No denied answer carries patient data.
+ */
+
+const ROLES = Object.values(Role);
+const PATIENT_NAME = 'Zebulon Quartermaine';
+const PATIENT_EXTERNAL_ID = 'MATRIX-PATIENT-7731';
+const PROBLEM_KEYS = ['type', 'title', 'status', 'detail', 'instance', 'errors', 'permission'];
+
+interface Outcome {
+  route: string;
+  caller: string;
+  status: number;
+  body: string;
+  contentType: string;
+}
+
+describe('access matrix over every route', () => {
+  let t: TestApp;
+  let routes: DiscoveredRoute[];
+  let orgA: string;
+  let patientId: string;
+  const tokens = {} as Record<Role, string>;
+  let otherOrgOwner: string;
+  let ownerId: string;
+  const denied: Outcome[] = [];
+
+  beforeAll(async () => {
+    t = await createTestApp({ env: { RATE_LIMIT_IP_LIMIT: '1000000', RATE_LIMIT_LIMIT: '1000000' } });
+    routes = discoverRoutes(t.app).filter((r) => !r.access.isPublic);
+    orgA = (await createOrganization(t.db, { slug: 'matrix-a' })).id;
+    const orgB = (await createOrganization(t.db, { slug: 'matrix-b' })).id;
+    const [p] = await t.db.query<{ id: string }>(
+      `INSERT INTO patients (organization_id, source, external_id, name) VALUES ($1, 'test', $2, $3) RETURNING id`,
+      [orgA, PATIENT_EXTERNAL_ID, PATIENT_NAME],
+    );
+    patientId = p.id;
+    await t.db.query(
+      `INSERT INTO patient_metrics (organization_id, patient_id, sort_name, status, risk_level) VALUES ($1, $2, lower($3), 'at_risk', 'high')`,
+      [orgA, patientId, PATIENT_NAME],
+    );
+    for (const role of ROLES) {
+      const { userId } = await createMember(t.db, orgA, role);
+      tokens[role] = tokenFor(t.settings, userId);
+      if (role === Role.Owner) ownerId = userId;
+    }
+    otherOrgOwner = tokenFor(t.settings, (await createMember(t.db, orgB, Role.Owner)).userId);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  function url(route: DiscoveredRoute): string {
+    return route.path.replace(/:(\w+)/g, (_m, name: string) => {
+      if (name === 'organizationId') return orgA;
+      if (name === 'patientId') return patientId;
+      return name.endsWith('Id') ? randomUUID() : 'x';
+    });
+  }
+
+  async function call(route: DiscoveredRoute, caller: string, headers: Record<string, string>): Promise<Outcome> {
+    const withBody = ['POST', 'PUT', 'PATCH'].includes(route.method);
+    const res: Response = await t.inject({ method: route.method, url: url(route), headers, ...(withBody ? { payload: {} } : {}) });
+    const outcome = { route: describeRoute(route), caller, status: res.statusCode, body: res.body, contentType: String(res.headers['content-type'] ?? '') };
+    if (res.statusCode === 401 || res.statusCode === 403) denied.push(outcome);
+    return outcome;
+  }
+
+  const summary = (o: Outcome): string => `${o.route} as ${o.caller}: ${o.status}`;
+
+  it('discovers the routes to check', () => {
+    expect(routes.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('answers 401 without valid credentials: none, malformed, expired, wrong signature', async () => {
+    const credentials: Record<string, Record<string, string>> = {
+      'no token': {},
+      'malformed token': { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.not-json.x' },
+      'expired token': bearer(tokenFor(t.settings, ownerId, { expiresIn: -60 })),
+      'wrong signature': bearer(tokenFor({ ...t.settings, jwt: { ...t.settings.jwt, secret: 'x'.repeat(48) } }, ownerId)),
+    };
+    const wrong: string[] = [];
+    for (const route of routes) {
+      for (const [caller, headers] of Object.entries(credentials)) {
+        const o = await call(route, caller, headers);
+        if (o.status !== 401) wrong.push(summary(o));
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('answers 403 to a member of another organization, with the same body as for a missing organization', async () => {
+    const wrong: string[] = [];
+    for (const route of routes.filter((r) => r.access.permission !== null)) {
+      const o = await call(route, 'owner of another organization', bearer(otherOrgOwner));
+      if (o.status !== 403 || !o.body.includes('/organization-access-denied')) wrong.push(summary(o));
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('lets each role in exactly where its permissions include the route permission', async () => {
+    const wrong: string[] = [];
+    const checked = new Set<Permission>();
+    for (const route of routes) {
+      // Allowed calls may change data (revoke, erase): the denials run first, then the grants.
+      const permission = route.access.permission;
+      const byRole = [...ROLES].sort((a, b) => Number(permission !== null && ROLE_PERMISSIONS[a].includes(permission)) - Number(permission !== null && ROLE_PERMISSIONS[b].includes(permission)));
+      for (const role of byRole) {
+        const allowed = permission === null || ROLE_PERMISSIONS[role].includes(permission);
+        const o = await call(route, role, bearer(tokens[role]));
+        const denied403 = o.status === 403 && o.body.includes('/permission-denied') && permission !== null && o.body.includes(permission);
+        if (allowed ? o.status === 401 || o.status === 403 : !denied403) wrong.push(`${summary(o)} (expected ${allowed ? 'access' : '403 naming the permission'})`);
+      }
+      if (permission) checked.add(permission);
+    }
+    expect(wrong).toEqual([]);
+    expect(checked.size).toBeGreaterThanOrEqual(1);
+  });
+
+  it('gives the analyst the aggregates and nothing patient-level', () => {
+    const patientLevel = routes.filter((r) => r.access.permission !== null && r.access.permission !== Permission.AnalyticsRead);
+    const analystDenied = new Set(denied.filter((o) => o.caller === Role.Analyst).map((o) => o.route));
+    expect(patientLevel.map(describeRoute).filter((r) => !analystDenied.has(r))).toEqual([]);
+    const aggregates = routes.filter((r) => r.access.permission === Permission.AnalyticsRead).map(describeRoute);
+    expect(aggregates.filter((r) => analystDenied.has(r))).toEqual([]);
+  });
+
+  it('never puts patient data in a denied answer', () => {
+    expect(denied.length).toBeGreaterThan(routes.length * 4);
+    const leaks = denied.filter((o) => o.body.includes(PATIENT_NAME.split(' ')[0]) || o.body.includes(PATIENT_NAME.split(' ')[1]) || o.body.includes(PATIENT_EXTERNAL_ID));
+    expect(leaks.map(summary)).toEqual([]);
+    const notProblems = denied.filter((o) => {
+      if (!o.contentType.includes('application/problem+json')) return true;
+      const body = JSON.parse(o.body) as Record<string, unknown>;
+      return Object.keys(body).some((k) => !PROBLEM_KEYS.includes(k));
+    });
+    expect(notProblems.map(summary)).toEqual([]);
+  });
+});
