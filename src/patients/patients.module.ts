@@ -1,4 +1,21 @@
 import { Module } from '@nestjs/common';
+import { AppCacheModule } from 'src/common/cache/app-cache.module';
+import { PatientCountsRepository } from 'src/patients/patient-counts.repository';
+import { PatientCountsService } from 'src/patients/patient-counts.service';
+import { PatientsRepository } from 'src/patients/patients.repository';
+import { ProfileService } from 'src/patients/profile.service';
+import { ProfilesController } from 'src/patients/profiles.controller';
+import { ProfilesService } from 'src/patients/profiles.service';
+import { ScoringModule } from 'src/scoring/scoring.module';
 
-@Module({})
+/**
+ * Patient lists and profiles (spec endpoints 1 and 3). Exports `PatientCountsService`: writers of patients or
+ * scores call `invalidate(organizationId)` after committing (the scoring engine's `recomputed$` already does).
+ */
+@Module({
+  imports: [AppCacheModule, ScoringModule],
+  controllers: [ProfilesController],
+  providers: [PatientsRepository, PatientCountsRepository, PatientCountsService, ProfilesService, ProfileService],
+  exports: [PatientCountsService],
+})
 export class PatientsModule {}

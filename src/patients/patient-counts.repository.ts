@@ -1,0 +1,76 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import type { PatientStatus, RiskLevel, RiskTrend } from 'src/scoring/entities/scoring.enums';
+
+/** One (status, risk level, trend) group of an organization's patients. */
+export interface CountGroup {
+  status: PatientStatus;
+  riskLevel: RiskLevel;
+  riskTrend: RiskTrend;
+  patients: number;
+}
+
+export interface OrganizationCounts {
+  groups: CountGroup[];
+  /** When the newest scores behind these counts were computed (ISO), null if none ever were. */
+  lastComputedAt: string | null;
+}
+
+/** Fold the delta rows once an organization has this many (a read stays a short index range either way). */
+const COMPACT_ABOVE_ROWS = 500;
+
+/**
+ * The maintained counts (`patient_metric_counts`, kept by triggers: migration 1795566600000) and the one count
+ * that cannot be maintained, a name-prefix search. Every statement is scoped by organization and runs inside
+ * `TenantDb.run` (row-level security).
+ */
+@Injectable()
+export class PatientCountsRepository {
+  async organizationCounts(manager: EntityManager, organizationId: string): Promise<OrganizationCounts> {
+    const rows: { status: PatientStatus; risk_level: RiskLevel; risk_trend: RiskTrend; patients: string; last: Date | null; delta_rows: string }[] =
+      await manager.query(
+        `SELECT status, risk_level, risk_trend, sum(patients)::text AS patients, max(last_computed_at) AS last,
+                sum(count(*)) OVER ()::text AS delta_rows
+           FROM patient_metric_counts WHERE organization_id = $1
+          GROUP BY status, risk_level, risk_trend`,
+        [organizationId],
+      );
+    if (rows.length > 0 && Number(rows[0].delta_rows) > COMPACT_ABOVE_ROWS) {
+      await manager.query(`SELECT patient_metric_counts_compact($1)`, [organizationId]);
+    }
+    let last: Date | null = null;
+    for (const r of rows) if (r.last && (!last || r.last > last)) last = r.last;
+    return {
+      groups: rows
+        .map((r) => ({ status: r.status, riskLevel: r.risk_level, riskTrend: r.risk_trend, patients: Number(r.patients) }))
+        .filter((g) => g.patients !== 0),
+      lastComputedAt: last ? last.toISOString() : null,
+    };
+  }
+
+  /**
+   * Patients whose lower-cased name starts with `prefix` (already lower-cased), optionally of one status: an
+   * index-only range count over `idx_patient_metrics_[status_]sort_name`.
+   */
+  async countNamePrefix(manager: EntityManager, organizationId: string, status: PatientStatus | null, prefix: string): Promise<number> {
+    const params: unknown[] = [organizationId, prefix, prefixUpperBound(prefix), likePrefix(prefix)];
+    const statusSql = status ? `AND status = $5` : '';
+    if (status) params.push(status);
+    const rows: { n: string }[] = await manager.query(
+      `SELECT count(*)::text AS n FROM patient_metrics
+        WHERE organization_id = $1 ${statusSql} AND sort_name >= $2 AND sort_name < $3 AND sort_name LIKE $4`,
+      params,
+    );
+    return Number(rows[0].n);
+  }
+}
+
+/** The smallest string greater than every string starting with `prefix` (code-point order). */
+export function prefixUpperBound(prefix: string): string {
+  return prefix + '\u{10FFFF}';
+}
+
+/** `prefix%` with LIKE's wildcards escaped. */
+export function likePrefix(prefix: string): string {
+  return prefix.replace(/[\\%_]/g, (c) => `\\${c}`) + '%';
+}

@@ -1,0 +1,97 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
+import type { Subscription } from 'rxjs';
+import { AggregateCache } from 'src/common/cache/aggregate-cache';
+import { TenantDb } from 'src/common/database/tenant-db';
+import { SETTINGS } from 'src/config/config.module';
+import { Settings } from 'src/config/settings';
+import { CountGroup, OrganizationCounts, PatientCountsRepository } from 'src/patients/patient-counts.repository';
+import { PatientStatus } from 'src/scoring/entities/scoring.enums';
+import { ScoringEvents } from 'src/scoring/scoring-events';
+
+/** The counts of an organization as cached: `version` changes whenever they are reloaded. */
+export interface CachedCounts extends OrganizationCounts {
+  version: string;
+}
+
+export interface StatusSummary {
+  total: number;
+  active: number;
+  dormant: number;
+  atRisk: number;
+}
+
+/**
+ * Patient counts for lists and aggregates, never a COUNT over the organization per request:
+ * - whole-organization and per-status counts come from the trigger-maintained `patient_metric_counts`
+ *   (a sum over a few dozen rows), cached per organization (`CACHE_TTL_SECONDS` as a backstop);
+ * - a name-prefix search count is an index range count, cached under the organization's counts version.
+ *
+ * `invalidate(organizationId)` drops an organization's entries. The scoring engine's `recomputed$` event calls it
+ * (ingestion triggers a recompute of the patients it touched); any other writer of `patients`/`patient_metrics`
+ * should call it after committing. With the in-memory store an invalidation reaches only this process; other
+ * instances catch up within the TTL (use REDIS_URL to share the cache).
+ */
+@Injectable()
+export class PatientCountsService implements OnModuleDestroy {
+  private readonly subscription?: Subscription;
+
+  constructor(
+    private readonly tenantDb: TenantDb,
+    private readonly repository: PatientCountsRepository,
+    private readonly cache: AggregateCache,
+    @Inject(SETTINGS) private readonly settings: Settings,
+    @Optional() events?: ScoringEvents,
+  ) {
+    this.subscription = events?.recomputed$.subscribe(({ organizationId }) => void this.invalidate(organizationId));
+  }
+
+  onModuleDestroy(): void {
+    this.subscription?.unsubscribe();
+  }
+
+  counts(organizationId: string): Promise<CachedCounts> {
+    return this.cache.getOrLoad(countsKey(organizationId), async () => {
+      const counts = await this.tenantDb.run(organizationId, (m) => this.repository.organizationCounts(m, organizationId));
+      return { ...counts, version: randomUUID() };
+    });
+  }
+
+  async summary(organizationId: string): Promise<StatusSummary> {
+    return summarize((await this.counts(organizationId)).groups);
+  }
+
+  /** Patients matching a list filter: a status (null: all) and an optional lower-cased name prefix. */
+  async totalMatching(organizationId: string, status: PatientStatus | null, prefix: string | null): Promise<number> {
+    const counts = await this.counts(organizationId);
+    if (prefix === null) return countStatus(counts.groups, status);
+    // The prefix is a fragment of a name: only its hash goes into a (possibly shared) cache key.
+    const key = `patients:prefix-count:${organizationId}:${counts.version}:${status ?? 'all'}:${createHash('sha256').update(prefix).digest('hex')}`;
+    return this.cache.getOrLoad(
+      key,
+      () => this.tenantDb.run(organizationId, (m) => this.repository.countNamePrefix(m, organizationId, status, prefix)),
+      Math.min(60, this.settings.cacheTtlSeconds) * 1000,
+    );
+  }
+
+  async invalidate(organizationId: string): Promise<void> {
+    await this.cache.delete(countsKey(organizationId));
+  }
+}
+
+const countsKey = (organizationId: string): string => `patients:counts:${organizationId}`;
+
+export function countStatus(groups: readonly CountGroup[], status: PatientStatus | null): number {
+  let n = 0;
+  for (const g of groups) if (status === null || g.status === status) n += g.patients;
+  return n;
+}
+
+export function summarize(groups: readonly CountGroup[]): StatusSummary {
+  return {
+    total: countStatus(groups, null),
+    active: countStatus(groups, PatientStatus.Active),
+    dormant: countStatus(groups, PatientStatus.Dormant),
+    atRisk: countStatus(groups, PatientStatus.AtRisk),
+  };
+}

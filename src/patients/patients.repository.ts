@@ -1,0 +1,171 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { likePrefix, prefixUpperBound } from 'src/patients/patient-counts.repository';
+import type { ListPosition, ListSpec, ProfileSort, Segment } from 'src/patients/profile-list';
+import type { PatientStatus, RiskLevel } from 'src/scoring/entities/scoring.enums';
+
+/** A list row as read: PHI still encrypted. */
+export interface ProfileListRow {
+  id: string;
+  name: string;
+  phone_enc: string | null;
+  email_enc: string | null;
+  ltv_cents: number;
+  total_sessions: number;
+  last_appointment_at: Date | null;
+  next_appointment_at: Date | null;
+  status: PatientStatus;
+  risk_score: number;
+  engagement_score: number;
+  registered_at: Date;
+  updated_at: Date;
+  /** The row's sort key as PostgreSQL prints it (null in the unkeyed segment), for the next cursor. */
+  sort_key: string | null;
+  segment: Segment;
+}
+
+/** One patient in full as read: PHI still encrypted; metrics columns null when the patient has no metrics row. */
+export interface ProfileRow {
+  id: string;
+  name: string;
+  phone_enc: string | null;
+  email_enc: string | null;
+  date_of_birth_enc: string | null;
+  address_enc: string | null;
+  conditions_enc: string | null;
+  allergies_enc: string | null;
+  medications_enc: string | null;
+  preferred_channel: string;
+  marketing_consent: boolean;
+  appointment_reminders: boolean;
+  registered_at: Date;
+  updated_at: Date;
+  ltv_cents: number | null;
+  total_sessions: number | null;
+  avg_session_value_cents: number | null;
+  last_appointment_at: Date | null;
+  next_appointment_at: Date | null;
+  risk_score: number | null;
+  risk_level: RiskLevel | null;
+  risk_factors: unknown[] | null;
+  computed_at: Date | null;
+  metrics_updated_at: Date | null;
+  history: { starts_at: string; type: string; status: string; value_cents: number; notes_enc: string | null }[];
+}
+
+/** The sort key column of each sort; every one has an index (organization_id[, status], column, patient_id). */
+const SORT_COLUMN: Record<ProfileSort, { column: string; type: string; nullable: boolean }> = {
+  name: { column: 'sort_name', type: 'varchar', nullable: false },
+  ltv: { column: 'ltv_cents', type: 'integer', nullable: false },
+  last_appointment: { column: 'last_appointment_at', type: 'timestamptz', nullable: true },
+  risk_score: { column: 'risk_score', type: 'real', nullable: false },
+};
+
+export const isNullableSort = (sort: ProfileSort): boolean => SORT_COLUMN[sort].nullable;
+
+const LIST_COLUMNS = `p.id, p.name, p.phone_enc, p.email_enc, m.ltv_cents, m.total_sessions, m.last_appointment_at,
+  m.next_appointment_at, m.status, m.risk_score, m.engagement_score, p.registered_at,
+  greatest(p.updated_at, m.updated_at) AS updated_at`;
+
+/**
+ * The SQL of the patient list and profile. Every statement names its organization and runs inside `TenantDb.run`
+ * (row-level security as a second layer). Plans: docs/queries/.
+ */
+@Injectable()
+export class PatientsRepository {
+  /**
+   * One segment of a list page. The page's ids come first from an index-only scan of the sort's index (cheap even
+   * at OFFSET 900000), then only those rows are joined to `patient_metrics` and `patients`.
+   */
+  async listSegment(
+    manager: EntityManager,
+    spec: ListSpec,
+    segment: Segment,
+    after: ListPosition | null,
+    skip: number,
+    take: number,
+  ): Promise<ProfileListRow[]> {
+    const { column, type, nullable } = SORT_COLUMN[spec.sort];
+    const dir = spec.order === 'asc' ? 'ASC' : 'DESC';
+    const cmp = spec.order === 'asc' ? '>' : '<';
+    const params: unknown[] = [spec.organizationId];
+    const p = (value: unknown): string => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    const where = ['m.organization_id = $1'];
+    if (spec.status) where.push(`m.status = ${p(spec.status)}`);
+    if (spec.search !== null) {
+      where.push(`m.sort_name >= ${p(spec.search)}`, `m.sort_name < ${p(prefixUpperBound(spec.search))}`, `m.sort_name LIKE ${p(likePrefix(spec.search))}`);
+    }
+    if (nullable) where.push(`m.${column} IS ${segment === 'keyed' ? 'NOT NULL' : 'NULL'}`);
+    if (after && segment === 'keyed') where.push(`(m.${column}, m.patient_id) ${cmp} (${p(after.key)}::${type}, ${p(after.id)}::uuid)`);
+    if (after && segment === 'unkeyed') where.push(`m.patient_id ${cmp} ${p(after.id)}::uuid`);
+    const innerOrder = segment === 'keyed' ? `m.${column} ${dir}, m.patient_id ${dir}` : `m.patient_id ${dir}`;
+    const outerOrder = segment === 'keyed' ? `page.v ${dir}, page.patient_id ${dir}` : `page.patient_id ${dir}`;
+    const sql = `WITH page AS (
+        SELECT m.patient_id, m.${column} AS v, ${segment === 'keyed' ? `m.${column}::text` : 'NULL::text'} AS sort_key
+          FROM patient_metrics m
+         WHERE ${where.join(' AND ')}
+         ORDER BY ${innerOrder}
+         LIMIT ${p(take)} OFFSET ${p(skip)})
+      SELECT ${LIST_COLUMNS}, page.sort_key, '${segment}' AS segment
+        FROM page
+        JOIN patient_metrics m ON m.patient_id = page.patient_id
+        JOIN patients p ON p.id = page.patient_id
+       WHERE m.organization_id = $1 AND p.organization_id = $1 AND p.deleted_at IS NULL
+       ORDER BY ${outerOrder}`;
+    return manager.query(sql, params);
+  }
+
+  /** Rows of the keyed segment (sort key set) matching the filter: needed only when an OFFSET crosses segments. */
+  async countKeyed(manager: EntityManager, spec: ListSpec): Promise<number> {
+    const { column } = SORT_COLUMN[spec.sort];
+    const params: unknown[] = [spec.organizationId];
+    const where = ['organization_id = $1', `${column} IS NOT NULL`];
+    if (spec.status) {
+      params.push(spec.status);
+      where.push(`status = $${params.length}`);
+    }
+    if (spec.search !== null) {
+      params.push(spec.search, prefixUpperBound(spec.search), likePrefix(spec.search));
+      where.push(`sort_name >= $${params.length - 2}`, `sort_name < $${params.length - 1}`, `sort_name LIKE $${params.length}`);
+    }
+    const rows: { n: string }[] = await manager.query(`SELECT count(*)::text AS n FROM patient_metrics WHERE ${where.join(' AND ')}`, params);
+    return Number(rows[0].n);
+  }
+
+  /**
+   * One patient with metrics and the newest `historyLimit` appointments that have started by `now`, in one
+   * statement. The medical columns are not even read unless `withMedical`.
+   */
+  async findProfile(
+    manager: EntityManager,
+    organizationId: string,
+    patientId: string,
+    options: { historyLimit: number; now: Date; withMedical: boolean },
+  ): Promise<ProfileRow | null> {
+    const medical = options.withMedical
+      ? 'p.conditions_enc, p.allergies_enc, p.medications_enc'
+      : 'NULL::text AS conditions_enc, NULL::text AS allergies_enc, NULL::text AS medications_enc';
+    const rows: ProfileRow[] = await manager.query(
+      `SELECT p.id, p.name, p.phone_enc, p.email_enc, p.date_of_birth_enc, p.address_enc, ${medical},
+              p.preferred_channel, p.marketing_consent, p.appointment_reminders, p.registered_at, p.updated_at,
+              m.ltv_cents, m.total_sessions, m.avg_session_value_cents, m.last_appointment_at, m.next_appointment_at,
+              m.risk_score, m.risk_level, m.risk_factors, m.computed_at, m.updated_at AS metrics_updated_at,
+              (SELECT coalesce(json_agg(json_build_object('starts_at', a.starts_at, 'type', a.type, 'status', a.status,
+                                                         'value_cents', a.value_cents, 'notes_enc', a.notes_enc)
+                                        ORDER BY a.starts_at DESC, a.id DESC), '[]'::json)
+                 FROM (SELECT a.id, a.starts_at, a.type, a.status, a.value_cents, a.notes_enc
+                         FROM appointments a
+                        WHERE a.organization_id = $1 AND a.patient_id = p.id AND a.starts_at <= $3
+                        ORDER BY a.starts_at DESC, a.id DESC
+                        LIMIT $4) a) AS history
+         FROM patients p
+         LEFT JOIN patient_metrics m ON m.patient_id = p.id AND m.organization_id = $1
+        WHERE p.organization_id = $1 AND p.id = $2 AND p.deleted_at IS NULL`,
+      [organizationId, patientId, options.now, options.historyLimit],
+    );
+    return rows[0] ?? null;
+  }
+}

@@ -1,0 +1,111 @@
+import type { PhiCipherCore } from 'src/records/phi/phi-cipher';
+import type { AppointmentHistoryItem, PatientAddress, PatientProfile } from 'src/patients/dto/profile.response';
+import type { PatientListItem } from 'src/patients/dto/profiles.response';
+import type { ProfileListRow, ProfileRow } from 'src/patients/patients.repository';
+
+/**
+ * Rows to API objects. The list and the profile share `money` and `score`, so the values both show (ltv, risk
+ * score, total sessions, last and next appointment) are identical.
+ *
+ * Defaults when a patient has no metrics row yet: ltv 0, sessions 0, average 0, no last/next appointment, risk
+ * score 0 at level `low` with no factors, assessed at the record's last update. Stale rows (awaiting a recompute)
+ * answer with their last computed values.
+ */
+
+/** Integer cents to currency units (never negative). */
+export const money = (cents: number | null | undefined): number => (cents && cents > 0 ? cents / 100 : 0);
+
+/** A 0-100 score, clamped, two decimals at most. */
+export const score = (value: number | null | undefined): number =>
+  value === null || value === undefined || !Number.isFinite(value) ? 0 : Math.round(Math.min(100, Math.max(0, value)) * 100) / 100;
+
+const iso = (d: Date | string | null | undefined): string | null => (d === null || d === undefined ? null : new Date(d).toISOString());
+
+export function toListItem(row: ProfileListRow, cipher: PhiCipherCore): PatientListItem {
+  return {
+    id: row.id,
+    name: row.name,
+    phone: cipher.decrypt(row.phone_enc),
+    email: cipher.decrypt(row.email_enc),
+    ltv: money(row.ltv_cents),
+    total_sessions: row.total_sessions ?? 0,
+    last_appointment: iso(row.last_appointment_at),
+    next_appointment: iso(row.next_appointment_at),
+    status: row.status,
+    risk_score: score(row.risk_score),
+    engagement_score: score(row.engagement_score),
+    created_at: iso(row.registered_at) as string,
+    updated_at: iso(row.updated_at) as string,
+  };
+}
+
+/** `risk_factors` entries are `{ code, text, points }` objects (scoring) or plain sentences. */
+export function riskFactorTexts(factors: unknown[] | null): string[] {
+  const out: string[] = [];
+  for (const f of factors ?? []) {
+    if (typeof f === 'string') out.push(f);
+    else if (f && typeof f === 'object' && typeof (f as { text?: unknown }).text === 'string') out.push((f as { text: string }).text);
+  }
+  return out;
+}
+
+const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
+
+function address(value: unknown): PatientAddress | null {
+  if (!value || typeof value !== 'object') return null;
+  const a = value as Record<string, unknown>;
+  const field = (k: string): string | null => (typeof a[k] === 'string' && a[k] !== '' ? (a[k] as string) : null);
+  const out = { street: field('street'), city: field('city'), state: field('state'), zip: field('zip') };
+  return Object.values(out).every((v) => v === null) ? null : out;
+}
+
+function dateOnly(value: string | null): string | null {
+  if (!value) return null;
+  const m = /^(\d{4}-\d{2}-\d{2})/.exec(value);
+  return m ? m[1] : null;
+}
+
+export function toProfile(row: ProfileRow, cipher: PhiCipherCore, withMedical: boolean): PatientProfile {
+  const history: AppointmentHistoryItem[] = row.history.map((a) => ({
+    date: iso(a.starts_at) as string,
+    type: a.type,
+    value: money(a.value_cents),
+    notes: cipher.decrypt(a.notes_enc),
+    status: a.status,
+  }));
+  const level = row.risk_level ?? 'low';
+  return {
+    id: row.id,
+    name: row.name,
+    phone: cipher.decrypt(row.phone_enc),
+    email: cipher.decrypt(row.email_enc),
+    date_of_birth: dateOnly(cipher.decrypt(row.date_of_birth_enc)),
+    address: address(cipher.decryptJson<unknown>(row.address_enc)),
+    medical_info: withMedical
+      ? {
+          conditions: strings(cipher.decryptJson<unknown>(row.conditions_enc)),
+          allergies: strings(cipher.decryptJson<unknown>(row.allergies_enc)),
+          medications: strings(cipher.decryptJson<unknown>(row.medications_enc)),
+        }
+      : null,
+    engagement_metrics: {
+      ltv: money(row.ltv_cents),
+      total_sessions: row.total_sessions ?? 0,
+      avg_session_value: money(row.avg_session_value_cents),
+      last_appointment: iso(row.last_appointment_at),
+      next_appointment: iso(row.next_appointment_at),
+      appointment_history: history,
+    },
+    risk_assessment: {
+      risk_score: score(row.risk_score),
+      risk_level: level,
+      risk_factors: riskFactorTexts(row.risk_factors),
+      last_assessed: iso(row.computed_at ?? row.metrics_updated_at ?? row.updated_at) as string,
+    },
+    communication_preferences: {
+      preferred_channel: row.preferred_channel as PatientProfile['communication_preferences']['preferred_channel'],
+      marketing_consent: row.marketing_consent,
+      appointment_reminders: row.appointment_reminders,
+    },
+  };
+}
