@@ -28,6 +28,12 @@ export interface MembershipRow {
   role: Role;
 }
 
+/** TypeORM answers an UPDATE ... RETURNING on PostgreSQL with `[rows, affectedCount]`. */
+function returnedRows<T>(result: unknown): T[] {
+  const r = result as unknown[];
+  return (Array.isArray(r[0]) ? r[0] : r) as T[];
+}
+
 const API_KEY_COLUMNS = `id, organization_id AS "organizationId", name, prefix, permissions, created_by AS "createdBy",
   created_at AS "createdAt", last_used_at AS "lastUsedAt", revoked_at AS "revokedAt", expires_at AS "expiresAt"`;
 
@@ -52,11 +58,11 @@ export class AuthRepository {
 
   /** First sign-in of a pre-provisioned user: binds the identity provider's subject to the user with that email. */
   async bindSubjectByEmail(email: string, subject: string): Promise<UserRow | null> {
-    const rows: UserRow[] = await this.dataSource.query(
+    const result: unknown = await this.dataSource.query(
       `UPDATE users SET external_subject = $2, updated_at = now() WHERE email = $1 AND external_subject IS NULL RETURNING id, email, name`,
       [email.toLowerCase(), subject],
     );
-    return rows[0] ?? null;
+    return returnedRows<UserRow>(result)[0] ?? null;
   }
 
   async findMembershipRole(userId: string, organizationId: string): Promise<Role | null> {
@@ -118,10 +124,10 @@ export class AuthRepository {
 
   /** Revokes a key of this organization; false when there is no such (unrevoked) key. */
   async revokeApiKey(organizationId: string, id: string, now: Date): Promise<boolean> {
-    const rows: { id: string }[] = await this.dataSource.query(
+    const result: unknown = await this.dataSource.query(
       `UPDATE api_keys SET revoked_at = $3, updated_at = $3 WHERE organization_id = $1 AND id = $2 AND revoked_at IS NULL RETURNING id`,
       [organizationId, id, now],
     );
-    return rows.length > 0;
+    return returnedRows<{ id: string }>(result).length > 0;
   }
 }
