@@ -4,6 +4,7 @@ import { loadSettings } from 'src/config/settings';
 import { runMigrations } from 'src/database/migrate';
 import { openDatabase } from 'src/database/open-database';
 import { seedOrganization } from 'src/database/seed/seed';
+import { createPhiCipher } from 'src/records/phi/phi-cipher';
 import { progressReporter } from 'src/common/cli/progress';
 import { runCli, CliUsageError } from 'src/common/cli/run-cli';
 
@@ -30,6 +31,7 @@ runCli(async () => {
       patients,
       seed,
       now: new Date(),
+      cipher: createPhiCipher(settings),
       onProgress: (done) => progress.update(done),
     });
     progress.stop();

@@ -1,5 +1,7 @@
 import { Client } from 'pg';
+import { loadSettings, Settings } from 'src/config/settings';
 import { generateClinic } from 'src/database/seed/clinic-generator';
+import { createPhiCipher, PhiCipherCore } from 'src/records/phi/phi-cipher';
 
 export interface SeedOptions {
   slug: string;
@@ -8,6 +10,8 @@ export interface SeedOptions {
   seed: number;
   /** "now" for the generated history (dates are relative to it). */
   now: Date;
+  /** The PHI cipher (`createPhiCipher(settings)`): the seed encrypts with the app's keys. */
+  cipher: PhiCipherCore;
   /** Called with (done, total) as patients are written. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -28,7 +32,7 @@ export async function seedOrganization(url: string, options: SeedOptions): Promi
   await client.connect();
   try {
     await client.query('BEGIN');
-    await client.query('DELETE FROM organizations WHERE slug = $1', [options.slug]);
+    await deleteOrganization(client, options.slug);
     const { rows } = await client.query<{ id: string }>(
       `INSERT INTO organizations (slug, name, timezone, currency, settings) VALUES ($1, $2, 'UTC', 'USD', '{}') RETURNING id`,
       [options.slug, options.name],
@@ -45,8 +49,31 @@ export async function seedOrganization(url: string, options: SeedOptions): Promi
   }
 }
 
+/**
+ * Removes the organization `slug` with everything it owns. As a superuser, table by table with foreign-key triggers
+ * off (`session_replication_role = replica`): a cascade from `organizations` would run one query per patient per
+ * child table. Otherwise a plain cascading delete.
+ */
+async function deleteOrganization(client: Client, slug: string): Promise<void> {
+  const { rows } = await client.query<{ id: string; rolsuper: boolean }>(
+    'SELECT o.id, r.rolsuper FROM organizations o, pg_roles r WHERE o.slug = $1 AND r.rolname = current_user',
+    [slug],
+  );
+  if (rows.length === 0) return;
+  if (rows[0].rolsuper) {
+    const tables = await client.query<{ table_name: string }>(
+      `SELECT c.table_name FROM information_schema.columns c JOIN information_schema.tables t USING (table_schema, table_name)
+        WHERE c.table_schema = 'public' AND c.column_name = 'organization_id' AND t.table_type = 'BASE TABLE' ORDER BY 1`,
+    );
+    await client.query('SET LOCAL session_replication_role = replica');
+    for (const { table_name } of tables.rows) await client.query(`DELETE FROM "${table_name}" WHERE organization_id = $1`, [rows[0].id]);
+    await client.query('SET LOCAL session_replication_role = DEFAULT');
+  }
+  await client.query('DELETE FROM organizations WHERE id = $1', [rows[0].id]);
+}
+
 /** On first start with an empty database: the demo organization ("Demo Clinic", 2,000 patients). */
-export async function seedDemoIfEmpty(url: string, now: Date, log: (line: string) => void): Promise<boolean> {
+export async function seedDemoIfEmpty(url: string, now: Date, log: (line: string) => void, settings: Settings = loadSettings()): Promise<boolean> {
   const client = new Client({ connectionString: url });
   await client.connect();
   let empty: boolean;
@@ -58,7 +85,7 @@ export async function seedDemoIfEmpty(url: string, now: Date, log: (line: string
   }
   if (!empty) return false;
   log('Empty database: seeding the demo organization "demo" (Demo Clinic, 2,000 patients)...');
-  const result = await seedOrganization(url, { slug: 'demo', name: 'Demo Clinic', patients: 2000, seed: 1, now });
+  const result = await seedOrganization(url, { slug: 'demo', name: 'Demo Clinic', patients: 2000, seed: 1, now, cipher: createPhiCipher(settings) });
   log(`Seeded "demo" in ${result.seconds.toFixed(1)} s`);
   return true;
 }
