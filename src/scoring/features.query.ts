@@ -27,8 +27,6 @@ export interface FeatureRowExtras {
   preferredChannel: string;
   /** Latest communication (either direction) or attended appointment, epoch ms; null when none. */
   lastContactAt: number | null;
-  /** Value of the first attended appointment, cents (the Gamma-Gamma spend excludes it); 0 when none. */
-  firstVisitValueCents: number;
   /** Risk score the patient had `riskTrendWindowDays` ago (latest snapshot on or before that day, else the
    * earliest snapshot since, before today); null when there is none. */
   previousRiskScore: number | null;
@@ -157,7 +155,6 @@ ap AS (
     max(starts_at) FILTER (WHERE status = 'completed' AND starts_at <= $2) AS last_visit_at,
     count(*) FILTER (WHERE status = 'completed' AND starts_at <= $2)::int AS completed_visits,
     coalesce(sum(value_cents) FILTER (WHERE status = 'completed' AND starts_at <= $2), 0)::float8 AS visit_value,
-    (array_agg(value_cents ORDER BY starts_at) FILTER (WHERE status = 'completed' AND starts_at <= $2))[1] AS first_visit_value,
     coalesce(sum(${w('starts_at')}) FILTER (WHERE status = 'completed' AND starts_at <= $2), 0) AS d_visits,
     coalesce(sum(${w('starts_at')}) FILTER (WHERE status = 'no_show' AND starts_at <= $2), 0) AS d_no_shows,
     coalesce(sum(${w('starts_at')}) FILTER (WHERE status = 'cancelled' AND starts_at <= $2), 0) AS d_cancellations,
@@ -239,7 +236,6 @@ SELECT
   ${ms('ap.last_visit_at')} AS "lastVisitAt",
   coalesce(ap.completed_visits, 0) AS "completedVisits",
   coalesce(ap.visit_value, 0) AS "visitValueCents",
-  coalesce(ap.first_visit_value, 0) AS "firstVisitValueCents",
   coalesce(ap.d_visits, 0) AS "decayedVisits",
   coalesce(ap.d_no_shows, 0) AS "decayedNoShows",
   coalesce(ap.d_cancellations, 0) AS "decayedCancellations",

@@ -1,15 +1,17 @@
-import type { BgNbdParams } from 'src/scoring/domain/bg-nbd';
-import type { GammaGammaParams } from 'src/scoring/domain/gamma-gamma';
-import { classifyStatus } from 'src/scoring/domain/patient-status';
-import type { ScoringSettings } from 'src/scoring/domain/scoring-settings';
+import {
+  avgSessionValue,
+  classifyStatus,
+  engagementScore,
+  lifetimeValue,
+  riskScore,
+  riskTrend,
+  successProbability,
+  totalSessions,
+  type ScoringModels,
+  type ScoringSettings,
+} from 'src/scoring/domain';
 import type { PatientStatus, RiskLevel, RiskTrend } from 'src/scoring/entities/scoring.enums';
 import type { FeatureRow } from 'src/scoring/features.query';
-
-/** The fitted CLV models an organization's patients are scored with. */
-export interface ScoringModels {
-  bgnbd: BgNbdParams;
-  gammaGamma: GammaGammaParams;
-}
 
 /** One entry of `patient_metrics.risk_factors`: the sentence a receptionist reads, and its weight. */
 export interface StoredRiskFactor {
@@ -56,38 +58,39 @@ function finite(value: number, fallback = 0): number {
 }
 
 /**
- * Scores one patient from their features row with the pure domain functions. Never throws on odd data: every
- * number written is finite (the domain functions guarantee their ranges; this layer only rounds money).
+ * Scores one patient from their features row with the pure domain functions (`src/scoring/domain`). Never throws
+ * on odd data: the domain functions keep every value finite and in range; this layer only rounds money.
+ * `models` null: the organization has too little history for a fit (the domain then falls back to simple rules).
  */
-export function scorePatient(row: FeatureRow, now: number, settings: ScoringSettings, models: ScoringModels): PatientScores {
-  const status = classifyStatus(row, now, settings);
-  // PROVISIONAL until the domain's risk, engagement, LTV and probability functions land.
-  const riskScore = 0;
-  const riskLevel: RiskLevel = riskScore >= settings.riskHighFrom ? 'high' : riskScore >= settings.riskMediumFrom ? 'medium' : 'low';
-  const trendDelta = row.previousRiskScore === null ? 0 : riskScore - row.previousRiskScore;
-  const riskTrend: RiskTrend =
-    trendDelta >= settings.riskTrendThreshold ? 'declining' : trendDelta <= -settings.riskTrendThreshold ? 'improving' : 'stable';
-  void models;
-  const historical = row.netRevenueCents;
-  const totalSessions = Math.max(0, Math.round(finite(row.completedVisits)));
+export function scorePatient(
+  row: FeatureRow,
+  now: number,
+  settings: ScoringSettings,
+  models: ScoringModels | null,
+): PatientScores {
+  const risk = riskScore(row, now, settings);
+  const ltv = lifetimeValue(row, now, models, settings);
   return {
     patientId: row.patientId,
     sortName: row.sortName,
-    status,
-    riskScore,
-    riskLevel,
-    riskFactors: [],
-    riskTrend,
-    engagementScore: 0,
-    ltvCents: cents(historical),
-    historicalRevenueCents: cents(historical),
-    futureValueCents: 0,
-    referralValueCents: 0,
-    totalSessions,
-    avgSessionValueCents: totalSessions > 0 ? cents(row.visitValueCents / totalSessions) : 0,
+    status: classifyStatus(row, now, settings),
+    riskScore: risk.score,
+    riskLevel: risk.level,
+    riskFactors: risk.factors.map((text) => {
+      const source = risk.contributions.find((c) => c.fact === text);
+      return { code: source?.key ?? 'other', text, points: Math.round(finite(source?.points ?? 0) * 10) / 10 };
+    }),
+    riskTrend: riskTrend(risk.score, row.previousRiskScore, settings),
+    engagementScore: engagementScore(row, now, settings),
+    ltvCents: cents(ltv.totalCents),
+    historicalRevenueCents: cents(ltv.historicalCents),
+    futureValueCents: cents(ltv.predictedCents),
+    referralValueCents: cents(ltv.referralCents),
+    totalSessions: totalSessions(row),
+    avgSessionValueCents: cents(avgSessionValue(row)),
     lastAppointmentAt: row.lastVisitAt,
     nextAppointmentAt: row.nextAppointmentAt,
     lastContactAt: row.lastContactAt,
-    successProbability: 0,
+    successProbability: successProbability(row, now, models, settings),
   };
 }

@@ -1,35 +1,25 @@
 import { Client } from 'pg';
-import { fitBgNbd, RepeatHistory } from 'src/scoring/domain/bg-nbd';
-import { fitGammaGamma, SpendHistory } from 'src/scoring/domain/gamma-gamma';
-import { MS_PER_DAY } from 'src/scoring/domain/patient-features';
-import type { ScoringSettings } from 'src/scoring/domain/scoring-settings';
+import {
+  fitOrganizationModels,
+  type OrganizationModelFit,
+  type ScoringModels,
+  type ScoringSettings,
+} from 'src/scoring/domain';
 import { ModelKind } from 'src/scoring/entities/scoring.enums';
 import { FeatureRow, localDate, PatientSelector } from 'src/scoring/features.query';
 import { organizationScoringSettings } from 'src/scoring/organization-settings';
-import { PatientScores, scorePatient, ScoringModels } from 'src/scoring/patient-scores';
+import { PatientScores, scorePatient } from 'src/scoring/patient-scores';
 import { ScoringOrganization, ScoringRepository } from 'src/scoring/scoring.repository';
 import { pgRunner, SqlRunner } from 'src/scoring/sql-runner';
 
 /** Patients per chunk of an organization-wide recompute (one features query and one write each). */
 export const DEFAULT_CHUNK_SIZE = 50_000;
 
-/** Used when an organization has too little history to fit the models (see `fitModels`). */
-export const DEFAULT_MODELS: Readonly<ScoringModels> = Object.freeze({
-  // Weeks: a patient visits about every 8 weeks while active (r/α = 1/8) and drops out after a visit with
-  // probability a/(a+b) = 1/6 on average.
-  bgnbd: { r: 1, alpha: 8, a: 1, b: 5 },
-  // Cents: mean value per visit p·v/(q-1) = 100.00.
-  gammaGamma: { p: 6, q: 4, v: 5000 },
-});
-
-/** Fewer patients than these in the fit sample: the defaults are used (and stored, so they are not refit per call). */
-export const MIN_FIT_PATIENTS = 50;
-export const MIN_FIT_REPEATERS = 20;
-
 export interface OrganizationContext {
   organization: ScoringOrganization;
   settings: ScoringSettings;
-  models: ScoringModels;
+  /** Null: too little history to fit (the domain's fallbacks apply). */
+  models: ScoringModels | null;
 }
 
 export interface RecomputeResult {
@@ -43,96 +33,69 @@ export interface RecomputeResult {
 
 export type ProgressCallback = (done: number, total: number) => void;
 
-/** The BG/NBD and Gamma-Gamma inputs of a sample of patients (times in `modelTimeUnitDays`, rounded to days). */
-export function modelInputs(
+/**
+ * Fits BG/NBD and Gamma-Gamma on `rows` (the domain samples at most `fitSampleSize` of them) and stores both fits.
+ * Returns null, storing nothing, when the organization has too little history (the domain's fallbacks apply).
+ */
+export async function fitAndStoreModels(
+  repo: ScoringRepository,
+  organizationId: string,
   rows: readonly FeatureRow[],
-  now: number,
   settings: ScoringSettings,
-): { repeat: RepeatHistory[]; spend: SpendHistory[] } {
-  const unit = settings.modelTimeUnitDays * MS_PER_DAY;
-  const days = (ms: number): number => Math.max(0, Math.floor(ms / MS_PER_DAY)) * (MS_PER_DAY / unit);
-  const repeat: RepeatHistory[] = [];
-  const spend: SpendHistory[] = [];
-  for (const row of rows) {
-    if (row.firstVisitAt === null || row.lastVisitAt === null || !(row.completedVisits >= 1)) continue;
-    const x = row.completedVisits - 1;
-    const T = days(now - row.firstVisitAt);
-    if (!(T > 0)) continue;
-    repeat.push({ x, tx: Math.min(T, days(row.lastVisitAt - row.firstVisitAt)), T });
-    const zbar = x > 0 ? (row.visitValueCents - row.firstVisitValueCents) / x : 0;
-    if (x > 0 && zbar > 0) spend.push({ x, zbar });
+  now: Date,
+): Promise<ScoringModels | null> {
+  const started = Date.now();
+  let fit: OrganizationModelFit | null = null;
+  try {
+    fit = fitOrganizationModels(
+      rows.map((features) => ({ id: features.patientId, features })),
+      now.getTime(),
+      settings,
+    );
+  } catch {
+    fit = null; // a degenerate sample: treated as too little data
   }
-  return { repeat, spend };
+  if (fit === null) return null;
+  const { bgnbd, gammaGamma, sampleSize } = fit;
+  const finite = [bgnbd.r, bgnbd.alpha, bgnbd.a, bgnbd.b, gammaGamma.p, gammaGamma.q, gammaGamma.v].every(
+    (v) => Number.isFinite(v) && v > 0,
+  );
+  if (!finite) return null;
+  const durationMs = Date.now() - started;
+  await repo.insertFit(organizationId, {
+    model: ModelKind.BgNbd,
+    params: { r: bgnbd.r, alpha: bgnbd.alpha, a: bgnbd.a, b: bgnbd.b },
+    logLikelihood: Number.isFinite(bgnbd.logLikelihood) ? bgnbd.logLikelihood : null,
+    sampleSize,
+    fittedAt: now,
+    durationMs,
+  });
+  await repo.insertFit(organizationId, {
+    model: ModelKind.GammaGamma,
+    params: { p: gammaGamma.p, q: gammaGamma.q, v: gammaGamma.v },
+    logLikelihood: Number.isFinite(gammaGamma.logLikelihood) ? gammaGamma.logLikelihood : null,
+    sampleSize,
+    fittedAt: now,
+    durationMs,
+  });
+  return { bgnbd: { r: bgnbd.r, alpha: bgnbd.alpha, a: bgnbd.a, b: bgnbd.b }, gammaGamma: { p: gammaGamma.p, q: gammaGamma.q, v: gammaGamma.v } };
 }
 
 /**
- * Fits BG/NBD and Gamma-Gamma on a seeded sample of the organization's patients and stores both fits. With too
- * little data (or a fit that does not converge to finite parameters) the defaults are stored instead, with a null
- * log-likelihood, so that they are visible and not refit on every single-patient recompute.
+ * The request path's fit when an organization has none yet: features of a seeded random sample of about
+ * `fitSampleSize` patients (Bernoulli sampling in SQL, oversampled since not every patient has visits).
  */
-export async function fitModels(
+export async function fitModelsOnSample(
   repo: ScoringRepository,
   organization: ScoringOrganization,
   settings: ScoringSettings,
   now: Date,
-): Promise<ScoringModels> {
-  const started = Date.now();
+): Promise<ScoringModels | null> {
   const total = await repo.countPatients(organization.id);
-  const ids = await repo.samplePatientIds(organization.id, settings.fitSampleSize, total, settings.fitSampleSeed);
-  const rows = ids.length
-    ? await repo.features(organization.id, { kind: 'ids', ids }, now, settings, organization.timezone)
-    : [];
-  const { repeat, spend } = modelInputs(rows, now.getTime(), settings);
-  const repeaters = repeat.filter((h) => h.x > 0).length;
-
-  let bgnbd: ScoringModels['bgnbd'] = DEFAULT_MODELS.bgnbd;
-  let bgLogLikelihood: number | null = null;
-  const bgStarted = Date.now();
-  if (repeat.length >= MIN_FIT_PATIENTS && repeaters >= MIN_FIT_REPEATERS) {
-    try {
-      const fit = fitBgNbd(repeat);
-      if ([fit.r, fit.alpha, fit.a, fit.b, fit.logLikelihood].every(Number.isFinite)) {
-        bgnbd = { r: fit.r, alpha: fit.alpha, a: fit.a, b: fit.b };
-        bgLogLikelihood = fit.logLikelihood;
-      }
-    } catch {
-      // Degenerate sample: keep the defaults.
-    }
-  }
-  const bgMs = Date.now() - bgStarted;
-  let gammaGamma: ScoringModels['gammaGamma'] = DEFAULT_MODELS.gammaGamma;
-  let ggLogLikelihood: number | null = null;
-  const ggStarted = Date.now();
-  if (spend.length >= MIN_FIT_REPEATERS) {
-    try {
-      const fit = fitGammaGamma(spend);
-      if ([fit.p, fit.q, fit.v, fit.logLikelihood].every(Number.isFinite)) {
-        gammaGamma = { p: fit.p, q: fit.q, v: fit.v };
-        ggLogLikelihood = fit.logLikelihood;
-      }
-    } catch {
-      // Degenerate sample: keep the defaults.
-    }
-  }
-  const ggMs = Date.now() - ggStarted;
-  const sampleMs = bgStarted - started;
-  await repo.insertFit(organization.id, {
-    model: ModelKind.BgNbd,
-    params: { ...bgnbd },
-    logLikelihood: bgLogLikelihood,
-    sampleSize: repeat.length,
-    fittedAt: now,
-    durationMs: sampleMs + bgMs,
-  });
-  await repo.insertFit(organization.id, {
-    model: ModelKind.GammaGamma,
-    params: { ...gammaGamma },
-    logLikelihood: ggLogLikelihood,
-    sampleSize: spend.length,
-    fittedAt: now,
-    durationMs: ggMs,
-  });
-  return { bgnbd, gammaGamma };
+  const ids = await repo.samplePatientIds(organization.id, settings.fitSampleSize * 2, total, settings.fitSampleSeed);
+  if (ids.length === 0) return null;
+  const rows = await repo.features(organization.id, { kind: 'ids', ids }, now, settings, organization.timezone);
+  return fitAndStoreModels(repo, organization.id, rows, settings, now);
 }
 
 /** Organization, its settings, and its latest models (fitted now when it has none). */
@@ -140,13 +103,12 @@ export async function organizationContext(
   repo: ScoringRepository,
   organizationId: string,
   now: Date,
-  options: { refit: boolean },
 ): Promise<OrganizationContext> {
   const organization = await repo.organization(organizationId);
   if (!organization) throw new Error(`Organization ${organizationId} not found`);
   const settings = organizationScoringSettings(organization.settings);
-  const stored = options.refit ? null : await repo.latestFits(organizationId);
-  const models = stored ? { bgnbd: stored.bgnbd, gammaGamma: stored.gammaGamma } : await fitModels(repo, organization, settings, now);
+  const stored = await repo.latestFits(organizationId);
+  const models = stored ? { bgnbd: stored.bgnbd, gammaGamma: stored.gammaGamma } : await fitModelsOnSample(repo, organization, settings, now);
   return { organization, settings, models };
 }
 
@@ -205,10 +167,12 @@ async function inTransaction<T>(client: Client, organizationId: string, work: ()
 }
 
 /**
- * Recomputes every patient of an organization over two dedicated connections to `url` (as the connecting user):
- * it refits the models on a sample, then walks the organization in uuid-range chunks of about `chunkSize`
- * patients, reading the next chunk's features on one connection while the current chunk is scored and written
- * (COPY into a temporary table, then one upsert) on the other. Each chunk commits on its own.
+ * Recomputes every patient of an organization over two dedicated connections to `url` (as the connecting user).
+ * It walks the organization in uuid-range chunks of about `chunkSize` patients: the features of the next chunk
+ * are read on one connection while the current chunk is scored and written (COPY into a temporary table, then one
+ * upsert) on the other; each chunk commits on its own. The CLV models are refit first on the first chunk's
+ * features: patient ids are random uuids, so a uuid range is a uniform random sample of the organization (the
+ * whole organization when it fits in one chunk), and the fit costs no extra query.
  * Usable without Nest: the CLI, the nightly job and the demo seed call it.
  */
 export async function recomputeOrganizationWithUrl(
@@ -225,12 +189,9 @@ export async function recomputeOrganizationWithUrl(
     await writer.query(`SET synchronous_commit = off; SET work_mem = '64MB'`);
     const readRepo = new ScoringRepository(pgRunner(reader));
     const writeRepo = new ScoringRepository(pgRunner(writer));
-    const fitStarted = Date.now();
-    const context = await inTransaction(writer, organizationId, () =>
-      organizationContext(writeRepo, organizationId, now, { refit: options.refit ?? true }),
-    );
-    const fitMs = Date.now() - fitStarted;
-    const { organization, settings } = context;
+    const organization = await readRepo.organization(organizationId);
+    if (!organization) throw new Error(`Organization ${organizationId} not found`);
+    const settings = organizationScoringSettings(organization.settings);
     const total = await readRepo.countPatients(organizationId);
     const ranges = uuidRanges(Math.ceil(total / (options.chunkSize ?? DEFAULT_CHUNK_SIZE)));
     const today = localDate(now, organization.timezone);
@@ -238,14 +199,25 @@ export async function recomputeOrganizationWithUrl(
       inTransaction(reader, organizationId, () =>
         readRepo.features(organizationId, { kind: 'range', ...ranges[i] }, now, settings, organization.timezone),
       );
-    let done = 0;
     options.onProgress?.(0, total);
     let next = read(0);
+    let context: OrganizationContext | null = null;
+    let fitMs = 0;
+    let done = 0;
     for (let i = 0; i < ranges.length; i++) {
       const rows = await next;
       if (i + 1 < ranges.length) {
         next = read(i + 1);
         next.catch(() => undefined); // awaited (and rethrown) on the next turn of the loop
+      }
+      if (context === null) {
+        const fitStarted = Date.now();
+        const models =
+          options.refit === false
+            ? ((await writeRepo.latestFits(organizationId)) ?? null)
+            : await inTransaction(writer, organizationId, () => fitAndStoreModels(writeRepo, organizationId, rows, settings, now));
+        context = { organization, settings, models: models ? { bgnbd: models.bgnbd, gammaGamma: models.gammaGamma } : null };
+        fitMs = Date.now() - fitStarted;
       }
       const scores = scoreRows(rows, now, context);
       await inTransaction(writer, organizationId, () => writeRepo.saveScores(organizationId, scores, now, today));
@@ -255,7 +227,7 @@ export async function recomputeOrganizationWithUrl(
     await inTransaction(writer, organizationId, () =>
       writeRepo.deleteMetricsOfDeletedPatients(organizationId, { kind: 'range', from: null, to: null }),
     );
-    return { organizationId, patients: done, fitMs, totalMs: Date.now() - started, fitted: true };
+    return { organizationId, patients: done, fitMs, totalMs: Date.now() - started, fitted: context !== null && context.models !== null };
   } finally {
     await Promise.all([reader.end().catch(() => undefined), writer.end().catch(() => undefined)]);
   }

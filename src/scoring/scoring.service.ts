@@ -90,7 +90,7 @@ export class ScoringService {
   private async context(organizationId: string, repo: ScoringRepository, now: Date): Promise<OrganizationContext> {
     const cached = this.contexts.get(organizationId);
     if (cached && Date.now() - cached.loadedAt < CONTEXT_TTL_MS) return cached.context;
-    const context = await organizationContext(repo, organizationId, now, { refit: false });
+    const context = await organizationContext(repo, organizationId, now);
     this.contexts.set(organizationId, { context, loadedAt: Date.now() });
     return context;
   }

@@ -56,9 +56,15 @@ export function visitGap(f: PatientFeatures, now: number, s: ScoringSettings): R
   return { key: 'visitGap', value, fact: booked < 1 ? `${fact} (next visit booked)` : fact };
 }
 
-/** Half share of missed among decayed appointments, half saturation in the decayed count itself. */
-function missedShare(decayedMissed: number, decayedVisits: number): number {
-  return clampUnit(0.5 * (decayedMissed / (decayedMissed + decayedVisits + 1)) + 0.5 * (1 - Math.exp(-decayedMissed / 2)));
+/**
+ * Missed (or cancelled) appointments, three parts: 40 % the share among the last 5 appointments (doubled and capped,
+ * so 1 of 2 or more is the maximum), 30 % the decayed share among all appointments, 30 % a saturating decayed count.
+ */
+function missedShare(f: PatientFeatures, recentMissed: number, decayedMissed: number): number {
+  const recent = safeCount(f.recentAppointments);
+  const recentShare = recent > 0 ? clampUnit((2 * Math.min(recentMissed, recent)) / recent) : 0;
+  const decayedShare = decayedMissed / (decayedMissed + safeCount(f.decayedVisits) + 1);
+  return clampUnit(0.4 * recentShare + 0.3 * clampUnit(decayedShare) + 0.3 * (1 - Math.exp(-decayedMissed / 1.5)));
 }
 
 function ofLast(n: number, total: number, verb: string, fallback: string): string | null {
@@ -69,13 +75,15 @@ function ofLast(n: number, total: number, verb: string, fallback: string): strin
 export function noShows(f: PatientFeatures): RiskComponent {
   const missed = safeCount(f.decayedNoShows);
   const fact = ofLast(safeCount(f.recentNoShows), safeCount(f.recentAppointments), 'Missed', 'Missed appointments in the past');
-  return { key: 'noShows', value: missedShare(missed, safeCount(f.decayedVisits)), fact: missed > 0 ? fact : null };
+  const recent = safeCount(f.recentNoShows);
+  return { key: 'noShows', value: missedShare(f, recent, missed), fact: missed > 0 || recent > 0 ? fact : null };
 }
 
 export function cancellations(f: PatientFeatures): RiskComponent {
   const cancelled = safeCount(f.decayedCancellations);
   const fact = ofLast(safeCount(f.recentCancellations), safeCount(f.recentAppointments), 'Cancelled', 'Cancelled appointments in the past');
-  return { key: 'cancellations', value: missedShare(cancelled, safeCount(f.decayedVisits)), fact: cancelled > 0 ? fact : null };
+  const recent = safeCount(f.recentCancellations);
+  return { key: 'cancellations', value: missedShare(f, recent, cancelled), fact: cancelled > 0 || recent > 0 ? fact : null };
 }
 
 /**
@@ -107,11 +115,12 @@ export function payments(f: PatientFeatures): RiskComponent {
   return { key: 'payments', value, fact: facts.length ? facts.join(' and ') : null };
 }
 
-/** Days since the last engagement of any kind: 0 up to activeWithinDays, 1 at twice atRiskAfterDays. */
+/** Days since the last engagement of any kind: 0 up to activeWithinDays (30), rising linearly to 1 at
+ * 2 · atRiskAfterDays - activeWithinDays (150). */
 export function lastContact(f: PatientFeatures, now: number, s: ScoringSettings): RiskComponent {
   const days = daysSinceEngagement(f, now);
   if (days === null) return { key: 'lastContact', value: 1, fact: 'No contact on record' };
-  const value = clampUnit((days - s.activeWithinDays) / (2 * s.atRiskAfterDays - s.activeWithinDays));
+  const value = clampUnit((days - s.activeWithinDays) / (2 * (s.atRiskAfterDays - s.activeWithinDays)));
   return { key: 'lastContact', value, fact: `No contact for ${plural(Math.round(days), 'day')}` };
 }
 

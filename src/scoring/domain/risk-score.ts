@@ -7,7 +7,7 @@
  * | component       | weight | what it measures                                              |
  * |-----------------|-------:|---------------------------------------------------------------|
  * | visitGap        |     25 | days since last visit ÷ the patient's usual interval          |
- * | noShows         |     15 | missed appointments (decayed), share and count                |
+ * | noShows         |     15 | missed appointments: share of the last 5, decayed share/count |
  * | responsiveness  |     13 | reply rate to the clinic's outreach and reply lag             |
  * | lastContact     |     13 | days since any engagement                                     |
  * | payments        |     12 | failed (decayed) and overdue payments                         |
@@ -15,7 +15,9 @@
  * | cancellations   |      7 | cancelled appointments (decayed)                              |
  * | treatment       |      7 | abandoned plans, sessions behind schedule on active plans     |
  *
- * Level: low < riskMediumFrom (35) ≤ medium < riskHighFrom (65) ≤ high.
+ * Level: low < riskMediumFrom (35) ≤ medium < riskHighFrom (60) ≤ high. Calibration: a patient who has only
+ * lapsed (no visit for 4+ usual intervals, no contact for 150+ days) scores about 40, medium; add a second serious
+ * problem (missed appointments, overdue payments, a complaint) and the score reaches high.
  * Factors: the facts of the components adding at least 2.5 points, largest contribution first, at most 4.
  */
 import type { PatientFeatures } from 'src/scoring/domain/patient-features';

@@ -20,7 +20,7 @@ export interface ScoringSettings {
   decayHalfLifeDays: number;
   /** Usual visit interval assumed for patients with fewer than two visits (default 90 days). */
   defaultVisitIntervalDays: number;
-  /** Risk-level cut-offs: low < mediumFrom <= medium < highFrom <= high (defaults 35 and 65). */
+  /** Risk-level cut-offs: low < mediumFrom <= medium < highFrom <= high (defaults 35 and 60). */
   riskMediumFrom: number;
   riskHighFrom: number;
   /** A risk change of at least this many points over `riskTrendWindowDays` is a trend (default 5). */
@@ -48,7 +48,7 @@ export const DEFAULT_SCORING_SETTINGS: Readonly<ScoringSettings> = Object.freeze
   decayHalfLifeDays: 180,
   defaultVisitIntervalDays: 90,
   riskMediumFrom: 35,
-  riskHighFrom: 65,
+  riskHighFrom: 60,
   riskTrendThreshold: 5,
   riskTrendWindowDays: 30,
   referralValueShare: 0.1,
