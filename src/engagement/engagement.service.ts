@@ -1,10 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { AuthContext } from 'src/auth/auth-context';
-import { TtlCache } from 'src/auth/ttl-cache';
+import { AggregateCache } from 'src/common/cache/aggregate-cache';
 import { Clock } from 'src/common/clock/clock';
 import { ProblemException } from 'src/common/problem/problem';
-import { SETTINGS } from 'src/config/config.module';
-import { Settings } from 'src/config/settings';
 import { localDate, nextDay, resolveWindow } from './domain/engagement-window';
 import { satisfactionMetrics } from './domain/satisfaction';
 import { EngagementQuery } from './dto/engagement.dto';
@@ -24,16 +22,12 @@ const round1 = (x: number): number => Math.round(x * 10) / 10;
 
 @Injectable()
 export class EngagementService {
-  /** Aggregates only (no patient ids or PHI), keyed by organization, resolved window and today's date. */
-  private readonly cache: TtlCache<EngagementOverviewResponse>;
-
   constructor(
     private readonly repository: EngagementRepository,
     private readonly clock: Clock,
-    @Inject(SETTINGS) settings: Settings,
-  ) {
-    this.cache = new TtlCache(settings.cacheTtlSeconds, 1000);
-  }
+    /** Aggregates only (no patient ids, no PHI: entries may live in Redis); TTL `CACHE_TTL_SECONDS`. */
+    private readonly cache: AggregateCache,
+  ) {}
 
   async overview(auth: AuthContext, q: EngagementQuery): Promise<EngagementOverviewResponse> {
     const orgId = auth.organizationId;
@@ -42,8 +36,8 @@ export class EngagementService {
     const today = localDate(now, timeZone);
     const window = resolveWindow(q, today);
     if ('field' in window) throw ProblemException.invalidField('query', window.field, window.message);
-    const key = `${orgId}:${timeZone}:${window.from}:${window.to}:${window.granularity}:${today}`;
-    return this.cache.get(key, async () => {
+    const key = `engagement-overview:v1:${orgId}:${timeZone}:${window.from}:${window.to}:${window.granularity}:${today}`;
+    return this.cache.getOrLoad(key, async (): Promise<EngagementOverviewResponse> => {
       const facts = await this.repository.facts(orgId, {
         timeZone,
         granularity: window.granularity,
