@@ -26,11 +26,12 @@ const SLICE = 250;
  *
  * Speed: patients are generated in chunks; chunk k+1 is generated while chunk k streams into PostgreSQL by COPY (one
  * statement per table and chunk). When the connecting user is a superuser, foreign-key triggers are skipped for the
- * transaction (`session_replication_role = replica`): every reference points at a row this generator wrote before it.
+ * COPY statements (`session_replication_role = replica`): every reference points at a row this generator wrote
+ * before it. `patient_metrics` is loaded with its triggers on, so the maintained patient counts stay right.
  */
 export async function generateClinic(client: Client, organizationId: string, options: GeneratorOptions): Promise<Record<string, number>> {
   const { rows } = await client.query<{ rolsuper: boolean }>('SELECT rolsuper FROM pg_roles WHERE rolname = current_user');
-  if (rows[0]?.rolsuper) await client.query(`SET LOCAL session_replication_role = replica`);
+  const superuser = rows[0]?.rolsuper === true;
 
   const nowMs = options.now.getTime();
   const tables = clinicTables(organizationId, Date.now());
@@ -58,13 +59,18 @@ export async function generateClinic(client: Client, organizationId: string, opt
     done = start;
     options.onProgress?.(done, options.patients);
     loading = (async () => {
-      for (const b of batch) await copyInto(client, b.table, b.columns, b.data);
+      for (const b of batch) {
+        // patient_metrics keeps its triggers (the maintained patient counts); elsewhere only foreign keys would fire.
+        const replica = superuser && b.table !== 'patient_metrics';
+        if (replica) await client.query('SET LOCAL session_replication_role = replica');
+        await copyInto(client, b.table, b.columns, b.data);
+        if (replica) await client.query('SET LOCAL session_replication_role = DEFAULT');
+      }
     })();
     // A failed COPY must surface at the next await, not as an unhandled rejection.
     loading.catch(() => undefined);
   }
   await loading;
   options.onProgress?.(options.patients, options.patients);
-  if (rows[0]?.rolsuper) await client.query(`SET LOCAL session_replication_role = DEFAULT`);
   return Object.fromEntries(ordered.map((t) => [t.table, t.count]));
 }

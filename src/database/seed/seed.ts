@@ -61,12 +61,17 @@ async function deleteOrganization(client: Client, slug: string): Promise<void> {
   );
   if (rows.length === 0) return;
   if (rows[0].rolsuper) {
+    // Exactly what the cascade would reach: tables with a foreign key to organizations or patients (all of which carry
+    // organization_id). Tables without one (the audit trail, the metric count deltas) are left as the cascade leaves them.
     const tables = await client.query<{ table_name: string }>(
-      `SELECT c.table_name FROM information_schema.columns c JOIN information_schema.tables t USING (table_schema, table_name)
-        WHERE c.table_schema = 'public' AND c.column_name = 'organization_id' AND t.table_type = 'BASE TABLE' ORDER BY 1`,
+      `SELECT DISTINCT c.conrelid::regclass::text AS table_name FROM pg_constraint c
+        WHERE c.contype = 'f' AND c.confrelid IN ('organizations'::regclass, 'patients'::regclass)
+          AND c.conrelid <> 'organizations'::regclass
+          AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.conrelid AND a.attname = 'organization_id' AND NOT a.attisdropped)
+        ORDER BY 1`,
     );
     await client.query('SET LOCAL session_replication_role = replica');
-    for (const { table_name } of tables.rows) await client.query(`DELETE FROM "${table_name}" WHERE organization_id = $1`, [rows[0].id]);
+    for (const { table_name } of tables.rows) await client.query(`DELETE FROM ${table_name} WHERE organization_id = $1`, [rows[0].id]);
     await client.query('SET LOCAL session_replication_role = DEFAULT');
   }
   await client.query('DELETE FROM organizations WHERE id = $1', [rows[0].id]);
