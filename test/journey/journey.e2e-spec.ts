@@ -1,7 +1,7 @@
 import { PhiCipher } from 'src/records/phi/phi-cipher';
 import { bearer, createOrganization, memberToken } from '../auth/auth-fixtures';
 import { createTestApp, TestApp } from '../utils/test-app';
-import { contractErrors } from './support/contract';
+import { contractErrors } from '../utils/contract';
 import { createHandmadeClinic, HandmadeClinic } from './support/handmade-clinic';
 
 const T = (d: string): string => `${d}T10:00:00.000Z`;

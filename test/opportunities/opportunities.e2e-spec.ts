@@ -1,7 +1,7 @@
 import { PhiCipher } from 'src/records/phi/phi-cipher';
 import { OpportunitiesRefresher } from 'src/opportunities/opportunities-refresher';
 import { bearer, memberToken } from '../auth/auth-fixtures';
-import { contractErrors } from '../journey/support/contract';
+import { contractErrors } from '../utils/contract';
 import { createHandmadeClinic, HandmadeClinic } from '../journey/support/handmade-clinic';
 import { createTestApp, TestApp } from '../utils/test-app';
 
