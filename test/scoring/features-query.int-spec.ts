@@ -1,0 +1,169 @@
+import { Client } from 'pg';
+import { scoringSettings } from 'src/scoring/domain/scoring-settings';
+import { FeatureRow } from 'src/scoring/features.query';
+import { ScoringRepository } from 'src/scoring/scoring.repository';
+import { pgRunner } from 'src/scoring/sql-runner';
+import { createTestDatabase, TestDatabase } from '../utils/test-database';
+import {
+  appointment,
+  communication,
+  daysAgo,
+  patient,
+  payment,
+  referral,
+  scoringOrganization,
+  survey,
+  treatmentPlan,
+} from './scoring-fixtures';
+
+const NOW = new Date('2026-11-24T12:00:00.000Z');
+const DAY = 86_400_000;
+/** Recency weight with the default 180-day half-life. */
+const w = (days: number, halfLife = 180): number => Math.pow(2, -days / halfLife);
+
+/** The features SQL against values computed by hand for one handmade patient. */
+describe('features query', () => {
+  let db: TestDatabase;
+  let client: Client;
+  let repo: ScoringRepository;
+  let org: string;
+  let alice: string;
+  let bob: string;
+  let empty: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    client = new Client({ connectionString: db.url, options: '-c timezone=UTC' });
+    await client.connect();
+    repo = new ScoringRepository(pgRunner(client));
+    org = await scoringOrganization(db);
+    alice = await patient(db, org, { name: 'Alice Example', registeredAt: new Date('2020-01-01T00:00:00Z'), preferredChannel: 'email', marketingConsent: true });
+    bob = await patient(db, org, { name: 'Bob Referred' });
+    empty = await patient(db, org, { name: 'Nobody Yet', registeredAt: daysAgo(NOW, 3) });
+    await appointment(db, org, alice, daysAgo(NOW, 10), 'completed', 10_000);
+    await appointment(db, org, alice, daysAgo(NOW, 100), 'completed', 20_000);
+    await appointment(db, org, alice, daysAgo(NOW, 50), 'no_show');
+    await appointment(db, org, alice, daysAgo(NOW, 200), 'cancelled');
+    await appointment(db, org, alice, daysAgo(NOW, -5), 'scheduled');
+    await communication(db, org, alice, { at: daysAgo(NOW, 20), direction: 'outbound', channel: 'email', kind: 'email', respondedAt: new Date(daysAgo(NOW, 20).getTime() + 2 * 3_600_000) });
+    await communication(db, org, alice, { at: daysAgo(NOW, 40), direction: 'outbound', channel: 'sms' });
+    await communication(db, org, alice, { at: daysAgo(NOW, 15), direction: 'inbound', channel: 'phone', kind: 'call' });
+    await payment(db, org, alice, { at: daysAgo(NOW, 10), cents: 10_000 });
+    await payment(db, org, alice, { at: daysAgo(NOW, 5), cents: 2_000, kind: 'refund' });
+    await payment(db, org, alice, { at: daysAgo(NOW, 30), cents: 5_000, status: 'failed' });
+    await payment(db, org, alice, { at: daysAgo(NOW, 60), cents: 3_000, kind: 'charge', status: 'overdue' });
+    await survey(db, org, alice, { at: daysAgo(NOW, 12), satisfaction: 4 });
+    await survey(db, org, alice, { at: daysAgo(NOW, 300), satisfaction: 2, complaint: true });
+    await referral(db, org, alice, bob, daysAgo(NOW, 100));
+    await payment(db, org, bob, { at: daysAgo(NOW, 90), cents: 50_000 });
+    await treatmentPlan(db, org, alice, { planned: 10, completed: 3, sessionValueCents: 8_000, status: 'active', startedAt: daysAgo(NOW, 60), endsAt: daysAgo(NOW, -60) });
+    await treatmentPlan(db, org, alice, { planned: 6, completed: 2, sessionValueCents: 8_000, status: 'abandoned', startedAt: daysAgo(NOW, 300), endsAt: daysAgo(NOW, 200) });
+    for (const [days, score] of [[40, 30], [20, 50]] as const) {
+      await db.query(`INSERT INTO risk_score_history (organization_id, patient_id, recorded_on, risk_score) VALUES ($1, $2, $3, $4)`, [
+        org,
+        alice,
+        daysAgo(NOW, days).toISOString().slice(0, 10),
+        score,
+      ]);
+    }
+  });
+  afterAll(async () => {
+    await client.end();
+    await db.drop();
+  });
+
+  const load = async (ids: string[], settings = scoringSettings()): Promise<Map<string, FeatureRow>> => {
+    const rows = await repo.features(org, { kind: 'ids', ids }, NOW, settings, 'UTC');
+    return new Map(rows.map((r) => [r.patientId, r]));
+  };
+
+  it('computes every feature of the handmade patient as documented', async () => {
+    const f = (await load([alice])).get(alice)!;
+    const t = NOW.getTime();
+    expect(f).toMatchObject({
+      sortName: 'alice example',
+      preferredChannel: 'email',
+      registeredAt: Date.parse('2020-01-01T00:00:00Z'),
+      marketingConsent: true,
+      appointmentReminders: true,
+      lastEngagementAt: t - 10 * DAY,
+      engagementsRecent: 5, // visit 10 d, call 15 d, reply ~20 d, survey 12 d, payment 10 d
+      engagementsPrior: 1, // visit 100 d (the 300-day survey is outside 90..270)
+      nextAppointmentAt: t + 5 * DAY,
+      firstVisitAt: t - 100 * DAY,
+      lastVisitAt: t - 10 * DAY,
+      completedVisits: 2,
+      visitValueCents: 30_000,
+      recentAppointments: 4,
+      recentNoShows: 1,
+      recentCancellations: 1,
+      avgReplyHours: 2,
+      netRevenueCents: 8_000,
+      overduePayments: 1,
+      complaints: 1,
+      referralsMade: 1,
+      referredNetRevenueCents: 50_000,
+      activePlanRemainingValueCents: 56_000,
+      abandonedPlans: 1,
+      planSessionsDone: 5,
+      lastContactAt: t - 10 * DAY,
+      previousRiskScore: 30,
+    });
+    expect(f.decayedVisits).toBeCloseTo(w(10) + w(100), 9);
+    expect(f.decayedNoShows).toBeCloseTo(w(50), 9);
+    expect(f.decayedCancellations).toBeCloseTo(w(200), 9);
+    expect(f.decayedOutreach).toBeCloseTo(w(20) + w(40), 9);
+    expect(f.decayedReplies).toBeCloseTo(w(20), 9);
+    expect(f.preferredChannelOutreach).toBeCloseTo(w(20), 9);
+    expect(f.preferredChannelReplies).toBeCloseTo(w(20), 9);
+    expect(f.decayedFailedPayments).toBeCloseTo(w(30), 9);
+    expect(f.weightedSatisfaction).toBeCloseTo((4 * w(12) + 2 * w(300)) / (w(12) + w(300)), 9);
+    expect(f.decayedComplaints).toBeCloseTo(w(300), 9);
+    expect(f.activePlanSessionsBehind).toBeCloseTo(2, 9); // half way through 10 planned sessions, 3 done
+    expect(f.planSessionsDue).toBeCloseTo(11, 9); // 5 expected so far + 6 of the abandoned plan
+  });
+
+  it('gives a patient without records the documented defaults', async () => {
+    const f = (await load([empty])).get(empty)!;
+    expect(f).toMatchObject({
+      registeredAt: NOW.getTime() - 3 * DAY,
+      lastEngagementAt: null,
+      engagementsRecent: 0,
+      engagementsPrior: 0,
+      nextAppointmentAt: null,
+      firstVisitAt: null,
+      lastVisitAt: null,
+      completedVisits: 0,
+      visitValueCents: 0,
+      decayedVisits: 0,
+      recentAppointments: 0,
+      avgReplyHours: null,
+      weightedSatisfaction: null,
+      netRevenueCents: 0,
+      referralsMade: 0,
+      planSessionsDue: 0,
+      lastContactAt: null,
+      previousRiskScore: null,
+    });
+  });
+
+  it('the range selector covers the organization and agrees with the id selector', async () => {
+    const rows = await repo.features(org, { kind: 'range', from: null, to: null }, NOW, scoringSettings(), 'UTC');
+    expect(rows.map((r) => r.patientId).sort()).toEqual([alice, bob, empty].sort());
+    expect(rows.find((r) => r.patientId === alice)).toEqual((await load([alice])).get(alice));
+  });
+
+  it('applies the half-life and the decline windows of the settings', async () => {
+    const f = (await load([alice], scoringSettings({ decayHalfLifeDays: 30, declineRecentWindowDays: 11 }))).get(alice)!;
+    expect(f.decayedVisits).toBeCloseTo(w(10, 30) + w(100, 30), 9);
+    expect(f.engagementsRecent).toBe(2); // the visit and the payment 10 days ago
+  });
+
+  it('leaves out soft-deleted patients and other organizations', async () => {
+    const other = await scoringOrganization(db);
+    const stranger = await patient(db, other);
+    const gone = await patient(db, org, { deletedAt: daysAgo(NOW, 1) });
+    const rows = await load([alice, stranger, gone]);
+    expect([...rows.keys()]).toEqual([alice]);
+  });
+});
