@@ -3,6 +3,7 @@ import {
   bgNbdTotalLogLikelihood,
   compressHistories,
   expectedVisits,
+  expectedVisitsDirect,
   expectedVisitsNewCustomer,
   fitBgNbd,
   probabilityAlive,
@@ -56,6 +57,25 @@ describe('BG/NBD predictions', () => {
   // in the next 39 weeks.
   it('reproduces the paper\'s conditional expectation example', () => {
     expect(expectedVisits(PUBLISHED, { x: 2, tx: 30.43, T: 38.86 }, 39)).toBeCloseTo(1.226, 2);
+  });
+
+  it('Euler-transformed series equals the direct series of equation (10)', () => {
+    for (const h of [{ x: 0, tx: 0, T: 38.86 }, { x: 2, tx: 30.43, T: 38.86 }, { x: 20, tx: 30, T: 40 }, { x: 5, tx: 1, T: 2 }]) {
+      for (const t of [1, 39, 104]) {
+        const direct = expectedVisitsDirect(PUBLISHED, h, t);
+        expect(Math.abs(expectedVisits(PUBLISHED, h, t) - direct)).toBeLessThan(1e-9 * Math.max(1, direct));
+      }
+    }
+  });
+
+  it('stays fast and finite for very frequent visitors, where the direct series needs ~x·z/(1-z) terms', () => {
+    const started = Date.now();
+    // 10,000 visits in 100 weeks, the last one just now: about 100 visits a week, so ≈ 5,200 in 52 weeks.
+    const value = expectedVisits(PUBLISHED, { x: 10_000, tx: 100, T: 100 }, 52);
+    expect(value).toBeGreaterThan(4_000);
+    expect(value).toBeLessThan(6_000);
+    expect(Number.isFinite(expectedVisits(PUBLISHED, { x: 1e9, tx: 100, T: 100 }, 52))).toBe(true);
+    expect(Date.now() - started).toBeLessThan(200);
   });
 
   it('equals the new-customer expectation when nothing has been observed yet (T = 0)', () => {

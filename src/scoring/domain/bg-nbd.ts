@@ -120,11 +120,17 @@ export function probabilityAlive(params: BgNbdParams, h: RepeatHistory): number 
 /**
  * E[Y(t) | x, t_x, T]: expected number of visits in the next `t` time units, equation (10) of the paper:
  *
- *   (a+b+x-1)/(a-1) · [1 - ((α+T)/(α+T+t))^(r+x) · 2F1(r+x, b+x; a+b+x-1; t/(α+T+t))]
- *   / (1 + δ(x>0) · a/(b+x-1) · ((α+T)/(α+t_x))^(r+x))
+ *   (a+b+x-1)/(a-1) · [1 - ((α+T)/(α+T+t))^(r+x) · 2F1(r+x, b+x; a+b+x-1; z)]
+ *   / (1 + δ(x>0) · a/(b+x-1) · ((α+T)/(α+t_x))^(r+x)),          z = t/(α+T+t)
  *
- * The 2F1 argument is in [0, 1) so its series converges. At a = 1 the formula is 0/0; we nudge a by 1e-9 (the
- * function is continuous there).
+ * The 2F1 series above needs about x·z/(1-z) terms before it even starts to shrink (its terms grow while
+ * n < x·z/(1-z)), hopeless for frequent visitors. We use Euler's transformation
+ * 2F1(A, B; C; z) = (1-z)^(C-A-B) 2F1(C-A, C-B; C; z); with 1 - z = (α+T)/(α+T+t) the power cancels:
+ *
+ *   ((α+T)/(α+T+t))^(r+x) · 2F1(r+x, b+x; a+b+x-1; z) = (1-z)^(a-1) · 2F1(a+b-1-r, a-1; a+b+x-1; z)
+ *
+ * whose upper parameters do not grow with x, so the series converges quickly for any x. At a = 1 the formula is
+ * 0/0; we nudge a by 1e-9 (the function is continuous there).
  */
 export function expectedVisits(params: BgNbdParams, h: RepeatHistory, t: number): number {
   if (!(t > 0)) return 0;
@@ -132,19 +138,32 @@ export function expectedVisits(params: BgNbdParams, h: RepeatHistory, t: number)
   const a = Math.abs(params.a - 1) < 1e-9 ? 1 + 1e-9 : params.a;
   const { x, tx, T } = h;
   const z = t / (alpha + T + t);
-  const power = Math.exp((r + x) * (Math.log(alpha + T) - Math.log(alpha + T + t)));
-  const bracket = 1 - power * hyp2f1(r + x, b + x, a + b + x - 1, z);
+  const bracket = 1 - Math.pow(1 - z, a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z);
   const numerator = ((a + b + x - 1) / (a - 1)) * bracket;
   const denominator =
     x > 0 ? 1 + (a / (b + x - 1)) * Math.exp((r + x) * (Math.log(alpha + T) - Math.log(alpha + tx))) : 1;
   return Math.max(0, numerator / denominator);
 }
 
-/** E[X(t)] for a new customer, equation (9): expected visits in a period of length t since the first visit. */
+/** E[Y(t)] computed with the untransformed series of equation (10); kept to cross-check `expectedVisits`. */
+export function expectedVisitsDirect(params: BgNbdParams, h: RepeatHistory, t: number): number {
+  if (!(t > 0)) return 0;
+  const { r, alpha, b } = params;
+  const a = Math.abs(params.a - 1) < 1e-9 ? 1 + 1e-9 : params.a;
+  const { x, tx, T } = h;
+  const z = t / (alpha + T + t);
+  const power = Math.exp((r + x) * (Math.log(alpha + T) - Math.log(alpha + T + t)));
+  const bracket = 1 - power * hyp2f1(r + x, b + x, a + b + x - 1, z);
+  const denominator =
+    x > 0 ? 1 + (a / (b + x - 1)) * Math.exp((r + x) * (Math.log(alpha + T) - Math.log(alpha + tx))) : 1;
+  return Math.max(0, (((a + b + x - 1) / (a - 1)) * bracket) / denominator);
+}
+
+/** E[X(t)] for a new customer, equation (9), with the same Euler transformation. */
 export function expectedVisitsNewCustomer(params: BgNbdParams, t: number): number {
   if (!(t > 0)) return 0;
   const { r, alpha, b } = params;
   const a = Math.abs(params.a - 1) < 1e-9 ? 1 + 1e-9 : params.a;
   const z = t / (alpha + t);
-  return ((a + b - 1) / (a - 1)) * (1 - Math.pow(alpha / (alpha + t), r) * hyp2f1(r, b, a + b - 1, z));
+  return Math.max(0, ((a + b - 1) / (a - 1)) * (1 - Math.pow(1 - z, a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b - 1, z)));
 }

@@ -28,9 +28,12 @@ export interface LifetimeValue {
   expectedVisitValueCents: number;
 }
 
-/** Non-negative integer cents; NaN and infinities become 0. */
+/** Each part is capped here (≈ 22 trillion currency units) so the total of three parts is a safe integer. */
+export const MAX_PART_CENTS = 2 ** 51;
+
+/** Non-negative integer cents, capped; NaN and infinities become 0. */
 function cents(value: number): number {
-  return Number.isFinite(value) && value > 0 ? Math.round(value) : 0;
+  return Number.isFinite(value) && value > 0 ? Math.min(MAX_PART_CENTS, Math.round(value)) : 0;
 }
 
 /** Completed appointments (the API's total_sessions). */

@@ -1,0 +1,58 @@
+import { emptyFeatures, MS_PER_DAY, type PatientFeatures } from 'src/scoring/domain/patient-features';
+import { fitOrganizationModels, repeatHistory, spendHistory } from 'src/scoring/domain/scoring-models';
+import { scoringSettings } from 'src/scoring/domain/scoring-settings';
+import { simulateBgNbd } from 'src/scoring/domain/simulation';
+
+const NOW = Date.UTC(2026, 5, 1);
+const WEEK = 7 * MS_PER_DAY;
+
+describe('repeatHistory / spendHistory', () => {
+  it('maps visits to BG/NBD (x, t_x, T) in weeks', () => {
+    const f = emptyFeatures({ firstVisitAt: NOW - 52 * WEEK, lastVisitAt: NOW - 2 * WEEK, completedVisits: 6 });
+    expect(repeatHistory(f, NOW)).toEqual({ x: 5, tx: 50, T: 52 });
+    expect(repeatHistory(emptyFeatures({ firstVisitAt: NOW - WEEK, lastVisitAt: NOW - WEEK, completedVisits: 1 }), NOW)).toEqual({ x: 0, tx: 0, T: 1 });
+  });
+
+  it('returns null without a visit or with a first visit not before now, and clamps inconsistent dates', () => {
+    expect(repeatHistory(emptyFeatures(), NOW)).toBeNull();
+    expect(repeatHistory(emptyFeatures({ firstVisitAt: NOW, lastVisitAt: NOW, completedVisits: 1 }), NOW)).toBeNull();
+    const inconsistent = repeatHistory(emptyFeatures({ firstVisitAt: NOW - WEEK, lastVisitAt: NOW + WEEK, completedVisits: 3 }), NOW);
+    expect(inconsistent).toEqual({ x: 2, tx: 1, T: 1 });
+  });
+
+  it('maps visit values to Gamma-Gamma (x, z̄)', () => {
+    expect(spendHistory(emptyFeatures({ completedVisits: 4, visitValueCents: 40_000 }))).toEqual({ x: 4, zbar: 10_000 });
+    expect(spendHistory(emptyFeatures({ completedVisits: 4, visitValueCents: 0 }))).toBeNull();
+    expect(spendHistory(emptyFeatures())).toBeNull();
+  });
+});
+
+describe('fitOrganizationModels', () => {
+  const patients = simulateBgNbd({ r: 0.24, alpha: 4.41, a: 0.79, b: 2.43 }, 3_000, { minT: 26, maxT: 104, granularity: 1 / 7 }, 5).map(
+    (h, i): { id: string; features: PatientFeatures } => ({
+      id: `p${i}`,
+      features: emptyFeatures({
+        firstVisitAt: NOW - h.T * WEEK,
+        lastVisitAt: NOW - (h.T - h.tx) * WEEK,
+        completedVisits: h.x + 1,
+        visitValueCents: (h.x + 1) * (5_000 + (i % 7) * 1_000),
+      }),
+    }),
+  );
+
+  it('fits both models on a deterministic sample capped by the settings', () => {
+    const settings = scoringSettings({ fitSampleSize: 1_000 });
+    const fit = fitOrganizationModels(patients, NOW, settings);
+    expect(fit).not.toBeNull();
+    expect(fit!.sampleSize).toBe(1_000);
+    expect(fitOrganizationModels([...patients].reverse(), NOW, settings)!.bgnbd.r).toBeCloseTo(fit!.bgnbd.r, 6); // same sample; only the summation order differs
+    expect(fit!.bgnbd.r).toBeGreaterThan(0.1);
+    expect(fit!.bgnbd.r).toBeLessThan(0.5);
+    expect(fit!.gammaGamma.q).toBeGreaterThan(0);
+  });
+
+  it('returns null for a clinic too small to fit', () => {
+    expect(fitOrganizationModels(patients.slice(0, 49), NOW)).toBeNull();
+    expect(fitOrganizationModels([], NOW)).toBeNull();
+  });
+});
