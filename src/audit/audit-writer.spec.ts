@@ -1,0 +1,109 @@
+import { Logger } from '@nestjs/common';
+import { AuditAction } from 'src/audit/audit-action';
+import { AuditEventContent, NO_ORGANIZATION } from 'src/audit/audit-event';
+import { AuditWriteError, AuditWriter } from 'src/audit/audit-writer';
+import { AuditRepository } from 'src/audit/audit.repository';
+import { DataSource } from 'typeorm';
+
+const ORG = '3f2b8c1e-5a4d-4e6f-9a7b-1c2d3e4f5a6b';
+
+function event(i: number, organizationId = ORG): AuditEventContent {
+  return {
+    organizationId, id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, occurredAt: new Date(0), actorType: null, actorId: null,
+    actorRole: null, action: AuditAction.Read, resource: 'patient', method: 'GET', route: '/r', patientIds: [], query: {}, outcome: 'success',
+    statusCode: 200, requestId: null, ip: null, userAgent: null,
+  };
+}
+
+/** A repository whose appendBatch resolves when the test says so, numbering events per organization. */
+function fakeRepository(): { repo: AuditRepository; batches: AuditEventContent[][]; release(): void; failNext(err: unknown): void } {
+  const batches: AuditEventContent[][] = [];
+  const seqs = new Map<string, number>();
+  let gate: (() => void)[] = [];
+  let failure: unknown = null;
+  const repo = {
+    appendBatch: jest.fn(async (_sql: unknown, events: { content: AuditEventContent }[]) => {
+      batches.push(events.map((e) => e.content));
+      await new Promise<void>((r) => gate.push(r));
+      if (failure) {
+        const f = failure;
+        failure = null;
+        throw f;
+      }
+      return events.map((e) => {
+        const n = (seqs.get(e.content.organizationId) ?? 0) + 1;
+        seqs.set(e.content.organizationId, n);
+        return n;
+      });
+    }),
+  } as unknown as AuditRepository;
+  return {
+    repo,
+    batches,
+    release: () => {
+      const g = gate;
+      gate = [];
+      g.forEach((r) => r());
+    },
+    failNext: (err) => (failure = err),
+  };
+}
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+describe('AuditWriter group commit', () => {
+  beforeAll(() => Logger.overrideLogger(false));
+  it('appends the first event at once and gathers the ones that arrive meanwhile into the next batch', async () => {
+    const f = fakeRepository();
+    const writer = new AuditWriter(f.repo, {} as DataSource);
+    const first = writer.append(event(1));
+    await tick();
+    const rest = [2, 3, 4].map((i) => writer.append(event(i)));
+    await tick();
+    expect(f.batches.map((b) => b.length)).toEqual([1]);
+    f.release();
+    await tick();
+    expect(f.batches.map((b) => b.length)).toEqual([1, 3]);
+    f.release();
+    expect(await Promise.all([first, ...rest])).toEqual([1, 2, 3, 4]);
+  });
+
+  it('keeps one queue per organization', async () => {
+    const f = fakeRepository();
+    const writer = new AuditWriter(f.repo, {} as DataSource);
+    const a = writer.append(event(1));
+    const b = writer.append(event(2, '9f2b8c1e-5a4d-4e6f-9a7b-1c2d3e4f5a6b'));
+    await tick();
+    expect(f.batches).toHaveLength(2);
+    f.release();
+    expect(await Promise.all([a, b])).toEqual([1, 1]);
+  });
+
+  it('fails every caller of a failed batch with AuditWriteError, and goes on with the next', async () => {
+    const f = fakeRepository();
+    const writer = new AuditWriter(f.repo, {} as DataSource);
+    f.failNext(new Error('disk full'));
+    const doomed = writer.append(event(1));
+    await tick();
+    const later = writer.append(event(2));
+    f.release();
+    await expect(doomed).rejects.toBeInstanceOf(AuditWriteError);
+    await tick();
+    f.release();
+    await expect(later).resolves.toBe(1);
+  });
+
+  it('files events of an unknown organization under the no-organization chain', async () => {
+    const f = fakeRepository();
+    const writer = new AuditWriter(f.repo, {} as DataSource);
+    f.failNext(Object.assign(new Error('unknown organization'), { code: '23503' }));
+    const p = writer.append(event(1));
+    await tick();
+    f.release();
+    await tick();
+    await tick();
+    expect(f.batches[1][0].organizationId).toBe(NO_ORGANIZATION);
+    f.release();
+    await expect(p).resolves.toBe(1);
+  });
+});

@@ -1,0 +1,163 @@
+import { verifyOrganizationBySlug } from 'src/audit/audit-verify';
+import { Role } from 'src/organizations/organizations.enums';
+import { bearer, createOrganization, memberToken } from '../auth/auth-fixtures';
+import { AuditTestApp, createAuditTestApp } from './audit-test-app';
+import { addPatients, auditRows } from './audit-fixtures';
+
+const CLIENTS = 50;
+const READS = 2000;
+
+describe('audit trail: the hash chain and reading it', () => {
+  let t: AuditTestApp;
+  let org: { id: string; slug: string };
+  let patientIds: string[];
+  let reader: string;
+  let auditor: string;
+
+  beforeAll(async () => {
+    t = await createAuditTestApp({ env: { DATABASE_POOL_SIZE: '20', RATE_LIMIT_LIMIT: '1000000', RATE_LIMIT_IP_LIMIT: '1000000' } });
+    org = await createOrganization(t.db);
+    patientIds = await addPatients(t.db, org.id, ['Ada Lovelace', 'Grace Hopper', 'Alan Turing', 'Edsger Dijkstra']);
+    reader = await memberToken(t, org.id, Role.FrontDesk);
+    auditor = await memberToken(t, org.id, Role.Admin);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const verify = async (orgId: string, token = auditor): Promise<{ valid: boolean; events_checked: number; first_broken: Record<string, unknown> | null }> => {
+    const res = await t.inject({ method: 'GET', url: `/api/v1/audit/${orgId}/verify`, headers: bearer(token) });
+    expect(res.statusCode).toBe(200);
+    return res.json();
+  };
+
+  it(`${READS} reads from ${CLIENTS} concurrent clients leave exactly ${READS} events with the right patient ids, and the chain verifies`, async () => {
+    const perClient = READS / CLIENTS;
+    const statuses: number[] = [];
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async (_, c) => {
+        for (let i = 0; i < perClient; i++) {
+          // Every other read is a single patient, so the events differ in their patient ids.
+          const one = (c + i) % 2 === 0;
+          const url = one ? `/api/v1/audit-test/${org.id}/profile/${patientIds[(c + i) % 4]}` : `/api/v1/audit-test/${org.id}/profiles`;
+          const res = await t.inject({ method: 'GET', url, headers: { ...bearer(reader), 'x-request-id': `c${c}-r${i}` } });
+          statuses.push(res.statusCode);
+        }
+      }),
+    );
+    expect(statuses.filter((s) => s === 200)).toHaveLength(READS);
+
+    const rows = await auditRows(t.db, org.id);
+    expect(rows).toHaveLength(READS);
+    expect(rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: READS }, (_, i) => i + 1));
+    expect(new Set(rows.map((r) => r.request_id)).size).toBe(READS);
+    for (const r of rows) {
+      const [, c, i] = /^c(\d+)-r(\d+)$/.exec(r.request_id ?? '')!.map(Number);
+      if ((c + i) % 2 === 0) expect(r.patient_ids).toEqual([patientIds[(c + i) % 4]]);
+      else expect([...r.patient_ids].sort()).toEqual([...patientIds].sort());
+    }
+    expect(await verify(org.id)).toEqual({ valid: true, events_checked: READS, first_broken: null });
+    const cli = await verifyOrganizationBySlug(t.db.url, org.slug);
+    expect(cli).toEqual({ organization_id: org.id, valid: true, events_checked: READS, first_broken: null });
+  });
+
+  describe('GET /audit/:organizationId/events', () => {
+    const list = (query: string, token = auditor): ReturnType<AuditTestApp['inject']> =>
+      t.inject({ method: 'GET', url: `/api/v1/audit/${org.id}/events${query}`, headers: bearer(token) });
+
+    it('answers newest first with a keyset cursor that walks every event once', async () => {
+      const first = await list('?limit=1000');
+      expect(first.statusCode).toBe(200);
+      const a = first.json();
+      expect(a.events).toHaveLength(1000);
+      expect(a.events[0].sequence).toBeGreaterThan(a.events[999].sequence);
+      expect(typeof a.next_cursor).toBe('string');
+      const seen = new Set<number>(a.events.map((e: { sequence: number }) => e.sequence));
+      let cursor: string | null = a.next_cursor;
+      while (cursor) {
+        const page = (await list(`?limit=1000&cursor=${cursor}`)).json();
+        for (const e of page.events) seen.add(e.sequence);
+        cursor = page.next_cursor;
+      }
+      const total = (await auditRows(t.db, org.id)).length;
+      expect(seen.size).toBe(total);
+    });
+
+    it('default page is 100; each event shows its patient ids and nothing more than the trail holds', async () => {
+      const res = (await list('')).json();
+      expect(res.events).toHaveLength(100);
+      const e = res.events.find((x: { action: string }) => x.action === 'read');
+      expect(Object.keys(e).sort()).toEqual(
+        ['id', 'sequence', 'occurred_at', 'actor_type', 'actor_id', 'actor_role', 'action', 'resource', 'method', 'route', 'patient_ids', 'query', 'outcome', 'status_code', 'request_id', 'ip', 'user_agent', 'hash', 'prev_hash'].sort(),
+      );
+      expect(e.patient_ids).toHaveLength(1);
+      expect(e.hash).toMatch(/^[0-9a-f]{64}$/);
+    });
+
+    it('filters by patient ("who saw this record"), actor, action and time', async () => {
+      const p = patientIds[1];
+      const expected = (await t.db.query<{ n: string }>(`SELECT count(*) AS n FROM audit_events WHERE organization_id = $1 AND $2 = ANY(patient_ids)`, [org.id, p]))[0].n;
+      const byPatient = (await list(`?patient_id=${p}&limit=1000`)).json();
+      expect(byPatient.events.length).toBe(Number(expected));
+      for (const e of byPatient.events) expect(e.patient_ids).toContain(p);
+
+      const reads = (await list('?action=read&limit=5')).json();
+      expect(reads.events).toHaveLength(5);
+      for (const e of reads.events) expect(e.action).toBe('read');
+
+      const readerId = (await list('?limit=1')).json().events[0].actor_id;
+      const byActor = (await list(`?actor_id=${readerId}&limit=3`)).json();
+      for (const e of byActor.events) expect(e.actor_id).toBe(readerId);
+      expect((await list(`?actor_id=5d1e0c7a-9f7b-4a39-8a4e-1f2e3d4c5b6a`)).json()).toEqual({ events: [], next_cursor: null });
+
+      expect((await list('?from=2026-11-24T12:00:00Z&to=2026-11-24T12:00:01Z&limit=2')).json().events).toHaveLength(2);
+      expect((await list('?from=2026-11-25T00:00:00Z')).json().events).toHaveLength(0);
+    });
+
+    it('refuses bad filters with 400 naming the field, and callers without audit:read with 403', async () => {
+      for (const [q, field] of [['?limit=0', 'limit'], ['?limit=1001', 'limit'], ['?action=peek', 'action'], ['?patient_id=abc', 'patient_id'], ['?from=yesterday', 'from'], ['?cursor=bogus', 'cursor']]) {
+        const res = await list(q);
+        expect(res.statusCode).toBe(400);
+        expect(res.json().errors.map((e: { field: string }) => e.field)).toContain(field);
+      }
+      expect((await list('')).statusCode).toBe(200);
+      expect((await list('', reader)).statusCode).toBe(403);
+    });
+  });
+
+  describe('tampering', () => {
+    let victim: { id: string; slug: string };
+    let token: string;
+    beforeAll(async () => {
+      victim = await createOrganization(t.db);
+      await addPatients(t.db, victim.id, ['Margaret Hamilton']);
+      token = await memberToken(t, victim.id, Role.Owner);
+      for (let i = 0; i < 10; i++) {
+        expect((await t.inject({ method: 'GET', url: `/api/v1/audit-test/${victim.id}/profiles`, headers: bearer(token) })).statusCode).toBe(200);
+      }
+    });
+
+    /** What a superuser can do: switch the append-only triggers off for the session and rewrite history. */
+    const asTamperer = (sql: string, params: unknown[] = []): Promise<unknown> =>
+      t.db.query(`SET session_replication_role = replica`).then(() => t.db.query(sql, params)).finally(() => t.db.query(`SET session_replication_role = origin`));
+
+    it('a row altered directly in the database is reported at that row, by the endpoint and by the command', async () => {
+      const rows = await auditRows(t.db, victim.id);
+      expect(await verify(victim.id, token)).toEqual({ valid: true, events_checked: 10, first_broken: null });
+      const target = rows[6];
+      await asTamperer(`UPDATE audit_events SET patient_ids = '{}' WHERE organization_id = $1 AND seq = 7`, [victim.id]);
+      const broken = { id: target.id, occurred_at: target.occurred_at.toISOString(), sequence: 7, reason: 'content_altered' };
+      expect(await verify(victim.id, token)).toEqual({ valid: false, events_checked: 7, first_broken: broken });
+      const cli = await verifyOrganizationBySlug(t.db.url, victim.slug);
+      expect(cli).toEqual({ organization_id: victim.id, valid: false, events_checked: 7, first_broken: broken });
+      // The other organization's chain is untouched.
+      expect((await verify(org.id)).valid).toBe(true);
+    });
+
+    it('a deleted row is reported at the row after it; rows deleted from the end are reported too', async () => {
+      const rows = await auditRows(t.db, victim.id);
+      await asTamperer(`DELETE FROM audit_events WHERE organization_id = $1 AND seq IN (3, 10)`, [victim.id]);
+      expect((await verify(victim.id, token)).first_broken).toEqual({ id: rows[3].id, occurred_at: rows[3].occurred_at.toISOString(), sequence: 4, reason: 'sequence_gap' });
+    });
+  });
+});
