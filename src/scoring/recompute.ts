@@ -34,6 +34,18 @@ export interface RecomputeResult {
 export type ProgressCallback = (done: number, total: number) => void;
 
 /**
+ * A fit the scores can rely on: every parameter finite and inside wide bounds. Data without a real spread (every
+ * patient visiting on the same rhythm) can drive the likelihood maximum to infinity; the optimizer then stops at
+ * enormous values (r, α, a, b ~ 1e4 to 1e10) that mean nothing and make the BG/NBD forecast's series crawl.
+ * Such a fit counts as "too little data": the domain's fallbacks apply.
+ */
+export function plausibleFit(fit: OrganizationModelFit): boolean {
+  const inside = (v: number, max: number): boolean => Number.isFinite(v) && v >= 1e-4 && v <= max;
+  const { bgnbd: b, gammaGamma: g } = fit;
+  return [b.r, b.alpha, b.a, b.b, g.p, g.q].every((v) => inside(v, 1e4)) && inside(g.v, 1e9);
+}
+
+/**
  * Fits BG/NBD and Gamma-Gamma on `rows` (the domain samples at most `fitSampleSize` of them) and stores both fits.
  * Returns null, storing nothing, when the organization has too little history (the domain's fallbacks apply).
  */
@@ -57,10 +69,7 @@ export async function fitAndStoreModels(
   }
   if (fit === null) return null;
   const { bgnbd, gammaGamma, sampleSize } = fit;
-  const finite = [bgnbd.r, bgnbd.alpha, bgnbd.a, bgnbd.b, gammaGamma.p, gammaGamma.q, gammaGamma.v].every(
-    (v) => Number.isFinite(v) && v > 0,
-  );
-  if (!finite) return null;
+  if (!plausibleFit(fit)) return null;
   const durationMs = Date.now() - started;
   await repo.insertFit(organizationId, {
     model: ModelKind.BgNbd,

@@ -53,13 +53,13 @@ describe('BG/NBD likelihood', () => {
 });
 
 describe('BG/NBD predictions', () => {
-  // Fader, Hardie & Lee (2005), section 5: customer with x = 2, t_x = 30.43, T = 38.86 expects 1.226 purchases
+  // Fader, Hardie & Lee (2005a), worked example: customer with x = 2, t_x = 30.43, T = 38.86 expects 1.226 purchases
   // in the next 39 weeks.
   it('reproduces the paper\'s conditional expectation example', () => {
     expect(expectedVisits(PUBLISHED, { x: 2, tx: 30.43, T: 38.86 }, 39)).toBeCloseTo(1.226, 2);
   });
 
-  it('Euler-transformed series equals the direct series of equation (10)', () => {
+  it('Euler-transformed series equals the direct series of the published formula', () => {
     for (const h of [{ x: 0, tx: 0, T: 38.86 }, { x: 2, tx: 30.43, T: 38.86 }, { x: 20, tx: 30, T: 40 }, { x: 5, tx: 1, T: 2 }]) {
       for (const t of [1, 39, 104]) {
         const direct = expectedVisitsDirect(PUBLISHED, h, t);

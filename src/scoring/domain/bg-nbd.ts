@@ -30,7 +30,7 @@ export interface RepeatHistory {
   weight?: number;
 }
 
-/** Individual log-likelihood, equation (6) of the paper, computed in log space. */
+/** Individual log-likelihood L(r, α, a, b | x, t_x, T) of the paper, computed in log space. */
 export function bgNbdLogLikelihood(params: BgNbdParams, h: RepeatHistory): number {
   const { r, alpha, a, b } = params;
   const { x, tx, T } = h;
@@ -106,7 +106,7 @@ export function fitBgNbd(data: readonly RepeatHistory[]): BgNbdFit {
 }
 
 /**
- * P(alive | x, t_x, T), equation (11) of Fader, Hardie & Lee's note "Computing P(alive) using the BG/NBD model":
+ * P(alive | x, t_x, T), from Fader, Hardie & Lee's note "Computing P(alive) Using the BG/NBD Model":
  * 1 / (1 + δ(x>0) · a/(b+x-1) · ((α+T)/(α+t_x))^(r+x)). A customer with no repeat visit is alive with probability 1
  * (in BG/NBD drop-out only happens right after a purchase).
  */
@@ -118,14 +118,14 @@ export function probabilityAlive(params: BgNbdParams, h: RepeatHistory): number 
 }
 
 /**
- * E[Y(t) | x, t_x, T]: expected number of visits in the next `t` time units, equation (10) of the paper:
+ * E[Y(t) | x, t_x, T]: expected number of visits in the next `t` time units (the paper's conditional expectation):
  *
  *   (a+b+x-1)/(a-1) · [1 - ((α+T)/(α+T+t))^(r+x) · 2F1(r+x, b+x; a+b+x-1; z)]
  *   / (1 + δ(x>0) · a/(b+x-1) · ((α+T)/(α+t_x))^(r+x)),          z = t/(α+T+t)
  *
  * The 2F1 series above needs about x·z/(1-z) terms before it even starts to shrink (its terms grow while
  * n < x·z/(1-z)), hopeless for frequent visitors. We use Euler's transformation
- * 2F1(A, B; C; z) = (1-z)^(C-A-B) 2F1(C-A, C-B; C; z); with 1 - z = (α+T)/(α+T+t) the power cancels:
+ * 2F1(A, B; C; z) = (1-z)^(C-A-B) 2F1(C-A, C-B; C; z) (Abramowitz & Stegun 15.3.3); with 1 - z = (α+T)/(α+T+t) the power cancels:
  *
  *   ((α+T)/(α+T+t))^(r+x) · 2F1(r+x, b+x; a+b+x-1; z) = (1-z)^(a-1) · 2F1(a+b-1-r, a-1; a+b+x-1; z)
  *
@@ -145,7 +145,7 @@ export function expectedVisits(params: BgNbdParams, h: RepeatHistory, t: number)
   return Math.max(0, numerator / denominator);
 }
 
-/** E[Y(t)] computed with the untransformed series of equation (10); kept to cross-check `expectedVisits`. */
+/** E[Y(t)] computed with the untransformed series; kept to cross-check `expectedVisits`. */
 export function expectedVisitsDirect(params: BgNbdParams, h: RepeatHistory, t: number): number {
   if (!(t > 0)) return 0;
   const { r, alpha, b } = params;
@@ -159,7 +159,8 @@ export function expectedVisitsDirect(params: BgNbdParams, h: RepeatHistory, t: n
   return Math.max(0, (((a + b + x - 1) / (a - 1)) * bracket) / denominator);
 }
 
-/** E[X(t)] for a new customer, equation (9), with the same Euler transformation. */
+/** E[X(t)] for a new customer (visits in a period of length t after the first), same Euler transformation:
+ * (a+b-1)/(a-1) · [1 - (α/(α+t))^r · 2F1(r, b; a+b-1; t/(α+t))]. */
 export function expectedVisitsNewCustomer(params: BgNbdParams, t: number): number {
   if (!(t > 0)) return 0;
   const { r, alpha, b } = params;

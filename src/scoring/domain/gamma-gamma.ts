@@ -105,7 +105,7 @@ export function fitGammaGamma(data: readonly SpendHistory[]): GammaGammaFit {
 }
 
 /**
- * E[Z | z̄, x]: expected value of the patient's future visits, equation (5) of the note:
+ * E[Z | z̄, x]: expected value of the patient's future visits (Fader & Hardie's note):
  * (p(v + x z̄)) / (px + q - 1), a weighted average of the population mean pv/(q-1) and the patient's own z̄.
  * For x = 0 it is the population mean. Needs q > 1 (otherwise the population mean is infinite): then the patient's
  * own mean is returned (or 0 without history).
