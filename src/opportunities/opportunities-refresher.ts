@@ -1,8 +1,10 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
+import { Subscription } from 'rxjs';
 import { Clock } from 'src/common/clock/clock';
 import { OpportunityTotal } from './entities/opportunity-refresh.entity';
 import { classify, DEFAULT_RECALL_DAYS, Opportunity } from './domain/opportunity-rules';
 import { OpportunitiesRepository } from './opportunities.repository';
+import { ScoringEvents } from 'src/scoring/scoring-events';
 
 const BATCH = 5000;
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
@@ -17,19 +19,66 @@ export interface RefreshResult {
 /**
  * Rebuilds an organization's reengagement opportunities from `patient_metrics` and the records, in one
  * transaction. Called by the list endpoint when the organization has none yet or they are older than
- * `MAX_AGE_MS`, by `npm run opportunities:refresh`, and meant to be called after a scoring recompute.
+ * `MAX_AGE_MS`, by `node scripts/cli.js opportunities/cli/refresh`, and after every scoring recompute
+ * (`ScoringEvents.recomputed$`): the recomputed patients only, or the whole organization.
  */
 @Injectable()
-export class OpportunitiesRefresher {
+export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
   /** How old a snapshot may be before the list endpoint starts a rebuild in the background. */
   static readonly MAX_AGE_MS = 60 * 60 * 1000;
   private readonly logger = new Logger(OpportunitiesRefresher.name);
   private readonly running = new Map<string, Promise<RefreshResult>>();
+  private subscription: Subscription | null = null;
 
   constructor(
     private readonly repository: OpportunitiesRepository,
     private readonly clock: Clock,
+    @Optional() private readonly events?: ScoringEvents,
   ) {}
+
+  onModuleInit(): void {
+    this.subscription =
+      this.events?.recomputed$.subscribe(({ organizationId, patientIds }) => {
+        const work = patientIds ? this.refreshPatients(organizationId, patientIds) : this.refresh(organizationId);
+        work.catch((err: unknown) => this.logger.error(`Opportunity refresh after recompute failed: ${(err as Error).message}`));
+      }) ?? null;
+  }
+
+  onModuleDestroy(): void {
+    this.subscription?.unsubscribe();
+  }
+
+  /**
+   * Reclassifies some patients (after their scores were recomputed) against the organization's current threshold,
+   * adjusting the totals. Does nothing before the first full rebuild, which will see them anyway.
+   */
+  async refreshPatients(organizationId: string, patientIds: readonly string[]): Promise<number> {
+    if (patientIds.length === 0) return 0;
+    await this.running.get(organizationId)?.catch(() => undefined);
+    const now = this.clock.now();
+    return this.repository.rebuild(organizationId, async (tx) => {
+      await tx.lock();
+      const state = await tx.refreshStateForUpdate();
+      if (!state) return 0;
+      const rules = await tx.organizationRules();
+      const org = { ltvThresholdCents: state.ltvThresholdCents, recallDays: rules.recallDays ?? DEFAULT_RECALL_DAYS };
+      const totals = new Map(state.totals.map((t) => [`${t.type}:${t.priority}`, { ...t }]));
+      for (const old of await tx.remove(patientIds)) {
+        const t = totals.get(`${old.type}:${old.priority}`);
+        if (t) {
+          t.count -= 1;
+          t.valueCents -= old.valueCents;
+        }
+      }
+      const found = (await tx.facts(now, NIL_UUID, patientIds.length, patientIds))
+        .map((f) => classify(f, org, now))
+        .filter((o): o is Opportunity => o !== null);
+      await tx.insert(found, now);
+      for (const o of found) add(totals, o);
+      await tx.saveTotals([...totals.values()].filter((t) => t.count > 0));
+      return found.length;
+    });
+  }
 
   /** Single-flight per organization within this process (and an advisory lock across processes). */
   refresh(organizationId: string): Promise<RefreshResult> {
@@ -62,13 +111,7 @@ export class OpportunitiesRefresher {
         after = facts[facts.length - 1].patientId;
         const found = facts.map((f) => classify(f, org, now)).filter((o): o is Opportunity => o !== null);
         await tx.insert(found, now);
-        for (const o of found) {
-          const key = `${o.type}:${o.priority}`;
-          const t = totals.get(key) ?? { type: o.type, priority: o.priority, count: 0, valueCents: 0 };
-          t.count += 1;
-          t.valueCents += o.estimatedValueCents;
-          totals.set(key, t);
-        }
+        for (const o of found) add(totals, o);
         count += found.length;
         if (facts.length < BATCH) break;
       }
@@ -77,4 +120,12 @@ export class OpportunitiesRefresher {
       return { organizationId, opportunities: count, ltvThresholdCents: org.ltvThresholdCents, durationMs };
     });
   }
+}
+
+function add(totals: Map<string, OpportunityTotal>, o: Opportunity): void {
+  const key = `${o.type}:${o.priority}`;
+  const t = totals.get(key) ?? { type: o.type, priority: o.priority, count: 0, valueCents: 0 };
+  t.count += 1;
+  t.valueCents += o.estimatedValueCents;
+  totals.set(key, t);
 }

@@ -98,6 +98,7 @@ SELECT m.patient_id, m.status, m.risk_level, m.ltv_cents, m.success_probability,
  WHERE m.organization_id = $1 AND p.deleted_at IS NULL
    AND (m.next_appointment_at IS NULL OR m.next_appointment_at <= $2)
    AND m.patient_id > $3
+   AND ($5::uuid[] IS NULL OR m.patient_id = ANY($5::uuid[]))
  ORDER BY m.patient_id
  LIMIT $4`;
 
@@ -158,8 +159,9 @@ export class RebuildTx {
     };
   }
 
-  async facts(now: Date, afterPatientId: string, limit: number): Promise<OpportunityFacts[]> {
-    const rows = await this.m.query<FactsRow[]>(FACTS_SQL, [this.organizationId, now, afterPatientId, limit]);
+  /** Candidates after `afterPatientId` in id order; only among `patientIds` when given. */
+  async facts(now: Date, afterPatientId: string, limit: number, patientIds: readonly string[] | null = null): Promise<OpportunityFacts[]> {
+    const rows = await this.m.query<FactsRow[]>(FACTS_SQL, [this.organizationId, now, afterPatientId, limit, patientIds]);
     return rows.map((r) => ({
       patientId: r.patient_id,
       status: r.status,
@@ -187,6 +189,32 @@ export class RebuildTx {
             },
       hasCompletedPlan: r.has_completed_plan,
     }));
+  }
+
+  /** Removes these patients' opportunities and returns what they were (to adjust the totals). */
+  async remove(patientIds: readonly string[]): Promise<{ type: string; priority: string; valueCents: number }[]> {
+    const rows = await this.m.query<{ opportunity_type: string; priority: string; estimated_value_cents: number }[]>(
+      // Through a CTE: TypeORM answers a bare DELETE ... RETURNING as [rows, count].
+      `WITH d AS (DELETE FROM reengagement_opportunities WHERE organization_id = $1 AND patient_id = ANY($2::uuid[])
+                  RETURNING opportunity_type, priority, estimated_value_cents)
+       SELECT * FROM d`,
+      [this.organizationId, patientIds],
+    );
+    return rows.map((r) => ({ type: r.opportunity_type, priority: r.priority, valueCents: r.estimated_value_cents }));
+  }
+
+  /** The organization's refresh row, locked for update; null before the first full rebuild. */
+  async refreshStateForUpdate(): Promise<RefreshState | null> {
+    const rows = await this.m.query<{ refreshed_at: Date; ltv_threshold_cents: number; totals: OpportunityTotal[] }[]>(
+      `SELECT refreshed_at, ltv_threshold_cents, totals FROM opportunity_refreshes WHERE organization_id = $1 FOR UPDATE`,
+      [this.organizationId],
+    );
+    const r = rows[0];
+    return r ? { refreshedAt: r.refreshed_at, ltvThresholdCents: r.ltv_threshold_cents, totals: r.totals } : null;
+  }
+
+  async saveTotals(totals: OpportunityTotal[]): Promise<void> {
+    await this.m.query(`UPDATE opportunity_refreshes SET totals = $2::jsonb WHERE organization_id = $1`, [this.organizationId, JSON.stringify(totals)]);
   }
 
   async clear(): Promise<void> {

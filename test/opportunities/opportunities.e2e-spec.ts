@@ -1,5 +1,6 @@
 import { PhiCipher } from 'src/records/phi/phi-cipher';
 import { OpportunitiesRefresher } from 'src/opportunities/opportunities-refresher';
+import { ScoringEvents } from 'src/scoring/scoring-events';
 import { bearer, memberToken } from '../auth/auth-fixtures';
 import { contractErrors } from '../utils/contract';
 import { createHandmadeClinic, HandmadeClinic } from '../journey/support/handmade-clinic';
@@ -93,15 +94,29 @@ describe('GET /api/v1/patients/:organizationId/opportunities', () => {
     expect((await get('?offset=10')).json().opportunities).toEqual([]);
   });
 
-  it('reflects new records after a refresh', async () => {
-    // Dora books: she has an upcoming appointment now.
+  it('follows the scoring engine: recomputed patients at once, the whole organization on a full rebuild', async () => {
+    // Dora books: the scoring engine recomputes her (upcoming appointment, active) and says so.
     await t.db.query(`UPDATE patient_metrics SET next_appointment_at = '2026-12-05T10:00:00Z', status = 'active' WHERE patient_id = $1`, [clinic.ids.dora]);
     expect((await get()).json().total_opportunities).toBe(5); // the snapshot still answers
+    t.app.get(ScoringEvents).recomputed$.next({ organizationId: clinic.organizationId, patientIds: [clinic.ids.dora] });
+    let body = (await get()).json();
+    for (let i = 0; i < 50 && body.total_opportunities !== 4; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      body = (await get()).json();
+    }
+    expect([body.total_opportunities, body.potential_revenue]).toEqual([4, 2205.28]);
+    expect(body.opportunities.map((o: Opp) => o.patient_name)).toEqual(['Hana High', 'Lars Lapsed', 'Max Maintenance', 'Ivan Inactive']);
+
+    // Ivan's success probability changes: a single-patient refresh moves him, totals unchanged.
+    await t.db.query(`UPDATE patient_metrics SET success_probability = 0.95 WHERE patient_id = $1`, [clinic.ids.ivan]);
+    expect(await t.app.get(OpportunitiesRefresher).refreshPatients(clinic.organizationId, [clinic.ids.ivan])).toBe(1);
+    body = (await get()).json();
+    expect(body.opportunities.map((o: Opp) => o.patient_name)).toEqual(['Hana High', 'Ivan Inactive', 'Lars Lapsed', 'Max Maintenance']);
+    expect(body.total_opportunities).toBe(4);
+
     const r = await t.app.get(OpportunitiesRefresher).refresh(clinic.organizationId);
     expect(r).toMatchObject({ opportunities: 4, ltvThresholdCents: 200_000 });
-    const body = (await get()).json();
-    expect(body.total_opportunities).toBe(4);
-    expect(body.opportunities.map((o: Opp) => o.patient_name)).not.toContain('Dora Dormant');
+    expect((await get()).json()).toEqual(body);
   });
 
   it('refuses bad input with 400 problems naming the field', async () => {
