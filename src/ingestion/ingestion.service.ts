@@ -1,0 +1,204 @@
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { AuthContext } from 'src/auth/auth-context';
+import { Clock } from 'src/common/clock/clock';
+import { TenantDb } from 'src/common/database/tenant-db';
+import type { IngestRecordResult, IngestResponse } from 'src/ingestion/dto/ingest.response';
+import { IngestionRepository, keyOf, RecordKey, StoredRow } from 'src/ingestion/ingestion.repository';
+import { PATIENT_COLUMNS, PlainValue, TABLES, TableSpec, WRITE_ORDER } from 'src/ingestion/record-tables';
+import { RecordError } from 'src/ingestion/validation/field-rules';
+import { RecordType, validateRecord, ValidRecord } from 'src/ingestion/validation/record-validators';
+import { PhiCipher } from 'src/records/phi/phi-cipher';
+import { ScoringService } from 'src/scoring/scoring.service';
+
+interface Pending {
+  index: number;
+  record: ValidRecord;
+}
+
+/**
+ * The write side: a batch of typed records from an outside system, each judged on its own, then every valid one
+ * upserted by (organization, type, source, external id) in one transaction. A record whose stored version already
+ * says the same (compared on plaintext, since each encryption differs) is `unchanged` and not written, so a batch
+ * sent twice changes nothing the second time. Touched patients are marked stale and, when the scoring engine is
+ * present, recomputed after the commit.
+ */
+@Injectable()
+export class IngestionService {
+  private readonly logger = new Logger(IngestionService.name);
+
+  constructor(
+    private readonly tenantDb: TenantDb,
+    private readonly repository: IngestionRepository,
+    private readonly cipher: PhiCipher,
+    @Inject(Clock) private readonly clock: Clock,
+    @Optional() private readonly scoring?: ScoringService,
+  ) {}
+
+  async ingest(auth: AuthContext, records: unknown[]): Promise<IngestResponse> {
+    const organizationId = auth.organizationId;
+    const nowMs = this.clock.now().getTime();
+    const results: IngestRecordResult[] = new Array(records.length);
+    const valid: Pending[] = [];
+    records.forEach((raw, index) => {
+      const v = validateRecord(raw, nowMs);
+      if (v.ok) valid.push({ index, record: v.record });
+      else results[index] = { index, record_type: v.recordType, source: v.source, external_id: v.externalId, status: 'rejected', errors: v.errors };
+    });
+    const reject = (p: Pending, errors: RecordError[]): void => {
+      results[p.index] = { index: p.index, record_type: p.record.type, source: p.record.source, external_id: p.record.externalId, status: 'rejected', errors };
+    };
+
+    // The same record twice in one batch is ambiguous: every occurrence is rejected.
+    const seen = new Map<string, number>();
+    for (const p of valid) seen.set(`${p.record.type}\u0000${keyOf(p.record.source, p.record.externalId)}`, (seen.get(`${p.record.type}\u0000${keyOf(p.record.source, p.record.externalId)}`) ?? 0) + 1);
+    const unique = valid.filter((p) => {
+      if ((seen.get(`${p.record.type}\u0000${keyOf(p.record.source, p.record.externalId)}`) ?? 0) === 1) return true;
+      reject(p, [{ field: 'external_id', message: `appears more than once in this batch for record_type ${p.record.type} and this source` }]);
+      return false;
+    });
+
+    const touched = await this.tenantDb.run(organizationId, (manager) => this.write(manager, organizationId, unique, results, reject, nowMs));
+
+    if (touched.length > 0 && this.scoring) {
+      try {
+        await this.scoring.recomputePatients(organizationId, touched);
+      } catch (err) {
+        // The batch is committed and its patients stay stale: the scheduled recompute picks them up.
+        this.logger.warn(`Recompute after ingestion failed for ${touched.length} patient(s): ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    const count = (s: IngestRecordResult['status']): number => results.filter((r) => r.status === s).length;
+    return {
+      results,
+      summary: { received: records.length, created: count('created'), updated: count('updated'), unchanged: count('unchanged'), rejected: count('rejected') },
+    };
+  }
+
+  /** Writes the batch; returns the ids of the patients whose records changed. */
+  private async write(
+    manager: EntityManager,
+    organizationId: string,
+    batch: Pending[],
+    results: IngestRecordResult[],
+    reject: (p: Pending, errors: RecordError[]) => void,
+    nowMs: number,
+  ): Promise<string[]> {
+    // Patient references: to a patient of this batch or one already stored, within the same source.
+    const batchPatients = new Set(batch.filter((p) => p.record.type === RecordType.Patient).map((p) => keyOf(p.record.source, p.record.externalId)));
+    const refs: RecordKey[] = [];
+    for (const p of batch) for (const r of TABLES[p.record.type].patientRefs(p.record.data)) refs.push({ source: p.record.source, externalId: r.externalId });
+    const patientIds = await this.repository.patientIds(manager, organizationId, refs);
+    const accepted = batch.filter((p) => {
+      const missing = TABLES[p.record.type]
+        .patientRefs(p.record.data)
+        .filter((r) => !batchPatients.has(keyOf(p.record.source, r.externalId)) && !patientIds.has(keyOf(p.record.source, r.externalId)));
+      if (missing.length === 0) return true;
+      reject(p, missing.map((r) => ({ field: r.field, message: `must be the external_id of a patient of source "${p.record.source}" in this organization or this batch (none found)` })));
+      return false;
+    });
+
+    const touched = new Set<string>();
+    const referredBy: { pending: Pending; id: string; current: string | null }[] = [];
+    for (const type of WRITE_ORDER) {
+      const spec = TABLES[type];
+      const ofType = accepted.filter((p) => p.record.type === type);
+      if (ofType.length === 0) continue;
+      const existing = await this.repository.existing(manager, organizationId, spec, ofType.map((p) => ({ source: p.record.source, externalId: p.record.externalId })));
+      const toWrite: Record<string, unknown>[] = [];
+      const outcome = new Map<Pending, 'created' | 'updated' | 'unchanged'>();
+      for (const p of ofType) {
+        const key = keyOf(p.record.source, p.record.externalId);
+        const row = spec.row(p.record.data, (externalId) => patientIds.get(keyOf(p.record.source, externalId)) ?? '');
+        const stored = existing.get(key);
+        if (stored && this.same(spec, row, stored)) {
+          outcome.set(p, 'unchanged');
+          continue;
+        }
+        outcome.set(p, stored ? 'updated' : 'created');
+        toWrite.push({ source: p.record.source, external_id: p.record.externalId, ...this.stored(spec, row, stored, nowMs) });
+        for (const c of PATIENT_COLUMNS) {
+          if (typeof row[c] === 'string') touched.add(row[c]);
+          if (stored && typeof stored[c] === 'string') touched.add(stored[c]);
+        }
+      }
+      const ids = await this.repository.upsert(manager, organizationId, spec, toWrite);
+      for (const p of ofType) {
+        const key = keyOf(p.record.source, p.record.externalId);
+        const id = ids.get(key) ?? existing.get(key)?.id ?? '';
+        if (type === RecordType.Patient) {
+          patientIds.set(key, id);
+          if (outcome.get(p) !== 'unchanged') touched.add(id);
+          referredBy.push({ pending: p, id, current: (existing.get(key)?.referred_by_id as string | null | undefined) ?? null });
+        }
+        results[p.index] = { index: p.index, record_type: type, source: p.record.source, external_id: p.record.externalId, status: outcome.get(p) ?? 'unchanged', id };
+      }
+    }
+
+    // Referrers last: they may be patients of this very batch.
+    const links: { id: string; referredById: string | null }[] = [];
+    for (const r of referredBy) {
+      if (r.pending.record.type !== RecordType.Patient) continue;
+      const ext = r.pending.record.data.referred_by_external_id;
+      const want = ext ? (patientIds.get(keyOf(r.pending.record.source, ext)) ?? null) : null;
+      if (want === r.current) continue;
+      links.push({ id: r.id, referredById: want });
+      touched.add(r.id);
+      const result = results[r.pending.index];
+      if (result.status === 'unchanged') result.status = 'updated';
+    }
+    await this.repository.setReferredBy(manager, organizationId, links);
+
+    const ids = [...touched].filter((id) => id !== '');
+    await this.repository.markStale(manager, organizationId, ids);
+    return ids;
+  }
+
+  /** Whether a stored row already holds these values (encrypted columns compared on their plaintext). */
+  private same(spec: TableSpec, row: Record<string, PlainValue>, stored: StoredRow): boolean {
+    return spec.columns.every((c) => {
+      const want = row[c.name];
+      const have = stored[c.name];
+      if (c.blindIndexOf) return true;
+      if (want === null && c.defaultNow) return true;
+      if (c.enc) {
+        const plain = want === null ? null : c.enc === 'json' ? JSON.stringify(want) : String(want);
+        return plain === this.cipher.decrypt((have as string | null) ?? null);
+      }
+      if (c.sql === 'timestamptz') return (want === null && have === null) || (have instanceof Date && have.getTime() === want);
+      if (c.sql === 'jsonb') return canonical(want) === canonical(have ?? null);
+      return want === have;
+    });
+  }
+
+  /** The values as stored: ciphertext for PHI, ISO timestamps; `defaultNow` columns keep the stored value or get now. */
+  private stored(spec: TableSpec, row: Record<string, PlainValue>, stored: StoredRow | undefined, nowMs: number): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const c of spec.columns) {
+      if (c.blindIndexOf) {
+        const source = row[c.blindIndexOf.column];
+        out[c.name] = typeof source === 'string' ? this.cipher.blindIndex(c.blindIndexOf.kind, source) : null;
+        continue;
+      }
+      let v = row[c.name];
+      if (v === null && c.defaultNow) v = stored && stored[c.name] instanceof Date ? (stored[c.name] as Date).getTime() : nowMs;
+      if (c.enc === 'json') out[c.name] = this.cipher.encryptJson(v);
+      else if (c.enc === 'text') out[c.name] = this.cipher.encrypt(v === null ? null : String(v));
+      else if (c.sql === 'timestamptz') out[c.name] = v === null ? null : new Date(v as number).toISOString();
+      else out[c.name] = v;
+    }
+    return out;
+  }
+}
+
+/** JSON with sorted keys, for comparing jsonb values. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
