@@ -1,0 +1,220 @@
+import { gamma, mulberry32 } from 'src/scoring/domain/prng';
+import { simulateBgNbd } from 'src/scoring/domain/simulation';
+import { ScoresRecomputed, ScoringEvents } from 'src/scoring/scoring-events';
+import { ScoringService } from 'src/scoring/scoring.service';
+import { createTestApp, TestApp, TEST_NOW } from '../utils/test-app';
+import {
+  appointment,
+  daysAgo,
+  metrics,
+  patient,
+  payment,
+  referral,
+  scoringOrganization,
+  treatmentPlan,
+} from './scoring-fixtures';
+
+const DAY = 86_400_000;
+const today = (d: Date): string => d.toISOString().slice(0, 10);
+
+/** What a recompute stores: values, risk factors, trends, history, model fits, settings overrides. */
+describe('recompute: stored metrics', () => {
+  let t: TestApp;
+  let scoring: ScoringService;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    scoring = t.app.get(ScoringService);
+  });
+  afterAll(() => t.close());
+
+  it('stores sessions, money and dates, and the LTV as the sum of its parts', async () => {
+    const org = await scoringOrganization(t.db);
+    const alice = await patient(t.db, org, { name: 'Alice ÉXAMPLE' });
+    const bob = await patient(t.db, org, { name: 'Bob' });
+    await appointment(t.db, org, alice, daysAgo(TEST_NOW, 10), 'completed', 10_000);
+    await appointment(t.db, org, alice, daysAgo(TEST_NOW, 100), 'completed', 20_000);
+    await appointment(t.db, org, alice, daysAgo(TEST_NOW, -5), 'scheduled');
+    await payment(t.db, org, alice, { at: daysAgo(TEST_NOW, 10), cents: 30_000 });
+    await payment(t.db, org, alice, { at: daysAgo(TEST_NOW, 5), cents: 2_000, kind: 'refund' });
+    await referral(t.db, org, alice, bob, daysAgo(TEST_NOW, 50));
+    await payment(t.db, org, bob, { at: daysAgo(TEST_NOW, 40), cents: 50_000 });
+    await treatmentPlan(t.db, org, alice, { planned: 10, completed: 3, sessionValueCents: 8_000, status: 'active', startedAt: daysAgo(TEST_NOW, 60), endsAt: daysAgo(TEST_NOW, -60) });
+
+    await scoring.recomputePatients(org, [alice]);
+    const m = (await metrics(t.db, alice))!;
+    expect(m).toMatchObject({
+      sort_name: 'alice éxample',
+      status: 'active',
+      total_sessions: 2,
+      avg_session_value_cents: 15_000,
+      historical_revenue_cents: 28_000,
+      referral_value_cents: 5_000, // 10 % of the referred patient's 500.00
+      stale: false,
+    });
+    expect(m.future_value_cents).toBeGreaterThanOrEqual(56_000); // at least the plan's 7 remaining sessions × 80.00
+    expect(m.ltv_cents).toBe(m.historical_revenue_cents + m.future_value_cents + m.referral_value_cents);
+    expect(m.last_appointment_at?.toISOString()).toBe(daysAgo(TEST_NOW, 10).toISOString());
+    expect(m.next_appointment_at?.toISOString()).toBe(daysAgo(TEST_NOW, -5).toISOString());
+    expect(m.last_contact_at?.toISOString()).toBe(daysAgo(TEST_NOW, 10).toISOString());
+    expect(m.success_probability).toBeGreaterThan(0);
+    expect(m.success_probability).toBeLessThanOrEqual(1);
+    expect(m.risk_score).toBeGreaterThanOrEqual(0);
+    expect(m.risk_score).toBeLessThanOrEqual(100);
+    expect(await metrics(t.db, bob)).toBeUndefined(); // only the patients asked for
+  });
+
+  it('names the facts behind the largest risk contributions in plain words', async () => {
+    const org = await scoringOrganization(t.db);
+    const p = await patient(t.db, org, { name: 'Drifting Away' });
+    for (const days of [142, 172, 202, 232, 262]) await appointment(t.db, org, p, daysAgo(TEST_NOW, days), 'completed');
+    await appointment(t.db, org, p, daysAgo(TEST_NOW, 100), 'no_show');
+    await appointment(t.db, org, p, daysAgo(TEST_NOW, 120), 'no_show');
+
+    await scoring.recomputePatients(org, [p]);
+    const m = (await metrics(t.db, p))!;
+    const texts = m.risk_factors.map((f) => f.text);
+    expect(texts).toContain('No visit for 142 days; usually every 30 days');
+    expect(texts).toContain('Missed 2 of the last 5 appointments');
+    expect(m.risk_factors.map((f) => f.code)).toEqual(expect.arrayContaining(['visitGap', 'noShows']));
+    const points = m.risk_factors.map((f) => f.points);
+    expect(points).toEqual([...points].sort((a, b) => b - a)); // largest first
+    expect(m.status).toBe('at_risk');
+    expect(m.risk_level).not.toBe('low');
+  });
+
+  it('classifies the trend against the score recorded about 30 days ago, and keeps the history by change', async () => {
+    const org = await scoringOrganization(t.db);
+    const ids = { worse: await patient(t.db, org), better: await patient(t.db, org), same: await patient(t.db, org), fresh: await patient(t.db, org) };
+    for (const id of Object.values(ids)) await appointment(t.db, org, id, daysAgo(TEST_NOW, 200), 'completed');
+    await scoring.recomputePatients(org, Object.values(ids));
+    const current = (await metrics(t.db, ids.same))!.risk_score;
+    const baseline: [string, number][] = [
+      [ids.worse, current - 20],
+      [ids.better, Math.min(100, current + 20)],
+      [ids.same, current - 4],
+    ];
+    for (const [id, score] of baseline) {
+      await t.db.query(`INSERT INTO risk_score_history (organization_id, patient_id, recorded_on, risk_score) VALUES ($1, $2, $3, $4)`, [
+        org,
+        id,
+        today(daysAgo(TEST_NOW, 35)),
+        score,
+      ]);
+    }
+    await scoring.recomputePatients(org, Object.values(ids));
+    expect((await metrics(t.db, ids.worse))!.risk_trend).toBe('declining');
+    expect((await metrics(t.db, ids.better))!.risk_trend).toBe('improving');
+    expect((await metrics(t.db, ids.same))!.risk_trend).toBe('stable');
+    expect((await metrics(t.db, ids.fresh))!.risk_trend).toBe('stable');
+
+    const history = async (id: string): Promise<string[]> =>
+      (await t.db.query<{ d: string }>(`SELECT recorded_on::text AS d FROM risk_score_history WHERE patient_id = $1 ORDER BY 1`, [id])).map((r) => r.d);
+    expect(await history(ids.fresh)).toEqual([today(TEST_NOW)]);
+    // A day later the same score adds no row; a changed score does.
+    t.clock.advanceDays(1);
+    try {
+      await scoring.recomputePatients(org, [ids.fresh]);
+      const after = (await metrics(t.db, ids.fresh))!;
+      const rows = await history(ids.fresh);
+      const last = await t.db.query<{ risk_score: number }>(`SELECT risk_score FROM risk_score_history WHERE patient_id = $1 ORDER BY recorded_on DESC LIMIT 1`, [ids.fresh]);
+      expect(last[0].risk_score).toBe(after.risk_score);
+      expect(rows.length).toBe(after.risk_score === current ? 1 : 2);
+    } finally {
+      t.clock.set(TEST_NOW);
+    }
+  });
+
+  it('fits and stores the models per organization, and uses defaults when there is too little data', async () => {
+    const big = await scoringOrganization(t.db);
+    // 300 patients simulated from the BG/NBD story (weeks), visit values from the Gamma-Gamma story (cents).
+    const histories = simulateBgNbd({ r: 1, alpha: 10, a: 0.8, b: 2.5 }, 300, { minT: 20, maxT: 100, granularity: 1 / 7 }, 11);
+    const random = mulberry32(13);
+    const patientIds = (
+      await t.db.query<{ id: string }>(
+        `INSERT INTO patients (organization_id, source, external_id, name) SELECT $1, 'sim', 's' || g, 'Sim ' || g FROM generate_series(1, $2::int) g RETURNING id`,
+        [big, histories.length],
+      )
+    ).map((r) => r.id);
+    const rows: { patient: string; at: Date; cents: number }[] = [];
+    histories.forEach((h, i) => {
+      const nu = gamma(random, 4, 5000);
+      const first = TEST_NOW.getTime() - h.T * 7 * DAY;
+      for (let k = 0; k <= h.x; k++) {
+        const offsetWeeks = h.x === 0 ? 0 : (h.tx * k) / h.x;
+        rows.push({ patient: patientIds[i], at: new Date(first + offsetWeeks * 7 * DAY), cents: Math.max(1, Math.round(gamma(random, 6, nu))) });
+      }
+    });
+    await t.db.query(
+      `INSERT INTO appointments (organization_id, source, external_id, patient_id, starts_at, type, status, value_cents)
+       SELECT $1, 'sim', 'a' || n, patient, at, 'visit', 'completed', cents
+       FROM unnest($2::uuid[], $3::timestamptz[], $4::int[]) WITH ORDINALITY AS u(patient, at, cents, n)`,
+      [big, rows.map((r) => r.patient), rows.map((r) => r.at), rows.map((r) => r.cents)],
+    );
+    const result = await scoring.recomputeOrganization(big);
+    expect(result).toMatchObject({ patients: 300, fitted: true });
+    const fits = await t.db.query<{ model: string; params: Record<string, number>; log_likelihood: number; sample_size: number; fitted_at: Date; duration_ms: number }>(
+      `SELECT model, params, log_likelihood, sample_size, fitted_at, duration_ms FROM model_fits WHERE organization_id = $1 ORDER BY model`,
+      [big],
+    );
+    expect(fits.map((f) => f.model)).toEqual(['bgnbd', 'gamma_gamma']);
+    expect(Object.keys(fits[0].params).sort()).toEqual(['a', 'alpha', 'b', 'r']);
+    expect(Object.keys(fits[1].params).sort()).toEqual(['p', 'q', 'v']);
+    for (const f of fits) {
+      expect(Number.isFinite(f.log_likelihood)).toBe(true);
+      expect(f.sample_size).toBe(300);
+      expect(f.fitted_at.toISOString()).toBe(TEST_NOW.toISOString());
+      expect(f.duration_ms).toBeGreaterThanOrEqual(0);
+    }
+    const small = await scoringOrganization(t.db);
+    const p = await patient(t.db, small);
+    await appointment(t.db, small, p, daysAgo(TEST_NOW, 20));
+    expect(await scoring.recomputeOrganization(small)).toMatchObject({ patients: 1, fitted: false });
+    expect(await t.db.query(`SELECT 1 FROM model_fits WHERE organization_id = $1`, [small])).toHaveLength(0);
+    expect((await metrics(t.db, p))!.status).toBe('active');
+  });
+
+  it('applies the organization settings over the defaults', async () => {
+    const org = await scoringOrganization(t.db, { settings: { scoring: { activeDays: 10, dormantDays: 15 } } });
+    const p = await patient(t.db, org);
+    const q = await patient(t.db, org);
+    await appointment(t.db, org, p, daysAgo(TEST_NOW, 12));
+    await appointment(t.db, org, q, daysAgo(TEST_NOW, 16));
+    await scoring.recomputeOrganization(org);
+    expect((await metrics(t.db, p))!.status).toBe('dormant');
+    expect((await metrics(t.db, q))!.status).toBe('at_risk');
+  });
+
+  it('drops the metrics of soft-deleted patients and tells subscribers', async () => {
+    const org = await scoringOrganization(t.db);
+    const p = await patient(t.db, org);
+    await scoring.recomputePatients(org, [p]);
+    expect(await metrics(t.db, p)).toBeDefined();
+    await t.db.query(`UPDATE patients SET deleted_at = $2 WHERE id = $1`, [p, TEST_NOW]);
+    const seen: ScoresRecomputed[] = [];
+    const subscription = t.app.get(ScoringEvents).recomputed$.subscribe((e) => seen.push(e));
+    try {
+      await scoring.recomputePatients(org, [p]);
+    } finally {
+      subscription.unsubscribe();
+    }
+    expect(await metrics(t.db, p)).toBeUndefined();
+    expect(seen).toEqual([{ organizationId: org, patientIds: [p] }]);
+  });
+
+  it('recomputes one patient in a few milliseconds (measured, printed)', async () => {
+    const org = await scoringOrganization(t.db);
+    const p = await patient(t.db, org);
+    for (let v = 0; v < 12; v++) await appointment(t.db, org, p, daysAgo(TEST_NOW, 15 + 30 * v), v % 4 === 0 ? 'no_show' : 'completed');
+    await scoring.recomputePatients(org, [p]); // first call: loads the organization context and fits
+    const runs: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const started = process.hrtime.bigint();
+      await scoring.recomputePatients(org, [p]);
+      runs.push(Number(process.hrtime.bigint() - started) / 1e6);
+    }
+    runs.sort((a, b) => a - b);
+    process.stdout.write(`single-patient recompute: median ${runs[10].toFixed(1)} ms, max ${runs[19].toFixed(1)} ms over 20 runs\n`);
+    expect((await metrics(t.db, p))!.total_sessions).toBe(9);
+  });
+});
