@@ -1,0 +1,52 @@
+import { uuidRanges } from 'src/scoring/recompute';
+import { toCopyText } from 'src/scoring/scoring.repository';
+import type { PatientScores } from 'src/scoring/patient-scores';
+
+describe('uuidRanges', () => {
+  it('splits the uuid space into contiguous, open-ended slices', () => {
+    expect(uuidRanges(1)).toEqual([{ from: null, to: null }]);
+    expect(uuidRanges(0)).toEqual([{ from: null, to: null }]);
+    const four = uuidRanges(4);
+    expect(four.map((r) => [r.from, r.to])).toEqual([
+      [null, '40000000-0000-0000-0000-000000000000'],
+      ['40000000-0000-0000-0000-000000000000', '80000000-0000-0000-0000-000000000000'],
+      ['80000000-0000-0000-0000-000000000000', 'c0000000-0000-0000-0000-000000000000'],
+      ['c0000000-0000-0000-0000-000000000000', null],
+    ]);
+    const twenty = uuidRanges(20);
+    for (let i = 1; i < twenty.length; i++) expect(twenty[i].from).toBe(twenty[i - 1].to);
+  });
+});
+
+describe('toCopyText', () => {
+  const scores: PatientScores = {
+    patientId: '00000000-0000-4000-8000-000000000001',
+    sortName: 'o\\brien\tjr\nx',
+    status: 'active',
+    riskScore: 12.5,
+    riskLevel: 'low',
+    riskFactors: [{ code: 'noShows', text: 'Missed 1 of the last 2 appointments', points: 3.1 }],
+    riskTrend: 'stable',
+    engagementScore: 80,
+    ltvCents: 100,
+    historicalRevenueCents: 100,
+    futureValueCents: 0,
+    referralValueCents: 0,
+    totalSessions: 1,
+    avgSessionValueCents: 100,
+    lastAppointmentAt: 1_700_000_000_000,
+    nextAppointmentAt: null,
+    lastContactAt: null,
+    successProbability: 0.5,
+  };
+
+  it('writes one escaped line per patient in the column order, nulls as \\N', () => {
+    const line = toCopyText([scores]);
+    expect(line.endsWith('\n')).toBe(true);
+    const fields = line.slice(0, -1).split('\t');
+    expect(fields).toHaveLength(18);
+    expect(fields[1]).toBe('o\\\\brien\\tjr\\nx');
+    expect(JSON.parse(fields[5])).toEqual(scores.riskFactors);
+    expect(fields.slice(14)).toEqual(['1700000000000', '\\N', '\\N', '0.5']);
+  });
+});
