@@ -1,0 +1,118 @@
+/**
+ * Read benchmark (`npm run bench:read -- [--org bench] [--duration 8] [--connections 16] [--only profiles]`).
+ *
+ * Measures, in one run and side by side, the real application (its own process, all guards, audit and caching on)
+ * and a floor server (bare node:http + pg, the same SQL and JSON: bench/read/floor-server.ts) against one seeded
+ * organization of the DATABASE_URL database (default postgres://postgres@127.0.0.1:5432/test, org `bench`):
+ * - throughput at `--connections` clients (autocannon), app / floor ratio;
+ * - p95 latency at 1 client (a sequential loop timing each request).
+ * Every scenario is an entry of SCENARIOS (bench/read/scenarios.ts): add new endpoints there.
+ *
+ * The bench creates (once) a user `bench-reader@example.test` with the admin role in the organization and signs
+ * a token with a throwaway JWT secret; the app runs with a rate limit high enough not to interfere.
+ */
+import { parseArgs } from 'node:util';
+import { writeFileSync } from 'node:fs';
+import { Client } from 'pg';
+import { loadSettings } from 'src/config/settings';
+import { runMigrations } from 'src/database/migrate';
+import { BenchContext, SCENARIOS } from './read/scenarios';
+import { latencyRun, startServer, throughputRun } from './read/harness';
+import { signDevToken } from 'src/auth/dev-token';
+import { randomBytes } from 'node:crypto';
+
+const { values } = parseArgs({
+  options: {
+    org: { type: 'string', default: 'bench' },
+    duration: { type: 'string', default: '8' },
+    connections: { type: 'string', default: '16' },
+    'latency-requests': { type: 'string', default: '200' },
+    only: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+
+async function main(): Promise<void> {
+  const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  await runMigrations(databaseUrl);
+  const admin = new Client({ connectionString: databaseUrl });
+  await admin.connect();
+  const org = (await admin.query<{ id: string }>(`SELECT id FROM organizations WHERE slug = $1`, [values.org])).rows[0];
+  if (!org) throw new Error(`No organization "${values.org}" in ${databaseUrl} (seed one: npm run seed -- --org ${values.org} --patients 20000)`);
+  const user = (
+    await admin.query<{ id: string }>(
+      `INSERT INTO users (email, name) VALUES ('bench-reader@example.test', 'Bench Reader')
+       ON CONFLICT (email) DO UPDATE SET name = excluded.name RETURNING id`,
+    )
+  ).rows[0];
+  await admin.query(`INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, 'admin') ON CONFLICT DO NOTHING`, [org.id, user.id]);
+  const patientCount = Number((await admin.query<{ n: string }>(`SELECT count(*) AS n FROM patient_metrics WHERE organization_id = $1`, [org.id])).rows[0].n);
+  const secret = randomBytes(32).toString('hex');
+  const token = signDevToken(secret, { sub: user.id }, { expiresIn: '2h' });
+  const ctx: BenchContext = { organizationId: org.id, patientCount, db: admin, appBase: 'http://127.0.0.1:3391', floorBase: 'http://127.0.0.1:3392', headers: { authorization: `Bearer ${token}` } };
+
+  const settings = loadSettings(process.env);
+  const env = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    NODE_ENV: 'development',
+    LOG_LEVEL: 'silent',
+    DEMO_SEED: 'false',
+    JWT_SECRET: secret,
+    RATE_LIMIT_LIMIT: '1000000',
+    DATABASE_POOL_SIZE: String(settings.databasePoolSize),
+  };
+  process.stderr.write(`Organization ${values.org} (${patientCount} patients); starting the app and the floor server...\n`);
+  const app = await startServer('bench/read/app-server.ts', { ...env, PORT: '3391' });
+  const floor = await startServer('bench/read/floor-server.ts', { ...env, PORT: '3392' });
+  const duration = Number(values.duration);
+  const connections = Number(values.connections);
+  const results: Record<string, unknown>[] = [];
+  try {
+    for (const scenario of SCENARIOS) {
+      if (values.only && !scenario.name.startsWith(values.only)) continue;
+      const requests = await scenario.requests(ctx);
+      const row: Record<string, unknown> = { scenario: scenario.name };
+      // Warm both servers (connections, plans, caches) with the same requests.
+      await latencyRun(ctx.appBase, requests, ctx.headers, 20);
+      await latencyRun(ctx.floorBase, requests, {}, 20);
+      if (scenario.latencyOnly) {
+        const a = await latencyRun(ctx.appBase, requests, ctx.headers, Math.min(Number(values['latency-requests']), scenario.latencyRequests ?? Infinity));
+        const f = await latencyRun(ctx.floorBase, requests, {}, Math.min(Number(values['latency-requests']), scenario.latencyRequests ?? Infinity));
+        Object.assign(row, { app_p95_ms: a.p95, app_p50_ms: a.p50, floor_p95_ms: f.p95, errors: a.errors + f.errors });
+      } else {
+        const f16 = await throughputRun(ctx.floorBase, requests, {}, connections, duration);
+        const a16 = await throughputRun(ctx.appBase, requests, ctx.headers, connections, duration);
+        const a1 = await latencyRun(ctx.appBase, requests, ctx.headers, Number(values['latency-requests']));
+        const f1 = await latencyRun(ctx.floorBase, requests, {}, Number(values['latency-requests']));
+        Object.assign(row, {
+          app_rps: Math.round(a16.rps),
+          floor_rps: Math.round(f16.rps),
+          ratio: Math.round((a16.rps / f16.rps) * 100) / 100,
+          app_p95_ms: a1.p95,
+          app_p50_ms: a1.p50,
+          floor_p95_ms: f1.p95,
+          errors: a16.errors + f16.errors + a1.errors + f1.errors,
+        });
+      }
+      if (scenario.measure) Object.assign(row, await scenario.measure(ctx));
+      if (scenario.target) row.target = scenario.target;
+      results.push(row);
+      process.stderr.write(`${JSON.stringify(row)}\n`);
+    }
+  } finally {
+    app.stop();
+    floor.stop();
+    await admin.end();
+  }
+  console.table(results);
+  if (values.out) writeFileSync(values.out, JSON.stringify({ organization: values.org, patients: patientCount, connections, duration, results }, null, 2) + '\n');
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,130 @@
+/**
+ * The floor of the read benchmark: bare `node:http` + `pg`, answering the same JSON with the same SQL as the app
+ * (the app's repository statements and row mappers, called with a pg client instead of TypeORM), inside the same
+ * tenant transaction (BEGIN, set_config('app.organization_id'), statements, COMMIT) as the same runtime role.
+ * No framework, no authentication, no validation, no audit: what is left is the database and JSON.
+ * Started by bench/read-bench.ts with DATABASE_URL and PORT; prints `listening` when up.
+ */
+import 'reflect-metadata';
+import { createServer, IncomingMessage, ServerResponse } from 'node:http';
+import { Pool, PoolClient } from 'pg';
+import type { EntityManager } from 'typeorm';
+import { loadSettings } from 'src/config/settings';
+import { RUNTIME_ROLE } from 'src/database/data-source-options';
+import { OrganizationCounts, PatientCountsRepository } from 'src/patients/patient-counts.repository';
+import { countStatus, summarize } from 'src/patients/patient-counts.service';
+import { PatientsRepository, ProfileListRow } from 'src/patients/patients.repository';
+import { toListItem, toProfile } from 'src/patients/profile-mappers';
+import { decodeCursor, DEFAULT_ORDER, encodeCursor, ListSpec, ProfileSort, SortOrder, StatusFilter } from 'src/patients/profile-list';
+import { createPhiCipher } from 'src/records/phi/phi-cipher';
+import { riskSummary } from 'src/risk/risk-summary.service';
+
+const settings = loadSettings(process.env);
+const pool = new Pool({ connectionString: settings.databaseUrl ?? undefined, max: settings.databasePoolSize, options: `-c timezone=UTC -c role=${RUNTIME_ROLE}` });
+const cipher = createPhiCipher(settings);
+const patients = new PatientsRepository();
+const countsRepo = new PatientCountsRepository();
+const countsCache = new Map<string, OrganizationCounts>();
+
+async function tenant<T>(organizationId: string, work: (m: EntityManager) => Promise<T>): Promise<T> {
+  const client: PoolClient = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(`SELECT set_config('app.organization_id', $1, true)`, [organizationId]);
+    const manager = { query: async (sql: string, params?: unknown[]) => (await client.query(sql, params)).rows } as unknown as EntityManager;
+    const out = await work(manager);
+    await client.query('COMMIT');
+    return out;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+async function counts(org: string): Promise<OrganizationCounts> {
+  let c = countsCache.get(org);
+  if (!c) {
+    c = await tenant(org, (m) => countsRepo.organizationCounts(m, org));
+    countsCache.set(org, c);
+  }
+  return c;
+}
+
+async function profiles(org: string, q: URLSearchParams): Promise<unknown> {
+  const limit = Number(q.get('limit') ?? 100);
+  let spec: ListSpec;
+  let skipped: number;
+  let statusFilter: StatusFilter;
+  const cursor = q.get('cursor');
+  if (cursor) {
+    const c = decodeCursor(cursor);
+    spec = { organizationId: org, sort: c.sort, order: c.order, status: c.status === 'all' ? null : c.status, search: c.search, limit, offset: 0, after: c.after };
+    skipped = c.skipped;
+    statusFilter = c.status;
+  } else {
+    const sort = (q.get('sort') ?? 'name') as ProfileSort;
+    statusFilter = (q.get('status') ?? 'all') as StatusFilter;
+    const offset = Number(q.get('offset') ?? 0);
+    spec = { organizationId: org, sort, order: (q.get('order') as SortOrder | null) ?? DEFAULT_ORDER[sort], status: statusFilter === 'all' ? null : statusFilter, search: null, limit, offset, after: null };
+    skipped = offset;
+  }
+  const take = limit + 1;
+  const [rows, c] = await Promise.all([
+    tenant(org, async (m): Promise<ProfileListRow[]> => {
+      const keyed = spec.after?.segment === 'unkeyed' ? [] : await patients.listSegment(m, spec, 'keyed', spec.after, spec.offset, take);
+      if (keyed.length >= take || spec.sort !== 'last_appointment') return keyed;
+      let skip = 0;
+      if (!spec.after && spec.offset > 0 && keyed.length === 0) skip = Math.max(0, spec.offset - (await patients.countKeyed(m, spec)));
+      return keyed.concat(await patients.listSegment(m, spec, 'unkeyed', spec.after?.segment === 'unkeyed' ? spec.after : null, skip, take - keyed.length));
+    }),
+    counts(org),
+  ]);
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  const total = countStatus(c.groups, spec.status);
+  const s = summarize(c.groups);
+  return {
+    patients: page.map((r) => toListItem(r, cipher)),
+    total_count: total,
+    has_more: skipped + page.length < total,
+    summary: { total_patients: s.total, active_patients: s.active, dormant_patients: s.dormant, at_risk_patients: s.atRisk },
+    next_cursor:
+      rows.length > limit && last
+        ? encodeCursor({ sort: spec.sort, order: spec.order, status: statusFilter, search: null, skipped: skipped + page.length, after: { segment: last.segment, key: last.sort_key, id: last.id } })
+        : null,
+  };
+}
+
+async function route(req: IncomingMessage): Promise<[number, unknown]> {
+  const url = new URL(req.url ?? '/', 'http://floor');
+  const m = /^\/api\/v1\/patients\/([0-9a-f-]{36})\/(profiles|risk-summary|profile\/([0-9a-f-]{36}))$/.exec(url.pathname);
+  if (!m) return [404, { detail: 'not found' }];
+  const org = m[1];
+  if (m[2] === 'profiles') return [200, await profiles(org, url.searchParams)];
+  if (m[2] === 'risk-summary') {
+    const c = await counts(org);
+    return [200, riskSummary(c.groups, c.lastComputedAt ?? new Date().toISOString())];
+  }
+  const historyLimit = Number(url.searchParams.get('history_limit') ?? 50);
+  const row = await tenant(org, (mgr) => patients.findProfile(mgr, org, m[3], { historyLimit, now: new Date(), withMedical: true }));
+  return row ? [200, { patient: toProfile(row, cipher, true) }] : [404, { detail: 'Patient not found' }];
+}
+
+const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  route(req).then(
+    ([status, body]) => {
+      const json = JSON.stringify(body);
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json) });
+      res.end(json);
+    },
+    (err: unknown) => {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ detail: err instanceof Error ? err.message : 'error' }));
+    },
+  );
+});
+server.keepAliveTimeout = 65_000;
+server.listen(settings.port, '127.0.0.1', () => process.stdout.write('listening\n'));
+process.on('SIGTERM', () => server.close(() => void pool.end().then(() => process.exit(0))));

@@ -1,0 +1,67 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { request as httpRequest, Agent } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { resolve } from 'node:path';
+import autocannon from 'autocannon';
+
+const ROOT = resolve(__dirname, '../..');
+
+/** Starts a TypeScript server script in its own Node process; resolves when it prints `listening`. */
+export function startServer(script: string, env: NodeJS.ProcessEnv): Promise<{ stop(): void; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', script], {
+    cwd: ROOT,
+    env: { ...env, TS_NODE_TRANSPILE_ONLY: '1' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`${script} did not start within 120 s`)), 120_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('listening')) {
+        clearTimeout(timer);
+        ok({ child, stop: () => void child.kill('SIGTERM') });
+      }
+    });
+    child.on('exit', (code) => fail(new Error(`${script} exited with ${code}`)));
+  });
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+
+function get(base: string, path: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((ok, fail) => {
+    const req = httpRequest(`${base}${path}`, { agent, headers }, (res) => {
+      res.resume();
+      res.on('end', () => ok(res.statusCode ?? 0));
+    });
+    req.on('error', fail);
+    req.end();
+  });
+}
+
+const percentile = (sorted: number[], p: number): number => Math.round(sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] * 100) / 100;
+
+/** One client, sequential requests cycling through `paths`: p50/p95 in ms. */
+export async function latencyRun(base: string, paths: string[], headers: Record<string, string>, n: number): Promise<{ p50: number; p95: number; errors: number }> {
+  const times: number[] = [];
+  let errors = 0;
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const status = await get(base, paths[i % paths.length], headers);
+    times.push(performance.now() - t0);
+    if (status !== 200) errors++;
+  }
+  times.sort((a, b) => a - b);
+  return { p50: percentile(times, 50), p95: percentile(times, 95), errors };
+}
+
+/** `connections` clients for `duration` seconds (autocannon), each cycling through `paths`: requests per second. */
+export async function throughputRun(base: string, paths: string[], headers: Record<string, string>, connections: number, duration: number): Promise<{ rps: number; errors: number }> {
+  const result = await autocannon({
+    url: base,
+    connections,
+    duration,
+    headers,
+    requests: paths.map((path) => ({ method: 'GET' as const, path })),
+  });
+  return { rps: result.requests.average, errors: result.errors + result.non2xx };
+}

@@ -1,0 +1,125 @@
+import { performance } from 'node:perf_hooks';
+import { Client } from 'pg';
+import { RUNTIME_ROLE } from 'src/database/data-source-options';
+import { PatientCountsRepository } from 'src/patients/patient-counts.repository';
+import type { EntityManager } from 'typeorm';
+
+export interface BenchContext {
+  organizationId: string;
+  patientCount: number;
+  /** Owner connection to the benchmark database. */
+  db: Client;
+  appBase: string;
+  floorBase: string;
+  /** Headers the app needs (bearer token); the floor takes none. */
+  headers: Record<string, string>;
+}
+
+export interface Scenario {
+  name: string;
+  /** The issue's target, printed next to the figures. */
+  target?: string;
+  /** Only p50/p95 at one client (no throughput run), e.g. deep offsets. */
+  latencyOnly?: boolean;
+  latencyRequests?: number;
+  /** The request paths (under the API root) the clients cycle through; identical for app and floor. */
+  requests(ctx: BenchContext): Promise<string[]>;
+  /** Extra figures measured by the scenario itself (reported with the row). */
+  measure?(ctx: BenchContext): Promise<Record<string, unknown>>;
+}
+
+const SORTS = ['name', 'ltv', 'last_appointment', 'risk_score'] as const;
+const STATUSES = ['all', 'active', 'dormant', 'at_risk'] as const;
+
+const base = (ctx: BenchContext): string => `/api/v1/patients/${ctx.organizationId}`;
+
+async function nextCursor(ctx: BenchContext, query: string): Promise<string | null> {
+  const res = await fetch(`${ctx.floorBase}${base(ctx)}/profiles${query}`);
+  const body = (await res.json()) as { next_cursor: string | null };
+  return body.next_cursor;
+}
+
+/** Cursor pages at several depths of one sort, for every status filter (cursors taken from offset pages). */
+async function cursorPages(ctx: BenchContext, sort: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const status of STATUSES) {
+    const size = status === 'all' ? ctx.patientCount : Math.floor(ctx.patientCount / 4);
+    for (const fraction of [0.001, 0.1, 0.4, 0.7]) {
+      const cursor = await nextCursor(ctx, `?sort=${sort}&status=${status}&offset=${Math.floor(size * fraction)}`);
+      if (cursor) out.push(`${base(ctx)}/profiles?cursor=${cursor}`);
+    }
+  }
+  return out;
+}
+
+/** Time the uncached path of the risk summary and counts: the tenant transaction and the counts statement. */
+async function uncachedCounts(ctx: BenchContext): Promise<Record<string, unknown>> {
+  const client = new Client({ ...clientConfig(ctx.db), options: `-c timezone=UTC -c role=${RUNTIME_ROLE}` });
+  await client.connect();
+  const repo = new PatientCountsRepository();
+  const manager = { query: async (sql: string, params?: unknown[]) => (await client.query(sql, params)).rows } as unknown as EntityManager;
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < 60; i++) {
+      const t0 = performance.now();
+      await client.query('BEGIN');
+      await client.query(`SELECT set_config('app.organization_id', $1, true)`, [ctx.organizationId]);
+      await repo.organizationCounts(manager, ctx.organizationId);
+      await client.query('COMMIT');
+      if (i >= 10) times.push(performance.now() - t0);
+    }
+  } finally {
+    await client.end();
+  }
+  times.sort((a, b) => a - b);
+  return { uncached_sql_p95_ms: Math.round(times[Math.floor(times.length * 0.95)] * 100) / 100 };
+}
+
+function clientConfig(db: Client): { host?: string; port?: number; user?: string; database?: string; password?: string } {
+  const c = db as unknown as { host: string; port: number; user: string; database: string; password?: string };
+  return { host: c.host, port: c.port, user: c.user, database: c.database, password: c.password ?? undefined };
+}
+
+export const SCENARIOS: Scenario[] = [
+  ...SORTS.map(
+    (sort): Scenario => ({
+      name: `profiles first pages sort=${sort} (all statuses)`,
+      target: '16 clients >= 70% of floor; p95 at 1 client <= 10 ms',
+      requests: async (ctx) => STATUSES.map((status) => `${base(ctx)}/profiles?sort=${sort}&status=${status}`),
+    }),
+  ),
+  ...SORTS.map(
+    (sort): Scenario => ({
+      name: `profiles cursor pages sort=${sort} (all statuses, 4 depths)`,
+      target: '16 clients >= 70% of floor; p95 at 1 client <= 10 ms',
+      requests: (ctx) => cursorPages(ctx, sort),
+    }),
+  ),
+  {
+    name: 'profile (random patients, history 50)',
+    target: '16 clients >= 60% of floor; p95 at 1 client <= 15 ms',
+    requests: async (ctx) => {
+      const { rows } = await ctx.db.query<{ id: string }>(
+        `SELECT patient_id AS id FROM patient_metrics TABLESAMPLE SYSTEM (1) WHERE organization_id = $1 LIMIT 500`,
+        [ctx.organizationId],
+      );
+      return rows.map((r) => `${base(ctx)}/profile/${r.id}`);
+    },
+  },
+  {
+    name: 'risk summary (cached)',
+    target: 'p95 <= 5 ms cached, <= 500 ms uncached',
+    requests: async (ctx) => [`${base(ctx)}/risk-summary`],
+    measure: uncachedCounts,
+  },
+  {
+    name: 'profiles offset=900000 (every sort)',
+    target: '<= 300 ms',
+    latencyOnly: true,
+    latencyRequests: 40,
+    requests: async (ctx) => {
+      const offset = Math.max(0, Math.min(900_000, ctx.patientCount - 100));
+      return SORTS.map((sort) => `${base(ctx)}/profiles?sort=${sort}&offset=${offset}`);
+    },
+  },
+];
