@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { loadSettings, SettingsError } from 'src/config/settings';
 import { createPhiCipher, PhiCipherCore, PhiDecryptError } from 'src/records/phi/phi-cipher';
@@ -59,6 +59,7 @@ describe('PhiCipher', () => {
     expect(c.blindIndex('email', ' Jane@Example.COM ')).toBe(c.blindIndex('email', 'jane@example.com'));
     expect(c.blindIndex('phone', '+1 (555) 010-0100')).toBe(c.blindIndex('phone', '15550100100'));
     expect(c.blindIndex('email', 'a@b.c')).toMatch(/^[0-9a-f]{64}$/);
+    expect(c.blindIndex('email', 'A@b.c')).toBe(createHmac('sha256', Buffer.from(bidx, 'base64')).update('email:a@b.c').digest('hex'));
     expect(c.blindIndex('email', '5550100')).not.toBe(c.blindIndex('phone', '5550100'));
     const other = createPhiCipher(loadSettings({ NODE_ENV: 'test', PHI_ENCRYPTION_KEYS: `v1:${k1}`, PHI_BLIND_INDEX_KEY: k2 }));
     expect(other.blindIndex('email', 'a@b.c')).not.toBe(c.blindIndex('email', 'a@b.c'));

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, randomFillSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, Hash, randomFillSync } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { SETTINGS } from 'src/config/config.module';
 import { localSecret, Settings } from 'src/config/settings';
@@ -38,7 +38,9 @@ export interface PhiKeys {
 export class PhiCipherCore {
   private readonly keys: Map<string, Buffer>;
   private readonly current: { version: string; key: Buffer };
-  private readonly blindKey: Buffer;
+  /** HMAC-SHA256 inner and outer states after the key block, copied per value (RFC 2104; cheaper than createHmac). */
+  private readonly hmacInner: Hash;
+  private readonly hmacOuter: Hash;
   private ivPool = Buffer.alloc(0);
   private ivOffset = 0;
 
@@ -46,7 +48,10 @@ export class PhiCipherCore {
     if (keys.encryption.length === 0) throw new Error('PhiCipher needs at least one encryption key');
     this.keys = new Map(keys.encryption.map((k) => [k.version, k.key]));
     this.current = keys.encryption[0];
-    this.blindKey = keys.blindIndex;
+    const block = Buffer.alloc(64);
+    (keys.blindIndex.length > 64 ? createHash('sha256').update(keys.blindIndex).digest() : keys.blindIndex).copy(block);
+    this.hmacInner = createHash('sha256').update(block.map((b) => b ^ 0x36));
+    this.hmacOuter = createHash('sha256').update(block.map((b) => b ^ 0x5c));
   }
 
   /** Version of the key that encrypts (`v2`). */
@@ -92,7 +97,8 @@ export class PhiCipherCore {
 
   /** Keyed hash (HMAC-SHA256, hex) of the normalized value, for exact-match lookups without decrypting. */
   blindIndex(kind: BlindIndexKind, value: string): string {
-    return createHmac('sha256', this.blindKey).update(`${kind}:${normalizeForIndex(kind, value)}`).digest('hex');
+    const inner = this.hmacInner.copy().update(`${kind}:${normalizeForIndex(kind, value)}`).digest();
+    return this.hmacOuter.copy().update(inner).digest('hex');
   }
 
   /** True when the stored value was encrypted under an older key than the current one. */
