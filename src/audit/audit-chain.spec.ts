@@ -32,7 +32,7 @@ function event(i: number, overrides: Partial<AuditEventContent> = {}): AuditEven
 /** A chain as audit_append() builds it. */
 function chain(n: number): AuditEventRow[] {
   const rows: AuditEventRow[] = [];
-  let prev = GENESIS_HASH;
+  let prev: Buffer = GENESIS_HASH;
   for (let i = 1; i <= n; i++) {
     const e = event(i);
     const hash = chainHash(prev, i, contentHash(e));

@@ -86,27 +86,27 @@ export class AuditRepository {
   }
 
   /**
-   * Appends several events of one organization in one statement (so in one transaction when run on the pool):
-   * one commit, one flush, one hold of the chain's lock for the lot. Returns their sequence numbers, in order.
+   * Appends several events of one organization with audit_append_batch(): one statement (so one transaction and
+   * one disk flush when run on the pool), one hold of the chain's lock for the lot. Returns their sequence
+   * numbers, in order.
    */
   async appendBatch(sql: SqlRunner, events: { content: AuditEventContent; contentHash: Buffer }[]): Promise<number[]> {
+    if (events.length === 0) return [];
+    const organizationId = events[0].content.organizationId;
+    if (events.some((e) => e.content.organizationId !== organizationId)) throw new Error('appendBatch: one organization per batch');
     const col = <T>(f: (e: AuditEventContent) => T): T[] => events.map((x) => f(x.content));
-    const rows: { seq: string }[] = await sql.query(
-      `SELECT audit_append(e.org, e.id, e.at, e.actor_type, e.actor_id, e.actor_role, e.action, e.resource, e.method, e.route,
-              e.patient_ids::uuid[], e.query::jsonb, e.outcome, e.status_code, e.request_id, e.ip, e.user_agent, e.content_hash) AS seq
-       FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[],
-                   $10::text[], $11::text[], $12::text[], $13::text[], $14::int[], $15::text[], $16::text[], $17::text[], $18::bytea[])
-            WITH ORDINALITY AS e(org, id, at, actor_type, actor_id, actor_role, action, resource, method, route, patient_ids, query,
-                                 outcome, status_code, request_id, ip, user_agent, content_hash, n)
-       ORDER BY e.n`,
+    const rows: { first: string }[] = await sql.query(
+      `SELECT audit_append_batch($1, $2::uuid[], $3::timestamptz[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[],
+              $10::text[], $11::text[], $12::text[], $13::text[], $14::int[], $15::text[], $16::text[], $17::text[], $18::bytea[]) AS first`,
       [
-        col((e) => e.organizationId), col((e) => e.id), col((e) => e.occurredAt), col((e) => e.actorType), col((e) => e.actorId),
+        organizationId, col((e) => e.id), col((e) => e.occurredAt), col((e) => e.actorType), col((e) => e.actorId),
         col((e) => e.actorRole), col((e) => e.action), col((e) => e.resource), col((e) => e.method), col((e) => e.route),
         col((e) => `{${e.patientIds.join(',')}}`), col((e) => JSON.stringify(e.query)), col((e) => e.outcome), col((e) => e.statusCode),
         col((e) => e.requestId), col((e) => e.ip), col((e) => e.userAgent), events.map((x) => x.contentHash),
       ],
     );
-    return rows.map((r) => Number(r.seq));
+    const first = Number(rows[0].first);
+    return events.map((_, i) => first + i);
   }
 
   /** Creates the monthly partitions from `from`'s month to `months` months after it; returns how many were new. */

@@ -59,7 +59,7 @@ describe('audit trail: the hash chain and reading it', () => {
     expect(await verify(org.id)).toEqual({ valid: true, events_checked: READS, first_broken: null });
     const cli = await verifyOrganizationBySlug(t.db.url, org.slug);
     expect(cli).toEqual({ organization_id: org.id, valid: true, events_checked: READS, first_broken: null });
-  });
+  }, 300_000);
 
   describe('GET /audit/:organizationId/events', () => {
     const list = (query: string, token = auditor): ReturnType<AuditTestApp['inject']> =>

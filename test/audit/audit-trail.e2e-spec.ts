@@ -152,8 +152,8 @@ describe('audit trail: what is recorded', () => {
   });
 
   describe('when the trail cannot be written', () => {
-    const revoke = (): Promise<unknown> => t.db.query(`REVOKE EXECUTE ON FUNCTION audit_append FROM patient_journey_app`);
-    const grant = (): Promise<unknown> => t.db.query(`GRANT EXECUTE ON FUNCTION audit_append TO patient_journey_app`);
+    const revoke = (): Promise<unknown> => t.db.query(`REVOKE EXECUTE ON FUNCTION audit_append, audit_append_batch FROM patient_journey_app`);
+    const grant = (): Promise<unknown> => t.db.query(`GRANT EXECUTE ON FUNCTION audit_append, audit_append_batch TO patient_journey_app`);
     afterEach(grant);
 
     it('a read fails with 503 problem+json and carries no patient data', async () => {

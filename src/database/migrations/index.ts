@@ -2,12 +2,14 @@ import { Initial1795566147294 } from 'src/database/migrations/1795566147294-Init
 import { RuntimeRole1795566147295 } from 'src/database/migrations/1795566147295-RuntimeRole';
 import { TenantRowLevelSecurity1795566200000 } from 'src/database/migrations/1795566200000-TenantRowLevelSecurity';
 import { AuditTrail1795566500000 } from 'src/database/migrations/1795566500000-AuditTrail';
+import { AuditAppendBatch1795566500001 } from 'src/database/migrations/1795566500001-AuditAppendBatch';
 import { PatientMetricCounts1795566600000 } from 'src/database/migrations/1795566600000-PatientMetricCounts';
 import { Opportunities1795566752783 } from 'src/database/migrations/1795566752783-Opportunities';
 import { OpportunitiesRowLevelSecurity1795566760000 } from 'src/database/migrations/1795566760000-OpportunitiesRowLevelSecurity';
+import { FirstVisitAndVisitIndex1795566770000 } from 'src/database/migrations/1795566770000-FirstVisitAndVisitIndex';
 
 /**
  * Every migration, in order. A new migration is added here (explicit imports keep the list the same under
  * ts-jest, ts-node and the compiled build). Generate one with `npm run migration:generate -- <Name>`.
  */
-export const MIGRATIONS: Function[] = [Initial1795566147294, RuntimeRole1795566147295, TenantRowLevelSecurity1795566200000, AuditTrail1795566500000, PatientMetricCounts1795566600000, Opportunities1795566752783, OpportunitiesRowLevelSecurity1795566760000];
+export const MIGRATIONS: Function[] = [Initial1795566147294, RuntimeRole1795566147295, TenantRowLevelSecurity1795566200000, AuditTrail1795566500000, AuditAppendBatch1795566500001, PatientMetricCounts1795566600000, Opportunities1795566752783, OpportunitiesRowLevelSecurity1795566760000, FirstVisitAndVisitIndex1795566770000];
