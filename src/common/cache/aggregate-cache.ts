@@ -20,11 +20,11 @@ export class AggregateCache implements OnModuleDestroy {
   constructor(@Inject(CACHE_MANAGER) private readonly cache: Cache) {}
 
   async getOrLoad<T>(key: string, load: () => Promise<T>, ttlMs?: number): Promise<T> {
+    const epoch = this.epochs.get(key) ?? 0;
     const cached = await this.safe(() => this.cache.get<T>(key));
     if (cached !== undefined && cached !== null) return cached;
     const pending = this.inFlight.get(key) as Promise<T> | undefined;
     if (pending) return pending;
-    const epoch = this.epochs.get(key) ?? 0;
     const loading = (async (): Promise<T> => {
       try {
         const value = await load();

@@ -1,0 +1,59 @@
+import { money, riskFactorTexts, score, toListItem, toProfile } from 'src/patients/profile-mappers';
+import type { ProfileListRow, ProfileRow } from 'src/patients/patients.repository';
+import type { PhiCipherCore } from 'src/records/phi/phi-cipher';
+
+/** A stand-in cipher: "enc:<plain>" decrypts to <plain>. */
+const cipher = {
+  decrypt: (v: string | null) => (v === null ? null : v.replace(/^enc:/, '')),
+  decryptJson: <T>(v: string | null) => (v === null ? null : (JSON.parse(v.replace(/^enc:/, '')) as T)),
+} as unknown as PhiCipherCore;
+
+const at = new Date('2026-11-20T10:00:00.000Z');
+
+describe('profile mappers', () => {
+  it('money: cents to units, never negative', () => {
+    expect([money(12_550), money(0), money(null), money(-5), money(1)]).toEqual([125.5, 0, 0, 0, 0.01]);
+  });
+
+  it('score: clamped to 0-100, two decimals, 0 for missing or NaN', () => {
+    expect([score(55.555), score(101), score(-3), score(null), score(Number.NaN)]).toEqual([55.56, 100, 0, 0, 0]);
+  });
+
+  it('risk factors: the text of stored factor objects, plain strings kept, anything else dropped', () => {
+    expect(riskFactorTexts([{ code: 'a', text: 'No visit for 142 days', points: 20 }, 'Missed 2 of 5', { code: 'b' }, 7])).toEqual(['No visit for 142 days', 'Missed 2 of 5']);
+    expect(riskFactorTexts(null)).toEqual([]);
+  });
+
+  it('list item: decrypted contact, units, ISO dates', () => {
+    const row: ProfileListRow = {
+      id: 'p1', name: 'Ada', phone_enc: 'enc:+1555', email_enc: null, ltv_cents: 99_900, total_sessions: 3,
+      last_appointment_at: at, next_appointment_at: null, status: 'dormant', risk_score: 40, engagement_score: 60,
+      registered_at: at, updated_at: at, sort_key: 'ada', segment: 'keyed',
+    };
+    expect(toListItem(row, cipher)).toEqual({
+      id: 'p1', name: 'Ada', phone: '+1555', email: null, ltv: 999, total_sessions: 3, last_appointment: at.toISOString(),
+      next_appointment: null, status: 'dormant', risk_score: 40, engagement_score: 60, created_at: at.toISOString(), updated_at: at.toISOString(),
+    });
+  });
+
+  const bare: ProfileRow = {
+    id: 'p2', name: 'Bo', phone_enc: null, email_enc: null, date_of_birth_enc: 'enc:1990-02-03T00:00:00Z', address_enc: 'enc:{"city":"Lyon"}',
+    conditions_enc: 'enc:["asthma", 3]', allergies_enc: null, medications_enc: null, preferred_channel: 'email', marketing_consent: false,
+    appointment_reminders: true, registered_at: at, updated_at: at, ltv_cents: null, total_sessions: null, avg_session_value_cents: null,
+    last_appointment_at: null, next_appointment_at: null, risk_score: null, risk_level: null, risk_factors: null, computed_at: null,
+    metrics_updated_at: null, history: [],
+  };
+
+  it('profile without a metrics row: documented defaults', () => {
+    const p = toProfile(bare, cipher, true);
+    expect(p.engagement_metrics).toEqual({ ltv: 0, total_sessions: 0, avg_session_value: 0, last_appointment: null, next_appointment: null, appointment_history: [] });
+    expect(p.risk_assessment).toEqual({ risk_score: 0, risk_level: 'low', risk_factors: [], last_assessed: at.toISOString() });
+    expect(p.date_of_birth).toBe('1990-02-03');
+    expect(p.address).toEqual({ street: null, city: 'Lyon', state: null, zip: null });
+    expect(p.medical_info).toEqual({ conditions: ['asthma'], allergies: [], medications: [] });
+  });
+
+  it('profile without read_medical: medical_info null', () => {
+    expect(toProfile(bare, cipher, false).medical_info).toBeNull();
+  });
+});
