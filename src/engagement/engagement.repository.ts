@@ -29,8 +29,10 @@ export interface EngagementFacts {
 
 /**
  * Everything the overview counts, in one statement. A "visit" is a completed appointment at or before now.
- * `seen`: each patient with a visit in the window, per bucket (local calendar of the organization);
- * `firsts`: each such patient's first visit ever (one index probe per patient, deleted patients dropped).
+ * `seen`: each patient with a visit in the window, per bucket (organization-local calendar), and `month_seen`: each
+ * patient with a visit this month, both from the partial index on completed appointments by time (index-only);
+ * `pats`: those patients (deleted ones dropped) with their first visit ever (`patient_metrics.first_visit_at`,
+ * else one index probe) and engagement score.
  * Plan in docs/queries/engagement-overview.md.
  */
 export const ENGAGEMENT_SQL = `
@@ -43,29 +45,26 @@ WITH b AS (
     FROM appointments a, b
    WHERE a.organization_id = $1 AND a.status = 'completed'
      AND a.starts_at >= b.from_ts AND a.starts_at < b.to_ts AND a.starts_at <= $7
-), firsts AS (
-  SELECT s.patient_id,
-         (SELECT a.starts_at FROM appointments a
-           WHERE a.organization_id = $1 AND a.patient_id = s.patient_id AND a.status = 'completed'
-           ORDER BY a.starts_at LIMIT 1) AS first_visit
-    FROM (SELECT DISTINCT patient_id FROM seen) s
+), month_seen AS (
+  SELECT DISTINCT a.patient_id
+    FROM appointments a, b
+   WHERE a.organization_id = $1 AND a.status = 'completed' AND a.starts_at >= b.month_ts AND a.starts_at <= $7
+), pats AS (
+  SELECT s.patient_id, m.engagement_score,
+         coalesce(m.first_visit_at,
+                  (SELECT a.starts_at FROM appointments a
+                    WHERE a.organization_id = $1 AND a.patient_id = s.patient_id AND a.status = 'completed'
+                    ORDER BY a.starts_at LIMIT 1)) AS first_visit
+    FROM (SELECT patient_id FROM seen UNION SELECT patient_id FROM month_seen) s
     JOIN patients p ON p.organization_id = $1 AND p.id = s.patient_id AND p.deleted_at IS NULL
+    LEFT JOIN patient_metrics m ON m.organization_id = $1 AND m.patient_id = s.patient_id
 ), per_bucket AS (
-  SELECT s.bucket,
-         count(*) FILTER (WHERE f.first_visit >= (s.bucket::timestamp AT TIME ZONE $2))::int AS new_patients,
-         count(*) FILTER (WHERE f.first_visit < (s.bucket::timestamp AT TIME ZONE $2))::int AS returning_patients,
-         avg(m.engagement_score)::float8 AS engagement_score
-    FROM seen s
-    JOIN firsts f ON f.patient_id = s.patient_id
-    LEFT JOIN patient_metrics m ON m.patient_id = s.patient_id AND m.organization_id = $1
-   GROUP BY s.bucket
-), month_new AS (
-  SELECT count(*)::int AS n
-    FROM (SELECT DISTINCT a.patient_id FROM appointments a, b
-           WHERE a.organization_id = $1 AND a.status = 'completed' AND a.starts_at >= b.month_ts AND a.starts_at <= $7) s
-    JOIN patients p ON p.organization_id = $1 AND p.id = s.patient_id AND p.deleted_at IS NULL
-   WHERE NOT EXISTS (SELECT 1 FROM appointments a, b
-                      WHERE a.organization_id = $1 AND a.patient_id = s.patient_id AND a.status = 'completed' AND a.starts_at < b.month_ts)
+  SELECT w.bucket,
+         count(*) FILTER (WHERE p.first_visit >= (w.bucket::timestamp AT TIME ZONE $2))::int AS new_patients,
+         count(*) FILTER (WHERE p.first_visit < (w.bucket::timestamp AT TIME ZONE $2))::int AS returning_patients,
+         avg(p.engagement_score)::float8 AS engagement_score
+    FROM seen w JOIN pats p ON p.patient_id = w.patient_id
+   GROUP BY w.bucket
 ), surveys AS (
   SELECT count(*) FILTER (WHERE r.satisfaction = 1)::int AS s1,
          count(*) FILTER (WHERE r.satisfaction = 2)::int AS s2,
@@ -79,8 +78,10 @@ WITH b AS (
    WHERE r.organization_id = $1 AND r.submitted_at >= b.from_ts AND r.submitted_at < b.to_ts AND r.submitted_at <= $7
 )
 SELECT (SELECT count(*)::int FROM patients p WHERE p.organization_id = $1 AND p.deleted_at IS NULL) AS total_patients,
-       (SELECT n FROM month_new) AS new_patients_this_month,
-       (SELECT count(*)::int FROM firsts f, b WHERE f.first_visit < b.from_ts) AS returning_patients,
+       (SELECT count(*)::int FROM month_seen s JOIN pats p ON p.patient_id = s.patient_id, b
+         WHERE p.first_visit >= b.month_ts) AS new_patients_this_month,
+       (SELECT count(DISTINCT w.patient_id)::int FROM seen w JOIN pats p ON p.patient_id = w.patient_id, b
+         WHERE p.first_visit < b.from_ts) AS returning_patients,
        (SELECT coalesce(json_agg(json_build_object('bucket', to_char(bucket, 'YYYY-MM-DD'), 'new_patients', new_patients,
                                                    'returning_patients', returning_patients, 'engagement_score', engagement_score)
                                  ORDER BY bucket), '[]') FROM per_bucket) AS buckets,

@@ -55,6 +55,20 @@ describe('GET /api/v1/patients/:organizationId/engagement/overview', () => {
     });
   });
 
+  it('counts the same from the records while the scoring engine has not filled first_visit_at', async () => {
+    await t.db.query(`UPDATE patient_metrics SET first_visit_at = NULL WHERE organization_id = $1`, [clinic.organizationId]);
+    const o = (await get('?from=2026-09-07&to=2026-11-23')).json().engagement_overview;
+    await t.db.query(
+      `UPDATE patient_metrics m SET first_visit_at = (SELECT min(starts_at) FROM appointments a WHERE a.patient_id = m.patient_id AND a.status = 'completed')
+        WHERE organization_id = $1`,
+      [clinic.organizationId],
+    );
+    expect([o.new_patients_this_month, o.returning_patients]).toEqual([1, 3]);
+    expect((o.engagement_trends as Trend[]).map((b) => [b.new_patients, b.returning_patients])).toEqual([
+      [0, 0], [1, 1], [0, 0], [1, 0], [0, 0], [0, 1], [0, 1], [0, 0], [0, 0], [1, 1], [0, 1], [0, 1],
+    ]);
+  });
+
   it('takes from, to and granularity (day, month)', async () => {
     const day = (await get('?from=2026-11-01&to=2026-11-30&granularity=day')).json().engagement_overview;
     expect(day.engagement_trends).toHaveLength(30);

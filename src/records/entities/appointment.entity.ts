@@ -11,6 +11,8 @@ import { Patient } from './patient.entity';
 })
 @Unique('uq_appointments_source_external_id', ['organizationId', 'source', 'externalId'])
 @Index('idx_appointments_organization_id_patient_id_starts_at', ['organizationId', 'patientId', 'startsAt'])
+/** Visits by time (engagement overview windows); index-only with the patient id. */
+@Index('idx_appointments_completed_starts_at', ['organizationId', 'startsAt', 'patientId'], { where: "status = 'completed'" })
 @Check('ck_appointments_status', inCheck('status', AppointmentStatus))
 @Check('ck_appointments_value_cents', 'value_cents >= 0')
 export class Appointment extends SourcedEntity {

@@ -81,6 +81,10 @@ export class PatientMetrics extends OrgOwnedEntity {
   @Column({ name: 'avg_session_value_cents', type: 'integer', default: 0 })
   avgSessionValueCents: number;
 
+  /** The patient's first completed visit ever (engagement overview: new vs returning patients). */
+  @Column({ name: 'first_visit_at', type: 'timestamptz', nullable: true })
+  firstVisitAt: Date | null;
+
   @Column({ name: 'last_appointment_at', type: 'timestamptz', nullable: true })
   lastAppointmentAt: Date | null;
 

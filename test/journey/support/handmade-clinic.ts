@@ -89,12 +89,12 @@ export async function createHandmadeClinic(db: TestDatabase, encrypt: (plain: st
     await db.query(
       `INSERT INTO patient_metrics (organization_id, patient_id, sort_name, status, risk_score, risk_level, engagement_score, ltv_cents,
                                     avg_session_value_cents, total_sessions, last_appointment_at, next_appointment_at, last_contact_at,
-                                    success_probability, stale, computed_at)
-       VALUES ($1, $2, lower($3), $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, false, '2026-11-24T03:00:00Z')`,
+                                    success_probability, stale, computed_at, first_visit_at)
+       VALUES ($1, $2, lower($3), $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, false, '2026-11-24T03:00:00Z', $15)`,
       [
         orgId, row.id, p.name, p.status, { low: 10, medium: 50, high: 85 }[p.risk], p.risk, p.engagement, p.ltvCents,
         p.avgSessionCents, p.visits.length, p.visits.length ? at(p.visits[p.visits.length - 1]) : null, p.next ? at(p.next) : null,
-        p.lastContact ? at(p.lastContact) : null, p.success,
+        p.lastContact ? at(p.lastContact) : null, p.success, p.visits.length ? at(p.visits[0]) : null,
       ],
     );
   }
