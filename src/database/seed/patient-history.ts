@@ -182,7 +182,9 @@ function planVisits(rng: SeedRandom, cadence: Cadence, lifecycle: Lifecycle, now
           at -= rng.jitter(7 * (declining && k < 3 ? 1 + 0.5 * (3 - k) : 1), 0.1) * DAY;
         }
         if (c === courses - 1 && lifecycle === 'active' && done < length) {
-          for (let k = 1; k <= Math.min(length - done, 4); k++) upcoming.push({ at: times[0].at + k * 7 * DAY, course: c });
+          let next = times[0].at + 7 * DAY;
+          while (next <= nowMs) next += 7 * DAY;
+          for (let k = 0; k < Math.min(length - done, 4); k++) upcoming.push({ at: next + k * 7 * DAY, course: c });
         }
         at -= rng.int(120, 400) * DAY;
       }

@@ -12,6 +12,8 @@ export interface SeedOptions {
   now: Date;
   /** The PHI cipher (`createPhiCipher(settings)`): the seed encrypts with the app's keys. */
   cipher: PhiCipherCore;
+  /** Patients per COPY round (default 5,000). */
+  chunkSize?: number;
   /** Called with (done, total) as patients are written. */
   onProgress?: (done: number, total: number) => void;
 }

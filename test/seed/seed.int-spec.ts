@@ -1,0 +1,113 @@
+import { loadSettings } from 'src/config/settings';
+import { seedOrganization } from 'src/database/seed/seed';
+import { createPhiCipher } from 'src/records/phi/phi-cipher';
+import { TEST_NOW } from '../utils/test-app';
+import { createTestDatabase, TestDatabase } from '../utils/test-database';
+
+const cipher = createPhiCipher(loadSettings({ NODE_ENV: 'test', DATA_DIR: process.env.TEST_DATA_DIR ?? '.data/test' }));
+
+/** Everything about an organization's generated data except ids, ciphertext randomness and load times. */
+async function snapshot(db: TestDatabase, organizationId: string): Promise<Record<string, unknown[]>> {
+  const q = (sql: string): Promise<Record<string, unknown>[]> => db.query(sql, [organizationId]);
+  const patients = await q(`SELECT p.external_id, p.name, p.phone_enc, p.email_enc, p.date_of_birth_enc, p.address_enc, p.conditions_enc, p.email_bidx,
+      p.preferred_channel, p.marketing_consent, p.registered_at, r.external_id AS referred_by
+      FROM patients p LEFT JOIN patients r ON r.id = p.referred_by_id WHERE p.organization_id = $1 ORDER BY p.external_id`);
+  return {
+    patients: patients.map((p) => ({
+      ...p,
+      phone_enc: cipher.decrypt(p.phone_enc as string),
+      email_enc: cipher.decrypt(p.email_enc as string),
+      date_of_birth_enc: cipher.decrypt(p.date_of_birth_enc as string),
+      address_enc: cipher.decrypt(p.address_enc as string),
+      conditions_enc: cipher.decrypt(p.conditions_enc as string | null),
+    })),
+    appointments: await q(`SELECT a.external_id, p.external_id AS patient, a.starts_at, a.type, a.status, a.value_cents, a.notes_enc IS NOT NULL AS has_notes
+      FROM appointments a JOIN patients p ON p.id = a.patient_id WHERE a.organization_id = $1 ORDER BY a.external_id`),
+    payments: await q(`SELECT x.external_id, p.external_id AS patient, x.occurred_at, x.amount_cents, x.kind, x.status FROM payments x JOIN patients p ON p.id = x.patient_id WHERE x.organization_id = $1 ORDER BY 1`),
+    communications: await q(`SELECT x.external_id, x.occurred_at, x.channel, x.kind, x.direction, x.responded_at, x.outcome FROM communications x WHERE x.organization_id = $1 ORDER BY 1`),
+    surveys: await q(`SELECT external_id, submitted_at, satisfaction, nps, complaint FROM survey_responses WHERE organization_id = $1 ORDER BY 1`),
+    plans: await q(`SELECT external_id, name, planned_sessions, completed_sessions, status, started_at FROM treatment_plans WHERE organization_id = $1 ORDER BY 1`),
+    journey: await q(`SELECT external_id, occurred_at, stage, outcome FROM journey_events WHERE organization_id = $1 ORDER BY 1`),
+    enrollments: await q(`SELECT external_id, sequence, step, step_index, status, next_action_at FROM automation_enrollments WHERE organization_id = $1 ORDER BY 1`),
+    metrics: await q(`SELECT p.external_id, m.status, m.sort_name, m.total_sessions, m.next_appointment_at, m.stale FROM patient_metrics m JOIN patients p ON p.id = m.patient_id WHERE m.organization_id = $1 ORDER BY 1`),
+  };
+}
+
+describe('seed generator', () => {
+  let db: TestDatabase;
+  const seed = (slug: string, patients: number, n: number): ReturnType<typeof seedOrganization> =>
+    seedOrganization(db.url, { slug, name: slug, patients, seed: n, now: TEST_NOW, cipher, chunkSize: 150 });
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(() => db.drop());
+
+  it('is deterministic: the same arguments give the same clinic, another seed another one', async () => {
+    const a = await seed('seed-a', 200, 7);
+    const b = await seed('seed-b', 200, 7);
+    const c = await seed('seed-c', 200, 8);
+    expect(a.rows).toEqual(b.rows);
+    expect(a.rows.patients).toBe(200);
+    expect(a.rows.patient_metrics).toBe(200);
+    expect(a.rows.appointments).toBeGreaterThan(200 * 6);
+    const sa = await snapshot(db, a.organizationId);
+    expect(await snapshot(db, b.organizationId)).toEqual(sa);
+    expect((await snapshot(db, c.organizationId)).patients).not.toEqual(sa.patients);
+  });
+
+  it('stores no PHI in plain text and every patient has a stale metrics row', async () => {
+    const { organizationId } = await seed('seed-phi', 100, 3);
+    const rows = await db.query<Record<string, string | null>>(`SELECT * FROM patients WHERE organization_id = $1`, [organizationId]);
+    expect(rows).toHaveLength(100);
+    for (const row of rows) {
+      const raw = JSON.stringify(row);
+      const address = cipher.decryptJson<{ street: string }>(row.address_enc)!;
+      const plain = [cipher.decrypt(row.email_enc), cipher.decrypt(row.phone_enc), cipher.decrypt(row.date_of_birth_enc), address.street];
+      for (const condition of cipher.decryptJson<string[]>(row.conditions_enc) ?? []) plain.push(condition);
+      for (const value of plain) expect(raw).not.toContain(value);
+      expect(row.email_bidx).toBe(cipher.blindIndex('email', cipher.decrypt(row.email_enc)!));
+    }
+    const [m] = await db.query<{ n: string; stale: string; names: string }>(
+      `SELECT count(*) AS n, count(*) FILTER (WHERE m.stale) AS stale, count(*) FILTER (WHERE m.sort_name = lower(p.name)) AS names
+         FROM patient_metrics m JOIN patients p ON p.id = m.patient_id WHERE m.organization_id = $1`,
+      [organizationId],
+    );
+    expect(m).toEqual({ n: '100', stale: '100', names: '100' });
+  });
+
+  it('generates a believable mix: statuses, no-shows, failed and overdue payments, replies, complaints, plans, enrollments', async () => {
+    const { organizationId, rows } = await seed('seed-mix', 400, 11);
+    const distinct = async (sql: string): Promise<string[]> => (await db.query<{ v: string }>(sql, [organizationId])).map((r) => String(r.v)).sort();
+    expect(await distinct(`SELECT DISTINCT status AS v FROM patient_metrics WHERE organization_id = $1`)).toEqual(['active', 'at_risk', 'dormant']);
+    expect(await distinct(`SELECT DISTINCT status AS v FROM appointments WHERE organization_id = $1`)).toEqual(['cancelled', 'completed', 'no_show', 'scheduled']);
+    expect(await distinct(`SELECT DISTINCT kind || '/' || status AS v FROM payments WHERE organization_id = $1`)).toEqual(
+      expect.arrayContaining(['charge/overdue', 'payment/failed', 'payment/paid', 'refund/refunded']),
+    );
+    expect(await distinct(`SELECT DISTINCT direction || '/' || (responded_at IS NOT NULL) AS v FROM communications WHERE organization_id = $1`)).toEqual(
+      expect.arrayContaining(['inbound/false', 'outbound/false', 'outbound/true']),
+    );
+    expect(await distinct(`SELECT DISTINCT satisfaction AS v FROM survey_responses WHERE organization_id = $1`)).toEqual(['1', '2', '3', '4', '5']);
+    expect(await distinct(`SELECT DISTINCT complaint AS v FROM survey_responses WHERE organization_id = $1`)).toEqual(['false', 'true']);
+    expect(await distinct(`SELECT DISTINCT status AS v FROM treatment_plans WHERE organization_id = $1`)).toEqual(['abandoned', 'active', 'completed']);
+    expect(rows.referrals).toBeGreaterThan(0);
+    expect(rows.automation_enrollments).toBeGreaterThan(0);
+    // Upcoming appointments only for active patients; nothing but scheduled ones after now.
+    const [bad] = await db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM appointments a JOIN patient_metrics m ON m.patient_id = a.patient_id
+        WHERE a.organization_id = $1 AND ((a.starts_at > $2 AND (a.status <> 'scheduled' OR m.status <> 'active')) OR (a.starts_at <= $2 AND a.status = 'scheduled'))`,
+      [organizationId, TEST_NOW],
+    );
+    expect(bad.n).toBe('0');
+  });
+
+  it('replaces an organization seeded again under the same slug', async () => {
+    const first = await seed('seed-again', 100, 1);
+    const second = await seed('seed-again', 50, 1);
+    expect(second.organizationId).not.toBe(first.organizationId);
+    const [{ n }] = await db.query<{ n: string }>(`SELECT count(*) AS n FROM patients p JOIN organizations o ON o.id = p.organization_id WHERE o.slug = 'seed-again'`);
+    expect(n).toBe('50');
+    const [{ orphans }] = await db.query<{ orphans: string }>(`SELECT count(*) AS orphans FROM appointments WHERE organization_id = $1`, [first.organizationId]);
+    expect(orphans).toBe('0');
+  });
+});
