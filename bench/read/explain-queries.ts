@@ -80,7 +80,7 @@ async function main(): Promise<void> {
       `# ${p.name}\n\n\`\`\`sql\n${p.sql.trim()}\n\`\`\`\n\nParameters: \`${JSON.stringify(p.params.map((v) => (typeof v === 'string' && v.length > 60 ? v.slice(0, 60) + '…' : v)))}\`\n\n\`\`\`\n${p.plan}\n\`\`\`\n`,
     );
   }
-  writeFileSync(resolve(dir, 'README.md'), index.join('\n') + '\n');
+  writeFileSync(resolve(dir, 'index.md'), index.join('\n') + '\n');
   process.stdout.write(index.join('\n') + '\n');
   if (bad.length) {
     process.stderr.write(`Sequential scan of patients/appointments in: ${bad.join(', ')}\n`);

@@ -75,7 +75,9 @@ const LIST_COLUMNS = `p.id, p.name, p.phone_enc, p.email_enc, m.ltv_cents, m.tot
 export class PatientsRepository {
   /**
    * One segment of a list page. The page's ids come first from an index-only scan of the sort's index (cheap even
-   * at OFFSET 900000), then only those rows are joined to `patient_metrics` and `patients`.
+   * at OFFSET 900000), then only those rows are fetched from `patients` and `patient_metrics` by primary key. The
+   * `LATERAL ... OFFSET 0` keeps that shape whatever the statistics say (a freshly loaded organization with stale
+   * statistics otherwise tempts the planner into scanning the organization's patients for every page).
    */
   async listSegment(
     manager: EntityManager,
@@ -109,11 +111,14 @@ export class PatientsRepository {
          WHERE ${where.join(' AND ')}
          ORDER BY ${innerOrder}
          LIMIT ${p(take)} OFFSET ${p(skip)})
-      SELECT ${LIST_COLUMNS}, page.sort_key, '${segment}' AS segment
+      SELECT row.*, page.sort_key, '${segment}' AS segment
         FROM page
-        JOIN patient_metrics m ON m.patient_id = page.patient_id
-        JOIN patients p ON p.id = page.patient_id
-       WHERE m.organization_id = $1 AND p.organization_id = $1 AND p.deleted_at IS NULL
+       CROSS JOIN LATERAL (
+             SELECT ${LIST_COLUMNS}
+               FROM patients p
+               JOIN patient_metrics m ON m.patient_id = p.id
+              WHERE p.id = page.patient_id AND p.organization_id = $1 AND p.deleted_at IS NULL AND m.organization_id = $1
+             OFFSET 0) row
        ORDER BY ${outerOrder}`;
     return manager.query(sql, params);
   }
