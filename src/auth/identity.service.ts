@@ -58,6 +58,11 @@ export class IdentityService {
     return key;
   }
 
+  /** Drops a cached membership (after a role change or removal through the API: effective at once on this instance). */
+  forgetMembership(userId: string, organizationId: string): void {
+    this.roles.delete(`${userId}:${organizationId}`);
+  }
+
   /** Drops cached look-ups (after a key is revoked through the API, so it stops at once on this instance). */
   forgetApiKeys(): void {
     this.keys.clear();
