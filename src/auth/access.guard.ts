@@ -24,7 +24,6 @@ export interface RouteAccess {
   permission: Permission | null;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export function routeAccess(reflector: Reflector, handler: Function, controller: Function): RouteAccess {
   const targets = [handler, controller];
   return {
