@@ -56,7 +56,10 @@ async function main(): Promise<void> {
     if (last) await run(`list-${sort}-cursor-page`, () => patients.listSegment(manager, spec({ sort, order }), 'keyed', { segment: 'keyed', key: last.sort_key, id: last.id }, 0, 101));
     await run(`list-${sort}-offset-${deep}`, () => patients.listSegment(manager, spec({ sort, order, offset: deep }), 'keyed', null, deep, 101));
   }
-  await run('list-last_appointment-unkeyed-segment', () => patients.listSegment(manager, spec({ sort: 'last_appointment', order: 'desc' }), 'unkeyed', null, 0, 101));
+  const la = spec({ sort: 'last_appointment', order: 'desc' });
+  const unkeyed = (await run('list-last_appointment-unkeyed-segment', () => patients.listSegment(manager, la, 'unkeyed', null, 0, 101))) as { id: string }[];
+  const lastUnkeyed = unkeyed[unkeyed.length - 1];
+  if (lastUnkeyed) await run('list-last_appointment-unkeyed-cursor-page', () => patients.listSegment(manager, la, 'unkeyed', { segment: 'unkeyed', key: null, id: lastUnkeyed.id }, 0, 101));
   await run('list-name-search-prefix', () => patients.listSegment(manager, spec({ search: 'ma' }), 'keyed', null, 0, 101));
   await run('count-organization-summary', () => counts.organizationCounts(manager, org.id));
   await run('count-name-prefix', () => counts.countNamePrefix(manager, org.id, null, 'ma'));

@@ -103,8 +103,10 @@ export class PatientsRepository {
     if (nullable) where.push(`m.${column} IS ${segment === 'keyed' ? 'NOT NULL' : 'NULL'}`);
     if (after && segment === 'keyed') where.push(`(m.${column}, m.patient_id) ${cmp} (${p(after.key)}::${type}, ${p(after.id)}::uuid)`);
     if (after && segment === 'unkeyed') where.push(`m.patient_id ${cmp} ${p(after.id)}::uuid`);
-    const innerOrder = segment === 'keyed' ? `m.${column} ${dir}, m.patient_id ${dir}` : `m.patient_id ${dir}`;
-    const outerOrder = segment === 'keyed' ? `page.v ${dir}, page.patient_id ${dir}` : `page.patient_id ${dir}`;
+    // The unkeyed segment (sort key NULL) orders by the key too: constant there, but it lets the planner read the
+    // order straight from the (organization_id, key, patient_id) index instead of filtering the primary key.
+    const innerOrder = `m.${column} ${dir}, m.patient_id ${dir}`;
+    const outerOrder = `page.v ${dir}, page.patient_id ${dir}`;
     const sql = `WITH page AS (
         SELECT m.patient_id, m.${column} AS v, ${segment === 'keyed' ? `m.${column}::text` : 'NULL::text'} AS sort_key
           FROM patient_metrics m
