@@ -6,6 +6,8 @@
  * 1 survey, 0.1 referrals and 0.3 treatment plans), then times two organization-wide recomputes: the first
  * inserts the metrics rows, the second updates them (the nightly case).
  */
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { runMigrations } from 'src/database/migrate';
@@ -102,6 +104,8 @@ async function main(): Promise<void> {
   await client.end();
   for (let run = 1; run <= Number(values.runs); run++) {
     let last = 0;
+    const cpu = watchBackends(url);
+    const nodeCpu = process.cpuUsage();
     const result = await recomputeOrganizationWithUrl(url, org, now, {
       chunkSize: values.chunk ? Number(values.chunk) : undefined,
       onProgress: (done, total) => {
@@ -111,10 +115,56 @@ async function main(): Promise<void> {
         }
       },
     });
+    const node = process.cpuUsage(nodeCpu);
+    const backends = await cpu.stop();
+    const nodeSeconds = (node.user + node.system) / 1e6;
+    const pgSeconds = backends.reduce((a, b) => a + b, 0);
     process.stdout.write(
-      `run ${run}: ${result.patients} patients in ${(result.totalMs / 1000).toFixed(1)} s (fit ${(result.fitMs / 1000).toFixed(1)} s)\n`,
+      `run ${run}: ${result.patients} patients in ${(result.totalMs / 1000).toFixed(1)} s wall (fit ${(result.fitMs / 1000).toFixed(1)} s); ` +
+        `CPU: node ${nodeSeconds.toFixed(1)} s, PostgreSQL backends ${backends.map((b) => b.toFixed(1)).join(' + ')} s; ` +
+        `load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores\n`,
     );
+    process.stdout.write(`  lower bound on an idle machine: max(total CPU / cores, busiest process) = ${Math.max((nodeSeconds + pgSeconds) / cpus().length, nodeSeconds, ...backends).toFixed(1)} s\n`);
   }
+}
+
+/** CPU seconds (user + system, from /proc) of the recompute's PostgreSQL backends, sampled until `stop`. */
+function watchBackends(databaseUrl: string): { stop(): Promise<number[]> } {
+  const seen = new Map<number, number>();
+  const client = new Client({ connectionString: databaseUrl });
+  const ready = client.connect();
+  const tick = hz();
+  let active = true;
+  const sample = async (): Promise<void> => {
+    await ready;
+    const { rows } = await client.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = 'patient-journey-recompute'`);
+    for (const { pid } of rows) {
+      try {
+        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+        seen.set(pid, (Number(fields[11]) + Number(fields[12])) / tick);
+      } catch {
+        // the backend just ended: keep its last sample
+      }
+    }
+  };
+  const loop = (async () => {
+    while (active) {
+      await sample().catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    async stop() {
+      active = false;
+      await loop;
+      await client.end();
+      return [...seen.values()];
+    },
+  };
+}
+
+function hz(): number {
+  return 100; // USER_HZ on Linux
 }
 
 main().catch((err: unknown) => {

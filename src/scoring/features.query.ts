@@ -1,3 +1,4 @@
+import { Channel } from 'src/records/records.enums';
 import { ENGAGEMENT_EVENTS, EngagementEventDefinition } from 'src/scoring/domain/engagement-events';
 import { MS_PER_DAY, PatientFeatures } from 'src/scoring/domain/patient-features';
 import type { ScoringSettings } from 'src/scoring/domain/scoring-settings';
@@ -57,6 +58,9 @@ export function localDate(instant: Date, timeZone: string): string {
 function addDays(isoDate: string, days: number): string {
   return new Date(Date.parse(`${isoDate}T00:00:00Z`) + days * MS_PER_DAY).toISOString().slice(0, 10);
 }
+
+/** Contact channels (records.enums Channel): the preferred-channel sums are computed for each, then picked. */
+const CHANNELS = Object.values(Channel);
 
 const ms = (expr: string): string => `(date_part('epoch', ${expr}) * 1000)`;
 
@@ -142,7 +146,7 @@ export function featuresQuery(
   const progress = `least(1, greatest(0, ($3 - date_part('epoch', started_at)) / nullif(date_part('epoch', ends_at) - date_part('epoch', started_at), 0)))`;
 
   const sql = `
-WITH pt AS MATERIALIZED (
+WITH pt AS (
   SELECT p.id AS pt_id, p.name AS pt_name, p.registered_at AS pt_registered_at, p.marketing_consent AS pt_consent,
          p.appointment_reminders AS pt_reminders, p.preferred_channel AS pt_channel
   FROM patients p
@@ -170,9 +174,9 @@ cm AS (
     coalesce(sum(${w('occurred_at')}) FILTER (WHERE direction = 'outbound' AND occurred_at <= $2), 0) AS d_outreach,
     coalesce(sum(${w('occurred_at')}) FILTER (WHERE direction = 'outbound' AND responded_at IS NOT NULL AND occurred_at <= $2), 0) AS d_replies,
     avg(date_part('epoch', responded_at - occurred_at) / 3600) FILTER (WHERE direction = 'outbound' AND responded_at IS NOT NULL AND occurred_at <= $2) AS avg_reply_hours,
-    coalesce(sum(${w('occurred_at')}) FILTER (WHERE direction = 'outbound' AND occurred_at <= $2 AND channel = pt_channel), 0) AS pref_outreach,
-    coalesce(sum(${w('occurred_at')}) FILTER (WHERE direction = 'outbound' AND responded_at IS NOT NULL AND occurred_at <= $2 AND channel = pt_channel), 0) AS pref_replies${engCm.sql.map((s) => `,\n    ${s}`).join('')}
-  FROM communications JOIN pt ON pt_id = patient_id
+    ${CHANNELS.map((c) => `coalesce(sum(${w('occurred_at')}) FILTER (WHERE direction = 'outbound' AND occurred_at <= $2 AND channel = '${c}'), 0) AS outreach_${c},
+    coalesce(sum(${w('occurred_at')}) FILTER (WHERE direction = 'outbound' AND responded_at IS NOT NULL AND occurred_at <= $2 AND channel = '${c}'), 0) AS replies_${c}`).join(',\n    ')}${engCm.sql.map((s) => `,\n    ${s}`).join('')}
+  FROM communications
   WHERE organization_id = $1 AND ${sel('patient_id')}
   GROUP BY patient_id
 ),
@@ -243,8 +247,8 @@ SELECT
   coalesce(cm.d_outreach, 0) AS "decayedOutreach",
   coalesce(cm.d_replies, 0) AS "decayedReplies",
   cm.avg_reply_hours AS "avgReplyHours",
-  coalesce(cm.pref_outreach, 0) AS "preferredChannelOutreach",
-  coalesce(cm.pref_replies, 0) AS "preferredChannelReplies",
+  coalesce(CASE pt_channel ${CHANNELS.map((c) => `WHEN '${c}' THEN cm.outreach_${c}`).join(' ')} END, 0) AS "preferredChannelOutreach",
+  coalesce(CASE pt_channel ${CHANNELS.map((c) => `WHEN '${c}' THEN cm.replies_${c}`).join(' ')} END, 0) AS "preferredChannelReplies",
   ${ms('greatest(cm.last_contact_at, ap.last_visit_at)')} AS "lastContactAt",
   coalesce(py.net_revenue, 0) AS "netRevenueCents",
   coalesce(py.d_failed, 0) AS "decayedFailedPayments",
@@ -261,10 +265,10 @@ SELECT
   coalesce(tp.sessions_done, 0) AS "planSessionsDone",
   coalesce(
     (SELECT h.risk_score FROM risk_score_history h
-      WHERE h.patient_id = pt_id AND h.organization_id = $1 AND h.recorded_on <= $7::date
+      WHERE h.patient_id = pt_id AND h.recorded_on <= $7::date
       ORDER BY h.recorded_on DESC LIMIT 1),
     (SELECT h.risk_score FROM risk_score_history h
-      WHERE h.patient_id = pt_id AND h.organization_id = $1 AND h.recorded_on > $7::date AND h.recorded_on < $8::date
+      WHERE h.patient_id = pt_id AND h.recorded_on > $7::date AND h.recorded_on < $8::date
       ORDER BY h.recorded_on ASC LIMIT 1)
   )::float8 AS "previousRiskScore"
 FROM pt

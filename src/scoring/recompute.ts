@@ -140,8 +140,9 @@ export async function recomputeSelection(
   const repo = new ScoringRepository(db);
   const { organization, settings } = context;
   const rows = await repo.features(organization.id, selector, now, settings, organization.timezone);
-  await repo.saveScores(organization.id, scoreRows(rows, now, context), now, localDate(now, organization.timezone));
-  await repo.deleteMetricsOfDeletedPatients(organization.id, selector);
+  const deletedAmong = selector.kind === 'ids' ? selector.ids : [];
+  await repo.saveScores(organization.id, scoreRows(rows, now, context), now, localDate(now, organization.timezone), deletedAmong);
+  if (selector.kind === 'range') await repo.deleteMetricsOfDeletedPatients(organization.id, selector);
   return rows.length;
 }
 

@@ -152,36 +152,50 @@ export class ScoringRepository {
   }
 
   /**
-   * Writes scores back: today's risk snapshot where the score changed (see `saveScores`), then the metrics rows
+   * Writes scores back in one statement: today's risk snapshot where the score changed, and the metrics rows
    * (inserted when missing). Small sets go as one jsonb parameter; large ones by COPY into a temporary table.
+   * `deletedAmong`: patient ids whose metrics rows go when the patient is soft-deleted (request path).
    */
-  async saveScores(organizationId: string, scores: readonly PatientScores[], now: Date, today: string): Promise<void> {
-    if (scores.length === 0) return;
-    // Where the statements below read the results from: a temporary table filled by COPY, or a jsonb parameter
-    // (its position given by `at`).
-    let source: (at: number) => string;
-    const extra: unknown[] = [];
+  async saveScores(
+    organizationId: string,
+    scores: readonly PatientScores[],
+    now: Date,
+    today: string,
+    deletedAmong: readonly string[] = [],
+  ): Promise<void> {
+    if (scores.length === 0 && deletedAmong.length === 0) return;
+    const params: unknown[] = [organizationId, now, today];
+    let source: string;
     if (this.db.copyIn && scores.length > 500) {
       await this.db.query(`CREATE TEMP TABLE IF NOT EXISTS scoring_results (${COLUMN_DEFS}) ON COMMIT DELETE ROWS`);
       await this.db.query(`TRUNCATE scoring_results`);
       await this.db.copyIn(`COPY scoring_results (${COLUMN_LIST}) FROM STDIN`, toCopyText(scores));
-      source = () => 'scoring_results t';
+      source = 'scoring_results';
     } else {
-      extra.push(JSON.stringify(scores.map((s) => Object.fromEntries(RESULT_COLUMNS.map(([name, , get]) => [name, name === 'risk_factors' ? s.riskFactors : get(s)])))));
-      source = (at) => `jsonb_to_recordset($${at}::jsonb) AS t(${COLUMN_DEFS})`;
+      params.push(JSON.stringify(scores.map((s) => Object.fromEntries(RESULT_COLUMNS.map(([name, , get]) => [name, name === 'risk_factors' ? s.riskFactors : get(s)])))));
+      source = `jsonb_to_recordset($${params.length}::jsonb) AS r(${COLUMN_DEFS})`;
     }
-    // The history keeps a row per patient per day on which the score changed: the score on day D is the latest
-    // row on or before D. Compared with the metrics row before it is overwritten below.
+    let gone = '';
+    if (deletedAmong.length) {
+      params.push(deletedAmong);
+      gone = `,
+       gone AS (
+         DELETE FROM patient_metrics m USING patients p
+         WHERE m.organization_id = $1 AND m.patient_id = ANY($${params.length}::uuid[]) AND p.id = m.patient_id
+           AND p.deleted_at IS NOT NULL)`;
+    }
+    // Data-modifying CTEs see the rows as they were before the statement: the history compares the new score with
+    // the metrics row before the upsert below overwrites it. The history keeps a row per patient per day on which
+    // the score changed; the score on day D is the latest row on or before D.
     await this.db.query(
-      `INSERT INTO risk_score_history (organization_id, patient_id, recorded_on, risk_score, created_at, updated_at)
-       SELECT $1, t.patient_id, $3::date, t.risk_score, $2, $2
-       FROM ${source(4)} LEFT JOIN patient_metrics m ON m.patient_id = t.patient_id
-       WHERE m.patient_id IS NULL OR m.computed_at IS NULL OR m.risk_score IS DISTINCT FROM t.risk_score
-       ON CONFLICT (patient_id, recorded_on) DO UPDATE SET risk_score = EXCLUDED.risk_score, updated_at = EXCLUDED.updated_at`,
-      [organizationId, now, today, ...extra],
-    );
-    await this.db.query(
-      `INSERT INTO patient_metrics (organization_id, patient_id, sort_name, status, risk_score, risk_level, risk_factors,
+      `WITH t AS MATERIALIZED (SELECT * FROM ${source}),
+       history AS (
+         INSERT INTO risk_score_history (organization_id, patient_id, recorded_on, risk_score, created_at, updated_at)
+         SELECT $1, t.patient_id, $3::date, t.risk_score, $2, $2
+         FROM t LEFT JOIN patient_metrics m ON m.patient_id = t.patient_id
+         WHERE m.patient_id IS NULL OR m.computed_at IS NULL OR m.risk_score IS DISTINCT FROM t.risk_score
+         ON CONFLICT (patient_id, recorded_on) DO UPDATE SET risk_score = EXCLUDED.risk_score, updated_at = EXCLUDED.updated_at)${gone}
+       INSERT INTO patient_metrics (organization_id, patient_id, sort_name, status, risk_score, risk_level, risk_factors,
          risk_trend, engagement_score, ltv_cents, historical_revenue_cents, future_value_cents, referral_value_cents,
          total_sessions, avg_session_value_cents, last_appointment_at, next_appointment_at, last_contact_at,
          success_probability, stale, computed_at, created_at, updated_at)
@@ -190,7 +204,7 @@ export class ScoringRepository {
          t.total_sessions, t.avg_session_value_cents, to_timestamp(t.last_appointment_ms / 1000),
          to_timestamp(t.next_appointment_ms / 1000), to_timestamp(t.last_contact_ms / 1000), t.success_probability,
          false, $2, $2, $2
-       FROM ${source(3)}
+       FROM t
        ON CONFLICT (patient_id) DO UPDATE SET
          sort_name = EXCLUDED.sort_name, status = EXCLUDED.status, risk_score = EXCLUDED.risk_score,
          risk_level = EXCLUDED.risk_level, risk_factors = EXCLUDED.risk_factors, risk_trend = EXCLUDED.risk_trend,
@@ -201,7 +215,7 @@ export class ScoringRepository {
          next_appointment_at = EXCLUDED.next_appointment_at, last_contact_at = EXCLUDED.last_contact_at,
          success_probability = EXCLUDED.success_probability, stale = false, computed_at = EXCLUDED.computed_at,
          updated_at = EXCLUDED.updated_at`,
-      [organizationId, now, ...extra],
+      params,
     );
   }
 
