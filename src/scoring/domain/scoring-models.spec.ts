@@ -28,7 +28,7 @@ describe('repeatHistory / spendHistory', () => {
 });
 
 describe('fitOrganizationModels', () => {
-  const patients = simulateBgNbd({ r: 0.24, alpha: 4.41, a: 0.79, b: 2.43 }, 3_000, { minT: 26, maxT: 104, granularity: 1 / 7 }, 5).map(
+  const patients = simulateBgNbd({ r: 0.24, alpha: 4.41, a: 0.79, b: 2.43 }, 1_500, { minT: 26, maxT: 104, granularity: 1 / 7 }, 5).map(
     (h, i): { id: string; features: PatientFeatures } => ({
       id: `p${i}`,
       features: emptyFeatures({
@@ -41,10 +41,10 @@ describe('fitOrganizationModels', () => {
   );
 
   it('fits both models on a deterministic sample capped by the settings', () => {
-    const settings = scoringSettings({ fitSampleSize: 1_000 });
+    const settings = scoringSettings({ fitSampleSize: 600 });
     const fit = fitOrganizationModels(patients, NOW, settings);
     expect(fit).not.toBeNull();
-    expect(fit!.sampleSize).toBe(1_000);
+    expect(fit!.sampleSize).toBe(600);
     expect(fitOrganizationModels([...patients].reverse(), NOW, settings)!.bgnbd.r).toBeCloseTo(fit!.bgnbd.r, 6); // same sample; only the summation order differs
     expect(fit!.bgnbd.r).toBeGreaterThan(0.1);
     expect(fit!.bgnbd.r).toBeLessThan(0.5);
