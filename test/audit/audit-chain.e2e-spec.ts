@@ -2,7 +2,7 @@ import { verifyOrganizationBySlug } from 'src/audit/audit-verify';
 import { Role } from 'src/organizations/organizations.enums';
 import { bearer, createOrganization, memberToken } from '../auth/auth-fixtures';
 import { AuditTestApp, createAuditTestApp } from './audit-test-app';
-import { addPatients, auditRows } from './audit-fixtures';
+import { addPatients, addScoredPatients, auditRows } from './audit-fixtures';
 
 const CLIENTS = 50;
 const READS = 2000;
@@ -17,7 +17,7 @@ describe('audit trail: the hash chain and reading it', () => {
   beforeAll(async () => {
     t = await createAuditTestApp({ env: { DATABASE_POOL_SIZE: '20', RATE_LIMIT_LIMIT: '1000000', RATE_LIMIT_IP_LIMIT: '1000000' } });
     org = await createOrganization(t.db);
-    patientIds = await addPatients(t.db, org.id, ['Ada Lovelace', 'Grace Hopper', 'Alan Turing', 'Edsger Dijkstra']);
+    patientIds = await addScoredPatients(t.db, org.id, ['Ada Lovelace', 'Grace Hopper', 'Alan Turing', 'Edsger Dijkstra']);
     reader = await memberToken(t, org.id, Role.FrontDesk);
     auditor = await memberToken(t, org.id, Role.Admin);
   });
@@ -37,9 +37,9 @@ describe('audit trail: the hash chain and reading it', () => {
     await Promise.all(
       Array.from({ length: CLIENTS }, async (_, c) => {
         for (let i = 0; i < perClient; i++) {
-          // Every other read is a single patient, so the events differ in their patient ids.
+          // The real profile routes; every other read is a single patient, so the events differ in their patient ids.
           const one = (c + i) % 2 === 0;
-          const url = one ? `/api/v1/audit-test/${org.id}/profile/${patientIds[(c + i) % 4]}` : `/api/v1/audit-test/${org.id}/profiles`;
+          const url = one ? `/api/v1/patients/${org.id}/profile/${patientIds[(c + i) % 4]}` : `/api/v1/patients/${org.id}/profiles`;
           const res = await t.inject({ method: 'GET', url, headers: { ...bearer(reader), 'x-request-id': `c${c}-r${i}` } });
           statuses.push(res.statusCode);
         }

@@ -40,3 +40,21 @@ export async function addPatients(db: TestDatabase, organizationId: string, name
   }
   return ids;
 }
+
+/** Patients the real profile routes can serve: no encrypted columns, and a patient_metrics row each. */
+export async function addScoredPatients(db: TestDatabase, organizationId: string, names: string[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const [i, name] of names.entries()) {
+    const rows = await db.query<{ id: string }>(
+      `INSERT INTO patients (organization_id, source, external_id, name) VALUES ($1, 'test', $2, $3) RETURNING id`,
+      [organizationId, `s-${i}`, name],
+    );
+    await db.query(
+      `INSERT INTO patient_metrics (organization_id, patient_id, sort_name, status, risk_level, risk_score, stale, computed_at)
+       VALUES ($1, $2, lower($3), 'active', 'low', 0.1, false, now())`,
+      [organizationId, rows[0].id, name],
+    );
+    ids.push(rows[0].id);
+  }
+  return ids;
+}
