@@ -30,6 +30,7 @@ describe('access matrix over every route', () => {
   let routes: DiscoveredRoute[];
   let orgA: string;
   let patientId: string;
+  let foreignPatientId: string;
   const tokens = {} as Record<Role, string>;
   let otherOrgOwner: string;
   let ownerId: string;
@@ -55,15 +56,24 @@ describe('access matrix over every route', () => {
       if (role === Role.Owner) ownerId = userId;
     }
     otherOrgOwner = tokenFor(t.settings, (await createMember(t.db, orgB, Role.Owner)).userId);
+    const [q] = await t.db.query<{ id: string }>(
+      `INSERT INTO patients (organization_id, source, external_id, name) VALUES ($1, 'test', 'OTHER-ORG-PATIENT-5521', 'Octavia Outsider') RETURNING id`,
+      [orgB],
+    );
+    foreignPatientId = q.id;
+    await t.db.query(
+      `INSERT INTO patient_metrics (organization_id, patient_id, sort_name, status, risk_level) VALUES ($1, $2, 'octavia outsider', 'at_risk', 'high')`,
+      [orgB, foreignPatientId],
+    );
   });
   afterAll(async () => {
     await t.close();
   });
 
-  function url(route: DiscoveredRoute): string {
+  function url(route: DiscoveredRoute, patient = patientId): string {
     return route.path.replace(/:(\w+)/g, (_m, name: string) => {
       if (name === 'organizationId') return orgA;
-      if (name === 'patientId') return patientId;
+      if (name === 'patientId') return patient;
       return name.endsWith('Id') ? randomUUID() : 'x';
     });
   }
@@ -79,6 +89,7 @@ describe('access matrix over every route', () => {
   const summary = (o: Outcome): string => `${o.route} as ${o.caller}: ${o.status}`;
 
   it('discovers the routes to check', () => {
+    if (process.env.PRINT_ROUTES) process.stderr.write(routes.map((r) => `${describeRoute(r)}  ${r.access.permission ?? 'authenticated'}`).join('\n') + '\n');
     expect(routes.length).toBeGreaterThanOrEqual(4);
   });
 
@@ -125,6 +136,23 @@ describe('access matrix over every route', () => {
     }
     expect(wrong).toEqual([]);
     expect(checked.size).toBeGreaterThanOrEqual(1);
+  });
+
+  it("answers a patient id of another organization exactly as one that does not exist (404, nothing of it)", async () => {
+    const wrong: string[] = [];
+    for (const route of routes.filter((r) => r.path.includes(':patientId') && r.access.permission !== null)) {
+      const withBody = ['POST', 'PUT', 'PATCH'].includes(route.method);
+      const ask = (patient: string) =>
+        t.inject({ method: route.method, url: url(route, patient), headers: bearer(tokens[Role.Owner]), ...(withBody ? { payload: {} } : {}) });
+      const foreign = await ask(foreignPatientId);
+      const missing = await ask(randomUUID());
+      const type = (r: Response): unknown => (r.headers['content-type']?.toString().includes('json') ? r.json().type : undefined);
+      if (foreign.statusCode !== missing.statusCode || type(foreign) !== type(missing) || foreign.statusCode < 400) {
+        wrong.push(`${describeRoute(route)}: foreign ${foreign.statusCode} vs missing ${missing.statusCode}`);
+      }
+      if (foreign.body.includes('Octavia') || foreign.body.includes('OTHER-ORG-PATIENT-5521')) wrong.push(`${describeRoute(route)}: leaks the other organization's patient`);
+    }
+    expect(wrong).toEqual([]);
   });
 
   it('gives the analyst the aggregates and nothing patient-level', () => {
