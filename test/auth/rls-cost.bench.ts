@@ -6,7 +6,8 @@
  *     TS_NODE_TRANSPILE_ONLY=1 npx ts-node -r tsconfig-paths/register test/auth/rls-cost.bench.ts
  *
  * Each query runs the way TenantDb runs it (a transaction with app.organization_id set), once as the runtime role
- * (policies apply) and once as the owner (they do not), interleaved; it prints the median and p95 per query.
+ * (policies apply) and once as the owner (they do not), interleaved; it prints the server-side execution time
+ * (EXPLAIN ANALYZE, TIMING OFF) min / median / p95 per query.
  */
 import { Client } from 'pg';
 
@@ -53,14 +54,14 @@ async function seed(owner: Client): Promise<string> {
   return (await owner.query<{ id: string }>(`SELECT id FROM organizations WHERE slug = 'rls-bench-0'`)).rows[0].id;
 }
 
+/** Server-side execution time (EXPLAIN ANALYZE without per-node timing), less sensitive to client scheduling. */
 async function timed(c: Client, sql: string, org: string): Promise<number> {
   await c.query('BEGIN');
   await c.query(`SELECT set_config('app.organization_id', $1, true)`, [org]);
-  const start = process.hrtime.bigint();
-  await c.query(sql, [org]);
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  const { rows } = await c.query<Record<string, string>>(`EXPLAIN (ANALYZE, TIMING OFF) ${sql}`, [org]);
   await c.query('COMMIT');
-  return ms;
+  const line = rows.map((r) => r['QUERY PLAN']).find((l) => l.startsWith('Execution Time'));
+  return Number(/([\d.]+) ms/.exec(line ?? '')?.[1] ?? NaN);
 }
 
 const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
@@ -69,8 +70,8 @@ async function main(): Promise<void> {
   const owner = await connect(false);
   const app = await connect(true);
   const org = await seed(owner);
-  console.log(`3 organizations × ${PATIENTS} patients; ${ROUNDS} rounds per query and mode (ms, client-side, warm)`);
-  console.log('query | owner (no RLS) median / p95 | runtime role (RLS) median / p95 | median overhead');
+  console.log(`3 organizations × ${PATIENTS} patients; ${ROUNDS} rounds per query and mode (server execution ms, warm)`);
+  console.log('query | owner (no RLS) min / median / p95 | runtime role (RLS) min / median / p95 | median overhead');
   for (const [name, sql] of Object.entries(QUERIES)) {
     const plain: number[] = [];
     const rls: number[] = [];
@@ -83,7 +84,8 @@ async function main(): Promise<void> {
       rls.push(await timed(app, sql, org));
     }
     const [m0, m1] = [pct(plain, 50), pct(rls, 50)];
-    console.log(`${name} | ${m0.toFixed(2)} / ${pct(plain, 95).toFixed(2)} | ${m1.toFixed(2)} / ${pct(rls, 95).toFixed(2)} | ${(m1 - m0).toFixed(2)} ms (${(((m1 - m0) / m0) * 100).toFixed(0)} %)`);
+    const row = (xs: number[]): string => [pct(xs, 0), pct(xs, 50), pct(xs, 95)].map((x) => x.toFixed(2)).join(' / ');
+    console.log(`${name} | ${row(plain)} | ${row(rls)} | ${(m1 - m0).toFixed(2)} ms (${(((m1 - m0) / m0) * 100).toFixed(0)} %)`);
   }
   await app.query('BEGIN');
   await app.query(`SELECT set_config('app.organization_id', $1, true)`, [org]);
