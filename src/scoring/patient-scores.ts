@@ -39,6 +39,8 @@ export interface PatientScores {
   referralValueCents: number;
   totalSessions: number;
   avgSessionValueCents: number;
+  /** First attended appointment ever (engagement overview: new vs returning patients). */
+  firstVisitAt: number | null;
   lastAppointmentAt: number | null;
   nextAppointmentAt: number | null;
   lastContactAt: number | null;
@@ -88,6 +90,7 @@ export function scorePatient(
     referralValueCents: cents(ltv.referralCents),
     totalSessions: totalSessions(row),
     avgSessionValueCents: cents(avgSessionValue(row)),
+    firstVisitAt: row.firstVisitAt,
     lastAppointmentAt: row.lastVisitAt,
     nextAppointmentAt: row.nextAppointmentAt,
     lastContactAt: row.lastContactAt,

@@ -49,6 +49,7 @@ const RESULT_COLUMNS: readonly (readonly [string, string, (s: PatientScores) => 
   ['next_appointment_ms', 'float8', (s) => s.nextAppointmentAt],
   ['last_contact_ms', 'float8', (s) => s.lastContactAt],
   ['success_probability', 'real', (s) => s.successProbability],
+  ['first_visit_ms', 'float8', (s) => s.firstVisitAt],
 ];
 const COLUMN_LIST = RESULT_COLUMNS.map(([name]) => name).join(', ');
 const COLUMN_DEFS = RESULT_COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ');
@@ -164,6 +165,8 @@ export class ScoringRepository {
     deletedAmong: readonly string[] = [],
   ): Promise<void> {
     if (scores.length === 0 && deletedAmong.length === 0) return;
+    // In primary-key order: the upsert then walks pk_patient_metrics (and a heap written in that order) sequentially.
+    scores = [...scores].sort((a, b) => (a.patientId < b.patientId ? -1 : a.patientId > b.patientId ? 1 : 0));
     const params: unknown[] = [organizationId, now, today];
     let source: string;
     if (this.db.copyIn && scores.length > 500) {
@@ -198,12 +201,12 @@ export class ScoringRepository {
        INSERT INTO patient_metrics (organization_id, patient_id, sort_name, status, risk_score, risk_level, risk_factors,
          risk_trend, engagement_score, ltv_cents, historical_revenue_cents, future_value_cents, referral_value_cents,
          total_sessions, avg_session_value_cents, last_appointment_at, next_appointment_at, last_contact_at,
-         success_probability, stale, computed_at, created_at, updated_at)
+         success_probability, first_visit_at, stale, computed_at, created_at, updated_at)
        SELECT $1, t.patient_id, t.sort_name, t.status, t.risk_score, t.risk_level, t.risk_factors, t.risk_trend,
          t.engagement_score, t.ltv_cents, t.historical_revenue_cents, t.future_value_cents, t.referral_value_cents,
          t.total_sessions, t.avg_session_value_cents, to_timestamp(t.last_appointment_ms / 1000),
          to_timestamp(t.next_appointment_ms / 1000), to_timestamp(t.last_contact_ms / 1000), t.success_probability,
-         false, $2, $2, $2
+         to_timestamp(t.first_visit_ms / 1000), false, $2, $2, $2
        FROM t
        ON CONFLICT (patient_id) DO UPDATE SET
          sort_name = EXCLUDED.sort_name, status = EXCLUDED.status, risk_score = EXCLUDED.risk_score,
@@ -213,7 +216,7 @@ export class ScoringRepository {
          referral_value_cents = EXCLUDED.referral_value_cents, total_sessions = EXCLUDED.total_sessions,
          avg_session_value_cents = EXCLUDED.avg_session_value_cents, last_appointment_at = EXCLUDED.last_appointment_at,
          next_appointment_at = EXCLUDED.next_appointment_at, last_contact_at = EXCLUDED.last_contact_at,
-         success_probability = EXCLUDED.success_probability, stale = false, computed_at = EXCLUDED.computed_at,
+         success_probability = EXCLUDED.success_probability, first_visit_at = EXCLUDED.first_visit_at, stale = false, computed_at = EXCLUDED.computed_at,
          updated_at = EXCLUDED.updated_at`,
       params,
     );

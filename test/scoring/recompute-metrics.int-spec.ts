@@ -55,6 +55,7 @@ describe('recompute: stored metrics', () => {
     expect(m.future_value_cents).toBeGreaterThanOrEqual(56_000); // at least the plan's 7 remaining sessions × 80.00
     expect(m.ltv_cents).toBe(m.historical_revenue_cents + m.future_value_cents + m.referral_value_cents);
     expect(m.last_appointment_at?.toISOString()).toBe(daysAgo(TEST_NOW, 10).toISOString());
+    expect(m.first_visit_at?.toISOString()).toBe(daysAgo(TEST_NOW, 100).toISOString());
     expect(m.next_appointment_at?.toISOString()).toBe(daysAgo(TEST_NOW, -5).toISOString());
     expect(m.last_contact_at?.toISOString()).toBe(daysAgo(TEST_NOW, 10).toISOString());
     expect(m.success_probability).toBeGreaterThan(0);

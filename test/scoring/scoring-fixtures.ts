@@ -135,6 +135,7 @@ export interface MetricsRow {
   referral_value_cents: number;
   total_sessions: number;
   avg_session_value_cents: number;
+  first_visit_at: Date | null;
   last_appointment_at: Date | null;
   next_appointment_at: Date | null;
   last_contact_at: Date | null;

@@ -1,6 +1,8 @@
 import { Initial1795566147294 } from 'src/database/migrations/1795566147294-Initial';
 import { RuntimeRole1795566147295 } from 'src/database/migrations/1795566147295-RuntimeRole';
 import { TenantRowLevelSecurity1795566200000 } from 'src/database/migrations/1795566200000-TenantRowLevelSecurity';
+import { CompositePatientForeignKeys1795566300000 } from 'src/database/migrations/1795566300000-CompositePatientForeignKeys';
+import { PatientMetricsFillfactor1795566400000 } from 'src/database/migrations/1795566400000-PatientMetricsFillfactor';
 import { AuditTrail1795566500000 } from 'src/database/migrations/1795566500000-AuditTrail';
 import { AuditAppendBatch1795566500001 } from 'src/database/migrations/1795566500001-AuditAppendBatch';
 import { PatientMetricCounts1795566600000 } from 'src/database/migrations/1795566600000-PatientMetricCounts';
@@ -12,4 +14,4 @@ import { FirstVisitAndVisitIndex1795566770000 } from 'src/database/migrations/17
  * Every migration, in order. A new migration is added here (explicit imports keep the list the same under
  * ts-jest, ts-node and the compiled build). Generate one with `npm run migration:generate -- <Name>`.
  */
-export const MIGRATIONS: Function[] = [Initial1795566147294, RuntimeRole1795566147295, TenantRowLevelSecurity1795566200000, AuditTrail1795566500000, AuditAppendBatch1795566500001, PatientMetricCounts1795566600000, Opportunities1795566752783, OpportunitiesRowLevelSecurity1795566760000, FirstVisitAndVisitIndex1795566770000];
+export const MIGRATIONS: Function[] = [Initial1795566147294, RuntimeRole1795566147295, TenantRowLevelSecurity1795566200000, CompositePatientForeignKeys1795566300000, PatientMetricsFillfactor1795566400000, AuditTrail1795566500000, AuditAppendBatch1795566500001, PatientMetricCounts1795566600000, Opportunities1795566752783, OpportunitiesRowLevelSecurity1795566760000, FirstVisitAndVisitIndex1795566770000];
