@@ -9,6 +9,12 @@ import { Patient } from './patient.entity';
   name: 'fk_appointments_organization_id',
   onDelete: 'CASCADE',
 })
+// Composite: the patient must belong to the same organization, and a patient's delete cascades through the
+// (organization_id, patient_id, ...) index instead of scanning the table.
+@ForeignKey(() => Patient, ['organizationId', 'patientId'], ['organizationId', 'id'], {
+  name: 'fk_appointments_patient_id',
+  onDelete: 'CASCADE',
+})
 @Unique('uq_appointments_source_external_id', ['organizationId', 'source', 'externalId'])
 @Index('idx_appointments_organization_id_patient_id_starts_at', ['organizationId', 'patientId', 'startsAt'])
 /** Visits by time (engagement overview windows); index-only with the patient id. */
@@ -19,8 +25,8 @@ export class Appointment extends SourcedEntity {
   @Column({ name: 'patient_id', type: 'uuid' })
   patientId: string;
 
-  @ManyToOne(() => Patient, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'patient_id', foreignKeyConstraintName: 'fk_appointments_patient_id' })
+  @ManyToOne(() => Patient, { createForeignKeyConstraints: false })
+  @JoinColumn({ name: 'patient_id' })
   patient?: Patient;
 
   @Column({ name: 'starts_at', type: 'timestamptz' })

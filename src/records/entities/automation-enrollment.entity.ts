@@ -9,6 +9,12 @@ import { Patient } from './patient.entity';
   name: 'fk_automation_enrollments_organization_id',
   onDelete: 'CASCADE',
 })
+// Composite: the patient must belong to the same organization, and a patient's delete cascades through the
+// (organization_id, patient_id, ...) index instead of scanning the table.
+@ForeignKey(() => Patient, ['organizationId', 'patientId'], ['organizationId', 'id'], {
+  name: 'fk_automation_enrollments_patient_id',
+  onDelete: 'CASCADE',
+})
 @Unique('uq_automation_enrollments_source_external_id', ['organizationId', 'source', 'externalId'])
 @Index('idx_automation_enrollments_organization_id_patient_id_status', ['organizationId', 'patientId', 'status'])
 @Check('ck_automation_enrollments_total_steps', 'total_steps > 0')
@@ -17,8 +23,8 @@ export class AutomationEnrollment extends SourcedEntity {
   @Column({ name: 'patient_id', type: 'uuid' })
   patientId: string;
 
-  @ManyToOne(() => Patient, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'patient_id', foreignKeyConstraintName: 'fk_automation_enrollments_patient_id' })
+  @ManyToOne(() => Patient, { createForeignKeyConstraints: false })
+  @JoinColumn({ name: 'patient_id' })
   patient?: Patient;
 
   @Column({ name: 'sequence', type: 'varchar', length: 100 })

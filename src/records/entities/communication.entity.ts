@@ -9,6 +9,12 @@ import { Patient } from './patient.entity';
   name: 'fk_communications_organization_id',
   onDelete: 'CASCADE',
 })
+// Composite: the patient must belong to the same organization, and a patient's delete cascades through the
+// (organization_id, patient_id, ...) index instead of scanning the table.
+@ForeignKey(() => Patient, ['organizationId', 'patientId'], ['organizationId', 'id'], {
+  name: 'fk_communications_patient_id',
+  onDelete: 'CASCADE',
+})
 @Unique('uq_communications_source_external_id', ['organizationId', 'source', 'externalId'])
 @Index('idx_communications_organization_id_patient_id_occurred_at', ['organizationId', 'patientId', 'occurredAt'])
 @Check('ck_communications_channel', inCheck('channel', Channel))
@@ -18,8 +24,8 @@ export class Communication extends SourcedEntity {
   @Column({ name: 'patient_id', type: 'uuid' })
   patientId: string;
 
-  @ManyToOne(() => Patient, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'patient_id', foreignKeyConstraintName: 'fk_communications_patient_id' })
+  @ManyToOne(() => Patient, { createForeignKeyConstraints: false })
+  @JoinColumn({ name: 'patient_id' })
   patient?: Patient;
 
   @Column({ name: 'occurred_at', type: 'timestamptz' })

@@ -28,7 +28,10 @@ import { Channel } from '../records.enums';
 @Unique('uq_patients_source_external_id', ['organizationId', 'source', 'externalId'])
 @Index('idx_patients_organization_id_email_bidx', ['organizationId', 'emailBidx'])
 @Index('idx_patients_organization_id_phone_bidx', ['organizationId', 'phoneBidx'])
-@Index('idx_patients_organization_id_id', ['organizationId', 'id'])
+// Unique so that child tables can reference (organization_id, id): a record cannot point at another tenant's patient.
+@Unique('uq_patients_organization_id_id', ['organizationId', 'id'])
+// The ON DELETE SET NULL of `referred_by_id` looks referrers up by this column alone.
+@Index('idx_patients_referred_by_id', ['referredById'], { where: 'referred_by_id IS NOT NULL' })
 @Check('ck_patients_preferred_channel', inCheck('preferred_channel', Channel))
 export class Patient extends SourcedEntity {
   @Column({ name: 'name', type: 'varchar', length: 200 })

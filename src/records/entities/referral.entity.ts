@@ -10,20 +10,29 @@ import { Patient } from './patient.entity';
   onDelete: 'CASCADE',
 })
 @Unique('uq_referrals_source_external_id', ['organizationId', 'source', 'externalId'])
+@ForeignKey(() => Patient, ['organizationId', 'referrerPatientId'], ['organizationId', 'id'], {
+  name: 'fk_referrals_referrer_patient_id',
+  onDelete: 'CASCADE',
+})
+@ForeignKey(() => Patient, ['organizationId', 'referredPatientId'], ['organizationId', 'id'], {
+  name: 'fk_referrals_referred_patient_id',
+  onDelete: 'CASCADE',
+})
 @Index('idx_referrals_organization_id_referrer_patient_id', ['organizationId', 'referrerPatientId'])
+@Index('idx_referrals_organization_id_referred_patient_id', ['organizationId', 'referredPatientId'])
 export class Referral extends SourcedEntity {
   @Column({ name: 'referrer_patient_id', type: 'uuid' })
   referrerPatientId: string;
 
-  @ManyToOne(() => Patient, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'referrer_patient_id', foreignKeyConstraintName: 'fk_referrals_referrer_patient_id' })
+  @ManyToOne(() => Patient, { createForeignKeyConstraints: false })
+  @JoinColumn({ name: 'referrer_patient_id' })
   referrerPatient?: Patient;
 
   @Column({ name: 'referred_patient_id', type: 'uuid' })
   referredPatientId: string;
 
-  @ManyToOne(() => Patient, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'referred_patient_id', foreignKeyConstraintName: 'fk_referrals_referred_patient_id' })
+  @ManyToOne(() => Patient, { createForeignKeyConstraints: false })
+  @JoinColumn({ name: 'referred_patient_id' })
   referredPatient?: Patient;
 
   @Column({ name: 'referred_at', type: 'timestamptz' })

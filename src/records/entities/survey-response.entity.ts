@@ -8,6 +8,12 @@ import { Patient } from './patient.entity';
   name: 'fk_survey_responses_organization_id',
   onDelete: 'CASCADE',
 })
+// Composite: the patient must belong to the same organization, and a patient's delete cascades through the
+// (organization_id, patient_id, ...) index instead of scanning the table.
+@ForeignKey(() => Patient, ['organizationId', 'patientId'], ['organizationId', 'id'], {
+  name: 'fk_survey_responses_patient_id',
+  onDelete: 'CASCADE',
+})
 @Unique('uq_survey_responses_source_external_id', ['organizationId', 'source', 'externalId'])
 @Index('idx_survey_responses_organization_id_submitted_at', ['organizationId', 'submittedAt'])
 @Index('idx_survey_responses_organization_id_patient_id', ['organizationId', 'patientId'])
@@ -17,8 +23,8 @@ export class SurveyResponse extends SourcedEntity {
   @Column({ name: 'patient_id', type: 'uuid' })
   patientId: string;
 
-  @ManyToOne(() => Patient, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'patient_id', foreignKeyConstraintName: 'fk_survey_responses_patient_id' })
+  @ManyToOne(() => Patient, { createForeignKeyConstraints: false })
+  @JoinColumn({ name: 'patient_id' })
   patient?: Patient;
 
   @Column({ name: 'submitted_at', type: 'timestamptz' })

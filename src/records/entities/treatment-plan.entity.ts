@@ -9,6 +9,12 @@ import { Patient } from './patient.entity';
   name: 'fk_treatment_plans_organization_id',
   onDelete: 'CASCADE',
 })
+// Composite: the patient must belong to the same organization, and a patient's delete cascades through the
+// (organization_id, patient_id, ...) index instead of scanning the table.
+@ForeignKey(() => Patient, ['organizationId', 'patientId'], ['organizationId', 'id'], {
+  name: 'fk_treatment_plans_patient_id',
+  onDelete: 'CASCADE',
+})
 @Unique('uq_treatment_plans_source_external_id', ['organizationId', 'source', 'externalId'])
 @Index('idx_treatment_plans_organization_id_patient_id', ['organizationId', 'patientId'])
 @Check('ck_treatment_plans_planned_sessions', 'planned_sessions >= 0')
@@ -18,8 +24,8 @@ export class TreatmentPlan extends SourcedEntity {
   @Column({ name: 'patient_id', type: 'uuid' })
   patientId: string;
 
-  @ManyToOne(() => Patient, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'patient_id', foreignKeyConstraintName: 'fk_treatment_plans_patient_id' })
+  @ManyToOne(() => Patient, { createForeignKeyConstraints: false })
+  @JoinColumn({ name: 'patient_id' })
   patient?: Patient;
 
   @Column({ name: 'name', type: 'varchar', length: 200 })
