@@ -179,4 +179,22 @@ describe('POST /api/v1/ingest/:organizationId/records', () => {
     const anonymous = await t.inject({ method: 'POST', url: `/api/v1/ingest/${org}/records`, payload: { records: [patient('z1')] } });
     expect(anonymous.statusCode).toBe(401);
   });
+
+  it('documents every record type in OpenAPI as a oneOf discriminated by record_type', async () => {
+    const doc = (await t.inject({ method: 'GET', url: '/api/docs-json' })).json<{
+      paths: Record<string, Record<string, { requestBody: { content: Record<string, { schema: { $ref: string } }> } }>>;
+      components: { schemas: Record<string, { properties: Record<string, { items?: { oneOf: { $ref: string }[]; discriminator: { propertyName: string; mapping: Record<string, string> } } }>; required?: string[] }> };
+    }>();
+    const op = doc.paths['/api/v1/ingest/{organizationId}/records'].post;
+    const ref = op.requestBody.content['application/json'].schema.$ref.split('/').pop()!;
+    const items = doc.components.schemas[ref].properties.records.items!;
+    expect(items.discriminator.propertyName).toBe('record_type');
+    expect(Object.keys(items.discriminator.mapping).sort()).toEqual(
+      ['appointment', 'automation_enrollment', 'communication', 'journey_event', 'patient', 'payment', 'referral', 'survey_response', 'treatment_plan'],
+    );
+    expect(items.oneOf).toHaveLength(9);
+    const appointmentDoc = doc.components.schemas.AppointmentRecordDoc;
+    expect(Object.keys(appointmentDoc.properties)).toEqual(expect.arrayContaining(['source', 'external_id', 'patient_external_id', 'starts_at', 'type', 'status', 'value', 'notes']));
+    expect(appointmentDoc.required).toEqual(expect.arrayContaining(['record_type', 'source', 'external_id', 'patient_external_id', 'starts_at', 'type', 'status']));
+  });
 });
