@@ -99,6 +99,9 @@ export class AuditRecorder {
     const state = auditState(request);
     // An error answer is recorded even when the route recorded its change: that record rolled back with it.
     if (state.failed || (state.recorded > 0 && statusCode < 400)) return true;
+    // A rate-limited call reached no data and was refused before access control: recording each one would let a
+    // flood write to the trail as fast as it is refused.
+    if (statusCode === 429) return true;
     const { action, outcome } = outcomeFor(statusCode, options.action);
     const patientIds = pathPatientIds(request, options);
     if (outcome === 'success' && options.patientIds && typeof payload === 'string') {

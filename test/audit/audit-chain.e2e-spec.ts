@@ -114,6 +114,15 @@ describe('audit trail: the hash chain and reading it', () => {
       expect((await list('?from=2026-11-25T00:00:00Z')).json().events).toHaveLength(0);
     });
 
+    it('answers "who saw this patient" through the GIN index on patient_ids (for a patient seen rarely)', async () => {
+      await t.db.query(`ANALYZE audit_events`);
+      const plan = await t.db.query<{ 'QUERY PLAN': string }>(
+        `EXPLAIN SELECT seq FROM audit_events WHERE organization_id = $1 AND patient_ids @> ARRAY[$2]::uuid[] ORDER BY seq DESC LIMIT 101`,
+        [org.id, '0b5c6d7e-8f90-4a1b-8c2d-3e4f5a6b7c8d'],
+      );
+      expect(plan.map((r) => r['QUERY PLAN']).join('\n')).toMatch(/Bitmap Index Scan on audit_events_\w+_patient_ids_idx/);
+    });
+
     it('refuses bad filters with 400 naming the field, and callers without audit:read with 403', async () => {
       for (const [q, field] of [['?limit=0', 'limit'], ['?limit=1001', 'limit'], ['?action=peek', 'action'], ['?patient_id=abc', 'patient_id'], ['?from=yesterday', 'from'], ['?cursor=bogus', 'cursor']]) {
         const res = await list(q);
