@@ -46,7 +46,6 @@ export async function generateClinic(client: Client, organizationId: string, opt
   const chunkSize = options.chunkSize ?? 5000;
   const ordered = tablesInLoadOrder(tables);
   let loading: Promise<void> = Promise.resolve();
-  let done = 0;
   options.onProgress?.(0, options.patients);
   for (let start = 0; start < options.patients; start += chunkSize) {
     const end = Math.min(options.patients, start + chunkSize);
@@ -56,8 +55,7 @@ export async function generateClinic(client: Client, organizationId: string, opt
     }
     const batch = ordered.map((t) => ({ table: t.table, columns: t.columns, data: t.take() }));
     await loading;
-    done = start;
-    options.onProgress?.(done, options.patients);
+    options.onProgress?.(start, options.patients);
     loading = (async () => {
       for (const b of batch) {
         // patient_metrics keeps its triggers (the maintained patient counts); elsewhere only foreign keys would fire.
