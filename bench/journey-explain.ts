@@ -21,7 +21,8 @@ const NOW = new Date('2026-11-24T12:00:00Z');
   } else if (which === 'opportunities') {
     sql = OPPORTUNITIES_PAGE_SQL; params = [ORG, process.argv[3] ?? null, null, 50, 0];
   } else {
-    sql = ENGAGEMENT_SQL; params = [ORG, 'Europe/Berlin', '2026-09-07', '2026-11-25', '2026-11-01', 'week', NOW];
+    // Berlin midnights of 2026-09-07 and 2026-11-01 as instants; `to` capped at now.
+    sql = ENGAGEMENT_SQL; params = [ORG, 'Europe/Berlin', 'week', new Date('2026-09-06T22:00:00Z'), new Date(NOW.getTime() + 1), new Date('2026-10-31T23:00:00Z'), NOW];
   }
   for (let i = 0; i < 2; i++) await c.query(sql, params);
   const r = await c.query(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${sql}`, params);

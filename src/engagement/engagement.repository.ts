@@ -28,27 +28,24 @@ export interface EngagementFacts {
 }
 
 /**
- * Everything the overview counts, in one statement. A "visit" is a completed appointment at or before now.
+ * Everything the overview counts, in one statement ($4/$5: the window as instants, `to` capped at now; $6: the
+ * month's start; $7: now). A "visit" is a completed appointment at or before now.
  * `seen`: each patient with a visit in the window, per bucket (organization-local calendar), and `month_seen`: each
  * patient with a visit this month, both from the partial index on completed appointments by time (index-only);
- * `pats`: those patients (deleted ones dropped) with their first visit ever (`patient_metrics.first_visit_at`,
- * else one index probe) and engagement score.
+ * `pats`: those patients with their first visit ever (`patient_metrics.first_visit_at`, else one index probe) and
+ * engagement score. Soft-deleted patients still count in the buckets of the visits they made (history), not in
+ * `total_patients`.
  * Plan in docs/queries/engagement-overview.md.
  */
 export const ENGAGEMENT_SQL = `
-WITH b AS (
-  SELECT ($3::date::timestamp AT TIME ZONE $2) AS from_ts,
-         ($4::date::timestamp AT TIME ZONE $2) AS to_ts,
-         ($5::date::timestamp AT TIME ZONE $2) AS month_ts
-), seen AS (
-  SELECT DISTINCT a.patient_id, date_trunc($6, a.starts_at AT TIME ZONE $2)::date AS bucket
-    FROM appointments a, b
-   WHERE a.organization_id = $1 AND a.status = 'completed'
-     AND a.starts_at >= b.from_ts AND a.starts_at < b.to_ts AND a.starts_at <= $7
+WITH seen AS (
+  SELECT DISTINCT a.patient_id, date_trunc($3, a.starts_at AT TIME ZONE $2)::date AS bucket
+    FROM appointments a
+   WHERE a.organization_id = $1 AND a.status = 'completed' AND a.starts_at >= $4 AND a.starts_at < $5
 ), month_seen AS (
   SELECT DISTINCT a.patient_id
-    FROM appointments a, b
-   WHERE a.organization_id = $1 AND a.status = 'completed' AND a.starts_at >= b.month_ts AND a.starts_at <= $7
+    FROM appointments a
+   WHERE a.organization_id = $1 AND a.status = 'completed' AND a.starts_at >= $6 AND a.starts_at <= $7
 ), pats AS (
   SELECT s.patient_id, m.engagement_score,
          coalesce(m.first_visit_at,
@@ -56,7 +53,6 @@ WITH b AS (
                     WHERE a.organization_id = $1 AND a.patient_id = s.patient_id AND a.status = 'completed'
                     ORDER BY a.starts_at LIMIT 1)) AS first_visit
     FROM (SELECT patient_id FROM seen UNION SELECT patient_id FROM month_seen) s
-    JOIN patients p ON p.organization_id = $1 AND p.id = s.patient_id AND p.deleted_at IS NULL
     LEFT JOIN patient_metrics m ON m.organization_id = $1 AND m.patient_id = s.patient_id
 ), per_bucket AS (
   SELECT w.bucket,
@@ -74,18 +70,20 @@ WITH b AS (
          count(r.nps)::int AS nps_answers,
          count(*) FILTER (WHERE r.nps >= 9)::int AS promoters,
          count(*) FILTER (WHERE r.nps <= 6)::int AS detractors
-    FROM survey_responses r, b
-   WHERE r.organization_id = $1 AND r.submitted_at >= b.from_ts AND r.submitted_at < b.to_ts AND r.submitted_at <= $7
+    FROM survey_responses r
+   WHERE r.organization_id = $1 AND r.submitted_at >= $4 AND r.submitted_at < $5
 )
 SELECT (SELECT count(*)::int FROM patients p WHERE p.organization_id = $1 AND p.deleted_at IS NULL) AS total_patients,
-       (SELECT count(*)::int FROM month_seen s JOIN pats p ON p.patient_id = s.patient_id, b
-         WHERE p.first_visit >= b.month_ts) AS new_patients_this_month,
-       (SELECT count(DISTINCT w.patient_id)::int FROM seen w JOIN pats p ON p.patient_id = w.patient_id, b
-         WHERE p.first_visit < b.from_ts) AS returning_patients,
+       (SELECT count(*)::int FROM month_seen s JOIN pats p ON p.patient_id = s.patient_id WHERE p.first_visit >= $6) AS new_patients_this_month,
+       (SELECT count(DISTINCT w.patient_id)::int FROM seen w JOIN pats p ON p.patient_id = w.patient_id WHERE p.first_visit < $4) AS returning_patients,
        (SELECT coalesce(json_agg(json_build_object('bucket', to_char(bucket, 'YYYY-MM-DD'), 'new_patients', new_patients,
                                                    'returning_patients', returning_patients, 'engagement_score', engagement_score)
                                  ORDER BY bucket), '[]') FROM per_bucket) AS buckets,
        (SELECT row_to_json(surveys) FROM surveys) AS surveys`;
+
+/** Organization-local midnights as instants (one round trip, so that the main statement is planned on constants). */
+const BOUNDS_SQL = `SELECT ($2::date::timestamp AT TIME ZONE $1) AS from_ts, ($3::date::timestamp AT TIME ZONE $1) AS to_ts,
+                           ($4::date::timestamp AT TIME ZONE $1) AS month_ts`;
 
 interface Row {
   total_patients: number;
@@ -108,9 +106,11 @@ export class EngagementRepository {
   }
 
   async facts(organizationId: string, q: EngagementQuery): Promise<EngagementFacts> {
-    const rows = await this.tenantDb.run(organizationId, (m) =>
-      m.query<Row[]>(ENGAGEMENT_SQL, [organizationId, q.timeZone, q.from, q.toExclusive, q.monthStart, q.granularity, q.now]),
-    );
+    const rows = await this.tenantDb.run(organizationId, async (m) => {
+      const [b] = await m.query<{ from_ts: Date; to_ts: Date; month_ts: Date }[]>(BOUNDS_SQL, [q.timeZone, q.from, q.toExclusive, q.monthStart]);
+      const toTs = b.to_ts.getTime() < q.now.getTime() ? b.to_ts : new Date(q.now.getTime() + 1);
+      return m.query<Row[]>(ENGAGEMENT_SQL, [organizationId, q.timeZone, q.granularity, b.from_ts, toTs, b.month_ts, q.now]);
+    });
     const r = rows[0];
     const s = r.surveys;
     return {

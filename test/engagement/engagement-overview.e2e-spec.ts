@@ -88,9 +88,11 @@ describe('GET /api/v1/patients/:organizationId/engagement/overview', () => {
       '2026-01-01', '2026-02-01', '2026-03-01', '2026-04-01', '2026-05-01', '2026-06-01',
       '2026-07-01', '2026-08-01', '2026-09-01', '2026-10-01', '2026-11-01',
     ]);
-    // Everybody but Lena (never came) and Gail (deleted) first visited in 2026: all new, nobody returning at the window level.
+    // Everybody but Lena (never came) first visited in 2026: all new, nobody returning at the window level. Gail's
+    // record is deleted, but her visits of January and February stay in the history.
     expect(month.returning_patients).toBe(0);
-    expect((month.engagement_trends as Trend[]).reduce((n, b) => n + b.new_patients, 0)).toBe(10);
+    expect((month.engagement_trends as Trend[]).reduce((n, b) => n + b.new_patients, 0)).toBe(11);
+    expect(month.total_patients).toBe(11);
   });
 
   it('answers nulls and zeros for a window without responses or visits', async () => {
