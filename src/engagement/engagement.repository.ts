@@ -34,7 +34,7 @@ export interface EngagementFacts {
  * patient with a visit this month, both from the partial index on completed appointments by time (index-only);
  * `pats`: those patients with their first visit ever (`patient_metrics.first_visit_at`, else one index probe) and
  * engagement score. Soft-deleted patients still count in the buckets of the visits they made (history), not in
- * `total_patients`.
+ * `total_patients`, which comes from the trigger-maintained `patient_metric_counts` (the patient list's total).
  * Plan in docs/queries/engagement-overview.md.
  */
 export const ENGAGEMENT_SQL = `
@@ -73,7 +73,7 @@ WITH seen AS (
     FROM survey_responses r
    WHERE r.organization_id = $1 AND r.submitted_at >= $4 AND r.submitted_at < $5
 )
-SELECT (SELECT count(*)::int FROM patients p WHERE p.organization_id = $1 AND p.deleted_at IS NULL) AS total_patients,
+SELECT (SELECT coalesce(sum(c.patients), 0)::int FROM patient_metric_counts c WHERE c.organization_id = $1) AS total_patients,
        (SELECT count(*)::int FROM month_seen s JOIN pats p ON p.patient_id = s.patient_id WHERE p.first_visit >= $6) AS new_patients_this_month,
        (SELECT count(DISTINCT w.patient_id)::int FROM seen w JOIN pats p ON p.patient_id = w.patient_id WHERE p.first_visit < $4) AS returning_patients,
        (SELECT coalesce(json_agg(json_build_object('bucket', to_char(bucket, 'YYYY-MM-DD'), 'new_patients', new_patients,
@@ -108,6 +108,8 @@ export class EngagementRepository {
   async facts(organizationId: string, q: EngagementQuery): Promise<EngagementFacts> {
     const rows = await this.tenantDb.run(organizationId, async (m) => {
       const [b] = await m.query<{ from_ts: Date; to_ts: Date; month_ts: Date }[]>(BOUNDS_SQL, [q.timeZone, q.from, q.toExclusive, q.monthStart]);
+      // Hundreds of thousands of (patient, bucket) pairs: hash them in memory rather than sort them on disk.
+      await m.query(`SET LOCAL work_mem = '64MB'`);
       const toTs = b.to_ts.getTime() < q.now.getTime() ? b.to_ts : new Date(q.now.getTime() + 1);
       return m.query<Row[]>(ENGAGEMENT_SQL, [organizationId, q.timeZone, q.granularity, b.from_ts, toTs, b.month_ts, q.now]);
     });

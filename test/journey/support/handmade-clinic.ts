@@ -86,7 +86,8 @@ export async function createHandmadeClinic(db: TestDatabase, encrypt: (plain: st
     ids[key] = row.id;
     for (const v of p.visits) await appointment(db, orgId, row.id, at(v), 'completed', p.avgSessionCents);
     if (p.next) await appointment(db, orgId, row.id, at(p.next), 'scheduled', p.avgSessionCents);
-    await db.query(
+    // A deleted patient has no metrics (soft deletion removes them, see PatientMetricCounts).
+    if (!p.deleted) await db.query(
       `INSERT INTO patient_metrics (organization_id, patient_id, sort_name, status, risk_score, risk_level, engagement_score, ltv_cents,
                                     avg_session_value_cents, total_sessions, last_appointment_at, next_appointment_at, last_contact_at,
                                     success_probability, stale, computed_at, first_visit_at)
