@@ -51,7 +51,7 @@ export async function createApp(options: AppOptions): Promise<NestFastifyApplica
     bodyLimit: options.settings.bodyLimitBytes,
     genReqId: (req: IncomingMessage) => requestIdFor(req),
     requestIdHeader: false,
-    trustProxy: true,
+    trustProxy: options.settings.trustProxy,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   });
   const fastify = adapter.getInstance();

@@ -37,6 +37,8 @@ export interface Settings {
   rateLimit: { ttlSeconds: number; limit: number; ipLimit: number };
   /** Seconds the guard caches a user's membership / an API key (short, so that revocation applies quickly; 0 = off). */
   authCacheSeconds: number;
+  /** Proxies whose X-Forwarded-For is believed (client IPs for rate limits and the audit trail): false, true, a hop count or addresses. */
+  trustProxy: boolean | number | string;
   cacheTtlSeconds: number;
 }
 
@@ -118,6 +120,15 @@ export function localSecret(dataDir: string, file: string, bytes: number): strin
   return secret;
 }
 
+function trustProxy(env: Env): boolean | number | string {
+  const raw = str(env, 'TRUST_PROXY');
+  if (raw === null || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d{1,2}$/.test(raw)) return Number(raw);
+  if (/^[0-9a-fA-F.:/, ]+$/.test(raw)) return raw;
+  throw new SettingsError('TRUST_PROXY', 'false, true, a number of proxy hops, or comma-separated proxy addresses/CIDRs', raw);
+}
+
 export function loadSettings(env: Env = process.env): Settings {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
   const production = nodeEnv === 'production';
@@ -157,6 +168,7 @@ export function loadSettings(env: Env = process.env): Settings {
       ipLimit: int(env, 'RATE_LIMIT_IP_LIMIT', 1200, 1, 1_000_000),
     },
     authCacheSeconds: int(env, 'AUTH_CACHE_SECONDS', 5, 0, 60),
+    trustProxy: trustProxy(env),
     cacheTtlSeconds: int(env, 'CACHE_TTL_SECONDS', 300, 1, 86_400),
   };
   if (production) {
