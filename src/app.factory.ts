@@ -25,6 +25,10 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
   return SwaggerModule.createDocument(app, config, { operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}` });
 }
 
+function fastifyTrustProxy(value: boolean | number | string): boolean | string | ((address: string, hop: number) => boolean) {
+  return typeof value === 'number' ? (_address: string, hop: number) => hop < value : value;
+}
+
 export function setGlobalPrefix(app: NestFastifyApplication): void {
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'health/ready'] });
 }
@@ -51,7 +55,7 @@ export async function createApp(options: AppOptions): Promise<NestFastifyApplica
     bodyLimit: options.settings.bodyLimitBytes,
     genReqId: (req: IncomingMessage) => requestIdFor(req),
     requestIdHeader: false,
-    trustProxy: options.settings.trustProxy,
+    trustProxy: fastifyTrustProxy(options.settings.trustProxy),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   });
   const fastify = adapter.getInstance();
