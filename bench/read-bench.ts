@@ -8,16 +8,15 @@
  * - p95 latency at 1 client (a sequential loop timing each request).
  * Every scenario is an entry of SCENARIOS (bench/read/scenarios.ts): add new endpoints there.
  *
- * The bench creates (once) a user `bench-reader@example.test` with the admin role in the organization and signs
+ * The database must be migrated already (`npm run migration:run`). The bench creates (once) a user `bench-reader@example.test` with the admin role in the organization and signs
  * a token with a throwaway JWT secret; the app runs with a rate limit high enough not to interfere.
  */
 import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import { Client } from 'pg';
 import { loadSettings } from 'src/config/settings';
-import { runMigrations } from 'src/database/migrate';
 import { BenchContext, SCENARIOS } from './read/scenarios';
-import { latencyRun, startServer, throughputRun } from './read/harness';
+import { cpuMs, latencyRun, startServer, throughputRun } from './read/harness';
 import { signDevToken } from 'src/auth/dev-token';
 import { randomBytes } from 'node:crypto';
 
@@ -34,7 +33,8 @@ const { values } = parseArgs({
 
 async function main(): Promise<void> {
   const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-  await runMigrations(databaseUrl);
+  // No migrations here: the database is shared and may be busy (a migration queued behind a long seed blocks every
+  // reader of its table). The seed command migrates; so does `npm run migration:run`.
   const admin = new Client({ connectionString: databaseUrl });
   await admin.connect();
   const org = (await admin.query<{ id: string }>(`SELECT id FROM organizations WHERE slug = $1`, [values.org])).rows[0];
@@ -60,6 +60,7 @@ async function main(): Promise<void> {
     DEMO_SEED: 'false',
     JWT_SECRET: secret,
     RATE_LIMIT_LIMIT: '1000000',
+    RATE_LIMIT_IP_LIMIT: '1000000',
     DATABASE_POOL_SIZE: String(settings.databasePoolSize),
   };
   process.stderr.write(`Organization ${values.org} (${patientCount} patients); starting the app and the floor server...\n`);
@@ -81,8 +82,20 @@ async function main(): Promise<void> {
         const f = await latencyRun(ctx.floorBase, requests, {}, Math.min(Number(values['latency-requests']), scenario.latencyRequests ?? Infinity));
         Object.assign(row, { app_p95_ms: a.p95, app_p50_ms: a.p50, floor_p95_ms: f.p95, errors: a.errors + f.errors });
       } else {
-        const f16 = await throughputRun(ctx.floorBase, requests, {}, connections, duration);
-        const a16 = await throughputRun(ctx.appBase, requests, ctx.headers, connections, duration);
+        // Floor, app, app, floor (half the duration each): a load drift on the shared machine hits both alike.
+        const half = Math.max(1, Math.round(duration / 2));
+        const measured = async (server: 'app' | 'floor'): Promise<{ rps: number; total: number; errors: number; cpu: number }> => {
+          const pid = server === 'app' ? app.child.pid : floor.child.pid;
+          const before = cpuMs(pid);
+          const r = await throughputRun(server === 'app' ? ctx.appBase : ctx.floorBase, requests, server === 'app' ? ctx.headers : {}, connections, half);
+          return { ...r, cpu: cpuMs(pid) - before };
+        };
+        const fa = await measured('floor');
+        const aa = await measured('app');
+        const ab = await measured('app');
+        const fb = await measured('floor');
+        const f16 = { rps: (fa.rps + fb.rps) / 2, errors: fa.errors + fb.errors };
+        const a16 = { rps: (aa.rps + ab.rps) / 2, errors: aa.errors + ab.errors };
         const a1 = await latencyRun(ctx.appBase, requests, ctx.headers, Number(values['latency-requests']));
         const f1 = await latencyRun(ctx.floorBase, requests, {}, Number(values['latency-requests']));
         Object.assign(row, {
@@ -92,6 +105,8 @@ async function main(): Promise<void> {
           app_p95_ms: a1.p95,
           app_p50_ms: a1.p50,
           floor_p95_ms: f1.p95,
+          app_cpu_ms_per_req: Math.round(((aa.cpu + ab.cpu) / Math.max(1, aa.total + ab.total)) * 100) / 100,
+          floor_cpu_ms_per_req: Math.round(((fa.cpu + fb.cpu) / Math.max(1, fa.total + fb.total)) * 100) / 100,
           errors: a16.errors + f16.errors + a1.errors + f1.errors,
         });
       }

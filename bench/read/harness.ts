@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { request as httpRequest, Agent } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { resolve } from 'node:path';
@@ -23,6 +24,20 @@ export function startServer(script: string, env: NodeJS.ProcessEnv): Promise<{ s
     });
     child.on('exit', (code) => fail(new Error(`${script} exited with ${code}`)));
   });
+}
+
+/**
+ * CPU time (user + system, ms) a process has used so far, from /proc (Linux). Per-request CPU of each server is
+ * the bench's load-robust figure: wall-clock rates on a shared 2-core machine drift with everything else running.
+ */
+export function cpuMs(pid: number | undefined): number {
+  if (!pid) return Number.NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -55,7 +70,7 @@ export async function latencyRun(base: string, paths: string[], headers: Record<
 }
 
 /** `connections` clients for `duration` seconds (autocannon), each cycling through `paths`: requests per second. */
-export async function throughputRun(base: string, paths: string[], headers: Record<string, string>, connections: number, duration: number): Promise<{ rps: number; errors: number }> {
+export async function throughputRun(base: string, paths: string[], headers: Record<string, string>, connections: number, duration: number): Promise<{ rps: number; total: number; errors: number }> {
   const result = await autocannon({
     url: base,
     connections,
@@ -63,5 +78,5 @@ export async function throughputRun(base: string, paths: string[], headers: Reco
     headers,
     requests: paths.map((path) => ({ method: 'GET' as const, path })),
   });
-  return { rps: result.requests.average, errors: result.errors + result.non2xx };
+  return { rps: result.requests.average, total: result.requests.total, errors: result.errors + result.non2xx };
 }
