@@ -157,6 +157,15 @@ export function uuidRanges(count: number): { from: string | null; to: string | n
   return Array.from({ length: n }, (_, i) => ({ from: i === 0 ? null : bound(i), to: i === n - 1 ? null : bound(i + 1) }));
 }
 
+/**
+ * Every recompute rewrites each metrics row, leaving a dead version behind. Vacuuming right away frees that space
+ * on the same pages, so the next recompute can update rows in place (HOT: no index writes when no indexed column
+ * changed, measured at about half the write cost). The nightly job vacuums once after all organizations.
+ */
+export async function vacuumScoringTables(client: Client): Promise<void> {
+  await client.query('VACUUM (ANALYZE) patient_metrics, risk_score_history');
+}
+
 async function connect(url: string, applicationName: string): Promise<Client> {
   const client = new Client({ connectionString: url, options: '-c timezone=UTC', application_name: applicationName });
   await client.connect();
@@ -183,13 +192,14 @@ async function inTransaction<T>(client: Client, organizationId: string, work: ()
  * upsert) on the other; each chunk commits on its own. The CLV models are refit first on the first chunk's
  * features: patient ids are random uuids, so a uuid range is a uniform random sample of the organization (the
  * whole organization when it fits in one chunk), and the fit costs no extra query.
- * Usable without Nest: the CLI, the nightly job and the demo seed call it.
+ * Ends with a VACUUM of the scoring tables unless `vacuum` is false. Usable without Nest: the CLI, the nightly
+ * job and the demo seed call it.
  */
 export async function recomputeOrganizationWithUrl(
   url: string,
   organizationId: string,
   now: Date,
-  options: { onProgress?: ProgressCallback; chunkSize?: number; refit?: boolean } = {},
+  options: { onProgress?: ProgressCallback; chunkSize?: number; refit?: boolean; vacuum?: boolean } = {},
 ): Promise<RecomputeResult> {
   const started = Date.now();
   const reader = await connect(url, 'patient-journey-recompute');
@@ -237,6 +247,7 @@ export async function recomputeOrganizationWithUrl(
     await inTransaction(writer, organizationId, () =>
       writeRepo.deleteMetricsOfDeletedPatients(organizationId, { kind: 'range', from: null, to: null }),
     );
+    if (options.vacuum !== false) await vacuumScoringTables(writer);
     return { organizationId, patients: done, fitMs, totalMs: Date.now() - started, fitted: context !== null && context.models !== null };
   } finally {
     await Promise.all([reader.end().catch(() => undefined), writer.end().catch(() => undefined)]);

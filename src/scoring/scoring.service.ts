@@ -10,6 +10,7 @@ import {
   recomputeOrganizationWithUrl,
   RecomputeResult,
   recomputeSelection,
+  vacuumScoringTables,
 } from 'src/scoring/recompute';
 import { ScoringEvents } from 'src/scoring/scoring-events';
 import { ScoringRepository } from 'src/scoring/scoring.repository';
@@ -54,8 +55,15 @@ export class ScoringService {
   }
 
   /** Refits the organization's models and recomputes all its patients. */
-  async recomputeOrganization(organizationId: string, onProgress?: ProgressCallback): Promise<RecomputeResult> {
-    const result = await recomputeOrganizationWithUrl(this.ownerUrl(), organizationId, this.clock.now(), { onProgress });
+  async recomputeOrganization(
+    organizationId: string,
+    onProgress?: ProgressCallback,
+    options: { vacuum?: boolean } = {},
+  ): Promise<RecomputeResult> {
+    const result = await recomputeOrganizationWithUrl(this.ownerUrl(), organizationId, this.clock.now(), {
+      onProgress,
+      vacuum: options.vacuum,
+    });
     this.contexts.delete(organizationId);
     this.events.recomputed$.next({ organizationId });
     return result;
@@ -67,12 +75,21 @@ export class ScoringService {
     const results: RecomputeResult[] = [];
     for (const id of ids) {
       try {
-        const result = await this.recomputeOrganization(id);
+        const result = await this.recomputeOrganization(id, undefined, { vacuum: false });
         this.logger.log(`Recomputed organization ${id}: ${result.patients} patients in ${result.totalMs} ms`);
         results.push(result);
       } catch (err) {
         this.logger.error(`Recompute of organization ${id} failed: ${err instanceof Error ? err.message : String(err)}`);
       }
+    }
+    const client = new Client({ connectionString: this.ownerUrl() });
+    await client.connect();
+    try {
+      await vacuumScoringTables(client);
+    } catch (err) {
+      this.logger.warn(`VACUUM of the scoring tables failed: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      await client.end();
     }
     return results;
   }
