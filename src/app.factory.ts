@@ -3,12 +3,11 @@ import type { IncomingMessage } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppOptions } from 'src/app.module';
 import { registerRoute } from 'src/common/http/route-registry';
 import { requestIdFor } from 'src/common/logging/logging';
-import { loggableError, sendProblem, toProblem } from 'src/common/problem/problem.filter';
 
 export const API_PREFIX = 'api/v1';
 
