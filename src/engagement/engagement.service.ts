@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuthContext } from 'src/auth/auth-context';
+import { TtlCache } from 'src/auth/ttl-cache';
 import { AggregateCache } from 'src/common/cache/aggregate-cache';
 import { Clock } from 'src/common/clock/clock';
 import { ProblemException } from 'src/common/problem/problem';
@@ -22,6 +23,9 @@ const round1 = (x: number): number => Math.round(x * 10) / 10;
 
 @Injectable()
 export class EngagementService {
+  /** Organization time zones, kept a minute in process so that a cached overview costs no database round trip. */
+  private readonly timeZones = new TtlCache<string>(60, 10_000);
+
   constructor(
     private readonly repository: EngagementRepository,
     private readonly clock: Clock,
@@ -32,7 +36,7 @@ export class EngagementService {
   async overview(auth: AuthContext, q: EngagementQuery): Promise<EngagementOverviewResponse> {
     const orgId = auth.organizationId;
     const now = this.clock.now();
-    const timeZone = validTimeZone((await this.repository.timeZone(orgId)) ?? 'UTC');
+    const timeZone = await this.timeZones.get(orgId, async () => validTimeZone((await this.repository.timeZone(orgId)) ?? 'UTC'));
     const today = localDate(now, timeZone);
     const window = resolveWindow(q, today);
     if ('field' in window) throw ProblemException.invalidField('query', window.field, window.message);

@@ -108,21 +108,18 @@ const toDate = (v: Date | string | null): Date | null => (v === null ? null : ne
 export class OpportunitiesRepository {
   constructor(private readonly tenantDb: TenantDb) {}
 
-  async refreshState(organizationId: string): Promise<RefreshState | null> {
-    const rows = await this.tenantDb.run(organizationId, (m) =>
-      m.query<{ refreshed_at: Date; ltv_threshold_cents: number; totals: OpportunityTotal[] }[]>(
+  /** The refresh state and one page, in one transaction; null before the organization's first rebuild. */
+  page(organizationId: string, f: PageFilter): Promise<{ state: RefreshState; rows: OpportunityRow[] } | null> {
+    return this.tenantDb.run(organizationId, async (m) => {
+      const states = await m.query<{ refreshed_at: Date; ltv_threshold_cents: number; totals: OpportunityTotal[] }[]>(
         `SELECT refreshed_at, ltv_threshold_cents, totals FROM opportunity_refreshes WHERE organization_id = $1`,
         [organizationId],
-      ),
-    );
-    const r = rows[0];
-    return r ? { refreshedAt: r.refreshed_at, ltvThresholdCents: r.ltv_threshold_cents, totals: r.totals } : null;
-  }
-
-  page(organizationId: string, f: PageFilter): Promise<OpportunityRow[]> {
-    return this.tenantDb.run(organizationId, (m) =>
-      m.query<OpportunityRow[]>(OPPORTUNITIES_PAGE_SQL, [organizationId, f.type ?? null, f.priority ?? null, f.limit, f.offset]),
-    );
+      );
+      const st = states[0];
+      if (!st) return null;
+      const rows = await m.query<OpportunityRow[]>(OPPORTUNITIES_PAGE_SQL, [organizationId, f.type ?? null, f.priority ?? null, f.limit, f.offset]);
+      return { state: { refreshedAt: st.refreshed_at, ltvThresholdCents: st.ltv_threshold_cents, totals: st.totals }, rows };
+    });
   }
 
   /** Runs a whole rebuild in one transaction: readers keep seeing the previous snapshot until it commits. */

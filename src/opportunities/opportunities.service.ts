@@ -5,7 +5,7 @@ import { suggestedAction } from './domain/opportunity-rules';
 import { OpportunitiesQuery } from './dto/opportunities.dto';
 import { OpportunitiesResponse } from './dto/opportunities.response';
 import { OpportunitiesRefresher } from './opportunities-refresher';
-import { OpportunitiesRepository, RefreshState } from './opportunities.repository';
+import { OpportunitiesRepository } from './opportunities.repository';
 
 export const DEFAULT_OPPORTUNITIES_LIMIT = 50;
 
@@ -21,13 +21,18 @@ export class OpportunitiesService {
 
   async list(auth: AuthContext, q: OpportunitiesQuery): Promise<OpportunitiesResponse> {
     const orgId = auth.organizationId;
-    const state = await this.currentState(orgId);
-    const rows = await this.repository.page(orgId, {
-      type: q.type,
-      priority: q.priority,
-      limit: q.limit ?? DEFAULT_OPPORTUNITIES_LIMIT,
-      offset: q.offset ?? 0,
-    });
+    const filter = { type: q.type, priority: q.priority, limit: q.limit ?? DEFAULT_OPPORTUNITIES_LIMIT, offset: q.offset ?? 0 };
+    let found = await this.repository.page(orgId, filter);
+    if (!found) {
+      // First request of the organization: build its snapshot now.
+      await this.refresher.refresh(orgId);
+      found = await this.repository.page(orgId, filter);
+      if (!found) throw new Error('opportunity snapshot missing right after its rebuild');
+    }
+    const { state, rows } = found;
+    if (this.clock.now().getTime() - new Date(state.refreshedAt).getTime() > OpportunitiesRefresher.MAX_AGE_MS) {
+      this.refresher.refreshInBackground(orgId);
+    }
     const matching = state.totals.filter((t) => (!q.type || t.type === q.type) && (!q.priority || t.priority === q.priority));
     return {
       opportunities: rows.map((r) => ({
@@ -43,18 +48,5 @@ export class OpportunitiesService {
       total_opportunities: matching.reduce((n, t) => n + t.count, 0),
       potential_revenue: units(matching.reduce((n, t) => n + t.valueCents, 0)),
     };
-  }
-
-  /** The snapshot to answer from: built now when there is none, rebuilt in the background when old. */
-  private async currentState(orgId: string): Promise<RefreshState> {
-    const state = await this.repository.refreshState(orgId);
-    if (!state) {
-      await this.refresher.refresh(orgId);
-      return (await this.repository.refreshState(orgId)) as RefreshState;
-    }
-    if (this.clock.now().getTime() - new Date(state.refreshedAt).getTime() > OpportunitiesRefresher.MAX_AGE_MS) {
-      this.refresher.refreshInBackground(orgId);
-    }
-    return state;
   }
 }
