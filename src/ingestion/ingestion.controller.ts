@@ -3,6 +3,8 @@ import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiBadRequestResponse, ApiExtraModels, ApiPayloadTooLargeResponse, ApiTags } from '@nestjs/swagger';
 import { AuditAction } from 'src/audit/audit-action';
 import { Audited } from 'src/audit/audited.decorator';
+import type { RequestAudit } from 'src/audit/audit-recorder';
+import { RequestAuditor } from 'src/audit/request-auditor.decorator';
 import { AuthContext } from 'src/auth/auth-context';
 import { Auth, Authorized } from 'src/auth/authorized.decorator';
 import { Permission } from 'src/auth/permissions';
@@ -29,9 +31,9 @@ export class IngestionController {
   @Authorized(Permission.DataWrite)
   @ApiBadRequestResponse({ description: 'Not JSON, no `records` array, or more than 5,000 records (problem+json).' })
   @ApiPayloadTooLargeResponse({ description: 'Body over the ingestion body limit (problem+json).' })
-  @Audited({ action: AuditAction.Update, resource: 'records', patientIds: (b: IngestResponse) => b.results.filter((r) => r.record_type === 'patient' && r.id && r.status !== 'unchanged').map((r) => r.id as string) })
+  @Audited({ action: AuditAction.Update, resource: 'records', writesOwnAudit: true })
   @RouteConfig({ [ROUTE_BODY_LIMIT]: INGEST_BODY_LIMIT_BYTES })
-  ingest(@Auth() auth: AuthContext, @Body() body: IngestRequestDto): Promise<IngestResponse> {
-    return this.ingestion.ingest(auth, body.records);
+  ingest(@Auth() auth: AuthContext, @Body() body: IngestRequestDto, @RequestAuditor() audit: RequestAudit): Promise<IngestResponse> {
+    return this.ingestion.ingest(auth, body.records, audit);
   }
 }

@@ -3,6 +3,8 @@ import type { EntityManager } from 'typeorm';
 import type { AuthContext } from 'src/auth/auth-context';
 import { Clock } from 'src/common/clock/clock';
 import { TenantDb } from 'src/common/database/tenant-db';
+import { AuditAction } from 'src/audit/audit-action';
+import type { RequestAudit } from 'src/audit/audit-recorder';
 import type { IngestRecordResult, IngestResponse } from 'src/ingestion/dto/ingest.response';
 import { IngestionRepository, keyOf, RecordKey, StoredRow } from 'src/ingestion/ingestion.repository';
 import { PATIENT_COLUMNS, PlainValue, TABLES, TableSpec, WRITE_ORDER } from 'src/ingestion/record-tables';
@@ -35,7 +37,7 @@ export class IngestionService {
     @Optional() private readonly scoring?: ScoringService,
   ) {}
 
-  async ingest(auth: AuthContext, records: unknown[]): Promise<IngestResponse> {
+  async ingest(auth: AuthContext, records: unknown[], audit?: RequestAudit): Promise<IngestResponse> {
     const organizationId = auth.organizationId;
     const nowMs = this.clock.now().getTime();
     const results: IngestRecordResult[] = new Array(records.length);
@@ -58,7 +60,12 @@ export class IngestionService {
       return false;
     });
 
-    const touched = await this.tenantDb.run(organizationId, (manager) => this.write(manager, organizationId, unique, results, reject, nowMs));
+    const touched = await this.tenantDb.run(organizationId, async (manager) => {
+      const changed = await this.write(manager, organizationId, unique, results, reject, nowMs);
+      // The audit event commits (or rolls back) with the change it records; last, as it locks the audit chain.
+      await audit?.record(manager, { action: AuditAction.Update, patientIds: changed });
+      return changed;
+    });
 
     if (touched.length > 0 && this.scoring) {
       try {

@@ -172,6 +172,25 @@ describe('POST /api/v1/ingest/:organizationId/records', () => {
     expect(huge.headers['content-type']).toContain('application/problem+json');
   });
 
+  it('records one audit event per batch, in the same transaction, naming the patients it changed', async () => {
+    const before = Number((await t.db.query<{ n: string }>(`SELECT count(*) AS n FROM audit_events WHERE organization_id = $1`, [org]))[0].n);
+    const res = await post([patient('audit-1'), patient('audit-2'), appointment('audit-a1', 'audit-1')]);
+    expect(res.statusCode).toBe(200);
+    const ids = (res.json() as Body).results.filter((r) => r.record_type === 'patient').map((r) => r.id).sort();
+    const events = await t.db.query<{ action: string; patient_ids: string[]; status_code: number }>(
+      `SELECT action, patient_ids, status_code FROM audit_events WHERE organization_id = $1 ORDER BY seq`,
+      [org],
+    );
+    expect(events.length).toBe(before + 1);
+    const last = events[events.length - 1];
+    expect(last.action).toBe('update');
+    expect([...last.patient_ids].sort()).toEqual(ids);
+    // A batch that changes nothing still leaves its (empty) record: who sent what, when.
+    await post([patient('audit-1'), patient('audit-2')]);
+    const after = await t.db.query<{ patient_ids: string[] }>(`SELECT patient_ids FROM audit_events WHERE organization_id = $1 ORDER BY seq DESC LIMIT 1`, [org]);
+    expect(after[0].patient_ids).toEqual([]);
+  });
+
   it('requires data:write', async () => {
     const analyst = await memberToken(t, org, 'analyst');
     const res = await t.inject({ method: 'POST', url: `/api/v1/ingest/${org}/records`, headers: bearer(analyst), payload: { records: [patient('z1')] } });
