@@ -107,7 +107,12 @@ export class EngagementRepository {
 
   async facts(organizationId: string, q: EngagementQuery): Promise<EngagementFacts> {
     const rows = await this.tenantDb.run(organizationId, async (m) => {
-      const [b] = await m.query<{ from_ts: Date; to_ts: Date; month_ts: Date }[]>(BOUNDS_SQL, [q.timeZone, q.from, q.toExclusive, q.monthStart]);
+      const [b] = await m.query<{ from_ts: Date; to_ts: Date; month_ts: Date }[]>(BOUNDS_SQL, [
+        q.timeZone,
+        q.from,
+        q.toExclusive,
+        q.monthStart,
+      ]);
       // Hundreds of thousands of (patient, bucket) pairs: hash them in memory rather than sort them on disk.
       await m.query(`SET LOCAL work_mem = '64MB'`);
       const toTs = b.to_ts.getTime() < q.now.getTime() ? b.to_ts : new Date(q.now.getTime() + 1);
@@ -120,7 +125,12 @@ export class EngagementRepository {
       newPatientsThisMonth: r.new_patients_this_month,
       returningPatients: r.returning_patients,
       buckets: r.buckets,
-      surveys: { byRating: { 1: s.s1, 2: s.s2, 3: s.s3, 4: s.s4, 5: s.s5 }, npsAnswers: s.nps_answers, promoters: s.promoters, detractors: s.detractors },
+      surveys: {
+        byRating: { 1: s.s1, 2: s.s2, 3: s.s3, 4: s.s4, 5: s.s5 },
+        npsAnswers: s.nps_answers,
+        promoters: s.promoters,
+        detractors: s.detractors,
+      },
     };
   }
 }

@@ -36,7 +36,11 @@ export class JourneyService {
         patient_id: patientId,
         current_stage: journey.currentStage,
         journey_start: journey.journeyStart.toISOString(),
-        stages_completed: journey.stagesCompleted.map((s) => ({ stage: s.stage, completed_at: s.completedAt.toISOString(), outcome: s.outcome })),
+        stages_completed: journey.stagesCompleted.map((s) => ({
+          stage: s.stage,
+          completed_at: s.completedAt.toISOString(),
+          outcome: s.outcome,
+        })),
         automation_state: e && {
           current_sequence: e.sequence,
           current_step: e.step,
@@ -44,14 +48,12 @@ export class JourneyService {
           next_action: e.next_action,
           next_action_date: e.next_action_at === null ? null : iso(e.next_action_at),
         },
-        touchpoints: row.touchpoints.map(
-          (t): TouchpointResponse => ({
-            type: t.type as TouchpointResponse['type'],
-            timestamp: iso(t.at),
-            outcome: t.outcome,
-            notes: this.cipher.decrypt(t.notes),
-          }),
-        ),
+        touchpoints: row.touchpoints.map((t): TouchpointResponse => ({
+          type: t.type as TouchpointResponse['type'],
+          timestamp: iso(t.at),
+          outcome: t.outcome,
+          notes: this.cipher.decrypt(t.notes),
+        })),
       },
     };
   }

@@ -17,7 +17,11 @@ export class OpportunitiesController {
   /** Patients worth reengaging, best first (`estimated_value × success_probability`), with a consent-aware action. */
   @Get(':organizationId/opportunities')
   @Authorized(Permission.OpportunitiesRead)
-  @Audited({ action: AuditAction.List, resource: 'patient', patientIds: (b: OpportunitiesResponse) => b.opportunities.map((o) => o.patient_id) })
+  @Audited({
+    action: AuditAction.List,
+    resource: 'patient',
+    patientIds: (b: OpportunitiesResponse) => b.opportunities.map((o) => o.patient_id),
+  })
   list(@Auth() auth: AuthContext, @Param() _p: OpportunitiesParams, @Query() q: OpportunitiesQuery): Promise<OpportunitiesResponse> {
     return this.opportunities.list(auth, q);
   }

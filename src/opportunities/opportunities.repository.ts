@@ -117,7 +117,13 @@ export class OpportunitiesRepository {
       );
       const st = states[0];
       if (!st) return null;
-      const rows = await m.query<OpportunityRow[]>(OPPORTUNITIES_PAGE_SQL, [organizationId, f.type ?? null, f.priority ?? null, f.limit, f.offset]);
+      const rows = await m.query<OpportunityRow[]>(OPPORTUNITIES_PAGE_SQL, [
+        organizationId,
+        f.type ?? null,
+        f.priority ?? null,
+        f.limit,
+        f.offset,
+      ]);
       return { state: { refreshedAt: st.refreshed_at, ltvThresholdCents: st.ltv_threshold_cents, totals: st.totals }, rows };
     });
   }
@@ -211,7 +217,10 @@ export class RebuildTx {
   }
 
   async saveTotals(totals: OpportunityTotal[]): Promise<void> {
-    await this.m.query(`UPDATE opportunity_refreshes SET totals = $2::jsonb WHERE organization_id = $1`, [this.organizationId, JSON.stringify(totals)]);
+    await this.m.query(`UPDATE opportunity_refreshes SET totals = $2::jsonb WHERE organization_id = $1`, [
+      this.organizationId,
+      JSON.stringify(totals),
+    ]);
   }
 
   async clear(): Promise<void> {

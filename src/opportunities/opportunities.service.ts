@@ -41,7 +41,12 @@ export class OpportunitiesService {
         opportunity_type: r.opportunity_type,
         priority: r.priority,
         last_contact: r.last_contact_at === null ? null : new Date(r.last_contact_at).toISOString(),
-        suggested_action: suggestedAction({ type: r.opportunity_type, outreach: r.outreach, channel: r.channel, patientStatus: r.patient_status }),
+        suggested_action: suggestedAction({
+          type: r.opportunity_type,
+          outreach: r.outreach,
+          channel: r.channel,
+          patientStatus: r.patient_status,
+        }),
         estimated_value: units(r.estimated_value_cents),
         success_probability: Math.round(r.success_probability * 1000) / 1000,
       })),

@@ -65,7 +65,18 @@ describe('GET /api/v1/patients/:organizationId/engagement/overview', () => {
     );
     expect([o.new_patients_this_month, o.returning_patients]).toEqual([1, 3]);
     expect((o.engagement_trends as Trend[]).map((b) => [b.new_patients, b.returning_patients])).toEqual([
-      [0, 0], [1, 1], [0, 0], [1, 0], [0, 0], [0, 1], [0, 1], [0, 0], [0, 0], [1, 1], [0, 1], [0, 1],
+      [0, 0],
+      [1, 1],
+      [0, 0],
+      [1, 0],
+      [0, 0],
+      [0, 1],
+      [0, 1],
+      [0, 0],
+      [0, 0],
+      [1, 1],
+      [0, 1],
+      [0, 1],
     ]);
   });
 
@@ -85,8 +96,17 @@ describe('GET /api/v1/patients/:organizationId/engagement/overview', () => {
 
     const month = (await get('?from=2026-01-01&to=2026-11-24&granularity=month')).json().engagement_overview;
     expect((month.engagement_trends as Trend[]).map((b) => b.date)).toEqual([
-      '2026-01-01', '2026-02-01', '2026-03-01', '2026-04-01', '2026-05-01', '2026-06-01',
-      '2026-07-01', '2026-08-01', '2026-09-01', '2026-10-01', '2026-11-01',
+      '2026-01-01',
+      '2026-02-01',
+      '2026-03-01',
+      '2026-04-01',
+      '2026-05-01',
+      '2026-06-01',
+      '2026-07-01',
+      '2026-08-01',
+      '2026-09-01',
+      '2026-10-01',
+      '2026-11-01',
     ]);
     // Everybody but Lena (never came) first visited in 2026: all new, nobody returning at the window level. Gail's
     // record is deleted, but her visits of January and February stay in the history.
@@ -102,7 +122,9 @@ describe('GET /api/v1/patients/:organizationId/engagement/overview', () => {
     const o = res.json().engagement_overview;
     expect(o.returning_patients).toBe(0);
     expect(o.engagement_trends).toHaveLength(5);
-    expect((o.engagement_trends as Trend[]).every((b) => b.new_patients === 0 && b.returning_patients === 0 && b.engagement_score === 0)).toBe(true);
+    expect(
+      (o.engagement_trends as Trend[]).every((b) => b.new_patients === 0 && b.returning_patients === 0 && b.engagement_score === 0),
+    ).toBe(true);
     expect(o.satisfaction_metrics).toEqual({
       avg_satisfaction: null,
       satisfaction_distribution: { very_satisfied: 0, satisfied: 0, neutral: 0, dissatisfied: 0, very_dissatisfied: 0 },

@@ -22,7 +22,9 @@ describe('GET /api/v1/patients/:organizationId/journey/:patientId', () => {
   const get = (patientId: string, query = '', tok = token) =>
     t.inject({ method: 'GET', url: `/api/v1/patients/${clinic.organizationId}/journey/${patientId}${query}`, headers: bearer(tok) });
 
-  const journeyOf = async (key: keyof HandmadeClinic['ids']): Promise<Record<string, unknown> & { stages_completed: unknown[]; current_stage: string }> => {
+  const journeyOf = async (
+    key: keyof HandmadeClinic['ids'],
+  ): Promise<Record<string, unknown> & { stages_completed: unknown[]; current_stage: string }> => {
     const res = await get(clinic.ids[key]);
     expect(res.statusCode).toBe(200);
     expect(contractErrors('journey.schema.json', res.json())).toEqual([]);

@@ -72,7 +72,8 @@ describe('GET /api/v1/patients/:organizationId/opportunities', () => {
 
   it('leaves out patients with an upcoming appointment, active patients not due, and deleted patients', async () => {
     const names = ((await get('?limit=1000')).json().opportunities as Opp[]).map((o) => o.patient_name);
-    for (const n of ['Una Upcoming', 'Ada Active', 'Tom Timezone', 'Finn First', 'Lena Lead', 'Rita Reactivated', 'Gail Gone']) expect(names).not.toContain(n);
+    for (const n of ['Una Upcoming', 'Ada Active', 'Tom Timezone', 'Finn First', 'Lena Lead', 'Rita Reactivated', 'Gail Gone'])
+      expect(names).not.toContain(n);
   });
 
   it('filters by type and priority and pages, totals staying over all matches', async () => {
@@ -96,7 +97,9 @@ describe('GET /api/v1/patients/:organizationId/opportunities', () => {
 
   it('follows the scoring engine: recomputed patients at once, the whole organization on a full rebuild', async () => {
     // Dora books: the scoring engine recomputes her (upcoming appointment, active) and says so.
-    await t.db.query(`UPDATE patient_metrics SET next_appointment_at = '2026-12-05T10:00:00Z', status = 'active' WHERE patient_id = $1`, [clinic.ids.dora]);
+    await t.db.query(`UPDATE patient_metrics SET next_appointment_at = '2026-12-05T10:00:00Z', status = 'active' WHERE patient_id = $1`, [
+      clinic.ids.dora,
+    ]);
     expect((await get()).json().total_opportunities).toBe(5); // the snapshot still answers
     t.app.get(ScoringEvents).recomputed$.next({ organizationId: clinic.organizationId, patientIds: [clinic.ids.dora] });
     let body = (await get()).json();

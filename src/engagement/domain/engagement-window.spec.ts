@@ -21,9 +21,14 @@ describe('engagement window', () => {
   });
 
   it('refuses bad ranges, naming the field', () => {
-    expect(resolveWindow({ from: '2026-05-02', to: '2026-05-01' }, '2026-11-24')).toEqual({ field: 'from', message: 'from must not be after to' });
+    expect(resolveWindow({ from: '2026-05-02', to: '2026-05-01' }, '2026-11-24')).toEqual({
+      field: 'from',
+      message: 'from must not be after to',
+    });
     expect(resolveWindow({ from: '2026-02-30' }, '2026-11-24')).toMatchObject({ field: 'from' });
-    expect(resolveWindow({ from: '2024-01-01', to: '2026-09-27', granularity: 'day' }, '2026-11-24')).toMatchObject({ field: 'granularity' });
+    expect(resolveWindow({ from: '2024-01-01', to: '2026-09-27', granularity: 'day' }, '2026-11-24')).toMatchObject({
+      field: 'granularity',
+    });
     expect(resolveWindow({ from: '2024-01-01', to: '2026-09-26', granularity: 'day' }, '2026-11-24')).toMatchObject({ from: '2024-01-01' });
   });
 
@@ -48,6 +53,8 @@ describe('satisfactionMetrics', () => {
     expect(m.avg_satisfaction).toBeNull();
     expect(m.nps_score).toBeNull();
     expect(m.satisfaction_distribution.neutral).toBe(0);
-    expect(satisfactionMetrics({ byRating: { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 }, npsAnswers: 4, promoters: 0, detractors: 4 }).nps_score).toBe(-100);
+    expect(satisfactionMetrics({ byRating: { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 }, npsAnswers: 4, promoters: 0, detractors: 4 }).nps_score).toBe(
+      -100,
+    );
   });
 });

@@ -89,10 +89,7 @@ export type WindowError = { field: 'from' | 'to' | 'granularity'; message: strin
  * The window asked for, with defaults: `to` = today, `from` = the Monday 11 weeks before this week's (12 weekly
  * buckets) when no `from` is given. Errors name the field.
  */
-export function resolveWindow(
-  q: { from?: string; to?: string; granularity?: Granularity },
-  today: string,
-): EngagementWindow | WindowError {
+export function resolveWindow(q: { from?: string; to?: string; granularity?: Granularity }, today: string): EngagementWindow | WindowError {
   const granularity = q.granularity ?? Granularity.Week;
   if (q.from !== undefined && !parseDate(q.from)) return { field: 'from', message: 'from must be a calendar date YYYY-MM-DD' };
   if (q.to !== undefined && !parseDate(q.to)) return { field: 'to', message: 'to must be a calendar date YYYY-MM-DD' };
@@ -100,7 +97,8 @@ export function resolveWindow(
   const from = q.from ?? fmt(addDays(parseDate(bucketStart(to, Granularity.Week)) as Date, -7 * (DEFAULT_WEEKS - 1)));
   if (from > to) return { field: 'from', message: 'from must not be after to' };
   const n = bucketCount(from, to, granularity);
-  if (n > MAX_BUCKETS) return { field: 'granularity', message: `the range spans ${n} ${granularity} buckets; at most ${MAX_BUCKETS} are allowed` };
+  if (n > MAX_BUCKETS)
+    return { field: 'granularity', message: `the range spans ${n} ${granularity} buckets; at most ${MAX_BUCKETS} are allowed` };
   return { from, to, granularity, buckets: listBuckets(from, to, granularity) };
 }
 

@@ -57,9 +57,7 @@ export interface Journey {
 }
 
 type Signal =
-  | { kind: 'visit'; at: Date }
-  | { kind: 'plan'; at: Date }
-  | { kind: 'event'; at: Date; stage: JourneyStage; outcome: string | null };
+  { kind: 'visit'; at: Date } | { kind: 'plan'; at: Date } | { kind: 'event'; at: Date; stage: JourneyStage; outcome: string | null };
 
 /** Order of signals at the same instant: a visit first, then a plan completion, then an event (which has the last word). */
 const KIND_ORDER: Record<Signal['kind'], number> = { visit: 0, plan: 1, event: 2 };
@@ -83,7 +81,9 @@ export function deriveJourney(facts: JourneyFacts): Journey {
   const signals: Signal[] = [
     ...facts.visits.map((at): Signal => ({ kind: 'visit', at })),
     ...facts.plansCompleted.map((at): Signal => ({ kind: 'plan', at })),
-    ...facts.events.filter((e) => isJourneyStage(e.stage)).map((e): Signal => ({ kind: 'event', at: e.at, stage: e.stage as JourneyStage, outcome: e.outcome })),
+    ...facts.events
+      .filter((e) => isJourneyStage(e.stage))
+      .map((e): Signal => ({ kind: 'event', at: e.at, stage: e.stage as JourneyStage, outcome: e.outcome })),
   ]
     .filter((s) => s.at.getTime() <= facts.now.getTime())
     .sort((a, b) => a.at.getTime() - b.at.getTime() || KIND_ORDER[a.kind] - KIND_ORDER[b.kind]);

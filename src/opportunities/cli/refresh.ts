@@ -19,7 +19,9 @@ runCli(async () => {
   if (!values.org) throw new CliUsageError('--org <slug> is required');
   const settings = loadSettings();
   const db = await openDatabase(settings, (line) => process.stderr.write(`${line}\n`));
-  const dataSource = new DataSource(dataSourceOptions({ url: db.url, asRuntimeRole: true, poolSize: 2, applicationName: 'opportunities-refresh' }));
+  const dataSource = new DataSource(
+    dataSourceOptions({ url: db.url, asRuntimeRole: true, poolSize: 2, applicationName: 'opportunities-refresh' }),
+  );
   try {
     await dataSource.initialize();
     const rows = await dataSource.query<{ id: string }[]>(`SELECT id FROM organizations WHERE slug = $1`, [values.org]);

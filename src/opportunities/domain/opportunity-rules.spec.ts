@@ -1,4 +1,12 @@
-import { classify, expectedNextVisit, isOverdue, OpportunityFacts, outreachFor, suggestedAction, usualIntervalDays } from './opportunity-rules';
+import {
+  classify,
+  expectedNextVisit,
+  isOverdue,
+  OpportunityFacts,
+  outreachFor,
+  suggestedAction,
+  usualIntervalDays,
+} from './opportunity-rules';
 
 const d = (s: string): Date => new Date(`${s}T10:00:00.000Z`);
 const NOW = d('2026-11-24');
@@ -29,7 +37,13 @@ describe('expected next visit', () => {
     expect(usualIntervalDays(facts({ visitCount: 1 }))).toBeNull();
     expect(expectedNextVisit(facts(), 180)).toMatchObject({ basis: 'usual_interval' });
     expect(expectedNextVisit(facts({ hasCompletedPlan: true }), 180)).toMatchObject({ basis: 'recall', intervalDays: 180 });
-    const plan = { remainingSessions: 3, sessionValueCents: 5_000, startedAt: d('2026-10-01'), endsAt: d('2026-12-10'), plannedSessions: 10 };
+    const plan = {
+      remainingSessions: 3,
+      sessionValueCents: 5_000,
+      startedAt: d('2026-10-01'),
+      endsAt: d('2026-12-10'),
+      plannedSessions: 10,
+    };
     expect(expectedNextVisit(facts({ activePlan: plan }), 180)).toMatchObject({ basis: 'treatment_plan', intervalDays: 7 });
     expect(expectedNextVisit(facts({ lastVisitAt: null, visitCount: 0 }), 180)).toBeNull();
   });
@@ -54,14 +68,20 @@ describe('classify', () => {
     const old = { firstVisitAt: d('2026-01-01'), lastVisitAt: d('2026-03-01') };
     expect(classify(facts({ ...old, status: 'at_risk', riskLevel: 'high', ltvCents: 100_000 }), ORG, NOW)?.type).toBe('high_value_risk');
     expect(classify(facts({ ...old, status: 'at_risk', riskLevel: 'high', ltvCents: 99_999 }), ORG, NOW)?.type).toBe('overdue_appointment');
-    expect(classify(facts({ status: 'dormant', visitCount: 1, firstVisitAt: d('2026-09-01'), lastVisitAt: d('2026-09-01') }), ORG, NOW)).toMatchObject({
+    expect(
+      classify(facts({ status: 'dormant', visitCount: 1, firstVisitAt: d('2026-09-01'), lastVisitAt: d('2026-09-01') }), ORG, NOW),
+    ).toMatchObject({
       type: 'inactive_patient',
       priority: 'medium',
     });
   });
 
   it('values the return over 12 months and weights it by the success probability', () => {
-    const o = classify(facts({ firstVisitAt: d('2026-01-01'), lastVisitAt: d('2026-07-01'), visitCount: 7, successProbability: 0.25 }), ORG, NOW);
+    const o = classify(
+      facts({ firstVisitAt: d('2026-01-01'), lastVisitAt: d('2026-07-01'), visitCount: 7, successProbability: 0.25 }),
+      ORG,
+      NOW,
+    );
     // interval 181/6 days -> 365 / 30.1667 visits x 100.00
     expect(o?.estimatedValueCents).toBe(Math.round((365 / (181 / 6)) * 10_000));
     expect(o?.expectedReturnCents).toBeCloseTo((o?.estimatedValueCents ?? 0) * 0.25);
@@ -74,6 +94,8 @@ describe('consent', () => {
     expect(outreachFor('inactive_patient', false, { marketingConsent: false, appointmentReminders: true })).toBe('next_contact');
     expect(outreachFor('high_value_risk', true, { marketingConsent: false, appointmentReminders: true })).toBe('reminder');
     expect(outreachFor('overdue_appointment', true, { marketingConsent: true, appointmentReminders: false })).toBe('next_contact');
-    expect(suggestedAction({ type: 'overdue_appointment', outreach: 'reminder', channel: 'whatsapp', patientStatus: 'at_risk' })).toContain('by WhatsApp');
+    expect(suggestedAction({ type: 'overdue_appointment', outreach: 'reminder', channel: 'whatsapp', patientStatus: 'at_risk' })).toContain(
+      'by WhatsApp',
+    );
   });
 });

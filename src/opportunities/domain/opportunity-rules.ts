@@ -91,7 +91,10 @@ export function expectedNextVisit(f: OpportunityFacts, recallDays: number): Expe
   let basis: ExpectedVisit['basis'];
   if (f.activePlan) {
     const p = f.activePlan;
-    intervalDays = p.endsAt && p.plannedSessions > 0 ? (p.endsAt.getTime() - p.startedAt.getTime()) / DAY_MS / p.plannedSessions : (usual ?? DEFAULT_PLAN_CADENCE_DAYS);
+    intervalDays =
+      p.endsAt && p.plannedSessions > 0
+        ? (p.endsAt.getTime() - p.startedAt.getTime()) / DAY_MS / p.plannedSessions
+        : (usual ?? DEFAULT_PLAN_CADENCE_DAYS);
     intervalDays = Math.max(intervalDays, 1);
     basis = 'treatment_plan';
   } else if (usual !== null && !f.hasCompletedPlan) {
@@ -167,7 +170,11 @@ export function classify(f: OpportunityFacts, org: OrganizationRules, now: Date)
  * Consent decides the outreach: an offer is marketing and needs `marketing_consent`; a reminder of a due visit
  * needs `appointment_reminders`. Without the consent the suggestion is to raise it at the patient's next contact.
  */
-export function outreachFor(type: OpportunityType, overdue: boolean, f: Pick<OpportunityFacts, 'marketingConsent' | 'appointmentReminders'>): OutreachKind {
+export function outreachFor(
+  type: OpportunityType,
+  overdue: boolean,
+  f: Pick<OpportunityFacts, 'marketingConsent' | 'appointmentReminders'>,
+): OutreachKind {
   if (type !== OpportunityType.OverdueAppointment && f.marketingConsent) return OutreachKind.Offer;
   if (overdue && f.appointmentReminders) return OutreachKind.Reminder;
   return OutreachKind.NextContact;
