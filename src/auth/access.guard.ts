@@ -65,9 +65,12 @@ export class AccessGuard extends AuthGuard('jwt') implements CanActivate {
     if (isApiKeyToken(token)) {
       const key = await this.identity.apiKey(token);
       const organizationId = this.organizationParam(request, access);
-      if (key.organizationId !== organizationId) throw NO_ACCESS();
       const permissions = new Set(key.permissions.filter(isPermission));
-      request.auth = this.authorize({ actor: { type: 'api_key', id: key.id }, organizationId, role: null, permissions, requestId: request.id }, access);
+      const auth: AuthContext = { actor: { type: 'api_key', id: key.id }, organizationId, role: null, permissions, requestId: request.id };
+      // The caller is known from here on: a refusal below is audited with its actor (the handler never runs).
+      request.auth = { ...auth, permissions: new Set() };
+      if (key.organizationId !== organizationId) throw NO_ACCESS();
+      request.auth = this.authorize(auth, access);
       return true;
     }
 
@@ -79,6 +82,8 @@ export class AccessGuard extends AuthGuard('jwt') implements CanActivate {
     }
     const organizationId = this.organizationParam(request, access);
     const role = await this.identity.membershipRole(user.id, organizationId);
+    // The caller is known from here on: a refusal below is audited with its actor (the handler never runs).
+    request.auth = { actor: { type: 'user', id: user.id }, organizationId, role, permissions: new Set(), requestId: request.id };
     if (role === null) throw NO_ACCESS();
     request.auth = this.authorize(
       { actor: { type: 'user', id: user.id }, organizationId, role, permissions: new Set(ROLE_PERMISSIONS[role]), requestId: request.id },

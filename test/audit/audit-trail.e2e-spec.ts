@@ -79,20 +79,19 @@ describe('audit trail: what is recorded', () => {
       expect(await last(org.id)).toMatchObject({ action: 'access_denied', outcome: 'denied', status_code: 401, actor_id: null, patient_ids: [patientIds[0]] });
     });
 
-    // The actor of a refused call is recorded when the AccessGuard has left request.auth before refusing; today
-    // it throws first (see docs/audit.md, "Known gaps"), so only the refusal itself is asserted here.
-    it('403 for a member without the permission: recorded', async () => {
+    // The AccessGuard leaves request.auth (without permissions) once it knows the caller, so refusals name them.
+    it('403 for a member without the permission: recorded with the caller', async () => {
       const analyst = await createMember(t.db, org.id, Role.Analyst);
       const res = await t.inject({ method: 'GET', url: `${base(org.id)}/profiles`, headers: bearer(tokenFor(t.settings, analyst.userId)) });
       expect(res.statusCode).toBe(403);
-      expect(await last(org.id)).toMatchObject({ action: 'access_denied', outcome: 'denied', status_code: 403, patient_ids: [] });
+      expect(await last(org.id)).toMatchObject({ action: 'access_denied', outcome: 'denied', status_code: 403, patient_ids: [], actor_id: analyst.userId, actor_role: 'analyst' });
     });
 
     it('403 for a caller of another organization: recorded in the organization it tried to read', async () => {
-      const outsider = await memberToken(t, other.id, Role.Owner);
-      const res = await t.inject({ method: 'GET', url: `${base(org.id)}/profile/${patientIds[2]}`, headers: bearer(outsider) });
+      const outsider = await createMember(t.db, other.id, Role.Owner);
+      const res = await t.inject({ method: 'GET', url: `${base(org.id)}/profile/${patientIds[2]}`, headers: bearer(tokenFor(t.settings, outsider.userId)) });
       expect(res.statusCode).toBe(403);
-      expect(await last(org.id)).toMatchObject({ action: 'access_denied', status_code: 403, patient_ids: [patientIds[2]] });
+      expect(await last(org.id)).toMatchObject({ action: 'access_denied', status_code: 403, patient_ids: [patientIds[2]], actor_id: outsider.userId, actor_role: null });
     });
 
     it('404 on a patient: recorded with the id asked for', async () => {
