@@ -19,7 +19,8 @@ export const money = (cents: number | null | undefined): number => (cents && cen
 export const score = (value: number | null | undefined): number =>
   value === null || value === undefined || !Number.isFinite(value) ? 0 : Math.round(Math.min(100, Math.max(0, value)) * 100) / 100;
 
-const iso = (d: Date | string | null | undefined): string | null => (d === null || d === undefined ? null : new Date(d).toISOString());
+const iso = (d: Date | string | null | undefined): string | null =>
+  d === null || d === undefined ? null : d instanceof Date ? d.toISOString() : new Date(d).toISOString();
 
 export function toListItem(row: ProfileListRow, cipher: PhiCipherCore): PatientListItem {
   return {
