@@ -166,6 +166,19 @@ export async function vacuumScoringTables(client: Client): Promise<void> {
   await client.query('VACUUM (ANALYZE) patient_metrics, risk_score_history');
 }
 
+/** The source tables the features query reads. */
+const SOURCE_TABLES = ['patients', 'appointments', 'communications', 'payments', 'survey_responses', 'referrals', 'treatment_plans'];
+
+/** ANALYZE source tables that have never been analyzed (a fresh bulk load): without statistics plans go wrong. */
+async function analyzeIfNeverAnalyzed(client: Client): Promise<void> {
+  const { rows } = await client.query<{ relname: string }>(
+    `SELECT relname FROM pg_stat_user_tables
+      WHERE relname = ANY($1::text[]) AND last_analyze IS NULL AND last_autoanalyze IS NULL`,
+    [SOURCE_TABLES],
+  );
+  for (const { relname } of rows) await client.query(`ANALYZE ${client.escapeIdentifier(relname)}`);
+}
+
 async function connect(url: string, applicationName: string): Promise<Client> {
   const client = new Client({ connectionString: url, options: '-c timezone=UTC', application_name: applicationName });
   await client.connect();
@@ -205,7 +218,10 @@ export async function recomputeOrganizationWithUrl(
   const reader = await connect(url, 'patient-journey-recompute');
   const writer = await connect(url, 'patient-journey-recompute');
   try {
-    await reader.query(`SET jit = off; SET work_mem = '64MB'`);
+    // A chunk is tens of thousands of patients: hash and merge joins. Nested loops only appear when statistics are
+    // missing or stale (right after a bulk load), and then rescan an aggregate once per patient.
+    await reader.query(`SET jit = off; SET work_mem = '64MB'; SET enable_nestloop = off`);
+    await analyzeIfNeverAnalyzed(reader);
     await writer.query(`SET synchronous_commit = off; SET work_mem = '64MB'`);
     const readRepo = new ScoringRepository(pgRunner(reader));
     const writeRepo = new ScoringRepository(pgRunner(writer));
