@@ -18,6 +18,12 @@ import { toListItem, toProfile } from 'src/patients/profile-mappers';
 import { decodeCursor, DEFAULT_ORDER, encodeCursor, ListSpec, ProfileSort, SortOrder, StatusFilter } from 'src/patients/profile-list';
 import { createPhiCipher } from 'src/records/phi/phi-cipher';
 import { riskSummary } from 'src/risk/risk-summary.service';
+import { JOURNEY_SQL, JourneyRow } from 'src/journey/journey.repository';
+import { DEFAULT_TOUCHPOINT_LIMIT, toJourneyResponse } from 'src/journey/journey.service';
+import { OPPORTUNITIES_PAGE_SQL, OpportunityRow } from 'src/opportunities/opportunities.repository';
+import { OpportunityTotal } from 'src/opportunities/entities/opportunity-refresh.entity';
+import { OpportunityPriority, OpportunityType } from 'src/opportunities/opportunities.enums';
+import { toOpportunitiesResponse } from 'src/opportunities/opportunities.service';
 
 const settings = loadSettings(process.env);
 const pool = new Pool({ connectionString: settings.databaseUrl ?? undefined, max: settings.databasePoolSize, options: `-c timezone=UTC -c role=${RUNTIME_ROLE}` });
@@ -99,9 +105,28 @@ async function profiles(org: string, q: URLSearchParams): Promise<unknown> {
 
 async function route(req: IncomingMessage): Promise<[number, unknown]> {
   const url = new URL(req.url ?? '/', 'http://floor');
-  const m = /^\/api\/v1\/patients\/([0-9a-f-]{36})\/(profiles|risk-summary|profile\/([0-9a-f-]{36}))$/.exec(url.pathname);
+  const m = /^\/api\/v1\/patients\/([0-9a-f-]{36})\/(profiles|risk-summary|opportunities|profile\/([0-9a-f-]{36})|journey\/([0-9a-f-]{36}))$/.exec(url.pathname);
   if (!m) return [404, { detail: 'not found' }];
   const org = m[1];
+  if (m[4]) {
+    // Journey (issue 7): the app's statement and response mapping.
+    const now = new Date();
+    const limit = Number(url.searchParams.get('touchpoint_limit') ?? DEFAULT_TOUCHPOINT_LIMIT);
+    const rows = await tenant(org, (mgr) => mgr.query<JourneyRow[]>(JOURNEY_SQL, [org, m[4], now, limit]));
+    return rows[0] ? [200, toJourneyResponse(m[4], rows[0], now, (c) => cipher.decrypt(c))] : [404, { detail: 'Patient not found' }];
+  }
+  if (m[2] === 'opportunities') {
+    // Opportunities (issue 7): refresh row and page in one transaction, as the app.
+    const q = { type: (url.searchParams.get('type') ?? undefined) as OpportunityType | undefined, priority: (url.searchParams.get('priority') ?? undefined) as OpportunityPriority | undefined };
+    const limit = Number(url.searchParams.get('limit') ?? 50);
+    const offset = Number(url.searchParams.get('offset') ?? 0);
+    const out = await tenant(org, async (mgr) => {
+      const st = await mgr.query<{ totals: OpportunityTotal[] }[]>(`SELECT refreshed_at, ltv_threshold_cents, totals FROM opportunity_refreshes WHERE organization_id = $1`, [org]);
+      const rows = await mgr.query<OpportunityRow[]>(OPPORTUNITIES_PAGE_SQL, [org, q.type ?? null, q.priority ?? null, limit, offset]);
+      return toOpportunitiesResponse(rows, st[0]?.totals ?? [], q);
+    });
+    return [200, out];
+  }
   if (m[2] === 'profiles') return [200, await profiles(org, url.searchParams)];
   if (m[2] === 'risk-summary') {
     const c = await counts(org);

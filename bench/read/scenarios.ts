@@ -113,6 +113,28 @@ export const SCENARIOS: Scenario[] = [
     measure: uncachedCounts,
   },
   {
+    name: 'journey (random patients, 50 touchpoints)',
+    target: '16 clients >= 60% of floor; p95 at 1 client <= 15 ms',
+    requests: async (ctx) => {
+      const { rows } = await ctx.db.query<{ id: string }>(
+        `SELECT patient_id AS id FROM patient_metrics TABLESAMPLE SYSTEM (1) WHERE organization_id = $1 LIMIT 500`,
+        [ctx.organizationId],
+      );
+      return rows.map((r) => `${base(ctx)}/journey/${r.id}`);
+    },
+  },
+  {
+    name: 'opportunities first pages (all, by type, by priority)',
+    target: '16 clients >= 60% of floor; p95 at 1 client <= 50 ms',
+    requests: async (ctx) => {
+      // The snapshot is built by the app on its first request; build it before measuring.
+      await fetch(`${ctx.appBase}${base(ctx)}/opportunities`, { headers: ctx.headers });
+      return ['', '?type=overdue_appointment', '?type=inactive_patient', '?type=high_value_risk', '?priority=high', '?priority=low'].map(
+        (q) => `${base(ctx)}/opportunities${q}`,
+      );
+    },
+  },
+  {
     name: 'profiles offset=900000 (every sort)',
     target: '<= 300 ms',
     latencyOnly: true,

@@ -5,7 +5,7 @@ import { ProblemCode, ProblemException } from 'src/common/problem/problem';
 import { PhiCipher } from 'src/records/phi/phi-cipher';
 import { automationProgress, deriveJourney } from './domain/journey-stages';
 import { JourneyResponse, TouchpointResponse } from './dto/journey.response';
-import { JourneyRepository } from './journey.repository';
+import { JourneyRepository, JourneyRow } from './journey.repository';
 
 export const DEFAULT_TOUCHPOINT_LIMIT = 50;
 
@@ -23,38 +23,48 @@ export class JourneyService {
     const now = this.clock.now();
     const row = await this.repository.find(auth.organizationId, patientId, now, touchpointLimit);
     if (!row) throw ProblemException.notFound(ProblemCode.PatientNotFound, 'No patient with this id in this organization');
-    const journey = deriveJourney({
-      registeredAt: new Date(row.registered_at),
-      visits: row.visits.map((v) => new Date(v)),
-      plansCompleted: row.plans_completed.map((v) => new Date(v)),
-      events: row.events.map((e) => ({ at: new Date(e.at), stage: e.stage, outcome: e.outcome })),
-      now,
-    });
-    const e = row.enrollment;
-    return {
-      journey: {
-        patient_id: patientId,
-        current_stage: journey.currentStage,
-        journey_start: journey.journeyStart.toISOString(),
-        stages_completed: journey.stagesCompleted.map((s) => ({
-          stage: s.stage,
-          completed_at: s.completedAt.toISOString(),
-          outcome: s.outcome,
-        })),
-        automation_state: e && {
-          current_sequence: e.sequence,
-          current_step: e.step,
-          progress: automationProgress(e.step_index, e.total_steps),
-          next_action: e.next_action,
-          next_action_date: e.next_action_at === null ? null : iso(e.next_action_at),
-        },
-        touchpoints: row.touchpoints.map((t): TouchpointResponse => ({
-          type: t.type as TouchpointResponse['type'],
-          timestamp: iso(t.at),
-          outcome: t.outcome,
-          notes: this.cipher.decrypt(t.notes),
-        })),
-      },
-    };
+    return toJourneyResponse(patientId, row, now, (c) => this.cipher.decrypt(c));
   }
+}
+
+/** The response for one patient's journey row (pure: shared with the benchmark's floor server). */
+export function toJourneyResponse(
+  patientId: string,
+  row: JourneyRow,
+  now: Date,
+  decrypt: (cipher: string | null) => string | null,
+): JourneyResponse {
+  const journey = deriveJourney({
+    registeredAt: new Date(row.registered_at),
+    visits: row.visits.map((v) => new Date(v)),
+    plansCompleted: row.plans_completed.map((v) => new Date(v)),
+    events: row.events.map((e) => ({ at: new Date(e.at), stage: e.stage, outcome: e.outcome })),
+    now,
+  });
+  const e = row.enrollment;
+  return {
+    journey: {
+      patient_id: patientId,
+      current_stage: journey.currentStage,
+      journey_start: journey.journeyStart.toISOString(),
+      stages_completed: journey.stagesCompleted.map((s) => ({
+        stage: s.stage,
+        completed_at: s.completedAt.toISOString(),
+        outcome: s.outcome,
+      })),
+      automation_state: e && {
+        current_sequence: e.sequence,
+        current_step: e.step,
+        progress: automationProgress(e.step_index, e.total_steps),
+        next_action: e.next_action,
+        next_action_date: e.next_action_at === null ? null : iso(e.next_action_at),
+      },
+      touchpoints: row.touchpoints.map((t): TouchpointResponse => ({
+        type: t.type as TouchpointResponse['type'],
+        timestamp: iso(t.at),
+        outcome: t.outcome,
+        notes: decrypt(t.notes),
+      })),
+    },
+  };
 }

@@ -5,7 +5,8 @@ import { suggestedAction } from './domain/opportunity-rules';
 import { OpportunitiesQuery } from './dto/opportunities.dto';
 import { OpportunitiesResponse } from './dto/opportunities.response';
 import { OpportunitiesRefresher } from './opportunities-refresher';
-import { OpportunitiesRepository } from './opportunities.repository';
+import { OpportunityTotal } from './entities/opportunity-refresh.entity';
+import { OpportunitiesRepository, OpportunityRow } from './opportunities.repository';
 
 export const DEFAULT_OPPORTUNITIES_LIMIT = 50;
 
@@ -33,25 +34,34 @@ export class OpportunitiesService {
     if (this.clock.now().getTime() - new Date(state.refreshedAt).getTime() > OpportunitiesRefresher.MAX_AGE_MS) {
       this.refresher.refreshInBackground(orgId);
     }
-    const matching = state.totals.filter((t) => (!q.type || t.type === q.type) && (!q.priority || t.priority === q.priority));
-    return {
-      opportunities: rows.map((r) => ({
-        patient_id: r.patient_id,
-        patient_name: r.patient_name,
-        opportunity_type: r.opportunity_type,
-        priority: r.priority,
-        last_contact: r.last_contact_at === null ? null : new Date(r.last_contact_at).toISOString(),
-        suggested_action: suggestedAction({
-          type: r.opportunity_type,
-          outreach: r.outreach,
-          channel: r.channel,
-          patientStatus: r.patient_status,
-        }),
-        estimated_value: units(r.estimated_value_cents),
-        success_probability: Math.round(r.success_probability * 1000) / 1000,
-      })),
-      total_opportunities: matching.reduce((n, t) => n + t.count, 0),
-      potential_revenue: units(matching.reduce((n, t) => n + t.valueCents, 0)),
-    };
+    return toOpportunitiesResponse(rows, state.totals, q);
   }
+}
+
+/** The list response from a page of rows and the snapshot's totals (pure: shared with the benchmark's floor server). */
+export function toOpportunitiesResponse(
+  rows: OpportunityRow[],
+  totals: OpportunityTotal[],
+  q: Pick<OpportunitiesQuery, 'type' | 'priority'>,
+): OpportunitiesResponse {
+  const matching = totals.filter((t) => (!q.type || t.type === q.type) && (!q.priority || t.priority === q.priority));
+  return {
+    opportunities: rows.map((r) => ({
+      patient_id: r.patient_id,
+      patient_name: r.patient_name,
+      opportunity_type: r.opportunity_type,
+      priority: r.priority,
+      last_contact: r.last_contact_at === null ? null : new Date(r.last_contact_at).toISOString(),
+      suggested_action: suggestedAction({
+        type: r.opportunity_type,
+        outreach: r.outreach,
+        channel: r.channel,
+        patientStatus: r.patient_status,
+      }),
+      estimated_value: units(r.estimated_value_cents),
+      success_probability: Math.round(r.success_probability * 1000) / 1000,
+    })),
+    total_opportunities: matching.reduce((n, t) => n + t.count, 0),
+    potential_revenue: units(matching.reduce((n, t) => n + t.valueCents, 0)),
+  };
 }
