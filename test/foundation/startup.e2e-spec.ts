@@ -76,7 +76,7 @@ describe('start-up', () => {
       const pgPort = await freePort();
       child = spawn(process.execPath, ['scripts/cli.js', 'main'], {
         cwd: root,
-        env: baseEnv({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: String(pgPort), DEMO_SEED: 'false' }),
+        env: baseEnv({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: String(pgPort) }),
       });
       child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
       child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -87,11 +87,13 @@ describe('start-up', () => {
       rmSync(dataDir, { recursive: true, force: true });
     });
 
-    it('answers /health/ready with the embedded database and prints where to go', async () => {
+    it('answers /health/ready with the embedded database, seeds and scores the demo clinic, and prints where to go', async () => {
       const res = await waitFor(`http://127.0.0.1:${port}/health/ready`, 90_000, child);
       expect(res.status).toBe(200);
       expect(((await res.json()) as { info: { database: { status: string } } }).info.database.status).toBe('up');
       expect(existsSync(join(dataDir, 'postgres', 'PG_VERSION'))).toBe(true);
+      expect(stderr).toContain('Seeded "demo"');
+      expect(stderr).toContain('scored its 2000 patients');
       expect(stderr).toContain(`/api/v1`);
       expect(stderr).toContain('/api/docs');
       const docs = await fetch(`http://127.0.0.1:${port}/api/docs`);

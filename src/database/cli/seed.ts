@@ -5,13 +5,17 @@ import { runMigrations } from 'src/database/migrate';
 import { openDatabase } from 'src/database/open-database';
 import { seedOrganization } from 'src/database/seed/seed';
 import { createPhiCipher } from 'src/records/phi/phi-cipher';
+import { recomputeOrganizationWithUrl } from 'src/scoring/recompute';
 import { progressReporter } from 'src/common/cli/progress';
 import { runCli, CliUsageError } from 'src/common/cli/run-cli';
 
-/** `npm run seed -- --org <slug> [--name <name>] --patients <N> --seed <n>` */
+/**
+ * `npm run seed -- --org <slug> [--name <name>] --patients <N> --seed <n> [--no-score]`: generates the clinic, then
+ * scores it (as `npm run recompute` would) unless --no-score.
+ */
 runCli(async () => {
   const { values } = parseArgs({
-    options: { org: { type: 'string' }, name: { type: 'string' }, patients: { type: 'string', default: '2000' }, seed: { type: 'string', default: '1' } },
+    options: { org: { type: 'string' }, name: { type: 'string' }, patients: { type: 'string', default: '2000' }, seed: { type: 'string', default: '1' }, 'no-score': { type: 'boolean', default: false } },
     strict: true,
   });
   const slug = values.org;
@@ -37,6 +41,12 @@ runCli(async () => {
     progress.stop();
     process.stdout.write(`Seeded organization "${slug}" (${result.organizationId}) in ${result.seconds.toFixed(1)} s\n`);
     for (const [table, n] of Object.entries(result.rows)) process.stdout.write(`  ${table.padEnd(24)} ${n.toLocaleString('en-US')}\n`);
+    if (!values['no-score']) {
+      const scoring = progressReporter('scoring', patients);
+      const scored = await recomputeOrganizationWithUrl(db.url, result.organizationId, new Date(), { onProgress: (done) => scoring.update(done) });
+      scoring.stop();
+      process.stdout.write(`Scored ${scored.patients.toLocaleString('en-US')} patients in ${(scored.totalMs / 1000).toFixed(1)} s\n`);
+    }
   } finally {
     await db.stop();
   }

@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { loadSettings, Settings } from 'src/config/settings';
+import { recomputeOrganizationWithUrl } from 'src/scoring/recompute';
 import { generateClinic } from 'src/database/seed/clinic-generator';
 import { createPhiCipher, PhiCipherCore } from 'src/records/phi/phi-cipher';
 
@@ -79,7 +80,7 @@ async function deleteOrganization(client: Client, slug: string): Promise<void> {
   await client.query('DELETE FROM organizations WHERE id = $1', [rows[0].id]);
 }
 
-/** On first start with an empty database: the demo organization ("Demo Clinic", 2,000 patients). */
+/** On first start with an empty database: the demo organization ("Demo Clinic", 2,000 patients), scored. */
 export async function seedDemoIfEmpty(url: string, now: Date, log: (line: string) => void, settings: Settings = loadSettings()): Promise<boolean> {
   const client = new Client({ connectionString: url });
   await client.connect();
@@ -93,6 +94,7 @@ export async function seedDemoIfEmpty(url: string, now: Date, log: (line: string
   if (!empty) return false;
   log('Empty database: seeding the demo organization "demo" (Demo Clinic, 2,000 patients)...');
   const result = await seedOrganization(url, { slug: 'demo', name: 'Demo Clinic', patients: 2000, seed: 1, now, cipher: createPhiCipher(settings) });
-  log(`Seeded "demo" in ${result.seconds.toFixed(1)} s`);
+  const scored = await recomputeOrganizationWithUrl(url, result.organizationId, now);
+  log(`Seeded "demo" in ${result.seconds.toFixed(1)} s and scored its ${scored.patients} patients in ${(scored.totalMs / 1000).toFixed(1)} s`);
   return true;
 }
