@@ -57,7 +57,7 @@ export async function fitAndStoreModels(
   now: Date,
 ): Promise<ScoringModels | null> {
   const started = Date.now();
-  let fit: OrganizationModelFit | null = null;
+  let fit: OrganizationModelFit | null;
   try {
     fit = fitOrganizationModels(
       rows.map((features) => ({ id: features.patientId, features })),
