@@ -7,14 +7,15 @@ import { OPPORTUNITIES_PAGE_SQL } from 'src/opportunities/opportunities.reposito
 import { ENGAGEMENT_SQL } from 'src/engagement/engagement.repository';
 const ORG = '00000000-0000-4000-8000-00000000b001';
 const NOW = new Date('2026-11-24T12:00:00Z');
-(async () => {
+void (async () => {
   const c = new Client({ connectionString: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/pj_journey_bench', options: '-c timezone=UTC' });
   await c.connect();
   const which = process.argv[2];
   await c.query('BEGIN');
   await c.query('SET LOCAL role patient_journey_app');
   await c.query(`SELECT set_config('app.organization_id', $1, true)`, [ORG]);
-  let sql = ''; let params: unknown[] = [];
+  let sql: string;
+  let params: unknown[];
   if (which === 'journey') {
     const id = (await c.query(`SELECT patient_id FROM patient_metrics WHERE organization_id=$1 AND total_sessions = 8 LIMIT 1 OFFSET 1000`, [ORG])).rows[0].patient_id;
     sql = JOURNEY_SQL; params = [ORG, id, NOW, 50];
