@@ -3,7 +3,13 @@ import { Role } from 'src/organizations/organizations.enums';
 import { createTestApp, TestApp } from '../utils/test-app';
 import { bearer, createOrganization, memberToken } from './auth-fixtures';
 
-const LIMITS = { RATE_LIMIT_TTL_SECONDS: '60', RATE_LIMIT_LIMIT: '3', RATE_LIMIT_IP_LIMIT: '5' };
+const LIMITS = {
+  // The tests stand for clients behind one trusted proxy: X-Forwarded-For names the client.
+  TRUST_PROXY: 'true',
+  RATE_LIMIT_TTL_SECONDS: '60',
+  RATE_LIMIT_LIMIT: '3',
+  RATE_LIMIT_IP_LIMIT: '5',
+};
 /** A random client address per test, so that counters (kept 60 s, also in Redis) never carry over. */
 const randomIp = (): string => `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`;
 
@@ -45,7 +51,8 @@ describe('rate limiting', () => {
 
   it('leaves the health probes to the IP limit only', async () => {
     const ip = randomIp();
-    for (let i = 0; i < 5; i++) expect((await t.inject({ method: 'GET', url: '/health', headers: { 'x-forwarded-for': ip } })).statusCode).toBe(200);
+    for (let i = 0; i < 5; i++)
+      expect((await t.inject({ method: 'GET', url: '/health', headers: { 'x-forwarded-for': ip } })).statusCode).toBe(200);
     expect((await t.inject({ method: 'GET', url: '/health', headers: { 'x-forwarded-for': ip } })).statusCode).toBe(429);
   });
 });
@@ -73,5 +80,19 @@ describe('rate limiting with REDIS_URL: counters shared by all instances', () =>
     const blocked = await hit(a);
     expect(blocked.statusCode).toBe(429);
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('rate limiting without a trusted proxy', () => {
+  it('ignores X-Forwarded-For: a client cannot pick a fresh address per request', async () => {
+    const t = await createTestApp({ env: { RATE_LIMIT_TTL_SECONDS: '60', RATE_LIMIT_LIMIT: '3', RATE_LIMIT_IP_LIMIT: '5' } });
+    try {
+      const codes: number[] = [];
+      for (let i = 0; i < 6; i++)
+        codes.push((await t.inject({ method: 'GET', url: '/health', headers: { 'x-forwarded-for': randomIp() } })).statusCode);
+      expect(codes).toEqual([200, 200, 200, 200, 200, 429]);
+    } finally {
+      await t.close();
+    }
   });
 });
