@@ -66,6 +66,7 @@ describe('start-up', () => {
     let child: ChildProcess;
     let dataDir: string;
     let port: number;
+    let pgPort: number;
     let stdout = '';
     let stderr = '';
 
@@ -73,7 +74,7 @@ describe('start-up', () => {
       dataDir = mkdtempSync(join(tmpdir(), 'pj-start-'));
       chmodSync(dataDir, 0o755);
       port = await freePort();
-      const pgPort = await freePort();
+      pgPort = await freePort();
       child = spawn(process.execPath, ['scripts/cli.js', 'main'], {
         cwd: root,
         env: baseEnv({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: String(pgPort) }),
@@ -98,6 +99,25 @@ describe('start-up', () => {
       expect(stderr).toContain('/api/docs');
       const docs = await fetch(`http://127.0.0.1:${port}/api/docs`);
       expect(docs.status).toBe(200);
+    }, 120_000);
+
+    it('lets `npm run token` work beside the running app (same embedded database) and the token open /me', async () => {
+      const r = spawnSync(process.execPath, ['scripts/cli.js', 'auth/cli/token', '--org', 'demo', '--role', 'admin'], {
+        cwd: root,
+        env: baseEnv({ DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: String(pgPort) }),
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      expect(r.status).toBe(0);
+      const lines = r.stdout.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+      const me = await fetch(`http://127.0.0.1:${port}/api/v1/me`, { headers: { authorization: `Bearer ${lines[0]}` } });
+      expect(me.status).toBe(200);
+      expect(((await me.json()) as { memberships: { organization_slug: string; role: string }[] }).memberships).toEqual([
+        expect.objectContaining({ organization_slug: 'demo', role: 'admin' }),
+      ]);
+      expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid'))).toBe(true); // the app's database still runs
     }, 120_000);
 
     it('never logs PHI sent in a query string or a body', async () => {
