@@ -16,9 +16,9 @@ import { FixedClock } from 'src/common/clock/clock';
 import { TenantDb } from 'src/common/database/tenant-db';
 import { requestIdFor } from 'src/common/logging/logging';
 import { ProblemCode, ProblemException } from 'src/common/problem/problem';
-import { loadSettings, Settings } from 'src/config/settings';
+import { Settings } from 'src/config/settings';
 import { createTestDatabase, TestDatabase } from '../utils/test-database';
-import { TEST_NOW } from '../utils/test-app';
+import { TEST_NOW, testSettings } from '../utils/test-app';
 
 /**
  * The real application plus a test-only controller of audited patient routes (under /api/v1/audit-test, so it
@@ -144,15 +144,7 @@ export interface AuditTestApp {
 
 export async function createAuditTestApp(options: { env?: Record<string, string>; db?: TestDatabase } = {}): Promise<AuditTestApp> {
   const db = options.db ?? (await createTestDatabase());
-  const settings = loadSettings({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    DEMO_SEED: 'false',
-    DATA_DIR: process.env.TEST_DATA_DIR ?? '.data/test',
-    JWT_SECRET: 'test-secret-test-secret-test-secret-0123456789',
-    ...options.env,
-    DATABASE_URL: db.url,
-  });
+  const settings = testSettings(db.url, options.env);
   const clock = new FixedClock(TEST_NOW);
   @Module({ imports: [AppModule.register({ settings, databaseUrl: db.url, clock }), FakePatientsModule] })
   class RootModule {}

@@ -17,21 +17,26 @@ export interface TestApp {
 /** The default fixed "now" of the e2e tests. */
 export const TEST_NOW = new Date('2026-11-24T12:00:00.000Z');
 
+/** The settings every test app runs with: quiet logs, no demo seed, a fixed JWT secret; `env` overrides. */
+export function testSettings(databaseUrl: string, env: Record<string, string> = {}): Settings {
+  return loadSettings({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DEMO_SEED: 'false',
+    DATA_DIR: process.env.TEST_DATA_DIR ?? '.data/test',
+    JWT_SECRET: 'test-secret-test-secret-test-secret-0123456789',
+    ...env,
+    DATABASE_URL: databaseUrl,
+  });
+}
+
 /**
  * The real application on this file's own database (cloned from the migrated template), with a fixed clock.
  * `env` overrides settings (e.g. `{ BODY_LIMIT_BYTES: '2048' }`).
  */
 export async function createTestApp(options: { now?: Date; env?: Record<string, string> } = {}): Promise<TestApp> {
   const db = await createTestDatabase();
-  const settings = loadSettings({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    DEMO_SEED: 'false',
-    DATA_DIR: process.env.TEST_DATA_DIR ?? '.data/test',
-    JWT_SECRET: 'test-secret-test-secret-test-secret-0123456789',
-    ...options.env,
-    DATABASE_URL: db.url,
-  });
+  const settings = testSettings(db.url, options.env);
   const clock = new FixedClock(options.now ?? TEST_NOW);
   const app = await createApp({ settings, databaseUrl: db.url, clock });
   return {
