@@ -1,21 +1,10 @@
-import { Check, Column, Entity, ForeignKey, Index, JoinColumn, ManyToOne, Unique } from 'typeorm';
+import { Check, Column, Index, JoinColumn, ManyToOne } from 'typeorm';
 import { inCheck, SourcedEntity } from 'src/common/database/org-scoped.entity';
-import { Organization } from 'src/organizations/entities/organization.entity';
 import { AppointmentStatus } from '../records.enums';
 import { Patient } from './patient.entity';
+import { PatientRecordTable } from './patient-record-table.decorator';
 
-@Entity({ name: 'appointments' })
-@ForeignKey(() => Organization, ['organizationId'], ['id'], {
-  name: 'fk_appointments_organization_id',
-  onDelete: 'CASCADE',
-})
-// Composite: the patient must belong to the same organization, and a patient's delete cascades through the
-// (organization_id, patient_id, ...) index instead of scanning the table.
-@ForeignKey(() => Patient, ['organizationId', 'patientId'], ['organizationId', 'id'], {
-  name: 'fk_appointments_patient_id',
-  onDelete: 'CASCADE',
-})
-@Unique('uq_appointments_source_external_id', ['organizationId', 'source', 'externalId'])
+@PatientRecordTable('appointments')
 @Index('idx_appointments_organization_id_patient_id_starts_at', ['organizationId', 'patientId', 'startsAt'])
 /** Visits by time (engagement overview windows); index-only with the patient id. */
 @Index('idx_appointments_completed_starts_at', ['organizationId', 'startsAt', 'patientId'], { where: "status = 'completed'" })

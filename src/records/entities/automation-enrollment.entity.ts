@@ -1,21 +1,10 @@
-import { Check, Column, Entity, ForeignKey, Index, JoinColumn, ManyToOne, Unique } from 'typeorm';
+import { Check, Column, Index, JoinColumn, ManyToOne } from 'typeorm';
 import { inCheck, SourcedEntity } from 'src/common/database/org-scoped.entity';
-import { Organization } from 'src/organizations/entities/organization.entity';
 import { EnrollmentStatus } from '../records.enums';
 import { Patient } from './patient.entity';
+import { PatientRecordTable } from './patient-record-table.decorator';
 
-@Entity({ name: 'automation_enrollments' })
-@ForeignKey(() => Organization, ['organizationId'], ['id'], {
-  name: 'fk_automation_enrollments_organization_id',
-  onDelete: 'CASCADE',
-})
-// Composite: the patient must belong to the same organization, and a patient's delete cascades through the
-// (organization_id, patient_id, ...) index instead of scanning the table.
-@ForeignKey(() => Patient, ['organizationId', 'patientId'], ['organizationId', 'id'], {
-  name: 'fk_automation_enrollments_patient_id',
-  onDelete: 'CASCADE',
-})
-@Unique('uq_automation_enrollments_source_external_id', ['organizationId', 'source', 'externalId'])
+@PatientRecordTable('automation_enrollments')
 @Index('idx_automation_enrollments_organization_id_patient_id_status', ['organizationId', 'patientId', 'status'])
 @Check('ck_automation_enrollments_total_steps', 'total_steps > 0')
 @Check('ck_automation_enrollments_status', inCheck('status', EnrollmentStatus))

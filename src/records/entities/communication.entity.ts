@@ -1,21 +1,10 @@
-import { Check, Column, Entity, ForeignKey, Index, JoinColumn, ManyToOne, Unique } from 'typeorm';
+import { Check, Column, Index, JoinColumn, ManyToOne } from 'typeorm';
 import { inCheck, SourcedEntity } from 'src/common/database/org-scoped.entity';
-import { Organization } from 'src/organizations/entities/organization.entity';
 import { Channel, CommunicationDirection, CommunicationKind } from '../records.enums';
 import { Patient } from './patient.entity';
+import { PatientRecordTable } from './patient-record-table.decorator';
 
-@Entity({ name: 'communications' })
-@ForeignKey(() => Organization, ['organizationId'], ['id'], {
-  name: 'fk_communications_organization_id',
-  onDelete: 'CASCADE',
-})
-// Composite: the patient must belong to the same organization, and a patient's delete cascades through the
-// (organization_id, patient_id, ...) index instead of scanning the table.
-@ForeignKey(() => Patient, ['organizationId', 'patientId'], ['organizationId', 'id'], {
-  name: 'fk_communications_patient_id',
-  onDelete: 'CASCADE',
-})
-@Unique('uq_communications_source_external_id', ['organizationId', 'source', 'externalId'])
+@PatientRecordTable('communications')
 @Index('idx_communications_organization_id_patient_id_occurred_at', ['organizationId', 'patientId', 'occurredAt'])
 @Check('ck_communications_channel', inCheck('channel', Channel))
 @Check('ck_communications_kind', inCheck('kind', CommunicationKind))

@@ -1,20 +1,9 @@
-import { Check, Column, Entity, ForeignKey, Index, JoinColumn, ManyToOne, Unique } from 'typeorm';
+import { Check, Column, Index, JoinColumn, ManyToOne } from 'typeorm';
 import { SourcedEntity } from 'src/common/database/org-scoped.entity';
-import { Organization } from 'src/organizations/entities/organization.entity';
 import { Patient } from './patient.entity';
+import { PatientRecordTable } from './patient-record-table.decorator';
 
-@Entity({ name: 'survey_responses' })
-@ForeignKey(() => Organization, ['organizationId'], ['id'], {
-  name: 'fk_survey_responses_organization_id',
-  onDelete: 'CASCADE',
-})
-// Composite: the patient must belong to the same organization, and a patient's delete cascades through the
-// (organization_id, patient_id, ...) index instead of scanning the table.
-@ForeignKey(() => Patient, ['organizationId', 'patientId'], ['organizationId', 'id'], {
-  name: 'fk_survey_responses_patient_id',
-  onDelete: 'CASCADE',
-})
-@Unique('uq_survey_responses_source_external_id', ['organizationId', 'source', 'externalId'])
+@PatientRecordTable('survey_responses')
 @Index('idx_survey_responses_organization_id_submitted_at', ['organizationId', 'submittedAt'])
 @Index('idx_survey_responses_organization_id_patient_id', ['organizationId', 'patientId'])
 @Check('ck_survey_responses_satisfaction', 'satisfaction BETWEEN 1 AND 5')

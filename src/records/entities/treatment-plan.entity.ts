@@ -1,21 +1,10 @@
-import { Check, Column, Entity, ForeignKey, Index, JoinColumn, ManyToOne, Unique } from 'typeorm';
+import { Check, Column, Index, JoinColumn, ManyToOne } from 'typeorm';
 import { inCheck, SourcedEntity } from 'src/common/database/org-scoped.entity';
-import { Organization } from 'src/organizations/entities/organization.entity';
 import { TreatmentPlanStatus } from '../records.enums';
 import { Patient } from './patient.entity';
+import { PatientRecordTable } from './patient-record-table.decorator';
 
-@Entity({ name: 'treatment_plans' })
-@ForeignKey(() => Organization, ['organizationId'], ['id'], {
-  name: 'fk_treatment_plans_organization_id',
-  onDelete: 'CASCADE',
-})
-// Composite: the patient must belong to the same organization, and a patient's delete cascades through the
-// (organization_id, patient_id, ...) index instead of scanning the table.
-@ForeignKey(() => Patient, ['organizationId', 'patientId'], ['organizationId', 'id'], {
-  name: 'fk_treatment_plans_patient_id',
-  onDelete: 'CASCADE',
-})
-@Unique('uq_treatment_plans_source_external_id', ['organizationId', 'source', 'externalId'])
+@PatientRecordTable('treatment_plans')
 @Index('idx_treatment_plans_organization_id_patient_id', ['organizationId', 'patientId'])
 @Check('ck_treatment_plans_planned_sessions', 'planned_sessions >= 0')
 @Check('ck_treatment_plans_completed_sessions', 'completed_sessions >= 0')
