@@ -35,8 +35,10 @@ async function snapshot(db: TestDatabase, organizationId: string): Promise<Recor
 
 describe('seed generator', () => {
   let db: TestDatabase;
-  const seed = (slug: string, patients: number, n: number): ReturnType<typeof seedOrganization> =>
-    seedOrganization(db.url, { slug, name: slug, patients, seed: n, now: TEST_NOW, cipher, chunkSize: 150 });
+  const seed = (slug: string, patients: number, n: number, bulkLoad = false): ReturnType<typeof seedOrganization> =>
+    seedOrganization(db.url, { slug, name: slug, patients, seed: n, now: TEST_NOW, cipher, chunkSize: 150, bulkLoad });
+  const indexDefinitions = (): Promise<{ def: string }[]> =>
+    db.query(`SELECT indexdef AS def FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname`);
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -54,6 +56,25 @@ describe('seed generator', () => {
     const sa = await snapshot(db, a.organizationId);
     expect(await snapshot(db, b.organizationId)).toEqual(sa);
     expect((await snapshot(db, c.organizationId)).patients).not.toEqual(sa.patients);
+  });
+
+  it('loads the same clinic in bulk mode, restores every index as it was and counts the new patients', async () => {
+    const before = await indexDefinitions();
+    const indexes: number[] = [];
+    const plain = await seed('seed-plain', 150, 5);
+    const bulk = await seedOrganization(db.url, { slug: 'seed-bulk', name: 'b', patients: 150, seed: 5, now: TEST_NOW, cipher, chunkSize: 150, bulkLoad: true, onIndex: (done) => indexes.push(done) });
+    expect(bulk.rows).toEqual(plain.rows);
+    expect(await snapshot(db, bulk.organizationId)).toEqual(await snapshot(db, plain.organizationId));
+    expect(await indexDefinitions()).toEqual(before);
+    expect(indexes.length).toBeGreaterThan(20);
+    expect(indexes[indexes.length - 1]).toBe(indexes.length);
+    const counted = await db.query<{ patients: string }>('SELECT sum(patients)::text AS patients FROM patient_metric_counts WHERE organization_id = $1', [bulk.organizationId]);
+    expect(counted[0].patients).toBe('150');
+    // The unique keys are back: a duplicate external id is refused.
+    await expect(
+      db.query(`INSERT INTO appointments (organization_id, source, external_id, patient_id, starts_at, type, status, value_cents)
+        SELECT organization_id, source, external_id, patient_id, starts_at, type, status, value_cents FROM appointments WHERE organization_id = $1 LIMIT 1`, [bulk.organizationId]),
+    ).rejects.toThrow(/uq_appointments_source_external_id/);
   });
 
   it('stores no PHI in plain text and every patient has a stale metrics row', async () => {

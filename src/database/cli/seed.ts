@@ -29,6 +29,7 @@ runCli(async () => {
   try {
     await runMigrations(db.url);
     const progress = progressReporter('patients', patients);
+    let indexes: ReturnType<typeof progressReporter> | null = null;
     const result = await seedOrganization(db.url, {
       slug,
       name: values.name ?? slug.replace(/(^|-)(\w)/g, (_m, d: string, c: string) => (d ? ' ' : '') + c.toUpperCase()),
@@ -37,8 +38,16 @@ runCli(async () => {
       now: new Date(),
       cipher: createPhiCipher(settings),
       onProgress: (done) => progress.update(done),
+      onIndex: (done, total) => {
+        if (indexes === null) {
+          progress.stop();
+          indexes = progressReporter('rebuilding indexes', total);
+        }
+        indexes.update(done);
+      },
     });
     progress.stop();
+    (indexes as ReturnType<typeof progressReporter> | null)?.stop();
     process.stdout.write(`Seeded organization "${slug}" (${result.organizationId}) in ${result.seconds.toFixed(1)} s\n`);
     for (const [table, n] of Object.entries(result.rows)) process.stdout.write(`  ${table.padEnd(24)} ${n.toLocaleString('en-US')}\n`);
     if (!values['no-score']) {

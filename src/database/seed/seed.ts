@@ -17,6 +17,10 @@ export interface SeedOptions {
   chunkSize?: number;
   /** Called with (done, total) as patients are written. */
   onProgress?: (done: number, total: number) => void;
+  /** Called as the indexes dropped for a bulk load are rebuilt (done, total). */
+  onIndex?: (done: number, total: number) => void;
+  /** Drop and rebuild the secondary indexes around the load (default: from 20,000 patients, as a superuser). */
+  bulkLoad?: boolean;
 }
 
 export interface SeedResult {
