@@ -1,20 +1,15 @@
-import { uuidRanges } from 'src/scoring/recompute';
+import { idRanges } from 'src/scoring/recompute';
 import { toCopyText } from 'src/scoring/scoring.repository';
 import type { PatientScores } from 'src/scoring/patient-scores';
 
-describe('uuidRanges', () => {
-  it('splits the uuid space into contiguous, open-ended slices', () => {
-    expect(uuidRanges(1)).toEqual([{ from: null, to: null }]);
-    expect(uuidRanges(0)).toEqual([{ from: null, to: null }]);
-    const four = uuidRanges(4);
-    expect(four.map((r) => [r.from, r.to])).toEqual([
-      [null, '40000000-0000-0000-0000-000000000000'],
-      ['40000000-0000-0000-0000-000000000000', '80000000-0000-0000-0000-000000000000'],
-      ['80000000-0000-0000-0000-000000000000', 'c0000000-0000-0000-0000-000000000000'],
-      ['c0000000-0000-0000-0000-000000000000', null],
+describe('idRanges', () => {
+  it('turns chunk boundaries into contiguous, open-ended [from, to) ranges', () => {
+    expect(idRanges([])).toEqual([{ from: null, to: null }]);
+    expect(idRanges(['b', 'd'])).toEqual([
+      { from: null, to: 'b' },
+      { from: 'b', to: 'd' },
+      { from: 'd', to: null },
     ]);
-    const twenty = uuidRanges(20);
-    for (let i = 1; i < twenty.length; i++) expect(twenty[i].from).toBe(twenty[i - 1].to);
   });
 });
 

@@ -146,15 +146,10 @@ export async function recomputeSelection(
   return rows.length;
 }
 
-/** `count` equal slices of the uuid space as [from, to) bounds (null = open end). */
-export function uuidRanges(count: number): { from: string | null; to: string | null }[] {
-  const n = Math.max(1, Math.floor(count));
-  const space = 1n << 128n;
-  const bound = (i: number): string => {
-    const hex = ((space * BigInt(i)) / BigInt(n)).toString(16).padStart(32, '0');
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-  };
-  return Array.from({ length: n }, (_, i) => ({ from: i === 0 ? null : bound(i), to: i === n - 1 ? null : bound(i + 1) }));
+/** Consecutive [from, to) id ranges starting at each boundary (null = open end); one open range without any. */
+export function idRanges(boundaries: readonly string[]): { from: string | null; to: string | null }[] {
+  const starts = [null, ...boundaries];
+  return starts.map((from, i) => ({ from, to: i < boundaries.length ? boundaries[i] : null }));
 }
 
 /**
@@ -200,11 +195,10 @@ async function inTransaction<T>(client: Client, organizationId: string, work: ()
 
 /**
  * Recomputes every patient of an organization over two dedicated connections to `url` (as the connecting user).
- * It walks the organization in uuid-range chunks of about `chunkSize` patients: the features of the next chunk
- * are read on one connection while the current chunk is scored and written (COPY into a temporary table, then one
- * upsert) on the other; each chunk commits on its own. The CLV models are refit first on the first chunk's
- * features: patient ids are random uuids, so a uuid range is a uniform random sample of the organization (the
- * whole organization when it fits in one chunk), and the fit costs no extra query.
+ * It walks the organization in id-range chunks of `chunkSize` patients (boundaries from one walk of the id index):
+ * the features of the next chunk are read on one connection while the current chunk is scored and written (COPY
+ * into a temporary table, then one upsert) on the other; each chunk commits on its own. The CLV models are refit
+ * first: on the whole organization when it is one chunk, else on a random sample (fitModelsOnSample).
  * Ends with a VACUUM of the scoring tables unless `vacuum` is false. Usable without Nest: the CLI, the nightly
  * job and the demo seed call it.
  */
@@ -229,7 +223,7 @@ export async function recomputeOrganizationWithUrl(
     if (!organization) throw new Error(`Organization ${organizationId} not found`);
     const settings = organizationScoringSettings(organization.settings);
     const total = await readRepo.countPatients(organizationId);
-    const ranges = uuidRanges(Math.ceil(total / (options.chunkSize ?? DEFAULT_CHUNK_SIZE)));
+    const ranges = idRanges(await readRepo.chunkBoundaries(organizationId, options.chunkSize ?? DEFAULT_CHUNK_SIZE));
     const today = localDate(now, organization.timezone);
     const read = (i: number): Promise<FeatureRow[]> =>
       inTransaction(reader, organizationId, () =>
@@ -237,6 +231,17 @@ export async function recomputeOrganizationWithUrl(
       );
     options.onProgress?.(0, total);
     let next = read(0);
+    // The models: the stored ones (refit false); else fitted on the whole organization when it is one chunk, or on a
+    // random sample of it (read on the writer's connection while the reader reads the first chunk). A chunk is a
+    // range of ids, and ids may be time-ordered: the first chunk would be the oldest patients, not a sample.
+    const fitStarted = Date.now();
+    const sampled: Promise<ScoringModels | null> | null =
+      options.refit === false
+        ? writeRepo.latestFits(organizationId).then((f) => (f ? { bgnbd: f.bgnbd, gammaGamma: f.gammaGamma } : null))
+        : ranges.length > 1
+          ? inTransaction(writer, organizationId, () => fitModelsOnSample(writeRepo, organization, settings, now))
+          : null;
+    sampled?.catch(() => undefined); // awaited below
     let context: OrganizationContext | null = null;
     let fitMs = 0;
     let done = 0;
@@ -247,12 +252,8 @@ export async function recomputeOrganizationWithUrl(
         next.catch(() => undefined); // awaited (and rethrown) on the next turn of the loop
       }
       if (context === null) {
-        const fitStarted = Date.now();
-        const models =
-          options.refit === false
-            ? ((await writeRepo.latestFits(organizationId)) ?? null)
-            : await inTransaction(writer, organizationId, () => fitAndStoreModels(writeRepo, organizationId, rows, settings, now));
-        context = { organization, settings, models: models ? { bgnbd: models.bgnbd, gammaGamma: models.gammaGamma } : null };
+        const models = sampled ? await sampled : await inTransaction(writer, organizationId, () => fitAndStoreModels(writeRepo, organizationId, rows, settings, now));
+        context = { organization, settings, models };
         fitMs = Date.now() - fitStarted;
       }
       const scores = scoreRows(rows, now, context);

@@ -105,6 +105,21 @@ export class ScoringRepository {
     return rows[0].n;
   }
 
+  /**
+   * The ids at which chunks of `chunkSize` patients begin, in id order (the first chunk's start excluded): one walk
+   * of the (organization_id, id) index. Ids may be random (v4) or time-ordered (v7, the seed's); either way the
+   * chunks come out equal.
+   */
+  async chunkBoundaries(organizationId: string, chunkSize: number): Promise<string[]> {
+    const rows = await this.db.query<{ id: string }>(
+      `SELECT id FROM (
+         SELECT id, row_number() OVER (ORDER BY id) AS rn FROM patients WHERE organization_id = $1 AND deleted_at IS NULL
+       ) s WHERE rn > 1 AND rn % $2 = 1 ORDER BY id`,
+      [organizationId, Math.max(1, Math.floor(chunkSize))],
+    );
+    return rows.map((r) => r.id);
+  }
+
   async features(
     organizationId: string,
     selector: PatientSelector,

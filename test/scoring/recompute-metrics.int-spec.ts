@@ -1,5 +1,6 @@
 import { gamma, mulberry32 } from 'src/scoring/domain/prng';
 import { simulateBgNbd } from 'src/scoring/domain/simulation';
+import { recomputeOrganizationWithUrl } from 'src/scoring/recompute';
 import { ScoresRecomputed, ScoringEvents } from 'src/scoring/scoring-events';
 import { ScoringService } from 'src/scoring/scoring.service';
 import { createTestApp, TestApp, TEST_NOW } from '../utils/test-app';
@@ -170,6 +171,15 @@ describe('recompute: stored metrics', () => {
     const small = await scoringOrganization(t.db);
     const p = await patient(t.db, small);
     await appointment(t.db, small, p, daysAgo(TEST_NOW, 20));
+    // In chunks of 70 (five id ranges, models fitted on a sample, here the whole organization): the same metrics.
+    const snapshot = (): Promise<Record<string, unknown>[]> =>
+      t.db.query(`SELECT patient_id, status, risk_score, engagement_score, ltv_cents, success_probability FROM patient_metrics WHERE organization_id = $1 ORDER BY patient_id`, [big]);
+    const whole = await snapshot();
+    const progress: number[] = [];
+    const chunked = await recomputeOrganizationWithUrl(t.db.url, big, TEST_NOW, { chunkSize: 70, onProgress: (done) => progress.push(done) });
+    expect(chunked).toMatchObject({ patients: 300, fitted: true });
+    expect(progress).toEqual([0, 70, 140, 210, 280, 300]);
+    expect(await snapshot()).toEqual(whole);
     expect(await scoring.recomputeOrganization(small)).toMatchObject({ patients: 1, fitted: false });
     expect(await t.db.query(`SELECT 1 FROM model_fits WHERE organization_id = $1`, [small])).toHaveLength(0);
     expect((await metrics(t.db, p))!.status).toBe('active');
