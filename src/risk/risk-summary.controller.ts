@@ -1,7 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { AuditAction } from 'src/audit/audit-action';
-import { Audited } from 'src/audit/audited.decorator';
 import { AuthContext } from 'src/auth/auth-context';
 import { Auth, Authorized } from 'src/auth/authorized.decorator';
 import { Permission } from 'src/auth/permissions';
@@ -13,10 +11,9 @@ import { RiskSummaryService } from 'src/risk/risk-summary.service';
 export class RiskSummaryController {
   constructor(private readonly summary: RiskSummaryService) {}
 
-  /** How the organization's patients split by risk level and by risk trend (aggregates only). */
+  /** How the organization's patients split by risk level and by risk trend (counts only: no patient's data, not audited). */
   @Get(':organizationId/risk-summary')
   @Authorized(Permission.AnalyticsRead)
-  @Audited({ action: AuditAction.Read, resource: 'risk_summary' })
   get(@Auth() auth: AuthContext): Promise<RiskSummaryResponse> {
     return this.summary.get(auth);
   }
