@@ -70,6 +70,11 @@ describe('seed generator', () => {
     expect(indexes[indexes.length - 1]).toBe(indexes.length);
     const counted = await db.query<{ patients: string }>('SELECT sum(patients)::text AS patients FROM patient_metric_counts WHERE organization_id = $1', [bulk.organizationId]);
     expect(counted[0].patients).toBe('150');
+    // Analyzed in the same transaction: the planner knows the tables' sizes.
+    const [stats] = await db.query<{ reltuples: number; n: string }>(
+      `SELECT reltuples, (SELECT count(*) FROM appointments)::text AS n FROM pg_class WHERE oid = 'appointments'::regclass`,
+    );
+    expect(stats.reltuples).toBe(Number(stats.n));
     // The unique keys are back: a duplicate external id is refused.
     await expect(
       db.query(`INSERT INTO appointments (organization_id, source, external_id, patient_id, starts_at, type, status, value_cents)

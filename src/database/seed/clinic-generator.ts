@@ -90,6 +90,9 @@ export async function generateClinic(client: Client, organizationId: string, opt
     );
   }
   await restoreIndexes(client, dropped, options.onIndex);
+  // Statistics for the planner right away: a bulk load's tables otherwise have none (or another size's) until
+  // autovacuum gets to them, and the next queries (the scoring run, the lists) plan blind. Sampling: seconds.
+  if (dropped.length > 0) await client.query(`ANALYZE ${ordered.map((t) => t.table).join(', ')}`);
   options.onProgress?.(options.patients, options.patients);
   return Object.fromEntries(ordered.map((t) => [t.table, t.count]));
 }
