@@ -6,6 +6,7 @@ import { Authorized } from 'src/auth/authorized.decorator';
 import { IdentityService } from 'src/auth/identity.service';
 import { Permission } from 'src/auth/permissions';
 import { Public } from 'src/common/http/public.decorator';
+import type { Settings } from 'src/config/settings';
 import { ProblemException } from 'src/common/problem/problem';
 
 class Routes {
@@ -35,7 +36,7 @@ function context(handler: keyof Routes, request: Record<string, unknown>): Execu
 
 describe('AccessGuard', () => {
   const identity = { apiKey: jest.fn(async () => KEY) } as unknown as IdentityService;
-  const guard = new AccessGuard(new Reflector(), identity);
+  const guard = new AccessGuard(new Reflector(), identity, { authCacheSeconds: 5 } as Settings);
   const request = (params: Record<string, string>, authorization?: string) => ({ id: 'req-1', headers: authorization ? { authorization } : {}, params, url: '/x', routeOptions: {} });
 
   it('lets a public route through without a token', async () => {

@@ -1,4 +1,4 @@
-import { CanActivate, ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
@@ -9,6 +9,8 @@ import { IdentityService, isUuid } from 'src/auth/identity.service';
 import { JwtClaims } from 'src/auth/jwt.strategy';
 import { isPermission, Permission, ROLE_PERMISSIONS } from 'src/auth/permissions';
 import { IS_PUBLIC } from 'src/common/http/public.decorator';
+import { SETTINGS } from 'src/config/config.module';
+import { Settings } from 'src/config/settings';
 import { ProblemCode, ProblemException } from 'src/common/problem/problem';
 
 type GuardedRequest = FastifyRequest & AuthenticatedRequest & { user?: JwtClaims; params: Record<string, string | undefined> };
@@ -40,6 +42,19 @@ function bearerToken(request: FastifyRequest): string | null {
   return m ? m[1] : null;
 }
 
+/** Most tokens this process remembers as verified (then it forgets them all and starts over). */
+const MAX_VERIFIED_TOKENS = 10_000;
+
+/** `exp` of a token passport has already verified (seconds since the epoch), or null when it has none. */
+function expiresAt(token: string): number | null {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown };
+    return typeof payload.exp === 'number' ? payload.exp : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The one global guard: resolves the caller (development/OIDC JWT through passport-jwt, or an integration API key),
  * the `organizationId` path parameter, the caller's membership and the route's permission, and leaves the
@@ -47,11 +62,39 @@ function bearerToken(request: FastifyRequest): string | null {
  */
 @Injectable()
 export class AccessGuard extends AuthGuard('jwt') implements CanActivate {
+  /**
+   * Tokens passport verified in the last AUTH_CACHE_SECONDS, with their claims, each until that lifetime or its
+   * `exp`, whichever comes first. Keyed by the whole token, signature included, so a hit is the very token that was
+   * verified; checking a signature through passport costs about a tenth of a cached read's CPU.
+   */
+  private readonly verified = new Map<string, { claims: JwtClaims; until: number }>();
+  private readonly verifiedForMs: number;
+
   constructor(
     private readonly reflector: Reflector,
     private readonly identity: IdentityService,
+    @Inject(SETTINGS) settings: Settings,
   ) {
     super();
+    this.verifiedForMs = settings.authCacheSeconds * 1000;
+  }
+
+  /** passport-jwt's verification, or its remembered verdict on this very token (see `verified`). */
+  private async verifiedClaims(ctx: ExecutionContext, request: GuardedRequest, token: string): Promise<JwtClaims> {
+    const now = Date.now();
+    const hit = this.verified.get(token);
+    if (hit && hit.until > now) {
+      request.user = hit.claims;
+      return hit.claims;
+    }
+    await super.canActivate(ctx);
+    const claims = request.user as JwtClaims;
+    if (this.verifiedForMs > 0) {
+      const exp = expiresAt(token);
+      if (this.verified.size >= MAX_VERIFIED_TOKENS) this.verified.clear();
+      this.verified.set(token, { claims, until: Math.min(now + this.verifiedForMs, exp === null ? Infinity : exp * 1000) });
+    }
+    return claims;
   }
 
   override async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -74,8 +117,7 @@ export class AccessGuard extends AuthGuard('jwt') implements CanActivate {
       return true;
     }
 
-    await super.canActivate(ctx);
-    const user = await this.identity.userForClaims(request.user as JwtClaims);
+    const user = await this.identity.userForClaims(await this.verifiedClaims(ctx, request, token));
     if (access.authenticatedOnly && access.permission === null) {
       request.auth = { actor: { type: 'user', id: user.id }, organizationId: '', role: null, permissions: new Set(), requestId: request.id };
       return true;

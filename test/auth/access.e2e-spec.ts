@@ -61,6 +61,22 @@ describe('authentication and organization access', () => {
     expect(unknown.statusCode).toBe(401);
   });
 
+  it('remembers a verified token only until it expires, and never for another signature', async () => {
+    const { userId } = await createMember(t.db, org.id, Role.Admin);
+    const token = tokenFor(t.settings, userId, { expiresIn: 2 });
+    for (let i = 0; i < 2; i++) expect((await t.inject({ method: 'GET', url: '/api/v1/me', headers: bearer(token) })).statusCode).toBe(200);
+    // Same header and payload, another signature: verified on its own, and refused.
+    const [header, payload] = token.split('.');
+    const wrongSettings = { ...t.settings, jwt: { ...t.settings.jwt, secret: 'another-secret-another-secret-another-secret' } };
+    const resigned = `${header}.${payload}.${tokenFor(wrongSettings, userId, { expiresIn: 2 }).split('.')[2]}`;
+    expect((await t.inject({ method: 'GET', url: '/api/v1/me', headers: bearer(resigned) })).statusCode).toBe(401);
+    const exp = (JSON.parse(Buffer.from(payload, 'base64url').toString()) as { exp: number }).exp * 1000;
+    await new Promise((r) => setTimeout(r, Math.max(0, exp - Date.now()) + 50));
+    const late = await t.inject({ method: 'GET', url: '/api/v1/me', headers: bearer(token) });
+    expect(late.statusCode).toBe(401);
+    expect(late.json().detail).toBe('The token has expired');
+  });
+
   it('refuses an alg=none token', async () => {
     const { userId } = await createMember(t.db, org.id, Role.Admin);
     const enc = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
