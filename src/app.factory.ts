@@ -1,4 +1,3 @@
-import helmet from '@fastify/helmet';
 import type { IncomingMessage } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -7,6 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppOptions } from 'src/app.module';
 import { registerRoute } from 'src/common/http/route-registry';
+import { securityHeaders } from 'src/common/http/security-headers';
 import { requestIdFor } from 'src/common/logging/logging';
 
 export const API_PREFIX = 'api/v1';
@@ -59,7 +59,9 @@ export async function createApp(options: AppOptions): Promise<NestFastifyApplica
   });
   const fastify = adapter.getInstance();
   fastify.addHook('onRoute', (route) => registerRoute(route.method, route.url));
+  const headers = securityHeaders();
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    reply.headers(headers);
     reply.header('x-request-id', request.id);
     done();
   });
@@ -68,16 +70,6 @@ export async function createApp(options: AppOptions): Promise<NestFastifyApplica
   app.useLogger(app.get(Logger));
   setGlobalPrefix(app);
 
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'", "'unsafe-inline'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-      },
-    },
-  });
   if (options.settings.corsOrigins.length > 0) {
     app.enableCors({
       origin: options.settings.corsOrigins.includes('*') ? true : options.settings.corsOrigins,

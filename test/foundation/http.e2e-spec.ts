@@ -42,10 +42,14 @@ describe('HTTP foundation', () => {
     expect(bad.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('sets security headers', async () => {
-    const res = await t.inject({ method: 'GET', url: '/health' });
-    expect(res.headers['x-content-type-options']).toBe('nosniff');
-    expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+  it('sets security headers on every response, problems and unknown routes included', async () => {
+    for (const url of ['/health', '/api/v1/me', '/no-such-route']) {
+      const res = await t.inject({ method: 'GET', url });
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
+      expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+      expect(res.headers['x-powered-by']).toBeUndefined();
+    }
   });
 
   it('serves the OpenAPI document with a bearer scheme, and Swagger UI', async () => {
