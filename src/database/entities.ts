@@ -13,6 +13,9 @@ import { SurveyResponse } from 'src/records/entities/survey-response.entity';
 import { TreatmentPlan } from 'src/records/entities/treatment-plan.entity';
 import { OpportunityRefresh } from 'src/opportunities/entities/opportunity-refresh.entity';
 import { ReengagementOpportunity } from 'src/opportunities/entities/reengagement-opportunity.entity';
+import { EngagementPatientDays } from 'src/engagement/entities/engagement-patient-days.entity';
+import { EngagementRollup } from 'src/engagement/entities/engagement-rollup.entity';
+import { EngagementVisitGap } from 'src/engagement/entities/engagement-visit-gap.entity';
 import { ModelFit } from 'src/scoring/entities/model-fit.entity';
 import { PatientMetrics } from 'src/scoring/entities/patient-metrics.entity';
 import { RiskScoreHistory } from 'src/scoring/entities/risk-score-history.entity';
@@ -37,4 +40,7 @@ export const ENTITIES = [
   ModelFit,
   ReengagementOpportunity,
   OpportunityRefresh,
+  EngagementRollup,
+  EngagementPatientDays,
+  EngagementVisitGap,
 ];

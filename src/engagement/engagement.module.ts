@@ -1,12 +1,20 @@
 import { Module } from '@nestjs/common';
 import { AppCacheModule } from 'src/common/cache/app-cache.module';
+import { ScoringModule } from 'src/scoring/scoring.module';
 import { EngagementController } from './engagement.controller';
 import { EngagementRepository } from './engagement.repository';
+import { EngagementRollupRepository } from './engagement-rollup.repository';
+import { EngagementRollupService } from './engagement-rollup.service';
 import { EngagementService } from './engagement.service';
 
+/**
+ * Engagement analytics (spec endpoint 5): the overview, answered from a per-organization rollup that follows the
+ * scoring engine's `recomputed$` (EngagementRollupService), and cached per window until the rollup changes.
+ */
 @Module({
-  imports: [AppCacheModule],
+  imports: [AppCacheModule, ScoringModule],
   controllers: [EngagementController],
-  providers: [EngagementService, EngagementRepository],
+  providers: [EngagementService, EngagementRepository, EngagementRollupRepository, EngagementRollupService],
+  exports: [EngagementRollupService],
 })
 export class EngagementModule {}

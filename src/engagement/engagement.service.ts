@@ -1,48 +1,56 @@
-import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import type { Subscription } from 'rxjs';
 import { AuthContext } from 'src/auth/auth-context';
 import { TtlCache } from 'src/auth/ttl-cache';
 import { AggregateCache } from 'src/common/cache/aggregate-cache';
 import { Clock } from 'src/common/clock/clock';
 import { ProblemException } from 'src/common/problem/problem';
-import { localDate, nextDay, resolveWindow } from './domain/engagement-window';
+import { listBuckets, localDate, nextDay, resolveRange, validTimeZone } from './domain/engagement-window';
 import { satisfactionMetrics } from './domain/satisfaction';
 import { EngagementQuery } from './dto/engagement.dto';
 import { EngagementOverviewResponse } from './dto/engagement.response';
 import { EngagementRepository } from './engagement.repository';
-
-function validTimeZone(tz: string): string {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return tz;
-  } catch {
-    return 'UTC';
-  }
-}
+import { EngagementRollupService } from './engagement-rollup.service';
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 
+/** The cache key of an organization's generation: every cached overview of it is keyed under the current one. */
+const generationKey = (organizationId: string): string => `engagement-overview:generation:${organizationId}`;
+
 @Injectable()
-export class EngagementService {
+export class EngagementService implements OnModuleDestroy {
   /** Organization time zones, kept a minute in process so that a cached overview costs no database round trip. */
   private readonly timeZones = new TtlCache<string>(60, 10_000);
+  private readonly subscription: Subscription;
 
   constructor(
     private readonly repository: EngagementRepository,
+    private readonly rollup: EngagementRollupService,
     private readonly clock: Clock,
     /** Aggregates only (no patient ids, no PHI: entries may live in Redis); TTL `CACHE_TTL_SECONDS`. */
     private readonly cache: AggregateCache,
-  ) {}
+  ) {
+    // The rollup changes after every scoring recompute (ingestion recomputes the patients it touched).
+    this.subscription = this.rollup.changed$.subscribe((organizationId) => void this.invalidate(organizationId));
+  }
+
+  onModuleDestroy(): void {
+    this.subscription.unsubscribe();
+  }
 
   async overview(auth: AuthContext, q: EngagementQuery): Promise<EngagementOverviewResponse> {
     const orgId = auth.organizationId;
     const now = this.clock.now();
     const timeZone = await this.timeZones.get(orgId, async () => validTimeZone((await this.repository.timeZone(orgId)) ?? 'UTC'));
     const today = localDate(now, timeZone);
-    const window = resolveWindow(q, today);
+    const window = resolveRange(q, today);
     if ('field' in window) throw ProblemException.invalidField('query', window.field, window.message);
-    const key = `engagement-overview:v1:${orgId}:${timeZone}:${window.from}:${window.to}:${window.granularity}:${today}`;
+    // All of an organization's overviews go at once when its generation does (a new random one is drawn).
+    const generation = await this.cache.getOrLoad(generationKey(orgId), async () => randomUUID());
+    const key = `engagement-overview:v2:${orgId}:${generation}:${timeZone}:${window.from}:${window.to}:${window.granularity}:${today}`;
     return this.cache.getOrLoad(key, async (): Promise<EngagementOverviewResponse> => {
-      const facts = await this.repository.facts(orgId, {
+      const { facts, rollup } = await this.repository.facts(orgId, {
         timeZone,
         granularity: window.granularity,
         from: window.from,
@@ -50,13 +58,14 @@ export class EngagementService {
         monthStart: `${today.slice(0, 7)}-01`,
         now,
       });
+      this.rollup.maintain(orgId, rollup);
       const byBucket = new Map(facts.buckets.map((b) => [b.bucket, b]));
       return {
         engagement_overview: {
           total_patients: facts.totalPatients,
           new_patients_this_month: facts.newPatientsThisMonth,
           returning_patients: facts.returningPatients,
-          engagement_trends: window.buckets.map((date) => {
+          engagement_trends: listBuckets(window.from, window.to, window.granularity).map((date) => {
             const b = byBucket.get(date);
             return {
               date,
@@ -69,5 +78,10 @@ export class EngagementService {
         },
       };
     });
+  }
+
+  /** Forgets every cached overview of the organization (in this process and, with Redis, in the others). */
+  async invalidate(organizationId: string): Promise<void> {
+    await this.cache.delete(generationKey(organizationId));
   }
 }

@@ -1,4 +1,8 @@
+import { DataSource } from 'typeorm';
+import { EngagementRepository } from 'src/engagement/engagement.repository';
+import { EngagementRollupService } from 'src/engagement/engagement-rollup.service';
 import { PhiCipher } from 'src/records/phi/phi-cipher';
+import { ScoringService } from 'src/scoring/scoring.service';
 import { bearer, memberToken } from '../auth/auth-fixtures';
 import { contractErrors } from '../utils/contract';
 import { createHandmadeClinic, HandmadeClinic } from '../journey/support/handmade-clinic';
@@ -145,6 +149,18 @@ describe('GET /api/v1/patients/:organizationId/engagement/overview', () => {
     expect(other.engagement_overview.satisfaction_metrics.satisfaction_distribution.very_dissatisfied).toBe(1);
   });
 
+  it('answers a cached overview without a database round trip', async () => {
+    const q = '?from=2026-10-05&to=2026-11-15';
+    const first = (await get(q)).json();
+    const runners = jest.spyOn(t.app.get(DataSource), 'createQueryRunner');
+    try {
+      for (let i = 0; i < 3; i++) expect((await get(q)).json()).toEqual(first);
+      expect(runners).not.toHaveBeenCalled();
+    } finally {
+      runners.mockRestore();
+    }
+  });
+
   it('refuses bad ranges with 400 problems naming the field', async () => {
     for (const [query, field] of [
       ['?from=2026-05-02&to=2026-05-01', 'from'],
@@ -161,6 +177,73 @@ describe('GET /api/v1/patients/:organizationId/engagement/overview', () => {
       expect(res.json().errors.map((e: { field: string }) => e.field)).toContain(field);
     }
     expect((await get('?from=2024-01-01&to=2026-09-26&granularity=day')).statusCode).toBe(200);
+  });
+
+  it('answers from the rollup once it is built, with the same numbers', async () => {
+    const rollup = t.app.get(EngagementRollupService);
+    await rollup.settled(clinic.organizationId); // the build the first overview started
+    const built = await rollup.rebuild(clinic.organizationId);
+    expect([built.timezone, built.cutoff]).toEqual(['Europe/Berlin', '2026-11-24']);
+    const read = await t.app
+      .get(EngagementRepository)
+      .facts(clinic.organizationId, { timeZone: 'Europe/Berlin', granularity: 'week', from: '2026-09-07', toExclusive: '2026-11-25', monthStart: '2026-11-01', now: t.clock.now() });
+    expect(read.source).toBe('rollup');
+    const o = (await get()).json().engagement_overview;
+    expect([o.new_patients_this_month, o.returning_patients]).toEqual([1, 3]);
+    expect((o.engagement_trends as Trend[]).filter((b) => b.new_patients + b.returning_patients > 0)).toEqual([
+      { date: '2026-09-14', new_patients: 1, returning_patients: 1, engagement_score: 60 },
+      { date: '2026-09-28', new_patients: 1, returning_patients: 0, engagement_score: 30 },
+      { date: '2026-10-12', new_patients: 0, returning_patients: 1, engagement_score: 30 },
+      { date: '2026-10-19', new_patients: 0, returning_patients: 1, engagement_score: 80 },
+      { date: '2026-11-09', new_patients: 1, returning_patients: 1, engagement_score: 55 },
+      { date: '2026-11-16', new_patients: 0, returning_patients: 1, engagement_score: 80 },
+      { date: '2026-11-23', new_patients: 0, returning_patients: 1, engagement_score: 70 },
+    ]);
+  });
+
+  it('forgets cached overviews when the scoring engine recomputes (new visits and scores show)', async () => {
+    const q = '?from=2026-11-01&to=2026-11-24&granularity=day';
+    const day = (body: { engagement_overview: { engagement_trends: Trend[] } }, date: string): Trend | undefined =>
+      body.engagement_overview.engagement_trends.find((b) => b.date === date);
+    const before = (await get(q)).json();
+    expect(day(before, '2026-11-20')).toEqual({ date: '2026-11-20', new_patients: 0, returning_patients: 0, engagement_score: 0 });
+    // Finn (first visit 10 November) comes back on the 20th; written behind the app's back, so still cached...
+    await t.db.query(
+      `INSERT INTO appointments (organization_id, source, external_id, patient_id, starts_at, type, status) VALUES ($1, 'test', 'finn-back', $2, '2026-11-20T10:00:00Z', 'visit', 'completed')`,
+      [clinic.organizationId, clinic.ids.finn],
+    );
+    expect((await get(q)).json()).toEqual(before);
+    // ...until the scoring engine recomputes him (what ingestion does after a batch).
+    await t.app.get(ScoringService).recomputePatients(clinic.organizationId, [clinic.ids.finn]);
+    await t.app.get(EngagementRollupService).settled(clinic.organizationId);
+    const after = (await get(q)).json();
+    expect(day(after, '2026-11-20')?.returning_patients).toBe(1);
+    expect(day(after, '2026-11-20')?.engagement_score).toBeGreaterThan(0);
+    // Returning at the window level means a first visit before it: Finn's (10 November) is inside.
+    expect(after.engagement_overview.returning_patients).toBe(before.engagement_overview.returning_patients);
+  });
+
+  it('forgets cached overviews after an ingestion (a walk-in patient is new this month)', async () => {
+    const before = (await get()).json().engagement_overview;
+    const admin = await memberToken(t, clinic.organizationId, 'admin');
+    const res = await t.inject({
+      method: 'POST',
+      url: `/api/v1/ingest/${clinic.organizationId}/records`,
+      headers: bearer(admin),
+      payload: {
+        records: [
+          { record_type: 'patient', source: 'walk-in', external_id: 'w1', name: 'Walter Walkin', email: 'w1@example.com' },
+          { record_type: 'appointment', source: 'walk-in', external_id: 'w1-a1', patient_external_id: 'w1', starts_at: '2026-11-23T09:00:00Z', type: 'Check-up', status: 'completed', value: 80 },
+        ],
+      },
+    });
+    expect(res.json().summary).toMatchObject({ created: 2, rejected: 0 });
+    await t.app.get(EngagementRollupService).settled(clinic.organizationId);
+    const after = (await get()).json().engagement_overview;
+    expect(after.total_patients).toBe(before.total_patients + 1);
+    expect(after.new_patients_this_month).toBe(before.new_patients_this_month + 1);
+    const week = (o: { engagement_trends: Trend[] }): Trend | undefined => o.engagement_trends.find((b) => b.date === '2026-11-23');
+    expect(week(after)?.new_patients).toBe((week(before)?.new_patients ?? 0) + 1);
   });
 
   it('needs analytics:read', async () => {

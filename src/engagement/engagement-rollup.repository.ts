@@ -1,0 +1,179 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { TenantDb } from 'src/common/database/tenant-db';
+
+/**
+ * The write side of the engagement rollup (docs/queries/engagement-overview.md). Each operation is one transaction
+ * under a per-organization advisory lock, so that builds, patches and cutoff moves of an organization (from any
+ * process) apply one after the other; readers see the rollup before or after, never half of it.
+ */
+
+export interface RollupState {
+  timezone: string;
+  /** `YYYY-MM-DD`: completed visits on earlier local days are rolled up. */
+  cutoff: string;
+  builtAt: Date;
+}
+
+export interface BuildResult {
+  organizationId: string;
+  timezone: string;
+  cutoff: string;
+  patients: number;
+  steps: number;
+  durationMs: number;
+}
+
+/** Each patient's visit days before the cutoff ($3, an instant): distinct organization-local dates, ascending. */
+const patientDays = (patientFilter: string): string => `
+SELECT $1::uuid AS organization_id, v.patient_id, v.days[1] AS first_day, v.days, m.engagement_score
+  FROM (SELECT a.patient_id, array_agg(DISTINCT (a.starts_at AT TIME ZONE $2)::date ORDER BY (a.starts_at AT TIME ZONE $2)::date) AS days
+          FROM appointments a
+         WHERE a.organization_id = $1 AND a.status = 'completed' AND a.starts_at < $3 ${patientFilter}
+         GROUP BY a.patient_id) v
+  LEFT JOIN patient_metrics m ON m.organization_id = $1 AND m.patient_id = v.patient_id`;
+
+/** The steps (visit day, previous visit day) of the rows of `source` (days, engagement_score), times `sign`. */
+const steps = (source: string, sign: '' | '-'): string => `
+SELECT s.days[i] AS day, CASE WHEN i = 1 THEN '-infinity'::date ELSE s.days[i - 1] END AS prev,
+       ${sign}count(*)::int AS patients, ${sign}coalesce(sum(s.engagement_score::float8), 0) AS score_sum,
+       ${sign}count(s.engagement_score)::int AS scored
+  FROM ${source} s CROSS JOIN LATERAL generate_subscripts(s.days, 1) AS i
+ GROUP BY 1, 2`;
+
+/** Build, first statement ($1 org, $2 time zone, $3 cutoff instant): every patient's visit days; returns the count. */
+export const BUILD_PATIENT_DAYS_SQL = `
+WITH ins AS (INSERT INTO engagement_patient_days (organization_id, patient_id, first_day, days, engagement_score) ${patientDays('')} RETURNING 1)
+SELECT count(*)::int AS n FROM ins`;
+
+/** Build, second statement ($1 org): the steps of all the organization's patients; returns the count. */
+export const BUILD_STEPS_SQL = `
+WITH ins AS (INSERT INTO engagement_visit_gaps (organization_id, day, prev, patients, score_sum, scored)
+             SELECT $1, day, prev, patients, score_sum, scored
+               FROM (${steps('(SELECT days, engagement_score FROM engagement_patient_days WHERE organization_id = $1)', '')}) t
+             RETURNING 1)
+SELECT count(*)::int AS n FROM ins`;
+
+const ADD_STEPS = `
+INSERT INTO engagement_visit_gaps AS g (organization_id, day, prev, patients, score_sum, scored)
+SELECT $1, day, prev, patients, score_sum, scored FROM delta
+ON CONFLICT (organization_id, day, prev) DO UPDATE
+   SET patients = g.patients + EXCLUDED.patients, score_sum = g.score_sum + EXCLUDED.score_sum, scored = g.scored + EXCLUDED.scored
+RETURNING g.day::text AS day`;
+
+/** Patch, first half ($1 org, $2 patient ids): the patients' rows go, and their steps are taken out. */
+const TAKE_OUT_SQL = `
+WITH old AS (
+  DELETE FROM engagement_patient_days WHERE organization_id = $1 AND patient_id = ANY($2::uuid[])
+  RETURNING days, engagement_score
+), delta AS (${steps('old', '-')})
+${ADD_STEPS}`;
+
+/** Patch, second half ($1 org, $2 time zone, $3 cutoff instant, $4 patient ids): their rows from the records again. */
+const PUT_BACK_SQL = `
+WITH fresh AS (
+  INSERT INTO engagement_patient_days (organization_id, patient_id, first_day, days, engagement_score)
+  ${patientDays('AND a.patient_id = ANY($4::uuid[])')}
+  RETURNING days, engagement_score
+), delta AS (${steps('fresh', '')})
+${ADD_STEPS}`;
+
+@Injectable()
+export class EngagementRollupRepository {
+  constructor(private readonly tenantDb: TenantDb) {}
+
+  async state(organizationId: string): Promise<RollupState | null> {
+    return this.tenantDb.run(organizationId, (m) => this.readState(m, organizationId));
+  }
+
+  /**
+   * Builds the organization's rollup from scratch in `timeZone`, with the cutoff at `now`'s local date: every
+   * completed visit before today is rolled up. Replaces the previous one in the same transaction.
+   */
+  async rebuild(organizationId: string, timeZone: string, now: Date): Promise<BuildResult> {
+    const started = Date.now();
+    return this.locked(organizationId, async (m) => {
+      // ~1 M patients' arrays and ~0.5 M steps hashed in memory rather than sorted on disk, for this transaction.
+      await m.query(`SET LOCAL work_mem = '128MB'`);
+      const [c] = await m.query<{ cutoff: string; cutoff_at: Date }[]>(
+        `SELECT ($1::timestamptz AT TIME ZONE $2)::date::text AS cutoff, (($1::timestamptz AT TIME ZONE $2)::date::timestamp AT TIME ZONE $2) AS cutoff_at`,
+        [now, timeZone],
+      );
+      await m.query(`DELETE FROM engagement_visit_gaps WHERE organization_id = $1`, [organizationId]);
+      await m.query(`DELETE FROM engagement_patient_days WHERE organization_id = $1`, [organizationId]);
+      const [{ n: patients }] = await m.query<{ n: number }[]>(BUILD_PATIENT_DAYS_SQL, [organizationId, timeZone, c.cutoff_at]);
+      const [{ n: stepRows }] = await m.query<{ n: number }[]>(BUILD_STEPS_SQL, [organizationId]);
+      const durationMs = Date.now() - started;
+      await m.query(
+        `INSERT INTO engagement_rollups (organization_id, timezone, cutoff, built_at, duration_ms) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (organization_id) DO UPDATE
+            SET timezone = EXCLUDED.timezone, cutoff = EXCLUDED.cutoff, built_at = EXCLUDED.built_at, duration_ms = EXCLUDED.duration_ms`,
+        [organizationId, timeZone, c.cutoff, now, durationMs],
+      );
+      return { organizationId, timezone: timeZone, cutoff: c.cutoff, patients, steps: stepRows, durationMs };
+    });
+  }
+
+  /**
+   * Takes these patients' contributions out and puts them back from their current records and scores (after a
+   * recompute or an ingestion). Idempotent. False when the organization has no rollup (its first build sees them).
+   */
+  async patch(organizationId: string, patientIds: readonly string[]): Promise<boolean> {
+    return this.locked(organizationId, async (m) => {
+      const state = await this.readState(m, organizationId);
+      if (!state) return false;
+      await this.replace(m, organizationId, state, [...new Set(patientIds)]);
+      return true;
+    });
+  }
+
+  /**
+   * Moves the cutoff to `today` (local date): the patients with a completed visit between the two midnights are
+   * patched with the new cutoff, so that the open part of the overview (visits read from `appointments`) stays
+   * about a day. False when there is no rollup, it is in another time zone, or the cutoff is already there.
+   */
+  async advance(organizationId: string, timeZone: string, today: string): Promise<boolean> {
+    return this.locked(organizationId, async (m) => {
+      const state = await this.readState(m, organizationId);
+      if (!state || state.timezone !== timeZone || state.cutoff >= today) return false;
+      const [{ ids }] = await m.query<{ ids: string[] | null }[]>(
+        `SELECT array_agg(DISTINCT a.patient_id) AS ids FROM appointments a
+          WHERE a.organization_id = $1 AND a.status = 'completed'
+            AND a.starts_at >= ($2::date::timestamp AT TIME ZONE $4) AND a.starts_at < ($3::date::timestamp AT TIME ZONE $4)`,
+        [organizationId, state.cutoff, today, timeZone],
+      );
+      const moved = { ...state, cutoff: today };
+      await this.replace(m, organizationId, moved, ids ?? []);
+      await m.query(`UPDATE engagement_rollups SET cutoff = $2 WHERE organization_id = $1`, [organizationId, today]);
+      return true;
+    });
+  }
+
+  private async replace(m: EntityManager, organizationId: string, state: RollupState, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const [cutoff] = await m.query<{ at: Date }[]>(`SELECT ($1::date::timestamp AT TIME ZONE $2) AS at`, [state.cutoff, state.timezone]);
+    const out = await m.query<{ day: string }[]>(TAKE_OUT_SQL, [organizationId, ids]);
+    const back = await m.query<{ day: string }[]>(PUT_BACK_SQL, [organizationId, state.timezone, cutoff.at, ids]);
+    const days = [...new Set([...out, ...back].map((r) => r.day))];
+    // Steps nobody makes any more (they would count nothing, but would be read).
+    await m.query(`DELETE FROM engagement_visit_gaps WHERE organization_id = $1 AND day = ANY($2::date[]) AND patients = 0 AND scored = 0`, [
+      organizationId,
+      days,
+    ]);
+  }
+
+  private async readState(m: EntityManager, organizationId: string): Promise<RollupState | null> {
+    const rows = await m.query<{ timezone: string; cutoff: string; built_at: Date }[]>(
+      `SELECT timezone, cutoff::text AS cutoff, built_at FROM engagement_rollups WHERE organization_id = $1`,
+      [organizationId],
+    );
+    return rows[0] ? { timezone: rows[0].timezone, cutoff: rows[0].cutoff, builtAt: rows[0].built_at } : null;
+  }
+
+  private locked<T>(organizationId: string, work: (m: EntityManager) => Promise<T>): Promise<T> {
+    return this.tenantDb.run(organizationId, async (m) => {
+      await m.query(`SELECT pg_advisory_xact_lock(hashtextextended('engagement-rollup:' || $1, 0))`, [organizationId]);
+      return work(m);
+    });
+  }
+}

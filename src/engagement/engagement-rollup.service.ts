@@ -1,0 +1,123 @@
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
+import { Subject, Subscription } from 'rxjs';
+import { Clock } from 'src/common/clock/clock';
+import { ScoringEvents } from 'src/scoring/scoring-events';
+import { localDate, validTimeZone } from './domain/engagement-window';
+import { EngagementRepository, RollupStatus } from './engagement.repository';
+import { BuildResult, EngagementRollupRepository } from './engagement-rollup.repository';
+
+type Job = { kind: 'rebuild' } | { kind: 'advance' } | { kind: 'patch'; patientIds: readonly string[] };
+
+/**
+ * Keeps each organization's engagement rollup in step with its records and scores (docs/queries/engagement-overview.md):
+ * - after a scoring recompute (`ScoringEvents.recomputed$`; ingestion recomputes the patients it touched): the
+ *   recomputed patients are patched, or, after an organization-wide recompute (all scores changed), the rollup is
+ *   rebuilt; then `changed$` tells the overview's cache to forget the organization;
+ * - when an overview finds no rollup, one in another time zone, or one older than `MAX_AGE_MS`: rebuilt in the
+ *   background (the overview is answered from the visits meanwhile); when its cutoff is before today: moved.
+ * Work on one organization runs one job at a time in this process (rebuilds asked for while one waits are one),
+ * and under an advisory lock across processes.
+ */
+@Injectable()
+export class EngagementRollupService implements OnModuleInit, OnModuleDestroy {
+  /** A rollup rebuilt longer ago than this is rebuilt (scores recomputed by another process send no event here). */
+  static readonly MAX_AGE_MS = 24 * 60 * 60 * 1000;
+  /** Organizations whose rollup (and so whose overview) changed. */
+  readonly changed$ = new Subject<string>();
+  private readonly logger = new Logger(EngagementRollupService.name);
+  private readonly queues = new Map<string, { tail: Promise<void>; waiting: Map<Job['kind'], Promise<BuildResult | boolean>> }>();
+  private subscription: Subscription | null = null;
+
+  constructor(
+    private readonly rollups: EngagementRollupRepository,
+    private readonly overview: EngagementRepository,
+    private readonly clock: Clock,
+    @Optional() private readonly events?: ScoringEvents,
+  ) {}
+
+  onModuleInit(): void {
+    this.subscription =
+      this.events?.recomputed$.subscribe(({ organizationId, patientIds }) =>
+        this.background(organizationId, patientIds ? { kind: 'patch', patientIds } : { kind: 'rebuild' }, { onlyIfBuilt: true }),
+      ) ?? null;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.subscription?.unsubscribe();
+    await Promise.all([...this.queues.values()].map((q) => q.tail));
+  }
+
+  /** Builds the organization's rollup now, after its queued jobs (the CLI, the benchmark and tests call it). */
+  async rebuild(organizationId: string): Promise<BuildResult> {
+    return (await this.enqueue(organizationId, { kind: 'rebuild' }, { onlyIfBuilt: false, coalesce: false })) as BuildResult;
+  }
+
+  /** The upkeep an overview asks for, from what it found; returns without waiting for it. */
+  maintain(organizationId: string, status: RollupStatus): void {
+    const stale = status.builtAt !== null && this.clock.now().getTime() - new Date(status.builtAt).getTime() > EngagementRollupService.MAX_AGE_MS;
+    if (status.use !== 'used' || stale) this.background(organizationId, { kind: 'rebuild' }, { onlyIfBuilt: false });
+    else if (status.cutoff !== null && status.cutoff < status.today) this.background(organizationId, { kind: 'advance' }, { onlyIfBuilt: true });
+  }
+
+  /** Resolves when the organization's queued jobs are done (tests). */
+  async settled(organizationId: string): Promise<void> {
+    await this.queues.get(organizationId)?.tail;
+  }
+
+  private background(organizationId: string, job: Job, options: { onlyIfBuilt: boolean }): void {
+    this.enqueue(organizationId, job, { ...options, coalesce: true }).catch((err: unknown) =>
+      this.logger.error(`Engagement rollup ${job.kind} of organization ${organizationId} failed: ${(err as Error).message}`),
+    );
+  }
+
+  /**
+   * Runs `job` after the organization's queued jobs and resolves with its result. With `coalesce`, a rebuild or
+   * cutoff move already waiting stands for this one (it reads everything when it starts); patches always queue.
+   */
+  private enqueue(organizationId: string, job: Job, options: { onlyIfBuilt: boolean; coalesce: boolean }): Promise<BuildResult | boolean> {
+    const q = this.queues.get(organizationId) ?? { tail: Promise.resolve(), waiting: new Map<Job['kind'], Promise<BuildResult | boolean>>() };
+    const waiting = job.kind === 'patch' ? undefined : q.waiting.get(job.kind);
+    if (waiting && options.coalesce) return waiting;
+    const result = q.tail.then(async () => {
+      if (q.waiting.get(job.kind) === result) q.waiting.delete(job.kind);
+      try {
+        return await this.run(organizationId, job, options);
+      } finally {
+        // After a recompute or a build, cached overviews may be out of date (with or without a rollup, and even when
+        // the job failed); a cutoff move changes no answer.
+        if (job.kind !== 'advance') this.changed$.next(organizationId);
+      }
+    });
+    if (job.kind !== 'patch') q.waiting.set(job.kind, result);
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    q.tail = tail;
+    this.queues.set(organizationId, q);
+    void tail.then(() => {
+      if (this.queues.get(organizationId)?.tail === tail) this.queues.delete(organizationId);
+    });
+    return result;
+  }
+
+  private async run(organizationId: string, job: Job, options: { onlyIfBuilt: boolean }): Promise<BuildResult | boolean> {
+    switch (job.kind) {
+      case 'patch':
+        return this.rollups.patch(organizationId, job.patientIds);
+      case 'rebuild': {
+        if (options.onlyIfBuilt && !(await this.rollups.state(organizationId))) return false;
+        const timeZone = validTimeZone((await this.overview.timeZone(organizationId)) ?? 'UTC');
+        const result = await this.rollups.rebuild(organizationId, timeZone, this.clock.now());
+        this.logger.log(
+          `Engagement rollup of organization ${organizationId}: ${result.patients} patients, ${result.steps} steps, cutoff ${result.cutoff}, ${result.durationMs} ms`,
+        );
+        return result;
+      }
+      case 'advance': {
+        const timeZone = validTimeZone((await this.overview.timeZone(organizationId)) ?? 'UTC');
+        return this.rollups.advance(organizationId, timeZone, localDate(this.clock.now(), timeZone));
+      }
+    }
+  }
+}

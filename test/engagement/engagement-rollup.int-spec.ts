@@ -1,0 +1,252 @@
+import { localDate, nextDay, resolveWindow } from 'src/engagement/domain/engagement-window';
+import type { Granularity } from 'src/engagement/domain/engagement-window';
+import { EngagementFacts, EngagementQuery, EngagementRepository } from 'src/engagement/engagement.repository';
+import { EngagementRollupRepository } from 'src/engagement/engagement-rollup.repository';
+import { createTestApp, TestApp, TEST_NOW } from '../utils/test-app';
+
+/**
+ * The rollup answers every window, granularity and time zone exactly as the statement over the visits does
+ * (ENGAGEMENT_ROLLUP_SQL against ENGAGEMENT_SQL), on a generated clinic in America/New_York (DST changes, visits
+ * near local midnight, completed visits after "now", soft-deleted patients without metrics), and keeps doing so
+ * when its cutoff is old, after it moves, and after patches.
+ */
+describe('engagement rollup', () => {
+  let t: TestApp;
+  let overview: EngagementRepository;
+  let rollups: EngagementRollupRepository;
+  let org: string;
+  const TZ = 'America/New_York';
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    overview = t.app.get(EngagementRepository);
+    rollups = t.app.get(EngagementRollupRepository);
+    [{ id: org }] = await t.db.query<{ id: string }>(
+      `INSERT INTO organizations (slug, name, timezone) VALUES ('rollup', 'Rollup Clinic', $1) RETURNING id`,
+      [TZ],
+    );
+    // 240 patients, the last 12 soft-deleted (no metrics row); 0-14 appointments each over two years, a sixth of
+    // them not completed, some completed ones after now; times spread over the day. Deterministic (setseed).
+    await t.db.query(`SELECT setseed(0.42)`);
+    await t.db.query(
+      `INSERT INTO patients (organization_id, source, external_id, name, registered_at, deleted_at)
+       SELECT $1, 'gen', 'p' || i, 'Patient ' || i, '2024-06-01', CASE WHEN i > 228 THEN timestamptz '2026-10-01' END
+         FROM generate_series(1, 240) i`,
+      [org],
+    );
+    await t.db.query(
+      `INSERT INTO appointments (organization_id, source, external_id, patient_id, starts_at, type, status)
+       SELECT $1, 'gen', p.id || '-' || n, p.id,
+              timestamptz '2024-12-20 00:00:00+00' + (random() * 715) * interval '1 day',
+              'visit', (ARRAY['completed', 'completed', 'completed', 'completed', 'completed', 'cancelled', 'no_show', 'scheduled'])[1 + floor(random() * 8)::int]
+         FROM patients p CROSS JOIN LATERAL generate_series(1, floor(random() * 15)::int) n
+        WHERE p.organization_id = $1`,
+      [org],
+    );
+    // A few visits exactly at local midnights around the DST changes, and several the same local day.
+    await t.db.query(
+      `INSERT INTO appointments (organization_id, source, external_id, patient_id, starts_at, type, status)
+       SELECT $1, 'gen', 'edge-' || p.external_id || '-' || e.n, p.id, e.at, 'visit', 'completed'
+         FROM (SELECT id, external_id FROM patients WHERE organization_id = $1 ORDER BY external_id LIMIT 20) p
+        CROSS JOIN (VALUES (1, timestamptz '2025-03-09 05:00:00+00'), (2, timestamptz '2025-03-09 04:59:59+00'),
+                           (3, timestamptz '2025-11-02 04:00:00+00'), (4, timestamptz '2025-11-02 03:59:59+00'),
+                           (5, timestamptz '2025-11-03 05:00:00+00'), (6, timestamptz '2026-11-24 04:59:59+00'),
+                           (7, timestamptz '2026-11-24 05:00:00+00'), (8, timestamptz '2026-11-24 11:59:59+00'),
+                           (9, timestamptz '2026-11-24 12:00:01+00')) e(n, at)`,
+      [org],
+    );
+    // Patients whose first visit is in a window's first bucket but before `from`, back after it (new in that
+    // bucket): rolled up (a), first visit rolled up and the return after the cutoff (b), both after an old cutoff (c).
+    for (const [key, visits] of [
+      ['carry-a', ['2026-10-13T15:00:00Z', '2026-10-16T15:00:00Z']],
+      ['carry-b', ['2026-11-23T15:00:00Z', '2026-11-24T10:00:00Z']],
+      ['carry-c', ['2026-11-16T15:00:00Z', '2026-11-18T15:00:00Z']],
+    ] as const) {
+      const [{ id }] = await t.db.query<{ id: string }>(
+        `INSERT INTO patients (organization_id, source, external_id, name) VALUES ($1, 'gen', $2, $2) RETURNING id`,
+        [org, key],
+      );
+      for (const [i, at] of visits.entries()) {
+        await t.db.query(
+          `INSERT INTO appointments (organization_id, source, external_id, patient_id, starts_at, type, status) VALUES ($1, 'gen', $2, $3, $4, 'visit', 'completed')`,
+          [org, `${key}-${i}`, id, at],
+        );
+      }
+    }
+    await t.db.query(
+      `INSERT INTO patient_metrics (organization_id, patient_id, sort_name, status, risk_level, engagement_score, stale)
+       SELECT $1, id, lower(name), 'active', 'low', round((random() * 100)::numeric, 1), false
+         FROM patients WHERE organization_id = $1 AND deleted_at IS NULL`,
+      [org],
+    );
+  });
+  afterAll(() => t.close());
+
+  /** The repository's query for a window asked for at `now` (as EngagementService builds it). */
+  function query(w: { from?: string; to?: string; granularity?: Granularity }, now = TEST_NOW, timeZone = TZ): EngagementQuery | null {
+    const today = localDate(now, timeZone);
+    const window = resolveWindow(w, today);
+    if ('field' in window) return null;
+    return { timeZone, granularity: window.granularity, from: window.from, toExclusive: nextDay(window.to), monthStart: `${today.slice(0, 7)}-01`, now };
+  }
+
+  const rounded = (f: EngagementFacts): EngagementFacts => ({
+    ...f,
+    buckets: f.buckets.map((b) => ({ ...b, engagement_score: b.engagement_score === null ? null : Math.round(b.engagement_score * 1e9) / 1e9 })),
+  });
+
+  /** Windows of every kind: default, by day/week/month, cut buckets, past, future, across DST, and random ones. */
+  function windows(): { from?: string; to?: string; granularity?: Granularity }[] {
+    const list: { from?: string; to?: string; granularity?: Granularity }[] = [
+      {},
+      { granularity: 'day', from: '2026-09-20' },
+      { granularity: 'month', from: '2025-01-01' },
+      { granularity: 'week', from: '2026-08-13' },
+      { granularity: 'week', from: '2026-10-15' },
+      { granularity: 'month', from: '2026-10-15' },
+      { granularity: 'week', from: '2026-11-17' },
+      { granularity: 'month', from: '2026-06-15', to: '2026-11-30' },
+      { granularity: 'week', from: '2025-02-27', to: '2025-03-19' },
+      { granularity: 'day', from: '2025-10-25', to: '2025-11-09' },
+      { granularity: 'week', from: '2026-11-24', to: '2026-11-24' },
+      { granularity: 'day', from: '2026-11-25', to: '2026-12-31' },
+      { granularity: 'month', from: '2024-01-10', to: '2024-12-31' },
+      { granularity: 'week', from: '2024-12-01', to: '2026-11-23' },
+    ];
+    let seed = 7;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const day = (offset: number): string => new Date(Date.UTC(2024, 11, 1) + offset * 86_400_000).toISOString().slice(0, 10);
+    for (let i = 0; i < 25; i++) {
+      const from = rand(740);
+      list.push({ from: day(from), to: day(from + rand(400)), granularity: (['day', 'week', 'month'] as const)[rand(3)] });
+    }
+    return list;
+  }
+
+  async function expectSameAsVisits(now = TEST_NOW): Promise<number> {
+    let compared = 0;
+    for (const w of windows()) {
+      const q = query(w, now);
+      if (!q) continue;
+      const fromRollup = await overview.facts(org, q);
+      const fromVisits = await overview.facts(org, q, { rollup: false });
+      expect({ w, source: fromRollup.source }).toEqual({ w, source: 'rollup' });
+      expect({ w, facts: rounded(fromRollup.facts) }).toEqual({ w, facts: rounded(fromVisits.facts) });
+      compared++;
+    }
+    return compared;
+  }
+
+  /** The rollup's rows, to compare a patched or moved rollup with one built from scratch. */
+  async function tables(): Promise<{ steps: unknown[]; patients: unknown[] }> {
+    const steps = await t.db.query(
+      `SELECT day::text, prev::text, patients, round(score_sum::numeric, 6)::text AS score_sum, scored FROM engagement_visit_gaps
+        WHERE organization_id = $1 ORDER BY day, prev`,
+      [org],
+    );
+    const patients = await t.db.query(
+      `SELECT patient_id, first_day::text, days::text, engagement_score FROM engagement_patient_days WHERE organization_id = $1 ORDER BY patient_id`,
+      [org],
+    );
+    return { steps, patients };
+  }
+
+  it('has data to count: visits on most days of the two years, some after now, soft-deleted patients', async () => {
+    const [s] = await t.db.query<{ visits: number; future: number; deleted: number }>(
+      `SELECT count(*) FILTER (WHERE a.status = 'completed')::int AS visits,
+              count(*) FILTER (WHERE a.status = 'completed' AND a.starts_at > $2)::int AS future,
+              count(DISTINCT a.patient_id) FILTER (WHERE p.deleted_at IS NOT NULL)::int AS deleted
+         FROM appointments a JOIN patients p ON p.id = a.patient_id WHERE a.organization_id = $1`,
+      [org, TEST_NOW],
+    );
+    expect(s.visits).toBeGreaterThan(1000);
+    expect(s.future).toBeGreaterThan(0);
+    expect(s.deleted).toBeGreaterThan(5);
+  });
+
+  it('answers from the visits before it is built', async () => {
+    const q = query({}) as EngagementQuery;
+    const r = await overview.facts(org, q);
+    expect([r.source, r.rollup.use]).toEqual(['visits', 'missing']);
+  });
+
+  it('answers every window as the visits do, right after a build (cutoff: today)', async () => {
+    const built = await rollups.rebuild(org, TZ, TEST_NOW);
+    expect(built.cutoff).toBe('2026-11-24');
+    expect(built.patients).toBeGreaterThan(200);
+    expect(await expectSameAsVisits()).toBeGreaterThan(30);
+  });
+
+  it('and with a cutoff ten days old (the visits since then read from appointments)', async () => {
+    await rollups.rebuild(org, TZ, new Date('2026-11-14T12:00:00Z'));
+    const r = await overview.facts(org, query({}) as EngagementQuery);
+    expect([r.source, r.rollup.cutoff, r.rollup.today]).toEqual(['rollup', '2026-11-14', '2026-11-24']);
+    await expectSameAsVisits();
+  });
+
+  it('moving the cutoff gives the rollup a build would', async () => {
+    expect(await rollups.advance(org, TZ, '2026-11-24')).toBe(true);
+    expect(await rollups.advance(org, TZ, '2026-11-24')).toBe(false);
+    const moved = await tables();
+    await rollups.rebuild(org, TZ, TEST_NOW);
+    expect(moved).toEqual(await tables());
+    await expectSameAsVisits();
+  });
+
+  it('patches follow changed visits and scores, and match a build', async () => {
+    await rollups.rebuild(org, TZ, new Date('2026-11-20T12:00:00Z'));
+    const some = await t.db.query<{ id: string }>(`SELECT id FROM patients WHERE organization_id = $1 ORDER BY external_id LIMIT 30`, [org]);
+    const ids = some.map((r) => r.id);
+    // A first visit cancelled, a visit added long ago, one in the open part, new scores, a patient soft-deleted.
+    await t.db.query(
+      `UPDATE appointments SET status = 'cancelled' WHERE id IN (
+         SELECT DISTINCT ON (patient_id) id FROM appointments WHERE patient_id = ANY($1::uuid[]) AND status = 'completed' ORDER BY patient_id, starts_at)`,
+      [ids.slice(0, 10)],
+    );
+    for (const [i, id] of ids.slice(10, 20).entries()) {
+      await t.db.query(
+        `INSERT INTO appointments (organization_id, source, external_id, patient_id, starts_at, type, status)
+         VALUES ($1, 'gen', $2, $3, $4, 'visit', 'completed'), ($1, 'gen', $5, $3, $6, 'visit', 'completed')`,
+        [org, `late-a-${i}`, id, new Date(Date.UTC(2024, 11, 15 + i, 3)), `late-b-${i}`, new Date(Date.UTC(2026, 10, 21, 2 * i))],
+      );
+    }
+    await t.db.query(`UPDATE patient_metrics SET engagement_score = 100 - engagement_score WHERE patient_id = ANY($1::uuid[])`, [ids.slice(15, 25)]);
+    await t.db.query(`UPDATE patients SET deleted_at = $2 WHERE id = $1`, [ids[25], TEST_NOW]);
+    await t.db.query(`DELETE FROM patient_metrics WHERE patient_id = $1`, [ids[25]]);
+
+    expect(await rollups.patch(org, ids)).toBe(true);
+    await expectSameAsVisits();
+    expect(await rollups.patch(org, ids)).toBe(true);
+    const patched = await tables();
+    await rollups.rebuild(org, TZ, new Date('2026-11-20T12:00:00Z'));
+    expect(patched).toEqual(await tables());
+  });
+
+  it('answers from the visits when the organization moved to another time zone, or the clock is before the cutoff', async () => {
+    await t.db.query(`UPDATE organizations SET timezone = 'Asia/Kolkata' WHERE id = $1`, [org]);
+    try {
+      const q = query({ granularity: 'day', from: '2026-10-01' }, TEST_NOW, 'Asia/Kolkata') as EngagementQuery;
+      const r = await overview.facts(org, q);
+      expect([r.source, r.rollup.use]).toEqual(['visits', 'other-time-zone']);
+      await rollups.rebuild(org, 'Asia/Kolkata', TEST_NOW);
+      const rebuilt = await overview.facts(org, q);
+      expect(rebuilt.source).toBe('rollup');
+      expect(rounded(rebuilt.facts)).toEqual(rounded(r.facts));
+    } finally {
+      await t.db.query(`UPDATE organizations SET timezone = $2 WHERE id = $1`, [org, TZ]);
+    }
+    await rollups.rebuild(org, TZ, TEST_NOW);
+    const earlier = new Date('2026-11-20T12:00:00Z');
+    const r = await overview.facts(org, query({}, earlier) as EngagementQuery);
+    expect([r.source, r.rollup.use]).toEqual(['visits', 'after-today']);
+  });
+
+  it('patching an organization without a rollup does nothing', async () => {
+    const [{ id: other }] = await t.db.query<{ id: string }>(`INSERT INTO organizations (slug, name) VALUES ('no-rollup', 'None') RETURNING id`);
+    expect(await rollups.patch(other, [])).toBe(false);
+    expect(await rollups.advance(other, 'UTC', '2026-11-24')).toBe(false);
+  });
+});
