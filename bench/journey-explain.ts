@@ -1,15 +1,20 @@
 /** EXPLAIN (ANALYZE, BUFFERS) of the journey, opportunities page and engagement queries on the benchmark clinic:
- *  TS_NODE_TRANSPILE_ONLY=1 npx ts-node -r tsconfig-paths/register bench/journey-explain.ts journey|opportunities [type]|engagement
- *  (BENCH_DATABASE_URL, default the local pj_journey_bench). Output goes into docs/queries/. */
+ *  TS_NODE_TRANSPILE_ONLY=1 npx ts-node -r tsconfig-paths/register bench/journey-explain.ts journey|opportunities [type]|engagement [visits]
+ *  BENCH_DATABASE_URL (default the local `test` database), BENCH_ORG (organization slug, default `bench`),
+ *  BENCH_NOW (ISO instant, default now). The engagement overview gets the default window (last 12 weeks by week in
+ *  the organization's time zone) with the app's parameters: from the rollup (build it first:
+ *  `node scripts/cli.js engagement/cli/rebuild --org <slug>`), or from the visits with `visits`. Output goes into docs/queries/. */
 import { Client } from 'pg';
 import { JOURNEY_SQL } from 'src/journey/journey.repository';
 import { OPPORTUNITIES_PAGE_SQL } from 'src/opportunities/opportunities.repository';
-import { ENGAGEMENT_SQL } from 'src/engagement/engagement.repository';
-const ORG = '00000000-0000-4000-8000-00000000b001';
-const NOW = new Date('2026-11-24T12:00:00Z');
+import { engagementStatements } from 'src/engagement/engagement.repository';
+import { localDate, nextDay, resolveWindow } from 'src/engagement/domain/engagement-window';
+const NOW = new Date(process.env.BENCH_NOW ?? Date.now());
 void (async () => {
-  const c = new Client({ connectionString: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/pj_journey_bench', options: '-c timezone=UTC' });
+  const c = new Client({ connectionString: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', options: '-c timezone=UTC' });
   await c.connect();
+  const org = (await c.query(`SELECT id, timezone FROM organizations WHERE slug = $1`, [process.env.BENCH_ORG ?? 'bench'])).rows[0] as { id: string; timezone: string };
+  const ORG = org.id;
   const which = process.argv[2];
   await c.query('BEGIN');
   await c.query('SET LOCAL role patient_journey_app');
@@ -22,12 +27,25 @@ void (async () => {
   } else if (which === 'opportunities') {
     sql = OPPORTUNITIES_PAGE_SQL; params = [ORG, process.argv[3] ?? null, null, 50, 0];
   } else {
-    // Berlin midnights of 2026-09-07 and 2026-11-01 as instants; `to` capped at now.
-    sql = ENGAGEMENT_SQL; params = [ORG, 'Europe/Berlin', 'week', new Date('2026-09-06T22:00:00Z'), new Date(NOW.getTime() + 1), new Date('2026-10-31T23:00:00Z'), NOW];
+    const today = localDate(NOW, org.timezone);
+    const w = resolveWindow({}, today);
+    if ('field' in w) throw new Error(w.message);
+    const q = { timeZone: org.timezone, granularity: w.granularity, from: w.from, toExclusive: nextDay(w.to), monthStart: `${today.slice(0, 7)}-01`, now: NOW };
+    const s = await engagementStatements(async (text, values) => (await c.query(text, values)).rows, ORG, q);
+    const chosen = process.argv[3] === 'visits' ? s.fromVisits : s.fromRollup;
+    if (!chosen) throw new Error(`no usable rollup (${s.rollup.use}): node scripts/cli.js engagement/cli/rebuild --org <slug>`);
+    ({ sql, params } = chosen);
+    if (chosen === s.fromVisits) await c.query(`SET LOCAL work_mem = '64MB'`);
+    else for (const set of [`SET LOCAL jit = off`, `SET LOCAL max_parallel_workers_per_gather = 0`]) await c.query(set);
+    console.log(`-- ${org.timezone}, ${w.from} .. ${w.to} by ${w.granularity}, now ${NOW.toISOString()}, rollup cutoff ${s.rollup.cutoff ?? 'none'}`);
   }
   for (let i = 0; i < 2; i++) await c.query(sql, params);
+  const t0 = performance.now();
+  await c.query(sql, params);
+  const ms = performance.now() - t0;
   const r = await c.query(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${sql}`, params);
   console.log(r.rows.map((x) => x['QUERY PLAN']).join('\n'));
+  console.log(`-- statement alone (third run, no EXPLAIN): ${ms.toFixed(1)} ms`);
   await c.query('ROLLBACK');
   await c.end();
 })();
