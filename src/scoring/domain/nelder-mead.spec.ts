@@ -32,4 +32,13 @@ describe('nelderMead', () => {
     expect(result.converged).toBe(false);
     expect(result.iterations).toBe(5);
   });
+
+  it('gives up when asked, where the infimum lies at infinity', () => {
+    const unbounded = nelderMead(([x]) => Math.exp(-x), [0], { maxRestarts: 0 });
+    expect(unbounded.abandoned).toBeUndefined();
+    const result = nelderMead(([x]) => Math.exp(-x), [0], { abandon: ([x]) => x > 10 });
+    expect(result).toMatchObject({ abandoned: true, converged: false });
+    expect(result.point[0]).toBeGreaterThan(10);
+    expect(result.iterations).toBeLessThan(50);
+  });
 });

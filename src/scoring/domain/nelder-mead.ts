@@ -17,6 +17,11 @@ export interface NelderMeadOptions {
   pointTolerance?: number;
   maxIterations?: number;
   maxRestarts?: number;
+  /**
+   * Gives up as soon as this is true of the best point (checked once per iteration): for objectives whose infimum
+   * lies at infinity, where the simplex would otherwise crawl along the ridge until `maxIterations`.
+   */
+  abandon?: (best: readonly number[]) => boolean;
 }
 
 export interface NelderMeadResult {
@@ -24,6 +29,8 @@ export interface NelderMeadResult {
   value: number;
   iterations: number;
   converged: boolean;
+  /** True when `abandon` stopped the search (the point is where it was given up). */
+  abandoned?: boolean;
 }
 
 export function nelderMead(
@@ -34,11 +41,11 @@ export function nelderMead(
   const maxRestarts = options.maxRestarts ?? 3;
   let result = runSimplex(objective, start, options);
   let iterations = result.iterations;
-  for (let restart = 0; restart < maxRestarts; restart++) {
+  for (let restart = 0; restart < maxRestarts && !result.abandoned; restart++) {
     const next = runSimplex(objective, result.point, options);
     iterations += next.iterations;
     const improved = next.value < result.value - (options.functionTolerance ?? 1e-12) * (1 + Math.abs(result.value));
-    if (next.value <= result.value) result = next;
+    if (next.value <= result.value || next.abandoned) result = next;
     if (!improved) break;
   }
   return { ...result, iterations };
@@ -75,6 +82,7 @@ function runSimplex(
     const spread = Math.abs(values[n] - values[0]);
     const size = Math.max(...simplex.slice(1).map((v) => Math.max(...v.map((x, k) => Math.abs(x - simplex[0][k])))));
     if (spread <= ftol * (1 + Math.abs(values[0])) && size <= xtol) return { point: simplex[0], value: values[0], iterations: iteration, converged: true };
+    if (options.abandon?.(simplex[0])) return { point: simplex[0], value: values[0], iterations: iteration, converged: false, abandoned: true };
 
     const centroid = new Array<number>(n).fill(0);
     for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) centroid[k] += simplex[i][k] / n;

@@ -1,5 +1,6 @@
 import { emptyFeatures, MS_PER_DAY, type PatientFeatures } from 'src/scoring/domain/patient-features';
-import { fitOrganizationModels, repeatHistory, spendHistory } from 'src/scoring/domain/scoring-models';
+import { fitBgNbd } from 'src/scoring/domain/bg-nbd';
+import { BG_NBD_ABANDON_ABOVE, fitOrganizationModels, repeatHistory, spendHistory } from 'src/scoring/domain/scoring-models';
 import { scoringSettings } from 'src/scoring/domain/scoring-settings';
 import { simulateBgNbd } from 'src/scoring/domain/simulation';
 
@@ -54,5 +55,21 @@ describe('fitOrganizationModels', () => {
   it('returns null for a clinic too small to fit', () => {
     expect(fitOrganizationModels(patients.slice(0, 49), NOW)).toBeNull();
     expect(fitOrganizationModels([], NOW)).toBeNull();
+  });
+
+  it('gives up a BG/NBD search that runs to infinity (everyone visiting every 4 weeks, nobody dropping out)', () => {
+    const regulars = Array.from({ length: 300 }, (_, i): { id: string; features: PatientFeatures } => {
+      const T = 20 + (i % 80);
+      const x = Math.floor(T / 4);
+      return { id: `r${i}`, features: emptyFeatures({ firstVisitAt: NOW - T * WEEK, lastVisitAt: NOW - (T - 4 * x) * WEEK, completedVisits: x + 1, visitValueCents: (x + 1) * 5_000 }) };
+    });
+    const fit = fitOrganizationModels(regulars, NOW)!.bgnbd;
+    // Without the bound the simplex crawls along the ridge for its whole budget (4 × 5,000 iterations, measured
+    // 15,000); with it, the search stops as soon as a parameter passes 1e6, far outside what the recompute accepts.
+    expect(Math.max(fit.r, fit.alpha, fit.a, fit.b)).toBeGreaterThan(BG_NBD_ABANDON_ABOVE);
+    expect(fit.iterations).toBeLessThan(500);
+    const capped = fitBgNbd(regulars.map((p) => repeatHistory(p.features, NOW)!), { maxParameter: 1e3 });
+    expect(Math.max(capped.r, capped.alpha, capped.a, capped.b)).toBeGreaterThan(1e3);
+    expect(capped.iterations).toBeLessThan(fit.iterations);
   });
 });

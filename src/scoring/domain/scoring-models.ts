@@ -31,6 +31,12 @@ export interface OrganizationModelFit {
 /** Minimum number of patients with a visit before the models are fitted; below it callers use the fallbacks. */
 export const MIN_PATIENTS_FOR_FIT = 50;
 
+/**
+ * The BG/NBD search is given up once a parameter passes this: the maximum is then at infinity (no spread in the
+ * data), and the recompute rejects any parameter above 1e4 anyway (`plausibleFit` in src/scoring/recompute.ts).
+ */
+export const BG_NBD_ABANDON_ABOVE = 1e6;
+
 /** (x, t_x, T) of a patient with at least one completed visit before `now`, else null. */
 export function repeatHistory(
   features: PatientFeatures,
@@ -70,5 +76,5 @@ export function fitOrganizationModels(
   const repeats = sample.map((p) => repeatHistory(p.features, now, settings)).filter((h): h is RepeatHistory => h !== null);
   const spends = sample.map((p) => spendHistory(p.features)).filter((h): h is SpendHistory => h !== null);
   if (repeats.length < MIN_PATIENTS_FOR_FIT || spends.length < MIN_PATIENTS_FOR_FIT) return null;
-  return { bgnbd: fitBgNbd(repeats), gammaGamma: fitGammaGamma(spends), sampleSize: sample.length };
+  return { bgnbd: fitBgNbd(repeats, { maxParameter: BG_NBD_ABANDON_ABOVE }), gammaGamma: fitGammaGamma(spends), sampleSize: sample.length };
 }
