@@ -31,19 +31,57 @@ export interface FeatureRowExtras {
   /** Risk score the patient had `riskTrendWindowDays` ago (latest snapshot on or before that day, else the
    * earliest snapshot since, before today); null when there is none. */
   previousRiskScore: number | null;
+  /** Latest risk score recorded on or before today; null when there is none (see recordsRiskHistory). */
+  lastRecordedRiskScore: number | null;
+  /** Whether the patient has a patient_metrics row (the write updates it, else inserts one). */
+  hasMetrics: boolean;
 }
 
 export type FeatureRow = PatientFeatures & FeatureRowExtras;
 
-/** Raw row as PostgreSQL returns it: PatientFeatures minus the three fields computed from `recentStatuses`. */
-type RawFeatureRow = Omit<FeatureRow, 'recentAppointments' | 'recentNoShows' | 'recentCancellations'> & {
-  /** Statuses of the last 5 past appointments, newest first: c = completed, n = no_show, x = cancelled. */
-  recentStatuses: string | null;
-};
-
 export interface FeaturesQuery {
   sql: string;
   params: unknown[];
+}
+
+export interface FeaturesQueryOptions {
+  /**
+   * false: "referredNetRevenueCents" comes back 0, for the caller to fill in from `referredNetRevenueQuery` (an
+   * organization-wide run reads the referred patients' payments once, rather than looking up each referred patient
+   * in every chunk: at a million patients that lookup was a fifth of a chunk's read). Default true.
+   */
+  referredNet?: boolean;
+}
+
+/**
+ * Net revenue of a patient's payments before $2 (payments minus refunds), over rows of `payments`: the
+ * netRevenueCents feature, and the referred patients' revenue of referredNetRevenueCents.
+ */
+const NET_REVENUE = `coalesce(sum(amount_cents) FILTER (WHERE kind = 'payment' AND status = 'paid' AND occurred_at <= $2), 0)
+      - coalesce(sum(abs(amount_cents)) FILTER (WHERE kind = 'refund' AND status IN ('paid', 'refunded') AND occurred_at <= $2), 0)`;
+
+/**
+ * referredNetRevenueCents of every patient of organization $1 who referred someone before $2: Σ over the distinct
+ * patients they referred of those patients' net revenue (the features query's definition). Rows (patient_id,
+ * referred_net); referrers whose referred patients never paid are absent (0).
+ */
+export function referredNetRevenueQuery(organizationId: string, now: Date): FeaturesQuery {
+  return {
+    sql: `
+WITH d AS (
+  SELECT DISTINCT referrer_patient_id, referred_patient_id FROM referrals WHERE organization_id = $1 AND referred_at <= $2
+),
+n AS (
+  SELECT patient_id, ${NET_REVENUE} AS net
+  FROM payments
+  WHERE organization_id = $1 AND patient_id IN (SELECT referred_patient_id FROM d)
+  GROUP BY patient_id
+)
+SELECT d.referrer_patient_id AS patient_id, sum(n.net)::float8 AS referred_net
+FROM d JOIN n ON n.patient_id = d.referred_patient_id
+GROUP BY d.referrer_patient_id`,
+    params: [organizationId, now],
+  };
 }
 
 /** Calendar date `YYYY-MM-DD` of `instant` in `timeZone` (falls back to UTC for an unknown zone). */
@@ -122,6 +160,7 @@ export function featuresQuery(
   now: Date,
   settings: ScoringSettings,
   timeZone: string,
+  options: FeaturesQueryOptions = {},
 ): FeaturesQuery {
   const today = localDate(now, timeZone);
   const params: unknown[] = [
@@ -141,8 +180,7 @@ export function featuresQuery(
   const engSv = engagementColumns('survey_responses');
   const engPy = engagementColumns('payments');
   const lastEngagement = [...engAp.names, ...engCm.names, ...engSv.names, ...engPy.names];
-  const net = `coalesce(sum(amount_cents) FILTER (WHERE kind = 'payment' AND status = 'paid' AND occurred_at <= $2), 0)
-      - coalesce(sum(abs(amount_cents)) FILTER (WHERE kind = 'refund' AND status IN ('paid', 'refunded') AND occurred_at <= $2), 0)`;
+  const net = NET_REVENUE;
   const progress = `least(1, greatest(0, ($3 - date_part('epoch', started_at)) / nullif(date_part('epoch', ends_at) - date_part('epoch', started_at), 0)))`;
 
   const sql = `
@@ -171,13 +209,20 @@ ap AS (
 cm AS (
   SELECT patient_id,
     max(occurred_at) FILTER (WHERE occurred_at <= $2) AS last_contact_at,
-    coalesce(sum(${w('occurred_at')}) FILTER (WHERE direction = 'outbound' AND occurred_at <= $2), 0) AS d_outreach,
-    coalesce(sum(${w('occurred_at')}) FILTER (WHERE direction = 'outbound' AND responded_at IS NOT NULL AND occurred_at <= $2), 0) AS d_replies,
-    avg(date_part('epoch', responded_at - occurred_at) / 3600) FILTER (WHERE direction = 'outbound' AND responded_at IS NOT NULL AND occurred_at <= $2) AS avg_reply_hours,
-    ${CHANNELS.map((c) => `coalesce(sum(${w('occurred_at')}) FILTER (WHERE direction = 'outbound' AND occurred_at <= $2 AND channel = '${c}'), 0) AS outreach_${c},
-    coalesce(sum(${w('occurred_at')}) FILTER (WHERE direction = 'outbound' AND responded_at IS NOT NULL AND occurred_at <= $2 AND channel = '${c}'), 0) AS replies_${c}`).join(',\n    ')}${engCm.sql.map((s) => `,\n    ${s}`).join('')}
-  FROM communications
-  WHERE organization_id = $1 AND ${sel('patient_id')}
+    coalesce(sum(w) FILTER (WHERE outreach), 0) AS d_outreach,
+    coalesce(sum(w) FILTER (WHERE outreach AND responded_at IS NOT NULL), 0) AS d_replies,
+    avg(date_part('epoch', responded_at - occurred_at) / 3600) FILTER (WHERE outreach AND responded_at IS NOT NULL) AS avg_reply_hours,
+    ${CHANNELS.map((c) => `coalesce(sum(w) FILTER (WHERE outreach AND channel = '${c}'), 0) AS outreach_${c},
+    coalesce(sum(w) FILTER (WHERE outreach AND responded_at IS NOT NULL AND channel = '${c}'), 0) AS replies_${c}`).join(',\n    ')}${engCm.sql.map((s) => `,\n    ${s}`).join('')}
+  FROM (
+    -- The weight once per row (OFFSET 0 keeps the subquery, which the planner would otherwise flatten, repeating
+    -- the expression in each aggregate).
+    SELECT patient_id, occurred_at, responded_at, direction, kind, channel, direction = 'outbound' AND occurred_at <= $2 AS outreach,
+      CASE WHEN direction = 'outbound' AND occurred_at <= $2 THEN ${w('occurred_at')} END AS w
+    FROM communications
+    WHERE organization_id = $1 AND ${sel('patient_id')}
+    OFFSET 0
+  ) c
   GROUP BY patient_id
 ),
 py AS (
@@ -199,7 +244,14 @@ sv AS (
   WHERE organization_id = $1 AND ${sel('patient_id')}
   GROUP BY patient_id
 ),
-rf AS (
+rf AS (${
+  options.referredNet === false
+    ? `
+  SELECT referrer_patient_id AS patient_id, count(*)::int AS referrals_made, 0::float8 AS referred_net
+  FROM referrals
+  WHERE organization_id = $1 AND referred_at <= $2 AND ${sel('referrer_patient_id')}
+  GROUP BY referrer_patient_id`
+    : `
   SELECT d.referrer_patient_id AS patient_id, sum(d.n)::int AS referrals_made, coalesce(sum(rev.net), 0)::float8 AS referred_net
   FROM (
     SELECT referrer_patient_id, referred_patient_id, count(*) AS n
@@ -210,7 +262,8 @@ rf AS (
   LEFT JOIN LATERAL (
     SELECT ${net} AS net FROM payments WHERE organization_id = $1 AND patient_id = d.referred_patient_id
   ) rev ON TRUE
-  GROUP BY d.referrer_patient_id
+  GROUP BY d.referrer_patient_id`
+}
 ),
 tp AS (
   SELECT patient_id,
@@ -243,7 +296,10 @@ SELECT
   coalesce(ap.d_visits, 0) AS "decayedVisits",
   coalesce(ap.d_no_shows, 0) AS "decayedNoShows",
   coalesce(ap.d_cancellations, 0) AS "decayedCancellations",
-  ap.recent_statuses AS "recentStatuses",
+  -- recent_statuses: the last 5 past appointments, newest first: c = completed, n = no_show, x = cancelled.
+  coalesce(length(ap.recent_statuses), 0) AS "recentAppointments",
+  coalesce(length(ap.recent_statuses) - length(replace(ap.recent_statuses, 'n', '')), 0) AS "recentNoShows",
+  coalesce(length(ap.recent_statuses) - length(replace(ap.recent_statuses, 'x', '')), 0) AS "recentCancellations",
   coalesce(cm.d_outreach, 0) AS "decayedOutreach",
   coalesce(cm.d_replies, 0) AS "decayedReplies",
   cm.avg_reply_hours AS "avgReplyHours",
@@ -263,6 +319,8 @@ SELECT
   coalesce(tp.abandoned, 0) AS "abandonedPlans",
   coalesce(tp.sessions_due, 0) AS "planSessionsDue",
   coalesce(tp.sessions_done, 0) AS "planSessionsDone",
+  -- risk_score is real: sent as real (its shortest text, "40.3"), not as float8 (40.29999923706055), so that the
+  -- trend and history rules compare one-decimal scores exactly.
   coalesce(
     (SELECT h.risk_score FROM risk_score_history h
       WHERE h.patient_id = pt_id AND h.recorded_on <= $7::date
@@ -270,7 +328,12 @@ SELECT
     (SELECT h.risk_score FROM risk_score_history h
       WHERE h.patient_id = pt_id AND h.recorded_on > $7::date AND h.recorded_on < $8::date
       ORDER BY h.recorded_on ASC LIMIT 1)
-  )::float8 AS "previousRiskScore"
+  ) AS "previousRiskScore",
+  (SELECT h.risk_score FROM risk_score_history h
+    WHERE h.patient_id = pt_id AND h.recorded_on <= $8::date
+    ORDER BY h.recorded_on DESC LIMIT 1) AS "lastRecordedRiskScore",
+  -- The selector's predicate keeps a hashed subplan to the selection's slice of the primary key.
+  EXISTS (SELECT FROM patient_metrics m WHERE m.patient_id = pt_id AND ${sel('m.patient_id')}) AS "hasMetrics"
 FROM pt
 LEFT JOIN ap ON ap.patient_id = pt_id
 LEFT JOIN cm ON cm.patient_id = pt_id
@@ -281,17 +344,3 @@ LEFT JOIN tp ON tp.patient_id = pt_id`;
   return { sql, params };
 }
 
-/** A raw row of the features query as the PatientFeatures (plus extras) the scoring functions read. */
-export function toFeatureRow(raw: RawFeatureRow): FeatureRow {
-  const statuses = raw.recentStatuses ?? '';
-  let noShows = 0;
-  let cancellations = 0;
-  for (const s of statuses) {
-    if (s === 'n') noShows++;
-    else if (s === 'x') cancellations++;
-  }
-  const { recentStatuses: _ignored, ...rest } = raw;
-  return { ...rest, recentAppointments: statuses.length, recentNoShows: noShows, recentCancellations: cancellations };
-}
-
-export type { RawFeatureRow };

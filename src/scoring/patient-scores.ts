@@ -3,6 +3,7 @@ import {
   classifyStatus,
   engagementScore,
   lifetimeValue,
+  recordsRiskHistory,
   riskScore,
   riskTrend,
   successProbability,
@@ -45,6 +46,10 @@ export interface PatientScores {
   nextAppointmentAt: number | null;
   lastContactAt: number | null;
   successProbability: number;
+  /** Not stored: today's risk score goes into risk_score_history (recordsRiskHistory). */
+  recordHistory: boolean;
+  /** Not stored: the patient had a patient_metrics row when the features were read (updated, else inserted). */
+  hasMetrics: boolean;
 }
 
 const INT_MAX = 2_147_483_647;
@@ -95,5 +100,7 @@ export function scorePatient(
     nextAppointmentAt: row.nextAppointmentAt,
     lastContactAt: row.lastContactAt,
     successProbability: successProbability(row, now, models, settings),
+    recordHistory: recordsRiskHistory(risk.score, row.lastRecordedRiskScore, settings),
+    hasMetrics: row.hasMetrics,
   };
 }

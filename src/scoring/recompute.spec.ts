@@ -34,15 +34,17 @@ describe('toCopyText', () => {
     lastContactAt: null,
     successProbability: 0.5,
     firstVisitAt: null,
+    recordHistory: true,
+    hasMetrics: false,
   };
 
   it('writes one escaped line per patient in the column order, nulls as \\N', () => {
     const line = toCopyText([scores]);
     expect(line.endsWith('\n')).toBe(true);
     const fields = line.slice(0, -1).split('\t');
-    expect(fields).toHaveLength(19);
+    expect(fields).toHaveLength(21);
     expect(fields[1]).toBe('o\\\\brien\\tjr\\nx');
     expect(JSON.parse(fields[5])).toEqual(scores.riskFactors);
-    expect(fields.slice(14)).toEqual(['1700000000000', '\\N', '\\N', '0.5', '\\N']);
+    expect(fields.slice(14)).toEqual(['1700000000000', '\\N', '\\N', '0.5', '\\N', 't', 'f']);
   });
 });

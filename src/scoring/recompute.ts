@@ -9,7 +9,7 @@ import { ModelKind } from 'src/scoring/entities/scoring.enums';
 import { FeatureRow, localDate, PatientSelector } from 'src/scoring/features.query';
 import { organizationScoringSettings } from 'src/scoring/organization-settings';
 import { PatientScores, scorePatient } from 'src/scoring/patient-scores';
-import { ScoringOrganization, ScoringRepository } from 'src/scoring/scoring.repository';
+import { FitRow, ScoringOrganization, ScoringRepository } from 'src/scoring/scoring.repository';
 import { pgRunner, SqlRunner } from 'src/scoring/sql-runner';
 
 /** Patients per chunk of an organization-wide recompute (one features query and one write each). */
@@ -29,6 +29,21 @@ export interface RecomputeResult {
   fitMs: number;
   totalMs: number;
   fitted: boolean;
+  /** Where the time went, in milliseconds (organization-wide runs; reads overlap scoring and writes). */
+  phases?: RecomputePhases;
+}
+
+export interface RecomputePhases {
+  /** Features reads of the chunks, summed (on the reader's connection, alongside the scoring and writes). */
+  readMs: number;
+  /** Time the scoring loop waited for a chunk's read to finish. */
+  waitMs: number;
+  /** Scoring in Node, summed over the chunks. */
+  scoreMs: number;
+  /** Writes (COPY and the upsert, with their commits), summed over the chunks. */
+  writeMs: number;
+  /** The closing VACUUM (ANALYZE) of the scoring tables. */
+  vacuumMs: number;
 }
 
 export type ProgressCallback = (done: number, total: number) => void;
@@ -52,18 +67,14 @@ export function plausibleFit(fit: OrganizationModelFit): boolean {
 export async function fitAndStoreModels(
   repo: ScoringRepository,
   organizationId: string,
-  rows: readonly FeatureRow[],
+  rows: readonly FitRow[],
   settings: ScoringSettings,
   now: Date,
 ): Promise<ScoringModels | null> {
   const started = Date.now();
   let fit: OrganizationModelFit | null;
   try {
-    fit = fitOrganizationModels(
-      rows.map((features) => ({ id: features.patientId, features })),
-      now.getTime(),
-      settings,
-    );
+    fit = fitOrganizationModels(rows, now.getTime(), settings);
   } catch {
     fit = null; // a degenerate sample: treated as too little data
   }
@@ -91,8 +102,9 @@ export async function fitAndStoreModels(
 }
 
 /**
- * The request path's fit when an organization has none yet: features of a seeded random sample of about
- * `fitSampleSize` patients (Bernoulli sampling in SQL, oversampled since not every patient has visits).
+ * The fit on a seeded random sample of about `fitSampleSize` patients (Bernoulli sampling in SQL, oversampled since
+ * not every patient has visits), reading only their visits: the organization-wide recompute's fit when the
+ * organization spans several chunks, and the request path's when an organization has no fit yet.
  */
 export async function fitModelsOnSample(
   repo: ScoringRepository,
@@ -103,8 +115,7 @@ export async function fitModelsOnSample(
   const total = await repo.countPatients(organization.id);
   const ids = await repo.samplePatientIds(organization.id, settings.fitSampleSize * 2, total, settings.fitSampleSeed);
   if (ids.length === 0) return null;
-  const rows = await repo.features(organization.id, { kind: 'ids', ids }, now, settings, organization.timezone);
-  return fitAndStoreModels(repo, organization.id, rows, settings, now);
+  return fitAndStoreModels(repo, organization.id, await repo.visitHistories(organization.id, ids, now), settings, now);
 }
 
 /** Organization, its settings, and its latest models (fitted now when it has none). */
@@ -196,11 +207,14 @@ async function inTransaction<T>(client: Client, organizationId: string, work: ()
 /**
  * Recomputes every patient of an organization over two dedicated connections to `url` (as the connecting user).
  * It walks the organization in id-range chunks of `chunkSize` patients (boundaries from one walk of the id index):
- * the features of the next chunk are read on one connection while the current chunk is scored and written (COPY
- * into a temporary table, then one upsert) on the other; each chunk commits on its own. The CLV models are refit
- * first: on the whole organization when it is one chunk, else on a random sample (fitModelsOnSample).
- * Ends with a VACUUM of the scoring tables unless `vacuum` is false. Usable without Nest: the CLI, the nightly
- * job and the demo seed call it.
+ * the features of the next chunk are read on one connection while the current chunk is scored and written on the
+ * other (COPY into a temporary table, then one statement: UPDATE of the existing metrics rows, INSERT of missing
+ * ones, history rows for the scores that moved at least `riskHistoryStep`); each chunk commits on its own. Before
+ * the first write, the writer refits the CLV models (on the whole organization when it is one chunk, else on a
+ * random sample: fitModelsOnSample) and reads the referred patients' revenue for the whole organization (one pass
+ * over its payments; the chunks' features leave it out). Ends with a VACUUM of the scoring tables unless `vacuum`
+ * is false. Usable without Nest: the CLI, the nightly job and the demo seed call it. `phases` in the result says
+ * where the time went (docs/scoring.md, "Organization-wide recompute").
  */
 export async function recomputeOrganizationWithUrl(
   url: string,
@@ -213,10 +227,11 @@ export async function recomputeOrganizationWithUrl(
   const writer = await connect(url, 'patient-journey-recompute');
   try {
     // A chunk is tens of thousands of patients: hash and merge joins. Nested loops only appear when statistics are
-    // missing or stale (right after a bulk load), and then rescan an aggregate once per patient.
-    await reader.query(`SET jit = off; SET work_mem = '64MB'; SET enable_nestloop = off`);
+    // missing or stale (right after a bulk load), and then rescan an aggregate once per patient. No parallel
+    // workers: the other core is busy scoring and writing the previous chunk.
+    await reader.query(`SET jit = off; SET work_mem = '64MB'; SET enable_nestloop = off; SET max_parallel_workers_per_gather = 0`);
     await analyzeIfNeverAnalyzed(reader);
-    await writer.query(`SET synchronous_commit = off; SET work_mem = '64MB'`);
+    await writer.query(`SET jit = off; SET synchronous_commit = off; SET work_mem = '64MB'; SET temp_buffers = '64MB'`);
     const readRepo = new ScoringRepository(pgRunner(reader));
     const writeRepo = new ScoringRepository(pgRunner(writer));
     const organization = await readRepo.organization(organizationId);
@@ -225,10 +240,15 @@ export async function recomputeOrganizationWithUrl(
     const total = await readRepo.countPatients(organizationId);
     const ranges = idRanges(await readRepo.chunkBoundaries(organizationId, options.chunkSize ?? DEFAULT_CHUNK_SIZE));
     const today = localDate(now, organization.timezone);
-    const read = (i: number): Promise<FeatureRow[]> =>
-      inTransaction(reader, organizationId, () =>
-        readRepo.features(organizationId, { kind: 'range', ...ranges[i] }, now, settings, organization.timezone),
+    const phases: RecomputePhases = { readMs: 0, waitMs: 0, scoreMs: 0, writeMs: 0, vacuumMs: 0 };
+    const read = async (i: number): Promise<FeatureRow[]> => {
+      const t = Date.now();
+      const rows = await inTransaction(reader, organizationId, () =>
+        readRepo.features(organizationId, { kind: 'range', ...ranges[i] }, now, settings, organization.timezone, { referredNet: false }),
       );
+      phases.readMs += Date.now() - t;
+      return rows;
+    };
     options.onProgress?.(0, total);
     let next = read(0);
     // The models: the stored ones (refit false); else fitted on the whole organization when it is one chunk, or on a
@@ -242,30 +262,53 @@ export async function recomputeOrganizationWithUrl(
           ? inTransaction(writer, organizationId, () => fitModelsOnSample(writeRepo, organization, settings, now))
           : null;
     sampled?.catch(() => undefined); // awaited below
+    // The referred patients' revenue, for the whole organization at once (the chunks' features leave it out). A
+    // hash join over the organization's payments: looking up the referred patients one by one is far slower.
+    const referredNet = (sampled ?? Promise.resolve(null)).then(() =>
+      inTransaction(writer, organizationId, async () => {
+        await writer.query('SET LOCAL enable_nestloop = off');
+        return writeRepo.referredNetRevenue(organizationId, now);
+      }),
+    );
+    referredNet.catch(() => undefined); // awaited below
     let context: OrganizationContext | null = null;
     let fitMs = 0;
     let done = 0;
     for (let i = 0; i < ranges.length; i++) {
+      let t = Date.now();
       const rows = await next;
+      phases.waitMs += Date.now() - t;
       if (i + 1 < ranges.length) {
         next = read(i + 1);
         next.catch(() => undefined); // awaited (and rethrown) on the next turn of the loop
       }
+      const referred = await referredNet; // before the writer's next transaction
+      for (const row of rows) row.referredNetRevenueCents = referred.get(row.patientId) ?? 0;
       if (context === null) {
-        const models = sampled ? await sampled : await inTransaction(writer, organizationId, () => fitAndStoreModels(writeRepo, organizationId, rows, settings, now));
+        const models = sampled
+          ? await sampled
+          : await inTransaction(writer, organizationId, () =>
+              fitAndStoreModels(writeRepo, organizationId, rows.map((features) => ({ id: features.patientId, features })), settings, now),
+            );
         context = { organization, settings, models };
         fitMs = Date.now() - fitStarted;
       }
+      t = Date.now();
       const scores = scoreRows(rows, now, context);
+      phases.scoreMs += Date.now() - t;
+      t = Date.now();
       await inTransaction(writer, organizationId, () => writeRepo.saveScores(organizationId, scores, now, today));
+      phases.writeMs += Date.now() - t;
       done += rows.length;
       options.onProgress?.(done, total);
     }
     await inTransaction(writer, organizationId, () =>
       writeRepo.deleteMetricsOfDeletedPatients(organizationId, { kind: 'range', from: null, to: null }),
     );
+    const vacuumStarted = Date.now();
     if (options.vacuum !== false) await vacuumScoringTables(writer);
-    return { organizationId, patients: done, fitMs, totalMs: Date.now() - started, fitted: context !== null && context.models !== null };
+    phases.vacuumMs = Date.now() - vacuumStarted;
+    return { organizationId, patients: done, fitMs, totalMs: Date.now() - started, fitted: context !== null && context.models !== null, phases };
   } finally {
     await Promise.all([reader.end().catch(() => undefined), writer.end().catch(() => undefined)]);
   }

@@ -108,6 +108,8 @@ describe('features query', () => {
       planSessionsDone: 5,
       lastContactAt: t - 10 * DAY,
       previousRiskScore: 30,
+      lastRecordedRiskScore: 50,
+      hasMetrics: false,
     });
     expect(f.decayedVisits).toBeCloseTo(w(10) + w(100), 9);
     expect(f.decayedNoShows).toBeCloseTo(w(50), 9);
@@ -144,7 +146,38 @@ describe('features query', () => {
       planSessionsDue: 0,
       lastContactAt: null,
       previousRiskScore: null,
+      lastRecordedRiskScore: null,
     });
+  });
+
+  it('sends recorded scores as their one-decimal values (real, not widened to float8)', async () => {
+    await db.query(`INSERT INTO risk_score_history (organization_id, patient_id, recorded_on, risk_score) VALUES ($1, $2, $3, 40.3)`, [
+      org,
+      empty,
+      daysAgo(NOW, 1).toISOString().slice(0, 10),
+    ]);
+    try {
+      const f = (await load([empty])).get(empty)!;
+      expect(f.lastRecordedRiskScore).toBe(40.3);
+      expect(f.previousRiskScore).toBe(40.3); // the earliest since the window start, before today
+    } finally {
+      await db.query(`DELETE FROM risk_score_history WHERE patient_id = $1`, [empty]);
+    }
+  });
+
+  it('the organization-wide referral revenue and the fit sample read what the features query computes', async () => {
+    const referred = await repo.referredNetRevenue(org, NOW);
+    expect([...referred]).toEqual([[alice, 50_000]]);
+    const withoutReferred = await repo.features(org, { kind: 'ids', ids: [alice] }, NOW, scoringSettings(), 'UTC', { referredNet: false });
+    expect(withoutReferred[0]).toEqual({ ...(await load([alice])).get(alice), referredNetRevenueCents: 0 });
+    const fitRows = await repo.visitHistories(org, [alice, bob, empty], NOW);
+    const f = (await load([alice])).get(alice)!;
+    expect(fitRows).toEqual([
+      {
+        id: alice,
+        features: expect.objectContaining({ firstVisitAt: f.firstVisitAt, lastVisitAt: f.lastVisitAt, completedVisits: 2, visitValueCents: 30_000 }),
+      },
+    ]);
   });
 
   it('the range selector covers the organization and agrees with the id selector', async () => {

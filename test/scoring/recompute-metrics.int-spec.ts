@@ -44,6 +44,10 @@ describe('recompute: stored metrics', () => {
 
     await scoring.recomputePatients(org, [alice]);
     const m = (await metrics(t.db, alice))!;
+    expect(await metrics(t.db, bob)).toBeUndefined(); // only the patients asked for
+    // The organization-wide run reads the referred patients' revenue in one pass: the same value.
+    await recomputeOrganizationWithUrl(t.db.url, org, TEST_NOW, { vacuum: false });
+    expect((await metrics(t.db, alice))!.referral_value_cents).toBe(5_000);
     expect(m).toMatchObject({
       sort_name: 'alice éxample',
       status: 'active',
@@ -63,7 +67,6 @@ describe('recompute: stored metrics', () => {
     expect(m.success_probability).toBeLessThanOrEqual(1);
     expect(m.risk_score).toBeGreaterThanOrEqual(0);
     expect(m.risk_score).toBeLessThanOrEqual(100);
-    expect(await metrics(t.db, bob)).toBeUndefined(); // only the patients asked for
   });
 
   it('names the facts behind the largest risk contributions in plain words', async () => {
@@ -110,18 +113,29 @@ describe('recompute: stored metrics', () => {
     expect((await metrics(t.db, ids.same))!.risk_trend).toBe('stable');
     expect((await metrics(t.db, ids.fresh))!.risk_trend).toBe('stable');
 
-    const history = async (id: string): Promise<string[]> =>
-      (await t.db.query<{ d: string }>(`SELECT recorded_on::text AS d FROM risk_score_history WHERE patient_id = $1 ORDER BY 1`, [id])).map((r) => r.d);
-    expect(await history(ids.fresh)).toEqual([today(TEST_NOW)]);
-    // A day later the same score adds no row; a changed score does.
+    const history = async (id: string): Promise<[string, number][]> =>
+      (await t.db.query<{ d: string; s: number }>(`SELECT recorded_on::text AS d, risk_score AS s FROM risk_score_history WHERE patient_id = $1 ORDER BY 1`, [id])).map((r) => [r.d, r.s]);
+    const score = async (id: string): Promise<number> => (await metrics(t.db, id))!.risk_score;
+    const first = await score(ids.fresh);
+    expect(await history(ids.fresh)).toEqual([[today(TEST_NOW), first]]);
+    // A day later a new row only when the score moved at least 1 point from the last recorded one.
     t.clock.advanceDays(1);
+    const tomorrow = today(t.clock.now());
     try {
       await scoring.recomputePatients(org, [ids.fresh]);
-      const after = (await metrics(t.db, ids.fresh))!;
-      const rows = await history(ids.fresh);
-      const last = await t.db.query<{ risk_score: number }>(`SELECT risk_score FROM risk_score_history WHERE patient_id = $1 ORDER BY recorded_on DESC LIMIT 1`, [ids.fresh]);
-      expect(last[0].risk_score).toBe(after.risk_score);
-      expect(rows.length).toBe(after.risk_score === current ? 1 : 2);
+      const next = await score(ids.fresh);
+      await t.db.query(`DELETE FROM risk_score_history WHERE patient_id = $1 AND recorded_on = $2`, [ids.fresh, tomorrow]);
+      const setRecorded = (value: number): Promise<unknown> =>
+        t.db.query(`UPDATE risk_score_history SET risk_score = $2 WHERE patient_id = $1`, [ids.fresh, value]);
+      await setRecorded(Math.round((next - 0.9) * 10) / 10);
+      await scoring.recomputePatients(org, [ids.fresh]);
+      expect(await history(ids.fresh)).toEqual([[today(TEST_NOW), Math.round((next - 0.9) * 10) / 10]]);
+      await setRecorded(Math.round((next + 1) * 10) / 10);
+      await scoring.recomputePatients(org, [ids.fresh]);
+      expect(await history(ids.fresh)).toEqual([
+        [today(TEST_NOW), Math.round((next + 1) * 10) / 10],
+        [tomorrow, next],
+      ]);
     } finally {
       t.clock.set(TEST_NOW);
     }

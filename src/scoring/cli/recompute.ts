@@ -46,6 +46,13 @@ runCli(async () => {
       `Recomputed ${result.patients.toLocaleString('en-US')} patients of "${organization.slug}" in ${seconds.toFixed(1)} s ` +
         `(model fit ${(result.fitMs / 1000).toFixed(1)} s, ${Math.round(result.patients / Math.max(seconds, 0.001)).toLocaleString('en-US')} patients/s)\n`,
     );
+    const p = result.phases;
+    if (p) {
+      const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+      process.stdout.write(
+        `  reads ${s(p.readMs)} (waited for ${s(p.waitMs)}), scoring ${s(p.scoreMs)}, writes ${s(p.writeMs)}, vacuum ${s(p.vacuumMs)}\n`,
+      );
+    }
   } finally {
     await db.stop();
   }

@@ -88,7 +88,8 @@ export function riskScore(
     satisfaction(features),
     treatment(features),
   ];
-  const contributions = components.map((c) => ({ ...c, points: RISK_WEIGHTS[c.key] * c.value }));
+  // Spelled out rather than `{ ...c, points }`: this runs eight times per patient, a million patients a night.
+  const contributions: RiskContribution[] = components.map((c) => ({ key: c.key, value: c.value, fact: c.fact, points: RISK_WEIGHTS[c.key] * c.value }));
   const total = contributions.reduce((sum, c) => sum + c.points, 0);
   const score = Number.isFinite(total) ? Math.round(Math.min(100, Math.max(0, total)) * 10) / 10 : 0;
   const factors = contributions

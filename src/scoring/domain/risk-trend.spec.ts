@@ -1,4 +1,4 @@
-import { riskTrend } from 'src/scoring/domain/risk-trend';
+import { recordsRiskHistory, riskTrend } from 'src/scoring/domain/risk-trend';
 import { scoringSettings } from 'src/scoring/domain/scoring-settings';
 
 describe('riskTrend', () => {
@@ -27,5 +27,23 @@ describe('riskTrend', () => {
 
   it('follows the organization threshold', () => {
     expect(riskTrend(37, 40, scoringSettings({ riskTrendThreshold: 3 }))).toBe('improving');
+  });
+});
+
+describe('recordsRiskHistory', () => {
+  it('records the first score, then only moves of at least the step (1 point) from the last recorded one', () => {
+    expect(recordsRiskHistory(42, null)).toBe(true);
+    expect(recordsRiskHistory(42, NaN)).toBe(true);
+    expect(recordsRiskHistory(42.9, 42)).toBe(false);
+    expect(recordsRiskHistory(41.1, 42)).toBe(false);
+    expect(recordsRiskHistory(43, 42)).toBe(true);
+    expect(recordsRiskHistory(41, 42)).toBe(true);
+    expect(recordsRiskHistory(40.3, 41.3)).toBe(true); // one-decimal rounding at the step
+    expect(recordsRiskHistory(42, 42)).toBe(false);
+  });
+
+  it('follows the organization step', () => {
+    expect(recordsRiskHistory(42.5, 42, scoringSettings({ riskHistoryStep: 0.5 }))).toBe(true);
+    expect(recordsRiskHistory(42.4, 42, scoringSettings({ riskHistoryStep: 0.5 }))).toBe(false);
   });
 });

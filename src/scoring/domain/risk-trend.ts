@@ -19,3 +19,17 @@ export function riskTrend(
   if (change >= settings.riskTrendThreshold - 1e-9) return 'declining';
   return 'stable';
 }
+
+/**
+ * Whether today's score goes into the risk history: when nothing is recorded yet, or when it is at least
+ * settings.riskHistoryStep (1) point away from the last recorded score (same one-decimal slack as the trend).
+ * The history is thus a step function that stays within the step of the daily scores.
+ */
+export function recordsRiskHistory(
+  current: number,
+  lastRecorded: number | null,
+  settings: ScoringSettings = DEFAULT_SCORING_SETTINGS,
+): boolean {
+  if (lastRecorded === null || !Number.isFinite(lastRecorded)) return true;
+  return Math.abs(current - lastRecorded) >= settings.riskHistoryStep - 1e-9;
+}

@@ -26,6 +26,12 @@ export interface ScoringSettings {
   /** A risk change of at least this many points over `riskTrendWindowDays` is a trend (default 5). */
   riskTrendThreshold: number;
   riskTrendWindowDays: number;
+  /**
+   * The risk history stores a day's score only when it is at least this many points away from the last stored one
+   * (default 1): about one row per patient per month instead of one a day, since recency decay moves most scores
+   * by a few tenths every day. The score of `riskTrendWindowDays` ago is then known to within this step.
+   */
+  riskHistoryStep: number;
   /** Share of referred patients' net revenue credited to the referrer's LTV (default 0.10). */
   referralValueShare: number;
   /** Horizon of the predicted future value (default 365 days). */
@@ -51,6 +57,7 @@ export const DEFAULT_SCORING_SETTINGS: Readonly<ScoringSettings> = Object.freeze
   riskHighFrom: 60,
   riskTrendThreshold: 5,
   riskTrendWindowDays: 30,
+  riskHistoryStep: 1,
   referralValueShare: 0.1,
   ltvHorizonDays: 365,
   modelTimeUnitDays: 7,
