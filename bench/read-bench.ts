@@ -74,6 +74,12 @@ async function main(): Promise<void> {
       if (values.only && !scenario.name.startsWith(values.only)) continue;
       const requests = await scenario.requests(ctx);
       const row: Record<string, unknown> = { scenario: scenario.name };
+      if (scenario.appOnly) {
+        Object.assign(row, scenario.measure ? await scenario.measure(ctx) : {}, scenario.target ? { target: scenario.target } : {});
+        results.push(row);
+        process.stderr.write(`${JSON.stringify(row)}\n`);
+        continue;
+      }
       // Warm both servers (connections, plans, caches) with the same requests.
       await latencyRun(ctx.appBase, requests, ctx.headers, 20);
       await latencyRun(ctx.floorBase, requests, {}, 20);

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { RUNTIME_ROLE } from 'src/database/data-source-options';
 import { PatientCountsRepository } from 'src/patients/patient-counts.repository';
+import { latencyRun } from './harness';
 import type { EntityManager } from 'typeorm';
 
 export interface BenchContext {
@@ -21,6 +22,8 @@ export interface Scenario {
   target?: string;
   /** Only p50/p95 at one client (no throughput run), e.g. deep offsets. */
   latencyOnly?: boolean;
+  /** No generic runs at all (the floor does not serve it): only `measure`. */
+  appOnly?: boolean;
   latencyRequests?: number;
   /** The request paths (under the API root) the clients cycle through; identical for app and floor. */
   requests(ctx: BenchContext): Promise<string[]>;
@@ -73,6 +76,26 @@ async function uncachedCounts(ctx: BenchContext): Promise<Record<string, unknown
   }
   times.sort((a, b) => a - b);
   return { uncached_sql_p95_ms: Math.round(times[Math.floor(times.length * 0.95)] * 100) / 100 };
+}
+
+/**
+ * The engagement overview through the app, at one client: uncached = 20 different 12-week windows (ending 0..19
+ * days ago), each asked once; cached = the default window asked 200 times after a first request.
+ */
+async function engagementTimes(ctx: BenchContext): Promise<Record<string, unknown>> {
+  const day = (d: number): string => new Date(Date.now() - d * 86_400_000).toISOString().slice(0, 10);
+  const windows = Array.from({ length: 20 }, (_, k) => `${base(ctx)}/engagement/overview?from=${day(83 + k)}&to=${day(k)}&granularity=week`);
+  const uncached = await latencyRun(ctx.appBase, windows, ctx.headers, windows.length);
+  const path = `${base(ctx)}/engagement/overview`;
+  await latencyRun(ctx.appBase, [path], ctx.headers, 1);
+  const cached = await latencyRun(ctx.appBase, [path], ctx.headers, 200);
+  return {
+    uncached_p50_ms: uncached.p50,
+    uncached_p95_ms: uncached.p95,
+    cached_p50_ms: cached.p50,
+    cached_p95_ms: cached.p95,
+    errors: uncached.errors + cached.errors,
+  };
 }
 
 function clientConfig(db: Client): { host?: string; port?: number; user?: string; database?: string; password?: string } {
@@ -133,6 +156,13 @@ export const SCENARIOS: Scenario[] = [
         (q) => `${base(ctx)}/opportunities${q}`,
       );
     },
+  },
+  {
+    name: 'engagement overview (12 weeks by week)',
+    target: '<= 1 s uncached, <= 5 ms cached',
+    appOnly: true,
+    requests: async (ctx) => [`${base(ctx)}/engagement/overview`],
+    measure: engagementTimes,
   },
   {
     name: 'profiles offset=900000 (every sort)',
