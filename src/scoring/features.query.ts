@@ -33,8 +33,12 @@ export interface FeatureRowExtras {
   previousRiskScore: number | null;
   /** Latest risk score recorded on or before today; null when there is none (see recordsRiskHistory). */
   lastRecordedRiskScore: number | null;
-  /** Whether the patient has a patient_metrics row (the write updates it, else inserts one). */
-  hasMetrics: boolean;
+  /**
+   * Whether the patient has a patient_metrics row (the organization-wide write updates it, else inserts one); null
+   * for an `ids` selection (the request path upserts: planning the lookup, over a table with ten indexes, cost more
+   * than it saves for a few patients).
+   */
+  hasMetrics: boolean | null;
 }
 
 export type FeatureRow = PatientFeatures & FeatureRowExtras;
@@ -332,8 +336,12 @@ SELECT
   (SELECT h.risk_score FROM risk_score_history h
     WHERE h.patient_id = pt_id AND h.recorded_on <= $8::date
     ORDER BY h.recorded_on DESC LIMIT 1) AS "lastRecordedRiskScore",
-  -- The selector's predicate keeps a hashed subplan to the selection's slice of the primary key.
-  EXISTS (SELECT FROM patient_metrics m WHERE m.patient_id = pt_id AND ${sel('m.patient_id')}) AS "hasMetrics"
+  ${
+    selector.kind === 'range'
+      ? // The selector's predicate keeps a hashed subplan to the selection's slice of the primary key.
+        `EXISTS (SELECT FROM patient_metrics m WHERE m.patient_id = pt_id AND ${sel('m.patient_id')})`
+      : 'NULL::boolean'
+  } AS "hasMetrics"
 FROM pt
 LEFT JOIN ap ON ap.patient_id = pt_id
 LEFT JOIN cm ON cm.patient_id = pt_id

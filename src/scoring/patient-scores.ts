@@ -48,8 +48,8 @@ export interface PatientScores {
   successProbability: number;
   /** Not stored: today's risk score goes into risk_score_history (recordsRiskHistory). */
   recordHistory: boolean;
-  /** Not stored: the patient had a patient_metrics row when the features were read (updated, else inserted). */
-  hasMetrics: boolean;
+  /** Not stored: the patient had a patient_metrics row when the features were read (null: not looked up). */
+  hasMetrics: boolean | null;
 }
 
 const INT_MAX = 2_147_483_647;

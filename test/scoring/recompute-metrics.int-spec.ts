@@ -199,6 +199,35 @@ describe('recompute: stored metrics', () => {
     expect((await metrics(t.db, p))!.status).toBe('active');
   });
 
+  it('organization-wide writes of more than 500 patients (COPY, then UPDATE and INSERT) keep every row and the counts', async () => {
+    const org = await scoringOrganization(t.db);
+    const ids = (
+      await t.db.query<{ id: string }>(
+        `INSERT INTO patients (organization_id, source, external_id, name) SELECT $1, 'bulk', 'b' || g, 'Bulk ' || g FROM generate_series(1, 600) g RETURNING id`,
+        [org],
+      )
+    ).map((r) => r.id);
+    await appointment(t.db, org, ids[0], daysAgo(TEST_NOW, 20));
+    // Half of them already have a metrics row (as after an earlier run), half do not.
+    await scoring.recomputePatients(org, ids.slice(0, 300));
+    const gone = ids[599];
+    await t.db.query(`UPDATE patients SET deleted_at = $2 WHERE id = $1`, [gone, TEST_NOW]);
+    const later = new Date(TEST_NOW.getTime() + DAY);
+    expect(await recomputeOrganizationWithUrl(t.db.url, org, later, { vacuum: false })).toMatchObject({ patients: 599 });
+    const rows = await t.db.query<{ n: number; fresh: number }>(
+      `SELECT count(*)::int AS n, count(*) FILTER (WHERE computed_at = $2 AND NOT stale)::int AS fresh FROM patient_metrics WHERE organization_id = $1`,
+      [org, later],
+    );
+    expect(rows[0]).toEqual({ n: 599, fresh: 599 });
+    expect(await metrics(t.db, gone)).toBeUndefined();
+    expect((await metrics(t.db, ids[0]))!.status).toBe('active');
+    const counted = await t.db.query<{ n: number }>(`SELECT sum(patients)::int AS n FROM patient_metric_counts WHERE organization_id = $1`, [org]);
+    expect(counted[0].n).toBe(599);
+    // Every patient has a history row (the first for 299 of them); the next day's scores moved less than a point.
+    const history = await t.db.query<{ n: number }>(`SELECT count(DISTINCT patient_id)::int AS n FROM risk_score_history WHERE organization_id = $1`, [org]);
+    expect(history[0].n).toBe(599);
+  });
+
   it('applies the organization settings over the defaults', async () => {
     const org = await scoringOrganization(t.db, { settings: { scoring: { activeDays: 10, dormantDays: 15 } } });
     const p = await patient(t.db, org);
