@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { ThrottlerModule, ThrottlerStorage } from '@nestjs/throttler';
+import { MemoryThrottlerStorage } from 'src/auth/throttling/memory-throttler.storage';
 import { RedisThrottlerStorage } from 'src/auth/throttling/redis-throttler.storage';
 import { CALLER_THROTTLER, IP_THROTTLER } from 'src/auth/throttling/rate-limit.guard';
 import { SETTINGS } from 'src/config/config.module';
 import { Settings } from 'src/config/settings';
 
-/** The Redis counter store when REDIS_URL is set (shared by all instances); null: the throttler's in-memory store. */
+/** The Redis counter store when REDIS_URL is set (shared by all instances), else the same fixed window in memory. */
 export const RATE_LIMIT_STORAGE = Symbol('RATE_LIMIT_STORAGE');
 
 @Module({
@@ -13,7 +14,7 @@ export const RATE_LIMIT_STORAGE = Symbol('RATE_LIMIT_STORAGE');
     {
       provide: RATE_LIMIT_STORAGE,
       inject: [SETTINGS],
-      useFactory: (settings: Settings): RedisThrottlerStorage | null => (settings.redisUrl ? new RedisThrottlerStorage(settings.redisUrl) : null),
+      useFactory: (settings: Settings): ThrottlerStorage => (settings.redisUrl ? new RedisThrottlerStorage(settings.redisUrl) : new MemoryThrottlerStorage()),
     },
   ],
   exports: [RATE_LIMIT_STORAGE],
@@ -24,12 +25,12 @@ class RateLimitStorageModule {}
 export const RateLimitModule = ThrottlerModule.forRootAsync({
   imports: [RateLimitStorageModule],
   inject: [SETTINGS, RATE_LIMIT_STORAGE],
-  useFactory: (settings: Settings, storage: ThrottlerStorage | null) => ({
+  useFactory: (settings: Settings, storage: ThrottlerStorage) => ({
     throttlers: [
       { name: IP_THROTTLER, ttl: settings.rateLimit.ttlSeconds * 1000, limit: settings.rateLimit.ipLimit },
       { name: CALLER_THROTTLER, ttl: settings.rateLimit.ttlSeconds * 1000, limit: settings.rateLimit.limit },
     ],
-    storage: storage ?? undefined,
+    storage,
     setHeaders: false,
   }),
 });
