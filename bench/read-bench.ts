@@ -8,6 +8,8 @@
  * - p95 latency at 1 client (a sequential loop timing each request).
  * Every scenario is an entry of SCENARIOS (bench/read/scenarios.ts): add new endpoints there.
  *
+ * To profile the app under the same load: BENCH_APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (Node flags for the
+ * app process only; the profile is written when the bench stops it).
  * The database must be migrated already (`npm run migration:run`). The bench creates (once) a user `bench-reader@example.test` with the admin role in the organization and signs
  * a token with a throwaway JWT secret; the app runs with a rate limit high enough not to interfere.
  */
@@ -64,7 +66,8 @@ async function main(): Promise<void> {
     DATABASE_POOL_SIZE: String(settings.databasePoolSize),
   };
   process.stderr.write(`Organization ${values.org} (${patientCount} patients); starting the app and the floor server...\n`);
-  const app = await startServer('bench/read/app-server.ts', { ...env, PORT: '3391' });
+  const appNodeArgs = (process.env.BENCH_APP_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const app = await startServer('bench/read/app-server.ts', { ...env, PORT: '3391' }, appNodeArgs);
   const floor = await startServer('bench/read/floor-server.ts', { ...env, PORT: '3392' });
   const duration = Number(values.duration);
   const connections = Number(values.connections);

@@ -7,9 +7,12 @@ import autocannon from 'autocannon';
 
 const ROOT = resolve(__dirname, '../..');
 
-/** Starts a TypeScript server script in its own Node process; resolves when it prints `listening`. */
-export function startServer(script: string, env: NodeJS.ProcessEnv): Promise<{ stop(): void; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', script], {
+/**
+ * Starts a TypeScript server script in its own Node process; resolves when it prints `listening`. `nodeArgs` go
+ * before the script (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, which NODE_OPTIONS does not allow).
+ */
+export function startServer(script: string, env: NodeJS.ProcessEnv, nodeArgs: readonly string[] = []): Promise<{ stop(): void; child: ChildProcess }> {
+  const child = spawn(process.execPath, [...nodeArgs, '-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', script], {
     cwd: ROOT,
     env: { ...env, TS_NODE_TRANSPILE_ONLY: '1' },
     stdio: ['ignore', 'pipe', 'inherit'],
