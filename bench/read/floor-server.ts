@@ -1,7 +1,8 @@
 /**
  * The floor of the read benchmark: bare `node:http` + `pg`, answering the same JSON with the same SQL as the app
  * (the app's repository statements and row mappers, called with a pg client instead of TypeORM), inside the same
- * tenant transaction (BEGIN, set_config('app.organization_id'), statements, COMMIT) as the same runtime role.
+ * tenant transaction (BEGIN and set_config('app.organization_id') in one round trip, statements, COMMIT) as the
+ * same runtime role.
  * No framework, no authentication, no validation, no audit: what is left is the database and JSON.
  * Started by bench/read-bench.ts with DATABASE_URL and PORT; prints `listening` when up.
  */
@@ -35,8 +36,8 @@ const countsCache = new Map<string, OrganizationCounts>();
 async function tenant<T>(organizationId: string, work: (m: EntityManager) => Promise<T>): Promise<T> {
   const client: PoolClient = await pool.connect();
   try {
-    await client.query('BEGIN');
-    await client.query(`SELECT set_config('app.organization_id', $1, true)`, [organizationId]);
+    // As TenantDb.read: BEGIN and the setting in one round trip (organizationId comes from a UUID-matching route).
+    await client.query(`BEGIN; SELECT set_config('app.organization_id', '${organizationId}', true)`);
     const manager = { query: async (sql: string, params?: unknown[]) => (await client.query(sql, params)).rows } as unknown as EntityManager;
     const out = await work(manager);
     await client.query('COMMIT');

@@ -270,7 +270,7 @@ export class EngagementRepository {
 
   /** The organization's IANA time zone (null when the organization does not exist). */
   async timeZone(organizationId: string): Promise<string | null> {
-    const rows = await this.tenantDb.run(organizationId, (m) =>
+    const rows = await this.tenantDb.read(organizationId, (m) =>
       m.query<{ timezone: string }[]>(`SELECT timezone FROM organizations WHERE id = $1`, [organizationId]),
     );
     return rows[0]?.timezone ?? null;
@@ -281,7 +281,7 @@ export class EngagementRepository {
    * (`rollup: false` forces the visits: the rollup's tests compare both).
    */
   async facts(organizationId: string, q: EngagementQuery, options: { rollup?: boolean } = {}): Promise<EngagementRead> {
-    return this.tenantDb.run(organizationId, async (m) => {
+    return this.tenantDb.read(organizationId, async (m) => {
       const run: RunQuery = (sql, params) => m.query(sql, params);
       const { rollup, fromRollup, fromVisits } = await engagementStatements(run, organizationId, q);
       if (fromRollup && options.rollup !== false) {

@@ -110,7 +110,7 @@ export class OpportunitiesRepository {
 
   /** The refresh state and one page, in one transaction; null before the organization's first rebuild. */
   page(organizationId: string, f: PageFilter): Promise<{ state: RefreshState; rows: OpportunityRow[] } | null> {
-    return this.tenantDb.run(organizationId, async (m) => {
+    return this.tenantDb.read(organizationId, async (m) => {
       const states = await m.query<{ refreshed_at: Date; ltv_threshold_cents: number; totals: OpportunityTotal[] }[]>(
         `SELECT refreshed_at, ltv_threshold_cents, totals FROM opportunity_refreshes WHERE organization_id = $1`,
         [organizationId],

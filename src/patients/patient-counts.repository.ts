@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
+import type { TenantSql } from 'src/common/database/tenant-db';
 import type { PatientStatus, RiskLevel, RiskTrend } from 'src/scoring/entities/scoring.enums';
 
 /** One (status, risk level, trend) group of an organization's patients. */
@@ -26,7 +26,7 @@ const COMPACT_ABOVE_ROWS = 500;
  */
 @Injectable()
 export class PatientCountsRepository {
-  async organizationCounts(manager: EntityManager, organizationId: string): Promise<OrganizationCounts> {
+  async organizationCounts(manager: TenantSql, organizationId: string): Promise<OrganizationCounts> {
     const rows: { status: PatientStatus; risk_level: RiskLevel; risk_trend: RiskTrend; patients: string; last: Date | null; delta_rows: string }[] =
       await manager.query(
         `SELECT status, risk_level, risk_trend, sum(patients)::text AS patients, max(last_computed_at) AS last,
@@ -52,7 +52,7 @@ export class PatientCountsRepository {
    * Patients whose lower-cased name starts with `prefix` (already lower-cased), optionally of one status: an
    * index-only range count over `idx_patient_metrics_[status_]sort_name`.
    */
-  async countNamePrefix(manager: EntityManager, organizationId: string, status: PatientStatus | null, prefix: string): Promise<number> {
+  async countNamePrefix(manager: TenantSql, organizationId: string, status: PatientStatus | null, prefix: string): Promise<number> {
     const params: unknown[] = [organizationId, prefix, prefixUpperBound(prefix), likePrefix(prefix)];
     const statusSql = status ? `AND status = $5` : '';
     if (status) params.push(status);

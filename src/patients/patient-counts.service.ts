@@ -52,7 +52,7 @@ export class PatientCountsService implements OnModuleDestroy {
 
   counts(organizationId: string): Promise<CachedCounts> {
     return this.cache.getOrLoad(countsKey(organizationId), async () => {
-      const counts = await this.tenantDb.run(organizationId, (m) => this.repository.organizationCounts(m, organizationId));
+      const counts = await this.tenantDb.read(organizationId, (m) => this.repository.organizationCounts(m, organizationId));
       return { ...counts, version: randomUUID() };
     });
   }
@@ -69,7 +69,7 @@ export class PatientCountsService implements OnModuleDestroy {
     const key = `patients:prefix-count:${organizationId}:${counts.version}:${status ?? 'all'}:${createHash('sha256').update(prefix).digest('hex')}`;
     return this.cache.getOrLoad(
       key,
-      () => this.tenantDb.run(organizationId, (m) => this.repository.countNamePrefix(m, organizationId, status, prefix)),
+      () => this.tenantDb.read(organizationId, (m) => this.repository.countNamePrefix(m, organizationId, status, prefix)),
       Math.min(60, this.settings.cacheTtlSeconds) * 1000,
     );
   }

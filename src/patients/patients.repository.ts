@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
+import type { TenantSql } from 'src/common/database/tenant-db';
 import { likePrefix, prefixUpperBound } from 'src/patients/patient-counts.repository';
 import type { ListPosition, ListSpec, ProfileSort, Segment } from 'src/patients/profile-list';
 import type { PatientStatus, RiskLevel } from 'src/scoring/entities/scoring.enums';
@@ -80,7 +80,7 @@ export class PatientsRepository {
    * statistics otherwise tempts the planner into scanning the organization's patients for every page).
    */
   async listSegment(
-    manager: EntityManager,
+    manager: TenantSql,
     spec: ListSpec,
     segment: Segment,
     after: ListPosition | null,
@@ -126,7 +126,7 @@ export class PatientsRepository {
   }
 
   /** Rows of the keyed segment (sort key set) matching the filter: needed only when an OFFSET crosses segments. */
-  async countKeyed(manager: EntityManager, spec: ListSpec): Promise<number> {
+  async countKeyed(manager: TenantSql, spec: ListSpec): Promise<number> {
     const { column } = SORT_COLUMN[spec.sort];
     const params: unknown[] = [spec.organizationId];
     const where = ['organization_id = $1', `${column} IS NOT NULL`];
@@ -147,7 +147,7 @@ export class PatientsRepository {
    * statement. The medical columns are not even read unless `withMedical`.
    */
   async findProfile(
-    manager: EntityManager,
+    manager: TenantSql,
     organizationId: string,
     patientId: string,
     options: { historyLimit: number; now: Date; withMedical: boolean },

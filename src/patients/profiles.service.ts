@@ -25,7 +25,7 @@ export class ProfilesService {
     const organizationId = auth.organizationId;
     const { spec, skipped, statusFilter } = resolveSpec(organizationId, query);
     const [rows, summary, total] = await Promise.all([
-      this.tenantDb.run(organizationId, (m) => this.page(m, spec)),
+      this.tenantDb.read(organizationId, (m) => this.page(m, spec)),
       this.counts.summary(organizationId),
       this.counts.totalMatching(organizationId, spec.status, spec.search),
     ]);

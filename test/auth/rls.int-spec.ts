@@ -78,6 +78,25 @@ describe('tenant isolation in PostgreSQL (row-level security)', () => {
     expect(crossed).toEqual([{ n: 0 }]);
   });
 
+  it('reads through TenantDb.read under the same rules: own rows only, as the runtime role, setting gone after', async () => {
+    const forA = await tenantDb.read(a.id, (sql) => sql.query<{ organization_id: string; role: string; org: string }[]>(
+      `SELECT organization_id, current_user AS role, current_setting('app.organization_id') AS org FROM patients`,
+    ));
+    expect(forA).toHaveLength(3);
+    expect(new Set(forA.map((r) => `${r.organization_id} ${r.role} ${r.org}`))).toEqual(new Set([`${a.id} patient_journey_app ${a.id}`]));
+    const crossed = await tenantDb.read(b.id.toUpperCase(), (sql) => sql.query(`SELECT count(*)::int AS n FROM patients WHERE organization_id = $1`, [a.id]));
+    expect(crossed).toEqual([{ n: 0 }]);
+    // The setting was transaction-local: the pooled connection, used next without a context, sees nothing.
+    expect(await dataSource.query(`SELECT count(*)::int AS n, coalesce(current_setting('app.organization_id', true), '') AS org FROM patients`)).toEqual([{ n: 0, org: '' }]);
+  });
+
+  it('TenantDb.read refuses an organization id that is not a UUID, rolls back on error and keeps the pool usable', async () => {
+    await expect(tenantDb.read(`${a.id}', true); SELECT ('x`, (sql) => sql.query('SELECT 1'))).rejects.toThrow(/UUID/);
+    await expect(tenantDb.read(a.id, (sql) => sql.query(`SELECT no_such_column FROM patients`))).rejects.toThrow(/no_such_column/);
+    // A failed read inside the transaction leaves nothing open: ten reads in a row (more than the pool) still work.
+    for (let i = 0; i < 12; i++) expect(await tenantDb.read(b.id, (sql) => sql.query(`SELECT count(*)::int AS n FROM patients`))).toEqual([{ n: 5 }]);
+  });
+
   it('sees nothing without an organization context (fail closed)', async () => {
     expect(await dataSource.query(`SELECT count(*)::int AS n FROM patients`)).toEqual([{ n: 0 }]);
     expect((await t.db.query(`SELECT count(*)::int AS n FROM patients`))[0]).toEqual({ n: 8 });

@@ -1,5 +1,15 @@
 import { Injectable } from '@nestjs/common';
+import type { PoolClient } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+
+/** What a read inside `TenantDb.read` gets: parameterized statements, rows back (an EntityManager has the same). */
+export interface TenantSql {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  query<T = any>(sql: string, params?: unknown[]): Promise<T>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The only way request-path code reaches tenant tables: every call names its organization, runs in a transaction,
@@ -10,11 +20,40 @@ import { DataSource, EntityManager } from 'typeorm';
 export class TenantDb {
   constructor(private readonly dataSource: DataSource) {}
 
+  /** A transaction through TypeORM: for changes (the manager's UPDATE/DELETE results, entity APIs). */
   run<T>(organizationId: string, work: (manager: EntityManager) => Promise<T>): Promise<T> {
     if (!organizationId) throw new Error('TenantDb.run needs an organization id');
     return this.dataSource.transaction(async (manager) => {
       await manager.query(`SELECT set_config('app.organization_id', $1, true)`, [organizationId]);
       return work(manager);
     });
+  }
+
+  /**
+   * A transaction for the read endpoints' SELECTs, on a connection of the same pool (same runtime role), without
+   * TypeORM's query runner: BEGIN and the organization setting go in one round trip (a simple-protocol statement
+   * pair; the id is a checked UUID literal), then the statements, then COMMIT. Measured on the profile endpoint:
+   * one round trip and TypeORM's per-statement bookkeeping fewer, about a tenth of the app's CPU per request.
+   * `work` must only read: statements return their rows, never TypeORM's `[rows, count]` of a change.
+   */
+  async read<T>(organizationId: string, work: (sql: TenantSql) => Promise<T>): Promise<T> {
+    if (!UUID.test(organizationId)) throw new Error('TenantDb.read needs an organization id (a UUID)');
+    const driver = this.dataSource.driver as PostgresDriver;
+    const [client, release] = (await driver.obtainMasterConnection()) as [PoolClient, (err?: unknown) => void];
+    let broken: unknown;
+    try {
+      await client.query(`BEGIN; SELECT set_config('app.organization_id', '${organizationId.toLowerCase()}', true)`);
+      const sql: TenantSql = { query: async (text, params) => (await client.query(text, params)).rows as never };
+      const result = await work(sql);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
+        broken = rollbackErr; // the connection is unusable: the pool drops it
+      });
+      throw err;
+    } finally {
+      release(broken);
+    }
   }
 }
