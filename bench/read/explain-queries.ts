@@ -34,7 +34,9 @@ async function main(): Promise<void> {
   const manager = {
     query: async (sql: string, params: unknown[] = []) => {
       const res = await client.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params);
-      plans.push({ name: current, sql, params, plan: res.rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n') });
+      // A step of several statements (a deep OFFSET page: the counts, then the page) gets -2, -3... after the first.
+      const nth = plans.filter((p) => p.name === current || p.name.startsWith(`${current}-`)).length;
+      plans.push({ name: nth === 0 ? current : `${current}-${nth + 1}`, sql, params, plan: res.rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n') });
       return (await client.query(sql, params)).rows;
     },
   } as unknown as EntityManager;
@@ -54,7 +56,9 @@ async function main(): Promise<void> {
     await run(`list-${sort}-status-at_risk-first-page`, () => patients.listSegment(manager, spec({ sort, order, status: 'at_risk' }), 'keyed', null, 0, 101));
     const last = first[first.length - 1];
     if (last) await run(`list-${sort}-cursor-page`, () => patients.listSegment(manager, spec({ sort, order }), 'keyed', { segment: 'keyed', key: last.sort_key, id: last.id }, 0, 101));
-    await run(`list-${sort}-offset-${deep}`, () => patients.listSegment(manager, spec({ sort, order, offset: deep }), 'keyed', null, deep, 101));
+    // A deep OFFSET page as the app reads it (PatientsRepository.page: the segment sizes, then the page from the
+    // nearer end of its segment).
+    await run(`list-${sort}-offset-${deep}`, () => patients.page(manager, spec({ sort, order, offset: deep })));
   }
   const la = spec({ sort: 'last_appointment', order: 'desc' });
   const unkeyed = (await run('list-last_appointment-unkeyed-segment', () => patients.listSegment(manager, la, 'unkeyed', null, 0, 101))) as { id: string }[];

@@ -14,7 +14,7 @@ import { loadSettings } from 'src/config/settings';
 import { RUNTIME_ROLE } from 'src/database/data-source-options';
 import { OrganizationCounts, PatientCountsRepository } from 'src/patients/patient-counts.repository';
 import { countStatus, summarize } from 'src/patients/patient-counts.service';
-import { PatientsRepository, ProfileListRow } from 'src/patients/patients.repository';
+import { isDeepOffset, PatientsRepository, ProfileListRow } from 'src/patients/patients.repository';
 import { toListItem, toProfile } from 'src/patients/profile-mappers';
 import { decodeCursor, DEFAULT_ORDER, encodeCursor, ListSpec, ProfileSort, SortOrder, StatusFilter } from 'src/patients/profile-list';
 import { createPhiCipher } from 'src/records/phi/phi-cipher';
@@ -33,11 +33,12 @@ const patients = new PatientsRepository();
 const countsRepo = new PatientCountsRepository();
 const countsCache = new Map<string, OrganizationCounts>();
 
-async function tenant<T>(organizationId: string, work: (m: EntityManager) => Promise<T>): Promise<T> {
+async function tenant<T>(organizationId: string, work: (m: EntityManager) => Promise<T>, snapshot = false): Promise<T> {
   const client: PoolClient = await pool.connect();
   try {
     // As TenantDb.read: BEGIN and the setting in one round trip (organizationId comes from a UUID-matching route).
-    await client.query(`BEGIN; SELECT set_config('app.organization_id', '${organizationId}', true)`);
+    const begin = snapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY' : 'BEGIN';
+    await client.query(`${begin}; SELECT set_config('app.organization_id', '${organizationId}', true)`);
     const manager = { query: async (sql: string, params?: unknown[]) => (await client.query(sql, params)).rows } as unknown as EntityManager;
     const out = await work(manager);
     await client.query('COMMIT');
@@ -77,15 +78,8 @@ async function profiles(org: string, q: URLSearchParams): Promise<unknown> {
     spec = { organizationId: org, sort, order: (q.get('order') as SortOrder | null) ?? DEFAULT_ORDER[sort], status: statusFilter === 'all' ? null : statusFilter, search: null, limit, offset, after: null };
     skipped = offset;
   }
-  const take = limit + 1;
   const [rows, c] = await Promise.all([
-    tenant(org, async (m): Promise<ProfileListRow[]> => {
-      const keyed = spec.after?.segment === 'unkeyed' ? [] : await patients.listSegment(m, spec, 'keyed', spec.after, spec.offset, take);
-      if (keyed.length >= take || spec.sort !== 'last_appointment') return keyed;
-      let skip = 0;
-      if (!spec.after && spec.offset > 0 && keyed.length === 0) skip = Math.max(0, spec.offset - (await patients.countKeyed(m, spec)));
-      return keyed.concat(await patients.listSegment(m, spec, 'unkeyed', spec.after?.segment === 'unkeyed' ? spec.after : null, skip, take - keyed.length));
-    }),
+    tenant(org, (m): Promise<ProfileListRow[]> => patients.page(m, spec), isDeepOffset(spec)),
     counts(org),
   ]);
   const page = rows.slice(0, limit);

@@ -49,6 +49,20 @@ export class PatientCountsRepository {
   }
 
   /**
+   * Patients of one status (null: all) as the maintained counts have them, read in the caller's transaction (no
+   * cache, no compaction: a deep list page needs the count of its own snapshot).
+   */
+  async countStatus(manager: TenantSql, organizationId: string, status: PatientStatus | null): Promise<number> {
+    const params: unknown[] = [organizationId];
+    if (status) params.push(status);
+    const rows: { n: string }[] = await manager.query(
+      `SELECT coalesce(sum(patients), 0)::text AS n FROM patient_metric_counts WHERE organization_id = $1${status ? ' AND status = $2' : ''}`,
+      params,
+    );
+    return Number(rows[0].n);
+  }
+
+  /**
    * Patients whose lower-cased name starts with `prefix` (already lower-cased), optionally of one status: an
    * index-only range count over `idx_patient_metrics_[status_]sort_name`.
    */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { TenantSql } from 'src/common/database/tenant-db';
-import { likePrefix, prefixUpperBound } from 'src/patients/patient-counts.repository';
+import { likePrefix, PatientCountsRepository, prefixUpperBound } from 'src/patients/patient-counts.repository';
 import type { ListPosition, ListSpec, ProfileSort, Segment } from 'src/patients/profile-list';
 import type { PatientStatus, RiskLevel } from 'src/scoring/entities/scoring.enums';
 
@@ -63,6 +63,15 @@ const SORT_COLUMN: Record<ProfileSort, { column: string; type: string; nullable:
 
 export const isNullableSort = (sort: ProfileSort): boolean => SORT_COLUMN[sort].nullable;
 
+/**
+ * From this OFFSET on (no cursor, no name search) a page is read from whichever end of its segment is nearer
+ * (`PatientsRepository.page`). The caller reads such a page in one snapshot (TenantDb.read with `snapshot`).
+ */
+export const DEEP_OFFSET = 10_000;
+
+/** Whether `page` reads `spec` as a deep OFFSET page (from the far end: needs one snapshot, see DEEP_OFFSET). */
+export const isDeepOffset = (spec: ListSpec, deepOffset = DEEP_OFFSET): boolean => spec.after === null && spec.search === null && spec.offset >= deepOffset;
+
 const LIST_COLUMNS = `p.id, p.name, p.phone_enc, p.email_enc, m.ltv_cents, m.total_sessions, m.last_appointment_at,
   m.next_appointment_at, m.status, m.risk_score, m.engagement_score, p.registered_at,
   greatest(p.updated_at, m.updated_at) AS updated_at`;
@@ -73,6 +82,68 @@ const LIST_COLUMNS = `p.id, p.name, p.phone_enc, p.email_enc, m.ltv_cents, m.tot
  */
 @Injectable()
 export class PatientsRepository {
+  private readonly counts = new PatientCountsRepository();
+
+  /**
+   * `spec.limit + 1` rows of a list page (the extra one tells whether a next page exists), across the two segments
+   * of a sort whose key can be missing (keyed rows first, then the rows without a key). The app and the read
+   * benchmark's floor both call this.
+   */
+  async page(manager: TenantSql, spec: ListSpec, options: { deepOffset?: number } = {}): Promise<ProfileListRow[]> {
+    const take = spec.limit + 1;
+    const after = spec.after;
+    if (isDeepOffset(spec, options.deepOffset)) return this.deepPage(manager, spec, take);
+    if (!isNullableSort(spec.sort)) return this.listSegment(manager, spec, 'keyed', after, spec.offset, take);
+    let keyed: ProfileListRow[] = [];
+    if (after?.segment !== 'unkeyed') {
+      keyed = await this.listSegment(manager, spec, 'keyed', after, spec.offset, take);
+      if (keyed.length >= take) return keyed;
+    }
+    // Into the patients without a sort key. An OFFSET that skipped the whole keyed segment continues past its size.
+    let skip = 0;
+    if (!after && spec.offset > 0 && keyed.length === 0) skip = Math.max(0, spec.offset - (await this.countKeyed(manager, spec)));
+    const unkeyed = await this.listSegment(manager, spec, 'unkeyed', after?.segment === 'unkeyed' ? after : null, skip, take - keyed.length);
+    return keyed.concat(unkeyed);
+  }
+
+  /**
+   * A page far into the list. An index-only scan costs about 0.3 µs per entry it skips (offset=900000 of a million
+   * patients: ~300 ms), so the page is read from the nearer end of its segment: the 900,000th of 1,000,000 in one
+   * order is the 99,900th in the other. The segments' sizes come from the maintained counts (patient_metric_counts,
+   * kept by triggers in the same transactions as the rows) and, for a sort whose key can be missing, an index count
+   * of the patients without one; the caller reads them and the page in one snapshot, so they agree.
+   */
+  private async deepPage(manager: TenantSql, spec: ListSpec, take: number): Promise<ProfileListRow[]> {
+    const total = await this.counts.countStatus(manager, spec.organizationId, spec.status);
+    const unkeyedSize = isNullableSort(spec.sort) ? await this.countUnkeyed(manager, spec) : 0;
+    const keyedSize = Math.max(0, total - unkeyedSize);
+    const rows: ProfileListRow[] = [];
+    if (spec.offset < keyedSize) rows.push(...(await this.segmentRange(manager, spec, 'keyed', spec.offset, Math.min(take, keyedSize - spec.offset), keyedSize)));
+    const start = Math.max(0, spec.offset - keyedSize);
+    const more = Math.min(take - rows.length, unkeyedSize - start);
+    if (more > 0) rows.push(...(await this.segmentRange(manager, spec, 'unkeyed', start, more, unkeyedSize)));
+    return rows;
+  }
+
+  /** Rows [start, start + n) of a segment of `size` rows, scanned from the nearer end. */
+  private async segmentRange(manager: TenantSql, spec: ListSpec, segment: Segment, start: number, n: number, size: number): Promise<ProfileListRow[]> {
+    const fromEnd = size - start - n;
+    if (start <= fromEnd) return this.listSegment(manager, spec, segment, null, start, n);
+    return (await this.listSegment(manager, spec, segment, null, fromEnd, n, { reverse: true })).reverse();
+  }
+
+  /** Patients matching the filter who have no key for the sort (a range of the sort's index: `IS NULL`). */
+  private async countUnkeyed(manager: TenantSql, spec: ListSpec): Promise<number> {
+    const params: unknown[] = [spec.organizationId];
+    let status = '';
+    if (spec.status) status = `AND status = $${params.push(spec.status)}`;
+    const rows: { n: string }[] = await manager.query(
+      `SELECT count(*)::text AS n FROM patient_metrics WHERE organization_id = $1 ${status} AND ${SORT_COLUMN[spec.sort].column} IS NULL`,
+      params,
+    );
+    return Number(rows[0].n);
+  }
+
   /**
    * One segment of a list page. The page's ids come first from an index-only scan of the sort's index (cheap even
    * at OFFSET 900000), then only those rows are fetched from `patients` and `patient_metrics` by primary key. The
@@ -86,9 +157,11 @@ export class PatientsRepository {
     after: ListPosition | null,
     skip: number,
     take: number,
+    options: { reverse?: boolean } = {},
   ): Promise<ProfileListRow[]> {
     const { column, type, nullable } = SORT_COLUMN[spec.sort];
-    const dir = spec.order === 'asc' ? 'ASC' : 'DESC';
+    // `reverse`: the segment in the opposite order (a deep page read from the far end; the caller turns it round).
+    const dir = (spec.order === 'asc') !== (options.reverse === true) ? 'ASC' : 'DESC';
     const cmp = spec.order === 'asc' ? '>' : '<';
     const params: unknown[] = [spec.organizationId];
     const p = (value: unknown): string => {

@@ -5,7 +5,7 @@ import { TenantDb } from 'src/common/database/tenant-db';
 import type { ProfilesQueryDto } from 'src/patients/dto/profiles-query.dto';
 import type { ProfilesResponse } from 'src/patients/dto/profiles.response';
 import { PatientCountsService } from 'src/patients/patient-counts.service';
-import { isNullableSort, PatientsRepository, ProfileListRow } from 'src/patients/patients.repository';
+import { isDeepOffset, PatientsRepository } from 'src/patients/patients.repository';
 import { toListItem } from 'src/patients/profile-mappers';
 import { CursorState, decodeCursor, DEFAULT_ORDER, encodeCursor, ListSpec, StatusFilter } from 'src/patients/profile-list';
 import { PhiCipher } from 'src/records/phi/phi-cipher';
@@ -25,7 +25,7 @@ export class ProfilesService {
     const organizationId = auth.organizationId;
     const { spec, skipped, statusFilter } = resolveSpec(organizationId, query);
     const [rows, summary, total] = await Promise.all([
-      this.tenantDb.read(organizationId, (m) => this.page(m, spec)),
+      this.tenantDb.read(organizationId, (m) => this.patients.page(m, spec), { snapshot: isDeepOffset(spec) }),
       this.counts.summary(organizationId),
       this.counts.totalMatching(organizationId, spec.status, spec.search),
     ]);
@@ -51,22 +51,6 @@ export class ProfilesService {
     };
   }
 
-  /** `limit + 1` rows (the extra one tells whether a next page exists), across segments when the sort has two. */
-  private async page(manager: Parameters<PatientsRepository['listSegment']>[0], spec: ListSpec): Promise<ProfileListRow[]> {
-    const take = spec.limit + 1;
-    const after = spec.after;
-    if (!isNullableSort(spec.sort)) return this.patients.listSegment(manager, spec, 'keyed', after, spec.offset, take);
-    let keyed: ProfileListRow[] = [];
-    if (after?.segment !== 'unkeyed') {
-      keyed = await this.patients.listSegment(manager, spec, 'keyed', after, spec.offset, take);
-      if (keyed.length >= take) return keyed;
-    }
-    // Into the patients without a sort key. An OFFSET that skipped the whole keyed segment continues past its size.
-    let skip = 0;
-    if (!after && spec.offset > 0 && keyed.length === 0) skip = Math.max(0, spec.offset - (await this.patients.countKeyed(manager, spec)));
-    const unkeyed = await this.patients.listSegment(manager, spec, 'unkeyed', after?.segment === 'unkeyed' ? after : null, skip, take - keyed.length);
-    return keyed.concat(unkeyed);
-  }
 }
 
 /** Query (and cursor) to the list request; a cursor that contradicts the query is a 400 naming `cursor`. */

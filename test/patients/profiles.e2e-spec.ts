@@ -1,5 +1,8 @@
 import { Role } from 'src/organizations/organizations.enums';
+import { TenantDb } from 'src/common/database/tenant-db';
 import { PatientCountsService } from 'src/patients/patient-counts.service';
+import { PatientsRepository } from 'src/patients/patients.repository';
+import type { ListSpec, ProfileSort } from 'src/patients/profile-list';
 import { bearer, createOrganization, memberToken } from '../auth/auth-fixtures';
 import { expectContract } from '../utils/contract';
 import { createPatient, upsertMetrics } from '../utils/factories';
@@ -162,6 +165,31 @@ describe('GET /patients/:organizationId/profiles', () => {
     const { body } = await list(`?sort=last_appointment&limit=2&offset=${full.length - 3}`);
     expect(body.patients.map((p) => p.id)).toEqual(full.slice(full.length - 3, full.length - 1));
   });
+
+  it.each(['name', 'ltv', 'risk_score', 'last_appointment'])(
+    'sort=%s: a deep OFFSET page read from the far end of its segment is the same page as the forward read',
+    async (sort) => {
+      // DEEP_OFFSET is 10,000 in the app; here every offset is "deep", so every position of the little clinic goes
+      // through the reversed reads (both segments of last_appointment, both orders, a status, both ends).
+      const repo = t.app.get(PatientsRepository);
+      const tenantDb = t.app.get(TenantDb);
+      let reversedReads = 0;
+      for (const order of ['asc', 'desc'] as const) {
+        for (const status of [null, 'dormant'] as const) {
+          const full = expected(sort, order, status ?? undefined);
+          for (const limit of [1, 4]) {
+            for (let offset = 1; offset <= full.length + 1; offset++) {
+              const spec: ListSpec = { organizationId: orgId, sort: sort as ProfileSort, order, status, search: null, limit, offset, after: null };
+              const rows = await tenantDb.read(orgId, (m) => repo.page(m, spec, { deepOffset: 1 }), { snapshot: true });
+              expect(rows.map((r) => r.id)).toEqual(full.slice(offset, offset + limit + 1));
+              if (offset > full.length / 2) reversedReads++;
+            }
+          }
+        }
+      }
+      expect(reversedReads).toBeGreaterThan(20);
+    },
+  );
 
   it('search: a case-insensitive name prefix, with its own total_count', async () => {
     const { body } = await list('?search=AD');
