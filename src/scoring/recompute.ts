@@ -42,7 +42,7 @@ export interface RecomputePhases {
   scoreMs: number;
   /** Writes (COPY and the upsert, with their commits), summed over the chunks. */
   writeMs: number;
-  /** The closing VACUUM (ANALYZE) of the scoring tables. */
+  /** The closing ANALYZE (or VACUUM (ANALYZE), with `vacuum: true`) of the scoring tables. */
   vacuumMs: number;
 }
 
@@ -111,8 +111,10 @@ export async function fitModelsOnSample(
   organization: ScoringOrganization,
   settings: ScoringSettings,
   now: Date,
+  /** The organization's live patients, when the caller has counted them. */
+  patients?: number,
 ): Promise<ScoringModels | null> {
-  const total = await repo.countPatients(organization.id);
+  const total = patients ?? (await repo.countPatients(organization.id));
   const ids = await repo.samplePatientIds(organization.id, settings.fitSampleSize * 2, total, settings.fitSampleSeed);
   if (ids.length === 0) return null;
   return fitAndStoreModels(repo, organization.id, await repo.visitHistories(organization.id, ids, now), settings, now);
@@ -164,12 +166,21 @@ export function idRanges(boundaries: readonly string[]): { from: string | null; 
 }
 
 /**
- * Every recompute rewrites each metrics row, leaving a dead version behind. Vacuuming right away frees that space
- * on the same pages, so the next recompute can update rows in place (HOT: no index writes when no indexed column
- * changed, measured at about half the write cost). The nightly job vacuums once after all organizations.
+ * Every recompute rewrites each metrics row, leaving a dead version behind. A VACUUM removes them and their index
+ * entries. It is not what lets the next recompute update rows in place (HOT, no index writes when no indexed column
+ * changed): the update prunes a page's dead versions itself when it finds the page short of room (fillfactor 50),
+ * and measured on a 200,000-patient clinic over three days, runs without the VACUUM made as many HOT updates (54 %)
+ * in as much heap (171 MB) as runs with it. What it saves is index growth (dead entries of the rows whose indexed
+ * columns moved: 261 → 271 MB after three days without it). So it runs once after all organizations in the nightly
+ * job, or on request (`vacuum: true`, `npm run recompute -- --vacuum`); autovacuum does the rest.
  */
 export async function vacuumScoringTables(client: Client): Promise<void> {
   await client.query('VACUUM (ANALYZE) patient_metrics, risk_score_history');
+}
+
+/** Fresh statistics for the read path's plans after an organization's run (a sample: well under a second). */
+export async function analyzeScoringTables(client: Client): Promise<void> {
+  await client.query('ANALYZE patient_metrics, risk_score_history');
 }
 
 /** The source tables the features query reads. */
@@ -206,15 +217,17 @@ async function inTransaction<T>(client: Client, organizationId: string, work: ()
 
 /**
  * Recomputes every patient of an organization over two dedicated connections to `url` (as the connecting user).
- * It walks the organization in id-range chunks of `chunkSize` patients (boundaries from one walk of the id index):
- * the features of the next chunk are read on one connection while the current chunk is scored and written on the
- * other (COPY into a temporary table, then one statement: UPDATE of the existing metrics rows, INSERT of missing
- * ones, history rows for the scores that moved at least `riskHistoryStep`); each chunk commits on its own. Before
- * the first write, the writer refits the CLV models (on the whole organization when it is one chunk, else on a
- * random sample: fitModelsOnSample) and reads the referred patients' revenue for the whole organization (one pass
- * over its payments; the chunks' features leave it out). Ends with a VACUUM of the scoring tables unless `vacuum`
- * is false. Usable without Nest: the CLI, the nightly job and the demo seed call it. `phases` in the result says
- * where the time went (docs/scoring.md, "Organization-wide recompute").
+ * It walks the organization in id-range chunks of `chunkSize` patients (boundaries from one walk of the id index).
+ * Both connections work the same way, each taking the next chunk in turn: read its features (one statement), score
+ * it in Node, write it (COPY into a temporary table, then one statement: UPDATE of the existing metrics rows, INSERT
+ * of missing ones, history rows for the scores that moved at least `riskHistoryStep`); each chunk commits on its
+ * own. So the database always has two statements to run, one per core, whatever their mix: with one reader and one
+ * writer, the writes (the longer half) set the pace and the reader idled. Before the first write, one connection
+ * refits the CLV models (on the whole organization when it is one chunk, else on a random sample:
+ * fitModelsOnSample) and reads the referred patients' revenue for the whole organization (one pass over its
+ * payments; the chunks' features leave it out) while the other reads the first chunk. Ends with an ANALYZE of the
+ * scoring tables (`vacuum` true: a VACUUM (ANALYZE); false: nothing; see vacuumScoringTables). Usable without Nest: the CLI, the nightly job and the demo seed call it.
+ * `phases` in the result says where the time went (docs/scoring.md, "Organization-wide recompute").
  */
 export async function recomputeOrganizationWithUrl(
   url: string,
@@ -223,93 +236,110 @@ export async function recomputeOrganizationWithUrl(
   options: { onProgress?: ProgressCallback; chunkSize?: number; refit?: boolean; vacuum?: boolean } = {},
 ): Promise<RecomputeResult> {
   const started = Date.now();
-  const reader = await connect(url, 'patient-journey-recompute');
-  const writer = await connect(url, 'patient-journey-recompute');
+  const connections = await Promise.all([connect(url, 'patient-journey-recompute'), connect(url, 'patient-journey-recompute')]);
   try {
-    // A chunk is tens of thousands of patients: hash and merge joins. Nested loops only appear when statistics are
+    // Every connection reads and writes. The reads' settings are per transaction (SET LOCAL in readChunk): a chunk
+    // is tens of thousands of patients, so hash and merge joins; nested loops only appear when statistics are
     // missing or stale (right after a bulk load), and then rescan an aggregate once per patient. No parallel
-    // workers: the other core is busy scoring and writing the previous chunk.
-    await reader.query(`SET jit = off; SET work_mem = '64MB'; SET enable_nestloop = off; SET max_parallel_workers_per_gather = 0`);
-    await analyzeIfNeverAnalyzed(reader);
-    await writer.query(`SET jit = off; SET synchronous_commit = off; SET work_mem = '64MB'; SET temp_buffers = '64MB'`);
-    const readRepo = new ScoringRepository(pgRunner(reader));
-    const writeRepo = new ScoringRepository(pgRunner(writer));
-    const organization = await readRepo.organization(organizationId);
+    // workers: the other connection keeps the other core busy.
+    for (const c of connections) await c.query(`SET jit = off; SET synchronous_commit = off; SET work_mem = '64MB'; SET temp_buffers = '64MB'`);
+    const [first, second] = connections;
+    await analyzeIfNeverAnalyzed(first);
+    const firstRepo = new ScoringRepository(pgRunner(first));
+    const organization = await firstRepo.organization(organizationId);
     if (!organization) throw new Error(`Organization ${organizationId} not found`);
     const settings = organizationScoringSettings(organization.settings);
-    const total = await readRepo.countPatients(organizationId);
-    const ranges = idRanges(await readRepo.chunkBoundaries(organizationId, options.chunkSize ?? DEFAULT_CHUNK_SIZE));
+    const boundaries = await firstRepo.chunkBoundaries(organizationId, options.chunkSize ?? DEFAULT_CHUNK_SIZE);
+    const ranges = idRanges(boundaries.ids);
+    const total = boundaries.patients;
     const today = localDate(now, organization.timezone);
     const phases: RecomputePhases = { readMs: 0, waitMs: 0, scoreMs: 0, writeMs: 0, vacuumMs: 0 };
-    const read = async (i: number): Promise<FeatureRow[]> => {
+    const readChunk = async (client: Client, i: number): Promise<FeatureRow[]> => {
       const t = Date.now();
-      const rows = await inTransaction(reader, organizationId, () =>
-        readRepo.features(organizationId, { kind: 'range', ...ranges[i] }, now, settings, organization.timezone, { referredNet: false }),
-      );
+      const rows = await inTransaction(client, organizationId, async () => {
+        await client.query(`SET LOCAL enable_nestloop = off; SET LOCAL max_parallel_workers_per_gather = 0`);
+        return new ScoringRepository(pgRunner(client)).features(
+          organizationId, { kind: 'range', ...ranges[i] }, now, settings, organization.timezone, { referredNet: false },
+        );
+      });
       phases.readMs += Date.now() - t;
       return rows;
     };
     options.onProgress?.(0, total);
-    let next = read(0);
-    // The models: the stored ones (refit false); else fitted on the whole organization when it is one chunk, or on a
-    // random sample of it (read on the writer's connection while the reader reads the first chunk). A chunk is a
-    // range of ids, and ids may be time-ordered: the first chunk would be the oldest patients, not a sample.
+    // The models: the stored ones (refit false); else fitted on the whole organization when it is one chunk (from
+    // that chunk's features, below), or on a random sample of it (read on the second connection while the first
+    // reads the first chunk). A chunk is a range of ids, and ids may be time-ordered: the first chunk would be the
+    // oldest patients, not a sample. Then, on the same connection, the referred patients' revenue for the whole
+    // organization at once (the chunks' features leave it out): a hash join over the organization's payments.
+    const secondRepo = new ScoringRepository(pgRunner(second));
     const fitStarted = Date.now();
     const sampled: Promise<ScoringModels | null> | null =
       options.refit === false
-        ? writeRepo.latestFits(organizationId).then((f) => (f ? { bgnbd: f.bgnbd, gammaGamma: f.gammaGamma } : null))
+        ? secondRepo.latestFits(organizationId).then((f) => (f ? { bgnbd: f.bgnbd, gammaGamma: f.gammaGamma } : null))
         : ranges.length > 1
-          ? inTransaction(writer, organizationId, () => fitModelsOnSample(writeRepo, organization, settings, now))
+          ? inTransaction(second, organizationId, () => fitModelsOnSample(secondRepo, organization, settings, now, total))
           : null;
-    sampled?.catch(() => undefined); // awaited below
-    // The referred patients' revenue, for the whole organization at once (the chunks' features leave it out). A
-    // hash join over the organization's payments: looking up the referred patients one by one is far slower.
     const referredNet = (sampled ?? Promise.resolve(null)).then(() =>
-      inTransaction(writer, organizationId, async () => {
-        await writer.query('SET LOCAL enable_nestloop = off');
-        return writeRepo.referredNetRevenue(organizationId, now);
+      inTransaction(second, organizationId, async () => {
+        await second.query('SET LOCAL enable_nestloop = off');
+        return secondRepo.referredNetRevenue(organizationId, now);
       }),
     );
-    referredNet.catch(() => undefined); // awaited below
-    let context: OrganizationContext | null = null;
+    referredNet.catch(() => undefined); // awaited by the workers
+    let contextPromise: Promise<OrganizationContext> | null = sampled
+      ? sampled.then((models) => ({ organization, settings, models }))
+      : null;
+    contextPromise?.catch(() => undefined); // awaited by the workers
     let fitMs = 0;
     let done = 0;
-    for (let i = 0; i < ranges.length; i++) {
-      let t = Date.now();
-      const rows = await next;
-      phases.waitMs += Date.now() - t;
-      if (i + 1 < ranges.length) {
-        next = read(i + 1);
-        next.catch(() => undefined); // awaited (and rethrown) on the next turn of the loop
+    let nextChunk = 0;
+    let failed = false;
+    const work = async (client: Client, beforeFirst: Promise<unknown>): Promise<void> => {
+      await beforeFirst;
+      const repo = new ScoringRepository(pgRunner(client));
+      while (!failed && nextChunk < ranges.length) {
+        const i = nextChunk++;
+        const rows = await readChunk(client, i);
+        let t = Date.now();
+        const referred = await referredNet;
+        for (const row of rows) row.referredNetRevenueCents = referred.get(row.patientId) ?? 0;
+        // One chunk (no sample): the models are fitted on its features, on this connection.
+        contextPromise ??= inTransaction(client, organizationId, () =>
+          fitAndStoreModels(repo, organizationId, rows.map((features) => ({ id: features.patientId, features })), settings, now),
+        ).then((models) => ({ organization, settings, models }));
+        const context = await contextPromise;
+        if (fitMs === 0) fitMs = Date.now() - fitStarted;
+        phases.waitMs += Date.now() - t;
+        t = Date.now();
+        const scores = scoreRows(rows, now, context);
+        phases.scoreMs += Date.now() - t;
+        t = Date.now();
+        await inTransaction(client, organizationId, () => repo.saveScores(organizationId, scores, now, today));
+        phases.writeMs += Date.now() - t;
+        done += rows.length;
+        options.onProgress?.(done, total);
       }
-      const referred = await referredNet; // before the writer's next transaction
-      for (const row of rows) row.referredNetRevenueCents = referred.get(row.patientId) ?? 0;
-      if (context === null) {
-        const models = sampled
-          ? await sampled
-          : await inTransaction(writer, organizationId, () =>
-              fitAndStoreModels(writeRepo, organizationId, rows.map((features) => ({ id: features.patientId, features })), settings, now),
-            );
-        context = { organization, settings, models };
-        fitMs = Date.now() - fitStarted;
-      }
-      t = Date.now();
-      const scores = scoreRows(rows, now, context);
-      phases.scoreMs += Date.now() - t;
-      t = Date.now();
-      await inTransaction(writer, organizationId, () => writeRepo.saveScores(organizationId, scores, now, today));
-      phases.writeMs += Date.now() - t;
-      done += rows.length;
-      options.onProgress?.(done, total);
-    }
-    await inTransaction(writer, organizationId, () =>
-      writeRepo.deleteMetricsOfDeletedPatients(organizationId, { kind: 'range', from: null, to: null }),
+    };
+    // The second connection starts on chunks once the models and the referred revenue are read.
+    const workers = [work(first, Promise.resolve()), work(second, referredNet)];
+    const outcomes = await Promise.allSettled(
+      workers.map((w) =>
+        w.catch((err: unknown) => {
+          failed = true;
+          throw err;
+        }),
+      ),
+    );
+    for (const o of outcomes) if (o.status === 'rejected') throw o.reason;
+    await inTransaction(first, organizationId, () =>
+      firstRepo.deleteMetricsOfDeletedPatients(organizationId, { kind: 'range', from: null, to: null }),
     );
     const vacuumStarted = Date.now();
-    if (options.vacuum !== false) await vacuumScoringTables(writer);
+    if (options.vacuum === true) await vacuumScoringTables(first);
+    else if (options.vacuum === undefined) await analyzeScoringTables(first);
     phases.vacuumMs = Date.now() - vacuumStarted;
-    return { organizationId, patients: done, fitMs, totalMs: Date.now() - started, fitted: context !== null && context.models !== null, phases };
+    return { organizationId, patients: done, fitMs, totalMs: Date.now() - started, fitted: contextPromise !== null && (await contextPromise).models !== null, phases };
   } finally {
-    await Promise.all([reader.end().catch(() => undefined), writer.end().catch(() => undefined)]);
+    await Promise.all(connections.map((c) => c.end().catch(() => undefined)));
   }
 }

@@ -9,8 +9,8 @@ import type { EntityManager } from 'typeorm';
  */
 export interface SqlRunner {
   query<T>(sql: string, params?: unknown[]): Promise<T[]>;
-  /** `COPY ... FROM STDIN` with `text` as the whole input; absent on runners that cannot stream. */
-  copyIn?(sql: string, text: string): Promise<void>;
+  /** `COPY ... FROM STDIN` with `text` (or its pieces, in order) as the whole input; absent on runners that cannot stream. */
+  copyIn?(sql: string, text: string | readonly string[]): Promise<void>;
 }
 
 export function pgRunner(client: Client | PoolClient): SqlRunner {
@@ -19,12 +19,17 @@ export function pgRunner(client: Client | PoolClient): SqlRunner {
       const result = await client.query(sql, params);
       return result.rows as T[];
     },
-    copyIn(sql: string, text: string): Promise<void> {
+    copyIn(sql: string, text: string | readonly string[]): Promise<void> {
       return new Promise<void>((resolve, reject) => {
         const stream = client.query(copyFrom(sql));
         stream.on('error', reject);
         stream.on('finish', () => resolve());
-        stream.end(text);
+        if (typeof text === 'string') {
+          stream.end(text);
+          return;
+        }
+        for (const piece of text) stream.write(piece);
+        stream.end();
       });
     },
   };
