@@ -61,7 +61,7 @@ export class AuditRecorder {
   ): Promise<void> {
     const state = auditState(request);
     try {
-      await this.writer.append(eventFor(request, this.clock.now(), fields), manager);
+      await this.writer.append(eventFor(request, this.clock.now(), fields), manager, state.release);
       state.recorded++;
     } catch (err) {
       state.failed = true;
@@ -117,6 +117,18 @@ export class AuditRecorder {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * The request is running an audited route of its organization: batches of that organization may wait a moment
+   * for its event (AuditWriter.begin). Returns the release (also called when its event is appended).
+   */
+  begin(request: AuditableRequest): () => void {
+    const organizationId = request.auth?.organizationId;
+    if (!organizationId) return () => undefined;
+    const state = auditState(request);
+    state.release ??= this.writer.begin(organizationId);
+    return state.release;
   }
 
   /** The RequestAudit handed to a `writesOwnAudit` route. */

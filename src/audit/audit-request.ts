@@ -14,6 +14,8 @@ export interface AuditState {
   recorded: number;
   /** The trail refused an event: the answer is the 503, nothing more is attempted. */
   failed: boolean;
+  /** AuditWriter.begin's release while the request runs (its first event, or its end, calls it). */
+  release?: () => void;
 }
 
 export type AuditableRequest = FastifyRequest & AuthenticatedRequest & { [AUDIT_STATE]?: AuditState };

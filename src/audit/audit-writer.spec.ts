@@ -106,4 +106,61 @@ describe('AuditWriter group commit', () => {
     f.release();
     await expect(p).resolves.toBe(1);
   });
+
+  describe('coalescing the events of concurrent requests', () => {
+    it('a request alone is flushed at once: its own running slot ends when its event is queued', async () => {
+      const f = fakeRepository();
+      const writer = new AuditWriter(f.repo, {} as DataSource);
+      writer.coalesceMs = 10_000;
+      const release = writer.begin(ORG);
+      const p = writer.append(event(1), undefined, release);
+      await tick();
+      expect(f.batches.map((b) => b.length)).toEqual([1]);
+      f.release();
+      await expect(p).resolves.toBe(1);
+    });
+
+    it('waits for the other running requests of the organization and commits their events together', async () => {
+      const f = fakeRepository();
+      const writer = new AuditWriter(f.repo, {} as DataSource);
+      writer.coalesceMs = 10_000;
+      const [ra, rb, rc] = [writer.begin(ORG), writer.begin(ORG), writer.begin(ORG)];
+      const other = writer.begin('9f2b8c1e-5a4d-4e6f-9a7b-1c2d3e4f5a6b'); // another organization never holds this one
+      const a = writer.append(event(1), undefined, ra);
+      const b = writer.append(event(2), undefined, rb);
+      await tick();
+      expect(f.batches).toEqual([]);
+      rc(); // the third ended without an event (an error answer records through the hook later)
+      await tick();
+      expect(f.batches.map((batch) => batch.map((e) => e.id.slice(-1)))).toEqual([['1', '2']]);
+      f.release();
+      expect(await Promise.all([a, b])).toEqual([1, 2]);
+      other();
+    });
+
+    it('waits at most coalesceMs for a request that is still running', async () => {
+      const f = fakeRepository();
+      const writer = new AuditWriter(f.repo, {} as DataSource);
+      writer.coalesceMs = 20;
+      const ra = writer.begin(ORG);
+      const slow = writer.begin(ORG);
+      const started = Date.now();
+      const a = writer.append(event(1), undefined, ra);
+      await tick();
+      expect(f.batches).toEqual([]);
+      await new Promise((r) => setTimeout(r, 30));
+      expect(f.batches.map((b) => b.length)).toEqual([1]);
+      f.release();
+      await expect(a).resolves.toBe(1);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(19);
+      slow();
+      slow(); // idempotent
+      const r2 = writer.begin(ORG);
+      const next = writer.append(event(2), undefined, r2);
+      await tick();
+      expect(f.batches.map((b) => b.length)).toEqual([1, 1]); // nothing else running: at once
+      f.release();
+      await expect(next).resolves.toBe(2);
+    });
+  });
 });

@@ -26,7 +26,12 @@ interface Pending {
 interface OrganizationQueue {
   pending: Pending[];
   flushing: boolean;
+  /** A short wait for the organization's running requests (see `coalesceMs`), or null. */
+  timer: NodeJS.Timeout | null;
 }
+
+/** Longest a batch waits for the organization's other running requests to add their events (milliseconds). */
+export const AUDIT_COALESCE_MS = 1;
 
 function isUnknownOrganization(err: unknown): boolean {
   return (err as { code?: unknown }).code === UNKNOWN_ORGANIZATION;
@@ -47,15 +52,52 @@ function isUnknownOrganization(err: unknown): boolean {
 export class AuditWriter {
   private readonly logger = new Logger('AuditWriter');
   private readonly queues = new Map<string, OrganizationQueue>();
+  /** Audited requests of each organization that are running and have not handed in their event yet. */
+  private readonly running = new Map<string, number>();
+  /** See AUDIT_COALESCE_MS (tests set 0 or more). */
+  coalesceMs = AUDIT_COALESCE_MS;
 
   constructor(
     private readonly repository: AuditRepository,
     private readonly dataSource: DataSource,
   ) {}
 
-  /** Appends one event; resolves with its sequence number once committed. Throws AuditWriteError. */
-  append(event: AuditEventContent, manager?: EntityManager): Promise<number> {
-    return manager ? this.appendInTransaction(event, manager) : this.enqueue(event);
+  /**
+   * An audited request of `organizationId` started: while it runs, a batch of that organization waits up to
+   * `coalesceMs` for its event, so that concurrent requests share one commit (each commit costs the database a
+   * WAL flush; one request alone never waits). Returns the release, called once its event is handed in or it ended
+   * without one (idempotent).
+   */
+  begin(organizationId: string): () => void {
+    this.running.set(organizationId, (this.running.get(organizationId) ?? 0) + 1);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      const n = (this.running.get(organizationId) ?? 1) - 1;
+      if (n > 0) this.running.set(organizationId, n);
+      else this.running.delete(organizationId);
+      const queue = this.queues.get(organizationId);
+      // The last running request is in: the waiting batch goes now.
+      if (n <= 0 && queue?.timer) {
+        clearTimeout(queue.timer);
+        queue.timer = null;
+        void this.drain(organizationId, queue);
+      }
+    };
+  }
+
+  /**
+   * Appends one event; resolves with its sequence number once committed. Throws AuditWriteError. `release`: the
+   * request's `begin` release, called once the event is queued (the batch need not wait for it any more).
+   */
+  append(event: AuditEventContent, manager?: EntityManager, release?: () => void): Promise<number> {
+    if (manager) {
+      release?.();
+      return this.appendInTransaction(event, manager);
+    }
+    const appended = this.enqueue(event, release);
+    return appended;
   }
 
   private async appendInTransaction(event: AuditEventContent, manager: EntityManager): Promise<number> {
@@ -67,19 +109,35 @@ export class AuditWriter {
     }
   }
 
-  private enqueue(event: AuditEventContent): Promise<number> {
+  private enqueue(event: AuditEventContent, release?: () => void): Promise<number> {
     return new Promise<number>((resolve, reject) => {
-      let queue = this.queues.get(event.organizationId);
+      const organizationId = event.organizationId;
+      let queue = this.queues.get(organizationId);
       if (!queue) {
-        queue = { pending: [], flushing: false };
-        this.queues.set(event.organizationId, queue);
+        queue = { pending: [], flushing: false, timer: null };
+        this.queues.set(organizationId, queue);
       }
       queue.pending.push({ event, resolve, reject });
-      if (!queue.flushing) void this.drain(event.organizationId, queue);
+      release?.(); // may start the drain: this event is in the queue already
+      if (queue.flushing || queue.timer || queue.pending.length === 0) return;
+      if (this.coalesceMs > 0 && (this.running.get(organizationId) ?? 0) > 0) {
+        const q = queue;
+        q.timer = setTimeout(() => {
+          q.timer = null;
+          if (!q.flushing) void this.drain(organizationId, q);
+        }, this.coalesceMs);
+        return;
+      }
+      void this.drain(organizationId, queue);
     });
   }
 
   private async drain(organizationId: string, queue: OrganizationQueue): Promise<void> {
+    if (queue.flushing) return;
+    if (queue.timer) {
+      clearTimeout(queue.timer);
+      queue.timer = null;
+    }
     queue.flushing = true;
     try {
       while (queue.pending.length > 0) {
@@ -103,8 +161,9 @@ export class AuditWriter {
       }
     } finally {
       queue.flushing = false;
-      if (queue.pending.length === 0) this.queues.delete(organizationId);
-      else void this.drain(organizationId, queue);
+      if (queue.pending.length === 0) {
+        if (!queue.timer) this.queues.delete(organizationId);
+      } else void this.drain(organizationId, queue);
     }
   }
 }

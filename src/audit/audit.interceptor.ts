@@ -1,6 +1,6 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { from, mergeMap, Observable } from 'rxjs';
+import { finalize, from, mergeMap, Observable } from 'rxjs';
 import { auditedOptionsOf } from 'src/audit/audited.decorator';
 import { AuditRecorder } from 'src/audit/audit-recorder';
 import { AuditableRequest } from 'src/audit/audit-request';
@@ -26,12 +26,16 @@ export class AuditInterceptor implements NestInterceptor {
     const request = http.getRequest<AuditableRequest & { [REQUEST_AUDIT]?: unknown }>();
     const reply = http.getResponse<FastifyReply>();
     if (options.writesOwnAudit) request[REQUEST_AUDIT] = this.recorder.forRequest(request, reply, options);
+    // While this request runs, its organization's audit batches may wait a moment for its event (one commit for
+    // several requests); `finalize` releases it however the request ends.
+    const release = this.recorder.begin(request);
     return next.handle().pipe(
       mergeMap((body: unknown) =>
         from(
           this.recorder.recordSuccess(request, reply, options, body).then(() => body),
         ),
       ),
+      finalize(release),
     );
   }
 }
