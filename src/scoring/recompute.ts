@@ -15,6 +15,9 @@ import { pgRunner, SqlRunner } from 'src/scoring/sql-runner';
 /** Patients per chunk of an organization-wide recompute (one features query and one write each). */
 export const DEFAULT_CHUNK_SIZE = 50_000;
 
+/** Chunks a connection reads ahead while the models are still being fitted. */
+const MAX_CHUNKS_READ_AHEAD = 3;
+
 export interface OrganizationContext {
   organization: ScoringOrganization;
   settings: ScoringSettings;
@@ -294,30 +297,38 @@ export async function recomputeOrganizationWithUrl(
     let done = 0;
     let nextChunk = 0;
     let failed = false;
+    let modelsReady = false;
+    void contextPromise?.then(() => (modelsReady = true), () => undefined);
     const work = async (client: Client, beforeFirst: Promise<unknown>): Promise<void> => {
       await beforeFirst;
       const repo = new ScoringRepository(pgRunner(client));
+      const held: FeatureRow[][] = [];
       while (!failed && nextChunk < ranges.length) {
         const i = nextChunk++;
-        const rows = await readChunk(client, i);
-        let t = Date.now();
-        const referred = await referredNet;
-        for (const row of rows) row.referredNetRevenueCents = referred.get(row.patientId) ?? 0;
-        // One chunk (no sample): the models are fitted on its features, on this connection.
-        contextPromise ??= inTransaction(client, organizationId, () =>
-          fitAndStoreModels(repo, organizationId, rows.map((features) => ({ id: features.patientId, features })), settings, now),
-        ).then((models) => ({ organization, settings, models }));
-        const context = await contextPromise;
-        if (fitMs === 0) fitMs = Date.now() - fitStarted;
-        phases.waitMs += Date.now() - t;
-        t = Date.now();
-        const scores = scoreRows(rows, now, context);
-        phases.scoreMs += Date.now() - t;
-        t = Date.now();
-        await inTransaction(client, organizationId, () => repo.saveScores(organizationId, scores, now, today));
-        phases.writeMs += Date.now() - t;
-        done += rows.length;
-        options.onProgress?.(done, total);
+        held.push(await readChunk(client, i));
+        // While the models are being fitted (on the other connection), read ahead instead of waiting: at a million
+        // patients the fit outlasts a chunk's read.
+        if (contextPromise !== null && !modelsReady && held.length < MAX_CHUNKS_READ_AHEAD && nextChunk < ranges.length) continue;
+        for (const rows of held.splice(0)) {
+          let t = Date.now();
+          const referred = await referredNet;
+          for (const row of rows) row.referredNetRevenueCents = referred.get(row.patientId) ?? 0;
+          // One chunk (no sample): the models are fitted on its features, on this connection.
+          contextPromise ??= inTransaction(client, organizationId, () =>
+            fitAndStoreModels(repo, organizationId, rows.map((features) => ({ id: features.patientId, features })), settings, now),
+          ).then((models) => ({ organization, settings, models }));
+          const context = await contextPromise;
+          if (fitMs === 0) fitMs = Date.now() - fitStarted;
+          phases.waitMs += Date.now() - t;
+          t = Date.now();
+          const scores = scoreRows(rows, now, context);
+          phases.scoreMs += Date.now() - t;
+          t = Date.now();
+          await inTransaction(client, organizationId, () => repo.saveScores(organizationId, scores, now, today));
+          phases.writeMs += Date.now() - t;
+          done += rows.length;
+          options.onProgress?.(done, total);
+        }
       }
     };
     // The second connection starts on chunks once the models and the referred revenue are read.
