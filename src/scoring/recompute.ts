@@ -174,8 +174,13 @@ export function idRanges(boundaries: readonly string[]): { from: string | null; 
  * changed): the update prunes a page's dead versions itself when it finds the page short of room (fillfactor 50),
  * and measured on a 200,000-patient clinic over three days, runs without the VACUUM made as many HOT updates (54 %)
  * in as much heap (171 MB) as runs with it. What it saves is index growth (dead entries of the rows whose indexed
- * columns moved: 261 → 271 MB after three days without it). So it runs once after all organizations in the nightly
- * job, or on request (`vacuum: true`, `npm run recompute -- --vacuum`); autovacuum does the rest.
+ * columns moved: 261 → 271 MB after three days without it) and, above all for the read path, setting the visibility
+ * map: the update of nearly every row clears it, and until a VACUUM sets it again every index-only scan of the list
+ * (the page ids, the deep OFFSET pages, the counts) visits the heap. Measured on the million-patient clinic after a
+ * next-day run without it: offset=900000 pages 200-250 ms; after the VACUUM (12.6 s) 42-62 ms. So an organization's
+ * run ends with it by default (`vacuum` undefined or true); the nightly job runs it once after all organizations
+ * (`vacuum: false` per organization); `vacuum: 'analyze'` (`npm run recompute -- --analyze-only`) only analyzes,
+ * for a server whose autovacuum will follow.
  */
 export async function vacuumScoringTables(client: Client): Promise<void> {
   await client.query('VACUUM (ANALYZE) patient_metrics, risk_score_history');
@@ -228,15 +233,15 @@ async function inTransaction<T>(client: Client, organizationId: string, work: ()
  * writer, the writes (the longer half) set the pace and the reader idled. Before the first write, one connection
  * refits the CLV models (on the whole organization when it is one chunk, else on a random sample:
  * fitModelsOnSample) and reads the referred patients' revenue for the whole organization (one pass over its
- * payments; the chunks' features leave it out) while the other reads the first chunk. Ends with an ANALYZE of the
- * scoring tables (`vacuum` true: a VACUUM (ANALYZE); false: nothing; see vacuumScoringTables). Usable without Nest: the CLI, the nightly job and the demo seed call it.
+ * payments; the chunks' features leave it out) while the other reads the first chunk. Ends with a VACUUM (ANALYZE) of
+ * the scoring tables (`vacuum` 'analyze': an ANALYZE; false: nothing; see vacuumScoringTables). Usable without Nest: the CLI, the nightly job and the demo seed call it.
  * `phases` in the result says where the time went (docs/scoring.md, "Organization-wide recompute").
  */
 export async function recomputeOrganizationWithUrl(
   url: string,
   organizationId: string,
   now: Date,
-  options: { onProgress?: ProgressCallback; chunkSize?: number; refit?: boolean; vacuum?: boolean } = {},
+  options: { onProgress?: ProgressCallback; chunkSize?: number; refit?: boolean; vacuum?: boolean | 'analyze' } = {},
 ): Promise<RecomputeResult> {
   const started = Date.now();
   const connections = await Promise.all([connect(url, 'patient-journey-recompute'), connect(url, 'patient-journey-recompute')]);
@@ -346,8 +351,8 @@ export async function recomputeOrganizationWithUrl(
       firstRepo.deleteMetricsOfDeletedPatients(organizationId, { kind: 'range', from: null, to: null }),
     );
     const vacuumStarted = Date.now();
-    if (options.vacuum === true) await vacuumScoringTables(first);
-    else if (options.vacuum === undefined) await analyzeScoringTables(first);
+    if (options.vacuum === undefined || options.vacuum === true) await vacuumScoringTables(first);
+    else if (options.vacuum === 'analyze') await analyzeScoringTables(first);
     phases.vacuumMs = Date.now() - vacuumStarted;
     return { organizationId, patients: done, fitMs, totalMs: Date.now() - started, fitted: contextPromise !== null && (await contextPromise).models !== null, phases };
   } finally {
