@@ -31,7 +31,7 @@ interface OrganizationQueue {
 }
 
 /** Longest a batch waits for the organization's other running requests to add their events (milliseconds). */
-export const AUDIT_COALESCE_MS = 1;
+export const AUDIT_COALESCE_MS = 4;
 
 function isUnknownOrganization(err: unknown): boolean {
   return (err as { code?: unknown }).code === UNKNOWN_ORGANIZATION;
