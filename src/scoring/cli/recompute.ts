@@ -7,13 +7,15 @@ import { CliUsageError, runCli } from 'src/common/cli/run-cli';
 import { loadSettings } from 'src/config/settings';
 import { openDatabase } from 'src/database/open-database';
 import { recomputeOrganizationWithUrl } from 'src/scoring/recompute';
+import { parseAsOf } from 'src/scoring/cli/as-of';
 import { ScoringRepository } from 'src/scoring/scoring.repository';
 import { pgRunner } from 'src/scoring/sql-runner';
 
 /**
- * `npm run recompute -- --org <slug> [--chunk <patients>] [--keep-fit] [--analyze-only]`: refits the organization's
- * CLV models and recomputes every patient's metrics, with a progress bar on stderr; prints the patient count and the
- * time. Ends with a VACUUM (ANALYZE) of the scoring tables, or with `--analyze-only` an ANALYZE (see
+ * `npm run recompute -- --org <slug> [--chunk <patients>] [--keep-fit] [--analyze-only] [--as-of <ISO time>]`: refits
+ * the organization's CLV models and recomputes every patient's metrics, with a progress bar on stderr; prints the
+ * patient count and the time. `--as-of` scores as of another instant (e.g. tomorrow: the nightly case, for a
+ * benchmark or a check of time-based statuses). Ends with a VACUUM (ANALYZE) of the scoring tables, or with `--analyze-only` an ANALYZE (see
  * vacuumScoringTables; `--vacuum`, the default, is still accepted).
  */
 runCli(async () => {
@@ -24,6 +26,7 @@ runCli(async () => {
       'keep-fit': { type: 'boolean', default: false },
       vacuum: { type: 'boolean', default: false },
       'analyze-only': { type: 'boolean', default: false },
+      'as-of': { type: 'string' },
     },
     strict: true,
   });
@@ -32,6 +35,7 @@ runCli(async () => {
   if (chunkSize !== undefined && !(Number.isInteger(chunkSize) && chunkSize >= 100 && chunkSize <= 1_000_000)) {
     throw new CliUsageError('--chunk must be an integer from 100 to 1000000');
   }
+  const asOf = parseAsOf(values['as-of'], new SystemClock().now());
   const settings = loadSettings();
   const db = await openDatabase(settings, (line) => process.stderr.write(`${line}\n`));
   try {
@@ -40,7 +44,7 @@ runCli(async () => {
     const organization = await new ScoringRepository(pgRunner(client)).organizationBySlug(values.org).finally(() => client.end());
     if (!organization) throw new CliUsageError(`No organization with slug "${values.org}"`);
     let progress: ReturnType<typeof progressReporter> | null = null;
-    const result = await recomputeOrganizationWithUrl(db.url, organization.id, new SystemClock().now(), {
+    const result = await recomputeOrganizationWithUrl(db.url, organization.id, asOf, {
       chunkSize,
       refit: !values['keep-fit'],
       vacuum: values['analyze-only'] ? 'analyze' : true,
