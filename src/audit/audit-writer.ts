@@ -126,6 +126,7 @@ export class AuditWriter {
           q.timer = null;
           if (!q.flushing) void this.drain(organizationId, q);
         }, this.coalesceMs);
+        q.timer.unref(); // a few ms at most; never what keeps a stopping process alive
         return;
       }
       void this.drain(organizationId, queue);

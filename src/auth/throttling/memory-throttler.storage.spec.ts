@@ -29,9 +29,9 @@ describe('MemoryThrottlerStorage (fixed window per key, as the Redis store)', ()
     expect(await storage.increment('a', 1_000, 1, 1_000, 'ip')).toEqual({ totalHits: 1, timeToExpire: 1, isBlocked: false, timeToBlockExpire: 0 });
   });
 
-  it('costs the same at any limit (a million hits in one window) and forgets expired counters', async () => {
-    for (let i = 0; i < 1_000_000; i++) await storage.increment('k', 60_000, 2_000_000, 60_000, 'ip');
-    expect((await storage.increment('k', 60_000, 2_000_000, 60_000, 'ip')).totalHits).toBe(1_000_001);
+  it('costs the same at any limit (200,000 hits in one window; the throttler store it replaces threw past ~100,000) and forgets expired counters', async () => {
+    for (let i = 0; i < 200_000; i++) await storage.increment('k', 60_000, 2_000_000, 60_000, 'ip');
+    expect((await storage.increment('k', 60_000, 2_000_000, 60_000, 'ip')).totalHits).toBe(200_001);
     await storage.increment('other', 60_000, 10, 60_000, 'ip');
     expect(storage.size).toBe(2);
     now += 60_001;
