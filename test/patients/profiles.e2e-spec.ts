@@ -233,6 +233,13 @@ describe('GET /patients/:organizationId/profiles', () => {
     expect(body.errors?.some((e) => e.field === field && e.message.includes(allowed))).toBe(true);
   });
 
+  it('a rule whose checks share one message lists it once (limit=abc fails IsInt, Min and Max alike)', async () => {
+    const { status, body } = await list('?limit=abc');
+    expect(status).toBe(400);
+    expect(body.errors).toEqual([{ in: 'query', field: 'limit', message: 'limit must be an integer from 1 to 1000' }]);
+    expect(body.detail).toBe('limit must be an integer from 1 to 1000');
+  });
+
   it('a cursor used with another sort or an offset → 400 naming cursor', async () => {
     const { body } = await list('?sort=ltv&limit=2');
     const res = await list(`?sort=name&cursor=${body.next_cursor}`);

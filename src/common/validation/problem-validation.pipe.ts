@@ -13,7 +13,9 @@ function flatten(errors: ValidationError[], where: FieldError['in'], prefix = ''
   const out: FieldError[] = [];
   for (const e of errors) {
     const field = prefix ? `${prefix}.${e.property}` : e.property;
-    for (const message of Object.values(e.constraints ?? {})) out.push({ in: where, field, message });
+    // One entry per distinct message: the decorators of one rule often share it (IsInt, Min and Max all say
+    // "limit must be an integer from 1 to 1000"), and a client should read it once.
+    for (const message of new Set(Object.values(e.constraints ?? {}))) out.push({ in: where, field, message });
     if (e.children?.length) out.push(...flatten(e.children, where, field));
   }
   return out;
