@@ -11,6 +11,7 @@ import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { Pool, PoolClient } from 'pg';
 import type { EntityManager } from 'typeorm';
 import { loadSettings } from 'src/config/settings';
+import { tenantBegin } from 'src/common/database/tenant-db';
 import { RUNTIME_ROLE } from 'src/database/data-source-options';
 import { OrganizationCounts, PatientCountsRepository } from 'src/patients/patient-counts.repository';
 import { countStatus, summarize } from 'src/patients/patient-counts.service';
@@ -36,9 +37,7 @@ const countsCache = new Map<string, OrganizationCounts>();
 async function tenant<T>(organizationId: string, work: (m: EntityManager) => Promise<T>, snapshot = false): Promise<T> {
   const client: PoolClient = await pool.connect();
   try {
-    // As TenantDb.read: BEGIN and the setting in one round trip (organizationId comes from a UUID-matching route).
-    const begin = snapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY' : 'BEGIN';
-    await client.query(`${begin}; SELECT set_config('app.organization_id', '${organizationId}', true)`);
+    await client.query(tenantBegin(organizationId, snapshot)); // as TenantDb.read: one round trip
     const manager = { query: async (sql: string, params?: unknown[]) => (await client.query(sql, params)).rows } as unknown as EntityManager;
     const out = await work(manager);
     await client.query('COMMIT');

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
+import { tenantBegin } from 'src/common/database/tenant-db';
 import { RUNTIME_ROLE } from 'src/database/data-source-options';
 import { PatientCountsRepository } from 'src/patients/patient-counts.repository';
 import { latencyRun } from './harness';
@@ -65,7 +66,7 @@ async function uncachedCounts(ctx: BenchContext): Promise<Record<string, unknown
   try {
     for (let i = 0; i < 60; i++) {
       const t0 = performance.now();
-      await client.query(`BEGIN; SELECT set_config('app.organization_id', '${ctx.organizationId}', true)`);
+      await client.query(tenantBegin(ctx.organizationId));
       await repo.organizationCounts(manager, ctx.organizationId);
       await client.query('COMMIT');
       if (i >= 10) times.push(performance.now() - t0);

@@ -78,12 +78,8 @@ export class AuditWriter {
       if (n > 0) this.running.set(organizationId, n);
       else this.running.delete(organizationId);
       const queue = this.queues.get(organizationId);
-      // The last running request is in: the waiting batch goes now.
-      if (n <= 0 && queue?.timer) {
-        clearTimeout(queue.timer);
-        queue.timer = null;
-        void this.drain(organizationId, queue);
-      }
+      // The last running request is in: the waiting batch goes now (drain stops the timer).
+      if (n <= 0 && queue?.timer) void this.drain(organizationId, queue);
     };
   }
 
@@ -96,8 +92,7 @@ export class AuditWriter {
       release?.();
       return this.appendInTransaction(event, manager);
     }
-    const appended = this.enqueue(event, release);
-    return appended;
+    return this.enqueue(event, release);
   }
 
   private async appendInTransaction(event: AuditEventContent, manager: EntityManager): Promise<number> {
@@ -119,7 +114,7 @@ export class AuditWriter {
       }
       queue.pending.push({ event, resolve, reject });
       release?.(); // may start the drain: this event is in the queue already
-      if (queue.flushing || queue.timer || queue.pending.length === 0) return;
+      if (queue.flushing || queue.timer) return; // its event goes with that batch, or with the next
       if (this.coalesceMs > 0 && (this.running.get(organizationId) ?? 0) > 0) {
         const q = queue;
         q.timer = setTimeout(() => {

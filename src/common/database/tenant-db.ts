@@ -12,6 +12,18 @@ export interface TenantSql {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
+ * The first round trip of a tenant read: BEGIN (REPEATABLE READ, READ ONLY with `snapshot`) and the transaction-local
+ * `app.organization_id` that the row-level security policies read, as one simple-protocol statement pair. The id
+ * goes in as a literal, so it must be a UUID (anything else throws). TenantDb.read and the read benchmark's floor
+ * send exactly this.
+ */
+export function tenantBegin(organizationId: string, snapshot = false): string {
+  if (!UUID.test(organizationId)) throw new Error('A tenant transaction needs an organization id (a UUID)');
+  const begin = snapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY' : 'BEGIN';
+  return `${begin}; SELECT set_config('app.organization_id', '${organizationId.toLowerCase()}', true)`;
+}
+
+/**
  * The only way request-path code reaches tenant tables: every call names its organization, runs in a transaction,
  * and sets the transaction-local `app.organization_id` that the row-level security policies read. A query that
  * forgets its `organization_id` filter still sees only this organization's rows.
@@ -39,13 +51,12 @@ export class TenantDb {
    * locates); otherwise READ COMMITTED.
    */
   async read<T>(organizationId: string, work: (sql: TenantSql) => Promise<T>, options: { snapshot?: boolean } = {}): Promise<T> {
-    if (!UUID.test(organizationId)) throw new Error('TenantDb.read needs an organization id (a UUID)');
+    const begin = tenantBegin(organizationId, options.snapshot);
     const driver = this.dataSource.driver as PostgresDriver;
     const [client, release] = (await driver.obtainMasterConnection()) as [PoolClient, (err?: unknown) => void];
     let broken: unknown;
     try {
-      const begin = options.snapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY' : 'BEGIN';
-      await client.query(`${begin}; SELECT set_config('app.organization_id', '${organizationId.toLowerCase()}', true)`);
+      await client.query(begin);
       const sql: TenantSql = { query: async (text, params) => (await client.query(text, params)).rows as never };
       const result = await work(sql);
       await client.query('COMMIT');

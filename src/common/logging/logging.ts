@@ -58,14 +58,21 @@ export function scrubPhi(value: unknown, depth = 0): unknown {
     return out ?? value;
   }
   if (value instanceof Date || Buffer.isBuffer(value)) return value;
+  return scrubKeys(value as Record<string, unknown>, depth, NO_KEYS);
+}
+
+const NO_KEYS = new Set<string>();
+
+/** `source` with its PHI keys censored and its other values scrubbed, except `skip` (copied only when changed). */
+function scrubKeys<T extends Record<string, unknown>>(source: T, depth: number, skip: ReadonlySet<string>): T {
   let out: Record<string, unknown> | null = null;
-  const source = value as Record<string, unknown>;
   for (const key of Object.keys(source)) {
+    if (skip.has(key)) continue;
     const v = source[key];
     const scrubbed = REDACTED_KEYS.has(key) ? (v === undefined ? v : CENSOR) : scrubPhi(v, depth + 1);
     if (scrubbed !== v) (out ??= { ...source })[key] = scrubbed;
   }
-  return out ?? value;
+  return (out as T | null) ?? source;
 }
 
 /** Keys whose serializers (below) already keep only safe fields: the raw request, response and error objects. */
@@ -73,14 +80,7 @@ const SERIALIZED_KEYS = new Set(['req', 'res', 'err']);
 
 /** A log call's merge object, scrubbed (scrubPhi) except for the keys that go through their own serializer. */
 export function scrubLogObject(object: Record<string, unknown>): Record<string, unknown> {
-  let out: Record<string, unknown> | null = null;
-  for (const key of Object.keys(object)) {
-    if (SERIALIZED_KEYS.has(key)) continue;
-    const v = object[key];
-    const scrubbed = REDACTED_KEYS.has(key) ? (v === undefined ? v : CENSOR) : scrubPhi(v, 1);
-    if (scrubbed !== v) (out ??= { ...object })[key] = scrubbed;
-  }
-  return out ?? object;
+  return scrubKeys(object, 0, SERIALIZED_KEYS);
 }
 
 export function loggerParams(settings: Settings): Params {
