@@ -15,6 +15,18 @@ interface Trend {
   engagement_score: number;
 }
 
+/** The handmade clinic's weeks with visits in the default window (12 weeks to 2026-11-24, Europe/Berlin). */
+const DEFAULT_WINDOW_WEEKS: Trend[] = [
+  { date: '2026-09-14', new_patients: 1, returning_patients: 1, engagement_score: 60 },
+  { date: '2026-09-28', new_patients: 1, returning_patients: 0, engagement_score: 30 },
+  { date: '2026-10-12', new_patients: 0, returning_patients: 1, engagement_score: 30 },
+  { date: '2026-10-19', new_patients: 0, returning_patients: 1, engagement_score: 80 },
+  { date: '2026-11-09', new_patients: 1, returning_patients: 1, engagement_score: 55 },
+  { date: '2026-11-16', new_patients: 0, returning_patients: 1, engagement_score: 80 },
+  // Tom's visit at 2026-11-22T23:30Z is Monday 23 November in Berlin.
+  { date: '2026-11-23', new_patients: 0, returning_patients: 1, engagement_score: 70 },
+];
+
 describe('GET /api/v1/patients/:organizationId/engagement/overview', () => {
   let t: TestApp;
   let clinic: HandmadeClinic;
@@ -42,16 +54,7 @@ describe('GET /api/v1/patients/:organizationId/engagement/overview', () => {
     const nonZero = (o.engagement_trends as Trend[]).filter((b) => b.new_patients + b.returning_patients > 0);
     expect(o.engagement_trends).toHaveLength(12);
     expect(o.engagement_trends[0]).toEqual({ date: '2026-09-07', new_patients: 0, returning_patients: 0, engagement_score: 0 });
-    expect(nonZero).toEqual([
-      { date: '2026-09-14', new_patients: 1, returning_patients: 1, engagement_score: 60 },
-      { date: '2026-09-28', new_patients: 1, returning_patients: 0, engagement_score: 30 },
-      { date: '2026-10-12', new_patients: 0, returning_patients: 1, engagement_score: 30 },
-      { date: '2026-10-19', new_patients: 0, returning_patients: 1, engagement_score: 80 },
-      { date: '2026-11-09', new_patients: 1, returning_patients: 1, engagement_score: 55 },
-      { date: '2026-11-16', new_patients: 0, returning_patients: 1, engagement_score: 80 },
-      // Tom's visit at 2026-11-22T23:30Z is Monday 23 November in Berlin.
-      { date: '2026-11-23', new_patients: 0, returning_patients: 1, engagement_score: 70 },
-    ]);
+    expect(nonZero).toEqual(DEFAULT_WINDOW_WEEKS);
     expect(o.satisfaction_metrics).toEqual({
       avg_satisfaction: 3.6,
       satisfaction_distribution: { very_satisfied: 2, satisfied: 1, neutral: 1, dissatisfied: 0, very_dissatisfied: 1 },
@@ -190,15 +193,7 @@ describe('GET /api/v1/patients/:organizationId/engagement/overview', () => {
     expect(read.source).toBe('rollup');
     const o = (await get()).json().engagement_overview;
     expect([o.new_patients_this_month, o.returning_patients]).toEqual([1, 3]);
-    expect((o.engagement_trends as Trend[]).filter((b) => b.new_patients + b.returning_patients > 0)).toEqual([
-      { date: '2026-09-14', new_patients: 1, returning_patients: 1, engagement_score: 60 },
-      { date: '2026-09-28', new_patients: 1, returning_patients: 0, engagement_score: 30 },
-      { date: '2026-10-12', new_patients: 0, returning_patients: 1, engagement_score: 30 },
-      { date: '2026-10-19', new_patients: 0, returning_patients: 1, engagement_score: 80 },
-      { date: '2026-11-09', new_patients: 1, returning_patients: 1, engagement_score: 55 },
-      { date: '2026-11-16', new_patients: 0, returning_patients: 1, engagement_score: 80 },
-      { date: '2026-11-23', new_patients: 0, returning_patients: 1, engagement_score: 70 },
-    ]);
+    expect((o.engagement_trends as Trend[]).filter((b) => b.new_patients + b.returning_patients > 0)).toEqual(DEFAULT_WINDOW_WEEKS);
   });
 
   it('forgets cached overviews when the scoring engine recomputes (new visits and scores show)', async () => {
