@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { loadSettings, SettingsError } from 'src/config/settings';
-import { createPhiCipher, PhiCipherCore, PhiDecryptError } from 'src/records/phi/phi-cipher';
+import { createPhiCipher, PhiCipher, PhiCipherCore, PhiDecryptError } from 'src/records/phi/phi-cipher';
 
 const k1 = randomBytes(32).toString('base64');
 const k2 = randomBytes(32).toString('base64');
@@ -52,6 +52,30 @@ describe('PhiCipher', () => {
     expect(() => c.decrypt(`v1:${raw.toString('base64')}`)).toThrow('authentication failed');
     expect(() => c.decrypt('garbage')).toThrow(PhiDecryptError);
     expect(() => c.decrypt('v1:AAAA')).toThrow(PhiDecryptError);
+  });
+
+  it('decryptRecent: the injectable cipher decrypts a repeated value once; the core (CLIs) every time', () => {
+    const settings = loadSettings({ NODE_ENV: 'test', PHI_ENCRYPTION_KEYS: `v1:${k1}`, PHI_BLIND_INDEX_KEY: bidx });
+    const app = new PhiCipher(settings);
+    const core = cipher(`v1:${k1}`);
+    const enc = app.encrypt('+1 555 0100')!;
+    const appDecrypt = jest.spyOn(app, 'decrypt');
+    const coreDecrypt = jest.spyOn(core, 'decrypt');
+    for (let i = 0; i < 3; i++) {
+      expect(app.decryptRecent(enc)).toBe('+1 555 0100');
+      expect(core.decryptRecent(enc)).toBe('+1 555 0100');
+    }
+    expect(app.decryptRecent(null)).toBeNull();
+    expect(appDecrypt).toHaveBeenCalledTimes(1);
+    expect(coreDecrypt).toHaveBeenCalledTimes(3);
+    // A tampered value still fails, and is not kept.
+    expect(() => app.decryptRecent(`${enc.slice(0, -4)}AAAA`)).toThrow(PhiDecryptError);
+    const off = new PhiCipher(loadSettings({ NODE_ENV: 'test', PHI_ENCRYPTION_KEYS: `v1:${k1}`, PHI_BLIND_INDEX_KEY: bidx, PHI_DECRYPT_CACHE_ENTRIES: '0' }));
+    const offDecrypt = jest.spyOn(off, 'decrypt');
+    off.decryptRecent(enc);
+    off.decryptRecent(enc);
+    expect(offDecrypt).toHaveBeenCalledTimes(2);
+    expect(() => loadSettings({ NODE_ENV: 'test', PHI_DECRYPT_CACHE_ENTRIES: '-1' })).toThrow('PHI_DECRYPT_CACHE_ENTRIES');
   });
 
   it('blind-indexes normalized emails and phones with a keyed hash', () => {
