@@ -3,6 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { contentHash } from 'src/audit/audit-chain';
 import { AuditEventContent, NO_ORGANIZATION } from 'src/audit/audit-event';
 import { AuditRepository } from 'src/audit/audit.repository';
+import { poolStatements, TenantSql } from 'src/common/database/tenant-db';
 import { loggableError } from 'src/common/problem/problem.filter';
 
 /** The audit trail could not take an event: the request that caused it must not succeed. */
@@ -57,10 +58,15 @@ export class AuditWriter {
   /** See AUDIT_COALESCE_MS (tests set 0 or more). */
   coalesceMs = AUDIT_COALESCE_MS;
 
+  /** The batch appends' statements: on the pool, without TypeORM's query runner (poolStatements). */
+  private readonly sql: TenantSql;
+
   constructor(
     private readonly repository: AuditRepository,
-    private readonly dataSource: DataSource,
-  ) {}
+    dataSource: DataSource,
+  ) {
+    this.sql = poolStatements(dataSource);
+  }
 
   /**
    * An audited request of `organizationId` started: while it runs, a batch of that organization waits up to
@@ -140,7 +146,7 @@ export class AuditWriter {
         const batch = queue.pending.splice(0, MAX_AUDIT_BATCH);
         try {
           const seqs = await this.repository.appendBatch(
-            this.dataSource,
+            this.sql,
             batch.map((p) => ({ content: p.event, contentHash: contentHash(p.event) })),
           );
           batch.forEach((p, i) => p.resolve(seqs[i]));

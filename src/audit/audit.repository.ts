@@ -2,9 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditAction } from 'src/audit/audit-action';
 import { AuditActorType, AuditEventContent, AuditEventRow, AuditOutcome } from 'src/audit/audit-event';
+import type { TenantSql } from 'src/common/database/tenant-db';
 
 /** Anything that runs SQL: the pool (its own implicit transaction) or a transaction's manager. */
-export type SqlRunner = Pick<EntityManager, 'query'> | Pick<DataSource, 'query'>;
+export type SqlRunner = Pick<EntityManager, 'query'> | Pick<DataSource, 'query'> | TenantSql;
 
 export interface AuditEventFilter {
   patientId?: string;

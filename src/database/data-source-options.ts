@@ -18,7 +18,7 @@ export interface DataSourceConfig {
 }
 
 export function dataSourceOptions(config: DataSourceConfig): DataSourceOptions {
-  const startupOptions = ['-c timezone=UTC'];
+  const startupOptions = ['-c timezone=UTC', '-c datestyle=ISO'];
   if (config.asRuntimeRole) startupOptions.push(`-c role=${RUNTIME_ROLE}`);
   return {
     type: 'postgres',

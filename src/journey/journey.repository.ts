@@ -65,7 +65,7 @@ export class JourneyRepository {
 
   /** null when the organization has no such (non-deleted) patient. */
   async find(organizationId: string, patientId: string, now: Date, touchpointLimit: number): Promise<JourneyRow | null> {
-    const rows = await this.tenantDb.read(organizationId, (m) =>
+    const rows = await this.tenantDb.readStatements(organizationId, (m) =>
       m.query<JourneyRow[]>(JOURNEY_SQL, [organizationId, patientId, now, touchpointLimit]),
     );
     return rows[0] ?? null;

@@ -108,9 +108,13 @@ const toDate = (v: Date | string | null): Date | null => (v === null ? null : ne
 export class OpportunitiesRepository {
   constructor(private readonly tenantDb: TenantDb) {}
 
-  /** The refresh state and one page, in one transaction; null before the organization's first rebuild. */
+  /**
+   * The refresh state and one page; null before the organization's first rebuild. Two statements, each alone
+   * (readStatements): a rebuild replaces the state row and the opportunities in one transaction, so a page read
+   * just after a rebuild committed shows the new rows with the totals of either; both are the organization's.
+   */
   page(organizationId: string, f: PageFilter): Promise<{ state: RefreshState; rows: OpportunityRow[] } | null> {
-    return this.tenantDb.read(organizationId, async (m) => {
+    return this.tenantDb.readStatements(organizationId, async (m) => {
       const states = await m.query<{ refreshed_at: Date; ltv_threshold_cents: number; totals: OpportunityTotal[] }[]>(
         `SELECT refreshed_at, ltv_threshold_cents, totals FROM opportunity_refreshes WHERE organization_id = $1`,
         [organizationId],

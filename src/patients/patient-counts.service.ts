@@ -52,24 +52,23 @@ export class PatientCountsService implements OnModuleDestroy {
 
   counts(organizationId: string): Promise<CachedCounts> {
     return this.cache.getOrLoad(countsKey(organizationId), async () => {
-      const counts = await this.tenantDb.read(organizationId, (m) => this.repository.organizationCounts(m, organizationId));
+      const counts = await this.tenantDb.readStatements(organizationId, (m) => this.repository.organizationCounts(m, organizationId));
       return { ...counts, version: randomUUID() };
     });
   }
 
-  async summary(organizationId: string): Promise<StatusSummary> {
-    return summarize((await this.counts(organizationId)).groups);
-  }
-
-  /** Patients matching a list filter: a status (null: all) and an optional lower-cased name prefix. */
-  async totalMatching(organizationId: string, status: PatientStatus | null, prefix: string | null): Promise<number> {
-    const counts = await this.counts(organizationId);
+  /**
+   * Patients matching a list filter: a status (null: all) and an optional lower-cased name prefix. `counts`: the
+   * organization's counts when the caller has them already (one cache read fewer; with Redis, one round trip).
+   */
+  async totalMatching(organizationId: string, status: PatientStatus | null, prefix: string | null, counts?: CachedCounts): Promise<number> {
+    counts ??= await this.counts(organizationId);
     if (prefix === null) return countStatus(counts.groups, status);
     // The prefix is a fragment of a name: only its hash goes into a (possibly shared) cache key.
     const key = `patients:prefix-count:${organizationId}:${counts.version}:${status ?? 'all'}:${createHash('sha256').update(prefix).digest('hex')}`;
     return this.cache.getOrLoad(
       key,
-      () => this.tenantDb.read(organizationId, (m) => this.repository.countNamePrefix(m, organizationId, status, prefix)),
+      () => this.tenantDb.readStatements(organizationId, (m) => this.repository.countNamePrefix(m, organizationId, status, prefix)),
       Math.min(60, this.settings.cacheTtlSeconds) * 1000,
     );
   }

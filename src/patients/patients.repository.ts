@@ -4,7 +4,11 @@ import { likePrefix, PatientCountsRepository, prefixUpperBound } from 'src/patie
 import type { ListPosition, ListSpec, ProfileSort, Segment } from 'src/patients/profile-list';
 import type { PatientStatus, RiskLevel } from 'src/scoring/entities/scoring.enums';
 
-/** A list row as read: PHI still encrypted. */
+/**
+ * A list row as read: PHI still encrypted; timestamps as PostgreSQL prints them (`2026-11-25 08:30:00.123456+00`, the
+ * connections run with TimeZone UTC and DateStyle ISO): the mapper turns that text into ISO 8601 directly
+ * (isoFromPg), where parsing 400 Date objects per page and printing them again was 8 % of a page's CPU.
+ */
 export interface ProfileListRow {
   id: string;
   name: string;
@@ -12,13 +16,13 @@ export interface ProfileListRow {
   email_enc: string | null;
   ltv_cents: number;
   total_sessions: number;
-  last_appointment_at: Date | null;
-  next_appointment_at: Date | null;
+  last_appointment_at: string | null;
+  next_appointment_at: string | null;
   status: PatientStatus;
   risk_score: number;
   engagement_score: number;
-  registered_at: Date;
-  updated_at: Date;
+  registered_at: string;
+  updated_at: string;
   /** The row's sort key as PostgreSQL prints it (null in the unkeyed segment), for the next cursor. */
   sort_key: string | null;
   segment: Segment;
@@ -72,9 +76,16 @@ export const DEEP_OFFSET = 10_000;
 /** Whether `page` reads `spec` as a deep OFFSET page (from the far end: needs one snapshot, see DEEP_OFFSET). */
 export const isDeepOffset = (spec: ListSpec, deepOffset = DEEP_OFFSET): boolean => spec.after === null && spec.search === null && spec.offset >= deepOffset;
 
-const LIST_COLUMNS = `p.id, p.name, p.phone_enc, p.email_enc, m.ltv_cents, m.total_sessions, m.last_appointment_at,
-  m.next_appointment_at, m.status, m.risk_score, m.engagement_score, p.registered_at,
-  greatest(p.updated_at, m.updated_at) AS updated_at`;
+const LIST_COLUMNS = `p.id, p.name, p.phone_enc, p.email_enc, m.ltv_cents, m.total_sessions, m.last_appointment_at::text,
+  m.next_appointment_at::text, m.status, m.risk_score, m.engagement_score, p.registered_at::text,
+  greatest(p.updated_at, m.updated_at)::text AS updated_at`;
+
+/** The same list columns for the shallow page form (metrics read with the page, `patients` joined as `p`). */
+const PAGE_METRIC_COLUMNS = `m.ltv_cents, m.total_sessions, m.last_appointment_at, m.next_appointment_at, m.status, m.risk_score,
+  m.engagement_score, m.updated_at AS metrics_updated_at`;
+const PAGE_LIST_COLUMNS = `p.id, p.name, p.phone_enc, p.email_enc, page.ltv_cents, page.total_sessions, page.last_appointment_at::text,
+  page.next_appointment_at::text, page.status, page.risk_score, page.engagement_score, p.registered_at::text,
+  greatest(p.updated_at, page.metrics_updated_at)::text AS updated_at`;
 
 /**
  * The SQL of the patient list and profile. Every statement names its organization and runs inside `TenantDb.run`
@@ -145,8 +156,9 @@ export class PatientsRepository {
   }
 
   /**
-   * One segment of a list page. The page's ids come first from an index-only scan of the sort's index (cheap even
-   * at OFFSET 900000), then only those rows are fetched from `patients` and `patient_metrics` by primary key. The
+   * One segment of a list page. With rows to skip, the page's ids come first from an index-only scan of the sort's
+   * index (cheap even at OFFSET 900000), then only those rows are fetched from `patients` and `patient_metrics` by
+   * primary key; with none (first and cursor pages), the metrics rows come with the index scan. The
    * `LATERAL ... OFFSET 0` keeps that shape whatever the statistics say (a freshly loaded organization with stale
    * statistics otherwise tempts the planner into scanning the organization's patients for every page).
    */
@@ -180,8 +192,30 @@ export class PatientsRepository {
     // order straight from the (organization_id, key, patient_id) index instead of filtering the primary key.
     const innerOrder = `m.${column} ${dir}, m.patient_id ${dir}`;
     const outerOrder = `page.v ${dir}, page.patient_id ${dir}`;
+    const sortKey = segment === 'keyed' ? `m.${column}::text` : 'NULL::text';
+    if (skip === 0) {
+      // Nothing to skip (first pages, cursor pages): the metrics columns come straight from the sort index's scan
+      // (101 heap rows), and only `patients` is looked up per row. Measured on the 1M clinic, a first page by name:
+      // 2.9 ms instead of 3.9 ms (median of 40 in one session). With rows to skip, the index-only form below
+      // skips them without touching the heap.
+      const sql = `WITH page AS MATERIALIZED (
+        SELECT m.patient_id, m.${column} AS v, ${sortKey} AS sort_key, ${PAGE_METRIC_COLUMNS}
+          FROM patient_metrics m
+         WHERE ${where.join(' AND ')}
+         ORDER BY ${innerOrder}
+         LIMIT ${p(take)})
+      SELECT ${PAGE_LIST_COLUMNS}, page.sort_key, '${segment}' AS segment
+        FROM page
+       CROSS JOIN LATERAL (
+             SELECT p.id, p.name, p.phone_enc, p.email_enc, p.registered_at, p.updated_at
+               FROM patients p
+              WHERE p.id = page.patient_id AND p.organization_id = $1 AND p.deleted_at IS NULL
+             OFFSET 0) p
+       ORDER BY ${outerOrder}`;
+      return manager.query(sql, params);
+    }
     const sql = `WITH page AS (
-        SELECT m.patient_id, m.${column} AS v, ${segment === 'keyed' ? `m.${column}::text` : 'NULL::text'} AS sort_key
+        SELECT m.patient_id, m.${column} AS v, ${sortKey} AS sort_key
           FROM patient_metrics m
          WHERE ${where.join(' AND ')}
          ORDER BY ${innerOrder}

@@ -97,6 +97,45 @@ describe('tenant isolation in PostgreSQL (row-level security)', () => {
     for (let i = 0; i < 12; i++) expect(await tenantDb.read(b.id, (sql) => sql.query(`SELECT count(*)::int AS n FROM patients`))).toEqual([{ n: 5 }]);
   });
 
+  it('reads through TenantDb.readStatements under the same rules: one statement per round trip, setting gone after', async () => {
+    const seen = await tenantDb.readStatements(a.id, async (sql) => [
+      await sql.query<{ n: number; role: string; org: string }[]>(
+        `SELECT count(*)::int AS n, current_user AS role, current_setting('app.organization_id') AS org FROM patients`,
+      ),
+      // Another organization's id as a parameter: row-level security still answers for a only.
+      await sql.query(`SELECT count(*)::int AS n FROM patients WHERE organization_id = $1`, [b.id]),
+      // Each statement is its own transaction: the second one's transaction id differs.
+      await sql.query<{ x: string }[]>(`SELECT txid_current()::text AS x`),
+      await sql.query<{ x: string }[]>(`SELECT txid_current()::text AS x`),
+    ]);
+    expect(seen[0]).toEqual([{ n: 3, role: 'patient_journey_app', org: a.id }]);
+    expect(seen[1]).toEqual([{ n: 0 }]);
+    expect(seen[2][0].x).not.toBe(seen[3][0].x);
+    expect(await dataSource.query(`SELECT count(*)::int AS n, coalesce(current_setting('app.organization_id', true), '') AS org FROM patients`)).toEqual([{ n: 0, org: '' }]);
+  });
+
+  it('TenantDb.readStatements writes parameters in as literals that PostgreSQL reads back unchanged', async () => {
+    const tricky = `O'Brien \\ "quoted" $1 ; DROP TABLE patients; --`;
+    const at = new Date('2026-11-25T08:30:00.123Z');
+    const [row] = await tenantDb.readStatements(a.id, (sql) =>
+      sql.query<{ s: string; n: number; d: string; ids: string[]; nothing: null; flag: boolean; big: string }[]>(
+        `SELECT $1::text AS s, $2::int + 1 AS n, to_char($3::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS') AS d,
+                $4::uuid[] AS ids, $5::text AS nothing, $6::boolean AS flag, ($7::bigint * 2)::text AS big
+           LIMIT $8 OFFSET $9`,
+        [tricky, 41, at, [a.id, b.id], null, true, 2 ** 40, 1, 0],
+      ),
+    );
+    expect(row).toEqual({ s: tricky, n: 42, d: '2026-11-25 08:30:00.123', ids: [a.id, b.id], nothing: null, flag: true, big: String(2 ** 41) });
+    expect((await t.db.query(`SELECT count(*)::int AS n FROM patients`))[0]).toEqual({ n: 8 });
+  });
+
+  it('TenantDb.readStatements refuses a non-UUID organization, and a failed statement leaves the pool usable', async () => {
+    await expect(tenantDb.readStatements(`${a.id}', true); SELECT ('x`, (sql) => sql.query('SELECT 1'))).rejects.toThrow(/UUID/);
+    await expect(tenantDb.readStatements(a.id, (sql) => sql.query(`SELECT no_such_column FROM patients`))).rejects.toThrow(/no_such_column/);
+    await expect(tenantDb.readStatements(a.id, (sql) => sql.query(`SELECT $2::int`, [1]))).rejects.toThrow(/no value for \$2/);
+    for (let i = 0; i < 12; i++) expect(await tenantDb.readStatements(b.id, (sql) => sql.query(`SELECT count(*)::int AS n FROM patients`))).toEqual([{ n: 5 }]);
+  });
+
   it('sees nothing without an organization context (fail closed)', async () => {
     expect(await dataSource.query(`SELECT count(*)::int AS n FROM patients`)).toEqual([{ n: 0 }]);
     expect((await t.db.query(`SELECT count(*)::int AS n FROM patients`))[0]).toEqual({ n: 8 });
