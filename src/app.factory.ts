@@ -3,11 +3,12 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Logger } from 'nestjs-pino';
 import { AppModule, AppOptions } from 'src/app.module';
+import { serializeReply } from 'src/common/http/reusable-json';
 import { registerRoute } from 'src/common/http/route-registry';
 import { securityHeaders } from 'src/common/http/security-headers';
-import { requestIdFor } from 'src/common/logging/logging';
+import { AppLogger } from 'src/common/logging/app-logger';
+import { createRootLogger, logRequest, requestIdFor } from 'src/common/logging/logging';
 
 export const API_PREFIX = 'api/v1';
 
@@ -58,7 +59,13 @@ export async function createApp(options: AppOptions): Promise<NestFastifyApplica
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   });
   const fastify = adapter.getInstance();
+  const logger = createRootLogger(options.settings);
+  fastify.setReplySerializer(serializeReply);
   fastify.addHook('onRoute', (route) => registerRoute(route.method, route.url));
+  fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    logRequest(logger, { id: request.id, method: request.method, url: request.url, statusCode: reply.statusCode, elapsedMs: reply.elapsedTime });
+    done();
+  });
   const headers = securityHeaders();
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     reply.headers(headers);
@@ -67,7 +74,7 @@ export async function createApp(options: AppOptions): Promise<NestFastifyApplica
   });
 
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(options), adapter, { bufferLogs: true, abortOnError: false });
-  app.useLogger(app.get(Logger));
+  app.useLogger(new AppLogger(logger));
   setGlobalPrefix(app);
 
   if (options.settings.corsOrigins.length > 0) {

@@ -1,8 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
-import { LoggerModule } from 'nestjs-pino';
 import { Clock, SystemClock } from 'src/common/clock/clock';
-import { loggerParams } from 'src/common/logging/logging';
 import { ProblemFilter } from 'src/common/problem/problem.filter';
 import { ProblemValidationPipe } from 'src/common/validation/problem-validation.pipe';
 import { ConfigModule } from 'src/config/config.module';
@@ -38,7 +36,6 @@ export class AppModule {
       global: true,
       imports: [
         ConfigModule.register(options.settings),
-        LoggerModule.forRoot(loggerParams(options.settings)),
         DatabaseModule.register({ url: options.databaseUrl, poolSize: options.settings.databasePoolSize }),
         CommonDatabaseModule,
         HealthModule,

@@ -1,9 +1,10 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { loadSettings } from 'src/config/settings';
-import { loggerParams, scrubPhi } from 'src/common/logging/logging';
+import { AppLogger } from 'src/common/logging/app-logger';
+import { loggerOptions, logRequest, scrubPhi } from 'src/common/logging/logging';
 
-function captureLogger(): { logger: pino.Logger; lines: () => Record<string, unknown>[] } {
+function captureLogger(level = 'info'): { logger: pino.Logger; lines: () => Record<string, unknown>[] } {
   const chunks: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -11,9 +12,8 @@ function captureLogger(): { logger: pino.Logger; lines: () => Record<string, unk
       done();
     },
   });
-  const { pinoHttp } = loggerParams(loadSettings({ LOG_LEVEL: 'info', NODE_ENV: 'test' }));
-  const options = { ...(pinoHttp as pino.LoggerOptions), transport: undefined };
-  return { logger: pino(options, stream), lines: () => chunks.join('').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) };
+  const options = { ...loggerOptions(loadSettings({ LOG_LEVEL: level, NODE_ENV: 'test' })), transport: undefined };
+  return { logger: pino(options, stream), lines: () => chunks.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
 describe('PHI in logs', () => {
@@ -54,5 +54,47 @@ describe('PHI in logs', () => {
     cyclic.self = cyclic;
     const out = JSON.stringify(scrubPhi(cyclic));
     expect(out).toContain('[REDACTED]');
+  });
+});
+
+describe('request lines and Nest messages', () => {
+  it('writes one request line with the masked URL, status and time; 5xx at error level; health probes and a silent level write nothing', () => {
+    const { logger, lines } = captureLogger();
+    logRequest(logger, { id: 'r-1', method: 'GET', url: '/api/v1/patients/o/profiles?search=zeb&limit=5', statusCode: 200, elapsedMs: 3.6 });
+    logRequest(logger, { id: 'r-2', method: 'POST', url: '/api/v1/x', statusCode: 503, elapsedMs: 1 });
+    logRequest(logger, { id: 'r-3', method: 'GET', url: '/health/ready', statusCode: 200, elapsedMs: 1 });
+    const out = lines();
+    expect(out).toHaveLength(2);
+    expect(out[0]).toMatchObject({
+      level: 30,
+      msg: 'request completed',
+      requestId: 'r-1',
+      req: { id: 'r-1', method: 'GET', url: '/api/v1/patients/o/profiles?search=[REDACTED]&limit=5' },
+      res: { statusCode: 200 },
+      responseTime: 4,
+    });
+    expect(out[1]).toMatchObject({ level: 50, requestId: 'r-2', res: { statusCode: 503 } });
+    const silent = captureLogger('silent');
+    logRequest(silent.logger, { id: 'r-4', method: 'GET', url: '/api/v1/x', statusCode: 500, elapsedMs: 1 });
+    expect(silent.lines()).toEqual([]);
+  });
+
+  it('takes Nest call shapes: (message, context), (message, stack, context) and pino-style (object, message, context), scrubbed', () => {
+    const { logger, lines } = captureLogger('debug');
+    const nest = new AppLogger(logger);
+    nest.log('Mapped route', 'RoutesResolver');
+    nest.error('boom', 'Error: boom\n    at x', 'ProblemFilter');
+    nest.error({ err: new Error('dup'), status: 500, patient: { email: 'z@example.com' } }, 'request failed', 'ProblemFilter');
+    nest.warn('recompute failed for 3 patient(s)', 'IngestionService');
+    nest.debug({ n: 1 }, 'AggregateCache');
+    nest.verbose('not at debug level', 'X');
+    const out = lines();
+    expect(out).toHaveLength(5);
+    expect(out[0]).toMatchObject({ level: 30, context: 'RoutesResolver', msg: 'Mapped route' });
+    expect(out[1]).toMatchObject({ level: 50, context: 'ProblemFilter', msg: 'boom', stack: 'Error: boom\n    at x' });
+    expect(out[2]).toMatchObject({ level: 50, context: 'ProblemFilter', msg: 'request failed', status: 500, err: { message: 'dup' }, patient: { email: '[REDACTED]' } });
+    expect(out[3]).toMatchObject({ level: 40, context: 'IngestionService', msg: 'recompute failed for 3 patient(s)' });
+    expect(out[4]).toMatchObject({ level: 20, context: 'AggregateCache', n: 1 });
+    expect(JSON.stringify(out)).not.toContain('example.com');
   });
 });

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Params } from 'nestjs-pino';
-import { stdSerializers } from 'pino';
+import pino, { stdSerializers } from 'pino';
 import type { Settings } from 'src/config/settings';
 
 /** Query parameters whose values are never PHI and may be logged as they are. Every other value is masked. */
@@ -83,30 +82,52 @@ export function scrubLogObject(object: Record<string, unknown>): Record<string, 
   return scrubKeys(object, 0, SERIALIZED_KEYS);
 }
 
-export function loggerParams(settings: Settings): Params {
+/**
+ * The application's pino options. PHI never reaches a log line: every logged object (and a serialized error) is
+ * scrubbed of the REDACTED_FIELDS at any depth when a line is written (pino's `redact` did the same for listed
+ * paths, at a cost on every child logger, logged or not).
+ */
+export function loggerOptions(settings: Settings): pino.LoggerOptions {
   const pretty = settings.nodeEnv === 'development' && process.stdout.isTTY;
   return {
-    pinoHttp: {
-      level: settings.logLevel,
-      genReqId: (req: IncomingMessage) => requestIdFor(req),
-      customProps: (req: IncomingMessage) => ({ requestId: (req as IncomingMessage & { id?: unknown }).id }),
-      serializers: {
-        // Only what is needed to follow a request: never headers (authorization, cookies), never the body.
-        req: (req: { id?: unknown; method?: string; url?: string; raw?: IncomingMessage }) => ({
-          id: req.id,
-          method: req.method,
-          url: safeUrl(req.url),
-        }),
-        res: (res: ServerResponse | { statusCode?: number }) => ({ statusCode: res.statusCode }),
-        err: (err: Error) => scrubPhi(stdSerializers.err(err)),
-      },
-      // PHI never reaches a log line: every logged object (and a serialized error) is scrubbed of the REDACTED_FIELDS
-      // at any depth, when a line is written. pino's `redact` did the same for the listed paths, but it also ran on
-      // the bindings of the two child loggers pino-http makes per request, logged or not: a fifth of the CPU of a
-      // cached read.
-      formatters: { log: scrubLogObject },
-      autoLogging: { ignore: (req: IncomingMessage) => (req.url ?? '').startsWith('/health') },
-      transport: pretty ? { target: 'pino-pretty', options: { singleLine: true, colorize: true } } : undefined,
+    level: settings.logLevel,
+    serializers: {
+      // Only what is needed to follow a request: never headers (authorization, cookies), never the body.
+      req: (req: { id?: unknown; method?: string; url?: string }) => ({ id: req.id, method: req.method, url: safeUrl(req.url) }),
+      res: (res: ServerResponse | { statusCode?: number }) => ({ statusCode: res.statusCode }),
+      err: (err: Error) => scrubPhi(stdSerializers.err(err)),
     },
+    formatters: { log: scrubLogObject },
+    transport: pretty ? { target: 'pino-pretty', options: { singleLine: true, colorize: true } } : undefined,
   };
+}
+
+/** The process's root logger (stdout, JSON lines; pretty in a development terminal). */
+export function createRootLogger(settings: Settings): pino.Logger {
+  return pino(loggerOptions(settings));
+}
+
+/** What the request log line needs of a request and its reply (Fastify's). */
+export interface LoggedExchange {
+  id: string;
+  method: string;
+  url: string;
+  statusCode: number;
+  /** Milliseconds from the request's arrival to the end of the response. */
+  elapsedMs: number;
+}
+
+/**
+ * One line per finished request (`request completed`, like pino-http's): request id, method, URL with its PHI-capable
+ * query values masked (safeUrl), status and response time; at `error` level for a 5xx. Health probes are not
+ * logged. Nothing is built when the level is off.
+ */
+export function logRequest(logger: pino.Logger, x: LoggedExchange): void {
+  if (x.url.startsWith('/health')) return;
+  const level = x.statusCode >= 500 ? 'error' : 'info';
+  if (!logger.isLevelEnabled(level)) return;
+  logger[level](
+    { requestId: x.id, req: { id: x.id, method: x.method, url: x.url }, res: { statusCode: x.statusCode }, responseTime: Math.round(x.elapsedMs) },
+    'request completed',
+  );
 }

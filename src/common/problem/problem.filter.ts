@@ -78,7 +78,7 @@ export class ProblemFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
     const { body, headers } = toProblem(exception, request);
-    if (body.status >= 500) this.logger.error({ err: loggableError(exception), status: body.status }, 'request failed');
+    if (body.status >= 500) this.logger.error({ err: loggableError(exception), status: body.status, requestId: request.id }, 'request failed');
     sendProblem(reply, body, headers);
   }
 }
