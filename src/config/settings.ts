@@ -33,6 +33,10 @@ export interface Settings {
   /** Versioned AES-256 keys, newest first: `v2:<base64>,v1:<base64>`. */
   phiEncryptionKeys: string | null;
   phiBlindIndexKey: string | null;
+  /** In-process cache of recently decrypted list values (PhiCipher, src/records/phi/phi-cipher.ts); 0 entries = off. */
+  phiDecryptCache: { entries: number; seconds: number };
+  /** In-process cache of patient list pages (src/patients/profiles.service.ts); 0 entries = off. */
+  patientPageCache: { entries: number; seconds: number };
   /** Per authenticated caller: `limit` requests per `ttlSeconds`; per client IP (checked before authentication): `ipLimit`. */
   rateLimit: { ttlSeconds: number; limit: number; ipLimit: number };
   /** Seconds the guard caches a user's membership / an API key (short, so that revocation applies quickly; 0 = off). */
@@ -162,6 +166,14 @@ export function loadSettings(env: Env = process.env): Settings {
     },
     phiEncryptionKeys: str(env, 'PHI_ENCRYPTION_KEYS'),
     phiBlindIndexKey: str(env, 'PHI_BLIND_INDEX_KEY'),
+    phiDecryptCache: {
+      entries: int(env, 'PHI_DECRYPT_CACHE_ENTRIES', 20_000, 0, 1_000_000),
+      seconds: int(env, 'PHI_DECRYPT_CACHE_SECONDS', 300, 1, 3_600),
+    },
+    patientPageCache: {
+      entries: int(env, 'PATIENT_PAGE_CACHE_ENTRIES', 500, 0, 100_000),
+      seconds: int(env, 'PATIENT_PAGE_CACHE_SECONDS', 30, 1, 3_600),
+    },
     rateLimit: {
       ttlSeconds: int(env, 'RATE_LIMIT_TTL_SECONDS', 60, 1, 86_400),
       limit: int(env, 'RATE_LIMIT_LIMIT', 600, 1, 1_000_000),

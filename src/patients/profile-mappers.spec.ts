@@ -1,10 +1,12 @@
-import { money, riskFactorTexts, score, toListItem, toProfile } from 'src/patients/profile-mappers';
+import { isoFromPg, money, riskFactorTexts, score, toListItem, toProfile } from 'src/patients/profile-mappers';
+import { types } from 'pg';
 import type { ProfileListRow, ProfileRow } from 'src/patients/patients.repository';
 import type { PhiCipherCore } from 'src/records/phi/phi-cipher';
 
 /** A stand-in cipher: "enc:<plain>" decrypts to <plain>. */
 const cipher = {
   decrypt: (v: string | null) => (v === null ? null : v.replace(/^enc:/, '')),
+  decryptRecent: (v: string | null) => (v === null ? null : v.replace(/^enc:/, '')),
   decryptJson: <T>(v: string | null) => (v === null ? null : (JSON.parse(v.replace(/^enc:/, '')) as T)),
 } as unknown as PhiCipherCore;
 
@@ -27,13 +29,37 @@ describe('profile mappers', () => {
   it('list item: decrypted contact, units, ISO dates', () => {
     const row: ProfileListRow = {
       id: 'p1', name: 'Ada', phone_enc: 'enc:+1555', email_enc: null, ltv_cents: 99_900, total_sessions: 3,
-      last_appointment_at: at, next_appointment_at: null, status: 'dormant', risk_score: 40, engagement_score: 60,
-      registered_at: at, updated_at: at, sort_key: 'ada', segment: 'keyed',
+      last_appointment_at: '2026-03-04 05:06:07.089+00', next_appointment_at: null, status: 'dormant', risk_score: 40, engagement_score: 60,
+      registered_at: '2026-03-04 05:06:07.089+00', updated_at: '2026-03-04 05:06:07.089+00', sort_key: 'ada', segment: 'keyed',
     };
     expect(toListItem(row, cipher)).toEqual({
-      id: 'p1', name: 'Ada', phone: '+1555', email: null, ltv: 999, total_sessions: 3, last_appointment: at.toISOString(),
-      next_appointment: null, status: 'dormant', risk_score: 40, engagement_score: 60, created_at: at.toISOString(), updated_at: at.toISOString(),
+      id: 'p1', name: 'Ada', phone: '+1555', email: null, ltv: 999, total_sessions: 3, last_appointment: '2026-03-04T05:06:07.089Z',
+      next_appointment: null, status: 'dormant', risk_score: 40, engagement_score: 60, created_at: '2026-03-04T05:06:07.089Z', updated_at: '2026-03-04T05:06:07.089Z',
     });
+  });
+
+  it('timestamps as PostgreSQL prints them (UTC, DateStyle ISO) to ISO 8601 with milliseconds, as Date would', () => {
+    const cases: [string, string][] = [
+      ['2026-11-25 08:30:00+00', '2026-11-25T08:30:00.000Z'],
+      ['2026-11-25 08:30:00.1+00', '2026-11-25T08:30:00.100Z'],
+      ['2026-11-25 08:30:00.12+00', '2026-11-25T08:30:00.120Z'],
+      ['2026-11-25 08:30:00.123+00', '2026-11-25T08:30:00.123Z'],
+      ['2026-11-25 08:30:00.123999+00', '2026-11-25T08:30:00.123Z'], // truncated, as pg's own parser does
+      ['1999-12-31 23:59:59.999999+00', '1999-12-31T23:59:59.999Z'],
+      ['2026-11-25 09:30:00.5+01', '2026-11-25T08:30:00.500Z'], // another zone: through Date
+    ];
+    for (const [text, expected] of cases) expect(isoFromPg(text)).toBe(expected);
+    // The slicing agrees with pg's parser then toISOString on random instants.
+    const parse = types.getTypeParser(1184) as (t: string) => Date;
+    for (let i = 0; i < 2000; i++) {
+      const ms = Math.floor(Math.random() * 4e12);
+      const micros = Math.floor(Math.random() * 1000);
+      const d = new Date(ms);
+      const frac = `${String(d.getUTCMilliseconds()).padStart(3, '0')}${String(micros).padStart(3, '0')}`.replace(/0+$/, '');
+      const text = `${d.toISOString().slice(0, 10)} ${d.toISOString().slice(11, 19)}${frac ? `.${frac}` : ''}+00`;
+      expect(isoFromPg(text)).toBe(parse(text).toISOString());
+    }
+    expect(() => isoFromPg('not a time')).toThrow('Unexpected timestamp text');
   });
 
   const bare: ProfileRow = {

@@ -20,14 +20,31 @@ export const score = (value: number | null | undefined): number =>
   value === null || value === undefined || !Number.isFinite(value) ? 0 : Math.round(Math.min(100, Math.max(0, value)) * 100) / 100;
 
 const iso = (d: Date | string | null | undefined): string | null =>
-  d === null || d === undefined ? null : d instanceof Date ? d.toISOString() : new Date(d).toISOString();
+  d === null || d === undefined ? null : d instanceof Date ? d.toISOString() : isoFromPg(d);
+
+/**
+ * A timestamp as PostgreSQL prints it in UTC with DateStyle ISO (`2026-11-25 08:30:00.123456+00`, fraction optional)
+ * to ISO 8601 with milliseconds (`2026-11-25T08:30:00.123Z`), by slicing: what `new Date(text).toISOString()` gives,
+ * fraction truncated to milliseconds as pg's own parser does. Any other form (an offset, a year beyond 9999, BC) goes
+ * through Date.
+ */
+export function isoFromPg(text: string): string {
+  const n = text.length;
+  if (n >= 22 && n <= 29 && text.charCodeAt(4) === 45 && text.charCodeAt(10) === 32 && text.endsWith('+00') && (n === 22 || text.charCodeAt(19) === 46)) {
+    const ms = n === 22 ? '000' : (text.slice(20, n - 3) + '00').slice(0, 3);
+    return `${text.slice(0, 10)}T${text.slice(11, 19)}.${ms}Z`;
+  }
+  const parsed = new Date(text.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'));
+  if (Number.isNaN(parsed.getTime())) throw new Error('Unexpected timestamp text from PostgreSQL');
+  return parsed.toISOString();
+}
 
 export function toListItem(row: ProfileListRow, cipher: PhiCipherCore): PatientListItem {
   return {
     id: row.id,
     name: row.name,
-    phone: cipher.decrypt(row.phone_enc),
-    email: cipher.decrypt(row.email_enc),
+    phone: cipher.decryptRecent(row.phone_enc),
+    email: cipher.decryptRecent(row.email_enc),
     ltv: money(row.ltv_cents),
     total_sessions: row.total_sessions ?? 0,
     last_appointment: iso(row.last_appointment_at),

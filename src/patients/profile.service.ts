@@ -24,7 +24,7 @@ export class ProfileService {
 
   async get(auth: AuthContext, patientId: string, historyLimit = 50): Promise<ProfileResponse> {
     const withMedical = hasPermission(auth, Permission.PatientsReadMedical);
-    const row = await this.tenantDb.read(auth.organizationId, (m) =>
+    const row = await this.tenantDb.readStatements(auth.organizationId, (m) =>
       this.patients.findProfile(m, auth.organizationId, patientId, { historyLimit, now: this.clock.now(), withMedical }),
     );
     if (!row) throw ProblemException.notFound(ProblemCode.PatientNotFound, 'No patient with this id in this organization');
