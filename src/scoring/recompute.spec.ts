@@ -1,3 +1,4 @@
+import { FEATURE_COLUMNS, featureRowFromValues } from 'src/scoring/features.query';
 import { idRanges } from 'src/scoring/recompute';
 import { toCopyPieces, toCopyText } from 'src/scoring/scoring.repository';
 import type { PatientScores } from 'src/scoring/patient-scores';
@@ -64,5 +65,15 @@ describe('toCopyText', () => {
     expect(pieces).toHaveLength(3);
     expect(pieces.every((p) => p.endsWith('\n'))).toBe(true);
     expect(pieces.join('')).toBe(toCopyText(many));
+  });
+});
+
+describe('featureRowFromValues', () => {
+  it('reads every FeatureRow field from its position in FEATURE_COLUMNS', () => {
+    const values = FEATURE_COLUMNS.map((_, i) => i);
+    const row = featureRowFromValues(values) as unknown as Record<string, number>;
+    expect(Object.keys(row).sort()).toEqual([...FEATURE_COLUMNS].sort());
+    FEATURE_COLUMNS.forEach((name, i) => expect(row[name]).toBe(i));
+    expect(new Set(FEATURE_COLUMNS).size).toBe(FEATURE_COLUMNS.length);
   });
 });

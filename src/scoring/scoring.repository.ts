@@ -2,7 +2,15 @@ import type { BgNbdParams } from 'src/scoring/domain/bg-nbd';
 import { emptyFeatures, type PatientFeatures } from 'src/scoring/domain/patient-features';
 import type { GammaGammaParams } from 'src/scoring/domain/gamma-gamma';
 import { ModelKind } from 'src/scoring/entities/scoring.enums';
-import { FeatureRow, featuresQuery, FeaturesQueryOptions, PatientSelector, referredNetRevenueQuery } from 'src/scoring/features.query';
+import {
+  FEATURE_COLUMNS,
+  FeatureRow,
+  featureRowFromValues,
+  featuresQuery,
+  FeaturesQueryOptions,
+  PatientSelector,
+  referredNetRevenueQuery,
+} from 'src/scoring/features.query';
 import type { PatientScores } from 'src/scoring/patient-scores';
 import type { ScoringSettings } from 'src/scoring/domain/scoring-settings';
 import type { SqlRunner } from 'src/scoring/sql-runner';
@@ -94,18 +102,19 @@ function copyNumber(value: number | null): string {
 
 /**
  * One COPY line (without its newline) of the results, in RESULT_COLUMNS order, as `copyValue` formats each value:
- * written out, since mapping the column list per row (closures, an array, a join) cost about twice as much.
+ * written out, since mapping the column list per row (closures, an array, a join) cost about twice as much. The id
+ * (a uuid), the status, level and trend (fixed words) and the booleans never need escaping: written as they are.
  */
 export function copyLine(s: PatientScores): string {
-  return `${copyValue(s.patientId)}\t${copyValue(s.sortName)}\t${copyValue(s.status)}\t${copyNumber(s.riskScore)}\t${copyValue(s.riskLevel)}\t${copyValue(
+  return `${s.patientId}\t${copyValue(s.sortName)}\t${s.status}\t${copyNumber(s.riskScore)}\t${s.riskLevel}\t${copyValue(
     JSON.stringify(s.riskFactors),
-  )}\t${copyValue(s.riskTrend)}\t${copyNumber(s.engagementScore)}\t${copyNumber(s.ltvCents)}\t${copyNumber(s.historicalRevenueCents)}\t${copyNumber(
+  )}\t${s.riskTrend}\t${copyNumber(s.engagementScore)}\t${copyNumber(s.ltvCents)}\t${copyNumber(s.historicalRevenueCents)}\t${copyNumber(
     s.futureValueCents,
   )}\t${copyNumber(s.referralValueCents)}\t${copyNumber(s.totalSessions)}\t${copyNumber(s.avgSessionValueCents)}\t${copyNumber(
     s.lastAppointmentAt,
-  )}\t${copyNumber(s.nextAppointmentAt)}\t${copyNumber(s.lastContactAt)}\t${copyNumber(s.successProbability)}\t${copyNumber(s.firstVisitAt)}\t${copyValue(
-    s.recordHistory,
-  )}\t${copyValue(s.hasMetrics)}`;
+  )}\t${copyNumber(s.nextAppointmentAt)}\t${copyNumber(s.lastContactAt)}\t${copyNumber(s.successProbability)}\t${copyNumber(s.firstVisitAt)}\t${
+    s.recordHistory ? 't' : 'f'
+  }\t${s.hasMetrics === null ? '\\N' : s.hasMetrics ? 't' : 'f'}`;
 }
 
 /** The COPY text of `scores`, one line each, as RESULT_COLUMNS and copyValue define it (the reference). */
@@ -188,7 +197,15 @@ export class ScoringRepository {
     options: FeaturesQueryOptions = {},
   ): Promise<FeatureRow[]> {
     const q = featuresQuery(organizationId, selector, now, settings, timeZone, options);
-    return this.db.query<FeatureRow>(q.sql, q.params);
+    if (!this.db.queryArrays) return this.db.query<FeatureRow>(q.sql, q.params);
+    // As arrays, each turned into a FeatureRow of a fixed shape (featureRowFromValues reads them by position).
+    const { columns, rows } = await this.db.queryArrays(q.sql, q.params);
+    if (columns.length !== FEATURE_COLUMNS.length || columns.some((c, i) => c !== FEATURE_COLUMNS[i])) {
+      throw new Error(`features query columns ${columns.join(', ')} differ from FEATURE_COLUMNS`);
+    }
+    const features = new Array<FeatureRow>(rows.length);
+    for (let i = 0; i < rows.length; i++) features[i] = featureRowFromValues(rows[i]);
+    return features;
   }
 
   /** referredNetRevenueCents of the organization's referrers (absent: 0), in one pass (referredNetRevenueQuery). */

@@ -9,6 +9,8 @@ import type { EntityManager } from 'typeorm';
  */
 export interface SqlRunner {
   query<T>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** The rows as arrays of values, with the column names in order (pg's `rowMode: 'array'`); absent on runners that cannot. */
+  queryArrays?(sql: string, params?: unknown[]): Promise<{ columns: string[]; rows: unknown[][] }>;
   /** `COPY ... FROM STDIN` with `text` (or its pieces, in order) as the whole input; absent on runners that cannot stream. */
   copyIn?(sql: string, text: string | readonly string[]): Promise<void>;
 }
@@ -18,6 +20,10 @@ export function pgRunner(client: Client | PoolClient): SqlRunner {
     async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
       const result = await client.query(sql, params);
       return result.rows as T[];
+    },
+    async queryArrays(sql: string, params: unknown[] = []): Promise<{ columns: string[]; rows: unknown[][] }> {
+      const result = await client.query<unknown[]>({ text: sql, values: params, rowMode: 'array' });
+      return { columns: result.fields.map((f) => f.name), rows: result.rows };
     },
     copyIn(sql: string, text: string | readonly string[]): Promise<void> {
       return new Promise<void>((resolve, reject) => {

@@ -1,0 +1,76 @@
+/**
+ * EXPLAIN (ANALYZE, BUFFERS) of one organization-wide recompute chunk's features statement, as the recompute runs it
+ * (SET LOCAL enable_nestloop = off, no parallel workers, referredNet false, work_mem 64MB, jit off):
+ * `DATABASE_URL=... TS_NODE_TRANSPILE_ONLY=1 npx ts-node -r tsconfig-paths/register bench/features-explain.ts
+ *   --org <slug> [--chunk 50000] [--index 1] [--as-of <ISO time>] [--runs 3] [--plain]`
+ * Prints the plan of the last run and each run's execution time; --plain runs the statement without EXPLAIN and
+ * reports the time including the transfer of the rows to Node.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Client } from 'pg';
+import { featuresQuery } from 'src/scoring/features.query';
+import { organizationScoringSettings } from 'src/scoring/organization-settings';
+import { idRanges } from 'src/scoring/recompute';
+import { ScoringRepository } from 'src/scoring/scoring.repository';
+import { pgRunner } from 'src/scoring/sql-runner';
+
+const { values } = parseArgs({
+  options: {
+    org: { type: 'string' },
+    chunk: { type: 'string', default: '50000' },
+    index: { type: 'string', default: '1' },
+    'as-of': { type: 'string' },
+    runs: { type: 'string', default: '3' },
+    plain: { type: 'boolean', default: false },
+  },
+});
+
+/** CPU time (user + system, ms) of the server process `pid` when it runs on this machine, else NaN. */
+function backendCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+async function main(): Promise<void> {
+  const client = new Client({ connectionString: process.env.DATABASE_URL, options: '-c timezone=UTC' });
+  await client.connect();
+  try {
+    await client.query(`SET jit = off; SET work_mem = '64MB'`);
+    const repo = new ScoringRepository(pgRunner(client));
+    const organization = await repo.organizationBySlug(values.org ?? '');
+    if (!organization) throw new Error(`No organization ${values.org}`);
+    const settings = organizationScoringSettings(organization.settings);
+    const now = values['as-of'] ? new Date(values['as-of']) : new Date();
+    const ranges = idRanges((await repo.chunkBoundaries(organization.id, Number(values.chunk))).ids);
+    const range = ranges[Math.min(Number(values.index), ranges.length - 1)];
+    const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    const q = featuresQuery(organization.id, { kind: 'range', ...range }, now, settings, organization.timezone, { referredNet: false });
+    for (let run = 0; run < Number(values.runs); run++) {
+      await client.query('BEGIN');
+      await client.query(`SET LOCAL enable_nestloop = off; SET LOCAL max_parallel_workers_per_gather = 0`);
+      const started = process.hrtime.bigint();
+      const cpu = backendCpuMs(pid);
+      if (values.plain) {
+        const r = await client.query(q.sql, q.params);
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        process.stdout.write(`run ${run + 1}: ${r.rowCount} rows in ${ms.toFixed(0)} ms, backend CPU ${backendCpuMs(pid) - cpu} ms\n`);
+      } else {
+        const r = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${q.sql}`, q.params);
+        const plan = r.rows.map((x) => x['QUERY PLAN']);
+        if (run === Number(values.runs) - 1) process.stdout.write(plan.join('\n') + '\n');
+        const time = plan.find((l) => l.startsWith('Execution Time')) ?? '';
+        process.stdout.write(`run ${run + 1}: ${time}, backend CPU ${backendCpuMs(pid) - cpu} ms\n`);
+      }
+      await client.query('ROLLBACK');
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+void main();
