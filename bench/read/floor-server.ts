@@ -11,7 +11,7 @@ import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { Pool, PoolClient } from 'pg';
 import type { EntityManager } from 'typeorm';
 import { loadSettings } from 'src/config/settings';
-import { tenantBegin } from 'src/common/database/tenant-db';
+import { tenantBegin, tenantStatements } from 'src/common/database/tenant-db';
 import { RUNTIME_ROLE } from 'src/database/data-source-options';
 import { OrganizationCounts, PatientCountsRepository } from 'src/patients/patient-counts.repository';
 import { countStatus, summarize } from 'src/patients/patient-counts.service';
@@ -28,7 +28,7 @@ import { OpportunityPriority, OpportunityType } from 'src/opportunities/opportun
 import { toOpportunitiesResponse } from 'src/opportunities/opportunities.service';
 
 const settings = loadSettings(process.env);
-const pool = new Pool({ connectionString: settings.databaseUrl ?? undefined, max: settings.databasePoolSize, options: `-c timezone=UTC -c role=${RUNTIME_ROLE}` });
+const pool = new Pool({ connectionString: settings.databaseUrl ?? undefined, max: settings.databasePoolSize, options: `-c timezone=UTC -c datestyle=ISO -c role=${RUNTIME_ROLE}` });
 const cipher = createPhiCipher(settings);
 const patients = new PatientsRepository();
 const countsRepo = new PatientCountsRepository();
@@ -36,6 +36,14 @@ const countsCache = new Map<string, OrganizationCounts>();
 
 async function tenant<T>(organizationId: string, work: (m: EntityManager) => Promise<T>, snapshot = false): Promise<T> {
   const client: PoolClient = await pool.connect();
+  if (!snapshot) {
+    // As TenantDb.readStatements: each statement alone, with the organization setting, in one round trip.
+    try {
+      return await work(tenantStatements(client, organizationId) as unknown as EntityManager);
+    } finally {
+      client.release();
+    }
+  }
   try {
     await client.query(tenantBegin(organizationId, snapshot)); // as TenantDb.read: one round trip
     const manager = { query: async (sql: string, params?: unknown[]) => (await client.query(sql, params)).rows } as unknown as EntityManager;

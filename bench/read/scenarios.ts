@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
-import { tenantBegin } from 'src/common/database/tenant-db';
+import { tenantStatements } from 'src/common/database/tenant-db';
 import { RUNTIME_ROLE } from 'src/database/data-source-options';
 import { PatientCountsRepository } from 'src/patients/patient-counts.repository';
 import { latencyRun } from './harness';
@@ -56,19 +56,17 @@ async function cursorPages(ctx: BenchContext, sort: string): Promise<string[]> {
   return out;
 }
 
-/** Time the uncached path of the risk summary and counts: the tenant transaction and the counts statement. */
+/** Time the uncached path of the risk summary and counts: the counts statement as the app sends it (tenantStatements). */
 async function uncachedCounts(ctx: BenchContext): Promise<Record<string, unknown>> {
   const client = new Client({ ...clientConfig(ctx.db), options: `-c timezone=UTC -c role=${RUNTIME_ROLE}` });
   await client.connect();
   const repo = new PatientCountsRepository();
-  const manager = { query: async (sql: string, params?: unknown[]) => (await client.query(sql, params)).rows } as unknown as EntityManager;
+  const manager = tenantStatements(client, ctx.organizationId) as unknown as EntityManager;
   const times: number[] = [];
   try {
     for (let i = 0; i < 60; i++) {
       const t0 = performance.now();
-      await client.query(tenantBegin(ctx.organizationId));
       await repo.organizationCounts(manager, ctx.organizationId);
-      await client.query('COMMIT');
       if (i >= 10) times.push(performance.now() - t0);
     }
   } finally {
