@@ -71,7 +71,11 @@ export function fitOrganizationModels(
   now: number,
   settings: ScoringSettings = DEFAULT_SCORING_SETTINGS,
 ): OrganizationModelFit | null {
-  const withVisits = patients.filter((p) => repeatHistory(p.features, now, settings) !== null);
+  // In id order: the likelihood is a sum over the sample, and floating-point sums depend on their order, so the fit
+  // would otherwise change (in the last digits) with the order the rows were read in (a features chunk, a sample).
+  const withVisits = patients
+    .filter((p) => repeatHistory(p.features, now, settings) !== null)
+    .sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
   const sample = deterministicSample(withVisits, (p) => p.id, settings.fitSampleSize, settings.fitSampleSeed);
   const repeats = sample.map((p) => repeatHistory(p.features, now, settings)).filter((h): h is RepeatHistory => h !== null);
   const spends = sample.map((p) => spendHistory(p.features)).filter((h): h is SpendHistory => h !== null);
