@@ -233,12 +233,19 @@ export class ScoringRepository {
    * for a 40,000-patient sample this is a fraction of the features query.
    */
   async visitHistories(organizationId: string, ids: readonly string[], now: Date): Promise<FitRow[]> {
+    // One index range per sampled patient (LATERAL): with `patient_id = ANY($2)` over a 40,000-id sample the
+    // planner chose a sequential scan of the whole table, testing each of its rows against the array (4.3 s with two
+    // parallel workers at a million patients, against 2.4 s this way, cold, and under a second with the pages cached).
     const rows = await this.db.query<{ id: string; first: number; last: number; visits: number; value: number }>(
-      `SELECT patient_id AS id, (date_part('epoch', min(starts_at)) * 1000) AS first,
-              (date_part('epoch', max(starts_at)) * 1000) AS last, count(*)::int AS visits, coalesce(sum(value_cents), 0)::float8 AS value
-         FROM appointments
-        WHERE organization_id = $1 AND patient_id = ANY($2::uuid[]) AND status = 'completed' AND starts_at <= $3
-        GROUP BY patient_id`,
+      `SELECT s.id, v.first, v.last, v.visits, v.value
+         FROM unnest($2::uuid[]) AS s(id)
+        CROSS JOIN LATERAL (
+          SELECT (date_part('epoch', min(starts_at)) * 1000) AS first, (date_part('epoch', max(starts_at)) * 1000) AS last,
+                 count(*)::int AS visits, coalesce(sum(value_cents), 0)::float8 AS value
+            FROM appointments
+           WHERE organization_id = $1 AND patient_id = s.id AND status = 'completed' AND starts_at <= $3
+        ) v
+        WHERE v.visits > 0`,
       [organizationId, ids, now],
     );
     return rows.map((r) => ({
