@@ -162,6 +162,25 @@ export async function recomputeSelection(
   return rows.length;
 }
 
+/** Quarter chunks: the last two chunks' worth of patients is walked in chunks a quarter of the size. */
+export const TAIL_SPLIT = 4;
+
+/**
+ * Chunk boundaries from `fine` boundaries (every `chunkSize / TAIL_SPLIT` patients, so `fine.length + 1` fine
+ * chunks): full chunks of TAIL_SPLIT fine ones, then the last 2 to 3 chunks' worth left in fine chunks. Two
+ * connections take chunks in turn, so the run ends when the later one finishes its last chunk: with full chunks to
+ * the end, one connection idled for half a chunk on average (about 2.5 s at a million patients) while the other
+ * finished; with quarter chunks at the end, an eighth. An organization of at most TAIL_SPLIT fine chunks (at most
+ * `chunkSize` patients) stays one chunk: its models are then fitted on all of it, from that chunk's features.
+ */
+export function taperedBoundaries(fine: readonly string[]): string[] {
+  const chunks = fine.length + 1;
+  if (chunks <= TAIL_SPLIT) return [];
+  const head = Math.floor(Math.max(0, chunks - 2 * TAIL_SPLIT) / TAIL_SPLIT) * TAIL_SPLIT; // fine chunks in full chunks
+  // fine[i] is where fine chunk i + 1 begins.
+  return fine.filter((_, i) => i + 1 >= head || (i + 1) % TAIL_SPLIT === 0);
+}
+
 /** Consecutive [from, to) id ranges starting at each boundary (null = open end); one open range without any. */
 export function idRanges(boundaries: readonly string[]): { from: string | null; to: string | null }[] {
   const starts = [null, ...boundaries];
@@ -254,11 +273,17 @@ export async function recomputeOrganizationWithUrl(
     const [first, second] = connections;
     await analyzeIfNeverAnalyzed(first);
     const firstRepo = new ScoringRepository(pgRunner(first));
+    const secondRepo = new ScoringRepository(pgRunner(second));
     const organization = await firstRepo.organization(organizationId);
     if (!organization) throw new Error(`Organization ${organizationId} not found`);
     const settings = organizationScoringSettings(organization.settings);
-    const boundaries = await firstRepo.chunkBoundaries(organizationId, options.chunkSize ?? DEFAULT_CHUNK_SIZE);
-    const ranges = idRanges(boundaries.ids);
+    // The referred patients' revenue for the whole organization at once (the chunks' features leave it out), on the
+    // second connection while the first walks the id index for the chunk boundaries.
+    const referredNet = inTransaction(second, organizationId, () => secondRepo.referredNetRevenue(organizationId, now));
+    referredNet.catch(() => undefined); // awaited below and by the workers
+    const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    const boundaries = await firstRepo.chunkBoundaries(organizationId, Math.max(1, Math.floor(chunkSize / TAIL_SPLIT)));
+    const ranges = idRanges(taperedBoundaries(boundaries.ids));
     const total = boundaries.patients;
     const today = localDate(now, organization.timezone);
     const phases: RecomputePhases = { readMs: 0, waitMs: 0, scoreMs: 0, writeMs: 0, vacuumMs: 0 };
@@ -274,26 +299,17 @@ export async function recomputeOrganizationWithUrl(
       return rows;
     };
     options.onProgress?.(0, total);
-    // The models: the stored ones (refit false); else fitted on the whole organization when it is one chunk (from
-    // that chunk's features, below), or on a random sample of it (read on the second connection while the first
-    // reads the first chunk). A chunk is a range of ids, and ids may be time-ordered: the first chunk would be the
-    // oldest patients, not a sample. Then, on the same connection, the referred patients' revenue for the whole
-    // organization at once (the chunks' features leave it out): a hash join over the organization's payments.
-    const secondRepo = new ScoringRepository(pgRunner(second));
+    // The models, after the referred revenue, on the second connection: the stored ones (refit false); else fitted
+    // on the whole organization when it is one chunk (from that chunk's features, below), or on a random sample of it
+    // (fitModelsOnSample). A chunk is a range of ids, and ids may be time-ordered: the first chunk would be the
+    // oldest patients, not a sample. Meanwhile the first connection reads chunks ahead.
     const fitStarted = Date.now();
     const sampled: Promise<ScoringModels | null> | null =
       options.refit === false
-        ? secondRepo.latestFits(organizationId).then((f) => (f ? { bgnbd: f.bgnbd, gammaGamma: f.gammaGamma } : null))
+        ? referredNet.then(() => secondRepo.latestFits(organizationId)).then((f) => (f ? { bgnbd: f.bgnbd, gammaGamma: f.gammaGamma } : null))
         : ranges.length > 1
-          ? inTransaction(second, organizationId, () => fitModelsOnSample(secondRepo, organization, settings, now, total))
+          ? referredNet.then(() => inTransaction(second, organizationId, () => fitModelsOnSample(secondRepo, organization, settings, now, total)))
           : null;
-    const referredNet = (sampled ?? Promise.resolve(null)).then(() =>
-      inTransaction(second, organizationId, async () => {
-        await second.query('SET LOCAL enable_nestloop = off');
-        return secondRepo.referredNetRevenue(organizationId, now);
-      }),
-    );
-    referredNet.catch(() => undefined); // awaited by the workers
     let contextPromise: Promise<OrganizationContext> | null = sampled
       ? sampled.then((models) => ({ organization, settings, models }))
       : null;
@@ -302,8 +318,9 @@ export async function recomputeOrganizationWithUrl(
     let done = 0;
     let nextChunk = 0;
     let failed = false;
+    // Whether the models and the referred revenue are in: until then a connection reads ahead instead of waiting.
     let modelsReady = false;
-    void contextPromise?.then(() => (modelsReady = true), () => undefined);
+    void Promise.all([contextPromise, referredNet]).then(() => (modelsReady = true), () => undefined);
     const work = async (client: Client, beforeFirst: Promise<unknown>): Promise<void> => {
       await beforeFirst;
       const repo = new ScoringRepository(pgRunner(client));
@@ -311,8 +328,8 @@ export async function recomputeOrganizationWithUrl(
       while (!failed && nextChunk < ranges.length) {
         const i = nextChunk++;
         held.push(await readChunk(client, i));
-        // While the models are being fitted (on the other connection), read ahead instead of waiting: at a million
-        // patients the fit outlasts a chunk's read.
+        // While the models are being fitted and the referred revenue read (on the other connection), read ahead
+        // instead of waiting: at a million patients the two outlast a chunk's read.
         if (contextPromise !== null && !modelsReady && held.length < MAX_CHUNKS_READ_AHEAD && nextChunk < ranges.length) continue;
         for (const rows of held.splice(0)) {
           let t = Date.now();
@@ -336,8 +353,8 @@ export async function recomputeOrganizationWithUrl(
         }
       }
     };
-    // The second connection starts on chunks once the models and the referred revenue are read.
-    const workers = [work(first, Promise.resolve()), work(second, referredNet)];
+    // The second connection starts on chunks once the referred revenue and the models are read.
+    const workers = [work(first, Promise.resolve()), work(second, Promise.all([referredNet, sampled]))];
     const outcomes = await Promise.allSettled(
       workers.map((w) =>
         w.catch((err: unknown) => {
