@@ -87,7 +87,12 @@ describe('seed generator', () => {
     const rows = await db.query<Record<string, string | null>>(`SELECT * FROM patients WHERE organization_id = $1`, [organizationId]);
     expect(rows).toHaveLength(100);
     for (const row of rows) {
-      const raw = JSON.stringify(row);
+      // The plaintext must be in no column but as ciphertext: the ciphertext and blind-index columns are checked for
+      // their form, the others for the values. (Searching the ciphertext too could fail by chance: a short condition
+      // such as 'GERD' can occur in base64.)
+      const encrypted = Object.keys(row).filter((k) => k.endsWith('_enc'));
+      for (const k of encrypted) if (row[k] !== null) expect(row[k]).toMatch(/^v\d+:[A-Za-z0-9+/]+=*$/);
+      const raw = JSON.stringify(Object.fromEntries(Object.entries(row).filter(([k]) => !k.endsWith('_enc') && !k.endsWith('_bidx'))));
       const address = cipher.decryptJson<{ street: string }>(row.address_enc)!;
       const plain = [cipher.decrypt(row.email_enc), cipher.decrypt(row.phone_enc), cipher.decrypt(row.date_of_birth_enc), address.street];
       for (const condition of cipher.decryptJson<string[]>(row.conditions_enc) ?? []) plain.push(condition);
