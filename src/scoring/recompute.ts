@@ -65,7 +65,9 @@ export function plausibleFit(fit: OrganizationModelFit): boolean {
 
 /**
  * Fits BG/NBD and Gamma-Gamma on `rows` (the domain samples at most `fitSampleSize` of them) and stores both fits.
- * Returns null, storing nothing, when the organization has too little history (the domain's fallbacks apply).
+ * Returns null when the organization has too little history or the fit is not plausible (the domain's fallbacks
+ * apply); the attempt is stored all the same, with `accepted` false (parameters, when there were any, kept for
+ * analysts), so that the request path does not try again on every load of the organization's context.
  */
 export async function fitAndStoreModels(
   repo: ScoringRepository,
@@ -81,27 +83,28 @@ export async function fitAndStoreModels(
   } catch {
     fit = null; // a degenerate sample: treated as too little data
   }
-  if (fit === null) return null;
-  const { bgnbd, gammaGamma, sampleSize } = fit;
-  if (!plausibleFit(fit)) return null;
+  const accepted = fit !== null && plausibleFit(fit);
   const durationMs = Date.now() - started;
+  const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
+  const stored = { sampleSize: fit?.sampleSize ?? rows.length, fittedAt: now, durationMs, accepted };
+  const bgnbd = fit ? { r: fit.bgnbd.r, alpha: fit.bgnbd.alpha, a: fit.bgnbd.a, b: fit.bgnbd.b } : null;
+  const gammaGamma = fit ? { p: fit.gammaGamma.p, q: fit.gammaGamma.q, v: fit.gammaGamma.v } : null;
+  // JSON has no Infinity or NaN: a parameter that is not finite is left out of the stored params.
+  const finiteParams = (params: Record<string, number> | null): Record<string, number> =>
+    Object.fromEntries(Object.entries(params ?? {}).filter(([, v]) => Number.isFinite(v)));
   await repo.insertFit(organizationId, {
     model: ModelKind.BgNbd,
-    params: { r: bgnbd.r, alpha: bgnbd.alpha, a: bgnbd.a, b: bgnbd.b },
-    logLikelihood: Number.isFinite(bgnbd.logLikelihood) ? bgnbd.logLikelihood : null,
-    sampleSize,
-    fittedAt: now,
-    durationMs,
+    params: finiteParams(bgnbd),
+    logLikelihood: fit ? finite(fit.bgnbd.logLikelihood) : null,
+    ...stored,
   });
   await repo.insertFit(organizationId, {
     model: ModelKind.GammaGamma,
-    params: { p: gammaGamma.p, q: gammaGamma.q, v: gammaGamma.v },
-    logLikelihood: Number.isFinite(gammaGamma.logLikelihood) ? gammaGamma.logLikelihood : null,
-    sampleSize,
-    fittedAt: now,
-    durationMs,
+    params: finiteParams(gammaGamma),
+    logLikelihood: fit ? finite(fit.gammaGamma.logLikelihood) : null,
+    ...stored,
   });
-  return { bgnbd: { r: bgnbd.r, alpha: bgnbd.alpha, a: bgnbd.a, b: bgnbd.b }, gammaGamma: { p: gammaGamma.p, q: gammaGamma.q, v: gammaGamma.v } };
+  return accepted && bgnbd && gammaGamma ? { bgnbd, gammaGamma } : null;
 }
 
 /**
@@ -123,7 +126,17 @@ export async function fitModelsOnSample(
   return fitAndStoreModels(repo, organization.id, await repo.visitHistories(organization.id, ids, now), settings, now);
 }
 
-/** Organization, its settings, and its latest models (fitted now when it has none). */
+/**
+ * How long the request path lets an attempt that was not accepted stand before it fits again (the nightly
+ * organization-wide recompute refits every organization in any case). An accepted fit stands until the next one.
+ */
+export const REJECTED_FIT_RETRY_MS = 24 * 3_600_000;
+
+/**
+ * Organization, its settings, and its models: those of its latest fit attempt (null, the domain's fallbacks, when
+ * that attempt was not accepted); fitted now when it has none, or when its latest attempt was not accepted and is
+ * older than REJECTED_FIT_RETRY_MS.
+ */
 export async function organizationContext(
   repo: ScoringRepository,
   organizationId: string,
@@ -133,7 +146,8 @@ export async function organizationContext(
   if (!organization) throw new Error(`Organization ${organizationId} not found`);
   const settings = organizationScoringSettings(organization.settings);
   const stored = await repo.latestFits(organizationId);
-  const models = stored ? { bgnbd: stored.bgnbd, gammaGamma: stored.gammaGamma } : await fitModelsOnSample(repo, organization, settings, now);
+  const stands = stored !== null && (stored.models !== null || now.getTime() - stored.fittedAt.getTime() < REJECTED_FIT_RETRY_MS);
+  const models = stands ? stored.models : await fitModelsOnSample(repo, organization, settings, now);
   return { organization, settings, models };
 }
 
@@ -306,7 +320,7 @@ export async function recomputeOrganizationWithUrl(
     const fitStarted = Date.now();
     const sampled: Promise<ScoringModels | null> | null =
       options.refit === false
-        ? referredNet.then(() => secondRepo.latestFits(organizationId)).then((f) => (f ? { bgnbd: f.bgnbd, gammaGamma: f.gammaGamma } : null))
+        ? referredNet.then(() => secondRepo.latestFits(organizationId)).then((f) => f?.models ?? null)
         : ranges.length > 1
           ? referredNet.then(() => inTransaction(second, organizationId, () => fitModelsOnSample(secondRepo, organization, settings, now, total)))
           : null;

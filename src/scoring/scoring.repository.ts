@@ -23,9 +23,10 @@ export interface ScoringOrganization {
   settings: Record<string, unknown>;
 }
 
+/** The organization's latest fit attempt. */
 export interface StoredFits {
-  bgnbd: BgNbdParams;
-  gammaGamma: GammaGammaParams;
+  /** The fitted parameters; null when that attempt was not accepted (the domain's fallbacks apply). */
+  models: { bgnbd: BgNbdParams; gammaGamma: GammaGammaParams } | null;
   fittedAt: Date;
 }
 
@@ -42,6 +43,8 @@ export interface NewModelFit {
   sampleSize: number;
   fittedAt: Date;
   durationMs: number;
+  /** false: an attempt whose parameters are not used (too little history, or implausible values). */
+  accepted: boolean;
 }
 
 /** Columns of the results handed back to PostgreSQL, in COPY order, with their SQL types. */
@@ -254,27 +257,32 @@ export class ScoringRepository {
     }));
   }
 
+  /** The latest fit attempt of each model, or null when the organization has none. */
   async latestFits(organizationId: string): Promise<StoredFits | null> {
-    const rows = await this.db.query<{ model: ModelKind; params: Record<string, number>; fitted_at: Date }>(
-      `SELECT DISTINCT ON (model) model, params, fitted_at FROM model_fits
-        WHERE organization_id = $1 ORDER BY model, fitted_at DESC`,
+    const rows = await this.db.query<{ model: ModelKind; params: Record<string, number>; fitted_at: Date; accepted: boolean }>(
+      `SELECT DISTINCT ON (model) model, params, fitted_at, accepted FROM model_fits
+        WHERE organization_id = $1 ORDER BY model, fitted_at DESC, created_at DESC`,
       [organizationId],
     );
     const bg = rows.find((r) => r.model === ModelKind.BgNbd);
     const gg = rows.find((r) => r.model === ModelKind.GammaGamma);
     if (!bg || !gg) return null;
+    const fittedAt = bg.fitted_at < gg.fitted_at ? bg.fitted_at : gg.fitted_at;
+    if (!bg.accepted || !gg.accepted) return { models: null, fittedAt };
     return {
-      bgnbd: { r: bg.params.r, alpha: bg.params.alpha, a: bg.params.a, b: bg.params.b },
-      gammaGamma: { p: gg.params.p, q: gg.params.q, v: gg.params.v },
-      fittedAt: bg.fitted_at < gg.fitted_at ? bg.fitted_at : gg.fitted_at,
+      models: {
+        bgnbd: { r: bg.params.r, alpha: bg.params.alpha, a: bg.params.a, b: bg.params.b },
+        gammaGamma: { p: gg.params.p, q: gg.params.q, v: gg.params.v },
+      },
+      fittedAt,
     };
   }
 
   async insertFit(organizationId: string, fit: NewModelFit): Promise<void> {
     await this.db.query(
-      `INSERT INTO model_fits (organization_id, model, params, log_likelihood, sample_size, fitted_at, duration_ms, created_at, updated_at)
-       VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $6, $6)`,
-      [organizationId, fit.model, JSON.stringify(fit.params), fit.logLikelihood, fit.sampleSize, fit.fittedAt, fit.durationMs],
+      `INSERT INTO model_fits (organization_id, model, params, log_likelihood, sample_size, fitted_at, duration_ms, accepted, created_at, updated_at)
+       VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $6, $6)`,
+      [organizationId, fit.model, JSON.stringify(fit.params), fit.logLikelihood, fit.sampleSize, fit.fittedAt, fit.durationMs, fit.accepted],
     );
   }
 

@@ -1,6 +1,9 @@
 import { gamma, mulberry32 } from 'src/scoring/domain/prng';
 import { simulateBgNbd } from 'src/scoring/domain/simulation';
-import { recomputeOrganizationWithUrl } from 'src/scoring/recompute';
+import { Client } from 'pg';
+import { organizationContext, recomputeOrganizationWithUrl } from 'src/scoring/recompute';
+import { ScoringRepository } from 'src/scoring/scoring.repository';
+import { pgRunner } from 'src/scoring/sql-runner';
 import { ScoresRecomputed, ScoringEvents } from 'src/scoring/scoring-events';
 import { ScoringService } from 'src/scoring/scoring.service';
 import { createTestApp, TestApp, TEST_NOW } from '../utils/test-app';
@@ -200,7 +203,32 @@ describe('recompute: stored metrics', () => {
     expect(progress.every((n, i) => i === 0 || n > progress[i - 1])).toBe(true);
     expect(await snapshot()).toEqual(whole);
     expect(await scoring.recomputeOrganization(small)).toMatchObject({ patients: 1, fitted: false });
-    expect(await t.db.query(`SELECT 1 FROM model_fits WHERE organization_id = $1`, [small])).toHaveLength(0);
+    // The attempt is stored, not accepted: the request path does not fit again on every context load.
+    const attempts = (): Promise<{ model: string; accepted: boolean; params: Record<string, number> }[]> =>
+      t.db.query(`SELECT model, accepted, params FROM model_fits WHERE organization_id = $1 ORDER BY fitted_at, model`, [small]);
+    expect(await attempts()).toEqual([
+      { model: 'bgnbd', accepted: false, params: {} },
+      { model: 'gamma_gamma', accepted: false, params: {} },
+    ]);
+    const client = new Client({ connectionString: t.db.url });
+    await client.connect();
+    try {
+      const repo = new ScoringRepository(pgRunner(client));
+      const hours = (h: number): Date => new Date(TEST_NOW.getTime() + h * 3_600_000);
+      expect((await organizationContext(repo, small, hours(23))).models).toBeNull();
+      expect(await attempts()).toHaveLength(2);
+      // A day later the request path tries again (still too little history: another rejected attempt).
+      expect((await organizationContext(repo, small, hours(25))).models).toBeNull();
+      expect((await attempts()).map((a) => a.accepted)).toEqual([false, false, false, false]);
+      // An accepted fit stands until the next one, however old.
+      const bigFits = (): Promise<unknown[]> => t.db.query(`SELECT 1 FROM model_fits WHERE organization_id = $1`, [big]);
+      const before = (await bigFits()).length; // the two runs above each stored a pair (the same parameters)
+      const later = await organizationContext(repo, big, hours(24 * 90));
+      expect([later.models?.bgnbd, later.models?.gammaGamma]).toEqual(fits.map((f) => f.params));
+      expect(await bigFits()).toHaveLength(before);
+    } finally {
+      await client.end();
+    }
     expect((await metrics(t.db, p))!.status).toBe('active');
   });
 

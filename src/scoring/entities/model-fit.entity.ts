@@ -3,7 +3,11 @@ import { inCheck, OrgScopedEntity } from 'src/common/database/org-scoped.entity'
 import { Organization } from 'src/organizations/entities/organization.entity';
 import { ModelKind } from './scoring.enums';
 
-/** A fitted CLV model (BG/NBD or Gamma-Gamma) for one organization; latest `fitted_at` wins. */
+/**
+ * A fit of a CLV model (BG/NBD or Gamma-Gamma) for one organization; the latest `fitted_at` wins. A fit attempt whose
+ * parameters cannot be used (`accepted` false: too little history, or a likelihood maximum at implausible values)
+ * is stored too: the scores then use the domain's fallbacks until the next attempt.
+ */
 @Entity({ name: 'model_fits' })
 @ForeignKey(() => Organization, ['organizationId'], ['id'], {
   name: 'fk_model_fits_organization_id',
@@ -29,4 +33,7 @@ export class ModelFit extends OrgScopedEntity {
 
   @Column({ name: 'duration_ms', type: 'integer' })
   durationMs: number;
+
+  @Column({ name: 'accepted', type: 'boolean', default: true })
+  accepted: boolean;
 }
