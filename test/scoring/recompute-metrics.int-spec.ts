@@ -1,6 +1,6 @@
+import { Client } from 'pg';
 import { gamma, mulberry32 } from 'src/scoring/domain/prng';
 import { simulateBgNbd } from 'src/scoring/domain/simulation';
-import { Client } from 'pg';
 import { organizationContext, recomputeOrganizationWithUrl } from 'src/scoring/recompute';
 import { ScoringRepository } from 'src/scoring/scoring.repository';
 import { pgRunner } from 'src/scoring/sql-runner';
