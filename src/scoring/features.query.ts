@@ -107,6 +107,116 @@ export function featureRowFromValues(v: readonly unknown[]): FeatureRow {
   };
 }
 
+/**
+ * The features an organization-wide recompute keeps per patient (`patient_features`, migration 1795566805000) and
+ * later runs roll forward instead of reading the records again: every FeatureRow field that comes from the records
+ * (the patient's own fields, the referred patients' revenue, the risk history and hasMetrics are read afresh each
+ * run). `decays`: a recency-weighted sum, multiplied by exp(-λ·Δt) to roll it forward by Δt; every other field is
+ * unchanged until `valid_until`.
+ */
+export const KEPT_FEATURES: readonly { field: keyof FeatureRow; column: string; decays: boolean }[] = [
+  { field: 'lastEngagementAt', column: 'last_engagement_at', decays: false },
+  { field: 'engagementsRecent', column: 'engagements_recent', decays: false },
+  { field: 'engagementsPrior', column: 'engagements_prior', decays: false },
+  { field: 'nextAppointmentAt', column: 'next_appointment_at', decays: false },
+  { field: 'firstVisitAt', column: 'first_visit_at', decays: false },
+  { field: 'lastVisitAt', column: 'last_visit_at', decays: false },
+  { field: 'completedVisits', column: 'completed_visits', decays: false },
+  { field: 'visitValueCents', column: 'visit_value_cents', decays: false },
+  { field: 'decayedVisits', column: 'decayed_visits', decays: true },
+  { field: 'decayedNoShows', column: 'decayed_no_shows', decays: true },
+  { field: 'decayedCancellations', column: 'decayed_cancellations', decays: true },
+  { field: 'recentAppointments', column: 'recent_appointments', decays: false },
+  { field: 'recentNoShows', column: 'recent_no_shows', decays: false },
+  { field: 'recentCancellations', column: 'recent_cancellations', decays: false },
+  { field: 'decayedOutreach', column: 'decayed_outreach', decays: true },
+  { field: 'decayedReplies', column: 'decayed_replies', decays: true },
+  { field: 'avgReplyHours', column: 'avg_reply_hours', decays: false },
+  { field: 'preferredChannelOutreach', column: 'preferred_channel_outreach', decays: true },
+  { field: 'preferredChannelReplies', column: 'preferred_channel_replies', decays: true },
+  { field: 'lastContactAt', column: 'last_contact_at', decays: false },
+  { field: 'netRevenueCents', column: 'net_revenue_cents', decays: false },
+  { field: 'decayedFailedPayments', column: 'decayed_failed_payments', decays: true },
+  { field: 'overduePayments', column: 'overdue_payments', decays: false },
+  // A ratio of two sums decayed alike: unchanged as time passes.
+  { field: 'weightedSatisfaction', column: 'weighted_satisfaction', decays: false },
+  { field: 'complaints', column: 'complaints', decays: false },
+  { field: 'decayedComplaints', column: 'decayed_complaints', decays: true },
+  { field: 'referralsMade', column: 'referrals_made', decays: false },
+  { field: 'activePlanRemainingValueCents', column: 'active_plan_remaining_value_cents', decays: false },
+  { field: 'activePlanSessionsBehind', column: 'active_plan_sessions_behind', decays: false },
+  { field: 'abandonedPlans', column: 'abandoned_plans', decays: false },
+  { field: 'planSessionsDue', column: 'plan_sessions_due', decays: false },
+  { field: 'planSessionsDone', column: 'plan_sessions_done', decays: false },
+];
+
+/**
+ * Version of the features' definition: bump it whenever the features query computes any kept field differently, so
+ * that rows kept by the older code are read afresh.
+ */
+export const KEPT_FEATURES_VERSION = 1;
+
+/** What kept features depend on besides the records and the clock: rows kept under other settings are not reused. */
+export function keptFeaturesKey(settings: ScoringSettings): string {
+  return `v${KEPT_FEATURES_VERSION};half-life ${settings.decayHalfLifeDays};recent ${settings.declineRecentWindowDays};prior ${settings.declinePriorWindowDays}`;
+}
+
+/**
+ * The kept features of an id range of patients, rolled forward to `now`, as FEATURE_COLUMNS (the patient's own
+ * fields, the risk history and hasMetrics read as the features query reads them; "referredNetRevenueCents" 0, for
+ * the caller to fill in), then "kept": false for a live patient whose kept row cannot be used: none, a tombstone
+ * (records changed since), other settings, a preferred channel changed, kept as of a later instant than `now`, or
+ * `now` at or past its `valid_until`. The caller reads those afresh (featuresQuery with `keep`).
+ */
+export function keptFeaturesQuery(
+  organizationId: string,
+  range: Extract<PatientSelector, { kind: 'range' }>,
+  now: Date,
+  settings: ScoringSettings,
+  timeZone: string,
+): FeaturesQuery {
+  const today = localDate(now, timeZone);
+  const params: unknown[] = [
+    organizationId, // $1
+    now, // $2
+    now.getTime() / 1000, // $3
+    Math.LN2 / (Math.max(settings.decayHalfLifeDays, 1e-6) * 86_400), // $4 decay rate per second
+    keptFeaturesKey(settings), // $5
+    addDays(today, -settings.riskTrendWindowDays), // $6
+    today, // $7
+  ];
+  const sel = selectorSql(range, params);
+  const field = (f: keyof FeatureRow): string => {
+    const c = KEPT_FEATURES.find((k) => k.field === f);
+    if (!c) throw new Error(`${f} is not a kept feature`);
+    return c.decays ? `f.${c.column} * d.k` : `f.${c.column}`;
+  };
+  const own: Partial<Record<keyof FeatureRow, string>> = {
+    patientId: 'p.id',
+    sortName: 'lower(p.name)',
+    preferredChannel: 'p.preferred_channel',
+    registeredAt: ms('p.registered_at'),
+    marketingConsent: 'p.marketing_consent',
+    appointmentReminders: 'p.appointment_reminders',
+    referredNetRevenueCents: '0::float8',
+  };
+  const columns = FEATURE_COLUMNS.filter((c) => c !== 'previousRiskScore' && c !== 'lastRecordedRiskScore' && c !== 'hasMetrics');
+  const sql = `
+SELECT ${columns.map((c) => `${own[c] ?? field(c)} AS "${c}"`).join(',\n  ')},
+  ${riskHistoryColumns('p.id', '$6', '$7')},
+  EXISTS (SELECT FROM patient_metrics m WHERE m.patient_id = p.id AND ${sel('m.patient_id')}) AS "hasMetrics",
+  (f.computed_for IS NOT NULL AND f.settings_key = $5 AND f.preferred_channel = p.preferred_channel AND f.computed_for <= $2
+    AND (f.valid_until IS NULL OR f.valid_until > $2)) AS kept
+FROM patients p
+LEFT JOIN patient_features f ON f.organization_id = $1 AND f.patient_id = p.id AND ${sel('f.patient_id')}
+CROSS JOIN LATERAL (SELECT exp((date_part('epoch', f.computed_for) - $3) * $4) AS k) d
+WHERE p.organization_id = $1 AND p.deleted_at IS NULL AND ${sel('p.id')}`;
+  // The column order must be FEATURE_COLUMNS': the history columns and hasMetrics are its last three.
+  const order = [...columns, 'previousRiskScore', 'lastRecordedRiskScore', 'hasMetrics'];
+  if (order.some((c, i) => c !== FEATURE_COLUMNS[i])) throw new Error('keptFeaturesQuery columns out of FEATURE_COLUMNS order');
+  return { sql, params };
+}
+
 export interface FeaturesQuery {
   sql: string;
   params: unknown[];
@@ -119,6 +229,17 @@ export interface FeaturesQueryOptions {
    * in every chunk: at a million patients that lookup was a fifth of a chunk's read). Default true.
    */
   referredNet?: boolean;
+  /**
+   * For an `ids` selection: whether each patient has a metrics row ("hasMetrics"), as a range selection always
+   * says; else null (the request path upserts). Default false.
+   */
+  hasMetrics?: boolean;
+  /**
+   * Keep the features read (the organization-wide recompute): each patient's row is also written to
+   * `patient_features` with the instant it is exact until (`valid_until`), for later runs to roll forward
+   * (`keptFeaturesQuery`). The statement returns the same columns. `settingsKey`: keptFeaturesKey(settings).
+   */
+  keep?: { settingsKey: string };
 }
 
 /**
@@ -191,7 +312,11 @@ function selectorSql(selector: PatientSelector, params: unknown[]): (column: str
   };
 }
 
-function engagementColumns(table: EngagementEventDefinition['table']): { sql: string[]; names: string[] } {
+/**
+ * The engagement columns of one source table. With `edges` (kept features), also each definition's oldest event in
+ * the recent window and in the prior window: the counts change when those leave their window.
+ */
+function engagementColumns(table: EngagementEventDefinition['table'], edges: boolean): { sql: string[]; names: string[] } {
   const sql: string[] = [];
   const names: string[] = [];
   ENGAGEMENT_EVENTS.forEach((e, i) => {
@@ -203,6 +328,12 @@ function engagementColumns(table: EngagementEventDefinition['table']): { sql: st
       `count(*) FILTER (WHERE ${pred} AND ${ts} > $5)::int AS eng_recent_${i}`,
       `count(*) FILTER (WHERE ${pred} AND ${ts} <= $5 AND ${ts} > $6)::int AS eng_prior_${i}`,
     );
+    if (edges) {
+      sql.push(
+        `min(${ts}) FILTER (WHERE ${pred} AND ${ts} > $5) AS eng_redge_${i}`,
+        `min(${ts}) FILTER (WHERE ${pred} AND ${ts} <= $5 AND ${ts} > $6) AS eng_pedge_${i}`,
+      );
+    }
     names.push(`${aliasOf(table)}.eng_last_${i}`);
   });
   return { sql, names };
@@ -245,12 +376,28 @@ export function featuresQuery(
   ];
   const sel = selectorSql(selector, params);
   const w = (ts: string): string => `exp((date_part('epoch', ${ts}) - $3) * $4)`;
-  const engAp = engagementColumns('appointments');
-  const engCm = engagementColumns('communications');
-  const engSv = engagementColumns('survey_responses');
-  const engPy = engagementColumns('payments');
+  const keep = options.keep !== undefined;
+  const engAp = engagementColumns('appointments', keep);
+  const engCm = engagementColumns('communications', keep);
+  const engSv = engagementColumns('survey_responses', keep);
+  const engPy = engagementColumns('payments', keep);
+  // Kept features: the earliest dated row still in the future, per table (when it passes, the features change).
+  const future = (column: string, alias: string): string => (keep ? `,
+    min(${column}) FILTER (WHERE ${column} > $2) AS ${alias}` : '');
   const lastEngagement = [...engAp.names, ...engCm.names, ...engSv.names, ...engPy.names];
   const net = NET_REVENUE;
+  const edge = (kind: 'redge' | 'pedge'): string =>
+    `least(${ENGAGEMENT_EVENTS.map((e, i) => `${aliasOf(e.table)}.eng_${kind}_${i}`).join(', ')})`;
+  // When the kept features stop being exact (null: no date ahead changes them; see keptFeaturesQuery): the first
+  // dated row to pass from the future, the first engagement event to leave the recent window (it then counts in the
+  // prior one) or the prior window, and at once for a plan under way. The referrals and plans are looked up per
+  // patient (their aggregates leave future rows out).
+  const validUntil = `least(ap.future_at, cm.future_at, cm.reply_future_at, py.future_at, sv.future_at,
+    (SELECT min(r.referred_at) FROM referrals r WHERE r.organization_id = $1 AND r.referrer_patient_id = pt_id AND r.referred_at > $2),
+    (SELECT min(t.started_at) FROM treatment_plans t WHERE t.organization_id = $1 AND t.patient_id = pt_id AND t.started_at > $2),
+    ${edge('redge')} + ($2::timestamptz - $5::timestamptz),
+    ${edge('pedge')} + ($2::timestamptz - $6::timestamptz),
+    CASE WHEN tp.moving THEN $2::timestamptz END) AS valid_until`;
   const progress = `least(1, greatest(0, ($3 - date_part('epoch', started_at)) / nullif(date_part('epoch', ends_at) - date_part('epoch', started_at), 0)))`;
 
   const sql = `
@@ -272,7 +419,7 @@ ap AS (
     coalesce(sum(w) FILTER (WHERE code = 'x'), 0) AS d_cancellations,
     -- The rows come oldest first (the subquery's order; string_agg skips the null codes): the last five characters
     -- are the last five past appointments. Only their counts are used, so their order does not matter.
-    right(string_agg(code, ''), 5) AS recent_statuses${engAp.sql.map((s) => `,
+    right(string_agg(code, ''), 5) AS recent_statuses${future('starts_at', 'future_at')}${engAp.sql.map((s) => `,
     ${s}`).join('')}
   FROM (
     -- Each past appointment's code (c = completed, n = no_show, x = cancelled; null otherwise) and recency weight
@@ -297,7 +444,10 @@ cm AS (
     coalesce(sum(w) FILTER (WHERE outreach AND responded_at IS NOT NULL), 0) AS d_replies,
     avg(date_part('epoch', responded_at - occurred_at) / 3600) FILTER (WHERE outreach AND responded_at IS NOT NULL) AS avg_reply_hours,
     ${CHANNELS.map((c) => `coalesce(sum(w) FILTER (WHERE outreach AND channel = '${c}'), 0) AS outreach_${c},
-    coalesce(sum(w) FILTER (WHERE outreach AND responded_at IS NOT NULL AND channel = '${c}'), 0) AS replies_${c}`).join(',\n    ')}${engCm.sql.map((s) => `,\n    ${s}`).join('')}
+    coalesce(sum(w) FILTER (WHERE outreach AND responded_at IS NOT NULL AND channel = '${c}'), 0) AS replies_${c}`).join(',\n    ')}${future(
+      'occurred_at',
+      'future_at',
+    )}${future('responded_at', 'reply_future_at')}${engCm.sql.map((s) => `,\n    ${s}`).join('')}
   FROM (
     -- The weight once per row (OFFSET 0 keeps the subquery, which the planner would otherwise flatten, repeating
     -- the expression in each aggregate).
@@ -313,7 +463,7 @@ py AS (
   SELECT patient_id,
     (${net})::float8 AS net_revenue,
     coalesce(sum(${w('occurred_at')}) FILTER (WHERE status = 'failed' AND occurred_at <= $2), 0) AS d_failed,
-    count(*) FILTER (WHERE status = 'overdue')::int AS overdue${engPy.sql.map((s) => `,\n    ${s}`).join('')}
+    count(*) FILTER (WHERE status = 'overdue')::int AS overdue${future('occurred_at', 'future_at')}${engPy.sql.map((s) => `,\n    ${s}`).join('')}
   FROM payments
   WHERE organization_id = $1 AND ${sel('patient_id')}
   GROUP BY patient_id
@@ -323,7 +473,10 @@ sv AS (
     sum(${w('submitted_at')} * satisfaction) FILTER (WHERE satisfaction IS NOT NULL AND submitted_at <= $2)
       / nullif(sum(${w('submitted_at')}) FILTER (WHERE satisfaction IS NOT NULL AND submitted_at <= $2), 0) AS satisfaction,
     count(*) FILTER (WHERE complaint AND submitted_at <= $2)::int AS complaints,
-    coalesce(sum(${w('submitted_at')}) FILTER (WHERE complaint AND submitted_at <= $2), 0) AS d_complaints${engSv.sql.map((s) => `,\n    ${s}`).join('')}
+    coalesce(sum(${w('submitted_at')}) FILTER (WHERE complaint AND submitted_at <= $2), 0) AS d_complaints${future(
+      'submitted_at',
+      'future_at',
+    )}${engSv.sql.map((s) => `,\n    ${s}`).join('')}
   FROM survey_responses
   WHERE organization_id = $1 AND ${sel('patient_id')}
   GROUP BY patient_id
@@ -357,7 +510,13 @@ tp AS (
     coalesce(sum(CASE WHEN status IN ('completed', 'abandoned') THEN planned_sessions
                       WHEN ends_at > started_at THEN planned_sessions * ${progress}
                       ELSE completed_sessions END), 0)::float8 AS sessions_due,
-    coalesce(sum(completed_sessions), 0)::float8 AS sessions_done
+    coalesce(sum(completed_sessions), 0)::float8 AS sessions_done${
+      keep
+        ? `,
+    -- A started plan not yet over whose progress moves with the clock: its features are never kept.
+    bool_or(status NOT IN ('completed', 'abandoned') AND ends_at > started_at AND ends_at > $2) AS moving`
+        : ''
+    }
   FROM treatment_plans
   WHERE organization_id = $1 AND started_at <= $2 AND ${sel('patient_id')}
   GROUP BY patient_id
@@ -403,25 +562,16 @@ SELECT
   coalesce(tp.abandoned, 0) AS "abandonedPlans",
   coalesce(tp.sessions_due, 0) AS "planSessionsDue",
   coalesce(tp.sessions_done, 0) AS "planSessionsDone",
-  -- risk_score is real: sent as real (its shortest text, "40.3"), not as float8 (40.29999923706055), so that the
-  -- trend and history rules compare one-decimal scores exactly.
-  coalesce(
-    (SELECT h.risk_score FROM risk_score_history h
-      WHERE h.patient_id = pt_id AND h.recorded_on <= $7::date
-      ORDER BY h.recorded_on DESC LIMIT 1),
-    (SELECT h.risk_score FROM risk_score_history h
-      WHERE h.patient_id = pt_id AND h.recorded_on > $7::date AND h.recorded_on < $8::date
-      ORDER BY h.recorded_on ASC LIMIT 1)
-  ) AS "previousRiskScore",
-  (SELECT h.risk_score FROM risk_score_history h
-    WHERE h.patient_id = pt_id AND h.recorded_on <= $8::date
-    ORDER BY h.recorded_on DESC LIMIT 1) AS "lastRecordedRiskScore",
+  ${riskHistoryColumns('pt_id', '$7', '$8')},
   ${
     selector.kind === 'range'
       ? // The selector's predicate keeps a hashed subplan to the selection's slice of the primary key.
         `EXISTS (SELECT FROM patient_metrics m WHERE m.patient_id = pt_id AND ${sel('m.patient_id')})`
-      : 'NULL::boolean'
-  } AS "hasMetrics"
+      : options.hasMetrics
+        ? 'EXISTS (SELECT FROM patient_metrics m WHERE m.patient_id = pt_id)'
+        : 'NULL::boolean'
+  } AS "hasMetrics"${keep ? `,
+  ${validUntil}` : ''}
 FROM pt
 LEFT JOIN ap ON ap.patient_id = pt_id
 LEFT JOIN cm ON cm.patient_id = pt_id
@@ -429,6 +579,46 @@ LEFT JOIN py ON py.patient_id = pt_id
 LEFT JOIN sv ON sv.patient_id = pt_id
 LEFT JOIN rf ON rf.patient_id = pt_id
 LEFT JOIN tp ON tp.patient_id = pt_id`;
-  return { sql, params };
+  if (!options.keep) return { sql, params };
+  const key = params.push(options.keep.settingsKey);
+  // The rows are written to patient_features in the same statement. A row written since this statement's snapshot
+  // (a tombstone: the patient's records changed meanwhile, see the migration) is left as it is: these features were
+  // read without that change.
+  const kept = `
+WITH f AS MATERIALIZED (${sql}),
+k AS (
+  INSERT INTO patient_features AS pf (organization_id, patient_id, computed_for, valid_until, settings_key, preferred_channel, written_xid,
+    ${KEPT_FEATURES.map((c) => c.column).join(', ')})
+  SELECT $1, "patientId", $2, valid_until, $${key}, "preferredChannel", pg_current_xact_id(), ${KEPT_FEATURES.map((c) => `"${c.field}"`).join(', ')}
+  FROM f ORDER BY "patientId"
+  ON CONFLICT (organization_id, patient_id) DO UPDATE SET computed_for = EXCLUDED.computed_for, valid_until = EXCLUDED.valid_until,
+    settings_key = EXCLUDED.settings_key, preferred_channel = EXCLUDED.preferred_channel, written_xid = EXCLUDED.written_xid,
+    ${KEPT_FEATURES.map((c) => `${c.column} = EXCLUDED.${c.column}`).join(', ')}
+  WHERE pg_visible_in_snapshot(pf.written_xid, pg_current_snapshot())
+)
+SELECT ${FEATURE_COLUMNS.map((c) => `"${c}"`).join(', ')} FROM f`;
+  return { sql: kept, params };
+}
+
+/**
+ * A patient's last recorded risk scores, for the trend and the history rules: "previousRiskScore" (the score about
+ * `riskTrendWindowDays` ago: the latest on or before the baseline day, else the earliest after it and before today)
+ * and "lastRecordedRiskScore" (the latest on or before today). `id`: the patient id column; the two days as
+ * parameters.
+ */
+function riskHistoryColumns(id: string, baselineDay: string, today: string): string {
+  // risk_score is real: sent as real (its shortest text, "40.3"), not as float8 (40.29999923706055), so that the
+  // trend and history rules compare one-decimal scores exactly.
+  return `coalesce(
+    (SELECT h.risk_score FROM risk_score_history h
+      WHERE h.patient_id = ${id} AND h.recorded_on <= ${baselineDay}::date
+      ORDER BY h.recorded_on DESC LIMIT 1),
+    (SELECT h.risk_score FROM risk_score_history h
+      WHERE h.patient_id = ${id} AND h.recorded_on > ${baselineDay}::date AND h.recorded_on < ${today}::date
+      ORDER BY h.recorded_on ASC LIMIT 1)
+  ) AS "previousRiskScore",
+  (SELECT h.risk_score FROM risk_score_history h
+    WHERE h.patient_id = ${id} AND h.recorded_on <= ${today}::date
+    ORDER BY h.recorded_on DESC LIMIT 1) AS "lastRecordedRiskScore"`;
 }
 

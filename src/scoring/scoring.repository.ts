@@ -8,6 +8,7 @@ import {
   featureRowFromValues,
   featuresQuery,
   FeaturesQueryOptions,
+  keptFeaturesQuery,
   PatientSelector,
   referredNetRevenueQuery,
 } from 'src/scoring/features.query';
@@ -209,6 +210,33 @@ export class ScoringRepository {
     const features = new Array<FeatureRow>(rows.length);
     for (let i = 0; i < rows.length; i++) features[i] = featureRowFromValues(rows[i]);
     return features;
+  }
+
+  /**
+   * The kept features of an id range rolled forward to `now` (keptFeaturesQuery): `rows` for the patients whose kept
+   * row could be used, `unkept` the ids of the others (to read afresh, with `features(..., { keep })`).
+   */
+  async keptFeatures(
+    organizationId: string,
+    range: Extract<PatientSelector, { kind: 'range' }>,
+    now: Date,
+    settings: ScoringSettings,
+    timeZone: string,
+  ): Promise<{ rows: FeatureRow[]; unkept: string[] }> {
+    if (!this.db.queryArrays) throw new Error('keptFeatures needs a runner that returns arrays');
+    const q = keptFeaturesQuery(organizationId, range, now, settings, timeZone);
+    const { columns, rows } = await this.db.queryArrays(q.sql, q.params);
+    const n = FEATURE_COLUMNS.length;
+    if (columns.length !== n + 1 || columns.some((c, i) => c !== (i < n ? FEATURE_COLUMNS[i] : 'kept'))) {
+      throw new Error(`kept features columns ${columns.join(', ')} differ from FEATURE_COLUMNS and kept`);
+    }
+    const kept: FeatureRow[] = [];
+    const unkept: string[] = [];
+    for (const values of rows) {
+      if (values[n] === true) kept.push(featureRowFromValues(values));
+      else unkept.push(values[0] as string);
+    }
+    return { rows: kept, unkept };
   }
 
   /** referredNetRevenueCents of the organization's referrers (absent: 0), in one pass (referredNetRevenueQuery). */

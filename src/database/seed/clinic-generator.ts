@@ -39,7 +39,8 @@ const SLICE = 250;
  * statement per table and chunk). When the connecting user is a superuser, foreign-key triggers are skipped for the
  * COPY statements (`session_replication_role = replica`): every reference points at a row this generator wrote
  * before it. That also skips the statement trigger that maintains the patient counts, so the counts of the new rows
- * are added once at the end, as that trigger would. Otherwise `patient_metrics` is loaded with its triggers on.
+ * are added once at the end, as that trigger would. Otherwise `patient_metrics` is loaded with its triggers on. The
+ * source tables' triggers that forget kept features skip the load (`app.bulk_load`): nothing was kept for new patients.
  * From BULK_LOAD_MIN_PATIENTS patients, a superuser also loads into tables without secondary indexes and rebuilds
  * those at the end (sorting a million keys once beats inserting them one by one, measured about 5x on this load).
  */
@@ -61,6 +62,8 @@ export async function generateClinic(client: Client, organizationId: string, opt
   const ordered = tablesInLoadOrder(tables);
   const dropped = superuser && (options.bulkLoad ?? options.patients >= BULK_LOAD_MIN_PATIENTS) ? await dropSecondaryIndexes(client, ordered.map((t) => t.table)) : [];
   if (superuser) await client.query('SET LOCAL session_replication_role = replica');
+  // New patients have no kept features to forget (migration 1795566805000): the source tables' triggers skip them.
+  await client.query(`SET LOCAL app.bulk_load = 'on'`);
   let loading: Promise<void> = Promise.resolve();
   options.onProgress?.(0, options.patients);
   for (let start = 0; start < options.patients; start += chunkSize) {
@@ -79,6 +82,7 @@ export async function generateClinic(client: Client, organizationId: string, opt
     loading.catch(() => undefined);
   }
   await loading;
+  await client.query(`SET LOCAL app.bulk_load = 'off'`);
   if (superuser) {
     await client.query('SET LOCAL session_replication_role = DEFAULT');
     // What trg_patient_metric_counts_insert adds for inserted metrics rows (a delta row per group).

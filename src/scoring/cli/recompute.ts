@@ -12,11 +12,12 @@ import { ScoringRepository } from 'src/scoring/scoring.repository';
 import { pgRunner } from 'src/scoring/sql-runner';
 
 /**
- * `npm run recompute -- --org <slug> [--chunk <patients>] [--keep-fit] [--analyze-only] [--as-of <ISO time>]`: refits
+ * `npm run recompute -- --org <slug> [--chunk <patients>] [--keep-fit] [--analyze-only] [--as-of <ISO time>] [--fresh-features]`: refits
  * the organization's CLV models and recomputes every patient's metrics, with a progress bar on stderr; prints the
  * patient count and the time. `--as-of` scores as of another instant (e.g. tomorrow: the nightly case, for a
  * benchmark or a check of time-based statuses). Ends with a VACUUM (ANALYZE) of the scoring tables, or with `--analyze-only` an ANALYZE (see
- * vacuumScoringTables; `--vacuum`, the default, is still accepted).
+ * vacuumScoringTables; `--vacuum`, the default, is still accepted). Each patient's features kept by the last run are
+ * rolled forward where still exact, and only the others read from the records; `--fresh-features` reads them all.
  */
 runCli(async () => {
   const { values } = parseArgs({
@@ -27,6 +28,7 @@ runCli(async () => {
       vacuum: { type: 'boolean', default: false },
       'analyze-only': { type: 'boolean', default: false },
       'as-of': { type: 'string' },
+      'fresh-features': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -48,6 +50,7 @@ runCli(async () => {
       chunkSize,
       refit: !values['keep-fit'],
       vacuum: values['analyze-only'] ? 'analyze' : true,
+      reuseFeatures: !values['fresh-features'],
       onProgress: (done, total) => {
         progress ??= progressReporter('patients', total);
         progress.update(done);
@@ -64,6 +67,12 @@ runCli(async () => {
       const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
       process.stdout.write(
         `  reads ${s(p.readMs)} (waited for ${s(p.waitMs)}), scoring ${s(p.scoreMs)}, writes ${s(p.writeMs)}, ${values['analyze-only'] ? 'analyze' : 'vacuum'} ${s(p.vacuumMs)}\n`,
+      );
+    }
+    if (result.featuresKept !== undefined) {
+      const n = result.featuresKept;
+      process.stdout.write(
+        `  features: ${n.toLocaleString('en-US')} kept and rolled forward, ${(result.patients - n).toLocaleString('en-US')} read from the records\n`,
       );
     }
   } finally {

@@ -124,9 +124,17 @@ export function lastContact(f: PatientFeatures, now: number, s: ScoringSettings)
   return { key: 'lastContact', value, fact: `No contact for ${plural(Math.round(days), 'day')}` };
 }
 
-/** Noisy-or of a low rating ((5 - rating) / 4; unknown counts as 0.2) and complaints (1 - exp(-1.5·decayed)). */
+/**
+ * Noisy-or of a low rating ((5 - rating) / 4; unknown counts as 0.2) and complaints (1 - exp(-1.5·decayed)). The
+ * rating is a recency-weighted mean, Σ w·rating / Σ w, so a patient who always rated 3 has a mean of 3 only to the
+ * last bit: 2.9999999999999996 one day and 3.0000000000000004 the next, as the weights change. Rounded to nine
+ * decimals, it is 3 every day, and the "Rated the clinic 3/5" sentence does not come and go.
+ */
 export function satisfaction(f: PatientFeatures): RiskComponent {
-  const rating = f.weightedSatisfaction === null || !Number.isFinite(f.weightedSatisfaction) ? null : Math.min(5, Math.max(1, f.weightedSatisfaction));
+  const rating =
+    f.weightedSatisfaction === null || !Number.isFinite(f.weightedSatisfaction)
+      ? null
+      : Math.min(5, Math.max(1, Math.round(f.weightedSatisfaction * 1e9) / 1e9));
   const ratingRisk = rating === null ? 0.2 : (5 - rating) / 4;
   const complaintRisk = 1 - Math.exp(-1.5 * safeCount(f.decayedComplaints));
   const value = clampUnit(1 - (1 - ratingRisk) * (1 - complaintRisk));

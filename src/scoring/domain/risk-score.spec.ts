@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { emptyFeatures, MS_PER_DAY, type PatientFeatures } from 'src/scoring/domain/patient-features';
-import { usualVisitIntervalDays } from 'src/scoring/domain/risk-components';
+import { satisfaction, usualVisitIntervalDays } from 'src/scoring/domain/risk-components';
 import { MAX_FACTORS, RISK_WEIGHTS, riskLevel, riskScore } from 'src/scoring/domain/risk-score';
 import { DEFAULT_SCORING_SETTINGS } from 'src/scoring/domain/scoring-settings';
 import { anyCount, anyFeatures, NOW } from 'src/scoring/domain/testing/patient-features.arbitrary';
@@ -72,6 +72,14 @@ describe('riskScore examples', () => {
     expect(result.factors).toContain('Missed 2 of the last 5 appointments');
     expect(result.factors).toContain('2 overdue payments');
     expect(result.factors).toContain('No contact for 142 days');
+  });
+
+  it('reads a weighted mean rating within a few bits of 3 as 3 (the same sentence every day)', () => {
+    // Σ w·3 / Σ w comes out either side of 3 in the last bit as the recency weights change from day to day.
+    for (const rating of [2.9999999999999996, 3, 3.0000000000000004]) {
+      expect(satisfaction(emptyFeatures({ weightedSatisfaction: rating }))).toEqual({ key: 'satisfaction', value: 0.5, fact: 'Rated the clinic 3/5' });
+    }
+    expect(satisfaction(emptyFeatures({ weightedSatisfaction: 3.01 })).fact).toBeNull();
   });
 
   it('names satisfaction and treatment problems when they dominate', () => {

@@ -1,0 +1,199 @@
+import { Client } from 'pg';
+import { loadSettings } from 'src/config/settings';
+import { seedOrganization } from 'src/database/seed/seed';
+import { createPhiCipher } from 'src/records/phi/phi-cipher';
+import { scoringSettings, type ScoringSettings } from 'src/scoring/domain/scoring-settings';
+import { FEATURE_COLUMNS, FeatureRow, keptFeaturesKey } from 'src/scoring/features.query';
+import { recomputeOrganizationWithUrl } from 'src/scoring/recompute';
+import { ScoringRepository } from 'src/scoring/scoring.repository';
+import { pgRunner } from 'src/scoring/sql-runner';
+import { TEST_NOW } from '../utils/test-app';
+import { createTestDatabase, TestDatabase } from '../utils/test-database';
+import { appointment, communication, daysAgo, payment, referral, survey } from './scoring-fixtures';
+
+const DAY = 86_400_000;
+const cipher = createPhiCipher(loadSettings({ NODE_ENV: 'test', DATA_DIR: process.env.TEST_DATA_DIR ?? '.data/test' }));
+const ALL = { kind: 'range', from: null, to: null } as const;
+const at = (days: number): Date => new Date(TEST_NOW.getTime() + days * DAY);
+
+/**
+ * Kept features (migration 1795566805000, keptFeaturesQuery): rolled forward, they equal the features read afresh
+ * from the records, field by field, on a generated clinic over days, weeks and months; a change to a patient's
+ * records, preferred channel or the settings makes them read afresh; a run rolling them forward stores exactly what
+ * a run reading every record stores.
+ */
+describe('kept features', () => {
+  let db: TestDatabase;
+  let client: Client;
+  let repo: ScoringRepository;
+  let org: string;
+  const settings = scoringSettings();
+  const keep = { settingsKey: keptFeaturesKey(settings) };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    // 400 patients with a few years of history each, dated around TEST_NOW (scheduled appointments ahead of it).
+    org = (await seedOrganization(db.url, { slug: 'kept', name: 'Kept', patients: 400, seed: 11, now: TEST_NOW, cipher, chunkSize: 200 })).organizationId;
+    client = new Client({ connectionString: db.url, options: '-c timezone=UTC' });
+    await client.connect();
+    repo = new ScoringRepository(pgRunner(client));
+  });
+  afterAll(async () => {
+    await client.end();
+    await db.drop();
+  });
+
+  const fresh = async (now: Date, s: ScoringSettings = settings): Promise<Map<string, FeatureRow>> =>
+    new Map((await repo.features(org, ALL, now, s, 'UTC', { referredNet: false })).map((r) => [r.patientId, r]));
+  const keepAll = (now: Date): Promise<FeatureRow[]> => repo.features(org, ALL, now, settings, 'UTC', { referredNet: false, keep });
+  const kept = (now: Date, s: ScoringSettings = settings) => repo.keptFeatures(org, ALL, now, s, 'UTC');
+  const patients = async (): Promise<string[]> =>
+    (await db.query<{ id: string }>(`SELECT id FROM patients WHERE organization_id = $1 AND deleted_at IS NULL ORDER BY id`, [org])).map((r) => r.id);
+
+  /**
+   * Every field equal; numbers to 1e-9 relative. Rolled forward, the recency-weighted sums are products rather than
+   * sums (and the satisfaction a ratio of two), and SQL's sums and averages depend on the order it adds the rows in,
+   * which differs between a read of some patients and of a range: the last bits differ, not the values.
+   */
+  const expectSameFeatures = (rolled: FeatureRow, read: FeatureRow): void => {
+    for (const field of FEATURE_COLUMNS) {
+      const a = rolled[field];
+      const b = read[field];
+      if (typeof a === 'number' && typeof b === 'number') {
+        expect({ field, close: Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)) }).toEqual({ field, close: true });
+      } else {
+        expect({ field, value: a }).toEqual({ field, value: b });
+      }
+    }
+  };
+
+  it('rolled forward, equal the features read from the records, until the first date that changes them', async () => {
+    const ids = await patients();
+    const first = await keepAll(TEST_NOW);
+    expect(first).toHaveLength(ids.length);
+    // Over a day, a week, five weeks, four months and a year, each time keeping the patients read afresh.
+    for (const days of [1, 7, 36, 120, 365]) {
+      const now = at(days);
+      const { rows, unkept } = await kept(now);
+      expect(rows.length + unkept.length).toBe(ids.length);
+      expect(new Set([...rows.map((r) => r.patientId), ...unkept])).toEqual(new Set(ids));
+      const read = await fresh(now);
+      for (const row of rows) expectSameFeatures(row, read.get(row.patientId)!);
+      // Some are kept, some not: the test exercises both sides at every step.
+      expect(rows.length).toBeGreaterThan(0);
+      expect(unkept.length).toBeGreaterThan(0);
+      const reread = await repo.features(org, { kind: 'ids', ids: unkept }, now, settings, 'UTC', { referredNet: false, hasMetrics: true, keep });
+      expect(reread.map((r) => r.patientId).sort()).toEqual([...unkept].sort());
+      for (const row of reread) expectSameFeatures(row, read.get(row.patientId)!);
+    }
+  });
+
+  it('keeps nothing past a scheduled appointment, a window edge or a plan under way, and keeps those without any for good', async () => {
+    await keepAll(TEST_NOW);
+    const rows = await db.query<{ valid_until: Date | null; next: Date | null }>(
+      `SELECT f.valid_until, (SELECT min(starts_at) FROM appointments a WHERE a.patient_id = f.patient_id AND a.starts_at > $2) AS next
+         FROM patient_features f WHERE f.organization_id = $1`,
+      [org, TEST_NOW],
+    );
+    // Never past the next appointment of the patient, whatever its status.
+    for (const r of rows) if (r.next) expect(r.valid_until!.getTime()).toBeLessThanOrEqual(r.next.getTime());
+    expect(rows.some((r) => r.valid_until === null)).toBe(true);
+    // A plan under way: not kept even a second later.
+    const moving = await db.query<{ patient_id: string }>(
+      `SELECT DISTINCT patient_id FROM treatment_plans WHERE organization_id = $1 AND status = 'active' AND started_at <= $2 AND ends_at > $2 AND ends_at > started_at`,
+      [org, TEST_NOW],
+    );
+    expect(moving.length).toBeGreaterThan(0);
+    const { unkept } = await kept(new Date(TEST_NOW.getTime() + 1000));
+    for (const m of moving) expect(unkept).toContain(m.patient_id);
+  });
+
+  it('reads a patient afresh once their records, preferred channel or the settings change', async () => {
+    const now = at(1);
+    await keepAll(TEST_NOW);
+    const ids = (await kept(now)).rows.map((r) => r.patientId);
+    const [a, b, c, d, e, f, g] = ids;
+    await appointment(db, org, a, daysAgo(now, 2), 'completed', 9_000);
+    await db.query(`UPDATE payments SET status = 'failed' WHERE id = (SELECT id FROM payments WHERE patient_id = $1 LIMIT 1)`, [b]);
+    await payment(db, org, b, { at: daysAgo(now, 3), cents: 100 });
+    await communication(db, org, c, { at: daysAgo(now, 1), direction: 'inbound', channel: 'sms', kind: 'message' });
+    await survey(db, org, d, { at: daysAgo(now, 1), satisfaction: 1, complaint: true });
+    await referral(db, org, e, ids[20], daysAgo(now, 1));
+    await db.query(`DELETE FROM appointments WHERE id = (SELECT id FROM appointments WHERE patient_id = $1 LIMIT 1)`, [f]);
+    await db.query(`UPDATE patients SET preferred_channel = CASE preferred_channel WHEN 'sms' THEN 'email' ELSE 'sms' END WHERE id = $1`, [g]);
+    const after = await kept(now);
+    for (const id of [a, b, c, d, e, f, g]) expect(after.unkept).toContain(id);
+    // The others stay kept (the referred patient's own records did not change).
+    expect(after.rows.map((r) => r.patientId)).toContain(ids[20]);
+    expect(after.unkept.length).toBeLessThan(ids.length);
+    const read = await fresh(now);
+    for (const row of after.rows) expectSameFeatures(row, read.get(row.patientId)!);
+    // Other settings: nothing is kept for them.
+    const longer = scoringSettings({ decayHalfLifeDays: settings.decayHalfLifeDays * 2 });
+    expect((await kept(now, longer)).rows).toHaveLength(0);
+  });
+
+  it('never overwrites a change committed after the read began, and a bulk load skips the triggers', async () => {
+    const now = at(1);
+    await keepAll(TEST_NOW);
+    const [x, y] = (await kept(now)).rows.map((r) => r.patientId);
+    // A writer adds an appointment for x and holds its transaction open (its tombstone row locked).
+    const writer = new Client({ connectionString: db.url, options: '-c timezone=UTC' });
+    await writer.connect();
+    try {
+      await writer.query('BEGIN');
+      await writer.query(
+        `INSERT INTO appointments (organization_id, source, external_id, patient_id, starts_at, type, status, value_cents)
+         VALUES ($1, 'test', 'race-1', $2, $3, 'visit', 'completed', 5000)`,
+        [org, x, daysAgo(now, 1)],
+      );
+      // The recompute reads x without that appointment, then waits on the tombstone's lock to write its kept row.
+      const reading = repo.features(org, { kind: 'ids', ids: [x, y] }, now, settings, 'UTC', { referredNet: false, hasMetrics: true, keep });
+      await new Promise((r) => setTimeout(r, 300));
+      await writer.query('COMMIT');
+      await reading;
+    } finally {
+      await writer.end();
+    }
+    const rows = await db.query<{ patient_id: string; computed_for: Date | null }>(
+      `SELECT patient_id, computed_for FROM patient_features WHERE patient_id = ANY($1::uuid[])`,
+      [[x, y]],
+    );
+    const byId = new Map(rows.map((r) => [r.patient_id, r.computed_for]));
+    expect(byId.get(x)).toBeNull(); // the tombstone stands: x is read afresh next time
+    expect(byId.get(y)).toEqual(now);
+    expect((await kept(now)).unkept).toContain(x);
+
+    // app.bulk_load on (the seed, new patients only): the triggers write nothing.
+    await keepAll(now);
+    await client.query('BEGIN');
+    await client.query(`SET LOCAL app.bulk_load = 'on'`);
+    await client.query(
+      `INSERT INTO appointments (organization_id, source, external_id, patient_id, starts_at, type, status) VALUES ($1, 'test', 'bulk-1', $2, $3, 'visit', 'completed')`,
+      [org, y, daysAgo(now, 1)],
+    );
+    await client.query('COMMIT');
+    expect((await db.query<{ c: Date | null }>(`SELECT computed_for AS c FROM patient_features WHERE patient_id = $1`, [y]))[0].c).toEqual(now);
+  });
+
+  it('a run rolling kept features forward stores exactly what a run reading every record stores', async () => {
+    const snapshot = async (): Promise<string> =>
+      (
+        await db.query<{ h: string }>(
+          `SELECT md5(string_agg(row(m.patient_id, sort_name, status, risk_score, risk_level, risk_factors, risk_trend, engagement_score, ltv_cents,
+                  historical_revenue_cents, future_value_cents, referral_value_cents, total_sessions, avg_session_value_cents, last_appointment_at,
+                  next_appointment_at, last_contact_at, success_probability, first_visit_at)::text, ',' ORDER BY m.patient_id)) AS h
+             FROM patient_metrics m WHERE organization_id = $1`,
+          [org],
+        )
+      )[0].h;
+    // Chunks of 100 patients (four chunks, two connections), as at scale.
+    const run = (now: Date, reuseFeatures: boolean) => recomputeOrganizationWithUrl(db.url, org, now, { vacuum: false, chunkSize: 100, reuseFeatures });
+    expect(await run(at(2), false)).toMatchObject({ featuresKept: 0 });
+    const rolled = await run(at(3), true);
+    expect(rolled.featuresKept).toBeGreaterThan(rolled.patients / 2);
+    const rolledMetrics = await snapshot();
+    expect(await run(at(3), false)).toMatchObject({ featuresKept: 0, patients: rolled.patients });
+    expect(await snapshot()).toBe(rolledMetrics);
+  });
+});
