@@ -1,5 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
+const TENANT_PREDICATE = `organization_id = nullif(current_setting('app.organization_id', true), '')::uuid`;
+
 /** Source tables whose rows feed a patient's kept features, with the column naming the patient. */
 const SOURCES: readonly [table: string, patientColumn: string][] = [
   ['appointments', 'patient_id'],
@@ -28,8 +30,9 @@ const SOURCES: readonly [table: string, patientColumn: string][] = [
  * Not a TypeORM entity (written and read with SQL only, src/scoring/features.query.ts). No foreign keys: the
  * triggers fire during a patient's or an organization's cascading delete and must not fail it; a patient's hard
  * delete removes their row (trigger on `patients`), an organization's leaves inert rows (ids are never reused).
- * Row-level security with no policy for the runtime role: only the owner (the recompute, the SECURITY DEFINER
- * triggers) reads or writes it.
+ * Row-level security with the tenant policy, as every table with an organization_id (the runtime role has the
+ * schema's default grants); only the organization-wide recompute (as the owner) and the SECURITY DEFINER triggers
+ * use it.
  */
 export class KeptPatientFeatures1795566805000 implements MigrationInterface {
   name = 'KeptPatientFeatures1795566805000';
@@ -78,6 +81,9 @@ export class KeptPatientFeatures1795566805000 implements MigrationInterface {
       CONSTRAINT "pk_patient_features" PRIMARY KEY ("organization_id", "patient_id"))
       WITH (fillfactor = 85)`);
     await queryRunner.query(`ALTER TABLE "patient_features" ENABLE ROW LEVEL SECURITY`);
+    await queryRunner.query(
+      `CREATE POLICY "patient_features_tenant_isolation" ON "patient_features" TO patient_journey_app USING (${TENANT_PREDICATE}) WITH CHECK (${TENANT_PREDICATE})`,
+    );
 
     // SECURITY DEFINER: written whatever the writer's role (the app's runtime role under row-level security, the
     // owner in the CLIs); search_path pinned as SECURITY DEFINER requires. TG_ARGV[0]: the patient column.
