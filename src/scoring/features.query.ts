@@ -204,7 +204,7 @@ export function keptFeaturesQuery(
   const sql = `
 SELECT ${columns.map((c) => `${own[c] ?? field(c)} AS "${c}"`).join(',\n  ')},
   ${riskHistoryColumns('p.id', '$6', '$7')},
-  EXISTS (SELECT FROM patient_metrics m WHERE m.patient_id = p.id AND ${sel('m.patient_id')}) AS "hasMetrics",
+  EXISTS (SELECT FROM patient_metrics m WHERE m.organization_id = $1 AND m.patient_id = p.id AND ${sel('m.patient_id')}) AS "hasMetrics",
   (f.computed_for IS NOT NULL AND f.settings_key = $5 AND f.preferred_channel = p.preferred_channel AND f.computed_for <= $2
     AND (f.valid_until IS NULL OR f.valid_until > $2)) AS kept
 FROM patients p
@@ -566,9 +566,9 @@ SELECT
   ${
     selector.kind === 'range'
       ? // The selector's predicate keeps a hashed subplan to the selection's slice of the primary key.
-        `EXISTS (SELECT FROM patient_metrics m WHERE m.patient_id = pt_id AND ${sel('m.patient_id')})`
+        `EXISTS (SELECT FROM patient_metrics m WHERE m.organization_id = $1 AND m.patient_id = pt_id AND ${sel('m.patient_id')})`
       : options.hasMetrics
-        ? 'EXISTS (SELECT FROM patient_metrics m WHERE m.patient_id = pt_id)'
+        ? 'EXISTS (SELECT FROM patient_metrics m WHERE m.organization_id = $1 AND m.patient_id = pt_id)'
         : 'NULL::boolean'
   } AS "hasMetrics"${keep ? `,
   ${validUntil}` : ''}
