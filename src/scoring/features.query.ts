@@ -419,7 +419,7 @@ SELECT
   ${
     selector.kind === 'range'
       ? // The selector's predicate keeps a hashed subplan to the selection's slice of the primary key.
-        `EXISTS (SELECT FROM patient_metrics m WHERE m.patient_id = pt_id AND ${sel('m.patient_id')})`
+        `EXISTS (SELECT FROM patient_metrics m WHERE m.organization_id = $1 AND m.patient_id = pt_id AND ${sel('m.patient_id')})`
       : 'NULL::boolean'
   } AS "hasMetrics"
 FROM pt
