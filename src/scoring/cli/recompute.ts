@@ -63,7 +63,9 @@ runCli(async () => {
     if (p) {
       const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
       process.stdout.write(
-        `  reads ${s(p.readMs)} (waited for ${s(p.waitMs)}), scoring ${s(p.scoreMs)}, writes ${s(p.writeMs)}, ${values['analyze-only'] ? 'analyze' : 'vacuum'} ${s(p.vacuumMs)}\n`,
+        `  reads ${s(p.readMs)} (waited for ${s(p.waitMs)}), scoring ${s(p.scoreMs)}, writes ${s(p.writeMs)}` +
+          (p.rebuildMs === undefined ? '' : ` (of which rebuild and swap ${s(p.rebuildMs)}, ${p.takenOver ?? 0} patients taken over)`) +
+          `, ${values['analyze-only'] ? 'analyze' : 'vacuum'} ${s(p.vacuumMs)}\n`,
       );
     }
   } finally {
