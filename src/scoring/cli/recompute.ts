@@ -12,11 +12,13 @@ import { ScoringRepository } from 'src/scoring/scoring.repository';
 import { pgRunner } from 'src/scoring/sql-runner';
 
 /**
- * `npm run recompute -- --org <slug> [--chunk <patients>] [--keep-fit] [--analyze-only] [--as-of <ISO time>]`: refits
+ * `npm run recompute -- --org <slug> [--chunk <patients>] [--keep-fit] [--analyze-only] [--as-of <ISO time>]
+ * [--write auto|rebuild|update]`: refits
  * the organization's CLV models and recomputes every patient's metrics, with a progress bar on stderr; prints the
  * patient count and the time. `--as-of` scores as of another instant (e.g. tomorrow: the nightly case, for a
  * benchmark or a check of time-based statuses). Ends with a VACUUM (ANALYZE) of the scoring tables, or with `--analyze-only` an ANALYZE (see
- * vacuumScoringTables; `--vacuum`, the default, is still accepted).
+ * vacuumScoringTables; `--vacuum`, the default, is still accepted). `--write`: how the metrics are written (rebuild
+ * and swap of the organization's partition, or the update path; auto: rebuild from REBUILD_MIN_PATIENTS patients).
  */
 runCli(async () => {
   const { values } = parseArgs({
@@ -27,6 +29,7 @@ runCli(async () => {
       vacuum: { type: 'boolean', default: false },
       'analyze-only': { type: 'boolean', default: false },
       'as-of': { type: 'string' },
+      write: { type: 'string', default: 'auto' },
     },
     strict: true,
   });
@@ -35,6 +38,8 @@ runCli(async () => {
   if (chunkSize !== undefined && !(Number.isInteger(chunkSize) && chunkSize >= 100 && chunkSize <= 1_000_000)) {
     throw new CliUsageError('--chunk must be an integer from 100 to 1000000');
   }
+  const write = values.write;
+  if (write !== 'auto' && write !== 'rebuild' && write !== 'update') throw new CliUsageError('--write must be auto, rebuild or update');
   const asOf = parseAsOf(values['as-of'], new SystemClock().now());
   const settings = loadSettings();
   const db = await openDatabase(settings, (line) => process.stderr.write(`${line}\n`));
@@ -48,6 +53,7 @@ runCli(async () => {
       chunkSize,
       refit: !values['keep-fit'],
       vacuum: values['analyze-only'] ? 'analyze' : true,
+      write,
       onProgress: (done, total) => {
         progress ??= progressReporter('patients', total);
         progress.update(done);
