@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 
 const INDEXES: [string, string][] = [
-  ['pk', '(patient_id)'],
+  ['pk', '(organization_id, patient_id)'],
   ['last_appointment_at', '(organization_id, last_appointment_at, patient_id)'],
   ['ltv_cents', '(organization_id, ltv_cents, patient_id)'],
   ['risk_score', '(organization_id, risk_score, patient_id)'],

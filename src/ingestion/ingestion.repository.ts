@@ -85,7 +85,7 @@ export class IngestionRepository {
       `INSERT INTO patient_metrics (organization_id, patient_id, sort_name, status, risk_level, stale)
        SELECT p.organization_id, p.id, lower(p.name), 'active', 'low', true FROM patients p
         WHERE p.organization_id = $1 AND p.id = ANY($2::uuid[]) AND p.deleted_at IS NULL
-       ON CONFLICT (patient_id) DO UPDATE SET stale = true, sort_name = EXCLUDED.sort_name, updated_at = now()`,
+       ON CONFLICT (organization_id, patient_id) DO UPDATE SET stale = true, sort_name = EXCLUDED.sort_name, updated_at = now()`,
       [organizationId, patientIds],
     );
   }

@@ -9,6 +9,7 @@ import { ModelKind } from 'src/scoring/entities/scoring.enums';
 import { FeatureRow, keptFeaturesKey, localDate, PatientSelector } from 'src/scoring/features.query';
 import { organizationScoringSettings } from 'src/scoring/organization-settings';
 import { PatientScores, scorePatient } from 'src/scoring/patient-scores';
+import { MetricsRebuild, type MetricsWriteMode, REBUILD_MIN_PATIENTS, type RebuildHooks } from 'src/scoring/metrics-rebuild';
 import { FitRow, ScoringOrganization, ScoringRepository } from 'src/scoring/scoring.repository';
 import { pgRunner, SqlRunner } from 'src/scoring/sql-runner';
 
@@ -51,8 +52,15 @@ export interface RecomputePhases {
   waitMs: number;
   /** Scoring in Node, summed over the chunks. */
   scoreMs: number;
-  /** Writes (COPY and the upsert, with their commits), summed over the chunks. */
+  /**
+   * Writes (COPY and the upsert, with their commits), summed over the chunks; when rebuilding, the chunks' COPY into
+   * the fresh table plus its VACUUM, index builds, keys and swap (`rebuildMs`).
+   */
   writeMs: number;
+  /** Rebuild and swap only: the fresh table's VACUUM, indexes, keys and the swap (wall clock, both connections). */
+  rebuildMs?: number;
+  /** Rebuild and swap only: patients whose row the request path wrote during the run, taken over by the swap. */
+  takenOver?: number;
   /** The closing ANALYZE (or VACUUM (ANALYZE), with `vacuum: true`) of the scoring tables. */
   vacuumMs: number;
 }
@@ -223,13 +231,15 @@ export function idRanges(boundaries: readonly string[]): { from: string | null; 
  * (`vacuum: false` per organization); `vacuum: 'analyze'` (`npm run recompute -- --analyze-only`) only analyzes,
  * for a server whose autovacuum will follow.
  */
-export async function vacuumScoringTables(client: Client): Promise<void> {
-  await client.query('VACUUM (ANALYZE) patient_metrics, risk_score_history, patient_features');
+const SCORING_TABLES = ['patient_metrics', 'risk_score_history', 'patient_features'];
+
+export async function vacuumScoringTables(client: Client, tables: readonly string[] = SCORING_TABLES): Promise<void> {
+  await client.query(`VACUUM (ANALYZE) ${tables.join(', ')}`);
 }
 
 /** Fresh statistics for the read path's plans after an organization's run (a sample: well under a second). */
-export async function analyzeScoringTables(client: Client): Promise<void> {
-  await client.query('ANALYZE patient_metrics, risk_score_history, patient_features');
+export async function analyzeScoringTables(client: Client, tables: readonly string[] = SCORING_TABLES): Promise<void> {
+  await client.query(`ANALYZE ${tables.join(', ')}`);
 }
 
 /** The source tables the features query reads. */
@@ -289,10 +299,14 @@ export async function recomputeOrganizationWithUrl(
     vacuum?: boolean | 'analyze';
     /** false: read every patient's features afresh, ignoring the kept ones (they are rewritten). Default true. */
     reuseFeatures?: boolean;
+    /** 'auto' (default): rebuild and swap from REBUILD_MIN_PATIENTS live patients (src/scoring/metrics-rebuild.ts). */
+    write?: MetricsWriteMode;
+    rebuildHooks?: RebuildHooks;
   } = {},
 ): Promise<RecomputeResult> {
   const started = Date.now();
   const connections = await Promise.all([connect(url, 'patient-journey-recompute'), connect(url, 'patient-journey-recompute')]);
+  let rebuild: MetricsRebuild | null = null;
   try {
     // Every connection reads and writes. The reads' settings are per transaction (SET LOCAL in readChunk): a chunk
     // is tens of thousands of patients, so hash and merge joins; nested loops only appear when statistics are
@@ -318,6 +332,9 @@ export async function recomputeOrganizationWithUrl(
     const phases: RecomputePhases = { readMs: 0, waitMs: 0, scoreMs: 0, writeMs: 0, vacuumMs: 0 };
     const keep = { settingsKey: keptFeaturesKey(settings) };
     let featuresKept = 0;
+    const write = options.write ?? 'auto';
+    // Before the first chunk is read: from here on the request path's writes to the live partition are logged.
+    if (write === 'rebuild' || (write === 'auto' && total >= REBUILD_MIN_PATIENTS)) rebuild = await MetricsRebuild.start(first, organizationId);
     // A chunk's features: the kept ones rolled forward, and the others read afresh (and kept) in the same
     // transaction; with reuseFeatures false, or when most of the chunk has none, the whole range afresh.
     const readChunk = async (client: Client, i: number): Promise<FeatureRow[]> => {
@@ -396,7 +413,9 @@ export async function recomputeOrganizationWithUrl(
           const scores = scoreRows(rows, now, context);
           phases.scoreMs += Date.now() - t;
           t = Date.now();
-          await inTransaction(client, organizationId, () => repo.saveScores(organizationId, scores, now, today));
+          await inTransaction(client, organizationId, () =>
+            rebuild ? rebuild.writeChunk(client, scores, now, today) : repo.saveScores(organizationId, scores, now, today),
+          );
           phases.writeMs += Date.now() - t;
           done += rows.length;
           options.onProgress?.(done, total);
@@ -414,12 +433,22 @@ export async function recomputeOrganizationWithUrl(
       ),
     );
     for (const o of outcomes) if (o.status === 'rejected') throw o.reason;
-    await inTransaction(first, organizationId, () =>
-      firstRepo.deleteMetricsOfDeletedPatients(organizationId, { kind: 'range', from: null, to: null }),
-    );
+    if (rebuild) {
+      const t = Date.now();
+      phases.takenOver = await rebuild.finish([first, second], options.rebuildHooks);
+      phases.rebuildMs = Date.now() - t;
+      phases.writeMs += phases.rebuildMs;
+      rebuild = null;
+    } else {
+      await inTransaction(first, organizationId, () =>
+        firstRepo.deleteMetricsOfDeletedPatients(organizationId, { kind: 'range', from: null, to: null }),
+      );
+    }
     const vacuumStarted = Date.now();
-    if (options.vacuum === undefined || options.vacuum === true) await vacuumScoringTables(first);
-    else if (options.vacuum === 'analyze') await analyzeScoringTables(first);
+    // A rebuilt partition is vacuumed and analyzed already: only the history and the kept features are left.
+    const tables = phases.rebuildMs === undefined ? undefined : ['risk_score_history', 'patient_features'];
+    if (options.vacuum === undefined || options.vacuum === true) await vacuumScoringTables(first, tables);
+    else if (options.vacuum === 'analyze') await analyzeScoringTables(first, tables);
     phases.vacuumMs = Date.now() - vacuumStarted;
     return {
       organizationId,
@@ -430,6 +459,9 @@ export async function recomputeOrganizationWithUrl(
       phases,
       featuresKept,
     };
+  } catch (err) {
+    await rebuild?.abandon(connections[0]);
+    throw err;
   } finally {
     await Promise.all(connections.map((c) => c.end().catch(() => undefined)));
   }

@@ -142,6 +142,23 @@ export function toCopyPieces(scores: readonly PatientScores[], rowsPerPiece = 20
 }
 
 /**
+ * Today's risk-history rows ($1 organization, $2 now, $3 today) of the results in table `t` whose score moved at
+ * least `riskHistoryStep` from the last recorded one (`record_history`).
+ */
+export function recordHistorySql(t: string, scores: readonly PatientScores[]): string {
+  return `
+         INSERT INTO risk_score_history (organization_id, patient_id, recorded_on, risk_score, created_at, updated_at)
+         SELECT $1, t.patient_id, $3::date, t.risk_score, $2, $2 FROM ${t} t WHERE ${scores.some((s) => s.recordHistory) ? 't.record_history' : 'FALSE'}
+         ON CONFLICT (patient_id, recorded_on) DO UPDATE SET risk_score = EXCLUDED.risk_score, updated_at = EXCLUDED.updated_at`;
+}
+
+/** `INSERT INTO table (...) SELECT ...` of metrics rows ($1 organization, $2 now), to be followed by `FROM <results> t`. */
+export function insertMetricsSql(table: string): string {
+  return `INSERT INTO ${table} (organization_id, patient_id, ${METRIC_COLUMNS.join(', ')}, stale, computed_at, created_at, updated_at)
+       SELECT $1, t.patient_id, ${METRIC_COLUMNS.map((c) => METRIC_VALUE[c] ?? `t.${c}`).join(', ')}, false, $2, $2, $2`;
+}
+
+/**
  * Every SQL statement of the scoring engine. Each call names its organization; the runner decides the role
  * (runtime role under row-level security on the request path, owner for the organization-wide command).
  */
@@ -343,10 +360,7 @@ export class ScoringRepository {
     let prefix = '';
     let t: string;
     if (this.db.copyIn && scores.length > 500) {
-      await this.db.query(`CREATE TEMP TABLE IF NOT EXISTS scoring_results (${COLUMN_DEFS}) ON COMMIT DELETE ROWS`);
-      await this.db.query(`TRUNCATE scoring_results`);
-      await this.db.copyIn(`COPY scoring_results (${COLUMN_LIST}) FROM STDIN`, toCopyPieces(scores));
-      t = 'scoring_results';
+      t = await this.copyResults(scores);
     } else {
       params.push(JSON.stringify(scores.map((s) => Object.fromEntries(RESULT_COLUMNS.map(([name, , get]) => [name, name === 'risk_factors' ? s.riskFactors : get(s)])))));
       prefix = `t AS MATERIALIZED (SELECT * FROM jsonb_to_recordset($${params.length}::jsonb) AS r(${COLUMN_DEFS})),`;
@@ -362,15 +376,11 @@ export class ScoringRepository {
            AND p.deleted_at IS NOT NULL),`;
     }
     const historyRows = `
-       history AS (
-         INSERT INTO risk_score_history (organization_id, patient_id, recorded_on, risk_score, created_at, updated_at)
-         SELECT $1, t.patient_id, $3::date, t.risk_score, $2, $2 FROM ${t} t WHERE ${scores.some((s) => s.recordHistory) ? 't.record_history' : 'FALSE'}
-         ON CONFLICT (patient_id, recorded_on) DO UPDATE SET risk_score = EXCLUDED.risk_score, updated_at = EXCLUDED.updated_at)`;
+       history AS (${recordHistorySql(t, scores)})`;
     const insert = `
-       INSERT INTO patient_metrics (organization_id, patient_id, ${METRIC_COLUMNS.join(', ')}, stale, computed_at, created_at, updated_at)
-       SELECT $1, t.patient_id, ${METRIC_COLUMNS.map((c) => METRIC_VALUE[c] ?? `t.${c}`).join(', ')}, false, $2, $2, $2`;
+       ${insertMetricsSql('patient_metrics')}`;
     const onConflict = `
-       ON CONFLICT (patient_id) DO UPDATE SET ${METRIC_COLUMNS.map((c) => `${c} = EXCLUDED.${c}`).join(', ')},
+       ON CONFLICT (organization_id, patient_id) DO UPDATE SET ${METRIC_COLUMNS.map((c) => `${c} = EXCLUDED.${c}`).join(', ')},
          stale = false, computed_at = EXCLUDED.computed_at, updated_at = EXCLUDED.updated_at`;
     if (t === 't' || scores.some((s) => s.hasMetrics === null)) {
       // A request-path batch (jsonb), or patients not looked up: one upsert. Measured with the UPDATE below instead, the features statement of
@@ -397,6 +407,18 @@ export class ScoringRepository {
          AND m.patient_id >= $${first}::uuid AND m.patient_id <= $${last}::uuid`,
       params,
     );
+  }
+
+  /**
+   * COPYs `scores` into the transaction's temporary table `scoring_results` (emptied first, and at commit); returns
+   * its name. Needs a runner that can stream COPY.
+   */
+  async copyResults(scores: readonly PatientScores[]): Promise<string> {
+    if (!this.db.copyIn) throw new Error('copyResults needs a runner with COPY');
+    await this.db.query(`CREATE TEMP TABLE IF NOT EXISTS scoring_results (${COLUMN_DEFS}) ON COMMIT DELETE ROWS`);
+    await this.db.query(`TRUNCATE scoring_results`);
+    await this.db.copyIn(`COPY scoring_results (${COLUMN_LIST}) FROM STDIN`, toCopyPieces(scores));
+    return 'scoring_results';
   }
 
   /** Metrics rows of soft-deleted patients among `selector` go: lists and counts only show live patients. */

@@ -93,7 +93,7 @@ export async function upsertMetrics(db: TestDatabase, organizationId: string, pa
        last_contact_at, stale, computed_at)
      SELECT $1, p.id, lower(p.name), $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13, $14, $15, $16
        FROM patients p WHERE p.id = $2
-     ON CONFLICT (patient_id) DO UPDATE SET status = excluded.status, risk_score = excluded.risk_score,
+     ON CONFLICT (organization_id, patient_id) DO UPDATE SET status = excluded.status, risk_score = excluded.risk_score,
        risk_level = excluded.risk_level, risk_trend = excluded.risk_trend, risk_factors = excluded.risk_factors,
        engagement_score = excluded.engagement_score, ltv_cents = excluded.ltv_cents, total_sessions = excluded.total_sessions,
        avg_session_value_cents = excluded.avg_session_value_cents, last_appointment_at = excluded.last_appointment_at,

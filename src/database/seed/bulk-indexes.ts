@@ -35,7 +35,9 @@ export async function dropSecondaryIndexes(client: Client, tables: readonly stri
       dropped.push({ table: r.tbl, name: r.name, restore: `ALTER TABLE ${table} ADD CONSTRAINT ${client.escapeIdentifier(r.constraint_name)} ${r.constraint_def}` });
     } else {
       await client.query(`DROP INDEX ${name}`);
-      dropped.push({ table: r.tbl, name: r.name, restore: r.index_def });
+      // A partitioned table's index reads `ON ONLY` (the parent alone, invalid until each partition's is attached):
+      // recreated without it, it is built on every partition again.
+      dropped.push({ table: r.tbl, name: r.name, restore: r.index_def.replace(/ ON ONLY /, ' ON ') });
     }
   }
   return dropped;

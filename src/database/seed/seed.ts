@@ -69,11 +69,11 @@ async function deleteOrganization(client: Client, slug: string): Promise<void> {
   if (rows.length === 0) return;
   if (rows[0].rolsuper) {
     // Exactly what the cascade would reach: tables with a foreign key to organizations or patients (all of which carry
-    // organization_id). Tables without one (the audit trail, the metric count deltas) are left as the cascade leaves them.
+    // organization_id; a partitioned table's partitions through it). Tables without one (the audit trail, the metric count deltas) are left as the cascade leaves them.
     const tables = await client.query<{ table_name: string }>(
       `SELECT DISTINCT c.conrelid::regclass::text AS table_name FROM pg_constraint c
         WHERE c.contype = 'f' AND c.confrelid IN ('organizations'::regclass, 'patients'::regclass)
-          AND c.conrelid <> 'organizations'::regclass
+          AND c.conrelid <> 'organizations'::regclass AND c.conparentid = 0
           AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.conrelid AND a.attname = 'organization_id' AND NOT a.attisdropped)
         ORDER BY 1`,
     );
@@ -82,6 +82,8 @@ async function deleteOrganization(client: Client, slug: string): Promise<void> {
     await client.query('SET LOCAL session_replication_role = DEFAULT');
   }
   await client.query('DELETE FROM organizations WHERE id = $1', [rows[0].id]);
+  // Its metrics partition, empty now (a new organization gets a new one from the insert trigger).
+  await client.query(`DROP TABLE IF EXISTS ${client.escapeIdentifier(`patient_metrics_${rows[0].id.replaceAll('-', '')}`)}`);
 }
 
 /** On first start with an empty database: the demo organization ("Demo Clinic", 2,000 patients), scored. */

@@ -12,12 +12,15 @@ import { ScoringRepository } from 'src/scoring/scoring.repository';
 import { pgRunner } from 'src/scoring/sql-runner';
 
 /**
- * `npm run recompute -- --org <slug> [--chunk <patients>] [--keep-fit] [--analyze-only] [--as-of <ISO time>] [--fresh-features]`: refits
+ * `npm run recompute -- --org <slug> [--chunk <patients>] [--keep-fit] [--analyze-only] [--as-of <ISO time>]
+ * [--write auto|rebuild|update] [--fresh-features]`: refits
  * the organization's CLV models and recomputes every patient's metrics, with a progress bar on stderr; prints the
  * patient count and the time. `--as-of` scores as of another instant (e.g. tomorrow: the nightly case, for a
  * benchmark or a check of time-based statuses). Ends with a VACUUM (ANALYZE) of the scoring tables, or with `--analyze-only` an ANALYZE (see
- * vacuumScoringTables; `--vacuum`, the default, is still accepted). Each patient's features kept by the last run are
- * rolled forward where still exact, and only the others read from the records; `--fresh-features` reads them all.
+ * vacuumScoringTables; `--vacuum`, the default, is still accepted). `--write`: how the metrics are written (rebuild
+ * and swap of the organization's partition, or the update path; auto: rebuild from REBUILD_MIN_PATIENTS patients).
+ * Each patient's features kept by the last run are rolled forward where still exact, and only the others read from
+ * the records; `--fresh-features` reads them all.
  */
 runCli(async () => {
   const { values } = parseArgs({
@@ -29,6 +32,7 @@ runCli(async () => {
       'analyze-only': { type: 'boolean', default: false },
       'as-of': { type: 'string' },
       'fresh-features': { type: 'boolean', default: false },
+      write: { type: 'string', default: 'auto' },
     },
     strict: true,
   });
@@ -37,6 +41,8 @@ runCli(async () => {
   if (chunkSize !== undefined && !(Number.isInteger(chunkSize) && chunkSize >= 100 && chunkSize <= 1_000_000)) {
     throw new CliUsageError('--chunk must be an integer from 100 to 1000000');
   }
+  const write = values.write;
+  if (write !== 'auto' && write !== 'rebuild' && write !== 'update') throw new CliUsageError('--write must be auto, rebuild or update');
   const asOf = parseAsOf(values['as-of'], new SystemClock().now());
   const settings = loadSettings();
   const db = await openDatabase(settings, (line) => process.stderr.write(`${line}\n`));
@@ -51,6 +57,7 @@ runCli(async () => {
       refit: !values['keep-fit'],
       vacuum: values['analyze-only'] ? 'analyze' : true,
       reuseFeatures: !values['fresh-features'],
+      write,
       onProgress: (done, total) => {
         progress ??= progressReporter('patients', total);
         progress.update(done);
@@ -66,7 +73,9 @@ runCli(async () => {
     if (p) {
       const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
       process.stdout.write(
-        `  reads ${s(p.readMs)} (waited for ${s(p.waitMs)}), scoring ${s(p.scoreMs)}, writes ${s(p.writeMs)}, ${values['analyze-only'] ? 'analyze' : 'vacuum'} ${s(p.vacuumMs)}\n`,
+        `  reads ${s(p.readMs)} (waited for ${s(p.waitMs)}), scoring ${s(p.scoreMs)}, writes ${s(p.writeMs)}` +
+          (p.rebuildMs === undefined ? '' : ` (of which rebuild and swap ${s(p.rebuildMs)}, ${p.takenOver ?? 0} patients taken over)`) +
+          `, ${values['analyze-only'] ? 'analyze' : 'vacuum'} ${s(p.vacuumMs)}\n`,
       );
     }
     if (result.featuresKept !== undefined) {

@@ -1,5 +1,5 @@
-import { Check, Column, Entity, ForeignKey, Index, JoinColumn, OneToOne, PrimaryColumn } from 'typeorm';
-import { inCheck, OrgOwnedEntity } from 'src/common/database/org-scoped.entity';
+import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, JoinColumn, OneToOne, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { inCheck } from 'src/common/database/org-scoped.entity';
 import { Organization } from 'src/organizations/entities/organization.entity';
 import { Patient } from 'src/records/entities/patient.entity';
 import { PatientStatus, RiskLevel, RiskTrend } from './scoring.enums';
@@ -10,6 +10,9 @@ export type RiskFactor = Record<string, unknown>;
 /**
  * Derived, denormalized per-patient scores (one row per patient). Every list index
  * ends with `patient_id` so keyset pagination on (sort key, patient_id) is index-only.
+ *
+ * Partitioned by organization (LIST on organization_id, migration 1795566900000; partitions are not entities), so
+ * the primary key includes organization_id.
  */
 @Entity({ name: 'patient_metrics' })
 @ForeignKey(() => Organization, ['organizationId'], ['id'], {
@@ -33,7 +36,17 @@ export type RiskFactor = Record<string, unknown>;
 @Check('ck_patient_metrics_status', inCheck('status', PatientStatus))
 @Check('ck_patient_metrics_risk_level', inCheck('risk_level', RiskLevel))
 @Check('ck_patient_metrics_risk_trend', inCheck('risk_trend', RiskTrend))
-export class PatientMetrics extends OrgOwnedEntity {
+export class PatientMetrics {
+  /** The columns of OrgOwnedEntity, declared here: organization_id is part of the primary key. */
+  @PrimaryColumn({ name: 'organization_id', type: 'uuid', primaryKeyConstraintName: 'pk_patient_metrics' })
+  organizationId: string;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+
   @PrimaryColumn({ name: 'patient_id', type: 'uuid', primaryKeyConstraintName: 'pk_patient_metrics' })
   patientId: string;
 

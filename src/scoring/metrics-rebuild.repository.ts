@@ -1,0 +1,223 @@
+import type { PatientScores } from 'src/scoring/patient-scores';
+import { insertMetricsSql, recordHistorySql, ScoringRepository } from 'src/scoring/scoring.repository';
+import type { SqlRunner } from 'src/scoring/sql-runner';
+
+/** The names a rebuild of one organization's metrics works with. */
+export interface RebuildTables {
+  organizationId: string;
+  /** The live partition, `patient_metrics_<id without dashes>` (migration 1795566900000). */
+  live: string;
+  /** The table being built, swapped in under the live one's name. */
+  fresh: string;
+}
+
+export function rebuildTables(organizationId: string): RebuildTables {
+  const live = `patient_metrics_${organizationId.replaceAll('-', '')}`;
+  return { organizationId, live, fresh: `${live}_rebuild` };
+}
+
+/**
+ * A partition index's name: `pm_<organization id without dashes>_<the parent index's name without its prefix>`
+ * (`pkey` for the primary key), at most 62 characters; `pmr_` while it is the fresh table's (renamed by the swap).
+ */
+function indexName(t: RebuildTables, parentIndex: string, fresh: boolean): string {
+  const suffix = parentIndex === 'pk_patient_metrics' ? 'pkey' : parentIndex.replace(/^idx_patient_metrics_/, '');
+  return `${fresh ? 'pmr' : 'pm'}_${t.organizationId.replaceAll('-', '')}_${suffix}`.slice(0, 63);
+}
+
+/** One (status, risk level, trend) group of metrics rows: what `patient_metric_counts` counts. */
+export interface MetricsGroup {
+  status: string;
+  risk_level: string;
+  risk_trend: string;
+  patients: number;
+  last_computed_at: Date | null;
+}
+
+const LOG_TRIGGER = 'trg_patient_metrics_rebuild_log';
+
+/**
+ * The SQL of a rebuild of an organization's metrics (src/scoring/metrics-rebuild.ts), as the owner: names are
+ * identifiers built from the organization id (a uuid), never from input text.
+ */
+export class MetricsRebuildRepository {
+  constructor(
+    private readonly db: SqlRunner,
+    private readonly t: RebuildTables,
+  ) {}
+
+  /** Leftovers of a run that died: its table, its log trigger and log rows. */
+  async cleanUp(): Promise<void> {
+    await this.db.query(`DROP TABLE IF EXISTS ${this.t.fresh}`);
+    await this.db.query(`DROP TRIGGER IF EXISTS ${LOG_TRIGGER} ON ${this.t.live}`);
+    await this.db.query(`DELETE FROM patient_metrics_rebuild_log WHERE organization_id = $1`, [this.t.organizationId]);
+  }
+
+  /** Ensures the live partition exists (an organization created before the migration has one already). */
+  async ensureLivePartition(): Promise<void> {
+    await this.db.query(`SELECT patient_metrics_add_partition($1)`, [this.t.organizationId]);
+  }
+
+  /**
+   * The fresh table: the parent's columns, defaults and checks, no index, fillfactor 50, and the partition's bound as
+   * a CHECK (so that ATTACH need not scan it). Like a partition: no grant to the runtime role, row-level security on.
+   */
+  async createFresh(): Promise<void> {
+    await this.db.query(
+      `CREATE TABLE ${this.t.fresh} (LIKE patient_metrics INCLUDING DEFAULTS INCLUDING CONSTRAINTS) WITH (fillfactor = 50)`,
+    );
+    await this.db.query(
+      `ALTER TABLE ${this.t.fresh} ADD CONSTRAINT ck_patient_metrics_partition CHECK (organization_id = '${this.t.organizationId}'::uuid)`,
+    );
+    await this.db.query(`REVOKE ALL ON ${this.t.fresh} FROM patient_journey_app`);
+    await this.db.query(`ALTER TABLE ${this.t.fresh} ENABLE ROW LEVEL SECURITY`);
+  }
+
+  /**
+   * From now on every write to the live partition logs its patient (row trigger: a partition's statement triggers do
+   * not fire for statements on the parent). CREATE TRIGGER waits for the partition's writers in flight, so every
+   * write that is not logged committed before this returns, hence before any chunk is read.
+   */
+  async startLog(): Promise<void> {
+    await this.db.query(
+      `CREATE TRIGGER ${LOG_TRIGGER} AFTER INSERT OR UPDATE OR DELETE ON ${this.t.live}
+         FOR EACH ROW EXECUTE FUNCTION patient_metrics_log_touched()`,
+    );
+  }
+
+  /** A chunk's rows into the fresh table, and its risk-history rows as the update path writes them. */
+  async writeChunk(scores: readonly PatientScores[], now: Date, today: string): Promise<void> {
+    if (scores.length === 0) return;
+    // In primary-key order: the fresh table's heap comes out in the order of its primary key.
+    const sorted = [...scores].sort((a, b) => (a.patientId < b.patientId ? -1 : a.patientId > b.patientId ? 1 : 0));
+    const t = await new ScoringRepository(this.db).copyResults(sorted);
+    await this.db.query(
+      `WITH history AS (${recordHistorySql(t, sorted)})
+       ${insertMetricsSql(this.t.fresh)} FROM ${t} t`,
+      [this.t.organizationId, now, today],
+    );
+  }
+
+  async vacuumFresh(): Promise<void> {
+    await this.db.query(`VACUUM (ANALYZE) ${this.t.fresh}`);
+  }
+
+  /**
+   * The statements that build the fresh table's indexes: one per index of the parent (its definition, pg_get_indexdef,
+   * with the table replaced), the primary key's as a unique index (made the constraint by `addConstraints`).
+   */
+  async indexStatements(): Promise<string[]> {
+    const rows = await this.db.query<{ name: string; def: string }>(
+      `SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS def FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+        WHERE i.indrelid = 'patient_metrics'::regclass ORDER BY i.indisprimary DESC, c.relname`,
+    );
+    return rows.map(({ name, def }) => {
+      const m = /^CREATE (UNIQUE )?INDEX \S+ ON ONLY public\.patient_metrics (USING .*)$/.exec(def);
+      if (!m) throw new Error(`unexpected index definition: ${def}`);
+      return `CREATE ${m[1] ?? ''}INDEX ${indexName(this.t, name, true)} ON ${this.t.fresh} ${m[2]}`;
+    });
+  }
+
+  /**
+   * The primary key (on the unique index built), then the parent's foreign keys, added NOT VALID (a moment's lock
+   * of the referenced tables) and validated (a read, no lock against their writers): ATTACH then adopts them instead
+   * of validating them under the swap's lock.
+   */
+  async addConstraints(): Promise<void> {
+    const [pk] = await this.db.query<{ name: string }>(
+      `SELECT i.indexrelid::regclass::text AS name FROM pg_index i WHERE i.indrelid = $1::regclass AND i.indisunique`,
+      [this.t.fresh],
+    );
+    await this.db.query(`ALTER TABLE ${this.t.fresh} ADD PRIMARY KEY USING INDEX ${pk.name}`);
+    const fks = await this.db.query<{ name: string; def: string }>(
+      `SELECT conname AS name, pg_get_constraintdef(oid) AS def FROM pg_constraint
+        WHERE conrelid = 'patient_metrics'::regclass AND contype = 'f' ORDER BY conname`,
+    );
+    for (const fk of fks) {
+      await this.db.query(`ALTER TABLE ${this.t.fresh} ADD CONSTRAINT ${fk.name} ${fk.def} NOT VALID`);
+      await this.db.query(`ALTER TABLE ${this.t.fresh} VALIDATE CONSTRAINT ${fk.name}`);
+    }
+  }
+
+  /** The fresh table's groups, as the count triggers would count its rows. */
+  async freshGroups(): Promise<MetricsGroup[]> {
+    return this.db.query<MetricsGroup>(
+      `SELECT status, risk_level, risk_trend, count(*)::int AS patients, max(computed_at) AS last_computed_at
+         FROM ${this.t.fresh} GROUP BY status, risk_level, risk_trend`,
+    );
+  }
+
+  /**
+   * Locks what the swap touches, all in one statement at its start (so it never holds one lock while it waits
+   * for another longer than `lock_timeout`): the metrics parent (and so every partition), and `organizations` and
+   * `patients`, whose foreign-key triggers DETACH and ATTACH replace.
+   */
+  async lockForSwap(): Promise<void> {
+    await this.db.query(`LOCK TABLE patient_metrics, patients, organizations IN ACCESS EXCLUSIVE MODE`);
+  }
+
+  /**
+   * The swap's take-over and counts (under lockForSwap): the patients whose live row was written during the rebuild
+   * (the log) keep their live row, or none when it was deleted; then one delta row per group goes to
+   * `patient_metric_counts`, bringing the organization's sums to the fresh table's groups (`groups`: counted before
+   * the swap, adjusted here for the rows taken over). Returns the number of patients taken over.
+   */
+  async takeOverAndCount(groups: readonly MetricsGroup[]): Promise<number> {
+    const org = this.t.organizationId;
+    await this.db.query(`CREATE TEMP TABLE rebuild_delta (status text, risk_level text, risk_trend text, d bigint, c timestamptz) ON COMMIT DROP`);
+    await this.db.query(
+      `CREATE TEMP TABLE rebuild_touched ON COMMIT DROP AS
+         SELECT DISTINCT patient_id FROM patient_metrics_rebuild_log WHERE organization_id = $1`,
+      [org],
+    );
+    const [{ n }] = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM rebuild_touched`);
+    await this.db.query(
+      `INSERT INTO rebuild_delta SELECT g.status, g.risk_level, g.risk_trend, g.patients, g.last_computed_at
+         FROM jsonb_to_recordset($1::jsonb) AS g(status text, risk_level text, risk_trend text, patients bigint, last_computed_at timestamptz)`,
+      [JSON.stringify(groups)],
+    );
+    if (n > 0) {
+      await this.db.query(
+        `WITH gone AS (DELETE FROM ${this.t.fresh} f USING rebuild_touched t WHERE f.patient_id = t.patient_id RETURNING f.status, f.risk_level, f.risk_trend)
+         INSERT INTO rebuild_delta SELECT status, risk_level, risk_trend, -1, NULL FROM gone`,
+      );
+      await this.db.query(
+        `WITH came AS (INSERT INTO ${this.t.fresh} SELECT l.* FROM ${this.t.live} l JOIN rebuild_touched t ON t.patient_id = l.patient_id
+                        RETURNING status, risk_level, risk_trend, computed_at)
+         INSERT INTO rebuild_delta SELECT status, risk_level, risk_trend, 1, computed_at FROM came`,
+      );
+    }
+    // The organization's counts are exactly the live partition's groups (the count triggers keep them, and nothing
+    // writes the partition under the lock): minus their sums, plus the fresh table's groups. This reads the few
+    // count rows instead of grouping the live partition's rows under the lock.
+    await this.db.query(
+      `INSERT INTO rebuild_delta SELECT status, risk_level, risk_trend, -sum(patients), NULL
+         FROM patient_metric_counts WHERE organization_id = $1 GROUP BY status, risk_level, risk_trend`,
+      [org],
+    );
+    await this.db.query(
+      `INSERT INTO patient_metric_counts (organization_id, status, risk_level, risk_trend, patients, last_computed_at)
+       SELECT $1, status, risk_level, risk_trend, sum(d), max(c) FROM rebuild_delta
+        GROUP BY status, risk_level, risk_trend HAVING sum(d) <> 0 OR max(c) IS NOT NULL`,
+      [org],
+    );
+    await this.db.query(`DELETE FROM patient_metrics_rebuild_log WHERE organization_id = $1`, [org]);
+    return n;
+  }
+
+  /** The fresh table takes the live partition's place (under lockForSwap); the old one is dropped. */
+  async replacePartition(): Promise<void> {
+    await this.db.query(`ALTER TABLE patient_metrics DETACH PARTITION ${this.t.live}`);
+    await this.db.query(`ALTER TABLE patient_metrics ATTACH PARTITION ${this.t.fresh} FOR VALUES IN ('${this.t.organizationId}')`);
+    await this.db.query(`DROP TABLE ${this.t.live}`);
+    await this.db.query(`ALTER TABLE ${this.t.fresh} RENAME TO ${this.t.live}`);
+    const indexes = await this.db.query<{ name: string; parent: string }>(
+      `SELECT c.relname AS name, p.relname AS parent FROM pg_index i
+         JOIN pg_class c ON c.oid = i.indexrelid
+         JOIN pg_inherits h ON h.inhrelid = i.indexrelid JOIN pg_class p ON p.oid = h.inhparent
+        WHERE i.indrelid = $1::regclass`,
+      [this.t.live],
+    );
+    for (const { name, parent } of indexes) await this.db.query(`ALTER INDEX ${name} RENAME TO ${indexName(this.t, parent, false)}`);
+  }
+}

@@ -1,0 +1,133 @@
+import type { Client } from 'pg';
+import { MetricsRebuildRepository, rebuildTables, type RebuildTables } from 'src/scoring/metrics-rebuild.repository';
+import type { PatientScores } from 'src/scoring/patient-scores';
+import { pgRunner } from 'src/scoring/sql-runner';
+
+/**
+ * From this many live patients an organization-wide recompute rebuilds the organization's metrics partition and swaps
+ * it in instead of updating its rows (`write: 'auto'`). Measured on a 100,000-patient clinic (docs/scoring.md,
+ * "Organization-wide recompute"): the rebuild's fixed costs (the swap's locks, a table and ten index builds, the
+ * foreign keys' validation) are a few hundred milliseconds, the update path's writes grow with the rows and the
+ * ten indexes; below one chunk the update path keeps its simplicity (and its HOT updates).
+ */
+export const REBUILD_MIN_PATIENTS = 50_000;
+
+/** How long the swap waits for each of its locks before it gives up and tries again (below deadlock_timeout, 1 s). */
+const SWAP_LOCK_TIMEOUT_MS = 200;
+/** How long the swap keeps trying before the run fails (the live partition is then left as it was). */
+const SWAP_TRY_FOR_MS = 60_000;
+
+export type MetricsWriteMode = 'auto' | 'rebuild' | 'update';
+
+export interface RebuildHooks {
+  /** Called after the fresh table is complete (indexes, keys, counts) and before the swap: tests write meanwhile. */
+  beforeSwap?: () => Promise<void>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function isLockTimeout(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === '55P03' || code === '40P01'; // lock_not_available, deadlock_detected
+}
+
+/**
+ * Runs `work` in a transaction with a short lock_timeout, again after a pause while it fails for want of a lock,
+ * for up to SWAP_TRY_FOR_MS: waiting for an ACCESS EXCLUSIVE lock queues every later reader behind it, so the wait is
+ * kept short and retried rather than long.
+ */
+async function withShortLocks<T>(client: Client, work: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    await client.query('BEGIN');
+    try {
+      await client.query(`SET LOCAL lock_timeout = '${SWAP_LOCK_TIMEOUT_MS}ms'`);
+      const result = await work();
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      if (!isLockTimeout(err) || Date.now() - started > SWAP_TRY_FOR_MS) throw err;
+      await sleep(Math.min(2_000, 100 * attempt) + Math.random() * 100);
+    }
+  }
+}
+
+/**
+ * "Rebuild and swap" of one organization's `patient_metrics` partition (migration 1795566900000): the
+ * organization-wide recompute writes each chunk's rows into a fresh table without indexes (`writeChunk`), then
+ * `finish` sets its visibility map and statistics, builds its indexes on both connections, adds its keys and swaps
+ * it in, in one short transaction, for the live partition.
+ *
+ * Writes of the request path to the live partition meanwhile (an ingestion's recompute, a soft delete's row
+ * delete) are not lost: `start` puts a row trigger on the live partition that logs each touched patient
+ * (`patient_metrics_rebuild_log`, in the writer's transaction, so only committed writes are logged), and the swap,
+ * once it holds its locks (no writer in flight), copies those patients' live rows over the fresh ones, or deletes the
+ * fresh row of a patient whose live row is gone.
+ *
+ * A failed run (`abandon`) drops the fresh table and the trigger: the live partition is as the request path left it.
+ */
+export class MetricsRebuild {
+  private readonly tables: RebuildTables;
+
+  private constructor(organizationId: string) {
+    this.tables = rebuildTables(organizationId);
+  }
+
+  private repo(client: Client): MetricsRebuildRepository {
+    return new MetricsRebuildRepository(pgRunner(client), this.tables);
+  }
+
+  /** Creates the fresh table and starts logging the live partition's writes: before the first chunk is read. */
+  static async start(client: Client, organizationId: string): Promise<MetricsRebuild> {
+    const rebuild = new MetricsRebuild(organizationId);
+    const repo = rebuild.repo(client);
+    await repo.ensureLivePartition();
+    await withShortLocks(client, () => repo.cleanUp());
+    try {
+      await repo.createFresh();
+      await withShortLocks(client, () => repo.startLog());
+    } catch (err) {
+      await rebuild.abandon(client);
+      throw err;
+    }
+    return rebuild;
+  }
+
+  /** One chunk's scores into the fresh table (and its history rows); the caller owns the transaction. */
+  writeChunk(client: Client, scores: readonly PatientScores[], now: Date, today: string): Promise<void> {
+    return this.repo(client).writeChunk(scores, now, today);
+  }
+
+  /**
+   * VACUUM (ANALYZE), the indexes on both connections (each takes the next as soon as it is free), the keys and the
+   * fresh table's groups, then the swap on the first connection. Returns the patients taken over from the live
+   * partition.
+   */
+  async finish(connections: readonly [Client, Client], hooks: RebuildHooks = {}): Promise<number> {
+    const [first, second] = connections;
+    const repo = this.repo(first);
+    for (const c of connections) await c.query(`SET maintenance_work_mem = '256MB'; SET max_parallel_maintenance_workers = 0`);
+    await repo.vacuumFresh();
+    const statements = await repo.indexStatements();
+    let next = 0;
+    const build = async (c: Client): Promise<void> => {
+      while (next < statements.length) await c.query(statements[next++]);
+    };
+    await Promise.all([build(first), build(second)]);
+    const [groups] = await Promise.all([this.repo(second).freshGroups(), repo.addConstraints()]);
+    await hooks.beforeSwap?.();
+    return withShortLocks(first, async () => {
+      await repo.lockForSwap();
+      const takenOver = await repo.takeOverAndCount(groups);
+      await repo.replacePartition();
+      return takenOver;
+    });
+  }
+
+  /** Drops the fresh table and the log trigger (best effort: the next run cleans up what is left). */
+  async abandon(client: Client): Promise<void> {
+    await client.query('ROLLBACK').catch(() => undefined);
+    await withShortLocks(client, () => this.repo(client).cleanUp()).catch(() => undefined);
+  }
+}

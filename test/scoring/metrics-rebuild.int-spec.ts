@@ -1,0 +1,166 @@
+import { loadSettings } from 'src/config/settings';
+import { TenantDb } from 'src/common/database/tenant-db';
+import { seedOrganization } from 'src/database/seed/seed';
+import { createPhiCipher } from 'src/records/phi/phi-cipher';
+import { recomputeOrganizationWithUrl } from 'src/scoring/recompute';
+import { ScoringService } from 'src/scoring/scoring.service';
+import { createTestApp, TestApp, TEST_NOW } from '../utils/test-app';
+import { appointment, daysAgo, patient, scoringOrganization } from './scoring-fixtures';
+
+const DAY = 86_400_000;
+const cipher = createPhiCipher(loadSettings({ NODE_ENV: 'test', DATA_DIR: process.env.TEST_DATA_DIR ?? '.data/test' }));
+
+/**
+ * Rebuild and swap (src/scoring/metrics-rebuild.ts) against the update path: two organizations seeded alike (same
+ * generator seed: the same records under other ids, matched by external id), one recomputed each way.
+ */
+describe('recompute: rebuild and swap of the metrics partition', () => {
+  let t: TestApp;
+  let scoring: ScoringService;
+  let updated: string;
+  let rebuilt: string;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    scoring = t.app.get(ScoringService);
+    const seed = async (slug: string): Promise<string> =>
+      (await seedOrganization(t.db.url, { slug, name: slug, patients: 400, seed: 5, now: TEST_NOW, cipher, chunkSize: 200 })).organizationId;
+    updated = await seed('rebuild-a');
+    rebuilt = await seed('rebuild-b');
+  });
+  afterAll(() => t.close());
+
+  // Models left out (refit false, none stored): the fit samples rows by their place on disk, which differs between the
+  // two organizations; the scores are then the domain's fallbacks, the same for both.
+  const run = (org: string, now: Date, write: 'update' | 'rebuild', hooks = {}): ReturnType<typeof recomputeOrganizationWithUrl> =>
+    recomputeOrganizationWithUrl(t.db.url, org, now, { chunkSize: 100, refit: false, vacuum: false, write, rebuildHooks: hooks });
+
+  const metricsRows = (org: string): Promise<Record<string, unknown>[]> =>
+    t.db.query(
+      `SELECT p.external_id, m.sort_name, m.status, m.risk_score, m.risk_level, m.risk_factors, m.risk_trend, m.engagement_score,
+              m.ltv_cents, m.historical_revenue_cents, m.future_value_cents, m.referral_value_cents, m.total_sessions,
+              m.avg_session_value_cents, m.first_visit_at, m.last_appointment_at, m.next_appointment_at, m.last_contact_at,
+              m.success_probability, m.stale, m.computed_at
+         FROM patient_metrics m JOIN patients p ON p.id = m.patient_id
+        WHERE m.organization_id = $1 ORDER BY p.external_id`,
+      [org],
+    );
+  const counts = (org: string): Promise<Record<string, unknown>[]> =>
+    t.db.query(
+      `SELECT status, risk_level, risk_trend, sum(patients)::int AS n FROM patient_metric_counts WHERE organization_id = $1
+        GROUP BY 1, 2, 3 HAVING sum(patients) <> 0 ORDER BY 1, 2, 3`,
+      [org],
+    );
+  const groups = (org: string): Promise<Record<string, unknown>[]> =>
+    t.db.query(
+      `SELECT status, risk_level, risk_trend, count(*)::int AS n FROM patient_metrics WHERE organization_id = $1 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+      [org],
+    );
+  const history = (org: string): Promise<Record<string, unknown>[]> =>
+    t.db.query(
+      `SELECT p.external_id, h.recorded_on, h.risk_score FROM risk_score_history h JOIN patients p ON p.id = h.patient_id
+        WHERE h.organization_id = $1 ORDER BY 1, 2`,
+      [org],
+    );
+  const partitionOf = async (org: string): Promise<string[]> =>
+    (
+      await t.db.query<{ name: string }>(
+        `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+          WHERE i.inhparent = 'patient_metrics'::regclass AND pg_get_expr(c.relpartbound, c.oid) = format('FOR VALUES IN (%L)', $1::text)`,
+        [org],
+      )
+    ).map((r) => r.name);
+
+  it('gives the same metrics rows, counts and history as the update path, over two days', async () => {
+    for (const day of [0, 1]) {
+      const now = new Date(TEST_NOW.getTime() + day * DAY);
+      expect(await run(updated, now, 'update')).toMatchObject({ patients: 400 });
+      const result = await run(rebuilt, now, 'rebuild');
+      expect(result).toMatchObject({ patients: 400, phases: { takenOver: 0 } });
+      expect(result.phases?.rebuildMs).toBeGreaterThanOrEqual(0);
+      const [a, b] = [await metricsRows(updated), await metricsRows(rebuilt)];
+      expect(b).toHaveLength(400);
+      expect(b).toEqual(a);
+      expect(await counts(rebuilt)).toEqual(await counts(updated));
+      expect(await counts(rebuilt)).toEqual(await groups(rebuilt));
+      expect(await history(rebuilt)).toEqual(await history(updated));
+    }
+    expect((await history(rebuilt)).length).toBeGreaterThan(400); // first rows, then the next day's moves
+    // One partition, under its name, with the ten indexes and the keys; nothing of the rebuild left behind.
+    expect(await partitionOf(rebuilt)).toEqual([`patient_metrics_${rebuilt.replaceAll('-', '')}`]);
+    const [part] = await t.db.query<{ indexes: number; fks: number; pk: number; triggers: number; fillfactor: string[] }>(
+      `SELECT (SELECT count(*)::int FROM pg_index WHERE indrelid = c.oid) AS indexes,
+              (SELECT count(*)::int FROM pg_constraint WHERE conrelid = c.oid AND contype = 'f' AND conparentid <> 0) AS fks,
+              (SELECT count(*)::int FROM pg_constraint WHERE conrelid = c.oid AND contype = 'p' AND conparentid <> 0) AS pk,
+              (SELECT count(*)::int FROM pg_trigger WHERE tgrelid = c.oid AND NOT tgisinternal) AS triggers,
+              c.reloptions AS fillfactor
+         FROM pg_class c WHERE c.relname = $1`,
+      [`patient_metrics_${rebuilt.replaceAll('-', '')}`],
+    );
+    expect(part).toEqual({ indexes: 10, fks: 2, pk: 1, triggers: 0, fillfactor: ['fillfactor=50'] });
+    expect(await t.db.query(`SELECT relname FROM pg_class WHERE relname LIKE '%\\_rebuild' OR relname LIKE 'pmr\\_%'`)).toEqual([]);
+    expect(await t.db.query(`SELECT 1 FROM patient_metrics_rebuild_log`)).toEqual([]);
+  });
+
+  it('keeps what the request path wrote during the rebuild: a newer row, a soft delete, a new patient', async () => {
+    const later = new Date(TEST_NOW.getTime() + 2 * DAY);
+    const [x, y] = (
+      await t.db.query<{ id: string }>(`SELECT patient_id AS id FROM patient_metrics WHERE organization_id = $1 ORDER BY patient_id LIMIT 2`, [rebuilt])
+    ).map((r) => r.id);
+    let z = '';
+    const result = await run(rebuilt, later, 'rebuild', {
+      beforeSwap: async () => {
+        // The request path (clock at TEST_NOW) recomputes x after a new visit, a soft delete removes y's row, an
+        // ingestion adds z: all to the live partition, after the chunks were read.
+        await appointment(t.db, rebuilt, x, daysAgo(TEST_NOW, 1), 'completed', 77_700);
+        await scoring.recomputePatients(rebuilt, [x]);
+        await t.db.query(`UPDATE patients SET deleted_at = $2 WHERE id = $1`, [y, TEST_NOW]);
+        z = await patient(t.db, rebuilt, { name: 'Zed Newcomer' });
+        await scoring.recomputePatients(rebuilt, [z]);
+      },
+    });
+    expect(result.phases?.takenOver).toBe(3);
+    const row = async (id: string): Promise<Record<string, unknown> | undefined> =>
+      (await t.db.query(`SELECT computed_at, historical_revenue_cents FROM patient_metrics WHERE organization_id = $1 AND patient_id = $2`, [rebuilt, id]))[0];
+    const xRow = await row(x);
+    expect((xRow?.computed_at as Date).toISOString()).toBe(TEST_NOW.toISOString());
+    expect(xRow?.historical_revenue_cents as number).toBeGreaterThanOrEqual(77_700);
+    expect(await row(y)).toBeUndefined();
+    expect((await row(z))?.computed_at).toEqual(TEST_NOW);
+    const others = await t.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM patient_metrics WHERE organization_id = $1 AND computed_at = $2`,
+      [rebuilt, later],
+    );
+    expect(others[0].n).toBe(398);
+    expect(await counts(rebuilt)).toEqual(await groups(rebuilt));
+  });
+
+  it('leaves the live partition untouched when the run fails before the swap', async () => {
+    const before = await metricsRows(rebuilt);
+    const failing = run(rebuilt, new Date(TEST_NOW.getTime() + 3 * DAY), 'rebuild', {
+      beforeSwap: () => Promise.reject(new Error('stop before the swap')),
+    });
+    await expect(failing).rejects.toThrow('stop before the swap');
+    expect(await metricsRows(rebuilt)).toEqual(before);
+    expect(await counts(rebuilt)).toEqual(await groups(rebuilt));
+    expect(await t.db.query(`SELECT relname FROM pg_class WHERE relname LIKE '%\\_rebuild'`)).toEqual([]);
+    const triggers = await t.db.query(`SELECT tgname FROM pg_trigger WHERE tgname = 'trg_patient_metrics_rebuild_log'`);
+    expect(triggers).toEqual([]);
+  });
+
+  it('keeps row-level security: the runtime role sees its organization only, and no partition by name', async () => {
+    const tenantDb = t.app.get(TenantDb);
+    const seen = await tenantDb.run(rebuilt, (m) => m.query(`SELECT DISTINCT organization_id FROM patient_metrics`));
+    expect(seen).toEqual([{ organization_id: rebuilt }]);
+    const partition = `patient_metrics_${rebuilt.replaceAll('-', '')}`;
+    await expect(tenantDb.run(updated, (m) => m.query(`SELECT count(*) FROM ${partition}`))).rejects.toThrow(/permission denied/);
+  });
+
+  it('gives a new organization its partition', async () => {
+    const org = await scoringOrganization(t.db);
+    expect(await partitionOf(org)).toEqual([`patient_metrics_${org.replaceAll('-', '')}`]);
+    const p = await patient(t.db, org);
+    await scoring.recomputePatients(org, [p]);
+    expect(await t.db.query(`SELECT patient_id FROM patient_metrics WHERE organization_id = $1`, [org])).toEqual([{ patient_id: p }]);
+  });
+});
