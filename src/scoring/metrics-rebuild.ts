@@ -14,8 +14,13 @@ export const REBUILD_MIN_PATIENTS = 50_000;
 
 /** How long the swap waits for each of its locks before it gives up and tries again (below deadlock_timeout, 1 s). */
 const SWAP_LOCK_TIMEOUT_MS = 200;
-/** How long the swap keeps trying before the run fails (the live partition is then left as it was). */
-const SWAP_TRY_FOR_MS = 60_000;
+/**
+ * How long the swap keeps trying before the run fails (the live partition is then left as it was, the night's work
+ * lost). Long: after each organization's recompute the app refreshes its opportunities, one statement that reads
+ * `patient_metrics` for about 3.5 minutes at a million patients, and the nightly job's next large organization
+ * would otherwise give up behind it. Each attempt waits only SWAP_LOCK_TIMEOUT_MS, so readers never queue long.
+ */
+const SWAP_TRY_FOR_MS = 15 * 60_000;
 
 export type MetricsWriteMode = 'auto' | 'rebuild' | 'update';
 
