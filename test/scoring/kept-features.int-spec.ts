@@ -112,19 +112,24 @@ describe('kept features', () => {
     const now = at(1);
     await keepAll(TEST_NOW);
     const ids = (await kept(now)).rows.map((r) => r.patientId);
-    const [a, b, c, d, e, f, g] = ids;
+    // b and f among the kept patients with payments and appointments: the UPDATE and DELETE triggers are exercised.
+    const withRows = async (table: string): Promise<string[]> =>
+      (await db.query<{ id: string }>(`SELECT DISTINCT patient_id AS id FROM ${table} WHERE patient_id = ANY($1::uuid[])`, [ids])).map((r) => r.id);
+    const b = (await withRows('payments'))[0];
+    const f = (await withRows('appointments')).find((id) => id !== b)!;
+    const [a, c, d, e, g] = ids.filter((id) => id !== b && id !== f);
     await appointment(db, org, a, daysAgo(now, 2), 'completed', 9_000);
     await db.query(`UPDATE payments SET status = 'failed' WHERE id = (SELECT id FROM payments WHERE patient_id = $1 LIMIT 1)`, [b]);
-    await payment(db, org, b, { at: daysAgo(now, 3), cents: 100 });
     await communication(db, org, c, { at: daysAgo(now, 1), direction: 'inbound', channel: 'sms', kind: 'message' });
     await survey(db, org, d, { at: daysAgo(now, 1), satisfaction: 1, complaint: true });
-    await referral(db, org, e, ids[20], daysAgo(now, 1));
+    const referred = ids.filter((id) => ![a, b, c, d, e, f, g].includes(id))[0];
+    await referral(db, org, e, referred, daysAgo(now, 1));
     await db.query(`DELETE FROM appointments WHERE id = (SELECT id FROM appointments WHERE patient_id = $1 LIMIT 1)`, [f]);
     await db.query(`UPDATE patients SET preferred_channel = CASE preferred_channel WHEN 'sms' THEN 'email' ELSE 'sms' END WHERE id = $1`, [g]);
     const after = await kept(now);
     for (const id of [a, b, c, d, e, f, g]) expect(after.unkept).toContain(id);
     // The others stay kept (the referred patient's own records did not change).
-    expect(after.rows.map((r) => r.patientId)).toContain(ids[20]);
+    expect(after.rows.map((r) => r.patientId)).toContain(referred);
     expect(after.unkept.length).toBeLessThan(ids.length);
     const read = await fresh(now);
     for (const row of after.rows) expectSameFeatures(row, read.get(row.patientId)!);
