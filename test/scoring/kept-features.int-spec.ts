@@ -9,7 +9,7 @@ import { ScoringRepository } from 'src/scoring/scoring.repository';
 import { pgRunner } from 'src/scoring/sql-runner';
 import { TEST_NOW } from '../utils/test-app';
 import { createTestDatabase, TestDatabase } from '../utils/test-database';
-import { appointment, communication, daysAgo, payment, referral, survey } from './scoring-fixtures';
+import { appointment, communication, daysAgo, referral, survey } from './scoring-fixtures';
 
 const DAY = 86_400_000;
 const cipher = createPhiCipher(loadSettings({ NODE_ENV: 'test', DATA_DIR: process.env.TEST_DATA_DIR ?? '.data/test' }));
