@@ -314,6 +314,10 @@ export async function recomputeOrganizationWithUrl(
     // workers: the other connection keeps the other core busy.
     for (const c of connections) await c.query(`SET jit = off; SET synchronous_commit = off; SET work_mem = '64MB'; SET temp_buffers = '64MB'`);
     const [first, second] = connections;
+    // One organization-wide run per organization at a time (the nightly job, a CLI run, the demo seed, in any
+    // process): a second waits for the first to end (the lock goes with the first's connection). Two at once would
+    // share the rebuild's fresh table and the kept features' rows.
+    await first.query(`SELECT pg_advisory_lock(hashtextextended('recompute:' || $1, 0))`, [organizationId]);
     await analyzeIfNeverAnalyzed(first);
     const firstRepo = new ScoringRepository(pgRunner(first));
     const secondRepo = new ScoringRepository(pgRunner(second));

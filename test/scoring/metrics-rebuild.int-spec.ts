@@ -163,4 +163,12 @@ describe('recompute: rebuild and swap of the metrics partition', () => {
     await scoring.recomputePatients(org, [p]);
     expect(await t.db.query(`SELECT patient_id FROM patient_metrics WHERE organization_id = $1`, [org])).toEqual([{ patient_id: p }]);
   });
+
+  it('runs two organization-wide recomputes of one organization one after the other, both complete', async () => {
+    const now = new Date(TEST_NOW.getTime() + 5 * DAY);
+    const [a, b] = await Promise.all([run(rebuilt, now, 'rebuild'), run(rebuilt, now, 'rebuild')]);
+    expect([a.patients, b.patients]).toEqual([400, 400]);
+    expect(await partitionOf(rebuilt)).toHaveLength(1);
+    expect(await counts(rebuilt)).toEqual(await groups(rebuilt));
+  });
 });
