@@ -51,8 +51,8 @@ const DROP_COUNT_TRIGGERS = `
  *   rows over. Not an entity (the drift check ignores it).
  * - The soft-delete trigger of `patients` deletes the metrics row by (organization_id, patient_id).
  *
- * The existing rows are moved in one INSERT with the indexes in place (minutes at a million patients, inside the
- * migration's transaction: the table is locked meanwhile). A deleted organization's partition is left, empty (ids
+ * The existing rows are moved in one INSERT with the indexes in place (65 s for the million-patient clinic on the
+ * reference machine, inside the migration's transaction: the table is locked meanwhile). A deleted organization's partition is left, empty (ids
  * are never reused); the seed drops it when it replaces an organization.
  */
 export class PatientMetricsPartitions1795566900000 implements MigrationInterface {
