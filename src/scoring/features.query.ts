@@ -180,7 +180,7 @@ export function keptFeaturesQuery(
     organizationId, // $1
     now, // $2
     now.getTime() / 1000, // $3
-    Math.LN2 / (Math.max(settings.decayHalfLifeDays, 1e-6) * 86_400), // $4 decay rate per second
+    decayRatePerSecond(settings), // $4
     keptFeaturesKey(settings), // $5
     addDays(today, -settings.riskTrendWindowDays), // $6
     today, // $7
@@ -288,6 +288,11 @@ function addDays(isoDate: string, days: number): string {
   return new Date(Date.parse(`${isoDate}T00:00:00Z`) + days * MS_PER_DAY).toISOString().slice(0, 10);
 }
 
+/** λ of the recency weight exp(−λ · age in seconds): ln 2 over the half-life (features and kept features alike). */
+function decayRatePerSecond(settings: ScoringSettings): number {
+  return Math.LN2 / (Math.max(settings.decayHalfLifeDays, 1e-6) * 86_400);
+}
+
 /** Contact channels (records.enums Channel): the preferred-channel sums are computed for each, then picked. */
 const CHANNELS = Object.values(Channel);
 
@@ -368,7 +373,7 @@ export function featuresQuery(
     organizationId, // $1
     now, // $2
     now.getTime() / 1000, // $3 now, epoch seconds
-    Math.LN2 / (Math.max(settings.decayHalfLifeDays, 1e-6) * 86_400), // $4 decay rate per second
+    decayRatePerSecond(settings), // $4
     new Date(now.getTime() - settings.declineRecentWindowDays * MS_PER_DAY), // $5 start of the recent window
     new Date(now.getTime() - (settings.declineRecentWindowDays + settings.declinePriorWindowDays) * MS_PER_DAY), // $6
     addDays(today, -settings.riskTrendWindowDays), // $7 trend baseline day

@@ -1,5 +1,5 @@
 import type { PatientScores } from 'src/scoring/patient-scores';
-import { insertMetricsSql, recordHistorySql, ScoringRepository } from 'src/scoring/scoring.repository';
+import { insertMetricsSql, recordHistorySql, ScoringRepository, sortedByPatient } from 'src/scoring/scoring.repository';
 import type { SqlRunner } from 'src/scoring/sql-runner';
 
 /** The names a rebuild of one organization's metrics works with. */
@@ -89,7 +89,7 @@ export class MetricsRebuildRepository {
   async writeChunk(scores: readonly PatientScores[], now: Date, today: string): Promise<void> {
     if (scores.length === 0) return;
     // In primary-key order: the fresh table's heap comes out in the order of its primary key.
-    const sorted = [...scores].sort((a, b) => (a.patientId < b.patientId ? -1 : a.patientId > b.patientId ? 1 : 0));
+    const sorted = sortedByPatient(scores);
     const t = await new ScoringRepository(this.db).copyResults(sorted);
     await this.db.query(
       `WITH history AS (${recordHistorySql(t, sorted)})

@@ -335,12 +335,15 @@ export async function recomputeOrganizationWithUrl(
     const today = localDate(now, organization.timezone);
     const phases: RecomputePhases = { readMs: 0, waitMs: 0, scoreMs: 0, writeMs: 0, vacuumMs: 0 };
     const keep = { settingsKey: keptFeaturesKey(settings) };
+    // Nothing kept under these settings (the first run, a settings change): every chunk is read whole, without first
+    // looking up kept rows that are not there.
+    const reuse = options.reuseFeatures !== false && (await firstRepo.hasKeptFeatures(organizationId, keep.settingsKey));
     let featuresKept = 0;
     const write = options.write ?? 'auto';
     // Before the first chunk is read: from here on the request path's writes to the live partition are logged.
     if (write === 'rebuild' || (write === 'auto' && total >= REBUILD_MIN_PATIENTS)) rebuild = await MetricsRebuild.start(first, organizationId);
     // A chunk's features: the kept ones rolled forward, and the others read afresh (and kept) in the same
-    // transaction; with reuseFeatures false, or when most of the chunk has none, the whole range afresh.
+    // transaction; with reuseFeatures false, nothing kept, or most of the chunk without, the whole range afresh.
     const readChunk = async (client: Client, i: number): Promise<FeatureRow[]> => {
       const t = Date.now();
       const rows = await inTransaction(client, organizationId, async () => {
@@ -348,7 +351,7 @@ export async function recomputeOrganizationWithUrl(
         const repo = new ScoringRepository(pgRunner(client));
         const range = { kind: 'range' as const, ...ranges[i] };
         const zone = organization.timezone;
-        if (options.reuseFeatures !== false) {
+        if (reuse) {
           const kept = await repo.keptFeatures(organizationId, range, now, settings, zone);
           if (kept.unkept.length <= FRESH_RANGE_SHARE * (kept.rows.length + kept.unkept.length)) {
             featuresKept += kept.rows.length;

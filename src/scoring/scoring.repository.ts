@@ -158,6 +158,11 @@ export function insertMetricsSql(table: string): string {
        SELECT $1, t.patient_id, ${METRIC_COLUMNS.map((c) => METRIC_VALUE[c] ?? `t.${c}`).join(', ')}, false, $2, $2, $2`;
 }
 
+/** The scores in patient id order (the primary key's order within an organization), as a new array. */
+export function sortedByPatient(scores: readonly PatientScores[]): PatientScores[] {
+  return [...scores].sort((a, b) => (a.patientId < b.patientId ? -1 : a.patientId > b.patientId ? 1 : 0));
+}
+
 /**
  * Every SQL statement of the scoring engine. Each call names its organization; the runner decides the role
  * (runtime role under row-level security on the request path, owner for the organization-wide command).
@@ -254,6 +259,15 @@ export class ScoringRepository {
       else unkept.push(values[0] as string);
     }
     return { rows: kept, unkept };
+  }
+
+  /** Whether the organization has any kept features row written under `settingsKey` (keptFeaturesKey). */
+  async hasKeptFeatures(organizationId: string, settingsKey: string): Promise<boolean> {
+    const rows = await this.db.query<{ kept: boolean }>(
+      `SELECT EXISTS (SELECT FROM patient_features WHERE organization_id = $1 AND settings_key = $2 AND computed_for IS NOT NULL) AS kept`,
+      [organizationId, settingsKey],
+    );
+    return rows[0].kept;
   }
 
   /** referredNetRevenueCents of the organization's referrers (absent: 0), in one pass (referredNetRevenueQuery). */
@@ -355,7 +369,7 @@ export class ScoringRepository {
   ): Promise<void> {
     if (scores.length === 0 && deletedAmong.length === 0) return;
     // In primary-key order: the update then walks pk_patient_metrics (and a heap written in that order) sequentially.
-    scores = [...scores].sort((a, b) => (a.patientId < b.patientId ? -1 : a.patientId > b.patientId ? 1 : 0));
+    scores = sortedByPatient(scores);
     const params: unknown[] = [organizationId, now, today];
     let prefix = '';
     let t: string;
