@@ -17,8 +17,15 @@ export interface Settings {
   /** Seconds to keep retrying the first database connection at start. */
   databaseConnectTimeoutSeconds: number;
   embeddedPostgresPort: number;
+  /**
+   * As root, where the embedded PostgreSQL's data and binaries go when its `postgres` user cannot enter DATA_DIR
+   * (src/database/embedded/cluster-location.ts).
+   */
+  embeddedPostgresSystemDir: string;
   redisUrl: string | null;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** `auto`: human-readable lines when stdout is a terminal, JSON lines otherwise; or always `json` / `pretty`. */
+  logFormat: 'auto' | 'json' | 'pretty';
   corsOrigins: string[];
   demoSeed: boolean;
   bodyLimitBytes: number;
@@ -58,6 +65,12 @@ export class SettingsError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
+
+/** The checkout (or installed package): DATA_DIR's default is its `.data`, whatever folder the process starts in. */
+const APP_ROOT = resolve(__dirname, '..', '..');
+
+/** As root, where the embedded PostgreSQL goes when its `postgres` user cannot enter DATA_DIR. */
+export const DEFAULT_EMBEDDED_SYSTEM_DIR = '/var/lib/patient-journey';
 
 function str(env: Env, name: string): string | null {
   const v = env[name];
@@ -117,11 +130,16 @@ export function redactUrl(raw: string): string {
 /** A secret kept under the data directory, generated on first use (development and test only). */
 export function localSecret(dataDir: string, file: string, bytes: number): string {
   const path = join(dataDir, file);
-  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
-  mkdirSync(dataDir, { recursive: true });
-  const secret = randomBytes(bytes).toString('base64');
-  writeFileSync(path, secret + '\n', { mode: 0o600 });
-  return secret;
+  try {
+    if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+    mkdirSync(dataDir, { recursive: true });
+    const secret = randomBytes(bytes).toString('base64');
+    writeFileSync(path, secret + '\n', { mode: 0o600 });
+    return secret;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new SettingsError('DATA_DIR', `a folder this process can create and write (${code} on ${path})`, dataDir);
+  }
 }
 
 function trustProxy(env: Env): boolean | number | string {
@@ -136,7 +154,7 @@ function trustProxy(env: Env): boolean | number | string {
 export function loadSettings(env: Env = process.env): Settings {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
   const production = nodeEnv === 'production';
-  const dataDir = resolve(str(env, 'DATA_DIR') ?? './.data');
+  const dataDir = resolve(str(env, 'DATA_DIR') ?? join(APP_ROOT, '.data'));
   const corsRaw = str(env, 'CORS_ORIGINS');
   const corsOrigins = corsRaw === null ? [] : corsRaw.split(',').map((o) => o.trim()).filter(Boolean);
   for (const origin of corsOrigins) {
@@ -152,8 +170,10 @@ export function loadSettings(env: Env = process.env): Settings {
     databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
     databaseConnectTimeoutSeconds: int(env, 'DATABASE_CONNECT_TIMEOUT_SECONDS', 30, 0, 600),
     embeddedPostgresPort: int(env, 'EMBEDDED_POSTGRES_PORT', 54329, 1024, 65535),
+    embeddedPostgresSystemDir: resolve(str(env, 'EMBEDDED_POSTGRES_SYSTEM_DIR') ?? DEFAULT_EMBEDDED_SYSTEM_DIR),
     redisUrl: url(env, 'REDIS_URL', ['redis', 'rediss']),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    logFormat: oneOf(env, 'LOG_FORMAT', ['auto', 'json', 'pretty'] as const, 'auto'),
     corsOrigins,
     demoSeed: bool(env, 'DEMO_SEED', true),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1_048_576, 1024, 100 * 1_048_576),

@@ -3,6 +3,9 @@ import type pino from 'pino';
 
 type Level = 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal';
 
+/** Nest's start-up chatter (a line per module, controller and route): debug, so that `info` shows what happened. */
+const NEST_START_UP = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication']);
+
 /**
  * Nest's logger (framework messages and every `new Logger(context)` of the app) over the root pino logger, without
  * a per-request context store: nestjs-pino kept one in an AsyncLocalStorage, whose promise hooks then ran on every
@@ -42,10 +45,11 @@ export class AppLogger implements LoggerService {
     this.write('fatal', message, params);
   }
 
-  private write(level: Level, message: unknown, params: unknown[]): void {
-    if (!this.root.isLevelEnabled(level)) return;
+  private write(wanted: Level, message: unknown, params: unknown[]): void {
     const rest = [...params];
     const context = rest.length > 0 && typeof rest[rest.length - 1] === 'string' ? (rest.pop() as string) : undefined;
+    const level = wanted === 'info' && context !== undefined && NEST_START_UP.has(context) ? 'debug' : wanted;
+    if (!this.root.isLevelEnabled(level)) return;
     const text = typeof rest[0] === 'string' ? (rest.shift() as string) : undefined;
     if (message instanceof Error) {
       this.root[level]({ context, err: message }, text ?? message.message);

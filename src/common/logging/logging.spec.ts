@@ -2,7 +2,8 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { loadSettings } from 'src/config/settings';
 import { AppLogger } from 'src/common/logging/app-logger';
-import { loggerOptions, logRequest, scrubPhi } from 'src/common/logging/logging';
+import { loggerOptions, logRequest, prettyLogs, PRETTY_OPTIONS, safeUrl, scrubPhi } from 'src/common/logging/logging';
+import pinoPretty from 'pino-pretty';
 
 function captureLogger(level = 'info'): { logger: pino.Logger; lines: () => Record<string, unknown>[] } {
   const chunks: string[] = [];
@@ -82,7 +83,7 @@ describe('request lines and Nest messages', () => {
   it('takes Nest call shapes: (message, context), (message, stack, context) and pino-style (object, message, context), scrubbed', () => {
     const { logger, lines } = captureLogger('debug');
     const nest = new AppLogger(logger);
-    nest.log('Mapped route', 'RoutesResolver');
+    nest.log('Mapped route', 'Bootstrap');
     nest.error('boom', 'Error: boom\n    at x', 'ProblemFilter');
     nest.error({ err: new Error('dup'), status: 500, patient: { email: 'z@example.com' } }, 'request failed', 'ProblemFilter');
     nest.warn('recompute failed for 3 patient(s)', 'IngestionService');
@@ -90,11 +91,51 @@ describe('request lines and Nest messages', () => {
     nest.verbose('not at debug level', 'X');
     const out = lines();
     expect(out).toHaveLength(5);
-    expect(out[0]).toMatchObject({ level: 30, context: 'RoutesResolver', msg: 'Mapped route' });
+    expect(out[0]).toMatchObject({ level: 30, context: 'Bootstrap', msg: 'Mapped route' });
     expect(out[1]).toMatchObject({ level: 50, context: 'ProblemFilter', msg: 'boom', stack: 'Error: boom\n    at x' });
     expect(out[2]).toMatchObject({ level: 50, context: 'ProblemFilter', msg: 'request failed', status: 500, err: { message: 'dup' }, patient: { email: '[REDACTED]' } });
     expect(out[3]).toMatchObject({ level: 40, context: 'IngestionService', msg: 'recompute failed for 3 patient(s)' });
     expect(out[4]).toMatchObject({ level: 20, context: 'AggregateCache', n: 1 });
     expect(JSON.stringify(out)).not.toContain('example.com');
+  });
+});
+
+describe('log format', () => {
+  it('is human-readable on a terminal and JSON lines elsewhere, unless LOG_FORMAT says', () => {
+    expect(prettyLogs('auto', true)).toBe(true);
+    expect(prettyLogs('auto', false)).toBe(false);
+    expect(prettyLogs('json', true)).toBe(false);
+    expect(prettyLogs('pretty', false)).toBe(true);
+    expect(loadSettings({}).logFormat).toBe('auto');
+    expect(() => loadSettings({ LOG_FORMAT: 'xml' })).toThrow('Invalid setting LOG_FORMAT: expected one of auto, json, pretty, got "xml"');
+  });
+
+  it('writes one readable line per entry on a terminal, PHI scrubbed as in JSON', async () => {
+    const chunks: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        chunks.push(chunk.toString());
+        done();
+      },
+    });
+    const pretty = pinoPretty({ ...PRETTY_OPTIONS, colorize: false, destination: sink, sync: true });
+    const logger = pino({ ...loggerOptions(loadSettings({ NODE_ENV: 'test' })), transport: undefined }, pretty);
+    logRequest(logger, { id: 'r-1', method: 'GET', url: safeUrl('/api/v1/p?search=Zebulon&limit=5'), statusCode: 200, elapsedMs: 3.2 });
+    new AppLogger(logger).warn({ patient: { name: 'Zebulon Q', visits: 2 } }, 'odd record', 'Ingestion');
+    await new Promise((r) => setImmediate(r));
+    const lines = chunks.join('').trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: GET \/api\/v1\/p\?search=\[REDACTED\]&limit=5 200 request completed \{"responseTime":3\}$/);
+    expect(lines[1]).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] WARN: \[Ingestion\] odd record \{"patient":\{"name":"\[REDACTED\]","visits":2\}\}$/);
+    expect(chunks.join('')).not.toContain('Zebulon');
+  });
+
+  it("sends Nest's start-up chatter to debug, and keeps other info lines", () => {
+    const { logger, lines } = captureLogger('info');
+    const app = new AppLogger(logger);
+    app.log('AppModule dependencies initialized', 'InstanceLoader');
+    app.log('Mapped {/api/v1/me, GET} route', 'RouterExplorer');
+    app.log('Nightly recompute scheduled', 'ScoringScheduler');
+    expect(lines().map((l) => l.msg)).toEqual(['Nightly recompute scheduled']);
   });
 });

@@ -88,7 +88,7 @@ export function scrubLogObject(object: Record<string, unknown>): Record<string, 
  * paths, at a cost on every child logger, logged or not).
  */
 export function loggerOptions(settings: Settings): pino.LoggerOptions {
-  const pretty = settings.nodeEnv === 'development' && process.stdout.isTTY;
+  const pretty = prettyLogs(settings.logFormat, process.stdout.isTTY === true);
   return {
     level: settings.logLevel,
     serializers: {
@@ -98,9 +98,26 @@ export function loggerOptions(settings: Settings): pino.LoggerOptions {
       err: (err: Error) => scrubPhi(stdSerializers.err(err)),
     },
     formatters: { log: scrubLogObject },
-    transport: pretty ? { target: 'pino-pretty', options: { singleLine: true, colorize: true } } : undefined,
+    transport: pretty ? { target: 'pino-pretty', options: PRETTY_OPTIONS } : undefined,
   };
 }
+
+/** LOG_FORMAT: `auto` writes human-readable lines to a terminal and JSON lines anywhere else (a container, a file, CI). */
+export function prettyLogs(format: Settings['logFormat'], stdoutIsTerminal: boolean): boolean {
+  return format === 'pretty' || (format === 'auto' && stdoutIsTerminal);
+}
+
+/**
+ * One line per entry: time, level, `[context]`, message, then the entry's other fields (scrubbed like the JSON ones:
+ * the formatters run before the line reaches pino-pretty).
+ */
+export const PRETTY_OPTIONS = {
+  singleLine: true,
+  colorize: true,
+  translateTime: 'SYS:HH:MM:ss.l',
+  ignore: 'pid,hostname,context,req,res,requestId',
+  messageFormat: '{if context}[{context}] {end}{if req.method}{req.method} {req.url} {res.statusCode} {end}{msg}',
+};
 
 /** The process's root logger (stdout, JSON lines; pretty in a development terminal). */
 export function createRootLogger(settings: Settings): pino.Logger {
