@@ -5,6 +5,7 @@ import { runMigrations } from 'src/database/migrate';
 import { openDatabase, OpenDatabase } from 'src/database/open-database';
 import { seedDemoIfEmpty } from 'src/database/seed/seed';
 import { DatabaseUnreachableError } from 'src/database/wait-for-database';
+import { EmbeddedPostgresError } from 'src/database/embedded/embedded-postgres';
 
 const say = (line: string): void => {
   process.stderr.write(`${line}\n`);
@@ -31,7 +32,7 @@ async function bootstrap(): Promise<void> {
   try {
     db = await openDatabase(settings, say);
   } catch (err) {
-    if (err instanceof DatabaseUnreachableError) {
+    if (err instanceof DatabaseUnreachableError || err instanceof EmbeddedPostgresError) {
       say(err.message);
       process.exit(1);
     }

@@ -1,9 +1,9 @@
 import './register-paths';
 import { Client } from 'pg';
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmbeddedPostgres } from 'src/database/embedded-postgres';
+import { startEmbeddedPostgres } from 'src/database/embedded/embedded-postgres';
 import { runMigrations } from 'src/database/migrate';
 
 /**
@@ -16,10 +16,12 @@ export default async function globalSetup(): Promise<void> {
   if (process.env.JEST_SKIP_DB === '1') return;
   let serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) {
+    // A throwaway cluster (removed at the end). As root, PostgreSQL runs as the postgres user, which cannot enter a
+    // mkdtemp folder (mode 700): the cluster then goes where that user can reach (src/database/embedded/).
     const dir = mkdtempSync(join(tmpdir(), 'pj-test-pg-'));
-    chmodSync(dir, 0o755); // as root, PostgreSQL runs as the postgres user and must reach its data directory
     const port = 55000 + Math.floor(Math.random() * 5000);
-    const db = await startEmbeddedPostgres(join(dir, 'data'), port);
+    const db = await startEmbeddedPostgres({ appDataDir: dir, port, persistent: false, systemDir: join(tmpdir(), 'patient-journey-test') });
+    (globalThis as { __embeddedPgDir?: string }).__embeddedPgDir = dir;
     (globalThis as { __embeddedPg?: { stop(): Promise<void> } }).__embeddedPg = db;
     serverUrl = db.url;
   }

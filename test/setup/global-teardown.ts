@@ -1,4 +1,5 @@
 import './register-paths';
+import { rmSync } from 'node:fs';
 import { Client } from 'pg';
 
 export default async function globalTeardown(): Promise<void> {
@@ -19,4 +20,6 @@ export default async function globalTeardown(): Promise<void> {
   }
   const embedded = (globalThis as { __embeddedPg?: { stop(): Promise<void> } }).__embeddedPg;
   if (embedded) await embedded.stop();
+  const dir = (globalThis as { __embeddedPgDir?: string }).__embeddedPgDir;
+  if (dir) rmSync(dir, { recursive: true, force: true });
 }
