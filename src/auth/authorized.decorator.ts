@@ -1,5 +1,5 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth, ApiExtension, ApiForbiddenResponse, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtension, ApiForbiddenResponse, ApiParam, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { AuthContext, AuthenticatedRequest } from 'src/auth/auth-context';
 import { Permission } from 'src/auth/permissions';
 
@@ -35,15 +35,26 @@ const tooMany = ApiTooManyRequestsResponse({
   content: problemContent({ type: 'https://patient-journey.dev/problems/too-many-requests', title: 'Too many requests', status: 429, detail: 'Rate limit exceeded; retry after 12 s' }),
 });
 
+// Declared here rather than left to each handler's @Param() DTO: handlers that only read the organization from
+// @Auth() have no such DTO, and an undeclared path parameter leaves Swagger UI's "Try it out" without a field for it.
+const organizationIdParam = ApiParam({
+  name: 'organizationId',
+  type: String,
+  format: 'uuid',
+  description: "The organization's id (`GET /api/v1/me` lists the caller's).",
+});
+
 /**
  * The one decorator a protected route carries: the permission it requires (read by the global AccessGuard), the
- * Swagger bearer security, an `x-permission` extension and the 401/403 problem responses. The route's path must
- * contain `:organizationId`: the guard checks the caller's membership of that organization.
+ * Swagger bearer security, the `organizationId` path parameter, an `x-permission` extension and the 401/403 problem
+ * responses. The route's path must contain `:organizationId`: the guard checks the caller's membership of that
+ * organization.
  */
 export function Authorized(permission: Permission): MethodDecorator & ClassDecorator {
   return applyDecorators(
     SetMetadata(REQUIRED_PERMISSION, permission),
     ApiBearerAuth('bearer'),
+    organizationIdParam,
     ApiExtension('x-permission', permission),
     unauthorized,
     ApiForbiddenResponse({
