@@ -6,6 +6,8 @@ describe('securityHeaders', () => {
     expect(headers['content-security-policy']).toContain("default-src 'self'");
     expect(headers['content-security-policy']).toContain("script-src 'self' 'unsafe-inline'");
     expect(headers['content-security-policy']).toContain("img-src 'self' data:");
+    // Swagger UI over plain HTTP from another host: its assets must not be upgraded to https.
+    expect(headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
     expect(headers).toMatchObject({
       'x-content-type-options': 'nosniff',
       'x-frame-options': 'SAMEORIGIN',

@@ -9,6 +9,9 @@ export const HELMET_OPTIONS: HelmetOptions = {
       scriptSrc: ["'self'", "'unsafe-inline'"],
       styleSrc: ["'self'", "'unsafe-inline'"],
       imgSrc: ["'self'", 'data:'],
+      // Not helmet's default `upgrade-insecure-requests`: over plain HTTP on any address but localhost (a VM, a LAN
+      // host) the browser fetched Swagger UI's script and style over https and showed a blank page.
+      upgradeInsecureRequests: null,
     },
   },
 };
