@@ -5,11 +5,11 @@ import { knownVisitIntervalDays, lapseAfterDays, LAPSE_USUAL_INTERVALS } from 's
  *
  *   new_lead ──visit──► first_visit ──visit──► active_care ──plan completed──► maintenance
  *                            │                     │                               │
- *                            └── no visit for max(90 days, ──► lapsed ◄── no visit for max(365 days,
- *                                2 usual intervals)              │        2 usual intervals)
- *                                      reactivated ◄──visit───┘ ──visit──► active_care
+ *                            └──── no visit for L ─┴──► lapsed ◄── no visit for M ─┘
+ *                                                         │
+ *                                  reactivated ◄──visit───┘ ──visit──► active_care
  *
- * The usual interval is the risk score's and the opportunities' (src/scoring/domain/visit-rhythm.ts), as known at
+ * L = max(90 days, 2 usual intervals), M = max(365 days, 2 usual intervals). The usual interval is the risk score's and the opportunities' (src/scoring/domain/visit-rhythm.ts), as known at
  * each point of the replay: from the visits up to the last one. So a patient seen every six months lapses after a
  * year without a visit, not 90 days after each check-up.
  *
