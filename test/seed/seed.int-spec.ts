@@ -1,8 +1,11 @@
 import { loadSettings } from 'src/config/settings';
-import { seedOrganization } from 'src/database/seed/seed';
-import { createPhiCipher } from 'src/records/phi/phi-cipher';
-import { TEST_NOW } from '../utils/test-app';
+import { CLINIC_CATALOGS, CLINIC_KINDS, ClinicKind, planNamePattern, visitTypes } from 'src/database/seed/clinic-kinds';
+import { DEMO, seedDemo, seedOrganization } from 'src/database/seed/seed';
+import { createPhiCipher, PhiCipherCore } from 'src/records/phi/phi-cipher';
+import { bearer, memberToken } from '../auth/auth-fixtures';
+import { createTestApp, TEST_NOW, TestApp } from '../utils/test-app';
 import { createTestDatabase, TestDatabase } from '../utils/test-database';
+import { demoCoverage, journeysOf, tally } from './demo-coverage';
 
 const cipher = createPhiCipher(loadSettings({ NODE_ENV: 'test', DATA_DIR: process.env.TEST_DATA_DIR ?? '.data/test' }));
 
@@ -151,5 +154,132 @@ describe('seed generator', () => {
     expect(n).toBe('50');
     const [{ orphans }] = await db.query<{ orphans: string }>(`SELECT count(*) AS orphans FROM appointments WHERE organization_id = $1`, [first.organizationId]);
     expect(orphans).toBe('0');
+  });
+});
+
+/** What one organization's records name: visit types, plan names, conditions and medications (decrypted). */
+async function clinicVocabulary(db: TestDatabase, organizationId: string, cipher: PhiCipherCore) {
+  const col = async (sql: string): Promise<string[]> => (await db.query<{ v: string }>(sql, [organizationId])).map((r) => r.v);
+  const patients = await db.query<{ conditions_enc: string | null; medications_enc: string | null }>(
+    'SELECT conditions_enc, medications_enc FROM patients WHERE organization_id = $1',
+    [organizationId],
+  );
+  return {
+    types: await col('SELECT DISTINCT type AS v FROM appointments WHERE organization_id = $1 ORDER BY 1'),
+    plans: await col('SELECT DISTINCT name AS v FROM treatment_plans WHERE organization_id = $1 ORDER BY 1'),
+    conditions: [...new Set(patients.flatMap((p) => cipher.decryptJson<string[]>(p.conditions_enc) ?? []))].sort(),
+    medications: [...new Set(patients.flatMap((p) => cipher.decryptJson<string[]>(p.medications_enc) ?? []))].sort(),
+  };
+}
+
+describe('clinic kinds', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(() => db.drop());
+
+  it('keep each kind\'s visit types and conditions apart', () => {
+    for (const a of CLINIC_KINDS) {
+      for (const b of CLINIC_KINDS) {
+        if (a === b) continue;
+        expect(visitTypes(CLINIC_CATALOGS[a]).filter((t) => visitTypes(CLINIC_CATALOGS[b]).includes(t))).toEqual([]);
+        expect(CLINIC_CATALOGS[a].conditions.filter((c) => CLINIC_CATALOGS[b].conditions.includes(c))).toEqual([]);
+      }
+    }
+  });
+
+  it.each(CLINIC_KINDS.map((k) => [k]))('a %s clinic names only its own visit types, plans, conditions and medications, and has every journey stage', async (kind: ClinicKind) => {
+    const catalog = CLINIC_CATALOGS[kind];
+    const { organizationId } = await seedOrganization(db.url, { slug: `kind-${kind.replace('_', '-')}`, name: kind, kind, patients: 600, seed: 4, now: TEST_NOW, cipher, chunkSize: 200 });
+    const v = await clinicVocabulary(db, organizationId, cipher);
+    // Every type of the kind appears in 600 patients, and nothing else.
+    expect(v.types).toEqual([...visitTypes(catalog)].sort());
+    for (const plan of v.plans) expect(plan).toMatch(planNamePattern(catalog));
+    expect(v.plans.length).toBeGreaterThan(0);
+    expect(v.conditions.length).toBeGreaterThan(3);
+    for (const c of v.conditions) expect(catalog.conditions).toContain(c);
+    for (const m of v.medications) expect(catalog.medications).toContain(m);
+    const stages = tally((await journeysOf((sql, params) => db.query(sql, params), organizationId, TEST_NOW)).map((j) => j.current_stage));
+    expect(Object.keys(stages)).toEqual(['active_care', 'first_visit', 'lapsed', 'maintenance', 'new_lead', 'reactivated']);
+  });
+});
+
+/**
+ * The demo organization as the first start makes it (seedDemo: the dental clinic of 2,000 patients, scored as of
+ * the past eight weeks and now), read through the app's own statements, rules and endpoints.
+ */
+describe('the demo clinic', () => {
+  let t: TestApp;
+  let organizationId: string;
+  let token: string;
+  let appCipher: PhiCipherCore;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    appCipher = createPhiCipher(t.settings);
+    const { seeded, scored } = await seedDemo(t.db.url, TEST_NOW, appCipher);
+    organizationId = seeded.organizationId;
+    expect(scored.pastRuns).toBe(8);
+    token = await memberToken(t, organizationId, 'admin');
+  }, 180_000);
+  afterAll(() => t?.close());
+
+  const get = (path: string) => t.inject({ method: 'GET', url: `/api/v1/patients/${organizationId}/${path}`, headers: bearer(token) });
+
+  it('shows improving and declining patients in the risk summary, from a real risk history', async () => {
+    const res = await get('risk-summary');
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.total_patients).toBe(DEMO.patients);
+    expect(body.risk_trends.improving).toBeGreaterThan(0);
+    expect(body.risk_trends.declining).toBeGreaterThan(0);
+    expect(body.risk_trends.stable).toBeGreaterThan(0);
+    for (const level of ['low_risk', 'medium_risk', 'high_risk']) expect(body.risk_distribution[level]).toBeGreaterThan(0);
+    // A score on each of the past eight weekly runs' days at most, and today's; none before a patient registered.
+    const days = await t.db.query<{ d: string }>(
+      `SELECT DISTINCT recorded_on::text AS d FROM risk_score_history WHERE organization_id = $1 ORDER BY 1`,
+      [organizationId],
+    );
+    expect(days.map((d) => d.d)).toEqual(
+      Array.from({ length: 9 }, (_, i) => new Date(TEST_NOW.getTime() - (8 - i) * 7 * 86_400_000).toISOString().slice(0, 10)),
+    );
+  });
+
+  it('has every opportunity type and priority, every journey stage and status, consent and bookings both ways', async () => {
+    const c = await demoCoverage((sql, params) => t.db.query(sql, params), organizationId, TEST_NOW);
+    expect(c.patients).toBe(DEMO.patients);
+    expect(Object.keys(c.status)).toEqual(['active', 'at_risk', 'dormant']);
+    expect(Object.keys(c.journeyStage)).toEqual(['active_care', 'first_visit', 'lapsed', 'maintenance', 'new_lead', 'reactivated']);
+    expect(Object.keys(c.opportunities)).toEqual([
+      'high_value_risk/high',
+      'inactive_patient/low',
+      'inactive_patient/medium',
+      'overdue_appointment/high',
+      'overdue_appointment/medium',
+    ]);
+    expect(Object.keys(c.outreach)).toEqual(['next_contact', 'offer', 'reminder']);
+    expect(Object.keys(c.marketingConsent)).toEqual(['false', 'true']);
+    expect(Object.keys(c.appointmentReminders)).toEqual(['false', 'true']);
+    expect(c.upcoming.with).toBeGreaterThan(0);
+    expect(c.upcoming.without).toBeGreaterThan(0);
+    expect(c.riskTrend).toEqual(c.summaryTrend);
+    expect(c.historyBeforeRegistration).toBe(0);
+    // The list endpoint agrees with the rules: a page of each type and priority.
+    for (const [key, n] of Object.entries(c.opportunities)) {
+      const [type, priority] = key.split('/');
+      const res = await get(`opportunities?type=${type}&priority=${priority}&limit=1`);
+      expect(res.statusCode).toBe(200);
+      expect(res.json().total_opportunities).toBe(n);
+    }
+  }, 120_000);
+
+  it('is a dental clinic through and through', async () => {
+    const catalog = CLINIC_CATALOGS[DEMO.kind];
+    const v = await clinicVocabulary(t.db, organizationId, appCipher);
+    expect(v.types).toEqual([...visitTypes(catalog)].sort());
+    for (const plan of v.plans) expect(plan).toMatch(planNamePattern(catalog));
+    for (const c of v.conditions) expect(catalog.conditions).toContain(c);
+    for (const m of v.medications) expect(catalog.medications).toContain(m);
   });
 });

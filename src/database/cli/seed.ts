@@ -3,19 +3,30 @@ import { parseArgs } from 'node:util';
 import { loadSettings } from 'src/config/settings';
 import { runMigrations } from 'src/database/migrate';
 import { openDatabase } from 'src/database/open-database';
+import { CLINIC_KINDS, DEFAULT_CLINIC_KIND, isClinicKind } from 'src/database/seed/clinic-kinds';
+import { defaultHistoryWeeks, scoreWithHistory } from 'src/database/seed/score-history';
 import { seedOrganization } from 'src/database/seed/seed';
 import { createPhiCipher } from 'src/records/phi/phi-cipher';
-import { recomputeOrganizationWithUrl } from 'src/scoring/recompute';
 import { progressReporter } from 'src/common/cli/progress';
 import { runCli, CliUsageError } from 'src/common/cli/run-cli';
 
 /**
- * `npm run seed -- --org <slug> [--name <name>] --patients <N> --seed <n> [--no-score]`: generates the clinic, then
- * scores it (as `npm run recompute` would) unless --no-score.
+ * `npm run seed -- --org <slug> [--name <name>] [--kind dental|physiotherapy|primary_care] --patients <N> --seed <n>
+ * [--history-weeks <w>] [--no-score]`: generates a clinic of that kind (default dental), then scores it as of each of
+ * the past `w` weeks and as of now, as the nightly recompute would have (its risk history and trends), unless
+ * --no-score. `w` defaults to 8 up to HISTORY_MAX_DEFAULT_PATIENTS patients, 0 above (each week is one more run).
  */
 runCli(async () => {
   const { values } = parseArgs({
-    options: { org: { type: 'string' }, name: { type: 'string' }, patients: { type: 'string', default: '2000' }, seed: { type: 'string', default: '1' }, 'no-score': { type: 'boolean', default: false } },
+    options: {
+      org: { type: 'string' },
+      name: { type: 'string' },
+      kind: { type: 'string', default: DEFAULT_CLINIC_KIND },
+      patients: { type: 'string', default: '2000' },
+      seed: { type: 'string', default: '1' },
+      'history-weeks': { type: 'string' },
+      'no-score': { type: 'boolean', default: false },
+    },
     strict: true,
   });
   const slug = values.org;
@@ -24,7 +35,12 @@ runCli(async () => {
   if (!Number.isInteger(patients) || patients < 0 || patients > 5_000_000) throw new CliUsageError('--patients must be an integer from 0 to 5000000');
   const seed = Number(values.seed);
   if (!Number.isInteger(seed)) throw new CliUsageError('--seed must be an integer');
+  const kind = values.kind;
+  if (!isClinicKind(kind)) throw new CliUsageError(`--kind must be one of ${CLINIC_KINDS.join(', ')}`);
+  const weeks = values['history-weeks'] === undefined ? defaultHistoryWeeks(patients) : Number(values['history-weeks']);
+  if (!Number.isInteger(weeks) || weeks < 0 || weeks > 52) throw new CliUsageError('--history-weeks must be an integer from 0 to 52');
   const settings = loadSettings();
+  const now = new Date();
   const db = await openDatabase(settings, (l) => process.stderr.write(l + '\n'));
   try {
     await runMigrations(db.url);
@@ -33,9 +49,10 @@ runCli(async () => {
     const result = await seedOrganization(db.url, {
       slug,
       name: values.name ?? slug.replace(/(^|-)(\w)/g, (_m, d: string, c: string) => (d ? ' ' : '') + c.toUpperCase()),
+      kind,
       patients,
       seed,
-      now: new Date(),
+      now,
       cipher: createPhiCipher(settings),
       onProgress: (done) => progress.update(done),
       onIndex: (done, total) => {
@@ -48,13 +65,25 @@ runCli(async () => {
     });
     progress.stop();
     (indexes as ReturnType<typeof progressReporter> | null)?.stop();
-    process.stdout.write(`Seeded organization "${slug}" (${result.organizationId}) in ${result.seconds.toFixed(1)} s\n`);
+    process.stdout.write(`Seeded organization "${slug}" (${result.organizationId}), a ${kind.replace('_', ' ')} clinic, in ${result.seconds.toFixed(1)} s\n`);
     for (const [table, n] of Object.entries(result.rows)) process.stdout.write(`  ${table.padEnd(24)} ${n.toLocaleString('en-US')}\n`);
     if (!values['no-score']) {
-      const scoring = progressReporter('scoring', patients);
-      const scored = await recomputeOrganizationWithUrl(db.url, result.organizationId, new Date(), { onProgress: (done) => scoring.update(done) });
-      scoring.stop();
-      process.stdout.write(`Scored ${scored.patients.toLocaleString('en-US')} patients in ${(scored.totalMs / 1000).toFixed(1)} s\n`);
+      const past = weeks > 0 ? progressReporter('scoring the past weeks', weeks) : null;
+      let scoring: ReturnType<typeof progressReporter> | null = null;
+      const scored = await scoreWithHistory(db.url, result.organizationId, now, {
+        weeks,
+        onPastRun: (done) => past?.update(done),
+        onProgress: (done, total) => {
+          if (scoring === null) {
+            past?.stop();
+            scoring = progressReporter('scoring', total);
+          }
+          scoring.update(done);
+        },
+      });
+      (scoring as ReturnType<typeof progressReporter> | null)?.stop();
+      if (weeks > 0) process.stdout.write(`Scored as of ${weeks} past weeks in ${(scored.historyMs / 1000).toFixed(1)} s (risk history and trends)\n`);
+      process.stdout.write(`Scored ${scored.final.patients.toLocaleString('en-US')} patients in ${(scored.final.totalMs / 1000).toFixed(1)} s\n`);
     }
   } finally {
     await db.stop();

@@ -3,11 +3,14 @@ import type { PhiCipherCore } from 'src/records/phi/phi-cipher';
 import { dropSecondaryIndexes, restoreIndexes } from 'src/database/seed/bulk-indexes';
 import { copyInto } from 'src/database/seed/copy-table';
 import { HistoryContext, writePatient } from 'src/database/seed/patient-history';
+import { CLINIC_CATALOGS, ClinicKind, DEFAULT_CLINIC_KIND } from 'src/database/seed/clinic-kinds';
 import { buildPools } from 'src/database/seed/seed-catalog';
 import { SeedRandom } from 'src/database/seed/seed-random';
 import { clinicTables, tablesInLoadOrder } from 'src/database/seed/seed-tables';
 
 export interface GeneratorOptions {
+  /** The kind of clinic (default dental): its visit types, plans, conditions, medications and notes. */
+  kind?: ClinicKind;
   patients: number;
   seed: number;
   now: Date;
@@ -32,8 +35,8 @@ export const BULK_LOAD_MIN_PATIENTS = 20_000;
 const SLICE = 250;
 
 /**
- * Fills an organization with a generated clinic and returns the row counts per table. Same seed, patient count and
- * `now`: same data (ids aside, which are time-ordered per run). Works inside the caller's transaction.
+ * Fills an organization with a generated clinic of one kind and returns the row counts per table. Same kind, seed,
+ * patient count and `now`: same data (ids aside, which are time-ordered per run). Works inside the caller's transaction.
  *
  * Speed: patients are generated in chunks; chunk k+1 is generated while chunk k streams into PostgreSQL by COPY (one
  * statement per table and chunk). When the connecting user is a superuser, foreign-key triggers are skipped for the
@@ -57,6 +60,7 @@ export async function generateClinic(client: Client, organizationId: string, opt
     tables,
     organizationId,
     nowMs,
+    catalog: CLINIC_CATALOGS[options.kind ?? DEFAULT_CLINIC_KIND],
   };
   const chunkSize = options.chunkSize ?? 5000;
   const ordered = tablesInLoadOrder(tables);

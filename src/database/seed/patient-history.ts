@@ -1,17 +1,7 @@
 import type { PhiCipherCore } from 'src/records/phi/phi-cipher';
+import type { Cadence, ClinicCatalog } from 'src/database/seed/clinic-kinds';
 import { copyText, copyTimestamp as ts } from 'src/database/seed/copy-table';
-import {
-  ALLERGIES,
-  APPOINTMENT_NOTES,
-  CADENCES,
-  CALL_NOTES,
-  Cadence,
-  CONDITIONS,
-  MEDICATIONS,
-  SEQUENCES,
-  SeedPools,
-  SURVEY_COMMENTS,
-} from 'src/database/seed/seed-catalog';
+import { ALLERGIES, CALL_NOTES, SEQUENCES, SeedPools, SURVEY_COMMENTS } from 'src/database/seed/seed-catalog';
 import { SeedRandom } from 'src/database/seed/seed-random';
 import type { ClinicTables } from 'src/database/seed/seed-tables';
 
@@ -25,20 +15,41 @@ export interface HistoryContext {
   tables: ClinicTables;
   organizationId: string;
   nowMs: number;
+  /** The clinic's kind: its cadences, visit types, conditions, medications and notes. */
+  catalog: ClinicCatalog;
 }
 
-type Lifecycle = 'active' | 'dormant' | 'at_risk';
+const cadenceWeights = new WeakMap<ClinicCatalog, (readonly [Cadence, number])[]>();
+function weightedCadences(catalog: ClinicCatalog): (readonly [Cadence, number])[] {
+  let weights = cadenceWeights.get(catalog);
+  if (!weights) cadenceWeights.set(catalog, (weights = catalog.cadences.map((c) => [c, c.weight] as const)));
+  return weights;
+}
+
+/**
+ * Where the patient is in their relationship with the clinic: `lead` registered but never seen, `active` seen in the
+ * last weeks, `dormant` one to three months ago, `at_risk` longer ago, `returning` back recently after staying away
+ * longer than their rhythm allows (the journey's `reactivated`).
+ */
+type Lifecycle = 'lead' | 'active' | 'dormant' | 'at_risk' | 'returning';
 type Channel = 'phone' | 'sms' | 'email' | 'whatsapp';
+type Phase = 'first' | 'course' | 'recurring' | 'follow_up' | 'return';
 interface Visit {
   at: number;
   status: 'scheduled' | 'completed' | 'cancelled' | 'no_show';
-  first: boolean;
+  type: string;
+  phase: Phase;
   valueCents: number;
+  /** The course (treatment plan) the visit belongs to, -1 for none. */
   course: number;
 }
+/** A patient's planned history: the visits, oldest first, and the planned length of each course. */
+interface History {
+  visits: Visit[];
+  coursePlanned: number[];
+}
 
-const CADENCE_WEIGHTS = CADENCES.map((c) => [c, c.weight] as const);
-const LIFECYCLES = [['active', 45], ['dormant', 22], ['at_risk', 33]] as const;
+const LIFECYCLES = [['lead', 4], ['active', 41], ['dormant', 20], ['at_risk', 30], ['returning', 5]] as const;
 const CHANNELS = [['sms', 35], ['email', 30], ['phone', 20], ['whatsapp', 15]] as const;
 const SATISFACTION = [[5, 44], [4, 30], [3, 13], [2, 7], [1, 6]] as const;
 const NPS_BY_SATISFACTION: Record<number, [number, number]> = { 1: [0, 3], 2: [2, 5], 3: [5, 7], 4: [7, 9], 5: [9, 10] };
@@ -46,16 +57,20 @@ const NPS_BY_SATISFACTION: Record<number, [number, number]> = { 1: [0, 3], 2: [2
 /**
  * Writes one patient and their whole history into the COPY buffers: appointments on the patient's cadence ending
  * where the lifecycle puts the last visit, payments for attended visits, reminders with and without replies, inbound
- * messages and calls, surveys, a treatment plan for courses, journey events, automation enrollments, a referral,
+ * messages and calls, surveys, treatment plans for courses, journey events, automation enrollments, a referral,
  * and a provisional `patient_metrics` row (stale, so the scoring job recomputes it).
  */
 export function writePatient(ctx: HistoryContext, index: number): void {
-  const { rng, pools, cipher, tables, nowMs } = ctx;
+  const { rng, pools, cipher, tables, nowMs, catalog } = ctx;
   const lifecycle = rng.weighted(LIFECYCLES) as Lifecycle;
-  const cadence = rng.weighted(CADENCE_WEIGHTS);
+  const cadence = rng.weighted(weightedCadences(catalog));
   const channel = rng.weighted(CHANNELS) as Channel;
   const reminders = rng.chance(0.85);
-  const visits = planVisits(rng, cadence, lifecycle, nowMs);
+  const leadRegisteredAt = nowMs - rng.int(1, 75) * DAY - rng.int(0, 36_000_000);
+  // Patients drifting away with trouble: missed appointments at the end, an unpaid bill, an unhappy rating.
+  const troubled = (lifecycle === 'at_risk' && rng.chance(0.35)) || (lifecycle === 'dormant' && rng.chance(0.15));
+  const history = lifecycle === 'lead' ? planLead(rng, cadence, leadRegisteredAt, nowMs) : planVisits(rng, cadence, lifecycle, troubled, nowMs);
+  const visits = history.visits;
   const patientId = tables.patients.peekId();
 
   // Identity and PHI.
@@ -67,10 +82,10 @@ export function writePatient(ctx: HistoryContext, index: number): void {
   const dob = new Date(nowMs - rng.int(5 * 365, 90 * 365) * DAY).toISOString().slice(0, 10);
   const place = rng.pick(pools.places);
   const address = { street: `${rng.int(1, 9999)} ${rng.pick(pools.streets)}`, city: place[0], state: place[1], zip: `${place[2]}${rng.int(10, 99)}` };
-  const conditions = rng.chance(0.45) ? sample(rng, CONDITIONS, rng.int(1, 3)) : null;
+  const conditions = drawConditions(rng, catalog, cadence);
   const allergies = rng.chance(0.22) ? sample(rng, ALLERGIES, rng.int(1, 2)) : null;
-  const medications = rng.chance(0.35) ? sample(rng, MEDICATIONS, rng.int(1, 3)) : null;
-  const registeredAt = visits[0].at - rng.int(0, 21) * DAY - rng.int(0, 36_000_000);
+  const medications = rng.chance(0.3) ? sample(rng, catalog.medications, rng.int(1, 2)) : null;
+  const registeredAt = lifecycle === 'lead' ? leadRegisteredAt : visits[0].at - rng.int(0, 21) * DAY - rng.int(0, 36_000_000);
   const referrer = index > 50 && rng.chance(0.08) ? tables.patients.idOf(rng.int(0, index - 1)) : null;
 
   tables.patients.row(
@@ -96,16 +111,18 @@ export function writePatient(ctx: HistoryContext, index: number): void {
   let completed = 0;
   let lastCompleted = 0;
   let next = 0;
+  const finalVisit = troubled ? visits.filter((v) => v.status === 'completed').pop() : undefined;
   for (const v of visits) {
-    const note = v.status === 'completed' && rng.chance(0.1) ? cipher.encrypt(rng.pick(APPOINTMENT_NOTES)) : N;
-    tables.appointments.row(`${patientId}\t${ts(v.at)}\t${v.first ? cadence.firstType : cadence.type}\t${v.status}\t${v.valueCents}\t${note}`);
+    const note = v.status === 'completed' && rng.chance(0.1) ? cipher.encrypt(rng.pick(catalog.appointmentNotes)) : N;
+    tables.appointments.row(`${patientId}\t${ts(v.at)}\t${copyText(v.type)}\t${v.status}\t${v.valueCents}\t${note}`);
     if (v.status === 'scheduled' && (next === 0 || v.at < next)) next = v.at;
     if (v.status === 'completed') {
       completed++;
       lastCompleted = v.at;
       engaged(v.at);
-      writePayments(ctx, patientId, v, engaged);
-      if (rng.chance(0.09)) writeSurvey(ctx, patientId, v.at, lifecycle, engaged);
+      if (v === finalVisit && nowMs - v.at > 30 * DAY) tables.payments.row(`${patientId}\t${ts(v.at)}\t${v.valueCents}\tcharge\toverdue`);
+      else writePayments(ctx, patientId, v, engaged);
+      if (v === finalVisit ? rng.chance(0.5) : rng.chance(0.09)) writeSurvey(ctx, patientId, v.at, v === finalVisit ? 'unhappy' : lifecycle, engaged);
     }
     if (reminders && rng.chance(0.45)) {
       const sentAt = v.at - DAY - rng.int(0, 8) * 3_600_000;
@@ -123,10 +140,11 @@ export function writePatient(ctx: HistoryContext, index: number): void {
 
   // Inbound messages and calls during the relationship (never after the last visit for lapsed patients).
   const pastVisits = visits.filter((v) => v.at <= nowMs);
-  const lastPast = pastVisits.length ? pastVisits[pastVisits.length - 1].at : visits[0].at;
+  const start = visits.length ? Math.min(visits[0].at, registeredAt + DAY) : registeredAt;
+  const lastPast = pastVisits.length ? pastVisits[pastVisits.length - 1].at : start;
   const inbound = rng.weighted([[0, 50], [1, 30], [2, 15], [3, 5]] as const);
   for (let k = 0; k < inbound; k++) {
-    const at = Math.min(nowMs - 3_600_000, visits[0].at + rng.next() * (lastPast - visits[0].at + 3 * DAY));
+    const at = Math.min(nowMs - 3_600_000, start + rng.next() * (lastPast - start + 3 * DAY));
     const call = rng.chance(0.4);
     const outcome = rng.weighted([['booked', 35], ['question_answered', 35], ['reschedule_request', 15], ['billing_question', 10], ['complaint', 5]] as const);
     const note = call && rng.chance(0.3) ? cipher.encrypt(rng.pick(CALL_NOTES)) : N;
@@ -135,7 +153,7 @@ export function writePatient(ctx: HistoryContext, index: number): void {
     contacted(at);
   }
   // Outreach to lapsed patients, unanswered.
-  if (lifecycle !== 'active' && rng.chance(0.6)) {
+  if ((lifecycle === 'dormant' || lifecycle === 'at_risk') && rng.chance(0.6)) {
     const outreach = rng.int(1, 3);
     for (let k = 0; k < outreach; k++) {
       const at = lastPast + (30 + rng.int(0, 40) * (k + 1)) * DAY;
@@ -145,11 +163,11 @@ export function writePatient(ctx: HistoryContext, index: number): void {
     }
   }
 
-  const plans = writePlansAndJourney(ctx, patientId, cadence, lifecycle, visits, registeredAt, referrer !== null);
+  const plans = writePlansAndJourney(ctx, patientId, cadence, lifecycle, history, registeredAt, referrer !== null);
   writeEnrollments(ctx, patientId, lifecycle, registeredAt, lastPast, plans);
 
   // Provisional metrics by the spec's status rules; `stale` so that the scoring job recomputes everything.
-  const days = lastEngagement === 0 ? Infinity : (nowMs - lastEngagement) / DAY;
+  const days = (nowMs - (lastEngagement || registeredAt)) / DAY;
   const status = next > 0 || days <= 30 ? 'active' : days <= 90 ? 'dormant' : 'at_risk';
   const risk = status === 'active' ? '20\tlow' : status === 'dormant' ? '50\tmedium' : '80\thigh';
   tables.patientMetrics.push(
@@ -158,69 +176,139 @@ export function writePatient(ctx: HistoryContext, index: number): void {
   );
 }
 
-/** Visit times on the patient's cadence, oldest first, ending `gap` days ago (plus upcoming ones for active patients). */
-function planVisits(rng: SeedRandom, cadence: Cadence, lifecycle: Lifecycle, nowMs: number): Visit[] {
-  const gapDays = lifecycle === 'active' ? rng.int(0, 25) : lifecycle === 'dormant' ? rng.int(32, 85) : 95 + Math.floor(rng.next() ** 2 * 800);
+/** Most patients of a cadence with typical conditions have one of them; others may have any of the clinic's. */
+function drawConditions(rng: SeedRandom, catalog: ClinicCatalog, cadence: Cadence): string[] | null {
+  if (cadence.conditions && rng.chance(0.8)) {
+    const out = [rng.pick(cadence.conditions)];
+    const other = rng.pick(catalog.conditions);
+    if (rng.chance(0.25) && !out.includes(other)) out.push(other);
+    return out;
+  }
+  return rng.chance(0.4) ? sample(rng, catalog.conditions, rng.int(1, 2)) : null;
+}
+
+const cents = (rng: SeedRandom, range: readonly [number, number]): number => Math.round(rng.int(range[0], range[1]) / 5) * 500;
+
+/** A lead: registered, never seen. Some have their first appointment booked, some missed it, some neither yet. */
+function planLead(rng: SeedRandom, cadence: Cadence, registeredAt: number, nowMs: number): History {
+  const today = Math.floor(nowMs / DAY) * DAY;
+  const slot = (): number => (8 * 4 + rng.int(0, 39)) * 900_000;
+  const visits: Visit[] = [];
+  const first = (at: number, status: Visit['status']): Visit => ({ at, status, type: cadence.firstType, phase: 'first', valueCents: cents(rng, cadence.firstValue), course: -1 });
+  const r = rng.next();
+  if (r < 0.65) {
+    const missedAt = Math.floor(registeredAt / DAY) * DAY + rng.int(2, 10) * DAY + slot();
+    if (r >= 0.45 && missedAt < nowMs) visits.push(first(missedAt, rng.chance(0.5) ? 'no_show' : 'cancelled'));
+    if (r < 0.45 || rng.chance(0.4)) visits.push(first(today + rng.int(1, 21) * DAY + slot(), 'scheduled'));
+  }
+  return { visits, coursePlanned: [] };
+}
+
+/**
+ * Visit times on the patient's cadence, oldest first: built backwards from the last visit, which the lifecycle puts
+ * `gap` days ago (a returning patient's last visit is their return, after an absence longer than their rhythm),
+ * through the recurring visits and then the course before them; plus upcoming ones for active patients.
+ */
+function planVisits(rng: SeedRandom, cadence: Cadence, lifecycle: Exclude<Lifecycle, 'lead'>, troubled: boolean, nowMs: number): History {
+  const gapDays =
+    lifecycle === 'active' || lifecycle === 'returning' ? rng.int(0, 25) : lifecycle === 'dormant' ? rng.int(32, 85) : 95 + Math.floor(rng.next() ** 2 * 800);
   const today = Math.floor(nowMs / DAY) * DAY;
   const slot = (): number => (8 * 4 + rng.int(0, 39)) * 900_000;
   let at = today - gapDays * DAY + slot();
   if (at > nowMs) at -= DAY;
   const declining = lifecycle === 'at_risk' && rng.chance(0.45);
-  const value = (): number => Math.round(rng.int(cadence.value[0], cadence.value[1]) / 5) * 500;
-  const times: { at: number; course: number }[] = [];
-  const upcoming: { at: number; course: number }[] = [];
-  let interval: number;
-  switch (cadence.name) {
-    case 'weekly_course': {
-      const courses = rng.chance(0.7) ? 1 : 2;
-      for (let c = courses - 1; c >= 0; c--) {
-        const length = rng.int(8, 16);
-        // The latest course: in progress for active patients, cut short for lapsed ones.
-        const done = c === courses - 1 && (lifecycle !== 'active' || rng.chance(0.5)) ? rng.int(2, length - 1) : length;
-        for (let k = 0; k < done; k++) {
-          times.push({ at, course: c });
-          at -= rng.jitter(7 * (declining && k < 3 ? 1 + 0.5 * (3 - k) : 1), 0.1) * DAY;
-        }
-        if (c === courses - 1 && lifecycle === 'active' && done < length) {
-          let next = times[0].at + 7 * DAY;
-          while (next <= nowMs) next += 7 * DAY;
-          for (let k = 0; k < Math.min(length - done, 4); k++) upcoming.push({ at: next + k * 7 * DAY, course: c });
-        }
-        at -= rng.int(120, 400) * DAY;
-      }
-      break;
+  const lapsing = lifecycle !== 'active' && lifecycle !== 'returning';
+  type Planned = { at: number; type: string; phase: Phase; value: readonly [number, number]; course: number };
+  const times: Planned[] = [];
+  const upcoming: Planned[] = [];
+  const { course, recurring } = cadence;
+  const rhythmDays = recurring?.intervalDays ?? course?.intervalDays ?? 90;
+
+  if (lifecycle === 'returning') {
+    // Back after staying away well past the journey's lapse threshold for their rhythm (max(90, 2 intervals)).
+    const type = recurring?.type ?? cadence.followUpType ?? cadence.firstType;
+    const value = recurring?.value ?? cadence.firstValue;
+    times.push({ at, type, phase: 'return', value, course: -1 });
+    if (rng.chance(0.5)) {
+      const due = at + rhythmDays * DAY;
+      upcoming.push({ at: due > nowMs ? due : today + rng.int(1, 40) * DAY + slot(), type, phase: 'return', value, course: -1 });
     }
-    case 'monthly':
-    case 'six_monthly': {
-      const count = cadence.name === 'monthly' ? rng.int(6, 20) : rng.int(3, 14);
-      interval = cadence.name === 'monthly' ? 30 : 182;
-      for (let k = 0; k < count; k++) {
-        times.push({ at, course: 0 });
-        at -= rng.jitter(interval * (declining && k < 3 ? 1 + 0.4 * (3 - k) : 1), 0.15) * DAY;
-      }
-      if (lifecycle === 'active' && rng.chance(0.6)) {
-        const due = times[0].at + interval * DAY;
-        upcoming.push({ at: due > nowMs ? due : today + rng.int(1, 40) * DAY + slot(), course: 0 });
-      }
-      break;
+    at -= (Math.max(120, 2.6 * rhythmDays) * (1 + 0.3 * rng.next()) + rng.int(0, 200)) * DAY;
+  }
+
+  let recalls = 0;
+  if (recurring) {
+    recalls = rng.int(recurring.visits[0], recurring.visits[1]);
+    if (!course) recalls = Math.max(recalls, 1);
+    const interval = recurring.intervalDays;
+    for (let k = 0; k < recalls; k++) {
+      times.push({ at, type: recurring.type, phase: 'recurring', value: recurring.value, course: -1 });
+      at -= rng.jitter(interval * (declining && k < 3 ? 1 + 0.4 * (3 - k) : 1), 0.15) * DAY;
     }
-    case 'one_off': {
-      times.push({ at, course: 0 });
-      if (rng.chance(0.3)) times.push({ at: at - rng.int(14, 60) * DAY, course: 0 });
-      if (lifecycle === 'active' && rng.chance(0.35)) upcoming.push({ at: today + rng.int(1, 40) * DAY + slot(), course: 0 });
-      break;
+    if (lifecycle === 'active' && recalls > 0 && rng.chance(0.6)) {
+      const due = times[0].at + interval * DAY;
+      upcoming.push({ at: due > nowMs ? due : today + rng.int(1, 40) * DAY + slot(), type: recurring.type, phase: 'recurring', value: recurring.value, course: -1 });
     }
   }
+
+  const coursePlanned: number[] = [];
+  if (course) {
+    const courses = course.maxCourses > 1 && rng.chance(0.3) ? 2 : 1;
+    for (let c = courses - 1; c >= 0; c--) {
+      const length = rng.int(course.sessions[0], course.sessions[1]);
+      coursePlanned[c] = length;
+      // The latest course, when nothing came after it: in progress for half the active patients, cut short for most
+      // lapsed ones (the others finished it and did not come back).
+      const latest = c === courses - 1 && recalls === 0 && lifecycle !== 'returning';
+      const cut = latest && (lifecycle === 'active' ? rng.chance(0.5) : lapsing && rng.chance(0.6));
+      const done = cut ? rng.int(Math.min(2, length - 1), length - 1) : length;
+      for (let k = 0; k < done; k++) {
+        times.push({ at, type: course.type, phase: 'course', value: course.value, course: c });
+        at -= rng.jitter(course.intervalDays * (declining && k < 3 ? 1 + 0.5 * (3 - k) : 1), 0.1) * DAY;
+      }
+      if (latest && lifecycle === 'active' && done < length) {
+        let next = times[times.length - done].at + course.intervalDays * DAY;
+        while (next <= nowMs) next += course.intervalDays * DAY;
+        for (let k = 0; k < Math.min(length - done, 4); k++) {
+          upcoming.push({ at: next + k * course.intervalDays * DAY, type: course.type, phase: 'course', value: course.value, course: c });
+        }
+      }
+      if (c > 0) at -= rng.int(120, 400) * DAY;
+    }
+  }
+
+  if (!course && !recurring) {
+    times.push({ at, type: cadence.followUpType ?? cadence.firstType, phase: 'follow_up', value: cadence.firstValue, course: -1 });
+    if (rng.chance(0.3)) times.push({ at: at - rng.int(14, 60) * DAY, type: cadence.firstType, phase: 'first', value: cadence.firstValue, course: -1 });
+    if (lifecycle === 'active' && rng.chance(0.35)) {
+      upcoming.push({ at: today + rng.int(1, 40) * DAY + slot(), type: cadence.followUpType ?? cadence.firstType, phase: 'follow_up', value: cadence.firstValue, course: -1 });
+    }
+  }
+
   times.reverse();
+  // The oldest visit is the first appointment (an assessment, a new-patient exam), whatever it was planned as.
   const visits: Visit[] = times.map((t, i) => {
     const lastTwo = i >= times.length - 2 && i > 0;
     const r = rng.next();
     const status: Visit['status'] =
-      i === 0 ? 'completed' : lastTwo && lifecycle !== 'active' && r < 0.3 ? (r < 0.15 ? 'no_show' : 'cancelled') : r < 0.06 ? 'no_show' : r < 0.14 ? 'cancelled' : 'completed';
-    return { at: Math.floor(t.at), status, first: i === 0, valueCents: i === 0 ? Math.round(value() * 1.3) : value(), course: t.course };
+      i === 0 || t.phase === 'return'
+        ? 'completed'
+        : lastTwo && lapsing && r < (troubled ? 0.7 : 0.3)
+          ? r < (troubled ? 0.45 : 0.15)
+            ? 'no_show'
+            : 'cancelled'
+          : r < 0.06
+            ? 'no_show'
+            : r < 0.14
+              ? 'cancelled'
+              : 'completed';
+    return i === 0
+      ? { at: Math.floor(t.at), status, type: cadence.firstType, phase: 'first', valueCents: cents(rng, cadence.firstValue), course: t.course }
+      : { at: Math.floor(t.at), status, type: t.type, phase: t.phase, valueCents: cents(rng, t.value), course: t.course };
   });
-  for (const u of upcoming) visits.push({ at: Math.floor(u.at), status: 'scheduled', first: false, valueCents: value(), course: u.course });
-  return visits;
+  for (const u of upcoming) visits.push({ at: Math.floor(u.at), status: 'scheduled', type: u.type, phase: u.phase, valueCents: cents(rng, u.value), course: u.course });
+  visits.sort((a, b) => a.at - b.at);
+  return { visits, coursePlanned };
 }
 
 function writePayments(ctx: HistoryContext, patientId: string, v: Visit, engaged: (at: number) => void): void {
@@ -249,12 +337,12 @@ function writePayments(ctx: HistoryContext, patientId: string, v: Visit, engaged
   }
 }
 
-function writeSurvey(ctx: HistoryContext, patientId: string, visitAt: number, lifecycle: Lifecycle, engaged: (at: number) => void): void {
+function writeSurvey(ctx: HistoryContext, patientId: string, visitAt: number, mood: Lifecycle | 'unhappy', engaged: (at: number) => void): void {
   const { rng, tables, cipher, nowMs } = ctx;
   const at = visitAt + rng.int(1, 72) * 3_600_000;
   if (at > nowMs) return;
-  let satisfaction: number = rng.weighted(SATISFACTION);
-  if (lifecycle === 'at_risk' && satisfaction > 1 && rng.chance(0.3)) satisfaction--;
+  let satisfaction: number = mood === 'unhappy' ? rng.int(1, 2) : rng.weighted(SATISFACTION);
+  if (mood === 'at_risk' && satisfaction > 1 && rng.chance(0.3)) satisfaction--;
   const [lo, hi] = NPS_BY_SATISFACTION[satisfaction];
   const complaint = (satisfaction <= 2 && rng.chance(0.6)) || (satisfaction === 3 && rng.chance(0.05));
   const comment = rng.chance(0.35) || complaint ? cipher.encrypt(rng.pick(SURVEY_COMMENTS[satisfaction])) : N;
@@ -267,8 +355,27 @@ interface PlanSummary {
   completed: boolean;
 }
 
-function writePlansAndJourney(ctx: HistoryContext, patientId: string, cadence: Cadence, lifecycle: Lifecycle, visits: Visit[], registeredAt: number, referred: boolean): PlanSummary {
+/**
+ * A plan still open with sessions left: in progress while sessions are booked (or for an active patient); for a
+ * dormant patient the clinic has not closed it half the time (their next session is overdue); else abandoned.
+ */
+function openPlanStatus(rng: SeedRandom, lifecycle: Lifecycle, booked: boolean): 'active' | 'abandoned' {
+  if (booked || lifecycle === 'active') return 'active';
+  if (lifecycle === 'dormant') return rng.chance(0.5) ? 'active' : 'abandoned';
+  return lifecycle === 'at_risk' && rng.chance(0.1) ? 'active' : 'abandoned';
+}
+
+function writePlansAndJourney(
+  ctx: HistoryContext,
+  patientId: string,
+  cadence: Cadence,
+  lifecycle: Lifecycle,
+  history: History,
+  registeredAt: number,
+  referred: boolean,
+): PlanSummary {
   const { rng, tables, nowMs } = ctx;
+  const { visits } = history;
   const journey = (at: number, stage: string, outcome: string): void => {
     if (at <= nowMs) tables.journeyEvents.row(`${patientId}\t${ts(at)}\t${stage}\t${outcome}\t${N}`);
   };
@@ -276,29 +383,44 @@ function writePlansAndJourney(ctx: HistoryContext, patientId: string, cadence: C
   const firstVisit = visits.find((v) => v.status === 'completed');
   if (firstVisit) journey(firstVisit.at, 'first_visit', 'attended');
   const summary: PlanSummary = { active: false, completed: false };
-  if (cadence.name === 'weekly_course' || (cadence.name === 'monthly' && rng.chance(0.5))) {
-    const courses = new Set(visits.map((v) => v.course));
-    for (const course of [...courses].sort()) {
-      const cv = visits.filter((v) => v.course === course);
+  const plan = (name: string, planned: number, cv: Visit[], intervalDays: number, status: 'active' | 'completed' | 'abandoned'): void => {
+    const done = cv.filter((v) => v.status === 'completed').length;
+    const startedAt = cv[0].at;
+    const past = cv.filter((v) => v.at <= nowMs);
+    const lastAt = (past.length ? past[past.length - 1] : cv[0]).at;
+    // A completed plan ends at its last session (the journey's moment of completion); the others at their planned end.
+    const endsAt = status === 'completed' ? lastAt : startedAt + planned * intervalDays * DAY;
+    const title = `${name} (${planned} sessions)`;
+    tables.treatmentPlans.row(`${patientId}\t${copyText(title)}\t${planned}\t${Math.min(done, planned)}\t${cv[cv.length - 1].valueCents}\t${status}\t${ts(startedAt)}\t${ts(endsAt)}`);
+    journey(startedAt, 'treatment_started', title);
+    if (status === 'completed') journey(endsAt, 'treatment_completed', 'completed');
+    if (status === 'abandoned') journey(lastAt + 21 * DAY, 'treatment_abandoned', 'stopped_attending');
+    summary.active ||= status === 'active';
+    summary.completed ||= status === 'completed';
+  };
+  const { course, recurring } = cadence;
+  if (course) {
+    for (let c = 0; c < history.coursePlanned.length; c++) {
+      const cv = visits.filter((v) => v.course === c);
+      if (cv.length === 0) continue;
+      const planned = history.coursePlanned[c];
+      const booked = cv.some((v) => v.status === 'scheduled');
+      const held = cv.filter((v) => v.status !== 'scheduled').length;
       const done = cv.filter((v) => v.status === 'completed').length;
-      const scheduled = cv.filter((v) => v.status === 'scheduled').length;
-      const planned = cadence.name === 'monthly' ? 12 : cv.length + (scheduled > 0 ? rng.int(0, 2) : 0);
-      const inProgress = scheduled > 0 || (lifecycle === 'active' && cadence.name === 'monthly');
-      const status = inProgress ? 'active' : done >= planned - 1 && cadence.name === 'weekly_course' ? 'completed' : 'abandoned';
-      const startedAt = cv[0].at;
-      const endsAt = startedAt + planned * (cadence.name === 'monthly' ? 30 : 7) * DAY;
-      const name = cadence.name === 'monthly' ? 'Maintenance plan (12 sessions)' : `Physiotherapy course (${planned} sessions)`;
-      tables.treatmentPlans.row(`${patientId}\t${name}\t${planned}\t${done}\t${cv[cv.length - 1].valueCents}\t${status}\t${ts(startedAt)}\t${ts(endsAt)}`);
-      journey(startedAt, 'treatment_started', name);
-      if (status === 'completed') journey(cv[cv.length - 1].at, 'treatment_completed', 'completed');
-      if (status === 'abandoned') journey(cv[cv.length - 1].at + 21 * DAY, 'treatment_abandoned', 'stopped_attending');
-      summary.active ||= status === 'active';
-      summary.completed ||= status === 'completed';
+      // Every session held (attended or missed): completed, unless too many were missed.
+      const status = !booked && held >= planned ? (done >= planned - 1 ? 'completed' : 'abandoned') : openPlanStatus(rng, lifecycle, booked);
+      plan(course.plan, planned, cv, course.intervalDays, status);
     }
   }
-  if (lifecycle === 'at_risk') {
-    const lastPast = visits.filter((v) => v.at <= nowMs).pop();
-    if (lastPast) journey(lastPast.at + 90 * DAY, 'lapsed', 'no_engagement_90_days');
+  if (recurring?.plan && rng.chance(recurring.plan.share)) {
+    const cv = visits.filter((v) => v.phase === 'recurring');
+    if (cv.length > 0) {
+      const planned = recurring.plan.sessions;
+      const done = cv.filter((v) => v.status === 'completed').length;
+      const booked = cv.some((v) => v.status === 'scheduled');
+      const status = done >= planned ? 'completed' : lifecycle === 'returning' ? 'abandoned' : openPlanStatus(rng, lifecycle, booked);
+      plan(recurring.plan.name, planned, cv, recurring.intervalDays, status);
+    }
   }
   return summary;
 }
@@ -317,6 +439,7 @@ function writeEnrollments(ctx: HistoryContext, patientId: string, lifecycle: Lif
   };
   if (nowMs - registeredAt < 60 * DAY) enroll('onboarding', registeredAt, nowMs - registeredAt > 30 * DAY);
   if (lifecycle === 'at_risk' && rng.chance(0.55)) enroll('reactivation', lastPast + rng.int(90, 120) * DAY, rng.chance(0.3));
+  if (lifecycle === 'returning' && rng.chance(0.5)) enroll('reactivation', lastPast - rng.int(20, 60) * DAY, true);
   if (lifecycle === 'dormant' && rng.chance(0.35)) enroll('recall', lastPast + rng.int(30, 45) * DAY, false);
   if (plans.completed && rng.chance(0.3)) enroll('followUp', lastPast + DAY, true);
 }

@@ -1,12 +1,15 @@
 import { Client } from 'pg';
 import { loadSettings, Settings } from 'src/config/settings';
-import { recomputeOrganizationWithUrl } from 'src/scoring/recompute';
 import { generateClinic } from 'src/database/seed/clinic-generator';
+import { CLINIC_CATALOGS, ClinicKind } from 'src/database/seed/clinic-kinds';
+import { ScoredWithHistory, scoreWithHistory } from 'src/database/seed/score-history';
 import { createPhiCipher, PhiCipherCore } from 'src/records/phi/phi-cipher';
 
 export interface SeedOptions {
   slug: string;
   name: string;
+  /** The kind of clinic (default dental, src/database/seed/clinic-kinds.ts). */
+  kind?: ClinicKind;
   patients: number;
   seed: number;
   /** "now" for the generated history (dates are relative to it). */
@@ -86,7 +89,20 @@ async function deleteOrganization(client: Client, slug: string): Promise<void> {
   await client.query(`DROP TABLE IF EXISTS ${client.escapeIdentifier(`patient_metrics_${rows[0].id.replaceAll('-', '')}`)}`);
 }
 
-/** On first start with an empty database: the demo organization ("Demo Clinic", 2,000 patients), scored. */
+/** The demo organization: a dental clinic of 2,000 patients (seed 1), with eight weeks of scoring history. */
+export const DEMO = { slug: 'demo', name: 'Demo Clinic', kind: 'dental' as ClinicKind, patients: 2000, seed: 1 };
+
+/**
+ * Seeds the demo organization as of `now` and scores it with its history (scoreWithHistory): what the first start
+ * of an empty database shows.
+ */
+export async function seedDemo(url: string, now: Date, cipher: PhiCipherCore): Promise<{ seeded: SeedResult; scored: ScoredWithHistory }> {
+  const seeded = await seedOrganization(url, { ...DEMO, now, cipher });
+  const scored = await scoreWithHistory(url, seeded.organizationId, now);
+  return { seeded, scored };
+}
+
+/** On first start with an empty database: the demo organization (DEMO), scored with its history. */
 export async function seedDemoIfEmpty(url: string, now: Date, log: (line: string) => void, settings: Settings = loadSettings()): Promise<boolean> {
   const client = new Client({ connectionString: url });
   await client.connect();
@@ -98,9 +114,12 @@ export async function seedDemoIfEmpty(url: string, now: Date, log: (line: string
     await client.end();
   }
   if (!empty) return false;
-  log('Empty database: seeding the demo organization "demo" (Demo Clinic, 2,000 patients)...');
-  const result = await seedOrganization(url, { slug: 'demo', name: 'Demo Clinic', patients: 2000, seed: 1, now, cipher: createPhiCipher(settings) });
-  const scored = await recomputeOrganizationWithUrl(url, result.organizationId, now);
-  log(`Seeded "demo" in ${result.seconds.toFixed(1)} s and scored its ${scored.patients} patients in ${(scored.totalMs / 1000).toFixed(1)} s`);
+  const kind = CLINIC_CATALOGS[DEMO.kind].label.toLowerCase();
+  log(`Empty database: seeding the demo organization "demo" (${DEMO.name}, a ${kind} of 2,000 patients) and scoring its last 8 weeks...`);
+  const { seeded, scored } = await seedDemo(url, now, createPhiCipher(settings));
+  log(
+    `Seeded "demo" in ${seeded.seconds.toFixed(1)} s and scored its ${scored.final.patients} patients as of ${scored.pastRuns} past weeks ` +
+      `and today in ${((scored.historyMs + scored.final.totalMs) / 1000).toFixed(1)} s`,
+  );
   return true;
 }

@@ -41,7 +41,12 @@ describe('deriveJourney', () => {
   it('a visit after lapsing reactivates, the next one returns to active care', () => {
     const now = d('2026-07-15');
     expect(stages({ visits: [d('2026-01-10'), d('2026-06-01')], now })).toEqual(['new_lead', 'first_visit', 'lapsed', 'reactivated']);
-    expect(stages({ visits: [d('2026-01-10'), d('2026-06-01')] })).toEqual(['new_lead', 'first_visit', 'lapsed', 'reactivated', 'lapsed']);
+    // Two visits 142 days apart: the usual interval is 142 days now, so they lapse again only after 2 × 142 days.
+    expect(stages({ visits: [d('2026-01-10'), d('2026-06-01')] })).toEqual(['new_lead', 'first_visit', 'lapsed', 'reactivated']);
+    expect(stages({ visits: [d('2026-01-10'), d('2026-06-01')], now: d('2027-03-12') })).toEqual(['new_lead', 'first_visit', 'lapsed', 'reactivated']);
+    const again = deriveJourney(facts({ visits: [d('2026-01-10'), d('2026-06-01')], now: d('2027-03-13') }));
+    expect(again.currentStage).toBe('lapsed');
+    expect(again.stagesCompleted[3]).toEqual({ stage: 'reactivated', completedAt: d('2027-03-12'), outcome: 'no visit for 284 days (2 × the usual 142 days)' });
     const j = deriveJourney(facts({ visits: [d('2026-01-10'), d('2026-06-01')], now }));
     expect(j.stagesCompleted[2].outcome).toBe('returned after 142 days');
     expect(stages({ visits: [d('2026-01-10'), d('2026-06-01'), d('2026-07-01'), d('2026-09-01')], now: d('2026-10-01') })).toEqual([

@@ -1,11 +1,17 @@
+import { knownVisitIntervalDays, lapseAfterDays, LAPSE_USUAL_INTERVALS } from 'src/scoring/domain/visit-rhythm';
+
 /**
  * The journey model of a clinic patient (docs/journey.md): pure functions over plain data, no clock reads.
  *
  *   new_lead ──visit──► first_visit ──visit──► active_care ──plan completed──► maintenance
  *                            │                     │                               │
- *                            └──── no visit for 90 days ──► lapsed ◄── no visit for 365 days
- *                                                             │
- *                                      reactivated ◄──visit───┘ ──visit──► active_care
+ *                            └──── no visit for L ─┴──► lapsed ◄── no visit for M ─┘
+ *                                                         │
+ *                                  reactivated ◄──visit───┘ ──visit──► active_care
+ *
+ * L = max(90 days, 2 usual intervals), M = max(365 days, 2 usual intervals). The usual interval is the risk score's and the opportunities' (src/scoring/domain/visit-rhythm.ts), as known at
+ * each point of the replay: from the visits up to the last one. So a patient seen every six months lapses after a
+ * year without a visit, not 90 days after each check-up.
  *
  * A `journey_event` naming one of these stages moves the patient there at its time (an automation or CRM knows
  * something the records do not); events naming other stages are ignored.
@@ -23,9 +29,12 @@ export type JourneyStage = (typeof JourneyStage)[keyof typeof JourneyStage];
 const STAGES: readonly string[] = Object.values(JourneyStage);
 export const isJourneyStage = (s: string): s is JourneyStage => STAGES.includes(s);
 
-/** Days without a completed visit after which a patient in care (first visit, active care, reactivated) has lapsed. */
+/**
+ * Days without a completed visit after which a patient in care (first visit, active care, reactivated) has lapsed,
+ * at least: LAPSE_USUAL_INTERVALS (2) usual intervals when those are longer (visit-rhythm.ts).
+ */
 export const CARE_LAPSE_DAYS = 90;
-/** Days without a completed visit after which a patient in maintenance (recall) has lapsed: a missed yearly recall. */
+/** The same for a patient in maintenance (recall): a missed yearly recall, or two usual intervals when longer. */
 export const MAINTENANCE_LAPSE_DAYS = 365;
 
 const DAY_MS = 86_400_000;
@@ -62,6 +71,7 @@ type Signal =
 /** Order of signals at the same instant: a visit first, then a plan completion, then an event (which has the last word). */
 const KIND_ORDER: Record<Signal['kind'], number> = { visit: 0, plan: 1, event: 2 };
 
+/** The stage's fixed lapse threshold in days (the floor of the rhythm rule), null for stages that do not lapse. */
 export function lapseDays(stage: JourneyStage): number | null {
   switch (stage) {
     case JourneyStage.FirstVisit:
@@ -91,6 +101,8 @@ export function deriveJourney(facts: JourneyFacts): Journey {
   const start = new Date(Math.min(facts.registeredAt.getTime(), ...signals.map((s) => s.at.getTime())));
   let current: JourneyStage = JourneyStage.NewLead;
   let lastVisit: Date | null = null;
+  let firstVisit: Date | null = null;
+  let visitCount = 0;
   const completed: CompletedStage[] = [];
   const move = (to: JourneyStage, at: Date, outcome: string): void => {
     if (to === current) return;
@@ -98,10 +110,14 @@ export function deriveJourney(facts: JourneyFacts): Journey {
     current = to;
   };
   const checkLapse = (until: Date): void => {
-    const days = lapseDays(current);
-    if (days === null || lastVisit === null) return;
+    const floor = lapseDays(current);
+    if (floor === null || lastVisit === null) return;
+    const usual = knownVisitIntervalDays({ visits: visitCount, firstVisitAt: firstVisit?.getTime() ?? null, lastVisitAt: lastVisit.getTime() });
+    const days = lapseAfterDays(floor, usual);
     const lapseAt = lastVisit.getTime() + days * DAY_MS;
-    if (until.getTime() > lapseAt) move(JourneyStage.Lapsed, new Date(lapseAt), `no visit for ${days} days`);
+    if (until.getTime() <= lapseAt) return;
+    const why = days > floor && usual !== null ? ` (${LAPSE_USUAL_INTERVALS} × the usual ${Math.round(usual)} days)` : '';
+    move(JourneyStage.Lapsed, new Date(lapseAt), `no visit for ${days} days${why}`);
   };
 
   for (const s of signals) {
@@ -110,6 +126,8 @@ export function deriveJourney(facts: JourneyFacts): Journey {
       case 'visit':
         visit(s.at);
         lastVisit = s.at;
+        firstVisit ??= s.at;
+        visitCount++;
         break;
       case 'plan':
         if (IN_CARE.has(current)) move(JourneyStage.Maintenance, s.at, 'treatment plan completed');

@@ -1,4 +1,5 @@
 import { Channel } from 'src/records/records.enums';
+import { knownVisitIntervalDays } from 'src/scoring/domain/visit-rhythm';
 import { OpportunityPriority, OpportunityType, OutreachKind } from '../opportunities.enums';
 
 /**
@@ -73,11 +74,12 @@ export interface Opportunity {
   expectedVisitAt: Date | null;
 }
 
-/** The patient's usual days between visits: the mean gap between their first and last completed visit. */
+/**
+ * The patient's usual days between visits (src/scoring/domain/visit-rhythm.ts, the risk score's and the journey's
+ * notion): max(7, mean gap between their first and last completed visit); null with fewer than two visits.
+ */
 export function usualIntervalDays(f: Pick<OpportunityFacts, 'visitCount' | 'firstVisitAt' | 'lastVisitAt'>): number | null {
-  if (f.visitCount < 2 || !f.firstVisitAt || !f.lastVisitAt) return null;
-  const days = (f.lastVisitAt.getTime() - f.firstVisitAt.getTime()) / DAY_MS / (f.visitCount - 1);
-  return days >= 1 ? days : null;
+  return knownVisitIntervalDays({ visits: f.visitCount, firstVisitAt: f.firstVisitAt?.getTime() ?? null, lastVisitAt: f.lastVisitAt?.getTime() ?? null });
 }
 
 /**

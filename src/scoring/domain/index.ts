@@ -15,3 +15,4 @@ export * from 'src/scoring/domain/scoring-models';
 export * from 'src/scoring/domain/scoring-settings';
 export * from 'src/scoring/domain/special-functions';
 export * from 'src/scoring/domain/success-probability';
+export * from 'src/scoring/domain/visit-rhythm';

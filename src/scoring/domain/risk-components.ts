@@ -4,8 +4,9 @@
  * garbage (negative, NaN, infinite) reads as missing, and every value goes through `unit`, so it stays in [0, 1].
  */
 import { daysSinceEngagement } from 'src/scoring/domain/patient-status';
-import { safeCount, safeDate, daysBetween, MS_PER_DAY, clampUnit, type PatientFeatures } from 'src/scoring/domain/patient-features';
+import { safeCount, safeDate, daysBetween, clampUnit, type PatientFeatures } from 'src/scoring/domain/patient-features';
 import type { ScoringSettings } from 'src/scoring/domain/scoring-settings';
+import { visitIntervalDaysOr } from 'src/scoring/domain/visit-rhythm';
 
 export type RiskComponentKey =
   | 'visitGap'
@@ -25,14 +26,13 @@ export interface RiskComponent {
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-/** The patient's usual interval between visits in days: observed mean gap with 2+ visits, else the default. */
+/**
+ * The patient's usual interval between visits in days (visit-rhythm.ts, shared with the opportunities and the
+ * journey): max(7, mean gap) with 2+ visits, else `defaultVisitIntervalDays`.
+ */
 export function usualVisitIntervalDays(features: PatientFeatures, settings: ScoringSettings): number {
-  const first = safeDate(features.firstVisitAt);
-  const last = safeDate(features.lastVisitAt);
-  const visits = safeCount(features.completedVisits);
-  if (first === null || last === null || visits < 2) return settings.defaultVisitIntervalDays;
-  const mean = (last - first) / MS_PER_DAY / (visits - 1);
-  return Number.isFinite(mean) ? Math.max(7, mean) : settings.defaultVisitIntervalDays;
+  const span = { visits: safeCount(features.completedVisits), firstVisitAt: safeDate(features.firstVisitAt), lastVisitAt: safeDate(features.lastVisitAt) };
+  return visitIntervalDaysOr(span, settings.defaultVisitIntervalDays);
 }
 
 /**
