@@ -10,7 +10,7 @@ module.exports = {
   // NestJS 12 and some of its dependencies are ES modules only; the transformer above turns them into CommonJS
   // (and leaves CommonJS files as they are), so nothing under node_modules is ignored.
   transformIgnorePatterns: [],
-  moduleNameMapper: { '^src/(.*)$': '<rootDir>/src/$1' },
+  moduleNameMapper: { '^src/(.*)$': '<rootDir>/src/$1', '^test/(.*)$': '<rootDir>/test/$1' },
   testEnvironment: 'node',
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
   globalTeardown: '<rootDir>/test/setup/global-teardown.ts',

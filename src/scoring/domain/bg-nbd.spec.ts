@@ -11,7 +11,7 @@ import {
   type BgNbdParams,
 } from 'src/scoring/domain/bg-nbd';
 import { simulateBgNbd } from 'src/scoring/domain/simulation';
-import { CDNOW_PUBLISHED, readCdnow } from 'src/scoring/domain/testing/cdnow.fixture';
+import { CDNOW_PUBLISHED, readCdnow } from 'test/fixtures/cdnow/cdnow';
 
 const PUBLISHED: BgNbdParams = CDNOW_PUBLISHED.bgnbd;
 const TRUTH: BgNbdParams = { r: 0.24, alpha: 4.41, a: 0.79, b: 2.43 };

@@ -7,7 +7,7 @@ import {
   type GammaGammaParams,
 } from 'src/scoring/domain/gamma-gamma';
 import { simulateGammaGamma } from 'src/scoring/domain/simulation';
-import { CDNOW_PUBLISHED, readCdnow } from 'src/scoring/domain/testing/cdnow.fixture';
+import { CDNOW_PUBLISHED, readCdnow } from 'test/fixtures/cdnow/cdnow';
 
 const TRUTH: GammaGammaParams = CDNOW_PUBLISHED.gammaGamma;
 /** Large-sample tests: opt-in, see docs/scoring.md "Validation". */
