@@ -13,7 +13,7 @@ export async function eventually<T>(
   for (;;) {
     const value = await probe();
     if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${options.what ?? 'condition'} not reached within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
+    if (Date.now() > deadline) throw new Error(`${options.what ?? 'condition'} not reached within ${timeoutMs} ms; last value: ${JSON.stringify(value)?.slice(0, 300)}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
