@@ -10,7 +10,6 @@ describe('GET /patients/:organizationId/risk-summary', () => {
   let t: TestApp;
   let orgId: string;
   let analyst: string;
-  let ids: string[];
 
   const LEVELS = ['low', 'low', 'low', 'medium', 'medium', 'high'] as const;
   const TRENDS = ['improving', 'stable', 'stable', 'stable', 'declining', 'declining'] as const;
@@ -35,7 +34,7 @@ describe('GET /patients/:organizationId/risk-summary', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    ({ orgId, ids } = await scoredOrganization());
+    ({ orgId } = await scoredOrganization());
     analyst = await memberToken(t, orgId, Role.Analyst);
   });
   afterAll(async () => {
