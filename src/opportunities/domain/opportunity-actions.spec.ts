@@ -8,7 +8,8 @@ describe('suggested actions, the remaining combinations', () => {
     );
   });
 
-  it('an unknown outreach kind falls back to contacting the patient', () => {
+  it('an unknown outreach kind, or an offer of an unknown type, falls back to contacting the patient', () => {
     expect(suggestedAction({ type: 'inactive_patient', outreach: 'carrier_pigeon' as never, channel: 'phone', patientStatus: 'at_risk' })).toBe('Call the patient');
+    expect(suggestedAction({ type: 'lost_patient' as never, outreach: 'offer', channel: 'email', patientStatus: 'at_risk' })).toBe('Email the patient');
   });
 });
