@@ -29,9 +29,9 @@ module.exports = {
   globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
   testTimeout: 60000,
   maxWorkers: 2,
-  // Coverage (`npm test` collects it): the application code, without what no test is meant to run in-process
-  // (the CLIs, run as child processes or by hand; migrations, run once on the template; the entry point and the
-  // embedded-PostgreSQL starter, exercised by the start-up test's child process; the seed generator, a CLI's engine).
+  // Coverage (`npm test` collects it; README "Test it"): the application code, without what no test runs in the
+  // test process: the CLIs (child processes or by hand), the migrations (run once on the template by the global
+  // setup) and the entry point (the start-up test's child process). Test helpers and benchmarks live under test/.
   collectCoverageFrom: [
     'src/**/*.ts',
     '!src/**/*.spec.ts',
