@@ -81,9 +81,21 @@ describe('start-up', () => {
     return { child, dataDir, port, pgPort, ready, logs: () => stdout + stderr, stderr: () => stderr };
   }
 
-  const stop = (app: { child: ChildProcess; dataDir: string } | undefined): void => {
-    if (app && app.child.exitCode === null) app.child.kill('SIGKILL');
-    if (app) rmSync(app.dataDir, { recursive: true, force: true });
+  /**
+   * Stops an app started above: SIGTERM, which `scripts/cli.js` passes on to the app it started (a SIGKILL would
+   * leave that app, a grandchild, running), then SIGKILL only if it has not exited within 30 s.
+   */
+  const stop = async (app: { child: ChildProcess; dataDir: string } | undefined): Promise<void> => {
+    if (!app) return;
+    if (app.child.exitCode === null && app.child.signalCode === null) {
+      const exited = new Promise<void>((ok) => app.child.once('exit', () => ok()));
+      app.child.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise<void>((ok) => (timer = setTimeout(ok, 30_000)))]);
+      clearTimeout(timer);
+      if (app.child.exitCode === null && app.child.signalCode === null) app.child.kill('SIGKILL');
+    }
+    rmSync(app.dataDir, { recursive: true, force: true });
   };
 
   describe('with DATABASE_URL unset (embedded PostgreSQL)', () => {
@@ -97,7 +109,7 @@ describe('start-up', () => {
       ({ port, pgPort, dataDir } = app);
     }, 120_000);
 
-    afterAll(() => stop(app));
+    afterAll(() => stop(app), 60_000);
 
     it('answers /health/ready with the embedded database, seeds and scores the demo clinic, and prints where to go', async () => {
       const res = app.ready;
@@ -148,7 +160,7 @@ describe('start-up', () => {
 
   describe('stopping (an app of its own, without the demo seed: the others keep theirs running)', () => {
     let app: Awaited<ReturnType<typeof startApp>> | undefined;
-    afterAll(() => stop(app));
+    afterAll(() => stop(app), 60_000);
 
     it('shuts down on SIGTERM: exit code 0, embedded PostgreSQL stopped', async () => {
       app = await startApp({ DEMO_SEED: 'false' });
