@@ -1,4 +1,17 @@
 // Jest: unit specs beside the code (src/.../*.spec.ts), e2e and integration specs under test/.
+const { existsSync, readdirSync } = require('node:fs');
+const { join } = require('node:path');
+
+/** Whether src/privacy holds a domain folder with a .ts file (src/privacy/<anything>/domain/...). */
+function privacyDomainExists() {
+  const walk = (dir, inDomain) =>
+    existsSync(dir) &&
+    readdirSync(dir, { withFileTypes: true }).some((e) =>
+      e.isDirectory() ? walk(join(dir, e.name), inDomain || e.name === 'domain') : inDomain && e.name.endsWith('.ts') && !e.name.endsWith('.spec.ts'),
+    );
+  return walk(join(__dirname, 'src', 'privacy'), false);
+}
+
 module.exports = {
   rootDir: '.',
   moduleFileExtensions: ['ts', 'js', 'json'],
@@ -10,10 +23,31 @@ module.exports = {
   // NestJS 12 and some of its dependencies are ES modules only; the transformer above turns them into CommonJS
   // (and leaves CommonJS files as they are), so nothing under node_modules is ignored.
   transformIgnorePatterns: [],
-  moduleNameMapper: { '^src/(.*)$': '<rootDir>/src/$1' },
+  moduleNameMapper: { '^src/(.*)$': '<rootDir>/src/$1', '^test/(.*)$': '<rootDir>/test/$1' },
   testEnvironment: 'node',
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
   globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
   testTimeout: 60000,
   maxWorkers: 2,
+  // Coverage (`npm test` collects it; README "Test it"): the application code, without what no test runs in the
+  // test process: the CLIs (child processes or by hand), the migrations (run once on the template by the global
+  // setup) and the entry point (the start-up test's child process). Test helpers and benchmarks live under test/.
+  collectCoverageFrom: [
+    'src/**/*.ts',
+    '!src/**/*.spec.ts',
+    '!src/**/cli/**',
+    '!src/database/migrations/**',
+    '!src/main.ts',
+    '!src/types/**',
+  ],
+  coverageReporters: ['text-summary', 'text', 'json-summary'],
+  coverageThreshold: {
+    global: { lines: 85, branches: 70 },
+    './src/scoring/domain/': { lines: 95, branches: 95 },
+    './src/opportunities/domain/': { lines: 95, branches: 95 },
+    './src/journey/domain/': { lines: 95, branches: 95 },
+    // The privacy domain does not exist yet, and Jest fails a threshold whose files are missing: it applies as soon as
+    // a file exists there.
+    ...(privacyDomainExists() ? { './src/privacy/**/domain/**/*.ts': { lines: 95, branches: 95 } } : {}),
+  },
 };

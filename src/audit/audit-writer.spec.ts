@@ -139,20 +139,25 @@ describe('AuditWriter group commit', () => {
     });
 
     it('waits at most coalesceMs for a request that is still running', async () => {
+      // The coalescing timer on a fake clock: the test decides when 19 and 20 ms have passed.
+      jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
       const f = fakeRepository();
       const writer = new AuditWriter(f.repo, {} as DataSource);
       writer.coalesceMs = 20;
       const ra = writer.begin(ORG);
       const slow = writer.begin(ORG);
-      const started = Date.now();
       const a = writer.append(event(1), undefined, ra);
       await tick();
       expect(f.batches).toEqual([]);
-      await new Promise((r) => setTimeout(r, 30));
-      expect(f.batches.map((b) => b.length)).toEqual([1]);
+      jest.advanceTimersByTime(19);
+      await tick();
+      expect(f.batches).toEqual([]); // still waiting for the slow request
+      jest.advanceTimersByTime(1);
+      await tick();
+      expect(f.batches.map((b) => b.length)).toEqual([1]); // written after coalesceMs, the slow one still running
+      jest.useRealTimers();
       f.release();
       await expect(a).resolves.toBe(1);
-      expect(Date.now() - started).toBeGreaterThanOrEqual(19);
       slow();
       slow(); // idempotent
       const r2 = writer.begin(ORG);

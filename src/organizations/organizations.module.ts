@@ -3,10 +3,13 @@ import { AuthModule } from 'src/auth/auth.module';
 import { MembersController } from 'src/organizations/members.controller';
 import { MembersRepository } from 'src/organizations/members.repository';
 import { MembersService } from 'src/organizations/members.service';
+import { OrganizationSettingsController } from 'src/organizations/organization-settings.controller';
+import { OrganizationSettingsRepository } from 'src/organizations/organization-settings.repository';
+import { OrganizationSettingsService } from 'src/organizations/organization-settings.service';
 
 @Module({
   imports: [AuthModule],
-  controllers: [MembersController],
-  providers: [MembersRepository, MembersService],
+  controllers: [MembersController, OrganizationSettingsController],
+  providers: [MembersRepository, MembersService, OrganizationSettingsRepository, OrganizationSettingsService],
 })
 export class OrganizationsModule {}

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { isoFromPg, money, riskFactorTexts, score, toListItem, toProfile } from 'src/patients/profile-mappers';
 import { types } from 'pg';
 import type { ProfileListRow, ProfileRow } from 'src/patients/patients.repository';
@@ -49,16 +50,18 @@ describe('profile mappers', () => {
       ['2026-11-25 09:30:00.5+01', '2026-11-25T08:30:00.500Z'], // another zone: through Date
     ];
     for (const [text, expected] of cases) expect(isoFromPg(text)).toBe(expected);
-    // The slicing agrees with pg's parser then toISOString on random instants.
+    // The slicing agrees with pg's parser then toISOString on random instants (fast-check: a failure prints the seed
+    // and path that reproduce it).
     const parse = types.getTypeParser(1184) as (t: string) => Date;
-    for (let i = 0; i < 2000; i++) {
-      const ms = Math.floor(Math.random() * 4e12);
-      const micros = Math.floor(Math.random() * 1000);
-      const d = new Date(ms);
-      const frac = `${String(d.getUTCMilliseconds()).padStart(3, '0')}${String(micros).padStart(3, '0')}`.replace(/0+$/, '');
-      const text = `${d.toISOString().slice(0, 10)} ${d.toISOString().slice(11, 19)}${frac ? `.${frac}` : ''}+00`;
-      expect(isoFromPg(text)).toBe(parse(text).toISOString());
-    }
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 4e12 }), fc.integer({ min: 0, max: 999 }), (ms, micros) => {
+        const d = new Date(ms);
+        const frac = `${String(d.getUTCMilliseconds()).padStart(3, '0')}${String(micros).padStart(3, '0')}`.replace(/0+$/, '');
+        const text = `${d.toISOString().slice(0, 10)} ${d.toISOString().slice(11, 19)}${frac ? `.${frac}` : ''}+00`;
+        expect(isoFromPg(text)).toBe(parse(text).toISOString());
+      }),
+      { numRuns: 2000 },
+    );
     expect(() => isoFromPg('not a time')).toThrow('Unexpected timestamp text');
   });
 

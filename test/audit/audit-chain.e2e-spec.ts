@@ -13,6 +13,8 @@ describe('audit trail: the hash chain and reading it', () => {
   let patientIds: string[];
   let reader: string;
   let auditor: string;
+  /** The status of each of the READS reads made in beforeAll (every test below reads their events). */
+  const statuses: number[] = [];
 
   beforeAll(async () => {
     t = await createAuditTestApp({ env: { DATABASE_POOL_SIZE: '20', RATE_LIMIT_LIMIT: '1000000', RATE_LIMIT_IP_LIMIT: '1000000' } });
@@ -20,20 +22,7 @@ describe('audit trail: the hash chain and reading it', () => {
     patientIds = await addScoredPatients(t.db, org.id, ['Ada Lovelace', 'Grace Hopper', 'Alan Turing', 'Edsger Dijkstra']);
     reader = await memberToken(t, org.id, Role.FrontDesk);
     auditor = await memberToken(t, org.id, Role.Admin);
-  });
-  afterAll(async () => {
-    await t.close();
-  });
-
-  const verify = async (orgId: string, token = auditor): Promise<{ valid: boolean; events_checked: number; first_broken: Record<string, unknown> | null }> => {
-    const res = await t.inject({ method: 'GET', url: `/api/v1/audit/${orgId}/verify`, headers: bearer(token) });
-    expect(res.statusCode).toBe(200);
-    return res.json();
-  };
-
-  it(`${READS} reads from ${CLIENTS} concurrent clients leave exactly ${READS} events with the right patient ids, and the chain verifies`, async () => {
     const perClient = READS / CLIENTS;
-    const statuses: number[] = [];
     await Promise.all(
       Array.from({ length: CLIENTS }, async (_, c) => {
         for (let i = 0; i < perClient; i++) {
@@ -45,21 +34,36 @@ describe('audit trail: the hash chain and reading it', () => {
         }
       }),
     );
+  }, 300_000);
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const verify = async (orgId: string, token = auditor): Promise<{ valid: boolean; events_checked: number; first_broken: Record<string, unknown> | null }> => {
+    const res = await t.inject({ method: 'GET', url: `/api/v1/audit/${orgId}/verify`, headers: bearer(token) });
+    expect(res.statusCode).toBe(200);
+    return res.json();
+  };
+
+  it(`${READS} reads from ${CLIENTS} concurrent clients leave exactly ${READS} events with the right patient ids, and the chain verifies`, async () => {
     expect(statuses.filter((s) => s === 200)).toHaveLength(READS);
 
     const rows = await auditRows(t.db, org.id);
     expect(rows).toHaveLength(READS);
     expect(rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: READS }, (_, i) => i + 1));
     expect(new Set(rows.map((r) => r.request_id)).size).toBe(READS);
-    for (const r of rows) {
-      const [, c, i] = /^c(\d+)-r(\d+)$/.exec(r.request_id ?? '')!.map(Number);
-      if ((c + i) % 2 === 0) expect(r.patient_ids).toEqual([patientIds[(c + i) % 4]]);
-      else expect([...r.patient_ids].sort()).toEqual([...patientIds].sort());
-    }
+    // Each event's patient ids, against what its request read: one patient, or the list's four.
+    const idsOf = (requestId: string | null): string[] => {
+      const [, c, i] = /^c(\d+)-r(\d+)$/.exec(requestId ?? '')!.map(Number);
+      return (c + i) % 2 === 0 ? [patientIds[(c + i) % 4]] : [...patientIds].sort();
+    };
+    const seen = rows.map((r) => ({ request: r.request_id, patients: [...r.patient_ids].sort() }));
+    expect(seen).toEqual(rows.map((r) => ({ request: r.request_id, patients: idsOf(r.request_id) })));
+    expect(seen.filter((s) => s.patients.length === 1)).toHaveLength(READS / 2);
     expect(await verify(org.id)).toEqual({ valid: true, events_checked: READS, first_broken: null });
     const cli = await verifyOrganizationBySlug(t.db.url, org.slug);
     expect(cli).toEqual({ organization_id: org.id, valid: true, events_checked: READS, first_broken: null });
-  }, 300_000);
+  });
 
   describe('GET /audit/:organizationId/events', () => {
     const list = (query: string, token = auditor): ReturnType<AuditTestApp['inject']> =>
@@ -98,6 +102,7 @@ describe('audit trail: the hash chain and reading it', () => {
       const p = patientIds[1];
       const expected = (await t.db.query<{ n: string }>(`SELECT count(*) AS n FROM audit_events WHERE organization_id = $1 AND $2 = ANY(patient_ids)`, [org.id, p]))[0].n;
       const byPatient = (await list(`?patient_id=${p}&limit=1000`)).json();
+      expect(Number(expected)).toBeGreaterThan(0);
       expect(byPatient.events.length).toBe(Number(expected));
       for (const e of byPatient.events) expect(e.patient_ids).toContain(p);
 
@@ -107,6 +112,7 @@ describe('audit trail: the hash chain and reading it', () => {
 
       const readerId = (await list('?limit=1')).json().events[0].actor_id;
       const byActor = (await list(`?actor_id=${readerId}&limit=3`)).json();
+      expect(byActor.events).toHaveLength(3);
       for (const e of byActor.events) expect(e.actor_id).toBe(readerId);
       expect((await list(`?actor_id=5d1e0c7a-9f7b-4a39-8a4e-1f2e3d4c5b6a`)).json()).toEqual({ events: [], next_cursor: null });
 
@@ -135,24 +141,25 @@ describe('audit trail: the hash chain and reading it', () => {
   });
 
   describe('tampering', () => {
-    let victim: { id: string; slug: string };
-    let token: string;
-    beforeAll(async () => {
-      victim = await createOrganization(t.db);
+    /** An organization of its own per test (each tampers with it), with a chain of ten events. */
+    const victimWithTenEvents = async (): Promise<{ victim: { id: string; slug: string }; token: string }> => {
+      const victim = await createOrganization(t.db);
       await addPatients(t.db, victim.id, ['Margaret Hamilton']);
-      token = await memberToken(t, victim.id, Role.Owner);
-      for (let i = 0; i < 10; i++) {
-        expect((await t.inject({ method: 'GET', url: `/api/v1/audit-test/${victim.id}/profiles`, headers: bearer(token) })).statusCode).toBe(200);
-      }
-    });
+      const token = await memberToken(t, victim.id, Role.Owner);
+      const statuses: number[] = [];
+      for (let i = 0; i < 10; i++) statuses.push((await t.inject({ method: 'GET', url: `/api/v1/audit-test/${victim.id}/profiles`, headers: bearer(token) })).statusCode);
+      expect(statuses).toEqual(Array(10).fill(200));
+      expect(await verify(victim.id, token)).toEqual({ valid: true, events_checked: 10, first_broken: null });
+      return { victim, token };
+    };
 
     /** What a superuser can do: switch the append-only triggers off for the session and rewrite history. */
     const asTamperer = (sql: string, params: unknown[] = []): Promise<unknown> =>
       t.db.query(`SET session_replication_role = replica`).then(() => t.db.query(sql, params)).finally(() => t.db.query(`SET session_replication_role = origin`));
 
     it('a row altered directly in the database is reported at that row, by the endpoint and by the command', async () => {
+      const { victim, token } = await victimWithTenEvents();
       const rows = await auditRows(t.db, victim.id);
-      expect(await verify(victim.id, token)).toEqual({ valid: true, events_checked: 10, first_broken: null });
       const target = rows[6];
       await asTamperer(`UPDATE audit_events SET patient_ids = '{}' WHERE organization_id = $1 AND seq = 7`, [victim.id]);
       const broken = { id: target.id, occurred_at: target.occurred_at.toISOString(), sequence: 7, reason: 'content_altered' };
@@ -163,10 +170,23 @@ describe('audit trail: the hash chain and reading it', () => {
       expect((await verify(org.id)).valid).toBe(true);
     });
 
-    it('a deleted row is reported at the row after it; rows deleted from the end are reported too', async () => {
+    it('a deleted row is reported at the row after it', async () => {
+      const { victim, token } = await victimWithTenEvents();
       const rows = await auditRows(t.db, victim.id);
       await asTamperer(`DELETE FROM audit_events WHERE organization_id = $1 AND seq IN (3, 10)`, [victim.id]);
-      expect((await verify(victim.id, token)).first_broken).toEqual({ id: rows[3].id, occurred_at: rows[3].occurred_at.toISOString(), sequence: 4, reason: 'sequence_gap' });
+      expect(await verify(victim.id, token)).toEqual({
+        valid: false,
+        events_checked: 3,
+        first_broken: { id: rows[3].id, occurred_at: rows[3].occurred_at.toISOString(), sequence: 4, reason: 'sequence_gap' },
+      });
+    });
+
+    it('rows deleted from the end (nothing after them to notice) are reported from the chain head, by the endpoint and by the command', async () => {
+      const { victim, token } = await victimWithTenEvents();
+      await asTamperer(`DELETE FROM audit_events WHERE organization_id = $1 AND seq IN (9, 10)`, [victim.id]);
+      const missing = { id: null, occurred_at: null, sequence: 9, reason: 'events_missing_at_end' };
+      expect(await verify(victim.id, token)).toEqual({ valid: false, events_checked: 8, first_broken: missing });
+      expect(await verifyOrganizationBySlug(t.db.url, victim.slug)).toEqual({ organization_id: victim.id, valid: false, events_checked: 8, first_broken: missing });
     });
   });
 });

@@ -218,6 +218,8 @@ describe('audit trail: what is recorded', () => {
       `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'audit_events'::regclass ORDER BY 1`,
     );
     expect(rows.map((r) => r.name)).toEqual(expect.arrayContaining(['audit_events_2026_11', 'audit_events_2026_12', 'audit_events_2027_01', 'audit_events_2027_02', 'audit_events_default']));
+    // An event of its own (whatever ran before): written at the clock's time, in its month's partition.
+    expect((await t.inject({ method: 'GET', url: `${base(org.id)}/profiles`, headers: bearer(clinician) })).statusCode).toBe(200);
     const placed = await t.db.query<{ p: string; n: string }>(`SELECT tableoid::regclass::text AS p, count(*) AS n FROM audit_events GROUP BY 1`);
     expect(placed.map((r) => r.p)).toEqual(['audit_events_2026_11']);
   });

@@ -1,5 +1,6 @@
 import { Permission, ROLE_PERMISSIONS } from 'src/auth/permissions';
 import { Role } from 'src/organizations/organizations.enums';
+import { fakeDateOnly } from '../utils/fake-date';
 import { createTestApp, TestApp } from '../utils/test-app';
 import { bearer, createMember, createOrganization, memberToken, tokenFor } from './auth-fixtures';
 
@@ -62,19 +63,34 @@ describe('authentication and organization access', () => {
   });
 
   it('remembers a verified token only until it expires, and never for another signature', async () => {
-    const { userId } = await createMember(t.db, org.id, Role.Admin);
-    const token = tokenFor(t.settings, userId, { expiresIn: 2 });
-    for (let i = 0; i < 2; i++) expect((await t.inject({ method: 'GET', url: '/api/v1/me', headers: bearer(token) })).statusCode).toBe(200);
-    // Same header and payload, another signature: verified on its own, and refused.
-    const [header, payload] = token.split('.');
-    const wrongSettings = { ...t.settings, jwt: { ...t.settings.jwt, secret: 'another-secret-another-secret-another-secret' } };
-    const resigned = `${header}.${payload}.${tokenFor(wrongSettings, userId, { expiresIn: 2 }).split('.')[2]}`;
-    expect((await t.inject({ method: 'GET', url: '/api/v1/me', headers: bearer(resigned) })).statusCode).toBe(401);
-    const exp = (JSON.parse(Buffer.from(payload, 'base64url').toString()) as { exp: number }).exp * 1000;
-    await new Promise((r) => setTimeout(r, Math.max(0, exp - Date.now()) + 50));
-    const late = await t.inject({ method: 'GET', url: '/api/v1/me', headers: bearer(token) });
-    expect(late.statusCode).toBe(401);
-    expect(late.json().detail).toBe('The token has expired');
+    // An app that remembers verified tokens (this file's app does not), on a faked wall clock: the token's `exp` and
+    // the remembered verdict are both read from Date, and the test moves it past `exp` instead of sleeping.
+    const cached = await createTestApp({ env: { AUTH_CACHE_SECONDS: '60' } });
+    const start = Math.floor(Date.now() / 1000) * 1000;
+    fakeDateOnly(start);
+    try {
+      const own = await createOrganization(cached.db, { slug: 'remember' });
+      const { userId } = await createMember(cached.db, own.id, Role.Admin);
+      const token = tokenFor(cached.settings, userId, { expiresIn: 2 });
+      const me = (tok: string) => cached.inject({ method: 'GET', url: '/api/v1/me', headers: bearer(tok) });
+      expect([(await me(token)).statusCode, (await me(token)).statusCode]).toEqual([200, 200]);
+      // Same header and payload, another signature: verified on its own, and refused.
+      const [header, payload] = token.split('.');
+      const wrongSettings = { ...cached.settings, jwt: { ...cached.settings.jwt, secret: 'another-secret-another-secret-another-secret' } };
+      const resigned = `${header}.${payload}.${tokenFor(wrongSettings, userId, { expiresIn: 2 }).split('.')[2]}`;
+      expect((await me(resigned)).statusCode).toBe(401);
+      const exp = (JSON.parse(Buffer.from(payload, 'base64url').toString()) as { exp: number }).exp * 1000;
+      expect(exp).toBe(start + 2_000);
+      jest.setSystemTime(exp - 1); // a millisecond before exp: still remembered, still valid
+      expect((await me(token)).statusCode).toBe(200);
+      jest.setSystemTime(exp + 1_000); // past exp (jsonwebtoken counts whole seconds), well within the 60 s memory
+      const late = await me(token);
+      expect(late.statusCode).toBe(401);
+      expect(late.json().detail).toBe('The token has expired');
+    } finally {
+      jest.useRealTimers();
+      await cached.close();
+    }
   });
 
   it('refuses an alg=none token', async () => {

@@ -35,8 +35,8 @@ describe('integration API keys', () => {
     expect(row.key_hash).toBe(createHash('sha256').update(body.key).digest('hex'));
     const list = await t.inject({ method: 'GET', url: keysUrl(org), headers: bearer(owner) });
     expect(list.statusCode).toBe(200);
-    expect(list.json().items).toHaveLength(1);
-    expect(list.json().items[0]).toEqual({ ...body, key: undefined });
+    // Other tests of this file add keys to the same organization: this one is listed once, without its secret.
+    expect(list.json().items.filter((k: { id: string }) => k.id === body.id)).toEqual([{ ...body, key: undefined }]);
     expect(list.body).not.toContain(body.key);
     expect(list.body).not.toContain(row.key_hash);
   });

@@ -9,7 +9,9 @@ import { describeRoute, discoverRoutes, DiscoveredRoute } from './route-discover
 /**
  * The access matrix, generated over every route the app has at test time × every kind of caller:
  * no token, malformed, expired, wrong signature → 401; member of another organization, member without the
- * permission → 403; member with it → neither 401 nor 403. No denied answer carries patient data.
+ * permission → 403; member with it → an answer of the route itself (2xx, or a 4xx about the request such as 400 or
+ * 404), never 401, 403 nor a 5xx. No denied answer carries patient data. Every call is made once, in beforeAll
+ * (denials first: allowed calls may change data); each test reads the outcomes it is about.
  */
 
 const ROLES = Object.values(Role);
@@ -34,7 +36,10 @@ describe('access matrix over every route', () => {
   const tokens = {} as Record<Role, string>;
   let otherOrgOwner: string;
   let ownerId: string;
+  const outcomes: Outcome[] = [];
   const denied: Outcome[] = [];
+  const NO_CREDENTIALS = ['no token', 'malformed token', 'expired token', 'wrong signature'];
+  const OTHER_ORG = 'owner of another organization';
 
   beforeAll(async () => {
     t = await createTestApp({ env: { RATE_LIMIT_IP_LIMIT: '1000000', RATE_LIMIT_LIMIT: '1000000' } });
@@ -65,7 +70,23 @@ describe('access matrix over every route', () => {
       `INSERT INTO patient_metrics (organization_id, patient_id, sort_name, status, risk_level) VALUES ($1, $2, 'octavia outsider', 'at_risk', 'high')`,
       [orgB, foreignPatientId],
     );
-  });
+
+    const credentials: Record<string, Record<string, string>> = {
+      'no token': {},
+      'malformed token': { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.not-json.x' },
+      'expired token': bearer(tokenFor(t.settings, ownerId, { expiresIn: -60 })),
+      'wrong signature': bearer(tokenFor({ ...t.settings, jwt: { ...t.settings.jwt, secret: 'x'.repeat(48) } }, ownerId)),
+    };
+    for (const route of routes) {
+      for (const [caller, headers] of Object.entries(credentials)) await call(route, caller, headers);
+      if (route.access.permission !== null) await call(route, OTHER_ORG, bearer(otherOrgOwner));
+    }
+    for (const route of routes) {
+      // Allowed calls may change data (revoke, erase): the denials run first, then the grants.
+      const byRole = [...ROLES].sort((a, b) => Number(allows(a, route)) - Number(allows(b, route)));
+      for (const role of byRole) await call(route, role, bearer(tokens[role]));
+    }
+  }, 180_000);
   afterAll(async () => {
     await t.close();
   });
@@ -82,60 +103,57 @@ describe('access matrix over every route', () => {
     const withBody = ['POST', 'PUT', 'PATCH'].includes(route.method);
     const res: Response = await t.inject({ method: route.method, url: url(route), headers, ...(withBody ? { payload: {} } : {}) });
     const outcome = { route: describeRoute(route), caller, status: res.statusCode, body: res.body, contentType: String(res.headers['content-type'] ?? '') };
+    outcomes.push(outcome);
     if (res.statusCode === 401 || res.statusCode === 403) denied.push(outcome);
     return outcome;
   }
 
+  const allows = (role: Role, route: DiscoveredRoute): boolean => route.access.permission === null || ROLE_PERMISSIONS[role].includes(route.access.permission);
+
   const summary = (o: Outcome): string => `${o.route} as ${o.caller}: ${o.status}`;
+  const callsBy = (callers: string[]): Outcome[] => outcomes.filter((o) => callers.includes(o.caller));
 
-  it('discovers the routes to check', () => {
+  it('discovers the routes to check, and called each once per caller', () => {
     if (process.env.PRINT_ROUTES) process.stderr.write(routes.map((r) => `${describeRoute(r)}  ${r.access.permission ?? 'authenticated'}`).join('\n') + '\n');
-    expect(routes.length).toBeGreaterThanOrEqual(4);
+    expect(routes.length).toBeGreaterThanOrEqual(10);
+    const withPermission = routes.filter((r) => r.access.permission !== null).length;
+    expect(outcomes).toHaveLength(routes.length * (NO_CREDENTIALS.length + ROLES.length) + withPermission);
   });
 
-  it('answers 401 without valid credentials: none, malformed, expired, wrong signature', async () => {
-    const credentials: Record<string, Record<string, string>> = {
-      'no token': {},
-      'malformed token': { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.not-json.x' },
-      'expired token': bearer(tokenFor(t.settings, ownerId, { expiresIn: -60 })),
-      'wrong signature': bearer(tokenFor({ ...t.settings, jwt: { ...t.settings.jwt, secret: 'x'.repeat(48) } }, ownerId)),
-    };
-    const wrong: string[] = [];
-    for (const route of routes) {
-      for (const [caller, headers] of Object.entries(credentials)) {
-        const o = await call(route, caller, headers);
-        if (o.status !== 401) wrong.push(summary(o));
-      }
-    }
-    expect(wrong).toEqual([]);
+  it('answers 401 without valid credentials: none, malformed, expired, wrong signature', () => {
+    const calls = callsBy(NO_CREDENTIALS);
+    expect(calls).toHaveLength(routes.length * NO_CREDENTIALS.length);
+    expect(calls.filter((o) => o.status !== 401).map(summary)).toEqual([]);
   });
 
-  it('answers 403 to a member of another organization, with the same body as for a missing organization', async () => {
-    const wrong: string[] = [];
-    for (const route of routes.filter((r) => r.access.permission !== null)) {
-      const o = await call(route, 'owner of another organization', bearer(otherOrgOwner));
-      if (o.status !== 403 || !o.body.includes('/organization-access-denied')) wrong.push(summary(o));
-    }
-    expect(wrong).toEqual([]);
+  it('answers 403 to a member of another organization, with the same body as for a missing organization', () => {
+    const calls = callsBy([OTHER_ORG]);
+    expect(calls).toHaveLength(routes.filter((r) => r.access.permission !== null).length);
+    expect(calls.filter((o) => o.status !== 403 || !o.body.includes('/organization-access-denied')).map(summary)).toEqual([]);
   });
 
-  it('lets each role in exactly where its permissions include the route permission', async () => {
+  it('lets each role in exactly where its permissions include the route permission (in: an answer of the route, never a 5xx)', () => {
     const wrong: string[] = [];
     const checked = new Set<Permission>();
+    let allowedCalls = 0;
     for (const route of routes) {
-      // Allowed calls may change data (revoke, erase): the denials run first, then the grants.
       const permission = route.access.permission;
-      const byRole = [...ROLES].sort((a, b) => Number(permission !== null && ROLE_PERMISSIONS[a].includes(permission)) - Number(permission !== null && ROLE_PERMISSIONS[b].includes(permission)));
-      for (const role of byRole) {
-        const allowed = permission === null || ROLE_PERMISSIONS[role].includes(permission);
-        const o = await call(route, role, bearer(tokens[role]));
-        const denied403 = o.status === 403 && o.body.includes('/permission-denied') && permission !== null && o.body.includes(permission);
-        if (allowed ? o.status === 401 || o.status === 403 : !denied403) wrong.push(`${summary(o)} (expected ${allowed ? 'access' : '403 naming the permission'})`);
+      for (const role of ROLES) {
+        const [o] = outcomes.filter((x) => x.caller === role && x.route === describeRoute(route));
+        if (allows(role, route)) {
+          allowedCalls++;
+          // In: what the route itself answers (200, 201, 204, or 400/404/409 about this request's body or ids).
+          if (o.status === 401 || o.status === 403 || o.status >= 500) wrong.push(`${summary(o)} (expected the route's own answer)`);
+        } else {
+          const denied403 = o.status === 403 && o.body.includes('/permission-denied') && permission !== null && o.body.includes(permission);
+          if (!denied403) wrong.push(`${summary(o)} (expected 403 naming the permission)`);
+        }
       }
       if (permission) checked.add(permission);
     }
     expect(wrong).toEqual([]);
-    expect(checked.size).toBeGreaterThanOrEqual(1);
+    expect(allowedCalls).toBeGreaterThan(routes.length);
+    expect(checked.size).toBeGreaterThanOrEqual(5);
   });
 
   it("answers a patient id of another organization exactly as one that does not exist (404, nothing of it)", async () => {

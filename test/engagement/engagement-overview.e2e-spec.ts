@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { EngagementRepository } from 'src/engagement/engagement.repository';
 import { EngagementRollupService } from 'src/engagement/engagement-rollup.service';
 import { PhiCipher } from 'src/records/phi/phi-cipher';
@@ -33,25 +34,33 @@ describe('GET /api/v1/patients/:organizationId/engagement/overview', () => {
   let token: string;
 
   beforeAll(async () => {
-    t = await createTestApp();
+    // Callers remembered a minute (the most allowed): the round-trip test counts every connection taken.
+    t = await createTestApp({ env: { AUTH_CACHE_SECONDS: '60' } });
     const cipher = t.app.get(PhiCipher);
     clinic = await createHandmadeClinic(t.db, (s) => cipher.encrypt(s) as string);
     token = await memberToken(t, clinic.organizationId, 'analyst');
   });
   afterAll(() => t?.close());
 
-  const get = (query = '', tok = token) =>
-    t.inject({ method: 'GET', url: `/api/v1/patients/${clinic.organizationId}/engagement/overview${query}`, headers: bearer(tok) });
+  const get = (query = '', tok = token, organizationId = clinic.organizationId) =>
+    t.inject({ method: 'GET', url: `/api/v1/patients/${organizationId}/engagement/overview${query}`, headers: bearer(tok) });
+
+  /** A clinic of its own, for a test that changes records (the shared one must stay as the other tests expect it). */
+  const ownClinic = async (): Promise<{ clinic: HandmadeClinic; token: string; get: (query?: string) => ReturnType<typeof get> }> => {
+    const own = await createHandmadeClinic(t.db, (s) => t.app.get(PhiCipher).encrypt(s) as string);
+    const ownToken = await memberToken(t, own.organizationId, 'analyst');
+    return { clinic: own, token: ownToken, get: (query = '') => get(query, ownToken, own.organizationId) };
+  };
 
   /**
    * The overview of `query` once it is cached. The first overview of the clinic starts the rollup's first build in
    * the background, and that build forgets the cached overviews when it ends: priming the cache before the build has
    * ended would race it (the CI run of 2026-11-25 lost that race).
    */
-  const cached = async (query: string) => {
-    await get(query);
-    await t.app.get(EngagementRollupService).settled(clinic.organizationId);
-    return (await get(query)).json();
+  const cached = async (query: string, organizationId = clinic.organizationId, read = (q: string) => get(q)) => {
+    await read(query);
+    await t.app.get(EngagementRollupService).settled(organizationId);
+    return (await read(query)).json();
   };
 
   it('defaults to the last 12 weeks by week in the organization time zone, with the counts known in advance', async () => {
@@ -74,13 +83,9 @@ describe('GET /api/v1/patients/:organizationId/engagement/overview', () => {
   });
 
   it('counts the same from the records while the scoring engine has not filled first_visit_at', async () => {
-    await t.db.query(`UPDATE patient_metrics SET first_visit_at = NULL WHERE organization_id = $1`, [clinic.organizationId]);
-    const o = (await get('?from=2026-09-07&to=2026-11-23')).json().engagement_overview;
-    await t.db.query(
-      `UPDATE patient_metrics m SET first_visit_at = (SELECT min(starts_at) FROM appointments a WHERE a.patient_id = m.patient_id AND a.status = 'completed')
-        WHERE organization_id = $1`,
-      [clinic.organizationId],
-    );
+    const own = await ownClinic();
+    await t.db.query(`UPDATE patient_metrics SET first_visit_at = NULL WHERE organization_id = $1`, [own.clinic.organizationId]);
+    const o = (await own.get('?from=2026-09-07&to=2026-11-23')).json().engagement_overview;
     expect([o.new_patients_this_month, o.returning_patients]).toEqual([1, 3]);
     expect((o.engagement_trends as Trend[]).map((b) => [b.new_patients, b.returning_patients])).toEqual([
       [0, 0],
@@ -151,27 +156,36 @@ describe('GET /api/v1/patients/:organizationId/engagement/overview', () => {
   });
 
   it('serves a repeated request from the cache (aggregates only)', async () => {
+    const own = await ownClinic();
     const q = '?from=2026-10-01&to=2026-10-31';
-    const first = await cached(q);
+    const first = await cached(q, own.clinic.organizationId, own.get);
     await t.db.query(
       `INSERT INTO survey_responses (organization_id, source, external_id, patient_id, submitted_at, satisfaction, nps)
        VALUES ($1, 'test', 'late-1', $2, '2026-10-10T10:00:00Z', 1, 0)`,
-      [clinic.organizationId, clinic.ids.ada],
+      [own.clinic.organizationId, own.clinic.ids.ada],
     );
-    expect((await get(q)).json()).toEqual(first);
-    const other = (await get('?from=2026-10-01&to=2026-10-30')).json();
+    expect((await own.get(q)).json()).toEqual(first);
+    const other = (await own.get('?from=2026-10-01&to=2026-10-30')).json();
     expect(other.engagement_overview.satisfaction_metrics.satisfaction_distribution.very_dissatisfied).toBe(1);
   });
 
   it('answers a cached overview without a database round trip', async () => {
     const q = '?from=2026-10-05&to=2026-11-15';
     const first = await cached(q);
-    const runners = jest.spyOn(t.app.get(DataSource), 'createQueryRunner');
+    expect((await get(q)).json()).toEqual(first); // the caller's identity and the time zone cached again, just now
+    // Every way to the database goes through a connection of the pool: TenantDb.read and readStatements, the audit
+    // writer and TypeORM's query runners (obtainMasterConnection). The overview reads through TenantDb.read.
+    const connections = jest.spyOn(t.app.get(DataSource).driver as PostgresDriver, 'obtainMasterConnection');
     try {
-      for (let i = 0; i < 3; i++) expect((await get(q)).json()).toEqual(first);
-      expect(runners).not.toHaveBeenCalled();
+      const bodies = [];
+      for (let i = 0; i < 3; i++) bodies.push((await get(q)).json());
+      expect(bodies).toEqual([first, first, first]);
+      expect(connections).not.toHaveBeenCalled();
+      // The spy sees the overview's reads: another window is not cached and takes a connection.
+      expect((await get('?from=2026-10-05&to=2026-11-14')).statusCode).toBe(200);
+      expect(connections).toHaveBeenCalled();
     } finally {
-      runners.mockRestore();
+      connections.mockRestore();
     }
   });
 
@@ -208,6 +222,7 @@ describe('GET /api/v1/patients/:organizationId/engagement/overview', () => {
   });
 
   it('forgets cached overviews when the scoring engine recomputes (new visits and scores show)', async () => {
+    const { clinic, get } = await ownClinic();
     const q = '?from=2026-11-01&to=2026-11-24&granularity=day';
     const day = (body: { engagement_overview: { engagement_trends: Trend[] } }, date: string): Trend | undefined =>
       body.engagement_overview.engagement_trends.find((b) => b.date === date);
@@ -230,6 +245,7 @@ describe('GET /api/v1/patients/:organizationId/engagement/overview', () => {
   });
 
   it('forgets cached overviews after an ingestion (a walk-in patient is new this month)', async () => {
+    const { clinic, get } = await ownClinic();
     const before = (await get()).json().engagement_overview;
     const admin = await memberToken(t, clinic.organizationId, 'admin');
     const res = await t.inject({

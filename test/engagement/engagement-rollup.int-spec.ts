@@ -168,6 +168,9 @@ describe('engagement rollup', () => {
   });
 
   it('answers from the visits before it is built', async () => {
+    for (const table of ['engagement_rollups', 'engagement_patient_days', 'engagement_visit_gaps']) {
+      await t.db.query(`DELETE FROM ${table} WHERE organization_id = $1`, [org]);
+    }
     const q = query({}) as EngagementQuery;
     const r = await overview.facts(org, q);
     expect([r.source, r.rollup.use]).toEqual(['visits', 'missing']);
@@ -184,16 +187,18 @@ describe('engagement rollup', () => {
     await rollups.rebuild(org, TZ, new Date('2026-11-14T12:00:00Z'));
     const r = await overview.facts(org, query({}) as EngagementQuery);
     expect([r.source, r.rollup.cutoff, r.rollup.today]).toEqual(['rollup', '2026-11-14', '2026-11-24']);
-    await expectSameAsVisits();
+    expect(await expectSameAsVisits()).toBeGreaterThan(30);
   });
 
   it('moving the cutoff gives the rollup a build would', async () => {
+    await rollups.rebuild(org, TZ, new Date('2026-11-14T12:00:00Z'));
     expect(await rollups.advance(org, TZ, '2026-11-24')).toBe(true);
     expect(await rollups.advance(org, TZ, '2026-11-24')).toBe(false);
     const moved = await tables();
     await rollups.rebuild(org, TZ, TEST_NOW);
     expect(moved).toEqual(await tables());
-    await expectSameAsVisits();
+    expect(moved.steps.length).toBeGreaterThan(100);
+    expect(await expectSameAsVisits()).toBeGreaterThan(30);
   });
 
   it('patches follow changed visits and scores, and match a build', async () => {
@@ -218,7 +223,7 @@ describe('engagement rollup', () => {
     await t.db.query(`DELETE FROM patient_metrics WHERE patient_id = $1`, [ids[25]]);
 
     expect(await rollups.patch(org, ids)).toBe(true);
-    await expectSameAsVisits();
+    expect(await expectSameAsVisits()).toBeGreaterThan(30);
     expect(await rollups.patch(org, ids)).toBe(true);
     const patched = await tables();
     await rollups.rebuild(org, TZ, new Date('2026-11-20T12:00:00Z'));

@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { eventually } from '../utils/eventually';
 
 /**
  * The real start-up path (`npm start` runs `node scripts/cli.js main`: build if needed, then dist/main.js), run as a
@@ -62,34 +63,57 @@ describe('start-up', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
-  describe('with DATABASE_URL unset (embedded PostgreSQL)', () => {
-    let child: ChildProcess;
-    let dataDir: string;
-    let port: number;
-    let pgPort: number;
+  /** `npm start` as a child process on an embedded PostgreSQL of its own (a fresh data folder), once it answers. */
+  async function startApp(extra: Record<string, string> = {}): Promise<{ child: ChildProcess; dataDir: string; port: number; pgPort: number; ready: Response; logs: () => string; stderr: () => string }> {
+    const dataDir = mkdtempSync(join(tmpdir(), 'pj-start-'));
+    chmodSync(dataDir, 0o755);
+    const port = await freePort();
+    const pgPort = await freePort();
+    const child = spawn(process.execPath, ['scripts/cli.js', 'main'], {
+      cwd: root,
+      env: baseEnv({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: String(pgPort), ...extra }),
+    });
     let stdout = '';
     let stderr = '';
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const ready = await waitFor(`http://127.0.0.1:${port}/health/ready`, 90_000, child);
+    return { child, dataDir, port, pgPort, ready, logs: () => stdout + stderr, stderr: () => stderr };
+  }
+
+  /**
+   * Stops an app started above: SIGTERM, which `scripts/cli.js` passes on to the app it started (a SIGKILL would
+   * leave that app, a grandchild, running), then SIGKILL only if it has not exited within 30 s.
+   */
+  const stop = async (app: { child: ChildProcess; dataDir: string } | undefined): Promise<void> => {
+    if (!app) return;
+    if (app.child.exitCode === null && app.child.signalCode === null) {
+      const exited = new Promise<void>((ok) => app.child.once('exit', () => ok()));
+      app.child.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise<void>((ok) => (timer = setTimeout(ok, 30_000)))]);
+      clearTimeout(timer);
+      if (app.child.exitCode === null && app.child.signalCode === null) app.child.kill('SIGKILL');
+    }
+    rmSync(app.dataDir, { recursive: true, force: true });
+  };
+
+  describe('with DATABASE_URL unset (embedded PostgreSQL)', () => {
+    let app: Awaited<ReturnType<typeof startApp>>;
+    let port: number;
+    let pgPort: number;
+    let dataDir: string;
 
     beforeAll(async () => {
-      dataDir = mkdtempSync(join(tmpdir(), 'pj-start-'));
-      chmodSync(dataDir, 0o755);
-      port = await freePort();
-      pgPort = await freePort();
-      child = spawn(process.execPath, ['scripts/cli.js', 'main'], {
-        cwd: root,
-        env: baseEnv({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: String(pgPort) }),
-      });
-      child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+      app = await startApp();
+      ({ port, pgPort, dataDir } = app);
     }, 120_000);
 
-    afterAll(() => {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      rmSync(dataDir, { recursive: true, force: true });
-    });
+    afterAll(() => stop(app), 60_000);
 
     it('answers /health/ready with the embedded database, seeds and scores the demo clinic, and prints where to go', async () => {
-      const res = await waitFor(`http://127.0.0.1:${port}/health/ready`, 90_000, child);
+      const res = app.ready;
+      const stderr = app.stderr();
       expect(res.status).toBe(200);
       expect(((await res.json()) as { info: { database: { status: string } } }).info.database.status).toBe('up');
       expect(existsSync(join(dataDir, 'postgres', 'PG_VERSION'))).toBe(true);
@@ -126,17 +150,26 @@ describe('start-up', () => {
         headers: { 'content-type': 'application/json', authorization: 'Bearer very.secret.token' },
         body: JSON.stringify({ name: 'Zebulon Quixote', phone: '+1 555 0100', date_of_birth: '1980-01-02' }),
       });
-      await new Promise((r) => setTimeout(r, 500));
-      const logs = stdout + stderr;
+      // The request's log line, once written (no guessed sleep).
+      const logs = await eventually(app.logs, (l) => l.includes('/api/v1/nowhere'), { what: 'the request logged' });
       expect(logs).toContain('/api/v1/nowhere?search=[REDACTED]&email=[REDACTED]&limit=5');
       for (const phi of ['Zebulon', 'zebulon', 'example.com', '555 0100', '1980-01-02', 'very.secret.token']) expect(logs).not.toContain(phi);
     });
 
+  });
+
+  describe('stopping (an app of its own, without the demo seed: the others keep theirs running)', () => {
+    let app: Awaited<ReturnType<typeof startApp>> | undefined;
+    afterAll(() => stop(app), 60_000);
+
     it('shuts down on SIGTERM: exit code 0, embedded PostgreSQL stopped', async () => {
+      app = await startApp({ DEMO_SEED: 'false' });
+      const { child, dataDir } = app;
+      expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid'))).toBe(true);
       const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
       expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
-    }, 60_000);
+    }, 120_000);
   });
 });

@@ -49,6 +49,9 @@ describe('POST /api/v1/ingest/:organizationId/records', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
+  });
+  // Each test on an organization of its own: none depends on the records another test sent.
+  beforeEach(async () => {
     org = (await createOrganization(t.db)).id;
     token = await memberToken(t, org, 'admin');
   });
@@ -73,19 +76,19 @@ describe('POST /api/v1/ingest/:organizationId/records', () => {
     expect(body.results.map((r) => r.status)).toEqual(Array(10).fill('created'));
     expect(body.summary).toEqual({ received: 10, created: 10, updated: 0, unchanged: 0, rejected: 0 });
 
-    const [a] = await t.db.query<{ value_cents: number; notes_enc: string }>(`SELECT value_cents, notes_enc FROM appointments WHERE external_id = 'a1'`);
+    const [a] = await t.db.query<{ value_cents: number; notes_enc: string }>(`SELECT value_cents, notes_enc FROM appointments WHERE organization_id = $1 AND external_id = 'a1'`, [org]);
     expect(a.value_cents).toBe(12550);
     expect(a.notes_enc).toMatch(/^v\d+:/);
-    const [pay] = await t.db.query<{ amount_cents: number; occurred_at: Date }>(`SELECT amount_cents, occurred_at FROM payments WHERE external_id = 'pay1'`);
+    const [pay] = await t.db.query<{ amount_cents: number; occurred_at: Date }>(`SELECT amount_cents, occurred_at FROM payments WHERE organization_id = $1 AND external_id = 'pay1'`, [org]);
     expect(pay.amount_cents).toBe(12550);
     expect(pay.occurred_at.toISOString()).toBe('2026-11-20T09:00:00.000Z');
-    const [raw] = await t.db.query<Record<string, unknown>>(`SELECT * FROM patients WHERE external_id = 'p1'`);
+    const [raw] = await t.db.query<Record<string, unknown>>(`SELECT * FROM patients WHERE organization_id = $1 AND external_id = 'p1'`, [org]);
     const text = JSON.stringify(raw);
     // Whole values, or runs long enough not to turn up in base64 ciphertext or a hex blind index by chance: '555'
     // alone did (CI on 2026-11-25: "...9555okzl..." in address_enc).
     for (const plain of ['p1@example.com', '503 555 0142', '5035550142', '1984-03-09', 'Harbor Street', 'Asthma']) expect(text).not.toContain(plain);
     expect(raw.email_bidx).toMatch(/^[0-9a-f]{64}$/);
-    const [p2] = await t.db.query<{ referred_by_id: string }>(`SELECT referred_by_id FROM patients WHERE external_id = 'p2'`);
+    const [p2] = await t.db.query<{ referred_by_id: string }>(`SELECT referred_by_id FROM patients WHERE organization_id = $1 AND external_id = 'p2'`, [org]);
     expect(p2.referred_by_id).toBe(raw.id);
     const metrics = await t.db.query<{ sort_name: string; stale: boolean }>(`SELECT sort_name, stale FROM patient_metrics WHERE organization_id = $1 ORDER BY sort_name`, [org]);
     expect(metrics.map((m) => m.sort_name)).toEqual(['patient p1', 'patient p2']);
@@ -101,11 +104,12 @@ describe('POST /api/v1/ingest/:organizationId/records', () => {
       ['p1', 'updated'],
       ['a2', 'created'],
     ]);
-    const [a1] = await t.db.query<{ status: string; value_cents: number }>(`SELECT status, value_cents FROM appointments WHERE external_id = 'a1'`);
+    const [a1] = await t.db.query<{ status: string; value_cents: number }>(`SELECT status, value_cents FROM appointments WHERE organization_id = $1 AND external_id = 'a1'`, [org]);
     expect(a1).toEqual({ status: 'no_show', value_cents: 0 });
   });
 
   it('rejects bad records with reasons, writes nothing for them, and applies the valid ones', async () => {
+    expect((await post([patient('p1')])).statusCode).toBe(200); // the patient the records below refer to
     const res = await post([
       { record_type: 'invoice', source: SRC, external_id: 'x1' },
       appointment('b1', 'p1', { value: 'a lot' }),
@@ -136,12 +140,13 @@ describe('POST /api/v1/ingest/:organizationId/records', () => {
     expect(reason(9)).toBe('unknown_field: is not a field of this record type');
     expect(reason(10)).toBe(': must be a JSON object');
     const stored = await t.db.query<{ external_id: string }>(`SELECT external_id FROM appointments WHERE organization_id = $1 ORDER BY 1`, [org]);
-    expect(stored.map((r) => r.external_id)).toEqual(['a1', 'a2', 'ok1']);
-    const [{ n }] = await t.db.query<{ n: string }>(`SELECT count(*) AS n FROM patients WHERE external_id = 'b7'`);
+    expect(stored.map((r) => r.external_id)).toEqual(['ok1']);
+    const [{ n }] = await t.db.query<{ n: string }>(`SELECT count(*) AS n FROM patients WHERE organization_id = $1 AND external_id = 'b7'`, [org]);
     expect(Number(n)).toBe(0);
   });
 
   it('checks cross-field rules and keeps sources apart', async () => {
+    expect((await post([patient('p1')])).statusCode).toBe(200); // the patient the records below refer to
     const res = await post([
       { record_type: 'communication', source: SRC, external_id: 'cx', patient_external_id: 'p1', occurred_at: '2026-11-19T09:00:00Z', channel: 'sms', kind: 'message', direction: 'outbound', responded_at: '2026-11-18T09:00:00Z' },
       { record_type: 'automation_enrollment', source: SRC, external_id: 'ex', patient_external_id: 'p1', sequence: 's', step: 'x', step_index: 4, total_steps: 4, status: 'active', enrolled_at: '2026-11-10T08:00:00Z' },
@@ -153,6 +158,7 @@ describe('POST /api/v1/ingest/:organizationId/records', () => {
   });
 
   it('answers problems for a body that is not JSON, too large, or with too many records', async () => {
+    expect((await post([patient('p1')])).statusCode).toBe(200); // the patient the records below refer to
     const notJson = await t.inject({ method: 'POST', url: `/api/v1/ingest/${org}/records`, headers: { ...bearer(token), 'content-type': 'application/json' }, payload: '{"records": [' });
     expect(notJson.statusCode).toBe(400);
     expect(notJson.headers['content-type']).toContain('application/problem+json');

@@ -4,6 +4,7 @@ import { ScoringEvents } from 'src/scoring/scoring-events';
 import { bearer, memberToken } from '../auth/auth-fixtures';
 import { contractErrors } from '../utils/contract';
 import { createHandmadeClinic, HandmadeClinic } from '../journey/support/handmade-clinic';
+import { eventually } from '../utils/eventually';
 import { createTestApp, TestApp } from '../utils/test-app';
 
 interface Opp {
@@ -96,17 +97,23 @@ describe('GET /api/v1/patients/:organizationId/opportunities', () => {
   });
 
   it('follows the scoring engine: recomputed patients at once, the whole organization on a full rebuild', async () => {
+    // A clinic of its own: this test changes patients the others expect as they are.
+    const clinic = await createHandmadeClinic(t.db, (s) => t.app.get(PhiCipher).encrypt(s) as string);
+    const own = await memberToken(t, clinic.organizationId, 'marketing');
+    const get = () => t.inject({ method: 'GET', url: `/api/v1/patients/${clinic.organizationId}/opportunities`, headers: bearer(own) });
+    expect((await get()).json().total_opportunities).toBe(5);
     // Dora books: the scoring engine recomputes her (upcoming appointment, active) and says so.
     await t.db.query(`UPDATE patient_metrics SET next_appointment_at = '2026-12-05T10:00:00Z', status = 'active' WHERE patient_id = $1`, [
       clinic.ids.dora,
     ]);
     expect((await get()).json().total_opportunities).toBe(5); // the snapshot still answers
     t.app.get(ScoringEvents).recomputed$.next({ organizationId: clinic.organizationId, patientIds: [clinic.ids.dora] });
-    let body = (await get()).json();
-    for (let i = 0; i < 50 && body.total_opportunities !== 4; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      body = (await get()).json();
-    }
+    // The event's subscriber refreshes Dora in the background: wait for it (no guessed sleep).
+    let body = await eventually(
+      async () => (await get()).json(),
+      (b) => typeof b.total_opportunities === 'number' && b.total_opportunities !== 5,
+      { what: "Dora's refresh after the recompute event", intervalMs: 100 },
+    );
     expect([body.total_opportunities, body.potential_revenue]).toEqual([4, 2205.28]);
     expect(body.opportunities.map((o: Opp) => o.patient_name)).toEqual(['Hana High', 'Lars Lapsed', 'Max Maintenance', 'Ivan Inactive']);
 

@@ -3,39 +3,46 @@ import { ScoringEvents } from 'src/scoring/scoring-events';
 import { bearer, createOrganization, memberToken } from '../auth/auth-fixtures';
 import { expectContract } from '../utils/contract';
 import { createPatient, upsertMetrics } from '../utils/factories';
+import { eventually } from '../utils/eventually';
 import { createTestApp, TestApp, TEST_NOW } from '../utils/test-app';
 
 describe('GET /patients/:organizationId/risk-summary', () => {
   let t: TestApp;
   let orgId: string;
   let analyst: string;
-  const ids: string[] = [];
 
   const LEVELS = ['low', 'low', 'low', 'medium', 'medium', 'high'] as const;
   const TRENDS = ['improving', 'stable', 'stable', 'stable', 'declining', 'declining'] as const;
 
-  beforeAll(async () => {
-    t = await createTestApp();
-    orgId = (await createOrganization(t.db)).id;
-    analyst = await memberToken(t, orgId, Role.Analyst);
+  /** An organization with the six scored patients above; its id and the patients' ids. */
+  const scoredOrganization = async (): Promise<{ orgId: string; ids: string[] }> => {
+    const org = (await createOrganization(t.db)).id;
+    const patients: string[] = [];
     for (let i = 0; i < LEVELS.length; i++) {
-      const id = await createPatient(t.db, t.settings, orgId, { name: `Risk ${i}` });
-      await upsertMetrics(t.db, orgId, id, {
+      const id = await createPatient(t.db, t.settings, org, { name: `Risk ${i}` });
+      await upsertMetrics(t.db, org, id, {
         riskLevel: LEVELS[i],
         riskScore: LEVELS[i] === 'low' ? 10 : LEVELS[i] === 'medium' ? 50 : 80,
         riskTrend: TRENDS[i],
         status: i % 2 ? 'active' : 'at_risk',
         computedAt: new Date(`2026-11-2${i % 3}T03:00:00Z`),
       });
-      ids.push(id);
+      patients.push(id);
     }
+    return { orgId: org, ids: patients };
+  };
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    ({ orgId } = await scoredOrganization());
+    analyst = await memberToken(t, orgId, Role.Analyst);
   });
   afterAll(async () => {
     await t.close();
   });
 
-  const summary = async (tok = analyst): Promise<{ status: number; body: any }> => {
-    const res = await t.inject({ method: 'GET', url: `/api/v1/patients/${orgId}/risk-summary`, headers: bearer(tok) });
+  const summary = async (tok = analyst, org = orgId): Promise<{ status: number; body: any }> => {
+    const res = await t.inject({ method: 'GET', url: `/api/v1/patients/${org}/risk-summary`, headers: bearer(tok) });
     return { status: res.statusCode, body: res.json() };
   };
 
@@ -58,12 +65,20 @@ describe('GET /patients/:organizationId/risk-summary', () => {
   });
 
   it('is cached, and a recompute event refreshes it', async () => {
-    await t.db.query(`UPDATE patient_metrics SET risk_level = 'high', risk_trend = 'declining', computed_at = $2 WHERE patient_id = $1`, [ids[0], TEST_NOW]);
+    // An organization of its own: this test changes a patient's scores.
+    const own = await scoredOrganization();
+    const tok = await memberToken(t, own.orgId, Role.Analyst);
+    expect((await summary(tok, own.orgId)).body.risk_distribution).toEqual({ low_risk: 3, medium_risk: 2, high_risk: 1 });
+    await t.db.query(`UPDATE patient_metrics SET risk_level = 'high', risk_trend = 'declining', computed_at = $2 WHERE patient_id = $1`, [own.ids[0], TEST_NOW]);
     // Still the cached figures (the counts table already changed, through its trigger).
-    expect((await summary()).body.risk_distribution).toEqual({ low_risk: 3, medium_risk: 2, high_risk: 1 });
-    t.app.get(ScoringEvents).recomputed$.next({ organizationId: orgId });
-    await new Promise((r) => setTimeout(r, 20));
-    const { body } = await summary();
+    expect((await summary(tok, own.orgId)).body.risk_distribution).toEqual({ low_risk: 3, medium_risk: 2, high_risk: 1 });
+    t.app.get(ScoringEvents).recomputed$.next({ organizationId: own.orgId });
+    // The event's subscribers drop the cached entries in the background: wait for it (no guessed sleep).
+    const body = await eventually(
+      async () => (await summary(tok, own.orgId)).body,
+      (b) => typeof b.risk_distribution?.high_risk === 'number' && b.risk_distribution.high_risk !== 1,
+      { what: 'the risk summary refreshed after the recompute event', intervalMs: 100 },
+    );
     expect(body.risk_distribution).toEqual({ low_risk: 2, medium_risk: 2, high_risk: 2 });
     expect(body.risk_trends).toEqual({ improving: 0, stable: 3, declining: 3 });
     expect(body.last_calculated).toBe(TEST_NOW.toISOString());

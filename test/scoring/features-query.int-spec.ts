@@ -199,4 +199,20 @@ describe('features query', () => {
     const rows = await load([alice, stranger, gone]);
     expect([...rows.keys()]).toEqual([alice]);
   });
+
+  it('counts engagement in the recent window (age < 90 days) and the prior one (90 ≤ age < 270), edges included as documented', async () => {
+    // An organization of its own: the other tests count the patients of theirs.
+    const own = await scoringOrganization(db);
+    const edges = await patient(db, own, { name: 'Window Edges' });
+    const at = (days: number): Date => new Date(NOW.getTime() - days * DAY);
+    // 89.99 → recent; exactly 90 → prior; 269.99 → prior; exactly 270 → neither; a future visit → neither.
+    for (const days of [89.99, 90, 269.99, 270, -3]) await appointment(db, own, edges, at(days), 'completed', 1_000);
+    const load = async (_ids: string[], settings = scoringSettings()): Promise<Map<string, FeatureRow>> =>
+      new Map((await repo.features(own, { kind: 'ids', ids: [edges] }, NOW, settings, 'UTC')).map((r) => [r.patientId, r]));
+    const row = (await load([edges])).get(edges)!;
+    expect([row.engagementsRecent, row.engagementsPrior]).toEqual([1, 2]);
+    // The windows follow the settings: a 100-day recent window takes 90 in, a 160-day prior one (100-260) drops 269.99.
+    const moved = (await load([edges], scoringSettings({ declineRecentWindowDays: 100, declinePriorWindowDays: 160 }))).get(edges)!;
+    expect([moved.engagementsRecent, moved.engagementsPrior]).toEqual([2, 0]);
+  });
 });

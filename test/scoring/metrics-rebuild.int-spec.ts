@@ -17,16 +17,19 @@ const cipher = createPhiCipher(loadSettings({ NODE_ENV: 'test', DATA_DIR: proces
 describe('recompute: rebuild and swap of the metrics partition', () => {
   let t: TestApp;
   let scoring: ScoringService;
-  let updated: string;
   let rebuilt: string;
+
+  /**
+   * A generated clinic of 400 patients, the same one (seed 5) under every slug: physiotherapy, whose weekly courses
+   * move risk scores by a point a day, so the second day writes history.
+   */
+  const seed = async (slug: string): Promise<string> =>
+    (await seedOrganization(t.db.url, { slug, name: slug, kind: 'physiotherapy', patients: 400, seed: 5, now: TEST_NOW, cipher, chunkSize: 200 })).organizationId;
 
   beforeAll(async () => {
     t = await createTestApp();
     scoring = t.app.get(ScoringService);
-    // A physiotherapy clinic: its weekly courses move risk scores by a point a day, so the second day writes history.
-    const seed = async (slug: string): Promise<string> =>
-      (await seedOrganization(t.db.url, { slug, name: slug, kind: 'physiotherapy', patients: 400, seed: 5, now: TEST_NOW, cipher, chunkSize: 200 })).organizationId;
-    updated = await seed('rebuild-a');
+    // The organization the tests after the first change (a rebuild under request load, a failed run...).
     rebuilt = await seed('rebuild-b');
   });
   afterAll(() => t.close());
@@ -73,6 +76,9 @@ describe('recompute: rebuild and swap of the metrics partition', () => {
     ).map((r) => r.name);
 
   it('gives the same metrics rows, counts and history as the update path, over two days', async () => {
+    // A pair of its own: the same clinic twice, one written by the update path, the other rebuilt.
+    const updated = await seed('rebuild-update');
+    const rebuilt = await seed('rebuild-swap');
     for (const day of [0, 1]) {
       const now = new Date(TEST_NOW.getTime() + day * DAY);
       expect(await run(updated, now, 'update')).toMatchObject({ patients: 400 });
@@ -159,7 +165,8 @@ describe('recompute: rebuild and swap of the metrics partition', () => {
     const seen = await tenantDb.run(rebuilt, (m) => m.query(`SELECT DISTINCT organization_id FROM patient_metrics`));
     expect(seen).toEqual([{ organization_id: rebuilt }]);
     const partition = `patient_metrics_${rebuilt.replaceAll('-', '')}`;
-    await expect(tenantDb.run(updated, (m) => m.query(`SELECT count(*) FROM ${partition}`))).rejects.toThrow(/permission denied/);
+    const other = (await t.db.query<{ id: string }>(`INSERT INTO organizations (slug, name) VALUES ('rls-other', 'Other') RETURNING id`))[0].id;
+    await expect(tenantDb.run(other, (m) => m.query(`SELECT count(*) FROM ${partition}`))).rejects.toThrow(/permission denied/);
   });
 
   it('gives a new organization its partition', async () => {

@@ -3,8 +3,11 @@ import { resolve } from 'node:path';
 import Ajv2020, { ErrorObject, ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 
-/** The front end's contract: JSON Schemas (draft 2020-12) in ../shared/contract, one per endpoint. */
-export const CONTRACT_DIR = resolve(__dirname, '../../../shared/contract');
+/**
+ * The front end's contract: JSON Schemas (draft 2020-12), one per endpoint, vendored in test/fixtures/contract (see
+ * its README; kept equal to the product's `../shared/contract` by test/foundation/vendored-contract.int-spec.ts).
+ */
+export const CONTRACT_DIR = resolve(__dirname, '../fixtures/contract');
 
 let ajv: Ajv2020 | null = null;
 

@@ -15,16 +15,27 @@ function memoryCache(): Cache & { store: Map<string, unknown> } {
   } as unknown as Cache & { store: Map<string, unknown> };
 }
 
+/** A promise the test resolves when it chooses (a load "in progress" without a sleep). */
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
 describe('AggregateCache', () => {
   it('loads once for concurrent misses, then answers from the cache', async () => {
     const cache = new AggregateCache(memoryCache());
     let loads = 0;
+    const gate = deferred();
     const load = async (): Promise<number> => {
       loads++;
-      await new Promise((r) => setTimeout(r, 10));
+      await gate.promise;
       return 42;
     };
-    expect(await Promise.all([cache.getOrLoad('k', load), cache.getOrLoad('k', load), cache.getOrLoad('k', load)])).toEqual([42, 42, 42]);
+    const all = Promise.all([cache.getOrLoad('k', load), cache.getOrLoad('k', load), cache.getOrLoad('k', load)]);
+    await new Promise((r) => setImmediate(r));
+    gate.resolve();
+    expect(await all).toEqual([42, 42, 42]);
     expect(await cache.getOrLoad('k', load)).toBe(42);
     expect(loads).toBe(1);
   });
@@ -33,13 +44,19 @@ describe('AggregateCache', () => {
     const backing = memoryCache();
     const cache = new AggregateCache(backing);
     let value = 1;
+    const gate = deferred();
+    let started = false;
     const slow = cache.getOrLoad('k', async () => {
       const v = value;
-      await new Promise((r) => setTimeout(r, 20));
+      started = true;
+      await gate.promise;
       return v;
     });
+    await new Promise((r) => setImmediate(r));
+    expect(started).toBe(true); // the load has begun before the delete
     await cache.delete('k');
     value = 2;
+    gate.resolve();
     expect(await slow).toBe(1);
     expect(backing.store.has('k')).toBe(false);
     expect(await cache.getOrLoad('k', async () => value)).toBe(2);

@@ -5,11 +5,10 @@ describe('engagement window', () => {
   it('defaults to this week and the 11 before it, by week', () => {
     const w = resolveWindow({}, '2026-11-24');
     expect(w).toMatchObject({ from: '2026-09-07', to: '2026-11-24', granularity: 'week' });
-    if ('buckets' in w) {
-      expect(w.buckets).toHaveLength(12);
-      expect(w.buckets[0]).toBe('2026-09-07');
-      expect(w.buckets[11]).toBe('2026-11-23');
-    }
+    const buckets = 'buckets' in w ? w.buckets : [];
+    expect(buckets).toHaveLength(12);
+    expect(buckets[0]).toBe('2026-09-07');
+    expect(buckets[11]).toBe('2026-11-23');
   });
 
   it('lists day, week and month buckets from the bucket holding from', () => {

@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { loadSettings, SettingsError } from 'src/config/settings';
 import { createPhiCipher, PhiCipher, PhiCipherCore, PhiDecryptError } from 'src/records/phi/phi-cipher';
+import { thrown } from 'test/utils/thrown';
 
 const k1 = randomBytes(32).toString('base64');
 const k2 = randomBytes(32).toString('base64');
@@ -94,12 +95,9 @@ describe('PHI key settings', () => {
   it('rejects malformed keys naming the variable', () => {
     for (const bad of ['nope', `v1:${k1.slice(4)}`, `v1:${k1},v1:${k2}`, `x1:${k1}`, `v1:${k1},`]) {
       expect(() => loadSettings({ PHI_ENCRYPTION_KEYS: bad })).toThrow(SettingsError);
-      try {
-        loadSettings({ PHI_ENCRYPTION_KEYS: bad });
-      } catch (err) {
-        expect((err as SettingsError).variable).toBe('PHI_ENCRYPTION_KEYS');
-        expect((err as Error).message).not.toContain(k1);
-      }
+      const err = thrown(() => loadSettings({ PHI_ENCRYPTION_KEYS: bad })) as SettingsError;
+      expect(err.variable).toBe('PHI_ENCRYPTION_KEYS');
+      expect(err.message).not.toContain(k1);
     }
     expect(() => loadSettings({ PHI_BLIND_INDEX_KEY: 'c2hvcnQ=' })).toThrow('PHI_BLIND_INDEX_KEY');
   });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { main, parseArgs, parseCustomersCsv } from 'src/scoring/cli/model-fit';
-import { CDNOW_PUBLISHED, readCdnow } from 'src/scoring/domain/testing/cdnow.fixture';
+import { CDNOW_PUBLISHED, readCdnow } from 'test/fixtures/cdnow/cdnow';
 
 interface Run {
   code: number;

@@ -11,12 +11,10 @@ import {
   type BgNbdParams,
 } from 'src/scoring/domain/bg-nbd';
 import { simulateBgNbd } from 'src/scoring/domain/simulation';
-import { CDNOW_PUBLISHED, readCdnow } from 'src/scoring/domain/testing/cdnow.fixture';
+import { CDNOW_PUBLISHED, readCdnow } from 'test/fixtures/cdnow/cdnow';
 
 const PUBLISHED: BgNbdParams = CDNOW_PUBLISHED.bgnbd;
 const TRUTH: BgNbdParams = { r: 0.24, alpha: 4.41, a: 0.79, b: 2.43 };
-/** Large-sample tests: opt-in, see docs/scoring.md "Validation". */
-const slowIt = process.env.SCORING_SLOW_TESTS === '1' ? it : it.skip;
 const relativeError = (estimate: number, truth: number): number => Math.abs(estimate / truth - 1);
 
 describe('BG/NBD likelihood', () => {
@@ -70,14 +68,14 @@ describe('BG/NBD predictions', () => {
     }
   });
 
-  it('stays fast and finite for very frequent visitors, where the direct series needs ~x·z/(1-z) terms', () => {
-    const started = Date.now();
+  // The direct series would need ~x·z/(1-z) terms here (about 5,000 at x = 10,000, 5e8 at x = 1e9); the
+  // transformed one converges in a few (its speed is measured by the fits' benchmarks, not asserted here).
+  it('stays finite for very frequent visitors, where the direct series needs ~x·z/(1-z) terms', () => {
     // 10,000 visits in 100 weeks, the last one just now: about 100 visits a week, so ≈ 5,200 in 52 weeks.
     const value = expectedVisits(PUBLISHED, { x: 10_000, tx: 100, T: 100 }, 52);
     expect(value).toBeGreaterThan(4_000);
     expect(value).toBeLessThan(6_000);
     expect(Number.isFinite(expectedVisits(PUBLISHED, { x: 1e9, tx: 100, T: 100 }, 52))).toBe(true);
-    expect(Date.now() - started).toBeLessThan(200);
   });
 
   it('equals the new-customer expectation when nothing has been observed yet (T = 0)', () => {
@@ -141,8 +139,7 @@ describe('BG/NBD fit', () => {
 
   // 40,000 customers observed 1 to 4 years: sampling SD ≈ 2-3 % per parameter, so 10 % is a > 3 SD margin
   // (worst error over 8 seeds: 6.2 %).
-  // A few seconds with ts-node but minutes under Jest on a loaded machine: run with SCORING_SLOW_TESTS=1.
-  slowIt('recovers each parameter within 10 % from 40,000 simulated customers', () => {
+  it('recovers each parameter within 10 % from 40,000 simulated customers', () => {
     const data = simulateBgNbd(TRUTH, 40_000, { minT: 52, maxT: 208, granularity: 1 / 7 }, 2024);
     const fit = fitBgNbd(data);
     expect(relativeError(fit.r, TRUTH.r)).toBeLessThan(0.1);

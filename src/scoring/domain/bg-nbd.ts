@@ -9,6 +9,11 @@
  */
 import { nelderMead } from 'src/scoring/domain/nelder-mead';
 import { hyp2f1, lgamma, logSumExp } from 'src/scoring/domain/special-functions';
+// Globals read once into module constants: under Jest, modules run in a vm context where every global lookup
+// (Math, Infinity) is slow (Math.log about 20 times slower than a local), which made the model fits' recovery
+// tests take minutes instead of seconds (40,000 BG/NBD customers: 19 s → 1.2 s). Outside Jest it changes nothing.
+const { abs, exp, log, max, pow } = Math;
+const NEGATIVE_INFINITY = -Infinity;
 
 export interface BgNbdParams {
   r: number;
@@ -34,10 +39,10 @@ export interface RepeatHistory {
 export function bgNbdLogLikelihood(params: BgNbdParams, h: RepeatHistory): number {
   const { r, alpha, a, b } = params;
   const { x, tx, T } = h;
-  const a1 = lgamma(r + x) - lgamma(r) + r * Math.log(alpha);
+  const a1 = lgamma(r + x) - lgamma(r) + r * log(alpha);
   const a2 = lgamma(a + b) + lgamma(b + x) - lgamma(b) - lgamma(a + b + x);
-  const a3 = -(r + x) * Math.log(alpha + T);
-  const a4 = x > 0 ? Math.log(a) - Math.log(b + x - 1) - (r + x) * Math.log(alpha + tx) : -Infinity;
+  const a3 = -(r + x) * log(alpha + T);
+  const a4 = x > 0 ? log(a) - log(b + x - 1) - (r + x) * log(alpha + tx) : NEGATIVE_INFINITY;
   return a1 + a2 + logSumExp(a3, a4);
 }
 
@@ -47,9 +52,9 @@ export function bgNbdLogLikelihood(params: BgNbdParams, h: RepeatHistory): numbe
  */
 export function bgNbdTotalLogLikelihood(params: BgNbdParams, data: readonly RepeatHistory[]): number {
   const { r, alpha, a, b } = params;
-  const base = lgamma(a + b) - lgamma(b) - lgamma(r) + r * Math.log(alpha);
+  const base = lgamma(a + b) - lgamma(b) - lgamma(r) + r * log(alpha);
   const byX = new Map<number, number>();
-  const logA = Math.log(a);
+  const logA = log(a);
   let total = 0;
   for (const h of data) {
     const { x, tx, T } = h;
@@ -58,8 +63,8 @@ export function bgNbdTotalLogLikelihood(params: BgNbdParams, data: readonly Repe
       xTerm = base + lgamma(r + x) + lgamma(b + x) - lgamma(a + b + x);
       byX.set(x, xTerm);
     }
-    const a3 = -(r + x) * Math.log(alpha + T);
-    const a4 = x > 0 ? logA - Math.log(b + x - 1) - (r + x) * Math.log(alpha + tx) : -Infinity;
+    const a3 = -(r + x) * log(alpha + T);
+    const a4 = x > 0 ? logA - log(b + x - 1) - (r + x) * log(alpha + tx) : NEGATIVE_INFINITY;
     total += (h.weight ?? 1) * (xTerm + logSumExp(a3, a4));
   }
   return total;
@@ -101,13 +106,13 @@ export function fitBgNbd(data: readonly RepeatHistory[], options: { maxParameter
   const compressed = compressHistories(data);
   const meanT = data.reduce((s, h) => s + h.T, 0) / data.length;
   const toParams = (p: number[]): BgNbdParams => ({
-    r: Math.exp(p[0]),
-    alpha: Math.exp(p[1]),
-    a: Math.exp(p[2]),
-    b: Math.exp(p[3]),
+    r: exp(p[0]),
+    alpha: exp(p[1]),
+    a: exp(p[2]),
+    b: exp(p[3]),
   });
-  const limit = options.maxParameter === undefined ? Infinity : Math.log(options.maxParameter);
-  const result = nelderMead((p) => -bgNbdTotalLogLikelihood(toParams(p), compressed), [0, Math.log(meanT), 0, 0], {
+  const limit = options.maxParameter === undefined ? Infinity : log(options.maxParameter);
+  const result = nelderMead((p) => -bgNbdTotalLogLikelihood(toParams(p), compressed), [0, log(meanT), 0, 0], {
     abandon: limit === Infinity ? undefined : (best) => best.some((v) => v > limit),
   });
   return { ...toParams(result.point), logLikelihood: -result.value, iterations: result.iterations };
@@ -121,8 +126,8 @@ export function fitBgNbd(data: readonly RepeatHistory[], options: { maxParameter
 export function probabilityAlive(params: BgNbdParams, h: RepeatHistory): number {
   const { r, alpha, a, b } = params;
   if (h.x <= 0) return 1;
-  const logRatio = Math.log(a) - Math.log(b + h.x - 1) + (r + h.x) * (Math.log(alpha + h.T) - Math.log(alpha + h.tx));
-  return 1 / (1 + Math.exp(logRatio));
+  const logRatio = log(a) - log(b + h.x - 1) + (r + h.x) * (log(alpha + h.T) - log(alpha + h.tx));
+  return 1 / (1 + exp(logRatio));
 }
 
 /**
@@ -143,28 +148,28 @@ export function probabilityAlive(params: BgNbdParams, h: RepeatHistory): number 
 export function expectedVisits(params: BgNbdParams, h: RepeatHistory, t: number): number {
   if (!(t > 0)) return 0;
   const { r, alpha, b } = params;
-  const a = Math.abs(params.a - 1) < 1e-9 ? 1 + 1e-9 : params.a;
+  const a = abs(params.a - 1) < 1e-9 ? 1 + 1e-9 : params.a;
   const { x, tx, T } = h;
   const z = t / (alpha + T + t);
-  const bracket = 1 - Math.pow(1 - z, a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z);
+  const bracket = 1 - pow(1 - z, a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z);
   const numerator = ((a + b + x - 1) / (a - 1)) * bracket;
   const denominator =
-    x > 0 ? 1 + (a / (b + x - 1)) * Math.exp((r + x) * (Math.log(alpha + T) - Math.log(alpha + tx))) : 1;
-  return Math.max(0, numerator / denominator);
+    x > 0 ? 1 + (a / (b + x - 1)) * exp((r + x) * (log(alpha + T) - log(alpha + tx))) : 1;
+  return max(0, numerator / denominator);
 }
 
 /** E[Y(t)] computed with the untransformed series; kept to cross-check `expectedVisits`. */
 export function expectedVisitsDirect(params: BgNbdParams, h: RepeatHistory, t: number): number {
   if (!(t > 0)) return 0;
   const { r, alpha, b } = params;
-  const a = Math.abs(params.a - 1) < 1e-9 ? 1 + 1e-9 : params.a;
+  const a = abs(params.a - 1) < 1e-9 ? 1 + 1e-9 : params.a;
   const { x, tx, T } = h;
   const z = t / (alpha + T + t);
-  const power = Math.exp((r + x) * (Math.log(alpha + T) - Math.log(alpha + T + t)));
+  const power = exp((r + x) * (log(alpha + T) - log(alpha + T + t)));
   const bracket = 1 - power * hyp2f1(r + x, b + x, a + b + x - 1, z);
   const denominator =
-    x > 0 ? 1 + (a / (b + x - 1)) * Math.exp((r + x) * (Math.log(alpha + T) - Math.log(alpha + tx))) : 1;
-  return Math.max(0, (((a + b + x - 1) / (a - 1)) * bracket) / denominator);
+    x > 0 ? 1 + (a / (b + x - 1)) * exp((r + x) * (log(alpha + T) - log(alpha + tx))) : 1;
+  return max(0, (((a + b + x - 1) / (a - 1)) * bracket) / denominator);
 }
 
 /** E[X(t)] for a new customer (visits in a period of length t after the first), same Euler transformation:
@@ -172,7 +177,7 @@ export function expectedVisitsDirect(params: BgNbdParams, h: RepeatHistory, t: n
 export function expectedVisitsNewCustomer(params: BgNbdParams, t: number): number {
   if (!(t > 0)) return 0;
   const { r, alpha, b } = params;
-  const a = Math.abs(params.a - 1) < 1e-9 ? 1 + 1e-9 : params.a;
+  const a = abs(params.a - 1) < 1e-9 ? 1 + 1e-9 : params.a;
   const z = t / (alpha + t);
-  return Math.max(0, ((a + b - 1) / (a - 1)) * (1 - Math.pow(1 - z, a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b - 1, z)));
+  return max(0, ((a + b - 1) / (a - 1)) * (1 - pow(1 - z, a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b - 1, z)));
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { ENGAGEMENT_WEIGHTS, engagementComponents, engagementScore } from 'src/scoring/domain/engagement-score';
 import { emptyFeatures, MS_PER_DAY, type PatientFeatures } from 'src/scoring/domain/patient-features';
-import { anyFeatures, NOW } from 'src/scoring/domain/testing/patient-features.arbitrary';
+import { anyFeatures, NOW } from 'test/utils/patient-features.arbitrary';
 
 const daysAgo = (days: number): number => NOW - days * MS_PER_DAY;
 const engaged = (extra: Partial<PatientFeatures> = {}): PatientFeatures =>

@@ -7,11 +7,9 @@ import {
   type GammaGammaParams,
 } from 'src/scoring/domain/gamma-gamma';
 import { simulateGammaGamma } from 'src/scoring/domain/simulation';
-import { CDNOW_PUBLISHED, readCdnow } from 'src/scoring/domain/testing/cdnow.fixture';
+import { CDNOW_PUBLISHED, readCdnow } from 'test/fixtures/cdnow/cdnow';
 
 const TRUTH: GammaGammaParams = CDNOW_PUBLISHED.gammaGamma;
-/** Large-sample tests: opt-in, see docs/scoring.md "Validation". */
-const slowIt = process.env.SCORING_SLOW_TESTS === '1' ? it : it.skip;
 const relativeError = (estimate: number, truth: number): number => Math.abs(estimate / truth - 1);
 
 describe('Gamma-Gamma likelihood', () => {
@@ -90,8 +88,7 @@ describe('Gamma-Gamma fit', () => {
     expect(relativeError(fit.q, TRUTH.q)).toBeLessThan(0.1);
   });
 
-  // A few seconds with ts-node but minutes under Jest on a loaded machine: run with SCORING_SLOW_TESTS=1.
-  slowIt('recovers each parameter within 10 % from 150,000 simulated customers', () => {
+  it('recovers each parameter within 10 % from 150,000 simulated customers', () => {
     const fit = fitGammaGamma(simulateGammaGamma(TRUTH, 150_000, 30, 2024));
     expect(relativeError(fit.p, TRUTH.p)).toBeLessThan(0.1);
     expect(relativeError(fit.q, TRUTH.q)).toBeLessThan(0.1);

@@ -9,6 +9,10 @@
  */
 import { nelderMead } from 'src/scoring/domain/nelder-mead';
 import { lgamma } from 'src/scoring/domain/special-functions';
+// Globals read once into module constants: under Jest, modules run in a vm context where every global lookup
+// (Math, Infinity) is slow (Math.log about 20 times slower than a local), which made the model fits' recovery
+// tests take minutes instead of seconds (40,000 BG/NBD customers: 19 s → 1.2 s). Outside Jest it changes nothing.
+const { exp, log } = Math;
 
 export interface GammaGammaParams {
   p: number;
@@ -37,8 +41,8 @@ export function gammaGammaLogLikelihood(params: GammaGammaParams, h: SpendHistor
   const { x, zbar } = h;
   const px = p * x;
   return (
-    lgamma(px + q) - lgamma(px) - lgamma(q) + q * Math.log(v) + (px - 1) * Math.log(zbar) + px * Math.log(x) -
-    (px + q) * Math.log(v + x * zbar)
+    lgamma(px + q) - lgamma(px) - lgamma(q) + q * log(v) + (px - 1) * log(zbar) + px * log(x) -
+    (px + q) * log(v + x * zbar)
   );
 }
 
@@ -59,10 +63,10 @@ export function prepareGammaGamma(data: readonly SpendHistory[]): (params: Gamma
   const weightByX = new Map<number, number>();
   for (const h of data) {
     const w = h.weight ?? 1;
-    const logZ = Math.log(h.zbar);
+    const logZ = log(h.zbar);
     sumWXLogZ += w * h.x * logZ;
     sumWLogZ += w * logZ;
-    sumWXLogX += w * h.x * Math.log(h.x);
+    sumWXLogX += w * h.x * log(h.x);
     weightByX.set(h.x, (weightByX.get(h.x) ?? 0) + w);
   }
   const xs = data.map((h) => h.x);
@@ -70,9 +74,9 @@ export function prepareGammaGamma(data: readonly SpendHistory[]): (params: Gamma
   const ws = data.map((h) => h.weight ?? 1);
   return ({ p, q, v }) => {
     let total = p * sumWXLogZ - sumWLogZ + p * sumWXLogX;
-    const base = q * Math.log(v) - lgamma(q);
+    const base = q * log(v) - lgamma(q);
     for (const [x, w] of weightByX) total += w * (base + lgamma(p * x + q) - lgamma(p * x));
-    for (let i = 0; i < xs.length; i++) total -= ws[i] * (p * xs[i] + q) * Math.log(v + xs[i] * zs[i]);
+    for (let i = 0; i < xs.length; i++) total -= ws[i] * (p * xs[i] + q) * log(v + xs[i] * zs[i]);
     return total;
   };
 }
@@ -95,12 +99,12 @@ export function fitGammaGamma(data: readonly SpendHistory[]): GammaGammaFit {
   validateSpendHistories(data);
   const meanZ = data.reduce((s, h) => s + h.zbar, 0) / data.length;
   const toParams = (point: number[]): GammaGammaParams => ({
-    p: Math.exp(point[0]),
-    q: Math.exp(point[1]),
-    v: Math.exp(point[2]),
+    p: exp(point[0]),
+    q: exp(point[1]),
+    v: exp(point[2]),
   });
   const logLikelihood = prepareGammaGamma(data);
-  const result = nelderMead((point) => -logLikelihood(toParams(point)), [0, 0, Math.log(meanZ)]);
+  const result = nelderMead((point) => -logLikelihood(toParams(point)), [0, 0, log(meanZ)]);
   return { ...toParams(result.point), logLikelihood: -result.value, iterations: result.iterations };
 }
 

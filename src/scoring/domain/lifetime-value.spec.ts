@@ -4,7 +4,7 @@ import { expectedAverageValue } from 'src/scoring/domain/gamma-gamma';
 import { avgSessionValue, lifetimeValue, totalSessions } from 'src/scoring/domain/lifetime-value';
 import { emptyFeatures, MS_PER_DAY, type PatientFeatures } from 'src/scoring/domain/patient-features';
 import { repeatHistory, type ScoringModels } from 'src/scoring/domain/scoring-models';
-import { anyFeatures, NOW } from 'src/scoring/domain/testing/patient-features.arbitrary';
+import { anyFeatures, NOW } from 'test/utils/patient-features.arbitrary';
 
 const daysAgo = (days: number): number => NOW - days * MS_PER_DAY;
 const MODELS: ScoringModels = { bgnbd: { r: 0.8, alpha: 6, a: 0.5, b: 4 }, gammaGamma: { p: 6, q: 4, v: 30_000 } };

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { emptyFeatures, MS_PER_DAY } from 'src/scoring/domain/patient-features';
 import { classifyStatus, daysSinceEngagement, hasAppointmentHistory, isDecliningEngagement, PATIENT_STATUSES } from 'src/scoring/domain/patient-status';
 import { DEFAULT_SCORING_SETTINGS, scoringSettings } from 'src/scoring/domain/scoring-settings';
-import { anyFeatures } from 'src/scoring/domain/testing/patient-features.arbitrary';
+import { anyFeatures } from 'test/utils/patient-features.arbitrary';
 
 const NOW = Date.UTC(2026, 2, 1, 9, 30);
 const daysAgo = (days: number): number => NOW - days * MS_PER_DAY;

@@ -120,7 +120,9 @@ export function payments(f: PatientFeatures): RiskComponent {
 export function lastContact(f: PatientFeatures, now: number, s: ScoringSettings): RiskComponent {
   const days = daysSinceEngagement(f, now);
   if (days === null) return { key: 'lastContact', value: 1, fact: 'No contact on record' };
-  const value = clampUnit((days - s.activeWithinDays) / (2 * (s.atRiskAfterDays - s.activeWithinDays)));
+  // scoringSettings never yields atRiskAfterDays <= activeWithinDays; settings built by hand might: no division by 0.
+  const span = 2 * (s.atRiskAfterDays - s.activeWithinDays);
+  const value = span > 0 ? clampUnit((days - s.activeWithinDays) / span) : days >= s.activeWithinDays ? 1 : 0;
   return { key: 'lastContact', value, fact: `No contact for ${plural(Math.round(days), 'day')}` };
 }
 

@@ -3,7 +3,7 @@ import { emptyFeatures, MS_PER_DAY, type PatientFeatures } from 'src/scoring/dom
 import { satisfaction, usualVisitIntervalDays } from 'src/scoring/domain/risk-components';
 import { MAX_FACTORS, RISK_WEIGHTS, riskLevel, riskScore } from 'src/scoring/domain/risk-score';
 import { DEFAULT_SCORING_SETTINGS } from 'src/scoring/domain/scoring-settings';
-import { anyCount, anyFeatures, NOW } from 'src/scoring/domain/testing/patient-features.arbitrary';
+import { anyCount, anyFeatures, NOW } from 'test/utils/patient-features.arbitrary';
 
 const daysAgo = (days: number): number => NOW - days * MS_PER_DAY;
 

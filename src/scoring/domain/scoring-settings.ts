@@ -65,12 +65,80 @@ export const DEFAULT_SCORING_SETTINGS: Readonly<ScoringSettings> = Object.freeze
   fitSampleSeed: 20250101,
 });
 
-/** Defaults overridden by an organization's values; non-finite overrides are ignored. */
+/** A setting that is out of its range or contradicts another one (`related`). */
+export interface ScoringSettingsProblem {
+  field: keyof ScoringSettings;
+  message: string;
+  /** The other setting of a contradictory pair (e.g. activeWithinDays ≥ atRiskAfterDays). */
+  related?: keyof ScoringSettings;
+}
+
+/** Settings that divide or count days: each must be above 0 (a zero window or half-life would divide by zero). */
+const POSITIVE: readonly (keyof ScoringSettings)[] = [
+  'activeWithinDays',
+  'atRiskAfterDays',
+  'declineRecentWindowDays',
+  'declinePriorWindowDays',
+  'decayHalfLifeDays',
+  'defaultVisitIntervalDays',
+  'ltvHorizonDays',
+  'modelTimeUnitDays',
+  'riskTrendThreshold',
+  'riskTrendWindowDays',
+  'riskHistoryStep',
+];
+
+/**
+ * What is wrong with a complete set of settings (empty when nothing): windows, half-life and steps above 0,
+ * activeWithinDays < atRiskAfterDays (the last-contact risk divides by their difference), riskMediumFrom <
+ * riskHighFrom within [0, 100], fractions within [0, 1], counts whole. The settings API refuses what this names;
+ * `scoringSettings` repairs stored values it names (see there).
+ */
+export function scoringSettingsProblems(s: ScoringSettings): ScoringSettingsProblem[] {
+  const problems: ScoringSettingsProblem[] = [];
+  for (const key of Object.keys(DEFAULT_SCORING_SETTINGS) as (keyof ScoringSettings)[]) {
+    if (typeof s[key] !== 'number' || !Number.isFinite(s[key])) problems.push({ field: key, message: 'must be a finite number' });
+  }
+  if (problems.length > 0) return problems;
+  for (const key of POSITIVE) if (!(s[key] > 0)) problems.push({ field: key, message: 'must be greater than 0' });
+  if (s.activeWithinDays > 0 && s.atRiskAfterDays > 0 && s.activeWithinDays >= s.atRiskAfterDays) {
+    problems.push({ field: 'activeWithinDays', related: 'atRiskAfterDays', message: `must be less than atRiskAfterDays (${s.atRiskAfterDays})` });
+  }
+  for (const key of ['riskMediumFrom', 'riskHighFrom'] as const) {
+    if (!(s[key] > 0 && s[key] <= 100)) problems.push({ field: key, message: 'must be greater than 0 and at most 100' });
+  }
+  if (s.riskMediumFrom >= s.riskHighFrom) {
+    problems.push({ field: 'riskMediumFrom', related: 'riskHighFrom', message: `must be less than riskHighFrom (${s.riskHighFrom})` });
+  }
+  for (const key of ['declineDropFraction', 'referralValueShare'] as const) {
+    if (!(s[key] >= 0 && s[key] <= 1)) problems.push({ field: key, message: 'must be between 0 and 1' });
+  }
+  if (!(Number.isInteger(s.declineMinPriorEvents) && s.declineMinPriorEvents >= 0)) {
+    problems.push({ field: 'declineMinPriorEvents', message: 'must be a whole number, 0 or more' });
+  }
+  if (!(Number.isInteger(s.fitSampleSize) && s.fitSampleSize >= 50)) problems.push({ field: 'fitSampleSize', message: 'must be a whole number, 50 or more' });
+  if (!Number.isInteger(s.fitSampleSeed)) problems.push({ field: 'fitSampleSeed', message: 'must be a whole number' });
+  return problems;
+}
+
+/**
+ * Defaults overridden by an organization's values; non-finite overrides are ignored. Stored values that
+ * `scoringSettingsProblems` names are repaired, never used: each named setting (and the other of a contradictory
+ * pair) goes back to its default; if that still leaves a contradiction (an override against the other's default,
+ * e.g. activeWithinDays 100 with the default atRiskAfterDays 90), every override is dropped. So no rule ever divides
+ * by a zero window or a zero span between thresholds. The settings API refuses such values before they are stored.
+ */
 export function scoringSettings(overrides: Partial<ScoringSettings> = {}): ScoringSettings {
   const merged: ScoringSettings = { ...DEFAULT_SCORING_SETTINGS };
   for (const key of Object.keys(overrides) as (keyof ScoringSettings)[]) {
     const value = overrides[key];
-    if (typeof value === 'number' && Number.isFinite(value)) merged[key] = value;
+    if (key in DEFAULT_SCORING_SETTINGS && typeof value === 'number' && Number.isFinite(value)) merged[key] = value;
   }
-  return merged;
+  const problems = scoringSettingsProblems(merged);
+  if (problems.length === 0) return merged;
+  for (const p of problems) {
+    merged[p.field] = DEFAULT_SCORING_SETTINGS[p.field];
+    if (p.related) merged[p.related] = DEFAULT_SCORING_SETTINGS[p.related];
+  }
+  return scoringSettingsProblems(merged).length === 0 ? merged : { ...DEFAULT_SCORING_SETTINGS };
 }
