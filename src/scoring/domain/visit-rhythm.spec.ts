@@ -78,17 +78,23 @@ describe('visit rhythm', () => {
     expect(later.currentStage).toBe('lapsed');
   });
 
-  it('the risk score, the opportunities and the journey use the same usual interval', () => {
-    const cases: number[][] = [
-      [],
-      [T0],
-      [T0, T0 + 3 * DAY],
-      [T0, T0 + 7 * DAY, T0 + 14 * DAY, T0 + 21 * DAY],
-      [T0, T0 + 30 * DAY, T0 + 61 * DAY],
-      regular(5, 8, 182, 0.15),
-      regular(6, 4, 91, 0.1),
-      [T0, T0 + 400 * DAY],
-    ];
+  const cases: number[][] = [
+    [],
+    [T0],
+    [T0, T0 + 3 * DAY],
+    [T0, T0 + 7 * DAY, T0 + 14 * DAY, T0 + 21 * DAY],
+    [T0, T0 + 30 * DAY, T0 + 61 * DAY],
+    regular(5, 8, 182, 0.15),
+    regular(6, 4, 91, 0.1),
+    [T0, T0 + 400 * DAY],
+  ];
+  const oppFacts = (s: ReturnType<typeof span>) => ({
+    visitCount: s.visits,
+    firstVisitAt: s.firstVisitAt === null ? null : at(s.firstVisitAt),
+    lastVisitAt: s.lastVisitAt === null ? null : at(s.lastVisitAt),
+  });
+
+  it('the risk score and the opportunities use the same usual interval', () => {
     for (const visits of cases) {
       const s = span(visits);
       const known = knownVisitIntervalDays(s);
@@ -96,41 +102,48 @@ describe('visit rhythm', () => {
       const features = emptyFeatures({ completedVisits: s.visits, firstVisitAt: s.firstVisitAt, lastVisitAt: s.lastVisitAt });
       expect(usualVisitIntervalDays(features, DEFAULT_SCORING_SETTINGS)).toBe(known ?? DEFAULT_SCORING_SETTINGS.defaultVisitIntervalDays);
       // Opportunities: the same interval, or none (then a plan's cadence or the recall interval).
-      const facts = {
-        visitCount: s.visits,
-        firstVisitAt: s.firstVisitAt === null ? null : at(s.firstVisitAt),
-        lastVisitAt: s.lastVisitAt === null ? null : at(s.lastVisitAt),
-      };
-      expect(usualIntervalDays(facts)).toBe(known);
-      if (known !== null && s.lastVisitAt !== null) {
-        const expected = expectedNextVisit(
-          {
-            ...facts,
-            patientId: 'p',
-            status: 'dormant',
-            riskLevel: 'medium',
-            ltvCents: 0,
-            successProbability: 0.5,
-            avgSessionValueCents: 0,
-            lastContactAt: null,
-            nextAppointmentAt: null,
-            marketingConsent: true,
-            appointmentReminders: true,
-            preferredChannel: 'sms',
-            activePlan: null,
-            hasCompletedPlan: false,
-          },
-          180,
-        );
-        expect(expected).toEqual({ at: at(s.lastVisitAt + known * DAY), intervalDays: known, basis: 'usual_interval' });
-      }
-      // Journey: lapsed max(90 days, 2 × that interval) after the last visit (when in care).
-      if (s.lastVisitAt !== null) {
-        const j = deriveJourney({ registeredAt: at(T0), visits: visits.map(at), plansCompleted: [], events: [], now: at(s.lastVisitAt + 2000 * DAY) });
-        const lapse = j.stagesCompleted[j.stagesCompleted.length - 1];
-        expect(j.currentStage).toBe('lapsed');
-        expect(lapse.completedAt).toEqual(at(s.lastVisitAt + Math.max(90, Math.ceil(2 * (known ?? 0))) * DAY));
-      }
+      expect(usualIntervalDays(oppFacts(s))).toBe(known);
+    }
+  });
+
+  it("the opportunities expect the next visit one usual interval after the last", () => {
+    const known = cases.map(span).filter((s) => knownVisitIntervalDays(s) !== null);
+    expect(known.length).toBe(6);
+    for (const s of known) {
+      const interval = knownVisitIntervalDays(s) as number;
+      const expected = expectedNextVisit(
+        {
+          ...oppFacts(s),
+          patientId: 'p',
+          status: 'dormant',
+          riskLevel: 'medium',
+          ltvCents: 0,
+          successProbability: 0.5,
+          avgSessionValueCents: 0,
+          lastContactAt: null,
+          nextAppointmentAt: null,
+          marketingConsent: true,
+          appointmentReminders: true,
+          preferredChannel: 'sms',
+          activePlan: null,
+          hasCompletedPlan: false,
+        },
+        180,
+      );
+      expect(expected).toEqual({ at: at((s.lastVisitAt as number) + interval * DAY), intervalDays: interval, basis: 'usual_interval' });
+    }
+  });
+
+  it('the journey lapses max(90 days, 2 × that interval) after the last visit (when in care)', () => {
+    const visited = cases.filter((v) => v.length > 0);
+    expect(visited.length).toBe(7);
+    for (const visits of visited) {
+      const s = span(visits);
+      const known = knownVisitIntervalDays(s);
+      const j = deriveJourney({ registeredAt: at(T0), visits: visits.map(at), plansCompleted: [], events: [], now: at((s.lastVisitAt as number) + 2000 * DAY) });
+      const lapse = j.stagesCompleted[j.stagesCompleted.length - 1];
+      expect(j.currentStage).toBe('lapsed');
+      expect(lapse.completedAt).toEqual(at((s.lastVisitAt as number) + Math.max(90, Math.ceil(2 * (known ?? 0))) * DAY));
     }
   });
 });
