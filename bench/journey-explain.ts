@@ -3,7 +3,7 @@
  *  BENCH_DATABASE_URL (default the local `test` database), BENCH_ORG (organization slug, default `bench`),
  *  BENCH_NOW (ISO instant, default now). The engagement overview gets the default window (last 12 weeks by week in
  *  the organization's time zone) with the app's parameters: from the rollup (build it first:
- *  `node scripts/cli.js engagement/cli/rebuild --org <slug>`), or from the visits with `visits`. Output goes into docs/queries/. */
+ *  `node scripts/cli.js cli/engagement-rebuild --org <slug>`), or from the visits with `visits`. Output goes into docs/queries/. */
 import { Client } from 'pg';
 import { JOURNEY_SQL } from 'src/journey/journey.repository';
 import { OPPORTUNITIES_PAGE_SQL } from 'src/opportunities/opportunities.repository';
@@ -33,7 +33,7 @@ void (async () => {
     const q = { timeZone: org.timezone, granularity: w.granularity, from: w.from, toExclusive: nextDay(w.to), monthStart: `${today.slice(0, 7)}-01`, now: NOW };
     const s = await engagementStatements(async (text, values) => (await c.query(text, values)).rows, ORG, q);
     const chosen = process.argv[3] === 'visits' ? s.fromVisits : s.fromRollup;
-    if (!chosen) throw new Error(`no usable rollup (${s.rollup.use}): node scripts/cli.js engagement/cli/rebuild --org <slug>`);
+    if (!chosen) throw new Error(`no usable rollup (${s.rollup.use}): node scripts/cli.js cli/engagement-rebuild --org <slug>`);
     ({ sql, params } = chosen);
     if (chosen === s.fromVisits) await c.query(`SET LOCAL work_mem = '64MB'`);
     else for (const set of [`SET LOCAL jit = off`, `SET LOCAL max_parallel_workers_per_gather = 0`]) await c.query(set);

@@ -3,7 +3,7 @@ import { createApp } from 'src/app.factory';
 import { loadSettings, Settings, SettingsError } from 'src/config/settings';
 import { runMigrations } from 'src/database/migrate';
 import { openDatabase, OpenDatabase } from 'src/database/open-database';
-import { seedDemoIfEmpty } from 'src/database/seed/seed';
+import { seedDemoIfEmpty } from 'src/demo-data/seed';
 import { DatabaseUnreachableError } from 'src/database/wait-for-database';
 import { EmbeddedPostgresError } from 'src/database/embedded/embedded-postgres';
 

@@ -1,30 +1,30 @@
 import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import { AuditController } from 'src/audit/audit.controller';
-import { AuditHooks } from 'src/audit/audit-hooks';
-import { AuditInterceptor } from 'src/audit/audit.interceptor';
-import { AuditPartitionsService } from 'src/audit/audit-partitions.service';
-import { AuditRecorder } from 'src/audit/audit-recorder';
-import { AuditRepository } from 'src/audit/audit.repository';
-import { AuditService } from 'src/audit/audit.service';
-import { AuditWriter } from 'src/audit/audit-writer';
+import { AuditEventsController } from 'src/audit/audit-events.controller';
+import { AuditOnDenialHook } from 'src/audit/recording/audit-on-denial.hook';
+import { AuditOnSuccessInterceptor } from 'src/audit/recording/audit-on-success.interceptor';
+import { TrailPartitionsService } from 'src/audit/trail/trail-partitions.service';
+import { RequestAuditRecorder } from 'src/audit/recording/request-audit-recorder';
+import { TrailRepository } from 'src/audit/trail/trail.repository';
+import { AuditEventsService } from 'src/audit/audit-events.service';
+import { TrailWriter } from 'src/audit/trail/trail-writer';
 
 /**
- * The HIPAA audit trail (docs/audit.md). Registers the global AuditInterceptor (before any cache interceptor:
+ * The HIPAA audit trail (docs/audit.md). Registers the global AuditOnSuccessInterceptor (before any cache interceptor:
  * AppModule imports this module ahead of the feature modules) and the onSend hook for denied calls; exports
- * AuditWriter for code that records outside a request.
+ * TrailWriter for code that records outside a request.
  */
 @Module({
-  controllers: [AuditController],
+  controllers: [AuditEventsController],
   providers: [
-    AuditRepository,
-    AuditWriter,
-    AuditRecorder,
-    AuditService,
-    AuditHooks,
-    AuditPartitionsService,
-    { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
+    TrailRepository,
+    TrailWriter,
+    RequestAuditRecorder,
+    AuditEventsService,
+    AuditOnDenialHook,
+    TrailPartitionsService,
+    { provide: APP_INTERCEPTOR, useClass: AuditOnSuccessInterceptor },
   ],
-  exports: [AuditWriter, AuditRecorder],
+  exports: [TrailWriter, RequestAuditRecorder],
 })
 export class AuditModule {}

@@ -42,7 +42,7 @@ export interface Settings {
   phiBlindIndexKey: string | null;
   /** In-process cache of recently decrypted list values (PhiCipher, src/records/phi/phi-cipher.ts); 0 entries = off. */
   phiDecryptCache: { entries: number; seconds: number };
-  /** In-process cache of patient list pages (src/patients/profiles.service.ts); 0 entries = off. */
+  /** In-process cache of patient list pages (src/patients/patient-list.service.ts); 0 entries = off. */
   patientPageCache: { entries: number; seconds: number };
   /** Per authenticated caller: `limit` requests per `ttlSeconds`; per client IP (checked before authentication): `ipLimit`. */
   rateLimit: { ttlSeconds: number; limit: number; ipLimit: number };

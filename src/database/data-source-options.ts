@@ -1,5 +1,4 @@
-import type { DataSourceOptions } from 'typeorm';
-import { ENTITIES } from 'src/database/entities';
+import type { DataSourceOptions, EntitySchema } from 'typeorm';
 import { MIGRATIONS } from 'src/database/migrations';
 
 /**
@@ -15,6 +14,11 @@ export interface DataSourceConfig {
   asRuntimeRole: boolean;
   poolSize?: number;
   applicationName?: string;
+  /**
+   * The entity classes, for what compares them with the schema (`migration:generate`, the drift test): passed down
+   * from the top (src/entities.ts) so that this folder imports no feature. Running migrations needs none.
+   */
+  entities?: (Function | EntitySchema)[];
 }
 
 export function dataSourceOptions(config: DataSourceConfig): DataSourceOptions {
@@ -23,7 +27,7 @@ export function dataSourceOptions(config: DataSourceConfig): DataSourceOptions {
   return {
     type: 'postgres',
     url: config.url,
-    entities: ENTITIES,
+    entities: config.entities ?? [],
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',

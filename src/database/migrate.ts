@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from 'src/database/data-source-options';
+import { DataSourceConfig, dataSourceOptions } from 'src/database/data-source-options';
 
 /** Advisory lock key, so that two instances starting together do not run the same migration twice. */
 const MIGRATION_LOCK = 7_246_001;
@@ -29,8 +29,8 @@ export async function runMigrations(url: string): Promise<string[]> {
  * The SQL that `migration:generate` would write against a migrated database: empty when entities and migrations
  * agree. CI fails when it is not (test/database/schema-drift.int-spec.ts).
  */
-export async function pendingSchemaChanges(url: string): Promise<string[]> {
-  const ds = new DataSource(dataSourceOptions({ url, asRuntimeRole: false, poolSize: 2 }));
+export async function pendingSchemaChanges(url: string, entities: DataSourceConfig['entities']): Promise<string[]> {
+  const ds = new DataSource(dataSourceOptions({ url, asRuntimeRole: false, poolSize: 2, entities }));
   await ds.initialize();
   try {
     const sql = await ds.driver.createSchemaBuilder().log();
@@ -41,8 +41,8 @@ export async function pendingSchemaChanges(url: string): Promise<string[]> {
 }
 
 /** The reverse of pendingSchemaChanges, for a generated migration's down(). */
-export async function pendingSchemaChangesDown(url: string): Promise<string[]> {
-  const ds = new DataSource(dataSourceOptions({ url, asRuntimeRole: false, poolSize: 2 }));
+export async function pendingSchemaChangesDown(url: string, entities: DataSourceConfig['entities']): Promise<string[]> {
+  const ds = new DataSource(dataSourceOptions({ url, asRuntimeRole: false, poolSize: 2, entities }));
   await ds.initialize();
   try {
     const sql = await ds.driver.createSchemaBuilder().log();

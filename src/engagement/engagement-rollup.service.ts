@@ -2,9 +2,9 @@ import { Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@ne
 import { Subject, Subscription } from 'rxjs';
 import { Clock } from 'src/common/clock/clock';
 import { ScoringEvents } from 'src/scoring/scoring-events';
-import { localDate, validTimeZone } from './domain/engagement-window';
-import { EngagementRepository, RollupStatus } from './engagement.repository';
-import { BuildResult, EngagementRollupRepository } from './engagement-rollup.repository';
+import { localDate, validTimeZone } from 'src/engagement/domain/engagement-window';
+import { EngagementRepository, RollupStatus } from 'src/engagement/engagement.repository';
+import { BuildResult, EngagementRollupRepository } from 'src/engagement/engagement-rollup.repository';
 
 type Job = { kind: 'rebuild' } | { kind: 'advance' } | { kind: 'patch'; patientIds: readonly string[] };
 

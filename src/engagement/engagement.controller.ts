@@ -3,9 +3,9 @@ import { ApiTags } from '@nestjs/swagger';
 import { AuthContext } from 'src/auth/auth-context';
 import { Auth, Authorized } from 'src/auth/authorized.decorator';
 import { Permission } from 'src/auth/permissions';
-import { EngagementParams, EngagementQuery } from './dto/engagement.dto';
-import { EngagementOverviewResponse } from './dto/engagement.response';
-import { EngagementService } from './engagement.service';
+import { EngagementParams, EngagementQuery } from 'src/engagement/dto/engagement.dto';
+import { EngagementOverviewResponse } from 'src/engagement/dto/engagement.response';
+import { EngagementService } from 'src/engagement/engagement.service';
 
 @ApiTags('engagement')
 @Controller('patients')

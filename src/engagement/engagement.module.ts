@@ -1,11 +1,11 @@
 import { Module } from '@nestjs/common';
 import { AppCacheModule } from 'src/common/cache/app-cache.module';
 import { ScoringModule } from 'src/scoring/scoring.module';
-import { EngagementController } from './engagement.controller';
-import { EngagementRepository } from './engagement.repository';
-import { EngagementRollupRepository } from './engagement-rollup.repository';
-import { EngagementRollupService } from './engagement-rollup.service';
-import { EngagementService } from './engagement.service';
+import { EngagementController } from 'src/engagement/engagement.controller';
+import { EngagementRepository } from 'src/engagement/engagement.repository';
+import { EngagementRollupRepository } from 'src/engagement/engagement-rollup.repository';
+import { EngagementRollupService } from 'src/engagement/engagement-rollup.service';
+import { EngagementService } from 'src/engagement/engagement.service';
 
 /**
  * Engagement analytics (spec endpoint 5): the overview, answered from a per-organization rollup that follows the

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { TenantDb } from 'src/common/database/tenant-db';
-import { nextDay } from './domain/engagement-window';
-import { SurveyCounts } from './domain/satisfaction';
+import { nextDay } from 'src/engagement/domain/engagement-window';
+import { SurveyCounts } from 'src/engagement/domain/satisfaction';
 
 export interface EngagementQuery {
   timeZone: string;

@@ -6,12 +6,12 @@ import { TtlCache } from 'src/auth/ttl-cache';
 import { AggregateCache } from 'src/common/cache/aggregate-cache';
 import { Clock } from 'src/common/clock/clock';
 import { ProblemException } from 'src/common/problem/problem';
-import { listBuckets, localDate, nextDay, resolveRange, validTimeZone } from './domain/engagement-window';
-import { satisfactionMetrics } from './domain/satisfaction';
-import { EngagementQuery } from './dto/engagement.dto';
-import { EngagementOverviewResponse } from './dto/engagement.response';
-import { EngagementRepository } from './engagement.repository';
-import { EngagementRollupService } from './engagement-rollup.service';
+import { listBuckets, localDate, nextDay, resolveRange, validTimeZone } from 'src/engagement/domain/engagement-window';
+import { satisfactionMetrics } from 'src/engagement/domain/satisfaction';
+import { EngagementQuery } from 'src/engagement/dto/engagement.dto';
+import { EngagementOverviewResponse } from 'src/engagement/dto/engagement.response';
+import { EngagementRepository } from 'src/engagement/engagement.repository';
+import { EngagementRollupService } from 'src/engagement/engagement-rollup.service';
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 

@@ -1,10 +1,10 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiBadRequestResponse, ApiExtraModels, ApiPayloadTooLargeResponse, ApiTags } from '@nestjs/swagger';
-import { AuditAction } from 'src/audit/audit-action';
-import { Audited } from 'src/audit/audited.decorator';
-import type { RequestAudit } from 'src/audit/audit-recorder';
-import { RequestAuditor } from 'src/audit/request-auditor.decorator';
+import { AuditAction } from 'src/audit/trail/audit-action';
+import { Audited } from 'src/audit/recording/audited.decorator';
+import type { RequestAudit } from 'src/audit/recording/request-audit-recorder';
+import { RequestAuditor } from 'src/audit/recording/request-auditor.decorator';
 import { AuthContext } from 'src/auth/auth-context';
 import { Auth, Authorized } from 'src/auth/authorized.decorator';
 import { Permission } from 'src/auth/permissions';

@@ -1,13 +1,13 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { AuditAction } from 'src/audit/audit-action';
-import { Audited } from 'src/audit/audited.decorator';
+import { AuditAction } from 'src/audit/trail/audit-action';
+import { Audited } from 'src/audit/recording/audited.decorator';
 import { AuthContext } from 'src/auth/auth-context';
 import { Auth, Authorized } from 'src/auth/authorized.decorator';
 import { Permission } from 'src/auth/permissions';
-import { JourneyParams, JourneyQuery } from './dto/journey.dto';
-import { JourneyResponse } from './dto/journey.response';
-import { JourneyService } from './journey.service';
+import { JourneyParams, JourneyQuery } from 'src/journey/dto/journey.dto';
+import { JourneyResponse } from 'src/journey/dto/journey.response';
+import { JourneyService } from 'src/journey/journey.service';
 
 @ApiTags('journey')
 @Controller('patients')

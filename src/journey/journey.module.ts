@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { JourneyController } from './journey.controller';
-import { JourneyRepository } from './journey.repository';
-import { JourneyService } from './journey.service';
+import { JourneyController } from 'src/journey/journey.controller';
+import { JourneyRepository } from 'src/journey/journey.repository';
+import { JourneyService } from 'src/journey/journey.service';
 
 @Module({
   controllers: [JourneyController],

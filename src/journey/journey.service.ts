@@ -3,9 +3,9 @@ import { AuthContext } from 'src/auth/auth-context';
 import { Clock } from 'src/common/clock/clock';
 import { ProblemCode, ProblemException } from 'src/common/problem/problem';
 import { PhiCipher } from 'src/records/phi/phi-cipher';
-import { automationProgress, deriveJourney } from './domain/journey-stages';
-import { JourneyResponse, TouchpointResponse } from './dto/journey.response';
-import { JourneyRepository, JourneyRow } from './journey.repository';
+import { automationProgress, deriveJourney } from 'src/journey/domain/journey-stages';
+import { JourneyResponse, TouchpointResponse } from 'src/journey/dto/journey.response';
+import { JourneyRepository, JourneyRow } from 'src/journey/journey.repository';
 
 export const DEFAULT_TOUCHPOINT_LIMIT = 50;
 

@@ -1,9 +1,9 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
 import { Subscription } from 'rxjs';
 import { Clock } from 'src/common/clock/clock';
-import { OpportunityTotal } from './entities/opportunity-refresh.entity';
-import { classify, DEFAULT_RECALL_DAYS, Opportunity } from './domain/opportunity-rules';
-import { OpportunitiesRepository } from './opportunities.repository';
+import { OpportunityTotal } from 'src/opportunities/entities/opportunity-refresh.entity';
+import { classify, DEFAULT_RECALL_DAYS, Opportunity } from 'src/opportunities/domain/opportunity-rules';
+import { OpportunitiesRepository } from 'src/opportunities/opportunities.repository';
 import { ScoringEvents } from 'src/scoring/scoring-events';
 
 const BATCH = 5000;
@@ -19,7 +19,7 @@ export interface RefreshResult {
 /**
  * Rebuilds an organization's reengagement opportunities from `patient_metrics` and the records, in one
  * transaction. Called by the list endpoint when the organization has none yet or they are older than
- * `MAX_AGE_MS`, by `node scripts/cli.js opportunities/cli/refresh`, and after every scoring recompute
+ * `MAX_AGE_MS`, by `node scripts/cli.js cli/opportunities-refresh`, and after every scoring recompute
  * (`ScoringEvents.recomputed$`): the recomputed patients only, or the whole organization.
  */
 @Injectable()

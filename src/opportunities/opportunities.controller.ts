@@ -1,13 +1,13 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { AuditAction } from 'src/audit/audit-action';
-import { Audited } from 'src/audit/audited.decorator';
+import { AuditAction } from 'src/audit/trail/audit-action';
+import { Audited } from 'src/audit/recording/audited.decorator';
 import { AuthContext } from 'src/auth/auth-context';
 import { Auth, Authorized } from 'src/auth/authorized.decorator';
 import { Permission } from 'src/auth/permissions';
-import { OpportunitiesParams, OpportunitiesQuery } from './dto/opportunities.dto';
-import { OpportunitiesResponse } from './dto/opportunities.response';
-import { OpportunitiesService } from './opportunities.service';
+import { OpportunitiesParams, OpportunitiesQuery } from 'src/opportunities/dto/opportunities.dto';
+import { OpportunitiesResponse } from 'src/opportunities/dto/opportunities.response';
+import { OpportunitiesService } from 'src/opportunities/opportunities.service';
 
 @ApiTags('opportunities')
 @Controller('patients')

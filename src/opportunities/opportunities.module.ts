@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 import { ScoringModule } from 'src/scoring/scoring.module';
-import { OpportunitiesController } from './opportunities.controller';
-import { OpportunitiesRefresher } from './opportunities-refresher';
-import { OpportunitiesRepository } from './opportunities.repository';
-import { OpportunitiesService } from './opportunities.service';
+import { OpportunitiesController } from 'src/opportunities/opportunities.controller';
+import { OpportunitiesRefresher } from 'src/opportunities/opportunities-refresher';
+import { OpportunitiesRepository } from 'src/opportunities/opportunities.repository';
+import { OpportunitiesService } from 'src/opportunities/opportunities.service';
 
 @Module({
   imports: [ScoringModule],

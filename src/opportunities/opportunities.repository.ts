@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { TenantDb } from 'src/common/database/tenant-db';
 import { Channel } from 'src/records/records.enums';
-import { OpportunityTotal } from './entities/opportunity-refresh.entity';
-import { OpportunityPriority, OpportunityType, OutreachKind } from './opportunities.enums';
-import { Opportunity, OpportunityFacts } from './domain/opportunity-rules';
+import { OpportunityTotal } from 'src/opportunities/entities/opportunity-refresh.entity';
+import { OpportunityPriority, OpportunityType, OutreachKind } from 'src/opportunities/opportunities.enums';
+import { Opportunity, OpportunityFacts } from 'src/opportunities/domain/opportunity-rules';
 
 export interface RefreshState {
   refreshedAt: Date;

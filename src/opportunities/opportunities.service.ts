@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { AuthContext } from 'src/auth/auth-context';
 import { Clock } from 'src/common/clock/clock';
-import { suggestedAction } from './domain/opportunity-rules';
-import { OpportunitiesQuery } from './dto/opportunities.dto';
-import { OpportunitiesResponse } from './dto/opportunities.response';
-import { OpportunitiesRefresher } from './opportunities-refresher';
-import { OpportunityTotal } from './entities/opportunity-refresh.entity';
-import { OpportunitiesRepository, OpportunityRow } from './opportunities.repository';
+import { suggestedAction } from 'src/opportunities/domain/opportunity-rules';
+import { OpportunitiesQuery } from 'src/opportunities/dto/opportunities.dto';
+import { OpportunitiesResponse } from 'src/opportunities/dto/opportunities.response';
+import { OpportunitiesRefresher } from 'src/opportunities/opportunities-refresher';
+import { OpportunityTotal } from 'src/opportunities/entities/opportunity-refresh.entity';
+import { OpportunitiesRepository, OpportunityRow } from 'src/opportunities/opportunities.repository';
 
 export const DEFAULT_OPPORTUNITIES_LIMIT = 50;
 

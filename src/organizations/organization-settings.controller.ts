@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Put } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AuditAction } from 'src/audit/audit-action';
-import { Audited } from 'src/audit/audited.decorator';
+import { AuditAction } from 'src/audit/trail/audit-action';
+import { Audited } from 'src/audit/recording/audited.decorator';
 import { AuthContext } from 'src/auth/auth-context';
 import { Auth, Authorized } from 'src/auth/authorized.decorator';
 import { Permission } from 'src/auth/permissions';

@@ -3,9 +3,9 @@ import { AppCacheModule } from 'src/common/cache/app-cache.module';
 import { PatientCountsRepository } from 'src/patients/patient-counts.repository';
 import { PatientCountsService } from 'src/patients/patient-counts.service';
 import { PatientsRepository } from 'src/patients/patients.repository';
-import { ProfileService } from 'src/patients/profile.service';
-import { ProfilesController } from 'src/patients/profiles.controller';
-import { ProfilesService } from 'src/patients/profiles.service';
+import { PatientProfileService } from 'src/patients/patient-profile.service';
+import { PatientsController } from 'src/patients/patients.controller';
+import { PatientListService } from 'src/patients/patient-list.service';
 import { ScoringModule } from 'src/scoring/scoring.module';
 
 /**
@@ -14,8 +14,8 @@ import { ScoringModule } from 'src/scoring/scoring.module';
  */
 @Module({
   imports: [AppCacheModule, ScoringModule],
-  controllers: [ProfilesController],
-  providers: [PatientsRepository, PatientCountsRepository, PatientCountsService, ProfilesService, ProfileService],
+  controllers: [PatientsController],
+  providers: [PatientsRepository, PatientCountsRepository, PatientCountsService, PatientListService, PatientProfileService],
   exports: [PatientCountsService],
 })
 export class PatientsModule {}

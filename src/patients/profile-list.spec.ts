@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { ProblemException } from 'src/common/problem/problem';
 import { CursorState, decodeCursor, encodeCursor, PROFILE_SORTS, SORT_ORDERS, STATUS_FILTERS } from 'src/patients/profile-list';
-import { resolveSpec } from 'src/patients/profiles.service';
+import { resolveSpec } from 'src/patients/patient-list.service';
 import { thrown } from 'test/utils/thrown';
 
 const ORG = '3f0b8a52-2f44-4f5e-9d7c-1b2a3c4d5e6f';

@@ -1,8 +1,8 @@
-import { verifyOrganizationBySlug } from 'src/audit/audit-verify';
+import { verifyOrganizationBySlug } from 'src/audit/trail/chain-verification';
 import { Role } from 'src/organizations/organizations.enums';
-import { bearer, createOrganization, memberToken } from '../auth/auth-fixtures';
-import { AuditTestApp, createAuditTestApp } from './audit-test-app';
-import { addPatients, addScoredPatients, auditRows } from './audit-fixtures';
+import { bearer, createOrganization, memberToken } from 'test/auth/auth-fixtures';
+import { AuditTestApp, createAuditTestApp } from 'test/audit/audit-test-app';
+import { addPatients, addScoredPatients, auditRows } from 'test/audit/audit-fixtures';
 
 const CLIENTS = 50;
 const READS = 2000;

@@ -1,4 +1,4 @@
-import type { TestDatabase } from '../utils/test-database';
+import type { TestDatabase } from 'test/utils/test-database';
 
 export type EventRow = {
   organization_id: string;

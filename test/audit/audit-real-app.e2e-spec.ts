@@ -1,7 +1,7 @@
 import { Role } from 'src/organizations/organizations.enums';
-import { bearer, createOrganization, memberToken } from '../auth/auth-fixtures';
-import { createTestApp, TestApp } from '../utils/test-app';
-import { addScoredPatients, auditRows } from './audit-fixtures';
+import { bearer, createOrganization, memberToken } from 'test/auth/auth-fixtures';
+import { createTestApp, TestApp } from 'test/utils/test-app';
+import { addScoredPatients, auditRows } from 'test/audit/audit-fixtures';
 
 /** The real application as createApp() builds it (helmet, prefix, error handler): the patient routes are audited. */
 describe('audit trail on the real patient routes', () => {

@@ -6,10 +6,10 @@ import type { IncomingMessage } from 'node:http';
 import type { InjectOptions, Response as LightMyRequestResponse } from 'light-my-request';
 import { Observable, of, tap } from 'rxjs';
 import { AppModule } from 'src/app.module';
-import { AuditAction } from 'src/audit/audit-action';
-import { Audited } from 'src/audit/audited.decorator';
-import { RequestAudit } from 'src/audit/audit-recorder';
-import { RequestAuditor } from 'src/audit/request-auditor.decorator';
+import { AuditAction } from 'src/audit/trail/audit-action';
+import { Audited } from 'src/audit/recording/audited.decorator';
+import { RequestAudit } from 'src/audit/recording/request-audit-recorder';
+import { RequestAuditor } from 'src/audit/recording/request-auditor.decorator';
 import { Authorized } from 'src/auth/authorized.decorator';
 import { Permission } from 'src/auth/permissions';
 import { FixedClock } from 'src/common/clock/clock';
@@ -17,8 +17,8 @@ import { TenantDb } from 'src/common/database/tenant-db';
 import { requestIdFor } from 'src/common/logging/logging';
 import { ProblemCode, ProblemException } from 'src/common/problem/problem';
 import { Settings } from 'src/config/settings';
-import { createTestDatabase, TestDatabase } from '../utils/test-database';
-import { TEST_NOW, testSettings } from '../utils/test-app';
+import { createTestDatabase, TestDatabase } from 'test/utils/test-database';
+import { TEST_NOW, testSettings } from 'test/utils/test-app';
 
 /**
  * The real application plus a test-only controller of audited patient routes (under /api/v1/audit-test, so it

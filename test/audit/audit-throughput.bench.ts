@@ -7,12 +7,12 @@
  * Optional: AUDIT_BENCH_SECONDS (default 8), AUDIT_BENCH_ROUNDS (default 3), AUDIT_BENCH_PATIENTS (default 200).
  */
 import autocannon from 'autocannon';
-import { AUDITED } from 'src/audit/audited.decorator';
+import { AUDITED } from 'src/audit/recording/audited.decorator';
 import { Role } from 'src/organizations/organizations.enums';
-import { ProfilesController } from 'src/patients/profiles.controller';
-import { bearer, createOrganization, memberToken } from '../auth/auth-fixtures';
-import { AuditTestApp, createAuditTestApp } from './audit-test-app';
-import { addScoredPatients, auditRows } from './audit-fixtures';
+import { PatientsController } from 'src/patients/patients.controller';
+import { bearer, createOrganization, memberToken } from 'test/auth/auth-fixtures';
+import { AuditTestApp, createAuditTestApp } from 'test/audit/audit-test-app';
+import { addScoredPatients, auditRows } from 'test/audit/audit-fixtures';
 
 const SECONDS = Number(process.env.AUDIT_BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.AUDIT_BENCH_ROUNDS ?? 3);
@@ -35,7 +35,7 @@ async function run(url: string, headers: Record<string, string>): Promise<Run> {
 }
 
 describe('audit throughput', () => {
-  const handler = ProfilesController.prototype.list as object;
+  const handler = PatientsController.prototype.list as object;
   const audited = Reflect.getMetadata(AUDITED, handler) as unknown;
   const config = Reflect.getMetadata(FASTIFY_ROUTE_CONFIG, handler) as unknown;
   const auditing = (on: boolean): void => {

@@ -1,7 +1,7 @@
 import { Role } from 'src/organizations/organizations.enums';
-import { bearer, createMember, createOrganization, memberToken, tokenFor } from '../auth/auth-fixtures';
-import { AuditTestApp, createAuditTestApp } from './audit-test-app';
-import { addPatients, auditRows, NIL_ORG } from './audit-fixtures';
+import { bearer, createMember, createOrganization, memberToken, tokenFor } from 'test/auth/auth-fixtures';
+import { AuditTestApp, createAuditTestApp } from 'test/audit/audit-test-app';
+import { addPatients, auditRows, NIL_ORG } from 'test/audit/audit-fixtures';
 
 describe('audit trail: what is recorded', () => {
   let t: AuditTestApp;

@@ -1,20 +1,20 @@
 /**
  * The chain lock's cost in isolation: 50 concurrent writers appending events to one organization's chain, one
- * event per transaction (the lock held through each commit's flush) against AuditWriter's group commit. Run with:
+ * event per transaction (the lock held through each commit's flush) against TrailWriter's group commit. Run with:
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx jest --testMatch '**\/test/audit/audit-writer.bench.ts' --testTimeout 900000
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
-import { AuditAction } from 'src/audit/audit-action';
-import { contentHash } from 'src/audit/audit-chain';
-import { AuditEventContent } from 'src/audit/audit-event';
-import { verifyOrganizationChain } from 'src/audit/audit-verify';
-import { AuditWriter } from 'src/audit/audit-writer';
-import { AuditRepository } from 'src/audit/audit.repository';
+import { AuditAction } from 'src/audit/trail/audit-action';
+import { contentHash } from 'src/audit/trail/hash-chain';
+import { AuditEventContent } from 'src/audit/trail/audit-event';
+import { verifyOrganizationChain } from 'src/audit/trail/chain-verification';
+import { TrailWriter } from 'src/audit/trail/trail-writer';
+import { TrailRepository } from 'src/audit/trail/trail.repository';
 import { dataSourceOptions } from 'src/database/data-source-options';
-import { createOrganization } from '../auth/auth-fixtures';
-import { createTestDatabase, TestDatabase } from '../utils/test-database';
+import { createOrganization } from 'test/auth/auth-fixtures';
+import { createTestDatabase, TestDatabase } from 'test/utils/test-database';
 
 const WRITERS = 50;
 const PER_WRITER = Number(process.env.AUDIT_BENCH_PER_WRITER ?? 40);
@@ -48,8 +48,8 @@ describe('audit chain lock', () => {
     db = await createTestDatabase();
     ds = new DataSource(dataSourceOptions({ url: db.url, asRuntimeRole: true, poolSize: 20 }));
     await ds.initialize();
-    const repository = new AuditRepository();
-    const writer = new AuditWriter(repository, ds);
+    const repository = new TrailRepository();
+    const writer = new TrailWriter(repository, ds);
     const a = await createOrganization(db);
     const b = await createOrganization(db);
     const perEvent = await timed(() => {
@@ -60,7 +60,7 @@ describe('audit chain lock', () => {
     process.stdout.write(
       `\n${WRITERS} writers x ${PER_WRITER} events, one organization, 20 patient ids per event\n` +
         `  one event per transaction: ${perEvent.toFixed(0)} events/s\n` +
-        `  group commit (AuditWriter): ${grouped.toFixed(0)} events/s\n`,
+        `  group commit (TrailWriter): ${grouped.toFixed(0)} events/s\n`,
     );
     for (const org of [a, b]) {
       const v = await ds.transaction((m) => m.query(`SELECT set_config('app.organization_id', $1, true)`, [org.id]).then(() => verifyOrganizationChain(repository, m, org.id)));

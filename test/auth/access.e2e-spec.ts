@@ -1,8 +1,8 @@
 import { Permission, ROLE_PERMISSIONS } from 'src/auth/permissions';
 import { Role } from 'src/organizations/organizations.enums';
-import { fakeDateOnly } from '../utils/fake-date';
-import { createTestApp, TestApp } from '../utils/test-app';
-import { bearer, createMember, createOrganization, memberToken, tokenFor } from './auth-fixtures';
+import { fakeDateOnly } from 'test/utils/fake-date';
+import { createTestApp, TestApp } from 'test/utils/test-app';
+import { bearer, createMember, createOrganization, memberToken, tokenFor } from 'test/auth/auth-fixtures';
 
 describe('authentication and organization access', () => {
   let t: TestApp;

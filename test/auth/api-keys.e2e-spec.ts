@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Permission } from 'src/auth/permissions';
 import { Role } from 'src/organizations/organizations.enums';
-import { createTestApp, TestApp, TEST_NOW } from '../utils/test-app';
-import { bearer, createOrganization, memberToken } from './auth-fixtures';
+import { createTestApp, TestApp, TEST_NOW } from 'test/utils/test-app';
+import { bearer, createOrganization, memberToken } from 'test/auth/auth-fixtures';
 
 describe('integration API keys', () => {
   let t: TestApp;

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { DevTokenClaims, signDevToken } from 'src/auth/dev-token';
 import { Settings } from 'src/config/settings';
 import { Role } from 'src/organizations/organizations.enums';
-import type { TestApp } from '../utils/test-app';
-import type { TestDatabase } from '../utils/test-database';
+import type { TestApp } from 'test/utils/test-app';
+import type { TestDatabase } from 'test/utils/test-database';
 
 /** Fixtures for every module's e2e tests: organizations, members and their bearer tokens. */
 

@@ -1,6 +1,6 @@
 import { Role } from 'src/organizations/organizations.enums';
-import { createTestApp, TestApp } from '../utils/test-app';
-import { bearer, createMember, createOrganization, tokenFor } from './auth-fixtures';
+import { createTestApp, TestApp } from 'test/utils/test-app';
+import { bearer, createMember, createOrganization, tokenFor } from 'test/auth/auth-fixtures';
 
 describe('organization members (org:manage)', () => {
   let t: TestApp;

@@ -2,8 +2,8 @@ import { createSign, generateKeyPairSync, JsonWebKey, KeyObject, randomBytes } f
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Role } from 'src/organizations/organizations.enums';
-import { createTestApp, TestApp } from '../utils/test-app';
-import { bearer, createMember, createOrganization, createUser } from './auth-fixtures';
+import { createTestApp, TestApp } from 'test/utils/test-app';
+import { bearer, createMember, createOrganization, createUser } from 'test/auth/auth-fixtures';
 
 /** Production mode: RS256/ES256 tokens of an OpenID Connect issuer, verified against its JWKS. */
 

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { Role } from 'src/organizations/organizations.enums';
-import { createTestApp, TestApp } from '../utils/test-app';
-import { bearer, createOrganization, memberToken } from './auth-fixtures';
+import { createTestApp, TestApp } from 'test/utils/test-app';
+import { bearer, createOrganization, memberToken } from 'test/auth/auth-fixtures';
 
 const LIMITS = {
   // The tests stand for clients behind one trusted proxy: X-Forwarded-For names the client.

@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { TenantDb } from 'src/common/database/tenant-db';
-import { createTestApp, TestApp } from '../utils/test-app';
-import { createOrganization } from './auth-fixtures';
+import { createTestApp, TestApp } from 'test/utils/test-app';
+import { createOrganization } from 'test/auth/auth-fixtures';
 
 /** Tables the auth layer reads before an organization context exists: deliberately without a policy. */
 const AUTH_TABLES = ['organizations', 'users', 'memberships', 'api_keys'];

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Response } from 'light-my-request';
 import { Permission, ROLE_PERMISSIONS } from 'src/auth/permissions';
 import { Role } from 'src/organizations/organizations.enums';
-import { createTestApp, TestApp } from '../utils/test-app';
-import { bearer, createMember, createOrganization, tokenFor } from './auth-fixtures';
-import { describeRoute, discoverRoutes, DiscoveredRoute } from './route-discovery';
+import { createTestApp, TestApp } from 'test/utils/test-app';
+import { bearer, createMember, createOrganization, tokenFor } from 'test/auth/auth-fixtures';
+import { describeRoute, discoverRoutes, DiscoveredRoute } from 'test/auth/route-discovery';
 
 /**
  * The access matrix, generated over every route the app has at test time × every kind of caller:

@@ -1,5 +1,5 @@
-import { createTestApp, TestApp } from '../utils/test-app';
-import { describeRoute, discoverRoutes, DiscoveredRoute } from './route-discovery';
+import { createTestApp, TestApp } from 'test/utils/test-app';
+import { describeRoute, discoverRoutes, DiscoveredRoute } from 'test/auth/route-discovery';
 
 /** The only routes reachable without a token. Adding one is a security decision: add it here on purpose. */
 const PUBLIC_ROUTES = ['GET /health', 'GET /health/ready'];

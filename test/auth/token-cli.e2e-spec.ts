@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { DevTokenError, issueDevToken } from 'src/auth/dev-token-issuer';
 import { loadSettings } from 'src/config/settings';
 import { Role } from 'src/organizations/organizations.enums';
-import { createTestApp, TestApp } from '../utils/test-app';
-import { bearer, createOrganization } from './auth-fixtures';
+import { createTestApp, TestApp } from 'test/utils/test-app';
+import { bearer, createOrganization } from 'test/auth/auth-fixtures';
 
-/** The token command's work (src/auth/cli/token.ts is its thin shell): the app and the command share the secret. */
+/** The token command's work (src/cli/token.ts is its thin shell): the app and the command share the secret. */
 describe('development tokens (npm run token)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'pj-token-'));
   let t: TestApp;

@@ -109,7 +109,7 @@ export async function startApp(logFile: string, readyTimeoutMs: number): Promise
     baseUrl,
     env,
     token(org: string, role: string): string {
-      const result = spawnSync(process.execPath, [CLI, 'auth/cli/token', '--org', org, '--role', role], {
+      const result = spawnSync(process.execPath, [CLI, 'cli/token', '--org', org, '--role', role], {
         cwd: ROOT,
         env,
         encoding: 'utf8',

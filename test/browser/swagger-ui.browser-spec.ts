@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Browser, chromium, Locator, Page } from 'playwright-core';
-import { RunningApp, startApp } from './app-process';
+import { RunningApp, startApp } from 'test/browser/app-process';
 
 /**
  * A new user's first ten minutes, in a real browser: `npm start` on the embedded database, Swagger UI at /api/docs,

@@ -1,5 +1,6 @@
 import { pendingSchemaChanges } from 'src/database/migrate';
-import { createTestDatabase, TestDatabase } from '../utils/test-database';
+import { ENTITIES } from 'src/entities';
+import { createTestDatabase, TestDatabase } from 'test/utils/test-database';
 
 describe('migrations and entities', () => {
   let db: TestDatabase;
@@ -11,7 +12,7 @@ describe('migrations and entities', () => {
   });
 
   it('agree: migration:generate against a migrated database would write nothing', async () => {
-    const pending = await pendingSchemaChanges(db.url);
+    const pending = await pendingSchemaChanges(db.url, ENTITIES);
     expect(pending).toEqual([]);
   });
 

@@ -4,10 +4,10 @@ import { EngagementRepository } from 'src/engagement/engagement.repository';
 import { EngagementRollupService } from 'src/engagement/engagement-rollup.service';
 import { PhiCipher } from 'src/records/phi/phi-cipher';
 import { ScoringService } from 'src/scoring/scoring.service';
-import { bearer, memberToken } from '../auth/auth-fixtures';
-import { contractErrors } from '../utils/contract';
-import { createHandmadeClinic, HandmadeClinic } from '../journey/support/handmade-clinic';
-import { createTestApp, TestApp } from '../utils/test-app';
+import { bearer, memberToken } from 'test/auth/auth-fixtures';
+import { contractErrors } from 'test/utils/contract';
+import { createHandmadeClinic, HandmadeClinic } from 'test/journey/support/handmade-clinic';
+import { createTestApp, TestApp } from 'test/utils/test-app';
 
 interface Trend {
   date: string;

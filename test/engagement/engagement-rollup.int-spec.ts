@@ -2,7 +2,7 @@ import { localDate, nextDay, resolveWindow } from 'src/engagement/domain/engagem
 import type { Granularity } from 'src/engagement/domain/engagement-window';
 import { EngagementFacts, EngagementQuery, EngagementRepository } from 'src/engagement/engagement.repository';
 import { EngagementRollupRepository } from 'src/engagement/engagement-rollup.repository';
-import { createTestApp, TestApp, TEST_NOW } from '../utils/test-app';
+import { createTestApp, TestApp, TEST_NOW } from 'test/utils/test-app';
 
 /**
  * The rollup answers every window, granularity and time zone exactly as the statement over the visits does

@@ -1,4 +1,4 @@
-import { createTestApp, TestApp } from '../utils/test-app';
+import { createTestApp, TestApp } from 'test/utils/test-app';
 
 describe('HTTP foundation', () => {
   let t: TestApp;

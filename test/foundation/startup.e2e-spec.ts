@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { eventually } from '../utils/eventually';
+import { eventually } from 'test/utils/eventually';
 
 /**
  * The real start-up path (`npm start` runs `node scripts/cli.js main`: build if needed, then dist/main.js), run as a
@@ -126,7 +126,7 @@ describe('start-up', () => {
     }, 120_000);
 
     it('lets `npm run token` work beside the running app (same embedded database) and the token open /me', async () => {
-      const r = spawnSync(process.execPath, ['scripts/cli.js', 'auth/cli/token', '--org', 'demo', '--role', 'admin'], {
+      const r = spawnSync(process.execPath, ['scripts/cli.js', 'cli/token', '--org', 'demo', '--role', 'admin'], {
         cwd: root,
         env: baseEnv({ DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: String(pgPort) }),
         encoding: 'utf8',

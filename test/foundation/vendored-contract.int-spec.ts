@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { CONTRACT_DIR, contractValidator } from '../utils/contract';
-import { itUnless } from '../utils/skip-unless';
+import { CONTRACT_DIR, contractValidator } from 'test/utils/contract';
+import { itUnless } from 'test/utils/skip-unless';
 
 /** The product's contract folder, beside the repository in the team's layout (absent from a plain clone). */
 const SHARED_CONTRACT_DIR = process.env.SHARED_CONTRACT_DIR ?? resolve(__dirname, '../../../shared/contract');

@@ -1,5 +1,5 @@
-import { bearer, createOrganization, memberToken } from '../auth/auth-fixtures';
-import { createTestApp, TestApp } from '../utils/test-app';
+import { bearer, createOrganization, memberToken } from 'test/auth/auth-fixtures';
+import { createTestApp, TestApp } from 'test/utils/test-app';
 
 interface Result {
   index: number;

@@ -1,8 +1,8 @@
 import { PhiCipher } from 'src/records/phi/phi-cipher';
-import { bearer, createOrganization, memberToken } from '../auth/auth-fixtures';
-import { createTestApp, TestApp } from '../utils/test-app';
-import { contractErrors } from '../utils/contract';
-import { createHandmadeClinic, HandmadeClinic } from './support/handmade-clinic';
+import { bearer, createOrganization, memberToken } from 'test/auth/auth-fixtures';
+import { createTestApp, TestApp } from 'test/utils/test-app';
+import { contractErrors } from 'test/utils/contract';
+import { createHandmadeClinic, HandmadeClinic } from 'test/journey/support/handmade-clinic';
 
 const T = (d: string): string => `${d}T10:00:00.000Z`;
 

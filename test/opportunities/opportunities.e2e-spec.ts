@@ -1,11 +1,11 @@
 import { PhiCipher } from 'src/records/phi/phi-cipher';
 import { OpportunitiesRefresher } from 'src/opportunities/opportunities-refresher';
 import { ScoringEvents } from 'src/scoring/scoring-events';
-import { bearer, memberToken } from '../auth/auth-fixtures';
-import { contractErrors } from '../utils/contract';
-import { createHandmadeClinic, HandmadeClinic } from '../journey/support/handmade-clinic';
-import { eventually } from '../utils/eventually';
-import { createTestApp, TestApp } from '../utils/test-app';
+import { bearer, memberToken } from 'test/auth/auth-fixtures';
+import { contractErrors } from 'test/utils/contract';
+import { createHandmadeClinic, HandmadeClinic } from 'test/journey/support/handmade-clinic';
+import { eventually } from 'test/utils/eventually';
+import { createTestApp, TestApp } from 'test/utils/test-app';
 
 interface Opp {
   patient_id: string;

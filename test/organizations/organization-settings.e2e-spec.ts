@@ -1,8 +1,8 @@
 import { Role } from 'src/organizations/organizations.enums';
 import { DEFAULT_SCORING_SETTINGS } from 'src/scoring/domain/scoring-settings';
-import { bearer, createOrganization, memberToken } from '../auth/auth-fixtures';
-import { contractErrors } from '../utils/contract';
-import { createTestApp, TestApp } from '../utils/test-app';
+import { bearer, createOrganization, memberToken } from 'test/auth/auth-fixtures';
+import { contractErrors } from 'test/utils/contract';
+import { createTestApp, TestApp } from 'test/utils/test-app';
 
 /** GET/PUT /api/v1/organizations/:organizationId/settings: the scoring overrides, validated before they are stored. */
 describe('organization settings', () => {

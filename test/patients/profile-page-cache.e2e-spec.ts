@@ -1,8 +1,8 @@
 import { Role } from 'src/organizations/organizations.enums';
 import { PatientCountsService } from 'src/patients/patient-counts.service';
-import { bearer, createOrganization, memberToken } from '../auth/auth-fixtures';
-import { createPatient, upsertMetrics } from '../utils/factories';
-import { createTestApp, TestApp } from '../utils/test-app';
+import { bearer, createOrganization, memberToken } from 'test/auth/auth-fixtures';
+import { createPatient, upsertMetrics } from 'test/utils/factories';
+import { createTestApp, TestApp } from 'test/utils/test-app';
 
 interface Page {
   patients: { id: string; name: string; ltv: number }[];

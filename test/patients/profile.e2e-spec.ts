@@ -1,9 +1,9 @@
 import { Role } from 'src/organizations/organizations.enums';
 import { ScoringService } from 'src/scoring/scoring.service';
-import { bearer, createOrganization, memberToken } from '../auth/auth-fixtures';
-import { expectContract } from '../utils/contract';
-import { createAppointment, createPatient, upsertMetrics } from '../utils/factories';
-import { createTestApp, TestApp, TEST_NOW } from '../utils/test-app';
+import { bearer, createOrganization, memberToken } from 'test/auth/auth-fixtures';
+import { expectContract } from 'test/utils/contract';
+import { createAppointment, createPatient, upsertMetrics } from 'test/utils/factories';
+import { createTestApp, TestApp, TEST_NOW } from 'test/utils/test-app';
 
 const DAY = 86_400_000;
 const daysAgo = (d: number): Date => new Date(TEST_NOW.getTime() - d * DAY);

@@ -1,7 +1,7 @@
 import { Role } from 'src/organizations/organizations.enums';
-import { bearer, createOrganization, memberToken } from '../auth/auth-fixtures';
-import { createPatient, upsertMetrics } from '../utils/factories';
-import { createTestApp, TestApp } from '../utils/test-app';
+import { bearer, createOrganization, memberToken } from 'test/auth/auth-fixtures';
+import { createPatient, upsertMetrics } from 'test/utils/factories';
+import { createTestApp, TestApp } from 'test/utils/test-app';
 
 /**
  * The list's statements carry their parameters as SQL literals (TenantDb.readStatements): names with quotes and

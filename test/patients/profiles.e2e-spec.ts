@@ -3,10 +3,10 @@ import { TenantDb } from 'src/common/database/tenant-db';
 import { PatientCountsService } from 'src/patients/patient-counts.service';
 import { PatientsRepository } from 'src/patients/patients.repository';
 import type { ListSpec, ProfileSort } from 'src/patients/profile-list';
-import { bearer, createOrganization, memberToken } from '../auth/auth-fixtures';
-import { expectContract } from '../utils/contract';
-import { createPatient, upsertMetrics } from '../utils/factories';
-import { createTestApp, TestApp, TEST_NOW } from '../utils/test-app';
+import { bearer, createOrganization, memberToken } from 'test/auth/auth-fixtures';
+import { expectContract } from 'test/utils/contract';
+import { createPatient, upsertMetrics } from 'test/utils/factories';
+import { createTestApp, TestApp, TEST_NOW } from 'test/utils/test-app';
 
 const DAY = 86_400_000;
 const daysAgo = (d: number): Date => new Date(TEST_NOW.getTime() - d * DAY);

@@ -1,4 +1,4 @@
-import { createTestDatabase, TestDatabase } from '../utils/test-database';
+import { createTestDatabase, TestDatabase } from 'test/utils/test-database';
 
 describe('patient references', () => {
   let db: TestDatabase;

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { loadSettings } from 'src/config/settings';
-import { seedOrganization } from 'src/database/seed/seed';
+import { seedOrganization } from 'src/demo-data/seed';
 import { createPhiCipher } from 'src/records/phi/phi-cipher';
 import { ENCRYPTED_COLUMNS, rotateKeys } from 'src/records/phi/rotate-keys';
-import { TEST_NOW } from '../utils/test-app';
-import { createTestDatabase, TestDatabase } from '../utils/test-database';
+import { TEST_NOW } from 'test/utils/test-app';
+import { createTestDatabase, TestDatabase } from 'test/utils/test-database';
 
 const k1 = randomBytes(32).toString('base64');
 const k2 = randomBytes(32).toString('base64');

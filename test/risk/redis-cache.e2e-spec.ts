@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import Redis from 'ioredis';
 import { Role } from 'src/organizations/organizations.enums';
 import { PatientCountsService } from 'src/patients/patient-counts.service';
-import { bearer, createOrganization, memberToken } from '../auth/auth-fixtures';
-import { createPatient, upsertMetrics } from '../utils/factories';
-import { describeUnless } from '../utils/skip-unless';
-import { createTestApp, TestApp } from '../utils/test-app';
+import { bearer, createOrganization, memberToken } from 'test/auth/auth-fixtures';
+import { createPatient, upsertMetrics } from 'test/utils/factories';
+import { describeUnless } from 'test/utils/skip-unless';
+import { createTestApp, TestApp } from 'test/utils/test-app';
 
 /**
  * With REDIS_URL the aggregates are cached in Redis (shared by instances); no PHI is ever written there. Runs against

@@ -1,10 +1,10 @@
 import { Role } from 'src/organizations/organizations.enums';
 import { ScoringEvents } from 'src/scoring/scoring-events';
-import { bearer, createOrganization, memberToken } from '../auth/auth-fixtures';
-import { expectContract } from '../utils/contract';
-import { createPatient, upsertMetrics } from '../utils/factories';
-import { eventually } from '../utils/eventually';
-import { createTestApp, TestApp, TEST_NOW } from '../utils/test-app';
+import { bearer, createOrganization, memberToken } from 'test/auth/auth-fixtures';
+import { expectContract } from 'test/utils/contract';
+import { createPatient, upsertMetrics } from 'test/utils/factories';
+import { eventually } from 'test/utils/eventually';
+import { createTestApp, TestApp, TEST_NOW } from 'test/utils/test-app';
 
 describe('GET /patients/:organizationId/risk-summary', () => {
   let t: TestApp;

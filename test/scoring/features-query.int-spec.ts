@@ -3,7 +3,7 @@ import { scoringSettings } from 'src/scoring/domain/scoring-settings';
 import { FeatureRow } from 'src/scoring/features.query';
 import { ScoringRepository } from 'src/scoring/scoring.repository';
 import { pgRunner } from 'src/scoring/sql-runner';
-import { createTestDatabase, TestDatabase } from '../utils/test-database';
+import { createTestDatabase, TestDatabase } from 'test/utils/test-database';
 import {
   appointment,
   communication,
@@ -14,7 +14,7 @@ import {
   scoringOrganization,
   survey,
   treatmentPlan,
-} from './scoring-fixtures';
+} from 'test/scoring/scoring-fixtures';
 
 const NOW = new Date('2026-11-24T12:00:00.000Z');
 const DAY = 86_400_000;

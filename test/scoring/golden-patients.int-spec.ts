@@ -1,7 +1,7 @@
 import { ScoringService } from 'src/scoring/scoring.service';
 import { classifyStatus, emptyFeatures, engagementScore, lifetimeValue, riskScore, successProbability, type PatientFeatures } from 'src/scoring/domain';
-import { createTestApp, TestApp, TEST_NOW } from '../utils/test-app';
-import { appointment, communication, daysAgo, metrics, patient, payment, referral, scoringOrganization, survey, treatmentPlan } from './scoring-fixtures';
+import { createTestApp, TestApp, TEST_NOW } from 'test/utils/test-app';
+import { appointment, communication, daysAgo, metrics, patient, payment, referral, scoringOrganization, survey, treatmentPlan } from 'test/scoring/scoring-fixtures';
 
 /**
  * Golden patients: five hand-built patients whose risk score, engagement score, LTV parts, status and success

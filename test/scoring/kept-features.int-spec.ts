@@ -1,16 +1,16 @@
 import { Client } from 'pg';
 import { loadSettings } from 'src/config/settings';
-import { seedOrganization } from 'src/database/seed/seed';
+import { seedOrganization } from 'src/demo-data/seed';
 import { createPhiCipher } from 'src/records/phi/phi-cipher';
 import { scoringSettings, type ScoringSettings } from 'src/scoring/domain/scoring-settings';
 import { FEATURE_COLUMNS, FeatureRow, keptFeaturesKey } from 'src/scoring/features.query';
 import { recomputeOrganizationWithUrl } from 'src/scoring/recompute';
 import { ScoringRepository } from 'src/scoring/scoring.repository';
 import { pgRunner } from 'src/scoring/sql-runner';
-import { TEST_NOW } from '../utils/test-app';
-import { eventually } from '../utils/eventually';
-import { createTestDatabase, TestDatabase } from '../utils/test-database';
-import { appointment, communication, daysAgo, referral, survey } from './scoring-fixtures';
+import { TEST_NOW } from 'test/utils/test-app';
+import { eventually } from 'test/utils/eventually';
+import { createTestDatabase, TestDatabase } from 'test/utils/test-database';
+import { appointment, communication, daysAgo, referral, survey } from 'test/scoring/scoring-fixtures';
 
 const DAY = 86_400_000;
 const cipher = createPhiCipher(loadSettings({ NODE_ENV: 'test', DATA_DIR: process.env.TEST_DATA_DIR ?? '.data/test' }));

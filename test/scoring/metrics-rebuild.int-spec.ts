@@ -1,11 +1,11 @@
 import { loadSettings } from 'src/config/settings';
 import { TenantDb } from 'src/common/database/tenant-db';
-import { seedOrganization } from 'src/database/seed/seed';
+import { seedOrganization } from 'src/demo-data/seed';
 import { createPhiCipher } from 'src/records/phi/phi-cipher';
 import { recomputeOrganizationWithUrl } from 'src/scoring/recompute';
 import { ScoringService } from 'src/scoring/scoring.service';
-import { createTestApp, TestApp, TEST_NOW } from '../utils/test-app';
-import { appointment, daysAgo, patient, scoringOrganization } from './scoring-fixtures';
+import { createTestApp, TestApp, TEST_NOW } from 'test/utils/test-app';
+import { appointment, daysAgo, patient, scoringOrganization } from 'test/scoring/scoring-fixtures';
 
 const DAY = 86_400_000;
 const cipher = createPhiCipher(loadSettings({ NODE_ENV: 'test', DATA_DIR: process.env.TEST_DATA_DIR ?? '.data/test' }));

@@ -6,7 +6,7 @@ import { ScoringRepository } from 'src/scoring/scoring.repository';
 import { pgRunner } from 'src/scoring/sql-runner';
 import { ScoresRecomputed, ScoringEvents } from 'src/scoring/scoring-events';
 import { ScoringService } from 'src/scoring/scoring.service';
-import { createTestApp, TestApp, TEST_NOW } from '../utils/test-app';
+import { createTestApp, TestApp, TEST_NOW } from 'test/utils/test-app';
 import {
   appointment,
   daysAgo,
@@ -16,7 +16,7 @@ import {
   referral,
   scoringOrganization,
   treatmentPlan,
-} from './scoring-fixtures';
+} from 'test/scoring/scoring-fixtures';
 
 const DAY = 86_400_000;
 const today = (d: Date): string => d.toISOString().slice(0, 10);

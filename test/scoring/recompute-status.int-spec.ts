@@ -1,7 +1,7 @@
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { ScoringService } from 'src/scoring/scoring.service';
-import { createTestApp, TestApp, TEST_NOW } from '../utils/test-app';
-import { appointment, daysAgo, metrics, patient, scoringOrganization } from './scoring-fixtures';
+import { createTestApp, TestApp, TEST_NOW } from 'test/utils/test-app';
+import { appointment, daysAgo, metrics, patient, scoringOrganization } from 'test/scoring/scoring-fixtures';
 
 /** Status boundaries as stored in patient_metrics after a recompute, with the test app's fixed clock. */
 describe('recompute: patient status at its boundaries', () => {

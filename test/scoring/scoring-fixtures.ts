@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { TestDatabase } from '../utils/test-database';
+import type { TestDatabase } from 'test/utils/test-database';
 
 /** Factories for the scoring tests: raw rows inserted as the owner, dates relative to a given "now". */
 

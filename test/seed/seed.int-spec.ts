@@ -1,11 +1,11 @@
 import { loadSettings } from 'src/config/settings';
-import { CLINIC_CATALOGS, CLINIC_KINDS, ClinicKind, planNamePattern, visitTypes } from 'src/database/seed/clinic-kinds';
-import { DEMO, seedDemo, seedOrganization } from 'src/database/seed/seed';
+import { CLINIC_CATALOGS, CLINIC_KINDS, ClinicKind, planNamePattern, visitTypes } from 'src/demo-data/clinic-kinds';
+import { DEMO, seedDemo, seedOrganization } from 'src/demo-data/seed';
 import { createPhiCipher, PhiCipherCore } from 'src/records/phi/phi-cipher';
-import { bearer, memberToken } from '../auth/auth-fixtures';
-import { createTestApp, TEST_NOW, TestApp } from '../utils/test-app';
-import { createTestDatabase, TestDatabase } from '../utils/test-database';
-import { demoCoverage, journeysOf, tally } from './demo-coverage';
+import { bearer, memberToken } from 'test/auth/auth-fixtures';
+import { createTestApp, TEST_NOW, TestApp } from 'test/utils/test-app';
+import { createTestDatabase, TestDatabase } from 'test/utils/test-database';
+import { demoCoverage, journeysOf, tally } from 'test/seed/demo-coverage';
 
 const cipher = createPhiCipher(loadSettings({ NODE_ENV: 'test', DATA_DIR: process.env.TEST_DATA_DIR ?? '.data/test' }));
 

@@ -1,4 +1,4 @@
-import './register-paths';
+import 'test/setup/register-paths';
 import { Client } from 'pg';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

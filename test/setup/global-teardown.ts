@@ -1,4 +1,4 @@
-import './register-paths';
+import 'test/setup/register-paths';
 import { rmSync } from 'node:fs';
 import { Client } from 'pg';
 

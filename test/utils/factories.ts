@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Settings } from 'src/config/settings';
 import { createPhiCipher, PhiCipherCore } from 'src/records/phi/phi-cipher';
-import type { TestDatabase } from './test-database';
+import type { TestDatabase } from 'test/utils/test-database';
 
 /**
  * Row factories for integration and e2e tests: plain SQL as the owner, PHI encrypted with the app's cipher.

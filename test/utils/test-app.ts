@@ -3,7 +3,7 @@ import type { InjectOptions, Response as LightMyRequestResponse } from 'light-my
 import { createApp } from 'src/app.factory';
 import { FixedClock } from 'src/common/clock/clock';
 import { loadSettings, Settings } from 'src/config/settings';
-import { createTestDatabase, TestDatabase } from './test-database';
+import { createTestDatabase, TestDatabase } from 'test/utils/test-database';
 
 export interface TestApp {
   app: NestFastifyApplication;

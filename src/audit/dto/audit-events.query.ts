@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
-import { AUDIT_ACTIONS, AuditAction } from 'src/audit/audit-action';
+import { AUDIT_ACTIONS, AuditAction } from 'src/audit/trail/audit-action';
 
 export class AuditOrganizationParams {
   @IsUUID('all')

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { AUDIT_ACTIONS, AuditAction } from 'src/audit/audit-action';
+import { AUDIT_ACTIONS, AuditAction } from 'src/audit/trail/audit-action';
 
 export class AuditEventResponse {
   @ApiProperty({ format: 'uuid' })

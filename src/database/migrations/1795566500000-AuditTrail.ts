@@ -2,14 +2,14 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * The HIPAA audit trail (issue 8; docs/audit.md). Not a TypeORM entity: a table partitioned by month is written
- * and read with plain SQL in src/audit/audit.repository.ts, so the schema-drift check does not see it.
+ * and read with plain SQL in src/audit/trail/trail.repository.ts, so the schema-drift check does not see it.
  *
  * - `audit_events`: one row per request that reads or changes patient data, or is denied on such a route.
  *   Partitioned by month of `occurred_at` (UTC); a default partition catches anything outside the ranges created
  *   ahead, so an event is never refused for want of a partition.
  * - Tamper evidence: `hash = sha256(prev_hash || int8send(seq) || content_hash)`, one chain per organization.
  *   `content_hash` is computed by the application over a canonical serialization of the row's columns
- *   (src/audit/audit-chain.ts) and checked again by the verifier; `audit_chain_heads` holds each chain's last
+ *   (src/audit/trail/hash-chain.ts) and checked again by the verifier; `audit_chain_heads` holds each chain's last
  *   sequence number and hash, and its row lock serializes appends per organization.
  * - Append-only: the runtime role may only SELECT the table (through row-level security) and append through
  *   `audit_append()`, a SECURITY DEFINER function; INSERT, UPDATE, DELETE and TRUNCATE are revoked, on the parent
@@ -83,7 +83,7 @@ END $$`);
       FOR EACH STATEMENT EXECUTE FUNCTION "audit_events_refuse_change"()`);
 
     // Monthly partitions, created ahead: here for the current month and the next three, then by the app at start
-    // and daily (AuditPartitionsService). Runs as its owner: the app role has no CREATE on the schema.
+    // and daily (TrailPartitionsService). Runs as its owner: the app role has no CREATE on the schema.
     await q.query(`CREATE FUNCTION "audit_ensure_partitions"(p_from timestamptz, p_months integer) RETURNS integer
       LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE

@@ -3,7 +3,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 const SIGNATURE = `uuid, uuid[], timestamptz[], text[], uuid[], text[], text[], text[], text[], text[], text[], text[], text[], integer[], text[], text[], text[], bytea[]`;
 
 /**
- * `audit_append_batch()`: the group-commit form of audit_append() (src/audit/audit-writer.ts gathers the events
+ * `audit_append_batch()`: the group-commit form of audit_append() (src/audit/trail/trail-writer.ts gathers the events
  * of one organization that arrive while the previous batch commits). One existence check, one lock and one
  * update of the chain head, and one multi-row INSERT per batch; the hashes are chained in order in between,
  * exactly as audit_append() chains them one by one. Returns the sequence number of the first event; the others

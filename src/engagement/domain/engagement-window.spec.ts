@@ -1,5 +1,5 @@
-import { bucketCount, listBuckets, localDate, resolveWindow } from './engagement-window';
-import { satisfactionMetrics } from './satisfaction';
+import { bucketCount, listBuckets, localDate, resolveWindow } from 'src/engagement/domain/engagement-window';
+import { satisfactionMetrics } from 'src/engagement/domain/satisfaction';
 
 describe('engagement window', () => {
   it('defaults to this week and the 11 before it, by week', () => {

@@ -1,5 +1,5 @@
 import { IsIn, IsOptional, IsString, IsUUID } from 'class-validator';
-import { Granularity } from '../domain/engagement-window';
+import { Granularity } from 'src/engagement/domain/engagement-window';
 
 export class EngagementParams {
   @IsUUID('all')

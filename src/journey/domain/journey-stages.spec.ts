@@ -1,4 +1,4 @@
-import { automationProgress, deriveJourney, JourneyFacts } from './journey-stages';
+import { automationProgress, deriveJourney, JourneyFacts } from 'src/journey/domain/journey-stages';
 
 const d = (s: string): Date => new Date(`${s}T10:00:00.000Z`);
 const facts = (f: Partial<JourneyFacts>): JourneyFacts => ({

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { JourneyStage } from '../domain/journey-stages';
+import { JourneyStage } from 'src/journey/domain/journey-stages';
 
 export class CompletedStageResponse {
   @ApiProperty({ enum: Object.values(JourneyStage) })

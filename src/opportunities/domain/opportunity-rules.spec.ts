@@ -6,7 +6,7 @@ import {
   outreachFor,
   suggestedAction,
   usualIntervalDays,
-} from './opportunity-rules';
+} from 'src/opportunities/domain/opportunity-rules';
 
 const d = (s: string): Date => new Date(`${s}T10:00:00.000Z`);
 const NOW = d('2026-11-24');

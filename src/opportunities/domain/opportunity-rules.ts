@@ -1,6 +1,6 @@
 import { Channel } from 'src/records/records.enums';
 import { knownVisitIntervalDays } from 'src/scoring/domain/visit-rhythm';
-import { OpportunityPriority, OpportunityType, OutreachKind } from '../opportunities.enums';
+import { OpportunityPriority, OpportunityType, OutreachKind } from 'src/opportunities/opportunities.enums';
 
 /**
  * Reengagement rules (docs/journey.md, "Opportunities"): pure functions over one patient's facts, no clock reads.

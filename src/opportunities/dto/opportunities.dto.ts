@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
-import { OpportunityPriority, OpportunityType } from '../opportunities.enums';
+import { OpportunityPriority, OpportunityType } from 'src/opportunities/opportunities.enums';
 
 export class OpportunitiesParams {
   @IsUUID('all')

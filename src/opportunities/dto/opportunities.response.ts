@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { OpportunityPriority, OpportunityType } from '../opportunities.enums';
+import { OpportunityPriority, OpportunityType } from 'src/opportunities/opportunities.enums';
 
 export class OpportunityResponse {
   patient_id: string;

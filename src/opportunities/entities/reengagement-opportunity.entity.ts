@@ -3,7 +3,7 @@ import { inCheck, OrgOwnedEntity } from 'src/common/database/org-scoped.entity';
 import { Organization } from 'src/organizations/entities/organization.entity';
 import { Channel } from 'src/records/records.enums';
 import { Patient } from 'src/records/entities/patient.entity';
-import { OpportunityPriority, OpportunityType, OutreachKind } from '../opportunities.enums';
+import { OpportunityPriority, OpportunityType, OutreachKind } from 'src/opportunities/opportunities.enums';
 
 /**
  * The organization's current reengagement opportunities, one row per patient at most, rebuilt by

@@ -1,8 +1,8 @@
 import { Check, Column, Entity, ForeignKey, Index, JoinColumn, ManyToOne, Unique } from 'typeorm';
 import { inCheck, OrgScopedEntity } from 'src/common/database/org-scoped.entity';
-import { Role } from '../organizations.enums';
-import { Organization } from './organization.entity';
-import { User } from './user.entity';
+import { Role } from 'src/organizations/organizations.enums';
+import { Organization } from 'src/organizations/entities/organization.entity';
+import { User } from 'src/organizations/entities/user.entity';
 
 @Entity({ name: 'memberships' })
 @ForeignKey(() => Organization, ['organizationId'], ['id'], {

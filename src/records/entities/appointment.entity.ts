@@ -1,8 +1,8 @@
 import { Check, Column, Index, JoinColumn, ManyToOne } from 'typeorm';
 import { inCheck, SourcedEntity } from 'src/common/database/org-scoped.entity';
-import { AppointmentStatus } from '../records.enums';
-import { Patient } from './patient.entity';
-import { PatientRecordTable } from './patient-record-table.decorator';
+import { AppointmentStatus } from 'src/records/records.enums';
+import { Patient } from 'src/records/entities/patient.entity';
+import { PatientRecordTable } from 'src/records/entities/patient-record-table.decorator';
 
 @PatientRecordTable('appointments')
 @Index('idx_appointments_organization_id_patient_id_starts_at', ['organizationId', 'patientId', 'startsAt'])

@@ -1,8 +1,8 @@
 import { Check, Column, Index, JoinColumn, ManyToOne } from 'typeorm';
 import { inCheck, SourcedEntity } from 'src/common/database/org-scoped.entity';
-import { EnrollmentStatus } from '../records.enums';
-import { Patient } from './patient.entity';
-import { PatientRecordTable } from './patient-record-table.decorator';
+import { EnrollmentStatus } from 'src/records/records.enums';
+import { Patient } from 'src/records/entities/patient.entity';
+import { PatientRecordTable } from 'src/records/entities/patient-record-table.decorator';
 
 @PatientRecordTable('automation_enrollments')
 @Index('idx_automation_enrollments_organization_id_patient_id_status', ['organizationId', 'patientId', 'status'])

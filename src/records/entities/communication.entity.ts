@@ -1,8 +1,8 @@
 import { Check, Column, Index, JoinColumn, ManyToOne } from 'typeorm';
 import { inCheck, SourcedEntity } from 'src/common/database/org-scoped.entity';
-import { Channel, CommunicationDirection, CommunicationKind } from '../records.enums';
-import { Patient } from './patient.entity';
-import { PatientRecordTable } from './patient-record-table.decorator';
+import { Channel, CommunicationDirection, CommunicationKind } from 'src/records/records.enums';
+import { Patient } from 'src/records/entities/patient.entity';
+import { PatientRecordTable } from 'src/records/entities/patient-record-table.decorator';
 
 @PatientRecordTable('communications')
 @Index('idx_communications_organization_id_patient_id_occurred_at', ['organizationId', 'patientId', 'occurredAt'])

@@ -1,7 +1,7 @@
 import { Column, Index, JoinColumn, ManyToOne } from 'typeorm';
 import { SourcedEntity } from 'src/common/database/org-scoped.entity';
-import { Patient } from './patient.entity';
-import { PatientRecordTable } from './patient-record-table.decorator';
+import { Patient } from 'src/records/entities/patient.entity';
+import { PatientRecordTable } from 'src/records/entities/patient-record-table.decorator';
 
 @PatientRecordTable('journey_events')
 @Index('idx_journey_events_organization_id_patient_id_occurred_at', ['organizationId', 'patientId', 'occurredAt'])

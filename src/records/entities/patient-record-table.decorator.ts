@@ -1,6 +1,6 @@
 import { Entity, ForeignKey, Unique } from 'typeorm';
 import { Organization } from 'src/organizations/entities/organization.entity';
-import { Patient } from './patient.entity';
+import { Patient } from 'src/records/entities/patient.entity';
 
 /**
  * A table of records about one patient that come from an outside system: the entity, its organization foreign

@@ -11,7 +11,7 @@ import {
 } from 'typeorm';
 import { inCheck, SourcedEntity } from 'src/common/database/org-scoped.entity';
 import { Organization } from 'src/organizations/entities/organization.entity';
-import { Channel } from '../records.enums';
+import { Channel } from 'src/records/records.enums';
 
 /**
  * PHI columns (`*_enc`) hold ciphertext `v1:<base64>`; the property names carry no

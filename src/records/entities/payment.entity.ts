@@ -1,8 +1,8 @@
 import { Check, Column, Index, JoinColumn, ManyToOne } from 'typeorm';
 import { inCheck, SourcedEntity } from 'src/common/database/org-scoped.entity';
-import { PaymentKind, PaymentStatus } from '../records.enums';
-import { Patient } from './patient.entity';
-import { PatientRecordTable } from './patient-record-table.decorator';
+import { PaymentKind, PaymentStatus } from 'src/records/records.enums';
+import { Patient } from 'src/records/entities/patient.entity';
+import { PatientRecordTable } from 'src/records/entities/patient-record-table.decorator';
 
 @PatientRecordTable('payments')
 @Index('idx_payments_organization_id_patient_id_occurred_at', ['organizationId', 'patientId', 'occurredAt'])

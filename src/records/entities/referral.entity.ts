@@ -1,7 +1,7 @@
 import { Column, Entity, ForeignKey, Index, JoinColumn, ManyToOne, Unique } from 'typeorm';
 import { SourcedEntity } from 'src/common/database/org-scoped.entity';
 import { Organization } from 'src/organizations/entities/organization.entity';
-import { Patient } from './patient.entity';
+import { Patient } from 'src/records/entities/patient.entity';
 
 /** No uniqueness on the referred patient: a patient can be referred again. */
 @Entity({ name: 'referrals' })

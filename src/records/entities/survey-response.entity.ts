@@ -1,7 +1,7 @@
 import { Check, Column, Index, JoinColumn, ManyToOne } from 'typeorm';
 import { SourcedEntity } from 'src/common/database/org-scoped.entity';
-import { Patient } from './patient.entity';
-import { PatientRecordTable } from './patient-record-table.decorator';
+import { Patient } from 'src/records/entities/patient.entity';
+import { PatientRecordTable } from 'src/records/entities/patient-record-table.decorator';
 
 @PatientRecordTable('survey_responses')
 // Covering: the engagement overview counts a window's answers from this index alone (index-only scan).

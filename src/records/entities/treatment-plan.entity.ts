@@ -1,8 +1,8 @@
 import { Check, Column, Index, JoinColumn, ManyToOne } from 'typeorm';
 import { inCheck, SourcedEntity } from 'src/common/database/org-scoped.entity';
-import { TreatmentPlanStatus } from '../records.enums';
-import { Patient } from './patient.entity';
-import { PatientRecordTable } from './patient-record-table.decorator';
+import { TreatmentPlanStatus } from 'src/records/records.enums';
+import { Patient } from 'src/records/entities/patient.entity';
+import { PatientRecordTable } from 'src/records/entities/patient-record-table.decorator';
 
 @PatientRecordTable('treatment_plans')
 @Index('idx_treatment_plans_organization_id_patient_id', ['organizationId', 'patientId'])

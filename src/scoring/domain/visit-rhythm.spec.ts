@@ -4,7 +4,7 @@ import { emptyFeatures } from 'src/scoring/domain/patient-features';
 import { usualVisitIntervalDays } from 'src/scoring/domain/risk-components';
 import { DEFAULT_SCORING_SETTINGS } from 'src/scoring/domain/scoring-settings';
 import { knownVisitIntervalDays, lapseAfterDays, visitIntervalDaysOr } from 'src/scoring/domain/visit-rhythm';
-import { SeedRandom } from 'src/database/seed/seed-random';
+import { SeedRandom } from 'src/demo-data/seed-random';
 
 const DAY = 86_400_000;
 const T0 = Date.parse('2020-01-06T09:00:00Z');

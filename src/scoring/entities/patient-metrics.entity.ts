@@ -2,7 +2,7 @@ import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, JoinColumn,
 import { inCheck } from 'src/common/database/org-scoped.entity';
 import { Organization } from 'src/organizations/entities/organization.entity';
 import { Patient } from 'src/records/entities/patient.entity';
-import { PatientStatus, RiskLevel, RiskTrend } from './scoring.enums';
+import { PatientStatus, RiskLevel, RiskTrend } from 'src/scoring/entities/scoring.enums';
 
 /** One risk factor in `risk_factors` (shape owned by the scoring service). */
 export type RiskFactor = Record<string, unknown>;

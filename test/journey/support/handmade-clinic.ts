@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { TestDatabase } from '../../utils/test-database';
+import type { TestDatabase } from 'test/utils/test-database';
 
 /**
  * A small clinic written by hand so that every journey stage, every opportunity type and the survey arithmetic

@@ -1,0 +1,75 @@
+import { Injectable } from '@nestjs/common';
+import { AuditEventRow } from 'src/audit/trail/audit-event';
+import { verdictJson, verifyOrganizationChain } from 'src/audit/trail/chain-verification';
+import { TrailRepository } from 'src/audit/trail/trail.repository';
+import { AuditEventResponse, AuditEventsResponse, AuditVerifyResponse } from 'src/audit/dto/audit-events.response';
+import { AuditEventsQuery } from 'src/audit/dto/audit-events.query';
+import { TenantDb } from 'src/common/database/tenant-db';
+import { ProblemException } from 'src/common/problem/problem';
+
+export const DEFAULT_AUDIT_PAGE = 100;
+
+function encodeCursor(seq: number): string {
+  return Buffer.from(`s${seq}`, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): number {
+  const m = /^s(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!m) throw ProblemException.invalidField('query', 'cursor', 'must be a next_cursor value returned by this endpoint');
+  return Number(m[1]);
+}
+
+function toResponse(e: AuditEventRow): AuditEventResponse {
+  return {
+    id: e.id,
+    sequence: e.seq,
+    occurred_at: e.occurredAt.toISOString(),
+    actor_type: e.actorType,
+    actor_id: e.actorId,
+    actor_role: e.actorRole,
+    action: e.action,
+    resource: e.resource,
+    method: e.method,
+    route: e.route,
+    patient_ids: e.patientIds,
+    query: e.query,
+    outcome: e.outcome,
+    status_code: e.statusCode,
+    request_id: e.requestId,
+    ip: e.ip,
+    user_agent: e.userAgent,
+    hash: e.hash.toString('hex'),
+    prev_hash: e.prevHash.toString('hex'),
+  };
+}
+
+@Injectable()
+export class AuditEventsService {
+  constructor(
+    private readonly tenantDb: TenantDb,
+    private readonly repository: TrailRepository,
+  ) {}
+
+  /** An organization's events, newest first, one keyset page at a time. */
+  async events(organizationId: string, q: AuditEventsQuery): Promise<AuditEventsResponse> {
+    const limit = q.limit ?? DEFAULT_AUDIT_PAGE;
+    const from = q.from ? new Date(q.from) : undefined;
+    const to = q.to ? new Date(q.to) : undefined;
+    if (from && to && from >= to) throw ProblemException.invalidField('query', 'to', 'must be later than from');
+    const filter = {
+      patientId: q.patient_id?.toLowerCase(),
+      actorId: q.actor_id?.toLowerCase(),
+      action: q.action,
+      from,
+      to,
+      beforeSeq: q.cursor ? decodeCursor(q.cursor) : undefined,
+    };
+    const rows = await this.tenantDb.run(organizationId, (m) => this.repository.list(m, organizationId, filter, limit + 1));
+    const page = rows.slice(0, limit);
+    return { events: page.map(toResponse), next_cursor: rows.length > limit ? encodeCursor(page[page.length - 1].seq) : null };
+  }
+
+  async verify(organizationId: string): Promise<AuditVerifyResponse> {
+    return verdictJson(await this.tenantDb.run(organizationId, (m) => verifyOrganizationChain(this.repository, m, organizationId)));
+  }
+}

@@ -1,0 +1,138 @@
+import { HttpStatus, Injectable } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { EntityManager } from 'typeorm';
+import { AuditAction } from 'src/audit/trail/audit-action';
+import { AuditedOptions } from 'src/audit/recording/audited.decorator';
+import { AuditableRequest, auditState, eventFor, outcomeFor, pathPatientIds } from 'src/audit/recording/request-audit-state';
+import { TrailWriter } from 'src/audit/trail/trail-writer';
+import { Clock } from 'src/common/clock/clock';
+import { ProblemCode, ProblemException } from 'src/common/problem/problem';
+
+export const AUDIT_UNAVAILABLE_DETAIL = 'The audit trail could not record this request, so no patient data was sent; retry shortly';
+
+export function auditUnavailable(): ProblemException {
+  return new ProblemException(ProblemCode.AuditUnavailable, HttpStatus.SERVICE_UNAVAILABLE, AUDIT_UNAVAILABLE_DETAIL, undefined, { 'retry-after': '5' });
+}
+
+/**
+ * What a route that changes patient data (`@Audited({ ..., writesOwnAudit: true })`) uses to record its change
+ * in the same transaction: get it with `@RequestAuditor() audit: RequestAudit` and pass it to the service.
+ */
+export class RequestAudit {
+  constructor(
+    private readonly recorder: RequestAuditRecorder,
+    private readonly request: AuditableRequest,
+    private readonly reply: FastifyReply,
+    private readonly options: AuditedOptions,
+  ) {}
+
+  /**
+   * Appends one event for this request inside `manager`'s transaction (TenantDb.run): it commits or rolls back
+   * with the change. Call it last in the transaction: from here to the commit the organization's audit chain is
+   * locked. When the event cannot be written it throws the 503 ProblemException: let it end the transaction.
+   */
+  async record(manager: EntityManager, event: { action: AuditAction; patientIds: string[]; resource?: string }): Promise<void> {
+    await this.recorder.appendOr503(
+      this.request,
+      {
+        action: event.action,
+        resource: event.resource ?? this.options.resource,
+        patientIds: [...pathPatientIds(this.request, this.options), ...event.patientIds],
+        outcome: 'success',
+        statusCode: this.reply.statusCode,
+      },
+      manager,
+    );
+  }
+}
+
+/** Builds events from requests and appends them; the interceptor, the onSend hook and RequestAudit share it. */
+@Injectable()
+export class RequestAuditRecorder {
+  constructor(
+    private readonly writer: TrailWriter,
+    private readonly clock: Clock,
+  ) {}
+
+  async append(
+    request: AuditableRequest,
+    fields: Parameters<typeof eventFor>[2],
+    manager?: EntityManager,
+  ): Promise<void> {
+    const state = auditState(request);
+    try {
+      await this.writer.append(eventFor(request, this.clock.now(), fields), manager, state.release);
+      state.recorded++;
+    } catch (err) {
+      state.failed = true;
+      throw err;
+    }
+  }
+
+  async appendOr503(request: AuditableRequest, fields: Parameters<typeof eventFor>[2], manager?: EntityManager): Promise<void> {
+    try {
+      await this.append(request, fields, manager);
+    } catch {
+      throw auditUnavailable();
+    }
+  }
+
+  /** After the handler (or a cache) produced `body`: records who saw which patients, or throws the 503. */
+  async recordSuccess(request: AuditableRequest, reply: FastifyReply, options: AuditedOptions, body: unknown): Promise<void> {
+    const state = auditState(request);
+    if (options.writesOwnAudit && state.recorded > 0) return;
+    try {
+      const patientIds = [...pathPatientIds(request, options), ...(options.patientIds && body !== undefined ? options.patientIds(body) : [])];
+      await this.append(request, { action: options.action, resource: options.resource, patientIds, outcome: 'success', statusCode: reply.statusCode });
+    } catch {
+      // Also when the route's patientIds() throws: not knowing whose data leaves is as bad as not recording it.
+      state.failed = true;
+      throw auditUnavailable();
+    }
+  }
+
+  /**
+   * A finished request the interceptor did not record (a guard refused it, the handler threw, or something short-
+   * circuited before the interceptor). Returns false when the event could not be written.
+   */
+  async recordFinished(request: AuditableRequest, statusCode: number, options: AuditedOptions, payload: unknown): Promise<boolean> {
+    const state = auditState(request);
+    // An error answer is recorded even when the route recorded its change: that record rolled back with it.
+    if (state.failed || (state.recorded > 0 && statusCode < 400)) return true;
+    // A rate-limited call reached no data and was refused before access control: recording each one would let a
+    // flood write to the trail as fast as it is refused.
+    if (statusCode === 429) return true;
+    const { action, outcome } = outcomeFor(statusCode, options.action);
+    const patientIds = pathPatientIds(request, options);
+    if (outcome === 'success' && options.patientIds && typeof payload === 'string') {
+      try {
+        patientIds.push(...options.patientIds(JSON.parse(payload)));
+      } catch {
+        return false;
+      }
+    }
+    try {
+      await this.append(request, { action, resource: options.resource, patientIds, outcome, statusCode });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * The request is running an audited route of its organization: batches of that organization may wait a moment
+   * for its event (TrailWriter.begin). Returns the release (also called when its event is appended).
+   */
+  begin(request: AuditableRequest): () => void {
+    const organizationId = request.auth?.organizationId;
+    if (!organizationId) return () => undefined;
+    const state = auditState(request);
+    state.release ??= this.writer.begin(organizationId);
+    return state.release;
+  }
+
+  /** The RequestAudit handed to a `writesOwnAudit` route. */
+  forRequest(request: AuditableRequest, reply: FastifyReply, options: AuditedOptions): RequestAudit {
+    return new RequestAudit(this, request, reply, options);
+  }
+}

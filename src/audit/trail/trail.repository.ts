@@ -1,0 +1,163 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditAction } from 'src/audit/trail/audit-action';
+import { AuditActorType, AuditEventContent, AuditEventRow, AuditOutcome } from 'src/audit/trail/audit-event';
+import type { TenantSql } from 'src/common/database/tenant-db';
+
+/** Anything that runs SQL: the pool (its own implicit transaction) or a transaction's manager. */
+export type SqlRunner = Pick<EntityManager, 'query'> | Pick<DataSource, 'query'> | TenantSql;
+
+export interface AuditEventFilter {
+  patientId?: string;
+  actorId?: string;
+  action?: AuditAction;
+  from?: Date;
+  to?: Date;
+  /** Keyset: only events with a smaller sequence number (newest first). */
+  beforeSeq?: number;
+}
+
+interface RawRow {
+  organization_id: string;
+  seq: string;
+  occurred_at: Date;
+  id: string;
+  actor_type: AuditActorType | null;
+  actor_id: string | null;
+  actor_role: string | null;
+  action: AuditAction;
+  resource: string;
+  method: string;
+  route: string;
+  patient_ids: string[];
+  query: Record<string, string | string[]>;
+  outcome: AuditOutcome;
+  status_code: number;
+  request_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  prev_hash: Buffer;
+  hash: Buffer;
+}
+
+const COLUMNS = `organization_id, seq, occurred_at, id, actor_type, actor_id, actor_role, action, resource, method, route,
+  patient_ids, query, outcome, status_code, request_id, ip, user_agent, prev_hash, hash`;
+
+function toRow(r: RawRow): AuditEventRow {
+  return {
+    organizationId: r.organization_id,
+    seq: Number(r.seq),
+    occurredAt: r.occurred_at,
+    id: r.id,
+    actorType: r.actor_type,
+    actorId: r.actor_id,
+    actorRole: r.actor_role,
+    action: r.action,
+    resource: r.resource,
+    method: r.method,
+    route: r.route,
+    patientIds: r.patient_ids,
+    query: r.query,
+    outcome: r.outcome,
+    statusCode: r.status_code,
+    requestId: r.request_id,
+    ip: r.ip,
+    userAgent: r.user_agent,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}
+
+/**
+ * Every SQL statement of the audit trail. Appends go through audit_append() (the app role has no INSERT on the
+ * table); reads take the organization first and run inside TenantDb, where row-level security applies too.
+ */
+@Injectable()
+export class TrailRepository {
+  /** Appends one event to its organization's chain; returns its sequence number. */
+  async append(sql: SqlRunner, e: AuditEventContent, contentHash: Buffer): Promise<number> {
+    const rows: { seq: string }[] = await sql.query(
+      `SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::uuid[], $12::jsonb, $13, $14, $15, $16, $17, $18) AS seq`,
+      [
+        e.organizationId, e.id, e.occurredAt, e.actorType, e.actorId, e.actorRole, e.action, e.resource, e.method, e.route,
+        e.patientIds, JSON.stringify(e.query), e.outcome, e.statusCode, e.requestId, e.ip, e.userAgent, contentHash,
+      ],
+    );
+    return Number(rows[0].seq);
+  }
+
+  /**
+   * Appends several events of one organization with audit_append_batch(): one statement (so one transaction and
+   * one disk flush when run on the pool), one hold of the chain's lock for the lot. Returns their sequence
+   * numbers, in order.
+   */
+  async appendBatch(sql: SqlRunner, events: { content: AuditEventContent; contentHash: Buffer }[]): Promise<number[]> {
+    if (events.length === 0) return [];
+    const organizationId = events[0].content.organizationId;
+    if (events.some((e) => e.content.organizationId !== organizationId)) throw new Error('appendBatch: one organization per batch');
+    const col = <T>(f: (e: AuditEventContent) => T): T[] => events.map((x) => f(x.content));
+    const rows: { first: string }[] = await sql.query(
+      `SELECT audit_append_batch($1, $2::uuid[], $3::timestamptz[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[],
+              $10::text[], $11::text[], $12::text[], $13::text[], $14::int[], $15::text[], $16::text[], $17::text[], $18::bytea[]) AS first`,
+      [
+        organizationId, col((e) => e.id), col((e) => e.occurredAt), col((e) => e.actorType), col((e) => e.actorId),
+        col((e) => e.actorRole), col((e) => e.action), col((e) => e.resource), col((e) => e.method), col((e) => e.route),
+        col((e) => `{${e.patientIds.join(',')}}`), col((e) => JSON.stringify(e.query)), col((e) => e.outcome), col((e) => e.statusCode),
+        col((e) => e.requestId), col((e) => e.ip), col((e) => e.userAgent), events.map((x) => x.contentHash),
+      ],
+    );
+    const first = Number(rows[0].first);
+    return events.map((_, i) => first + i);
+  }
+
+  /** Creates the monthly partitions from `from`'s month to `months` months after it; returns how many were new. */
+  async ensurePartitions(sql: SqlRunner, from: Date, months: number): Promise<number> {
+    const rows: { created: number }[] = await sql.query(`SELECT audit_ensure_partitions($1, $2) AS created`, [from, months]);
+    return rows[0].created;
+  }
+
+  /** One page of an organization's events, newest first. */
+  async list(sql: SqlRunner, organizationId: string, f: AuditEventFilter, limit: number): Promise<AuditEventRow[]> {
+    const where = ['organization_id = $1'];
+    const params: unknown[] = [organizationId];
+    const add = (clause: (p: string) => string, value: unknown): void => {
+      params.push(value);
+      where.push(clause(`$${params.length}`));
+    };
+    if (f.patientId) add((p) => `patient_ids @> ARRAY[${p}]::uuid[]`, f.patientId);
+    if (f.actorId) add((p) => `actor_id = ${p}`, f.actorId);
+    if (f.action) add((p) => `action = ${p}`, f.action);
+    if (f.from) add((p) => `occurred_at >= ${p}`, f.from);
+    if (f.to) add((p) => `occurred_at < ${p}`, f.to);
+    if (f.beforeSeq !== undefined) add((p) => `seq < ${p}`, f.beforeSeq);
+    params.push(limit);
+    const rows: RawRow[] = await sql.query(
+      `SELECT ${COLUMNS} FROM audit_events WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(toRow);
+  }
+
+  /** Events in chain order with `afterSeq < seq <= maxSeq`, for the verifier. */
+  async chainPage(sql: SqlRunner, organizationId: string, afterSeq: number, maxSeq: number, limit: number): Promise<AuditEventRow[]> {
+    const rows: RawRow[] = await sql.query(
+      `SELECT ${COLUMNS} FROM audit_events WHERE organization_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4`,
+      [organizationId, afterSeq, maxSeq, limit],
+    );
+    return rows.map(toRow);
+  }
+
+  async head(sql: SqlRunner, organizationId: string): Promise<{ lastSeq: number; lastHash: Buffer } | null> {
+    const rows: { last_seq: string; last_hash: Buffer }[] = await sql.query(
+      `SELECT last_seq, last_hash FROM audit_chain_heads WHERE organization_id = $1`,
+      [organizationId],
+    );
+    return rows.length === 0 ? null : { lastSeq: Number(rows[0].last_seq), lastHash: rows[0].last_hash };
+  }
+
+  /** The id of an organization by its slug (maintenance commands, which work as the owner). */
+  async organizationIdBySlug(sql: SqlRunner, slug: string): Promise<string | null> {
+    const rows: { id: string }[] = await sql.query(`SELECT id FROM organizations WHERE slug = $1`, [slug]);
+    return rows.length === 0 ? null : rows[0].id;
+  }
+}

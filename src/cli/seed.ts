@@ -1,0 +1,91 @@
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+import { loadSettings } from 'src/config/settings';
+import { runMigrations } from 'src/database/migrate';
+import { openDatabase } from 'src/database/open-database';
+import { CLINIC_KINDS, DEFAULT_CLINIC_KIND, isClinicKind } from 'src/demo-data/clinic-kinds';
+import { defaultHistoryWeeks, scoreWithHistory } from 'src/demo-data/score-history';
+import { seedOrganization } from 'src/demo-data/seed';
+import { createPhiCipher } from 'src/records/phi/phi-cipher';
+import { progressReporter } from 'src/cli/support/progress';
+import { runCli, CliUsageError } from 'src/cli/support/run-cli';
+
+/**
+ * `npm run seed -- --org <slug> [--name <name>] [--kind dental|physiotherapy|primary_care] --patients <N> --seed <n>
+ * [--history-weeks <w>] [--no-score]`: generates a clinic of that kind (default dental), then scores it as of each of
+ * the past `w` weeks and as of now, as the nightly recompute would have (its risk history and trends), unless
+ * --no-score. `w` defaults to 8 up to HISTORY_MAX_DEFAULT_PATIENTS patients, 0 above (each week is one more run).
+ */
+runCli(async () => {
+  const { values } = parseArgs({
+    options: {
+      org: { type: 'string' },
+      name: { type: 'string' },
+      kind: { type: 'string', default: DEFAULT_CLINIC_KIND },
+      patients: { type: 'string', default: '2000' },
+      seed: { type: 'string', default: '1' },
+      'history-weeks': { type: 'string' },
+      'no-score': { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const slug = values.org;
+  if (!slug || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(slug)) throw new CliUsageError('--org <slug> is required: lower-case letters, digits and dashes');
+  const patients = Number(values.patients);
+  if (!Number.isInteger(patients) || patients < 0 || patients > 5_000_000) throw new CliUsageError('--patients must be an integer from 0 to 5000000');
+  const seed = Number(values.seed);
+  if (!Number.isInteger(seed)) throw new CliUsageError('--seed must be an integer');
+  const kind = values.kind;
+  if (!isClinicKind(kind)) throw new CliUsageError(`--kind must be one of ${CLINIC_KINDS.join(', ')}`);
+  const weeks = values['history-weeks'] === undefined ? defaultHistoryWeeks(patients) : Number(values['history-weeks']);
+  if (!Number.isInteger(weeks) || weeks < 0 || weeks > 52) throw new CliUsageError('--history-weeks must be an integer from 0 to 52');
+  const settings = loadSettings();
+  const now = new Date();
+  const db = await openDatabase(settings, (l) => process.stderr.write(l + '\n'));
+  try {
+    await runMigrations(db.url);
+    const progress = progressReporter('patients', patients);
+    let indexes: ReturnType<typeof progressReporter> | null = null;
+    const result = await seedOrganization(db.url, {
+      slug,
+      name: values.name ?? slug.replace(/(^|-)(\w)/g, (_m, d: string, c: string) => (d ? ' ' : '') + c.toUpperCase()),
+      kind,
+      patients,
+      seed,
+      now,
+      cipher: createPhiCipher(settings),
+      onProgress: (done) => progress.update(done),
+      onIndex: (done, total) => {
+        if (indexes === null) {
+          progress.stop();
+          indexes = progressReporter('rebuilding indexes', total);
+        }
+        indexes.update(done);
+      },
+    });
+    progress.stop();
+    (indexes as ReturnType<typeof progressReporter> | null)?.stop();
+    process.stdout.write(`Seeded organization "${slug}" (${result.organizationId}), a ${kind.replace('_', ' ')} clinic, in ${result.seconds.toFixed(1)} s\n`);
+    for (const [table, n] of Object.entries(result.rows)) process.stdout.write(`  ${table.padEnd(24)} ${n.toLocaleString('en-US')}\n`);
+    if (!values['no-score']) {
+      const past = weeks > 0 ? progressReporter('scoring the past weeks', weeks) : null;
+      let scoring: ReturnType<typeof progressReporter> | null = null;
+      const scored = await scoreWithHistory(db.url, result.organizationId, now, {
+        weeks,
+        onPastRun: (done) => past?.update(done),
+        onProgress: (done, total) => {
+          if (scoring === null) {
+            past?.stop();
+            scoring = progressReporter('scoring', total);
+          }
+          scoring.update(done);
+        },
+      });
+      (scoring as ReturnType<typeof progressReporter> | null)?.stop();
+      if (weeks > 0) process.stdout.write(`Scored as of ${weeks} past weeks in ${(scored.historyMs / 1000).toFixed(1)} s (risk history and trends)\n`);
+      process.stdout.write(`Scored ${scored.final.patients.toLocaleString('en-US')} patients in ${(scored.final.totalMs / 1000).toFixed(1)} s\n`);
+    }
+  } finally {
+    await db.stop();
+  }
+});

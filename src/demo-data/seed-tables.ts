@@ -1,0 +1,78 @@
+import { CopyTable } from 'src/demo-data/copy-table';
+import { SeedIds } from 'src/demo-data/seed-ids';
+
+const SOURCED = ['id', 'organization_id', 'source', 'external_id'];
+
+/** A sourced table being seeded: its COPY buffer, its id sequence and its external-id prefix. */
+export class SeedTable extends CopyTable {
+  private readonly ids: SeedIds;
+
+  constructor(
+    table: string,
+    columns: readonly string[],
+    private readonly externalPrefix: string,
+    tag: number,
+    startedAtMs: number,
+    private readonly organizationId: string,
+  ) {
+    super(table, [...SOURCED, ...columns]);
+    this.ids = new SeedIds(startedAtMs, tag);
+  }
+
+  /** Id of the row that the next `row()` call will write. */
+  peekId(): string {
+    return this.ids.id(this.count);
+  }
+
+  /** Id of the `n`-th row written (0-based). */
+  idOf(n: number): string {
+    return this.ids.id(n);
+  }
+
+  /** Writes a row (the id, organization, source and external id first) and returns its id. */
+  row(rest: string): string {
+    const id = this.ids.id(this.count);
+    this.push(`${id}\t${this.organizationId}\tseed\t${this.externalPrefix}${String(this.count + 1).padStart(9, '0')}\t${rest}`);
+    return id;
+  }
+}
+
+export interface ClinicTables {
+  patients: SeedTable;
+  appointments: SeedTable;
+  payments: SeedTable;
+  communications: SeedTable;
+  surveyResponses: SeedTable;
+  referrals: SeedTable;
+  treatmentPlans: SeedTable;
+  journeyEvents: SeedTable;
+  automationEnrollments: SeedTable;
+  patientMetrics: CopyTable;
+}
+
+export function clinicTables(organizationId: string, startedAtMs: number): ClinicTables {
+  const t = (table: string, columns: string[], prefix: string, tag: number): SeedTable =>
+    new SeedTable(table, columns, prefix, tag, startedAtMs, organizationId);
+  return {
+    patients: t(
+      'patients',
+      ['name', 'phone_enc', 'email_enc', 'date_of_birth_enc', 'address_enc', 'conditions_enc', 'allergies_enc', 'medications_enc', 'email_bidx', 'phone_bidx', 'preferred_channel', 'marketing_consent', 'appointment_reminders', 'referred_by_id', 'registered_at'],
+      'P',
+      1,
+    ),
+    appointments: t('appointments', ['patient_id', 'starts_at', 'type', 'status', 'value_cents', 'notes_enc'], 'A', 2),
+    payments: t('payments', ['patient_id', 'occurred_at', 'amount_cents', 'kind', 'status'], 'PAY', 3),
+    communications: t('communications', ['patient_id', 'occurred_at', 'channel', 'kind', 'direction', 'responded_at', 'outcome', 'notes_enc'], 'C', 4),
+    surveyResponses: t('survey_responses', ['patient_id', 'submitted_at', 'satisfaction', 'nps', 'complaint', 'comment_enc'], 'S', 5),
+    referrals: t('referrals', ['referrer_patient_id', 'referred_patient_id', 'referred_at'], 'R', 6),
+    treatmentPlans: t('treatment_plans', ['patient_id', 'name', 'planned_sessions', 'completed_sessions', 'session_value_cents', 'status', 'started_at', 'ends_at'], 'TP', 7),
+    journeyEvents: t('journey_events', ['patient_id', 'occurred_at', 'stage', 'outcome', 'details'], 'J', 8),
+    automationEnrollments: t('automation_enrollments', ['patient_id', 'sequence', 'step', 'step_index', 'total_steps', 'next_action', 'next_action_at', 'status', 'enrolled_at'], 'AE', 9),
+    patientMetrics: new CopyTable('patient_metrics', ['organization_id', 'patient_id', 'sort_name', 'status', 'risk_score', 'risk_level', 'total_sessions', 'last_appointment_at', 'next_appointment_at', 'last_contact_at', 'stale']),
+  };
+}
+
+/** Parents before children, in the order the COPY statements run. */
+export function tablesInLoadOrder(t: ClinicTables): CopyTable[] {
+  return [t.patients, t.patientMetrics, t.appointments, t.payments, t.communications, t.surveyResponses, t.referrals, t.treatmentPlans, t.journeyEvents, t.automationEnrollments];
+}

@@ -1,0 +1,33 @@
+import { Injectable } from '@nestjs/common';
+import { AuthContext, hasPermission } from 'src/auth/auth-context';
+import { Permission } from 'src/auth/permissions';
+import { Clock } from 'src/common/clock/clock';
+import { TenantDb } from 'src/common/database/tenant-db';
+import { ProblemCode, ProblemException } from 'src/common/problem/problem';
+import type { ProfileResponse } from 'src/patients/dto/profile.response';
+import { PatientsRepository } from 'src/patients/patients.repository';
+import { toProfile } from 'src/patients/profile-mappers';
+import { PhiCipher } from 'src/records/phi/phi-cipher';
+
+/**
+ * One patient in full (spec endpoint 3). Not cached: one indexed statement of about a millisecond, and a cached
+ * copy would be PHI kept outside the database. `medical_info` is read only for `patients:read_medical`.
+ */
+@Injectable()
+export class PatientProfileService {
+  constructor(
+    private readonly tenantDb: TenantDb,
+    private readonly patients: PatientsRepository,
+    private readonly cipher: PhiCipher,
+    private readonly clock: Clock,
+  ) {}
+
+  async get(auth: AuthContext, patientId: string, historyLimit = 50): Promise<ProfileResponse> {
+    const withMedical = hasPermission(auth, Permission.PatientsReadMedical);
+    const row = await this.tenantDb.readStatements(auth.organizationId, (m) =>
+      this.patients.findProfile(m, auth.organizationId, patientId, { historyLimit, now: this.clock.now(), withMedical }),
+    );
+    if (!row) throw ProblemException.notFound(ProblemCode.PatientNotFound, 'No patient with this id in this organization');
+    return { patient: toProfile(row, this.cipher, withMedical) };
+  }
+}
