@@ -1,7 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { Public } from 'src/common/http/public.decorator';
+import { Database } from 'src/database/database';
 
 @ApiTags('health')
 @Public()
@@ -9,7 +10,8 @@ import { Public } from 'src/common/http/public.decorator';
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
-    private readonly db: TypeOrmHealthIndicator,
+    private readonly indicators: HealthIndicatorService,
+    private readonly database: Database,
   ) {}
 
   /** Liveness: the process answers. Touches no database. */
@@ -22,6 +24,12 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   ready(): Promise<HealthCheckResult> {
-    return this.health.check([() => this.db.pingCheck('database', { timeout: 1500 })]);
+    return this.health.check([
+      () =>
+        this.indicators
+          .check('database')
+          .attempt(() => this.database.ping(1500))
+          .withTimeout(1500),
+    ]);
   }
 }

@@ -37,7 +37,6 @@ export interface CursorState {
 
 /** The fully resolved list request. */
 export interface ListSpec {
-  organizationId: string;
   sort: ProfileSort;
   order: SortOrder;
   status: PatientStatus | null;

@@ -12,7 +12,7 @@ import {
   type ScoringSettings,
 } from 'src/scoring/domain';
 import type { PatientStatus, RiskLevel, RiskTrend } from 'src/scoring/entities/scoring.enums';
-import type { FeatureRow } from 'src/scoring/features.query';
+import type { FeatureRow } from 'src/scoring/features/feature-row';
 
 /** One entry of `patient_metrics.risk_factors`: the sentence a receptionist reads, and its weight. */
 export interface StoredRiskFactor {

@@ -1,5 +1,5 @@
 import { Check, Column, Entity, ForeignKey, Index } from 'typeorm';
-import { inCheck, OrgScopedEntity } from 'src/common/database/org-scoped.entity';
+import { inCheck, OrgScopedEntity } from 'src/database/entities/org-scoped.entity';
 import { Organization } from 'src/organizations/entities/organization.entity';
 import { ModelKind } from 'src/scoring/entities/scoring.enums';
 

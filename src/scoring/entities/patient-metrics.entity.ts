@@ -1,5 +1,5 @@
 import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, JoinColumn, OneToOne, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import { inCheck } from 'src/common/database/org-scoped.entity';
+import { inCheck } from 'src/database/entities/org-scoped.entity';
 import { Organization } from 'src/organizations/entities/organization.entity';
 import { Patient } from 'src/records/entities/patient.entity';
 import { PatientStatus, RiskLevel, RiskTrend } from 'src/scoring/entities/scoring.enums';
