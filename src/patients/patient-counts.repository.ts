@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { TenantSql } from 'src/database/tenant/tenant-sql';
-import type { PatientStatus, RiskLevel, RiskTrend } from 'src/scoring/entities/scoring.enums';
+import type { PatientStatus } from 'src/scoring/domain/patient-status';
+import type { RiskLevel } from 'src/scoring/domain/risk-score';
+import type { RiskTrend } from 'src/scoring/domain/risk-trend';
 
 /** One (status, risk level, trend) group of an organization's patients. */
 export interface CountGroup {

@@ -6,7 +6,7 @@ import { TenantDb } from 'src/database/tenant/tenant-db';
 import { SETTINGS } from 'src/config/config.module';
 import { Settings } from 'src/config/settings';
 import { CountGroup, OrganizationCounts, PatientCountsRepository } from 'src/patients/patient-counts.repository';
-import { PatientStatus } from 'src/scoring/entities/scoring.enums';
+import { PatientStatus } from 'src/scoring/domain/patient-status';
 import { ScoringEvents } from 'src/scoring/scoring-events';
 
 /** The counts of an organization as cached: `version` changes whenever they are reloaded. */

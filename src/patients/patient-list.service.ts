@@ -13,7 +13,7 @@ import { isDeepOffset, PatientsRepository } from 'src/patients/patients.reposito
 import { toListItem } from 'src/patients/profile-mappers';
 import { CursorState, decodeCursor, DEFAULT_ORDER, encodeCursor, ListSpec, StatusFilter } from 'src/patients/profile-list';
 import { PhiCipher } from 'src/records/phi/phi-cipher';
-import type { PatientStatus } from 'src/scoring/entities/scoring.enums';
+import type { PatientStatus } from 'src/scoring/domain/patient-status';
 
 /** Pages of more rows than this are never kept by the page cache (a page of 1,000 is 400 KB of JSON). */
 export const MAX_CACHED_PAGE_LIMIT = 200;

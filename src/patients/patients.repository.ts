@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { TenantSql } from 'src/database/tenant/tenant-sql';
 import { likePrefix, PatientCountsRepository, prefixUpperBound } from 'src/patients/patient-counts.repository';
 import type { ListPosition, ListSpec, ProfileSort, Segment } from 'src/patients/profile-list';
-import type { PatientStatus, RiskLevel } from 'src/scoring/entities/scoring.enums';
+import type { PatientStatus } from 'src/scoring/domain/patient-status';
+import type { RiskLevel } from 'src/scoring/domain/risk-score';
 
 /**
  * A list row as read: PHI still encrypted; timestamps as PostgreSQL prints them (`2026-11-25 08:30:00.123456+00`, the

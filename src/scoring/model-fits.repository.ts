@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { TenantSql } from 'src/database/tenant/tenant-sql';
 import type { BgNbdParams } from 'src/scoring/domain/bg-nbd';
 import type { GammaGammaParams } from 'src/scoring/domain/gamma-gamma';
-import { ModelKind } from 'src/scoring/entities/scoring.enums';
+import { ModelKind } from 'src/scoring/domain/scoring-models';
 
 /** The organization's latest fit attempt. */
 export interface StoredFits {

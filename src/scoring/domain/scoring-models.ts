@@ -89,3 +89,10 @@ export function fitOrganizationModels(
   if (repeats.length < MIN_PATIENTS_FOR_FIT || spends.length < MIN_PATIENTS_FOR_FIT) return null;
   return { bgnbd: fitBgNbd(repeats, { maxParameter: BG_NBD_ABANDON_ABOVE }), gammaGamma: fitGammaGamma(spends), sampleSize: sample.length };
 }
+
+/** Customer-lifetime-value models whose fitted parameters are stored in `model_fits`. */
+export const ModelKind = {
+  BgNbd: 'bgnbd',
+  GammaGamma: 'gamma_gamma',
+} as const;
+export type ModelKind = (typeof ModelKind)[keyof typeof ModelKind];

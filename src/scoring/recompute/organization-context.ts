@@ -9,7 +9,7 @@ import {
   type ScoringModels,
   type ScoringSettings,
 } from 'src/scoring/domain';
-import { ModelKind } from 'src/scoring/entities/scoring.enums';
+import { ModelKind } from 'src/scoring/domain/scoring-models';
 import { organizationScoringSettings } from 'src/scoring/organization-settings';
 import type { ScoringRepositories } from 'src/scoring/scoring-repositories';
 
