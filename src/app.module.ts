@@ -18,6 +18,7 @@ import { RiskModule } from 'src/risk/risk.module';
 import { EngagementModule } from 'src/engagement/engagement.module';
 import { JourneyModule } from 'src/journey/journey.module';
 import { OpportunitiesModule } from 'src/opportunities/opportunities.module';
+import { JobsModule } from 'src/jobs/jobs.module';
 
 export interface AppOptions {
   settings: Settings;
@@ -37,6 +38,7 @@ export class AppModule {
         ConfigModule.register(options.settings),
         DatabaseModule.register({ url: options.databaseUrl, poolSize: options.settings.databasePoolSize }),
         HealthModule,
+        JobsModule,
         AuthModule,
         OrganizationsModule,
         RecordsModule,

@@ -1,4 +1,5 @@
 import { ApiKey } from 'src/auth/entities/api-key.entity';
+import { JobRun } from 'src/jobs/entities/job-run.entity';
 import { Membership } from 'src/organizations/entities/membership.entity';
 import { Organization } from 'src/organizations/entities/organization.entity';
 import { User } from 'src/organizations/entities/user.entity';
@@ -43,4 +44,5 @@ export const ENTITIES = [
   EngagementRollup,
   EngagementPatientDays,
   EngagementVisitGap,
+  JobRun,
 ];

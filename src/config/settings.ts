@@ -51,6 +51,21 @@ export interface Settings {
   /** Proxies whose X-Forwarded-For is believed (client IPs for rate limits and the audit trail): false, true, a hop count or addresses. */
   trustProxy: boolean | number | string;
   cacheTtlSeconds: number;
+  /** Background jobs (src/jobs): which roles this process plays, and how its worker runs them. */
+  jobs: {
+    /** `all`: serves HTTP and runs jobs; `api`: HTTP only (jobs go to the queue); `worker`: jobs only. */
+    role: 'all' | 'api' | 'worker';
+    /** Jobs this process runs at once. */
+    concurrency: number;
+    /** Attempts of a failing job before it is failed for good (retried with exponential backoff). */
+    attempts: number;
+    /** How long a job's worker may go silent before another takes the job over (BullMQ's lock; seconds). */
+    lockSeconds: number;
+    /** Local time of day (HH:MM, each organization's time zone) of the nightly recompute. */
+    nightlyAt: string;
+    /** How often the scheduler looks for organizations whose nightly time has come (seconds). */
+    schedulerIntervalSeconds: number;
+  };
 }
 
 export class SettingsError extends Error {
@@ -91,6 +106,13 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
   if (raw === null) return def;
   if (!(allowed as readonly string[]).includes(raw)) throw new SettingsError(name, `one of ${allowed.join(', ')}`, raw);
   return raw as T;
+}
+
+function timeOfDay(env: Env, name: string, def: string): string {
+  const raw = str(env, name) ?? def;
+  const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(raw);
+  if (!m) throw new SettingsError(name, 'a local time of day HH:MM (00:00 to 23:59)', raw);
+  return raw;
 }
 
 function bool(env: Env, name: string, def: boolean): boolean {
@@ -202,7 +224,18 @@ export function loadSettings(env: Env = process.env): Settings {
     authCacheSeconds: int(env, 'AUTH_CACHE_SECONDS', 5, 0, 60),
     trustProxy: trustProxy(env),
     cacheTtlSeconds: int(env, 'CACHE_TTL_SECONDS', 300, 1, 86_400),
+    jobs: {
+      role: oneOf(env, 'PROCESS_ROLE', ['all', 'api', 'worker'] as const, 'all'),
+      concurrency: int(env, 'JOB_CONCURRENCY', 2, 1, 64),
+      attempts: int(env, 'JOB_ATTEMPTS', 3, 1, 20),
+      lockSeconds: int(env, 'JOB_LOCK_SECONDS', 30, 5, 3_600),
+      nightlyAt: timeOfDay(env, 'NIGHTLY_RECOMPUTE_AT', '03:00'),
+      schedulerIntervalSeconds: int(env, 'JOB_SCHEDULER_INTERVAL_SECONDS', 300, 1, 86_400),
+    },
   };
+  if (settings.jobs.role !== 'all' && settings.redisUrl === null) {
+    throw new SettingsError('PROCESS_ROLE', 'all when REDIS_URL is unset (without Redis the jobs run in the process that serves HTTP)', settings.jobs.role);
+  }
   if (production) {
     if (!settings.databaseUrl) throw new SettingsError('DATABASE_URL', 'a PostgreSQL URL in production (the embedded database is for development)', undefined);
   }

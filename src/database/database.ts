@@ -1,5 +1,6 @@
 import { Pool, type ClientConfig } from 'pg';
 import { CrossTenantDb } from 'src/database/cross-tenant-db';
+import { DatabaseNotifications } from 'src/database/notifications';
 import { OwnerConnection } from 'src/database/owner-connection';
 import { BatchTenantConnection } from 'src/database/tenant/batch-tenant-connection';
 import { TenantDb } from 'src/database/tenant/tenant-db';
@@ -38,6 +39,8 @@ export class Database {
   readonly pool: Pool;
   readonly tenants: TenantDb;
   readonly crossTenant: CrossTenantDb;
+  /** The cluster's event channel (LISTEN/NOTIFY): every process on this database hears what another publishes. */
+  readonly notifications: DatabaseNotifications;
 
   constructor(readonly options: DatabaseOptions) {
     this.pool = new Pool({
@@ -48,6 +51,14 @@ export class Database {
     this.pool.on('error', (err) => options.onIdleError?.(err));
     this.tenants = new TenantDb(this.pool);
     this.crossTenant = new CrossTenantDb(this.pool);
+    this.notifications = new DatabaseNotifications(connectionConfig(options.url, { applicationName: `${options.applicationName ?? 'patient-journey-api'}-listen` }), (m) =>
+      options.onIdleError?.(new Error(m)),
+    );
+  }
+
+  /** Publishes `payload` (small JSON, no PHI) on `channel` to every process on this database. */
+  publish(channel: string, payload: unknown): Promise<void> {
+    return DatabaseNotifications.publish((sql, params) => this.crossTenant.query(sql, params), channel, payload);
   }
 
   /** A connection of its own bound to one organization (runtime role, row-level security): `end()` it when done. */
@@ -74,6 +85,7 @@ export class Database {
   }
 
   async close(): Promise<void> {
+    await this.notifications.close();
     await this.pool.end();
   }
 }

@@ -2,6 +2,8 @@ import { Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@ne
 import { Subject, Subscription } from 'rxjs';
 import { Clock } from 'src/common/clock/clock';
 import { ScoringEvents } from 'src/scoring/scoring-events';
+import { JobService } from 'src/jobs/job.service';
+import { JobType } from 'src/jobs/job.types';
 import { localDate, validTimeZone } from 'src/common/time/calendar';
 import { RollupStatus } from 'src/engagement/engagement.repository';
 import { BuildResult, EngagementRollupRepository } from 'src/engagement/engagement-rollup.repository';
@@ -37,13 +39,30 @@ export class EngagementRollupService implements OnModuleInit, OnModuleDestroy {
     private readonly organizations: OrganizationsRepository,
     private readonly clock: Clock,
     @Optional() private readonly events?: ScoringEvents,
+    @Optional() private readonly jobs?: JobService,
   ) {}
 
   onModuleInit(): void {
+    this.jobs?.register({
+      type: JobType.EngagementRebuild,
+      run: async ({ organizationId, payload }) => {
+        const result = await this.enqueue(organizationId, { kind: 'rebuild' }, { onlyIfBuilt: payload.onlyIfBuilt === true, coalesce: false });
+        return typeof result === 'boolean' ? { rebuilt: result } : { ...result, rebuilt: true };
+      },
+    });
     this.subscription =
-      this.events?.recomputed$.subscribe(({ organizationId, patientIds }) =>
-        this.background(organizationId, patientIds ? { kind: 'patch', patientIds } : { kind: 'rebuild' }, { onlyIfBuilt: true }),
-      ) ?? null;
+      this.events?.recomputed$.subscribe(({ organizationId, patientIds, recomputeId }) => {
+        // Patients recomputed here: patched in this process. A whole organization recomputed anywhere: a job,
+        // enqueued once whoever hears the announcement first (an organization without a rollup gets none).
+        if (patientIds) this.background(organizationId, { kind: 'patch', patientIds }, { onlyIfBuilt: true });
+        else if (this.jobs) {
+          this.jobs
+            .enqueue(JobType.EngagementRebuild, organizationId, { onlyIfBuilt: true }, { dedupKey: `after-recompute:${recomputeId}` })
+            .catch((err: unknown) => this.logger.error(`Engagement rollup rebuild after recompute not enqueued: ${(err as Error).message}`));
+        } else this.background(organizationId, { kind: 'rebuild' }, { onlyIfBuilt: true });
+        // Either way cached overviews may be out of date.
+        if (!patientIds) this.changed$.next(organizationId);
+      }) ?? null;
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -6,6 +6,8 @@ import { classify, DEFAULT_RECALL_DAYS, Opportunity } from 'src/opportunities/do
 import { OpportunitiesRepository } from 'src/opportunities/opportunities.repository';
 import { TenantDb } from 'src/database/tenant/tenant-db';
 import { ScoringEvents } from 'src/scoring/scoring-events';
+import { JobService } from 'src/jobs/job.service';
+import { JobType } from 'src/jobs/job.types';
 
 const BATCH = 5000;
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
@@ -21,7 +23,8 @@ export interface RefreshResult {
  * Rebuilds an organization's reengagement opportunities from `patient_metrics` and the records, in one
  * transaction. Called by the list endpoint when the organization has none yet or they are older than
  * `MAX_AGE_MS`, by `node scripts/cli.js cli/opportunities-refresh`, and after every scoring recompute
- * (`ScoringEvents.recomputed$`): the recomputed patients only, or the whole organization.
+ * (`ScoringEvents.recomputed$`): the recomputed patients at once, or the whole organization as an
+ * `opportunities-refresh` job (src/jobs/).
  */
 @Injectable()
 export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
@@ -36,12 +39,20 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
     private readonly repository: OpportunitiesRepository,
     private readonly clock: Clock,
     @Optional() private readonly events?: ScoringEvents,
+    @Optional() private readonly jobs?: JobService,
   ) {}
 
   onModuleInit(): void {
+    this.jobs?.register({ type: JobType.OpportunitiesRefresh, run: async ({ organizationId }) => ({ ...(await this.refresh(organizationId)) }) });
     this.subscription =
-      this.events?.recomputed$.subscribe(({ organizationId, patientIds }) => {
-        const work = patientIds ? this.refreshPatients(organizationId, patientIds) : this.refresh(organizationId);
+      this.events?.recomputed$.subscribe(({ organizationId, patientIds, recomputeId }) => {
+        // Patients recomputed here (an ingestion): reclassified in the request's aftermath. A whole organization
+        // recomputed anywhere: its refresh is a job, enqueued once whoever hears the announcement first.
+        const work = patientIds
+          ? this.refreshPatients(organizationId, patientIds)
+          : this.jobs
+            ? this.jobs.enqueue(JobType.OpportunitiesRefresh, organizationId, {}, { dedupKey: `after-recompute:${recomputeId}` })
+            : this.refresh(organizationId);
         work.catch((err: unknown) => this.logger.error(`Opportunity refresh after recompute failed: ${(err as Error).message}`));
       }) ?? null;
   }

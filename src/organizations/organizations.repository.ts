@@ -38,6 +38,11 @@ export class OrganizationsRepository {
     return rows[0] ?? null;
   }
 
+  /** Every organization (its id, slug and time zone matter here), by slug: the nightly scheduler's fan-out. */
+  async all(sql: CrossTenantSql): Promise<OrganizationRow[]> {
+    return sql.query<OrganizationRow>(`SELECT ${COLUMNS} FROM organizations ORDER BY slug`);
+  }
+
   /** Every organization's id, by slug: the fan-out of organization-wide jobs. */
   async ids(sql: CrossTenantSql): Promise<string[]> {
     return (await sql.query<{ id: string }>(`SELECT id FROM organizations ORDER BY slug`)).map((r) => r.id);

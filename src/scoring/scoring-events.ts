@@ -1,21 +1,78 @@
-import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
 import { Subject } from 'rxjs';
+import { Database } from 'src/database/database';
 
 export interface ScoresRecomputed {
   organizationId: string;
   /** The patients recomputed; absent after an organization-wide recompute (everything may have changed). */
   patientIds?: readonly string[];
+  /** An organization-wide recompute's id: what follow-up work is keyed by, so that it runs once whoever hears it. */
+  recomputeId?: string;
 }
 
+/** The channel an organization-wide recompute is announced on (src/database/notifications.ts). */
+const CHANNEL = 'scores_recomputed';
+
 /**
- * In-process notifications of the scoring engine. Modules that cache aggregates built from `patient_metrics`
- * (counts, risk distribution, engagement overview) subscribe to `recomputed$` and drop the organization's entries:
+ * The scoring engine's notifications. `recomputed$` emits after a recompute committed:
+ * - with `patientIds`: patients recomputed by this process (an ingestion's aftermath); their follow-ups (the
+ *   opportunities and the engagement rollup of those patients) run here, in the request's aftermath;
+ * - without: an organization-wide recompute finished in any process of the cluster (a worker, `npm run recompute`,
+ *   this one), announced over PostgreSQL's NOTIFY, so that every instance drops the organization's cached counts,
+ *   summaries, pages and scoring context; the organization-wide follow-ups are jobs (src/jobs/), enqueued once.
  *
  *   constructor(events: ScoringEvents) { events.recomputed$.subscribe(({ organizationId }) => this.forget(organizationId)); }
  *
- * Emitted after the recompute's transaction committed. Subscribers must not throw (errors are not caught here).
+ * Subscribers must not throw (errors are not caught here).
  */
 @Injectable()
-export class ScoringEvents {
+export class ScoringEvents implements OnModuleInit {
+  private readonly logger = new Logger(ScoringEvents.name);
   readonly recomputed$ = new Subject<ScoresRecomputed>();
+
+  constructor(@Optional() private readonly database?: Database) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.database?.notifications.listen(CHANNEL, (payload) => {
+      const event = parse(payload);
+      if (event) this.recomputed$.next(event);
+    });
+  }
+
+  /** Patients recomputed by this process. */
+  patientsRecomputed(organizationId: string, patientIds: readonly string[]): void {
+    this.recomputed$.next({ organizationId, patientIds });
+  }
+
+  /**
+   * An organization-wide recompute finished: announced to every process on the database (this one included). Without
+   * a database (unit tests), told to this process's subscribers only.
+   */
+  async organizationRecomputed(organizationId: string): Promise<void> {
+    const event: ScoresRecomputed = { organizationId, recomputeId: randomUUID() };
+    if (!this.database) {
+      this.recomputed$.next(event);
+      return;
+    }
+    await announceOrganizationRecomputed(this.database, event).catch((err: unknown) => {
+      // The recompute is done; the caches catch up within their TTL.
+      this.logger.warn(`Could not announce the recompute of organization ${organizationId}: ${(err as Error).message}`);
+      this.recomputed$.next(event);
+    });
+  }
+}
+
+/** What `npm run recompute` (another process) sends: the same announcement. */
+export function announceOrganizationRecomputed(database: Database, event: ScoresRecomputed = { organizationId: '' }): Promise<void> {
+  return database.publish(CHANNEL, { organizationId: event.organizationId, recomputeId: event.recomputeId ?? randomUUID() });
+}
+
+function parse(payload: string): ScoresRecomputed | null {
+  try {
+    const v = JSON.parse(payload) as { organizationId?: unknown; recomputeId?: unknown };
+    return typeof v.organizationId === 'string' && typeof v.recomputeId === 'string' ? { organizationId: v.organizationId, recomputeId: v.recomputeId } : null;
+  } catch {
+    return null;
+  }
 }

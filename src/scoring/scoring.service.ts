@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import type { Subscription } from 'rxjs';
 import { Clock } from 'src/common/clock/clock';
 import { CrossTenantDb } from 'src/database/cross-tenant-db';
 import { Database } from 'src/database/database';
@@ -21,9 +22,10 @@ const CONTEXT_TTL_MS = 5 * 60_000;
  * bound to the organization, as the runtime role (the same code as `npm run recompute`).
  */
 @Injectable()
-export class ScoringService {
+export class ScoringService implements OnModuleDestroy {
   private readonly logger = new Logger(ScoringService.name);
   private readonly contexts = new Map<string, { context: OrganizationContext; loadedAt: number }>();
+  private readonly subscription: Subscription;
 
   constructor(
     private readonly database: Database,
@@ -32,7 +34,16 @@ export class ScoringService {
     private readonly repos: ScoringRepositories,
     @Inject(Clock) private readonly clock: Clock,
     private readonly events: ScoringEvents,
-  ) {}
+  ) {
+    // An organization-wide recompute anywhere refits the models: this process's context of the organization goes.
+    this.subscription = events.recomputed$.subscribe(({ organizationId, patientIds }) => {
+      if (!patientIds) this.contexts.delete(organizationId);
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.subscription.unsubscribe();
+  }
 
   /** Recomputes these patients of the organization now (ids of other organizations are ignored by the query). */
   async recomputePatients(organizationId: string, patientIds: string[]): Promise<void> {
@@ -46,14 +57,14 @@ export class ScoringService {
         await recomputeSelection(this.repos, db, context, { kind: 'ids', ids: batch }, now);
       });
     }
-    this.events.recomputed$.next({ organizationId, patientIds: ids });
+    this.events.patientsRecomputed(organizationId, ids);
   }
 
   /** Refits the organization's models and recomputes all its patients. */
   async recomputeOrganization(organizationId: string, onProgress?: ProgressCallback, options: { vacuum?: boolean } = {}): Promise<RecomputeResult> {
     const result = await recomputeOrganization(this.database, this.repos, organizationId, this.clock.now(), { onProgress, vacuum: options.vacuum });
     this.contexts.delete(organizationId);
-    this.events.recomputed$.next({ organizationId });
+    await this.events.organizationRecomputed(organizationId);
     return result;
   }
 

@@ -1,4 +1,3 @@
-import { SchedulerRegistry } from '@nestjs/schedule';
 import { ScoringService } from 'src/scoring/scoring.service';
 import { createTestApp, TestApp, TEST_NOW } from 'test/utils/test-app';
 import { appointment, daysAgo, metrics, patient, scoringOrganization } from 'test/scoring/scoring-fixtures';
@@ -66,12 +65,5 @@ describe('recompute: patient status at its boundaries', () => {
     } finally {
       t.clock.set(TEST_NOW);
     }
-  });
-
-  it('registers the nightly recompute at 03:00 UTC, not started under NODE_ENV=test', () => {
-    const job = t.app.get(SchedulerRegistry).getCronJob('nightly-recompute');
-    expect(job.cronTime.source).toBe('0 3 * * *');
-    expect(job.cronTime.timeZone).toBe('UTC');
-    expect(job.isActive).toBe(false);
   });
 });

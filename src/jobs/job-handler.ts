@@ -1,0 +1,35 @@
+/** What a job's code gets: its run, its organization, and the means to report progress and see a cancellation. */
+export interface JobContext {
+  runId: string;
+  organizationId: string;
+  payload: Record<string, unknown>;
+  /** 1 on the first attempt. */
+  attempt: number;
+  /** Aborted when the run is cancelled (seen at the next `progress` call) or the process shuts down. */
+  signal: AbortSignal;
+  /**
+   * Reports progress (0 to 1; stored at most every second). Throws JobCancelledError once the run was cancelled: a
+   * long job calls it between its steps, which are its safe points.
+   */
+  progress(fraction: number): Promise<void>;
+}
+
+/**
+ * A kind of background work. Handlers must be idempotent: a job may run twice (a worker that died mid-run is
+ * retried elsewhere; BullMQ can, rarely, deliver a job twice) and must end in the same state.
+ */
+export interface JobHandler {
+  readonly type: string;
+  /** Returns what the run's result shows (counts, durations, ids: never PHI). */
+  run(context: JobContext): Promise<Record<string, unknown> | void>;
+  /** When a retry cannot help (the input is wrong): fail at once. Default: retried up to JOB_ATTEMPTS. */
+  retryable?(error: unknown): boolean;
+}
+
+/** The run was cancelled (or the process is shutting down): the job stops at its next safe point. */
+export class JobCancelledError extends Error {
+  constructor() {
+    super('The job was cancelled');
+    this.name = 'JobCancelledError';
+  }
+}

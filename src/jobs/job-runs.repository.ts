@@ -1,0 +1,112 @@
+import { Injectable } from '@nestjs/common';
+import type { CrossTenantSql } from 'src/database/cross-tenant-db';
+import type { TenantSql } from 'src/database/tenant/tenant-sql';
+import { JobStatus, type JobRunRow } from 'src/jobs/job.types';
+
+const COLUMNS = `id, organization_id AS "organizationId", type, dedup_key AS "dedupKey", status, payload, result, progress,
+  queued_at AS "queuedAt", started_at AS "startedAt", finished_at AS "finishedAt", attempts, worker, error`;
+
+/** A run of any organization that has not ended, as the one cross-organization read of the job system sees it. */
+export interface UnfinishedRun {
+  id: string;
+  organizationId: string;
+  type: string;
+  status: JobStatus;
+  worker: string | null;
+}
+
+/** The organization's job runs (`job_runs`), on its tenant handle. */
+@Injectable()
+export class JobRunsRepository {
+  /**
+   * A new queued run; null when the organization already has a run with `dedupKey` (whatever its status): the work
+   * was enqueued before, by this process or another.
+   */
+  async insert(db: TenantSql, run: { type: string; payload: Record<string, unknown>; dedupKey: string | null; now: Date }): Promise<JobRunRow | null> {
+    const rows = await db.query<JobRunRow>(
+      `INSERT INTO job_runs (organization_id, type, dedup_key, status, payload, queued_at)
+       VALUES ($1, $2, $3, 'queued', $4::jsonb, $5)
+       ON CONFLICT (organization_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
+       RETURNING ${COLUMNS}`,
+      [db.organizationId, run.type, run.dedupKey, JSON.stringify(run.payload), run.now],
+    );
+    return rows[0] ?? null;
+  }
+
+  async byId(db: TenantSql, id: string): Promise<JobRunRow | null> {
+    const rows = await db.query<JobRunRow>(`SELECT ${COLUMNS} FROM job_runs WHERE organization_id = $1 AND id = $2`, [db.organizationId, id]);
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Takes the run for `worker`: running, one more attempt. Null when it has ended (succeeded, failed, cancelled): a
+   * job delivered twice (BullMQ can, rarely) runs once. A run still marked running is taken over: its worker died.
+   */
+  async claim(db: TenantSql, id: string, worker: string, now: Date): Promise<JobRunRow | null> {
+    const rows = await db.query<JobRunRow>(
+      `UPDATE job_runs SET status = 'running', attempts = attempts + 1, worker = $3, started_at = $4, error = NULL, updated_at = $4
+        WHERE organization_id = $1 AND id = $2 AND status IN ('queued', 'running')
+        RETURNING ${COLUMNS}`,
+      [db.organizationId, id, worker, now],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** The run's progress (0 to 1); returns its status, so that a job can see it was cancelled. */
+  async progress(db: TenantSql, id: string, fraction: number): Promise<JobStatus | null> {
+    const rows = await db.query<{ status: JobStatus }>(
+      `UPDATE job_runs SET progress = $3, updated_at = now() WHERE organization_id = $1 AND id = $2 RETURNING status`,
+      [db.organizationId, id, Math.min(1, Math.max(0, fraction))],
+    );
+    return rows[0]?.status ?? null;
+  }
+
+  async succeed(db: TenantSql, id: string, result: Record<string, unknown>, now: Date): Promise<void> {
+    await db.query(
+      `UPDATE job_runs SET status = 'succeeded', result = $3::jsonb, progress = 1, finished_at = $4, error = NULL, updated_at = $4
+        WHERE organization_id = $1 AND id = $2 AND status = 'running'`,
+      [db.organizationId, id, JSON.stringify(result), now],
+    );
+  }
+
+  /** An attempt failed and another will follow: queued again, with the reason. */
+  async retryLater(db: TenantSql, id: string, error: string, now: Date): Promise<void> {
+    await db.query(`UPDATE job_runs SET status = 'queued', error = $3, updated_at = $4 WHERE organization_id = $1 AND id = $2 AND status = 'running'`, [
+      db.organizationId,
+      id,
+      error,
+      now,
+    ]);
+  }
+
+  async fail(db: TenantSql, id: string, error: string, now: Date): Promise<void> {
+    await db.query(
+      `UPDATE job_runs SET status = 'failed', error = $3, finished_at = $4, updated_at = $4
+        WHERE organization_id = $1 AND id = $2 AND status IN ('queued', 'running')`,
+      [db.organizationId, id, error, now],
+    );
+  }
+
+  /** Cancels a run that has not ended; false when it had. */
+  async cancel(db: TenantSql, id: string, now: Date): Promise<boolean> {
+    const rows = await db.query<{ id: string }>(
+      `UPDATE job_runs SET status = 'cancelled', finished_at = $3, updated_at = $3
+        WHERE organization_id = $1 AND id = $2 AND status IN ('queued', 'running') RETURNING id`,
+      [db.organizationId, id, now],
+    );
+    return rows.length > 0;
+  }
+
+  /** The organization's most recent runs, newest first (optionally of one type). */
+  recent(db: TenantSql, limit: number, type?: string): Promise<JobRunRow[]> {
+    return db.query<JobRunRow>(
+      `SELECT ${COLUMNS} FROM job_runs WHERE organization_id = $1 AND ($3::text IS NULL OR type = $3) ORDER BY queued_at DESC, id LIMIT $2`,
+      [db.organizationId, limit, type ?? null],
+    );
+  }
+
+  /** Every organization's queued and running runs (job_runs_unfinished(): ids, types and workers only). */
+  unfinished(sql: CrossTenantSql): Promise<UnfinishedRun[]> {
+    return sql.query<UnfinishedRun>(`SELECT id, organization_id AS "organizationId", type, status, worker FROM job_runs_unfinished()`);
+  }
+}

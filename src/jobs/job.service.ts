@@ -1,0 +1,196 @@
+import { hostname } from 'node:os';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Clock } from 'src/common/clock/clock';
+import { SETTINGS } from 'src/config/config.module';
+import type { Settings } from 'src/config/settings';
+import { CrossTenantDb } from 'src/database/cross-tenant-db';
+import { TenantDb } from 'src/database/tenant/tenant-db';
+import { JobCancelledError, type JobContext, type JobHandler } from 'src/jobs/job-handler';
+import { JobRunsRepository } from 'src/jobs/job-runs.repository';
+import { JobStatus, JobType, type JobRunRow } from 'src/jobs/job.types';
+import { nightlyRunDue } from 'src/jobs/nightly-schedule';
+import type { JobQueue, QueuedJob } from 'src/jobs/queue/job-queue';
+import { OrganizationsRepository } from 'src/organizations/organizations.repository';
+
+/** Injection token of the queue (BullMQ with REDIS_URL, else in process). */
+export const JOB_QUEUE = Symbol('JOB_QUEUE');
+
+/** Progress is written at most this often per run. */
+const PROGRESS_EVERY_MS = 1000;
+
+const messageOf = (err: unknown): string => (err instanceof Error ? `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}` : String(err)).slice(0, 500);
+
+/**
+ * The one job mechanism (docs/architecture.md, "Add a job"): every background job (the nightly recompute, the
+ * opportunities refresh, the engagement rebuild, and the exports, imports and sweeps to come) is a `job_runs` row
+ * plus a message on the queue. Features register a JobHandler per type; `enqueue` records the run (deduplicated by
+ * key: the same work enqueued twice, by two instances or a retried request, is one run) and queues it; a worker
+ * claims the run, runs the handler, and records the outcome.
+ *
+ * Roles (PROCESS_ROLE): `all` and `worker` run jobs and the nightly scheduler's tick; `api` only enqueues. On start a
+ * running process re-queues the runs it finds unfinished (after a crash, or a Redis that lost its queue): claiming a
+ * run is atomic, so a run still alive elsewhere is not run twice.
+ */
+@Injectable()
+export class JobService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(JobService.name);
+  private readonly handlers = new Map<string, JobHandler>();
+  /** Runs in progress here, by run id: aborted on cancel or shutdown. */
+  private readonly running = new Map<string, AbortController>();
+  readonly workerName = `${hostname()}:${process.pid}`;
+  private started = false;
+
+  constructor(
+    private readonly tenantDb: TenantDb,
+    private readonly crossTenant: CrossTenantDb,
+    private readonly runs: JobRunsRepository,
+    private readonly organizations: OrganizationsRepository,
+    private readonly clock: Clock,
+    @Inject(SETTINGS) private readonly settings: Settings,
+    @Inject(JOB_QUEUE) private readonly queue: JobQueue,
+  ) {}
+
+  /** Called by each feature module for its job types (at module init). */
+  register(handler: JobHandler): void {
+    if (this.handlers.has(handler.type)) throw new Error(`Two handlers for job type ${handler.type}`);
+    this.handlers.set(handler.type, handler);
+  }
+
+  /** Whether this process runs jobs (PROCESS_ROLE all or worker). */
+  get runsJobs(): boolean {
+    return this.settings.jobs.role !== 'api';
+  }
+
+  /**
+   * Records and queues a run of `type` for the organization. With `dedupKey`, null when a run with that key exists
+   * already (the work was enqueued before).
+   */
+  async enqueue(
+    type: string,
+    organizationId: string,
+    payload: Record<string, unknown> = {},
+    options: { dedupKey?: string; delayMs?: number } = {},
+  ): Promise<JobRunRow | null> {
+    const run = await this.tenantDb.statements(organizationId, (db) =>
+      this.runs.insert(db, { type, payload, dedupKey: options.dedupKey ?? null, now: this.clock.now() }),
+    );
+    if (run) await this.queue.add({ runId: run.id, organizationId, type }, { attempts: this.settings.jobs.attempts, delayMs: options.delayMs });
+    return run;
+  }
+
+  /** The organization's recent runs, newest first. */
+  list(organizationId: string, limit = 50, type?: string): Promise<JobRunRow[]> {
+    return this.tenantDb.statements(organizationId, (db) => this.runs.recent(db, limit, type));
+  }
+
+  get(organizationId: string, runId: string): Promise<JobRunRow | null> {
+    return this.tenantDb.statements(organizationId, (db) => this.runs.byId(db, runId));
+  }
+
+  /** Cancels a run that has not ended; a running one stops at its next safe point (JobContext.progress). */
+  async cancel(organizationId: string, runId: string): Promise<boolean> {
+    const cancelled = await this.tenantDb.statements(organizationId, (db) => this.runs.cancel(db, runId, this.clock.now()));
+    this.running.get(runId)?.abort();
+    return cancelled;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.runsJobs) return;
+    await this.recover();
+    const tick = {
+      everyMs: this.settings.jobs.schedulerIntervalSeconds * 1000,
+      run: async (): Promise<void> => {
+        await this.scheduleNightly().catch((err: unknown) => this.logger.warn(`The nightly scheduler's tick failed: ${messageOf(err)}`));
+      },
+    };
+    await this.queue.work((job, attempt, final) => this.process(job, attempt, final), tick, this.settings.jobs.concurrency);
+    this.started = true;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    for (const controller of this.running.values()) controller.abort();
+    await this.queue.close();
+  }
+
+  /**
+   * The nightly scheduler's tick: for every organization whose local nightly time (NIGHTLY_RECOMPUTE_AT) has come
+   * within the window, its night's recompute, enqueued once (dedup key per local date).
+   */
+  async scheduleNightly(now: Date = this.clock.now()): Promise<number> {
+    const organizations = await this.organizations.all(this.crossTenant);
+    let enqueued = 0;
+    for (const org of organizations) {
+      const key = nightlyRunDue(now, org.timezone, this.settings.jobs.nightlyAt);
+      if (key && (await this.enqueue(JobType.NightlyRecompute, org.id, {}, { dedupKey: key }))) enqueued++;
+    }
+    if (enqueued > 0) this.logger.log(`Nightly recompute enqueued for ${enqueued} organization(s)`);
+    return enqueued;
+  }
+
+  /** Re-queues every unfinished run (BullMQ ignores a job id it holds already; a live run cannot be claimed twice). */
+  private async recover(): Promise<void> {
+    const unfinished = await this.runs.unfinished(this.crossTenant);
+    for (const run of unfinished) {
+      await this.queue.add({ runId: run.id, organizationId: run.organizationId, type: run.type }, { attempts: this.settings.jobs.attempts });
+    }
+    if (unfinished.length > 0) this.logger.log(`Re-queued ${unfinished.length} unfinished job run(s)`);
+  }
+
+  /** Runs one delivered job: claim, run the handler, record the outcome. Throws to make the queue retry. */
+  private async process(job: QueuedJob, attempt: number, final: boolean): Promise<void> {
+    const now = this.clock.now();
+    const run = await this.tenantDb.statements(job.organizationId, (db) => this.runs.claim(db, job.runId, this.workerName, now));
+    if (!run) return; // ended already (succeeded, failed or cancelled): a duplicate delivery
+    const handler = this.handlers.get(run.type);
+    if (!handler) {
+      await this.fail(run, `No handler for job type ${run.type} in this process`);
+      return;
+    }
+    const controller = new AbortController();
+    this.running.set(run.id, controller);
+    let lastProgress = 0;
+    const context: JobContext = {
+      runId: run.id,
+      organizationId: run.organizationId,
+      payload: run.payload,
+      attempt: run.attempts,
+      signal: controller.signal,
+      progress: async (fraction) => {
+        if (controller.signal.aborted) throw new JobCancelledError();
+        if (Date.now() - lastProgress < PROGRESS_EVERY_MS && fraction < 1) return;
+        lastProgress = Date.now();
+        const status = await this.tenantDb.statements(run.organizationId, (db) => this.runs.progress(db, run.id, fraction));
+        if (status === JobStatus.Cancelled) {
+          controller.abort();
+          throw new JobCancelledError();
+        }
+      },
+    };
+    try {
+      const result = (await handler.run(context)) ?? {};
+      await this.tenantDb.statements(run.organizationId, (db) => this.runs.succeed(db, run.id, result, this.clock.now()));
+    } catch (err) {
+      if (err instanceof JobCancelledError || controller.signal.aborted) {
+        if (!this.started || (await this.get(run.organizationId, run.id))?.status === JobStatus.Cancelled) return;
+        // Aborted by a shutdown: left queued for the next process (recover).
+        await this.tenantDb.statements(run.organizationId, (db) => this.runs.retryLater(db, run.id, 'The process stopped; resumed by the next', this.clock.now()));
+        return;
+      }
+      const retry = !final && (handler.retryable?.(err) ?? true);
+      const message = messageOf(err);
+      this.logger.warn(`Job ${run.type} ${run.id} of organization ${run.organizationId} failed (attempt ${attempt}): ${message}`);
+      if (!retry) {
+        await this.fail(run, message);
+        return;
+      }
+      await this.tenantDb.statements(run.organizationId, (db) => this.runs.retryLater(db, run.id, message, this.clock.now()));
+      throw err;
+    } finally {
+      this.running.delete(run.id);
+    }
+  }
+
+  private async fail(run: JobRunRow, error: string): Promise<void> {
+    await this.tenantDb.statements(run.organizationId, (db) => this.runs.fail(db, run.id, error, this.clock.now()));
+  }
+}
