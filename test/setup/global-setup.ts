@@ -1,4 +1,4 @@
-import 'test/setup/register-paths';
+import './register-paths';
 import { Client } from 'pg';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

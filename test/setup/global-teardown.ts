@@ -1,4 +1,4 @@
-import 'test/setup/register-paths';
+import './register-paths';
 import { rmSync } from 'node:fs';
 import { Client } from 'pg';
 
