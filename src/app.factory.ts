@@ -4,7 +4,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule, AppOptions } from 'src/app.module';
-import { describeAccess } from 'src/common/http/openapi-access';
+import { finishDocument } from 'src/common/http/openapi-access';
 import { OPENAPI_TAGS } from 'src/common/http/openapi-tags';
 import { serializeReply } from 'src/common/http/reusable-json';
 import { registerRoute } from 'src/common/http/route-registry';
@@ -29,7 +29,7 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
   for (const tag of OPENAPI_TAGS) builder.addTag(tag.name, tag.description);
   // Every operation names its operationId in @Endpoint; this factory only serves one that forgot, and its
   // `Class_method` form fails test/auth/route-declarations.e2e-spec.ts.
-  return describeAccess(SwaggerModule.createDocument(app, builder.build(), { operationIdFactory: (controller, method) => `${controller}_${method}` }));
+  return finishDocument(SwaggerModule.createDocument(app, builder.build(), { operationIdFactory: (controller, method) => `${controller}_${method}` }));
 }
 
 function fastifyTrustProxy(value: boolean | number | string): boolean | string | ((address: string, hop: number) => boolean) {

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiExtension, ApiParam } from '@nestjs/swagger';
 import { AuditedOptions, auditRoute } from 'src/audit/recording/audited.decorator';
 import { AuthContext, AuthenticatedRequest } from 'src/auth/auth-context';
 import { Permission } from 'src/auth/permissions';
-import { ApiProblems, forbiddenProblem, TOO_MANY_REQUESTS_PROBLEM, UNAUTHORIZED_PROBLEM, VALIDATION_PROBLEM } from 'src/common/problem/problem-docs';
+import { ApiProblems, FORBIDDEN_PROBLEM, TOO_MANY_REQUESTS_PROBLEM, UNAUTHORIZED_PROBLEM, VALIDATION_PROBLEM } from 'src/common/problem/problem-docs';
 
 /** Metadata key: the permission a route requires. */
 export const REQUIRED_PERMISSION = 'patient-journey:permission';
@@ -43,7 +43,7 @@ export function Authorized(permission: Permission, options: AuthorizedOptions = 
     ApiBearerAuth('bearer'),
     organizationIdParam,
     ApiExtension('x-permission', permission),
-    ApiProblems(VALIDATION_PROBLEM, UNAUTHORIZED_PROBLEM, forbiddenProblem(permission), TOO_MANY_REQUESTS_PROBLEM),
+    ApiProblems(VALIDATION_PROBLEM, UNAUTHORIZED_PROBLEM, FORBIDDEN_PROBLEM, TOO_MANY_REQUESTS_PROBLEM),
     ...(options.audit ? [auditRoute(options.audit)] : []),
   );
 }

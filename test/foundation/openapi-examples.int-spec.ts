@@ -18,14 +18,19 @@ interface Schema {
   items?: Schema;
   allOf?: Schema[];
 }
+interface Response {
+  $ref?: string;
+  content?: Record<string, { schema?: Schema; example?: unknown }>;
+}
 interface Operation {
   operationId: string;
-  responses: Record<string, { content?: Record<string, { schema?: Schema; example?: unknown }> }>;
+  responses: Record<string, Response>;
 }
 const document = JSON.parse(readFileSync(resolve(__dirname, '../../openapi.json'), 'utf8')) as {
   paths: Record<string, Record<string, Operation>>;
-  components: { schemas: Record<string, Schema> };
+  components: { schemas: Record<string, Schema>; responses: Record<string, Response> };
 };
+const resolved = (r: Response): Response => (r.$ref ? document.components.responses[r.$ref.replace('#/components/responses/', '')] : r);
 const operations = Object.values(document.paths).flatMap((item) => Object.values(item));
 const operation = (id: string): Operation => {
   const found = operations.find((o) => o.operationId === id);
@@ -109,7 +114,7 @@ describe('openapi.json and the front end contract', () => {
     const examples = operations.flatMap((o) =>
       Object.entries(o.responses)
         .filter(([status]) => Number(status) >= 400)
-        .map(([status, r]) => ({ at: `${o.operationId} ${status}`, status: Number(status), example: r.content?.['application/problem+json']?.example })),
+        .map(([status, r]) => ({ at: `${o.operationId} ${status}`, status: Number(status), example: resolved(r).content?.['application/problem+json']?.example })),
     );
     expect(examples.length).toBeGreaterThanOrEqual(80);
     const wrong = examples.flatMap((e) => [

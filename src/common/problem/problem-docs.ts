@@ -46,18 +46,28 @@ export const VALIDATION_PROBLEM: ProblemDoc = {
   }),
 };
 
-/** The 403 of a route that requires `permission` in the organization of its path. */
-export function forbiddenProblem(permission: string): ProblemDoc {
-  return {
-    status: 403,
-    description: `The caller is not a member of the organization (or it does not exist), or lacks \`${permission}\`.`,
-    example: problem(ProblemCode.PermissionDenied, 403, `This action requires the permission ${permission}`, { permission }),
-  };
-}
+/** The 403 of a route that requires a permission in the organization of its path (its description names which). */
+export const FORBIDDEN_PROBLEM: ProblemDoc = {
+  status: 403,
+  description: 'The caller is not a member of the organization (or it does not exist), or lacks the permission the operation requires.',
+  example: problem(ProblemCode.PermissionDenied, 403, 'This action requires the permission patients:read', { permission: 'patients:read' }),
+};
 
 /** The 404 of a route about one patient. */
 export const PATIENT_NOT_FOUND_PROBLEM: ProblemDoc = {
   status: 404,
   description: 'No patient with this id in the organization.',
   example: problem(ProblemCode.PatientNotFound, 404, 'No patient with this id in this organization'),
+};
+
+/**
+ * The problems many operations share, by the name the document gives them under `components.responses`: each
+ * operation refers to them rather than repeating them (a generated client's types stay small).
+ */
+export const SHARED_PROBLEMS: Readonly<Record<string, ProblemDoc>> = {
+  ValidationFailed: VALIDATION_PROBLEM,
+  Unauthorized: UNAUTHORIZED_PROBLEM,
+  Forbidden: FORBIDDEN_PROBLEM,
+  PatientNotFound: PATIENT_NOT_FOUND_PROBLEM,
+  TooManyRequests: TOO_MANY_REQUESTS_PROBLEM,
 };
