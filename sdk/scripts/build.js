@@ -1,5 +1,6 @@
 // `npm run build` (and `npm pack`): dist/esm (ES modules) and dist/cjs (CommonJS), each with declaration files.
 import { spawnSync } from 'node:child_process';
+import process from 'node:process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
