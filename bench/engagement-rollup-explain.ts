@@ -15,7 +15,8 @@
 import { Client } from 'pg';
 import { BUILD_PATIENT_DAYS_SQL, BUILD_STEPS_SQL } from 'src/engagement/engagement-rollup.repository';
 import { EngagementQuery, engagementStatements, RunQuery } from 'src/engagement/engagement.repository';
-import { Granularity, localDate, nextDay, resolveWindow } from 'src/engagement/domain/engagement-window';
+import { localDate, nextDay } from 'src/common/time/calendar';
+import { Granularity, resolveWindow } from 'src/engagement/domain/engagement-window';
 
 const NOW = new Date(process.env.BENCH_NOW ?? Date.now());
 

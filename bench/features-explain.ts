@@ -9,11 +9,13 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
-import { featuresQuery } from 'src/scoring/features.query';
+import { connectionConfig } from 'src/database/database';
+import { BatchTenantConnection } from 'src/database/tenant/batch-tenant-connection';
+import { OrganizationsRepository } from 'src/organizations/organizations.repository';
+import { FeaturesRepository } from 'src/scoring/features/features.repository';
+import { featuresQuery } from 'src/scoring/features/features.sql';
 import { organizationScoringSettings } from 'src/scoring/organization-settings';
-import { idRanges } from 'src/scoring/recompute';
-import { ScoringRepository } from 'src/scoring/scoring.repository';
-import { pgRunner } from 'src/scoring/sql-runner';
+import { idRanges } from 'src/scoring/recompute/chunking';
 
 const { values } = parseArgs({
   options: {
@@ -37,18 +39,21 @@ function backendCpuMs(pid: number): number {
 }
 
 async function main(): Promise<void> {
-  const client = new Client({ connectionString: process.env.DATABASE_URL, options: '-c timezone=UTC' });
-  await client.connect();
+  // As the recompute reads: the organization's own connection, as the runtime role (row-level security).
+  const url = process.env.DATABASE_URL ?? '';
+  const lookup = new Client({ connectionString: url });
+  await lookup.connect();
+  const organization = await new OrganizationsRepository().bySlug({ query: async (sql, params) => (await lookup.query(sql, params as unknown[])).rows }, values.org ?? '').finally(() => lookup.end());
+  if (!organization) throw new Error(`No organization ${values.org}`);
+  const tenant = await BatchTenantConnection.open(connectionConfig(url, { applicationName: 'features-explain' }), organization.id);
   try {
-    await client.query(`SET jit = off; SET work_mem = '64MB'`);
-    const repo = new ScoringRepository(pgRunner(client));
-    const organization = await repo.organizationBySlug(values.org ?? '');
-    if (!organization) throw new Error(`No organization ${values.org}`);
+    await tenant.query(`SET jit = off; SET work_mem = '64MB'`);
     const settings = organizationScoringSettings(organization.settings);
     const now = values['as-of'] ? new Date(values['as-of']) : new Date();
-    const ranges = idRanges((await repo.chunkBoundaries(organization.id, Number(values.chunk))).ids);
+    const ranges = idRanges((await new FeaturesRepository().chunkBoundaries(tenant, Number(values.chunk))).ids);
     const range = ranges[Math.min(Number(values.index), ranges.length - 1)];
-    const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    const pid = (await tenant.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))[0].pid;
+    const client = { query: async <T>(sql: string, params?: unknown[]) => ({ rows: await tenant.query<T>(sql, params), rowCount: 0 }) };
     const q = featuresQuery(organization.id, { kind: 'range', ...range }, now, settings, organization.timezone, { referredNet: false });
     for (let run = 0; run < Number(values.runs); run++) {
       await client.query('BEGIN');
@@ -58,7 +63,7 @@ async function main(): Promise<void> {
       if (values.plain) {
         const r = await client.query(q.sql, q.params);
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        process.stdout.write(`run ${run + 1}: ${r.rowCount} rows in ${ms.toFixed(0)} ms, backend CPU ${backendCpuMs(pid) - cpu} ms\n`);
+        process.stdout.write(`run ${run + 1}: ${r.rows.length} rows in ${ms.toFixed(0)} ms, backend CPU ${backendCpuMs(pid) - cpu} ms\n`);
       } else {
         const r = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${q.sql}`, q.params);
         const plan = r.rows.map((x) => x['QUERY PLAN']);
@@ -69,7 +74,7 @@ async function main(): Promise<void> {
       await client.query('ROLLBACK');
     }
   } finally {
-    await client.end();
+    await tenant.end();
   }
 }
 

@@ -8,7 +8,8 @@ import { Client } from 'pg';
 import { JOURNEY_SQL } from 'src/journey/journey.repository';
 import { OPPORTUNITIES_PAGE_SQL } from 'src/opportunities/opportunities.repository';
 import { engagementStatements } from 'src/engagement/engagement.repository';
-import { localDate, nextDay, resolveWindow } from 'src/engagement/domain/engagement-window';
+import { localDate, nextDay } from 'src/common/time/calendar';
+import { resolveWindow } from 'src/engagement/domain/engagement-window';
 const NOW = new Date(process.env.BENCH_NOW ?? Date.now());
 void (async () => {
   const c = new Client({ connectionString: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', options: '-c timezone=UTC' });

@@ -15,10 +15,9 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
 import { SystemClock } from 'src/common/clock/clock';
-import { TenantDb } from 'src/common/database/tenant-db';
-import { dataSourceOptions } from 'src/database/data-source-options';
+import { Database } from 'src/database/database';
+import { ScoringRepositories } from 'src/scoring/scoring-repositories';
 import { ScoringEvents } from 'src/scoring/scoring-events';
 import { ScoringService } from 'src/scoring/scoring.service';
 
@@ -28,8 +27,7 @@ async function main(): Promise<void> {
   const runs = Number(values.runs);
   const batch = Number(values.batch);
   if (!values.org || !url || !(runs > 0) || !(batch > 0)) throw new Error('usage: DATABASE_URL=... patient-recompute-bench.ts --org <slug> [--runs 300] [--batch 1]');
-  const dataSource = new DataSource(dataSourceOptions({ url, asRuntimeRole: true, poolSize: 2, applicationName: 'patient-recompute-bench' }));
-  await dataSource.initialize();
+  const database = new Database({ url, poolSize: 2, applicationName: 'patient-recompute-bench' });
   try {
     // The organization and a random sample of its live patients (Bernoulli, so spread over the whole clinic rather
     // than its first ids), read as the connecting user: the runtime role sees no row outside a tenant transaction.
@@ -53,7 +51,7 @@ async function main(): Promise<void> {
       await owner.end();
     }
     if (ids.length < batch) throw new Error(`organization ${values.org} has too few patients`);
-    const scoring = new ScoringService(new TenantDb(dataSource), dataSource, new SystemClock(), new ScoringEvents());
+    const scoring = new ScoringService(database, database.tenants, database.crossTenant, new ScoringRepositories(), new SystemClock(), new ScoringEvents());
     await scoring.recomputePatients(org.id, ids.slice(0, batch)); // loads the organization's settings and models
     const times: number[] = [];
     for (let i = 0; i + batch <= ids.length; i += batch) {
@@ -68,7 +66,7 @@ async function main(): Promise<void> {
         `p50 ${at(0.5)} ms, p95 ${at(0.95)} ms, max ${times[times.length - 1].toFixed(1)} ms\n`,
     );
   } finally {
-    await dataSource.destroy();
+    await database.close();
   }
 }
 

@@ -11,7 +11,9 @@ import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { runMigrations } from 'src/database/migrate';
-import { recomputeOrganizationWithUrl } from 'src/scoring/recompute';
+import { Database } from 'src/database/database';
+import { recomputeOrganization } from 'src/scoring/recompute/organization-recompute';
+import { ScoringRepositories } from 'src/scoring/scoring-repositories';
 
 const { values } = parseArgs({
   options: {
@@ -106,7 +108,8 @@ async function main(): Promise<void> {
     let last = 0;
     const cpu = watchBackends(url);
     const nodeCpu = process.cpuUsage();
-    const result = await recomputeOrganizationWithUrl(url, org, now, {
+    const database = new Database({ url, poolSize: 1, applicationName: 'recompute-bench' });
+    const result = await recomputeOrganization(database, new ScoringRepositories(), org, now, {
       chunkSize: values.chunk ? Number(values.chunk) : undefined,
       onProgress: (done, total) => {
         if (done - last >= total / 10 || done === total) {
@@ -114,7 +117,7 @@ async function main(): Promise<void> {
           last = done;
         }
       },
-    });
+    }).finally(() => database.close());
     const node = process.cpuUsage(nodeCpu);
     const backends = await cpu.stop();
     const nodeSeconds = (node.user + node.system) / 1e6;

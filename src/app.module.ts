@@ -7,7 +7,6 @@ import { ConfigModule } from 'src/config/config.module';
 import { Settings } from 'src/config/settings';
 import { DatabaseModule } from 'src/database/database.module';
 import { HealthModule } from 'src/health/health.module';
-import { CommonDatabaseModule } from 'src/common/database/common-database.module';
 import { AuthModule } from 'src/auth/auth.module';
 import { OrganizationsModule } from 'src/organizations/organizations.module';
 import { RecordsModule } from 'src/records/records.module';
@@ -37,7 +36,6 @@ export class AppModule {
       imports: [
         ConfigModule.register(options.settings),
         DatabaseModule.register({ url: options.databaseUrl, poolSize: options.settings.databasePoolSize }),
-        CommonDatabaseModule,
         HealthModule,
         AuthModule,
         OrganizationsModule,

@@ -11,8 +11,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
-import type { EntityManager } from 'typeorm';
-import { RUNTIME_ROLE } from 'src/database/data-source-options';
+import { RUNTIME_ROLE } from 'src/database/database';
+import type { TenantSql } from 'src/database/tenant/tenant-sql';
 import { PatientCountsRepository } from 'src/patients/patient-counts.repository';
 import { PatientsRepository } from 'src/patients/patients.repository';
 import type { ListSpec } from 'src/patients/profile-list';
@@ -31,19 +31,20 @@ async function main(): Promise<void> {
 
   const plans: { name: string; sql: string; params: unknown[]; plan: string }[] = [];
   let current = '';
-  const manager = {
-    query: async (sql: string, params: unknown[] = []) => {
-      const res = await client.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params);
+  const manager: TenantSql = {
+    organizationId: org.id,
+    query: async <T>(sql: string, params: readonly unknown[] = []): Promise<T[]> => {
+      const res = await client.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params as unknown[]);
       // A step of several statements (a deep OFFSET page: the counts, then the page) gets -2, -3... after the first.
       const nth = plans.filter((p) => p.name === current || p.name.startsWith(`${current}-`)).length;
-      plans.push({ name: nth === 0 ? current : `${current}-${nth + 1}`, sql, params, plan: res.rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n') });
-      return (await client.query(sql, params)).rows;
+      plans.push({ name: nth === 0 ? current : `${current}-${nth + 1}`, sql, params: [...params], plan: res.rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n') });
+      return (await client.query(sql, params as unknown[])).rows as never;
     },
-  } as unknown as EntityManager;
+  };
 
-  const patients = new PatientsRepository();
   const counts = new PatientCountsRepository();
-  const spec = (over: Partial<ListSpec>): ListSpec => ({ organizationId: org.id, sort: 'name', order: 'asc', status: null, search: null, limit: 100, offset: 0, after: null, ...over });
+  const patients = new PatientsRepository(counts);
+  const spec = (over: Partial<ListSpec>): ListSpec => ({ sort: 'name', order: 'asc', status: null, search: null, limit: 100, offset: 0, after: null, ...over });
   const deep = Math.max(0, Math.min(900_000, patientsInOrg - 100));
 
   const run = async (name: string, work: () => Promise<unknown>): Promise<unknown> => {
@@ -65,10 +66,10 @@ async function main(): Promise<void> {
   const lastUnkeyed = unkeyed[unkeyed.length - 1];
   if (lastUnkeyed) await run('list-last_appointment-unkeyed-cursor-page', () => patients.listSegment(manager, la, 'unkeyed', { segment: 'unkeyed', key: null, id: lastUnkeyed.id }, 0, 101));
   await run('list-name-search-prefix', () => patients.listSegment(manager, spec({ search: 'ma' }), 'keyed', null, 0, 101));
-  await run('count-organization-summary', () => counts.organizationCounts(manager, org.id));
-  await run('count-name-prefix', () => counts.countNamePrefix(manager, org.id, null, 'ma'));
+  await run('count-organization-summary', () => counts.organizationCounts(manager));
+  await run('count-name-prefix', () => counts.countNamePrefix(manager, null, 'ma'));
   const some = (await client.query<{ id: string }>(`SELECT patient_id AS id FROM patient_metrics WHERE organization_id = $1 LIMIT 1`, [org.id])).rows[0];
-  if (some) await run('profile', () => patients.findProfile(manager, org.id, some.id, { historyLimit: 50, now: new Date(), withMedical: true }));
+  if (some) await run('profile', () => patients.findProfile(manager, some.id, { historyLimit: 50, now: new Date(), withMedical: true }));
   await client.query('ROLLBACK');
   await client.end();
 

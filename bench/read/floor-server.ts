@@ -1,18 +1,18 @@
 /**
  * The floor of the read benchmark: bare `node:http` + `pg`, answering the same JSON with the same SQL as the app
- * (the app's repository statements and row mappers, called with a pg client instead of TypeORM), inside the same
- * tenant transaction (BEGIN and set_config('app.organization_id') in one round trip, statements, COMMIT) as the
- * same runtime role.
+ * (the app's repository statements and row mappers), on the same tenant handles (TenantDb over a pg Pool: each
+ * statement with its set_config('app.organization_id') in one round trip, or BEGIN and the setting in one round
+ * trip, the statements, COMMIT) as the same runtime role.
  * No framework, no authentication, no validation, no audit: what is left is the database and JSON.
  * Started by bench/read-bench.ts with DATABASE_URL and PORT; prints `listening` when up.
  */
 import 'reflect-metadata';
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
-import { Pool, PoolClient } from 'pg';
-import type { EntityManager } from 'typeorm';
+import { Pool } from 'pg';
 import { loadSettings } from 'src/config/settings';
-import { tenantBegin, tenantStatements } from 'src/common/database/tenant-db';
-import { RUNTIME_ROLE } from 'src/database/data-source-options';
+import { connectionConfig } from 'src/database/database';
+import { TenantDb } from 'src/database/tenant/tenant-db';
+import type { TenantSql } from 'src/database/tenant/tenant-sql';
 import { OrganizationCounts, PatientCountsRepository } from 'src/patients/patient-counts.repository';
 import { countStatus, summarize } from 'src/patients/patient-counts.service';
 import { isDeepOffset, PatientsRepository, ProfileListRow } from 'src/patients/patients.repository';
@@ -28,40 +28,22 @@ import { OpportunityPriority, OpportunityType } from 'src/opportunities/opportun
 import { toOpportunitiesResponse } from 'src/opportunities/opportunities.service';
 
 const settings = loadSettings(process.env);
-const pool = new Pool({ connectionString: settings.databaseUrl ?? undefined, max: settings.databasePoolSize, options: `-c timezone=UTC -c datestyle=ISO -c role=${RUNTIME_ROLE}` });
+const pool = new Pool({ ...connectionConfig(settings.databaseUrl ?? '', { applicationName: 'read-bench-floor' }), max: settings.databasePoolSize });
+const tenants = new TenantDb(pool);
 const cipher = createPhiCipher(settings);
-const patients = new PatientsRepository();
 const countsRepo = new PatientCountsRepository();
+const patients = new PatientsRepository(countsRepo);
 const countsCache = new Map<string, OrganizationCounts>();
 
-async function tenant<T>(organizationId: string, work: (m: EntityManager) => Promise<T>, snapshot = false): Promise<T> {
-  const client: PoolClient = await pool.connect();
-  if (!snapshot) {
-    // As TenantDb.readStatements: each statement alone, with the organization setting, in one round trip.
-    try {
-      return await work(tenantStatements(client, organizationId) as unknown as EntityManager);
-    } finally {
-      client.release();
-    }
-  }
-  try {
-    await client.query(tenantBegin(organizationId, snapshot)); // as TenantDb.read: one round trip
-    const manager = { query: async (sql: string, params?: unknown[]) => (await client.query(sql, params)).rows } as unknown as EntityManager;
-    const out = await work(manager);
-    await client.query('COMMIT');
-    return out;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+/** As the app: statements each alone (TenantDb.statements), or a snapshot for a deep page (TenantDb.read). */
+function tenant<T>(organizationId: string, work: (db: TenantSql) => Promise<T>, snapshot = false): Promise<T> {
+  return snapshot ? tenants.read(organizationId, work, { snapshot: true }) : tenants.statements(organizationId, work);
 }
 
 async function counts(org: string): Promise<OrganizationCounts> {
   let c = countsCache.get(org);
   if (!c) {
-    c = await tenant(org, (m) => countsRepo.organizationCounts(m, org));
+    c = await tenant(org, (db) => countsRepo.organizationCounts(db));
     countsCache.set(org, c);
   }
   return c;
@@ -75,14 +57,14 @@ async function profiles(org: string, q: URLSearchParams): Promise<unknown> {
   const cursor = q.get('cursor');
   if (cursor) {
     const c = decodeCursor(cursor);
-    spec = { organizationId: org, sort: c.sort, order: c.order, status: c.status === 'all' ? null : c.status, search: c.search, limit, offset: 0, after: c.after };
+    spec = { sort: c.sort, order: c.order, status: c.status === 'all' ? null : c.status, search: c.search, limit, offset: 0, after: c.after };
     skipped = c.skipped;
     statusFilter = c.status;
   } else {
     const sort = (q.get('sort') ?? 'name') as ProfileSort;
     statusFilter = (q.get('status') ?? 'all') as StatusFilter;
     const offset = Number(q.get('offset') ?? 0);
-    spec = { organizationId: org, sort, order: (q.get('order') as SortOrder | null) ?? DEFAULT_ORDER[sort], status: statusFilter === 'all' ? null : statusFilter, search: null, limit, offset, after: null };
+    spec = { sort, order: (q.get('order') as SortOrder | null) ?? DEFAULT_ORDER[sort], status: statusFilter === 'all' ? null : statusFilter, search: null, limit, offset, after: null };
     skipped = offset;
   }
   const [rows, c] = await Promise.all([
@@ -114,7 +96,7 @@ async function route(req: IncomingMessage): Promise<[number, unknown]> {
     // Journey (issue 7): the app's statement and response mapping.
     const now = new Date();
     const limit = Number(url.searchParams.get('touchpoint_limit') ?? DEFAULT_TOUCHPOINT_LIMIT);
-    const rows = await tenant(org, (mgr) => mgr.query<JourneyRow[]>(JOURNEY_SQL, [org, m[4], now, limit]));
+    const rows = await tenant(org, (db) => db.query<JourneyRow>(JOURNEY_SQL, [org, m[4], now, limit]));
     return rows[0] ? [200, toJourneyResponse(m[4], rows[0], now, (c) => cipher.decrypt(c))] : [404, { detail: 'Patient not found' }];
   }
   if (m[2] === 'opportunities') {
@@ -123,8 +105,8 @@ async function route(req: IncomingMessage): Promise<[number, unknown]> {
     const limit = Number(url.searchParams.get('limit') ?? 50);
     const offset = Number(url.searchParams.get('offset') ?? 0);
     const out = await tenant(org, async (mgr) => {
-      const st = await mgr.query<{ totals: OpportunityTotal[] }[]>(`SELECT refreshed_at, ltv_threshold_cents, totals FROM opportunity_refreshes WHERE organization_id = $1`, [org]);
-      const rows = await mgr.query<OpportunityRow[]>(OPPORTUNITIES_PAGE_SQL, [org, q.type ?? null, q.priority ?? null, limit, offset]);
+      const st = await mgr.query<{ totals: OpportunityTotal[] }>(`SELECT refreshed_at, ltv_threshold_cents, totals FROM opportunity_refreshes WHERE organization_id = $1`, [org]);
+      const rows = await mgr.query<OpportunityRow>(OPPORTUNITIES_PAGE_SQL, [org, q.type ?? null, q.priority ?? null, limit, offset]);
       return toOpportunitiesResponse(rows, st[0]?.totals ?? [], q);
     });
     return [200, out];
@@ -135,7 +117,7 @@ async function route(req: IncomingMessage): Promise<[number, unknown]> {
     return [200, riskSummary(c.groups, c.lastComputedAt ?? new Date().toISOString())];
   }
   const historyLimit = Number(url.searchParams.get('history_limit') ?? 50);
-  const row = await tenant(org, (mgr) => patients.findProfile(mgr, org, m[3], { historyLimit, now: new Date(), withMedical: true }));
+  const row = await tenant(org, (db) => patients.findProfile(db, m[3], { historyLimit, now: new Date(), withMedical: true }));
   return row ? [200, { patient: toProfile(row, cipher, true) }] : [404, { detail: 'Patient not found' }];
 }
 

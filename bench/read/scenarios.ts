@@ -1,10 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import { Client } from 'pg';
-import { tenantStatements } from 'src/common/database/tenant-db';
-import { RUNTIME_ROLE } from 'src/database/data-source-options';
+import { Client, Pool } from 'pg';
+import { RUNTIME_ROLE } from 'src/database/database';
+import { TenantDb } from 'src/database/tenant/tenant-db';
 import { PatientCountsRepository } from 'src/patients/patient-counts.repository';
 import { latencyRun } from './harness';
-import type { EntityManager } from 'typeorm';
 
 export interface BenchContext {
   organizationId: string;
@@ -56,21 +55,20 @@ async function cursorPages(ctx: BenchContext, sort: string): Promise<string[]> {
   return out;
 }
 
-/** Time the uncached path of the risk summary and counts: the counts statement as the app sends it (tenantStatements). */
+/** Time the uncached path of the risk summary and counts: the counts statement as the app sends it (TenantDb.statements). */
 async function uncachedCounts(ctx: BenchContext): Promise<Record<string, unknown>> {
-  const client = new Client({ ...clientConfig(ctx.db), options: `-c timezone=UTC -c role=${RUNTIME_ROLE}` });
-  await client.connect();
+  const pool = new Pool({ ...clientConfig(ctx.db), options: `-c timezone=UTC -c role=${RUNTIME_ROLE}`, max: 1 });
+  const tenants = new TenantDb(pool);
   const repo = new PatientCountsRepository();
-  const manager = tenantStatements(client, ctx.organizationId) as unknown as EntityManager;
   const times: number[] = [];
   try {
     for (let i = 0; i < 60; i++) {
       const t0 = performance.now();
-      await repo.organizationCounts(manager, ctx.organizationId);
+      await tenants.statements(ctx.organizationId, (db) => repo.organizationCounts(db));
       if (i >= 10) times.push(performance.now() - t0);
     }
   } finally {
-    await client.end();
+    await pool.end();
   }
   times.sort((a, b) => a - b);
   return { uncached_sql_p95_ms: Math.round(times[Math.floor(times.length * 0.95)] * 100) / 100 };

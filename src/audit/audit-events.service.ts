@@ -4,7 +4,7 @@ import { verdictJson, verifyOrganizationChain } from 'src/audit/trail/chain-veri
 import { TrailRepository } from 'src/audit/trail/trail.repository';
 import { AuditEventResponse, AuditEventsResponse, AuditVerifyResponse } from 'src/audit/dto/audit-events.response';
 import { AuditEventsQuery } from 'src/audit/dto/audit-events.query';
-import { TenantDb } from 'src/common/database/tenant-db';
+import { TenantDb } from 'src/database/tenant/tenant-db';
 import { ProblemException } from 'src/common/problem/problem';
 
 export const DEFAULT_AUDIT_PAGE = 100;
@@ -64,12 +64,12 @@ export class AuditEventsService {
       to,
       beforeSeq: q.cursor ? decodeCursor(q.cursor) : undefined,
     };
-    const rows = await this.tenantDb.run(organizationId, (m) => this.repository.list(m, organizationId, filter, limit + 1));
+    const rows = await this.tenantDb.read(organizationId, (db) => this.repository.list(db, filter, limit + 1));
     const page = rows.slice(0, limit);
     return { events: page.map(toResponse), next_cursor: rows.length > limit ? encodeCursor(page[page.length - 1].seq) : null };
   }
 
   async verify(organizationId: string): Promise<AuditVerifyResponse> {
-    return verdictJson(await this.tenantDb.run(organizationId, (m) => verifyOrganizationChain(this.repository, m, organizationId)));
+    return verdictJson(await this.tenantDb.read(organizationId, (db) => verifyOrganizationChain(this.repository, db), { snapshot: true }));
   }
 }

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { generateApiKey } from 'src/auth/api-key';
 import { AuthContext } from 'src/auth/auth-context';
-import { ApiKeyRow, AuthRepository } from 'src/auth/auth.repository';
+import { ApiKeyRow, ApiKeysRepository } from 'src/auth/auth.repository';
+import { TenantDb } from 'src/database/tenant/tenant-db';
 import { CreateApiKeyDto } from 'src/auth/dto/api-key.dto';
 import { ApiKeyListResponse, ApiKeyResponse, CreatedApiKeyResponse } from 'src/auth/dto/api-key.response';
 import { IdentityService } from 'src/auth/identity.service';
@@ -29,7 +30,8 @@ function toResponse(row: ApiKeyRow): ApiKeyResponse {
 @Injectable()
 export class ApiKeysService {
   constructor(
-    private readonly repo: AuthRepository,
+    private readonly tenantDb: TenantDb,
+    private readonly repo: ApiKeysRepository,
     private readonly identity: IdentityService,
     private readonly clock: Clock,
   ) {}
@@ -39,8 +41,8 @@ export class ApiKeysService {
     const expiresAt = dto.expires_at === undefined ? null : new Date(dto.expires_at);
     if (expiresAt !== null && expiresAt <= now) throw ProblemException.invalidField('body', 'expires_at', 'must be in the future');
     const { key, prefix, hash } = generateApiKey();
-    const row = await this.repo.insertApiKey({
-      organizationId: auth.organizationId,
+    const row = await this.tenantDb.statements(auth.organizationId, (db) =>
+      this.repo.insert(db, {
       name: dto.name,
       prefix,
       keyHash: hash,
@@ -48,16 +50,17 @@ export class ApiKeysService {
       createdBy: auth.actor.type === 'user' ? auth.actor.id : null,
       expiresAt,
       now,
-    });
+    }),
+    );
     return { ...toResponse(row), key };
   }
 
   async list(auth: AuthContext): Promise<ApiKeyListResponse> {
-    return { items: (await this.repo.listApiKeys(auth.organizationId)).map(toResponse) };
+    return { items: (await this.tenantDb.statements(auth.organizationId, (db) => this.repo.list(db))).map(toResponse) };
   }
 
   async revoke(auth: AuthContext, keyId: string): Promise<void> {
-    const revoked = await this.repo.revokeApiKey(auth.organizationId, keyId, this.clock.now());
+    const revoked = await this.tenantDb.statements(auth.organizationId, (db) => this.repo.revoke(db, keyId, this.clock.now()));
     if (!revoked) throw ProblemException.notFound(ProblemCode.NotFound, 'No active API key with this id in this organization');
     this.identity.forgetApiKeys();
   }

@@ -4,7 +4,7 @@ import { PassportModule } from '@nestjs/passport';
 import { AccessGuard } from 'src/auth/access.guard';
 import { ApiKeysController } from 'src/auth/api-keys.controller';
 import { ApiKeysService } from 'src/auth/api-keys.service';
-import { AuthRepository } from 'src/auth/auth.repository';
+import { ApiKeysRepository, AuthRepository } from 'src/auth/auth.repository';
 import { IdentityService } from 'src/auth/identity.service';
 import { JwtStrategy } from 'src/auth/jwt.strategy';
 import { MeController } from 'src/auth/me.controller';
@@ -21,6 +21,7 @@ import { RateLimitModule } from 'src/auth/throttling/rate-limit.module';
   controllers: [MeController, ApiKeysController],
   providers: [
     AuthRepository,
+    ApiKeysRepository,
     MeService,
     ApiKeysService,
     IdentityService,

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { CrossTenantDb } from 'src/database/cross-tenant-db';
+import type { TenantSql } from 'src/database/tenant/tenant-sql';
 import { Role } from 'src/organizations/organizations.enums';
 
 export interface UserRow {
@@ -28,45 +29,40 @@ export interface MembershipRow {
   role: Role;
 }
 
-/** TypeORM answers an UPDATE ... RETURNING on PostgreSQL with `[rows, affectedCount]`. */
-function returnedRows<T>(result: unknown): T[] {
-  const r = result as unknown[];
-  return (Array.isArray(r[0]) ? r[0] : r) as T[];
-}
 
 const API_KEY_COLUMNS = `id, organization_id AS "organizationId", name, prefix, permissions, created_by AS "createdBy",
   created_at AS "createdAt", last_used_at AS "lastUsedAt", revoked_at AS "revokedAt", expires_at AS "expiresAt"`;
 
 /**
- * The auth layer's SQL. It reads `users`, `memberships`, `organizations` and `api_keys` before any organization
- * context exists, which is why those four tables carry no row-level security policy (docs/security.md); every
- * query here names its organization or user explicitly.
+ * The auth layer's look-ups. It reads `users`, `memberships`, `organizations` and `api_keys` before any organization
+ * context exists, which is why those four tables carry no row-level security policy (docs/security.md), and why
+ * it goes through the cross-tenant escape hatch; every query here names its user, key or organization explicitly.
  */
 @Injectable()
 export class AuthRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly db: CrossTenantDb) {}
 
   async findUserById(id: string): Promise<UserRow | null> {
-    const rows: UserRow[] = await this.dataSource.query(`SELECT id, email, name FROM users WHERE id = $1`, [id]);
+    const rows = await this.db.query<UserRow>(`SELECT id, email, name FROM users WHERE id = $1`, [id]);
     return rows[0] ?? null;
   }
 
   async findUserBySubject(subject: string): Promise<UserRow | null> {
-    const rows: UserRow[] = await this.dataSource.query(`SELECT id, email, name FROM users WHERE external_subject = $1`, [subject]);
+    const rows = await this.db.query<UserRow>(`SELECT id, email, name FROM users WHERE external_subject = $1`, [subject]);
     return rows[0] ?? null;
   }
 
   /** First sign-in of a pre-provisioned user: binds the identity provider's subject to the user with that email. */
   async bindSubjectByEmail(email: string, subject: string): Promise<UserRow | null> {
-    const result: unknown = await this.dataSource.query(
+    const rows = await this.db.query<UserRow>(
       `UPDATE users SET external_subject = $2, updated_at = now() WHERE email = $1 AND external_subject IS NULL RETURNING id, email, name`,
       [email.toLowerCase(), subject],
     );
-    return returnedRows<UserRow>(result)[0] ?? null;
+    return rows[0] ?? null;
   }
 
   async findMembershipRole(userId: string, organizationId: string): Promise<Role | null> {
-    const rows: { role: Role }[] = await this.dataSource.query(
+    const rows = await this.db.query<{ role: Role }>(
       `SELECT role FROM memberships WHERE user_id = $1 AND organization_id = $2`,
       [userId, organizationId],
     );
@@ -74,7 +70,7 @@ export class AuthRepository {
   }
 
   listMemberships(userId: string): Promise<MembershipRow[]> {
-    return this.dataSource.query(
+    return this.db.query<MembershipRow>(
       `SELECT o.id AS "organizationId", o.slug AS "organizationSlug", o.name AS "organizationName", m.role
          FROM memberships m JOIN organizations o ON o.id = m.organization_id
         WHERE m.user_id = $1
@@ -84,50 +80,45 @@ export class AuthRepository {
   }
 
   async findApiKeyByHash(keyHash: string): Promise<ApiKeyRow | null> {
-    const rows: ApiKeyRow[] = await this.dataSource.query(`SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE key_hash = $1`, [keyHash]);
+    const rows = await this.db.query<ApiKeyRow>(`SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE key_hash = $1`, [keyHash]);
     return rows[0] ?? null;
   }
 
   /** Records use at most once a minute per key, so that a busy integration does not write on every request. */
   async touchApiKey(id: string, now: Date): Promise<void> {
-    await this.dataSource.query(
+    await this.db.query(
       `UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2::timestamptz - interval '1 minute')`,
       [id, now],
     );
   }
+}
 
-  async insertApiKey(key: {
-    organizationId: string;
-    name: string;
-    prefix: string;
-    keyHash: string;
-    permissions: string[];
-    createdBy: string | null;
-    expiresAt: Date | null;
-    now: Date;
-  }): Promise<ApiKeyRow> {
-    const rows: ApiKeyRow[] = await this.dataSource.query(
+/** An organization's integration API keys (`org:manage`), on its tenant handle. */
+@Injectable()
+export class ApiKeysRepository {
+  async insert(
+    db: TenantSql,
+    key: { name: string; prefix: string; keyHash: string; permissions: string[]; createdBy: string | null; expiresAt: Date | null; now: Date },
+  ): Promise<ApiKeyRow> {
+    const rows = await db.query<ApiKeyRow>(
       `INSERT INTO api_keys (organization_id, name, prefix, key_hash, permissions, created_by, expires_at, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
        RETURNING ${API_KEY_COLUMNS}`,
-      [key.organizationId, key.name, key.prefix, key.keyHash, key.permissions, key.createdBy, key.expiresAt, key.now],
+      [db.organizationId, key.name, key.prefix, key.keyHash, key.permissions, key.createdBy, key.expiresAt, key.now],
     );
     return rows[0];
   }
 
-  listApiKeys(organizationId: string): Promise<ApiKeyRow[]> {
-    return this.dataSource.query(
-      `SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE organization_id = $1 ORDER BY created_at DESC, id`,
-      [organizationId],
-    );
+  list(db: TenantSql): Promise<ApiKeyRow[]> {
+    return db.query<ApiKeyRow>(`SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE organization_id = $1 ORDER BY created_at DESC, id`, [db.organizationId]);
   }
 
   /** Revokes a key of this organization; false when there is no such (unrevoked) key. */
-  async revokeApiKey(organizationId: string, id: string, now: Date): Promise<boolean> {
-    const result: unknown = await this.dataSource.query(
+  async revoke(db: TenantSql, id: string, now: Date): Promise<boolean> {
+    const rows = await db.query<{ id: string }>(
       `UPDATE api_keys SET revoked_at = $3, updated_at = $3 WHERE organization_id = $1 AND id = $2 AND revoked_at IS NULL RETURNING id`,
-      [organizationId, id, now],
+      [db.organizationId, id, now],
     );
-    return returnedRows<{ id: string }>(result).length > 0;
+    return rows.length > 0;
   }
 }

@@ -1,7 +1,8 @@
-import { Client } from 'pg';
 import { signDevToken, parseDuration } from 'src/auth/dev-token';
 import { isUuid } from 'src/auth/identity.service';
 import { Settings } from 'src/config/settings';
+import { Database } from 'src/database/database';
+import { OrganizationsRepository } from 'src/organizations/organizations.repository';
 import { Role } from 'src/organizations/organizations.enums';
 
 export interface DevTokenRequest {
@@ -34,7 +35,7 @@ export function isRole(value: string): value is Role {
 
 /**
  * Development only: ensures a user with the email and a membership with the role exist in the organization
- * (creating or updating them, as the database owner), then signs an HS256 token for that user.
+ * (creating or updating them), then signs an HS256 token for that user.
  */
 export async function issueDevToken(databaseUrl: string, settings: Settings, request: DevTokenRequest): Promise<IssuedDevToken> {
   if (settings.nodeEnv === 'production') throw new DevTokenError('The token command is for development: production accepts only tokens of your identity provider');
@@ -48,47 +49,41 @@ export async function issueDevToken(databaseUrl: string, settings: Settings, req
   }
   if (expiresInSeconds <= 0 || expiresInSeconds > 30 * 86_400) throw new DevTokenError('--ttl must be between 1s and 30d');
 
-  const client = new Client({ connectionString: databaseUrl, application_name: 'patient-journey-token' });
-  await client.connect();
+  const database = new Database({ url: databaseUrl, poolSize: 1, applicationName: 'patient-journey-token' });
   try {
-    await client.query('BEGIN');
-    const orgs = await client.query<{ id: string; slug: string }>(
-      isUuid(request.org) ? `SELECT id, slug FROM organizations WHERE id = $1` : `SELECT id, slug FROM organizations WHERE slug = $1`,
-      [request.org],
-    );
-    const org = orgs.rows[0];
-    if (!org) throw new DevTokenError(`No organization "${request.org}" (slug or id); the demo seed creates "demo"`);
-    const email = (request.email ?? `${request.role.replace('_', '-')}@${org.slug}.example`).trim().toLowerCase();
-    if (!/^[^\s@]+@[^\s@]+$/.test(email) || email.length > 320) throw new DevTokenError(`Not an email address: "${email}"`);
+    // Users and memberships carry no row-level security: the cross-tenant escape hatch, as the auth layer reads them.
+    return await database.crossTenant.transaction(async (sql) => {
+      const organizations = new OrganizationsRepository();
+      const org = isUuid(request.org) ? await organizations.byId(sql, request.org) : await organizations.bySlug(sql, request.org);
+      if (!org) throw new DevTokenError(`No organization "${request.org}" (slug or id); the demo seed creates "demo"`);
+      const email = (request.email ?? `${request.role.replace('_', '-')}@${org.slug}.example`).trim().toLowerCase();
+      if (!/^[^\s@]+@[^\s@]+$/.test(email) || email.length > 320) throw new DevTokenError(`Not an email address: "${email}"`);
 
-    const inserted = await client.query<{ id: string }>(
-      `INSERT INTO users (email, name) VALUES ($1, $2) ON CONFLICT (email) DO NOTHING RETURNING id`,
-      [email, email.split('@')[0]],
-    );
-    const userId = inserted.rows[0]?.id ?? (await client.query<{ id: string }>(`SELECT id FROM users WHERE email = $1`, [email])).rows[0].id;
-    const before = await client.query<{ role: Role }>(`SELECT role FROM memberships WHERE organization_id = $1 AND user_id = $2`, [org.id, userId]);
-    await client.query(
-      `INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, $3)
-       ON CONFLICT (organization_id, user_id) DO UPDATE SET role = EXCLUDED.role, updated_at = now()`,
-      [org.id, userId, request.role],
-    );
-    await client.query('COMMIT');
-    const previous = before.rows[0]?.role;
-    return {
-      token: signDevToken(settings.jwt.secret, { sub: userId, email, name: email.split('@')[0] }, { expiresIn: expiresInSeconds }),
-      userId,
-      email,
-      organizationId: org.id,
-      organizationSlug: org.slug,
-      role: request.role,
-      expiresInSeconds,
-      createdUser: inserted.rows.length > 0,
-      membershipChange: previous === undefined ? 'created' : previous === request.role ? 'unchanged' : 'updated',
-    };
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw e;
+      const inserted = await sql.query<{ id: string }>(`INSERT INTO users (email, name) VALUES ($1, $2) ON CONFLICT (email) DO NOTHING RETURNING id`, [
+        email,
+        email.split('@')[0],
+      ]);
+      const userId = inserted[0]?.id ?? (await sql.query<{ id: string }>(`SELECT id FROM users WHERE email = $1`, [email]))[0].id;
+      const before = await sql.query<{ role: Role }>(`SELECT role FROM memberships WHERE organization_id = $1 AND user_id = $2`, [org.id, userId]);
+      await sql.query(
+        `INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, $3)
+         ON CONFLICT (organization_id, user_id) DO UPDATE SET role = EXCLUDED.role, updated_at = now()`,
+        [org.id, userId, request.role],
+      );
+      const previous = before[0]?.role;
+      return {
+        token: signDevToken(settings.jwt.secret as string, { sub: userId, email, name: email.split('@')[0] }, { expiresIn: expiresInSeconds }),
+        userId,
+        email,
+        organizationId: org.id,
+        organizationSlug: org.slug,
+        role: request.role,
+        expiresInSeconds,
+        createdUser: inserted.length > 0,
+        membershipChange: previous === undefined ? 'created' : previous === request.role ? 'unchanged' : 'updated',
+      } satisfies IssuedDevToken;
+    });
   } finally {
-    await client.end();
+    await database.close();
   }
 }

@@ -8,7 +8,7 @@ import { openDatabase } from 'src/database/open-database';
 
 /**
  * `npm run audit:verify -- --org <slug>`: recomputes the organization's audit hash chain and prints
- * `{ organization_id, valid, events_checked, first_broken }` as JSON. Exit code 0 when the chain is intact,
+ * `{ organization_id, valid, events_checked, first_broken }` as JSON (read as the runtime role, in one snapshot). Exit code 0 when the chain is intact,
  * 1 when it is broken (for cron and monitoring), 2 on bad arguments.
  */
 runCli(async () => {

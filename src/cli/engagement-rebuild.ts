@@ -1,15 +1,13 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { DataSource } from 'typeorm';
 import { SystemClock } from 'src/common/clock/clock';
 import { CliUsageError, runCli } from 'src/cli/support/run-cli';
-import { TenantDb } from 'src/common/database/tenant-db';
 import { loadSettings } from 'src/config/settings';
-import { dataSourceOptions } from 'src/database/data-source-options';
+import { Database } from 'src/database/database';
 import { openDatabase } from 'src/database/open-database';
-import { EngagementRepository } from 'src/engagement/engagement.repository';
 import { EngagementRollupRepository } from 'src/engagement/engagement-rollup.repository';
 import { EngagementRollupService } from 'src/engagement/engagement-rollup.service';
+import { OrganizationsRepository } from 'src/organizations/organizations.repository';
 
 /**
  * `node scripts/cli.js cli/engagement-rebuild --org <slug>`: builds the organization's engagement rollup (as the
@@ -22,20 +20,19 @@ runCli(async () => {
   if (!values.org) throw new CliUsageError('--org <slug> is required');
   const settings = loadSettings();
   const db = await openDatabase(settings, (line) => process.stderr.write(`${line}\n`));
-  const dataSource = new DataSource(dataSourceOptions({ url: db.url, asRuntimeRole: true, poolSize: 2, applicationName: 'engagement-rebuild' }));
+  const database = new Database({ url: db.url, poolSize: 2, applicationName: 'engagement-rebuild' });
   try {
-    await dataSource.initialize();
-    const rows = await dataSource.query<{ id: string }[]>(`SELECT id FROM organizations WHERE slug = $1`, [values.org]);
-    if (!rows[0]) throw new CliUsageError(`No organization with slug "${values.org}"`);
-    const tenantDb = new TenantDb(dataSource);
-    const service = new EngagementRollupService(new EngagementRollupRepository(tenantDb), new EngagementRepository(tenantDb), new SystemClock());
-    const r = await service.rebuild(rows[0].id);
+    const organizations = new OrganizationsRepository();
+    const organization = await organizations.bySlug(database.crossTenant, values.org);
+    if (!organization) throw new CliUsageError(`No organization with slug "${values.org}"`);
+    const service = new EngagementRollupService(database.tenants, new EngagementRollupRepository(), organizations, new SystemClock());
+    const r = await service.rebuild(organization.id);
     process.stdout.write(
       `Engagement rollup of "${values.org}" (${r.timezone}, cutoff ${r.cutoff}): ${r.patients.toLocaleString('en-US')} patients, ` +
         `${r.steps.toLocaleString('en-US')} steps in ${(r.durationMs / 1000).toFixed(1)} s\n`,
     );
   } finally {
-    if (dataSource.isInitialized) await dataSource.destroy();
+    await database.close();
     await db.stop();
   }
 });

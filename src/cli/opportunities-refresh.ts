@@ -1,11 +1,10 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { DataSource } from 'typeorm';
 import { SystemClock } from 'src/common/clock/clock';
 import { CliUsageError, runCli } from 'src/cli/support/run-cli';
-import { TenantDb } from 'src/common/database/tenant-db';
 import { loadSettings } from 'src/config/settings';
-import { dataSourceOptions } from 'src/database/data-source-options';
+import { Database } from 'src/database/database';
+import { OrganizationsRepository } from 'src/organizations/organizations.repository';
 import { openDatabase } from 'src/database/open-database';
 import { OpportunitiesRefresher } from 'src/opportunities/opportunities-refresher';
 import { OpportunitiesRepository } from 'src/opportunities/opportunities.repository';
@@ -19,21 +18,18 @@ runCli(async () => {
   if (!values.org) throw new CliUsageError('--org <slug> is required');
   const settings = loadSettings();
   const db = await openDatabase(settings, (line) => process.stderr.write(`${line}\n`));
-  const dataSource = new DataSource(
-    dataSourceOptions({ url: db.url, asRuntimeRole: true, poolSize: 2, applicationName: 'opportunities-refresh' }),
-  );
+  const database = new Database({ url: db.url, poolSize: 2, applicationName: 'opportunities-refresh' });
   try {
-    await dataSource.initialize();
-    const rows = await dataSource.query<{ id: string }[]>(`SELECT id FROM organizations WHERE slug = $1`, [values.org]);
-    if (!rows[0]) throw new CliUsageError(`No organization with slug "${values.org}"`);
-    const refresher = new OpportunitiesRefresher(new OpportunitiesRepository(new TenantDb(dataSource)), new SystemClock());
-    const r = await refresher.refresh(rows[0].id);
+    const organization = await new OrganizationsRepository().bySlug(database.crossTenant, values.org);
+    if (!organization) throw new CliUsageError(`No organization with slug "${values.org}"`);
+    const refresher = new OpportunitiesRefresher(database.tenants, new OpportunitiesRepository(), new SystemClock());
+    const r = await refresher.refresh(organization.id);
     process.stdout.write(
       `Found ${r.opportunities.toLocaleString('en-US')} opportunities in "${values.org}" in ${(r.durationMs / 1000).toFixed(1)} s ` +
         `(top-quartile LTV threshold ${(r.ltvThresholdCents / 100).toFixed(2)})\n`,
     );
   } finally {
-    if (dataSource.isInitialized) await dataSource.destroy();
+    await database.close();
     await db.stop();
   }
 });

@@ -1,15 +1,14 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { Client } from 'pg';
 import { progressReporter } from 'src/cli/support/progress';
 import { SystemClock } from 'src/common/clock/clock';
 import { CliUsageError, runCli } from 'src/cli/support/run-cli';
 import { loadSettings } from 'src/config/settings';
 import { openDatabase } from 'src/database/open-database';
-import { recomputeOrganizationWithUrl } from 'src/scoring/recompute';
+import { Database } from 'src/database/database';
+import { recomputeOrganization } from 'src/scoring/recompute/organization-recompute';
+import { ScoringRepositories } from 'src/scoring/scoring-repositories';
 import { parseAsOf } from 'src/cli/as-of';
-import { ScoringRepository } from 'src/scoring/scoring.repository';
-import { pgRunner } from 'src/scoring/sql-runner';
 
 /**
  * `npm run recompute -- --org <slug> [--chunk <patients>] [--keep-fit] [--analyze-only] [--as-of <ISO time>]
@@ -46,13 +45,13 @@ runCli(async () => {
   const asOf = parseAsOf(values['as-of'], new SystemClock().now());
   const settings = loadSettings();
   const db = await openDatabase(settings, (line) => process.stderr.write(`${line}\n`));
+  const database = new Database({ url: db.url, poolSize: 1, applicationName: 'patient-journey-recompute-cli' });
   try {
-    const client = new Client({ connectionString: db.url });
-    await client.connect();
-    const organization = await new ScoringRepository(pgRunner(client)).organizationBySlug(values.org).finally(() => client.end());
+    const repos = new ScoringRepositories();
+    const organization = await repos.organizations.bySlug(database.crossTenant, values.org);
     if (!organization) throw new CliUsageError(`No organization with slug "${values.org}"`);
     let progress: ReturnType<typeof progressReporter> | null = null;
-    const result = await recomputeOrganizationWithUrl(db.url, organization.id, asOf, {
+    const result = await recomputeOrganization(database, repos, organization.id, asOf, {
       chunkSize,
       refit: !values['keep-fit'],
       vacuum: values['analyze-only'] ? 'analyze' : true,
@@ -70,21 +69,16 @@ runCli(async () => {
         `(model fit ${(result.fitMs / 1000).toFixed(1)} s, ${Math.round(result.patients / Math.max(seconds, 0.001)).toLocaleString('en-US')} patients/s)\n`,
     );
     const p = result.phases;
-    if (p) {
-      const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
-      process.stdout.write(
-        `  reads ${s(p.readMs)} (waited for ${s(p.waitMs)}), scoring ${s(p.scoreMs)}, writes ${s(p.writeMs)}` +
-          (p.rebuildMs === undefined ? '' : ` (of which rebuild and swap ${s(p.rebuildMs)}, ${p.takenOver ?? 0} patients taken over)`) +
-          `, ${values['analyze-only'] ? 'analyze' : 'vacuum'} ${s(p.vacuumMs)}\n`,
-      );
-    }
-    if (result.featuresKept !== undefined) {
-      const n = result.featuresKept;
-      process.stdout.write(
-        `  features: ${n.toLocaleString('en-US')} kept and rolled forward, ${(result.patients - n).toLocaleString('en-US')} read from the records\n`,
-      );
-    }
+    const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+    process.stdout.write(
+      `  reads ${s(p.readMs)} (waited for ${s(p.waitMs)}), scoring ${s(p.scoreMs)}, writes ${s(p.writeMs)}` +
+        (p.rebuildMs === undefined ? '' : ` (of which rebuild and swap ${s(p.rebuildMs)}, ${p.takenOver ?? 0} patients taken over)`) +
+        `, ${values['analyze-only'] ? 'analyze' : 'vacuum'} ${s(p.vacuumMs)}\n`,
+    );
+    const n = result.featuresKept;
+    process.stdout.write(`  features: ${n.toLocaleString('en-US')} kept and rolled forward, ${(result.patients - n).toLocaleString('en-US')} read from the records\n`);
   } finally {
+    await database.close();
     await db.stop();
   }
 });

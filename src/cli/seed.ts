@@ -9,6 +9,7 @@ import { seedOrganization } from 'src/demo-data/seed';
 import { createPhiCipher } from 'src/records/phi/phi-cipher';
 import { progressReporter } from 'src/cli/support/progress';
 import { runCli, CliUsageError } from 'src/cli/support/run-cli';
+import { Database } from 'src/database/database';
 
 /**
  * `npm run seed -- --org <slug> [--name <name>] [--kind dental|physiotherapy|primary_care] --patients <N> --seed <n>
@@ -70,7 +71,8 @@ runCli(async () => {
     if (!values['no-score']) {
       const past = weeks > 0 ? progressReporter('scoring the past weeks', weeks) : null;
       let scoring: ReturnType<typeof progressReporter> | null = null;
-      const scored = await scoreWithHistory(db.url, result.organizationId, now, {
+      const database = new Database({ url: db.url, poolSize: 2, applicationName: 'patient-journey-seed' });
+      const scored = await scoreWithHistory(database, result.organizationId, now, {
         weeks,
         onPastRun: (done) => past?.update(done),
         onProgress: (done, total) => {
@@ -80,7 +82,7 @@ runCli(async () => {
           }
           scoring.update(done);
         },
-      });
+      }).finally(() => database.close());
       (scoring as ReturnType<typeof progressReporter> | null)?.stop();
       if (weeks > 0) process.stdout.write(`Scored as of ${weeks} past weeks in ${(scored.historyMs / 1000).toFixed(1)} s (risk history and trends)\n`);
       process.stdout.write(`Scored ${scored.final.patients.toLocaleString('en-US')} patients in ${(scored.final.totalMs / 1000).toFixed(1)} s\n`);

@@ -1,12 +1,7 @@
 import type { DataSourceOptions, EntitySchema } from 'typeorm';
+import { RUNTIME_ROLE } from 'src/database/database';
 import { MIGRATIONS } from 'src/database/migrations';
 
-/**
- * The role the application works as. The migrations create it without superuser, table ownership or BYPASSRLS, so
- * that row-level security and the audit trail's append-only grants apply to every query the app makes, even when
- * DATABASE_URL names a superuser (as in development and CI).
- */
-export const RUNTIME_ROLE = 'patient_journey_app';
 
 export interface DataSourceConfig {
   url: string;

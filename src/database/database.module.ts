@@ -1,25 +1,45 @@
-import { DynamicModule, Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { dataSourceOptions } from 'src/database/data-source-options';
+import { DynamicModule, Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { CrossTenantDb } from 'src/database/cross-tenant-db';
+import { Database } from 'src/database/database';
+import { TenantDb } from 'src/database/tenant/tenant-db';
 
 export interface DatabaseModuleOptions {
   url: string;
   poolSize: number;
 }
 
-/** The application's connection pool: works as the runtime role, so row-level security applies to it. */
+/**
+ * The app's database (src/database/database.ts): one pool of runtime-role connections, so row-level security
+ * applies to every query. Provides Database, TenantDb (one organization's data) and CrossTenantDb (the escape hatch);
+ * the pool closes when the app shuts down.
+ */
+@Global()
 @Module({})
-export class DatabaseModule {
+export class DatabaseModule implements OnApplicationShutdown {
+  constructor(@Inject(Database) private readonly database: Database) {}
+
   static register(options: DatabaseModuleOptions): DynamicModule {
+    const logger = new Logger('Database');
     return {
       module: DatabaseModule,
-      imports: [
-        TypeOrmModule.forRoot({
-          ...dataSourceOptions({ url: options.url, asRuntimeRole: true, poolSize: options.poolSize }),
-          retryAttempts: 0,
-        }),
+      providers: [
+        {
+          provide: Database,
+          useFactory: () =>
+            new Database({
+              url: options.url,
+              poolSize: options.poolSize,
+              onIdleError: (err) => logger.warn(`An idle database connection failed and was dropped: ${err.message}`),
+            }),
+        },
+        { provide: TenantDb, useFactory: (db: Database) => db.tenants, inject: [Database] },
+        { provide: CrossTenantDb, useFactory: (db: Database) => db.crossTenant, inject: [Database] },
       ],
-      exports: [TypeOrmModule],
+      exports: [Database, TenantDb, CrossTenantDb],
     };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.database.close();
   }
 }

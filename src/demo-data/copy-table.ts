@@ -1,7 +1,7 @@
 import type { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { DAY_MS } from 'src/common/time/calendar';
 
-const DAY_MS = 86_400_000;
 const dayCache: string[] = [];
 let clock: string[] | null = null;
 

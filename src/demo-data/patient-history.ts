@@ -4,8 +4,9 @@ import { copyText, copyTimestamp as ts } from 'src/demo-data/copy-table';
 import { ALLERGIES, CALL_NOTES, SEQUENCES, SeedPools, SURVEY_COMMENTS } from 'src/demo-data/seed-catalog';
 import { SeedRandom } from 'src/demo-data/seed-random';
 import type { ClinicTables } from 'src/demo-data/seed-tables';
+import { DAY_MS } from 'src/common/time/calendar';
 
-const DAY = 86_400_000;
+const DAY = DAY_MS;
 const N = '\\N';
 
 export interface HistoryContext {

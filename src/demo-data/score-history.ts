@@ -1,8 +1,10 @@
-import { Client } from 'pg';
-import { localDate } from 'src/scoring/features.query';
-import { ProgressCallback, recomputeOrganizationWithUrl, RecomputeResult } from 'src/scoring/recompute';
+import { localDate } from 'src/common/time/calendar';
+import type { Database } from 'src/database/database';
+import { type ProgressCallback, recomputeOrganization, type RecomputeResult } from 'src/scoring/recompute/organization-recompute';
+import { ScoringRepositories } from 'src/scoring/scoring-repositories';
+import { DAY_MS } from 'src/common/time/calendar';
 
-const DAY = 86_400_000;
+const DAY = DAY_MS;
 
 /** Weekly past scorings of a freshly seeded organization: its risk history over the last eight weeks. */
 export const DEFAULT_HISTORY_WEEKS = 8;
@@ -40,40 +42,37 @@ export interface ScoredWithHistory {
  * their history rows from it are removed, so that no patient has a risk history from before they registered.
  */
 export async function scoreWithHistory(
-  url: string,
+  database: Database,
   organizationId: string,
   now: Date,
   options: { weeks?: number; onPastRun?: (done: number, total: number) => void; onProgress?: ProgressCallback } = {},
 ): Promise<ScoredWithHistory> {
   const weeks = options.weeks ?? DEFAULT_HISTORY_WEEKS;
+  const repos = new ScoringRepositories();
   const started = Date.now();
   options.onPastRun?.(0, weeks);
   for (let k = weeks; k >= 1; k--) {
     const at = new Date(now.getTime() - k * 7 * DAY);
     // The CLV models are fitted by the first past run and kept until the run as of `now` refits them (a fit is most
     // of a small clinic's run, and twelve weeks move the parameters little); no VACUUM until the last run.
-    await recomputeOrganizationWithUrl(url, organizationId, at, { vacuum: false, refit: k === weeks });
-    await forgetHistoryBeforeRegistration(url, organizationId, at);
+    await recomputeOrganization(database, repos, organizationId, at, { vacuum: false, refit: k === weeks });
+    await forgetHistoryBeforeRegistration(database, repos, organizationId, at);
     options.onPastRun?.(weeks - k + 1, weeks);
   }
   const historyMs = Date.now() - started;
-  const final = await recomputeOrganizationWithUrl(url, organizationId, now, { onProgress: options.onProgress });
+  const final = await recomputeOrganization(database, repos, organizationId, now, { onProgress: options.onProgress });
   return { final, pastRuns: weeks, historyMs };
 }
 
 /** Removes the history rows the run as of `at` wrote for patients registered after `at`. */
-async function forgetHistoryBeforeRegistration(url: string, organizationId: string, at: Date): Promise<void> {
-  const client = new Client({ connectionString: url, options: '-c timezone=UTC' });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ timezone: string }>('SELECT timezone FROM organizations WHERE id = $1', [organizationId]);
-    await client.query(
+async function forgetHistoryBeforeRegistration(database: Database, repos: ScoringRepositories, organizationId: string, at: Date): Promise<void> {
+  await database.tenants.transaction(organizationId, async (db) => {
+    const organization = await repos.organizations.own(db);
+    await db.query(
       `DELETE FROM risk_score_history h USING patients p
         WHERE h.organization_id = $1 AND h.recorded_on = $3::date
           AND p.organization_id = $1 AND p.id = h.patient_id AND p.registered_at > $2`,
-      [organizationId, at, localDate(at, rows[0]?.timezone ?? 'UTC')],
+      [db.organizationId, at, localDate(at, organization?.timezone ?? 'UTC')],
     );
-  } finally {
-    await client.end();
-  }
+  });
 }

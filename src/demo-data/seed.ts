@@ -4,6 +4,7 @@ import { generateClinic } from 'src/demo-data/clinic-generator';
 import { CLINIC_CATALOGS, ClinicKind } from 'src/demo-data/clinic-kinds';
 import { ScoredWithHistory, scoreWithHistory } from 'src/demo-data/score-history';
 import { createPhiCipher, PhiCipherCore } from 'src/records/phi/phi-cipher';
+import { Database } from 'src/database/database';
 
 export interface SeedOptions {
   slug: string;
@@ -98,8 +99,13 @@ export const DEMO = { slug: 'demo', name: 'Demo Clinic', kind: 'dental' as Clini
  */
 export async function seedDemo(url: string, now: Date, cipher: PhiCipherCore): Promise<{ seeded: SeedResult; scored: ScoredWithHistory }> {
   const seeded = await seedOrganization(url, { ...DEMO, now, cipher });
-  const scored = await scoreWithHistory(url, seeded.organizationId, now);
-  return { seeded, scored };
+  const database = new Database({ url, poolSize: 2, applicationName: 'patient-journey-demo-seed' });
+  try {
+    const scored = await scoreWithHistory(database, seeded.organizationId, now);
+    return { seeded, scored };
+  } finally {
+    await database.close();
+  }
 }
 
 /** On first start with an empty database: the demo organization (DEMO), scored with its history. */

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
-import { TenantDb } from 'src/common/database/tenant-db';
+import type { TenantSql } from 'src/database/tenant/tenant-sql';
 
 /**
  * The write side of the engagement rollup (docs/queries/engagement-overview.md). Each operation is one transaction
@@ -78,53 +77,61 @@ WITH fresh AS (
 ), delta AS (${steps('fresh', '')})
 ${ADD_STEPS}`;
 
+/**
+ * The rollup's statements. Each runs on the caller's tenant handle; `rebuild`, `patch` and `advance` change several
+ * tables together, so they belong in one transaction that holds `lock` (EngagementRollupService does both).
+ */
 @Injectable()
 export class EngagementRollupRepository {
-  constructor(private readonly tenantDb: TenantDb) {}
+  /** One writer of an organization's rollup at a time (a transaction-scoped advisory lock). */
+  async lock(db: TenantSql): Promise<void> {
+    await db.query(`SELECT pg_advisory_xact_lock(hashtextextended('engagement-rollup:' || $1, 0))`, [db.organizationId]);
+  }
 
-  async state(organizationId: string): Promise<RollupState | null> {
-    return this.tenantDb.run(organizationId, (m) => this.readState(m, organizationId));
+  async state(db: TenantSql): Promise<RollupState | null> {
+    const rows = await db.query<{ timezone: string; cutoff: string; built_at: Date }>(
+      `SELECT timezone, cutoff::text AS cutoff, built_at FROM engagement_rollups WHERE organization_id = $1`,
+      [db.organizationId],
+    );
+    return rows[0] ? { timezone: rows[0].timezone, cutoff: rows[0].cutoff, builtAt: rows[0].built_at } : null;
   }
 
   /**
    * Builds the organization's rollup from scratch in `timeZone`, with the cutoff at `now`'s local date: every
-   * completed visit before today is rolled up. Replaces the previous one in the same transaction.
+   * completed visit before today is rolled up. Replaces the previous one in the caller's transaction.
    */
-  async rebuild(organizationId: string, timeZone: string, now: Date): Promise<BuildResult> {
+  async rebuild(db: TenantSql, timeZone: string, now: Date): Promise<BuildResult> {
     const started = Date.now();
-    return this.locked(organizationId, async (m) => {
-      // ~1 M patients' arrays and ~0.5 M steps hashed in memory rather than sorted on disk, for this transaction.
-      await m.query(`SET LOCAL work_mem = '128MB'`);
-      const [c] = await m.query<{ cutoff: string; cutoff_at: Date }[]>(
-        `SELECT ($1::timestamptz AT TIME ZONE $2)::date::text AS cutoff, (($1::timestamptz AT TIME ZONE $2)::date::timestamp AT TIME ZONE $2) AS cutoff_at`,
-        [now, timeZone],
-      );
-      await m.query(`DELETE FROM engagement_visit_gaps WHERE organization_id = $1`, [organizationId]);
-      await m.query(`DELETE FROM engagement_patient_days WHERE organization_id = $1`, [organizationId]);
-      const [{ n: patients }] = await m.query<{ n: number }[]>(BUILD_PATIENT_DAYS_SQL, [organizationId, timeZone, c.cutoff_at]);
-      const [{ n: stepRows }] = await m.query<{ n: number }[]>(BUILD_STEPS_SQL, [organizationId]);
-      const durationMs = Date.now() - started;
-      await m.query(
-        `INSERT INTO engagement_rollups (organization_id, timezone, cutoff, built_at, duration_ms) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (organization_id) DO UPDATE
-            SET timezone = EXCLUDED.timezone, cutoff = EXCLUDED.cutoff, built_at = EXCLUDED.built_at, duration_ms = EXCLUDED.duration_ms`,
-        [organizationId, timeZone, c.cutoff, now, durationMs],
-      );
-      return { organizationId, timezone: timeZone, cutoff: c.cutoff, patients, steps: stepRows, durationMs };
-    });
+    const organizationId = db.organizationId;
+    // ~1 M patients' arrays and ~0.5 M steps hashed in memory rather than sorted on disk, for this transaction.
+    await db.query(`SET LOCAL work_mem = '128MB'`);
+    const [c] = await db.query<{ cutoff: string; cutoff_at: Date }>(
+      `SELECT ($1::timestamptz AT TIME ZONE $2)::date::text AS cutoff, (($1::timestamptz AT TIME ZONE $2)::date::timestamp AT TIME ZONE $2) AS cutoff_at`,
+      [now, timeZone],
+    );
+    await db.query(`DELETE FROM engagement_visit_gaps WHERE organization_id = $1`, [organizationId]);
+    await db.query(`DELETE FROM engagement_patient_days WHERE organization_id = $1`, [organizationId]);
+    const [{ n: patients }] = await db.query<{ n: number }>(BUILD_PATIENT_DAYS_SQL, [organizationId, timeZone, c.cutoff_at]);
+    const [{ n: stepRows }] = await db.query<{ n: number }>(BUILD_STEPS_SQL, [organizationId]);
+    const durationMs = Date.now() - started;
+    await db.query(
+      `INSERT INTO engagement_rollups (organization_id, timezone, cutoff, built_at, duration_ms) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (organization_id) DO UPDATE
+          SET timezone = EXCLUDED.timezone, cutoff = EXCLUDED.cutoff, built_at = EXCLUDED.built_at, duration_ms = EXCLUDED.duration_ms`,
+      [organizationId, timeZone, c.cutoff, now, durationMs],
+    );
+    return { organizationId, timezone: timeZone, cutoff: c.cutoff, patients, steps: stepRows, durationMs };
   }
 
   /**
    * Takes these patients' contributions out and puts them back from their current records and scores (after a
    * recompute or an ingestion). Idempotent. False when the organization has no rollup (its first build sees them).
    */
-  async patch(organizationId: string, patientIds: readonly string[]): Promise<boolean> {
-    return this.locked(organizationId, async (m) => {
-      const state = await this.readState(m, organizationId);
-      if (!state) return false;
-      await this.replace(m, organizationId, state, [...new Set(patientIds)]);
-      return true;
-    });
+  async patch(db: TenantSql, patientIds: readonly string[]): Promise<boolean> {
+    const state = await this.state(db);
+    if (!state) return false;
+    await this.replace(db, state, [...new Set(patientIds)]);
+    return true;
   }
 
   /**
@@ -132,48 +139,31 @@ export class EngagementRollupRepository {
    * patched with the new cutoff, so that the open part of the overview (visits read from `appointments`) stays
    * about a day. False when there is no rollup, it is in another time zone, or the cutoff is already there.
    */
-  async advance(organizationId: string, timeZone: string, today: string): Promise<boolean> {
-    return this.locked(organizationId, async (m) => {
-      const state = await this.readState(m, organizationId);
-      if (!state || state.timezone !== timeZone || state.cutoff >= today) return false;
-      const [{ ids }] = await m.query<{ ids: string[] | null }[]>(
-        `SELECT array_agg(DISTINCT a.patient_id) AS ids FROM appointments a
-          WHERE a.organization_id = $1 AND a.status = 'completed'
-            AND a.starts_at >= ($2::date::timestamp AT TIME ZONE $4) AND a.starts_at < ($3::date::timestamp AT TIME ZONE $4)`,
-        [organizationId, state.cutoff, today, timeZone],
-      );
-      const moved = { ...state, cutoff: today };
-      await this.replace(m, organizationId, moved, ids ?? []);
-      await m.query(`UPDATE engagement_rollups SET cutoff = $2 WHERE organization_id = $1`, [organizationId, today]);
-      return true;
-    });
+  async advance(db: TenantSql, timeZone: string, today: string): Promise<boolean> {
+    const state = await this.state(db);
+    if (!state || state.timezone !== timeZone || state.cutoff >= today) return false;
+    const [{ ids }] = await db.query<{ ids: string[] | null }>(
+      `SELECT array_agg(DISTINCT a.patient_id) AS ids FROM appointments a
+        WHERE a.organization_id = $1 AND a.status = 'completed'
+          AND a.starts_at >= ($2::date::timestamp AT TIME ZONE $4) AND a.starts_at < ($3::date::timestamp AT TIME ZONE $4)`,
+      [db.organizationId, state.cutoff, today, timeZone],
+    );
+    const moved = { ...state, cutoff: today };
+    await this.replace(db, moved, ids ?? []);
+    await db.query(`UPDATE engagement_rollups SET cutoff = $2 WHERE organization_id = $1`, [db.organizationId, today]);
+    return true;
   }
 
-  private async replace(m: EntityManager, organizationId: string, state: RollupState, ids: string[]): Promise<void> {
+  private async replace(db: TenantSql, state: RollupState, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    const [cutoff] = await m.query<{ at: Date }[]>(`SELECT ($1::date::timestamp AT TIME ZONE $2) AS at`, [state.cutoff, state.timezone]);
-    const out = await m.query<{ day: string }[]>(TAKE_OUT_SQL, [organizationId, ids]);
-    const back = await m.query<{ day: string }[]>(PUT_BACK_SQL, [organizationId, state.timezone, cutoff.at, ids]);
+    const [cutoff] = await db.query<{ at: Date }>(`SELECT ($1::date::timestamp AT TIME ZONE $2) AS at`, [state.cutoff, state.timezone]);
+    const out = await db.query<{ day: string }>(TAKE_OUT_SQL, [db.organizationId, ids]);
+    const back = await db.query<{ day: string }>(PUT_BACK_SQL, [db.organizationId, state.timezone, cutoff.at, ids]);
     const days = [...new Set([...out, ...back].map((r) => r.day))];
     // Steps nobody makes any more (they would count nothing, but would be read).
-    await m.query(`DELETE FROM engagement_visit_gaps WHERE organization_id = $1 AND day = ANY($2::date[]) AND patients = 0 AND scored = 0`, [
-      organizationId,
+    await db.query(`DELETE FROM engagement_visit_gaps WHERE organization_id = $1 AND day = ANY($2::date[]) AND patients = 0 AND scored = 0`, [
+      db.organizationId,
       days,
     ]);
-  }
-
-  private async readState(m: EntityManager, organizationId: string): Promise<RollupState | null> {
-    const rows = await m.query<{ timezone: string; cutoff: string; built_at: Date }[]>(
-      `SELECT timezone, cutoff::text AS cutoff, built_at FROM engagement_rollups WHERE organization_id = $1`,
-      [organizationId],
-    );
-    return rows[0] ? { timezone: rows[0].timezone, cutoff: rows[0].cutoff, builtAt: rows[0].built_at } : null;
-  }
-
-  private locked<T>(organizationId: string, work: (m: EntityManager) => Promise<T>): Promise<T> {
-    return this.tenantDb.run(organizationId, async (m) => {
-      await m.query(`SELECT pg_advisory_xact_lock(hashtextextended('engagement-rollup:' || $1, 0))`, [organizationId]);
-      return work(m);
-    });
   }
 }

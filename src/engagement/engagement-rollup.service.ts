@@ -2,9 +2,12 @@ import { Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@ne
 import { Subject, Subscription } from 'rxjs';
 import { Clock } from 'src/common/clock/clock';
 import { ScoringEvents } from 'src/scoring/scoring-events';
-import { localDate, validTimeZone } from 'src/engagement/domain/engagement-window';
-import { EngagementRepository, RollupStatus } from 'src/engagement/engagement.repository';
+import { localDate, validTimeZone } from 'src/common/time/calendar';
+import { RollupStatus } from 'src/engagement/engagement.repository';
 import { BuildResult, EngagementRollupRepository } from 'src/engagement/engagement-rollup.repository';
+import { TenantDb } from 'src/database/tenant/tenant-db';
+import type { TenantSql } from 'src/database/tenant/tenant-sql';
+import { OrganizationsRepository } from 'src/organizations/organizations.repository';
 
 type Job = { kind: 'rebuild' } | { kind: 'advance' } | { kind: 'patch'; patientIds: readonly string[] };
 
@@ -29,8 +32,9 @@ export class EngagementRollupService implements OnModuleInit, OnModuleDestroy {
   private subscription: Subscription | null = null;
 
   constructor(
+    private readonly tenantDb: TenantDb,
     private readonly rollups: EngagementRollupRepository,
-    private readonly overview: EngagementRepository,
+    private readonly organizations: OrganizationsRepository,
     private readonly clock: Clock,
     @Optional() private readonly events?: ScoringEvents,
   ) {}
@@ -104,20 +108,36 @@ export class EngagementRollupService implements OnModuleInit, OnModuleDestroy {
   private async run(organizationId: string, job: Job, options: { onlyIfBuilt: boolean }): Promise<BuildResult | boolean> {
     switch (job.kind) {
       case 'patch':
-        return this.rollups.patch(organizationId, job.patientIds);
+        return this.locked(organizationId, (db) => this.rollups.patch(db, job.patientIds));
       case 'rebuild': {
-        if (options.onlyIfBuilt && !(await this.rollups.state(organizationId))) return false;
-        const timeZone = validTimeZone((await this.overview.timeZone(organizationId)) ?? 'UTC');
-        const result = await this.rollups.rebuild(organizationId, timeZone, this.clock.now());
-        this.logger.log(
-          `Engagement rollup of organization ${organizationId}: ${result.patients} patients, ${result.steps} steps, cutoff ${result.cutoff}, ${result.durationMs} ms`,
-        );
+        const result = await this.locked(organizationId, async (db) => {
+          if (options.onlyIfBuilt && !(await this.rollups.state(db))) return false;
+          return this.rollups.rebuild(db, await this.timeZone(db), this.clock.now());
+        });
+        if (result) {
+          this.logger.log(
+            `Engagement rollup of organization ${organizationId}: ${result.patients} patients, ${result.steps} steps, cutoff ${result.cutoff}, ${result.durationMs} ms`,
+          );
+        }
         return result;
       }
-      case 'advance': {
-        const timeZone = validTimeZone((await this.overview.timeZone(organizationId)) ?? 'UTC');
-        return this.rollups.advance(organizationId, timeZone, localDate(this.clock.now(), timeZone));
-      }
+      case 'advance':
+        return this.locked(organizationId, async (db) => {
+          const timeZone = await this.timeZone(db);
+          return this.rollups.advance(db, timeZone, localDate(this.clock.now(), timeZone));
+        });
     }
+  }
+
+  /** One transaction under the organization's rollup lock (one writer at a time across processes). */
+  private locked<T>(organizationId: string, work: (db: TenantSql) => Promise<T>): Promise<T> {
+    return this.tenantDb.transaction(organizationId, async (db) => {
+      await this.rollups.lock(db);
+      return work(db);
+    });
+  }
+
+  private async timeZone(db: TenantSql): Promise<string> {
+    return validTimeZone((await this.organizations.own(db))?.timezone ?? 'UTC');
   }
 }

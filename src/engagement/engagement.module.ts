@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AppCacheModule } from 'src/common/cache/app-cache.module';
 import { ScoringModule } from 'src/scoring/scoring.module';
+import { OrganizationsModule } from 'src/organizations/organizations.module';
 import { EngagementController } from 'src/engagement/engagement.controller';
 import { EngagementRepository } from 'src/engagement/engagement.repository';
 import { EngagementRollupRepository } from 'src/engagement/engagement-rollup.repository';
@@ -12,7 +13,7 @@ import { EngagementService } from 'src/engagement/engagement.service';
  * scoring engine's `recomputed$` (EngagementRollupService), and cached per window until the rollup changes.
  */
 @Module({
-  imports: [AppCacheModule, ScoringModule],
+  imports: [AppCacheModule, ScoringModule, OrganizationsModule],
   controllers: [EngagementController],
   providers: [EngagementService, EngagementRepository, EngagementRollupRepository, EngagementRollupService],
   exports: [EngagementRollupService],

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { TenantDb } from 'src/common/database/tenant-db';
-import { nextDay } from 'src/engagement/domain/engagement-window';
+import type { TenantSql } from 'src/database/tenant/tenant-sql';
+import { nextDay } from 'src/common/time/calendar';
 import { SurveyCounts } from 'src/engagement/domain/satisfaction';
 
 export interface EngagementQuery {
@@ -222,7 +222,7 @@ export interface Statement {
   params: unknown[];
 }
 
-/** A function that runs one parameterized statement and returns its rows (an EntityManager's, or a pg client's). */
+/** A function that runs one parameterized statement and returns its rows (a tenant handle's, or a pg client's). */
 export type RunQuery = <T>(sql: string, params: unknown[]) => Promise<T[]>;
 
 /**
@@ -266,38 +266,26 @@ export async function engagementStatements(
 
 @Injectable()
 export class EngagementRepository {
-  constructor(private readonly tenantDb: TenantDb) {}
-
-  /** The organization's IANA time zone (null when the organization does not exist). */
-  async timeZone(organizationId: string): Promise<string | null> {
-    const rows = await this.tenantDb.read(organizationId, (m) =>
-      m.query<{ timezone: string }[]>(`SELECT timezone FROM organizations WHERE id = $1`, [organizationId]),
-    );
-    return rows[0]?.timezone ?? null;
-  }
-
   /**
    * The overview's counts: from the rollup when the organization has a usable one, else from the visits
-   * (`rollup: false` forces the visits: the rollup's tests compare both).
+   * (`rollup: false` forces the visits: the rollup's tests compare both). In one read transaction (its SET LOCALs).
    */
-  async facts(organizationId: string, q: EngagementQuery, options: { rollup?: boolean } = {}): Promise<EngagementRead> {
-    return this.tenantDb.read(organizationId, async (m) => {
-      const run: RunQuery = (sql, params) => m.query(sql, params);
-      const { rollup, fromRollup, fromVisits } = await engagementStatements(run, organizationId, q);
-      if (fromRollup && options.rollup !== false) {
-        // A cheap statement whose row estimates are generic: compiling it, or starting parallel workers for its
-        // index-only survey count, would cost more than running it.
-        await m.query(`SET LOCAL jit = off`);
-        await m.query(`SET LOCAL max_parallel_workers_per_gather = 0`);
-        const [row] = await run<Row>(fromRollup.sql, fromRollup.params);
-        // Null: the rollup moved or was rebuilt between the two statements; the visits answer instead.
-        if (row.cutoff !== null) return { facts: toFacts(row), rollup, source: 'rollup' };
-      }
-      // Hundreds of thousands of (patient, bucket) pairs: hash them in memory rather than sort them on disk.
-      await m.query(`SET LOCAL work_mem = '64MB'`);
-      const [row] = await run<Row>(fromVisits.sql, fromVisits.params);
-      return { facts: toFacts(row), rollup, source: 'visits' };
-    });
+  async facts(db: TenantSql, q: EngagementQuery, options: { rollup?: boolean } = {}): Promise<EngagementRead> {
+    const run: RunQuery = (sql, params) => db.query(sql, params);
+    const { rollup, fromRollup, fromVisits } = await engagementStatements(run, db.organizationId, q);
+    if (fromRollup && options.rollup !== false) {
+      // A cheap statement whose row estimates are generic: compiling it, or starting parallel workers for its
+      // index-only survey count, would cost more than running it.
+      await db.query(`SET LOCAL jit = off`);
+      await db.query(`SET LOCAL max_parallel_workers_per_gather = 0`);
+      const [row] = await run<Row>(fromRollup.sql, fromRollup.params);
+      // Null: the rollup moved or was rebuilt between the two statements; the visits answer instead.
+      if (row.cutoff !== null) return { facts: toFacts(row), rollup, source: 'rollup' };
+    }
+    // Hundreds of thousands of (patient, bucket) pairs: hash them in memory rather than sort them on disk.
+    await db.query(`SET LOCAL work_mem = '64MB'`);
+    const [row] = await run<Row>(fromVisits.sql, fromVisits.params);
+    return { facts: toFacts(row), rollup, source: 'visits' };
   }
 }
 

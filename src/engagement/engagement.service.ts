@@ -6,12 +6,15 @@ import { TtlCache } from 'src/auth/ttl-cache';
 import { AggregateCache } from 'src/common/cache/aggregate-cache';
 import { Clock } from 'src/common/clock/clock';
 import { ProblemException } from 'src/common/problem/problem';
-import { listBuckets, localDate, nextDay, resolveRange, validTimeZone } from 'src/engagement/domain/engagement-window';
+import { localDate, nextDay, validTimeZone } from 'src/common/time/calendar';
+import { listBuckets, resolveRange } from 'src/engagement/domain/engagement-window';
 import { satisfactionMetrics } from 'src/engagement/domain/satisfaction';
 import { EngagementQuery } from 'src/engagement/dto/engagement.dto';
 import { EngagementOverviewResponse } from 'src/engagement/dto/engagement.response';
 import { EngagementRepository } from 'src/engagement/engagement.repository';
 import { EngagementRollupService } from 'src/engagement/engagement-rollup.service';
+import { TenantDb } from 'src/database/tenant/tenant-db';
+import { OrganizationsRepository } from 'src/organizations/organizations.repository';
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 
@@ -25,7 +28,9 @@ export class EngagementService implements OnModuleDestroy {
   private readonly subscription: Subscription;
 
   constructor(
+    private readonly tenantDb: TenantDb,
     private readonly repository: EngagementRepository,
+    private readonly organizations: OrganizationsRepository,
     private readonly rollup: EngagementRollupService,
     private readonly clock: Clock,
     /** Aggregates only (no patient ids, no PHI: entries may live in Redis); TTL `CACHE_TTL_SECONDS`. */
@@ -42,7 +47,9 @@ export class EngagementService implements OnModuleDestroy {
   async overview(auth: AuthContext, q: EngagementQuery): Promise<EngagementOverviewResponse> {
     const orgId = auth.organizationId;
     const now = this.clock.now();
-    const timeZone = await this.timeZones.get(orgId, async () => validTimeZone((await this.repository.timeZone(orgId)) ?? 'UTC'));
+    const timeZone = await this.timeZones.get(orgId, async () =>
+      validTimeZone((await this.tenantDb.statements(orgId, (db) => this.organizations.own(db)))?.timezone ?? 'UTC'),
+    );
     const today = localDate(now, timeZone);
     const window = resolveRange(q, today);
     if ('field' in window) throw ProblemException.invalidField('query', window.field, window.message);
@@ -50,14 +57,8 @@ export class EngagementService implements OnModuleDestroy {
     const generation = await this.cache.getOrLoad(generationKey(orgId), async () => randomUUID());
     const key = `engagement-overview:v2:${orgId}:${generation}:${timeZone}:${window.from}:${window.to}:${window.granularity}:${today}`;
     return this.cache.getOrLoad(key, async (): Promise<EngagementOverviewResponse> => {
-      const { facts, rollup } = await this.repository.facts(orgId, {
-        timeZone,
-        granularity: window.granularity,
-        from: window.from,
-        toExclusive: nextDay(window.to),
-        monthStart: `${today.slice(0, 7)}-01`,
-        now,
-      });
+      const query = { timeZone, granularity: window.granularity, from: window.from, toExclusive: nextDay(window.to), monthStart: `${today.slice(0, 7)}-01`, now };
+      const { facts, rollup } = await this.tenantDb.read(orgId, (db) => this.repository.facts(db, query));
       this.rollup.maintain(orgId, rollup);
       const byBucket = new Map(facts.buckets.map((b) => [b.bucket, b]));
       return {

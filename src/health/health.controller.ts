@@ -1,9 +1,10 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiExtraModels, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { Endpoint } from 'src/common/http/endpoint.decorator';
 import { Public } from 'src/common/http/public.decorator';
 import { problem, ProblemCode } from 'src/common/problem/problem';
+import { Database } from 'src/database/database';
 import { HealthIndicatorResponse, LivenessResponse, ReadinessResponse } from 'src/health/health.response';
 
 @ApiTags('health')
@@ -13,7 +14,8 @@ import { HealthIndicatorResponse, LivenessResponse, ReadinessResponse } from 'sr
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
-    private readonly db: TypeOrmHealthIndicator,
+    private readonly indicators: HealthIndicatorService,
+    private readonly database: Database,
   ) {}
 
   @Get()
@@ -47,6 +49,12 @@ export class HealthController {
     ],
   })
   checkReadiness(): Promise<HealthCheckResult> {
-    return this.health.check([() => this.db.pingCheck('database', { timeout: 1500 })]);
+    return this.health.check([
+      () =>
+        this.indicators
+          .check('database')
+          .attempt(() => this.database.ping(1500))
+          .withTimeout(1500),
+    ]);
   }
 }

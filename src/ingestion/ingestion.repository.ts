@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import type { TenantSql } from 'src/database/tenant/tenant-sql';
 import type { TableSpec } from 'src/ingestion/record-tables';
 
 /** (source, external id) of a record. */
@@ -15,32 +15,32 @@ export const keyOf = (source: string, externalId: string): string => `${source}\
 const keyArrays = (keys: RecordKey[]): [string[], string[]] => [keys.map((k) => k.source), keys.map((k) => k.externalId)];
 
 /**
- * Every SQL statement of the ingestion path. Each takes the organization id first and runs on the manager of a
- * `TenantDb.run` transaction (row-level security applies as well).
+ * Every SQL statement of the ingestion path. Each runs on the tenant handle of the ingestion's transaction
+ * (TenantDb.transaction; row-level security applies as well).
  */
 @Injectable()
 export class IngestionRepository {
   /** Ids of the organization's patients with these (source, external id). */
-  async patientIds(manager: EntityManager, organizationId: string, keys: RecordKey[]): Promise<Map<string, string>> {
+  async patientIds(db: TenantSql, keys: RecordKey[]): Promise<Map<string, string>> {
     if (keys.length === 0) return new Map();
-    const rows: { id: string; source: string; external_id: string }[] = await manager.query(
+    const rows = await db.query<{ id: string; source: string; external_id: string }>(
       `SELECT p.id, p.source, p.external_id FROM patients p
          JOIN unnest($2::text[], $3::text[]) AS k(source, external_id) ON p.source = k.source AND p.external_id = k.external_id
         WHERE p.organization_id = $1`,
-      [organizationId, ...keyArrays(keys)],
+      [db.organizationId, ...keyArrays(keys)],
     );
     return new Map(rows.map((r) => [keyOf(r.source, r.external_id), r.id]));
   }
 
   /** The stored rows (id and the spec's columns, plus `referred_by_id` for patients) with these keys. */
-  async existing(manager: EntityManager, organizationId: string, spec: TableSpec, keys: RecordKey[]): Promise<Map<string, StoredRow>> {
+  async existing(db: TenantSql, spec: TableSpec, keys: RecordKey[]): Promise<Map<string, StoredRow>> {
     if (keys.length === 0) return new Map();
     const extra = spec.table === 'patients' ? ', t.referred_by_id' : '';
-    const rows: StoredRow[] = await manager.query(
+    const rows = await db.query<StoredRow>(
       `SELECT t.id, t.source, t.external_id, ${spec.columns.map((c) => `t.${c.name}`).join(', ')}${extra} FROM ${spec.table} t
          JOIN unnest($2::text[], $3::text[]) AS k(source, external_id) ON t.source = k.source AND t.external_id = k.external_id
         WHERE t.organization_id = $1`,
-      [organizationId, ...keyArrays(keys)],
+      [db.organizationId, ...keyArrays(keys)],
     );
     return new Map(rows.map((r) => [keyOf(r.source, r.external_id), r]));
   }
@@ -49,28 +49,28 @@ export class IngestionRepository {
    * Inserts or updates rows by (organization, source, external id) in one statement; values are already in their
    * stored form (ciphertext, ISO timestamps). Returns the ids by key.
    */
-  async upsert(manager: EntityManager, organizationId: string, spec: TableSpec, rows: Record<string, unknown>[]): Promise<Map<string, string>> {
+  async upsert(db: TenantSql, spec: TableSpec, rows: Record<string, unknown>[]): Promise<Map<string, string>> {
     if (rows.length === 0) return new Map();
     const names = spec.columns.map((c) => c.name);
     const recordset = ['source text', 'external_id text', ...spec.columns.map((c) => `${c.name} ${c.sql}`)].join(', ');
-    const written: { id: string; source: string; external_id: string }[] = await manager.query(
+    const written = await db.query<{ id: string; source: string; external_id: string }>(
       `INSERT INTO ${spec.table} (organization_id, source, external_id, ${names.join(', ')})
        SELECT $1, x.source, x.external_id, ${names.map((n) => `x.${n}`).join(', ')} FROM jsonb_to_recordset($2::jsonb) AS x(${recordset})
        ON CONFLICT (organization_id, source, external_id)
        DO UPDATE SET ${names.map((n) => `${n} = EXCLUDED.${n}`).join(', ')}, updated_at = now()
        RETURNING id, source, external_id`,
-      [organizationId, JSON.stringify(rows)],
+      [db.organizationId, JSON.stringify(rows)],
     );
     return new Map(written.map((r) => [keyOf(r.source, r.external_id), r.id]));
   }
 
-  async setReferredBy(manager: EntityManager, organizationId: string, links: { id: string; referredById: string | null }[]): Promise<void> {
+  async setReferredBy(db: TenantSql, links: { id: string; referredById: string | null }[]): Promise<void> {
     if (links.length === 0) return;
-    await manager.query(
+    await db.query(
       `UPDATE patients p SET referred_by_id = x.referred_by_id, updated_at = now()
          FROM jsonb_to_recordset($2::jsonb) AS x(id uuid, referred_by_id uuid)
         WHERE p.organization_id = $1 AND p.id = x.id`,
-      [organizationId, JSON.stringify(links.map((l) => ({ id: l.id, referred_by_id: l.referredById })))],
+      [db.organizationId, JSON.stringify(links.map((l) => ({ id: l.id, referred_by_id: l.referredById })))],
     );
   }
 
@@ -79,14 +79,14 @@ export class IngestionRepository {
    * values, `stale`), so every patient shows in the lists before the scoring engine has run; soft-deleted patients
    * get none.
    */
-  async markStale(manager: EntityManager, organizationId: string, patientIds: string[]): Promise<void> {
+  async markStale(db: TenantSql, patientIds: string[]): Promise<void> {
     if (patientIds.length === 0) return;
-    await manager.query(
+    await db.query(
       `INSERT INTO patient_metrics (organization_id, patient_id, sort_name, status, risk_level, stale)
        SELECT p.organization_id, p.id, lower(p.name), 'active', 'low', true FROM patients p
         WHERE p.organization_id = $1 AND p.id = ANY($2::uuid[]) AND p.deleted_at IS NULL
        ON CONFLICT (organization_id, patient_id) DO UPDATE SET stale = true, sort_name = EXCLUDED.sort_name, updated_at = now()`,
-      [organizationId, patientIds],
+      [db.organizationId, patientIds],
     );
   }
 }

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import type { AuthContext } from 'src/auth/auth-context';
 import { Clock } from 'src/common/clock/clock';
-import { TenantDb } from 'src/common/database/tenant-db';
+import { TenantDb } from 'src/database/tenant/tenant-db';
+import type { TenantSql } from 'src/database/tenant/tenant-sql';
 import { AuditAction } from 'src/audit/trail/audit-action';
 import type { RequestAudit } from 'src/audit/recording/request-audit-recorder';
 import type { IngestRecordResult, IngestResponse } from 'src/ingestion/dto/ingest.response';
@@ -60,10 +60,10 @@ export class IngestionService {
       return false;
     });
 
-    const touched = await this.tenantDb.run(organizationId, async (manager) => {
-      const changed = await this.write(manager, organizationId, unique, results, reject, nowMs);
+    const touched = await this.tenantDb.transaction(organizationId, async (db) => {
+      const changed = await this.write(db, unique, results, reject, nowMs);
       // The audit event commits (or rolls back) with the change it records; last, as it locks the audit chain.
-      await audit?.record(manager, { action: AuditAction.Update, patientIds: changed });
+      await audit?.record(db, { action: AuditAction.Update, patientIds: changed });
       return changed;
     });
 
@@ -84,8 +84,7 @@ export class IngestionService {
 
   /** Writes the batch; returns the ids of the patients whose records changed. */
   private async write(
-    manager: EntityManager,
-    organizationId: string,
+    db: TenantSql,
     batch: Pending[],
     results: IngestRecordResult[],
     reject: (p: Pending, errors: RecordError[]) => void,
@@ -95,7 +94,7 @@ export class IngestionService {
     const batchPatients = new Set(batch.filter((p) => p.record.type === RecordType.Patient).map((p) => keyOf(p.record.source, p.record.externalId)));
     const refs: RecordKey[] = [];
     for (const p of batch) for (const r of TABLES[p.record.type].patientRefs(p.record.data)) refs.push({ source: p.record.source, externalId: r.externalId });
-    const patientIds = await this.repository.patientIds(manager, organizationId, refs);
+    const patientIds = await this.repository.patientIds(db, refs);
     const accepted = batch.filter((p) => {
       const missing = TABLES[p.record.type]
         .patientRefs(p.record.data)
@@ -111,7 +110,7 @@ export class IngestionService {
       const spec = TABLES[type];
       const ofType = accepted.filter((p) => p.record.type === type);
       if (ofType.length === 0) continue;
-      const existing = await this.repository.existing(manager, organizationId, spec, ofType.map((p) => ({ source: p.record.source, externalId: p.record.externalId })));
+      const existing = await this.repository.existing(db, spec, ofType.map((p) => ({ source: p.record.source, externalId: p.record.externalId })));
       const toWrite: Record<string, unknown>[] = [];
       const outcome = new Map<Pending, 'created' | 'updated' | 'unchanged'>();
       for (const p of ofType) {
@@ -129,7 +128,7 @@ export class IngestionService {
           if (stored && typeof stored[c] === 'string') touched.add(stored[c]);
         }
       }
-      const ids = await this.repository.upsert(manager, organizationId, spec, toWrite);
+      const ids = await this.repository.upsert(db, spec, toWrite);
       for (const p of ofType) {
         const key = keyOf(p.record.source, p.record.externalId);
         const id = ids.get(key) ?? existing.get(key)?.id ?? '';
@@ -154,10 +153,10 @@ export class IngestionService {
       const result = results[r.pending.index];
       if (result.status === 'unchanged') result.status = 'updated';
     }
-    await this.repository.setReferredBy(manager, organizationId, links);
+    await this.repository.setReferredBy(db, links);
 
     const ids = [...touched].filter((id) => id !== '');
-    await this.repository.markStale(manager, organizationId, ids);
+    await this.repository.markStale(db, ids);
     return ids;
   }
 

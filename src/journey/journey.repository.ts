@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { TenantDb } from 'src/common/database/tenant-db';
+import type { TenantSql } from 'src/database/tenant/tenant-sql';
 
 export interface JourneyRow {
   registered_at: Date;
@@ -61,13 +61,9 @@ WHERE p.organization_id = $1 AND p.id = $2 AND p.deleted_at IS NULL`;
 
 @Injectable()
 export class JourneyRepository {
-  constructor(private readonly tenantDb: TenantDb) {}
-
   /** null when the organization has no such (non-deleted) patient. */
-  async find(organizationId: string, patientId: string, now: Date, touchpointLimit: number): Promise<JourneyRow | null> {
-    const rows = await this.tenantDb.readStatements(organizationId, (m) =>
-      m.query<JourneyRow[]>(JOURNEY_SQL, [organizationId, patientId, now, touchpointLimit]),
-    );
+  async find(db: TenantSql, patientId: string, now: Date, touchpointLimit: number): Promise<JourneyRow | null> {
+    const rows = await db.query<JourneyRow>(JOURNEY_SQL, [db.organizationId, patientId, now, touchpointLimit]);
     return rows[0] ?? null;
   }
 }

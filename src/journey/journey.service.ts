@@ -6,6 +6,7 @@ import { PhiCipher } from 'src/records/phi/phi-cipher';
 import { automationProgress, deriveJourney } from 'src/journey/domain/journey-stages';
 import { JourneyResponse, TouchpointResponse } from 'src/journey/dto/journey.response';
 import { JourneyRepository, JourneyRow } from 'src/journey/journey.repository';
+import { TenantDb } from 'src/database/tenant/tenant-db';
 
 export const DEFAULT_TOUCHPOINT_LIMIT = 50;
 
@@ -14,6 +15,7 @@ const iso = (v: string | Date): string => new Date(v).toISOString();
 @Injectable()
 export class JourneyService {
   constructor(
+    private readonly tenantDb: TenantDb,
     private readonly repository: JourneyRepository,
     private readonly cipher: PhiCipher,
     private readonly clock: Clock,
@@ -21,7 +23,7 @@ export class JourneyService {
 
   async get(auth: AuthContext, patientId: string, touchpointLimit = DEFAULT_TOUCHPOINT_LIMIT): Promise<JourneyResponse> {
     const now = this.clock.now();
-    const row = await this.repository.find(auth.organizationId, patientId, now, touchpointLimit);
+    const row = await this.tenantDb.statements(auth.organizationId, (db) => this.repository.find(db, patientId, now, touchpointLimit));
     if (!row) throw ProblemException.notFound(ProblemCode.PatientNotFound, 'No patient with this id in this organization');
     return toJourneyResponse(patientId, row, now, (c) => this.cipher.decrypt(c));
   }

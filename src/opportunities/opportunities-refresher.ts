@@ -4,6 +4,7 @@ import { Clock } from 'src/common/clock/clock';
 import { OpportunityTotal } from 'src/opportunities/entities/opportunity-refresh.entity';
 import { classify, DEFAULT_RECALL_DAYS, Opportunity } from 'src/opportunities/domain/opportunity-rules';
 import { OpportunitiesRepository } from 'src/opportunities/opportunities.repository';
+import { TenantDb } from 'src/database/tenant/tenant-db';
 import { ScoringEvents } from 'src/scoring/scoring-events';
 
 const BATCH = 5000;
@@ -31,6 +32,7 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
   private subscription: Subscription | null = null;
 
   constructor(
+    private readonly tenantDb: TenantDb,
     private readonly repository: OpportunitiesRepository,
     private readonly clock: Clock,
     @Optional() private readonly events?: ScoringEvents,
@@ -56,26 +58,26 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
     if (patientIds.length === 0) return 0;
     await this.running.get(organizationId)?.catch(() => undefined);
     const now = this.clock.now();
-    return this.repository.rebuild(organizationId, async (tx) => {
-      await tx.lock();
-      const state = await tx.refreshStateForUpdate();
+    return this.tenantDb.transaction(organizationId, async (db) => {
+      await this.repository.lock(db);
+      const state = await this.repository.refreshStateForUpdate(db);
       if (!state) return 0;
-      const rules = await tx.organizationRules();
+      const rules = await this.repository.organizationRules(db);
       const org = { ltvThresholdCents: state.ltvThresholdCents, recallDays: rules.recallDays ?? DEFAULT_RECALL_DAYS };
       const totals = new Map(state.totals.map((t) => [`${t.type}:${t.priority}`, { ...t }]));
-      for (const old of await tx.remove(patientIds)) {
+      for (const old of await this.repository.remove(db, patientIds)) {
         const t = totals.get(`${old.type}:${old.priority}`);
         if (t) {
           t.count -= 1;
           t.valueCents -= old.valueCents;
         }
       }
-      const found = (await tx.facts(now, NIL_UUID, patientIds.length, patientIds))
+      const found = (await this.repository.facts(db, now, NIL_UUID, patientIds.length, patientIds))
         .map((f) => classify(f, org, now))
         .filter((o): o is Opportunity => o !== null);
-      await tx.insert(found, now);
+      await this.repository.insert(db, found, now);
       for (const o of found) add(totals, o);
-      await tx.saveTotals([...totals.values()].filter((t) => t.count > 0));
+      await this.repository.saveTotals(db, [...totals.values()].filter((t) => t.count > 0));
       return found.length;
     });
   }
@@ -97,26 +99,26 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
   private async rebuild(organizationId: string): Promise<RefreshResult> {
     const started = Date.now();
     const now = this.clock.now();
-    return this.repository.rebuild(organizationId, async (tx) => {
-      await tx.lock();
-      const rules = await tx.organizationRules();
+    return this.tenantDb.transaction(organizationId, async (db) => {
+      await this.repository.lock(db);
+      const rules = await this.repository.organizationRules(db);
       const org = { ltvThresholdCents: rules.ltvThresholdCents, recallDays: rules.recallDays ?? DEFAULT_RECALL_DAYS };
-      await tx.clear();
+      await this.repository.clear(db);
       const totals = new Map<string, OpportunityTotal>();
       let after = NIL_UUID;
       let count = 0;
       for (;;) {
-        const facts = await tx.facts(now, after, BATCH);
+        const facts = await this.repository.facts(db, now, after, BATCH);
         if (facts.length === 0) break;
         after = facts[facts.length - 1].patientId;
         const found = facts.map((f) => classify(f, org, now)).filter((o): o is Opportunity => o !== null);
-        await tx.insert(found, now);
+        await this.repository.insert(db, found, now);
         for (const o of found) add(totals, o);
         count += found.length;
         if (facts.length < BATCH) break;
       }
       const durationMs = Date.now() - started;
-      await tx.saveRefresh({ refreshedAt: now, ltvThresholdCents: org.ltvThresholdCents, totals: [...totals.values()] }, durationMs);
+      await this.repository.saveRefresh(db, { refreshedAt: now, ltvThresholdCents: org.ltvThresholdCents, totals: [...totals.values()] }, durationMs);
       return { organizationId, opportunities: count, ltvThresholdCents: org.ltvThresholdCents, durationMs };
     });
   }

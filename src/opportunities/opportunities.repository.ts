@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
-import { TenantDb } from 'src/common/database/tenant-db';
+import type { TenantSql } from 'src/database/tenant/tenant-sql';
 import { Channel } from 'src/records/records.enums';
 import { OpportunityTotal } from 'src/opportunities/entities/opportunity-refresh.entity';
 import { OpportunityPriority, OpportunityType, OutreachKind } from 'src/opportunities/opportunities.enums';
@@ -106,58 +105,40 @@ const toDate = (v: Date | string | null): Date | null => (v === null ? null : ne
 
 @Injectable()
 export class OpportunitiesRepository {
-  constructor(private readonly tenantDb: TenantDb) {}
-
   /**
    * The refresh state and one page; null before the organization's first rebuild. Two statements, each alone
-   * (readStatements): a rebuild replaces the state row and the opportunities in one transaction, so a page read
+   * (TenantDb.statements): a rebuild replaces the state row and the opportunities in one transaction, so a page read
    * just after a rebuild committed shows the new rows with the totals of either; both are the organization's.
    */
-  page(organizationId: string, f: PageFilter): Promise<{ state: RefreshState; rows: OpportunityRow[] } | null> {
-    return this.tenantDb.readStatements(organizationId, async (m) => {
-      const states = await m.query<{ refreshed_at: Date; ltv_threshold_cents: number; totals: OpportunityTotal[] }[]>(
-        `SELECT refreshed_at, ltv_threshold_cents, totals FROM opportunity_refreshes WHERE organization_id = $1`,
-        [organizationId],
-      );
-      const st = states[0];
-      if (!st) return null;
-      const rows = await m.query<OpportunityRow[]>(OPPORTUNITIES_PAGE_SQL, [
-        organizationId,
-        f.type ?? null,
-        f.priority ?? null,
-        f.limit,
-        f.offset,
-      ]);
-      return { state: { refreshedAt: st.refreshed_at, ltvThresholdCents: st.ltv_threshold_cents, totals: st.totals }, rows };
-    });
+  async page(db: TenantSql, f: PageFilter): Promise<{ state: RefreshState; rows: OpportunityRow[] } | null> {
+    const states = await db.query<{ refreshed_at: Date; ltv_threshold_cents: number; totals: OpportunityTotal[] }>(
+      `SELECT refreshed_at, ltv_threshold_cents, totals FROM opportunity_refreshes WHERE organization_id = $1`,
+      [db.organizationId],
+    );
+    const st = states[0];
+    if (!st) return null;
+    const rows = await db.query<OpportunityRow>(OPPORTUNITIES_PAGE_SQL, [db.organizationId, f.type ?? null, f.priority ?? null, f.limit, f.offset]);
+    return { state: { refreshedAt: st.refreshed_at, ltvThresholdCents: st.ltv_threshold_cents, totals: st.totals }, rows };
   }
 
-  /** Runs a whole rebuild in one transaction: readers keep seeing the previous snapshot until it commits. */
-  rebuild<T>(organizationId: string, work: (tx: RebuildTx) => Promise<T>): Promise<T> {
-    return this.tenantDb.run(organizationId, (m) => work(new RebuildTx(m, organizationId)));
-  }
-}
-
-/** The statements of one rebuild, bound to its transaction and organization. */
-export class RebuildTx {
-  constructor(
-    private readonly m: EntityManager,
-    private readonly organizationId: string,
-  ) {}
+  /**
+   * The statements below change the snapshot: the refresher runs them in one transaction, so that readers keep
+   * seeing the previous snapshot until it commits, after `lock`.
+   */
 
   /** Takes a transaction-scoped advisory lock so that two rebuilds of one organization never interleave. */
-  async lock(): Promise<void> {
-    await this.m.query(`SELECT pg_advisory_xact_lock(hashtext('opportunities:' || $1))`, [this.organizationId]);
+  async lock(db: TenantSql): Promise<void> {
+    await db.query(`SELECT pg_advisory_xact_lock(hashtext('opportunities:' || $1))`, [db.organizationId]);
   }
 
   /** 75th percentile (a real value, `percentile_disc`) of the organization's LTVs, and its recall interval. */
-  async organizationRules(): Promise<{ ltvThresholdCents: number; recallDays: number | null }> {
-    const rows = await this.m.query<{ threshold: string | null; recall: string | null }[]>(
+  async organizationRules(db: TenantSql): Promise<{ ltvThresholdCents: number; recallDays: number | null }> {
+    const rows = await db.query<{ threshold: string | null; recall: string | null }>(
       `SELECT (SELECT percentile_disc(0.75) WITHIN GROUP (ORDER BY m.ltv_cents)
                  FROM patient_metrics m JOIN patients p ON p.id = m.patient_id AND p.organization_id = m.organization_id
                 WHERE m.organization_id = $1 AND p.deleted_at IS NULL) AS threshold,
               (SELECT o.settings ->> 'recall_interval_days' FROM organizations o WHERE o.id = $1) AS recall`,
-      [this.organizationId],
+      [db.organizationId],
     );
     const recall = rows[0]?.recall;
     return {
@@ -167,8 +148,8 @@ export class RebuildTx {
   }
 
   /** Candidates after `afterPatientId` in id order; only among `patientIds` when given. */
-  async facts(now: Date, afterPatientId: string, limit: number, patientIds: readonly string[] | null = null): Promise<OpportunityFacts[]> {
-    const rows = await this.m.query<FactsRow[]>(FACTS_SQL, [this.organizationId, now, afterPatientId, limit, patientIds]);
+  async facts(db: TenantSql, now: Date, afterPatientId: string, limit: number, patientIds: readonly string[] | null = null): Promise<OpportunityFacts[]> {
+    const rows = await db.query<FactsRow>(FACTS_SQL, [db.organizationId, now, afterPatientId, limit, patientIds]);
     return rows.map((r) => ({
       patientId: r.patient_id,
       status: r.status,
@@ -199,41 +180,40 @@ export class RebuildTx {
   }
 
   /** Removes these patients' opportunities and returns what they were (to adjust the totals). */
-  async remove(patientIds: readonly string[]): Promise<{ type: string; priority: string; valueCents: number }[]> {
-    const rows = await this.m.query<{ opportunity_type: string; priority: string; estimated_value_cents: number }[]>(
-      // Through a CTE: TypeORM answers a bare DELETE ... RETURNING as [rows, count].
+  async remove(db: TenantSql, patientIds: readonly string[]): Promise<{ type: string; priority: string; valueCents: number }[]> {
+    const rows = await db.query<{ opportunity_type: string; priority: string; estimated_value_cents: number }>(
       `WITH d AS (DELETE FROM reengagement_opportunities WHERE organization_id = $1 AND patient_id = ANY($2::uuid[])
                   RETURNING opportunity_type, priority, estimated_value_cents)
        SELECT * FROM d`,
-      [this.organizationId, patientIds],
+      [db.organizationId, patientIds],
     );
     return rows.map((r) => ({ type: r.opportunity_type, priority: r.priority, valueCents: r.estimated_value_cents }));
   }
 
   /** The organization's refresh row, locked for update; null before the first full rebuild. */
-  async refreshStateForUpdate(): Promise<RefreshState | null> {
-    const rows = await this.m.query<{ refreshed_at: Date; ltv_threshold_cents: number; totals: OpportunityTotal[] }[]>(
+  async refreshStateForUpdate(db: TenantSql): Promise<RefreshState | null> {
+    const rows = await db.query<{ refreshed_at: Date; ltv_threshold_cents: number; totals: OpportunityTotal[] }>(
       `SELECT refreshed_at, ltv_threshold_cents, totals FROM opportunity_refreshes WHERE organization_id = $1 FOR UPDATE`,
-      [this.organizationId],
+      [db.organizationId],
     );
     const r = rows[0];
     return r ? { refreshedAt: r.refreshed_at, ltvThresholdCents: r.ltv_threshold_cents, totals: r.totals } : null;
   }
 
-  async saveTotals(totals: OpportunityTotal[]): Promise<void> {
-    await this.m.query(`UPDATE opportunity_refreshes SET totals = $2::jsonb WHERE organization_id = $1`, [
-      this.organizationId,
+  async saveTotals(db: TenantSql, totals: OpportunityTotal[]): Promise<void> {
+    await db.query(`UPDATE opportunity_refreshes SET totals = $2::jsonb WHERE organization_id = $1`, [
+      db.organizationId,
       JSON.stringify(totals),
     ]);
   }
 
-  async clear(): Promise<void> {
-    await this.m.query(`DELETE FROM reengagement_opportunities WHERE organization_id = $1`, [this.organizationId]);
+  async clear(db: TenantSql): Promise<void> {
+    await db.query(`DELETE FROM reengagement_opportunities WHERE organization_id = $1`, [db.organizationId]);
   }
 
-  async insert(rows: Opportunity[], computedAt: Date): Promise<void> {
+  async insert(db: TenantSql, rows: Opportunity[], computedAt: Date): Promise<void> {
     if (rows.length === 0) return;
-    await this.m.query(
+    await db.query(
       `INSERT INTO reengagement_opportunities
          (organization_id, patient_id, opportunity_type, priority, outreach, channel, patient_status,
           estimated_value_cents, success_probability, expected_return_cents, last_contact_at, expected_visit_at, computed_at)
@@ -241,7 +221,7 @@ export class RebuildTx {
          FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                      $8::int[], $9::real[], $10::float8[], $11::timestamptz[], $12::timestamptz[]) AS u`,
       [
-        this.organizationId,
+        db.organizationId,
         rows.map((r) => r.patientId),
         rows.map((r) => r.type),
         rows.map((r) => r.priority),
@@ -258,14 +238,14 @@ export class RebuildTx {
     );
   }
 
-  async saveRefresh(state: RefreshState, durationMs: number): Promise<void> {
-    await this.m.query(
+  async saveRefresh(db: TenantSql, state: RefreshState, durationMs: number): Promise<void> {
+    await db.query(
       `INSERT INTO opportunity_refreshes (organization_id, refreshed_at, ltv_threshold_cents, totals, duration_ms)
        VALUES ($1, $2, $3, $4::jsonb, $5)
        ON CONFLICT (organization_id) DO UPDATE
          SET refreshed_at = excluded.refreshed_at, ltv_threshold_cents = excluded.ltv_threshold_cents,
              totals = excluded.totals, duration_ms = excluded.duration_ms`,
-      [this.organizationId, state.refreshedAt, state.ltvThresholdCents, JSON.stringify(state.totals), durationMs],
+      [db.organizationId, state.refreshedAt, state.ltvThresholdCents, JSON.stringify(state.totals), durationMs],
     );
   }
 }

@@ -7,6 +7,7 @@ import { OpportunitiesResponse } from 'src/opportunities/dto/opportunities.respo
 import { OpportunitiesRefresher } from 'src/opportunities/opportunities-refresher';
 import { OpportunityTotal } from 'src/opportunities/entities/opportunity-refresh.entity';
 import { OpportunitiesRepository, OpportunityRow } from 'src/opportunities/opportunities.repository';
+import { TenantDb } from 'src/database/tenant/tenant-db';
 
 export const DEFAULT_OPPORTUNITIES_LIMIT = 50;
 
@@ -15,6 +16,7 @@ const units = (cents: number): number => Math.round(cents) / 100;
 @Injectable()
 export class OpportunitiesService {
   constructor(
+    private readonly tenantDb: TenantDb,
     private readonly repository: OpportunitiesRepository,
     private readonly refresher: OpportunitiesRefresher,
     private readonly clock: Clock,
@@ -23,11 +25,11 @@ export class OpportunitiesService {
   async list(auth: AuthContext, q: OpportunitiesQuery): Promise<OpportunitiesResponse> {
     const orgId = auth.organizationId;
     const filter = { type: q.type, priority: q.priority, limit: q.limit ?? DEFAULT_OPPORTUNITIES_LIMIT, offset: q.offset ?? 0 };
-    let found = await this.repository.page(orgId, filter);
+    let found = await this.tenantDb.statements(orgId, (db) => this.repository.page(db, filter));
     if (!found) {
       // First request of the organization: build its snapshot now.
       await this.refresher.refresh(orgId);
-      found = await this.repository.page(orgId, filter);
+      found = await this.tenantDb.statements(orgId, (db) => this.repository.page(db, filter));
       if (!found) throw new Error('opportunity snapshot missing right after its rebuild');
     }
     const { state, rows } = found;

@@ -1,5 +1,6 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
+import { TenantDb } from 'src/database/tenant/tenant-db';
+import type { TenantSql } from 'src/database/tenant/tenant-sql';
 import { AuthContext } from 'src/auth/auth-context';
 import { IdentityService } from 'src/auth/identity.service';
 import { ROLE_PERMISSIONS } from 'src/auth/permissions';
@@ -27,30 +28,31 @@ const conflict = (detail: string): ProblemException => new ProblemException(Prob
 @Injectable()
 export class MembersService {
   constructor(
+    private readonly tenantDb: TenantDb,
     private readonly repo: MembersRepository,
     private readonly identity: IdentityService,
   ) {}
 
   async list(auth: AuthContext): Promise<MemberListResponse> {
-    return { items: (await this.repo.list(auth.organizationId)).map(toResponse) };
+    return { items: (await this.tenantDb.statements(auth.organizationId, (db) => this.repo.list(db))).map(toResponse) };
   }
 
   async add(auth: AuthContext, dto: AddMemberDto): Promise<MemberResponse> {
     const email = dto.email.trim().toLowerCase();
-    const member = await this.repo.transaction(async (m) => {
+    const member = await this.tenantDb.transaction(auth.organizationId, async (m) => {
       const userId = await this.repo.ensureUser(m, email, dto.name ?? email.split('@')[0]);
-      if (!(await this.repo.insert(m, auth.organizationId, userId, dto.role))) throw conflict('This person is already a member; change the role with PATCH');
-      return this.repo.find(auth.organizationId, userId, m);
+      if (!(await this.repo.insert(m, userId, dto.role))) throw conflict('This person is already a member; change the role with PATCH');
+      return this.repo.find(m, userId);
     });
     return toResponse(member as MemberRow);
   }
 
   async changeRole(auth: AuthContext, userId: string, role: Role): Promise<MemberResponse> {
-    const member = await this.repo.transaction(async (m) => {
-      await this.keepAnOwner(m, auth.organizationId, userId, role);
-      const current = await this.repo.find(auth.organizationId, userId, m);
+    const member = await this.tenantDb.transaction(auth.organizationId, async (m) => {
+      await this.keepAnOwner(m, userId, role);
+      const current = await this.repo.find(m, userId);
       if (!current) throw notFound();
-      await this.repo.setRole(m, auth.organizationId, userId, role);
+      await this.repo.setRole(m, userId, role);
       return { ...current, role };
     });
     this.identity.forgetMembership(userId, auth.organizationId);
@@ -58,18 +60,18 @@ export class MembersService {
   }
 
   async remove(auth: AuthContext, userId: string): Promise<void> {
-    await this.repo.transaction(async (m) => {
-      await this.keepAnOwner(m, auth.organizationId, userId, null);
-      if (!(await this.repo.find(auth.organizationId, userId, m))) throw notFound();
-      await this.repo.remove(m, auth.organizationId, userId);
+    await this.tenantDb.transaction(auth.organizationId, async (m) => {
+      await this.keepAnOwner(m, userId, null);
+      if (!(await this.repo.find(m, userId))) throw notFound();
+      await this.repo.remove(m, userId);
     });
     this.identity.forgetMembership(userId, auth.organizationId);
   }
 
   /** Refuses to demote or remove the last owner (nobody could manage the organization any more). */
-  private async keepAnOwner(m: EntityManager, organizationId: string, userId: string, newRole: Role | null): Promise<void> {
+  private async keepAnOwner(m: TenantSql, userId: string, newRole: Role | null): Promise<void> {
     if (newRole === Role.Owner) return;
-    const owners = await this.repo.lockOwners(m, organizationId);
+    const owners = await this.repo.lockOwners(m);
     if (owners.length === 1 && owners[0] === userId) throw conflict('The organization needs at least one owner: make another member owner first');
   }
 }

@@ -1,25 +1,26 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import type { TenantSql } from 'src/database/tenant/tenant-sql';
 
-/** `organizations.settings` (jsonb). `organizations` carries no row-level security: every query names its id. */
+/**
+ * `organizations.settings` (jsonb) of the handle's organization. `organizations` carries no row-level security: every
+ * query names the id.
+ */
 @Injectable()
 export class OrganizationSettingsRepository {
-  constructor(private readonly dataSource: DataSource) {}
-
-  async scoring(organizationId: string): Promise<Record<string, unknown>> {
-    const rows: { scoring: Record<string, unknown> | null }[] = await this.dataSource.query(
+  async scoring(db: TenantSql): Promise<Record<string, unknown>> {
+    const rows = await db.query<{ scoring: Record<string, unknown> | null }>(
       `SELECT settings -> 'scoring' AS scoring FROM organizations WHERE id = $1`,
-      [organizationId],
+      [db.organizationId],
     );
     const scoring = rows[0]?.scoring;
     return scoring && typeof scoring === 'object' && !Array.isArray(scoring) ? scoring : {};
   }
 
   /** Replaces `settings.scoring`, keeping the other keys of `settings`. */
-  async setScoring(organizationId: string, scoring: Record<string, number>): Promise<void> {
-    await this.dataSource.query(
+  async setScoring(db: TenantSql, scoring: Record<string, number>): Promise<void> {
+    await db.query(
       `UPDATE organizations SET settings = coalesce(settings, '{}'::jsonb) || jsonb_build_object('scoring', $2::jsonb), updated_at = now() WHERE id = $1`,
-      [organizationId, JSON.stringify(scoring)],
+      [db.organizationId, JSON.stringify(scoring)],
     );
   }
 }

@@ -4,15 +4,19 @@ import { ProblemException } from 'src/common/problem/problem';
 import { UpdateOrganizationSettingsDto } from 'src/organizations/dto/organization-settings.dto';
 import { OrganizationSettingsResponse } from 'src/organizations/dto/organization-settings.response';
 import { OrganizationSettingsRepository } from 'src/organizations/organization-settings.repository';
+import { TenantDb } from 'src/database/tenant/tenant-db';
 import { checkScoringOverrides, organizationScoringSettings } from 'src/scoring/organization-settings';
 
 /** An organization's settings (`org:manage`): for now its scoring overrides. */
 @Injectable()
 export class OrganizationSettingsService {
-  constructor(private readonly repo: OrganizationSettingsRepository) {}
+  constructor(
+    private readonly tenantDb: TenantDb,
+    private readonly repo: OrganizationSettingsRepository,
+  ) {}
 
   async get(auth: AuthContext): Promise<OrganizationSettingsResponse> {
-    return this.response(await this.repo.scoring(auth.organizationId));
+    return this.response(await this.tenantDb.statements(auth.organizationId, (db) => this.repo.scoring(db)));
   }
 
   /**
@@ -29,7 +33,7 @@ export class OrganizationSettingsService {
       );
     }
     const scoring = dto.scoring as Record<string, number>;
-    await this.repo.setScoring(auth.organizationId, scoring);
+    await this.tenantDb.statements(auth.organizationId, (db) => this.repo.setScoring(db, scoring));
     return this.response(scoring);
   }
 

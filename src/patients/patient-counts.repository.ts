@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { TenantSql } from 'src/common/database/tenant-db';
-import type { PatientStatus, RiskLevel, RiskTrend } from 'src/scoring/entities/scoring.enums';
+import type { TenantSql } from 'src/database/tenant/tenant-sql';
+import type { PatientStatus } from 'src/scoring/domain/patient-status';
+import type { RiskLevel } from 'src/scoring/domain/risk-score';
+import type { RiskTrend } from 'src/scoring/domain/risk-trend';
 
 /** One (status, risk level, trend) group of an organization's patients. */
 export interface CountGroup {
@@ -22,21 +24,21 @@ const COMPACT_ABOVE_ROWS = 500;
 /**
  * The maintained counts (`patient_metric_counts`, kept by triggers: migration 1795566600000) and the one count
  * that cannot be maintained, a name-prefix search. Every statement is scoped by organization and runs inside
- * `TenantDb.run` (row-level security).
+ * a tenant handle (row-level security).
  */
 @Injectable()
 export class PatientCountsRepository {
-  async organizationCounts(manager: TenantSql, organizationId: string): Promise<OrganizationCounts> {
+  async organizationCounts(db: TenantSql): Promise<OrganizationCounts> {
     const rows: { status: PatientStatus; risk_level: RiskLevel; risk_trend: RiskTrend; patients: string; last: Date | null; delta_rows: string }[] =
-      await manager.query(
+      await db.query(
         `SELECT status, risk_level, risk_trend, sum(patients)::text AS patients, max(last_computed_at) AS last,
                 sum(count(*)) OVER ()::text AS delta_rows
            FROM patient_metric_counts WHERE organization_id = $1
           GROUP BY status, risk_level, risk_trend`,
-        [organizationId],
+        [db.organizationId],
       );
     if (rows.length > 0 && Number(rows[0].delta_rows) > COMPACT_ABOVE_ROWS) {
-      await manager.query(`SELECT patient_metric_counts_compact($1)`, [organizationId]);
+      await db.query(`SELECT patient_metric_counts_compact($1)`, [db.organizationId]);
     }
     let last: Date | null = null;
     for (const r of rows) if (r.last && (!last || r.last > last)) last = r.last;
@@ -52,10 +54,10 @@ export class PatientCountsRepository {
    * Patients of one status (null: all) as the maintained counts have them, read in the caller's transaction (no
    * cache, no compaction: a deep list page needs the count of its own snapshot).
    */
-  async countStatus(manager: TenantSql, organizationId: string, status: PatientStatus | null): Promise<number> {
-    const params: unknown[] = [organizationId];
+  async countStatus(db: TenantSql, status: PatientStatus | null): Promise<number> {
+    const params: unknown[] = [db.organizationId];
     if (status) params.push(status);
-    const rows: { n: string }[] = await manager.query(
+    const rows: { n: string }[] = await db.query(
       `SELECT coalesce(sum(patients), 0)::text AS n FROM patient_metric_counts WHERE organization_id = $1${status ? ' AND status = $2' : ''}`,
       params,
     );
@@ -66,11 +68,11 @@ export class PatientCountsRepository {
    * Patients whose lower-cased name starts with `prefix` (already lower-cased), optionally of one status: an
    * index-only range count over `idx_patient_metrics_[status_]sort_name`.
    */
-  async countNamePrefix(manager: TenantSql, organizationId: string, status: PatientStatus | null, prefix: string): Promise<number> {
-    const params: unknown[] = [organizationId, prefix, prefixUpperBound(prefix), likePrefix(prefix)];
+  async countNamePrefix(db: TenantSql, status: PatientStatus | null, prefix: string): Promise<number> {
+    const params: unknown[] = [db.organizationId, prefix, prefixUpperBound(prefix), likePrefix(prefix)];
     const statusSql = status ? `AND status = $5` : '';
     if (status) params.push(status);
-    const rows: { n: string }[] = await manager.query(
+    const rows: { n: string }[] = await db.query(
       `SELECT count(*)::text AS n FROM patient_metrics
         WHERE organization_id = $1 ${statusSql} AND sort_name >= $2 AND sort_name < $3 AND sort_name LIKE $4`,
       params,

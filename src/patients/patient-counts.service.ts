@@ -2,11 +2,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
 import { AggregateCache } from 'src/common/cache/aggregate-cache';
-import { TenantDb } from 'src/common/database/tenant-db';
+import { TenantDb } from 'src/database/tenant/tenant-db';
 import { SETTINGS } from 'src/config/config.module';
 import { Settings } from 'src/config/settings';
 import { CountGroup, OrganizationCounts, PatientCountsRepository } from 'src/patients/patient-counts.repository';
-import { PatientStatus } from 'src/scoring/entities/scoring.enums';
+import { PatientStatus } from 'src/scoring/domain/patient-status';
 import { ScoringEvents } from 'src/scoring/scoring-events';
 
 /** The counts of an organization as cached: `version` changes whenever they are reloaded. */
@@ -52,7 +52,7 @@ export class PatientCountsService implements OnModuleDestroy {
 
   counts(organizationId: string): Promise<CachedCounts> {
     return this.cache.getOrLoad(countsKey(organizationId), async () => {
-      const counts = await this.tenantDb.readStatements(organizationId, (m) => this.repository.organizationCounts(m, organizationId));
+      const counts = await this.tenantDb.statements(organizationId, (db) => this.repository.organizationCounts(db));
       return { ...counts, version: randomUUID() };
     });
   }
@@ -68,7 +68,7 @@ export class PatientCountsService implements OnModuleDestroy {
     const key = `patients:prefix-count:${organizationId}:${counts.version}:${status ?? 'all'}:${createHash('sha256').update(prefix).digest('hex')}`;
     return this.cache.getOrLoad(
       key,
-      () => this.tenantDb.readStatements(organizationId, (m) => this.repository.countNamePrefix(m, organizationId, status, prefix)),
+      () => this.tenantDb.statements(organizationId, (db) => this.repository.countNamePrefix(db, status, prefix)),
       Math.min(60, this.settings.cacheTtlSeconds) * 1000,
     );
   }

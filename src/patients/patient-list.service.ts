@@ -3,7 +3,7 @@ import type { AuthContext } from 'src/auth/auth-context';
 import { InProcessLru } from 'src/common/cache/in-process-lru';
 import { reusableJson } from 'src/common/http/reusable-json';
 import { ProblemException } from 'src/common/problem/problem';
-import { TenantDb } from 'src/common/database/tenant-db';
+import { TenantDb } from 'src/database/tenant/tenant-db';
 import { SETTINGS } from 'src/config/config.module';
 import { Settings } from 'src/config/settings';
 import type { ProfilesQueryDto } from 'src/patients/dto/profiles-query.dto';
@@ -13,7 +13,7 @@ import { isDeepOffset, PatientsRepository } from 'src/patients/patients.reposito
 import { toListItem } from 'src/patients/profile-mappers';
 import { CursorState, decodeCursor, DEFAULT_ORDER, encodeCursor, ListSpec, StatusFilter } from 'src/patients/profile-list';
 import { PhiCipher } from 'src/records/phi/phi-cipher';
-import type { PatientStatus } from 'src/scoring/entities/scoring.enums';
+import type { PatientStatus } from 'src/scoring/domain/patient-status';
 
 /** Pages of more rows than this are never kept by the page cache (a page of 1,000 is 400 KB of JSON). */
 export const MAX_CACHED_PAGE_LIMIT = 200;
@@ -46,24 +46,24 @@ export class PatientListService {
   }
 
   async list(auth: AuthContext, query: ProfilesQueryDto): Promise<ProfilesResponse> {
-    const resolved = resolveSpec(auth.organizationId, query);
+    const organizationId = auth.organizationId;
+    const resolved = resolveSpec(query);
     // Read once per request: the summary, the total and the page cache's key all come from these counts.
-    const counts = await this.counts.counts(auth.organizationId);
-    if (!this.pages.enabled || resolved.spec.limit > MAX_CACHED_PAGE_LIMIT) return this.read(resolved, counts);
-    const key = `${counts.version}\u0000${resolved.skipped}\u0000${resolved.statusFilter}\u0000${JSON.stringify(resolved.spec)}`;
+    const counts = await this.counts.counts(organizationId);
+    if (!this.pages.enabled || resolved.spec.limit > MAX_CACHED_PAGE_LIMIT) return this.read(organizationId, resolved, counts);
+    const key = `${organizationId}\u0000${counts.version}\u0000${resolved.skipped}\u0000${resolved.statusFilter}\u0000${JSON.stringify(resolved.spec)}`;
     const cached = this.pages.get(key);
     if (cached) return cached;
-    const page = reusableJson(await this.read(resolved, counts));
+    const page = reusableJson(await this.read(organizationId, resolved, counts));
     this.pages.set(key, page);
     return page;
   }
 
-  private async read({ spec, skipped, statusFilter }: ResolvedList, counts: CachedCounts): Promise<ProfilesResponse> {
-    const organizationId = spec.organizationId;
+  private async read(organizationId: string, { spec, skipped, statusFilter }: ResolvedList, counts: CachedCounts): Promise<ProfilesResponse> {
     const [rows, total] = await Promise.all([
       isDeepOffset(spec)
-        ? this.tenantDb.read(organizationId, (m) => this.patients.page(m, spec), { snapshot: true })
-        : this.tenantDb.readStatements(organizationId, (m) => this.patients.page(m, spec)),
+        ? this.tenantDb.read(organizationId, (db) => this.patients.page(db, spec), { snapshot: true })
+        : this.tenantDb.statements(organizationId, (db) => this.patients.page(db, spec)),
       this.counts.totalMatching(organizationId, spec.status, spec.search, counts),
     ]);
     const summary = summarize(counts.groups);
@@ -98,7 +98,7 @@ interface ResolvedList {
 }
 
 /** Query (and cursor) to the list request; a cursor that contradicts the query is a 400 naming `cursor`. */
-export function resolveSpec(organizationId: string, query: ProfilesQueryDto): ResolvedList {
+export function resolveSpec(query: ProfilesQueryDto): ResolvedList {
   const limit = query.limit ?? 100;
   const search = query.search === undefined ? null : query.search.toLowerCase();
   if (query.cursor === undefined) {
@@ -106,7 +106,7 @@ export function resolveSpec(organizationId: string, query: ProfilesQueryDto): Re
     const statusFilter = query.status ?? 'all';
     const offset = query.offset ?? 0;
     return {
-      spec: { organizationId, sort, order: query.order ?? DEFAULT_ORDER[sort], status: toStatus(statusFilter), search, limit, offset, after: null },
+      spec: { sort, order: query.order ?? DEFAULT_ORDER[sort], status: toStatus(statusFilter), search, limit, offset, after: null },
       skipped: offset,
       statusFilter,
     };
@@ -122,7 +122,7 @@ export function resolveSpec(organizationId: string, query: ProfilesQueryDto): Re
     throw ProblemException.invalidField('query', 'cursor', `cursor belongs to another list: drop ${conflicts.join(', ')} or the cursor (a cursor keeps the sort, order, status and search of its first page; offset cannot be combined with it)`);
   }
   return {
-    spec: { organizationId, sort: c.sort, order: c.order, status: toStatus(c.status), search: c.search, limit, offset: 0, after: c.after },
+    spec: { sort: c.sort, order: c.order, status: toStatus(c.status), search: c.search, limit, offset: 0, after: c.after },
     skipped: c.skipped,
     statusFilter: c.status,
   };

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuthContext, hasPermission } from 'src/auth/auth-context';
 import { Permission } from 'src/auth/permissions';
 import { Clock } from 'src/common/clock/clock';
-import { TenantDb } from 'src/common/database/tenant-db';
+import { TenantDb } from 'src/database/tenant/tenant-db';
 import { ProblemCode, ProblemException } from 'src/common/problem/problem';
 import type { ProfileResponse } from 'src/patients/dto/profile.response';
 import { PatientsRepository } from 'src/patients/patients.repository';
@@ -24,8 +24,8 @@ export class PatientProfileService {
 
   async get(auth: AuthContext, patientId: string, historyLimit = 50): Promise<ProfileResponse> {
     const withMedical = hasPermission(auth, Permission.PatientsReadMedical);
-    const row = await this.tenantDb.readStatements(auth.organizationId, (m) =>
-      this.patients.findProfile(m, auth.organizationId, patientId, { historyLimit, now: this.clock.now(), withMedical }),
+    const row = await this.tenantDb.statements(auth.organizationId, (db) =>
+      this.patients.findProfile(db, patientId, { historyLimit, now: this.clock.now(), withMedical }),
     );
     if (!row) throw ProblemException.notFound(ProblemCode.PatientNotFound, 'No patient with this id in this organization');
     return { patient: toProfile(row, this.cipher, withMedical) };

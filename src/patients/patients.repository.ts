@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import type { TenantSql } from 'src/common/database/tenant-db';
+import type { TenantSql } from 'src/database/tenant/tenant-sql';
 import { likePrefix, PatientCountsRepository, prefixUpperBound } from 'src/patients/patient-counts.repository';
 import type { ListPosition, ListSpec, ProfileSort, Segment } from 'src/patients/profile-list';
-import type { PatientStatus, RiskLevel } from 'src/scoring/entities/scoring.enums';
+import type { PatientStatus } from 'src/scoring/domain/patient-status';
+import type { RiskLevel } from 'src/scoring/domain/risk-score';
 
 /**
  * A list row as read: PHI still encrypted; timestamps as PostgreSQL prints them (`2026-11-25 08:30:00.123456+00`, the
@@ -88,32 +89,32 @@ const PAGE_LIST_COLUMNS = `p.id, p.name, p.phone_enc, p.email_enc, page.ltv_cent
   greatest(p.updated_at, page.metrics_updated_at)::text AS updated_at`;
 
 /**
- * The SQL of the patient list and profile. Every statement names its organization and runs inside `TenantDb.run`
+ * The SQL of the patient list and profile. Every statement names its organization and runs on a tenant handle
  * (row-level security as a second layer). Plans: docs/queries/.
  */
 @Injectable()
 export class PatientsRepository {
-  private readonly counts = new PatientCountsRepository();
+  constructor(private readonly counts: PatientCountsRepository) {}
 
   /**
    * `spec.limit + 1` rows of a list page (the extra one tells whether a next page exists), across the two segments
    * of a sort whose key can be missing (keyed rows first, then the rows without a key). The app and the read
    * benchmark's floor both call this.
    */
-  async page(manager: TenantSql, spec: ListSpec, options: { deepOffset?: number } = {}): Promise<ProfileListRow[]> {
+  async page(db: TenantSql, spec: ListSpec, options: { deepOffset?: number } = {}): Promise<ProfileListRow[]> {
     const take = spec.limit + 1;
     const after = spec.after;
-    if (isDeepOffset(spec, options.deepOffset)) return this.deepPage(manager, spec, take);
-    if (!isNullableSort(spec.sort)) return this.listSegment(manager, spec, 'keyed', after, spec.offset, take);
+    if (isDeepOffset(spec, options.deepOffset)) return this.deepPage(db, spec, take);
+    if (!isNullableSort(spec.sort)) return this.listSegment(db, spec, 'keyed', after, spec.offset, take);
     let keyed: ProfileListRow[] = [];
     if (after?.segment !== 'unkeyed') {
-      keyed = await this.listSegment(manager, spec, 'keyed', after, spec.offset, take);
+      keyed = await this.listSegment(db, spec, 'keyed', after, spec.offset, take);
       if (keyed.length >= take) return keyed;
     }
     // Into the patients without a sort key. An OFFSET that skipped the whole keyed segment continues past its size.
     let skip = 0;
-    if (!after && spec.offset > 0 && keyed.length === 0) skip = Math.max(0, spec.offset - (await this.countKeyed(manager, spec)));
-    const unkeyed = await this.listSegment(manager, spec, 'unkeyed', after?.segment === 'unkeyed' ? after : null, skip, take - keyed.length);
+    if (!after && spec.offset > 0 && keyed.length === 0) skip = Math.max(0, spec.offset - (await this.countKeyed(db, spec)));
+    const unkeyed = await this.listSegment(db, spec, 'unkeyed', after?.segment === 'unkeyed' ? after : null, skip, take - keyed.length);
     return keyed.concat(unkeyed);
   }
 
@@ -124,31 +125,31 @@ export class PatientsRepository {
    * kept by triggers in the same transactions as the rows) and, for a sort whose key can be missing, an index count
    * of the patients without one; the caller reads them and the page in one snapshot, so they agree.
    */
-  private async deepPage(manager: TenantSql, spec: ListSpec, take: number): Promise<ProfileListRow[]> {
-    const total = await this.counts.countStatus(manager, spec.organizationId, spec.status);
-    const unkeyedSize = isNullableSort(spec.sort) ? await this.countUnkeyed(manager, spec) : 0;
+  private async deepPage(db: TenantSql, spec: ListSpec, take: number): Promise<ProfileListRow[]> {
+    const total = await this.counts.countStatus(db, spec.status);
+    const unkeyedSize = isNullableSort(spec.sort) ? await this.countUnkeyed(db, spec) : 0;
     const keyedSize = Math.max(0, total - unkeyedSize);
     const rows: ProfileListRow[] = [];
-    if (spec.offset < keyedSize) rows.push(...(await this.segmentRange(manager, spec, 'keyed', spec.offset, Math.min(take, keyedSize - spec.offset), keyedSize)));
+    if (spec.offset < keyedSize) rows.push(...(await this.segmentRange(db, spec, 'keyed', spec.offset, Math.min(take, keyedSize - spec.offset), keyedSize)));
     const start = Math.max(0, spec.offset - keyedSize);
     const more = Math.min(take - rows.length, unkeyedSize - start);
-    if (more > 0) rows.push(...(await this.segmentRange(manager, spec, 'unkeyed', start, more, unkeyedSize)));
+    if (more > 0) rows.push(...(await this.segmentRange(db, spec, 'unkeyed', start, more, unkeyedSize)));
     return rows;
   }
 
   /** Rows [start, start + n) of a segment of `size` rows, scanned from the nearer end. */
-  private async segmentRange(manager: TenantSql, spec: ListSpec, segment: Segment, start: number, n: number, size: number): Promise<ProfileListRow[]> {
+  private async segmentRange(db: TenantSql, spec: ListSpec, segment: Segment, start: number, n: number, size: number): Promise<ProfileListRow[]> {
     const fromEnd = size - start - n;
-    if (start <= fromEnd) return this.listSegment(manager, spec, segment, null, start, n);
-    return (await this.listSegment(manager, spec, segment, null, fromEnd, n, { reverse: true })).reverse();
+    if (start <= fromEnd) return this.listSegment(db, spec, segment, null, start, n);
+    return (await this.listSegment(db, spec, segment, null, fromEnd, n, { reverse: true })).reverse();
   }
 
   /** Patients matching the filter who have no key for the sort (a range of the sort's index: `IS NULL`). */
-  private async countUnkeyed(manager: TenantSql, spec: ListSpec): Promise<number> {
-    const params: unknown[] = [spec.organizationId];
+  private async countUnkeyed(db: TenantSql, spec: ListSpec): Promise<number> {
+    const params: unknown[] = [db.organizationId];
     let status = '';
     if (spec.status) status = `AND status = $${params.push(spec.status)}`;
-    const rows: { n: string }[] = await manager.query(
+    const rows: { n: string }[] = await db.query(
       `SELECT count(*)::text AS n FROM patient_metrics WHERE organization_id = $1 ${status} AND ${SORT_COLUMN[spec.sort].column} IS NULL`,
       params,
     );
@@ -163,7 +164,7 @@ export class PatientsRepository {
    * statistics otherwise tempts the planner into scanning the organization's patients for every page).
    */
   async listSegment(
-    manager: TenantSql,
+    db: TenantSql,
     spec: ListSpec,
     segment: Segment,
     after: ListPosition | null,
@@ -175,7 +176,7 @@ export class PatientsRepository {
     // `reverse`: the segment in the opposite order (a deep page read from the far end; the caller turns it round).
     const dir = (spec.order === 'asc') !== (options.reverse === true) ? 'ASC' : 'DESC';
     const cmp = spec.order === 'asc' ? '>' : '<';
-    const params: unknown[] = [spec.organizationId];
+    const params: unknown[] = [db.organizationId];
     const p = (value: unknown): string => {
       params.push(value);
       return `$${params.length}`;
@@ -212,7 +213,7 @@ export class PatientsRepository {
               WHERE p.id = page.patient_id AND p.organization_id = $1 AND p.deleted_at IS NULL
              OFFSET 0) p
        ORDER BY ${outerOrder}`;
-      return manager.query(sql, params);
+      return db.query(sql, params);
     }
     const sql = `WITH page AS (
         SELECT m.patient_id, m.${column} AS v, ${sortKey} AS sort_key
@@ -229,13 +230,13 @@ export class PatientsRepository {
               WHERE p.id = page.patient_id AND p.organization_id = $1 AND p.deleted_at IS NULL AND m.organization_id = $1
              OFFSET 0) row
        ORDER BY ${outerOrder}`;
-    return manager.query(sql, params);
+    return db.query(sql, params);
   }
 
   /** Rows of the keyed segment (sort key set) matching the filter: needed only when an OFFSET crosses segments. */
-  async countKeyed(manager: TenantSql, spec: ListSpec): Promise<number> {
+  async countKeyed(db: TenantSql, spec: ListSpec): Promise<number> {
     const { column } = SORT_COLUMN[spec.sort];
-    const params: unknown[] = [spec.organizationId];
+    const params: unknown[] = [db.organizationId];
     const where = ['organization_id = $1', `${column} IS NOT NULL`];
     if (spec.status) {
       params.push(spec.status);
@@ -245,7 +246,7 @@ export class PatientsRepository {
       params.push(spec.search, prefixUpperBound(spec.search), likePrefix(spec.search));
       where.push(`sort_name >= $${params.length - 2}`, `sort_name < $${params.length - 1}`, `sort_name LIKE $${params.length}`);
     }
-    const rows: { n: string }[] = await manager.query(`SELECT count(*)::text AS n FROM patient_metrics WHERE ${where.join(' AND ')}`, params);
+    const rows: { n: string }[] = await db.query(`SELECT count(*)::text AS n FROM patient_metrics WHERE ${where.join(' AND ')}`, params);
     return Number(rows[0].n);
   }
 
@@ -254,15 +255,14 @@ export class PatientsRepository {
    * statement. The medical columns are not even read unless `withMedical`.
    */
   async findProfile(
-    manager: TenantSql,
-    organizationId: string,
+    db: TenantSql,
     patientId: string,
     options: { historyLimit: number; now: Date; withMedical: boolean },
   ): Promise<ProfileRow | null> {
     const medical = options.withMedical
       ? 'p.conditions_enc, p.allergies_enc, p.medications_enc'
       : 'NULL::text AS conditions_enc, NULL::text AS allergies_enc, NULL::text AS medications_enc';
-    const rows: ProfileRow[] = await manager.query(
+    const rows: ProfileRow[] = await db.query(
       `SELECT p.id, p.name, p.phone_enc, p.email_enc, p.date_of_birth_enc, p.address_enc, ${medical},
               p.preferred_channel, p.marketing_consent, p.appointment_reminders, p.registered_at, p.updated_at,
               m.ltv_cents, m.total_sessions, m.avg_session_value_cents, m.last_appointment_at, m.next_appointment_at,
@@ -278,7 +278,7 @@ export class PatientsRepository {
          FROM patients p
          LEFT JOIN patient_metrics m ON m.patient_id = p.id AND m.organization_id = $1
         WHERE p.organization_id = $1 AND p.id = $2 AND p.deleted_at IS NULL`,
-      [organizationId, patientId, options.now, options.historyLimit],
+      [db.organizationId, patientId, options.now, options.historyLimit],
     );
     return rows[0] ?? null;
   }

@@ -4,7 +4,6 @@ import { CursorState, decodeCursor, encodeCursor, PROFILE_SORTS, SORT_ORDERS, ST
 import { resolveSpec } from 'src/patients/patient-list.service';
 import { thrown } from 'test/utils/thrown';
 
-const ORG = '3f0b8a52-2f44-4f5e-9d7c-1b2a3c4d5e6f';
 const ID = '7d3c2a4e-1b2f-4c3d-8e9f-0a1b2c3d4e5f';
 
 const keyFor = (sort: string): string =>
@@ -49,8 +48,8 @@ describe('profile list cursors', () => {
 
 describe('resolveSpec', () => {
   it('applies the defaults: limit 100, offset 0, status all, sort name ascending', () => {
-    expect(resolveSpec(ORG, {})).toEqual({
-      spec: { organizationId: ORG, sort: 'name', order: 'asc', status: null, search: null, limit: 100, offset: 0, after: null },
+    expect(resolveSpec({})).toEqual({
+      spec: { sort: 'name', order: 'asc', status: null, search: null, limit: 100, offset: 0, after: null },
       skipped: 0,
       statusFilter: 'all',
     });
@@ -61,21 +60,21 @@ describe('resolveSpec', () => {
     ['last_appointment', 'desc'],
     ['risk_score', 'desc'],
   ] as const)('sort=%s defaults to %s', (sort, order) => {
-    expect(resolveSpec(ORG, { sort }).spec.order).toBe(order);
+    expect(resolveSpec({ sort }).spec.order).toBe(order);
   });
 
   it('lower-cases the search prefix and maps the status filter', () => {
-    const { spec } = resolveSpec(ORG, { search: 'AdA', status: 'at_risk', offset: 40, limit: 20 });
+    const { spec } = resolveSpec({ search: 'AdA', status: 'at_risk', offset: 40, limit: 20 });
     expect(spec).toMatchObject({ search: 'ada', status: 'at_risk', offset: 40, limit: 20 });
   });
 
   it('takes the list from the cursor and refuses contradicting parameters', () => {
     const cursor = encodeCursor({ sort: 'ltv', order: 'desc', status: 'dormant', search: null, skipped: 200, after: { segment: 'keyed', key: '100', id: ID } });
-    const r = resolveSpec(ORG, { cursor, limit: 50 });
+    const r = resolveSpec({ cursor, limit: 50 });
     expect(r.spec).toMatchObject({ sort: 'ltv', order: 'desc', status: 'dormant', offset: 0, limit: 50, after: { key: '100', id: ID } });
     expect(r.skipped).toBe(200);
-    expect(resolveSpec(ORG, { cursor, sort: 'ltv', status: 'dormant' }).spec.sort).toBe('ltv');
-    expect(() => resolveSpec(ORG, { cursor, sort: 'name' })).toThrow(ProblemException);
-    expect(() => resolveSpec(ORG, { cursor, offset: 10 })).toThrow(/offset/);
+    expect(resolveSpec({ cursor, sort: 'ltv', status: 'dormant' }).spec.sort).toBe('ltv');
+    expect(() => resolveSpec({ cursor, sort: 'name' })).toThrow(ProblemException);
+    expect(() => resolveSpec({ cursor, offset: 10 })).toThrow(/offset/);
   });
 });

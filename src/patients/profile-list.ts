@@ -1,5 +1,5 @@
 import { ProblemException } from 'src/common/problem/problem';
-import type { PatientStatus } from 'src/scoring/entities/scoring.enums';
+import type { PatientStatus } from 'src/scoring/domain/patient-status';
 
 export const PROFILE_SORTS = ['name', 'ltv', 'last_appointment', 'risk_score'] as const;
 export type ProfileSort = (typeof PROFILE_SORTS)[number];
@@ -37,7 +37,6 @@ export interface CursorState {
 
 /** The fully resolved list request. */
 export interface ListSpec {
-  organizationId: string;
   sort: ProfileSort;
   order: SortOrder;
   status: PatientStatus | null;

@@ -11,8 +11,10 @@ import {
   type ScoringModels,
   type ScoringSettings,
 } from 'src/scoring/domain';
-import type { PatientStatus, RiskLevel, RiskTrend } from 'src/scoring/entities/scoring.enums';
-import type { FeatureRow } from 'src/scoring/features.query';
+import type { PatientStatus } from 'src/scoring/domain/patient-status';
+import type { RiskLevel } from 'src/scoring/domain/risk-score';
+import type { RiskTrend } from 'src/scoring/domain/risk-trend';
+import type { FeatureRow } from 'src/scoring/features/feature-row';
 
 /** One entry of `patient_metrics.risk_factors`: the sentence a receptionist reads, and its weight. */
 export interface StoredRiskFactor {

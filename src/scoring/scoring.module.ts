@@ -1,5 +1,10 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
+import { OrganizationsModule } from 'src/organizations/organizations.module';
+import { FeaturesRepository } from 'src/scoring/features/features.repository';
+import { ModelFitsRepository } from 'src/scoring/model-fits.repository';
+import { ScoresRepository } from 'src/scoring/scores/scores.repository';
+import { ScoringRepositories } from 'src/scoring/scoring-repositories';
 import { ScoringEvents } from 'src/scoring/scoring-events';
 import { ScoringScheduler } from 'src/scoring/scoring.scheduler';
 import { ScoringService } from 'src/scoring/scoring.service';
@@ -10,8 +15,8 @@ import { ScoringService } from 'src/scoring/scoring.service';
  * nightly cron recomputes everything. The arithmetic lives in `src/scoring/domain` (pure functions).
  */
 @Module({
-  imports: [ScheduleModule.forRoot()],
-  providers: [ScoringService, ScoringEvents, ScoringScheduler],
+  imports: [ScheduleModule.forRoot(), OrganizationsModule],
+  providers: [ScoringService, ScoringEvents, ScoringScheduler, FeaturesRepository, ModelFitsRepository, ScoresRepository, ScoringRepositories],
   exports: [ScoringService, ScoringEvents],
 })
 export class ScoringModule {}

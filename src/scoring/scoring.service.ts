@@ -1,20 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Client } from 'pg';
-import { DataSource } from 'typeorm';
 import { Clock } from 'src/common/clock/clock';
-import { TenantDb } from 'src/common/database/tenant-db';
-import {
-  organizationContext,
-  OrganizationContext,
-  ProgressCallback,
-  recomputeOrganizationWithUrl,
-  RecomputeResult,
-  recomputeSelection,
-  vacuumScoringTables,
-} from 'src/scoring/recompute';
+import { CrossTenantDb } from 'src/database/cross-tenant-db';
+import { Database } from 'src/database/database';
+import { TenantDb } from 'src/database/tenant/tenant-db';
+import { vacuumScoringTables } from 'src/scoring/recompute/maintenance';
+import { organizationContext, type OrganizationContext } from 'src/scoring/recompute/organization-context';
+import { type ProgressCallback, recomputeOrganization, type RecomputeResult } from 'src/scoring/recompute/organization-recompute';
+import { recomputeSelection } from 'src/scoring/recompute/patient-recompute';
 import { ScoringEvents } from 'src/scoring/scoring-events';
-import { ScoringRepository } from 'src/scoring/scoring.repository';
-import { entityManagerRunner, pgRunner } from 'src/scoring/sql-runner';
+import { ScoringRepositories } from 'src/scoring/scoring-repositories';
 
 /** Patients per transaction of `recomputePatients` (an ingestion batch may touch many). */
 const BATCH = 1000;
@@ -22,9 +16,9 @@ const BATCH = 1000;
 const CONTEXT_TTL_MS = 5 * 60_000;
 
 /**
- * Keeps `patient_metrics` current. `recomputePatients` is the request path (ingestion, after a batch): it runs
- * as the runtime role inside `TenantDb.run`. `recomputeOrganization` rescoring a whole organization uses two
- * dedicated connections as the connecting user (the same code as `npm run recompute`).
+ * Keeps `patient_metrics` current. `recomputePatients` is the request path (ingestion, after a batch), in
+ * TenantDb transactions. `recomputeOrganization` rescoring a whole organization runs on connections of its own,
+ * bound to the organization, as the runtime role (the same code as `npm run recompute`).
  */
 @Injectable()
 export class ScoringService {
@@ -32,8 +26,10 @@ export class ScoringService {
   private readonly contexts = new Map<string, { context: OrganizationContext; loadedAt: number }>();
 
   constructor(
+    private readonly database: Database,
     private readonly tenantDb: TenantDb,
-    private readonly dataSource: DataSource,
+    private readonly crossTenant: CrossTenantDb,
+    private readonly repos: ScoringRepositories,
     @Inject(Clock) private readonly clock: Clock,
     private readonly events: ScoringEvents,
   ) {}
@@ -45,25 +41,17 @@ export class ScoringService {
     const now = this.clock.now();
     for (let i = 0; i < ids.length; i += BATCH) {
       const batch = ids.slice(i, i + BATCH);
-      await this.tenantDb.run(organizationId, async (manager) => {
-        const db = entityManagerRunner(manager);
-        const context = await this.context(organizationId, new ScoringRepository(db), now);
-        await recomputeSelection(db, context, { kind: 'ids', ids: batch }, now);
+      await this.tenantDb.transaction(organizationId, async (db) => {
+        const context = await this.context(organizationId, () => organizationContext(this.repos, db, now));
+        await recomputeSelection(this.repos, db, context, { kind: 'ids', ids: batch }, now);
       });
     }
     this.events.recomputed$.next({ organizationId, patientIds: ids });
   }
 
   /** Refits the organization's models and recomputes all its patients. */
-  async recomputeOrganization(
-    organizationId: string,
-    onProgress?: ProgressCallback,
-    options: { vacuum?: boolean } = {},
-  ): Promise<RecomputeResult> {
-    const result = await recomputeOrganizationWithUrl(this.ownerUrl(), organizationId, this.clock.now(), {
-      onProgress,
-      vacuum: options.vacuum,
-    });
+  async recomputeOrganization(organizationId: string, onProgress?: ProgressCallback, options: { vacuum?: boolean } = {}): Promise<RecomputeResult> {
+    const result = await recomputeOrganization(this.database, this.repos, organizationId, this.clock.now(), { onProgress, vacuum: options.vacuum });
     this.contexts.delete(organizationId);
     this.events.recomputed$.next({ organizationId });
     return result;
@@ -71,7 +59,7 @@ export class ScoringService {
 
   /** Every organization, one after the other (the nightly job). Failures are logged and do not stop the others. */
   async recomputeAll(): Promise<RecomputeResult[]> {
-    const ids = await this.allOrganizationIds();
+    const ids = await this.repos.organizations.ids(this.crossTenant);
     const results: RecomputeResult[] = [];
     for (const id of ids) {
       try {
@@ -82,40 +70,22 @@ export class ScoringService {
         this.logger.error(`Recompute of organization ${id} failed: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
-    const client = new Client({ connectionString: this.ownerUrl() });
-    await client.connect();
+    const owner = await this.database.ownerConnection('patient-journey-nightly-vacuum');
     try {
-      await vacuumScoringTables(client);
+      await vacuumScoringTables(owner);
     } catch (err) {
       this.logger.warn(`VACUUM of the scoring tables failed: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
-      await client.end();
+      await owner.end();
     }
     return results;
   }
 
-  private async allOrganizationIds(): Promise<string[]> {
-    const client = new Client({ connectionString: this.ownerUrl() });
-    await client.connect();
-    try {
-      return await new ScoringRepository(pgRunner(client)).organizationIds();
-    } finally {
-      await client.end();
-    }
-  }
-
-  private async context(organizationId: string, repo: ScoringRepository, now: Date): Promise<OrganizationContext> {
+  private async context(organizationId: string, load: () => Promise<OrganizationContext>): Promise<OrganizationContext> {
     const cached = this.contexts.get(organizationId);
     if (cached && Date.now() - cached.loadedAt < CONTEXT_TTL_MS) return cached.context;
-    const context = await organizationContext(repo, organizationId, now);
+    const context = await load();
     this.contexts.set(organizationId, { context, loadedAt: Date.now() });
     return context;
-  }
-
-  /** The URL the app's pool connects with; without the runtime-role switch, it is the owner. */
-  private ownerUrl(): string {
-    const url = (this.dataSource.options as { url?: string }).url;
-    if (!url) throw new Error('The data source has no URL');
-    return url;
   }
 }

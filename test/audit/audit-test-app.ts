@@ -12,8 +12,8 @@ import { RequestAuditor } from 'src/audit/recording/request-auditor.decorator';
 import { Authorized } from 'src/auth/authorized.decorator';
 import { Permission } from 'src/auth/permissions';
 import { FixedClock } from 'src/common/clock/clock';
-import { TenantDb } from 'src/common/database/tenant-db';
 import { OrganizationParams, PatientParams } from 'src/common/http/path-params.dto';
+import { TenantDb } from 'src/database/tenant/tenant-db';
 import { requestIdFor } from 'src/common/logging/logging';
 import { ProblemCode, ProblemException } from 'src/common/problem/problem';
 import { Settings } from 'src/config/settings';
@@ -54,7 +54,7 @@ class FakePatients {
   constructor(private readonly tenantDb: TenantDb) {}
 
   page(organizationId: string): Promise<PatientPage> {
-    return this.tenantDb.run(organizationId, async (m) => {
+    return this.tenantDb.transaction(organizationId, async (m) => {
       const rows: { id: string; name: string; status: string | null }[] = await m.query(
         `SELECT p.id, p.name, pm.status FROM patients p LEFT JOIN patient_metrics pm ON pm.patient_id = p.id
          WHERE p.organization_id = $1 AND p.deleted_at IS NULL ORDER BY p.name, p.id LIMIT 20`,
@@ -65,7 +65,7 @@ class FakePatients {
   }
 
   one(organizationId: string, patientId: string): Promise<{ id: string; name: string }> {
-    return this.tenantDb.run(organizationId, async (m) => {
+    return this.tenantDb.transaction(organizationId, async (m) => {
       const rows: { id: string; name: string }[] = await m.query(`SELECT id, name FROM patients WHERE organization_id = $1 AND id = $2`, [organizationId, patientId]);
       if (rows.length === 0) throw ProblemException.notFound(ProblemCode.PatientNotFound, 'No such patient in this organization');
       return rows[0];
@@ -73,7 +73,7 @@ class FakePatients {
   }
 
   rename(organizationId: string, patientId: string, name: string, audit: RequestAudit, failAfterAudit: boolean): Promise<{ updated: number }> {
-    return this.tenantDb.run(organizationId, async (m) => {
+    return this.tenantDb.transaction(organizationId, async (m) => {
       const rows: unknown[] = await m.query(`UPDATE patients SET name = $3 WHERE organization_id = $1 AND id = $2 RETURNING id`, [organizationId, patientId, name]);
       await audit.record(m, { action: AuditAction.Update, patientIds: [patientId] });
       if (failAfterAudit) throw ProblemException.badRequest('failing on purpose after the audit record');

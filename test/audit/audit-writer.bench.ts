@@ -5,14 +5,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { DataSource } from 'typeorm';
+
 import { AuditAction } from 'src/audit/trail/audit-action';
 import { contentHash } from 'src/audit/trail/hash-chain';
 import { AuditEventContent } from 'src/audit/trail/audit-event';
 import { verifyOrganizationChain } from 'src/audit/trail/chain-verification';
 import { TrailWriter } from 'src/audit/trail/trail-writer';
 import { TrailRepository } from 'src/audit/trail/trail.repository';
-import { dataSourceOptions } from 'src/database/data-source-options';
+import { Database } from 'src/database/database';
 import { createOrganization } from 'test/auth/auth-fixtures';
 import { createTestDatabase, TestDatabase } from 'test/utils/test-database';
 
@@ -38,23 +38,22 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
 
 describe('audit chain lock', () => {
   let db: TestDatabase;
-  let ds: DataSource;
+  let database: Database;
   afterAll(async () => {
-    await ds?.destroy();
+    await database?.close();
     await db?.drop();
   });
 
   it('per-event appends against group commit, 50 concurrent writers on one organization', async () => {
     db = await createTestDatabase();
-    ds = new DataSource(dataSourceOptions({ url: db.url, asRuntimeRole: true, poolSize: 20 }));
-    await ds.initialize();
+    database = new Database({ url: db.url, poolSize: 20 });
     const repository = new TrailRepository();
-    const writer = new TrailWriter(repository, ds);
+    const writer = new TrailWriter(repository, database.tenants);
     const a = await createOrganization(db);
     const b = await createOrganization(db);
     const perEvent = await timed(() => {
       const e = event(a.id);
-      return repository.append(ds, e, contentHash(e));
+      return database.tenants.transaction(a.id, (t) => repository.append(t, e, contentHash(e)));
     });
     const grouped = await timed(() => writer.append(event(b.id)));
     process.stdout.write(
@@ -63,7 +62,7 @@ describe('audit chain lock', () => {
         `  group commit (TrailWriter): ${grouped.toFixed(0)} events/s\n`,
     );
     for (const org of [a, b]) {
-      const v = await ds.transaction((m) => m.query(`SELECT set_config('app.organization_id', $1, true)`, [org.id]).then(() => verifyOrganizationChain(repository, m, org.id)));
+      const v = await database.tenants.read(org.id, (t) => verifyOrganizationChain(repository, t), { snapshot: true });
       expect(v).toEqual({ valid: true, eventsChecked: WRITERS * PER_WRITER, firstBroken: null });
     }
   });

@@ -1,5 +1,5 @@
-import { DataSource } from 'typeorm';
-import { TenantDb } from 'src/common/database/tenant-db';
+import { CrossTenantDb } from 'src/database/cross-tenant-db';
+import { TenantDb } from 'src/database/tenant/tenant-db';
 import { createTestApp, TestApp } from 'test/utils/test-app';
 import { createOrganization } from 'test/auth/auth-fixtures';
 
@@ -9,14 +9,15 @@ const AUTH_TABLES = ['organizations', 'users', 'memberships', 'api_keys'];
 describe('tenant isolation in PostgreSQL (row-level security)', () => {
   let t: TestApp;
   let tenantDb: TenantDb;
-  let dataSource: DataSource;
+  /** The app's pool outside any organization context (the escape hatch): what row-level security shows it. */
+  let dataSource: CrossTenantDb;
   let a: { id: string };
   let b: { id: string };
 
   beforeAll(async () => {
     t = await createTestApp();
     tenantDb = t.app.get(TenantDb);
-    dataSource = t.app.get(DataSource);
+    dataSource = t.app.get(CrossTenantDb);
     a = await createOrganization(t.db);
     b = await createOrganization(t.db);
     for (const [org, n] of [[a.id, 3], [b.id, 5]] as const) {
@@ -66,20 +67,20 @@ describe('tenant isolation in PostgreSQL (row-level security)', () => {
   });
 
   it('shows a query without an organization filter only its own organization rows', async () => {
-    const forA = await tenantDb.run(a.id, (m) => m.query(`SELECT organization_id FROM patients`));
-    const forB = await tenantDb.run(b.id, (m) => m.query(`SELECT count(*)::int AS n FROM patient_metrics`));
+    const forA = await tenantDb.transaction(a.id, (m) => m.query<{ organization_id: string }>(`SELECT organization_id FROM patients`));
+    const forB = await tenantDb.transaction(b.id, (m) => m.query(`SELECT count(*)::int AS n FROM patient_metrics`));
     expect(forA).toHaveLength(3);
     expect(new Set(forA.map((r: { organization_id: string }) => r.organization_id))).toEqual(new Set([a.id]));
     expect(forB).toEqual([{ n: 5 }]);
     // Even a join through both tables and an explicit filter on the other organization find nothing of it.
-    const crossed = await tenantDb.run(a.id, (m) =>
+    const crossed = await tenantDb.transaction(a.id, (m) =>
       m.query(`SELECT count(*)::int AS n FROM patients p JOIN patient_metrics pm ON pm.patient_id = p.id WHERE p.organization_id = $1`, [b.id]),
     );
     expect(crossed).toEqual([{ n: 0 }]);
   });
 
   it('reads through TenantDb.read under the same rules: own rows only, as the runtime role, setting gone after', async () => {
-    const forA = await tenantDb.read(a.id, (sql) => sql.query<{ organization_id: string; role: string; org: string }[]>(
+    const forA = await tenantDb.read(a.id, (sql) => sql.query<{ organization_id: string; role: string; org: string }>(
       `SELECT organization_id, current_user AS role, current_setting('app.organization_id') AS org FROM patients`,
     ));
     expect(forA).toHaveLength(3);
@@ -97,28 +98,28 @@ describe('tenant isolation in PostgreSQL (row-level security)', () => {
     for (let i = 0; i < 12; i++) expect(await tenantDb.read(b.id, (sql) => sql.query(`SELECT count(*)::int AS n FROM patients`))).toEqual([{ n: 5 }]);
   });
 
-  it('reads through TenantDb.readStatements under the same rules: one statement per round trip, setting gone after', async () => {
-    const seen = await tenantDb.readStatements(a.id, async (sql) => [
-      await sql.query<{ n: number; role: string; org: string }[]>(
+  it('reads through TenantDb.statements under the same rules: one statement per round trip, setting gone after', async () => {
+    const seen = await tenantDb.statements(a.id, async (sql) => [
+      await sql.query<{ n: number; role: string; org: string }>(
         `SELECT count(*)::int AS n, current_user AS role, current_setting('app.organization_id') AS org FROM patients`,
       ),
       // Another organization's id as a parameter: row-level security still answers for a only.
       await sql.query(`SELECT count(*)::int AS n FROM patients WHERE organization_id = $1`, [b.id]),
       // Each statement is its own transaction: the second one's transaction id differs.
-      await sql.query<{ x: string }[]>(`SELECT txid_current()::text AS x`),
-      await sql.query<{ x: string }[]>(`SELECT txid_current()::text AS x`),
+      await sql.query<{ x: string }>(`SELECT txid_current()::text AS x`),
+      await sql.query<{ x: string }>(`SELECT txid_current()::text AS x`),
     ]);
     expect(seen[0]).toEqual([{ n: 3, role: 'patient_journey_app', org: a.id }]);
     expect(seen[1]).toEqual([{ n: 0 }]);
-    expect(seen[2][0].x).not.toBe(seen[3][0].x);
+    expect((seen[2][0] as { x: string }).x).not.toBe((seen[3][0] as { x: string }).x);
     expect(await dataSource.query(`SELECT count(*)::int AS n, coalesce(current_setting('app.organization_id', true), '') AS org FROM patients`)).toEqual([{ n: 0, org: '' }]);
   });
 
-  it('TenantDb.readStatements writes parameters in as literals that PostgreSQL reads back unchanged', async () => {
+  it('TenantDb.statements writes parameters in as literals that PostgreSQL reads back unchanged', async () => {
     const tricky = `O'Brien \\ "quoted" $1 ; DROP TABLE patients; --`;
     const at = new Date('2026-11-25T08:30:00.123Z');
-    const [row] = await tenantDb.readStatements(a.id, (sql) =>
-      sql.query<{ s: string; n: number; d: string; ids: string[]; nothing: null; flag: boolean; big: string }[]>(
+    const [row] = await tenantDb.statements(a.id, (sql) =>
+      sql.query<{ s: string; n: number; d: string; ids: string[]; nothing: null; flag: boolean; big: string }>(
         `SELECT $1::text AS s, $2::int + 1 AS n, to_char($3::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS') AS d,
                 $4::uuid[] AS ids, $5::text AS nothing, $6::boolean AS flag, ($7::bigint * 2)::text AS big
            LIMIT $8 OFFSET $9`,
@@ -129,11 +130,11 @@ describe('tenant isolation in PostgreSQL (row-level security)', () => {
     expect((await t.db.query(`SELECT count(*)::int AS n FROM patients`))[0]).toEqual({ n: 8 });
   });
 
-  it('TenantDb.readStatements refuses a non-UUID organization, and a failed statement leaves the pool usable', async () => {
-    await expect(tenantDb.readStatements(`${a.id}', true); SELECT ('x`, (sql) => sql.query('SELECT 1'))).rejects.toThrow(/UUID/);
-    await expect(tenantDb.readStatements(a.id, (sql) => sql.query(`SELECT no_such_column FROM patients`))).rejects.toThrow(/no_such_column/);
-    await expect(tenantDb.readStatements(a.id, (sql) => sql.query(`SELECT $2::int`, [1]))).rejects.toThrow(/no value for \$2/);
-    for (let i = 0; i < 12; i++) expect(await tenantDb.readStatements(b.id, (sql) => sql.query(`SELECT count(*)::int AS n FROM patients`))).toEqual([{ n: 5 }]);
+  it('TenantDb.statements refuses a non-UUID organization, and a failed statement leaves the pool usable', async () => {
+    await expect(tenantDb.statements(`${a.id}', true); SELECT ('x`, (sql) => sql.query('SELECT 1'))).rejects.toThrow(/UUID/);
+    await expect(tenantDb.statements(a.id, (sql) => sql.query(`SELECT no_such_column FROM patients`))).rejects.toThrow(/no_such_column/);
+    await expect(tenantDb.statements(a.id, (sql) => sql.query(`SELECT $2::int`, [1]))).rejects.toThrow(/no value for \$2/);
+    for (let i = 0; i < 12; i++) expect(await tenantDb.statements(b.id, (sql) => sql.query(`SELECT count(*)::int AS n FROM patients`))).toEqual([{ n: 5 }]);
   });
 
   it('sees nothing without an organization context (fail closed)', async () => {
@@ -143,11 +144,11 @@ describe('tenant isolation in PostgreSQL (row-level security)', () => {
 
   it('refuses to write a row of another organization, and cannot update or delete its rows', async () => {
     await expect(
-      tenantDb.run(a.id, (m) => m.query(`INSERT INTO patients (organization_id, source, external_id, name) VALUES ($1, 'test', 'x', 'X')`, [b.id])),
+      tenantDb.transaction(a.id, (m) => m.query(`INSERT INTO patients (organization_id, source, external_id, name) VALUES ($1, 'test', 'x', 'X')`, [b.id])),
     ).rejects.toThrow(/row-level security/);
-    const updated = await tenantDb.run(a.id, (m) => m.query(`UPDATE patients SET name = 'changed' WHERE organization_id = $1 RETURNING id`, [b.id]));
-    expect(updated[0]).toEqual([]);
-    await tenantDb.run(a.id, (m) => m.query(`DELETE FROM patient_metrics`));
+    const updated = await tenantDb.transaction(a.id, (m) => m.query(`UPDATE patients SET name = 'changed' WHERE organization_id = $1 RETURNING id`, [b.id]));
+    expect(updated).toEqual([]); // no row of b updated (rows of RETURNING: none)
+    await tenantDb.transaction(a.id, (m) => m.query(`DELETE FROM patient_metrics`));
     const left = await t.db.query<{ organization_id: string; n: number }>(
       `SELECT organization_id, count(*)::int AS n FROM patient_metrics GROUP BY 1 ORDER BY 2`,
     );

@@ -1,5 +1,3 @@
-import { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { EngagementRepository } from 'src/engagement/engagement.repository';
 import { EngagementRollupService } from 'src/engagement/engagement-rollup.service';
 import { PhiCipher } from 'src/records/phi/phi-cipher';
@@ -10,6 +8,8 @@ import { createHandmadeClinic, HandmadeClinic } from 'test/journey/support/handm
 import type { EngagementOverviewResponse, operations } from '@patient-journey/sdk';
 import { sdkClient } from 'test/utils/sdk';
 import { createTestApp, TestApp } from 'test/utils/test-app';
+import { TenantDb } from 'src/database/tenant/tenant-db';
+import { Database } from 'src/database/database';
 
 interface Trend {
   date: string;
@@ -186,9 +186,9 @@ describe('GET /api/v1/patients/:organizationId/engagement/overview', () => {
     const q = '?from=2026-10-05&to=2026-11-15';
     const first = await cached(q);
     expect((await get(q)).json()).toEqual(first); // the caller's identity and the time zone cached again, just now
-    // Every way to the database goes through a connection of the pool: TenantDb.read and readStatements, the audit
-    // writer and TypeORM's query runners (obtainMasterConnection). The overview reads through TenantDb.read.
-    const connections = jest.spyOn(t.app.get(DataSource).driver as PostgresDriver, 'obtainMasterConnection');
+    // Every way to the database goes through a connection of the app's one pool (Database.pool): TenantDb,
+    // CrossTenantDb, the audit writer. The overview reads through TenantDb.read.
+    const connections = jest.spyOn(t.app.get(Database).pool, 'connect');
     try {
       const bodies = [];
       for (let i = 0; i < 3; i++) bodies.push((await get(q)).json());
@@ -225,9 +225,8 @@ describe('GET /api/v1/patients/:organizationId/engagement/overview', () => {
     await rollup.settled(clinic.organizationId); // the build the first overview started
     const built = await rollup.rebuild(clinic.organizationId);
     expect([built.timezone, built.cutoff]).toEqual(['Europe/Berlin', '2026-11-24']);
-    const read = await t.app
-      .get(EngagementRepository)
-      .facts(clinic.organizationId, { timeZone: 'Europe/Berlin', granularity: 'week', from: '2026-09-07', toExclusive: '2026-11-25', monthStart: '2026-11-01', now: t.clock.now() });
+    const query = { timeZone: 'Europe/Berlin', granularity: 'week' as const, from: '2026-09-07', toExclusive: '2026-11-25', monthStart: '2026-11-01', now: t.clock.now() };
+    const read = await t.app.get(TenantDb).read(clinic.organizationId, (db) => t.app.get(EngagementRepository).facts(db, query));
     expect(read.source).toBe('rollup');
     const o = (await get()).json().engagement_overview;
     expect([o.new_patients_this_month, o.returning_patients]).toEqual([1, 3]);

@@ -1,8 +1,11 @@
-import { localDate, nextDay, resolveWindow } from 'src/engagement/domain/engagement-window';
+import { localDate, nextDay } from 'src/common/time/calendar';
+import { resolveWindow } from 'src/engagement/domain/engagement-window';
 import type { Granularity } from 'src/engagement/domain/engagement-window';
 import { EngagementFacts, EngagementQuery, EngagementRepository } from 'src/engagement/engagement.repository';
 import { EngagementRollupRepository } from 'src/engagement/engagement-rollup.repository';
 import { createTestApp, TestApp, TEST_NOW } from 'test/utils/test-app';
+import { TenantDb } from 'src/database/tenant/tenant-db';
+import type { TenantSql } from 'src/database/tenant/tenant-sql';
 
 /**
  * The rollup answers every window, granularity and time zone exactly as the statement over the visits does
@@ -12,15 +15,32 @@ import { createTestApp, TestApp, TEST_NOW } from 'test/utils/test-app';
  */
 describe('engagement rollup', () => {
   let t: TestApp;
-  let overview: EngagementRepository;
-  let rollups: EngagementRollupRepository;
+  /** The repositories on the organization's tenant handle, as the services call them. */
+  let overview: { facts(org: string, q: EngagementQuery, o?: { rollup?: boolean }): ReturnType<EngagementRepository['facts']> };
+  let rollups: {
+    rebuild(org: string, tz: string, now: Date): ReturnType<EngagementRollupRepository['rebuild']>;
+    patch(org: string, ids: readonly string[]): Promise<boolean>;
+    advance(org: string, tz: string, today: string): Promise<boolean>;
+  };
   let org: string;
   const TZ = 'America/New_York';
 
   beforeAll(async () => {
     t = await createTestApp();
-    overview = t.app.get(EngagementRepository);
-    rollups = t.app.get(EngagementRollupRepository);
+    const tenantDb = t.app.get(TenantDb);
+    const facts = t.app.get(EngagementRepository);
+    const rollup = t.app.get(EngagementRollupRepository);
+    const locked = <T>(org: string, work: (db: TenantSql) => Promise<T>): Promise<T> =>
+      tenantDb.transaction(org, async (db) => {
+        await rollup.lock(db);
+        return work(db);
+      });
+    overview = { facts: (org, q, o) => tenantDb.read(org, (db) => facts.facts(db, q, o)) };
+    rollups = {
+      rebuild: (org, tz, now) => locked(org, (db) => rollup.rebuild(db, tz, now)),
+      patch: (org, ids) => locked(org, (db) => rollup.patch(db, ids)),
+      advance: (org, tz, today) => locked(org, (db) => rollup.advance(db, tz, today)),
+    };
     [{ id: org }] = await t.db.query<{ id: string }>(
       `INSERT INTO organizations (slug, name, timezone) VALUES ('rollup', 'Rollup Clinic', $1) RETURNING id`,
       [TZ],

@@ -1,5 +1,5 @@
 import { Role } from 'src/organizations/organizations.enums';
-import { TenantDb } from 'src/common/database/tenant-db';
+import { TenantDb } from 'src/database/tenant/tenant-db';
 import { PatientCountsService } from 'src/patients/patient-counts.service';
 import { PatientsRepository } from 'src/patients/patients.repository';
 import type { ListSpec, ProfileSort } from 'src/patients/profile-list';
@@ -196,7 +196,7 @@ describe('GET /patients/:organizationId/profiles', () => {
           const full = expected(sort, order, status ?? undefined);
           for (const limit of [1, 4]) {
             for (let offset = 1; offset <= full.length + 1; offset++) {
-              const spec: ListSpec = { organizationId: orgId, sort: sort as ProfileSort, order, status, search: null, limit, offset, after: null };
+              const spec: ListSpec = { sort: sort as ProfileSort, order, status, search: null, limit, offset, after: null };
               const rows = await tenantDb.read(orgId, (m) => repo.page(m, spec, { deepOffset: 1 }), { snapshot: true });
               expect(rows.map((r) => r.id)).toEqual(full.slice(offset, offset + limit + 1));
               if (offset > full.length / 2) reversedReads++;

@@ -1,8 +1,7 @@
-import { Client } from 'pg';
+import type { BatchTenantConnection } from 'src/database/tenant/batch-tenant-connection';
 import { scoringSettings } from 'src/scoring/domain/scoring-settings';
-import { FeatureRow } from 'src/scoring/features.query';
-import { ScoringRepository } from 'src/scoring/scoring.repository';
-import { pgRunner } from 'src/scoring/sql-runner';
+import type { FeatureRow } from 'src/scoring/features/feature-row';
+import { FeaturesRepository } from 'src/scoring/features/features.repository';
 import { createTestDatabase, TestDatabase } from 'test/utils/test-database';
 import {
   appointment,
@@ -13,6 +12,7 @@ import {
   referral,
   scoringOrganization,
   survey,
+  tenantConnection,
   treatmentPlan,
 } from 'test/scoring/scoring-fixtures';
 
@@ -24,8 +24,9 @@ const w = (days: number, halfLife = 180): number => Math.pow(2, -days / halfLife
 /** The features SQL against values computed by hand for one handmade patient. */
 describe('features query', () => {
   let db: TestDatabase;
-  let client: Client;
-  let repo: ScoringRepository;
+  /** The organization's own connection, as the runtime role (row-level security), as an organization-wide run reads. */
+  let client: BatchTenantConnection;
+  const repo = new FeaturesRepository();
   let org: string;
   let alice: string;
   let bob: string;
@@ -33,10 +34,8 @@ describe('features query', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    client = new Client({ connectionString: db.url, options: '-c timezone=UTC' });
-    await client.connect();
-    repo = new ScoringRepository(pgRunner(client));
     org = await scoringOrganization(db);
+    client = await tenantConnection(db.url, org);
     alice = await patient(db, org, { name: 'Alice Example', registeredAt: new Date('2020-01-01T00:00:00Z'), preferredChannel: 'email', marketingConsent: true });
     bob = await patient(db, org, { name: 'Bob Referred' });
     empty = await patient(db, org, { name: 'Nobody Yet', registeredAt: daysAgo(NOW, 3) });
@@ -73,7 +72,7 @@ describe('features query', () => {
   });
 
   const load = async (ids: string[], settings = scoringSettings()): Promise<Map<string, FeatureRow>> => {
-    const rows = await repo.features(org, { kind: 'ids', ids }, NOW, settings, 'UTC');
+    const rows = await repo.features(client, { kind: 'ids', ids }, NOW, settings, 'UTC');
     return new Map(rows.map((r) => [r.patientId, r]));
   };
 
@@ -166,11 +165,11 @@ describe('features query', () => {
   });
 
   it('the organization-wide referral revenue and the fit sample read what the features query computes', async () => {
-    const referred = await repo.referredNetRevenue(org, NOW);
+    const referred = await repo.referredNetRevenue(client, NOW);
     expect([...referred]).toEqual([[alice, 50_000]]);
-    const withoutReferred = await repo.features(org, { kind: 'ids', ids: [alice] }, NOW, scoringSettings(), 'UTC', { referredNet: false });
+    const withoutReferred = await repo.features(client, { kind: 'ids', ids: [alice] }, NOW, scoringSettings(), 'UTC', { referredNet: false });
     expect(withoutReferred[0]).toEqual({ ...(await load([alice])).get(alice), referredNetRevenueCents: 0 });
-    const fitRows = await repo.visitHistories(org, [alice, bob, empty], NOW);
+    const fitRows = await repo.visitHistories(client, [alice, bob, empty], NOW);
     const f = (await load([alice])).get(alice)!;
     expect(fitRows).toEqual([
       {
@@ -181,7 +180,7 @@ describe('features query', () => {
   });
 
   it('the range selector covers the organization and agrees with the id selector', async () => {
-    const rows = await repo.features(org, { kind: 'range', from: null, to: null }, NOW, scoringSettings(), 'UTC');
+    const rows = await repo.features(client, { kind: 'range', from: null, to: null }, NOW, scoringSettings(), 'UTC');
     expect(rows.map((r) => r.patientId).sort()).toEqual([alice, bob, empty].sort());
     expect(rows.find((r) => r.patientId === alice)).toEqual({ ...(await load([alice])).get(alice), hasMetrics: false });
   });
@@ -207,12 +206,17 @@ describe('features query', () => {
     const at = (days: number): Date => new Date(NOW.getTime() - days * DAY);
     // 89.99 → recent; exactly 90 → prior; 269.99 → prior; exactly 270 → neither; a future visit → neither.
     for (const days of [89.99, 90, 269.99, 270, -3]) await appointment(db, own, edges, at(days), 'completed', 1_000);
-    const load = async (_ids: string[], settings = scoringSettings()): Promise<Map<string, FeatureRow>> =>
-      new Map((await repo.features(own, { kind: 'ids', ids: [edges] }, NOW, settings, 'UTC')).map((r) => [r.patientId, r]));
-    const row = (await load([edges])).get(edges)!;
-    expect([row.engagementsRecent, row.engagementsPrior]).toEqual([1, 2]);
-    // The windows follow the settings: a 100-day recent window takes 90 in, a 160-day prior one (100-260) drops 269.99.
-    const moved = (await load([edges], scoringSettings({ declineRecentWindowDays: 100, declinePriorWindowDays: 160 }))).get(edges)!;
-    expect([moved.engagementsRecent, moved.engagementsPrior]).toEqual([2, 0]);
+    const ownClient = await tenantConnection(db.url, own);
+    try {
+      const load = async (_ids: string[], settings = scoringSettings()): Promise<Map<string, FeatureRow>> =>
+        new Map((await repo.features(ownClient, { kind: 'ids', ids: [edges] }, NOW, settings, 'UTC')).map((r) => [r.patientId, r]));
+      const row = (await load([edges])).get(edges)!;
+      expect([row.engagementsRecent, row.engagementsPrior]).toEqual([1, 2]);
+      // The windows follow the settings: a 100-day recent window takes 90 in, a 160-day prior one (100-260) drops 269.99.
+      const moved = (await load([edges], scoringSettings({ declineRecentWindowDays: 100, declinePriorWindowDays: 160 }))).get(edges)!;
+      expect([moved.engagementsRecent, moved.engagementsPrior]).toEqual([2, 0]);
+    } finally {
+      await ownClient.end();
+    }
   });
 });

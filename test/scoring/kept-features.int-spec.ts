@@ -3,14 +3,14 @@ import { loadSettings } from 'src/config/settings';
 import { seedOrganization } from 'src/demo-data/seed';
 import { createPhiCipher } from 'src/records/phi/phi-cipher';
 import { scoringSettings, type ScoringSettings } from 'src/scoring/domain/scoring-settings';
-import { FEATURE_COLUMNS, FeatureRow, keptFeaturesKey } from 'src/scoring/features.query';
-import { recomputeOrganizationWithUrl } from 'src/scoring/recompute';
-import { ScoringRepository } from 'src/scoring/scoring.repository';
-import { pgRunner } from 'src/scoring/sql-runner';
+import type { BatchTenantConnection } from 'src/database/tenant/batch-tenant-connection';
+import { FEATURE_COLUMNS, type FeatureRow } from 'src/scoring/features/feature-row';
+import { FeaturesRepository } from 'src/scoring/features/features.repository';
+import { keptFeaturesKey } from 'src/scoring/features/kept-features.sql';
 import { TEST_NOW } from 'test/utils/test-app';
 import { eventually } from 'test/utils/eventually';
 import { createTestDatabase, TestDatabase } from 'test/utils/test-database';
-import { appointment, communication, daysAgo, referral, survey } from 'test/scoring/scoring-fixtures';
+import { appointment, communication, daysAgo, recomputeOrganizationWithUrl, referral, survey, tenantConnection } from 'test/scoring/scoring-fixtures';
 
 const DAY = 86_400_000;
 const cipher = createPhiCipher(loadSettings({ NODE_ENV: 'test', DATA_DIR: process.env.TEST_DATA_DIR ?? '.data/test' }));
@@ -25,8 +25,9 @@ const at = (days: number): Date => new Date(TEST_NOW.getTime() + days * DAY);
  */
 describe('kept features', () => {
   let db: TestDatabase;
-  let client: Client;
-  let repo: ScoringRepository;
+  /** The organization's own connection, as the runtime role (row-level security), as an organization-wide run reads. */
+  let client: BatchTenantConnection;
+  const repo = new FeaturesRepository();
   let org: string;
   const settings = scoringSettings();
   const keep = { settingsKey: keptFeaturesKey(settings) };
@@ -35,9 +36,7 @@ describe('kept features', () => {
     db = await createTestDatabase();
     // 400 patients with a few years of history each, dated around TEST_NOW (scheduled appointments ahead of it).
     org = (await seedOrganization(db.url, { slug: 'kept', name: 'Kept', patients: 400, seed: 11, now: TEST_NOW, cipher, chunkSize: 200 })).organizationId;
-    client = new Client({ connectionString: db.url, options: '-c timezone=UTC' });
-    await client.connect();
-    repo = new ScoringRepository(pgRunner(client));
+    client = await tenantConnection(db.url, org);
   });
   afterAll(async () => {
     await client.end();
@@ -45,9 +44,9 @@ describe('kept features', () => {
   });
 
   const fresh = async (now: Date, s: ScoringSettings = settings): Promise<Map<string, FeatureRow>> =>
-    new Map((await repo.features(org, ALL, now, s, 'UTC', { referredNet: false })).map((r) => [r.patientId, r]));
-  const keepAll = (now: Date): Promise<FeatureRow[]> => repo.features(org, ALL, now, settings, 'UTC', { referredNet: false, keep });
-  const kept = (now: Date, s: ScoringSettings = settings) => repo.keptFeatures(org, ALL, now, s, 'UTC');
+    new Map((await repo.features(client, ALL, now, s, 'UTC', { referredNet: false })).map((r) => [r.patientId, r]));
+  const keepAll = (now: Date): Promise<FeatureRow[]> => repo.features(client, ALL, now, settings, 'UTC', { referredNet: false, keep });
+  const kept = (now: Date, s: ScoringSettings = settings) => repo.keptFeatures(client, ALL, now, s, 'UTC');
   const patients = async (): Promise<string[]> =>
     (await db.query<{ id: string }>(`SELECT id FROM patients WHERE organization_id = $1 AND deleted_at IS NULL ORDER BY id`, [org])).map((r) => r.id);
 
@@ -83,7 +82,7 @@ describe('kept features', () => {
       // Some are kept, some not: the test exercises both sides at every step.
       expect(rows.length).toBeGreaterThan(0);
       expect(unkept.length).toBeGreaterThan(0);
-      const reread = await repo.features(org, { kind: 'ids', ids: unkept }, now, settings, 'UTC', { referredNet: false, hasMetrics: true, keep });
+      const reread = await repo.features(client, { kind: 'ids', ids: unkept }, now, settings, 'UTC', { referredNet: false, hasMetrics: true, keep });
       expect(reread.map((r) => r.patientId).sort()).toEqual([...unkept].sort());
       for (const row of reread) expectSameFeatures(row, read.get(row.patientId)!);
     }
@@ -156,8 +155,8 @@ describe('kept features', () => {
         [org, x, daysAgo(now, 1)],
       );
       // The recompute reads x without that appointment, then waits on the tombstone's lock to write its kept row.
-      const readerPid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
-      const reading = repo.features(org, { kind: 'ids', ids: [x, y] }, now, settings, 'UTC', { referredNet: false, hasMetrics: true, keep });
+      const readerPid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))[0].pid;
+      const reading = repo.features(client, { kind: 'ids', ids: [x, y] }, now, settings, 'UTC', { referredNet: false, hasMetrics: true, keep });
       // Commit only once the read is waiting on that lock (not after a guessed sleep: on a loaded machine the read
       // might not have reached it yet, and the test would then check nothing).
       await eventually(

@@ -1,11 +1,10 @@
 import { loadSettings } from 'src/config/settings';
-import { TenantDb } from 'src/common/database/tenant-db';
+import { TenantDb } from 'src/database/tenant/tenant-db';
 import { seedOrganization } from 'src/demo-data/seed';
 import { createPhiCipher } from 'src/records/phi/phi-cipher';
-import { recomputeOrganizationWithUrl } from 'src/scoring/recompute';
 import { ScoringService } from 'src/scoring/scoring.service';
 import { createTestApp, TestApp, TEST_NOW } from 'test/utils/test-app';
-import { appointment, daysAgo, patient, scoringOrganization } from 'test/scoring/scoring-fixtures';
+import { appointment, daysAgo, patient, recomputeOrganizationWithUrl, scoringOrganization } from 'test/scoring/scoring-fixtures';
 
 const DAY = 86_400_000;
 const cipher = createPhiCipher(loadSettings({ NODE_ENV: 'test', DATA_DIR: process.env.TEST_DATA_DIR ?? '.data/test' }));
@@ -162,11 +161,11 @@ describe('recompute: rebuild and swap of the metrics partition', () => {
 
   it('keeps row-level security: the runtime role sees its organization only, and no partition by name', async () => {
     const tenantDb = t.app.get(TenantDb);
-    const seen = await tenantDb.run(rebuilt, (m) => m.query(`SELECT DISTINCT organization_id FROM patient_metrics`));
+    const seen = await tenantDb.transaction(rebuilt, (m) => m.query(`SELECT DISTINCT organization_id FROM patient_metrics`));
     expect(seen).toEqual([{ organization_id: rebuilt }]);
     const partition = `patient_metrics_${rebuilt.replaceAll('-', '')}`;
     const other = (await t.db.query<{ id: string }>(`INSERT INTO organizations (slug, name) VALUES ('rls-other', 'Other') RETURNING id`))[0].id;
-    await expect(tenantDb.run(other, (m) => m.query(`SELECT count(*) FROM ${partition}`))).rejects.toThrow(/permission denied/);
+    await expect(tenantDb.transaction(other, (m) => m.query(`SELECT count(*) FROM ${partition}`))).rejects.toThrow(/permission denied/);
   });
 
   it('gives a new organization its partition', async () => {

@@ -1,15 +1,15 @@
-import { Client } from 'pg';
 import { gamma, mulberry32 } from 'src/scoring/domain/prng';
 import { simulateBgNbd } from 'src/scoring/domain/simulation';
-import { organizationContext, recomputeOrganizationWithUrl } from 'src/scoring/recompute';
-import { ScoringRepository } from 'src/scoring/scoring.repository';
-import { pgRunner } from 'src/scoring/sql-runner';
+import { TenantDb } from 'src/database/tenant/tenant-db';
+import { organizationContext } from 'src/scoring/recompute/organization-context';
+import { ScoringRepositories } from 'src/scoring/scoring-repositories';
 import { ScoresRecomputed, ScoringEvents } from 'src/scoring/scoring-events';
 import { ScoringService } from 'src/scoring/scoring.service';
 import { createTestApp, TestApp, TEST_NOW } from 'test/utils/test-app';
 import {
   appointment,
   daysAgo,
+  recomputeOrganizationWithUrl,
   metrics,
   patient,
   payment,
@@ -210,24 +210,23 @@ describe('recompute: stored metrics', () => {
       { model: 'bgnbd', accepted: false, params: {} },
       { model: 'gamma_gamma', accepted: false, params: {} },
     ]);
-    const client = new Client({ connectionString: t.db.url });
-    await client.connect();
-    try {
-      const repo = new ScoringRepository(pgRunner(client));
+    {
+      // The request path's context load, on the organization's tenant handle.
+      const repos = new ScoringRepositories();
+      const tenantDb = t.app.get(TenantDb);
+      const contextOf = (org: string, now: Date) => tenantDb.transaction(org, (db) => organizationContext(repos, db, now));
       const hours = (h: number): Date => new Date(TEST_NOW.getTime() + h * 3_600_000);
-      expect((await organizationContext(repo, small, hours(23))).models).toBeNull();
+      expect((await contextOf(small, hours(23))).models).toBeNull();
       expect(await attempts()).toHaveLength(2);
       // A day later the request path tries again (still too little history: another rejected attempt).
-      expect((await organizationContext(repo, small, hours(25))).models).toBeNull();
+      expect((await contextOf(small, hours(25))).models).toBeNull();
       expect((await attempts()).map((a) => a.accepted)).toEqual([false, false, false, false]);
       // An accepted fit stands until the next one, however old.
       const bigFits = (): Promise<unknown[]> => t.db.query(`SELECT 1 FROM model_fits WHERE organization_id = $1`, [big]);
       const before = (await bigFits()).length; // the two runs above each stored a pair (the same parameters)
-      const later = await organizationContext(repo, big, hours(24 * 90));
+      const later = await contextOf(big, hours(24 * 90));
       expect([later.models?.bgnbd, later.models?.gammaGamma]).toEqual(fits.map((f) => f.params));
       expect(await bigFits()).toHaveLength(before);
-    } finally {
-      await client.end();
     }
     expect((await metrics(t.db, p))!.status).toBe('active');
   });

@@ -1,4 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { connectionConfig, Database } from 'src/database/database';
+import { BatchTenantConnection } from 'src/database/tenant/batch-tenant-connection';
+import { recomputeOrganization, type RecomputeOptions, type RecomputeResult } from 'src/scoring/recompute/organization-recompute';
+import { ScoringRepositories } from 'src/scoring/scoring-repositories';
 import type { TestDatabase } from 'test/utils/test-database';
 
 /** Factories for the scoring tests: raw rows inserted as the owner, dates relative to a given "now". */
@@ -147,4 +151,19 @@ export interface MetricsRow {
 export async function metrics(db: TestDatabase, patientId: string): Promise<MetricsRow | undefined> {
   const rows = await db.query<MetricsRow & Record<string, unknown>>(`SELECT * FROM patient_metrics WHERE patient_id = $1`, [patientId]);
   return rows[0];
+}
+
+/** A connection of its own bound to `organizationId`, as the runtime role (what an organization-wide run uses). */
+export function tenantConnection(url: string, organizationId: string): Promise<BatchTenantConnection> {
+  return BatchTenantConnection.open(connectionConfig(url, { applicationName: 'scoring-test' }), organizationId);
+}
+
+/** An organization-wide recompute on a database of its own (opened and closed around the run), as the CLI runs it. */
+export async function recomputeOrganizationWithUrl(url: string, organizationId: string, now: Date, options: RecomputeOptions = {}): Promise<RecomputeResult> {
+  const database = new Database({ url, poolSize: 1, applicationName: 'scoring-test' });
+  try {
+    return await recomputeOrganization(database, new ScoringRepositories(), organizationId, now, options);
+  } finally {
+    await database.close();
+  }
 }

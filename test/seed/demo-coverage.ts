@@ -1,9 +1,9 @@
-import type { EntityManager } from 'typeorm';
 import { JOURNEY_SQL, JourneyRow } from 'src/journey/journey.repository';
 import type { JourneyResponse } from 'src/journey/dto/journey.response';
 import { toJourneyResponse } from 'src/journey/journey.service';
 import { classify, DEFAULT_RECALL_DAYS, Opportunity } from 'src/opportunities/domain/opportunity-rules';
-import { RebuildTx } from 'src/opportunities/opportunities.repository';
+import { OpportunitiesRepository } from 'src/opportunities/opportunities.repository';
+import type { TenantSql } from 'src/database/tenant/tenant-sql';
 
 export type Query = <T extends Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<T[]>;
 
@@ -65,13 +65,13 @@ export async function demoCoverage(query: Query, organizationId: string, now: Da
     (j) => j.stages_completed.filter((s) => s.stage === 'reactivated').length + (j.current_stage === 'reactivated' ? 1 : 0) > 1,
   ).length;
   // The refresher's statements and rules (OpportunitiesRefresher.rebuild), read-only.
-  const manager = { query: (sql: string, params?: unknown[]) => query(sql, params) } as unknown as EntityManager;
-  const tx = new RebuildTx(manager, organizationId);
-  const rules = await tx.organizationRules();
+  const db: TenantSql = { organizationId, query: <T>(sql: string, params?: readonly unknown[]) => query(sql, params as unknown[]) as Promise<T[]> };
+  const repository = new OpportunitiesRepository();
+  const rules = await repository.organizationRules(db);
   const org = { ltvThresholdCents: rules.ltvThresholdCents, recallDays: rules.recallDays ?? DEFAULT_RECALL_DAYS };
   const found: Opportunity[] = [];
   for (let after = '00000000-0000-0000-0000-000000000000'; ; ) {
-    const facts = await tx.facts(now, after, 5000);
+    const facts = await repository.facts(db, now, after, 5000);
     for (const f of facts) {
       const o = classify(f, org, now);
       if (o) found.push(o);

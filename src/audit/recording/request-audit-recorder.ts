@@ -1,6 +1,6 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { EntityManager } from 'typeorm';
+import type { TenantSql } from 'src/database/tenant/tenant-sql';
 import { AuditAction } from 'src/audit/trail/audit-action';
 import { AuditedOptions } from 'src/audit/recording/audited.decorator';
 import { AuditableRequest, auditState, eventFor, outcomeFor, pathPatientIds } from 'src/audit/recording/request-audit-state';
@@ -27,11 +27,11 @@ export class RequestAudit {
   ) {}
 
   /**
-   * Appends one event for this request inside `manager`'s transaction (TenantDb.run): it commits or rolls back
+   * Appends one event for this request inside the transaction of `db` (TenantDb.transaction): it commits or rolls back
    * with the change. Call it last in the transaction: from here to the commit the organization's audit chain is
    * locked. When the event cannot be written it throws the 503 ProblemException: let it end the transaction.
    */
-  async record(manager: EntityManager, event: { action: AuditAction; patientIds: string[]; resource?: string }): Promise<void> {
+  async record(db: TenantSql, event: { action: AuditAction; patientIds: string[]; resource?: string }): Promise<void> {
     await this.recorder.appendOr503(
       this.request,
       {
@@ -41,7 +41,7 @@ export class RequestAudit {
         outcome: 'success',
         statusCode: this.reply.statusCode,
       },
-      manager,
+      db,
     );
   }
 }
@@ -57,11 +57,11 @@ export class RequestAuditRecorder {
   async append(
     request: AuditableRequest,
     fields: Parameters<typeof eventFor>[2],
-    manager?: EntityManager,
+    db?: TenantSql,
   ): Promise<void> {
     const state = auditState(request);
     try {
-      await this.writer.append(eventFor(request, this.clock.now(), fields), manager, state.release);
+      await this.writer.append(eventFor(request, this.clock.now(), fields), db, state.release);
       state.recorded++;
     } catch (err) {
       state.failed = true;
@@ -69,9 +69,9 @@ export class RequestAuditRecorder {
     }
   }
 
-  async appendOr503(request: AuditableRequest, fields: Parameters<typeof eventFor>[2], manager?: EntityManager): Promise<void> {
+  async appendOr503(request: AuditableRequest, fields: Parameters<typeof eventFor>[2], db?: TenantSql): Promise<void> {
     try {
-      await this.append(request, fields, manager);
+      await this.append(request, fields, db);
     } catch {
       throw auditUnavailable();
     }

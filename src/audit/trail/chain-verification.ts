@@ -1,21 +1,23 @@
-import { DataSource } from 'typeorm';
 import { ChainVerdict, ChainVerifier } from 'src/audit/trail/hash-chain';
-import { TrailRepository, SqlRunner } from 'src/audit/trail/trail.repository';
-import { dataSourceOptions } from 'src/database/data-source-options';
+import { TrailRepository } from 'src/audit/trail/trail.repository';
+import { Database } from 'src/database/database';
+import type { TenantSql } from 'src/database/tenant/tenant-sql';
+import { OrganizationsRepository } from 'src/organizations/organizations.repository';
 
 const PAGE = 5000;
 
 /**
  * Recomputes one organization's chain, from its first event up to the head as it was when the check began
- * (events appended meanwhile are left for the next check). Shared by the verify endpoint and `audit:verify`.
+ * (events appended meanwhile are left for the next check). Shared by the verify endpoint and `audit:verify`, which
+ * run it in one snapshot (TenantDb.read with `snapshot`).
  */
-export async function verifyOrganizationChain(repository: TrailRepository, sql: SqlRunner, organizationId: string): Promise<ChainVerdict> {
-  const head = await repository.head(sql, organizationId);
+export async function verifyOrganizationChain(repository: TrailRepository, db: TenantSql): Promise<ChainVerdict> {
+  const head = await repository.head(db);
   const verifier = new ChainVerifier();
   if (head) {
     let after = 0;
     for (;;) {
-      const rows = await repository.chainPage(sql, organizationId, after, head.lastSeq, PAGE);
+      const rows = await repository.chainPage(db, after, head.lastSeq, PAGE);
       let ok = true;
       for (const row of rows) if (!(ok = verifier.push(row))) break;
       if (!ok || rows.length < PAGE) break;
@@ -42,19 +44,17 @@ export function verdictJson(v: ChainVerdict): ChainVerdictJson {
 }
 
 /**
- * `audit:verify`: verifies an organization's chain as the database owner (outside the app's role and row-level
- * security). Null when no organization has that slug.
+ * `audit:verify`: verifies the chain of the organization with this slug, in one snapshot, as the runtime role (the
+ * trail as the app's own reads see it). Null when no organization has that slug.
  */
 export async function verifyOrganizationBySlug(url: string, slug: string): Promise<(ChainVerdictJson & { organization_id: string }) | null> {
-  const ds = new DataSource(dataSourceOptions({ url, asRuntimeRole: false, poolSize: 1, applicationName: 'patient-journey-audit-verify' }));
-  await ds.initialize();
+  const database = new Database({ url, poolSize: 1, applicationName: 'patient-journey-audit-verify' });
   try {
-    const repository = new TrailRepository();
-    const organizationId = await repository.organizationIdBySlug(ds, slug);
-    if (organizationId === null) return null;
-    const verdict = await ds.transaction('REPEATABLE READ', (m) => verifyOrganizationChain(repository, m, organizationId));
-    return { organization_id: organizationId, ...verdictJson(verdict) };
+    const organization = await new OrganizationsRepository().bySlug(database.crossTenant, slug);
+    if (organization === null) return null;
+    const verdict = await database.tenants.read(organization.id, (db) => verifyOrganizationChain(new TrailRepository(), db), { snapshot: true });
+    return { organization_id: organization.id, ...verdictJson(verdict) };
   } finally {
-    await ds.destroy();
+    await database.close();
   }
 }

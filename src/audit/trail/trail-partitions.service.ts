@@ -1,12 +1,12 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { CrossTenantDb } from 'src/database/cross-tenant-db';
 import { TrailRepository } from 'src/audit/trail/trail.repository';
 import { Clock } from 'src/common/clock/clock';
 import { loggableError } from 'src/common/problem/problem.filter';
+import { DAY_MS } from 'src/common/time/calendar';
 
 /** Months of partitions kept ready ahead of the current one. */
 export const AUDIT_PARTITION_MONTHS_AHEAD = 3;
-const DAY_MS = 86_400_000;
 
 /**
  * Keeps the monthly partitions of audit_events created ahead: at start and then daily. Missing a run costs
@@ -19,7 +19,7 @@ export class TrailPartitionsService implements OnApplicationBootstrap, OnApplica
 
   constructor(
     private readonly repository: TrailRepository,
-    private readonly dataSource: DataSource,
+    private readonly crossTenant: CrossTenantDb,
     private readonly clock: Clock,
   ) {}
 
@@ -37,7 +37,7 @@ export class TrailPartitionsService implements OnApplicationBootstrap, OnApplica
   /** Creates the partitions this month and the next ones need; returns how many were new (0 on failure). */
   async ensure(): Promise<number> {
     try {
-      const created = await this.repository.ensurePartitions(this.dataSource, this.clock.now(), AUDIT_PARTITION_MONTHS_AHEAD);
+      const created = await this.repository.ensurePartitions(this.crossTenant, this.clock.now(), AUDIT_PARTITION_MONTHS_AHEAD);
       if (created > 0) this.logger.log(`created ${created} audit_events partition(s)`);
       return created;
     } catch (err) {

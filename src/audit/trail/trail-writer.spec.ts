@@ -3,7 +3,8 @@ import { AuditAction } from 'src/audit/trail/audit-action';
 import { AuditEventContent, NO_ORGANIZATION } from 'src/audit/trail/audit-event';
 import { AuditWriteError, TrailWriter } from 'src/audit/trail/trail-writer';
 import { TrailRepository } from 'src/audit/trail/trail.repository';
-import { DataSource } from 'typeorm';
+import type { TenantDb } from 'src/database/tenant/tenant-db';
+import type { TenantSql } from 'src/database/tenant/tenant-sql';
 
 const ORG = '3f2b8c1e-5a4d-4e6f-9a7b-1c2d3e4f5a6b';
 
@@ -51,11 +52,16 @@ function fakeRepository(): { repo: TrailRepository; batches: AuditEventContent[]
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
+/** The writer's batches run on the organization's handle; the fake repository does the work. */
+const tenantDb = {
+  statements: (organizationId: string, work: (db: TenantSql) => Promise<unknown>) => work({ organizationId, query: async () => [] }),
+} as unknown as TenantDb;
+
 describe('TrailWriter group commit', () => {
   beforeAll(() => Logger.overrideLogger(false));
   it('appends the first event at once and gathers the ones that arrive meanwhile into the next batch', async () => {
     const f = fakeRepository();
-    const writer = new TrailWriter(f.repo, {} as DataSource);
+    const writer = new TrailWriter(f.repo, tenantDb);
     const first = writer.append(event(1));
     await tick();
     const rest = [2, 3, 4].map((i) => writer.append(event(i)));
@@ -70,7 +76,7 @@ describe('TrailWriter group commit', () => {
 
   it('keeps one queue per organization', async () => {
     const f = fakeRepository();
-    const writer = new TrailWriter(f.repo, {} as DataSource);
+    const writer = new TrailWriter(f.repo, tenantDb);
     const a = writer.append(event(1));
     const b = writer.append(event(2, '9f2b8c1e-5a4d-4e6f-9a7b-1c2d3e4f5a6b'));
     await tick();
@@ -81,7 +87,7 @@ describe('TrailWriter group commit', () => {
 
   it('fails every caller of a failed batch with AuditWriteError, and goes on with the next', async () => {
     const f = fakeRepository();
-    const writer = new TrailWriter(f.repo, {} as DataSource);
+    const writer = new TrailWriter(f.repo, tenantDb);
     f.failNext(new Error('disk full'));
     const doomed = writer.append(event(1));
     await tick();
@@ -95,7 +101,7 @@ describe('TrailWriter group commit', () => {
 
   it('files events of an unknown organization under the no-organization chain', async () => {
     const f = fakeRepository();
-    const writer = new TrailWriter(f.repo, {} as DataSource);
+    const writer = new TrailWriter(f.repo, tenantDb);
     f.failNext(Object.assign(new Error('unknown organization'), { code: '23503' }));
     const p = writer.append(event(1));
     await tick();
@@ -110,7 +116,7 @@ describe('TrailWriter group commit', () => {
   describe('coalescing the events of concurrent requests', () => {
     it('a request alone is flushed at once: its own running slot ends when its event is queued', async () => {
       const f = fakeRepository();
-      const writer = new TrailWriter(f.repo, {} as DataSource);
+      const writer = new TrailWriter(f.repo, tenantDb);
       writer.coalesceMs = 10_000;
       const release = writer.begin(ORG);
       const p = writer.append(event(1), undefined, release);
@@ -122,7 +128,7 @@ describe('TrailWriter group commit', () => {
 
     it('waits for the other running requests of the organization and commits their events together', async () => {
       const f = fakeRepository();
-      const writer = new TrailWriter(f.repo, {} as DataSource);
+      const writer = new TrailWriter(f.repo, tenantDb);
       writer.coalesceMs = 10_000;
       const [ra, rb, rc] = [writer.begin(ORG), writer.begin(ORG), writer.begin(ORG)];
       const other = writer.begin('9f2b8c1e-5a4d-4e6f-9a7b-1c2d3e4f5a6b'); // another organization never holds this one
@@ -142,7 +148,7 @@ describe('TrailWriter group commit', () => {
       // The coalescing timer on a fake clock: the test decides when 19 and 20 ms have passed.
       jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
       const f = fakeRepository();
-      const writer = new TrailWriter(f.repo, {} as DataSource);
+      const writer = new TrailWriter(f.repo, tenantDb);
       writer.coalesceMs = 20;
       const ra = writer.begin(ORG);
       const slow = writer.begin(ORG);

@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
 import { contentHash } from 'src/audit/trail/hash-chain';
 import { AuditEventContent, NO_ORGANIZATION } from 'src/audit/trail/audit-event';
 import { TrailRepository } from 'src/audit/trail/trail.repository';
-import { poolStatements, TenantSql } from 'src/common/database/tenant-db';
+import { TenantDb } from 'src/database/tenant/tenant-db';
+import type { TenantSql } from 'src/database/tenant/tenant-sql';
 import { loggableError } from 'src/common/problem/problem.filter';
 
 /** The audit trail could not take an event: the request that caused it must not succeed. */
@@ -47,7 +47,7 @@ function isUnknownOrganization(err: unknown): boolean {
  * the organization's chain lock and the commit's disk flush are paid once per batch instead of once per request,
  * which is what keeps a serialized chain from throttling concurrent reads (docs/audit.md, "Throughput").
  *
- * With a manager, the event is appended in the caller's transaction and commits or rolls back with its change.
+ * With a tenant handle of a transaction, the event is appended in it and commits or rolls back with its change.
  */
 @Injectable()
 export class TrailWriter {
@@ -58,15 +58,11 @@ export class TrailWriter {
   /** See AUDIT_COALESCE_MS (tests set 0 or more). */
   coalesceMs = AUDIT_COALESCE_MS;
 
-  /** The batch appends' statements: on the pool, without TypeORM's query runner (poolStatements). */
-  private readonly sql: TenantSql;
-
   constructor(
     private readonly repository: TrailRepository,
-    dataSource: DataSource,
-  ) {
-    this.sql = poolStatements(dataSource);
-  }
+    /** The batch appends: one autocommit statement each, on the organization's handle (TenantDb.statements). */
+    private readonly tenantDb: TenantDb,
+  ) {}
 
   /**
    * An audited request of `organizationId` started: while it runs, a batch of that organization waits up to
@@ -93,17 +89,17 @@ export class TrailWriter {
    * Appends one event; resolves with its sequence number once committed. Throws AuditWriteError. `release`: the
    * request's `begin` release, called once the event is queued (the batch need not wait for it any more).
    */
-  append(event: AuditEventContent, manager?: EntityManager, release?: () => void): Promise<number> {
-    if (manager) {
+  append(event: AuditEventContent, db?: TenantSql, release?: () => void): Promise<number> {
+    if (db) {
       release?.();
-      return this.appendInTransaction(event, manager);
+      return this.appendInTransaction(event, db);
     }
     return this.enqueue(event, release);
   }
 
-  private async appendInTransaction(event: AuditEventContent, manager: EntityManager): Promise<number> {
+  private async appendInTransaction(event: AuditEventContent, db: TenantSql): Promise<number> {
     try {
-      return await this.repository.append(manager, event, contentHash(event));
+      return await this.repository.append(db, event, contentHash(event));
     } catch (err) {
       this.logger.error({ err: loggableError(err) }, 'audit event not written');
       throw new AuditWriteError(err);
@@ -145,10 +141,8 @@ export class TrailWriter {
       while (queue.pending.length > 0) {
         const batch = queue.pending.splice(0, MAX_AUDIT_BATCH);
         try {
-          const seqs = await this.repository.appendBatch(
-            this.sql,
-            batch.map((p) => ({ content: p.event, contentHash: contentHash(p.event) })),
-          );
+          const events = batch.map((p) => ({ content: p.event, contentHash: contentHash(p.event) }));
+          const seqs = await this.tenantDb.statements(organizationId, (db) => this.repository.appendBatch(db, events));
           batch.forEach((p, i) => p.resolve(seqs[i]));
         } catch (err) {
           if (isUnknownOrganization(err) && organizationId !== NO_ORGANIZATION) {

@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
 import { AuditAction } from 'src/audit/trail/audit-action';
 import { AuditActorType, AuditEventContent, AuditEventRow, AuditOutcome } from 'src/audit/trail/audit-event';
-import type { TenantSql } from 'src/common/database/tenant-db';
+import type { CrossTenantSql } from 'src/database/cross-tenant-db';
+import type { TenantSql } from 'src/database/tenant/tenant-sql';
 
-/** Anything that runs SQL: the pool (its own implicit transaction) or a transaction's manager. */
-export type SqlRunner = Pick<EntityManager, 'query'> | Pick<DataSource, 'query'> | TenantSql;
+/** An event must go to the chain of the handle's organization. */
+function sameOrganization(db: TenantSql, organizationId: string): void {
+  if (organizationId.toLowerCase() !== db.organizationId) throw new Error('An audit event must be appended on its own organization\'s handle');
+}
 
 export interface AuditEventFilter {
   patientId?: string;
@@ -70,13 +72,14 @@ function toRow(r: RawRow): AuditEventRow {
 
 /**
  * Every SQL statement of the audit trail. Appends go through audit_append() (the app role has no INSERT on the
- * table); reads take the organization first and run inside TenantDb, where row-level security applies too.
+ * table); reads run on the organization's tenant handle, where row-level security applies too.
  */
 @Injectable()
 export class TrailRepository {
   /** Appends one event to its organization's chain; returns its sequence number. */
-  async append(sql: SqlRunner, e: AuditEventContent, contentHash: Buffer): Promise<number> {
-    const rows: { seq: string }[] = await sql.query(
+  async append(db: TenantSql, e: AuditEventContent, contentHash: Buffer): Promise<number> {
+    sameOrganization(db, e.organizationId);
+    const rows = await db.query<{ seq: string }>(
       `SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::uuid[], $12::jsonb, $13, $14, $15, $16, $17, $18) AS seq`,
       [
         e.organizationId, e.id, e.occurredAt, e.actorType, e.actorId, e.actorRole, e.action, e.resource, e.method, e.route,
@@ -91,12 +94,12 @@ export class TrailRepository {
    * one disk flush when run on the pool), one hold of the chain's lock for the lot. Returns their sequence
    * numbers, in order.
    */
-  async appendBatch(sql: SqlRunner, events: { content: AuditEventContent; contentHash: Buffer }[]): Promise<number[]> {
+  async appendBatch(db: TenantSql, events: { content: AuditEventContent; contentHash: Buffer }[]): Promise<number[]> {
     if (events.length === 0) return [];
     const organizationId = events[0].content.organizationId;
-    if (events.some((e) => e.content.organizationId !== organizationId)) throw new Error('appendBatch: one organization per batch');
+    for (const e of events) sameOrganization(db, e.content.organizationId);
     const col = <T>(f: (e: AuditEventContent) => T): T[] => events.map((x) => f(x.content));
-    const rows: { first: string }[] = await sql.query(
+    const rows = await db.query<{ first: string }>(
       `SELECT audit_append_batch($1, $2::uuid[], $3::timestamptz[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[],
               $10::text[], $11::text[], $12::text[], $13::text[], $14::int[], $15::text[], $16::text[], $17::text[], $18::bytea[]) AS first`,
       [
@@ -111,15 +114,15 @@ export class TrailRepository {
   }
 
   /** Creates the monthly partitions from `from`'s month to `months` months after it; returns how many were new. */
-  async ensurePartitions(sql: SqlRunner, from: Date, months: number): Promise<number> {
-    const rows: { created: number }[] = await sql.query(`SELECT audit_ensure_partitions($1, $2) AS created`, [from, months]);
+  async ensurePartitions(sql: CrossTenantSql, from: Date, months: number): Promise<number> {
+    const rows = await sql.query<{ created: number }>(`SELECT audit_ensure_partitions($1, $2) AS created`, [from, months]);
     return rows[0].created;
   }
 
   /** One page of an organization's events, newest first. */
-  async list(sql: SqlRunner, organizationId: string, f: AuditEventFilter, limit: number): Promise<AuditEventRow[]> {
+  async list(db: TenantSql, f: AuditEventFilter, limit: number): Promise<AuditEventRow[]> {
     const where = ['organization_id = $1'];
-    const params: unknown[] = [organizationId];
+    const params: unknown[] = [db.organizationId];
     const add = (clause: (p: string) => string, value: unknown): void => {
       params.push(value);
       where.push(clause(`$${params.length}`));
@@ -131,7 +134,7 @@ export class TrailRepository {
     if (f.to) add((p) => `occurred_at < ${p}`, f.to);
     if (f.beforeSeq !== undefined) add((p) => `seq < ${p}`, f.beforeSeq);
     params.push(limit);
-    const rows: RawRow[] = await sql.query(
+    const rows = await db.query<RawRow>(
       `SELECT ${COLUMNS} FROM audit_events WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT $${params.length}`,
       params,
     );
@@ -139,25 +142,19 @@ export class TrailRepository {
   }
 
   /** Events in chain order with `afterSeq < seq <= maxSeq`, for the verifier. */
-  async chainPage(sql: SqlRunner, organizationId: string, afterSeq: number, maxSeq: number, limit: number): Promise<AuditEventRow[]> {
-    const rows: RawRow[] = await sql.query(
+  async chainPage(db: TenantSql, afterSeq: number, maxSeq: number, limit: number): Promise<AuditEventRow[]> {
+    const rows = await db.query<RawRow>(
       `SELECT ${COLUMNS} FROM audit_events WHERE organization_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4`,
-      [organizationId, afterSeq, maxSeq, limit],
+      [db.organizationId, afterSeq, maxSeq, limit],
     );
     return rows.map(toRow);
   }
 
-  async head(sql: SqlRunner, organizationId: string): Promise<{ lastSeq: number; lastHash: Buffer } | null> {
-    const rows: { last_seq: string; last_hash: Buffer }[] = await sql.query(
+  async head(db: TenantSql): Promise<{ lastSeq: number; lastHash: Buffer } | null> {
+    const rows = await db.query<{ last_seq: string; last_hash: Buffer }>(
       `SELECT last_seq, last_hash FROM audit_chain_heads WHERE organization_id = $1`,
-      [organizationId],
+      [db.organizationId],
     );
     return rows.length === 0 ? null : { lastSeq: Number(rows[0].last_seq), lastHash: rows[0].last_hash };
-  }
-
-  /** The id of an organization by its slug (maintenance commands, which work as the owner). */
-  async organizationIdBySlug(sql: SqlRunner, slug: string): Promise<string | null> {
-    const rows: { id: string }[] = await sql.query(`SELECT id FROM organizations WHERE slug = $1`, [slug]);
-    return rows.length === 0 ? null : rows[0].id;
   }
 }

@@ -1,5 +1,5 @@
 import { Column, Entity, ForeignKey, Unique } from 'typeorm';
-import { OrgScopedEntity } from 'src/common/database/org-scoped.entity';
+import { OrgScopedEntity } from 'src/database/entities/org-scoped.entity';
 import { Organization } from 'src/organizations/entities/organization.entity';
 
 @Entity({ name: 'api_keys' })

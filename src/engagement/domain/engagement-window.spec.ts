@@ -1,4 +1,5 @@
-import { bucketCount, listBuckets, localDate, resolveWindow } from 'src/engagement/domain/engagement-window';
+import { localDate } from 'src/common/time/calendar';
+import { bucketCount, listBuckets, resolveWindow } from 'src/engagement/domain/engagement-window';
 import { satisfactionMetrics } from 'src/engagement/domain/satisfaction';
 
 describe('engagement window', () => {

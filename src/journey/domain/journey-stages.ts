@@ -1,4 +1,5 @@
 import { knownVisitIntervalDays, lapseAfterDays, LAPSE_USUAL_INTERVALS } from 'src/scoring/domain/visit-rhythm';
+import { DAY_MS } from 'src/common/time/calendar';
 
 /**
  * The journey model of a clinic patient (docs/journey.md): pure functions over plain data, no clock reads.
@@ -37,7 +38,6 @@ export const CARE_LAPSE_DAYS = 90;
 /** The same for a patient in maintenance (recall): a missed yearly recall, or two usual intervals when longer. */
 export const MAINTENANCE_LAPSE_DAYS = 365;
 
-const DAY_MS = 86_400_000;
 
 /** Stages a completed treatment plan moves on to maintenance. */
 const IN_CARE: ReadonlySet<JourneyStage> = new Set([JourneyStage.FirstVisit, JourneyStage.ActiveCare, JourneyStage.Reactivated]);

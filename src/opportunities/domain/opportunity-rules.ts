@@ -1,12 +1,12 @@
 import { Channel } from 'src/records/records.enums';
 import { knownVisitIntervalDays } from 'src/scoring/domain/visit-rhythm';
 import { OpportunityPriority, OpportunityType, OutreachKind } from 'src/opportunities/opportunities.enums';
+import { DAY_MS } from 'src/common/time/calendar';
 
 /**
  * Reengagement rules (docs/journey.md, "Opportunities"): pure functions over one patient's facts, no clock reads.
  */
 
-const DAY_MS = 86_400_000;
 
 /** Recall interval when the organization sets none (`organizations.settings.recall_interval_days`). */
 export const DEFAULT_RECALL_DAYS = 180;

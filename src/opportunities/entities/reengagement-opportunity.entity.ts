@@ -1,5 +1,5 @@
 import { Check, Column, Entity, ForeignKey, Index, JoinColumn, OneToOne, PrimaryColumn } from 'typeorm';
-import { inCheck, OrgOwnedEntity } from 'src/common/database/org-scoped.entity';
+import { inCheck, OrgOwnedEntity } from 'src/database/entities/org-scoped.entity';
 import { Organization } from 'src/organizations/entities/organization.entity';
 import { Channel } from 'src/records/records.enums';
 import { Patient } from 'src/records/entities/patient.entity';

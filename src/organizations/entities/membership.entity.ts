@@ -1,5 +1,5 @@
 import { Check, Column, Entity, ForeignKey, Index, JoinColumn, ManyToOne, Unique } from 'typeorm';
-import { inCheck, OrgScopedEntity } from 'src/common/database/org-scoped.entity';
+import { inCheck, OrgScopedEntity } from 'src/database/entities/org-scoped.entity';
 import { Role } from 'src/organizations/organizations.enums';
 import { Organization } from 'src/organizations/entities/organization.entity';
 import { User } from 'src/organizations/entities/user.entity';

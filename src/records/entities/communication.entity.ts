@@ -1,5 +1,5 @@
 import { Check, Column, Index, JoinColumn, ManyToOne } from 'typeorm';
-import { inCheck, SourcedEntity } from 'src/common/database/org-scoped.entity';
+import { inCheck, SourcedEntity } from 'src/database/entities/org-scoped.entity';
 import { Channel, CommunicationDirection, CommunicationKind } from 'src/records/records.enums';
 import { Patient } from 'src/records/entities/patient.entity';
 import { PatientRecordTable } from 'src/records/entities/patient-record-table.decorator';

@@ -1,5 +1,5 @@
 import { Column, Index, JoinColumn, ManyToOne } from 'typeorm';
-import { SourcedEntity } from 'src/common/database/org-scoped.entity';
+import { SourcedEntity } from 'src/database/entities/org-scoped.entity';
 import { Patient } from 'src/records/entities/patient.entity';
 import { PatientRecordTable } from 'src/records/entities/patient-record-table.decorator';
 

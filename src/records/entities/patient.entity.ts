@@ -9,7 +9,7 @@ import {
   ManyToOne,
   Unique,
 } from 'typeorm';
-import { inCheck, SourcedEntity } from 'src/common/database/org-scoped.entity';
+import { inCheck, SourcedEntity } from 'src/database/entities/org-scoped.entity';
 import { Organization } from 'src/organizations/entities/organization.entity';
 import { Channel } from 'src/records/records.enums';
 

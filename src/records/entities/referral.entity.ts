@@ -1,5 +1,5 @@
 import { Column, Entity, ForeignKey, Index, JoinColumn, ManyToOne, Unique } from 'typeorm';
-import { SourcedEntity } from 'src/common/database/org-scoped.entity';
+import { SourcedEntity } from 'src/database/entities/org-scoped.entity';
 import { Organization } from 'src/organizations/entities/organization.entity';
 import { Patient } from 'src/records/entities/patient.entity';
 

@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { ENGAGEMENT_WEIGHTS, engagementComponents, engagementScore } from 'src/scoring/domain/engagement-score';
-import { emptyFeatures, MS_PER_DAY, type PatientFeatures } from 'src/scoring/domain/patient-features';
+import { emptyFeatures, type PatientFeatures } from 'src/scoring/domain/patient-features';
 import { anyFeatures, NOW } from 'test/utils/patient-features.arbitrary';
+import { DAY_MS } from 'src/common/time/calendar';
 
-const daysAgo = (days: number): number => NOW - days * MS_PER_DAY;
+const daysAgo = (days: number): number => NOW - days * DAY_MS;
 const engaged = (extra: Partial<PatientFeatures> = {}): PatientFeatures =>
   emptyFeatures({
     registeredAt: daysAgo(700),

@@ -2,6 +2,7 @@
 export * from 'src/scoring/domain/bg-nbd';
 export * from 'src/scoring/domain/engagement-events';
 export * from 'src/scoring/domain/engagement-score';
+export * from 'src/scoring/domain/fit-policy';
 export * from 'src/scoring/domain/fit-sample';
 export * from 'src/scoring/domain/gamma-gamma';
 export * from 'src/scoring/domain/lifetime-value';

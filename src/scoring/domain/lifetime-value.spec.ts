@@ -2,11 +2,12 @@ import fc from 'fast-check';
 import { expectedVisits } from 'src/scoring/domain/bg-nbd';
 import { expectedAverageValue } from 'src/scoring/domain/gamma-gamma';
 import { avgSessionValue, lifetimeValue, totalSessions } from 'src/scoring/domain/lifetime-value';
-import { emptyFeatures, MS_PER_DAY, type PatientFeatures } from 'src/scoring/domain/patient-features';
+import { emptyFeatures, type PatientFeatures } from 'src/scoring/domain/patient-features';
 import { repeatHistory, type ScoringModels } from 'src/scoring/domain/scoring-models';
 import { anyFeatures, NOW } from 'test/utils/patient-features.arbitrary';
+import { DAY_MS } from 'src/common/time/calendar';
 
-const daysAgo = (days: number): number => NOW - days * MS_PER_DAY;
+const daysAgo = (days: number): number => NOW - days * DAY_MS;
 const MODELS: ScoringModels = { bgnbd: { r: 0.8, alpha: 6, a: 0.5, b: 4 }, gammaGamma: { p: 6, q: 4, v: 30_000 } };
 const regular = (extra: Partial<PatientFeatures> = {}): PatientFeatures =>
   emptyFeatures({

@@ -1,3 +1,4 @@
+import { DAY_MS } from 'src/common/time/calendar';
 /**
  * Per-patient aggregates: the only input of the scoring functions. One set-based SQL query computes a row per
  * patient (GROUP BY patient / window functions), so scoring a million patients never loads their events.
@@ -152,8 +153,6 @@ export function emptyFeatures(overrides: Partial<PatientFeatures> = {}): Patient
   };
 }
 
-export const MS_PER_DAY = 86_400_000;
-
 /** A count or amount as the scoring functions read it: non-finite or negative → 0. */
 export function safeCount(value: number): number {
   return Number.isFinite(value) && value > 0 ? value : 0;
@@ -166,7 +165,7 @@ export function safeDate(value: number | null): number | null {
 
 /** Whole-and-fractional days from `from` to `now` (negative when `from` is in the future). */
 export function daysBetween(from: number, now: number): number {
-  return (now - from) / MS_PER_DAY;
+  return (now - from) / DAY_MS;
 }
 
 /** Clamp to [0, 1], NaN → 0. */

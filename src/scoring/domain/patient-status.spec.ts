@@ -1,11 +1,12 @@
 import fc from 'fast-check';
-import { emptyFeatures, MS_PER_DAY } from 'src/scoring/domain/patient-features';
+import { emptyFeatures } from 'src/scoring/domain/patient-features';
 import { classifyStatus, daysSinceEngagement, hasAppointmentHistory, isDecliningEngagement, PATIENT_STATUSES } from 'src/scoring/domain/patient-status';
 import { DEFAULT_SCORING_SETTINGS, scoringSettings } from 'src/scoring/domain/scoring-settings';
 import { anyFeatures } from 'test/utils/patient-features.arbitrary';
+import { DAY_MS } from 'src/common/time/calendar';
 
 const NOW = Date.UTC(2026, 2, 1, 9, 30);
-const daysAgo = (days: number): number => NOW - days * MS_PER_DAY;
+const daysAgo = (days: number): number => NOW - days * DAY_MS;
 /** A patient with appointment history whose last engagement was `days` ago. */
 const engagedDaysAgo = (days: number, extra = {}) =>
   emptyFeatures({ registeredAt: daysAgo(400), firstVisitAt: daysAgo(300), lastVisitAt: daysAgo(days), completedVisits: 5, lastEngagementAt: daysAgo(days), ...extra });
@@ -33,7 +34,7 @@ describe('classifyStatus boundaries (days since last engagement)', () => {
 
 describe('classifyStatus: upcoming appointment', () => {
   it.each([31, 91, 5000])('an upcoming appointment makes a patient silent for %p days active', (days) => {
-    expect(classifyStatus(engagedDaysAgo(days, { nextAppointmentAt: NOW + MS_PER_DAY }), NOW)).toBe('active');
+    expect(classifyStatus(engagedDaysAgo(days, { nextAppointmentAt: NOW + DAY_MS }), NOW)).toBe('active');
   });
 
   it('an appointment at exactly now or in the past is not upcoming', () => {
@@ -42,7 +43,7 @@ describe('classifyStatus: upcoming appointment', () => {
   });
 
   it('keeps a new patient with a booked first visit active', () => {
-    expect(classifyStatus(emptyFeatures({ registeredAt: daysAgo(60), nextAppointmentAt: NOW + 7 * MS_PER_DAY }), NOW)).toBe('active');
+    expect(classifyStatus(emptyFeatures({ registeredAt: daysAgo(60), nextAppointmentAt: NOW + 7 * DAY_MS }), NOW)).toBe('active');
   });
 });
 
@@ -94,7 +95,7 @@ describe('declining engagement pattern', () => {
     expect(classifyStatus(engagedDaysAgo(45, declining), NOW)).toBe('at_risk');
     expect(classifyStatus(engagedDaysAgo(45), NOW)).toBe('dormant');
     expect(classifyStatus(engagedDaysAgo(10, declining), NOW)).toBe('active');
-    expect(classifyStatus(engagedDaysAgo(45, { ...declining, nextAppointmentAt: NOW + MS_PER_DAY }), NOW)).toBe('active');
+    expect(classifyStatus(engagedDaysAgo(45, { ...declining, nextAppointmentAt: NOW + DAY_MS }), NOW)).toBe('active');
   });
 });
 

@@ -18,9 +18,15 @@
 import { safeCount, safeDate, daysBetween, type PatientFeatures } from 'src/scoring/domain/patient-features';
 import { DEFAULT_SCORING_SETTINGS, type ScoringSettings } from 'src/scoring/domain/scoring-settings';
 
-export type PatientStatus = 'active' | 'dormant' | 'at_risk';
+/** The spec's three statuses (the one definition: entities, DTOs and queries use it). */
+export const PatientStatus = {
+  Active: 'active',
+  Dormant: 'dormant',
+  AtRisk: 'at_risk',
+} as const;
+export type PatientStatus = (typeof PatientStatus)[keyof typeof PatientStatus];
 
-export const PATIENT_STATUSES: readonly PatientStatus[] = ['active', 'dormant', 'at_risk'];
+export const PATIENT_STATUSES: readonly PatientStatus[] = Object.values(PatientStatus);
 
 /**
  * Declining engagement pattern: the patient's engagement rate in the recent window (last 90 days) fell below half

@@ -1,11 +1,12 @@
 import fc from 'fast-check';
-import { emptyFeatures, MS_PER_DAY, type PatientFeatures } from 'src/scoring/domain/patient-features';
+import { emptyFeatures, type PatientFeatures } from 'src/scoring/domain/patient-features';
 import { satisfaction, usualVisitIntervalDays } from 'src/scoring/domain/risk-components';
 import { MAX_FACTORS, RISK_WEIGHTS, riskLevel, riskScore } from 'src/scoring/domain/risk-score';
 import { DEFAULT_SCORING_SETTINGS } from 'src/scoring/domain/scoring-settings';
 import { anyCount, anyFeatures, NOW } from 'test/utils/patient-features.arbitrary';
+import { DAY_MS } from 'src/common/time/calendar';
 
-const daysAgo = (days: number): number => NOW - days * MS_PER_DAY;
+const daysAgo = (days: number): number => NOW - days * DAY_MS;
 
 /** A loyal patient: monthly visits for two years, last one 10 days ago, answers messages, happy. */
 const loyal = (extra: Partial<PatientFeatures> = {}): PatientFeatures =>
@@ -105,7 +106,7 @@ describe('riskScore examples', () => {
 
   it('a booked visit softens the visit gap and says so', () => {
     const lapsed = loyal({ lastVisitAt: daysAgo(150), lastEngagementAt: daysAgo(150), firstVisitAt: daysAgo(870) });
-    const booked = { ...lapsed, nextAppointmentAt: NOW + 3 * MS_PER_DAY };
+    const booked = { ...lapsed, nextAppointmentAt: NOW + 3 * DAY_MS };
     expect(riskScore(booked, NOW).score).toBeLessThan(riskScore(lapsed, NOW).score);
     expect(riskScore(booked, NOW).factors.some((f) => f.endsWith('(next visit booked)'))).toBe(true);
   });

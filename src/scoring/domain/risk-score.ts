@@ -35,7 +35,13 @@ import {
 } from 'src/scoring/domain/risk-components';
 import { DEFAULT_SCORING_SETTINGS, type ScoringSettings } from 'src/scoring/domain/scoring-settings';
 
-export type RiskLevel = 'low' | 'medium' | 'high';
+/** The spec's risk levels (the one definition). */
+export const RiskLevel = {
+  Low: 'low',
+  Medium: 'medium',
+  High: 'high',
+} as const;
+export type RiskLevel = (typeof RiskLevel)[keyof typeof RiskLevel];
 
 export const RISK_WEIGHTS: Readonly<Record<RiskComponentKey, number>> = Object.freeze({
   visitGap: 25,

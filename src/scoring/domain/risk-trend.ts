@@ -5,7 +5,13 @@
  */
 import { DEFAULT_SCORING_SETTINGS, type ScoringSettings } from 'src/scoring/domain/scoring-settings';
 
-export type RiskTrend = 'improving' | 'stable' | 'declining';
+/** The risk summary's trends (the one definition). */
+export const RiskTrend = {
+  Improving: 'improving',
+  Stable: 'stable',
+  Declining: 'declining',
+} as const;
+export type RiskTrend = (typeof RiskTrend)[keyof typeof RiskTrend];
 
 export function riskTrend(
   current: number,

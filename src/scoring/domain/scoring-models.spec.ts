@@ -1,11 +1,12 @@
-import { emptyFeatures, MS_PER_DAY, type PatientFeatures } from 'src/scoring/domain/patient-features';
+import { emptyFeatures, type PatientFeatures } from 'src/scoring/domain/patient-features';
 import { fitBgNbd } from 'src/scoring/domain/bg-nbd';
 import { BG_NBD_ABANDON_ABOVE, fitOrganizationModels, repeatHistory, spendHistory } from 'src/scoring/domain/scoring-models';
 import { scoringSettings } from 'src/scoring/domain/scoring-settings';
 import { simulateBgNbd } from 'src/scoring/domain/simulation';
+import { DAY_MS } from 'src/common/time/calendar';
 
 const NOW = Date.UTC(2026, 5, 1);
-const WEEK = 7 * MS_PER_DAY;
+const WEEK = 7 * DAY_MS;
 
 describe('repeatHistory / spendHistory', () => {
   it('maps visits to BG/NBD (x, t_x, T) in weeks', () => {

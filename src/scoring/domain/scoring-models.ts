@@ -13,8 +13,9 @@
 import { fitBgNbd, type BgNbdFit, type BgNbdParams, type RepeatHistory } from 'src/scoring/domain/bg-nbd';
 import { deterministicSample } from 'src/scoring/domain/fit-sample';
 import { fitGammaGamma, type GammaGammaFit, type GammaGammaParams, type SpendHistory } from 'src/scoring/domain/gamma-gamma';
-import { safeCount, safeDate, MS_PER_DAY, type PatientFeatures } from 'src/scoring/domain/patient-features';
+import { safeCount, safeDate, type PatientFeatures } from 'src/scoring/domain/patient-features';
 import { DEFAULT_SCORING_SETTINGS, type ScoringSettings } from 'src/scoring/domain/scoring-settings';
+import { DAY_MS } from 'src/common/time/calendar';
 
 export interface ScoringModels {
   bgnbd: BgNbdParams;
@@ -47,7 +48,7 @@ export function repeatHistory(
   const last = safeDate(features.lastVisitAt);
   const visits = Math.round(safeCount(features.completedVisits));
   if (first === null || last === null || visits < 1 || first >= now) return null;
-  const unitMs = settings.modelTimeUnitDays * MS_PER_DAY;
+  const unitMs = settings.modelTimeUnitDays * DAY_MS;
   const T = (now - first) / unitMs;
   const x = visits - 1;
   const tx = x === 0 ? 0 : Math.min(T, Math.max(0, (last - first) / unitMs));
@@ -66,8 +67,14 @@ export function spendHistory(features: PatientFeatures): SpendHistory | null {
  * Fits both models on an organization's patients (deterministic sample, see above). Returns null when fewer than
  * MIN_PATIENTS_FOR_FIT patients have a visit, or fewer than that have a visit value.
  */
+/** A patient as the model fit sees them (only the visit fields of the features are read). */
+export interface FitRow {
+  id: string;
+  features: PatientFeatures;
+}
+
 export function fitOrganizationModels(
-  patients: readonly { id: string; features: PatientFeatures }[],
+  patients: readonly FitRow[],
   now: number,
   settings: ScoringSettings = DEFAULT_SCORING_SETTINGS,
 ): OrganizationModelFit | null {
@@ -82,3 +89,10 @@ export function fitOrganizationModels(
   if (repeats.length < MIN_PATIENTS_FOR_FIT || spends.length < MIN_PATIENTS_FOR_FIT) return null;
   return { bgnbd: fitBgNbd(repeats, { maxParameter: BG_NBD_ABANDON_ABOVE }), gammaGamma: fitGammaGamma(spends), sampleSize: sample.length };
 }
+
+/** Customer-lifetime-value models whose fitted parameters are stored in `model_fits`. */
+export const ModelKind = {
+  BgNbd: 'bgnbd',
+  GammaGamma: 'gamma_gamma',
+} as const;
+export type ModelKind = (typeof ModelKind)[keyof typeof ModelKind];

@@ -1,11 +1,12 @@
 import fc from 'fast-check';
 import { probabilityAlive } from 'src/scoring/domain/bg-nbd';
-import { emptyFeatures, MS_PER_DAY, type PatientFeatures } from 'src/scoring/domain/patient-features';
+import { emptyFeatures, type PatientFeatures } from 'src/scoring/domain/patient-features';
 import { repeatHistory, type ScoringModels } from 'src/scoring/domain/scoring-models';
 import { aliveProbability, CONSENT_FACTORS, preferredChannelReplyRate, successProbability } from 'src/scoring/domain/success-probability';
 import { anyFeatures, NOW } from 'test/utils/patient-features.arbitrary';
+import { DAY_MS } from 'src/common/time/calendar';
 
-const daysAgo = (days: number): number => NOW - days * MS_PER_DAY;
+const daysAgo = (days: number): number => NOW - days * DAY_MS;
 const MODELS: ScoringModels = { bgnbd: { r: 0.8, alpha: 6, a: 0.5, b: 4 }, gammaGamma: { p: 6, q: 4, v: 30_000 } };
 const patient = (extra: Partial<PatientFeatures> = {}): PatientFeatures =>
   emptyFeatures({ firstVisitAt: daysAgo(400), lastVisitAt: daysAgo(120), completedVisits: 6, marketingConsent: true, ...extra });

@@ -1,3 +1,5 @@
+import { DAY_MS } from 'src/common/time/calendar';
+
 /**
  * A patient's visit rhythm: their usual interval between visits, the one notion the risk score (visit gap, success
  * probability), the reengagement opportunities (expected next visit) and the journey (when a patient has lapsed)
@@ -10,7 +12,6 @@
  * plan's cadence or the recall interval, the journey on its fixed lapse thresholds.
  */
 
-const DAY_MS = 86_400_000;
 
 /** The shortest usual interval: a week. */
 export const MIN_USUAL_INTERVAL_DAYS = 7;

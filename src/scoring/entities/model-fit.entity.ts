@@ -1,7 +1,7 @@
 import { Check, Column, Entity, ForeignKey, Index } from 'typeorm';
-import { inCheck, OrgScopedEntity } from 'src/common/database/org-scoped.entity';
+import { inCheck, OrgScopedEntity } from 'src/database/entities/org-scoped.entity';
 import { Organization } from 'src/organizations/entities/organization.entity';
-import { ModelKind } from 'src/scoring/entities/scoring.enums';
+import { ModelKind } from 'src/scoring/domain/scoring-models';
 
 /**
  * A fit of a CLV model (BG/NBD or Gamma-Gamma) for one organization; the latest `fitted_at` wins. A fit attempt whose

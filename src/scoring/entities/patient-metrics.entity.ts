@@ -1,8 +1,10 @@
 import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, JoinColumn, OneToOne, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import { inCheck } from 'src/common/database/org-scoped.entity';
+import { inCheck } from 'src/database/entities/org-scoped.entity';
 import { Organization } from 'src/organizations/entities/organization.entity';
 import { Patient } from 'src/records/entities/patient.entity';
-import { PatientStatus, RiskLevel, RiskTrend } from 'src/scoring/entities/scoring.enums';
+import { PatientStatus } from 'src/scoring/domain/patient-status';
+import { RiskLevel } from 'src/scoring/domain/risk-score';
+import { RiskTrend } from 'src/scoring/domain/risk-trend';
 
 /** One risk factor in `risk_factors` (shape owned by the scoring service). */
 export type RiskFactor = Record<string, unknown>;

@@ -1,5 +1,5 @@
 import { Column, Entity, ForeignKey, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { OrgOwnedEntity } from 'src/common/database/org-scoped.entity';
+import { OrgOwnedEntity } from 'src/database/entities/org-scoped.entity';
 import { Organization } from 'src/organizations/entities/organization.entity';
 import { Patient } from 'src/records/entities/patient.entity';
 

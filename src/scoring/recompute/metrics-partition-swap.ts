@@ -1,7 +1,13 @@
-import type { Client } from 'pg';
-import { MetricsRebuildRepository, rebuildTables, type RebuildTables } from 'src/scoring/metrics-rebuild.repository';
+import type { OwnerConnection } from 'src/database/owner-connection';
+import type { BatchTenantSql } from 'src/database/tenant/tenant-sql';
 import type { PatientScores } from 'src/scoring/patient-scores';
-import { pgRunner } from 'src/scoring/sql-runner';
+import {
+  MetricsPartitionRepository,
+  rebuildTables,
+  type RebuildTables,
+  writeChunkToFresh,
+} from 'src/scoring/recompute/metrics-partition.repository';
+import type { ScoresRepository } from 'src/scoring/scores/scores.repository';
 
 /**
  * From this many live patients an organization-wide recompute rebuilds the organization's metrics partition and swaps
@@ -41,7 +47,7 @@ function isLockTimeout(err: unknown): boolean {
  * for up to SWAP_TRY_FOR_MS: waiting for an ACCESS EXCLUSIVE lock queues every later reader behind it, so the wait is
  * kept short and retried rather than long.
  */
-async function withShortLocks<T>(client: Client, work: () => Promise<T>): Promise<T> {
+async function withShortLocks<T>(client: OwnerConnection, work: () => Promise<T>): Promise<T> {
   const started = Date.now();
   for (let attempt = 1; ; attempt++) {
     await client.query('BEGIN');
@@ -60,9 +66,11 @@ async function withShortLocks<T>(client: Client, work: () => Promise<T>): Promis
 
 /**
  * "Rebuild and swap" of one organization's `patient_metrics` partition (migration 1795566900000): the
- * organization-wide recompute writes each chunk's rows into a fresh table without indexes (`writeChunk`), then
- * `finish` sets its visibility map and statistics, builds its indexes on both connections, adds its keys and swaps
- * it in, in one short transaction, for the live partition.
+ * organization-wide recompute writes each chunk's rows into a fresh table without indexes (`writeChunk`, on its own
+ * runtime-role connections), then `finish` sets its visibility map and statistics, builds its indexes on two owner
+ * connections, adds its keys and swaps it in, in one short transaction, for the live partition. The table's DDL,
+ * index builds and swap are the owner's (src/database/owner-connection.ts); the rows are written under row-level
+ * security.
  *
  * Writes of the request path to the live partition meanwhile (an ingestion's recompute, a soft delete's row
  * delete) are not lost: `start` puts a row trigger on the live partition that logs each touched patient
@@ -75,17 +83,23 @@ async function withShortLocks<T>(client: Client, work: () => Promise<T>): Promis
 export class MetricsRebuild {
   private readonly tables: RebuildTables;
 
-  private constructor(organizationId: string) {
+  private constructor(
+    organizationId: string,
+    private readonly scores: ScoresRepository,
+  ) {
     this.tables = rebuildTables(organizationId);
   }
 
-  private repo(client: Client): MetricsRebuildRepository {
-    return new MetricsRebuildRepository(pgRunner(client), this.tables);
+  private repo(client: OwnerConnection): MetricsPartitionRepository {
+    return new MetricsPartitionRepository(client, this.tables);
   }
 
-  /** Creates the fresh table and starts logging the live partition's writes: before the first chunk is read. */
-  static async start(client: Client, organizationId: string): Promise<MetricsRebuild> {
-    const rebuild = new MetricsRebuild(organizationId);
+  /**
+   * Creates the fresh table and starts logging the live partition's writes, on the owner's connection: before the
+   * first chunk is read.
+   */
+  static async start(client: OwnerConnection, organizationId: string, scores: ScoresRepository): Promise<MetricsRebuild> {
+    const rebuild = new MetricsRebuild(organizationId, scores);
     const repo = rebuild.repo(client);
     await repo.ensureLivePartition();
     await withShortLocks(client, () => repo.cleanUp());
@@ -99,9 +113,9 @@ export class MetricsRebuild {
     return rebuild;
   }
 
-  /** One chunk's scores into the fresh table (and its history rows); the caller owns the transaction. */
-  writeChunk(client: Client, scores: readonly PatientScores[], now: Date, today: string): Promise<void> {
-    return this.repo(client).writeChunk(scores, now, today);
+  /** One chunk's scores into the fresh table (and its history rows), on a run's connection; the caller owns the transaction. */
+  writeChunk(db: BatchTenantSql, scores: readonly PatientScores[], now: Date, today: string): Promise<void> {
+    return writeChunkToFresh(this.scores, db, this.tables, scores, now, today);
   }
 
   /**
@@ -109,14 +123,14 @@ export class MetricsRebuild {
    * fresh table's groups, then the swap on the first connection. Returns the patients taken over from the live
    * partition.
    */
-  async finish(connections: readonly [Client, Client], hooks: RebuildHooks = {}): Promise<number> {
+  async finish(connections: readonly [OwnerConnection, OwnerConnection], hooks: RebuildHooks = {}): Promise<number> {
     const [first, second] = connections;
     const repo = this.repo(first);
     for (const c of connections) await c.query(`SET maintenance_work_mem = '256MB'; SET max_parallel_maintenance_workers = 0`);
     await repo.vacuumFresh();
     const statements = await repo.indexStatements();
     let next = 0;
-    const build = async (c: Client): Promise<void> => {
+    const build = async (c: OwnerConnection): Promise<void> => {
       while (next < statements.length) await c.query(statements[next++]);
     };
     await Promise.all([build(first), build(second)]);
@@ -131,7 +145,7 @@ export class MetricsRebuild {
   }
 
   /** Drops the fresh table and the log trigger (best effort: the next run cleans up what is left). */
-  async abandon(client: Client): Promise<void> {
+  async abandon(client: OwnerConnection): Promise<void> {
     await client.query('ROLLBACK').catch(() => undefined);
     await withShortLocks(client, () => this.repo(client).cleanUp()).catch(() => undefined);
   }

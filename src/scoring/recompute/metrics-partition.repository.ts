@@ -1,6 +1,9 @@
+import { RUNTIME_ROLE } from 'src/database/database';
+import type { OwnerConnection } from 'src/database/owner-connection';
+import type { BatchTenantSql } from 'src/database/tenant/tenant-sql';
 import type { PatientScores } from 'src/scoring/patient-scores';
-import { insertMetricsSql, recordHistorySql, ScoringRepository, sortedByPatient } from 'src/scoring/scoring.repository';
-import type { SqlRunner } from 'src/scoring/sql-runner';
+import { insertMetricsSql, recordHistorySql, sortedByPatient } from 'src/scoring/scores/scores-copy';
+import type { ScoresRepository } from 'src/scoring/scores/scores.repository';
 
 /** The names a rebuild of one organization's metrics works with. */
 export interface RebuildTables {
@@ -36,13 +39,19 @@ export interface MetricsGroup {
 
 const LOG_TRIGGER = 'trg_patient_metrics_rebuild_log';
 
+/** The tenant predicate of the fresh table's policy while the runtime role writes it (as migration 1795566200000's). */
+const TENANT_PREDICATE = `organization_id = nullif(current_setting('app.organization_id', true), '')::uuid`;
+const FRESH_POLICY = 'patient_metrics_rebuild_tenant';
+
 /**
- * The SQL of a rebuild of an organization's metrics (src/scoring/metrics-rebuild.ts), as the owner: names are
- * identifiers built from the organization id (a uuid), never from input text.
+ * The SQL of a rebuild of an organization's metrics (metrics-partition-swap.ts): the DDL, index builds and the swap
+ * on the owner's connection (one of the named owner uses, src/database/owner-connection.ts); the chunks' rows on
+ * the run's own runtime-role connections (`writeChunk`), under row-level security. Names are identifiers built from
+ * the organization id (a uuid), never from input text.
  */
-export class MetricsRebuildRepository {
+export class MetricsPartitionRepository {
   constructor(
-    private readonly db: SqlRunner,
+    private readonly db: OwnerConnection,
     private readonly t: RebuildTables,
   ) {}
 
@@ -60,7 +69,9 @@ export class MetricsRebuildRepository {
 
   /**
    * The fresh table: the parent's columns, defaults and checks, no index, fillfactor 50, and the partition's bound as
-   * a CHECK (so that ATTACH need not scan it). Like a partition: no grant to the runtime role, row-level security on.
+   * a CHECK (so that ATTACH need not scan it). Row-level security on; while the run fills it, the runtime role may
+   * insert its organization's rows (INSERT only, through a tenant policy): the swap takes both away again, so that,
+   * like every partition, it is reached only through the parent.
    */
   async createFresh(): Promise<void> {
     await this.db.query(
@@ -69,8 +80,10 @@ export class MetricsRebuildRepository {
     await this.db.query(
       `ALTER TABLE ${this.t.fresh} ADD CONSTRAINT ck_patient_metrics_partition CHECK (organization_id = '${this.t.organizationId}'::uuid)`,
     );
-    await this.db.query(`REVOKE ALL ON ${this.t.fresh} FROM patient_journey_app`);
+    await this.db.query(`REVOKE ALL ON ${this.t.fresh} FROM ${RUNTIME_ROLE}`);
     await this.db.query(`ALTER TABLE ${this.t.fresh} ENABLE ROW LEVEL SECURITY`);
+    await this.db.query(`GRANT INSERT ON ${this.t.fresh} TO ${RUNTIME_ROLE}`);
+    await this.db.query(`CREATE POLICY ${FRESH_POLICY} ON ${this.t.fresh} FOR INSERT TO ${RUNTIME_ROLE} WITH CHECK (${TENANT_PREDICATE})`);
   }
 
   /**
@@ -82,19 +95,6 @@ export class MetricsRebuildRepository {
     await this.db.query(
       `CREATE TRIGGER ${LOG_TRIGGER} AFTER INSERT OR UPDATE OR DELETE ON ${this.t.live}
          FOR EACH ROW EXECUTE FUNCTION patient_metrics_log_touched()`,
-    );
-  }
-
-  /** A chunk's rows into the fresh table, and its risk-history rows as the update path writes them. */
-  async writeChunk(scores: readonly PatientScores[], now: Date, today: string): Promise<void> {
-    if (scores.length === 0) return;
-    // In primary-key order: the fresh table's heap comes out in the order of its primary key.
-    const sorted = sortedByPatient(scores);
-    const t = await new ScoringRepository(this.db).copyResults(sorted);
-    await this.db.query(
-      `WITH history AS (${recordHistorySql(t, sorted)})
-       ${insertMetricsSql(this.t.fresh)} FROM ${t} t`,
-      [this.t.organizationId, now, today],
     );
   }
 
@@ -207,6 +207,8 @@ export class MetricsRebuildRepository {
 
   /** The fresh table takes the live partition's place (under lockForSwap); the old one is dropped. */
   async replacePartition(): Promise<void> {
+    await this.db.query(`DROP POLICY ${FRESH_POLICY} ON ${this.t.fresh}`);
+    await this.db.query(`REVOKE ALL ON ${this.t.fresh} FROM ${RUNTIME_ROLE}`);
     await this.db.query(`ALTER TABLE patient_metrics DETACH PARTITION ${this.t.live}`);
     await this.db.query(`ALTER TABLE patient_metrics ATTACH PARTITION ${this.t.fresh} FOR VALUES IN ('${this.t.organizationId}')`);
     await this.db.query(`DROP TABLE ${this.t.live}`);
@@ -220,4 +222,28 @@ export class MetricsRebuildRepository {
     );
     for (const { name, parent } of indexes) await this.db.query(`ALTER INDEX ${name} RENAME TO ${indexName(this.t, parent, false)}`);
   }
+}
+
+/**
+ * A chunk's rows into the fresh table, and its risk-history rows as the update path writes them: on the run's own
+ * connection, as the runtime role (the fresh table's policy lets it insert its organization's rows); the caller owns
+ * the transaction.
+ */
+export async function writeChunkToFresh(
+  scores: ScoresRepository,
+  db: BatchTenantSql,
+  t: RebuildTables,
+  rows: readonly PatientScores[],
+  now: Date,
+  today: string,
+): Promise<void> {
+  if (rows.length === 0) return;
+  // In primary-key order: the fresh table's heap comes out in the order of its primary key.
+  const sorted = sortedByPatient(rows);
+  const results = await scores.copyResults(db, sorted);
+  await db.query(
+    `WITH history AS (${recordHistorySql(results, sorted)})
+     ${insertMetricsSql(t.fresh)} FROM ${results} t`,
+    [db.organizationId, now, today],
+  );
 }

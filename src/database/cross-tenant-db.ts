@@ -1,0 +1,41 @@
+import type { Pool } from 'pg';
+import { onPoolConnection } from 'src/database/tenant/tenant-db';
+
+/** Statements that belong to no one organization, on the app's pool (the runtime role). */
+export interface CrossTenantSql {
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+}
+
+/**
+ * The one escape hatch from the tenant handles, for work that is not one organization's: the auth layer's look-ups
+ * of users, memberships, organizations and API keys (tables without row-level security, read before any
+ * organization is known), listing organizations and finding one by slug, and the fan-out of organization-wide jobs.
+ * It sets no organization, so on a table under row-level security it sees nothing (the policies fail closed):
+ * tenant data is only reachable through TenantDb.
+ */
+export class CrossTenantDb implements CrossTenantSql {
+  constructor(private readonly pool: Pool) {}
+
+  query<T = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    return onPoolConnection(this.pool, async (client) => (await client.query(sql, params as unknown[])).rows as T[]);
+  }
+
+  /** `work`'s statements in one transaction. */
+  async transaction<T>(work: (sql: CrossTenantSql) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await work({ query: async <R>(text: string, params?: readonly unknown[]) => (await client.query(text, params as unknown[])).rows as R[] });
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch((e: unknown) => {
+        broken = e instanceof Error ? e : new Error(String(e));
+      });
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+}

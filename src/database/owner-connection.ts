@@ -1,0 +1,34 @@
+import { Client, type ClientConfig } from 'pg';
+
+/**
+ * A connection as the connecting user, the owner of the tables: not under row-level security, and allowed DDL and
+ * maintenance. Only three kinds of code use it, each named here so that a reader can check them:
+ * - the migrations (src/database/migrate.ts) and the demo data generator's bulk load (src/demo-data/);
+ * - the rebuild and swap of an organization's metrics partition: its CREATE/ATTACH/DETACH/DROP and index builds
+ *   (src/scoring/recompute/metrics-partition-swap.ts);
+ * - VACUUM and ANALYZE of the scoring tables after an organization-wide recompute (src/scoring/recompute/vacuum.ts).
+ * Everything else reaches the database as the runtime role through TenantDb, BatchTenantConnection or CrossTenantDb.
+ */
+export class OwnerConnection {
+  private constructor(private readonly client: Client) {}
+
+  static async open(config: ClientConfig): Promise<OwnerConnection> {
+    const client = new Client(config);
+    await client.connect();
+    client.on('error', () => undefined);
+    return new OwnerConnection(client);
+  }
+
+  async query<T = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    return (await this.client.query(sql, params as unknown[])).rows as T[];
+  }
+
+  /** An identifier, quoted for SQL. */
+  escapeIdentifier(name: string): string {
+    return this.client.escapeIdentifier(name);
+  }
+
+  end(): Promise<void> {
+    return this.client.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * The one way to reach tenant data: a handle bound to one organization. Every statement it runs does so with the
+ * setting `app.organization_id` that the row-level security policies read, so a query that forgets its
+ * `organization_id` filter still sees only this organization's rows. Repositories take it as their first argument
+ * and read the organization from it, never from an argument of their own.
+ */
+export interface TenantSql {
+  readonly organizationId: string;
+  /** One parameterized statement; its rows (for INSERT/UPDATE/DELETE, those of RETURNING, else none). */
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+}
+
+/** A handle on a connection of its own (the organization-wide recompute): arrays, COPY and its own transactions. */
+export interface BatchTenantSql extends TenantSql {
+  /** The rows as arrays of values, with the column names in order. */
+  queryArrays(sql: string, params?: readonly unknown[]): Promise<{ columns: string[]; rows: unknown[][] }>;
+  /** `COPY ... FROM STDIN` with `text` (or its pieces, in order) as the whole input. Not into a table under RLS. */
+  copyIn(sql: string, text: string | readonly string[]): Promise<void>;
+  /** `work` between BEGIN and COMMIT (ROLLBACK when it throws) on this connection. */
+  transaction<T>(work: () => Promise<T>): Promise<T>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The organization id as the tenant setting's literal: a UUID, lower-cased; anything else throws. */
+export function tenantId(organizationId: string): string {
+  if (typeof organizationId !== 'string' || !UUID.test(organizationId)) throw new Error('A tenant handle needs an organization id (a UUID)');
+  return organizationId.toLowerCase();
+}
+
+/**
+ * The first round trip of a tenant transaction: BEGIN (REPEATABLE READ, READ ONLY with `snapshot`; READ ONLY with
+ * `readOnly`) and the transaction-local tenant setting, as one simple-protocol statement pair. TenantDb and the
+ * read benchmark's floor send exactly this.
+ */
+export function tenantBegin(organizationId: string, options: { snapshot?: boolean; readOnly?: boolean } = {}): string {
+  const id = tenantId(organizationId);
+  const begin = options.snapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY' : options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN';
+  return `${begin}; SELECT set_config('app.organization_id', '${id}', true)`;
+}
+
+/** The prefix that makes one simple-protocol message a tenant statement (the setting ends with its implicit transaction). */
+export function tenantStatementPrefix(organizationId: string): string {
+  return `SELECT set_config('app.organization_id', '${tenantId(organizationId)}', true); `;
+}

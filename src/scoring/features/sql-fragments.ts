@@ -1,0 +1,64 @@
+import type { ScoringSettings } from 'src/scoring/domain/scoring-settings';
+import type { PatientSelector } from 'src/scoring/features/feature-row';
+
+/** A statement and its parameters. */
+export interface FeaturesQuery {
+  sql: string;
+  params: unknown[];
+}
+
+/**
+ * Net revenue of a patient's payments before $2 (payments minus refunds), over rows of `payments`: the
+ * netRevenueCents feature, and the referred patients' revenue of referredNetRevenueCents.
+ */
+export const NET_REVENUE = `coalesce(sum(amount_cents) FILTER (WHERE kind = 'payment' AND status = 'paid' AND occurred_at <= $2), 0)
+      - coalesce(sum(abs(amount_cents)) FILTER (WHERE kind = 'refund' AND status IN ('paid', 'refunded') AND occurred_at <= $2), 0)`;
+
+/** λ of the recency weight exp(−λ · age in seconds): ln 2 over the half-life (features and kept features alike). */
+export function decayRatePerSecond(settings: ScoringSettings): number {
+  return Math.LN2 / (Math.max(settings.decayHalfLifeDays, 1e-6) * 86_400);
+}
+
+/** An instant column as epoch milliseconds (float8). */
+export const ms = (expr: string): string => `(date_part('epoch', ${expr}) * 1000)`;
+
+/** Pushes the selector's parameters once; returns a function giving its predicate on any column. */
+export function selectorSql(selector: PatientSelector, params: unknown[]): (column: string) => string {
+  if (selector.kind === 'ids') {
+    params.push(selector.ids);
+    const ids = params.length;
+    return (column) => `${column} = ANY($${ids}::uuid[])`;
+  }
+  let from = 0;
+  let to = 0;
+  if (selector.from !== null) from = params.push(selector.from);
+  if (selector.to !== null) to = params.push(selector.to);
+  return (column) => {
+    const parts: string[] = [];
+    if (from) parts.push(`${column} >= $${from}::uuid`);
+    if (to) parts.push(`${column} < $${to}::uuid`);
+    return parts.length ? parts.join(' AND ') : 'TRUE';
+  };
+}
+
+/**
+ * A patient's last recorded risk scores, for the trend and the history rules: "previousRiskScore" (the score about
+ * `riskTrendWindowDays` ago: the latest on or before the baseline day, else the earliest after it and before today)
+ * and "lastRecordedRiskScore" (the latest on or before today). `id`: the patient id column; the two days as
+ * parameters. $1 is the organization.
+ */
+export function riskHistoryColumns(id: string, baselineDay: string, today: string): string {
+  // risk_score is real: sent as real (its shortest text, "40.3"), not as float8 (40.29999923706055), so that the
+  // trend and history rules compare one-decimal scores exactly.
+  return `coalesce(
+    (SELECT h.risk_score FROM risk_score_history h
+      WHERE h.organization_id = $1 AND h.patient_id = ${id} AND h.recorded_on <= ${baselineDay}::date
+      ORDER BY h.recorded_on DESC LIMIT 1),
+    (SELECT h.risk_score FROM risk_score_history h
+      WHERE h.organization_id = $1 AND h.patient_id = ${id} AND h.recorded_on > ${baselineDay}::date AND h.recorded_on < ${today}::date
+      ORDER BY h.recorded_on ASC LIMIT 1)
+  ) AS "previousRiskScore",
+  (SELECT h.risk_score FROM risk_score_history h
+    WHERE h.organization_id = $1 AND h.patient_id = ${id} AND h.recorded_on <= ${today}::date
+    ORDER BY h.recorded_on DESC LIMIT 1) AS "lastRecordedRiskScore"`;
+}

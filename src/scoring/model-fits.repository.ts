@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import type { TenantSql } from 'src/database/tenant/tenant-sql';
+import type { BgNbdParams } from 'src/scoring/domain/bg-nbd';
+import type { GammaGammaParams } from 'src/scoring/domain/gamma-gamma';
+import { ModelKind } from 'src/scoring/domain/scoring-models';
+
+/** The organization's latest fit attempt. */
+export interface StoredFits {
+  /** The fitted parameters; null when that attempt was not accepted (the domain's fallbacks apply). */
+  models: { bgnbd: BgNbdParams; gammaGamma: GammaGammaParams } | null;
+  fittedAt: Date;
+}
+
+export interface NewModelFit {
+  model: ModelKind;
+  params: Record<string, number>;
+  logLikelihood: number | null;
+  sampleSize: number;
+  fittedAt: Date;
+  durationMs: number;
+  /** false: an attempt whose parameters are not used (too little history, or implausible values). */
+  accepted: boolean;
+}
+
+/** The organization's CLV model fit attempts (`model_fits`), on its tenant handle. */
+@Injectable()
+export class ModelFitsRepository {
+  /**
+   * The latest fit attempt of each model, or null when the organization has none. Two attempts with the same
+   * `fitted_at` (a fixed clock, or `--as-of` the same instant twice) are told apart by when their rows were written.
+   */
+  async latestFits(db: TenantSql): Promise<StoredFits | null> {
+    const rows = await db.query<{ model: ModelKind; params: Record<string, number>; fitted_at: Date; accepted: boolean }>(
+      `SELECT DISTINCT ON (model) model, params, fitted_at, accepted FROM model_fits
+        WHERE organization_id = $1 ORDER BY model, fitted_at DESC, created_at DESC`,
+      [db.organizationId],
+    );
+    const bg = rows.find((r) => r.model === ModelKind.BgNbd);
+    const gg = rows.find((r) => r.model === ModelKind.GammaGamma);
+    if (!bg || !gg) return null;
+    const fittedAt = bg.fitted_at < gg.fitted_at ? bg.fitted_at : gg.fitted_at;
+    if (!bg.accepted || !gg.accepted) return { models: null, fittedAt };
+    return {
+      models: {
+        bgnbd: { r: bg.params.r, alpha: bg.params.alpha, a: bg.params.a, b: bg.params.b },
+        gammaGamma: { p: gg.params.p, q: gg.params.q, v: gg.params.v },
+      },
+      fittedAt,
+    };
+  }
+
+  async insertFit(db: TenantSql, fit: NewModelFit): Promise<void> {
+    await db.query(
+      `INSERT INTO model_fits (organization_id, model, params, log_likelihood, sample_size, fitted_at, duration_ms, accepted, created_at, updated_at)
+       VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, clock_timestamp(), clock_timestamp())`,
+      [
+        db.organizationId,
+        fit.model,
+        JSON.stringify(fit.params),
+        fit.logLikelihood,
+        fit.sampleSize,
+        fit.fittedAt,
+        fit.durationMs,
+        fit.accepted,
+      ],
+    );
+  }
+}

@@ -1,0 +1,243 @@
+import { localDate } from 'src/common/time/calendar';
+import type { Database } from 'src/database/database';
+import type { OwnerConnection } from 'src/database/owner-connection';
+import type { BatchTenantConnection } from 'src/database/tenant/batch-tenant-connection';
+import type { ScoringModels } from 'src/scoring/domain';
+import type { FeatureRow } from 'src/scoring/features/feature-row';
+import { keptFeaturesKey } from 'src/scoring/features/kept-features.sql';
+import { organizationScoringSettings } from 'src/scoring/organization-settings';
+import { DEFAULT_CHUNK_SIZE, idRanges, TAIL_SPLIT, taperedBoundaries } from 'src/scoring/recompute/chunking';
+import { analyzeIfNeverAnalyzed, analyzeScoringTables, vacuumScoringTables } from 'src/scoring/recompute/maintenance';
+import { MetricsRebuild, type MetricsWriteMode, REBUILD_MIN_PATIENTS, type RebuildHooks } from 'src/scoring/recompute/metrics-partition-swap';
+import { fitAndStoreModels, fitModelsOnSample, type OrganizationContext } from 'src/scoring/recompute/organization-context';
+import { scoreRows } from 'src/scoring/recompute/patient-recompute';
+import { readChunk } from 'src/scoring/recompute/read-chunk';
+import type { ScoringRepositories } from 'src/scoring/scoring-repositories';
+
+/** Chunks a connection reads ahead while the models are still being fitted. */
+const MAX_CHUNKS_READ_AHEAD = 3;
+
+export interface RecomputeResult {
+  organizationId: string;
+  patients: number;
+  /** Fit durations and the time the scoring took, in milliseconds. */
+  fitMs: number;
+  totalMs: number;
+  fitted: boolean;
+  /** Where the time went, in milliseconds (reads overlap scoring and writes). */
+  phases: RecomputePhases;
+  /** Patients whose kept features were rolled forward (the others were read afresh). */
+  featuresKept: number;
+}
+
+export interface RecomputePhases {
+  /** Features reads of the chunks, summed (on the reader's connection, alongside the scoring and writes). */
+  readMs: number;
+  /** Time the scoring loop waited for a chunk's read to finish. */
+  waitMs: number;
+  /** Scoring in Node, summed over the chunks. */
+  scoreMs: number;
+  /**
+   * Writes (COPY and the upsert, with their commits), summed over the chunks; when rebuilding, the chunks' COPY into
+   * the fresh table plus its VACUUM, index builds, keys and swap (`rebuildMs`).
+   */
+  writeMs: number;
+  /** Rebuild and swap only: the fresh table's VACUUM, indexes, keys and the swap (wall clock, both connections). */
+  rebuildMs?: number;
+  /** Rebuild and swap only: patients whose row the request path wrote during the run, taken over by the swap. */
+  takenOver?: number;
+  /** The closing ANALYZE (or VACUUM (ANALYZE), with `vacuum: true`) of the scoring tables. */
+  vacuumMs: number;
+}
+
+export type ProgressCallback = (done: number, total: number) => void;
+
+export interface RecomputeOptions {
+  onProgress?: ProgressCallback;
+  chunkSize?: number;
+  /** false: score with the stored models instead of refitting them. */
+  refit?: boolean;
+  /** The closing maintenance: VACUUM (ANALYZE) (undefined or true), ANALYZE only ('analyze'), or none (false). */
+  vacuum?: boolean | 'analyze';
+  /** false: read every patient's features afresh, ignoring the kept ones (they are rewritten). Default true. */
+  reuseFeatures?: boolean;
+  /** 'auto' (default): rebuild and swap from REBUILD_MIN_PATIENTS live patients (metrics-partition-swap.ts). */
+  write?: MetricsWriteMode;
+  rebuildHooks?: RebuildHooks;
+}
+
+const APPLICATION_NAME = 'patient-journey-recompute';
+
+/**
+ * Recomputes every patient of an organization: the phases (docs/scoring.md, "Organization-wide recompute") are
+ * read features (read-chunk.ts: kept features rolled forward, the others read afresh), fit (organization-context.ts,
+ * on a sample or on the one chunk), score (in Node), write (the update path, or rebuild and swap:
+ * metrics-partition-swap.ts) and maintenance (maintenance.ts).
+ *
+ * It runs on two connections of its own bound to the organization, as the runtime role under row-level security
+ * (Database.batchConnection); only the partition DDL of the rebuild and the closing VACUUM use the owner's
+ * connection. It walks the organization in id-range chunks (boundaries from one walk of the id index); both
+ * connections take the next chunk in turn: read its features (one statement), score it in Node, write it; each
+ * chunk commits on its own. So the database always has two statements to run, one per core. Before the first
+ * write, one connection refits the CLV models (on the whole organization when it is one chunk, else on a random
+ * sample) and reads the referred patients' revenue for the whole organization (one pass over its payments; the
+ * chunks' features leave it out) while the other reads the first chunks. Usable without Nest: the CLI, the nightly
+ * job and the demo seed call it.
+ */
+export async function recomputeOrganization(
+  database: Database,
+  repos: ScoringRepositories,
+  organizationId: string,
+  now: Date,
+  options: RecomputeOptions = {},
+): Promise<RecomputeResult> {
+  const started = Date.now();
+  const connections = await Promise.all([
+    database.batchConnection(organizationId, APPLICATION_NAME),
+    database.batchConnection(organizationId, APPLICATION_NAME),
+  ]);
+  const owner = await database.ownerConnection(`${APPLICATION_NAME}-maintenance`);
+  let rebuild: MetricsRebuild | null = null;
+  try {
+    // Every connection reads and writes. The reads' settings are per transaction (SET LOCAL in readChunk): a chunk
+    // is tens of thousands of patients, so hash and merge joins; nested loops only appear when statistics are
+    // missing or stale (right after a bulk load), and then rescan an aggregate once per patient. No parallel
+    // workers: the other connection keeps the other core busy.
+    for (const c of connections) await c.query(`SET jit = off; SET synchronous_commit = off; SET work_mem = '64MB'; SET temp_buffers = '64MB'`);
+    const [first, second] = connections;
+    // One organization-wide run per organization at a time (the nightly job, a CLI run, the demo seed, in any
+    // process): a second waits for the first to end (the lock goes with the first's connection). Two at once would
+    // share the rebuild's fresh table and the kept features' rows.
+    await first.query(`SELECT pg_advisory_lock(hashtextextended('recompute:' || $1, 0))`, [organizationId]);
+    await analyzeIfNeverAnalyzed(owner);
+    const organization = await repos.organizations.own(first);
+    if (!organization) throw new Error(`Organization ${organizationId} not found`);
+    const settings = organizationScoringSettings(organization.settings);
+    // The referred patients' revenue for the whole organization at once (the chunks' features leave it out), on the
+    // second connection while the first walks the id index for the chunk boundaries.
+    const referredNet = second.transaction(() => repos.features.referredNetRevenue(second, now));
+    referredNet.catch(() => undefined); // awaited below and by the workers
+    const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    const boundaries = await repos.features.chunkBoundaries(first, Math.max(1, Math.floor(chunkSize / TAIL_SPLIT)));
+    const ranges = idRanges(taperedBoundaries(boundaries.ids));
+    const total = boundaries.patients;
+    const today = localDate(now, organization.timezone);
+    const phases: RecomputePhases = { readMs: 0, waitMs: 0, scoreMs: 0, writeMs: 0, vacuumMs: 0 };
+    const keep = { settingsKey: keptFeaturesKey(settings) };
+    // Nothing kept under these settings (the first run, a settings change): every chunk is read whole, without first
+    // looking up kept rows that are not there.
+    const reuse = options.reuseFeatures !== false && (await repos.features.hasKeptFeatures(first, keep.settingsKey));
+    let featuresKept = 0;
+    const write = options.write ?? 'auto';
+    // Before the first chunk is read: from here on the request path's writes to the live partition are logged.
+    if (write === 'rebuild' || (write === 'auto' && total >= REBUILD_MIN_PATIENTS)) rebuild = await MetricsRebuild.start(owner, organizationId, repos.scores);
+    const read = async (conn: BatchTenantConnection, i: number): Promise<FeatureRow[]> => {
+      const t = Date.now();
+      const chunk = await readChunk(repos, conn, { kind: 'range', ...ranges[i] }, now, { settings, timeZone: organization.timezone, reuse, keep });
+      featuresKept += chunk.kept;
+      phases.readMs += Date.now() - t;
+      return chunk.rows;
+    };
+    options.onProgress?.(0, total);
+    // The models, after the referred revenue, on the second connection: the stored ones (refit false); else fitted
+    // on the whole organization when it is one chunk (from that chunk's features, below), or on a random sample of it
+    // (fitModelsOnSample). A chunk is a range of ids, and ids may be time-ordered: the first chunk would be the
+    // oldest patients, not a sample. Meanwhile the first connection reads chunks ahead.
+    const fitStarted = Date.now();
+    const sampled: Promise<ScoringModels | null> | null =
+      options.refit === false
+        ? referredNet.then(() => repos.fits.latestFits(second)).then((f) => f?.models ?? null)
+        : ranges.length > 1
+          ? referredNet.then(() => second.transaction(() => fitModelsOnSample(repos, second, settings, now, total)))
+          : null;
+    let contextPromise: Promise<OrganizationContext> | null = sampled ? sampled.then((models) => ({ organization, settings, models })) : null;
+    contextPromise?.catch(() => undefined); // awaited by the workers
+    let fitMs = 0;
+    let done = 0;
+    let nextChunk = 0;
+    let failed = false;
+    // Whether the models and the referred revenue are in: until then a connection reads ahead instead of waiting.
+    let modelsReady = false;
+    void Promise.all([contextPromise, referredNet]).then(
+      () => (modelsReady = true),
+      () => undefined,
+    );
+    const work = async (conn: BatchTenantConnection, beforeFirst: Promise<unknown>): Promise<void> => {
+      await beforeFirst;
+      const held: FeatureRow[][] = [];
+      while (!failed && nextChunk < ranges.length) {
+        const i = nextChunk++;
+        held.push(await read(conn, i));
+        // While the models are being fitted and the referred revenue read (on the other connection), read ahead
+        // instead of waiting: at a million patients the two outlast a chunk's read.
+        if (contextPromise !== null && !modelsReady && held.length < MAX_CHUNKS_READ_AHEAD && nextChunk < ranges.length) continue;
+        for (const rows of held.splice(0)) {
+          let t = Date.now();
+          const referred = await referredNet;
+          for (const row of rows) row.referredNetRevenueCents = referred.get(row.patientId) ?? 0;
+          // One chunk (no sample): the models are fitted on its features, on this connection.
+          contextPromise ??= conn
+            .transaction(() => fitAndStoreModels(repos, conn, rows.map((features) => ({ id: features.patientId, features })), settings, now))
+            .then((models) => ({ organization, settings, models }));
+          const context = await contextPromise;
+          if (fitMs === 0) fitMs = Date.now() - fitStarted;
+          phases.waitMs += Date.now() - t;
+          t = Date.now();
+          const scores = scoreRows(rows, now, context);
+          phases.scoreMs += Date.now() - t;
+          t = Date.now();
+          await conn.transaction(() => (rebuild ? rebuild.writeChunk(conn, scores, now, today) : repos.scores.saveScores(conn, scores, now, today)));
+          phases.writeMs += Date.now() - t;
+          done += rows.length;
+          options.onProgress?.(done, total);
+        }
+      }
+    };
+    // The second connection starts on chunks once the referred revenue and the models are read.
+    const workers = [work(first, Promise.resolve()), work(second, Promise.all([referredNet, sampled]))];
+    const outcomes = await Promise.allSettled(
+      workers.map((w) =>
+        w.catch((err: unknown) => {
+          failed = true;
+          throw err;
+        }),
+      ),
+    );
+    for (const o of outcomes) if (o.status === 'rejected') throw o.reason;
+    if (rebuild) {
+      const t = Date.now();
+      // The index builds run on two owner connections (each takes the next index as soon as it is free).
+      const secondOwner = await database.ownerConnection(`${APPLICATION_NAME}-maintenance`);
+      try {
+        phases.takenOver = await rebuild.finish([owner, secondOwner], options.rebuildHooks);
+      } finally {
+        await secondOwner.end();
+      }
+      phases.rebuildMs = Date.now() - t;
+      phases.writeMs += phases.rebuildMs;
+      rebuild = null;
+    } else {
+      await first.transaction(() => repos.scores.deleteMetricsOfDeletedPatients(first, { kind: 'range', from: null, to: null }));
+    }
+    const vacuumStarted = Date.now();
+    // A rebuilt partition is vacuumed and analyzed already: only the history and the kept features are left.
+    const tables = phases.rebuildMs === undefined ? undefined : ['risk_score_history', 'patient_features'];
+    if (options.vacuum === undefined || options.vacuum === true) await vacuumScoringTables(owner, tables);
+    else if (options.vacuum === 'analyze') await analyzeScoringTables(owner, tables);
+    phases.vacuumMs = Date.now() - vacuumStarted;
+    return {
+      organizationId,
+      patients: done,
+      fitMs,
+      totalMs: Date.now() - started,
+      fitted: contextPromise !== null && (await contextPromise).models !== null,
+      phases,
+      featuresKept,
+    };
+  } catch (err) {
+    await rebuild?.abandon(owner);
+    throw err;
+  } finally {
+    await Promise.all([...connections, owner].map((c: BatchTenantConnection | OwnerConnection) => c.end()));
+  }
+}

@@ -1,0 +1,133 @@
+import type { PatientScores } from 'src/scoring/patient-scores';
+
+/** Columns of the results handed back to PostgreSQL, in COPY order, with their SQL types. */
+export const RESULT_COLUMNS: readonly (readonly [string, string, (s: PatientScores) => string | number | boolean | null])[] = [
+  ['patient_id', 'uuid', (s) => s.patientId],
+  ['sort_name', 'text', (s) => s.sortName],
+  ['status', 'text', (s) => s.status],
+  ['risk_score', 'real', (s) => s.riskScore],
+  ['risk_level', 'text', (s) => s.riskLevel],
+  ['risk_factors', 'jsonb', (s) => JSON.stringify(s.riskFactors)],
+  ['risk_trend', 'text', (s) => s.riskTrend],
+  ['engagement_score', 'real', (s) => s.engagementScore],
+  ['ltv_cents', 'integer', (s) => s.ltvCents],
+  ['historical_revenue_cents', 'integer', (s) => s.historicalRevenueCents],
+  ['future_value_cents', 'integer', (s) => s.futureValueCents],
+  ['referral_value_cents', 'integer', (s) => s.referralValueCents],
+  ['total_sessions', 'integer', (s) => s.totalSessions],
+  ['avg_session_value_cents', 'integer', (s) => s.avgSessionValueCents],
+  ['last_appointment_ms', 'float8', (s) => s.lastAppointmentAt],
+  ['next_appointment_ms', 'float8', (s) => s.nextAppointmentAt],
+  ['last_contact_ms', 'float8', (s) => s.lastContactAt],
+  ['success_probability', 'real', (s) => s.successProbability],
+  ['first_visit_ms', 'float8', (s) => s.firstVisitAt],
+  ['record_history', 'boolean', (s) => s.recordHistory],
+  ['has_metrics', 'boolean', (s) => s.hasMetrics],
+];
+export const COLUMN_LIST = RESULT_COLUMNS.map(([name]) => name).join(', ');
+export const COLUMN_DEFS = RESULT_COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ');
+
+/** The patient_metrics columns a write sets from the results (besides stale and the timestamps). */
+export const METRIC_COLUMNS = [
+  'sort_name',
+  'status',
+  'risk_score',
+  'risk_level',
+  'risk_factors',
+  'risk_trend',
+  'engagement_score',
+  'ltv_cents',
+  'historical_revenue_cents',
+  'future_value_cents',
+  'referral_value_cents',
+  'total_sessions',
+  'avg_session_value_cents',
+  'last_appointment_at',
+  'next_appointment_at',
+  'last_contact_at',
+  'success_probability',
+  'first_visit_at',
+] as const;
+/** Results columns that are not copied as they are: dates travel as epoch milliseconds. */
+export const METRIC_VALUE: Partial<Record<(typeof METRIC_COLUMNS)[number], string>> = {
+  last_appointment_at: 'to_timestamp(t.last_appointment_ms / 1000)',
+  next_appointment_at: 'to_timestamp(t.next_appointment_ms / 1000)',
+  last_contact_at: 'to_timestamp(t.last_contact_ms / 1000)',
+  first_visit_at: 'to_timestamp(t.first_visit_ms / 1000)',
+};
+
+const SPECIAL = /[\\\t\n\r]/;
+
+/** COPY text format: backslash, tab, newline and carriage return escaped; null is \N. */
+function copyValue(value: string | number | boolean | null): string {
+  if (value === null) return '\\N';
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'boolean') return value ? 't' : 'f';
+  return SPECIAL.test(value)
+    ? value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'))
+    : value;
+}
+
+/** COPY text of a nullable number (also the COPY form of a string of digits). */
+function copyNumber(value: number | null): string {
+  return value === null ? '\\N' : String(value);
+}
+
+/**
+ * One COPY line (without its newline) of the results, in RESULT_COLUMNS order, as `copyValue` formats each value:
+ * written out, since mapping the column list per row (closures, an array, a join) cost about twice as much. The id
+ * (a uuid), the status, level and trend (fixed words) and the booleans never need escaping: written as they are.
+ */
+export function copyLine(s: PatientScores): string {
+  return `${s.patientId}\t${copyValue(s.sortName)}\t${s.status}\t${copyNumber(s.riskScore)}\t${s.riskLevel}\t${copyValue(
+    JSON.stringify(s.riskFactors),
+  )}\t${s.riskTrend}\t${copyNumber(s.engagementScore)}\t${copyNumber(s.ltvCents)}\t${copyNumber(s.historicalRevenueCents)}\t${copyNumber(
+    s.futureValueCents,
+  )}\t${copyNumber(s.referralValueCents)}\t${copyNumber(s.totalSessions)}\t${copyNumber(s.avgSessionValueCents)}\t${copyNumber(
+    s.lastAppointmentAt,
+  )}\t${copyNumber(s.nextAppointmentAt)}\t${copyNumber(s.lastContactAt)}\t${copyNumber(s.successProbability)}\t${copyNumber(s.firstVisitAt)}\t${
+    s.recordHistory ? 't' : 'f'
+  }\t${s.hasMetrics === null ? '\\N' : s.hasMetrics ? 't' : 'f'}`;
+}
+
+/** The COPY text of `scores`, one line each, as RESULT_COLUMNS and copyValue define it (the reference). */
+export function toCopyText(scores: readonly PatientScores[]): string {
+  let text = '';
+  for (const s of scores) {
+    text += RESULT_COLUMNS.map(([, , get]) => copyValue(get(s))).join('\t') + '\n';
+  }
+  return text;
+}
+
+/** The same text as `toCopyText`, in pieces of `rowsPerPiece` lines (streamed as they are: no one huge string). */
+export function toCopyPieces(scores: readonly PatientScores[], rowsPerPiece = 2000): string[] {
+  const pieces: string[] = [];
+  for (let i = 0; i < scores.length; i += rowsPerPiece) {
+    const lines: string[] = [];
+    for (let j = i; j < Math.min(scores.length, i + rowsPerPiece); j++) lines.push(copyLine(scores[j]));
+    pieces.push(lines.join('\n') + '\n');
+  }
+  return pieces;
+}
+
+/**
+ * Today's risk-history rows ($1 organization, $2 now, $3 today) of the results in table `t` whose score moved at
+ * least `riskHistoryStep` from the last recorded one (`record_history`).
+ */
+export function recordHistorySql(t: string, scores: readonly PatientScores[]): string {
+  return `
+         INSERT INTO risk_score_history (organization_id, patient_id, recorded_on, risk_score, created_at, updated_at)
+         SELECT $1, t.patient_id, $3::date, t.risk_score, $2, $2 FROM ${t} t WHERE ${scores.some((s) => s.recordHistory) ? 't.record_history' : 'FALSE'}
+         ON CONFLICT (patient_id, recorded_on) DO UPDATE SET risk_score = EXCLUDED.risk_score, updated_at = EXCLUDED.updated_at`;
+}
+
+/** `INSERT INTO table (...) SELECT ...` of metrics rows ($1 organization, $2 now), to be followed by `FROM <results> t`. */
+export function insertMetricsSql(table: string): string {
+  return `INSERT INTO ${table} (organization_id, patient_id, ${METRIC_COLUMNS.join(', ')}, stale, computed_at, created_at, updated_at)
+       SELECT $1, t.patient_id, ${METRIC_COLUMNS.map((c) => METRIC_VALUE[c] ?? `t.${c}`).join(', ')}, false, $2, $2, $2`;
+}
+
+/** The scores in patient id order (the primary key's order within an organization), as a new array. */
+export function sortedByPatient(scores: readonly PatientScores[]): PatientScores[] {
+  return [...scores].sort((a, b) => (a.patientId < b.patientId ? -1 : a.patientId > b.patientId ? 1 : 0));
+}
