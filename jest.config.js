@@ -23,7 +23,13 @@ module.exports = {
   // NestJS 12 and some of its dependencies are ES modules only; the transformer above turns them into CommonJS
   // (and leaves CommonJS files as they are), so nothing under node_modules is ignored.
   transformIgnorePatterns: [],
-  moduleNameMapper: { '^src/(.*)$': '<rootDir>/src/$1', '^test/(.*)$': '<rootDir>/test/$1' },
+  // The SDK (sdk/, an npm workspace) from its TypeScript source, whose ES-module-style imports name `.js` files.
+  moduleNameMapper: {
+    '^src/(.*)$': '<rootDir>/src/$1',
+    '^test/(.*)$': '<rootDir>/test/$1',
+    '^@patient-journey/sdk$': '<rootDir>/sdk/src/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
   testEnvironment: 'node',
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
   globalTeardown: '<rootDir>/test/setup/global-teardown.ts',

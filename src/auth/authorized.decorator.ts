@@ -1,42 +1,17 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth, ApiExtension, ApiForbiddenResponse, ApiParam, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtension, ApiParam } from '@nestjs/swagger';
+import { AuditedOptions, auditRoute } from 'src/audit/recording/audited.decorator';
 import { AuthContext, AuthenticatedRequest } from 'src/auth/auth-context';
 import { Permission } from 'src/auth/permissions';
+import { ApiProblems, FORBIDDEN_PROBLEM, TOO_MANY_REQUESTS_PROBLEM, UNAUTHORIZED_PROBLEM, VALIDATION_PROBLEM } from 'src/common/problem/problem-docs';
 
 /** Metadata key: the permission a route requires. */
 export const REQUIRED_PERMISSION = 'patient-journey:permission';
 /** Metadata key: the route needs an authenticated caller but no organization. */
 export const AUTHENTICATED_ONLY = 'patient-journey:authenticated';
 
-const problemContent = (example: Record<string, unknown>): { 'application/problem+json': { schema: Record<string, unknown> } } => ({
-  'application/problem+json': {
-    schema: {
-      type: 'object',
-      required: ['type', 'title', 'status', 'detail'],
-      properties: {
-        type: { type: 'string', format: 'uri' },
-        title: { type: 'string' },
-        status: { type: 'integer' },
-        detail: { type: 'string' },
-        instance: { type: 'string' },
-      },
-      example,
-    },
-  },
-});
-
-const unauthorized = ApiUnauthorizedResponse({
-  description: 'No bearer token, or it is malformed, expired or not validly signed.',
-  content: problemContent({ type: 'https://patient-journey.dev/problems/unauthorized', title: 'Authentication required', status: 401, detail: 'A bearer token is required' }),
-});
-
-const tooMany = ApiTooManyRequestsResponse({
-  description: 'Rate limit exceeded; see Retry-After.',
-  content: problemContent({ type: 'https://patient-journey.dev/problems/too-many-requests', title: 'Too many requests', status: 429, detail: 'Rate limit exceeded; retry after 12 s' }),
-});
-
-// Declared here rather than left to each handler's @Param() DTO: handlers that only read the organization from
-// @Auth() have no such DTO, and an undeclared path parameter leaves Swagger UI's "Try it out" without a field for it.
+// Declared here rather than left to each handler's @Param() DTO: Swagger UI's "Try it out" needs the field, and the
+// description should not depend on the Swagger CLI plugin having read the DTO's comments.
 const organizationIdParam = ApiParam({
   name: 'organizationId',
   type: String,
@@ -44,35 +19,38 @@ const organizationIdParam = ApiParam({
   description: "The organization's id (`GET /api/v1/me` lists the caller's).",
 });
 
+export interface AuthorizedOptions {
+  /**
+   * Required on every route that reads, exports or changes patient data (test/auth/route-declarations.e2e-spec.ts
+   * enforces it): what the audit trail records of each call, denials included.
+   */
+  audit?: AuditedOptions;
+}
+
 /**
- * The one decorator a protected route carries: the permission it requires (read by the global AccessGuard), the
- * Swagger bearer security, the `organizationId` path parameter, an `x-permission` extension and the 401/403 problem
- * responses. The route's path must contain `:organizationId`: the guard checks the caller's membership of that
- * organization.
+ * The one access declaration of a route in an organization: the permission it requires (read by the global
+ * AccessGuard, which also checks the caller's membership of the path's `:organizationId`), the Swagger bearer
+ * security, the `organizationId` path parameter, the `x-permission` extension, the 400/401/403/429 problem answers,
+ * and, with `audit`, the audit trail's options (read by the audit interceptor and hook).
+ *
+ * @example
+ * \@Get(':organizationId/profile/:patientId')
+ * \@Authorized(Permission.PatientsRead, { audit: { action: AuditAction.Read, resource: 'patient', patientIds: (b: ProfileResponse) => [b.patient.id] } })
  */
-export function Authorized(permission: Permission): MethodDecorator & ClassDecorator {
+export function Authorized(permission: Permission, options: AuthorizedOptions = {}): MethodDecorator {
   return applyDecorators(
     SetMetadata(REQUIRED_PERMISSION, permission),
     ApiBearerAuth('bearer'),
     organizationIdParam,
     ApiExtension('x-permission', permission),
-    unauthorized,
-    ApiForbiddenResponse({
-      description: `The caller is not a member of the organization (or it does not exist), or lacks \`${permission}\`.`,
-      content: problemContent({
-        type: 'https://patient-journey.dev/problems/permission-denied',
-        title: 'Missing permission',
-        status: 403,
-        detail: `This action requires the permission ${permission}`,
-      }),
-    }),
-    tooMany,
+    ApiProblems(VALIDATION_PROBLEM, UNAUTHORIZED_PROBLEM, FORBIDDEN_PROBLEM, TOO_MANY_REQUESTS_PROBLEM),
+    ...(options.audit ? [auditRoute(options.audit)] : []),
   );
 }
 
 /** A route that needs an authenticated user but no organization (e.g. GET /me). */
-export function Authenticated(): MethodDecorator & ClassDecorator {
-  return applyDecorators(SetMetadata(AUTHENTICATED_ONLY, true), ApiBearerAuth('bearer'), unauthorized, tooMany);
+export function Authenticated(): MethodDecorator {
+  return applyDecorators(SetMetadata(AUTHENTICATED_ONLY, true), ApiBearerAuth('bearer'), ApiProblems(UNAUTHORIZED_PROBLEM, TOO_MANY_REQUESTS_PROBLEM));
 }
 
 /** The caller's AuthContext, as the guard built it. */

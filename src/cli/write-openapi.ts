@@ -23,7 +23,7 @@ runCli(async () => {
   const settings = loadSettings({ ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'silent', JWT_SECRET: 'x'.repeat(32) });
   const document = await createOpenApiDocument({ settings, databaseUrl: 'postgres://unused@127.0.0.1:1/unused' });
   const text = JSON.stringify(stable(document), null, 2) + '\n';
-  const file = resolve(__dirname, '../../../openapi.json');
+  const file = resolve(__dirname, '../../openapi.json');
   if (!check) {
     writeFileSync(file, text);
     process.stdout.write(`Wrote ${file}\n`);

@@ -3,7 +3,10 @@ import { ApiTags } from '@nestjs/swagger';
 import { AuthContext } from 'src/auth/auth-context';
 import { Auth, Authorized } from 'src/auth/authorized.decorator';
 import { Permission } from 'src/auth/permissions';
-import { EngagementParams, EngagementQuery } from 'src/engagement/dto/engagement.dto';
+import { Endpoint } from 'src/common/http/endpoint.decorator';
+import { OrganizationParams } from 'src/common/http/path-params.dto';
+import { EngagementQuery } from 'src/engagement/dto/engagement.dto';
+import { ENGAGEMENT_OVERVIEW_EXAMPLE } from 'src/engagement/dto/engagement.examples';
 import { EngagementOverviewResponse } from 'src/engagement/dto/engagement.response';
 import { EngagementService } from 'src/engagement/engagement.service';
 
@@ -12,10 +15,18 @@ import { EngagementService } from 'src/engagement/engagement.service';
 export class EngagementController {
   constructor(private readonly engagement: EngagementService) {}
 
-  /** Organization-wide engagement: new and returning patients over time, satisfaction and NPS. Aggregates only. */
+  // Aggregates only, no patient's data: not audited.
   @Get(':organizationId/engagement/overview')
   @Authorized(Permission.AnalyticsRead)
-  overview(@Auth() auth: AuthContext, @Param() _p: EngagementParams, @Query() q: EngagementQuery): Promise<EngagementOverviewResponse> {
+  @Endpoint({
+    operationId: 'getEngagementOverview',
+    summary: 'Get the engagement overview',
+    description:
+      'Organization-wide engagement over a window of days: new and returning patients per day, week or month, the mean ' +
+      'engagement score of the patients seen, satisfaction and NPS. Aggregates only.',
+    response: { description: 'The overview.', type: EngagementOverviewResponse, example: ENGAGEMENT_OVERVIEW_EXAMPLE },
+  })
+  getEngagementOverview(@Auth() auth: AuthContext, @Param() _p: OrganizationParams, @Query() q: EngagementQuery): Promise<EngagementOverviewResponse> {
     return this.engagement.overview(auth, q);
   }
 }

@@ -1,11 +1,14 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { AuditAction } from 'src/audit/trail/audit-action';
-import { Audited } from 'src/audit/recording/audited.decorator';
 import { AuthContext } from 'src/auth/auth-context';
 import { Auth, Authorized } from 'src/auth/authorized.decorator';
 import { Permission } from 'src/auth/permissions';
-import { JourneyParams, JourneyQuery } from 'src/journey/dto/journey.dto';
+import { Endpoint } from 'src/common/http/endpoint.decorator';
+import { PatientParams } from 'src/common/http/path-params.dto';
+import { PATIENT_NOT_FOUND_PROBLEM } from 'src/common/problem/problem-docs';
+import { JourneyQuery } from 'src/journey/dto/journey.dto';
+import { JOURNEY_EXAMPLE } from 'src/journey/dto/journey.examples';
 import { JourneyResponse } from 'src/journey/dto/journey.response';
 import { JourneyService } from 'src/journey/journey.service';
 
@@ -14,11 +17,20 @@ import { JourneyService } from 'src/journey/journey.service';
 export class JourneyController {
   constructor(private readonly journeys: JourneyService) {}
 
-  /** A patient's journey: stages, the automation sequence they are in, and their touchpoints newest first. */
   @Get(':organizationId/journey/:patientId')
-  @Authorized(Permission.JourneyRead)
-  @Audited({ action: AuditAction.Read, resource: 'patient', patientIds: (b: JourneyResponse) => [b.journey.patient_id] })
-  getJourney(@Auth() auth: AuthContext, @Param() p: JourneyParams, @Query() q: JourneyQuery): Promise<JourneyResponse> {
+  @Authorized(Permission.JourneyRead, {
+    audit: { action: AuditAction.Read, resource: 'patient', patientIds: (b: JourneyResponse) => [b.journey.patient_id] },
+  })
+  @Endpoint({
+    operationId: 'getPatientJourney',
+    summary: "Get a patient's journey",
+    description:
+      "A patient's journey: the stage they are in and the stages completed (docs/journey.md), the automation sequence they are in, " +
+      'and their touchpoints (appointments and communications), newest first.',
+    response: { description: "The patient's journey.", type: JourneyResponse, example: JOURNEY_EXAMPLE },
+    problems: [PATIENT_NOT_FOUND_PROBLEM],
+  })
+  getPatientJourney(@Auth() auth: AuthContext, @Param() p: PatientParams, @Query() q: JourneyQuery): Promise<JourneyResponse> {
     return this.journeys.get(auth, p.patientId, q.touchpoint_limit);
   }
 }

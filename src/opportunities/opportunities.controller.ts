@@ -1,11 +1,13 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { AuditAction } from 'src/audit/trail/audit-action';
-import { Audited } from 'src/audit/recording/audited.decorator';
 import { AuthContext } from 'src/auth/auth-context';
 import { Auth, Authorized } from 'src/auth/authorized.decorator';
 import { Permission } from 'src/auth/permissions';
-import { OpportunitiesParams, OpportunitiesQuery } from 'src/opportunities/dto/opportunities.dto';
+import { Endpoint } from 'src/common/http/endpoint.decorator';
+import { OrganizationParams } from 'src/common/http/path-params.dto';
+import { OpportunitiesQuery } from 'src/opportunities/dto/opportunities.dto';
+import { OPPORTUNITIES_EXAMPLE } from 'src/opportunities/dto/opportunities.examples';
 import { OpportunitiesResponse } from 'src/opportunities/dto/opportunities.response';
 import { OpportunitiesService } from 'src/opportunities/opportunities.service';
 
@@ -14,15 +16,19 @@ import { OpportunitiesService } from 'src/opportunities/opportunities.service';
 export class OpportunitiesController {
   constructor(private readonly opportunities: OpportunitiesService) {}
 
-  /** Patients worth reengaging, best first (`estimated_value × success_probability`), with a consent-aware action. */
   @Get(':organizationId/opportunities')
-  @Authorized(Permission.OpportunitiesRead)
-  @Audited({
-    action: AuditAction.List,
-    resource: 'patient',
-    patientIds: (b: OpportunitiesResponse) => b.opportunities.map((o) => o.patient_id),
+  @Authorized(Permission.OpportunitiesRead, {
+    audit: { action: AuditAction.List, resource: 'patient', patientIds: (b: OpportunitiesResponse) => b.opportunities.map((o) => o.patient_id) },
   })
-  list(@Auth() auth: AuthContext, @Param() _p: OpportunitiesParams, @Query() q: OpportunitiesQuery): Promise<OpportunitiesResponse> {
+  @Endpoint({
+    operationId: 'listOpportunities',
+    summary: 'List reengagement opportunities',
+    description:
+      'Patients worth reengaging, best first (by `estimated_value × success_probability`), each with a suggested action that ' +
+      "respects the patient's consent, and the totals over every matching opportunity.",
+    response: { description: 'A page of opportunities.', type: OpportunitiesResponse, example: OPPORTUNITIES_EXAMPLE },
+  })
+  listOpportunities(@Auth() auth: AuthContext, @Param() _p: OrganizationParams, @Query() q: OpportunitiesQuery): Promise<OpportunitiesResponse> {
     return this.opportunities.list(auth, q);
   }
 }

@@ -1,11 +1,28 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post } from '@nestjs/common';
-import { ApiConflictResponse, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import { AuthContext } from 'src/auth/auth-context';
 import { Auth, Authorized } from 'src/auth/authorized.decorator';
 import { Permission } from 'src/auth/permissions';
-import { AddMemberDto, ChangeRoleDto, MemberPathParams, OrganizationPathParams } from 'src/organizations/dto/member.dto';
+import { Endpoint } from 'src/common/http/endpoint.decorator';
+import { OrganizationParams } from 'src/common/http/path-params.dto';
+import { problem, ProblemCode } from 'src/common/problem/problem';
+import { ProblemDoc } from 'src/common/problem/problem-docs';
+import { AddMemberDto, ChangeRoleDto, MemberParams } from 'src/organizations/dto/member.dto';
 import { MemberListResponse, MemberResponse } from 'src/organizations/dto/member.response';
+import { MEMBER_EXAMPLE, MEMBERS_EXAMPLE } from 'src/organizations/dto/organizations.examples';
 import { MembersService } from 'src/organizations/members.service';
+
+const MEMBER_NOT_FOUND: ProblemDoc = {
+  status: 404,
+  description: 'No member with this user id in this organization.',
+  example: problem(ProblemCode.NotFound, 404, 'No member with this user id in this organization'),
+};
+
+const LAST_OWNER: ProblemDoc = {
+  status: 409,
+  description: 'The change would leave the organization without an owner.',
+  example: problem(ProblemCode.Conflict, 409, 'The organization needs at least one owner: make another member owner first'),
+};
 
 @ApiTags('members')
 @Controller('organizations/:organizationId/members')
@@ -14,34 +31,59 @@ export class MembersController {
 
   @Get()
   @Authorized(Permission.OrgManage)
-  @ApiOperation({ summary: 'Members of the organization, with their roles and permissions' })
-  list(@Auth() auth: AuthContext, @Param() _p: OrganizationPathParams): Promise<MemberListResponse> {
+  @Endpoint({
+    operationId: 'listMembers',
+    summary: 'List members',
+    description: 'The members of the organization, with their roles and permissions.',
+    response: { description: 'The members.', type: MemberListResponse, example: MEMBERS_EXAMPLE },
+  })
+  listMembers(@Auth() auth: AuthContext, @Param() _p: OrganizationParams): Promise<MemberListResponse> {
     return this.members.list(auth);
   }
 
   @Post()
   @Authorized(Permission.OrgManage)
-  @ApiOperation({ summary: 'Add a person (by email) with a role' })
-  @ApiConflictResponse({ description: 'Already a member' })
-  add(@Auth() auth: AuthContext, @Param() _p: OrganizationPathParams, @Body() dto: AddMemberDto): Promise<MemberResponse> {
+  @Endpoint({
+    operationId: 'addMember',
+    summary: 'Add a member',
+    description: 'Adds a person, by email, with a role; a user is created for an email not seen before.',
+    response: { status: 201, description: 'The new member.', type: MemberResponse, example: MEMBER_EXAMPLE },
+    problems: [
+      {
+        status: 409,
+        description: 'The person is already a member.',
+        example: problem(ProblemCode.Conflict, 409, 'This person is already a member; change the role with PATCH'),
+      },
+    ],
+  })
+  addMember(@Auth() auth: AuthContext, @Param() _p: OrganizationParams, @Body() dto: AddMemberDto): Promise<MemberResponse> {
     return this.members.add(auth, dto);
   }
 
   @Patch(':userId')
   @Authorized(Permission.OrgManage)
-  @ApiOperation({ summary: "Change a member's role (takes effect within AUTH_CACHE_SECONDS)" })
-  @ApiConflictResponse({ description: 'Would leave the organization without an owner' })
-  changeRole(@Auth() auth: AuthContext, @Param() p: MemberPathParams, @Body() dto: ChangeRoleDto): Promise<MemberResponse> {
+  @Endpoint({
+    operationId: 'changeMemberRole',
+    summary: "Change a member's role",
+    description: 'Changes the role of a member; it takes effect within AUTH_CACHE_SECONDS.',
+    response: { description: 'The member with the new role.', type: MemberResponse, example: MEMBER_EXAMPLE },
+    problems: [MEMBER_NOT_FOUND, LAST_OWNER],
+  })
+  changeMemberRole(@Auth() auth: AuthContext, @Param() p: MemberParams, @Body() dto: ChangeRoleDto): Promise<MemberResponse> {
     return this.members.changeRole(auth, p.userId, dto.role);
   }
 
   @Delete(':userId')
   @Authorized(Permission.OrgManage)
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Remove a member (access stops within AUTH_CACHE_SECONDS)' })
-  @ApiNoContentResponse({ description: 'Removed' })
-  @ApiConflictResponse({ description: 'Would leave the organization without an owner' })
-  remove(@Auth() auth: AuthContext, @Param() p: MemberPathParams): Promise<void> {
+  @Endpoint({
+    operationId: 'removeMember',
+    summary: 'Remove a member',
+    description: "Removes a member from the organization; the person's access stops within AUTH_CACHE_SECONDS.",
+    response: { status: 204, description: 'Removed.' },
+    problems: [MEMBER_NOT_FOUND, LAST_OWNER],
+  })
+  removeMember(@Auth() auth: AuthContext, @Param() p: MemberParams): Promise<void> {
     return this.members.remove(auth, p.userId);
   }
 }

@@ -1,17 +1,19 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { AuditAction } from 'src/audit/trail/audit-action';
-import { Audited } from 'src/audit/recording/audited.decorator';
 import { AuthContext } from 'src/auth/auth-context';
 import { Auth, Authorized } from 'src/auth/authorized.decorator';
 import { Permission } from 'src/auth/permissions';
-import { ProfileParamsDto } from 'src/patients/dto/profile-params.dto';
+import { Endpoint } from 'src/common/http/endpoint.decorator';
+import { OrganizationParams, PatientParams } from 'src/common/http/path-params.dto';
+import { PATIENT_NOT_FOUND_PROBLEM } from 'src/common/problem/problem-docs';
+import { PROFILE_EXAMPLE, PROFILES_EXAMPLE } from 'src/patients/dto/patients.examples';
 import { ProfileQueryDto } from 'src/patients/dto/profile-query.dto';
-import type { ProfileResponse } from 'src/patients/dto/profile.response';
+import { ProfileResponse } from 'src/patients/dto/profile.response';
 import { ProfilesQueryDto } from 'src/patients/dto/profiles-query.dto';
-import type { ProfilesResponse } from 'src/patients/dto/profiles.response';
-import { PatientProfileService } from 'src/patients/patient-profile.service';
+import { ProfilesResponse } from 'src/patients/dto/profiles.response';
 import { PatientListService } from 'src/patients/patient-list.service';
+import { PatientProfileService } from 'src/patients/patient-profile.service';
 
 @ApiTags('patients')
 @Controller('patients')
@@ -21,19 +23,37 @@ export class PatientsController {
     private readonly profile: PatientProfileService,
   ) {}
 
-  /** A page of the organization's patients with status, scores and lifetime value, and the organization's counts. */
   @Get(':organizationId/profiles')
-  @Authorized(Permission.PatientsRead)
-  @Audited({ action: AuditAction.List, resource: 'patient', patientIds: (b: ProfilesResponse) => b.patients.map((p) => p.id) })
-  list(@Auth() auth: AuthContext, @Query() query: ProfilesQueryDto): Promise<ProfilesResponse> {
+  @Authorized(Permission.PatientsRead, {
+    audit: { action: AuditAction.List, resource: 'patient', patientIds: (b: ProfilesResponse) => b.patients.map((p) => p.id) },
+  })
+  @Endpoint({
+    operationId: 'listPatientProfiles',
+    summary: 'List patient profiles',
+    description:
+      "A page of the organization's patients with status, scores and lifetime value, and the organization's counts. " +
+      'Filter by status, search by name prefix, sort by name, lifetime value, last appointment or risk score. ' +
+      'For deep pages pass the previous page\'s `next_cursor` as `cursor` (keyset paging); `next_cursor` is null on the last page.',
+    response: { description: 'A page of patients.', type: ProfilesResponse, example: PROFILES_EXAMPLE },
+  })
+  listPatientProfiles(@Auth() auth: AuthContext, @Param() _p: OrganizationParams, @Query() query: ProfilesQueryDto): Promise<ProfilesResponse> {
     return this.profiles.list(auth, query);
   }
 
-  /** One patient in full; `medical_info` only with `patients:read_medical`. */
   @Get(':organizationId/profile/:patientId')
-  @Authorized(Permission.PatientsRead)
-  @Audited({ action: AuditAction.Read, resource: 'patient', patientIds: (b: ProfileResponse) => [b.patient.id] })
-  get(@Auth() auth: AuthContext, @Param() params: ProfileParamsDto, @Query() query: ProfileQueryDto): Promise<ProfileResponse> {
-    return this.profile.get(auth, params.patientId, query.history_limit);
+  @Authorized(Permission.PatientsRead, {
+    audit: { action: AuditAction.Read, resource: 'patient', patientIds: (b: ProfileResponse) => [b.patient.id] },
+  })
+  @Endpoint({
+    operationId: 'getPatientProfile',
+    summary: 'Get a patient profile',
+    description:
+      'One patient in full: contact details, engagement metrics with the latest appointments, risk assessment with its factors, ' +
+      'and communication preferences. `medical_info` is null unless the caller also has `patients:read_medical`.',
+    response: { description: 'The patient.', type: ProfileResponse, example: PROFILE_EXAMPLE },
+    problems: [PATIENT_NOT_FOUND_PROBLEM],
+  })
+  getPatientProfile(@Auth() auth: AuthContext, @Param() p: PatientParams, @Query() query: ProfileQueryDto): Promise<ProfileResponse> {
+    return this.profile.get(auth, p.patientId, query.history_limit);
   }
 }

@@ -1,9 +1,12 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Param } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { AuthContext } from 'src/auth/auth-context';
 import { Auth, Authorized } from 'src/auth/authorized.decorator';
 import { Permission } from 'src/auth/permissions';
-import type { RiskSummaryResponse } from 'src/risk/dto/risk-summary.response';
+import { Endpoint } from 'src/common/http/endpoint.decorator';
+import { OrganizationParams } from 'src/common/http/path-params.dto';
+import { RISK_SUMMARY_EXAMPLE } from 'src/risk/dto/risk-summary.examples';
+import { RiskSummaryResponse } from 'src/risk/dto/risk-summary.response';
 import { RiskSummaryService } from 'src/risk/risk-summary.service';
 
 @ApiTags('risk')
@@ -11,10 +14,18 @@ import { RiskSummaryService } from 'src/risk/risk-summary.service';
 export class RiskSummaryController {
   constructor(private readonly summary: RiskSummaryService) {}
 
-  /** How the organization's patients split by risk level and by risk trend (counts only: no patient's data, not audited). */
+  // Counts only, no patient's data: not audited.
   @Get(':organizationId/risk-summary')
   @Authorized(Permission.AnalyticsRead)
-  get(@Auth() auth: AuthContext): Promise<RiskSummaryResponse> {
+  @Endpoint({
+    operationId: 'getRiskSummary',
+    summary: 'Get the risk summary',
+    description:
+      "How the organization's patients split by risk level (low, medium, high) and by risk trend (improving, stable, declining). " +
+      'Counts only: both breakdowns sum to `total_patients`.',
+    response: { description: 'The counts.', type: RiskSummaryResponse, example: RISK_SUMMARY_EXAMPLE },
+  })
+  getRiskSummary(@Auth() auth: AuthContext, @Param() _p: OrganizationParams): Promise<RiskSummaryResponse> {
     return this.summary.get(auth);
   }
 }

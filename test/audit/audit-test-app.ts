@@ -1,18 +1,18 @@
 import { Body, CallHandler, Controller, ExecutionContext, Get, Injectable, Module, NestInterceptor, Param, Post, UseInterceptors } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { IsBoolean, IsOptional, IsString, IsUUID } from 'class-validator';
+import { IsBoolean, IsOptional, IsString } from 'class-validator';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { IncomingMessage } from 'node:http';
 import type { InjectOptions, Response as LightMyRequestResponse } from 'light-my-request';
 import { Observable, of, tap } from 'rxjs';
 import { AppModule } from 'src/app.module';
 import { AuditAction } from 'src/audit/trail/audit-action';
-import { Audited } from 'src/audit/recording/audited.decorator';
 import { RequestAudit } from 'src/audit/recording/request-audit-recorder';
 import { RequestAuditor } from 'src/audit/recording/request-auditor.decorator';
 import { Authorized } from 'src/auth/authorized.decorator';
 import { Permission } from 'src/auth/permissions';
 import { FixedClock } from 'src/common/clock/clock';
+import { OrganizationParams, PatientParams } from 'src/common/http/path-params.dto';
 import { TenantDb } from 'src/database/tenant/tenant-db';
 import { requestIdFor } from 'src/common/logging/logging';
 import { ProblemCode, ProblemException } from 'src/common/problem/problem';
@@ -23,21 +23,13 @@ import { TEST_NOW, testSettings } from 'test/utils/test-app';
 /**
  * The real application plus a test-only controller of audited patient routes (under /api/v1/audit-test, so it
  * never collides with the real patient routes): a page of patients, one patient (404 when absent), a cached page,
- * the same page without @Audited (the throughput baseline) and a write that records its own event.
+ * the same page without audit options (the throughput baseline) and a write that records its own event.
  */
 
 interface PatientPage {
   patients: { id: string; name: string; status: string | null }[];
 }
 
-class OrgParams {
-  @IsUUID('all')
-  organizationId: string;
-}
-class PatientParams extends OrgParams {
-  @IsUUID('all')
-  patientId: string;
-}
 class RenameBody {
   @IsString()
   name: string;
@@ -95,36 +87,32 @@ class FakePatientsController {
   constructor(private readonly patients: FakePatients) {}
 
   @Get(':organizationId/profiles')
-  @Authorized(Permission.PatientsRead)
-  @Audited({ action: AuditAction.List, resource: 'patient', patientIds: (b: PatientPage) => b.patients.map((p) => p.id) })
-  profiles(@Param() p: OrgParams): Promise<PatientPage> {
+  @Authorized(Permission.PatientsRead, { audit: { action: AuditAction.List, resource: 'patient', patientIds: (b: PatientPage) => b.patients.map((p) => p.id) } })
+  profiles(@Param() p: OrganizationParams): Promise<PatientPage> {
     return this.patients.page(p.organizationId);
   }
 
   @Get(':organizationId/profiles-unaudited')
   @Authorized(Permission.PatientsRead)
-  profilesUnaudited(@Param() p: OrgParams): Promise<PatientPage> {
+  profilesUnaudited(@Param() p: OrganizationParams): Promise<PatientPage> {
     return this.patients.page(p.organizationId);
   }
 
   @Get(':organizationId/cached-profiles')
-  @Authorized(Permission.PatientsRead)
-  @Audited({ action: AuditAction.List, resource: 'patient', patientIds: (b: PatientPage) => b.patients.map((p) => p.id) })
+  @Authorized(Permission.PatientsRead, { audit: { action: AuditAction.List, resource: 'patient', patientIds: (b: PatientPage) => b.patients.map((p) => p.id) } })
   @UseInterceptors(TinyCacheInterceptor)
-  cachedProfiles(@Param() p: OrgParams): Promise<PatientPage> {
+  cachedProfiles(@Param() p: OrganizationParams): Promise<PatientPage> {
     return this.patients.page(p.organizationId);
   }
 
   @Get(':organizationId/profile/:patientId')
-  @Authorized(Permission.PatientsRead)
-  @Audited({ action: AuditAction.Read, resource: 'patient' })
+  @Authorized(Permission.PatientsRead, { audit: { action: AuditAction.Read, resource: 'patient' } })
   profile(@Param() p: PatientParams): Promise<{ id: string; name: string }> {
     return this.patients.one(p.organizationId, p.patientId);
   }
 
   @Post(':organizationId/profile/:patientId/name')
-  @Authorized(Permission.DataWrite)
-  @Audited({ action: AuditAction.Update, resource: 'patient', writesOwnAudit: true })
+  @Authorized(Permission.DataWrite, { audit: { action: AuditAction.Update, resource: 'patient', writesOwnAudit: true } })
   rename(@Param() p: PatientParams, @Body() body: RenameBody, @RequestAuditor() audit: RequestAudit): Promise<{ updated: number }> {
     return this.patients.rename(p.organizationId, p.patientId, body.name, audit, body.fail === true);
   }

@@ -35,7 +35,7 @@ async function run(url: string, headers: Record<string, string>): Promise<Run> {
 }
 
 describe('audit throughput', () => {
-  const handler = PatientsController.prototype.list as object;
+  const handler = PatientsController.prototype.listPatientProfiles as object;
   const audited = Reflect.getMetadata(AUDITED, handler) as unknown;
   const config = Reflect.getMetadata(FASTIFY_ROUTE_CONFIG, handler) as unknown;
   const auditing = (on: boolean): void => {

@@ -49,7 +49,7 @@ export function tokenFor(settings: Settings, user: string | DevTokenClaims, opti
 }
 
 /** One call: a new user with `role` in the organization, and a bearer token for it (without the `Bearer ` prefix). */
-export async function memberToken(t: TestApp, organizationId: string, role: Role): Promise<string> {
+export async function memberToken(t: Pick<TestApp, 'db' | 'settings'>, organizationId: string, role: Role): Promise<string> {
   const { userId } = await createMember(t.db, organizationId, role);
   return tokenFor(t.settings, userId);
 }

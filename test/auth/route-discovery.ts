@@ -3,8 +3,10 @@ import { RequestMethod, Type } from '@nestjs/common';
 import { ModulesContainer, Reflector } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { HTTPMethods } from 'fastify';
+import { DECORATORS } from '@nestjs/swagger';
 import { routeAccess, RouteAccess } from 'src/auth/access.guard';
 import { API_PREFIX } from 'src/app.factory';
+import { AuditedOptions, auditedOptionsOf } from 'src/audit/recording/audited.decorator';
 
 /** One HTTP route of the running app, with what it declares to the AccessGuard. */
 export interface DiscoveredRoute {
@@ -14,6 +16,10 @@ export interface DiscoveredRoute {
   controller: string;
   handler: string;
   access: RouteAccess;
+  /** The audit options of `@Authorized(permission, { audit })`, if any. */
+  audit: AuditedOptions | undefined;
+  /** What `@Endpoint` declared (`@nestjs/swagger`'s operation metadata), if anything. */
+  operation: { operationId?: string; summary?: string; description?: string } | undefined;
 }
 
 const join = (...parts: string[]): string => '/' + parts.flatMap((p) => p.split('/')).filter(Boolean).join('/');
@@ -40,12 +46,14 @@ export function discoverRoutes(app: NestFastifyApplication): DiscoveredRoute[] {
         if (methodPaths === undefined || requestMethod === undefined) continue;
         const method = RequestMethod[requestMethod] as HTTPMethods;
         const access = routeAccess(reflector, handler, controller);
+        const audit = auditedOptionsOf(handler);
+        const operation = Reflect.getMetadata(DECORATORS.API_OPERATION, handler) as DiscoveredRoute['operation'];
         for (const cp of controllerPaths) {
           for (const mp of ([] as string[]).concat(methodPaths)) {
             const candidates = [join(API_PREFIX, cp, mp), join(cp, mp)];
             const path = candidates.find((url) => fastify.hasRoute({ method, url }));
             if (!path) throw new Error(`${controller.name}.${name}: no Fastify route for ${method} ${candidates.join(' or ')}`);
-            routes.push({ method, path, controller: controller.name, handler: name, access });
+            routes.push({ method, path, controller: controller.name, handler: name, access, audit, operation });
           }
         }
       }

@@ -5,6 +5,8 @@ import { ScoringService } from 'src/scoring/scoring.service';
 import { bearer, memberToken } from 'test/auth/auth-fixtures';
 import { contractErrors } from 'test/utils/contract';
 import { createHandmadeClinic, HandmadeClinic } from 'test/journey/support/handmade-clinic';
+import type { EngagementOverviewResponse, operations } from '@patient-journey/sdk';
+import { sdkClient } from 'test/utils/sdk';
 import { createTestApp, TestApp } from 'test/utils/test-app';
 import { TenantDb } from 'src/database/tenant/tenant-db';
 import { Database } from 'src/database/database';
@@ -45,6 +47,17 @@ describe('GET /api/v1/patients/:organizationId/engagement/overview', () => {
   const get = (query = '', tok = token, organizationId = clinic.organizationId) =>
     t.inject({ method: 'GET', url: `/api/v1/patients/${organizationId}/engagement/overview${query}`, headers: bearer(tok) });
 
+  /** The happy path, through the SDK (`getEngagementOverview`). */
+  const overview = async (
+    query: operations['getEngagementOverview']['parameters']['query'] = {},
+  ): Promise<{ status: number; body: EngagementOverviewResponse }> => {
+    const api = await sdkClient(t, token);
+    const { data, response } = await api.GET('/api/v1/patients/{organizationId}/engagement/overview', {
+      params: { path: { organizationId: clinic.organizationId }, query },
+    });
+    return { status: response.status, body: data! };
+  };
+
   /** A clinic of its own, for a test that changes records (the shared one must stay as the other tests expect it). */
   const ownClinic = async (): Promise<{ clinic: HandmadeClinic; token: string; get: (query?: string) => ReturnType<typeof get> }> => {
     const own = await createHandmadeClinic(t.db, (s) => t.app.get(PhiCipher).encrypt(s) as string);
@@ -64,10 +77,10 @@ describe('GET /api/v1/patients/:organizationId/engagement/overview', () => {
   };
 
   it('defaults to the last 12 weeks by week in the organization time zone, with the counts known in advance', async () => {
-    const res = await get();
-    expect(res.statusCode).toBe(200);
-    expect(contractErrors('engagement-overview.schema.json', res.json())).toEqual([]);
-    const o = res.json().engagement_overview;
+    const { status, body } = await overview();
+    expect(status).toBe(200);
+    expect(contractErrors('engagement-overview.schema.json', body)).toEqual([]);
+    const o = body.engagement_overview;
     expect(o.total_patients).toBe(11);
     expect(o.new_patients_this_month).toBe(1);
     expect(o.returning_patients).toBe(3);
@@ -104,7 +117,7 @@ describe('GET /api/v1/patients/:organizationId/engagement/overview', () => {
   });
 
   it('takes from, to and granularity (day, month)', async () => {
-    const day = (await get('?from=2026-11-01&to=2026-11-30&granularity=day')).json().engagement_overview;
+    const day = (await overview({ from: '2026-11-01', to: '2026-11-30', granularity: 'day' })).body.engagement_overview;
     expect(day.engagement_trends).toHaveLength(30);
     const byDate = new Map((day.engagement_trends as Trend[]).map((b) => [b.date, b]));
     expect(byDate.get('2026-11-22')?.returning_patients).toBe(0);
@@ -117,7 +130,7 @@ describe('GET /api/v1/patients/:organizationId/engagement/overview', () => {
       nps_score: 0,
     });
 
-    const month = (await get('?from=2026-01-01&to=2026-11-24&granularity=month')).json().engagement_overview;
+    const month = (await overview({ from: '2026-01-01', to: '2026-11-24', granularity: 'month' })).body.engagement_overview;
     expect((month.engagement_trends as Trend[]).map((b) => b.date)).toEqual([
       '2026-01-01',
       '2026-02-01',

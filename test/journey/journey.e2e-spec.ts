@@ -1,5 +1,7 @@
 import { PhiCipher } from 'src/records/phi/phi-cipher';
 import { bearer, createOrganization, memberToken } from 'test/auth/auth-fixtures';
+import type { JourneyResponse } from '@patient-journey/sdk';
+import { sdkClient } from 'test/utils/sdk';
 import { createTestApp, TestApp } from 'test/utils/test-app';
 import { contractErrors } from 'test/utils/contract';
 import { createHandmadeClinic, HandmadeClinic } from 'test/journey/support/handmade-clinic';
@@ -22,13 +24,20 @@ describe('GET /api/v1/patients/:organizationId/journey/:patientId', () => {
   const get = (patientId: string, query = '', tok = token) =>
     t.inject({ method: 'GET', url: `/api/v1/patients/${clinic.organizationId}/journey/${patientId}${query}`, headers: bearer(tok) });
 
-  const journeyOf = async (
-    key: keyof HandmadeClinic['ids'],
-  ): Promise<Record<string, unknown> & { stages_completed: unknown[]; current_stage: string }> => {
-    const res = await get(clinic.ids[key]);
-    expect(res.statusCode).toBe(200);
-    expect(contractErrors('journey.schema.json', res.json())).toEqual([]);
-    return res.json().journey;
+  /** The happy path, through the SDK (`getPatientJourney`). */
+  const read = async (patientId: string, touchpoint_limit?: number): Promise<{ status: number; body: JourneyResponse }> => {
+    const api = await sdkClient(t, token);
+    const { data, response } = await api.GET('/api/v1/patients/{organizationId}/journey/{patientId}', {
+      params: { path: { organizationId: clinic.organizationId, patientId }, query: { touchpoint_limit } },
+    });
+    return { status: response.status, body: data! };
+  };
+
+  const journeyOf = async (key: keyof HandmadeClinic['ids']): Promise<JourneyResponse['journey']> => {
+    const { status, body } = await read(clinic.ids[key]);
+    expect(status).toBe(200);
+    expect(contractErrors('journey.schema.json', body)).toEqual([]);
+    return body.journey;
   };
 
   it('a patient in active care: stages, automation state and touchpoints newest first', async () => {
@@ -88,10 +97,10 @@ describe('GET /api/v1/patients/:organizationId/journey/:patientId', () => {
   });
 
   it('touchpoint_limit caps the touchpoints, newest kept', async () => {
-    const res = await get(clinic.ids.ada, '?touchpoint_limit=2');
-    expect(res.statusCode).toBe(200);
-    expect(res.json().journey.touchpoints.map((x: { type: string }) => x.type)).toEqual(['call', 'message']);
-    expect((await get(clinic.ids.ada, '?touchpoint_limit=500')).json().journey.touchpoints).toHaveLength(6);
+    const res = await read(clinic.ids.ada, 2);
+    expect(res.status).toBe(200);
+    expect(res.body.journey.touchpoints.map((x) => x.type)).toEqual(['call', 'message']);
+    expect((await read(clinic.ids.ada, 500)).body.journey.touchpoints).toHaveLength(6);
   });
 
   it('answers 404 for an unknown, deleted or other organization patient', async () => {

@@ -5,6 +5,8 @@ import { bearer, memberToken } from 'test/auth/auth-fixtures';
 import { contractErrors } from 'test/utils/contract';
 import { createHandmadeClinic, HandmadeClinic } from 'test/journey/support/handmade-clinic';
 import { eventually } from 'test/utils/eventually';
+import type { operations, OpportunitiesResponse } from '@patient-journey/sdk';
+import { sdkClient } from 'test/utils/sdk';
 import { createTestApp, TestApp } from 'test/utils/test-app';
 
 interface Opp {
@@ -34,11 +36,17 @@ describe('GET /api/v1/patients/:organizationId/opportunities', () => {
   const get = (query = '', tok = token) =>
     t.inject({ method: 'GET', url: `/api/v1/patients/${clinic.organizationId}/opportunities${query}`, headers: bearer(tok) });
 
+  /** The happy path, through the SDK (`listOpportunities`). */
+  const list = async (query: operations['listOpportunities']['parameters']['query'] = {}): Promise<{ status: number; body: OpportunitiesResponse }> => {
+    const api = await sdkClient(t, token);
+    const { data, response } = await api.GET('/api/v1/patients/{organizationId}/opportunities', { params: { path: { organizationId: clinic.organizationId }, query } });
+    return { status: response.status, body: data! };
+  };
+
   it('finds each type once per patient, best expected return first, with totals over all matches', async () => {
-    const res = await get();
-    expect(res.statusCode).toBe(200);
-    expect(contractErrors('opportunities.schema.json', res.json())).toEqual([]);
-    const body = res.json();
+    const { status, body } = await list();
+    expect(status).toBe(200);
+    expect(contractErrors('opportunities.schema.json', body)).toEqual([]);
     expect(body.total_opportunities).toBe(5);
     expect(body.potential_revenue).toBe(2367.5);
     const rows = body.opportunities as Opp[];
@@ -57,7 +65,7 @@ describe('GET /api/v1/patients/:organizationId/opportunities', () => {
   });
 
   it('suggests channel-aware actions within consent', async () => {
-    const rows = (await get()).json().opportunities as Opp[];
+    const rows = (await list()).body.opportunities;
     const action = (name: string): string => rows.find((o) => o.patient_name === name)?.suggested_action ?? '';
     // marketing consent, prefers phone: a personal call with an offer
     expect(action('Hana High')).toMatch(/^Call the patient personally .*priority appointment/);
@@ -72,28 +80,28 @@ describe('GET /api/v1/patients/:organizationId/opportunities', () => {
   });
 
   it('leaves out patients with an upcoming appointment, active patients not due, and deleted patients', async () => {
-    const names = ((await get('?limit=1000')).json().opportunities as Opp[]).map((o) => o.patient_name);
+    const names = (await list({ limit: 1000 })).body.opportunities.map((o) => o.patient_name);
     for (const n of ['Una Upcoming', 'Ada Active', 'Tom Timezone', 'Finn First', 'Lena Lead', 'Rita Reactivated', 'Gail Gone'])
       expect(names).not.toContain(n);
   });
 
   it('filters by type and priority and pages, totals staying over all matches', async () => {
-    const overdue = (await get('?type=overdue_appointment')).json();
-    expect(overdue.opportunities.map((o: Opp) => o.patient_name)).toEqual(['Lars Lapsed', 'Max Maintenance']);
+    const overdue = (await list({ type: 'overdue_appointment' })).body;
+    expect(overdue.opportunities.map((o) => o.patient_name)).toEqual(['Lars Lapsed', 'Max Maintenance']);
     expect([overdue.total_opportunities, overdue.potential_revenue]).toEqual([2, 562.78]);
 
-    const high = (await get('?priority=high')).json();
-    expect(high.opportunities.map((o: Opp) => o.patient_name)).toEqual(['Hana High', 'Lars Lapsed']);
+    const high = (await list({ priority: 'high' })).body;
+    expect(high.opportunities.map((o) => o.patient_name)).toEqual(['Hana High', 'Lars Lapsed']);
     expect(high.total_opportunities).toBe(2);
 
-    const both = (await get('?type=inactive_patient&priority=low')).json();
-    expect(both.opportunities.map((o: Opp) => o.patient_name)).toEqual(['Ivan Inactive']);
+    const both = (await list({ type: 'inactive_patient', priority: 'low' })).body;
+    expect(both.opportunities.map((o) => o.patient_name)).toEqual(['Ivan Inactive']);
     expect([both.total_opportunities, both.potential_revenue]).toEqual([1, 121.67]);
 
-    const page = (await get('?limit=2&offset=1')).json();
-    expect(page.opportunities.map((o: Opp) => o.patient_name)).toEqual(['Lars Lapsed', 'Max Maintenance']);
+    const page = (await list({ limit: 2, offset: 1 })).body;
+    expect(page.opportunities.map((o) => o.patient_name)).toEqual(['Lars Lapsed', 'Max Maintenance']);
     expect(page.total_opportunities).toBe(5);
-    expect((await get('?offset=10')).json().opportunities).toEqual([]);
+    expect((await list({ offset: 10 })).body.opportunities).toEqual([]);
   });
 
   it('follows the scoring engine: recomputed patients at once, the whole organization on a full rebuild', async () => {

@@ -3,6 +3,8 @@ import { ScoringService } from 'src/scoring/scoring.service';
 import { bearer, createOrganization, memberToken } from 'test/auth/auth-fixtures';
 import { expectContract } from 'test/utils/contract';
 import { createAppointment, createPatient, upsertMetrics } from 'test/utils/factories';
+import type { ProfileResponse } from '@patient-journey/sdk';
+import { sdkClient } from 'test/utils/sdk';
 import { createTestApp, TestApp, TEST_NOW } from 'test/utils/test-app';
 
 const DAY = 86_400_000;
@@ -58,8 +60,17 @@ describe('GET /patients/:organizationId/profile/:patientId', () => {
     return { status: res.statusCode, body: res.json() };
   };
 
+  /** The happy path, through the SDK (`getPatientProfile`). */
+  const read = async (id: string, tok: string, history_limit?: number): Promise<{ status: number; body: ProfileResponse }> => {
+    const api = await sdkClient(t, tok);
+    const { data, response } = await api.GET('/api/v1/patients/{organizationId}/profile/{patientId}', {
+      params: { path: { organizationId: orgId, patientId: id }, query: { history_limit } },
+    });
+    return { status: response.status, body: data! };
+  };
+
   it('answers the full profile, decrypted, per the contract', async () => {
-    const { status, body } = await get(patientId, clinician);
+    const { status, body } = await read(patientId, clinician);
     expect(status).toBe(200);
     expectContract('profile.schema.json', body);
     const p = body.patient;
@@ -78,17 +89,17 @@ describe('GET /patients/:organizationId/profile/:patientId', () => {
   });
 
   it('appointment_history: started appointments only, newest first, history_limit honoured', async () => {
-    const { body } = await get(patientId, clinician);
+    const { body } = await read(patientId, clinician);
     const h = body.patient.engagement_metrics.appointment_history;
     expect(h.map((a: { type: string }) => a.type)).toEqual(['visit-1', 'visit-2', 'visit-3', 'visit-4', 'visit-5', 'visit-6']);
     expect(h[0]).toMatchObject({ date: daysAgo(20).toISOString(), value: 100.01, notes: 'Follow-up in a month', status: 'completed' });
     expect(h[1].notes).toBeNull();
-    const limited = await get(patientId, clinician, '?history_limit=2');
+    const limited = await read(patientId, clinician, 2);
     expect(limited.body.patient.engagement_metrics.appointment_history.map((a: { type: string }) => a.type)).toEqual(['visit-1', 'visit-2']);
   });
 
   it('medical_info is null without patients:read_medical', async () => {
-    const { status, body } = await get(patientId, frontDesk);
+    const { status, body } = await read(patientId, frontDesk);
     expect(status).toBe(200);
     expectContract('profile.schema.json', body);
     expect(body.patient.medical_info).toBeNull();
@@ -96,9 +107,10 @@ describe('GET /patients/:organizationId/profile/:patientId', () => {
   });
 
   it('shows the same ltv, risk score, sessions and appointments as the list', async () => {
-    const listRes = await t.inject({ method: 'GET', url: `/api/v1/patients/${orgId}/profiles`, headers: bearer(frontDesk) });
-    const item = listRes.json().patients.find((p: { id: string }) => p.id === patientId);
-    const { body } = await get(patientId, frontDesk);
+    const api = await sdkClient(t, frontDesk);
+    const list = await api.GET('/api/v1/patients/{organizationId}/profiles', { params: { path: { organizationId: orgId } } });
+    const item = list.data!.patients.find((p) => p.id === patientId)!;
+    const { body } = await read(patientId, frontDesk);
     const m = body.patient.engagement_metrics;
     expect([m.ltv, m.total_sessions, m.last_appointment, m.next_appointment, body.patient.risk_assessment.risk_score]).toEqual([
       item.ltv,
@@ -111,7 +123,7 @@ describe('GET /patients/:organizationId/profile/:patientId', () => {
 
   it('missing data and no metrics row: documented defaults, never an error', async () => {
     const bare = await createPatient(t.db, t.settings, orgId, { name: 'No Data', phone: null, email: null, dateOfBirth: null, address: null, conditions: null, allergies: null, medications: null });
-    const { status, body } = await get(bare, clinician);
+    const { status, body } = await read(bare, clinician);
     expect(status).toBe(200);
     expectContract('profile.schema.json', body);
     expect(body.patient).toMatchObject({

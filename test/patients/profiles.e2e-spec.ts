@@ -6,6 +6,8 @@ import type { ListSpec, ProfileSort } from 'src/patients/profile-list';
 import { bearer, createOrganization, memberToken } from 'test/auth/auth-fixtures';
 import { expectContract } from 'test/utils/contract';
 import { createPatient, upsertMetrics } from 'test/utils/factories';
+import { iteratePatientProfiles, patientProfilePages, type PatientProfilesQuery, type ProfilesResponse } from '@patient-journey/sdk';
+import { sdkClient } from 'test/utils/sdk';
 import { createTestApp, TestApp, TEST_NOW } from 'test/utils/test-app';
 
 const DAY = 86_400_000;
@@ -90,8 +92,15 @@ describe('GET /patients/:organizationId/profiles', () => {
       .map((s) => s.id);
   };
 
+  /** The happy path, through the SDK (`listPatientProfiles`). */
+  const listBy = async (query: PatientProfilesQuery = {}): Promise<{ status: number; body: ProfilesResponse }> => {
+    const api = await sdkClient(t, token);
+    const { data, response } = await api.GET('/api/v1/patients/{organizationId}/profiles', { params: { path: { organizationId: orgId }, query } });
+    return { status: response.status, body: data! };
+  };
+
   it('answers the contract, sorted by name by default, with the organization summary', async () => {
-    const { status, body } = await list('');
+    const { status, body } = await listBy();
     expect(status).toBe(200);
     expectContract('profiles.schema.json', body);
     expect(body.patients.map((p) => p.id)).toEqual(expected('name', 'asc'));
@@ -115,7 +124,7 @@ describe('GET /patients/:organizationId/profiles', () => {
     ['last_appointment', 'desc'],
     ['last_appointment', 'asc'],
   ] as const)('sort=%s order=%s: right order, ties by id', async (sort, order) => {
-    const { body } = await list(`?sort=${sort}&order=${order}`);
+    const { body } = await listBy({ sort, order });
     expect(body.patients.map((p) => p.id)).toEqual(expected(sort, order));
   });
 
@@ -154,15 +163,16 @@ describe('GET /patients/:organizationId/profiles', () => {
       }
       expect(byOffset).toEqual(full);
 
+      // The SDK's iterators follow next_cursor, as a front end pages through a list.
+      const api = await sdkClient(t, token);
+      const query = { sort, status: st, limit: 4 } as PatientProfilesQuery;
+      const pages: ProfilesResponse[] = [];
+      for await (const page of patientProfilePages(api, orgId, query)) pages.push(page);
+      expect(pages).toHaveLength(Math.max(1, Math.ceil(full.length / 4)));
+      expect(pages.map((p) => p.has_more)).toEqual(pages.map((_, i) => i < pages.length - 1));
+      expect(pages.flatMap((p) => p.patients.map((x) => x.id))).toEqual(full);
       const byCursor: string[] = [];
-      let { body } = await list(`?sort=${sort}&status=${st}&limit=4`);
-      byCursor.push(...body.patients.map((p) => p.id));
-      while (body.next_cursor) {
-        expect(body.has_more).toBe(true);
-        ({ body } = await list(`?limit=4&cursor=${body.next_cursor}`));
-        byCursor.push(...body.patients.map((p) => p.id));
-      }
-      expect(body.has_more).toBe(false);
+      for await (const patient of iteratePatientProfiles(api, orgId, query)) byCursor.push(patient.id);
       expect(byCursor).toEqual(full);
     }
   });

@@ -2,6 +2,7 @@ import { Role } from 'src/organizations/organizations.enums';
 import { ScoringEvents } from 'src/scoring/scoring-events';
 import { bearer, createOrganization, memberToken } from 'test/auth/auth-fixtures';
 import { expectContract } from 'test/utils/contract';
+import { sdkClient } from 'test/utils/sdk';
 import { createPatient, upsertMetrics } from 'test/utils/factories';
 import { eventually } from 'test/utils/eventually';
 import { createTestApp, TestApp, TEST_NOW } from 'test/utils/test-app';
@@ -41,9 +42,11 @@ describe('GET /patients/:organizationId/risk-summary', () => {
     await t.close();
   });
 
+  /** Through the SDK (`getRiskSummary`): the summary, or the typed problem. */
   const summary = async (tok = analyst, org = orgId): Promise<{ status: number; body: any }> => {
-    const res = await t.inject({ method: 'GET', url: `/api/v1/patients/${org}/risk-summary`, headers: bearer(tok) });
-    return { status: res.statusCode, body: res.json() };
+    const api = await sdkClient(t, tok);
+    const { data, error, response } = await api.GET('/api/v1/patients/{organizationId}/risk-summary', { params: { path: { organizationId: org } } });
+    return { status: response.status, body: data ?? error };
   };
 
   it('distribution and trends over every patient, each summing to total_patients; analysts may read it', async () => {
@@ -60,8 +63,8 @@ describe('GET /patients/:organizationId/risk-summary', () => {
 
   it('agrees with the list summary', async () => {
     const admin = await memberToken(t, orgId, Role.Admin);
-    const list = await t.inject({ method: 'GET', url: `/api/v1/patients/${orgId}/profiles`, headers: bearer(admin) });
-    expect(list.json().summary.total_patients).toBe((await summary()).body.total_patients);
+    const list = await (await sdkClient(t, admin)).GET('/api/v1/patients/{organizationId}/profiles', { params: { path: { organizationId: orgId } } });
+    expect(list.data!.summary.total_patients).toBe((await summary()).body.total_patients);
   });
 
   it('is cached, and a recompute event refreshes it', async () => {

@@ -11,6 +11,8 @@ export interface TestApp {
   clock: FixedClock;
   settings: Settings;
   inject(options: InjectOptions): Promise<LightMyRequestResponse>;
+  /** The app's URL, listening on a free port of 127.0.0.1 from the first call on (for real HTTP clients: the SDK). */
+  url(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -39,12 +41,20 @@ export async function createTestApp(options: { now?: Date; env?: Record<string, 
   const settings = testSettings(db.url, options.env);
   const clock = new FixedClock(options.now ?? TEST_NOW);
   const app = await createApp({ settings, databaseUrl: db.url, clock });
+  let url: string | null = null;
   return {
     app,
     db,
     clock,
     settings,
     inject: (o) => app.inject(o) as Promise<LightMyRequestResponse>,
+    async url() {
+      if (url === null) {
+        await app.listen(0, '127.0.0.1');
+        url = await app.getUrl();
+      }
+      return url;
+    },
     async close() {
       await app.close();
       await db.drop();

@@ -3,11 +3,6 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import { AUDIT_ACTIONS, AuditAction } from 'src/audit/trail/audit-action';
 
-export class AuditOrganizationParams {
-  @IsUUID('all')
-  organizationId: string;
-}
-
 export class AuditEventsQuery {
   /** Only events whose response carried this patient ("who saw this patient's record"). */
   @IsOptional()

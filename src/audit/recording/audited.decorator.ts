@@ -13,11 +13,10 @@ export interface AuditedOptions {
   resource: string;
   /**
    * The ids of every patient whose data the response body carries (for a list: every patient on the page).
-   * Called with the handler's result before it is serialized. The body is typed loosely on purpose: each route
-   * passes a one-line arrow over its own response type, e.g. `(b) => b.patients.map((p) => p.id)`.
+   * Called with the handler's result before it is serialized. Declared as a method so that each route can pass a
+   * one-line arrow over its own response type, e.g. `(b: ProfilesResponse) => b.patients.map((p) => p.id)`.
    */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  patientIds?: (responseBody: any) => string[];
+  patientIds?(responseBody: unknown): string[];
   /**
    * The route parameter that names one patient (default `patientId`). Its value is recorded with every outcome,
    * denials and 404s included.
@@ -31,20 +30,17 @@ export interface AuditedOptions {
 }
 
 /**
- * Marks a route that reads, exports or changes patient data. Metadata only: the global AuditOnSuccessInterceptor writes
- * the event before the response leaves (cache hits included) and fails the request with 503 if it cannot; a
- * Fastify onSend hook records the calls that never reach the handler (401, 403 from the guards, 404, 400).
+ * The audit options of a route that reads, exports or changes patient data, as `@Authorized(permission, { audit })`
+ * applies them (routes declare them there, never with this function alone). Metadata only: the global
+ * AuditOnSuccessInterceptor writes the event before the response leaves (cache hits included) and fails the request
+ * with 503 if it cannot; a Fastify onSend hook records the calls that never reach the handler (401, 403 from the
+ * guards, 404, 400).
  *
  * The options are stored twice: as Nest metadata (read by the interceptor through the Reflector) and merged into
  * the route's Fastify config (read by the hook, which runs outside Nest's context). A `@RouteConfig()` from
- * @nestjs/platform-fastify on the same handler must be placed BELOW `@Audited` (applied first) or it replaces it.
- *
- * @example
- * \@Get(':organizationId/profiles')
- * \@Authorized(Permission.PatientsRead)
- * \@Audited({ action: AuditAction.List, resource: 'patient', patientIds: (b: ProfilesResponse) => b.patients.map((p) => p.id) })
+ * @nestjs/platform-fastify on the same handler must be placed BELOW `@Authorized` (applied first) or it replaces it.
  */
-export function Audited(options: AuditedOptions): MethodDecorator {
+export function auditRoute(options: AuditedOptions): MethodDecorator {
   const frozen: AuditedOptions = Object.freeze({ ...options });
   return (_target, _key, descriptor) => {
     const handler = descriptor.value as object;

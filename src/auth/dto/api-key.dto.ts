@@ -1,6 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayNotEmpty, ArrayUnique, IsArray, IsIn, IsISO8601, IsOptional, IsString, IsUUID, Length } from 'class-validator';
+import { ArrayMaxSize, ArrayNotEmpty, ArrayUnique, IsArray, IsIn, IsISO8601, IsOptional, IsString, Length } from 'class-validator';
 import { Permission } from 'src/auth/permissions';
+import { OrganizationParams } from 'src/common/http/path-params.dto';
+import { IsUuidParam } from 'src/common/validation/is-uuid-param.decorator';
 
 /** Permissions an integration key may carry: everything but `org:manage` (a key cannot mint keys or manage members). */
 export const API_KEY_PERMISSIONS: readonly Permission[] = Object.values(Permission).filter((p) => p !== Permission.OrgManage);
@@ -26,12 +28,9 @@ export class CreateApiKeyDto {
   expires_at?: string;
 }
 
-export class OrganizationParams {
-  @IsUUID('all')
-  organizationId: string;
-}
-
+/** The path of one API key's routes. */
 export class ApiKeyParams extends OrganizationParams {
-  @IsUUID('all')
+  /** The key's id, as the key list gives it. */
+  @IsUuidParam()
   keyId: string;
 }

@@ -1,10 +1,5 @@
-import { IsIn, IsOptional, IsString, IsUUID } from 'class-validator';
+import { IsIn, IsOptional, IsString } from 'class-validator';
 import { Granularity } from 'src/engagement/domain/engagement-window';
-
-export class EngagementParams {
-  @IsUUID('all')
-  organizationId: string;
-}
 
 export class EngagementQuery {
   /** First day of the window, `YYYY-MM-DD` in the organization's time zone (default: the Monday 11 weeks before this week's). */

@@ -1,13 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
-
-export class JourneyParams {
-  @IsUUID('all')
-  organizationId: string;
-
-  @IsUUID('all')
-  patientId: string;
-}
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
 
 export class JourneyQuery {
   /** How many touchpoints to return, newest first (1..500, default 50). */

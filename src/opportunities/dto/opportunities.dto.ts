@@ -1,11 +1,6 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { OpportunityPriority, OpportunityType } from 'src/opportunities/opportunities.enums';
-
-export class OpportunitiesParams {
-  @IsUUID('all')
-  organizationId: string;
-}
 
 export class OpportunitiesQuery {
   /** Only this opportunity type. */

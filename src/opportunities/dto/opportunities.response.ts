@@ -23,6 +23,7 @@ export class OpportunitiesResponse {
   @ApiProperty({ type: [OpportunityResponse] })
   opportunities: OpportunityResponse[];
   /** All matching opportunities, not only this page. */
+  @ApiProperty({ type: 'integer' })
   total_opportunities: number;
   /** Sum of `estimated_value` over all matching opportunities. */
   potential_revenue: number;

@@ -1,5 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsEmail, IsIn, IsOptional, IsString, IsUUID, Length, MaxLength } from 'class-validator';
+import { IsEmail, IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { OrganizationParams } from 'src/common/http/path-params.dto';
+import { IsUuidParam } from 'src/common/validation/is-uuid-param.decorator';
 import { Role } from 'src/organizations/organizations.enums';
 
 const ROLES = Object.values(Role);
@@ -27,12 +29,9 @@ export class ChangeRoleDto {
   role: Role;
 }
 
-export class OrganizationPathParams {
-  @IsUUID('all')
-  organizationId: string;
-}
-
-export class MemberPathParams extends OrganizationPathParams {
-  @IsUUID('all')
+/** The path of one member's routes. */
+export class MemberParams extends OrganizationParams {
+  /** The member's user id, as the member list gives it. */
+  @IsUuidParam()
   userId: string;
 }
