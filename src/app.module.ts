@@ -19,6 +19,7 @@ import { EngagementModule } from 'src/engagement/engagement.module';
 import { JourneyModule } from 'src/journey/journey.module';
 import { OpportunitiesModule } from 'src/opportunities/opportunities.module';
 import { JobsModule } from 'src/jobs/jobs.module';
+import { FileStoreModule } from 'src/file-store/file-store.module';
 
 export interface AppOptions {
   settings: Settings;
@@ -39,6 +40,7 @@ export class AppModule {
         DatabaseModule.register({ url: options.databaseUrl, poolSize: options.settings.databasePoolSize }),
         HealthModule,
         JobsModule,
+        FileStoreModule,
         AuthModule,
         OrganizationsModule,
         RecordsModule,

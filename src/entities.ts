@@ -1,5 +1,6 @@
 import { ApiKey } from 'src/auth/entities/api-key.entity';
 import { JobRun } from 'src/jobs/entities/job-run.entity';
+import { StoredFile, StoredFileChunk } from 'src/file-store/entities/stored-file.entity';
 import { Membership } from 'src/organizations/entities/membership.entity';
 import { Organization } from 'src/organizations/entities/organization.entity';
 import { User } from 'src/organizations/entities/user.entity';
@@ -45,4 +46,6 @@ export const ENTITIES = [
   EngagementPatientDays,
   EngagementVisitGap,
   JobRun,
+  StoredFile,
+  StoredFileChunk,
 ];

@@ -35,6 +35,8 @@ const messageOf = (err: unknown): string => (err instanceof Error ? `${err.name 
 export class JobService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(JobService.name);
   private readonly handlers = new Map<string, JobHandler>();
+  /** Periodic upkeep run on the scheduler's tick (once per interval across workers): name → task. */
+  private readonly periodic = new Map<string, () => Promise<unknown>>();
   /** Runs in progress here, by run id: aborted on cancel or shutdown. */
   private readonly running = new Map<string, AbortController>();
   readonly workerName = `${hostname()}:${process.pid}`;
@@ -54,6 +56,11 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
   register(handler: JobHandler): void {
     if (this.handlers.has(handler.type)) throw new Error(`Two handlers for job type ${handler.type}`);
     this.handlers.set(handler.type, handler);
+  }
+
+  /** A task for the scheduler's tick (e.g. deleting expired files): it must be cheap and idempotent. */
+  onTick(name: string, task: () => Promise<unknown>): void {
+    this.periodic.set(name, task);
   }
 
   /** Whether this process runs jobs (PROCESS_ROLE all or worker). */
@@ -101,6 +108,7 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
       everyMs: this.settings.jobs.schedulerIntervalSeconds * 1000,
       run: async (): Promise<void> => {
         await this.scheduleNightly().catch((err: unknown) => this.logger.warn(`The nightly scheduler's tick failed: ${messageOf(err)}`));
+        for (const [name, task] of this.periodic) await task().catch((err: unknown) => this.logger.warn(`Periodic task ${name} failed: ${messageOf(err)}`));
       },
     };
     await this.queue.work((job, attempt, final) => this.process(job, attempt, final), tick, this.settings.jobs.concurrency);

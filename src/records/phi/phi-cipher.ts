@@ -110,6 +110,35 @@ export class PhiCipherCore {
     return this.hmacOuter.copy().update(inner).digest('hex');
   }
 
+  /**
+   * A data key (of a stored file, src/file-store/) wrapped by the current key, bound to `aad` (where it belongs: a
+   * wrapped key copied elsewhere does not unwrap): `<keyVersion>:<base64(iv | tag | wrapped key)>`.
+   */
+  wrapKey(dataKey: Buffer, aad: string): string {
+    const iv = this.nextIv();
+    const cipher = createCipheriv('aes-256-gcm', this.current.key, iv);
+    cipher.setAAD(Buffer.from(aad, 'utf8'));
+    const body = Buffer.concat([cipher.update(dataKey), cipher.final()]);
+    return `${this.current.version}:${Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64')}`;
+  }
+
+  /** The data key `wrapKey` wrapped, if `aad` is where it was bound; PhiDecryptError otherwise. */
+  unwrapKey(wrapped: string, aad: string): Buffer {
+    const colon = wrapped.indexOf(':');
+    const key = colon > 0 ? this.keys.get(wrapped.slice(0, colon)) : undefined;
+    if (!key) throw new PhiDecryptError('the key that wrapped this data key is not configured');
+    const raw = Buffer.from(wrapped.slice(colon + 1), 'base64');
+    if (raw.length < IV_BYTES + TAG_BYTES) throw new PhiDecryptError('wrapped key too short');
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES));
+      decipher.setAAD(Buffer.from(aad, 'utf8'));
+      decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+      return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
+    } catch {
+      throw new PhiDecryptError('authentication failed');
+    }
+  }
+
   /** True when the stored value was encrypted under an older key than the current one. */
   needsRotation(value: string | null): boolean {
     return value !== null && !value.startsWith(`${this.current.version}:`);

@@ -68,6 +68,16 @@ export interface RecomputeOptions {
 
 const APPLICATION_NAME = 'patient-journey-recompute';
 
+/** A session setting of every connection of the run: no JIT (its compile time outweighs these statements' gain). */
+const SESSION = `SET jit = off; SET synchronous_commit = off; SET work_mem = '64MB'`;
+
+/** The owner's connection for the rebuild's DDL and index builds and the closing VACUUM, set up as the run's own. */
+async function ownerConnection(database: Database): Promise<OwnerConnection> {
+  const owner = await database.ownerConnection(`${APPLICATION_NAME}-maintenance`);
+  await owner.query(SESSION);
+  return owner;
+}
+
 /**
  * Recomputes every patient of an organization: the phases (docs/scoring.md, "Organization-wide recompute") are
  * read features (read-chunk.ts: kept features rolled forward, the others read afresh), fit (organization-context.ts,
@@ -96,14 +106,14 @@ export async function recomputeOrganization(
     database.batchConnection(organizationId, APPLICATION_NAME),
     database.batchConnection(organizationId, APPLICATION_NAME),
   ]);
-  const owner = await database.ownerConnection(`${APPLICATION_NAME}-maintenance`);
+  const owner = await ownerConnection(database);
   let rebuild: MetricsRebuild | null = null;
   try {
     // Every connection reads and writes. The reads' settings are per transaction (SET LOCAL in readChunk): a chunk
     // is tens of thousands of patients, so hash and merge joins; nested loops only appear when statistics are
     // missing or stale (right after a bulk load), and then rescan an aggregate once per patient. No parallel
     // workers: the other connection keeps the other core busy.
-    for (const c of connections) await c.query(`SET jit = off; SET synchronous_commit = off; SET work_mem = '64MB'; SET temp_buffers = '64MB'`);
+    for (const c of connections) await c.query(`${SESSION}; SET temp_buffers = '64MB'`);
     const [first, second] = connections;
     // One organization-wide run per organization at a time (the nightly job, a CLI run, the demo seed, in any
     // process): a second waits for the first to end (the lock goes with the first's connection). Two at once would
@@ -207,7 +217,7 @@ export async function recomputeOrganization(
     if (rebuild) {
       const t = Date.now();
       // The index builds run on two owner connections (each takes the next index as soon as it is free).
-      const secondOwner = await database.ownerConnection(`${APPLICATION_NAME}-maintenance`);
+      const secondOwner = await ownerConnection(database);
       try {
         phases.takenOver = await rebuild.finish([owner, secondOwner], options.rebuildHooks);
       } finally {

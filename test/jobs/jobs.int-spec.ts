@@ -1,0 +1,186 @@
+import { JobCancelledError, type JobContext } from 'src/jobs/job-handler';
+import { JobService } from 'src/jobs/job.service';
+import { JobType } from 'src/jobs/job.types';
+import { Role } from 'src/organizations/organizations.enums';
+import { bearer, createOrganization, memberToken } from 'test/auth/auth-fixtures';
+import { eventually } from 'test/utils/eventually';
+import { createTestApp, TestApp } from 'test/utils/test-app';
+
+/** The job system on the real database, with the in-process queue (no REDIS_URL): runs, retries, dedup, cancel. */
+describe('jobs (in process)', () => {
+  let t: TestApp;
+  let jobs: JobService;
+  const calls: { type: string; organizationId: string; attempt: number }[] = [];
+  let failUntilAttempt = 0;
+  let release: (() => void) | null = null;
+
+  beforeAll(async () => {
+    t = await createTestApp({ env: { JOB_ATTEMPTS: '3' } });
+    jobs = t.app.get(JobService);
+    jobs.register({
+      type: 'test-echo',
+      run: async (c: JobContext) => {
+        calls.push({ type: 'test-echo', organizationId: c.organizationId, attempt: c.attempt });
+        if (c.attempt <= failUntilAttempt) throw new Error(`attempt ${c.attempt} failed on purpose`);
+        return { echoed: c.payload.value ?? null };
+      },
+    });
+    jobs.register({
+      type: 'test-bad-input',
+      run: async () => {
+        throw new TypeError('the input cannot work');
+      },
+      retryable: (err) => !(err instanceof TypeError),
+    });
+    jobs.register({
+      type: 'test-long',
+      run: async (c: JobContext) => {
+        await new Promise<void>((r) => (release = r));
+        await c.progress(0.5); // the safe point where a cancellation is seen
+        return {};
+      },
+    });
+  });
+  afterAll(() => t.close());
+
+  const status = async (org: string, runId: string) => (await jobs.get(org, runId))!;
+  const ended = (org: string, runId: string) =>
+    eventually(
+      () => status(org, runId),
+      (r) => ['succeeded', 'failed', 'cancelled'].includes(r.status),
+      { what: `run ${runId} ended` },
+    );
+
+  it('runs a job once, stores its result, and keeps the run', async () => {
+    const org = await createOrganization(t.db);
+    const run = (await jobs.enqueue('test-echo', org.id, { value: 42 }))!;
+    expect(run.status).toBe('queued');
+    const done = await ended(org.id, run.id);
+    expect(done).toMatchObject({
+      status: 'succeeded',
+      result: { echoed: 42 },
+      attempts: 1,
+      progress: 1,
+      error: null,
+      worker: jobs.workerName,
+    });
+    expect(done.startedAt).not.toBeNull();
+    expect(done.finishedAt).not.toBeNull();
+    expect(calls.filter((c) => c.organizationId === org.id)).toEqual([{ type: 'test-echo', organizationId: org.id, attempt: 1 }]);
+  });
+
+  it('enqueues the same work once by its dedup key, for each organization', async () => {
+    const [a, b] = [await createOrganization(t.db), await createOrganization(t.db)];
+    const first = await jobs.enqueue('test-echo', a.id, {}, { dedupKey: 'night-1' });
+    const again = await jobs.enqueue('test-echo', a.id, {}, { dedupKey: 'night-1' });
+    const other = await jobs.enqueue('test-echo', b.id, {}, { dedupKey: 'night-1' });
+    expect(first).not.toBeNull();
+    expect(again).toBeNull();
+    expect(other).not.toBeNull();
+    await ended(a.id, first!.id);
+    await ended(b.id, other!.id);
+    expect(await t.db.query(`SELECT organization_id FROM job_runs WHERE dedup_key = 'night-1' ORDER BY organization_id`)).toHaveLength(2);
+  });
+
+  it('retries a failing attempt and records the last error until one succeeds', async () => {
+    const org = await createOrganization(t.db);
+    failUntilAttempt = 1;
+    try {
+      const run = (await jobs.enqueue('test-echo', org.id, {}))!;
+      const done = await ended(org.id, run.id);
+      expect(done).toMatchObject({ status: 'succeeded', attempts: 2, error: null });
+      expect(calls.filter((c) => c.organizationId === org.id).map((c) => c.attempt)).toEqual([1, 2]);
+    } finally {
+      failUntilAttempt = 0;
+    }
+  }, 60_000);
+
+  it('fails a job whose error a retry cannot help at once, naming the error', async () => {
+    const org = await createOrganization(t.db);
+    const run = (await jobs.enqueue('test-bad-input', org.id))!;
+    expect(await ended(org.id, run.id)).toMatchObject({ status: 'failed', attempts: 1, error: 'TypeError: the input cannot work' });
+  });
+
+  it('cancels a running job at its next safe point', async () => {
+    const org = await createOrganization(t.db);
+    const run = (await jobs.enqueue('test-long', org.id))!;
+    await eventually(
+      () => status(org.id, run.id),
+      (r) => r.status === 'running',
+      { what: 'the long job running' },
+    );
+    expect(await jobs.cancel(org.id, run.id)).toBe(true);
+    release?.();
+    expect((await ended(org.id, run.id)).status).toBe('cancelled');
+    expect(await jobs.cancel(org.id, run.id)).toBe(false); // ended already
+  });
+
+  it('a run delivered twice runs once (the claim is atomic)', async () => {
+    const org = await createOrganization(t.db);
+    const run = (await jobs.enqueue('test-echo', org.id, { value: 'once' }))!;
+    await ended(org.id, run.id);
+    // A second delivery of the same run (BullMQ can, rarely): claimed by nobody, nothing runs.
+    await t.db.query(`SELECT 1`);
+    const before = calls.length;
+    await (jobs as unknown as { process(job: unknown, attempt: number, final: boolean): Promise<void> }).process(
+      { runId: run.id, organizationId: org.id, type: 'test-echo' },
+      1,
+      true,
+    );
+    expect(calls.length).toBe(before);
+    expect((await status(org.id, run.id)).attempts).toBe(1);
+  });
+
+  it('the nightly scheduler enqueues each organization once per local date, in its own time zone', async () => {
+    const berlin = await createOrganization(t.db, { timezone: 'Europe/Berlin' });
+    const newYork = await createOrganization(t.db, { timezone: 'America/New_York' });
+    const nightlyOf = async (org: string) =>
+      t.db.query<{ dedup_key: string }>(`SELECT dedup_key FROM job_runs WHERE organization_id = $1 AND type = $2`, [
+        org,
+        JobType.NightlyRecompute,
+      ]);
+    // 02:30 UTC: 03:30 in Berlin (due), 21:30 the day before in New York (not due).
+    const at = new Date('2026-11-25T02:30:00Z');
+    await jobs.scheduleNightly(at);
+    await jobs.scheduleNightly(new Date(at.getTime() + 60_000)); // a second tick, or a second instance
+    expect(await nightlyOf(berlin.id)).toEqual([{ dedup_key: 'nightly-recompute:2026-11-25' }]);
+    expect(await nightlyOf(newYork.id)).toEqual([]);
+    await jobs.scheduleNightly(new Date('2026-11-25T08:05:00Z')); // 03:05 in New York
+    expect(await nightlyOf(newYork.id)).toEqual([{ dedup_key: 'nightly-recompute:2026-11-25' }]);
+    expect(await nightlyOf(berlin.id)).toHaveLength(1);
+  });
+
+  it('GET /organizations/{id}/jobs lists the runs newest first for org:manage, and refuses others', async () => {
+    const org = await createOrganization(t.db);
+    const first = (await jobs.enqueue('test-echo', org.id, { value: 1 }))!;
+    await ended(org.id, first.id);
+    t.clock.set(new Date(t.clock.now().getTime() + 1000));
+    const second = (await jobs.enqueue('test-bad-input', org.id))!;
+    await ended(org.id, second.id);
+    const owner = await memberToken(t, org.id, Role.Owner);
+    const res = await t.inject({ method: 'GET', url: `/api/v1/organizations/${org.id}/jobs`, headers: bearer(owner) });
+    expect(res.statusCode).toBe(200);
+    const body = res.json() as {
+      jobs: { id: string; type: string; status: string; attempts: number; error: string | null; worker: string }[];
+    };
+    expect(body.jobs.map((j) => [j.id, j.type, j.status, j.attempts, j.error])).toEqual([
+      [second.id, 'test-bad-input', 'failed', 1, 'TypeError: the input cannot work'],
+      [first.id, 'test-echo', 'succeeded', 1, null],
+    ]);
+    expect(body.jobs[0].worker).toBe(jobs.workerName);
+    for (const role of [Role.Admin, Role.Clinician]) {
+      const token = await memberToken(t, org.id, role);
+      expect((await t.inject({ method: 'GET', url: `/api/v1/organizations/${org.id}/jobs`, headers: bearer(token) })).statusCode).toBe(403);
+    }
+    const other = await createOrganization(t.db);
+    expect((await t.inject({ method: 'GET', url: `/api/v1/organizations/${other.id}/jobs`, headers: bearer(owner) })).statusCode).toBe(403);
+    expect(
+      (await t.inject({ method: 'GET', url: `/api/v1/organizations/${org.id}/jobs?limit=0`, headers: bearer(owner) })).statusCode,
+    ).toBe(400);
+  });
+
+  it('cancellation is an error a job sees as JobCancelledError', () => {
+    expect(new JobCancelledError()).toBeInstanceOf(Error);
+    expect(new JobCancelledError().message).toBe('The job was cancelled');
+  });
+});
