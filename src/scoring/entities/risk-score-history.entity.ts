@@ -9,7 +9,7 @@ import { Patient } from 'src/records/entities/patient.entity';
   name: 'fk_risk_score_history_organization_id',
   onDelete: 'CASCADE',
 })
-@Index('idx_risk_score_history_organization_id_recorded_on', ['organizationId', 'recordedOn'])
+@Index('idx_risk_score_history_organization_id_patient_id_recorded_on', ['organizationId', 'patientId', 'recordedOn'])
 export class RiskScoreHistory extends OrgOwnedEntity {
   @PrimaryColumn({ name: 'patient_id', type: 'uuid', primaryKeyConstraintName: 'pk_risk_score_history' })
   patientId: string;
