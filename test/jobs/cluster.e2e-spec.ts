@@ -287,7 +287,9 @@ describeUnless(
         (r) => r.length === 1 && r[0].status === 'succeeded',
         { timeoutMs: 120_000, intervalMs: 250, what: "big's recompute finished by another process" },
       );
-      expect(done[0].attempts).toBe(2);
+      // At least one more attempt: the taker may first meet the dead process's advisory lock, held until PostgreSQL
+    // notices its connection is gone, and retry with backoff.
+    expect(done[0].attempts).toBeGreaterThanOrEqual(2);
       const finisher = procs.find((p) => String(p.pid) === done[0].worker?.split(':').pop());
       expect(finisher).toBeDefined();
       expect(finisher!.pid).not.toBe(victim!.pid);
