@@ -7,6 +7,7 @@ import Redis from 'ioredis';
 import { Client } from 'pg';
 import { signDevToken } from 'src/auth/dev-token';
 import { loadSettings } from 'src/config/settings';
+import { nightlyRunDue } from 'src/jobs/nightly-schedule';
 import { seedOrganization } from 'src/demo-data/seed';
 import { createPhiCipher } from 'src/records/phi/phi-cipher';
 import { Role } from 'src/organizations/organizations.enums';
@@ -238,11 +239,12 @@ describeUnless(
         );
         process.stdout.write(`${all.map((r) => JSON.stringify(r)).join('\n')}\n`);
       }
-      const today = (tz: string): string => new Intl.DateTimeFormat('en-CA', { timeZone: tz }).format(new Date(Date.now() - 30 * 60_000));
+      // The night's key as the scheduler computed it (a window that began before local midnight keeps its day).
+      const tonight = (tz: string): string | null => nightlyRunDue(new Date(), tz, env.NIGHTLY_RECOMPUTE_AT as string);
       for (const org of due) {
         const r = await runs(org.id);
         expect(r).toHaveLength(1);
-        expect(r[0]).toMatchObject({ status: 'succeeded', attempts: 1, dedup_key: `nightly-recompute:${today(org.timezone)}` });
+        expect(r[0]).toMatchObject({ status: 'succeeded', attempts: 1, dedup_key: tonight(org.timezone) });
         expect(announced.get(org.id)).toBe(1);
         // Its follow-ups, enqueued by whichever process heard the announcement first: once each.
         expect((await runs(org.id, 'opportunities-refresh')).map((x) => x.status)).toEqual(['succeeded']);
