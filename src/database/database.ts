@@ -77,10 +77,13 @@ export class Database {
       this.pool,
       replicas
         ? async (organizationId, client) => {
-            const { rows } = await client.query<{ lsn: string }>(
-              `SELECT lsn, pg_notify('${WRITES_CHANNEL}', json_build_object('organizationId', $1::text, 'lsn', lsn)::text) FROM (SELECT pg_current_wal_lsn()::text AS lsn) w`,
-              [organizationId],
-            );
+            // Position unknown (the statement failed): the primary for this organization until the note expires.
+            const rows = await client
+              .query<{ lsn: string }>(
+                `SELECT lsn, pg_notify('${WRITES_CHANNEL}', json_build_object('organizationId', $1::text, 'lsn', lsn)::text) FROM (SELECT pg_current_wal_lsn()::text AS lsn) w`,
+                [organizationId],
+              )
+              .then((r) => r.rows, () => []);
             replicas.noteWrite(organizationId, rows[0]?.lsn ?? null);
           }
         : undefined,
