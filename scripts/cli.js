@@ -31,6 +31,12 @@ function ensureBuilt() {
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
+// Required as a module (a test that runs dist/ entry points directly): only the build check.
+if (require.main !== module) {
+  module.exports = { ensureBuilt };
+  return;
+}
+
 const [target, ...args] = process.argv.slice(2);
 if (!target) {
   process.stderr.write('usage: node scripts/cli.js <command> [args...]\n');

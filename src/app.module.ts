@@ -37,7 +37,7 @@ export class AppModule {
       global: true,
       imports: [
         ConfigModule.register(options.settings),
-        DatabaseModule.register({ url: options.databaseUrl, poolSize: options.settings.databasePoolSize }),
+        DatabaseModule.register({ url: options.databaseUrl, poolSize: options.settings.databasePoolSize, replicas: options.settings.databaseReplicas }),
         HealthModule,
         JobsModule,
         FileStoreModule,

@@ -12,6 +12,11 @@ import { runCli, CliUsageError } from 'src/cli/support/run-cli';
 import { Database } from 'src/database/database';
 
 /**
+ * `npm run seed -- --orgs <N> --patients <P> --seed <n> [--org <prefix>] [--kind ...] [--no-score]`: N clinics of P
+ * patients each (slugs `<prefix>-00001`..., prefix `clinic`; clinic i generated with seed n + i), each scored as of
+ * now (no history: one run per clinic), as a multi-tenant deployment of many small clinics looks. Clinics that exist
+ * are replaced.
+ *
  * `npm run seed -- --org <slug> [--name <name>] [--kind dental|physiotherapy|primary_care] --patients <N> --seed <n>
  * [--history-weeks <w>] [--no-score]`: generates a clinic of that kind (default dental), then scores it as of each of
  * the past `w` weeks and as of now, as the nightly recompute would have (its risk history and trends), unless
@@ -27,11 +32,13 @@ runCli(async () => {
       seed: { type: 'string', default: '1' },
       'history-weeks': { type: 'string' },
       'no-score': { type: 'boolean', default: false },
+      orgs: { type: 'string' },
     },
     strict: true,
   });
+  if (values.orgs !== undefined) return seedMany(values);
   const slug = values.org;
-  if (!slug || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(slug)) throw new CliUsageError('--org <slug> is required: lower-case letters, digits and dashes');
+  if (!slug || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(slug)) throw new CliUsageError('--org <slug> is required: lower-case letters, digits and dashes (or --orgs <N>)');
   const patients = Number(values.patients);
   if (!Number.isInteger(patients) || patients < 0 || patients > 5_000_000) throw new CliUsageError('--patients must be an integer from 0 to 5000000');
   const seed = Number(values.seed);
@@ -91,3 +98,56 @@ runCli(async () => {
     await db.stop();
   }
 });
+
+interface SeedArgs {
+  org?: string;
+  kind?: string;
+  patients?: string;
+  seed?: string;
+  'no-score'?: boolean;
+  orgs?: string;
+}
+
+/** `--orgs N`: many clinics in one run (see the comment at the top). */
+async function seedMany(values: SeedArgs): Promise<void> {
+  const orgs = Number(values.orgs);
+  if (!Number.isInteger(orgs) || orgs < 1 || orgs > 100_000) throw new CliUsageError('--orgs must be an integer from 1 to 100000');
+  const prefix = values.org ?? 'clinic';
+  if (!/^[a-z0-9][a-z0-9-]{0,50}$/.test(prefix)) throw new CliUsageError('--org (the prefix with --orgs) must be lower-case letters, digits and dashes, at most 51');
+  const patients = Number(values.patients ?? '200');
+  if (!Number.isInteger(patients) || patients < 0 || patients > 1_000_000) throw new CliUsageError('--patients must be an integer from 0 to 1000000');
+  const seed = Number(values.seed ?? '1');
+  if (!Number.isInteger(seed)) throw new CliUsageError('--seed must be an integer');
+  const kind = values.kind ?? DEFAULT_CLINIC_KIND;
+  if (!isClinicKind(kind)) throw new CliUsageError(`--kind must be one of ${CLINIC_KINDS.join(', ')}`);
+  const settings = loadSettings();
+  const now = new Date();
+  const cipher = createPhiCipher(settings);
+  const db = await openDatabase(settings, (l) => process.stderr.write(l + '\n'));
+  const started = Date.now();
+  let seedSeconds = 0;
+  let scoreMs = 0;
+  try {
+    await runMigrations(db.url);
+    const database = values['no-score'] ? null : new Database({ url: db.url, poolSize: 2, applicationName: 'patient-journey-seed' });
+    const progress = progressReporter('clinics', orgs);
+    try {
+      for (let i = 1; i <= orgs; i++) {
+        const slug = `${prefix}-${String(i).padStart(5, '0')}`;
+        const result = await seedOrganization(db.url, { slug, name: `Clinic ${i}`, kind, patients, seed: seed + i, now, cipher, bulkLoad: false });
+        seedSeconds += result.seconds;
+        if (database) scoreMs += (await scoreWithHistory(database, result.organizationId, now, { weeks: 0 })).final.totalMs;
+        progress.update(i);
+      }
+    } finally {
+      progress.stop();
+      await database?.close();
+    }
+    process.stdout.write(
+      `Seeded ${orgs.toLocaleString('en-US')} clinics of ${patients.toLocaleString('en-US')} patients (${(orgs * patients).toLocaleString('en-US')} in all) in ` +
+        `${((Date.now() - started) / 1000).toFixed(1)} s (generating ${seedSeconds.toFixed(1)} s${database === null ? '' : `, scoring ${(scoreMs / 1000).toFixed(1)} s`})\n`,
+    );
+  } finally {
+    await db.stop();
+  }
+}

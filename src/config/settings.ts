@@ -14,6 +14,17 @@ export interface Settings {
   /** null: start the embedded PostgreSQL under `dataDir/postgres`. */
   databaseUrl: string | null;
   databasePoolSize: number;
+  /**
+   * Read replicas (streaming standbys of DATABASE_URL): the list, profile, analytics and journey reads go to them
+   * (src/database/replicas/). Empty: every read goes to the primary.
+   */
+  databaseReplicas: {
+    urls: string[];
+    /** A replica further behind the primary than this (seconds of replay) is skipped until it catches up. */
+    maxLagSeconds: number;
+    /** A replica that failed is skipped for this long, then tried again. */
+    retrySeconds: number;
+  };
   /** Seconds to keep retrying the first database connection at start. */
   databaseConnectTimeoutSeconds: number;
   embeddedPostgresPort: number;
@@ -138,6 +149,17 @@ function url(env: Env, name: string, protocols: string[]): string | null {
   return raw;
 }
 
+/** A comma-separated list of URLs (empty when unset). */
+function urlList(env: Env, name: string, protocols: string[]): string[] {
+  const raw = str(env, name);
+  if (raw === null) return [];
+  return raw
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean)
+    .map((u) => url({ [name]: u }, name, protocols) as string);
+}
+
 /** A URL with its password masked, for messages. */
 export function redactUrl(raw: string): string {
   try {
@@ -191,6 +213,11 @@ export function loadSettings(env: Env = process.env): Settings {
     databaseUrl: url(env, 'DATABASE_URL', ['postgres', 'postgresql']),
     databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
     databaseConnectTimeoutSeconds: int(env, 'DATABASE_CONNECT_TIMEOUT_SECONDS', 30, 0, 600),
+    databaseReplicas: {
+      urls: urlList(env, 'DATABASE_REPLICA_URLS', ['postgres', 'postgresql']),
+      maxLagSeconds: int(env, 'DATABASE_REPLICA_MAX_LAG_SECONDS', 10, 0, 3_600),
+      retrySeconds: int(env, 'DATABASE_REPLICA_RETRY_SECONDS', 30, 1, 3_600),
+    },
     embeddedPostgresPort: int(env, 'EMBEDDED_POSTGRES_PORT', 54329, 1024, 65535),
     embeddedPostgresSystemDir: resolve(str(env, 'EMBEDDED_POSTGRES_SYSTEM_DIR') ?? DEFAULT_EMBEDDED_SYSTEM_DIR),
     redisUrl: url(env, 'REDIS_URL', ['redis', 'rediss']),
@@ -235,6 +262,9 @@ export function loadSettings(env: Env = process.env): Settings {
   };
   if (settings.jobs.role !== 'all' && settings.redisUrl === null) {
     throw new SettingsError('PROCESS_ROLE', 'all when REDIS_URL is unset (without Redis the jobs run in the process that serves HTTP)', settings.jobs.role);
+  }
+  if (settings.databaseReplicas.urls.length > 0 && settings.databaseUrl === null) {
+    throw new SettingsError('DATABASE_REPLICA_URLS', 'unset when DATABASE_URL is (replicas are standbys of the primary DATABASE_URL names)', '(set)');
   }
   if (production) {
     if (!settings.databaseUrl) throw new SettingsError('DATABASE_URL', 'a PostgreSQL URL in production (the embedded database is for development)', undefined);

@@ -1,11 +1,14 @@
-import { DynamicModule, Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { DynamicModule, Global, Inject, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { CrossTenantDb } from 'src/database/cross-tenant-db';
 import { Database } from 'src/database/database';
+import { ReadTenantDb } from 'src/database/replicas/read-tenant-db';
 import { TenantDb } from 'src/database/tenant/tenant-db';
 
 export interface DatabaseModuleOptions {
   url: string;
   poolSize: number;
+  /** DATABASE_REPLICA_URLS and their settings (src/database/replicas/). */
+  replicas?: { urls: string[]; maxLagSeconds: number; retrySeconds: number };
 }
 
 /**
@@ -15,7 +18,7 @@ export interface DatabaseModuleOptions {
  */
 @Global()
 @Module({})
-export class DatabaseModule implements OnApplicationShutdown {
+export class DatabaseModule implements OnModuleInit, OnApplicationShutdown {
   constructor(@Inject(Database) private readonly database: Database) {}
 
   static register(options: DatabaseModuleOptions): DynamicModule {
@@ -29,14 +32,22 @@ export class DatabaseModule implements OnApplicationShutdown {
             new Database({
               url: options.url,
               poolSize: options.poolSize,
+              replicas: options.replicas,
+              onReplicaEvent: (message) => logger.warn(message),
               onIdleError: (err) => logger.warn(`An idle database connection failed and was dropped: ${err.message}`),
             }),
         },
         { provide: TenantDb, useFactory: (db: Database) => db.tenants, inject: [Database] },
         { provide: CrossTenantDb, useFactory: (db: Database) => db.crossTenant, inject: [Database] },
+        { provide: ReadTenantDb, useFactory: (db: Database) => db.reads, inject: [Database] },
       ],
-      exports: [Database, TenantDb, CrossTenantDb],
+      exports: [Database, TenantDb, CrossTenantDb, ReadTenantDb],
     };
+  }
+
+  /** With read replicas: their first check (a replica serves only once checked) and the other processes' writes. */
+  async onModuleInit(): Promise<void> {
+    await this.database.startReplicas();
   }
 
   async onApplicationShutdown(): Promise<void> {

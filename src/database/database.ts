@@ -4,6 +4,11 @@ import { DatabaseNotifications } from 'src/database/notifications';
 import { OwnerConnection } from 'src/database/owner-connection';
 import { BatchTenantConnection } from 'src/database/tenant/batch-tenant-connection';
 import { TenantDb } from 'src/database/tenant/tenant-db';
+import { ReadTenantDb } from 'src/database/replicas/read-tenant-db';
+import { ReplicaSet } from 'src/database/replicas/replica-set';
+
+/** The channel on which a write's WAL position is told to every process (read-your-writes across instances). */
+const WRITES_CHANNEL = 'tenant_writes';
 
 /**
  * The role the application works as. The migrations create it without superuser, table ownership or BYPASSRLS, so
@@ -20,6 +25,10 @@ export interface DatabaseOptions {
   applicationName?: string;
   /** Errors of idle pool connections (the server restarted, a backend was terminated); they never crash the process. */
   onIdleError?: (err: Error) => void;
+  /** Read replicas (DATABASE_REPLICA_URLS and their settings); none: every read goes to the primary. */
+  replicas?: { urls: string[]; maxLagSeconds: number; retrySeconds: number; checkIntervalMs?: number };
+  /** A replica went up, down, lagging... (one line, no credentials). */
+  onReplicaEvent?: (message: string) => void;
 }
 
 /** A connection's settings: UTC and ISO dates always, and the switch to the runtime role unless `asOwner`. */
@@ -41,19 +50,79 @@ export class Database {
   readonly crossTenant: CrossTenantDb;
   /** The cluster's event channel (LISTEN/NOTIFY): every process on this database hears what another publishes. */
   readonly notifications: DatabaseNotifications;
+  /** Reads that a read replica may serve (the list, profiles, analytics, journeys); the primary without replicas. */
+  readonly reads: ReadTenantDb;
+  /** The read replicas, when DATABASE_REPLICA_URLS names any. */
+  readonly replicas: ReplicaSet | null;
 
   constructor(readonly options: DatabaseOptions) {
-    this.pool = new Pool({
-      ...connectionConfig(options.url, { applicationName: options.applicationName ?? 'patient-journey-api' }),
-      max: options.poolSize,
-      idleTimeoutMillis: 30_000,
-    });
+    const applicationName = options.applicationName ?? 'patient-journey-api';
+    this.pool = new Pool({ ...connectionConfig(options.url, { applicationName }), max: options.poolSize, idleTimeoutMillis: 30_000 });
     this.pool.on('error', (err) => options.onIdleError?.(err));
-    this.tenants = new TenantDb(this.pool);
-    this.crossTenant = new CrossTenantDb(this.pool);
-    this.notifications = new DatabaseNotifications(connectionConfig(options.url, { applicationName: `${options.applicationName ?? 'patient-journey-api'}-listen` }), (m) =>
-      options.onIdleError?.(new Error(m)),
+    const urls = options.replicas?.urls ?? [];
+    this.replicas =
+      urls.length > 0 && options.replicas
+        ? new ReplicaSet({
+            ...options.replicas,
+            urls,
+            poolSize: options.poolSize,
+            connection: (url) => connectionConfig(url, { applicationName: `${applicationName}-read` }),
+            primaryLsn: async () => (await this.crossTenant.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn'))[0].lsn,
+            onEvent: options.onReplicaEvent,
+          })
+        : null;
+    const replicas = this.replicas;
+    // With replicas, a committed write transaction tells every process (this one at once) its WAL position.
+    this.tenants = new TenantDb(
+      this.pool,
+      replicas
+        ? async (organizationId, client) => {
+            // Position unknown (the statement failed): the primary for this organization until the note expires.
+            const rows = await client
+              .query<{ lsn: string }>(
+                `SELECT lsn, pg_notify('${WRITES_CHANNEL}', json_build_object('organizationId', $1::text, 'lsn', lsn)::text) FROM (SELECT pg_current_wal_lsn()::text AS lsn) w`,
+                [organizationId],
+              )
+              .then((r) => r.rows, () => []);
+            replicas.noteWrite(organizationId, rows[0]?.lsn ?? null);
+          }
+        : undefined,
     );
+    this.crossTenant = new CrossTenantDb(this.pool);
+    this.notifications = new DatabaseNotifications(connectionConfig(options.url, { applicationName: `${applicationName}-listen` }), (m) => options.onIdleError?.(new Error(m)));
+    const replicaTenants = new Map((replicas?.replicas ?? []).map((r) => [r.name, new TenantDb(r.pool)] as const));
+    this.reads = new ReadTenantDb(this.tenants, replicas, replicaTenants);
+  }
+
+  /**
+   * Starts watching the replicas (their lag, their failures) and hearing other processes' writes. A no-op without
+   * replicas.
+   */
+  async startReplicas(): Promise<void> {
+    const replicas = this.replicas;
+    if (!replicas) return;
+    await this.notifications.listen(WRITES_CHANNEL, (payload) => {
+      try {
+        const { organizationId, lsn } = JSON.parse(payload) as { organizationId?: unknown; lsn?: unknown };
+        if (typeof organizationId === 'string') replicas.noteWrite(organizationId, typeof lsn === 'string' ? lsn : null);
+      } catch {
+        // not ours
+      }
+    });
+    await replicas.start();
+  }
+
+  /**
+   * An organization was written outside TenantDb.transaction (an organization-wide recompute on its batch
+   * connections, a bulk import): every process's reads of it go to the primary until a replica has replayed this
+   * far. Cheap (one NOTIFY); done whether or not this process has replicas (another may).
+   */
+  async announceWrite(organizationId: string): Promise<void> {
+    const rows = await this.crossTenant.query<{ lsn: string }>(
+      `SELECT lsn, pg_notify('${WRITES_CHANNEL}', json_build_object('organizationId', $1::text, 'lsn', lsn)::text) FROM (SELECT pg_current_wal_lsn()::text AS lsn) w`,
+      [organizationId],
+    );
+    this.replicas?.noteWrite(organizationId, rows[0]?.lsn ?? null);
   }
 
   /** Publishes `payload` (small JSON, no PHI) on `channel` to every process on this database. */
@@ -85,6 +154,7 @@ export class Database {
   }
 
   async close(): Promise<void> {
+    await this.replicas?.close();
     await this.notifications.close();
     await this.pool.end();
   }

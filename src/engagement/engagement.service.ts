@@ -13,7 +13,7 @@ import { EngagementQuery } from 'src/engagement/dto/engagement.dto';
 import { EngagementOverviewResponse } from 'src/engagement/dto/engagement.response';
 import { EngagementRepository } from 'src/engagement/engagement.repository';
 import { EngagementRollupService } from 'src/engagement/engagement-rollup.service';
-import { TenantDb } from 'src/database/tenant/tenant-db';
+import { ReadTenantDb } from 'src/database/replicas/read-tenant-db';
 import { OrganizationsRepository } from 'src/organizations/organizations.repository';
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
@@ -28,7 +28,7 @@ export class EngagementService implements OnModuleDestroy {
   private readonly subscription: Subscription;
 
   constructor(
-    private readonly tenantDb: TenantDb,
+    private readonly tenantDb: ReadTenantDb,
     private readonly repository: EngagementRepository,
     private readonly organizations: OrganizationsRepository,
     private readonly rollup: EngagementRollupService,

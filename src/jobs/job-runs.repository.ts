@@ -19,14 +19,14 @@ export interface UnfinishedRun {
 @Injectable()
 export class JobRunsRepository {
   /**
-   * A new queued run; null when the organization already has a run with `dedupKey` (whatever its status): the work
-   * was enqueued before, by this process or another.
+   * A new queued run; null when the organization already has a run of this type with `dedupKey` (whatever its
+   * status): the work was enqueued before, by this process or another.
    */
   async insert(db: TenantSql, run: { type: string; payload: Record<string, unknown>; dedupKey: string | null; now: Date }): Promise<JobRunRow | null> {
     const rows = await db.query<JobRunRow>(
       `INSERT INTO job_runs (organization_id, type, dedup_key, status, payload, queued_at)
        VALUES ($1, $2, $3, 'queued', $4::jsonb, $5)
-       ON CONFLICT (organization_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
+       ON CONFLICT (organization_id, type, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
        RETURNING ${COLUMNS}`,
       [db.organizationId, run.type, run.dedupKey, JSON.stringify(run.payload), run.now],
     );

@@ -69,7 +69,7 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   /**
-   * Records and queues a run of `type` for the organization. With `dedupKey`, null when a run with that key exists
+   * Records and queues a run of `type` for the organization. With `dedupKey`, null when a run of that type with that key exists
    * already (the work was enqueued before).
    */
   async enqueue(

@@ -6,7 +6,7 @@ import { PhiCipher } from 'src/records/phi/phi-cipher';
 import { automationProgress, deriveJourney } from 'src/journey/domain/journey-stages';
 import { JourneyResponse, TouchpointResponse } from 'src/journey/dto/journey.response';
 import { JourneyRepository, JourneyRow } from 'src/journey/journey.repository';
-import { TenantDb } from 'src/database/tenant/tenant-db';
+import { ReadTenantDb } from 'src/database/replicas/read-tenant-db';
 
 export const DEFAULT_TOUCHPOINT_LIMIT = 50;
 
@@ -15,7 +15,7 @@ const iso = (v: string | Date): string => new Date(v).toISOString();
 @Injectable()
 export class JourneyService {
   constructor(
-    private readonly tenantDb: TenantDb,
+    private readonly tenantDb: ReadTenantDb,
     private readonly repository: JourneyRepository,
     private readonly cipher: PhiCipher,
     private readonly clock: Clock,

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
 import { AggregateCache } from 'src/common/cache/aggregate-cache';
-import { TenantDb } from 'src/database/tenant/tenant-db';
+import { ReadTenantDb } from 'src/database/replicas/read-tenant-db';
 import { SETTINGS } from 'src/config/config.module';
 import { Settings } from 'src/config/settings';
 import { CountGroup, OrganizationCounts, PatientCountsRepository } from 'src/patients/patient-counts.repository';
@@ -37,7 +37,7 @@ export class PatientCountsService implements OnModuleDestroy {
   private readonly subscription?: Subscription;
 
   constructor(
-    private readonly tenantDb: TenantDb,
+    private readonly tenantDb: ReadTenantDb,
     private readonly repository: PatientCountsRepository,
     private readonly cache: AggregateCache,
     @Inject(SETTINGS) private readonly settings: Settings,

@@ -3,7 +3,7 @@ import type { AuthContext } from 'src/auth/auth-context';
 import { InProcessLru } from 'src/common/cache/in-process-lru';
 import { reusableJson } from 'src/common/http/reusable-json';
 import { ProblemException } from 'src/common/problem/problem';
-import { TenantDb } from 'src/database/tenant/tenant-db';
+import { ReadTenantDb } from 'src/database/replicas/read-tenant-db';
 import { SETTINGS } from 'src/config/config.module';
 import { Settings } from 'src/config/settings';
 import type { ProfilesQueryDto } from 'src/patients/dto/profiles-query.dto';
@@ -36,7 +36,7 @@ export class PatientListService {
   private readonly pages: InProcessLru<ProfilesResponse>;
 
   constructor(
-    private readonly tenantDb: TenantDb,
+    private readonly tenantDb: ReadTenantDb,
     private readonly patients: PatientsRepository,
     private readonly counts: PatientCountsService,
     private readonly cipher: PhiCipher,

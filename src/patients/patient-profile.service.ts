@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuthContext, hasPermission } from 'src/auth/auth-context';
 import { Permission } from 'src/auth/permissions';
 import { Clock } from 'src/common/clock/clock';
-import { TenantDb } from 'src/database/tenant/tenant-db';
+import { ReadTenantDb } from 'src/database/replicas/read-tenant-db';
 import { ProblemCode, ProblemException } from 'src/common/problem/problem';
 import type { ProfileResponse } from 'src/patients/dto/profile.response';
 import { PatientsRepository } from 'src/patients/patients.repository';
@@ -16,7 +16,7 @@ import { PhiCipher } from 'src/records/phi/phi-cipher';
 @Injectable()
 export class PatientProfileService {
   constructor(
-    private readonly tenantDb: TenantDb,
+    private readonly tenantDb: ReadTenantDb,
     private readonly patients: PatientsRepository,
     private readonly cipher: PhiCipher,
     private readonly clock: Clock,

@@ -64,8 +64,11 @@ export class ScoringEvents implements OnModuleInit {
 }
 
 /** What `npm run recompute` (another process) sends: the same announcement. */
-export function announceOrganizationRecomputed(database: Database, event: ScoresRecomputed = { organizationId: '' }): Promise<void> {
-  return database.publish(CHANNEL, { organizationId: event.organizationId, recomputeId: event.recomputeId ?? randomUUID() });
+export async function announceOrganizationRecomputed(database: Database, event: ScoresRecomputed = { organizationId: '' }): Promise<void> {
+  // First the write's WAL position (read replicas: every process reads the organization from the primary until a
+  // replica has replayed the recompute), then the recompute itself (caches dropped, follow-ups enqueued).
+  await database.announceWrite(event.organizationId);
+  await database.publish(CHANNEL, { organizationId: event.organizationId, recomputeId: event.recomputeId ?? randomUUID() });
 }
 
 function parse(payload: string): ScoresRecomputed | null {

@@ -61,7 +61,7 @@ export class ScoringService implements OnModuleDestroy {
   }
 
   /** Refits the organization's models and recomputes all its patients. */
-  async recomputeOrganization(organizationId: string, onProgress?: ProgressCallback, options: { vacuum?: boolean } = {}): Promise<RecomputeResult> {
+  async recomputeOrganization(organizationId: string, onProgress?: ProgressCallback, options: { vacuum?: boolean | 'own-partition' } = {}): Promise<RecomputeResult> {
     const result = await recomputeOrganization(this.database, this.repos, organizationId, this.clock.now(), { onProgress, vacuum: options.vacuum });
     this.contexts.delete(organizationId);
     await this.events.organizationRecomputed(organizationId);

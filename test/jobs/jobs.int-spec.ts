@@ -82,6 +82,21 @@ describe('jobs (in process)', () => {
     expect(await t.db.query(`SELECT organization_id FROM job_runs WHERE dedup_key = 'night-1' ORDER BY organization_id`)).toHaveLength(2);
   });
 
+  it('keys the dedup per type: the follow-ups of one recompute are two runs', async () => {
+    const org = await createOrganization(t.db);
+    const [refresh, rebuild] = await Promise.all([
+      jobs.enqueue('test-echo', org.id, {}, { dedupKey: 'after-recompute:r1' }),
+      jobs.enqueue('test-bad-input', org.id, {}, { dedupKey: 'after-recompute:r1' }),
+    ]);
+    expect(refresh).not.toBeNull();
+    expect(rebuild).not.toBeNull();
+    expect(await jobs.enqueue('test-echo', org.id, {}, { dedupKey: 'after-recompute:r1' })).toBeNull();
+    await ended(org.id, refresh!.id);
+    await ended(org.id, rebuild!.id);
+    const rows = await t.db.query<{ type: string }>(`SELECT type FROM job_runs WHERE organization_id = $1 ORDER BY type`, [org.id]);
+    expect(rows.map((r) => r.type)).toEqual(['test-bad-input', 'test-echo']);
+  });
+
   it('retries a failing attempt and records the last error until one succeeds', async () => {
     const org = await createOrganization(t.db);
     failUntilAttempt = 1;

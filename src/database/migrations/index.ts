@@ -17,6 +17,7 @@ import { PatientMetricsPartitions1795566900000 } from 'src/database/migrations/1
 import { JobRuns1795567000000 } from 'src/database/migrations/1795567000000-JobRuns';
 import { StoredFiles1795567050000 } from 'src/database/migrations/1795567050000-StoredFiles';
 import { RiskHistoryByPatient1795567060000 } from 'src/database/migrations/1795567060000-RiskHistoryByPatient';
+import { JobRunsDedupPerType1795567500000 } from 'src/database/migrations/1795567500000-JobRunsDedupPerType';
 
 /**
  * Every migration, in order. A new migration is added here (explicit imports keep the list the same under
@@ -42,4 +43,5 @@ export const MIGRATIONS: Function[] = [
   JobRuns1795567000000,
   StoredFiles1795567050000,
   RiskHistoryByPatient1795567060000,
+  JobRunsDedupPerType1795567500000,
 ];

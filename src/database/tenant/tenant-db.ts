@@ -31,7 +31,14 @@ const rowsOf = <T>(result: QueryResult | QueryResult[]): T[] => (Array.isArray(r
  * and pass its handle to repositories.
  */
 export class TenantDb {
-  constructor(private readonly pool: Pool) {}
+  /**
+   * `afterWrite`: called on the same connection after a read-write transaction committed (the read replicas'
+   * read-your-writes: src/database/replicas/); its failure does not fail the committed work.
+   */
+  constructor(
+    private readonly pool: Pool,
+    private readonly afterWrite?: (organizationId: string, client: PoolClient) => Promise<void>,
+  ) {}
 
   /**
    * Statements that share nothing but the organization: each runs alone, as one simple-protocol message
@@ -61,10 +68,10 @@ export class TenantDb {
 
   /** A read-write transaction: everything `work` does commits together, or nothing does. */
   async transaction<T>(organizationId: string, work: (db: TenantSql) => Promise<T>): Promise<T> {
-    return this.inTransaction(tenantBegin(organizationId), organizationId, work);
+    return this.inTransaction(tenantBegin(organizationId), organizationId, work, true);
   }
 
-  private async inTransaction<T>(begin: string, organizationId: string, work: (db: TenantSql) => Promise<T>): Promise<T> {
+  private async inTransaction<T>(begin: string, organizationId: string, work: (db: TenantSql) => Promise<T>, writes = false): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
@@ -75,6 +82,7 @@ export class TenantDb {
       };
       const result = await work(db);
       await client.query('COMMIT');
+      if (writes && this.afterWrite) await this.afterWrite(organizationId, client).catch(() => undefined);
       return result;
     } catch (err) {
       await client.query('ROLLBACK').catch((rollbackErr: unknown) => {

@@ -11,7 +11,7 @@ import { JobStatus } from 'src/jobs/job.types';
 @Entity({ name: 'job_runs' })
 @ForeignKey(() => Organization, ['organizationId'], ['id'], { name: 'fk_job_runs_organization_id', onDelete: 'CASCADE' })
 @Index('idx_job_runs_organization_id_queued_at', ['organizationId', 'queuedAt'])
-@Index('uq_job_runs_organization_id_dedup_key', ['organizationId', 'dedupKey'], { unique: true, where: 'dedup_key IS NOT NULL' })
+@Index('uq_job_runs_organization_id_type_dedup_key', ['organizationId', 'type', 'dedupKey'], { unique: true, where: 'dedup_key IS NOT NULL' })
 @Index('idx_job_runs_unfinished', ['status'], { where: `status IN ('queued', 'running')` })
 @Check('ck_job_runs_status', inCheck('status', JobStatus))
 @Check('ck_job_runs_progress', 'progress IS NULL OR (progress >= 0 AND progress <= 1)')
@@ -26,7 +26,7 @@ export class JobRun {
   @Column({ name: 'type', type: 'varchar', length: 64 })
   type: string;
 
-  /** When set, at most one run of the organization carries it: a second enqueue of the same work is a no-op. */
+  /** When set, at most one run of the organization and type carries it: a second enqueue of the same work is a no-op. */
   @Column({ name: 'dedup_key', type: 'varchar', length: 200, nullable: true })
   dedupKey: string | null;
 

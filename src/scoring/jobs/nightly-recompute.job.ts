@@ -24,9 +24,15 @@ export class NightlyRecomputeJob implements JobHandler, OnModuleInit {
   }
 
   async run(context: JobContext): Promise<Record<string, unknown>> {
-    const result = await this.scoring.recomputeOrganization(context.organizationId, (done, total) => {
-      void context.progress(total > 0 ? done / total : 0).catch(() => undefined);
-    });
+    // Its own metrics partition vacuumed, not every organization's: the whole scoring tables once per organization
+    // made the night quadratic in the number of organizations (docs/scaling.md).
+    const result = await this.scoring.recomputeOrganization(
+      context.organizationId,
+      (done, total) => {
+        void context.progress(total > 0 ? done / total : 0).catch(() => undefined);
+      },
+      { vacuum: 'own-partition' },
+    );
     return { patients: result.patients, total_ms: result.totalMs, fit_ms: result.fitMs, fitted: result.fitted, features_kept: result.featuresKept };
   }
 }

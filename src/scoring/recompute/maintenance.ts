@@ -15,9 +15,10 @@ import type { OwnerConnection } from 'src/database/owner-connection';
  * map: the update of nearly every row clears it, and until a VACUUM sets it again every index-only scan of the list
  * (the page ids, the deep OFFSET pages, the counts) visits the heap. Measured on the million-patient clinic after a
  * next-day run without it: offset=900000 pages 200-250 ms; after the VACUUM (12.6 s) 42-62 ms. So an organization's
- * run ends with it by default (`vacuum` undefined or true); the nightly job runs it once after all organizations
- * (`vacuum: false` per organization); `vacuum: 'analyze'` (`npm run recompute -- --analyze-only`) only analyzes,
- * for a server whose autovacuum will follow.
+ * run ends with it by default (`vacuum` undefined or true); the nightly job (one job per organization) vacuums only
+ * the organization's own metrics partition (`vacuum: 'own-partition'`: the whole tables once per organization made the
+ * night quadratic in organizations, docs/scaling.md) and leaves the shared tables to autovacuum; `vacuum: 'analyze'`
+ * (`npm run recompute -- --analyze-only`) only analyzes, for a server whose autovacuum will follow.
  */
 const SCORING_TABLES = ['patient_metrics', 'risk_score_history', 'patient_features'];
 

@@ -1,6 +1,7 @@
 import { localDate } from 'src/common/time/calendar';
 import type { Database } from 'src/database/database';
 import type { OwnerConnection } from 'src/database/owner-connection';
+import { rebuildTables } from 'src/scoring/recompute/metrics-partition.repository';
 import type { BatchTenantConnection } from 'src/database/tenant/batch-tenant-connection';
 import type { ScoringModels } from 'src/scoring/domain';
 import type { FeatureRow } from 'src/scoring/features/feature-row';
@@ -57,8 +58,13 @@ export interface RecomputeOptions {
   chunkSize?: number;
   /** false: score with the stored models instead of refitting them. */
   refit?: boolean;
-  /** The closing maintenance: VACUUM (ANALYZE) (undefined or true), ANALYZE only ('analyze'), or none (false). */
-  vacuum?: boolean | 'analyze';
+  /**
+   * The closing maintenance: VACUUM (ANALYZE) of the scoring tables, every organization's rows (undefined or true),
+   * ANALYZE only ('analyze'), none (false), or VACUUM (ANALYZE) of this organization's metrics partition alone
+   * ('own-partition': the nightly job's, whose cost stays proportional to the organization however many share the
+   * database; the shared history and kept-features tables are left to autovacuum).
+   */
+  vacuum?: boolean | 'analyze' | 'own-partition';
   /** false: read every patient's features afresh, ignoring the kept ones (they are rewritten). Default true. */
   reuseFeatures?: boolean;
   /** 'auto' (default): rebuild and swap from REBUILD_MIN_PATIENTS live patients (metrics-partition-swap.ts). */
@@ -234,6 +240,7 @@ export async function recomputeOrganization(
     const tables = phases.rebuildMs === undefined ? undefined : ['risk_score_history', 'patient_features'];
     if (options.vacuum === undefined || options.vacuum === true) await vacuumScoringTables(owner, tables);
     else if (options.vacuum === 'analyze') await analyzeScoringTables(owner, tables);
+    else if (options.vacuum === 'own-partition' && phases.rebuildMs === undefined) await vacuumScoringTables(owner, [owner.escapeIdentifier(rebuildTables(organizationId).live)]);
     phases.vacuumMs = Date.now() - vacuumStarted;
     return {
       organizationId,

@@ -1,0 +1,301 @@
+/**
+ * Many clinics on one database (issue #21): `TS_NODE_TRANSPILE_ONLY=1 npx ts-node -r tsconfig-paths/register
+ * bench/orgs-bench.ts [--database bench_orgs] [--redis redis://127.0.0.1:6379/8] [--workers 1,2] [--requests 1000]
+ * [--empty-orgs N]`. Needs DATABASE_URL (the server) and a Redis; the database is seeded beforehand with
+ * `npm run seed -- --orgs 5000 --patients 200 --seed 42` (DATABASE_URL naming it). Runs the compiled app (dist/, built
+ * when stale) as real processes and prints:
+ *
+ * 1. the catalog: organizations, patient_metrics partitions, their relations (tables and indexes), catalog size;
+ * 2. a new migration's time on patient_metrics (an index added to every partition, then a column), both undone;
+ * 3. the nightly recompute of every organization through the queue (BullMQ on --redis, which it flushes: use a
+ *    database of your own), with each worker count of --workers: wall time, runs per second;
+ * 4. the patient list's latency at 1 client on random organizations (p50, p95, p99) and the API process's RSS after
+ *    serving --requests different organizations.
+ *
+ * `--empty-orgs N` first adds N organizations without patients (each gets its partition), to measure the catalog, the
+ * migration and the planning at N more partitions when seeding that many full clinics takes too long.
+ * Prints the machine's load average at each step: the figures are only comparable at similar load.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import Redis from 'ioredis';
+import { Client } from 'pg';
+import { signDevToken } from 'src/auth/dev-token';
+
+const { values } = parseArgs({
+  options: {
+    database: { type: 'string', default: 'bench_orgs' },
+    redis: { type: 'string', default: 'redis://127.0.0.1:6379/8' },
+    workers: { type: 'string', default: '1,2' },
+    requests: { type: 'string', default: '1000' },
+    'empty-orgs': { type: 'string', default: '0' },
+    'skip-nightly': { type: 'boolean', default: false },
+  },
+});
+const server = process.env.DATABASE_URL;
+if (!server) throw new Error('DATABASE_URL is required (the server; --database names the database)');
+const url = (() => {
+  const u = new URL(server);
+  u.pathname = `/${values.database}`;
+  return u.toString();
+})();
+const root = resolve(__dirname, '..');
+const JWT_SECRET = 'orgs-bench-secret-orgs-bench-secret-0123456789';
+const load = (): string =>
+  `load ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} on ${cpus().length} cores`;
+const say = (line: string): void => void process.stdout.write(`${line}\n`);
+
+function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      srv.close(() => (typeof a === 'object' && a ? ok(a.port) : fail(new Error('no port'))));
+    });
+  });
+}
+
+function env(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'development',
+    LOG_LEVEL: 'warn',
+    DEMO_SEED: 'false',
+    DATABASE_URL: url,
+    REDIS_URL: values.redis,
+    JWT_SECRET,
+    PHI_ENCRYPTION_KEYS: process.env.PHI_ENCRYPTION_KEYS ?? '',
+    PHI_BLIND_INDEX_KEY: process.env.PHI_BLIND_INDEX_KEY ?? '',
+    // Twelve hours from now in UTC: the scheduler's own nightly enqueue (the seed's clinics are in UTC) stays out of
+    // the measured run, which the bench enqueues itself.
+    NIGHTLY_RECOMPUTE_AT: `${String((new Date().getUTCHours() + 12) % 24).padStart(2, '0')}:00`,
+    ...extra,
+  };
+}
+
+function launch(entry: string, extra: Record<string, string>, args: string[] = []): ChildProcess {
+  const child = spawn(process.execPath, [join(root, 'dist', entry), ...args], {
+    cwd: root,
+    env: env(extra),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.resume();
+  child.stderr?.resume();
+  return child;
+}
+
+const stop = (child: ChildProcess): Promise<void> =>
+  new Promise((ok) => {
+    if (child.exitCode !== null || child.signalCode !== null) return ok();
+    child.once('exit', () => ok());
+    child.kill('SIGTERM');
+  });
+
+async function waitFor<T>(probe: () => Promise<T>, done: (v: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (done(v)) return v;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+const ms = (started: bigint): number => Number(process.hrtime.bigint() - started) / 1e6;
+const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+
+async function catalog(db: Client): Promise<void> {
+  const [row] = (
+    await db.query<{
+      orgs: number;
+      patients: number;
+      partitions: number;
+      partition_relations: number;
+      relations: number;
+      catalog_mb: number;
+    }>(`
+    SELECT (SELECT count(*) FROM organizations)::int AS orgs,
+           (SELECT count(*) FROM patients)::int AS patients,
+           (SELECT count(*) FROM pg_inherits WHERE inhparent = 'patient_metrics'::regclass)::int AS partitions,
+           (SELECT count(*) FROM pg_class c WHERE c.relname LIKE 'patient_metrics\\_%' OR c.oid IN (
+              SELECT i.indexrelid FROM pg_index i JOIN pg_inherits h ON h.inhrelid = i.indrelid WHERE h.inhparent = 'patient_metrics'::regclass))::int AS partition_relations,
+           (SELECT count(*) FROM pg_class)::int AS relations,
+           round((SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                   WHERE n.nspname = 'pg_catalog' AND c.relkind = 'r') / 1048576.0, 1)::float8 AS catalog_mb`)
+  ).rows;
+  say(
+    `catalog: ${row.orgs} organizations, ${row.patients} patients; patient_metrics: ${row.partitions} partitions, ${row.partition_relations} relations of them; ${row.relations} relations in all; pg_catalog ${row.catalog_mb} MB (${load()})`,
+  );
+}
+
+async function migration(db: Client): Promise<void> {
+  const steps: [string, string, string][] = [
+    [
+      'CREATE INDEX on patient_metrics (every partition)',
+      'CREATE INDEX bench_pm_updated ON patient_metrics (organization_id, updated_at)',
+      'DROP INDEX bench_pm_updated',
+    ],
+    [
+      'ADD COLUMN with a default (every partition)',
+      'ALTER TABLE patient_metrics ADD COLUMN bench_flag boolean NOT NULL DEFAULT false',
+      'ALTER TABLE patient_metrics DROP COLUMN bench_flag',
+    ],
+  ];
+  for (const [label, up, down] of steps) {
+    const started = process.hrtime.bigint();
+    await db.query('BEGIN');
+    await db.query(up);
+    await db.query('COMMIT');
+    const upMs = ms(started);
+    const s2 = process.hrtime.bigint();
+    await db.query(down);
+    say(`migration: ${label} ${(upMs / 1000).toFixed(2)} s, undone in ${(ms(s2) / 1000).toFixed(2)} s (${load()})`);
+  }
+}
+
+async function nightly(db: Client, workers: number): Promise<void> {
+  const redis = new Redis(values.redis);
+  await redis.flushdb();
+  redis.disconnect();
+  await db.query(`DELETE FROM job_runs`);
+  const orgs = (
+    await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM organizations o WHERE EXISTS (SELECT 1 FROM patients p WHERE p.organization_id = o.id)`,
+    )
+  ).rows[0].n;
+  const procs = Array.from({ length: workers }, () =>
+    launch('cli/worker.js', { JOB_CONCURRENCY: '2', DATABASE_POOL_SIZE: '6', PROCESS_ROLE: 'worker' }),
+  );
+  try {
+    const started = process.hrtime.bigint();
+    const enqueue = spawnSync(process.execPath, [join(root, 'dist', 'cli', 'jobs.js'), 'enqueue', 'nightly-recompute'], {
+      cwd: root,
+      env: env({}),
+      encoding: 'utf8',
+      maxBuffer: 64 * 1048576,
+    });
+    if (enqueue.status !== 0) throw new Error(`enqueue failed: ${enqueue.stderr}`);
+    const enqueuedMs = ms(started);
+    const total = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM job_runs WHERE type = 'nightly-recompute'`)).rows[0].n;
+    await waitFor(
+      async () =>
+        (
+          await db.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM job_runs WHERE type = 'nightly-recompute' AND status IN ('queued', 'running')`,
+          )
+        ).rows[0].n,
+      (n) => n === 0,
+      4 * 3_600_000,
+      'the nightly runs',
+    );
+    const wall = ms(started);
+    const [r] = (
+      await db.query<{ ok: number; failed: number; job_ms: number }>(
+        `SELECT count(*) FILTER (WHERE status = 'succeeded')::int AS ok, count(*) FILTER (WHERE status <> 'succeeded')::int AS failed,
+                coalesce(sum((result->>'total_ms')::float8), 0)::float8 AS job_ms FROM job_runs WHERE type = 'nightly-recompute'`,
+      )
+    ).rows;
+    say(
+      `nightly through the queue, ${workers} worker(s) × concurrency 2: ${total} runs (${orgs} organizations with patients), enqueued in ${(enqueuedMs / 1000).toFixed(1)} s, ` +
+        `all done in ${(wall / 1000).toFixed(1)} s (${r.ok} succeeded, ${r.failed} not; ${(r.ok / (wall / 1000)).toFixed(1)} runs/s; recompute time summed ${(r.job_ms / 1000).toFixed(1)} s) (${load()})`,
+    );
+  } finally {
+    await Promise.all(procs.map(stop));
+  }
+}
+
+async function list(db: Client, requests: number): Promise<void> {
+  const [user] = (
+    await db.query<{ id: string }>(
+      `INSERT INTO users (email, name) VALUES ('bench-' || md5(random()::text) || '@bench.test', 'Bench') RETURNING id`,
+    )
+  ).rows;
+  await db.query(`INSERT INTO memberships (organization_id, user_id, role) SELECT id, $1, 'owner' FROM organizations`, [user.id]);
+  // With --empty-orgs, any organization (most have no patients, but each has its partition and its own plans);
+  // otherwise those with patients.
+  const withPatients = Number(values['empty-orgs']) > 0 ? '' : 'WHERE EXISTS (SELECT 1 FROM patients p WHERE p.organization_id = o.id)';
+  const orgs = (
+    await db.query<{ id: string }>(`SELECT o.id FROM organizations o ${withPatients} ORDER BY random() LIMIT $1`, [requests])
+  ).rows.map((r) => r.id);
+  const token = signDevToken(JWT_SECRET, { sub: user.id }, { expiresIn: '2h' });
+  const port = await freePort();
+  const api = launch('main.js', {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PROCESS_ROLE: 'api',
+    RATE_LIMIT_LIMIT: '1000000',
+    RATE_LIMIT_IP_LIMIT: '1000000',
+  });
+  try {
+    await waitFor(
+      () =>
+        fetch(`http://127.0.0.1:${port}/health/ready`).then(
+          (r) => r.status,
+          () => 0,
+        ),
+      (s) => s === 200,
+      120_000,
+      'the API ready',
+    );
+    const rss = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${api.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+    const rssBefore = rss();
+    const times: number[] = [];
+    for (let i = 0; i < requests; i++) {
+      const org = orgs[i % orgs.length];
+      const started = process.hrtime.bigint();
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/patients/${org}/profiles?limit=20&sort=risk_score&order=desc`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      await res.arrayBuffer();
+      times.push(ms(started));
+      if (res.status !== 200) throw new Error(`list of ${org}: ${res.status}`);
+    }
+    times.sort((a, b) => a - b);
+    say(
+      `list at 1 client, ${requests} requests over ${new Set(orgs.slice(0, requests)).size} different organizations: p50 ${pct(times, 50).toFixed(1)} ms, p95 ${pct(times, 95).toFixed(1)} ms, ` +
+        `p99 ${pct(times, 99).toFixed(1)} ms; API RSS ${rssBefore.toFixed(0)} MB at start, ${rss().toFixed(0)} MB after (${load()})`,
+    );
+  } finally {
+    await stop(api);
+    await db.query(`DELETE FROM users WHERE id = $1`, [user.id]);
+  }
+}
+
+async function main(): Promise<void> {
+  const built = spawnSync(process.execPath, ['-e', "require('./scripts/cli.js').ensureBuilt()"], { cwd: root, stdio: ['ignore', 2, 2] });
+  if (built.status !== 0) throw new Error('the build failed');
+  const db = new Client({ connectionString: url });
+  await db.connect();
+  try {
+    const empty = Number(values['empty-orgs']);
+    if (empty > 0) {
+      const started = process.hrtime.bigint();
+      // In batches: each organization's partition holds a dozen locks until its transaction ends.
+      for (let done = 0; done < empty; done += 50) {
+        await db.query(
+          `INSERT INTO organizations (slug, name) SELECT 'empty-' || md5(random()::text), 'Empty ' || g FROM generate_series(1, $1::int) g`,
+          [Math.min(50, empty - done)],
+        );
+      }
+      say(`added ${empty} organizations without patients (each with its partition) in ${(ms(started) / 1000).toFixed(1)} s (${load()})`);
+    }
+    await catalog(db);
+    await migration(db);
+    if (!values['skip-nightly']) for (const w of values.workers.split(',').map(Number)) await nightly(db, w);
+    await list(db, Number(values.requests));
+  } finally {
+    await db.end();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
