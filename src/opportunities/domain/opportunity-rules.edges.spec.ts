@@ -1,4 +1,10 @@
-import { classify, estimatedValueCents, expectedNextVisit, OpportunityFacts, suggestedAction } from 'src/opportunities/domain/opportunity-rules';
+import {
+  classify,
+  estimatedValueCents,
+  expectedNextVisit,
+  OpportunityFacts,
+  suggestedAction,
+} from 'src/opportunities/domain/opportunity-rules';
 
 /** The less travelled paths of the opportunity rules (the main rules are in opportunity-rules.spec.ts). */
 const d = (s: string): Date => new Date(`${s}T10:00:00.000Z`);
@@ -44,10 +50,14 @@ describe('opportunity rules, the remaining paths', () => {
     expect(suggestedAction({ type: 'overdue_appointment', outreach: 'offer', channel: 'sms', patientStatus: 'dormant' })).toBe(
       'Text the patient to offer a booking for their due visit',
     );
-    expect(suggestedAction({ type: 'lost_patient' as never, outreach: 'offer', channel: 'email', patientStatus: 'at_risk' })).toBe('Email the patient');
+    expect(suggestedAction({ type: 'lost_patient' as never, outreach: 'offer', channel: 'email', patientStatus: 'at_risk' })).toBe(
+      'Email the patient',
+    );
   });
 
   it('an unknown outreach kind falls back to contacting the patient', () => {
-    expect(suggestedAction({ type: 'inactive_patient', outreach: 'carrier_pigeon' as never, channel: 'phone', patientStatus: 'at_risk' })).toBe('Call the patient');
+    expect(
+      suggestedAction({ type: 'inactive_patient', outreach: 'carrier_pigeon' as never, channel: 'phone', patientStatus: 'at_risk' }),
+    ).toBe('Call the patient');
   });
 });
