@@ -8,7 +8,7 @@ const CHANNELS = `ARRAY['phone', 'sms', 'email', 'whatsapp']`;
  * trigger refuses it; deletes stay possible, for a patient's erasure), and on `patients` the effective grants the
  * consent writer keeps (`consent_grants`, `consent_review_at`). The former flags become decisions of origin
  * `migration`: one per patient and purpose (`marketing_consent` true: marketing granted, false: denied; the same for
- * `appointment_reminders`), dated by the patient's last update, on every channel; the grants follow from them.
+ * `appointment_reminders`), dated by the patient's registration (when the clinic collected them), on every channel; the grants follow from them.
  */
 
 export class ConsentDecisions1795567200000 implements MigrationInterface {
@@ -56,7 +56,7 @@ export class ConsentDecisions1795567200000 implements MigrationInterface {
              AND NOT EXISTS (SELECT 1 FROM consent_decisions d WHERE d.organization_id = p.organization_id AND d.patient_id = p.id);
         INSERT INTO consent_decisions (organization_id, source, external_id, patient_id, purpose, channel, decision, recorded_at, origin, recorded_by)
           SELECT p.organization_id, 'migration', 'migration:' || p.id || ':' || f.purpose, p.id, f.purpose, NULL,
-                 CASE WHEN f.flag THEN 'granted' ELSE 'denied' END, p.updated_at, 'migration', 'migration'
+                 CASE WHEN f.flag THEN 'granted' ELSE 'denied' END, p.registered_at, 'migration', 'migration'
             FROM patients p JOIN consent_migrating m ON m.id = p.id
            CROSS JOIN LATERAL (VALUES ('marketing', p.marketing_consent), ('appointment_reminders', p.appointment_reminders)) AS f(purpose, flag);
         UPDATE patients p SET consent_grants = ARRAY(
