@@ -82,16 +82,17 @@ export class DeidentifiedExportService {
       progress: run.progress,
       error: run.status === 'cancelled' ? (run.error ?? 'Cancelled') : run.error,
       status_url: base,
-      manifest:
-        result && files.length === result.files.length
-          ? {
+      ...(result && files.length === result.files.length
+        ? {
+            manifest: {
               files: files.map((f) => ({ name: f.name, rows: f.rows, bytes: f.bytes, url: `${base}/files/${f.name}` })),
               rows: result.rows,
               generalized_rows: result.generalized_rows,
               suppressed_rows: result.suppressed_rows,
               expires_at: result.expires_at,
-            }
-          : null,
+            },
+          }
+        : {}),
     };
   }
 }

@@ -56,7 +56,8 @@ describe('de-identified export: /api/v1/analytics/:organizationId/deidentified-e
 
   it("contains none of the patients' identifiers, every quasi-identifier group has at least k rows, and patients without analytics consent are absent", async () => {
     const queued = await start({});
-    expect(queued).toMatchObject({ status: 'queued', manifest: null, status_url: `${base()}/${queued.id}` });
+    expect(queued).toMatchObject({ status: 'queued', status_url: `${base()}/${queued.id}` });
+    expect(queued.manifest).toBeUndefined();
     const done = await finished(queued.id);
     expect(done.status).toBe('succeeded');
     const manifest = done.manifest!;
@@ -149,7 +150,36 @@ describe('de-identified export: /api/v1/analytics/:organizationId/deidentified-e
     expect(r.rules.every((rule) => rule.source.length > 0)).toBe(true);
   }, 180_000);
 
-  it('withdrawing analytics consent takes patients out of the next export; research asks for research consent; intervals replace dates', async () => {
+  it('withdrawing analytics consent takes the patients out of the next export', async () => {
+    const consenting = async (): Promise<string[]> =>
+      (
+        await t.db.query<{ id: string }>(
+          `SELECT id FROM patients WHERE organization_id = $1 AND deleted_at IS NULL AND consent_grants @> ARRAY['analytics'] ORDER BY id`,
+          [org],
+        )
+      ).map((r) => r.id);
+    const before = await consenting();
+    const first = await finished((await start({})).id);
+    expect(first.manifest!.rows.patients + first.manifest!.suppressed_rows).toBe(before.length);
+    for (const id of before.slice(0, 3)) {
+      const res = await t.inject({
+        method: 'POST',
+        url: `/api/v1/patients/${org}/profile/${id}/consents`,
+        headers: bearer(admin),
+        payload: { purpose: 'analytics', decision: 'withdrawn' },
+      });
+      expect(res.statusCode).toBe(201);
+    }
+    expect(await consenting()).toEqual(before.slice(3));
+    const second = await finished((await start({})).id);
+    const report = (await t.inject({ method: 'GET', url: `${base()}/${second.id}/report`, headers: bearer(admin) })).json<{
+      patients: { considered: number; without_consent: number };
+    }>();
+    expect(report.patients.considered).toBe(before.length - 3);
+    expect(second.manifest!.rows.patients + second.manifest!.suppressed_rows).toBe(before.length - 3);
+  }, 180_000);
+
+  it('research asks for research consent; intervals replace dates', async () => {
     const [{ n: research }] = await t.db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM patients WHERE organization_id = $1 AND deleted_at IS NULL AND consent_grants @> ARRAY['research']`,
       [org],
@@ -187,6 +217,16 @@ describe('de-identified export: /api/v1/analytics/:organizationId/deidentified-e
     }
     const analyst = await memberToken(t, org, 'analyst');
     expect((await t.inject({ method: 'POST', url: base(), headers: bearer(analyst), payload: {} })).statusCode).toBe(403);
+    // An export not finished yet: no manifest, and its report is a 409.
+    const [queued] = await t.db.query<{ id: string }>(
+      `INSERT INTO job_runs (organization_id, type, status, payload, queued_at) VALUES ($1, 'deidentified-export', 'queued', '{"purpose":"analytics","k":11,"dates":"year"}', now()) RETURNING id`,
+      [org],
+    );
+    const pending = await t.inject({ method: 'GET', url: `${base()}/${queued.id}`, headers: bearer(admin) });
+    expect(pending.json<ExportResponse>()).toMatchObject({ status: 'queued' });
+    expect(pending.json<ExportResponse>().manifest).toBeUndefined();
+    const early = await t.inject({ method: 'GET', url: `${base()}/${queued.id}/report`, headers: bearer(admin) });
+    expect([early.statusCode, early.json<{ type: string }>().type]).toEqual([409, expect.stringContaining('conflict')]);
     const done = await finished((await start({})).id);
     const file = await t.inject({ method: 'GET', url: `${base()}/${done.id}/files/secrets.ndjson`, headers: bearer(admin) });
     expect(file.statusCode).toBe(404);

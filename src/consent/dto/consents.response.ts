@@ -5,7 +5,12 @@ export class ConsentDecisionResponse {
   id: string;
   @ApiProperty({ enum: Object.values(ConsentPurpose) })
   purpose: ConsentPurpose;
-  @ApiProperty({ enum: Object.values(Channel), nullable: true, description: 'null: every channel (or a purpose that contacts no one).' })
+  @ApiProperty({
+    enum: [...Object.values(Channel), null],
+    type: String,
+    nullable: true,
+    description: 'null: every channel (or a purpose that contacts no one).',
+  })
   channel: Channel | null;
   @ApiProperty({ enum: Object.values(ConsentDecisionKind) })
   decision: ConsentDecisionKind;
@@ -31,7 +36,8 @@ export class EffectiveConsentResponse {
   @ApiProperty({ enum: Object.values(ConsentPurpose) })
   purpose: ConsentPurpose;
   @ApiProperty({
-    enum: Object.values(Channel),
+    enum: [...Object.values(Channel), null],
+    type: String,
     nullable: true,
     description: 'The channel (appointment_reminders and marketing); null for the other purposes.',
   })

@@ -16,7 +16,6 @@ export const DEIDENTIFIED_EXPORT_QUEUED_EXAMPLE: DeidentifiedExportResponse = {
   progress: null,
   error: null,
   status_url: url(''),
-  manifest: null,
 };
 
 export const DEIDENTIFIED_EXPORT_EXAMPLE: DeidentifiedExportResponse = {

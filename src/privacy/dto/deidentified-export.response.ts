@@ -56,10 +56,10 @@ export class DeidentifiedExportResponse {
   status_url: string;
   @ApiProperty({
     type: ExportManifestResponse,
-    nullable: true,
-    description: 'The files and counts, once it succeeded (null before, and after the files expired).',
+    required: false,
+    description: 'The files and counts, once it succeeded (absent before, and after the files expired).',
   })
-  manifest: ExportManifestResponse | null;
+  manifest?: ExportManifestResponse;
 }
 
 export class ReportCountResponse {
