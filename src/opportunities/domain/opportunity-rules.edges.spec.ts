@@ -3,6 +3,7 @@ import {
   estimatedValueCents,
   expectedNextVisit,
   OpportunityFacts,
+  outreachWithChannel,
   suggestedAction,
 } from 'src/opportunities/domain/opportunity-rules';
 
@@ -59,5 +60,37 @@ describe('opportunity rules, the remaining paths', () => {
     expect(
       suggestedAction({ type: 'inactive_patient', outreach: 'carrier_pigeon' as never, channel: 'phone', patientStatus: 'at_risk' }),
     ).toBe('Call the patient');
+  });
+});
+
+describe('consent per channel', () => {
+  it('offers on the preferred channel when granted there, else on the first granted one, and says why', () => {
+    const grants = { marketingConsent: true, appointmentReminders: true, preferredChannel: 'sms' as const };
+    expect(outreachWithChannel('inactive_patient', false, { ...grants, consentGrants: ['marketing:sms'] })).toEqual({
+      outreach: 'offer',
+      channel: 'sms',
+    });
+    expect(outreachWithChannel('inactive_patient', false, { ...grants, consentGrants: ['marketing:phone', 'marketing:email'] })).toEqual({
+      outreach: 'offer',
+      channel: 'email',
+    });
+    expect(
+      outreachWithChannel('overdue_appointment', true, { ...grants, consentGrants: ['marketing:sms', 'appointment_reminders:whatsapp'] }),
+    ).toEqual({ outreach: 'reminder', channel: 'whatsapp' });
+    expect(outreachWithChannel('high_value_risk', false, { ...grants, consentGrants: [] })).toEqual({
+      outreach: 'next_contact',
+      channel: 'sms',
+    });
+    expect(
+      suggestedAction({ type: 'overdue_appointment', outreach: 'reminder', channel: 'whatsapp', patientStatus: 'dormant' }, 'sms'),
+    ).toBe(
+      'Send a recall reminder by WhatsApp with a link to book the overdue visit (not by SMS, the preferred channel: no consent to appointment reminders there)',
+    );
+    expect(suggestedAction({ type: 'inactive_patient', outreach: 'offer', channel: 'email', patientStatus: 'dormant' }, 'phone')).toMatch(
+      /\(not by phone, the preferred channel: no consent to marketing there\)$/,
+    );
+    expect(
+      suggestedAction({ type: 'inactive_patient', outreach: 'next_contact', channel: 'phone', patientStatus: 'dormant' }, 'sms'),
+    ).toMatch(/^No marketing consent/);
   });
 });
