@@ -14,9 +14,29 @@ describe('validateRecord', () => {
       name: 'Ann Lee',
       email: 'ann@example.com',
       preferred_channel: 'email',
-      marketing_consent: false,
-      appointment_reminders: true,
+      // Not given: no consent decision (the consent writer applies a new patient's defaults).
+      marketing_consent: null,
+      appointment_reminders: null,
       phone: null,
+    });
+    const c = validateRecord(
+      {
+        ...base,
+        record_type: 'consent',
+        patient_external_id: 'p',
+        purpose: 'analytics',
+        decision: 'granted',
+        recorded_at: '2026-01-01T00:00:00Z',
+      },
+      NOW,
+    );
+    expect(c.ok && c.record.type === 'consent' && c.record.data).toMatchObject({
+      purpose: 'analytics',
+      channel: null,
+      decision: 'granted',
+      consent_source: 'ingestion',
+      recorded_by: null,
+      expires_at: null,
     });
     const p = validateRecord(
       {
