@@ -14,7 +14,7 @@ import jest from 'eslint-plugin-jest';
  * `no-restricted-imports` takes one list per file, so each block below carries the whole list for its files.
  */
 const RELATIVE = { group: ['./*', '../*'], message: 'Import by path alias (src/..., test/...), not by a relative path.' };
-const FEATURES = ['audit', 'auth', 'engagement', 'health', 'ingestion', 'journey', 'opportunities', 'organizations', 'patients', 'records', 'risk', 'scoring'];
+const FEATURES = ['audit', 'auth', 'engagement', 'health', 'ingestion', 'journey', 'opportunities', 'organizations', 'patients', 'records', 'risk', 'scoring', 'consent', 'privacy', 'jobs', 'file-store'];
 const NO_FEATURES = { group: FEATURES.map((f) => `src/${f}/*`), message: 'The shared layers (database, common, config) import no feature: pass what they need down.' };
 const ABOVE = {
   group: ['src/cli/*', 'src/demo-data/*', 'src/app.module', 'src/app.factory', 'src/main', 'src/entities'],

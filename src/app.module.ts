@@ -11,6 +11,8 @@ import { AuthModule } from 'src/auth/auth.module';
 import { OrganizationsModule } from 'src/organizations/organizations.module';
 import { RecordsModule } from 'src/records/records.module';
 import { IngestionModule } from 'src/ingestion/ingestion.module';
+import { ConsentModule } from 'src/consent/consent.module';
+import { PrivacyModule } from 'src/privacy/privacy.module';
 import { ScoringModule } from 'src/scoring/scoring.module';
 import { AuditModule } from 'src/audit/audit.module';
 import { PatientsModule } from 'src/patients/patients.module';
@@ -45,6 +47,7 @@ export class AppModule {
         OrganizationsModule,
         RecordsModule,
         IngestionModule,
+        ConsentModule,
         ScoringModule,
         AuditModule,
         PatientsModule,
@@ -52,6 +55,7 @@ export class AppModule {
         EngagementModule,
         JourneyModule,
         OpportunitiesModule,
+        PrivacyModule,
       ],
       providers: [
         { provide: Clock, useValue: options.clock ?? new SystemClock() },

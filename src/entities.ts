@@ -6,6 +6,7 @@ import { Organization } from 'src/organizations/entities/organization.entity';
 import { User } from 'src/organizations/entities/user.entity';
 import { Appointment } from 'src/records/entities/appointment.entity';
 import { AutomationEnrollment } from 'src/records/entities/automation-enrollment.entity';
+import { ConsentDecision } from 'src/records/entities/consent-decision.entity';
 import { Communication } from 'src/records/entities/communication.entity';
 import { JourneyEvent } from 'src/records/entities/journey-event.entity';
 import { Patient } from 'src/records/entities/patient.entity';
@@ -37,6 +38,7 @@ export const ENTITIES = [
   TreatmentPlan,
   JourneyEvent,
   AutomationEnrollment,
+  ConsentDecision,
   PatientMetrics,
   RiskScoreHistory,
   ModelFit,

@@ -4,6 +4,94 @@
  */
 
 export interface paths {
+    "/api/v1/analytics/{organizationId}/deidentified-exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a de-identified export
+         * @description Starts a background export of a data set for research or benchmarking under HIPAA Safe Harbor (45 CFR 164.514(b)(2)): one row per consenting patient with a random study id, and their visits, payments and scores keyed by it; no names, contacts, street, city, full ZIP, record numbers or free text; ZIP3 only for areas of more than 20,000 people; dates as years (or days since the first visit with `dates: interval`); ages over 89 as 90+; every combination of birth-year band, ZIP3 and state covering at least k patients. Answers 202 with the export to poll; its files (encrypted at rest) expire after 24 hours.
+         *
+         *     Requires the permission `privacy:manage` in the organization.
+         */
+        post: operations["createDeidentifiedExport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/{organizationId}/deidentified-exports/{jobId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a de-identified export
+         * @description The export's status and, once it succeeded, its manifest: the files with their rows and download URLs, and how many patients were generalized or suppressed.
+         *
+         *     Requires the permission `privacy:manage` in the organization.
+         */
+        get: operations["getDeidentifiedExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/{organizationId}/deidentified-exports/{jobId}/files/{fileName}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a file of a de-identified export
+         * @description One NDJSON file of a succeeded export (`patients.ndjson`, `visits.ndjson`, `payments.ndjson`, `scores.ndjson`), decrypted as it streams. 404 once it expired.
+         *
+         *     Requires the permission `privacy:manage` in the organization.
+         */
+        get: operations["getDeidentifiedExportFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/{organizationId}/deidentified-exports/{jobId}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the de-identification report of an export
+         * @description What the export removed, generalized and suppressed, with counts and the rule and source of each step, for a privacy officer to sign off. 409 until the export succeeded.
+         *
+         *     Requires the permission `privacy:manage` in the organization.
+         */
+        get: operations["getDeidentifiedExportReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit/{organizationId}/events": {
         parameters: {
             query?: never;
@@ -328,6 +416,34 @@ export interface paths {
         get: operations["getPatientProfile"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{organizationId}/profile/{patientId}/consents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a patient's consent decisions
+         * @description The patient's consent history, newest first (decisions are never changed: a newer one supersedes), and the effective state per purpose (`appointment_reminders`, `marketing`, `analytics`, `research`, `data_sharing`), per channel for the two that contact the patient. What is not granted here is not done: opportunities, reminders and de-identified exports follow it.
+         *
+         *     Requires the permission `patients:read` in the organization.
+         */
+        get: operations["listPatientConsents"];
+        put?: never;
+        /**
+         * Record a consent decision
+         * @description Records a decision (granted, withdrawn or denied) for a purpose, on one channel or all, with optional expiry and evidence (encrypted). It takes effect at once: the patient's communication preferences, opportunities and exports follow it in the request's aftermath. Answers 201 with the patient's history and effective state.
+         *
+         *     Requires the permission `data:write` in the organization.
+         */
+        post: operations["createPatientConsent"];
         delete?: never;
         options?: never;
         head?: never;
@@ -677,6 +793,100 @@ export interface components {
             /** @enum {string} */
             stage: "new_lead" | "first_visit" | "active_care" | "maintenance" | "lapsed" | "reactivated";
         };
+        ConsentDecisionResponse: {
+            /**
+             * @description null: every channel (or a purpose that contacts no one).
+             * @enum {string|null}
+             */
+            channel: "phone" | "sms" | "email" | "whatsapp" | null;
+            /** @enum {string} */
+            decision: "granted" | "withdrawn" | "denied";
+            /** @description Free-text evidence (encrypted at rest). */
+            evidence: string | null;
+            /** @description When the decision lapses (ISO 8601). */
+            expires_at: string | null;
+            external_id: string;
+            id: string;
+            /** @enum {string} */
+            purpose: "appointment_reminders" | "marketing" | "analytics" | "research" | "data_sharing";
+            /** @description The outside system the decision came from (the ingestion key, with `external_id`). */
+            record_source: string;
+            /** @description When the patient decided (ISO 8601). */
+            recorded_at: string;
+            /** @description Who recorded it: `user:<id>`, `api_key:<id>`, the outside system's user, or `migration`. */
+            recorded_by: string;
+            /**
+             * @description How the decision reached the clinic; `migration`: converted from the former consent flags.
+             * @enum {string}
+             */
+            source: "front_desk" | "web_form" | "ehr_import" | "ingestion" | "migration";
+        };
+        ConsentRecordDoc: {
+            /**
+             * @description One channel (appointment_reminders and marketing only); absent: every channel.
+             * @enum {string|null}
+             */
+            channel?: "phone" | "sms" | "email" | "whatsapp" | null;
+            /**
+             * @description How the decision reached the clinic (shown as `source` in the consent history).
+             * @default ingestion
+             * @enum {string}
+             */
+            consent_source: "front_desk" | "web_form" | "ehr_import" | "ingestion";
+            /** @enum {string} */
+            decision: "granted" | "withdrawn" | "denied";
+            /**
+             * @description Free-text evidence (what was signed or said). Encrypted at rest.
+             * @example Signed the marketing form at the front desk.
+             */
+            evidence?: string | null;
+            /**
+             * Format: date-time
+             * @description When the decision lapses (not before recorded_at).
+             * @example 2027-11-20T09:30:00Z
+             */
+            expires_at?: string | null;
+            /**
+             * @description The record id in that system. Re-sending it updates the record.
+             * @example apt-20261120-1
+             */
+            external_id: string;
+            /**
+             * @description external_id of the patient in the same source (sent earlier or in this batch).
+             * @example pat-1001
+             */
+            patient_external_id: string;
+            /**
+             * @description What the decision is about.
+             * @enum {string}
+             */
+            purpose: "appointment_reminders" | "marketing" | "analytics" | "research" | "data_sharing";
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            record_type: "consent";
+            /**
+             * Format: date-time
+             * @description When the patient decided (default: when first received). Not in the future.
+             * @example 2026-11-20T09:30:00Z
+             */
+            recorded_at?: string | null;
+            /** @description Who recorded it in the outside system (default: the caller, `user:<id>` or `api_key:<id>`). */
+            recorded_by?: string | null;
+            /**
+             * @description The outside system the record comes from; (record_type, source, external_id) identifies it.
+             * @example clinic-ehr
+             */
+            source: string;
+        };
+        ConsentsResponse: {
+            /** @description The effective state per purpose, and per channel for appointment_reminders and marketing. */
+            effective: components["schemas"]["EffectiveConsentResponse"][];
+            /** @description Every decision, newest first. */
+            history: components["schemas"]["ConsentDecisionResponse"][];
+            patient_id: string;
+        };
         CreateApiKeyDto: {
             /** @description Optional expiry (ISO 8601 timestamp, in the future). */
             expires_at?: string;
@@ -689,6 +899,25 @@ export interface components {
              *     ]
              */
             permissions: ("patients:read" | "patients:read_medical" | "journey:read" | "opportunities:read" | "analytics:read" | "data:write" | "audit:read" | "privacy:manage")[];
+        };
+        CreateDeidentifiedExportDto: {
+            /**
+             * @description `year` (default): every date reduced to its year; `interval`: whole days since the patient's first visit.
+             * @default year
+             * @enum {string}
+             */
+            dates: "year" | "interval";
+            /**
+             * @description Minimum patients per combination of quasi-identifiers, 2 to 1000 (default 11).
+             * @default 11
+             */
+            k: number;
+            /**
+             * @description The consent the patients must have given (default `analytics`); the others are left out.
+             * @default analytics
+             * @enum {string}
+             */
+            purpose: "analytics" | "research";
         };
         CreatedApiKeyResponse: {
             /** Format: date-time */
@@ -708,6 +937,62 @@ export interface components {
             prefix: string;
             /** Format: date-time */
             revoked_at: string | null;
+        };
+        DeidentificationReportResponse: {
+            /** @enum {string} */
+            dates: "year" | "interval";
+            generalized: components["schemas"]["ReportGeneralizedResponse"][];
+            k: number;
+            patients: components["schemas"]["ReportPatientsResponse"];
+            purpose: string;
+            quasi_identifiers: string[];
+            /** @description Identifiers removed, with how many source rows carried one. */
+            removed: components["schemas"]["ReportCountResponse"][];
+            rows: components["schemas"]["ExportRowsResponse"];
+            /** @description Each rule applied, with its source. */
+            rules: components["schemas"]["ReportRuleResponse"][];
+            standard: string;
+            suppression: components["schemas"]["ReportSuppressionResponse"];
+        };
+        DeidentifiedExportResponse: {
+            /** @enum {string} */
+            dates: "year" | "interval";
+            /** @description Why it failed. */
+            error: string | null;
+            finished_at: string | null;
+            /** @description The export's id (its job run). */
+            id: string;
+            k: number;
+            /** @description The files and counts, once it succeeded (absent before, and after the files expired). */
+            manifest?: components["schemas"]["ExportManifestResponse"];
+            /** @description From 0 to 1 while it runs. */
+            progress: number | null;
+            /** @enum {string} */
+            purpose: "analytics" | "research";
+            queued_at: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed";
+            /** @description Where to ask for the status. */
+            status_url: string;
+        };
+        EffectiveConsentResponse: {
+            /**
+             * @description The channel (appointment_reminders and marketing); null for the other purposes.
+             * @enum {string|null}
+             */
+            channel: "phone" | "sms" | "email" | "whatsapp" | null;
+            /** @description The id of the decision that counts. */
+            decision_id: string | null;
+            expires_at: string | null;
+            /** @description Whether the purpose (on this channel) is consented to now. */
+            granted: boolean;
+            /** @enum {string} */
+            purpose: "appointment_reminders" | "marketing" | "analytics" | "research" | "data_sharing";
+            /**
+             * @description The decision that counts, `expired` when it lapsed, `not_recorded` when there is none.
+             * @enum {string}
+             */
+            state: "granted" | "withdrawn" | "denied" | "expired" | "not_recorded";
         };
         EngagementMetrics: {
             appointment_history: components["schemas"]["AppointmentHistoryItem"][];
@@ -738,6 +1023,31 @@ export interface components {
             new_patients: number;
             /** @description Patients with a visit in the bucket who had visited before it. */
             returning_patients: number;
+        };
+        ExportFileResponse: {
+            bytes: number;
+            /** @description `patients.ndjson`, `visits.ndjson`, `payments.ndjson`, `scores.ndjson`. */
+            name: string;
+            /** @description Rows (lines) in the file. */
+            rows: number;
+            /** @description Where to download it (NDJSON). */
+            url: string;
+        };
+        ExportManifestResponse: {
+            /** @description When the files are deleted (ISO 8601). */
+            expires_at: string;
+            files: components["schemas"]["ExportFileResponse"][];
+            /** @description Patients whose quasi-identifiers were generalized beyond the first level to reach k. */
+            generalized_rows: number;
+            rows: components["schemas"]["ExportRowsResponse"];
+            /** @description Patients left out because their group stayed smaller than k. */
+            suppressed_rows: number;
+        };
+        ExportRowsResponse: {
+            patients: number;
+            payments: number;
+            scores: number;
+            visits: number;
         };
         FieldError: {
             /** @description The field's name (a dotted path for nested body fields). */
@@ -816,7 +1126,7 @@ export interface components {
              *       }
              *     ]
              */
-            records: (components["schemas"]["PatientRecordDoc"] | components["schemas"]["AppointmentRecordDoc"] | components["schemas"]["PaymentRecordDoc"] | components["schemas"]["CommunicationRecordDoc"] | components["schemas"]["SurveyResponseRecordDoc"] | components["schemas"]["ReferralRecordDoc"] | components["schemas"]["TreatmentPlanRecordDoc"] | components["schemas"]["JourneyEventRecordDoc"] | components["schemas"]["AutomationEnrollmentRecordDoc"])[];
+            records: (components["schemas"]["PatientRecordDoc"] | components["schemas"]["AppointmentRecordDoc"] | components["schemas"]["PaymentRecordDoc"] | components["schemas"]["CommunicationRecordDoc"] | components["schemas"]["SurveyResponseRecordDoc"] | components["schemas"]["ReferralRecordDoc"] | components["schemas"]["TreatmentPlanRecordDoc"] | components["schemas"]["JourneyEventRecordDoc"] | components["schemas"]["AutomationEnrollmentRecordDoc"] | components["schemas"]["ConsentRecordDoc"])[];
         };
         IngestResponse: {
             /** @description One result per record, in the order sent. */
@@ -1051,8 +1361,8 @@ export interface components {
              *     ]
              */
             allergies?: string[] | null;
-            /** @default true */
-            appointment_reminders: boolean;
+            /** @description Recorded as an appointment-reminders consent decision (every channel) when it differs from the current state; not given: unchanged (a new patient: granted). */
+            appointment_reminders?: boolean;
             /**
              * @description Encrypted at rest.
              * @example [
@@ -1083,8 +1393,8 @@ export interface components {
              * @example apt-20261120-1
              */
             external_id: string;
-            /** @default false */
-            marketing_consent: boolean;
+            /** @description Recorded as a marketing consent decision (every channel) when it differs from the current state; not given: unchanged (a new patient: not granted). The `consent` record type says more (channel, evidence, expiry). */
+            marketing_consent?: boolean;
             /**
              * @description Encrypted at rest.
              * @example [
@@ -1216,6 +1526,35 @@ export interface components {
             /** @enum {string} */
             status: "ok";
         };
+        RecordConsentDto: {
+            /**
+             * @description One channel (appointment_reminders and marketing only); absent: every channel.
+             * @enum {string|null}
+             */
+            channel?: "phone" | "sms" | "email" | "whatsapp" | null;
+            /** @enum {string} */
+            decision: "granted" | "withdrawn" | "denied";
+            /** @description Free-text evidence: what the patient signed or said. Encrypted at rest. */
+            evidence?: string;
+            /**
+             * Format: date-time
+             * @description When the decision lapses (after recorded_at).
+             */
+            expires_at?: string;
+            /** @enum {string} */
+            purpose: "appointment_reminders" | "marketing" | "analytics" | "research" | "data_sharing";
+            /**
+             * Format: date-time
+             * @description When the patient decided (default: now; not in the future).
+             */
+            recorded_at?: string;
+            /**
+             * @description How the decision reached the clinic.
+             * @default front_desk
+             * @enum {string}
+             */
+            source: "front_desk" | "web_form" | "ehr_import";
+        };
         ReferralRecordDoc: {
             /**
              * @description The record id in that system. Re-sending it updates the record.
@@ -1248,6 +1587,36 @@ export interface components {
              * @example clinic-ehr
              */
             source: string;
+        };
+        ReportCountResponse: {
+            field: string;
+            source_rows: number;
+        };
+        ReportGeneralizedResponse: {
+            field: string;
+            rows: number;
+            to: string;
+        };
+        ReportLevelResponse: {
+            level: number;
+            quasi_identifiers: string;
+            rows: number;
+        };
+        ReportPatientsResponse: {
+            considered: number;
+            in_organization: number;
+            released: number;
+            suppressed: number;
+            without_consent: number;
+        };
+        ReportRuleResponse: {
+            rule: string;
+            source: string;
+        };
+        ReportSuppressionResponse: {
+            generalized_rows: number;
+            levels: components["schemas"]["ReportLevelResponse"][];
+            suppressed_rows: number;
         };
         RiskAssessment: {
             last_assessed: string;
@@ -1506,6 +1875,422 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    createDeidentifiedExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateDeidentifiedExportDto"];
+            };
+        };
+        responses: {
+            /** @description The export, queued. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "dates": "year",
+                     *       "error": null,
+                     *       "finished_at": null,
+                     *       "id": "6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+                     *       "k": 11,
+                     *       "progress": null,
+                     *       "purpose": "analytics",
+                     *       "queued_at": "2026-11-24T12:00:00.000Z",
+                     *       "status": "queued",
+                     *       "status_url": "/api/v1/analytics/0d4e9c1a-2b3c-4d5e-8f6a-7b8c9d0e1f2a/deidentified-exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeidentifiedExportResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getDeidentifiedExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+                /** @description The export's id (its job run), as the creation answer gives it. */
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "dates": "year",
+                     *       "error": null,
+                     *       "finished_at": "2026-11-24T12:00:04.000Z",
+                     *       "id": "6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+                     *       "k": 11,
+                     *       "manifest": {
+                     *         "expires_at": "2026-11-25T12:00:00.000Z",
+                     *         "files": [
+                     *           {
+                     *             "bytes": 141000,
+                     *             "name": "patients.ndjson",
+                     *             "rows": 1620,
+                     *             "url": "/api/v1/analytics/0d4e9c1a-2b3c-4d5e-8f6a-7b8c9d0e1f2a/deidentified-exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f/files/patients.ndjson"
+                     *           },
+                     *           {
+                     *             "bytes": 1320000,
+                     *             "name": "visits.ndjson",
+                     *             "rows": 20100,
+                     *             "url": "/api/v1/analytics/0d4e9c1a-2b3c-4d5e-8f6a-7b8c9d0e1f2a/deidentified-exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f/files/visits.ndjson"
+                     *           },
+                     *           {
+                     *             "bytes": 1410000,
+                     *             "name": "payments.ndjson",
+                     *             "rows": 17800,
+                     *             "url": "/api/v1/analytics/0d4e9c1a-2b3c-4d5e-8f6a-7b8c9d0e1f2a/deidentified-exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f/files/payments.ndjson"
+                     *           },
+                     *           {
+                     *             "bytes": 245000,
+                     *             "name": "scores.ndjson",
+                     *             "rows": 1620,
+                     *             "url": "/api/v1/analytics/0d4e9c1a-2b3c-4d5e-8f6a-7b8c9d0e1f2a/deidentified-exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f/files/scores.ndjson"
+                     *           }
+                     *         ],
+                     *         "generalized_rows": 1480,
+                     *         "rows": {
+                     *           "patients": 1620,
+                     *           "payments": 17800,
+                     *           "scores": 1620,
+                     *           "visits": 20100
+                     *         },
+                     *         "suppressed_rows": 52
+                     *       },
+                     *       "progress": 1,
+                     *       "purpose": "analytics",
+                     *       "queued_at": "2026-11-24T12:00:00.000Z",
+                     *       "status": "succeeded",
+                     *       "status_url": "/api/v1/analytics/0d4e9c1a-2b3c-4d5e-8f6a-7b8c9d0e1f2a/deidentified-exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeidentifiedExportResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No de-identified export with this id in the organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "No de-identified export with this id in this organization",
+                     *       "status": 404,
+                     *       "title": "Not found",
+                     *       "type": "https://patient-journey.dev/problems/not-found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getDeidentifiedExportFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+                /** @description The export's id (its job run), as the creation answer gives it. */
+                jobId: string;
+                /** @description The file's name, as the export's `files` list it. */
+                fileName: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file, one JSON object per line. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {"study_id":"2b6f0c1e-8d4a-4f3b-9c2d-1e0f9a8b7c6d","birth_year_band":"1980-1989","zip3":"972","state":"OR"} */
+                    "application/x-ndjson": string;
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No de-identified export with this id in the organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "No de-identified export with this id in this organization",
+                     *       "status": 404,
+                     *       "title": "Not found",
+                     *       "type": "https://patient-journey.dev/problems/not-found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getDeidentifiedExportReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+                /** @description The export's id (its job run), as the creation answer gives it. */
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "dates": "year",
+                     *       "generalized": [
+                     *         {
+                     *           "field": "address.zip",
+                     *           "rows": 1668,
+                     *           "to": "first three digits"
+                     *         },
+                     *         {
+                     *           "field": "address.zip",
+                     *           "rows": 4,
+                     *           "to": "000 (area of 20,000 people or fewer, or not a ZIP)"
+                     *         },
+                     *         {
+                     *           "field": "date_of_birth",
+                     *           "rows": 1672,
+                     *           "to": "birth-year band"
+                     *         },
+                     *         {
+                     *           "field": "age",
+                     *           "rows": 3,
+                     *           "to": "90+"
+                     *         },
+                     *         {
+                     *           "field": "address.state",
+                     *           "rows": 0,
+                     *           "to": "unknown (not a two-letter code)"
+                     *         },
+                     *         {
+                     *           "field": "visit and payment dates",
+                     *           "rows": 37900,
+                     *           "to": "year"
+                     *         }
+                     *       ],
+                     *       "k": 11,
+                     *       "patients": {
+                     *         "considered": 1672,
+                     *         "in_organization": 1972,
+                     *         "released": 1620,
+                     *         "suppressed": 52,
+                     *         "without_consent": 300
+                     *       },
+                     *       "purpose": "analytics",
+                     *       "quasi_identifiers": [
+                     *         "birth_year_band",
+                     *         "zip3",
+                     *         "state"
+                     *       ],
+                     *       "removed": [
+                     *         {
+                     *           "field": "name",
+                     *           "source_rows": 1672
+                     *         },
+                     *         {
+                     *           "field": "email",
+                     *           "source_rows": 1672
+                     *         },
+                     *         {
+                     *           "field": "phone",
+                     *           "source_rows": 1650
+                     *         },
+                     *         {
+                     *           "field": "address.street",
+                     *           "source_rows": 1672
+                     *         },
+                     *         {
+                     *           "field": "address.city",
+                     *           "source_rows": 1672
+                     *         },
+                     *         {
+                     *           "field": "date_of_birth (full date)",
+                     *           "source_rows": 1672
+                     *         },
+                     *         {
+                     *           "field": "patient id and external id (record numbers)",
+                     *           "source_rows": 1672
+                     *         },
+                     *         {
+                     *           "field": "free text (appointment type and notes)",
+                     *           "source_rows": 20100
+                     *         }
+                     *       ],
+                     *       "rows": {
+                     *         "patients": 1620,
+                     *         "payments": 17800,
+                     *         "scores": 1620,
+                     *         "visits": 20100
+                     *       },
+                     *       "rules": [
+                     *         {
+                     *           "rule": "Names, telephone numbers, email addresses, street addresses and cities are removed",
+                     *           "source": "45 CFR 164.514(b)(2)(i)(A), (B), (D), (F)"
+                     *         },
+                     *         {
+                     *           "rule": "Record numbers and every other identifier of the source (patient ids, external ids) are replaced by a random study id, derived from nothing",
+                     *           "source": "45 CFR 164.514(b)(2)(i)(H), (R); 164.514(c)"
+                     *         },
+                     *         {
+                     *           "rule": "Free text (appointment types and notes, messages, survey comments, evidence) is left out",
+                     *           "source": "45 CFR 164.514(b)(2)(i)(R)"
+                     *         },
+                     *         {
+                     *           "rule": "ZIP codes are reduced to their first three digits where that area has more than 20,000 people (2000 Census, HHS list of 17 restricted ZIP3s), else 000",
+                     *           "source": "45 CFR 164.514(b)(2)(i)(B); HHS OCR de-identification guidance (2012), section 2.4"
+                     *         },
+                     *         {
+                     *           "rule": "Every date is reduced to its year, or replaced by whole days since the patient's first visit when intervals are asked for",
+                     *           "source": "45 CFR 164.514(b)(2)(i)(C)"
+                     *         },
+                     *         {
+                     *           "rule": "Ages over 89 (and birth years that would show them) are one group, 90+",
+                     *           "source": "45 CFR 164.514(b)(2)(i)(C)"
+                     *         },
+                     *         {
+                     *           "rule": "Patients without consent to the purpose (analytics, or research) are left out",
+                     *           "source": "docs/privacy.md, \"Consent\"; 45 CFR 164.508 (authorization for research uses)"
+                     *         },
+                     *         {
+                     *           "rule": "Every combination of the quasi-identifiers (birth-year band, ZIP3, state) covers at least k patients (default 11), by generalizing further, then suppressing",
+                     *           "source": "CMS cell size suppression policy (cells of 1 to 10 not shown); k-anonymity (Sweeney, 2002)"
+                     *         }
+                     *       ],
+                     *       "standard": "HIPAA Safe Harbor, 45 CFR 164.514(b)(2), with small cells suppressed (k-anonymity)",
+                     *       "suppression": {
+                     *         "generalized_rows": 1620,
+                     *         "levels": [
+                     *           {
+                     *             "level": 0,
+                     *             "quasi_identifiers": "birth year in 5-year bands, ZIP3, state",
+                     *             "rows": 0
+                     *           },
+                     *           {
+                     *             "level": 1,
+                     *             "quasi_identifiers": "birth year in 10-year bands, ZIP3, state",
+                     *             "rows": 140
+                     *           },
+                     *           {
+                     *             "level": 2,
+                     *             "quasi_identifiers": "birth year in 10-year bands, state (ZIP3 hidden)",
+                     *             "rows": 0
+                     *           },
+                     *           {
+                     *             "level": 3,
+                     *             "quasi_identifiers": "birth year in 20-year bands, state (ZIP3 hidden)",
+                     *             "rows": 1320
+                     *           },
+                     *           {
+                     *             "level": 4,
+                     *             "quasi_identifiers": "birth year in 20-year bands (ZIP3 and state hidden)",
+                     *             "rows": 160
+                     *           },
+                     *           {
+                     *             "level": 5,
+                     *             "quasi_identifiers": "no quasi-identifier at all",
+                     *             "rows": 0
+                     *           }
+                     *         ],
+                     *         "suppressed_rows": 52
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeidentificationReportResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No de-identified export with this id in the organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "No de-identified export with this id in this organization",
+                     *       "status": 404,
+                     *       "title": "Not found",
+                     *       "type": "https://patient-journey.dev/problems/not-found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The export has not succeeded (yet). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The export is running: its report exists once it succeeded",
+                     *       "status": 409,
+                     *       "title": "Conflict",
+                     *       "type": "https://patient-journey.dev/problems/conflict"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
     listAuditEvents: {
         parameters: {
             query?: {
@@ -2589,6 +3374,172 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ProfileResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["PatientNotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listPatientConsents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+                /** @description The patient's id, as the patient list gives it. */
+                patientId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The history and the effective state. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "effective": [
+                     *         {
+                     *           "channel": "email",
+                     *           "decision_id": "5d0c1f3a-7a9e-4d6b-8f3c-0a1b2c3d4e5f",
+                     *           "expires_at": null,
+                     *           "granted": false,
+                     *           "purpose": "marketing",
+                     *           "state": "withdrawn"
+                     *         },
+                     *         {
+                     *           "channel": null,
+                     *           "decision_id": "8e2d7c6b-1f0a-4b3c-9d8e-7f6a5b4c3d2e",
+                     *           "expires_at": "2027-11-20T09:30:00.000Z",
+                     *           "granted": true,
+                     *           "purpose": "analytics",
+                     *           "state": "granted"
+                     *         }
+                     *       ],
+                     *       "history": [
+                     *         {
+                     *           "channel": null,
+                     *           "decision": "withdrawn",
+                     *           "evidence": "Asked at the desk to stop receiving offers.",
+                     *           "expires_at": null,
+                     *           "external_id": "consent-api:9f1e2d3c-4b5a-4697-8877-665544332211",
+                     *           "id": "5d0c1f3a-7a9e-4d6b-8f3c-0a1b2c3d4e5f",
+                     *           "purpose": "marketing",
+                     *           "record_source": "clinic-ehr",
+                     *           "recorded_at": "2026-11-24T10:15:00.000Z",
+                     *           "recorded_by": "user:3c9b2a10-5d4e-4f6a-8b7c-9d0e1f2a3b4c",
+                     *           "source": "front_desk"
+                     *         },
+                     *         {
+                     *           "channel": null,
+                     *           "decision": "granted",
+                     *           "evidence": null,
+                     *           "expires_at": "2027-11-20T09:30:00.000Z",
+                     *           "external_id": "consent-2026-0042",
+                     *           "id": "8e2d7c6b-1f0a-4b3c-9d8e-7f6a5b4c3d2e",
+                     *           "purpose": "analytics",
+                     *           "record_source": "clinic-ehr",
+                     *           "recorded_at": "2026-11-20T09:30:00.000Z",
+                     *           "recorded_by": "api_key:7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d",
+                     *           "source": "web_form"
+                     *         }
+                     *       ],
+                     *       "patient_id": "0b9a4f1e-4c1d-4f0e-9a51-2f0c8d6b1a11"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConsentsResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["PatientNotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    createPatientConsent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+                /** @description The patient's id, as the patient list gives it. */
+                patientId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecordConsentDto"];
+            };
+        };
+        responses: {
+            /** @description The history with the new decision, and the effective state. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "effective": [
+                     *         {
+                     *           "channel": "email",
+                     *           "decision_id": "5d0c1f3a-7a9e-4d6b-8f3c-0a1b2c3d4e5f",
+                     *           "expires_at": null,
+                     *           "granted": false,
+                     *           "purpose": "marketing",
+                     *           "state": "withdrawn"
+                     *         },
+                     *         {
+                     *           "channel": null,
+                     *           "decision_id": "8e2d7c6b-1f0a-4b3c-9d8e-7f6a5b4c3d2e",
+                     *           "expires_at": "2027-11-20T09:30:00.000Z",
+                     *           "granted": true,
+                     *           "purpose": "analytics",
+                     *           "state": "granted"
+                     *         }
+                     *       ],
+                     *       "history": [
+                     *         {
+                     *           "channel": null,
+                     *           "decision": "withdrawn",
+                     *           "evidence": "Asked at the desk to stop receiving offers.",
+                     *           "expires_at": null,
+                     *           "external_id": "consent-api:9f1e2d3c-4b5a-4697-8877-665544332211",
+                     *           "id": "5d0c1f3a-7a9e-4d6b-8f3c-0a1b2c3d4e5f",
+                     *           "purpose": "marketing",
+                     *           "record_source": "clinic-ehr",
+                     *           "recorded_at": "2026-11-24T10:15:00.000Z",
+                     *           "recorded_by": "user:3c9b2a10-5d4e-4f6a-8b7c-9d0e1f2a3b4c",
+                     *           "source": "front_desk"
+                     *         },
+                     *         {
+                     *           "channel": null,
+                     *           "decision": "granted",
+                     *           "evidence": null,
+                     *           "expires_at": "2027-11-20T09:30:00.000Z",
+                     *           "external_id": "consent-2026-0042",
+                     *           "id": "8e2d7c6b-1f0a-4b3c-9d8e-7f6a5b4c3d2e",
+                     *           "purpose": "analytics",
+                     *           "record_source": "clinic-ehr",
+                     *           "recorded_at": "2026-11-20T09:30:00.000Z",
+                     *           "recorded_by": "api_key:7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d",
+                     *           "source": "web_form"
+                     *         }
+                     *       ],
+                     *       "patient_id": "0b9a4f1e-4c1d-4f0e-9a51-2f0c8d6b1a11"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConsentsResponse"];
                 };
             };
             400: components["responses"]["ValidationFailed"];

@@ -64,7 +64,13 @@ export async function generateClinic(client: Client, organizationId: string, opt
   };
   const chunkSize = options.chunkSize ?? 5000;
   const ordered = tablesInLoadOrder(tables);
-  const dropped = superuser && (options.bulkLoad ?? options.patients >= BULK_LOAD_MIN_PATIENTS) ? await dropSecondaryIndexes(client, ordered.map((t) => t.table)) : [];
+  const dropped =
+    superuser && (options.bulkLoad ?? options.patients >= BULK_LOAD_MIN_PATIENTS)
+      ? await dropSecondaryIndexes(
+          client,
+          ordered.map((t) => t.table),
+        )
+      : [];
   if (superuser) await client.query('SET LOCAL session_replication_role = replica');
   // New patients have no kept features to forget (migration 1795566805000): the source tables' triggers skip them.
   await client.query(`SET LOCAL app.bulk_load = 'on'`);
@@ -98,9 +104,36 @@ export async function generateClinic(client: Client, organizationId: string, opt
     );
   }
   await restoreIndexes(client, dropped, options.onIndex);
+  await seedConsent(client, organizationId);
   // Statistics for the planner right away: a bulk load's tables otherwise have none (or another size's) until
   // autovacuum gets to them, and the next queries (the scoring run, the lists) plan blind. Sampling: seconds.
   if (dropped.length > 0) await client.query(`ANALYZE ${ordered.map((t) => t.table).join(', ')}`);
   options.onProgress?.(options.patients, options.patients);
   return Object.fromEntries(ordered.map((t) => [t.table, t.count]));
+}
+
+/**
+ * The demo's consent history: the patients' marketing and reminder flags as decisions (the schema migration's
+ * `consent_migrate_flags`, origin `migration`), and analytics consent granted by web form by about 85 % of the patients
+ * (research by about 40 %), chosen by a hash of the id so that the same patients are chosen on every seed. Then the
+ * grants kept on the patient, sorted as the consent policy sorts them.
+ */
+async function seedConsent(client: Client, organizationId: string): Promise<void> {
+  await client.query('SELECT consent_migrate_flags($1)', [organizationId]);
+  for (const [purpose, share] of [
+    ['analytics', 85],
+    ['research', 40],
+  ] as const) {
+    const chosen = `p.organization_id = $1 AND p.deleted_at IS NULL AND abs(hashtext(p.id::text || '${purpose}')) % 100 < ${share}`;
+    await client.query(
+      `INSERT INTO consent_decisions (organization_id, source, external_id, patient_id, purpose, channel, decision, recorded_at, origin, recorded_by)
+       SELECT p.organization_id, 'seed', 'seed:' || p.id || ':${purpose}', p.id, '${purpose}', NULL, 'granted', p.registered_at, 'web_form', 'seed'
+         FROM patients p WHERE ${chosen}`,
+      [organizationId],
+    );
+    await client.query(
+      `UPDATE patients p SET consent_grants = ARRAY(SELECT g FROM unnest(p.consent_grants || ARRAY['${purpose}']) g ORDER BY g COLLATE "C") WHERE ${chosen}`,
+      [organizationId],
+    );
+  }
 }

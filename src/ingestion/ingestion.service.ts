@@ -12,6 +12,7 @@ import { RecordError } from 'src/ingestion/validation/field-rules';
 import { RecordType, validateRecord, ValidRecord } from 'src/ingestion/validation/record-validators';
 import { PhiCipher } from 'src/records/phi/phi-cipher';
 import { ScoringService } from 'src/scoring/scoring.service';
+import { ConsentWriter, PatientConsentFlags } from 'src/consent/consent-writer';
 
 interface Pending {
   index: number;
@@ -33,6 +34,7 @@ export class IngestionService {
     private readonly tenantDb: TenantDb,
     private readonly repository: IngestionRepository,
     private readonly cipher: PhiCipher,
+    private readonly consent: ConsentWriter,
     @Inject(Clock) private readonly clock: Clock,
     @Optional() private readonly scoring?: ScoringService,
   ) {}
@@ -45,23 +47,44 @@ export class IngestionService {
     records.forEach((raw, index) => {
       const v = validateRecord(raw, nowMs);
       if (v.ok) valid.push({ index, record: v.record });
-      else results[index] = { index, record_type: v.recordType, source: v.source, external_id: v.externalId, status: 'rejected', errors: v.errors };
+      else
+        results[index] = {
+          index,
+          record_type: v.recordType,
+          source: v.source,
+          external_id: v.externalId,
+          status: 'rejected',
+          errors: v.errors,
+        };
     });
     const reject = (p: Pending, errors: RecordError[]): void => {
-      results[p.index] = { index: p.index, record_type: p.record.type, source: p.record.source, external_id: p.record.externalId, status: 'rejected', errors };
+      results[p.index] = {
+        index: p.index,
+        record_type: p.record.type,
+        source: p.record.source,
+        external_id: p.record.externalId,
+        status: 'rejected',
+        errors,
+      };
     };
 
     // The same record twice in one batch is ambiguous: every occurrence is rejected.
     const seen = new Map<string, number>();
-    for (const p of valid) seen.set(`${p.record.type}\u0000${keyOf(p.record.source, p.record.externalId)}`, (seen.get(`${p.record.type}\u0000${keyOf(p.record.source, p.record.externalId)}`) ?? 0) + 1);
+    for (const p of valid)
+      seen.set(
+        `${p.record.type}\u0000${keyOf(p.record.source, p.record.externalId)}`,
+        (seen.get(`${p.record.type}\u0000${keyOf(p.record.source, p.record.externalId)}`) ?? 0) + 1,
+      );
     const unique = valid.filter((p) => {
       if ((seen.get(`${p.record.type}\u0000${keyOf(p.record.source, p.record.externalId)}`) ?? 0) === 1) return true;
-      reject(p, [{ field: 'external_id', message: `appears more than once in this batch for record_type ${p.record.type} and this source` }]);
+      reject(p, [
+        { field: 'external_id', message: `appears more than once in this batch for record_type ${p.record.type} and this source` },
+      ]);
       return false;
     });
 
     const touched = await this.tenantDb.transaction(organizationId, async (db) => {
-      const changed = await this.write(db, unique, results, reject, nowMs);
+      const changed = await this.write(db, unique, results, reject, nowMs, `${auth.actor.type}:${auth.actor.id}`);
       // The audit event commits (or rolls back) with the change it records; last, as it locks the audit chain.
       await audit?.record(db, { action: AuditAction.Update, patientIds: changed });
       return changed;
@@ -72,13 +95,21 @@ export class IngestionService {
         await this.scoring.recomputePatients(organizationId, touched);
       } catch (err) {
         // The batch is committed and its patients stay stale: the scheduled recompute picks them up.
-        this.logger.warn(`Recompute after ingestion failed for ${touched.length} patient(s): ${err instanceof Error ? err.message : String(err)}`);
+        this.logger.warn(
+          `Recompute after ingestion failed for ${touched.length} patient(s): ${err instanceof Error ? err.message : String(err)}`,
+        );
       }
     }
     const count = (s: IngestRecordResult['status']): number => results.filter((r) => r.status === s).length;
     return {
       results,
-      summary: { received: records.length, created: count('created'), updated: count('updated'), unchanged: count('unchanged'), rejected: count('rejected') },
+      summary: {
+        received: records.length,
+        created: count('created'),
+        updated: count('updated'),
+        unchanged: count('unchanged'),
+        rejected: count('rejected'),
+      },
     };
   }
 
@@ -89,38 +120,63 @@ export class IngestionService {
     results: IngestRecordResult[],
     reject: (p: Pending, errors: RecordError[]) => void,
     nowMs: number,
+    actor: string,
   ): Promise<string[]> {
     // Patient references: to a patient of this batch or one already stored, within the same source.
-    const batchPatients = new Set(batch.filter((p) => p.record.type === RecordType.Patient).map((p) => keyOf(p.record.source, p.record.externalId)));
+    const batchPatients = new Set(
+      batch.filter((p) => p.record.type === RecordType.Patient).map((p) => keyOf(p.record.source, p.record.externalId)),
+    );
     const refs: RecordKey[] = [];
-    for (const p of batch) for (const r of TABLES[p.record.type].patientRefs(p.record.data)) refs.push({ source: p.record.source, externalId: r.externalId });
+    for (const p of batch)
+      for (const r of TABLES[p.record.type].patientRefs(p.record.data)) refs.push({ source: p.record.source, externalId: r.externalId });
     const patientIds = await this.repository.patientIds(db, refs);
     const accepted = batch.filter((p) => {
       const missing = TABLES[p.record.type]
         .patientRefs(p.record.data)
         .filter((r) => !batchPatients.has(keyOf(p.record.source, r.externalId)) && !patientIds.has(keyOf(p.record.source, r.externalId)));
       if (missing.length === 0) return true;
-      reject(p, missing.map((r) => ({ field: r.field, message: `must be the external_id of a patient of source "${p.record.source}" in this organization or this batch (none found)` })));
+      reject(
+        p,
+        missing.map((r) => ({
+          field: r.field,
+          message: `must be the external_id of a patient of source "${p.record.source}" in this organization or this batch (none found)`,
+        })),
+      );
       return false;
     });
 
     const touched = new Set<string>();
+    const consentFlags: (PatientConsentFlags & { pending: Pending })[] = [];
+    const consentPatients = new Set<string>();
     const referredBy: { pending: Pending; id: string; current: string | null }[] = [];
     for (const type of WRITE_ORDER) {
       const spec = TABLES[type];
       const ofType = accepted.filter((p) => p.record.type === type);
       if (ofType.length === 0) continue;
-      const existing = await this.repository.existing(db, spec, ofType.map((p) => ({ source: p.record.source, externalId: p.record.externalId })));
+      const existing = await this.repository.existing(
+        db,
+        spec,
+        ofType.map((p) => ({ source: p.record.source, externalId: p.record.externalId })),
+      );
       const toWrite: Record<string, unknown>[] = [];
       const outcome = new Map<Pending, 'created' | 'updated' | 'unchanged'>();
+      const refused = new Set<Pending>();
       for (const p of ofType) {
         const key = keyOf(p.record.source, p.record.externalId);
-        const row = spec.row(p.record.data, (externalId) => patientIds.get(keyOf(p.record.source, externalId)) ?? '');
+        const row = spec.row(p.record.data, (externalId) => patientIds.get(keyOf(p.record.source, externalId)) ?? '', { actor });
         const stored = existing.get(key);
         if (stored && this.same(spec, row, stored)) {
           outcome.set(p, 'unchanged');
           continue;
         }
+        if (stored && spec.immutable) {
+          reject(p, [
+            { field: 'external_id', message: `a ${type} record is never changed once stored: send a new decision with a new external_id` },
+          ]);
+          refused.add(p);
+          continue;
+        }
+        if (type === RecordType.Consent && typeof row.patient_id === 'string') consentPatients.add(row.patient_id);
         outcome.set(p, stored ? 'updated' : 'created');
         toWrite.push({ source: p.record.source, external_id: p.record.externalId, ...this.stored(spec, row, stored, nowMs) });
         for (const c of PATIENT_COLUMNS) {
@@ -130,14 +186,31 @@ export class IngestionService {
       }
       const ids = await this.repository.upsert(db, spec, toWrite);
       for (const p of ofType) {
+        if (refused.has(p)) continue;
         const key = keyOf(p.record.source, p.record.externalId);
         const id = ids.get(key) ?? existing.get(key)?.id ?? '';
-        if (type === RecordType.Patient) {
+        if (p.record.type === RecordType.Patient) {
           patientIds.set(key, id);
           if (outcome.get(p) !== 'unchanged') touched.add(id);
           referredBy.push({ pending: p, id, current: (existing.get(key)?.referred_by_id as string | null | undefined) ?? null });
+          const d = p.record.data;
+          consentFlags.push({
+            pending: p,
+            patientId: id,
+            source: p.record.source,
+            created: !existing.has(key),
+            marketing: d.marketing_consent,
+            reminders: d.appointment_reminders,
+          });
         }
-        results[p.index] = { index: p.index, record_type: type, source: p.record.source, external_id: p.record.externalId, status: outcome.get(p) ?? 'unchanged', id };
+        results[p.index] = {
+          index: p.index,
+          record_type: type,
+          source: p.record.source,
+          external_id: p.record.externalId,
+          status: outcome.get(p) ?? 'unchanged',
+          id,
+        };
       }
     }
 
@@ -155,6 +228,14 @@ export class IngestionService {
     }
     await this.repository.setReferredBy(db, links);
 
+    // Consent: a patient record's flags become decisions; then the effective grants of every patient with new decisions.
+    const now = new Date(nowMs);
+    const flagged = new Set(await this.consent.decisionsFromPatientFlags(db, consentFlags, now, actor));
+    for (const f of consentFlags) {
+      if (flagged.has(f.patientId) && results[f.pending.index].status === 'unchanged') results[f.pending.index].status = 'updated';
+    }
+    for (const id of await this.consent.project(db, [...consentPatients, ...flagged], now)) touched.add(id);
+
     const ids = [...touched].filter((id) => id !== '');
     await this.repository.markStale(db, ids);
     return ids;
@@ -165,7 +246,7 @@ export class IngestionService {
     return spec.columns.every((c) => {
       const want = row[c.name];
       const have = stored[c.name];
-      if (c.blindIndexOf) return true;
+      if (c.blindIndexOf || c.noCompare) return true;
       if (want === null && c.defaultNow) return true;
       if (c.enc) {
         const plain = want === null ? null : c.enc === 'json' ? JSON.stringify(want) : String(want);

@@ -12,6 +12,13 @@ export interface ColumnSpec {
   defaultNow?: boolean;
   /** A blind index computed from another column's plaintext (not compared: it follows that column). */
   blindIndexOf?: { column: string; kind: 'email' | 'phone' };
+  /** Not compared when judging whether a re-sent record changed (who sent it, not what it says). */
+  noCompare?: boolean;
+}
+
+/** What a row may need besides the record: who writes it (`user:<id>`, `api_key:<id>`). */
+export interface RowContext {
+  actor: string;
 }
 
 /** A column's plain value before encryption: timestamps as epoch ms, JSON as a value. */
@@ -23,7 +30,9 @@ export interface TableSpec {
   /** External ids (same source) of the patients the record refers to, with the field that names each. */
   patientRefs(data: ValidRecord['data']): { field: string; externalId: string }[];
   /** Column values; `patientId` resolves a referenced patient's external id to its id. */
-  row(data: ValidRecord['data'], patientId: (externalId: string) => string): Record<string, PlainValue>;
+  row(data: ValidRecord['data'], patientId: (externalId: string) => string, context: RowContext): Record<string, PlainValue>;
+  /** Rows never updated (consent decisions): a re-sent record that differs is rejected instead. */
+  immutable?: boolean;
 }
 
 const col = (name: string, sql: ColumnSpec['sql'], enc?: ColumnSpec['enc']): ColumnSpec => ({ name, sql, enc });
@@ -34,19 +43,29 @@ function spec<T extends RecordType>(
   table: string,
   columns: ColumnSpec[],
   patientRefs: (d: RecordData<T>) => { field: string; externalId: string }[],
-  row: (d: RecordData<T>, patientId: (externalId: string) => string) => Record<string, PlainValue>,
+  row: (d: RecordData<T>, patientId: (externalId: string) => string, context: RowContext) => Record<string, PlainValue>,
+  options: { immutable?: boolean } = {},
 ): TableSpec {
-  return { table, columns, patientRefs: patientRefs as TableSpec['patientRefs'], row: row as TableSpec['row'] };
+  return { table, columns, patientRefs: patientRefs as TableSpec['patientRefs'], row: row as TableSpec['row'], ...options };
 }
 
 export const TABLES: Record<RecordType, TableSpec> = {
   patient: spec<'patient'>(
     'patients',
     [
-      col('name', 'text'), col('phone_enc', 'text', 'text'), col('email_enc', 'text', 'text'), col('date_of_birth_enc', 'text', 'text'),
-      col('address_enc', 'text', 'json'), col('conditions_enc', 'text', 'json'), col('allergies_enc', 'text', 'json'), col('medications_enc', 'text', 'json'),
-      col('preferred_channel', 'text'), col('marketing_consent', 'boolean'), col('appointment_reminders', 'boolean'),
-      registeredAt, col('deleted_at', 'timestamptz'),
+      col('name', 'text'),
+      col('phone_enc', 'text', 'text'),
+      col('email_enc', 'text', 'text'),
+      col('date_of_birth_enc', 'text', 'text'),
+      col('address_enc', 'text', 'json'),
+      col('conditions_enc', 'text', 'json'),
+      col('allergies_enc', 'text', 'json'),
+      col('medications_enc', 'text', 'json'),
+      // marketing_consent and appointment_reminders are not written here: they become consent decisions
+      // (src/consent/consent-writer.ts), which keep those columns.
+      col('preferred_channel', 'text'),
+      registeredAt,
+      col('deleted_at', 'timestamptz'),
       { name: 'email_bidx', sql: 'text', blindIndexOf: { column: 'email_enc', kind: 'email' } },
       { name: 'phone_bidx', sql: 'text', blindIndexOf: { column: 'phone_enc', kind: 'phone' } },
     ],
@@ -62,29 +81,59 @@ export const TABLES: Record<RecordType, TableSpec> = {
       allergies_enc: d.allergies,
       medications_enc: d.medications,
       preferred_channel: d.preferred_channel,
-      marketing_consent: d.marketing_consent,
-      appointment_reminders: d.appointment_reminders,
       registered_at: d.registered_at,
       deleted_at: d.deleted_at,
     }),
   ),
   appointment: spec<'appointment'>(
     'appointments',
-    [col('patient_id', 'uuid'), col('starts_at', 'timestamptz'), col('type', 'text'), col('status', 'text'), col('value_cents', 'integer'), col('notes_enc', 'text', 'text')],
+    [
+      col('patient_id', 'uuid'),
+      col('starts_at', 'timestamptz'),
+      col('type', 'text'),
+      col('status', 'text'),
+      col('value_cents', 'integer'),
+      col('notes_enc', 'text', 'text'),
+    ],
     (d) => [ref('patient_external_id', d.patient_external_id)],
-    (d, id) => ({ patient_id: id(d.patient_external_id), starts_at: d.starts_at, type: d.type, status: d.status, value_cents: d.value, notes_enc: d.notes }),
+    (d, id) => ({
+      patient_id: id(d.patient_external_id),
+      starts_at: d.starts_at,
+      type: d.type,
+      status: d.status,
+      value_cents: d.value,
+      notes_enc: d.notes,
+    }),
   ),
   payment: spec<'payment'>(
     'payments',
-    [col('patient_id', 'uuid'), col('occurred_at', 'timestamptz'), col('amount_cents', 'integer'), col('kind', 'text'), col('status', 'text')],
+    [
+      col('patient_id', 'uuid'),
+      col('occurred_at', 'timestamptz'),
+      col('amount_cents', 'integer'),
+      col('kind', 'text'),
+      col('status', 'text'),
+    ],
     (d) => [ref('patient_external_id', d.patient_external_id)],
-    (d, id) => ({ patient_id: id(d.patient_external_id), occurred_at: d.occurred_at, amount_cents: d.amount, kind: d.kind, status: d.status }),
+    (d, id) => ({
+      patient_id: id(d.patient_external_id),
+      occurred_at: d.occurred_at,
+      amount_cents: d.amount,
+      kind: d.kind,
+      status: d.status,
+    }),
   ),
   communication: spec<'communication'>(
     'communications',
     [
-      col('patient_id', 'uuid'), col('occurred_at', 'timestamptz'), col('channel', 'text'), col('kind', 'text'), col('direction', 'text'),
-      col('responded_at', 'timestamptz'), col('outcome', 'text'), col('notes_enc', 'text', 'text'),
+      col('patient_id', 'uuid'),
+      col('occurred_at', 'timestamptz'),
+      col('channel', 'text'),
+      col('kind', 'text'),
+      col('direction', 'text'),
+      col('responded_at', 'timestamptz'),
+      col('outcome', 'text'),
+      col('notes_enc', 'text', 'text'),
     ],
     (d) => [ref('patient_external_id', d.patient_external_id)],
     (d, id) => ({
@@ -100,21 +149,45 @@ export const TABLES: Record<RecordType, TableSpec> = {
   ),
   survey_response: spec<'survey_response'>(
     'survey_responses',
-    [col('patient_id', 'uuid'), col('submitted_at', 'timestamptz'), col('satisfaction', 'smallint'), col('nps', 'smallint'), col('complaint', 'boolean'), col('comment_enc', 'text', 'text')],
+    [
+      col('patient_id', 'uuid'),
+      col('submitted_at', 'timestamptz'),
+      col('satisfaction', 'smallint'),
+      col('nps', 'smallint'),
+      col('complaint', 'boolean'),
+      col('comment_enc', 'text', 'text'),
+    ],
     (d) => [ref('patient_external_id', d.patient_external_id)],
-    (d, id) => ({ patient_id: id(d.patient_external_id), submitted_at: d.submitted_at, satisfaction: d.satisfaction, nps: d.nps, complaint: d.complaint, comment_enc: d.comment }),
+    (d, id) => ({
+      patient_id: id(d.patient_external_id),
+      submitted_at: d.submitted_at,
+      satisfaction: d.satisfaction,
+      nps: d.nps,
+      complaint: d.complaint,
+      comment_enc: d.comment,
+    }),
   ),
   referral: spec<'referral'>(
     'referrals',
     [col('referrer_patient_id', 'uuid'), col('referred_patient_id', 'uuid'), col('referred_at', 'timestamptz')],
     (d) => [ref('referrer_external_id', d.referrer_external_id), ref('referred_external_id', d.referred_external_id)],
-    (d, id) => ({ referrer_patient_id: id(d.referrer_external_id), referred_patient_id: id(d.referred_external_id), referred_at: d.referred_at }),
+    (d, id) => ({
+      referrer_patient_id: id(d.referrer_external_id),
+      referred_patient_id: id(d.referred_external_id),
+      referred_at: d.referred_at,
+    }),
   ),
   treatment_plan: spec<'treatment_plan'>(
     'treatment_plans',
     [
-      col('patient_id', 'uuid'), col('name', 'text'), col('planned_sessions', 'integer'), col('completed_sessions', 'integer'),
-      col('session_value_cents', 'integer'), col('status', 'text'), col('started_at', 'timestamptz'), col('ends_at', 'timestamptz'),
+      col('patient_id', 'uuid'),
+      col('name', 'text'),
+      col('planned_sessions', 'integer'),
+      col('completed_sessions', 'integer'),
+      col('session_value_cents', 'integer'),
+      col('status', 'text'),
+      col('started_at', 'timestamptz'),
+      col('ends_at', 'timestamptz'),
     ],
     (d) => [ref('patient_external_id', d.patient_external_id)],
     (d, id) => ({
@@ -132,13 +205,26 @@ export const TABLES: Record<RecordType, TableSpec> = {
     'journey_events',
     [col('patient_id', 'uuid'), col('occurred_at', 'timestamptz'), col('stage', 'text'), col('outcome', 'text'), col('details', 'jsonb')],
     (d) => [ref('patient_external_id', d.patient_external_id)],
-    (d, id) => ({ patient_id: id(d.patient_external_id), occurred_at: d.occurred_at, stage: d.stage, outcome: d.outcome, details: d.details }),
+    (d, id) => ({
+      patient_id: id(d.patient_external_id),
+      occurred_at: d.occurred_at,
+      stage: d.stage,
+      outcome: d.outcome,
+      details: d.details,
+    }),
   ),
   automation_enrollment: spec<'automation_enrollment'>(
     'automation_enrollments',
     [
-      col('patient_id', 'uuid'), col('sequence', 'text'), col('step', 'text'), col('step_index', 'integer'), col('total_steps', 'integer'),
-      col('next_action', 'text'), col('next_action_at', 'timestamptz'), col('status', 'text'), col('enrolled_at', 'timestamptz'),
+      col('patient_id', 'uuid'),
+      col('sequence', 'text'),
+      col('step', 'text'),
+      col('step_index', 'integer'),
+      col('total_steps', 'integer'),
+      col('next_action', 'text'),
+      col('next_action_at', 'timestamptz'),
+      col('status', 'text'),
+      col('enrolled_at', 'timestamptz'),
     ],
     (d) => [ref('patient_external_id', d.patient_external_id)],
     (d, id) => ({
@@ -153,10 +239,48 @@ export const TABLES: Record<RecordType, TableSpec> = {
       enrolled_at: d.enrolled_at,
     }),
   ),
+  consent: spec<'consent'>(
+    'consent_decisions',
+    [
+      col('patient_id', 'uuid'),
+      col('purpose', 'text'),
+      col('channel', 'text'),
+      col('decision', 'text'),
+      { name: 'recorded_at', sql: 'timestamptz', defaultNow: true },
+      col('origin', 'text'),
+      { name: 'recorded_by', sql: 'text', noCompare: true },
+      col('expires_at', 'timestamptz'),
+      col('evidence_enc', 'text', 'text'),
+    ],
+    (d) => [ref('patient_external_id', d.patient_external_id)],
+    (d, id, context) => ({
+      patient_id: id(d.patient_external_id),
+      purpose: d.purpose,
+      channel: d.channel,
+      decision: d.decision,
+      recorded_at: d.recorded_at,
+      origin: d.consent_source,
+      recorded_by: d.recorded_by ?? context.actor,
+      expires_at: d.expires_at,
+      evidence_enc: d.evidence,
+    }),
+    { immutable: true },
+  ),
 };
 
 /** Patients first (others refer to them), then the rest in a fixed order. */
-export const WRITE_ORDER: RecordType[] = ['patient', 'appointment', 'payment', 'communication', 'survey_response', 'referral', 'treatment_plan', 'journey_event', 'automation_enrollment'];
+export const WRITE_ORDER: RecordType[] = [
+  'patient',
+  'appointment',
+  'payment',
+  'communication',
+  'survey_response',
+  'referral',
+  'treatment_plan',
+  'journey_event',
+  'automation_enrollment',
+  'consent',
+];
 
 /** Columns whose rows concern patients: the patients marked stale after a write. */
 export const PATIENT_COLUMNS = ['patient_id', 'referrer_patient_id', 'referred_patient_id'];

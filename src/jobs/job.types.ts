@@ -6,6 +6,8 @@ export const JobType = {
   OpportunitiesRefresh: 'opportunities-refresh',
   /** Rebuild an organization's engagement rollup. */
   EngagementRebuild: 'engagement-rebuild',
+  /** A de-identified data set for research or benchmarking (src/privacy/). */
+  DeidentifiedExport: 'deidentified-export',
 } as const;
 export type JobType = (typeof JobType)[keyof typeof JobType];
 

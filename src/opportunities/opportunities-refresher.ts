@@ -43,7 +43,10 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.jobs?.register({ type: JobType.OpportunitiesRefresh, run: async ({ organizationId }) => ({ ...(await this.refresh(organizationId)) }) });
+    this.jobs?.register({
+      type: JobType.OpportunitiesRefresh,
+      run: async ({ organizationId }) => ({ ...(await this.refresh(organizationId)) }),
+    });
     this.subscription =
       this.events?.recomputed$.subscribe(({ organizationId, patientIds, recomputeId }) => {
         // Patients recomputed here (an ingestion): reclassified in the request's aftermath. A whole organization
@@ -88,7 +91,10 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
         .filter((o): o is Opportunity => o !== null);
       await this.repository.insert(db, found, now);
       for (const o of found) add(totals, o);
-      await this.repository.saveTotals(db, [...totals.values()].filter((t) => t.count > 0));
+      await this.repository.saveTotals(
+        db,
+        [...totals.values()].filter((t) => t.count > 0),
+      );
       return found.length;
     });
   }
@@ -129,7 +135,11 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
         if (facts.length < BATCH) break;
       }
       const durationMs = Date.now() - started;
-      await this.repository.saveRefresh(db, { refreshedAt: now, ltvThresholdCents: org.ltvThresholdCents, totals: [...totals.values()] }, durationMs);
+      await this.repository.saveRefresh(
+        db,
+        { refreshedAt: now, ltvThresholdCents: org.ltvThresholdCents, totals: [...totals.values()] },
+        durationMs,
+      );
       return { organizationId, opportunities: count, ltvThresholdCents: org.ltvThresholdCents, durationMs };
     });
   }

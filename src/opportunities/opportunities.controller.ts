@@ -18,7 +18,11 @@ export class OpportunitiesController {
 
   @Get(':organizationId/opportunities')
   @Authorized(Permission.OpportunitiesRead, {
-    audit: { action: AuditAction.List, resource: 'patient', patientIds: (b: OpportunitiesResponse) => b.opportunities.map((o) => o.patient_id) },
+    audit: {
+      action: AuditAction.List,
+      resource: 'patient',
+      patientIds: (b: OpportunitiesResponse) => b.opportunities.map((o) => o.patient_id),
+    },
   })
   @Endpoint({
     operationId: 'listOpportunities',
@@ -28,7 +32,11 @@ export class OpportunitiesController {
       "respects the patient's consent, and the totals over every matching opportunity.",
     response: { description: 'A page of opportunities.', type: OpportunitiesResponse, example: OPPORTUNITIES_EXAMPLE },
   })
-  listOpportunities(@Auth() auth: AuthContext, @Param() _p: OrganizationParams, @Query() q: OpportunitiesQuery): Promise<OpportunitiesResponse> {
+  listOpportunities(
+    @Auth() auth: AuthContext,
+    @Param() _p: OrganizationParams,
+    @Query() q: OpportunitiesQuery,
+  ): Promise<OpportunitiesResponse> {
     return this.opportunities.list(auth, q);
   }
 }

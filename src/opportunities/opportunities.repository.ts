@@ -18,6 +18,8 @@ export interface OpportunityRow {
   priority: OpportunityPriority;
   outreach: OutreachKind;
   channel: Channel;
+  /** The patient's preferred channel now (the suggested action says when consent ruled it out). */
+  preferred_channel: Channel;
   patient_status: string;
   estimated_value_cents: number;
   success_probability: number;
@@ -42,6 +44,7 @@ interface FactsRow {
   next_appointment_at: Date | null;
   marketing_consent: boolean;
   appointment_reminders: boolean;
+  consent_grants: string[];
   preferred_channel: Channel;
   visit_count: number;
   first_visit_at: Date | null;
@@ -59,7 +62,7 @@ interface FactsRow {
  * filter), joined to `patients` by primary key for the name. Plan in docs/queries/opportunities.md.
  */
 export const OPPORTUNITIES_PAGE_SQL = `
-SELECT o.patient_id, p.name AS patient_name, o.opportunity_type, o.priority, o.outreach, o.channel, o.patient_status,
+SELECT o.patient_id, p.name AS patient_name, o.opportunity_type, o.priority, o.outreach, o.channel, p.preferred_channel, o.patient_status,
        o.estimated_value_cents, o.success_probability, o.last_contact_at
   FROM reengagement_opportunities o
   JOIN patients p ON p.id = o.patient_id
@@ -77,7 +80,7 @@ SELECT o.patient_id, p.name AS patient_name, o.opportunity_type, o.priority, o.o
 const FACTS_SQL = `
 SELECT m.patient_id, m.status, m.risk_level, m.ltv_cents, m.success_probability, m.avg_session_value_cents,
        m.last_contact_at, m.next_appointment_at,
-       p.marketing_consent, p.appointment_reminders, p.preferred_channel,
+       p.marketing_consent, p.appointment_reminders, p.consent_grants, p.preferred_channel,
        v.visit_count, v.first_visit_at, v.last_visit_at,
        ap.remaining AS plan_remaining, ap.session_value_cents AS plan_session_value_cents,
        ap.started_at AS plan_started_at, ap.ends_at AS plan_ends_at, ap.planned_sessions AS plan_planned_sessions,
@@ -117,7 +120,13 @@ export class OpportunitiesRepository {
     );
     const st = states[0];
     if (!st) return null;
-    const rows = await db.query<OpportunityRow>(OPPORTUNITIES_PAGE_SQL, [db.organizationId, f.type ?? null, f.priority ?? null, f.limit, f.offset]);
+    const rows = await db.query<OpportunityRow>(OPPORTUNITIES_PAGE_SQL, [
+      db.organizationId,
+      f.type ?? null,
+      f.priority ?? null,
+      f.limit,
+      f.offset,
+    ]);
     return { state: { refreshedAt: st.refreshed_at, ltvThresholdCents: st.ltv_threshold_cents, totals: st.totals }, rows };
   }
 
@@ -148,7 +157,13 @@ export class OpportunitiesRepository {
   }
 
   /** Candidates after `afterPatientId` in id order; only among `patientIds` when given. */
-  async facts(db: TenantSql, now: Date, afterPatientId: string, limit: number, patientIds: readonly string[] | null = null): Promise<OpportunityFacts[]> {
+  async facts(
+    db: TenantSql,
+    now: Date,
+    afterPatientId: string,
+    limit: number,
+    patientIds: readonly string[] | null = null,
+  ): Promise<OpportunityFacts[]> {
     const rows = await db.query<FactsRow>(FACTS_SQL, [db.organizationId, now, afterPatientId, limit, patientIds]);
     return rows.map((r) => ({
       patientId: r.patient_id,
@@ -161,6 +176,7 @@ export class OpportunitiesRepository {
       nextAppointmentAt: toDate(r.next_appointment_at),
       marketingConsent: r.marketing_consent,
       appointmentReminders: r.appointment_reminders,
+      consentGrants: r.consent_grants,
       preferredChannel: r.preferred_channel,
       visitCount: r.visit_count,
       firstVisitAt: toDate(r.first_visit_at),

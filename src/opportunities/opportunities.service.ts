@@ -54,12 +54,15 @@ export function toOpportunitiesResponse(
       opportunity_type: r.opportunity_type,
       priority: r.priority,
       last_contact: r.last_contact_at === null ? null : new Date(r.last_contact_at).toISOString(),
-      suggested_action: suggestedAction({
-        type: r.opportunity_type,
-        outreach: r.outreach,
-        channel: r.channel,
-        patientStatus: r.patient_status,
-      }),
+      suggested_action: suggestedAction(
+        {
+          type: r.opportunity_type,
+          outreach: r.outreach,
+          channel: r.channel,
+          patientStatus: r.patient_status,
+        },
+        r.preferred_channel ?? r.channel,
+      ),
       estimated_value: units(r.estimated_value_cents),
       success_probability: Math.round(r.success_probability * 1000) / 1000,
     })),

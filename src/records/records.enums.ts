@@ -58,3 +58,33 @@ export const EnrollmentStatus = {
   Cancelled: 'cancelled',
 } as const;
 export type EnrollmentStatus = (typeof EnrollmentStatus)[keyof typeof EnrollmentStatus];
+
+/** What a consent decision is about (docs/privacy.md, "Consent"). */
+export const ConsentPurpose = {
+  AppointmentReminders: 'appointment_reminders',
+  Marketing: 'marketing',
+  Analytics: 'analytics',
+  Research: 'research',
+  DataSharing: 'data_sharing',
+} as const;
+export type ConsentPurpose = (typeof ConsentPurpose)[keyof typeof ConsentPurpose];
+
+/** The purposes that contact the patient, and so may be decided per channel. */
+export const CONTACT_PURPOSES: readonly ConsentPurpose[] = [ConsentPurpose.AppointmentReminders, ConsentPurpose.Marketing];
+
+export const ConsentDecisionKind = {
+  Granted: 'granted',
+  Withdrawn: 'withdrawn',
+  Denied: 'denied',
+} as const;
+export type ConsentDecisionKind = (typeof ConsentDecisionKind)[keyof typeof ConsentDecisionKind];
+
+/** How a consent decision reached the clinic. `migration`: converted from the patient's former consent flags. */
+export const ConsentSource = {
+  FrontDesk: 'front_desk',
+  WebForm: 'web_form',
+  EhrImport: 'ehr_import',
+  Ingestion: 'ingestion',
+  Migration: 'migration',
+} as const;
+export type ConsentSource = (typeof ConsentSource)[keyof typeof ConsentSource];

@@ -100,12 +100,19 @@ describe('every route declares its access, its audit and its documentation', () 
   });
 
   it('declares exactly one of: public, authenticated only, or a permission', () => {
-    const undeclared = routes.filter((r) => [r.access.isPublic, r.access.authenticatedOnly, r.access.permission !== null].filter(Boolean).length !== 1);
+    const undeclared = routes.filter(
+      (r) => [r.access.isPublic, r.access.authenticatedOnly, r.access.permission !== null].filter(Boolean).length !== 1,
+    );
     expect(undeclared.map(describeRoute)).toEqual([]);
   });
 
   it('keeps public routes to the reviewed list', () => {
-    expect(routes.filter((r) => r.access.isPublic).map(describeRoute).sort()).toEqual([...PUBLIC_ROUTES].sort());
+    expect(
+      routes
+        .filter((r) => r.access.isPublic)
+        .map(describeRoute)
+        .sort(),
+    ).toEqual([...PUBLIC_ROUTES].sort());
   });
 
   it('puts :organizationId in the path of every route that requires a permission', () => {
@@ -127,10 +134,16 @@ describe('every route declares its access, its audit and its documentation', () 
       return [...PATIENT_PROPERTIES].some((p) => names.has(p));
     });
     expect(carrying.map((c) => c.key).sort()).toEqual([
+      // Counts named `patients` (rows of a de-identified export, no patient's data); audited all the same.
+      'GET /api/v1/analytics/:organizationId/deidentified-exports/:jobId',
+      'GET /api/v1/analytics/:organizationId/deidentified-exports/:jobId/report',
       'GET /api/v1/patients/:organizationId/journey/:patientId',
       'GET /api/v1/patients/:organizationId/opportunities',
       'GET /api/v1/patients/:organizationId/profile/:patientId',
+      'GET /api/v1/patients/:organizationId/profile/:patientId/consents',
       'GET /api/v1/patients/:organizationId/profiles',
+      'POST /api/v1/analytics/:organizationId/deidentified-exports',
+      'POST /api/v1/patients/:organizationId/profile/:patientId/consents',
     ]);
     expect(carrying.filter((c) => !byKey.get(c.key)?.audit).map((c) => c.key)).toEqual([]);
   });
@@ -145,13 +158,17 @@ describe('every route declares its access, its audit and its documentation', () 
   });
 
   it('names each handler after its operationId, so that a stack trace or a log names the operation', () => {
-    expect(routes.filter((r) => r.handler !== r.operation?.operationId).map((r) => `${describeRoute(r)} (${r.controller}.${r.handler})`)).toEqual([]);
+    expect(
+      routes.filter((r) => r.handler !== r.operation?.operationId).map((r) => `${describeRoute(r)} (${r.controller}.${r.handler})`),
+    ).toEqual([]);
   });
 
   it('gets the committed operations from @Endpoint alone (no JSDoc on a handler competes through the Swagger plugin)', () => {
     // Jest runs without the Swagger CLI plugin; the build runs with it. Equal operation texts mean the plugin added none.
     const pick = (d: Document): string[] =>
-      operations(d).map(({ key, op }) => JSON.stringify([key, op.operationId, op.summary, op.description, op.tags, op.security, Object.keys(op.responses)]));
+      operations(d).map(({ key, op }) =>
+        JSON.stringify([key, op.operationId, op.summary, op.description, op.tags, op.security, Object.keys(op.responses)]),
+      );
     const inProcess = JSON.parse(JSON.stringify(buildOpenApiDocument(t.app))) as Document;
     expect(pick(inProcess).sort()).toEqual(pick(committed).sort());
   });
@@ -174,10 +191,17 @@ describe('openapi.json documents every operation fully', () => {
       for (const [status, reference] of Object.entries(op.responses)) {
         if (status === '204') continue;
         const response = resolved(reference);
-        const mediaType = Number(status) < 400 ? 'application/json' : 'application/problem+json';
+        // Success answers are JSON, except a download's (an export's NDJSON file).
+        const mediaType =
+          Number(status) >= 400
+            ? 'application/problem+json'
+            : response.content?.['application/x-ndjson']
+              ? 'application/x-ndjson'
+              : 'application/json';
         const content = response.content?.[mediaType];
         if (!content?.schema || content.example === undefined) missing.push(`${key} ${status}`);
-        if (Number(status) >= 400 && content?.schema?.$ref !== '#/components/schemas/Problem') missing.push(`${key} ${status}: not the Problem schema`);
+        if (Number(status) >= 400 && content?.schema?.$ref !== '#/components/schemas/Problem')
+          missing.push(`${key} ${status}: not the Problem schema`);
       }
     }
     expect(missing).toEqual([]);

@@ -39,7 +39,12 @@ export interface PatientInput {
 }
 
 /** Inserts a patient (no metrics row: add one with `metricsFactory`). Returns its id. */
-export async function createPatient(db: TestDatabase, settings: Settings, organizationId: string, input: PatientInput = {}): Promise<string> {
+export async function createPatient(
+  db: TestDatabase,
+  settings: Settings,
+  organizationId: string,
+  input: PatientInput = {},
+): Promise<string> {
   const c = cipherFor(settings);
   const rows = await db.query<{ id: string }>(
     `INSERT INTO patients (organization_id, source, external_id, name, phone_enc, email_enc, date_of_birth_enc, address_enc,
@@ -54,7 +59,9 @@ export async function createPatient(db: TestDatabase, settings: Settings, organi
       c.encrypt(input.phone === undefined ? '+15550100' : input.phone),
       c.encrypt(input.email === undefined ? `p-${unique()}@example.test` : input.email),
       c.encrypt(input.dateOfBirth === undefined ? '1980-05-17' : input.dateOfBirth),
-      input.address === null ? null : c.encryptJson(input.address ?? { street: '1 Main St', city: 'Springfield', state: 'IL', zip: '62701' }),
+      input.address === null
+        ? null
+        : c.encryptJson(input.address ?? { street: '1 Main St', city: 'Springfield', state: 'IL', zip: '62701' }),
       input.conditions === null ? null : c.encryptJson(input.conditions ?? []),
       input.allergies === null ? null : c.encryptJson(input.allergies ?? []),
       input.medications === null ? null : c.encryptJson(input.medications ?? []),
@@ -65,6 +72,8 @@ export async function createPatient(db: TestDatabase, settings: Settings, organi
       input.deletedAt ?? null,
     ],
   );
+  // The consent flags as decisions and grants (origin `migration`), as for every patient the consent writer did not write.
+  await db.query('SELECT consent_migrate_flags($1)', [organizationId]);
   return rows[0].id;
 }
 
@@ -130,7 +139,13 @@ export interface AppointmentInput {
   externalId?: string;
 }
 
-export async function createAppointment(db: TestDatabase, settings: Settings, organizationId: string, patientId: string, input: AppointmentInput): Promise<string> {
+export async function createAppointment(
+  db: TestDatabase,
+  settings: Settings,
+  organizationId: string,
+  patientId: string,
+  input: AppointmentInput,
+): Promise<string> {
   const rows = await db.query<{ id: string }>(
     `INSERT INTO appointments (organization_id, source, external_id, patient_id, starts_at, type, status, value_cents, notes_enc)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,

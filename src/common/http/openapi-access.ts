@@ -17,10 +17,16 @@ export function finishDocument(document: OpenAPIObject): OpenAPIObject {
       const operation = item[method] as (OperationObject & { 'x-permission'?: string }) | undefined;
       if (!operation) continue;
       const permission = operation['x-permission'];
-      if (permission) operation.description = `${operation.description ?? ''}\n\nRequires the permission \`${permission}\` in the organization.`.trim();
+      if (permission)
+        operation.description = `${operation.description ?? ''}\n\nRequires the permission \`${permission}\` in the organization.`.trim();
       operation.security ??= [];
       for (const [status, response] of Object.entries(operation.responses) as Array<[string, ResponseObject | ReferenceObject]>) {
-        const name = Object.keys(SHARED_PROBLEMS).find((n) => String(SHARED_PROBLEMS[n].status) === status && 'description' in response && SHARED_PROBLEMS[n].description === response.description);
+        const name = Object.keys(SHARED_PROBLEMS).find(
+          (n) =>
+            String(SHARED_PROBLEMS[n].status) === status &&
+            'description' in response &&
+            SHARED_PROBLEMS[n].description === response.description,
+        );
         if (!name) continue;
         shared[name] ??= response as ResponseObject;
         operation.responses[status] = { $ref: `#/components/responses/${name}` };

@@ -17,6 +17,7 @@ import { PatientMetricsPartitions1795566900000 } from 'src/database/migrations/1
 import { JobRuns1795567000000 } from 'src/database/migrations/1795567000000-JobRuns';
 import { StoredFiles1795567050000 } from 'src/database/migrations/1795567050000-StoredFiles';
 import { RiskHistoryByPatient1795567060000 } from 'src/database/migrations/1795567060000-RiskHistoryByPatient';
+import { ConsentDecisions1795567200000 } from 'src/database/migrations/1795567200000-ConsentDecisions';
 import { JobRunsDedupPerType1795567500000 } from 'src/database/migrations/1795567500000-JobRunsDedupPerType';
 
 /**
@@ -43,5 +44,6 @@ export const MIGRATIONS: Function[] = [
   JobRuns1795567000000,
   StoredFiles1795567050000,
   RiskHistoryByPatient1795567060000,
+  ConsentDecisions1795567200000,
   JobRunsDedupPerType1795567500000,
 ];

@@ -13,12 +13,42 @@ export class IngestRequestDto {
     maxItems: MAX_RECORDS,
     items: {
       oneOf: Object.values(RECORD_DOCS).map((doc) => ({ $ref: getSchemaPath(doc) })),
-      discriminator: { propertyName: 'record_type', mapping: Object.fromEntries(Object.entries(RECORD_DOCS).map(([type, doc]) => [type, getSchemaPath(doc)])) },
+      discriminator: {
+        propertyName: 'record_type',
+        mapping: Object.fromEntries(Object.entries(RECORD_DOCS).map(([type, doc]) => [type, getSchemaPath(doc)])),
+      },
     },
     example: [
-      { record_type: 'patient', source: 'clinic-ehr', external_id: 'pat-1001', name: 'Maria Gonzalez', email: 'maria@example.com', phone: '+1 503 555 0142', date_of_birth: '1984-03-09', preferred_channel: 'sms' },
-      { record_type: 'appointment', source: 'clinic-ehr', external_id: 'apt-20261120-1', patient_external_id: 'pat-1001', starts_at: '2026-11-20T09:30:00Z', type: 'Physiotherapy session', status: 'completed', value: 125.5 },
-      { record_type: 'payment', source: 'clinic-ehr', external_id: 'pay-20261120-1', patient_external_id: 'pat-1001', occurred_at: '2026-11-20T10:05:00Z', amount: 125.5, kind: 'payment', status: 'paid' },
+      {
+        record_type: 'patient',
+        source: 'clinic-ehr',
+        external_id: 'pat-1001',
+        name: 'Maria Gonzalez',
+        email: 'maria@example.com',
+        phone: '+1 503 555 0142',
+        date_of_birth: '1984-03-09',
+        preferred_channel: 'sms',
+      },
+      {
+        record_type: 'appointment',
+        source: 'clinic-ehr',
+        external_id: 'apt-20261120-1',
+        patient_external_id: 'pat-1001',
+        starts_at: '2026-11-20T09:30:00Z',
+        type: 'Physiotherapy session',
+        status: 'completed',
+        value: 125.5,
+      },
+      {
+        record_type: 'payment',
+        source: 'clinic-ehr',
+        external_id: 'pay-20261120-1',
+        patient_external_id: 'pat-1001',
+        occurred_at: '2026-11-20T10:05:00Z',
+        amount: 125.5,
+        kind: 'payment',
+        status: 'paid',
+      },
     ],
   })
   @IsArray({ message: 'records must be an array of records' })

@@ -56,7 +56,8 @@ export const email: Rule<string> = (v, f, e) => {
 
 export function oneOf<T extends string>(values: Readonly<Record<string, T>>): Rule<T> {
   const allowed = Object.values(values);
-  return (v, f, e) => (typeof v === 'string' && (allowed as string[]).includes(v) ? (v as T) : fail(e, f, `must be one of ${allowed.join(', ')}`));
+  return (v, f, e) =>
+    typeof v === 'string' && (allowed as string[]).includes(v) ? (v as T) : fail(e, f, `must be one of ${allowed.join(', ')}`);
 }
 
 export function integer(min: number, max: number): Rule<number> {
@@ -129,7 +130,13 @@ export function object<S extends Shape>(shape: S): Rule<Parsed<S>> {
 }
 
 /** Every field of `shape` read from `input`; fields outside `shape` and `ignore` are rejected. */
-export function parseShape<S extends Shape>(shape: S, input: Record<string, unknown>, errors: RecordError[], prefix = '', ignore: readonly string[] = []): Parsed<S> | typeof INVALID {
+export function parseShape<S extends Shape>(
+  shape: S,
+  input: Record<string, unknown>,
+  errors: RecordError[],
+  prefix = '',
+  ignore: readonly string[] = [],
+): Parsed<S> | typeof INVALID {
   const before = errors.length;
   const out: Record<string, unknown> = {};
   for (const [key, rule] of Object.entries(shape)) out[key] = rule(input[key], prefix + key, errors);

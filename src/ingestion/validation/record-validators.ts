@@ -3,6 +3,10 @@ import {
   Channel,
   CommunicationDirection,
   CommunicationKind,
+  ConsentDecisionKind,
+  ConsentPurpose,
+  ConsentSource,
+  CONTACT_PURPOSES,
   EnrollmentStatus,
   PaymentKind,
   PaymentStatus,
@@ -39,12 +43,21 @@ export const RecordType = {
   TreatmentPlan: 'treatment_plan',
   JourneyEvent: 'journey_event',
   AutomationEnrollment: 'automation_enrollment',
+  Consent: 'consent',
 } as const;
 export type RecordType = (typeof RecordType)[keyof typeof RecordType];
 
 const patientRef = required(text(128));
 const notes = optional(text(2000), null);
 const PHONE = /^\+?[0-9][0-9 ().-]{2,31}$/;
+
+/** How an ingested consent decision reached the clinic (`migration` is the schema migration's alone). */
+export const INGESTED_CONSENT_SOURCES = {
+  FrontDesk: ConsentSource.FrontDesk,
+  WebForm: ConsentSource.WebForm,
+  EhrImport: ConsentSource.EhrImport,
+  Ingestion: ConsentSource.Ingestion,
+} as const;
 
 /** The fields of each record type (besides `record_type`, `source` and `external_id`). */
 export const RECORD_SHAPES = {
@@ -53,13 +66,22 @@ export const RECORD_SHAPES = {
     phone: optional(text(32, { pattern: PHONE, expected: 'a phone number of digits, spaces, +, -, ( and )' }), null),
     email: optional(email, null),
     date_of_birth: optional(date, null),
-    address: optional(object({ street: optional(text(200), null), city: optional(text(100), null), state: optional(text(50), null), zip: optional(text(20), null) }), null),
+    address: optional(
+      object({
+        street: optional(text(200), null),
+        city: optional(text(100), null),
+        state: optional(text(50), null),
+        zip: optional(text(20), null),
+      }),
+      null,
+    ),
     conditions: optional(textList(100, 200), null),
     allergies: optional(textList(100, 200), null),
     medications: optional(textList(100, 200), null),
     preferred_channel: optional(oneOf(Channel), Channel.Email),
-    marketing_consent: optional(bool, false),
-    appointment_reminders: optional(bool, true),
+    // Not given: no decision (a new patient gets appointment reminders granted, marketing not recorded).
+    marketing_consent: optional(bool, null),
+    appointment_reminders: optional(bool, null),
     referred_by_external_id: optional(text(128), null),
     registered_at: optional(timestamp, null),
     deleted_at: optional(timestamp, null),
@@ -130,6 +152,17 @@ export const RECORD_SHAPES = {
     status: required(oneOf(EnrollmentStatus)),
     enrolled_at: required(timestamp),
   },
+  consent: {
+    patient_external_id: patientRef,
+    purpose: required(oneOf(ConsentPurpose)),
+    channel: optional(oneOf(Channel), null),
+    decision: required(oneOf(ConsentDecisionKind)),
+    recorded_at: optional(timestamp, null),
+    consent_source: optional(oneOf(INGESTED_CONSENT_SOURCES), ConsentSource.Ingestion),
+    recorded_by: optional(text(200), null),
+    expires_at: optional(timestamp, null),
+    evidence: optional(text(2000), null),
+  },
 } as const;
 
 export type RecordData<T extends RecordType> = Parsed<(typeof RECORD_SHAPES)[T]>;
@@ -155,8 +188,13 @@ export function validateRecord(raw: unknown, nowMs: number): Validation {
   const externalId = required(text(128))(input.external_id, 'external_id', errors);
   const data = recordType === null ? INVALID : parseShape(RECORD_SHAPES[recordType] as Shape, input, errors, '', COMMON);
   if (recordType !== null && data !== INVALID) crossFieldChecks(recordType, data as Record<string, unknown>, nowMs, errors);
-  const reported = { recordType: typeof input.record_type === 'string' ? input.record_type.slice(0, 64) : null, source: source === INVALID ? null : source, externalId: externalId === INVALID ? null : externalId };
-  if (errors.length > 0 || recordType === null || data === INVALID || source === INVALID || externalId === INVALID) return { ok: false, ...reported, errors };
+  const reported = {
+    recordType: typeof input.record_type === 'string' ? input.record_type.slice(0, 64) : null,
+    source: source === INVALID ? null : source,
+    externalId: externalId === INVALID ? null : externalId,
+  };
+  if (errors.length > 0 || recordType === null || data === INVALID || source === INVALID || externalId === INVALID)
+    return { ok: false, ...reported, errors };
   return { ok: true, record: { type: recordType, source, externalId, data } as unknown as ValidRecord };
 }
 
@@ -168,7 +206,8 @@ function crossFieldChecks(type: RecordType, d: Record<string, unknown>, nowMs: n
   };
   switch (type) {
     case 'patient':
-      if (typeof d.date_of_birth === 'string' && Date.parse(d.date_of_birth) > nowMs) errors.push({ field: 'date_of_birth', message: 'must not be in the future' });
+      if (typeof d.date_of_birth === 'string' && Date.parse(d.date_of_birth) > nowMs)
+        errors.push({ field: 'date_of_birth', message: 'must not be in the future' });
       break;
     case 'communication':
       after('responded_at', 'occurred_at');
@@ -177,10 +216,23 @@ function crossFieldChecks(type: RecordType, d: Record<string, unknown>, nowMs: n
       after('ends_at', 'started_at');
       break;
     case 'automation_enrollment':
-      if ((d.step_index as number) >= (d.total_steps as number)) errors.push({ field: 'step_index', message: 'must be less than total_steps' });
+      if ((d.step_index as number) >= (d.total_steps as number))
+        errors.push({ field: 'step_index', message: 'must be less than total_steps' });
+      break;
+    case 'consent':
+      after('expires_at', 'recorded_at');
+      if (d.channel !== null && !(CONTACT_PURPOSES as readonly unknown[]).includes(d.purpose)) {
+        errors.push({
+          field: 'channel',
+          message: `must be absent for purpose ${String(d.purpose)} (channels apply to ${CONTACT_PURPOSES.join(' and ')})`,
+        });
+      }
+      if (typeof d.recorded_at === 'number' && d.recorded_at > nowMs + 5 * 60_000)
+        errors.push({ field: 'recorded_at', message: 'must not be in the future' });
       break;
     case 'referral':
-      if (d.referrer_external_id === d.referred_external_id) errors.push({ field: 'referred_external_id', message: 'must differ from referrer_external_id' });
+      if (d.referrer_external_id === d.referred_external_id)
+        errors.push({ field: 'referred_external_id', message: 'must differ from referrer_external_id' });
       break;
     case 'appointment':
     case 'payment':

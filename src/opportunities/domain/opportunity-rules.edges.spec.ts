@@ -1,4 +1,11 @@
-import { classify, estimatedValueCents, expectedNextVisit, OpportunityFacts, suggestedAction } from 'src/opportunities/domain/opportunity-rules';
+import {
+  classify,
+  estimatedValueCents,
+  expectedNextVisit,
+  OpportunityFacts,
+  outreachWithChannel,
+  suggestedAction,
+} from 'src/opportunities/domain/opportunity-rules';
 
 /** The less travelled paths of the opportunity rules (the main rules are in opportunity-rules.spec.ts). */
 const d = (s: string): Date => new Date(`${s}T10:00:00.000Z`);
@@ -44,10 +51,46 @@ describe('opportunity rules, the remaining paths', () => {
     expect(suggestedAction({ type: 'overdue_appointment', outreach: 'offer', channel: 'sms', patientStatus: 'dormant' })).toBe(
       'Text the patient to offer a booking for their due visit',
     );
-    expect(suggestedAction({ type: 'lost_patient' as never, outreach: 'offer', channel: 'email', patientStatus: 'at_risk' })).toBe('Email the patient');
+    expect(suggestedAction({ type: 'lost_patient' as never, outreach: 'offer', channel: 'email', patientStatus: 'at_risk' })).toBe(
+      'Email the patient',
+    );
   });
 
   it('an unknown outreach kind falls back to contacting the patient', () => {
-    expect(suggestedAction({ type: 'inactive_patient', outreach: 'carrier_pigeon' as never, channel: 'phone', patientStatus: 'at_risk' })).toBe('Call the patient');
+    expect(
+      suggestedAction({ type: 'inactive_patient', outreach: 'carrier_pigeon' as never, channel: 'phone', patientStatus: 'at_risk' }),
+    ).toBe('Call the patient');
+  });
+});
+
+describe('consent per channel', () => {
+  it('offers on the preferred channel when granted there, else on the first granted one, and says why', () => {
+    const grants = { marketingConsent: true, appointmentReminders: true, preferredChannel: 'sms' as const };
+    expect(outreachWithChannel('inactive_patient', false, { ...grants, consentGrants: ['marketing:sms'] })).toEqual({
+      outreach: 'offer',
+      channel: 'sms',
+    });
+    expect(outreachWithChannel('inactive_patient', false, { ...grants, consentGrants: ['marketing:phone', 'marketing:email'] })).toEqual({
+      outreach: 'offer',
+      channel: 'email',
+    });
+    expect(
+      outreachWithChannel('overdue_appointment', true, { ...grants, consentGrants: ['marketing:sms', 'appointment_reminders:whatsapp'] }),
+    ).toEqual({ outreach: 'reminder', channel: 'whatsapp' });
+    expect(outreachWithChannel('high_value_risk', false, { ...grants, consentGrants: [] })).toEqual({
+      outreach: 'next_contact',
+      channel: 'sms',
+    });
+    expect(
+      suggestedAction({ type: 'overdue_appointment', outreach: 'reminder', channel: 'whatsapp', patientStatus: 'dormant' }, 'sms'),
+    ).toBe(
+      'Send a recall reminder by WhatsApp with a link to book the overdue visit (not by SMS, the preferred channel: no consent to appointment reminders there)',
+    );
+    expect(suggestedAction({ type: 'inactive_patient', outreach: 'offer', channel: 'email', patientStatus: 'dormant' }, 'phone')).toMatch(
+      /\(not by phone, the preferred channel: no consent to marketing there\)$/,
+    );
+    expect(
+      suggestedAction({ type: 'inactive_patient', outreach: 'next_contact', channel: 'phone', patientStatus: 'dormant' }, 'sms'),
+    ).toMatch(/^No marketing consent/);
   });
 });

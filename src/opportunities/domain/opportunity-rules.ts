@@ -2,11 +2,12 @@ import { Channel } from 'src/records/records.enums';
 import { knownVisitIntervalDays } from 'src/scoring/domain/visit-rhythm';
 import { OpportunityPriority, OpportunityType, OutreachKind } from 'src/opportunities/opportunities.enums';
 import { DAY_MS } from 'src/common/time/calendar';
+import { ALL_CHANNELS, consentedChannel, grantToken } from 'src/consent/domain/consent-policy';
+import { ConsentPurpose } from 'src/records/records.enums';
 
 /**
  * Reengagement rules (docs/journey.md, "Opportunities"): pure functions over one patient's facts, no clock reads.
  */
-
 
 /** Recall interval when the organization sets none (`organizations.settings.recall_interval_days`). */
 export const DEFAULT_RECALL_DAYS = 180;
@@ -36,9 +37,14 @@ export interface OpportunityFacts {
   avgSessionValueCents: number;
   lastContactAt: Date | null;
   nextAppointmentAt: Date | null;
-  /** From the patient record. */
+  /** From the patient record: the effective consent (src/consent/domain/consent-policy.ts). */
   marketingConsent: boolean;
   appointmentReminders: boolean;
+  /**
+   * The effective grants (`patients.consent_grants`: `marketing:sms`...), which say on which channels. Absent: every
+   * channel of the purposes the two flags grant.
+   */
+  consentGrants?: readonly string[];
   preferredChannel: Channel;
   /** Completed visits up to now. */
   visitCount: number;
@@ -79,7 +85,11 @@ export interface Opportunity {
  * notion): max(7, mean gap between their first and last completed visit); null with fewer than two visits.
  */
 export function usualIntervalDays(f: Pick<OpportunityFacts, 'visitCount' | 'firstVisitAt' | 'lastVisitAt'>): number | null {
-  return knownVisitIntervalDays({ visits: f.visitCount, firstVisitAt: f.firstVisitAt?.getTime() ?? null, lastVisitAt: f.lastVisitAt?.getTime() ?? null });
+  return knownVisitIntervalDays({
+    visits: f.visitCount,
+    firstVisitAt: f.firstVisitAt?.getTime() ?? null,
+    lastVisitAt: f.lastVisitAt?.getTime() ?? null,
+  });
 }
 
 /**
@@ -153,12 +163,13 @@ export function classify(f: OpportunityFacts, org: OrganizationRules, now: Date)
 
   const estimated = estimatedValueCents(f, expected, org.recallDays);
   const probability = Math.min(Math.max(Number.isFinite(f.successProbability) ? f.successProbability : 0, 0), 1);
+  const { outreach, channel } = outreachWithChannel(type, overdue, f);
   return {
     patientId: f.patientId,
     type,
     priority,
-    outreach: outreachFor(type, overdue, f),
-    channel: f.preferredChannel,
+    outreach,
+    channel,
     patientStatus: f.status,
     estimatedValueCents: estimated,
     successProbability: probability,
@@ -175,11 +186,38 @@ export function classify(f: OpportunityFacts, org: OrganizationRules, now: Date)
 export function outreachFor(
   type: OpportunityType,
   overdue: boolean,
-  f: Pick<OpportunityFacts, 'marketingConsent' | 'appointmentReminders'>,
+  f: Pick<OpportunityFacts, 'marketingConsent' | 'appointmentReminders'> &
+    Partial<Pick<OpportunityFacts, 'consentGrants' | 'preferredChannel'>>,
 ): OutreachKind {
-  if (type !== OpportunityType.OverdueAppointment && f.marketingConsent) return OutreachKind.Offer;
-  if (overdue && f.appointmentReminders) return OutreachKind.Reminder;
-  return OutreachKind.NextContact;
+  return outreachWithChannel(type, overdue, { preferredChannel: 'email', ...f }).outreach;
+}
+
+/** The grants of the facts: `consentGrants`, or every channel of the purposes the two flags grant. */
+function grantsOf(f: Pick<OpportunityFacts, 'marketingConsent' | 'appointmentReminders' | 'consentGrants'>): readonly string[] {
+  if (f.consentGrants) return f.consentGrants;
+  const purposes = [
+    ...(f.marketingConsent ? [ConsentPurpose.Marketing] : []),
+    ...(f.appointmentReminders ? [ConsentPurpose.AppointmentReminders] : []),
+  ];
+  return purposes.flatMap((p) => ALL_CHANNELS.map((c) => grantToken(p, c)));
+}
+
+/**
+ * The outreach and the channel it goes by, both as the patient consented: an offer only on a channel with marketing
+ * granted, a reminder only on one with appointment reminders granted (the preferred channel when granted there,
+ * else the first granted one); otherwise no message (`next_contact`, on the preferred channel, used by no one).
+ */
+export function outreachWithChannel(
+  type: OpportunityType,
+  overdue: boolean,
+  f: Pick<OpportunityFacts, 'marketingConsent' | 'appointmentReminders' | 'consentGrants' | 'preferredChannel'>,
+): { outreach: OutreachKind; channel: Channel } {
+  const grants = grantsOf(f);
+  const marketing = consentedChannel(grants, ConsentPurpose.Marketing, f.preferredChannel);
+  if (type !== OpportunityType.OverdueAppointment && marketing !== null) return { outreach: OutreachKind.Offer, channel: marketing };
+  const reminder = consentedChannel(grants, ConsentPurpose.AppointmentReminders, f.preferredChannel);
+  if (overdue && reminder !== null) return { outreach: OutreachKind.Reminder, channel: reminder };
+  return { outreach: OutreachKind.NextContact, channel: f.preferredChannel };
 }
 
 const CHANNEL_VERB: Record<Channel, string> = {
@@ -191,8 +229,21 @@ const CHANNEL_VERB: Record<Channel, string> = {
 
 const CHANNEL_NAME: Record<Channel, string> = { phone: 'phone', sms: 'SMS', email: 'email', whatsapp: 'WhatsApp' };
 
-/** The `suggested_action` sentence: which channel, and what to offer or remind of. */
-export function suggestedAction(o: Pick<Opportunity, 'type' | 'outreach' | 'channel' | 'patientStatus'>): string {
+/**
+ * The `suggested_action` sentence: which channel, and what to offer or remind of; when the patient's preferred
+ * channel is not the one (no consent on it), it says so.
+ */
+export function suggestedAction(
+  o: Pick<Opportunity, 'type' | 'outreach' | 'channel' | 'patientStatus'>,
+  preferredChannel: Channel = o.channel,
+): string {
+  const sentence = actionSentence(o);
+  if (o.outreach === OutreachKind.NextContact || preferredChannel === o.channel) return sentence;
+  const purpose = o.outreach === OutreachKind.Offer ? 'marketing' : 'appointment reminders';
+  return `${sentence} (not by ${CHANNEL_NAME[preferredChannel]}, the preferred channel: no consent to ${purpose} there)`;
+}
+
+function actionSentence(o: Pick<Opportunity, 'type' | 'outreach' | 'channel' | 'patientStatus'>): string {
   const verb = CHANNEL_VERB[o.channel];
   switch (o.outreach) {
     case OutreachKind.Offer:

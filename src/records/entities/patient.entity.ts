@@ -1,14 +1,4 @@
-import {
-  Check,
-  Column,
-  DeleteDateColumn,
-  Entity,
-  ForeignKey,
-  Index,
-  JoinColumn,
-  ManyToOne,
-  Unique,
-} from 'typeorm';
+import { Check, Column, DeleteDateColumn, Entity, ForeignKey, Index, JoinColumn, ManyToOne, Unique } from 'typeorm';
 import { inCheck, SourcedEntity } from 'src/database/entities/org-scoped.entity';
 import { Organization } from 'src/organizations/entities/organization.entity';
 import { Channel } from 'src/records/records.enums';
@@ -32,6 +22,7 @@ import { Channel } from 'src/records/records.enums';
 @Unique('uq_patients_organization_id_id', ['organizationId', 'id'])
 // The ON DELETE SET NULL of `referred_by_id` looks referrers up by this column alone.
 @Index('idx_patients_referred_by_id', ['referredById'], { where: 'referred_by_id IS NOT NULL' })
+@Index('idx_patients_organization_id_consent_review_at', ['organizationId', 'consentReviewAt'], { where: 'consent_review_at IS NOT NULL' })
 @Check('ck_patients_preferred_channel', inCheck('preferred_channel', Channel))
 export class Patient extends SourcedEntity {
   @Column({ name: 'name', type: 'varchar', length: 200 })
@@ -76,6 +67,18 @@ export class Patient extends SourcedEntity {
 
   @Column({ name: 'appointment_reminders', type: 'boolean', default: true })
   appointmentReminders: boolean;
+
+  /**
+   * The effective consent grants (src/consent/domain/consent-policy.ts), kept by the consent writer with
+   * `marketing_consent` and `appointment_reminders`: `<purpose>:<channel>` for the purposes that contact the patient,
+   * `<purpose>` for the others. What every query that must honour consent filters on.
+   */
+  @Column({ name: 'consent_grants', type: 'text', array: true, default: () => "'{}'" })
+  consentGrants: string[];
+
+  /** When the earliest effective grant expires: the consent expiry sweep recomputes the grants then. */
+  @Column({ name: 'consent_review_at', type: 'timestamptz', nullable: true })
+  consentReviewAt: Date | null;
 
   @Column({ name: 'referred_by_id', type: 'uuid', nullable: true })
   referredById: string | null;

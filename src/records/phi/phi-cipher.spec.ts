@@ -71,7 +71,9 @@ describe('PhiCipher', () => {
     expect(coreDecrypt).toHaveBeenCalledTimes(3);
     // A tampered value still fails, and is not kept.
     expect(() => app.decryptRecent(`${enc.slice(0, -4)}AAAA`)).toThrow(PhiDecryptError);
-    const off = new PhiCipher(loadSettings({ NODE_ENV: 'test', PHI_ENCRYPTION_KEYS: `v1:${k1}`, PHI_BLIND_INDEX_KEY: bidx, PHI_DECRYPT_CACHE_ENTRIES: '0' }));
+    const off = new PhiCipher(
+      loadSettings({ NODE_ENV: 'test', PHI_ENCRYPTION_KEYS: `v1:${k1}`, PHI_BLIND_INDEX_KEY: bidx, PHI_DECRYPT_CACHE_ENTRIES: '0' }),
+    );
     const offDecrypt = jest.spyOn(off, 'decrypt');
     off.decryptRecent(enc);
     off.decryptRecent(enc);
@@ -103,7 +105,13 @@ describe('PHI key settings', () => {
   });
 
   it('production refuses to start without keys', () => {
-    const base = { NODE_ENV: 'production', DATABASE_URL: 'postgres://x@h/db', JWKS_URI: 'https://i/jwks', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a' };
+    const base = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://x@h/db',
+      JWKS_URI: 'https://i/jwks',
+      JWT_ISSUER: 'i',
+      JWT_AUDIENCE: 'a',
+    };
     expect(() => loadSettings(base)).toThrow('PHI_ENCRYPTION_KEYS');
     expect(() => loadSettings({ ...base, PHI_ENCRYPTION_KEYS: `v1:${k1}` })).toThrow('PHI_BLIND_INDEX_KEY');
   });

@@ -106,7 +106,10 @@ export class PhiCipherCore {
 
   /** Keyed hash (HMAC-SHA256, hex) of the normalized value, for exact-match lookups without decrypting. */
   blindIndex(kind: BlindIndexKind, value: string): string {
-    const inner = this.hmacInner.copy().update(`${kind}:${normalizeForIndex(kind, value)}`).digest();
+    const inner = this.hmacInner
+      .copy()
+      .update(`${kind}:${normalizeForIndex(kind, value)}`)
+      .digest();
     return this.hmacOuter.copy().update(inner).digest('hex');
   }
 

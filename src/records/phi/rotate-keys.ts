@@ -34,7 +34,8 @@ export async function rotateKeys(url: string, cipher: PhiCipherCore, options: Ro
   const prefix = `${cipher.currentVersion}:%`;
   const batchSize = options.batchSize ?? 2000;
   const stale = (columns: readonly string[]): string => columns.map((c) => `(${c} IS NOT NULL AND ${c} NOT LIKE $1)`).join(' OR ');
-  const selects = (table: string, columns: readonly string[]): string => (options.reindex && table === 'patients' ? '$1::text IS NOT NULL' : stale(columns));
+  const selects = (table: string, columns: readonly string[]): string =>
+    options.reindex && table === 'patients' ? '$1::text IS NOT NULL' : stale(columns);
   try {
     let total = 0;
     for (const [table, columns] of Object.entries(ENCRYPTED_COLUMNS)) {

@@ -265,6 +265,8 @@ export async function createHandmadeClinic(db: TestDatabase, encrypt: (plain: st
       [orgId, ext(), p.name, at(p.registered), p.channel, p.marketing, p.reminders, p.deleted ? '2026-11-01T00:00:00Z' : null],
     );
     ids[key] = row.id;
+    // Its consent flags as decisions and grants, as the schema migration converts them (docs/privacy.md).
+    await db.query('SELECT consent_migrate_flags($1)', [orgId]);
     for (const v of p.visits) await appointment(db, orgId, row.id, at(v), 'completed', p.avgSessionCents);
     if (p.next) await appointment(db, orgId, row.id, at(p.next), 'scheduled', p.avgSessionCents);
     // A deleted patient has no metrics (soft deletion removes them, see PatientMetricCounts).
