@@ -16,9 +16,10 @@ import { KeptPatientFeatures1795566805000 } from 'src/database/migrations/179556
 import { PatientMetricsPartitions1795566900000 } from 'src/database/migrations/1795566900000-PatientMetricsPartitions';
 import { JobRuns1795567000000 } from 'src/database/migrations/1795567000000-JobRuns';
 import { StoredFiles1795567050000 } from 'src/database/migrations/1795567050000-StoredFiles';
+import { FhirResources1795567300000 } from 'src/database/migrations/1795567300000-FhirResources';
 
 /**
  * Every migration, in order. A new migration is added here (explicit imports keep the list the same under
  * ts-jest, ts-node and the compiled build). Generate one with `npm run migration:generate -- <Name>`.
  */
-export const MIGRATIONS: Function[] = [Initial1795566147294, RuntimeRole1795566147295, TenantRowLevelSecurity1795566200000, CompositePatientForeignKeys1795566300000, PatientMetricsFillfactor1795566400000, AuditTrail1795566500000, AuditAppendBatch1795566500001, PatientMetricCounts1795566600000, Opportunities1795566752783, OpportunitiesRowLevelSecurity1795566760000, FirstVisitAndVisitIndex1795566770000, EngagementRollup1795566780000, PatientMetricsHotFillfactor1795566790000, ModelFitAccepted1795566800000, KeptPatientFeatures1795566805000, PatientMetricsPartitions1795566900000, JobRuns1795567000000, StoredFiles1795567050000];
+export const MIGRATIONS: Function[] = [Initial1795566147294, RuntimeRole1795566147295, TenantRowLevelSecurity1795566200000, CompositePatientForeignKeys1795566300000, PatientMetricsFillfactor1795566400000, AuditTrail1795566500000, AuditAppendBatch1795566500001, PatientMetricCounts1795566600000, Opportunities1795566752783, OpportunitiesRowLevelSecurity1795566760000, FirstVisitAndVisitIndex1795566770000, EngagementRollup1795566780000, PatientMetricsHotFillfactor1795566790000, ModelFitAccepted1795566800000, KeptPatientFeatures1795566805000, PatientMetricsPartitions1795566900000, JobRuns1795567000000, StoredFiles1795567050000, FhirResources1795567300000];
