@@ -20,6 +20,7 @@ import { JourneyModule } from 'src/journey/journey.module';
 import { OpportunitiesModule } from 'src/opportunities/opportunities.module';
 import { JobsModule } from 'src/jobs/jobs.module';
 import { FileStoreModule } from 'src/file-store/file-store.module';
+import { FhirImportModule } from 'src/fhir-import/fhir-import.module';
 
 export interface AppOptions {
   settings: Settings;
@@ -45,6 +46,7 @@ export class AppModule {
         OrganizationsModule,
         RecordsModule,
         IngestionModule,
+        FhirImportModule,
         ScoringModule,
         AuditModule,
         PatientsModule,

@@ -10,5 +10,6 @@ import { ScoringModule } from 'src/scoring/scoring.module';
   imports: [ScoringModule],
   controllers: [IngestionController],
   providers: [IngestionService, IngestionRepository, IngestionBodyLimit],
+  exports: [IngestionService, IngestionRepository],
 })
 export class IngestionModule {}
