@@ -65,7 +65,9 @@ export class FhirBundleService {
         const items = prepared.map((p) => p.item);
         const patients = await this.importer.writePatients(db, source, items);
         const others = await this.importer.writeOthers(db, source, items);
-        const merged = items.map((p, i) => (p.mapped.kind === 'patient' ? patients.outcomes[i] : prepared[i].early ?? others.outcomes[i]));
+        const merged = items.map((p, i) =>
+          p.mapped.kind === 'patient' ? patients.outcomes[i] : (prepared[i].early ?? others.outcomes[i]),
+        );
         if (transaction) {
           const bad = this.issuesOf(merged);
           if (bad.length > 0) throw new TransactionRejected(outcome(bad));
@@ -98,7 +100,12 @@ export class FhirBundleService {
 
   private checkBundle(body: unknown): Bundle {
     const fail = (field: string, message: string): never => {
-      throw new ProblemException(ProblemCode.ValidationFailed, HttpStatus.BAD_REQUEST, `The body is not a FHIR transaction or batch Bundle: ${message}`, [{ field, message }]);
+      throw new ProblemException(
+        ProblemCode.ValidationFailed,
+        HttpStatus.BAD_REQUEST,
+        `The body is not a FHIR transaction or batch Bundle: ${message}`,
+        [{ field, message }],
+      );
     };
     if (body === null || typeof body !== 'object' || Array.isArray(body)) return fail('', 'expected a JSON object (a FHIR Bundle)');
     const b = body as Partial<Bundle> & { resourceType?: unknown };
@@ -116,7 +123,8 @@ export class FhirBundleService {
       const r = e?.resource as Resource | undefined;
       if (!r || typeof r !== 'object') return null;
       const fromUrl = typeof e.request?.url === 'string' ? /^[A-Za-z]+\/([A-Za-z0-9\-.]{1,64})$/.exec(e.request.url)?.[1] : undefined;
-      const fromFullUrl = typeof e.fullUrl === 'string' && e.fullUrl.startsWith('urn:uuid:') ? e.fullUrl.slice('urn:uuid:'.length) : undefined;
+      const fromFullUrl =
+        typeof e.fullUrl === 'string' && e.fullUrl.startsWith('urn:uuid:') ? e.fullUrl.slice('urn:uuid:'.length) : undefined;
       const id = (typeof r.id === 'string' ? r.id : undefined) ?? fromUrl ?? fromFullUrl ?? null;
       if (id && fromFullUrl && typeof r.resourceType === 'string') byFullUrl.set(e.fullUrl as string, `${r.resourceType}/${id}`);
       return id;
@@ -126,13 +134,30 @@ export class FhirBundleService {
       const at = `Bundle.entry[${i}]`;
       const r = e?.resource as Resource | undefined;
       if (!r || typeof r !== 'object') {
-        const item: Prepared = { resourceType: 'unknown', id: null, mapped: { kind: 'invalid', issues: [issue('required', 'An entry must carry a resource', `${at}.resource`)] } };
-        return { item, early: { status: 'rejected', location: null, resourceType: 'unknown', issues: item.mapped.kind === 'invalid' ? item.mapped.issues : [] } };
+        const item: Prepared = {
+          resourceType: 'unknown',
+          id: null,
+          mapped: { kind: 'invalid', issues: [issue('required', 'An entry must carry a resource', `${at}.resource`)] },
+        };
+        return {
+          item,
+          early: {
+            status: 'rejected',
+            location: null,
+            resourceType: 'unknown',
+            issues: item.mapped.kind === 'invalid' ? item.mapped.issues : [],
+          },
+        };
       }
       const method = e.request?.method;
       if (method !== undefined && method !== 'POST' && method !== 'PUT') {
-        const issues = [issue('not-supported', `request.method ${String(method)} is not supported: only POST and PUT`, `${at}.request.method`)];
-        return { item: { resourceType: String(r.resourceType), id: null, mapped: { kind: 'invalid', issues } }, early: { status: 'rejected', location: null, resourceType: String(r.resourceType), issues } };
+        const issues = [
+          issue('not-supported', `request.method ${String(method)} is not supported: only POST and PUT`, `${at}.request.method`),
+        ];
+        return {
+          item: { resourceType: String(r.resourceType), id: null, mapped: { kind: 'invalid', issues } },
+          early: { status: 'rejected', location: null, resourceType: String(r.resourceType), issues },
+        };
       }
       const resource = { ...rewriteReferences(r, byFullUrl), ...(ids[i] ? { id: ids[i] } : {}) };
       const item = this.importer.prepare(resource, source);
@@ -141,7 +166,16 @@ export class FhirBundleService {
         item.mapped = { kind: 'invalid', issues };
         return { item, early: { status: 'rejected', location: null, resourceType: item.resourceType, issues } };
       }
-      if (item.mapped.kind === 'skipped') return { item, early: { status: 'skipped', location: `${item.resourceType}/${item.id}`, resourceType: item.resourceType, note: item.mapped.reason } };
+      if (item.mapped.kind === 'skipped')
+        return {
+          item,
+          early: {
+            status: 'skipped',
+            location: `${item.resourceType}/${item.id}`,
+            resourceType: item.resourceType,
+            note: item.mapped.reason,
+          },
+        };
       return { item, early: null };
     });
   }
@@ -152,7 +186,9 @@ export class FhirBundleService {
       if (!o || o.status !== 'rejected') return [];
       return (o.issues ?? []).map((x) => ({
         ...x,
-        expression: (x.expression ?? []).map((e) => (e.startsWith('Bundle.') ? e : `Bundle.entry[${i}].resource${e.includes('.') ? e.slice(e.indexOf('.')) : ''}`)),
+        expression: (x.expression ?? []).map((e) =>
+          e.startsWith('Bundle.') ? e : `Bundle.entry[${i}].resource${e.includes('.') ? e.slice(e.indexOf('.')) : ''}`,
+        ),
       }));
     });
   }

@@ -18,14 +18,18 @@ export class FhirHttp {
     const fastify = adapterHost.httpAdapter?.getInstance<FastifyInstance>();
     if (!fastify) return;
     fastify.addHook('onRoute', (route: RouteOptions) => {
-      if ((route.config as Record<string, unknown> | undefined)?.[FHIR_BUNDLE_ROUTE] === true) route.bodyLimit = settings.fhirBundleLimitBytes;
+      if ((route.config as Record<string, unknown> | undefined)?.[FHIR_BUNDLE_ROUTE] === true)
+        route.bodyLimit = settings.fhirBundleLimitBytes;
     });
     if (!fastify.hasContentTypeParser('application/fhir+json')) {
       const json = fastify.getDefaultJsonParser('error', 'error');
       fastify.addContentTypeParser('application/fhir+json', { parseAs: 'string' }, json);
     }
     for (const type of ['application/fhir+ndjson', 'application/x-ndjson', 'application/ndjson']) {
-      if (!fastify.hasContentTypeParser(type)) fastify.addContentTypeParser(type, (_req: FastifyRequest, payload: unknown, done: (err: null, body: unknown) => void) => done(null, payload));
+      if (!fastify.hasContentTypeParser(type))
+        fastify.addContentTypeParser(type, (_req: FastifyRequest, payload: unknown, done: (err: null, body: unknown) => void) =>
+          done(null, payload),
+        );
     }
   }
 }

@@ -17,7 +17,8 @@ export const FHIR_IMPORT_JOB = 'fhir-import';
 /** Uploads and outcomes are kept this long. */
 const KEEP_MS = 7 * 24 * 3600 * 1000;
 
-const notFound = (): ProblemException => new ProblemException(ProblemCode.NotFound, HttpStatus.NOT_FOUND, 'No FHIR import with this id in this organization');
+const notFound = (): ProblemException =>
+  new ProblemException(ProblemCode.NotFound, HttpStatus.NOT_FOUND, 'No FHIR import with this id in this organization');
 
 /**
  * `POST /fhir/{organizationId}/import`: the NDJSON body is streamed into the file store (encrypted, 1 MiB chunks: the
@@ -42,17 +43,34 @@ export class FhirImportService implements JobHandler, OnModuleInit {
   async start(auth: AuthContext, body: unknown, requestedSource: string | undefined): Promise<FhirImportAccepted> {
     const source = resolveSource(requestedSource, undefined);
     if (!body || typeof (body as Readable)[Symbol.asyncIterator] !== 'function') {
-      throw new ProblemException(ProblemCode.UnsupportedMediaType, HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'Send the NDJSON as application/fhir+ndjson (or application/x-ndjson)');
+      throw new ProblemException(
+        ProblemCode.UnsupportedMediaType,
+        HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+        'Send the NDJSON as application/fhir+ndjson (or application/x-ndjson)',
+      );
     }
     const org = auth.organizationId;
-    const writer = await this.files.create(org, { name: 'upload-1.ndjson', contentType: 'application/fhir+ndjson', expiresAt: new Date(this.clock.now().getTime() + KEEP_MS) });
+    const writer = await this.files.create(org, {
+      name: 'upload-1.ndjson',
+      contentType: 'application/fhir+ndjson',
+      expiresAt: new Date(this.clock.now().getTime() + KEEP_MS),
+    });
     for await (const chunk of body as Readable) await writer.write(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
     const totals = await writer.finish();
     if (totals.bytes === 0) {
       await this.files.remove(org, [writer.id]);
-      throw new ProblemException(ProblemCode.ValidationFailed, HttpStatus.BAD_REQUEST, 'The body is empty: send one FHIR resource per line', [{ field: '', message: 'empty body' }]);
+      throw new ProblemException(
+        ProblemCode.ValidationFailed,
+        HttpStatus.BAD_REQUEST,
+        'The body is empty: send one FHIR resource per line',
+        [{ field: '', message: 'empty body' }],
+      );
     }
-    const run = await this.jobs.enqueue(FHIR_IMPORT_JOB, org, { file_ids: [writer.id], source, actor: { type: auth.actor.type, id: auth.actor.id, role: auth.role } });
+    const run = await this.jobs.enqueue(FHIR_IMPORT_JOB, org, {
+      file_ids: [writer.id],
+      source,
+      actor: { type: auth.actor.type, id: auth.actor.id, role: auth.role },
+    });
     const id = run?.id ?? '';
     return { import_id: id, status_url: this.statusUrl(org, id) };
   }
@@ -94,9 +112,25 @@ export class FhirImportService implements JobHandler, OnModuleInit {
       if (!file) throw new Error(`The upload ${id} of this import is gone (expired or removed)`);
       sources.push({ name: file.name, bytes: Number(file.bytes), lines: () => this.files.lines(file) });
     }
-    const actor = (context.payload.actor as { type: 'user' | 'api_key' | null; id: string | null; role: string | null } | undefined) ?? { type: null, id: null, role: null };
-    const outcomes = await this.files.create(org, { runId: context.runId, name: 'outcomes.ndjson', contentType: 'application/fhir+ndjson', expiresAt: new Date(this.clock.now().getTime() + KEEP_MS) });
-    const summary = await this.ndjson.run(org, sources, String(context.payload.source ?? 'fhir'), actor, (line) => outcomes.writeLine(line), (fraction) => context.progress(Math.min(0.99, fraction)));
+    const actor = (context.payload.actor as { type: 'user' | 'api_key' | null; id: string | null; role: string | null } | undefined) ?? {
+      type: null,
+      id: null,
+      role: null,
+    };
+    const outcomes = await this.files.create(org, {
+      runId: context.runId,
+      name: 'outcomes.ndjson',
+      contentType: 'application/fhir+ndjson',
+      expiresAt: new Date(this.clock.now().getTime() + KEEP_MS),
+    });
+    const summary = await this.ndjson.run(
+      org,
+      sources,
+      String(context.payload.source ?? 'fhir'),
+      actor,
+      (line) => outcomes.writeLine(line),
+      (fraction) => context.progress(Math.min(0.99, fraction)),
+    );
     const totals = await outcomes.finish();
     return { ...summary, rejected_lines: totals.lines };
   }

@@ -49,12 +49,23 @@ export class FhirImporter {
 
   /** Validates and maps one parsed resource. */
   prepare(value: unknown, source: string): Prepared {
-    const resourceType = typeof (value as { resourceType?: unknown })?.resourceType === 'string' ? ((value as { resourceType: string }).resourceType) : 'unknown';
+    const resourceType =
+      typeof (value as { resourceType?: unknown })?.resourceType === 'string'
+        ? (value as { resourceType: string }).resourceType
+        : 'unknown';
     const rawId = (value as { id?: unknown })?.id;
     const id = typeof rawId === 'string' ? rawId : null;
     const issues = validateFhirResource(value);
     if (issues.length > 0) return { resourceType, id, mapped: { kind: 'invalid', issues } };
-    if (!id) return { resourceType, id, mapped: { kind: 'invalid', issues: [issue('required', 'A resource to import needs an id (or, in a Bundle, a urn:uuid: fullUrl)', `${resourceType}.id`)] } };
+    if (!id)
+      return {
+        resourceType,
+        id,
+        mapped: {
+          kind: 'invalid',
+          issues: [issue('required', 'A resource to import needs an id (or, in a Bundle, a urn:uuid: fullUrl)', `${resourceType}.id`)],
+        },
+      };
     return { resourceType, id, mapped: mapResource(value as Resource, source) };
   }
 
@@ -66,7 +77,11 @@ export class FhirImporter {
     const outcomes: ItemOutcome[] = items.map((p) => this.early(p));
     const idx = items.map((p, i) => (p.mapped.kind === 'patient' ? i : -1)).filter((i) => i >= 0);
     if (idx.length === 0) return { outcomes, touched: [] };
-    const lists = await this.listsOf(db, source, idx.map((i) => items[i].id as string));
+    const lists = await this.listsOf(
+      db,
+      source,
+      idx.map((i) => items[i].id as string),
+    );
     const records = idx.map((i) => {
       const m = items[i].mapped as Extract<Mapped, { kind: 'patient' }>;
       const l = lists.get(items[i].id as string);
@@ -89,9 +104,16 @@ export class FhirImporter {
     const listIdx = items.map((p, i) => (p.mapped.kind === 'list-item' ? i : -1)).filter((i) => i >= 0);
     if (listIdx.length > 0) {
       const refs = [...new Set(listIdx.map((i) => (items[i].mapped as Extract<Mapped, { kind: 'list-item' }>).patientRef))];
-      const patientIds = await this.ingestionRepository.patientIds(db, refs.map((externalId) => ({ source, externalId })));
+      const patientIds = await this.ingestionRepository.patientIds(
+        db,
+        refs.map((externalId) => ({ source, externalId })),
+      );
       const idOf = (ref: string): string | undefined => patientIds.get(`${source}\u0000${ref}`);
-      const stored = await this.repository.existing(db, source, listIdx.map((i) => ({ resourceType: items[i].resourceType, resourceId: items[i].id as string })));
+      const stored = await this.repository.existing(
+        db,
+        source,
+        listIdx.map((i) => ({ resourceType: items[i].resourceType, resourceId: items[i].id as string })),
+      );
       const rows: Parameters<FhirImportRepository['upsert']>[2] = [];
       const changedRefs = new Set<string>();
       for (const i of listIdx) {
@@ -107,7 +129,14 @@ export class FhirImporter {
           outcomes[i] = { status: 'unchanged', location: key, resourceType: p.resourceType };
           continue;
         }
-        rows.push({ resourceType: p.resourceType, resourceId: p.id as string, patientRef: m.patientRef, list: m.list, itemEnc: this.cipher.encrypt(m.item), target: null });
+        rows.push({
+          resourceType: p.resourceType,
+          resourceId: p.id as string,
+          patientRef: m.patientRef,
+          list: m.list,
+          itemEnc: this.cipher.encrypt(m.item),
+          target: null,
+        });
         changedRefs.add(m.patientRef);
         if (have && have.patientRef !== m.patientRef) changedRefs.add(have.patientRef);
         outcomes[i] = { status: have ? 'updated' : 'created', location: key, resourceType: p.resourceType };
@@ -126,17 +155,32 @@ export class FhirImporter {
       const writeIdx: number[] = [];
       for (const i of recIdx) {
         if (items[i].resourceType === 'Claim' && settled.has(rec(i).record.external_id as string)) {
-          outcomes[i] = { status: 'superseded', location: `Claim/${items[i].id}`, resourceType: 'Claim', note: 'settled by its ExplanationOfBenefit, which wins' };
+          outcomes[i] = {
+            status: 'superseded',
+            location: `Claim/${items[i].id}`,
+            resourceType: 'Claim',
+            note: 'settled by its ExplanationOfBenefit, which wins',
+          };
         } else writeIdx.push(i);
       }
-      const { results, touched: t } = await this.ingestion.writeRecords(db, writeIdx.map((i) => rec(i).record));
+      const { results, touched: t } = await this.ingestion.writeRecords(
+        db,
+        writeIdx.map((i) => rec(i).record),
+      );
       t.forEach((id) => touched.add(id));
       writeIdx.forEach((i, k) => (outcomes[i] = this.fromResult(items[i], results[k], source)));
       const settles = writeIdx.filter((i, k) => rec(i).settles && results[k].status !== 'rejected');
       await this.repository.upsert(
         db,
         source,
-        settles.map((i) => ({ resourceType: 'ExplanationOfBenefit', resourceId: items[i].id as string, patientRef: rec(i).patientRef, list: null, itemEnc: null, target: rec(i).settles as string })),
+        settles.map((i) => ({
+          resourceType: 'ExplanationOfBenefit',
+          resourceId: items[i].id as string,
+          patientRef: rec(i).patientRef,
+          list: null,
+          itemEnc: null,
+          target: rec(i).settles as string,
+        })),
       );
     }
     return { outcomes, touched: [...touched] };
@@ -151,7 +195,10 @@ export class FhirImporter {
   }
 
   private dangling(p: Prepared, ref: string, source: string): ItemOutcome {
-    const element = p.mapped.kind === 'record' ? (p.mapped.elements.patient_external_id ?? p.resourceType) : `${p.resourceType}.${p.resourceType === 'AllergyIntolerance' ? 'patient' : 'subject'}`;
+    const element =
+      p.mapped.kind === 'record'
+        ? (p.mapped.elements.patient_external_id ?? p.resourceType)
+        : `${p.resourceType}.${p.resourceType === 'AllergyIntolerance' ? 'patient' : 'subject'}`;
     return {
       status: 'rejected',
       location: `${p.resourceType}/${p.id}`,
@@ -198,13 +245,21 @@ export class FhirImporter {
   private async refreshLists(db: TenantSql, source: string, refs: string[]): Promise<string[]> {
     if (refs.length === 0) return [];
     const lists = await this.listsOf(db, source, refs);
-    const ids = await this.ingestionRepository.patientIds(db, refs.map((externalId) => ({ source, externalId })));
+    const ids = await this.ingestionRepository.patientIds(
+      db,
+      refs.map((externalId) => ({ source, externalId })),
+    );
     const rows: Parameters<FhirImportRepository['setLists']>[1] = [];
     for (const ref of refs) {
       const id = ids.get(`${source}\u0000${ref}`);
       const l = lists.get(ref);
       if (!id || !l) continue;
-      rows.push({ id, conditionsEnc: this.cipher.encryptJson(l.conditions), allergiesEnc: this.cipher.encryptJson(l.allergies), medicationsEnc: this.cipher.encryptJson(l.medications) });
+      rows.push({
+        id,
+        conditionsEnc: this.cipher.encryptJson(l.conditions),
+        allergiesEnc: this.cipher.encryptJson(l.allergies),
+        medicationsEnc: this.cipher.encryptJson(l.medications),
+      });
     }
     await this.repository.setLists(db, rows);
     const changed = rows.map((r) => r.id);

@@ -85,7 +85,10 @@ export class FhirNdjsonImport {
           chunk = [];
           const outcomes = await this.tenantDb.transaction(organizationId, async (db) => {
             const items = batch.map((b) => b.prepared);
-            const written = pass === 'patients' ? await this.importer.writePatients(db, source, items) : await this.importer.writeOthers(db, source, items);
+            const written =
+              pass === 'patients'
+                ? await this.importer.writePatients(db, source, items)
+                : await this.importer.writeOthers(db, source, items);
             written.touched.forEach((id) => touched.add(id));
             if (written.touched.length > 0) await this.audit(db, organizationId, actor, written.touched);
             return written.outcomes;
@@ -128,15 +131,28 @@ export class FhirNdjsonImport {
   }
 
   /** Counts an outcome; a rejected one becomes an OperationOutcome line naming the file and line. */
-  private async record(o: ItemOutcome, file: string, line: number, count: (t: string, s: ItemStatus) => void, onOutcome: (line: string) => Promise<void>): Promise<void> {
+  private async record(
+    o: ItemOutcome,
+    file: string,
+    line: number,
+    count: (t: string, s: ItemStatus) => void,
+    onOutcome: (line: string) => Promise<void>,
+  ): Promise<void> {
     count(o.resourceType, o.status);
     if (o.status !== 'rejected') return;
     const where = `${file}:${line}`;
     const body = outcome((o.issues ?? []).map((i) => ({ ...i, diagnostics: `${where}${o.location ? ` (${o.location})` : ''}` })));
-    await onOutcome(JSON.stringify({ ...body, extension: [{ url: 'https://patient-journey.example/fhir/import-line', valueString: where }] }));
+    await onOutcome(
+      JSON.stringify({ ...body, extension: [{ url: 'https://patient-journey.example/fhir/import-line', valueString: where }] }),
+    );
   }
 
-  private async audit(db: Parameters<TrailWriter['append']>[1], organizationId: string, actor: ImportActor, patientIds: string[]): Promise<void> {
+  private async audit(
+    db: Parameters<TrailWriter['append']>[1],
+    organizationId: string,
+    actor: ImportActor,
+    patientIds: string[],
+  ): Promise<void> {
     await this.trail.append(
       {
         organizationId,

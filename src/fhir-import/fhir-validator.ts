@@ -26,7 +26,8 @@ export function validateFhirResource(value: unknown): OperationOutcomeIssue[] {
   try {
     return validateResource(value as Resource).filter((i) => i.severity === 'error' || i.severity === 'fatal');
   } catch (err) {
-    if (err instanceof OperationOutcomeError) return (err.outcome.issue ?? []).filter((i) => i.severity === 'error' || i.severity === 'fatal');
+    if (err instanceof OperationOutcomeError)
+      return (err.outcome.issue ?? []).filter((i) => i.severity === 'error' || i.severity === 'fatal');
     return [issue('invalid', err instanceof Error ? err.message : 'Invalid resource')];
   }
 }

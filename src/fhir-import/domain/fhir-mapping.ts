@@ -56,10 +56,22 @@ export function conceptText(c: CodeableConcept | undefined): string | null {
   return t ? t.trim() || null : null;
 }
 
-const money = (m: Money | undefined): number | null => (typeof m?.value === 'number' && Number.isFinite(m.value) ? Math.round(Math.abs(m.value) * 100) / 100 : null);
+/**
+ * A FHIR date or dateTime as the ingestion's timestamp: a date alone (`2024-05-10`, or partial `2024-05`, `2024`) is
+ * the start of that day in UTC; a dateTime (which carries its zone when it has a time) is kept.
+ */
+export function instantOf(v: string | undefined | null): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  const m = /^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$/.exec(v);
+  return m ? `${m[1]}-${m[2] ?? '01'}-${m[3] ?? '01'}T00:00:00Z` : v;
+}
+
+const money = (m: Money | undefined): number | null =>
+  typeof m?.value === 'number' && Number.isFinite(m.value) ? Math.round(Math.abs(m.value) * 100) / 100 : null;
 
 /** Maps one valid FHIR R4 resource (already checked by the FHIR validator) of a source. */
 export function mapResource(resource: Resource, source: string): Mapped {
+  // eslint-disable-next-line @typescript-eslint/switch-exhaustiveness-check -- the 140-odd other types are skipped (default)
   switch (resource.resourceType) {
     case 'Patient':
       return mapPatient(resource, source);
@@ -94,11 +106,16 @@ export function mapResource(resource: Resource, source: string): Mapped {
   }
 }
 
-const missing = (expression: string, what: string): Mapped => ({ kind: 'invalid', issues: [issue('required', `${what} is required to import this resource`, expression)] });
+const missing = (expression: string, what: string): Mapped => ({
+  kind: 'invalid',
+  issues: [issue('required', `${what} is required to import this resource`, expression)],
+});
 
 const noPatient = (expression: string): Mapped => ({
   kind: 'invalid',
-  issues: [issue('required', 'must reference a Patient (Patient/<id>, or the urn:uuid: of a Patient entry of the same Bundle)', expression)],
+  issues: [
+    issue('required', 'must reference a Patient (Patient/<id>, or the urn:uuid: of a Patient entry of the same Bundle)', expression),
+  ],
 });
 
 function displayName(names: HumanName[] | undefined): string | null {
@@ -144,7 +161,14 @@ function mapPatient(p: Patient, source: string): Mapped {
   return {
     kind: 'patient',
     record,
-    elements: { name: 'Patient.name', phone: 'Patient.telecom', email: 'Patient.telecom', date_of_birth: 'Patient.birthDate', address: 'Patient.address', external_id: 'Patient.id' },
+    elements: {
+      name: 'Patient.name',
+      phone: 'Patient.telecom',
+      email: 'Patient.telecom',
+      date_of_birth: 'Patient.birthDate',
+      address: 'Patient.address',
+      external_id: 'Patient.id',
+    },
   };
 }
 
@@ -169,8 +193,22 @@ function mapEncounter(e: Encounter, source: string): Mapped {
   return {
     kind: 'record',
     patientRef,
-    record: { record_type: 'appointment', source, external_id: externalIdOf('Encounter', e.id ?? ''), patient_external_id: patientRef, starts_at: start, type: cut(type, 100), status: ENCOUNTER_STATUS[e.status] },
-    elements: { starts_at: 'Encounter.period.start', type: 'Encounter.type', status: 'Encounter.status', patient_external_id: 'Encounter.subject', external_id: 'Encounter.id' },
+    record: {
+      record_type: 'appointment',
+      source,
+      external_id: externalIdOf('Encounter', e.id ?? ''),
+      patient_external_id: patientRef,
+      starts_at: instantOf(start),
+      type: cut(type, 100),
+      status: ENCOUNTER_STATUS[e.status],
+    },
+    elements: {
+      starts_at: 'Encounter.period.start',
+      type: 'Encounter.type',
+      status: 'Encounter.status',
+      patient_external_id: 'Encounter.subject',
+      external_id: 'Encounter.id',
+    },
   };
 }
 
@@ -196,8 +234,22 @@ function mapAppointment(a: Appointment, source: string): Mapped {
   return {
     kind: 'record',
     patientRef,
-    record: { record_type: 'appointment', source, external_id: externalIdOf('Appointment', a.id ?? ''), patient_external_id: patientRef, starts_at: a.start, type: cut(type, 100), status: APPOINTMENT_STATUS[a.status] },
-    elements: { starts_at: 'Appointment.start', type: 'Appointment.appointmentType', status: 'Appointment.status', patient_external_id: `Appointment.participant[${at}].actor`, external_id: 'Appointment.id' },
+    record: {
+      record_type: 'appointment',
+      source,
+      external_id: externalIdOf('Appointment', a.id ?? ''),
+      patient_external_id: patientRef,
+      starts_at: instantOf(a.start),
+      type: cut(type, 100),
+      status: APPOINTMENT_STATUS[a.status],
+    },
+    elements: {
+      starts_at: 'Appointment.start',
+      type: 'Appointment.appointmentType',
+      status: 'Appointment.status',
+      patient_external_id: `Appointment.participant[${at}].actor`,
+      external_id: 'Appointment.id',
+    },
   };
 }
 
@@ -211,7 +263,10 @@ function mapCondition(c: Condition): Mapped {
   // On the list while clinically active (active, recurrence, relapse; no status: active) and not refuted/entered in error.
   const clinical = activeCode(c.clinicalStatus);
   const verification = activeCode(c.verificationStatus);
-  const active = (clinical === undefined || ['active', 'recurrence', 'relapse'].includes(clinical)) && verification !== 'refuted' && verification !== 'entered-in-error';
+  const active =
+    (clinical === undefined || ['active', 'recurrence', 'relapse'].includes(clinical)) &&
+    verification !== 'refuted' &&
+    verification !== 'entered-in-error';
   return { kind: 'list-item', patientRef, list: 'conditions', item: active ? cut(text, 200) : null };
 }
 
@@ -253,8 +308,22 @@ function mapClaim(c: Claim, source: string): Mapped {
   return {
     kind: 'record',
     patientRef,
-    record: { record_type: 'payment', source, external_id: externalIdOf('Claim', c.id ?? ''), patient_external_id: patientRef, occurred_at: at, amount, kind: 'charge', status },
-    elements: { occurred_at: 'Claim.billablePeriod.start', amount: 'Claim.total', patient_external_id: 'Claim.patient', external_id: 'Claim.id' },
+    record: {
+      record_type: 'payment',
+      source,
+      external_id: externalIdOf('Claim', c.id ?? ''),
+      patient_external_id: patientRef,
+      occurred_at: instantOf(at),
+      amount,
+      kind: 'charge',
+      status,
+    },
+    elements: {
+      occurred_at: 'Claim.billablePeriod.start',
+      amount: 'Claim.total',
+      patient_external_id: 'Claim.patient',
+      external_id: 'Claim.id',
+    },
   };
 }
 
@@ -271,17 +340,42 @@ function mapEob(e: ExplanationOfBenefit, source: string): Mapped {
   if (amount === null) return missing('ExplanationOfBenefit.payment.amount', 'A payment amount (or a total)');
   const claimId = /(?:^|\/)Claim\/([A-Za-z0-9\-.]{1,64})$/.exec(e.claim?.reference ?? '')?.[1];
   const externalId = claimId ? externalIdOf('Claim', claimId) : externalIdOf('ExplanationOfBenefit', e.id ?? '');
-  const status = e.outcome === 'error' || e.status === 'cancelled' || e.status === 'entered-in-error' ? 'failed' : e.outcome === 'complete' ? 'paid' : 'pending';
+  const status =
+    e.outcome === 'error' || e.status === 'cancelled' || e.status === 'entered-in-error'
+      ? 'failed'
+      : e.outcome === 'complete'
+        ? 'paid'
+        : 'pending';
   return {
     kind: 'record',
     patientRef,
-    record: { record_type: 'payment', source, external_id: externalId, patient_external_id: patientRef, occurred_at: e.payment?.date ?? e.billablePeriod?.start ?? e.created, amount, kind: 'payment', status },
-    elements: { occurred_at: 'ExplanationOfBenefit.payment.date', amount: 'ExplanationOfBenefit.payment.amount', patient_external_id: 'ExplanationOfBenefit.patient', external_id: 'ExplanationOfBenefit.id' },
+    record: {
+      record_type: 'payment',
+      source,
+      external_id: externalId,
+      patient_external_id: patientRef,
+      occurred_at: instantOf(e.payment?.date ?? e.billablePeriod?.start ?? e.created),
+      amount,
+      kind: 'payment',
+      status,
+    },
+    elements: {
+      occurred_at: 'ExplanationOfBenefit.payment.date',
+      amount: 'ExplanationOfBenefit.payment.amount',
+      patient_external_id: 'ExplanationOfBenefit.patient',
+      external_id: 'ExplanationOfBenefit.id',
+    },
     settles: externalId,
   };
 }
 
-const INVOICE_STATUS: Record<Invoice['status'], string | null> = { draft: null, issued: 'pending', balanced: 'paid', cancelled: 'failed', 'entered-in-error': 'failed' };
+const INVOICE_STATUS: Record<Invoice['status'], string | null> = {
+  draft: null,
+  issued: 'pending',
+  balanced: 'paid',
+  cancelled: 'failed',
+  'entered-in-error': 'failed',
+};
 
 function mapInvoice(i: Invoice, source: string): Mapped {
   const patientRef = patientIdOf(i.subject) ?? patientIdOf(i.recipient);
@@ -294,8 +388,22 @@ function mapInvoice(i: Invoice, source: string): Mapped {
   return {
     kind: 'record',
     patientRef,
-    record: { record_type: 'payment', source, external_id: externalIdOf('Invoice', i.id ?? ''), patient_external_id: patientRef, occurred_at: i.date, amount, kind: 'payment', status },
-    elements: { occurred_at: 'Invoice.date', amount: 'Invoice.totalGross', patient_external_id: 'Invoice.subject', external_id: 'Invoice.id' },
+    record: {
+      record_type: 'payment',
+      source,
+      external_id: externalIdOf('Invoice', i.id ?? ''),
+      patient_external_id: patientRef,
+      occurred_at: instantOf(i.date),
+      amount,
+      kind: 'payment',
+      status,
+    },
+    elements: {
+      occurred_at: 'Invoice.date',
+      amount: 'Invoice.totalGross',
+      patient_external_id: 'Invoice.subject',
+      external_id: 'Invoice.id',
+    },
   };
 }
 
@@ -328,15 +436,27 @@ function mapCarePlan(c: CarePlan, source: string): Mapped {
       planned_sessions: activities.length,
       completed_sessions: activities.filter((a) => a.detail?.status === 'completed').length,
       status: PLAN_STATUS[c.status],
-      started_at: start,
-      ends_at: c.period?.end ?? null,
+      started_at: instantOf(start),
+      ends_at: instantOf(c.period?.end) ?? null,
     },
-    elements: { name: 'CarePlan.title', started_at: 'CarePlan.period.start', ends_at: 'CarePlan.period.end', patient_external_id: 'CarePlan.subject', external_id: 'CarePlan.id' },
+    elements: {
+      name: 'CarePlan.title',
+      started_at: 'CarePlan.period.start',
+      ends_at: 'CarePlan.period.end',
+      patient_external_id: 'CarePlan.subject',
+      external_id: 'CarePlan.id',
+    },
   };
 }
 
 /** v3 ParticipationMode codes of Communication.medium → channel. */
-const MEDIUM: Record<string, 'phone' | 'sms' | 'email'> = { PHONE: 'phone', VC: 'phone', SMSWRIT: 'sms', EMAILWRIT: 'email', ELECTRONIC: 'email' };
+const MEDIUM: Record<string, 'phone' | 'sms' | 'email'> = {
+  PHONE: 'phone',
+  VC: 'phone',
+  SMSWRIT: 'sms',
+  EMAILWRIT: 'email',
+  ELECTRONIC: 'email',
+};
 
 function mapCommunication(c: Communication, source: string): Mapped {
   const patientRef = patientIdOf(c.subject);
@@ -354,12 +474,17 @@ function mapCommunication(c: Communication, source: string): Mapped {
       source,
       external_id: externalIdOf('Communication', c.id ?? ''),
       patient_external_id: patientRef,
-      occurred_at: at,
+      occurred_at: instantOf(at),
       channel,
       kind: channel === 'phone' ? 'call' : channel === 'email' ? 'email' : 'message',
       direction: inbound ? 'inbound' : 'outbound',
     },
-    elements: { occurred_at: 'Communication.sent', channel: 'Communication.medium', patient_external_id: 'Communication.subject', external_id: 'Communication.id' },
+    elements: {
+      occurred_at: 'Communication.sent',
+      channel: 'Communication.medium',
+      patient_external_id: 'Communication.subject',
+      external_id: 'Communication.id',
+    },
   };
 }
 
@@ -396,7 +521,21 @@ function mapQuestionnaireResponse(q: QuestionnaireResponse, source: string): Map
   return {
     kind: 'record',
     patientRef,
-    record: { record_type: 'survey_response', source, external_id: externalIdOf('QuestionnaireResponse', q.id ?? ''), patient_external_id: patientRef, submitted_at: q.authored, satisfaction, nps },
-    elements: { submitted_at: 'QuestionnaireResponse.authored', satisfaction: 'QuestionnaireResponse.item', nps: 'QuestionnaireResponse.item', patient_external_id: 'QuestionnaireResponse.subject', external_id: 'QuestionnaireResponse.id' },
+    record: {
+      record_type: 'survey_response',
+      source,
+      external_id: externalIdOf('QuestionnaireResponse', q.id ?? ''),
+      patient_external_id: patientRef,
+      submitted_at: instantOf(q.authored),
+      satisfaction,
+      nps,
+    },
+    elements: {
+      submitted_at: 'QuestionnaireResponse.authored',
+      satisfaction: 'QuestionnaireResponse.item',
+      nps: 'QuestionnaireResponse.item',
+      patient_external_id: 'QuestionnaireResponse.subject',
+      external_id: 'QuestionnaireResponse.id',
+    },
   };
 }

@@ -1,7 +1,12 @@
 import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
 
 /** An OperationOutcome issue naming the element at fault (a FHIRPath expression such as `Patient.birthDate`). */
-export function issue(code: OperationOutcomeIssue['code'], text: string, expression?: string, severity: OperationOutcomeIssue['severity'] = 'error'): OperationOutcomeIssue {
+export function issue(
+  code: OperationOutcomeIssue['code'],
+  text: string,
+  expression?: string,
+  severity: OperationOutcomeIssue['severity'] = 'error',
+): OperationOutcomeIssue {
   return { severity, code, details: { text }, ...(expression ? { expression: [expression] } : {}) };
 }
 
@@ -19,5 +24,7 @@ export function prefixed(issues: OperationOutcomeIssue[], prefix: string): Opera
 
 /** One line of a text summary of issues (no values: the messages name elements, never their content). */
 export function describe(issues: OperationOutcomeIssue[]): string {
-  return issues.map((i) => `${i.expression?.join(', ') ?? ''}${i.expression ? ': ' : ''}${i.details?.text ?? i.diagnostics ?? i.code}`).join('; ');
+  return issues
+    .map((i) => `${i.expression?.join(', ') ?? ''}${i.expression ? ': ' : ''}${i.details?.text ?? i.diagnostics ?? i.code}`)
+    .join('; ');
 }

@@ -21,7 +21,8 @@ export function rewriteReferences<T>(value: T, byFullUrl: ReadonlyMap<string, st
     if (Array.isArray(v)) return v.map(walk);
     if (v !== null && typeof v === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) out[k] = k === 'reference' && typeof x === 'string' && byFullUrl.has(x) ? byFullUrl.get(x) : walk(x);
+      for (const [k, x] of Object.entries(v))
+        out[k] = k === 'reference' && typeof x === 'string' && byFullUrl.has(x) ? byFullUrl.get(x) : walk(x);
       return out;
     }
     return v;
