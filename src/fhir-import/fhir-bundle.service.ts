@@ -1,10 +1,8 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import type { Bundle, BundleEntry, OperationOutcome, Resource } from '@medplum/fhirtypes';
-import type { RequestAudit } from 'src/audit/recording/request-audit-recorder';
-import { AuditAction } from 'src/audit/trail/audit-action';
-import type { AuthContext } from 'src/auth/auth-context';
 import { ProblemCode, ProblemException } from 'src/common/problem/problem';
 import { TenantDb } from 'src/database/tenant/tenant-db';
+import type { TenantSql } from 'src/database/tenant/tenant-sql';
 import { issue, outcome, prefixed } from 'src/fhir-import/domain/operation-outcome';
 import { rewriteReferences } from 'src/fhir-import/domain/references';
 import { FhirImporter, ItemOutcome, Prepared } from 'src/fhir-import/fhir-importer';
@@ -17,6 +15,9 @@ class TransactionRejected extends Error {
     super('transaction rejected');
   }
 }
+
+/** Records the audit event of the write, in its transaction (last: it locks the organization's audit chain). */
+export type RecordAudit = (db: TenantSql, patientIds: string[]) => Promise<void>;
 
 export interface FhirReply {
   status: number;
@@ -46,7 +47,7 @@ export class FhirBundleService {
     private readonly ingestion: IngestionService,
   ) {}
 
-  async process(auth: AuthContext, body: unknown, requestedSource: string | undefined, audit?: RequestAudit): Promise<FhirReply> {
+  async process(organizationId: string, body: unknown, requestedSource: string | undefined, audit?: RecordAudit): Promise<FhirReply> {
     const bundle = this.checkBundle(body);
     const transaction = bundle.type === 'transaction';
     const source = resolveSource(requestedSource, bundle.meta?.source);
@@ -61,7 +62,7 @@ export class FhirBundleService {
     let outcomes: ItemOutcome[];
     let touched: string[];
     try {
-      ({ outcomes, touched } = await this.tenantDb.transaction(auth.organizationId, async (db) => {
+      ({ outcomes, touched } = await this.tenantDb.transaction(organizationId, async (db) => {
         const items = prepared.map((p) => p.item);
         const patients = await this.importer.writePatients(db, source, items);
         const others = await this.importer.writeOthers(db, source, items);
@@ -73,14 +74,14 @@ export class FhirBundleService {
           if (bad.length > 0) throw new TransactionRejected(outcome(bad));
         }
         const ids = [...new Set([...patients.touched, ...others.touched])];
-        await audit?.record(db, { action: AuditAction.Update, patientIds: ids });
+        await audit?.(db, ids);
         return { outcomes: merged, touched: ids };
       }));
     } catch (err) {
       if (err instanceof TransactionRejected) return { status: 400, body: err.outcome };
       throw err;
     }
-    await this.ingestion.rescore(auth.organizationId, touched);
+    await this.ingestion.rescore(organizationId, touched);
     return {
       status: 200,
       body: {

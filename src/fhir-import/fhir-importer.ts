@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type { TenantSql } from 'src/database/tenant/tenant-sql';
-import { Mapped, MedicalList, mapResource } from 'src/fhir-import/domain/fhir-mapping';
+import { IMPORTED_TYPES, Mapped, MedicalList, mapResource } from 'src/fhir-import/domain/fhir-mapping';
 import { issue } from 'src/fhir-import/domain/operation-outcome';
 import { FhirImportRepository } from 'src/fhir-import/fhir-import.repository';
-import { validateFhirResource } from 'src/fhir-import/fhir-validator';
+import { isFhirResourceType, validateFhirResource } from 'src/fhir-import/fhir-validator';
 import type { IngestRecordResult } from 'src/ingestion/dto/ingest.response';
 import { IngestionRepository } from 'src/ingestion/ingestion.repository';
 import { IngestionService } from 'src/ingestion/ingestion.service';
@@ -55,6 +55,10 @@ export class FhirImporter {
         : 'unknown';
     const rawId = (value as { id?: unknown })?.id;
     const id = typeof rawId === 'string' ? rawId : null;
+    // Types the import skips are only checked to be FHIR R4 resource types: validating what is not used costs time.
+    if (resourceType !== 'unknown' && !IMPORTED_TYPES.has(resourceType) && isFhirResourceType(resourceType)) {
+      return { resourceType, id, mapped: mapResource(value as Resource, source) };
+    }
     const issues = validateFhirResource(value);
     if (issues.length > 0) return { resourceType, id, mapped: { kind: 'invalid', issues } };
     if (!id)

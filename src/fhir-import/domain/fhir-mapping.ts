@@ -69,6 +69,12 @@ export function instantOf(v: string | undefined | null): string | undefined {
 const money = (m: Money | undefined): number | null =>
   typeof m?.value === 'number' && Number.isFinite(m.value) ? Math.round(Math.abs(m.value) * 100) / 100 : null;
 
+/** The resource types the import maps (the others are skipped, and only checked to be FHIR resource types). */
+export const IMPORTED_TYPES: ReadonlySet<string> = new Set([
+  'Patient', 'Encounter', 'Appointment', 'Condition', 'AllergyIntolerance', 'MedicationRequest', 'MedicationStatement',
+  'Claim', 'ExplanationOfBenefit', 'Invoice', 'CarePlan', 'Communication', 'QuestionnaireResponse',
+]);
+
 /** Maps one valid FHIR R4 resource (already checked by the FHIR validator) of a source. */
 export function mapResource(resource: Resource, source: string): Mapped {
   // eslint-disable-next-line @typescript-eslint/switch-exhaustiveness-check -- the 140-odd other types are skipped (default)
