@@ -41,9 +41,15 @@ function collect(paths: string[]): { bundles: string[]; ndjson: string[] } {
 }
 
 function printSummary(summary: ImportSummary, seconds: number): void {
-  process.stdout.write(`Imported ${summary.resources.toLocaleString('en-US')} resources in ${seconds.toFixed(1)} s (${Math.round(summary.resources / Math.max(seconds, 0.001)).toLocaleString('en-US')} resources/s)\n`);
+  process.stdout.write(
+    `Imported ${summary.resources.toLocaleString('en-US')} resources in ${seconds.toFixed(1)} s (${Math.round(summary.resources / Math.max(seconds, 0.001)).toLocaleString('en-US')} resources/s)\n`,
+  );
   for (const [type, counts] of Object.entries(summary.counts).sort()) {
-    process.stdout.write(`  ${type}: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}\n`);
+    process.stdout.write(
+      `  ${type}: ${Object.entries(counts)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(', ')}\n`,
+    );
   }
   process.stdout.write(`  patients rescored: ${summary.patients_rescored}\n`);
 }
@@ -65,7 +71,11 @@ runCli(async () => {
   const files = collect(positionals);
   const source = resolveSource(values.source, undefined);
   const base = loadSettings();
-  const settings = loadSettings({ ...process.env, PROCESS_ROLE: base.redisUrl ? 'api' : 'all', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+  const settings = loadSettings({
+    ...process.env,
+    PROCESS_ROLE: base.redisUrl ? 'api' : 'all',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  });
   const db = await openDatabase(settings, (l) => process.stderr.write(`${l}\n`));
   await runMigrations(db.url);
   const context = await createAppContext(settings, db.url);
@@ -74,20 +84,29 @@ runCli(async () => {
     if (!organization) throw new CliUsageError(`No organization with slug "${values.org}"`);
     const ndjson = context.get(FhirNdjsonImport);
     for (const path of files.bundles) {
-      const reply = await context.get(FhirBundleService).process(organization.id, JSON.parse(readFileSync(path, 'utf8')) as unknown, values.source, (db, ids) =>
-        ndjson.recordAudit(db, organization.id, { type: null, id: null, role: 'cli' }, ids),
-      );
+      const reply = await context
+        .get(FhirBundleService)
+        .process(organization.id, JSON.parse(readFileSync(path, 'utf8')) as unknown, values.source, (db, ids) =>
+          ndjson.recordAudit(db, organization.id, { type: null, id: null, role: 'cli' }, ids),
+        );
       const statuses = reply.status === 200 && 'entry' in reply.body ? (reply.body.entry ?? []).map((e) => e.response?.status ?? '') : [];
       const tally = new Map<string, number>();
       statuses.forEach((s) => tally.set(s, (tally.get(s) ?? 0) + 1));
-      process.stdout.write(`${path}: ${reply.status === 200 ? [...tally].map(([s, n]) => `${n} × ${s}`).join(', ') : `refused: ${JSON.stringify(reply.body)}`}\n`);
+      process.stdout.write(
+        `${path}: ${reply.status === 200 ? [...tally].map(([s, n]) => `${n} × ${s}`).join(', ') : `refused: ${JSON.stringify(reply.body)}`}\n`,
+      );
     }
     if (files.ndjson.length > 0) {
       const sources = files.ndjson.map(localFile);
       const total = sources.reduce((a, f) => a + f.bytes, 0) * 2;
       const started = Date.now();
       const bar = new SingleBar(
-        { format: 'FHIR import [{bar}] {percentage}% | {resources} resources | {rate} resources/s | eta {eta_formatted}', stream: process.stderr, noTTYOutput: true, notTTYSchedule: 5000 },
+        {
+          format: 'FHIR import [{bar}] {percentage}% | {resources} resources | {rate} resources/s | eta {eta_formatted}',
+          stream: process.stderr,
+          noTTYOutput: true,
+          notTTYSchedule: 5000,
+        },
         Presets.shades_classic,
       );
       bar.start(total, 0, { resources: 0, rate: 0 });
@@ -103,7 +122,10 @@ runCli(async () => {
           return Promise.resolve();
         },
         (fraction, resources) => {
-          bar.update(Math.round(fraction * total), { resources, rate: Math.round(resources / Math.max((Date.now() - started) / 1000, 0.001)) });
+          bar.update(Math.round(fraction * total), {
+            resources,
+            rate: Math.round(resources / Math.max((Date.now() - started) / 1000, 0.001)),
+          });
           return Promise.resolve();
         },
       );

@@ -69,7 +69,9 @@ export class FhirImportController {
     @RequestAuditor() audit: RequestAudit,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<FhirBundleResponse> {
-    const answer = await this.bundles.process(auth.organizationId, body, q.source, (db, patientIds) => audit.record(db, { action: AuditAction.Update, patientIds }));
+    const answer = await this.bundles.process(auth.organizationId, body, q.source, (db, patientIds) =>
+      audit.record(db, { action: AuditAction.Update, patientIds }),
+    );
     void reply.status(answer.status).type(FHIR_JSON);
     return answer.body as unknown as FhirBundleResponse;
   }

@@ -71,8 +71,19 @@ const money = (m: Money | undefined): number | null =>
 
 /** The resource types the import maps (the others are skipped, and only checked to be FHIR resource types). */
 export const IMPORTED_TYPES: ReadonlySet<string> = new Set([
-  'Patient', 'Encounter', 'Appointment', 'Condition', 'AllergyIntolerance', 'MedicationRequest', 'MedicationStatement',
-  'Claim', 'ExplanationOfBenefit', 'Invoice', 'CarePlan', 'Communication', 'QuestionnaireResponse',
+  'Patient',
+  'Encounter',
+  'Appointment',
+  'Condition',
+  'AllergyIntolerance',
+  'MedicationRequest',
+  'MedicationStatement',
+  'Claim',
+  'ExplanationOfBenefit',
+  'Invoice',
+  'CarePlan',
+  'Communication',
+  'QuestionnaireResponse',
 ]);
 
 /** Maps one valid FHIR R4 resource (already checked by the FHIR validator) of a source. */
