@@ -14,7 +14,6 @@
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { createReadStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
@@ -24,6 +23,7 @@ import { loadSettings } from 'src/config/settings';
 import { runMigrations } from 'src/database/migrate';
 import { FileStore } from 'src/file-store/file-store.service';
 import { FhirNdjsonImport, type LineSource } from 'src/fhir-import/fhir-ndjson-import';
+import { localFile } from 'src/fhir-import/local-files';
 
 const { values } = parseArgs({
   options: {
@@ -109,14 +109,6 @@ async function generate(patients: number, perPatient: number): Promise<{ dir: st
   }
   await Promise.all(Object.values(streams).map((s) => new Promise((resolve) => s.end(resolve))));
   return { dir, files: names.map((n) => join(dir, `${n}.000.ndjson`)), resources };
-}
-
-function localFile(path: string): LineSource {
-  return {
-    name: path,
-    bytes: statSync(path).size,
-    lines: () => createInterface({ input: createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 }), crlfDelay: Infinity }),
-  };
 }
 
 async function main(): Promise<void> {

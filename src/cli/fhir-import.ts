@@ -1,7 +1,5 @@
 import 'reflect-metadata';
-import { createReadStream, readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Presets, SingleBar } from 'cli-progress';
 import { createAppContext } from 'src/cli/support/app-context';
@@ -11,34 +9,10 @@ import { CrossTenantDb } from 'src/database/cross-tenant-db';
 import { runMigrations } from 'src/database/migrate';
 import { openDatabase } from 'src/database/open-database';
 import { FhirBundleService } from 'src/fhir-import/fhir-bundle.service';
-import { FhirNdjsonImport, ImportSummary, LineSource } from 'src/fhir-import/fhir-ndjson-import';
+import { FhirNdjsonImport, ImportSummary } from 'src/fhir-import/fhir-ndjson-import';
+import { collectFhirFiles, localFile, LocalFileError } from 'src/fhir-import/local-files';
 import { resolveSource } from 'src/fhir-import/fhir-source';
 import { OrganizationsRepository } from 'src/organizations/organizations.repository';
-
-/** A local NDJSON file, read line by line (never whole), as often as the import's passes need. */
-function localFile(path: string): LineSource {
-  return {
-    name: path,
-    bytes: statSync(path).size,
-    lines: () => createInterface({ input: createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 }), crlfDelay: Infinity }),
-  };
-}
-
-/** The files named: `.json` Bundles, `.ndjson` files, and folders of those (a Bulk export), sorted by name. */
-function collect(paths: string[]): { bundles: string[]; ndjson: string[] } {
-  const out = { bundles: [] as string[], ndjson: [] as string[] };
-  const add = (p: string): void => {
-    const s = statSync(p, { throwIfNoEntry: false });
-    if (!s) throw new CliUsageError(`No such file or folder: ${p}`);
-    if (s.isDirectory()) {
-      for (const name of readdirSync(p).sort()) if (/\.(nd)?json$/.test(name) && name !== 'log.ndjson') add(join(p, name));
-    } else if (p.endsWith('.ndjson')) out.ndjson.push(p);
-    else if (p.endsWith('.json')) out.bundles.push(p);
-    else throw new CliUsageError(`${p}: expected a .json Bundle, a .ndjson file or a folder of them`);
-  };
-  paths.forEach(add);
-  return out;
-}
 
 function printSummary(summary: ImportSummary, seconds: number): void {
   process.stdout.write(
@@ -68,7 +42,13 @@ runCli(async () => {
   });
   if (!values.org) throw new CliUsageError('--org <slug> is required');
   if (positionals.length === 0) throw new CliUsageError('Name at least one .json Bundle, .ndjson file or folder of a Bulk export');
-  const files = collect(positionals);
+  let files: ReturnType<typeof collectFhirFiles>;
+  try {
+    files = collectFhirFiles(positionals);
+  } catch (err) {
+    if (err instanceof LocalFileError) throw new CliUsageError(err.message);
+    throw err;
+  }
   const source = resolveSource(values.source, undefined);
   const base = loadSettings();
   const settings = loadSettings({

@@ -78,7 +78,7 @@ export class FhirImportController {
 
   @Post(':organizationId/import')
   @HttpCode(202)
-  @Authorized(Permission.DataWrite)
+  @Authorized(Permission.DataWrite, { audit: { action: AuditAction.Create, resource: 'fhir-import' } })
   @Endpoint({
     operationId: 'ingestFhirBulk',
     summary: 'Start a FHIR Bulk Data NDJSON import',
@@ -114,7 +114,7 @@ export class FhirImportController {
   }
 
   @Get(':organizationId/import/:importId')
-  @Authorized(Permission.DataWrite)
+  @Authorized(Permission.DataWrite, { audit: { action: AuditAction.Read, resource: 'fhir-import' } })
   @Endpoint({
     operationId: 'getFhirImport',
     summary: "Get a FHIR import's progress or result",
@@ -135,7 +135,7 @@ export class FhirImportController {
   }
 
   @Get(':organizationId/import/:importId/outcomes')
-  @Authorized(Permission.DataWrite)
+  @Authorized(Permission.DataWrite, { audit: { action: AuditAction.Read, resource: 'fhir-import' } })
   @Endpoint({
     operationId: 'getFhirImportOutcomes',
     summary: "Get a FHIR import's rejected lines",
