@@ -22,6 +22,7 @@ import { JourneyModule } from 'src/journey/journey.module';
 import { OpportunitiesModule } from 'src/opportunities/opportunities.module';
 import { JobsModule } from 'src/jobs/jobs.module';
 import { FileStoreModule } from 'src/file-store/file-store.module';
+import { FhirImportModule } from 'src/fhir-import/fhir-import.module';
 
 export interface AppOptions {
   settings: Settings;
@@ -39,7 +40,11 @@ export class AppModule {
       global: true,
       imports: [
         ConfigModule.register(options.settings),
-        DatabaseModule.register({ url: options.databaseUrl, poolSize: options.settings.databasePoolSize, replicas: options.settings.databaseReplicas }),
+        DatabaseModule.register({
+          url: options.databaseUrl,
+          poolSize: options.settings.databasePoolSize,
+          replicas: options.settings.databaseReplicas,
+        }),
         HealthModule,
         JobsModule,
         FileStoreModule,
@@ -48,6 +53,7 @@ export class AppModule {
         RecordsModule,
         IngestionModule,
         ConsentModule,
+        FhirImportModule,
         ScoringModule,
         AuditModule,
         PatientsModule,

@@ -1,6 +1,7 @@
 import { ApiKey } from 'src/auth/entities/api-key.entity';
 import { JobRun } from 'src/jobs/entities/job-run.entity';
 import { StoredFile, StoredFileChunk } from 'src/file-store/entities/stored-file.entity';
+import { FhirResource } from 'src/fhir-import/entities/fhir-resource.entity';
 import { Membership } from 'src/organizations/entities/membership.entity';
 import { Organization } from 'src/organizations/entities/organization.entity';
 import { User } from 'src/organizations/entities/user.entity';
@@ -50,4 +51,5 @@ export const ENTITIES = [
   JobRun,
   StoredFile,
   StoredFileChunk,
+  FhirResource,
 ];

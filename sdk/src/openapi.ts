@@ -136,6 +136,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/fhir/{organizationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a FHIR R4 transaction or batch Bundle
+         * @description Maps the Bundle's resources onto the ingestion records (docs/fhir-import.md): Patient, Encounter, Appointment, Condition, AllergyIntolerance, MedicationRequest/Statement, Claim, ExplanationOfBenefit, Invoice, CarePlan, Communication, QuestionnaireResponse; other types are skipped. Answers a transaction-response or batch-response Bundle, one entry per input entry in order (`201 Created`, `200 OK`, or `400 Bad Request` with an OperationOutcome naming the element). A transaction is all or nothing: one bad entry answers 400 with the OperationOutcome and writes nothing. Sent twice, nothing changes. Body `application/fhir+json` or `application/json`, up to FHIR_BUNDLE_LIMIT_BYTES (50 MB).
+         *
+         *     Requires the permission `data:write` in the organization.
+         */
+        post: operations["ingestFhirBundle"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fhir/{organizationId}/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a FHIR Bulk Data NDJSON import
+         * @description The body (`application/fhir+ndjson`: one FHIR R4 resource per line, any types mixed, in any order, any size) is streamed into the encrypted file store and imported by a background job: patients first, then the rest, so references resolve whatever the order. Answers 202 with `Content-Location`; poll it for progress (`X-Progress`), then the counts and the rejected lines' OperationOutcomes.
+         *
+         *     Requires the permission `data:write` in the organization.
+         */
+        post: operations["ingestFhirBulk"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fhir/{organizationId}/import/{importId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a FHIR import's progress or result
+         * @description While the import runs: 202 with `X-Progress` (a percentage). Once done: 200 with the counts per resource type and outcome, and the URL of the rejected lines' OperationOutcomes (NDJSON).
+         *
+         *     Requires the permission `data:write` in the organization.
+         */
+        get: operations["getFhirImport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fhir/{organizationId}/import/{importId}/outcomes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a FHIR import's rejected lines
+         * @description NDJSON (`application/fhir+ndjson`): one OperationOutcome per rejected line, naming its file and line and the element at fault.
+         *
+         *     Requires the permission `data:write` in the organization.
+         */
+        get: operations["getFhirImportOutcomes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ingest/{organizationId}/records": {
         parameters: {
             query?: never;
@@ -1048,6 +1136,46 @@ export interface components {
             payments: number;
             scores: number;
             visits: number;
+        };
+        FhirBundleEntry: {
+            response: components["schemas"]["FhirBundleEntryResponse"];
+        };
+        FhirBundleEntryResponse: {
+            /** @description `Type/id` of the resource. */
+            location?: string;
+            /** @description Why the entry was rejected or skipped (an OperationOutcome naming the element). */
+            outcome?: {
+                [key: string]: unknown;
+            };
+            /** @description `201 Created`, `200 OK` (updated, unchanged or skipped) or `400 Bad Request`. */
+            status: string;
+        };
+        FhirBundleResponse: {
+            entry: components["schemas"]["FhirBundleEntry"][];
+            /** @enum {string} */
+            resourceType: "Bundle";
+            /** @enum {string} */
+            type: "transaction-response" | "batch-response";
+        };
+        FhirImportAccepted: {
+            /** Format: uuid */
+            import_id: string;
+            status_url: string;
+        };
+        FhirImportStatus: {
+            error?: string | null;
+            /** Format: uuid */
+            import_id: string;
+            /** @description The NDJSON of OperationOutcomes, one per rejected line (once succeeded). */
+            outcomes_url?: string | null;
+            /** @description 0 to 1. */
+            progress: number | null;
+            /** @description Once succeeded: resources read, counts per resource type and outcome, patients rescored, rejected lines. */
+            result?: {
+                [key: string]: unknown;
+            } | null;
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
         };
         FieldError: {
             /** @description The field's name (a dotted path for nested body fields). */
@@ -2387,6 +2515,262 @@ export interface operations {
             400: components["responses"]["ValidationFailed"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    ingestFhirBundle: {
+        parameters: {
+            query?: {
+                /** @description The source the records are keyed by (default: the Bundle's `meta.source`, else `fhir`). */
+                source?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The response Bundle. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "entry": [
+                     *         {
+                     *           "response": {
+                     *             "location": "Patient/pat-1001",
+                     *             "status": "201 Created"
+                     *           }
+                     *         },
+                     *         {
+                     *           "response": {
+                     *             "location": "Encounter/enc-1",
+                     *             "status": "201 Created"
+                     *           }
+                     *         },
+                     *         {
+                     *           "response": {
+                     *             "location": "Observation/obs-1",
+                     *             "outcome": {
+                     *               "issue": [
+                     *                 {
+                     *                   "code": "informational",
+                     *                   "details": {
+                     *                     "text": "Observation is not imported"
+                     *                   },
+                     *                   "severity": "information"
+                     *                 }
+                     *               ],
+                     *               "resourceType": "OperationOutcome"
+                     *             },
+                     *             "status": "200 OK"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "resourceType": "Bundle",
+                     *       "type": "transaction-response"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["FhirBundleResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description The Bundle is larger than FHIR_BUNDLE_LIMIT_BYTES. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The request body is larger than the limit",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "https://patient-journey.dev/problems/payload-too-large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    ingestFhirBulk: {
+        parameters: {
+            query?: {
+                /** @description The source the records are keyed by (default: the Bundle's `meta.source`, else `fhir`). */
+                source?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted: the import runs in the background. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "import_id": "0b6f5c1e-3a2d-4c8e-9f7a-1d2e3c4b5a69",
+                     *       "status_url": "/api/v1/fhir/7c9e6679-7425-40de-944b-e07fc1f90ae7/import/0b6f5c1e-3a2d-4c8e-9f7a-1d2e3c4b5a69"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["FhirImportAccepted"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Not NDJSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Send the NDJSON as application/fhir+ndjson (or application/x-ndjson)",
+                     *       "status": 415,
+                     *       "title": "Unsupported media type",
+                     *       "type": "https://patient-journey.dev/problems/unsupported-media-type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getFhirImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+                /** @description The import's id (its job run), from the `Content-Location` of the 202. */
+                importId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The import's state. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": null,
+                     *       "import_id": "0b6f5c1e-3a2d-4c8e-9f7a-1d2e3c4b5a69",
+                     *       "outcomes_url": "/api/v1/fhir/7c9e6679-7425-40de-944b-e07fc1f90ae7/import/0b6f5c1e-3a2d-4c8e-9f7a-1d2e3c4b5a69/outcomes",
+                     *       "progress": 1,
+                     *       "result": {
+                     *         "counts": {
+                     *           "Encounter": {
+                     *             "created": 1
+                     *           },
+                     *           "Observation": {
+                     *             "skipped": 1
+                     *           },
+                     *           "Patient": {
+                     *             "created": 1
+                     *           }
+                     *         },
+                     *         "patients_rescored": 1,
+                     *         "rejected_lines": 0,
+                     *         "resources": 3
+                     *       },
+                     *       "status": "succeeded"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["FhirImportStatus"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No FHIR import with this id in this organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "No FHIR import with this id in this organization",
+                     *       "status": 404,
+                     *       "title": "Not found",
+                     *       "type": "https://patient-journey.dev/problems/not-found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getFhirImportOutcomes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+                /** @description The import's id (its job run), from the `Content-Location` of the 202. */
+                importId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The OperationOutcomes, one per line. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {"resourceType":"OperationOutcome","issue":[...]} */
+                    "application/json": string;
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No FHIR import with this id in this organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "No FHIR import with this id in this organization",
+                     *       "status": 404,
+                     *       "title": "Not found",
+                     *       "type": "https://patient-journey.dev/problems/not-found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["TooManyRequests"];
         };
     };

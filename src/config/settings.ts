@@ -40,6 +40,8 @@ export interface Settings {
   corsOrigins: string[];
   demoSeed: boolean;
   bodyLimitBytes: number;
+  /** Largest FHIR Bundle `POST /fhir/{organizationId}` takes (FHIR_BUNDLE_LIMIT_BYTES; 413 above). */
+  fhirBundleLimitBytes: number;
   dataDir: string;
   jwt: {
     /** HS256 secret (development and test). */
@@ -226,6 +228,7 @@ export function loadSettings(env: Env = process.env): Settings {
     corsOrigins,
     demoSeed: bool(env, 'DEMO_SEED', true),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1_048_576, 1024, 100 * 1_048_576),
+    fhirBundleLimitBytes: int(env, 'FHIR_BUNDLE_LIMIT_BYTES', 50 * 1_048_576, 1024, 1024 * 1_048_576),
     dataDir,
     jwt: {
       secret: str(env, 'JWT_SECRET'),

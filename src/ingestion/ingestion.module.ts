@@ -16,6 +16,6 @@ import { ScoringModule } from 'src/scoring/scoring.module';
   imports: [ScoringModule],
   controllers: [IngestionController],
   providers: [IngestionService, IngestionRepository, IngestionBodyLimit, ConsentRepository, ConsentWriter],
-  exports: [IngestionService, ConsentRepository, ConsentWriter],
+  exports: [IngestionService, IngestionRepository, ConsentRepository, ConsentWriter],
 })
 export class IngestionModule {}

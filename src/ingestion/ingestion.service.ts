@@ -41,6 +41,37 @@ export class IngestionService {
 
   async ingest(auth: AuthContext, records: unknown[], audit?: RequestAudit): Promise<IngestResponse> {
     const organizationId = auth.organizationId;
+    const { results, touched } = await this.tenantDb.transaction(organizationId, async (db) => {
+      const written = await this.writeRecords(db, records, `${auth.actor.type}:${auth.actor.id}`);
+      // The audit event commits (or rolls back) with the change it records; last, as it locks the audit chain.
+      await audit?.record(db, { action: AuditAction.Update, patientIds: written.touched });
+      return written;
+    });
+    await this.rescore(organizationId, touched);
+    const count = (s: IngestRecordResult['status']): number => results.filter((r) => r.status === s).length;
+    return {
+      results,
+      summary: {
+        received: records.length,
+        created: count('created'),
+        updated: count('updated'),
+        unchanged: count('unchanged'),
+        rejected: count('rejected'),
+      },
+    };
+  }
+
+  /**
+   * Validates and writes a batch of records in the caller's transaction (`db`): one result per record, and the ids of
+   * the patients whose records changed (marked stale; rescore them after the commit with `rescore`). `actor` is who
+   * recorded them (`<type>:<id>`, kept on consent decisions; the FHIR import's by default). The FHIR import (src/fhir-import/) writes through here
+   * too, so that both ways in share validation and idempotency.
+   */
+  async writeRecords(
+    db: TenantSql,
+    records: unknown[],
+    actor = 'system:fhir-import',
+  ): Promise<{ results: IngestRecordResult[]; touched: string[] }> {
     const nowMs = this.clock.now().getTime();
     const results: IngestRecordResult[] = new Array(records.length);
     const valid: Pending[] = [];
@@ -82,35 +113,21 @@ export class IngestionService {
       ]);
       return false;
     });
+    const touched = await this.write(db, unique, results, reject, nowMs, actor);
+    return { results, touched };
+  }
 
-    const touched = await this.tenantDb.transaction(organizationId, async (db) => {
-      const changed = await this.write(db, unique, results, reject, nowMs, `${auth.actor.type}:${auth.actor.id}`);
-      // The audit event commits (or rolls back) with the change it records; last, as it locks the audit chain.
-      await audit?.record(db, { action: AuditAction.Update, patientIds: changed });
-      return changed;
-    });
-
-    if (touched.length > 0 && this.scoring) {
-      try {
-        await this.scoring.recomputePatients(organizationId, touched);
-      } catch (err) {
-        // The batch is committed and its patients stay stale: the scheduled recompute picks them up.
-        this.logger.warn(
-          `Recompute after ingestion failed for ${touched.length} patient(s): ${err instanceof Error ? err.message : String(err)}`,
-        );
-      }
+  /** Recomputes the patients after their records' commit (the incremental path); a failure leaves them stale. */
+  async rescore(organizationId: string, patientIds: string[]): Promise<void> {
+    if (patientIds.length === 0 || !this.scoring) return;
+    try {
+      await this.scoring.recomputePatients(organizationId, patientIds);
+    } catch (err) {
+      // The batch is committed and its patients stay stale: the scheduled recompute picks them up.
+      this.logger.warn(
+        `Recompute after ingestion failed for ${patientIds.length} patient(s): ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
-    const count = (s: IngestRecordResult['status']): number => results.filter((r) => r.status === s).length;
-    return {
-      results,
-      summary: {
-        received: records.length,
-        created: count('created'),
-        updated: count('updated'),
-        unchanged: count('unchanged'),
-        rejected: count('rejected'),
-      },
-    };
   }
 
   /** Writes the batch; returns the ids of the patients whose records changed. */

@@ -5,7 +5,7 @@ import { ProblemResponse } from 'src/common/problem/problem.response';
 
 /** A documented problem answer of an operation: its status, when it happens, and an example body. */
 export interface ProblemDoc {
-  status: 400 | 401 | 403 | 404 | 409 | 413 | 429 | 503;
+  status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 503;
   description: string;
   example: ProblemDetails;
 }

@@ -18,6 +18,7 @@ import { JobRuns1795567000000 } from 'src/database/migrations/1795567000000-JobR
 import { StoredFiles1795567050000 } from 'src/database/migrations/1795567050000-StoredFiles';
 import { RiskHistoryByPatient1795567060000 } from 'src/database/migrations/1795567060000-RiskHistoryByPatient';
 import { ConsentDecisions1795567200000 } from 'src/database/migrations/1795567200000-ConsentDecisions';
+import { FhirResources1795567300000 } from 'src/database/migrations/1795567300000-FhirResources';
 import { JobRunsDedupPerType1795567500000 } from 'src/database/migrations/1795567500000-JobRunsDedupPerType';
 
 /**
@@ -45,5 +46,6 @@ export const MIGRATIONS: Function[] = [
   StoredFiles1795567050000,
   RiskHistoryByPatient1795567060000,
   ConsentDecisions1795567200000,
+  FhirResources1795567300000,
   JobRunsDedupPerType1795567500000,
 ];

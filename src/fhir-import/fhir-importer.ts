@@ -1,0 +1,273 @@
+import { Injectable } from '@nestjs/common';
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { TenantSql } from 'src/database/tenant/tenant-sql';
+import { IMPORTED_TYPES, Mapped, MedicalList, mapResource } from 'src/fhir-import/domain/fhir-mapping';
+import { issue } from 'src/fhir-import/domain/operation-outcome';
+import { FhirImportRepository } from 'src/fhir-import/fhir-import.repository';
+import { isFhirResourceType, validateFhirResource } from 'src/fhir-import/fhir-validator';
+import type { IngestRecordResult } from 'src/ingestion/dto/ingest.response';
+import { IngestionRepository } from 'src/ingestion/ingestion.repository';
+import { IngestionService } from 'src/ingestion/ingestion.service';
+import { PhiCipher } from 'src/records/phi/phi-cipher';
+
+/** What became of one resource. `skipped`: a type (or resource) the app does not use; `superseded`: a Claim already settled by its ExplanationOfBenefit. */
+export type ItemStatus = 'created' | 'updated' | 'unchanged' | 'skipped' | 'superseded' | 'rejected';
+
+export interface ItemOutcome {
+  status: ItemStatus;
+  /** `Type/id` of the resource. */
+  location: string | null;
+  resourceType: string;
+  issues?: OperationOutcomeIssue[];
+  /** Why it was skipped. */
+  note?: string;
+}
+
+/** One resource to import, checked and mapped (`prepare`). */
+export interface Prepared {
+  resourceType: string;
+  id: string | null;
+  mapped: Mapped;
+}
+
+const LISTS: MedicalList[] = ['conditions', 'allergies', 'medications'];
+
+/**
+ * The FHIR import's core, shared by the Bundle endpoint, the Bulk NDJSON job and the CLI: a resource is validated
+ * (Medplum's FHIR R4 validator), mapped (domain/fhir-mapping.ts) and written through the ingestion's own
+ * `writeRecords` (same validation, idempotency by (organization, source, type, external id), stale marking), in the
+ * caller's transaction. Medical list items live in `fhir_resources` and are folded into their patient's lists.
+ */
+@Injectable()
+export class FhirImporter {
+  constructor(
+    private readonly ingestion: IngestionService,
+    private readonly ingestionRepository: IngestionRepository,
+    private readonly repository: FhirImportRepository,
+    private readonly cipher: PhiCipher,
+  ) {}
+
+  /** Validates and maps one parsed resource. */
+  prepare(value: unknown, source: string): Prepared {
+    const resourceType =
+      typeof (value as { resourceType?: unknown })?.resourceType === 'string'
+        ? (value as { resourceType: string }).resourceType
+        : 'unknown';
+    const rawId = (value as { id?: unknown })?.id;
+    const id = typeof rawId === 'string' ? rawId : null;
+    // Types the import skips are only checked to be FHIR R4 resource types: validating what is not used costs time.
+    if (resourceType !== 'unknown' && !IMPORTED_TYPES.has(resourceType) && isFhirResourceType(resourceType)) {
+      return { resourceType, id, mapped: mapResource(value as Resource, source) };
+    }
+    const issues = validateFhirResource(value);
+    if (issues.length > 0) return { resourceType, id, mapped: { kind: 'invalid', issues } };
+    if (!id)
+      return {
+        resourceType,
+        id,
+        mapped: {
+          kind: 'invalid',
+          issues: [issue('required', 'A resource to import needs an id (or, in a Bundle, a urn:uuid: fullUrl)', `${resourceType}.id`)],
+        },
+      };
+    return { resourceType, id, mapped: mapResource(value as Resource, source) };
+  }
+
+  /**
+   * Writes the patients among `items` (call it for every patient before the other resources that refer to them).
+   * Returns the outcomes (by position) and the ids of patients whose records changed.
+   */
+  async writePatients(db: TenantSql, source: string, items: Prepared[]): Promise<{ outcomes: ItemOutcome[]; touched: string[] }> {
+    const outcomes: ItemOutcome[] = items.map((p) => this.early(p));
+    const idx = items.map((p, i) => (p.mapped.kind === 'patient' ? i : -1)).filter((i) => i >= 0);
+    if (idx.length === 0) return { outcomes, touched: [] };
+    const lists = await this.listsOf(
+      db,
+      source,
+      idx.map((i) => items[i].id as string),
+    );
+    const records = idx.map((i) => {
+      const m = items[i].mapped as Extract<Mapped, { kind: 'patient' }>;
+      const l = lists.get(items[i].id as string);
+      return { ...m.record, conditions: l?.conditions ?? null, allergies: l?.allergies ?? null, medications: l?.medications ?? null };
+    });
+    const { results, touched } = await this.ingestion.writeRecords(db, records);
+    idx.forEach((i, k) => (outcomes[i] = this.fromResult(items[i], results[k])));
+    return { outcomes, touched };
+  }
+
+  /**
+   * Writes everything but patients among `items` (their patients stored already): medical list items, then records.
+   * A resource whose patient is not stored is rejected, naming the reference.
+   */
+  async writeOthers(db: TenantSql, source: string, items: Prepared[]): Promise<{ outcomes: ItemOutcome[]; touched: string[] }> {
+    const outcomes: ItemOutcome[] = items.map((p) => this.early(p));
+    const touched = new Set<string>();
+
+    // Medical list items.
+    const listIdx = items.map((p, i) => (p.mapped.kind === 'list-item' ? i : -1)).filter((i) => i >= 0);
+    if (listIdx.length > 0) {
+      const refs = [...new Set(listIdx.map((i) => (items[i].mapped as Extract<Mapped, { kind: 'list-item' }>).patientRef))];
+      const patientIds = await this.ingestionRepository.patientIds(
+        db,
+        refs.map((externalId) => ({ source, externalId })),
+      );
+      const idOf = (ref: string): string | undefined => patientIds.get(`${source}\u0000${ref}`);
+      const stored = await this.repository.existing(
+        db,
+        source,
+        listIdx.map((i) => ({ resourceType: items[i].resourceType, resourceId: items[i].id as string })),
+      );
+      const rows: Parameters<FhirImportRepository['upsert']>[2] = [];
+      const changedRefs = new Set<string>();
+      for (const i of listIdx) {
+        const p = items[i];
+        const m = p.mapped as Extract<Mapped, { kind: 'list-item' }>;
+        if (!idOf(m.patientRef)) {
+          outcomes[i] = this.dangling(p, m.patientRef, source);
+          continue;
+        }
+        const key = `${p.resourceType}/${p.id}`;
+        const have = stored.get(key);
+        if (have && have.patientRef === m.patientRef && have.list === m.list && this.cipher.decrypt(have.itemEnc) === m.item) {
+          outcomes[i] = { status: 'unchanged', location: key, resourceType: p.resourceType };
+          continue;
+        }
+        rows.push({
+          resourceType: p.resourceType,
+          resourceId: p.id as string,
+          patientRef: m.patientRef,
+          list: m.list,
+          itemEnc: this.cipher.encrypt(m.item),
+          target: null,
+        });
+        changedRefs.add(m.patientRef);
+        if (have && have.patientRef !== m.patientRef) changedRefs.add(have.patientRef);
+        outcomes[i] = { status: have ? 'updated' : 'created', location: key, resourceType: p.resourceType };
+      }
+      await this.repository.upsert(db, source, rows);
+      for (const id of await this.refreshLists(db, source, [...changedRefs])) touched.add(id);
+    }
+
+    // Records: a Claim already settled by its ExplanationOfBenefit (stored, or in this very chunk) is superseded.
+    const recIdx = items.map((p, i) => (p.mapped.kind === 'record' ? i : -1)).filter((i) => i >= 0);
+    if (recIdx.length > 0) {
+      const rec = (i: number): Extract<Mapped, { kind: 'record' }> => items[i].mapped as Extract<Mapped, { kind: 'record' }>;
+      const claimTargets = recIdx.filter((i) => items[i].resourceType === 'Claim').map((i) => rec(i).record.external_id as string);
+      const settled = await this.repository.settled(db, source, claimTargets);
+      for (const i of recIdx) if (rec(i).settles) settled.add(rec(i).settles as string);
+      const writeIdx: number[] = [];
+      for (const i of recIdx) {
+        if (items[i].resourceType === 'Claim' && settled.has(rec(i).record.external_id as string)) {
+          outcomes[i] = {
+            status: 'superseded',
+            location: `Claim/${items[i].id}`,
+            resourceType: 'Claim',
+            note: 'settled by its ExplanationOfBenefit, which wins',
+          };
+        } else writeIdx.push(i);
+      }
+      const { results, touched: t } = await this.ingestion.writeRecords(
+        db,
+        writeIdx.map((i) => rec(i).record),
+      );
+      t.forEach((id) => touched.add(id));
+      writeIdx.forEach((i, k) => (outcomes[i] = this.fromResult(items[i], results[k], source)));
+      const settles = writeIdx.filter((i, k) => rec(i).settles && results[k].status !== 'rejected');
+      await this.repository.upsert(
+        db,
+        source,
+        settles.map((i) => ({
+          resourceType: 'ExplanationOfBenefit',
+          resourceId: items[i].id as string,
+          patientRef: rec(i).patientRef,
+          list: null,
+          itemEnc: null,
+          target: rec(i).settles as string,
+        })),
+      );
+    }
+    return { outcomes, touched: [...touched] };
+  }
+
+  /** The outcome of a resource that goes no further than `prepare` (invalid or skipped); the others get theirs later. */
+  private early(p: Prepared): ItemOutcome {
+    const location = p.id ? `${p.resourceType}/${p.id}` : null;
+    if (p.mapped.kind === 'invalid') return { status: 'rejected', location, resourceType: p.resourceType, issues: p.mapped.issues };
+    if (p.mapped.kind === 'skipped') return { status: 'skipped', location, resourceType: p.resourceType, note: p.mapped.reason };
+    return { status: 'skipped', location, resourceType: p.resourceType, note: 'not written in this step' };
+  }
+
+  private dangling(p: Prepared, ref: string, source: string): ItemOutcome {
+    const element =
+      p.mapped.kind === 'record'
+        ? (p.mapped.elements.patient_external_id ?? p.resourceType)
+        : `${p.resourceType}.${p.resourceType === 'AllergyIntolerance' ? 'patient' : 'subject'}`;
+    return {
+      status: 'rejected',
+      location: `${p.resourceType}/${p.id}`,
+      resourceType: p.resourceType,
+      issues: [issue('not-found', `Patient/${ref} was not found: it is neither in this import nor stored for source "${source}"`, element)],
+    };
+  }
+
+  private fromResult(p: Prepared, r: IngestRecordResult, source = ''): ItemOutcome {
+    const location = `${p.resourceType}/${p.id}`;
+    if (r.status !== 'rejected') return { status: r.status, location, resourceType: p.resourceType };
+    const elements = p.mapped.kind === 'patient' || p.mapped.kind === 'record' ? p.mapped.elements : {};
+    const errors = r.errors ?? [];
+    const ref = errors.find((e) => e.field === 'patient_external_id');
+    if (ref && p.mapped.kind === 'record') return this.dangling(p, p.mapped.patientRef, source);
+    return {
+      status: 'rejected',
+      location,
+      resourceType: p.resourceType,
+      issues: errors.map((e) => issue('invalid', e.message, elements[e.field.split('.')[0]] ?? p.resourceType)),
+    };
+  }
+
+  /** The patients' lists from their stored items: sorted, without repeats, at most 100 (the record's limit); null when empty. */
+  private async listsOf(db: TenantSql, source: string, refs: string[]): Promise<Map<string, Record<MedicalList, string[] | null>>> {
+    const out = new Map<string, Record<MedicalList, string[] | null>>();
+    const items = await this.repository.listItems(db, source, refs);
+    const sets = new Map<string, Record<MedicalList, Set<string>>>();
+    for (const it of items) {
+      const s = sets.get(it.patientRef) ?? { conditions: new Set(), allergies: new Set(), medications: new Set() };
+      const text = this.cipher.decrypt(it.itemEnc);
+      if (text && LISTS.includes(it.list as MedicalList)) s[it.list as MedicalList].add(text);
+      sets.set(it.patientRef, s);
+    }
+    for (const ref of refs) {
+      const s = sets.get(ref);
+      const list = (l: MedicalList): string[] | null => (s && s[l].size > 0 ? [...s[l]].sort().slice(0, 100) : null);
+      out.set(ref, { conditions: list('conditions'), allergies: list('allergies'), medications: list('medications') });
+    }
+    return out;
+  }
+
+  /** Rewrites the lists of these (stored) patients from their items; returns the ids of those that changed. */
+  private async refreshLists(db: TenantSql, source: string, refs: string[]): Promise<string[]> {
+    if (refs.length === 0) return [];
+    const lists = await this.listsOf(db, source, refs);
+    const ids = await this.ingestionRepository.patientIds(
+      db,
+      refs.map((externalId) => ({ source, externalId })),
+    );
+    const rows: Parameters<FhirImportRepository['setLists']>[1] = [];
+    for (const ref of refs) {
+      const id = ids.get(`${source}\u0000${ref}`);
+      const l = lists.get(ref);
+      if (!id || !l) continue;
+      rows.push({
+        id,
+        conditionsEnc: this.cipher.encryptJson(l.conditions),
+        allergiesEnc: this.cipher.encryptJson(l.allergies),
+        medicationsEnc: this.cipher.encryptJson(l.medications),
+      });
+    }
+    await this.repository.setLists(db, rows);
+    const changed = rows.map((r) => r.id);
+    await this.ingestionRepository.markStale(db, changed);
+    return changed;
+  }
+}
