@@ -1,11 +1,14 @@
 import { DynamicModule, Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { CrossTenantDb } from 'src/database/cross-tenant-db';
 import { Database } from 'src/database/database';
+import type { DatabaseResilienceOptions } from 'src/database/resilience/database-resilience';
 import { TenantDb } from 'src/database/tenant/tenant-db';
 
 export interface DatabaseModuleOptions {
   url: string;
   poolSize: number;
+  /** Timeouts and the circuit breaker (the settings' `resilience` block). */
+  resilience?: DatabaseResilienceOptions;
 }
 
 /**
@@ -30,6 +33,13 @@ export class DatabaseModule implements OnApplicationShutdown {
               url: options.url,
               poolSize: options.poolSize,
               onIdleError: (err) => logger.warn(`An idle database connection failed and was dropped: ${err.message}`),
+              resilience: options.resilience,
+              onBreakerChange: (state) =>
+                state === 'open'
+                  ? logger.error('Database circuit breaker OPEN: the database is not answering; requests that need it get 503 with Retry-After')
+                  : state === 'closed'
+                    ? logger.log('Database circuit breaker closed: the database answers again')
+                    : logger.log('Database circuit breaker half-open: probing the database'),
             }),
         },
         { provide: TenantDb, useFactory: (db: Database) => db.tenants, inject: [Database] },

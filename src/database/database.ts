@@ -1,7 +1,15 @@
 import { Pool, type ClientConfig } from 'pg';
+import type { DependencyBreaker } from 'src/common/resilience/dependency-breaker';
 import { CrossTenantDb } from 'src/database/cross-tenant-db';
 import { DatabaseNotifications } from 'src/database/notifications';
 import { OwnerConnection } from 'src/database/owner-connection';
+import {
+  CLIENT_TIMEOUT_MARGIN_MS,
+  COMMAND_DATABASE_RESILIENCE,
+  databaseBreaker,
+  probeDatabase,
+  type DatabaseResilienceOptions,
+} from 'src/database/resilience/database-resilience';
 import { BatchTenantConnection } from 'src/database/tenant/batch-tenant-connection';
 import { TenantDb } from 'src/database/tenant/tenant-db';
 
@@ -20,13 +28,34 @@ export interface DatabaseOptions {
   applicationName?: string;
   /** Errors of idle pool connections (the server restarted, a backend was terminated); they never crash the process. */
   onIdleError?: (err: Error) => void;
+  /** Time bounds and the circuit breaker (docs/resilience.md); a command's (COMMAND_DATABASE_RESILIENCE) when absent. */
+  resilience?: DatabaseResilienceOptions;
+  /** The breaker opened or closed (for the log). */
+  onBreakerChange?: (state: 'closed' | 'open' | 'half-open') => void;
 }
 
-/** A connection's settings: UTC and ISO dates always, and the switch to the runtime role unless `asOwner`. */
-export function connectionConfig(url: string, options: { asOwner?: boolean; applicationName: string }): ClientConfig {
+/**
+ * A connection's settings: UTC and ISO dates always, the switch to the runtime role unless `asOwner`, and, when
+ * given, the server-side timeouts (statement_timeout, idle_in_transaction_session_timeout) with the client-side
+ * bounds that hold when the server does not answer at all (connect, and each query: the statement timeout plus
+ * CLIENT_TIMEOUT_MARGIN_MS). TCP keep-alive on, so a silently lost server is noticed on idle connections too.
+ */
+export function connectionConfig(
+  url: string,
+  options: { asOwner?: boolean; applicationName: string; statementTimeoutMs?: number; idleInTransactionTimeoutMs?: number; connectTimeoutMs?: number },
+): ClientConfig {
   const startup = ['-c timezone=UTC', '-c datestyle=ISO'];
   if (!options.asOwner) startup.push(`-c role=${RUNTIME_ROLE}`);
-  return { connectionString: url, options: startup.join(' '), application_name: options.applicationName };
+  if (options.statementTimeoutMs !== undefined) startup.push(`-c statement_timeout=${options.statementTimeoutMs}`);
+  if (options.idleInTransactionTimeoutMs !== undefined) startup.push(`-c idle_in_transaction_session_timeout=${options.idleInTransactionTimeoutMs}`);
+  return {
+    connectionString: url,
+    options: startup.join(' '),
+    application_name: options.applicationName,
+    keepAlive: true,
+    ...(options.connectTimeoutMs ? { connectionTimeoutMillis: options.connectTimeoutMs } : {}),
+    ...(options.statementTimeoutMs ? { query_timeout: options.statementTimeoutMs + CLIENT_TIMEOUT_MARGIN_MS } : {}),
+  };
 }
 
 /**
@@ -41,16 +70,32 @@ export class Database {
   readonly crossTenant: CrossTenantDb;
   /** The cluster's event channel (LISTEN/NOTIFY): every process on this database hears what another publishes. */
   readonly notifications: DatabaseNotifications;
+  /**
+   * The circuit breaker every unit of work of the pool goes through (TenantDb, CrossTenantDb): open, they fail in
+   * milliseconds with a 503 instead of each waiting for a timeout; it probes and closes when the database is back.
+   */
+  readonly breaker: DependencyBreaker;
+  readonly resilience: DatabaseResilienceOptions;
 
   constructor(readonly options: DatabaseOptions) {
+    const resilience = (this.resilience = options.resilience ?? COMMAND_DATABASE_RESILIENCE);
+    const applicationName = options.applicationName ?? 'patient-journey-api';
     this.pool = new Pool({
-      ...connectionConfig(options.url, { applicationName: options.applicationName ?? 'patient-journey-api' }),
+      ...connectionConfig(options.url, {
+        applicationName,
+        statementTimeoutMs: resilience.readStatementTimeoutMs,
+        idleInTransactionTimeoutMs: resilience.idleInTransactionTimeoutMs,
+      }),
       max: options.poolSize,
       idleTimeoutMillis: 30_000,
+      // The longest wait for a connection, from the pool or a new one (pg-pool's connectionTimeoutMillis covers both).
+      connectionTimeoutMillis: resilience.acquireTimeoutMs,
     });
     this.pool.on('error', (err) => options.onIdleError?.(err));
-    this.tenants = new TenantDb(this.pool);
-    this.crossTenant = new CrossTenantDb(this.pool);
+    this.breaker = databaseBreaker(resilience, connectionConfig(options.url, { applicationName: `${applicationName}-probe` }), options.onBreakerChange);
+    const timeouts = { writeStatementTimeoutMs: resilience.writeStatementTimeoutMs, batchStatementTimeoutMs: resilience.batchStatementTimeoutMs };
+    this.tenants = new TenantDb(this.pool, this.breaker, timeouts);
+    this.crossTenant = new CrossTenantDb(this.pool, this.breaker);
     this.notifications = new DatabaseNotifications(connectionConfig(options.url, { applicationName: `${options.applicationName ?? 'patient-journey-api'}-listen` }), (m) =>
       options.onIdleError?.(new Error(m)),
     );
@@ -63,7 +108,13 @@ export class Database {
 
   /** A connection of its own bound to one organization (runtime role, row-level security): `end()` it when done. */
   batchConnection(organizationId: string, applicationName: string): Promise<BatchTenantConnection> {
-    return BatchTenantConnection.open(connectionConfig(this.options.url, { applicationName }), organizationId);
+    const r = this.resilience;
+    const config = connectionConfig(this.options.url, {
+      applicationName,
+      connectTimeoutMs: r.acquireTimeoutMs,
+      ...(r.batchStatementTimeoutMs > 0 ? { statementTimeoutMs: r.batchStatementTimeoutMs } : {}),
+    });
+    return BatchTenantConnection.open(config, organizationId);
   }
 
   /** The owner's connection, for the operations listed in owner-connection.ts only: `end()` it when done. */
@@ -71,8 +122,12 @@ export class Database {
     return OwnerConnection.open(connectionConfig(this.options.url, { asOwner: true, applicationName }));
   }
 
-  /** Answers a ping within `timeoutMs` (readiness). */
+  /**
+   * Answers a ping within `timeoutMs` (readiness): at once with a failure while the breaker is open; otherwise
+   * `SELECT 1` on the pool through the breaker, bounded by `timeoutMs`.
+   */
   async ping(timeoutMs: number): Promise<void> {
+    if (this.breaker.isOpen) throw new Error('the circuit breaker is open');
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
@@ -84,7 +139,18 @@ export class Database {
     }
   }
 
+  /** A fresh connection and `SELECT 1` outside the pool and the breaker, within `timeoutMs`. */
+  probe(timeoutMs: number): Promise<void> {
+    return probeDatabase(connectionConfig(this.options.url, { applicationName: `${this.options.applicationName ?? 'patient-journey-api'}-probe` }), timeoutMs);
+  }
+
+  /** Pool use, for the soak benchmark and the logs. */
+  poolStats(): { total: number; idle: number; waiting: number } {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
+  }
+
   async close(): Promise<void> {
+    this.breaker.close();
     await this.notifications.close();
     await this.pool.end();
   }

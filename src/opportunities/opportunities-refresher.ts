@@ -131,7 +131,7 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
       const durationMs = Date.now() - started;
       await this.repository.saveRefresh(db, { refreshedAt: now, ltvThresholdCents: org.ltvThresholdCents, totals: [...totals.values()] }, durationMs);
       return { organizationId, opportunities: count, ltvThresholdCents: org.ltvThresholdCents, durationMs };
-    });
+    }, { batch: true });
   }
 }
 

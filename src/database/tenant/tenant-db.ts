@@ -1,4 +1,5 @@
-import type { Pool, PoolClient, QueryResult } from 'pg';
+import type { Pool, PoolClient, QueryConfig, QueryResult } from 'pg';
+import type { DependencyBreaker } from 'src/common/resilience/dependency-breaker';
 import { inlineParams } from 'src/database/tenant/sql-literal';
 import { tenantBegin, tenantId, tenantStatementPrefix, type TenantSql } from 'src/database/tenant/tenant-sql';
 
@@ -8,9 +9,15 @@ export const isServerError = (err: unknown): boolean =>
 
 /**
  * `work` on a pool connection, which then goes back to the pool; after an error other than one the server answered
- * with, the connection is dropped (the pool opens a new one), in case it broke.
+ * with, the connection is dropped (the pool opens a new one), in case it broke. With a breaker, the whole of it (the
+ * wait for a connection included) goes through it: a database that is away fails it at once with a 503
+ * (ServiceUnavailableError) once the breaker is open.
  */
-export async function onPoolConnection<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+export function onPoolConnection<T>(pool: Pool, work: (client: PoolClient) => Promise<T>, breaker?: DependencyBreaker): Promise<T> {
+  return breaker ? breaker.run(() => onPoolConnectionUnguarded(pool, work)) : onPoolConnectionUnguarded(pool, work);
+}
+
+async function onPoolConnectionUnguarded<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
@@ -23,6 +30,10 @@ export async function onPoolConnection<T>(pool: Pool, work: (client: PoolClient)
   }
 }
 
+/** A driver error (no SQLSTATE) from the connection itself: a timeout, a lost or closed connection. */
+export const isConnectionLevel = (err: unknown): boolean =>
+  err instanceof Error && /timeout|terminated|Connection|ECONN|EPIPE|not queryable/i.test(err.message + String((err as { code?: unknown }).code ?? ''));
+
 const rowsOf = <T>(result: QueryResult | QueryResult[]): T[] => (Array.isArray(result) ? result[result.length - 1] : result).rows as T[];
 
 /**
@@ -31,7 +42,16 @@ const rowsOf = <T>(result: QueryResult | QueryResult[]): T[] => (Array.isArray(r
  * and pass its handle to repositories.
  */
 export class TenantDb {
-  constructor(private readonly pool: Pool) {}
+  /**
+   * `breaker`: the database's circuit breaker (Database passes it; benchmarks may leave it out).
+   * `writeStatementTimeoutMs`: the statement_timeout of `transaction` (writes: ingestion, imports, erasure), set
+   * local to it; reads keep the pool connection's (DATABASE_STATEMENT_TIMEOUT_MS).
+   */
+  constructor(
+    private readonly pool: Pool,
+    private readonly breaker?: DependencyBreaker,
+    private readonly timeouts: { writeStatementTimeoutMs?: number; batchStatementTimeoutMs?: number } = {},
+  ) {}
 
   /**
    * Statements that share nothing but the organization: each runs alone, as one simple-protocol message
@@ -48,6 +68,7 @@ export class TenantDb {
         organizationId: tenantId(organizationId),
         query: async <R>(text: string, params?: readonly unknown[]) => rowsOf<R>(await client.query(prefix + inlineParams(text, params))),
       }),
+      this.breaker,
     );
   }
 
@@ -59,27 +80,46 @@ export class TenantDb {
     return this.inTransaction(tenantBegin(organizationId, { snapshot: options.snapshot, readOnly: true }), organizationId, work);
   }
 
-  /** A read-write transaction: everything `work` does commits together, or nothing does. */
-  async transaction<T>(organizationId: string, work: (db: TenantSql) => Promise<T>): Promise<T> {
-    return this.inTransaction(tenantBegin(organizationId), organizationId, work);
+  /**
+   * A read-write transaction: everything `work` does commits together, or nothing does. Its statements may run up
+   * to the write class's statement timeout (DATABASE_WRITE_STATEMENT_TIMEOUT_MS); `batch` (organization-wide
+   * rebuilds run by jobs, which may wait for each other's advisory lock) to the batch class's
+   * (DATABASE_BATCH_STATEMENT_TIMEOUT_MS).
+   */
+  async transaction<T>(organizationId: string, work: (db: TenantSql) => Promise<T>, options: { batch?: boolean } = {}): Promise<T> {
+    const ms = options.batch ? this.timeouts.batchStatementTimeoutMs : this.timeouts.writeStatementTimeoutMs;
+    if (ms === undefined) return this.inTransaction(tenantBegin(organizationId), organizationId, work);
+    return this.inTransaction(`${tenantBegin(organizationId)}; SET LOCAL statement_timeout = ${Math.floor(ms)}`, organizationId, work, ms > 0 ? ms + 1_000 : 2_147_483_647);
   }
 
-  private async inTransaction<T>(begin: string, organizationId: string, work: (db: TenantSql) => Promise<T>): Promise<T> {
+  private inTransaction<T>(begin: string, organizationId: string, work: (db: TenantSql) => Promise<T>, queryTimeoutMs?: number): Promise<T> {
+    const run = (): Promise<T> => this.inTransactionUnguarded(begin, organizationId, work, queryTimeoutMs);
+    return this.breaker ? this.breaker.run(run) : run();
+  }
+
+  private async inTransactionUnguarded<T>(begin: string, organizationId: string, work: (db: TenantSql) => Promise<T>, queryTimeoutMs?: number): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
       await client.query(begin);
       const db: TenantSql = {
         organizationId: tenantId(organizationId),
-        query: async <R>(text: string, params?: readonly unknown[]) => (await client.query(text, params as unknown[])).rows as R[],
+        query: async <R>(text: string, params?: readonly unknown[]) =>
+          (await client.query(queryTimeoutMs ? ({ text, values: params as unknown[], query_timeout: queryTimeoutMs } as QueryConfig) : { text, values: params as unknown[] })).rows as R[],
       };
       const result = await work(db);
       await client.query('COMMIT');
       return result;
     } catch (err) {
-      await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
-        broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr)); // unusable: the pool drops it
-      });
+      if (isServerError(err) || !isConnectionLevel(err)) {
+        await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
+          broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr)); // unusable: the pool drops it
+        });
+      } else {
+        // The server did not answer (a client-side timeout, a lost connection): a ROLLBACK would wait as long again.
+        // The connection is dropped instead, which ends the transaction on the server.
+        broken = err as Error;
+      }
       throw err;
     } finally {
       client.release(broken);
