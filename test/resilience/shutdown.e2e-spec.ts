@@ -1,4 +1,6 @@
+import { ChildProcess, spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
+import { resolve } from 'node:path';
 import { Role } from 'src/organizations/organizations.enums';
 import { createMember, createOrganization, tokenFor } from 'test/auth/auth-fixtures';
 import { AppProcess, killAppProcess, startAppProcess } from 'test/utils/app-process';
@@ -71,15 +73,19 @@ const appointments = (n: number, prefix: string): Record<string, unknown>[] =>
     value: 100,
   }));
 
+const scoredSql = `SELECT count(*)::int AS n FROM patient_metrics m JOIN patients p ON p.id = m.patient_id AND p.organization_id = m.organization_id
+  WHERE p.organization_id = $1 AND p.external_id LIKE 'kill-%' AND m.risk_level IS NOT NULL`;
+
 describe('shutdown and crash of the server process', () => {
   let db: TestDatabase;
   let app: AppProcess | undefined;
   let org: string;
+  let slug: string;
   let token: string;
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    org = (await createOrganization(db)).id;
+    ({ id: org, slug } = await createOrganization(db));
     const { userId } = await createMember(db, org, Role.Admin);
     token = tokenFor(testSettings(db.url, { JWT_SECRET: SECRET }), userId);
   });
@@ -186,17 +192,40 @@ describe('shutdown and crash of the server process', () => {
       { kind: 'appointment', n: 2_500, distinct_ids: 2_500 },
     ]);
     // Every one of them scored: one metrics row each, with a risk level.
-    const scored = await db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM patient_metrics m JOIN patients p ON p.id = m.patient_id AND p.organization_id = m.organization_id
-       WHERE p.organization_id = $1 AND p.external_id LIKE 'kill-%' AND m.risk_level IS NOT NULL`,
-      [org],
-    );
-    expect(scored).toEqual([{ n: 2_500 }]);
-    // No lock left behind by the killed process.
-    expect(
-      await db.query(
-        `SELECT locktype FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE a.datname = current_database() AND l.locktype = 'advisory'`,
-      ),
-    ).toEqual([]);
-  }, 240_000);
+    expect(await db.query(scoredSql, [org])).toEqual([{ n: 2_500 }]);
+    await killAppProcess(app);
+
+    // An organization-wide recompute (rebuilding the metrics partition) killed half-way, then run again: it finishes,
+    // and leaves the same tables as before and no lock.
+    const tables = `SELECT relname FROM pg_class WHERE relname LIKE 'patient_metrics%' AND relkind IN ('r', 'p') ORDER BY 1`;
+    const before = await db.query(tables);
+    const recompute = (): ChildProcess =>
+      spawn(process.execPath, ['dist/cli/recompute.js', '--org', slug, '--write', 'rebuild', '--chunk', '100'], {
+        cwd: resolve(__dirname, '../..'),
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          DATABASE_URL: db.url,
+          DATA_DIR: dataDir,
+          JWT_SECRET: SECRET,
+          LOG_LEVEL: 'warn',
+        },
+      });
+    const first = recompute();
+    const firstExit = new Promise<number | string>((ok) => first.once('exit', (c, sig) => ok(c ?? sig ?? 'unknown')));
+    await new Promise((r) => setTimeout(r, 1_500));
+    first.kill('SIGKILL');
+    expect(await firstExit).toBe('SIGKILL');
+    const second = recompute();
+    let output = '';
+    second.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    second.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    const secondExit = await new Promise<number | string>((ok) => second.once('exit', (c, sig) => ok(c ?? sig ?? 'unknown')));
+    expect([secondExit, output.includes('Error')]).toEqual([0, false]);
+    expect(await db.query(tables)).toEqual(before);
+    expect(await db.query(scoredSql, [org])).toEqual([{ n: 2_500 }]);
+    // No lock left behind by the killed processes.
+    const advisory = `SELECT locktype FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE a.datname = current_database() AND l.locktype = 'advisory'`;
+    expect(await db.query(advisory)).toEqual([]);
+  }, 300_000);
 });
