@@ -77,8 +77,8 @@ async function main(): Promise<void> {
     LOG_LEVEL: 'warn',
     DEMO_SEED: 'false',
     JWT_SECRET: secret,
-    RATE_LIMIT_LIMIT: '100000000',
-    RATE_LIMIT_IP_LIMIT: '100000000',
+    RATE_LIMIT_LIMIT: '1000000',
+    RATE_LIMIT_IP_LIMIT: '1000000',
     PORT: String(PORT),
   });
   const app = await createApp({ settings, databaseUrl: url });

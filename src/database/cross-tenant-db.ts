@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import type { DependencyBreaker } from 'src/common/resilience/dependency-breaker';
-import { isConnectionLevel, isServerError, onPoolConnection } from 'src/database/tenant/tenant-db';
+import { acquire, isConnectionLevel, isServerError, onPoolConnection } from 'src/database/tenant/tenant-db';
 
 /** Statements that belong to no one organization, on the app's pool (the runtime role). */
 export interface CrossTenantSql {
@@ -31,7 +31,7 @@ export class CrossTenantDb implements CrossTenantSql {
   }
 
   private async transactionUnguarded<T>(work: (sql: CrossTenantSql) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await acquire(this.pool, this.breaker?.options.retryAfterSeconds);
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');

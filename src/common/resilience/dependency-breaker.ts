@@ -23,8 +23,8 @@ export interface DependencyBreakerOptions {
  * One dependency's circuit breaker (cockatiel): after `failures` consecutive failures it opens, and every call fails
  * at once with ServiceUnavailableError (`circuit-open`) instead of waiting for a timeout; after `halfOpenAfterMs` one
  * call is let through (the probe's, when a probe is given) and its success closes the circuit. A failure of the
- * dependency inside `run` becomes ServiceUnavailableError too; any other error passes through unchanged (and counts
- * as a success: a 404 is an answer).
+ * dependency inside `run` becomes ServiceUnavailableError too; any other error passes through unchanged and counts
+ * neither way (a 404 is an answer; a 503 for a saturated pool is this process's load, not the dependency's failure).
  */
 export class DependencyBreaker {
   readonly policy: CircuitBreakerPolicy;

@@ -1,5 +1,6 @@
 import type { Pool, PoolClient, QueryConfig, QueryResult } from 'pg';
 import type { DependencyBreaker } from 'src/common/resilience/dependency-breaker';
+import { ServiceUnavailableError } from 'src/common/resilience/service-unavailable';
 import { inlineParams } from 'src/database/tenant/sql-literal';
 import { tenantBegin, tenantId, tenantStatementPrefix, type TenantSql } from 'src/database/tenant/tenant-sql';
 
@@ -14,11 +15,28 @@ export const isServerError = (err: unknown): boolean =>
  * (ServiceUnavailableError) once the breaker is open.
  */
 export function onPoolConnection<T>(pool: Pool, work: (client: PoolClient) => Promise<T>, breaker?: DependencyBreaker): Promise<T> {
-  return breaker ? breaker.run(() => onPoolConnectionUnguarded(pool, work)) : onPoolConnectionUnguarded(pool, work);
+  return breaker ? breaker.run(() => onPoolConnectionUnguarded(pool, work, breaker.options.retryAfterSeconds)) : onPoolConnectionUnguarded(pool, work);
 }
 
-async function onPoolConnectionUnguarded<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
+/**
+ * A connection from the pool. When every connection is in use and the wait passes the acquire timeout, the database
+ * is not at fault (this process is saturated): a 503 that does not count toward the breaker (ServiceUnavailableError
+ * is not a database failure to it), so that load never opens the breaker; a connection that cannot be opened does.
+ */
+export async function acquire(pool: Pool, retryAfterSeconds = 5): Promise<PoolClient> {
+  const saturated = pool.totalCount >= (pool.options.max ?? 10);
+  try {
+    return await pool.connect();
+  } catch (err) {
+    if (saturated && err instanceof Error && /timeout exceeded when trying to connect/i.test(err.message)) {
+      throw new ServiceUnavailableError('database', retryAfterSeconds, 'timeout', { cause: err });
+    }
+    throw err;
+  }
+}
+
+async function onPoolConnectionUnguarded<T>(pool: Pool, work: (client: PoolClient) => Promise<T>, retryAfterSeconds?: number): Promise<T> {
+  const client = await acquire(pool, retryAfterSeconds);
   let broken: Error | undefined;
   try {
     return await work(client);
@@ -98,7 +116,7 @@ export class TenantDb {
   }
 
   private async inTransactionUnguarded<T>(begin: string, organizationId: string, work: (db: TenantSql) => Promise<T>, queryTimeoutMs?: number): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await acquire(this.pool, this.breaker?.options.retryAfterSeconds);
     let broken: Error | undefined;
     try {
       await client.query(begin);
