@@ -69,6 +69,12 @@ export async function createApp(options: AppOptions): Promise<NestFastifyApplica
     requestIdHeader: false,
     trustProxy: fastifyTrustProxy(options.settings.trustProxy),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // The router's own refusals (a path parameter over 200 characters, a malformed URL) as problem+json too.
+    frameworkErrors: (error: Error & { code?: string }, request: FastifyRequest, reply: FastifyReply) => {
+      const status = (error as { statusCode?: number }).statusCode ?? 400;
+      const detail = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path parameter is longer than 200 characters' : 'The URL is malformed';
+      sendProblem(reply, problem(ProblemCode.BadRequest, status, detail, { instance: (request.url ?? '').split('?')[0].slice(0, 300) }));
+    },
   });
   const fastify = adapter.getInstance();
   const logger = createRootLogger(options.settings);
