@@ -11,6 +11,11 @@ import { registerRoute } from 'src/common/http/route-registry';
 import { securityHeaders } from 'src/common/http/security-headers';
 import { AppLogger } from 'src/common/logging/app-logger';
 import { createRootLogger, logRequest, requestIdFor } from 'src/common/logging/logging';
+import { ShutdownState } from 'src/common/resilience/shutdown-state';
+import { problem, ProblemCode } from 'src/common/problem/problem';
+import { sendProblem } from 'src/common/problem/problem.filter';
+
+const SHUTTING_DOWN_DETAIL = 'This instance is shutting down; retry after the number of seconds in Retry-After';
 
 export const API_PREFIX = 'api/v1';
 
@@ -64,6 +69,12 @@ export async function createApp(options: AppOptions): Promise<NestFastifyApplica
     requestIdHeader: false,
     trustProxy: fastifyTrustProxy(options.settings.trustProxy),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // The router's own refusals (a path parameter over 200 characters, a malformed URL) as problem+json too.
+    frameworkErrors: (error: Error & { code?: string }, request: FastifyRequest, reply: FastifyReply) => {
+      const status = (error as { statusCode?: number }).statusCode ?? 400;
+      const detail = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path parameter is longer than 200 characters' : 'The URL is malformed';
+      sendProblem(reply, problem(ProblemCode.BadRequest, status, detail, { instance: (request.url ?? '').split('?')[0].slice(0, 300) }));
+    },
   });
   const fastify = adapter.getInstance();
   const logger = createRootLogger(options.settings);
@@ -81,6 +92,32 @@ export async function createApp(options: AppOptions): Promise<NestFastifyApplica
   });
 
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(options), adapter, { bufferLogs: true, abortOnError: false });
+  // The graceful shutdown (main.ts, docs/resilience.md): requests in flight are counted from arrival to the end of
+  // the response. While draining, a new request (but the health checks) gets a 503 problem with Retry-After and
+  // `Connection: close` at once, so that its client goes to another instance: the listener stays open until the
+  // requests in flight are done, because closing it resets the connections the kernel has accepted meanwhile.
+  const shutdown = app.get(ShutdownState);
+  fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    if (shutdown.draining) {
+      reply.header('connection', 'close');
+      if (!request.url.startsWith('/health')) {
+        sendProblem(reply, problem(ProblemCode.ServiceUnavailable, 503, SHUTTING_DOWN_DETAIL, { instance: request.url.split('?')[0] }), {
+          'retry-after': String(options.settings.resilience.retryAfterSeconds),
+        });
+        return;
+      }
+    }
+    shutdown.requestStarted();
+    let ended = false;
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
+      shutdown.requestEnded();
+    };
+    reply.raw.once('finish', end);
+    reply.raw.once('close', end);
+    done();
+  });
   app.useLogger(new AppLogger(logger));
   setGlobalPrefix(app);
 

@@ -1,11 +1,14 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { Clock, SystemClock } from 'src/common/clock/clock';
+import { CacheStatusInterceptor } from 'src/common/cache/cache-status.interceptor';
 import { ProblemFilter } from 'src/common/problem/problem.filter';
+import { ShutdownState } from 'src/common/resilience/shutdown-state';
 import { ProblemValidationPipe } from 'src/common/validation/problem-validation.pipe';
 import { ConfigModule } from 'src/config/config.module';
 import { Settings } from 'src/config/settings';
 import { DatabaseModule } from 'src/database/database.module';
+import { databaseResilience } from 'src/database/resilience/database-resilience';
 import { HealthModule } from 'src/health/health.module';
 import { AuthModule } from 'src/auth/auth.module';
 import { OrganizationsModule } from 'src/organizations/organizations.module';
@@ -44,6 +47,7 @@ export class AppModule {
           url: options.databaseUrl,
           poolSize: options.settings.databasePoolSize,
           replicas: options.settings.databaseReplicas,
+          resilience: databaseResilience(options.settings),
         }),
         HealthModule,
         JobsModule,
@@ -65,10 +69,12 @@ export class AppModule {
       ],
       providers: [
         { provide: Clock, useValue: options.clock ?? new SystemClock() },
+        ShutdownState,
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_PIPE, useClass: ProblemValidationPipe },
+        { provide: APP_INTERCEPTOR, useClass: CacheStatusInterceptor },
       ],
-      exports: [Clock],
+      exports: [Clock, ShutdownState],
     };
   }
 }

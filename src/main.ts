@@ -1,5 +1,7 @@
 import 'reflect-metadata';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from 'src/app.factory';
+import { ShutdownState } from 'src/common/resilience/shutdown-state';
 import { loadSettings, Settings, SettingsError } from 'src/config/settings';
 import { runMigrations } from 'src/database/migrate';
 import { openDatabase, OpenDatabase } from 'src/database/open-database';
@@ -62,12 +64,15 @@ async function bootstrap(): Promise<void> {
   const shutdown = (signal: string): void => {
     if (shuttingDown) return;
     shuttingDown = true;
-    say(`${signal}: finishing in-flight requests and shutting down`);
-    // app.close() stops accepting, waits for in-flight requests, then closes the database pool.
-    void app
-      .close()
+    void gracefulShutdown(app, settings, signal)
       .then(stopDatabase)
-      .then(() => process.exit(0), () => process.exit(1));
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          say(`Shutdown failed: ${err instanceof Error ? err.message : String(err)}`);
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
@@ -84,6 +89,26 @@ async function bootstrap(): Promise<void> {
     say(`  A token:       npm run --silent token -- --org demo --role admin   (paste it into Swagger UI's Authorize)`);
   }
   say(`  Database:      ${db.embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'}; stop with Ctrl+C`);
+}
+
+/**
+ * SIGTERM/SIGINT (docs/resilience.md, "Shutdown"): readiness turns 503 and answers carry `Connection: close`; the
+ * server stops accepting connections; the requests in flight finish (each with its audit event committed before its
+ * answer leaves) within SHUTDOWN_GRACE_SECONDS; then Nest's shutdown: the jobs finish or, at the deadline, stop at
+ * their next safe point and are handed back to the queue (JobService), the audit writer's queue is flushed, the
+ * pool closes.
+ */
+async function gracefulShutdown(app: NestFastifyApplication, settings: Settings, signal: string): Promise<void> {
+  const state = app.get(ShutdownState);
+  const graceMs = settings.resilience.shutdownGraceSeconds * 1000;
+  state.startDraining(graceMs);
+  say(`${signal}: draining (${state.inFlight} request(s) in flight, grace ${settings.resilience.shutdownGraceSeconds} s)`);
+  // New requests are answered 503 + Retry-After + Connection: close from now on (app.factory.ts); the listener stays
+  // open until the requests in flight are done, then closes with the app.
+  const done = await state.requestsDone();
+  if (!done) say(`${signal}: ${state.inFlight} request(s) still in flight after the grace period; closing them`);
+  await app.close();
+  say(`${signal}: stopped`);
 }
 
 bootstrap().catch((err: unknown) => {

@@ -611,7 +611,7 @@ export interface paths {
         };
         /**
          * Check readiness
-         * @description The database answers a ping within 1.5 s: for a readiness probe. Needs no token.
+         * @description The process is not shutting down and the database answers a ping within 1 s: for a readiness probe. Answers 503 at once while the database's circuit breaker is open or the process drains after SIGTERM. Needs no token.
          */
         get: operations["checkReadiness"];
         put?: never;
@@ -4124,7 +4124,7 @@ export interface operations {
                 };
             };
             429: components["responses"]["TooManyRequests"];
-            /** @description The database does not answer (or the process is shutting down). */
+            /** @description The database does not answer (its circuit breaker is open), or the process is shutting down. */
             503: {
                 headers: {
                     [name: string]: unknown;

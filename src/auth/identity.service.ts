@@ -4,6 +4,7 @@ import { ApiKeyRow, AuthRepository, UserRow } from 'src/auth/auth.repository';
 import { JwtClaims } from 'src/auth/jwt.strategy';
 import { TtlCache } from 'src/auth/ttl-cache';
 import { Clock } from 'src/common/clock/clock';
+import { isServiceUnavailable } from 'src/common/resilience/service-unavailable';
 import { ProblemException } from 'src/common/problem/problem';
 import { SETTINGS } from 'src/config/config.module';
 import { Settings } from 'src/config/settings';
@@ -30,9 +31,12 @@ export class IdentityService {
     private readonly clock: Clock,
     @Inject(SETTINGS) private readonly settings: Settings,
   ) {
-    this.users = new TtlCache(settings.authCacheSeconds);
-    this.roles = new TtlCache(settings.authCacheSeconds);
-    this.keys = new TtlCache(settings.authCacheSeconds);
+    // While the database is away, the last look-ups stand for up to STALE_IF_ERROR_SECONDS (so that cached aggregates
+    // can still be served stale): no membership or key can be revoked meanwhile anyway, the database being away.
+    const stale = { staleIfErrorSeconds: settings.resilience.staleIfErrorSeconds };
+    this.users = new TtlCache(settings.authCacheSeconds, undefined, undefined, stale);
+    this.roles = new TtlCache(settings.authCacheSeconds, undefined, undefined, stale);
+    this.keys = new TtlCache(settings.authCacheSeconds, undefined, undefined, stale);
   }
 
   /** The user a verified token stands for; 401 when the subject is unknown. */
@@ -54,7 +58,10 @@ export class IdentityService {
     if (!key || key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt <= now)) {
       throw ProblemException.unauthorized('The API key is not valid (unknown, revoked or expired)');
     }
-    await this.repo.touchApiKey(key.id, now);
+    // Bookkeeping only: a database that is away does not refuse the key (the look-up above decided).
+    await this.repo.touchApiKey(key.id, now).catch((err: unknown) => {
+      if (!isServiceUnavailable(err)) throw err;
+    });
     return key;
   }
 

@@ -64,6 +64,37 @@ export interface Settings {
   /** Proxies whose X-Forwarded-For is believed (client IPs for rate limits and the audit trail): false, true, a hop count or addresses. */
   trustProxy: boolean | number | string;
   cacheTtlSeconds: number;
+  /**
+   * Bounded time whatever a dependency does (docs/resilience.md): the database's timeouts per route class, the
+   * circuit breakers of the database and Redis, stale answers of cached aggregates, and the shutdown's grace period.
+   */
+  resilience: {
+    /** Longest wait for a pool connection (ms): DATABASE_ACQUIRE_TIMEOUT_MS. */
+    acquireTimeoutMs: number;
+    /** statement_timeout of reads (list, profile, journey, aggregates, auth look-ups, audit appends) (ms). */
+    readStatementTimeoutMs: number;
+    /** statement_timeout inside write transactions (ingestion, imports, erasure) (ms). */
+    writeStatementTimeoutMs: number;
+    /** idle_in_transaction_session_timeout of the pool's connections (ms). */
+    idleInTransactionTimeoutMs: number;
+    /** statement_timeout of jobs' own connections (organization-wide recompute) (ms; 0 = none). */
+    batchStatementTimeoutMs: number;
+    /** Consecutive database failures that open its circuit breaker. */
+    databaseBreakerFailures: number;
+    /** While the database's breaker is open, how often it is probed (ms). */
+    databaseBreakerHalfOpenMs: number;
+    /** Longest wait for one Redis command before it is bypassed (ms). */
+    redisTimeoutMs: number;
+    /** Consecutive Redis failures that open its breaker (Redis is then bypassed without waiting). */
+    redisBreakerFailures: number;
+    redisBreakerHalfOpenMs: number;
+    /** Retry-After of a 503 (seconds). */
+    retryAfterSeconds: number;
+    /** How long past its lifetime a cached aggregate (and the guard's identity look-ups) may be served while the database is away (seconds; 0 = never). */
+    staleIfErrorSeconds: number;
+    /** On SIGTERM, how long in-flight requests and jobs get to finish (seconds). */
+    shutdownGraceSeconds: number;
+  };
   /** Background jobs (src/jobs): which roles this process plays, and how its worker runs them. */
   jobs: {
     /** `all`: serves HTTP and runs jobs; `api`: HTTP only (jobs go to the queue); `worker`: jobs only. */
@@ -254,6 +285,21 @@ export function loadSettings(env: Env = process.env): Settings {
     authCacheSeconds: int(env, 'AUTH_CACHE_SECONDS', 5, 0, 60),
     trustProxy: trustProxy(env),
     cacheTtlSeconds: int(env, 'CACHE_TTL_SECONDS', 300, 1, 86_400),
+    resilience: {
+      acquireTimeoutMs: int(env, 'DATABASE_ACQUIRE_TIMEOUT_MS', 2_000, 100, 600_000),
+      readStatementTimeoutMs: int(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 5_000, 100, 3_600_000),
+      writeStatementTimeoutMs: int(env, 'DATABASE_WRITE_STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000),
+      idleInTransactionTimeoutMs: int(env, 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 10_000, 100, 3_600_000),
+      batchStatementTimeoutMs: int(env, 'DATABASE_BATCH_STATEMENT_TIMEOUT_MS', 900_000, 0, 86_400_000),
+      databaseBreakerFailures: int(env, 'DATABASE_BREAKER_FAILURES', 3, 1, 1_000),
+      databaseBreakerHalfOpenMs: int(env, 'DATABASE_BREAKER_HALF_OPEN_MS', 1_000, 100, 60_000),
+      redisTimeoutMs: int(env, 'REDIS_TIMEOUT_MS', 250, 10, 60_000),
+      redisBreakerFailures: int(env, 'REDIS_BREAKER_FAILURES', 3, 1, 1_000),
+      redisBreakerHalfOpenMs: int(env, 'REDIS_BREAKER_HALF_OPEN_MS', 2_000, 100, 60_000),
+      retryAfterSeconds: int(env, 'RETRY_AFTER_SECONDS', 5, 1, 3_600),
+      staleIfErrorSeconds: int(env, 'STALE_IF_ERROR_SECONDS', 600, 0, 86_400),
+      shutdownGraceSeconds: int(env, 'SHUTDOWN_GRACE_SECONDS', 20, 0, 3_600),
+    },
     jobs: {
       role: oneOf(env, 'PROCESS_ROLE', ['all', 'api', 'worker'] as const, 'all'),
       concurrency: int(env, 'JOB_CONCURRENCY', 2, 1, 64),

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
-import { onPoolConnection } from 'src/database/tenant/tenant-db';
+import type { DependencyBreaker } from 'src/common/resilience/dependency-breaker';
+import { acquire, isConnectionLevel, isServerError, onPoolConnection } from 'src/database/tenant/tenant-db';
 
 /** Statements that belong to no one organization, on the app's pool (the runtime role). */
 export interface CrossTenantSql {
@@ -14,15 +15,23 @@ export interface CrossTenantSql {
  * tenant data is only reachable through TenantDb.
  */
 export class CrossTenantDb implements CrossTenantSql {
-  constructor(private readonly pool: Pool) {}
+  /** `breaker`: the database's circuit breaker (Database passes it). */
+  constructor(
+    private readonly pool: Pool,
+    private readonly breaker?: DependencyBreaker,
+  ) {}
 
   query<T = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    return onPoolConnection(this.pool, async (client) => (await client.query(sql, params as unknown[])).rows as T[]);
+    return onPoolConnection(this.pool, async (client) => (await client.query(sql, params as unknown[])).rows as T[], this.breaker);
   }
 
   /** `work`'s statements in one transaction. */
-  async transaction<T>(work: (sql: CrossTenantSql) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+  transaction<T>(work: (sql: CrossTenantSql) => Promise<T>): Promise<T> {
+    return this.breaker ? this.breaker.run(() => this.transactionUnguarded(work)) : this.transactionUnguarded(work);
+  }
+
+  private async transactionUnguarded<T>(work: (sql: CrossTenantSql) => Promise<T>): Promise<T> {
+    const client = await acquire(this.pool, this.breaker?.options.retryAfterSeconds);
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
@@ -30,9 +39,11 @@ export class CrossTenantDb implements CrossTenantSql {
       await client.query('COMMIT');
       return result;
     } catch (err) {
-      await client.query('ROLLBACK').catch((e: unknown) => {
-        broken = e instanceof Error ? e : new Error(String(e));
-      });
+      if (isServerError(err) || !isConnectionLevel(err)) {
+        await client.query('ROLLBACK').catch((e: unknown) => {
+          broken = e instanceof Error ? e : new Error(String(e));
+        });
+      } else broken = err instanceof Error ? err : new Error(String(err)); // no answer: drop the connection, not wait again
       throw err;
     } finally {
       client.release(broken);

@@ -2,6 +2,7 @@ import { DynamicModule, Global, Inject, Logger, Module, OnApplicationShutdown, O
 import { CrossTenantDb } from 'src/database/cross-tenant-db';
 import { Database } from 'src/database/database';
 import { ReadTenantDb } from 'src/database/replicas/read-tenant-db';
+import type { DatabaseResilienceOptions } from 'src/database/resilience/database-resilience';
 import { TenantDb } from 'src/database/tenant/tenant-db';
 
 export interface DatabaseModuleOptions {
@@ -9,6 +10,8 @@ export interface DatabaseModuleOptions {
   poolSize: number;
   /** DATABASE_REPLICA_URLS and their settings (src/database/replicas/). */
   replicas?: { urls: string[]; maxLagSeconds: number; retrySeconds: number };
+  /** Timeouts and the circuit breaker (the settings' `resilience` block). */
+  resilience?: DatabaseResilienceOptions;
 }
 
 /**
@@ -35,6 +38,15 @@ export class DatabaseModule implements OnModuleInit, OnApplicationShutdown {
               replicas: options.replicas,
               onReplicaEvent: (message) => logger.warn(message),
               onIdleError: (err) => logger.warn(`An idle database connection failed and was dropped: ${err.message}`),
+              resilience: options.resilience,
+              onBreakerChange: (state) =>
+                state === 'open'
+                  ? logger.error(
+                      'Database circuit breaker OPEN: the database is not answering; requests that need it get 503 with Retry-After',
+                    )
+                  : state === 'closed'
+                    ? logger.log('Database circuit breaker closed: the database answers again')
+                    : logger.log('Database circuit breaker half-open: probing the database'),
             }),
         },
         { provide: TenantDb, useFactory: (db: Database) => db.tenants, inject: [Database] },

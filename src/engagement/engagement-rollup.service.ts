@@ -150,10 +150,14 @@ export class EngagementRollupService implements OnModuleInit, OnModuleDestroy {
 
   /** One transaction under the organization's rollup lock (one writer at a time across processes). */
   private locked<T>(organizationId: string, work: (db: TenantSql) => Promise<T>): Promise<T> {
-    return this.tenantDb.transaction(organizationId, async (db) => {
-      await this.rollups.lock(db);
-      return work(db);
-    });
+    return this.tenantDb.transaction(
+      organizationId,
+      async (db) => {
+        await this.rollups.lock(db);
+        return work(db);
+      },
+      { batch: true },
+    );
   }
 
   private async timeZone(db: TenantSql): Promise<string> {

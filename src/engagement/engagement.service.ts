@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
 import { AuthContext } from 'src/auth/auth-context';
 import { TtlCache } from 'src/auth/ttl-cache';
 import { AggregateCache } from 'src/common/cache/aggregate-cache';
 import { Clock } from 'src/common/clock/clock';
+import { SETTINGS } from 'src/config/config.module';
+import { Settings } from 'src/config/settings';
 import { ProblemException } from 'src/common/problem/problem';
 import { localDate, nextDay, validTimeZone } from 'src/common/time/calendar';
 import { listBuckets, resolveRange } from 'src/engagement/domain/engagement-window';
@@ -24,7 +26,7 @@ const generationKey = (organizationId: string): string => `engagement-overview:g
 @Injectable()
 export class EngagementService implements OnModuleDestroy {
   /** Organization time zones, kept a minute in process so that a cached overview costs no database round trip. */
-  private readonly timeZones = new TtlCache<string>(60, 10_000);
+  private readonly timeZones: TtlCache<string>;
   private readonly subscription: Subscription;
 
   constructor(
@@ -35,7 +37,9 @@ export class EngagementService implements OnModuleDestroy {
     private readonly clock: Clock,
     /** Aggregates only (no patient ids, no PHI: entries may live in Redis); TTL `CACHE_TTL_SECONDS`. */
     private readonly cache: AggregateCache,
+    @Inject(SETTINGS) settings: Settings,
   ) {
+    this.timeZones = new TtlCache<string>(60, 10_000, undefined, { staleIfErrorSeconds: settings.resilience.staleIfErrorSeconds });
     // The rollup changes after every scoring recompute (ingestion recomputes the patients it touched).
     this.subscription = this.rollup.changed$.subscribe((organizationId) => void this.invalidate(organizationId));
   }
@@ -55,7 +59,10 @@ export class EngagementService implements OnModuleDestroy {
     if ('field' in window) throw ProblemException.invalidField('query', window.field, window.message);
     // All of an organization's overviews go at once when its generation does (a new random one is drawn).
     const generation = await this.cache.getOrLoad(generationKey(orgId), async () => randomUUID());
-    const key = `engagement-overview:v2:${orgId}:${generation}:${timeZone}:${window.from}:${window.to}:${window.granularity}:${today}`;
+    const window_ = `${timeZone}:${window.from}:${window.to}:${window.granularity}:${today}`;
+    const key = `engagement-overview:v2:${orgId}:${generation}:${window_}`;
+    // The stale answer (database away) is kept without the generation, which every recompute changes.
+    const staleKey = `engagement-overview:v2:${orgId}:${window_}`;
     return this.cache.getOrLoad(key, async (): Promise<EngagementOverviewResponse> => {
       const query = { timeZone, granularity: window.granularity, from: window.from, toExclusive: nextDay(window.to), monthStart: `${today.slice(0, 7)}-01`, now };
       const { facts, rollup } = await this.tenantDb.read(orgId, (db) => this.repository.facts(db, query));
@@ -78,7 +85,7 @@ export class EngagementService implements OnModuleDestroy {
           satisfaction_metrics: satisfactionMetrics(facts.surveys),
         },
       };
-    });
+    }, undefined, { staleKey });
   }
 
   /** Forgets every cached overview of the organization (in this process and, with Redis, in the others). */

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { Clock } from 'src/common/clock/clock';
+import { ShutdownState } from 'src/common/resilience/shutdown-state';
 import { SETTINGS } from 'src/config/config.module';
 import type { Settings } from 'src/config/settings';
 import { CrossTenantDb } from 'src/database/cross-tenant-db';
@@ -32,7 +33,7 @@ const messageOf = (err: unknown): string => (err instanceof Error ? `${err.name 
  * run is atomic, so a run still alive elsewhere is not run twice.
  */
 @Injectable()
-export class JobService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class JobService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(JobService.name);
   private readonly handlers = new Map<string, JobHandler>();
   /** Periodic upkeep run on the scheduler's tick (once per interval across workers): name → task. */
@@ -41,6 +42,7 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
   private readonly running = new Map<string, AbortController>();
   readonly workerName = `${hostname()}:${process.pid}`;
   private started = false;
+  private stopping: Promise<void> | null = null;
 
   constructor(
     private readonly tenantDb: TenantDb,
@@ -50,6 +52,7 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly clock: Clock,
     @Inject(SETTINGS) private readonly settings: Settings,
     @Inject(JOB_QUEUE) private readonly queue: JobQueue,
+    @Optional() private readonly shutdown?: ShutdownState,
   ) {}
 
   /** Called by each feature module for its job types (at module init). */
@@ -115,9 +118,26 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
     this.started = true;
   }
 
+  /**
+   * Shutdown, before the pool closes: no new job starts; the running ones may finish until the shutdown's deadline
+   * (SHUTDOWN_GRACE_SECONDS from SIGTERM), then stop at their next safe point and are handed back (re-queued: the
+   * next process resumes them). Without a draining shutdown (tests, commands), at once.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.stopping) return this.stopping;
+    const left = this.shutdown?.draining ? this.shutdown.deadline - Date.now() : 0;
+    const timer = setTimeout(() => this.abortAll(), Math.max(0, left));
+    this.stopping = this.queue.close().finally(() => clearTimeout(timer));
+    return this.stopping;
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    this.abortAll();
+    await this.beforeApplicationShutdown();
+  }
+
+  private abortAll(): void {
     for (const controller of this.running.values()) controller.abort();
-    await this.queue.close();
   }
 
   /**

@@ -141,7 +141,7 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
         durationMs,
       );
       return { organizationId, opportunities: count, ltvThresholdCents: org.ltvThresholdCents, durationMs };
-    });
+    }, { batch: true });
   }
 }
 

@@ -36,11 +36,15 @@ export function testSettings(databaseUrl: string, env: Record<string, string> = 
  * The real application on this file's own database (cloned from the migrated template), with a fixed clock.
  * `env` overrides settings (e.g. `{ BODY_LIMIT_BYTES: '2048' }`).
  */
-export async function createTestApp(options: { now?: Date; env?: Record<string, string> } = {}): Promise<TestApp> {
+export async function createTestApp(
+  options: { now?: Date; env?: Record<string, string>; appDatabaseUrl?: (url: string) => string } = {},
+): Promise<TestApp> {
   const db = await createTestDatabase();
-  const settings = testSettings(db.url, options.env);
+  // `appDatabaseUrl`: where the app reaches its database (a pausable proxy in front of it: test/utils/pausable-proxy.ts).
+  const appUrl = options.appDatabaseUrl ? options.appDatabaseUrl(db.url) : db.url;
+  const settings = testSettings(appUrl, options.env);
   const clock = new FixedClock(options.now ?? TEST_NOW);
-  const app = await createApp({ settings, databaseUrl: db.url, clock });
+  const app = await createApp({ settings, databaseUrl: appUrl, clock });
   let url: string | null = null;
   return {
     app,

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { contentHash } from 'src/audit/trail/hash-chain';
 import { AuditEventContent, NO_ORGANIZATION } from 'src/audit/trail/audit-event';
 import { TrailRepository } from 'src/audit/trail/trail.repository';
@@ -50,7 +50,7 @@ function isUnknownOrganization(err: unknown): boolean {
  * With a tenant handle of a transaction, the event is appended in it and commits or rolls back with its change.
  */
 @Injectable()
-export class TrailWriter {
+export class TrailWriter implements BeforeApplicationShutdown {
   private readonly logger = new Logger('TrailWriter');
   private readonly queues = new Map<string, OrganizationQueue>();
   /** Audited requests of each organization that are running and have not handed in their event yet. */
@@ -63,6 +63,21 @@ export class TrailWriter {
     /** The batch appends: one autocommit statement each, on the organization's handle (TenantDb.statements). */
     private readonly tenantDb: TenantDb,
   ) {}
+
+  /**
+   * Shutdown, before the pool closes: every event handed in is committed (or its caller told it failed) before
+   * the process goes on: the batches waiting for their coalescing timer go at once, and this waits for them.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.flush();
+  }
+
+  /** Resolves once no event is waiting or being written (at most `timeoutMs`). */
+  async flush(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (const [organizationId, queue] of this.queues) if (queue.timer && !queue.flushing) void this.drain(organizationId, queue);
+    while (this.queues.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  }
 
   /**
    * An audited request of `organizationId` started: while it runs, a batch of that organization waits up to

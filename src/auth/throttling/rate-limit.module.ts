@@ -3,6 +3,7 @@ import { ThrottlerModule, ThrottlerStorage } from '@nestjs/throttler';
 import { MemoryThrottlerStorage } from 'src/auth/throttling/memory-throttler.storage';
 import { RedisThrottlerStorage } from 'src/auth/throttling/redis-throttler.storage';
 import { CALLER_THROTTLER, IP_THROTTLER } from 'src/auth/throttling/rate-limit.guard';
+import { RedisGuard } from 'src/common/resilience/redis-guard';
 import { SETTINGS } from 'src/config/config.module';
 import { Settings } from 'src/config/settings';
 
@@ -13,8 +14,9 @@ export const RATE_LIMIT_STORAGE = Symbol('RATE_LIMIT_STORAGE');
   providers: [
     {
       provide: RATE_LIMIT_STORAGE,
-      inject: [SETTINGS],
-      useFactory: (settings: Settings): ThrottlerStorage => (settings.redisUrl ? new RedisThrottlerStorage(settings.redisUrl) : new MemoryThrottlerStorage()),
+      inject: [SETTINGS, RedisGuard],
+      useFactory: (settings: Settings, guard: RedisGuard): ThrottlerStorage =>
+        settings.redisUrl ? new RedisThrottlerStorage(settings.redisUrl, undefined, guard) : new MemoryThrottlerStorage(),
     },
   ],
   exports: [RATE_LIMIT_STORAGE],

@@ -1,6 +1,8 @@
 import { OnApplicationShutdown } from '@nestjs/common';
 import { ThrottlerStorage } from '@nestjs/throttler';
 import Redis from 'ioredis';
+import { MemoryThrottlerStorage } from 'src/auth/throttling/memory-throttler.storage';
+import type { RedisGuard } from 'src/common/resilience/redis-guard';
 
 type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
@@ -24,18 +26,34 @@ end
 return {hits, ttl, 0, 0}
 `;
 
-/** Rate-limit counters in Redis (REDIS_URL), shared by every instance of the API. */
+/**
+ * Rate-limit counters in Redis (REDIS_URL), shared by every instance of the API. With a RedisGuard, each command is
+ * bounded in time and, when Redis fails or is slow, the count falls back to this process's memory (the same fixed
+ * window, per instance) until Redis answers again: a failing Redis never fails or stalls a request.
+ */
 export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationShutdown {
   private readonly redis: Redis;
+  private readonly fallback = new MemoryThrottlerStorage();
 
   constructor(
     url: string,
     private readonly prefix = 'pj:throttle:',
+    private readonly guard?: RedisGuard,
   ) {
     this.redis = new Redis(url, { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: false });
+    this.redis.on('error', () => undefined); // reported through the guard's breaker, not as an unhandled event
   }
 
   async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
+    if (!this.guard) return this.incrementInRedis(key, ttl, limit, blockDuration, throttlerName);
+    try {
+      return await this.guard.run(() => this.incrementInRedis(key, ttl, limit, blockDuration, throttlerName));
+    } catch {
+      return this.fallback.increment(key, ttl, limit, blockDuration, throttlerName);
+    }
+  }
+
+  private async incrementInRedis(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
     const base = `${this.prefix}${throttlerName}:${key}`;
     const reply = (await this.redis.eval(INCREMENT, 2, base, `${base}:blocked`, ttl, limit, Math.max(blockDuration, 1))) as number[];
     const [totalHits, ttlMs, blocked, blockMs] = reply.map(Number);
@@ -48,6 +66,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationShu
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.fallback.onApplicationShutdown();
     await this.redis.quit().catch(() => undefined);
   }
 }

@@ -1,7 +1,8 @@
 import { CacheModule } from '@nestjs/cache-manager';
-import { Global, Module } from '@nestjs/common';
+import { Global, Logger, Module } from '@nestjs/common';
 import { createKeyv } from '@keyv/redis';
 import { AggregateCache } from 'src/common/cache/aggregate-cache';
+import { RedisGuard } from 'src/common/resilience/redis-guard';
 import { SETTINGS } from 'src/config/config.module';
 import { Settings } from 'src/config/settings';
 
@@ -22,7 +23,26 @@ import { Settings } from 'src/config/settings';
       }),
     }),
   ],
-  providers: [AggregateCache],
-  exports: [AggregateCache],
+  providers: [
+    AggregateCache,
+    {
+      // Bounds every Redis command of the app's own code (the cache, the rate-limit counters): docs/resilience.md.
+      provide: RedisGuard,
+      inject: [SETTINGS],
+      useFactory: (settings: Settings) => {
+        const logger = new Logger('Redis');
+        return new RedisGuard({
+          timeoutMs: settings.resilience.redisTimeoutMs,
+          failures: settings.resilience.redisBreakerFailures,
+          halfOpenAfterMs: settings.resilience.redisBreakerHalfOpenMs,
+          onStateChange: (state) =>
+            state === 'open'
+              ? logger.warn('Redis circuit breaker OPEN: Redis is bypassed (cache from the database, rate limits in process memory)')
+              : state === 'closed' && logger.log('Redis circuit breaker closed: Redis is used again'),
+        });
+      },
+    },
+  ],
+  exports: [AggregateCache, RedisGuard],
 })
 export class AppCacheModule {}

@@ -2,6 +2,10 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { allowedMethods } from 'src/common/http/route-registry';
 import { codeForStatus, problem, ProblemCode, ProblemDetails, ProblemException } from 'src/common/problem/problem';
+import { ServiceUnavailableError } from 'src/common/resilience/service-unavailable';
+
+/** The detail of a 503 for a dependency that is away: what to do, nothing about why. */
+export const UNAVAILABLE_DETAIL = 'The service is temporarily unable to answer this request; retry after the number of seconds in Retry-After';
 
 interface FrameworkError {
   statusCode?: number;
@@ -34,6 +38,13 @@ export function loggableError(err: unknown): Record<string, unknown> {
 export function toProblem(err: unknown, request: { method: string; url: string }): { body: ProblemDetails; headers: Record<string, string> } {
   const path = request.url.split('?')[0];
   if (err instanceof ProblemException) return { body: err.toProblem(path), headers: err.headers ?? {} };
+  if (err instanceof ServiceUnavailableError) {
+    // Names no internals: which dependency, and why, go to the log only.
+    return {
+      body: problem(ProblemCode.ServiceUnavailable, 503, UNAVAILABLE_DETAIL, { instance: path }),
+      headers: { 'retry-after': String(err.retryAfterSeconds), 'cache-control': 'no-store' },
+    };
+  }
 
   if (err instanceof HttpException) {
     const status = err.getStatus();
@@ -78,7 +89,10 @@ export class ProblemFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
     const { body, headers } = toProblem(exception, request);
-    if (body.status >= 500) this.logger.error({ err: loggableError(exception), status: body.status, requestId: request.id }, 'request failed');
+    if (exception instanceof ServiceUnavailableError) {
+      // While a breaker is open every request would log this: the breaker's own open/close lines say it once.
+      if (exception.reason !== 'circuit-open') this.logger.warn({ dependency: exception.dependency, reason: exception.reason, cause: loggableError(exception.cause), requestId: request.id }, 'dependency unavailable: answered 503');
+    } else if (body.status >= 500) this.logger.error({ err: loggableError(exception), status: body.status, requestId: request.id }, 'request failed');
     sendProblem(reply, body, headers);
   }
 }

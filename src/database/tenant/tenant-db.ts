@@ -1,4 +1,6 @@
-import type { Pool, PoolClient, QueryResult } from 'pg';
+import type { Pool, PoolClient, QueryConfig, QueryResult } from 'pg';
+import type { DependencyBreaker } from 'src/common/resilience/dependency-breaker';
+import { ServiceUnavailableError } from 'src/common/resilience/service-unavailable';
 import { inlineParams } from 'src/database/tenant/sql-literal';
 import { tenantBegin, tenantId, tenantStatementPrefix, type TenantSql } from 'src/database/tenant/tenant-sql';
 
@@ -8,10 +10,35 @@ export const isServerError = (err: unknown): boolean =>
 
 /**
  * `work` on a pool connection, which then goes back to the pool; after an error other than one the server answered
- * with, the connection is dropped (the pool opens a new one), in case it broke.
+ * with, the connection is dropped (the pool opens a new one), in case it broke. With a breaker, the whole of it (the
+ * wait for a connection included) goes through it: a database that is away fails it at once with a 503
+ * (ServiceUnavailableError) once the breaker is open.
  */
-export async function onPoolConnection<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
+export function onPoolConnection<T>(pool: Pool, work: (client: PoolClient) => Promise<T>, breaker?: DependencyBreaker): Promise<T> {
+  return breaker
+    ? breaker.run(() => onPoolConnectionUnguarded(pool, work, breaker.options.retryAfterSeconds))
+    : onPoolConnectionUnguarded(pool, work);
+}
+
+/**
+ * A connection from the pool. When every connection is in use and the wait passes the acquire timeout, the database
+ * is not at fault (this process is saturated): a 503 that does not count toward the breaker (ServiceUnavailableError
+ * is not a database failure to it), so that load never opens the breaker; a connection that cannot be opened does.
+ */
+export async function acquire(pool: Pool, retryAfterSeconds = 5): Promise<PoolClient> {
+  const saturated = pool.totalCount >= (pool.options.max ?? 10);
+  try {
+    return await pool.connect();
+  } catch (err) {
+    if (saturated && err instanceof Error && /timeout exceeded when trying to connect/i.test(err.message)) {
+      throw new ServiceUnavailableError('database', retryAfterSeconds, 'timeout', { cause: err });
+    }
+    throw err;
+  }
+}
+
+async function onPoolConnectionUnguarded<T>(pool: Pool, work: (client: PoolClient) => Promise<T>, retryAfterSeconds?: number): Promise<T> {
+  const client = await acquire(pool, retryAfterSeconds);
   let broken: Error | undefined;
   try {
     return await work(client);
@@ -23,6 +50,11 @@ export async function onPoolConnection<T>(pool: Pool, work: (client: PoolClient)
   }
 }
 
+/** A driver error (no SQLSTATE) from the connection itself: a timeout, a lost or closed connection. */
+export const isConnectionLevel = (err: unknown): boolean =>
+  err instanceof Error &&
+  /timeout|terminated|Connection|ECONN|EPIPE|not queryable/i.test(err.message + String((err as { code?: unknown }).code ?? ''));
+
 const rowsOf = <T>(result: QueryResult | QueryResult[]): T[] => (Array.isArray(result) ? result[result.length - 1] : result).rows as T[];
 
 /**
@@ -32,11 +64,16 @@ const rowsOf = <T>(result: QueryResult | QueryResult[]): T[] => (Array.isArray(r
  */
 export class TenantDb {
   /**
+   * `breaker`: the database's circuit breaker (Database passes it; benchmarks may leave it out).
+   * `timeouts.writeStatementTimeoutMs`: the statement_timeout of `transaction` (writes: ingestion, imports, erasure),
+   * set local to it; reads keep the pool connection's (DATABASE_STATEMENT_TIMEOUT_MS).
    * `afterWrite`: called on the same connection after a read-write transaction committed (the read replicas'
    * read-your-writes: src/database/replicas/); its failure does not fail the committed work.
    */
   constructor(
     private readonly pool: Pool,
+    private readonly breaker?: DependencyBreaker,
+    private readonly timeouts: { writeStatementTimeoutMs?: number; batchStatementTimeoutMs?: number } = {},
     private readonly afterWrite?: (organizationId: string, client: PoolClient) => Promise<void>,
   ) {}
 
@@ -50,11 +87,14 @@ export class TenantDb {
    */
   async statements<T>(organizationId: string, work: (db: TenantSql) => Promise<T>): Promise<T> {
     const prefix = tenantStatementPrefix(organizationId);
-    return onPoolConnection(this.pool, (client) =>
-      work({
-        organizationId: tenantId(organizationId),
-        query: async <R>(text: string, params?: readonly unknown[]) => rowsOf<R>(await client.query(prefix + inlineParams(text, params))),
-      }),
+    return onPoolConnection(
+      this.pool,
+      (client) =>
+        work({
+          organizationId: tenantId(organizationId),
+          query: async <R>(text: string, params?: readonly unknown[]) => rowsOf<R>(await client.query(prefix + inlineParams(text, params))),
+        }),
+      this.breaker,
     );
   }
 
@@ -66,28 +106,71 @@ export class TenantDb {
     return this.inTransaction(tenantBegin(organizationId, { snapshot: options.snapshot, readOnly: true }), organizationId, work);
   }
 
-  /** A read-write transaction: everything `work` does commits together, or nothing does. */
-  async transaction<T>(organizationId: string, work: (db: TenantSql) => Promise<T>): Promise<T> {
-    return this.inTransaction(tenantBegin(organizationId), organizationId, work, true);
+  /**
+   * A read-write transaction: everything `work` does commits together, or nothing does. Its statements may run up
+   * to the write class's statement timeout (DATABASE_WRITE_STATEMENT_TIMEOUT_MS); `batch` (organization-wide
+   * rebuilds run by jobs, which may wait for each other's advisory lock) to the batch class's
+   * (DATABASE_BATCH_STATEMENT_TIMEOUT_MS).
+   */
+  async transaction<T>(organizationId: string, work: (db: TenantSql) => Promise<T>, options: { batch?: boolean } = {}): Promise<T> {
+    const ms = options.batch ? this.timeouts.batchStatementTimeoutMs : this.timeouts.writeStatementTimeoutMs;
+    if (ms === undefined) return this.inTransaction(tenantBegin(organizationId), organizationId, work, undefined, true);
+    return this.inTransaction(
+      `${tenantBegin(organizationId)}; SET LOCAL statement_timeout = ${Math.floor(ms)}`,
+      organizationId,
+      work,
+      ms > 0 ? ms + 1_000 : 2_147_483_647,
+      true,
+    );
   }
 
-  private async inTransaction<T>(begin: string, organizationId: string, work: (db: TenantSql) => Promise<T>, writes = false): Promise<T> {
-    const client = await this.pool.connect();
+  private inTransaction<T>(
+    begin: string,
+    organizationId: string,
+    work: (db: TenantSql) => Promise<T>,
+    queryTimeoutMs?: number,
+    writes = false,
+  ): Promise<T> {
+    const run = (): Promise<T> => this.inTransactionUnguarded(begin, organizationId, work, queryTimeoutMs, writes);
+    return this.breaker ? this.breaker.run(run) : run();
+  }
+
+  private async inTransactionUnguarded<T>(
+    begin: string,
+    organizationId: string,
+    work: (db: TenantSql) => Promise<T>,
+    queryTimeoutMs: number | undefined,
+    writes: boolean,
+  ): Promise<T> {
+    const client = await acquire(this.pool, this.breaker?.options.retryAfterSeconds);
     let broken: Error | undefined;
     try {
       await client.query(begin);
       const db: TenantSql = {
         organizationId: tenantId(organizationId),
-        query: async <R>(text: string, params?: readonly unknown[]) => (await client.query(text, params as unknown[])).rows as R[],
+        query: async <R>(text: string, params?: readonly unknown[]) =>
+          (
+            await client.query(
+              queryTimeoutMs
+                ? ({ text, values: params as unknown[], query_timeout: queryTimeoutMs } as QueryConfig)
+                : { text, values: params as unknown[] },
+            )
+          ).rows as R[],
       };
       const result = await work(db);
       await client.query('COMMIT');
       if (writes && this.afterWrite) await this.afterWrite(organizationId, client).catch(() => undefined);
       return result;
     } catch (err) {
-      await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
-        broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr)); // unusable: the pool drops it
-      });
+      if (isServerError(err) || !isConnectionLevel(err)) {
+        await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
+          broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr)); // unusable: the pool drops it
+        });
+      } else {
+        // The server did not answer (a client-side timeout, a lost connection): a ROLLBACK would wait as long again.
+        // The connection is dropped instead, which ends the transaction on the server.
+        broken = err as Error;
+      }
       throw err;
     } finally {
       client.release(broken);
