@@ -20,6 +20,7 @@ import { JourneyModule } from 'src/journey/journey.module';
 import { OpportunitiesModule } from 'src/opportunities/opportunities.module';
 import { JobsModule } from 'src/jobs/jobs.module';
 import { FileStoreModule } from 'src/file-store/file-store.module';
+import { PrivacyModule } from 'src/privacy/privacy.module';
 
 export interface AppOptions {
   settings: Settings;
@@ -52,6 +53,7 @@ export class AppModule {
         EngagementModule,
         JourneyModule,
         OpportunitiesModule,
+        PrivacyModule,
       ],
       providers: [
         { provide: Clock, useValue: options.clock ?? new SystemClock() },

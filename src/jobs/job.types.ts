@@ -6,6 +6,8 @@ export const JobType = {
   OpportunitiesRefresh: 'opportunities-refresh',
   /** Rebuild an organization's engagement rollup. */
   EngagementRebuild: 'engagement-rebuild',
+  /** An organization's bulk export (FHIR NDJSON files in the file store; src/privacy/export). */
+  BulkExport: 'bulk-export',
 } as const;
 export type JobType = (typeof JobType)[keyof typeof JobType];
 
