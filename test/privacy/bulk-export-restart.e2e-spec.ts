@@ -19,7 +19,8 @@ import { seedFullPatient } from 'test/privacy/export-fixtures';
 describe('bulk export across a restart', () => {
   let db: TestDatabase;
   const settings = () => testSettings(db.url, { JOB_ATTEMPTS: '2' });
-  const boot = (): Promise<NestFastifyApplication> => createApp({ settings: settings(), databaseUrl: db.url, clock: new FixedClock(TEST_NOW) });
+  const boot = (): Promise<NestFastifyApplication> =>
+    createApp({ settings: settings(), databaseUrl: db.url, clock: new FixedClock(TEST_NOW) });
   let org: string;
 
   beforeAll(async () => {
@@ -31,11 +32,20 @@ describe('bulk export across a restart', () => {
   afterAll(() => db.drop());
 
   const runOf = async (id: string) =>
-    (await db.query<{ status: string; error: string | null; attempts: number; result: { output: { type: string; count: number; file_id: string }[] } | null }>(
-      `SELECT status, error, attempts, result FROM job_runs WHERE id = $1`,
-      [id],
-    ))[0];
-  const ended = (id: string) => eventually(() => runOf(id), (r) => ['succeeded', 'failed', 'cancelled'].includes(r.status), { what: `run ${id} ended` });
+    (
+      await db.query<{
+        status: string;
+        error: string | null;
+        attempts: number;
+        result: { output: { type: string; count: number; file_id: string }[] } | null;
+      }>(`SELECT status, error, attempts, result FROM job_runs WHERE id = $1`, [id])
+    )[0];
+  const ended = (id: string) =>
+    eventually(
+      () => runOf(id),
+      (r) => ['succeeded', 'failed', 'cancelled'].includes(r.status),
+      { what: `run ${id} ended` },
+    );
 
   it('a run its dead process left running, with a half-written file, is finished by the next process', async () => {
     // What a process killed mid-export leaves: its run `running` under its name, a file still `writing`.
@@ -45,7 +55,9 @@ describe('bulk export across a restart', () => {
        VALUES ($1, $2, 'running', '{}', now(), now(), 1, 'dead-host:1', 0.3) RETURNING id`,
       [org, JobType.BulkExport],
     );
-    const partial = await first.get(FileStore).create(org, { runId: run.id, name: 'Patient.ndjson', contentType: 'application/fhir+ndjson', expiresAt: null });
+    const partial = await first
+      .get(FileStore)
+      .create(org, { runId: run.id, name: 'Patient.ndjson', contentType: 'application/fhir+ndjson', expiresAt: null });
     await partial.writeLine('{"resourceType":"Patient","id":"half"}');
     await first.close();
     expect((await runOf(run.id)).status).toBe('running');
@@ -54,9 +66,14 @@ describe('bulk export across a restart', () => {
     try {
       const done = await ended(run.id);
       expect(done).toMatchObject({ status: 'succeeded', error: null, attempts: 2 });
-      const [{ patients }] = await db.query<{ patients: number }>(`SELECT count(*)::int AS patients FROM patients WHERE organization_id = $1`, [org]);
+      const [{ patients }] = await db.query<{ patients: number }>(
+        `SELECT count(*)::int AS patients FROM patients WHERE organization_id = $1`,
+        [org],
+      );
       expect(done.result!.output.find((o) => o.type === 'Patient')?.count).toBe(patients);
-      const files = await db.query<{ id: string; status: string }>(`SELECT id, status FROM stored_files WHERE run_id = $1 ORDER BY id`, [run.id]);
+      const files = await db.query<{ id: string; status: string }>(`SELECT id, status FROM stored_files WHERE run_id = $1 ORDER BY id`, [
+        run.id,
+      ]);
       expect(files.map((f) => f.status).every((s) => s === 'complete')).toBe(true);
       expect(files.map((f) => f.id).sort()).toEqual(done.result!.output.map((o) => o.file_id).sort());
       expect(files.some((f) => f.id === partial.id)).toBe(false);
@@ -71,7 +88,10 @@ describe('bulk export across a restart', () => {
     const gate = new Promise<void>((resolve) => (releaseGate = resolve));
     const original = ExportRecordsRepository.prototype.batches;
     let reachedAppointments = false;
-    const spy = jest.spyOn(ExportRecordsRepository.prototype, 'batches').mockImplementation(async function* (this: ExportRecordsRepository, ...args) {
+    const spy = jest.spyOn(ExportRecordsRepository.prototype, 'batches').mockImplementation(async function* (
+      this: ExportRecordsRepository,
+      ...args
+    ) {
       if (args[1] === 'appointments') {
         reachedAppointments = true;
         await gate; // mid-export: the patients are written, the appointments not yet
@@ -81,7 +101,11 @@ describe('bulk export across a restart', () => {
     let runId: string;
     try {
       runId = (await first.get(JobService).enqueue(JobType.BulkExport, org, {}))!.id;
-      await eventually(() => reachedAppointments, (r) => r, { what: 'the export reached the appointments' });
+      await eventually(
+        () => reachedAppointments,
+        (r) => r,
+        { what: 'the export reached the appointments' },
+      );
       expect((await runOf(runId)).status).toBe('running');
       const closing = first.close(); // the shutdown aborts the run; it stops at its next safe point
       releaseGate();
@@ -96,7 +120,10 @@ describe('bulk export across a restart', () => {
     try {
       const done = await ended(runId);
       expect(done.status).toBe('succeeded');
-      const [{ appointments }] = await db.query<{ appointments: number }>(`SELECT count(*)::int AS appointments FROM appointments WHERE organization_id = $1`, [org]);
+      const [{ appointments }] = await db.query<{ appointments: number }>(
+        `SELECT count(*)::int AS appointments FROM appointments WHERE organization_id = $1`,
+        [org],
+      );
       expect(done.result!.output.find((o) => o.type === 'Appointment')?.count).toBe(appointments);
       const files = await db.query<{ id: string }>(`SELECT id FROM stored_files WHERE run_id = $1`, [runId]);
       expect(files.map((f) => f.id).sort()).toEqual(done.result!.output.map((o) => o.file_id).sort());

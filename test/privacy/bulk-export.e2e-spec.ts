@@ -68,7 +68,13 @@ describe('bulk export (POST/GET/DELETE /api/v1/exports/{organizationId})', () =>
     );
     const sum = (k: keyof StoredCounts): number => seeded.reduce((s, p) => s + p.counts[k], 0);
     // The patient row's lists and consents are encrypted: what the fixtures wrote (referrers have none).
-    return { ...row, Condition: sum('conditions'), AllergyIntolerance: sum('allergies'), MedicationStatement: sum('medications'), Consent: 2 * row.Patient };
+    return {
+      ...row,
+      Condition: sum('conditions'),
+      AllergyIntolerance: sum('allergies'),
+      MedicationStatement: sum('medications'),
+      Consent: 2 * row.Patient,
+    };
   };
 
   it("exports every resource of the organization: each file's line count equals the stored count, every line valid", async () => {
@@ -162,11 +168,17 @@ describe('bulk export (POST/GET/DELETE /api/v1/exports/{organizationId})', () =>
     expect((await t.inject({ method: 'GET', url: file, headers: bearer(stranger) })).statusCode).toBe(403);
     expect((await t.inject({ method: 'GET', url: file })).statusCode).toBe(401);
     expect((await lines(manifest.output[0].url, await memberToken(t, org, Role.Admin))).length).toBe(manifest.output[0].count);
-    const unknown = await t.inject({ method: 'GET', url: `/api/v1/exports/${org}/00000000-0000-4000-8000-000000000000`, headers: bearer(owner) });
+    const unknown = await t.inject({
+      method: 'GET',
+      url: `/api/v1/exports/${org}/00000000-0000-4000-8000-000000000000`,
+      headers: bearer(owner),
+    });
     expect([unknown.statusCode, unknown.json().type]).toEqual([404, 'https://patient-journey.dev/problems/export-not-found']);
     const missingFile = await t.inject({ method: 'GET', url: file.replace('Patient.ndjson', 'Task.ndjson'), headers: bearer(owner) });
     expect(missingFile.statusCode).toBe(404);
-    expect((await t.inject({ method: 'GET', url: file.replace('Patient.ndjson', 'secrets.txt'), headers: bearer(owner) })).statusCode).toBe(400);
+    expect((await t.inject({ method: 'GET', url: file.replace('Patient.ndjson', 'secrets.txt'), headers: bearer(owner) })).statusCode).toBe(
+      400,
+    );
   });
 
   it('refuses a bad request with 400 naming the field, and starts nothing', async () => {

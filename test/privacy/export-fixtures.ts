@@ -71,7 +71,14 @@ export async function seedFullPatient(
     await db.query(
       `INSERT INTO communications (organization_id, source, external_id, patient_id, occurred_at, channel, kind, direction, responded_at, outcome, notes_enc)
        VALUES ($1, 'test', $2, $3, '2026-02-02T10:00:00Z', 'sms', 'message', $4, $5, 'answered', $6)`,
-      [organizationId, `com-${unique()}`, patientId, direction, direction === 'outbound' ? '2026-02-02T11:00:00Z' : null, c.encrypt('Call me back')],
+      [
+        organizationId,
+        `com-${unique()}`,
+        patientId,
+        direction,
+        direction === 'outbound' ? '2026-02-02T11:00:00Z' : null,
+        c.encrypt('Call me back'),
+      ],
     );
   }
   const surveys = n;
@@ -104,7 +111,12 @@ export async function seedFullPatient(
      VALUES ($1, 'test', $2, $3, 'recall', 'sms-1', 1, 3, 'send sms', '2026-12-01T00:00:00Z', 'paused', '2026-11-01T00:00:00Z')`,
     [organizationId, `enr-${unique()}`, patientId],
   );
-  await upsertMetrics(db, organizationId, patientId, { riskScore: 42, engagementScore: 61, ltvCents: 123_456, riskFactors: [{ factor: 'missed', weight: 0.3 }] });
+  await upsertMetrics(db, organizationId, patientId, {
+    riskScore: 42,
+    engagementScore: 61,
+    ltvCents: 123_456,
+    riskFactors: [{ factor: 'missed', weight: 0.3 }],
+  });
   const riskHistory = 1 + n;
   for (let i = 0; i < riskHistory; i++) {
     await db.query(`INSERT INTO risk_score_history (organization_id, patient_id, recorded_on, risk_score) VALUES ($1, $2, $3, $4)`, [

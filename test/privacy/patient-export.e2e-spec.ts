@@ -9,7 +9,8 @@ const countBy = (resources: Resource[]): Record<string, number> =>
   resources.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.resourceType]: (acc[r.resourceType] ?? 0) + 1 }), {});
 
 /** Every patient reference a resource makes (subject, patient, for, participants, author, extensions...). */
-const patientRefs = (resource: Resource): string[] => [...JSON.stringify(resource).matchAll(/"reference":"Patient\/([0-9a-f-]{36})"/g)].map((m) => m[1]);
+const patientRefs = (resource: Resource): string[] =>
+  [...JSON.stringify(resource).matchAll(/"reference":"Patient\/([0-9a-f-]{36})"/g)].map((m) => m[1]);
 
 describe("GET /patients/{organizationId}/profile/{patientId}/export (one patient's record)", () => {
   let t: TestApp;
@@ -49,7 +50,7 @@ describe("GET /patients/{organizationId}/profile/{patientId}/export (one patient
     return row;
   };
 
-  it('answers a FHIR R4 collection Bundle holding exactly the patient\'s records, every one valid', async () => {
+  it("answers a FHIR R4 collection Bundle holding exactly the patient's records, every one valid", async () => {
     const res = await t.inject({ method: 'GET', url: url(patient.patientId), headers: bearer(owner) });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/fhir\+json/);
@@ -90,22 +91,38 @@ describe("GET /patients/{organizationId}/profile/{patientId}/export (one patient
       opportunities: 1,
     });
     // The appointments are the patient's own, by id.
-    const appointmentIds = await t.db.query<{ id: string }>(`SELECT id FROM appointments WHERE patient_id = $1 ORDER BY id`, [patient.patientId]);
-    expect(resources.filter((r) => r.resourceType === 'Appointment').map((r) => r.id).sort()).toEqual(appointmentIds.map((a) => a.id));
+    const appointmentIds = await t.db.query<{ id: string }>(`SELECT id FROM appointments WHERE patient_id = $1 ORDER BY id`, [
+      patient.patientId,
+    ]);
+    expect(
+      resources
+        .filter((r) => r.resourceType === 'Appointment')
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual(appointmentIds.map((a) => a.id));
     // Nothing of the other patient; the referrer appears only as the author of the referral.
     const refs = new Set(resources.flatMap(patientRefs));
     expect(refs.has(other.patientId)).toBe(false);
     expect([...refs].sort()).toEqual([patient.patientId, patient.referrerId].sort());
     // Decrypted PHI, mapped.
     const fhirPatient = resources.find((r) => r.resourceType === 'Patient');
-    expect(fhirPatient).toMatchObject({ id: patient.patientId, active: true, name: [{ text: 'Jane Exportable' }], birthDate: '1980-05-17' });
-    expect(resources.find((r) => r.resourceType === 'Appointment' && 'comment' in r)).toMatchObject({ comment: 'Sensitive note about the patient' });
-    expect(resources.filter((r) => r.resourceType === 'Consent').map((c) => (c as { provision: { type: string } }).provision.type)).toEqual(['permit', 'deny']);
+    expect(fhirPatient).toMatchObject({
+      id: patient.patientId,
+      active: true,
+      name: [{ text: 'Jane Exportable' }],
+      birthDate: '1980-05-17',
+    });
+    expect(resources.find((r) => r.resourceType === 'Appointment' && 'comment' in r)).toMatchObject({
+      comment: 'Sensitive note about the patient',
+    });
+    expect(resources.filter((r) => r.resourceType === 'Consent').map((c) => (c as { provision: { type: string } }).provision.type)).toEqual(
+      ['permit', 'deny'],
+    );
     // Every resource validates against the R4 base definitions.
     expect(fhirProblems(bundle)).toEqual([]);
   });
 
-  it('answers the same content in the project\'s snake_case JSON with format=json', async () => {
+  it("answers the same content in the project's snake_case JSON with format=json", async () => {
     const res = await t.inject({ method: 'GET', url: url(patient.patientId, '?format=json'), headers: bearer(owner) });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
@@ -170,7 +187,13 @@ describe("GET /patients/{organizationId}/profile/{patientId}/export (one patient
       [org],
     );
     expect(events.length).toBe(before.length + 1);
-    expect(events[events.length - 1]).toMatchObject({ action: 'export', resource: 'patient_record', patient_ids: [patient.patientId], outcome: 'success', status_code: 200 });
+    expect(events[events.length - 1]).toMatchObject({
+      action: 'export',
+      resource: 'patient_record',
+      patient_ids: [patient.patientId],
+      outcome: 'success',
+      status_code: 200,
+    });
     const all = JSON.stringify(await t.db.query(`SELECT * FROM audit_events WHERE organization_id = $1`, [org]));
     expect(all).not.toContain('Jane Exportable');
     expect(all).not.toContain('Sensitive note');
@@ -190,7 +213,7 @@ describe("GET /patients/{organizationId}/profile/{patientId}/export (one patient
     expect((await t.inject({ method: 'GET', url: url(patient.patientId) })).statusCode).toBe(401);
   });
 
-  it('answers 404 for an unknown patient and for another organization\'s, 400 for a bad format', async () => {
+  it("answers 404 for an unknown patient and for another organization's, 400 for a bad format", async () => {
     const unknown = await t.inject({ method: 'GET', url: url('00000000-0000-4000-8000-000000000000'), headers: bearer(owner) });
     expect([unknown.statusCode, unknown.json().type]).toEqual([404, 'https://patient-journey.dev/problems/patient-not-found']);
     const otherOrg = (await createOrganization(t.db)).id;

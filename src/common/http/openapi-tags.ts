@@ -8,6 +8,7 @@ export const OPENAPI_TAGS: ReadonlyArray<{ name: string; description: string }> 
   { name: 'engagement', description: 'Organization-wide engagement, satisfaction and NPS over time.' },
   { name: 'ingestion', description: 'Records from outside systems (EHR, scheduling, billing, messaging, surveys, automation).' },
   { name: 'audit', description: "The audit trail of every access to patients' data, and its hash-chain verification." },
+  { name: 'privacy', description: "Patients' rights: one patient's complete record (FHIR or JSON) and the organization's bulk export (FHIR NDJSON)." },
   { name: 'members', description: "The organization's members and their roles." },
   { name: 'api-keys', description: 'Integration API keys.' },
   { name: 'organization-settings', description: "The organization's scoring settings." },

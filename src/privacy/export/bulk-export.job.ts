@@ -72,7 +72,12 @@ export class BulkExportJob implements JobHandler, OnModuleInit {
     const writerFor = async (type: string): Promise<StoredFileWriter> => {
       let writer = writers.get(type);
       if (!writer) {
-        writer = await this.files.create(organizationId, { runId: context.runId, name: `${type}.ndjson`, contentType: 'application/fhir+ndjson', expiresAt });
+        writer = await this.files.create(organizationId, {
+          runId: context.runId,
+          name: `${type}.ndjson`,
+          contentType: 'application/fhir+ndjson',
+          expiresAt,
+        });
         writers.set(type, writer);
       }
       return writer;

@@ -18,7 +18,8 @@ export function parseBulkExportRequest(payload: Record<string, unknown>): BulkEx
   if (types !== null && (!Array.isArray(types) || types.some((t) => typeof t !== 'string' || !EXPORT_RESOURCE_TYPES.includes(t)))) {
     throw new TypeError('bulk export payload: types must be a list of exportable resource types');
   }
-  if (since !== null && (typeof since !== 'string' || Number.isNaN(Date.parse(since)))) throw new TypeError('bulk export payload: since must be an ISO 8601 time');
+  if (since !== null && (typeof since !== 'string' || Number.isNaN(Date.parse(since))))
+    throw new TypeError('bulk export payload: since must be an ISO 8601 time');
   if (patientIds !== null && (!Array.isArray(patientIds) || patientIds.some((p) => typeof p !== 'string'))) {
     throw new TypeError('bulk export payload: patient_ids must be a list of ids');
   }

@@ -19,7 +19,10 @@ export const exportPath = (organizationId: string, runId: string): string => `/a
 export type BulkExportState = { running: BulkExportStatusResponse } | { manifest: BulkExportManifestResponse };
 
 const notFound = (): ProblemException =>
-  ProblemException.notFound(ProblemCode.ExportNotFound, 'No export with this id in this organization (or it was deleted, or its files expired)');
+  ProblemException.notFound(
+    ProblemCode.ExportNotFound,
+    'No export with this id in this organization (or it was deleted, or its files expired)',
+  );
 
 /**
  * The FHIR Bulk Data export pattern over the job queue (`bulk-export` runs, BulkExportJob) and the encrypted file
@@ -49,7 +52,11 @@ export class BulkExportService {
     const request = parseBulkExportRequest(run.payload);
     if (run.status === JobStatus.Queued || run.status === JobStatus.Running) return { running: this.statusOf(run, request) };
     if (run.status === JobStatus.Failed) {
-      throw new ProblemException(ProblemCode.ExportFailed, HttpStatus.INTERNAL_SERVER_ERROR, `The export failed: ${run.error ?? 'unknown reason'}`);
+      throw new ProblemException(
+        ProblemCode.ExportFailed,
+        HttpStatus.INTERNAL_SERVER_ERROR,
+        `The export failed: ${run.error ?? 'unknown reason'}`,
+      );
     }
     if (run.status !== JobStatus.Succeeded) throw notFound();
     const result = run.result as unknown as BulkExportResult;

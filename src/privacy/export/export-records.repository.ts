@@ -31,7 +31,8 @@ export const EXPORT_TABLES = {
     table: 'communications',
     key: ['id'],
     patientColumn: 'patient_id',
-    columns: 'id, patient_id, source, external_id, occurred_at, channel, kind, direction, responded_at, outcome, notes_enc, created_at, updated_at',
+    columns:
+      'id, patient_id, source, external_id, occurred_at, channel, kind, direction, responded_at, outcome, notes_enc, created_at, updated_at',
   },
   survey_responses: {
     table: 'survey_responses',
@@ -112,7 +113,12 @@ export class ExportRecordsRepository {
    * Every row of `kind` the filter selects, in key order, `batchRows` at a time: the caller holds one batch at once,
    * whatever the organization's size.
    */
-  async *batches(db: TenantSql, kind: ExportTable, filter: ExportFilter, batchRows = EXPORT_BATCH_ROWS): AsyncGenerator<Record<string, unknown>[]> {
+  async *batches(
+    db: TenantSql,
+    kind: ExportTable,
+    filter: ExportFilter,
+    batchRows = EXPORT_BATCH_ROWS,
+  ): AsyncGenerator<Record<string, unknown>[]> {
     const spec = EXPORT_TABLES[kind];
     const key = spec.key as readonly string[];
     const params: unknown[] = [db.organizationId];

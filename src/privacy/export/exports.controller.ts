@@ -30,7 +30,11 @@ export class ExportsController {
 
   @Post(':organizationId')
   @Authorized(Permission.PrivacyManage, {
-    audit: { action: AuditAction.Export, resource: 'bulk_export', patientIds: (b: BulkExportStatusResponse) => b.request.patient_ids ?? [] },
+    audit: {
+      action: AuditAction.Export,
+      resource: 'bulk_export',
+      patientIds: (b: BulkExportStatusResponse) => b.request.patient_ids ?? [],
+    },
   })
   @Endpoint({
     operationId: 'createBulkExport',
@@ -62,7 +66,7 @@ export class ExportsController {
     operationId: 'getBulkExport',
     summary: 'Get a bulk export status or manifest',
     description:
-      "While the export runs: 202 with `X-Progress` and `Retry-After`. When done: 200 with the manifest (`transactionTime`, `request`, " +
+      'While the export runs: 202 with `X-Progress` and `Retry-After`. When done: 200 with the manifest (`transactionTime`, `request`, ' +
       '`requiresAccessToken: true`, `output: [{ type, url, count }]`, `error: []`). A failed export answers 500 export-failed naming the reason; ' +
       'a deleted or expired one 404.',
     response: { description: 'The finished export.', type: BulkExportManifestResponse, example: BULK_EXPORT_MANIFEST_EXAMPLE },
@@ -92,7 +96,11 @@ export class ExportsController {
   })
   async getBulkExportFile(@Auth() auth: AuthContext, @Param() p: ExportFileParams): Promise<StreamableFile> {
     const { file, stream } = await this.exports.file(auth, p.jobId, p.fileName);
-    return new StreamableFile(stream, { type: 'application/fhir+ndjson', disposition: `attachment; filename="${file.name}"`, length: file.bytes });
+    return new StreamableFile(stream, {
+      type: 'application/fhir+ndjson',
+      disposition: `attachment; filename="${file.name}"`,
+      length: file.bytes,
+    });
   }
 
   @Delete(':organizationId/:jobId')
@@ -104,7 +112,11 @@ export class ExportsController {
     response: { status: 202, description: 'Cancelled (if it ran) and its files deleted; no body.' },
     problems: [EXPORT_NOT_FOUND_PROBLEM],
   })
-  async deleteBulkExport(@Auth() auth: AuthContext, @Param() p: ExportParams, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
+  async deleteBulkExport(
+    @Auth() auth: AuthContext,
+    @Param() p: ExportParams,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<void> {
     await this.exports.remove(auth, p.jobId);
     reply.status(202);
   }

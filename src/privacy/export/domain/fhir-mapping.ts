@@ -77,7 +77,12 @@ function compact<T>(value: T): T {
   return value;
 }
 function isEmpty(v: unknown): boolean {
-  return v === undefined || v === null || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0);
+  return (
+    v === undefined ||
+    v === null ||
+    (Array.isArray(v) && v.length === 0) ||
+    (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0)
+  );
 }
 
 function ext(name: string, value: Omit<Extension, 'url'>): Extension | undefined {
@@ -93,8 +98,16 @@ function identifier(r: Rec): Identifier[] | undefined {
 
 const meta = (r: Rec): { lastUpdated?: string } => ({ lastUpdated: str(r.updated_at) });
 const money = (value: unknown, ctx: FhirMappingContext): Money => ({ value: num(value), currency: ctx.currency as Money['currency'] });
-const moneyQuantity = (value: unknown, ctx: FhirMappingContext) => ({ value: num(value), unit: ctx.currency, system: 'urn:iso:std:iso:4217', code: ctx.currency });
-const code = (system: string, c: string, display?: string) => ({ coding: [{ system: `${CS}/${system}`, code: c, display }], text: display });
+const moneyQuantity = (value: unknown, ctx: FhirMappingContext) => ({
+  value: num(value),
+  unit: ctx.currency,
+  system: 'urn:iso:std:iso:4217',
+  code: ctx.currency,
+});
+const code = (system: string, c: string, display?: string) => ({
+  coding: [{ system: `${CS}/${system}`, code: c, display }],
+  text: display,
+});
 
 // ── patients: Patient, and what the patient row carries (conditions, allergies, medications, consents) ─────────
 export function toPatient(r: Rec): Patient {
@@ -109,11 +122,28 @@ export function toPatient(r: Rec): Patient {
     active: r.deleted_at === null || r.deleted_at === undefined,
     name: [{ text: str(r.name) }],
     telecom: [
-      str(r.phone) ? { system: 'phone' as const, value: str(r.phone), rank: prefs.preferred_channel === 'phone' || prefs.preferred_channel === 'sms' ? 1 : undefined } : undefined,
-      str(r.email) ? { system: 'email' as const, value: str(r.email), rank: prefs.preferred_channel === 'email' ? 1 : undefined } : undefined,
+      str(r.phone)
+        ? {
+            system: 'phone' as const,
+            value: str(r.phone),
+            rank: prefs.preferred_channel === 'phone' || prefs.preferred_channel === 'sms' ? 1 : undefined,
+          }
+        : undefined,
+      str(r.email)
+        ? { system: 'email' as const, value: str(r.email), rank: prefs.preferred_channel === 'email' ? 1 : undefined }
+        : undefined,
     ].filter((t) => t !== undefined),
     birthDate: dob && DATE.test(dob) ? dob : undefined,
-    address: address ? [{ line: str(address.street) ? [String(address.street)] : undefined, city: str(address.city), state: str(address.state), postalCode: str(address.zip) }] : undefined,
+    address: address
+      ? [
+          {
+            line: str(address.street) ? [String(address.street)] : undefined,
+            city: str(address.city),
+            state: str(address.state),
+            postalCode: str(address.zip),
+          },
+        ]
+      : undefined,
     extension: [
       ext('preferred-channel', { valueCode: str(prefs.preferred_channel) }),
       ext('registered-at', { valueDateTime: str(r.registered_at) }),
@@ -126,7 +156,13 @@ export function toPatient(r: Rec): Patient {
 
 export function toConditions(r: Rec): Condition[] {
   return ((r.conditions ?? []) as string[]).map((c, i) =>
-    compact<Condition>({ resourceType: 'Condition', id: `${String(r.id)}-condition-${i}`, meta: meta(r), subject: patientRef(r.id), code: { text: c } }),
+    compact<Condition>({
+      resourceType: 'Condition',
+      id: `${String(r.id)}-condition-${i}`,
+      meta: meta(r),
+      subject: patientRef(r.id),
+      code: { text: c },
+    }),
   );
 }
 
@@ -200,13 +236,20 @@ export function toAppointment(r: Rec, ctx: FhirMappingContext): Appointment {
     end: str(r.starts_at),
     comment: str(r.notes),
     participant: [{ actor: patientRef(r.patient_id), status: 'accepted' }],
-    extension: [ext('appointment-value', { valueMoney: money(r.value, ctx) }), ext('status-as-recorded', { valueCode: str(r.status) })].filter(
-      (e): e is Extension => e !== undefined,
-    ),
+    extension: [
+      ext('appointment-value', { valueMoney: money(r.value, ctx) }),
+      ext('status-as-recorded', { valueCode: str(r.status) }),
+    ].filter((e): e is Extension => e !== undefined),
   });
 }
 
-const INVOICE_STATUS: Record<string, Invoice['status']> = { paid: 'balanced', pending: 'issued', overdue: 'issued', failed: 'cancelled', refunded: 'cancelled' };
+const INVOICE_STATUS: Record<string, Invoice['status']> = {
+  paid: 'balanced',
+  pending: 'issued',
+  overdue: 'issued',
+  failed: 'cancelled',
+  refunded: 'cancelled',
+};
 
 /** A charge is an Invoice; a payment or a refund (negative amount) a PaymentReconciliation. */
 export function toPayment(r: Rec, ctx: FhirMappingContext): Invoice | PaymentReconciliation {
@@ -251,7 +294,12 @@ export function toCommunication(r: Rec): Communication {
     identifier: identifier(r),
     status: 'completed',
     category: [code('communication-kind', String(r.kind), String(r.kind))],
-    medium: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationMode', code: MEDIUM[String(r.channel)] }], text: str(r.channel) }],
+    medium: [
+      {
+        coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationMode', code: MEDIUM[String(r.channel)] }],
+        text: str(r.channel),
+      },
+    ],
     subject: patientRef(r.patient_id),
     sent: inbound ? undefined : str(r.occurred_at),
     received: inbound ? str(r.occurred_at) : undefined,
@@ -277,8 +325,12 @@ export function toQuestionnaireResponse(r: Rec): QuestionnaireResponse {
     subject: patientRef(r.patient_id),
     authored: str(r.submitted_at),
     item: [
-      num(r.satisfaction) !== undefined ? { linkId: 'satisfaction', text: 'Satisfaction (1-5)', answer: [{ valueInteger: num(r.satisfaction) }] } : undefined,
-      num(r.nps) !== undefined ? { linkId: 'nps', text: 'Likelihood to recommend (0-10)', answer: [{ valueInteger: num(r.nps) }] } : undefined,
+      num(r.satisfaction) !== undefined
+        ? { linkId: 'satisfaction', text: 'Satisfaction (1-5)', answer: [{ valueInteger: num(r.satisfaction) }] }
+        : undefined,
+      num(r.nps) !== undefined
+        ? { linkId: 'nps', text: 'Likelihood to recommend (0-10)', answer: [{ valueInteger: num(r.nps) }] }
+        : undefined,
       { linkId: 'complaint', text: 'Complaint', answer: [{ valueBoolean: r.complaint === true }] },
       str(r.comment) ? { linkId: 'comment', text: 'Comment', answer: [{ valueString: String(r.comment) }] } : undefined,
     ].filter((i) => i !== undefined),
@@ -341,7 +393,12 @@ export function toJourneyEvent(r: Rec): Basic {
   });
 }
 
-const TASK_STATUS: Record<string, Task['status']> = { active: 'in-progress', paused: 'on-hold', completed: 'completed', cancelled: 'cancelled' };
+const TASK_STATUS: Record<string, Task['status']> = {
+  active: 'in-progress',
+  paused: 'on-hold',
+  completed: 'completed',
+  cancelled: 'cancelled',
+};
 
 export function toTask(r: Rec): Task {
   return compact<Task>({
@@ -368,7 +425,9 @@ export function toTask(r: Rec): Task {
 
 // ── computed: scores, risk history, reengagement opportunity (Observations) ─────────────────────────────────
 const component = (c: string, display: string, value: Omit<ObservationComponent, 'code'>): ObservationComponent | undefined =>
-  Object.values(value).some((v) => v !== undefined && (typeof v !== 'object' || Object.values(v as object).some((x) => x !== undefined && x !== null)))
+  Object.values(value).some(
+    (v) => v !== undefined && (typeof v !== 'object' || Object.values(v as object).some((x) => x !== undefined && x !== null)),
+  )
     ? { code: code('score', c, display), ...value }
     : undefined;
 const observation = (id: string, r: Rec, c: string, display: string, rest: Partial<Observation>): Observation =>

@@ -50,9 +50,8 @@ export class ExportParams extends OrganizationParams {
 /** `.../exports/{organizationId}/{jobId}/files/{fileName}`. */
 export class ExportFileParams extends ExportParams {
   /** The file's name in the manifest's `url`: `<ResourceType>.ndjson`. */
-  @IsIn(
-    EXPORT_RESOURCE_TYPES.map((t) => `${t}.ndjson`),
-    { message: 'fileName must be <ResourceType>.ndjson for an exportable resource type' },
-  )
+  @IsIn(EXPORT_RESOURCE_TYPES.map((t) => `${t}.ndjson`), {
+    message: 'fileName must be <ResourceType>.ndjson for an exportable resource type',
+  })
   fileName: string;
 }

@@ -56,7 +56,11 @@ export class BulkExportManifestResponse {
   requiresAccessToken: true;
   @ApiProperty({ type: [BulkExportOutputResponse] })
   output: BulkExportOutputResponse[];
-  @ApiProperty({ type: 'array', items: { type: 'object' }, description: 'Always empty: an export that fails ends as a problem, not a partial manifest.' })
+  @ApiProperty({
+    type: 'array',
+    items: { type: 'object' },
+    description: 'Always empty: an export that fails ends as a problem, not a partial manifest.',
+  })
   error: Record<string, unknown>[];
   @ApiProperty({ type: BulkExportRequestResponse })
   request_parameters: BulkExportRequestResponse;
