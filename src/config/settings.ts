@@ -180,13 +180,7 @@ export function loadSettings(env: Env = process.env): Settings {
   const production = nodeEnv === 'production';
   const dataDir = resolve(str(env, 'DATA_DIR') ?? join(APP_ROOT, '.data'));
   const corsRaw = str(env, 'CORS_ORIGINS');
-  const corsOrigins =
-    corsRaw === null
-      ? []
-      : corsRaw
-          .split(',')
-          .map((o) => o.trim())
-          .filter(Boolean);
+  const corsOrigins = corsRaw === null ? [] : corsRaw.split(',').map((o) => o.trim()).filter(Boolean);
   for (const origin of corsOrigins) {
     if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
       throw new SettingsError('CORS_ORIGINS', 'a comma-separated list of origins like https://app.example.com (or *)', origin);
@@ -243,22 +237,13 @@ export function loadSettings(env: Env = process.env): Settings {
     exports: { fileTtlHours: int(env, 'EXPORT_FILE_TTL_HOURS', 24, 1, 720) },
   };
   if (settings.jobs.role !== 'all' && settings.redisUrl === null) {
-    throw new SettingsError(
-      'PROCESS_ROLE',
-      'all when REDIS_URL is unset (without Redis the jobs run in the process that serves HTTP)',
-      settings.jobs.role,
-    );
+    throw new SettingsError('PROCESS_ROLE', 'all when REDIS_URL is unset (without Redis the jobs run in the process that serves HTTP)', settings.jobs.role);
   }
   if (production) {
-    if (!settings.databaseUrl)
-      throw new SettingsError('DATABASE_URL', 'a PostgreSQL URL in production (the embedded database is for development)', undefined);
+    if (!settings.databaseUrl) throw new SettingsError('DATABASE_URL', 'a PostgreSQL URL in production (the embedded database is for development)', undefined);
   }
   if (production && settings.phiEncryptionKeys === null) {
-    throw new SettingsError(
-      'PHI_ENCRYPTION_KEYS',
-      'versioned base64 32-byte keys in production, newest first (v2:<base64>,v1:<base64>)',
-      undefined,
-    );
+    throw new SettingsError('PHI_ENCRYPTION_KEYS', 'versioned base64 32-byte keys in production, newest first (v2:<base64>,v1:<base64>)', undefined);
   }
   if (production && settings.phiBlindIndexKey === null) {
     throw new SettingsError('PHI_BLIND_INDEX_KEY', 'a base64 key of at least 32 bytes in production', undefined);
@@ -299,14 +284,10 @@ function checkPhiEncryptionKeys(raw: string): void {
 /** Production verifies the identity provider's tokens (RS256/ES256 via JWKS) and never a shared secret. */
 function checkJwtSettings(settings: Settings): void {
   if (settings.nodeEnv === 'production') {
-    if (settings.jwt.jwksUri === null)
-      throw new SettingsError('JWKS_URI', "your OpenID Connect issuer's JWKS URL in production", undefined);
-    if (settings.jwt.issuer === null)
-      throw new SettingsError('JWT_ISSUER', "your OpenID Connect issuer (the tokens' iss) in production", undefined);
-    if (settings.jwt.audience === null)
-      throw new SettingsError('JWT_AUDIENCE', "this API's audience (the tokens' aud) in production", undefined);
-    if (settings.jwt.secret !== null)
-      throw new SettingsError('JWT_SECRET', 'unset in production (HS256 development tokens are refused there)', '(hidden)');
+    if (settings.jwt.jwksUri === null) throw new SettingsError('JWKS_URI', "your OpenID Connect issuer's JWKS URL in production", undefined);
+    if (settings.jwt.issuer === null) throw new SettingsError('JWT_ISSUER', "your OpenID Connect issuer (the tokens' iss) in production", undefined);
+    if (settings.jwt.audience === null) throw new SettingsError('JWT_AUDIENCE', "this API's audience (the tokens' aud) in production", undefined);
+    if (settings.jwt.secret !== null) throw new SettingsError('JWT_SECRET', 'unset in production (HS256 development tokens are refused there)', '(hidden)');
     return;
   }
   // Development and test: one HS256 secret kept under DATA_DIR, shared by the app and the token CLI.

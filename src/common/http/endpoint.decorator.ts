@@ -7,7 +7,8 @@ const OPERATION_ID = /^(list|get|create|add|update|replace|change|revoke|remove|
 
 /** The success answer of an operation: its type and an example (checked against the type by the compiler). */
 export type EndpointResponse<T> =
-  { status?: 200 | 201 | 202; description: string; type: Type<T>; example: T } | { status: 202 | 204; description: string };
+  | { status?: 200 | 201 | 202; description: string; type: Type<T>; example: T }
+  | { status: 202 | 204; description: string };
 
 export interface EndpointOptions<T> {
   /**

@@ -94,9 +94,7 @@ export class ProblemException extends Error {
   }
 
   static invalidField(where: FieldError['in'], field: string, message: string): ProblemException {
-    return new ProblemException(ProblemCode.ValidationFailed, HttpStatus.BAD_REQUEST, `${field}: ${message}`, [
-      { in: where, field, message },
-    ]);
+    return new ProblemException(ProblemCode.ValidationFailed, HttpStatus.BAD_REQUEST, `${field}: ${message}`, [{ in: where, field, message }]);
   }
 
   static notFound(code: ProblemCode, detail: string): ProblemException {
@@ -130,27 +128,16 @@ export function problem(
 /** The problem code for a bare HTTP status (framework errors that carry no code of ours). */
 export function codeForStatus(status: number): ProblemCode {
   switch (status) {
-    case 400:
-      return ProblemCode.BadRequest;
-    case 401:
-      return ProblemCode.Unauthorized;
-    case 403:
-      return ProblemCode.Forbidden;
-    case 404:
-      return ProblemCode.NotFound;
-    case 405:
-      return ProblemCode.MethodNotAllowed;
-    case 409:
-      return ProblemCode.Conflict;
-    case 413:
-      return ProblemCode.PayloadTooLarge;
-    case 415:
-      return ProblemCode.UnsupportedMediaType;
-    case 429:
-      return ProblemCode.TooManyRequests;
-    case 503:
-      return ProblemCode.ServiceUnavailable;
-    default:
-      return status >= 500 ? ProblemCode.Internal : ProblemCode.BadRequest;
+    case 400: return ProblemCode.BadRequest;
+    case 401: return ProblemCode.Unauthorized;
+    case 403: return ProblemCode.Forbidden;
+    case 404: return ProblemCode.NotFound;
+    case 405: return ProblemCode.MethodNotAllowed;
+    case 409: return ProblemCode.Conflict;
+    case 413: return ProblemCode.PayloadTooLarge;
+    case 415: return ProblemCode.UnsupportedMediaType;
+    case 429: return ProblemCode.TooManyRequests;
+    case 503: return ProblemCode.ServiceUnavailable;
+    default: return status >= 500 ? ProblemCode.Internal : ProblemCode.BadRequest;
   }
 }
