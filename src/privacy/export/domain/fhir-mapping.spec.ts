@@ -112,9 +112,8 @@ describe('FHIR mapping of the record kinds', () => {
   ])('maps a %s (%s) to %s with status %s', (kind, status, type, expected) => {
     const r = toPayment({ id: 'x', patient_id: P, kind, status, amount: 50, occurred_at: T }, ctx);
     expect([r.resourceType, r.status]).toEqual([type, expected]);
-    if (r.resourceType === 'PaymentReconciliation')
-      expect(r.paymentAmount).toEqual({ value: kind === 'refund' ? -50 : 50, currency: 'EUR' });
-    else expect(r.totalGross).toEqual({ value: 50, currency: 'EUR' });
+    const amount = r.resourceType === 'PaymentReconciliation' ? r.paymentAmount : r.totalGross;
+    expect(amount).toEqual({ value: kind === 'refund' ? -50 : 50, currency: 'EUR' });
   });
 
   it('maps a payment without an amount to zero', () => {
