@@ -701,6 +701,14 @@ export interface components {
             /** @description Share of the sequence's steps done, 0..100. */
             progress: number;
         };
+        BulkExportDeletedResponse: {
+            /** @description Whether it was still queued or running and is now cancelled. */
+            cancelled: boolean;
+            /** @description Files deleted. */
+            files_deleted: number;
+            /** @description The export's id. */
+            id: string;
+        };
         BulkExportManifestResponse: {
             /** @description Always empty: an export that fails ends as a problem, not a partial manifest. */
             error: Record<string, never>[];
@@ -1777,14 +1785,6 @@ export interface operations {
             };
         };
         responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["BulkExportStatusResponse"];
-                };
-            };
             /** @description The export is queued. */
             202: {
                 headers: {
@@ -1873,6 +1873,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "0b5e8f0e-7d5c-4f7e-9f3a-2c1d0e9b8a7f",
+                     *       "progress": 0.42,
+                     *       "request": {
+                     *         "patient_ids": null,
+                     *         "since": null,
+                     *         "types": [
+                     *           "Patient",
+                     *           "Appointment"
+                     *         ]
+                     *       },
+                     *       "status": "running",
+                     *       "status_url": "/api/v1/exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f/0b5e8f0e-7d5c-4f7e-9f3a-2c1d0e9b8a7f"
+                     *     }
+                     */
                     "application/json": components["schemas"]["BulkExportStatusResponse"];
                 };
             };
@@ -1913,18 +1929,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Cancelled (if it ran) and its files deleted; no body. */
+            /** @description Cancelled (if it still ran), its files deleted. */
             202: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    /**
+                     * @example {
+                     *       "cancelled": false,
+                     *       "files_deleted": 2,
+                     *       "id": "0b5e8f0e-7d5c-4f7e-9f3a-2c1d0e9b8a7f"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BulkExportDeletedResponse"];
+                };
             };
             400: components["responses"]["ValidationFailed"];
             401: components["responses"]["Unauthorized"];

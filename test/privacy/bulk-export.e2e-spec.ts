@@ -145,6 +145,7 @@ describe('bulk export (POST/GET/DELETE /api/v1/exports/{organizationId})', () =>
     const del = await t.inject({ method: 'DELETE', url: location, headers: bearer(owner) });
     expect(del.statusCode).toBe(202);
     const runId = location.split('/').pop();
+    expect(del.json()).toEqual({ id: runId, cancelled: false, files_deleted: manifest.output.length });
     expect(await t.db.query(`SELECT id FROM stored_files WHERE run_id = $1`, [runId])).toEqual([]);
     expect((await t.inject({ method: 'GET', url: location, headers: bearer(owner) })).statusCode).toBe(404);
     expect((await t.inject({ method: 'GET', url: path(manifest.output[0].url), headers: bearer(owner) })).statusCode).toBe(404);

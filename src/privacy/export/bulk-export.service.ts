@@ -8,7 +8,11 @@ import { JobService } from 'src/jobs/job.service';
 import { JobStatus, JobType, type JobRunRow } from 'src/jobs/job.types';
 import { parseBulkExportRequest, type BulkExportRequest, type BulkExportResult } from 'src/privacy/export/bulk-export.request';
 import type { CreateBulkExportBody } from 'src/privacy/export/dto/export.dto';
-import type { BulkExportManifestResponse, BulkExportStatusResponse } from 'src/privacy/export/dto/export.response';
+import type {
+  BulkExportDeletedResponse,
+  BulkExportManifestResponse,
+  BulkExportStatusResponse,
+} from 'src/privacy/export/dto/export.response';
 
 /** Seconds a client is asked to wait before asking again while an export runs. */
 export const EXPORT_RETRY_AFTER_SECONDS = 5;
@@ -85,15 +89,16 @@ export class BulkExportService {
   }
 
   /** Cancels the export if it runs and deletes its files. */
-  async remove(auth: AuthContext, runId: string): Promise<void> {
+  async remove(auth: AuthContext, runId: string): Promise<BulkExportDeletedResponse> {
     const run = await this.run(auth, runId);
     if (run.status === JobStatus.Cancelled) throw notFound();
-    await this.jobs.cancel(auth.organizationId, run.id);
+    const cancelled = await this.jobs.cancel(auth.organizationId, run.id);
     const files = await this.files.ofRun(auth.organizationId, run.id);
-    await this.files.remove(
+    const deleted = await this.files.remove(
       auth.organizationId,
       files.map((f) => f.id),
     );
+    return { id: run.id, cancelled, files_deleted: deleted };
     // An ended run stays as it was in job_runs, but with its files gone its status answers 404 from now on (state()).
   }
 

@@ -1,5 +1,5 @@
-import { Body, Controller, Delete, Get, Param, Post, Req, Res, StreamableFile } from '@nestjs/common';
-import { ApiExtraModels, ApiProduces, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res, StreamableFile } from '@nestjs/common';
+import { ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuditAction } from 'src/audit/trail/audit-action';
 import { AuthContext } from 'src/auth/auth-context';
@@ -10,8 +10,12 @@ import { OrganizationParams } from 'src/common/http/path-params.dto';
 import { EXPORT_NOT_FOUND_PROBLEM } from 'src/common/problem/problem-docs';
 import { BulkExportService, EXPORT_RETRY_AFTER_SECONDS } from 'src/privacy/export/bulk-export.service';
 import { CreateBulkExportBody, ExportFileParams, ExportParams } from 'src/privacy/export/dto/export.dto';
-import { BULK_EXPORT_MANIFEST_EXAMPLE, BULK_EXPORT_STATUS_EXAMPLE } from 'src/privacy/export/dto/export.examples';
-import { BulkExportManifestResponse, BulkExportStatusResponse } from 'src/privacy/export/dto/export.response';
+import {
+  BULK_EXPORT_DELETED_EXAMPLE,
+  BULK_EXPORT_MANIFEST_EXAMPLE,
+  BULK_EXPORT_STATUS_EXAMPLE,
+} from 'src/privacy/export/dto/export.examples';
+import { BulkExportDeletedResponse, BulkExportManifestResponse, BulkExportStatusResponse } from 'src/privacy/export/dto/export.response';
 
 const running = (reply: FastifyReply, body: BulkExportStatusResponse): BulkExportStatusResponse => {
   reply
@@ -23,12 +27,12 @@ const running = (reply: FastifyReply, body: BulkExportStatusResponse): BulkExpor
 };
 
 @ApiTags('privacy')
-@ApiExtraModels(BulkExportStatusResponse)
 @Controller('exports')
 export class ExportsController {
   constructor(private readonly exports: BulkExportService) {}
 
   @Post(':organizationId')
+  @HttpCode(202)
   @Authorized(Permission.PrivacyManage, {
     audit: {
       action: AuditAction.Export,
@@ -60,7 +64,8 @@ export class ExportsController {
   @ApiResponse({
     status: 202,
     description: 'Still running: `X-Progress` and `Retry-After` say how far and when to ask again.',
-    schema: { $ref: getSchemaPath(BulkExportStatusResponse) },
+    type: BulkExportStatusResponse,
+    example: BULK_EXPORT_STATUS_EXAMPLE,
   })
   @Endpoint({
     operationId: 'getBulkExport',
@@ -104,20 +109,21 @@ export class ExportsController {
   }
 
   @Delete(':organizationId/:jobId')
+  @HttpCode(202)
   @Authorized(Permission.PrivacyManage, { audit: { action: AuditAction.Delete, resource: 'bulk_export' } })
   @Endpoint({
     operationId: 'deleteBulkExport',
     summary: 'Cancel or delete a bulk export',
     description: 'Cancels the export if it still runs and deletes its files; its status then answers 404.',
-    response: { status: 202, description: 'Cancelled (if it ran) and its files deleted; no body.' },
+    response: {
+      status: 202,
+      description: 'Cancelled (if it still ran), its files deleted.',
+      type: BulkExportDeletedResponse,
+      example: BULK_EXPORT_DELETED_EXAMPLE,
+    },
     problems: [EXPORT_NOT_FOUND_PROBLEM],
   })
-  async deleteBulkExport(
-    @Auth() auth: AuthContext,
-    @Param() p: ExportParams,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<void> {
-    await this.exports.remove(auth, p.jobId);
-    reply.status(202);
+  deleteBulkExport(@Auth() auth: AuthContext, @Param() p: ExportParams): Promise<BulkExportDeletedResponse> {
+    return this.exports.remove(auth, p.jobId);
   }
 }

@@ -1,4 +1,9 @@
-import type { BulkExportManifestResponse, BulkExportStatusResponse, FhirBundleResponse } from 'src/privacy/export/dto/export.response';
+import type {
+  BulkExportDeletedResponse,
+  BulkExportManifestResponse,
+  BulkExportStatusResponse,
+  FhirBundleResponse,
+} from 'src/privacy/export/dto/export.response';
 
 const ORG = '6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f';
 const JOB = '0b5e8f0e-7d5c-4f7e-9f3a-2c1d0e9b8a7f';
@@ -42,3 +47,5 @@ export const BULK_EXPORT_MANIFEST_EXAMPLE: BulkExportManifestResponse = {
   error: [],
   request_parameters: { types: ['Patient', 'Appointment'], since: null, patient_ids: null },
 };
+
+export const BULK_EXPORT_DELETED_EXAMPLE: BulkExportDeletedResponse = { id: JOB, cancelled: false, files_deleted: 2 };

@@ -65,3 +65,14 @@ export class BulkExportManifestResponse {
   @ApiProperty({ type: BulkExportRequestResponse })
   request_parameters: BulkExportRequestResponse;
 }
+
+/** The answer to DELETE: what was done. */
+export class BulkExportDeletedResponse {
+  /** The export's id. */
+  id: string;
+  /** Whether it was still queued or running and is now cancelled. */
+  cancelled: boolean;
+  /** Files deleted. */
+  @ApiProperty({ type: 'integer' })
+  files_deleted: number;
+}
