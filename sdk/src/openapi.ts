@@ -136,6 +136,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/exports/{organizationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a bulk export
+         * @description Starts an export of the organization's records as FHIR R4 NDJSON (the FHIR Bulk Data pattern), one file per resource type, optionally limited to some resource `types`, to resources changed `since` an instant, and to some `patient_ids`. Answers 202 with `Content-Location`, the status URL to poll. The export runs as a background job; its files are encrypted at rest and expire after EXPORT_FILE_TTL_HOURS (default 24).
+         *
+         *     Requires the permission `privacy:manage` in the organization.
+         */
+        post: operations["createBulkExport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exports/{organizationId}/{jobId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a bulk export status or manifest
+         * @description While the export runs: 202 with `X-Progress` and `Retry-After`. When done: 200 with the manifest (`transactionTime`, `request`, `requiresAccessToken: true`, `output: [{ type, url, count }]`, `error: []`). A failed export answers 500 export-failed naming the reason; a deleted or expired one 404.
+         *
+         *     Requires the permission `privacy:manage` in the organization.
+         */
+        get: operations["getBulkExport"];
+        put?: never;
+        post?: never;
+        /**
+         * Cancel or delete a bulk export
+         * @description Cancels the export if it still runs and deletes its files; its status then answers 404.
+         *
+         *     Requires the permission `privacy:manage` in the organization.
+         */
+        delete: operations["deleteBulkExport"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exports/{organizationId}/{jobId}/files/{fileName}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a bulk export file
+         * @description One NDJSON file of a finished export (a manifest `url`): one FHIR resource per line, decrypted as it streams. Only for the organization's callers with privacy:manage; every download is recorded in the audit trail.
+         *
+         *     Requires the permission `privacy:manage` in the organization.
+         */
+        get: operations["getBulkExportFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/fhir/{organizationId}": {
         parameters: {
             query?: never;
@@ -538,6 +610,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/patients/{organizationId}/profile/{patientId}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export a patient's complete record
+         * @description The patient's complete record (right of access): every stored record of every kind, nothing capped. By default a FHIR R4 Bundle of type `collection` (`application/fhir+json`), one entry per record, each record kind mapped to the closest R4 resource (the table is in docs/privacy.md); with `format=json` the same content in the project's own snake_case shape (`application/json`). Every export is recorded in the audit trail.
+         *
+         *     Requires the permission `privacy:manage` in the organization.
+         */
+        get: operations["getPatientExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/patients/{organizationId}/profiles": {
         parameters: {
             query?: never;
@@ -811,6 +905,53 @@ export interface components {
             /** @description Share of the sequence's steps done, 0..100. */
             progress: number;
         };
+        BulkExportDeletedResponse: {
+            /** @description Whether it was still queued or running and is now cancelled. */
+            cancelled: boolean;
+            /** @description Files deleted. */
+            files_deleted: number;
+            /** @description The export's id. */
+            id: string;
+        };
+        BulkExportManifestResponse: {
+            /** @description Always empty: an export that fails ends as a problem, not a partial manifest. */
+            error: Record<string, never>[];
+            output: components["schemas"]["BulkExportOutputResponse"][];
+            /** @description The export's status URL (what was requested: `request_parameters`). */
+            request: string;
+            request_parameters: components["schemas"]["BulkExportRequestResponse"];
+            /** @enum {boolean} */
+            requiresAccessToken: true;
+            /** @description The instant the exported data is a snapshot of (ISO 8601). */
+            transactionTime: string;
+        };
+        BulkExportOutputResponse: {
+            /** @description Resources (lines) in the file. */
+            count: number;
+            /** @description The FHIR resource type of every line of the file. */
+            type: string;
+            /** @description The NDJSON file (requires a bearer token with `privacy:manage` in the organization). */
+            url: string;
+        };
+        BulkExportRequestResponse: {
+            /** @description Only these patients' resources (null: every patient). */
+            patient_ids: string[] | null;
+            /** @description Only resources changed at or after this instant. */
+            since: string | null;
+            /** @description Resource types asked for (null: all). */
+            types: string[] | null;
+        };
+        BulkExportStatusResponse: {
+            /** @description The export's id. */
+            id: string;
+            /** @description From 0 to 1. */
+            progress: number;
+            request: components["schemas"]["BulkExportRequestResponse"];
+            /** @enum {string} */
+            status: "queued" | "running";
+            /** @description Where to ask for its status and, once done, its manifest (also in `Content-Location`). */
+            status_url: string;
+        };
         ChainBreakResponse: {
             /** Format: uuid */
             id: string | null;
@@ -988,6 +1129,17 @@ export interface components {
              */
             permissions: ("patients:read" | "patients:read_medical" | "journey:read" | "opportunities:read" | "analytics:read" | "data:write" | "audit:read" | "privacy:manage")[];
         };
+        CreateBulkExportBody: {
+            /** @description Only these patients' resources (default: every patient of the organization). */
+            patient_ids?: string[];
+            /**
+             * Format: date-time
+             * @description Only resources changed at or after this instant (ISO 8601 with a time zone).
+             */
+            since?: string;
+            /** @description Resource types to export (default: every type). */
+            types?: ("Patient" | "Condition" | "AllergyIntolerance" | "MedicationStatement" | "Consent" | "Appointment" | "Invoice" | "PaymentReconciliation" | "Communication" | "QuestionnaireResponse" | "CarePlan" | "Basic" | "Task" | "Observation")[];
+        };
         CreateDeidentifiedExportDto: {
             /**
              * @description `year` (default): every date reduced to its year; `interval`: whole days since the patient's first visit.
@@ -1151,11 +1303,16 @@ export interface components {
             status: string;
         };
         FhirBundleResponse: {
-            entry: components["schemas"]["FhirBundleEntry"][];
+            /** @description One entry per resource: `{ resource: { resourceType, id, ... } }`. */
+            entry: {
+                [key: string]: unknown;
+            }[];
             /** @enum {string} */
             resourceType: "Bundle";
+            /** @description When the bundle was assembled (ISO 8601). */
+            timestamp: string;
             /** @enum {string} */
-            type: "transaction-response" | "batch-response";
+            type: "collection";
         };
         FhirImportAccepted: {
             /** Format: uuid */
@@ -2515,6 +2672,254 @@ export interface operations {
             400: components["responses"]["ValidationFailed"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    createBulkExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateBulkExportBody"];
+            };
+        };
+        responses: {
+            /** @description The export is queued. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b5e8f0e-7d5c-4f7e-9f3a-2c1d0e9b8a7f",
+                     *       "progress": 0.42,
+                     *       "request": {
+                     *         "patient_ids": null,
+                     *         "since": null,
+                     *         "types": [
+                     *           "Patient",
+                     *           "Appointment"
+                     *         ]
+                     *       },
+                     *       "status": "running",
+                     *       "status_url": "/api/v1/exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f/0b5e8f0e-7d5c-4f7e-9f3a-2c1d0e9b8a7f"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BulkExportStatusResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getBulkExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+                /** @description The export's id (its job's id), from the `Content-Location` of its creation. */
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The finished export. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": [],
+                     *       "output": [
+                     *         {
+                     *           "count": 1200,
+                     *           "type": "Patient",
+                     *           "url": "https://api.example.com/api/v1/exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f/0b5e8f0e-7d5c-4f7e-9f3a-2c1d0e9b8a7f/files/Patient.ndjson"
+                     *         },
+                     *         {
+                     *           "count": 9400,
+                     *           "type": "Appointment",
+                     *           "url": "https://api.example.com/api/v1/exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f/0b5e8f0e-7d5c-4f7e-9f3a-2c1d0e9b8a7f/files/Appointment.ndjson"
+                     *         }
+                     *       ],
+                     *       "request": "https://api.example.com/api/v1/exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f/0b5e8f0e-7d5c-4f7e-9f3a-2c1d0e9b8a7f",
+                     *       "request_parameters": {
+                     *         "patient_ids": null,
+                     *         "since": null,
+                     *         "types": [
+                     *           "Patient",
+                     *           "Appointment"
+                     *         ]
+                     *       },
+                     *       "requiresAccessToken": true,
+                     *       "transactionTime": "2026-11-24T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BulkExportManifestResponse"];
+                };
+            };
+            /** @description Still running: `X-Progress` and `Retry-After` say how far and when to ask again. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b5e8f0e-7d5c-4f7e-9f3a-2c1d0e9b8a7f",
+                     *       "progress": 0.42,
+                     *       "request": {
+                     *         "patient_ids": null,
+                     *         "since": null,
+                     *         "types": [
+                     *           "Patient",
+                     *           "Appointment"
+                     *         ]
+                     *       },
+                     *       "status": "running",
+                     *       "status_url": "/api/v1/exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f/0b5e8f0e-7d5c-4f7e-9f3a-2c1d0e9b8a7f"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BulkExportStatusResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No export with this id in the organization, or it was deleted, or its files expired. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "No export with this id in this organization",
+                     *       "status": 404,
+                     *       "title": "Export not found",
+                     *       "type": "https://patient-journey.dev/problems/export-not-found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    deleteBulkExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+                /** @description The export's id (its job's id), from the `Content-Location` of its creation. */
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cancelled (if it still ran), its files deleted. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "cancelled": false,
+                     *       "files_deleted": 2,
+                     *       "id": "0b5e8f0e-7d5c-4f7e-9f3a-2c1d0e9b8a7f"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BulkExportDeletedResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No export with this id in the organization, or it was deleted, or its files expired. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "No export with this id in this organization",
+                     *       "status": 404,
+                     *       "title": "Export not found",
+                     *       "type": "https://patient-journey.dev/problems/export-not-found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getBulkExportFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+                /** @description The export's id (its job's id), from the `Content-Location` of its creation. */
+                jobId: string;
+                /** @description The file's name in the manifest's `url`: `<ResourceType>.ndjson`. */
+                fileName: "Patient.ndjson" | "Condition.ndjson" | "AllergyIntolerance.ndjson" | "MedicationStatement.ndjson" | "Consent.ndjson" | "Appointment.ndjson" | "Invoice.ndjson" | "PaymentReconciliation.ndjson" | "Communication.ndjson" | "QuestionnaireResponse.ndjson" | "CarePlan.ndjson" | "Basic.ndjson" | "Task.ndjson" | "Observation.ndjson";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file (application/fhir+ndjson). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {"resourceType":"Patient","id":"..."} */
+                    "application/fhir+ndjson": string;
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No export with this id in the organization, or it was deleted, or its files expired. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "No export with this id in this organization",
+                     *       "status": 404,
+                     *       "title": "Export not found",
+                     *       "type": "https://patient-journey.dev/problems/export-not-found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["TooManyRequests"];
         };
     };
@@ -3924,6 +4329,118 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ConsentsResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["PatientNotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getPatientExport: {
+        parameters: {
+            query?: {
+                /** @description `fhir` (default): a FHIR R4 collection Bundle (`application/fhir+json`); `json`: the project's own snake_case shape. */
+                format?: "fhir" | "json";
+            };
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+                /** @description The patient's id, as the patient list gives it. */
+                patientId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The record. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "entry": [
+                     *         {
+                     *           "resource": {
+                     *             "active": true,
+                     *             "birthDate": "1980-05-17",
+                     *             "id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+                     *             "name": [
+                     *               {
+                     *                 "text": "Jane Doe"
+                     *               }
+                     *             ],
+                     *             "resourceType": "Patient"
+                     *           }
+                     *         },
+                     *         {
+                     *           "resource": {
+                     *             "end": "2026-10-01T09:00:00.000Z",
+                     *             "id": "9c1b7f3a-1e2d-4c5b-8a9f-0e1d2c3b4a59",
+                     *             "participant": [
+                     *               {
+                     *                 "actor": {
+                     *                   "reference": "Patient/3fa85f64-5717-4562-b3fc-2c963f66afa6"
+                     *                 },
+                     *                 "status": "accepted"
+                     *               }
+                     *             ],
+                     *             "resourceType": "Appointment",
+                     *             "start": "2026-10-01T09:00:00.000Z",
+                     *             "status": "fulfilled"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "resourceType": "Bundle",
+                     *       "timestamp": "2026-11-24T12:00:00.000Z",
+                     *       "type": "collection"
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["FhirBundleResponse"];
+                    /**
+                     * @example {
+                     *       "entry": [
+                     *         {
+                     *           "resource": {
+                     *             "active": true,
+                     *             "birthDate": "1980-05-17",
+                     *             "id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+                     *             "name": [
+                     *               {
+                     *                 "text": "Jane Doe"
+                     *               }
+                     *             ],
+                     *             "resourceType": "Patient"
+                     *           }
+                     *         },
+                     *         {
+                     *           "resource": {
+                     *             "end": "2026-10-01T09:00:00.000Z",
+                     *             "id": "9c1b7f3a-1e2d-4c5b-8a9f-0e1d2c3b4a59",
+                     *             "participant": [
+                     *               {
+                     *                 "actor": {
+                     *                   "reference": "Patient/3fa85f64-5717-4562-b3fc-2c963f66afa6"
+                     *                 },
+                     *                 "status": "accepted"
+                     *               }
+                     *             ],
+                     *             "resourceType": "Appointment",
+                     *             "start": "2026-10-01T09:00:00.000Z",
+                     *             "status": "fulfilled"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "resourceType": "Bundle",
+                     *       "timestamp": "2026-11-24T12:00:00.000Z",
+                     *       "type": "collection"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["FhirBundleResponse"];
                 };
             };
             400: components["responses"]["ValidationFailed"];

@@ -110,6 +110,8 @@ export interface Settings {
     /** How often the scheduler looks for organizations whose nightly time has come (seconds). */
     schedulerIntervalSeconds: number;
   };
+  /** Patient data exports (src/privacy/export): how long a bulk export's files are kept (hours). */
+  exports: { fileTtlHours: number };
 }
 
 export class SettingsError extends Error {
@@ -308,6 +310,7 @@ export function loadSettings(env: Env = process.env): Settings {
       nightlyAt: timeOfDay(env, 'NIGHTLY_RECOMPUTE_AT', '03:00'),
       schedulerIntervalSeconds: int(env, 'JOB_SCHEDULER_INTERVAL_SECONDS', 300, 1, 86_400),
     },
+    exports: { fileTtlHours: int(env, 'EXPORT_FILE_TTL_HOURS', 24, 1, 720) },
   };
   if (settings.jobs.role !== 'all' && settings.redisUrl === null) {
     throw new SettingsError('PROCESS_ROLE', 'all when REDIS_URL is unset (without Redis the jobs run in the process that serves HTTP)', settings.jobs.role);

@@ -8,6 +8,8 @@ export const JobType = {
   EngagementRebuild: 'engagement-rebuild',
   /** A de-identified data set for research or benchmarking (src/privacy/). */
   DeidentifiedExport: 'deidentified-export',
+  /** An organization's bulk export (FHIR NDJSON files in the file store; src/privacy/export). */
+  BulkExport: 'bulk-export',
 } as const;
 export type JobType = (typeof JobType)[keyof typeof JobType];
 

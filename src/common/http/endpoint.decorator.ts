@@ -7,7 +7,7 @@ const OPERATION_ID = /^(list|get|create|add|update|replace|change|revoke|remove|
 
 /** The success answer of an operation: its type and an example (checked against the type by the compiler). */
 export type EndpointResponse<T> =
-  { status?: 200 | 201 | 202; description: string; type: Type<T>; example: T } | { status: 204; description: string };
+  { status?: 200 | 201 | 202; description: string; type: Type<T>; example: T } | { status: 202 | 204; description: string };
 
 export interface EndpointOptions<T> {
   /**
@@ -37,8 +37,8 @@ export function Endpoint<T>(options: EndpointOptions<T>): MethodDecorator {
   const { response } = options;
   return applyDecorators(
     ApiOperation({ operationId: options.operationId, summary: options.summary, description: options.description }),
-    response.status === 204
-      ? ApiResponse({ status: 204, description: response.description })
+    !('type' in response)
+      ? ApiResponse({ status: response.status, description: response.description })
       : ApiResponse({ status: response.status ?? 200, description: response.description, type: response.type, example: response.example }),
     ApiProblems(...(options.problems ?? [])),
   );

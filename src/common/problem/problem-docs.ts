@@ -71,3 +71,10 @@ export const SHARED_PROBLEMS: Readonly<Record<string, ProblemDoc>> = {
   PatientNotFound: PATIENT_NOT_FOUND_PROBLEM,
   TooManyRequests: TOO_MANY_REQUESTS_PROBLEM,
 };
+
+/** The 404 of the bulk export routes: no export with this id in the organization (or it was deleted or expired). */
+export const EXPORT_NOT_FOUND_PROBLEM: ProblemDoc = {
+  status: 404,
+  description: 'No export with this id in the organization, or it was deleted, or its files expired.',
+  example: problem(ProblemCode.ExportNotFound, 404, 'No export with this id in this organization'),
+};
