@@ -12,7 +12,7 @@ import { Endpoint } from 'src/common/http/endpoint.decorator';
 import { OrganizationParams } from 'src/common/http/path-params.dto';
 import { problem, ProblemCode } from 'src/common/problem/problem';
 import {
-  FhirBundleResponse,
+  FhirTransactionResponse,
   FhirImportAccepted,
   FhirImportParams,
   FhirImportStatus,
@@ -50,7 +50,7 @@ export class FhirImportController {
       'Answers a transaction-response or batch-response Bundle, one entry per input entry in order (`201 Created`, `200 OK`, or `400 Bad Request` ' +
       'with an OperationOutcome naming the element). A transaction is all or nothing: one bad entry answers 400 with the OperationOutcome and ' +
       'writes nothing. Sent twice, nothing changes. Body `application/fhir+json` or `application/json`, up to FHIR_BUNDLE_LIMIT_BYTES (50 MB).',
-    response: { description: 'The response Bundle.', type: FhirBundleResponse, example: FHIR_BUNDLE_EXAMPLE },
+    response: { description: 'The response Bundle.', type: FhirTransactionResponse, example: FHIR_BUNDLE_EXAMPLE },
     problems: [
       {
         status: 413,
@@ -68,12 +68,12 @@ export class FhirImportController {
     @Body() body: unknown,
     @RequestAuditor() audit: RequestAudit,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<FhirBundleResponse> {
+  ): Promise<FhirTransactionResponse> {
     const answer = await this.bundles.process(auth.organizationId, body, q.source, (db, patientIds) =>
       audit.record(db, { action: AuditAction.Update, patientIds }),
     );
     void reply.status(answer.status).type(FHIR_JSON);
-    return answer.body as unknown as FhirBundleResponse;
+    return answer.body as unknown as FhirTransactionResponse;
   }
 
   @Post(':organizationId/import')

@@ -17,7 +17,7 @@ export class FhirImportParams extends OrganizationParams {
   importId: string;
 }
 
-class FhirBundleEntryResponse {
+class FhirTransactionEntryResponse {
   /** `201 Created`, `200 OK` (updated, unchanged or skipped) or `400 Bad Request`. */
   status: string;
   /** `Type/id` of the resource. */
@@ -27,19 +27,19 @@ class FhirBundleEntryResponse {
   outcome?: Record<string, unknown>;
 }
 
-class FhirBundleEntry {
-  @ApiProperty({ type: FhirBundleEntryResponse })
-  response: FhirBundleEntryResponse;
+class FhirTransactionResponseEntry {
+  @ApiProperty({ type: FhirTransactionEntryResponse })
+  response: FhirTransactionEntryResponse;
 }
 
 /** A FHIR `transaction-response` or `batch-response` Bundle: one entry per input entry, in order. */
-export class FhirBundleResponse {
+export class FhirTransactionResponse {
   @ApiProperty({ enum: ['Bundle'] })
   resourceType: 'Bundle';
   @ApiProperty({ enum: ['transaction-response', 'batch-response'] })
   type: 'transaction-response' | 'batch-response';
-  @ApiProperty({ type: [FhirBundleEntry] })
-  entry: FhirBundleEntry[];
+  @ApiProperty({ type: [FhirTransactionResponseEntry] })
+  entry: FhirTransactionResponseEntry[];
 }
 
 /** The import was accepted: poll `status_url` (also in `Content-Location`). */

@@ -1,7 +1,7 @@
-import type { FhirBundleResponse, FhirImportAccepted, FhirImportStatus } from 'src/fhir-import/dto/fhir-import.dto';
+import type { FhirTransactionResponse, FhirImportAccepted, FhirImportStatus } from 'src/fhir-import/dto/fhir-import.dto';
 
 // A transaction of a Patient, an Encounter and an Observation (skipped), sent the first time.
-export const FHIR_BUNDLE_EXAMPLE: FhirBundleResponse = {
+export const FHIR_BUNDLE_EXAMPLE: FhirTransactionResponse = {
   resourceType: 'Bundle',
   type: 'transaction-response',
   entry: [
