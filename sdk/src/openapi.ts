@@ -4,4725 +4,4667 @@
  */
 
 export interface paths {
-  '/api/v1/analytics/{organizationId}/deidentified-exports': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/api/v1/analytics/{organizationId}/deidentified-exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a de-identified export
+         * @description Starts a background export of a data set for research or benchmarking under HIPAA Safe Harbor (45 CFR 164.514(b)(2)): one row per consenting patient with a random study id, and their visits, payments and scores keyed by it; no names, contacts, street, city, full ZIP, record numbers or free text; ZIP3 only for areas of more than 20,000 people; dates as years (or days since the first visit with `dates: interval`); ages over 89 as 90+; every combination of birth-year band, ZIP3 and state covering at least k patients. Answers 202 with the export to poll; its files (encrypted at rest) expire after 24 hours.
+         *
+         *     Requires the permission `privacy:manage` in the organization.
+         */
+        post: operations["createDeidentifiedExport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Start a de-identified export
-     * @description Starts a background export of a data set for research or benchmarking under HIPAA Safe Harbor (45 CFR 164.514(b)(2)): one row per consenting patient with a random study id, and their visits, payments and scores keyed by it; no names, contacts, street, city, full ZIP, record numbers or free text; ZIP3 only for areas of more than 20,000 people; dates as years (or days since the first visit with `dates: interval`); ages over 89 as 90+; every combination of birth-year band, ZIP3 and state covering at least k patients. Answers 202 with the export to poll; its files (encrypted at rest) expire after 24 hours.
-     *
-     *     Requires the permission `privacy:manage` in the organization.
-     */
-    post: operations['createDeidentifiedExport'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/analytics/{organizationId}/deidentified-exports/{jobId}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/api/v1/analytics/{organizationId}/deidentified-exports/{jobId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a de-identified export
+         * @description The export's status and, once it succeeded, its manifest: the files with their rows and download URLs, and how many patients were generalized or suppressed.
+         *
+         *     Requires the permission `privacy:manage` in the organization.
+         */
+        get: operations["getDeidentifiedExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Get a de-identified export
-     * @description The export's status and, once it succeeded, its manifest: the files with their rows and download URLs, and how many patients were generalized or suppressed.
-     *
-     *     Requires the permission `privacy:manage` in the organization.
-     */
-    get: operations['getDeidentifiedExport'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/analytics/{organizationId}/deidentified-exports/{jobId}/files/{fileName}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/api/v1/analytics/{organizationId}/deidentified-exports/{jobId}/files/{fileName}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a file of a de-identified export
+         * @description One NDJSON file of a succeeded export (`patients.ndjson`, `visits.ndjson`, `payments.ndjson`, `scores.ndjson`), decrypted as it streams. 404 once it expired.
+         *
+         *     Requires the permission `privacy:manage` in the organization.
+         */
+        get: operations["getDeidentifiedExportFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Download a file of a de-identified export
-     * @description One NDJSON file of a succeeded export (`patients.ndjson`, `visits.ndjson`, `payments.ndjson`, `scores.ndjson`), decrypted as it streams. 404 once it expired.
-     *
-     *     Requires the permission `privacy:manage` in the organization.
-     */
-    get: operations['getDeidentifiedExportFile'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/analytics/{organizationId}/deidentified-exports/{jobId}/report': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/api/v1/analytics/{organizationId}/deidentified-exports/{jobId}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the de-identification report of an export
+         * @description What the export removed, generalized and suppressed, with counts and the rule and source of each step, for a privacy officer to sign off. 409 until the export succeeded.
+         *
+         *     Requires the permission `privacy:manage` in the organization.
+         */
+        get: operations["getDeidentifiedExportReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Get the de-identification report of an export
-     * @description What the export removed, generalized and suppressed, with counts and the rule and source of each step, for a privacy officer to sign off. 409 until the export succeeded.
-     *
-     *     Requires the permission `privacy:manage` in the organization.
-     */
-    get: operations['getDeidentifiedExportReport'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/audit/{organizationId}/events': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/api/v1/audit/{organizationId}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List audit events
+         * @description The organization's audit trail, newest first: who read, listed or changed which patients' data, and the denied attempts. Filter by patient, actor, action and time; page with the previous page's `next_cursor` (null on the last page).
+         *
+         *     Requires the permission `audit:read` in the organization.
+         */
+        get: operations["listAuditEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * List audit events
-     * @description The organization's audit trail, newest first: who read, listed or changed which patients' data, and the denied attempts. Filter by patient, actor, action and time; page with the previous page's `next_cursor` (null on the last page).
-     *
-     *     Requires the permission `audit:read` in the organization.
-     */
-    get: operations['listAuditEvents'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/audit/{organizationId}/verify': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/api/v1/audit/{organizationId}/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Verify the audit trail
+         * @description Recomputes the organization's hash chain and reports the first event that does not follow (altered, missing or out of sequence).
+         *
+         *     Requires the permission `audit:read` in the organization.
+         */
+        get: operations["verifyAuditTrail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Verify the audit trail
-     * @description Recomputes the organization's hash chain and reports the first event that does not follow (altered, missing or out of sequence).
-     *
-     *     Requires the permission `audit:read` in the organization.
-     */
-    get: operations['verifyAuditTrail'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/exports/{organizationId}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/api/v1/exports/{organizationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a bulk export
+         * @description Starts an export of the organization's records as FHIR R4 NDJSON (the FHIR Bulk Data pattern), one file per resource type, optionally limited to some resource `types`, to resources changed `since` an instant, and to some `patient_ids`. Answers 202 with `Content-Location`, the status URL to poll. The export runs as a background job; its files are encrypted at rest and expire after EXPORT_FILE_TTL_HOURS (default 24).
+         *
+         *     Requires the permission `privacy:manage` in the organization.
+         */
+        post: operations["createBulkExport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Start a bulk export
-     * @description Starts an export of the organization's records as FHIR R4 NDJSON (the FHIR Bulk Data pattern), one file per resource type, optionally limited to some resource `types`, to resources changed `since` an instant, and to some `patient_ids`. Answers 202 with `Content-Location`, the status URL to poll. The export runs as a background job; its files are encrypted at rest and expire after EXPORT_FILE_TTL_HOURS (default 24).
-     *
-     *     Requires the permission `privacy:manage` in the organization.
-     */
-    post: operations['createBulkExport'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/exports/{organizationId}/{jobId}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/api/v1/exports/{organizationId}/{jobId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a bulk export status or manifest
+         * @description While the export runs: 202 with `X-Progress` and `Retry-After`. When done: 200 with the manifest (`transactionTime`, `request`, `requiresAccessToken: true`, `output: [{ type, url, count }]`, `error: []`). A failed export answers 500 export-failed naming the reason; a deleted or expired one 404.
+         *
+         *     Requires the permission `privacy:manage` in the organization.
+         */
+        get: operations["getBulkExport"];
+        put?: never;
+        post?: never;
+        /**
+         * Cancel or delete a bulk export
+         * @description Cancels the export if it still runs and deletes its files; its status then answers 404.
+         *
+         *     Requires the permission `privacy:manage` in the organization.
+         */
+        delete: operations["deleteBulkExport"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Get a bulk export status or manifest
-     * @description While the export runs: 202 with `X-Progress` and `Retry-After`. When done: 200 with the manifest (`transactionTime`, `request`, `requiresAccessToken: true`, `output: [{ type, url, count }]`, `error: []`). A failed export answers 500 export-failed naming the reason; a deleted or expired one 404.
-     *
-     *     Requires the permission `privacy:manage` in the organization.
-     */
-    get: operations['getBulkExport'];
-    put?: never;
-    post?: never;
-    /**
-     * Cancel or delete a bulk export
-     * @description Cancels the export if it still runs and deletes its files; its status then answers 404.
-     *
-     *     Requires the permission `privacy:manage` in the organization.
-     */
-    delete: operations['deleteBulkExport'];
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/exports/{organizationId}/{jobId}/files/{fileName}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/api/v1/exports/{organizationId}/{jobId}/files/{fileName}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a bulk export file
+         * @description One NDJSON file of a finished export (a manifest `url`): one FHIR resource per line, decrypted as it streams. Only for the organization's callers with privacy:manage; every download is recorded in the audit trail.
+         *
+         *     Requires the permission `privacy:manage` in the organization.
+         */
+        get: operations["getBulkExportFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Download a bulk export file
-     * @description One NDJSON file of a finished export (a manifest `url`): one FHIR resource per line, decrypted as it streams. Only for the organization's callers with privacy:manage; every download is recorded in the audit trail.
-     *
-     *     Requires the permission `privacy:manage` in the organization.
-     */
-    get: operations['getBulkExportFile'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/fhir/{organizationId}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/api/v1/fhir/{organizationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a FHIR R4 transaction or batch Bundle
+         * @description Maps the Bundle's resources onto the ingestion records (docs/fhir-import.md): Patient, Encounter, Appointment, Condition, AllergyIntolerance, MedicationRequest/Statement, Claim, ExplanationOfBenefit, Invoice, CarePlan, Communication, QuestionnaireResponse; other types are skipped. Answers a transaction-response or batch-response Bundle, one entry per input entry in order (`201 Created`, `200 OK`, or `400 Bad Request` with an OperationOutcome naming the element). A transaction is all or nothing: one bad entry answers 400 with the OperationOutcome and writes nothing. Sent twice, nothing changes. Body `application/fhir+json` or `application/json`, up to FHIR_BUNDLE_LIMIT_BYTES (50 MB).
+         *
+         *     Requires the permission `data:write` in the organization.
+         */
+        post: operations["ingestFhirBundle"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Import a FHIR R4 transaction or batch Bundle
-     * @description Maps the Bundle's resources onto the ingestion records (docs/fhir-import.md): Patient, Encounter, Appointment, Condition, AllergyIntolerance, MedicationRequest/Statement, Claim, ExplanationOfBenefit, Invoice, CarePlan, Communication, QuestionnaireResponse; other types are skipped. Answers a transaction-response or batch-response Bundle, one entry per input entry in order (`201 Created`, `200 OK`, or `400 Bad Request` with an OperationOutcome naming the element). A transaction is all or nothing: one bad entry answers 400 with the OperationOutcome and writes nothing. Sent twice, nothing changes. Body `application/fhir+json` or `application/json`, up to FHIR_BUNDLE_LIMIT_BYTES (50 MB).
-     *
-     *     Requires the permission `data:write` in the organization.
-     */
-    post: operations['ingestFhirBundle'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/fhir/{organizationId}/import': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/api/v1/fhir/{organizationId}/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a FHIR Bulk Data NDJSON import
+         * @description The body (`application/fhir+ndjson`: one FHIR R4 resource per line, any types mixed, in any order, any size) is streamed into the encrypted file store and imported by a background job: patients first, then the rest, so references resolve whatever the order. Answers 202 with `Content-Location`; poll it for progress (`X-Progress`), then the counts and the rejected lines' OperationOutcomes.
+         *
+         *     Requires the permission `data:write` in the organization.
+         */
+        post: operations["ingestFhirBulk"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Start a FHIR Bulk Data NDJSON import
-     * @description The body (`application/fhir+ndjson`: one FHIR R4 resource per line, any types mixed, in any order, any size) is streamed into the encrypted file store and imported by a background job: patients first, then the rest, so references resolve whatever the order. Answers 202 with `Content-Location`; poll it for progress (`X-Progress`), then the counts and the rejected lines' OperationOutcomes.
-     *
-     *     Requires the permission `data:write` in the organization.
-     */
-    post: operations['ingestFhirBulk'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/fhir/{organizationId}/import/{importId}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/api/v1/fhir/{organizationId}/import/{importId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a FHIR import's progress or result
+         * @description While the import runs: 202 with `X-Progress` (a percentage). Once done: 200 with the counts per resource type and outcome, and the URL of the rejected lines' OperationOutcomes (NDJSON).
+         *
+         *     Requires the permission `data:write` in the organization.
+         */
+        get: operations["getFhirImport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Get a FHIR import's progress or result
-     * @description While the import runs: 202 with `X-Progress` (a percentage). Once done: 200 with the counts per resource type and outcome, and the URL of the rejected lines' OperationOutcomes (NDJSON).
-     *
-     *     Requires the permission `data:write` in the organization.
-     */
-    get: operations['getFhirImport'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/fhir/{organizationId}/import/{importId}/outcomes': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/api/v1/fhir/{organizationId}/import/{importId}/outcomes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a FHIR import's rejected lines
+         * @description NDJSON (`application/fhir+ndjson`): one OperationOutcome per rejected line, naming its file and line and the element at fault.
+         *
+         *     Requires the permission `data:write` in the organization.
+         */
+        get: operations["getFhirImportOutcomes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Get a FHIR import's rejected lines
-     * @description NDJSON (`application/fhir+ndjson`): one OperationOutcome per rejected line, naming its file and line and the element at fault.
-     *
-     *     Requires the permission `data:write` in the organization.
-     */
-    get: operations['getFhirImportOutcomes'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/ingest/{organizationId}/records': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/api/v1/ingest/{organizationId}/records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ingest records
+         * @description Upserts up to 5,000 typed records from an outside system (EHR, scheduling, billing, messaging, surveys, automation) by (record_type, source, external_id). Answers 200 with one result per record: `created`, `updated`, `unchanged`, or `rejected` with reasons; valid records apply even when others are rejected, and a batch sent twice changes nothing the second time. A 400 refuses the whole batch (not JSON, no `records` array, more than 5,000 records). Body limit 10 MB (or BODY_LIMIT_BYTES if larger).
+         *
+         *     Requires the permission `data:write` in the organization.
+         */
+        post: operations["ingestRecords"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Ingest records
-     * @description Upserts up to 5,000 typed records from an outside system (EHR, scheduling, billing, messaging, surveys, automation) by (record_type, source, external_id). Answers 200 with one result per record: `created`, `updated`, `unchanged`, or `rejected` with reasons; valid records apply even when others are rejected, and a batch sent twice changes nothing the second time. A 400 refuses the whole batch (not JSON, no `records` array, more than 5,000 records). Body limit 10 MB (or BODY_LIMIT_BYTES if larger).
-     *
-     *     Requires the permission `data:write` in the organization.
-     */
-    post: operations['ingestRecords'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/me': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/api/v1/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the caller
+         * @description The caller, the organizations it belongs to, and its role and permissions in each: where a client finds the `organizationId` of every other call. Needs a user token (not an API key), and no permission.
+         */
+        get: operations["getMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Get the caller
-     * @description The caller, the organizations it belongs to, and its role and permissions in each: where a client finds the `organizationId` of every other call. Needs a user token (not an API key), and no permission.
-     */
-    get: operations['getMe'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/organizations/{organizationId}/api-keys': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/api/v1/organizations/{organizationId}/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List API keys
+         * @description The organization's API keys, revoked and expired ones included, without the keys themselves.
+         *
+         *     Requires the permission `org:manage` in the organization.
+         */
+        get: operations["listApiKeys"];
+        put?: never;
+        /**
+         * Create an API key
+         * @description Creates an integration API key with the permissions given (any but `org:manage`). The key is in this answer only: send it as `Authorization: Bearer <key>`.
+         *
+         *     Requires the permission `org:manage` in the organization.
+         */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * List API keys
-     * @description The organization's API keys, revoked and expired ones included, without the keys themselves.
-     *
-     *     Requires the permission `org:manage` in the organization.
-     */
-    get: operations['listApiKeys'];
-    put?: never;
-    /**
-     * Create an API key
-     * @description Creates an integration API key with the permissions given (any but `org:manage`). The key is in this answer only: send it as `Authorization: Bearer <key>`.
-     *
-     *     Requires the permission `org:manage` in the organization.
-     */
-    post: operations['createApiKey'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/organizations/{organizationId}/api-keys/{keyId}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/api/v1/organizations/{organizationId}/api-keys/{keyId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an API key
+         * @description Revokes the key: it stops working within seconds on every instance.
+         *
+         *     Requires the permission `org:manage` in the organization.
+         */
+        delete: operations["revokeApiKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    post?: never;
-    /**
-     * Revoke an API key
-     * @description Revokes the key: it stops working within seconds on every instance.
-     *
-     *     Requires the permission `org:manage` in the organization.
-     */
-    delete: operations['revokeApiKey'];
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/organizations/{organizationId}/jobs': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/api/v1/organizations/{organizationId}/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List background job runs
+         * @description The organization's recent background job runs (nightly recompute, opportunities refresh, engagement rebuild...), newest first: when each was queued, started and finished, its attempts, the worker that ran it and why it failed.
+         *
+         *     Requires the permission `org:manage` in the organization.
+         */
+        get: operations["listJobRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * List background job runs
-     * @description The organization's recent background job runs (nightly recompute, opportunities refresh, engagement rebuild...), newest first: when each was queued, started and finished, its attempts, the worker that ran it and why it failed.
-     *
-     *     Requires the permission `org:manage` in the organization.
-     */
-    get: operations['listJobRuns'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/organizations/{organizationId}/members': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/api/v1/organizations/{organizationId}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List members
+         * @description The members of the organization, with their roles and permissions.
+         *
+         *     Requires the permission `org:manage` in the organization.
+         */
+        get: operations["listMembers"];
+        put?: never;
+        /**
+         * Add a member
+         * @description Adds a person, by email, with a role; a user is created for an email not seen before.
+         *
+         *     Requires the permission `org:manage` in the organization.
+         */
+        post: operations["addMember"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * List members
-     * @description The members of the organization, with their roles and permissions.
-     *
-     *     Requires the permission `org:manage` in the organization.
-     */
-    get: operations['listMembers'];
-    put?: never;
-    /**
-     * Add a member
-     * @description Adds a person, by email, with a role; a user is created for an email not seen before.
-     *
-     *     Requires the permission `org:manage` in the organization.
-     */
-    post: operations['addMember'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/organizations/{organizationId}/members/{userId}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/api/v1/organizations/{organizationId}/members/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a member
+         * @description Removes a member from the organization; the person's access stops within AUTH_CACHE_SECONDS.
+         *
+         *     Requires the permission `org:manage` in the organization.
+         */
+        delete: operations["removeMember"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a member's role
+         * @description Changes the role of a member; it takes effect within AUTH_CACHE_SECONDS.
+         *
+         *     Requires the permission `org:manage` in the organization.
+         */
+        patch: operations["changeMemberRole"];
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    post?: never;
-    /**
-     * Remove a member
-     * @description Removes a member from the organization; the person's access stops within AUTH_CACHE_SECONDS.
-     *
-     *     Requires the permission `org:manage` in the organization.
-     */
-    delete: operations['removeMember'];
-    options?: never;
-    head?: never;
-    /**
-     * Change a member's role
-     * @description Changes the role of a member; it takes effect within AUTH_CACHE_SECONDS.
-     *
-     *     Requires the permission `org:manage` in the organization.
-     */
-    patch: operations['changeMemberRole'];
-    trace?: never;
-  };
-  '/api/v1/organizations/{organizationId}/settings': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/api/v1/organizations/{organizationId}/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the organization settings
+         * @description The organization's scoring overrides as stored, and every scoring setting in effect (the defaults with the overrides applied).
+         *
+         *     Requires the permission `org:manage` in the organization.
+         */
+        get: operations["getOrganizationSettings"];
+        /**
+         * Replace the organization settings
+         * @description Replaces the organization's scoring overrides. A 400 names each bad key (`errors`), and then nothing is stored.
+         *
+         *     Requires the permission `org:manage` in the organization.
+         */
+        put: operations["replaceOrganizationSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Get the organization settings
-     * @description The organization's scoring overrides as stored, and every scoring setting in effect (the defaults with the overrides applied).
-     *
-     *     Requires the permission `org:manage` in the organization.
-     */
-    get: operations['getOrganizationSettings'];
-    /**
-     * Replace the organization settings
-     * @description Replaces the organization's scoring overrides. A 400 names each bad key (`errors`), and then nothing is stored.
-     *
-     *     Requires the permission `org:manage` in the organization.
-     */
-    put: operations['replaceOrganizationSettings'];
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/patients/{organizationId}/engagement/overview': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/api/v1/patients/{organizationId}/engagement/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the engagement overview
+         * @description Organization-wide engagement over a window of days: new and returning patients per day, week or month, the mean engagement score of the patients seen, satisfaction and NPS. Aggregates only.
+         *
+         *     Requires the permission `analytics:read` in the organization.
+         */
+        get: operations["getEngagementOverview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Get the engagement overview
-     * @description Organization-wide engagement over a window of days: new and returning patients per day, week or month, the mean engagement score of the patients seen, satisfaction and NPS. Aggregates only.
-     *
-     *     Requires the permission `analytics:read` in the organization.
-     */
-    get: operations['getEngagementOverview'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/patients/{organizationId}/journey/{patientId}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/api/v1/patients/{organizationId}/journey/{patientId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a patient's journey
+         * @description A patient's journey: the stage they are in and the stages completed (docs/journey.md), the automation sequence they are in, and their touchpoints (appointments and communications), newest first.
+         *
+         *     Requires the permission `journey:read` in the organization.
+         */
+        get: operations["getPatientJourney"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Get a patient's journey
-     * @description A patient's journey: the stage they are in and the stages completed (docs/journey.md), the automation sequence they are in, and their touchpoints (appointments and communications), newest first.
-     *
-     *     Requires the permission `journey:read` in the organization.
-     */
-    get: operations['getPatientJourney'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/patients/{organizationId}/opportunities': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/api/v1/patients/{organizationId}/opportunities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List reengagement opportunities
+         * @description Patients worth reengaging, best first (by `estimated_value × success_probability`), each with a suggested action that respects the patient's consent, and the totals over every matching opportunity.
+         *
+         *     Requires the permission `opportunities:read` in the organization.
+         */
+        get: operations["listOpportunities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * List reengagement opportunities
-     * @description Patients worth reengaging, best first (by `estimated_value × success_probability`), each with a suggested action that respects the patient's consent, and the totals over every matching opportunity.
-     *
-     *     Requires the permission `opportunities:read` in the organization.
-     */
-    get: operations['listOpportunities'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/patients/{organizationId}/profile/{patientId}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/api/v1/patients/{organizationId}/profile/{patientId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a patient profile
+         * @description One patient in full: contact details, engagement metrics with the latest appointments, risk assessment with its factors, and communication preferences. `medical_info` is null unless the caller also has `patients:read_medical`.
+         *
+         *     Requires the permission `patients:read` in the organization.
+         */
+        get: operations["getPatientProfile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Get a patient profile
-     * @description One patient in full: contact details, engagement metrics with the latest appointments, risk assessment with its factors, and communication preferences. `medical_info` is null unless the caller also has `patients:read_medical`.
-     *
-     *     Requires the permission `patients:read` in the organization.
-     */
-    get: operations['getPatientProfile'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/patients/{organizationId}/profile/{patientId}/consents': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/api/v1/patients/{organizationId}/profile/{patientId}/consents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a patient's consent decisions
+         * @description The patient's consent history, newest first (decisions are never changed: a newer one supersedes), and the effective state per purpose (`appointment_reminders`, `marketing`, `analytics`, `research`, `data_sharing`), per channel for the two that contact the patient. What is not granted here is not done: opportunities, reminders and de-identified exports follow it.
+         *
+         *     Requires the permission `patients:read` in the organization.
+         */
+        get: operations["listPatientConsents"];
+        put?: never;
+        /**
+         * Record a consent decision
+         * @description Records a decision (granted, withdrawn or denied) for a purpose, on one channel or all, with optional expiry and evidence (encrypted). It takes effect at once: the patient's communication preferences, opportunities and exports follow it in the request's aftermath. Answers 201 with the patient's history and effective state.
+         *
+         *     Requires the permission `data:write` in the organization.
+         */
+        post: operations["createPatientConsent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * List a patient's consent decisions
-     * @description The patient's consent history, newest first (decisions are never changed: a newer one supersedes), and the effective state per purpose (`appointment_reminders`, `marketing`, `analytics`, `research`, `data_sharing`), per channel for the two that contact the patient. What is not granted here is not done: opportunities, reminders and de-identified exports follow it.
-     *
-     *     Requires the permission `patients:read` in the organization.
-     */
-    get: operations['listPatientConsents'];
-    put?: never;
-    /**
-     * Record a consent decision
-     * @description Records a decision (granted, withdrawn or denied) for a purpose, on one channel or all, with optional expiry and evidence (encrypted). It takes effect at once: the patient's communication preferences, opportunities and exports follow it in the request's aftermath. Answers 201 with the patient's history and effective state.
-     *
-     *     Requires the permission `data:write` in the organization.
-     */
-    post: operations['createPatientConsent'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/patients/{organizationId}/profile/{patientId}/export': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/api/v1/patients/{organizationId}/profile/{patientId}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export a patient's complete record
+         * @description The patient's complete record (right of access): every stored record of every kind, nothing capped. By default a FHIR R4 Bundle of type `collection` (`application/fhir+json`), one entry per record, each record kind mapped to the closest R4 resource (the table is in docs/privacy.md); with `format=json` the same content in the project's own snake_case shape (`application/json`). Every export is recorded in the audit trail.
+         *
+         *     Requires the permission `privacy:manage` in the organization.
+         */
+        get: operations["getPatientExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Export a patient's complete record
-     * @description The patient's complete record (right of access): every stored record of every kind, nothing capped. By default a FHIR R4 Bundle of type `collection` (`application/fhir+json`), one entry per record, each record kind mapped to the closest R4 resource (the table is in docs/privacy.md); with `format=json` the same content in the project's own snake_case shape (`application/json`). Every export is recorded in the audit trail.
-     *
-     *     Requires the permission `privacy:manage` in the organization.
-     */
-    get: operations['getPatientExport'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/patients/{organizationId}/profiles': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/api/v1/patients/{organizationId}/profiles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List patient profiles
+         * @description A page of the organization's patients with status, scores and lifetime value, and the organization's counts. Filter by status, search by name prefix, sort by name, lifetime value, last appointment or risk score. For deep pages pass the previous page's `next_cursor` as `cursor` (keyset paging); `next_cursor` is null on the last page.
+         *
+         *     Requires the permission `patients:read` in the organization.
+         */
+        get: operations["listPatientProfiles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * List patient profiles
-     * @description A page of the organization's patients with status, scores and lifetime value, and the organization's counts. Filter by status, search by name prefix, sort by name, lifetime value, last appointment or risk score. For deep pages pass the previous page's `next_cursor` as `cursor` (keyset paging); `next_cursor` is null on the last page.
-     *
-     *     Requires the permission `patients:read` in the organization.
-     */
-    get: operations['listPatientProfiles'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/v1/patients/{organizationId}/risk-summary': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/api/v1/patients/{organizationId}/risk-summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the risk summary
+         * @description How the organization's patients split by risk level (low, medium, high) and by risk trend (improving, stable, declining). Counts only: both breakdowns sum to `total_patients`.
+         *
+         *     Requires the permission `analytics:read` in the organization.
+         */
+        get: operations["getRiskSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Get the risk summary
-     * @description How the organization's patients split by risk level (low, medium, high) and by risk trend (improving, stable, declining). Counts only: both breakdowns sum to `total_patients`.
-     *
-     *     Requires the permission `analytics:read` in the organization.
-     */
-    get: operations['getRiskSummary'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/health': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Check liveness
+         * @description The process answers. Touches no database: for a liveness probe. Needs no token.
+         */
+        get: operations["checkLiveness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Check liveness
-     * @description The process answers. Touches no database: for a liveness probe. Needs no token.
-     */
-    get: operations['checkLiveness'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/health/ready': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Check readiness
+         * @description The process is not shutting down and the database answers a ping within 1 s: for a readiness probe. Answers 503 at once while the database's circuit breaker is open or the process drains after SIGTERM. Needs no token.
+         */
+        get: operations["checkReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Check readiness
-     * @description The process is not shutting down and the database answers a ping within 1 s: for a readiness probe. Answers 503 at once while the database's circuit breaker is open or the process drains after SIGTERM. Needs no token.
-     */
-    get: operations['checkReadiness'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
-  schemas: {
-    AddMemberDto: {
-      /**
-       * Format: email
-       * @description The person's email; a user is created for it when none exists (bound to the identity provider at first sign-in).
-       */
-      email: string;
-      /** @description Display name for a new user (default: the email's local part). */
-      name?: string;
-      role: components['schemas']['Role'];
-    };
-    ApiKeyListResponse: {
-      items: components['schemas']['ApiKeyResponse'][];
-    };
-    ApiKeyResponse: {
-      /** Format: date-time */
-      created_at: string;
-      /** Format: uuid */
-      created_by: string | null;
-      /** Format: date-time */
-      expires_at: string | null;
-      id: string;
-      /** Format: date-time */
-      last_used_at: string | null;
-      name: string;
-      permissions: components['schemas']['Permission'][];
-      /** @description The key's first characters, to recognize it; the key itself is never shown again. */
-      prefix: string;
-      /** Format: date-time */
-      revoked_at: string | null;
-    };
-    AppointmentHistoryItem: {
-      /** @description When the appointment started (ISO timestamp). */
-      date: string;
-      notes: string | null;
-      /** @description completed, cancelled, no_show or scheduled (an extension of the contract). */
-      status: string;
-      type: string;
-      /** @description Value in currency units. */
-      value: number;
-    };
-    AppointmentRecordDoc: {
-      /**
-       * @description The record id in that system. Re-sending it updates the record.
-       * @example apt-20261120-1
-       */
-      external_id: string;
-      /**
-       * @description Encrypted at rest.
-       * @example Range of motion improved.
-       */
-      notes?: string | null;
-      /**
-       * @description external_id of the patient in the same source (sent earlier or in this batch).
-       * @example pat-1001
-       */
-      patient_external_id: string;
-      /**
-       * @description discriminator enum property added by openapi-typescript
-       * @enum {string}
-       */
-      record_type: 'appointment';
-      /**
-       * @description The outside system the record comes from; (record_type, source, external_id) identifies it.
-       * @example clinic-ehr
-       */
-      source: string;
-      /**
-       * Format: date-time
-       * @description Start of the appointment.
-       * @example 2026-11-20T09:30:00Z
-       */
-      starts_at: string;
-      /** @enum {string} */
-      status: 'scheduled' | 'completed' | 'cancelled' | 'no_show';
-      /** @example Physiotherapy session */
-      type: string;
-      /**
-       * @description Value of the appointment (default 0). In decimal currency units (cents are stored).
-       * @example 125.5
-       */
-      value?: number;
-    };
-    /** @enum {string} */
-    AuditAction: 'read' | 'list' | 'search' | 'export' | 'create' | 'update' | 'delete' | 'access_denied';
-    AuditEventResponse: {
-      action: components['schemas']['AuditAction'];
-      /** Format: uuid */
-      actor_id: string | null;
-      actor_role: string | null;
-      /** @enum {string|null} */
-      actor_type: 'user' | 'api_key' | null;
-      /** @description SHA-256 of the previous event's hash, this event's sequence number and its content (hex). */
-      hash: string;
-      /** Format: uuid */
-      id: string;
-      ip: string | null;
-      method: string;
-      /** Format: date-time */
-      occurred_at: string;
-      /** @enum {string} */
-      outcome: 'success' | 'denied' | 'failure';
-      /** @description Every patient whose data the response carried (or the one the request named). */
-      patient_ids: string[];
-      prev_hash: string;
-      /** @description Query parameters; values that may be PHI are `[REDACTED]`. */
-      query: {
-        [key: string]: unknown;
-      };
-      request_id: string | null;
-      /** @description The kind of record the route serves (`patient`, `journey`...). */
-      resource: string;
-      /** @description The route pattern, e.g. `/api/v1/patients/:organizationId/profile/:patientId`. */
-      route: string;
-      /** @description Position in the organization's hash chain (1, 2, 3...). */
-      sequence: number;
-      status_code: number;
-      user_agent: string | null;
-    };
-    AuditEventsResponse: {
-      events: components['schemas']['AuditEventResponse'][];
-      next_cursor: string | null;
-    };
-    AuditVerifyResponse: {
-      events_checked: number;
-      first_broken: components['schemas']['ChainBreakResponse'] | null;
-      valid: boolean;
-    };
-    AutomationEnrollmentRecordDoc: {
-      /**
-       * Format: date-time
-       * @description When the patient entered the sequence.
-       * @example 2026-11-10T08:00:00Z
-       */
-      enrolled_at: string;
-      /**
-       * @description The record id in that system. Re-sending it updates the record.
-       * @example apt-20261120-1
-       */
-      external_id: string;
-      /** @example personal_call */
-      next_action?: string | null;
-      /**
-       * Format: date-time
-       * @description When the next action is due.
-       * @example 2026-11-28T15:00:00Z
-       */
-      next_action_at?: string | null;
-      /**
-       * @description external_id of the patient in the same source (sent earlier or in this batch).
-       * @example pat-1001
-       */
-      patient_external_id: string;
-      /**
-       * @description discriminator enum property added by openapi-typescript
-       * @enum {string}
-       */
-      record_type: 'automation_enrollment';
-      /** @example reactivation */
-      sequence: string;
-      /**
-       * @description The outside system the record comes from; (record_type, source, external_id) identifies it.
-       * @example clinic-ehr
-       */
-      source: string;
-      /** @enum {string} */
-      status: 'active' | 'paused' | 'completed' | 'cancelled';
-      /** @example special_offer */
-      step: string;
-      /**
-       * @description Less than total_steps.
-       * @example 1
-       */
-      step_index: number;
-      /** @example 4 */
-      total_steps: number;
-    };
-    AutomationStateResponse: {
-      current_sequence: string;
-      current_step: string;
-      next_action: string | null;
-      /** Format: date-time */
-      next_action_date: string | null;
-      /** @description Share of the sequence's steps done, 0..100. */
-      progress: number;
-    };
-    BulkExportDeletedResponse: {
-      /** @description Whether it was still queued or running and is now cancelled. */
-      cancelled: boolean;
-      /** @description Files deleted. */
-      files_deleted: number;
-      /** @description The export's id. */
-      id: string;
-    };
-    BulkExportManifestResponse: {
-      /** @description Always empty: an export that fails ends as a problem, not a partial manifest. */
-      error: Record<string, never>[];
-      output: components['schemas']['BulkExportOutputResponse'][];
-      /** @description The export's status URL (what was requested: `request_parameters`). */
-      request: string;
-      request_parameters: components['schemas']['BulkExportRequestResponse'];
-      /** @enum {boolean} */
-      requiresAccessToken: true;
-      /** @description The instant the exported data is a snapshot of (ISO 8601). */
-      transactionTime: string;
-    };
-    BulkExportOutputResponse: {
-      /** @description Resources (lines) in the file. */
-      count: number;
-      /** @description The FHIR resource type of every line of the file. */
-      type: string;
-      /** @description The NDJSON file (requires a bearer token with `privacy:manage` in the organization). */
-      url: string;
-    };
-    BulkExportRequestResponse: {
-      /** @description Only these patients' resources (null: every patient). */
-      patient_ids: string[] | null;
-      /** @description Only resources changed at or after this instant. */
-      since: string | null;
-      /** @description Resource types asked for (null: all). */
-      types: string[] | null;
-    };
-    BulkExportStatusResponse: {
-      /** @description The export's id. */
-      id: string;
-      /** @description From 0 to 1. */
-      progress: number;
-      request: components['schemas']['BulkExportRequestResponse'];
-      /** @enum {string} */
-      status: 'queued' | 'running';
-      /** @description Where to ask for its status and, once done, its manifest (also in `Content-Location`). */
-      status_url: string;
-    };
-    ChainBreakResponse: {
-      /** Format: uuid */
-      id: string | null;
-      /** Format: date-time */
-      occurred_at: string | null;
-      /** @enum {string} */
-      reason: 'content_altered' | 'prev_hash_mismatch' | 'sequence_gap' | 'events_missing_at_end';
-      sequence: number;
-    };
-    ChangeRoleDto: {
-      role: components['schemas']['Role'];
-    };
-    CommunicationPreferences: {
-      appointment_reminders: boolean;
-      marketing_consent: boolean;
-      /** @enum {string} */
-      preferred_channel: 'phone' | 'sms' | 'email' | 'whatsapp';
-    };
-    CommunicationRecordDoc: {
-      /** @enum {string} */
-      channel: 'phone' | 'sms' | 'email' | 'whatsapp';
-      /** @enum {string} */
-      direction: 'inbound' | 'outbound';
-      /**
-       * @description The record id in that system. Re-sending it updates the record.
-       * @example apt-20261120-1
-       */
-      external_id: string;
-      /** @enum {string} */
-      kind: 'message' | 'call' | 'email';
-      /** @description Encrypted at rest. */
-      notes?: string | null;
-      /**
-       * Format: date-time
-       * @description When the message was sent or the call happened.
-       * @example 2026-11-19T09:00:00Z
-       */
-      occurred_at: string;
-      /** @example confirmed */
-      outcome?: string | null;
-      /**
-       * @description external_id of the patient in the same source (sent earlier or in this batch).
-       * @example pat-1001
-       */
-      patient_external_id: string;
-      /**
-       * @description discriminator enum property added by openapi-typescript
-       * @enum {string}
-       */
-      record_type: 'communication';
-      /**
-       * Format: date-time
-       * @description When the patient replied (not before occurred_at).
-       * @example 2026-11-19T09:12:00Z
-       */
-      responded_at?: string | null;
-      /**
-       * @description The outside system the record comes from; (record_type, source, external_id) identifies it.
-       * @example clinic-ehr
-       */
-      source: string;
-    };
-    CompletedStageResponse: {
-      /** @description When the patient left this stage (ISO 8601). */
-      completed_at: string;
-      /** @description What moved the patient on, e.g. `first visit completed`, `no visit for 90 days`. */
-      outcome: string;
-      /** @enum {string} */
-      stage: 'new_lead' | 'first_visit' | 'active_care' | 'maintenance' | 'lapsed' | 'reactivated';
-    };
-    ConsentDecisionResponse: {
-      /**
-       * @description null: every channel (or a purpose that contacts no one).
-       * @enum {string|null}
-       */
-      channel: 'phone' | 'sms' | 'email' | 'whatsapp' | null;
-      /** @enum {string} */
-      decision: 'granted' | 'withdrawn' | 'denied';
-      /** @description Free-text evidence (encrypted at rest). */
-      evidence: string | null;
-      /** @description When the decision lapses (ISO 8601). */
-      expires_at: string | null;
-      external_id: string;
-      id: string;
-      /** @enum {string} */
-      purpose: 'appointment_reminders' | 'marketing' | 'analytics' | 'research' | 'data_sharing';
-      /** @description The outside system the decision came from (the ingestion key, with `external_id`). */
-      record_source: string;
-      /** @description When the patient decided (ISO 8601). */
-      recorded_at: string;
-      /** @description Who recorded it: `user:<id>`, `api_key:<id>`, the outside system's user, or `migration`. */
-      recorded_by: string;
-      /**
-       * @description How the decision reached the clinic; `migration`: converted from the former consent flags.
-       * @enum {string}
-       */
-      source: 'front_desk' | 'web_form' | 'ehr_import' | 'ingestion' | 'migration';
-    };
-    ConsentRecordDoc: {
-      /**
-       * @description One channel (appointment_reminders and marketing only); absent: every channel.
-       * @enum {string|null}
-       */
-      channel?: 'phone' | 'sms' | 'email' | 'whatsapp' | null;
-      /**
-       * @description How the decision reached the clinic (shown as `source` in the consent history).
-       * @default ingestion
-       * @enum {string}
-       */
-      consent_source: 'front_desk' | 'web_form' | 'ehr_import' | 'ingestion';
-      /** @enum {string} */
-      decision: 'granted' | 'withdrawn' | 'denied';
-      /**
-       * @description Free-text evidence (what was signed or said). Encrypted at rest.
-       * @example Signed the marketing form at the front desk.
-       */
-      evidence?: string | null;
-      /**
-       * Format: date-time
-       * @description When the decision lapses (not before recorded_at).
-       * @example 2027-11-20T09:30:00Z
-       */
-      expires_at?: string | null;
-      /**
-       * @description The record id in that system. Re-sending it updates the record.
-       * @example apt-20261120-1
-       */
-      external_id: string;
-      /**
-       * @description external_id of the patient in the same source (sent earlier or in this batch).
-       * @example pat-1001
-       */
-      patient_external_id: string;
-      /**
-       * @description What the decision is about.
-       * @enum {string}
-       */
-      purpose: 'appointment_reminders' | 'marketing' | 'analytics' | 'research' | 'data_sharing';
-      /**
-       * @description discriminator enum property added by openapi-typescript
-       * @enum {string}
-       */
-      record_type: 'consent';
-      /**
-       * Format: date-time
-       * @description When the patient decided (default: when first received). Not in the future.
-       * @example 2026-11-20T09:30:00Z
-       */
-      recorded_at?: string | null;
-      /** @description Who recorded it in the outside system (default: the caller, `user:<id>` or `api_key:<id>`). */
-      recorded_by?: string | null;
-      /**
-       * @description The outside system the record comes from; (record_type, source, external_id) identifies it.
-       * @example clinic-ehr
-       */
-      source: string;
-    };
-    ConsentsResponse: {
-      /** @description The effective state per purpose, and per channel for appointment_reminders and marketing. */
-      effective: components['schemas']['EffectiveConsentResponse'][];
-      /** @description Every decision, newest first. */
-      history: components['schemas']['ConsentDecisionResponse'][];
-      patient_id: string;
-    };
-    CreateApiKeyDto: {
-      /** @description Optional expiry (ISO 8601 timestamp, in the future). */
-      expires_at?: string;
-      /** @description What the key is for, e.g. "EHR nightly sync". */
-      name: string;
-      /**
-       * @description What the key may do; `org:manage` is not grantable to a key.
-       * @example [
-       *       "data:write"
-       *     ]
-       */
-      permissions: (
-        | 'patients:read'
-        | 'patients:read_medical'
-        | 'journey:read'
-        | 'opportunities:read'
-        | 'analytics:read'
-        | 'data:write'
-        | 'audit:read'
-        | 'privacy:manage'
-      )[];
-    };
-    CreateBulkExportBody: {
-      /** @description Only these patients' resources (default: every patient of the organization). */
-      patient_ids?: string[];
-      /**
-       * Format: date-time
-       * @description Only resources changed at or after this instant (ISO 8601 with a time zone).
-       */
-      since?: string;
-      /** @description Resource types to export (default: every type). */
-      types?: (
-        | 'Patient'
-        | 'Condition'
-        | 'AllergyIntolerance'
-        | 'MedicationStatement'
-        | 'Consent'
-        | 'Appointment'
-        | 'Invoice'
-        | 'PaymentReconciliation'
-        | 'Communication'
-        | 'QuestionnaireResponse'
-        | 'CarePlan'
-        | 'Basic'
-        | 'Task'
-        | 'Observation'
-      )[];
-    };
-    CreateDeidentifiedExportDto: {
-      /**
-       * @description `year` (default): every date reduced to its year; `interval`: whole days since the patient's first visit.
-       * @default year
-       * @enum {string}
-       */
-      dates: 'year' | 'interval';
-      /**
-       * @description Minimum patients per combination of quasi-identifiers, 2 to 1000 (default 11).
-       * @default 11
-       */
-      k: number;
-      /**
-       * @description The consent the patients must have given (default `analytics`); the others are left out.
-       * @default analytics
-       * @enum {string}
-       */
-      purpose: 'analytics' | 'research';
-    };
-    CreatedApiKeyResponse: {
-      /** Format: date-time */
-      created_at: string;
-      /** Format: uuid */
-      created_by: string | null;
-      /** Format: date-time */
-      expires_at: string | null;
-      id: string;
-      /** @description The key: send it as `Authorization: Bearer <key>`. Shown once; store it now. */
-      key: string;
-      /** Format: date-time */
-      last_used_at: string | null;
-      name: string;
-      permissions: components['schemas']['Permission'][];
-      /** @description The key's first characters, to recognize it; the key itself is never shown again. */
-      prefix: string;
-      /** Format: date-time */
-      revoked_at: string | null;
-    };
-    DeidentificationReportResponse: {
-      /** @enum {string} */
-      dates: 'year' | 'interval';
-      generalized: components['schemas']['ReportGeneralizedResponse'][];
-      k: number;
-      patients: components['schemas']['ReportPatientsResponse'];
-      purpose: string;
-      quasi_identifiers: string[];
-      /** @description Identifiers removed, with how many source rows carried one. */
-      removed: components['schemas']['ReportCountResponse'][];
-      rows: components['schemas']['ExportRowsResponse'];
-      /** @description Each rule applied, with its source. */
-      rules: components['schemas']['ReportRuleResponse'][];
-      standard: string;
-      suppression: components['schemas']['ReportSuppressionResponse'];
-    };
-    DeidentifiedExportResponse: {
-      /** @enum {string} */
-      dates: 'year' | 'interval';
-      /** @description Why it failed. */
-      error: string | null;
-      finished_at: string | null;
-      /** @description The export's id (its job run). */
-      id: string;
-      k: number;
-      /** @description The files and counts, once it succeeded (absent before, and after the files expired). */
-      manifest?: components['schemas']['ExportManifestResponse'];
-      /** @description From 0 to 1 while it runs. */
-      progress: number | null;
-      /** @enum {string} */
-      purpose: 'analytics' | 'research';
-      queued_at: string;
-      /** @enum {string} */
-      status: 'queued' | 'running' | 'succeeded' | 'failed';
-      /** @description Where to ask for the status. */
-      status_url: string;
-    };
-    EffectiveConsentResponse: {
-      /**
-       * @description The channel (appointment_reminders and marketing); null for the other purposes.
-       * @enum {string|null}
-       */
-      channel: 'phone' | 'sms' | 'email' | 'whatsapp' | null;
-      /** @description The id of the decision that counts. */
-      decision_id: string | null;
-      expires_at: string | null;
-      /** @description Whether the purpose (on this channel) is consented to now. */
-      granted: boolean;
-      /** @enum {string} */
-      purpose: 'appointment_reminders' | 'marketing' | 'analytics' | 'research' | 'data_sharing';
-      /**
-       * @description The decision that counts, `expired` when it lapsed, `not_recorded` when there is none.
-       * @enum {string}
-       */
-      state: 'granted' | 'withdrawn' | 'denied' | 'expired' | 'not_recorded';
-    };
-    EngagementMetrics: {
-      appointment_history: components['schemas']['AppointmentHistoryItem'][];
-      avg_session_value: number;
-      last_appointment: string | null;
-      ltv: number;
-      next_appointment: string | null;
-      total_sessions: number;
-    };
-    EngagementOverviewBody: {
-      engagement_trends: components['schemas']['EngagementTrendResponse'][];
-      /** @description Patients whose first visit is in the current calendar month (organization time zone). */
-      new_patients_this_month: number;
-      /** @description Patients with a visit in the window who had visited before it. */
-      returning_patients: number;
-      satisfaction_metrics: components['schemas']['SatisfactionMetricsResponse'];
-      total_patients: number;
-    };
-    EngagementOverviewResponse: {
-      engagement_overview: components['schemas']['EngagementOverviewBody'];
-    };
-    EngagementTrendResponse: {
-      /** @description First day of the bucket, `YYYY-MM-DD` (organization time zone). */
-      date: string;
-      /** @description Mean engagement score (0..100) of the patients seen in the bucket; 0 when nobody was seen. */
-      engagement_score: number;
-      /** @description Patients whose first visit ever falls in the bucket. */
-      new_patients: number;
-      /** @description Patients with a visit in the bucket who had visited before it. */
-      returning_patients: number;
-    };
-    ExportFileResponse: {
-      bytes: number;
-      /** @description `patients.ndjson`, `visits.ndjson`, `payments.ndjson`, `scores.ndjson`. */
-      name: string;
-      /** @description Rows (lines) in the file. */
-      rows: number;
-      /** @description Where to download it (NDJSON). */
-      url: string;
-    };
-    ExportManifestResponse: {
-      /** @description When the files are deleted (ISO 8601). */
-      expires_at: string;
-      files: components['schemas']['ExportFileResponse'][];
-      /** @description Patients whose quasi-identifiers were generalized beyond the first level to reach k. */
-      generalized_rows: number;
-      rows: components['schemas']['ExportRowsResponse'];
-      /** @description Patients left out because their group stayed smaller than k. */
-      suppressed_rows: number;
-    };
-    ExportRowsResponse: {
-      patients: number;
-      payments: number;
-      scores: number;
-      visits: number;
-    };
-    FhirBundleResponse: {
-      /** @description One entry per resource: `{ resource: { resourceType, id, ... } }`. */
-      entry: {
-        [key: string]: unknown;
-      }[];
-      /** @enum {string} */
-      resourceType: 'Bundle';
-      /** @description When the bundle was assembled (ISO 8601). */
-      timestamp: string;
-      /** @enum {string} */
-      type: 'collection';
-    };
-    FhirImportAccepted: {
-      /** Format: uuid */
-      import_id: string;
-      status_url: string;
-    };
-    FhirImportStatus: {
-      error?: string | null;
-      /** Format: uuid */
-      import_id: string;
-      /** @description The NDJSON of OperationOutcomes, one per rejected line (once succeeded). */
-      outcomes_url?: string | null;
-      /** @description 0 to 1. */
-      progress: number | null;
-      /** @description Once succeeded: resources read, counts per resource type and outcome, patients rescored, rejected lines. */
-      result?: {
-        [key: string]: unknown;
-      } | null;
-      /** @enum {string} */
-      status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-    };
-    FhirTransactionEntryResponse: {
-      /** @description `Type/id` of the resource. */
-      location?: string;
-      /** @description Why the entry was rejected or skipped (an OperationOutcome naming the element). */
-      outcome?: {
-        [key: string]: unknown;
-      };
-      /** @description `201 Created`, `200 OK` (updated, unchanged or skipped) or `400 Bad Request`. */
-      status: string;
-    };
-    FhirTransactionResponse: {
-      entry: components['schemas']['FhirTransactionResponseEntry'][];
-      /** @enum {string} */
-      resourceType: 'Bundle';
-      /** @enum {string} */
-      type: 'transaction-response' | 'batch-response';
-    };
-    FhirTransactionResponseEntry: {
-      response: components['schemas']['FhirTransactionEntryResponse'];
-    };
-    FieldError: {
-      /** @description The field's name (a dotted path for nested body fields). */
-      field: string;
-      /**
-       * @description Where the value was.
-       * @enum {string}
-       */
-      in?: 'query' | 'path' | 'body' | 'header';
-      /** @description What was wrong and what is expected. */
-      message: string;
-    };
-    HealthIndicatorResponse: {
-      /** @enum {string} */
-      status: 'up' | 'down';
-    };
-    IngestRecordErrorDto: {
-      /** @description The field at fault (dotted for nested fields, e.g. `address.zip`; empty when the record itself is not an object). */
-      field: string;
-      /** @description What was wrong and what is expected. */
-      message: string;
-    };
-    IngestRecordResult: {
-      /** @description Why the record was rejected: one entry per field at fault. */
-      errors?: components['schemas']['IngestRecordErrorDto'][];
-      external_id: string | null;
-      /**
-       * Format: uuid
-       * @description Id of the stored record (not for rejected ones).
-       */
-      id?: string;
-      /** @description Position of the record in `records` (0-based). */
-      index: number;
-      /** @description As sent (null when missing or not a string). */
-      record_type: string | null;
-      source: string | null;
-      /**
-       * @description `created`, `updated`, `unchanged` (already stored as sent: nothing written) or `rejected` (nothing written).
-       * @enum {string}
-       */
-      status: 'created' | 'updated' | 'unchanged' | 'rejected';
-    };
-    IngestRequestDto: {
-      /**
-       * @description 1 to 5,000 typed records; each is judged on its own (see the per-record results).
-       * @example [
-       *       {
-       *         "date_of_birth": "1984-03-09",
-       *         "email": "maria@example.com",
-       *         "external_id": "pat-1001",
-       *         "name": "Maria Gonzalez",
-       *         "phone": "+1 503 555 0142",
-       *         "preferred_channel": "sms",
-       *         "record_type": "patient",
-       *         "source": "clinic-ehr"
-       *       },
-       *       {
-       *         "external_id": "apt-20261120-1",
-       *         "patient_external_id": "pat-1001",
-       *         "record_type": "appointment",
-       *         "source": "clinic-ehr",
-       *         "starts_at": "2026-11-20T09:30:00Z",
-       *         "status": "completed",
-       *         "type": "Physiotherapy session",
-       *         "value": 125.5
-       *       },
-       *       {
-       *         "amount": 125.5,
-       *         "external_id": "pay-20261120-1",
-       *         "kind": "payment",
-       *         "occurred_at": "2026-11-20T10:05:00Z",
-       *         "patient_external_id": "pat-1001",
-       *         "record_type": "payment",
-       *         "source": "clinic-ehr",
-       *         "status": "paid"
-       *       }
-       *     ]
-       */
-      records: (
-        | components['schemas']['PatientRecordDoc']
-        | components['schemas']['AppointmentRecordDoc']
-        | components['schemas']['PaymentRecordDoc']
-        | components['schemas']['CommunicationRecordDoc']
-        | components['schemas']['SurveyResponseRecordDoc']
-        | components['schemas']['ReferralRecordDoc']
-        | components['schemas']['TreatmentPlanRecordDoc']
-        | components['schemas']['JourneyEventRecordDoc']
-        | components['schemas']['AutomationEnrollmentRecordDoc']
-        | components['schemas']['ConsentRecordDoc']
-      )[];
-    };
-    IngestResponse: {
-      /** @description One result per record, in the order sent. */
-      results: components['schemas']['IngestRecordResult'][];
-      summary: components['schemas']['IngestSummary'];
-    };
-    IngestSummary: {
-      created: number;
-      received: number;
-      rejected: number;
-      unchanged: number;
-      updated: number;
-    };
-    JobRunResponse: {
-      /** @description Attempts started so far. */
-      attempts: number;
-      /** @description Why its latest attempt failed. */
-      error: string | null;
-      /** @description When it ended. */
-      finished_at: string | null;
-      id: string;
-      /** @description From 0 to 1 while it runs. */
-      progress: number | null;
-      /** @description When it was enqueued (ISO 8601). */
-      queued_at: string;
-      /** @description When its latest attempt started. */
-      started_at: string | null;
-      /**
-       * @description `failed` includes a cancelled run (its `error` says so).
-       * @enum {string}
-       */
-      status: 'queued' | 'running' | 'succeeded' | 'failed';
-      /** @description What runs: `nightly-recompute`, `opportunities-refresh`, `engagement-rebuild`... */
-      type: string;
-      /** @description The process that runs or ran it (host:pid). */
-      worker: string | null;
-    };
-    JobRunsResponse: {
-      /** @description The organization's recent job runs, newest first. */
-      jobs: components['schemas']['JobRunResponse'][];
-    };
-    JourneyEventRecordDoc: {
-      /** @description Free-form JSON object, at most 8 KB. */
-      details?: {
-        [key: string]: unknown;
-      } | null;
-      /**
-       * @description The record id in that system. Re-sending it updates the record.
-       * @example apt-20261120-1
-       */
-      external_id: string;
-      /**
-       * Format: date-time
-       * @description When the stage was reached.
-       * @example 2026-10-01T09:00:00Z
-       */
-      occurred_at: string;
-      /** @example Physiotherapy course */
-      outcome?: string | null;
-      /**
-       * @description external_id of the patient in the same source (sent earlier or in this batch).
-       * @example pat-1001
-       */
-      patient_external_id: string;
-      /**
-       * @description discriminator enum property added by openapi-typescript
-       * @enum {string}
-       */
-      record_type: 'journey_event';
-      /**
-       * @description The outside system the record comes from; (record_type, source, external_id) identifies it.
-       * @example clinic-ehr
-       */
-      source: string;
-      /** @example treatment_started */
-      stage: string;
-    };
-    JourneyResponse: {
-      journey: components['schemas']['PatientJourneyResponse'];
-    };
-    LivenessResponse: {
-      /** @enum {string} */
-      status: 'ok';
-    };
-    MeMembershipResponse: {
-      organization_id: string;
-      organization_name: string;
-      organization_slug: string;
-      permissions: components['schemas']['Permission'][];
-      role: components['schemas']['Role'];
-    };
-    MeResponse: {
-      memberships: components['schemas']['MeMembershipResponse'][];
-      user: components['schemas']['MeUserResponse'];
-    };
-    MeUserResponse: {
-      email: string;
-      id: string;
-      name: string;
-    };
-    MedicalInfo: {
-      allergies: string[];
-      conditions: string[];
-      medications: string[];
-    };
-    MemberListResponse: {
-      items: components['schemas']['MemberResponse'][];
-    };
-    MemberResponse: {
-      email: string;
-      /** Format: date-time */
-      member_since: string;
-      name: string;
-      permissions: components['schemas']['Permission'][];
-      role: components['schemas']['Role'];
-      user_id: string;
-    };
-    OpportunitiesResponse: {
-      /** @description Best first: by `estimated_value × success_probability`. */
-      opportunities: components['schemas']['OpportunityResponse'][];
-      /** @description Sum of `estimated_value` over all matching opportunities. */
-      potential_revenue: number;
-      /** @description All matching opportunities, not only this page. */
-      total_opportunities: number;
-    };
-    OpportunityResponse: {
-      /** @description Expected value of the patient's return over the next 12 months, in currency units. */
-      estimated_value: number;
-      /** Format: date-time */
-      last_contact: string | null;
-      /** @enum {string} */
-      opportunity_type: 'overdue_appointment' | 'inactive_patient' | 'high_value_risk';
-      patient_id: string;
-      patient_name: string;
-      /** @enum {string} */
-      priority: 'high' | 'medium' | 'low';
-      /** @description Chance the patient returns when contacted, 0..1 (scoring engine). */
-      success_probability: number;
-      /** @description What to do: the channel to use and what to offer or remind of, within the patient's consent. */
-      suggested_action: string;
-    };
-    OrganizationSettingsResponse: {
-      /**
-       * @description Every scoring setting as the scores use it: the defaults with the overrides applied.
-       * @example {
-       *       "activeWithinDays": 30,
-       *       "atRiskAfterDays": 90,
-       *       "decayHalfLifeDays": 180
-       *     }
-       */
-      effective_scoring: {
-        [key: string]: number;
-      };
-      /**
-       * @description The organization's scoring overrides, as stored (keys as they were sent).
-       * @example {
-       *       "activeDays": 30,
-       *       "dormantDays": 90
-       *     }
-       */
-      scoring: {
-        [key: string]: number;
-      };
-    };
-    PatientAddress: {
-      city: string | null;
-      state: string | null;
-      street: string | null;
-      zip: string | null;
-    };
-    PatientAddressDoc: {
-      /** @example Portland */
-      city?: string;
-      /** @example OR */
-      state?: string;
-      /** @example 12 Harbor Street */
-      street?: string;
-      /** @example 97201 */
-      zip?: string;
-    };
-    PatientJourneyResponse: {
-      automation_state: components['schemas']['AutomationStateResponse'] | null;
-      /** @enum {string} */
-      current_stage: 'new_lead' | 'first_visit' | 'active_care' | 'maintenance' | 'lapsed' | 'reactivated';
-      journey_start: string;
-      patient_id: string;
-      stages_completed: components['schemas']['CompletedStageResponse'][];
-      /** @description Newest first, at most `touchpoint_limit`. */
-      touchpoints: components['schemas']['TouchpointResponse'][];
-    };
-    PatientListItem: {
-      /** @description When the patient registered with the clinic. */
-      created_at: string;
-      email: string | null;
-      engagement_score: number;
-      id: string;
-      /** @description ISO timestamp; null only when the patient has no appointment history. */
-      last_appointment: string | null;
-      /** @description Lifetime value. */
-      ltv: number;
-      name: string;
-      next_appointment: string | null;
-      phone: string | null;
-      risk_score: number;
-      /** @enum {string} */
-      status: 'active' | 'dormant' | 'at_risk';
-      total_sessions: number;
-      /** @description Latest change of the patient's record or scores. */
-      updated_at: string;
-    };
-    PatientProfile: {
-      address: components['schemas']['PatientAddress'] | null;
-      communication_preferences: components['schemas']['CommunicationPreferences'];
-      /** @description ISO date. */
-      date_of_birth: string | null;
-      email: string | null;
-      engagement_metrics: components['schemas']['EngagementMetrics'];
-      id: string;
-      /** @description Only for callers with `patients:read_medical`; null otherwise. */
-      medical_info: components['schemas']['MedicalInfo'] | null;
-      name: string;
-      phone: string | null;
-      risk_assessment: components['schemas']['RiskAssessment'];
-    };
-    PatientRecordDoc: {
-      /** @description Encrypted at rest. */
-      address?: components['schemas']['PatientAddressDoc'] | null;
-      /**
-       * @description Encrypted at rest.
-       * @example [
-       *       "Penicillin"
-       *     ]
-       */
-      allergies?: string[] | null;
-      /** @description Recorded as an appointment-reminders consent decision (every channel) when it differs from the current state; not given: unchanged (a new patient: granted). */
-      appointment_reminders?: boolean;
-      /**
-       * @description Encrypted at rest.
-       * @example [
-       *       "Asthma"
-       *     ]
-       */
-      conditions?: string[] | null;
-      /**
-       * Format: date
-       * @description Encrypted at rest; not in the future.
-       * @example 1984-03-09
-       */
-      date_of_birth?: string | null;
-      /**
-       * Format: date-time
-       * @description Set to soft-delete the patient.
-       * @example 2026-11-01T00:00:00Z
-       */
-      deleted_at?: string | null;
-      /**
-       * Format: email
-       * @description Encrypted at rest; exact-match searchable.
-       * @example maria@example.com
-       */
-      email?: string | null;
-      /**
-       * @description The record id in that system. Re-sending it updates the record.
-       * @example apt-20261120-1
-       */
-      external_id: string;
-      /** @description Recorded as a marketing consent decision (every channel) when it differs from the current state; not given: unchanged (a new patient: not granted). The `consent` record type says more (channel, evidence, expiry). */
-      marketing_consent?: boolean;
-      /**
-       * @description Encrypted at rest.
-       * @example [
-       *       "Albuterol inhaler"
-       *     ]
-       */
-      medications?: string[] | null;
-      /** @example Maria Gonzalez */
-      name: string;
-      /**
-       * @description Encrypted at rest; exact-match searchable.
-       * @example +1 503 555 0142
-       */
-      phone?: string | null;
-      /**
-       * @default email
-       * @enum {string}
-       */
-      preferred_channel: 'phone' | 'sms' | 'email' | 'whatsapp';
-      /**
-       * @description discriminator enum property added by openapi-typescript
-       * @enum {string}
-       */
-      record_type: 'patient';
-      /**
-       * @description external_id of the referring patient (same source).
-       * @example pat-0999
-       */
-      referred_by_external_id?: string | null;
-      /**
-       * Format: date-time
-       * @description When the patient joined the clinic (default: when first received).
-       * @example 2025-06-01T10:00:00Z
-       */
-      registered_at?: string | null;
-      /**
-       * @description The outside system the record comes from; (record_type, source, external_id) identifies it.
-       * @example clinic-ehr
-       */
-      source: string;
-    };
-    PaymentRecordDoc: {
-      /**
-       * @description Always positive; the direction comes from kind. In decimal currency units (cents are stored).
-       * @example 125.5
-       */
-      amount: number;
-      /**
-       * @description The record id in that system. Re-sending it updates the record.
-       * @example apt-20261120-1
-       */
-      external_id: string;
-      /** @enum {string} */
-      kind: 'charge' | 'payment' | 'refund';
-      /**
-       * Format: date-time
-       * @description When the payment happened.
-       * @example 2026-11-20T10:05:00Z
-       */
-      occurred_at: string;
-      /**
-       * @description external_id of the patient in the same source (sent earlier or in this batch).
-       * @example pat-1001
-       */
-      patient_external_id: string;
-      /**
-       * @description discriminator enum property added by openapi-typescript
-       * @enum {string}
-       */
-      record_type: 'payment';
-      /**
-       * @description The outside system the record comes from; (record_type, source, external_id) identifies it.
-       * @example clinic-ehr
-       */
-      source: string;
-      /** @enum {string} */
-      status: 'paid' | 'pending' | 'failed' | 'overdue' | 'refunded';
-    };
-    /** @enum {string} */
-    Permission:
-      | 'patients:read'
-      | 'patients:read_medical'
-      | 'journey:read'
-      | 'opportunities:read'
-      | 'analytics:read'
-      | 'data:write'
-      | 'audit:read'
-      | 'privacy:manage'
-      | 'org:manage';
-    Problem: {
-      /** @description What went wrong with this request. Never carries patient data. */
-      detail: string;
-      /** @description The bad fields of a 400 answer, each with where it was and what is expected. */
-      errors?: components['schemas']['FieldError'][];
-      /** @description The path that was called. */
-      instance?: string;
-      /** @description The permission the caller lacks (a 403 `permission-denied`). */
-      permission?: string;
-      /** @description The HTTP status code. */
-      status: number;
-      /** @description The kind of problem, for people. */
-      title: string;
-      /** @description A URI naming the kind of problem, e.g. `https://patient-journey.dev/problems/permission-denied`. */
-      type: string;
-    };
-    ProfileResponse: {
-      patient: components['schemas']['PatientProfile'];
-    };
-    ProfilesResponse: {
-      /** @description offset + patients.length < total_count. */
-      has_more: boolean;
-      /** @description Pass as `cursor` for the next page; null on the last page. */
-      next_cursor: string | null;
-      patients: components['schemas']['PatientListItem'][];
-      summary: components['schemas']['ProfilesSummary'];
-      /** @description Patients matching the filter (status and search). */
-      total_count: number;
-    };
-    ProfilesSummary: {
-      active_patients: number;
-      at_risk_patients: number;
-      dormant_patients: number;
-      total_patients: number;
-    };
-    ReadinessResponse: {
-      /** @description Every dependency checked. */
-      details: {
-        [key: string]: components['schemas']['HealthIndicatorResponse'];
-      };
-      /** @description The dependencies that are down (empty when ready). */
-      error?: {
-        [key: string]: components['schemas']['HealthIndicatorResponse'];
-      };
-      /** @description The dependencies that are up, by name (`database`). */
-      info?: {
-        [key: string]: components['schemas']['HealthIndicatorResponse'];
-      };
-      /** @enum {string} */
-      status: 'ok';
-    };
-    RecordConsentDto: {
-      /**
-       * @description One channel (appointment_reminders and marketing only); absent: every channel.
-       * @enum {string|null}
-       */
-      channel?: 'phone' | 'sms' | 'email' | 'whatsapp' | null;
-      /** @enum {string} */
-      decision: 'granted' | 'withdrawn' | 'denied';
-      /** @description Free-text evidence: what the patient signed or said. Encrypted at rest. */
-      evidence?: string;
-      /**
-       * Format: date-time
-       * @description When the decision lapses (after recorded_at).
-       */
-      expires_at?: string;
-      /** @enum {string} */
-      purpose: 'appointment_reminders' | 'marketing' | 'analytics' | 'research' | 'data_sharing';
-      /**
-       * Format: date-time
-       * @description When the patient decided (default: now; not in the future).
-       */
-      recorded_at?: string;
-      /**
-       * @description How the decision reached the clinic.
-       * @default front_desk
-       * @enum {string}
-       */
-      source: 'front_desk' | 'web_form' | 'ehr_import';
-    };
-    ReferralRecordDoc: {
-      /**
-       * @description The record id in that system. Re-sending it updates the record.
-       * @example apt-20261120-1
-       */
-      external_id: string;
-      /**
-       * @description discriminator enum property added by openapi-typescript
-       * @enum {string}
-       */
-      record_type: 'referral';
-      /**
-       * Format: date-time
-       * @description When the referral happened.
-       * @example 2025-06-01T10:00:00Z
-       */
-      referred_at: string;
-      /**
-       * @description external_id of the referred patient (same source).
-       * @example pat-1001
-       */
-      referred_external_id: string;
-      /**
-       * @description external_id of the referring patient (same source).
-       * @example pat-0999
-       */
-      referrer_external_id: string;
-      /**
-       * @description The outside system the record comes from; (record_type, source, external_id) identifies it.
-       * @example clinic-ehr
-       */
-      source: string;
-    };
-    ReportCountResponse: {
-      field: string;
-      source_rows: number;
-    };
-    ReportGeneralizedResponse: {
-      field: string;
-      rows: number;
-      to: string;
-    };
-    ReportLevelResponse: {
-      level: number;
-      quasi_identifiers: string;
-      rows: number;
-    };
-    ReportPatientsResponse: {
-      considered: number;
-      in_organization: number;
-      released: number;
-      suppressed: number;
-      without_consent: number;
-    };
-    ReportRuleResponse: {
-      rule: string;
-      source: string;
-    };
-    ReportSuppressionResponse: {
-      generalized_rows: number;
-      levels: components['schemas']['ReportLevelResponse'][];
-      suppressed_rows: number;
-    };
-    RiskAssessment: {
-      last_assessed: string;
-      /** @description Short sentences naming the facts behind the score. */
-      risk_factors: string[];
-      /** @enum {string} */
-      risk_level: 'low' | 'medium' | 'high';
-      risk_score: number;
-    };
-    RiskDistribution: {
-      high_risk: number;
-      low_risk: number;
-      medium_risk: number;
-    };
-    RiskSummaryResponse: {
-      /** @description When the newest scores behind these figures were computed (now, if no score was ever computed). */
-      last_calculated: string;
-      risk_distribution: components['schemas']['RiskDistribution'];
-      risk_trends: components['schemas']['RiskTrends'];
-      total_patients: number;
-    };
-    RiskTrends: {
-      declining: number;
-      improving: number;
-      stable: number;
-    };
-    /** @enum {string} */
-    Role: 'owner' | 'admin' | 'clinician' | 'front_desk' | 'marketing' | 'analyst';
-    SatisfactionDistributionResponse: {
-      dissatisfied: number;
-      neutral: number;
-      satisfied: number;
-      very_dissatisfied: number;
-      very_satisfied: number;
-    };
-    SatisfactionMetricsResponse: {
-      /** @description Mean 1..5 rating of the window's survey responses; null without any. */
-      avg_satisfaction: number | null;
-      /** @description % promoters (9-10) − % detractors (0-6); null without any answer. */
-      nps_score: number | null;
-      satisfaction_distribution: components['schemas']['SatisfactionDistributionResponse'];
-    };
-    SurveyResponseRecordDoc: {
-      /**
-       * @description Encrypted at rest.
-       * @example Friendly staff.
-       */
-      comment?: string | null;
-      /** @default false */
-      complaint: boolean;
-      /**
-       * @description The record id in that system. Re-sending it updates the record.
-       * @example apt-20261120-1
-       */
-      external_id: string;
-      /** @example 9 */
-      nps?: number | null;
-      /**
-       * @description external_id of the patient in the same source (sent earlier or in this batch).
-       * @example pat-1001
-       */
-      patient_external_id: string;
-      /**
-       * @description discriminator enum property added by openapi-typescript
-       * @enum {string}
-       */
-      record_type: 'survey_response';
-      /** @example 4 */
-      satisfaction?: number | null;
-      /**
-       * @description The outside system the record comes from; (record_type, source, external_id) identifies it.
-       * @example clinic-ehr
-       */
-      source: string;
-      /**
-       * Format: date-time
-       * @description When the survey was submitted.
-       * @example 2026-11-21T18:00:00Z
-       */
-      submitted_at: string;
-    };
-    TouchpointResponse: {
-      notes: string | null;
-      /** @description Appointment status (`completed`, `no_show`...) or the communication's outcome (`sent`, `responded`...). */
-      outcome: string;
-      timestamp: string;
-      /** @enum {string} */
-      type: 'appointment' | 'message' | 'call' | 'email';
-    };
-    TreatmentPlanRecordDoc: {
-      /**
-       * @default 0
-       * @example 4
-       */
-      completed_sessions: number;
-      /**
-       * Format: date-time
-       * @description Planned end (not before started_at).
-       * @example 2026-12-10T09:00:00Z
-       */
-      ends_at?: string | null;
-      /**
-       * @description The record id in that system. Re-sending it updates the record.
-       * @example apt-20261120-1
-       */
-      external_id: string;
-      /** @example Physiotherapy course (10 sessions) */
-      name: string;
-      /**
-       * @description external_id of the patient in the same source (sent earlier or in this batch).
-       * @example pat-1001
-       */
-      patient_external_id: string;
-      /** @example 10 */
-      planned_sessions: number;
-      /**
-       * @description discriminator enum property added by openapi-typescript
-       * @enum {string}
-       */
-      record_type: 'treatment_plan';
-      /**
-       * @description Value of one session (default 0). In decimal currency units (cents are stored).
-       * @example 95
-       */
-      session_value?: number;
-      /**
-       * @description The outside system the record comes from; (record_type, source, external_id) identifies it.
-       * @example clinic-ehr
-       */
-      source: string;
-      /**
-       * Format: date-time
-       * @description Start of the plan.
-       * @example 2026-10-01T09:00:00Z
-       */
-      started_at: string;
-      /** @enum {string} */
-      status: 'active' | 'completed' | 'abandoned';
-    };
-    UpdateOrganizationSettingsDto: {
-      /**
-       * @description Overrides of the scoring defaults (docs/scoring.md, "Settings and defaults"), by name or alias (`activeDays`,
-       *     `dormantDays`/`atRiskDays`, `halfLifeDays`); every value a number. Replaces the stored overrides as a whole
-       *     (`{}` restores every default). Refused with 400 naming the key: an unknown key, a non-number, a window or step
-       *     of 0 or less, `activeDays` not below `dormantDays`, `riskMediumFrom` not below `riskHighFrom`, ...
-       * @example {
-       *       "activeDays": 30,
-       *       "dormantDays": 90,
-       *       "halfLifeDays": 180
-       *     }
-       */
-      scoring: {
-        [key: string]: number;
-      };
-    };
-  };
-  responses: {
-    /** @description The caller is not a member of the organization (or it does not exist), or lacks the permission the operation requires. */
-    Forbidden: {
-      headers: {
-        [name: string]: unknown;
-      };
-      content: {
-        /**
-         * @example {
-         *       "detail": "This action requires the permission patients:read",
-         *       "permission": "patients:read",
-         *       "status": 403,
-         *       "title": "Missing permission",
-         *       "type": "https://patient-journey.dev/problems/permission-denied"
-         *     }
-         */
-        'application/problem+json': components['schemas']['Problem'];
-      };
-    };
-    /** @description No patient with this id in the organization. */
-    PatientNotFound: {
-      headers: {
-        [name: string]: unknown;
-      };
-      content: {
-        /**
-         * @example {
-         *       "detail": "No patient with this id in this organization",
-         *       "status": 404,
-         *       "title": "Patient not found",
-         *       "type": "https://patient-journey.dev/problems/patient-not-found"
-         *     }
-         */
-        'application/problem+json': components['schemas']['Problem'];
-      };
-    };
-    /** @description Rate limit exceeded; the Retry-After header says when to try again. */
-    TooManyRequests: {
-      headers: {
-        [name: string]: unknown;
-      };
-      content: {
-        /**
-         * @example {
-         *       "detail": "Rate limit of 600 requests per 60 s exceeded; retry after 12 s",
-         *       "status": 429,
-         *       "title": "Too many requests",
-         *       "type": "https://patient-journey.dev/problems/too-many-requests"
-         *     }
-         */
-        'application/problem+json': components['schemas']['Problem'];
-      };
-    };
-    /** @description No bearer token, or it is malformed, expired or not validly signed. */
-    Unauthorized: {
-      headers: {
-        [name: string]: unknown;
-      };
-      content: {
-        /**
-         * @example {
-         *       "detail": "A bearer token is required (Authorization: Bearer <token>)",
-         *       "status": 401,
-         *       "title": "Authentication required",
-         *       "type": "https://patient-journey.dev/problems/unauthorized"
-         *     }
-         */
-        'application/problem+json': components['schemas']['Problem'];
-      };
-    };
-    /** @description A path parameter, query parameter or body field is not valid; `errors` names each one. */
-    ValidationFailed: {
-      headers: {
-        [name: string]: unknown;
-      };
-      content: {
-        /**
-         * @example {
-         *       "detail": "organizationId: must be a UUID",
-         *       "errors": [
-         *         {
-         *           "field": "organizationId",
-         *           "in": "path",
-         *           "message": "must be a UUID"
-         *         }
-         *       ],
-         *       "status": 400,
-         *       "title": "Invalid request",
-         *       "type": "https://patient-journey.dev/problems/validation-failed"
-         *     }
-         */
-        'application/problem+json': components['schemas']['Problem'];
-      };
-    };
-  };
-  parameters: never;
-  requestBodies: never;
-  headers: never;
-  pathItems: never;
+    schemas: {
+        AddMemberDto: {
+            /**
+             * Format: email
+             * @description The person's email; a user is created for it when none exists (bound to the identity provider at first sign-in).
+             */
+            email: string;
+            /** @description Display name for a new user (default: the email's local part). */
+            name?: string;
+            role: components["schemas"]["Role"];
+        };
+        ApiKeyListResponse: {
+            items: components["schemas"]["ApiKeyResponse"][];
+        };
+        ApiKeyResponse: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            created_by: string | null;
+            /** Format: date-time */
+            expires_at: string | null;
+            id: string;
+            /** Format: date-time */
+            last_used_at: string | null;
+            name: string;
+            permissions: components["schemas"]["Permission"][];
+            /** @description The key's first characters, to recognize it; the key itself is never shown again. */
+            prefix: string;
+            /** Format: date-time */
+            revoked_at: string | null;
+        };
+        AppointmentHistoryItem: {
+            /** @description When the appointment started (ISO timestamp). */
+            date: string;
+            notes: string | null;
+            /** @description completed, cancelled, no_show or scheduled (an extension of the contract). */
+            status: string;
+            type: string;
+            /** @description Value in currency units. */
+            value: number;
+        };
+        AppointmentRecordDoc: {
+            /**
+             * @description The record id in that system. Re-sending it updates the record.
+             * @example apt-20261120-1
+             */
+            external_id: string;
+            /**
+             * @description Encrypted at rest.
+             * @example Range of motion improved.
+             */
+            notes?: string | null;
+            /**
+             * @description external_id of the patient in the same source (sent earlier or in this batch).
+             * @example pat-1001
+             */
+            patient_external_id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            record_type: "appointment";
+            /**
+             * @description The outside system the record comes from; (record_type, source, external_id) identifies it.
+             * @example clinic-ehr
+             */
+            source: string;
+            /**
+             * Format: date-time
+             * @description Start of the appointment.
+             * @example 2026-11-20T09:30:00Z
+             */
+            starts_at: string;
+            /** @enum {string} */
+            status: "scheduled" | "completed" | "cancelled" | "no_show";
+            /** @example Physiotherapy session */
+            type: string;
+            /**
+             * @description Value of the appointment (default 0). In decimal currency units (cents are stored).
+             * @example 125.5
+             */
+            value?: number;
+        };
+        /** @enum {string} */
+        AuditAction: "read" | "list" | "search" | "export" | "create" | "update" | "delete" | "access_denied";
+        AuditEventResponse: {
+            action: components["schemas"]["AuditAction"];
+            /** Format: uuid */
+            actor_id: string | null;
+            actor_role: string | null;
+            /** @enum {string|null} */
+            actor_type: "user" | "api_key" | null;
+            /** @description SHA-256 of the previous event's hash, this event's sequence number and its content (hex). */
+            hash: string;
+            /** Format: uuid */
+            id: string;
+            ip: string | null;
+            method: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @enum {string} */
+            outcome: "success" | "denied" | "failure";
+            /** @description Every patient whose data the response carried (or the one the request named). */
+            patient_ids: string[];
+            prev_hash: string;
+            /** @description Query parameters; values that may be PHI are `[REDACTED]`. */
+            query: {
+                [key: string]: unknown;
+            };
+            request_id: string | null;
+            /** @description The kind of record the route serves (`patient`, `journey`...). */
+            resource: string;
+            /** @description The route pattern, e.g. `/api/v1/patients/:organizationId/profile/:patientId`. */
+            route: string;
+            /** @description Position in the organization's hash chain (1, 2, 3...). */
+            sequence: number;
+            status_code: number;
+            user_agent: string | null;
+        };
+        AuditEventsResponse: {
+            events: components["schemas"]["AuditEventResponse"][];
+            next_cursor: string | null;
+        };
+        AuditVerifyResponse: {
+            events_checked: number;
+            first_broken: components["schemas"]["ChainBreakResponse"] | null;
+            valid: boolean;
+        };
+        AutomationEnrollmentRecordDoc: {
+            /**
+             * Format: date-time
+             * @description When the patient entered the sequence.
+             * @example 2026-11-10T08:00:00Z
+             */
+            enrolled_at: string;
+            /**
+             * @description The record id in that system. Re-sending it updates the record.
+             * @example apt-20261120-1
+             */
+            external_id: string;
+            /** @example personal_call */
+            next_action?: string | null;
+            /**
+             * Format: date-time
+             * @description When the next action is due.
+             * @example 2026-11-28T15:00:00Z
+             */
+            next_action_at?: string | null;
+            /**
+             * @description external_id of the patient in the same source (sent earlier or in this batch).
+             * @example pat-1001
+             */
+            patient_external_id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            record_type: "automation_enrollment";
+            /** @example reactivation */
+            sequence: string;
+            /**
+             * @description The outside system the record comes from; (record_type, source, external_id) identifies it.
+             * @example clinic-ehr
+             */
+            source: string;
+            /** @enum {string} */
+            status: "active" | "paused" | "completed" | "cancelled";
+            /** @example special_offer */
+            step: string;
+            /**
+             * @description Less than total_steps.
+             * @example 1
+             */
+            step_index: number;
+            /** @example 4 */
+            total_steps: number;
+        };
+        AutomationStateResponse: {
+            current_sequence: string;
+            current_step: string;
+            next_action: string | null;
+            /** Format: date-time */
+            next_action_date: string | null;
+            /** @description Share of the sequence's steps done, 0..100. */
+            progress: number;
+        };
+        BulkExportDeletedResponse: {
+            /** @description Whether it was still queued or running and is now cancelled. */
+            cancelled: boolean;
+            /** @description Files deleted. */
+            files_deleted: number;
+            /** @description The export's id. */
+            id: string;
+        };
+        BulkExportManifestResponse: {
+            /** @description Always empty: an export that fails ends as a problem, not a partial manifest. */
+            error: Record<string, never>[];
+            output: components["schemas"]["BulkExportOutputResponse"][];
+            /** @description The export's status URL (what was requested: `request_parameters`). */
+            request: string;
+            request_parameters: components["schemas"]["BulkExportRequestResponse"];
+            /** @enum {boolean} */
+            requiresAccessToken: true;
+            /** @description The instant the exported data is a snapshot of (ISO 8601). */
+            transactionTime: string;
+        };
+        BulkExportOutputResponse: {
+            /** @description Resources (lines) in the file. */
+            count: number;
+            /** @description The FHIR resource type of every line of the file. */
+            type: string;
+            /** @description The NDJSON file (requires a bearer token with `privacy:manage` in the organization). */
+            url: string;
+        };
+        BulkExportRequestResponse: {
+            /** @description Only these patients' resources (null: every patient). */
+            patient_ids: string[] | null;
+            /** @description Only resources changed at or after this instant. */
+            since: string | null;
+            /** @description Resource types asked for (null: all). */
+            types: string[] | null;
+        };
+        BulkExportStatusResponse: {
+            /** @description The export's id. */
+            id: string;
+            /** @description From 0 to 1. */
+            progress: number;
+            request: components["schemas"]["BulkExportRequestResponse"];
+            /** @enum {string} */
+            status: "queued" | "running";
+            /** @description Where to ask for its status and, once done, its manifest (also in `Content-Location`). */
+            status_url: string;
+        };
+        ChainBreakResponse: {
+            /** Format: uuid */
+            id: string | null;
+            /** Format: date-time */
+            occurred_at: string | null;
+            /** @enum {string} */
+            reason: "content_altered" | "prev_hash_mismatch" | "sequence_gap" | "events_missing_at_end";
+            sequence: number;
+        };
+        ChangeRoleDto: {
+            role: components["schemas"]["Role"];
+        };
+        CommunicationPreferences: {
+            appointment_reminders: boolean;
+            marketing_consent: boolean;
+            /** @enum {string} */
+            preferred_channel: "phone" | "sms" | "email" | "whatsapp";
+        };
+        CommunicationRecordDoc: {
+            /** @enum {string} */
+            channel: "phone" | "sms" | "email" | "whatsapp";
+            /** @enum {string} */
+            direction: "inbound" | "outbound";
+            /**
+             * @description The record id in that system. Re-sending it updates the record.
+             * @example apt-20261120-1
+             */
+            external_id: string;
+            /** @enum {string} */
+            kind: "message" | "call" | "email";
+            /** @description Encrypted at rest. */
+            notes?: string | null;
+            /**
+             * Format: date-time
+             * @description When the message was sent or the call happened.
+             * @example 2026-11-19T09:00:00Z
+             */
+            occurred_at: string;
+            /** @example confirmed */
+            outcome?: string | null;
+            /**
+             * @description external_id of the patient in the same source (sent earlier or in this batch).
+             * @example pat-1001
+             */
+            patient_external_id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            record_type: "communication";
+            /**
+             * Format: date-time
+             * @description When the patient replied (not before occurred_at).
+             * @example 2026-11-19T09:12:00Z
+             */
+            responded_at?: string | null;
+            /**
+             * @description The outside system the record comes from; (record_type, source, external_id) identifies it.
+             * @example clinic-ehr
+             */
+            source: string;
+        };
+        CompletedStageResponse: {
+            /** @description When the patient left this stage (ISO 8601). */
+            completed_at: string;
+            /** @description What moved the patient on, e.g. `first visit completed`, `no visit for 90 days`. */
+            outcome: string;
+            /** @enum {string} */
+            stage: "new_lead" | "first_visit" | "active_care" | "maintenance" | "lapsed" | "reactivated";
+        };
+        ConsentDecisionResponse: {
+            /**
+             * @description null: every channel (or a purpose that contacts no one).
+             * @enum {string|null}
+             */
+            channel: "phone" | "sms" | "email" | "whatsapp" | null;
+            /** @enum {string} */
+            decision: "granted" | "withdrawn" | "denied";
+            /** @description Free-text evidence (encrypted at rest). */
+            evidence: string | null;
+            /** @description When the decision lapses (ISO 8601). */
+            expires_at: string | null;
+            external_id: string;
+            id: string;
+            /** @enum {string} */
+            purpose: "appointment_reminders" | "marketing" | "analytics" | "research" | "data_sharing";
+            /** @description The outside system the decision came from (the ingestion key, with `external_id`). */
+            record_source: string;
+            /** @description When the patient decided (ISO 8601). */
+            recorded_at: string;
+            /** @description Who recorded it: `user:<id>`, `api_key:<id>`, the outside system's user, or `migration`. */
+            recorded_by: string;
+            /**
+             * @description How the decision reached the clinic; `migration`: converted from the former consent flags.
+             * @enum {string}
+             */
+            source: "front_desk" | "web_form" | "ehr_import" | "ingestion" | "migration";
+        };
+        ConsentRecordDoc: {
+            /**
+             * @description One channel (appointment_reminders and marketing only); absent: every channel.
+             * @enum {string|null}
+             */
+            channel?: "phone" | "sms" | "email" | "whatsapp" | null;
+            /**
+             * @description How the decision reached the clinic (shown as `source` in the consent history).
+             * @default ingestion
+             * @enum {string}
+             */
+            consent_source: "front_desk" | "web_form" | "ehr_import" | "ingestion";
+            /** @enum {string} */
+            decision: "granted" | "withdrawn" | "denied";
+            /**
+             * @description Free-text evidence (what was signed or said). Encrypted at rest.
+             * @example Signed the marketing form at the front desk.
+             */
+            evidence?: string | null;
+            /**
+             * Format: date-time
+             * @description When the decision lapses (not before recorded_at).
+             * @example 2027-11-20T09:30:00Z
+             */
+            expires_at?: string | null;
+            /**
+             * @description The record id in that system. Re-sending it updates the record.
+             * @example apt-20261120-1
+             */
+            external_id: string;
+            /**
+             * @description external_id of the patient in the same source (sent earlier or in this batch).
+             * @example pat-1001
+             */
+            patient_external_id: string;
+            /**
+             * @description What the decision is about.
+             * @enum {string}
+             */
+            purpose: "appointment_reminders" | "marketing" | "analytics" | "research" | "data_sharing";
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            record_type: "consent";
+            /**
+             * Format: date-time
+             * @description When the patient decided (default: when first received). Not in the future.
+             * @example 2026-11-20T09:30:00Z
+             */
+            recorded_at?: string | null;
+            /** @description Who recorded it in the outside system (default: the caller, `user:<id>` or `api_key:<id>`). */
+            recorded_by?: string | null;
+            /**
+             * @description The outside system the record comes from; (record_type, source, external_id) identifies it.
+             * @example clinic-ehr
+             */
+            source: string;
+        };
+        ConsentsResponse: {
+            /** @description The effective state per purpose, and per channel for appointment_reminders and marketing. */
+            effective: components["schemas"]["EffectiveConsentResponse"][];
+            /** @description Every decision, newest first. */
+            history: components["schemas"]["ConsentDecisionResponse"][];
+            patient_id: string;
+        };
+        CreateApiKeyDto: {
+            /** @description Optional expiry (ISO 8601 timestamp, in the future). */
+            expires_at?: string;
+            /** @description What the key is for, e.g. "EHR nightly sync". */
+            name: string;
+            /**
+             * @description What the key may do; `org:manage` is not grantable to a key.
+             * @example [
+             *       "data:write"
+             *     ]
+             */
+            permissions: ("patients:read" | "patients:read_medical" | "journey:read" | "opportunities:read" | "analytics:read" | "data:write" | "audit:read" | "privacy:manage")[];
+        };
+        CreateBulkExportBody: {
+            /** @description Only these patients' resources (default: every patient of the organization). */
+            patient_ids?: string[];
+            /**
+             * Format: date-time
+             * @description Only resources changed at or after this instant (ISO 8601 with a time zone).
+             */
+            since?: string;
+            /** @description Resource types to export (default: every type). */
+            types?: ("Patient" | "Condition" | "AllergyIntolerance" | "MedicationStatement" | "Consent" | "Appointment" | "Invoice" | "PaymentReconciliation" | "Communication" | "QuestionnaireResponse" | "CarePlan" | "Basic" | "Task" | "Observation")[];
+        };
+        CreateDeidentifiedExportDto: {
+            /**
+             * @description `year` (default): every date reduced to its year; `interval`: whole days since the patient's first visit.
+             * @default year
+             * @enum {string}
+             */
+            dates: "year" | "interval";
+            /**
+             * @description Minimum patients per combination of quasi-identifiers, 2 to 1000 (default 11).
+             * @default 11
+             */
+            k: number;
+            /**
+             * @description The consent the patients must have given (default `analytics`); the others are left out.
+             * @default analytics
+             * @enum {string}
+             */
+            purpose: "analytics" | "research";
+        };
+        CreatedApiKeyResponse: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            created_by: string | null;
+            /** Format: date-time */
+            expires_at: string | null;
+            id: string;
+            /** @description The key: send it as `Authorization: Bearer <key>`. Shown once; store it now. */
+            key: string;
+            /** Format: date-time */
+            last_used_at: string | null;
+            name: string;
+            permissions: components["schemas"]["Permission"][];
+            /** @description The key's first characters, to recognize it; the key itself is never shown again. */
+            prefix: string;
+            /** Format: date-time */
+            revoked_at: string | null;
+        };
+        DeidentificationReportResponse: {
+            /** @enum {string} */
+            dates: "year" | "interval";
+            generalized: components["schemas"]["ReportGeneralizedResponse"][];
+            k: number;
+            patients: components["schemas"]["ReportPatientsResponse"];
+            purpose: string;
+            quasi_identifiers: string[];
+            /** @description Identifiers removed, with how many source rows carried one. */
+            removed: components["schemas"]["ReportCountResponse"][];
+            rows: components["schemas"]["ExportRowsResponse"];
+            /** @description Each rule applied, with its source. */
+            rules: components["schemas"]["ReportRuleResponse"][];
+            standard: string;
+            suppression: components["schemas"]["ReportSuppressionResponse"];
+        };
+        DeidentifiedExportResponse: {
+            /** @enum {string} */
+            dates: "year" | "interval";
+            /** @description Why it failed. */
+            error: string | null;
+            finished_at: string | null;
+            /** @description The export's id (its job run). */
+            id: string;
+            k: number;
+            /** @description The files and counts, once it succeeded (absent before, and after the files expired). */
+            manifest?: components["schemas"]["ExportManifestResponse"];
+            /** @description From 0 to 1 while it runs. */
+            progress: number | null;
+            /** @enum {string} */
+            purpose: "analytics" | "research";
+            queued_at: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed";
+            /** @description Where to ask for the status. */
+            status_url: string;
+        };
+        EffectiveConsentResponse: {
+            /**
+             * @description The channel (appointment_reminders and marketing); null for the other purposes.
+             * @enum {string|null}
+             */
+            channel: "phone" | "sms" | "email" | "whatsapp" | null;
+            /** @description The id of the decision that counts. */
+            decision_id: string | null;
+            expires_at: string | null;
+            /** @description Whether the purpose (on this channel) is consented to now. */
+            granted: boolean;
+            /** @enum {string} */
+            purpose: "appointment_reminders" | "marketing" | "analytics" | "research" | "data_sharing";
+            /**
+             * @description The decision that counts, `expired` when it lapsed, `not_recorded` when there is none.
+             * @enum {string}
+             */
+            state: "granted" | "withdrawn" | "denied" | "expired" | "not_recorded";
+        };
+        EngagementMetrics: {
+            appointment_history: components["schemas"]["AppointmentHistoryItem"][];
+            avg_session_value: number;
+            last_appointment: string | null;
+            ltv: number;
+            next_appointment: string | null;
+            total_sessions: number;
+        };
+        EngagementOverviewBody: {
+            engagement_trends: components["schemas"]["EngagementTrendResponse"][];
+            /** @description Patients whose first visit is in the current calendar month (organization time zone). */
+            new_patients_this_month: number;
+            /** @description Patients with a visit in the window who had visited before it. */
+            returning_patients: number;
+            satisfaction_metrics: components["schemas"]["SatisfactionMetricsResponse"];
+            total_patients: number;
+        };
+        EngagementOverviewResponse: {
+            engagement_overview: components["schemas"]["EngagementOverviewBody"];
+        };
+        EngagementTrendResponse: {
+            /** @description First day of the bucket, `YYYY-MM-DD` (organization time zone). */
+            date: string;
+            /** @description Mean engagement score (0..100) of the patients seen in the bucket; 0 when nobody was seen. */
+            engagement_score: number;
+            /** @description Patients whose first visit ever falls in the bucket. */
+            new_patients: number;
+            /** @description Patients with a visit in the bucket who had visited before it. */
+            returning_patients: number;
+        };
+        ExportFileResponse: {
+            bytes: number;
+            /** @description `patients.ndjson`, `visits.ndjson`, `payments.ndjson`, `scores.ndjson`. */
+            name: string;
+            /** @description Rows (lines) in the file. */
+            rows: number;
+            /** @description Where to download it (NDJSON). */
+            url: string;
+        };
+        ExportManifestResponse: {
+            /** @description When the files are deleted (ISO 8601). */
+            expires_at: string;
+            files: components["schemas"]["ExportFileResponse"][];
+            /** @description Patients whose quasi-identifiers were generalized beyond the first level to reach k. */
+            generalized_rows: number;
+            rows: components["schemas"]["ExportRowsResponse"];
+            /** @description Patients left out because their group stayed smaller than k. */
+            suppressed_rows: number;
+        };
+        ExportRowsResponse: {
+            patients: number;
+            payments: number;
+            scores: number;
+            visits: number;
+        };
+        FhirBundleResponse: {
+            /** @description One entry per resource: `{ resource: { resourceType, id, ... } }`. */
+            entry: {
+                [key: string]: unknown;
+            }[];
+            /** @enum {string} */
+            resourceType: "Bundle";
+            /** @description When the bundle was assembled (ISO 8601). */
+            timestamp: string;
+            /** @enum {string} */
+            type: "collection";
+        };
+        FhirImportAccepted: {
+            /** Format: uuid */
+            import_id: string;
+            status_url: string;
+        };
+        FhirImportStatus: {
+            error?: string | null;
+            /** Format: uuid */
+            import_id: string;
+            /** @description The NDJSON of OperationOutcomes, one per rejected line (once succeeded). */
+            outcomes_url?: string | null;
+            /** @description 0 to 1. */
+            progress: number | null;
+            /** @description Once succeeded: resources read, counts per resource type and outcome, patients rescored, rejected lines. */
+            result?: {
+                [key: string]: unknown;
+            } | null;
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+        };
+        FhirTransactionEntryResponse: {
+            /** @description `Type/id` of the resource. */
+            location?: string;
+            /** @description Why the entry was rejected or skipped (an OperationOutcome naming the element). */
+            outcome?: {
+                [key: string]: unknown;
+            };
+            /** @description `201 Created`, `200 OK` (updated, unchanged or skipped) or `400 Bad Request`. */
+            status: string;
+        };
+        FhirTransactionResponse: {
+            entry: components["schemas"]["FhirTransactionResponseEntry"][];
+            /** @enum {string} */
+            resourceType: "Bundle";
+            /** @enum {string} */
+            type: "transaction-response" | "batch-response";
+        };
+        FhirTransactionResponseEntry: {
+            response: components["schemas"]["FhirTransactionEntryResponse"];
+        };
+        FieldError: {
+            /** @description The field's name (a dotted path for nested body fields). */
+            field: string;
+            /**
+             * @description Where the value was.
+             * @enum {string}
+             */
+            in?: "query" | "path" | "body" | "header";
+            /** @description What was wrong and what is expected. */
+            message: string;
+        };
+        HealthIndicatorResponse: {
+            /** @enum {string} */
+            status: "up" | "down";
+        };
+        IngestRecordErrorDto: {
+            /** @description The field at fault (dotted for nested fields, e.g. `address.zip`; empty when the record itself is not an object). */
+            field: string;
+            /** @description What was wrong and what is expected. */
+            message: string;
+        };
+        IngestRecordResult: {
+            /** @description Why the record was rejected: one entry per field at fault. */
+            errors?: components["schemas"]["IngestRecordErrorDto"][];
+            external_id: string | null;
+            /**
+             * Format: uuid
+             * @description Id of the stored record (not for rejected ones).
+             */
+            id?: string;
+            /** @description Position of the record in `records` (0-based). */
+            index: number;
+            /** @description As sent (null when missing or not a string). */
+            record_type: string | null;
+            source: string | null;
+            /**
+             * @description `created`, `updated`, `unchanged` (already stored as sent: nothing written) or `rejected` (nothing written).
+             * @enum {string}
+             */
+            status: "created" | "updated" | "unchanged" | "rejected";
+        };
+        IngestRequestDto: {
+            /**
+             * @description 1 to 5,000 typed records; each is judged on its own (see the per-record results).
+             * @example [
+             *       {
+             *         "date_of_birth": "1984-03-09",
+             *         "email": "maria@example.com",
+             *         "external_id": "pat-1001",
+             *         "name": "Maria Gonzalez",
+             *         "phone": "+1 503 555 0142",
+             *         "preferred_channel": "sms",
+             *         "record_type": "patient",
+             *         "source": "clinic-ehr"
+             *       },
+             *       {
+             *         "external_id": "apt-20261120-1",
+             *         "patient_external_id": "pat-1001",
+             *         "record_type": "appointment",
+             *         "source": "clinic-ehr",
+             *         "starts_at": "2026-11-20T09:30:00Z",
+             *         "status": "completed",
+             *         "type": "Physiotherapy session",
+             *         "value": 125.5
+             *       },
+             *       {
+             *         "amount": 125.5,
+             *         "external_id": "pay-20261120-1",
+             *         "kind": "payment",
+             *         "occurred_at": "2026-11-20T10:05:00Z",
+             *         "patient_external_id": "pat-1001",
+             *         "record_type": "payment",
+             *         "source": "clinic-ehr",
+             *         "status": "paid"
+             *       }
+             *     ]
+             */
+            records: (components["schemas"]["PatientRecordDoc"] | components["schemas"]["AppointmentRecordDoc"] | components["schemas"]["PaymentRecordDoc"] | components["schemas"]["CommunicationRecordDoc"] | components["schemas"]["SurveyResponseRecordDoc"] | components["schemas"]["ReferralRecordDoc"] | components["schemas"]["TreatmentPlanRecordDoc"] | components["schemas"]["JourneyEventRecordDoc"] | components["schemas"]["AutomationEnrollmentRecordDoc"] | components["schemas"]["ConsentRecordDoc"])[];
+        };
+        IngestResponse: {
+            /** @description One result per record, in the order sent. */
+            results: components["schemas"]["IngestRecordResult"][];
+            summary: components["schemas"]["IngestSummary"];
+        };
+        IngestSummary: {
+            created: number;
+            received: number;
+            rejected: number;
+            unchanged: number;
+            updated: number;
+        };
+        JobRunResponse: {
+            /** @description Attempts started so far. */
+            attempts: number;
+            /** @description Why its latest attempt failed. */
+            error: string | null;
+            /** @description When it ended. */
+            finished_at: string | null;
+            id: string;
+            /** @description From 0 to 1 while it runs. */
+            progress: number | null;
+            /** @description When it was enqueued (ISO 8601). */
+            queued_at: string;
+            /** @description When its latest attempt started. */
+            started_at: string | null;
+            /**
+             * @description `failed` includes a cancelled run (its `error` says so).
+             * @enum {string}
+             */
+            status: "queued" | "running" | "succeeded" | "failed";
+            /** @description What runs: `nightly-recompute`, `opportunities-refresh`, `engagement-rebuild`... */
+            type: string;
+            /** @description The process that runs or ran it (host:pid). */
+            worker: string | null;
+        };
+        JobRunsResponse: {
+            /** @description The organization's recent job runs, newest first. */
+            jobs: components["schemas"]["JobRunResponse"][];
+        };
+        JourneyEventRecordDoc: {
+            /** @description Free-form JSON object, at most 8 KB. */
+            details?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * @description The record id in that system. Re-sending it updates the record.
+             * @example apt-20261120-1
+             */
+            external_id: string;
+            /**
+             * Format: date-time
+             * @description When the stage was reached.
+             * @example 2026-10-01T09:00:00Z
+             */
+            occurred_at: string;
+            /** @example Physiotherapy course */
+            outcome?: string | null;
+            /**
+             * @description external_id of the patient in the same source (sent earlier or in this batch).
+             * @example pat-1001
+             */
+            patient_external_id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            record_type: "journey_event";
+            /**
+             * @description The outside system the record comes from; (record_type, source, external_id) identifies it.
+             * @example clinic-ehr
+             */
+            source: string;
+            /** @example treatment_started */
+            stage: string;
+        };
+        JourneyResponse: {
+            journey: components["schemas"]["PatientJourneyResponse"];
+        };
+        LivenessResponse: {
+            /** @enum {string} */
+            status: "ok";
+        };
+        MeMembershipResponse: {
+            organization_id: string;
+            organization_name: string;
+            organization_slug: string;
+            permissions: components["schemas"]["Permission"][];
+            role: components["schemas"]["Role"];
+        };
+        MeResponse: {
+            memberships: components["schemas"]["MeMembershipResponse"][];
+            user: components["schemas"]["MeUserResponse"];
+        };
+        MeUserResponse: {
+            email: string;
+            id: string;
+            name: string;
+        };
+        MedicalInfo: {
+            allergies: string[];
+            conditions: string[];
+            medications: string[];
+        };
+        MemberListResponse: {
+            items: components["schemas"]["MemberResponse"][];
+        };
+        MemberResponse: {
+            email: string;
+            /** Format: date-time */
+            member_since: string;
+            name: string;
+            permissions: components["schemas"]["Permission"][];
+            role: components["schemas"]["Role"];
+            user_id: string;
+        };
+        OpportunitiesResponse: {
+            /** @description Best first: by `estimated_value × success_probability`. */
+            opportunities: components["schemas"]["OpportunityResponse"][];
+            /** @description Sum of `estimated_value` over all matching opportunities. */
+            potential_revenue: number;
+            /** @description All matching opportunities, not only this page. */
+            total_opportunities: number;
+        };
+        OpportunityResponse: {
+            /** @description Expected value of the patient's return over the next 12 months, in currency units. */
+            estimated_value: number;
+            /** Format: date-time */
+            last_contact: string | null;
+            /** @enum {string} */
+            opportunity_type: "overdue_appointment" | "inactive_patient" | "high_value_risk";
+            patient_id: string;
+            patient_name: string;
+            /** @enum {string} */
+            priority: "high" | "medium" | "low";
+            /** @description Chance the patient returns when contacted, 0..1 (scoring engine). */
+            success_probability: number;
+            /** @description What to do: the channel to use and what to offer or remind of, within the patient's consent. */
+            suggested_action: string;
+        };
+        OrganizationSettingsResponse: {
+            /**
+             * @description Every scoring setting as the scores use it: the defaults with the overrides applied.
+             * @example {
+             *       "activeWithinDays": 30,
+             *       "atRiskAfterDays": 90,
+             *       "decayHalfLifeDays": 180
+             *     }
+             */
+            effective_scoring: {
+                [key: string]: number;
+            };
+            /**
+             * @description The organization's scoring overrides, as stored (keys as they were sent).
+             * @example {
+             *       "activeDays": 30,
+             *       "dormantDays": 90
+             *     }
+             */
+            scoring: {
+                [key: string]: number;
+            };
+        };
+        PatientAddress: {
+            city: string | null;
+            state: string | null;
+            street: string | null;
+            zip: string | null;
+        };
+        PatientAddressDoc: {
+            /** @example Portland */
+            city?: string;
+            /** @example OR */
+            state?: string;
+            /** @example 12 Harbor Street */
+            street?: string;
+            /** @example 97201 */
+            zip?: string;
+        };
+        PatientJourneyResponse: {
+            automation_state: components["schemas"]["AutomationStateResponse"] | null;
+            /** @enum {string} */
+            current_stage: "new_lead" | "first_visit" | "active_care" | "maintenance" | "lapsed" | "reactivated";
+            journey_start: string;
+            patient_id: string;
+            stages_completed: components["schemas"]["CompletedStageResponse"][];
+            /** @description Newest first, at most `touchpoint_limit`. */
+            touchpoints: components["schemas"]["TouchpointResponse"][];
+        };
+        PatientListItem: {
+            /** @description When the patient registered with the clinic. */
+            created_at: string;
+            email: string | null;
+            engagement_score: number;
+            id: string;
+            /** @description ISO timestamp; null only when the patient has no appointment history. */
+            last_appointment: string | null;
+            /** @description Lifetime value. */
+            ltv: number;
+            name: string;
+            next_appointment: string | null;
+            phone: string | null;
+            risk_score: number;
+            /** @enum {string} */
+            status: "active" | "dormant" | "at_risk";
+            total_sessions: number;
+            /** @description Latest change of the patient's record or scores. */
+            updated_at: string;
+        };
+        PatientProfile: {
+            address: components["schemas"]["PatientAddress"] | null;
+            communication_preferences: components["schemas"]["CommunicationPreferences"];
+            /** @description ISO date. */
+            date_of_birth: string | null;
+            email: string | null;
+            engagement_metrics: components["schemas"]["EngagementMetrics"];
+            id: string;
+            /** @description Only for callers with `patients:read_medical`; null otherwise. */
+            medical_info: components["schemas"]["MedicalInfo"] | null;
+            name: string;
+            phone: string | null;
+            risk_assessment: components["schemas"]["RiskAssessment"];
+        };
+        PatientRecordDoc: {
+            /** @description Encrypted at rest. */
+            address?: components["schemas"]["PatientAddressDoc"] | null;
+            /**
+             * @description Encrypted at rest.
+             * @example [
+             *       "Penicillin"
+             *     ]
+             */
+            allergies?: string[] | null;
+            /** @description Recorded as an appointment-reminders consent decision (every channel) when it differs from the current state; not given: unchanged (a new patient: granted). */
+            appointment_reminders?: boolean;
+            /**
+             * @description Encrypted at rest.
+             * @example [
+             *       "Asthma"
+             *     ]
+             */
+            conditions?: string[] | null;
+            /**
+             * Format: date
+             * @description Encrypted at rest; not in the future.
+             * @example 1984-03-09
+             */
+            date_of_birth?: string | null;
+            /**
+             * Format: date-time
+             * @description Set to soft-delete the patient.
+             * @example 2026-11-01T00:00:00Z
+             */
+            deleted_at?: string | null;
+            /**
+             * Format: email
+             * @description Encrypted at rest; exact-match searchable.
+             * @example maria@example.com
+             */
+            email?: string | null;
+            /**
+             * @description The record id in that system. Re-sending it updates the record.
+             * @example apt-20261120-1
+             */
+            external_id: string;
+            /** @description Recorded as a marketing consent decision (every channel) when it differs from the current state; not given: unchanged (a new patient: not granted). The `consent` record type says more (channel, evidence, expiry). */
+            marketing_consent?: boolean;
+            /**
+             * @description Encrypted at rest.
+             * @example [
+             *       "Albuterol inhaler"
+             *     ]
+             */
+            medications?: string[] | null;
+            /** @example Maria Gonzalez */
+            name: string;
+            /**
+             * @description Encrypted at rest; exact-match searchable.
+             * @example +1 503 555 0142
+             */
+            phone?: string | null;
+            /**
+             * @default email
+             * @enum {string}
+             */
+            preferred_channel: "phone" | "sms" | "email" | "whatsapp";
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            record_type: "patient";
+            /**
+             * @description external_id of the referring patient (same source).
+             * @example pat-0999
+             */
+            referred_by_external_id?: string | null;
+            /**
+             * Format: date-time
+             * @description When the patient joined the clinic (default: when first received).
+             * @example 2025-06-01T10:00:00Z
+             */
+            registered_at?: string | null;
+            /**
+             * @description The outside system the record comes from; (record_type, source, external_id) identifies it.
+             * @example clinic-ehr
+             */
+            source: string;
+        };
+        PaymentRecordDoc: {
+            /**
+             * @description Always positive; the direction comes from kind. In decimal currency units (cents are stored).
+             * @example 125.5
+             */
+            amount: number;
+            /**
+             * @description The record id in that system. Re-sending it updates the record.
+             * @example apt-20261120-1
+             */
+            external_id: string;
+            /** @enum {string} */
+            kind: "charge" | "payment" | "refund";
+            /**
+             * Format: date-time
+             * @description When the payment happened.
+             * @example 2026-11-20T10:05:00Z
+             */
+            occurred_at: string;
+            /**
+             * @description external_id of the patient in the same source (sent earlier or in this batch).
+             * @example pat-1001
+             */
+            patient_external_id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            record_type: "payment";
+            /**
+             * @description The outside system the record comes from; (record_type, source, external_id) identifies it.
+             * @example clinic-ehr
+             */
+            source: string;
+            /** @enum {string} */
+            status: "paid" | "pending" | "failed" | "overdue" | "refunded";
+        };
+        /** @enum {string} */
+        Permission: "patients:read" | "patients:read_medical" | "journey:read" | "opportunities:read" | "analytics:read" | "data:write" | "audit:read" | "privacy:manage" | "org:manage";
+        Problem: {
+            /** @description What went wrong with this request. Never carries patient data. */
+            detail: string;
+            /** @description The bad fields of a 400 answer, each with where it was and what is expected. */
+            errors?: components["schemas"]["FieldError"][];
+            /** @description The path that was called. */
+            instance?: string;
+            /** @description The permission the caller lacks (a 403 `permission-denied`). */
+            permission?: string;
+            /** @description The HTTP status code. */
+            status: number;
+            /** @description The kind of problem, for people. */
+            title: string;
+            /** @description A URI naming the kind of problem, e.g. `https://patient-journey.dev/problems/permission-denied`. */
+            type: string;
+        };
+        ProfileResponse: {
+            patient: components["schemas"]["PatientProfile"];
+        };
+        ProfilesResponse: {
+            /** @description offset + patients.length < total_count. */
+            has_more: boolean;
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
+            patients: components["schemas"]["PatientListItem"][];
+            summary: components["schemas"]["ProfilesSummary"];
+            /** @description Patients matching the filter (status and search). */
+            total_count: number;
+        };
+        ProfilesSummary: {
+            active_patients: number;
+            at_risk_patients: number;
+            dormant_patients: number;
+            total_patients: number;
+        };
+        ReadinessResponse: {
+            /** @description Every dependency checked. */
+            details: {
+                [key: string]: components["schemas"]["HealthIndicatorResponse"];
+            };
+            /** @description The dependencies that are down (empty when ready). */
+            error?: {
+                [key: string]: components["schemas"]["HealthIndicatorResponse"];
+            };
+            /** @description The dependencies that are up, by name (`database`). */
+            info?: {
+                [key: string]: components["schemas"]["HealthIndicatorResponse"];
+            };
+            /** @enum {string} */
+            status: "ok";
+        };
+        RecordConsentDto: {
+            /**
+             * @description One channel (appointment_reminders and marketing only); absent: every channel.
+             * @enum {string|null}
+             */
+            channel?: "phone" | "sms" | "email" | "whatsapp" | null;
+            /** @enum {string} */
+            decision: "granted" | "withdrawn" | "denied";
+            /** @description Free-text evidence: what the patient signed or said. Encrypted at rest. */
+            evidence?: string;
+            /**
+             * Format: date-time
+             * @description When the decision lapses (after recorded_at).
+             */
+            expires_at?: string;
+            /** @enum {string} */
+            purpose: "appointment_reminders" | "marketing" | "analytics" | "research" | "data_sharing";
+            /**
+             * Format: date-time
+             * @description When the patient decided (default: now; not in the future).
+             */
+            recorded_at?: string;
+            /**
+             * @description How the decision reached the clinic.
+             * @default front_desk
+             * @enum {string}
+             */
+            source: "front_desk" | "web_form" | "ehr_import";
+        };
+        ReferralRecordDoc: {
+            /**
+             * @description The record id in that system. Re-sending it updates the record.
+             * @example apt-20261120-1
+             */
+            external_id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            record_type: "referral";
+            /**
+             * Format: date-time
+             * @description When the referral happened.
+             * @example 2025-06-01T10:00:00Z
+             */
+            referred_at: string;
+            /**
+             * @description external_id of the referred patient (same source).
+             * @example pat-1001
+             */
+            referred_external_id: string;
+            /**
+             * @description external_id of the referring patient (same source).
+             * @example pat-0999
+             */
+            referrer_external_id: string;
+            /**
+             * @description The outside system the record comes from; (record_type, source, external_id) identifies it.
+             * @example clinic-ehr
+             */
+            source: string;
+        };
+        ReportCountResponse: {
+            field: string;
+            source_rows: number;
+        };
+        ReportGeneralizedResponse: {
+            field: string;
+            rows: number;
+            to: string;
+        };
+        ReportLevelResponse: {
+            level: number;
+            quasi_identifiers: string;
+            rows: number;
+        };
+        ReportPatientsResponse: {
+            considered: number;
+            in_organization: number;
+            released: number;
+            suppressed: number;
+            without_consent: number;
+        };
+        ReportRuleResponse: {
+            rule: string;
+            source: string;
+        };
+        ReportSuppressionResponse: {
+            generalized_rows: number;
+            levels: components["schemas"]["ReportLevelResponse"][];
+            suppressed_rows: number;
+        };
+        RiskAssessment: {
+            last_assessed: string;
+            /** @description Short sentences naming the facts behind the score. */
+            risk_factors: string[];
+            /** @enum {string} */
+            risk_level: "low" | "medium" | "high";
+            risk_score: number;
+        };
+        RiskDistribution: {
+            high_risk: number;
+            low_risk: number;
+            medium_risk: number;
+        };
+        RiskSummaryResponse: {
+            /** @description When the newest scores behind these figures were computed (now, if no score was ever computed). */
+            last_calculated: string;
+            risk_distribution: components["schemas"]["RiskDistribution"];
+            risk_trends: components["schemas"]["RiskTrends"];
+            total_patients: number;
+        };
+        RiskTrends: {
+            declining: number;
+            improving: number;
+            stable: number;
+        };
+        /** @enum {string} */
+        Role: "owner" | "admin" | "clinician" | "front_desk" | "marketing" | "analyst";
+        SatisfactionDistributionResponse: {
+            dissatisfied: number;
+            neutral: number;
+            satisfied: number;
+            very_dissatisfied: number;
+            very_satisfied: number;
+        };
+        SatisfactionMetricsResponse: {
+            /** @description Mean 1..5 rating of the window's survey responses; null without any. */
+            avg_satisfaction: number | null;
+            /** @description % promoters (9-10) − % detractors (0-6); null without any answer. */
+            nps_score: number | null;
+            satisfaction_distribution: components["schemas"]["SatisfactionDistributionResponse"];
+        };
+        SurveyResponseRecordDoc: {
+            /**
+             * @description Encrypted at rest.
+             * @example Friendly staff.
+             */
+            comment?: string | null;
+            /** @default false */
+            complaint: boolean;
+            /**
+             * @description The record id in that system. Re-sending it updates the record.
+             * @example apt-20261120-1
+             */
+            external_id: string;
+            /** @example 9 */
+            nps?: number | null;
+            /**
+             * @description external_id of the patient in the same source (sent earlier or in this batch).
+             * @example pat-1001
+             */
+            patient_external_id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            record_type: "survey_response";
+            /** @example 4 */
+            satisfaction?: number | null;
+            /**
+             * @description The outside system the record comes from; (record_type, source, external_id) identifies it.
+             * @example clinic-ehr
+             */
+            source: string;
+            /**
+             * Format: date-time
+             * @description When the survey was submitted.
+             * @example 2026-11-21T18:00:00Z
+             */
+            submitted_at: string;
+        };
+        TouchpointResponse: {
+            notes: string | null;
+            /** @description Appointment status (`completed`, `no_show`...) or the communication's outcome (`sent`, `responded`...). */
+            outcome: string;
+            timestamp: string;
+            /** @enum {string} */
+            type: "appointment" | "message" | "call" | "email";
+        };
+        TreatmentPlanRecordDoc: {
+            /**
+             * @default 0
+             * @example 4
+             */
+            completed_sessions: number;
+            /**
+             * Format: date-time
+             * @description Planned end (not before started_at).
+             * @example 2026-12-10T09:00:00Z
+             */
+            ends_at?: string | null;
+            /**
+             * @description The record id in that system. Re-sending it updates the record.
+             * @example apt-20261120-1
+             */
+            external_id: string;
+            /** @example Physiotherapy course (10 sessions) */
+            name: string;
+            /**
+             * @description external_id of the patient in the same source (sent earlier or in this batch).
+             * @example pat-1001
+             */
+            patient_external_id: string;
+            /** @example 10 */
+            planned_sessions: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            record_type: "treatment_plan";
+            /**
+             * @description Value of one session (default 0). In decimal currency units (cents are stored).
+             * @example 95
+             */
+            session_value?: number;
+            /**
+             * @description The outside system the record comes from; (record_type, source, external_id) identifies it.
+             * @example clinic-ehr
+             */
+            source: string;
+            /**
+             * Format: date-time
+             * @description Start of the plan.
+             * @example 2026-10-01T09:00:00Z
+             */
+            started_at: string;
+            /** @enum {string} */
+            status: "active" | "completed" | "abandoned";
+        };
+        UpdateOrganizationSettingsDto: {
+            /**
+             * @description Overrides of the scoring defaults (docs/scoring.md, "Settings and defaults"), by name or alias (`activeDays`,
+             *     `dormantDays`/`atRiskDays`, `halfLifeDays`); every value a number. Replaces the stored overrides as a whole
+             *     (`{}` restores every default). Refused with 400 naming the key: an unknown key, a non-number, a window or step
+             *     of 0 or less, `activeDays` not below `dormantDays`, `riskMediumFrom` not below `riskHighFrom`, ...
+             * @example {
+             *       "activeDays": 30,
+             *       "dormantDays": 90,
+             *       "halfLifeDays": 180
+             *     }
+             */
+            scoring: {
+                [key: string]: number;
+            };
+        };
+    };
+    responses: {
+        /** @description The caller is not a member of the organization (or it does not exist), or lacks the permission the operation requires. */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "detail": "This action requires the permission patients:read",
+                 *       "permission": "patients:read",
+                 *       "status": 403,
+                 *       "title": "Missing permission",
+                 *       "type": "https://patient-journey.dev/problems/permission-denied"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description No patient with this id in the organization. */
+        PatientNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "detail": "No patient with this id in this organization",
+                 *       "status": 404,
+                 *       "title": "Patient not found",
+                 *       "type": "https://patient-journey.dev/problems/patient-not-found"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Rate limit exceeded; the Retry-After header says when to try again. */
+        TooManyRequests: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "detail": "Rate limit of 600 requests per 60 s exceeded; retry after 12 s",
+                 *       "status": 429,
+                 *       "title": "Too many requests",
+                 *       "type": "https://patient-journey.dev/problems/too-many-requests"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description No bearer token, or it is malformed, expired or not validly signed. */
+        Unauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "detail": "A bearer token is required (Authorization: Bearer <token>)",
+                 *       "status": 401,
+                 *       "title": "Authentication required",
+                 *       "type": "https://patient-journey.dev/problems/unauthorized"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description A path parameter, query parameter or body field is not valid; `errors` names each one. */
+        ValidationFailed: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "detail": "organizationId: must be a UUID",
+                 *       "errors": [
+                 *         {
+                 *           "field": "organizationId",
+                 *           "in": "path",
+                 *           "message": "must be a UUID"
+                 *         }
+                 *       ],
+                 *       "status": 400,
+                 *       "title": "Invalid request",
+                 *       "type": "https://patient-journey.dev/problems/validation-failed"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+    };
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
 }
 export type $defs = Record<string, never>;
 export interface operations {
-  createDeidentifiedExport: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-      };
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['CreateDeidentifiedExportDto'];
-      };
-    };
-    responses: {
-      /** @description The export, queued. */
-      202: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "dates": "year",
-           *       "error": null,
-           *       "finished_at": null,
-           *       "id": "6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
-           *       "k": 11,
-           *       "progress": null,
-           *       "purpose": "analytics",
-           *       "queued_at": "2026-11-24T12:00:00.000Z",
-           *       "status": "queued",
-           *       "status_url": "/api/v1/analytics/0d4e9c1a-2b3c-4d5e-8f6a-7b8c9d0e1f2a/deidentified-exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
-           *     }
-           */
-          'application/json': components['schemas']['DeidentifiedExportResponse'];
-        };
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  getDeidentifiedExport: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-        /** @description The export's id (its job run), as the creation answer gives it. */
-        jobId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The export. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "dates": "year",
-           *       "error": null,
-           *       "finished_at": "2026-11-24T12:00:04.000Z",
-           *       "id": "6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
-           *       "k": 11,
-           *       "manifest": {
-           *         "expires_at": "2026-11-25T12:00:00.000Z",
-           *         "files": [
-           *           {
-           *             "bytes": 141000,
-           *             "name": "patients.ndjson",
-           *             "rows": 1620,
-           *             "url": "/api/v1/analytics/0d4e9c1a-2b3c-4d5e-8f6a-7b8c9d0e1f2a/deidentified-exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f/files/patients.ndjson"
-           *           },
-           *           {
-           *             "bytes": 1320000,
-           *             "name": "visits.ndjson",
-           *             "rows": 20100,
-           *             "url": "/api/v1/analytics/0d4e9c1a-2b3c-4d5e-8f6a-7b8c9d0e1f2a/deidentified-exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f/files/visits.ndjson"
-           *           },
-           *           {
-           *             "bytes": 1410000,
-           *             "name": "payments.ndjson",
-           *             "rows": 17800,
-           *             "url": "/api/v1/analytics/0d4e9c1a-2b3c-4d5e-8f6a-7b8c9d0e1f2a/deidentified-exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f/files/payments.ndjson"
-           *           },
-           *           {
-           *             "bytes": 245000,
-           *             "name": "scores.ndjson",
-           *             "rows": 1620,
-           *             "url": "/api/v1/analytics/0d4e9c1a-2b3c-4d5e-8f6a-7b8c9d0e1f2a/deidentified-exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f/files/scores.ndjson"
-           *           }
-           *         ],
-           *         "generalized_rows": 1480,
-           *         "rows": {
-           *           "patients": 1620,
-           *           "payments": 17800,
-           *           "scores": 1620,
-           *           "visits": 20100
-           *         },
-           *         "suppressed_rows": 52
-           *       },
-           *       "progress": 1,
-           *       "purpose": "analytics",
-           *       "queued_at": "2026-11-24T12:00:00.000Z",
-           *       "status": "succeeded",
-           *       "status_url": "/api/v1/analytics/0d4e9c1a-2b3c-4d5e-8f6a-7b8c9d0e1f2a/deidentified-exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
-           *     }
-           */
-          'application/json': components['schemas']['DeidentifiedExportResponse'];
-        };
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      /** @description No de-identified export with this id in the organization. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "detail": "No de-identified export with this id in this organization",
-           *       "status": 404,
-           *       "title": "Not found",
-           *       "type": "https://patient-journey.dev/problems/not-found"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  getDeidentifiedExportFile: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-        /** @description The export's id (its job run), as the creation answer gives it. */
-        jobId: string;
-        /** @description The file's name, as the export's `files` list it. */
-        fileName: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The file, one JSON object per line. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /** @example {"study_id":"2b6f0c1e-8d4a-4f3b-9c2d-1e0f9a8b7c6d","birth_year_band":"1980-1989","zip3":"972","state":"OR"} */
-          'application/x-ndjson': string;
-        };
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      /** @description No de-identified export with this id in the organization. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "detail": "No de-identified export with this id in this organization",
-           *       "status": 404,
-           *       "title": "Not found",
-           *       "type": "https://patient-journey.dev/problems/not-found"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  getDeidentifiedExportReport: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-        /** @description The export's id (its job run), as the creation answer gives it. */
-        jobId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The report. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "dates": "year",
-           *       "generalized": [
-           *         {
-           *           "field": "address.zip",
-           *           "rows": 1668,
-           *           "to": "first three digits"
-           *         },
-           *         {
-           *           "field": "address.zip",
-           *           "rows": 4,
-           *           "to": "000 (area of 20,000 people or fewer, or not a ZIP)"
-           *         },
-           *         {
-           *           "field": "date_of_birth",
-           *           "rows": 1672,
-           *           "to": "birth-year band"
-           *         },
-           *         {
-           *           "field": "age",
-           *           "rows": 3,
-           *           "to": "90+"
-           *         },
-           *         {
-           *           "field": "address.state",
-           *           "rows": 0,
-           *           "to": "unknown (not a two-letter code)"
-           *         },
-           *         {
-           *           "field": "visit and payment dates",
-           *           "rows": 37900,
-           *           "to": "year"
-           *         }
-           *       ],
-           *       "k": 11,
-           *       "patients": {
-           *         "considered": 1672,
-           *         "in_organization": 1972,
-           *         "released": 1620,
-           *         "suppressed": 52,
-           *         "without_consent": 300
-           *       },
-           *       "purpose": "analytics",
-           *       "quasi_identifiers": [
-           *         "birth_year_band",
-           *         "zip3",
-           *         "state"
-           *       ],
-           *       "removed": [
-           *         {
-           *           "field": "name",
-           *           "source_rows": 1672
-           *         },
-           *         {
-           *           "field": "email",
-           *           "source_rows": 1672
-           *         },
-           *         {
-           *           "field": "phone",
-           *           "source_rows": 1650
-           *         },
-           *         {
-           *           "field": "address.street",
-           *           "source_rows": 1672
-           *         },
-           *         {
-           *           "field": "address.city",
-           *           "source_rows": 1672
-           *         },
-           *         {
-           *           "field": "date_of_birth (full date)",
-           *           "source_rows": 1672
-           *         },
-           *         {
-           *           "field": "patient id and external id (record numbers)",
-           *           "source_rows": 1672
-           *         },
-           *         {
-           *           "field": "free text (appointment type and notes)",
-           *           "source_rows": 20100
-           *         }
-           *       ],
-           *       "rows": {
-           *         "patients": 1620,
-           *         "payments": 17800,
-           *         "scores": 1620,
-           *         "visits": 20100
-           *       },
-           *       "rules": [
-           *         {
-           *           "rule": "Names, telephone numbers, email addresses, street addresses and cities are removed",
-           *           "source": "45 CFR 164.514(b)(2)(i)(A), (B), (D), (F)"
-           *         },
-           *         {
-           *           "rule": "Record numbers and every other identifier of the source (patient ids, external ids) are replaced by a random study id, derived from nothing",
-           *           "source": "45 CFR 164.514(b)(2)(i)(H), (R); 164.514(c)"
-           *         },
-           *         {
-           *           "rule": "Free text (appointment types and notes, messages, survey comments, evidence) is left out",
-           *           "source": "45 CFR 164.514(b)(2)(i)(R)"
-           *         },
-           *         {
-           *           "rule": "ZIP codes are reduced to their first three digits where that area has more than 20,000 people (2000 Census, HHS list of 17 restricted ZIP3s), else 000",
-           *           "source": "45 CFR 164.514(b)(2)(i)(B); HHS OCR de-identification guidance (2012), section 2.4"
-           *         },
-           *         {
-           *           "rule": "Every date is reduced to its year, or replaced by whole days since the patient's first visit when intervals are asked for",
-           *           "source": "45 CFR 164.514(b)(2)(i)(C)"
-           *         },
-           *         {
-           *           "rule": "Ages over 89 (and birth years that would show them) are one group, 90+",
-           *           "source": "45 CFR 164.514(b)(2)(i)(C)"
-           *         },
-           *         {
-           *           "rule": "Patients without consent to the purpose (analytics, or research) are left out",
-           *           "source": "docs/privacy.md, \"Consent\"; 45 CFR 164.508 (authorization for research uses)"
-           *         },
-           *         {
-           *           "rule": "Every combination of the quasi-identifiers (birth-year band, ZIP3, state) covers at least k patients (default 11), by generalizing further, then suppressing",
-           *           "source": "CMS cell size suppression policy (cells of 1 to 10 not shown); k-anonymity (Sweeney, 2002)"
-           *         }
-           *       ],
-           *       "standard": "HIPAA Safe Harbor, 45 CFR 164.514(b)(2), with small cells suppressed (k-anonymity)",
-           *       "suppression": {
-           *         "generalized_rows": 1620,
-           *         "levels": [
-           *           {
-           *             "level": 0,
-           *             "quasi_identifiers": "birth year in 5-year bands, ZIP3, state",
-           *             "rows": 0
-           *           },
-           *           {
-           *             "level": 1,
-           *             "quasi_identifiers": "birth year in 10-year bands, ZIP3, state",
-           *             "rows": 140
-           *           },
-           *           {
-           *             "level": 2,
-           *             "quasi_identifiers": "birth year in 10-year bands, state (ZIP3 hidden)",
-           *             "rows": 0
-           *           },
-           *           {
-           *             "level": 3,
-           *             "quasi_identifiers": "birth year in 20-year bands, state (ZIP3 hidden)",
-           *             "rows": 1320
-           *           },
-           *           {
-           *             "level": 4,
-           *             "quasi_identifiers": "birth year in 20-year bands (ZIP3 and state hidden)",
-           *             "rows": 160
-           *           },
-           *           {
-           *             "level": 5,
-           *             "quasi_identifiers": "no quasi-identifier at all",
-           *             "rows": 0
-           *           }
-           *         ],
-           *         "suppressed_rows": 52
-           *       }
-           *     }
-           */
-          'application/json': components['schemas']['DeidentificationReportResponse'];
-        };
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      /** @description No de-identified export with this id in the organization. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "detail": "No de-identified export with this id in this organization",
-           *       "status": 404,
-           *       "title": "Not found",
-           *       "type": "https://patient-journey.dev/problems/not-found"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description The export has not succeeded (yet). */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "detail": "The export is running: its report exists once it succeeded",
-           *       "status": 409,
-           *       "title": "Conflict",
-           *       "type": "https://patient-journey.dev/problems/conflict"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  listAuditEvents: {
-    parameters: {
-      query?: {
-        action?: components['schemas']['AuditAction'];
-        limit?: number;
-      };
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description A page of events. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "events": [
-           *         {
-           *           "action": "read",
-           *           "actor_id": "9c4b2e71-5a3d-4f8e-b6c0-2d1e7f3a8b45",
-           *           "actor_role": "front_desk",
-           *           "actor_type": "user",
-           *           "hash": "8d1f6c0b2a9e4d7f3c5b1a0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c",
-           *           "id": "3f0c6a1e-9b2d-4c7e-8a5f-1d2e3c4b5a69",
-           *           "ip": "203.0.113.7",
-           *           "method": "GET",
-           *           "occurred_at": "2026-11-24T11:58:02.114Z",
-           *           "outcome": "success",
-           *           "patient_ids": [
-           *             "5d3a8f0e-2b7c-4e8a-9c1d-3f6b2a7e9d41"
-           *           ],
-           *           "prev_hash": "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f809",
-           *           "query": {},
-           *           "request_id": "c1f5e2d8-7a4b-4c3e-9f1a-6b2d8e0c4a17",
-           *           "resource": "patient",
-           *           "route": "/api/v1/patients/:organizationId/profile/:patientId",
-           *           "sequence": 4181,
-           *           "status_code": 200,
-           *           "user_agent": "Mozilla/5.0"
-           *         }
-           *       ],
-           *       "next_cursor": "czQxODE"
-           *     }
-           */
-          'application/json': components['schemas']['AuditEventsResponse'];
-        };
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  verifyAuditTrail: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The verdict. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "events_checked": 4181,
-           *       "first_broken": {
-           *         "id": "3f0c6a1e-9b2d-4c7e-8a5f-1d2e3c4b5a69",
-           *         "occurred_at": "2026-11-24T11:58:02.114Z",
-           *         "reason": "content_altered",
-           *         "sequence": 4181
-           *       },
-           *       "valid": false
-           *     }
-           */
-          'application/json': components['schemas']['AuditVerifyResponse'];
-        };
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  createBulkExport: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-      };
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['CreateBulkExportBody'];
-      };
-    };
-    responses: {
-      /** @description The export is queued. */
-      202: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "id": "0b5e8f0e-7d5c-4f7e-9f3a-2c1d0e9b8a7f",
-           *       "progress": 0.42,
-           *       "request": {
-           *         "patient_ids": null,
-           *         "since": null,
-           *         "types": [
-           *           "Patient",
-           *           "Appointment"
-           *         ]
-           *       },
-           *       "status": "running",
-           *       "status_url": "/api/v1/exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f/0b5e8f0e-7d5c-4f7e-9f3a-2c1d0e9b8a7f"
-           *     }
-           */
-          'application/json': components['schemas']['BulkExportStatusResponse'];
-        };
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  getBulkExport: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-        /** @description The export's id (its job's id), from the `Content-Location` of its creation. */
-        jobId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The finished export. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "error": [],
-           *       "output": [
-           *         {
-           *           "count": 1200,
-           *           "type": "Patient",
-           *           "url": "https://api.example.com/api/v1/exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f/0b5e8f0e-7d5c-4f7e-9f3a-2c1d0e9b8a7f/files/Patient.ndjson"
-           *         },
-           *         {
-           *           "count": 9400,
-           *           "type": "Appointment",
-           *           "url": "https://api.example.com/api/v1/exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f/0b5e8f0e-7d5c-4f7e-9f3a-2c1d0e9b8a7f/files/Appointment.ndjson"
-           *         }
-           *       ],
-           *       "request": "https://api.example.com/api/v1/exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f/0b5e8f0e-7d5c-4f7e-9f3a-2c1d0e9b8a7f",
-           *       "request_parameters": {
-           *         "patient_ids": null,
-           *         "since": null,
-           *         "types": [
-           *           "Patient",
-           *           "Appointment"
-           *         ]
-           *       },
-           *       "requiresAccessToken": true,
-           *       "transactionTime": "2026-11-24T12:00:00.000Z"
-           *     }
-           */
-          'application/json': components['schemas']['BulkExportManifestResponse'];
-        };
-      };
-      /** @description Still running: `X-Progress` and `Retry-After` say how far and when to ask again. */
-      202: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "id": "0b5e8f0e-7d5c-4f7e-9f3a-2c1d0e9b8a7f",
-           *       "progress": 0.42,
-           *       "request": {
-           *         "patient_ids": null,
-           *         "since": null,
-           *         "types": [
-           *           "Patient",
-           *           "Appointment"
-           *         ]
-           *       },
-           *       "status": "running",
-           *       "status_url": "/api/v1/exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f/0b5e8f0e-7d5c-4f7e-9f3a-2c1d0e9b8a7f"
-           *     }
-           */
-          'application/json': components['schemas']['BulkExportStatusResponse'];
-        };
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      /** @description No export with this id in the organization, or it was deleted, or its files expired. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "detail": "No export with this id in this organization",
-           *       "status": 404,
-           *       "title": "Export not found",
-           *       "type": "https://patient-journey.dev/problems/export-not-found"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  deleteBulkExport: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-        /** @description The export's id (its job's id), from the `Content-Location` of its creation. */
-        jobId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Cancelled (if it still ran), its files deleted. */
-      202: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "cancelled": false,
-           *       "files_deleted": 2,
-           *       "id": "0b5e8f0e-7d5c-4f7e-9f3a-2c1d0e9b8a7f"
-           *     }
-           */
-          'application/json': components['schemas']['BulkExportDeletedResponse'];
-        };
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      /** @description No export with this id in the organization, or it was deleted, or its files expired. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "detail": "No export with this id in this organization",
-           *       "status": 404,
-           *       "title": "Export not found",
-           *       "type": "https://patient-journey.dev/problems/export-not-found"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  getBulkExportFile: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-        /** @description The export's id (its job's id), from the `Content-Location` of its creation. */
-        jobId: string;
-        /** @description The file's name in the manifest's `url`: `<ResourceType>.ndjson`. */
-        fileName:
-          | 'Patient.ndjson'
-          | 'Condition.ndjson'
-          | 'AllergyIntolerance.ndjson'
-          | 'MedicationStatement.ndjson'
-          | 'Consent.ndjson'
-          | 'Appointment.ndjson'
-          | 'Invoice.ndjson'
-          | 'PaymentReconciliation.ndjson'
-          | 'Communication.ndjson'
-          | 'QuestionnaireResponse.ndjson'
-          | 'CarePlan.ndjson'
-          | 'Basic.ndjson'
-          | 'Task.ndjson'
-          | 'Observation.ndjson';
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The file (application/fhir+ndjson). */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /** @example {"resourceType":"Patient","id":"..."} */
-          'application/fhir+ndjson': string;
-        };
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      /** @description No export with this id in the organization, or it was deleted, or its files expired. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "detail": "No export with this id in this organization",
-           *       "status": 404,
-           *       "title": "Export not found",
-           *       "type": "https://patient-journey.dev/problems/export-not-found"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  ingestFhirBundle: {
-    parameters: {
-      query?: {
-        /** @description The source the records are keyed by (default: the Bundle's `meta.source`, else `fhir`). */
-        source?: string;
-      };
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The response Bundle. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "entry": [
-           *         {
-           *           "response": {
-           *             "location": "Patient/pat-1001",
-           *             "status": "201 Created"
-           *           }
-           *         },
-           *         {
-           *           "response": {
-           *             "location": "Encounter/enc-1",
-           *             "status": "201 Created"
-           *           }
-           *         },
-           *         {
-           *           "response": {
-           *             "location": "Observation/obs-1",
-           *             "outcome": {
-           *               "issue": [
-           *                 {
-           *                   "code": "informational",
-           *                   "details": {
-           *                     "text": "Observation is not imported"
-           *                   },
-           *                   "severity": "information"
-           *                 }
-           *               ],
-           *               "resourceType": "OperationOutcome"
-           *             },
-           *             "status": "200 OK"
-           *           }
-           *         }
-           *       ],
-           *       "resourceType": "Bundle",
-           *       "type": "transaction-response"
-           *     }
-           */
-          'application/json': components['schemas']['FhirTransactionResponse'];
-        };
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      /** @description The Bundle is larger than FHIR_BUNDLE_LIMIT_BYTES. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "detail": "The request body is larger than the limit",
-           *       "status": 413,
-           *       "title": "Payload too large",
-           *       "type": "https://patient-journey.dev/problems/payload-too-large"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  ingestFhirBulk: {
-    parameters: {
-      query?: {
-        /** @description The source the records are keyed by (default: the Bundle's `meta.source`, else `fhir`). */
-        source?: string;
-      };
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Accepted: the import runs in the background. */
-      202: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "import_id": "0b6f5c1e-3a2d-4c8e-9f7a-1d2e3c4b5a69",
-           *       "status_url": "/api/v1/fhir/7c9e6679-7425-40de-944b-e07fc1f90ae7/import/0b6f5c1e-3a2d-4c8e-9f7a-1d2e3c4b5a69"
-           *     }
-           */
-          'application/json': components['schemas']['FhirImportAccepted'];
-        };
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      /** @description Not NDJSON. */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "detail": "Send the NDJSON as application/fhir+ndjson (or application/x-ndjson)",
-           *       "status": 415,
-           *       "title": "Unsupported media type",
-           *       "type": "https://patient-journey.dev/problems/unsupported-media-type"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  getFhirImport: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-        /** @description The import's id (its job run), from the `Content-Location` of the 202. */
-        importId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The import's state. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "error": null,
-           *       "import_id": "0b6f5c1e-3a2d-4c8e-9f7a-1d2e3c4b5a69",
-           *       "outcomes_url": "/api/v1/fhir/7c9e6679-7425-40de-944b-e07fc1f90ae7/import/0b6f5c1e-3a2d-4c8e-9f7a-1d2e3c4b5a69/outcomes",
-           *       "progress": 1,
-           *       "result": {
-           *         "counts": {
-           *           "Encounter": {
-           *             "created": 1
-           *           },
-           *           "Observation": {
-           *             "skipped": 1
-           *           },
-           *           "Patient": {
-           *             "created": 1
-           *           }
-           *         },
-           *         "patients_rescored": 1,
-           *         "rejected_lines": 0,
-           *         "resources": 3
-           *       },
-           *       "status": "succeeded"
-           *     }
-           */
-          'application/json': components['schemas']['FhirImportStatus'];
-        };
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      /** @description No FHIR import with this id in this organization. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "detail": "No FHIR import with this id in this organization",
-           *       "status": 404,
-           *       "title": "Not found",
-           *       "type": "https://patient-journey.dev/problems/not-found"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  getFhirImportOutcomes: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-        /** @description The import's id (its job run), from the `Content-Location` of the 202. */
-        importId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The OperationOutcomes, one per line. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /** @example {"resourceType":"OperationOutcome","issue":[...]} */
-          'application/json': string;
-        };
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      /** @description No FHIR import with this id in this organization. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "detail": "No FHIR import with this id in this organization",
-           *       "status": 404,
-           *       "title": "Not found",
-           *       "type": "https://patient-journey.dev/problems/not-found"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  ingestRecords: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-      };
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['IngestRequestDto'];
-      };
-    };
-    responses: {
-      /** @description One result per record, and the counts. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "results": [
-           *         {
-           *           "external_id": "pat-1001",
-           *           "id": "5d3a8f0e-2b7c-4e8a-9c1d-3f6b2a7e9d41",
-           *           "index": 0,
-           *           "record_type": "patient",
-           *           "source": "clinic-ehr",
-           *           "status": "unchanged"
-           *         },
-           *         {
-           *           "external_id": "apt-20261120-1",
-           *           "id": "e4b7a2c9-1d3f-4e6a-8b5c-9f0d2a7e1c38",
-           *           "index": 1,
-           *           "record_type": "appointment",
-           *           "source": "clinic-ehr",
-           *           "status": "updated"
-           *         },
-           *         {
-           *           "errors": [
-           *             {
-           *               "field": "amount",
-           *               "message": "is required"
-           *             }
-           *           ],
-           *           "external_id": "pay-20261120-1",
-           *           "index": 2,
-           *           "record_type": "payment",
-           *           "source": "clinic-ehr",
-           *           "status": "rejected"
-           *         }
-           *       ],
-           *       "summary": {
-           *         "created": 0,
-           *         "received": 3,
-           *         "rejected": 1,
-           *         "unchanged": 1,
-           *         "updated": 1
-           *       }
-           *     }
-           */
-          'application/json': components['schemas']['IngestResponse'];
-        };
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      /** @description The body is larger than the ingestion body limit. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "detail": "The request body is larger than the limit",
-           *       "status": 413,
-           *       "title": "Payload too large",
-           *       "type": "https://patient-journey.dev/problems/payload-too-large"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  getMe: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The caller. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "memberships": [
-           *         {
-           *           "organization_id": "2b6f0d4e-8c1a-4e7b-9d3f-5a0c2e8b6d14",
-           *           "organization_name": "Demo Physiotherapy Clinic",
-           *           "organization_slug": "demo",
-           *           "permissions": [
-           *             "patients:read",
-           *             "journey:read",
-           *             "opportunities:read"
-           *           ],
-           *           "role": "front_desk"
-           *         }
-           *       ],
-           *       "user": {
-           *         "email": "reception@example.com",
-           *         "id": "9c4b2e71-5a3d-4f8e-b6c0-2d1e7f3a8b45",
-           *         "name": "Front Desk"
-           *       }
-           *     }
-           */
-          'application/json': components['schemas']['MeResponse'];
-        };
-      };
-      401: components['responses']['Unauthorized'];
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  listApiKeys: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The keys. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "items": [
-           *         {
-           *           "created_at": "2026-11-01T08:00:00.000Z",
-           *           "created_by": "9c4b2e71-5a3d-4f8e-b6c0-2d1e7f3a8b45",
-           *           "expires_at": null,
-           *           "id": "6e2d9a0b-4c7f-4b1e-a3d5-8f0c1b2e7a96",
-           *           "last_used_at": "2026-11-24T02:00:05.000Z",
-           *           "name": "EHR nightly sync",
-           *           "permissions": [
-           *             "data:write"
-           *           ],
-           *           "prefix": "pjk_3Fq9x2Lm",
-           *           "revoked_at": null
-           *         }
-           *       ]
-           *     }
-           */
-          'application/json': components['schemas']['ApiKeyListResponse'];
-        };
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  createApiKey: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-      };
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['CreateApiKeyDto'];
-      };
-    };
-    responses: {
-      /** @description The new key, shown once. */
-      201: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "created_at": "2026-11-24T12:00:00.000Z",
-           *       "created_by": "9c4b2e71-5a3d-4f8e-b6c0-2d1e7f3a8b45",
-           *       "expires_at": null,
-           *       "id": "6e2d9a0b-4c7f-4b1e-a3d5-8f0c1b2e7a96",
-           *       "key": "pjk_3Fq9x2LmZ8rT4vN6bW0cY1dK7sH5jQa9Xe2Rt0Ub",
-           *       "last_used_at": null,
-           *       "name": "EHR nightly sync",
-           *       "permissions": [
-           *         "data:write"
-           *       ],
-           *       "prefix": "pjk_3Fq9x2Lm",
-           *       "revoked_at": null
-           *     }
-           */
-          'application/json': components['schemas']['CreatedApiKeyResponse'];
-        };
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  revokeApiKey: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-        /** @description The key's id, as the key list gives it. */
-        keyId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Revoked. */
-      204: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content?: never;
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      /** @description No active key with this id in this organization. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "detail": "No active API key with this id in this organization",
-           *       "status": 404,
-           *       "title": "Not found",
-           *       "type": "https://patient-journey.dev/problems/not-found"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  listJobRuns: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The runs, newest first. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "jobs": [
-           *         {
-           *           "attempts": 1,
-           *           "error": null,
-           *           "finished_at": null,
-           *           "id": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
-           *           "progress": 0.4,
-           *           "queued_at": "2026-12-05T02:01:12.000Z",
-           *           "started_at": "2026-12-05T02:01:13.000Z",
-           *           "status": "running",
-           *           "type": "opportunities-refresh",
-           *           "worker": "worker-1:4312"
-           *         },
-           *         {
-           *           "attempts": 1,
-           *           "error": null,
-           *           "finished_at": "2026-12-05T02:01:12.000Z",
-           *           "id": "2b3c4d5e-6f70-4182-93a4-b5c6d7e8f901",
-           *           "progress": 1,
-           *           "queued_at": "2026-12-05T02:00:00.000Z",
-           *           "started_at": "2026-12-05T02:00:01.000Z",
-           *           "status": "succeeded",
-           *           "type": "nightly-recompute",
-           *           "worker": "worker-1:4312"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/json': components['schemas']['JobRunsResponse'];
-        };
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  listMembers: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The members. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "items": [
-           *         {
-           *           "email": "owner@example.com",
-           *           "member_since": "2025-06-01T09:00:00.000Z",
-           *           "name": "Clinic Owner",
-           *           "permissions": [
-           *             "patients:read",
-           *             "patients:read_medical",
-           *             "journey:read",
-           *             "opportunities:read",
-           *             "analytics:read",
-           *             "data:write",
-           *             "audit:read",
-           *             "privacy:manage",
-           *             "org:manage"
-           *           ],
-           *           "role": "owner",
-           *           "user_id": "4a8e1c2d-6b3f-4d9a-8e7c-0f5b1a2d3c64"
-           *         },
-           *         {
-           *           "email": "reception@example.com",
-           *           "member_since": "2026-02-01T09:00:00.000Z",
-           *           "name": "Front Desk",
-           *           "permissions": [
-           *             "patients:read",
-           *             "journey:read",
-           *             "opportunities:read"
-           *           ],
-           *           "role": "front_desk",
-           *           "user_id": "9c4b2e71-5a3d-4f8e-b6c0-2d1e7f3a8b45"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/json': components['schemas']['MemberListResponse'];
-        };
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  addMember: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-      };
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['AddMemberDto'];
-      };
-    };
-    responses: {
-      /** @description The new member. */
-      201: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "email": "reception@example.com",
-           *       "member_since": "2026-02-01T09:00:00.000Z",
-           *       "name": "Front Desk",
-           *       "permissions": [
-           *         "patients:read",
-           *         "journey:read",
-           *         "opportunities:read"
-           *       ],
-           *       "role": "front_desk",
-           *       "user_id": "9c4b2e71-5a3d-4f8e-b6c0-2d1e7f3a8b45"
-           *     }
-           */
-          'application/json': components['schemas']['MemberResponse'];
-        };
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      /** @description The person is already a member. */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "detail": "This person is already a member; change the role with PATCH",
-           *       "status": 409,
-           *       "title": "Conflict",
-           *       "type": "https://patient-journey.dev/problems/conflict"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  removeMember: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-        /** @description The member's user id, as the member list gives it. */
-        userId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Removed. */
-      204: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content?: never;
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      /** @description No member with this user id in this organization. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "detail": "No member with this user id in this organization",
-           *       "status": 404,
-           *       "title": "Not found",
-           *       "type": "https://patient-journey.dev/problems/not-found"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description The change would leave the organization without an owner. */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "detail": "The organization needs at least one owner: make another member owner first",
-           *       "status": 409,
-           *       "title": "Conflict",
-           *       "type": "https://patient-journey.dev/problems/conflict"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  changeMemberRole: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-        /** @description The member's user id, as the member list gives it. */
-        userId: string;
-      };
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['ChangeRoleDto'];
-      };
-    };
-    responses: {
-      /** @description The member with the new role. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "email": "reception@example.com",
-           *       "member_since": "2026-02-01T09:00:00.000Z",
-           *       "name": "Front Desk",
-           *       "permissions": [
-           *         "patients:read",
-           *         "journey:read",
-           *         "opportunities:read"
-           *       ],
-           *       "role": "front_desk",
-           *       "user_id": "9c4b2e71-5a3d-4f8e-b6c0-2d1e7f3a8b45"
-           *     }
-           */
-          'application/json': components['schemas']['MemberResponse'];
-        };
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      /** @description No member with this user id in this organization. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "detail": "No member with this user id in this organization",
-           *       "status": 404,
-           *       "title": "Not found",
-           *       "type": "https://patient-journey.dev/problems/not-found"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description The change would leave the organization without an owner. */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "detail": "The organization needs at least one owner: make another member owner first",
-           *       "status": 409,
-           *       "title": "Conflict",
-           *       "type": "https://patient-journey.dev/problems/conflict"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  getOrganizationSettings: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The settings. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "effective_scoring": {
-           *         "activeWithinDays": 30,
-           *         "atRiskAfterDays": 120,
-           *         "decayHalfLifeDays": 180
-           *       },
-           *       "scoring": {
-           *         "activeDays": 30,
-           *         "dormantDays": 120
-           *       }
-           *     }
-           */
-          'application/json': components['schemas']['OrganizationSettingsResponse'];
-        };
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  replaceOrganizationSettings: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-      };
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['UpdateOrganizationSettingsDto'];
-      };
-    };
-    responses: {
-      /** @description The settings as stored. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "effective_scoring": {
-           *         "activeWithinDays": 30,
-           *         "atRiskAfterDays": 120,
-           *         "decayHalfLifeDays": 180
-           *       },
-           *       "scoring": {
-           *         "activeDays": 30,
-           *         "dormantDays": 120
-           *       }
-           *     }
-           */
-          'application/json': components['schemas']['OrganizationSettingsResponse'];
-        };
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  getEngagementOverview: {
-    parameters: {
-      query?: {
-        /** @description First day of the window, `YYYY-MM-DD` in the organization's time zone (default: the Monday 11 weeks before this week's). */
-        from?: string;
-        /** @description Last day of the window (inclusive), `YYYY-MM-DD` in the organization's time zone (default: today). */
-        to?: string;
-        /** @description Bucket size of `engagement_trends` (default `week`; weeks start on Monday). At most 1,000 buckets. */
-        granularity?: 'day' | 'week' | 'month';
-      };
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The overview. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "engagement_overview": {
-           *         "engagement_trends": [
-           *           {
-           *             "date": "2026-11-09",
-           *             "engagement_score": 63.2,
-           *             "new_patients": 9,
-           *             "returning_patients": 141
-           *           },
-           *           {
-           *             "date": "2026-11-16",
-           *             "engagement_score": 64.8,
-           *             "new_patients": 11,
-           *             "returning_patients": 152
-           *           },
-           *           {
-           *             "date": "2026-11-23",
-           *             "engagement_score": 61.9,
-           *             "new_patients": 4,
-           *             "returning_patients": 58
-           *           }
-           *         ],
-           *         "new_patients_this_month": 37,
-           *         "returning_patients": 612,
-           *         "satisfaction_metrics": {
-           *           "avg_satisfaction": 4.3,
-           *           "nps_score": 52.4,
-           *           "satisfaction_distribution": {
-           *             "dissatisfied": 12,
-           *             "neutral": 38,
-           *             "satisfied": 145,
-           *             "very_dissatisfied": 5,
-           *             "very_satisfied": 210
-           *           }
-           *         },
-           *         "total_patients": 2000
-           *       }
-           *     }
-           */
-          'application/json': components['schemas']['EngagementOverviewResponse'];
-        };
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  getPatientJourney: {
-    parameters: {
-      query?: {
-        /** @description How many touchpoints to return, newest first (1..500, default 50). */
-        touchpoint_limit?: number;
-      };
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-        /** @description The patient's id, as the patient list gives it. */
-        patientId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The patient's journey. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "journey": {
-           *         "automation_state": {
-           *           "current_sequence": "reactivation",
-           *           "current_step": "second_reminder",
-           *           "next_action": "send_sms",
-           *           "next_action_date": "2026-11-27T09:00:00.000Z",
-           *           "progress": 50
-           *         },
-           *         "current_stage": "lapsed",
-           *         "journey_start": "2024-03-11T09:00:00.000Z",
-           *         "patient_id": "5d3a8f0e-2b7c-4e8a-9c1d-3f6b2a7e9d41",
-           *         "stages_completed": [
-           *           {
-           *             "completed_at": "2024-03-18T10:00:00.000Z",
-           *             "outcome": "first visit completed",
-           *             "stage": "new_lead"
-           *           },
-           *           {
-           *             "completed_at": "2024-04-01T10:00:00.000Z",
-           *             "outcome": "second visit completed",
-           *             "stage": "first_visit"
-           *           },
-           *           {
-           *             "completed_at": "2026-10-31T14:30:00.000Z",
-           *             "outcome": "no visit for 90 days",
-           *             "stage": "active_care"
-           *           }
-           *         ],
-           *         "touchpoints": [
-           *           {
-           *             "notes": null,
-           *             "outcome": "sent",
-           *             "timestamp": "2026-11-20T09:00:00.000Z",
-           *             "type": "message"
-           *           },
-           *           {
-           *             "notes": null,
-           *             "outcome": "completed",
-           *             "timestamp": "2026-08-02T14:30:00.000Z",
-           *             "type": "appointment"
-           *           }
-           *         ]
-           *       }
-           *     }
-           */
-          'application/json': components['schemas']['JourneyResponse'];
-        };
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      404: components['responses']['PatientNotFound'];
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  listOpportunities: {
-    parameters: {
-      query?: {
-        /** @description Only this opportunity type. */
-        type?: 'overdue_appointment' | 'inactive_patient' | 'high_value_risk';
-        /** @description Only this priority. */
-        priority?: 'high' | 'medium' | 'low';
-        /** @description Page size (1..1000, default 50). */
-        limit?: number;
-        /** @description Opportunities to skip (default 0). */
-        offset?: number;
-      };
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description A page of opportunities. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "opportunities": [
-           *         {
-           *           "estimated_value": 1280,
-           *           "last_contact": "2026-11-20T09:00:00.000Z",
-           *           "opportunity_type": "high_value_risk",
-           *           "patient_id": "5d3a8f0e-2b7c-4e8a-9c1d-3f6b2a7e9d41",
-           *           "patient_name": "Maria Silva",
-           *           "priority": "high",
-           *           "success_probability": 0.42,
-           *           "suggested_action": "Call to book the next physiotherapy session; offer the loyalty discount"
-           *         },
-           *         {
-           *           "estimated_value": 320,
-           *           "last_contact": null,
-           *           "opportunity_type": "overdue_appointment",
-           *           "patient_id": "7a61c0d4-3e2b-4f9a-b8d7-1c5e6f2a9b03",
-           *           "patient_name": "Ana Costa",
-           *           "priority": "medium",
-           *           "success_probability": 0.65,
-           *           "suggested_action": "Send an SMS reminder that the check-up is due"
-           *         }
-           *       ],
-           *       "potential_revenue": 96540.5,
-           *       "total_opportunities": 148
-           *     }
-           */
-          'application/json': components['schemas']['OpportunitiesResponse'];
-        };
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  getPatientProfile: {
-    parameters: {
-      query?: {
-        /** @description Appointments in `appointment_history`, newest first: 1 to 500 (default 50). */
-        history_limit?: number;
-      };
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-        /** @description The patient's id, as the patient list gives it. */
-        patientId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The patient. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "patient": {
-           *         "address": {
-           *           "city": "Springfield",
-           *           "state": "IL",
-           *           "street": "12 Harbour Road",
-           *           "zip": "62701"
-           *         },
-           *         "communication_preferences": {
-           *           "appointment_reminders": true,
-           *           "marketing_consent": true,
-           *           "preferred_channel": "sms"
-           *         },
-           *         "date_of_birth": "1984-02-29",
-           *         "email": "maria.silva@example.com",
-           *         "engagement_metrics": {
-           *           "appointment_history": [
-           *             {
-           *               "date": "2026-08-02T14:30:00.000Z",
-           *               "notes": null,
-           *               "status": "completed",
-           *               "type": "physiotherapy",
-           *               "value": 160
-           *             },
-           *             {
-           *               "date": "2026-07-19T14:30:00.000Z",
-           *               "notes": null,
-           *               "status": "no_show",
-           *               "type": "physiotherapy",
-           *               "value": 160
-           *             }
-           *           ],
-           *           "avg_session_value": 153.38,
-           *           "last_appointment": "2026-08-02T14:30:00.000Z",
-           *           "ltv": 1840.5,
-           *           "next_appointment": null,
-           *           "total_sessions": 12
-           *         },
-           *         "id": "5d3a8f0e-2b7c-4e8a-9c1d-3f6b2a7e9d41",
-           *         "medical_info": {
-           *           "allergies": [],
-           *           "conditions": [
-           *             "lower back pain"
-           *           ],
-           *           "medications": [
-           *             "ibuprofen"
-           *           ]
-           *         },
-           *         "name": "Maria Silva",
-           *         "phone": "+1 555 0100",
-           *         "risk_assessment": {
-           *           "last_assessed": "2026-11-24T02:00:00.000Z",
-           *           "risk_factors": [
-           *             "No visit for 114 days, against a usual rhythm of 14 days",
-           *             "Missed 1 of the last 3 appointments"
-           *           ],
-           *           "risk_level": "high",
-           *           "risk_score": 72.4
-           *         }
-           *       }
-           *     }
-           */
-          'application/json': components['schemas']['ProfileResponse'];
-        };
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      404: components['responses']['PatientNotFound'];
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  listPatientConsents: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-        /** @description The patient's id, as the patient list gives it. */
-        patientId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The history and the effective state. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "effective": [
-           *         {
-           *           "channel": "email",
-           *           "decision_id": "5d0c1f3a-7a9e-4d6b-8f3c-0a1b2c3d4e5f",
-           *           "expires_at": null,
-           *           "granted": false,
-           *           "purpose": "marketing",
-           *           "state": "withdrawn"
-           *         },
-           *         {
-           *           "channel": null,
-           *           "decision_id": "8e2d7c6b-1f0a-4b3c-9d8e-7f6a5b4c3d2e",
-           *           "expires_at": "2027-11-20T09:30:00.000Z",
-           *           "granted": true,
-           *           "purpose": "analytics",
-           *           "state": "granted"
-           *         }
-           *       ],
-           *       "history": [
-           *         {
-           *           "channel": null,
-           *           "decision": "withdrawn",
-           *           "evidence": "Asked at the desk to stop receiving offers.",
-           *           "expires_at": null,
-           *           "external_id": "consent-api:9f1e2d3c-4b5a-4697-8877-665544332211",
-           *           "id": "5d0c1f3a-7a9e-4d6b-8f3c-0a1b2c3d4e5f",
-           *           "purpose": "marketing",
-           *           "record_source": "clinic-ehr",
-           *           "recorded_at": "2026-11-24T10:15:00.000Z",
-           *           "recorded_by": "user:3c9b2a10-5d4e-4f6a-8b7c-9d0e1f2a3b4c",
-           *           "source": "front_desk"
-           *         },
-           *         {
-           *           "channel": null,
-           *           "decision": "granted",
-           *           "evidence": null,
-           *           "expires_at": "2027-11-20T09:30:00.000Z",
-           *           "external_id": "consent-2026-0042",
-           *           "id": "8e2d7c6b-1f0a-4b3c-9d8e-7f6a5b4c3d2e",
-           *           "purpose": "analytics",
-           *           "record_source": "clinic-ehr",
-           *           "recorded_at": "2026-11-20T09:30:00.000Z",
-           *           "recorded_by": "api_key:7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d",
-           *           "source": "web_form"
-           *         }
-           *       ],
-           *       "patient_id": "0b9a4f1e-4c1d-4f0e-9a51-2f0c8d6b1a11"
-           *     }
-           */
-          'application/json': components['schemas']['ConsentsResponse'];
-        };
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      404: components['responses']['PatientNotFound'];
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  createPatientConsent: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-        /** @description The patient's id, as the patient list gives it. */
-        patientId: string;
-      };
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['RecordConsentDto'];
-      };
-    };
-    responses: {
-      /** @description The history with the new decision, and the effective state. */
-      201: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "effective": [
-           *         {
-           *           "channel": "email",
-           *           "decision_id": "5d0c1f3a-7a9e-4d6b-8f3c-0a1b2c3d4e5f",
-           *           "expires_at": null,
-           *           "granted": false,
-           *           "purpose": "marketing",
-           *           "state": "withdrawn"
-           *         },
-           *         {
-           *           "channel": null,
-           *           "decision_id": "8e2d7c6b-1f0a-4b3c-9d8e-7f6a5b4c3d2e",
-           *           "expires_at": "2027-11-20T09:30:00.000Z",
-           *           "granted": true,
-           *           "purpose": "analytics",
-           *           "state": "granted"
-           *         }
-           *       ],
-           *       "history": [
-           *         {
-           *           "channel": null,
-           *           "decision": "withdrawn",
-           *           "evidence": "Asked at the desk to stop receiving offers.",
-           *           "expires_at": null,
-           *           "external_id": "consent-api:9f1e2d3c-4b5a-4697-8877-665544332211",
-           *           "id": "5d0c1f3a-7a9e-4d6b-8f3c-0a1b2c3d4e5f",
-           *           "purpose": "marketing",
-           *           "record_source": "clinic-ehr",
-           *           "recorded_at": "2026-11-24T10:15:00.000Z",
-           *           "recorded_by": "user:3c9b2a10-5d4e-4f6a-8b7c-9d0e1f2a3b4c",
-           *           "source": "front_desk"
-           *         },
-           *         {
-           *           "channel": null,
-           *           "decision": "granted",
-           *           "evidence": null,
-           *           "expires_at": "2027-11-20T09:30:00.000Z",
-           *           "external_id": "consent-2026-0042",
-           *           "id": "8e2d7c6b-1f0a-4b3c-9d8e-7f6a5b4c3d2e",
-           *           "purpose": "analytics",
-           *           "record_source": "clinic-ehr",
-           *           "recorded_at": "2026-11-20T09:30:00.000Z",
-           *           "recorded_by": "api_key:7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d",
-           *           "source": "web_form"
-           *         }
-           *       ],
-           *       "patient_id": "0b9a4f1e-4c1d-4f0e-9a51-2f0c8d6b1a11"
-           *     }
-           */
-          'application/json': components['schemas']['ConsentsResponse'];
-        };
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      404: components['responses']['PatientNotFound'];
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  getPatientExport: {
-    parameters: {
-      query?: {
-        /** @description `fhir` (default): a FHIR R4 collection Bundle (`application/fhir+json`); `json`: the project's own snake_case shape. */
-        format?: 'fhir' | 'json';
-      };
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-        /** @description The patient's id, as the patient list gives it. */
-        patientId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The record. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "entry": [
-           *         {
-           *           "resource": {
-           *             "active": true,
-           *             "birthDate": "1980-05-17",
-           *             "id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
-           *             "name": [
-           *               {
-           *                 "text": "Jane Doe"
-           *               }
-           *             ],
-           *             "resourceType": "Patient"
-           *           }
-           *         },
-           *         {
-           *           "resource": {
-           *             "end": "2026-10-01T09:00:00.000Z",
-           *             "id": "9c1b7f3a-1e2d-4c5b-8a9f-0e1d2c3b4a59",
-           *             "participant": [
-           *               {
-           *                 "actor": {
-           *                   "reference": "Patient/3fa85f64-5717-4562-b3fc-2c963f66afa6"
-           *                 },
-           *                 "status": "accepted"
-           *               }
-           *             ],
-           *             "resourceType": "Appointment",
-           *             "start": "2026-10-01T09:00:00.000Z",
-           *             "status": "fulfilled"
-           *           }
-           *         }
-           *       ],
-           *       "resourceType": "Bundle",
-           *       "timestamp": "2026-11-24T12:00:00.000Z",
-           *       "type": "collection"
-           *     }
-           */
-          'application/fhir+json': components['schemas']['FhirBundleResponse'];
-          /**
-           * @example {
-           *       "entry": [
-           *         {
-           *           "resource": {
-           *             "active": true,
-           *             "birthDate": "1980-05-17",
-           *             "id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
-           *             "name": [
-           *               {
-           *                 "text": "Jane Doe"
-           *               }
-           *             ],
-           *             "resourceType": "Patient"
-           *           }
-           *         },
-           *         {
-           *           "resource": {
-           *             "end": "2026-10-01T09:00:00.000Z",
-           *             "id": "9c1b7f3a-1e2d-4c5b-8a9f-0e1d2c3b4a59",
-           *             "participant": [
-           *               {
-           *                 "actor": {
-           *                   "reference": "Patient/3fa85f64-5717-4562-b3fc-2c963f66afa6"
-           *                 },
-           *                 "status": "accepted"
-           *               }
-           *             ],
-           *             "resourceType": "Appointment",
-           *             "start": "2026-10-01T09:00:00.000Z",
-           *             "status": "fulfilled"
-           *           }
-           *         }
-           *       ],
-           *       "resourceType": "Bundle",
-           *       "timestamp": "2026-11-24T12:00:00.000Z",
-           *       "type": "collection"
-           *     }
-           */
-          'application/json': components['schemas']['FhirBundleResponse'];
-        };
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      404: components['responses']['PatientNotFound'];
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  listPatientProfiles: {
-    parameters: {
-      query?: {
-        /** @description Patients per page, 1 to 1000 (default 100). */
-        limit?: number;
-        /** @description Patients to skip (default 0). Prefer `cursor` for deep pages. */
-        offset?: number;
-        /** @description Status filter (default `all`). */
-        status?: 'active' | 'dormant' | 'at_risk' | 'all';
-        /** @description Sort key (default `name`); ties are broken by patient id. Patients without a last appointment sort last. */
-        sort?: 'name' | 'ltv' | 'last_appointment' | 'risk_score';
-        /** @description Direction (default `asc` for name, `desc` for the others). */
-        order?: 'asc' | 'desc';
-        /** @description Case-insensitive name prefix, 1 to 100 characters. */
-        search?: string;
-        /** @description Opaque keyset cursor: the `next_cursor` of the previous page (use instead of `offset` for deep pages). */
-        cursor?: string;
-      };
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description A page of patients. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "has_more": true,
-           *       "next_cursor": "eyJrIjo3Mi40LCJpZCI6IjVkM2E4ZjBlIn0",
-           *       "patients": [
-           *         {
-           *           "created_at": "2024-03-11T09:00:00.000Z",
-           *           "email": "maria.silva@example.com",
-           *           "engagement_score": 38.1,
-           *           "id": "5d3a8f0e-2b7c-4e8a-9c1d-3f6b2a7e9d41",
-           *           "last_appointment": "2026-08-02T14:30:00.000Z",
-           *           "ltv": 1840.5,
-           *           "name": "Maria Silva",
-           *           "next_appointment": null,
-           *           "phone": "+1 555 0100",
-           *           "risk_score": 72.4,
-           *           "status": "at_risk",
-           *           "total_sessions": 12,
-           *           "updated_at": "2026-11-24T02:00:00.000Z"
-           *         },
-           *         {
-           *           "created_at": "2025-01-20T16:45:00.000Z",
-           *           "email": "j.okafor@example.com",
-           *           "engagement_score": 81,
-           *           "id": "0b9e47c2-6f1d-4a3b-8e5c-7d2a1f9b6c30",
-           *           "last_appointment": "2026-11-18T10:00:00.000Z",
-           *           "ltv": 960,
-           *           "name": "John Okafor",
-           *           "next_appointment": "2026-12-16T10:00:00.000Z",
-           *           "phone": null,
-           *           "risk_score": 12.5,
-           *           "status": "active",
-           *           "total_sessions": 8,
-           *           "updated_at": "2026-11-24T02:00:00.000Z"
-           *         }
-           *       ],
-           *       "summary": {
-           *         "active_patients": 1212,
-           *         "at_risk_patients": 357,
-           *         "dormant_patients": 431,
-           *         "total_patients": 2000
-           *       },
-           *       "total_count": 2000
-           *     }
-           */
-          'application/json': components['schemas']['ProfilesResponse'];
-        };
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  getRiskSummary: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
-        organizationId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The counts. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "last_calculated": "2026-11-24T02:00:00.000Z",
-           *       "risk_distribution": {
-           *         "high_risk": 284,
-           *         "low_risk": 1304,
-           *         "medium_risk": 412
-           *       },
-           *       "risk_trends": {
-           *         "declining": 227,
-           *         "improving": 318,
-           *         "stable": 1455
-           *       },
-           *       "total_patients": 2000
-           *     }
-           */
-          'application/json': components['schemas']['RiskSummaryResponse'];
-        };
-      };
-      400: components['responses']['ValidationFailed'];
-      401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  checkLiveness: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Alive. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "status": "ok"
-           *     }
-           */
-          'application/json': components['schemas']['LivenessResponse'];
-        };
-      };
-      429: components['responses']['TooManyRequests'];
-    };
-  };
-  checkReadiness: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Ready. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "details": {
-           *         "database": {
-           *           "status": "up"
-           *         }
-           *       },
-           *       "error": {},
-           *       "info": {
-           *         "database": {
-           *           "status": "up"
-           *         }
-           *       },
-           *       "status": "ok"
-           *     }
-           */
-          'application/json': components['schemas']['ReadinessResponse'];
-        };
-      };
-      429: components['responses']['TooManyRequests'];
-      /** @description The database does not answer (its circuit breaker is open), or the process is shutting down. */
-      503: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "detail": "The server failed to answer this request",
-           *       "status": 503,
-           *       "title": "Service unavailable",
-           *       "type": "https://patient-journey.dev/problems/service-unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
+    createDeidentifiedExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateDeidentifiedExportDto"];
+            };
+        };
+        responses: {
+            /** @description The export, queued. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "dates": "year",
+                     *       "error": null,
+                     *       "finished_at": null,
+                     *       "id": "6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+                     *       "k": 11,
+                     *       "progress": null,
+                     *       "purpose": "analytics",
+                     *       "queued_at": "2026-11-24T12:00:00.000Z",
+                     *       "status": "queued",
+                     *       "status_url": "/api/v1/analytics/0d4e9c1a-2b3c-4d5e-8f6a-7b8c9d0e1f2a/deidentified-exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeidentifiedExportResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getDeidentifiedExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+                /** @description The export's id (its job run), as the creation answer gives it. */
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "dates": "year",
+                     *       "error": null,
+                     *       "finished_at": "2026-11-24T12:00:04.000Z",
+                     *       "id": "6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+                     *       "k": 11,
+                     *       "manifest": {
+                     *         "expires_at": "2026-11-25T12:00:00.000Z",
+                     *         "files": [
+                     *           {
+                     *             "bytes": 141000,
+                     *             "name": "patients.ndjson",
+                     *             "rows": 1620,
+                     *             "url": "/api/v1/analytics/0d4e9c1a-2b3c-4d5e-8f6a-7b8c9d0e1f2a/deidentified-exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f/files/patients.ndjson"
+                     *           },
+                     *           {
+                     *             "bytes": 1320000,
+                     *             "name": "visits.ndjson",
+                     *             "rows": 20100,
+                     *             "url": "/api/v1/analytics/0d4e9c1a-2b3c-4d5e-8f6a-7b8c9d0e1f2a/deidentified-exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f/files/visits.ndjson"
+                     *           },
+                     *           {
+                     *             "bytes": 1410000,
+                     *             "name": "payments.ndjson",
+                     *             "rows": 17800,
+                     *             "url": "/api/v1/analytics/0d4e9c1a-2b3c-4d5e-8f6a-7b8c9d0e1f2a/deidentified-exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f/files/payments.ndjson"
+                     *           },
+                     *           {
+                     *             "bytes": 245000,
+                     *             "name": "scores.ndjson",
+                     *             "rows": 1620,
+                     *             "url": "/api/v1/analytics/0d4e9c1a-2b3c-4d5e-8f6a-7b8c9d0e1f2a/deidentified-exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f/files/scores.ndjson"
+                     *           }
+                     *         ],
+                     *         "generalized_rows": 1480,
+                     *         "rows": {
+                     *           "patients": 1620,
+                     *           "payments": 17800,
+                     *           "scores": 1620,
+                     *           "visits": 20100
+                     *         },
+                     *         "suppressed_rows": 52
+                     *       },
+                     *       "progress": 1,
+                     *       "purpose": "analytics",
+                     *       "queued_at": "2026-11-24T12:00:00.000Z",
+                     *       "status": "succeeded",
+                     *       "status_url": "/api/v1/analytics/0d4e9c1a-2b3c-4d5e-8f6a-7b8c9d0e1f2a/deidentified-exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeidentifiedExportResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No de-identified export with this id in the organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "No de-identified export with this id in this organization",
+                     *       "status": 404,
+                     *       "title": "Not found",
+                     *       "type": "https://patient-journey.dev/problems/not-found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getDeidentifiedExportFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+                /** @description The export's id (its job run), as the creation answer gives it. */
+                jobId: string;
+                /** @description The file's name, as the export's `files` list it. */
+                fileName: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file, one JSON object per line. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {"study_id":"2b6f0c1e-8d4a-4f3b-9c2d-1e0f9a8b7c6d","birth_year_band":"1980-1989","zip3":"972","state":"OR"} */
+                    "application/x-ndjson": string;
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No de-identified export with this id in the organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "No de-identified export with this id in this organization",
+                     *       "status": 404,
+                     *       "title": "Not found",
+                     *       "type": "https://patient-journey.dev/problems/not-found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getDeidentifiedExportReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+                /** @description The export's id (its job run), as the creation answer gives it. */
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "dates": "year",
+                     *       "generalized": [
+                     *         {
+                     *           "field": "address.zip",
+                     *           "rows": 1668,
+                     *           "to": "first three digits"
+                     *         },
+                     *         {
+                     *           "field": "address.zip",
+                     *           "rows": 4,
+                     *           "to": "000 (area of 20,000 people or fewer, or not a ZIP)"
+                     *         },
+                     *         {
+                     *           "field": "date_of_birth",
+                     *           "rows": 1672,
+                     *           "to": "birth-year band"
+                     *         },
+                     *         {
+                     *           "field": "age",
+                     *           "rows": 3,
+                     *           "to": "90+"
+                     *         },
+                     *         {
+                     *           "field": "address.state",
+                     *           "rows": 0,
+                     *           "to": "unknown (not a two-letter code)"
+                     *         },
+                     *         {
+                     *           "field": "visit and payment dates",
+                     *           "rows": 37900,
+                     *           "to": "year"
+                     *         }
+                     *       ],
+                     *       "k": 11,
+                     *       "patients": {
+                     *         "considered": 1672,
+                     *         "in_organization": 1972,
+                     *         "released": 1620,
+                     *         "suppressed": 52,
+                     *         "without_consent": 300
+                     *       },
+                     *       "purpose": "analytics",
+                     *       "quasi_identifiers": [
+                     *         "birth_year_band",
+                     *         "zip3",
+                     *         "state"
+                     *       ],
+                     *       "removed": [
+                     *         {
+                     *           "field": "name",
+                     *           "source_rows": 1672
+                     *         },
+                     *         {
+                     *           "field": "email",
+                     *           "source_rows": 1672
+                     *         },
+                     *         {
+                     *           "field": "phone",
+                     *           "source_rows": 1650
+                     *         },
+                     *         {
+                     *           "field": "address.street",
+                     *           "source_rows": 1672
+                     *         },
+                     *         {
+                     *           "field": "address.city",
+                     *           "source_rows": 1672
+                     *         },
+                     *         {
+                     *           "field": "date_of_birth (full date)",
+                     *           "source_rows": 1672
+                     *         },
+                     *         {
+                     *           "field": "patient id and external id (record numbers)",
+                     *           "source_rows": 1672
+                     *         },
+                     *         {
+                     *           "field": "free text (appointment type and notes)",
+                     *           "source_rows": 20100
+                     *         }
+                     *       ],
+                     *       "rows": {
+                     *         "patients": 1620,
+                     *         "payments": 17800,
+                     *         "scores": 1620,
+                     *         "visits": 20100
+                     *       },
+                     *       "rules": [
+                     *         {
+                     *           "rule": "Names, telephone numbers, email addresses, street addresses and cities are removed",
+                     *           "source": "45 CFR 164.514(b)(2)(i)(A), (B), (D), (F)"
+                     *         },
+                     *         {
+                     *           "rule": "Record numbers and every other identifier of the source (patient ids, external ids) are replaced by a random study id, derived from nothing",
+                     *           "source": "45 CFR 164.514(b)(2)(i)(H), (R); 164.514(c)"
+                     *         },
+                     *         {
+                     *           "rule": "Free text (appointment types and notes, messages, survey comments, evidence) is left out",
+                     *           "source": "45 CFR 164.514(b)(2)(i)(R)"
+                     *         },
+                     *         {
+                     *           "rule": "ZIP codes are reduced to their first three digits where that area has more than 20,000 people (2000 Census, HHS list of 17 restricted ZIP3s), else 000",
+                     *           "source": "45 CFR 164.514(b)(2)(i)(B); HHS OCR de-identification guidance (2012), section 2.4"
+                     *         },
+                     *         {
+                     *           "rule": "Every date is reduced to its year, or replaced by whole days since the patient's first visit when intervals are asked for",
+                     *           "source": "45 CFR 164.514(b)(2)(i)(C)"
+                     *         },
+                     *         {
+                     *           "rule": "Ages over 89 (and birth years that would show them) are one group, 90+",
+                     *           "source": "45 CFR 164.514(b)(2)(i)(C)"
+                     *         },
+                     *         {
+                     *           "rule": "Patients without consent to the purpose (analytics, or research) are left out",
+                     *           "source": "docs/privacy.md, \"Consent\"; 45 CFR 164.508 (authorization for research uses)"
+                     *         },
+                     *         {
+                     *           "rule": "Every combination of the quasi-identifiers (birth-year band, ZIP3, state) covers at least k patients (default 11), by generalizing further, then suppressing",
+                     *           "source": "CMS cell size suppression policy (cells of 1 to 10 not shown); k-anonymity (Sweeney, 2002)"
+                     *         }
+                     *       ],
+                     *       "standard": "HIPAA Safe Harbor, 45 CFR 164.514(b)(2), with small cells suppressed (k-anonymity)",
+                     *       "suppression": {
+                     *         "generalized_rows": 1620,
+                     *         "levels": [
+                     *           {
+                     *             "level": 0,
+                     *             "quasi_identifiers": "birth year in 5-year bands, ZIP3, state",
+                     *             "rows": 0
+                     *           },
+                     *           {
+                     *             "level": 1,
+                     *             "quasi_identifiers": "birth year in 10-year bands, ZIP3, state",
+                     *             "rows": 140
+                     *           },
+                     *           {
+                     *             "level": 2,
+                     *             "quasi_identifiers": "birth year in 10-year bands, state (ZIP3 hidden)",
+                     *             "rows": 0
+                     *           },
+                     *           {
+                     *             "level": 3,
+                     *             "quasi_identifiers": "birth year in 20-year bands, state (ZIP3 hidden)",
+                     *             "rows": 1320
+                     *           },
+                     *           {
+                     *             "level": 4,
+                     *             "quasi_identifiers": "birth year in 20-year bands (ZIP3 and state hidden)",
+                     *             "rows": 160
+                     *           },
+                     *           {
+                     *             "level": 5,
+                     *             "quasi_identifiers": "no quasi-identifier at all",
+                     *             "rows": 0
+                     *           }
+                     *         ],
+                     *         "suppressed_rows": 52
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeidentificationReportResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No de-identified export with this id in the organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "No de-identified export with this id in this organization",
+                     *       "status": 404,
+                     *       "title": "Not found",
+                     *       "type": "https://patient-journey.dev/problems/not-found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The export has not succeeded (yet). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The export is running: its report exists once it succeeded",
+                     *       "status": 409,
+                     *       "title": "Conflict",
+                     *       "type": "https://patient-journey.dev/problems/conflict"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listAuditEvents: {
+        parameters: {
+            query?: {
+                action?: components["schemas"]["AuditAction"];
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "events": [
+                     *         {
+                     *           "action": "read",
+                     *           "actor_id": "9c4b2e71-5a3d-4f8e-b6c0-2d1e7f3a8b45",
+                     *           "actor_role": "front_desk",
+                     *           "actor_type": "user",
+                     *           "hash": "8d1f6c0b2a9e4d7f3c5b1a0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c",
+                     *           "id": "3f0c6a1e-9b2d-4c7e-8a5f-1d2e3c4b5a69",
+                     *           "ip": "203.0.113.7",
+                     *           "method": "GET",
+                     *           "occurred_at": "2026-11-24T11:58:02.114Z",
+                     *           "outcome": "success",
+                     *           "patient_ids": [
+                     *             "5d3a8f0e-2b7c-4e8a-9c1d-3f6b2a7e9d41"
+                     *           ],
+                     *           "prev_hash": "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f809",
+                     *           "query": {},
+                     *           "request_id": "c1f5e2d8-7a4b-4c3e-9f1a-6b2d8e0c4a17",
+                     *           "resource": "patient",
+                     *           "route": "/api/v1/patients/:organizationId/profile/:patientId",
+                     *           "sequence": 4181,
+                     *           "status_code": 200,
+                     *           "user_agent": "Mozilla/5.0"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "czQxODE"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuditEventsResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    verifyAuditTrail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The verdict. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "events_checked": 4181,
+                     *       "first_broken": {
+                     *         "id": "3f0c6a1e-9b2d-4c7e-8a5f-1d2e3c4b5a69",
+                     *         "occurred_at": "2026-11-24T11:58:02.114Z",
+                     *         "reason": "content_altered",
+                     *         "sequence": 4181
+                     *       },
+                     *       "valid": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuditVerifyResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    createBulkExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateBulkExportBody"];
+            };
+        };
+        responses: {
+            /** @description The export is queued. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b5e8f0e-7d5c-4f7e-9f3a-2c1d0e9b8a7f",
+                     *       "progress": 0.42,
+                     *       "request": {
+                     *         "patient_ids": null,
+                     *         "since": null,
+                     *         "types": [
+                     *           "Patient",
+                     *           "Appointment"
+                     *         ]
+                     *       },
+                     *       "status": "running",
+                     *       "status_url": "/api/v1/exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f/0b5e8f0e-7d5c-4f7e-9f3a-2c1d0e9b8a7f"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BulkExportStatusResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getBulkExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+                /** @description The export's id (its job's id), from the `Content-Location` of its creation. */
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The finished export. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": [],
+                     *       "output": [
+                     *         {
+                     *           "count": 1200,
+                     *           "type": "Patient",
+                     *           "url": "https://api.example.com/api/v1/exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f/0b5e8f0e-7d5c-4f7e-9f3a-2c1d0e9b8a7f/files/Patient.ndjson"
+                     *         },
+                     *         {
+                     *           "count": 9400,
+                     *           "type": "Appointment",
+                     *           "url": "https://api.example.com/api/v1/exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f/0b5e8f0e-7d5c-4f7e-9f3a-2c1d0e9b8a7f/files/Appointment.ndjson"
+                     *         }
+                     *       ],
+                     *       "request": "https://api.example.com/api/v1/exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f/0b5e8f0e-7d5c-4f7e-9f3a-2c1d0e9b8a7f",
+                     *       "request_parameters": {
+                     *         "patient_ids": null,
+                     *         "since": null,
+                     *         "types": [
+                     *           "Patient",
+                     *           "Appointment"
+                     *         ]
+                     *       },
+                     *       "requiresAccessToken": true,
+                     *       "transactionTime": "2026-11-24T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BulkExportManifestResponse"];
+                };
+            };
+            /** @description Still running: `X-Progress` and `Retry-After` say how far and when to ask again. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b5e8f0e-7d5c-4f7e-9f3a-2c1d0e9b8a7f",
+                     *       "progress": 0.42,
+                     *       "request": {
+                     *         "patient_ids": null,
+                     *         "since": null,
+                     *         "types": [
+                     *           "Patient",
+                     *           "Appointment"
+                     *         ]
+                     *       },
+                     *       "status": "running",
+                     *       "status_url": "/api/v1/exports/6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f/0b5e8f0e-7d5c-4f7e-9f3a-2c1d0e9b8a7f"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BulkExportStatusResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No export with this id in the organization, or it was deleted, or its files expired. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "No export with this id in this organization",
+                     *       "status": 404,
+                     *       "title": "Export not found",
+                     *       "type": "https://patient-journey.dev/problems/export-not-found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    deleteBulkExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+                /** @description The export's id (its job's id), from the `Content-Location` of its creation. */
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cancelled (if it still ran), its files deleted. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "cancelled": false,
+                     *       "files_deleted": 2,
+                     *       "id": "0b5e8f0e-7d5c-4f7e-9f3a-2c1d0e9b8a7f"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BulkExportDeletedResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No export with this id in the organization, or it was deleted, or its files expired. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "No export with this id in this organization",
+                     *       "status": 404,
+                     *       "title": "Export not found",
+                     *       "type": "https://patient-journey.dev/problems/export-not-found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getBulkExportFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+                /** @description The export's id (its job's id), from the `Content-Location` of its creation. */
+                jobId: string;
+                /** @description The file's name in the manifest's `url`: `<ResourceType>.ndjson`. */
+                fileName: "Patient.ndjson" | "Condition.ndjson" | "AllergyIntolerance.ndjson" | "MedicationStatement.ndjson" | "Consent.ndjson" | "Appointment.ndjson" | "Invoice.ndjson" | "PaymentReconciliation.ndjson" | "Communication.ndjson" | "QuestionnaireResponse.ndjson" | "CarePlan.ndjson" | "Basic.ndjson" | "Task.ndjson" | "Observation.ndjson";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file (application/fhir+ndjson). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {"resourceType":"Patient","id":"..."} */
+                    "application/fhir+ndjson": string;
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No export with this id in the organization, or it was deleted, or its files expired. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "No export with this id in this organization",
+                     *       "status": 404,
+                     *       "title": "Export not found",
+                     *       "type": "https://patient-journey.dev/problems/export-not-found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    ingestFhirBundle: {
+        parameters: {
+            query?: {
+                /** @description The source the records are keyed by (default: the Bundle's `meta.source`, else `fhir`). */
+                source?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The response Bundle. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "entry": [
+                     *         {
+                     *           "response": {
+                     *             "location": "Patient/pat-1001",
+                     *             "status": "201 Created"
+                     *           }
+                     *         },
+                     *         {
+                     *           "response": {
+                     *             "location": "Encounter/enc-1",
+                     *             "status": "201 Created"
+                     *           }
+                     *         },
+                     *         {
+                     *           "response": {
+                     *             "location": "Observation/obs-1",
+                     *             "outcome": {
+                     *               "issue": [
+                     *                 {
+                     *                   "code": "informational",
+                     *                   "details": {
+                     *                     "text": "Observation is not imported"
+                     *                   },
+                     *                   "severity": "information"
+                     *                 }
+                     *               ],
+                     *               "resourceType": "OperationOutcome"
+                     *             },
+                     *             "status": "200 OK"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "resourceType": "Bundle",
+                     *       "type": "transaction-response"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["FhirTransactionResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description The Bundle is larger than FHIR_BUNDLE_LIMIT_BYTES. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The request body is larger than the limit",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "https://patient-journey.dev/problems/payload-too-large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    ingestFhirBulk: {
+        parameters: {
+            query?: {
+                /** @description The source the records are keyed by (default: the Bundle's `meta.source`, else `fhir`). */
+                source?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted: the import runs in the background. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "import_id": "0b6f5c1e-3a2d-4c8e-9f7a-1d2e3c4b5a69",
+                     *       "status_url": "/api/v1/fhir/7c9e6679-7425-40de-944b-e07fc1f90ae7/import/0b6f5c1e-3a2d-4c8e-9f7a-1d2e3c4b5a69"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["FhirImportAccepted"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Not NDJSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Send the NDJSON as application/fhir+ndjson (or application/x-ndjson)",
+                     *       "status": 415,
+                     *       "title": "Unsupported media type",
+                     *       "type": "https://patient-journey.dev/problems/unsupported-media-type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getFhirImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+                /** @description The import's id (its job run), from the `Content-Location` of the 202. */
+                importId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The import's state. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": null,
+                     *       "import_id": "0b6f5c1e-3a2d-4c8e-9f7a-1d2e3c4b5a69",
+                     *       "outcomes_url": "/api/v1/fhir/7c9e6679-7425-40de-944b-e07fc1f90ae7/import/0b6f5c1e-3a2d-4c8e-9f7a-1d2e3c4b5a69/outcomes",
+                     *       "progress": 1,
+                     *       "result": {
+                     *         "counts": {
+                     *           "Encounter": {
+                     *             "created": 1
+                     *           },
+                     *           "Observation": {
+                     *             "skipped": 1
+                     *           },
+                     *           "Patient": {
+                     *             "created": 1
+                     *           }
+                     *         },
+                     *         "patients_rescored": 1,
+                     *         "rejected_lines": 0,
+                     *         "resources": 3
+                     *       },
+                     *       "status": "succeeded"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["FhirImportStatus"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No FHIR import with this id in this organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "No FHIR import with this id in this organization",
+                     *       "status": 404,
+                     *       "title": "Not found",
+                     *       "type": "https://patient-journey.dev/problems/not-found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getFhirImportOutcomes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+                /** @description The import's id (its job run), from the `Content-Location` of the 202. */
+                importId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The OperationOutcomes, one per line. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {"resourceType":"OperationOutcome","issue":[...]} */
+                    "application/json": string;
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No FHIR import with this id in this organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "No FHIR import with this id in this organization",
+                     *       "status": 404,
+                     *       "title": "Not found",
+                     *       "type": "https://patient-journey.dev/problems/not-found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    ingestRecords: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IngestRequestDto"];
+            };
+        };
+        responses: {
+            /** @description One result per record, and the counts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "results": [
+                     *         {
+                     *           "external_id": "pat-1001",
+                     *           "id": "5d3a8f0e-2b7c-4e8a-9c1d-3f6b2a7e9d41",
+                     *           "index": 0,
+                     *           "record_type": "patient",
+                     *           "source": "clinic-ehr",
+                     *           "status": "unchanged"
+                     *         },
+                     *         {
+                     *           "external_id": "apt-20261120-1",
+                     *           "id": "e4b7a2c9-1d3f-4e6a-8b5c-9f0d2a7e1c38",
+                     *           "index": 1,
+                     *           "record_type": "appointment",
+                     *           "source": "clinic-ehr",
+                     *           "status": "updated"
+                     *         },
+                     *         {
+                     *           "errors": [
+                     *             {
+                     *               "field": "amount",
+                     *               "message": "is required"
+                     *             }
+                     *           ],
+                     *           "external_id": "pay-20261120-1",
+                     *           "index": 2,
+                     *           "record_type": "payment",
+                     *           "source": "clinic-ehr",
+                     *           "status": "rejected"
+                     *         }
+                     *       ],
+                     *       "summary": {
+                     *         "created": 0,
+                     *         "received": 3,
+                     *         "rejected": 1,
+                     *         "unchanged": 1,
+                     *         "updated": 1
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IngestResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description The body is larger than the ingestion body limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The request body is larger than the limit",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "https://patient-journey.dev/problems/payload-too-large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "memberships": [
+                     *         {
+                     *           "organization_id": "2b6f0d4e-8c1a-4e7b-9d3f-5a0c2e8b6d14",
+                     *           "organization_name": "Demo Physiotherapy Clinic",
+                     *           "organization_slug": "demo",
+                     *           "permissions": [
+                     *             "patients:read",
+                     *             "journey:read",
+                     *             "opportunities:read"
+                     *           ],
+                     *           "role": "front_desk"
+                     *         }
+                     *       ],
+                     *       "user": {
+                     *         "email": "reception@example.com",
+                     *         "id": "9c4b2e71-5a3d-4f8e-b6c0-2d1e7f3a8b45",
+                     *         "name": "Front Desk"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MeResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The keys. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "created_at": "2026-11-01T08:00:00.000Z",
+                     *           "created_by": "9c4b2e71-5a3d-4f8e-b6c0-2d1e7f3a8b45",
+                     *           "expires_at": null,
+                     *           "id": "6e2d9a0b-4c7f-4b1e-a3d5-8f0c1b2e7a96",
+                     *           "last_used_at": "2026-11-24T02:00:05.000Z",
+                     *           "name": "EHR nightly sync",
+                     *           "permissions": [
+                     *             "data:write"
+                     *           ],
+                     *           "prefix": "pjk_3Fq9x2Lm",
+                     *           "revoked_at": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiKeyListResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateApiKeyDto"];
+            };
+        };
+        responses: {
+            /** @description The new key, shown once. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-24T12:00:00.000Z",
+                     *       "created_by": "9c4b2e71-5a3d-4f8e-b6c0-2d1e7f3a8b45",
+                     *       "expires_at": null,
+                     *       "id": "6e2d9a0b-4c7f-4b1e-a3d5-8f0c1b2e7a96",
+                     *       "key": "pjk_3Fq9x2LmZ8rT4vN6bW0cY1dK7sH5jQa9Xe2Rt0Ub",
+                     *       "last_used_at": null,
+                     *       "name": "EHR nightly sync",
+                     *       "permissions": [
+                     *         "data:write"
+                     *       ],
+                     *       "prefix": "pjk_3Fq9x2Lm",
+                     *       "revoked_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CreatedApiKeyResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+                /** @description The key's id, as the key list gives it. */
+                keyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No active key with this id in this organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "No active API key with this id in this organization",
+                     *       "status": 404,
+                     *       "title": "Not found",
+                     *       "type": "https://patient-journey.dev/problems/not-found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listJobRuns: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The runs, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "jobs": [
+                     *         {
+                     *           "attempts": 1,
+                     *           "error": null,
+                     *           "finished_at": null,
+                     *           "id": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *           "progress": 0.4,
+                     *           "queued_at": "2026-12-05T02:01:12.000Z",
+                     *           "started_at": "2026-12-05T02:01:13.000Z",
+                     *           "status": "running",
+                     *           "type": "opportunities-refresh",
+                     *           "worker": "worker-1:4312"
+                     *         },
+                     *         {
+                     *           "attempts": 1,
+                     *           "error": null,
+                     *           "finished_at": "2026-12-05T02:01:12.000Z",
+                     *           "id": "2b3c4d5e-6f70-4182-93a4-b5c6d7e8f901",
+                     *           "progress": 1,
+                     *           "queued_at": "2026-12-05T02:00:00.000Z",
+                     *           "started_at": "2026-12-05T02:00:01.000Z",
+                     *           "status": "succeeded",
+                     *           "type": "nightly-recompute",
+                     *           "worker": "worker-1:4312"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["JobRunsResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listMembers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The members. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "email": "owner@example.com",
+                     *           "member_since": "2025-06-01T09:00:00.000Z",
+                     *           "name": "Clinic Owner",
+                     *           "permissions": [
+                     *             "patients:read",
+                     *             "patients:read_medical",
+                     *             "journey:read",
+                     *             "opportunities:read",
+                     *             "analytics:read",
+                     *             "data:write",
+                     *             "audit:read",
+                     *             "privacy:manage",
+                     *             "org:manage"
+                     *           ],
+                     *           "role": "owner",
+                     *           "user_id": "4a8e1c2d-6b3f-4d9a-8e7c-0f5b1a2d3c64"
+                     *         },
+                     *         {
+                     *           "email": "reception@example.com",
+                     *           "member_since": "2026-02-01T09:00:00.000Z",
+                     *           "name": "Front Desk",
+                     *           "permissions": [
+                     *             "patients:read",
+                     *             "journey:read",
+                     *             "opportunities:read"
+                     *           ],
+                     *           "role": "front_desk",
+                     *           "user_id": "9c4b2e71-5a3d-4f8e-b6c0-2d1e7f3a8b45"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MemberListResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    addMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddMemberDto"];
+            };
+        };
+        responses: {
+            /** @description The new member. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "email": "reception@example.com",
+                     *       "member_since": "2026-02-01T09:00:00.000Z",
+                     *       "name": "Front Desk",
+                     *       "permissions": [
+                     *         "patients:read",
+                     *         "journey:read",
+                     *         "opportunities:read"
+                     *       ],
+                     *       "role": "front_desk",
+                     *       "user_id": "9c4b2e71-5a3d-4f8e-b6c0-2d1e7f3a8b45"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MemberResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description The person is already a member. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This person is already a member; change the role with PATCH",
+                     *       "status": 409,
+                     *       "title": "Conflict",
+                     *       "type": "https://patient-journey.dev/problems/conflict"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    removeMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+                /** @description The member's user id, as the member list gives it. */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No member with this user id in this organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "No member with this user id in this organization",
+                     *       "status": 404,
+                     *       "title": "Not found",
+                     *       "type": "https://patient-journey.dev/problems/not-found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The change would leave the organization without an owner. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The organization needs at least one owner: make another member owner first",
+                     *       "status": 409,
+                     *       "title": "Conflict",
+                     *       "type": "https://patient-journey.dev/problems/conflict"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    changeMemberRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+                /** @description The member's user id, as the member list gives it. */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeRoleDto"];
+            };
+        };
+        responses: {
+            /** @description The member with the new role. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "email": "reception@example.com",
+                     *       "member_since": "2026-02-01T09:00:00.000Z",
+                     *       "name": "Front Desk",
+                     *       "permissions": [
+                     *         "patients:read",
+                     *         "journey:read",
+                     *         "opportunities:read"
+                     *       ],
+                     *       "role": "front_desk",
+                     *       "user_id": "9c4b2e71-5a3d-4f8e-b6c0-2d1e7f3a8b45"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MemberResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No member with this user id in this organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "No member with this user id in this organization",
+                     *       "status": 404,
+                     *       "title": "Not found",
+                     *       "type": "https://patient-journey.dev/problems/not-found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The change would leave the organization without an owner. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The organization needs at least one owner: make another member owner first",
+                     *       "status": 409,
+                     *       "title": "Conflict",
+                     *       "type": "https://patient-journey.dev/problems/conflict"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getOrganizationSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "effective_scoring": {
+                     *         "activeWithinDays": 30,
+                     *         "atRiskAfterDays": 120,
+                     *         "decayHalfLifeDays": 180
+                     *       },
+                     *       "scoring": {
+                     *         "activeDays": 30,
+                     *         "dormantDays": 120
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OrganizationSettingsResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    replaceOrganizationSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateOrganizationSettingsDto"];
+            };
+        };
+        responses: {
+            /** @description The settings as stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "effective_scoring": {
+                     *         "activeWithinDays": 30,
+                     *         "atRiskAfterDays": 120,
+                     *         "decayHalfLifeDays": 180
+                     *       },
+                     *       "scoring": {
+                     *         "activeDays": 30,
+                     *         "dormantDays": 120
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OrganizationSettingsResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getEngagementOverview: {
+        parameters: {
+            query?: {
+                /** @description First day of the window, `YYYY-MM-DD` in the organization's time zone (default: the Monday 11 weeks before this week's). */
+                from?: string;
+                /** @description Last day of the window (inclusive), `YYYY-MM-DD` in the organization's time zone (default: today). */
+                to?: string;
+                /** @description Bucket size of `engagement_trends` (default `week`; weeks start on Monday). At most 1,000 buckets. */
+                granularity?: "day" | "week" | "month";
+            };
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The overview. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "engagement_overview": {
+                     *         "engagement_trends": [
+                     *           {
+                     *             "date": "2026-11-09",
+                     *             "engagement_score": 63.2,
+                     *             "new_patients": 9,
+                     *             "returning_patients": 141
+                     *           },
+                     *           {
+                     *             "date": "2026-11-16",
+                     *             "engagement_score": 64.8,
+                     *             "new_patients": 11,
+                     *             "returning_patients": 152
+                     *           },
+                     *           {
+                     *             "date": "2026-11-23",
+                     *             "engagement_score": 61.9,
+                     *             "new_patients": 4,
+                     *             "returning_patients": 58
+                     *           }
+                     *         ],
+                     *         "new_patients_this_month": 37,
+                     *         "returning_patients": 612,
+                     *         "satisfaction_metrics": {
+                     *           "avg_satisfaction": 4.3,
+                     *           "nps_score": 52.4,
+                     *           "satisfaction_distribution": {
+                     *             "dissatisfied": 12,
+                     *             "neutral": 38,
+                     *             "satisfied": 145,
+                     *             "very_dissatisfied": 5,
+                     *             "very_satisfied": 210
+                     *           }
+                     *         },
+                     *         "total_patients": 2000
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EngagementOverviewResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getPatientJourney: {
+        parameters: {
+            query?: {
+                /** @description How many touchpoints to return, newest first (1..500, default 50). */
+                touchpoint_limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+                /** @description The patient's id, as the patient list gives it. */
+                patientId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The patient's journey. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "journey": {
+                     *         "automation_state": {
+                     *           "current_sequence": "reactivation",
+                     *           "current_step": "second_reminder",
+                     *           "next_action": "send_sms",
+                     *           "next_action_date": "2026-11-27T09:00:00.000Z",
+                     *           "progress": 50
+                     *         },
+                     *         "current_stage": "lapsed",
+                     *         "journey_start": "2024-03-11T09:00:00.000Z",
+                     *         "patient_id": "5d3a8f0e-2b7c-4e8a-9c1d-3f6b2a7e9d41",
+                     *         "stages_completed": [
+                     *           {
+                     *             "completed_at": "2024-03-18T10:00:00.000Z",
+                     *             "outcome": "first visit completed",
+                     *             "stage": "new_lead"
+                     *           },
+                     *           {
+                     *             "completed_at": "2024-04-01T10:00:00.000Z",
+                     *             "outcome": "second visit completed",
+                     *             "stage": "first_visit"
+                     *           },
+                     *           {
+                     *             "completed_at": "2026-10-31T14:30:00.000Z",
+                     *             "outcome": "no visit for 90 days",
+                     *             "stage": "active_care"
+                     *           }
+                     *         ],
+                     *         "touchpoints": [
+                     *           {
+                     *             "notes": null,
+                     *             "outcome": "sent",
+                     *             "timestamp": "2026-11-20T09:00:00.000Z",
+                     *             "type": "message"
+                     *           },
+                     *           {
+                     *             "notes": null,
+                     *             "outcome": "completed",
+                     *             "timestamp": "2026-08-02T14:30:00.000Z",
+                     *             "type": "appointment"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["JourneyResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["PatientNotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listOpportunities: {
+        parameters: {
+            query?: {
+                /** @description Only this opportunity type. */
+                type?: "overdue_appointment" | "inactive_patient" | "high_value_risk";
+                /** @description Only this priority. */
+                priority?: "high" | "medium" | "low";
+                /** @description Page size (1..1000, default 50). */
+                limit?: number;
+                /** @description Opportunities to skip (default 0). */
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of opportunities. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "opportunities": [
+                     *         {
+                     *           "estimated_value": 1280,
+                     *           "last_contact": "2026-11-20T09:00:00.000Z",
+                     *           "opportunity_type": "high_value_risk",
+                     *           "patient_id": "5d3a8f0e-2b7c-4e8a-9c1d-3f6b2a7e9d41",
+                     *           "patient_name": "Maria Silva",
+                     *           "priority": "high",
+                     *           "success_probability": 0.42,
+                     *           "suggested_action": "Call to book the next physiotherapy session; offer the loyalty discount"
+                     *         },
+                     *         {
+                     *           "estimated_value": 320,
+                     *           "last_contact": null,
+                     *           "opportunity_type": "overdue_appointment",
+                     *           "patient_id": "7a61c0d4-3e2b-4f9a-b8d7-1c5e6f2a9b03",
+                     *           "patient_name": "Ana Costa",
+                     *           "priority": "medium",
+                     *           "success_probability": 0.65,
+                     *           "suggested_action": "Send an SMS reminder that the check-up is due"
+                     *         }
+                     *       ],
+                     *       "potential_revenue": 96540.5,
+                     *       "total_opportunities": 148
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpportunitiesResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getPatientProfile: {
+        parameters: {
+            query?: {
+                /** @description Appointments in `appointment_history`, newest first: 1 to 500 (default 50). */
+                history_limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+                /** @description The patient's id, as the patient list gives it. */
+                patientId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The patient. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "patient": {
+                     *         "address": {
+                     *           "city": "Springfield",
+                     *           "state": "IL",
+                     *           "street": "12 Harbour Road",
+                     *           "zip": "62701"
+                     *         },
+                     *         "communication_preferences": {
+                     *           "appointment_reminders": true,
+                     *           "marketing_consent": true,
+                     *           "preferred_channel": "sms"
+                     *         },
+                     *         "date_of_birth": "1984-02-29",
+                     *         "email": "maria.silva@example.com",
+                     *         "engagement_metrics": {
+                     *           "appointment_history": [
+                     *             {
+                     *               "date": "2026-08-02T14:30:00.000Z",
+                     *               "notes": null,
+                     *               "status": "completed",
+                     *               "type": "physiotherapy",
+                     *               "value": 160
+                     *             },
+                     *             {
+                     *               "date": "2026-07-19T14:30:00.000Z",
+                     *               "notes": null,
+                     *               "status": "no_show",
+                     *               "type": "physiotherapy",
+                     *               "value": 160
+                     *             }
+                     *           ],
+                     *           "avg_session_value": 153.38,
+                     *           "last_appointment": "2026-08-02T14:30:00.000Z",
+                     *           "ltv": 1840.5,
+                     *           "next_appointment": null,
+                     *           "total_sessions": 12
+                     *         },
+                     *         "id": "5d3a8f0e-2b7c-4e8a-9c1d-3f6b2a7e9d41",
+                     *         "medical_info": {
+                     *           "allergies": [],
+                     *           "conditions": [
+                     *             "lower back pain"
+                     *           ],
+                     *           "medications": [
+                     *             "ibuprofen"
+                     *           ]
+                     *         },
+                     *         "name": "Maria Silva",
+                     *         "phone": "+1 555 0100",
+                     *         "risk_assessment": {
+                     *           "last_assessed": "2026-11-24T02:00:00.000Z",
+                     *           "risk_factors": [
+                     *             "No visit for 114 days, against a usual rhythm of 14 days",
+                     *             "Missed 1 of the last 3 appointments"
+                     *           ],
+                     *           "risk_level": "high",
+                     *           "risk_score": 72.4
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProfileResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["PatientNotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listPatientConsents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+                /** @description The patient's id, as the patient list gives it. */
+                patientId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The history and the effective state. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "effective": [
+                     *         {
+                     *           "channel": "email",
+                     *           "decision_id": "5d0c1f3a-7a9e-4d6b-8f3c-0a1b2c3d4e5f",
+                     *           "expires_at": null,
+                     *           "granted": false,
+                     *           "purpose": "marketing",
+                     *           "state": "withdrawn"
+                     *         },
+                     *         {
+                     *           "channel": null,
+                     *           "decision_id": "8e2d7c6b-1f0a-4b3c-9d8e-7f6a5b4c3d2e",
+                     *           "expires_at": "2027-11-20T09:30:00.000Z",
+                     *           "granted": true,
+                     *           "purpose": "analytics",
+                     *           "state": "granted"
+                     *         }
+                     *       ],
+                     *       "history": [
+                     *         {
+                     *           "channel": null,
+                     *           "decision": "withdrawn",
+                     *           "evidence": "Asked at the desk to stop receiving offers.",
+                     *           "expires_at": null,
+                     *           "external_id": "consent-api:9f1e2d3c-4b5a-4697-8877-665544332211",
+                     *           "id": "5d0c1f3a-7a9e-4d6b-8f3c-0a1b2c3d4e5f",
+                     *           "purpose": "marketing",
+                     *           "record_source": "clinic-ehr",
+                     *           "recorded_at": "2026-11-24T10:15:00.000Z",
+                     *           "recorded_by": "user:3c9b2a10-5d4e-4f6a-8b7c-9d0e1f2a3b4c",
+                     *           "source": "front_desk"
+                     *         },
+                     *         {
+                     *           "channel": null,
+                     *           "decision": "granted",
+                     *           "evidence": null,
+                     *           "expires_at": "2027-11-20T09:30:00.000Z",
+                     *           "external_id": "consent-2026-0042",
+                     *           "id": "8e2d7c6b-1f0a-4b3c-9d8e-7f6a5b4c3d2e",
+                     *           "purpose": "analytics",
+                     *           "record_source": "clinic-ehr",
+                     *           "recorded_at": "2026-11-20T09:30:00.000Z",
+                     *           "recorded_by": "api_key:7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d",
+                     *           "source": "web_form"
+                     *         }
+                     *       ],
+                     *       "patient_id": "0b9a4f1e-4c1d-4f0e-9a51-2f0c8d6b1a11"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConsentsResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["PatientNotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    createPatientConsent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+                /** @description The patient's id, as the patient list gives it. */
+                patientId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecordConsentDto"];
+            };
+        };
+        responses: {
+            /** @description The history with the new decision, and the effective state. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "effective": [
+                     *         {
+                     *           "channel": "email",
+                     *           "decision_id": "5d0c1f3a-7a9e-4d6b-8f3c-0a1b2c3d4e5f",
+                     *           "expires_at": null,
+                     *           "granted": false,
+                     *           "purpose": "marketing",
+                     *           "state": "withdrawn"
+                     *         },
+                     *         {
+                     *           "channel": null,
+                     *           "decision_id": "8e2d7c6b-1f0a-4b3c-9d8e-7f6a5b4c3d2e",
+                     *           "expires_at": "2027-11-20T09:30:00.000Z",
+                     *           "granted": true,
+                     *           "purpose": "analytics",
+                     *           "state": "granted"
+                     *         }
+                     *       ],
+                     *       "history": [
+                     *         {
+                     *           "channel": null,
+                     *           "decision": "withdrawn",
+                     *           "evidence": "Asked at the desk to stop receiving offers.",
+                     *           "expires_at": null,
+                     *           "external_id": "consent-api:9f1e2d3c-4b5a-4697-8877-665544332211",
+                     *           "id": "5d0c1f3a-7a9e-4d6b-8f3c-0a1b2c3d4e5f",
+                     *           "purpose": "marketing",
+                     *           "record_source": "clinic-ehr",
+                     *           "recorded_at": "2026-11-24T10:15:00.000Z",
+                     *           "recorded_by": "user:3c9b2a10-5d4e-4f6a-8b7c-9d0e1f2a3b4c",
+                     *           "source": "front_desk"
+                     *         },
+                     *         {
+                     *           "channel": null,
+                     *           "decision": "granted",
+                     *           "evidence": null,
+                     *           "expires_at": "2027-11-20T09:30:00.000Z",
+                     *           "external_id": "consent-2026-0042",
+                     *           "id": "8e2d7c6b-1f0a-4b3c-9d8e-7f6a5b4c3d2e",
+                     *           "purpose": "analytics",
+                     *           "record_source": "clinic-ehr",
+                     *           "recorded_at": "2026-11-20T09:30:00.000Z",
+                     *           "recorded_by": "api_key:7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d",
+                     *           "source": "web_form"
+                     *         }
+                     *       ],
+                     *       "patient_id": "0b9a4f1e-4c1d-4f0e-9a51-2f0c8d6b1a11"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConsentsResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["PatientNotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getPatientExport: {
+        parameters: {
+            query?: {
+                /** @description `fhir` (default): a FHIR R4 collection Bundle (`application/fhir+json`); `json`: the project's own snake_case shape. */
+                format?: "fhir" | "json";
+            };
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+                /** @description The patient's id, as the patient list gives it. */
+                patientId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The record. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "entry": [
+                     *         {
+                     *           "resource": {
+                     *             "active": true,
+                     *             "birthDate": "1980-05-17",
+                     *             "id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+                     *             "name": [
+                     *               {
+                     *                 "text": "Jane Doe"
+                     *               }
+                     *             ],
+                     *             "resourceType": "Patient"
+                     *           }
+                     *         },
+                     *         {
+                     *           "resource": {
+                     *             "end": "2026-10-01T09:00:00.000Z",
+                     *             "id": "9c1b7f3a-1e2d-4c5b-8a9f-0e1d2c3b4a59",
+                     *             "participant": [
+                     *               {
+                     *                 "actor": {
+                     *                   "reference": "Patient/3fa85f64-5717-4562-b3fc-2c963f66afa6"
+                     *                 },
+                     *                 "status": "accepted"
+                     *               }
+                     *             ],
+                     *             "resourceType": "Appointment",
+                     *             "start": "2026-10-01T09:00:00.000Z",
+                     *             "status": "fulfilled"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "resourceType": "Bundle",
+                     *       "timestamp": "2026-11-24T12:00:00.000Z",
+                     *       "type": "collection"
+                     *     }
+                     */
+                    "application/fhir+json": components["schemas"]["FhirBundleResponse"];
+                    /**
+                     * @example {
+                     *       "entry": [
+                     *         {
+                     *           "resource": {
+                     *             "active": true,
+                     *             "birthDate": "1980-05-17",
+                     *             "id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+                     *             "name": [
+                     *               {
+                     *                 "text": "Jane Doe"
+                     *               }
+                     *             ],
+                     *             "resourceType": "Patient"
+                     *           }
+                     *         },
+                     *         {
+                     *           "resource": {
+                     *             "end": "2026-10-01T09:00:00.000Z",
+                     *             "id": "9c1b7f3a-1e2d-4c5b-8a9f-0e1d2c3b4a59",
+                     *             "participant": [
+                     *               {
+                     *                 "actor": {
+                     *                   "reference": "Patient/3fa85f64-5717-4562-b3fc-2c963f66afa6"
+                     *                 },
+                     *                 "status": "accepted"
+                     *               }
+                     *             ],
+                     *             "resourceType": "Appointment",
+                     *             "start": "2026-10-01T09:00:00.000Z",
+                     *             "status": "fulfilled"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "resourceType": "Bundle",
+                     *       "timestamp": "2026-11-24T12:00:00.000Z",
+                     *       "type": "collection"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["FhirBundleResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["PatientNotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listPatientProfiles: {
+        parameters: {
+            query?: {
+                /** @description Patients per page, 1 to 1000 (default 100). */
+                limit?: number;
+                /** @description Patients to skip (default 0). Prefer `cursor` for deep pages. */
+                offset?: number;
+                /** @description Status filter (default `all`). */
+                status?: "active" | "dormant" | "at_risk" | "all";
+                /** @description Sort key (default `name`); ties are broken by patient id. Patients without a last appointment sort last. */
+                sort?: "name" | "ltv" | "last_appointment" | "risk_score";
+                /** @description Direction (default `asc` for name, `desc` for the others). */
+                order?: "asc" | "desc";
+                /** @description Case-insensitive name prefix, 1 to 100 characters. */
+                search?: string;
+                /** @description Opaque keyset cursor: the `next_cursor` of the previous page (use instead of `offset` for deep pages). */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of patients. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "has_more": true,
+                     *       "next_cursor": "eyJrIjo3Mi40LCJpZCI6IjVkM2E4ZjBlIn0",
+                     *       "patients": [
+                     *         {
+                     *           "created_at": "2024-03-11T09:00:00.000Z",
+                     *           "email": "maria.silva@example.com",
+                     *           "engagement_score": 38.1,
+                     *           "id": "5d3a8f0e-2b7c-4e8a-9c1d-3f6b2a7e9d41",
+                     *           "last_appointment": "2026-08-02T14:30:00.000Z",
+                     *           "ltv": 1840.5,
+                     *           "name": "Maria Silva",
+                     *           "next_appointment": null,
+                     *           "phone": "+1 555 0100",
+                     *           "risk_score": 72.4,
+                     *           "status": "at_risk",
+                     *           "total_sessions": 12,
+                     *           "updated_at": "2026-11-24T02:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "created_at": "2025-01-20T16:45:00.000Z",
+                     *           "email": "j.okafor@example.com",
+                     *           "engagement_score": 81,
+                     *           "id": "0b9e47c2-6f1d-4a3b-8e5c-7d2a1f9b6c30",
+                     *           "last_appointment": "2026-11-18T10:00:00.000Z",
+                     *           "ltv": 960,
+                     *           "name": "John Okafor",
+                     *           "next_appointment": "2026-12-16T10:00:00.000Z",
+                     *           "phone": null,
+                     *           "risk_score": 12.5,
+                     *           "status": "active",
+                     *           "total_sessions": 8,
+                     *           "updated_at": "2026-11-24T02:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "summary": {
+                     *         "active_patients": 1212,
+                     *         "at_risk_patients": 357,
+                     *         "dormant_patients": 431,
+                     *         "total_patients": 2000
+                     *       },
+                     *       "total_count": 2000
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProfilesResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getRiskSummary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The counts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "last_calculated": "2026-11-24T02:00:00.000Z",
+                     *       "risk_distribution": {
+                     *         "high_risk": 284,
+                     *         "low_risk": 1304,
+                     *         "medium_risk": 412
+                     *       },
+                     *       "risk_trends": {
+                     *         "declining": 227,
+                     *         "improving": 318,
+                     *         "stable": 1455
+                     *       },
+                     *       "total_patients": 2000
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RiskSummaryResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    checkLiveness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Alive. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ok"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LivenessResponse"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    checkReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ready. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "details": {
+                     *         "database": {
+                     *           "status": "up"
+                     *         }
+                     *       },
+                     *       "error": {},
+                     *       "info": {
+                     *         "database": {
+                     *           "status": "up"
+                     *         }
+                     *       },
+                     *       "status": "ok"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ReadinessResponse"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description The database does not answer (its circuit breaker is open), or the process is shutting down. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The server failed to answer this request",
+                     *       "status": 503,
+                     *       "title": "Service unavailable",
+                     *       "type": "https://patient-journey.dev/problems/service-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
     };
-  };
 }
