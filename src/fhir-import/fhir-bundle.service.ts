@@ -108,7 +108,7 @@ export class FhirBundleService {
         [{ field, message }],
       );
     };
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) return fail('', 'expected a JSON object (a FHIR Bundle)');
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) return fail('body', 'expected a JSON object (a FHIR Bundle)');
     const b = body as Partial<Bundle> & { resourceType?: unknown };
     if (b.resourceType !== 'Bundle') return fail('resourceType', 'must be "Bundle"');
     if (b.type !== 'transaction' && b.type !== 'batch') return fail('type', 'must be "transaction" or "batch"');

@@ -63,7 +63,7 @@ export class FhirImportService implements JobHandler, OnModuleInit {
         ProblemCode.ValidationFailed,
         HttpStatus.BAD_REQUEST,
         'The body is empty: send one FHIR resource per line',
-        [{ field: '', message: 'empty body' }],
+        [{ field: 'body', message: 'empty body' }],
       );
     }
     const run = await this.jobs.enqueue(FHIR_IMPORT_JOB, org, {

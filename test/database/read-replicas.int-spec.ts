@@ -128,6 +128,19 @@ describeUnless(
       // through the app, so no read-your-writes) is not seen.
       const riskOf = async (): Promise<number> =>
         ((await get(`profile/${patientIds[0]}`)).json() as Profile).patient.risk_assessment.risk_score;
+      // The reads above may have started background writes of the organization (the engagement overview rebuilds a
+      // stale rollup): read-your-writes sends its reads to the primary until the standby has replayed them, so wait
+      // for a profile read that the standby serves before pausing it.
+      await pair.caughtUp();
+      await eventually(
+        async () => {
+          const primaryBefore = stats().primaryReads;
+          await riskOf();
+          return stats().primaryReads === primaryBefore;
+        },
+        (servedByStandby) => servedByStandby,
+        { what: 'a profile read served by the standby' },
+      );
       const seen = await riskOf();
       await pair.pauseReplay();
       try {
