@@ -35,17 +35,21 @@ export class ConsentExpirySweep implements OnModuleInit {
     this.jobs?.onTick('consent-expiry', () => this.sweep());
   }
 
-  /** Every organization's expired grants, applied; returns how many patients' grants changed. */
+  /**
+   * Every organization's expired grants, applied; returns how many patients' grants changed. One cross-tenant
+   * statement finds the organizations that have any (so a tick costs one statement, not one transaction per
+   * organization, however many clinics share the database); each of those is then projected in its own transaction.
+   */
   async sweep(now: Date = this.clock.now()): Promise<number> {
     let changed = 0;
-    for (const org of await this.organizations.all(this.crossTenant)) {
-      const ids = await this.tenantDb.transaction(org.id, async (db) =>
+    for (const organizationId of await this.organizations.withConsentReviewsDue(this.crossTenant, now)) {
+      const ids = await this.tenantDb.transaction(organizationId, async (db) =>
         this.writer.project(db, await this.repository.dueForReview(db, now, BATCH), now),
       );
       changed += ids.length;
       if (ids.length > 0) {
         await this.scoring
-          ?.recomputePatients(org.id, ids)
+          ?.recomputePatients(organizationId, ids)
           .catch((err: unknown) => this.logger.warn(`Recompute after consent expiry failed: ${(err as Error).message}`));
       }
     }

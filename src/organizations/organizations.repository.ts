@@ -43,6 +43,14 @@ export class OrganizationsRepository {
     return sql.query<OrganizationRow>(`SELECT ${COLUMNS} FROM organizations ORDER BY slug`);
   }
 
+  /**
+   * The organizations with a patient whose consent grant has expired by `at` (the consent-expiry sweep's fan-out): one
+   * statement through `consent_reviews_due` (migration 1795567650000), which returns organization ids only.
+   */
+  async withConsentReviewsDue(sql: CrossTenantSql, at: Date): Promise<string[]> {
+    return (await sql.query<{ id: string }>(`SELECT id FROM consent_reviews_due($1) AS id`, [at])).map((r) => r.id);
+  }
+
   /** Every organization's id, by slug: the fan-out of organization-wide jobs. */
   async ids(sql: CrossTenantSql): Promise<string[]> {
     return (await sql.query<{ id: string }>(`SELECT id FROM organizations ORDER BY slug`)).map((r) => r.id);

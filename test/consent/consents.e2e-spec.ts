@@ -1,5 +1,7 @@
 import { PhiCipher } from 'src/records/phi/phi-cipher';
 import { ConsentExpirySweep } from 'src/consent/consent-expiry.sweep';
+import { CrossTenantDb } from 'src/database/cross-tenant-db';
+import { OrganizationsRepository } from 'src/organizations/organizations.repository';
 import { bearer, memberToken } from 'test/auth/auth-fixtures';
 import { createHandmadeClinic, HandmadeClinic } from 'test/journey/support/handmade-clinic';
 import { eventually } from 'test/utils/eventually';
@@ -175,8 +177,14 @@ describe('consent decisions: /api/v1/patients/:organizationId/profile/:patientId
       (await t.db.query<{ g: string[] }>(`SELECT consent_grants AS g FROM patients WHERE id = $1`, [clinic.ids.finn]))[0].g;
     expect(await grants()).toContain('analytics');
     const sweep = t.app.get(ConsentExpirySweep);
+    // The tick's fan-out: one cross-tenant statement (as the runtime role) names only the organizations with a review
+    // due, and nothing else of them.
+    const due = (at: string): Promise<string[]> => t.app.get(OrganizationsRepository).withConsentReviewsDue(t.app.get(CrossTenantDb), new Date(at));
+    expect(await due('2026-11-29T00:00:00Z')).toEqual([]);
+    expect(await due('2026-12-01T00:00:00Z')).toEqual([clinic.organizationId]);
     expect(await sweep.sweep(new Date('2026-11-29T00:00:00Z'))).toBe(0);
     expect(await sweep.sweep(new Date('2026-12-01T00:00:00Z'))).toBe(1);
+    expect(await due('2026-12-01T00:00:00Z')).toEqual([]);
     expect(await grants()).not.toContain('analytics');
     expect(await sweep.sweep(new Date('2026-12-01T00:00:00Z'))).toBe(0);
   });

@@ -1,0 +1,31 @@
+import { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * `consent_reviews_due(at)`: the organizations that have at least one patient whose consent grant has expired by `at`
+ * (`patients.consent_review_at`), for the consent-expiry sweep's tick. The sweep used to open one transaction per
+ * organization on every tick to look (5,000 transactions a minute at 5,000 clinics); this is one statement, one
+ * probe of the partial index (organization_id, consent_review_at) per organization. It runs as the owner (SECURITY
+ * DEFINER, a fixed search_path) because the runtime role sees no patient outside its organization, and it returns
+ * organization ids only: no patient data crosses the tenant boundary.
+ */
+export class ConsentReviewsDue1795567650000 implements MigrationInterface {
+  name = 'ConsentReviewsDue1795567650000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(
+      `CREATE FUNCTION consent_reviews_due(at timestamptz) RETURNS SETOF uuid
+         LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+           SELECT o.id FROM public.organizations o
+            WHERE EXISTS (SELECT 1 FROM public.patients p
+                           WHERE p.organization_id = o.id AND p.consent_review_at IS NOT NULL AND p.consent_review_at <= at)
+            ORDER BY o.slug
+         $$`,
+    );
+    await queryRunner.query(`REVOKE ALL ON FUNCTION consent_reviews_due(timestamptz) FROM PUBLIC`);
+    await queryRunner.query(`GRANT EXECUTE ON FUNCTION consent_reviews_due(timestamptz) TO patient_journey_app`);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP FUNCTION consent_reviews_due(timestamptz)`);
+  }
+}
