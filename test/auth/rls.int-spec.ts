@@ -56,6 +56,22 @@ describe('tenant isolation in PostgreSQL (row-level security)', () => {
     expect(authTables).toEqual([...AUTH_TABLES].sort().map((table) => ({ table, rls: false })));
   });
 
+  it('reads the organization once per statement in every tenant policy, not once per row', async () => {
+    // The per-row form (current_setting, nullif and a uuid cast for every row a policy looks at) cost the
+    // organization-wide recompute seconds per million rows (migration 1795567660000).
+    const policies = await t.db.query<{ table: string; qual: string; check: string | null }>(
+      `SELECT tablename AS table, qual, with_check AS check FROM pg_policies
+        WHERE schemaname = 'public' AND (qual LIKE '%app.organization_id%' OR with_check LIKE '%app.organization_id%') ORDER BY 1`,
+    );
+    expect(policies.length).toBeGreaterThanOrEqual(20);
+    const perRow = policies.filter((p) => !/^\(organization_id = \( SELECT /.test(p.qual) || (p.check !== null && !/^\(organization_id = \( SELECT /.test(p.check)));
+    expect(perRow.map((p) => p.table)).toEqual([]);
+    // The plan computes it once (an InitPlan), and isolation is unchanged.
+    const plan = await tenantDb.transaction(a.id, (m) => m.query<{ 'QUERY PLAN': string }>(`EXPLAIN (COSTS OFF) SELECT count(*) FROM patients`));
+    expect(plan.map((r) => r['QUERY PLAN']).join('\n')).toMatch(/InitPlan/);
+    expect(await tenantDb.transaction(a.id, (m) => m.query(`SELECT count(*)::int AS n FROM patients`))).toEqual([{ n: 3 }]);
+  });
+
   it('runs the app as a role that RLS applies to: not superuser, no BYPASSRLS, owns no table', async () => {
     const [who] = await dataSource.query(`SELECT current_user AS role`);
     expect(who.role).toBe('patient_journey_app');

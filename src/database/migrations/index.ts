@@ -21,6 +21,7 @@ import { ConsentDecisions1795567200000 } from 'src/database/migrations/179556720
 import { FhirResources1795567300000 } from 'src/database/migrations/1795567300000-FhirResources';
 import { JobRunsDedupPerType1795567500000 } from 'src/database/migrations/1795567500000-JobRunsDedupPerType';
 import { ConsentReviewsDue1795567650000 } from 'src/database/migrations/1795567650000-ConsentReviewsDue';
+import { TenantPolicyOncePerStatement1795567660000 } from 'src/database/migrations/1795567660000-TenantPolicyOncePerStatement';
 
 /**
  * Every migration, in order. A new migration is added here (explicit imports keep the list the same under
@@ -50,4 +51,5 @@ export const MIGRATIONS: Function[] = [
   FhirResources1795567300000,
   JobRunsDedupPerType1795567500000,
   ConsentReviewsDue1795567650000,
+  TenantPolicyOncePerStatement1795567660000,
 ];

@@ -40,7 +40,8 @@ export interface MetricsGroup {
 const LOG_TRIGGER = 'trg_patient_metrics_rebuild_log';
 
 /** The tenant predicate of the fresh table's policy while the runtime role writes it (as migration 1795566200000's). */
-const TENANT_PREDICATE = `organization_id = nullif(current_setting('app.organization_id', true), '')::uuid`;
+/** The tenant predicate, the organization read once per statement (migration 1795567660000). */
+const TENANT_PREDICATE = `organization_id = (SELECT nullif(current_setting('app.organization_id', true), '')::uuid)`;
 const FRESH_POLICY = 'patient_metrics_rebuild_tenant';
 
 /**
