@@ -30,7 +30,9 @@ describe('FHIR mapping per resource type', () => {
             { system: 'email', value: 'jo@example.org' },
           ],
           birthDate: '1990-07-04',
-          address: [{ use: 'home', line: ['5 Elm St'], city: 'Springfield', state: 'IL', postalCode: '62701', period: { end: '2020-01-01' } }],
+          address: [
+            { use: 'home', line: ['5 Elm St'], city: 'Springfield', state: 'IL', postalCode: '62701', period: { end: '2020-01-01' } },
+          ],
         }),
       );
       expect(r).toEqual({
@@ -165,9 +167,9 @@ describe('FHIR mapping per resource type', () => {
         { kind: 'list-item', patientRef: 'p1', list: 'medications', item: 'Ibuprofen 200 mg' },
         { kind: 'list-item', patientRef: 'p1', list: 'medications', item: null },
       ]);
-      expect(expressionsOf(map({ resourceType: 'MedicationRequest', id: 'mr', status: 'active', subject: { reference: 'Patient/p1' } }))).toEqual(
-        ['MedicationRequest.medication[x]'],
-      );
+      expect(
+        expressionsOf(map({ resourceType: 'MedicationRequest', id: 'mr', status: 'active', subject: { reference: 'Patient/p1' } })),
+      ).toEqual(['MedicationRequest.medication[x]']);
       expect(
         expressionsOf(map({ resourceType: 'Condition', id: 'c', code: { text: 'Asthma' }, subject: { reference: 'Group/1' } })),
       ).toEqual(['Condition.subject']);
@@ -271,11 +273,22 @@ describe('FHIR mapping per resource type', () => {
         medium: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationMode', code: 'SMSWRIT' }] }],
       });
       expect(accepted(sms)).toMatchObject({ channel: 'sms', kind: 'message', direction: 'inbound', occurred_at: '2024-06-01T08:00:00Z' });
-      const plain = map({ resourceType: 'Communication', id: 'm2', status: 'completed', subject: { reference: 'Patient/p1' }, sent: '2024-06-02' });
-      expect(accepted(plain)).toMatchObject({ channel: 'email', kind: 'email', direction: 'outbound', occurred_at: '2024-06-02T00:00:00Z' });
-      expect(expressionsOf(map({ resourceType: 'Communication', id: 'm3', status: 'completed', subject: { reference: 'Patient/p1' } }))).toEqual(
-        ['Communication.sent'],
-      );
+      const plain = map({
+        resourceType: 'Communication',
+        id: 'm2',
+        status: 'completed',
+        subject: { reference: 'Patient/p1' },
+        sent: '2024-06-02',
+      });
+      expect(accepted(plain)).toMatchObject({
+        channel: 'email',
+        kind: 'email',
+        direction: 'outbound',
+        occurred_at: '2024-06-02T00:00:00Z',
+      });
+      expect(
+        expressionsOf(map({ resourceType: 'Communication', id: 'm3', status: 'completed', subject: { reference: 'Patient/p1' } })),
+      ).toEqual(['Communication.sent']);
     });
 
     it('reads nested satisfaction items as codes and names a missing authored date', () => {
@@ -371,7 +384,14 @@ describe('FHIR mapping per resource type', () => {
     it('leaves the channel out (every channel) for a purpose that contacts no one, and defaults dates to null', () => {
       const m = consent({
         dateTime: undefined,
-        category: [{ coding: [{ system: CONSENT_PURPOSE_SYSTEM, code: 'research' }, { system: CONSENT_CHANNEL_SYSTEM, code: 'sms' }] }],
+        category: [
+          {
+            coding: [
+              { system: CONSENT_PURPOSE_SYSTEM, code: 'research' },
+              { system: CONSENT_CHANNEL_SYSTEM, code: 'sms' },
+            ],
+          },
+        ],
       });
       expect(accepted(m)).toMatchObject({ purpose: 'research', channel: null, recorded_at: null, expires_at: null, evidence: null });
       expect(m.kind === 'record' && 'recorded_by' in m.record).toBe(false);

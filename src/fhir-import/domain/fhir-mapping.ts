@@ -4,7 +4,6 @@ import type {
   CarePlan,
   Claim,
   CodeableConcept,
-  Coding,
   Communication,
   Condition,
   Consent,
