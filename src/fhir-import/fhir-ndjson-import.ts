@@ -118,7 +118,11 @@ export class FhirNdjsonImport {
           let lineNos: number[] = [];
           const send = async (): Promise<void> => {
             if (lines.length === 0) return;
-            inFlight.push({ results: pool.prepare(lines, pass, source), lines: lineNos });
+            const results = pool.prepare(lines, pass, source);
+            // Awaited in order by `write`; marked handled now so that a failure while an earlier chunk is written (the
+            // import then stops) is not an unhandled rejection.
+            results.catch(() => undefined);
+            inFlight.push({ results, lines: lineNos });
             lines = [];
             lineNos = [];
             if (inFlight.length >= depth) await write();

@@ -72,7 +72,9 @@ export class PreparePool {
     });
   }
 
+  /** Stops the workers; batches still pending are dropped (their promises never settle). */
   async close(): Promise<void> {
+    for (const w of this.workers) w.pending.clear();
     await Promise.all(this.workers.map((w) => w.worker.terminate()));
     this.workers.length = 0;
   }
