@@ -1,6 +1,6 @@
 /**
  * FHIR Bulk import benchmark (`npm run bench:fhir-import -- [--patients 1000] [--encounters 20] [--via cli|job|both]
- * [--keep-files]`).
+ * [--keep-files] [--generate-only] [--sql-times]`).
  *
  * Generates a Bulk Data export (Patient, Encounter, Condition, Claim, ExplanationOfBenefit NDJSON files, written line by
  * line to a temporary folder) of `--patients` patients from the 13 Synthea patients of test/fixtures/fhir as templates
@@ -31,6 +31,8 @@ const { values } = parseArgs({
     encounters: { type: 'string', default: '20' },
     via: { type: 'string', default: 'both' },
     'keep-files': { type: 'boolean', default: false },
+    'sql-times': { type: 'boolean', default: false },
+    'generate-only': { type: 'boolean', default: false },
   },
 });
 
@@ -111,7 +113,33 @@ async function generate(patients: number, perPatient: number): Promise<{ dir: st
   return { dir, files: names.map((n) => join(dir, `${n}.000.ndjson`)), resources };
 }
 
+/** `--sql-times`: the time spent waiting for each kind of SQL statement (its first 70 characters), summed. */
+const sqlTimes = new Map<string, { n: number; ms: number }>();
+function timeSql(): void {
+  const proto = Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+  const original = proto.query;
+  proto.query = function (this: unknown, ...args: unknown[]): unknown {
+    const text = typeof args[0] === 'string' ? args[0] : ((args[0] as { text?: string })?.text ?? '?');
+    const key = text.replace(/\s+/g, ' ').trim().slice(0, 70);
+    const started = process.hrtime.bigint();
+    const result = original.apply(this, args);
+    if (result instanceof Promise) {
+      void result.then(
+        () => {
+          const t = sqlTimes.get(key) ?? { n: 0, ms: 0 };
+          t.n++;
+          t.ms += Number(process.hrtime.bigint() - started) / 1e6;
+          sqlTimes.set(key, t);
+        },
+        () => undefined,
+      );
+    }
+    return result;
+  };
+}
+
 async function main(): Promise<void> {
+  if (values['sql-times']) timeSql();
   const databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) throw new Error('Set DATABASE_URL to a database of your own (it is migrated and gets a new organization per run)');
   const patients = Number(values.patients);
@@ -133,6 +161,8 @@ async function main(): Promise<void> {
     `Generated ${resources.toLocaleString('en-US')} resources of ${patients.toLocaleString('en-US')} patients (${(bytes / 1_048_576).toFixed(1)} MB) in ${((Date.now() - genStart) / 1000).toFixed(1)} s: ${dir}`,
   );
 
+  // `--generate-only`: the export alone (kept), e.g. to time the real CLI on it: `npm run fhir:import -- --org <slug> <folder>`.
+  if (values['generate-only']) return;
   const context = await createAppContext(settings, databaseUrl);
   const owner = new Client({ connectionString: databaseUrl });
   await owner.connect();
@@ -142,9 +172,18 @@ async function main(): Promise<void> {
       const [{ id: org }] = (
         await owner.query<{ id: string }>(`INSERT INTO organizations (slug, name) VALUES ($1, $1) RETURNING id`, [slug])
       ).rows;
-      let peak = process.memoryUsage().rss;
-      const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
-      const started = Date.now();
+      const before = process.memoryUsage();
+      let peak = before.rss;
+      let peakHeap = before.heapUsed;
+      let peakExternal = before.external;
+      const sampler = setInterval(() => {
+        const m = process.memoryUsage();
+        peak = Math.max(peak, m.rss);
+        peakHeap = Math.max(peakHeap, m.heapUsed);
+        peakExternal = Math.max(peakExternal, m.external);
+      }, 100);
+      let cpuBefore = process.cpuUsage();
+      let started = Date.now();
       let sources = files.map(localFile);
       if (mode === 'job') {
         const store = context.get(FileStore);
@@ -161,7 +200,11 @@ async function main(): Promise<void> {
           if (!row) throw new Error('stored file missing');
           stored.push({ name: row.name, bytes: Number(row.bytes), lines: () => store.lines(row) });
         }
-        console.log(`  ${mode}: uploaded into the file store in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        console.log(
+          `  ${mode}: uploaded into the file store in ${((Date.now() - started) / 1000).toFixed(1)} s (the request's part; not counted below)`,
+        );
+        cpuBefore = process.cpuUsage();
+        started = Date.now();
         sources = stored;
       }
       const summary = await context.get(FhirNdjsonImport).run(
@@ -174,11 +217,20 @@ async function main(): Promise<void> {
       );
       clearInterval(sampler);
       const seconds = (Date.now() - started) / 1000;
+      const cpu = process.cpuUsage(cpuBefore);
+      const mb = (n: number): number => Math.round(n / 1_048_576);
       console.log(
         `  ${mode}: ${summary.resources.toLocaleString('en-US')} resources in ${seconds.toFixed(1)} s = ${Math.round(summary.resources / seconds).toLocaleString('en-US')} resources/s; ` +
-          `peak RSS ${Math.round(peak / 1_048_576)} MB; ${summary.patients_rescored} patients rescored`,
+          `peak RSS ${mb(peak)} MB (${mb(before.rss)} MB before the import; heap used at most ${mb(peakHeap)} MB, external ${mb(peakExternal)} MB); ` +
+          `CPU of this process ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s (user ${(cpu.user / 1e6).toFixed(1)}, system ${(cpu.system / 1e6).toFixed(1)}); ` +
+          `${summary.patients_rescored} patients rescored`,
       );
       console.log(`    ${JSON.stringify(summary.counts)}`);
+      if (values['sql-times']) {
+        for (const [k, t] of [...sqlTimes].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25))
+          console.log(`    ${(t.ms / 1000).toFixed(2).padStart(7)} s ${String(t.n).padStart(6)}x  ${k}`);
+        sqlTimes.clear();
+      }
     }
   } finally {
     await owner.end();

@@ -44,7 +44,11 @@ if (!target) {
 }
 ensureBuilt();
 const entry = path.join(root, 'dist', `${target}.js`);
-const child = spawn(process.execPath, [entry, ...args], { cwd: root, stdio: 'inherit' });
+// Commands that stream large inputs get a bounded heap (V8 otherwise lets garbage grow towards its default limit of
+// several GB before collecting it): docs/fhir-import.md, "Memory". NODE_OPTIONS' own limit wins.
+const HEAP_MB = { 'cli/fhir-import': 320 };
+const heap = HEAP_MB[target] && !/max-old-space-size/.test(process.env.NODE_OPTIONS ?? '') ? [`--max-old-space-size=${HEAP_MB[target]}`] : [];
+const child = spawn(process.execPath, [...heap, entry, ...args], { cwd: root, stdio: 'inherit' });
 // Pass signals on, so that SIGTERM to `npm start` shuts the app (and the embedded PostgreSQL) down gracefully.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + (signal === 'SIGINT' ? 2 : 15) : 1)));

@@ -42,6 +42,8 @@ export interface Settings {
   bodyLimitBytes: number;
   /** Largest FHIR Bundle `POST /fhir/{organizationId}` takes (FHIR_BUNDLE_LIMIT_BYTES; 413 above). */
   fhirBundleLimitBytes: number;
+  /** Worker threads that validate and map an NDJSON import's lines (FHIR_IMPORT_WORKERS; 0: in the import's own thread). */
+  fhirImportWorkers: number;
   dataDir: string;
   jwt: {
     /** HS256 secret (development and test). */
@@ -262,6 +264,7 @@ export function loadSettings(env: Env = process.env): Settings {
     demoSeed: bool(env, 'DEMO_SEED', true),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1_048_576, 1024, 100 * 1_048_576),
     fhirBundleLimitBytes: int(env, 'FHIR_BUNDLE_LIMIT_BYTES', 50 * 1_048_576, 1024, 1024 * 1_048_576),
+    fhirImportWorkers: int(env, 'FHIR_IMPORT_WORKERS', 1, 0, 16),
     dataDir,
     jwt: {
       secret: str(env, 'JWT_SECRET'),

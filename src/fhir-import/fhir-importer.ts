@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { TenantSql } from 'src/database/tenant/tenant-sql';
-import { IMPORTED_TYPES, Mapped, MedicalList, mapResource } from 'src/fhir-import/domain/fhir-mapping';
+import { Mapped, MedicalList } from 'src/fhir-import/domain/fhir-mapping';
 import { issue } from 'src/fhir-import/domain/operation-outcome';
 import { FhirImportRepository } from 'src/fhir-import/fhir-import.repository';
-import { isFhirResourceType, validateFhirResource } from 'src/fhir-import/fhir-validator';
+import { Prepared, prepareResource } from 'src/fhir-import/fhir-prepare';
 import type { IngestRecordResult } from 'src/ingestion/dto/ingest.response';
 import { IngestionRepository } from 'src/ingestion/ingestion.repository';
 import { IngestionService } from 'src/ingestion/ingestion.service';
@@ -23,12 +23,7 @@ export interface ItemOutcome {
   note?: string;
 }
 
-/** One resource to import, checked and mapped (`prepare`). */
-export interface Prepared {
-  resourceType: string;
-  id: string | null;
-  mapped: Mapped;
-}
+export type { Prepared } from 'src/fhir-import/fhir-prepare';
 
 const LISTS: MedicalList[] = ['conditions', 'allergies', 'medications'];
 
@@ -49,28 +44,7 @@ export class FhirImporter {
 
   /** Validates and maps one parsed resource. */
   prepare(value: unknown, source: string): Prepared {
-    const resourceType =
-      typeof (value as { resourceType?: unknown })?.resourceType === 'string'
-        ? (value as { resourceType: string }).resourceType
-        : 'unknown';
-    const rawId = (value as { id?: unknown })?.id;
-    const id = typeof rawId === 'string' ? rawId : null;
-    // Types the import skips are only checked to be FHIR R4 resource types: validating what is not used costs time.
-    if (resourceType !== 'unknown' && !IMPORTED_TYPES.has(resourceType) && isFhirResourceType(resourceType)) {
-      return { resourceType, id, mapped: mapResource(value as Resource, source) };
-    }
-    const issues = validateFhirResource(value);
-    if (issues.length > 0) return { resourceType, id, mapped: { kind: 'invalid', issues } };
-    if (!id)
-      return {
-        resourceType,
-        id,
-        mapped: {
-          kind: 'invalid',
-          issues: [issue('required', 'A resource to import needs an id (or, in a Bundle, a urn:uuid: fullUrl)', `${resourceType}.id`)],
-        },
-      };
-    return { resourceType, id, mapped: mapResource(value as Resource, source) };
+    return prepareResource(value, source);
   }
 
   /**
@@ -207,7 +181,12 @@ export class FhirImporter {
       status: 'rejected',
       location: `${p.resourceType}/${p.id}`,
       resourceType: p.resourceType,
-      issues: [issue('not-found', `Patient/${ref} was not found: it is neither in this import nor stored for source "${source}"`, element)],
+      issues: [
+        {
+          ...issue('not-found', `Patient/${ref} was not found: it is neither in this import nor stored for source "${source}"`, element),
+          diagnostics: `${p.resourceType}/${p.id}`,
+        },
+      ],
     };
   }
 
@@ -218,11 +197,16 @@ export class FhirImporter {
     const errors = r.errors ?? [];
     const ref = errors.find((e) => e.field === 'patient_external_id');
     if (ref && p.mapped.kind === 'record') return this.dangling(p, p.mapped.patientRef, source);
+    // A record the ingestion refuses (invalid, or a rule of its own: a consent decision changed once stored, ...):
+    // each reason an issue on the element the field came from, naming the resource.
     return {
       status: 'rejected',
       location,
       resourceType: p.resourceType,
-      issues: errors.map((e) => issue('invalid', e.message, elements[e.field.split('.')[0]] ?? p.resourceType)),
+      issues: errors.map((e) => ({
+        ...issue('invalid', e.message, elements[e.field.split('.')[0]] ?? p.resourceType),
+        diagnostics: location,
+      })),
     };
   }
 

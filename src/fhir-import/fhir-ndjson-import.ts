@@ -1,12 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { SETTINGS } from 'src/config/config.module';
+import type { Settings } from 'src/config/settings';
 import { AuditAction } from 'src/audit/trail/audit-action';
 import type { AuditActorType } from 'src/audit/trail/audit-event';
 import { TrailWriter } from 'src/audit/trail/trail-writer';
 import { Clock } from 'src/common/clock/clock';
 import { TenantDb } from 'src/database/tenant/tenant-db';
 import { issue, outcome } from 'src/fhir-import/domain/operation-outcome';
-import { FhirImporter, ItemOutcome, ItemStatus, Prepared } from 'src/fhir-import/fhir-importer';
+import { FhirImporter, ItemOutcome, ItemStatus } from 'src/fhir-import/fhir-importer';
+import { LineResult, PATIENT_LINE, Prepared } from 'src/fhir-import/fhir-prepare';
+import { PreparePool } from 'src/fhir-import/fhir-prepare-pool';
 import { IngestionService } from 'src/ingestion/ingestion.service';
 
 /** A file of NDJSON resources: a stored upload, or a local file for the CLI. */
@@ -37,8 +41,8 @@ export interface ImportSummary {
 /** Resources per transaction: bounded memory and short transactions whatever the file's size. */
 export const IMPORT_CHUNK = 1000;
 
-/** A quick test for the lines of the first pass (patients); confirmed by parsing. */
-const PATIENT_LINE = /"resourceType"\s*:\s*"Patient"/;
+/** Below this many bytes the lines are prepared in the calling thread: starting workers costs seconds. */
+const WORKERS_FROM_BYTES = 4 * 1_048_576;
 
 /**
  * The Bulk Data NDJSON import (docs/fhir-import.md): the files are read twice, streamed line by line. The first pass
@@ -55,6 +59,7 @@ export class FhirNdjsonImport {
     private readonly ingestion: IngestionService,
     private readonly trail: TrailWriter,
     private readonly clock: Clock,
+    @Inject(SETTINGS) private readonly settings: Settings,
   ) {}
 
   async run(
@@ -75,55 +80,79 @@ export class FhirNdjsonImport {
       c[status] = (c[status] ?? 0) + 1;
     };
 
-    for (const pass of ['patients', 'others'] as const) {
-      for (const file of files) {
-        let lineNo = 0;
-        let chunk: { prepared: Prepared; line: number }[] = [];
-        const flush = async (): Promise<void> => {
-          if (chunk.length === 0) return;
-          const batch = chunk;
-          chunk = [];
-          const outcomes = await this.tenantDb.transaction(organizationId, async (db) => {
-            const items = batch.map((b) => b.prepared);
-            const written =
-              pass === 'patients'
-                ? await this.importer.writePatients(db, source, items)
-                : await this.importer.writeOthers(db, source, items);
-            written.touched.forEach((id) => touched.add(id));
-            if (written.touched.length > 0) await this.recordAudit(db, organizationId, actor, written.touched);
-            return written.outcomes;
-          });
-          for (let i = 0; i < batch.length; i++) await this.record(outcomes[i], file.name, batch[i].line, count, onOutcome);
-          resources += batch.length;
-          await onProgress(Math.min(1, readBytes / totalBytes), resources);
-        };
-        for await (const raw of file.lines()) {
-          lineNo++;
-          readBytes += Buffer.byteLength(raw) + 1;
-          const line = raw.trim();
-          if (line === '') continue;
-          const candidate = PATIENT_LINE.test(line);
-          if (pass === 'patients' && !candidate) continue;
-          let value: unknown;
-          try {
-            value = JSON.parse(line);
-          } catch {
-            // Reported once: in the pass that handles the line.
-            if ((pass === 'patients') === candidate) await this.record(this.notJson(), file.name, lineNo, count, onOutcome);
-            continue;
+    const pool = new PreparePool(this.workersFor(files));
+    try {
+      for (const pass of ['patients', 'others'] as const) {
+        for (const file of files) {
+          // Batches of lines are prepared ahead (in the pool's workers) while the previous chunk is written: at most
+          // `depth` batches in flight, so memory stays bounded whatever the file's size.
+          const inFlight: { results: Promise<LineResult[]>; lines: number[] }[] = [];
+          const depth = pool.size + 1;
+          const write = async (): Promise<void> => {
+            const head = inFlight.shift();
+            if (!head) return;
+            const results = await head.results;
+            const chunk: { prepared: Prepared; line: number }[] = [];
+            for (let i = 0; i < results.length; i++) {
+              const r = results[i];
+              if (r === null) continue;
+              if (r === 'not-json') await this.record(this.notJson(), file.name, head.lines[i], count, onOutcome);
+              else chunk.push({ prepared: r, line: head.lines[i] });
+            }
+            if (chunk.length === 0) return;
+            const outcomes = await this.tenantDb.transaction(organizationId, async (db) => {
+              const items = chunk.map((b) => b.prepared);
+              const written =
+                pass === 'patients'
+                  ? await this.importer.writePatients(db, source, items)
+                  : await this.importer.writeOthers(db, source, items);
+              written.touched.forEach((id) => touched.add(id));
+              if (written.touched.length > 0) await this.recordAudit(db, organizationId, actor, written.touched);
+              return written.outcomes;
+            });
+            for (let i = 0; i < chunk.length; i++) await this.record(outcomes[i], file.name, chunk[i].line, count, onOutcome);
+            resources += chunk.length;
+            await onProgress(Math.min(1, readBytes / totalBytes), resources);
+          };
+          let lines: string[] = [];
+          let lineNos: number[] = [];
+          const send = async (): Promise<void> => {
+            if (lines.length === 0) return;
+            const results = pool.prepare(lines, pass, source);
+            // Awaited in order by `write`; marked handled now so that a failure while an earlier chunk is written (the
+            // import then stops) is not an unhandled rejection.
+            results.catch(() => undefined);
+            inFlight.push({ results, lines: lineNos });
+            lines = [];
+            lineNos = [];
+            if (inFlight.length >= depth) await write();
+          };
+          let lineNo = 0;
+          for await (const raw of file.lines()) {
+            lineNo++;
+            readBytes += raw.length + 1;
+            // The first pass sends only the lines that may be patients (confirmed by parsing).
+            if (pass === 'patients' && !PATIENT_LINE.test(raw)) continue;
+            lines.push(raw);
+            lineNos.push(lineNo);
+            if (lines.length >= IMPORT_CHUNK) await send();
           }
-          const isPatient = (value as { resourceType?: unknown })?.resourceType === 'Patient';
-          if ((pass === 'patients') !== isPatient) continue;
-          chunk.push({ prepared: this.importer.prepare(value, source), line: lineNo });
-          if (chunk.length >= IMPORT_CHUNK) await flush();
+          await send();
+          while (inFlight.length > 0) await write();
         }
-        await flush();
       }
+    } finally {
+      await pool.close();
     }
     const ids = [...touched];
     await this.ingestion.rescore(organizationId, ids);
     await onProgress(1, resources);
     return { resources, counts, patients_rescored: ids.length };
+  }
+
+  /** Worker threads for this import: FHIR_IMPORT_WORKERS, none for small files. */
+  private workersFor(files: LineSource[]): number {
+    return files.reduce((a, f) => a + f.bytes, 0) < WORKERS_FROM_BYTES ? 0 : this.settings.fhirImportWorkers;
   }
 
   private notJson(): ItemOutcome {

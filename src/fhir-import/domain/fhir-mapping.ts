@@ -6,6 +6,7 @@ import type {
   CodeableConcept,
   Communication,
   Condition,
+  Consent,
   ContactPoint,
   Encounter,
   ExplanationOfBenefit,
@@ -84,6 +85,7 @@ export const IMPORTED_TYPES: ReadonlySet<string> = new Set([
   'CarePlan',
   'Communication',
   'QuestionnaireResponse',
+  'Consent',
 ]);
 
 /** Maps one valid FHIR R4 resource (already checked by the FHIR validator) of a source. */
@@ -116,8 +118,7 @@ export function mapResource(resource: Resource, source: string): Mapped {
     case 'QuestionnaireResponse':
       return mapQuestionnaireResponse(resource, source);
     case 'Consent':
-      // Follow-up: consent decisions are a record type of the consent issue, not on main yet.
-      return { kind: 'skipped', reason: 'Consent is not imported yet (follow-up of the consent record type)' };
+      return mapConsent(resource, source);
     default:
       return { kind: 'skipped', reason: `${resource.resourceType} is not imported` };
   }
@@ -553,6 +554,118 @@ function mapQuestionnaireResponse(q: QuestionnaireResponse, source: string): Map
       nps: 'QuestionnaireResponse.item',
       patient_external_id: 'QuestionnaireResponse.subject',
       external_id: 'QuestionnaireResponse.id',
+    },
+  };
+}
+
+/** Our own code systems, read first where a clinic's system can say exactly what it means. */
+export const CONSENT_PURPOSE_SYSTEM = 'https://patient-journey.example/fhir/consent-purpose';
+export const CONSENT_CHANNEL_SYSTEM = 'https://patient-journey.example/fhir/consent-channel';
+
+const PURPOSES = ['appointment_reminders', 'marketing', 'analytics', 'research', 'data_sharing'] as const;
+const CHANNELS = ['phone', 'sms', 'email', 'whatsapp'] as const;
+type Purpose = (typeof PURPOSES)[number];
+
+/** v3 ActReason purposes of use (Consent.provision.purpose) that name one of ours. */
+const ACT_REASON: Record<string, Purpose> = {
+  HMARKT: 'marketing',
+  HRESCH: 'research',
+  CLINTRCH: 'research',
+  BIORCH: 'research',
+  HQUALIMP: 'analytics',
+  HSYSADMIN: 'analytics',
+  HOPERAT: 'analytics',
+};
+
+/** Words in a category's or purpose's text or display (the last resort: EHRs often send local codes with a display). */
+const PURPOSE_WORDS: [RegExp, Purpose][] = [
+  [/remind/i, 'appointment_reminders'],
+  [/marketing|newsletter|promotion/i, 'marketing'],
+  [/research|clinical trial/i, 'research'],
+  [/analytic|quality improvement|statistic/i, 'analytics'],
+  [/shar|disclos|release of information/i, 'data_sharing'],
+];
+
+const conceptTexts = (c: CodeableConcept): string[] => [c.text ?? '', ...(c.coding ?? []).map((x) => x.display ?? '')];
+
+/** What the consent is about: our code, else a v3 ActReason purpose, else the scope, else the words of its category. */
+function consentPurpose(c: Consent): Purpose | null {
+  const codings = [...(c.category ?? []).flatMap((x) => x.coding ?? []), ...(c.provision?.purpose ?? []), ...(c.scope?.coding ?? [])];
+  const ours = codings.find((x) => x.system === CONSENT_PURPOSE_SYSTEM && PURPOSES.includes(x.code as Purpose));
+  if (ours) return ours.code as Purpose;
+  const reason = codings.find((x) => x.code && ACT_REASON[x.code])?.code;
+  if (reason) return ACT_REASON[reason];
+  const scope = c.scope?.coding?.find((x) => x.code)?.code;
+  if (scope === 'research') return 'research';
+  const texts = [...(c.category ?? []).flatMap(conceptTexts), ...(c.provision?.purpose ?? []).map((x) => x.display ?? '')].filter(Boolean);
+  for (const [pattern, purpose] of PURPOSE_WORDS) if (texts.some((t) => pattern.test(t))) return purpose;
+  // A privacy consent that says nothing more: the consent to share the patient's information.
+  if (scope === 'patient-privacy') return 'data_sharing';
+  return null;
+}
+
+/**
+ * A Consent → a consent decision (the `consent` record type; decisions are never changed once stored, a newer one
+ * supersedes). Decision: `active` + provision `permit` (or no provision type) → granted, `active` + `deny` or
+ * `rejected` → denied, `inactive` → withdrawn; `draft` / `proposed` (not decided yet) and `entered-in-error` are skipped.
+ * Purpose: our code system, else a v3 ActReason in `provision.purpose` (HMARKT → marketing, HRESCH / CLINTRCH / BIORCH
+ * → research, HQUALIMP / HOPERAT / HSYSADMIN → analytics), else `scope` research, else the words of `category` /
+ * `provision.purpose` (reminder, marketing, research, analytics, sharing), else a `patient-privacy` scope → data
+ * sharing; treatment and advance-directive consents (nothing the app decides on) are skipped. Channel (reminders and
+ * marketing only): a coding of our channel system in `category` / `provision.action`, else every channel.
+ */
+function mapConsent(c: Consent, source: string): Mapped {
+  const decision =
+    c.status === 'active'
+      ? c.provision?.type === 'deny'
+        ? 'denied'
+        : 'granted'
+      : c.status === 'rejected'
+        ? 'denied'
+        : c.status === 'inactive'
+          ? 'withdrawn'
+          : null;
+  if (!decision) return { kind: 'skipped', reason: `a ${c.status} Consent is not a decision` };
+  const purpose = consentPurpose(c);
+  if (!purpose) return { kind: 'skipped', reason: 'a Consent about treatment or an advance directive is not a decision the app keeps' };
+  const patientRef = patientIdOf(c.patient);
+  if (!patientRef) return noPatient('Consent.patient');
+  const contact = purpose === 'appointment_reminders' || purpose === 'marketing';
+  const channel = contact
+    ? ([...(c.category ?? []), ...(c.provision?.action ?? [])]
+        .flatMap((x) => x.coding ?? [])
+        .find((x) => x.system === CONSENT_CHANNEL_SYSTEM && CHANNELS.includes(x.code as (typeof CHANNELS)[number]))?.code ?? null)
+    : null;
+  const performer = c.performer?.find((p) => typeof p.reference === 'string')?.reference;
+  const evidence = c.sourceAttachment?.title ?? c.sourceReference?.display ?? c.policyRule?.text ?? null;
+  return {
+    kind: 'record',
+    patientRef,
+    record: {
+      record_type: 'consent',
+      source,
+      external_id: externalIdOf('Consent', c.id ?? ''),
+      patient_external_id: patientRef,
+      purpose,
+      channel,
+      decision,
+      recorded_at: instantOf(c.dateTime) ?? null,
+      consent_source: 'ehr_import',
+      // A reference only (`Practitioner/12`): a display may be a person's name.
+      ...(performer ? { recorded_by: cut(performer, 200) } : {}),
+      expires_at: instantOf(c.provision?.period?.end) ?? null,
+      evidence: evidence ? cut(evidence, 2000) : null,
+    },
+    elements: {
+      purpose: 'Consent.category',
+      channel: 'Consent.provision.action',
+      decision: 'Consent.status',
+      recorded_at: 'Consent.dateTime',
+      recorded_by: 'Consent.performer',
+      expires_at: 'Consent.provision.period.end',
+      evidence: 'Consent.sourceAttachment',
+      patient_external_id: 'Consent.patient',
+      external_id: 'Consent.id',
     },
   };
 }
