@@ -216,6 +216,15 @@ export class FhirImporter {
     if (r.status !== 'rejected') return { status: r.status, location, resourceType: p.resourceType };
     const elements = p.mapped.kind === 'patient' || p.mapped.kind === 'record' ? p.mapped.elements : {};
     const errors = r.errors ?? [];
+    if (r.reason === 'erased') {
+      // The patient was erased (an erasure tombstone matches): FHIR's `deleted`, the reference names erased content.
+      return {
+        status: 'rejected',
+        location,
+        resourceType: p.resourceType,
+        issues: errors.map((e) => issue('deleted', `erased: ${e.message}`, elements[e.field.split('.')[0]] ?? p.resourceType)),
+      };
+    }
     const ref = errors.find((e) => e.field === 'patient_external_id');
     if (ref && p.mapped.kind === 'record') return this.dangling(p, p.mapped.patientRef, source);
     return {

@@ -1,4 +1,14 @@
 import { Module } from '@nestjs/common';
+import { EngagementModule } from 'src/engagement/engagement.module';
+import { OpportunitiesModule } from 'src/opportunities/opportunities.module';
+import { ErasureController } from 'src/privacy/erasure/erasure.controller';
+import { ErasureRepository } from 'src/privacy/erasure/erasure.repository';
+import { ErasureService } from 'src/privacy/erasure/erasure.service';
+import { LegalHoldsController } from 'src/privacy/erasure/legal-holds.controller';
+import { LegalHoldsRepository } from 'src/privacy/erasure/legal-holds.repository';
+import { LegalHoldsService } from 'src/privacy/erasure/legal-holds.service';
+import { PatientEraser } from 'src/privacy/erasure/patient-eraser';
+import { ScoringModule } from 'src/scoring/scoring.module';
 import { DeidentifiedExportController } from 'src/privacy/deidentified-export.controller';
 import { DeidentifiedExportJob } from 'src/privacy/deidentified-export.job';
 import { DeidentifiedExportRepository } from 'src/privacy/deidentified-export.repository';
@@ -12,11 +22,18 @@ import { PatientExportService } from 'src/privacy/export/patient-export.service'
 
 /**
  * Patients' rights and the data lifecycle (docs/privacy.md): one patient's record (right of access), the bulk export
- * (portability), both `privacy:manage` and audited; and de-identified analytics (the `deidentified-export` job).
+ * (portability), erasure (PatientEraser, with tombstones and receipts) and legal holds, all `privacy:manage` and
+ * audited; and de-identified analytics (the `deidentified-export` job).
  */
 @Module({
-  controllers: [PatientExportController, ExportsController, DeidentifiedExportController],
+  imports: [ScoringModule, OpportunitiesModule, EngagementModule],
+  controllers: [PatientExportController, ExportsController, DeidentifiedExportController, ErasureController, LegalHoldsController],
   providers: [
+    ErasureRepository,
+    LegalHoldsRepository,
+    PatientEraser,
+    ErasureService,
+    LegalHoldsService,
     ExportRecordsRepository,
     PatientExportService,
     BulkExportService,
