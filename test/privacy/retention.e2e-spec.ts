@@ -48,7 +48,7 @@ describe('retention: the policy, the sweep, audit retirement', () => {
       expect(res.json<{ errors: { field: string }[] }>().errors.map((e) => e.field)).toContain(field);
     }
     expect((await get()).json()).toMatchObject({ inactive_patient_years: 7.5, audit_years: 10 });
-    const events = await t.db.query(`SELECT 1 FROM audit_events WHERE organization_id = $1 AND resource = 'retention_policy' AND outcome = 'success'`, [org]);
+    const events = await t.db.query(`SELECT 1 FROM audit_events WHERE organization_id = $1 AND resource = 'retention_policy' AND action = 'update' AND outcome = 'success'`, [org]);
     expect(events).toHaveLength(1);
     const clinician = await memberToken(t, org, Role.Clinician);
     expect((await t.inject({ method: 'GET', url: policyUrl(org), headers: bearer(clinician) })).statusCode).toBe(403);

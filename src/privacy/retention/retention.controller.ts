@@ -17,7 +17,7 @@ export class RetentionController {
   constructor(private readonly retention: RetentionService) {}
 
   @Get(':organizationId/retention')
-  @Authorized(Permission.PrivacyManage)
+  @Authorized(Permission.PrivacyManage, { audit: { action: AuditAction.Read, resource: 'retention_policy' } })
   @Endpoint({
     operationId: 'getRetentionPolicy',
     summary: 'Get the retention policy',
