@@ -9,6 +9,7 @@ import type { IngestRecordResult } from 'src/ingestion/dto/ingest.response';
 import { IngestionRepository } from 'src/ingestion/ingestion.repository';
 import { IngestionService } from 'src/ingestion/ingestion.service';
 import { PhiCipher } from 'src/records/phi/phi-cipher';
+import { ErasureTombstones } from 'src/records/tombstones/erasure-tombstones';
 
 /** What became of one resource. `skipped`: a type (or resource) the app does not use; `superseded`: a Claim already settled by its ExplanationOfBenefit. */
 export type ItemStatus = 'created' | 'updated' | 'unchanged' | 'skipped' | 'superseded' | 'rejected';
@@ -45,6 +46,7 @@ export class FhirImporter {
     private readonly ingestionRepository: IngestionRepository,
     private readonly repository: FhirImportRepository,
     private readonly cipher: PhiCipher,
+    private readonly tombstones: ErasureTombstones,
   ) {}
 
   /** Validates and maps one parsed resource. */
@@ -120,11 +122,16 @@ export class FhirImporter {
       );
       const rows: Parameters<FhirImportRepository['upsert']>[2] = [];
       const changedRefs = new Set<string>();
+      const missing = refs.filter((ref) => !idOf(ref));
+      const erased = await this.tombstones.erased(
+        db,
+        missing.map((externalId) => ({ source, externalId })),
+      );
       for (const i of listIdx) {
         const p = items[i];
         const m = p.mapped as Extract<Mapped, { kind: 'list-item' }>;
         if (!idOf(m.patientRef)) {
-          outcomes[i] = this.dangling(p, m.patientRef, source);
+          outcomes[i] = erased.has(`${source}\u0000${m.patientRef}`) ? this.erasedPatient(p) : this.dangling(p, m.patientRef, source);
           continue;
         }
         const key = `${p.resourceType}/${p.id}`;
@@ -196,6 +203,22 @@ export class FhirImporter {
     if (p.mapped.kind === 'invalid') return { status: 'rejected', location, resourceType: p.resourceType, issues: p.mapped.issues };
     if (p.mapped.kind === 'skipped') return { status: 'skipped', location, resourceType: p.resourceType, note: p.mapped.reason };
     return { status: 'skipped', location, resourceType: p.resourceType, note: 'not written in this step' };
+  }
+
+  /** A medical list item of an erased patient (an erasure tombstone matches the reference): not stored again. */
+  private erasedPatient(p: Prepared): ItemOutcome {
+    return {
+      status: 'rejected',
+      location: `${p.resourceType}/${p.id}`,
+      resourceType: p.resourceType,
+      issues: [
+        issue(
+          'deleted',
+          "erased: names a patient erased at the organization's request: the resource is not stored again (docs/privacy.md, \"Erasure\")",
+          `${p.resourceType}.${p.resourceType === 'AllergyIntolerance' ? 'patient' : 'subject'}`,
+        ),
+      ],
+    };
   }
 
   private dangling(p: Prepared, ref: string, source: string): ItemOutcome {

@@ -186,28 +186,38 @@ describe('POST /patients/{organizationId}/profile/{patientId}/erasure', () => {
 
   it('rejects a FHIR import (batch and transaction) of an erased patient with issue code deleted', async () => {
     const patient = resources(bulkFile('Patient'))[0];
+    const condition = resources(bulkFile('Condition')).find((c) => c.subject?.reference === `Patient/${patient.id as string}`) as Json;
     const bundle = (type: 'batch' | 'transaction'): Json => ({
       resourceType: 'Bundle',
       type,
-      entry: [{ fullUrl: `urn:uuid:${patient.id as string}`, resource: patient, request: { method: 'PUT', url: `Patient/${patient.id as string}` } }],
+      entry: [
+        { fullUrl: `urn:uuid:${patient.id as string}`, resource: patient, request: { method: 'PUT', url: `Patient/${patient.id as string}` } },
+        { resource: { ...condition, encounter: undefined }, request: { method: 'PUT', url: `Condition/${condition.id as string}` } },
+      ],
     });
     const post = (b: Json) =>
       t.inject({ method: 'POST', url: `/api/v1/fhir/${org}`, headers: { ...bearer(owner), 'content-type': 'application/fhir+json' }, payload: JSON.stringify(b) });
     const first = await post(bundle('batch'));
     expect(first.statusCode).toBe(200);
+    expect(first.json<Json>().entry.map((e: Json) => e.response.status)).toEqual(['201 Created', '201 Created']);
     const [imported] = await t.db.query<{ id: string }>(`SELECT id FROM patients WHERE organization_id = $1 AND external_id = $2`, [org, patient.id]);
     expect((await erase(imported.id)).statusCode).toBe(200);
 
     const batch = await post(bundle('batch'));
     expect(batch.statusCode).toBe(200);
-    const entry = batch.json<Json>().entry[0].response;
-    expect(entry.status).toBe('400 Bad Request');
-    expect(entry.outcome.issue[0].code).toBe('deleted');
+    const entries = batch.json<Json>().entry.map((e: Json) => e.response);
+    expect(entries.map((e: Json) => [e.status, e.outcome.issue[0].code])).toEqual([
+      ['400 Bad Request', 'deleted'],
+      ['400 Bad Request', 'deleted'],
+    ]);
     const transaction = await post(bundle('transaction'));
     expect(transaction.statusCode).toBe(400);
     expect(JSON.stringify(transaction.json())).toContain('"code":"deleted"');
-    const [{ n }] = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM patients WHERE organization_id = $1 AND external_id = $2`, [org, patient.id]);
-    expect(n).toBe(0);
+    const [{ n }] = await t.db.query<{ n: number }>(
+      `SELECT (SELECT count(*) FROM patients WHERE organization_id = $1 AND external_id = $2) + (SELECT count(*) FROM fhir_resources WHERE organization_id = $1 AND patient_ref = $2) AS n`,
+      [org, patient.id],
+    );
+    expect(Number(n)).toBe(0);
   });
 
   it('answers 404 problem+json for an unknown patient and 400 naming the field for bad bodies, erasing nothing', async () => {
