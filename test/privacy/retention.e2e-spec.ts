@@ -82,8 +82,11 @@ describe('retention: the policy, the sweep, audit retirement', () => {
     });
     expect(await patients()).toBe(5);
 
-    const real = await sweep.run(org);
+    const progress: number[] = [];
+    const real = await sweep.run(org, { progress: async (f) => void progress.push(f) });
     expect(real.patients).toEqual(dry.patients);
+    expect(progress.at(-1)).toBe(1);
+    expect(progress.every((p, i) => i === 0 || p >= progress[i - 1])).toBe(true);
     expect(await patients()).toBe(3);
     const left = await t.db.query<{ id: string }>(`SELECT id FROM patients WHERE organization_id = $1 ORDER BY id`, [org]);
     expect(left.map((r) => r.id)).toEqual([held, active, recent].sort());
