@@ -67,6 +67,10 @@ describe('POST /patients/{organizationId}/profile/{patientId}/erasure', () => {
        VALUES ($1, $2, 'Condition', 'c-1', $3, 'conditions', 'x', now())`,
       [org, key.source, key.external_id],
     );
+    // A table added later (as another feature would, e.g. per-patient keys): covered because it has a patient_id column.
+    await t.db.query(`CREATE TABLE erasure_probe (organization_id uuid NOT NULL, patient_id uuid NOT NULL, secret text)`);
+    await t.db.query(`GRANT SELECT, INSERT, DELETE ON erasure_probe TO patient_journey_app`);
+    await t.db.query(`INSERT INTO erasure_probe VALUES ($1, $2, 'a key'), ($1, $2, 'another'), ($1, $3, 'not theirs')`, [org, erased.patientId, other.patientId]);
     // The rollup and the opportunities' totals exist, so that the erasure has to correct them.
     await t.app.get(EngagementRollupService).rebuild(org);
     await t.app.get(OpportunitiesRefresher).refresh(org);
@@ -95,6 +99,7 @@ describe('POST /patients/{organizationId}/profile/{patientId}/erasure', () => {
       referrals: 1,
       fhir_resources: 1,
       reengagement_opportunities: 1,
+      erasure_probe: 2,
     });
     expect(receipt.records_unlinked).toEqual({ patients_referred_by: 1, referrals: 1 });
   });
@@ -113,6 +118,7 @@ describe('POST /patients/{organizationId}/profile/{patientId}/erasure', () => {
       [erased.patientId, org, key.external_id, erased.referrerId, other.referrerId],
     );
     expect(rest).toEqual({ patients: 0, referrals: 0, fhir: 0, kept: 1, unlinked: 1 });
+    expect(await t.db.query(`SELECT secret FROM erasure_probe`)).toEqual([{ secret: 'not theirs' }]);
   });
 
   it("drops the patient from the list's total and the risk summary at once (cached before), and from the rollup and opportunity totals", async () => {

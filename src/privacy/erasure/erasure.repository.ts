@@ -21,6 +21,13 @@ export interface StoredReceipt {
 
 /** Tables an erasure handles before the generic pass: the rollup (through its service) and the opportunities' totals. */
 const HANDLED_APART = new Set(['engagement_patient_days', 'reengagement_opportunities']);
+/**
+ * The owner's tables of an organization-wide metrics rebuild (src/scoring/recompute/metrics-partition-swap.ts): the
+ * log of patients whose live row changed meanwhile (the erasure's delete of the live row is logged there) and the
+ * fresh table, from which the swap deletes the row of every logged patient whose live row is gone. Left to the swap:
+ * emptying the log would make the swap keep the erased patient's fresh row. The runtime role has no grant on either.
+ */
+const REBUILD_TABLE = /^patient_metrics_rebuild_log$|^patient_metrics_[0-9a-f]{32}_rebuild$/;
 /** Derived tables go after the records (whose delete triggers touch them). */
 const DERIVED = ['patient_features', 'patient_metrics', 'risk_score_history'];
 
@@ -76,9 +83,10 @@ export class ErasureRepository {
   }
 
   /**
-   * Every table of the schema with a `patient_id` column that the runtime role may delete from (partitioned tables by
-   * their parent), from the catalog: a table added later is covered without a change here. Records first, derived
-   * tables last, those handled apart left out.
+   * Every table of the schema with a `patient_id` column (partitioned tables by their parent), from the catalog: a table
+   * added later is covered without a change here, and one the runtime role may not delete from makes the erasure fail
+   * rather than leave the patient's rows behind. Records first, derived tables last; those handled apart and the
+   * rebuild's own tables left out.
    */
   async patientTables(db: TenantSql): Promise<PatientTable[]> {
     const rows = await db.query<{ table: string; org: boolean }>(
@@ -88,12 +96,11 @@ export class ErasureRepository {
          JOIN pg_namespace n ON n.oid = c.relnamespace
          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'patient_id' AND NOT a.attisdropped
         WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispartition
-          AND has_table_privilege(c.oid, 'DELETE')
         ORDER BY c.relname`,
     );
     const rank = (t: string): number => (DERIVED.includes(t) ? 1 + DERIVED.indexOf(t) : 0);
     return rows
-      .filter((r) => !HANDLED_APART.has(r.table))
+      .filter((r) => !HANDLED_APART.has(r.table) && !REBUILD_TABLE.test(r.table))
       .map((r) => ({ table: r.table, organizationColumn: r.org }))
       .sort((a, b) => rank(a.table) - rank(b.table) || a.table.localeCompare(b.table));
   }
