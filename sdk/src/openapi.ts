@@ -699,7 +699,7 @@ export interface paths {
         put?: never;
         /**
          * Erase a patient
-         * @description Erases the patient (right to erasure): every row that holds the patient's data, in every table, in one transaction; another patient's referral of them stays without their identity; counts, summaries and opportunities drop them at once. A tombstone (a keyed hash of their source and external id) makes a later ingestion or FHIR import of the same source record come back `rejected` with the reason `erased`. Answers the receipt; erasing again answers the first receipt. 409 while a legal hold covers the patient (the problem names the holds). Audited (the event carries the patient id, never PHI). docs/privacy.md.
+         * @description Erases the patient (right to erasure): every row that holds the patient's data, in every table, in one transaction; another patient's referral of them stays without their identity; counts, summaries and opportunities drop them at once. A tombstone (a keyed hash of their source and external id) makes a later ingestion or FHIR import of the same source record come back `rejected` with the reason `erased`. Answers the receipt; erasing again answers the first receipt. 409 while a legal hold covers the patient (the problem names the holds); 503 with Retry-After while the organization's scores are recomputed. Audited (the event carries the patient id, never PHI). docs/privacy.md.
          *
          *     Requires the permission `privacy:manage` in the organization.
          */
@@ -4864,6 +4864,23 @@ export interface operations {
                 };
             };
             429: components["responses"]["TooManyRequests"];
+            /** @description The organization's scores are being recomputed (the nightly run): retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The organization's scores are being recomputed: retry the erasure in a minute",
+                     *       "status": 503,
+                     *       "title": "Service unavailable",
+                     *       "type": "https://patient-journey.dev/problems/service-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getPatientExport: {

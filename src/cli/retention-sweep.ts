@@ -27,7 +27,11 @@ runCli(async () => {
   if (!values.org) throw new CliUsageError('usage: npm run retention:sweep -- --org <slug> [--as-of <ISO>] [--dry-run]');
   const asOf = parseAsOf(values['as-of'], new Date());
   const base = loadSettings();
-  const settings = loadSettings({ ...process.env, PROCESS_ROLE: base.redisUrl ? 'api' : 'all', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+  const settings = loadSettings({
+    ...process.env,
+    PROCESS_ROLE: base.redisUrl ? 'api' : 'all',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  });
   const db = await openDatabase(settings, (l) => process.stderr.write(`${l}\n`));
   await runMigrations(db.url);
   const context = await createAppContext(settings, db.url);

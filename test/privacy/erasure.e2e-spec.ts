@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { EngagementRollupService } from 'src/engagement/engagement-rollup.service';
 import { OpportunitiesRefresher } from 'src/opportunities/opportunities-refresher';
 import { Role } from 'src/organizations/organizations.enums';
@@ -31,7 +32,13 @@ describe('POST /patients/{organizationId}/profile/{patientId}/erasure', () => {
   let other: Seeded;
   let key: { source: string; external_id: string };
   let first: Awaited<ReturnType<TestApp['inject']>>;
-  let receipt: { erasure_id: string; patient_id: string; erased_at: string; records_deleted: Record<string, number>; records_unlinked: Record<string, number> };
+  let receipt: {
+    erasure_id: string;
+    patient_id: string;
+    erased_at: string;
+    records_deleted: Record<string, number>;
+    records_unlinked: Record<string, number>;
+  };
   let rowsBefore: Record<string, number>;
   let totalsBefore: { list: number; risk: number };
   const url = (patientId: string): string => `/api/v1/patients/${org}/profile/${patientId}/erasure`;
@@ -44,7 +51,10 @@ describe('POST /patients/{organizationId}/profile/{patientId}/erasure', () => {
     return { list: list.json<{ total_count: number }>().total_count, risk: risk.json<{ total_patients: number }>().total_patients };
   };
   const gaps = (): Promise<unknown[]> =>
-    t.db.query(`SELECT day::text, prev::text, patients, scored, round(score_sum::numeric, 6)::text AS s FROM engagement_visit_gaps WHERE organization_id = $1 ORDER BY 1, 2`, [org]);
+    t.db.query(
+      `SELECT day::text, prev::text, patients, scored, round(score_sum::numeric, 6)::text AS s FROM engagement_visit_gaps WHERE organization_id = $1 ORDER BY 1, 2`,
+      [org],
+    );
   const opportunityTotals = async (): Promise<unknown> =>
     (await t.db.query<{ totals: unknown }>(`SELECT totals FROM opportunity_refreshes WHERE organization_id = $1`, [org]))[0]?.totals;
 
@@ -70,7 +80,11 @@ describe('POST /patients/{organizationId}/profile/{patientId}/erasure', () => {
     // A table added later (as another feature would, e.g. per-patient keys): covered because it has a patient_id column.
     await t.db.query(`CREATE TABLE erasure_probe (organization_id uuid NOT NULL, patient_id uuid NOT NULL, secret text)`);
     await t.db.query(`GRANT SELECT, INSERT, DELETE ON erasure_probe TO patient_journey_app`);
-    await t.db.query(`INSERT INTO erasure_probe VALUES ($1, $2, 'a key'), ($1, $2, 'another'), ($1, $3, 'not theirs')`, [org, erased.patientId, other.patientId]);
+    await t.db.query(`INSERT INTO erasure_probe VALUES ($1, $2, 'a key'), ($1, $2, 'another'), ($1, $3, 'not theirs')`, [
+      org,
+      erased.patientId,
+      other.patientId,
+    ]);
     // The rollup and the opportunities' totals exist, so that the erasure has to correct them.
     await t.app.get(EngagementRollupService).rebuild(org);
     await t.app.get(OpportunitiesRefresher).refresh(org);
@@ -108,7 +122,9 @@ describe('POST /patients/{organizationId}/profile/{patientId}/erasure', () => {
     expect(Object.values(rowsBefore).some((n) => n > 0)).toBe(true);
     const left = await rowsOfPatient(t, erased.patientId);
     expect(Object.entries(left).filter(([, n]) => n > 0)).toEqual([]);
-    expect(Object.keys(left)).toEqual(expect.arrayContaining(['appointments', 'patient_metrics', 'engagement_patient_days', 'consent_decisions']));
+    expect(Object.keys(left)).toEqual(
+      expect.arrayContaining(['appointments', 'patient_metrics', 'engagement_patient_days', 'consent_decisions']),
+    );
     const [rest] = await t.db.query<Record<string, number>>(
       `SELECT (SELECT count(*) FROM patients WHERE id = $1)::int AS patients,
               (SELECT count(*) FROM referrals WHERE referrer_patient_id = $1 OR referred_patient_id = $1)::int AS referrals,
@@ -138,7 +154,13 @@ describe('POST /patients/{organizationId}/profile/{patientId}/erasure', () => {
         WHERE organization_id = $1 AND resource = 'patient_erasure' AND patient_ids @> ARRAY[$2]::uuid[] ORDER BY seq LIMIT 1`,
       [org, erased.patientId],
     );
-    expect(event).toEqual({ action: 'delete', resource: 'patient_erasure', patient_ids: [erased.patientId], outcome: 'success', status_code: 200 });
+    expect(event).toEqual({
+      action: 'delete',
+      resource: 'patient_erasure',
+      patient_ids: [erased.patientId],
+      outcome: 'success',
+      status_code: 200,
+    });
     const all = JSON.stringify(await t.db.query(`SELECT * FROM audit_events WHERE organization_id = $1`, [org]));
     expect(all).not.toContain('Jane Erasable');
     expect(all).not.toContain('Asked by letter');
@@ -175,18 +197,23 @@ describe('POST /patients/{organizationId}/profile/{patientId}/erasure', () => {
       },
     });
     expect(res.statusCode).toBe(200);
-    const body = res.json<{ results: { status: string; reason?: string; errors?: { field: string }[] }[]; summary: { rejected: number } }>();
+    const body = res.json<{
+      results: { status: string; reason?: string; errors?: { field: string }[] }[];
+      summary: { rejected: number };
+    }>();
     expect(body.results.map((r) => [r.status, r.reason, r.errors?.map((e) => e.field)])).toEqual([
       ['rejected', 'erased', ['external_id']],
       ['rejected', 'erased', ['patient_external_id']],
     ]);
-    const [{ n }] = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM patients WHERE organization_id = $1 AND external_id = $2`, [
-      org,
-      key.external_id,
-    ]);
+    const [{ n }] = await t.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM patients WHERE organization_id = $1 AND external_id = $2`,
+      [org, key.external_id],
+    );
     expect(n).toBe(0);
     // Nothing readable in the tombstone.
-    const tomb = JSON.stringify(await t.db.query(`SELECT encode(key_hash, 'hex') AS h FROM erasure_tombstones WHERE organization_id = $1`, [org]));
+    const tomb = JSON.stringify(
+      await t.db.query(`SELECT encode(key_hash, 'hex') AS h FROM erasure_tombstones WHERE organization_id = $1`, [org]),
+    );
     expect(tomb).not.toContain(key.external_id);
   });
 
@@ -197,16 +224,28 @@ describe('POST /patients/{organizationId}/profile/{patientId}/erasure', () => {
       resourceType: 'Bundle',
       type,
       entry: [
-        { fullUrl: `urn:uuid:${patient.id as string}`, resource: patient, request: { method: 'PUT', url: `Patient/${patient.id as string}` } },
+        {
+          fullUrl: `urn:uuid:${patient.id as string}`,
+          resource: patient,
+          request: { method: 'PUT', url: `Patient/${patient.id as string}` },
+        },
         { resource: { ...condition, encounter: undefined }, request: { method: 'PUT', url: `Condition/${condition.id as string}` } },
       ],
     });
     const post = (b: Json) =>
-      t.inject({ method: 'POST', url: `/api/v1/fhir/${org}`, headers: { ...bearer(owner), 'content-type': 'application/fhir+json' }, payload: JSON.stringify(b) });
+      t.inject({
+        method: 'POST',
+        url: `/api/v1/fhir/${org}`,
+        headers: { ...bearer(owner), 'content-type': 'application/fhir+json' },
+        payload: JSON.stringify(b),
+      });
     const first = await post(bundle('batch'));
     expect(first.statusCode).toBe(200);
     expect(first.json<Json>().entry.map((e: Json) => e.response.status)).toEqual(['201 Created', '201 Created']);
-    const [imported] = await t.db.query<{ id: string }>(`SELECT id FROM patients WHERE organization_id = $1 AND external_id = $2`, [org, patient.id]);
+    const [imported] = await t.db.query<{ id: string }>(`SELECT id FROM patients WHERE organization_id = $1 AND external_id = $2`, [
+      org,
+      patient.id,
+    ]);
     expect((await erase(imported.id)).statusCode).toBe(200);
 
     const batch = await post(bundle('batch'));
@@ -248,9 +287,30 @@ describe('POST /patients/{organizationId}/profile/{patientId}/erasure', () => {
     expect(n).toBe(1);
   });
 
+  it("answers 503 with Retry-After while the organization's scores are recomputed, erasing nothing", async () => {
+    const recompute = new Client({ connectionString: t.db.url });
+    await recompute.connect();
+    try {
+      await recompute.query(`SELECT pg_advisory_lock(hashtextextended('recompute:' || $1, 0))`, [org]);
+      const res = await erase(other.patientId);
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe('60');
+      expect(res.json()).toMatchObject({ status: 503, type: expect.stringMatching(/service-unavailable$/) });
+    } finally {
+      await recompute.end();
+    }
+    const [{ n }] = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM patients WHERE id = $1`, [other.patientId]);
+    expect(n).toBe(1);
+  });
+
   it('needs privacy:manage', async () => {
     const clinician = await memberToken(t, org, Role.Clinician);
-    const res = await t.inject({ method: 'POST', url: url(other.patientId), headers: bearer(clinician), payload: { reason: 'x', basis: 'other' } });
+    const res = await t.inject({
+      method: 'POST',
+      url: url(other.patientId),
+      headers: bearer(clinician),
+      payload: { reason: 'x', basis: 'other' },
+    });
     expect(res.statusCode).toBe(403);
   });
 });

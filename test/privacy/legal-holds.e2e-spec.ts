@@ -9,8 +9,14 @@ describe('legal holds: /organizations/{organizationId}/legal-holds', () => {
   let owner: string;
   const holds = (): string => `/api/v1/organizations/${org}/legal-holds`;
   const erase = (patientId: string) =>
-    t.inject({ method: 'POST', url: `/api/v1/patients/${org}/profile/${patientId}/erasure`, headers: bearer(owner), payload: { reason: 'asked', basis: 'patient_request' } });
-  const place = (payload: unknown) => t.inject({ method: 'POST', url: holds(), headers: bearer(owner), payload: payload as Record<string, unknown> });
+    t.inject({
+      method: 'POST',
+      url: `/api/v1/patients/${org}/profile/${patientId}/erasure`,
+      headers: bearer(owner),
+      payload: { reason: 'asked', basis: 'patient_request' },
+    });
+  const place = (payload: unknown) =>
+    t.inject({ method: 'POST', url: holds(), headers: bearer(owner), payload: payload as Record<string, unknown> });
   const patient = (): Promise<string> => createPatient(t.db, t.settings, org, {});
 
   beforeAll(async () => {
@@ -25,7 +31,14 @@ describe('legal holds: /organizations/{organizationId}/legal-holds', () => {
     const placed = await place({ patient_ids: [held], reason: 'Litigation 2026-CV-0142', until: '2027-12-31T00:00:00Z' });
     expect(placed.statusCode).toBe(201);
     const hold = placed.json<{ id: string }>();
-    expect(hold).toMatchObject({ all: false, patient_ids: [held], reason: 'Litigation 2026-CV-0142', until: '2027-12-31T00:00:00.000Z', in_force: true, released_at: null });
+    expect(hold).toMatchObject({
+      all: false,
+      patient_ids: [held],
+      reason: 'Litigation 2026-CV-0142',
+      until: '2027-12-31T00:00:00.000Z',
+      in_force: true,
+      released_at: null,
+    });
 
     const refused = await erase(held);
     expect(refused.statusCode).toBe(409);
@@ -59,8 +72,11 @@ describe('legal holds: /organizations/{organizationId}/legal-holds', () => {
     const all = (await place({ all: true, reason: 'Regulator inquiry' })).json<{ id: string }>();
     expect((await erase(p)).statusCode).toBe(409);
     await t.inject({ method: 'DELETE', url: `${holds()}/${all.id}`, headers: bearer(owner) });
-    await t.db.query(`INSERT INTO legal_holds (organization_id, all_patients, reason_enc, until, created_at, created_by)
-                      VALUES ($1, true, 'x', '2026-01-01T00:00:00Z', '2025-01-01T00:00:00Z', 'test')`, [org]);
+    await t.db.query(
+      `INSERT INTO legal_holds (organization_id, all_patients, reason_enc, until, created_at, created_by)
+                      VALUES ($1, true, 'x', '2026-01-01T00:00:00Z', '2025-01-01T00:00:00Z', 'test')`,
+      [org],
+    );
     expect((await erase(p)).statusCode).toBe(200);
   });
 
@@ -83,7 +99,10 @@ describe('legal holds: /organizations/{organizationId}/legal-holds', () => {
     }
     const unknown = await t.inject({ method: 'DELETE', url: `${holds()}/00000000-0000-4000-8000-000000000009`, headers: bearer(owner) });
     expect(unknown.statusCode).toBe(404);
-    const [{ n }] = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM legal_holds WHERE organization_id = $1 AND $2 = ANY(patient_ids)`, [org, p]);
+    const [{ n }] = await t.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM legal_holds WHERE organization_id = $1 AND $2 = ANY(patient_ids)`,
+      [org, p],
+    );
     expect(n).toBe(0);
   });
 });

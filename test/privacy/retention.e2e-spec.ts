@@ -29,7 +29,8 @@ describe('retention: the policy, the sweep, audit retirement', () => {
     const owner = await memberToken(t, org, Role.Owner);
     const get = () => t.inject({ method: 'GET', url: policyUrl(org), headers: bearer(owner) });
     expect((await get()).json()).toEqual({ inactive_patient_years: null, audit_years: 6, updated_at: null });
-    const put = (payload: unknown) => t.inject({ method: 'PUT', url: policyUrl(org), headers: bearer(owner), payload: payload as Record<string, unknown> });
+    const put = (payload: unknown) =>
+      t.inject({ method: 'PUT', url: policyUrl(org), headers: bearer(owner), payload: payload as Record<string, unknown> });
     const ok = await put({ inactive_patient_years: 7.5, audit_years: 10 });
     expect(ok.statusCode).toBe(200);
     expect((await get()).json()).toEqual({ inactive_patient_years: 7.5, audit_years: 10, updated_at: '2026-11-24T12:00:00.000Z' });
@@ -48,7 +49,10 @@ describe('retention: the policy, the sweep, audit retirement', () => {
       expect(res.json<{ errors: { field: string }[] }>().errors.map((e) => e.field)).toContain(field);
     }
     expect((await get()).json()).toMatchObject({ inactive_patient_years: 7.5, audit_years: 10 });
-    const events = await t.db.query(`SELECT 1 FROM audit_events WHERE organization_id = $1 AND resource = 'retention_policy' AND action = 'update' AND outcome = 'success'`, [org]);
+    const events = await t.db.query(
+      `SELECT 1 FROM audit_events WHERE organization_id = $1 AND resource = 'retention_policy' AND action = 'update' AND outcome = 'success'`,
+      [org],
+    );
     expect(events).toHaveLength(1);
     const clinician = await memberToken(t, org, Role.Clinician);
     expect((await t.inject({ method: 'GET', url: policyUrl(org), headers: bearer(clinician) })).statusCode).toBe(403);
@@ -67,7 +71,12 @@ describe('retention: the policy, the sweep, audit retirement', () => {
     const active = await createPatient(t.db, t.settings, org, { registeredAt: new Date('2018-03-01T00:00:00Z') });
     await createAppointment(t.db, t.settings, org, active, { startsAt: new Date('2025-06-01T09:00:00Z'), status: 'completed' });
     const recent = await createPatient(t.db, t.settings, org, { registeredAt: new Date('2025-01-01T00:00:00Z') });
-    const hold = await t.inject({ method: 'POST', url: `/api/v1/organizations/${org}/legal-holds`, headers: bearer(owner), payload: { patient_ids: [held], reason: 'case' } });
+    const hold = await t.inject({
+      method: 'POST',
+      url: `/api/v1/organizations/${org}/legal-holds`,
+      headers: bearer(owner),
+      payload: { patient_ids: [held], reason: 'case' },
+    });
     expect(hold.statusCode).toBe(201);
     const patients = async (): Promise<number> => (await t.db.query(`SELECT 1 FROM patients WHERE organization_id = $1`, [org])).length;
 
@@ -112,20 +121,48 @@ describe('retention: the policy, the sweep, audit retirement', () => {
     // Five events of 2019-2020 at the start of the chain, then the present.
     const trail = t.app.get(TrailRepository);
     const event = (occurredAt: Date): AuditEventContent => ({
-      organizationId: org, id: randomUUID(), occurredAt, actorType: 'user', actorId: randomUUID(), actorRole: 'clinician',
-      action: AuditAction.Read, resource: 'patient', method: 'GET', route: '/api/v1/patients/:organizationId/profile/:patientId',
-      patientIds: [randomUUID()], query: {}, outcome: 'success', statusCode: 200, requestId: null, ip: '10.0.0.1', userAgent: 'test',
+      organizationId: org,
+      id: randomUUID(),
+      occurredAt,
+      actorType: 'user',
+      actorId: randomUUID(),
+      actorRole: 'clinician',
+      action: AuditAction.Read,
+      resource: 'patient',
+      method: 'GET',
+      route: '/api/v1/patients/:organizationId/profile/:patientId',
+      patientIds: [randomUUID()],
+      query: {},
+      outcome: 'success',
+      statusCode: 200,
+      requestId: null,
+      ip: '10.0.0.1',
+      userAgent: 'test',
     });
     const old = ['2019-11-03', '2019-12-10', '2020-03-15', '2020-10-31', '2020-10-31'].map((d) => event(new Date(`${d}T10:00:00Z`)));
     await t.app.get(TenantDb).transaction(org, async (db) => {
-      for (const e of [...old, event(new Date('2020-11-01T00:00:00Z')), event(new Date('2026-11-20T10:00:00Z'))]) await trail.append(db, e, contentHash(e));
+      for (const e of [...old, event(new Date('2020-11-01T00:00:00Z')), event(new Date('2026-11-20T10:00:00Z'))])
+        await trail.append(db, e, contentHash(e));
     });
     const sweep = t.app.get(RetentionSweep);
     const dry = await sweep.run(org, { dryRun: true });
     expect(dry.audit).toEqual({
       retire_before: '2020-11-01T00:00:00.000Z',
       events: 5,
-      months: ['2019-11', '2019-12', '2020-01', '2020-02', '2020-03', '2020-04', '2020-05', '2020-06', '2020-07', '2020-08', '2020-09', '2020-10'],
+      months: [
+        '2019-11',
+        '2019-12',
+        '2020-01',
+        '2020-02',
+        '2020-03',
+        '2020-04',
+        '2020-05',
+        '2020-06',
+        '2020-07',
+        '2020-08',
+        '2020-09',
+        '2020-10',
+      ],
       retired: 0,
       archive_file_id: null,
     });
@@ -135,7 +172,10 @@ describe('retention: the policy, the sweep, audit retirement', () => {
     const real = await sweep.run(org);
     expect(real.audit).toMatchObject({ events: 5, retired: 5, archive_file_id: expect.any(String) });
     // The five are gone; the retirement is itself an event.
-    const kept = await t.db.query<{ seq: string; resource: string }>(`SELECT seq, resource FROM audit_events WHERE organization_id = $1 ORDER BY seq`, [org]);
+    const kept = await t.db.query<{ seq: string; resource: string }>(
+      `SELECT seq, resource FROM audit_events WHERE organization_id = $1 ORDER BY seq`,
+      [org],
+    );
     expect(kept.map((k) => [Number(k.seq), k.resource])).toEqual([
       [6, 'patient'],
       [7, 'patient'],
@@ -175,7 +215,13 @@ describe('retention: the policy, the sweep, audit retirement', () => {
         `SELECT dedup_key, status, result FROM job_runs WHERE organization_id = $1 AND type = $2`,
         [org.id, JobType.RetentionSweep],
       );
-    const done = await eventually(runs, (r) => r.length === 1 && r[0].status !== 'queued' && r[0].status !== 'running', { what: 'the sweep job' });
-    expect(done[0]).toMatchObject({ dedup_key: 'retention-sweep:2026-11-25', status: 'succeeded', result: { dry_run: false, organization_id: org.id } });
+    const done = await eventually(runs, (r) => r.length === 1 && r[0].status !== 'queued' && r[0].status !== 'running', {
+      what: 'the sweep job',
+    });
+    expect(done[0]).toMatchObject({
+      dedup_key: 'retention-sweep:2026-11-25',
+      status: 'succeeded',
+      result: { dry_run: false, organization_id: org.id },
+    });
   });
 });

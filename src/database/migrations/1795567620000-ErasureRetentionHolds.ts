@@ -62,7 +62,9 @@ export class ErasureRetentionHolds1795567620000 implements MigrationInterface {
       CONSTRAINT "ck_legal_holds_scope" CHECK (all_patients OR cardinality(patient_ids) > 0),
       CONSTRAINT "fk_legal_holds_organization_id" FOREIGN KEY ("organization_id") REFERENCES "organizations"("id") ON DELETE CASCADE
     )`);
-    await q.query(`CREATE INDEX "idx_legal_holds_organization_id_active" ON "legal_holds" ("organization_id", "created_at") WHERE released_at IS NULL`);
+    await q.query(
+      `CREATE INDEX "idx_legal_holds_organization_id_active" ON "legal_holds" ("organization_id", "created_at") WHERE released_at IS NULL`,
+    );
     await q.query(`CREATE TABLE "retention_policies" (
       "organization_id" uuid NOT NULL,
       "inactive_patient_years" numeric(5,2),
@@ -76,7 +78,9 @@ export class ErasureRetentionHolds1795567620000 implements MigrationInterface {
     )`);
     for (const table of TENANT_TABLES) {
       await q.query(`ALTER TABLE "${table}" ENABLE ROW LEVEL SECURITY`);
-      await q.query(`CREATE POLICY "${table}_tenant_isolation" ON "${table}" TO patient_journey_app USING (${TENANT_PREDICATE}) WITH CHECK (${TENANT_PREDICATE})`);
+      await q.query(
+        `CREATE POLICY "${table}_tenant_isolation" ON "${table}" TO patient_journey_app USING (${TENANT_PREDICATE}) WITH CHECK (${TENANT_PREDICATE})`,
+      );
       await q.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON "${table}" TO patient_journey_app`);
     }
     // Receipts and tombstones are kept: the app may add them, never change or remove them.
@@ -99,7 +103,9 @@ export class ErasureRetentionHolds1795567620000 implements MigrationInterface {
     await q.query(`REVOKE ALL ON TABLE "audit_retirements" FROM patient_journey_app`);
     await q.query(`GRANT SELECT ON TABLE "audit_retirements" TO patient_journey_app`);
     await q.query(`ALTER TABLE "audit_retirements" ENABLE ROW LEVEL SECURITY`);
-    await q.query(`CREATE POLICY "audit_retirements_tenant" ON "audit_retirements" FOR SELECT TO patient_journey_app USING (${TENANT_PREDICATE})`);
+    await q.query(
+      `CREATE POLICY "audit_retirements_tenant" ON "audit_retirements" FOR SELECT TO patient_journey_app USING (${TENANT_PREDICATE})`,
+    );
 
     await q.query(`CREATE OR REPLACE FUNCTION "audit_events_refuse_change"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

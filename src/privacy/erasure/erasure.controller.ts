@@ -31,16 +31,26 @@ export class ErasureController {
       "patient's referral of them stays without their identity; counts, summaries and opportunities drop them at once. A tombstone " +
       '(a keyed hash of their source and external id) makes a later ingestion or FHIR import of the same source record come back ' +
       '`rejected` with the reason `erased`. Answers the receipt; erasing again answers the first receipt. 409 while a legal hold ' +
-      'covers the patient (the problem names the holds). Audited (the event carries the patient id, never PHI). docs/privacy.md.',
+      'covers the patient (the problem names the holds); 503 with Retry-After while the organization\'s scores are recomputed. Audited (the event carries the patient id, never PHI). docs/privacy.md.',
     response: { description: 'The receipt.', type: ErasureReceiptResponse, example: ERASURE_RECEIPT_EXAMPLE },
     problems: [
       PATIENT_NOT_FOUND_PROBLEM,
       {
+        status: 503,
+        description: "The organization's scores are being recomputed (the nightly run): retry after `Retry-After` seconds.",
+        example: problem(ProblemCode.ServiceUnavailable, 503, "The organization's scores are being recomputed: retry the erasure in a minute"),
+      },
+      {
         status: 409,
         description: 'A legal hold covers the patient.',
-        example: problem(ProblemCode.LegalHold, 409, 'The patient is under legal hold 5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d: release the hold before erasing', {
-          hold_ids: ['5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d'],
-        }),
+        example: problem(
+          ProblemCode.LegalHold,
+          409,
+          'The patient is under legal hold 5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d: release the hold before erasing',
+          {
+            hold_ids: ['5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d'],
+          },
+        ),
       },
     ],
   })

@@ -36,6 +36,20 @@ const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 /** Every SQL statement of an erasure. Each method runs on the caller's tenant handle (one transaction per erasure). */
 @Injectable()
 export class ErasureRepository {
+  /**
+   * Holds off an organization-wide recompute for the rest of the transaction (a shared hold on its advisory lock,
+   * src/scoring/recompute/organization-recompute.ts), so that no recompute chunk writes scores of the patient between
+   * its read and its write (their foreign keys would fail that chunk). `wait`: until a running one ends; otherwise
+   * false at once when one runs.
+   */
+  async holdOffRecompute(db: TenantSql, wait: boolean): Promise<boolean> {
+    const fn = wait ? 'pg_advisory_xact_lock_shared' : 'pg_try_advisory_xact_lock_shared';
+    const [row] = await db.query<{ ok: boolean | string }>(`SELECT ${fn}(hashtextextended('recompute:' || $1, 0)) AS ok`, [
+      db.organizationId,
+    ]);
+    return wait || row.ok === true;
+  }
+
   /** The patient's source key, locked for the erasure (null: no such patient, or erased already). Soft-deleted ones count. */
   async lockPatient(db: TenantSql, patientId: string): Promise<{ source: string; externalId: string } | null> {
     const rows = await db.query<{ source: string; external_id: string }>(
@@ -60,7 +74,14 @@ export class ErasureRepository {
     );
     const r = rows[0];
     return r
-      ? { id: r.id, patientId: r.erased_patient_id, basis: r.basis, erasedAt: r.erased_at, recordsDeleted: r.records_deleted, recordsUnlinked: r.records_unlinked }
+      ? {
+          id: r.id,
+          patientId: r.erased_patient_id,
+          basis: r.basis,
+          erasedAt: r.erased_at,
+          recordsDeleted: r.records_deleted,
+          recordsUnlinked: r.records_unlinked,
+        }
       : null;
   }
 
@@ -112,9 +133,10 @@ export class ErasureRepository {
           `WITH d AS (DELETE FROM ${ident(t.table)} WHERE organization_id = $1 AND patient_id = $2 RETURNING 1) SELECT count(*)::int AS n FROM d`,
           [db.organizationId, patientId],
         )
-      : await db.query<{ n: number }>(`WITH d AS (DELETE FROM ${ident(t.table)} WHERE patient_id = $1 RETURNING 1) SELECT count(*)::int AS n FROM d`, [
-          patientId,
-        ]);
+      : await db.query<{ n: number }>(
+          `WITH d AS (DELETE FROM ${ident(t.table)} WHERE patient_id = $1 RETURNING 1) SELECT count(*)::int AS n FROM d`,
+          [patientId],
+        );
     return n;
   }
 

@@ -45,11 +45,14 @@ export class ErasureService {
         reason: body.reason,
         actor: `${auth.actor.type}:${auth.actor.id}`,
         now: this.clock.now(),
+        waitForRecompute: false,
       });
       // Last in the transaction (it locks the audit chain): the erasure, or the reading of its receipt again.
       await audit.record(
         db,
-        result.repeated ? { action: AuditAction.Read, patientIds: [], resource: 'erasure_receipt' } : { action: AuditAction.Delete, patientIds: [] },
+        result.repeated
+          ? { action: AuditAction.Read, patientIds: [], resource: 'erasure_receipt' }
+          : { action: AuditAction.Delete, patientIds: [] },
       );
       return result;
     });

@@ -46,7 +46,13 @@ export class LegalHoldsController {
   }
 
   @Get(':organizationId/legal-holds')
-  @Authorized(Permission.PrivacyManage, { audit: { action: AuditAction.List, resource: 'legal_hold', patientIds: (b: LegalHoldsResponse) => b.holds.flatMap((h) => h.patient_ids) } })
+  @Authorized(Permission.PrivacyManage, {
+    audit: {
+      action: AuditAction.List,
+      resource: 'legal_hold',
+      patientIds: (b: LegalHoldsResponse) => b.holds.flatMap((h) => h.patient_ids),
+    },
+  })
   @Endpoint({
     operationId: 'listLegalHolds',
     summary: 'List legal holds',
@@ -63,10 +69,23 @@ export class LegalHoldsController {
     operationId: 'deleteLegalHold',
     summary: 'Release a legal hold',
     description: 'Releases the hold (kept, with `released_at`); releasing it again answers the same.',
-    response: { description: 'The released hold.', type: LegalHoldResponse, example: { ...LEGAL_HOLD_EXAMPLE, released_at: '2026-12-01T09:00:00.000Z', released_by: LEGAL_HOLD_EXAMPLE.created_by, in_force: false } },
+    response: {
+      description: 'The released hold.',
+      type: LegalHoldResponse,
+      example: {
+        ...LEGAL_HOLD_EXAMPLE,
+        released_at: '2026-12-01T09:00:00.000Z',
+        released_by: LEGAL_HOLD_EXAMPLE.created_by,
+        in_force: false,
+      },
+    },
     problems: [HOLD_NOT_FOUND],
   })
-  deleteLegalHold(@Auth() auth: AuthContext, @Param() p: LegalHoldParams, @RequestAuditor() audit: RequestAudit): Promise<LegalHoldResponse> {
+  deleteLegalHold(
+    @Auth() auth: AuthContext,
+    @Param() p: LegalHoldParams,
+    @RequestAuditor() audit: RequestAudit,
+  ): Promise<LegalHoldResponse> {
     return this.holds.release(auth, p.holdId, audit);
   }
 }

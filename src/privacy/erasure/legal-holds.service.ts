@@ -27,7 +27,11 @@ export class LegalHoldsService {
   async create(auth: AuthContext, body: CreateLegalHoldBody, audit: RequestAudit): Promise<LegalHoldResponse> {
     const all = body.all === true;
     if (all === (body.patient_ids !== undefined)) {
-      throw ProblemException.invalidField('body', body.patient_ids ? 'all' : 'patient_ids', 'give either patient_ids or all: true (one of them)');
+      throw ProblemException.invalidField(
+        'body',
+        body.patient_ids ? 'all' : 'patient_ids',
+        'give either patient_ids or all: true (one of them)',
+      );
     }
     const now = this.clock.now();
     const until = body.until === undefined ? null : new Date(body.until);
@@ -58,7 +62,8 @@ export class LegalHoldsService {
     const now = this.clock.now();
     const row = await this.tenantDb.transaction(auth.organizationId, async (db) => {
       // Released already: the same answer again.
-      const hold = (await this.repository.release(db, holdId, now, `${auth.actor.type}:${auth.actor.id}`)) ?? (await this.repository.get(db, holdId));
+      const hold =
+        (await this.repository.release(db, holdId, now, `${auth.actor.type}:${auth.actor.id}`)) ?? (await this.repository.get(db, holdId));
       if (!hold) throw ProblemException.notFound(ProblemCode.NotFound, 'No legal hold with this id in this organization');
       await audit.record(db, { action: AuditAction.Update, patientIds: hold.patientIds });
       return hold;

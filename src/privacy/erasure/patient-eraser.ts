@@ -16,7 +16,15 @@ export interface ErasureRequest {
   /** Who erases (`<type>:<id>`, or `system:retention-sweep`). */
   actor: string;
   now: Date;
+  /**
+   * While an organization-wide recompute runs: wait for it (the sweep, in a batch transaction), or answer 503 with
+   * Retry-After at once (a request).
+   */
+  waitForRecompute: boolean;
 }
+
+/** An erasure asked for while the organization's scores are recomputed: retry in a minute. */
+export const RECOMPUTE_RETRY_AFTER_SECONDS = 60;
 
 /** A patient under a legal hold cannot be erased: 409 naming the holds. */
 export function heldProblem(holdIds: string[]): ProblemException {
@@ -50,6 +58,15 @@ export class PatientEraser {
   ) {}
 
   async erase(db: TenantSql, patientId: string, request: ErasureRequest): Promise<{ receipt: StoredReceipt; repeated: boolean }> {
+    if (!(await this.repository.holdOffRecompute(db, request.waitForRecompute))) {
+      throw new ProblemException(
+        ProblemCode.ServiceUnavailable,
+        HttpStatus.SERVICE_UNAVAILABLE,
+        "The organization's scores are being recomputed: retry the erasure in a minute",
+        undefined,
+        { 'retry-after': String(RECOMPUTE_RETRY_AFTER_SECONDS) },
+      );
+    }
     const patient = await this.repository.lockPatient(db, patientId);
     if (!patient) {
       const earlier = await this.repository.receipt(db, patientId);

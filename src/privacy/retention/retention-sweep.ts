@@ -114,15 +114,29 @@ export class RetentionSweep {
       }
       for (const [i, id] of due.entries()) {
         if (!dryRun) {
-          const erased = await this.tenantDb.transaction(organizationId, async (db) => {
-            const r = await this.eraser.erase(db, id, { basis: 'retention', reason: null, actor: 'system:retention-sweep', now });
-            if (!r.repeated) await this.writer.append(this.event(organizationId, 'patient_erasure', [id], { basis: 'retention' }, options.runId), db);
-            return !r.repeated;
-          }).catch((err: unknown) => {
-            // Held since the listing, or erased meanwhile: skipped, the rest goes on.
-            if ((err as { status?: number }).status === 409 || (err as { status?: number }).status === 404) return false;
-            throw err;
-          });
+          // A batch transaction: its first statement may wait for the organization's recompute (the nightly one runs beside).
+          const erased = await this.tenantDb
+            .transaction(
+              organizationId,
+              async (db) => {
+                const r = await this.eraser.erase(db, id, {
+                  basis: 'retention',
+                  reason: null,
+                  actor: 'system:retention-sweep',
+                  now,
+                  waitForRecompute: true,
+                });
+                if (!r.repeated)
+                  await this.writer.append(this.event(organizationId, 'patient_erasure', [id], { basis: 'retention' }, options.runId), db);
+                return !r.repeated;
+              },
+              { batch: true },
+            )
+            .catch((err: unknown) => {
+              // Held since the listing, or erased meanwhile: skipped, the rest goes on.
+              if ((err as { status?: number }).status === 409 || (err as { status?: number }).status === 404) return false;
+              throw err;
+            });
           if (!erased) continue;
           this.erasures.forget(organizationId, [id]);
         }
@@ -160,7 +174,10 @@ export class RetentionSweep {
       report.audit.archive_file_id = file.id;
       report.audit.retired = await this.tenantDb.transaction(organizationId, async (db) => {
         const n = await this.repository.retire(db, r.lastSeq, r.events, retireBefore, file.id);
-        await this.writer.append(this.event(organizationId, 'audit_events', [], { through_sequence: String(r.lastSeq), events: String(n) }, options.runId), db);
+        await this.writer.append(
+          this.event(organizationId, 'audit_events', [], { through_sequence: String(r.lastSeq), events: String(n) }, options.runId),
+          db,
+        );
         return n;
       });
     }
@@ -168,7 +185,13 @@ export class RetentionSweep {
     return report;
   }
 
-  private event(organizationId: string, resource: string, patientIds: string[], query: Record<string, string>, runId?: string): AuditEventContent {
+  private event(
+    organizationId: string,
+    resource: string,
+    patientIds: string[],
+    query: Record<string, string>,
+    runId?: string,
+  ): AuditEventContent {
     return {
       organizationId,
       id: randomUUID(),

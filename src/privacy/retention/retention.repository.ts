@@ -72,7 +72,11 @@ export class RetentionRepository {
    * first one at or after the cutoff (or the head when there is none): their count, the last one's sequence number and
    * the months they span.
    */
-  async retirable(db: TenantSql, afterSeq: number, cutoff: Date): Promise<{ lastSeq: number; events: number; first: Date | null; last: Date | null }> {
+  async retirable(
+    db: TenantSql,
+    afterSeq: number,
+    cutoff: Date,
+  ): Promise<{ lastSeq: number; events: number; first: Date | null; last: Date | null }> {
     const [r] = await db.query<{ last_seq: string | null; events: string; first: Date | null; last: Date | null }>(
       `WITH bound AS (
          SELECT coalesce((SELECT min(seq) - 1 FROM audit_events WHERE organization_id = $1 AND seq > $2 AND occurred_at >= $3),
@@ -87,7 +91,13 @@ export class RetentionRepository {
 
   /** Deletes the chain's prefix through `lastSeq` (audit_retire() checks the count, the age and the handle). */
   async retire(db: TenantSql, lastSeq: number, events: number, cutoff: Date, archiveFileId: string | null): Promise<number> {
-    const [{ n }] = await db.query<{ n: string }>(`SELECT audit_retire($1, $2, $3, $4, $5) AS n`, [db.organizationId, lastSeq, events, cutoff, archiveFileId]);
+    const [{ n }] = await db.query<{ n: string }>(`SELECT audit_retire($1, $2, $3, $4, $5) AS n`, [
+      db.organizationId,
+      lastSeq,
+      events,
+      cutoff,
+      archiveFileId,
+    ]);
     return Number(n);
   }
 }

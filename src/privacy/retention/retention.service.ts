@@ -24,7 +24,12 @@ export class RetentionService {
   async put(auth: AuthContext, body: RetentionPolicyBody, audit: RequestAudit): Promise<RetentionPolicyResponse> {
     const now = this.clock.now();
     await this.tenantDb.transaction(auth.organizationId, async (db) => {
-      await this.repository.savePolicy(db, { inactivePatientYears: body.inactive_patient_years, auditYears: body.audit_years }, now, `${auth.actor.type}:${auth.actor.id}`);
+      await this.repository.savePolicy(
+        db,
+        { inactivePatientYears: body.inactive_patient_years, auditYears: body.audit_years },
+        now,
+        `${auth.actor.type}:${auth.actor.id}`,
+      );
       await audit.record(db, { action: AuditAction.Update, patientIds: [] });
     });
     return { inactive_patient_years: body.inactive_patient_years, audit_years: body.audit_years, updated_at: now.toISOString() };

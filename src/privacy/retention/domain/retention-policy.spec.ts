@@ -1,4 +1,10 @@
-import { auditCutoff, DEFAULT_RETENTION_POLICY, inactivityCutoff, monthsBetween, yearsBefore } from 'src/privacy/retention/domain/retention-policy';
+import {
+  auditCutoff,
+  DEFAULT_RETENTION_POLICY,
+  inactivityCutoff,
+  monthsBetween,
+  yearsBefore,
+} from 'src/privacy/retention/domain/retention-policy';
 
 describe('retention policy arithmetic', () => {
   it('moves back by whole months, clamping the day to the month end', () => {
@@ -23,7 +29,12 @@ describe('retention policy arithmetic', () => {
   });
 
   it('lists the months between two instants', () => {
-    expect(monthsBetween(new Date('2019-11-15T00:00:00Z'), new Date('2020-02-01T00:00:00Z'))).toEqual(['2019-11', '2019-12', '2020-01', '2020-02']);
+    expect(monthsBetween(new Date('2019-11-15T00:00:00Z'), new Date('2020-02-01T00:00:00Z'))).toEqual([
+      '2019-11',
+      '2019-12',
+      '2020-01',
+      '2020-02',
+    ]);
     expect(monthsBetween(new Date('2020-02-01T00:00:00Z'), new Date('2019-02-01T00:00:00Z'))).toEqual([]);
   });
 });

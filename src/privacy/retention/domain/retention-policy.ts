@@ -19,7 +19,9 @@ export function yearsBefore(at: Date, years: number): Date {
   const y = at.getUTCFullYear();
   const m = at.getUTCMonth() - months;
   const lastDay = new Date(Date.UTC(y, m + 1, 0)).getUTCDate();
-  return new Date(Date.UTC(y, m, Math.min(at.getUTCDate(), lastDay), at.getUTCHours(), at.getUTCMinutes(), at.getUTCSeconds(), at.getUTCMilliseconds()));
+  return new Date(
+    Date.UTC(y, m, Math.min(at.getUTCDate(), lastDay), at.getUTCHours(), at.getUTCMinutes(), at.getUTCSeconds(), at.getUTCMilliseconds()),
+  );
 }
 
 /** Patients whose last activity is before this instant are past the policy (null: the policy keeps every patient). */

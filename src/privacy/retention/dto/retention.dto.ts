@@ -6,7 +6,10 @@ import { MAX_RETENTION_YEARS, MIN_AUDIT_YEARS } from 'src/privacy/retention/doma
 export class RetentionPolicyBody {
   /** Patients with no activity for longer than this many years are erased by the nightly sweep; `null` keeps them. */
   @ValidateIf((_o, v) => v !== null)
-  @IsNumber({ allowNaN: false, allowInfinity: false, maxDecimalPlaces: 2 }, { message: 'inactive_patient_years must be a number of years or null' })
+  @IsNumber(
+    { allowNaN: false, allowInfinity: false, maxDecimalPlaces: 2 },
+    { message: 'inactive_patient_years must be a number of years or null' },
+  )
   @Min(0.25, { message: 'inactive_patient_years must be at least 0.25 (or null to keep patients)' })
   @Max(MAX_RETENTION_YEARS, { message: `inactive_patient_years must be at most ${MAX_RETENTION_YEARS}` })
   @ApiProperty({ type: Number, nullable: true, example: 7 })
@@ -30,4 +33,8 @@ export class RetentionPolicyResponse {
   updated_at: string | null;
 }
 
-export const RETENTION_POLICY_EXAMPLE: RetentionPolicyResponse = { inactive_patient_years: 7, audit_years: 6, updated_at: '2026-11-24T12:00:00.000Z' };
+export const RETENTION_POLICY_EXAMPLE: RetentionPolicyResponse = {
+  inactive_patient_years: 7,
+  audit_years: 6,
+  updated_at: '2026-11-24T12:00:00.000Z',
+};
