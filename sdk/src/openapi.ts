@@ -410,6 +410,56 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/organizations/{organizationId}/legal-holds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List legal holds
+         * @description The organization's legal holds, newest first, released ones included (`in_force` says which still apply).
+         *
+         *     Requires the permission `privacy:manage` in the organization.
+         */
+        get: operations["listLegalHolds"];
+        put?: never;
+        /**
+         * Place a legal hold
+         * @description Holds some patients (`patient_ids`) or every patient (`all: true`) until released or until `until`: while a hold is in force, erasing a patient it covers answers 409 naming it, and the retention sweep skips them. Audited.
+         *
+         *     Requires the permission `privacy:manage` in the organization.
+         */
+        post: operations["createLegalHold"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations/{organizationId}/legal-holds/{holdId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Release a legal hold
+         * @description Releases the hold (kept, with `released_at`); releasing it again answers the same.
+         *
+         *     Requires the permission `privacy:manage` in the organization.
+         */
+        delete: operations["deleteLegalHold"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/organizations/{organizationId}/members": {
         parameters: {
             query?: never;
@@ -464,6 +514,34 @@ export interface paths {
          *     Requires the permission `org:manage` in the organization.
          */
         patch: operations["changeMemberRole"];
+        trace?: never;
+    };
+    "/api/v1/organizations/{organizationId}/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the retention policy
+         * @description The organization's retention policy; without one set, the defaults: keep patients (`null`), 6 years of audit.
+         *
+         *     Requires the permission `privacy:manage` in the organization.
+         */
+        get: operations["getRetentionPolicy"];
+        /**
+         * Set the retention policy
+         * @description Replaces the policy: `inactive_patient_years` (a number, or `null` to keep patients) and `audit_years` (at least 6). The nightly retention sweep (and `npm run retention:sweep`) erases the patients inactive for longer (basis `retention`, legal holds respected) and archives then retires the audit months older than `audit_years`. Audited.
+         *
+         *     Requires the permission `privacy:manage` in the organization.
+         */
+        put: operations["replaceRetentionPolicy"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/organizations/{organizationId}/settings": {
@@ -604,6 +682,28 @@ export interface paths {
          *     Requires the permission `data:write` in the organization.
          */
         post: operations["createPatientConsent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{organizationId}/profile/{patientId}/erasure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Erase a patient
+         * @description Erases the patient (right to erasure): every row that holds the patient's data, in every table, in one transaction; another patient's referral of them stays without their identity; counts, summaries and opportunities drop them at once. A tombstone (a keyed hash of their source and external id) makes a later ingestion or FHIR import of the same source record come back `rejected` with the reason `erased`. Answers the receipt; erasing again answers the first receipt. 409 while a legal hold covers the patient (the problem names the holds); 503 with Retry-After while the organization's scores are recomputed. Audited (the event carries the patient id, never PHI). docs/privacy.md.
+         *
+         *     Requires the permission `privacy:manage` in the organization.
+         */
+        post: operations["createPatientErasure"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1159,6 +1259,22 @@ export interface components {
              */
             purpose: "analytics" | "research";
         };
+        CreateLegalHoldBody: {
+            /**
+             * @description `true`: every patient of the organization, present and future, is held.
+             * @enum {boolean}
+             */
+            all?: true;
+            /** @description The patients held. */
+            patient_ids?: string[];
+            /** @description Why (the matter, the case number); kept encrypted. */
+            reason: string;
+            /**
+             * Format: date-time
+             * @description When the hold ends by itself (ISO 8601 with a time zone, in the future); default: until released.
+             */
+            until?: string;
+        };
         CreatedApiKeyResponse: {
             /** Format: date-time */
             created_at: string;
@@ -1263,6 +1379,45 @@ export interface components {
             new_patients: number;
             /** @description Patients with a visit in the bucket who had visited before it. */
             returning_patients: number;
+        };
+        ErasureBody: {
+            /**
+             * @description `patient_request` (the person asked: GDPR art. 17 and the like), `retention` (the retention policy), or `other`.
+             * @enum {string}
+             */
+            basis: "patient_request" | "retention" | "other";
+            /** @description Why the patient is erased (kept encrypted with the receipt, never shown in logs; do not put the person's name here). */
+            reason: string;
+        };
+        ErasureReceiptResponse: {
+            /** @enum {string} */
+            basis: "patient_request" | "retention" | "other";
+            /**
+             * Format: date-time
+             * @description When the patient was erased (the first erasure's time when asked again).
+             */
+            erased_at: string;
+            /**
+             * Format: uuid
+             * @description The erasure's id.
+             */
+            erasure_id: string;
+            /**
+             * Format: uuid
+             * @description The erased patient's id.
+             */
+            patient_id: string;
+            /** @description Rows deleted, per kind (table): `patients`, `appointments`, `payments`... (zero for kinds the patient had none of). */
+            records_deleted: {
+                [key: string]: number;
+            };
+            /**
+             * @description Rows of others kept without the erased person: `referrals` (another patient's referral of them) and
+             *     `patients_referred_by` (patients they had referred).
+             */
+            records_unlinked: {
+                [key: string]: number;
+            };
         };
         ExportFileResponse: {
             bytes: number;
@@ -1373,6 +1528,12 @@ export interface components {
             id?: string;
             /** @description Position of the record in `records` (0-based). */
             index: number;
+            /**
+             * @description Set when a rejection is not about the record's content: `erased`, the record is or names a patient erased at the
+             *     organization's request (an erasure tombstone matches it), and is not stored again.
+             * @enum {string}
+             */
+            reason?: "erased";
             /** @description As sent (null when missing or not a string). */
             record_type: string | null;
             source: string | null;
@@ -1498,6 +1659,30 @@ export interface components {
         };
         JourneyResponse: {
             journey: components["schemas"]["PatientJourneyResponse"];
+        };
+        LegalHoldResponse: {
+            /** @description Whether the hold covers every patient of the organization. */
+            all: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** @description Who placed it (`user:<id>` or `api_key:<id>`). */
+            created_by: string;
+            /** Format: uuid */
+            id: string;
+            /** @description Neither released nor past `until`: erasure of a patient it covers answers 409 and the retention sweep skips them. */
+            in_force: boolean;
+            /** @description The patients held (empty when `all`). */
+            patient_ids: string[];
+            reason: string;
+            /** Format: date-time */
+            released_at: string | null;
+            released_by: string | null;
+            /** Format: date-time */
+            until: string | null;
+        };
+        LegalHoldsResponse: {
+            /** @description Newest first, released ones included. */
+            holds: components["schemas"]["LegalHoldResponse"][];
         };
         LivenessResponse: {
             /** @enum {string} */
@@ -1772,6 +1957,8 @@ export interface components {
             detail: string;
             /** @description The bad fields of a 400 answer, each with where it was and what is expected. */
             errors?: components["schemas"]["FieldError"][];
+            /** @description The legal holds in force that cover the patient (a 409 `legal-hold`: release them before erasing). */
+            hold_ids?: string[];
             /** @description The path that was called. */
             instance?: string;
             /** @description The permission the caller lacks (a 403 `permission-denied`). */
@@ -1909,6 +2096,27 @@ export interface components {
             generalized_rows: number;
             levels: components["schemas"]["ReportLevelResponse"][];
             suppressed_rows: number;
+        };
+        RetentionPolicyBody: {
+            /**
+             * @description Audit events are kept this many years (at least 6, HIPAA's documentation retention), then archived and retired.
+             * @example 6
+             */
+            audit_years: number;
+            /**
+             * @description Patients with no activity for longer than this many years are erased by the nightly sweep; `null` keeps them.
+             * @example 7
+             */
+            inactive_patient_years: number | null;
+        };
+        RetentionPolicyResponse: {
+            audit_years: number;
+            inactive_patient_years: number | null;
+            /**
+             * Format: date-time
+             * @description When the policy was last set (null: the defaults, never set).
+             */
+            updated_at: string | null;
         };
         RiskAssessment: {
             last_assessed: string;
@@ -3514,6 +3722,162 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
         };
     };
+    listLegalHolds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The holds. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "holds": [
+                     *         {
+                     *           "all": false,
+                     *           "created_at": "2026-11-24T12:00:00.000Z",
+                     *           "created_by": "user:2f1e0d9c-8b7a-4c6d-9e5f-4a3b2c1d0e9f",
+                     *           "id": "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d",
+                     *           "in_force": true,
+                     *           "patient_ids": [
+                     *             "0b7e4d2a-3c1f-4e5d-9a8b-7c6d5e4f3a2b"
+                     *           ],
+                     *           "reason": "Litigation hold, case 2026-CV-0142",
+                     *           "released_at": null,
+                     *           "released_by": null,
+                     *           "until": "2027-12-31T00:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LegalHoldsResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    createLegalHold: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateLegalHoldBody"];
+            };
+        };
+        responses: {
+            /** @description The hold. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "all": false,
+                     *       "created_at": "2026-11-24T12:00:00.000Z",
+                     *       "created_by": "user:2f1e0d9c-8b7a-4c6d-9e5f-4a3b2c1d0e9f",
+                     *       "id": "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d",
+                     *       "in_force": true,
+                     *       "patient_ids": [
+                     *         "0b7e4d2a-3c1f-4e5d-9a8b-7c6d5e4f3a2b"
+                     *       ],
+                     *       "reason": "Litigation hold, case 2026-CV-0142",
+                     *       "released_at": null,
+                     *       "released_by": null,
+                     *       "until": "2027-12-31T00:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LegalHoldResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    deleteLegalHold: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+                /** @description The hold's id. */
+                holdId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The released hold. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "all": false,
+                     *       "created_at": "2026-11-24T12:00:00.000Z",
+                     *       "created_by": "user:2f1e0d9c-8b7a-4c6d-9e5f-4a3b2c1d0e9f",
+                     *       "id": "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d",
+                     *       "in_force": false,
+                     *       "patient_ids": [
+                     *         "0b7e4d2a-3c1f-4e5d-9a8b-7c6d5e4f3a2b"
+                     *       ],
+                     *       "reason": "Litigation hold, case 2026-CV-0142",
+                     *       "released_at": "2026-12-01T09:00:00.000Z",
+                     *       "released_by": "user:2f1e0d9c-8b7a-4c6d-9e5f-4a3b2c1d0e9f",
+                     *       "until": "2027-12-31T00:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LegalHoldResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No legal hold with this id in this organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "No legal hold with this id in this organization",
+                     *       "status": 404,
+                     *       "title": "Not found",
+                     *       "type": "https://patient-journey.dev/problems/not-found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
     listMembers: {
         parameters: {
             query?: never;
@@ -3778,6 +4142,78 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getRetentionPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policy. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "audit_years": 6,
+                     *       "inactive_patient_years": 7,
+                     *       "updated_at": "2026-11-24T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RetentionPolicyResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    replaceRetentionPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetentionPolicyBody"];
+            };
+        };
+        responses: {
+            /** @description The policy now in force. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "audit_years": 6,
+                     *       "inactive_patient_years": 7,
+                     *       "updated_at": "2026-11-24T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RetentionPolicyResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
         };
     };
@@ -4343,6 +4779,108 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["PatientNotFound"];
             429: components["responses"]["TooManyRequests"];
+        };
+    };
+    createPatientErasure: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+                /** @description The patient's id, as the patient list gives it. */
+                patientId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ErasureBody"];
+            };
+        };
+        responses: {
+            /** @description The receipt. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "basis": "patient_request",
+                     *       "erased_at": "2026-11-24T12:00:00.000Z",
+                     *       "erasure_id": "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b",
+                     *       "patient_id": "0b7e4d2a-3c1f-4e5d-9a8b-7c6d5e4f3a2b",
+                     *       "records_deleted": {
+                     *         "appointments": 7,
+                     *         "automation_enrollments": 1,
+                     *         "communications": 12,
+                     *         "consent_decisions": 4,
+                     *         "engagement_patient_days": 1,
+                     *         "fhir_resources": 3,
+                     *         "journey_events": 5,
+                     *         "patient_features": 1,
+                     *         "patient_metrics": 1,
+                     *         "patients": 1,
+                     *         "payments": 9,
+                     *         "reengagement_opportunities": 1,
+                     *         "referrals": 0,
+                     *         "risk_score_history": 9,
+                     *         "stored_files": 0,
+                     *         "survey_responses": 2,
+                     *         "treatment_plans": 1
+                     *       },
+                     *       "records_unlinked": {
+                     *         "patients_referred_by": 0,
+                     *         "referrals": 1
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErasureReceiptResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["PatientNotFound"];
+            /** @description A legal hold covers the patient. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The patient is under legal hold 5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d: release the hold before erasing",
+                     *       "hold_ids": [
+                     *         "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d"
+                     *       ],
+                     *       "status": 409,
+                     *       "title": "Under legal hold",
+                     *       "type": "https://patient-journey.dev/problems/legal-hold"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description The organization's scores are being recomputed (the nightly run): retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The organization's scores are being recomputed: retry the erasure in a minute",
+                     *       "status": 503,
+                     *       "title": "Service unavailable",
+                     *       "type": "https://patient-journey.dev/problems/service-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getPatientExport: {

@@ -12,7 +12,7 @@ import { TrailWriter } from 'src/audit/trail/trail-writer';
 /**
  * The HIPAA audit trail (docs/audit.md). Registers the global AuditOnSuccessInterceptor (before any cache interceptor:
  * AppModule imports this module ahead of the feature modules) and the onSend hook for denied calls; exports
- * TrailWriter for code that records outside a request.
+ * TrailWriter for code that records outside a request, and TrailRepository (the retention sweep archives and retires).
  */
 @Module({
   controllers: [AuditEventsController],
@@ -25,6 +25,6 @@ import { TrailWriter } from 'src/audit/trail/trail-writer';
     TrailPartitionsService,
     { provide: APP_INTERCEPTOR, useClass: AuditOnSuccessInterceptor },
   ],
-  exports: [TrailWriter, RequestAuditRecorder],
+  exports: [TrailWriter, RequestAuditRecorder, TrailRepository],
 })
 export class AuditModule {}

@@ -8,6 +8,7 @@ const PRODUCTION = {
   DATABASE_URL: 'postgres://app@db:5432/pj',
   PHI_ENCRYPTION_KEYS: `v1:${Buffer.alloc(32, 1).toString('base64')}`,
   PHI_BLIND_INDEX_KEY: Buffer.alloc(32, 2).toString('base64'),
+  ERASURE_TOMBSTONE_KEY: Buffer.alloc(32, 3).toString('base64'),
   JWKS_URI: 'https://login.example.test/.well-known/jwks.json',
   JWT_ISSUER: 'https://login.example.test/',
   JWT_AUDIENCE: 'patient-journey-api',

@@ -55,6 +55,8 @@ export interface Settings {
   /** Versioned AES-256 keys, newest first: `v2:<base64>,v1:<base64>`. */
   phiEncryptionKeys: string | null;
   phiBlindIndexKey: string | null;
+  /** Key of the erasure tombstones' keyed hashes (ERASURE_TOMBSTONE_KEY; src/privacy/erasure/tombstone-hasher.ts). */
+  erasureTombstoneKey: string | null;
   /** In-process cache of recently decrypted list values (PhiCipher, src/records/phi/phi-cipher.ts); 0 entries = off. */
   phiDecryptCache: { entries: number; seconds: number };
   /** In-process cache of patient list pages (src/patients/patient-list.service.ts); 0 entries = off. */
@@ -274,6 +276,7 @@ export function loadSettings(env: Env = process.env): Settings {
     },
     phiEncryptionKeys: str(env, 'PHI_ENCRYPTION_KEYS'),
     phiBlindIndexKey: str(env, 'PHI_BLIND_INDEX_KEY'),
+    erasureTombstoneKey: str(env, 'ERASURE_TOMBSTONE_KEY'),
     phiDecryptCache: {
       entries: int(env, 'PHI_DECRYPT_CACHE_ENTRIES', 20_000, 0, 1_000_000),
       seconds: int(env, 'PHI_DECRYPT_CACHE_SECONDS', 300, 1, 3_600),
@@ -329,6 +332,12 @@ export function loadSettings(env: Env = process.env): Settings {
   }
   if (production && settings.phiBlindIndexKey === null) {
     throw new SettingsError('PHI_BLIND_INDEX_KEY', 'a base64 key of at least 32 bytes in production', undefined);
+  }
+  if (production && settings.erasureTombstoneKey === null) {
+    throw new SettingsError('ERASURE_TOMBSTONE_KEY', 'a base64 key of at least 32 bytes in production', undefined);
+  }
+  if (settings.erasureTombstoneKey !== null && !isBase64Key(settings.erasureTombstoneKey, 32, false)) {
+    throw new SettingsError('ERASURE_TOMBSTONE_KEY', 'a base64 key of at least 32 bytes', '(hidden)');
   }
   if (settings.phiEncryptionKeys !== null) checkPhiEncryptionKeys(settings.phiEncryptionKeys);
   if (settings.phiBlindIndexKey !== null && !isBase64Key(settings.phiBlindIndexKey, 32, false)) {

@@ -123,6 +123,15 @@ export class EngagementRollupRepository {
     return { organizationId, timezone: timeZone, cutoff: c.cutoff, patients, steps: stepRows, durationMs };
   }
 
+  /** How many of these patients have a row in the rollup. */
+  async patientRows(db: TenantSql, patientIds: readonly string[]): Promise<number> {
+    const [{ n }] = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM engagement_patient_days WHERE organization_id = $1 AND patient_id = ANY($2::uuid[])`,
+      [db.organizationId, patientIds],
+    );
+    return n;
+  }
+
   /**
    * Takes these patients' contributions out and puts them back from their current records and scores (after a
    * recompute or an ingestion). Idempotent. False when the organization has no rollup (its first build sees them).

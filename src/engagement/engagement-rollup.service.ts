@@ -82,6 +82,17 @@ export class EngagementRollupService implements OnModuleInit, OnModuleDestroy {
     else if (status.cutoff !== null && status.cutoff < status.today) this.background(organizationId, { kind: 'advance' }, { onlyIfBuilt: true });
   }
 
+  /**
+   * Takes these patients out of the rollup in the caller's transaction, once their records are deleted (an erasure):
+   * under the rollup's lock, their rows and steps go and nothing comes back. Returns how many patient rows went.
+   */
+  async forgetPatients(db: TenantSql, patientIds: readonly string[]): Promise<number> {
+    await this.rollups.lock(db);
+    const n = await this.rollups.patientRows(db, patientIds);
+    await this.rollups.patch(db, patientIds);
+    return n;
+  }
+
   /** Resolves when the organization's queued jobs are done (tests). */
   async settled(organizationId: string): Promise<void> {
     await this.queues.get(organizationId)?.tail;

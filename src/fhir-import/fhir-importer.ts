@@ -9,6 +9,7 @@ import type { IngestRecordResult } from 'src/ingestion/dto/ingest.response';
 import { IngestionRepository } from 'src/ingestion/ingestion.repository';
 import { IngestionService } from 'src/ingestion/ingestion.service';
 import { PhiCipher } from 'src/records/phi/phi-cipher';
+import { ErasureTombstones } from 'src/records/tombstones/erasure-tombstones';
 
 /** What became of one resource. `skipped`: a type (or resource) the app does not use; `superseded`: a Claim already settled by its ExplanationOfBenefit. */
 export type ItemStatus = 'created' | 'updated' | 'unchanged' | 'skipped' | 'superseded' | 'rejected';
@@ -40,6 +41,7 @@ export class FhirImporter {
     private readonly ingestionRepository: IngestionRepository,
     private readonly repository: FhirImportRepository,
     private readonly cipher: PhiCipher,
+    private readonly tombstones: ErasureTombstones,
   ) {}
 
   /** Validates and maps one parsed resource. */
@@ -94,11 +96,16 @@ export class FhirImporter {
       );
       const rows: Parameters<FhirImportRepository['upsert']>[2] = [];
       const changedRefs = new Set<string>();
+      const missing = refs.filter((ref) => !idOf(ref));
+      const erased = await this.tombstones.erased(
+        db,
+        missing.map((externalId) => ({ source, externalId })),
+      );
       for (const i of listIdx) {
         const p = items[i];
         const m = p.mapped as Extract<Mapped, { kind: 'list-item' }>;
         if (!idOf(m.patientRef)) {
-          outcomes[i] = this.dangling(p, m.patientRef, source);
+          outcomes[i] = erased.has(`${source}\u0000${m.patientRef}`) ? this.erasedPatient(p) : this.dangling(p, m.patientRef, source);
           continue;
         }
         const key = `${p.resourceType}/${p.id}`;
@@ -172,6 +179,22 @@ export class FhirImporter {
     return { status: 'skipped', location, resourceType: p.resourceType, note: 'not written in this step' };
   }
 
+  /** A medical list item of an erased patient (an erasure tombstone matches the reference): not stored again. */
+  private erasedPatient(p: Prepared): ItemOutcome {
+    return {
+      status: 'rejected',
+      location: `${p.resourceType}/${p.id}`,
+      resourceType: p.resourceType,
+      issues: [
+        issue(
+          'deleted',
+          "erased: names a patient erased at the organization's request: the resource is not stored again (docs/privacy.md, \"Erasure\")",
+          `${p.resourceType}.${p.resourceType === 'AllergyIntolerance' ? 'patient' : 'subject'}`,
+        ),
+      ],
+    };
+  }
+
   private dangling(p: Prepared, ref: string, source: string): ItemOutcome {
     const element =
       p.mapped.kind === 'record'
@@ -195,6 +218,15 @@ export class FhirImporter {
     if (r.status !== 'rejected') return { status: r.status, location, resourceType: p.resourceType };
     const elements = p.mapped.kind === 'patient' || p.mapped.kind === 'record' ? p.mapped.elements : {};
     const errors = r.errors ?? [];
+    if (r.reason === 'erased') {
+      // The patient was erased (an erasure tombstone matches): FHIR's `deleted`, the reference names erased content.
+      return {
+        status: 'rejected',
+        location,
+        resourceType: p.resourceType,
+        issues: errors.map((e) => issue('deleted', `erased: ${e.message}`, elements[e.field.split('.')[0]] ?? p.resourceType)),
+      };
+    }
     const ref = errors.find((e) => e.field === 'patient_external_id');
     if (ref && p.mapped.kind === 'record') return this.dangling(p, p.mapped.patientRef, source);
     // A record the ingestion refuses (invalid, or a rule of its own: a consent decision changed once stored, ...):

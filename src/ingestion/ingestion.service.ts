@@ -13,6 +13,7 @@ import { RecordType, validateRecord, ValidRecord } from 'src/ingestion/validatio
 import { PhiCipher } from 'src/records/phi/phi-cipher';
 import { ScoringService } from 'src/scoring/scoring.service';
 import { ConsentWriter, PatientConsentFlags } from 'src/consent/consent-writer';
+import { ErasureTombstones, SourceKey } from 'src/records/tombstones/erasure-tombstones';
 
 interface Pending {
   index: number;
@@ -35,6 +36,7 @@ export class IngestionService {
     private readonly repository: IngestionRepository,
     private readonly cipher: PhiCipher,
     private readonly consent: ConsentWriter,
+    private readonly tombstones: ErasureTombstones,
     @Inject(Clock) private readonly clock: Clock,
     @Optional() private readonly scoring?: ScoringService,
   ) {}
@@ -113,8 +115,41 @@ export class IngestionService {
       ]);
       return false;
     });
-    const touched = await this.write(db, unique, results, reject, nowMs, actor);
+    const touched = await this.write(db, await this.notErased(db, unique, results), results, reject, nowMs, actor);
     return { results, touched };
+  }
+
+  /**
+   * The records that neither are nor refer to an erased patient (an erasure tombstone matches their source and
+   * external id); the others are answered `rejected` with the reason `erased`, so that the person is not recreated.
+   */
+  private async notErased(db: TenantSql, batch: Pending[], results: IngestRecordResult[]): Promise<Pending[]> {
+    const keys: SourceKey[] = [];
+    for (const p of batch) {
+      if (p.record.type === RecordType.Patient) keys.push({ source: p.record.source, externalId: p.record.externalId });
+      for (const r of TABLES[p.record.type].patientRefs(p.record.data)) keys.push({ source: p.record.source, externalId: r.externalId });
+    }
+    const erased = await this.tombstones.erased(db, keys);
+    if (erased.size === 0) return batch;
+    return batch.filter((p) => {
+      const fields: string[] = [];
+      if (p.record.type === RecordType.Patient && erased.has(keyOf(p.record.source, p.record.externalId))) fields.push('external_id');
+      for (const r of TABLES[p.record.type].patientRefs(p.record.data)) if (erased.has(keyOf(p.record.source, r.externalId))) fields.push(r.field);
+      if (fields.length === 0) return true;
+      results[p.index] = {
+        index: p.index,
+        record_type: p.record.type,
+        source: p.record.source,
+        external_id: p.record.externalId,
+        status: 'rejected',
+        reason: 'erased',
+        errors: fields.map((field) => ({
+          field,
+          message: 'names a patient erased at the organization\'s request: the record is not stored again (docs/privacy.md, "Erasure")',
+        })),
+      };
+      return false;
+    });
   }
 
   /** Recomputes the patients after their records' commit (the incremental path); a failure leaves them stale. */

@@ -142,14 +142,17 @@ export class JobService implements OnApplicationBootstrap, BeforeApplicationShut
 
   /**
    * The nightly scheduler's tick: for every organization whose local nightly time (NIGHTLY_RECOMPUTE_AT) has come
-   * within the window, its night's recompute, enqueued once (dedup key per local date).
+   * within the window, its night's recompute and its retention sweep, each enqueued once (dedup key per local date).
    */
   async scheduleNightly(now: Date = this.clock.now()): Promise<number> {
     const organizations = await this.organizations.all(this.crossTenant);
     let enqueued = 0;
     for (const org of organizations) {
       const key = nightlyRunDue(now, org.timezone, this.settings.jobs.nightlyAt);
-      if (key && (await this.enqueue(JobType.NightlyRecompute, org.id, {}, { dedupKey: key }))) enqueued++;
+      if (!key) continue;
+      if (await this.enqueue(JobType.NightlyRecompute, org.id, {}, { dedupKey: key })) enqueued++;
+      // The night's retention sweep too (docs/privacy.md, "Retention"), once per local date.
+      await this.enqueue(JobType.RetentionSweep, org.id, {}, { dedupKey: key.replace('nightly-recompute', 'retention-sweep') });
     }
     if (enqueued > 0) this.logger.log(`Nightly recompute enqueued for ${enqueued} organization(s)`);
     return enqueued;

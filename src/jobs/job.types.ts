@@ -10,6 +10,8 @@ export const JobType = {
   DeidentifiedExport: 'deidentified-export',
   /** An organization's bulk export (FHIR NDJSON files in the file store; src/privacy/export). */
   BulkExport: 'bulk-export',
+  /** An organization's retention sweep: inactive patients erased, old audit months archived and retired (src/privacy/retention). */
+  RetentionSweep: 'retention-sweep',
 } as const;
 export type JobType = (typeof JobType)[keyof typeof JobType];
 

@@ -1,3 +1,4 @@
+import type { TenantSql } from 'src/database/tenant/tenant-sql';
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
 import { Subscription } from 'rxjs';
 import { Clock } from 'src/common/clock/clock';
@@ -97,6 +98,31 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
       );
       return found.length;
     });
+  }
+
+  /**
+   * Removes these patients' opportunities in the caller's transaction (an erasure), taking them out of the totals;
+   * returns how many went.
+   */
+  async forgetPatients(db: TenantSql, patientIds: readonly string[]): Promise<number> {
+    await this.repository.lock(db);
+    const state = await this.repository.refreshStateForUpdate(db);
+    const removed = await this.repository.remove(db, patientIds);
+    if (state && removed.length > 0) {
+      const totals = new Map(state.totals.map((t) => [`${t.type}:${t.priority}`, { ...t }]));
+      for (const old of removed) {
+        const t = totals.get(`${old.type}:${old.priority}`);
+        if (t) {
+          t.count -= 1;
+          t.valueCents -= old.valueCents;
+        }
+      }
+      await this.repository.saveTotals(
+        db,
+        [...totals.values()].filter((t) => t.count > 0),
+      );
+    }
+    return removed.length;
   }
 
   /** Single-flight per organization within this process (and an advisory lock across processes). */

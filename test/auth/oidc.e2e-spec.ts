@@ -57,6 +57,7 @@ describe('production authentication against a JWKS', () => {
         JWT_AUDIENCE: AUDIENCE,
         PHI_ENCRYPTION_KEYS: `v1:${randomBytes(32).toString('base64')}`,
         PHI_BLIND_INDEX_KEY: randomBytes(32).toString('base64'),
+        ERASURE_TOMBSTONE_KEY: randomBytes(32).toString('base64'),
         AUTH_CACHE_SECONDS: '0',
       },
     });

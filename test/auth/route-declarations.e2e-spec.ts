@@ -144,6 +144,8 @@ describe('every route declares its access, its audit and its documentation', () 
       'GET /api/v1/patients/:organizationId/profiles',
       'POST /api/v1/analytics/:organizationId/deidentified-exports',
       'POST /api/v1/patients/:organizationId/profile/:patientId/consents',
+      // The erasure's receipt names the erased patient (an id, no data of theirs).
+      'POST /api/v1/patients/:organizationId/profile/:patientId/erasure',
     ]);
     expect(carrying.filter((c) => !byKey.get(c.key)?.audit).map((c) => c.key)).toEqual([]);
   });

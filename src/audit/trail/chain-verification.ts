@@ -7,15 +7,17 @@ import { OrganizationsRepository } from 'src/organizations/organizations.reposit
 const PAGE = 5000;
 
 /**
- * Recomputes one organization's chain, from its first event up to the head as it was when the check began
+ * Recomputes one organization's chain, from its first event (the first kept one after a retirement) up to the head as it was when the check began
  * (events appended meanwhile are left for the next check). Shared by the verify endpoint and `audit:verify`, which
  * run it in one snapshot (TenantDb.read with `snapshot`).
  */
 export async function verifyOrganizationChain(repository: TrailRepository, db: TenantSql): Promise<ChainVerdict> {
   const head = await repository.head(db);
-  const verifier = new ChainVerifier();
+  // After a retirement (docs/audit.md, "Retention"), from the first kept event, whose predecessor's hash is recorded.
+  const retired = await repository.retiredThrough(db);
+  const verifier = new ChainVerifier(retired);
   if (head) {
-    let after = 0;
+    let after = retired?.seq ?? 0;
     for (;;) {
       const rows = await repository.chainPage(db, after, head.lastSeq, PAGE);
       let ok = true;

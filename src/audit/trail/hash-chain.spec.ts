@@ -105,6 +105,22 @@ describe('audit hash chain', () => {
     });
   });
 
+  it('after a retirement starts from the first kept event, given the last retired one; a forged start breaks', () => {
+    const rows = chain(12);
+    const kept = rows.slice(7);
+    const head = { lastSeq: 12, lastHash: rows[11].hash };
+    const from = (start: { seq: number; hash: Buffer }) => {
+      const v = new ChainVerifier(start);
+      for (const r of kept) if (!v.push(r)) break;
+      return v.finish(head);
+    };
+    expect(from({ seq: 7, hash: rows[6].hash })).toEqual({ valid: true, eventsChecked: 5, firstBroken: null });
+    expect(from({ seq: 7, hash: Buffer.alloc(32, 3) }).firstBroken).toMatchObject({ seq: 8, reason: 'prev_hash_mismatch' });
+    expect(from({ seq: 6, hash: rows[5].hash }).firstBroken).toMatchObject({ seq: 8, reason: 'sequence_gap' });
+    const everything = new ChainVerifier({ seq: 12, hash: rows[11].hash });
+    expect(everything.finish(head)).toEqual({ valid: true, eventsChecked: 0, firstBroken: null });
+  });
+
   it('a row re-hashed by a forger still breaks the link to its successor', () => {
     const rows = chain(5);
     const changed = { ...rows[1], patientIds: [] };

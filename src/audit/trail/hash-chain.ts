@@ -73,10 +73,19 @@ export interface ChainVerdict {
  * or rows removed from the end (the chain head says there were more).
  */
 export class ChainVerifier {
-  private expectedSeq = 1;
-  private prevHash: Buffer = GENESIS_HASH;
+  private expectedSeq: number;
+  private prevHash: Buffer;
   private checked = 0;
   private broken: ChainBreak | null = null;
+
+  /**
+   * `start`: the last retired event (its sequence number and hash, as audit_retirements records them), when the
+   * chain's oldest events were archived and retired; verification then starts from the first kept event.
+   */
+  constructor(start: { seq: number; hash: Buffer } | null = null) {
+    this.expectedSeq = start ? start.seq + 1 : 1;
+    this.prevHash = start ? start.hash : GENESIS_HASH;
+  }
 
   /** Returns false once the chain is broken (the caller may stop feeding rows). */
   push(row: AuditEventRow): boolean {

@@ -150,6 +150,18 @@ export class TrailRepository {
     return rows.map(toRow);
   }
 
+  /**
+   * The latest retirement of the organization's oldest events (src/privacy/retention: archived, then deleted by
+   * audit_retire()): the last retired sequence number and its hash, where verification starts. Null: none retired.
+   */
+  async retiredThrough(db: TenantSql): Promise<{ seq: number; hash: Buffer } | null> {
+    const rows = await db.query<{ last_seq: string; last_hash: Buffer }>(
+      `SELECT last_seq, last_hash FROM audit_retirements WHERE organization_id = $1 ORDER BY last_seq DESC LIMIT 1`,
+      [db.organizationId],
+    );
+    return rows.length === 0 ? null : { seq: Number(rows[0].last_seq), hash: rows[0].last_hash };
+  }
+
   async head(db: TenantSql): Promise<{ lastSeq: number; lastHash: Buffer } | null> {
     const rows = await db.query<{ last_seq: string; last_hash: Buffer }>(
       `SELECT last_seq, last_hash FROM audit_chain_heads WHERE organization_id = $1`,

@@ -30,4 +30,7 @@ export class ProblemResponse {
   errors?: FieldErrorResponse[];
   /** The permission the caller lacks (a 403 `permission-denied`). */
   permission?: string;
+  /** The legal holds in force that cover the patient (a 409 `legal-hold`: release them before erasing). */
+  @ApiProperty({ type: [String], format: 'uuid', required: false })
+  hold_ids?: string[];
 }

@@ -24,6 +24,12 @@ export class IngestRecordResult {
   /** Id of the stored record (not for rejected ones). */
   @ApiPropertyOptional({ format: 'uuid' })
   id?: string;
+  /**
+   * Set when a rejection is not about the record's content: `erased`, the record is or names a patient erased at the
+   * organization's request (an erasure tombstone matches it), and is not stored again.
+   */
+  @ApiPropertyOptional({ enum: ['erased'] })
+  reason?: 'erased';
   /** Why the record was rejected: one entry per field at fault. */
   @ApiPropertyOptional({ type: [IngestRecordErrorDto] })
   errors?: IngestRecordErrorDto[];

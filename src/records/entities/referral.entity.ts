@@ -28,8 +28,9 @@ export class Referral extends SourcedEntity {
   @JoinColumn({ name: 'referrer_patient_id' })
   referrerPatient?: Patient;
 
-  @Column({ name: 'referred_patient_id', type: 'uuid' })
-  referredPatientId: string;
+  /** Null once the referred patient was erased: the referral made by the referrer stays, without their identity. */
+  @Column({ name: 'referred_patient_id', type: 'uuid', nullable: true })
+  referredPatientId: string | null;
 
   @ManyToOne(() => Patient, { createForeignKeyConstraints: false })
   @JoinColumn({ name: 'referred_patient_id' })

@@ -114,6 +114,7 @@ describe('PHI key settings', () => {
     };
     expect(() => loadSettings(base)).toThrow('PHI_ENCRYPTION_KEYS');
     expect(() => loadSettings({ ...base, PHI_ENCRYPTION_KEYS: `v1:${k1}` })).toThrow('PHI_BLIND_INDEX_KEY');
+    expect(() => loadSettings({ ...base, PHI_ENCRYPTION_KEYS: `v1:${k1}`, PHI_BLIND_INDEX_KEY: k2 })).toThrow('ERASURE_TOMBSTONE_KEY');
   });
 
   it('outside production generates keys once under DATA_DIR, shared by every cipher', () => {

@@ -226,4 +226,10 @@ describe('FHIR mapping of the record kinds', () => {
     expect(EXPORT_RESOURCE_TYPES).toHaveLength(14);
     expect(toFhirResources('journey_events', { id: 'j', patient_id: P, details: null }, ctx)[0]).not.toHaveProperty('extension');
   });
+
+  it("maps a referral whose referred patient was erased without a subject (the referrer's referral, kept without them)", () => {
+    const [basic] = toFhirResources('referrals', { id: 'r', referrer_patient_id: P, referred_patient_id: null, referred_at: T }, ctx);
+    expect(basic).not.toHaveProperty('subject');
+    expect(basic).toMatchObject({ resourceType: 'Basic', author: { reference: `Patient/${P}` } });
+  });
 });

@@ -368,7 +368,7 @@ export function toReferral(r: Rec): Basic {
     meta: meta(r),
     identifier: identifier(r),
     code: code('record-kind', 'referral', 'Patient referral'),
-    subject: patientRef(r.referred_patient_id),
+    subject: r.referred_patient_id == null ? undefined : patientRef(r.referred_patient_id),
     author: patientRef(r.referrer_patient_id),
     created: str(r.referred_at)?.slice(0, 10),
     extension: [ext('referred-at', { valueDateTime: str(r.referred_at) })].filter((e): e is Extension => e !== undefined),
