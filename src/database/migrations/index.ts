@@ -20,6 +20,7 @@ import { RiskHistoryByPatient1795567060000 } from 'src/database/migrations/17955
 import { ConsentDecisions1795567200000 } from 'src/database/migrations/1795567200000-ConsentDecisions';
 import { FhirResources1795567300000 } from 'src/database/migrations/1795567300000-FhirResources';
 import { JobRunsDedupPerType1795567500000 } from 'src/database/migrations/1795567500000-JobRunsDedupPerType';
+import { PhiKeys1795567610000 } from 'src/database/migrations/1795567610000-PhiKeys';
 
 /**
  * Every migration, in order. A new migration is added here (explicit imports keep the list the same under
@@ -48,4 +49,5 @@ export const MIGRATIONS: Function[] = [
   ConsentDecisions1795567200000,
   FhirResources1795567300000,
   JobRunsDedupPerType1795567500000,
+  PhiKeys1795567610000,
 ];
