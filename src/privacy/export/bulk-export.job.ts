@@ -95,7 +95,9 @@ export class BulkExportJob implements JobHandler, OnModuleInit {
         for (const [index, kind] of kinds.entries()) {
           for await (const rows of this.records.batches(connection, kind, filter)) {
             // The batch's patient keys in one statement (those not in the key cache).
-            const keys = await this.keyring.keysFor(connection, rows.map((r) => String(kind === 'patients' ? r.id : r.patient_id)));
+            // (Kinds without a patient_id column, referrals, hold no encrypted value.)
+            const owners = rows.map((r) => (kind === 'patients' ? r.id : r.patient_id)).filter((id): id is string => typeof id === 'string');
+            const keys = await this.keyring.keysFor(connection, owners);
             for (const row of rows) {
               for (const resource of toFhirResources(kind, toExportRecord(kind, row, keys, organizationId), { currency })) {
                 if (types.has(resource.resourceType)) await (await writerFor(resource.resourceType)).writeLine(JSON.stringify(resource));
