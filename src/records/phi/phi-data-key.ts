@@ -117,7 +117,11 @@ export class PhiDataKey {
   decrypt(value: string | null, place: PhiPlace): string | null {
     if (value === null) return null;
     if (isLegacyValue(value)) return this.legacy.decrypt(value);
-    if (!value.startsWith(this.prefix)) throw new PhiDecryptError(`a value of format ${value.slice(0, 2)} read with a ${this.format} key`);
+    if (!value.startsWith(this.prefix)) {
+      // The format is named only when it is one (a plain text stored by mistake must not reach a log).
+      const format = /^[a-z][0-9]:/.test(value) ? value.slice(0, 2) : 'unknown';
+      throw new PhiDecryptError(`a value of format ${format} read with a ${this.format} key`);
+    }
     if (this.#key === null) throw new PhiDecryptError('the key of this value does not exist (destroyed at erasure, or never created)');
     return open(this.#key, Buffer.from(value.slice(3), 'base64'), this.aad(place)).toString('utf8');
   }
