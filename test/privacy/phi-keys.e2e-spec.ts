@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { TenantDb } from 'src/database/tenant/tenant-db';
 import { PhiKeyring } from 'src/records/phi/phi-keyring';
 import { bearer, createOrganization, memberToken } from 'test/auth/auth-fixtures';
 import { createTestApp, TestApp } from 'test/utils/test-app';
@@ -127,6 +128,17 @@ describe('PHI keys: place binding and crypto-shredding', () => {
     // The ciphertext itself is untouched (as in a backup): it is the key that is gone.
     const [still] = await t.db.query<{ notes_enc: string }>(`SELECT notes_enc FROM appointments WHERE id = $1`, [before.id]);
     expect(still.notes_enc).toBe(before.notes_enc);
+  });
+
+  it("another organization's handle sees none of these keys (organization filter and row-level security)", async () => {
+    const other = (await createOrganization(t.db)).id;
+    const seen = await t.app.get(TenantDb).statements(other, async (db) => ({
+      rows: await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM patient_keys`),
+      orgKeys: await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM organization_keys`),
+      keys: await t.app.get(PhiKeyring).keysFor(db, [ids.alice, ids.bob]),
+    }));
+    expect([seen.rows, seen.orgKeys]).toEqual([[{ n: 0 }], [{ n: 0 }]]);
+    expect([seen.keys.size, seen.keys.get(ids.alice).available]).toEqual([0, false]);
   });
 
   it('re-sending the same records leaves them unchanged (compared on plaintext under each patient key)', async () => {
