@@ -21,7 +21,7 @@ export class PatientKeys {
   ) {}
 
   get(patientId: string): PhiDataKey {
-    return this.byPatient.get(patientId) ?? this.missing;
+    return this.byPatient.get(patientId) ?? this.byPatient.get(patientId.toLowerCase()) ?? this.missing;
   }
 
   get size(): number {
@@ -72,7 +72,7 @@ export class PhiKeyringCore {
     const org = db.organizationId;
     const out = new Map<string, PhiDataKey>();
     const wanted: string[] = [];
-    for (const id of new Set(patientIds)) {
+    for (const id of new Set([...patientIds].map((p) => (p ? p.toLowerCase() : p)))) {
       if (!id) continue;
       const key = this.keys.get(cacheKey(org, id));
       if (key) out.set(id, this.dataKey(org, key));
@@ -101,7 +101,7 @@ export class PhiKeyringCore {
    * stored before envelope encryption, or whose key was never made.
    */
   async ensureKeys(db: TenantSql, patientIds: Iterable<string>): Promise<PatientKeys> {
-    const ids = [...new Set(patientIds)].filter((id) => id !== '');
+    const ids = [...new Set([...patientIds].map((id) => id.toLowerCase()))].filter((id) => id !== '');
     const have = await this.keysFor(db, ids);
     const lacking = ids.filter((id) => !have.get(id).available);
     if (lacking.length === 0) return have;
@@ -149,7 +149,7 @@ export class PhiKeyringCore {
 
   /** Drops these patients' unwrapped keys from this process (after their erasure). */
   forget(organizationId: string, patientIds: Iterable<string>): void {
-    for (const id of patientIds) this.keys.delete(cacheKey(organizationId.toLowerCase(), id));
+    for (const id of patientIds) this.keys.delete(cacheKey(organizationId.toLowerCase(), id.toLowerCase()));
     this.recent?.clear();
   }
 
