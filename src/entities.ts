@@ -1,3 +1,4 @@
+import { OrganizationKey, PatientKey } from 'src/records/entities/phi-key.entities';
 import { ApiKey } from 'src/auth/entities/api-key.entity';
 import { JobRun } from 'src/jobs/entities/job-run.entity';
 import { StoredFile, StoredFileChunk } from 'src/file-store/entities/stored-file.entity';
@@ -52,4 +53,6 @@ export const ENTITIES = [
   StoredFile,
   StoredFileChunk,
   FhirResource,
+  OrganizationKey,
+  PatientKey,
 ];

@@ -18,7 +18,8 @@ import { countStatus, summarize } from 'src/patients/patient-counts.service';
 import { isDeepOffset, PatientsRepository, ProfileListRow } from 'src/patients/patients.repository';
 import { toListItem, toProfile } from 'src/patients/profile-mappers';
 import { decodeCursor, DEFAULT_ORDER, encodeCursor, ListSpec, ProfileSort, SortOrder, StatusFilter } from 'src/patients/profile-list';
-import { createPhiCipher } from 'src/records/phi/phi-cipher';
+import { createPhiKeyring } from 'src/records/phi/phi-keyring';
+import { PhiReader } from 'src/records/phi/phi-reader';
 import { riskSummary } from 'src/risk/risk-summary.service';
 import { JOURNEY_SQL, JourneyRow } from 'src/journey/journey.repository';
 import { DEFAULT_TOUCHPOINT_LIMIT, toJourneyResponse } from 'src/journey/journey.service';
@@ -30,7 +31,7 @@ import { toOpportunitiesResponse } from 'src/opportunities/opportunities.service
 const settings = loadSettings(process.env);
 const pool = new Pool({ ...connectionConfig(settings.databaseUrl ?? '', { applicationName: 'read-bench-floor' }), max: settings.databasePoolSize });
 const tenants = new TenantDb(pool);
-const cipher = createPhiCipher(settings);
+const keyring = createPhiKeyring(settings);
 const countsRepo = new PatientCountsRepository();
 const patients = new PatientsRepository(countsRepo);
 const countsCache = new Map<string, OrganizationCounts>();
@@ -67,8 +68,15 @@ async function profiles(org: string, q: URLSearchParams): Promise<unknown> {
     spec = { sort, order: (q.get('order') as SortOrder | null) ?? DEFAULT_ORDER[sort], status: statusFilter === 'all' ? null : statusFilter, search: null, limit, offset, after: null };
     skipped = offset;
   }
-  const [rows, c] = await Promise.all([
-    tenant(org, (m): Promise<ProfileListRow[]> => patients.page(m, spec), isDeepOffset(spec)),
+  const [{ rows, keys }, c] = await Promise.all([
+    tenant(
+      org,
+      async (m) => {
+        const rows: ProfileListRow[] = await patients.page(m, spec);
+        return { rows, keys: await keyring.keysFor(m, rows.slice(0, limit).map((r) => r.id)) };
+      },
+      isDeepOffset(spec),
+    ),
     counts(org),
   ]);
   const page = rows.slice(0, limit);
@@ -76,7 +84,7 @@ async function profiles(org: string, q: URLSearchParams): Promise<unknown> {
   const total = countStatus(c.groups, spec.status);
   const s = summarize(c.groups);
   return {
-    patients: page.map((r) => toListItem(r, cipher)),
+    patients: page.map((r) => toListItem(r, new PhiReader(keys.get(r.id), org))),
     total_count: total,
     has_more: skipped + page.length < total,
     summary: { total_patients: s.total, active_patients: s.active, dormant_patients: s.dormant, at_risk_patients: s.atRisk },
@@ -96,8 +104,9 @@ async function route(req: IncomingMessage): Promise<[number, unknown]> {
     // Journey (issue 7): the app's statement and response mapping.
     const now = new Date();
     const limit = Number(url.searchParams.get('touchpoint_limit') ?? DEFAULT_TOUCHPOINT_LIMIT);
-    const rows = await tenant(org, (db) => db.query<JourneyRow>(JOURNEY_SQL, [org, m[4], now, limit]));
-    return rows[0] ? [200, toJourneyResponse(m[4], rows[0], now, (c) => cipher.decrypt(c))] : [404, { detail: 'Patient not found' }];
+    const [rows, keys] = await tenant(org, (db) => Promise.all([db.query<JourneyRow>(JOURNEY_SQL, [org, m[4], now, limit]), keyring.keysFor(db, [m[4]])]));
+    const phi = new PhiReader(keys.get(m[4]), org);
+    return rows[0] ? [200, toJourneyResponse(m[4], rows[0], now, (c, place) => phi.text(c, place))] : [404, { detail: 'Patient not found' }];
   }
   if (m[2] === 'opportunities') {
     // Opportunities (issue 7): refresh row and page in one transaction, as the app.
@@ -117,8 +126,10 @@ async function route(req: IncomingMessage): Promise<[number, unknown]> {
     return [200, riskSummary(c.groups, c.lastComputedAt ?? new Date().toISOString())];
   }
   const historyLimit = Number(url.searchParams.get('history_limit') ?? 50);
-  const row = await tenant(org, (db) => patients.findProfile(db, m[3], { historyLimit, now: new Date(), withMedical: true }));
-  return row ? [200, { patient: toProfile(row, cipher, true) }] : [404, { detail: 'Patient not found' }];
+  const [row, keys] = await tenant(org, (db) =>
+    Promise.all([patients.findProfile(db, m[3], { historyLimit, now: new Date(), withMedical: true }), keyring.keysFor(db, [m[3]])]),
+  );
+  return row ? [200, { patient: toProfile(row, new PhiReader(keys.get(m[3]), org), true) }] : [404, { detail: 'Patient not found' }];
 }
 
 const server = createServer((req: IncomingMessage, res: ServerResponse) => {

@@ -59,6 +59,8 @@ export interface Settings {
   erasureTombstoneKey: string | null;
   /** In-process cache of recently decrypted list values (PhiCipher, src/records/phi/phi-cipher.ts); 0 entries = off. */
   phiDecryptCache: { entries: number; seconds: number };
+  /** Unwrapped organization and patient keys kept in process memory (PhiKeyring, src/records/phi/phi-keyring-core.ts). */
+  phiKeyCacheEntries: number;
   /** In-process cache of patient list pages (src/patients/patient-list.service.ts); 0 entries = off. */
   patientPageCache: { entries: number; seconds: number };
   /** Per authenticated caller: `limit` requests per `ttlSeconds`; per client IP (checked before authentication): `ipLimit`. */
@@ -277,6 +279,7 @@ export function loadSettings(env: Env = process.env): Settings {
     phiEncryptionKeys: str(env, 'PHI_ENCRYPTION_KEYS'),
     phiBlindIndexKey: str(env, 'PHI_BLIND_INDEX_KEY'),
     erasureTombstoneKey: str(env, 'ERASURE_TOMBSTONE_KEY'),
+    phiKeyCacheEntries: int(env, 'PHI_KEY_CACHE_ENTRIES', 100_000, 0, 10_000_000),
     phiDecryptCache: {
       entries: int(env, 'PHI_DECRYPT_CACHE_ENTRIES', 20_000, 0, 1_000_000),
       seconds: int(env, 'PHI_DECRYPT_CACHE_SECONDS', 300, 1, 3_600),

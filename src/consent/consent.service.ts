@@ -11,7 +11,8 @@ import type { ConsentsResponse } from 'src/consent/dto/consents.response';
 import type { RecordConsentDto } from 'src/consent/dto/record-consent.dto';
 import { IngestionService } from 'src/ingestion/ingestion.service';
 import { ConsentSource } from 'src/records/records.enums';
-import { PhiCipher } from 'src/records/phi/phi-cipher';
+import { PhiKeyring } from 'src/records/phi/phi-keyring';
+import { PhiReader } from 'src/records/phi/phi-reader';
 
 const iso = (d: Date | null): string | null => (d === null ? null : new Date(d).toISOString());
 
@@ -29,16 +30,16 @@ export class ConsentService {
     private readonly tenantDb: TenantDb,
     private readonly repository: ConsentRepository,
     private readonly ingestion: IngestionService,
-    private readonly cipher: PhiCipher,
+    private readonly keyring: PhiKeyring,
     @Inject(Clock) private readonly clock: Clock,
   ) {}
 
   async list(auth: AuthContext, patientId: string): Promise<ConsentsResponse> {
-    const rows = await this.tenantDb.read(auth.organizationId, async (db) => {
+    const { rows, keys } = await this.tenantDb.read(auth.organizationId, async (db) => {
       if (!(await this.repository.patientKey(db, patientId))) throw notFound();
-      return this.repository.history(db, [patientId]);
+      return { rows: await this.repository.history(db, [patientId]), keys: await this.keyring.keysFor(db, [patientId]) };
     });
-    return this.toResponse(patientId, rows);
+    return this.toResponse(patientId, rows, new PhiReader(keys.get(patientId), auth.organizationId));
   }
 
   async record(auth: AuthContext, patientId: string, body: RecordConsentDto, audit: RequestAudit): Promise<ConsentsResponse> {
@@ -66,7 +67,7 @@ export class ConsentService {
     return this.list(auth, patientId);
   }
 
-  private toResponse(patientId: string, rows: ConsentDecisionRow[]): ConsentsResponse {
+  private toResponse(patientId: string, rows: ConsentDecisionRow[], phi: PhiReader): ConsentsResponse {
     const facts = rows.map((r) => ({
       id: r.id,
       purpose: r.purpose,
@@ -95,7 +96,7 @@ export class ConsentService {
         source: r.origin,
         recorded_by: r.recorded_by,
         expires_at: iso(r.expires_at),
-        evidence: this.cipher.decrypt(r.evidence_enc),
+        evidence: phi.text(r.evidence_enc, { table: 'consent_decisions', column: 'evidence_enc', row: r.id }),
         record_source: r.source,
         external_id: r.external_id,
       })),

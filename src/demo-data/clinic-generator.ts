@@ -7,6 +7,7 @@ import { CLINIC_CATALOGS, ClinicKind, DEFAULT_CLINIC_KIND } from 'src/demo-data/
 import { buildPools } from 'src/demo-data/seed-catalog';
 import { SeedRandom } from 'src/demo-data/seed-random';
 import { clinicTables, tablesInLoadOrder } from 'src/demo-data/seed-tables';
+import { SeedKeys } from 'src/demo-data/seed-keys';
 
 export interface GeneratorOptions {
   /** The kind of clinic (default dental): its visit types, plans, conditions, medications and notes. */
@@ -14,7 +15,7 @@ export interface GeneratorOptions {
   patients: number;
   seed: number;
   now: Date;
-  /** Encrypts the PHI fields exactly as the app does (same keys for the same settings). */
+  /** The master keys: the PHI fields are encrypted exactly as the app does (envelope keys under the same master keys). */
   cipher: PhiCipherCore;
   /** Patients per COPY round (default 5,000). */
   chunkSize?: number;
@@ -53,17 +54,20 @@ export async function generateClinic(client: Client, organizationId: string, opt
 
   const nowMs = options.now.getTime();
   const tables = clinicTables(organizationId, Date.now());
+  const keys = await SeedKeys.open(client, options.cipher, organizationId);
   const ctx: HistoryContext = {
     rng: new SeedRandom(options.seed),
     pools: buildPools(options.seed),
-    cipher: options.cipher,
+    keys,
     tables,
     organizationId,
     nowMs,
     catalog: CLINIC_CATALOGS[options.kind ?? DEFAULT_CLINIC_KIND],
   };
   const chunkSize = options.chunkSize ?? 5000;
+  // The patients' keys right after the patients (a key references its patient).
   const ordered = tablesInLoadOrder(tables);
+  ordered.splice(1, 0, keys.table);
   const dropped =
     superuser && (options.bulkLoad ?? options.patients >= BULK_LOAD_MIN_PATIENTS)
       ? await dropSecondaryIndexes(

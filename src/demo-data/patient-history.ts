@@ -1,4 +1,5 @@
-import type { PhiCipherCore } from 'src/records/phi/phi-cipher';
+import type { PhiDataKey } from 'src/records/phi/phi-data-key';
+import type { SeedKeys } from 'src/demo-data/seed-keys';
 import type { Cadence, ClinicCatalog } from 'src/demo-data/clinic-kinds';
 import { copyText, copyTimestamp as ts } from 'src/demo-data/copy-table';
 import { ALLERGIES, CALL_NOTES, SEQUENCES, SeedPools, SURVEY_COMMENTS } from 'src/demo-data/seed-catalog';
@@ -12,7 +13,10 @@ const N = '\\N';
 export interface HistoryContext {
   rng: SeedRandom;
   pools: SeedPools;
-  cipher: PhiCipherCore;
+  /** The organization's key and each new patient's data key (the app's envelope encryption). */
+  keys: SeedKeys;
+  /** The data key of the patient being written. */
+  patientKey?: PhiDataKey;
   tables: ClinicTables;
   organizationId: string;
   nowMs: number;
@@ -62,7 +66,7 @@ const NPS_BY_SATISFACTION: Record<number, [number, number]> = { 1: [0, 3], 2: [2
  * and a provisional `patient_metrics` row (stale, so the scoring job recomputes it).
  */
 export function writePatient(ctx: HistoryContext, index: number): void {
-  const { rng, pools, cipher, tables, nowMs, catalog } = ctx;
+  const { rng, pools, keys, tables, nowMs, catalog } = ctx;
   const lifecycle = rng.weighted(LIFECYCLES) as Lifecycle;
   const cadence = rng.weighted(weightedCadences(catalog));
   const channel = rng.weighted(CHANNELS) as Channel;
@@ -73,6 +77,10 @@ export function writePatient(ctx: HistoryContext, index: number): void {
   const history = lifecycle === 'lead' ? planLead(rng, cadence, leadRegisteredAt, nowMs) : planVisits(rng, cadence, lifecycle, troubled, nowMs);
   const visits = history.visits;
   const patientId = tables.patients.peekId();
+  const key = keys.patient(patientId);
+  ctx.patientKey = key;
+  const stored = (table: string, column: string, row: string): { table: string; column: string; row: string } => ({ table, column, row });
+  const own = (column: string): { table: string; column: string; row: string } => stored('patients', column, patientId);
 
   // Identity and PHI.
   const first = rng.pick(pools.firstNames);
@@ -90,9 +98,10 @@ export function writePatient(ctx: HistoryContext, index: number): void {
   const referrer = index > 50 && rng.chance(0.08) ? tables.patients.idOf(rng.int(0, index - 1)) : null;
 
   tables.patients.row(
-    `${copyText(name)}\t${cipher.encrypt(phone)}\t${cipher.encrypt(email)}\t${cipher.encrypt(dob)}\t${cipher.encryptJson(address)}\t` +
-      `${cipher.encryptJson(conditions) ?? N}\t${cipher.encryptJson(allergies) ?? N}\t${cipher.encryptJson(medications) ?? N}\t` +
-      `${cipher.blindIndex('email', email)}\t${cipher.blindIndex('phone', phone)}\t${channel}\t${rng.chance(0.6) ? 't' : 'f'}\t` +
+    `${copyText(name)}\t${key.encrypt(phone, own('phone_enc'))}\t${key.encrypt(email, own('email_enc'))}\t${key.encrypt(dob, own('date_of_birth_enc'))}\t` +
+      `${key.encryptJson(address, own('address_enc'))}\t${key.encryptJson(conditions, own('conditions_enc')) ?? N}\t` +
+      `${key.encryptJson(allergies, own('allergies_enc')) ?? N}\t${key.encryptJson(medications, own('medications_enc')) ?? N}\t` +
+      `${keys.blindIndex('email', email)}\t${keys.blindIndex('phone', phone)}\t${channel}\t${rng.chance(0.6) ? 't' : 'f'}\t` +
       `${reminders ? 't' : 'f'}\t${referrer ?? N}\t${ts(registeredAt)}`,
   );
   if (referrer) tables.referrals.row(`${referrer}\t${patientId}\t${ts(registeredAt)}`);
@@ -114,7 +123,10 @@ export function writePatient(ctx: HistoryContext, index: number): void {
   let next = 0;
   const finalVisit = troubled ? visits.filter((v) => v.status === 'completed').pop() : undefined;
   for (const v of visits) {
-    const note = v.status === 'completed' && rng.chance(0.1) ? cipher.encrypt(rng.pick(catalog.appointmentNotes)) : N;
+    const note =
+      v.status === 'completed' && rng.chance(0.1)
+        ? key.encrypt(rng.pick(catalog.appointmentNotes), stored('appointments', 'notes_enc', tables.appointments.peekId()))
+        : N;
     tables.appointments.row(`${patientId}\t${ts(v.at)}\t${copyText(v.type)}\t${v.status}\t${v.valueCents}\t${note}`);
     if (v.status === 'scheduled' && (next === 0 || v.at < next)) next = v.at;
     if (v.status === 'completed') {
@@ -148,7 +160,7 @@ export function writePatient(ctx: HistoryContext, index: number): void {
     const at = Math.min(nowMs - 3_600_000, start + rng.next() * (lastPast - start + 3 * DAY));
     const call = rng.chance(0.4);
     const outcome = rng.weighted([['booked', 35], ['question_answered', 35], ['reschedule_request', 15], ['billing_question', 10], ['complaint', 5]] as const);
-    const note = call && rng.chance(0.3) ? cipher.encrypt(rng.pick(CALL_NOTES)) : N;
+    const note = call && rng.chance(0.3) ? key.encrypt(rng.pick(CALL_NOTES), stored('communications', 'notes_enc', tables.communications.peekId())) : N;
     tables.communications.row(`${patientId}\t${ts(at)}\t${call ? 'phone' : commChannel}\t${call ? 'call' : commKind}\tinbound\t${N}\t${outcome}\t${note}`);
     engaged(at);
     contacted(at);
@@ -339,14 +351,21 @@ function writePayments(ctx: HistoryContext, patientId: string, v: Visit, engaged
 }
 
 function writeSurvey(ctx: HistoryContext, patientId: string, visitAt: number, mood: Lifecycle | 'unhappy', engaged: (at: number) => void): void {
-  const { rng, tables, cipher, nowMs } = ctx;
+  const { rng, tables, patientKey, nowMs } = ctx;
   const at = visitAt + rng.int(1, 72) * 3_600_000;
   if (at > nowMs) return;
   let satisfaction: number = mood === 'unhappy' ? rng.int(1, 2) : rng.weighted(SATISFACTION);
   if (mood === 'at_risk' && satisfaction > 1 && rng.chance(0.3)) satisfaction--;
   const [lo, hi] = NPS_BY_SATISFACTION[satisfaction];
   const complaint = (satisfaction <= 2 && rng.chance(0.6)) || (satisfaction === 3 && rng.chance(0.05));
-  const comment = rng.chance(0.35) || complaint ? cipher.encrypt(rng.pick(SURVEY_COMMENTS[satisfaction])) : N;
+  const comment =
+    rng.chance(0.35) || complaint
+      ? (patientKey as PhiDataKey).encrypt(rng.pick(SURVEY_COMMENTS[satisfaction]), {
+          table: 'survey_responses',
+          column: 'comment_enc',
+          row: tables.surveyResponses.peekId(),
+        })
+      : N;
   tables.surveyResponses.row(`${patientId}\t${ts(at)}\t${satisfaction}\t${rng.chance(0.85) ? rng.int(lo, hi) : N}\t${complaint ? 't' : 'f'}\t${comment}`);
   engaged(at);
 }

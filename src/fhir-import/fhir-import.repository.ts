@@ -85,14 +85,18 @@ export class FhirImportRepository {
   }
 
   /** The list items (encrypted) of these patients, by patient ref. */
-  async listItems(db: TenantSql, source: string, patientRefs: string[]): Promise<{ patientRef: string; list: string; itemEnc: string }[]> {
+  async listItems(
+    db: TenantSql,
+    source: string,
+    patientRefs: string[],
+  ): Promise<{ resourceType: string; resourceId: string; patientRef: string; list: string; itemEnc: string }[]> {
     if (patientRefs.length === 0) return [];
-    const rows = await db.query<{ patient_ref: string; list: string; item_enc: string }>(
-      `SELECT patient_ref, list, item_enc FROM fhir_resources
+    const rows = await db.query<{ resource_type: string; resource_id: string; patient_ref: string; list: string; item_enc: string }>(
+      `SELECT resource_type, resource_id, patient_ref, list, item_enc FROM fhir_resources
         WHERE organization_id = $1 AND source = $2 AND patient_ref = ANY($3::text[]) AND list IS NOT NULL AND item_enc IS NOT NULL`,
       [db.organizationId, source, patientRefs],
     );
-    return rows.map((r) => ({ patientRef: r.patient_ref, list: r.list, itemEnc: r.item_enc }));
+    return rows.map((r) => ({ resourceType: r.resource_type, resourceId: r.resource_id, patientRef: r.patient_ref, list: r.list, itemEnc: r.item_enc }));
   }
 
   /** Which of these payment external ids an ExplanationOfBenefit has settled. */

@@ -8,7 +8,9 @@ import { Prepared, prepareResource } from 'src/fhir-import/fhir-prepare';
 import type { IngestRecordResult } from 'src/ingestion/dto/ingest.response';
 import { IngestionRepository } from 'src/ingestion/ingestion.repository';
 import { IngestionService } from 'src/ingestion/ingestion.service';
-import { PhiCipher } from 'src/records/phi/phi-cipher';
+import { PhiDecryptError } from 'src/records/phi/phi-cipher';
+import type { PhiDataKey, PhiPlace } from 'src/records/phi/phi-data-key';
+import { PhiKeyring } from 'src/records/phi/phi-keyring';
 import { ErasureTombstones } from 'src/records/tombstones/erasure-tombstones';
 
 /** What became of one resource. `skipped`: a type (or resource) the app does not use; `superseded`: a Claim already settled by its ExplanationOfBenefit. */
@@ -40,7 +42,7 @@ export class FhirImporter {
     private readonly ingestion: IngestionService,
     private readonly ingestionRepository: IngestionRepository,
     private readonly repository: FhirImportRepository,
-    private readonly cipher: PhiCipher,
+    private readonly keyring: PhiKeyring,
     private readonly tombstones: ErasureTombstones,
   ) {}
 
@@ -57,11 +59,12 @@ export class FhirImporter {
     const outcomes: ItemOutcome[] = items.map((p) => this.early(p));
     const idx = items.map((p, i) => (p.mapped.kind === 'patient' ? i : -1)).filter((i) => i >= 0);
     if (idx.length === 0) return { outcomes, touched: [] };
-    const lists = await this.listsOf(
+    const refs = idx.map((i) => items[i].id as string);
+    const ids = await this.ingestionRepository.patientIds(
       db,
-      source,
-      idx.map((i) => items[i].id as string),
+      refs.map((externalId) => ({ source, externalId })),
     );
+    const lists = await this.listsOf(db, source, refs, ids);
     const records = idx.map((i) => {
       const m = items[i].mapped as Extract<Mapped, { kind: 'patient' }>;
       const l = lists.get(items[i].id as string);
@@ -94,6 +97,9 @@ export class FhirImporter {
         source,
         listIdx.map((i) => ({ resourceType: items[i].resourceType, resourceId: items[i].id as string })),
       );
+      // The items' patients' keys (the stored item's former patient too), in one look-up.
+      const owners = [...refs, ...[...stored.values()].map((h) => h.patientRef)].map(idOf).filter((id): id is string => id !== undefined);
+      const keys = await this.keyring.ensureKeys(db, owners);
       const rows: Parameters<FhirImportRepository['upsert']>[2] = [];
       const changedRefs = new Set<string>();
       const missing = refs.filter((ref) => !idOf(ref));
@@ -110,7 +116,8 @@ export class FhirImporter {
         }
         const key = `${p.resourceType}/${p.id}`;
         const have = stored.get(key);
-        if (have && have.patientRef === m.patientRef && have.list === m.list && this.cipher.decrypt(have.itemEnc) === m.item) {
+        const place = itemPlace(source, p.resourceType, p.id as string);
+        if (have && have.patientRef === m.patientRef && have.list === m.list && readable(keys.get(idOf(m.patientRef) as string), have.itemEnc, place) === m.item) {
           outcomes[i] = { status: 'unchanged', location: key, resourceType: p.resourceType };
           continue;
         }
@@ -119,7 +126,7 @@ export class FhirImporter {
           resourceId: p.id as string,
           patientRef: m.patientRef,
           list: m.list,
-          itemEnc: this.cipher.encrypt(m.item),
+          itemEnc: keys.get(idOf(m.patientRef) as string).encrypt(m.item, place),
           target: null,
         });
         changedRefs.add(m.patientRef);
@@ -243,13 +250,20 @@ export class FhirImporter {
   }
 
   /** The patients' lists from their stored items: sorted, without repeats, at most 100 (the record's limit); null when empty. */
-  private async listsOf(db: TenantSql, source: string, refs: string[]): Promise<Map<string, Record<MedicalList, string[] | null>>> {
+  private async listsOf(
+    db: TenantSql,
+    source: string,
+    refs: string[],
+    ids: Map<string, string>,
+  ): Promise<Map<string, Record<MedicalList, string[] | null>>> {
     const out = new Map<string, Record<MedicalList, string[] | null>>();
     const items = await this.repository.listItems(db, source, refs);
+    const keys = await this.keyring.keysFor(db, ids.values());
     const sets = new Map<string, Record<MedicalList, Set<string>>>();
     for (const it of items) {
       const s = sets.get(it.patientRef) ?? { conditions: new Set(), allergies: new Set(), medications: new Set() };
-      const text = this.cipher.decrypt(it.itemEnc);
+      const owner = ids.get(`${source}\u0000${it.patientRef}`);
+      const text = owner ? readable(keys.get(owner), it.itemEnc, itemPlace(source, it.resourceType, it.resourceId)) : null;
       if (text && LISTS.includes(it.list as MedicalList)) s[it.list as MedicalList].add(text);
       sets.set(it.patientRef, s);
     }
@@ -264,26 +278,46 @@ export class FhirImporter {
   /** Rewrites the lists of these (stored) patients from their items; returns the ids of those that changed. */
   private async refreshLists(db: TenantSql, source: string, refs: string[]): Promise<string[]> {
     if (refs.length === 0) return [];
-    const lists = await this.listsOf(db, source, refs);
     const ids = await this.ingestionRepository.patientIds(
       db,
       refs.map((externalId) => ({ source, externalId })),
     );
+    const lists = await this.listsOf(db, source, refs, ids);
+    const keys = await this.keyring.ensureKeys(db, ids.values());
     const rows: Parameters<FhirImportRepository['setLists']>[1] = [];
     for (const ref of refs) {
       const id = ids.get(`${source}\u0000${ref}`);
       const l = lists.get(ref);
       if (!id || !l) continue;
+      const key = keys.get(id);
+      const at = (column: string): PhiPlace => ({ table: 'patients', column, row: id });
       rows.push({
         id,
-        conditionsEnc: this.cipher.encryptJson(l.conditions),
-        allergiesEnc: this.cipher.encryptJson(l.allergies),
-        medicationsEnc: this.cipher.encryptJson(l.medications),
+        conditionsEnc: key.encryptJson(l.conditions, at('conditions_enc')),
+        allergiesEnc: key.encryptJson(l.allergies, at('allergies_enc')),
+        medicationsEnc: key.encryptJson(l.medications, at('medications_enc')),
       });
     }
     await this.repository.setLists(db, rows);
     const changed = rows.map((r) => r.id);
     await this.ingestionRepository.markStale(db, changed);
     return changed;
+  }
+}
+
+/** Where a list item's text is stored: `fhir_resources` is keyed by (organization, source, resource type, resource id). */
+const itemPlace = (source: string, resourceType: string, resourceId: string): PhiPlace => ({
+  table: 'fhir_resources',
+  column: 'item_enc',
+  row: `${source}/${resourceType}/${resourceId}`,
+});
+
+/** The item's text, or null when it does not decrypt (moved, or its patient's key destroyed): it is then rewritten or left out. */
+function readable(key: PhiDataKey, value: string | null, place: PhiPlace): string | null {
+  try {
+    return key.decrypt(value, place);
+  } catch (err) {
+    if (err instanceof PhiDecryptError) return null;
+    throw err;
   }
 }

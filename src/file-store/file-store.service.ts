@@ -7,6 +7,8 @@ import { CrossTenantDb } from 'src/database/cross-tenant-db';
 import { TenantDb } from 'src/database/tenant/tenant-db';
 import { StoredFilesRepository, type StoredFileRow } from 'src/file-store/stored-files.repository';
 import { PhiCipher } from 'src/records/phi/phi-cipher';
+import { PhiKeyring } from 'src/records/phi/phi-keyring';
+import type { PhiPlace } from 'src/records/phi/phi-data-key';
 import { PhiDecryptError } from 'src/records/phi/phi-cipher';
 
 /** Plain bytes per encrypted chunk: bounded memory whatever the file's size. */
@@ -106,6 +108,7 @@ export class FileStore implements OnModuleInit {
     private readonly crossTenant: CrossTenantDb,
     private readonly files: StoredFilesRepository,
     private readonly cipher: PhiCipher,
+    private readonly keyring: PhiKeyring,
     private readonly clock: Clock,
     @Optional() private readonly jobs?: JobService,
   ) {}
@@ -118,17 +121,20 @@ export class FileStore implements OnModuleInit {
   async create(organizationId: string, file: NewStoredFile): Promise<StoredFileWriter> {
     const id = randomUUID();
     const dataKey = randomBytes(32);
-    const keyWrapped = this.cipher.wrapKey(dataKey, keyAad(organizationId.toLowerCase(), id));
-    const row = await this.tenantDb.statements(organizationId, (db) =>
-      this.files.create(db, {
+    // The file's key under the organization's key (format o1:, bound to the file): deleting the organization's keys
+    // leaves its files unreadable too.
+    const row = await this.tenantDb.statements(organizationId, async (db) => {
+      const orgKey = await this.keyring.organizationDataKey(db, true);
+      const keyWrapped = orgKey.encrypt(dataKey.toString('base64'), filePlace(id)) as string;
+      return this.files.create(db, {
         id,
         runId: file.runId ?? null,
         name: file.name,
         contentType: file.contentType,
         keyWrapped,
         expiresAt: file.expiresAt,
-      }),
-    );
+      });
+    });
     return new StoredFileWriter(
       row,
       dataKey,
@@ -143,6 +149,13 @@ export class FileStore implements OnModuleInit {
     return row && !this.expired(row) ? row : null;
   }
 
+  /** A file's data key: under the organization's key (o1:), or, for files stored before, under the master key. */
+  private async dataKey(file: StoredFileRow): Promise<Buffer> {
+    if (!file.keyWrapped.startsWith('o1:')) return this.cipher.unwrapKey(file.keyWrapped, keyAad(file.organizationId, file.id));
+    const orgKey = await this.tenantDb.statements(file.organizationId, (db) => this.keyring.organizationDataKey(db, false));
+    return Buffer.from(orgKey.decrypt(file.keyWrapped, filePlace(file.id)) as string, 'base64');
+  }
+
   /** The files of a job run, in the order they were created (expired ones left out). */
   async ofRun(organizationId: string, runId: string): Promise<StoredFileRow[]> {
     return (await this.tenantDb.statements(organizationId, (db) => this.files.ofRun(db, runId))).filter((f) => !this.expired(f));
@@ -152,7 +165,7 @@ export class FileStore implements OnModuleInit {
   async *read(file: StoredFileRow): AsyncGenerator<Buffer> {
     if (file.status !== 'complete') throw new Error(`Stored file ${file.id} is not complete`);
     const organizationId = file.organizationId;
-    const dataKey = this.cipher.unwrapKey(file.keyWrapped, keyAad(organizationId, file.id));
+    const dataKey = await this.dataKey(file);
     for (let from = 0; from < file.chunks; from += READ_BATCH) {
       const chunks = await this.tenantDb.statements(organizationId, (db) => this.files.chunks(db, file.id, from, READ_BATCH));
       for (const { seq, data } of chunks) {
@@ -198,3 +211,6 @@ export class FileStore implements OnModuleInit {
     return file.expiresAt !== null && new Date(file.expiresAt).getTime() <= this.clock.now().getTime();
   }
 }
+
+/** Where a file's wrapped key is stored (its binding). */
+const filePlace = (fileId: string): PhiPlace => ({ table: 'stored_files', column: 'key_wrapped', row: fileId });

@@ -49,15 +49,20 @@ export class IngestionRepository {
    * Inserts or updates rows by (organization, source, external id) in one statement; values are already in their
    * stored form (ciphertext, ISO timestamps). Returns the ids by key.
    */
-  async upsert(db: TenantSql, spec: TableSpec, rows: Record<string, unknown>[]): Promise<Map<string, string>> {
+  async upsert(db: TenantSql, spec: TableSpec, rows: Record<string, unknown>[], withIds = false): Promise<Map<string, string>> {
     if (rows.length === 0) return new Map();
     const names = spec.columns.map((c) => c.name);
-    const recordset = ['source text', 'external_id text', ...spec.columns.map((c) => `${c.name} ${c.sql}`)].join(', ');
+    // With ids (tables with encrypted values, bound to their row's id): a row is updated only if it has the id the
+    // values were encrypted for; one created meanwhile by a concurrent request under another id is left alone (and
+    // missing from the answer, which the caller turns into a conflict).
+    const id = withIds ? ['id'] : [];
+    const recordset = [...id.map(() => 'id uuid'), 'source text', 'external_id text', ...spec.columns.map((c) => `${c.name} ${c.sql}`)].join(', ');
     const written = await db.query<{ id: string; source: string; external_id: string }>(
-      `INSERT INTO ${spec.table} (organization_id, source, external_id, ${names.join(', ')})
-       SELECT $1, x.source, x.external_id, ${names.map((n) => `x.${n}`).join(', ')} FROM jsonb_to_recordset($2::jsonb) AS x(${recordset})
+      `INSERT INTO ${spec.table} AS t (${[...id, 'organization_id'].join(', ')}, source, external_id, ${names.join(', ')})
+       SELECT ${[...id.map(() => 'x.id'), '$1'].join(', ')}, x.source, x.external_id, ${names.map((n) => `x.${n}`).join(', ')}
+         FROM jsonb_to_recordset($2::jsonb) AS x(${recordset})
        ON CONFLICT (organization_id, source, external_id)
-       DO UPDATE SET ${names.map((n) => `${n} = EXCLUDED.${n}`).join(', ')}, updated_at = now()
+       DO UPDATE SET ${names.map((n) => `${n} = EXCLUDED.${n}`).join(', ')}, updated_at = now()${withIds ? ' WHERE t.id = EXCLUDED.id' : ''}
        RETURNING id, source, external_id`,
       [db.organizationId, JSON.stringify(rows)],
     );

@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { ConflictException, Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { AuthContext } from 'src/auth/auth-context';
 import { Clock } from 'src/common/clock/clock';
 import { TenantDb } from 'src/database/tenant/tenant-db';
@@ -10,7 +11,9 @@ import { IngestionRepository, keyOf, RecordKey, StoredRow } from 'src/ingestion/
 import { PATIENT_COLUMNS, PlainValue, TABLES, TableSpec, WRITE_ORDER } from 'src/ingestion/record-tables';
 import { RecordError } from 'src/ingestion/validation/field-rules';
 import { RecordType, validateRecord, ValidRecord } from 'src/ingestion/validation/record-validators';
-import { PhiCipher } from 'src/records/phi/phi-cipher';
+import type { PhiDataKey } from 'src/records/phi/phi-data-key';
+import { PhiKeyring } from 'src/records/phi/phi-keyring';
+import { PhiKeyConflictError } from 'src/records/phi/phi-keyring-core';
 import { ScoringService } from 'src/scoring/scoring.service';
 import { ConsentWriter, PatientConsentFlags } from 'src/consent/consent-writer';
 import { ErasureTombstones, SourceKey } from 'src/records/tombstones/erasure-tombstones';
@@ -34,7 +37,7 @@ export class IngestionService {
   constructor(
     private readonly tenantDb: TenantDb,
     private readonly repository: IngestionRepository,
-    private readonly cipher: PhiCipher,
+    private readonly keyring: PhiKeyring,
     private readonly consent: ConsentWriter,
     private readonly tombstones: ErasureTombstones,
     @Inject(Clock) private readonly clock: Clock,
@@ -213,11 +216,20 @@ export class IngestionService {
       const toWrite: Record<string, unknown>[] = [];
       const outcome = new Map<Pending, 'created' | 'updated' | 'unchanged'>();
       const refused = new Set<Pending>();
-      for (const p of ofType) {
+      const encrypted = spec.columns.some((c) => c.enc);
+      const prepared = ofType.map((p) => {
         const key = keyOf(p.record.source, p.record.externalId);
         const row = spec.row(p.record.data, (externalId) => patientIds.get(keyOf(p.record.source, externalId)) ?? '', { actor });
         const stored = existing.get(key);
-        if (stored && this.same(spec, row, stored)) {
+        // Encrypted values are bound to their row: a new row's id is chosen here, before its values are encrypted.
+        return { p, key, row, stored, id: stored?.id ?? (encrypted ? randomUUID() : undefined) };
+      });
+      const keys = encrypted ? await this.keysOf(db, type, prepared) : null;
+      for (const { p, row, stored, id } of prepared) {
+        const ownerOf = (r: Record<string, unknown>, rowId: string): string => (type === RecordType.Patient ? rowId : (r.patient_id as string));
+        const dataKey = keys ? keys.get(ownerOf(row, id as string)) : null;
+        const storedKey = keys && stored ? keys.get(ownerOf(stored, stored.id)) : null;
+        if (stored && this.same(spec, row, stored, storedKey)) {
           outcome.set(p, 'unchanged');
           continue;
         }
@@ -230,13 +242,23 @@ export class IngestionService {
         }
         if (type === RecordType.Consent && typeof row.patient_id === 'string') consentPatients.add(row.patient_id);
         outcome.set(p, stored ? 'updated' : 'created');
-        toWrite.push({ source: p.record.source, external_id: p.record.externalId, ...this.stored(spec, row, stored, nowMs) });
+        toWrite.push({
+          ...(id && encrypted ? { id } : {}),
+          source: p.record.source,
+          external_id: p.record.externalId,
+          ...this.stored(spec, row, stored, nowMs, dataKey, id ?? ''),
+        });
         for (const c of PATIENT_COLUMNS) {
           if (typeof row[c] === 'string') touched.add(row[c]);
           if (stored && typeof stored[c] === 'string') touched.add(stored[c]);
         }
       }
-      const ids = await this.repository.upsert(db, spec, toWrite);
+      const ids = await this.repository.upsert(db, spec, toWrite, encrypted);
+      if (encrypted && ids.size !== toWrite.length) {
+        // A concurrent request created one of these records first (its values are bound to another id): nothing is kept.
+        throw new ConflictException('A concurrent request wrote the same records; send the batch again');
+      }
+      await keys?.save?.();
       for (const p of ofType) {
         if (refused.has(p)) continue;
         const key = keyOf(p.record.source, p.record.externalId);
@@ -293,8 +315,42 @@ export class IngestionService {
     return ids;
   }
 
+  /**
+   * The data keys a table's rows are encrypted with, in one look-up: a new patient gets a fresh key (stored after
+   * its row, `save`), a stored patient without one (written before envelope encryption) gets one now.
+   */
+  private async keysOf(
+    db: TenantSql,
+    type: RecordType,
+    prepared: { row: Record<string, PlainValue>; stored?: StoredRow; id?: string }[],
+  ): Promise<{ get(patientId: string): PhiDataKey; save?: () => Promise<void> }> {
+    if (type !== RecordType.Patient) {
+      const owners = prepared.flatMap((x) => [x.row.patient_id, x.stored?.patient_id]).filter((id): id is string => typeof id === 'string');
+      return this.keyring.ensureKeys(db, owners);
+    }
+    const stored = await this.keyring.ensureKeys(
+      db,
+      prepared.filter((x) => x.stored).map((x) => (x.stored as StoredRow).id),
+    );
+    const fresh = await this.keyring.newKeys(
+      db,
+      prepared.filter((x) => !x.stored).map((x) => x.id as string),
+    );
+    return {
+      get: (patientId: string) => (stored.get(patientId).available ? stored.get(patientId) : fresh.keys.get(patientId)),
+      save: async () => {
+        try {
+          await fresh.save();
+        } catch (err) {
+          if (err instanceof PhiKeyConflictError) throw new ConflictException('A concurrent request wrote the same patients; send the batch again');
+          throw err;
+        }
+      },
+    };
+  }
+
   /** Whether a stored row already holds these values (encrypted columns compared on their plaintext). */
-  private same(spec: TableSpec, row: Record<string, PlainValue>, stored: StoredRow): boolean {
+  private same(spec: TableSpec, row: Record<string, PlainValue>, stored: StoredRow, key: PhiDataKey | null): boolean {
     return spec.columns.every((c) => {
       const want = row[c.name];
       const have = stored[c.name];
@@ -302,7 +358,12 @@ export class IngestionService {
       if (want === null && c.defaultNow) return true;
       if (c.enc) {
         const plain = want === null ? null : c.enc === 'json' ? JSON.stringify(want) : String(want);
-        return plain === this.cipher.decrypt((have as string | null) ?? null);
+        if (!key) return false;
+        try {
+          return plain === key.decrypt((have as string | null) ?? null, { table: spec.table, column: c.name, row: stored.id });
+        } catch {
+          return false; // unreadable (moved, or its key is gone): rewritten with the record's values
+        }
       }
       if (c.sql === 'timestamptz') return (want === null && have === null) || (have instanceof Date && have.getTime() === want);
       if (c.sql === 'jsonb') return canonical(want) === canonical(have ?? null);
@@ -311,18 +372,27 @@ export class IngestionService {
   }
 
   /** The values as stored: ciphertext for PHI, ISO timestamps; `defaultNow` columns keep the stored value or get now. */
-  private stored(spec: TableSpec, row: Record<string, PlainValue>, stored: StoredRow | undefined, nowMs: number): Record<string, unknown> {
+  private stored(
+    spec: TableSpec,
+    row: Record<string, PlainValue>,
+    stored: StoredRow | undefined,
+    nowMs: number,
+    key: PhiDataKey | null,
+    id: string,
+  ): Record<string, unknown> {
     const out: Record<string, unknown> = {};
+    const place = (column: string): { table: string; column: string; row: string } => ({ table: spec.table, column, row: id });
     for (const c of spec.columns) {
       if (c.blindIndexOf) {
         const source = row[c.blindIndexOf.column];
-        out[c.name] = typeof source === 'string' ? this.cipher.blindIndex(c.blindIndexOf.kind, source) : null;
+        out[c.name] = typeof source === 'string' ? this.keyring.blindIndex(c.blindIndexOf.kind, source) : null;
         continue;
       }
       let v = row[c.name];
       if (v === null && c.defaultNow) v = stored && stored[c.name] instanceof Date ? (stored[c.name] as Date).getTime() : nowMs;
-      if (c.enc === 'json') out[c.name] = this.cipher.encryptJson(v);
-      else if (c.enc === 'text') out[c.name] = this.cipher.encrypt(v === null ? null : String(v));
+      if (c.enc && !key) throw new Error(`no key for an encrypted column of ${spec.table}`);
+      if (c.enc === 'json') out[c.name] = (key as PhiDataKey).encryptJson(v, place(c.name));
+      else if (c.enc === 'text') out[c.name] = (key as PhiDataKey).encrypt(v === null ? null : String(v), place(c.name));
       else if (c.sql === 'timestamptz') out[c.name] = v === null ? null : new Date(v as number).toISOString();
       else out[c.name] = v;
     }

@@ -14,7 +14,7 @@ export interface JourneyRow {
     next_action: string | null;
     next_action_at: string | null;
   } | null;
-  touchpoints: { type: string; at: string; outcome: string; notes: string | null }[];
+  touchpoints: { id: string; type: string; at: string; outcome: string; notes: string | null }[];
 }
 
 /**
@@ -40,7 +40,7 @@ SELECT p.registered_at,
       WHERE s.organization_id = $1 AND s.patient_id = $2 AND s.status IN ('active', 'paused')
       ORDER BY s.status = 'active' DESC, s.enrolled_at DESC, s.id
       LIMIT 1) x) AS enrollment,
-  (SELECT coalesce(json_agg(json_build_object('type', tp.type, 'at', tp.at, 'outcome', tp.outcome, 'notes', tp.notes) ORDER BY tp.at DESC, tp.id), '[]')
+  (SELECT coalesce(json_agg(json_build_object('id', tp.id, 'type', tp.type, 'at', tp.at, 'outcome', tp.outcome, 'notes', tp.notes) ORDER BY tp.at DESC, tp.id), '[]')
      FROM (
        SELECT * FROM (
          (SELECT 'appointment'::text AS type, a.starts_at AS at, a.status::text AS outcome, a.notes_enc AS notes, a.id

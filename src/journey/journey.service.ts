@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { AuthContext } from 'src/auth/auth-context';
 import { Clock } from 'src/common/clock/clock';
 import { ProblemCode, ProblemException } from 'src/common/problem/problem';
-import { PhiCipher } from 'src/records/phi/phi-cipher';
+import { PhiKeyring } from 'src/records/phi/phi-keyring';
+import type { PhiPlace } from 'src/records/phi/phi-data-key';
+import { PhiReader } from 'src/records/phi/phi-reader';
 import { automationProgress, deriveJourney } from 'src/journey/domain/journey-stages';
 import { JourneyResponse, TouchpointResponse } from 'src/journey/dto/journey.response';
 import { JourneyRepository, JourneyRow } from 'src/journey/journey.repository';
@@ -17,15 +19,18 @@ export class JourneyService {
   constructor(
     private readonly tenantDb: ReadTenantDb,
     private readonly repository: JourneyRepository,
-    private readonly cipher: PhiCipher,
+    private readonly keyring: PhiKeyring,
     private readonly clock: Clock,
   ) {}
 
   async get(auth: AuthContext, patientId: string, touchpointLimit = DEFAULT_TOUCHPOINT_LIMIT): Promise<JourneyResponse> {
     const now = this.clock.now();
-    const row = await this.tenantDb.statements(auth.organizationId, (db) => this.repository.find(db, patientId, now, touchpointLimit));
+    const [row, keys] = await this.tenantDb.statements(auth.organizationId, (db) =>
+      Promise.all([this.repository.find(db, patientId, now, touchpointLimit), this.keyring.keysFor(db, [patientId])]),
+    );
     if (!row) throw ProblemException.notFound(ProblemCode.PatientNotFound, 'No patient with this id in this organization');
-    return toJourneyResponse(patientId, row, now, (c) => this.cipher.decrypt(c));
+    const phi = new PhiReader(keys.get(patientId), auth.organizationId);
+    return toJourneyResponse(patientId, row, now, (c, place) => phi.text(c, place));
   }
 }
 
@@ -34,7 +39,7 @@ export function toJourneyResponse(
   patientId: string,
   row: JourneyRow,
   now: Date,
-  decrypt: (cipher: string | null) => string | null,
+  decrypt: (cipher: string | null, place: PhiPlace) => string | null,
 ): JourneyResponse {
   const journey = deriveJourney({
     registeredAt: new Date(row.registered_at),
@@ -65,7 +70,7 @@ export function toJourneyResponse(
         type: t.type as TouchpointResponse['type'],
         timestamp: iso(t.at),
         outcome: t.outcome,
-        notes: decrypt(t.notes),
+        notes: decrypt(t.notes, { table: t.type === 'appointment' ? 'appointments' : 'communications', column: 'notes_enc', row: t.id }),
       })),
     },
   };

@@ -12,7 +12,11 @@ import { CachedCounts, PatientCountsService, summarize } from 'src/patients/pati
 import { isDeepOffset, PatientsRepository } from 'src/patients/patients.repository';
 import { toListItem } from 'src/patients/profile-mappers';
 import { CursorState, decodeCursor, DEFAULT_ORDER, encodeCursor, ListSpec, StatusFilter } from 'src/patients/profile-list';
-import { PhiCipher } from 'src/records/phi/phi-cipher';
+import type { TenantSql } from 'src/database/tenant/tenant-sql';
+import { PhiKeyring } from 'src/records/phi/phi-keyring';
+import type { PatientKeys } from 'src/records/phi/phi-keyring-core';
+import { PhiReader } from 'src/records/phi/phi-reader';
+import type { ProfileListRow } from 'src/patients/patients.repository';
 import type { PatientStatus } from 'src/scoring/domain/patient-status';
 
 /** Pages of more rows than this are never kept by the page cache (a page of 1,000 is 400 KB of JSON). */
@@ -39,7 +43,7 @@ export class PatientListService {
     private readonly tenantDb: ReadTenantDb,
     private readonly patients: PatientsRepository,
     private readonly counts: PatientCountsService,
-    private readonly cipher: PhiCipher,
+    private readonly keyring: PhiKeyring,
     @Inject(SETTINGS) settings: Settings,
   ) {
     this.pages = new InProcessLru(settings.patientPageCache.entries, settings.patientPageCache.seconds * 1000);
@@ -60,10 +64,13 @@ export class PatientListService {
   }
 
   private async read(organizationId: string, { spec, skipped, statusFilter }: ResolvedList, counts: CachedCounts): Promise<ProfilesResponse> {
-    const [rows, total] = await Promise.all([
-      isDeepOffset(spec)
-        ? this.tenantDb.read(organizationId, (db) => this.patients.page(db, spec), { snapshot: true })
-        : this.tenantDb.statements(organizationId, (db) => this.patients.page(db, spec)),
+    // The page, then its patients' keys (one statement for those not in the key cache) on the same connection.
+    const withKeys = async (db: TenantSql): Promise<{ rows: ProfileListRow[]; keys: PatientKeys }> => {
+      const rows = await this.patients.page(db, spec);
+      return { rows, keys: await this.keyring.keysFor(db, rows.slice(0, spec.limit).map((r) => r.id)) };
+    };
+    const [{ rows, keys }, total] = await Promise.all([
+      isDeepOffset(spec) ? this.tenantDb.read(organizationId, withKeys, { snapshot: true }) : this.tenantDb.statements(organizationId, withKeys),
       this.counts.totalMatching(organizationId, spec.status, spec.search, counts),
     ]);
     const summary = summarize(counts.groups);
@@ -81,7 +88,7 @@ export class PatientListService {
           }
         : null;
     return {
-      patients: pageRows.map((r) => toListItem(r, this.cipher)),
+      patients: pageRows.map((r) => toListItem(r, new PhiReader(keys.get(r.id), organizationId))),
       total_count: total,
       has_more: skipped + pageRows.length < total,
       summary: { total_patients: summary.total, active_patients: summary.active, dormant_patients: summary.dormant, at_risk_patients: summary.atRisk },

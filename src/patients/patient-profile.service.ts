@@ -7,7 +7,8 @@ import { ProblemCode, ProblemException } from 'src/common/problem/problem';
 import type { ProfileResponse } from 'src/patients/dto/profile.response';
 import { PatientsRepository } from 'src/patients/patients.repository';
 import { toProfile } from 'src/patients/profile-mappers';
-import { PhiCipher } from 'src/records/phi/phi-cipher';
+import { PhiKeyring } from 'src/records/phi/phi-keyring';
+import { PhiReader } from 'src/records/phi/phi-reader';
 
 /**
  * One patient in full (spec endpoint 3). Not cached: one indexed statement of about a millisecond, and a cached
@@ -18,16 +19,19 @@ export class PatientProfileService {
   constructor(
     private readonly tenantDb: ReadTenantDb,
     private readonly patients: PatientsRepository,
-    private readonly cipher: PhiCipher,
+    private readonly keyring: PhiKeyring,
     private readonly clock: Clock,
   ) {}
 
   async get(auth: AuthContext, patientId: string, historyLimit = 50): Promise<ProfileResponse> {
     const withMedical = hasPermission(auth, Permission.PatientsReadMedical);
-    const row = await this.tenantDb.statements(auth.organizationId, (db) =>
-      this.patients.findProfile(db, patientId, { historyLimit, now: this.clock.now(), withMedical }),
+    const [row, keys] = await this.tenantDb.statements(auth.organizationId, (db) =>
+      Promise.all([
+        this.patients.findProfile(db, patientId, { historyLimit, now: this.clock.now(), withMedical }),
+        this.keyring.keysFor(db, [patientId]),
+      ]),
     );
     if (!row) throw ProblemException.notFound(ProblemCode.PatientNotFound, 'No patient with this id in this organization');
-    return { patient: toProfile(row, this.cipher, withMedical) };
+    return { patient: toProfile(row, new PhiReader(keys.get(row.id), auth.organizationId), withMedical) };
   }
 }

@@ -55,7 +55,7 @@ export interface ProfileRow {
   risk_factors: unknown[] | null;
   computed_at: Date | null;
   metrics_updated_at: Date | null;
-  history: { starts_at: string; type: string; status: string; value_cents: number; notes_enc: string | null }[];
+  history: { id: string; starts_at: string; type: string; status: string; value_cents: number; notes_enc: string | null }[];
 }
 
 /** The sort key column of each sort; every one has an index (organization_id[, status], column, patient_id). */
@@ -267,7 +267,7 @@ export class PatientsRepository {
               p.preferred_channel, p.marketing_consent, p.appointment_reminders, p.registered_at, p.updated_at,
               m.ltv_cents, m.total_sessions, m.avg_session_value_cents, m.last_appointment_at, m.next_appointment_at,
               m.risk_score, m.risk_level, m.risk_factors, m.computed_at, m.updated_at AS metrics_updated_at,
-              (SELECT coalesce(json_agg(json_build_object('starts_at', a.starts_at, 'type', a.type, 'status', a.status,
+              (SELECT coalesce(json_agg(json_build_object('id', a.id, 'starts_at', a.starts_at, 'type', a.type, 'status', a.status,
                                                          'value_cents', a.value_cents, 'notes_enc', a.notes_enc)
                                         ORDER BY a.starts_at DESC, a.id DESC), '[]'::json)
                  FROM (SELECT a.id, a.starts_at, a.type, a.status, a.value_cents, a.notes_enc

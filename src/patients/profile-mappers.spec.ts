@@ -2,14 +2,14 @@ import fc from 'fast-check';
 import { isoFromPg, money, riskFactorTexts, score, toListItem, toProfile } from 'src/patients/profile-mappers';
 import { types } from 'pg';
 import type { ProfileListRow, ProfileRow } from 'src/patients/patients.repository';
-import type { PhiCipherCore } from 'src/records/phi/phi-cipher';
+import type { PhiReader } from 'src/records/phi/phi-reader';
 
-/** A stand-in cipher: "enc:<plain>" decrypts to <plain>. */
+/** A stand-in reader: "enc:<plain>" decrypts to <plain>. */
 const cipher = {
-  decrypt: (v: string | null) => (v === null ? null : v.replace(/^enc:/, '')),
-  decryptRecent: (v: string | null) => (v === null ? null : v.replace(/^enc:/, '')),
-  decryptJson: <T>(v: string | null) => (v === null ? null : (JSON.parse(v.replace(/^enc:/, '')) as T)),
-} as unknown as PhiCipherCore;
+  text: (v: string | null) => (v === null ? null : v.replace(/^enc:/, '')),
+  recent: (v: string | null) => (v === null ? null : v.replace(/^enc:/, '')),
+  json: <T>(v: string | null) => (v === null ? null : (JSON.parse(v.replace(/^enc:/, '')) as T)),
+} as unknown as PhiReader;
 
 const at = new Date('2026-11-20T10:00:00.000Z');
 

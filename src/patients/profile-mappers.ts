@@ -1,4 +1,4 @@
-import type { PhiCipherCore } from 'src/records/phi/phi-cipher';
+import type { PhiReader } from 'src/records/phi/phi-reader';
 import type { AppointmentHistoryItem, PatientAddress, PatientProfile } from 'src/patients/dto/profile.response';
 import type { PatientListItem } from 'src/patients/dto/profiles.response';
 import type { ProfileListRow, ProfileRow } from 'src/patients/patients.repository';
@@ -39,12 +39,15 @@ export function isoFromPg(text: string): string {
   return parsed.toISOString();
 }
 
-export function toListItem(row: ProfileListRow, cipher: PhiCipherCore): PatientListItem {
+/** Where a patient's column is stored (the additional data its ciphertext is bound to). */
+const patientPlace = (id: string, column: string): { table: string; column: string; row: string } => ({ table: 'patients', column, row: id });
+
+export function toListItem(row: ProfileListRow, phi: PhiReader): PatientListItem {
   return {
     id: row.id,
     name: row.name,
-    phone: cipher.decryptRecent(row.phone_enc),
-    email: cipher.decryptRecent(row.email_enc),
+    phone: phi.recent(row.phone_enc, patientPlace(row.id, 'phone_enc')),
+    email: phi.recent(row.email_enc, patientPlace(row.id, 'email_enc')),
     ltv: money(row.ltv_cents),
     total_sessions: row.total_sessions ?? 0,
     last_appointment: iso(row.last_appointment_at),
@@ -83,27 +86,28 @@ function dateOnly(value: string | null): string | null {
   return m ? m[1] : null;
 }
 
-export function toProfile(row: ProfileRow, cipher: PhiCipherCore, withMedical: boolean): PatientProfile {
+export function toProfile(row: ProfileRow, phi: PhiReader, withMedical: boolean): PatientProfile {
+  const at = (column: string): { table: string; column: string; row: string } => patientPlace(row.id, column);
   const history: AppointmentHistoryItem[] = row.history.map((a) => ({
     date: iso(a.starts_at) as string,
     type: a.type,
     value: money(a.value_cents),
-    notes: cipher.decrypt(a.notes_enc),
+    notes: phi.text(a.notes_enc, { table: 'appointments', column: 'notes_enc', row: a.id }),
     status: a.status,
   }));
   const level = row.risk_level ?? 'low';
   return {
     id: row.id,
     name: row.name,
-    phone: cipher.decrypt(row.phone_enc),
-    email: cipher.decrypt(row.email_enc),
-    date_of_birth: dateOnly(cipher.decrypt(row.date_of_birth_enc)),
-    address: address(cipher.decryptJson<unknown>(row.address_enc)),
+    phone: phi.text(row.phone_enc, at('phone_enc')),
+    email: phi.text(row.email_enc, at('email_enc')),
+    date_of_birth: dateOnly(phi.text(row.date_of_birth_enc, at('date_of_birth_enc'))),
+    address: address(phi.json<unknown>(row.address_enc, at('address_enc'))),
     medical_info: withMedical
       ? {
-          conditions: strings(cipher.decryptJson<unknown>(row.conditions_enc)),
-          allergies: strings(cipher.decryptJson<unknown>(row.allergies_enc)),
-          medications: strings(cipher.decryptJson<unknown>(row.medications_enc)),
+          conditions: strings(phi.json<unknown>(row.conditions_enc, at('conditions_enc'))),
+          allergies: strings(phi.json<unknown>(row.allergies_enc, at('allergies_enc'))),
+          medications: strings(phi.json<unknown>(row.medications_enc, at('medications_enc'))),
         }
       : null,
     engagement_metrics: {

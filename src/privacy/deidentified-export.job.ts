@@ -10,7 +10,8 @@ import { JobType } from 'src/jobs/job.types';
 import { DeidentifiedExportRepository } from 'src/privacy/deidentified-export.repository';
 import { DateMode, paymentRow, ReleasedPatient, releasePatients, scoresRow, SourcePatient, visitRow } from 'src/privacy/domain/deidentify';
 import { deidentificationReport, DeidentificationReport } from 'src/privacy/domain/export-report';
-import { PhiCipher } from 'src/records/phi/phi-cipher';
+import { PhiKeyring } from 'src/records/phi/phi-keyring';
+import { PhiReader } from 'src/records/phi/phi-reader';
 
 /** How long the export's files are kept (then the file store's expiry deletes them). */
 export const EXPORT_FILE_TTL_MS = 24 * 60 * 60 * 1000;
@@ -46,7 +47,7 @@ export class DeidentifiedExportJob implements OnModuleInit {
     private readonly tenantDb: TenantDb,
     private readonly repository: DeidentifiedExportRepository,
     private readonly files: FileStore,
-    private readonly cipher: PhiCipher,
+    private readonly keyring: PhiKeyring,
     private readonly clock: Clock,
     private readonly jobs: JobService,
   ) {}
@@ -115,7 +116,9 @@ export class DeidentifiedExportJob implements OnModuleInit {
     let after = NIL_UUID;
     for (;;) {
       const page = await this.repository.patients(db, purpose, after, PAGE);
+      const keys = await this.keyring.keysFor(db, page.map((p) => p.id));
       for (const p of page) {
+        const phi = new PhiReader(keys.get(p.id), db.organizationId);
         out.push({
           patientId: p.id,
           externalId: p.external_id,
@@ -123,8 +126,8 @@ export class DeidentifiedExportJob implements OnModuleInit {
           // Only their presence is counted: left encrypted.
           email: p.email_enc,
           phone: p.phone_enc,
-          dateOfBirth: this.cipher.decrypt(p.date_of_birth_enc),
-          address: this.cipher.decryptJson<SourcePatient['address']>(p.address_enc),
+          dateOfBirth: phi.text(p.date_of_birth_enc, { table: 'patients', column: 'date_of_birth_enc', row: p.id }),
+          address: phi.json<SourcePatient['address']>(p.address_enc, { table: 'patients', column: 'address_enc', row: p.id }),
           firstVisitAt: p.first_visit_at === null ? null : new Date(p.first_visit_at),
         });
       }

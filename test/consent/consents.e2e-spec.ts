@@ -144,7 +144,7 @@ describe('consent decisions: /api/v1/patients/:organizationId/profile/:patientId
       `SELECT evidence_enc FROM consent_decisions WHERE patient_id = $1 AND origin = 'front_desk'`,
       [clinic.ids.hana],
     );
-    expect(raw.evidence_enc).toMatch(/^v\d+:/);
+    expect(raw.evidence_enc).toMatch(/^p1:/);
     expect(raw.evidence_enc).not.toContain('stop offers');
   });
 

@@ -150,7 +150,7 @@ describe('POST /api/v1/ingest/:organizationId/records', () => {
       [org],
     );
     expect(a.value_cents).toBe(12550);
-    expect(a.notes_enc).toMatch(/^v\d+:/);
+    expect(a.notes_enc).toMatch(/^p1:/);
     const [pay] = await t.db.query<{ amount_cents: number; occurred_at: Date }>(
       `SELECT amount_cents, occurred_at FROM payments WHERE organization_id = $1 AND external_id = 'pay1'`,
       [org],

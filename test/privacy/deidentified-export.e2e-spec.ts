@@ -1,5 +1,7 @@
 import { DEMO, seedOrganization } from 'src/demo-data/seed';
 import { PhiCipher } from 'src/records/phi/phi-cipher';
+import { PhiKeyring } from 'src/records/phi/phi-keyring';
+import { patientColumns } from 'test/utils/phi';
 import { bearer, memberToken } from 'test/auth/auth-fixtures';
 import { eventually } from 'test/utils/eventually';
 import { createTestApp, TEST_NOW, TestApp } from 'test/utils/test-app';
@@ -82,13 +84,14 @@ describe('de-identified export: /api/v1/analytics/:organizationId/deidentified-e
     );
     expect(source.length).toBeGreaterThan(1500);
     let checked = 0;
+    const phi = await patientColumns(t.db, t.app.get(PhiKeyring), org, source);
     for (const p of source) {
-      const address = cipher.decryptJson<{ street: string; zip: string }>(p.address_enc)!;
+      const address = phi.json<{ street: string; zip: string }>(p, 'address_enc')!;
       for (const identifier of [
         p.name,
-        cipher.decrypt(p.email_enc),
-        cipher.decrypt(p.phone_enc),
-        cipher.decrypt(p.date_of_birth_enc),
+        phi.text(p, 'email_enc'),
+        phi.text(p, 'phone_enc'),
+        phi.text(p, 'date_of_birth_enc'),
         address.street,
         p.id,
         p.external_id,

@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { loadSettings } from 'src/config/settings';
+import type { TenantSql } from 'src/database/tenant/tenant-sql';
 import { seedOrganization } from 'src/demo-data/seed';
-import { createPhiCipher } from 'src/records/phi/phi-cipher';
+import { PhiDecryptError } from 'src/records/phi/phi-cipher';
+import { createPhiKeyring } from 'src/records/phi/phi-keyring';
+import type { PhiKeyringCore } from 'src/records/phi/phi-keyring-core';
 import { ENCRYPTED_COLUMNS, rotateKeys } from 'src/records/phi/rotate-keys';
 import { TEST_NOW } from 'test/utils/test-app';
 import { createTestDatabase, TestDatabase } from 'test/utils/test-database';
@@ -10,74 +13,113 @@ const k1 = randomBytes(32).toString('base64');
 const k2 = randomBytes(32).toString('base64');
 const b1 = randomBytes(32).toString('base64');
 const b2 = randomBytes(32).toString('base64');
-const cipherWith = (keys: string, bidx: string): ReturnType<typeof createPhiCipher> =>
-  createPhiCipher(loadSettings({ NODE_ENV: 'test', PHI_ENCRYPTION_KEYS: keys, PHI_BLIND_INDEX_KEY: bidx }));
+const keyringWith = (keys: string, bidx: string): PhiKeyringCore =>
+  createPhiKeyring(loadSettings({ NODE_ENV: 'test', PHI_ENCRYPTION_KEYS: keys, PHI_BLIND_INDEX_KEY: bidx }));
 
-/** Per encrypted column: values in all, and values under each key version (`v1:`, `v2:`). */
-async function versions(db: TestDatabase): Promise<Record<string, { values: number; v1: number; v2: number }>> {
-  const out: Record<string, { values: number; v1: number; v2: number }> = {};
+const tenant = (db: TestDatabase, organizationId: string): TenantSql => ({
+  organizationId,
+  query: <T>(sql: string, params?: readonly unknown[]) => db.query(sql, params as unknown[]) as Promise<T[]>,
+});
+
+/** Every encrypted value of the organization, decrypted with `keyring` (place by place), in a stable order. */
+async function plaintexts(db: TestDatabase, keyring: PhiKeyringCore, organizationId: string): Promise<string[]> {
+  const out: string[] = [];
   for (const [table, columns] of Object.entries(ENCRYPTED_COLUMNS)) {
-    for (const c of columns) {
-      const [r] = await db.query<{ values: number; v1: number; v2: number }>(
-        `SELECT count(${c})::int AS values, count(*) FILTER (WHERE ${c} LIKE 'v1:%')::int AS v1, count(*) FILTER (WHERE ${c} LIKE 'v2:%')::int AS v2 FROM ${table}`,
-      );
-      out[`${table}.${c}`] = r;
+    const owner = table === 'patients' ? 'id' : 'patient_id';
+    const rows = await db.query<Record<string, string | null>>(`SELECT id, ${owner} AS owner, ${columns.join(', ')} FROM ${table} ORDER BY id`);
+    const keys = await keyring.keysFor(tenant(db, organizationId), rows.map((r) => r.owner as string));
+    for (const r of rows) {
+      for (const c of columns) out.push(`${table}.${c}.${r.id}=${keys.get(r.owner as string).decrypt(r[c], { table, column: c, row: r.id as string })}`);
     }
   }
   return out;
 }
 
-/** Each test on a database of its own, seeded under key v1 (60 patients with their records). */
+/** Each test on a database of its own, seeded under master key v1 (60 patients with their records). */
 describe('rotateKeys', () => {
-  const old = cipherWith(`v1:${k1}`, b1);
+  const old = keyringWith(`v1:${k1}`, b1);
   const dbs: TestDatabase[] = [];
-  const seeded = async (): Promise<TestDatabase> => {
+  const seeded = async (): Promise<{ db: TestDatabase; org: string }> => {
     const db = await createTestDatabase();
     dbs.push(db);
-    await seedOrganization(db.url, { slug: 'rot', name: 'Rot', patients: 60, seed: 2, now: TEST_NOW, cipher: old });
-    return db;
+    const result = await seedOrganization(db.url, { slug: 'rot', name: 'Rot', patients: 60, seed: 2, now: TEST_NOW, cipher: old.master });
+    return { db, org: result.organizationId };
   };
   afterAll(async () => {
     for (const db of dbs) await db.drop();
   });
 
-  it('re-encrypts every value under the newest key, keeps the plaintext, and has nothing left to do afterwards', async () => {
-    const db = await seeded();
-    const before = await versions(db);
-    // Every encrypted column holds values to rotate (a column of NULLs would pass the checks below without a rotation).
-    const empty = Object.entries(before).filter(([, n]) => n.values === 0 || n.v1 !== n.values);
-    expect(empty).toEqual([]);
-    const patientsBefore = await db.query<{ id: string; email_enc: string; conditions_enc: string | null }>(`SELECT id, email_enc, conditions_enc FROM patients ORDER BY id`);
-    const [{ notes }] = await db.query<{ notes: string }>(`SELECT count(notes_enc) AS notes FROM appointments`);
+  it('a new master key re-wraps the organization key only: patient keys and values stay as they are and still decrypt', async () => {
+    const { db, org } = await seeded();
+    const before = await plaintexts(db, old, org);
+    expect(before.filter((v) => !v.endsWith('=null')).length).toBeGreaterThan(300);
+    const values = await db.query(`SELECT id, phone_enc, email_enc, conditions_enc FROM patients ORDER BY id`);
+    const patientKeys = await db.query(`SELECT patient_id, wrapped_key FROM patient_keys ORDER BY patient_id`);
+    expect(patientKeys).toHaveLength(60);
 
-    const rotated = cipherWith(`v2:${k2},v1:${k1}`, b1);
-    const progress: number[] = [];
-    const result = await rotateKeys(db.url, rotated, { batchSize: 25, onProgress: (done) => progress.push(done) });
-    expect(result.rows.patients).toBe(60);
-    expect(result.rows.appointments).toBe(Number(notes));
-    expect(result.values).toBe(Object.values(before).reduce((n, c) => n + c.values, 0));
-    expect(progress[progress.length - 1]).toBe(Object.values(result.rows).reduce((a, b) => a + b, 0));
+    const rotated = keyringWith(`v2:${k2},v1:${k1}`, b1);
+    const result = await rotateKeys(db.url, rotated, { batchSize: 25 });
+    expect(result).toEqual({ organizationKeys: 1, values: 0, rows: { patients: 0, appointments: 0, communications: 0, survey_responses: 0, consent_decisions: 0, fhir_resources: 0 } });
+    const [orgKey] = await db.query<{ wrapped_key: string }>(`SELECT wrapped_key FROM organization_keys`);
+    expect(orgKey.wrapped_key.startsWith('v2:')).toBe(true);
+    expect(await db.query(`SELECT id, phone_enc, email_enc, conditions_enc FROM patients ORDER BY id`)).toEqual(values);
+    expect(await db.query(`SELECT patient_id, wrapped_key FROM patient_keys ORDER BY patient_id`)).toEqual(patientKeys);
 
-    // As many values as before in every column, all of them under v2 now.
-    const after = await versions(db);
-    expect(after).toEqual(Object.fromEntries(Object.entries(before).map(([k, n]) => [k, { values: n.values, v1: 0, v2: n.values }])));
-    const patientsAfter = await db.query<{ id: string; email_enc: string; conditions_enc: string | null }>(`SELECT id, email_enc, conditions_enc FROM patients ORDER BY id`);
-    const v2only = cipherWith(`v2:${k2}`, b1);
-    expect(patientsAfter.map((r) => v2only.decrypt(r.email_enc))).toEqual(patientsBefore.map((r) => old.decrypt(r.email_enc)));
-    expect(patientsAfter.map((r) => v2only.decrypt(r.conditions_enc))).toEqual(patientsBefore.map((r) => old.decrypt(r.conditions_enc)));
+    // The new master key alone reads everything; the old one alone no longer opens the organization key.
+    expect(await plaintexts(db, keyringWith(`v2:${k2}`, b1), org)).toEqual(before);
+    await expect(plaintexts(db, keyringWith(`v1:${k1}`, b1), org)).rejects.toThrow(PhiDecryptError);
+    expect((await rotateKeys(db.url, rotated)).organizationKeys).toBe(0);
+  });
 
-    const again = await rotateKeys(db.url, rotated);
-    expect(again.values).toBe(0);
+  it('converts values of the former format (v<n>:, no patient key) to patient keys bound to their place', async () => {
+    const { db, org } = await seeded();
+    const before = await plaintexts(db, old, org);
+    // Ten patients as they were before envelope encryption: values under the master key itself, no patient key.
+    const ten = (await db.query<{ id: string }>(`SELECT id FROM patients ORDER BY id LIMIT 10`)).map((r) => r.id);
+    const keys = await old.keysFor(tenant(db, org), ten);
+    let legacy = 0;
+    for (const [table, columns] of Object.entries(ENCRYPTED_COLUMNS)) {
+      const owner = table === 'patients' ? 'id' : 'patient_id';
+      const rows = await db.query<Record<string, string | null>>(`SELECT id, ${owner} AS owner, ${columns.join(', ')} FROM ${table} WHERE ${owner} = ANY($1::uuid[])`, [ten]);
+      for (const r of rows) {
+        for (const c of columns) {
+          const plain = keys.get(r.owner as string).decrypt(r[c], { table, column: c, row: r.id as string });
+          if (plain === null) continue;
+          await db.query(`UPDATE ${table} SET ${c} = $2 WHERE id = $1`, [r.id, old.master.encrypt(plain)]);
+          legacy++;
+        }
+      }
+    }
+    await db.query(`DELETE FROM patient_keys WHERE patient_id = ANY($1::uuid[])`, [ten]);
+    expect(legacy).toBeGreaterThan(30);
+    // Former-format values read as they are until converted.
+    expect(await plaintexts(db, keyringWith(`v1:${k1}`, b1), org)).toEqual(before);
+
+    const result = await rotateKeys(db.url, keyringWith(`v1:${k1}`, b1), { batchSize: 7 });
+    expect(result.values).toBe(legacy);
+    expect(result.rows.patients).toBe(10);
+    const left = await db.query<{ n: number }>(
+      `SELECT (SELECT count(*) FROM patients WHERE phone_enc ~ '^v[0-9]' OR email_enc ~ '^v[0-9]' OR address_enc ~ '^v[0-9]')::int
+            + (SELECT count(*) FROM appointments WHERE notes_enc ~ '^v[0-9]')::int AS n`,
+    );
+    expect(left[0].n).toBe(0);
+    expect(await db.query(`SELECT count(*)::int AS n FROM patient_keys`)).toEqual([{ n: 60 }]);
+    expect(await plaintexts(db, keyringWith(`v1:${k1}`, b1), org)).toEqual(before);
+    expect((await rotateKeys(db.url, keyringWith(`v1:${k1}`, b1))).values).toBe(0);
   });
 
   it('recomputes blind indexes with --reindex', async () => {
-    const db = await seeded();
-    const cipher = cipherWith(`v2:${k2},v1:${k1}`, b2);
-    const stale = await db.query<{ email_enc: string; email_bidx: string }>(`SELECT email_enc, email_bidx FROM patients`);
-    expect(stale.filter((r) => r.email_bidx === cipher.blindIndex('email', cipher.decrypt(r.email_enc)!))).toEqual([]);
-    await rotateKeys(db.url, cipher, { reindex: true });
-    const rows = await db.query<{ email_enc: string; email_bidx: string }>(`SELECT email_enc, email_bidx FROM patients`);
+    const { db, org } = await seeded();
+    const keyring = keyringWith(`v2:${k2},v1:${k1}`, b2);
+    const emails = async (): Promise<{ email: string; bidx: string }[]> => {
+      const rows = await db.query<{ id: string; email_enc: string; email_bidx: string }>(`SELECT id, email_enc, email_bidx FROM patients`);
+      const keys = await keyring.keysFor(tenant(db, org), rows.map((r) => r.id));
+      return rows.map((r) => ({ email: keys.get(r.id).decrypt(r.email_enc, { table: 'patients', column: 'email_enc', row: r.id }) as string, bidx: r.email_bidx }));
+    };
+    expect((await emails()).filter((r) => r.bidx === keyring.blindIndex('email', r.email))).toEqual([]);
+    await rotateKeys(db.url, keyring, { reindex: true });
+    const rows = await emails();
     expect(rows).toHaveLength(60);
-    expect(rows.filter((r) => r.email_bidx !== cipher.blindIndex('email', cipher.decrypt(r.email_enc)!))).toEqual([]);
+    expect(rows.filter((r) => r.bidx !== keyring.blindIndex('email', r.email))).toEqual([]);
   });
 });

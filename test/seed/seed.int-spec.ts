@@ -1,28 +1,32 @@
 import { loadSettings } from 'src/config/settings';
 import { CLINIC_CATALOGS, CLINIC_KINDS, ClinicKind, planNamePattern, visitTypes } from 'src/demo-data/clinic-kinds';
 import { DEMO, seedDemo, seedOrganization } from 'src/demo-data/seed';
-import { createPhiCipher, PhiCipherCore } from 'src/records/phi/phi-cipher';
+import { createPhiKeyring } from 'src/records/phi/phi-keyring';
+import type { PhiKeyringCore } from 'src/records/phi/phi-keyring-core';
+import { patientColumns } from 'test/utils/phi';
 import { bearer, memberToken } from 'test/auth/auth-fixtures';
 import { createTestApp, TEST_NOW, TestApp } from 'test/utils/test-app';
 import { createTestDatabase, TestDatabase } from 'test/utils/test-database';
 import { demoCoverage, journeysOf, tally } from 'test/seed/demo-coverage';
 
-const cipher = createPhiCipher(loadSettings({ NODE_ENV: 'test', DATA_DIR: process.env.TEST_DATA_DIR ?? '.data/test' }));
+const keyring = createPhiKeyring(loadSettings({ NODE_ENV: 'test', DATA_DIR: process.env.TEST_DATA_DIR ?? '.data/test' }));
+const cipher = keyring.master;
 
 /** Everything about an organization's generated data except ids, ciphertext randomness and load times. */
 async function snapshot(db: TestDatabase, organizationId: string): Promise<Record<string, unknown[]>> {
   const q = (sql: string): Promise<Record<string, unknown>[]> => db.query(sql, [organizationId]);
-  const patients = await q(`SELECT p.external_id, p.name, p.phone_enc, p.email_enc, p.date_of_birth_enc, p.address_enc, p.conditions_enc, p.email_bidx,
+  const patients = await q(`SELECT p.id, p.external_id, p.name, p.phone_enc, p.email_enc, p.date_of_birth_enc, p.address_enc, p.conditions_enc, p.email_bidx,
       p.preferred_channel, p.marketing_consent, p.registered_at, r.external_id AS referred_by
       FROM patients p LEFT JOIN patients r ON r.id = p.referred_by_id WHERE p.organization_id = $1 ORDER BY p.external_id`);
+  const phi = await patientColumns(db, keyring, organizationId, patients as (Record<string, unknown> & { id: string })[]);
   return {
-    patients: patients.map((p) => ({
+    patients: (patients as (Record<string, unknown> & { id: string })[]).map(({ id, ...p }) => ({
       ...p,
-      phone_enc: cipher.decrypt(p.phone_enc as string),
-      email_enc: cipher.decrypt(p.email_enc as string),
-      date_of_birth_enc: cipher.decrypt(p.date_of_birth_enc as string),
-      address_enc: cipher.decrypt(p.address_enc as string),
-      conditions_enc: cipher.decrypt(p.conditions_enc as string | null),
+      phone_enc: phi.text({ id, ...p }, 'phone_enc'),
+      email_enc: phi.text({ id, ...p }, 'email_enc'),
+      date_of_birth_enc: phi.text({ id, ...p }, 'date_of_birth_enc'),
+      address_enc: phi.text({ id, ...p }, 'address_enc'),
+      conditions_enc: phi.text({ id, ...p }, 'conditions_enc'),
     })),
     appointments: await q(`SELECT a.external_id, p.external_id AS patient, a.starts_at, a.type, a.status, a.value_cents, a.notes_enc IS NOT NULL AS has_notes
       FROM appointments a JOIN patients p ON p.id = a.patient_id WHERE a.organization_id = $1 ORDER BY a.external_id`),
@@ -107,13 +111,15 @@ describe('seed generator', () => {
       const encrypted = Object.keys(row).filter((k) => k.endsWith('_enc'));
       const ciphertexts = encrypted.map((k) => row[k]).filter((v) => v !== null);
       expect(ciphertexts.length).toBeGreaterThan(0);
-      for (const v of ciphertexts) expect(v).toMatch(/^v\d+:[A-Za-z0-9+/]+=*$/);
+      for (const v of ciphertexts) expect(v).toMatch(/^p1:[A-Za-z0-9+/]+=*$/);
       const raw = JSON.stringify(Object.fromEntries(Object.entries(row).filter(([k]) => !k.endsWith('_enc') && !k.endsWith('_bidx'))));
-      const address = cipher.decryptJson<{ street: string }>(row.address_enc)!;
-      const plain = [cipher.decrypt(row.email_enc), cipher.decrypt(row.phone_enc), cipher.decrypt(row.date_of_birth_enc), address.street];
-      for (const condition of cipher.decryptJson<string[]>(row.conditions_enc) ?? []) plain.push(condition);
+      const phi = await patientColumns(db, keyring, organizationId, [row as Record<string, string | null> & { id: string }]);
+      const address = phi.json<{ street: string }>(row as Record<string, string | null> & { id: string }, 'address_enc')!;
+      const text = (c: string): string | null => phi.text(row as Record<string, string | null> & { id: string }, c);
+      const plain = [text('email_enc'), text('phone_enc'), text('date_of_birth_enc'), address.street];
+      for (const condition of phi.json<string[]>(row as Record<string, string | null> & { id: string }, 'conditions_enc') ?? []) plain.push(condition);
       for (const value of plain) expect(raw).not.toContain(value);
-      expect(row.email_bidx).toBe(cipher.blindIndex('email', cipher.decrypt(row.email_enc)!));
+      expect(row.email_bidx).toBe(cipher.blindIndex('email', text('email_enc')!));
     }
     const [m] = await db.query<{ n: string; stale: string; names: string }>(
       `SELECT count(*) AS n, count(*) FILTER (WHERE m.stale) AS stale, count(*) FILTER (WHERE m.sort_name = lower(p.name)) AS names
@@ -160,17 +166,18 @@ describe('seed generator', () => {
 });
 
 /** What one organization's records name: visit types, plan names, conditions and medications (decrypted). */
-async function clinicVocabulary(db: TestDatabase, organizationId: string, cipher: PhiCipherCore) {
+async function clinicVocabulary(db: TestDatabase, organizationId: string, keys: PhiKeyringCore) {
   const col = async (sql: string): Promise<string[]> => (await db.query<{ v: string }>(sql, [organizationId])).map((r) => r.v);
-  const patients = await db.query<{ conditions_enc: string | null; medications_enc: string | null }>(
-    'SELECT conditions_enc, medications_enc FROM patients WHERE organization_id = $1',
+  const patients = await db.query<{ id: string; conditions_enc: string | null; medications_enc: string | null }>(
+    'SELECT id, conditions_enc, medications_enc FROM patients WHERE organization_id = $1',
     [organizationId],
   );
+  const phi = await patientColumns(db, keys, organizationId, patients);
   return {
     types: await col('SELECT DISTINCT type AS v FROM appointments WHERE organization_id = $1 ORDER BY 1'),
     plans: await col('SELECT DISTINCT name AS v FROM treatment_plans WHERE organization_id = $1 ORDER BY 1'),
-    conditions: [...new Set(patients.flatMap((p) => cipher.decryptJson<string[]>(p.conditions_enc) ?? []))].sort(),
-    medications: [...new Set(patients.flatMap((p) => cipher.decryptJson<string[]>(p.medications_enc) ?? []))].sort(),
+    conditions: [...new Set(patients.flatMap((p) => phi.json<string[]>(p, 'conditions_enc') ?? []))].sort(),
+    medications: [...new Set(patients.flatMap((p) => phi.json<string[]>(p, 'medications_enc') ?? []))].sort(),
   };
 }
 
@@ -194,7 +201,7 @@ describe('clinic kinds', () => {
   it.each(CLINIC_KINDS.map((k) => [k]))('a %s clinic names only its own visit types, plans, conditions and medications, and has every journey stage', async (kind: ClinicKind) => {
     const catalog = CLINIC_CATALOGS[kind];
     const { organizationId } = await seedOrganization(db.url, { slug: `kind-${kind.replace('_', '-')}`, name: kind, kind, patients: 600, seed: 4, now: TEST_NOW, cipher, chunkSize: 200 });
-    const v = await clinicVocabulary(db, organizationId, cipher);
+    const v = await clinicVocabulary(db, organizationId, keyring);
     // Every type of the kind appears in 600 patients, and nothing else.
     expect(v.types).toEqual([...visitTypes(catalog)].sort());
     for (const plan of v.plans) expect(plan).toMatch(planNamePattern(catalog));
@@ -215,12 +222,12 @@ describe('the demo clinic', () => {
   let t: TestApp;
   let organizationId: string;
   let token: string;
-  let appCipher: PhiCipherCore;
+  let appKeyring: PhiKeyringCore;
 
   beforeAll(async () => {
     t = await createTestApp();
-    appCipher = createPhiCipher(t.settings);
-    const { seeded, scored } = await seedDemo(t.db.url, TEST_NOW, appCipher);
+    appKeyring = createPhiKeyring(t.settings);
+    const { seeded, scored } = await seedDemo(t.db.url, TEST_NOW, appKeyring.master);
     organizationId = seeded.organizationId;
     expect(scored.pastRuns).toBe(8);
     token = await memberToken(t, organizationId, 'admin');
@@ -278,7 +285,7 @@ describe('the demo clinic', () => {
 
   it('is a dental clinic through and through', async () => {
     const catalog = CLINIC_CATALOGS[DEMO.kind];
-    const v = await clinicVocabulary(t.db, organizationId, appCipher);
+    const v = await clinicVocabulary(t.db, organizationId, appKeyring);
     expect(v.types).toEqual([...visitTypes(catalog)].sort());
     for (const plan of v.plans) expect(plan).toMatch(planNamePattern(catalog));
     for (const c of v.conditions) expect(catalog.conditions).toContain(c);

@@ -20,6 +20,7 @@ import { RiskHistoryByPatient1795567060000 } from 'src/database/migrations/17955
 import { ConsentDecisions1795567200000 } from 'src/database/migrations/1795567200000-ConsentDecisions';
 import { FhirResources1795567300000 } from 'src/database/migrations/1795567300000-FhirResources';
 import { JobRunsDedupPerType1795567500000 } from 'src/database/migrations/1795567500000-JobRunsDedupPerType';
+import { PhiKeys1795567610000 } from 'src/database/migrations/1795567610000-PhiKeys';
 import { ErasureRetentionHolds1795567620000 } from 'src/database/migrations/1795567620000-ErasureRetentionHolds';
 import { ConsentReviewsDue1795567650000 } from 'src/database/migrations/1795567650000-ConsentReviewsDue';
 import { TenantPolicyOncePerStatement1795567660000 } from 'src/database/migrations/1795567660000-TenantPolicyOncePerStatement';
@@ -51,6 +52,7 @@ export const MIGRATIONS: Function[] = [
   ConsentDecisions1795567200000,
   FhirResources1795567300000,
   JobRunsDedupPerType1795567500000,
+  PhiKeys1795567610000,
   ErasureRetentionHolds1795567620000,
   ConsentReviewsDue1795567650000,
   TenantPolicyOncePerStatement1795567660000,

@@ -44,7 +44,7 @@ export class StoredFile {
   @Column({ name: 'chunks', type: 'integer', default: 0 })
   chunks: number;
 
-  /** The file's data key, wrapped by the PHI keys and bound to this file (PhiCipherCore.wrapKey). */
+  /** The file's data key under its organization's key (`o1:`, PhiKeyring.organizationDataKey; files stored before: under the master key, PhiCipherCore.wrapKey), bound to this file. */
   @Column({ name: 'key_wrapped', type: 'text' })
   keyWrapped: string;
 

@@ -44,12 +44,12 @@ const toRow = (r: Raw): LegalHoldRow => ({
 export class LegalHoldsRepository {
   async create(
     db: TenantSql,
-    h: { allPatients: boolean; patientIds: string[]; reasonEnc: string; until: Date | null; createdAt: Date; createdBy: string },
+    h: { id: string; allPatients: boolean; patientIds: string[]; reasonEnc: string; until: Date | null; createdAt: Date; createdBy: string },
   ): Promise<LegalHoldRow> {
     const rows = await db.query<Raw>(
-      `INSERT INTO legal_holds (organization_id, all_patients, patient_ids, reason_enc, until, created_at, created_by)
-       VALUES ($1, $2, $3::uuid[], $4, $5, $6, $7) RETURNING ${COLUMNS}`,
-      [db.organizationId, h.allPatients, h.patientIds, h.reasonEnc, h.until, h.createdAt, h.createdBy],
+      `INSERT INTO legal_holds (organization_id, id, all_patients, patient_ids, reason_enc, until, created_at, created_by)
+       VALUES ($1, $2, $3, $4::uuid[], $5, $6, $7, $8) RETURNING ${COLUMNS}`,
+      [db.organizationId, h.id, h.allPatients, h.patientIds, h.reasonEnc, h.until, h.createdAt, h.createdBy],
     );
     return toRow(rows[0]);
   }

@@ -6,7 +6,7 @@ import { EngagementRollupService } from 'src/engagement/engagement-rollup.servic
 import { OpportunitiesRefresher } from 'src/opportunities/opportunities-refresher';
 import { ErasureBasis, ErasureRepository, StoredReceipt } from 'src/privacy/erasure/erasure.repository';
 import { LegalHoldsRepository } from 'src/privacy/erasure/legal-holds.repository';
-import { PhiCipher } from 'src/records/phi/phi-cipher';
+import { PhiKeyring } from 'src/records/phi/phi-keyring';
 import { ErasureTombstones } from 'src/records/tombstones/erasure-tombstones';
 
 export interface ErasureRequest {
@@ -54,7 +54,7 @@ export class PatientEraser {
     private readonly tombstones: ErasureTombstones,
     private readonly opportunities: OpportunitiesRefresher,
     private readonly rollup: EngagementRollupService,
-    private readonly cipher: PhiCipher,
+    private readonly keyring: PhiKeyring,
   ) {}
 
   async erase(db: TenantSql, patientId: string, request: ErasureRequest): Promise<{ receipt: StoredReceipt; repeated: boolean }> {
@@ -101,7 +101,12 @@ export class PatientEraser {
       recordsDeleted: sortKeys(deleted),
       recordsUnlinked: sortKeys(unlinked),
     };
-    await this.repository.saveReceipt(db, receipt, this.cipher.encrypt(request.reason), request.actor);
+    // The reason may name the person: under the organization's own key, bound to this receipt.
+    const orgKey = await this.keyring.organizationDataKey(db, true);
+    const reasonEnc = orgKey.encrypt(request.reason, { table: 'erasure_receipts', column: 'reason_enc', row: receipt.id });
+    await this.repository.saveReceipt(db, receipt, reasonEnc, request.actor);
+    // Their unwrapped data key leaves this process's memory too (the row is deleted with the patient's rows above).
+    this.keyring.forget(db.organizationId, [patientId]);
     return { receipt, repeated: false };
   }
 }

@@ -11,7 +11,7 @@ import { EXPORT_RESOURCE_TYPES, KIND_RESOURCE_TYPES, toFhirResources } from 'src
 import { parseBulkExportRequest, type BulkExportOutput, type BulkExportResult } from 'src/privacy/export/bulk-export.request';
 import { toExportRecord } from 'src/privacy/export/export-record';
 import { EXPORT_TABLE_NAMES, ExportRecordsRepository } from 'src/privacy/export/export-records.repository';
-import { PhiCipher } from 'src/records/phi/phi-cipher';
+import { PhiKeyring } from 'src/records/phi/phi-keyring';
 
 const APPLICATION_NAME = 'bulk-export';
 
@@ -36,7 +36,7 @@ export class BulkExportJob implements JobHandler, OnModuleInit {
     private readonly database: Database,
     private readonly files: FileStore,
     private readonly records: ExportRecordsRepository,
-    private readonly cipher: PhiCipher,
+    private readonly keyring: PhiKeyring,
     private readonly clock: Clock,
     @Inject(SETTINGS) private readonly settings: Settings,
   ) {}
@@ -94,8 +94,12 @@ export class BulkExportJob implements JobHandler, OnModuleInit {
         const currency = await this.records.currency(connection);
         for (const [index, kind] of kinds.entries()) {
           for await (const rows of this.records.batches(connection, kind, filter)) {
+            // The batch's patient keys in one statement (those not in the key cache).
+            // (Kinds without a patient_id column, referrals, hold no encrypted value.)
+            const owners = rows.map((r) => (kind === 'patients' ? r.id : r.patient_id)).filter((id): id is string => typeof id === 'string');
+            const keys = await this.keyring.keysFor(connection, owners);
             for (const row of rows) {
-              for (const resource of toFhirResources(kind, toExportRecord(kind, row, this.cipher), { currency })) {
+              for (const resource of toFhirResources(kind, toExportRecord(kind, row, keys, organizationId), { currency })) {
                 if (types.has(resource.resourceType)) await (await writerFor(resource.resourceType)).writeLine(JSON.stringify(resource));
               }
             }

@@ -1,4 +1,5 @@
-import type { PhiCipherCore } from 'src/records/phi/phi-cipher';
+import type { PatientKeys } from 'src/records/phi/phi-keyring-core';
+import { PhiReader } from 'src/records/phi/phi-reader';
 import type { ExportTable } from 'src/privacy/export/export-records.repository';
 
 /**
@@ -16,14 +17,20 @@ const units = (cents: unknown): number => Math.round(Number(cents ?? 0)) / 100;
 const text = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
 const list = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : []);
 
-/** A stored row of `kind` as an export record; `cipher` decrypts the PHI columns (through the PhiCipher API only). */
-export function toExportRecord(kind: ExportTable, row: Record<string, unknown>, cipher: PhiCipherCore): ExportRecord {
-  const dec = (column: string): string | null => cipher.decrypt(text(row[column]));
+/**
+ * A stored row of `kind` as an export record; `keys` (of the row's patient, PhiKeyring.keysFor) decrypt the PHI
+ * columns, each bound to its place. A value that does not decrypt is exported as null (and logged without PHI).
+ */
+export function toExportRecord(kind: ExportTable, row: Record<string, unknown>, keys: PatientKeys, organizationId: string): ExportRecord {
+  const phi = new PhiReader(keys.get(String(kind === 'patients' ? row.id : row.patient_id)), organizationId);
+  const at = (column: string): { table: string; column: string; row: string } => ({ table: kind, column, row: String(row.id) });
+  const dec = (column: string): string | null => phi.text(text(row[column]), at(column));
+  const json = <T>(column: string): T | null => phi.json<T>(text(row[column]), at(column));
   const sourced = { id: row.id, source: row.source, external_id: row.external_id };
   const changed = { updated_at: iso(row.updated_at) };
   switch (kind) {
     case 'patients': {
-      const address = cipher.decryptJson<Record<string, string | null>>(text(row.address_enc));
+      const address = json<Record<string, string | null>>('address_enc');
       return {
         ...sourced,
         name: row.name,
@@ -33,9 +40,9 @@ export function toExportRecord(kind: ExportTable, row: Record<string, unknown>, 
         address: address
           ? { street: address.street ?? null, city: address.city ?? null, state: address.state ?? null, zip: address.zip ?? null }
           : null,
-        conditions: list(cipher.decryptJson<unknown[]>(text(row.conditions_enc))),
-        allergies: list(cipher.decryptJson<unknown[]>(text(row.allergies_enc))),
-        medications: list(cipher.decryptJson<unknown[]>(text(row.medications_enc))),
+        conditions: list(json<unknown[]>('conditions_enc')),
+        allergies: list(json<unknown[]>('allergies_enc')),
+        medications: list(json<unknown[]>('medications_enc')),
         communication_preferences: {
           preferred_channel: row.preferred_channel,
           marketing_consent: row.marketing_consent === true,

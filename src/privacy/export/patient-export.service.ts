@@ -7,7 +7,7 @@ import { TenantDb } from 'src/database/tenant/tenant-db';
 import { toFhirResources } from 'src/privacy/export/domain/fhir-mapping';
 import { toExportRecord, type ExportRecord } from 'src/privacy/export/export-record';
 import { EXPORT_TABLE_NAMES, ExportRecordsRepository, type ExportTable } from 'src/privacy/export/export-records.repository';
-import { PhiCipher } from 'src/records/phi/phi-cipher';
+import { PhiKeyring } from 'src/records/phi/phi-keyring';
 
 /** One patient's complete record in the project's snake_case shape: every stored record of every kind. */
 export type PatientRecordJson = { exported_at: string; patient: ExportRecord } & Record<Exclude<ExportTable, 'patients'>, ExportRecord[]>;
@@ -22,7 +22,7 @@ export class PatientExportService {
   constructor(
     private readonly tenantDb: TenantDb,
     private readonly records: ExportRecordsRepository,
-    private readonly cipher: PhiCipher,
+    private readonly keyring: PhiKeyring,
     private readonly clock: Clock,
   ) {}
 
@@ -34,11 +34,12 @@ export class PatientExportService {
         if (!(await this.records.patientExists(db, patientId))) {
           throw ProblemException.notFound(ProblemCode.PatientNotFound, 'No patient with this id in this organization');
         }
+        const keys = await this.keyring.keysFor(db, [patientId]);
         const byKind = new Map<ExportTable, ExportRecord[]>();
         for (const kind of EXPORT_TABLE_NAMES) {
           const out: ExportRecord[] = [];
           for await (const rows of this.records.batches(db, kind, { patientIds: [patientId], since: null })) {
-            for (const row of rows) out.push(toExportRecord(kind, row, this.cipher));
+            for (const row of rows) out.push(toExportRecord(kind, row, keys, auth.organizationId));
           }
           byKind.set(kind, out);
         }

@@ -1,77 +1,107 @@
 import { Client } from 'pg';
-import type { PhiCipherCore } from 'src/records/phi/phi-cipher';
+import type { TenantSql } from 'src/database/tenant/tenant-sql';
+import type { PhiPlace } from 'src/records/phi/phi-data-key';
+import { organizationKeyAad } from 'src/records/phi/phi-data-key';
+import type { PatientKeys, PhiKeyringCore } from 'src/records/phi/phi-keyring-core';
 
-/** Every encrypted column, by table. */
+/** Every encrypted column of a table with an `id` and a `patient_id` (patients: the id is the patient's). */
 export const ENCRYPTED_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   patients: ['phone_enc', 'email_enc', 'date_of_birth_enc', 'address_enc', 'conditions_enc', 'allergies_enc', 'medications_enc'],
   appointments: ['notes_enc'],
   communications: ['notes_enc'],
   survey_responses: ['comment_enc'],
+  consent_decisions: ['evidence_enc'],
 };
 
+/** A value in the former format: `v<n>:` (one master key for all, no place binding). */
+const LEGACY = `'^v[0-9]'`;
+
 export interface RotationOptions {
-  /** Rows per transaction (default 2,000). */
+  /** Rows per statement (default 2,000). */
   batchSize?: number;
   /** Also recompute the email/phone blind indexes (after changing PHI_BLIND_INDEX_KEY). */
   reindex?: boolean;
+  /**
+   * Only re-wrap the organization keys: no scan for former-format values (which reads every encrypted column, about
+   * 2 s per 100,000 patients). For master key rotations once a run has reported nothing left to convert.
+   */
+  rewrapOnly?: boolean;
   /** Called with the rows done so far and the total, once the total is known. */
   onProgress?: (done: number, total: number) => void;
 }
 
 export interface RotationResult {
+  /** Organization keys re-wrapped under the newest master key. */
+  organizationKeys: number;
+  /** Rows whose former-format values were converted (or whose blind indexes were recomputed), by table. */
   rows: Record<string, number>;
+  /** Values converted from the former format. */
   values: number;
 }
 
 /**
- * Re-encrypts every PHI value not under the newest key, in all organizations, as the connecting (owner) user.
- * Batches of rows in their own transactions, by primary key: an interrupted run leaves values under either key
- * (both still decrypt) and the next run carries on. `updated_at` is left alone: the data did not change.
+ * `npm run rotate-keys`, as the connecting (owner) user, in all organizations:
+ * 1. re-wraps every organization key not under the newest master key (PHI_ENCRYPTION_KEYS' first): one small row per
+ *    organization, whatever their size; the patients' keys and the values do not change;
+ * 2. converts the values still in the former format (`v<n>:`, before envelope encryption) to the patient's data
+ *    key bound to their place, creating the keys patients lack. Once done, later runs find none.
+ * With `reindex`, also recomputes the blind indexes of every patient.
+ * Batches by primary key, each one statement: an interrupted run leaves every value readable and the next run
+ * carries on. `updated_at` is left alone: the data did not change.
  */
-export async function rotateKeys(url: string, cipher: PhiCipherCore, options: RotationOptions = {}): Promise<RotationResult> {
+export async function rotateKeys(url: string, keyring: PhiKeyringCore, options: RotationOptions = {}): Promise<RotationResult> {
   const client = new Client({ connectionString: url });
   await client.connect();
-  const prefix = `${cipher.currentVersion}:%`;
   const batchSize = options.batchSize ?? 2000;
-  const stale = (columns: readonly string[]): string => columns.map((c) => `(${c} IS NOT NULL AND ${c} NOT LIKE $1)`).join(' OR ');
-  const selects = (table: string, columns: readonly string[]): string =>
-    options.reindex && table === 'patients' ? '$1::text IS NOT NULL' : stale(columns);
+  const master = keyring.master;
   try {
+    const result: RotationResult = { organizationKeys: await rewrapOrganizationKeys(client, keyring), rows: {}, values: 0 };
+    if (options.rewrapOnly) return result;
+    const selects = (table: string, columns: readonly string[]): string =>
+      options.reindex && table === 'patients' ? 'true' : columns.map((c) => `${c} ~ ${LEGACY}`).join(' OR ');
     let total = 0;
     for (const [table, columns] of Object.entries(ENCRYPTED_COLUMNS)) {
-      const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE ${selects(table, columns)}`, [prefix]);
+      const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE ${selects(table, columns)}`);
       total += Number(rows[0].n);
     }
+    const items = await client.query<{ n: string }>(`SELECT count(*) AS n FROM fhir_resources WHERE item_enc ~ ${LEGACY}`);
+    total += Number(items.rows[0].n);
     options.onProgress?.(0, total);
-    const result: RotationResult = { rows: {}, values: 0 };
     let done = 0;
     for (const [table, columns] of Object.entries(ENCRYPTED_COLUMNS)) {
       result.rows[table] = 0;
+      const owner = table === 'patients' ? 'id' : 'patient_id';
       let last = '00000000-0000-0000-0000-000000000000';
       for (;;) {
-        const { rows } = await client.query<Record<string, string | null> & { id: string }>(
-          `SELECT id, ${columns.join(', ')} FROM ${table} WHERE id > $2 AND (${selects(table, columns)}) ORDER BY id LIMIT ${batchSize}`,
-          [prefix, last],
+        const { rows } = await client.query<Record<string, string | null> & { id: string; organization_id: string; owner: string }>(
+          `SELECT id, organization_id, ${owner} AS owner, ${columns.join(', ')} FROM ${table}
+            WHERE id > $1 AND (${selects(table, columns)}) ORDER BY id LIMIT ${batchSize}`,
+          [last],
         );
         if (rows.length === 0) break;
         last = rows[rows.length - 1].id;
+        const keys = await keysByOrganization(client, keyring, rows);
+        const reindex = options.reindex === true && table === 'patients';
         const updates = rows.map((row) => {
+          const key = (keys.get(row.organization_id) as PatientKeys).get(row.owner);
           const out: Record<string, string | null> = { id: row.id };
+          const place = (column: string): PhiPlace => ({ table, column, row: row.id });
           for (const c of columns) {
-            if (cipher.needsRotation(row[c])) {
-              out[c] = cipher.encrypt(cipher.decrypt(row[c]));
+            const value = row[c];
+            if (value !== null && /^v[0-9]/.test(value)) {
+              out[c] = key.encrypt(key.decrypt(value, place(c)), place(c));
               result.values++;
-            } else out[c] = row[c];
+            } else out[c] = value;
           }
-          if (options.reindex && table === 'patients') {
-            const email = cipher.decrypt(row.email_enc);
-            const phone = cipher.decrypt(row.phone_enc);
-            out.email_bidx = email === null ? null : cipher.blindIndex('email', email);
-            out.phone_bidx = phone === null ? null : cipher.blindIndex('phone', phone);
+          if (reindex) {
+            const email = key.decrypt(row.email_enc, place('email_enc'));
+            const phone = key.decrypt(row.phone_enc, place('phone_enc'));
+            out.email_bidx = email === null ? null : master.blindIndex('email', email);
+            out.phone_bidx = phone === null ? null : master.blindIndex('phone', phone);
           }
           return out;
         });
-        const written = [...columns, ...(options.reindex && table === 'patients' ? ['email_bidx', 'phone_bidx'] : [])];
+        const written = [...columns, ...(reindex ? ['email_bidx', 'phone_bidx'] : [])];
         await client.query(
           `UPDATE ${table} t SET ${written.map((c) => `${c} = x.${c}`).join(', ')}
              FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, ${written.map((c) => `${c} text`).join(', ')}) WHERE t.id = x.id`,
@@ -82,8 +112,81 @@ export async function rotateKeys(url: string, cipher: PhiCipherCore, options: Ro
         options.onProgress?.(done, total);
       }
     }
+    result.rows.fhir_resources = 0;
+    for (;;) {
+      // Medical list items, keyed by (organization, source, type, id) and owned by the patient of their reference.
+      const { rows } = await client.query<{
+        organization_id: string;
+        source: string;
+        resource_type: string;
+        resource_id: string;
+        item_enc: string;
+        owner: string;
+      }>(
+        `SELECT f.organization_id, f.source, f.resource_type, f.resource_id, f.item_enc, p.id AS owner
+           FROM fhir_resources f
+           JOIN patients p ON p.organization_id = f.organization_id AND p.source = f.source AND p.external_id = f.patient_ref
+          WHERE f.item_enc ~ ${LEGACY} LIMIT ${batchSize}`,
+      );
+      if (rows.length === 0) break;
+      const keys = await keysByOrganization(client, keyring, rows);
+      const updates = rows.map((r) => {
+        const place: PhiPlace = { table: 'fhir_resources', column: 'item_enc', row: `${r.source}/${r.resource_type}/${r.resource_id}` };
+        const key = (keys.get(r.organization_id) as PatientKeys).get(r.owner);
+        result.values++;
+        return { ...r, item_enc: key.encrypt(key.decrypt(r.item_enc, place), place) };
+      });
+      await client.query(
+        `UPDATE fhir_resources f SET item_enc = x.item_enc
+           FROM jsonb_to_recordset($1::jsonb) AS x(organization_id uuid, source text, resource_type text, resource_id text, item_enc text)
+          WHERE f.organization_id = x.organization_id AND f.source = x.source AND f.resource_type = x.resource_type AND f.resource_id = x.resource_id`,
+        [JSON.stringify(updates)],
+      );
+      result.rows.fhir_resources += rows.length;
+      done += rows.length;
+      options.onProgress?.(done, total);
+    }
     return result;
   } finally {
     await client.end();
   }
+}
+
+/** Re-wraps the organization keys that are not under the newest master key; returns how many. */
+async function rewrapOrganizationKeys(client: Client, keyring: PhiKeyringCore): Promise<number> {
+  const master = keyring.master;
+  const { rows } = await client.query<{ organization_id: string; version: number; wrapped_key: string }>(
+    `SELECT organization_id, version, wrapped_key FROM organization_keys WHERE wrapped_key NOT LIKE $1`,
+    [`${master.currentVersion}:%`],
+  );
+  for (const r of rows) {
+    const aad = organizationKeyAad(r.organization_id, r.version);
+    await client.query(`UPDATE organization_keys SET wrapped_key = $3 WHERE organization_id = $1 AND version = $2`, [
+      r.organization_id,
+      r.version,
+      master.wrapKey(master.unwrapKey(r.wrapped_key, aad), aad),
+    ]);
+  }
+  return rows.length;
+}
+
+/** The owners' keys (created when they lack one), one look-up per organization of the batch. */
+async function keysByOrganization(client: Client, keyring: PhiKeyringCore, rows: { organization_id: string; owner: string }[]): Promise<Map<string, PatientKeys>> {
+  const owners = new Map<string, Set<string>>();
+  for (const r of rows) {
+    const set = owners.get(r.organization_id) ?? new Set<string>();
+    set.add(r.owner);
+    owners.set(r.organization_id, set);
+  }
+  const out = new Map<string, PatientKeys>();
+  for (const [organizationId, ids] of owners) out.set(organizationId, await keyring.ensureKeys(ownerSql(client, organizationId), ids));
+  return out;
+}
+
+/** The owner connection as a tenant handle (the owner is not under row-level security; every statement names the organization). */
+function ownerSql(client: Client, organizationId: string): TenantSql {
+  return {
+    organizationId: organizationId.toLowerCase(),
+    query: async <T>(sql: string, params?: readonly unknown[]): Promise<T[]> => (await client.query(sql, params as unknown[])).rows as T[],
+  };
 }

@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+import type { Client } from 'pg';
+import type { BlindIndexKind, PhiCipherCore } from 'src/records/phi/phi-cipher';
+import { CopyTable } from 'src/demo-data/copy-table';
+import { DATA_KEY_BYTES, organizationKeyAad, PhiDataKey, wrapPatientKey } from 'src/records/phi/phi-data-key';
+
+/**
+ * The seed's keys, as the app makes them (PhiKeyring): the organization's key (stored, or created and wrapped by the
+ * master key), and for each generated patient a fresh data key, wrapped by it into `patient_keys` (loaded by COPY
+ * after the patients).
+ */
+export class SeedKeys {
+  readonly table = new CopyTable('patient_keys', ['organization_id', 'patient_id', 'wrapped_key', 'kek_version']);
+
+  private constructor(
+    private readonly master: PhiCipherCore,
+    private readonly organizationId: string,
+    private readonly kek: Buffer,
+    private readonly kekVersion: number,
+  ) {}
+
+  /** The organization's current key (created when it has none), as the owner connection of the seed. */
+  static async open(client: Client, master: PhiCipherCore, organizationId: string): Promise<SeedKeys> {
+    const org = organizationId.toLowerCase();
+    await client.query(`INSERT INTO organization_keys (organization_id, version, wrapped_key) VALUES ($1, 1, $2) ON CONFLICT DO NOTHING`, [
+      org,
+      master.wrapKey(randomBytes(DATA_KEY_BYTES), organizationKeyAad(org, 1)),
+    ]);
+    const { rows } = await client.query<{ version: number; wrapped_key: string }>(
+      `SELECT version, wrapped_key FROM organization_keys WHERE organization_id = $1 ORDER BY version DESC LIMIT 1`,
+      [org],
+    );
+    return new SeedKeys(master, org, master.unwrapKey(rows[0].wrapped_key, organizationKeyAad(org, rows[0].version)), rows[0].version);
+  }
+
+  /** A new patient's data key (its wrapped form queued for `patient_keys`). */
+  patient(patientId: string): PhiDataKey {
+    const key = randomBytes(DATA_KEY_BYTES);
+    const wrapped = wrapPatientKey(this.kek, this.organizationId, patientId, this.kekVersion, key);
+    this.table.push(`${this.organizationId}\t${patientId}\t\\\\x${wrapped.toString('hex')}\t${this.kekVersion}`);
+    return new PhiDataKey(this.organizationId, 'p1', key, this.master);
+  }
+
+  blindIndex(kind: BlindIndexKind, value: string): string {
+    return this.master.blindIndex(kind, value);
+  }
+}

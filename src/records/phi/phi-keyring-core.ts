@@ -1,0 +1,187 @@
+import { hkdfSync, randomBytes } from 'node:crypto';
+import { InProcessLru } from 'src/common/cache/in-process-lru';
+import type { TenantSql } from 'src/database/tenant/tenant-sql';
+import { BlindIndexKind, PhiCipherCore, PhiDecryptError } from 'src/records/phi/phi-cipher';
+import { DATA_KEY_BYTES, organizationKeyAad, PhiDataKey, unwrapPatientKey, wrapPatientKey } from 'src/records/phi/phi-data-key';
+import { PhiKeysRepository, StoredPatientKey } from 'src/records/phi/phi-keys.repository';
+
+/** How long an unwrapped key stays in process memory (it leaves sooner when PHI_KEY_CACHE_ENTRIES are kept). */
+export const KEY_CACHE_MS = 15 * 60_000;
+
+interface OrganizationKeys {
+  current: number;
+  keys: Map<number, Buffer>;
+}
+
+/** Keys of a batch of patients: `get(id)` is the patient's key, or an unavailable one (destroyed, or never created). */
+export class PatientKeys {
+  constructor(
+    private readonly byPatient: Map<string, PhiDataKey>,
+    private readonly missing: PhiDataKey,
+  ) {}
+
+  get(patientId: string): PhiDataKey {
+    return this.byPatient.get(patientId) ?? this.byPatient.get(patientId.toLowerCase()) ?? this.missing;
+  }
+
+  get size(): number {
+    return this.byPatient.size;
+  }
+}
+
+/** Keys of patients about to be stored (their rows do not exist yet): `save` after the rows are written. */
+export interface PendingPatientKeys {
+  keys: PatientKeys;
+  save(): Promise<void>;
+}
+
+/**
+ * Envelope encryption of PHI (docs/privacy.md, "Keys"): the configured master key (PHI_ENCRYPTION_KEYS) wraps each
+ * organization's key (`organization_keys`), which wraps each patient's data key (`patient_keys`); a patient's values
+ * are encrypted with their data key and bound to their place (PhiDataKey). Unwrapped keys stay in this process only,
+ * in a bounded LRU (PHI_KEY_CACHE_ENTRIES, 15 minutes each); look-ups are by batch (one statement for the keys of a
+ * page or a batch that are not cached).
+ *
+ * Blind indexes (email/phone look-ups) stay keyed by PHI_BLIND_INDEX_KEY, the same for every organization.
+ */
+export class PhiKeyringCore {
+  private readonly repository = new PhiKeysRepository();
+  private readonly keys: InProcessLru<Buffer>;
+  private readonly organizations: InProcessLru<OrganizationKeys>;
+
+  constructor(
+    readonly master: PhiCipherCore,
+    keyCacheEntries: number,
+    private readonly recent: InProcessLru<string> | null = null,
+  ) {
+    this.keys = new InProcessLru<Buffer>(keyCacheEntries, KEY_CACHE_MS);
+    this.organizations = new InProcessLru<OrganizationKeys>(Math.min(keyCacheEntries, 10_000), KEY_CACHE_MS);
+  }
+
+  blindIndex(kind: BlindIndexKind, value: string): string {
+    return this.master.blindIndex(kind, value);
+  }
+
+  /** A key that reads only values of the former format (`v<n>:`): for places whose key is not at hand. */
+  legacyOnly(organizationId: string): PhiDataKey {
+    return new PhiDataKey(organizationId, 'p1', null, this.master, this.recent);
+  }
+
+  /** The stored keys of these patients: one statement for those not in the cache; missing ones are unavailable. */
+  async keysFor(db: TenantSql, patientIds: Iterable<string>): Promise<PatientKeys> {
+    const org = db.organizationId;
+    const out = new Map<string, PhiDataKey>();
+    const wanted: string[] = [];
+    for (const id of new Set([...patientIds].map((p) => (p ? p.toLowerCase() : p)))) {
+      if (!id) continue;
+      const key = this.keys.get(cacheKey(org, id));
+      if (key) out.set(id, this.dataKey(org, key));
+      else wanted.push(id);
+    }
+    if (wanted.length > 0) {
+      const stored = await this.repository.patientKeys(db, wanted);
+      if (stored.length > 0) {
+        let kek = await this.organizationKeys(db, false);
+        if (kek === null || stored.some((s) => !kek?.keys.has(s.kek_version))) kek = await this.organizationKeys(db, false, true);
+        for (const s of stored) {
+          const wrapping = kek?.keys.get(s.kek_version);
+          if (!wrapping) throw new PhiDecryptError(`organization key version ${s.kek_version} is missing`);
+          const key = unwrapPatientKey(wrapping, org, s.patient_id, s.kek_version, s.wrapped_key);
+          // A key this very transaction created is not committed yet: a rollback would leave the cache lying.
+          if (!s.mine) this.keys.set(cacheKey(org, s.patient_id), key);
+          out.set(s.patient_id, this.dataKey(org, key));
+        }
+      }
+    }
+    return new PatientKeys(out, this.legacyOnly(org));
+  }
+
+  /**
+   * The keys of stored patients, creating (and storing, in the caller's transaction) those they lack: patients
+   * stored before envelope encryption, or whose key was never made.
+   */
+  async ensureKeys(db: TenantSql, patientIds: Iterable<string>): Promise<PatientKeys> {
+    const ids = [...new Set([...patientIds].map((id) => id.toLowerCase()))].filter((id) => id !== '');
+    const have = await this.keysFor(db, ids);
+    const lacking = ids.filter((id) => !have.get(id).available);
+    if (lacking.length === 0) return have;
+    const pending = await this.newKeys(db, lacking);
+    await pending.save();
+    return new PatientKeys(new Map(ids.map((id) => [id, have.get(id).available ? have.get(id) : pending.keys.get(id)])), this.legacyOnly(db.organizationId));
+  }
+
+  /**
+   * Fresh keys for patients whose rows are about to be written (ids chosen by the caller): encrypt with `keys`,
+   * write the rows, then `save()` (a patient key references its patient). A failed transaction leaves nothing.
+   */
+  async newKeys(db: TenantSql, patientIds: readonly string[]): Promise<PendingPatientKeys> {
+    const org = db.organizationId;
+    const kek = await this.organizationKeys(db, true);
+    if (kek === null) throw new Error('organization key not created');
+    const wrapping = kek.keys.get(kek.current) as Buffer;
+    const out = new Map<string, PhiDataKey>();
+    const rows: StoredPatientKey[] = [];
+    for (const id of new Set(patientIds)) {
+      const key = randomBytes(DATA_KEY_BYTES);
+      out.set(id, this.dataKey(org, key));
+      rows.push({ patient_id: id, kek_version: kek.current, wrapped_key: wrapPatientKey(wrapping, org, id, kek.current, key) });
+    }
+    return {
+      keys: new PatientKeys(out, this.legacyOnly(org)),
+      save: async () => {
+        const stored = await this.repository.insertPatientKeys(db, rows);
+        if (stored.size !== rows.length) throw new PhiKeyConflictError();
+        // Not cached: the transaction may still roll back (keysFor caches them once committed).
+      },
+    };
+  }
+
+  /**
+   * The organization's own key for values that belong to no patient (format `o1:`), derived from its current key
+   * (HKDF, so the key that wraps patient keys never encrypts values itself). Created on first use when `create`.
+   */
+  async organizationDataKey(db: TenantSql, create: boolean): Promise<PhiDataKey> {
+    const kek = await this.organizationKeys(db, create);
+    if (kek === null) return new PhiDataKey(db.organizationId, 'o1', null, this.master, this.recent);
+    const valueKey = Buffer.from(hkdfSync('sha256', kek.keys.get(kek.current) as Buffer, Buffer.alloc(0), 'phi-organization-values', DATA_KEY_BYTES));
+    return new PhiDataKey(db.organizationId, 'o1', valueKey, this.master, this.recent);
+  }
+
+  /** Drops these patients' unwrapped keys from this process (after their erasure). */
+  forget(organizationId: string, patientIds: Iterable<string>): void {
+    for (const id of patientIds) this.keys.delete(cacheKey(organizationId.toLowerCase(), id.toLowerCase()));
+    this.recent?.clear();
+  }
+
+  /** The organization's unwrapped keys (cached), created when `create` and there is none; null when none and not `create`. */
+  private async organizationKeys(db: TenantSql, create: boolean, reload = false): Promise<OrganizationKeys | null> {
+    const org = db.organizationId;
+    const cached = reload ? undefined : this.organizations.get(org);
+    if (cached) return cached;
+    let stored = await this.repository.organizationKeys(db);
+    if (stored.length === 0) {
+      if (!create) return null;
+      const key = randomBytes(DATA_KEY_BYTES);
+      await this.repository.insertOrganizationKey(db, 1, this.master.wrapKey(key, organizationKeyAad(org, 1)));
+      stored = await this.repository.organizationKeys(db);
+    }
+    const keys = new Map(stored.map((s) => [s.version, this.master.unwrapKey(s.wrapped_key, organizationKeyAad(org, s.version))]));
+    const value = { current: Math.max(...keys.keys()), keys };
+    if (!stored.some((s) => s.mine)) this.organizations.set(org, value);
+    return value;
+  }
+
+  private dataKey(organizationId: string, key: Buffer): PhiDataKey {
+    return new PhiDataKey(organizationId, 'p1', key, this.master, this.recent);
+  }
+}
+
+const cacheKey = (organizationId: string, patientId: string): string => `${organizationId}\u0000${patientId}`;
+
+/** Another transaction stored keys for the same new patients first: the caller retries. */
+export class PhiKeyConflictError extends Error {
+  constructor() {
+    super('A concurrent write created the same patients first; retry the request');
+    this.name = 'PhiKeyConflictError';
+  }
+}
