@@ -109,6 +109,12 @@ export interface Settings {
     nightlyAt: string;
     /** How often the scheduler looks for organizations whose nightly time has come (seconds). */
     schedulerIntervalSeconds: number;
+    /**
+     * How old an organization-wide snapshot (the opportunities, the engagement rollup) may get before a read marks
+     * it stale and enqueues its rebuild (hours). They are rebuilt after every organization-wide recompute (nightly),
+     * never inside a read.
+     */
+    snapshotMaxAgeHours: number;
   };
   /** Patient data exports (src/privacy/export): how long a bulk export's files are kept (hours). */
   exports: { fileTtlHours: number };
@@ -309,6 +315,7 @@ export function loadSettings(env: Env = process.env): Settings {
       lockSeconds: int(env, 'JOB_LOCK_SECONDS', 30, 5, 3_600),
       nightlyAt: timeOfDay(env, 'NIGHTLY_RECOMPUTE_AT', '03:00'),
       schedulerIntervalSeconds: int(env, 'JOB_SCHEDULER_INTERVAL_SECONDS', 300, 1, 86_400),
+      snapshotMaxAgeHours: int(env, 'SNAPSHOT_MAX_AGE_HOURS', 26, 1, 24 * 30),
     },
     exports: { fileTtlHours: int(env, 'EXPORT_FILE_TTL_HOURS', 24, 1, 720) },
   };

@@ -21,15 +21,14 @@ export interface RefreshResult {
 
 /**
  * Rebuilds an organization's reengagement opportunities from `patient_metrics` and the records, in one
- * transaction. Called by the list endpoint when the organization has none yet or they are older than
- * `MAX_AGE_MS`, by `node scripts/cli.js cli/opportunities-refresh`, and after every scoring recompute
- * (`ScoringEvents.recomputed$`): the recomputed patients at once, or the whole organization as an
- * `opportunities-refresh` job (src/jobs/).
+ * transaction, always as an `opportunities-refresh` job (src/jobs/) or from `node scripts/cli.js
+ * cli/opportunities-refresh`, never inside a request: after every organization-wide scoring recompute
+ * (`ScoringEvents.recomputed$` without patient ids), and when a read finds the snapshot missing or past
+ * SNAPSHOT_MAX_AGE_HOURS (SnapshotRebuilds: one queued or running at a time). Patients recomputed in this process
+ * (an ingestion) are reclassified at once (`refreshPatients`).
  */
 @Injectable()
 export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
-  /** How old a snapshot may be before the list endpoint starts a rebuild in the background. */
-  static readonly MAX_AGE_MS = 60 * 60 * 1000;
   private readonly logger = new Logger(OpportunitiesRefresher.name);
   private readonly running = new Map<string, Promise<RefreshResult>>();
   private subscription: Subscription | null = null;
@@ -45,16 +44,17 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
   onModuleInit(): void {
     this.jobs?.register({
       type: JobType.OpportunitiesRefresh,
-      run: async ({ organizationId }) => ({ ...(await this.refresh(organizationId)) }),
+      run: async ({ organizationId, progress }) => ({ ...(await this.refresh(organizationId, progress)) }),
     });
     this.subscription =
       this.events?.recomputed$.subscribe(({ organizationId, patientIds, recomputeId }) => {
         // Patients recomputed here (an ingestion): reclassified in the request's aftermath. A whole organization
-        // recomputed anywhere: its refresh is a job, enqueued once whoever hears the announcement first.
+        // recomputed anywhere: its refresh is a job, enqueued once whoever hears the announcement first (and not
+        // at all while one is queued: it will read the new scores when it starts).
         const work = patientIds
           ? this.refreshPatients(organizationId, patientIds)
           : this.jobs
-            ? this.jobs.enqueue(JobType.OpportunitiesRefresh, organizationId, {}, { dedupKey: `after-recompute:${recomputeId}` })
+            ? this.jobs.enqueue(JobType.OpportunitiesRefresh, organizationId, {}, { dedupKey: `after-recompute:${recomputeId}`, unlessPending: 'queued' })
             : this.refresh(organizationId);
         work.catch((err: unknown) => this.logger.error(`Opportunity refresh after recompute failed: ${(err as Error).message}`));
       }) ?? null;
@@ -99,21 +99,20 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
     });
   }
 
-  /** Single-flight per organization within this process (and an advisory lock across processes). */
-  refresh(organizationId: string): Promise<RefreshResult> {
+  /**
+   * Single-flight per organization within this process (and an advisory lock across processes). `progress` (a job's)
+   * hears how far the rebuild is, between batches, and may throw to stop it there (cancelled, shutting down): the
+   * transaction rolls back and the previous snapshot stays.
+   */
+  refresh(organizationId: string, progress?: (fraction: number) => Promise<void>): Promise<RefreshResult> {
     const current = this.running.get(organizationId);
     if (current) return current;
-    const run = this.rebuild(organizationId).finally(() => this.running.delete(organizationId));
+    const run = this.rebuild(organizationId, progress).finally(() => this.running.delete(organizationId));
     this.running.set(organizationId, run);
     return run;
   }
 
-  /** Starts a rebuild without waiting for it; failures are logged. */
-  refreshInBackground(organizationId: string): void {
-    this.refresh(organizationId).catch((err: unknown) => this.logger.error(`Opportunity refresh failed: ${(err as Error).message}`));
-  }
-
-  private async rebuild(organizationId: string): Promise<RefreshResult> {
+  private async rebuild(organizationId: string, progress?: (fraction: number) => Promise<void>): Promise<RefreshResult> {
     const started = Date.now();
     const now = this.clock.now();
     return this.tenantDb.transaction(organizationId, async (db) => {
@@ -133,6 +132,7 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
         for (const o of found) add(totals, o);
         count += found.length;
         if (facts.length < BATCH) break;
+        await progress?.(uuidFraction(after));
       }
       const durationMs = Date.now() - started;
       await this.repository.saveRefresh(
@@ -151,4 +151,9 @@ function add(totals: Map<string, OpportunityTotal>, o: Opportunity): void {
   t.count += 1;
   t.valueCents += o.estimatedValueCents;
   totals.set(key, t);
+}
+
+/** Where a random (v4) UUID falls between the least and the greatest: how far a walk in patient id order has come. */
+function uuidFraction(id: string): number {
+  return parseInt(id.slice(0, 8), 16) / 0x1_0000_0000;
 }
