@@ -36,6 +36,8 @@ export class EngagementService implements OnModuleDestroy {
   /** Organization time zones, kept a minute in process so that a cached overview costs no database round trip. */
   private readonly timeZones: TtlCache<string>;
   private readonly subscription: Subscription;
+  /** Per organization and window: the overview load running, and the one queued behind it (`coalesced`). */
+  private readonly loads = new Map<string, { running: Promise<unknown>; next: Promise<CachedOverview> | null }>();
 
   constructor(
     private readonly tenantDb: ReadTenantDb,
@@ -74,17 +76,45 @@ export class EngagementService implements OnModuleDestroy {
     const query = { timeZone, granularity: window.granularity, from: window.from, toExclusive: nextDay(window.to), monthStart: `${today.slice(0, 7)}-01`, now };
     const cached = await this.cache.getOrLoad(
       `engagement-overview:v3:${orgId}:${generation}:${window_}`,
-      async (): Promise<CachedOverview> => {
-        const { facts, rollup } = await this.readFacts(orgId, query);
-        this.rollup.maintain(orgId, rollup);
-        return { overview: toOverview(facts, window), builtAt: rollup.builtAt === null ? null : new Date(rollup.builtAt).toISOString() };
-      },
+      () =>
+        this.coalesced(`${orgId}:${window_}`, async (): Promise<CachedOverview> => {
+          const { facts, rollup } = await this.readFacts(orgId, query);
+          this.rollup.maintain(orgId, rollup);
+          return { overview: toOverview(facts, window), builtAt: rollup.builtAt === null ? null : new Date(rollup.builtAt).toISOString() };
+        }),
       undefined,
       { staleKey },
     );
     // Cached or not, an answer from a rollup past SNAPSHOT_MAX_AGE_HOURS says so and asks for its rebuild.
     if (cached.builtAt) this.rebuilds.checkAge(JobType.EngagementRebuild, orgId, new Date(cached.builtAt));
     return cached.overview;
+  }
+
+  /**
+   * One load of an organization's window at a time in this process, and one waiting behind it, shared by every
+   * request that comes meanwhile. Every ingestion changes the organization's generation (so the cache key): under a
+   * steady stream of them each request would otherwise start its own statement (hundreds of ms to seconds at a
+   * million patients), and they piled up on the pool (the 2026-12-05 soak: 118 timeouts, and every other route
+   * starved of connections). The waiting load starts after the running one ends, so its answer is at least as new
+   * as every request that shares it.
+   */
+  private coalesced(slot: string, load: () => Promise<CachedOverview>): Promise<CachedOverview> {
+    const current = this.loads.get(slot);
+    if (current?.next) return current.next;
+    const start = (): Promise<CachedOverview> => {
+      const running = load();
+      const entry: { running: Promise<unknown>; next: Promise<CachedOverview> | null } = { running, next: null };
+      this.loads.set(slot, entry);
+      void running
+        .catch(() => undefined)
+        .finally(() => {
+          if (this.loads.get(slot) === entry && !entry.next) this.loads.delete(slot);
+        });
+      return running;
+    };
+    if (!current) return start();
+    current.next = current.running.catch(() => undefined).then(start);
+    return current.next;
   }
 
   /**

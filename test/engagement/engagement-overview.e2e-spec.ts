@@ -1,5 +1,6 @@
 import { EngagementRepository } from 'src/engagement/engagement.repository';
 import { EngagementRollupService } from 'src/engagement/engagement-rollup.service';
+import { EngagementService } from 'src/engagement/engagement.service';
 import { PhiCipher } from 'src/records/phi/phi-cipher';
 import { ScoringService } from 'src/scoring/scoring.service';
 import { bearer, memberToken } from 'test/auth/auth-fixtures';
@@ -308,6 +309,28 @@ describe('GET /api/v1/patients/:organizationId/engagement/overview', () => {
     const fresh = await get('?from=2026-10-01&to=2026-10-31');
     expect([fresh.statusCode, fresh.headers.age, fresh.headers['cache-status']]).toEqual([200, undefined, undefined]);
     expect(fresh.json()).toEqual(stale.json());
+  });
+
+  it('runs one overview statement at a time per window, however often ingestions change the cache generation', async () => {
+    const { clinic, get } = await ownClinic();
+    expect((await get()).statusCode).toBe(200); // the first build, then the answer cached
+    const service = t.app.get(EngagementService);
+    const spy = jest.spyOn(t.app.get(EngagementRepository), 'rollupFacts');
+    try {
+      const answers = [];
+      // Six requests, each after an invalidation (what every ingestion's rollup patch does): six generations.
+      for (let i = 0; i < 6; i++) {
+        await service.invalidate(clinic.organizationId);
+        answers.push(get());
+      }
+      const done = await Promise.all(answers);
+      expect(done.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200, 200]);
+      expect(new Set(done.map((r) => r.body)).size).toBe(1);
+      // One running and one queued behind it, shared by the others (not six statements on the pool).
+      expect(spy.mock.calls.length).toBeLessThanOrEqual(2);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('needs analytics:read', async () => {
