@@ -31,6 +31,8 @@ export interface RefreshResult {
 export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(OpportunitiesRefresher.name);
   private readonly running = new Map<string, Promise<RefreshResult>>();
+  /** Per organization: the patch transaction running, the next one (shared by its callers) and the patients it will take. */
+  private readonly patches = new Map<string, { pending: Set<string>; running: Promise<number> | null; next: Promise<number> | null }>();
   private subscription: Subscription | null = null;
 
   constructor(
@@ -66,10 +68,40 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Reclassifies some patients (after their scores were recomputed) against the organization's current threshold,
-   * adjusting the totals. Does nothing before the first full rebuild, which will see them anyway.
+   * adjusting the totals. Does nothing before the first full rebuild, which will see them anyway. One transaction at
+   * a time per organization in this process: the patients asked for meanwhile are merged into the next one (every
+   * ingestion asks; each waiting on the organization's lock in a transaction of its own held a pool connection
+   * idle, and a stream of ingestions starved the pool). Resolves with the batch's opportunities found.
    */
-  async refreshPatients(organizationId: string, patientIds: readonly string[]): Promise<number> {
-    if (patientIds.length === 0) return 0;
+  refreshPatients(organizationId: string, patientIds: readonly string[]): Promise<number> {
+    if (patientIds.length === 0) return Promise.resolve(0);
+    let q = this.patches.get(organizationId);
+    if (!q) {
+      q = { pending: new Set<string>(), running: null, next: null };
+      this.patches.set(organizationId, q);
+    }
+    const queue = q;
+    for (const id of patientIds) queue.pending.add(id);
+    if (queue.next) return queue.next;
+    const start = (): Promise<number> => {
+      const batch = [...queue.pending];
+      queue.pending.clear();
+      queue.next = null;
+      const run = this.patchNow(organizationId, batch);
+      queue.running = run;
+      void run
+        .catch(() => undefined)
+        .finally(() => {
+          if (queue.running === run) queue.running = null;
+          if (!queue.running && !queue.next && queue.pending.size === 0 && this.patches.get(organizationId) === queue) this.patches.delete(organizationId);
+        });
+      return run;
+    };
+    queue.next = (queue.running ?? Promise.resolve(0)).catch(() => 0).then(start);
+    return queue.next;
+  }
+
+  private async patchNow(organizationId: string, patientIds: readonly string[]): Promise<number> {
     await this.running.get(organizationId)?.catch(() => undefined);
     const now = this.clock.now();
     return this.tenantDb.transaction(organizationId, async (db) => {

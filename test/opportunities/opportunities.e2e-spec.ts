@@ -1,5 +1,6 @@
 import { PhiCipher } from 'src/records/phi/phi-cipher';
 import { OpportunitiesRefresher } from 'src/opportunities/opportunities-refresher';
+import { OpportunitiesRepository } from 'src/opportunities/opportunities.repository';
 import { ScoringEvents } from 'src/scoring/scoring-events';
 import { JobService } from 'src/jobs/job.service';
 import { JobType } from 'src/jobs/job.types';
@@ -218,6 +219,31 @@ describe('GET /api/v1/patients/:organizationId/opportunities', () => {
       }
       const done = await eventually(() => runs(clinic.organizationId), (r) => r.every((x) => x.status === 'succeeded'), { what: 'every refresh done' });
       expect(done).toHaveLength(3);
+    });
+
+    it('merges the patients asked for while a patch transaction runs into one next transaction (one pool connection per organization)', async () => {
+      const { clinic, get } = await ownClinic();
+      expect((await get()).statusCode).toBe(200);
+      const refresher = t.app.get(OpportunitiesRefresher);
+      const lock = jest.spyOn(t.app.get(OpportunitiesRepository), 'lock');
+      try {
+        await hold(clinic.organizationId);
+        let first: Promise<number>;
+        let later: Promise<number>[];
+        try {
+          first = refresher.refreshPatients(clinic.organizationId, [clinic.ids.ivan]);
+          await eventually(() => lock.mock.calls.length, (n) => n === 1, { what: 'the first patch waiting for the lock' });
+          later = [clinic.ids.dora, clinic.ids.hana, clinic.ids.max].map((id) => refresher.refreshPatients(clinic.organizationId, [id]));
+        } finally {
+          await release(clinic.organizationId);
+        }
+        const results = await Promise.all([first, ...later]);
+        // Ivan alone, then Dora, Hana and Max together: two transactions, not four.
+        expect(results).toEqual([1, 3, 3, 3]);
+        expect(lock.mock.calls.length).toBe(2);
+      } finally {
+        lock.mockRestore();
+      }
     });
 
     it("answers 503 not-ready with Retry-After when an organization's first build does not end within the read's bound, then the snapshot", async () => {
