@@ -75,6 +75,11 @@ export interface Settings {
     readStatementTimeoutMs: number;
     /** statement_timeout inside write transactions (ingestion, imports, erasure) (ms). */
     writeStatementTimeoutMs: number;
+    /**
+     * statement_timeout of the analytics class: the engagement overview's statements over an organization's rollup
+     * (seconds at a million patients on a loaded or unvacuumed server; one at a time per window per process) (ms).
+     */
+    analyticsStatementTimeoutMs: number;
     /** idle_in_transaction_session_timeout of the pool's connections (ms). */
     idleInTransactionTimeoutMs: number;
     /** statement_timeout of jobs' own connections (organization-wide recompute) (ms; 0 = none). */
@@ -297,6 +302,7 @@ export function loadSettings(env: Env = process.env): Settings {
       acquireTimeoutMs: int(env, 'DATABASE_ACQUIRE_TIMEOUT_MS', 2_000, 100, 600_000),
       readStatementTimeoutMs: int(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 5_000, 100, 3_600_000),
       writeStatementTimeoutMs: int(env, 'DATABASE_WRITE_STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000),
+      analyticsStatementTimeoutMs: int(env, 'DATABASE_ANALYTICS_STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000),
       idleInTransactionTimeoutMs: int(env, 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 10_000, 100, 3_600_000),
       batchStatementTimeoutMs: int(env, 'DATABASE_BATCH_STATEMENT_TIMEOUT_MS', 900_000, 0, 86_400_000),
       databaseBreakerFailures: int(env, 'DATABASE_BREAKER_FAILURES', 3, 1, 1_000),

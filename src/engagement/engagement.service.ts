@@ -22,6 +22,9 @@ import { OrganizationsRepository } from 'src/organizations/organizations.reposit
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 
+/** The overview's statements run in the analytics class (DATABASE_ANALYTICS_STATEMENT_TIMEOUT_MS). */
+const ANALYTICS = { analytics: true } as const;
+
 /** A cached overview with its rollup's last build (ISO), so that a cached answer is marked stale like a fresh one. */
 interface CachedOverview {
   overview: EngagementOverviewResponse;
@@ -124,16 +127,17 @@ export class EngagementService implements OnModuleDestroy {
    * statements, within the read's statement timeout.
    */
   private async readFacts(orgId: string, query: EngagementQuery): Promise<{ facts: EngagementFacts; rollup: RollupStatus }> {
-    const first = await this.tenantDb.read(orgId, (db) => this.repository.rollupFacts(db, query));
+    // The analytics class's statement timeout: one such statement per window at a time in this process (`coalesced`).
+    const first = await this.tenantDb.read(orgId, (db) => this.repository.rollupFacts(db, query), ANALYTICS);
     if (first.facts) return { facts: first.facts, rollup: first.rollup };
     if (first.rollup.use !== 'used') {
       await this.rebuilds.awaitFirstBuild(JobType.EngagementRebuild, orgId, async () =>
         (await this.tenantDb.read(orgId, (db) => this.repository.rollupStatus(db, query))).use === 'used',
       );
-      const built = await this.tenantDb.read(orgId, (db) => this.repository.rollupFacts(db, query));
+      const built = await this.tenantDb.read(orgId, (db) => this.repository.rollupFacts(db, query), ANALYTICS);
       if (built.facts) return { facts: built.facts, rollup: built.rollup };
     }
-    return this.tenantDb.read(orgId, (db) => this.repository.facts(db, query));
+    return this.tenantDb.read(orgId, (db) => this.repository.facts(db, query), ANALYTICS);
   }
 
   /** Forgets every cached overview of the organization (in this process and, with Redis, in the others). */

@@ -11,6 +11,7 @@ import { sdkClient } from 'test/utils/sdk';
 import { createTestApp, TEST_NOW, TestApp } from 'test/utils/test-app';
 import { eventually } from 'test/utils/eventually';
 import { TenantDb } from 'src/database/tenant/tenant-db';
+import { ReadTenantDb } from 'src/database/replicas/read-tenant-db';
 import { Database } from 'src/database/database';
 
 interface Trend {
@@ -328,6 +329,20 @@ describe('GET /api/v1/patients/:organizationId/engagement/overview', () => {
       expect(new Set(done.map((r) => r.body)).size).toBe(1);
       // One running and one queued behind it, shared by the others (not six statements on the pool).
       expect(spy.mock.calls.length).toBeLessThanOrEqual(2);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it("runs the overview's statements in the analytics class (DATABASE_ANALYTICS_STATEMENT_TIMEOUT_MS), other reads in the read class", async () => {
+    const db = t.app.get(TenantDb);
+    const timeout = (analytics: boolean) =>
+      db.read(clinic.organizationId, async (sql) => (await sql.query<{ statement_timeout: string }>('SHOW statement_timeout'))[0].statement_timeout, { analytics });
+    expect([await timeout(true), await timeout(false)]).toEqual(['15s', '5s']);
+    const spy = jest.spyOn(t.app.get(ReadTenantDb), 'read');
+    try {
+      expect((await get('?from=2026-03-01&to=2026-03-31')).statusCode).toBe(200);
+      expect(spy.mock.calls.map((c) => c[2])).toContainEqual({ analytics: true });
     } finally {
       spy.mockRestore();
     }
