@@ -4,7 +4,9 @@
  *   DATABASE_URL=postgres://.../<a copy of the 1,000,000-patient clinic> npm run bench:soak -- [--org bench] [--clients 64] [--seconds 60]
  *
  * Never point it at a database others use: the ingestion writes (patients `soak-*` of source `soak`). The database
- * must be migrated. The app runs in this process (SOAK_CLIENTS, SOAK_SECONDS or the flags above), with a rate limit
+ * must be migrated, and DATA_DIR must hold the PHI keys it was seeded with (else every answer with PHI is a 500:
+ * PhiDecryptError); its snapshots should exist (`npm run opportunities:refresh` and `engagement:rebuild`, or a
+ * recompute with the app running), else the first reads wait for their builds and answer 503 not-ready. The app runs in this process (SOAK_CLIENTS, SOAK_SECONDS or the flags above), with a rate limit
  * high enough not to interfere; the load generator is node:http with keep-alive, bounded in count and time, and only
  * ever talks to 127.0.0.1. It prints, per 10-second window: per route the request count, p50/p95/p99/max (ms), the
  * 5xx count by status and problem type, the answers marked stale (Cache-Status), the RSS and the pool's use; then the totals, the RSS growth between the second and the last window (goal < 10%),
