@@ -4,10 +4,12 @@
  *   DATABASE_URL=postgres://.../<a copy of the 1,000,000-patient clinic> npm run bench:soak -- [--org bench] [--clients 64] [--seconds 60]
  *
  * Never point it at a database others use: the ingestion writes (patients `soak-*` of source `soak`). The database
- * must be migrated. The app runs in this process (SOAK_CLIENTS, SOAK_SECONDS or the flags above), with a rate limit
+ * must be migrated, and DATA_DIR must hold the PHI keys it was seeded with (else every answer with PHI is a 500:
+ * PhiDecryptError); its snapshots should exist (`npm run opportunities:refresh` and `engagement:rebuild`, or a
+ * recompute with the app running), else the first reads wait for their builds and answer 503 not-ready. The app runs in this process (SOAK_CLIENTS, SOAK_SECONDS or the flags above), with a rate limit
  * high enough not to interfere; the load generator is node:http with keep-alive, bounded in count and time, and only
- * ever talks to 127.0.0.1. It prints, per 10-second window: per route the request count, p50/p99 (ms) and 5xx count,
- * the RSS and the pool's use; then the totals, the RSS growth between the second and the last window (goal < 10%),
+ * ever talks to 127.0.0.1. It prints, per 10-second window: per route the request count, p50/p95/p99/max (ms), the
+ * 5xx count by status and problem type, the answers marked stale (Cache-Status), the RSS and the pool's use; then the totals, the RSS growth between the second and the last window (goal < 10%),
  * and the audit check: events recorded for the run's reads with patient data against the 200s that carried patient
  * data (goal: equal).
  */
@@ -45,6 +47,26 @@ interface Route {
 
 const percentile = (sorted: number[], p: number): number =>
   sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+/** One route's requests in a window (or in all): times (ms), 5xx (by status and problem type), failures, stale marks. */
+interface RouteStats {
+  ms: number[];
+  errors5xx: number;
+  kinds: Map<string, number>;
+  failed: number;
+  stale: number;
+}
+
+const emptyStats = (): RouteStats => ({ ms: [], errors5xx: 0, kinds: new Map(), failed: 0, stale: 0 });
+
+/** A route's line: count, p50/p95/p99/max (ms), 5xx with their kinds, failed connections, answers marked stale. */
+function line(name: string, s: RouteStats): string {
+  const sorted = [...s.ms].sort((a, b) => a - b);
+  const at = (p: number): string => percentile(sorted, p).toFixed(1).padStart(8);
+  const kinds = s.kinds.size === 0 ? '' : ` (${[...s.kinds].map(([k, n]) => `${n} × ${k}`).join(', ')})`;
+  const max = (sorted.length === 0 ? 0 : sorted[sorted.length - 1]).toFixed(1).padStart(8);
+  return `  ${name.padEnd(30)} n ${String(s.ms.length).padStart(6)}  p50 ${at(50)}  p95 ${at(95)}  p99 ${at(99)}  max ${max}  5xx ${s.errors5xx}${kinds}  failed ${s.failed}  stale ${s.stale}\n`;
+}
 
 async function main(): Promise<void> {
   const url = process.env.DATABASE_URL;
@@ -115,7 +137,7 @@ async function main(): Promise<void> {
   ];
 
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
-  const send = (route: Route): Promise<{ status: number; patientData: boolean }> =>
+  const send = (route: Route): Promise<{ status: number; patientData: boolean; problem: string | null; stale: boolean }> =>
     new Promise((ok) => {
       const body = route.body?.();
       const req = request(
@@ -128,16 +150,31 @@ async function main(): Promise<void> {
           headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
         },
         (res) => {
-          let size = 0;
-          res.on('data', (d: Buffer) => (size += d.length));
-          res.on('end', () => ok({ status: res.statusCode ?? 0, patientData: size > 0 }));
+          const status = res.statusCode ?? 0;
+          const chunks: Buffer[] = [];
+          res.on('data', (d: Buffer) => {
+            if (status >= 500) chunks.push(d);
+          });
+          res.on('end', () => {
+            // A 5xx's problem type (service-unavailable, not-ready, internal-error...), to tell them apart.
+            let problem: string | null = null;
+            if (status >= 500) {
+              try {
+                problem = String((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { type?: string }).type ?? '').replace(/^.*\//, '');
+              } catch {
+                problem = 'unparsed';
+              }
+            }
+            const stale = /stale/.test(String(res.headers['cache-status'] ?? ''));
+            ok({ status, patientData: status === 200, problem, stale });
+          });
         },
       );
-      req.on('error', () => ok({ status: 0, patientData: false }));
+      req.on('error', () => ok({ status: 0, patientData: false, problem: null, stale: false }));
       req.end(body);
     });
 
-  type Stats = Map<string, { ms: number[]; errors5xx: number; failed: number }>;
+  type Stats = Map<string, RouteStats>;
   const windows: { stats: Stats; rssMb: number; pool: ReturnType<Database['poolStats']>; poolWaitingMax: number }[] = [];
   let current: Stats = new Map();
   let poolWaitingMax = 0;
@@ -157,10 +194,15 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       const res = await send(route);
       const ms = performance.now() - t0;
-      const s = current.get(route.name) ?? { ms: [], errors5xx: 0, failed: 0 };
+      const s = current.get(route.name) ?? emptyStats();
       s.ms.push(ms);
-      if (res.status >= 500) s.errors5xx++;
+      if (res.status >= 500) {
+        s.errors5xx++;
+        const kind = `${res.status} ${res.problem ?? ''}`.trim();
+        s.kinds.set(kind, (s.kinds.get(kind) ?? 0) + 1);
+      }
       if (res.status === 0) s.failed++;
+      if (res.stale) s.stale++;
       current.set(route.name, s);
       if (route.audited && res.status === 200) auditedOk++;
     }
@@ -174,31 +216,27 @@ async function main(): Promise<void> {
   await app.close();
 
   process.stdout.write(`soak: ${CLIENTS} clients, ${SECONDS} s, organization ${values.org}\n`);
-  const totals = new Map<string, { ms: number[]; errors5xx: number; failed: number }>();
+  const totals = new Map<string, RouteStats>();
   windows.forEach((w, k) => {
     process.stdout.write(
       `\nwindow ${k + 1} (${k * 10}-${(k + 1) * 10} s): RSS ${w.rssMb.toFixed(0)} MB, pool total ${w.pool.total} idle ${w.pool.idle} waiting max ${w.poolWaitingMax}\n`,
     );
     for (const [name, s] of w.stats) {
-      const sorted = [...s.ms].sort((a, b) => a - b);
-      process.stdout.write(
-        `  ${name.padEnd(30)} n ${String(s.ms.length).padStart(6)}  p50 ${percentile(sorted, 50).toFixed(1).padStart(8)}  p99 ${percentile(sorted, 99).toFixed(1).padStart(8)}  5xx ${s.errors5xx}  failed ${s.failed}\n`,
-      );
-      const t = totals.get(name) ?? { ms: [], errors5xx: 0, failed: 0 };
-      t.ms.push(...s.ms);
+      process.stdout.write(line(name, s));
+      const t = totals.get(name) ?? emptyStats();
+      for (const ms of s.ms) t.ms.push(ms);
       t.errors5xx += s.errors5xx;
       t.failed += s.failed;
+      t.stale += s.stale;
+      for (const [k, n] of s.kinds) t.kinds.set(k, (t.kinds.get(k) ?? 0) + n);
       totals.set(name, t);
     }
   });
   process.stdout.write(`\ntotals\n`);
   let all5xx = 0;
   for (const [name, s] of totals) {
-    const sorted = [...s.ms].sort((a, b) => a - b);
     all5xx += s.errors5xx;
-    process.stdout.write(
-      `  ${name.padEnd(30)} n ${String(s.ms.length).padStart(6)}  p50 ${percentile(sorted, 50).toFixed(1).padStart(8)}  p99 ${percentile(sorted, 99).toFixed(1).padStart(8)}  5xx ${s.errors5xx}  failed ${s.failed}\n`,
-    );
+    process.stdout.write(line(name, s));
   }
   const second = windows[1] ?? windows[0];
   const last = windows[windows.length - 1];

@@ -124,7 +124,8 @@ export async function createApp(options: AppOptions): Promise<NestFastifyApplica
   if (options.settings.corsOrigins.length > 0) {
     app.enableCors({
       origin: options.settings.corsOrigins.includes('*') ? true : options.settings.corsOrigins,
-      exposedHeaders: ['x-request-id', 'retry-after'],
+      // Age and Cache-Status: a browser front end can tell a stale answer (docs/resilience.md).
+      exposedHeaders: ['x-request-id', 'retry-after', 'age', 'cache-status'],
       allowedHeaders: ['authorization', 'content-type', 'x-request-id'],
       maxAge: 600,
     });

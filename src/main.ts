@@ -47,11 +47,14 @@ async function bootstrap(): Promise<void> {
   };
   // Until the HTTP server runs, a signal only has the database to stop.
   const earlyStop = (): void => {
+    if (shuttingDown) return;
     shuttingDown = true;
     void stopDatabase().then(() => process.exit(0));
   };
-  process.once('SIGINT', earlyStop);
-  process.once('SIGTERM', earlyStop);
+  // `on`, not `once`: a signal often comes twice (Ctrl+C reaches npm, scripts/cli.js and this process, and cli.js
+  // passes it on too); a second one with no listener left would kill the process mid-shutdown.
+  process.on('SIGINT', earlyStop);
+  process.on('SIGTERM', earlyStop);
 
   const applied = await runMigrations(db.url);
   if (applied.length > 0) say(`Applied ${applied.length} migration(s)`);
@@ -74,8 +77,8 @@ async function bootstrap(): Promise<void> {
         },
       );
   };
-  process.once('SIGINT', () => shutdown('SIGINT'));
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
 
   await app.listen({ port: settings.port, host: settings.host });
   const address = app.getHttpServer().address();

@@ -581,7 +581,7 @@ export interface paths {
         };
         /**
          * Get the engagement overview
-         * @description Organization-wide engagement over a window of days: new and returning patients per day, week or month, the mean engagement score of the patients seen, satisfaction and NPS. Aggregates only.
+         * @description Organization-wide engagement over a window of days: new and returning patients per day, week or month, the mean engagement score of the patients seen, satisfaction and NPS. Aggregates only. Counted from the organization's rollup, rebuilt after every organization-wide recompute: from one older than SNAPSHOT_MAX_AGE_HOURS the answer comes as it is, with `Age` and `Cache-Status: ...; detail=snapshot-stale`, while its rebuild runs.
          *
          *     Requires the permission `analytics:read` in the organization.
          */
@@ -625,7 +625,7 @@ export interface paths {
         };
         /**
          * List reengagement opportunities
-         * @description Patients worth reengaging, best first (by `estimated_value × success_probability`), each with a suggested action that respects the patient's consent, and the totals over every matching opportunity.
+         * @description Patients worth reengaging, best first (by `estimated_value × success_probability`), each with a suggested action that respects the patient's consent, and the totals over every matching opportunity. Answered from the organization's snapshot, rebuilt after every organization-wide recompute: one older than SNAPSHOT_MAX_AGE_HOURS is answered as it is, with `Age` and `Cache-Status: ...; detail=snapshot-stale`, while its rebuild runs.
          *
          *     Requires the permission `opportunities:read` in the organization.
          */
@@ -4373,6 +4373,23 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
+            /** @description The organization's snapshot behind this answer is being built for the first time (a new organization, or a change of its time zone) and was not ready within the read bound; the build goes on in the background. Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The organization's data for this answer is being prepared for the first time; retry after the time given in Retry-After",
+                     *       "status": 503,
+                     *       "title": "Not ready yet",
+                     *       "type": "https://patient-journey.dev/problems/not-ready"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getPatientJourney: {
@@ -4517,6 +4534,23 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
+            /** @description The organization's snapshot behind this answer is being built for the first time (a new organization, or a change of its time zone) and was not ready within the read bound; the build goes on in the background. Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The organization's data for this answer is being prepared for the first time; retry after the time given in Retry-After",
+                     *       "status": 503,
+                     *       "title": "Not ready yet",
+                     *       "type": "https://patient-journey.dev/problems/not-ready"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getPatientProfile: {

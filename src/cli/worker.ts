@@ -24,7 +24,8 @@ runCli(async () => {
   const jobs = context.get(JobService);
   say(`Worker ${jobs.workerName} running jobs (concurrency ${settings.jobs.concurrency}); stop with Ctrl+C`);
   await new Promise<void>((resolve) => {
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
+    // `on`: a second signal (Ctrl+C reaches npm, scripts/cli.js and this process) must not kill it mid-stop.
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => resolve());
   });
   say('Stopping: the running jobs end at their next safe point or are taken over');
   await context.close();

@@ -81,6 +81,11 @@ export interface Settings {
     readStatementTimeoutMs: number;
     /** statement_timeout inside write transactions (ingestion, imports, erasure) (ms). */
     writeStatementTimeoutMs: number;
+    /**
+     * statement_timeout of the analytics class: the engagement overview's statements over an organization's rollup
+     * (seconds at a million patients on a loaded or unvacuumed server; one at a time per window per process) (ms).
+     */
+    analyticsStatementTimeoutMs: number;
     /** idle_in_transaction_session_timeout of the pool's connections (ms). */
     idleInTransactionTimeoutMs: number;
     /** statement_timeout of jobs' own connections (organization-wide recompute) (ms; 0 = none). */
@@ -115,6 +120,12 @@ export interface Settings {
     nightlyAt: string;
     /** How often the scheduler looks for organizations whose nightly time has come (seconds). */
     schedulerIntervalSeconds: number;
+    /**
+     * How old an organization-wide snapshot (the opportunities, the engagement rollup) may get before a read marks
+     * it stale and enqueues its rebuild (hours). They are rebuilt after every organization-wide recompute (nightly),
+     * never inside a read.
+     */
+    snapshotMaxAgeHours: number;
   };
   /** Patient data exports (src/privacy/export): how long a bulk export's files are kept (hours). */
   exports: { fileTtlHours: number };
@@ -300,6 +311,7 @@ export function loadSettings(env: Env = process.env): Settings {
       acquireTimeoutMs: int(env, 'DATABASE_ACQUIRE_TIMEOUT_MS', 2_000, 100, 600_000),
       readStatementTimeoutMs: int(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 5_000, 100, 3_600_000),
       writeStatementTimeoutMs: int(env, 'DATABASE_WRITE_STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000),
+      analyticsStatementTimeoutMs: int(env, 'DATABASE_ANALYTICS_STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000),
       idleInTransactionTimeoutMs: int(env, 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 10_000, 100, 3_600_000),
       batchStatementTimeoutMs: int(env, 'DATABASE_BATCH_STATEMENT_TIMEOUT_MS', 900_000, 0, 86_400_000),
       databaseBreakerFailures: int(env, 'DATABASE_BREAKER_FAILURES', 3, 1, 1_000),
@@ -318,6 +330,7 @@ export function loadSettings(env: Env = process.env): Settings {
       lockSeconds: int(env, 'JOB_LOCK_SECONDS', 30, 5, 3_600),
       nightlyAt: timeOfDay(env, 'NIGHTLY_RECOMPUTE_AT', '03:00'),
       schedulerIntervalSeconds: int(env, 'JOB_SCHEDULER_INTERVAL_SECONDS', 300, 1, 86_400),
+      snapshotMaxAgeHours: int(env, 'SNAPSHOT_MAX_AGE_HOURS', 26, 1, 24 * 30),
     },
     exports: { fileTtlHours: int(env, 'EXPORT_FILE_TTL_HOURS', 24, 1, 720) },
   };

@@ -135,6 +135,7 @@ export class Database {
     const timeouts = {
       writeStatementTimeoutMs: resilience.writeStatementTimeoutMs,
       batchStatementTimeoutMs: resilience.batchStatementTimeoutMs,
+      analyticsStatementTimeoutMs: resilience.analyticsStatementTimeoutMs,
     };
     // With replicas, a committed write transaction tells every process (this one at once) its WAL position.
     this.tenants = new TenantDb(
@@ -162,7 +163,9 @@ export class Database {
       options.onIdleError?.(new Error(m)),
     );
     // A replica's reads: its own pool, no breaker (a failing replica is skipped by the ReplicaSet, not opened on).
-    const replicaTenants = new Map((replicas?.replicas ?? []).map((r) => [r.name, new TenantDb(r.pool)] as const));
+    const replicaTenants = new Map(
+      (replicas?.replicas ?? []).map((r) => [r.name, new TenantDb(r.pool, undefined, { analyticsStatementTimeoutMs: resilience.analyticsStatementTimeoutMs })] as const),
+    );
     this.reads = new ReadTenantDb(this.tenants, replicas, replicaTenants);
   }
 

@@ -17,16 +17,15 @@ type Job = { kind: 'rebuild' } | { kind: 'advance' } | { kind: 'patch'; patientI
  * Keeps each organization's engagement rollup in step with its records and scores (docs/queries/engagement-overview.md):
  * - after a scoring recompute (`ScoringEvents.recomputed$`; ingestion recomputes the patients it touched): the
  *   recomputed patients are patched, or, after an organization-wide recompute (all scores changed), the rollup is
- *   rebuilt; then `changed$` tells the overview's cache to forget the organization;
- * - when an overview finds no rollup, one in another time zone, or one older than `MAX_AGE_MS`: rebuilt in the
- *   background (the overview is answered from the visits meanwhile); when its cutoff is before today: moved.
+ *   rebuilt as an `engagement-rebuild` job; then `changed$` tells the overview's cache to forget the organization;
+ * - a read never rebuilds it (SnapshotRebuilds): an overview that finds none usable, or one past
+ *   SNAPSHOT_MAX_AGE_HOURS, enqueues the rebuild job; one whose cutoff is before today moves it here in the background
+ *   (a day's patients patched).
  * Work on one organization runs one job at a time in this process (rebuilds asked for while one waits are one),
  * and under an advisory lock across processes.
  */
 @Injectable()
 export class EngagementRollupService implements OnModuleInit, OnModuleDestroy {
-  /** A rollup rebuilt longer ago than this is rebuilt (scores recomputed by another process send no event here). */
-  static readonly MAX_AGE_MS = 24 * 60 * 60 * 1000;
   /** Organizations whose rollup (and so whose overview) changed. */
   readonly changed$ = new Subject<string>();
   private readonly logger = new Logger(EngagementRollupService.name);
@@ -52,14 +51,15 @@ export class EngagementRollupService implements OnModuleInit, OnModuleDestroy {
     });
     this.subscription =
       this.events?.recomputed$.subscribe(({ organizationId, patientIds, recomputeId }) => {
-        // Patients recomputed here: patched in this process. A whole organization recomputed anywhere: a job,
-        // enqueued once whoever hears the announcement first (an organization without a rollup gets none).
+        // Patients recomputed here: patched in this process. A whole organization recomputed anywhere: a rebuild
+        // job, enqueued once whoever hears the announcement first, and not at all while one is queued (it will
+        // read the new scores when it starts). An organization without a rollup gets its first one then.
         if (patientIds) this.background(organizationId, { kind: 'patch', patientIds }, { onlyIfBuilt: true });
         else if (this.jobs) {
           this.jobs
-            .enqueue(JobType.EngagementRebuild, organizationId, { onlyIfBuilt: true }, { dedupKey: `after-recompute:${recomputeId}` })
+            .enqueue(JobType.EngagementRebuild, organizationId, {}, { dedupKey: `after-recompute:${recomputeId}`, unlessPending: 'queued' })
             .catch((err: unknown) => this.logger.error(`Engagement rollup rebuild after recompute not enqueued: ${(err as Error).message}`));
-        } else this.background(organizationId, { kind: 'rebuild' }, { onlyIfBuilt: true });
+        } else this.background(organizationId, { kind: 'rebuild' }, { onlyIfBuilt: false });
         // Either way cached overviews may be out of date.
         if (!patientIds) this.changed$.next(organizationId);
       }) ?? null;
@@ -75,11 +75,12 @@ export class EngagementRollupService implements OnModuleInit, OnModuleDestroy {
     return (await this.enqueue(organizationId, { kind: 'rebuild' }, { onlyIfBuilt: false, coalesce: false })) as BuildResult;
   }
 
-  /** The upkeep an overview asks for, from what it found; returns without waiting for it. */
+  /**
+   * The upkeep an overview answered from the rollup asks for: a cutoff before today is moved (the patients seen
+   * since, patched), in the background. Rebuilds are jobs (SnapshotRebuilds), never started here.
+   */
   maintain(organizationId: string, status: RollupStatus): void {
-    const stale = status.builtAt !== null && this.clock.now().getTime() - new Date(status.builtAt).getTime() > EngagementRollupService.MAX_AGE_MS;
-    if (status.use !== 'used' || stale) this.background(organizationId, { kind: 'rebuild' }, { onlyIfBuilt: false });
-    else if (status.cutoff !== null && status.cutoff < status.today) this.background(organizationId, { kind: 'advance' }, { onlyIfBuilt: true });
+    if (status.use === 'used' && status.cutoff !== null && status.cutoff < status.today) this.background(organizationId, { kind: 'advance' }, { onlyIfBuilt: true });
   }
 
   /**

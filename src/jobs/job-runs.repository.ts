@@ -33,6 +33,26 @@ export class JobRunsRepository {
     return rows[0] ?? null;
   }
 
+  /**
+   * A new queued run unless the organization has a run of this type already `pending` (`queued`: not started yet;
+   * `unfinished`: queued or running): null then. Under a transaction-scoped advisory lock per (organization, type),
+   * so that two enqueuers (two requests, two processes) cannot both see none. `db` must be a transaction's.
+   */
+  async insertUnlessPending(
+    db: TenantSql,
+    run: { type: string; payload: Record<string, unknown>; dedupKey: string | null; now: Date },
+    pending: 'queued' | 'unfinished',
+  ): Promise<JobRunRow | null> {
+    await db.query(`SELECT pg_advisory_xact_lock(hashtext('job-runs:' || $1 || ':' || $2))`, [db.organizationId, run.type]);
+    const statuses = pending === 'queued' ? [JobStatus.Queued] : [JobStatus.Queued, JobStatus.Running];
+    const found = await db.query<{ id: string }>(
+      `SELECT id FROM job_runs WHERE organization_id = $1 AND type = $2 AND status = ANY($3::text[]) LIMIT 1`,
+      [db.organizationId, run.type, statuses],
+    );
+    if (found.length > 0) return null;
+    return this.insert(db, run);
+  }
+
   async byId(db: TenantSql, id: string): Promise<JobRunRow | null> {
     const rows = await db.query<JobRunRow>(`SELECT ${COLUMNS} FROM job_runs WHERE organization_id = $1 AND id = $2`, [db.organizationId, id]);
     return rows[0] ?? null;

@@ -73,17 +73,21 @@ export class JobService implements OnApplicationBootstrap, BeforeApplicationShut
 
   /**
    * Records and queues a run of `type` for the organization. With `dedupKey`, null when a run of that type with that key exists
-   * already (the work was enqueued before).
+   * already (the work was enqueued before). With `unlessPending`, null when the organization has a run of that type
+   * not started yet (`queued`: it will see everything when it starts) or not ended (`unfinished`: one at a time,
+   * e.g. a refresh asked for by reads).
    */
   async enqueue(
     type: string,
     organizationId: string,
     payload: Record<string, unknown> = {},
-    options: { dedupKey?: string; delayMs?: number } = {},
+    options: { dedupKey?: string; delayMs?: number; unlessPending?: 'queued' | 'unfinished' } = {},
   ): Promise<JobRunRow | null> {
-    const run = await this.tenantDb.statements(organizationId, (db) =>
-      this.runs.insert(db, { type, payload, dedupKey: options.dedupKey ?? null, now: this.clock.now() }),
-    );
+    const row = { type, payload, dedupKey: options.dedupKey ?? null, now: this.clock.now() };
+    const pending = options.unlessPending;
+    const run = pending
+      ? await this.tenantDb.transaction(organizationId, (db) => this.runs.insertUnlessPending(db, row, pending))
+      : await this.tenantDb.statements(organizationId, (db) => this.runs.insert(db, row));
     if (run) await this.queue.add({ runId: run.id, organizationId, type }, { attempts: this.settings.jobs.attempts, delayMs: options.delayMs });
     return run;
   }

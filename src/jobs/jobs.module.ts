@@ -3,6 +3,7 @@ import { SETTINGS } from 'src/config/config.module';
 import type { Settings } from 'src/config/settings';
 import { JobRunsRepository } from 'src/jobs/job-runs.repository';
 import { JOB_QUEUE, JobService } from 'src/jobs/job.service';
+import { SnapshotRebuilds } from 'src/jobs/snapshot-rebuilds';
 import { JobsController } from 'src/jobs/jobs.controller';
 import { BullMqJobQueue } from 'src/jobs/queue/bullmq-job-queue';
 import { InProcessJobQueue } from 'src/jobs/queue/in-process-job-queue';
@@ -12,7 +13,8 @@ import { hostname } from 'node:os';
 
 /**
  * Background jobs: one queue for all of them (BullMQ on REDIS_URL, in process without it), their runs in `job_runs`,
- * the nightly scheduler, and `GET /organizations/{id}/jobs`. Global: feature modules register their handlers with
+ * the nightly scheduler, `GET /organizations/{id}/jobs`, and the rule for rebuilding organization-wide snapshots
+ * (SnapshotRebuilds). Global: feature modules register their handlers with
  * JobService at init and enqueue through it.
  */
 @Global()
@@ -22,6 +24,7 @@ import { hostname } from 'node:os';
   providers: [
     JobRunsRepository,
     JobService,
+    SnapshotRebuilds,
     {
       provide: JOB_QUEUE,
       inject: [SETTINGS],
@@ -31,6 +34,6 @@ import { hostname } from 'node:os';
           : new InProcessJobQueue(),
     },
   ],
-  exports: [JobService],
+  exports: [JobService, SnapshotRebuilds],
 })
 export class JobsModule {}

@@ -22,17 +22,18 @@ export interface RefreshResult {
 
 /**
  * Rebuilds an organization's reengagement opportunities from `patient_metrics` and the records, in one
- * transaction. Called by the list endpoint when the organization has none yet or they are older than
- * `MAX_AGE_MS`, by `node scripts/cli.js cli/opportunities-refresh`, and after every scoring recompute
- * (`ScoringEvents.recomputed$`): the recomputed patients at once, or the whole organization as an
- * `opportunities-refresh` job (src/jobs/).
+ * transaction, always as an `opportunities-refresh` job (src/jobs/) or from `node scripts/cli.js
+ * cli/opportunities-refresh`, never inside a request: after every organization-wide scoring recompute
+ * (`ScoringEvents.recomputed$` without patient ids), and when a read finds the snapshot missing or past
+ * SNAPSHOT_MAX_AGE_HOURS (SnapshotRebuilds: one queued or running at a time). Patients recomputed in this process
+ * (an ingestion) are reclassified at once (`refreshPatients`).
  */
 @Injectable()
 export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
-  /** How old a snapshot may be before the list endpoint starts a rebuild in the background. */
-  static readonly MAX_AGE_MS = 60 * 60 * 1000;
   private readonly logger = new Logger(OpportunitiesRefresher.name);
   private readonly running = new Map<string, Promise<RefreshResult>>();
+  /** Per organization: the patch transaction running, the next one (shared by its callers) and the patients it will take. */
+  private readonly patches = new Map<string, { pending: Set<string>; running: Promise<number> | null; next: Promise<number> | null }>();
   private subscription: Subscription | null = null;
 
   constructor(
@@ -46,16 +47,22 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
   onModuleInit(): void {
     this.jobs?.register({
       type: JobType.OpportunitiesRefresh,
-      run: async ({ organizationId }) => ({ ...(await this.refresh(organizationId)) }),
+      run: async ({ organizationId, progress }) => ({ ...(await this.refresh(organizationId, progress)) }),
     });
     this.subscription =
       this.events?.recomputed$.subscribe(({ organizationId, patientIds, recomputeId }) => {
         // Patients recomputed here (an ingestion): reclassified in the request's aftermath. A whole organization
-        // recomputed anywhere: its refresh is a job, enqueued once whoever hears the announcement first.
+        // recomputed anywhere: its refresh is a job, enqueued once whoever hears the announcement first (and not
+        // at all while one is queued: it will read the new scores when it starts).
         const work = patientIds
           ? this.refreshPatients(organizationId, patientIds)
           : this.jobs
-            ? this.jobs.enqueue(JobType.OpportunitiesRefresh, organizationId, {}, { dedupKey: `after-recompute:${recomputeId}` })
+            ? this.jobs.enqueue(
+                JobType.OpportunitiesRefresh,
+                organizationId,
+                {},
+                { dedupKey: `after-recompute:${recomputeId}`, unlessPending: 'queued' },
+              )
             : this.refresh(organizationId);
         work.catch((err: unknown) => this.logger.error(`Opportunity refresh after recompute failed: ${(err as Error).message}`));
       }) ?? null;
@@ -67,10 +74,41 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Reclassifies some patients (after their scores were recomputed) against the organization's current threshold,
-   * adjusting the totals. Does nothing before the first full rebuild, which will see them anyway.
+   * adjusting the totals. Does nothing before the first full rebuild, which will see them anyway. One transaction at
+   * a time per organization in this process: the patients asked for meanwhile are merged into the next one (every
+   * ingestion asks; each waiting on the organization's lock in a transaction of its own held a pool connection
+   * idle, and a stream of ingestions starved the pool). Resolves with the batch's opportunities found.
    */
-  async refreshPatients(organizationId: string, patientIds: readonly string[]): Promise<number> {
-    if (patientIds.length === 0) return 0;
+  refreshPatients(organizationId: string, patientIds: readonly string[]): Promise<number> {
+    if (patientIds.length === 0) return Promise.resolve(0);
+    let q = this.patches.get(organizationId);
+    if (!q) {
+      q = { pending: new Set<string>(), running: null, next: null };
+      this.patches.set(organizationId, q);
+    }
+    const queue = q;
+    for (const id of patientIds) queue.pending.add(id);
+    if (queue.next) return queue.next;
+    const start = (): Promise<number> => {
+      const batch = [...queue.pending];
+      queue.pending.clear();
+      queue.next = null;
+      const run = this.patchNow(organizationId, batch);
+      queue.running = run;
+      void run
+        .catch(() => undefined)
+        .finally(() => {
+          if (queue.running === run) queue.running = null;
+          if (!queue.running && !queue.next && queue.pending.size === 0 && this.patches.get(organizationId) === queue)
+            this.patches.delete(organizationId);
+        });
+      return run;
+    };
+    queue.next = (queue.running ?? Promise.resolve(0)).catch(() => 0).then(start);
+    return queue.next;
+  }
+
+  private async patchNow(organizationId: string, patientIds: readonly string[]): Promise<number> {
     await this.running.get(organizationId)?.catch(() => undefined);
     const now = this.clock.now();
     return this.tenantDb.transaction(organizationId, async (db) => {
@@ -125,49 +163,53 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
     return removed.length;
   }
 
-  /** Single-flight per organization within this process (and an advisory lock across processes). */
-  refresh(organizationId: string): Promise<RefreshResult> {
+  /**
+   * Single-flight per organization within this process (and an advisory lock across processes). `progress` (a job's)
+   * hears how far the rebuild is, between batches, and may throw to stop it there (cancelled, shutting down): the
+   * transaction rolls back and the previous snapshot stays.
+   */
+  refresh(organizationId: string, progress?: (fraction: number) => Promise<void>): Promise<RefreshResult> {
     const current = this.running.get(organizationId);
     if (current) return current;
-    const run = this.rebuild(organizationId).finally(() => this.running.delete(organizationId));
+    const run = this.rebuild(organizationId, progress).finally(() => this.running.delete(organizationId));
     this.running.set(organizationId, run);
     return run;
   }
 
-  /** Starts a rebuild without waiting for it; failures are logged. */
-  refreshInBackground(organizationId: string): void {
-    this.refresh(organizationId).catch((err: unknown) => this.logger.error(`Opportunity refresh failed: ${(err as Error).message}`));
-  }
-
-  private async rebuild(organizationId: string): Promise<RefreshResult> {
+  private async rebuild(organizationId: string, progress?: (fraction: number) => Promise<void>): Promise<RefreshResult> {
     const started = Date.now();
     const now = this.clock.now();
-    return this.tenantDb.transaction(organizationId, async (db) => {
-      await this.repository.lock(db);
-      const rules = await this.repository.organizationRules(db);
-      const org = { ltvThresholdCents: rules.ltvThresholdCents, recallDays: rules.recallDays ?? DEFAULT_RECALL_DAYS };
-      await this.repository.clear(db);
-      const totals = new Map<string, OpportunityTotal>();
-      let after = NIL_UUID;
-      let count = 0;
-      for (;;) {
-        const facts = await this.repository.facts(db, now, after, BATCH);
-        if (facts.length === 0) break;
-        after = facts[facts.length - 1].patientId;
-        const found = facts.map((f) => classify(f, org, now)).filter((o): o is Opportunity => o !== null);
-        await this.repository.insert(db, found, now);
-        for (const o of found) add(totals, o);
-        count += found.length;
-        if (facts.length < BATCH) break;
-      }
-      const durationMs = Date.now() - started;
-      await this.repository.saveRefresh(
-        db,
-        { refreshedAt: now, ltvThresholdCents: org.ltvThresholdCents, totals: [...totals.values()] },
-        durationMs,
-      );
-      return { organizationId, opportunities: count, ltvThresholdCents: org.ltvThresholdCents, durationMs };
-    }, { batch: true });
+    return this.tenantDb.transaction(
+      organizationId,
+      async (db) => {
+        await this.repository.lock(db);
+        const rules = await this.repository.organizationRules(db);
+        const org = { ltvThresholdCents: rules.ltvThresholdCents, recallDays: rules.recallDays ?? DEFAULT_RECALL_DAYS };
+        await this.repository.clear(db);
+        const totals = new Map<string, OpportunityTotal>();
+        let after = NIL_UUID;
+        let count = 0;
+        for (;;) {
+          const facts = await this.repository.facts(db, now, after, BATCH);
+          if (facts.length === 0) break;
+          after = facts[facts.length - 1].patientId;
+          const found = facts.map((f) => classify(f, org, now)).filter((o): o is Opportunity => o !== null);
+          await this.repository.insert(db, found, now);
+          for (const o of found) add(totals, o);
+          count += found.length;
+          if (facts.length < BATCH) break;
+          await progress?.(uuidFraction(after));
+        }
+        const durationMs = Date.now() - started;
+        await this.repository.saveRefresh(
+          db,
+          { refreshedAt: now, ltvThresholdCents: org.ltvThresholdCents, totals: [...totals.values()] },
+          durationMs,
+        );
+        return { organizationId, opportunities: count, ltvThresholdCents: org.ltvThresholdCents, durationMs };
+      },
+      { batch: true },
+    );
   }
 }
 
@@ -177,4 +219,9 @@ function add(totals: Map<string, OpportunityTotal>, o: Opportunity): void {
   t.count += 1;
   t.valueCents += o.estimatedValueCents;
   totals.set(key, t);
+}
+
+/** Where a random (v4) UUID falls between the least and the greatest: how far a walk in patient id order has come. */
+function uuidFraction(id: string): number {
+  return parseInt(id.slice(0, 8), 16) / 0x1_0000_0000;
 }

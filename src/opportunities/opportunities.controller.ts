@@ -5,6 +5,7 @@ import { AuthContext } from 'src/auth/auth-context';
 import { Auth, Authorized } from 'src/auth/authorized.decorator';
 import { Permission } from 'src/auth/permissions';
 import { Endpoint } from 'src/common/http/endpoint.decorator';
+import { NOT_READY_PROBLEM } from 'src/common/problem/problem-docs';
 import { OrganizationParams } from 'src/common/http/path-params.dto';
 import { OpportunitiesQuery } from 'src/opportunities/dto/opportunities.dto';
 import { OPPORTUNITIES_EXAMPLE } from 'src/opportunities/dto/opportunities.examples';
@@ -29,8 +30,11 @@ export class OpportunitiesController {
     summary: 'List reengagement opportunities',
     description:
       'Patients worth reengaging, best first (by `estimated_value × success_probability`), each with a suggested action that ' +
-      "respects the patient's consent, and the totals over every matching opportunity.",
+      "respects the patient's consent, and the totals over every matching opportunity. Answered from the organization's snapshot, " +
+      'rebuilt after every organization-wide recompute: one older than SNAPSHOT_MAX_AGE_HOURS is answered as it is, with `Age` and ' +
+      '`Cache-Status: ...; detail=snapshot-stale`, while its rebuild runs.',
     response: { description: 'A page of opportunities.', type: OpportunitiesResponse, example: OPPORTUNITIES_EXAMPLE },
+    problems: [NOT_READY_PROBLEM],
   })
   listOpportunities(
     @Auth() auth: AuthContext,

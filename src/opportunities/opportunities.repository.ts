@@ -206,6 +206,14 @@ export class OpportunitiesRepository {
     return rows.map((r) => ({ type: r.opportunity_type, priority: r.priority, valueCents: r.estimated_value_cents }));
   }
 
+  /** When the organization's snapshot was last rebuilt; null before its first rebuild. */
+  async refreshedAt(db: TenantSql): Promise<Date | null> {
+    const rows = await db.query<{ refreshed_at: Date }>(`SELECT refreshed_at FROM opportunity_refreshes WHERE organization_id = $1`, [
+      db.organizationId,
+    ]);
+    return rows[0] ? new Date(rows[0].refreshed_at) : null;
+  }
+
   /** The organization's refresh row, locked for update; null before the first full rebuild. */
   async refreshStateForUpdate(db: TenantSql): Promise<RefreshState | null> {
     const rows = await db.query<{ refreshed_at: Date; ltv_threshold_cents: number; totals: OpportunityTotal[] }>(

@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { AuthContext } from 'src/auth/auth-context';
-import { Clock } from 'src/common/clock/clock';
 import { suggestedAction } from 'src/opportunities/domain/opportunity-rules';
 import { OpportunitiesQuery } from 'src/opportunities/dto/opportunities.dto';
 import { OpportunitiesResponse } from 'src/opportunities/dto/opportunities.response';
-import { OpportunitiesRefresher } from 'src/opportunities/opportunities-refresher';
 import { OpportunityTotal } from 'src/opportunities/entities/opportunity-refresh.entity';
 import { OpportunitiesRepository, OpportunityRow } from 'src/opportunities/opportunities.repository';
 import { TenantDb } from 'src/database/tenant/tenant-db';
+import { JobType } from 'src/jobs/job.types';
+import { SnapshotRebuilds } from 'src/jobs/snapshot-rebuilds';
 
 export const DEFAULT_OPPORTUNITIES_LIMIT = 50;
 
@@ -18,24 +18,27 @@ export class OpportunitiesService {
   constructor(
     private readonly tenantDb: TenantDb,
     private readonly repository: OpportunitiesRepository,
-    private readonly refresher: OpportunitiesRefresher,
-    private readonly clock: Clock,
+    private readonly rebuilds: SnapshotRebuilds,
   ) {}
 
+  /**
+   * A page of the organization's snapshot. Never rebuilt here (SnapshotRebuilds): past SNAPSHOT_MAX_AGE_HOURS it is
+   * answered marked stale and its refresh enqueued; an organization without one waits for its first build, bounded,
+   * else gets 503 `not-ready` with Retry-After.
+   */
   async list(auth: AuthContext, q: OpportunitiesQuery): Promise<OpportunitiesResponse> {
     const orgId = auth.organizationId;
     const filter = { type: q.type, priority: q.priority, limit: q.limit ?? DEFAULT_OPPORTUNITIES_LIMIT, offset: q.offset ?? 0 };
     let found = await this.tenantDb.statements(orgId, (db) => this.repository.page(db, filter));
     if (!found) {
-      // First request of the organization: build its snapshot now.
-      await this.refresher.refresh(orgId);
+      await this.rebuilds.awaitFirstBuild(JobType.OpportunitiesRefresh, orgId, async () =>
+        (await this.tenantDb.statements(orgId, (db) => this.repository.refreshedAt(db))) !== null,
+      );
       found = await this.tenantDb.statements(orgId, (db) => this.repository.page(db, filter));
       if (!found) throw new Error('opportunity snapshot missing right after its rebuild');
     }
     const { state, rows } = found;
-    if (this.clock.now().getTime() - new Date(state.refreshedAt).getTime() > OpportunitiesRefresher.MAX_AGE_MS) {
-      this.refresher.refreshInBackground(orgId);
-    }
+    this.rebuilds.checkAge(JobType.OpportunitiesRefresh, orgId, new Date(state.refreshedAt));
     return toOpportunitiesResponse(rows, state.totals, q);
   }
 }

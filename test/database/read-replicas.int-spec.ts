@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { createApp } from 'src/app.factory';
 import { signDevToken } from 'src/auth/dev-token';
 import { Database } from 'src/database/database';
+import { EngagementRollupService } from 'src/engagement/engagement-rollup.service';
 import { runMigrations } from 'src/database/migrate';
 import { seedOrganization } from 'src/demo-data/seed';
 import { Role } from 'src/organizations/organizations.enums';
@@ -87,6 +88,10 @@ describeUnless(
       await pair.caughtUp();
       app = await createApp({ settings, databaseUrl: pair.primaryUrl });
       database = app.get(Database);
+      // The engagement rollup, built as after a seed's recompute: without one the first overview enqueues its build
+      // and waits for it (writes of the organization, so read-your-writes would rightly send its reads to the primary).
+      await app.get(EngagementRollupService).rebuild(org);
+      await pair.caughtUp();
       await eventually(
         () => stats().replicas[0].up,
         (up) => up,

@@ -1,5 +1,6 @@
 import { EngagementRepository } from 'src/engagement/engagement.repository';
 import { EngagementRollupService } from 'src/engagement/engagement-rollup.service';
+import { EngagementService } from 'src/engagement/engagement.service';
 import { PhiCipher } from 'src/records/phi/phi-cipher';
 import { ScoringService } from 'src/scoring/scoring.service';
 import { bearer, memberToken } from 'test/auth/auth-fixtures';
@@ -7,8 +8,10 @@ import { contractErrors } from 'test/utils/contract';
 import { createHandmadeClinic, HandmadeClinic } from 'test/journey/support/handmade-clinic';
 import type { EngagementOverviewResponse, operations } from '@patient-journey/sdk';
 import { sdkClient } from 'test/utils/sdk';
-import { createTestApp, TestApp } from 'test/utils/test-app';
+import { createTestApp, TEST_NOW, TestApp } from 'test/utils/test-app';
+import { eventually } from 'test/utils/eventually';
 import { TenantDb } from 'src/database/tenant/tenant-db';
+import { ReadTenantDb } from 'src/database/replicas/read-tenant-db';
 import { Database } from 'src/database/database';
 
 interface Trend {
@@ -278,6 +281,71 @@ describe('GET /api/v1/patients/:organizationId/engagement/overview', () => {
     expect(after.new_patients_this_month).toBe(before.new_patients_this_month + 1);
     const week = (o: { engagement_trends: Trend[] }): Trend | undefined => o.engagement_trends.find((b) => b.date === '2026-11-23');
     expect(week(after)?.new_patients).toBe((week(before)?.new_patients ?? 0) + 1);
+  });
+
+  it('never rebuilds the rollup in a read: the first overview waits for its build as a job; one past SNAPSHOT_MAX_AGE_HOURS is served marked stale while a job rebuilds it', async () => {
+    const { clinic, get } = await ownClinic();
+    const runs = () =>
+      t.db.query<{ status: string }>(`SELECT status FROM job_runs WHERE organization_id = $1 AND type = 'engagement-rebuild' ORDER BY queued_at, id`, [
+        clinic.organizationId,
+      ]);
+    const first = await get();
+    expect([first.statusCode, first.headers['cache-status']]).toEqual([200, undefined]);
+    expect(await eventually(runs, (r) => r[0]?.status === 'succeeded', { what: 'the first build' })).toEqual([{ status: 'succeeded' }]);
+    const read = async () =>
+      t.app.get(TenantDb).read(clinic.organizationId, (db) =>
+        t.app.get(EngagementRepository).rollupFacts(db, { timeZone: 'Europe/Berlin', granularity: 'week', from: '2026-09-07', toExclusive: '2026-11-25', monthStart: '2026-11-01', now: t.clock.now() }),
+      );
+    expect((await read()).rollup.use).toBe('used');
+
+    // Built 30 hours before now: 4 hours past its lifetime.
+    await t.db.query(`UPDATE engagement_rollups SET built_at = $2 WHERE organization_id = $1`, [clinic.organizationId, new Date(TEST_NOW.getTime() - 30 * 3_600_000)]);
+    const stale = await get('?from=2026-10-01&to=2026-10-31');
+    expect(stale.statusCode).toBe(200);
+    expect(contractErrors('engagement-overview.schema.json', stale.json())).toEqual([]);
+    expect([stale.headers.age, stale.headers['cache-status']]).toEqual([String(30 * 3600), 'patient-journey-api; hit; ttl=-14400; detail=snapshot-stale']);
+    // Its rebuild ran as a job; then the organization's cached overviews were forgotten and the same window is fresh.
+    await eventually(runs, (r) => r.length === 2 && r.every((x) => x.status === 'succeeded'), { what: 'the rebuild job' });
+    await t.app.get(EngagementRollupService).settled(clinic.organizationId);
+    const fresh = await get('?from=2026-10-01&to=2026-10-31');
+    expect([fresh.statusCode, fresh.headers.age, fresh.headers['cache-status']]).toEqual([200, undefined, undefined]);
+    expect(fresh.json()).toEqual(stale.json());
+  });
+
+  it('runs one overview statement at a time per window, however often ingestions change the cache generation', async () => {
+    const { clinic, get } = await ownClinic();
+    expect((await get()).statusCode).toBe(200); // the first build, then the answer cached
+    const service = t.app.get(EngagementService);
+    const spy = jest.spyOn(t.app.get(EngagementRepository), 'rollupFacts');
+    try {
+      const answers = [];
+      // Six requests, each after an invalidation (what every ingestion's rollup patch does): six generations.
+      for (let i = 0; i < 6; i++) {
+        await service.invalidate(clinic.organizationId);
+        answers.push(get());
+      }
+      const done = await Promise.all(answers);
+      expect(done.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200, 200]);
+      expect(new Set(done.map((r) => r.body)).size).toBe(1);
+      // One running and one queued behind it, shared by the others (not six statements on the pool).
+      expect(spy.mock.calls.length).toBeLessThanOrEqual(2);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it("runs the overview's statements in the analytics class (DATABASE_ANALYTICS_STATEMENT_TIMEOUT_MS), other reads in the read class", async () => {
+    const db = t.app.get(TenantDb);
+    const timeout = (analytics: boolean) =>
+      db.read(clinic.organizationId, async (sql) => (await sql.query<{ statement_timeout: string }>('SHOW statement_timeout'))[0].statement_timeout, { analytics });
+    expect([await timeout(true), await timeout(false)]).toEqual(['15s', '5s']);
+    const spy = jest.spyOn(t.app.get(ReadTenantDb), 'read');
+    try {
+      expect((await get('?from=2026-03-01&to=2026-03-31')).statusCode).toBe(200);
+      expect(spy.mock.calls.map((c) => c[2])).toContainEqual({ analytics: true });
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('needs analytics:read', async () => {

@@ -1,13 +1,16 @@
 import { PhiCipher } from 'src/records/phi/phi-cipher';
 import { OpportunitiesRefresher } from 'src/opportunities/opportunities-refresher';
+import { OpportunitiesRepository } from 'src/opportunities/opportunities.repository';
 import { ScoringEvents } from 'src/scoring/scoring-events';
+import { JobService } from 'src/jobs/job.service';
+import { JobType } from 'src/jobs/job.types';
 import { bearer, memberToken } from 'test/auth/auth-fixtures';
 import { contractErrors } from 'test/utils/contract';
 import { createHandmadeClinic, HandmadeClinic } from 'test/journey/support/handmade-clinic';
 import { eventually } from 'test/utils/eventually';
 import type { operations, OpportunitiesResponse } from '@patient-journey/sdk';
 import { sdkClient } from 'test/utils/sdk';
-import { createTestApp, TestApp } from 'test/utils/test-app';
+import { createTestApp, TEST_NOW, TestApp } from 'test/utils/test-app';
 
 interface Opp {
   patient_id: string;
@@ -135,6 +138,136 @@ describe('GET /api/v1/patients/:organizationId/opportunities', () => {
     const r = await t.app.get(OpportunitiesRefresher).refresh(clinic.organizationId);
     expect(r).toMatchObject({ opportunities: 4, ltvThresholdCents: 200_000 });
     expect((await get()).json()).toEqual(body);
+  });
+
+  describe('the snapshot is never rebuilt inside a read', () => {
+    /** A clinic of its own, its member's token and its list. */
+    const ownClinic = async () => {
+      const own = await createHandmadeClinic(t.db, (s) => t.app.get(PhiCipher).encrypt(s) as string);
+      const tok = await memberToken(t, own.organizationId, 'marketing');
+      return { clinic: own, get: () => t.inject({ method: 'GET', url: `/api/v1/patients/${own.organizationId}/opportunities`, headers: bearer(tok) }) };
+    };
+    const runs = (organizationId: string) =>
+      t.db.query<{ status: string; dedup_key: string | null }>(
+        // The fixed clock gives every run the same queued_at: the first ended first.
+        `SELECT status, dedup_key FROM job_runs WHERE organization_id = $1 AND type = 'opportunities-refresh' ORDER BY finished_at NULLS LAST, status, id`,
+        [organizationId],
+      );
+    // Held from the test's own session, the refresh's advisory lock keeps a refresh job running (blocked) for as long as the test likes.
+    const hold = (organizationId: string) => t.db.query(`SELECT pg_advisory_lock(hashtext('opportunities:' || $1::text))`, [organizationId]);
+    const release = (organizationId: string) => t.db.query(`SELECT pg_advisory_unlock(hashtext('opportunities:' || $1::text))`, [organizationId]);
+    /** 30 hours before the tests' now: 4 hours past SNAPSHOT_MAX_AGE_HOURS (26). */
+    const age = (organizationId: string) =>
+      t.db.query(`UPDATE opportunity_refreshes SET refreshed_at = $2 WHERE organization_id = $1`, [
+        organizationId,
+        new Date(TEST_NOW.getTime() - 30 * 3_600_000),
+      ]);
+
+    it('serves a snapshot past SNAPSHOT_MAX_AGE_HOURS as it is, marked stale, while its refresh runs as one job', async () => {
+      const { clinic, get } = await ownClinic();
+      const first = await get();
+      expect([first.statusCode, first.json().total_opportunities, first.headers['cache-status']]).toEqual([200, 5, undefined]);
+      // The first read of the organization built its snapshot through a job.
+      expect(await eventually(() => runs(clinic.organizationId), (r) => r[0]?.status === 'succeeded', { what: 'the first build done' })).toEqual([
+        { status: 'succeeded', dedup_key: null },
+      ]);
+
+      // Dora books (a rebuild would drop her), and the snapshot is 30 hours old; the refresh job will block on its lock.
+      await t.db.query(`UPDATE patient_metrics SET next_appointment_at = '2026-12-05T10:00:00Z', status = 'active' WHERE patient_id = $1`, [clinic.ids.dora]);
+      await age(clinic.organizationId);
+      await hold(clinic.organizationId);
+      try {
+        const started = Date.now();
+        const stale = await get();
+        expect(Date.now() - started).toBeLessThan(3_000); // answered while the refresh waits for its lock
+        expect(stale.statusCode).toBe(200);
+        expect(stale.json().total_opportunities).toBe(5); // the old snapshot, Dora still in it
+        expect(stale.headers.age).toBe(String(30 * 3600));
+        expect(stale.headers['cache-status']).toBe('patient-journey-api; hit; ttl=-14400; detail=snapshot-stale');
+        expect(contractErrors('opportunities.schema.json', stale.json())).toEqual([]);
+        // The refresh is a job, running (blocked on the lock the test holds), not the request's work.
+        await eventually(() => runs(clinic.organizationId), (r) => r.length === 2 && r[0].status === 'succeeded' && r[1].status === 'running', { what: 'the refresh job running' });
+        // More stale reads ask for nothing more: one refresh queued or running at a time.
+        for (let i = 0; i < 3; i++) expect((await get()).headers['cache-status']).toContain('snapshot-stale');
+        expect(await runs(clinic.organizationId)).toHaveLength(2);
+      } finally {
+        await release(clinic.organizationId);
+      }
+      await eventually(() => runs(clinic.organizationId), (r) => r[1]?.status === 'succeeded', { what: 'the refresh job succeeded' });
+      const fresh = await get();
+      expect([fresh.json().total_opportunities, fresh.headers.age, fresh.headers['cache-status']]).toEqual([4, undefined, undefined]);
+    });
+
+    it('enqueues one refresh at a time per organization, however many ask at once', async () => {
+      const { clinic, get } = await ownClinic();
+      expect((await get()).statusCode).toBe(200);
+      const jobs = t.app.get(JobService);
+      const ask = () => jobs.enqueue(JobType.OpportunitiesRefresh, clinic.organizationId, {}, { unlessPending: 'unfinished' });
+      await hold(clinic.organizationId);
+      try {
+        // Five at once with none pending: the advisory lock of the enqueue lets exactly one in.
+        const asked = await Promise.all([ask(), ask(), ask(), ask(), ask()]);
+        expect(asked.filter((r) => r !== null)).toHaveLength(1);
+        await eventually(() => runs(clinic.organizationId), (r) => r.length === 2 && r[0].status === 'succeeded' && r[1].status === 'running', { what: 'the refresh job running' });
+        // While it runs: nothing more for `unfinished`; a recompute's follow-up (`queued`: skipped only while one waits
+        // to start, which will read the new scores) queues one behind it.
+        expect(await ask()).toBeNull();
+        const behind = await jobs.enqueue(JobType.OpportunitiesRefresh, clinic.organizationId, {}, { unlessPending: 'queued' });
+        expect(behind).not.toBeNull();
+      } finally {
+        await release(clinic.organizationId);
+      }
+      const done = await eventually(() => runs(clinic.organizationId), (r) => r.every((x) => x.status === 'succeeded'), { what: 'every refresh done' });
+      expect(done).toHaveLength(3);
+    });
+
+    it('merges the patients asked for while a patch transaction runs into one next transaction (one pool connection per organization)', async () => {
+      const { clinic, get } = await ownClinic();
+      expect((await get()).statusCode).toBe(200);
+      const refresher = t.app.get(OpportunitiesRefresher);
+      const lock = jest.spyOn(t.app.get(OpportunitiesRepository), 'lock');
+      try {
+        await hold(clinic.organizationId);
+        let first: Promise<number>;
+        let later: Promise<number>[];
+        try {
+          first = refresher.refreshPatients(clinic.organizationId, [clinic.ids.ivan]);
+          await eventually(() => lock.mock.calls.length, (n) => n === 1, { what: 'the first patch waiting for the lock' });
+          later = [clinic.ids.dora, clinic.ids.hana, clinic.ids.max].map((id) => refresher.refreshPatients(clinic.organizationId, [id]));
+        } finally {
+          await release(clinic.organizationId);
+        }
+        const results = await Promise.all([first, ...later]);
+        // Ivan alone, then Dora, Hana and Max together: two transactions, not four.
+        expect(results).toEqual([1, 3, 3, 3]);
+        expect(lock.mock.calls.length).toBe(2);
+      } finally {
+        lock.mockRestore();
+      }
+    });
+
+    it("answers 503 not-ready with Retry-After when an organization's first build does not end within the read's bound, then the snapshot", async () => {
+      const { clinic, get } = await ownClinic();
+      await hold(clinic.organizationId);
+      let res;
+      try {
+        const started = Date.now();
+        res = await get();
+        // Bounded by DATABASE_STATEMENT_TIMEOUT_MS (5 s by default), not by the build.
+        expect(Date.now() - started).toBeLessThan(9_000);
+      } finally {
+        await release(clinic.organizationId);
+      }
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(res.headers['retry-after']).toBe('5');
+      expect(res.json()).toMatchObject({ type: 'https://patient-journey.dev/problems/not-ready', status: 503, title: 'Not ready yet' });
+      expect(contractErrors('common.schema.json#/$defs/problem', res.json())).toEqual([]);
+      // The build went on as a job: the next read answers.
+      const next = await get();
+      expect([next.statusCode, next.json().total_opportunities]).toEqual([200, 5]);
+      expect((await eventually(() => runs(clinic.organizationId), (r) => r[0]?.status === 'succeeded', { what: 'the first build done' })).length).toBe(1);
+    });
   });
 
   it('refuses bad input with 400 problems naming the field', async () => {

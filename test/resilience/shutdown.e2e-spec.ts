@@ -3,7 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { resolve } from 'node:path';
 import { Role } from 'src/organizations/organizations.enums';
 import { createMember, createOrganization, tokenFor } from 'test/auth/auth-fixtures';
-import { AppProcess, killAppProcess, startAppProcess } from 'test/utils/app-process';
+import { AppProcess, groupAlive, killAppProcess, startAppProcess } from 'test/utils/app-process';
 import { testSettings } from 'test/utils/test-app';
 import { createTestDatabase, TestDatabase } from 'test/utils/test-database';
 
@@ -11,6 +11,8 @@ import { createTestDatabase, TestDatabase } from 'test/utils/test-database';
  * Crashes and shutdowns (issue #20) on the real server process (`node dist/main.js`) and a real PostgreSQL:
  * - SIGTERM under load: every request whose connection was accepted gets its whole answer (no reset), the slow
  *   ingestion in flight commits, every 200 with patient data has its audit event, exit code 0;
+ * - SIGTERM to `npm start` (npm runs the script through `sh -c`): it reaches the app, which drains the same way, and
+ *   no process is left behind;
  * - SIGKILL in the middle of a 5,000-record ingestion: after a restart the same batch, sent again, leaves exactly one
  *   copy of every record, scored; the organization-wide recompute then finishes normally, with no lock left behind.
  */
@@ -160,6 +162,29 @@ describe('shutdown and crash of the server process', () => {
       [org],
     );
     expect(events).toEqual([{ n: audited }]);
+  }, 180_000);
+
+  it('SIGTERM to `npm start` reaches the app: the ingestion in flight commits, npm exits 0, no process is left', async () => {
+    app = await startAppProcess(db.url, { SHUTDOWN_GRACE_SECONDS: '20' }, undefined, { via: 'npm' });
+    const npm = app.child.pid as number;
+    const ingestion = send(app.base, 'POST', `/api/v1/ingest/${org}/records`, token, {
+      records: [...patients(1_000, 'npm'), ...appointments(1_000, 'npm')],
+    });
+    await new Promise((r) => setTimeout(r, 150));
+    app.child.kill('SIGTERM'); // the npm process, as a process manager or a terminal's Ctrl-C would
+    const code = await app.exited;
+    const status = await ingestion.then(
+      (r) => r.status,
+      (e: Error) => e.message,
+    );
+    expect([code, status]).toEqual([0, 200]);
+    expect(app.output()).toContain('SIGTERM: stopped');
+    expect(await db.query(`SELECT count(*)::int AS n FROM patients WHERE organization_id = $1 AND external_id LIKE 'npm-%'`, [org])).toEqual([
+      { n: 1_000 },
+    ]);
+    // npm, scripts/cli.js and the app have all exited (without `exec` in the script the app was left running).
+    expect(groupAlive(npm)).toBe(false);
+    await expect(fetch(`${app.base}/health`)).rejects.toThrow();
   }, 180_000);
 
   it('SIGKILL in the middle of a 5,000-record ingestion: the batch sent again after a restart leaves one scored copy of each; a recompute then finishes', async () => {

@@ -43,19 +43,29 @@ export interface AppProcess {
   output(): string;
   /** Resolves with the exit code (or the signal's name) once the process has exited. */
   exited: Promise<number | string>;
+  /** Started as a process group of its own (`via: 'npm'`). */
+  group: boolean;
 }
 
 /**
  * Starts `node dist/main.js` on `databaseUrl` (no demo seed, a fixed JWT secret, PHI keys under a fresh DATA_DIR
- * unless `env` names them), and waits until /health/ready answers 200.
+ * unless `env` names them), and waits until /health/ready answers 200. `via: 'npm'`: as `npm start` (npm, then
+ * scripts/cli.js, then the app), in a process group of its own so that `killAppProcess` ends all three.
  */
-export async function startAppProcess(databaseUrl: string, env: Record<string, string> = {}, dataDir?: string): Promise<AppProcess> {
+export async function startAppProcess(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+  dataDir?: string,
+  options: { via?: 'node' | 'npm' } = {},
+): Promise<AppProcess> {
   ensureBuilt();
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'pj-proc-'));
   chmodSync(dir, 0o755);
   const port = await freePort();
-  const child = spawn(process.execPath, [join(root, 'dist', 'main.js')], {
+  const viaNpm = options.via === 'npm';
+  const child = spawn(viaNpm ? 'npm' : process.execPath, viaNpm ? ['start'] : [join(root, 'dist', 'main.js')], {
     cwd: root,
+    detached: viaNpm,
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -87,12 +97,25 @@ export async function startAppProcess(databaseUrl: string, env: Record<string, s
     if (Date.now() > deadline) throw new Error(`the app did not become ready: ${out}`);
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { child, port, base, dataDir: dir, output: () => out, exited };
+  return { child, port, base, dataDir: dir, output: () => out, exited, group: viaNpm };
 }
 
-/** Ends a process this test started, if it still runs (SIGKILL). */
+/** Whether any process of the group led by `pid` is alive. */
+export function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Ends a process this test started, if it still runs (SIGKILL; with `via: 'npm'`, its whole process group). */
 export async function killAppProcess(app: AppProcess | undefined): Promise<void> {
-  if (!app || app.child.exitCode !== null || app.child.signalCode !== null) return;
+  if (!app) return;
+  const pid = app.child.pid;
+  if (app.group && pid !== undefined && groupAlive(pid)) process.kill(-pid, 'SIGKILL');
+  if (app.child.exitCode !== null || app.child.signalCode !== null) return;
   app.child.kill('SIGKILL');
   await app.exited;
 }

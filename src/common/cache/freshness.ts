@@ -6,6 +6,11 @@ export interface Freshness {
   staleAgeSeconds?: number;
   /** Seconds past its lifetime of that value. */
   staleBySeconds?: number;
+  /**
+   * The answer came from an organization-wide snapshot older than SNAPSHOT_MAX_AGE_HOURS (its rebuild is enqueued):
+   * the snapshot's age and how far past its lifetime it is (seconds).
+   */
+  snapshot?: { ageSeconds: number; staleBySeconds: number };
 }
 
 const storage = new AsyncLocalStorage<Freshness>();
@@ -23,6 +28,16 @@ export function markServedStale(ageSeconds: number, staleBySeconds: number): voi
   f.staleBySeconds = Math.max(f.staleBySeconds ?? 0, staleBySeconds);
 }
 
+/**
+ * Notes that the current request's answer comes from an organization-wide snapshot past its lifetime (the
+ * opportunities, the engagement rollup): served as it is while its rebuild runs as a job.
+ */
+export function markSnapshotStale(ageSeconds: number, staleBySeconds: number): void {
+  const f = storage.getStore();
+  if (!f) return;
+  f.snapshot = { ageSeconds: Math.max(f.snapshot?.ageSeconds ?? 0, ageSeconds), staleBySeconds: Math.max(f.snapshot?.staleBySeconds ?? 0, staleBySeconds) };
+}
+
 /** The name this server gives itself in Cache-Status (RFC 9211). */
 export const CACHE_NAME = 'patient-journey-api';
 
@@ -38,5 +53,17 @@ export function staleHeaders(f: Freshness, staleIfErrorSeconds: number): Record<
     age: String(age),
     'cache-status': `${CACHE_NAME}; fwd=stale; fwd-status=503; ttl=${-staleBy}; detail=stale-if-error`,
     'cache-control': `private, max-age=0, stale-if-error=${staleIfErrorSeconds}`,
+  };
+}
+
+/**
+ * The headers of an answer read from a stale snapshot (RFC 9211): `Age` (the snapshot's), and a `Cache-Status` hit
+ * whose negative `ttl` says how far past its lifetime it is, `detail=snapshot-stale`. Cache-Control is left as it is
+ * (the answer may carry PHI: nothing here makes it storable).
+ */
+export function snapshotStaleHeaders(snapshot: NonNullable<Freshness['snapshot']>): Record<string, string> {
+  return {
+    age: String(Math.max(0, Math.floor(snapshot.ageSeconds))),
+    'cache-status': `${CACHE_NAME}; hit; ttl=${-Math.max(0, Math.floor(snapshot.staleBySeconds))}; detail=snapshot-stale`,
   };
 }

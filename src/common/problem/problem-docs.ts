@@ -78,3 +78,19 @@ export const EXPORT_NOT_FOUND_PROBLEM: ProblemDoc = {
   description: 'No export with this id in the organization, or it was deleted, or its files expired.',
   example: problem(ProblemCode.ExportNotFound, 404, 'No export with this id in this organization'),
 };
+
+/**
+ * The 503 of a route answered from an organization-wide snapshot (the opportunities, the engagement rollup) when the
+ * organization has none yet and its first build did not end within the read's bound (docs/resilience.md, "Snapshots").
+ */
+export const NOT_READY_PROBLEM: ProblemDoc = {
+  status: 503,
+  description:
+    "The organization's snapshot behind this answer is being built for the first time (a new organization, or a change of its time " +
+    'zone) and was not ready within the read bound; the build goes on in the background. Retry after the seconds in Retry-After.',
+  example: problem(
+    ProblemCode.NotReady,
+    503,
+    "The organization's data for this answer is being prepared for the first time; retry after the time given in Retry-After",
+  ),
+};

@@ -20,6 +20,8 @@ export enum ProblemCode {
   UnsupportedMediaType = 'unsupported-media-type',
   TooManyRequests = 'too-many-requests',
   ServiceUnavailable = 'service-unavailable',
+  /** An organization-wide snapshot the answer needs is being built for the first time: retry after Retry-After. */
+  NotReady = 'not-ready',
   AuditUnavailable = 'audit-unavailable',
   Internal = 'internal-error',
 }
@@ -66,6 +68,7 @@ const TITLES: Record<ProblemCode, string> = {
   [ProblemCode.UnsupportedMediaType]: 'Unsupported media type',
   [ProblemCode.TooManyRequests]: 'Too many requests',
   [ProblemCode.ServiceUnavailable]: 'Service unavailable',
+  [ProblemCode.NotReady]: 'Not ready yet',
   [ProblemCode.AuditUnavailable]: 'Audit trail unavailable',
   [ProblemCode.Internal]: 'Internal server error',
 };
@@ -111,8 +114,9 @@ export class ProblemException extends Error {
     return new ProblemException(ProblemCode.Unauthorized, HttpStatus.UNAUTHORIZED, detail, undefined, { 'www-authenticate': 'Bearer' });
   }
 
-  static unavailable(code: ProblemCode, detail: string): ProblemException {
-    return new ProblemException(code, HttpStatus.SERVICE_UNAVAILABLE, detail);
+  static unavailable(code: ProblemCode, detail: string, retryAfterSeconds?: number): ProblemException {
+    const headers = retryAfterSeconds === undefined ? undefined : { 'retry-after': String(retryAfterSeconds), 'cache-control': 'no-store' };
+    return new ProblemException(code, HttpStatus.SERVICE_UNAVAILABLE, detail, undefined, headers);
   }
 }
 

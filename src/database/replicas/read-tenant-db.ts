@@ -38,7 +38,7 @@ export class ReadTenantDb {
     return this.routed(organizationId, (db) => db.statements(organizationId, work));
   }
 
-  read<T>(organizationId: string, work: (db: TenantSql) => Promise<T>, options: { snapshot?: boolean } = {}): Promise<T> {
+  read<T>(organizationId: string, work: (db: TenantSql) => Promise<T>, options: { snapshot?: boolean; analytics?: boolean } = {}): Promise<T> {
     return this.routed(organizationId, (db) => db.read(organizationId, work, options));
   }
 

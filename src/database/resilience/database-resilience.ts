@@ -8,6 +8,7 @@ export interface DatabaseResilienceOptions {
   acquireTimeoutMs: number;
   readStatementTimeoutMs: number;
   writeStatementTimeoutMs: number;
+  analyticsStatementTimeoutMs: number;
   idleInTransactionTimeoutMs: number;
   batchStatementTimeoutMs: number;
   breakerFailures: number;
@@ -23,6 +24,7 @@ export const COMMAND_DATABASE_RESILIENCE: DatabaseResilienceOptions = {
   acquireTimeoutMs: 30_000,
   readStatementTimeoutMs: 900_000,
   writeStatementTimeoutMs: 900_000,
+  analyticsStatementTimeoutMs: 900_000,
   idleInTransactionTimeoutMs: 900_000,
   batchStatementTimeoutMs: 900_000,
   breakerFailures: 3,
@@ -37,6 +39,7 @@ export function databaseResilience(settings: { resilience: Settings['resilience'
     acquireTimeoutMs: r.acquireTimeoutMs,
     readStatementTimeoutMs: r.readStatementTimeoutMs,
     writeStatementTimeoutMs: r.writeStatementTimeoutMs,
+    analyticsStatementTimeoutMs: r.analyticsStatementTimeoutMs,
     idleInTransactionTimeoutMs: r.idleInTransactionTimeoutMs,
     batchStatementTimeoutMs: r.batchStatementTimeoutMs,
     breakerFailures: r.databaseBreakerFailures,

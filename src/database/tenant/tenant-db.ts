@@ -73,7 +73,7 @@ export class TenantDb {
   constructor(
     private readonly pool: Pool,
     private readonly breaker?: DependencyBreaker,
-    private readonly timeouts: { writeStatementTimeoutMs?: number; batchStatementTimeoutMs?: number } = {},
+    private readonly timeouts: { writeStatementTimeoutMs?: number; batchStatementTimeoutMs?: number; analyticsStatementTimeoutMs?: number } = {},
     private readonly afterWrite?: (organizationId: string, client: PoolClient) => Promise<void>,
   ) {}
 
@@ -100,10 +100,14 @@ export class TenantDb {
 
   /**
    * A read-only transaction: BEGIN and the tenant setting in one round trip, the statements, COMMIT. `snapshot`:
-   * REPEATABLE READ, so that every statement sees the same data (a count and the page it locates).
+   * REPEATABLE READ, so that every statement sees the same data (a count and the page it locates). `analytics`: the
+   * analytics class's statement timeout (DATABASE_ANALYTICS_STATEMENT_TIMEOUT_MS) instead of the read class's.
    */
-  async read<T>(organizationId: string, work: (db: TenantSql) => Promise<T>, options: { snapshot?: boolean } = {}): Promise<T> {
-    return this.inTransaction(tenantBegin(organizationId, { snapshot: options.snapshot, readOnly: true }), organizationId, work);
+  async read<T>(organizationId: string, work: (db: TenantSql) => Promise<T>, options: { snapshot?: boolean; analytics?: boolean } = {}): Promise<T> {
+    const begin = tenantBegin(organizationId, { snapshot: options.snapshot, readOnly: true });
+    const ms = options.analytics ? this.timeouts.analyticsStatementTimeoutMs : undefined;
+    if (ms === undefined) return this.inTransaction(begin, organizationId, work);
+    return this.inTransaction(`${begin}; SET LOCAL statement_timeout = ${Math.floor(ms)}`, organizationId, work, ms + 1_000);
   }
 
   /**
