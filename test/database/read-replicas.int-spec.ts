@@ -97,6 +97,19 @@ describeUnless(
         (up) => up,
         { what: 'the replica checked and up' },
       );
+      // The rollup's build is a write of the organization: reads go to the primary until the replica set's periodic
+      // check has seen the standby replay past it. Wait for a read the standby serves (a page of another size each
+      // time, so no cache answers instead of the database).
+      let size = 1;
+      await eventually(
+        async () => {
+          const before = stats().replicas[0].reads;
+          await get(`profiles?limit=${size++}`);
+          return stats().replicas[0].reads > before;
+        },
+        (served) => served,
+        { what: 'a read served by the replica', intervalMs: 100 },
+      );
     }, 180_000);
 
     afterAll(async () => {
