@@ -1,6 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Role } from 'src/organizations/organizations.enums';
 import { createMember, createOrganization, tokenFor } from 'test/auth/auth-fixtures';
 import { AppProcess, groupAlive, killAppProcess, startAppProcess } from 'test/utils/app-process';
@@ -84,8 +86,15 @@ describe('shutdown and crash of the server process', () => {
   let org: string;
   let slug: string;
   let token: string;
+  /**
+   * One DATA_DIR (so one master key) for every app process of the file, as for one deployment: the organization's key
+   * is created by the first process that writes PHI, wrapped under that master key, and every later process must
+   * unwrap it.
+   */
+  let dataDir: string;
 
   beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'pj-shutdown-'));
     db = await createTestDatabase();
     ({ id: org, slug } = await createOrganization(db));
     const { userId } = await createMember(db, org, Role.Admin);
@@ -94,10 +103,11 @@ describe('shutdown and crash of the server process', () => {
   afterAll(async () => {
     await killAppProcess(app);
     await db.drop();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('SIGTERM under load: no accepted request is reset, the ingestion in flight commits, every patient read is audited, exit 0', async () => {
-    app = await startAppProcess(db.url, { SHUTDOWN_GRACE_SECONDS: '20' });
+    app = await startAppProcess(db.url, { SHUTDOWN_GRACE_SECONDS: '20' }, dataDir);
     const base = app.base;
     expect((await send(base, 'POST', `/api/v1/ingest/${org}/records`, token, { records: patients(50, 'seed') })).status).toBe(200);
     const someone = (await db.query<{ id: string }>(`SELECT id FROM patients WHERE organization_id = $1 LIMIT 1`, [org]))[0].id;
@@ -165,7 +175,7 @@ describe('shutdown and crash of the server process', () => {
   }, 180_000);
 
   it('SIGTERM to `npm start` reaches the app: the ingestion in flight commits, npm exits 0, no process is left', async () => {
-    app = await startAppProcess(db.url, { SHUTDOWN_GRACE_SECONDS: '20' }, undefined, { via: 'npm' });
+    app = await startAppProcess(db.url, { SHUTDOWN_GRACE_SECONDS: '20' }, dataDir, { via: 'npm' });
     const npm = app.child.pid as number;
     const ingestion = send(app.base, 'POST', `/api/v1/ingest/${org}/records`, token, {
       records: [...patients(1_000, 'npm'), ...appointments(1_000, 'npm')],
@@ -188,7 +198,7 @@ describe('shutdown and crash of the server process', () => {
   }, 180_000);
 
   it('SIGKILL in the middle of a 5,000-record ingestion: the batch sent again after a restart leaves one scored copy of each; a recompute then finishes', async () => {
-    app = await startAppProcess(db.url);
+    app = await startAppProcess(db.url, {}, dataDir);
     const batch = { records: [...patients(2_500, 'kill'), ...appointments(2_500, 'kill')] };
     const sending = send(app.base, 'POST', `/api/v1/ingest/${org}/records`, token, batch).then(
       (r) => r.status,
@@ -199,7 +209,6 @@ describe('shutdown and crash of the server process', () => {
     app.child.kill('SIGKILL');
     expect(await app.exited).toBe('SIGKILL');
     expect(await sending).not.toBe(200);
-    const dataDir = app.dataDir;
 
     app = await startAppProcess(db.url, {}, dataDir);
     for (let attempt = 0; attempt < 2; attempt++) {
