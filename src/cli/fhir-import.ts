@@ -2,17 +2,12 @@ import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Presets, SingleBar } from 'cli-progress';
-import { createAppContext } from 'src/cli/support/app-context';
+import { withOrganizationContext } from 'src/cli/support/app-context';
 import { CliUsageError, runCli } from 'src/cli/support/run-cli';
-import { loadSettings } from 'src/config/settings';
-import { CrossTenantDb } from 'src/database/cross-tenant-db';
-import { runMigrations } from 'src/database/migrate';
-import { openDatabase } from 'src/database/open-database';
 import { FhirBundleService } from 'src/fhir-import/fhir-bundle.service';
 import { FhirNdjsonImport, ImportSummary } from 'src/fhir-import/fhir-ndjson-import';
 import { collectFhirFiles, localFile, LocalFileError } from 'src/fhir-import/local-files';
 import { resolveSource } from 'src/fhir-import/fhir-source';
-import { OrganizationsRepository } from 'src/organizations/organizations.repository';
 
 function printSummary(summary: ImportSummary, seconds: number): void {
   process.stdout.write(
@@ -50,18 +45,7 @@ runCli(async () => {
     throw err;
   }
   const source = resolveSource(values.source, undefined);
-  const base = loadSettings();
-  const settings = loadSettings({
-    ...process.env,
-    PROCESS_ROLE: base.redisUrl ? 'api' : 'all',
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-  });
-  const db = await openDatabase(settings, (l) => process.stderr.write(`${l}\n`));
-  await runMigrations(db.url);
-  const context = await createAppContext(settings, db.url);
-  try {
-    const organization = await context.get(OrganizationsRepository).bySlug(context.get(CrossTenantDb), values.org);
-    if (!organization) throw new CliUsageError(`No organization with slug "${values.org}"`);
+  await withOrganizationContext(values.org, async (context, organization) => {
     const ndjson = context.get(FhirNdjsonImport);
     for (const path of files.bundles) {
       const reply = await context
@@ -113,8 +97,5 @@ runCli(async () => {
       if (values.outcomes) (await import('node:fs')).writeFileSync(values.outcomes, out.join('\n') + (out.length ? '\n' : ''));
       printSummary(summary, (Date.now() - started) / 1000);
     }
-  } finally {
-    await context.close();
-    await db.stop();
-  }
+  });
 });

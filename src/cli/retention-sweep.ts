@@ -2,14 +2,9 @@ import 'reflect-metadata';
 import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseAsOf } from 'src/cli/as-of';
-import { createAppContext } from 'src/cli/support/app-context';
+import { withOrganizationContext } from 'src/cli/support/app-context';
 import { progressReporter } from 'src/cli/support/progress';
 import { CliUsageError, runCli } from 'src/cli/support/run-cli';
-import { loadSettings } from 'src/config/settings';
-import { CrossTenantDb } from 'src/database/cross-tenant-db';
-import { runMigrations } from 'src/database/migrate';
-import { openDatabase } from 'src/database/open-database';
-import { OrganizationsRepository } from 'src/organizations/organizations.repository';
 import { RetentionSweep } from 'src/privacy/retention/retention-sweep';
 
 /**
@@ -26,18 +21,7 @@ runCli(async () => {
   });
   if (!values.org) throw new CliUsageError('usage: npm run retention:sweep -- --org <slug> [--as-of <ISO>] [--dry-run]');
   const asOf = parseAsOf(values['as-of'], new Date());
-  const base = loadSettings();
-  const settings = loadSettings({
-    ...process.env,
-    PROCESS_ROLE: base.redisUrl ? 'api' : 'all',
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-  });
-  const db = await openDatabase(settings, (l) => process.stderr.write(`${l}\n`));
-  await runMigrations(db.url);
-  const context = await createAppContext(settings, db.url);
-  try {
-    const organization = await context.get(OrganizationsRepository).bySlug(context.get(CrossTenantDb), values.org);
-    if (!organization) throw new CliUsageError(`No organization has the slug "${values.org}"`);
+  await withOrganizationContext(values.org, async (context, organization) => {
     const bar = progressReporter(values['dry-run'] ? 'Retention sweep (dry run)' : 'Retention sweep', 100);
     const report = await context.get(RetentionSweep).run(organization.id, {
       asOf,
@@ -54,8 +38,5 @@ runCli(async () => {
       `Retention sweep of "${values.org}" as of ${report.as_of}: ${report.patients.erased} patient(s) ${verb} ` +
         `(${report.patients.held} held), ${report.audit.events} audit event(s) ${verb}${report.audit.months.length ? ` (${report.audit.months[0]} to ${report.audit.months[report.audit.months.length - 1]})` : ''}\n`,
     );
-  } finally {
-    await context.close();
-    await db.stop();
-  }
+  });
 });
