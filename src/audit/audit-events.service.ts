@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { AuditEventRow } from 'src/audit/trail/audit-event';
 import { verdictJson, verifyOrganizationChain } from 'src/audit/trail/chain-verification';
 import { TrailRepository } from 'src/audit/trail/trail.repository';
-import { AuditEventResponse, AuditEventsResponse, AuditVerifyResponse } from 'src/audit/dto/audit-events.response';
+import { AuditEventsResponse, AuditVerifyResponse, toAuditEventResponse } from 'src/audit/dto/audit-events.response';
 import { AuditEventsQuery } from 'src/audit/dto/audit-events.query';
 import { TenantDb } from 'src/database/tenant/tenant-db';
 import { ProblemException } from 'src/common/problem/problem';
@@ -17,30 +16,6 @@ function decodeCursor(cursor: string): number {
   const m = /^s(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
   if (!m) throw ProblemException.invalidField('query', 'cursor', 'must be a next_cursor value returned by this endpoint');
   return Number(m[1]);
-}
-
-function toResponse(e: AuditEventRow): AuditEventResponse {
-  return {
-    id: e.id,
-    sequence: e.seq,
-    occurred_at: e.occurredAt.toISOString(),
-    actor_type: e.actorType,
-    actor_id: e.actorId,
-    actor_role: e.actorRole,
-    action: e.action,
-    resource: e.resource,
-    method: e.method,
-    route: e.route,
-    patient_ids: e.patientIds,
-    query: e.query,
-    outcome: e.outcome,
-    status_code: e.statusCode,
-    request_id: e.requestId,
-    ip: e.ip,
-    user_agent: e.userAgent,
-    hash: e.hash.toString('hex'),
-    prev_hash: e.prevHash.toString('hex'),
-  };
 }
 
 @Injectable()
@@ -66,7 +41,7 @@ export class AuditEventsService {
     };
     const rows = await this.tenantDb.read(organizationId, (db) => this.repository.list(db, filter, limit + 1));
     const page = rows.slice(0, limit);
-    return { events: page.map(toResponse), next_cursor: rows.length > limit ? encodeCursor(page[page.length - 1].seq) : null };
+    return { events: page.map(toAuditEventResponse), next_cursor: rows.length > limit ? encodeCursor(page[page.length - 1].seq) : null };
   }
 
   async verify(organizationId: string): Promise<AuditVerifyResponse> {

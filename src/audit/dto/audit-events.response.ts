@@ -1,3 +1,4 @@
+import type { AuditEventRow } from 'src/audit/trail/audit-event';
 import { ApiProperty } from '@nestjs/swagger';
 import { AUDIT_ACTIONS, AuditAction } from 'src/audit/trail/audit-action';
 
@@ -66,4 +67,29 @@ export class AuditVerifyResponse {
   events_checked: number;
   @ApiProperty({ type: ChainBreakResponse, nullable: true })
   first_broken: ChainBreakResponse | null;
+}
+
+/** One stored event as the API shows it (and as an audit archive keeps it, with its organization). */
+export function toAuditEventResponse(e: AuditEventRow): AuditEventResponse {
+  return {
+    id: e.id,
+    sequence: e.seq,
+    occurred_at: e.occurredAt.toISOString(),
+    actor_type: e.actorType,
+    actor_id: e.actorId,
+    actor_role: e.actorRole,
+    action: e.action,
+    resource: e.resource,
+    method: e.method,
+    route: e.route,
+    patient_ids: e.patientIds,
+    query: e.query,
+    outcome: e.outcome,
+    status_code: e.statusCode,
+    request_id: e.requestId,
+    ip: e.ip,
+    user_agent: e.userAgent,
+    hash: e.hash.toString('hex'),
+    prev_hash: e.prevHash.toString('hex'),
+  };
 }

@@ -1,3 +1,4 @@
+import { toAuditEventResponse } from 'src/audit/dto/audit-events.response';
 import { Injectable } from '@nestjs/common';
 import type { AuditEventRow } from 'src/audit/trail/audit-event';
 import type { TenantSql } from 'src/database/tenant/tenant-sql';
@@ -104,26 +105,5 @@ export class RetentionRepository {
 
 /** An archived audit event, one NDJSON line (hashes in hex), as the archive file keeps it. */
 export function archiveLine(e: AuditEventRow): string {
-  return JSON.stringify({
-    organization_id: e.organizationId,
-    sequence: e.seq,
-    id: e.id,
-    occurred_at: e.occurredAt.toISOString(),
-    actor_type: e.actorType,
-    actor_id: e.actorId,
-    actor_role: e.actorRole,
-    action: e.action,
-    resource: e.resource,
-    method: e.method,
-    route: e.route,
-    patient_ids: e.patientIds,
-    query: e.query,
-    outcome: e.outcome,
-    status_code: e.statusCode,
-    request_id: e.requestId,
-    ip: e.ip,
-    user_agent: e.userAgent,
-    prev_hash: e.prevHash.toString('hex'),
-    hash: e.hash.toString('hex'),
-  });
+  return JSON.stringify({ organization_id: e.organizationId, ...toAuditEventResponse(e) });
 }
