@@ -8,6 +8,7 @@ import { openDatabase, OpenDatabase } from 'src/database/open-database';
 import { seedDemoIfEmpty } from 'src/demo-data/seed';
 import { DatabaseUnreachableError } from 'src/database/wait-for-database';
 import { EmbeddedPostgresError } from 'src/database/embedded/embedded-postgres';
+import { checkMasterKey, MasterKeyMismatchError } from 'src/records/phi/master-key-check';
 
 const say = (line: string): void => {
   process.stderr.write(`${line}\n`);
@@ -58,6 +59,16 @@ async function bootstrap(): Promise<void> {
 
   const applied = await runMigrations(db.url);
   if (applied.length > 0) say(`Applied ${applied.length} migration(s)`);
+  try {
+    await checkMasterKey(db.url, settings);
+  } catch (err) {
+    if (err instanceof MasterKeyMismatchError) {
+      say(err.message);
+      await stopDatabase();
+      process.exit(1);
+    }
+    throw err;
+  }
   if (settings.demoSeed) await seedDemoIfEmpty(db.url, new Date(), say);
   if (shuttingDown) return;
 

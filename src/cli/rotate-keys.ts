@@ -7,6 +7,7 @@ import { runMigrations } from 'src/database/migrate';
 import { openDatabase } from 'src/database/open-database';
 import { createPhiKeyring } from 'src/records/phi/phi-keyring';
 import { rotateKeys } from 'src/records/phi/rotate-keys';
+import { checkMasterKey } from 'src/records/phi/master-key-check';
 
 /**
  * `npm run rotate-keys [-- --reindex]`: re-wraps every organization's key under the newest key of
@@ -25,6 +26,7 @@ runCli(async () => {
   const db = await openDatabase(settings, (l) => process.stderr.write(l + '\n'));
   try {
     await runMigrations(db.url);
+    await checkMasterKey(db.url, settings, keyring.master);
     let progress: ReturnType<typeof progressReporter> | null = null;
     const result = await rotateKeys(db.url, keyring, {
       reindex: values.reindex,

@@ -7,6 +7,7 @@ import { CLINIC_KINDS, DEFAULT_CLINIC_KIND, isClinicKind } from 'src/demo-data/c
 import { defaultHistoryWeeks, scoreWithHistory } from 'src/demo-data/score-history';
 import { seedOrganization } from 'src/demo-data/seed';
 import { createPhiCipher } from 'src/records/phi/phi-cipher';
+import { checkMasterKey } from 'src/records/phi/master-key-check';
 import { progressReporter } from 'src/cli/support/progress';
 import { runCli, CliUsageError } from 'src/cli/support/run-cli';
 import { Database } from 'src/database/database';
@@ -52,6 +53,7 @@ runCli(async () => {
   const db = await openDatabase(settings, (l) => process.stderr.write(l + '\n'));
   try {
     await runMigrations(db.url);
+    await checkMasterKey(db.url, settings);
     const progress = progressReporter('patients', patients);
     let indexes: ReturnType<typeof progressReporter> | null = null;
     const result = await seedOrganization(db.url, {
@@ -129,6 +131,7 @@ async function seedMany(values: SeedArgs): Promise<void> {
   let scoreMs = 0;
   try {
     await runMigrations(db.url);
+    await checkMasterKey(db.url, settings);
     const database = values['no-score'] ? null : new Database({ url: db.url, poolSize: 2, applicationName: 'patient-journey-seed' });
     const progress = progressReporter('clinics', orgs);
     try {

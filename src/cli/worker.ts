@@ -5,6 +5,7 @@ import { loadSettings } from 'src/config/settings';
 import { runMigrations } from 'src/database/migrate';
 import { openDatabase } from 'src/database/open-database';
 import { JobService } from 'src/jobs/job.service';
+import { checkMasterKey } from 'src/records/phi/master-key-check';
 
 /**
  * `npm run worker`: a process that only runs background jobs (PROCESS_ROLE=worker): the queue's jobs, `JOB_CONCURRENCY`
@@ -19,6 +20,10 @@ runCli(async () => {
   };
   const db = await openDatabase(settings, say);
   await runMigrations(db.url);
+  await checkMasterKey(db.url, settings).catch(async (err: unknown) => {
+    await db.stop();
+    throw err;
+  });
   const context = await createAppContext(settings, db.url);
   await context.init();
   const jobs = context.get(JobService);

@@ -9,6 +9,7 @@ import { openDatabase } from 'src/database/open-database';
 import { OrganizationsRepository, type OrganizationRow } from 'src/organizations/organizations.repository';
 import { createRootLogger } from 'src/common/logging/logging';
 import { AppLogger } from 'src/common/logging/app-logger';
+import { checkMasterKey } from 'src/records/phi/master-key-check';
 
 /** The app's modules without an HTTP server: a worker, or a command that uses the app's services. */
 export async function createAppContext(settings: Settings, databaseUrl: string): Promise<INestApplicationContext> {
@@ -40,6 +41,7 @@ export async function withOrganizationContext<T>(
   const db = await openDatabase(settings, (l) => process.stderr.write(`${l}\n`));
   try {
     await runMigrations(db.url);
+    await checkMasterKey(db.url, settings);
     const context = await createAppContext(settings, db.url);
     try {
       const organization = await context.get(OrganizationsRepository).bySlug(context.get(CrossTenantDb), slug);
