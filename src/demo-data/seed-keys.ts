@@ -22,10 +22,12 @@ export class SeedKeys {
   /** The organization's current key (created when it has none), as the owner connection of the seed. */
   static async open(client: Client, master: PhiCipherCore, organizationId: string): Promise<SeedKeys> {
     const org = organizationId.toLowerCase();
-    await client.query(`INSERT INTO organization_keys (organization_id, version, wrapped_key) VALUES ($1, 1, $2) ON CONFLICT DO NOTHING`, [
-      org,
-      master.wrapKey(randomBytes(DATA_KEY_BYTES), organizationKeyAad(org, 1)),
-    ]);
+    // Version 1 only when the organization has no key at all (after a rotation of its key only version 2+ exists).
+    await client.query(
+      `INSERT INTO organization_keys (organization_id, version, wrapped_key)
+       SELECT $1::uuid, 1, $2 WHERE NOT EXISTS (SELECT 1 FROM organization_keys WHERE organization_id = $1::uuid) ON CONFLICT DO NOTHING`,
+      [org, master.wrapKey(randomBytes(DATA_KEY_BYTES), organizationKeyAad(org, 1))],
+    );
     const { rows } = await client.query<{ version: number; wrapped_key: string }>(
       `SELECT version, wrapped_key FROM organization_keys WHERE organization_id = $1 ORDER BY version DESC LIMIT 1`,
       [org],

@@ -22,7 +22,8 @@ export interface PhiPlace {
 export type PhiKeyFormat = 'p1' | 'o1';
 
 /** A value in the former format (`v<n>:`, one master key for everything, no place binding). */
-export const isLegacyValue = (value: string): boolean => value.charCodeAt(0) === 118 /* v */ && value.charCodeAt(1) >= 48 && value.charCodeAt(1) <= 57;
+export const isLegacyValue = (value: string): boolean =>
+  value.charCodeAt(0) === 118 /* v */ && value.charCodeAt(1) >= 48 && value.charCodeAt(1) <= 57;
 
 let ivPool = Buffer.alloc(0);
 let ivOffset = 0;
@@ -75,7 +76,8 @@ const patientKeyAad = (organizationId: string, patientId: string, kekVersion: nu
   Buffer.from(`phi-patient-key\u0000${organizationId.toLowerCase()}\u0000${patientId.toLowerCase()}\u0000${kekVersion}`, 'utf8');
 
 /** The binding of an organization key to its place, for the master key's `wrapKey`/`unwrapKey`. */
-export const organizationKeyAad = (organizationId: string, version: number): string => `phi-organization-key\u0000${organizationId.toLowerCase()}\u0000${version}`;
+export const organizationKeyAad = (organizationId: string, version: number): string =>
+  `phi-organization-key\u0000${organizationId.toLowerCase()}\u0000${version}`;
 
 /**
  * One unwrapped key (a patient's data key, or the organization's key for values of no patient) with what it
@@ -97,6 +99,8 @@ export class PhiDataKey {
     key: Buffer | null,
     private readonly legacy: PhiCipherCore,
     private readonly recent: InProcessLru<string> | null = null,
+    /** Keys that decrypt only (older versions during an organization key rotation), tried when `key` fails. */
+    private readonly older: readonly Buffer[] = [],
   ) {
     this.organizationId = organizationId.toLowerCase();
     this.#key = key;
@@ -123,7 +127,31 @@ export class PhiDataKey {
       throw new PhiDecryptError(`a value of format ${format} read with a ${this.format} key`);
     }
     if (this.#key === null) throw new PhiDecryptError('the key of this value does not exist (destroyed at erasure, or never created)');
-    return open(this.#key, Buffer.from(value.slice(3), 'base64'), this.aad(place)).toString('utf8');
+    const sealed = Buffer.from(value.slice(3), 'base64');
+    const aad = this.aad(place);
+    try {
+      return open(this.#key, sealed, aad).toString('utf8');
+    } catch (err) {
+      for (const key of this.older) {
+        try {
+          return open(key, sealed, aad).toString('utf8');
+        } catch {
+          // the next one
+        }
+      }
+      throw err;
+    }
+  }
+
+  /** Whether `value` is encrypted under this key itself (not one of the older ones, not the former format). */
+  isCurrent(value: string, place: PhiPlace): boolean {
+    if (this.#key === null || !value.startsWith(this.prefix)) return false;
+    try {
+      open(this.#key, Buffer.from(value.slice(3), 'base64'), this.aad(place));
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /**

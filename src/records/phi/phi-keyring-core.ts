@@ -107,7 +107,10 @@ export class PhiKeyringCore {
     if (lacking.length === 0) return have;
     const pending = await this.newKeys(db, lacking);
     await pending.save();
-    return new PatientKeys(new Map(ids.map((id) => [id, have.get(id).available ? have.get(id) : pending.keys.get(id)])), this.legacyOnly(db.organizationId));
+    return new PatientKeys(
+      new Map(ids.map((id) => [id, have.get(id).available ? have.get(id) : pending.keys.get(id)])),
+      this.legacyOnly(db.organizationId),
+    );
   }
 
   /**
@@ -116,7 +119,7 @@ export class PhiKeyringCore {
    */
   async newKeys(db: TenantSql, patientIds: readonly string[]): Promise<PendingPatientKeys> {
     const org = db.organizationId;
-    const kek = await this.organizationKeys(db, true);
+    const kek = await this.organizationKeys(db, true, 'newest');
     if (kek === null) throw new Error('organization key not created');
     const wrapping = kek.keys.get(kek.current) as Buffer;
     const out = new Map<string, PhiDataKey>();
@@ -141,10 +144,21 @@ export class PhiKeyringCore {
    * (HKDF, so the key that wraps patient keys never encrypts values itself). Created on first use when `create`.
    */
   async organizationDataKey(db: TenantSql, create: boolean): Promise<PhiDataKey> {
-    const kek = await this.organizationKeys(db, create);
+    const kek = await this.organizationKeys(db, create, 'newest');
     if (kek === null) return new PhiDataKey(db.organizationId, 'o1', null, this.master, this.recent);
-    const valueKey = Buffer.from(hkdfSync('sha256', kek.keys.get(kek.current) as Buffer, Buffer.alloc(0), 'phi-organization-values', DATA_KEY_BYTES));
-    return new PhiDataKey(db.organizationId, 'o1', valueKey, this.master, this.recent);
+    // While the organization's key is being rotated (`npm run rotate-keys -- --org <slug> --org-key`), values written
+    // under the older version are read with it until the rotation's last step has re-encrypted them.
+    const older = [...kek.keys.keys()].filter((v) => v !== kek.current).sort((a, b) => b - a);
+    return this.organizationValueKey(
+      db.organizationId,
+      kek.keys.get(kek.current) as Buffer,
+      older.map((v) => kek.keys.get(v) as Buffer),
+    );
+  }
+
+  /** The key of the organization's own values from given versions of its key (the rotation's, which holds them). */
+  organizationValueKey(organizationId: string, kek: Buffer, older: readonly Buffer[] = []): PhiDataKey {
+    return new PhiDataKey(organizationId, 'o1', organizationValueKey(kek), this.master, this.recent, older.map(organizationValueKey));
   }
 
   /** Drops these patients' unwrapped keys from this process (after their erasure). */
@@ -153,10 +167,20 @@ export class PhiKeyringCore {
     this.recent?.clear();
   }
 
-  /** The organization's unwrapped keys (cached), created when `create` and there is none; null when none and not `create`. */
-  private async organizationKeys(db: TenantSql, create: boolean, reload = false): Promise<OrganizationKeys | null> {
+  /**
+   * The organization's unwrapped keys (cached), created when `create` and there is none; null when none and not
+   * `create`. `reload`: read them again. `newest`: check first that the cache holds the newest version (one
+   * statement; with the organization's key lock, shared, when `create`, i.e. in a transaction that writes), so that a
+   * key rotated by another process is not written under again, and the rotation's last step waits for what was.
+   */
+  private async organizationKeys(db: TenantSql, create: boolean, reload: boolean | 'newest' = false): Promise<OrganizationKeys | null> {
     const org = db.organizationId;
-    const cached = reload ? undefined : this.organizations.get(org);
+    let cached = reload === true ? undefined : this.organizations.get(org);
+    if (reload === 'newest') {
+      const newest = await this.repository.newestOrganizationKeyVersion(db, create);
+      if (newest === null && !create) return null;
+      if (cached && cached.current !== newest) cached = undefined;
+    }
     if (cached) return cached;
     let stored = await this.repository.organizationKeys(db);
     if (stored.length === 0) {
@@ -175,6 +199,10 @@ export class PhiKeyringCore {
     return new PhiDataKey(organizationId, 'p1', key, this.master, this.recent);
   }
 }
+
+/** The key of an organization's own values (`o1:`), derived from one version of its key. */
+const organizationValueKey = (kek: Buffer): Buffer =>
+  Buffer.from(hkdfSync('sha256', kek, Buffer.alloc(0), 'phi-organization-values', DATA_KEY_BYTES));
 
 const cacheKey = (organizationId: string, patientId: string): string => `${organizationId}\u0000${patientId}`;
 

@@ -1,5 +1,8 @@
 import type { TenantSql } from 'src/database/tenant/tenant-sql';
 
+/** The advisory lock of an organization's key (`$1` the organization id): writers shared, a key rotation exclusive. */
+export const ORGANIZATION_KEY_LOCK = `hashtextextended('phi-organization-key:' || $1::uuid::text, 0)`;
+
 export interface StoredOrganizationKey {
   version: number;
   wrapped_key: string;
@@ -19,9 +22,28 @@ export interface StoredPatientKey {
 export class PhiKeysRepository {
   /** The organization's keys, every version (a handful at most). */
   async organizationKeys(db: TenantSql): Promise<StoredOrganizationKey[]> {
-    return db.query<StoredOrganizationKey>(`SELECT version, wrapped_key, created_at = now() AS mine FROM organization_keys WHERE organization_id = $1 ORDER BY version`, [
-      db.organizationId,
-    ]);
+    return db.query<StoredOrganizationKey>(
+      `SELECT version, wrapped_key, created_at = now() AS mine FROM organization_keys WHERE organization_id = $1 ORDER BY version`,
+      [db.organizationId],
+    );
+  }
+
+  /**
+   * The organization's newest key version (null: none). `lock` (in a transaction that writes under it): also takes
+   * the organization's key lock, shared, until the transaction ends, in the same statement (so with the same snapshot):
+   * a rotation of the organization's key takes it exclusively when it creates the new version and again for its last
+   * step, so that step sees, and moves to the new version, whatever was written under the old one meanwhile.
+   * (An advisory lock: the runtime role may not update key rows, so it cannot lock them FOR KEY SHARE.)
+   */
+  async newestOrganizationKeyVersion(db: TenantSql, lock: boolean): Promise<number | null> {
+    const rows = await db.query<{ version: number | null }>(
+      lock
+        ? `SELECT pg_advisory_xact_lock_shared(${ORGANIZATION_KEY_LOCK}) IS NULL AS locked,
+                  (SELECT max(version) FROM organization_keys WHERE organization_id = $1) AS version`
+        : `SELECT max(version) AS version FROM organization_keys WHERE organization_id = $1`,
+      [db.organizationId],
+    );
+    return rows[0]?.version ?? null;
   }
 
   /** Stores a new organization key unless one of that version exists (a concurrent first writer wins). */
