@@ -8,6 +8,7 @@
  * end unless `--keep`. The database must be migrated and seeded already
  * (`npm run seed -- --org bench --patients 100000 --seed 42`).
  */
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadSettings } from 'src/config/settings';
 import { createAppContext } from 'src/cli/support/app-context';
@@ -29,15 +30,22 @@ const { values } = parseArgs({
 
 const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
-/** Peak RSS while `work` runs, sampled every 50 ms. */
-async function measured<T>(work: () => Promise<T>): Promise<{ value: T; ms: number; peakRss: number }> {
+/** Wall time, this process's CPU time (user + system: independent of the other processes' load) and the RSS range while `work` runs, sampled every 50 ms. */
+async function measured<T>(work: () => Promise<T>): Promise<{ value: T; ms: number; cpuMs: number; peakRss: number; minRss: number }> {
   let peak = process.memoryUsage().rss;
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  let low = peak;
+  const timer = setInterval(() => {
+    const rss = process.memoryUsage().rss;
+    peak = Math.max(peak, rss);
+    low = Math.min(low, rss);
+  }, 50);
   const started = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   try {
     const value = await work();
     peak = Math.max(peak, process.memoryUsage().rss);
-    return { value, ms: Number(process.hrtime.bigint() - started) / 1e6, peakRss: peak };
+    const used = process.cpuUsage(cpu);
+    return { value, ms: Number(process.hrtime.bigint() - started) / 1e6, cpuMs: (used.user + used.system) / 1000, peakRss: peak, minRss: low };
   } finally {
     clearInterval(timer);
   }
@@ -86,12 +94,17 @@ async function main(): Promise<void> {
     if (exported.value.status !== 'succeeded') throw new Error(`export ${exported.value.status}: ${exported.value.error ?? ''}`);
     const result = exported.value.result as unknown as BulkExportResult;
     const outputs = await files.ofRun(org.id, exported.value.id);
+    const totalLines = result.output.reduce((n, o) => n + o.count, 0);
+    const totalBytes = outputs.reduce((n, f) => n + Number(f.bytes), 0);
+    const rate = (ms: number): string =>
+      `${Math.round(totalLines / (ms / 1000)).toLocaleString('en-US')} lines/s, ${(totalBytes / 1024 / 1024 / (ms / 1000)).toFixed(1)} MiB/s`;
     console.log(
-      `export (${types.join(', ')}): ${(exported.ms / 1000).toFixed(1)} s, peak RSS ${mib(exported.peakRss)} (+${mib(exported.peakRss - baseline)} over baseline)`,
+      `export (${types.join(', ')}): ${(exported.ms / 1000).toFixed(1)} s wall (${rate(exported.ms)}), ${(exported.cpuMs / 1000).toFixed(1)} s CPU of this process (${rate(exported.cpuMs)} of CPU), ` +
+        `RSS ${mib(exported.minRss)}-${mib(exported.peakRss)} (+${mib(exported.peakRss - baseline)} over baseline); load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
     );
     for (const o of result.output) {
       const f = outputs.find((x) => x.id === o.file_id);
-      console.log(`  ${o.type}.ndjson: ${o.count} lines, ${mib(f?.bytes ?? 0)} plain in ${f?.chunks ?? 0} encrypted chunks`);
+      console.log(`  ${o.type}.ndjson: ${o.count} lines, ${mib(Number(f?.bytes ?? 0))} plain in ${f?.chunks ?? 0} encrypted chunks`);
     }
 
     const read = await measured(async () => {
@@ -104,7 +117,7 @@ async function main(): Promise<void> {
       return counts;
     });
     console.log(
-      `stream back (decrypt, split lines): ${(read.ms / 1000).toFixed(1)} s, peak RSS ${mib(read.peakRss)}; lines ${JSON.stringify(read.value)}`,
+      `stream back (decrypt, split lines): ${(read.ms / 1000).toFixed(1)} s wall, ${(read.cpuMs / 1000).toFixed(1)} s CPU, peak RSS ${mib(read.peakRss)}; lines ${JSON.stringify(read.value)}`,
     );
     console.log(`kernel maxRSS of the process: ${mib(process.resourceUsage().maxRSS * 1024)}`);
     const byType = Object.fromEntries(result.output.map((o) => [o.type, o.count]));

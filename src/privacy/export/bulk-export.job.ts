@@ -98,11 +98,17 @@ export class BulkExportJob implements JobHandler, OnModuleInit {
             // (Kinds without a patient_id column, referrals, hold no encrypted value.)
             const owners = rows.map((r) => (kind === 'patients' ? r.id : r.patient_id)).filter((id): id is string => typeof id === 'string');
             const keys = await this.keyring.keysFor(connection, owners);
+            // The batch's lines by resource type, each file written once per batch (one buffer, not one per line).
+            const lines = new Map<string, string[]>();
             for (const row of rows) {
               for (const resource of toFhirResources(kind, toExportRecord(kind, row, keys, organizationId), { currency })) {
-                if (types.has(resource.resourceType)) await (await writerFor(resource.resourceType)).writeLine(JSON.stringify(resource));
+                if (!types.has(resource.resourceType)) continue;
+                let of = lines.get(resource.resourceType);
+                if (!of) lines.set(resource.resourceType, (of = []));
+                of.push(JSON.stringify(resource));
               }
             }
+            for (const [type, of] of lines) await (await writerFor(type)).writeLines(of);
             await context.progress(index / kinds.length); // the safe point: a cancellation stops here
           }
           await context.progress((index + 1) / kinds.length);

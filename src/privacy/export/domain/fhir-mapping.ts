@@ -65,24 +65,31 @@ const DATE = /^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$/;
 
 /** Drops undefined, null and empty arrays/objects: FHIR allows none of them. */
 function compact<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(compact).filter((v) => !isEmpty(v)) as T;
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
+  // Loops rather than map/filter/Object.entries: it runs for every resource of a bulk export (millions).
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    for (const v of value as unknown[]) {
       const c = compact(v);
-      if (!isEmpty(c)) out[k] = c;
+      if (!isEmpty(c)) out.push(c);
     }
     return out as T;
   }
-  return value;
+  const out: Record<string, unknown> = {};
+  const source = value as Record<string, unknown>;
+  for (const k in source) {
+    if (!Object.hasOwn(source, k)) continue;
+    const c = compact(source[k]);
+    if (!isEmpty(c)) out[k] = c;
+  }
+  return out as T;
 }
 function isEmpty(v: unknown): boolean {
-  return (
-    v === undefined ||
-    v === null ||
-    (Array.isArray(v) && v.length === 0) ||
-    (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0)
-  );
+  if (v === undefined || v === null) return true;
+  if (typeof v !== 'object') return false;
+  if (Array.isArray(v)) return v.length === 0;
+  for (const k in v) if (Object.hasOwn(v, k)) return false;
+  return true;
 }
 
 function ext(name: string, value: Omit<Extension, 'url'>): Extension | undefined {
