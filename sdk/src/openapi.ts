@@ -388,6 +388,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/organizations/{organizationId}/audit-archives": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the audit archives
+         * @description The archives of retired audit events, oldest first: the retention sweep writes each one (encrypted at rest) before it retires the audit events older than the policy’s `audit_years`. Each with its sequence range, event count, period, months, size and creation time.
+         *
+         *     Requires the permission `audit:read` in the organization.
+         */
+        get: operations["listAuditArchives"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations/{organizationId}/audit-archives/{archiveId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download an audit archive
+         * @description One archive as NDJSON, one retired audit event per line (the fields of the audit event list, plus `organization_id`; hashes in hex, so the chain can be verified offline), decrypted as it streams. Every download is recorded in the audit trail.
+         *
+         *     Requires the permission `audit:read` in the organization.
+         */
+        get: operations["getAuditArchive"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/organizations/{organizationId}/jobs": {
         parameters: {
             query?: never;
@@ -904,6 +948,49 @@ export interface components {
         };
         /** @enum {string} */
         AuditAction: "read" | "list" | "search" | "export" | "create" | "update" | "delete" | "access_denied";
+        AuditArchiveListResponse: {
+            /** @description Oldest first. */
+            archives: components["schemas"]["AuditArchiveResponse"][];
+        };
+        AuditArchiveResponse: {
+            /**
+             * Format: date-time
+             * @description When the archive was written.
+             */
+            created_at: string;
+            /** @description How many events it holds (NDJSON lines). */
+            event_count: number;
+            /** @description The first and last sequence numbers of the organization's audit chain it holds. */
+            first_sequence: number;
+            /**
+             * Format: uuid
+             * @description The archive's id (download it at `.../audit-archives/{id}`).
+             */
+            id: string;
+            last_sequence: number;
+            /**
+             * @description The calendar months (UTC) it covers, `YYYY-MM` (empty when the period is not recorded).
+             * @example [
+             *       "2019-01",
+             *       "2019-02"
+             *     ]
+             */
+            months: string[];
+            /** Format: date-time */
+            period_end: string | null;
+            /**
+             * Format: date-time
+             * @description The time of its first and last event (null for archives made before these were recorded).
+             */
+            period_start: string | null;
+            /**
+             * Format: date-time
+             * @description The retention cutoff of the sweep that made it: every event in it happened before.
+             */
+            retired_before: string;
+            /** @description Size of the NDJSON content in bytes (as downloaded; stored encrypted). */
+            size_bytes: number;
+        };
         AuditEventResponse: {
             action: components["schemas"]["AuditAction"];
             /** Format: uuid */
@@ -3657,6 +3744,110 @@ export interface operations {
                      *       "status": 404,
                      *       "title": "Not found",
                      *       "type": "https://patient-journey.dev/problems/not-found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listAuditArchives: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The archives. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "archives": [
+                     *         {
+                     *           "created_at": "2025-12-01T02:00:05.000Z",
+                     *           "event_count": 18234,
+                     *           "first_sequence": 1,
+                     *           "id": "0a4f8a7e-2f3c-4a55-9c1e-6f1b2d3c4e5f",
+                     *           "last_sequence": 18234,
+                     *           "months": [
+                     *             "2019-01",
+                     *             "2019-02",
+                     *             "2019-03",
+                     *             "2019-04",
+                     *             "2019-05",
+                     *             "2019-06",
+                     *             "2019-07",
+                     *             "2019-08",
+                     *             "2019-09",
+                     *             "2019-10",
+                     *             "2019-11"
+                     *           ],
+                     *           "period_end": "2019-11-30T17:59:41.000Z",
+                     *           "period_start": "2019-01-02T08:14:03.000Z",
+                     *           "retired_before": "2019-12-01T00:00:00.000Z",
+                     *           "size_bytes": 9437184
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuditArchiveListResponse"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getAuditArchive: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id (`GET /api/v1/me` lists the caller's). */
+                organizationId: string;
+                /** @description The archive's id, from the archive list. */
+                archiveId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The archive (application/x-ndjson). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {"organization_id":"...","seq":1,...} */
+                    "application/x-ndjson": string;
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No audit archive with this id in the organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "No audit archive with this id in this organization",
+                     *       "status": 404,
+                     *       "title": "Audit archive not found",
+                     *       "type": "https://patient-journey.dev/problems/audit-archive-not-found"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

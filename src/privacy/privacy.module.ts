@@ -12,6 +12,8 @@ import { PatientEraser } from 'src/privacy/erasure/patient-eraser';
 import { RetentionSweep } from 'src/privacy/retention/retention-sweep';
 import { RetentionSweepJob } from 'src/privacy/retention/retention-sweep.job';
 import { RetentionController } from 'src/privacy/retention/retention.controller';
+import { AuditArchivesController } from 'src/privacy/retention/audit-archives.controller';
+import { AuditArchivesService } from 'src/privacy/retention/audit-archives.service';
 import { RetentionRepository } from 'src/privacy/retention/retention.repository';
 import { RetentionService } from 'src/privacy/retention/retention.service';
 import { ScoringModule } from 'src/scoring/scoring.module';
@@ -33,7 +35,7 @@ import { PatientExportService } from 'src/privacy/export/patient-export.service'
  */
 @Module({
   imports: [AuditModule, ScoringModule, OpportunitiesModule, EngagementModule],
-  controllers: [PatientExportController, ExportsController, DeidentifiedExportController, ErasureController, LegalHoldsController, RetentionController],
+  controllers: [PatientExportController, ExportsController, DeidentifiedExportController, ErasureController, LegalHoldsController, RetentionController, AuditArchivesController],
   providers: [
     ErasureRepository,
     LegalHoldsRepository,
@@ -42,6 +44,7 @@ import { PatientExportService } from 'src/privacy/export/patient-export.service'
     LegalHoldsService,
     RetentionRepository,
     RetentionService,
+    AuditArchivesService,
     RetentionSweep,
     RetentionSweepJob,
     ExportRecordsRepository,

@@ -79,6 +79,13 @@ export const EXPORT_NOT_FOUND_PROBLEM: ProblemDoc = {
   example: problem(ProblemCode.ExportNotFound, 404, 'No export with this id in this organization'),
 };
 
+/** The 404 of the audit archive download: no archive with this id in the organization. */
+export const AUDIT_ARCHIVE_NOT_FOUND_PROBLEM: ProblemDoc = {
+  status: 404,
+  description: 'No audit archive with this id in the organization.',
+  example: problem(ProblemCode.AuditArchiveNotFound, 404, 'No audit archive with this id in this organization'),
+};
+
 /**
  * The 503 of a route answered from an organization-wide snapshot (the opportunities, the engagement rollup) when the
  * organization has none yet and its first build did not end within the read's bound (docs/resilience.md, "Snapshots").

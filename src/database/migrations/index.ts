@@ -24,6 +24,7 @@ import { PhiKeys1795567610000 } from 'src/database/migrations/1795567610000-PhiK
 import { ErasureRetentionHolds1795567620000 } from 'src/database/migrations/1795567620000-ErasureRetentionHolds';
 import { ConsentReviewsDue1795567650000 } from 'src/database/migrations/1795567650000-ConsentReviewsDue';
 import { TenantPolicyOncePerStatement1795567660000 } from 'src/database/migrations/1795567660000-TenantPolicyOncePerStatement';
+import { AuditArchivePeriod1795567710000 } from 'src/database/migrations/1795567710000-AuditArchivePeriod';
 
 /**
  * Every migration, in order. A new migration is added here (explicit imports keep the list the same under
@@ -56,4 +57,5 @@ export const MIGRATIONS: Function[] = [
   ErasureRetentionHolds1795567620000,
   ConsentReviewsDue1795567650000,
   TenantPolicyOncePerStatement1795567660000,
+  AuditArchivePeriod1795567710000,
 ];

@@ -59,6 +59,18 @@ export class RetentionRepository {
     return rows.map((r) => r.id);
   }
 
+  /** The organization's audit archives (one: `archiveId`), oldest first, with their stored file's size and time. */
+  async archives(db: TenantSql, archiveId?: string): Promise<AuditArchiveRow[]> {
+    return db.query<AuditArchiveRow>(
+      `SELECT r.archive_file_id AS id, r.first_seq, r.last_seq, r.events, r.first_occurred_at, r.last_occurred_at, r."before",
+              f.bytes::float8 AS bytes, f.created_at
+         FROM audit_retirements r JOIN stored_files f ON f.organization_id = r.organization_id AND f.id = r.archive_file_id
+        WHERE r.organization_id = $1 AND f.status = 'complete'${archiveId === undefined ? '' : ' AND r.archive_file_id = $2'}
+        ORDER BY r.last_seq`,
+      archiveId === undefined ? [db.organizationId] : [db.organizationId, archiveId],
+    );
+  }
+
   /** The last retired sequence number (0: none retired yet). */
   async retiredThrough(db: TenantSql): Promise<number> {
     const [{ last }] = await db.query<{ last: string }>(
@@ -101,6 +113,19 @@ export class RetentionRepository {
     ]);
     return Number(n);
   }
+}
+
+/** An audit archive: its retirement and its stored file. */
+export interface AuditArchiveRow {
+  id: string;
+  first_seq: string;
+  last_seq: string;
+  events: string;
+  first_occurred_at: Date | null;
+  last_occurred_at: Date | null;
+  before: Date;
+  bytes: number;
+  created_at: Date;
 }
 
 /** An archived audit event, one NDJSON line (hashes in hex), as the archive file keeps it. */
