@@ -65,7 +65,7 @@ export async function seedOrganization(url: string, options: SeedOptions): Promi
  * off (`session_replication_role = replica`): a cascade from `organizations` would run one query per patient per
  * child table. Otherwise a plain cascading delete.
  */
-async function deleteOrganization(client: Client, slug: string): Promise<void> {
+export async function deleteOrganization(client: Client, slug: string): Promise<void> {
   const { rows } = await client.query<{ id: string; rolsuper: boolean }>(
     'SELECT o.id, r.rolsuper FROM organizations o, pg_roles r WHERE o.slug = $1 AND r.rolname = current_user',
     [slug],
