@@ -292,7 +292,7 @@ async function main(): Promise<void> {
       }
       const pg = sampler.stop();
       const used = process.cpuUsage(cpu);
-      rollup.onModuleDestroy();
+      await rollup.onModuleDestroy();
       say(`  recompute of one patient:        ${quantiles(recompute)}`);
       say(`  opportunities patch:             ${quantiles(opportunities)}`);
       say(`  engagement rollup patch:         ${quantiles(rollups)}`);

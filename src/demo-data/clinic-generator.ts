@@ -24,6 +24,12 @@ export interface GeneratorOptions {
   onIndex?: (done: number, total: number) => void;
   /** Drop and rebuild secondary indexes around the load (superuser only); default: from BULK_LOAD_MIN_PATIENTS. */
   bulkLoad?: boolean;
+  /**
+   * Where the time went, in milliseconds, told once at the end: `generate` (generating and encrypting, in Node),
+   * `copy wait` (Node waiting for PostgreSQL to take the previous chunk: the COPY side is the slower one), `indexes`
+   * (rebuilt after a bulk load), `analyze`, and the rest (`setup`: keys, index drops, counts).
+   */
+  onPhases?: (phases: Record<string, number>) => void;
 }
 
 /**
@@ -49,6 +55,7 @@ const SLICE = 250;
  * those at the end (sorting a million keys once beats inserting them one by one, measured about 5x on this load).
  */
 export async function generateClinic(client: Client, organizationId: string, options: GeneratorOptions): Promise<Record<string, number>> {
+  const began = Date.now();
   const { rows } = await client.query<{ rolsuper: boolean }>('SELECT rolsuper FROM pg_roles WHERE rolname = current_user');
   const superuser = rows[0]?.rolsuper === true;
 
@@ -79,15 +86,24 @@ export async function generateClinic(client: Client, organizationId: string, opt
   // New patients have no kept features to forget (migration 1795566805000): the source tables' triggers skip them.
   await client.query(`SET LOCAL app.bulk_load = 'on'`);
   let loading: Promise<void> = Promise.resolve();
+  const phases: Record<string, number> = { generate: 0, 'copy wait': 0, indexes: 0, analyze: 0, setup: 0 };
   options.onProgress?.(0, options.patients);
   for (let start = 0; start < options.patients; start += chunkSize) {
     const end = Math.min(options.patients, start + chunkSize);
+    let t = Date.now();
     for (let i = start; i < end; i++) {
       writePatient(ctx, i);
-      if ((i - start) % SLICE === SLICE - 1) await new Promise((r) => setImmediate(r));
+      if ((i - start) % SLICE === SLICE - 1) {
+        phases.generate += Date.now() - t;
+        await new Promise((r) => setImmediate(r));
+        t = Date.now();
+      }
     }
+    phases.generate += Date.now() - t;
     const batch = ordered.map((t) => ({ table: t.table, columns: t.columns, data: t.take() }));
+    t = Date.now();
     await loading;
+    phases['copy wait'] += Date.now() - t;
     options.onProgress?.(start, options.patients);
     loading = (async () => {
       for (const b of batch) await copyInto(client, b.table, b.columns, b.data);
@@ -95,7 +111,9 @@ export async function generateClinic(client: Client, organizationId: string, opt
     // A failed COPY must surface at the next await, not as an unhandled rejection.
     loading.catch(() => undefined);
   }
+  let t = Date.now();
   await loading;
+  phases['copy wait'] += Date.now() - t;
   await client.query(`SET LOCAL app.bulk_load = 'off'`);
   if (superuser) {
     await client.query('SET LOCAL session_replication_role = DEFAULT');
@@ -107,37 +125,16 @@ export async function generateClinic(client: Client, organizationId: string, opt
       [organizationId],
     );
   }
+  t = Date.now();
   await restoreIndexes(client, dropped, options.onIndex);
-  await seedConsent(client, organizationId);
+  phases.indexes = Date.now() - t;
   // Statistics for the planner right away: a bulk load's tables otherwise have none (or another size's) until
   // autovacuum gets to them, and the next queries (the scoring run, the lists) plan blind. Sampling: seconds.
+  t = Date.now();
   if (dropped.length > 0) await client.query(`ANALYZE ${ordered.map((t) => t.table).join(', ')}`);
+  phases.analyze = Date.now() - t;
+  phases.setup = Date.now() - began - phases.generate - phases['copy wait'] - phases.indexes - phases.analyze;
+  options.onPhases?.(phases);
   options.onProgress?.(options.patients, options.patients);
   return Object.fromEntries(ordered.map((t) => [t.table, t.count]));
-}
-
-/**
- * The demo's consent history: the patients' marketing and reminder flags as decisions (the schema migration's
- * `consent_migrate_flags`, origin `migration`), and analytics consent granted by web form by about 85 % of the patients
- * (research by about 40 %), chosen by a hash of the id so that the same patients are chosen on every seed. Then the
- * grants kept on the patient, sorted as the consent policy sorts them.
- */
-async function seedConsent(client: Client, organizationId: string): Promise<void> {
-  await client.query('SELECT consent_migrate_flags($1)', [organizationId]);
-  for (const [purpose, share] of [
-    ['analytics', 85],
-    ['research', 40],
-  ] as const) {
-    const chosen = `p.organization_id = $1 AND p.deleted_at IS NULL AND abs(hashtext(p.id::text || '${purpose}')) % 100 < ${share}`;
-    await client.query(
-      `INSERT INTO consent_decisions (organization_id, source, external_id, patient_id, purpose, channel, decision, recorded_at, origin, recorded_by)
-       SELECT p.organization_id, 'seed', 'seed:' || p.id || ':${purpose}', p.id, '${purpose}', NULL, 'granted', p.registered_at, 'web_form', 'seed'
-         FROM patients p WHERE ${chosen}`,
-      [organizationId],
-    );
-    await client.query(
-      `UPDATE patients p SET consent_grants = ARRAY(SELECT g FROM unnest(p.consent_grants || ARRAY['${purpose}']) g ORDER BY g COLLATE "C") WHERE ${chosen}`,
-      [organizationId],
-    );
-  }
 }

@@ -25,6 +25,8 @@ export interface SeedOptions {
   onIndex?: (done: number, total: number) => void;
   /** Drop and rebuild the secondary indexes around the load (default: from 20,000 patients, as a superuser). */
   bulkLoad?: boolean;
+  /** Where the time went (GeneratorOptions.onPhases), with `commit`, in milliseconds. */
+  onPhases?: (phases: Record<string, number>) => void;
 }
 
 export interface SeedResult {
@@ -49,8 +51,11 @@ export async function seedOrganization(url: string, options: SeedOptions): Promi
       [options.slug, options.name],
     );
     const organizationId = rows[0].id;
-    const counts = await generateClinic(client, organizationId, options);
+    let phases: Record<string, number> = {};
+    const counts = await generateClinic(client, organizationId, { ...options, onPhases: (p) => (phases = p) });
+    const committing = Date.now();
     await client.query('COMMIT');
+    options.onPhases?.({ ...phases, commit: Date.now() - committing });
     return { organizationId, rows: { organizations: 1, ...counts }, seconds: (Date.now() - started) / 1000 };
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
