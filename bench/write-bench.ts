@@ -1,7 +1,7 @@
 /**
  * The write side against its floors (issue #23, "The bulk jobs, each against a floor"): `npm run bench:write -- --org
  * <slug> [--days 1] [--patients 20] [--only recompute,opportunities,engagement,incremental] [--seed N]
- * [--seed-kind physiotherapy]`, with DATABASE_URL naming the database. In one sitting, each bulk job and the bare work
+ * [--seed-kind physiotherapy]` (`--only seed --seed N`: the seed alone), with DATABASE_URL naming the database. In one sitting, each bulk job and the bare work
  * it cannot do without, one after the other, and a table of both times and their ratio:
  *
  * - next-day recompute: `recomputeOrganization` as `npm run recompute` runs it (refit, kept features, rebuild and
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
   if (!values.org || !url || !(Number.isInteger(days) && days >= 1 && days <= 14) || !(Number.isInteger(samples) && samples >= 1) || !(Number.isInteger(seedPatients) && seedPatients >= 0)) {
     throw new Error('usage: DATABASE_URL=... npm run bench:write -- --org <slug> [--days 1..14] [--patients 20] [--only recompute,opportunities,engagement,incremental] [--seed N]');
   }
-  for (const o of only) if (!['recompute', 'opportunities', 'engagement', 'incremental'].includes(o)) throw new Error(`--only: unknown step ${o}`);
+  for (const o of only) if (!['recompute', 'opportunities', 'engagement', 'incremental', 'seed'].includes(o)) throw new Error(`--only: unknown step ${o}`);
   const dbName = decodeURIComponent(new URL(url).pathname.slice(1));
   const owner = new Client({ connectionString: url, application_name: 'write-bench-floor', options: '-c timezone=UTC' });
   await owner.connect();

@@ -23,7 +23,7 @@ export interface SeedOptions {
   onProgress?: (done: number, total: number) => void;
   /** Called as the indexes dropped for a bulk load are rebuilt (done, total). */
   onIndex?: (done: number, total: number) => void;
-  /** Drop and rebuild the secondary indexes around the load (default: from 20,000 patients, as a superuser). */
+  /** Drop and rebuild the secondary indexes around the load (default: from 20,000 patients, as a superuser, when the clinic outnumbers the patients already there). */
   bulkLoad?: boolean;
   /** Where the time went (GeneratorOptions.onPhases), with `commit`, in milliseconds. */
   onPhases?: (phases: Record<string, number>) => void;

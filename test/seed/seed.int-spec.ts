@@ -182,7 +182,7 @@ describe('seed generator', () => {
     const [{ bad }] = await db.query<{ bad: number }>(
       `SELECT count(*)::int AS bad FROM patients p
         WHERE p.organization_id = $1 AND p.consent_grants IS DISTINCT FROM ARRAY(
-          SELECT g FROM (SELECT CASE WHEN d.source = 'migration' THEN d.purpose || ':' || c ELSE d.purpose END AS g
+          SELECT g FROM (SELECT (CASE WHEN d.source = 'migration' THEN d.purpose || ':' || c ELSE d.purpose END)::text AS g
                            FROM consent_decisions d
                            LEFT JOIN unnest(ARRAY['phone', 'sms', 'email', 'whatsapp']) c ON d.source = 'migration'
                           WHERE d.organization_id = p.organization_id AND d.patient_id = p.id AND d.decision = 'granted') t
