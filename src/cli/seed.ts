@@ -6,7 +6,7 @@ import { openDatabase } from 'src/database/open-database';
 import { CLINIC_KINDS, DEFAULT_CLINIC_KIND, isClinicKind } from 'src/demo-data/clinic-kinds';
 import { defaultHistoryWeeks, scoreWithHistory } from 'src/demo-data/score-history';
 import { seedOrganization } from 'src/demo-data/seed';
-import { seedClinicBatch } from 'src/demo-data/many-clinics';
+import { generateClinicBatch, writeClinicBatch } from 'src/demo-data/many-clinics';
 import { buildPools } from 'src/demo-data/seed-catalog';
 import { Client } from 'pg';
 import { recomputeOrganization } from 'src/scoring/recompute/organization-recompute';
@@ -22,7 +22,8 @@ import { Database } from 'src/database/database';
  * patients each (slugs `<prefix>-00001`..., prefix `clinic`; clinic i's draws from seed n + i, its names and places
  * from the pools of seed n, drawn once for the run), each scored as of now (no history: one run per clinic, two at
  * a time, one ANALYZE at the end), as a multi-tenant deployment of many small clinics looks. Clinics that exist are
- * replaced. The clinics are written in batches of about 10,000 patients, one transaction and one COPY per table each.
+ * replaced. The clinics are written in batches of about 10,000 patients, one transaction and one COPY per table each,
+ * the next batch generated while one is written.
  *
  * `npm run seed -- --org <slug> [--name <name>] [--kind dental|physiotherapy|primary_care] --patients <N> --seed <n>
  * [--history-weeks <w>] [--no-score]`: generates a clinic of that kind (default dental), then scores it as of each of
@@ -149,14 +150,22 @@ async function seedMany(values: SeedArgs): Promise<void> {
     await client.connect();
     const progress = progressReporter('clinics', orgs);
     try {
+      // Batch k + 1 is generated while batch k is written (the generator yields to let its COPY stream).
       const perBatch = Math.max(1, Math.min(500, Math.floor(MANY_BATCH_PATIENTS / Math.max(1, patients))));
+      let writing: Promise<void> = Promise.resolve();
       for (let first = 1; first <= orgs; first += perBatch) {
         const clinics = [];
         for (let i = first; i < Math.min(orgs + 1, first + perBatch); i++) clinics.push({ slug: `${prefix}-${String(i).padStart(5, '0')}`, name: `Clinic ${i}`, seed: seed + i });
-        const batch = await seedClinicBatch(client, clinics, { kind, patients, now, cipher, pools });
-        ids.push(...batch.organizationIds);
-        progress.update(first + clinics.length - 1);
+        const batch = await generateClinicBatch(clinics, { kind, patients, now, cipher, pools });
+        await writing;
+        progress.update(first - 1);
+        writing = writeClinicBatch(client, batch);
+        // A failed write must surface at the next await, not as an unhandled rejection.
+        writing.catch(() => undefined);
+        ids.push(...batch.organizations.map((o) => o.id));
       }
+      await writing;
+      progress.update(orgs);
     } finally {
       progress.stop();
       await client.end();
