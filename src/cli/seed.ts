@@ -6,6 +6,12 @@ import { openDatabase } from 'src/database/open-database';
 import { CLINIC_KINDS, DEFAULT_CLINIC_KIND, isClinicKind } from 'src/demo-data/clinic-kinds';
 import { defaultHistoryWeeks, scoreWithHistory } from 'src/demo-data/score-history';
 import { seedOrganization } from 'src/demo-data/seed';
+import { generateClinicBatch, writeClinicBatch } from 'src/demo-data/many-clinics';
+import { buildPools } from 'src/demo-data/seed-catalog';
+import { Client } from 'pg';
+import { recomputeOrganization } from 'src/scoring/recompute/organization-recompute';
+import { analyzeScoringTables } from 'src/scoring/recompute/maintenance';
+import { ScoringRepositories } from 'src/scoring/scoring-repositories';
 import { createPhiCipher } from 'src/records/phi/phi-cipher';
 import { checkMasterKey } from 'src/records/phi/master-key-check';
 import { progressReporter } from 'src/cli/support/progress';
@@ -14,9 +20,11 @@ import { Database } from 'src/database/database';
 
 /**
  * `npm run seed -- --orgs <N> --patients <P> --seed <n> [--org <prefix>] [--kind ...] [--no-score]`: N clinics of P
- * patients each (slugs `<prefix>-00001`..., prefix `clinic`; clinic i generated with seed n + i), each scored as of
- * now (no history: one run per clinic), as a multi-tenant deployment of many small clinics looks. Clinics that exist
- * are replaced.
+ * patients each (slugs `<prefix>-00001`..., prefix `clinic`; clinic i's draws from seed n + i, its names and places
+ * from the pools of seed n, drawn once for the run), each scored as of now (no history: one run per clinic, two at
+ * a time, one ANALYZE at the end), as a multi-tenant deployment of many small clinics looks. Clinics that exist are
+ * replaced. The clinics are written in batches of about 10,000 patients, one transaction and one COPY per table each,
+ * the next batch generated while one is written.
  *
  * `npm run seed -- --org <slug> [--name <name>] [--kind dental|physiotherapy|primary_care] --patients <N> --seed <n>
  * [--history-weeks <w>] [--no-score]`: generates a clinic of that kind (default dental), then scores it as of each of
@@ -56,7 +64,9 @@ runCli(async () => {
     await checkMasterKey(db.url, settings);
     const progress = progressReporter('patients', patients);
     let indexes: ReturnType<typeof progressReporter> | null = null;
+    let phases: Record<string, number> = {};
     const result = await seedOrganization(db.url, {
+      onPhases: (p) => (phases = p),
       slug,
       name: values.name ?? slug.replace(/(^|-)(\w)/g, (_m, d: string, c: string) => (d ? ' ' : '') + c.toUpperCase()),
       kind,
@@ -76,6 +86,7 @@ runCli(async () => {
     progress.stop();
     (indexes as ReturnType<typeof progressReporter> | null)?.stop();
     process.stdout.write(`Seeded organization "${slug}" (${result.organizationId}), a ${kind.replace('_', ' ')} clinic, in ${result.seconds.toFixed(1)} s\n`);
+    process.stdout.write(`  ${Object.entries(phases).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`).join(', ')}\n`);
     for (const [table, n] of Object.entries(result.rows)) process.stdout.write(`  ${table.padEnd(24)} ${n.toLocaleString('en-US')}\n`);
     if (!values['no-score']) {
       const past = weeks > 0 ? progressReporter('scoring the past weeks', weeks) : null;
@@ -110,6 +121,11 @@ interface SeedArgs {
   orgs?: string;
 }
 
+/** Patients per transaction of `--orgs` (clinics are batched up to about this many patients). */
+const MANY_BATCH_PATIENTS = 10_000;
+/** Clinics scored at once by `--orgs` (each run is mostly round trips at a few hundred patients). */
+const MANY_SCORING_CONCURRENCY = 2;
+
 /** `--orgs N`: many clinics in one run (see the comment at the top). */
 async function seedMany(values: SeedArgs): Promise<void> {
   const orgs = Number(values.orgs);
@@ -127,28 +143,70 @@ async function seedMany(values: SeedArgs): Promise<void> {
   const cipher = createPhiCipher(settings);
   const db = await openDatabase(settings, (l) => process.stderr.write(l + '\n'));
   const started = Date.now();
-  let seedSeconds = 0;
   let scoreMs = 0;
   try {
     await runMigrations(db.url);
     await checkMasterKey(db.url, settings);
-    const database = values['no-score'] ? null : new Database({ url: db.url, poolSize: 2, applicationName: 'patient-journey-seed' });
+    const pools = buildPools(seed);
+    const ids: string[] = [];
+    const client = new Client({ connectionString: db.url, options: '-c timezone=UTC', application_name: 'patient-journey-seed' });
+    await client.connect();
     const progress = progressReporter('clinics', orgs);
     try {
-      for (let i = 1; i <= orgs; i++) {
-        const slug = `${prefix}-${String(i).padStart(5, '0')}`;
-        const result = await seedOrganization(db.url, { slug, name: `Clinic ${i}`, kind, patients, seed: seed + i, now, cipher, bulkLoad: false });
-        seedSeconds += result.seconds;
-        if (database) scoreMs += (await scoreWithHistory(database, result.organizationId, now, { weeks: 0 })).final.totalMs;
-        progress.update(i);
+      // Batch k + 1 is generated while batch k is written (the generator yields to let its COPY stream).
+      const perBatch = Math.max(1, Math.min(500, Math.floor(MANY_BATCH_PATIENTS / Math.max(1, patients))));
+      let writing: Promise<void> = Promise.resolve();
+      for (let first = 1; first <= orgs; first += perBatch) {
+        const clinics = [];
+        for (let i = first; i < Math.min(orgs + 1, first + perBatch); i++) clinics.push({ slug: `${prefix}-${String(i).padStart(5, '0')}`, name: `Clinic ${i}`, seed: seed + i });
+        const batch = await generateClinicBatch(clinics, { kind, patients, now, cipher, pools });
+        await writing;
+        progress.update(first - 1);
+        writing = writeClinicBatch(client, batch);
+        // A failed write must surface at the next await, not as an unhandled rejection.
+        writing.catch(() => undefined);
+        ids.push(...batch.organizations.map((o) => o.id));
       }
+      await writing;
+      progress.update(orgs);
     } finally {
       progress.stop();
-      await database?.close();
+      await client.end();
+    }
+    const seedSeconds = (Date.now() - started) / 1000;
+    if (!values['no-score']) {
+      // Each clinic scored as of now, without the per-run VACUUM of the shared scoring tables (every organization's
+      // rows: it made each run slower than the one before); one ANALYZE of them at the end.
+      const scoring = progressReporter('scoring clinics', orgs);
+      const database = new Database({ url: db.url, poolSize: 2, applicationName: 'patient-journey-seed' });
+      const repos = new ScoringRepositories();
+      const scoringStarted = Date.now();
+      try {
+        let next = 0;
+        let done = 0;
+        const worker = async (): Promise<void> => {
+          while (next < ids.length) {
+            const id = ids[next++];
+            await recomputeOrganization(database, repos, id, now, { vacuum: false });
+            scoring.update(++done);
+          }
+        };
+        await Promise.all(Array.from({ length: MANY_SCORING_CONCURRENCY }, worker));
+        const owner = await database.ownerConnection('patient-journey-seed');
+        try {
+          await analyzeScoringTables(owner);
+        } finally {
+          await owner.end();
+        }
+      } finally {
+        scoring.stop();
+        await database.close();
+      }
+      scoreMs = Date.now() - scoringStarted;
     }
     process.stdout.write(
       `Seeded ${orgs.toLocaleString('en-US')} clinics of ${patients.toLocaleString('en-US')} patients (${(orgs * patients).toLocaleString('en-US')} in all) in ` +
-        `${((Date.now() - started) / 1000).toFixed(1)} s (generating ${seedSeconds.toFixed(1)} s${database === null ? '' : `, scoring ${(scoreMs / 1000).toFixed(1)} s`})\n`,
+        `${((Date.now() - started) / 1000).toFixed(1)} s (generating ${seedSeconds.toFixed(1)} s${values['no-score'] ? '' : `, scoring ${(scoreMs / 1000).toFixed(1)} s`})\n`,
     );
   } finally {
     await db.stop();

@@ -22,8 +22,14 @@ export interface GeneratorOptions {
   onProgress?: (done: number, total: number) => void;
   /** Called once per index rebuilt after a bulk load. */
   onIndex?: (done: number, total: number) => void;
-  /** Drop and rebuild secondary indexes around the load (superuser only); default: from BULK_LOAD_MIN_PATIENTS. */
+  /** Drop and rebuild secondary indexes around the load (superuser only); default: from BULK_LOAD_MIN_PATIENTS, when the clinic outnumbers the patients already there. */
   bulkLoad?: boolean;
+  /**
+   * Where the time went, in milliseconds, told once at the end: `generate` (generating and encrypting, in Node),
+   * `copy wait` (Node waiting for PostgreSQL to take the previous chunk: the COPY side is the slower one), `indexes`
+   * (rebuilt after a bulk load), `analyze`, and the rest (`setup`: keys, index drops, counts).
+   */
+  onPhases?: (phases: Record<string, number>) => void;
 }
 
 /**
@@ -46,9 +52,11 @@ const SLICE = 250;
  * are added once at the end, as that trigger would. Otherwise `patient_metrics` is loaded with its triggers on. The
  * source tables' triggers that forget kept features skip the load (`app.bulk_load`): nothing was kept for new patients.
  * From BULK_LOAD_MIN_PATIENTS patients, a superuser also loads into tables without secondary indexes and rebuilds
- * those at the end (sorting a million keys once beats inserting them one by one, measured about 5x on this load).
+ * those at the end (sorting a million keys once beats inserting them one by one, measured about 5x on this load),
+ * unless the database already holds more patients than the clinic adds (the rebuild would sort all of theirs too).
  */
 export async function generateClinic(client: Client, organizationId: string, options: GeneratorOptions): Promise<Record<string, number>> {
+  const began = Date.now();
   const { rows } = await client.query<{ rolsuper: boolean }>('SELECT rolsuper FROM pg_roles WHERE rolname = current_user');
   const superuser = rows[0]?.rolsuper === true;
 
@@ -69,7 +77,7 @@ export async function generateClinic(client: Client, organizationId: string, opt
   const ordered = tablesInLoadOrder(tables);
   ordered.splice(1, 0, keys.table);
   const dropped =
-    superuser && (options.bulkLoad ?? options.patients >= BULK_LOAD_MIN_PATIENTS)
+    superuser && (options.bulkLoad ?? (options.patients >= BULK_LOAD_MIN_PATIENTS && (await patientsAlready(client)) < options.patients))
       ? await dropSecondaryIndexes(
           client,
           ordered.map((t) => t.table),
@@ -79,15 +87,24 @@ export async function generateClinic(client: Client, organizationId: string, opt
   // New patients have no kept features to forget (migration 1795566805000): the source tables' triggers skip them.
   await client.query(`SET LOCAL app.bulk_load = 'on'`);
   let loading: Promise<void> = Promise.resolve();
+  const phases: Record<string, number> = { generate: 0, 'copy wait': 0, indexes: 0, analyze: 0, setup: 0 };
   options.onProgress?.(0, options.patients);
   for (let start = 0; start < options.patients; start += chunkSize) {
     const end = Math.min(options.patients, start + chunkSize);
+    let t = Date.now();
     for (let i = start; i < end; i++) {
       writePatient(ctx, i);
-      if ((i - start) % SLICE === SLICE - 1) await new Promise((r) => setImmediate(r));
+      if ((i - start) % SLICE === SLICE - 1) {
+        phases.generate += Date.now() - t;
+        await new Promise((r) => setImmediate(r));
+        t = Date.now();
+      }
     }
+    phases.generate += Date.now() - t;
     const batch = ordered.map((t) => ({ table: t.table, columns: t.columns, data: t.take() }));
+    t = Date.now();
     await loading;
+    phases['copy wait'] += Date.now() - t;
     options.onProgress?.(start, options.patients);
     loading = (async () => {
       for (const b of batch) await copyInto(client, b.table, b.columns, b.data);
@@ -95,7 +112,9 @@ export async function generateClinic(client: Client, organizationId: string, opt
     // A failed COPY must surface at the next await, not as an unhandled rejection.
     loading.catch(() => undefined);
   }
+  let t = Date.now();
   await loading;
+  phases['copy wait'] += Date.now() - t;
   await client.query(`SET LOCAL app.bulk_load = 'off'`);
   if (superuser) {
     await client.query('SET LOCAL session_replication_role = DEFAULT');
@@ -107,37 +126,26 @@ export async function generateClinic(client: Client, organizationId: string, opt
       [organizationId],
     );
   }
+  t = Date.now();
   await restoreIndexes(client, dropped, options.onIndex);
-  await seedConsent(client, organizationId);
+  phases.indexes = Date.now() - t;
   // Statistics for the planner right away: a bulk load's tables otherwise have none (or another size's) until
   // autovacuum gets to them, and the next queries (the scoring run, the lists) plan blind. Sampling: seconds.
+  t = Date.now();
   if (dropped.length > 0) await client.query(`ANALYZE ${ordered.map((t) => t.table).join(', ')}`);
+  phases.analyze = Date.now() - t;
+  phases.setup = Date.now() - began - phases.generate - phases['copy wait'] - phases.indexes - phases.analyze;
+  options.onPhases?.(phases);
   options.onProgress?.(options.patients, options.patients);
   return Object.fromEntries(ordered.map((t) => [t.table, t.count]));
 }
 
 /**
- * The demo's consent history: the patients' marketing and reminder flags as decisions (the schema migration's
- * `consent_migrate_flags`, origin `migration`), and analytics consent granted by web form by about 85 % of the patients
- * (research by about 40 %), chosen by a hash of the id so that the same patients are chosen on every seed. Then the
- * grants kept on the patient, sorted as the consent policy sorts them.
+ * About how many patients the database holds already (the planner's estimate: no scan). A bulk load rebuilds the
+ * whole tables' indexes, other organizations' rows included: worth it only when the new clinic is most of them
+ * (20,000 patients added to 50,000 cost 3.7 times the PostgreSQL CPU of the same rows' COPY and indexes alone).
  */
-async function seedConsent(client: Client, organizationId: string): Promise<void> {
-  await client.query('SELECT consent_migrate_flags($1)', [organizationId]);
-  for (const [purpose, share] of [
-    ['analytics', 85],
-    ['research', 40],
-  ] as const) {
-    const chosen = `p.organization_id = $1 AND p.deleted_at IS NULL AND abs(hashtext(p.id::text || '${purpose}')) % 100 < ${share}`;
-    await client.query(
-      `INSERT INTO consent_decisions (organization_id, source, external_id, patient_id, purpose, channel, decision, recorded_at, origin, recorded_by)
-       SELECT p.organization_id, 'seed', 'seed:' || p.id || ':${purpose}', p.id, '${purpose}', NULL, 'granted', p.registered_at, 'web_form', 'seed'
-         FROM patients p WHERE ${chosen}`,
-      [organizationId],
-    );
-    await client.query(
-      `UPDATE patients p SET consent_grants = ARRAY(SELECT g FROM unnest(p.consent_grants || ARRAY['${purpose}']) g ORDER BY g COLLATE "C") WHERE ${chosen}`,
-      [organizationId],
-    );
-  }
+async function patientsAlready(client: Client): Promise<number> {
+  const { rows } = await client.query<{ n: number }>(`SELECT greatest(reltuples, 0)::float8 AS n FROM pg_class WHERE oid = 'patients'::regclass`);
+  return Number(rows[0]?.n ?? 0);
 }

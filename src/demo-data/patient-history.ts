@@ -1,6 +1,7 @@
 import type { PhiDataKey } from 'src/records/phi/phi-data-key';
 import type { SeedKeys } from 'src/demo-data/seed-keys';
 import type { Cadence, ClinicCatalog } from 'src/demo-data/clinic-kinds';
+import { writeConsent } from 'src/demo-data/consent-history';
 import { copyText, copyTimestamp as ts } from 'src/demo-data/copy-table';
 import { ALLERGIES, CALL_NOTES, SEQUENCES, SeedPools, SURVEY_COMMENTS } from 'src/demo-data/seed-catalog';
 import { SeedRandom } from 'src/demo-data/seed-random';
@@ -63,7 +64,7 @@ const NPS_BY_SATISFACTION: Record<number, [number, number]> = { 1: [0, 3], 2: [2
  * Writes one patient and their whole history into the COPY buffers: appointments on the patient's cadence ending
  * where the lifecycle puts the last visit, payments for attended visits, reminders with and without replies, inbound
  * messages and calls, surveys, treatment plans for courses, journey events, automation enrollments, a referral,
- * and a provisional `patient_metrics` row (stale, so the scoring job recomputes it).
+ * the consent history (consent-history.ts), and a provisional `patient_metrics` row (stale, so the scoring job recomputes it).
  */
 export function writePatient(ctx: HistoryContext, index: number): void {
   const { rng, pools, keys, tables, nowMs, catalog } = ctx;
@@ -97,12 +98,14 @@ export function writePatient(ctx: HistoryContext, index: number): void {
   const registeredAt = lifecycle === 'lead' ? leadRegisteredAt : visits[0].at - rng.int(0, 21) * DAY - rng.int(0, 36_000_000);
   const referrer = index > 50 && rng.chance(0.08) ? tables.patients.idOf(rng.int(0, index - 1)) : null;
 
+  const marketing = rng.chance(0.6);
+  const grants = writeConsent(tables.consentDecisions, index, patientId, ts(registeredAt), { marketing, reminders });
   tables.patients.row(
     `${copyText(name)}\t${key.encrypt(phone, own('phone_enc'))}\t${key.encrypt(email, own('email_enc'))}\t${key.encrypt(dob, own('date_of_birth_enc'))}\t` +
       `${key.encryptJson(address, own('address_enc'))}\t${key.encryptJson(conditions, own('conditions_enc')) ?? N}\t` +
       `${key.encryptJson(allergies, own('allergies_enc')) ?? N}\t${key.encryptJson(medications, own('medications_enc')) ?? N}\t` +
-      `${keys.blindIndex('email', email)}\t${keys.blindIndex('phone', phone)}\t${channel}\t${rng.chance(0.6) ? 't' : 'f'}\t` +
-      `${reminders ? 't' : 'f'}\t${referrer ?? N}\t${ts(registeredAt)}`,
+      `${keys.blindIndex('email', email)}\t${keys.blindIndex('phone', phone)}\t${channel}\t${marketing ? 't' : 'f'}\t` +
+      `${reminders ? 't' : 'f'}\t${referrer ?? N}\t${ts(registeredAt)}\t${grants}`,
   );
   if (referrer) tables.referrals.row(`${referrer}\t${patientId}\t${ts(registeredAt)}`);
 

@@ -35,6 +35,16 @@ export class SeedKeys {
     return new SeedKeys(master, org, master.unwrapKey(rows[0].wrapped_key, organizationKeyAad(org, rows[0].version)), rows[0].version);
   }
 
+  /**
+   * A new organization's key, made here and not yet stored (the seed of many clinics generates before it writes):
+   * the keys, and the wrapped key to insert as `organization_keys` version 1.
+   */
+  static fresh(master: PhiCipherCore, organizationId: string): { keys: SeedKeys; wrappedKey: string } {
+    const org = organizationId.toLowerCase();
+    const kek = randomBytes(DATA_KEY_BYTES);
+    return { keys: new SeedKeys(master, org, kek, 1), wrappedKey: master.wrapKey(kek, organizationKeyAad(org, 1)) };
+  }
+
   /** A new patient's data key (its wrapped form queued for `patient_keys`). */
   patient(patientId: string): PhiDataKey {
     const key = randomBytes(DATA_KEY_BYTES);

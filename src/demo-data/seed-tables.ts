@@ -48,6 +48,26 @@ export interface ClinicTables {
   journeyEvents: SeedTable;
   automationEnrollments: SeedTable;
   patientMetrics: CopyTable;
+  /** The consent history (consent-history.ts): decisions of origin `migration` and `web_form`. */
+  consentDecisions: ConsentTable;
+}
+
+/** `consent_decisions` being seeded: its ids are time-ordered like the other tables' (SeedIds). */
+export class ConsentTable extends CopyTable {
+  private readonly ids: SeedIds;
+
+  constructor(
+    startedAtMs: number,
+    private readonly organizationId: string,
+  ) {
+    super('consent_decisions', ['id', 'organization_id', 'source', 'external_id', 'patient_id', 'purpose', 'decision', 'recorded_at', 'origin', 'recorded_by']);
+    this.ids = new SeedIds(startedAtMs, 10);
+  }
+
+  /** A decision without a channel: `rest` is `decision\trecorded_at\torigin\trecorded_by`. */
+  row(source: string, patientId: string, purpose: string, rest: string): void {
+    this.push(`${this.ids.id(this.count)}\t${this.organizationId}\t${source}\t${source}:${patientId}:${purpose}\t${patientId}\t${purpose}\t${rest}`);
+  }
 }
 
 export function clinicTables(organizationId: string, startedAtMs: number): ClinicTables {
@@ -56,7 +76,7 @@ export function clinicTables(organizationId: string, startedAtMs: number): Clini
   return {
     patients: t(
       'patients',
-      ['name', 'phone_enc', 'email_enc', 'date_of_birth_enc', 'address_enc', 'conditions_enc', 'allergies_enc', 'medications_enc', 'email_bidx', 'phone_bidx', 'preferred_channel', 'marketing_consent', 'appointment_reminders', 'referred_by_id', 'registered_at'],
+      ['name', 'phone_enc', 'email_enc', 'date_of_birth_enc', 'address_enc', 'conditions_enc', 'allergies_enc', 'medications_enc', 'email_bidx', 'phone_bidx', 'preferred_channel', 'marketing_consent', 'appointment_reminders', 'referred_by_id', 'registered_at', 'consent_grants'],
       'P',
       1,
     ),
@@ -68,11 +88,12 @@ export function clinicTables(organizationId: string, startedAtMs: number): Clini
     treatmentPlans: t('treatment_plans', ['patient_id', 'name', 'planned_sessions', 'completed_sessions', 'session_value_cents', 'status', 'started_at', 'ends_at'], 'TP', 7),
     journeyEvents: t('journey_events', ['patient_id', 'occurred_at', 'stage', 'outcome', 'details'], 'J', 8),
     automationEnrollments: t('automation_enrollments', ['patient_id', 'sequence', 'step', 'step_index', 'total_steps', 'next_action', 'next_action_at', 'status', 'enrolled_at'], 'AE', 9),
+    consentDecisions: new ConsentTable(startedAtMs, organizationId),
     patientMetrics: new CopyTable('patient_metrics', ['organization_id', 'patient_id', 'sort_name', 'status', 'risk_score', 'risk_level', 'total_sessions', 'last_appointment_at', 'next_appointment_at', 'last_contact_at', 'stale']),
   };
 }
 
 /** Parents before children, in the order the COPY statements run. */
 export function tablesInLoadOrder(t: ClinicTables): CopyTable[] {
-  return [t.patients, t.patientMetrics, t.appointments, t.payments, t.communications, t.surveyResponses, t.referrals, t.treatmentPlans, t.journeyEvents, t.automationEnrollments];
+  return [t.patients, t.patientMetrics, t.consentDecisions, t.appointments, t.payments, t.communications, t.surveyResponses, t.referrals, t.treatmentPlans, t.journeyEvents, t.automationEnrollments];
 }

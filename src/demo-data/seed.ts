@@ -23,8 +23,10 @@ export interface SeedOptions {
   onProgress?: (done: number, total: number) => void;
   /** Called as the indexes dropped for a bulk load are rebuilt (done, total). */
   onIndex?: (done: number, total: number) => void;
-  /** Drop and rebuild the secondary indexes around the load (default: from 20,000 patients, as a superuser). */
+  /** Drop and rebuild the secondary indexes around the load (default: from 20,000 patients, as a superuser, when the clinic outnumbers the patients already there). */
   bulkLoad?: boolean;
+  /** Where the time went (GeneratorOptions.onPhases), with `commit`, in milliseconds. */
+  onPhases?: (phases: Record<string, number>) => void;
 }
 
 export interface SeedResult {
@@ -49,8 +51,11 @@ export async function seedOrganization(url: string, options: SeedOptions): Promi
       [options.slug, options.name],
     );
     const organizationId = rows[0].id;
-    const counts = await generateClinic(client, organizationId, options);
+    let phases: Record<string, number> = {};
+    const counts = await generateClinic(client, organizationId, { ...options, onPhases: (p) => (phases = p) });
+    const committing = Date.now();
     await client.query('COMMIT');
+    options.onPhases?.({ ...phases, commit: Date.now() - committing });
     return { organizationId, rows: { organizations: 1, ...counts }, seconds: (Date.now() - started) / 1000 };
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -65,7 +70,7 @@ export async function seedOrganization(url: string, options: SeedOptions): Promi
  * off (`session_replication_role = replica`): a cascade from `organizations` would run one query per patient per
  * child table. Otherwise a plain cascading delete.
  */
-async function deleteOrganization(client: Client, slug: string): Promise<void> {
+export async function deleteOrganization(client: Client, slug: string): Promise<void> {
   const { rows } = await client.query<{ id: string; rolsuper: boolean }>(
     'SELECT o.id, r.rolsuper FROM organizations o, pg_roles r WHERE o.slug = $1 AND r.rolname = current_user',
     [slug],

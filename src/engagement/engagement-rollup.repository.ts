@@ -23,8 +23,11 @@ export interface BuildResult {
   durationMs: number;
 }
 
-/** Each patient's visit days before the cutoff ($3, an instant): distinct organization-local dates, ascending. */
-const patientDays = (patientFilter: string): string => `
+/**
+ * Each patient's visit days before the cutoff ($3, an instant): distinct organization-local dates, ascending.
+ * (Exported with `stepsSql` for `npm run bench:write`, whose floor runs the two as one read.)
+ */
+export const patientDaysSql = (patientFilter: string): string => `
 SELECT $1::uuid AS organization_id, v.patient_id, v.days[1] AS first_day, v.days, m.engagement_score
   FROM (SELECT a.patient_id, array_agg(DISTINCT (a.starts_at AT TIME ZONE $2)::date ORDER BY (a.starts_at AT TIME ZONE $2)::date) AS days
           FROM appointments a
@@ -33,7 +36,7 @@ SELECT $1::uuid AS organization_id, v.patient_id, v.days[1] AS first_day, v.days
   LEFT JOIN patient_metrics m ON m.organization_id = $1 AND m.patient_id = v.patient_id`;
 
 /** The steps (visit day, previous visit day) of the rows of `source` (days, engagement_score), times `sign`. */
-const steps = (source: string, sign: '' | '-'): string => `
+export const stepsSql = (source: string, sign: '' | '-'): string => `
 SELECT s.days[i] AS day, CASE WHEN i = 1 THEN '-infinity'::date ELSE s.days[i - 1] END AS prev,
        ${sign}count(*)::int AS patients, ${sign}coalesce(sum(s.engagement_score::float8), 0) AS score_sum,
        ${sign}count(s.engagement_score)::int AS scored
@@ -42,14 +45,14 @@ SELECT s.days[i] AS day, CASE WHEN i = 1 THEN '-infinity'::date ELSE s.days[i - 
 
 /** Build, first statement ($1 org, $2 time zone, $3 cutoff instant): every patient's visit days; returns the count. */
 export const BUILD_PATIENT_DAYS_SQL = `
-WITH ins AS (INSERT INTO engagement_patient_days (organization_id, patient_id, first_day, days, engagement_score) ${patientDays('')} RETURNING 1)
+WITH ins AS (INSERT INTO engagement_patient_days (organization_id, patient_id, first_day, days, engagement_score) ${patientDaysSql('')} RETURNING 1)
 SELECT count(*)::int AS n FROM ins`;
 
 /** Build, second statement ($1 org): the steps of all the organization's patients; returns the count. */
 export const BUILD_STEPS_SQL = `
 WITH ins AS (INSERT INTO engagement_visit_gaps (organization_id, day, prev, patients, score_sum, scored)
              SELECT $1, day, prev, patients, score_sum, scored
-               FROM (${steps('(SELECT days, engagement_score FROM engagement_patient_days WHERE organization_id = $1)', '')}) t
+               FROM (${stepsSql('(SELECT days, engagement_score FROM engagement_patient_days WHERE organization_id = $1)', '')}) t
              RETURNING 1)
 SELECT count(*)::int AS n FROM ins`;
 
@@ -65,16 +68,16 @@ const TAKE_OUT_SQL = `
 WITH old AS (
   DELETE FROM engagement_patient_days WHERE organization_id = $1 AND patient_id = ANY($2::uuid[])
   RETURNING days, engagement_score
-), delta AS (${steps('old', '-')})
+), delta AS (${stepsSql('old', '-')})
 ${ADD_STEPS}`;
 
 /** Patch, second half ($1 org, $2 time zone, $3 cutoff instant, $4 patient ids): their rows from the records again. */
 const PUT_BACK_SQL = `
 WITH fresh AS (
   INSERT INTO engagement_patient_days (organization_id, patient_id, first_day, days, engagement_score)
-  ${patientDays('AND a.patient_id = ANY($4::uuid[])')}
+  ${patientDaysSql('AND a.patient_id = ANY($4::uuid[])')}
   RETURNING days, engagement_score
-), delta AS (${steps('fresh', '')})
+), delta AS (${stepsSql('fresh', '')})
 ${ADD_STEPS}`;
 
 /**

@@ -115,8 +115,8 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
       await this.repository.lock(db);
       const state = await this.repository.refreshStateForUpdate(db);
       if (!state) return 0;
-      const rules = await this.repository.organizationRules(db);
-      const org = { ltvThresholdCents: state.ltvThresholdCents, recallDays: rules.recallDays ?? DEFAULT_RECALL_DAYS };
+      // The threshold of the last rebuild (not the percentile again: a read of the whole organization per patch).
+      const org = { ltvThresholdCents: state.ltvThresholdCents, recallDays: (await this.repository.recallDays(db)) ?? DEFAULT_RECALL_DAYS };
       const totals = new Map(state.totals.map((t) => [`${t.type}:${t.priority}`, { ...t }]));
       for (const old of await this.repository.remove(db, patientIds)) {
         const t = totals.get(`${old.type}:${old.priority}`);

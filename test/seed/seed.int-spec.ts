@@ -1,5 +1,8 @@
 import { loadSettings } from 'src/config/settings';
 import { CLINIC_CATALOGS, CLINIC_KINDS, ClinicKind, planNamePattern, visitTypes } from 'src/demo-data/clinic-kinds';
+import { Client } from 'pg';
+import { seedClinicBatch } from 'src/demo-data/many-clinics';
+import { buildPools } from 'src/demo-data/seed-catalog';
 import { DEMO, seedDemo, seedOrganization } from 'src/demo-data/seed';
 import { createPhiKeyring } from 'src/records/phi/phi-keyring';
 import type { PhiKeyringCore } from 'src/records/phi/phi-keyring-core';
@@ -152,6 +155,71 @@ describe('seed generator', () => {
       [organizationId, TEST_NOW],
     );
     expect(bad.n).toBe('0');
+  });
+
+  it('writes its consent history with the patients: flags as migration decisions, web-form grants, sorted grants', async () => {
+    const a = await seed('seed-consent-a', 300, 3);
+    const b = await seed('seed-consent-b', 300, 3);
+    const grants = (org: string): Promise<{ external_id: string; consent_grants: string[] }[]> =>
+      db.query(`SELECT external_id, consent_grants FROM patients WHERE organization_id = $1 ORDER BY external_id`, [org]);
+    // The same patients (by their number in the clinic) get the same grants on every seed.
+    expect(await grants(b.organizationId)).toEqual(await grants(a.organizationId));
+    const decisions = await db.query<{ source: string; purpose: string; decision: string; origin: string; n: number }>(
+      `SELECT source, purpose, decision, origin, count(*)::int AS n FROM consent_decisions WHERE organization_id = $1 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
+      [a.organizationId],
+    );
+    const n = (source: string, purpose: string, decision = 'granted'): number =>
+      decisions.find((d) => d.source === source && d.purpose === purpose && d.decision === decision)?.n ?? 0;
+    // Every patient has a decision for each flag; about 85 % analytics and 40 % research grants by web form.
+    expect(n('migration', 'marketing') + n('migration', 'marketing', 'denied')).toBe(300);
+    expect(n('migration', 'appointment_reminders') + n('migration', 'appointment_reminders', 'denied')).toBe(300);
+    expect(n('seed', 'analytics')).toBeGreaterThan(230);
+    expect(n('seed', 'analytics')).toBeLessThan(280);
+    expect(n('seed', 'research')).toBeGreaterThan(90);
+    expect(n('seed', 'research')).toBeLessThan(150);
+    expect(new Set(decisions.filter((d) => d.source === 'seed').map((d) => d.origin))).toEqual(new Set(['web_form']));
+    // The grants kept on each patient are what its decisions grant, sorted in byte order, as the consent policy keeps them.
+    const [{ bad }] = await db.query<{ bad: number }>(
+      `SELECT count(*)::int AS bad FROM patients p
+        WHERE p.organization_id = $1 AND p.consent_grants IS DISTINCT FROM ARRAY(
+          SELECT g FROM (SELECT (CASE WHEN d.source = 'migration' THEN d.purpose || ':' || c ELSE d.purpose END)::text AS g
+                           FROM consent_decisions d
+                           LEFT JOIN unnest(ARRAY['phone', 'sms', 'email', 'whatsapp']) c ON d.source = 'migration'
+                          WHERE d.organization_id = p.organization_id AND d.patient_id = p.id AND d.decision = 'granted') t
+           ORDER BY g COLLATE "C")`,
+      [a.organizationId],
+    );
+    expect(bad).toBe(0);
+  });
+
+  it('writes many clinics in one batch exactly as one at a time (same seed, same name pools)', async () => {
+    const alone = await seed('seed-alone', 120, 9);
+    const client = new Client({ connectionString: db.url, options: '-c timezone=UTC' });
+    await client.connect();
+    try {
+      const batch = await seedClinicBatch(
+        client,
+        [
+          { slug: 'seed-batch-a', name: 'a', seed: 9 },
+          { slug: 'seed-batch-b', name: 'b', seed: 10 },
+        ],
+        { patients: 120, now: TEST_NOW, cipher, pools: buildPools(9) },
+      );
+      expect(batch.rows.organizations).toBe(2);
+      expect(batch.rows.patients).toBe(240);
+      expect(await snapshot(db, batch.organizationIds[0])).toEqual(await snapshot(db, alone.organizationId));
+      expect((await snapshot(db, batch.organizationIds[1])).patients).not.toEqual((await snapshot(db, alone.organizationId)).patients);
+      for (const id of batch.organizationIds) {
+        const [counted] = await db.query<{ patients: string }>('SELECT sum(patients)::text AS patients FROM patient_metric_counts WHERE organization_id = $1', [id]);
+        expect(counted.patients).toBe('120');
+      }
+      // Seeded again: replaced, not added to.
+      await seedClinicBatch(client, [{ slug: 'seed-batch-a', name: 'a', seed: 9 }], { patients: 50, now: TEST_NOW, cipher, pools: buildPools(9) });
+      const [{ n }] = await db.query<{ n: string }>(`SELECT count(*) AS n FROM patients p JOIN organizations o ON o.id = p.organization_id WHERE o.slug = 'seed-batch-a'`);
+      expect(n).toBe('50');
+    } finally {
+      await client.end();
+    }
   });
 
   it('replaces an organization seeded again under the same slug', async () => {
