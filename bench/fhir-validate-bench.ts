@@ -28,7 +28,10 @@ function cpuMicros(run: () => void): number {
 
 loadFhirDefinitions();
 const sets: [string, Json[]][] = [
-  ...['Patient', 'Encounter', 'Condition', 'MedicationRequest', 'AllergyIntolerance'].map((t): [string, Json[]] => [t, resources(bulkFile(t))]),
+  ...['Patient', 'Encounter', 'Condition', 'MedicationRequest', 'AllergyIntolerance'].map((t): [string, Json[]] => [
+    t,
+    resources(bulkFile(t)),
+  ]),
   ['Claim + ExplanationOfBenefit', resources(claimsFile())],
 ];
 console.log('type                          n     Medplum µs/resource   schema+invariants µs/resource   ratio');

@@ -95,7 +95,8 @@ function tightenedSchema(): Json {
   // definition of Medplum's type (step 3).
   const primitiveRef = (type: string): string => {
     const name = type.startsWith('http://hl7.org/fhirpath/System.') ? `System${type.split('.').pop()}` : type;
-    if (!defs[name]?.primitive) defs[name] = { primitive: true, ...primitiveSchema(type, (fhirTypeToJsType as Record<string, string>)[type]) };
+    if (!defs[name]?.primitive)
+      defs[name] = { primitive: true, ...primitiveSchema(type, (fhirTypeToJsType as Record<string, string>)[type]) };
     return `#/definitions/${name}`;
   };
   for (const type of Object.keys(fhirTypeToJsType)) if (defs[type]) primitiveRef(type);
@@ -191,7 +192,9 @@ const atoms = new Map<string, FhirPathAtom>();
 const constraintsOf = new WeakMap<object, { key: string; expression: string; atom: FhirPathAtom; local: boolean }[]>();
 
 /** The invariants Medplum checks on a schema or element: errors, not skipped; parsed once. */
-function errorConstraints(of: InternalTypeSchema | InternalSchemaElement): { key: string; expression: string; atom: FhirPathAtom; local: boolean }[] {
+function errorConstraints(
+  of: InternalTypeSchema | InternalSchemaElement,
+): { key: string; expression: string; atom: FhirPathAtom; local: boolean }[] {
   let list = constraintsOf.get(of);
   if (!list) {
     list = (of.constraints ?? [])

@@ -15,7 +15,8 @@ function medplum(value: Json): OperationOutcomeIssue[] {
 }
 
 /** Whether the fast path (schema + invariants) accepts: it must never accept what Medplum rejects. */
-const fast = (value: Json): boolean => !!schemaValidator(value.resourceType as string)?.(value) && invariantsHold(value as { resourceType: string });
+const fast = (value: Json): boolean =>
+  !!schemaValidator(value.resourceType as string)?.(value) && invariantsHold(value as { resourceType: string });
 
 const text = (issues: OperationOutcomeIssue[]): string[] => issues.map((i) => `${i.expression?.[0] ?? ''}: ${i.details?.text ?? ''}`);
 
@@ -71,10 +72,22 @@ const rejected: [string, Json, string][] = [
   ['a bad date', { ...patient, birthDate: '1984-13-40' }, 'Patient.birthDate: Invalid date format'],
   ['a control character in a string', { ...patient, name: [{ family: 'Lee\u0001' }] }, 'Patient.name[0].family: Invalid string format'],
   ['a tab inside a code', { ...encounter, status: 'fin\tished' }, 'Encounter.status: Invalid code format'],
-  ['a blank string', { ...encounter, serviceType: { text: '   ' } }, 'Encounter.serviceType.text: String must contain non-whitespace content'],
+  [
+    'a blank string',
+    { ...encounter, serviceType: { text: '   ' } },
+    'Encounter.serviceType.text: String must contain non-whitespace content',
+  ],
   ['a blank uri', { ...claim, implicitRules: ' ' }, 'Claim.implicitRules: String must contain non-whitespace content'],
-  ['a dateTime with 10 fraction digits', { ...encounter, period: { start: '2024-05-10T09:00:00.1234567890Z' } }, 'Encounter.period.start: Invalid dateTime format'],
-  ['a string over 1 MB', { ...claim, provider: { display: 'x'.repeat(1024 * 1024 + 1) } }, 'Claim.provider.display: String cannot be larger than 1 MB'],
+  [
+    'a dateTime with 10 fraction digits',
+    { ...encounter, period: { start: '2024-05-10T09:00:00.1234567890Z' } },
+    'Encounter.period.start: Invalid dateTime format',
+  ],
+  [
+    'a string over 1 MB',
+    { ...claim, provider: { display: 'x'.repeat(1024 * 1024 + 1) } },
+    'Claim.provider.display: String cannot be larger than 1 MB',
+  ],
   [
     'a positiveInt with a fraction',
     { ...claim, insurance: [{ sequence: 1.5, focal: true, coverage: { display: 'x' } }] },
@@ -85,11 +98,19 @@ const rejected: [string, Json, string][] = [
     { ...claim, insurance: [{ sequence: 0, focal: true, coverage: { display: 'x' } }] },
     'Claim.insurance[0].sequence: Expected number to be positive',
   ],
-  ['an xhtml that is not a string', { ...claim, text: { status: 'generated', div: 5 } }, 'Claim.text.div: Invalid JSON type: expected string, but got number'],
+  [
+    'an xhtml that is not a string',
+    { ...claim, text: { status: 'generated', div: 5 } },
+    'Claim.text.div: Invalid JSON type: expected string, but got number',
+  ],
   ['a required primitive missing', { ...claim, created: undefined }, 'Claim.created: Missing required property'],
   ['a required primitive empty', { ...claim, use: '' }, 'Claim.use: Missing required property'],
   ['a required array empty', { ...claim, insurance: [] }, 'Claim.insurance: Missing required property'],
-  ['a required choice missing', { ...medication, medicationCodeableConcept: undefined }, 'MedicationRequest.medication[x]: Missing required property'],
+  [
+    'a required choice missing',
+    { ...medication, medicationCodeableConcept: undefined },
+    'MedicationRequest.medication[x]: Missing required property',
+  ],
   ['an extension without url', { ...patient, extension: [{ valueCode: 'F' }] }, 'Patient.extension[0].url: Missing required property'],
   [
     'ext-1: an extension with a value and extensions',
@@ -109,12 +130,12 @@ const rejected: [string, Json, string][] = [
   [
     'pat-1: a contact with no details',
     { ...patient, contact: [{ gender: 'female' }] },
-    'Patient.contact[0]: Constraint pat-1 not met: SHALL at least contain a contact\'s details or a reference to an organization',
+    "Patient.contact[0]: Constraint pat-1 not met: SHALL at least contain a contact's details or a reference to an organization",
   ],
   [
     'tim-1: a timing duration without unit',
     { ...medication, dosageInstruction: [{ timing: { repeat: { duration: 2 } } }] },
-    'MedicationRequest.dosageInstruction[0].timing.repeat: Constraint tim-1 not met: if there\'s a duration, there needs to be duration units',
+    "MedicationRequest.dosageInstruction[0].timing.repeat: Constraint tim-1 not met: if there's a duration, there needs to be duration units",
   ],
   [
     'qrs-1: an item with answers and items',
@@ -124,9 +145,13 @@ const rejected: [string, Json, string][] = [
       status: 'completed',
       item: [{ linkId: 'a', answer: [{ valueInteger: 5 }], item: [{ linkId: 'b' }] }],
     },
-    'QuestionnaireResponse.item[0]: Constraint qrs-1 not met: Nested item can\'t be beneath both item and answer',
+    "QuestionnaireResponse.item[0]: Constraint qrs-1 not met: Nested item can't be beneath both item and answer",
   ],
-  ['Reference.resource (in the schema, not in FHIR R4)', { ...encounter, subject: { reference: 'Patient/p1', resource: {} } }, 'Encounter.subject.resource: Invalid additional property "resource"'],
+  [
+    'Reference.resource (in the schema, not in FHIR R4)',
+    { ...encounter, subject: { reference: 'Patient/p1', resource: {} } },
+    'Encounter.subject.resource: Invalid additional property "resource"',
+  ],
   [
     'a contained resource that is invalid',
     { ...claim, contained: [{ resourceType: 'Coverage', id: 'cv', status: 'active', payor: [{ display: 'x' }] }] },
@@ -143,14 +168,16 @@ const accepted: [string, Json][] = [
     'a valid contained resource',
     {
       ...claim,
-      contained: [{ resourceType: 'Coverage', id: 'cv', status: 'active', beneficiary: { reference: 'Patient/p1' }, payor: [{ display: 'x' }] }],
+      contained: [
+        { resourceType: 'Coverage', id: 'cv', status: 'active', beneficiary: { reference: 'Patient/p1' }, payor: [{ display: 'x' }] },
+      ],
       insurance: [{ sequence: 1, focal: true, coverage: { reference: '#cv' } }],
     },
   ],
 ];
 
 describe('validateFhirResource: the FHIR R4 JSON schema (ajv) first, Medplum for the rest', () => {
-  it.each(rejected)('rejects %s with Medplum\'s message, and the fast path does not accept it', (_, value, message) => {
+  it.each(rejected)("rejects %s with Medplum's message, and the fast path does not accept it", (_, value, message) => {
     expect(fast(value)).toBe(false);
     const issues = validateFhirResource(value);
     expect(text(issues)).toContain(message);
@@ -190,7 +217,7 @@ describe('validateFhirResource: the FHIR R4 JSON schema (ajv) first, Medplum for
     }
   });
 
-  it('rejects an unknown resource type with the library\'s message, and a resource without a type', () => {
+  it("rejects an unknown resource type with the library's message, and a resource without a type", () => {
     expect(text(validateFhirResource({ resourceType: 'Foo', id: 'x' }))).toEqual([': Unknown data type: Foo']);
     expect(text(validateFhirResource({ id: 'x' }))).toEqual(['resourceType: Missing resourceType']);
   });
