@@ -63,15 +63,20 @@ function primitiveSchema(type: string, jsType: string): Json {
 
 /** The element of `schema` that the JSON key `key` holds, with its type (a choice `value[x]` resolved by the key). */
 function elementOf(schema: InternalTypeSchema, key: string): { element: InternalSchemaElement; type: string } | undefined {
-  const element = schema.elements[key];
-  if (element) return element.type.length === 1 ? { element, type: element.type[0].code } : undefined;
-  for (const [name, choice] of Object.entries(schema.elements)) {
-    if (!name.endsWith('[x]') || !key.startsWith(name.slice(0, -3))) continue;
-    const t = choice.type.find((c) => name.slice(0, -3) + capitalize(c.code) === key);
-    if (t) return { element: choice, type: t.code };
+  let keys = keysBySchema.get(schema);
+  if (!keys) {
+    keys = new Map();
+    for (const [name, element] of Object.entries(schema.elements)) {
+      if (name.endsWith('[x]')) for (const t of element.type) keys.set(name.slice(0, -3) + capitalize(t.code), { element, type: t.code });
+      else if (element.type.length === 1) keys.set(name, { element, type: element.type[0].code });
+    }
+    keysBySchema.set(schema, keys);
   }
-  return undefined;
+  return keys.get(key);
 }
+
+/** Each type's JSON keys (a choice's one per type) with their element and type: built once per type. */
+const keysBySchema = new WeakMap<InternalTypeSchema, Map<string, { element: InternalSchemaElement; type: string }>>();
 
 /** The JSON keys an element may take: `name`, or one per type of a choice `name[x]`. */
 function keysOf(name: string, element: InternalSchemaElement): string[] {
