@@ -1,14 +1,17 @@
 import {
   evalFhirPathTyped,
   fhirTypeToJsType,
+  FunctionAtom,
   type FhirPathAtom,
   getDataType,
   indexStructureDefinitionBundle,
   isResourceType,
+  LiteralAtom,
   type InternalSchemaElement,
   type InternalTypeSchema,
   isPrimitiveType,
   parseFhirPath,
+  SymbolAtom,
   type TypedValue,
   toTypedValue,
   UCUM,
@@ -283,8 +286,90 @@ export function invariantsHold(resource: Json & { resourceType: string }): boole
   const schema = getDataType(resource.resourceType);
   const root = toTypedValue(resource);
   const variables: Record<string, TypedValue> = { '%resource': root, '%rootResource': root, '%ucum': ucum };
-  const own = errorConstraints(schema).filter((c) => !c.expression.startsWith('contained.'));
-  return holds(own, root, variables) && walk(resource, schema, variables);
+  for (const c of errorConstraints(schema)) {
+    if (c.expression.startsWith('contained.')) continue;
+    const reads = symbolsRead(c.atom);
+    if (!reads) {
+      if (!holds([c], root, variables)) return false;
+      continue;
+    }
+    // The result depends only on the resource's elements the expression names (choices and `_` extensions included).
+    const key = `${resource.resourceType} ${c.key} ${JSON.stringify(
+      Object.keys(resource)
+        .filter((k) => reads.some((name) => k.replace(/^_/, '').startsWith(name)))
+        .map((k) => [k, resource[k]]),
+    )}`;
+    let result = memo.get(key);
+    if (result === undefined) {
+      result = holds([c], root, variables);
+      if (memo.size >= 20_000) memo.clear();
+      memo.set(key, result);
+    }
+    if (!result) return false;
+  }
+  return walk(resource, schema, variables);
+}
+
+/** FHIRPath functions that read nothing but their input and arguments (not `children()`, `resolve()`...). */
+const PURE_FUNCTIONS = new Set([
+  'exists',
+  'empty',
+  'not',
+  'where',
+  'select',
+  'all',
+  'allTrue',
+  'allFalse',
+  'anyTrue',
+  'anyFalse',
+  'count',
+  'first',
+  'last',
+  'single',
+  'distinct',
+  'isDistinct',
+  'startsWith',
+  'endsWith',
+  'contains',
+  'matches',
+  'substring',
+  'length',
+  'lower',
+  'upper',
+  'ofType',
+  'iif',
+]);
+
+const readsOf = new WeakMap<FhirPathAtom, string[] | null>();
+
+/**
+ * The names an invariant navigates by, when they are all it reads (no variable, `$this`, or function that reads
+ * beyond its input): its result on a resource then depends only on the elements of those names. Null otherwise.
+ */
+function symbolsRead(atom: FhirPathAtom): string[] | null {
+  let reads = readsOf.get(atom);
+  if (reads !== undefined) return reads;
+  const names = new Set<string>();
+  let pure = true;
+  const visit = (a: unknown): void => {
+    if (!pure || !a || typeof a !== 'object') return;
+    if (Array.isArray(a)) return a.forEach(visit);
+    if (a instanceof LiteralAtom) return;
+    if (a instanceof SymbolAtom) {
+      if (a.name.startsWith('$') || a.name.startsWith('%')) pure = false;
+      names.add(a.name);
+      return;
+    }
+    if (a instanceof FunctionAtom) {
+      if (!PURE_FUNCTIONS.has(a.name)) pure = false;
+      return a.args.forEach(visit);
+    }
+    Object.values(a).forEach(visit);
+  };
+  visit(atom);
+  reads = pure ? [...names] : null;
+  readsOf.set(atom, reads);
+  return reads;
 }
 
 const ucum = toTypedValue(UCUM);

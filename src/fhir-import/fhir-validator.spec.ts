@@ -217,6 +217,44 @@ describe('validateFhirResource: the FHIR R4 JSON schema (ajv) first, Medplum for
     }
   });
 
+  it('memoizes an invariant by the elements it reads only: the same resource with another of those elements is judged anew', () => {
+    const resolved = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'resolved' }] };
+    const cases: [Json, boolean][] = [
+      [condition, true],
+      [{ ...condition, id: 'c2', code: { text: 'Flu' } }, true],
+      [{ ...condition, abatementDateTime: '2024-01-01' }, false], // con-4: abated yet active
+      [{ ...condition, clinicalStatus: resolved, abatementDateTime: '2024-01-01' }, true],
+      [{ ...condition, abatementString: 'last spring' }, false], // another choice of abatement[x]
+      [{ ...condition, clinicalStatus: undefined }, true],
+      [
+        {
+          ...condition,
+          verificationStatus: {
+            coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'entered-in-error' }],
+          },
+        },
+        false, // con-5: entered in error, yet a clinical status
+      ],
+      [condition, true],
+    ];
+    for (const [value, valid] of cases) {
+      expect(fast(value)).toBe(valid);
+      expect(medplum(value).length === 0).toBe(valid);
+    }
+    const appointment: Json = {
+      resourceType: 'Appointment',
+      id: 'a1',
+      status: 'booked',
+      participant: [{ actor: { reference: 'Patient/p1' }, status: 'accepted' }],
+    };
+    expect(fast(appointment)).toBe(false); // app-3: a booked appointment needs start and end
+    expect(text(validateFhirResource(appointment))).toEqual(text(medplum(appointment)));
+    expect(text(validateFhirResource(appointment))[0]).toMatch(/^Appointment: Constraint app-3 not met/);
+    const booked = { ...appointment, start: '2024-05-10T09:00:00Z', end: '2024-05-10T09:30:00Z' };
+    expect(fast(booked)).toBe(true);
+    expect(fast({ ...booked, end: undefined })).toBe(false); // app-2
+  });
+
   it("rejects an unknown resource type with the library's message, and a resource without a type", () => {
     expect(text(validateFhirResource({ resourceType: 'Foo', id: 'x' }))).toEqual([': Unknown data type: Foo']);
     expect(text(validateFhirResource({ id: 'x' }))).toEqual(['resourceType: Missing resourceType']);
