@@ -126,6 +126,10 @@ function tightenedSchema(): Json {
     paired.set(defName, typeName);
     const allowed = new Set<string>();
     for (const [name, element] of Object.entries(type.elements)) for (const k of keysOf(name, element)) allowed.add(k);
+    // The schema's definitions do not say `type: object` (so `null`, `5` or `[]` passed where a CodeableConcept is
+    // due), nor refuse `{}` (Medplum: `Invalid empty non-primitive value`, `Missing required property`).
+    def.type = 'object';
+    def.minProperties = 1;
     const conditions: Json[] = [];
     for (const key of Object.keys(def.properties)) {
       if (key === 'resourceType') continue;
