@@ -211,7 +211,7 @@ export class FileStore implements OnModuleInit {
 
   /** Deletes files of the organization (their chunks go with them). */
   remove(organizationId: string, fileIds: readonly string[]): Promise<number> {
-    return fileIds.length === 0 ? Promise.resolve(0) : this.tenantDb.statements(organizationId, (db) => this.files.remove(db, fileIds));
+    return fileIds.length === 0 ? Promise.resolve(0) : this.tenantDb.statements(organizationId, (db) => this.files.remove(db, fileIds, this.clock.now()));
   }
 
   /** Every organization's expired files, deleted (the jobs' periodic tick calls it). */

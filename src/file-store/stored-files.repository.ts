@@ -75,8 +75,30 @@ export class StoredFilesRepository {
     );
   }
 
-  /** Deletes files (their chunks go with them). */
-  async remove(db: TenantSql, fileIds: readonly string[]): Promise<number> {
+  /**
+   * Deletes files. A file's chunks are deleted in statements of at most CHUNKS_PER_DELETE (a million-patient export
+   * is thousands of 1 MiB chunks: one statement for them all outlasts the statement timeout), after the file is made
+   * unreadable (expired now), so no reader sees part of it; a run interrupted midway leaves an expired file that the
+   * expiry sweep finishes.
+   */
+  async remove(db: TenantSql, fileIds: readonly string[], now: Date, chunksPerStatement = CHUNKS_PER_DELETE): Promise<number> {
+    await db.query(`UPDATE stored_files SET expires_at = $3 WHERE organization_id = $1 AND id = ANY($2::uuid[]) AND (expires_at IS NULL OR expires_at > $3)`, [
+      db.organizationId,
+      fileIds,
+      now,
+    ]);
+    for (;;) {
+      const [{ n }] = await db.query<{ n: number }>(
+        `WITH gone AS (
+           DELETE FROM stored_file_chunks c USING (
+             SELECT file_id, seq FROM stored_file_chunks WHERE organization_id = $1 AND file_id = ANY($2::uuid[]) LIMIT $3
+           ) batch
+           WHERE c.organization_id = $1 AND c.file_id = batch.file_id AND c.seq = batch.seq RETURNING 1)
+         SELECT count(*)::int AS n FROM gone`,
+        [db.organizationId, fileIds, chunksPerStatement],
+      );
+      if (n < chunksPerStatement) break;
+    }
     const rows = await db.query<{ id: string }>(
       `DELETE FROM stored_files WHERE organization_id = $1 AND id = ANY($2::uuid[]) RETURNING id`,
       [db.organizationId, fileIds],
@@ -84,9 +106,20 @@ export class StoredFilesRepository {
     return rows.length;
   }
 
-  /** Every organization's files expired at `now`, deleted (stored_files_delete_expired()). */
-  async deleteExpired(sql: CrossTenantSql, now: Date): Promise<number> {
-    const [row] = await sql.query<{ n: number }>(`SELECT stored_files_delete_expired($1) AS n`, [now]);
-    return row.n;
+  /**
+   * Every organization's files expired at `now`, deleted (stored_files_delete_expired(now, max chunks): each call
+   * deletes at most CHUNKS_PER_DELETE chunks of expired files, then the expired files left without chunks; called
+   * until a call finds fewer chunks). Returns the number of files deleted.
+   */
+  async deleteExpired(sql: CrossTenantSql, now: Date, chunksPerStatement = CHUNKS_PER_DELETE): Promise<number> {
+    let files = 0;
+    for (;;) {
+      const [row] = await sql.query<{ files: number; chunks: number }>(`SELECT files, chunks FROM stored_files_delete_expired($1, $2)`, [now, chunksPerStatement]);
+      files += row.files;
+      if (row.chunks < chunksPerStatement) return files;
+    }
   }
 }
+
+/** Chunks (1 MiB each) deleted per statement: about a second of work, well inside the statement timeouts. */
+export const CHUNKS_PER_DELETE = 128;

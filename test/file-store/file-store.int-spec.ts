@@ -1,4 +1,7 @@
+import { CrossTenantDb } from 'src/database/cross-tenant-db';
+import { TenantDb } from 'src/database/tenant/tenant-db';
 import { CHUNK_BYTES, FileStore } from 'src/file-store/file-store.service';
+import { StoredFilesRepository } from 'src/file-store/stored-files.repository';
 import { PhiDecryptError } from 'src/records/phi/phi-cipher';
 import { createOrganization } from 'test/auth/auth-fixtures';
 import { createTestApp, TestApp } from 'test/utils/test-app';
@@ -85,6 +88,36 @@ describe('file store', () => {
     expect(await store.get(org.id, soon.id)).toBeNull(); // expired: not served even before the sweep
     expect(await store.deleteExpired(t.clock.now())).toBe(1);
     expect(await t.db.query(`SELECT 1 FROM stored_file_chunks WHERE file_id = $1`, [soon.id])).toEqual([]);
+  });
+
+  it('deletes a file of many chunks in bounded statements, by request and by expiry, and never serves it halfway', async () => {
+    const files = t.app.get(StoredFilesRepository);
+    const tenantDb = t.app.get(TenantDb);
+    const crossTenant = t.app.get(CrossTenantDb);
+    const chunkedFile = async (name: string, expiresAt: Date | null): Promise<string> => {
+      const w = await store.create(org.id, { name, contentType: 'application/x-ndjson', expiresAt });
+      // ~3.4 MiB: four chunks.
+      for (let i = 0; i < 40_000; i++) await w.writeLine(JSON.stringify({ i, pad: 'x'.repeat(80) }));
+      expect((await w.finish()).chunks).toBe(4);
+      return w.id;
+    };
+    const chunksOf = async (id: string): Promise<number> =>
+      Number((await t.db.query<{ n: string }>(`SELECT count(*) AS n FROM stored_file_chunks WHERE file_id = $1`, [id]))[0].n);
+    // By request, one chunk per statement: every chunk and the row go; a second file is untouched.
+    const a = await chunkedFile('a.ndjson', null);
+    const kept = await chunkedFile('kept.ndjson', null);
+    expect(await tenantDb.statements(org.id, (db) => files.remove(db, [a], t.clock.now(), 1))).toBe(1);
+    expect(await chunksOf(a)).toBe(0);
+    expect(await store.get(org.id, a)).toBeNull();
+    expect(await chunksOf(kept)).toBe(4);
+    // Interrupted after its first statements (the file marked expired, one chunk deleted): no longer served, and the
+    // expiry sweep, three chunks per statement, finishes it.
+    await t.db.query(`UPDATE stored_files SET expires_at = $2 WHERE id = $1`, [kept, t.clock.now()]);
+    await t.db.query(`DELETE FROM stored_file_chunks WHERE file_id = $1 AND seq = 0`, [kept]);
+    expect(await store.get(org.id, kept)).toBeNull();
+    expect(await files.deleteExpired(crossTenant, t.clock.now(), 3)).toBe(1);
+    expect(await chunksOf(kept)).toBe(0);
+    expect(await t.db.query(`SELECT 1 FROM stored_files WHERE id = $1`, [kept])).toEqual([]);
   });
 
   it("keeps each organization's files to itself", async () => {
