@@ -8,7 +8,7 @@ import { finishDocument } from 'src/common/http/openapi-access';
 import { OPENAPI_TAGS } from 'src/common/http/openapi-tags';
 import { reuseJsonText } from 'src/common/http/reusable-json';
 import { routeKey } from 'src/common/http/response-schemas';
-import COMPILED_RESPONSE_SCHEMAS from 'src/common/http/response-schemas.json';
+import COMPILED_RESPONSE_SCHEMAS from 'src/common/http/compiled-response-schemas.json';
 import { registerRoute } from 'src/common/http/route-registry';
 import { securityHeaders } from 'src/common/http/security-headers';
 import { AppLogger } from 'src/common/logging/app-logger';
@@ -82,7 +82,7 @@ export async function createApp(options: AppOptions): Promise<NestFastifyApplica
   const logger = createRootLogger(options.settings);
   // No global reply serializer: it would take precedence over the routes' compiled response schemas (below).
   fastify.addHook('preSerialization', reuseJsonText);
-  // The hot read routes' answers are serialized by fast-json-stringify from their OpenAPI response schema
+  // Hot read routes' answers (profile, journey, opportunities, risk summary) are serialized by fast-json-stringify from their OpenAPI response schema
   // (src/common/http/response-schemas.ts), given to each route as its Fastify `schema.response` when Nest registers it.
   const compiled = COMPILED_RESPONSE_SCHEMAS as Record<string, Record<string, unknown> | undefined>;
   fastify.addHook('onRoute', (route) => {

@@ -17,7 +17,7 @@ function stable(value: unknown): unknown {
 
 /**
  * `npm run openapi:write` writes openapi.json from the compiled code (with the Swagger CLI plugin's metadata), and
- * the response schemas Fastify compiles for the hot routes (src/common/http/response-schemas.json, from the same
+ * the response schemas Fastify compiles for the hot routes (src/common/http/compiled-response-schemas.json, from the same
  * document); `npm run openapi:check` fails when either committed file differs from what the code produces.
  */
 runCli(async () => {
@@ -28,7 +28,7 @@ runCli(async () => {
   const root = resolve(__dirname, '../..');
   const files: [string, string][] = [
     [resolve(root, 'openapi.json'), JSON.stringify(stable(document), null, 2) + '\n'],
-    [resolve(root, 'src/common/http/response-schemas.json'), JSON.stringify(stable(responseSchemas(document, COMPILED_RESPONSE_OPERATIONS)), null, 2) + '\n'],
+    [resolve(root, 'src/common/http/compiled-response-schemas.json'), JSON.stringify(stable(responseSchemas(document, COMPILED_RESPONSE_OPERATIONS)), null, 2) + '\n'],
   ];
   if (!check) {
     for (const [file, text] of files) {
