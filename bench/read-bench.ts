@@ -59,6 +59,9 @@ async function main(): Promise<void> {
   const env = {
     ...process.env,
     DATABASE_URL: databaseUrl,
+    // The checkout's DATA_DIR, where the seed's development PHI keys are (compiled into .bench-dist/, the servers
+    // would otherwise take .bench-dist/.data and generate keys of their own: every page a 500).
+    DATA_DIR: settings.dataDir,
     NODE_ENV: 'development',
     LOG_LEVEL: 'silent',
     DEMO_SEED: 'false',

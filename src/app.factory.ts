@@ -6,7 +6,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule, AppOptions } from 'src/app.module';
 import { finishDocument } from 'src/common/http/openapi-access';
 import { OPENAPI_TAGS } from 'src/common/http/openapi-tags';
-import { serializeReply } from 'src/common/http/reusable-json';
+import { reuseJsonText } from 'src/common/http/reusable-json';
+import { routeKey } from 'src/common/http/response-schemas';
+import COMPILED_RESPONSE_SCHEMAS from 'src/common/http/compiled-response-schemas.json';
 import { registerRoute } from 'src/common/http/route-registry';
 import { securityHeaders } from 'src/common/http/security-headers';
 import { AppLogger } from 'src/common/logging/app-logger';
@@ -78,8 +80,16 @@ export async function createApp(options: AppOptions): Promise<NestFastifyApplica
   });
   const fastify = adapter.getInstance();
   const logger = createRootLogger(options.settings);
-  fastify.setReplySerializer(serializeReply);
-  fastify.addHook('onRoute', (route) => registerRoute(route.method, route.url));
+  // No global reply serializer: it would take precedence over the routes' compiled response schemas (below).
+  fastify.addHook('preSerialization', reuseJsonText);
+  // Hot read routes' answers (profile, journey, opportunities, risk summary) are serialized by fast-json-stringify from their OpenAPI response schema
+  // (src/common/http/response-schemas.ts), given to each route as its Fastify `schema.response` when Nest registers it.
+  const compiled = COMPILED_RESPONSE_SCHEMAS as Record<string, Record<string, unknown> | undefined>;
+  fastify.addHook('onRoute', (route) => {
+    registerRoute(route.method, route.url);
+    const schema = typeof route.method === 'string' ? compiled[routeKey(route.method, route.url)] : undefined;
+    if (schema) route.schema = { ...route.schema, response: { 200: schema } };
+  });
   fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     logRequest(logger, { id: request.id, method: request.method, url: request.url, statusCode: reply.statusCode, elapsedMs: reply.elapsedTime });
     done();

@@ -3,7 +3,13 @@
  * (the app's repository statements and row mappers), on the same tenant handles (TenantDb over a pg Pool: each
  * statement with its set_config('app.organization_id') in one round trip, or BEGIN and the setting in one round
  * trip, the statements, COMMIT) as the same runtime role.
- * No framework, no authentication, no validation, no audit: what is left is the database and JSON.
+ * No framework, no authentication, no validation, no audit: what is left is the database, the decryptions and JSON.
+ * The cryptographic work is exactly the app's: the same keyring (patient keys unwrapped once, then cached, as the
+ * app's PHI_KEY_CACHE_ENTRIES) and the same mappers, so a list row is one decryption (its contact ciphertext,
+ * `patients.contact_enc`) or two for a row stored before it (phone_enc, email_enc), as in the app. The floor has no
+ * cache of decrypted values and no page cache: compare it with the app run with PATIENT_PAGE_CACHE_ENTRIES=0 and
+ * PHI_DECRYPT_CACHE_ENTRIES=0 (docs/performance.md). JSON here is JSON.stringify; the app's hot routes use their
+ * compiled response schemas (fast-json-stringify), which is part of what the app is measured on.
  * Started by bench/read-bench.ts with DATABASE_URL and PORT; prints `listening` when up.
  */
 import 'reflect-metadata';

@@ -69,6 +69,8 @@ export class AccessGuard extends AuthGuard('jwt') implements CanActivate {
    */
   private readonly verified = new Map<string, { claims: JwtClaims; until: number }>();
   private readonly verifiedForMs: number;
+  /** Each route's declaration (by controller, then handler), read from its metadata once: it never changes. */
+  private readonly declarations = new WeakMap<Function, WeakMap<Function, RouteAccess>>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -99,7 +101,11 @@ export class AccessGuard extends AuthGuard('jwt') implements CanActivate {
 
   override async canActivate(ctx: ExecutionContext): Promise<boolean> {
     if (ctx.getType() !== 'http') return true;
-    const access = routeAccess(this.reflector, ctx.getHandler(), ctx.getClass());
+    const [handler, controller] = [ctx.getHandler(), ctx.getClass()];
+    let byHandler = this.declarations.get(controller);
+    if (byHandler === undefined) this.declarations.set(controller, (byHandler = new WeakMap()));
+    let access = byHandler.get(handler);
+    if (access === undefined) byHandler.set(handler, (access = routeAccess(this.reflector, handler, controller)));
     if (access.isPublic) return true;
     const request = ctx.switchToHttp().getRequest<GuardedRequest>();
     const token = bearerToken(request);

@@ -19,7 +19,8 @@ import { OrganizationKeyMissingError, rotateOrganizationKey } from 'src/records/
  * `npm run rotate-keys [-- --reindex]`: re-wraps every organization's key under the newest key of
  * PHI_ENCRYPTION_KEYS (put the new key first, keep the old ones until this has run), and converts the values still in
  * the former format (before envelope encryption) to their patient's key. `--reindex` also recomputes the email/phone
- * blind indexes, after PHI_BLIND_INDEX_KEY changed. `--rewrap-only` skips the scan for former-format values (once a
+ * blind indexes, after PHI_BLIND_INDEX_KEY changed. It also fills in the list's contact ciphertext (`contact_enc`) of
+ * patients stored before it existed. `--rewrap-only` skips the scan for former-format values (once a
  * run has reported none left): the run then takes milliseconds whatever the data. docs/security.md, "Keys".
  */
 runCli(async () => {
@@ -78,7 +79,8 @@ runCli(async () => {
     (progress as ReturnType<typeof progressReporter> | null)?.stop();
     process.stdout.write(
       `Re-wrapped ${result.organizationKeys.toLocaleString('en-US')} organization key(s) under master key ${keyring.master.currentVersion}; ` +
-        `converted ${result.values.toLocaleString('en-US')} former-format value(s) to patient keys${values.reindex ? ', recomputed the blind indexes' : ''}\n`,
+        `converted ${result.values.toLocaleString('en-US')} former-format value(s) to patient keys; ` +
+        `gave ${result.contacts.toLocaleString('en-US')} patient(s) their contact ciphertext${values.reindex ? '; recomputed the blind indexes' : ''}\n`,
     );
     for (const [table, n] of Object.entries(result.rows))
       process.stdout.write(`  ${table.padEnd(20)} ${n.toLocaleString('en-US')} row(s)\n`);

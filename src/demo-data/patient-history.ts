@@ -1,4 +1,5 @@
 import type { PhiDataKey } from 'src/records/phi/phi-data-key';
+import { encryptContact } from 'src/records/phi/patient-contact';
 import type { SeedKeys } from 'src/demo-data/seed-keys';
 import type { Cadence, ClinicCatalog } from 'src/demo-data/clinic-kinds';
 import { writeConsent } from 'src/demo-data/consent-history';
@@ -101,7 +102,8 @@ export function writePatient(ctx: HistoryContext, index: number): void {
   const marketing = rng.chance(0.6);
   const grants = writeConsent(tables.consentDecisions, index, patientId, ts(registeredAt), { marketing, reminders });
   tables.patients.row(
-    `${copyText(name)}\t${key.encrypt(phone, own('phone_enc'))}\t${key.encrypt(email, own('email_enc'))}\t${key.encrypt(dob, own('date_of_birth_enc'))}\t` +
+    `${copyText(name)}\t${key.encrypt(phone, own('phone_enc'))}\t${key.encrypt(email, own('email_enc'))}\t${encryptContact(key, patientId, phone, email)}\t` +
+      `${key.encrypt(dob, own('date_of_birth_enc'))}\t` +
       `${key.encryptJson(address, own('address_enc'))}\t${key.encryptJson(conditions, own('conditions_enc')) ?? N}\t` +
       `${key.encryptJson(allergies, own('allergies_enc')) ?? N}\t${key.encryptJson(medications, own('medications_enc')) ?? N}\t` +
       `${keys.blindIndex('email', email)}\t${keys.blindIndex('phone', phone)}\t${channel}\t${marketing ? 't' : 'f'}\t` +

@@ -76,7 +76,7 @@ export function clinicTables(organizationId: string, startedAtMs: number): Clini
   return {
     patients: t(
       'patients',
-      ['name', 'phone_enc', 'email_enc', 'date_of_birth_enc', 'address_enc', 'conditions_enc', 'allergies_enc', 'medications_enc', 'email_bidx', 'phone_bidx', 'preferred_channel', 'marketing_consent', 'appointment_reminders', 'referred_by_id', 'registered_at', 'consent_grants'],
+      ['name', 'phone_enc', 'email_enc', 'contact_enc', 'date_of_birth_enc', 'address_enc', 'conditions_enc', 'allergies_enc', 'medications_enc', 'email_bidx', 'phone_bidx', 'preferred_channel', 'marketing_consent', 'appointment_reminders', 'referred_by_id', 'registered_at', 'consent_grants'],
       'P',
       1,
     ),

@@ -11,6 +11,7 @@ import { IngestionRepository, keyOf, RecordKey, StoredRow } from 'src/ingestion/
 import { PATIENT_COLUMNS, PlainValue, TABLES, TableSpec, WRITE_ORDER } from 'src/ingestion/record-tables';
 import { RecordError } from 'src/ingestion/validation/field-rules';
 import { RecordType, validateRecord, ValidRecord } from 'src/ingestion/validation/record-validators';
+import { encryptContact } from 'src/records/phi/patient-contact';
 import type { PhiDataKey } from 'src/records/phi/phi-data-key';
 import { PhiKeyring } from 'src/records/phi/phi-keyring';
 import { PhiKeyConflictError } from 'src/records/phi/phi-keyring-core';
@@ -354,7 +355,7 @@ export class IngestionService {
     return spec.columns.every((c) => {
       const want = row[c.name];
       const have = stored[c.name];
-      if (c.blindIndexOf || c.noCompare) return true;
+      if (c.blindIndexOf || c.contactOf || c.noCompare) return true;
       if (want === null && c.defaultNow) return true;
       if (c.enc) {
         const plain = want === null ? null : c.enc === 'json' ? JSON.stringify(want) : String(want);
@@ -388,6 +389,11 @@ export class IngestionService {
         out[c.name] = typeof source === 'string' ? this.keyring.blindIndex(c.blindIndexOf.kind, source) : null;
         continue;
       }
+      if (c.contactOf) {
+        if (!key) throw new Error(`no key for an encrypted column of ${spec.table}`);
+        out[c.name] = encryptContact(key, id, plainText(row[c.contactOf.phone]), plainText(row[c.contactOf.email]));
+        continue;
+      }
       let v = row[c.name];
       if (v === null && c.defaultNow) v = stored && stored[c.name] instanceof Date ? (stored[c.name] as Date).getTime() : nowMs;
       if (c.enc && !key) throw new Error(`no key for an encrypted column of ${spec.table}`);
@@ -399,6 +405,8 @@ export class IngestionService {
     return out;
   }
 }
+
+const plainText = (v: PlainValue | undefined): string | null => (v === null || v === undefined ? null : String(v));
 
 /** JSON with sorted keys, for comparing jsonb values. */
 function canonical(value: unknown): string {

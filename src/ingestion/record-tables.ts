@@ -12,6 +12,11 @@ export interface ColumnSpec {
   defaultNow?: boolean;
   /** A blind index computed from another column's plaintext (not compared: it follows that column). */
   blindIndexOf?: { column: string; kind: 'email' | 'phone' };
+  /**
+   * The patient's contact ciphertext (phone and email in one value, src/records/phi/patient-contact.ts) computed
+   * from these columns' plaintext (not compared: it follows them).
+   */
+  contactOf?: { phone: string; email: string };
   /** Not compared when judging whether a re-sent record changed (who sent it, not what it says). */
   noCompare?: boolean;
 }
@@ -68,6 +73,7 @@ export const TABLES: Record<RecordType, TableSpec> = {
       col('deleted_at', 'timestamptz'),
       { name: 'email_bidx', sql: 'text', blindIndexOf: { column: 'email_enc', kind: 'email' } },
       { name: 'phone_bidx', sql: 'text', blindIndexOf: { column: 'phone_enc', kind: 'phone' } },
+      { name: 'contact_enc', sql: 'text', contactOf: { phone: 'phone_enc', email: 'email_enc' } },
     ],
     // `referred_by_external_id` is checked like a reference but written after all patients (it may name one of them).
     (d) => (d.referred_by_external_id ? [ref('referred_by_external_id', d.referred_by_external_id)] : []),

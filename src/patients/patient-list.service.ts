@@ -31,7 +31,7 @@ export const MAX_CACHED_PAGE_LIMIT = 200;
  * is never asked for again. With REDIS_URL the counts (and so their version) are shared, so an invalidation in one
  * instance retires the pages of all. Writes this process does not hear of (a recompute run as a CLI elsewhere) show
  * within `PATIENT_PAGE_CACHE_SECONDS` (30). Why: a page costs the database a few milliseconds and the app about 5 ms
- * of CPU (rows, 200 decryptions, JSON), more than the 10 ms a list page may take at p95 on the reference machine even
+ * of CPU (rows, 100 decryptions, JSON), more than the 10 ms a list page may take at p95 on the reference machine even
  * without the framework (the benchmark's floor: p95 13-18 ms); front ends ask for the same first pages again and
  * again. Every answer, cached or not, is authorized first and audited (the interceptors run around this service).
  */

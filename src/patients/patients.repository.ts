@@ -13,6 +13,9 @@ import type { RiskLevel } from 'src/scoring/domain/risk-score';
 export interface ProfileListRow {
   id: string;
   name: string;
+  /** Phone and email in one ciphertext (src/records/phi/patient-contact.ts); null on rows stored before it existed. */
+  contact_enc: string | null;
+  /** Read only when `contact_enc` is null (null otherwise: not sent over the wire for nothing). */
   phone_enc: string | null;
   email_enc: string | null;
   ltv_cents: number;
@@ -77,14 +80,18 @@ export const DEEP_OFFSET = 10_000;
 /** Whether `page` reads `spec` as a deep OFFSET page (from the far end: needs one snapshot, see DEEP_OFFSET). */
 export const isDeepOffset = (spec: ListSpec, deepOffset = DEEP_OFFSET): boolean => spec.after === null && spec.search === null && spec.offset >= deepOffset;
 
-const LIST_COLUMNS = `p.id, p.name, p.phone_enc, p.email_enc, m.ltv_cents, m.total_sessions, m.last_appointment_at::text,
+/** The list's PHI: the contact ciphertext, and phone and email only for a row without one (stored before it). */
+const CONTACT_COLUMNS = `p.contact_enc, CASE WHEN p.contact_enc IS NULL THEN p.phone_enc END AS phone_enc,
+  CASE WHEN p.contact_enc IS NULL THEN p.email_enc END AS email_enc`;
+
+const LIST_COLUMNS = `p.id, p.name, ${CONTACT_COLUMNS}, m.ltv_cents, m.total_sessions, m.last_appointment_at::text,
   m.next_appointment_at::text, m.status, m.risk_score, m.engagement_score, p.registered_at::text,
   greatest(p.updated_at, m.updated_at)::text AS updated_at`;
 
 /** The same list columns for the shallow page form (metrics read with the page, `patients` joined as `p`). */
 const PAGE_METRIC_COLUMNS = `m.ltv_cents, m.total_sessions, m.last_appointment_at, m.next_appointment_at, m.status, m.risk_score,
   m.engagement_score, m.updated_at AS metrics_updated_at`;
-const PAGE_LIST_COLUMNS = `p.id, p.name, p.phone_enc, p.email_enc, page.ltv_cents, page.total_sessions, page.last_appointment_at::text,
+const PAGE_LIST_COLUMNS = `p.id, p.name, p.contact_enc, p.phone_enc, p.email_enc, page.ltv_cents, page.total_sessions, page.last_appointment_at::text,
   page.next_appointment_at::text, page.status, page.risk_score, page.engagement_score, p.registered_at::text,
   greatest(p.updated_at, page.metrics_updated_at)::text AS updated_at`;
 
@@ -208,7 +215,7 @@ export class PatientsRepository {
       SELECT ${PAGE_LIST_COLUMNS}, page.sort_key, '${segment}' AS segment
         FROM page
        CROSS JOIN LATERAL (
-             SELECT p.id, p.name, p.phone_enc, p.email_enc, p.registered_at, p.updated_at
+             SELECT p.id, p.name, ${CONTACT_COLUMNS}, p.registered_at, p.updated_at
                FROM patients p
               WHERE p.id = page.patient_id AND p.organization_id = $1 AND p.deleted_at IS NULL
              OFFSET 0) p

@@ -2,13 +2,18 @@ import fc from 'fast-check';
 import { isoFromPg, money, riskFactorTexts, score, toListItem, toProfile } from 'src/patients/profile-mappers';
 import { types } from 'pg';
 import type { ProfileListRow, ProfileRow } from 'src/patients/patients.repository';
-import type { PhiReader } from 'src/records/phi/phi-reader';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { encryptContact } from 'src/records/phi/patient-contact';
+import { PhiCipherCore } from 'src/records/phi/phi-cipher';
+import { PhiDataKey } from 'src/records/phi/phi-data-key';
+import { PhiReader } from 'src/records/phi/phi-reader';
 
 /** A stand-in reader: "enc:<plain>" decrypts to <plain>. */
 const cipher = {
   text: (v: string | null) => (v === null ? null : v.replace(/^enc:/, '')),
   recent: (v: string | null) => (v === null ? null : v.replace(/^enc:/, '')),
   json: <T>(v: string | null) => (v === null ? null : (JSON.parse(v.replace(/^enc:/, '')) as T)),
+  contact: (v: string) => JSON.parse(v.replace(/^enc:/, '')) as unknown,
 } as unknown as PhiReader;
 
 const at = new Date('2026-11-20T10:00:00.000Z');
@@ -29,7 +34,7 @@ describe('profile mappers', () => {
 
   it('list item: decrypted contact, units, ISO dates', () => {
     const row: ProfileListRow = {
-      id: 'p1', name: 'Ada', phone_enc: 'enc:+1555', email_enc: null, ltv_cents: 99_900, total_sessions: 3,
+      id: 'p1', name: 'Ada', contact_enc: null, phone_enc: 'enc:+1555', email_enc: null, ltv_cents: 99_900, total_sessions: 3,
       last_appointment_at: '2026-03-04 05:06:07.089+00', next_appointment_at: null, status: 'dormant', risk_score: 40, engagement_score: 60,
       registered_at: '2026-03-04 05:06:07.089+00', updated_at: '2026-03-04 05:06:07.089+00', sort_key: 'ada', segment: 'keyed',
     };
@@ -37,6 +42,31 @@ describe('profile mappers', () => {
       id: 'p1', name: 'Ada', phone: '+1555', email: null, ltv: 999, total_sessions: 3, last_appointment: '2026-03-04T05:06:07.089Z',
       next_appointment: null, status: 'dormant', risk_score: 40, engagement_score: 60, created_at: '2026-03-04T05:06:07.089Z', updated_at: '2026-03-04T05:06:07.089Z',
     });
+  });
+
+  it('list item: phone and email from the contact ciphertext in one decryption, the two columns only for a row without one', () => {
+    const master = new PhiCipherCore({ encryption: [{ version: 'v1', key: randomBytes(32) }], blindIndex: randomBytes(32) });
+    const org = randomUUID();
+    const key = new PhiDataKey(org, 'p1', randomBytes(32), master);
+    const [ada, bo] = [randomUUID(), randomUUID()];
+    const decrypt = jest.spyOn(key, 'decrypt');
+    const base = {
+      name: 'Ada', ltv_cents: 0, total_sessions: 0, last_appointment_at: null, next_appointment_at: null, status: 'active' as const, risk_score: 0,
+      engagement_score: 0, registered_at: '2026-03-04 05:06:07+00', updated_at: '2026-03-04 05:06:07+00', sort_key: 'ada', segment: 'keyed' as const,
+    };
+    const withContact: ProfileListRow = { ...base, id: ada, contact_enc: encryptContact(key, ada, '+1 503 555 0101', null), phone_enc: null, email_enc: null };
+    expect(toListItem(withContact, new PhiReader(key, org))).toMatchObject({ phone: '+1 503 555 0101', email: null });
+    expect(decrypt).toHaveBeenCalledTimes(1);
+    // A row stored before the contact ciphertext: its two columns (two decryptions).
+    const place = (column: string): { table: string; column: string; row: string } => ({ table: 'patients', column, row: bo });
+    const old: ProfileListRow = { ...base, id: bo, contact_enc: null, phone_enc: key.encrypt('+1 503 555 0102', place('phone_enc')), email_enc: key.encrypt('bo@example.test', place('email_enc')) };
+    expect(toListItem(old, new PhiReader(key, org))).toMatchObject({ phone: '+1 503 555 0102', email: 'bo@example.test' });
+    expect(decrypt).toHaveBeenCalledTimes(3);
+    // A contact ciphertext moved to another patient's row (its place is bound in) reads as nulls, never as the other's.
+    const reader = new PhiReader(key, org);
+    expect(toListItem({ ...withContact, id: bo }, reader)).toMatchObject({ id: bo, phone: null, email: null });
+    expect(reader.unreadable).toBe(1);
+    expect(encryptContact(key, ada, null, null)).toBeNull();
   });
 
   it('timestamps as PostgreSQL prints them (UTC, DateStyle ISO) to ISO 8601 with milliseconds, as Date would', () => {

@@ -42,12 +42,20 @@ export function isoFromPg(text: string): string {
 /** Where a patient's column is stored (the additional data its ciphertext is bound to). */
 const patientPlace = (id: string, column: string): { table: string; column: string; row: string } => ({ table: 'patients', column, row: id });
 
+/**
+ * A list row: phone and email from the row's contact ciphertext (one decryption), or, on a row stored before it
+ * existed (`contact_enc` null; the repository then reads `phone_enc` and `email_enc`), from those two columns.
+ */
 export function toListItem(row: ProfileListRow, phi: PhiReader): PatientListItem {
+  const contact =
+    row.contact_enc !== null
+      ? phi.contact(row.contact_enc, row.id)
+      : { phone: phi.recent(row.phone_enc, patientPlace(row.id, 'phone_enc')), email: phi.recent(row.email_enc, patientPlace(row.id, 'email_enc')) };
   return {
     id: row.id,
     name: row.name,
-    phone: phi.recent(row.phone_enc, patientPlace(row.id, 'phone_enc')),
-    email: phi.recent(row.email_enc, patientPlace(row.id, 'email_enc')),
+    phone: contact.phone,
+    email: contact.email,
     ltv: money(row.ltv_cents),
     total_sessions: row.total_sessions ?? 0,
     last_appointment: iso(row.last_appointment_at),

@@ -68,6 +68,15 @@ describe('POST /api/v1/fhir/:organizationId (transaction and batch Bundles)', ()
       org,
     ]);
     expect(row.patient_ref).toBe('129c6ac7-8d06-89de-ad63-0204a93e76c3');
+    // The patient's phone and email as the list reads them (one contact ciphertext) are the profile's (two columns).
+    const [patient] = await t.db.query<{ id: string; contact_enc: string | null }>(`SELECT id, contact_enc FROM patients WHERE organization_id = $1`, [org]);
+    expect(patient.contact_enc).toMatch(/^p1:/);
+    const list = await t.inject({ method: 'GET', url: `/api/v1/patients/${org}/profiles`, headers: bearer(token) });
+    const profile = await t.inject({ method: 'GET', url: `/api/v1/patients/${org}/profile/${patient.id}`, headers: bearer(token) });
+    const listed = list.json<{ patients: { phone: string | null; email: string | null }[] }>().patients[0];
+    const full = profile.json<{ patient: { phone: string | null; email: string | null } }>().patient;
+    expect(listed.phone ?? listed.email).not.toBeNull();
+    expect({ phone: listed.phone, email: listed.email }).toEqual({ phone: full.phone, email: full.email });
 
     const second = await post(JSON.stringify(bundle));
     expect(second.json<Json>().entry.map((e: Json) => e.response.status)).toEqual(Array(13).fill('200 OK'));

@@ -199,6 +199,32 @@ describe('POST /api/v1/ingest/:organizationId/records', () => {
     expect(a1).toEqual({ status: 'no_show', value_cents: 0 });
   });
 
+  it("keeps the list's contact ciphertext (phone and email in one value) with the phone and email it is sent", async () => {
+    const listed = async (): Promise<{ phone: string | null; email: string | null }[]> => {
+      const res = await t.inject({ method: 'GET', url: `/api/v1/patients/${org}/profiles?sort=name`, headers: bearer(token) });
+      expect(res.statusCode).toBe(200);
+      return res.json<{ patients: { phone: string | null; email: string | null }[] }>().patients.map((p) => ({ phone: p.phone, email: p.email }));
+    };
+    const contactOf = async (): Promise<string | null> =>
+      (await t.db.query<{ contact_enc: string | null }>(`SELECT contact_enc FROM patients WHERE organization_id = $1 AND external_id = 'p1'`, [org]))[0]
+        .contact_enc;
+    await post([patient('p1')]);
+    const first = await contactOf();
+    expect(first).toMatch(/^p1:/);
+    expect(await listed()).toEqual([{ phone: '+1 503 555 0142', email: 'p1@example.com' }]);
+    // Unchanged: not rewritten.
+    expect((await post([patient('p1')])).json<Body>().results[0].status).toBe('unchanged');
+    expect(await contactOf()).toBe(first);
+    // A new email and no phone: the contact follows.
+    expect((await post([patient('p1', { email: 'new@example.com', phone: null })])).json<Body>().results[0].status).toBe('updated');
+    expect(await contactOf()).not.toBe(first);
+    expect(await listed()).toEqual([{ phone: null, email: 'new@example.com' }]);
+    // Neither: no contact ciphertext at all (nothing to decrypt).
+    await post([patient('p1', { email: null, phone: null })]);
+    expect(await contactOf()).toBeNull();
+    expect(await listed()).toEqual([{ phone: null, email: null }]);
+  });
+
   it('rejects bad records with reasons, writes nothing for them, and applies the valid ones', async () => {
     expect((await post([patient('p1')])).statusCode).toBe(200); // the patient the records below refer to
     const res = await post([

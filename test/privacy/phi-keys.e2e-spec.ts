@@ -69,14 +69,14 @@ describe('PHI keys: place binding and crypto-shredding', () => {
     expect(keys).toEqual([{ n: 3 }]);
     const orgKeys = await t.db.query<{ version: number }>(`SELECT version FROM organization_keys WHERE organization_id = $1`, [org]);
     expect(orgKeys).toEqual([{ version: 1 }]);
-    const values = await t.db.query<{ email_enc: string; phone_enc: string }>(
-      `SELECT email_enc, phone_enc FROM patients WHERE organization_id = $1 ORDER BY external_id`,
+    const values = await t.db.query<{ email_enc: string; phone_enc: string; contact_enc: string }>(
+      `SELECT email_enc, phone_enc, contact_enc FROM patients WHERE organization_id = $1 ORDER BY external_id`,
       [org],
     );
-    expect(values.map((v) => [v.email_enc.slice(0, 3), v.phone_enc.slice(0, 3)])).toEqual([
-      ['p1:', 'p1:'],
-      ['p1:', 'p1:'],
-      ['p1:', 'p1:'],
+    expect(values.map((v) => [v.email_enc.slice(0, 3), v.phone_enc.slice(0, 3), v.contact_enc.slice(0, 3)])).toEqual([
+      ['p1:', 'p1:', 'p1:'],
+      ['p1:', 'p1:', 'p1:'],
+      ['p1:', 'p1:', 'p1:'],
     ]);
     const alice = await profile(ids.alice);
     expect(alice.status).toBe(200);
@@ -91,7 +91,7 @@ describe('PHI keys: place binding and crypto-shredding', () => {
     const warn = jest.spyOn(Logger.prototype, 'warn');
     try {
       await t.db.query(
-        `UPDATE patients b SET email_enc = a.email_enc, phone_enc = a.phone_enc
+        `UPDATE patients b SET email_enc = a.email_enc, phone_enc = a.phone_enc, contact_enc = a.contact_enc
            FROM patients a WHERE a.organization_id = $1 AND a.id = $2 AND b.organization_id = $1 AND b.id = $3`,
         [org, ids.alice, ids.bob],
       );
@@ -108,6 +108,8 @@ describe('PHI keys: place binding and crypto-shredding', () => {
       const logged = warn.mock.calls.map((c) => String(c[0])).filter((m) => m.startsWith('Unreadable PHI value'));
       expect(logged.length).toBeGreaterThanOrEqual(2);
       expect(logged.some((m) => m.includes(`patients.email_enc of row ${ids.bob}`))).toBe(true);
+      // The list reads phone and email from the contact ciphertext (one decryption per row), bound to its place too.
+      expect(logged.some((m) => m.includes(`patients.contact_enc of row ${ids.bob}`))).toBe(true);
       // Ids out first: a random UUID may hold the digits 555 (seen in CI), which says nothing about a phone number.
       const withoutIds = logged.map((m) => m.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<id>'));
       expect(withoutIds.filter((m) => m.includes('alice') || m.includes('555'))).toEqual([]);

@@ -59,7 +59,7 @@ describe('rotateKeys', () => {
 
     const rotated = keyringWith(`v2:${k2},v1:${k1}`, b1);
     const result = await rotateKeys(db.url, rotated, { batchSize: 25 });
-    expect(result).toEqual({ organizationKeys: 1, values: 0, rows: { patients: 0, appointments: 0, communications: 0, survey_responses: 0, consent_decisions: 0, fhir_resources: 0 } });
+    expect(result).toEqual({ organizationKeys: 1, values: 0, contacts: 0, rows: { patients: 0, appointments: 0, communications: 0, survey_responses: 0, consent_decisions: 0, fhir_resources: 0 } });
     const [orgKey] = await db.query<{ wrapped_key: string }>(`SELECT wrapped_key FROM organization_keys`);
     expect(orgKey.wrapped_key.startsWith('v2:')).toBe(true);
     expect(await db.query(`SELECT id, phone_enc, email_enc, conditions_enc FROM patients ORDER BY id`)).toEqual(values);
@@ -106,6 +106,46 @@ describe('rotateKeys', () => {
     expect(await db.query(`SELECT count(*)::int AS n FROM patient_keys`)).toEqual([{ n: 60 }]);
     expect(await plaintexts(db, keyringWith(`v1:${k1}`, b1), org)).toEqual(before);
     expect((await rotateKeys(db.url, keyringWith(`v1:${k1}`, b1))).values).toBe(0);
+  });
+
+  it("gives patients stored before the contact ciphertext theirs (phone and email in one value, bound to its place), once", async () => {
+    const { db, org } = await seeded();
+    const keyring = keyringWith(`v1:${k1}`, b1);
+    const contacts = async (): Promise<{ id: string; contact: unknown; phone: string | null; email: string | null }[]> => {
+      const rows = await db.query<{ id: string; contact_enc: string | null; phone_enc: string | null; email_enc: string | null }>(
+        `SELECT id, contact_enc, phone_enc, email_enc FROM patients ORDER BY id`,
+      );
+      const keys = await keyring.keysFor(tenant(db, org), rows.map((r) => r.id));
+      return rows.map((r) => {
+        const key = keys.get(r.id);
+        const at = (column: string): { table: string; column: string; row: string } => ({ table: 'patients', column, row: r.id });
+        return {
+          id: r.id,
+          contact: key.decryptJson(r.contact_enc, at('contact_enc')),
+          phone: key.decrypt(r.phone_enc, at('phone_enc')),
+          email: key.decrypt(r.email_enc, at('email_enc')),
+        };
+      });
+    };
+    // The seed writes it with phone and email.
+    const seededContacts = await contacts();
+    expect(seededContacts).toHaveLength(60);
+    expect(seededContacts.filter((c) => JSON.stringify(c.contact) !== JSON.stringify({ phone: c.phone, email: c.email }))).toEqual([]);
+    // Twelve patients as stored before the column existed; one of them also without an email.
+    const twelve = (await db.query<{ id: string }>(`SELECT id FROM patients ORDER BY id LIMIT 12`)).map((r) => r.id);
+    await db.query(`UPDATE patients SET contact_enc = NULL WHERE id = ANY($1::uuid[])`, [twelve]);
+    await db.query(`UPDATE patients SET email_enc = NULL WHERE id = $1`, [twelve[0]]);
+
+    const result = await rotateKeys(db.url, keyring, { batchSize: 5 });
+    expect([result.contacts, result.values, result.rows.patients]).toEqual([12, 0, 12]);
+    const after = await contacts();
+    expect(after.filter((c) => JSON.stringify(c.contact) !== JSON.stringify({ phone: c.phone, email: c.email }))).toEqual([]);
+    expect(after.find((c) => c.id === twelve[0])?.contact).toEqual({ phone: seededContacts.find((c) => c.id === twelve[0])?.phone, email: null });
+    // Bound to its own place: the contact ciphertext does not read as another column of the same row.
+    const [row] = await db.query<{ contact_enc: string }>(`SELECT contact_enc FROM patients WHERE id = $1`, [twelve[1]]);
+    const key = (await keyring.keysFor(tenant(db, org), [twelve[1]])).get(twelve[1]);
+    expect(() => key.decrypt(row.contact_enc, { table: 'patients', column: 'phone_enc', row: twelve[1] })).toThrow(PhiDecryptError);
+    expect((await rotateKeys(db.url, keyring)).contacts).toBe(0);
   });
 
   it('recomputes blind indexes with --reindex', async () => {

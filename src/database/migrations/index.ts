@@ -25,6 +25,7 @@ import { ErasureRetentionHolds1795567620000 } from 'src/database/migrations/1795
 import { ConsentReviewsDue1795567650000 } from 'src/database/migrations/1795567650000-ConsentReviewsDue';
 import { TenantPolicyOncePerStatement1795567660000 } from 'src/database/migrations/1795567660000-TenantPolicyOncePerStatement';
 import { AuditArchivePeriod1795567710000 } from 'src/database/migrations/1795567710000-AuditArchivePeriod';
+import { PatientContactCiphertext1795567720000 } from 'src/database/migrations/1795567720000-PatientContactCiphertext';
 import { StoredFilesDeleteInBatches1795567740000 } from 'src/database/migrations/1795567740000-StoredFilesDeleteInBatches';
 
 /**
@@ -59,5 +60,6 @@ export const MIGRATIONS: Function[] = [
   ConsentReviewsDue1795567650000,
   TenantPolicyOncePerStatement1795567660000,
   AuditArchivePeriod1795567710000,
+  PatientContactCiphertext1795567720000,
   StoredFilesDeleteInBatches1795567740000,
 ];

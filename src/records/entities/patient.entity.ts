@@ -34,6 +34,13 @@ export class Patient extends SourcedEntity {
   @Column({ name: 'email_enc', type: 'text', nullable: true })
   email: string | null;
 
+  /**
+   * Phone and email again, as one encrypted JSON `{ phone, email }` (its own place): what the patient list reads, one
+   * decryption per row. Null on rows stored before it existed (the list then reads the two columns above).
+   */
+  @Column({ name: 'contact_enc', type: 'text', nullable: true })
+  contact: string | null;
+
   @Column({ name: 'date_of_birth_enc', type: 'text', nullable: true })
   dateOfBirth: string | null;
 

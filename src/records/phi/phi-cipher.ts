@@ -196,9 +196,9 @@ export function createPhiCipher(settings: Settings): PhiCipherCore {
  * looked up again. Entries leave after `PHI_DECRYPT_CACHE_SECONDS` or when `PHI_DECRYPT_CACHE_ENTRIES` are kept
  * (least recently used first; 0 entries turns it off); a value that fails to decrypt is not kept.
  *
- * Why: the patient list decrypts a phone and an email per row, 200 AES-GCM decryptions for a page of 100 (about
- * 1-2 ms of CPU, measured: a third of the app's CPU per list page), and front ends ask for the same first pages
- * again and again. A hit costs a Map lookup.
+ * Why: the patient list decrypts a value per row (its contact ciphertext, phone and email: 100 AES-GCM decryptions
+ * for a page of 100, about 0.7 ms of CPU), and front ends ask for the same first pages again and again. A hit costs
+ * a Map lookup.
  */
 @Injectable()
 export class PhiCipher extends PhiCipherCore {

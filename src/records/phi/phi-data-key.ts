@@ -159,7 +159,8 @@ export class PhiDataKey {
    * of decrypted values: keyed by the ciphertext and its place, so a value copied elsewhere never hits.
    */
   decryptRecent(value: string | null, place: PhiPlace): string | null {
-    if (value === null || this.recent === null || (this.#key === null && !isLegacyValue(value))) return this.decrypt(value, place);
+    // The cache turned off (PHI_DECRYPT_CACHE_ENTRIES=0): no cache key built (a string of the ciphertext's length).
+    if (value === null || this.recent === null || !this.recent.enabled || (this.#key === null && !isLegacyValue(value))) return this.decrypt(value, place);
     const cacheKey = `${place.table}\u0000${place.column}\u0000${place.row}\u0000${value}`;
     const hit = this.recent.get(cacheKey);
     if (hit !== undefined) return hit;

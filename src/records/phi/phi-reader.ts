@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { PhiDecryptError } from 'src/records/phi/phi-cipher';
 import type { PhiDataKey, PhiPlace } from 'src/records/phi/phi-data-key';
+import { contactPlace, parseContact, PatientContact } from 'src/records/phi/patient-contact';
 
 const logger = new Logger('PhiReader');
 
@@ -36,6 +37,20 @@ export class PhiReader {
       return this.key.decryptRecent(value, place);
     } catch (err) {
       return this.failed(err, place);
+    }
+  }
+
+  /**
+   * A patient's contact ciphertext (`patients.contact_enc`, src/records/phi/patient-contact.ts): phone and email in
+   * one decryption, through the keyring's cache of recently decrypted values; both null when unreadable.
+   */
+  contact(value: string, patientId: string): PatientContact {
+    const place = contactPlace(patientId);
+    try {
+      return parseContact(this.key.decryptRecent(value, place) as string);
+    } catch (err) {
+      this.failed(err, place);
+      return { phone: null, email: null };
     }
   }
 

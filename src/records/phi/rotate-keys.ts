@@ -1,12 +1,14 @@
 import { Client } from 'pg';
 import type { TenantSql } from 'src/database/tenant/tenant-sql';
+import { encryptContact } from 'src/records/phi/patient-contact';
+import { PhiDecryptError } from 'src/records/phi/phi-cipher';
 import type { PhiPlace } from 'src/records/phi/phi-data-key';
 import { organizationKeyAad } from 'src/records/phi/phi-data-key';
 import type { PatientKeys, PhiKeyringCore } from 'src/records/phi/phi-keyring-core';
 
 /** Every encrypted column of a table with an `id` and a `patient_id` (patients: the id is the patient's). */
 export const ENCRYPTED_COLUMNS: Readonly<Record<string, readonly string[]>> = {
-  patients: ['phone_enc', 'email_enc', 'date_of_birth_enc', 'address_enc', 'conditions_enc', 'allergies_enc', 'medications_enc'],
+  patients: ['phone_enc', 'email_enc', 'contact_enc', 'date_of_birth_enc', 'address_enc', 'conditions_enc', 'allergies_enc', 'medications_enc'],
   appointments: ['notes_enc'],
   communications: ['notes_enc'],
   survey_responses: ['comment_enc'],
@@ -15,6 +17,9 @@ export const ENCRYPTED_COLUMNS: Readonly<Record<string, readonly string[]>> = {
 
 /** A value in the former format: `v<n>:` (one master key for all, no place binding). */
 const LEGACY = `'^v[0-9]'`;
+
+/** Patients stored before `contact_enc` existed: phone or email without the contact ciphertext the list reads. */
+const WITHOUT_CONTACT = '(contact_enc IS NULL AND (phone_enc IS NOT NULL OR email_enc IS NOT NULL))';
 
 export interface RotationOptions {
   /** Rows per statement (default 2,000). */
@@ -37,6 +42,8 @@ export interface RotationResult {
   rows: Record<string, number>;
   /** Values converted from the former format. */
   values: number;
+  /** Patients given their contact ciphertext (`contact_enc`, stored before it existed). */
+  contacts: number;
 }
 
 /**
@@ -45,6 +52,8 @@ export interface RotationResult {
  *    organization, whatever their size; the patients' keys and the values do not change;
  * 2. converts the values still in the former format (`v<n>:`, before envelope encryption) to the patient's data
  *    key bound to their place, creating the keys patients lack. Once done, later runs find none.
+ * 3. fills in the contact ciphertext (`contact_enc`: phone and email in one value, read by the patient list) of the
+ *    patients stored before it existed; the list reads their two columns meanwhile.
  * With `reindex`, also recomputes the blind indexes of every patient.
  * Batches by primary key, each one statement: an interrupted run leaves every value readable and the next run
  * carries on. `updated_at` is left alone: the data did not change.
@@ -55,10 +64,12 @@ export async function rotateKeys(url: string, keyring: PhiKeyringCore, options: 
   const batchSize = options.batchSize ?? 2000;
   const master = keyring.master;
   try {
-    const result: RotationResult = { organizationKeys: await rewrapOrganizationKeys(client, keyring), rows: {}, values: 0 };
+    const result: RotationResult = { organizationKeys: await rewrapOrganizationKeys(client, keyring), rows: {}, values: 0, contacts: 0 };
     if (options.rewrapOnly) return result;
     const selects = (table: string, columns: readonly string[]): string =>
-      options.reindex && table === 'patients' ? 'true' : columns.map((c) => `${c} ~ ${LEGACY}`).join(' OR ');
+      options.reindex && table === 'patients'
+        ? 'true'
+        : [...columns.map((c) => `${c} ~ ${LEGACY}`), ...(table === 'patients' ? [WITHOUT_CONTACT] : [])].join(' OR ');
     let total = 0;
     for (const [table, columns] of Object.entries(ENCRYPTED_COLUMNS)) {
       const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE ${selects(table, columns)}`);
@@ -92,6 +103,15 @@ export async function rotateKeys(url: string, keyring: PhiKeyringCore, options: 
               out[c] = key.encrypt(key.decrypt(value, place(c)), place(c));
               result.values++;
             } else out[c] = value;
+          }
+          if (table === 'patients' && row.contact_enc === null && (row.phone_enc !== null || row.email_enc !== null)) {
+            try {
+              out.contact_enc = encryptContact(key, row.id, key.decrypt(row.phone_enc, place('phone_enc')), key.decrypt(row.email_enc, place('email_enc')));
+              result.contacts++;
+            } catch (err) {
+              // Unreadable (moved or its key destroyed): left without one; the list reads the two columns (as null).
+              if (!(err instanceof PhiDecryptError)) throw err;
+            }
           }
           if (reindex) {
             const email = key.decrypt(row.email_enc, place('email_enc'));
