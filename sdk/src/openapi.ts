@@ -3401,6 +3401,7 @@ export interface operations {
                      *             "created": 1
                      *           }
                      *         },
+                     *         "patients_left_stale": 0,
                      *         "patients_rescored": 1,
                      *         "rejected_lines": 0,
                      *         "resources": 3

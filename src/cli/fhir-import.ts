@@ -21,6 +21,10 @@ function printSummary(summary: ImportSummary, seconds: number): void {
     );
   }
   process.stdout.write(`  patients rescored: ${summary.patients_rescored}\n`);
+  if (summary.patients_left_stale > 0)
+    process.stdout.write(
+      `  patients left stale: ${summary.patients_left_stale} (their rescore failed; the next organization-wide recompute scores them: npm run recompute -- --org <slug>)\n`,
+    );
 }
 
 /**

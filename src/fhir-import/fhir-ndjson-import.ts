@@ -36,6 +36,11 @@ export interface ImportSummary {
   counts: ImportCounts;
   /** Patients rescored at the end. */
   patients_rescored: number;
+  /**
+   * Patients whose records changed but whose rescore at the end failed (for example a statement timeout under load):
+   * their scores stay as they were until the next organization-wide recompute (the nightly job).
+   */
+  patients_left_stale: number;
 }
 
 /** Resources per transaction: bounded memory and short transactions whatever the file's size. */
@@ -145,9 +150,9 @@ export class FhirNdjsonImport {
       await pool.close();
     }
     const ids = [...touched];
-    await this.ingestion.rescore(organizationId, ids);
+    const rescored = await this.ingestion.rescore(organizationId, ids);
     await onProgress(1, resources);
-    return { resources, counts, patients_rescored: ids.length };
+    return { resources, counts, patients_rescored: rescored, patients_left_stale: ids.length - rescored };
   }
 
   /** Worker threads for this import: FHIR_IMPORT_WORKERS, none for small files. */

@@ -156,16 +156,21 @@ export class IngestionService {
     });
   }
 
-  /** Recomputes the patients after their records' commit (the incremental path); a failure leaves them stale. */
-  async rescore(organizationId: string, patientIds: string[]): Promise<void> {
-    if (patientIds.length === 0 || !this.scoring) return;
+  /**
+   * Recomputes the patients after their records' commit (the incremental path); a failure leaves them stale (the
+   * scheduled recompute picks them up). Returns how many were rescored: 0 when it failed (or scoring is off).
+   */
+  async rescore(organizationId: string, patientIds: string[]): Promise<number> {
+    if (patientIds.length === 0 || !this.scoring) return 0;
     try {
       await this.scoring.recomputePatients(organizationId, patientIds);
+      return patientIds.length;
     } catch (err) {
       // The batch is committed and its patients stay stale: the scheduled recompute picks them up.
       this.logger.warn(
         `Recompute after ingestion failed for ${patientIds.length} patient(s): ${err instanceof Error ? err.message : String(err)}`,
       );
+      return 0;
     }
   }
 

@@ -95,6 +95,7 @@ describe('POST /api/v1/fhir/:organizationId/import (Bulk NDJSON), the 13-patient
     expect(first.result.resources).toBe(all.length);
     expect(first.result.rejected_lines).toBe(0);
     expect(first.result.patients_rescored).toBe(13);
+    expect(first.result.patients_left_stale).toBe(0);
 
     const [{ n: patients }] = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM patients WHERE organization_id = $1`, [org]);
     const [{ n: appointments }] = await t.db.query<{ n: number }>(
