@@ -82,11 +82,10 @@ export class StoredFilesRepository {
    * expiry sweep finishes.
    */
   async remove(db: TenantSql, fileIds: readonly string[], now: Date, chunksPerStatement = CHUNKS_PER_DELETE): Promise<number> {
-    await db.query(`UPDATE stored_files SET expires_at = $3 WHERE organization_id = $1 AND id = ANY($2::uuid[]) AND (expires_at IS NULL OR expires_at > $3)`, [
-      db.organizationId,
-      fileIds,
-      now,
-    ]);
+    await db.query(
+      `UPDATE stored_files SET expires_at = $3 WHERE organization_id = $1 AND id = ANY($2::uuid[]) AND (expires_at IS NULL OR expires_at > $3)`,
+      [db.organizationId, fileIds, now],
+    );
     for (;;) {
       const [{ n }] = await db.query<{ n: number }>(
         `WITH gone AS (
@@ -114,7 +113,10 @@ export class StoredFilesRepository {
   async deleteExpired(sql: CrossTenantSql, now: Date, chunksPerStatement = CHUNKS_PER_DELETE): Promise<number> {
     let files = 0;
     for (;;) {
-      const [row] = await sql.query<{ files: number; chunks: number }>(`SELECT files, chunks FROM stored_files_delete_expired($1, $2)`, [now, chunksPerStatement]);
+      const [row] = await sql.query<{ files: number; chunks: number }>(`SELECT files, chunks FROM stored_files_delete_expired($1, $2)`, [
+        now,
+        chunksPerStatement,
+      ]);
       files += row.files;
       if (row.chunks < chunksPerStatement) return files;
     }

@@ -4,7 +4,15 @@ import type { ScoringService } from 'src/scoring/scoring.service';
 /** The rescore after a commit reports what it did: the FHIR import's summary counts rescored and stale patients by it. */
 describe('IngestionService.rescore', () => {
   const service = (scoring?: Partial<ScoringService>): IngestionService =>
-    new IngestionService(null as never, null as never, null as never, null as never, null as never, null as never, scoring as ScoringService | undefined);
+    new IngestionService(
+      null as never,
+      null as never,
+      null as never,
+      null as never,
+      null as never,
+      null as never,
+      scoring as ScoringService | undefined,
+    );
 
   it('returns the number of patients rescored', async () => {
     const calls: string[][] = [];
