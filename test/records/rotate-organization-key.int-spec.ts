@@ -196,7 +196,8 @@ describe('rotateOrganizationKey', () => {
     expect(await kekVersions(db, org)).toEqual({ 2: 61 });
     const after = await plaintexts(db, freshKeyring(), org);
     expect(after).toEqual(expect.arrayContaining([...before, `legal_holds.${hold}=Written mid-rotation`]));
-    expect(after).toHaveLength(before.length + 8); // the new patient's 7 columns (empty) and the new hold
+    // The new patient's encrypted columns (empty) and the new hold.
+    expect(after).toHaveLength(before.length + ENCRYPTED_COLUMNS.patients.length + 1);
     // The running app, whose cache still held version 1, reads on (it reloads the versions it does not know).
     expect(await plaintexts(db, app, org)).toEqual(after);
   });
