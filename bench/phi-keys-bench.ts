@@ -17,6 +17,7 @@ import { PhiCipherCore } from 'src/records/phi/phi-cipher';
 import { PhiDataKey, unwrapPatientKey, wrapPatientKey } from 'src/records/phi/phi-data-key';
 import { contactPlace, encryptContact } from 'src/records/phi/patient-contact';
 import { PhiReader } from 'src/records/phi/phi-reader';
+import { medianMicros } from './median';
 
 const ROWS = 100;
 const ROUNDS = 400;
@@ -40,15 +41,7 @@ const rows = Array.from({ length: ROWS }, (_, i) => {
   };
 });
 
-function median(work: () => void): number {
-  const times: number[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    const start = process.hrtime.bigint();
-    work();
-    times.push(Number(process.hrtime.bigint() - start) / 1000);
-  }
-  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
-}
+const median = (work: () => void): number => medianMicros(work, ROUNDS);
 
 let sink = 0;
 const before = median(() => {

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import COMPILED_RESPONSE_SCHEMAS from 'src/common/http/compiled-response-schemas.json';
 import { responseSchemas } from 'src/common/http/response-schemas';
+import { medianMicros } from './median';
 
 type Operation = { operationId: string; responses: Record<string, { content?: Record<string, { example?: unknown }> }> };
 const document = JSON.parse(readFileSync(resolve(__dirname, '../openapi.json'), 'utf8')) as { paths: Record<string, Record<string, Operation>> };
@@ -16,15 +17,7 @@ const ROUNDS = 2000;
 const listSchema = responseSchemas(document as never, ['listPatientProfiles']);
 const schemas: Record<string, object> = { ...(COMPILED_RESPONSE_SCHEMAS as Record<string, object>), ...listSchema };
 
-function median(work: () => void): number {
-  const times: number[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    const start = process.hrtime.bigint();
-    work();
-    times.push(Number(process.hrtime.bigint() - start) / 1000);
-  }
-  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
-}
+const median = (work: () => void): number => medianMicros(work, ROUNDS);
 
 async function main(): Promise<void> {
   const answers: { url: string; body: unknown }[] = [];

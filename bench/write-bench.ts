@@ -45,20 +45,12 @@ import { ScoringRepositories } from 'src/scoring/scoring-repositories';
 import { ScoringService } from 'src/scoring/scoring.service';
 import { PgCpuSampler } from './write/pg-cpu';
 import { rebuildProbe } from './write/rebuild-probe-run';
-import { seedAgainstFloor } from './write/seed-floor';
+import { seedAgainstFloor, type SeedStep } from './write/seed-floor';
 
 const DAY_MS = 86_400_000;
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
-interface Step {
-  label: string;
-  ms: number;
-  nodeCpuS: number;
-  pgCpuS: number | null;
-  loadBefore: number;
-  loadAfter: number;
-  detail?: string;
-}
+type Step = SeedStep;
 
 interface Row {
   job: string;

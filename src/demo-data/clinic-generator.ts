@@ -1,7 +1,7 @@
 import type { Client } from 'pg';
 import type { PhiCipherCore } from 'src/records/phi/phi-cipher';
 import { dropSecondaryIndexes, restoreIndexes } from 'src/demo-data/bulk-indexes';
-import { copyInto } from 'src/demo-data/copy-table';
+import { addMetricCounts, copyInto } from 'src/demo-data/copy-table';
 import { HistoryContext, writePatient } from 'src/demo-data/patient-history';
 import { CLINIC_CATALOGS, ClinicKind, DEFAULT_CLINIC_KIND } from 'src/demo-data/clinic-kinds';
 import { buildPools } from 'src/demo-data/seed-catalog';
@@ -118,13 +118,7 @@ export async function generateClinic(client: Client, organizationId: string, opt
   await client.query(`SET LOCAL app.bulk_load = 'off'`);
   if (superuser) {
     await client.query('SET LOCAL session_replication_role = DEFAULT');
-    // What trg_patient_metric_counts_insert adds for inserted metrics rows (a delta row per group).
-    await client.query(
-      `INSERT INTO patient_metric_counts (organization_id, status, risk_level, risk_trend, patients, last_computed_at)
-       SELECT organization_id, status, risk_level, risk_trend, count(*), max(computed_at)
-         FROM patient_metrics WHERE organization_id = $1 GROUP BY organization_id, status, risk_level, risk_trend`,
-      [organizationId],
-    );
+    await addMetricCounts(client, [organizationId]);
   }
   t = Date.now();
   await restoreIndexes(client, dropped, options.onIndex);

@@ -78,3 +78,16 @@ export function copyInto(client: Client, table: string, columns: readonly string
     stream.end(data);
   });
 }
+
+/**
+ * What trg_patient_metric_counts_insert adds for inserted metrics rows (a delta row per group), for organizations
+ * whose metrics rows were loaded with the triggers off (`session_replication_role = replica`).
+ */
+export async function addMetricCounts(client: Client, organizationIds: readonly string[]): Promise<void> {
+  await client.query(
+    `INSERT INTO patient_metric_counts (organization_id, status, risk_level, risk_trend, patients, last_computed_at)
+     SELECT organization_id, status, risk_level, risk_trend, count(*), max(computed_at)
+       FROM patient_metrics WHERE organization_id = ANY($1::uuid[]) GROUP BY organization_id, status, risk_level, risk_trend`,
+    [organizationIds],
+  );
+}

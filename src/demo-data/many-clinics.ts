@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from 'pg';
 import { CLINIC_CATALOGS, type ClinicKind, DEFAULT_CLINIC_KIND } from 'src/demo-data/clinic-kinds';
-import { copyInto } from 'src/demo-data/copy-table';
+import { addMetricCounts, copyInto } from 'src/demo-data/copy-table';
 import { type HistoryContext, writePatient } from 'src/demo-data/patient-history';
 import { deleteOrganization } from 'src/demo-data/seed';
 import type { SeedPools } from 'src/demo-data/seed-catalog';
@@ -105,11 +105,9 @@ export async function writeClinicBatch(client: Client, batch: GeneratedBatch): P
     await client.query(`SET LOCAL app.bulk_load = 'off'`);
     if (superuser) {
       await client.query('SET LOCAL session_replication_role = DEFAULT');
-      await client.query(
-        `INSERT INTO patient_metric_counts (organization_id, status, risk_level, risk_trend, patients, last_computed_at)
-         SELECT organization_id, status, risk_level, risk_trend, count(*), max(computed_at)
-           FROM patient_metrics WHERE organization_id = ANY($1::uuid[]) GROUP BY organization_id, status, risk_level, risk_trend`,
-        [batch.organizations.map((o) => o.id)],
+      await addMetricCounts(
+        client,
+        batch.organizations.map((o) => o.id),
       );
     }
     await client.query('COMMIT');
