@@ -4,7 +4,7 @@ import { Clock } from 'src/common/clock/clock';
 import { CrossTenantDb } from 'src/database/cross-tenant-db';
 import { Database } from 'src/database/database';
 import { TenantDb } from 'src/database/tenant/tenant-db';
-import { vacuumScoringTables } from 'src/scoring/recompute/maintenance';
+import { analyzeIfNeverAnalyzed, vacuumScoringTables } from 'src/scoring/recompute/maintenance';
 import { organizationContext, type OrganizationContext } from 'src/scoring/recompute/organization-context';
 import { type ProgressCallback, recomputeOrganization, type RecomputeResult } from 'src/scoring/recompute/organization-recompute';
 import { recomputeSelection } from 'src/scoring/recompute/patient-recompute';
@@ -45,10 +45,17 @@ export class ScoringService implements OnModuleDestroy {
     this.subscription.unsubscribe();
   }
 
-  /** Recomputes these patients of the organization now (ids of other organizations are ignored by the query). */
+  /**
+   * Recomputes these patients of the organization now (ids of other organizations are ignored by the query). More
+   * than a batch of them (a bulk import's aftermath) first gives statistics to source tables that have none: in a new
+   * database, right after the first large import, the planner sizes `appointments` as empty and the fit's per-patient
+   * visit read walks the organization's whole completed-visits index once per patient (5,000 imported patients:
+   * past the statement timeout; with statistics 63 ms), as the organization-wide recompute already guards against.
+   */
   async recomputePatients(organizationId: string, patientIds: string[]): Promise<void> {
     const ids = [...new Set(patientIds)];
     if (ids.length === 0) return;
+    if (ids.length > BATCH) await this.analyzeFreshSources();
     const now = this.clock.now();
     for (let i = 0; i < ids.length; i += BATCH) {
       const batch = ids.slice(i, i + BATCH);
@@ -58,6 +65,16 @@ export class ScoringService implements OnModuleDestroy {
       });
     }
     this.events.patientsRecomputed(organizationId, ids);
+  }
+
+  /** ANALYZE of the source tables never analyzed (a fresh bulk load), on an owner connection of its own. */
+  private async analyzeFreshSources(): Promise<void> {
+    const owner = await this.database.ownerConnection('patient-journey-analyze');
+    try {
+      await analyzeIfNeverAnalyzed(owner);
+    } finally {
+      await owner.end();
+    }
   }
 
   /** Refits the organization's models and recomputes all its patients. */
