@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { AuditAction } from 'src/audit/trail/audit-action';
+import type { AuditEventContent } from 'src/audit/trail/audit-event';
 import type { TestDatabase } from 'test/utils/test-database';
 
 export type EventRow = {
@@ -57,4 +60,27 @@ export async function addScoredPatients(db: TestDatabase, organizationId: string
     ids.push(rows[0].id);
   }
   return ids;
+}
+
+/** A clinician's read of one patient's profile at `occurredAt`, as the trail stores it (for tests that age the trail). */
+export function profileReadEvent(organizationId: string, occurredAt: Date): AuditEventContent {
+  return {
+    organizationId,
+    id: randomUUID(),
+    occurredAt,
+    actorType: 'user',
+    actorId: randomUUID(),
+    actorRole: 'clinician',
+    action: AuditAction.Read,
+    resource: 'patient',
+    method: 'GET',
+    route: '/api/v1/patients/:organizationId/profile/:patientId',
+    patientIds: [randomUUID()],
+    query: {},
+    outcome: 'success',
+    statusCode: 200,
+    requestId: null,
+    ip: '10.0.0.1',
+    userAgent: 'test',
+  };
 }

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { AuditAction } from 'src/audit/trail/audit-action';
 import type { AuditEventContent } from 'src/audit/trail/audit-event';
 import { contentHash } from 'src/audit/trail/hash-chain';
 import { TrailRepository } from 'src/audit/trail/trail.repository';
 import { TenantDb } from 'src/database/tenant/tenant-db';
 import { Role } from 'src/organizations/organizations.enums';
 import { RetentionSweep } from 'src/privacy/retention/retention-sweep';
+import { profileReadEvent } from 'test/audit/audit-fixtures';
 import { bearer, createOrganization, memberToken } from 'test/auth/auth-fixtures';
 import { createTestApp, TestApp } from 'test/utils/test-app';
 
@@ -28,25 +28,7 @@ describe('audit archives: list and download', () => {
   async function archived(old: string[]): Promise<{ org: string; ids: string[]; archiveId: string }> {
     const org = (await createOrganization(t.db)).id;
     const trail = t.app.get(TrailRepository);
-    const event = (occurredAt: Date): AuditEventContent => ({
-      organizationId: org,
-      id: randomUUID(),
-      occurredAt,
-      actorType: 'user',
-      actorId: randomUUID(),
-      actorRole: 'clinician',
-      action: AuditAction.Read,
-      resource: 'patient',
-      method: 'GET',
-      route: '/api/v1/patients/:organizationId/profile/:patientId',
-      patientIds: [randomUUID()],
-      query: {},
-      outcome: 'success',
-      statusCode: 200,
-      requestId: null,
-      ip: '10.0.0.1',
-      userAgent: 'test',
-    });
+    const event = (occurredAt: Date): AuditEventContent => profileReadEvent(org, occurredAt);
     const events = old.map((d) => event(new Date(d)));
     await t.app.get(TenantDb).transaction(org, async (db) => {
       for (const e of [...events, event(new Date('2026-11-20T10:00:00Z'))]) await trail.append(db, e, contentHash(e));

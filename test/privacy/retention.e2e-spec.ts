@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { AuditAction } from 'src/audit/trail/audit-action';
 import type { AuditEventContent } from 'src/audit/trail/audit-event';
 import { contentHash } from 'src/audit/trail/hash-chain';
 import { TrailRepository } from 'src/audit/trail/trail.repository';
@@ -9,6 +7,7 @@ import { JobService } from 'src/jobs/job.service';
 import { JobType } from 'src/jobs/job.types';
 import { Role } from 'src/organizations/organizations.enums';
 import { RetentionSweep } from 'src/privacy/retention/retention-sweep';
+import { profileReadEvent } from 'test/audit/audit-fixtures';
 import { bearer, createOrganization, memberToken } from 'test/auth/auth-fixtures';
 import { createAppointment, createPatient } from 'test/utils/factories';
 import { eventually } from 'test/utils/eventually';
@@ -120,25 +119,7 @@ describe('retention: the policy, the sweep, audit retirement', () => {
     const owner = await memberToken(t, org, Role.Owner);
     // Five events of 2019-2020 at the start of the chain, then the present.
     const trail = t.app.get(TrailRepository);
-    const event = (occurredAt: Date): AuditEventContent => ({
-      organizationId: org,
-      id: randomUUID(),
-      occurredAt,
-      actorType: 'user',
-      actorId: randomUUID(),
-      actorRole: 'clinician',
-      action: AuditAction.Read,
-      resource: 'patient',
-      method: 'GET',
-      route: '/api/v1/patients/:organizationId/profile/:patientId',
-      patientIds: [randomUUID()],
-      query: {},
-      outcome: 'success',
-      statusCode: 200,
-      requestId: null,
-      ip: '10.0.0.1',
-      userAgent: 'test',
-    });
+    const event = (occurredAt: Date): AuditEventContent => profileReadEvent(org, occurredAt);
     const old = ['2019-11-03', '2019-12-10', '2020-03-15', '2020-10-31', '2020-10-31'].map((d) => event(new Date(`${d}T10:00:00Z`)));
     await t.app.get(TenantDb).transaction(org, async (db) => {
       for (const e of [...old, event(new Date('2020-11-01T00:00:00Z')), event(new Date('2026-11-20T10:00:00Z'))])
