@@ -27,9 +27,12 @@ export class FhirImportRepository {
       item_enc: string | null;
       target: string | null;
     }>(
-      `SELECT f.resource_type, f.resource_id, f.patient_ref, f.list, f.item_enc, f.target FROM fhir_resources f
-         JOIN unnest($3::text[], $4::text[]) AS k(resource_type, resource_id) ON f.resource_type = k.resource_type AND f.resource_id = k.resource_id
-        WHERE f.organization_id = $1 AND f.source = $2`,
+      // A LATERAL probe of the primary key per key (ingestion.repository.ts `byKey`: a plan that holds without statistics).
+      `SELECT f.* FROM unnest($3::text[], $4::text[]) AS k(resource_type, resource_id)
+         CROSS JOIN LATERAL (
+           SELECT f.resource_type, f.resource_id, f.patient_ref, f.list, f.item_enc, f.target FROM fhir_resources f
+            WHERE f.organization_id = $1 AND f.source = $2 AND f.resource_type = k.resource_type AND f.resource_id = k.resource_id
+         ) f`,
       [db.organizationId, source, keys.map((k) => k.resourceType), keys.map((k) => k.resourceId)],
     );
     return new Map(

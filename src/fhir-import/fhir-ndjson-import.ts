@@ -48,6 +48,8 @@ export const IMPORT_CHUNK = 1000;
 
 /** Below this many bytes the lines are prepared in the calling thread: starting workers costs seconds. */
 const WORKERS_FROM_BYTES = 4 * 1_048_576;
+/** While the first pass skips lines that are not patients, the progress is reported every this many bytes read. */
+const PROGRESS_EVERY_BYTES = 16 * 1_048_576;
 
 /**
  * The Bulk Data NDJSON import (docs/fhir-import.md): the files are read twice, streamed line by line. The first pass
@@ -79,6 +81,7 @@ export class FhirNdjsonImport {
     const touched = new Set<string>();
     const totalBytes = Math.max(1, files.reduce((a, f) => a + f.bytes, 0) * 2);
     let readBytes = 0;
+    let reportedBytes = 0;
     let resources = 0;
     const count = (type: string, status: ItemStatus): void => {
       const c = (counts[type] ??= {});
@@ -136,8 +139,15 @@ export class FhirNdjsonImport {
           for await (const raw of file.lines()) {
             lineNo++;
             readBytes += raw.length + 1;
-            // The first pass sends only the lines that may be patients (confirmed by parsing).
-            if (pass === 'patients' && !PATIENT_LINE.test(raw)) continue;
+            // The first pass sends only the lines that may be patients (confirmed by parsing); the progress still
+            // moves while it skips the others (a large file's first pass reads gigabytes before a patient line).
+            if (pass === 'patients' && !PATIENT_LINE.test(raw)) {
+              if (readBytes - reportedBytes >= PROGRESS_EVERY_BYTES) {
+                reportedBytes = readBytes;
+                await onProgress(Math.min(1, readBytes / totalBytes), resources);
+              }
+              continue;
+            }
             lines.push(raw);
             lineNos.push(lineNo);
             if (lines.length >= IMPORT_CHUNK) await send();

@@ -15,6 +15,15 @@ export const keyOf = (source: string, externalId: string): string => `${source}\
 const keyArrays = (keys: RecordKey[]): [string[], string[]] => [keys.map((k) => k.source), keys.map((k) => k.externalId)];
 
 /**
+ * The row of `table` (alias t) with the key `k` of the enclosing `unnest`, as a LATERAL subquery: one probe of the
+ * (organization_id, source, external_id) unique index per key, whatever the statistics say. A plain join on the
+ * unnest let the planner hash the organization's whole table when it was never analyzed (a bulk load: 1,000 keys
+ * against 500,000 payments took 623 ms instead of 3 ms, so each chunk of a large import was slower than the last).
+ */
+const byKey = (table: string, columns: string): string =>
+  `SELECT ${columns} FROM ${table} t WHERE t.organization_id = $1 AND t.source = k.source AND t.external_id = k.external_id LIMIT 1`;
+
+/**
  * Every SQL statement of the ingestion path. Each runs on the tenant handle of the ingestion's transaction
  * (TenantDb.transaction; row-level security applies as well).
  */
@@ -24,9 +33,8 @@ export class IngestionRepository {
   async patientIds(db: TenantSql, keys: RecordKey[]): Promise<Map<string, string>> {
     if (keys.length === 0) return new Map();
     const rows = await db.query<{ id: string; source: string; external_id: string }>(
-      `SELECT p.id, p.source, p.external_id FROM patients p
-         JOIN unnest($2::text[], $3::text[]) AS k(source, external_id) ON p.source = k.source AND p.external_id = k.external_id
-        WHERE p.organization_id = $1`,
+      `SELECT p.id, p.source, p.external_id FROM unnest($2::text[], $3::text[]) AS k(source, external_id)
+         CROSS JOIN LATERAL (${byKey('patients', 't.id, t.source, t.external_id')}) p`,
       [db.organizationId, ...keyArrays(keys)],
     );
     return new Map(rows.map((r) => [keyOf(r.source, r.external_id), r.id]));
@@ -37,9 +45,8 @@ export class IngestionRepository {
     if (keys.length === 0) return new Map();
     const extra = spec.table === 'patients' ? ', t.referred_by_id' : '';
     const rows = await db.query<StoredRow>(
-      `SELECT t.id, t.source, t.external_id, ${spec.columns.map((c) => `t.${c.name}`).join(', ')}${extra} FROM ${spec.table} t
-         JOIN unnest($2::text[], $3::text[]) AS k(source, external_id) ON t.source = k.source AND t.external_id = k.external_id
-        WHERE t.organization_id = $1`,
+      `SELECT t.* FROM unnest($2::text[], $3::text[]) AS k(source, external_id)
+         CROSS JOIN LATERAL (${byKey(spec.table, `t.id, t.source, t.external_id, ${spec.columns.map((c) => `t.${c.name}`).join(', ')}${extra}`)}) t`,
       [db.organizationId, ...keyArrays(keys)],
     );
     return new Map(rows.map((r) => [keyOf(r.source, r.external_id), r]));

@@ -27,6 +27,7 @@ import { TenantPolicyOncePerStatement1795567660000 } from 'src/database/migratio
 import { AuditArchivePeriod1795567710000 } from 'src/database/migrations/1795567710000-AuditArchivePeriod';
 import { PatientContactCiphertext1795567720000 } from 'src/database/migrations/1795567720000-PatientContactCiphertext';
 import { StoredFilesDeleteInBatches1795567740000 } from 'src/database/migrations/1795567740000-StoredFilesDeleteInBatches';
+import { FhirEobTargetIndex1795567760000 } from 'src/database/migrations/1795567760000-FhirEobTargetIndex';
 
 /**
  * Every migration, in order. A new migration is added here (explicit imports keep the list the same under
@@ -62,4 +63,5 @@ export const MIGRATIONS: Function[] = [
   AuditArchivePeriod1795567710000,
   PatientContactCiphertext1795567720000,
   StoredFilesDeleteInBatches1795567740000,
+  FhirEobTargetIndex1795567760000,
 ];
