@@ -2,11 +2,12 @@ import { Client, type ClientConfig } from 'pg';
 
 /**
  * A connection as the connecting user, the owner of the tables: not under row-level security, and allowed DDL and
- * maintenance. Only three kinds of code use it, each named here so that a reader can check them:
+ * maintenance. Only these kinds of code use it, each named here so that a reader can check them:
  * - the migrations (src/database/migrate.ts) and the demo data generator's bulk load (src/demo-data/);
  * - the rebuild and swap of an organization's metrics partition: its CREATE/ATTACH/DETACH/DROP and index builds
  *   (src/scoring/recompute/metrics-partition-swap.ts);
- * - VACUUM and ANALYZE of the scoring tables after an organization-wide recompute (src/scoring/recompute/vacuum.ts).
+ * - VACUUM and ANALYZE of the scoring tables after an organization-wide recompute (src/scoring/recompute/maintenance.ts),
+ *   and ANALYZE of the tables a large FHIR import writes, as they grow (src/fhir-import/import-statistics.ts).
  * Everything else reaches the database as the runtime role through TenantDb, BatchTenantConnection or CrossTenantDb.
  */
 export class OwnerConnection {

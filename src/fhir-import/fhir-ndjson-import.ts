@@ -6,11 +6,13 @@ import { AuditAction } from 'src/audit/trail/audit-action';
 import type { AuditActorType } from 'src/audit/trail/audit-event';
 import { TrailWriter } from 'src/audit/trail/trail-writer';
 import { Clock } from 'src/common/clock/clock';
+import { Database } from 'src/database/database';
 import { TenantDb } from 'src/database/tenant/tenant-db';
 import { issue, outcome } from 'src/fhir-import/domain/operation-outcome';
 import { FhirImporter, ItemOutcome, ItemStatus } from 'src/fhir-import/fhir-importer';
 import { LineResult, PATIENT_LINE, Prepared } from 'src/fhir-import/fhir-prepare';
 import { PreparePool } from 'src/fhir-import/fhir-prepare-pool';
+import { ImportStatistics } from 'src/fhir-import/import-statistics';
 import { IngestionService } from 'src/ingestion/ingestion.service';
 
 /** A file of NDJSON resources: a stored upload, or a local file for the CLI. */
@@ -62,6 +64,7 @@ const PROGRESS_EVERY_BYTES = 16 * 1_048_576;
 export class FhirNdjsonImport {
   constructor(
     private readonly tenantDb: TenantDb,
+    private readonly database: Database,
     private readonly importer: FhirImporter,
     private readonly ingestion: IngestionService,
     private readonly trail: TrailWriter,
@@ -88,6 +91,7 @@ export class FhirNdjsonImport {
       c[status] = (c[status] ?? 0) + 1;
     };
 
+    const statistics = new ImportStatistics(this.database);
     const pool = new PreparePool(this.workersFor(files));
     try {
       for (const pass of ['patients', 'others'] as const) {
@@ -120,6 +124,7 @@ export class FhirNdjsonImport {
             });
             for (let i = 0; i < chunk.length; i++) await this.record(outcomes[i], file.name, chunk[i].line, count, onOutcome);
             resources += chunk.length;
+            await statistics.written(resources);
             await onProgress(Math.min(1, readBytes / totalBytes), resources);
           };
           let lines: string[] = [];
@@ -158,6 +163,7 @@ export class FhirNdjsonImport {
       }
     } finally {
       await pool.close();
+      await statistics.close();
     }
     const ids = [...touched];
     const rescored = await this.ingestion.rescore(organizationId, ids);

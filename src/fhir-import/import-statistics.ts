@@ -1,0 +1,52 @@
+import type { Database } from 'src/database/database';
+import type { OwnerConnection } from 'src/database/owner-connection';
+
+/** The tables a FHIR import writes (the records of src/ingestion and the medical list items). */
+const IMPORT_TABLES = [
+  'patients',
+  'appointments',
+  'payments',
+  'communications',
+  'survey_responses',
+  'treatment_plans',
+  'consent_decisions',
+  'fhir_resources',
+];
+
+/** How often (resources written) the tables' growth is checked. */
+const CHECK_EVERY = 20_000;
+
+/**
+ * Keeps the planner's statistics up with a large import, as autovacuum's analyze would, only at once. A bulk load
+ * into fresh tables leaves them unanalyzed, or analyzed while still empty (autovacuum's analyze, where it runs, comes
+ * a minute or more later; where it is off, never), and then the planner took the medical-list lookup's small patient
+ * index with a filter instead of the primary key: 1.2-1.8 s per chunk of 1,000 at 600,000 rows and growing, so a
+ * 50,000-patient import slowed down chunk by chunk. The import calls `written(total)` after each chunk; every
+ * 20,000 resources the tables' counters are read (pg_stat_user_tables), and those whose rows changed since their last
+ * analyze are at least half of them (the table doubled; and at least 10,000 rows) are analyzed, on an owner connection held for the import. ANALYZE samples a
+ * fixed number of rows (well under a second per table whatever its size), and each table is analyzed about once per
+ * doubling: a dozen times for a table that grows to millions of rows.
+ */
+export class ImportStatistics {
+  private nextCheck = CHECK_EVERY;
+  private owner: OwnerConnection | null = null;
+
+  constructor(private readonly database: Database) {}
+
+  async written(total: number): Promise<void> {
+    if (total < this.nextCheck) return;
+    this.nextCheck = total + CHECK_EVERY;
+    this.owner ??= await this.database.ownerConnection('patient-journey-import-analyze');
+    const grown = await this.owner.query<{ relname: string }>(
+      `SELECT relname FROM pg_stat_user_tables
+        WHERE relname = ANY($1::text[]) AND n_mod_since_analyze >= GREATEST(10000, n_live_tup / 2)`,
+      [IMPORT_TABLES],
+    );
+    if (grown.length > 0) await this.owner.query(`ANALYZE ${grown.map((r) => this.owner!.escapeIdentifier(r.relname)).join(', ')}`);
+  }
+
+  async close(): Promise<void> {
+    await this.owner?.end();
+    this.owner = null;
+  }
+}
