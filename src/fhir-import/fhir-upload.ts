@@ -102,7 +102,7 @@ async function* mapErrors(stream: Readable, limitBytes: number): AsyncGenerator<
 function multipartProblem(err: unknown, limitBytes: number, part?: number): unknown {
   if (err instanceof ProblemException) return err;
   const e = err as { code?: string; statusCode?: number; message?: string };
-  switch (e.code) {
+  switch (e.code ?? '') {
     case 'FST_REQ_FILE_TOO_LARGE':
       return tooLarge(limitBytes);
     case 'FST_PARTS_LIMIT':

@@ -1,9 +1,9 @@
 import { Role } from 'src/organizations/organizations.enums';
 import { validateFhirResource } from 'src/fhir-import/fhir-validator';
 import { bearer, createOrganization, memberToken } from 'test/auth/auth-fixtures';
-import { eventually } from 'test/utils/eventually';
 import { createTestApp, TestApp } from 'test/utils/test-app';
 import type { Json } from 'test/fhir-import/fhir-fixtures';
+import { importDone, importOutcomes } from 'test/fhir-import/fhir-import-client';
 
 const MRN = 'http://hospital.example.org/mrn';
 const SSN = 'http://hl7.org/fhir/sid/us-ssn';
@@ -36,31 +36,18 @@ describe('FHIR import: Patient identifiers kept as external ids, logical referen
   let org: string;
   let token: string;
 
-  const runImport = async (lines: Json[]): Promise<Json> => {
-    const start = await t.inject({
-      method: 'POST',
-      url: `/api/v1/fhir/${org}/import`,
-      headers: { ...bearer(token), 'content-type': 'application/fhir+ndjson' },
-      payload: lines.map((l) => JSON.stringify(l)).join('\n'),
-    });
-    expect(start.statusCode).toBe(202);
-    const done = await eventually(
-      () => t.inject({ method: 'GET', url: start.headers['content-location'] as string, headers: bearer(token) }),
-      (r) => r.statusCode !== 202,
-      { timeoutMs: 120_000, intervalMs: 200, what: 'the import' },
+  const runImport = async (lines: Json[]): Promise<Json> =>
+    importDone(
+      t,
+      token,
+      await t.inject({
+        method: 'POST',
+        url: `/api/v1/fhir/${org}/import`,
+        headers: { ...bearer(token), 'content-type': 'application/fhir+ndjson' },
+        payload: lines.map((l) => JSON.stringify(l)).join('\n'),
+      }),
     );
-    const status = done.json<Json>();
-    expect(status.status).toBe('succeeded');
-    return status;
-  };
-  const outcomesOf = async (status: Json): Promise<Json[]> => {
-    const out = await t.inject({ method: 'GET', url: status.outcomes_url as string, headers: bearer(token) });
-    return out.body
-      .trim()
-      .split('\n')
-      .filter((l) => l !== '')
-      .map((l) => JSON.parse(l) as Json);
-  };
+  const outcomesOf = (status: Json): Promise<Json[]> => importOutcomes(t, token, status);
   const bundle = (type: 'transaction' | 'batch', resources: Json[]) =>
     t.inject({
       method: 'POST',

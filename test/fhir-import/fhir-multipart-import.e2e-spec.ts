@@ -1,8 +1,8 @@
 import { validateFhirResource } from 'src/fhir-import/fhir-validator';
 import { bearer, createOrganization, memberToken } from 'test/auth/auth-fixtures';
-import { eventually } from 'test/utils/eventually';
 import { createTestApp, TestApp } from 'test/utils/test-app';
 import type { Json } from 'test/fhir-import/fhir-fixtures';
+import { importDone, importOutcomes } from 'test/fhir-import/fhir-import-client';
 
 const BOUNDARY = '----fhir-import-test-7d3c';
 /** The app's FHIR_IMPORT_LIMIT_BYTES here: small, so that "too large" is cheap to send. */
@@ -55,29 +55,8 @@ describe('POST /api/v1/fhir/:organizationId/import as multipart/form-data (one N
   const post = (body: { payload: Buffer; headers: Record<string, string> }) =>
     t.inject({ method: 'POST', url: `/api/v1/fhir/${org}/import`, headers: { ...bearer(token), ...body.headers }, payload: body.payload });
 
-  const finished = async (start: Awaited<ReturnType<typeof post>>): Promise<Json> => {
-    expect({ status: start.statusCode, body: start.statusCode === 202 ? null : start.body }).toEqual({ status: 202, body: null });
-    const location = start.headers['content-location'] as string;
-    const done = await eventually(
-      () => t.inject({ method: 'GET', url: location, headers: bearer(token) }),
-      (r) => r.statusCode !== 202,
-      { timeoutMs: 120_000, intervalMs: 200, what: 'the import' },
-    );
-    expect(done.statusCode).toBe(200);
-    const status = done.json<Json>();
-    expect(status.status).toBe('succeeded');
-    return status;
-  };
-
-  const outcomesOf = async (status: Json): Promise<Json[]> => {
-    const out = await t.inject({ method: 'GET', url: status.outcomes_url as string, headers: bearer(token) });
-    expect(out.statusCode).toBe(200);
-    return out.body
-      .trim()
-      .split('\n')
-      .filter((l) => l !== '')
-      .map((l) => JSON.parse(l) as Json);
-  };
+  const finished = (start: Awaited<ReturnType<typeof post>>): Promise<Json> => importDone(t, token, start);
+  const outcomesOf = (status: Json): Promise<Json[]> => importOutcomes(t, token, status);
 
   /** What an upload leaves: import jobs, and stored files still readable (not expired) with their chunks. */
   const leftovers = async (): Promise<{ jobs: number; files: number; chunks: number }> => {
