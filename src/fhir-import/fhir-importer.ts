@@ -98,6 +98,7 @@ export class FhirImporter {
       db,
       source,
       stored.map((x) => ({ patientId: x.id, identifiers: identifiersOf(x.i) })),
+      new Set(stored.filter((x) => outcomes[x.i].status !== 'unchanged').map((x) => x.id.toLowerCase())),
     );
     const all = new Set(touched);
     for (const x of stored) {

@@ -47,9 +47,15 @@ export class PatientIdentifiers {
 
   /**
    * Sets the identifiers of these stored patients (each list replaces theirs in the source). Returns the ids of the
-   * patients whose identifiers changed; those patients' `updated_at` moves too (an incremental export picks them up).
+   * patients whose identifiers changed; those patients' `updated_at` moves too (an incremental export picks them up),
+   * but for the `written` ones (their row was just written: it has moved already).
    */
-  async replace(db: TenantSql, source: string, patients: { patientId: string; identifiers: PatientIdentifierValue[] }[]): Promise<Set<string>> {
+  async replace(
+    db: TenantSql,
+    source: string,
+    patients: { patientId: string; identifiers: PatientIdentifierValue[] }[],
+    written: ReadonlySet<string> = new Set(),
+  ): Promise<Set<string>> {
     const changed = new Set<string>();
     if (patients.length === 0) return changed;
     const org = db.organizationId;
@@ -109,7 +115,8 @@ export class PatientIdentifiers {
     }
     for (const g of gone) changed.add(g.patient_id);
     for (const a of added) changed.add(a.patientId);
-    await db.query(`UPDATE patients SET updated_at = now() WHERE organization_id = $1 AND id = ANY($2::uuid[])`, [org, [...changed]]);
+    const stale = [...changed].filter((id) => !written.has(id));
+    if (stale.length > 0) await db.query(`UPDATE patients SET updated_at = now() WHERE organization_id = $1 AND id = ANY($2::uuid[])`, [org, stale]);
     return changed;
   }
 
