@@ -12,6 +12,7 @@ import { ConsentDecision } from 'src/records/entities/consent-decision.entity';
 import { Communication } from 'src/records/entities/communication.entity';
 import { JourneyEvent } from 'src/records/entities/journey-event.entity';
 import { Patient } from 'src/records/entities/patient.entity';
+import { PatientIdentifier } from 'src/records/entities/patient-identifier.entity';
 import { Payment } from 'src/records/entities/payment.entity';
 import { Referral } from 'src/records/entities/referral.entity';
 import { SurveyResponse } from 'src/records/entities/survey-response.entity';
@@ -55,4 +56,5 @@ export const ENTITIES = [
   FhirResource,
   OrganizationKey,
   PatientKey,
+  PatientIdentifier,
 ];

@@ -241,7 +241,7 @@ export interface paths {
         put?: never;
         /**
          * Start a FHIR Bulk Data NDJSON import
-         * @description The body (`application/fhir+ndjson`: one FHIR R4 resource per line, any types mixed, in any order, any size) is streamed into the encrypted file store and imported by a background job: patients first, then the rest, so references resolve whatever the order. Answers 202 with `Content-Location`; poll it for progress (`X-Progress`), then the counts and the rejected lines' OperationOutcomes.
+         * @description The body is one NDJSON file (`application/fhir+ndjson`: one FHIR R4 resource per line, any types mixed, in any order, any size), or several as `multipart/form-data` (one file part per NDJSON file, at most 100; each part's filename names its lines in the outcomes and the result). It is streamed into the encrypted file store and imported by a background job: patients first, then the rest, so references resolve whatever the order of files and lines. Up to FHIR_IMPORT_LIMIT_BYTES in all (8 GiB; 413 above). A refused upload keeps nothing. Answers 202 with `Content-Location`; poll it for progress (`X-Progress`), then the counts and the rejected lines' OperationOutcomes.
          *
          *     Requires the permission `data:write` in the organization.
          */
@@ -1556,7 +1556,10 @@ export interface components {
             outcomes_url?: string | null;
             /** @description 0 to 1. */
             progress: number | null;
-            /** @description Once succeeded: resources read, counts per resource type and outcome, patients rescored, rejected lines. */
+            /**
+             * @description Once succeeded: resources read, counts per resource type and outcome, patients rescored, rejected lines, and the
+             *     files read (`files`: name and bytes; a multipart part's filename, else `upload-1.ndjson`).
+             */
             result?: {
                 [key: string]: unknown;
             } | null;
@@ -3323,7 +3326,18 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /** @example {"resourceType":"Patient","id":"p1",...} */
+                "application/fhir+ndjson": string;
+                /** @example {"resourceType":"Patient","id":"p1",...} */
+                "application/x-ndjson": string;
+                "multipart/form-data": {
+                    /** @description One file part per NDJSON file (`Content-Type: application/fhir+ndjson`, or a `.ndjson` filename); the part's filename names its lines in the outcomes. Any field name. */
+                    files: string[];
+                };
+            };
+        };
         responses: {
             /** @description Accepted: the import runs in the background. */
             202: {
@@ -3343,7 +3357,24 @@ export interface operations {
             400: components["responses"]["ValidationFailed"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            /** @description Not NDJSON. */
+            /** @description The upload is larger than FHIR_IMPORT_LIMIT_BYTES, or has more than 100 parts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The upload is larger than FHIR_IMPORT_LIMIT_BYTES (8589934592 bytes): nothing was kept; split the export into several imports",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "https://patient-journey.dev/problems/payload-too-large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not NDJSON (the body, or a part of a multipart upload). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -3351,7 +3382,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Send the NDJSON as application/fhir+ndjson (or application/x-ndjson)",
+                     *       "detail": "Send the NDJSON as application/fhir+ndjson (or application/x-ndjson), or its files as multipart/form-data",
                      *       "status": 415,
                      *       "title": "Unsupported media type",
                      *       "type": "https://patient-journey.dev/problems/unsupported-media-type"
@@ -3401,6 +3432,12 @@ export interface operations {
                      *             "created": 1
                      *           }
                      *         },
+                     *         "files": [
+                     *           {
+                     *             "bytes": 5120,
+                     *             "name": "Patient.000.ndjson"
+                     *           }
+                     *         ],
                      *         "patients_left_stale": 0,
                      *         "patients_rescored": 1,
                      *         "rejected_lines": 0,

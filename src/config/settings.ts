@@ -42,6 +42,11 @@ export interface Settings {
   bodyLimitBytes: number;
   /** Largest FHIR Bundle `POST /fhir/{organizationId}` takes (FHIR_BUNDLE_LIMIT_BYTES; 413 above). */
   fhirBundleLimitBytes: number;
+  /**
+   * Largest upload `POST /fhir/{organizationId}/import` takes: an NDJSON body, or the sum of a multipart upload's files
+   * (FHIR_IMPORT_LIMIT_BYTES; 413 above, nothing kept). The upload is streamed, never held whole.
+   */
+  fhirImportLimitBytes: number;
   /** Worker threads that validate and map an NDJSON import's lines (FHIR_IMPORT_WORKERS; 0: in the import's own thread). */
   fhirImportWorkers: number;
   dataDir: string;
@@ -279,6 +284,7 @@ export function loadSettings(env: Env = process.env): Settings {
     demoSeed: bool(env, 'DEMO_SEED', true),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1_048_576, 1024, 100 * 1_048_576),
     fhirBundleLimitBytes: int(env, 'FHIR_BUNDLE_LIMIT_BYTES', 50 * 1_048_576, 1024, 1024 * 1_048_576),
+    fhirImportLimitBytes: int(env, 'FHIR_IMPORT_LIMIT_BYTES', 8 * 1024 * 1_048_576, 1024, 1024 * 1024 * 1_048_576),
     fhirImportWorkers: int(env, 'FHIR_IMPORT_WORKERS', 1, 0, 16),
     dataDir,
     jwt: {

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import { SETTINGS } from 'src/config/config.module';
 import type { Settings } from 'src/config/settings';
@@ -8,15 +9,19 @@ import type { Settings } from 'src/config/settings';
 export const FHIR_BUNDLE_ROUTE = 'fhirBundle';
 
 /**
- * FHIR's media types on Fastify: `application/fhir+json` parsed as JSON (within the route's body limit), and
+ * FHIR's media types on Fastify: `application/fhir+json` parsed as JSON (within the route's body limit),
  * `application/fhir+ndjson` / `application/x-ndjson` handed over as the raw stream (the import streams it into the
- * file store: no limit, never held whole). The Bundle route's body limit is set from the settings.
+ * file store, never held whole, counting it against FHIR_IMPORT_LIMIT_BYTES), and `multipart/form-data` through
+ * @fastify/multipart (registered by Nest's adapter; its parts are streamed the same way: fhir-upload.ts). The Bundle
+ * route's body limit is set from the settings.
  */
 @Injectable()
 export class FhirHttp {
   constructor(adapterHost: HttpAdapterHost, @Inject(SETTINGS) settings: Settings) {
     const fastify = adapterHost.httpAdapter?.getInstance<FastifyInstance>();
     if (!fastify) return;
+    // Nest's Fastify adapter owns the plugin's registration (once, at the root, whoever else asks for it).
+    if (adapterHost.httpAdapter instanceof FastifyAdapter) adapterHost.httpAdapter.useMultipart();
     fastify.addHook('onRoute', (route: RouteOptions) => {
       if ((route.config as Record<string, unknown> | undefined)?.[FHIR_BUNDLE_ROUTE] === true)
         route.bodyLimit = settings.fhirBundleLimitBytes;

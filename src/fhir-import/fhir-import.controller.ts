@@ -1,7 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
-import { ApiConsumes, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import { ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RequestAudit } from 'src/audit/recording/request-audit-recorder';
 import { RequestAuditor } from 'src/audit/recording/request-auditor.decorator';
 import { AuditAction } from 'src/audit/trail/audit-action';
@@ -11,6 +11,8 @@ import { Permission } from 'src/auth/permissions';
 import { Endpoint } from 'src/common/http/endpoint.decorator';
 import { OrganizationParams } from 'src/common/http/path-params.dto';
 import { problem, ProblemCode } from 'src/common/problem/problem';
+import { SETTINGS } from 'src/config/config.module';
+import type { Settings } from 'src/config/settings';
 import {
   FhirTransactionResponse,
   FhirImportAccepted,
@@ -22,6 +24,7 @@ import { FHIR_BUNDLE_EXAMPLE, FHIR_IMPORT_ACCEPTED_EXAMPLE, FHIR_IMPORT_STATUS_E
 import { FhirBundleService } from 'src/fhir-import/fhir-bundle.service';
 import { FHIR_BUNDLE_ROUTE } from 'src/fhir-import/fhir-http';
 import { FhirImportService } from 'src/fhir-import/fhir-import.service';
+import { MAX_UPLOAD_FILES, multipartFiles, NDJSON_TYPES } from 'src/fhir-import/fhir-upload';
 
 const FHIR_JSON = 'application/fhir+json';
 const NOT_FOUND = {
@@ -36,6 +39,7 @@ export class FhirImportController {
   constructor(
     private readonly bundles: FhirBundleService,
     private readonly imports: FhirImportService,
+    @Inject(SETTINGS) private readonly settings: Settings,
   ) {}
 
   @Post(':organizationId')
@@ -83,9 +87,11 @@ export class FhirImportController {
     operationId: 'ingestFhirBulk',
     summary: 'Start a FHIR Bulk Data NDJSON import',
     description:
-      'The body (`application/fhir+ndjson`: one FHIR R4 resource per line, any types mixed, in any order, any size) is streamed into the ' +
-      'encrypted file store and imported by a background job: patients first, then the rest, so references resolve whatever the order. ' +
-      "Answers 202 with `Content-Location`; poll it for progress (`X-Progress`), then the counts and the rejected lines' OperationOutcomes.",
+      'The body is one NDJSON file (`application/fhir+ndjson`: one FHIR R4 resource per line, any types mixed, in any order, any size), or ' +
+      `several as \`multipart/form-data\` (one file part per NDJSON file, at most ${MAX_UPLOAD_FILES}; each part's filename names its lines in the ` +
+      'outcomes and the result). It is streamed into the encrypted file store and imported by a background job: patients first, then the rest, ' +
+      'so references resolve whatever the order of files and lines. Up to FHIR_IMPORT_LIMIT_BYTES in all (8 GiB; 413 above). A refused upload ' +
+      "keeps nothing. Answers 202 with `Content-Location`; poll it for progress (`X-Progress`), then the counts and the rejected lines' OperationOutcomes.",
     response: {
       status: 202,
       description: 'Accepted: the import runs in the background.',
@@ -94,21 +100,66 @@ export class FhirImportController {
     },
     problems: [
       {
+        status: 413,
+        description: `The upload is larger than FHIR_IMPORT_LIMIT_BYTES, or has more than ${MAX_UPLOAD_FILES} parts.`,
+        example: problem(
+          ProblemCode.PayloadTooLarge,
+          413,
+          'The upload is larger than FHIR_IMPORT_LIMIT_BYTES (8589934592 bytes): nothing was kept; split the export into several imports',
+        ),
+      },
+      {
         status: 415,
-        description: 'Not NDJSON.',
-        example: problem(ProblemCode.UnsupportedMediaType, 415, 'Send the NDJSON as application/fhir+ndjson (or application/x-ndjson)'),
+        description: 'Not NDJSON (the body, or a part of a multipart upload).',
+        example: problem(
+          ProblemCode.UnsupportedMediaType,
+          415,
+          'Send the NDJSON as application/fhir+ndjson (or application/x-ndjson), or its files as multipart/form-data',
+        ),
       },
     ],
   })
-  @ApiConsumes('application/fhir+ndjson', 'application/x-ndjson')
+  @ApiConsumes('application/fhir+ndjson', 'application/x-ndjson', 'multipart/form-data')
+  @ApiOperation({
+    summary: 'Start a FHIR Bulk Data NDJSON import',
+    requestBody: {
+      required: true,
+      content: {
+        ...Object.fromEntries(
+          NDJSON_TYPES.slice(0, 2).map((type) => [
+            type,
+            { schema: { type: 'string', description: 'One FHIR R4 resource per line.' }, example: '{"resourceType":"Patient","id":"p1",...}\n' },
+          ]),
+        ),
+        'multipart/form-data': {
+          schema: {
+            type: 'object',
+            required: ['files'],
+            properties: {
+              files: {
+                type: 'array',
+                items: { type: 'string', format: 'binary' },
+                description:
+                  "One file part per NDJSON file (`Content-Type: application/fhir+ndjson`, or a `.ndjson` filename); the part's filename names its lines in the outcomes. Any field name.",
+              },
+            },
+          },
+          encoding: { files: { contentType: 'application/fhir+ndjson' } },
+        },
+      },
+    },
+  })
   async ingestFhirBulk(
     @Auth() auth: AuthContext,
     @Param() _p: OrganizationParams,
     @Query() q: FhirSourceQuery,
     @Body() body: unknown,
+    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<FhirImportAccepted> {
-    const accepted = await this.imports.start(auth, body, q.source);
+    const accepted = request.isMultipart()
+      ? await this.imports.startFiles(auth, multipartFiles(request, this.settings.fhirImportLimitBytes), q.source)
+      : await this.imports.start(auth, body, q.source);
     void reply.header('content-location', accepted.status_url);
     return accepted;
   }

@@ -3,11 +3,13 @@ import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { TenantSql } from 'src/database/tenant/tenant-sql';
 import { Mapped, MedicalList } from 'src/fhir-import/domain/fhir-mapping';
 import { issue } from 'src/fhir-import/domain/operation-outcome';
+import { logicalRefOf } from 'src/fhir-import/domain/references';
 import { FhirImportRepository } from 'src/fhir-import/fhir-import.repository';
 import { Prepared, prepareResource } from 'src/fhir-import/fhir-prepare';
 import type { IngestRecordResult } from 'src/ingestion/dto/ingest.response';
 import { IngestionRepository } from 'src/ingestion/ingestion.repository';
 import { IngestionService } from 'src/ingestion/ingestion.service';
+import { identifierKey, PatientIdentifiers, PatientIdentifierValue } from 'src/records/identifiers/patient-identifiers';
 import { PhiDecryptError } from 'src/records/phi/phi-cipher';
 import type { PhiDataKey, PhiPlace } from 'src/records/phi/phi-data-key';
 import { PhiKeyring } from 'src/records/phi/phi-keyring';
@@ -44,6 +46,7 @@ export class FhirImporter {
     private readonly repository: FhirImportRepository,
     private readonly keyring: PhiKeyring,
     private readonly tombstones: ErasureTombstones,
+    private readonly identifiers: PatientIdentifiers,
   ) {}
 
   /** Validates and maps one parsed resource. */
@@ -57,7 +60,22 @@ export class FhirImporter {
    */
   async writePatients(db: TenantSql, source: string, items: Prepared[]): Promise<{ outcomes: ItemOutcome[]; touched: string[] }> {
     const outcomes: ItemOutcome[] = items.map((p) => this.early(p));
-    const idx = items.map((p, i) => (p.mapped.kind === 'patient' ? i : -1)).filter((i) => i >= 0);
+    const identifiersOf = (i: number): PatientIdentifierValue[] => (items[i].mapped as Extract<Mapped, { kind: 'patient' }>).identifiers ?? [];
+    // A patient carrying an identifier of an erased patient is that person again: not recreated (rejected as erased).
+    const erased = await this.identifiers.erased(
+      db,
+      source,
+      items.flatMap((p, i) => (p.mapped.kind === 'patient' ? identifiersOf(i) : [])),
+    );
+    const idx = items
+      .map((p, i) => (p.mapped.kind === 'patient' ? i : -1))
+      .filter((i) => {
+        if (i < 0) return false;
+        const at = identifiersOf(i).findIndex((x) => erased.has(identifierKey(x)));
+        if (at < 0) return true;
+        outcomes[i] = this.erasedPatient(items[i], `Patient.identifier[${at}]`);
+        return false;
+      });
     if (idx.length === 0) return { outcomes, touched: [] };
     const refs = idx.map((i) => items[i].id as string);
     const ids = await this.ingestionRepository.patientIds(
@@ -72,7 +90,23 @@ export class FhirImporter {
     });
     const { results, touched } = await this.ingestion.writeRecords(db, records);
     idx.forEach((i, k) => (outcomes[i] = this.fromResult(items[i], results[k])));
-    return { outcomes, touched };
+    // Their identifiers, kept as external ids: a patient whose identifiers alone changed is updated.
+    const stored = idx
+      .map((i, k) => ({ i, id: results[k].id }))
+      .filter((x): x is { i: number; id: string } => typeof x.id === 'string' && outcomes[x.i].status !== 'rejected');
+    const changed = await this.identifiers.replace(
+      db,
+      source,
+      stored.map((x) => ({ patientId: x.id, identifiers: identifiersOf(x.i) })),
+      new Set(stored.filter((x) => outcomes[x.i].status !== 'unchanged').map((x) => x.id.toLowerCase())),
+    );
+    const all = new Set(touched);
+    for (const x of stored) {
+      if (!changed.has(x.id.toLowerCase())) continue;
+      if (outcomes[x.i].status === 'unchanged') outcomes[x.i] = { ...outcomes[x.i], status: 'updated' };
+      all.add(x.id);
+    }
+    return { outcomes, touched: [...all] };
   }
 
   /**
@@ -80,6 +114,7 @@ export class FhirImporter {
    * A resource whose patient is not stored is rejected, naming the reference.
    */
   async writeOthers(db: TenantSql, source: string, items: Prepared[]): Promise<{ outcomes: ItemOutcome[]; touched: string[] }> {
+    await this.resolveIdentifiers(db, source, items);
     const outcomes: ItemOutcome[] = items.map((p) => this.early(p));
     const touched = new Set<string>();
 
@@ -186,8 +221,11 @@ export class FhirImporter {
     return { status: 'skipped', location, resourceType: p.resourceType, note: 'not written in this step' };
   }
 
-  /** A medical list item of an erased patient (an erasure tombstone matches the reference): not stored again. */
-  private erasedPatient(p: Prepared): ItemOutcome {
+  /**
+   * A resource of an erased patient (an erasure tombstone matches its reference, or one of a Patient's identifiers):
+   * not stored again.
+   */
+  private erasedPatient(p: Prepared, element = refElement(p)): ItemOutcome {
     return {
       status: 'rejected',
       location: `${p.resourceType}/${p.id}`,
@@ -196,17 +234,67 @@ export class FhirImporter {
         issue(
           'deleted',
           "erased: names a patient erased at the organization's request: the resource is not stored again (docs/privacy.md, \"Erasure\")",
-          `${p.resourceType}.${p.resourceType === 'AllergyIntolerance' ? 'patient' : 'subject'}`,
+          element,
         ),
       ],
     };
   }
 
+  /**
+   * Resolves the logical patient references (`{ identifier: { system, value } }`) of these items to the patients
+   * stored with that identifier in the source (the import's patients are written first): the item then names the
+   * patient's id like a literal reference. One not found, carried by several patients, or by an erased patient makes
+   * the item invalid (`not-found`, `multiple-matches`, `deleted`), its value never repeated in the issue.
+   */
+  private async resolveIdentifiers(db: TenantSql, source: string, items: Prepared[]): Promise<void> {
+    const logical = items
+      .map((p) => ({ p, ref: p.mapped.kind === 'record' || p.mapped.kind === 'list-item' ? logicalRefOf(p.mapped.patientRef) : null }))
+      .filter((x): x is { p: Prepared; ref: PatientIdentifierValue } => x.ref !== null);
+    if (logical.length === 0) return;
+    const wanted = [...new Map(logical.map((x) => [identifierKey(x.ref), x.ref])).values()];
+    const found = await this.identifiers.resolve(db, source, wanted);
+    const erased = await this.identifiers.erased(
+      db,
+      source,
+      wanted.filter((x) => !found.has(identifierKey(x))),
+    );
+    for (const { p, ref } of logical) {
+      const matches = found.get(identifierKey(ref)) ?? [];
+      const mapped = p.mapped as Extract<Mapped, { kind: 'record' | 'list-item' }>;
+      if (matches.length === 1) {
+        mapped.patientRef = matches[0];
+        if (mapped.kind === 'record') mapped.record.patient_external_id = matches[0];
+        continue;
+      }
+      const system = ref.system ? `system "${ref.system}"` : 'no system';
+      if (erased.has(identifierKey(ref))) p.mapped = { kind: 'invalid', issues: this.erasedPatient(p).issues ?? [] };
+      else if (matches.length === 0)
+        p.mapped = {
+          kind: 'invalid',
+          issues: [
+            issue(
+              'not-found',
+              `No patient with this identifier (${system}) was found: none in this import or stored for source "${source}"`,
+              refElement(p),
+            ),
+          ],
+        };
+      else
+        p.mapped = {
+          kind: 'invalid',
+          issues: [
+            issue(
+              'multiple-matches',
+              `${matches.length} patients of source "${source}" carry this identifier (${system}): the reference is ambiguous`,
+              refElement(p),
+            ),
+          ],
+        };
+    }
+  }
+
   private dangling(p: Prepared, ref: string, source: string): ItemOutcome {
-    const element =
-      p.mapped.kind === 'record'
-        ? (p.mapped.elements.patient_external_id ?? p.resourceType)
-        : `${p.resourceType}.${p.resourceType === 'AllergyIntolerance' ? 'patient' : 'subject'}`;
+    const element = refElement(p);
     return {
       status: 'rejected',
       location: `${p.resourceType}/${p.id}`,
@@ -303,6 +391,12 @@ export class FhirImporter {
     await this.ingestionRepository.markStale(db, changed);
     return changed;
   }
+}
+
+/** The element of a resource that names its patient (`Encounter.subject`, `AllergyIntolerance.patient`...). */
+function refElement(p: Prepared): string {
+  if (p.mapped.kind === 'record') return p.mapped.elements.patient_external_id ?? p.resourceType;
+  return `${p.resourceType}.${p.resourceType === 'AllergyIntolerance' ? 'patient' : 'subject'}`;
 }
 
 /** Where a list item's text is stored: `fhir_resources` is keyed by (organization, source, resource type, resource id). */

@@ -1,7 +1,7 @@
 import { bearer, createOrganization, memberToken } from 'test/auth/auth-fixtures';
-import { eventually } from 'test/utils/eventually';
 import { createTestApp, TestApp } from 'test/utils/test-app';
 import { BULK_FILES, bulkFile, claimsFile, Json, ref, resources } from 'test/fhir-import/fhir-fixtures';
+import { importDone } from 'test/fhir-import/fhir-import-client';
 
 const NDJSON = { 'content-type': 'application/fhir+ndjson' };
 
@@ -56,18 +56,8 @@ describe('POST /api/v1/fhir/:organizationId/import (Bulk NDJSON), the 13-patient
       headers: { ...bearer(token), ...NDJSON },
       payload: body,
     });
-    expect(start.statusCode).toBe(202);
-    const location = start.headers['content-location'] as string;
-    expect(location).toBe(`/api/v1/fhir/${org}/import/${start.json<Json>().import_id}`);
-    const done = await eventually(
-      () => t.inject({ method: 'GET', url: location, headers: bearer(token) }),
-      (r) => r.statusCode !== 202,
-      { timeoutMs: 240_000, intervalMs: 200, what: 'the import' },
-    );
-    expect(done.statusCode).toBe(200);
-    const status = done.json<Json>();
-    expect(status.status).toBe('succeeded');
-    return status;
+    expect(start.headers['content-location']).toBe(`/api/v1/fhir/${org}/import/${start.json<Json>().import_id}`);
+    return importDone(t, token, start, 240_000);
   };
 
   beforeAll(async () => {

@@ -1,6 +1,6 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { instantOf, mapResource } from 'src/fhir-import/domain/fhir-mapping';
-import { rewriteReferences } from 'src/fhir-import/domain/references';
+import { logicalRefOf, patientRefOf, rewriteReferences } from 'src/fhir-import/domain/references';
 
 const map = (r: Record<string, unknown>): ReturnType<typeof mapResource> => mapResource(r as unknown as Resource, 'ehr');
 
@@ -171,5 +171,59 @@ describe('FHIR mapping (pure)', () => {
       subject: { reference: 'Patient/p1' },
       participant: [{ actor: { reference: 'Patient/p1' } }, { actor: { reference: 'urn:uuid:2' } }],
     });
+  });
+});
+
+describe('FHIR mapping: identifiers and logical references', () => {
+  it("keeps a Patient's identifiers that have a value, once each (no system: '')", () => {
+    const m = map({
+      resourceType: 'Patient',
+      id: 'p1',
+      name: [{ family: 'A' }],
+      identifier: [
+        { system: 'urn:mrn', value: 'M1' },
+        { system: 'urn:mrn', value: 'M1' },
+        { value: 'L2' },
+        { system: 'urn:ssn' },
+      ],
+    });
+    expect(m).toMatchObject({
+      kind: 'patient',
+      identifiers: [
+        { system: 'urn:mrn', value: 'M1' },
+        { system: '', value: 'L2' },
+      ],
+    });
+  });
+
+  it('turns a reference by identifier into a stand-in the import resolves; typed elements need type Patient', () => {
+    const enc = map({
+      resourceType: 'Encounter',
+      id: 'e1',
+      status: 'finished',
+      class: { code: 'AMB' },
+      subject: { identifier: { system: 'urn:mrn', value: 'M1' } },
+      period: { start: '2024-01-02' },
+    });
+    expect(enc.kind).toBe('record');
+    const ref = (enc as { patientRef: string }).patientRef;
+    expect(logicalRefOf(ref)).toEqual({ system: 'urn:mrn', value: 'M1' });
+    expect(logicalRefOf('p1')).toBeNull();
+    expect(patientRefOf({ reference: 'Patient/p9', identifier: { system: 'x', value: 'y' } })).toBe('p9');
+    expect(patientRefOf({ type: 'Group', identifier: { system: 'x', value: 'y' } })).toBeNull();
+    expect(patientRefOf({ identifier: { system: 'x', value: 'y' } }, true)).toBeNull();
+    expect(logicalRefOf(patientRefOf({ type: 'Patient', identifier: { value: 'y' } }, true) as string)).toEqual({ system: '', value: 'y' });
+    const apt = map({
+      resourceType: 'Appointment',
+      id: 'a1',
+      status: 'booked',
+      start: '2024-01-02T10:00:00Z',
+      end: '2024-01-02T10:30:00Z',
+      participant: [
+        { actor: { identifier: { system: 'urn:npi', value: 'N1' } }, status: 'accepted' },
+        { actor: { type: 'Patient', identifier: { system: 'urn:mrn', value: 'M1' } }, status: 'accepted' },
+      ],
+    });
+    expect(logicalRefOf((apt as { patientRef: string }).patientRef)).toEqual({ system: 'urn:mrn', value: 'M1' });
   });
 });

@@ -22,7 +22,8 @@ import type {
   Resource,
 } from '@medplum/fhirtypes';
 import { issue } from 'src/fhir-import/domain/operation-outcome';
-import { patientIdOf } from 'src/fhir-import/domain/references';
+import { patientRefOf } from 'src/fhir-import/domain/references';
+import type { PatientIdentifierValue } from 'src/records/identifiers/patient-identifiers';
 
 /** The patient's medical lists that FHIR resources feed (columns of the patient record). */
 export type MedicalList = 'conditions' | 'allergies' | 'medications';
@@ -39,7 +40,7 @@ export type FieldElements = Record<string, string>;
  * - `invalid`: the resource cannot be mapped, with the issues naming the elements at fault.
  */
 export type Mapped =
-  | { kind: 'patient'; record: Record<string, unknown>; elements: FieldElements }
+  | { kind: 'patient'; record: Record<string, unknown>; elements: FieldElements; identifiers: PatientIdentifierValue[] }
   | { kind: 'list-item'; patientRef: string; list: MedicalList; item: string | null }
   | { kind: 'record'; patientRef: string; record: Record<string, unknown>; elements: FieldElements; settles?: string }
   | { kind: 'skipped'; reason: string }
@@ -132,7 +133,11 @@ const missing = (expression: string, what: string): Mapped => ({
 const noPatient = (expression: string): Mapped => ({
   kind: 'invalid',
   issues: [
-    issue('required', 'must reference a Patient (Patient/<id>, or the urn:uuid: of a Patient entry of the same Bundle)', expression),
+    issue(
+      'required',
+      'must reference a Patient (Patient/<id>, the urn:uuid: of a Patient entry of the same Bundle, or { identifier: { system, value } })',
+      expression,
+    ),
   ],
 });
 
@@ -148,6 +153,20 @@ const byRank = (a: ContactPoint, b: ContactPoint): number => (a.rank ?? Number.M
 function contact(telecom: ContactPoint[] | undefined, system: ContactPoint['system']): string | null {
   const live = (telecom ?? []).filter((t) => t.system === system && t.value && !t.period?.end).sort(byRank);
   return live[0]?.value?.trim() ?? null;
+}
+
+/** A patient keeps at most this many identifiers (a Synthea patient has 5). */
+const MAX_IDENTIFIERS = 50;
+
+/** The patient's identifiers with a value (system `''` when absent), without repeats: kept as their external ids. */
+function identifiersOf(p: Patient): PatientIdentifierValue[] {
+  const out = new Map<string, PatientIdentifierValue>();
+  for (const i of p.identifier ?? []) {
+    if (typeof i.value !== 'string' || i.value === '' || out.size >= MAX_IDENTIFIERS) continue;
+    const system = i.system ?? '';
+    out.set(`${system}\u0000${i.value}`, { system, value: i.value });
+  }
+  return [...out.values()];
 }
 
 const CHANNEL_OF: Partial<Record<NonNullable<ContactPoint['system']>, string>> = { phone: 'phone', sms: 'sms', email: 'email' };
@@ -179,6 +198,7 @@ function mapPatient(p: Patient, source: string): Mapped {
   return {
     kind: 'patient',
     record,
+    identifiers: identifiersOf(p),
     elements: {
       name: 'Patient.name',
       phone: 'Patient.telecom',
@@ -203,7 +223,7 @@ const ENCOUNTER_STATUS: Record<Encounter['status'], string> = {
 };
 
 function mapEncounter(e: Encounter, source: string): Mapped {
-  const patientRef = patientIdOf(e.subject);
+  const patientRef = patientRefOf(e.subject);
   if (!patientRef) return noPatient('Encounter.subject');
   const start = e.period?.start;
   if (!start) return missing('Encounter.period.start', 'The start of the encounter');
@@ -244,9 +264,9 @@ const APPOINTMENT_STATUS: Record<Appointment['status'], string> = {
 };
 
 function mapAppointment(a: Appointment, source: string): Mapped {
-  const at = (a.participant ?? []).findIndex((p) => patientIdOf(p.actor) !== null);
+  const at = (a.participant ?? []).findIndex((p) => patientRefOf(p.actor, true) !== null);
   if (at < 0) return noPatient('Appointment.participant.actor');
-  const patientRef = patientIdOf(a.participant[at].actor) as string;
+  const patientRef = patientRefOf(a.participant[at].actor, true) as string;
   if (!a.start) return missing('Appointment.start', 'The start of the appointment');
   const type = conceptText(a.appointmentType) ?? conceptText(a.serviceType?.[0]) ?? a.description ?? 'Appointment';
   return {
@@ -274,7 +294,7 @@ function mapAppointment(a: Appointment, source: string): Mapped {
 const activeCode = (c: CodeableConcept | undefined): string | undefined => c?.coding?.find((x) => x.code)?.code;
 
 function mapCondition(c: Condition): Mapped {
-  const patientRef = patientIdOf(c.subject);
+  const patientRef = patientRefOf(c.subject);
   if (!patientRef) return noPatient('Condition.subject');
   const text = conceptText(c.code);
   if (!text) return missing('Condition.code', 'A code or its text');
@@ -289,7 +309,7 @@ function mapCondition(c: Condition): Mapped {
 }
 
 function mapAllergy(a: AllergyIntolerance): Mapped {
-  const patientRef = patientIdOf(a.patient);
+  const patientRef = patientRefOf(a.patient);
   if (!patientRef) return noPatient('AllergyIntolerance.patient');
   const text = conceptText(a.code);
   if (!text) return missing('AllergyIntolerance.code', 'A code or its text');
@@ -300,7 +320,7 @@ function mapAllergy(a: AllergyIntolerance): Mapped {
 }
 
 function mapMedication(m: MedicationRequest | MedicationStatement): Mapped {
-  const patientRef = patientIdOf(m.subject);
+  const patientRef = patientRefOf(m.subject);
   if (!patientRef) return noPatient(`${m.resourceType}.subject`);
   const text = conceptText(m.medicationCodeableConcept) ?? m.medicationReference?.display ?? null;
   if (!text) return missing(`${m.resourceType}.medication[x]`, 'A medication code, its text or a display');
@@ -317,7 +337,7 @@ function claimAmount(c: Claim): number | null {
 
 /** A Claim: the service's charge, pending until its ExplanationOfBenefit settles it (the payment keyed by the Claim). */
 function mapClaim(c: Claim, source: string): Mapped {
-  const patientRef = patientIdOf(c.patient);
+  const patientRef = patientRefOf(c.patient);
   if (!patientRef) return noPatient('Claim.patient');
   const amount = claimAmount(c);
   if (amount === null) return missing('Claim.total', 'A total (or item net amounts)');
@@ -351,7 +371,7 @@ function mapClaim(c: Claim, source: string): Mapped {
  * arrives first; `settles` tells the import to remember it, so that a Claim sent later does not overwrite it.
  */
 function mapEob(e: ExplanationOfBenefit, source: string): Mapped {
-  const patientRef = patientIdOf(e.patient);
+  const patientRef = patientRefOf(e.patient);
   if (!patientRef) return noPatient('ExplanationOfBenefit.patient');
   const benefit = e.total?.find((t) => t.category?.coding?.some((c) => c.code === 'benefit'));
   const amount = money(e.payment?.amount) ?? money(benefit?.amount) ?? money(e.total?.[0]?.amount);
@@ -396,7 +416,7 @@ const INVOICE_STATUS: Record<Invoice['status'], string | null> = {
 };
 
 function mapInvoice(i: Invoice, source: string): Mapped {
-  const patientRef = patientIdOf(i.subject) ?? patientIdOf(i.recipient);
+  const patientRef = patientRefOf(i.subject) ?? patientRefOf(i.recipient, true);
   if (!patientRef) return noPatient('Invoice.subject');
   const status = INVOICE_STATUS[i.status];
   if (!status) return { kind: 'skipped', reason: 'a draft Invoice is not a payment yet' };
@@ -436,7 +456,7 @@ const PLAN_STATUS: Record<CarePlan['status'], string> = {
 };
 
 function mapCarePlan(c: CarePlan, source: string): Mapped {
-  const patientRef = patientIdOf(c.subject);
+  const patientRef = patientRefOf(c.subject);
   if (!patientRef) return noPatient('CarePlan.subject');
   const start = c.period?.start ?? c.created;
   if (!start) return missing('CarePlan.period.start', 'A start (period.start or created)');
@@ -477,13 +497,13 @@ const MEDIUM: Record<string, 'phone' | 'sms' | 'email'> = {
 };
 
 function mapCommunication(c: Communication, source: string): Mapped {
-  const patientRef = patientIdOf(c.subject);
+  const patientRef = patientRefOf(c.subject);
   if (!patientRef) return noPatient('Communication.subject');
   const at = c.sent ?? c.received;
   if (!at) return missing('Communication.sent', 'When it was sent (sent or received)');
   const code = c.medium?.flatMap((m) => m.coding ?? []).find((x) => x.code && MEDIUM[x.code])?.code;
   const channel = code ? MEDIUM[code] : 'email';
-  const inbound = patientIdOf(c.sender) !== null;
+  const inbound = patientRefOf(c.sender, true) !== null;
   return {
     kind: 'record',
     patientRef,
@@ -533,7 +553,7 @@ function mapQuestionnaireResponse(q: QuestionnaireResponse, source: string): Map
   const satisfaction = find(/satisf/i, 1, 5);
   const nps = find(/\bnps\b|recommend/i, 0, 10);
   if (satisfaction === null && nps === null) return { kind: 'skipped', reason: 'no satisfaction or recommendation item to read' };
-  const patientRef = patientIdOf(q.subject) ?? patientIdOf(q.source);
+  const patientRef = patientRefOf(q.subject) ?? patientRefOf(q.source, true);
   if (!patientRef) return noPatient('QuestionnaireResponse.subject');
   if (!q.authored) return missing('QuestionnaireResponse.authored', 'When it was answered');
   return {
@@ -628,7 +648,7 @@ function mapConsent(c: Consent, source: string): Mapped {
   if (!decision) return { kind: 'skipped', reason: `a ${c.status} Consent is not a decision` };
   const purpose = consentPurpose(c);
   if (!purpose) return { kind: 'skipped', reason: 'a Consent about treatment or an advance directive is not a decision the app keeps' };
-  const patientRef = patientIdOf(c.patient);
+  const patientRef = patientRefOf(c.patient);
   if (!patientRef) return noPatient('Consent.patient');
   const contact = purpose === 'appointment_reminders' || purpose === 'marketing';
   const channel = contact

@@ -58,7 +58,10 @@ export class FhirImportStatus {
   /** 0 to 1. */
   @ApiProperty({ type: Number, nullable: true })
   progress: number | null;
-  /** Once succeeded: resources read, counts per resource type and outcome, patients rescored, rejected lines. */
+  /**
+   * Once succeeded: resources read, counts per resource type and outcome, patients rescored, rejected lines, and the
+   * files read (`files`: name and bytes; a multipart part's filename, else `upload-1.ndjson`).
+   */
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true })
   result: Record<string, unknown> | null;
   /** The NDJSON of OperationOutcomes, one per rejected line (once succeeded). */

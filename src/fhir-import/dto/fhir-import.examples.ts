@@ -35,6 +35,7 @@ export const FHIR_IMPORT_STATUS_EXAMPLE: FhirImportStatus = {
     patients_rescored: 1,
     patients_left_stale: 0,
     rejected_lines: 0,
+    files: [{ name: 'Patient.000.ndjson', bytes: 5120 }],
   },
   outcomes_url: '/api/v1/fhir/7c9e6679-7425-40de-944b-e07fc1f90ae7/import/0b6f5c1e-3a2d-4c8e-9f7a-1d2e3c4b5a69/outcomes',
   error: null,

@@ -11,6 +11,8 @@ import { Organization } from 'src/organizations/entities/organization.entity';
 @Entity({ name: 'fhir_resources' })
 @ForeignKey(() => Organization, ['organizationId'], ['id'], { name: 'fk_fhir_resources_organization_id', onDelete: 'CASCADE' })
 @Index('idx_fhir_resources_patient', ['organizationId', 'source', 'patientRef'])
+// The "which Claims has an EOB settled" look-up (migration 1795567760000).
+@Index('idx_fhir_resources_eob_target', ['organizationId', 'source', 'target'], { where: `"resource_type" = 'ExplanationOfBenefit'` })
 export class FhirResource {
   @PrimaryColumn({ name: 'organization_id', type: 'uuid', primaryKeyConstraintName: 'pk_fhir_resources' })
   organizationId: string;

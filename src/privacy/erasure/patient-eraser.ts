@@ -6,6 +6,7 @@ import { EngagementRollupService } from 'src/engagement/engagement-rollup.servic
 import { OpportunitiesRefresher } from 'src/opportunities/opportunities-refresher';
 import { ErasureBasis, ErasureRepository, StoredReceipt } from 'src/privacy/erasure/erasure.repository';
 import { LegalHoldsRepository } from 'src/privacy/erasure/legal-holds.repository';
+import { PatientIdentifiers } from 'src/records/identifiers/patient-identifiers';
 import { PhiKeyring } from 'src/records/phi/phi-keyring';
 import { ErasureTombstones } from 'src/records/tombstones/erasure-tombstones';
 
@@ -41,10 +42,10 @@ export function heldProblem(holdIds: string[]): ProblemException {
 /**
  * Erases one patient inside the caller's transaction (docs/privacy.md, "Erasure"): every row of theirs in every table
  * that has a `patient_id` column (found through the catalog, so a table added later is covered, the per-patient keys
- * included), the rollup and opportunity totals corrected, their FHIR import resources and the files of exports asked
- * for them, other patients' referrals of them kept without their identity, then the patient row; a tombstone of their
- * source key; the receipt. A patient erased already answers their first receipt (`repeated`); an unknown one 404; a
- * held one 409.
+ * and identifiers included), the rollup and opportunity totals corrected, their FHIR import resources and the files
+ * of exports asked for them, other patients' referrals of them kept without their identity, then the patient row; a
+ * tombstone of their source key and of each of their identifiers; the receipt. A patient erased already answers
+ * their first receipt (`repeated`); an unknown one 404; a held one 409.
  */
 @Injectable()
 export class PatientEraser {
@@ -55,6 +56,7 @@ export class PatientEraser {
     private readonly opportunities: OpportunitiesRefresher,
     private readonly rollup: EngagementRollupService,
     private readonly keyring: PhiKeyring,
+    private readonly identifiers: PatientIdentifiers,
   ) {}
 
   async erase(db: TenantSql, patientId: string, request: ErasureRequest): Promise<{ receipt: StoredReceipt; repeated: boolean }> {
@@ -76,6 +78,8 @@ export class PatientEraser {
     const held = await this.holds.covering(db, [patientId], request.now);
     if (held.length > 0) throw heldProblem(held.map((h) => h.id));
 
+    // Their identifiers in outside systems (read while their key exists): tombstoned with their source key below.
+    const identifierKeys = await this.identifiers.tombstoneKeys(db, patientId);
     const deleted: Record<string, number> = {};
     const unlinked: Record<string, number> = {};
     deleted.reengagement_opportunities = await this.opportunities.forgetPatients(db, [patientId]);
@@ -92,7 +96,7 @@ export class PatientEraser {
     deleted.engagement_patient_days = await this.rollup.forgetPatients(db, [patientId]);
     deleted.patients = await this.repository.deletePatient(db, patientId);
 
-    await this.tombstones.add(db, [patient], request.now.toISOString().slice(0, 10));
+    await this.tombstones.add(db, [patient, ...identifierKeys], request.now.toISOString().slice(0, 10));
     const receipt: StoredReceipt = {
       id: randomUUID(),
       patientId,

@@ -1,3 +1,4 @@
+import { identifierPlace, PatientIdentifierValue } from 'src/records/identifiers/patient-identifiers';
 import type { PatientKeys } from 'src/records/phi/phi-keyring-core';
 import { PhiReader } from 'src/records/phi/phi-reader';
 import type { ExportTable } from 'src/privacy/export/export-records.repository';
@@ -43,6 +44,12 @@ export function toExportRecord(kind: ExportTable, row: Record<string, unknown>, 
         conditions: list(json<unknown[]>('conditions_enc')),
         allergies: list(json<unknown[]>('allergies_enc')),
         medications: list(json<unknown[]>('medications_enc')),
+        // The patient's identifiers in outside systems (FHIR imports keep them: src/records/identifiers/).
+        identifiers: ((row.identifiers_enc ?? []) as { h: string; v: string }[])
+          .map((i) => phi.json<PatientIdentifierValue>(i.v, identifierPlace(String(row.id), i.h)))
+          .filter((i): i is PatientIdentifierValue => i !== null)
+          .map((i) => ({ system: i.system || null, value: i.value }))
+          .sort((a, b) => (a.system ?? '').localeCompare(b.system ?? '') || a.value.localeCompare(b.value)),
         communication_preferences: {
           preferred_channel: row.preferred_channel,
           marketing_consent: row.marketing_consent === true,

@@ -13,7 +13,9 @@ export const EXPORT_TABLES = {
     patientColumn: 'id',
     columns: `id, source, external_id, name, phone_enc, email_enc, date_of_birth_enc, address_enc, conditions_enc, allergies_enc,
       medications_enc, preferred_channel, marketing_consent, appointment_reminders, referred_by_id, registered_at, deleted_at,
-      created_at, updated_at`,
+      created_at, updated_at,
+      (SELECT coalesce(json_agg(json_build_object('h', i.identifier_hash, 'v', i.identifier_enc) ORDER BY i.identifier_hash), '[]'::json)
+         FROM patient_identifiers i WHERE i.organization_id = patients.organization_id AND i.patient_id = patients.id) AS identifiers_enc`,
   },
   appointments: {
     table: 'appointments',

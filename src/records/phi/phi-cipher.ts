@@ -18,10 +18,14 @@ export class PhiDecryptError extends Error {
   }
 }
 
-export type BlindIndexKind = 'email' | 'phone';
+export type BlindIndexKind = 'email' | 'phone' | 'identifier';
 
-/** Normalization before the blind index: emails trimmed and lower-cased, phones reduced to their digits. */
+/**
+ * Normalization before the blind index: emails trimmed and lower-cased, phones reduced to their digits; identifiers
+ * (a patient's identifiers in outside systems, src/records/identifiers/) as they are: FHIR compares them exactly.
+ */
 export function normalizeForIndex(kind: BlindIndexKind, value: string): string {
+  if (kind === 'identifier') return value;
   return kind === 'email' ? value.trim().toLowerCase() : value.replace(/\D+/g, '');
 }
 

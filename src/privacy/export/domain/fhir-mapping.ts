@@ -125,7 +125,10 @@ export function toPatient(r: Rec): Patient {
     resourceType: 'Patient',
     id: String(r.id),
     meta: meta(r),
-    identifier: identifier(r),
+    identifier: [
+      ...(identifier(r) ?? []),
+      ...((r.identifiers ?? []) as { system: string | null; value: string }[]).map((i) => ({ system: i.system ?? undefined, value: i.value })),
+    ],
     active: r.deleted_at === null || r.deleted_at === undefined,
     name: [{ text: str(r.name) }],
     telecom: [
