@@ -11,6 +11,7 @@ import { TenantDb } from 'src/database/tenant/tenant-db';
 import { issue, outcome } from 'src/fhir-import/domain/operation-outcome';
 import { FhirImporter, ItemOutcome, ItemStatus } from 'src/fhir-import/fhir-importer';
 import { LineResult, PATIENT_LINE, Prepared } from 'src/fhir-import/fhir-prepare';
+import { fhirValidationReady } from 'src/fhir-import/fhir-schema';
 import { PreparePool } from 'src/fhir-import/fhir-prepare-pool';
 import { ImportStatistics } from 'src/fhir-import/import-statistics';
 import { IngestionService } from 'src/ingestion/ingestion.service';
@@ -173,7 +174,11 @@ export class FhirNdjsonImport {
 
   /** Worker threads for this import: FHIR_IMPORT_WORKERS, none for small files. */
   private workersFor(files: LineSource[]): number {
-    return files.reduce((a, f) => a + f.bytes, 0) < WORKERS_FROM_BYTES ? 0 : this.settings.fhirImportWorkers;
+    // A small import is prepared in this thread only once it holds the definitions: loading them here (seconds of
+    // CPU) would block an API process's event loop, so that other requests stalled and the enqueuing request's own
+    // audit append timed out (503) on the first import after a start.
+    const small = files.reduce((a, f) => a + f.bytes, 0) < WORKERS_FROM_BYTES;
+    return small && fhirValidationReady() ? 0 : this.settings.fhirImportWorkers;
   }
 
   private notJson(): ItemOutcome {

@@ -179,6 +179,14 @@ let ajv: Ajv | undefined;
 const compiled = new Map<string, ValidateFunction | null>();
 
 /**
+ * Whether this thread has loaded the definitions and built the schema already: until then the first validation costs
+ * seconds of CPU on the calling thread (fhir-ndjson-import.ts then prepares even a small import in a worker).
+ */
+export function fhirValidationReady(): boolean {
+  return loaded && ajv !== undefined;
+}
+
+/**
  * The compiled schema of one resource type (compiled on first use, about 10-50 ms per type), or null when the schema
  * has no such type.
  */
