@@ -45,7 +45,7 @@ if (!target) {
 ensureBuilt();
 const entry = path.join(root, 'dist', `${target}.js`);
 // Commands that stream large inputs get a bounded heap (V8 otherwise lets garbage grow towards its default limit of
-// several GB before collecting it): docs/fhir-import.md, "Memory". NODE_OPTIONS' own limit wins.
+// several GB before collecting it): docs/fhir.md, "Memory". NODE_OPTIONS' own limit wins.
 const HEAP_MB = { 'cli/fhir-import': 320 };
 const heap = HEAP_MB[target] && !/max-old-space-size/.test(process.env.NODE_OPTIONS ?? '') ? [`--max-old-space-size=${HEAP_MB[target]}`] : [];
 const child = spawn(process.execPath, [...heap, entry, ...args], { cwd: root, stdio: 'inherit' });

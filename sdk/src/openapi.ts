@@ -219,7 +219,7 @@ export interface paths {
         put?: never;
         /**
          * Import a FHIR R4 transaction or batch Bundle
-         * @description Maps the Bundle's resources onto the ingestion records (docs/fhir-import.md): Patient, Encounter, Appointment, Condition, AllergyIntolerance, MedicationRequest/Statement, Claim, ExplanationOfBenefit, Invoice, CarePlan, Communication, QuestionnaireResponse; other types are skipped. Answers a transaction-response or batch-response Bundle, one entry per input entry in order (`201 Created`, `200 OK`, or `400 Bad Request` with an OperationOutcome naming the element). A transaction is all or nothing: one bad entry answers 400 with the OperationOutcome and writes nothing. Sent twice, nothing changes. Body `application/fhir+json` or `application/json`, up to FHIR_BUNDLE_LIMIT_BYTES (50 MB).
+         * @description Maps the Bundle's resources onto the ingestion records (docs/fhir.md): Patient, Encounter, Appointment, Condition, AllergyIntolerance, MedicationRequest/Statement, Claim, ExplanationOfBenefit, Invoice, CarePlan, Communication, QuestionnaireResponse; other types are skipped. Answers a transaction-response or batch-response Bundle, one entry per input entry in order (`201 Created`, `200 OK`, or `400 Bad Request` with an OperationOutcome naming the element). A transaction is all or nothing: one bad entry answers 400 with the OperationOutcome and writes nothing. Sent twice, nothing changes. Body `application/fhir+json` or `application/json`, up to FHIR_BUNDLE_LIMIT_BYTES (50 MB).
          *
          *     Requires the permission `data:write` in the organization.
          */

@@ -29,7 +29,7 @@ function printSummary(summary: ImportSummary, seconds: number): void {
 
 /**
  * `npm run fhir:import -- --org <slug> [--source <source>] [--outcomes <file>] <file-or-folder>...`: the FHIR import
- * from local files (docs/fhir-import.md): `.json` transaction or batch Bundles, and Bulk Data exports (`.ndjson`
+ * from local files (docs/fhir.md): `.json` transaction or batch Bundles, and Bulk Data exports (`.ndjson`
  * files, or folders of them, read twice line by line). A progress bar with resources/s and the ETA on stderr; the
  * counts per resource type and outcome on stdout; the rejected lines' OperationOutcomes on stderr (or `--outcomes`).
  */

@@ -49,7 +49,7 @@ export class FhirImportController {
     operationId: 'ingestFhirBundle',
     summary: 'Import a FHIR R4 transaction or batch Bundle',
     description:
-      "Maps the Bundle's resources onto the ingestion records (docs/fhir-import.md): Patient, Encounter, Appointment, Condition, AllergyIntolerance, " +
+      "Maps the Bundle's resources onto the ingestion records (docs/fhir.md): Patient, Encounter, Appointment, Condition, AllergyIntolerance, " +
       'MedicationRequest/Statement, Claim, ExplanationOfBenefit, Invoice, CarePlan, Communication, QuestionnaireResponse; other types are skipped. ' +
       'Answers a transaction-response or batch-response Bundle, one entry per input entry in order (`201 Created`, `200 OK`, or `400 Bad Request` ' +
       'with an OperationOutcome naming the element). A transaction is all or nothing: one bad entry answers 400 with the OperationOutcome and ' +

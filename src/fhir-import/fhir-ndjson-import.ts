@@ -55,7 +55,7 @@ const WORKERS_FROM_BYTES = 4 * 1_048_576;
 const PROGRESS_EVERY_BYTES = 16 * 1_048_576;
 
 /**
- * The Bulk Data NDJSON import (docs/fhir-import.md): the files are read twice, streamed line by line. The first pass
+ * The Bulk Data NDJSON import (docs/fhir.md): the files are read twice, streamed line by line. The first pass
  * writes every Patient, the second everything else, so that references resolve whatever the order of files and
  * lines; a resource whose patient is in neither the import nor the database is rejected (an OperationOutcome naming
  * its file and line). Each chunk of 1,000 resources is one transaction with its audit event; the touched patients are

@@ -11,7 +11,7 @@ interface Pending {
 }
 
 /**
- * Where the NDJSON import parses, validates and maps its lines (docs/fhir-import.md, "Speed"): Medplum's validator is
+ * Where the NDJSON import parses, validates and maps its lines (docs/fhir.md, "Speed"): Medplum's validator is
  * most of the import's CPU, so with `workers` > 0 it runs in that many worker threads while the main thread writes the
  * previous chunk; with 0, in the calling thread. Each worker loads the FHIR definitions once (a few seconds, about
  * 100 MB). Results come back in the order of the batches asked for, whatever the worker.

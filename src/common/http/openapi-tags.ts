@@ -14,7 +14,7 @@ export const OPENAPI_TAGS: ReadonlyArray<{ name: string; description: string }> 
     description: 'De-identified data sets for research and benchmarking (HIPAA Safe Harbor, small cells suppressed), with their report.',
   },
   { name: 'ingestion', description: 'Records from outside systems (EHR, scheduling, billing, messaging, surveys, automation).' },
-  { name: 'fhir', description: 'FHIR R4 in: transaction and batch Bundles, Bulk Data NDJSON imports (docs/fhir-import.md).' },
+  { name: 'fhir', description: 'FHIR R4 in: transaction and batch Bundles, Bulk Data NDJSON imports (docs/fhir.md).' },
   { name: 'audit', description: "The audit trail of every access to patients' data, and its hash-chain verification." },
   { name: 'privacy', description: "Patients' rights: one patient's complete record (FHIR or JSON) and the organization's bulk export (FHIR NDJSON)." },
   { name: 'members', description: "The organization's members and their roles." },

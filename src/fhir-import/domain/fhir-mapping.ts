@@ -32,7 +32,7 @@ export type MedicalList = 'conditions' | 'allergies' | 'medications';
 export type FieldElements = Record<string, string>;
 
 /**
- * What one FHIR resource becomes (docs/fhir-import.md has the table):
+ * What one FHIR resource becomes (docs/fhir.md has the table):
  * - `patient`: a patient record (its medical lists are added by the import from the list items);
  * - `list-item`: an item of its patient's medical list (`item` null: not active, off the list);
  * - `record`: an ingestion record (appointment, payment, treatment plan, communication, survey response) of a patient;

@@ -2,7 +2,7 @@ import { Column, Entity, ForeignKey, Index, PrimaryColumn, UpdateDateColumn } fr
 import { Organization } from 'src/organizations/entities/organization.entity';
 
 /**
- * What the FHIR import remembers of a resource that has no record of its own (src/fhir-import/, docs/fhir-import.md):
+ * What the FHIR import remembers of a resource that has no record of its own (src/fhir-import/, docs/fhir.md):
  * a Condition, AllergyIntolerance or MedicationRequest/MedicationStatement is one item of its patient's medical list
  * (`list`, `item_enc`: the display, encrypted; null when the resource is no longer active), and an
  * ExplanationOfBenefit notes the Claim whose payment it settled (`target`), so that the Claim, arriving later, does

@@ -28,7 +28,7 @@ export const identifierTombstoneId = (i: PatientIdentifierValue): string => `\u0
 const keyOf = (i: PatientIdentifierValue): string => `${i.system}\u0000${i.value}`;
 
 /**
- * Patients' identifiers (`patient_identifiers`, docs/fhir-import.md "Identifiers"): kept per (organization, source) as
+ * Patients' identifiers (`patient_identifiers`, docs/fhir.md "Identifiers"): kept per (organization, source) as
  * a keyed hash for look-ups and the value encrypted under the patient's key; never stored or logged readable. Written
  * by the FHIR import with its patients; read to resolve a logical reference (`{ identifier: { system, value } }`),
  * by a patient's export, and by an erasure (which tombstones each one).
