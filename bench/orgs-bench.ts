@@ -1,7 +1,7 @@
 /**
  * Many clinics on one database (issue #21): `TS_NODE_TRANSPILE_ONLY=1 npx ts-node -r tsconfig-paths/register
  * bench/orgs-bench.ts [--database bench_orgs] [--redis redis://127.0.0.1:6379/8] [--workers 1,2] [--requests 1000]
- * [--empty-orgs N]`. Needs DATABASE_URL (the server) and a Redis; the database is seeded beforehand with
+ * [--empty-orgs N] [--nightly-only] [--enqueue-first]`. Needs DATABASE_URL (the server) and a Redis; the database is seeded beforehand with
  * `npm run seed -- --orgs 5000 --patients 200 --seed 42` (DATABASE_URL naming it). Runs the compiled app (dist/, built
  * when stale) as real processes and prints:
  *
@@ -12,6 +12,9 @@
  * 4. the patient list's latency at 1 client on random organizations (p50, p95, p99) and the API process's RSS after
  *    serving --requests different organizations.
  *
+ * `--nightly-only`: step 3 alone, with where a run's time went (the medians of the nightly runs' phases, from their
+ * results) and the workers' CPU time. `--enqueue-first`: the runs are all queued before the workers start, so that
+ * the first claim to the last end measures the runs alone, not the pace of the enqueuing command.
  * `--empty-orgs N` first adds N organizations without patients (each gets its partition), to measure the catalog, the
  * migration and the planning at N more partitions when seeding that many full clinics takes too long.
  * Prints the machine's load average at each step: the figures are only comparable at similar load.
@@ -34,6 +37,8 @@ const { values } = parseArgs({
     requests: { type: 'string', default: '1000' },
     'empty-orgs': { type: 'string', default: '0' },
     'skip-nightly': { type: 'boolean', default: false },
+    'nightly-only': { type: 'boolean', default: false },
+    'enqueue-first': { type: 'boolean', default: false },
   },
 });
 const server = process.env.DATABASE_URL;
@@ -170,9 +175,10 @@ async function nightly(db: Client, workers: number): Promise<void> {
       `SELECT count(*)::int AS n FROM organizations o WHERE EXISTS (SELECT 1 FROM patients p WHERE p.organization_id = o.id)`,
     )
   ).rows[0].n;
-  const procs = Array.from({ length: workers }, () =>
-    launch('cli/worker.js', { JOB_CONCURRENCY: '2', DATABASE_POOL_SIZE: '6', PROCESS_ROLE: 'worker' }),
-  );
+  const launchWorkers = (): ChildProcess[] =>
+    Array.from({ length: workers }, () => launch('cli/worker.js', { JOB_CONCURRENCY: '2', DATABASE_POOL_SIZE: '6', PROCESS_ROLE: 'worker' }));
+  // --enqueue-first: every run queued before the workers start (the runs' own cost, not the enqueuing command's pace).
+  const procs: ChildProcess[] = values['enqueue-first'] ? [] : launchWorkers();
   try {
     const started = process.hrtime.bigint();
     const enqueue = spawnSync(process.execPath, [join(root, 'dist', 'cli', 'jobs.js'), 'enqueue', 'nightly-recompute'], {
@@ -183,6 +189,7 @@ async function nightly(db: Client, workers: number): Promise<void> {
     });
     if (enqueue.status !== 0) throw new Error(`enqueue failed: ${enqueue.stderr}`);
     const enqueuedMs = ms(started);
+    if (values['enqueue-first']) procs.push(...launchWorkers());
     const total = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM job_runs WHERE type = 'nightly-recompute'`)).rows[0].n;
     await waitFor(
       async () =>
@@ -202,13 +209,72 @@ async function nightly(db: Client, workers: number): Promise<void> {
                 coalesce(sum((result->>'total_ms')::float8), 0)::float8 AS job_ms FROM job_runs WHERE type = 'nightly-recompute'`,
       )
     ).rows;
+    // The follow-ups (opportunities, engagement rollup) end after their recompute: wait for them too.
+    await waitFor(
+      async () => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM job_runs WHERE status IN ('queued', 'running')`)).rows[0].n,
+      (n) => n === 0,
+      600_000,
+      'the follow-up runs',
+    );
+    const withFollowUps = ms(started);
+    const cpu = procs.map(cpuSeconds).reduce((a, b) => a + b, 0);
     say(
       `nightly through the queue, ${workers} worker(s) × concurrency 2: ${total} runs (${orgs} organizations with patients), enqueued in ${(enqueuedMs / 1000).toFixed(1)} s, ` +
-        `all done in ${(wall / 1000).toFixed(1)} s (${r.ok} succeeded, ${r.failed} not; ${(r.ok / (wall / 1000)).toFixed(1)} runs/s; recompute time summed ${(r.job_ms / 1000).toFixed(1)} s) (${load()})`,
+        `all done in ${(wall / 1000).toFixed(1)} s, follow-ups included ${(withFollowUps / 1000).toFixed(1)} s (${r.ok} succeeded, ${r.failed} not; ${(r.ok / (wall / 1000)).toFixed(1)} runs/s; ` +
+        `recompute time summed ${(r.job_ms / 1000).toFixed(1)} s; workers' CPU ${cpu.toFixed(1)} s, ${((cpu * 1000) / Math.max(1, r.ok)).toFixed(0)} ms per run) (${load()})`,
     );
+    await profile(db);
   } finally {
     await Promise.all(procs.map(stop));
   }
+}
+
+/** A process's CPU time (user + system, seconds) from /proc. */
+function cpuSeconds(child: ChildProcess): number {
+  try {
+    const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** Where a run's time went: medians over the nightly runs of their phases (job results), and of each job type's run. */
+async function profile(db: Client): Promise<void> {
+  const runs = (
+    await db.query<{ type: string; run_ms: number; wait_ms: number; result: Record<string, unknown> | null }>(
+      `SELECT type, (extract(epoch FROM finished_at - started_at) * 1000)::float8 AS run_ms, (extract(epoch FROM started_at - queued_at) * 1000)::float8 AS wait_ms, result
+         FROM job_runs WHERE status = 'succeeded'`,
+    )
+  ).rows;
+  const median = (xs: number[]): number => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length === 0 ? NaN : s[Math.floor(s.length / 2)];
+  };
+  const [span] = (
+    await db.query<{ span_ms: number; n: number; enqueue_ms: number }>(
+      `SELECT (extract(epoch FROM max(finished_at) - min(started_at)) * 1000)::float8 AS span_ms,
+              (extract(epoch FROM max(queued_at) FILTER (WHERE type = 'nightly-recompute') - min(queued_at) FILTER (WHERE type = 'nightly-recompute')) * 1000)::float8 AS enqueue_ms,
+              count(*) FILTER (WHERE type = 'nightly-recompute')::int AS n FROM job_runs WHERE status = 'succeeded'`,
+    )
+  ).rows;
+  say(`  the enqueuing command's first to last nightly run queued: ${(span.enqueue_ms / 1000).toFixed(1)} s, ${(span.enqueue_ms / Math.max(1, span.n - 1)).toFixed(1)} ms per run`);
+  // From the first run's claim to the last run's end (follow-ups included): the night without the enqueuing command.
+  say(`  from the first claim to the last end: ${(span.span_ms / 1000).toFixed(1)} s, ${(span.span_ms / Math.max(1, span.n)).toFixed(0)} ms per organization`);
+  for (const type of [...new Set(runs.map((r) => r.type))].sort()) {
+    const of = runs.filter((r) => r.type === type);
+    say(`  ${type}: ${of.length} runs, median ${median(of.map((r) => r.run_ms)).toFixed(0)} ms from claim to end`);
+  }
+  const nightly = runs.filter((r) => r.type === 'nightly-recompute' && r.result);
+  const phases = new Map<string, number[]>();
+  for (const r of nightly) {
+    const p = { total: r.result?.total_ms, fit: r.result?.fit_ms, ...((r.result?.phases_ms as Record<string, number> | undefined) ?? {}) };
+    for (const [k, v] of Object.entries(p)) if (typeof v === 'number') phases.set(k, [...(phases.get(k) ?? []), v]);
+  }
+  const refitted = nightly.filter((r) => r.result?.refitted === true).length;
+  say(
+    `  nightly-recompute phases, medians (ms): ${[...phases].map(([k, v]) => `${k} ${median(v).toFixed(0)}`).join(', ')}; models refitted in ${refitted} of ${nightly.length} runs`,
+  );
 }
 
 async function list(db: Client, requests: number): Promise<void> {
@@ -286,10 +352,12 @@ async function main(): Promise<void> {
       }
       say(`added ${empty} organizations without patients (each with its partition) in ${(ms(started) / 1000).toFixed(1)} s (${load()})`);
     }
-    await catalog(db);
-    await migration(db);
+    if (!values['nightly-only']) {
+      await catalog(db);
+      await migration(db);
+    }
     if (!values['skip-nightly']) for (const w of values.workers.split(',').map(Number)) await nightly(db, w);
-    await list(db, Number(values.requests));
+    if (!values['nightly-only']) await list(db, Number(values.requests));
   } finally {
     await db.end();
   }

@@ -50,16 +50,17 @@ export class EngagementRollupService implements OnModuleInit, OnModuleDestroy {
       },
     });
     this.subscription =
-      this.events?.recomputed$.subscribe(({ organizationId, patientIds, recomputeId }) => {
+      this.events?.recomputed$.subscribe(({ organizationId, patientIds, recomputeId, followUpsDone }) => {
         // Patients recomputed here: patched in this process. A whole organization recomputed anywhere: a rebuild
         // job, enqueued once whoever hears the announcement first, and not at all while one is queued (it will
-        // read the new scores when it starts). An organization without a rollup gets its first one then.
+        // read the new scores when it starts), unless the recompute's own job ran it already (followUpsDone: a
+        // small organization's nightly run). An organization without a rollup gets its first one then.
         if (patientIds) this.background(organizationId, { kind: 'patch', patientIds }, { onlyIfBuilt: true });
-        else if (this.jobs) {
+        else if (!followUpsDone && this.jobs) {
           this.jobs
             .enqueue(JobType.EngagementRebuild, organizationId, {}, { dedupKey: `after-recompute:${recomputeId}`, unlessPending: 'queued' })
             .catch((err: unknown) => this.logger.error(`Engagement rollup rebuild after recompute not enqueued: ${(err as Error).message}`));
-        } else this.background(organizationId, { kind: 'rebuild' }, { onlyIfBuilt: false });
+        } else if (!followUpsDone) this.background(organizationId, { kind: 'rebuild' }, { onlyIfBuilt: false });
         // Either way cached overviews may be out of date.
         if (!patientIds) this.changed$.next(organizationId);
       }) ?? null;

@@ -50,10 +50,12 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
       run: async ({ organizationId, progress }) => ({ ...(await this.refresh(organizationId, progress)) }),
     });
     this.subscription =
-      this.events?.recomputed$.subscribe(({ organizationId, patientIds, recomputeId }) => {
+      this.events?.recomputed$.subscribe(({ organizationId, patientIds, recomputeId, followUpsDone }) => {
         // Patients recomputed here (an ingestion): reclassified in the request's aftermath. A whole organization
         // recomputed anywhere: its refresh is a job, enqueued once whoever hears the announcement first (and not
-        // at all while one is queued: it will read the new scores when it starts).
+        // at all while one is queued: it will read the new scores when it starts), unless the recompute's own job
+        // ran it already (followUpsDone: a small organization's nightly run).
+        if (followUpsDone) return;
         const work = patientIds
           ? this.refreshPatients(organizationId, patientIds)
           : this.jobs

@@ -9,6 +9,8 @@ export interface StoredFits {
   /** The fitted parameters; null when that attempt was not accepted (the domain's fallbacks apply). */
   models: { bgnbd: BgNbdParams; gammaGamma: GammaGammaParams } | null;
   fittedAt: Date;
+  /** The scoring settings it was fitted under (scoringSettingsKey); null when not recorded (before 1795567850000). */
+  settingsKey: string | null;
 }
 
 export interface NewModelFit {
@@ -20,6 +22,7 @@ export interface NewModelFit {
   durationMs: number;
   /** false: an attempt whose parameters are not used (too little history, or implausible values). */
   accepted: boolean;
+  settingsKey: string;
 }
 
 /** The organization's CLV model fit attempts (`model_fits`), on its tenant handle. */
@@ -30,8 +33,8 @@ export class ModelFitsRepository {
    * `fitted_at` (a fixed clock, or `--as-of` the same instant twice) are told apart by when their rows were written.
    */
   async latestFits(db: TenantSql): Promise<StoredFits | null> {
-    const rows = await db.query<{ model: ModelKind; params: Record<string, number>; fitted_at: Date; accepted: boolean }>(
-      `SELECT DISTINCT ON (model) model, params, fitted_at, accepted FROM model_fits
+    const rows = await db.query<{ model: ModelKind; params: Record<string, number>; fitted_at: Date; accepted: boolean; settings_key: string | null }>(
+      `SELECT DISTINCT ON (model) model, params, fitted_at, accepted, settings_key FROM model_fits
         WHERE organization_id = $1 ORDER BY model, fitted_at DESC, created_at DESC`,
       [db.organizationId],
     );
@@ -39,20 +42,22 @@ export class ModelFitsRepository {
     const gg = rows.find((r) => r.model === ModelKind.GammaGamma);
     if (!bg || !gg) return null;
     const fittedAt = bg.fitted_at < gg.fitted_at ? bg.fitted_at : gg.fitted_at;
-    if (!bg.accepted || !gg.accepted) return { models: null, fittedAt };
+    const settingsKey = bg.settings_key === gg.settings_key ? bg.settings_key : null;
+    if (!bg.accepted || !gg.accepted) return { models: null, fittedAt, settingsKey };
     return {
       models: {
         bgnbd: { r: bg.params.r, alpha: bg.params.alpha, a: bg.params.a, b: bg.params.b },
         gammaGamma: { p: gg.params.p, q: gg.params.q, v: gg.params.v },
       },
       fittedAt,
+      settingsKey,
     };
   }
 
   async insertFit(db: TenantSql, fit: NewModelFit): Promise<void> {
     await db.query(
-      `INSERT INTO model_fits (organization_id, model, params, log_likelihood, sample_size, fitted_at, duration_ms, accepted, created_at, updated_at)
-       VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, clock_timestamp(), clock_timestamp())`,
+      `INSERT INTO model_fits (organization_id, model, params, log_likelihood, sample_size, fitted_at, duration_ms, accepted, settings_key, created_at, updated_at)
+       VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $9, clock_timestamp(), clock_timestamp())`,
       [
         db.organizationId,
         fit.model,
@@ -62,6 +67,7 @@ export class ModelFitsRepository {
         fit.fittedAt,
         fit.durationMs,
         fit.accepted,
+        fit.settingsKey,
       ],
     );
   }

@@ -9,6 +9,11 @@ export interface ScoresRecomputed {
   patientIds?: readonly string[];
   /** An organization-wide recompute's id: what follow-up work is keyed by, so that it runs once whoever hears it. */
   recomputeId?: string;
+  /**
+   * The recompute's follow-ups (opportunities refresh, engagement rebuild) were run or queued by the job itself (a
+   * small organization's nightly run: src/scoring/jobs/nightly-recompute.job.ts): hearers only drop their caches.
+   */
+  followUpsDone?: boolean;
 }
 
 /** The channel an organization-wide recompute is announced on (src/database/notifications.ts). */
@@ -49,8 +54,8 @@ export class ScoringEvents implements OnModuleInit {
    * An organization-wide recompute finished: announced to every process on the database (this one included). Without
    * a database (unit tests), told to this process's subscribers only.
    */
-  async organizationRecomputed(organizationId: string): Promise<void> {
-    const event: ScoresRecomputed = { organizationId, recomputeId: randomUUID() };
+  async organizationRecomputed(organizationId: string, options: { recomputeId?: string; followUpsDone?: boolean } = {}): Promise<void> {
+    const event: ScoresRecomputed = { organizationId, recomputeId: options.recomputeId ?? randomUUID(), ...(options.followUpsDone ? { followUpsDone: true } : {}) };
     if (!this.database) {
       this.recomputed$.next(event);
       return;
@@ -68,13 +73,18 @@ export async function announceOrganizationRecomputed(database: Database, event: 
   // First the write's WAL position (read replicas: every process reads the organization from the primary until a
   // replica has replayed the recompute), then the recompute itself (caches dropped, follow-ups enqueued).
   await database.announceWrite(event.organizationId);
-  await database.publish(CHANNEL, { organizationId: event.organizationId, recomputeId: event.recomputeId ?? randomUUID() });
+  await database.publish(CHANNEL, {
+    organizationId: event.organizationId,
+    recomputeId: event.recomputeId ?? randomUUID(),
+    ...(event.followUpsDone ? { followUpsDone: true } : {}),
+  });
 }
 
 function parse(payload: string): ScoresRecomputed | null {
   try {
-    const v = JSON.parse(payload) as { organizationId?: unknown; recomputeId?: unknown };
-    return typeof v.organizationId === 'string' && typeof v.recomputeId === 'string' ? { organizationId: v.organizationId, recomputeId: v.recomputeId } : null;
+    const v = JSON.parse(payload) as { organizationId?: unknown; recomputeId?: unknown; followUpsDone?: unknown };
+    if (typeof v.organizationId !== 'string' || typeof v.recomputeId !== 'string') return null;
+    return { organizationId: v.organizationId, recomputeId: v.recomputeId, ...(v.followUpsDone === true ? { followUpsDone: true } : {}) };
   } catch {
     return null;
   }

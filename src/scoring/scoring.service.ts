@@ -6,7 +6,15 @@ import { Database } from 'src/database/database';
 import { TenantDb } from 'src/database/tenant/tenant-db';
 import { analyzeIfNeverAnalyzed, vacuumScoringTables } from 'src/scoring/recompute/maintenance';
 import { organizationContext, type OrganizationContext } from 'src/scoring/recompute/organization-context';
-import { type ProgressCallback, recomputeOrganization, type RecomputeResult } from 'src/scoring/recompute/organization-recompute';
+import {
+  type ProgressCallback,
+  RECOMPUTE_APPLICATION_NAME,
+  RECOMPUTE_SESSION,
+  recomputeOrganization,
+  type RecomputeOptions,
+  type RecomputeResult,
+} from 'src/scoring/recompute/organization-recompute';
+import { ReusedConnections } from 'src/scoring/recompute/recompute-connections';
 import { recomputeSelection } from 'src/scoring/recompute/patient-recompute';
 import { ScoringEvents } from 'src/scoring/scoring-events';
 import { ScoringRepositories } from 'src/scoring/scoring-repositories';
@@ -26,6 +34,8 @@ export class ScoringService implements OnModuleDestroy {
   private readonly logger = new Logger(ScoringService.name);
   private readonly contexts = new Map<string, { context: OrganizationContext; loadedAt: number }>();
   private readonly subscription: Subscription;
+  /** The organization-wide runs' connections, reused from one run to the next (a worker's night of many clinics). */
+  private readonly connections: ReusedConnections;
 
   constructor(
     private readonly database: Database,
@@ -35,14 +45,16 @@ export class ScoringService implements OnModuleDestroy {
     @Inject(Clock) private readonly clock: Clock,
     private readonly events: ScoringEvents,
   ) {
+    this.connections = new ReusedConnections(database, RECOMPUTE_APPLICATION_NAME, RECOMPUTE_SESSION);
     // An organization-wide recompute anywhere refits the models: this process's context of the organization goes.
     this.subscription = events.recomputed$.subscribe(({ organizationId, patientIds }) => {
       if (!patientIds) this.contexts.delete(organizationId);
     });
   }
 
-  onModuleDestroy(): void {
+  async onModuleDestroy(): Promise<void> {
     this.subscription.unsubscribe();
+    await this.connections.close();
   }
 
   /**
@@ -77,12 +89,31 @@ export class ScoringService implements OnModuleDestroy {
     }
   }
 
-  /** Refits the organization's models and recomputes all its patients. */
-  async recomputeOrganization(organizationId: string, onProgress?: ProgressCallback, options: { vacuum?: boolean | 'own-partition' } = {}): Promise<RecomputeResult> {
-    const result = await recomputeOrganization(this.database, this.repos, organizationId, this.clock.now(), { onProgress, vacuum: options.vacuum });
+  /**
+   * Refits the organization's models (`refit: 'when-due'`: a small organization's only when due) and recomputes all
+   * its patients, on reused connections; then announces it, unless `announce` is false (the caller then calls
+   * `announceRecomputed` once its follow-ups are done).
+   */
+  async recomputeOrganization(
+    organizationId: string,
+    onProgress?: ProgressCallback,
+    options: Pick<RecomputeOptions, 'vacuum' | 'refit'> & { announce?: boolean } = {},
+  ): Promise<RecomputeResult> {
+    const result = await recomputeOrganization(this.database, this.repos, organizationId, this.clock.now(), {
+      onProgress,
+      vacuum: options.vacuum,
+      refit: options.refit,
+      connections: this.connections,
+    });
     this.contexts.delete(organizationId);
-    await this.events.organizationRecomputed(organizationId);
+    if (options.announce !== false) await this.announceRecomputed(organizationId);
     return result;
+  }
+
+  /** Tells every process that the organization was recomputed (caches dropped; follow-ups enqueued unless done). */
+  async announceRecomputed(organizationId: string, options: { recomputeId?: string; followUpsDone?: boolean } = {}): Promise<void> {
+    this.contexts.delete(organizationId);
+    await this.events.organizationRecomputed(organizationId, options);
   }
 
   /** Every organization, one after the other (the nightly job). Failures are logged and do not stop the others. */

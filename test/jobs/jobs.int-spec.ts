@@ -110,6 +110,22 @@ describe('jobs (in process)', () => {
     }
   }, 60_000);
 
+  it('runs a job at once in the caller (runNow), recorded once by its key; a failed attempt is retried by the queue', async () => {
+    const org = await createOrganization(t.db);
+    const now = (await jobs.runNow('test-echo', org.id, { value: 7 }, { dedupKey: 'after-recompute:n1' }))!;
+    // Ended before runNow returned: no queue in between.
+    expect(await status(org.id, now.id)).toMatchObject({ status: 'succeeded', result: { echoed: 7 }, attempts: 1, worker: jobs.workerName });
+    expect(await jobs.runNow('test-echo', org.id, {}, { dedupKey: 'after-recompute:n1' })).toBeNull();
+    failUntilAttempt = 1;
+    try {
+      const retried = (await jobs.runNow('test-echo', org.id, {}, { dedupKey: 'after-recompute:n2' }))!;
+      expect(await status(org.id, retried.id)).toMatchObject({ status: 'queued', error: 'attempt 1 failed on purpose' });
+      expect(await ended(org.id, retried.id)).toMatchObject({ status: 'succeeded', attempts: 2, error: null });
+    } finally {
+      failUntilAttempt = 0;
+    }
+  }, 60_000);
+
   it('fails a job whose error a retry cannot help at once, naming the error', async () => {
     const org = await createOrganization(t.db);
     const run = (await jobs.enqueue('test-bad-input', org.id))!;

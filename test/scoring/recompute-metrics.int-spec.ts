@@ -1,5 +1,3 @@
-import { gamma, mulberry32 } from 'src/scoring/domain/prng';
-import { simulateBgNbd } from 'src/scoring/domain/simulation';
 import { TenantDb } from 'src/database/tenant/tenant-db';
 import { organizationContext } from 'src/scoring/recompute/organization-context';
 import { ScoringRepositories } from 'src/scoring/scoring-repositories';
@@ -15,6 +13,7 @@ import {
   payment,
   referral,
   scoringOrganization,
+  simulatedPatients,
   treatmentPlan,
 } from 'test/scoring/scoring-fixtures';
 
@@ -147,29 +146,7 @@ describe('recompute: stored metrics', () => {
   it('fits and stores the models per organization, and uses defaults when there is too little data', async () => {
     const big = await scoringOrganization(t.db);
     // 300 patients simulated from the BG/NBD story (weeks), visit values from the Gamma-Gamma story (cents).
-    const histories = simulateBgNbd({ r: 1, alpha: 10, a: 0.8, b: 2.5 }, 300, { minT: 20, maxT: 100, granularity: 1 / 7 }, 11);
-    const random = mulberry32(13);
-    const patientIds = (
-      await t.db.query<{ id: string }>(
-        `INSERT INTO patients (organization_id, source, external_id, name) SELECT $1, 'sim', 's' || g, 'Sim ' || g FROM generate_series(1, $2::int) g RETURNING id`,
-        [big, histories.length],
-      )
-    ).map((r) => r.id);
-    const rows: { patient: string; at: Date; cents: number }[] = [];
-    histories.forEach((h, i) => {
-      const nu = gamma(random, 4, 5000);
-      const first = TEST_NOW.getTime() - h.T * 7 * DAY;
-      for (let k = 0; k <= h.x; k++) {
-        const offsetWeeks = h.x === 0 ? 0 : (h.tx * k) / h.x;
-        rows.push({ patient: patientIds[i], at: new Date(first + offsetWeeks * 7 * DAY), cents: Math.max(1, Math.round(gamma(random, 6, nu))) });
-      }
-    });
-    await t.db.query(
-      `INSERT INTO appointments (organization_id, source, external_id, patient_id, starts_at, type, status, value_cents)
-       SELECT $1, 'sim', 'a' || n, patient, at, 'visit', 'completed', cents
-       FROM unnest($2::uuid[], $3::timestamptz[], $4::int[]) WITH ORDINALITY AS u(patient, at, cents, n)`,
-      [big, rows.map((r) => r.patient), rows.map((r) => r.at), rows.map((r) => r.cents)],
-    );
+    await simulatedPatients(t.db, big, 300, TEST_NOW, { seed: 11, valueSeed: 13 });
     const result = await scoring.recomputeOrganization(big);
     expect(result).toMatchObject({ patients: 300, fitted: true });
     const fits = await t.db.query<{ model: string; params: Record<string, number>; log_likelihood: number; sample_size: number; fitted_at: Date; duration_ms: number }>(

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { connectionConfig, Database } from 'src/database/database';
 import { BatchTenantConnection } from 'src/database/tenant/batch-tenant-connection';
+import { gamma, mulberry32 } from 'src/scoring/domain/prng';
+import { simulateBgNbd } from 'src/scoring/domain/simulation';
 import { recomputeOrganization, type RecomputeOptions, type RecomputeResult } from 'src/scoring/recompute/organization-recompute';
 import { ScoringRepositories } from 'src/scoring/scoring-repositories';
 import type { TestDatabase } from 'test/utils/test-database';
@@ -166,4 +168,36 @@ export async function recomputeOrganizationWithUrl(url: string, organizationId: 
   } finally {
     await database.close();
   }
+}
+
+/**
+ * `n` patients of the organization whose completed visits follow the BG/NBD story (weeks: r 1, α 10, a 0.8, b 2.5,
+ * seeded by `seed`) up to `now`, with visit values from the Gamma-Gamma story (cents, seeded by `valueSeed`): enough
+ * history for an accepted fit from about 100 patients. Returns their ids.
+ */
+export async function simulatedPatients(db: TestDatabase, organizationId: string, n: number, now: Date, o: { seed: number; valueSeed: number }): Promise<string[]> {
+  const histories = simulateBgNbd({ r: 1, alpha: 10, a: 0.8, b: 2.5 }, n, { minT: 20, maxT: 100, granularity: 1 / 7 }, o.seed);
+  const random = mulberry32(o.valueSeed);
+  const patientIds = (
+    await db.query<{ id: string }>(
+      `INSERT INTO patients (organization_id, source, external_id, name) SELECT $1, 'sim', 's' || g, 'Sim ' || g FROM generate_series(1, $2::int) g RETURNING id`,
+      [organizationId, histories.length],
+    )
+  ).map((r) => r.id);
+  const rows: { patient: string; at: Date; cents: number }[] = [];
+  histories.forEach((h, i) => {
+    const nu = gamma(random, 4, 5000);
+    const first = now.getTime() - h.T * 7 * DAY;
+    for (let k = 0; k <= h.x; k++) {
+      const offsetWeeks = h.x === 0 ? 0 : (h.tx * k) / h.x;
+      rows.push({ patient: patientIds[i], at: new Date(first + offsetWeeks * 7 * DAY), cents: Math.max(1, Math.round(gamma(random, 6, nu))) });
+    }
+  });
+  await db.query(
+    `INSERT INTO appointments (organization_id, source, external_id, patient_id, starts_at, type, status, value_cents)
+     SELECT $1, 'sim', 'a' || n, patient, at, 'visit', 'completed', cents
+     FROM unnest($2::uuid[], $3::timestamptz[], $4::int[]) WITH ORDINALITY AS u(patient, at, cents, n)`,
+    [organizationId, rows.map((r) => r.patient), rows.map((r) => r.at), rows.map((r) => r.cents)],
+  );
+  return patientIds;
 }

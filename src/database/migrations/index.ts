@@ -29,6 +29,7 @@ import { PatientContactCiphertext1795567720000 } from 'src/database/migrations/1
 import { StoredFilesDeleteInBatches1795567740000 } from 'src/database/migrations/1795567740000-StoredFilesDeleteInBatches';
 import { FhirEobTargetIndex1795567760000 } from 'src/database/migrations/1795567760000-FhirEobTargetIndex';
 import { PatientIdentifiers1795567800000 } from 'src/database/migrations/1795567800000-PatientIdentifiers';
+import { ModelFitsSettingsKey1795567850000 } from 'src/database/migrations/1795567850000-ModelFitsSettingsKey';
 
 /**
  * Every migration, in order. A new migration is added here (explicit imports keep the list the same under
@@ -66,4 +67,5 @@ export const MIGRATIONS: Function[] = [
   StoredFilesDeleteInBatches1795567740000,
   FhirEobTargetIndex1795567760000,
   PatientIdentifiers1795567800000,
+  ModelFitsSettingsKey1795567850000,
 ];

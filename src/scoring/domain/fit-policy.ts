@@ -1,6 +1,7 @@
 /**
  * When the CLV models' fit is used, and when it is tried again: pure rules over a fit and its age (no clock reads).
  */
+import { DAY_MS } from 'src/common/time/calendar';
 import type { OrganizationModelFit } from 'src/scoring/domain/scoring-models';
 
 /**
@@ -27,4 +28,34 @@ export const REJECTED_FIT_RETRY_MS = 24 * 3_600_000;
  */
 export function fitStands(latest: { models: unknown; fittedAt: Date } | null, now: Date): boolean {
   return latest !== null && (latest.models !== null || now.getTime() - latest.fittedAt.getTime() < REJECTED_FIT_RETRY_MS);
+}
+
+/** How often a small organization's nightly run refits its models (days): on one weekday of its own. */
+export const NIGHTLY_REFIT_DAYS = 7;
+
+/** 0 to days - 1 from the organization id (FNV-1a): the day of the cycle on which its nightly run refits. */
+export function refitSlot(organizationId: string, days = NIGHTLY_REFIT_DAYS): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < organizationId.length; i++) h = Math.imul(h ^ organizationId.charCodeAt(i), 0x01000193) >>> 0;
+  return h % days;
+}
+
+/**
+ * Whether a small organization's nightly run refits its models (else it scores with the latest attempt's, as the
+ * request path does): when it has no attempt, when the latest was fitted under other scoring settings (or before
+ * they were recorded), when it is `days` days old, or on the organization's own day of the cycle (refitSlot: a
+ * seventh of the clinics each night, not all on the same one) unless it was fitted that UTC day already. Between
+ * refits only the population parameters are up to a week old; every patient's features are read afresh each night.
+ */
+export function nightlyRefitDue(
+  latest: { fittedAt: Date; settingsKey: string | null } | null,
+  now: Date,
+  organization: { organizationId: string; settingsKey: string },
+  days = NIGHTLY_REFIT_DAYS,
+): boolean {
+  if (!latest || latest.settingsKey !== organization.settingsKey) return true;
+  const today = Math.floor(now.getTime() / DAY_MS);
+  const fittedDay = Math.floor(latest.fittedAt.getTime() / DAY_MS);
+  if (today - fittedDay >= days) return true;
+  return today % days === refitSlot(organization.organizationId, days) && fittedDay < today;
 }

@@ -36,4 +36,8 @@ export class ModelFit extends OrgScopedEntity {
 
   @Column({ name: 'accepted', type: 'boolean', default: true })
   accepted: boolean;
+
+  /** The scoring settings it was fitted under (scoringSettingsKey); null for fits made before it was recorded. */
+  @Column({ name: 'settings_key', type: 'varchar', length: 64, nullable: true })
+  settingsKey: string | null;
 }

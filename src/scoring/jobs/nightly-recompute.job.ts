@@ -1,18 +1,28 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { JobContext, JobHandler } from 'src/jobs/job-handler';
 import { JobService } from 'src/jobs/job.service';
 import { JobType } from 'src/jobs/job.types';
+import { SMALL_ORGANIZATION_PATIENTS } from 'src/scoring/recompute/organization-recompute';
 import { ScoringService } from 'src/scoring/scoring.service';
 
+/** The follow-ups of an organization-wide recompute, as jobs of their own (src/opportunities, src/engagement). */
+const FOLLOW_UPS = [JobType.OpportunitiesRefresh, JobType.EngagementRebuild];
+
 /**
- * `nightly-recompute`: one organization's organization-wide recompute (refit and every patient's scores), as the
- * nightly scheduler enqueues it at 03:00 local time, or `npm run jobs -- enqueue nightly-recompute`. Idempotent: a
- * second run recomputes the same scores; two never overlap (the recompute's advisory lock). Its end is announced to
- * every process (ScoringEvents), whose features enqueue their follow-ups (opportunities, engagement rollup) once.
+ * `nightly-recompute`: one organization's organization-wide recompute (its patients' scores, with the models refitted
+ * when due), as the nightly scheduler enqueues it at 03:00 local time, or `npm run jobs -- enqueue nightly-recompute`.
+ * Idempotent: a second run recomputes the same scores; two never overlap (the recompute's advisory lock). Its end is
+ * announced to every process (ScoringEvents). A large organization's follow-ups (opportunities, engagement rollup)
+ * are then enqueued once by whoever hears it, jobs that other workers take; a small organization's (fewer than
+ * SMALL_ORGANIZATION_PATIENTS) run here, in this job, each recorded as its own run (JobService.runNow, keyed by the
+ * recompute as the enqueued ones are), before the announcement: thousands of small clinics a night made three jobs
+ * each, and the queue's and the enqueuers' round trips outweighed a 200-patient clinic's follow-ups.
  */
 @Injectable()
 export class NightlyRecomputeJob implements JobHandler, OnModuleInit {
   readonly type = JobType.NightlyRecompute;
+  private readonly logger = new Logger(NightlyRecomputeJob.name);
 
   constructor(
     private readonly jobs: JobService,
@@ -24,15 +34,52 @@ export class NightlyRecomputeJob implements JobHandler, OnModuleInit {
   }
 
   async run(context: JobContext): Promise<Record<string, unknown>> {
-    // Its own metrics partition vacuumed, not every organization's: the whole scoring tables once per organization
-    // made the night quadratic in the number of organizations (docs/scaling.md).
+    const { organizationId } = context;
+    // Its own metrics partition vacuumed (a large organization's), not every organization's: the whole scoring tables
+    // once per organization made the night quadratic in the number of organizations (docs/scaling.md). A small
+    // organization keeps its recent models unless a refit is due (nightlyRefitDue).
     const result = await this.scoring.recomputeOrganization(
-      context.organizationId,
+      organizationId,
       (done, total) => {
         void context.progress(total > 0 ? done / total : 0).catch(() => undefined);
       },
-      { vacuum: 'own-partition' },
+      { vacuum: 'own-partition', refit: 'when-due', announce: false },
     );
-    return { patients: result.patients, total_ms: result.totalMs, fit_ms: result.fitMs, fitted: result.fitted, features_kept: result.featuresKept };
+    const recomputeId = randomUUID();
+    let followUpsMs: number | undefined;
+    let followUpsDone = false;
+    if (result.patients < SMALL_ORGANIZATION_PATIENTS) {
+      const started = Date.now();
+      try {
+        for (const type of FOLLOW_UPS) await this.jobs.runNow(type, organizationId, {}, { dedupKey: `after-recompute:${recomputeId}` });
+        followUpsDone = true;
+      } catch (err) {
+        // Not recorded (the database failed us): the announcement's hearers enqueue them as for a large organization.
+        this.logger.warn(`Follow-ups of the recompute of organization ${organizationId} not run here: ${(err as Error).message}`);
+      }
+      followUpsMs = Date.now() - started;
+    }
+    const announceStarted = Date.now();
+    await this.scoring.announceRecomputed(organizationId, { recomputeId, followUpsDone });
+    const { phases } = result;
+    return {
+      patients: result.patients,
+      total_ms: result.totalMs,
+      fit_ms: result.fitMs,
+      fitted: result.fitted,
+      refitted: result.refitted,
+      features_kept: result.featuresKept,
+      phases_ms: {
+        connect: phases.connectMs,
+        setup: phases.setupMs,
+        read: phases.readMs,
+        wait: phases.waitMs,
+        score: phases.scoreMs,
+        write: phases.writeMs,
+        vacuum: phases.vacuumMs,
+        ...(followUpsMs === undefined ? {} : { follow_ups: followUpsMs }),
+        announce: Date.now() - announceStarted,
+      },
+    };
   }
 }

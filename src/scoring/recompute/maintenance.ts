@@ -34,12 +34,24 @@ export async function analyzeScoringTables(owner: OwnerConnection, tables: reado
 /** The source tables the features query reads. */
 const SOURCE_TABLES = ['patients', 'appointments', 'communications', 'payments', 'survey_responses', 'referrals', 'treatment_plans'];
 
-/** ANALYZE source tables that have never been analyzed (a fresh bulk load): without statistics plans go wrong. */
-export async function analyzeIfNeverAnalyzed(owner: OwnerConnection): Promise<void> {
-  const rows = await owner.query<{ relname: string }>(
+/**
+ * The source tables never analyzed (a fresh bulk load): without statistics plans go wrong. Statistics views are
+ * readable by the runtime role, so a run checks on its own connection and opens the owner's only when one needs it.
+ */
+export async function neverAnalyzedSources(sql: { query<T>(sql: string, params?: readonly unknown[]): Promise<T[]> }): Promise<string[]> {
+  const rows = await sql.query<{ relname: string }>(
     `SELECT relname FROM pg_stat_user_tables
       WHERE relname = ANY($1::text[]) AND last_analyze IS NULL AND last_autoanalyze IS NULL`,
     [SOURCE_TABLES],
   );
-  for (const { relname } of rows) await owner.query(`ANALYZE ${owner.escapeIdentifier(relname)}`);
+  return rows.map((r) => r.relname);
+}
+
+export async function analyzeTables(owner: OwnerConnection, tables: readonly string[]): Promise<void> {
+  for (const name of tables) await owner.query(`ANALYZE ${owner.escapeIdentifier(name)}`);
+}
+
+/** ANALYZE source tables that have never been analyzed (a fresh bulk load): without statistics plans go wrong. */
+export async function analyzeIfNeverAnalyzed(owner: OwnerConnection): Promise<void> {
+  await analyzeTables(owner, await neverAnalyzedSources(owner));
 }

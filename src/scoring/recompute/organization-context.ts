@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { TenantSql } from 'src/database/tenant/tenant-sql';
 import type { OrganizationRow } from 'src/organizations/organizations.repository';
 import {
@@ -19,6 +20,16 @@ export interface OrganizationContext {
   settings: ScoringSettings;
   /** Null: too little history to fit (the domain's fallbacks apply). */
   models: ScoringModels | null;
+}
+
+/**
+ * The scoring settings a fit was made under, as stored with it (`model_fits.settings_key`): a short hash of all of
+ * them (the fit reads some, the scores read the models with others, e.g. the model time unit), so that a nightly run
+ * that keeps recent models (nightlyRefitDue) refits after any settings change.
+ */
+export function scoringSettingsKey(settings: ScoringSettings): string {
+  const sorted = Object.fromEntries(Object.entries(settings).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return createHash('sha256').update(JSON.stringify(sorted)).digest('base64url').slice(0, 22);
 }
 
 /**
@@ -45,7 +56,7 @@ export async function fitAndStoreModels(
   const accepted = fit !== null && plausibleFit(fit);
   const durationMs = Date.now() - started;
   const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
-  const stored = { sampleSize: fit?.sampleSize ?? rows.length, fittedAt: now, durationMs, accepted };
+  const stored = { sampleSize: fit?.sampleSize ?? rows.length, fittedAt: now, durationMs, accepted, settingsKey: scoringSettingsKey(settings) };
   const bgnbd = fit ? { r: fit.bgnbd.r, alpha: fit.bgnbd.alpha, a: fit.bgnbd.a, b: fit.bgnbd.b } : null;
   const gammaGamma = fit ? { p: fit.gammaGamma.p, q: fit.gammaGamma.q, v: fit.gammaGamma.v } : null;
   // JSON has no Infinity or NaN: a parameter that is not finite is left out of the stored params.

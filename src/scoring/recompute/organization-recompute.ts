@@ -8,15 +8,25 @@ import type { FeatureRow } from 'src/scoring/features/feature-row';
 import { keptFeaturesKey } from 'src/scoring/features/kept-features.sql';
 import { organizationScoringSettings } from 'src/scoring/organization-settings';
 import { DEFAULT_CHUNK_SIZE, idRanges, TAIL_SPLIT, taperedBoundaries } from 'src/scoring/recompute/chunking';
-import { analyzeIfNeverAnalyzed, analyzeScoringTables, vacuumScoringTables } from 'src/scoring/recompute/maintenance';
+import { analyzeScoringTables, analyzeTables, neverAnalyzedSources, vacuumScoringTables } from 'src/scoring/recompute/maintenance';
 import { MetricsRebuild, type MetricsWriteMode, REBUILD_MIN_PATIENTS, type RebuildHooks } from 'src/scoring/recompute/metrics-partition-swap';
-import { fitAndStoreModels, fitModelsOnSample, type OrganizationContext } from 'src/scoring/recompute/organization-context';
+import { fitAndStoreModels, fitModelsOnSample, scoringSettingsKey, type OrganizationContext } from 'src/scoring/recompute/organization-context';
+import { freshConnections, type RecomputeConnectionSource } from 'src/scoring/recompute/recompute-connections';
+import { nightlyRefitDue } from 'src/scoring/domain/fit-policy';
 import { scoreRows } from 'src/scoring/recompute/patient-recompute';
 import { readChunk } from 'src/scoring/recompute/read-chunk';
 import type { ScoringRepositories } from 'src/scoring/scoring-repositories';
+import type { StoredFits } from 'src/scoring/model-fits.repository';
 
 /** Chunks a connection reads ahead while the models are still being fitted. */
 const MAX_CHUNKS_READ_AHEAD = 3;
+
+/**
+ * A small organization (fewer live patients than this): its nightly run (`refit: 'when-due'`, `vacuum:
+ * 'own-partition'`) keeps its recent models instead of refitting (nightlyRefitDue) and leaves its metrics partition
+ * to autovacuum; the nightly job runs its follow-ups in the same job (docs/scaling.md, "Many clinics").
+ */
+export const SMALL_ORGANIZATION_PATIENTS = 10_000;
 
 export interface RecomputeResult {
   organizationId: string;
@@ -25,6 +35,8 @@ export interface RecomputeResult {
   fitMs: number;
   totalMs: number;
   fitted: boolean;
+  /** Whether the models were fitted in this run (else the stored ones were used: `refit` false, or not due). */
+  refitted: boolean;
   /** Where the time went, in milliseconds (reads overlap scoring and writes). */
   phases: RecomputePhases;
   /** Patients whose kept features were rolled forward (the others were read afresh). */
@@ -32,6 +44,10 @@ export interface RecomputeResult {
 }
 
 export interface RecomputePhases {
+  /** Getting the run's connections (opened, or reused and rebound) with their session settings. */
+  connectMs: number;
+  /** The advisory lock, the organization's row, the chunk boundaries and the kept-features check. */
+  setupMs: number;
   /** Features reads of the chunks, summed (on the reader's connection, alongside the scoring and writes). */
   readMs: number;
   /** Time the scoring loop waited for a chunk's read to finish. */
@@ -56,13 +72,20 @@ export type ProgressCallback = (done: number, total: number) => void;
 export interface RecomputeOptions {
   onProgress?: ProgressCallback;
   chunkSize?: number;
-  /** false: score with the stored models instead of refitting them. */
-  refit?: boolean;
+  /**
+   * false: score with the stored models instead of refitting them. 'when-due' (the nightly job's): a small
+   * organization (SMALL_ORGANIZATION_PATIENTS) keeps its stored models unless a refit is due (nightlyRefitDue: none
+   * yet, other settings, a week old, or its weekday); a larger one refits. Default true.
+   */
+  refit?: boolean | 'when-due';
+  /** Where the runtime-role connections come from and go back to (a worker reuses them: ReusedConnections). */
+  connections?: RecomputeConnectionSource;
   /**
    * The closing maintenance: VACUUM (ANALYZE) of the scoring tables, every organization's rows (undefined or true),
    * ANALYZE only ('analyze'), none (false), or VACUUM (ANALYZE) of this organization's metrics partition alone
    * ('own-partition': the nightly job's, whose cost stays proportional to the organization however many share the
-   * database; the shared history and kept-features tables are left to autovacuum).
+   * database; the shared history and kept-features tables are left to autovacuum; a small organization's partition
+   * too: a few hundred rows whose heap visits cost the list nothing).
    */
   vacuum?: boolean | 'analyze' | 'own-partition';
   /** false: read every patient's features afresh, ignoring the kept ones (they are rewritten). Default true. */
@@ -72,10 +95,16 @@ export interface RecomputeOptions {
   rebuildHooks?: RebuildHooks;
 }
 
-const APPLICATION_NAME = 'patient-journey-recompute';
+export const RECOMPUTE_APPLICATION_NAME = 'patient-journey-recompute';
+const APPLICATION_NAME = RECOMPUTE_APPLICATION_NAME;
 
 /** A session setting of every connection of the run: no JIT (its compile time outweighs these statements' gain). */
 const SESSION = `SET jit = off; SET synchronous_commit = off; SET work_mem = '64MB'`;
+/** The runtime-role connections' session: the same every run, so a reused connection keeps it. */
+export const RECOMPUTE_SESSION = `${SESSION}; SET temp_buffers = '64MB'`;
+
+/** The run's advisory lock (one organization-wide run per organization at a time). */
+const LOCK_KEY = `hashtextextended('recompute:' || $1, 0)`;
 
 /** The owner's connection for the rebuild's DDL and index builds and the closing VACUUM, set up as the run's own. */
 async function ownerConnection(database: Database): Promise<OwnerConnection> {
@@ -91,8 +120,9 @@ async function ownerConnection(database: Database): Promise<OwnerConnection> {
  * metrics-partition-swap.ts) and maintenance (maintenance.ts).
  *
  * It runs on two connections of its own bound to the organization, as the runtime role under row-level security
- * (Database.batchConnection); only the partition DDL of the rebuild and the closing VACUUM use the owner's
- * connection. It walks the organization in id-range chunks (boundaries from one walk of the id index); both
+ * (Database.batchConnection; a worker's runs reuse them from one organization to the next: ReusedConnections);
+ * only the partition DDL of the rebuild, the closing VACUUM and the ANALYZE of never-analyzed source tables open
+ * the owner's connection, when the run needs them. It walks the organization in id-range chunks (boundaries from one walk of the id index); both
  * connections take the next chunk in turn: read its features (one statement), score it in Node, write it; each
  * chunk commits on its own. So the database always has two statements to run, one per core. Before the first
  * write, one connection refits the CLV models (on the whole organization when it is one chunk, else on a random
@@ -108,24 +138,33 @@ export async function recomputeOrganization(
   options: RecomputeOptions = {},
 ): Promise<RecomputeResult> {
   const started = Date.now();
-  const connections = await Promise.all([
-    database.batchConnection(organizationId, APPLICATION_NAME),
-    database.batchConnection(organizationId, APPLICATION_NAME),
-  ]);
-  const owner = await ownerConnection(database);
+  const source = options.connections ?? freshConnections(database, APPLICATION_NAME, RECOMPUTE_SESSION);
+  // Every connection reads and writes. The reads' settings are per transaction (SET LOCAL in readChunk): a chunk
+  // is tens of thousands of patients, so hash and merge joins; nested loops only appear when statistics are
+  // missing or stale (right after a bulk load), and then rescan an aggregate once per patient. No parallel
+  // workers: the other connection keeps the other core busy.
+  const opened = await Promise.allSettled([source.acquire(organizationId), source.acquire(organizationId)]);
+  const connections = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+  const failedOpen = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failedOpen) {
+    await Promise.all(connections.map((c) => source.release(c, false)));
+    throw failedOpen.reason;
+  }
+  // The owner's connection only when the run needs one: a fresh bulk load to analyze, the rebuild, the VACUUM.
+  const owner: { connection: OwnerConnection | null } = { connection: null };
+  const ownerNow = async (): Promise<OwnerConnection> => (owner.connection ??= await ownerConnection(database));
   let rebuild: MetricsRebuild | null = null;
+  let clean = false;
+  const phases: RecomputePhases = { connectMs: Date.now() - started, setupMs: 0, readMs: 0, waitMs: 0, scoreMs: 0, writeMs: 0, vacuumMs: 0 };
   try {
-    // Every connection reads and writes. The reads' settings are per transaction (SET LOCAL in readChunk): a chunk
-    // is tens of thousands of patients, so hash and merge joins; nested loops only appear when statistics are
-    // missing or stale (right after a bulk load), and then rescan an aggregate once per patient. No parallel
-    // workers: the other connection keeps the other core busy.
-    for (const c of connections) await c.query(`${SESSION}; SET temp_buffers = '64MB'`);
     const [first, second] = connections;
+    const setupStarted = Date.now();
     // One organization-wide run per organization at a time (the nightly job, a CLI run, the demo seed, in any
-    // process): a second waits for the first to end (the lock goes with the first's connection). Two at once would
-    // share the rebuild's fresh table and the kept features' rows.
-    await first.query(`SELECT pg_advisory_lock(hashtextextended('recompute:' || $1, 0))`, [organizationId]);
-    await analyzeIfNeverAnalyzed(owner);
+    // process): a second waits for the first to end (the lock is released at the end, or goes with the first's
+    // connection). Two at once would share the rebuild's fresh table and the kept features' rows.
+    await first.query(`SELECT pg_advisory_lock(${LOCK_KEY})`, [organizationId]);
+    const fresh = await neverAnalyzedSources(first);
+    if (fresh.length > 0) await analyzeTables(await ownerNow(), fresh);
     const organization = await repos.organizations.own(first);
     if (!organization) throw new Error(`Organization ${organizationId} not found`);
     const settings = organizationScoringSettings(organization.settings);
@@ -138,7 +177,7 @@ export async function recomputeOrganization(
     const ranges = idRanges(taperedBoundaries(boundaries.ids));
     const total = boundaries.patients;
     const today = localDate(now, organization.timezone);
-    const phases: RecomputePhases = { readMs: 0, waitMs: 0, scoreMs: 0, writeMs: 0, vacuumMs: 0 };
+    const small = total < SMALL_ORGANIZATION_PATIENTS;
     const keep = { settingsKey: keptFeaturesKey(settings) };
     // Nothing kept under these settings (the first run, a settings change): every chunk is read whole, without first
     // looking up kept rows that are not there.
@@ -146,7 +185,16 @@ export async function recomputeOrganization(
     let featuresKept = 0;
     const write = options.write ?? 'auto';
     // Before the first chunk is read: from here on the request path's writes to the live partition are logged.
-    if (write === 'rebuild' || (write === 'auto' && total >= REBUILD_MIN_PATIENTS)) rebuild = await MetricsRebuild.start(owner, organizationId, repos.scores);
+    if (write === 'rebuild' || (write === 'auto' && total >= REBUILD_MIN_PATIENTS)) rebuild = await MetricsRebuild.start(await ownerNow(), organizationId, repos.scores);
+    // A small organization's nightly run keeps its recent models (nightlyRefitDue): no fit, one stored-fit read.
+    let refit = options.refit !== false;
+    let stored: Promise<StoredFits | null> | null = null;
+    if (options.refit === 'when-due' && small) {
+      const latest = await repos.fits.latestFits(first);
+      stored = Promise.resolve(latest);
+      refit = nightlyRefitDue(latest, now, { organizationId, settingsKey: scoringSettingsKey(settings) });
+    }
+    phases.setupMs = Date.now() - setupStarted;
     const read = async (conn: BatchTenantConnection, i: number): Promise<FeatureRow[]> => {
       const t = Date.now();
       const chunk = await readChunk(repos, conn, { kind: 'range', ...ranges[i] }, now, { settings, timeZone: organization.timezone, reuse, keep });
@@ -161,8 +209,8 @@ export async function recomputeOrganization(
     // oldest patients, not a sample. Meanwhile the first connection reads chunks ahead.
     const fitStarted = Date.now();
     const sampled: Promise<ScoringModels | null> | null =
-      options.refit === false
-        ? referredNet.then(() => repos.fits.latestFits(second)).then((f) => f?.models ?? null)
+      !refit
+        ? referredNet.then(() => stored ?? repos.fits.latestFits(second)).then((f) => f?.models ?? null)
         : ranges.length > 1
           ? referredNet.then(() => second.transaction(() => fitModelsOnSample(repos, second, settings, now, total)))
           : null;
@@ -223,9 +271,10 @@ export async function recomputeOrganization(
     if (rebuild) {
       const t = Date.now();
       // The index builds run on two owner connections (each takes the next index as soon as it is free).
+      const firstOwner = await ownerNow();
       const secondOwner = await ownerConnection(database);
       try {
-        phases.takenOver = await rebuild.finish([owner, secondOwner], options.rebuildHooks);
+        phases.takenOver = await rebuild.finish([firstOwner, secondOwner], options.rebuildHooks);
       } finally {
         await secondOwner.end();
       }
@@ -238,23 +287,25 @@ export async function recomputeOrganization(
     const vacuumStarted = Date.now();
     // A rebuilt partition is vacuumed and analyzed already: only the history and the kept features are left.
     const tables = phases.rebuildMs === undefined ? undefined : ['risk_score_history', 'patient_features'];
-    if (options.vacuum === undefined || options.vacuum === true) await vacuumScoringTables(owner, tables);
-    else if (options.vacuum === 'analyze') await analyzeScoringTables(owner, tables);
-    else if (options.vacuum === 'own-partition' && phases.rebuildMs === undefined) await vacuumScoringTables(owner, [owner.escapeIdentifier(rebuildTables(organizationId).live)]);
+    if (options.vacuum === undefined || options.vacuum === true) await vacuumScoringTables(await ownerNow(), tables);
+    else if (options.vacuum === 'analyze') await analyzeScoringTables(await ownerNow(), tables);
+    else if (options.vacuum === 'own-partition' && phases.rebuildMs === undefined && !small) {
+      const o = await ownerNow();
+      await vacuumScoringTables(o, [o.escapeIdentifier(rebuildTables(organizationId).live)]);
+    }
     phases.vacuumMs = Date.now() - vacuumStarted;
-    return {
-      organizationId,
-      patients: done,
-      fitMs,
-      totalMs: Date.now() - started,
-      fitted: contextPromise !== null && (await contextPromise).models !== null,
-      phases,
-      featuresKept,
-    };
+    const fitted = contextPromise !== null && (await contextPromise).models !== null;
+    await first.query(`SELECT pg_advisory_unlock(${LOCK_KEY})`, [organizationId]);
+    clean = true;
+    return { organizationId, patients: done, fitMs, totalMs: Date.now() - started, fitted, refitted: refit, phases, featuresKept };
   } catch (err) {
-    await rebuild?.abandon(owner);
+    if (rebuild && owner.connection) await rebuild.abandon(owner.connection);
     throw err;
   } finally {
-    await Promise.all([...connections, owner].map((c: BatchTenantConnection | OwnerConnection) => c.end()));
+    // A connection goes back for another run only when this one ended cleanly, its lock released.
+    await Promise.all([
+      ...connections.map((c) => source.release(c, clean)),
+      owner.connection?.end(),
+    ]);
   }
 }

@@ -1,0 +1,127 @@
+import { Database } from 'src/database/database';
+import { JobService } from 'src/jobs/job.service';
+import { JobType } from 'src/jobs/job.types';
+import { RECOMPUTE_SESSION, recomputeOrganization } from 'src/scoring/recompute/organization-recompute';
+import { ReusedConnections } from 'src/scoring/recompute/recompute-connections';
+import { ScoringRepositories } from 'src/scoring/scoring-repositories';
+import { eventually } from 'test/utils/eventually';
+import { createTestApp, TestApp, TEST_NOW } from 'test/utils/test-app';
+import { recomputeOrganizationWithUrl, scoringOrganization, simulatedPatients } from 'test/scoring/scoring-fixtures';
+
+const DAY = 86_400_000;
+
+/**
+ * A small clinic's nightly run (docs/scaling.md, "Many clinics on one database"): its recent models kept instead of
+ * refitted every night, its connections reused from one clinic's run to the next, its follow-ups run in its own job.
+ */
+describe('small clinics at night', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  /** A clinic of `n` patients whose visits follow the BG/NBD story (enough for an accepted fit). */
+  async function clinic(n: number, seed: number): Promise<string> {
+    const org = await scoringOrganization(t.db);
+    await simulatedPatients(t.db, org, n, TEST_NOW, { seed, valueSeed: seed + 1 });
+    return org;
+  }
+
+  const fits = (org: string): Promise<{ settings_key: string | null }[]> =>
+    t.db.query(`SELECT settings_key FROM model_fits WHERE organization_id = $1 ORDER BY created_at, model`, [org]);
+  const scores = (org: string): Promise<Record<string, unknown>[]> =>
+    t.db.query(
+      `SELECT patient_id, status, risk_score, engagement_score, ltv_cents, future_value_cents, success_probability FROM patient_metrics WHERE organization_id = $1 ORDER BY patient_id`,
+      [org],
+    );
+
+  it('keeps recent models instead of refitting (the same scores), and refits after a settings change or a week', async () => {
+    const org = await clinic(150, 21);
+    // No fit yet: fitted (and stored with its settings' key).
+    const first = await recomputeOrganizationWithUrl(t.db.url, org, TEST_NOW, { refit: 'when-due', vacuum: 'own-partition' });
+    expect(first).toMatchObject({ patients: 150, fitted: true, refitted: true });
+    const stored = await fits(org);
+    expect(stored).toHaveLength(2);
+    expect(stored[0].settings_key).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    const before = await scores(org);
+    // An hour later: the stored models, the same scores, no new fit.
+    const hourLater = new Date(TEST_NOW.getTime() + 3_600_000);
+    const again = await recomputeOrganizationWithUrl(t.db.url, org, hourLater, { refit: 'when-due', vacuum: 'own-partition' });
+    expect(again).toMatchObject({ patients: 150, fitted: true, refitted: false, fitMs: expect.any(Number) });
+    expect(await fits(org)).toHaveLength(2);
+    // Scored with the stored models: as a run told not to refit scores them.
+    const kept = await scores(org);
+    expect(kept).toHaveLength(before.length);
+    await recomputeOrganizationWithUrl(t.db.url, org, hourLater, { refit: false, vacuum: false });
+    expect(await scores(org)).toEqual(kept);
+    expect(await fits(org)).toHaveLength(2);
+    // Other settings: a refit at once.
+    await t.db.query(`UPDATE organizations SET settings = '{"scoring": {"halfLifeDays": 200}}' WHERE id = $1`, [org]);
+    expect(await recomputeOrganizationWithUrl(t.db.url, org, hourLater, { refit: 'when-due' })).toMatchObject({ refitted: true });
+    expect(await recomputeOrganizationWithUrl(t.db.url, org, hourLater, { refit: 'when-due' })).toMatchObject({ refitted: false });
+    // A week on: a refit.
+    const weekLater = new Date(hourLater.getTime() + 7 * DAY);
+    expect(await recomputeOrganizationWithUrl(t.db.url, org, weekLater, { refit: 'when-due' })).toMatchObject({ refitted: true });
+  });
+
+  it('reuses the connections from one clinic to the next, each bound to its own clinic, without leaving a lock', async () => {
+    const [a, b] = [await clinic(60, 31), await clinic(40, 41)];
+    const name = 'small-clinics-test';
+    const database = new Database({ url: t.db.url, poolSize: 1, applicationName: 'scoring-test' });
+    const connections = new ReusedConnections(database, name, RECOMPUTE_SESSION);
+    const backends = async (): Promise<number[]> =>
+      (await t.db.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = $1 ORDER BY pid`, [name])).map((r) => r.pid);
+    const repos = new ScoringRepositories();
+    try {
+      expect(await recomputeOrganization(database, repos, a, TEST_NOW, { connections, vacuum: 'own-partition' })).toMatchObject({ patients: 60 });
+      const after = await backends();
+      expect(after).toHaveLength(2);
+      expect(await recomputeOrganization(database, repos, b, TEST_NOW, { connections, vacuum: 'own-partition' })).toMatchObject({ patients: 40 });
+      expect(await backends()).toEqual(after);
+      // No session advisory lock left on the idle connections.
+      expect(await t.db.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = ANY($1::int[])`, [after])).toEqual([]);
+      expect(await scores(a)).toHaveLength(60);
+      expect(await scores(b)).toHaveLength(40);
+      // A rebound connection sees its new organization's rows only (row-level security on the session's setting).
+      const onA = await connections.acquire(a);
+      expect(await onA.query(`SELECT count(*)::int AS n FROM patients`)).toEqual([{ n: 60 }]);
+      await connections.release(onA, true);
+      const onB = await connections.acquire(b);
+      expect(onB.organizationId).toBe(b);
+      expect(await onB.query(`SELECT count(*)::int AS n FROM patients`)).toEqual([{ n: 40 }]);
+      // The handle of A, whose connection B now holds, refuses to run anything (it would run as B).
+      await expect(onA.query(`SELECT count(*)::int AS n FROM patients`)).rejects.toThrow('rebound to another organization');
+      // A run that did not end cleanly gives its connection back closed.
+      await connections.release(onB, false);
+      expect(await eventually(backends, (p) => p.length === 1, { what: 'the unclean connection closed' })).toHaveLength(1);
+    } finally {
+      await connections.close();
+      await database.close();
+    }
+    expect(await eventually(backends, (p) => p.length === 0, { what: 'the idle connections closed' })).toEqual([]);
+  });
+
+  it("runs a small clinic's follow-ups in its nightly job, each recorded once under the recompute's key", async () => {
+    const org = await clinic(80, 51);
+    const jobs = t.app.get(JobService);
+    expect(await jobs.enqueue(JobType.NightlyRecompute, org, {}, { dedupKey: 'nightly-recompute:2026-11-24' })).not.toBeNull();
+    const runs = (type: string): Promise<{ status: string; dedup_key: string | null; result: Record<string, unknown> | null }[]> =>
+      t.db.query(`SELECT status, dedup_key, result FROM job_runs WHERE organization_id = $1 AND type = $2 ORDER BY queued_at`, [org, type]);
+    const [nightly] = await eventually(
+      () => runs(JobType.NightlyRecompute),
+      (r) => r[0]?.status === 'succeeded',
+      { what: 'the nightly run succeeded' },
+    );
+    expect(nightly.result).toMatchObject({ patients: 80, refitted: true, phases_ms: { follow_ups: expect.any(Number), announce: expect.any(Number) } });
+    // The announcement went out after them, marked done: nobody enqueues them again.
+    await new Promise((r) => setTimeout(r, 1000));
+    const opportunities = await runs(JobType.OpportunitiesRefresh);
+    const engagement = await runs(JobType.EngagementRebuild);
+    expect(opportunities.map((r) => r.status)).toEqual(['succeeded']);
+    expect(engagement.map((r) => r.status)).toEqual(['succeeded']);
+    expect(opportunities[0].dedup_key).toMatch(/^after-recompute:[0-9a-f-]{36}$/);
+    expect(engagement[0].dedup_key).toBe(opportunities[0].dedup_key);
+  });
+});
