@@ -56,6 +56,35 @@ WITH ins AS (INSERT INTO engagement_visit_gaps (organization_id, day, prev, pati
              RETURNING 1)
 SELECT count(*)::int AS n FROM ins`;
 
+/**
+ * Build, one statement ($1 org, $2 time zone, $3 cutoff instant): every patient's visit days and the steps between
+ * them, computed once and written over the organization's rows: a row that is the same already is left alone, a
+ * changed one updated, a new one inserted (no foreign-key check for the rows kept), and the rows nobody has any more
+ * deleted. Returns the patients and steps counted.
+ */
+export const REBUILD_SQL = `
+WITH n AS MATERIALIZED (${patientDaysSql('')}),
+s AS MATERIALIZED (${stepsSql('n', '')}),
+days_up AS (
+  INSERT INTO engagement_patient_days AS d (organization_id, patient_id, first_day, days, engagement_score)
+  SELECT * FROM n
+  ON CONFLICT (organization_id, patient_id) DO UPDATE
+     SET first_day = EXCLUDED.first_day, days = EXCLUDED.days, engagement_score = EXCLUDED.engagement_score
+   WHERE (d.days, d.engagement_score) IS DISTINCT FROM (EXCLUDED.days, EXCLUDED.engagement_score)),
+days_gone AS (
+  DELETE FROM engagement_patient_days d
+   WHERE d.organization_id = $1 AND NOT EXISTS (SELECT 1 FROM n WHERE n.patient_id = d.patient_id)),
+steps_up AS (
+  INSERT INTO engagement_visit_gaps AS g (organization_id, day, prev, patients, score_sum, scored)
+  SELECT $1, day, prev, patients, score_sum, scored FROM s
+  ON CONFLICT (organization_id, day, prev) DO UPDATE
+     SET patients = EXCLUDED.patients, score_sum = EXCLUDED.score_sum, scored = EXCLUDED.scored
+   WHERE (g.patients, g.score_sum, g.scored) IS DISTINCT FROM (EXCLUDED.patients, EXCLUDED.score_sum, EXCLUDED.scored)),
+steps_gone AS (
+  DELETE FROM engagement_visit_gaps g
+   WHERE g.organization_id = $1 AND NOT EXISTS (SELECT 1 FROM s WHERE s.day = g.day AND s.prev = g.prev))
+SELECT (SELECT count(*) FROM n)::int AS patients, (SELECT count(*) FROM s)::int AS steps`;
+
 const ADD_STEPS = `
 INSERT INTO engagement_visit_gaps AS g (organization_id, day, prev, patients, score_sum, scored)
 SELECT $1, day, prev, patients, score_sum, scored FROM delta
@@ -112,10 +141,7 @@ export class EngagementRollupRepository {
       `SELECT ($1::timestamptz AT TIME ZONE $2)::date::text AS cutoff, (($1::timestamptz AT TIME ZONE $2)::date::timestamp AT TIME ZONE $2) AS cutoff_at`,
       [now, timeZone],
     );
-    await db.query(`DELETE FROM engagement_visit_gaps WHERE organization_id = $1`, [organizationId]);
-    await db.query(`DELETE FROM engagement_patient_days WHERE organization_id = $1`, [organizationId]);
-    const [{ n: patients }] = await db.query<{ n: number }>(BUILD_PATIENT_DAYS_SQL, [organizationId, timeZone, c.cutoff_at]);
-    const [{ n: stepRows }] = await db.query<{ n: number }>(BUILD_STEPS_SQL, [organizationId]);
+    const [{ patients, steps: stepRows }] = await db.query<{ patients: number; steps: number }>(REBUILD_SQL, [organizationId, timeZone, c.cutoff_at]);
     const durationMs = Date.now() - started;
     await db.query(
       `INSERT INTO engagement_rollups (organization_id, timezone, cutoff, built_at, duration_ms) VALUES ($1, $2, $3, $4, $5)

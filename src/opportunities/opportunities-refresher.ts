@@ -3,14 +3,18 @@ import { Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@ne
 import { Subscription } from 'rxjs';
 import { Clock } from 'src/common/clock/clock';
 import { OpportunityTotal } from 'src/opportunities/entities/opportunity-refresh.entity';
-import { classify, DEFAULT_RECALL_DAYS, Opportunity } from 'src/opportunities/domain/opportunity-rules';
+import { DEFAULT_RECALL_DAYS } from 'src/opportunities/domain/opportunity-rules';
 import { OpportunitiesRepository } from 'src/opportunities/opportunities.repository';
 import { TenantDb } from 'src/database/tenant/tenant-db';
 import { ScoringEvents } from 'src/scoring/scoring-events';
 import { JobService } from 'src/jobs/job.service';
 import { JobType } from 'src/jobs/job.types';
 
-const BATCH = 5000;
+/**
+ * A rebuild classifies in this many statements, one per range of patient ids (the first hex digit: random UUIDs
+ * spread evenly), reporting its progress between them (a job may stop there).
+ */
+const RANGES = 16;
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 export interface RefreshResult {
@@ -26,7 +30,9 @@ export interface RefreshResult {
  * cli/opportunities-refresh`, never inside a request: after every organization-wide scoring recompute
  * (`ScoringEvents.recomputed$` without patient ids), and when a read finds the snapshot missing or past
  * SNAPSHOT_MAX_AGE_HOURS (SnapshotRebuilds: one queued or running at a time). Patients recomputed in this process
- * (an ingestion) are reclassified at once (`refreshPatients`).
+ * (an ingestion) are reclassified at once (`refreshPatients`). Both classify in the database, by the same statement
+ * (src/opportunities/opportunities.sql.ts: the rules of `domain/opportunity-rules.ts` in SQL): a rebuild is one
+ * INSERT ... SELECT ... ON CONFLICT per range of patient ids, a patch one INSERT ... SELECT for its patients.
  */
 @Injectable()
 export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
@@ -125,16 +131,13 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
           t.valueCents -= old.valueCents;
         }
       }
-      const found = (await this.repository.facts(db, now, NIL_UUID, patientIds.length, patientIds))
-        .map((f) => classify(f, org, now))
-        .filter((o): o is Opportunity => o !== null);
-      await this.repository.insert(db, found, now);
-      for (const o of found) add(totals, o);
+      const found = await this.repository.classifyInto(db, { now, rules: org, patientIds });
+      for (const t of found) add(totals, t);
       await this.repository.saveTotals(
         db,
         [...totals.values()].filter((t) => t.count > 0),
       );
-      return found.length;
+      return found.reduce((n, t) => n + t.count, 0);
     });
   }
 
@@ -185,20 +188,18 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
         await this.repository.lock(db);
         const rules = await this.repository.organizationRules(db);
         const org = { ltvThresholdCents: rules.ltvThresholdCents, recallDays: rules.recallDays ?? DEFAULT_RECALL_DAYS };
-        await this.repository.clear(db);
         const totals = new Map<string, OpportunityTotal>();
-        let after = NIL_UUID;
         let count = 0;
-        for (;;) {
-          const facts = await this.repository.facts(db, now, after, BATCH);
-          if (facts.length === 0) break;
-          after = facts[facts.length - 1].patientId;
-          const found = facts.map((f) => classify(f, org, now)).filter((o): o is Opportunity => o !== null);
-          await this.repository.insert(db, found, now);
-          for (const o of found) add(totals, o);
-          count += found.length;
-          if (facts.length < BATCH) break;
-          await progress?.(uuidFraction(after));
+        for (let range = 0, after = NIL_UUID; range < RANGES; range++) {
+          // (after, upTo]: the patients whose id begins with this hex digit; the last range takes the rest.
+          const upTo = range === RANGES - 1 ? null : `${range.toString(16)}fffffff-ffff-ffff-ffff-ffffffffffff`;
+          for (const t of await this.repository.replaceRange(db, { now, rules: org, afterPatientId: after, upToPatientId: upTo })) {
+            add(totals, t);
+            count += t.count;
+          }
+          if (upTo === null) break;
+          after = upTo;
+          await progress?.((range + 1) / RANGES);
         }
         const durationMs = Date.now() - started;
         await this.repository.saveRefresh(
@@ -213,15 +214,11 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
   }
 }
 
-function add(totals: Map<string, OpportunityTotal>, o: Opportunity): void {
-  const key = `${o.type}:${o.priority}`;
-  const t = totals.get(key) ?? { type: o.type, priority: o.priority, count: 0, valueCents: 0 };
-  t.count += 1;
-  t.valueCents += o.estimatedValueCents;
-  totals.set(key, t);
-}
-
-/** Where a random (v4) UUID falls between the least and the greatest: how far a walk in patient id order has come. */
-function uuidFraction(id: string): number {
-  return parseInt(id.slice(0, 8), 16) / 0x1_0000_0000;
+/** Adds a type and priority's count and value to the totals (a new one goes last). */
+function add(totals: Map<string, OpportunityTotal>, t: OpportunityTotal): void {
+  const key = `${t.type}:${t.priority}`;
+  const sum = totals.get(key) ?? { type: t.type, priority: t.priority, count: 0, valueCents: 0 };
+  sum.count += t.count;
+  sum.valueCents += t.valueCents;
+  totals.set(key, sum);
 }
