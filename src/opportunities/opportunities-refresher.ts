@@ -10,12 +10,6 @@ import { ScoringEvents } from 'src/scoring/scoring-events';
 import { JobService } from 'src/jobs/job.service';
 import { JobType } from 'src/jobs/job.types';
 
-/**
- * A rebuild classifies in this many statements, one per range of patient ids (the first hex digit: random UUIDs
- * spread evenly), reporting its progress between them (a job may stop there).
- */
-const RANGES = 16;
-const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 export interface RefreshResult {
   organizationId: string;
@@ -32,7 +26,7 @@ export interface RefreshResult {
  * SNAPSHOT_MAX_AGE_HOURS (SnapshotRebuilds: one queued or running at a time). Patients recomputed in this process
  * (an ingestion) are reclassified at once (`refreshPatients`). Both classify in the database, by the same statement
  * (src/opportunities/opportunities.sql.ts: the rules of `domain/opportunity-rules.ts` in SQL): a rebuild is one
- * INSERT ... SELECT ... ON CONFLICT per range of patient ids, a patch one INSERT ... SELECT for its patients.
+ * INSERT ... SELECT ... ON CONFLICT over the organization's rows, a patch one INSERT ... SELECT for its patients.
  */
 @Injectable()
 export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
@@ -168,7 +162,7 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Single-flight per organization within this process (and an advisory lock across processes). `progress` (a job's)
-   * hears how far the rebuild is, between batches, and may throw to stop it there (cancelled, shutting down): the
+   * hears when the rebuild's statement is done, and may throw to stop it there (cancelled, shutting down): the
    * transaction rolls back and the previous snapshot stays.
    */
   refresh(organizationId: string, progress?: (fraction: number) => Promise<void>): Promise<RefreshResult> {
@@ -186,25 +180,18 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
       organizationId,
       async (db) => {
         await this.repository.lock(db);
+        await this.repository.rebuildSettings(db);
         const rules = await this.repository.organizationRules(db);
         const org = { ltvThresholdCents: rules.ltvThresholdCents, recallDays: rules.recallDays ?? DEFAULT_RECALL_DAYS };
-        const totals = new Map<string, OpportunityTotal>();
-        let count = 0;
-        for (let range = 0, after = NIL_UUID; range < RANGES; range++) {
-          // (after, upTo]: the patients whose id begins with this hex digit; the last range takes the rest.
-          const upTo = range === RANGES - 1 ? null : `${range.toString(16)}fffffff-ffff-ffff-ffff-ffffffffffff`;
-          for (const t of await this.repository.replaceRange(db, { now, rules: org, afterPatientId: after, upToPatientId: upTo })) {
-            add(totals, t);
-            count += t.count;
-          }
-          if (upTo === null) break;
-          after = upTo;
-          await progress?.((range + 1) / RANGES);
-        }
+        // One statement for the whole organization: the facts query as the floor reads it, classified and written
+        // (a job cancelled meanwhile stops at the progress report after it, and the transaction rolls back).
+        const totals = await this.repository.replaceAll(db, { now, rules: org });
+        const count = totals.reduce((n, t) => n + t.count, 0);
+        await progress?.(1);
         const durationMs = Date.now() - started;
         await this.repository.saveRefresh(
           db,
-          { refreshedAt: now, ltvThresholdCents: org.ltvThresholdCents, totals: [...totals.values()] },
+          { refreshedAt: now, ltvThresholdCents: org.ltvThresholdCents, totals },
           durationMs,
         );
         return { organizationId, opportunities: count, ltvThresholdCents: org.ltvThresholdCents, durationMs };

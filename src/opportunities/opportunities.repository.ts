@@ -228,14 +228,20 @@ export class OpportunitiesRepository {
   }
 
   /**
-   * Replaces the opportunities of the patients in (`afterPatientId`, `upToPatientId`] (null: to the last) with those
-   * the rules in SQL find now (CLASSIFY_REPLACE_SQL); returns their totals as `classifyInto` does.
+   * Replaces the organization's opportunities with those the rules in SQL find now (CLASSIFY_REPLACE_SQL, one
+   * statement); returns their totals as `classifyInto` does.
    */
-  async replaceRange(
-    db: TenantSql,
-    o: { now: Date; rules: OrganizationRules; afterPatientId: string; upToPatientId: string | null },
-  ): Promise<OpportunityTotal[]> {
-    return this.classify(db, CLASSIFY_REPLACE_SQL, [o.afterPatientId, null, null, o.upToPatientId], o);
+  async replaceAll(db: TenantSql, o: { now: Date; rules: OrganizationRules }): Promise<OpportunityTotal[]> {
+    return this.classify(db, CLASSIFY_REPLACE_SQL, [NIL_UUID, null, null, null], o);
+  }
+
+  /**
+   * The rebuild's settings, for its transaction: no JIT (compiling the rules' expressions costs more than it saves, and
+   * the floor runs without it), and memory to hash the organization's candidates against its rows.
+   */
+  async rebuildSettings(db: TenantSql): Promise<void> {
+    await db.query(`SET LOCAL jit = off`);
+    await db.query(`SET LOCAL work_mem = '64MB'`);
   }
 
   private async classify(
