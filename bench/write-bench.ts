@@ -37,7 +37,8 @@ import { Database } from 'src/database/database';
 import { EngagementRollupRepository, patientDaysSql, stepsSql } from 'src/engagement/engagement-rollup.repository';
 import { EngagementRollupService } from 'src/engagement/engagement-rollup.service';
 import { OpportunitiesRefresher } from 'src/opportunities/opportunities-refresher';
-import { FACTS_SQL, OpportunitiesRepository } from 'src/opportunities/opportunities.repository';
+import { OpportunitiesRepository } from 'src/opportunities/opportunities.repository';
+import { FACTS_SQL } from 'src/opportunities/opportunities.sql';
 import { OrganizationsRepository } from 'src/organizations/organizations.repository';
 import { recomputeOrganization } from 'src/scoring/recompute/organization-recompute';
 import { ScoringEvents } from 'src/scoring/scoring-events';
@@ -193,7 +194,7 @@ async function main(): Promise<void> {
                 WHERE m.organization_id = $1 AND p.deleted_at IS NULL`,
               [org.id],
             );
-            return await copyOut(owner, inline(owner, FACTS_SQL, [org.id, clock.now().toISOString(), NIL_UUID, null, null]));
+            return await copyOut(owner, inline(owner, FACTS_SQL, [org.id, clock.now().toISOString(), NIL_UUID, null, null, null]));
           } finally {
             await owner.query('COMMIT');
           }

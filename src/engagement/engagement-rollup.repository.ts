@@ -56,6 +56,43 @@ WITH ins AS (INSERT INTO engagement_visit_gaps (organization_id, day, prev, pati
              RETURNING 1)
 SELECT count(*)::int AS n FROM ins`;
 
+/**
+ * Build, one statement ($1 org, $2 time zone, $3 cutoff instant): every patient's visit days and the steps between
+ * them, computed once and compared with the organization's rows: a row that is the same already is left alone, a
+ * changed one updated, a new one inserted, and the rows nobody has any more deleted. Returns the patients and steps
+ * counted.
+ */
+export const REBUILD_SQL = `
+WITH n AS MATERIALIZED (${patientDaysSql('')}),
+s AS MATERIALIZED (${stepsSql('n', '')}),
+-- Full joins (merge or hash whatever the estimates; the coalesce keeps them from becoming anti-joins) of the new rows
+-- with the stored ones: only the rows that differ are written (an upsert of every row would lock each stored one).
+days_diff AS (
+  SELECT coalesce(n.patient_id, d.patient_id) AS patient_id, n.patient_id IS NULL AS gone, n.first_day, n.days, n.engagement_score
+    FROM n FULL JOIN (SELECT * FROM engagement_patient_days WHERE organization_id = $1) d ON d.patient_id = n.patient_id
+   WHERE n.patient_id IS NULL OR d.patient_id IS NULL OR (d.days, d.engagement_score) IS DISTINCT FROM (n.days, n.engagement_score)),
+days_up AS (
+  INSERT INTO engagement_patient_days AS d (organization_id, patient_id, first_day, days, engagement_score)
+  SELECT $1, patient_id, first_day, days, engagement_score FROM days_diff WHERE NOT gone
+  ON CONFLICT (organization_id, patient_id) DO UPDATE
+     SET first_day = EXCLUDED.first_day, days = EXCLUDED.days, engagement_score = EXCLUDED.engagement_score),
+days_gone AS (
+  DELETE FROM engagement_patient_days d USING days_diff x
+   WHERE d.organization_id = $1 AND d.patient_id = x.patient_id AND x.gone),
+steps_diff AS (
+  SELECT coalesce(s.day, g.day) AS day, coalesce(s.prev, g.prev) AS prev, s.day IS NULL AS gone, s.patients, s.score_sum, s.scored
+    FROM s FULL JOIN (SELECT * FROM engagement_visit_gaps WHERE organization_id = $1) g ON g.day = s.day AND g.prev = s.prev
+   WHERE s.day IS NULL OR g.day IS NULL OR (g.patients, g.score_sum, g.scored) IS DISTINCT FROM (s.patients, s.score_sum, s.scored)),
+steps_up AS (
+  INSERT INTO engagement_visit_gaps AS g (organization_id, day, prev, patients, score_sum, scored)
+  SELECT $1, day, prev, patients, score_sum, scored FROM steps_diff WHERE NOT gone
+  ON CONFLICT (organization_id, day, prev) DO UPDATE
+     SET patients = EXCLUDED.patients, score_sum = EXCLUDED.score_sum, scored = EXCLUDED.scored),
+steps_gone AS (
+  DELETE FROM engagement_visit_gaps g USING steps_diff x
+   WHERE g.organization_id = $1 AND g.day = x.day AND g.prev = x.prev AND x.gone)
+SELECT (SELECT count(*) FROM n)::int AS patients, (SELECT count(*) FROM s)::int AS steps`;
+
 const ADD_STEPS = `
 INSERT INTO engagement_visit_gaps AS g (organization_id, day, prev, patients, score_sum, scored)
 SELECT $1, day, prev, patients, score_sum, scored FROM delta
@@ -108,14 +145,13 @@ export class EngagementRollupRepository {
     const organizationId = db.organizationId;
     // ~1 M patients' arrays and ~0.5 M steps hashed in memory rather than sorted on disk, for this transaction.
     await db.query(`SET LOCAL work_mem = '128MB'`);
+    // The aggregation's expressions are cheap; compiling them (JIT) is not (the floor runs without it too).
+    await db.query(`SET LOCAL jit = off`);
     const [c] = await db.query<{ cutoff: string; cutoff_at: Date }>(
       `SELECT ($1::timestamptz AT TIME ZONE $2)::date::text AS cutoff, (($1::timestamptz AT TIME ZONE $2)::date::timestamp AT TIME ZONE $2) AS cutoff_at`,
       [now, timeZone],
     );
-    await db.query(`DELETE FROM engagement_visit_gaps WHERE organization_id = $1`, [organizationId]);
-    await db.query(`DELETE FROM engagement_patient_days WHERE organization_id = $1`, [organizationId]);
-    const [{ n: patients }] = await db.query<{ n: number }>(BUILD_PATIENT_DAYS_SQL, [organizationId, timeZone, c.cutoff_at]);
-    const [{ n: stepRows }] = await db.query<{ n: number }>(BUILD_STEPS_SQL, [organizationId]);
+    const [{ patients, steps: stepRows }] = await db.query<{ patients: number; steps: number }>(REBUILD_SQL, [organizationId, timeZone, c.cutoff_at]);
     const durationMs = Date.now() - started;
     await db.query(
       `INSERT INTO engagement_rollups (organization_id, timezone, cutoff, built_at, duration_ms) VALUES ($1, $2, $3, $4, $5)

@@ -3,15 +3,13 @@ import { Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@ne
 import { Subscription } from 'rxjs';
 import { Clock } from 'src/common/clock/clock';
 import { OpportunityTotal } from 'src/opportunities/entities/opportunity-refresh.entity';
-import { classify, DEFAULT_RECALL_DAYS, Opportunity } from 'src/opportunities/domain/opportunity-rules';
+import { DEFAULT_RECALL_DAYS } from 'src/opportunities/domain/opportunity-rules';
 import { OpportunitiesRepository } from 'src/opportunities/opportunities.repository';
 import { TenantDb } from 'src/database/tenant/tenant-db';
 import { ScoringEvents } from 'src/scoring/scoring-events';
 import { JobService } from 'src/jobs/job.service';
 import { JobType } from 'src/jobs/job.types';
 
-const BATCH = 5000;
-const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 export interface RefreshResult {
   organizationId: string;
@@ -26,7 +24,9 @@ export interface RefreshResult {
  * cli/opportunities-refresh`, never inside a request: after every organization-wide scoring recompute
  * (`ScoringEvents.recomputed$` without patient ids), and when a read finds the snapshot missing or past
  * SNAPSHOT_MAX_AGE_HOURS (SnapshotRebuilds: one queued or running at a time). Patients recomputed in this process
- * (an ingestion) are reclassified at once (`refreshPatients`).
+ * (an ingestion) are reclassified at once (`refreshPatients`). Both classify in the database, by the same statement
+ * (src/opportunities/opportunities.sql.ts: the rules of `domain/opportunity-rules.ts` in SQL): a rebuild is one
+ * INSERT ... SELECT ... ON CONFLICT over the organization's rows, a patch one INSERT ... SELECT for its patients.
  */
 @Injectable()
 export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
@@ -127,16 +127,13 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
           t.valueCents -= old.valueCents;
         }
       }
-      const found = (await this.repository.facts(db, now, NIL_UUID, patientIds.length, patientIds))
-        .map((f) => classify(f, org, now))
-        .filter((o): o is Opportunity => o !== null);
-      await this.repository.insert(db, found, now);
-      for (const o of found) add(totals, o);
+      const found = await this.repository.classifyInto(db, { now, rules: org, patientIds });
+      for (const t of found) add(totals, t);
       await this.repository.saveTotals(
         db,
         [...totals.values()].filter((t) => t.count > 0),
       );
-      return found.length;
+      return found.reduce((n, t) => n + t.count, 0);
     });
   }
 
@@ -167,7 +164,7 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Single-flight per organization within this process (and an advisory lock across processes). `progress` (a job's)
-   * hears how far the rebuild is, between batches, and may throw to stop it there (cancelled, shutting down): the
+   * hears when the rebuild's statement is done, and may throw to stop it there (cancelled, shutting down): the
    * transaction rolls back and the previous snapshot stays.
    */
   refresh(organizationId: string, progress?: (fraction: number) => Promise<void>): Promise<RefreshResult> {
@@ -185,27 +182,18 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
       organizationId,
       async (db) => {
         await this.repository.lock(db);
+        await this.repository.rebuildSettings(db);
         const rules = await this.repository.organizationRules(db);
         const org = { ltvThresholdCents: rules.ltvThresholdCents, recallDays: rules.recallDays ?? DEFAULT_RECALL_DAYS };
-        await this.repository.clear(db);
-        const totals = new Map<string, OpportunityTotal>();
-        let after = NIL_UUID;
-        let count = 0;
-        for (;;) {
-          const facts = await this.repository.facts(db, now, after, BATCH);
-          if (facts.length === 0) break;
-          after = facts[facts.length - 1].patientId;
-          const found = facts.map((f) => classify(f, org, now)).filter((o): o is Opportunity => o !== null);
-          await this.repository.insert(db, found, now);
-          for (const o of found) add(totals, o);
-          count += found.length;
-          if (facts.length < BATCH) break;
-          await progress?.(uuidFraction(after));
-        }
+        // One statement for the whole organization: the facts query as the floor reads it, classified and written
+        // (a job cancelled meanwhile stops at the progress report after it, and the transaction rolls back).
+        const totals = await this.repository.replaceAll(db, { now, rules: org });
+        const count = totals.reduce((n, t) => n + t.count, 0);
+        await progress?.(1);
         const durationMs = Date.now() - started;
         await this.repository.saveRefresh(
           db,
-          { refreshedAt: now, ltvThresholdCents: org.ltvThresholdCents, totals: [...totals.values()] },
+          { refreshedAt: now, ltvThresholdCents: org.ltvThresholdCents, totals },
           durationMs,
         );
         return { organizationId, opportunities: count, ltvThresholdCents: org.ltvThresholdCents, durationMs };
@@ -215,15 +203,11 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
   }
 }
 
-function add(totals: Map<string, OpportunityTotal>, o: Opportunity): void {
-  const key = `${o.type}:${o.priority}`;
-  const t = totals.get(key) ?? { type: o.type, priority: o.priority, count: 0, valueCents: 0 };
-  t.count += 1;
-  t.valueCents += o.estimatedValueCents;
-  totals.set(key, t);
-}
-
-/** Where a random (v4) UUID falls between the least and the greatest: how far a walk in patient id order has come. */
-function uuidFraction(id: string): number {
-  return parseInt(id.slice(0, 8), 16) / 0x1_0000_0000;
+/** Adds a type and priority's count and value to the totals (a new one goes last). */
+function add(totals: Map<string, OpportunityTotal>, t: OpportunityTotal): void {
+  const key = `${t.type}:${t.priority}`;
+  const sum = totals.get(key) ?? { type: t.type, priority: t.priority, count: 0, valueCents: 0 };
+  sum.count += t.count;
+  sum.valueCents += t.valueCents;
+  totals.set(key, sum);
 }

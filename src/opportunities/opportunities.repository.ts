@@ -3,7 +3,10 @@ import type { TenantSql } from 'src/database/tenant/tenant-sql';
 import { Channel } from 'src/records/records.enums';
 import { OpportunityTotal } from 'src/opportunities/entities/opportunity-refresh.entity';
 import { OpportunityPriority, OpportunityType, OutreachKind } from 'src/opportunities/opportunities.enums';
-import { Opportunity, OpportunityFacts } from 'src/opportunities/domain/opportunity-rules';
+import { OpportunityFacts, OrganizationRules } from 'src/opportunities/domain/opportunity-rules';
+import { CLASSIFY_INSERT_SQL, CLASSIFY_REPLACE_SQL, FACTS_SQL } from 'src/opportunities/opportunities.sql';
+
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 export interface RefreshState {
   refreshedAt: Date;
@@ -73,38 +76,6 @@ SELECT o.patient_id, p.name AS patient_name, o.opportunity_type, o.priority, o.o
  ORDER BY o.expected_return_cents DESC, o.patient_id DESC
  LIMIT $4 OFFSET $5`;
 
-/**
- * One batch of candidates (patients without an upcoming appointment), in patient id order, with what the rules
- * need: their metrics, consent, visit count and span, active treatment plan and whether one was completed.
- * ($1 organization, $2 now, $3 after this patient id, $4 limit, $5 only these patients or null; `npm run
- * bench:write` runs it whole as the refresh's floor.)
- */
-export const FACTS_SQL = `
-SELECT m.patient_id, m.status, m.risk_level, m.ltv_cents, m.success_probability, m.avg_session_value_cents,
-       m.last_contact_at, m.next_appointment_at,
-       p.marketing_consent, p.appointment_reminders, p.consent_grants, p.preferred_channel,
-       v.visit_count, v.first_visit_at, v.last_visit_at,
-       ap.remaining AS plan_remaining, ap.session_value_cents AS plan_session_value_cents,
-       ap.started_at AS plan_started_at, ap.ends_at AS plan_ends_at, ap.planned_sessions AS plan_planned_sessions,
-       EXISTS (SELECT 1 FROM treatment_plans t
-                WHERE t.organization_id = $1 AND t.patient_id = m.patient_id AND t.status = 'completed') AS has_completed_plan
-  FROM patient_metrics m
-  JOIN patients p ON p.id = m.patient_id AND p.organization_id = m.organization_id
-  CROSS JOIN LATERAL (
-    SELECT count(*)::int AS visit_count, min(a.starts_at) AS first_visit_at, max(a.starts_at) AS last_visit_at
-      FROM appointments a
-     WHERE a.organization_id = $1 AND a.patient_id = m.patient_id AND a.status = 'completed' AND a.starts_at <= $2) v
-  LEFT JOIN LATERAL (
-    SELECT t.planned_sessions - t.completed_sessions AS remaining, t.session_value_cents, t.started_at, t.ends_at, t.planned_sessions
-      FROM treatment_plans t
-     WHERE t.organization_id = $1 AND t.patient_id = m.patient_id AND t.status = 'active' AND t.planned_sessions > t.completed_sessions
-     ORDER BY t.started_at DESC, t.id LIMIT 1) ap ON true
- WHERE m.organization_id = $1 AND p.deleted_at IS NULL
-   AND (m.next_appointment_at IS NULL OR m.next_appointment_at <= $2)
-   AND m.patient_id > $3
-   AND ($5::uuid[] IS NULL OR m.patient_id = ANY($5::uuid[]))
- ORDER BY m.patient_id
- LIMIT $4`;
 
 const toDate = (v: Date | string | null): Date | null => (v === null ? null : new Date(v));
 
@@ -180,7 +151,7 @@ export class OpportunitiesRepository {
     limit: number,
     patientIds: readonly string[] | null = null,
   ): Promise<OpportunityFacts[]> {
-    const rows = await db.query<FactsRow>(FACTS_SQL, [db.organizationId, now, afterPatientId, limit, patientIds]);
+    const rows = await db.query<FactsRow>(FACTS_SQL, [db.organizationId, now, afterPatientId, limit, patientIds, null]);
     return rows.map((r) => ({
       patientId: r.patient_id,
       status: r.status,
@@ -247,35 +218,46 @@ export class OpportunitiesRepository {
     ]);
   }
 
-  async clear(db: TenantSql): Promise<void> {
-    await db.query(`DELETE FROM reengagement_opportunities WHERE organization_id = $1`, [db.organizationId]);
+  /**
+   * Classifies these patients by the rules in SQL (CLASSIFY_INSERT_SQL) and inserts their opportunities (their old
+   * rows removed first), in one statement; returns the totals of what it inserted per type and priority, in the order
+   * each first appears by patient id.
+   */
+  async classifyInto(db: TenantSql, o: { now: Date; rules: OrganizationRules; patientIds: readonly string[] }): Promise<OpportunityTotal[]> {
+    return this.classify(db, CLASSIFY_INSERT_SQL, [NIL_UUID, o.patientIds.length, o.patientIds, null], o);
   }
 
-  async insert(db: TenantSql, rows: Opportunity[], computedAt: Date): Promise<void> {
-    if (rows.length === 0) return;
-    await db.query(
-      `INSERT INTO reengagement_opportunities
-         (organization_id, patient_id, opportunity_type, priority, outreach, channel, patient_status,
-          estimated_value_cents, success_probability, expected_return_cents, last_contact_at, expected_visit_at, computed_at)
-       SELECT $1::uuid, u.*, $13::timestamptz
-         FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                     $8::int[], $9::real[], $10::float8[], $11::timestamptz[], $12::timestamptz[]) AS u`,
-      [
-        db.organizationId,
-        rows.map((r) => r.patientId),
-        rows.map((r) => r.type),
-        rows.map((r) => r.priority),
-        rows.map((r) => r.outreach),
-        rows.map((r) => r.channel),
-        rows.map((r) => r.patientStatus),
-        rows.map((r) => r.estimatedValueCents),
-        rows.map((r) => r.successProbability),
-        rows.map((r) => r.expectedReturnCents),
-        rows.map((r) => r.lastContactAt),
-        rows.map((r) => r.expectedVisitAt),
-        computedAt,
-      ],
-    );
+  /**
+   * Replaces the organization's opportunities with those the rules in SQL find now (CLASSIFY_REPLACE_SQL, one
+   * statement); returns their totals as `classifyInto` does.
+   */
+  async replaceAll(db: TenantSql, o: { now: Date; rules: OrganizationRules }): Promise<OpportunityTotal[]> {
+    return this.classify(db, CLASSIFY_REPLACE_SQL, [NIL_UUID, null, null, null], o);
+  }
+
+  /**
+   * The rebuild's settings, for its transaction: no JIT (compiling the rules' expressions costs more than it saves, and
+   * the floor runs without it), and memory to hash the organization's candidates against its rows.
+   */
+  async rebuildSettings(db: TenantSql): Promise<void> {
+    await db.query(`SET LOCAL jit = off`);
+    await db.query(`SET LOCAL work_mem = '64MB'`);
+  }
+
+  private async classify(
+    db: TenantSql,
+    sql: string,
+    range: [after: string, limit: number | null, patientIds: readonly string[] | null, upTo: string | null],
+    o: { now: Date; rules: OrganizationRules },
+  ): Promise<OpportunityTotal[]> {
+    const rows = await db.query<{ type: string; priority: string; count: number; value_cents: number }>(sql, [
+      db.organizationId,
+      o.now,
+      ...range,
+      o.rules.ltvThresholdCents,
+      o.rules.recallDays,
+    ]);
+    return rows.map((r) => ({ type: r.type, priority: r.priority, count: r.count, valueCents: r.value_cents }));
   }
 
   async saveRefresh(db: TenantSql, state: RefreshState, durationMs: number): Promise<void> {

@@ -30,6 +30,7 @@ import { StoredFilesDeleteInBatches1795567740000 } from 'src/database/migrations
 import { FhirEobTargetIndex1795567760000 } from 'src/database/migrations/1795567760000-FhirEobTargetIndex';
 import { PatientIdentifiers1795567800000 } from 'src/database/migrations/1795567800000-PatientIdentifiers';
 import { ModelFitsSettingsKey1795567850000 } from 'src/database/migrations/1795567850000-ModelFitsSettingsKey';
+import { OpportunitiesHotFillfactor1795567950000 } from 'src/database/migrations/1795567950000-OpportunitiesHotFillfactor';
 
 /**
  * Every migration, in order. A new migration is added here (explicit imports keep the list the same under
@@ -68,4 +69,5 @@ export const MIGRATIONS: Function[] = [
   FhirEobTargetIndex1795567760000,
   PatientIdentifiers1795567800000,
   ModelFitsSettingsKey1795567850000,
+  OpportunitiesHotFillfactor1795567950000,
 ];
