@@ -10,8 +10,9 @@ const DAY = 86_400_000;
 const cipher = createPhiCipher(loadSettings({ NODE_ENV: 'test', DATA_DIR: process.env.TEST_DATA_DIR ?? '.data/test' }));
 
 /**
- * Rebuild and swap (src/scoring/metrics-rebuild.ts) against the update path: two organizations seeded alike (same
- * generator seed: the same records under other ids, matched by external id), one recomputed each way.
+ * Rebuild and swap (src/scoring/recompute/metrics-partition-swap.ts) against the update path: two organizations seeded
+ * alike (same generator seed: the same records under other ids, matched by external id), one recomputed each way. The
+ * rebuilt one starts in the shared partition: its first rebuild gives it its own (test/scoring/metrics-layout.int-spec.ts).
  */
 describe('recompute: rebuild and swap of the metrics partition', () => {
   let t: TestApp;
@@ -168,12 +169,12 @@ describe('recompute: rebuild and swap of the metrics partition', () => {
     await expect(tenantDb.transaction(other, (m) => m.query(`SELECT count(*) FROM ${partition}`))).rejects.toThrow(/permission denied/);
   });
 
-  it('gives a new organization its partition', async () => {
+  it('keeps a new organization in the shared partition (migration 1795567900000)', async () => {
     const org = await scoringOrganization(t.db);
-    expect(await partitionOf(org)).toEqual([`patient_metrics_${org.replaceAll('-', '')}`]);
+    expect(await partitionOf(org)).toEqual([]);
     const p = await patient(t.db, org);
     await scoring.recomputePatients(org, [p]);
-    expect(await t.db.query(`SELECT patient_id FROM patient_metrics WHERE organization_id = $1`, [org])).toEqual([{ patient_id: p }]);
+    expect(await t.db.query(`SELECT patient_id FROM patient_metrics_default WHERE organization_id = $1`, [org])).toEqual([{ patient_id: p }]);
   });
 
   it('runs two organization-wide recomputes of one organization one after the other, both complete', async () => {

@@ -28,6 +28,7 @@ import { AuditArchivePeriod1795567710000 } from 'src/database/migrations/1795567
 import { PatientContactCiphertext1795567720000 } from 'src/database/migrations/1795567720000-PatientContactCiphertext';
 import { StoredFilesDeleteInBatches1795567740000 } from 'src/database/migrations/1795567740000-StoredFilesDeleteInBatches';
 import { FhirEobTargetIndex1795567760000 } from 'src/database/migrations/1795567760000-FhirEobTargetIndex';
+import { PatientMetricsSharedPartition1795567900000 } from 'src/database/migrations/1795567900000-PatientMetricsSharedPartition';
 
 /**
  * Every migration, in order. A new migration is added here (explicit imports keep the list the same under
@@ -64,4 +65,5 @@ export const MIGRATIONS: Function[] = [
   PatientContactCiphertext1795567720000,
   StoredFilesDeleteInBatches1795567740000,
   FhirEobTargetIndex1795567760000,
+  PatientMetricsSharedPartition1795567900000,
 ];

@@ -1,14 +1,13 @@
 import { localDate } from 'src/common/time/calendar';
 import type { Database } from 'src/database/database';
 import type { OwnerConnection } from 'src/database/owner-connection';
-import { rebuildTables } from 'src/scoring/recompute/metrics-partition.repository';
 import type { BatchTenantConnection } from 'src/database/tenant/batch-tenant-connection';
 import type { ScoringModels } from 'src/scoring/domain';
 import type { FeatureRow } from 'src/scoring/features/feature-row';
 import { keptFeaturesKey } from 'src/scoring/features/kept-features.sql';
 import { organizationScoringSettings } from 'src/scoring/organization-settings';
 import { DEFAULT_CHUNK_SIZE, idRanges, TAIL_SPLIT, taperedBoundaries } from 'src/scoring/recompute/chunking';
-import { analyzeIfNeverAnalyzed, analyzeScoringTables, vacuumScoringTables } from 'src/scoring/recompute/maintenance';
+import { analyzeIfNeverAnalyzed, analyzeScoringTables, vacuumOwnPartition, vacuumScoringTables } from 'src/scoring/recompute/maintenance';
 import { MetricsRebuild, type MetricsWriteMode, REBUILD_MIN_PATIENTS, type RebuildHooks } from 'src/scoring/recompute/metrics-partition-swap';
 import { fitAndStoreModels, fitModelsOnSample, type OrganizationContext } from 'src/scoring/recompute/organization-context';
 import { scoreRows } from 'src/scoring/recompute/patient-recompute';
@@ -47,6 +46,8 @@ export interface RecomputePhases {
   rebuildMs?: number;
   /** Rebuild and swap only: patients whose row the request path wrote during the run, taken over by the swap. */
   takenOver?: number;
+  /** Rebuild and swap only: how long the swap held its locks (every reader of `patient_metrics` waits meanwhile). */
+  swapMs?: number;
   /** The closing ANALYZE (or VACUUM (ANALYZE), with `vacuum: true`) of the scoring tables. */
   vacuumMs: number;
 }
@@ -62,7 +63,8 @@ export interface RecomputeOptions {
    * The closing maintenance: VACUUM (ANALYZE) of the scoring tables, every organization's rows (undefined or true),
    * ANALYZE only ('analyze'), none (false), or VACUUM (ANALYZE) of this organization's metrics partition alone
    * ('own-partition': the nightly job's, whose cost stays proportional to the organization however many share the
-   * database; the shared history and kept-features tables are left to autovacuum).
+   * database; an organization without a partition of its own, in the shared one, and the shared history and
+   * kept-features tables are left to autovacuum).
    */
   vacuum?: boolean | 'analyze' | 'own-partition';
   /** false: read every patient's features afresh, ignoring the kept ones (they are rewritten). Default true. */
@@ -225,7 +227,7 @@ export async function recomputeOrganization(
       // The index builds run on two owner connections (each takes the next index as soon as it is free).
       const secondOwner = await ownerConnection(database);
       try {
-        phases.takenOver = await rebuild.finish([owner, secondOwner], options.rebuildHooks);
+        ({ takenOver: phases.takenOver, swapMs: phases.swapMs } = await rebuild.finish([owner, secondOwner], options.rebuildHooks));
       } finally {
         await secondOwner.end();
       }
@@ -240,7 +242,7 @@ export async function recomputeOrganization(
     const tables = phases.rebuildMs === undefined ? undefined : ['risk_score_history', 'patient_features'];
     if (options.vacuum === undefined || options.vacuum === true) await vacuumScoringTables(owner, tables);
     else if (options.vacuum === 'analyze') await analyzeScoringTables(owner, tables);
-    else if (options.vacuum === 'own-partition' && phases.rebuildMs === undefined) await vacuumScoringTables(owner, [owner.escapeIdentifier(rebuildTables(organizationId).live)]);
+    else if (options.vacuum === 'own-partition' && phases.rebuildMs === undefined) await vacuumOwnPartition(owner, organizationId);
     phases.vacuumMs = Date.now() - vacuumStarted;
     return {
       organizationId,
