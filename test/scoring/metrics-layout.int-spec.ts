@@ -9,7 +9,7 @@ import { Role } from 'src/organizations/organizations.enums';
 import { createPhiCipher } from 'src/records/phi/phi-cipher';
 import { ScoringEvents } from 'src/scoring/scoring-events';
 import { bearer, memberToken } from 'test/auth/auth-fixtures';
-import { recomputeOrganizationWithUrl } from 'test/scoring/scoring-fixtures';
+import { metricCounts, metricGroups, partitionsOf, recomputeOrganizationWithUrl } from 'test/scoring/scoring-fixtures';
 import { createTestApp, TestApp, TEST_NOW } from 'test/utils/test-app';
 
 const cipher = createPhiCipher(loadSettings({ NODE_ENV: 'test', DATA_DIR: process.env.TEST_DATA_DIR ?? '.data/test' }));
@@ -30,15 +30,7 @@ describe('patient_metrics: a shared partition, and a partition only for the orga
     recomputeOrganizationWithUrl(t.db.url, org, TEST_NOW, { chunkSize: 100, refit: false, vacuum: 'own-partition', write, rebuildHooks: hooks });
 
   const ownPartition = (org: string): string => `patient_metrics_${org.replaceAll('-', '')}`;
-  /** The partitions whose bound names the organization. */
-  const partitionOf = async (org: string): Promise<string[]> =>
-    (
-      await t.db.query<{ name: string }>(
-        `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-          WHERE i.inhparent = 'patient_metrics'::regclass AND pg_get_expr(c.relpartbound, c.oid) = format('FOR VALUES IN (%L)', $1::text)`,
-        [org],
-      )
-    ).map((r) => r.name);
+  const partitionOf = (org: string): Promise<string[]> => partitionsOf(t.db, org);
   const rowsIn = async (table: string, org: string): Promise<number> =>
     (await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE organization_id = $1`, [org]))[0].n;
   const metricsRows = (org: string): Promise<Record<string, unknown>[]> =>
@@ -48,17 +40,8 @@ describe('patient_metrics: a shared partition, and a partition only for the orga
          FROM patient_metrics m WHERE m.organization_id = $1 ORDER BY m.patient_id`,
       [org],
     );
-  const counts = (org: string): Promise<Record<string, unknown>[]> =>
-    t.db.query(
-      `SELECT status, risk_level, risk_trend, sum(patients)::int AS n FROM patient_metric_counts WHERE organization_id = $1
-        GROUP BY 1, 2, 3 HAVING sum(patients) <> 0 ORDER BY 1, 2, 3`,
-      [org],
-    );
-  const groups = (org: string): Promise<Record<string, unknown>[]> =>
-    t.db.query(
-      `SELECT status, risk_level, risk_trend, count(*)::int AS n FROM patient_metrics WHERE organization_id = $1 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
-      [org],
-    );
+  const counts = (org: string): Promise<Record<string, unknown>[]> => metricCounts(t.db, org);
+  const groups = (org: string): Promise<Record<string, unknown>[]> => metricGroups(t.db, org);
   /** What the app answers about the organization (its caches dropped first): two list pages, the counts and the risk summary. */
   const reads = async (org: string, token: string): Promise<unknown[]> => {
     t.app.get(ScoringEvents).recomputed$.next({ organizationId: org });

@@ -4,7 +4,7 @@ import { seedOrganization } from 'src/demo-data/seed';
 import { createPhiCipher } from 'src/records/phi/phi-cipher';
 import { ScoringService } from 'src/scoring/scoring.service';
 import { createTestApp, TestApp, TEST_NOW } from 'test/utils/test-app';
-import { appointment, daysAgo, patient, recomputeOrganizationWithUrl, scoringOrganization } from 'test/scoring/scoring-fixtures';
+import { appointment, daysAgo, metricCounts, metricGroups, partitionsOf, patient, recomputeOrganizationWithUrl, scoringOrganization } from 'test/scoring/scoring-fixtures';
 
 const DAY = 86_400_000;
 const cipher = createPhiCipher(loadSettings({ NODE_ENV: 'test', DATA_DIR: process.env.TEST_DATA_DIR ?? '.data/test' }));
@@ -49,31 +49,15 @@ describe('recompute: rebuild and swap of the metrics partition', () => {
         WHERE m.organization_id = $1 ORDER BY p.external_id`,
       [org],
     );
-  const counts = (org: string): Promise<Record<string, unknown>[]> =>
-    t.db.query(
-      `SELECT status, risk_level, risk_trend, sum(patients)::int AS n FROM patient_metric_counts WHERE organization_id = $1
-        GROUP BY 1, 2, 3 HAVING sum(patients) <> 0 ORDER BY 1, 2, 3`,
-      [org],
-    );
-  const groups = (org: string): Promise<Record<string, unknown>[]> =>
-    t.db.query(
-      `SELECT status, risk_level, risk_trend, count(*)::int AS n FROM patient_metrics WHERE organization_id = $1 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
-      [org],
-    );
+  const counts = (org: string): Promise<Record<string, unknown>[]> => metricCounts(t.db, org);
+  const groups = (org: string): Promise<Record<string, unknown>[]> => metricGroups(t.db, org);
   const history = (org: string): Promise<Record<string, unknown>[]> =>
     t.db.query(
       `SELECT p.external_id, h.recorded_on, h.risk_score FROM risk_score_history h JOIN patients p ON p.id = h.patient_id
         WHERE h.organization_id = $1 ORDER BY 1, 2`,
       [org],
     );
-  const partitionOf = async (org: string): Promise<string[]> =>
-    (
-      await t.db.query<{ name: string }>(
-        `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-          WHERE i.inhparent = 'patient_metrics'::regclass AND pg_get_expr(c.relpartbound, c.oid) = format('FOR VALUES IN (%L)', $1::text)`,
-        [org],
-      )
-    ).map((r) => r.name);
+  const partitionOf = (org: string): Promise<string[]> => partitionsOf(t.db, org);
 
   it('gives the same metrics rows, counts and history as the update path, over two days', async () => {
     // A pair of its own: the same clinic twice, one written by the update path, the other rebuilt.
