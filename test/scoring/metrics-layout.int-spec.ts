@@ -134,11 +134,16 @@ describe('patient_metrics: a shared partition, and a partition only for the orga
       [ownPartition(org)],
     );
     expect(part).toEqual({ indexes: 10, fks: 2, fillfactor: ['fillfactor=50'], rls: true });
+    // The shared partition's CHECK that keeps the organization out of it (so that no later ATTACH scans it).
+    const exclusion = (): Promise<unknown[]> =>
+      t.db.query(`SELECT convalidated FROM pg_constraint WHERE conrelid = '${SHARED}'::regclass AND conname = $1`, [`ck_pm_default_not_${org.replaceAll('-', '')}`]);
+    expect(await exclusion()).toEqual([{ convalidated: true }]);
 
     // The next rebuild swaps its partition as before, and the update path writes it in place (and vacuums it).
     const again = await run(org, 'rebuild');
     expect(again).toMatchObject({ patients: 400, phases: { takenOver: 0 } });
     expect(await partitionOf(org)).toEqual([ownPartition(org)]);
+    expect(await exclusion()).toEqual([{ convalidated: true }]);
     expect(await run(org, 'update')).toMatchObject({ patients: 400 });
     expect(await metricsRows(org)).toEqual(rowsBefore);
     expect(await reads(org, token)).toEqual(readsBefore);
@@ -274,5 +279,14 @@ describe('patient_metrics: a shared partition, and a partition only for the orga
     expect(await metricsRows(small)).toEqual(before.small);
     expect(await counts(small)).toEqual(before.smallCounts);
     expect(await t.db.query(`SELECT tgname FROM pg_trigger WHERE tgname = 'trg_organizations_metrics_partition'`)).toEqual([]);
+
+    // The large organization kept its partition without the shared partition's CHECK for it: its next rebuild adds
+    // it (validated outside the swap's locks) and swaps as before.
+    const exclusion = `ck_pm_default_not_${large.replaceAll('-', '')}`;
+    const checks = (): Promise<unknown[]> => t.db.query(`SELECT convalidated FROM pg_constraint WHERE conname = $1`, [exclusion]);
+    expect(await checks()).toEqual([]);
+    expect(await run(large, 'rebuild')).toMatchObject({ patients: 400 });
+    expect(await checks()).toEqual([{ convalidated: true }]);
+    expect(await metricsRows(large)).toEqual(before.large);
   });
 });

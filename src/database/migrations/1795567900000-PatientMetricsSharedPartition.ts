@@ -64,6 +64,10 @@ export class PatientMetricsSharedPartition1795567900000 implements MigrationInte
       if (n >= this.keepOwnFromRows) continue;
       await inTransaction(queryRunner, async () => {
         await q(`ALTER TABLE "patient_metrics" DETACH PARTITION "${name}"`);
+        // The shared partition's CHECK that keeps an organization with its own partition out of it (the recompute
+        // adds it: metrics-partition.repository.ts), present when this runs again after such an organization's move.
+        const hex = /^patient_metrics_([0-9a-f]{32})$/.exec(name)?.[1];
+        if (hex) await q(`ALTER TABLE "${DEFAULT_PARTITION}" DROP CONSTRAINT IF EXISTS "ck_pm_default_not_${hex}"`);
         await q(`INSERT INTO "${DEFAULT_PARTITION}" (${columns}) SELECT ${columns} FROM "${name}"`);
         await q(`DROP TABLE "${name}"`);
       });

@@ -145,6 +145,12 @@ export class MetricsRebuild {
     };
     await Promise.all([build(first), build(second)]);
     const [groups] = await Promise.all([this.repo(second).freshGroups(), repo.addConstraints()]);
+    // An organization with its own partition whose shared-partition CHECK is missing (its partition predates
+    // 1795567900000): added now, outside the swap's locks, so that its ATTACH does not scan the shared partition.
+    if (!this.tables.shared && !(await repo.hasExclusion())) {
+      await withShortLocks(first, () => repo.addExclusionNotValid());
+      await repo.validateExclusion();
+    }
     await hooks.beforeSwap?.();
     let locked = 0;
     const takenOver = await withShortLocks(first, async () => {

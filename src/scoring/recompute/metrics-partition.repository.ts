@@ -74,6 +74,15 @@ function logTriggers(t: RebuildTables): { table: string; triggers: { name: strin
   };
 }
 
+/**
+ * The CHECK on the shared partition that keeps an organization with its own partition out of it: with it, ATTACH of
+ * the organization's partition (each swap) need not scan the shared partition for its rows (PostgreSQL sees the CHECK
+ * imply the shared partition's new bound).
+ */
+function exclusionName(t: RebuildTables): string {
+  return `ck_pm_default_not_${t.organizationId.replaceAll('-', '')}`;
+}
+
 /** The tenant predicate of the fresh table's policy while the runtime role writes it (as migration 1795566200000's). */
 /** The tenant predicate, the organization read once per statement (migration 1795567660000). */
 const TENANT_PREDICATE = `organization_id = (SELECT nullif(current_setting('app.organization_id', true), '')::uuid)`;
@@ -143,6 +152,29 @@ export class MetricsPartitionRepository {
     for (const { name, events, when } of triggers) {
       await this.db.query(`CREATE TRIGGER ${name} AFTER ${events} ON ${table} FOR EACH ROW ${when} EXECUTE FUNCTION patient_metrics_log_touched()`);
     }
+  }
+
+  /** Whether the shared partition has the organization's exclusion CHECK, validated. */
+  async hasExclusion(): Promise<boolean> {
+    const rows = await this.db.query(
+      `SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2 AND convalidated`,
+      [SHARED_PARTITION, exclusionName(this.t)],
+    );
+    return rows.length > 0;
+  }
+
+  /** The exclusion CHECK added NOT VALID (no scan: a moment's lock of the shared partition), unless it is there. */
+  async addExclusionNotValid(): Promise<void> {
+    const rows = await this.db.query(`SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2`, [SHARED_PARTITION, exclusionName(this.t)]);
+    if (rows.length > 0) return;
+    await this.db.query(
+      `ALTER TABLE ${SHARED_PARTITION} ADD CONSTRAINT ${exclusionName(this.t)} CHECK (organization_id <> '${this.t.organizationId}'::uuid) NOT VALID`,
+    );
+  }
+
+  /** Validates it: a scan of the shared partition that blocks neither its readers nor its writers. */
+  async validateExclusion(): Promise<void> {
+    await this.db.query(`ALTER TABLE ${SHARED_PARTITION} VALIDATE CONSTRAINT ${exclusionName(this.t)}`);
   }
 
   async vacuumFresh(): Promise<void> {
@@ -258,9 +290,8 @@ export class MetricsPartitionRepository {
    * The fresh table takes the organization's place (under lockForSwap). An organization with its own partition: the
    * old one is detached and dropped. One in the shared partition (its first rebuild): its rows are deleted from the
    * shared partition (directly, so that the parent's count triggers do not fire: the counts were brought to the fresh
-   * table's by takeOverAndCount), then the fresh table is attached: ATTACH scans the shared partition to check that
-   * it holds none of the organization's rows any more (a CHECK constraint could only spare that scan once the rows
-   * were gone, which needs the same scan).
+   * table's by takeOverAndCount), then the exclusion CHECK is added to the shared partition (a scan of it: the one
+   * ATTACH would make, and the CHECK spares it this one and every later swap's), and the fresh table attached.
    */
   async replacePartition(): Promise<void> {
     await this.db.query(`DROP POLICY ${FRESH_POLICY} ON ${this.t.fresh}`);
@@ -268,6 +299,9 @@ export class MetricsPartitionRepository {
     if (this.t.shared) {
       await this.dropLogTriggers();
       await this.db.query(`DELETE FROM ${SHARED_PARTITION} WHERE organization_id = $1`, [this.t.organizationId]);
+      await this.db.query(
+        `ALTER TABLE ${SHARED_PARTITION} ADD CONSTRAINT ${exclusionName(this.t)} CHECK (organization_id <> '${this.t.organizationId}'::uuid)`,
+      );
     } else {
       await this.db.query(`ALTER TABLE patient_metrics DETACH PARTITION ${this.t.live}`);
     }
