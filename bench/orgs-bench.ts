@@ -17,6 +17,15 @@
  * the first claim to the last end measures the runs alone, not the pace of the enqueuing command.
  * `--empty-orgs N` first adds N organizations without patients (each gets its partition), to measure the catalog, the
  * migration and the planning at N more partitions when seeding that many full clinics takes too long.
+ * 5. one PostgreSQL backend's relation cache (`CacheMemoryContext` and its children, and the backend's whole memory)
+ *    before and after planning one query on each of up to 1,000 random organizations (a pooled connection that
+ *    serves them all).
+ *
+ * `--empty-orgs N` first adds N organizations without patients, to measure the catalog, the migration, the planning and
+ * the backend's cache at N more organizations (N more partitions with one partition per organization) when seeding
+ * that many full clinics takes too long. `--steps` picks the steps (default all: catalog,migration,nightly,list,cache;
+ * `--skip-nightly` leaves out the nightly); `--list-orgs any` makes the list use every organization, not only those
+ * with patients (the default unless `--empty-orgs` is given).
  * Prints the machine's load average at each step: the figures are only comparable at similar load.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -39,8 +48,12 @@ const { values } = parseArgs({
     'skip-nightly': { type: 'boolean', default: false },
     'nightly-only': { type: 'boolean', default: false },
     'enqueue-first': { type: 'boolean', default: false },
+    steps: { type: 'string', default: 'catalog,migration,nightly,list,cache' },
+    'list-orgs': { type: 'string' },
   },
 });
+// `--nightly-only` is `--steps nightly`.
+const steps = new Set(values['nightly-only'] ? ['nightly'] : values.steps.split(','));
 const server = process.env.DATABASE_URL;
 if (!server) throw new Error('DATABASE_URL is required (the server; --database names the database)');
 const url = (() => {
@@ -284,9 +297,10 @@ async function list(db: Client, requests: number): Promise<void> {
     )
   ).rows;
   await db.query(`INSERT INTO memberships (organization_id, user_id, role) SELECT id, $1, 'owner' FROM organizations`, [user.id]);
-  // With --empty-orgs, any organization (most have no patients, but each has its partition and its own plans);
-  // otherwise those with patients.
-  const withPatients = Number(values['empty-orgs']) > 0 ? '' : 'WHERE EXISTS (SELECT 1 FROM patients p WHERE p.organization_id = o.id)';
+  // With --empty-orgs or --list-orgs any, any organization (most have no patients, but each has its own plans, and
+  // with one partition per organization its own partition); otherwise those with patients.
+  const any = (values['list-orgs'] ?? (Number(values['empty-orgs']) > 0 ? 'any' : 'with-patients')) === 'any';
+  const withPatients = any ? '' : 'WHERE EXISTS (SELECT 1 FROM patients p WHERE p.organization_id = o.id)';
   const orgs = (
     await db.query<{ id: string }>(`SELECT o.id FROM organizations o ${withPatients} ORDER BY random() LIMIT $1`, [requests])
   ).rows.map((r) => r.id);
@@ -334,6 +348,45 @@ async function list(db: Client, requests: number): Promise<void> {
   }
 }
 
+/** Memory of this backend: CacheMemoryContext with its children, and every context, in MB. */
+async function backendMemory(db: Client): Promise<{ cache: number; total: number }> {
+  const [row] = (
+    await db.query<{ cache: number; total: number }>(
+      `SELECT round(sum(total_bytes) FILTER (WHERE name = 'CacheMemoryContext' OR parent = 'CacheMemoryContext') / 1048576.0, 1)::float8 AS cache,
+              round(sum(total_bytes) / 1048576.0, 1)::float8 AS total FROM pg_backend_memory_contexts`,
+    )
+  ).rows;
+  return row;
+}
+
+/**
+ * One new backend plans (and runs) a query naming one organization, as the app's reads do, for each of up to 1,000
+ * random organizations; its relation cache grows with the relations it opened.
+ */
+async function backendCache(): Promise<void> {
+  const db = new Client({ connectionString: url });
+  await db.connect();
+  try {
+    const before = await backendMemory(db);
+    const started = process.hrtime.bigint();
+    const [{ n }] = (
+      await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 FROM organizations LIMIT 1000) x`)
+    ).rows;
+    await db.query(`DO $$ DECLARE org uuid; BEGIN
+      FOR org IN SELECT id FROM organizations ORDER BY random() LIMIT 1000 LOOP
+        EXECUTE format('SELECT count(*) FROM patient_metrics WHERE organization_id = %L AND risk_score > 50', org);
+      END LOOP; END $$`);
+    const took = ms(started);
+    const after = await backendMemory(db);
+    say(
+      `one backend after a query on each of ${n} organizations (${(took / 1000).toFixed(1)} s): CacheMemoryContext ${before.cache} → ${after.cache} MB, ` +
+        `the backend's contexts ${before.total} → ${after.total} MB (${load()})`,
+    );
+  } finally {
+    await db.end();
+  }
+}
+
 async function main(): Promise<void> {
   const built = spawnSync(process.execPath, ['-e', "require('./scripts/cli.js').ensureBuilt()"], { cwd: root, stdio: ['ignore', 2, 2] });
   if (built.status !== 0) throw new Error('the build failed');
@@ -343,21 +396,21 @@ async function main(): Promise<void> {
     const empty = Number(values['empty-orgs']);
     if (empty > 0) {
       const started = process.hrtime.bigint();
-      // In batches: each organization's partition holds a dozen locks until its transaction ends.
+      // In batches: with one partition per organization, each organization's holds a dozen locks until its
+      // transaction ends.
       for (let done = 0; done < empty; done += 50) {
         await db.query(
           `INSERT INTO organizations (slug, name) SELECT 'empty-' || md5(random()::text), 'Empty ' || g FROM generate_series(1, $1::int) g`,
           [Math.min(50, empty - done)],
         );
       }
-      say(`added ${empty} organizations without patients (each with its partition) in ${(ms(started) / 1000).toFixed(1)} s (${load()})`);
+      say(`added ${empty} organizations without patients in ${(ms(started) / 1000).toFixed(1)} s (${load()})`);
     }
-    if (!values['nightly-only']) {
-      await catalog(db);
-      await migration(db);
-    }
-    if (!values['skip-nightly']) for (const w of values.workers.split(',').map(Number)) await nightly(db, w);
-    if (!values['nightly-only']) await list(db, Number(values.requests));
+    if (steps.has('catalog')) await catalog(db);
+    if (steps.has('migration')) await migration(db);
+    if (steps.has('nightly') && !values['skip-nightly']) for (const w of values.workers.split(',').map(Number)) await nightly(db, w);
+    if (steps.has('list')) await list(db, Number(values.requests));
+    if (steps.has('cache')) await backendCache();
   } finally {
     await db.end();
   }

@@ -72,7 +72,7 @@ runCli(async () => {
     const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
     process.stdout.write(
       `  reads ${s(p.readMs)} (waited for ${s(p.waitMs)}), scoring ${s(p.scoreMs)}, writes ${s(p.writeMs)}` +
-        (p.rebuildMs === undefined ? '' : ` (of which rebuild and swap ${s(p.rebuildMs)}, ${p.takenOver ?? 0} patients taken over)`) +
+        (p.rebuildMs === undefined ? '' : ` (of which rebuild and swap ${s(p.rebuildMs)}, ${p.takenOver ?? 0} patients taken over, the swap's locks held ${p.swapMs ?? 0} ms)`) +
         `, ${values['analyze-only'] ? 'analyze' : 'vacuum'} ${s(p.vacuumMs)}\n`,
     );
     const n = result.featuresKept;

@@ -83,8 +83,8 @@ export async function generateClinicBatch(clinics: readonly ClinicSpec[], option
 
 /**
  * Writes a generated batch in one transaction on `client` (the owner connection of `npm run seed -- --orgs`): clinics
- * of the same slugs removed, the organizations inserted with their ids (each gets its metrics partition from the
- * insert trigger) and their keys, then one COPY per table for the whole batch instead of one per clinic and table.
+ * of the same slugs removed, the organizations inserted with their ids (their metrics rows go to the shared
+ * partition) and their keys, then one COPY per table for the whole batch instead of one per clinic and table.
  * As a superuser, foreign-key and count triggers are skipped during the COPY (every reference points at a row written
  * before it) and the patient counts added at the end, as generateClinic does; secondary indexes stay (a batch is
  * small beside a table).

@@ -91,7 +91,8 @@ export async function deleteOrganization(client: Client, slug: string): Promise<
     await client.query('SET LOCAL session_replication_role = DEFAULT');
   }
   await client.query('DELETE FROM organizations WHERE id = $1', [rows[0].id]);
-  // Its metrics partition, empty now (a new organization gets a new one from the insert trigger).
+  // Its metrics partition if it had one of its own (an organization above the rebuild threshold), empty now; the rows
+  // of one in the shared partition went with the deletes above.
   await client.query(`DROP TABLE IF EXISTS ${client.escapeIdentifier(`patient_metrics_${rows[0].id.replaceAll('-', '')}`)}`);
 }
 

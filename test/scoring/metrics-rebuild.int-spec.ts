@@ -4,14 +4,15 @@ import { seedOrganization } from 'src/demo-data/seed';
 import { createPhiCipher } from 'src/records/phi/phi-cipher';
 import { ScoringService } from 'src/scoring/scoring.service';
 import { createTestApp, TestApp, TEST_NOW } from 'test/utils/test-app';
-import { appointment, daysAgo, patient, recomputeOrganizationWithUrl, scoringOrganization } from 'test/scoring/scoring-fixtures';
+import { appointment, daysAgo, metricCounts, metricGroups, partitionsOf, patient, recomputeOrganizationWithUrl, scoringOrganization } from 'test/scoring/scoring-fixtures';
 
 const DAY = 86_400_000;
 const cipher = createPhiCipher(loadSettings({ NODE_ENV: 'test', DATA_DIR: process.env.TEST_DATA_DIR ?? '.data/test' }));
 
 /**
- * Rebuild and swap (src/scoring/metrics-rebuild.ts) against the update path: two organizations seeded alike (same
- * generator seed: the same records under other ids, matched by external id), one recomputed each way.
+ * Rebuild and swap (src/scoring/recompute/metrics-partition-swap.ts) against the update path: two organizations seeded
+ * alike (same generator seed: the same records under other ids, matched by external id), one recomputed each way. The
+ * rebuilt one starts in the shared partition: its first rebuild gives it its own (test/scoring/metrics-layout.int-spec.ts).
  */
 describe('recompute: rebuild and swap of the metrics partition', () => {
   let t: TestApp;
@@ -48,31 +49,15 @@ describe('recompute: rebuild and swap of the metrics partition', () => {
         WHERE m.organization_id = $1 ORDER BY p.external_id`,
       [org],
     );
-  const counts = (org: string): Promise<Record<string, unknown>[]> =>
-    t.db.query(
-      `SELECT status, risk_level, risk_trend, sum(patients)::int AS n FROM patient_metric_counts WHERE organization_id = $1
-        GROUP BY 1, 2, 3 HAVING sum(patients) <> 0 ORDER BY 1, 2, 3`,
-      [org],
-    );
-  const groups = (org: string): Promise<Record<string, unknown>[]> =>
-    t.db.query(
-      `SELECT status, risk_level, risk_trend, count(*)::int AS n FROM patient_metrics WHERE organization_id = $1 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
-      [org],
-    );
+  const counts = (org: string): Promise<Record<string, unknown>[]> => metricCounts(t.db, org);
+  const groups = (org: string): Promise<Record<string, unknown>[]> => metricGroups(t.db, org);
   const history = (org: string): Promise<Record<string, unknown>[]> =>
     t.db.query(
       `SELECT p.external_id, h.recorded_on, h.risk_score FROM risk_score_history h JOIN patients p ON p.id = h.patient_id
         WHERE h.organization_id = $1 ORDER BY 1, 2`,
       [org],
     );
-  const partitionOf = async (org: string): Promise<string[]> =>
-    (
-      await t.db.query<{ name: string }>(
-        `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-          WHERE i.inhparent = 'patient_metrics'::regclass AND pg_get_expr(c.relpartbound, c.oid) = format('FOR VALUES IN (%L)', $1::text)`,
-        [org],
-      )
-    ).map((r) => r.name);
+  const partitionOf = (org: string): Promise<string[]> => partitionsOf(t.db, org);
 
   it('gives the same metrics rows, counts and history as the update path, over two days', async () => {
     // A pair of its own: the same clinic twice, one written by the update path, the other rebuilt.
@@ -168,12 +153,12 @@ describe('recompute: rebuild and swap of the metrics partition', () => {
     await expect(tenantDb.transaction(other, (m) => m.query(`SELECT count(*) FROM ${partition}`))).rejects.toThrow(/permission denied/);
   });
 
-  it('gives a new organization its partition', async () => {
+  it('keeps a new organization in the shared partition (migration 1795567900000)', async () => {
     const org = await scoringOrganization(t.db);
-    expect(await partitionOf(org)).toEqual([`patient_metrics_${org.replaceAll('-', '')}`]);
+    expect(await partitionOf(org)).toEqual([]);
     const p = await patient(t.db, org);
     await scoring.recomputePatients(org, [p]);
-    expect(await t.db.query(`SELECT patient_id FROM patient_metrics WHERE organization_id = $1`, [org])).toEqual([{ patient_id: p }]);
+    expect(await t.db.query(`SELECT patient_id FROM patient_metrics_default WHERE organization_id = $1`, [org])).toEqual([{ patient_id: p }]);
   });
 
   it('runs two organization-wide recomputes of one organization one after the other, both complete', async () => {

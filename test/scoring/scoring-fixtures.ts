@@ -201,3 +201,30 @@ export async function simulatedPatients(db: TestDatabase, organizationId: string
   );
   return patientIds;
 }
+
+/** The organization's metric counts (`patient_metric_counts` summed), the non-zero groups in order. */
+export function metricCounts(db: TestDatabase, organizationId: string): Promise<Record<string, unknown>[]> {
+  return db.query(
+    `SELECT status, risk_level, risk_trend, sum(patients)::int AS n FROM patient_metric_counts WHERE organization_id = $1
+      GROUP BY 1, 2, 3 HAVING sum(patients) <> 0 ORDER BY 1, 2, 3`,
+    [organizationId],
+  );
+}
+
+/** The organization's metrics rows grouped as `patient_metric_counts` counts them: what metricCounts must equal. */
+export function metricGroups(db: TestDatabase, organizationId: string): Promise<Record<string, unknown>[]> {
+  return db.query(
+    `SELECT status, risk_level, risk_trend, count(*)::int AS n FROM patient_metrics WHERE organization_id = $1 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+    [organizationId],
+  );
+}
+
+/** The `patient_metrics` partitions whose bound names the organization (none while it is in the shared one). */
+export async function partitionsOf(db: TestDatabase, organizationId: string): Promise<string[]> {
+  const rows = await db.query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+      WHERE i.inhparent = 'patient_metrics'::regclass AND pg_get_expr(c.relpartbound, c.oid) = format('FOR VALUES IN (%L)', $1::text)`,
+    [organizationId],
+  );
+  return rows.map((r) => r.name);
+}

@@ -31,6 +31,7 @@ import { FhirEobTargetIndex1795567760000 } from 'src/database/migrations/1795567
 import { PatientIdentifiers1795567800000 } from 'src/database/migrations/1795567800000-PatientIdentifiers';
 import { ModelFitsSettingsKey1795567850000 } from 'src/database/migrations/1795567850000-ModelFitsSettingsKey';
 import { OpportunitiesHotFillfactor1795567950000 } from 'src/database/migrations/1795567950000-OpportunitiesHotFillfactor';
+import { PatientMetricsSharedPartition1795567900000 } from 'src/database/migrations/1795567900000-PatientMetricsSharedPartition';
 
 /**
  * Every migration, in order. A new migration is added here (explicit imports keep the list the same under
@@ -70,4 +71,5 @@ export const MIGRATIONS: Function[] = [
   PatientIdentifiers1795567800000,
   ModelFitsSettingsKey1795567850000,
   OpportunitiesHotFillfactor1795567950000,
+  PatientMetricsSharedPartition1795567900000,
 ];

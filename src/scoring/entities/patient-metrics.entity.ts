@@ -14,7 +14,8 @@ export type RiskFactor = Record<string, unknown>;
  * ends with `patient_id` so keyset pagination on (sort key, patient_id) is index-only.
  *
  * Partitioned by organization (LIST on organization_id, migration 1795566900000; partitions are not entities), so
- * the primary key includes organization_id.
+ * the primary key includes organization_id: a partition of its own for each organization above the rebuild threshold,
+ * the DEFAULT partition `patient_metrics_default` for all the others (1795567900000).
  */
 @Entity({ name: 'patient_metrics' })
 @ForeignKey(() => Organization, ['organizationId'], ['id'], {

@@ -1,4 +1,5 @@
 import type { OwnerConnection } from 'src/database/owner-connection';
+import { hasOwnPartition, rebuildTables } from 'src/scoring/recompute/metrics-partition.repository';
 
 /*
  * The maintenance phase of an organization-wide recompute: VACUUM and ANALYZE need the tables' owner, so these run
@@ -24,6 +25,16 @@ const SCORING_TABLES = ['patient_metrics', 'risk_score_history', 'patient_featur
 
 export async function vacuumScoringTables(owner: OwnerConnection, tables: readonly string[] = SCORING_TABLES): Promise<void> {
   await owner.query(`VACUUM (ANALYZE) ${tables.join(', ')}`);
+}
+
+/**
+ * VACUUM (ANALYZE) of the organization's own metrics partition, when it has one (an organization above the rebuild
+ * threshold, migration 1795567900000). The shared partition of all the others is left to autovacuum: vacuuming it
+ * after each small organization's run would make the night quadratic in organizations again, and a few hundred rows'
+ * visibility map matters little to their list.
+ */
+export async function vacuumOwnPartition(owner: OwnerConnection, organizationId: string): Promise<void> {
+  if (await hasOwnPartition(owner, organizationId)) await vacuumScoringTables(owner, [owner.escapeIdentifier(rebuildTables(organizationId).live)]);
 }
 
 /** Fresh statistics for the read path's plans after an organization's run (a sample: well under a second). */

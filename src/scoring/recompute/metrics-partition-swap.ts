@@ -2,6 +2,7 @@ import type { OwnerConnection } from 'src/database/owner-connection';
 import type { BatchTenantSql } from 'src/database/tenant/tenant-sql';
 import type { PatientScores } from 'src/scoring/patient-scores';
 import {
+  hasOwnPartition,
   MetricsPartitionRepository,
   rebuildTables,
   type RebuildTables,
@@ -14,7 +15,9 @@ import type { ScoresRepository } from 'src/scoring/scores/scores.repository';
  * it in instead of updating its rows (`write: 'auto'`). Measured on a 100,000-patient clinic (docs/scoring.md,
  * "Organization-wide recompute"): the rebuild's fixed costs (the swap's locks, a table and ten index builds, the
  * foreign keys' validation) are a few hundred milliseconds, the update path's writes grow with the rows and the
- * ten indexes; below one chunk the update path keeps its simplicity (and its HOT updates).
+ * ten indexes; below one chunk the update path keeps its simplicity (and its HOT updates). It is also the size from
+ * which an organization has a partition of its own (its first rebuild moves it out of the shared one); an organization
+ * that shrinks below it keeps its partition and is updated in place.
  */
 export const REBUILD_MIN_PATIENTS = 50_000;
 
@@ -65,7 +68,7 @@ async function withShortLocks<T>(client: OwnerConnection, work: () => Promise<T>
 }
 
 /**
- * "Rebuild and swap" of one organization's `patient_metrics` partition (migration 1795566900000): the
+ * "Rebuild and swap" of one organization's `patient_metrics` partition (migrations 1795566900000, 1795567900000): the
  * organization-wide recompute writes each chunk's rows into a fresh table without indexes (`writeChunk`, on its own
  * runtime-role connections), then `finish` sets its visibility map and statistics, builds its indexes on two owner
  * connections, adds its keys and swaps it in, in one short transaction, for the live partition. The table's DDL,
@@ -78,16 +81,23 @@ async function withShortLocks<T>(client: OwnerConnection, work: () => Promise<T>
  * once it holds its locks (no writer in flight), copies those patients' live rows over the fresh ones, or deletes the
  * fresh row of a patient whose live row is gone.
  *
- * A failed run (`abandon`) drops the fresh table and the trigger: the live partition is as the request path left it.
+ * An organization without a partition of its own (every organization until its first rebuild: its rows are in the
+ * shared DEFAULT partition, 1795567900000) gets one here: the log triggers go on the shared partition for its rows
+ * only, and the swap deletes its rows from the shared partition and attaches the fresh table as its partition, in the
+ * same transaction and under the same locks (readers see all its rows before, or all after). Its later rebuilds
+ * replace that partition.
+ *
+ * A failed run (`abandon`) drops the fresh table and the triggers: the live rows are as the request path left them.
  */
 export class MetricsRebuild {
   private readonly tables: RebuildTables;
 
   private constructor(
     organizationId: string,
+    shared: boolean,
     private readonly scores: ScoresRepository,
   ) {
-    this.tables = rebuildTables(organizationId);
+    this.tables = rebuildTables(organizationId, shared);
   }
 
   private repo(client: OwnerConnection): MetricsPartitionRepository {
@@ -95,13 +105,12 @@ export class MetricsRebuild {
   }
 
   /**
-   * Creates the fresh table and starts logging the live partition's writes, on the owner's connection: before the
-   * first chunk is read.
+   * Creates the fresh table and starts logging the writes to the organization's live rows (its partition, or its rows
+   * of the shared partition when it has none yet), on the owner's connection: before the first chunk is read.
    */
   static async start(client: OwnerConnection, organizationId: string, scores: ScoresRepository): Promise<MetricsRebuild> {
-    const rebuild = new MetricsRebuild(organizationId, scores);
+    const rebuild = new MetricsRebuild(organizationId, !(await hasOwnPartition(client, organizationId)), scores);
     const repo = rebuild.repo(client);
-    await repo.ensureLivePartition();
     await withShortLocks(client, () => repo.cleanUp());
     try {
       await repo.createFresh();
@@ -121,9 +130,10 @@ export class MetricsRebuild {
   /**
    * VACUUM (ANALYZE), the indexes on both connections (each takes the next as soon as it is free), the keys and the
    * fresh table's groups, then the swap on the first connection. Returns the patients taken over from the live
-   * partition.
+   * rows, and how long the swap held its locks (from their grant to the commit: every reader of `patient_metrics`
+   * waits meanwhile).
    */
-  async finish(connections: readonly [OwnerConnection, OwnerConnection], hooks: RebuildHooks = {}): Promise<number> {
+  async finish(connections: readonly [OwnerConnection, OwnerConnection], hooks: RebuildHooks = {}): Promise<{ takenOver: number; swapMs: number }> {
     const [first, second] = connections;
     const repo = this.repo(first);
     for (const c of connections) await c.query(`SET maintenance_work_mem = '256MB'; SET max_parallel_maintenance_workers = 0`);
@@ -135,13 +145,22 @@ export class MetricsRebuild {
     };
     await Promise.all([build(first), build(second)]);
     const [groups] = await Promise.all([this.repo(second).freshGroups(), repo.addConstraints()]);
+    // An organization with its own partition whose shared-partition CHECK is missing (its partition predates
+    // 1795567900000): added now, outside the swap's locks, so that its ATTACH does not scan the shared partition.
+    if (!this.tables.shared && !(await repo.hasExclusion())) {
+      await withShortLocks(first, () => repo.addExclusionNotValid());
+      await repo.validateExclusion();
+    }
     await hooks.beforeSwap?.();
-    return withShortLocks(first, async () => {
+    let locked = 0;
+    const takenOver = await withShortLocks(first, async () => {
       await repo.lockForSwap();
-      const takenOver = await repo.takeOverAndCount(groups);
+      locked = Date.now();
+      const n = await repo.takeOverAndCount(groups);
       await repo.replacePartition();
-      return takenOver;
+      return n;
     });
+    return { takenOver, swapMs: Date.now() - locked };
   }
 
   /** Drops the fresh table and the log trigger (best effort: the next run cleans up what is left). */

@@ -5,18 +5,35 @@ import type { PatientScores } from 'src/scoring/patient-scores';
 import { insertMetricsSql, recordHistorySql, sortedByPatient } from 'src/scoring/scores/scores-copy';
 import type { ScoresRepository } from 'src/scoring/scores/scores.repository';
 
+/**
+ * The DEFAULT partition of `patient_metrics` (migration 1795567900000): every organization without a partition of its
+ * own, that is every organization whose organization-wide recompute has never taken the rebuild path.
+ */
+export const SHARED_PARTITION = 'patient_metrics_default';
+
 /** The names a rebuild of one organization's metrics works with. */
 export interface RebuildTables {
   organizationId: string;
-  /** The live partition, `patient_metrics_<id without dashes>` (migration 1795566900000). */
+  /** The organization's own partition, `patient_metrics_<id without dashes>`, once it has one. */
   live: string;
   /** The table being built, swapped in under the live one's name. */
   fresh: string;
+  /**
+   * Whether the organization's rows are in the shared DEFAULT partition (it has no partition of its own yet): the
+   * swap then moves them out of it instead of replacing a partition.
+   */
+  shared: boolean;
 }
 
-export function rebuildTables(organizationId: string): RebuildTables {
+export function rebuildTables(organizationId: string, shared = false): RebuildTables {
   const live = `patient_metrics_${organizationId.replaceAll('-', '')}`;
-  return { organizationId, live, fresh: `${live}_rebuild` };
+  return { organizationId, live, fresh: `${live}_rebuild`, shared };
+}
+
+/** Whether the organization has a metrics partition of its own (else its rows are in SHARED_PARTITION). */
+export async function hasOwnPartition(db: OwnerConnection, organizationId: string): Promise<boolean> {
+  const [row] = await db.query<{ own: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS own`, [rebuildTables(organizationId).live]);
+  return row.own;
 }
 
 /**
@@ -39,6 +56,33 @@ export interface MetricsGroup {
 
 const LOG_TRIGGER = 'trg_patient_metrics_rebuild_log';
 
+/**
+ * The log triggers of a rebuild: on the organization's own partition, one trigger for every row; on the shared
+ * partition, two (an insert or update, a delete: a trigger's WHEN names NEW or OLD, not both) that fire for this
+ * organization's rows only, named after it (several organizations may move out of it at once).
+ */
+function logTriggers(t: RebuildTables): { table: string; triggers: { name: string; events: string; when: string }[] } {
+  if (!t.shared) return { table: t.live, triggers: [{ name: LOG_TRIGGER, events: 'INSERT OR UPDATE OR DELETE', when: '' }] };
+  const name = `trg_pm_rebuild_log_${t.organizationId.replaceAll('-', '')}`;
+  const org = `'${t.organizationId}'::uuid`;
+  return {
+    table: SHARED_PARTITION,
+    triggers: [
+      { name: `${name}_w`, events: 'INSERT OR UPDATE', when: `WHEN (NEW.organization_id = ${org})` },
+      { name: `${name}_d`, events: 'DELETE', when: `WHEN (OLD.organization_id = ${org})` },
+    ],
+  };
+}
+
+/**
+ * The CHECK on the shared partition that keeps an organization with its own partition out of it: with it, ATTACH of
+ * the organization's partition (each swap) need not scan the shared partition for its rows (PostgreSQL sees the CHECK
+ * imply the shared partition's new bound).
+ */
+function exclusionName(t: RebuildTables): string {
+  return `ck_pm_default_not_${t.organizationId.replaceAll('-', '')}`;
+}
+
 /** The tenant predicate of the fresh table's policy while the runtime role writes it (as migration 1795566200000's). */
 /** The tenant predicate, the organization read once per statement (migration 1795567660000). */
 const TENANT_PREDICATE = `organization_id = (SELECT nullif(current_setting('app.organization_id', true), '')::uuid)`;
@@ -56,16 +100,24 @@ export class MetricsPartitionRepository {
     private readonly t: RebuildTables,
   ) {}
 
-  /** Leftovers of a run that died: its table, its log trigger and log rows. */
+  /** Leftovers of a run that died: its table, its log triggers and log rows. */
   async cleanUp(): Promise<void> {
     await this.db.query(`DROP TABLE IF EXISTS ${this.t.fresh}`);
-    await this.db.query(`DROP TRIGGER IF EXISTS ${LOG_TRIGGER} ON ${this.t.live}`);
+    await this.dropLogTriggers();
     await this.db.query(`DELETE FROM patient_metrics_rebuild_log WHERE organization_id = $1`, [this.t.organizationId]);
   }
 
-  /** Ensures the live partition exists (an organization created before the migration has one already). */
-  async ensureLivePartition(): Promise<void> {
-    await this.db.query(`SELECT patient_metrics_add_partition($1)`, [this.t.organizationId]);
+  /**
+   * Drops the log triggers that exist (looked up first: DROP TRIGGER IF EXISTS would lock the table, the shared
+   * partition included, even when there is none).
+   */
+  private async dropLogTriggers(): Promise<void> {
+    const { table, triggers } = logTriggers(this.t);
+    const existing = await this.db.query<{ name: string }>(
+      `SELECT t.tgname AS name FROM pg_trigger t WHERE t.tgrelid = to_regclass($1) AND t.tgname = ANY($2::text[])`,
+      [table, triggers.map((x) => x.name)],
+    );
+    for (const { name } of existing) await this.db.query(`DROP TRIGGER ${name} ON ${table}`);
   }
 
   /**
@@ -90,15 +142,39 @@ export class MetricsPartitionRepository {
   }
 
   /**
-   * From now on every write to the live partition logs its patient (row trigger: a partition's statement triggers do
-   * not fire for statements on the parent). CREATE TRIGGER waits for the partition's writers in flight, so every
-   * write that is not logged committed before this returns, hence before any chunk is read.
+   * From now on every write to the organization's live rows (its partition, or its rows of the shared partition)
+   * logs its patient (row triggers: a partition's statement triggers do not fire for statements on the parent).
+   * CREATE TRIGGER waits for the partition's writers in flight, so every write that is not logged committed before
+   * this returns, hence before any chunk is read.
    */
   async startLog(): Promise<void> {
-    await this.db.query(
-      `CREATE TRIGGER ${LOG_TRIGGER} AFTER INSERT OR UPDATE OR DELETE ON ${this.t.live}
-         FOR EACH ROW EXECUTE FUNCTION patient_metrics_log_touched()`,
+    const { table, triggers } = logTriggers(this.t);
+    for (const { name, events, when } of triggers) {
+      await this.db.query(`CREATE TRIGGER ${name} AFTER ${events} ON ${table} FOR EACH ROW ${when} EXECUTE FUNCTION patient_metrics_log_touched()`);
+    }
+  }
+
+  /** Whether the shared partition has the organization's exclusion CHECK, validated. */
+  async hasExclusion(): Promise<boolean> {
+    const rows = await this.db.query(
+      `SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2 AND convalidated`,
+      [SHARED_PARTITION, exclusionName(this.t)],
     );
+    return rows.length > 0;
+  }
+
+  /** The exclusion CHECK added NOT VALID (no scan: a moment's lock of the shared partition), unless it is there. */
+  async addExclusionNotValid(): Promise<void> {
+    const rows = await this.db.query(`SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2`, [SHARED_PARTITION, exclusionName(this.t)]);
+    if (rows.length > 0) return;
+    await this.db.query(
+      `ALTER TABLE ${SHARED_PARTITION} ADD CONSTRAINT ${exclusionName(this.t)} CHECK (organization_id <> '${this.t.organizationId}'::uuid) NOT VALID`,
+    );
+  }
+
+  /** Validates it: a scan of the shared partition that blocks neither its readers nor its writers. */
+  async validateExclusion(): Promise<void> {
+    await this.db.query(`ALTER TABLE ${SHARED_PARTITION} VALIDATE CONSTRAINT ${exclusionName(this.t)}`);
   }
 
   async vacuumFresh(): Promise<void> {
@@ -185,9 +261,11 @@ export class MetricsPartitionRepository {
          INSERT INTO rebuild_delta SELECT status, risk_level, risk_trend, -1, NULL FROM gone`,
       );
       await this.db.query(
-        `WITH came AS (INSERT INTO ${this.t.fresh} SELECT l.* FROM ${this.t.live} l JOIN rebuild_touched t ON t.patient_id = l.patient_id
+        `WITH came AS (INSERT INTO ${this.t.fresh} SELECT l.* FROM patient_metrics l JOIN rebuild_touched t ON t.patient_id = l.patient_id
+                         WHERE l.organization_id = $1
                         RETURNING status, risk_level, risk_trend, computed_at)
          INSERT INTO rebuild_delta SELECT status, risk_level, risk_trend, 1, computed_at FROM came`,
+        [org],
       );
     }
     // The organization's counts are exactly the live partition's groups (the count triggers keep them, and nothing
@@ -208,13 +286,27 @@ export class MetricsPartitionRepository {
     return n;
   }
 
-  /** The fresh table takes the live partition's place (under lockForSwap); the old one is dropped. */
+  /**
+   * The fresh table takes the organization's place (under lockForSwap). An organization with its own partition: the
+   * old one is detached and dropped. One in the shared partition (its first rebuild): its rows are deleted from the
+   * shared partition (directly, so that the parent's count triggers do not fire: the counts were brought to the fresh
+   * table's by takeOverAndCount), then the exclusion CHECK is added to the shared partition (a scan of it: the one
+   * ATTACH would make, and the CHECK spares it this one and every later swap's), and the fresh table attached.
+   */
   async replacePartition(): Promise<void> {
     await this.db.query(`DROP POLICY ${FRESH_POLICY} ON ${this.t.fresh}`);
     await this.db.query(`REVOKE ALL ON ${this.t.fresh} FROM ${RUNTIME_ROLE}`);
-    await this.db.query(`ALTER TABLE patient_metrics DETACH PARTITION ${this.t.live}`);
+    if (this.t.shared) {
+      await this.dropLogTriggers();
+      await this.db.query(`DELETE FROM ${SHARED_PARTITION} WHERE organization_id = $1`, [this.t.organizationId]);
+      await this.db.query(
+        `ALTER TABLE ${SHARED_PARTITION} ADD CONSTRAINT ${exclusionName(this.t)} CHECK (organization_id <> '${this.t.organizationId}'::uuid)`,
+      );
+    } else {
+      await this.db.query(`ALTER TABLE patient_metrics DETACH PARTITION ${this.t.live}`);
+    }
     await this.db.query(`ALTER TABLE patient_metrics ATTACH PARTITION ${this.t.fresh} FOR VALUES IN ('${this.t.organizationId}')`);
-    await this.db.query(`DROP TABLE ${this.t.live}`);
+    if (!this.t.shared) await this.db.query(`DROP TABLE ${this.t.live}`);
     await this.db.query(`ALTER TABLE ${this.t.fresh} RENAME TO ${this.t.live}`);
     const indexes = await this.db.query<{ name: string; parent: string }>(
       `SELECT c.relname AS name, p.relname AS parent FROM pg_index i

@@ -1,14 +1,13 @@
 import { localDate } from 'src/common/time/calendar';
 import type { Database } from 'src/database/database';
 import type { OwnerConnection } from 'src/database/owner-connection';
-import { rebuildTables } from 'src/scoring/recompute/metrics-partition.repository';
 import type { BatchTenantConnection } from 'src/database/tenant/batch-tenant-connection';
 import type { ScoringModels } from 'src/scoring/domain';
 import type { FeatureRow } from 'src/scoring/features/feature-row';
 import { keptFeaturesKey } from 'src/scoring/features/kept-features.sql';
 import { organizationScoringSettings } from 'src/scoring/organization-settings';
 import { DEFAULT_CHUNK_SIZE, idRanges, TAIL_SPLIT, taperedBoundaries } from 'src/scoring/recompute/chunking';
-import { analyzeScoringTables, analyzeTables, neverAnalyzedSources, vacuumScoringTables } from 'src/scoring/recompute/maintenance';
+import { analyzeScoringTables, analyzeTables, neverAnalyzedSources, vacuumOwnPartition, vacuumScoringTables } from 'src/scoring/recompute/maintenance';
 import { MetricsRebuild, type MetricsWriteMode, REBUILD_MIN_PATIENTS, type RebuildHooks } from 'src/scoring/recompute/metrics-partition-swap';
 import { fitAndStoreModels, fitModelsOnSample, scoringSettingsKey, type OrganizationContext } from 'src/scoring/recompute/organization-context';
 import { freshConnections, type RecomputeConnectionSource } from 'src/scoring/recompute/recompute-connections';
@@ -63,6 +62,8 @@ export interface RecomputePhases {
   rebuildMs?: number;
   /** Rebuild and swap only: patients whose row the request path wrote during the run, taken over by the swap. */
   takenOver?: number;
+  /** Rebuild and swap only: how long the swap held its locks (every reader of `patient_metrics` waits meanwhile). */
+  swapMs?: number;
   /** The closing ANALYZE (or VACUUM (ANALYZE), with `vacuum: true`) of the scoring tables. */
   vacuumMs: number;
 }
@@ -84,8 +85,9 @@ export interface RecomputeOptions {
    * The closing maintenance: VACUUM (ANALYZE) of the scoring tables, every organization's rows (undefined or true),
    * ANALYZE only ('analyze'), none (false), or VACUUM (ANALYZE) of this organization's metrics partition alone
    * ('own-partition': the nightly job's, whose cost stays proportional to the organization however many share the
-   * database; the shared history and kept-features tables are left to autovacuum; a small organization's partition
-   * too: a few hundred rows whose heap visits cost the list nothing).
+   * database; an organization without a partition of its own (in the shared one), a small organization's partition
+   * (a few hundred rows whose heap visits cost the list nothing), and the shared history and kept-features tables are
+   * left to autovacuum).
    */
   vacuum?: boolean | 'analyze' | 'own-partition';
   /** false: read every patient's features afresh, ignoring the kept ones (they are rewritten). Default true. */
@@ -274,7 +276,7 @@ export async function recomputeOrganization(
       const firstOwner = await ownerNow();
       const secondOwner = await ownerConnection(database);
       try {
-        phases.takenOver = await rebuild.finish([firstOwner, secondOwner], options.rebuildHooks);
+        ({ takenOver: phases.takenOver, swapMs: phases.swapMs } = await rebuild.finish([firstOwner, secondOwner], options.rebuildHooks));
       } finally {
         await secondOwner.end();
       }
@@ -289,10 +291,7 @@ export async function recomputeOrganization(
     const tables = phases.rebuildMs === undefined ? undefined : ['risk_score_history', 'patient_features'];
     if (options.vacuum === undefined || options.vacuum === true) await vacuumScoringTables(await ownerNow(), tables);
     else if (options.vacuum === 'analyze') await analyzeScoringTables(await ownerNow(), tables);
-    else if (options.vacuum === 'own-partition' && phases.rebuildMs === undefined && !small) {
-      const o = await ownerNow();
-      await vacuumScoringTables(o, [o.escapeIdentifier(rebuildTables(organizationId).live)]);
-    }
+    else if (options.vacuum === 'own-partition' && phases.rebuildMs === undefined && !small) await vacuumOwnPartition(await ownerNow(), organizationId);
     phases.vacuumMs = Date.now() - vacuumStarted;
     const fitted = contextPromise !== null && (await contextPromise).models !== null;
     await first.query(`SELECT pg_advisory_unlock(${LOCK_KEY})`, [organizationId]);
