@@ -1,5 +1,6 @@
 import type { Database } from 'src/database/database';
 import type { OwnerConnection } from 'src/database/owner-connection';
+import { analyzeTables } from 'src/scoring/recompute/maintenance';
 
 /** The tables a FHIR import writes (the records of src/ingestion and the medical list items). */
 const IMPORT_TABLES = [
@@ -42,7 +43,10 @@ export class ImportStatistics {
         WHERE relname = ANY($1::text[]) AND n_mod_since_analyze >= GREATEST(10000, n_live_tup / 2)`,
       [IMPORT_TABLES],
     );
-    if (grown.length > 0) await this.owner.query(`ANALYZE ${grown.map((r) => this.owner!.escapeIdentifier(r.relname)).join(', ')}`);
+    await analyzeTables(
+      this.owner,
+      grown.map((r) => r.relname),
+    );
   }
 
   async close(): Promise<void> {
