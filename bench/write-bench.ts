@@ -40,6 +40,7 @@ import { OpportunitiesRefresher } from 'src/opportunities/opportunities-refreshe
 import { OpportunitiesRepository } from 'src/opportunities/opportunities.repository';
 import { FACTS_SQL } from 'src/opportunities/opportunities.sql';
 import { OrganizationsRepository } from 'src/organizations/organizations.repository';
+import { describeFit } from 'src/scoring/recompute/organization-context';
 import { recomputeOrganization } from 'src/scoring/recompute/organization-recompute';
 import { ScoringEvents } from 'src/scoring/scoring-events';
 import { ScoringRepositories } from 'src/scoring/scoring-repositories';
@@ -158,7 +159,8 @@ async function main(): Promise<void> {
             return (
               `[model fit ${secs(r.fitMs)}, reads ${secs(p.readMs)} (waited ${secs(p.waitMs)}), scoring ${secs(p.scoreMs)}, writes ${secs(p.writeMs)}` +
               `${p.rebuildMs === undefined ? '' : ` (rebuild and swap ${secs(p.rebuildMs)})`}, vacuum ${secs(p.vacuumMs)}, ` +
-              `${r.featuresKept.toLocaleString('en-US')} of ${r.patients.toLocaleString('en-US')} features kept]`
+              `${r.featuresKept.toLocaleString('en-US')} of ${r.patients.toLocaleString('en-US')} features kept]` +
+              (r.fit ? ` [fit: ${describeFit(r.fit)}]` : '')
             );
           },
         );

@@ -6,6 +6,7 @@ import { CliUsageError, runCli } from 'src/cli/support/run-cli';
 import { loadSettings } from 'src/config/settings';
 import { openDatabase } from 'src/database/open-database';
 import { Database } from 'src/database/database';
+import { describeFit } from 'src/scoring/recompute/organization-context';
 import { recomputeOrganization } from 'src/scoring/recompute/organization-recompute';
 import { ScoringRepositories } from 'src/scoring/scoring-repositories';
 import { parseAsOf } from 'src/cli/as-of';
@@ -77,6 +78,7 @@ runCli(async () => {
     );
     const n = result.featuresKept;
     process.stdout.write(`  features: ${n.toLocaleString('en-US')} kept and rolled forward, ${(result.patients - n).toLocaleString('en-US')} read from the records\n`);
+    if (result.fit) process.stdout.write(`  fit: ${describeFit(result.fit)}\n`);
   } finally {
     await database.close();
     await db.stop();

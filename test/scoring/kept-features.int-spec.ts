@@ -88,7 +88,7 @@ describe('kept features', () => {
     }
   });
 
-  it('keeps nothing past a scheduled appointment, a window edge or a plan under way, and keeps those without any for good', async () => {
+  it('keeps nothing past a scheduled appointment or a window edge, and keeps those without any for good', async () => {
     await keepAll(TEST_NOW);
     const rows = await db.query<{ valid_until: Date | null; next: Date | null }>(
       `SELECT f.valid_until, (SELECT min(starts_at) FROM appointments a WHERE a.patient_id = f.patient_id AND a.starts_at > $2) AS next
@@ -100,14 +100,38 @@ describe('kept features', () => {
     expect(withNext.length).toBeGreaterThan(10);
     expect(withNext.filter((r) => r.valid_until === null || r.valid_until.getTime() > r.next!.getTime())).toEqual([]);
     expect(rows.some((r) => r.valid_until === null)).toBe(true);
-    // A plan under way: not kept even a second later.
-    const moving = await db.query<{ patient_id: string }>(
-      `SELECT DISTINCT patient_id FROM treatment_plans WHERE organization_id = $1 AND status = 'active' AND started_at <= $2 AND ends_at > $2 AND ends_at > started_at`,
-      [org, TEST_NOW],
-    );
+  });
+
+  it('keeps a patient with a plan under way, its progress computed at the later instant as a read of the records computes it', async () => {
+    await keepAll(TEST_NOW);
+    const moving = (
+      await db.query<{ patient_id: string }>(
+        `SELECT DISTINCT patient_id FROM treatment_plans WHERE organization_id = $1 AND status = 'active' AND started_at <= $2 AND ends_at > $2 AND ends_at > started_at`,
+        [org, TEST_NOW],
+      )
+    ).map((r) => r.patient_id);
     expect(moving.length).toBeGreaterThan(0);
-    const { unkept } = await kept(new Date(TEST_NOW.getTime() + 1000));
-    for (const m of moving) expect(unkept).toContain(m.patient_id);
+    const stored = await db.query<{ patient_id: string; plans: number[][] | null }>(
+      `SELECT patient_id, moving_plans AS plans FROM patient_features WHERE organization_id = $1 AND patient_id = ANY($2::uuid[])`,
+      [org, moving],
+    );
+    expect(stored).toHaveLength(moving.length);
+    for (const row of stored) expect(row.plans?.length).toBeGreaterThan(0);
+    // A second, a day and a week later (before the next dated row of most of them): kept, and equal to a fresh read.
+    const keptAt = async (later: number): Promise<FeatureRow[]> => {
+      const now = new Date(TEST_NOW.getTime() + later);
+      const keptMoving = (await kept(now)).rows.filter((r) => moving.includes(r.patientId));
+      const read = await fresh(now);
+      for (const row of keptMoving) expectSameFeatures(row, read.get(row.patientId)!);
+      return keptMoving;
+    };
+    expect(await keptAt(1000)).toHaveLength(moving.length);
+    expect((await keptAt(DAY)).length).toBeGreaterThan(0);
+    const week = await keptAt(7 * DAY);
+    expect(week.length).toBeGreaterThan(0);
+    // The plans' terms did move: the sums are not those kept.
+    const first = new Map((await kept(TEST_NOW)).rows.map((r) => [r.patientId, r]));
+    expect(week.some((r) => r.planSessionsDue !== first.get(r.patientId)!.planSessionsDue)).toBe(true);
   });
 
   it('reads a patient afresh once their records, preferred channel or the settings change', async () => {

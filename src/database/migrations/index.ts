@@ -31,6 +31,7 @@ import { FhirEobTargetIndex1795567760000 } from 'src/database/migrations/1795567
 import { PatientIdentifiers1795567800000 } from 'src/database/migrations/1795567800000-PatientIdentifiers';
 import { ModelFitsSettingsKey1795567850000 } from 'src/database/migrations/1795567850000-ModelFitsSettingsKey';
 import { OpportunitiesHotFillfactor1795567950000 } from 'src/database/migrations/1795567950000-OpportunitiesHotFillfactor';
+import { KeptFeaturesMovingPlans1795568100000 } from 'src/database/migrations/1795568100000-KeptFeaturesMovingPlans';
 import { PatientMetricsSharedPartition1795567900000 } from 'src/database/migrations/1795567900000-PatientMetricsSharedPartition';
 
 /**
@@ -72,4 +73,5 @@ export const MIGRATIONS: Function[] = [
   ModelFitsSettingsKey1795567850000,
   OpportunitiesHotFillfactor1795567950000,
   PatientMetricsSharedPartition1795567900000,
+  KeptFeaturesMovingPlans1795568100000,
 ];

@@ -3,7 +3,7 @@ import { Channel } from 'src/records/records.enums';
 import { ENGAGEMENT_EVENTS, EngagementEventDefinition } from 'src/scoring/domain/engagement-events';
 import type { ScoringSettings } from 'src/scoring/domain/scoring-settings';
 import { FEATURE_COLUMNS, type PatientSelector } from 'src/scoring/features/feature-row';
-import { KEPT_FEATURES } from 'src/scoring/features/kept-features.sql';
+import { KEPT_FEATURES, KEPT_SETTLED, MOVING_PLAN } from 'src/scoring/features/kept-features.sql';
 import {
   decayRatePerSecond,
   type FeaturesQuery,
@@ -128,14 +128,17 @@ export function featuresQuery(
     `least(${ENGAGEMENT_EVENTS.map((e, i) => `${aliasOf(e.table)}.eng_${kind}_${i}`).join(', ')})`;
   // When the kept features stop being exact (null: no date ahead changes them; see keptFeaturesQuery): the first
   // dated row to pass from the future, the first engagement event to leave the recent window (it then counts in the
-  // prior one) or the prior window, and at once for a plan under way. The referrals and plans are looked up per
-  // patient (their aggregates leave future rows out).
+  // prior one) or the prior window. A plan under way does not end them: its terms are kept as the plan itself
+  // (moving_plans) and computed at the later run's instant. The referrals and plans are looked up per patient (their
+  // aggregates leave future rows out).
   const validUntil = `least(ap.future_at, cm.future_at, cm.reply_future_at, py.future_at, sv.future_at,
     (SELECT min(r.referred_at) FROM referrals r WHERE r.organization_id = $1 AND r.referrer_patient_id = pt_id AND r.referred_at > $2),
     (SELECT min(t.started_at) FROM treatment_plans t WHERE t.organization_id = $1 AND t.patient_id = pt_id AND t.started_at > $2),
     ${edge('redge')} + ($2::timestamptz - $5::timestamptz),
-    ${edge('pedge')} + ($2::timestamptz - $6::timestamptz),
-    CASE WHEN tp.moving THEN $2::timestamptz END) AS valid_until`;
+    ${edge('pedge')} + ($2::timestamptz - $6::timestamptz)) AS valid_until,
+  coalesce(tp.sessions_behind_settled, 0) AS kept_sessions_behind,
+  coalesce(tp.sessions_due_settled, 0) AS kept_sessions_due,
+  tp.moving_plans`;
   const progress = `least(1, greatest(0, ($3 - date_part('epoch', started_at)) / nullif(date_part('epoch', ends_at) - date_part('epoch', started_at), 0)))`;
 
   const sql = `
@@ -257,8 +260,16 @@ tp AS (
     coalesce(sum(completed_sessions), 0)::float8 AS sessions_done${
       keep
         ? `,
-    -- A started plan not yet over whose progress moves with the clock: its features are never kept.
-    bool_or(status NOT IN ('completed', 'abandoned') AND ends_at > started_at AND ends_at > $2) AS moving`
+    -- Kept: the two sums over the plans whose terms no longer move, and the plans whose expected progress moves with
+    -- the clock (started, not completed or abandoned, not yet at their end) as they are, for keptFeaturesQuery to
+    -- compute their terms at its own instant (MOVING_PLAN).
+    coalesce(sum(greatest(0, planned_sessions * ${progress} - completed_sessions))
+      FILTER (WHERE status = 'active' AND ends_at > started_at AND NOT (${MOVING_PLAN})), 0) AS sessions_behind_settled,
+    coalesce(sum(CASE WHEN status IN ('completed', 'abandoned') THEN planned_sessions
+                      WHEN ends_at > started_at THEN planned_sessions * ${progress}
+                      ELSE completed_sessions END) FILTER (WHERE NOT (${MOVING_PLAN})), 0)::float8 AS sessions_due_settled,
+    array_agg(ARRAY[planned_sessions::float8, completed_sessions::float8, date_part('epoch', started_at), date_part('epoch', ends_at),
+      CASE WHEN status = 'active' THEN 1 ELSE 0 END::float8]) FILTER (WHERE ${MOVING_PLAN}) AS moving_plans`
         : ''
     }
   FROM treatment_plans
@@ -312,7 +323,9 @@ SELECT
       ? // The selector's predicate keeps a hashed subplan to the selection's slice of the primary key.
         `EXISTS (SELECT FROM patient_metrics m WHERE m.organization_id = $1 AND m.patient_id = pt_id AND ${sel('m.patient_id')})`
       : options.hasMetrics
-        ? 'EXISTS (SELECT FROM patient_metrics m WHERE m.organization_id = $1 AND m.patient_id = pt_id)'
+        ? // The selector's predicate here too: without it the planner hashed the organization's whole slice of the
+          // primary key for each chunk's unkept patients (a million index entries per chunk at a million patients).
+          `EXISTS (SELECT FROM patient_metrics m WHERE m.organization_id = $1 AND m.patient_id = pt_id AND ${sel('m.patient_id')})`
         : 'NULL::boolean'
   } AS "hasMetrics"${
     keep
@@ -336,11 +349,13 @@ LEFT JOIN tp ON tp.patient_id = pt_id`;
 WITH f AS MATERIALIZED (${sql}),
 k AS (
   INSERT INTO patient_features AS pf (organization_id, patient_id, computed_for, valid_until, settings_key, preferred_channel, written_xid,
-    ${KEPT_FEATURES.map((c) => c.column).join(', ')})
-  SELECT $1, "patientId", $2, valid_until, $${key}, "preferredChannel", pg_current_xact_id(), ${KEPT_FEATURES.map((c) => `"${c.field}"`).join(', ')}
+    moving_plans, ${KEPT_FEATURES.map((c) => c.column).join(', ')})
+  SELECT $1, "patientId", $2, valid_until, $${key}, "preferredChannel", pg_current_xact_id(),
+    moving_plans, ${KEPT_FEATURES.map((c) => KEPT_SETTLED[c.field] ?? `"${c.field}"`).join(', ')}
   FROM f ORDER BY "patientId"
   ON CONFLICT (organization_id, patient_id) DO UPDATE SET computed_for = EXCLUDED.computed_for, valid_until = EXCLUDED.valid_until,
     settings_key = EXCLUDED.settings_key, preferred_channel = EXCLUDED.preferred_channel, written_xid = EXCLUDED.written_xid,
+    moving_plans = EXCLUDED.moving_plans,
     ${KEPT_FEATURES.map((c) => `${c.column} = EXCLUDED.${c.column}`).join(', ')}
   WHERE pg_visible_in_snapshot(pf.written_xid, pg_current_snapshot())
 )

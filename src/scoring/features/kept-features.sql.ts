@@ -47,6 +47,40 @@ export const KEPT_FEATURES: readonly { field: keyof FeatureRow; column: string; 
 ];
 
 /**
+ * A treatment plan (a row of `treatment_plans`, up to the run's instant $2) whose expected progress moves with the
+ * clock: started, neither completed nor abandoned, its end date ahead. activePlanSessionsBehind and planSessionsDue
+ * sum a term per plan that depends on that progress; past its end date the progress stays 1, so a plan's term only
+ * moves while it is one of these.
+ */
+export const MOVING_PLAN = `status NOT IN ('completed', 'abandoned') AND ends_at > started_at AND ends_at > $2`;
+
+/**
+ * The kept features that are kept as their settled part only (the sum over the plans that are not MOVING_PLAN), the
+ * moving plans themselves kept beside them (`moving_plans`: planned sessions, completed sessions, start and end in
+ * epoch seconds, active 1 or 0): the columns of the features query's statement (with `keep`) that are written for them.
+ */
+export const KEPT_SETTLED: Partial<Record<keyof FeatureRow, string>> = {
+  activePlanSessionsBehind: 'kept_sessions_behind',
+  planSessionsDue: 'kept_sessions_due',
+};
+
+/**
+ * The moving plans' terms at the run's instant ($3, epoch seconds), summed: the same arithmetic as the features
+ * query's (src/scoring/features/features.sql.ts, `tp`), on the start and end it read (date_part('epoch', ...)), so
+ * each term is the same float8. Added to the settled part: a patient with settled plans and one under way gets the
+ * same sum in another order (equal to the last bits; kept-features.int-spec.ts compares to 1e-9).
+ */
+function movingPlansSum(term: 'behind' | 'due'): string {
+  const m = (k: number): string => `f.moving_plans[i][${k}]`;
+  const progress = `least(1, greatest(0, ($3 - ${m(3)}) / nullif(${m(4)} - ${m(3)}, 0)))`;
+  const sum =
+    term === 'behind'
+      ? `sum(greatest(0, ${m(1)} * ${progress} - ${m(2)})) FILTER (WHERE ${m(5)} = 1)`
+      : `sum(${m(1)} * ${progress})`;
+  return `coalesce((SELECT ${sum} FROM generate_subscripts(f.moving_plans, 1) AS i), 0)`;
+}
+
+/**
  * Version of the features' definition: bump it whenever the features query computes any kept field differently, so
  * that rows kept by the older code are read afresh.
  */
@@ -85,6 +119,8 @@ export function keptFeaturesQuery(
   const field = (f: keyof FeatureRow): string => {
     const c = KEPT_FEATURES.find((k) => k.field === f);
     if (!c) throw new Error(`${f} is not a kept feature`);
+    if (f === 'activePlanSessionsBehind') return `CASE WHEN f.moving_plans IS NULL THEN f.${c.column} ELSE f.${c.column} + ${movingPlansSum('behind')} END`;
+    if (f === 'planSessionsDue') return `CASE WHEN f.moving_plans IS NULL THEN f.${c.column} ELSE f.${c.column} + ${movingPlansSum('due')} END`;
     return c.decays ? `f.${c.column} * d.k` : `f.${c.column}`;
   };
   const own: Partial<Record<keyof FeatureRow, string>> = {

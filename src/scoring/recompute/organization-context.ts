@@ -32,6 +32,26 @@ export function scoringSettingsKey(settings: ScoringSettings): string {
   return createHash('sha256').update(JSON.stringify(sorted)).digest('base64url').slice(0, 22);
 }
 
+/** What one fit did (filled in by fitAndStoreModels and fitModelsOnSample when the caller passes one). */
+export interface FitStats {
+  /** Reading the fit's inputs (the sample's ids and visit histories), ms; 0 when fitted on rows already read. */
+  inputMs: number;
+  /** The two Nelder-Mead searches, ms. */
+  optimizerMs: number;
+  /** Nelder-Mead iterations, restarts included (null: no fit, too little history). */
+  bgnbdIterations: number | null;
+  gammaGammaIterations: number | null;
+  /** Whether the fit was accepted (plausibleFit). */
+  accepted: boolean;
+  sampleSize: number;
+}
+
+/** One line of what a fit did, for the CLI and the benches. */
+export function describeFit(f: FitStats): string {
+  const iterations = f.bgnbdIterations === null ? 'no fit (too little history)' : `${f.bgnbdIterations} + ${f.gammaGammaIterations} iterations`;
+  return `inputs ${(f.inputMs / 1000).toFixed(2)} s, optimizer ${(f.optimizerMs / 1000).toFixed(2)} s (${iterations}, ${f.sampleSize} patients, ${f.accepted ? 'accepted' : 'rejected'})`;
+}
+
 /**
  * The fit phase: fits BG/NBD and Gamma-Gamma on `rows` (the domain samples at most `fitSampleSize` of them) and
  * stores both fits. Returns null when the organization has too little history or the fit is not plausible
@@ -45,6 +65,7 @@ export async function fitAndStoreModels(
   rows: readonly FitRow[],
   settings: ScoringSettings,
   now: Date,
+  stats?: FitStats,
 ): Promise<ScoringModels | null> {
   const started = Date.now();
   let fit: OrganizationModelFit | null;
@@ -55,6 +76,13 @@ export async function fitAndStoreModels(
   }
   const accepted = fit !== null && plausibleFit(fit);
   const durationMs = Date.now() - started;
+  if (stats) {
+    stats.optimizerMs = durationMs;
+    stats.bgnbdIterations = fit?.bgnbd.iterations ?? null;
+    stats.gammaGammaIterations = fit?.gammaGamma.iterations ?? null;
+    stats.accepted = accepted;
+    stats.sampleSize = fit?.sampleSize ?? rows.length;
+  }
   const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
   const stored = { sampleSize: fit?.sampleSize ?? rows.length, fittedAt: now, durationMs, accepted, settingsKey: scoringSettingsKey(settings) };
   const bgnbd = fit ? { r: fit.bgnbd.r, alpha: fit.bgnbd.alpha, a: fit.bgnbd.a, b: fit.bgnbd.b } : null;
@@ -89,11 +117,15 @@ export async function fitModelsOnSample(
   now: Date,
   /** The organization's live patients, when the caller has counted them. */
   patients?: number,
+  stats?: FitStats,
 ): Promise<ScoringModels | null> {
+  const started = Date.now();
   const total = patients ?? (await repos.features.countPatients(db));
   const ids = await repos.features.samplePatientIds(db, settings.fitSampleSize * 2, total, settings.fitSampleSeed);
   if (ids.length === 0) return null;
-  return fitAndStoreModels(repos, db, await repos.features.visitHistories(db, ids, now), settings, now);
+  const rows = await repos.features.visitHistories(db, ids, now);
+  if (stats) stats.inputMs = Date.now() - started;
+  return fitAndStoreModels(repos, db, rows, settings, now, stats);
 }
 
 /**

@@ -9,7 +9,7 @@ import { organizationScoringSettings } from 'src/scoring/organization-settings';
 import { DEFAULT_CHUNK_SIZE, idRanges, TAIL_SPLIT, taperedBoundaries } from 'src/scoring/recompute/chunking';
 import { analyzeScoringTables, analyzeTables, neverAnalyzedSources, vacuumOwnPartition, vacuumScoringTables } from 'src/scoring/recompute/maintenance';
 import { MetricsRebuild, type MetricsWriteMode, REBUILD_MIN_PATIENTS, type RebuildHooks } from 'src/scoring/recompute/metrics-partition-swap';
-import { fitAndStoreModels, fitModelsOnSample, scoringSettingsKey, type OrganizationContext } from 'src/scoring/recompute/organization-context';
+import { fitAndStoreModels, fitModelsOnSample, type FitStats, scoringSettingsKey, type OrganizationContext } from 'src/scoring/recompute/organization-context';
 import { freshConnections, type RecomputeConnectionSource } from 'src/scoring/recompute/recompute-connections';
 import { nightlyRefitDue } from 'src/scoring/domain/fit-policy';
 import { scoreRows } from 'src/scoring/recompute/patient-recompute';
@@ -40,6 +40,8 @@ export interface RecomputeResult {
   phases: RecomputePhases;
   /** Patients whose kept features were rolled forward (the others were read afresh). */
   featuresKept: number;
+  /** What the fit did (refitted runs): its inputs' read, the optimizer's time and iterations. */
+  fit?: FitStats;
 }
 
 export interface RecomputePhases {
@@ -210,15 +212,18 @@ export async function recomputeOrganization(
     // (fitModelsOnSample). A chunk is a range of ids, and ids may be time-ordered: the first chunk would be the
     // oldest patients, not a sample. Meanwhile the first connection reads chunks ahead.
     const fitStarted = Date.now();
+    const fitStats: FitStats | undefined = refit ? { inputMs: 0, optimizerMs: 0, bgnbdIterations: null, gammaGammaIterations: null, accepted: false, sampleSize: 0 } : undefined;
     const sampled: Promise<ScoringModels | null> | null =
       !refit
         ? referredNet.then(() => stored ?? repos.fits.latestFits(second)).then((f) => f?.models ?? null)
         : ranges.length > 1
-          ? referredNet.then(() => second.transaction(() => fitModelsOnSample(repos, second, settings, now, total)))
+          ? referredNet.then(() => second.transaction(() => fitModelsOnSample(repos, second, settings, now, total, fitStats)))
           : null;
-    let contextPromise: Promise<OrganizationContext> | null = sampled ? sampled.then((models) => ({ organization, settings, models })) : null;
-    contextPromise?.catch(() => undefined); // awaited by the workers
     let fitMs = 0;
+    // The fit's time is until its models are in (read, fitted, stored), not until a connection next looks for them.
+    const fitted = <T>(p: Promise<T>): Promise<T> => p.then((v) => ((fitMs = Date.now() - fitStarted), v));
+    let contextPromise: Promise<OrganizationContext> | null = sampled ? fitted(sampled).then((models) => ({ organization, settings, models })) : null;
+    contextPromise?.catch(() => undefined); // awaited by the workers
     let done = 0;
     let nextChunk = 0;
     let failed = false;
@@ -242,11 +247,10 @@ export async function recomputeOrganization(
           const referred = await referredNet;
           for (const row of rows) row.referredNetRevenueCents = referred.get(row.patientId) ?? 0;
           // One chunk (no sample): the models are fitted on its features, on this connection.
-          contextPromise ??= conn
-            .transaction(() => fitAndStoreModels(repos, conn, rows.map((features) => ({ id: features.patientId, features })), settings, now))
-            .then((models) => ({ organization, settings, models }));
+          contextPromise ??= fitted(
+            conn.transaction(() => fitAndStoreModels(repos, conn, rows.map((features) => ({ id: features.patientId, features })), settings, now, fitStats)),
+          ).then((models) => ({ organization, settings, models }));
           const context = await contextPromise;
-          if (fitMs === 0) fitMs = Date.now() - fitStarted;
           phases.waitMs += Date.now() - t;
           t = Date.now();
           const scores = scoreRows(rows, now, context);
@@ -293,10 +297,10 @@ export async function recomputeOrganization(
     else if (options.vacuum === 'analyze') await analyzeScoringTables(await ownerNow(), tables);
     else if (options.vacuum === 'own-partition' && phases.rebuildMs === undefined && !small) await vacuumOwnPartition(await ownerNow(), organizationId);
     phases.vacuumMs = Date.now() - vacuumStarted;
-    const fitted = contextPromise !== null && (await contextPromise).models !== null;
+    const modelsFitted = contextPromise !== null && (await contextPromise).models !== null;
     await first.query(`SELECT pg_advisory_unlock(${LOCK_KEY})`, [organizationId]);
     clean = true;
-    return { organizationId, patients: done, fitMs, totalMs: Date.now() - started, fitted, refitted: refit, phases, featuresKept };
+    return { organizationId, patients: done, fitMs, totalMs: Date.now() - started, fitted: modelsFitted, refitted: refit, phases, featuresKept, fit: fitStats };
   } catch (err) {
     if (rebuild && owner.connection) await rebuild.abandon(owner.connection);
     throw err;
