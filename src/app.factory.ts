@@ -16,7 +16,7 @@ import { createRootLogger, logRequest, requestIdFor } from 'src/common/logging/l
 import { ShutdownState } from 'src/common/resilience/shutdown-state';
 import { problem, ProblemCode } from 'src/common/problem/problem';
 import { sendProblem } from 'src/common/problem/problem.filter';
-import { requestValidatorCompiler } from 'src/common/validation/request-schemas';
+import { installRequestValidation } from 'src/common/validation/request-schemas';
 
 const SHUTTING_DOWN_DETAIL = 'This instance is shutting down; retry after the number of seconds in Retry-After';
 
@@ -88,13 +88,11 @@ export async function createApp(options: AppOptions): Promise<NestFastifyApplica
   const compiled = COMPILED_RESPONSE_SCHEMAS as Record<string, Record<string, unknown> | undefined>;
   // The hot read routes' path and query: Fastify's route validation (Ajv) instead of class-validator on every request,
   // class-validator still answering whatever the schema refuses (src/common/validation/request-schemas.ts).
-  fastify.setValidatorCompiler(requestValidatorCompiler());
+  installRequestValidation(fastify);
   fastify.addHook('onRoute', (route) => {
     registerRoute(route.method, route.url);
     const schema = typeof route.method === 'string' ? compiled[routeKey(route.method, route.url)] : undefined;
     if (schema) route.schema = { ...route.schema, response: { 200: schema } };
-    // A route with a `@ValidatedBySchema` path/query schema: Fastify's refusal is left to the pipe (see there).
-    if (route.schema?.params || route.schema?.querystring) route.attachValidation = true;
   });
   fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     logRequest(logger, { id: request.id, method: request.method, url: request.url, statusCode: reply.statusCode, elapsedMs: reply.elapsedTime });

@@ -1,6 +1,6 @@
 import { RouteSchema } from '@nestjs/platform-fastify';
 import Ajv from 'ajv';
-import type { FastifySchemaCompiler } from 'fastify';
+import type { FastifyInstance, FastifySchemaCompiler } from 'fastify';
 
 /**
  * Path and query of the hot read routes checked by Fastify's own route validation (`schema.params` and
@@ -20,6 +20,9 @@ type JsonSchema = Record<string, unknown>;
 const UUID_ALL =
   '^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}|00000000-0000-0000-0000-000000000000|[fF]{8}-[fF]{4}-[fF]{4}-[fF]{4}-[fF]{12})$';
 export const uuid = { type: 'string', pattern: UUID_ALL };
+/** The property schemas `integer` made (numbers the pipe converts from their plain digits). */
+const NUMBERS = new WeakSet<object>();
+
 /**
  * A whole number of the query, from `minimum` to `maximum`, written plainly (decimal digits, no sign, no leading
  * zero): a string pattern, the pipe converting it with Number() as the DTO's `@Type(() => Number)` does. Not Ajv's
@@ -36,7 +39,9 @@ export function integer(minimum: 0 | 1, maximum: number): JsonSchema {
   const shorter = digits > 0 ? `[1-9][0-9]{0,${digits - 1}}` : null;
   const same = max[0] === '1' ? max : digits > 0 ? `[1-4][0-9]{${digits}}|${max}` : '[1-5]';
   const alternatives = [minimum === 0 ? '0' : null, shorter, same].filter((x) => x !== null);
-  return { type: 'string', pattern: `^(?:${alternatives.join('|')})$`, 'x-number': true };
+  const schema = { type: 'string', pattern: `^(?:${alternatives.join('|')})$` };
+  NUMBERS.add(schema);
+  return schema;
 }
 export const oneOf = (values: readonly string[]): JsonSchema => ({ type: 'string', enum: [...values] });
 const object = (properties: Record<string, JsonSchema>, required: string[]): JsonSchema => ({ type: 'object', properties, required, additionalProperties: false });
@@ -50,7 +55,7 @@ export interface PartSchema {
 /** The properties of a part schema that are numbers (converted from their plain digits by the pipe). */
 export function numberProperties(schema: JsonSchema): string[] {
   const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
-  return Object.keys(properties).filter((k) => properties[k]['x-number'] === true);
+  return Object.keys(properties).filter((k) => NUMBERS.has(properties[k]));
 }
 
 interface Validated {
@@ -84,9 +89,19 @@ export function toValidatedInstance(value: object): object | undefined {
  * filled in (the services apply the defaults, as with class-validator).
  */
 export function createAjv(): Ajv {
-  const ajv = new Ajv({ coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: false });
-  ajv.addKeyword({ keyword: 'x-number', schemaType: 'boolean' });
-  return ajv;
+  return new Ajv({ coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: false });
+}
+
+/**
+ * Sets up `fastify` (before the routes are registered) for the `@ValidatedBySchema` routes: this module's validator
+ * compiler, and `attachValidation` on every route with a path or query schema, so that a refusal is left to the pipe.
+ * Without it, Fastify's default Ajv would remove unknown parameters silently and answer refusals itself.
+ */
+export function installRequestValidation(fastify: FastifyInstance): void {
+  fastify.setValidatorCompiler(requestValidatorCompiler());
+  fastify.addHook('onRoute', (route) => {
+    if (route.schema?.params || route.schema?.querystring) route.attachValidation = true;
+  });
 }
 
 const dtoOfSchema = new WeakMap<object, Validated>();
