@@ -16,6 +16,7 @@ import { createRootLogger, logRequest, requestIdFor } from 'src/common/logging/l
 import { ShutdownState } from 'src/common/resilience/shutdown-state';
 import { problem, ProblemCode } from 'src/common/problem/problem';
 import { sendProblem } from 'src/common/problem/problem.filter';
+import { installRequestValidation } from 'src/common/validation/request-schemas';
 
 const SHUTTING_DOWN_DETAIL = 'This instance is shutting down; retry after the number of seconds in Retry-After';
 
@@ -85,6 +86,9 @@ export async function createApp(options: AppOptions): Promise<NestFastifyApplica
   // Hot read routes' answers (profile, journey, opportunities, risk summary) are serialized by fast-json-stringify from their OpenAPI response schema
   // (src/common/http/response-schemas.ts), given to each route as its Fastify `schema.response` when Nest registers it.
   const compiled = COMPILED_RESPONSE_SCHEMAS as Record<string, Record<string, unknown> | undefined>;
+  // The hot read routes' path and query: Fastify's route validation (Ajv) instead of class-validator on every request,
+  // class-validator still answering whatever the schema refuses (src/common/validation/request-schemas.ts).
+  installRequestValidation(fastify);
   fastify.addHook('onRoute', (route) => {
     registerRoute(route.method, route.url);
     const schema = typeof route.method === 'string' ? compiled[routeKey(route.method, route.url)] : undefined;

@@ -5,9 +5,10 @@ import { AuthContext } from 'src/auth/auth-context';
 import { Auth, Authorized } from 'src/auth/authorized.decorator';
 import { Permission } from 'src/auth/permissions';
 import { Endpoint } from 'src/common/http/endpoint.decorator';
-import { PatientParams } from 'src/common/http/path-params.dto';
+import { PATIENT_PARAMS_SCHEMA, PatientParams } from 'src/common/http/path-params.dto';
+import { ValidatedBySchema } from 'src/common/validation/request-schemas';
 import { PATIENT_NOT_FOUND_PROBLEM } from 'src/common/problem/problem-docs';
-import { JourneyQuery } from 'src/journey/dto/journey.dto';
+import { JOURNEY_QUERY_SCHEMA, JourneyQuery } from 'src/journey/dto/journey.dto';
 import { JOURNEY_EXAMPLE } from 'src/journey/dto/journey.examples';
 import { JourneyResponse } from 'src/journey/dto/journey.response';
 import { JourneyService } from 'src/journey/journey.service';
@@ -30,6 +31,7 @@ export class JourneyController {
     response: { description: "The patient's journey.", type: JourneyResponse, example: JOURNEY_EXAMPLE },
     problems: [PATIENT_NOT_FOUND_PROBLEM],
   })
+  @ValidatedBySchema(PATIENT_PARAMS_SCHEMA, JOURNEY_QUERY_SCHEMA)
   getPatientJourney(@Auth() auth: AuthContext, @Param() p: PatientParams, @Query() q: JourneyQuery): Promise<JourneyResponse> {
     return this.journeys.get(auth, p.patientId, q.touchpoint_limit);
   }

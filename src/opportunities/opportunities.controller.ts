@@ -6,8 +6,9 @@ import { Auth, Authorized } from 'src/auth/authorized.decorator';
 import { Permission } from 'src/auth/permissions';
 import { Endpoint } from 'src/common/http/endpoint.decorator';
 import { NOT_READY_PROBLEM } from 'src/common/problem/problem-docs';
-import { OrganizationParams } from 'src/common/http/path-params.dto';
-import { OpportunitiesQuery } from 'src/opportunities/dto/opportunities.dto';
+import { ORGANIZATION_PARAMS_SCHEMA, OrganizationParams } from 'src/common/http/path-params.dto';
+import { ValidatedBySchema } from 'src/common/validation/request-schemas';
+import { OPPORTUNITIES_QUERY_SCHEMA, OpportunitiesQuery } from 'src/opportunities/dto/opportunities.dto';
 import { OPPORTUNITIES_EXAMPLE } from 'src/opportunities/dto/opportunities.examples';
 import { OpportunitiesResponse } from 'src/opportunities/dto/opportunities.response';
 import { OpportunitiesService } from 'src/opportunities/opportunities.service';
@@ -36,6 +37,7 @@ export class OpportunitiesController {
     response: { description: 'A page of opportunities.', type: OpportunitiesResponse, example: OPPORTUNITIES_EXAMPLE },
     problems: [NOT_READY_PROBLEM],
   })
+  @ValidatedBySchema(ORGANIZATION_PARAMS_SCHEMA, OPPORTUNITIES_QUERY_SCHEMA)
   listOpportunities(
     @Auth() auth: AuthContext,
     @Param() _p: OrganizationParams,

@@ -5,12 +5,13 @@ import { AuthContext } from 'src/auth/auth-context';
 import { Auth, Authorized } from 'src/auth/authorized.decorator';
 import { Permission } from 'src/auth/permissions';
 import { Endpoint } from 'src/common/http/endpoint.decorator';
-import { OrganizationParams, PatientParams } from 'src/common/http/path-params.dto';
+import { ORGANIZATION_PARAMS_SCHEMA, OrganizationParams, PATIENT_PARAMS_SCHEMA, PatientParams } from 'src/common/http/path-params.dto';
+import { ValidatedBySchema } from 'src/common/validation/request-schemas';
 import { PATIENT_NOT_FOUND_PROBLEM } from 'src/common/problem/problem-docs';
 import { PROFILE_EXAMPLE, PROFILES_EXAMPLE } from 'src/patients/dto/patients.examples';
-import { ProfileQueryDto } from 'src/patients/dto/profile-query.dto';
+import { PROFILE_QUERY_SCHEMA, ProfileQueryDto } from 'src/patients/dto/profile-query.dto';
 import { ProfileResponse } from 'src/patients/dto/profile.response';
-import { ProfilesQueryDto } from 'src/patients/dto/profiles-query.dto';
+import { PROFILES_QUERY_SCHEMA, ProfilesQueryDto } from 'src/patients/dto/profiles-query.dto';
 import { ProfilesResponse } from 'src/patients/dto/profiles.response';
 import { PatientListService } from 'src/patients/patient-list.service';
 import { PatientProfileService } from 'src/patients/patient-profile.service';
@@ -36,6 +37,7 @@ export class PatientsController {
       'For deep pages pass the previous page\'s `next_cursor` as `cursor` (keyset paging); `next_cursor` is null on the last page.',
     response: { description: 'A page of patients.', type: ProfilesResponse, example: PROFILES_EXAMPLE },
   })
+  @ValidatedBySchema(ORGANIZATION_PARAMS_SCHEMA, PROFILES_QUERY_SCHEMA)
   listPatientProfiles(@Auth() auth: AuthContext, @Param() _p: OrganizationParams, @Query() query: ProfilesQueryDto): Promise<ProfilesResponse> {
     return this.profiles.list(auth, query);
   }
@@ -53,6 +55,7 @@ export class PatientsController {
     response: { description: 'The patient.', type: ProfileResponse, example: PROFILE_EXAMPLE },
     problems: [PATIENT_NOT_FOUND_PROBLEM],
   })
+  @ValidatedBySchema(PATIENT_PARAMS_SCHEMA, PROFILE_QUERY_SCHEMA)
   getPatientProfile(@Auth() auth: AuthContext, @Param() p: PatientParams, @Query() query: ProfileQueryDto): Promise<ProfileResponse> {
     return this.profile.get(auth, p.patientId, query.history_limit);
   }

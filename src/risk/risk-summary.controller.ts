@@ -4,7 +4,8 @@ import { AuthContext } from 'src/auth/auth-context';
 import { Auth, Authorized } from 'src/auth/authorized.decorator';
 import { Permission } from 'src/auth/permissions';
 import { Endpoint } from 'src/common/http/endpoint.decorator';
-import { OrganizationParams } from 'src/common/http/path-params.dto';
+import { ORGANIZATION_PARAMS_SCHEMA, OrganizationParams } from 'src/common/http/path-params.dto';
+import { ValidatedBySchema } from 'src/common/validation/request-schemas';
 import { RISK_SUMMARY_EXAMPLE } from 'src/risk/dto/risk-summary.examples';
 import { RiskSummaryResponse } from 'src/risk/dto/risk-summary.response';
 import { RiskSummaryService } from 'src/risk/risk-summary.service';
@@ -25,6 +26,7 @@ export class RiskSummaryController {
       'Counts only: both breakdowns sum to `total_patients`.',
     response: { description: 'The counts.', type: RiskSummaryResponse, example: RISK_SUMMARY_EXAMPLE },
   })
+  @ValidatedBySchema(ORGANIZATION_PARAMS_SCHEMA)
   getRiskSummary(@Auth() auth: AuthContext, @Param() _p: OrganizationParams): Promise<RiskSummaryResponse> {
     return this.summary.get(auth);
   }

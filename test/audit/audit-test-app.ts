@@ -15,6 +15,7 @@ import { FixedClock } from 'src/common/clock/clock';
 import { OrganizationParams, PatientParams } from 'src/common/http/path-params.dto';
 import { TenantDb } from 'src/database/tenant/tenant-db';
 import { requestIdFor } from 'src/common/logging/logging';
+import { installRequestValidation } from 'src/common/validation/request-schemas';
 import { ProblemCode, ProblemException } from 'src/common/problem/problem';
 import { Settings } from 'src/config/settings';
 import { createTestDatabase, TestDatabase } from 'test/utils/test-database';
@@ -137,6 +138,7 @@ export async function createAuditTestApp(options: { env?: Record<string, string>
   @Module({ imports: [AppModule.register({ settings, databaseUrl: db.url, clock }), FakePatientsModule] })
   class RootModule {}
   const adapter = new FastifyAdapter({ genReqId: (req: IncomingMessage) => requestIdFor(req), requestIdHeader: false, trustProxy: true });
+  installRequestValidation(adapter.getInstance()); // as createApp: the hot read routes' Fastify route schemas
   const app = await NestFactory.create<NestFastifyApplication>(RootModule, adapter, { logger: false, abortOnError: false });
   app.setGlobalPrefix('api/v1');
   await app.init();

@@ -11,6 +11,15 @@ export const CALLER_THROTTLER = 'caller';
 abstract class RateLimitGuard extends ThrottlerGuard {
   protected abstract readonly throttlerName: string;
 
+  /**
+   * Each guard keeps only its own throttler: ThrottlerGuard reads six route metadata entries and awaits three values
+   * per throttler on every request before `handleRequest` (which skips the other guard's throttler anyway).
+   */
+  override async onModuleInit(): Promise<void> {
+    await super.onModuleInit();
+    this.throttlers = this.throttlers.filter((t) => t.name === this.throttlerName);
+  }
+
   protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
     if (props.throttler.name !== this.throttlerName) return true;
     return super.handleRequest(props);

@@ -1,4 +1,5 @@
 import { IsUuidParam } from 'src/common/validation/is-uuid-param.decorator';
+import { partSchema, uuid } from 'src/common/validation/request-schemas';
 
 /** The path of every organization-level route: `.../{organizationId}/...`. */
 export class OrganizationParams {
@@ -13,3 +14,8 @@ export class PatientParams extends OrganizationParams {
   @IsUuidParam()
   patientId: string;
 }
+
+/** OrganizationParams as the route schema Fastify checks (src/common/validation/request-schemas.ts). */
+export const ORGANIZATION_PARAMS_SCHEMA = partSchema(OrganizationParams, { organizationId: uuid }, ['organizationId']);
+/** PatientParams as the route schema Fastify checks. */
+export const PATIENT_PARAMS_SCHEMA = partSchema(PatientParams, { organizationId: uuid, patientId: uuid }, ['organizationId', 'patientId']);

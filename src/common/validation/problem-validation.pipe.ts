@@ -1,5 +1,6 @@
 import { ArgumentMetadata, Injectable, ValidationError, ValidationPipe } from '@nestjs/common';
 import { FieldError, ProblemException } from 'src/common/problem/problem';
+import { schemaValidatedAs, toValidatedInstance } from 'src/common/validation/request-schemas';
 
 class ValidationErrors extends Error {
   constructor(readonly errors: ValidationError[]) {
@@ -24,6 +25,11 @@ function flatten(errors: ValidationError[], where: FieldError['in'], prefix = ''
 /**
  * The global ValidationPipe (whitelist, forbidNonWhitelisted, transform) answering a 400 problem that lists each
  * bad field with where it was (query, path, body) and what is expected.
+ *
+ * A path or query that its route's Fastify schema already accepted for this very DTO (src/common/validation/
+ * request-schemas.ts: the hot read routes) is only turned into the DTO's instance, as class-transformer would: the
+ * schema converted its numbers and refuses whatever the DTO refuses. Anything else, refusals of the schema included,
+ * goes through class-validator, which writes the 400.
  */
 @Injectable()
 export class ProblemValidationPipe extends ValidationPipe {
@@ -39,6 +45,8 @@ export class ProblemValidationPipe extends ValidationPipe {
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const metatype = metadata.metatype;
+    if (metatype !== undefined && schemaValidatedAs(value) === metatype) return toValidatedInstance(value as object);
     try {
       return await super.transform(value, metadata);
     } catch (err) {

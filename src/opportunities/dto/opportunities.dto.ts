@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { integer, oneOf, partSchema } from 'src/common/validation/request-schemas';
 import { OpportunityPriority, OpportunityType } from 'src/opportunities/opportunities.enums';
 
 export class OpportunitiesQuery {
@@ -29,3 +30,11 @@ export class OpportunitiesQuery {
   @Max(10_000_000)
   offset?: number;
 }
+
+/** OpportunitiesQuery as the route schema Fastify checks (src/common/validation/request-schemas.ts). */
+export const OPPORTUNITIES_QUERY_SCHEMA = partSchema(OpportunitiesQuery, {
+  type: oneOf(Object.values(OpportunityType)),
+  priority: oneOf(Object.values(OpportunityPriority)),
+  limit: integer(1, 1000),
+  offset: integer(0, 10_000_000),
+});

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { integer, partSchema } from 'src/common/validation/request-schemas';
 
 /** Query of GET /patients/{organizationId}/profile/{patientId}. */
 export class ProfileQueryDto {
@@ -13,3 +14,6 @@ export class ProfileQueryDto {
   @Max(500, { message: 'history_limit must be an integer from 1 to 500' })
   history_limit?: number;
 }
+
+/** ProfileQueryDto as the route schema Fastify checks (src/common/validation/request-schemas.ts). */
+export const PROFILE_QUERY_SCHEMA = partSchema(ProfileQueryDto, { history_limit: integer(1, 500) });

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { integer, oneOf as schemaOneOf, partSchema } from 'src/common/validation/request-schemas';
 import { PROFILE_SORTS, ProfileSort, SORT_ORDERS, SortOrder, STATUS_FILTERS, StatusFilter } from 'src/patients/profile-list';
 
 const oneOf = (name: string, values: readonly string[]): { message: string } => ({ message: `${name} must be one of: ${values.join(', ')}` });
@@ -55,3 +56,16 @@ export class ProfilesQueryDto {
   @Matches(/^[A-Za-z0-9_-]{1,1200}$/, { message: 'cursor must be a next_cursor value returned by this endpoint, unchanged' })
   cursor?: string;
 }
+
+/** ProfilesQueryDto as the route schema Fastify checks (src/common/validation/request-schemas.ts). */
+export const PROFILES_QUERY_SCHEMA = partSchema(ProfilesQueryDto, {
+  limit: integer(1, 1000),
+  offset: integer(0, 100_000_000),
+  status: schemaOneOf(STATUS_FILTERS),
+  sort: schemaOneOf(PROFILE_SORTS),
+  order: schemaOneOf(SORT_ORDERS),
+  // class-validator's Length counts characters its own way (surrogate pairs, variation selectors): a search always
+  // takes the class-validator path rather than a schema that might count differently.
+  search: { not: {} },
+  cursor: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,1200}$' },
+});
