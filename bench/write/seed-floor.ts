@@ -3,7 +3,7 @@
  * patients into a scratch organization, then the floor: the same clinic generated again (same seed, kind and `now`;
  * the same blocks, in this thread; generation and encryption not timed) and its rows COPYed into fresh tables of the same columns in a schema of its
  * own (no constraint, no trigger, no index: only the COPY statements are timed), then the indexes of the real tables
- * built on them, one after the other with maintenance_work_mem 512MB as the seed rebuilds its own. The scratch
+ * built on them, one after the other with maintenance_work_mem 1.5GB as the seed rebuilds its own. The scratch
  * organization and the schema are removed at the end.
  */
 import { loadavg } from 'node:os';
@@ -98,7 +98,7 @@ export async function seedAgainstFloor(
       copyCpu += (used.user + used.system) / 1e6;
     }
     const t1 = process.hrtime.bigint();
-    await client.query(`SET LOCAL maintenance_work_mem = '512MB'`);
+    await client.query(`SET LOCAL maintenance_work_mem = '1536MB'`);
     for (const def of indexes) await client.query(def);
     const indexMs = Number(process.hrtime.bigint() - t1) / 1e6;
     await client.query('COMMIT');
