@@ -1,22 +1,20 @@
 /**
  * The seed against its floor, for `npm run bench:write -- --seed N`: `seedOrganization` (what `npm run seed` runs) of N
  * patients into a scratch organization, then the floor: the same clinic generated again (same seed, kind and `now`;
- * generation and encryption not timed) and its rows COPYed into fresh tables of the same columns in a schema of its
+ * the same blocks, in this thread; generation and encryption not timed) and its rows COPYed into fresh tables of the same columns in a schema of its
  * own (no constraint, no trigger, no index: only the COPY statements are timed), then the indexes of the real tables
- * built on them, one after the other with maintenance_work_mem 512MB as the seed rebuilds its own. The scratch
+ * built on them, one after the other with maintenance_work_mem 1.5GB as the seed rebuilds its own. The scratch
  * organization and the schema are removed at the end.
  */
 import { loadavg } from 'node:os';
 import { Client } from 'pg';
 import { loadSettings } from 'src/config/settings';
-import { CLINIC_CATALOGS, isClinicKind } from 'src/demo-data/clinic-kinds';
+import { isClinicKind } from 'src/demo-data/clinic-kinds';
 import { copyInto } from 'src/demo-data/copy-table';
-import { HistoryContext, writePatient } from 'src/demo-data/patient-history';
 import { deleteOrganization, seedOrganization } from 'src/demo-data/seed';
-import { buildPools } from 'src/demo-data/seed-catalog';
+import { BlockGenerator, blockCount, ExternalIdNumbering, type GeneratedBlock, SEED_BLOCK_PATIENTS, type SeedBlockSpec } from 'src/demo-data/seed-block';
 import { SeedKeys } from 'src/demo-data/seed-keys';
-import { SeedRandom } from 'src/demo-data/seed-random';
-import { clinicTables, tablesInLoadOrder } from 'src/demo-data/seed-tables';
+import { clinicIdPrefixes, clinicTables, tablesInLoadOrder } from 'src/demo-data/seed-tables';
 import { createPhiCipher } from 'src/records/phi/phi-cipher';
 import { PgCpuSampler } from './pg-cpu';
 
@@ -50,9 +48,19 @@ export async function seedAgainstFloor(
   const dbName = decodeURIComponent(new URL(url).pathname.slice(1));
   try {
     const [{ id: organizationId }] = (await client.query<{ id: string }>(`SELECT id FROM organizations WHERE slug = $1`, [slug])).rows;
-    const tables = clinicTables(organizationId, Date.now());
     const keys = await SeedKeys.open(client, cipher, organizationId);
-    const ordered = tablesInLoadOrder(tables);
+    const spec: SeedBlockSpec = {
+      organizationId,
+      kind,
+      seed: SEED,
+      poolsSeed: SEED,
+      patients,
+      nowMs: now.getTime(),
+      idPrefixes: clinicIdPrefixes(Date.now()),
+      kek: keys.organizationKey.kek,
+      kekVersion: keys.organizationKey.version,
+    };
+    const ordered = tablesInLoadOrder(clinicTables(organizationId, spec.idPrefixes, 0, 0));
     ordered.splice(1, 0, keys.table);
     await client.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE; CREATE SCHEMA ${SCHEMA}`);
     for (const t of ordered) await client.query(`CREATE TABLE ${SCHEMA}.${t.table} (LIKE public.${t.table} INCLUDING DEFAULTS)`);
@@ -65,24 +73,23 @@ export async function seedAgainstFloor(
       r.indexdef
         .replace(/^CREATE (UNIQUE )?INDEX \S+ ON (ONLY )?public\.(\S+)/, (_m, u: string | undefined, _o, table: string) => `CREATE ${u ?? ''}INDEX ON ${SCHEMA}.${table}`),
     );
-    const ctx: HistoryContext = {
-      rng: new SeedRandom(SEED),
-      pools: buildPools(SEED),
-      keys,
-      tables,
-      organizationId,
-      nowMs: now.getTime(),
-      catalog: CLINIC_CATALOGS[kind],
-    };
+    const generator = new BlockGenerator(spec, cipher);
+    const numbering = new ExternalIdNumbering();
     const loadBefore = loadavg()[0];
     const sampler = new PgCpuSampler(dbName);
     sampler.start();
     let copyMs = 0;
     let copyCpu = 0;
     await client.query('BEGIN');
-    for (let start = 0; start < patients; start += CHUNK) {
-      for (let i = start; i < Math.min(patients, start + CHUNK); i++) writePatient(ctx, i);
-      const batch = ordered.map((t) => ({ table: `${SCHEMA}.${t.table}`, columns: t.columns, data: t.take() }));
+    const blocks = blockCount(patients);
+    for (let first = 0; first < blocks; first += CHUNK / SEED_BLOCK_PATIENTS) {
+      const round: GeneratedBlock[] = [];
+      for (let b = first; b < Math.min(blocks, first + CHUNK / SEED_BLOCK_PATIENTS); b++) {
+        const block = generator.generate(b);
+        numbering.apply(block);
+        round.push(block);
+      }
+      const batch = ordered.map((t, k) => ({ table: `${SCHEMA}.${t.table}`, columns: t.columns, data: round.map((b) => b.tables[k].data) }));
       const cpu = process.cpuUsage();
       const t0 = process.hrtime.bigint();
       for (const b of batch) await copyInto(client, b.table, b.columns, b.data);
@@ -91,7 +98,7 @@ export async function seedAgainstFloor(
       copyCpu += (used.user + used.system) / 1e6;
     }
     const t1 = process.hrtime.bigint();
-    await client.query(`SET LOCAL maintenance_work_mem = '512MB'`);
+    await client.query(`SET LOCAL maintenance_work_mem = '1536MB'`);
     for (const def of indexes) await client.query(def);
     const indexMs = Number(process.hrtime.bigint() - t1) / 1e6;
     await client.query('COMMIT');

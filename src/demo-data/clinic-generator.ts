@@ -2,11 +2,10 @@ import type { Client } from 'pg';
 import type { PhiCipherCore } from 'src/records/phi/phi-cipher';
 import { dropSecondaryIndexes, restoreIndexes } from 'src/demo-data/bulk-indexes';
 import { addMetricCounts, copyInto } from 'src/demo-data/copy-table';
-import { HistoryContext, writePatient } from 'src/demo-data/patient-history';
-import { CLINIC_CATALOGS, ClinicKind, DEFAULT_CLINIC_KIND } from 'src/demo-data/clinic-kinds';
-import { buildPools } from 'src/demo-data/seed-catalog';
-import { SeedRandom } from 'src/demo-data/seed-random';
-import { clinicTables, tablesInLoadOrder } from 'src/demo-data/seed-tables';
+import type { ClinicKind } from 'src/demo-data/clinic-kinds';
+import { blockCount, ExternalIdNumbering, type GeneratedBlock, SEED_BLOCK_PATIENTS, type SeedBlockSpec } from 'src/demo-data/seed-block';
+import { defaultSeedWorkers, SeedBlockPool } from 'src/demo-data/seed-block-pool';
+import { clinicIdPrefixes, clinicTables, tablesInLoadOrder } from 'src/demo-data/seed-tables';
 import { SeedKeys } from 'src/demo-data/seed-keys';
 
 export interface GeneratorOptions {
@@ -17,15 +16,21 @@ export interface GeneratorOptions {
   now: Date;
   /** The master keys: the PHI fields are encrypted exactly as the app does (envelope keys under the same master keys). */
   cipher: PhiCipherCore;
-  /** Patients per COPY round (default 5,000). */
+  /** Patients per COPY round (default 5,000; whole generation blocks of SEED_BLOCK_PATIENTS). */
   chunkSize?: number;
+  /**
+   * Generator threads (SeedBlockPool): default one per core (at most 4) from BULK_LOAD_MIN_PATIENTS patients, 0
+   * below (the calling thread). The clinic is the same whatever the number.
+   */
+  workers?: number;
   onProgress?: (done: number, total: number) => void;
   /** Called once per index rebuilt after a bulk load. */
   onIndex?: (done: number, total: number) => void;
   /** Drop and rebuild secondary indexes around the load (superuser only); default: from BULK_LOAD_MIN_PATIENTS, when the clinic outnumbers the patients already there. */
   bulkLoad?: boolean;
   /**
-   * Where the time went, in milliseconds, told once at the end: `generate` (generating and encrypting, in Node),
+   * Where the time went, in milliseconds, told once at the end: `generate` (waiting for generated and encrypted
+   * blocks: generating them in the calling thread, or waiting for the generator threads),
    * `copy wait` (Node waiting for PostgreSQL to take the previous chunk: the COPY side is the slower one), `indexes`
    * (rebuilt after a bulk load), `analyze`, and the rest (`setup`: keys, index drops, counts).
    */
@@ -37,9 +42,6 @@ export interface GeneratorOptions {
  * rebuilds them after loading (inside its transaction: the tables are locked for other sessions meanwhile).
  */
 export const BULK_LOAD_MIN_PATIENTS = 20_000;
-
-/** Patients generated between two yields to the event loop, so the previous chunk's COPY data keeps flowing. */
-const SLICE = 250;
 
 /**
  * Fills an organization with a generated clinic of one kind and returns the row counts per table. Same kind, seed,
@@ -60,21 +62,20 @@ export async function generateClinic(client: Client, organizationId: string, opt
   const { rows } = await client.query<{ rolsuper: boolean }>('SELECT rolsuper FROM pg_roles WHERE rolname = current_user');
   const superuser = rows[0]?.rolsuper === true;
 
-  const nowMs = options.now.getTime();
-  const tables = clinicTables(organizationId, Date.now());
   const keys = await SeedKeys.open(client, options.cipher, organizationId);
-  const ctx: HistoryContext = {
-    rng: new SeedRandom(options.seed),
-    pools: buildPools(options.seed),
-    keys,
-    tables,
+  const spec: SeedBlockSpec = {
     organizationId,
-    nowMs,
-    catalog: CLINIC_CATALOGS[options.kind ?? DEFAULT_CLINIC_KIND],
+    kind: options.kind,
+    seed: options.seed,
+    poolsSeed: options.seed,
+    patients: options.patients,
+    nowMs: options.now.getTime(),
+    idPrefixes: clinicIdPrefixes(Date.now()),
+    kek: keys.organizationKey.kek,
+    kekVersion: keys.organizationKey.version,
   };
-  const chunkSize = options.chunkSize ?? 5000;
-  // The patients' keys right after the patients (a key references its patient).
-  const ordered = tablesInLoadOrder(tables);
+  // The tables in load order (their names and columns): the patients' keys right after the patients (a key references its patient).
+  const ordered = tablesInLoadOrder(clinicTables(organizationId, spec.idPrefixes, 0, 0));
   ordered.splice(1, 0, keys.table);
   const dropped =
     superuser && (options.bulkLoad ?? (options.patients >= BULK_LOAD_MIN_PATIENTS && (await patientsAlready(client)) < options.patients))
@@ -86,41 +87,59 @@ export async function generateClinic(client: Client, organizationId: string, opt
   if (superuser) await client.query('SET LOCAL session_replication_role = replica');
   // New patients have no kept features to forget (migration 1795566805000): the source tables' triggers skip them.
   await client.query(`SET LOCAL app.bulk_load = 'on'`);
+  const workers = options.workers ?? (options.patients >= BULK_LOAD_MIN_PATIENTS ? defaultSeedWorkers() : 0);
+  const pool = new SeedBlockPool(spec, options.cipher, workers);
+  const numbering = new ExternalIdNumbering();
+  const blocks = blockCount(options.patients);
+  const perRound = Math.max(1, Math.round((options.chunkSize ?? 5000) / SEED_BLOCK_PATIENTS));
   let loading: Promise<void> = Promise.resolve();
   const phases: Record<string, number> = { generate: 0, 'copy wait': 0, indexes: 0, analyze: 0, setup: 0 };
   options.onProgress?.(0, options.patients);
-  for (let start = 0; start < options.patients; start += chunkSize) {
-    const end = Math.min(options.patients, start + chunkSize);
-    let t = Date.now();
-    for (let i = start; i < end; i++) {
-      writePatient(ctx, i);
-      if ((i - start) % SLICE === SLICE - 1) {
-        phases.generate += Date.now() - t;
-        await new Promise((r) => setImmediate(r));
-        t = Date.now();
+  try {
+    for (let first = 0; first < blocks; first += perRound) {
+      let t = Date.now();
+      const round: GeneratedBlock[] = [];
+      for (let b = first; b < Math.min(blocks, first + perRound); b++) {
+        const block = await pool.block(b);
+        numbering.apply(block);
+        round.push(block);
+        // Generating in this thread: let the previous round's COPY data flow between blocks.
+        if (pool.size === 0) {
+          phases.generate += Date.now() - t;
+          await new Promise((r) => setImmediate(r));
+          t = Date.now();
+        }
       }
+      phases.generate += Date.now() - t;
+      t = Date.now();
+      await loading;
+      phases['copy wait'] += Date.now() - t;
+      options.onProgress?.(Math.min(options.patients, first * SEED_BLOCK_PATIENTS), options.patients);
+      loading = (async () => {
+        for (let k = 0; k < ordered.length; k++) {
+          await copyInto(
+            client,
+            ordered[k].table,
+            ordered[k].columns,
+            round.map((b) => b.tables[k].data),
+          );
+        }
+      })();
+      // A failed COPY must surface at the next await, not as an unhandled rejection.
+      loading.catch(() => undefined);
     }
-    phases.generate += Date.now() - t;
-    const batch = ordered.map((t) => ({ table: t.table, columns: t.columns, data: t.take() }));
-    t = Date.now();
+    const t = Date.now();
     await loading;
     phases['copy wait'] += Date.now() - t;
-    options.onProgress?.(start, options.patients);
-    loading = (async () => {
-      for (const b of batch) await copyInto(client, b.table, b.columns, b.data);
-    })();
-    // A failed COPY must surface at the next await, not as an unhandled rejection.
-    loading.catch(() => undefined);
+  } finally {
+    await pool.close();
   }
-  let t = Date.now();
-  await loading;
-  phases['copy wait'] += Date.now() - t;
   await client.query(`SET LOCAL app.bulk_load = 'off'`);
   if (superuser) {
     await client.query('SET LOCAL session_replication_role = DEFAULT');
     await addMetricCounts(client, [organizationId]);
   }
-  t = Date.now();
+  let t = Date.now();
   await restoreIndexes(client, dropped, options.onIndex);
   phases.indexes = Date.now() - t;
   // Statistics for the planner right away: a bulk load's tables otherwise have none (or another size's) until
@@ -131,7 +150,7 @@ export async function generateClinic(client: Client, organizationId: string, opt
   phases.setup = Date.now() - began - phases.generate - phases['copy wait'] - phases.indexes - phases.analyze;
   options.onPhases?.(phases);
   options.onProgress?.(options.patients, options.patients);
-  return Object.fromEntries(ordered.map((t) => [t.table, t.count]));
+  return Object.fromEntries(ordered.map((t) => [t.table, numbering.rows[t.table] ?? 0]));
 }
 
 /**

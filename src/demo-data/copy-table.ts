@@ -38,7 +38,7 @@ export function copyText(value: string | null): string {
  */
 export class CopyTable {
   count = 0;
-  private buffer = Buffer.allocUnsafe(1 << 20);
+  private buffer = Buffer.allocUnsafe(1 << 16);
   private used = 0;
 
   constructor(
@@ -59,6 +59,13 @@ export class CopyTable {
     this.count++;
   }
 
+  /** The rows pushed so far, copied into memory of their own (an ArrayBuffer that a worker thread can transfer). */
+  copyOut(): Uint8Array {
+    const out = new Uint8Array(this.used);
+    out.set(this.buffer.subarray(0, this.used));
+    return out;
+  }
+
   /** The rows pushed since the last call; the next rows go to a fresh buffer (this one may still be streaming). */
   take(): Buffer {
     const data = this.buffer.subarray(0, this.used);
@@ -69,13 +76,15 @@ export class CopyTable {
 }
 
 /** `COPY table (columns) FROM STDIN` with the given rows, resolved when PostgreSQL has accepted every one. */
-export function copyInto(client: Client, table: string, columns: readonly string[], data: Buffer): Promise<void> {
-  if (data.length === 0) return Promise.resolve();
+export function copyInto(client: Client, table: string, columns: readonly string[], data: Uint8Array | readonly Uint8Array[]): Promise<void> {
+  const parts = (data instanceof Uint8Array ? [data] : data).filter((d) => d.length > 0);
+  if (parts.length === 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const stream = client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
     stream.on('error', reject);
     stream.on('finish', () => resolve());
-    stream.end(data);
+    for (let i = 0; i < parts.length - 1; i++) stream.write(parts[i]);
+    stream.end(parts[parts.length - 1]);
   });
 }
 

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from 'pg';
-import { CLINIC_CATALOGS, type ClinicKind, DEFAULT_CLINIC_KIND } from 'src/demo-data/clinic-kinds';
+import type { ClinicKind } from 'src/demo-data/clinic-kinds';
 import { addMetricCounts, copyInto } from 'src/demo-data/copy-table';
-import { type HistoryContext, writePatient } from 'src/demo-data/patient-history';
+import { BlockGenerator, blockCount, ExternalIdNumbering, SEED_BLOCK_PATIENTS, type SeedBlockSpec } from 'src/demo-data/seed-block';
 import { deleteOrganization } from 'src/demo-data/seed';
 import type { SeedPools } from 'src/demo-data/seed-catalog';
 import { SeedKeys } from 'src/demo-data/seed-keys';
-import { SeedRandom } from 'src/demo-data/seed-random';
-import { clinicTables, tablesInLoadOrder } from 'src/demo-data/seed-tables';
+import { clinicIdPrefixes } from 'src/demo-data/seed-tables';
 import type { PhiCipherCore } from 'src/records/phi/phi-cipher';
 
 export interface ClinicSpec {
@@ -31,20 +30,20 @@ export interface ClinicBatchOptions {
 export interface GeneratedBatch {
   organizations: { id: string; slug: string; name: string; wrappedKey: string }[];
   /** Per table, in load order (parents first): its columns and the COPY data of every clinic of the batch. */
-  tables: Map<string, { columns: readonly string[]; data: Buffer[] }>;
+  tables: Map<string, { columns: readonly string[]; data: Uint8Array[] }>;
   rows: Record<string, number>;
 }
 
-/** Patients generated between two yields to the event loop, so that a batch being written keeps streaming. */
+/** Patients generated (at least) between two yields to the event loop, so that a batch being written keeps streaming. */
 const SLICE = 250;
 
 /**
- * Generates several clinics in memory, each with its own seed exactly as `generateClinic` writes one (writePatient,
- * the same tables), with organization ids and keys made here (SeedKeys.fresh): no database needed, so the next batch
- * is generated while the previous one is written. Yields to the event loop every SLICE patients.
+ * Generates several clinics in memory, each with its own seed exactly as `generateClinic` writes one (the same
+ * blocks, seed-block.ts), with organization ids and keys made here (SeedKeys.fresh): no database needed, so the next
+ * batch is generated while the previous one is written. Yields to the event loop every SLICE patients or so.
  */
 export async function generateClinicBatch(clinics: readonly ClinicSpec[], options: ClinicBatchOptions): Promise<GeneratedBatch> {
-  const tables = new Map<string, { columns: readonly string[]; data: Buffer[] }>();
+  const tables = new Map<string, { columns: readonly string[]; data: Uint8Array[] }>();
   const rows: Record<string, number> = { organizations: clinics.length };
   const organizations: GeneratedBatch['organizations'] = [];
   let sinceYield = 0;
@@ -52,30 +51,33 @@ export async function generateClinicBatch(clinics: readonly ClinicSpec[], option
     const organizationId = randomUUID();
     const { keys, wrappedKey } = SeedKeys.fresh(options.cipher, organizationId);
     organizations.push({ id: organizationId, slug: clinic.slug, name: clinic.name, wrappedKey });
-    const clinicRows = clinicTables(organizationId, Date.now());
-    const ctx: HistoryContext = {
-      rng: new SeedRandom(clinic.seed),
-      pools: options.pools,
-      keys,
-      tables: clinicRows,
+    const spec: SeedBlockSpec = {
       organizationId,
+      kind: options.kind,
+      seed: clinic.seed,
+      poolsSeed: 0,
+      patients: options.patients,
       nowMs: options.now.getTime(),
-      catalog: CLINIC_CATALOGS[options.kind ?? DEFAULT_CLINIC_KIND],
+      idPrefixes: clinicIdPrefixes(Date.now()),
+      kek: keys.organizationKey.kek,
+      kekVersion: keys.organizationKey.version,
     };
-    for (let i = 0; i < options.patients; i++) {
-      writePatient(ctx, i);
-      if (++sinceYield === SLICE) {
+    const generator = new BlockGenerator(spec, options.cipher, options.pools);
+    const numbering = new ExternalIdNumbering();
+    for (let b = 0; b < blockCount(options.patients); b++) {
+      const block = generator.generate(b);
+      numbering.apply(block);
+      for (const t of block.tables) {
+        const part = tables.get(t.table) ?? { columns: t.columns, data: [] };
+        part.data.push(t.data);
+        tables.set(t.table, part);
+        rows[t.table] = (rows[t.table] ?? 0) + t.count;
+      }
+      sinceYield += Math.min(SEED_BLOCK_PATIENTS, options.patients - b * SEED_BLOCK_PATIENTS);
+      if (sinceYield >= SLICE) {
         sinceYield = 0;
         await new Promise((r) => setImmediate(r));
       }
-    }
-    const ordered = tablesInLoadOrder(clinicRows);
-    ordered.splice(1, 0, keys.table);
-    for (const t of ordered) {
-      const part = tables.get(t.table) ?? { columns: t.columns, data: [] };
-      part.data.push(t.take());
-      tables.set(t.table, part);
-      rows[t.table] = (rows[t.table] ?? 0) + t.count;
     }
   }
   return { organizations, tables, rows };
@@ -101,7 +103,7 @@ export async function writeClinicBatch(client: Client, batch: GeneratedBatch): P
     }
     if (superuser) await client.query('SET LOCAL session_replication_role = replica');
     await client.query(`SET LOCAL app.bulk_load = 'on'`);
-    for (const [table, part] of batch.tables) await copyInto(client, table, part.columns, Buffer.concat(part.data));
+    for (const [table, part] of batch.tables) await copyInto(client, table, part.columns, part.data);
     await client.query(`SET LOCAL app.bulk_load = 'off'`);
     if (superuser) {
       await client.query('SET LOCAL session_replication_role = DEFAULT');

@@ -45,6 +45,21 @@ export class SeedKeys {
     return { keys: new SeedKeys(master, org, kek, 1), wrappedKey: master.wrapKey(kek, organizationKeyAad(org, 1)) };
   }
 
+  /** The same keys with a table of their own (one generation block's `patient_keys` rows). */
+  fork(): SeedKeys {
+    return new SeedKeys(this.master, this.organizationId, this.kek, this.kekVersion);
+  }
+
+  /** The organization's key as `open` or `fresh` found it, in a generator thread (seed-block.ts). */
+  static of(master: PhiCipherCore, organizationId: string, kek: Buffer, kekVersion: number): SeedKeys {
+    return new SeedKeys(master, organizationId.toLowerCase(), kek, kekVersion);
+  }
+
+  /** The organization's key and its version, for the run's generator threads (in this process only). */
+  get organizationKey(): { kek: Buffer; version: number } {
+    return { kek: this.kek, version: this.kekVersion };
+  }
+
   /** A new patient's data key (its wrapped form queued for `patient_keys`). */
   patient(patientId: string): PhiDataKey {
     const key = randomBytes(DATA_KEY_BYTES);

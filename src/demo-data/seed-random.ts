@@ -16,6 +16,28 @@ export class SeedRandom {
     for (let i = 0; i < 15; i++) this.next();
   }
 
+  /**
+   * The generator of one stream of a seed (the seed's generation block `stream`, seed-block.ts): its four words from
+   * splitmix32 of the seed and the stream, so that neighbouring streams share nothing.
+   */
+  static stream(seed: number, stream: number): SeedRandom {
+    const rng = new SeedRandom(0);
+    let x = (Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul(stream | 0, 0x85ebca6b)) >>> 0;
+    const splitmix = (): number => {
+      x = (x + 0x9e3779b9) | 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    rng.a = splitmix();
+    rng.b = splitmix();
+    rng.c = splitmix();
+    rng.d = splitmix();
+    for (let i = 0; i < 15; i++) rng.next();
+    return rng;
+  }
+
   /** Uniform in [0, 1). */
   next(): number {
     this.a >>>= 0;

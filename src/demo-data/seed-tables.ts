@@ -3,36 +3,50 @@ import { SeedIds } from 'src/demo-data/seed-ids';
 
 const SOURCED = ['id', 'organization_id', 'source', 'external_id'];
 
-/** A sourced table being seeded: its COPY buffer, its id sequence and its external-id prefix. */
+/**
+ * A sourced table being seeded, for one generation block of patients (seed-block.ts): its COPY buffer, its ids and
+ * its external ids. A row's id counter is `idBase` + its number in the block; its external id (`<prefix>` and nine
+ * digits) is `externalBase` + its number in the block + 1. The patients' bases are the block's first patient (ids and
+ * external ids follow the patient's number in the clinic); the other tables' ids start at the block's own range of
+ * the counter (BLOCK_ID_BITS), and their external ids are numbered from 1 in the block and renumbered in clinic order
+ * by ExternalIdNumbering (seed-block.ts) once the blocks before it are known.
+ */
 export class SeedTable extends CopyTable {
   private readonly ids: SeedIds;
 
   constructor(
     table: string,
     columns: readonly string[],
-    private readonly externalPrefix: string,
-    tag: number,
-    startedAtMs: number,
+    readonly externalPrefix: string,
+    idPrefix: string,
     private readonly organizationId: string,
+    private readonly idBase: number,
+    private readonly externalBase: number,
   ) {
     super(table, [...SOURCED, ...columns]);
-    this.ids = new SeedIds(startedAtMs, tag);
+    this.ids = new SeedIds(idPrefix);
   }
 
   /** Id of the row that the next `row()` call will write. */
   peekId(): string {
-    return this.ids.id(this.count);
+    return this.ids.id(this.idBase + this.count);
   }
 
-  /** Id of the `n`-th row written (0-based). */
+  /** Id of the row of counter `n` (for the patients: the patient's number in the clinic, 0-based). */
   idOf(n: number): string {
     return this.ids.id(n);
   }
 
+  /** Byte offset, from the start of each row, of the external id's nine digits. */
+  get externalDigitsAt(): number {
+    // The id (36), the organization's id (36), `seed`, three tabs, the prefix.
+    return 36 + 1 + 36 + 1 + 4 + 1 + this.externalPrefix.length;
+  }
+
   /** Writes a row (the id, organization, source and external id first) and returns its id. */
   row(rest: string): string {
-    const id = this.ids.id(this.count);
-    this.push(`${id}\t${this.organizationId}\tseed\t${this.externalPrefix}${String(this.count + 1).padStart(9, '0')}\t${rest}`);
+    const id = this.ids.id(this.idBase + this.count);
+    this.push(`${id}\t${this.organizationId}\tseed\t${this.externalPrefix}${String(this.externalBase + this.count + 1).padStart(9, '0')}\t${rest}`);
     return id;
   }
 }
@@ -52,27 +66,38 @@ export interface ClinicTables {
   consentDecisions: ConsentTable;
 }
 
-/** `consent_decisions` being seeded: its ids are time-ordered like the other tables' (SeedIds). */
+/** `consent_decisions` being seeded (one generation block): its ids are time-ordered like the other tables' (SeedIds). */
 export class ConsentTable extends CopyTable {
   private readonly ids: SeedIds;
 
   constructor(
-    startedAtMs: number,
+    idPrefix: string,
     private readonly organizationId: string,
+    private readonly idBase: number,
   ) {
     super('consent_decisions', ['id', 'organization_id', 'source', 'external_id', 'patient_id', 'purpose', 'decision', 'recorded_at', 'origin', 'recorded_by']);
-    this.ids = new SeedIds(startedAtMs, 10);
+    this.ids = new SeedIds(idPrefix);
   }
 
   /** A decision without a channel: `rest` is `decision\trecorded_at\torigin\trecorded_by`. */
   row(source: string, patientId: string, purpose: string, rest: string): void {
-    this.push(`${this.ids.id(this.count)}\t${this.organizationId}\t${source}\t${source}:${patientId}:${purpose}\t${patientId}\t${purpose}\t${rest}`);
+    this.push(`${this.ids.id(this.idBase + this.count)}\t${this.organizationId}\t${source}\t${source}:${patientId}:${purpose}\t${patientId}\t${purpose}\t${rest}`);
   }
 }
 
-export function clinicTables(organizationId: string, startedAtMs: number): ClinicTables {
+/** A run's id prefixes by table tag (1-10; SeedIds.prefix), made once per run and shared by its generator threads. */
+export function clinicIdPrefixes(startedAtMs: number): string[] {
+  return Array.from({ length: 11 }, (_, tag) => SeedIds.prefix(startedAtMs, tag));
+}
+
+/** A block's rows of a table other than the patients are at most 2^BLOCK_ID_BITS: block b's ids are b << BLOCK_ID_BITS on. */
+export const BLOCK_ID_BITS = 19;
+
+/** The tables of one generation block: block `block` (0-based), whose first patient is number `firstPatient`. */
+export function clinicTables(organizationId: string, prefixes: readonly string[], block: number, firstPatient: number): ClinicTables {
+  const base = block * 2 ** BLOCK_ID_BITS;
   const t = (table: string, columns: string[], prefix: string, tag: number): SeedTable =>
-    new SeedTable(table, columns, prefix, tag, startedAtMs, organizationId);
+    new SeedTable(table, columns, prefix, prefixes[tag], organizationId, tag === 1 ? firstPatient : base, tag === 1 ? firstPatient : 0);
   return {
     patients: t(
       'patients',
@@ -88,7 +113,7 @@ export function clinicTables(organizationId: string, startedAtMs: number): Clini
     treatmentPlans: t('treatment_plans', ['patient_id', 'name', 'planned_sessions', 'completed_sessions', 'session_value_cents', 'status', 'started_at', 'ends_at'], 'TP', 7),
     journeyEvents: t('journey_events', ['patient_id', 'occurred_at', 'stage', 'outcome', 'details'], 'J', 8),
     automationEnrollments: t('automation_enrollments', ['patient_id', 'sequence', 'step', 'step_index', 'total_steps', 'next_action', 'next_action_at', 'status', 'enrolled_at'], 'AE', 9),
-    consentDecisions: new ConsentTable(startedAtMs, organizationId),
+    consentDecisions: new ConsentTable(prefixes[10], organizationId, base),
     patientMetrics: new CopyTable('patient_metrics', ['organization_id', 'patient_id', 'sort_name', 'status', 'risk_score', 'risk_level', 'total_sessions', 'last_appointment_at', 'next_appointment_at', 'last_contact_at', 'stale']),
   };
 }

@@ -19,6 +19,8 @@ export interface SeedOptions {
   cipher: PhiCipherCore;
   /** Patients per COPY round (default 5,000). */
   chunkSize?: number;
+  /** Generator threads (GeneratorOptions.workers): the same clinic whatever the number. */
+  workers?: number;
   /** Called with (done, total) as patients are written. */
   onProgress?: (done: number, total: number) => void;
   /** Called as the indexes dropped for a bulk load are rebuilt (done, total). */

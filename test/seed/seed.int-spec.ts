@@ -222,6 +222,25 @@ describe('seed generator', () => {
     }
   });
 
+  it('generates the same clinic on 0 or 2 generator threads and whatever the COPY chunk, external ids numbered in clinic order', async () => {
+    // 2,100 patients: three generation blocks (SEED_BLOCK_PATIENTS), so that ids and external ids cross block boundaries.
+    const alone = await seedOrganization(db.url, { slug: 'seed-threads-0', name: 't0', patients: 2100, seed: 12, now: TEST_NOW, cipher, chunkSize: 150, workers: 0 });
+    const threads = await seedOrganization(db.url, { slug: 'seed-threads-2', name: 't2', patients: 2100, seed: 12, now: TEST_NOW, cipher, chunkSize: 2000, workers: 2 });
+    expect(threads.rows).toEqual(alone.rows);
+    expect(alone.rows.appointments).toBeGreaterThan(2100 * 6);
+    expect(await snapshot(db, threads.organizationId)).toEqual(await snapshot(db, alone.organizationId));
+    // Every sourced table's external ids run from 1 to its row count without a gap, and its ids are in the same order.
+    for (const [table, prefix] of [['appointments', 'A'], ['payments', 'PAY'], ['communications', 'C'], ['journey_events', 'J'], ['patients', 'P']] as const) {
+      const [r] = await db.query<{ n: number; first: number; last: number; misordered: number }>(
+        `SELECT count(*)::int AS n, min(substr(external_id, ${prefix.length + 1})::int) AS first, max(substr(external_id, ${prefix.length + 1})::int) AS last,
+                count(*) FILTER (WHERE next_id IS NOT NULL AND next_id < id)::int AS misordered
+           FROM (SELECT id, external_id, lead(id) OVER (ORDER BY external_id) AS next_id FROM ${table} WHERE organization_id = $1) t`,
+        [threads.organizationId],
+      );
+      expect(r).toEqual({ n: threads.rows[table], first: 1, last: threads.rows[table], misordered: 0 });
+    }
+  }, 300_000);
+
   it('replaces an organization seeded again under the same slug', async () => {
     const first = await seed('seed-again', 100, 1);
     const second = await seed('seed-again', 50, 1);
@@ -280,6 +299,50 @@ describe('clinic kinds', () => {
     const stages = tally((await journeysOf((sql, params) => db.query(sql, params), organizationId, TEST_NOW)).map((j) => j.current_stage));
     expect(Object.keys(stages)).toEqual(['active_care', 'first_visit', 'lapsed', 'maintenance', 'new_lead', 'reactivated']);
   });
+});
+
+/** A clinic generated on worker threads, read back through the app: the threads encrypt exactly as the app reads. */
+describe('a clinic seeded on generator threads', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t?.close());
+
+  it('reads back through the profile endpoint: contact, date of birth, address and medical information', async () => {
+    const appKeyring = createPhiKeyring(t.settings);
+    const { organizationId } = await seedOrganization(t.db.url, { slug: 'threads-api', name: 'Threads', patients: 1200, seed: 21, now: TEST_NOW, cipher: appKeyring.master, workers: 2 });
+    const token = await memberToken(t, organizationId, 'admin');
+    // Patients of both blocks: the first, and the second thread's last.
+    const rows = await t.db.query<Record<string, string | null> & { id: string }>(
+      `SELECT id, external_id, phone_enc, email_enc, date_of_birth_enc, address_enc, conditions_enc, allergies_enc, medications_enc
+         FROM patients WHERE organization_id = $1 AND external_id IN ('P000000001', 'P000001200') ORDER BY external_id`,
+      [organizationId],
+    );
+    expect(rows.map((r) => r.external_id)).toEqual(['P000000001', 'P000001200']);
+    const phi = await patientColumns(t.db, appKeyring, organizationId, rows);
+    for (const row of rows) {
+      const res = await t.inject({ method: 'GET', url: `/api/v1/patients/${organizationId}/profile/${row.id}`, headers: bearer(token) });
+      expect(res.statusCode).toBe(200);
+      const patient = res.json().patient;
+      expect(patient.phone).toMatch(/^\+1\d{10}$/);
+      expect(patient.email).toMatch(/@/);
+      expect(patient.date_of_birth).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      expect(patient.address.street).toMatch(/^\d+ /);
+      expect(patient).toMatchObject({
+        phone: phi.text(row, 'phone_enc'),
+        email: phi.text(row, 'email_enc'),
+        date_of_birth: phi.text(row, 'date_of_birth_enc'),
+        address: phi.json(row, 'address_enc'),
+        medical_info: {
+          conditions: phi.json(row, 'conditions_enc') ?? [],
+          allergies: phi.json(row, 'allergies_enc') ?? [],
+          medications: phi.json(row, 'medications_enc') ?? [],
+        },
+      });
+    }
+  }, 300_000);
 });
 
 /**

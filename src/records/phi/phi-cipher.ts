@@ -48,8 +48,10 @@ export class PhiCipherCore {
   private readonly hmacOuter: Hash;
   private ivPool = Buffer.alloc(0);
   private ivOffset = 0;
+  readonly #keys: PhiKeys;
 
   constructor(keys: PhiKeys) {
+    this.#keys = keys;
     if (keys.encryption.length === 0) throw new Error('PhiCipher needs at least one encryption key');
     this.keys = new Map(keys.encryption.map((k) => [k.version, k.key]));
     this.current = keys.encryption[0];
@@ -57,6 +59,15 @@ export class PhiCipherCore {
     (keys.blindIndex.length > 64 ? createHash('sha256').update(keys.blindIndex).digest() : keys.blindIndex).copy(block);
     this.hmacInner = createHash('sha256').update(block.map((b) => b ^ 0x36));
     this.hmacOuter = createHash('sha256').update(block.map((b) => b ^ 0x5c));
+  }
+
+  /**
+   * The keys, for a worker thread of this process that encrypts or indexes on this cipher's behalf (the seed's
+   * generator threads, src/demo-data/seed-block-pool.ts, build the same cipher from them). Never logged, stored or
+   * sent out of the process.
+   */
+  keysForWorkerThread(): PhiKeys {
+    return { encryption: this.#keys.encryption.map((k) => ({ version: k.version, key: Buffer.from(k.key) })), blindIndex: Buffer.from(this.#keys.blindIndex) };
   }
 
   /** Version of the key that encrypts (`v2`). */
