@@ -53,7 +53,7 @@ export class EngagementRollupService implements OnModuleInit, OnModuleDestroy {
       // the announcement that follows tells the overview's cache (changed$).
       runInTransaction: async (db) => {
         await this.rollups.lock(db);
-        return { ...(await this.rollups.rebuild(db, await this.timeZone(db), this.clock.now())), rebuilt: true };
+        return { ...(await this.rollups.rebuild(db, await this.timeZone(db), this.clock.now(), { settings: false })), rebuilt: true };
       },
     });
     this.subscription =

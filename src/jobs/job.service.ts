@@ -17,6 +17,13 @@ import { OrganizationsRepository } from 'src/organizations/organizations.reposit
 /** Injection token of the queue (BullMQ with REDIS_URL, else in process). */
 export const JOB_QUEUE = Symbol('JOB_QUEUE');
 
+/**
+ * The settings of runTogether's transaction for the organization-wide rebuilds it runs (opportunities, engagement
+ * rollup: their own transactions set the same, SET LOCAL): no JIT (compiling their expressions costs more than it
+ * saves), and memory to hash an organization's rows rather than sort them on disk.
+ */
+export const REBUILD_SETTINGS = ['jit = off', "work_mem = '128MB'"] as const;
+
 /** Progress is written at most this often per run. */
 const PROGRESS_EVERY_MS = 1000;
 
@@ -133,7 +140,6 @@ export class JobService implements OnApplicationBootstrap, BeforeApplicationShut
     return this.tenantDb.transaction(
       organizationId,
       async (db) => {
-        await db.query(`SET LOCAL synchronous_commit = off`);
         const done = [];
         for (const handler of handlers) {
           const startedAt = this.clock.now();
@@ -142,7 +148,9 @@ export class JobService implements OnApplicationBootstrap, BeforeApplicationShut
         }
         return this.runs.insertSucceeded(db, done, this.workerName);
       },
-      { batch: true },
+      // Sent with the BEGIN: the commit's (above) and the rebuilds' own (no JIT, memory to hash an organization's
+      // rows), which their runInTransaction leaves to this transaction.
+      { batch: true, local: ['synchronous_commit = off', ...REBUILD_SETTINGS] },
     );
   }
 

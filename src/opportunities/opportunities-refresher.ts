@@ -49,7 +49,7 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
       type: JobType.OpportunitiesRefresh,
       run: async ({ organizationId, progress }) => ({ ...(await this.refresh(organizationId, progress)) }),
       // A small organization's nightly follow-up, in the transaction of both (JobService.runTogether).
-      runInTransaction: async (db) => ({ ...(await this.rebuildOn(db, Date.now(), this.clock.now())) }),
+      runInTransaction: async (db) => ({ ...(await this.rebuildOn(db, Date.now(), this.clock.now(), undefined, false)) }),
     });
     this.subscription =
       this.events?.recomputed$.subscribe(({ organizationId, patientIds, recomputeId, followUpsDone }) => {
@@ -183,10 +183,19 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
     return this.tenantDb.transaction(organizationId, (db) => this.rebuildOn(db, started, now, progress), { batch: true });
   }
 
-  /** The rebuild's statements, in the caller's transaction (`db`), under the organization's refresh lock. */
-  private async rebuildOn(db: TenantSql, started: number, now: Date, progress?: (fraction: number) => Promise<void>): Promise<RefreshResult> {
+  /**
+   * The rebuild's statements, in the caller's transaction (`db`), under the organization's refresh lock; `settings`
+   * false: the transaction has them already (JobService.runTogether).
+   */
+  private async rebuildOn(
+    db: TenantSql,
+    started: number,
+    now: Date,
+    progress?: (fraction: number) => Promise<void>,
+    settings = true,
+  ): Promise<RefreshResult> {
     await this.repository.lock(db);
-    await this.repository.rebuildSettings(db);
+    if (settings) await this.repository.rebuildSettings(db);
     const rules = await this.repository.organizationRules(db);
     const org = { ltvThresholdCents: rules.ltvThresholdCents, recallDays: rules.recallDays ?? DEFAULT_RECALL_DAYS };
     // One statement for the whole organization: the facts query as the floor reads it, classified and written
