@@ -27,6 +27,10 @@
  * `--skip-nightly` leaves out the nightly); `--list-orgs any` makes the list use every organization, not only those
  * with patients (the default unless `--empty-orgs` is given).
  * Prints the machine's load average at each step: the figures are only comparable at similar load.
+ * The app's processes get PHI_ENCRYPTION_KEYS and PHI_BLIND_INDEX_KEY from this environment, else use the keys under
+ * the tree's `.data/` (not DATA_DIR): for a database seeded with another DATA_DIR, pass its keys, e.g.
+ * `PHI_ENCRYPTION_KEYS="v1:$(cat $DATA_DIR/phi-encryption-key)" PHI_BLIND_INDEX_KEY="$(cat $DATA_DIR/phi-blind-index-key)"`
+ * (a worker that cannot open the database's keys exits at start; the nightly step then stops with its message).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -105,8 +109,20 @@ function launch(entry: string, extra: Record<string, string>, args: string[] = [
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.resume();
-  child.stderr?.resume();
+  // The end of what it printed, to name why it stopped (e.g. a worker refused to start: PHI keys of another DATA_DIR).
+  let tail = '';
+  child.stderr?.on('data', (chunk: Buffer) => void (tail = (tail + chunk.toString()).slice(-2000)));
+  child.stdout?.on('data', (chunk: Buffer) => void (tail = (tail + chunk.toString()).slice(-2000)));
+  exited.set(child, () => tail);
   return child;
+}
+
+const exited = new WeakMap<ChildProcess, () => string>();
+
+/** Throws when one of these processes has ended (a worker that stopped would leave the bench waiting for hours). */
+function alive(children: readonly ChildProcess[]): void {
+  const dead = children.find((c) => c.exitCode !== null || c.signalCode !== null);
+  if (dead) throw new Error(`${dead.spawnargs.slice(1).join(' ')} exited (${dead.exitCode ?? dead.signalCode}): ${exited.get(dead)?.() ?? ''}`);
 }
 
 const stop = (child: ChildProcess): Promise<void> =>
@@ -205,12 +221,14 @@ async function nightly(db: Client, workers: number): Promise<void> {
     if (values['enqueue-first']) procs.push(...launchWorkers());
     const total = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM job_runs WHERE type = 'nightly-recompute'`)).rows[0].n;
     await waitFor(
-      async () =>
-        (
+      async () => {
+        alive(procs);
+        return (
           await db.query<{ n: number }>(
             `SELECT count(*)::int AS n FROM job_runs WHERE type = 'nightly-recompute' AND status IN ('queued', 'running')`,
           )
-        ).rows[0].n,
+        ).rows[0].n;
+      },
       (n) => n === 0,
       4 * 3_600_000,
       'the nightly runs',

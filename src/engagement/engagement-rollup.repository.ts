@@ -138,15 +138,16 @@ export class EngagementRollupRepository {
 
   /**
    * Builds the organization's rollup from scratch in `timeZone`, with the cutoff at `now`'s local date: every
-   * completed visit before today is rolled up. Replaces the previous one in the caller's transaction.
+   * completed visit before today is rolled up. Replaces the previous one in the caller's transaction. `settings`
+   * false: the transaction has its settings already (JobService.runTogether's REBUILD_SETTINGS).
    */
-  async rebuild(db: TenantSql, timeZone: string, now: Date): Promise<BuildResult> {
+  async rebuild(db: TenantSql, timeZone: string, now: Date, options: { settings?: boolean } = {}): Promise<BuildResult> {
     const started = Date.now();
     const organizationId = db.organizationId;
     // ~1 M patients' arrays and ~0.5 M steps hashed in memory rather than sorted on disk, for this transaction.
-    await db.query(`SET LOCAL work_mem = '128MB'`);
-    // The aggregation's expressions are cheap; compiling them (JIT) is not (the floor runs without it too).
-    await db.query(`SET LOCAL jit = off`);
+    // The aggregation's expressions are cheap; compiling them (JIT) is not (the floor runs without it too). One round
+    // trip (no parameters: the simple protocol takes both).
+    if (options.settings !== false) await db.query(`SET LOCAL work_mem = '128MB'; SET LOCAL jit = off`);
     const [c] = await db.query<{ cutoff: string; cutoff_at: Date }>(
       `SELECT ($1::timestamptz AT TIME ZONE $2)::date::text AS cutoff, (($1::timestamptz AT TIME ZONE $2)::date::timestamp AT TIME ZONE $2) AS cutoff_at`,
       [now, timeZone],

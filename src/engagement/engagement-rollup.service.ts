@@ -48,6 +48,13 @@ export class EngagementRollupService implements OnModuleInit, OnModuleDestroy {
         const result = await this.enqueue(organizationId, { kind: 'rebuild' }, { onlyIfBuilt: payload.onlyIfBuilt === true, coalesce: false });
         return typeof result === 'boolean' ? { rebuilt: result } : { ...result, rebuilt: true };
       },
+      // A small organization's nightly follow-up, in the transaction of both (JobService.runTogether), under the
+      // rollup's lock; this process's queue of the organization is bypassed (the lock orders it with the others), and
+      // the announcement that follows tells the overview's cache (changed$).
+      runInTransaction: async (db) => {
+        await this.rollups.lock(db);
+        return { ...(await this.rollups.rebuild(db, await this.timeZone(db), this.clock.now(), { settings: false })), rebuilt: true };
+      },
     });
     this.subscription =
       this.events?.recomputed$.subscribe(({ organizationId, patientIds, recomputeId, followUpsDone }) => {

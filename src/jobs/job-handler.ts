@@ -1,3 +1,5 @@
+import type { TenantSql } from 'src/database/tenant/tenant-sql';
+
 /** What a job's code gets: its run, its organization, and the means to report progress and see a cancellation. */
 export interface JobContext {
   runId: string;
@@ -22,6 +24,13 @@ export interface JobHandler {
   readonly type: string;
   /** Returns what the run's result shows (counts, durations, ids: never PHI). */
   run(context: JobContext): Promise<Record<string, unknown> | void>;
+  /**
+   * The same work on the caller's transaction, bound to the organization (JobService.runTogether: a small
+   * organization's nightly follow-ups, one transaction for both). It must take the locks it needs itself and leave
+   * the transaction to the caller (no COMMIT, no statements of its own outside `db`); the transaction has
+   * REBUILD_SETTINGS (job.service.ts) already.
+   */
+  runInTransaction?(db: TenantSql, context: { organizationId: string; payload: Record<string, unknown> }): Promise<Record<string, unknown>>;
   /** When a retry cannot help (the input is wrong): fail at once. Default: retried up to JOB_ATTEMPTS. */
   retryable?(error: unknown): boolean;
 }

@@ -34,6 +34,49 @@ export class JobRunsRepository {
   }
 
   /**
+   * Runs done already, recorded as succeeded in one statement (JobService.runTogether: inside the transaction that
+   * did their work, so that the work and its record commit together, without the queued and running versions of the
+   * row: no dead rows). A type whose `dedupKey` the organization has already is left out (recorded before).
+   */
+  async insertSucceeded(
+    db: TenantSql,
+    runs: readonly {
+      type: string;
+      payload: Record<string, unknown>;
+      dedupKey: string | null;
+      result: Record<string, unknown>;
+      queuedAt: Date;
+      startedAt: Date;
+      finishedAt: Date;
+    }[],
+    worker: string,
+  ): Promise<JobRunRow[]> {
+    if (runs.length === 0) return [];
+    return db.query<JobRunRow>(
+      `INSERT INTO job_runs (organization_id, type, dedup_key, status, payload, result, progress, queued_at, started_at, finished_at, attempts, worker, updated_at)
+       SELECT $1::uuid, r.type, r.dedup_key, 'succeeded', r.payload, r.result, 1, r.queued_at, r.started_at, r.finished_at, 1, $3::text, r.finished_at
+         FROM jsonb_to_recordset($2::jsonb) AS r(type text, dedup_key text, payload jsonb, result jsonb, queued_at timestamptz, started_at timestamptz, finished_at timestamptz)
+       ON CONFLICT (organization_id, type, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
+       RETURNING ${COLUMNS}`,
+      [
+        db.organizationId,
+        JSON.stringify(
+          runs.map((r) => ({
+            type: r.type,
+            dedup_key: r.dedupKey,
+            payload: r.payload,
+            result: r.result,
+            queued_at: r.queuedAt.toISOString(),
+            started_at: r.startedAt.toISOString(),
+            finished_at: r.finishedAt.toISOString(),
+          })),
+        ),
+        worker,
+      ],
+    );
+  }
+
+  /**
    * A new queued run unless the organization has a run of this type already `pending` (`queued`: not started yet;
    * `unfinished`: queued or running): null then. Under a transaction-scoped advisory lock per (organization, type),
    * so that two enqueuers (two requests, two processes) cannot both see none. `db` must be a transaction's.

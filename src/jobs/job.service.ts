@@ -17,6 +17,13 @@ import { OrganizationsRepository } from 'src/organizations/organizations.reposit
 /** Injection token of the queue (BullMQ with REDIS_URL, else in process). */
 export const JOB_QUEUE = Symbol('JOB_QUEUE');
 
+/**
+ * The settings of runTogether's transaction for the organization-wide rebuilds it runs (opportunities, engagement
+ * rollup: their own transactions set the same, SET LOCAL): no JIT (compiling their expressions costs more than it
+ * saves), and memory to hash an organization's rows rather than sort them on disk.
+ */
+export const REBUILD_SETTINGS = ['jit = off', "work_mem = '128MB'"] as const;
+
 /** Progress is written at most this often per run. */
 const PROGRESS_EVERY_MS = 1000;
 
@@ -109,6 +116,42 @@ export class JobService implements OnApplicationBootstrap, BeforeApplicationShut
       this.queue.add(job, { attempts: attempts - 1, delayMs: retryDelayMs(1) }),
     );
     return run;
+  }
+
+  /**
+   * Runs jobs of these types here, one after the other, in ONE transaction of the organization, and records each as
+   * a succeeded run of its own (its type, `dedupKey`, result, start and end; `GET .../jobs` lists them) in the same
+   * transaction: the work and its records commit together, or nothing does (no run recorded then, and the caller
+   * falls back to the queue). One BEGIN/COMMIT and one job_runs statement for all, where `runNow` spends per job a
+   * transaction of its own and four job_runs statements (insert, claim, end, each a commit), and the queued and
+   * running versions of each row (dead rows, with autovacuum off). Each type's handler must have `runInTransaction`.
+   * The commit does not wait for its WAL flush (`synchronous_commit = off`): what it writes is derived data, and the
+   * caller's own end (the nightly run's `succeeded`, a synchronous commit) flushes it; a crash before that leaves the
+   * caller's run unfinished, retried with these. Returns the runs recorded (a type whose key was recorded before is
+   * left out: its work was done again, idempotently).
+   */
+  async runTogether(types: readonly string[], organizationId: string, options: { dedupKey: string }): Promise<JobRunRow[]> {
+    const handlers = types.map((type) => {
+      const handler = this.handlers.get(type);
+      if (!handler?.runInTransaction) throw new Error(`Job type ${type} cannot run in a caller's transaction here`);
+      return handler as JobHandler & Required<Pick<JobHandler, 'runInTransaction'>>;
+    });
+    const queuedAt = this.clock.now();
+    return this.tenantDb.transaction(
+      organizationId,
+      async (db) => {
+        const done = [];
+        for (const handler of handlers) {
+          const startedAt = this.clock.now();
+          const result = await handler.runInTransaction(db, { organizationId, payload: {} });
+          done.push({ type: handler.type, payload: {}, dedupKey: options.dedupKey, result, queuedAt, startedAt, finishedAt: this.clock.now() });
+        }
+        return this.runs.insertSucceeded(db, done, this.workerName);
+      },
+      // Sent with the BEGIN: the commit's (above) and the rebuilds' own (no JIT, memory to hash an organization's
+      // rows), which their runInTransaction leaves to this transaction.
+      { batch: true, local: ['synchronous_commit = off', ...REBUILD_SETTINGS] },
+    );
   }
 
   /** The organization's recent runs, newest first. */

@@ -48,6 +48,8 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
     this.jobs?.register({
       type: JobType.OpportunitiesRefresh,
       run: async ({ organizationId, progress }) => ({ ...(await this.refresh(organizationId, progress)) }),
+      // A small organization's nightly follow-up, in the transaction of both (JobService.runTogether).
+      runInTransaction: async (db) => ({ ...(await this.rebuildOn(db, Date.now(), this.clock.now(), undefined, false)) }),
     });
     this.subscription =
       this.events?.recomputed$.subscribe(({ organizationId, patientIds, recomputeId, followUpsDone }) => {
@@ -178,28 +180,32 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
   private async rebuild(organizationId: string, progress?: (fraction: number) => Promise<void>): Promise<RefreshResult> {
     const started = Date.now();
     const now = this.clock.now();
-    return this.tenantDb.transaction(
-      organizationId,
-      async (db) => {
-        await this.repository.lock(db);
-        await this.repository.rebuildSettings(db);
-        const rules = await this.repository.organizationRules(db);
-        const org = { ltvThresholdCents: rules.ltvThresholdCents, recallDays: rules.recallDays ?? DEFAULT_RECALL_DAYS };
-        // One statement for the whole organization: the facts query as the floor reads it, classified and written
-        // (a job cancelled meanwhile stops at the progress report after it, and the transaction rolls back).
-        const totals = await this.repository.replaceAll(db, { now, rules: org });
-        const count = totals.reduce((n, t) => n + t.count, 0);
-        await progress?.(1);
-        const durationMs = Date.now() - started;
-        await this.repository.saveRefresh(
-          db,
-          { refreshedAt: now, ltvThresholdCents: org.ltvThresholdCents, totals },
-          durationMs,
-        );
-        return { organizationId, opportunities: count, ltvThresholdCents: org.ltvThresholdCents, durationMs };
-      },
-      { batch: true },
-    );
+    return this.tenantDb.transaction(organizationId, (db) => this.rebuildOn(db, started, now, progress), { batch: true });
+  }
+
+  /**
+   * The rebuild's statements, in the caller's transaction (`db`), under the organization's refresh lock; `settings`
+   * false: the transaction has them already (JobService.runTogether).
+   */
+  private async rebuildOn(
+    db: TenantSql,
+    started: number,
+    now: Date,
+    progress?: (fraction: number) => Promise<void>,
+    settings = true,
+  ): Promise<RefreshResult> {
+    await this.repository.lock(db);
+    if (settings) await this.repository.rebuildSettings(db);
+    const rules = await this.repository.organizationRules(db);
+    const org = { ltvThresholdCents: rules.ltvThresholdCents, recallDays: rules.recallDays ?? DEFAULT_RECALL_DAYS };
+    // One statement for the whole organization: the facts query as the floor reads it, classified and written
+    // (a job cancelled meanwhile stops at the progress report after it, and the transaction rolls back).
+    const totals = await this.repository.replaceAll(db, { now, rules: org });
+    const count = totals.reduce((n, t) => n + t.count, 0);
+    await progress?.(1);
+    const durationMs = Date.now() - started;
+    await this.repository.saveRefresh(db, { refreshedAt: now, ltvThresholdCents: org.ltvThresholdCents, totals }, durationMs);
+    return { organizationId: db.organizationId, opportunities: count, ltvThresholdCents: org.ltvThresholdCents, durationMs };
   }
 }
 

@@ -240,8 +240,8 @@ export class OpportunitiesRepository {
    * the floor runs without it), and memory to hash the organization's candidates against its rows.
    */
   async rebuildSettings(db: TenantSql): Promise<void> {
-    await db.query(`SET LOCAL jit = off`);
-    await db.query(`SET LOCAL work_mem = '64MB'`);
+    // One round trip (no parameters: the simple protocol takes both).
+    await db.query(`SET LOCAL jit = off; SET LOCAL work_mem = '64MB'`);
   }
 
   private async classify(

@@ -32,6 +32,22 @@ describe('jobs (in process)', () => {
       },
       retryable: (err) => !(err instanceof TypeError),
     });
+    // Writes a row of its organization's in the caller's transaction (a follow-up run by runTogether).
+    jobs.register({
+      type: 'test-together-write',
+      run: async () => ({}),
+      runInTransaction: async (db) => {
+        const [row] = await db.query<{ n: number }>(`UPDATE organizations SET name = name || '+' WHERE id = $1 RETURNING length(name) AS n`, [db.organizationId]);
+        return { length: row.n };
+      },
+    });
+    jobs.register({
+      type: 'test-together-fail',
+      run: async () => ({}),
+      runInTransaction: async () => {
+        throw new Error('the second one failed on purpose');
+      },
+    });
     jobs.register({
       type: 'test-long',
       run: async (c: JobContext) => {
@@ -124,6 +140,40 @@ describe('jobs (in process)', () => {
     } finally {
       failUntilAttempt = 0;
     }
+  }, 60_000);
+
+  it('runs several jobs in one transaction (runTogether): each recorded once as succeeded, or nothing at all when one fails', async () => {
+    const org = await createOrganization(t.db);
+    const name = async (): Promise<string> => (await t.db.query<{ name: string }>(`SELECT name FROM organizations WHERE id = $1`, [org.id]))[0].name;
+    const before = await name();
+    const done = await jobs.runTogether(['test-together-write', 'test-together-write'], org.id, { dedupKey: 'after-recompute:t0' });
+    // The same type twice under one key: one record (the dedup index), though the work ran twice in the transaction.
+    expect(done.map((r) => r.type)).toEqual(['test-together-write']);
+    expect(await name()).toBe(`${before}++`);
+    const rows = (key: string) =>
+      t.db.query<{ type: string; status: string; attempts: number; worker: string; result: unknown; started: boolean; finished: boolean }>(
+        `SELECT type, status, attempts, worker, result, started_at IS NOT NULL AS started, finished_at >= started_at AS finished
+           FROM job_runs WHERE organization_id = $1 AND dedup_key = $2 ORDER BY type`,
+        [org.id, key],
+      );
+    expect(await rows('after-recompute:t0')).toEqual([
+      { type: 'test-together-write', status: 'succeeded', attempts: 1, worker: jobs.workerName, result: { length: before.length + 1 }, started: true, finished: true },
+    ]);
+    // Listed by the organization's jobs like any run.
+    expect((await jobs.list(org.id)).map((r) => [r.type, r.status])).toEqual([['test-together-write', 'succeeded']]);
+    // Again under the same key: the work is redone (idempotent), nothing recorded twice.
+    expect(await jobs.runTogether(['test-together-write'], org.id, { dedupKey: 'after-recompute:t0' })).toEqual([]);
+    expect(await rows('after-recompute:t0')).toHaveLength(1);
+    // One fails: the other's work and both records roll back.
+    const named = await name();
+    await expect(jobs.runTogether(['test-together-write', 'test-together-fail'], org.id, { dedupKey: 'after-recompute:t1' })).rejects.toThrow(
+      'the second one failed on purpose',
+    );
+    expect(await name()).toBe(named);
+    expect(await rows('after-recompute:t1')).toEqual([]);
+    // A type without an in-transaction form is refused before anything runs.
+    await expect(jobs.runTogether(['test-echo'], org.id, { dedupKey: 'after-recompute:t2' })).rejects.toThrow('cannot run in a caller');
+    expect(await rows('after-recompute:t2')).toEqual([]);
   }, 60_000);
 
   it('fails a job whose error a retry cannot help at once, naming the error', async () => {

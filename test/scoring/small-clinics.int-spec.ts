@@ -107,8 +107,8 @@ describe('small clinics at night', () => {
     const org = await clinic(80, 51);
     const jobs = t.app.get(JobService);
     expect(await jobs.enqueue(JobType.NightlyRecompute, org, {}, { dedupKey: 'nightly-recompute:2026-11-24' })).not.toBeNull();
-    const runs = (type: string): Promise<{ status: string; dedup_key: string | null; result: Record<string, unknown> | null }[]> =>
-      t.db.query(`SELECT status, dedup_key, result FROM job_runs WHERE organization_id = $1 AND type = $2 ORDER BY queued_at`, [org, type]);
+    const runs = (type: string): Promise<{ status: string; dedup_key: string | null; result: Record<string, unknown> | null; attempts: number; worker: string | null }[]> =>
+      t.db.query(`SELECT status, dedup_key, result, attempts, worker FROM job_runs WHERE organization_id = $1 AND type = $2 ORDER BY queued_at`, [org, type]);
     const [nightly] = await eventually(
       () => runs(JobType.NightlyRecompute),
       (r) => r[0]?.status === 'succeeded',
@@ -123,5 +123,15 @@ describe('small clinics at night', () => {
     expect(engagement.map((r) => r.status)).toEqual(['succeeded']);
     expect(opportunities[0].dedup_key).toMatch(/^after-recompute:[0-9a-f-]{36}$/);
     expect(engagement[0].dedup_key).toBe(opportunities[0].dedup_key);
+    // Both in one transaction, each recorded there as its own run: one attempt, by this worker, with its result.
+    expect(opportunities[0]).toMatchObject({ attempts: 1, worker: jobs.workerName, result: { organizationId: org, opportunities: expect.any(Number) } });
+    expect(engagement[0]).toMatchObject({ attempts: 1, worker: jobs.workerName, result: { organizationId: org, rebuilt: true, patients: expect.any(Number) } });
+    // And their work is there: the opportunities' snapshot and the engagement rollup, built as of the run.
+    const [built] = await t.db.query<{ opportunities: number; rollups: number }>(
+      `SELECT (SELECT count(*) FROM opportunity_refreshes WHERE organization_id = $1)::int AS opportunities,
+              (SELECT count(*) FROM engagement_rollups WHERE organization_id = $1)::int AS rollups`,
+      [org],
+    );
+    expect(built).toEqual({ opportunities: 1, rollups: 1 });
   });
 });

@@ -82,8 +82,9 @@ export class BatchTenantConnection implements BatchTenantSql {
     });
   }
 
-  async transaction<T>(work: () => Promise<T>): Promise<T> {
-    await this.live.query('BEGIN');
+  async transaction<T>(work: () => Promise<T>, options: { local?: readonly string[] } = {}): Promise<T> {
+    // The transaction's settings (constant text of the caller's) with the BEGIN: one round trip.
+    await this.live.query(['BEGIN', ...(options.local ?? []).map((s) => `SET LOCAL ${s}`)].join('; '));
     try {
       const result = await work();
       await this.client.query('COMMIT');

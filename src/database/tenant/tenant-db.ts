@@ -114,13 +114,19 @@ export class TenantDb {
    * A read-write transaction: everything `work` does commits together, or nothing does. Its statements may run up
    * to the write class's statement timeout (DATABASE_WRITE_STATEMENT_TIMEOUT_MS); `batch` (organization-wide
    * rebuilds run by jobs, which may wait for each other's advisory lock) to the batch class's
-   * (DATABASE_BATCH_STATEMENT_TIMEOUT_MS).
+   * (DATABASE_BATCH_STATEMENT_TIMEOUT_MS). `local`: settings of the transaction (`SET LOCAL`, e.g.
+   * `["jit = off", "work_mem = '64MB'"]`: constant text of the caller's, never input), sent with the BEGIN.
    */
-  async transaction<T>(organizationId: string, work: (db: TenantSql) => Promise<T>, options: { batch?: boolean } = {}): Promise<T> {
+  async transaction<T>(
+    organizationId: string,
+    work: (db: TenantSql) => Promise<T>,
+    options: { batch?: boolean; local?: readonly string[] } = {},
+  ): Promise<T> {
     const ms = options.batch ? this.timeouts.batchStatementTimeoutMs : this.timeouts.writeStatementTimeoutMs;
-    if (ms === undefined) return this.inTransaction(tenantBegin(organizationId), organizationId, work, undefined, true);
+    const begin = [tenantBegin(organizationId), ...(options.local ?? []).map((s) => `SET LOCAL ${s}`)].join('; ');
+    if (ms === undefined) return this.inTransaction(begin, organizationId, work, undefined, true);
     return this.inTransaction(
-      `${tenantBegin(organizationId)}; SET LOCAL statement_timeout = ${Math.floor(ms)}`,
+      `${begin}; SET LOCAL statement_timeout = ${Math.floor(ms)}`,
       organizationId,
       work,
       ms > 0 ? ms + 1_000 : 2_147_483_647,

@@ -16,8 +16,11 @@ export interface BatchTenantSql extends TenantSql {
   queryArrays(sql: string, params?: readonly unknown[]): Promise<{ columns: string[]; rows: unknown[][] }>;
   /** `COPY ... FROM STDIN` with `text` (or its pieces, in order) as the whole input. Not into a table under RLS. */
   copyIn(sql: string, text: string | readonly string[]): Promise<void>;
-  /** `work` between BEGIN and COMMIT (ROLLBACK when it throws) on this connection. */
-  transaction<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * `work` between BEGIN and COMMIT (ROLLBACK when it throws) on this connection. `local`: the transaction's
+   * settings (`SET LOCAL`; constant text, never input), sent with the BEGIN.
+   */
+  transaction<T>(work: () => Promise<T>, options?: { local?: readonly string[] }): Promise<T>;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

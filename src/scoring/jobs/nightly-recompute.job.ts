@@ -15,9 +15,10 @@ const FOLLOW_UPS = [JobType.OpportunitiesRefresh, JobType.EngagementRebuild];
  * Idempotent: a second run recomputes the same scores; two never overlap (the recompute's advisory lock). Its end is
  * announced to every process (ScoringEvents). A large organization's follow-ups (opportunities, engagement rollup)
  * are then enqueued once by whoever hears it, jobs that other workers take; a small organization's (fewer than
- * SMALL_ORGANIZATION_PATIENTS) run here, in this job, each recorded as its own run (JobService.runNow, keyed by the
- * recompute as the enqueued ones are), before the announcement: thousands of small clinics a night made three jobs
- * each, and the queue's and the enqueuers' round trips outweighed a 200-patient clinic's follow-ups.
+ * SMALL_ORGANIZATION_PATIENTS) run here, in this job, both in one transaction, each recorded in it as its own
+ * succeeded run (JobService.runTogether, keyed by the recompute as the enqueued ones are), before the announcement:
+ * thousands of small clinics a night made three jobs each, and the queue's and the enqueuers' round trips outweighed
+ * a 200-patient clinic's follow-ups; then two transactions and eight job_runs statements per clinic did.
  */
 @Injectable()
 export class NightlyRecomputeJob implements JobHandler, OnModuleInit {
@@ -51,10 +52,11 @@ export class NightlyRecomputeJob implements JobHandler, OnModuleInit {
     if (result.patients < SMALL_ORGANIZATION_PATIENTS) {
       const started = Date.now();
       try {
-        for (const type of FOLLOW_UPS) await this.jobs.runNow(type, organizationId, {}, { dedupKey: `after-recompute:${recomputeId}` });
+        // Both in one transaction, each recorded as its own succeeded run in it (JobService.runTogether).
+        await this.jobs.runTogether(FOLLOW_UPS, organizationId, { dedupKey: `after-recompute:${recomputeId}` });
         followUpsDone = true;
       } catch (err) {
-        // Not recorded (the database failed us): the announcement's hearers enqueue them as for a large organization.
+        // Not done and not recorded (rolled back): the announcement's hearers enqueue them as for a large organization.
         this.logger.warn(`Follow-ups of the recompute of organization ${organizationId} not run here: ${(err as Error).message}`);
       }
       followUpsMs = Date.now() - started;

@@ -17,6 +17,9 @@ import { readChunk } from 'src/scoring/recompute/read-chunk';
 import type { ScoringRepositories } from 'src/scoring/scoring-repositories';
 import type { StoredFits } from 'src/scoring/model-fits.repository';
 
+/** The databases whose source tables this process found or made analyzed (neverAnalyzedSources): not asked again. */
+const sourcesAnalyzed = new WeakSet<Database>();
+
 /** Chunks a connection reads ahead while the models are still being fitted. */
 const MAX_CHUNKS_READ_AHEAD = 3;
 
@@ -167,14 +170,20 @@ export async function recomputeOrganization(
     // process): a second waits for the first to end (the lock is released at the end, or goes with the first's
     // connection). Two at once would share the rebuild's fresh table and the kept features' rows.
     await first.query(`SELECT pg_advisory_lock(${LOCK_KEY})`, [organizationId]);
-    const fresh = await neverAnalyzedSources(first);
-    if (fresh.length > 0) await analyzeTables(await ownerNow(), fresh);
+    // Once every source table of the database has statistics, this process stops asking (a round trip per run):
+    // analyzed tables keep their statistics (autovacuum off or not), and later loads are the request path's.
+    if (!sourcesAnalyzed.has(database)) {
+      const fresh = await neverAnalyzedSources(first);
+      if (fresh.length > 0) await analyzeTables(await ownerNow(), fresh);
+      sourcesAnalyzed.add(database);
+    }
     const organization = await repos.organizations.own(first);
     if (!organization) throw new Error(`Organization ${organizationId} not found`);
     const settings = organizationScoringSettings(organization.settings);
     // The referred patients' revenue for the whole organization at once (the chunks' features leave it out), on the
     // second connection while the first walks the id index for the chunk boundaries.
-    const referredNet = second.transaction(() => repos.features.referredNetRevenue(second, now));
+    // One statement: no transaction of its own (two round trips fewer).
+    const referredNet = repos.features.referredNetRevenue(second, now);
     referredNet.catch(() => undefined); // awaited below and by the workers
     const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
     const boundaries = await repos.features.chunkBoundaries(first, Math.max(1, Math.floor(chunkSize / TAIL_SPLIT)));
@@ -288,7 +297,8 @@ export async function recomputeOrganization(
       phases.writeMs += phases.rebuildMs;
       rebuild = null;
     } else {
-      await first.transaction(() => repos.scores.deleteMetricsOfDeletedPatients(first, { kind: 'range', from: null, to: null }));
+      // One statement, its own implicit transaction.
+      await repos.scores.deleteMetricsOfDeletedPatients(first, { kind: 'range', from: null, to: null });
     }
     const vacuumStarted = Date.now();
     // A rebuilt partition is vacuumed and analyzed already: only the history and the kept features are left.

@@ -31,7 +31,6 @@ export async function readChunk(
   o: ChunkReadOptions,
 ): Promise<{ rows: FeatureRow[]; kept: number }> {
   return db.transaction(async () => {
-    await db.query(`SET LOCAL enable_nestloop = off; SET LOCAL max_parallel_workers_per_gather = 0`);
     if (o.reuse) {
       const kept = await repos.features.keptFeatures(db, range, now, o.settings, o.timeZone);
       if (kept.unkept.length <= FRESH_RANGE_SHARE * (kept.rows.length + kept.unkept.length)) {
@@ -48,5 +47,5 @@ export async function readChunk(
       }
     }
     return { rows: await repos.features.features(db, range, now, o.settings, o.timeZone, { referredNet: false, keep: o.keep }), kept: 0 };
-  });
+  }, { local: ['enable_nestloop = off', 'max_parallel_workers_per_gather = 0'] });
 }
