@@ -6,7 +6,6 @@
  * Prints the plan of the last run and each run's execution time; --plain runs the statement without EXPLAIN and
  * reports the time including the transfer of the rows to Node.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { connectionConfig } from 'src/database/database';
@@ -16,6 +15,7 @@ import { FeaturesRepository } from 'src/scoring/features/features.repository';
 import { featuresQuery } from 'src/scoring/features/features.sql';
 import { organizationScoringSettings } from 'src/scoring/organization-settings';
 import { idRanges } from 'src/scoring/recompute/chunking';
+import { processCpuMs as backendCpuMs } from './process-cpu';
 
 const { values } = parseArgs({
   options: {
@@ -27,16 +27,6 @@ const { values } = parseArgs({
     plain: { type: 'boolean', default: false },
   },
 });
-
-/** CPU time (user + system, ms) of the server process `pid` when it runs on this machine, else NaN. */
-function backendCpuMs(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return NaN;
-  }
-}
 
 async function main(): Promise<void> {
   // As the recompute reads: the organization's own connection, as the runtime role (row-level security).

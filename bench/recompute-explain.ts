@@ -6,7 +6,6 @@
  * bench/recompute-explain.ts --org <slug> --as-of <ISO time> [--chunk 50000] [--index 1] [--plans]`
  * (as of the day after the organization's last run: the kept rows are then as a next-day run finds them).
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { connectionConfig } from 'src/database/database';
@@ -17,6 +16,7 @@ import { featuresQuery } from 'src/scoring/features/features.sql';
 import { keptFeaturesKey, keptFeaturesQuery } from 'src/scoring/features/kept-features.sql';
 import { organizationScoringSettings } from 'src/scoring/organization-settings';
 import { idRanges } from 'src/scoring/recompute/chunking';
+import { processCpuMs as backendCpuMs } from './process-cpu';
 
 const { values } = parseArgs({
   options: {
@@ -27,16 +27,6 @@ const { values } = parseArgs({
     plans: { type: 'boolean', default: false },
   },
 });
-
-/** CPU time (user + system, ms) of the server process `pid` when it runs on this machine, else NaN. */
-function backendCpuMs(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return NaN;
-  }
-}
 
 async function main(): Promise<void> {
   const url = process.env.DATABASE_URL ?? '';

@@ -1,9 +1,9 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { request as httpRequest, Agent } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { resolve } from 'node:path';
 import autocannon from 'autocannon';
+import { processCpuMs } from '../process-cpu';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -52,13 +52,7 @@ export function startServer(script: string, env: NodeJS.ProcessEnv, nodeArgs: re
  * the bench's load-robust figure: wall-clock rates on a shared 2-core machine drift with everything else running.
  */
 export function cpuMs(pid: number | undefined): number {
-  if (!pid) return Number.NaN;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return Number.NaN;
-  }
+  return processCpuMs(pid);
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
