@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { REBUILD_SETTINGS, setLocal } from 'src/database/tenant/rebuild-settings';
 import type { TenantSql } from 'src/database/tenant/tenant-sql';
 
 /**
@@ -147,7 +148,7 @@ export class EngagementRollupRepository {
     // ~1 M patients' arrays and ~0.5 M steps hashed in memory rather than sorted on disk, for this transaction.
     // The aggregation's expressions are cheap; compiling them (JIT) is not (the floor runs without it too). One round
     // trip (no parameters: the simple protocol takes both).
-    if (options.settings !== false) await db.query(`SET LOCAL work_mem = '128MB'; SET LOCAL jit = off`);
+    if (options.settings !== false) await db.query(setLocal(REBUILD_SETTINGS));
     const [c] = await db.query<{ cutoff: string; cutoff_at: Date }>(
       `SELECT ($1::timestamptz AT TIME ZONE $2)::date::text AS cutoff, (($1::timestamptz AT TIME ZONE $2)::date::timestamp AT TIME ZONE $2) AS cutoff_at`,
       [now, timeZone],

@@ -5,6 +5,7 @@ import { ShutdownState } from 'src/common/resilience/shutdown-state';
 import { SETTINGS } from 'src/config/config.module';
 import type { Settings } from 'src/config/settings';
 import { CrossTenantDb } from 'src/database/cross-tenant-db';
+import { REBUILD_SETTINGS } from 'src/database/tenant/rebuild-settings';
 import { TenantDb } from 'src/database/tenant/tenant-db';
 import { JobCancelledError, type JobContext, type JobHandler } from 'src/jobs/job-handler';
 import { JobRunsRepository } from 'src/jobs/job-runs.repository';
@@ -17,12 +18,6 @@ import { OrganizationsRepository } from 'src/organizations/organizations.reposit
 /** Injection token of the queue (BullMQ with REDIS_URL, else in process). */
 export const JOB_QUEUE = Symbol('JOB_QUEUE');
 
-/**
- * The settings of runTogether's transaction for the organization-wide rebuilds it runs (opportunities, engagement
- * rollup: their own transactions set the same, SET LOCAL): no JIT (compiling their expressions costs more than it
- * saves), and memory to hash an organization's rows rather than sort them on disk.
- */
-export const REBUILD_SETTINGS = ['jit = off', "work_mem = '128MB'"] as const;
 
 /** Progress is written at most this often per run. */
 const PROGRESS_EVERY_MS = 1000;
