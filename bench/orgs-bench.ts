@@ -41,6 +41,7 @@ import { parseArgs } from 'node:util';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { signDevToken } from 'src/auth/dev-token';
+import { processCpuMs } from './process-cpu';
 
 const { values } = parseArgs({
   options: {
@@ -54,6 +55,7 @@ const { values } = parseArgs({
     'enqueue-first': { type: 'boolean', default: false },
     steps: { type: 'string', default: 'catalog,migration,nightly,list,cache' },
     'list-orgs': { type: 'string' },
+    'list-repeat': { type: 'string', default: '1' },
   },
 });
 // `--nightly-only` is `--steps nightly`.
@@ -98,12 +100,22 @@ function env(extra: Record<string, string>): NodeJS.ProcessEnv {
     // Twelve hours from now in UTC: the scheduler's own nightly enqueue (the seed's clinics are in UTC) stays out of
     // the measured run, which the bench enqueues itself.
     NIGHTLY_RECOMPUTE_AT: `${String((new Date().getUTCHours() + 12) % 24).padStart(2, '0')}:00`,
+    // The request path's caches, when this environment sets them (e.g. PATIENT_PAGE_CACHE_ENTRIES=0 to compare a
+    // clinic's first and second list request without the second coming from the page cache).
+    ...Object.fromEntries(
+      ['PATIENT_PAGE_CACHE_ENTRIES', 'PHI_DECRYPT_CACHE_ENTRIES', 'PHI_KEY_CACHE_ENTRIES']
+        .filter((k) => process.env[k] !== undefined)
+        .map((k) => [k, process.env[k] as string]),
+    ),
     ...extra,
   };
 }
 
+/** Node options for the app's processes (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`), as bench:read takes them. */
+const appNodeArgs = (process.env.BENCH_APP_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
+
 function launch(entry: string, extra: Record<string, string>, args: string[] = []): ChildProcess {
-  const child = spawn(process.execPath, [join(root, 'dist', entry), ...args], {
+  const child = spawn(process.execPath, [...appNodeArgs, join(root, 'dist', entry), ...args], {
     cwd: root,
     env: env(extra),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -344,22 +356,35 @@ async function list(db: Client, requests: number): Promise<void> {
     );
     const rss = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${api.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
     const rssBefore = rss();
+    const apiCpuMs = (): number => processCpuMs(api.pid);
+    const cpuBefore = apiCpuMs();
+    // `--list-repeat N`: each clinic asked N times in a row; the first request of each is its first in this process
+    // (cold: its counts, keys, membership not cached), the others warm (with the page cache on, from it).
+    const repeat = Math.max(1, Number(values['list-repeat']));
     const times: number[] = [];
+    const again: number[] = [];
     for (let i = 0; i < requests; i++) {
       const org = orgs[i % orgs.length];
-      const started = process.hrtime.bigint();
-      const res = await fetch(`http://127.0.0.1:${port}/api/v1/patients/${org}/profiles?limit=20&sort=risk_score&order=desc`, {
-        headers: { authorization: `Bearer ${token}` },
-      });
-      await res.arrayBuffer();
-      times.push(ms(started));
-      if (res.status !== 200) throw new Error(`list of ${org}: ${res.status}`);
+      for (let r = 0; r < repeat; r++) {
+        const started = process.hrtime.bigint();
+        const res = await fetch(`http://127.0.0.1:${port}/api/v1/patients/${org}/profiles?limit=20&sort=risk_score&order=desc`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        await res.arrayBuffer();
+        (r === 0 ? times : again).push(ms(started));
+        if (res.status !== 200) throw new Error(`list of ${org}: ${res.status}`);
+      }
     }
     times.sort((a, b) => a - b);
+    again.sort((a, b) => a - b);
+    const cpu = apiCpuMs();
     say(
       `list at 1 client, ${requests} requests over ${new Set(orgs.slice(0, requests)).size} different organizations: p50 ${pct(times, 50).toFixed(1)} ms, p95 ${pct(times, 95).toFixed(1)} ms, ` +
-        `p99 ${pct(times, 99).toFixed(1)} ms; API RSS ${rssBefore.toFixed(0)} MB at start, ${rss().toFixed(0)} MB after (${load()})`,
+        `p99 ${pct(times, 99).toFixed(1)} ms; API RSS ${rssBefore.toFixed(0)} MB at start, ${rss().toFixed(0)} MB after; API CPU ${((cpu - cpuBefore) / (requests * repeat)).toFixed(2)} ms per request (${load()})`,
     );
+    if (again.length > 0) {
+      say(`  the same clinics asked again (${again.length} requests): p50 ${pct(again, 50).toFixed(1)} ms, p95 ${pct(again, 95).toFixed(1)} ms, p99 ${pct(again, 99).toFixed(1)} ms`);
+    }
   } finally {
     await stop(api);
     await db.query(`DELETE FROM users WHERE id = $1`, [user.id]);
