@@ -50,8 +50,14 @@ export class PatientCountsService implements OnModuleDestroy {
     this.subscription?.unsubscribe();
   }
 
-  counts(organizationId: string): Promise<CachedCounts> {
+  /**
+   * The organization's counts, cached. `onLoad`: called when this call reads them from the database (not when they
+   * are cached or another call is reading them), just before its statement: the list starts its page then, so that
+   * the two statements run side by side.
+   */
+  counts(organizationId: string, onLoad?: () => void): Promise<CachedCounts> {
     return this.cache.getOrLoad(countsKey(organizationId), async () => {
+      onLoad?.();
       const counts = await this.tenantDb.statements(organizationId, (db) => this.repository.organizationCounts(db));
       return { ...counts, version: randomUUID() };
     });

@@ -9,9 +9,9 @@ import { Settings } from 'src/config/settings';
 import type { ProfilesQueryDto } from 'src/patients/dto/profiles-query.dto';
 import type { ProfilesResponse } from 'src/patients/dto/profiles.response';
 import { CachedCounts, PatientCountsService, summarize } from 'src/patients/patient-counts.service';
-import { isDeepOffset, PatientsRepository } from 'src/patients/patients.repository';
+import { isDeepOffset, PatientsRepository, prefetchedKeys } from 'src/patients/patients.repository';
 import { toListItem } from 'src/patients/profile-mappers';
-import { CursorState, decodeCursor, DEFAULT_ORDER, encodeCursor, ListSpec, StatusFilter } from 'src/patients/profile-list';
+import { CursorState, decodeCursor, DEFAULT_ORDER, encodeCursor, type ListSpec, StatusFilter } from 'src/patients/profile-list';
 import type { TenantSql } from 'src/database/tenant/tenant-sql';
 import { PhiKeyring } from 'src/records/phi/phi-keyring';
 import type { PatientKeys } from 'src/records/phi/phi-keyring-core';
@@ -52,25 +52,49 @@ export class PatientListService {
   async list(auth: AuthContext, query: ProfilesQueryDto): Promise<ProfilesResponse> {
     const organizationId = auth.organizationId;
     const resolved = resolveSpec(query);
-    // Read once per request: the summary, the total and the page cache's key all come from these counts.
-    const counts = await this.counts.counts(organizationId);
-    if (!this.pages.enabled || resolved.spec.limit > MAX_CACHED_PAGE_LIMIT) return this.read(organizationId, resolved, counts);
+    // Read once per request: the summary, the total and the page cache's key all come from these counts. When they
+    // are not cached (a clinic's first request in this process, or after an invalidation), their statement and the
+    // page's run side by side on two connections: a page cached under the new counts' version cannot exist yet, so
+    // the page is needed whatever the cache holds.
+    let early: Promise<PageRead> | undefined;
+    const counts = await this.counts.counts(organizationId, () => {
+      early = this.readPage(organizationId, resolved.spec);
+      early.catch(() => undefined); // awaited below; a failure of the counts' load must not leave it unhandled
+    });
+    const cacheable = this.pages.enabled && resolved.spec.limit <= MAX_CACHED_PAGE_LIMIT;
+    if (!cacheable) return this.read(organizationId, resolved, counts, early);
     const key = `${organizationId}\u0000${counts.version}\u0000${resolved.skipped}\u0000${resolved.statusFilter}\u0000${JSON.stringify(resolved.spec)}`;
-    const cached = this.pages.get(key);
+    const cached = early ? undefined : this.pages.get(key);
     if (cached) return cached;
-    const page = reusableJson(await this.read(organizationId, resolved, counts));
+    const page = reusableJson(await this.read(organizationId, resolved, counts, early));
     this.pages.set(key, page);
     return page;
   }
 
-  private async read(organizationId: string, { spec, skipped, statusFilter }: ResolvedList, counts: CachedCounts): Promise<ProfilesResponse> {
-    // The page, then its patients' keys (one statement for those not in the key cache) on the same connection.
-    const withKeys = async (db: TenantSql): Promise<{ rows: ProfileListRow[]; keys: PatientKeys }> => {
-      const rows = await this.patients.page(db, spec);
-      return { rows, keys: await this.keyring.keysFor(db, rows.slice(0, spec.limit).map((r) => r.id)) };
+  /**
+   * The page's rows and its patients' keys, on one connection. On a clinic's first request in this process (its
+   * organization key not cached here, so none of its patients' keys are), the page's statement reads the stored
+   * keys with the rows (one statement instead of three: the page, its patients' keys, the organization's keys);
+   * otherwise the keys not cached are read by one statement after the page.
+   */
+  private readPage(organizationId: string, spec: ListSpec): Promise<PageRead> {
+    const withKeys = async (db: TenantSql): Promise<PageRead> => {
+      const prefetch = !this.keyring.knowsOrganization(organizationId);
+      const rows = await this.patients.page(db, spec, { withKeys: prefetch });
+      const ids = rows.slice(0, spec.limit).map((r) => r.id);
+      return { rows, keys: await this.keyring.keysFor(db, ids, prefetch ? prefetchedKeys(rows) : undefined) };
     };
+    return isDeepOffset(spec) ? this.tenantDb.read(organizationId, withKeys, { snapshot: true }) : this.tenantDb.statements(organizationId, withKeys);
+  }
+
+  private async read(
+    organizationId: string,
+    { spec, skipped, statusFilter }: ResolvedList,
+    counts: CachedCounts,
+    early?: Promise<PageRead>,
+  ): Promise<ProfilesResponse> {
     const [{ rows, keys }, total] = await Promise.all([
-      isDeepOffset(spec) ? this.tenantDb.read(organizationId, withKeys, { snapshot: true }) : this.tenantDb.statements(organizationId, withKeys),
+      early ?? this.readPage(organizationId, spec),
       this.counts.totalMatching(organizationId, spec.status, spec.search, counts),
     ]);
     const summary = summarize(counts.groups);
@@ -96,6 +120,11 @@ export class PatientListService {
     };
   }
 
+}
+
+interface PageRead {
+  rows: ProfileListRow[];
+  keys: PatientKeys;
 }
 
 interface ResolvedList {

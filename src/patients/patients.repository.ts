@@ -4,6 +4,8 @@ import { likePrefix, PatientCountsRepository, prefixUpperBound } from 'src/patie
 import type { ListPosition, ListSpec, ProfileSort, Segment } from 'src/patients/profile-list';
 import type { PatientStatus } from 'src/scoring/domain/patient-status';
 import type { RiskLevel } from 'src/scoring/domain/risk-score';
+import type { PrefetchedKeys } from 'src/records/phi/phi-keyring-core';
+import type { StoredPatientKey } from 'src/records/phi/phi-keys.repository';
 
 /**
  * A list row as read: PHI still encrypted; timestamps as PostgreSQL prints them (`2026-11-25 08:30:00.123456+00`, the
@@ -30,7 +32,37 @@ export interface ProfileListRow {
   /** The row's sort key as PostgreSQL prints it (null in the unkeyed segment), for the next cursor. */
   sort_key: string | null;
   segment: Segment;
+  /**
+   * Read only with `withKeys` (else absent): the patient's stored key (null when none) and every version of the
+   * organization's key, for PhiKeyring.keysFor without a statement of its own (`prefetchedKeys`).
+   */
+  key_wrapped?: Buffer | null;
+  key_version?: number | null;
+  key_mine?: boolean | null;
+  organization_keys?: { version: number; wrapped_key: string; mine: boolean }[] | null;
 }
+
+/**
+ * The stored keys a `withKeys` page read with its rows (the organization's from any row: every row has them all).
+ */
+export function prefetchedKeys(rows: readonly ProfileListRow[]): PrefetchedKeys {
+  const patients: StoredPatientKey[] = [];
+  for (const r of rows) {
+    if (r.key_wrapped && r.key_version !== null && r.key_version !== undefined) {
+      patients.push({ patient_id: r.id, wrapped_key: r.key_wrapped, kek_version: r.key_version, mine: r.key_mine === true });
+    }
+  }
+  return { patients, organization: rows[0]?.organization_keys ?? [] };
+}
+
+/**
+ * The columns and join of `withKeys` (`$1` the organization, `row` the patient's alias): the patient's stored key by
+ * primary key, and the organization's keys (one uncorrelated subquery, run once per statement; a handful of rows).
+ */
+const KEY_COLUMNS = `, pk.wrapped_key AS key_wrapped, pk.kek_version AS key_version, pk.created_at = now() AS key_mine,
+  (SELECT json_agg(json_build_object('version', ok.version, 'wrapped_key', ok.wrapped_key, 'mine', ok.created_at = now()) ORDER BY ok.version)
+     FROM organization_keys ok WHERE ok.organization_id = $1) AS organization_keys`;
+const keyJoin = (alias: string): string => ` LEFT JOIN patient_keys pk ON pk.organization_id = $1 AND pk.patient_id = ${alias}.id`;
 
 /** One patient in full as read: PHI still encrypted; metrics columns null when the patient has no metrics row. */
 export interface ProfileRow {
@@ -106,22 +138,25 @@ export class PatientsRepository {
   /**
    * `spec.limit + 1` rows of a list page (the extra one tells whether a next page exists), across the two segments
    * of a sort whose key can be missing (keyed rows first, then the rows without a key). The app and the read
-   * benchmark's floor both call this.
+   * benchmark's floor both call this. `withKeys`: each row also carries its patient's stored key and the
+   * organization's keys (`prefetchedKeys`), so that no statement of the keyring follows (the list on a clinic's
+   * first request in this process, when none of its keys are cached).
    */
-  async page(db: TenantSql, spec: ListSpec, options: { deepOffset?: number } = {}): Promise<ProfileListRow[]> {
+  async page(db: TenantSql, spec: ListSpec, options: { deepOffset?: number; withKeys?: boolean } = {}): Promise<ProfileListRow[]> {
     const take = spec.limit + 1;
     const after = spec.after;
-    if (isDeepOffset(spec, options.deepOffset)) return this.deepPage(db, spec, take);
-    if (!isNullableSort(spec.sort)) return this.listSegment(db, spec, 'keyed', after, spec.offset, take);
+    const withKeys = options.withKeys === true;
+    if (isDeepOffset(spec, options.deepOffset)) return this.deepPage(db, spec, take, withKeys);
+    if (!isNullableSort(spec.sort)) return this.listSegment(db, spec, 'keyed', after, spec.offset, take, { withKeys });
     let keyed: ProfileListRow[] = [];
     if (after?.segment !== 'unkeyed') {
-      keyed = await this.listSegment(db, spec, 'keyed', after, spec.offset, take);
+      keyed = await this.listSegment(db, spec, 'keyed', after, spec.offset, take, { withKeys });
       if (keyed.length >= take) return keyed;
     }
     // Into the patients without a sort key. An OFFSET that skipped the whole keyed segment continues past its size.
     let skip = 0;
     if (!after && spec.offset > 0 && keyed.length === 0) skip = Math.max(0, spec.offset - (await this.countKeyed(db, spec)));
-    const unkeyed = await this.listSegment(db, spec, 'unkeyed', after?.segment === 'unkeyed' ? after : null, skip, take - keyed.length);
+    const unkeyed = await this.listSegment(db, spec, 'unkeyed', after?.segment === 'unkeyed' ? after : null, skip, take - keyed.length, { withKeys });
     return keyed.concat(unkeyed);
   }
 
@@ -132,23 +167,33 @@ export class PatientsRepository {
    * kept by triggers in the same transactions as the rows) and, for a sort whose key can be missing, an index count
    * of the patients without one; the caller reads them and the page in one snapshot, so they agree.
    */
-  private async deepPage(db: TenantSql, spec: ListSpec, take: number): Promise<ProfileListRow[]> {
+  private async deepPage(db: TenantSql, spec: ListSpec, take: number, withKeys: boolean): Promise<ProfileListRow[]> {
     const total = await this.counts.countStatus(db, spec.status);
     const unkeyedSize = isNullableSort(spec.sort) ? await this.countUnkeyed(db, spec) : 0;
     const keyedSize = Math.max(0, total - unkeyedSize);
     const rows: ProfileListRow[] = [];
-    if (spec.offset < keyedSize) rows.push(...(await this.segmentRange(db, spec, 'keyed', spec.offset, Math.min(take, keyedSize - spec.offset), keyedSize)));
+    if (spec.offset < keyedSize) {
+      rows.push(...(await this.segmentRange(db, spec, 'keyed', spec.offset, Math.min(take, keyedSize - spec.offset), keyedSize, withKeys)));
+    }
     const start = Math.max(0, spec.offset - keyedSize);
     const more = Math.min(take - rows.length, unkeyedSize - start);
-    if (more > 0) rows.push(...(await this.segmentRange(db, spec, 'unkeyed', start, more, unkeyedSize)));
+    if (more > 0) rows.push(...(await this.segmentRange(db, spec, 'unkeyed', start, more, unkeyedSize, withKeys)));
     return rows;
   }
 
   /** Rows [start, start + n) of a segment of `size` rows, scanned from the nearer end. */
-  private async segmentRange(db: TenantSql, spec: ListSpec, segment: Segment, start: number, n: number, size: number): Promise<ProfileListRow[]> {
+  private async segmentRange(
+    db: TenantSql,
+    spec: ListSpec,
+    segment: Segment,
+    start: number,
+    n: number,
+    size: number,
+    withKeys: boolean,
+  ): Promise<ProfileListRow[]> {
     const fromEnd = size - start - n;
-    if (start <= fromEnd) return this.listSegment(db, spec, segment, null, start, n);
-    return (await this.listSegment(db, spec, segment, null, fromEnd, n, { reverse: true })).reverse();
+    if (start <= fromEnd) return this.listSegment(db, spec, segment, null, start, n, { withKeys });
+    return (await this.listSegment(db, spec, segment, null, fromEnd, n, { reverse: true, withKeys })).reverse();
   }
 
   /** Patients matching the filter who have no key for the sort (a range of the sort's index: `IS NULL`). */
@@ -177,9 +222,10 @@ export class PatientsRepository {
     after: ListPosition | null,
     skip: number,
     take: number,
-    options: { reverse?: boolean } = {},
+    options: { reverse?: boolean; withKeys?: boolean } = {},
   ): Promise<ProfileListRow[]> {
     const { column, type, nullable } = SORT_COLUMN[spec.sort];
+    const keyColumns = options.withKeys ? KEY_COLUMNS : '';
     // `reverse`: the segment in the opposite order (a deep page read from the far end; the caller turns it round).
     const dir = (spec.order === 'asc') !== (options.reverse === true) ? 'ASC' : 'DESC';
     const cmp = spec.order === 'asc' ? '>' : '<';
@@ -212,13 +258,13 @@ export class PatientsRepository {
          WHERE ${where.join(' AND ')}
          ORDER BY ${innerOrder}
          LIMIT ${p(take)})
-      SELECT ${PAGE_LIST_COLUMNS}, page.sort_key, '${segment}' AS segment
+      SELECT ${PAGE_LIST_COLUMNS}, page.sort_key, '${segment}' AS segment${keyColumns}
         FROM page
        CROSS JOIN LATERAL (
              SELECT p.id, p.name, ${CONTACT_COLUMNS}, p.registered_at, p.updated_at
                FROM patients p
               WHERE p.id = page.patient_id AND p.organization_id = $1 AND p.deleted_at IS NULL
-             OFFSET 0) p
+             OFFSET 0) p${options.withKeys ? keyJoin('p') : ''}
        ORDER BY ${outerOrder}`;
       return db.query(sql, params);
     }
@@ -228,14 +274,14 @@ export class PatientsRepository {
          WHERE ${where.join(' AND ')}
          ORDER BY ${innerOrder}
          LIMIT ${p(take)} OFFSET ${p(skip)})
-      SELECT row.*, page.sort_key, '${segment}' AS segment
+      SELECT row.*, page.sort_key, '${segment}' AS segment${keyColumns}
         FROM page
        CROSS JOIN LATERAL (
              SELECT ${LIST_COLUMNS}
                FROM patients p
                JOIN patient_metrics m ON m.patient_id = p.id
               WHERE p.id = page.patient_id AND p.organization_id = $1 AND p.deleted_at IS NULL AND m.organization_id = $1
-             OFFSET 0) row
+             OFFSET 0) row${options.withKeys ? keyJoin('row') : ''}
        ORDER BY ${outerOrder}`;
     return db.query(sql, params);
   }

@@ -3,7 +3,8 @@ import { InProcessLru } from 'src/common/cache/in-process-lru';
 import type { TenantSql } from 'src/database/tenant/tenant-sql';
 import { BlindIndexKind, PhiCipherCore, PhiDecryptError } from 'src/records/phi/phi-cipher';
 import { DATA_KEY_BYTES, organizationKeyAad, PhiDataKey, unwrapPatientKey, wrapPatientKey } from 'src/records/phi/phi-data-key';
-import { PhiKeysRepository, StoredPatientKey } from 'src/records/phi/phi-keys.repository';
+import { tenantId } from 'src/database/tenant/tenant-sql';
+import { PhiKeysRepository, StoredOrganizationKey, StoredPatientKey } from 'src/records/phi/phi-keys.repository';
 
 /** How long an unwrapped key stays in process memory (it leaves sooner when PHI_KEY_CACHE_ENTRIES are kept). */
 export const KEY_CACHE_MS = 15 * 60_000;
@@ -27,6 +28,16 @@ export class PatientKeys {
   get size(): number {
     return this.byPatient.size;
   }
+}
+
+/**
+ * Stored keys read with the caller's own rows (e.g. the list page's statement), so that keysFor needs no statement:
+ * `patients` the wrapped keys of (some of) the patients asked for, `organization` every version of the
+ * organization's key (as PhiKeysRepository.organizationKeys reads them).
+ */
+export interface PrefetchedKeys {
+  patients: readonly StoredPatientKey[];
+  organization: readonly StoredOrganizationKey[];
 }
 
 /** Keys of patients about to be stored (their rows do not exist yet): `save` after the rows are written. */
@@ -67,8 +78,21 @@ export class PhiKeyringCore {
     return new PhiDataKey(organizationId, 'p1', null, this.master, this.recent);
   }
 
-  /** The stored keys of these patients: one statement for those not in the cache; missing ones are unavailable. */
-  async keysFor(db: TenantSql, patientIds: Iterable<string>): Promise<PatientKeys> {
+  /**
+   * Whether this process holds the organization's unwrapped key (it has read one of its patients' keys in the last
+   * KEY_CACHE_MS). When it does not, a caller about to read patients' rows may read their stored keys with them
+   * (`PrefetchedKeys`) instead of a statement of its own afterwards: the list does, on a clinic's first request.
+   */
+  knowsOrganization(organizationId: string): boolean {
+    return this.organizations.get(tenantId(organizationId)) !== undefined;
+  }
+
+  /**
+   * The stored keys of these patients: one statement for those not in the cache; missing ones are unavailable.
+   * `prefetched`: their stored keys and the organization's, read already (with the caller's rows, in the same
+   * tenant handle): no statement then, but the same unwrapping and caching.
+   */
+  async keysFor(db: TenantSql, patientIds: Iterable<string>, prefetched?: PrefetchedKeys): Promise<PatientKeys> {
     const org = db.organizationId;
     const out = new Map<string, PhiDataKey>();
     const wanted: string[] = [];
@@ -79,9 +103,15 @@ export class PhiKeyringCore {
       else wanted.push(id);
     }
     if (wanted.length > 0) {
-      const stored = await this.repository.patientKeys(db, wanted);
+      let stored: StoredPatientKey[];
+      if (prefetched) {
+        const missing = new Set(wanted);
+        stored = prefetched.patients.filter((s) => missing.has(s.patient_id.toLowerCase()));
+      } else {
+        stored = await this.repository.patientKeys(db, wanted);
+      }
       if (stored.length > 0) {
-        let kek = await this.organizationKeys(db, false);
+        let kek = await this.organizationKeys(db, false, false, prefetched?.organization);
         if (kek === null || stored.some((s) => !kek?.keys.has(s.kek_version))) kek = await this.organizationKeys(db, false, true);
         for (const s of stored) {
           const wrapping = kek?.keys.get(s.kek_version);
@@ -173,7 +203,12 @@ export class PhiKeyringCore {
    * statement; with the organization's key lock, shared, when `create`, i.e. in a transaction that writes), so that a
    * key rotated by another process is not written under again, and the rotation's last step waits for what was.
    */
-  private async organizationKeys(db: TenantSql, create: boolean, reload: boolean | 'newest' = false): Promise<OrganizationKeys | null> {
+  private async organizationKeys(
+    db: TenantSql,
+    create: boolean,
+    reload: boolean | 'newest' = false,
+    prefetched?: readonly StoredOrganizationKey[],
+  ): Promise<OrganizationKeys | null> {
     const org = db.organizationId;
     let cached = reload === true ? undefined : this.organizations.get(org);
     if (reload === 'newest') {
@@ -182,7 +217,7 @@ export class PhiKeyringCore {
       if (cached && cached.current !== newest) cached = undefined;
     }
     if (cached) return cached;
-    let stored = await this.repository.organizationKeys(db);
+    let stored = prefetched && prefetched.length > 0 ? [...prefetched] : await this.repository.organizationKeys(db);
     if (stored.length === 0) {
       if (!create) return null;
       const key = randomBytes(DATA_KEY_BYTES);
