@@ -33,7 +33,8 @@ describe('risk history read in one pass per selection', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    org = (await seedOrganization(db.url, { slug: 'hist', name: 'Hist', patients: 300, seed: 23, now: TEST_NOW, cipher, chunkSize: 100 })).organizationId;
+    org = (await seedOrganization(db.url, { slug: 'hist', name: 'Hist', patients: 300, seed: 23, now: TEST_NOW, cipher, chunkSize: 100 }))
+      .organizationId;
     // Scored on five days running (each run writes today's history rows for the scores that moved).
     for (let d = 0; d < 5; d++) await recomputeOrganizationWithUrl(db.url, org, at(d));
     client = await tenantConnection(db.url, org);
@@ -65,13 +66,17 @@ describe('risk history read in one pass per selection', () => {
   };
 
   const expectSameHistory = (rows: FeatureRow[], expected: Map<string, [number | null, number | null]>): void => {
-    const got = rows.map((r) => [r.patientId, r.previousRiskScore, r.lastRecordedRiskScore]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    const got = rows
+      .map((r) => [r.patientId, r.previousRiskScore, r.lastRecordedRiskScore])
+      .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
     const want = rows.map((r) => [r.patientId, ...expected.get(r.patientId)!]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
     expect(got).toEqual(want);
   };
 
   it('gives the scores the per-patient lookups gave, in the range, ids and kept reads, over days', async () => {
-    const ids = (await db.query<{ id: string }>(`SELECT id FROM patients WHERE organization_id = $1 AND deleted_at IS NULL ORDER BY id`, [org])).map((r) => r.id);
+    const ids = (
+      await db.query<{ id: string }>(`SELECT id FROM patients WHERE organization_id = $1 AND deleted_at IS NULL ORDER BY id`, [org])
+    ).map((r) => r.id);
     expect(ids).toHaveLength(300);
     // Hand-placed rows around one patient's baseline day and today (as of day 6), and after today.
     const today6 = localDate(at(6), 'UTC');
@@ -96,13 +101,17 @@ describe('risk history read in one pass per selection', () => {
     // ids[5]: no history at all.
 
     const seen = { previousNull: 0, previous: 0, lastNull: 0, last: 0 };
+    let atDay6: FeatureRow[] = [];
     for (const days of [0, 1, 4, 6, 45]) {
       const now = at(days);
       const expected = await reference(now);
       const range = await repo.features(client, ALL, now, settings, 'UTC', { referredNet: false });
       expect(range).toHaveLength(300);
       expectSameHistory(range, expected);
-      const some = await repo.features(client, { kind: 'ids', ids: ids.slice(0, 120) }, now, settings, 'UTC', { referredNet: false, hasMetrics: true });
+      const some = await repo.features(client, { kind: 'ids', ids: ids.slice(0, 120) }, now, settings, 'UTC', {
+        referredNet: false,
+        hasMetrics: true,
+      });
       expect(some).toHaveLength(120);
       expectSameHistory(some, expected);
       // Two id ranges (the chunks of a run), kept and rolled forward.
@@ -124,18 +133,18 @@ describe('risk history read in one pass per selection', () => {
         if (last === null) seen.lastNull++;
         else seen.last++;
       }
-      if (days === 6) {
-        const byId = new Map(range.map((r) => [r.patientId, r]));
-        expect([ids[0], ids[1], ids[2], ids[3], ids[4], ids[5]].map((id) => [byId.get(id)!.previousRiskScore, byId.get(id)!.lastRecordedRiskScore])).toEqual([
-          [40.3, 60.7],
-          [33.3, 34.4],
-          [12.5, 12.5],
-          [null, 77.7],
-          [null, null],
-          [null, null],
-        ]);
-      }
+      if (days === 6) atDay6 = range;
     }
+    // The hand-placed patients, as of day 6: the baseline day's row, the window's earliest, a row long before, today's only.
+    const byId = new Map(atDay6.map((r) => [r.patientId, r]));
+    expect(ids.slice(0, 6).map((id) => [byId.get(id)?.previousRiskScore, byId.get(id)?.lastRecordedRiskScore])).toEqual([
+      [40.3, 60.7],
+      [33.3, 34.4],
+      [12.5, 12.5],
+      [null, 77.7],
+      [null, null],
+      [null, null],
+    ]);
     // Both sides of each column were exercised.
     expect(Object.values(seen).every((n) => n > 0)).toBe(true);
   });
