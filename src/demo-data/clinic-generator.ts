@@ -56,6 +56,8 @@ export const BULK_LOAD_MIN_PATIENTS = 20_000;
  * From BULK_LOAD_MIN_PATIENTS patients, a superuser also loads into tables without secondary indexes and rebuilds
  * those at the end (sorting a million keys once beats inserting them one by one, measured about 5x on this load),
  * unless the database already holds more patients than the clinic adds (the rebuild would sort all of theirs too).
+ * In that mode, when the tables hold no row at all, they are truncated in the transaction and loaded WITH (FREEZE)
+ * (truncateEmptyTables): nothing left for a later pass to set hint bits on or freeze.
  */
 export async function generateClinic(client: Client, organizationId: string, options: GeneratorOptions): Promise<Record<string, number>> {
   const began = Date.now();
@@ -78,9 +80,10 @@ export async function generateClinic(client: Client, organizationId: string, opt
   const ordered = tablesInLoadOrder(clinicTables(organizationId, spec.idPrefixes, 0, 0));
   ordered.splice(1, 0, keys.table);
   const bulk = superuser && (options.bulkLoad ?? (options.patients >= BULK_LOAD_MIN_PATIENTS && (await patientsAlready(client)) < options.patients));
-  // Into empty tables, truncated in this transaction: loaded frozen (COPY FREEZE, truncateEmptyTables).
-  const frozen = bulk ? await truncateEmptyTables(client, ordered.map((t) => t.table)) : new Set<string>();
   const dropped = bulk ? await dropSecondaryIndexes(client, ordered.map((t) => t.table)) : [];
+  // Into empty tables, truncated in this transaction: loaded frozen (COPY FREEZE, truncateEmptyTables). After the
+  // drops: TRUNCATE builds each remaining index anew (empty, but each build syncs its file).
+  const frozen = bulk ? await truncateEmptyTables(client, ordered.map((t) => t.table)) : new Set<string>();
   if (superuser) await client.query('SET LOCAL session_replication_role = replica');
   // New patients have no kept features to forget (migration 1795566805000): the source tables' triggers skip them.
   await client.query(`SET LOCAL app.bulk_load = 'on'`);
