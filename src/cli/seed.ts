@@ -69,6 +69,7 @@ runCli(async () => {
     const progress = progressReporter('patients', patients);
     let indexes: ReturnType<typeof progressReporter> | null = null;
     let phases: Record<string, number> = {};
+    const indexTimes: { name: string; table: string; ms: number }[] = [];
     const result = await seedOrganization(db.url, {
       onPhases: (p) => (phases = p),
       slug,
@@ -80,7 +81,8 @@ runCli(async () => {
       workers,
       cipher: createPhiCipher(settings),
       onProgress: (done) => progress.update(done),
-      onIndex: (done, total) => {
+      onIndex: (done, total, index) => {
+        if (index !== undefined) indexTimes.push(index);
         if (indexes === null) {
           progress.stop();
           indexes = progressReporter('rebuilding indexes', total);
@@ -92,6 +94,11 @@ runCli(async () => {
     (indexes as ReturnType<typeof progressReporter> | null)?.stop();
     process.stdout.write(`Seeded organization "${slug}" (${result.organizationId}), a ${kind.replace('_', ' ')} clinic, in ${result.seconds.toFixed(1)} s\n`);
     process.stdout.write(`  ${Object.entries(phases).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`).join(', ')}\n`);
+    if (indexTimes.length > 0) {
+      // The slowest index builds first (where the `indexes` phase went).
+      const slowest = [...indexTimes].sort((a, b) => b.ms - a.ms).slice(0, 8);
+      process.stdout.write(`  slowest index builds: ${slowest.map((i) => `${i.name} ${(i.ms / 1000).toFixed(1)} s`).join(', ')}\n`);
+    }
     for (const [table, n] of Object.entries(result.rows)) process.stdout.write(`  ${table.padEnd(24)} ${n.toLocaleString('en-US')}\n`);
     if (!values['no-score']) {
       const past = weeks > 0 ? progressReporter('scoring the past weeks', weeks) : null;

@@ -48,12 +48,51 @@ export async function dropSecondaryIndexes(client: Client, tables: readonly stri
  * B-tree with parallel workers (max_parallel_maintenance_workers, 2 by default) and splits maintenance_work_mem
  * among the leader and its workers: at 512MB each of the three gets 170MB, and an index of 3 million text keys was
  * already sorted on disk (trace_sort) and built 1.4 times slower than with 1.5GB. Only for the seed's index builds.
+ * `onIndex` is told each index's name and build time (milliseconds).
  */
-export async function restoreIndexes(client: Client, dropped: readonly DroppedIndex[], onIndex?: (done: number, total: number) => void): Promise<void> {
+export async function restoreIndexes(
+  client: Client,
+  dropped: readonly DroppedIndex[],
+  onIndex?: (done: number, total: number, index?: { name: string; table: string; ms: number }) => void,
+): Promise<void> {
   await client.query(`SET LOCAL maintenance_work_mem = '1536MB'`);
   let done = 0;
   for (const index of dropped) {
+    const t = Date.now();
     await client.query(index.restore);
-    onIndex?.(++done, dropped.length);
+    onIndex?.(++done, dropped.length, { name: index.name, table: index.table, ms: Date.now() - t });
   }
+}
+
+/**
+ * For COPY ... WITH (FREEZE): PostgreSQL writes the rows frozen and their pages all-visible, so that nothing has to
+ * come back later to set every row's hint bits and freeze it (the first reader, then VACUUM, each rewriting every
+ * page: a million patients are about 29 million rows). It allows FREEZE only into a table created or truncated in
+ * the same transaction. So: when the seeded tables hold no row (an empty database, or one whose only clinic is the
+ * one being replaced, deleted earlier in this transaction), they are truncated here (with the tables whose foreign
+ * keys point at them, which TRUNCATE requires in the same statement), after locking them all and checking that
+ * every one is empty: nothing visible is lost. Partitioned tables are left out (FREEZE refuses them) unless
+ * TRUNCATE needs them. Returns the tables that COPY may load with FREEZE (none when any table holds a row).
+ * Other sessions' older snapshots see the frozen rows once committed (COPY FREEZE's documented caveat): the seed
+ * locks these tables for its whole transaction anyway.
+ */
+export async function truncateEmptyTables(client: Client, tables: readonly string[]): Promise<Set<string>> {
+  // The tables, and every table whose foreign keys reach them (transitively: TRUNCATE wants those in the same statement).
+  const { rows } = await client.query<{ tbl: string; kind: string }>(
+    `WITH RECURSIVE t(oid) AS (
+       SELECT unnest($1::regclass[])::oid
+       UNION
+       SELECT c.conrelid FROM pg_constraint c JOIN t ON c.confrelid = t.oid WHERE c.contype = 'f' AND c.conparentid = 0
+     )
+     SELECT t.oid::regclass::text AS tbl, r.relkind::text AS kind FROM t JOIN pg_class r ON r.oid = t.oid ORDER BY 1`,
+    [tables],
+  );
+  const all = rows.map((r) => client.escapeIdentifier(r.tbl)).join(', ');
+  await client.query(`LOCK TABLE ${all} IN ACCESS EXCLUSIVE MODE`);
+  for (const r of rows) {
+    const { rows: any } = await client.query(`SELECT 1 FROM ${client.escapeIdentifier(r.tbl)} LIMIT 1`);
+    if (any.length > 0) return new Set();
+  }
+  await client.query(`TRUNCATE ${all}`);
+  return new Set(rows.filter((r) => r.kind === 'r' && tables.includes(r.tbl)).map((r) => r.tbl));
 }

@@ -1,6 +1,6 @@
 import type { Client } from 'pg';
 import type { PhiCipherCore } from 'src/records/phi/phi-cipher';
-import { dropSecondaryIndexes, restoreIndexes } from 'src/demo-data/bulk-indexes';
+import { dropSecondaryIndexes, restoreIndexes, truncateEmptyTables } from 'src/demo-data/bulk-indexes';
 import { addMetricCounts, copyInto } from 'src/demo-data/copy-table';
 import type { ClinicKind } from 'src/demo-data/clinic-kinds';
 import { blockCount, ExternalIdNumbering, type GeneratedBlock, SEED_BLOCK_PATIENTS, type SeedBlockSpec } from 'src/demo-data/seed-block';
@@ -24,8 +24,8 @@ export interface GeneratorOptions {
    */
   workers?: number;
   onProgress?: (done: number, total: number) => void;
-  /** Called once per index rebuilt after a bulk load. */
-  onIndex?: (done: number, total: number) => void;
+  /** Called once per index rebuilt after a bulk load, with its name and build time. */
+  onIndex?: (done: number, total: number, index?: { name: string; table: string; ms: number }) => void;
   /** Drop and rebuild secondary indexes around the load (superuser only); default: from BULK_LOAD_MIN_PATIENTS, when the clinic outnumbers the patients already there. */
   bulkLoad?: boolean;
   /**
@@ -56,6 +56,8 @@ export const BULK_LOAD_MIN_PATIENTS = 20_000;
  * From BULK_LOAD_MIN_PATIENTS patients, a superuser also loads into tables without secondary indexes and rebuilds
  * those at the end (sorting a million keys once beats inserting them one by one, measured about 5x on this load),
  * unless the database already holds more patients than the clinic adds (the rebuild would sort all of theirs too).
+ * In that mode, when the tables hold no row at all, they are truncated in the transaction and loaded WITH (FREEZE)
+ * (truncateEmptyTables): nothing left for a later pass to set hint bits on or freeze.
  */
 export async function generateClinic(client: Client, organizationId: string, options: GeneratorOptions): Promise<Record<string, number>> {
   const began = Date.now();
@@ -77,13 +79,11 @@ export async function generateClinic(client: Client, organizationId: string, opt
   // The tables in load order (their names and columns): the patients' keys right after the patients (a key references its patient).
   const ordered = tablesInLoadOrder(clinicTables(organizationId, spec.idPrefixes, 0, 0));
   ordered.splice(1, 0, keys.table);
-  const dropped =
-    superuser && (options.bulkLoad ?? (options.patients >= BULK_LOAD_MIN_PATIENTS && (await patientsAlready(client)) < options.patients))
-      ? await dropSecondaryIndexes(
-          client,
-          ordered.map((t) => t.table),
-        )
-      : [];
+  const bulk = superuser && (options.bulkLoad ?? (options.patients >= BULK_LOAD_MIN_PATIENTS && (await patientsAlready(client)) < options.patients));
+  const dropped = bulk ? await dropSecondaryIndexes(client, ordered.map((t) => t.table)) : [];
+  // Into empty tables, truncated in this transaction: loaded frozen (COPY FREEZE, truncateEmptyTables). After the
+  // drops: TRUNCATE builds each remaining index anew (empty, but each build syncs its file).
+  const frozen = bulk ? await truncateEmptyTables(client, ordered.map((t) => t.table)) : new Set<string>();
   if (superuser) await client.query('SET LOCAL session_replication_role = replica');
   // New patients have no kept features to forget (migration 1795566805000): the source tables' triggers skip them.
   await client.query(`SET LOCAL app.bulk_load = 'on'`);
@@ -122,6 +122,7 @@ export async function generateClinic(client: Client, organizationId: string, opt
             ordered[k].table,
             ordered[k].columns,
             round.map((b) => b.tables[k].data),
+            frozen.has(ordered[k].table),
           );
         }
       })();

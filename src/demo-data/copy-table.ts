@@ -75,12 +75,15 @@ export class CopyTable {
   }
 }
 
-/** `COPY table (columns) FROM STDIN` with the given rows, resolved when PostgreSQL has accepted every one. */
-export function copyInto(client: Client, table: string, columns: readonly string[], data: Uint8Array | readonly Uint8Array[]): Promise<void> {
+/**
+ * `COPY table (columns) FROM STDIN` with the given rows, resolved when PostgreSQL has accepted every one. `freeze`:
+ * WITH (FREEZE), for a table truncated in this transaction (truncateEmptyTables, bulk-indexes.ts).
+ */
+export function copyInto(client: Client, table: string, columns: readonly string[], data: Uint8Array | readonly Uint8Array[], freeze = false): Promise<void> {
   const parts = (data instanceof Uint8Array ? [data] : data).filter((d) => d.length > 0);
   if (parts.length === 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
-    const stream = client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
+    const stream = client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN${freeze ? ' WITH (FREEZE)' : ''}`));
     stream.on('error', reject);
     stream.on('finish', () => resolve());
     for (let i = 0; i < parts.length - 1; i++) stream.write(parts[i]);

@@ -23,8 +23,8 @@ export interface SeedOptions {
   workers?: number;
   /** Called with (done, total) as patients are written. */
   onProgress?: (done: number, total: number) => void;
-  /** Called as the indexes dropped for a bulk load are rebuilt (done, total). */
-  onIndex?: (done: number, total: number) => void;
+  /** Called as the indexes dropped for a bulk load are rebuilt (done, total, and the index rebuilt with its build time). */
+  onIndex?: (done: number, total: number, index?: { name: string; table: string; ms: number }) => void;
   /** Drop and rebuild the secondary indexes around the load (default: from 20,000 patients, as a superuser, when the clinic outnumbers the patients already there). */
   bulkLoad?: boolean;
   /** Where the time went (GeneratorOptions.onPhases), with `commit`, in milliseconds. */

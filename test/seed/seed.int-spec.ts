@@ -52,6 +52,11 @@ describe('seed generator', () => {
   const indexDefinitions = (): Promise<{ def: string }[]> =>
     db.query(`SELECT indexdef AS def FROM pg_indexes i WHERE schemaname = 'public'
                 AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.relname = i.tablename AND c.relispartition) ORDER BY indexname`);
+  // The constraints (names, definitions, validated or not), partitions' aside as for the indexes.
+  const constraintDefinitions = (on: TestDatabase = db): Promise<{ tbl: string; name: string; def: string; valid: boolean }[]> =>
+    on.query(`SELECT k.conrelid::regclass::text AS tbl, k.conname AS name, pg_get_constraintdef(k.oid) AS def, k.convalidated AS valid
+                FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
+               WHERE k.connamespace = 'public'::regnamespace AND NOT c.relispartition ORDER BY 1, 2`);
   const partitionIndexCounts = async (): Promise<number[]> =>
     (
       await db.query<{ n: number }>(
@@ -80,12 +85,14 @@ describe('seed generator', () => {
 
   it('loads the same clinic in bulk mode, restores every index as it was and counts the new patients', async () => {
     const before = await indexDefinitions();
+    const constraintsBefore = await constraintDefinitions();
     const indexes: number[] = [];
     const plain = await seed('seed-plain', 150, 5);
     const bulk = await seedOrganization(db.url, { slug: 'seed-bulk', name: 'b', patients: 150, seed: 5, now: TEST_NOW, cipher, chunkSize: 150, bulkLoad: true, onIndex: (done) => indexes.push(done) });
     expect(bulk.rows).toEqual(plain.rows);
     expect(await snapshot(db, bulk.organizationId)).toEqual(await snapshot(db, plain.organizationId));
     expect(await indexDefinitions()).toEqual(before);
+    expect(await constraintDefinitions()).toEqual(constraintsBefore);
     expect(new Set(await partitionIndexCounts())).toEqual(new Set([10]));
     expect(indexes.length).toBeGreaterThan(20);
     expect(indexes[indexes.length - 1]).toBe(indexes.length);
@@ -101,6 +108,49 @@ describe('seed generator', () => {
       db.query(`INSERT INTO appointments (organization_id, source, external_id, patient_id, starts_at, type, status, value_cents)
         SELECT organization_id, source, external_id, patient_id, starts_at, type, status, value_cents FROM appointments WHERE organization_id = $1 LIMIT 1`, [bulk.organizationId]),
     ).rejects.toThrow(/uq_appointments_source_external_id/);
+  });
+
+  it('loads an empty database frozen (COPY FREEZE after TRUNCATE), with every index and constraint as it was, and leaves a non-empty one alone', async () => {
+    const empty = await createTestDatabase();
+    try {
+      await empty.query('CREATE EXTENSION IF NOT EXISTS pg_visibility');
+      const indexesOf = (): Promise<{ name: string; def: string }[]> =>
+        empty.query(`SELECT indexname AS name, indexdef AS def FROM pg_indexes i WHERE schemaname = 'public'
+                      AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.relname = i.tablename AND c.relispartition) ORDER BY 1`);
+      const indexesBefore = await indexesOf();
+      const constraintsBefore = await constraintDefinitions(empty);
+      expect(constraintsBefore.filter((c) => c.def.startsWith('FOREIGN KEY')).length).toBeGreaterThan(20);
+      const frozenPages = (table: string): Promise<{ pages: string; frozen: string }[]> =>
+        empty.query(`SELECT count(*)::text AS pages, count(*) FILTER (WHERE all_frozen)::text AS frozen FROM pg_visibility_map($1::regclass)`, [table]);
+      const first = await seedOrganization(empty.url, { slug: 'seed-frozen', name: 'f', patients: 150, seed: 5, now: TEST_NOW, cipher, chunkSize: 150, bulkLoad: true });
+      expect(first.rows.patients).toBe(150);
+      expect(await snapshot(empty, first.organizationId)).toEqual(await snapshot(db, (await seed('seed-frozen-plain', 150, 5)).organizationId));
+      // Every page of the loaded tables is frozen (written so by COPY FREEZE); no other table lost its rows.
+      for (const table of ['patients', 'appointments', 'journey_events', 'patient_keys']) {
+        const [v] = await frozenPages(table);
+        expect(Number(v.pages)).toBeGreaterThan(0);
+        expect(v.frozen).toBe(v.pages);
+      }
+      expect(await indexesOf()).toEqual(indexesBefore);
+      const constraintsAfter = await constraintDefinitions(empty);
+      expect(constraintsAfter).toEqual(constraintsBefore);
+      expect(constraintsAfter.every((c) => c.valid)).toBe(true);
+      // The foreign keys are in force: a row pointing at no patient is refused.
+      await expect(
+        empty.query(`INSERT INTO appointments (organization_id, source, external_id, patient_id, starts_at, type, status, value_cents)
+          SELECT organization_id, source, 'orphan', gen_random_uuid(), starts_at, type, status, value_cents FROM appointments WHERE organization_id = $1 LIMIT 1`, [first.organizationId]),
+      ).rejects.toThrow(/fk_appointments_patient_id/);
+      // A second clinic: the tables hold the first one's rows, so nothing is truncated (and nothing written frozen).
+      const second = await seedOrganization(empty.url, { slug: 'seed-frozen-2', name: 'f2', patients: 100, seed: 6, now: TEST_NOW, cipher, chunkSize: 150, bulkLoad: true });
+      const counts = await empty.query<{ organization_id: string; n: string }>(`SELECT organization_id, count(*)::text AS n FROM appointments GROUP BY 1`);
+      expect(Object.fromEntries(counts.map((c) => [c.organization_id, c.n]))).toEqual({
+        [first.organizationId]: String(first.rows.appointments),
+        [second.organizationId]: String(second.rows.appointments),
+      });
+      expect((await snapshot(empty, first.organizationId)).patients).toHaveLength(150);
+    } finally {
+      await empty.drop();
+    }
   });
 
   it('stores no PHI in plain text and every patient has a stale metrics row', async () => {
