@@ -4,7 +4,7 @@
  * see the same load: `runNow` twice (each a run recorded, claimed and ended: four job_runs statements, and a
  * transaction of its own) against `runTogether` (both in one transaction, recorded as succeeded in one statement).
  * `DATABASE_URL=postgres://postgres@127.0.0.1:5432/ TS_NODE_TRANSPILE_ONLY=1 npx ts-node -r tsconfig-paths/register
- * bench/follow-ups-bench.ts --database <db> [--orgs 100] [--rounds 2]`; the database seeded beforehand (`npm run seed
+ * bench/follow-ups-bench.ts --database <db> [--orgs 100] [--rounds 2] [--ways together]`; the database seeded beforehand (`npm run seed
  * -- --orgs 100 --patients 200`), with the PHI keys of its DATA_DIR (DATA_DIR or PHI_ENCRYPTION_KEYS set alike).
  * Prints per way: the median and the sum of the wall time per clinic, this process's CPU per clinic (user +
  * system), the server's (its backends' CPU, from /proc: the server must run on this machine), and the load average.
@@ -25,6 +25,8 @@ const { values } = parseArgs({
     database: { type: 'string' },
     orgs: { type: 'string', default: '100' },
     rounds: { type: 'string', default: '2' },
+    // `together`: runTogether alone (to compare two versions of the code, each run in its own tree, alternated).
+    ways: { type: 'string', default: 'both' },
   },
 });
 const server = process.env.DATABASE_URL;
@@ -81,10 +83,10 @@ async function main(): Promise<void> {
       },
       'runTogether (after)': (org, key) => jobs.runTogether(FOLLOW_UPS, org, { dedupKey: key }),
     };
-    const names = Object.keys(ways);
+    const names = Object.keys(ways).filter((n) => values.ways !== 'together' || n.startsWith('runTogether'));
     const stats = new Map(names.map((n) => [n, { wall: [] as number[], cpu: 0, serverCpu: 0 }]));
     // A first pass of each, unmeasured: the pool's connections opened, the statements' first plans.
-    for (const [i, org] of orgs.slice(0, 4).entries()) await ways[names[i % 2]](org, `bench-warm:${Date.now()}:${i}`);
+    for (const [i, org] of orgs.slice(0, 4).entries()) await ways[names[i % names.length]](org, `bench-warm:${Date.now()}:${i}`);
     say(`${orgs.length} clinics × ${values.rounds} rounds, the two ways alternated clinic by clinic (${load()})`);
     let n = 0;
     for (let round = 0; round < Number(values.rounds); round++) {

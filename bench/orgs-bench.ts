@@ -1,6 +1,6 @@
 /**
  * Many clinics on one database (issue #21): `TS_NODE_TRANSPILE_ONLY=1 npx ts-node -r tsconfig-paths/register
- * bench/orgs-bench.ts [--database bench_orgs] [--redis redis://127.0.0.1:6379/8] [--workers 1,2] [--requests 1000]
+ * bench/orgs-bench.ts [--database bench_orgs] [--redis redis://127.0.0.1:6379/8] [--workers 1,2] [--concurrency 2] [--requests 1000]
  * [--empty-orgs N] [--nightly-only] [--enqueue-first]`. Needs DATABASE_URL (the server) and a Redis; the database is seeded beforehand with
  * `npm run seed -- --orgs 5000 --patients 200 --seed 42` (DATABASE_URL naming it). Runs the compiled app (dist/, built
  * when stale) as real processes and prints:
@@ -53,6 +53,8 @@ const { values } = parseArgs({
     'skip-nightly': { type: 'boolean', default: false },
     'nightly-only': { type: 'boolean', default: false },
     'enqueue-first': { type: 'boolean', default: false },
+    // Each worker's JOB_CONCURRENCY (jobs run at once per process).
+    concurrency: { type: 'string', default: '2' },
     steps: { type: 'string', default: 'catalog,migration,nightly,list,cache' },
     'list-orgs': { type: 'string' },
     'list-repeat': { type: 'string', default: '1' },
@@ -217,7 +219,11 @@ async function nightly(db: Client, workers: number): Promise<void> {
     )
   ).rows[0].n;
   const launchWorkers = (): ChildProcess[] =>
-    Array.from({ length: workers }, () => launch('cli/worker.js', { JOB_CONCURRENCY: '2', DATABASE_POOL_SIZE: '6', PROCESS_ROLE: 'worker' }));
+    Array.from({ length: workers }, () => launch('cli/worker.js', {
+        JOB_CONCURRENCY: values.concurrency,
+        DATABASE_POOL_SIZE: String(Math.max(6, 3 * Number(values.concurrency))),
+        PROCESS_ROLE: 'worker',
+      }));
   // --enqueue-first: every run queued before the workers start (the runs' own cost, not the enqueuing command's pace).
   const procs: ChildProcess[] = values['enqueue-first'] ? [] : launchWorkers();
   try {
@@ -262,7 +268,7 @@ async function nightly(db: Client, workers: number): Promise<void> {
     const withFollowUps = ms(started);
     const cpu = procs.map(cpuSeconds).reduce((a, b) => a + b, 0);
     say(
-      `nightly through the queue, ${workers} worker(s) × concurrency 2: ${total} runs (${orgs} organizations with patients), enqueued in ${(enqueuedMs / 1000).toFixed(1)} s, ` +
+      `nightly through the queue, ${workers} worker(s) × concurrency ${values.concurrency}: ${total} runs (${orgs} organizations with patients), enqueued in ${(enqueuedMs / 1000).toFixed(1)} s, ` +
         `all done in ${(wall / 1000).toFixed(1)} s, follow-ups included ${(withFollowUps / 1000).toFixed(1)} s (${r.ok} succeeded, ${r.failed} not; ${(r.ok / (wall / 1000)).toFixed(1)} runs/s; ` +
         `recompute time summed ${(r.job_ms / 1000).toFixed(1)} s; workers' CPU ${cpu.toFixed(1)} s, ${((cpu * 1000) / Math.max(1, r.ok)).toFixed(0)} ms per run) (${load()})`,
     );

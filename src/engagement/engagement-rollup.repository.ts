@@ -129,6 +129,20 @@ export class EngagementRollupRepository {
     await db.query(`SELECT pg_advisory_xact_lock(hashtextextended('engagement-rollup:' || $1, 0))`, [db.organizationId]);
   }
 
+  /**
+   * `lock` and the organization's time zone (null: no organization row) in one statement, prepared (a small
+   * organization's rebuild: JobService.runTogether). The time zone is not what the lock guards.
+   */
+  async lockWithTimeZone(db: TenantSql): Promise<string | null> {
+    const rows = await db.query<{ timezone: string | null }>(
+      `SELECT pg_advisory_xact_lock(hashtextextended('engagement-rollup:' || $2::text, 0)) AS locked,
+              (SELECT o.timezone FROM organizations o WHERE o.id = $1) AS timezone`,
+      [db.organizationId, db.organizationId],
+      { prepare: 'engagement-rollup-lock-timezone' },
+    );
+    return rows[0]?.timezone ?? null;
+  }
+
   async state(db: TenantSql): Promise<RollupState | null> {
     const rows = await db.query<{ timezone: string; cutoff: string; built_at: Date }>(
       `SELECT timezone, cutoff::text AS cutoff, built_at FROM engagement_rollups WHERE organization_id = $1`,
@@ -140,9 +154,11 @@ export class EngagementRollupRepository {
   /**
    * Builds the organization's rollup from scratch in `timeZone`, with the cutoff at `now`'s local date: every
    * completed visit before today is rolled up. Replaces the previous one in the caller's transaction. `settings`
-   * false: the transaction has its settings already (JobService.runTogether's REBUILD_SETTINGS).
+   * false: the transaction has its settings already (JobService.runTogether's REBUILD_SETTINGS). `prepare`: its
+   * statements prepared on the connection (a small organization's nightly follow-up, run for thousands a night).
    */
-  async rebuild(db: TenantSql, timeZone: string, now: Date, options: { settings?: boolean } = {}): Promise<BuildResult> {
+  async rebuild(db: TenantSql, timeZone: string, now: Date, options: { settings?: boolean; prepare?: boolean } = {}): Promise<BuildResult> {
+    const named = (name: string): { prepare: string } | undefined => (options.prepare ? { prepare: `engagement-rollup-${name}` } : undefined);
     const started = Date.now();
     const organizationId = db.organizationId;
     // ~1 M patients' arrays and ~0.5 M steps hashed in memory rather than sorted on disk, for this transaction.
@@ -152,14 +168,20 @@ export class EngagementRollupRepository {
     const [c] = await db.query<{ cutoff: string; cutoff_at: Date }>(
       `SELECT ($1::timestamptz AT TIME ZONE $2)::date::text AS cutoff, (($1::timestamptz AT TIME ZONE $2)::date::timestamp AT TIME ZONE $2) AS cutoff_at`,
       [now, timeZone],
+      named('cutoff'),
     );
-    const [{ patients, steps: stepRows }] = await db.query<{ patients: number; steps: number }>(REBUILD_SQL, [organizationId, timeZone, c.cutoff_at]);
+    const [{ patients, steps: stepRows }] = await db.query<{ patients: number; steps: number }>(
+      REBUILD_SQL,
+      [organizationId, timeZone, c.cutoff_at],
+      named('rebuild'),
+    );
     const durationMs = Date.now() - started;
     await db.query(
       `INSERT INTO engagement_rollups (organization_id, timezone, cutoff, built_at, duration_ms) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (organization_id) DO UPDATE
           SET timezone = EXCLUDED.timezone, cutoff = EXCLUDED.cutoff, built_at = EXCLUDED.built_at, duration_ms = EXCLUDED.duration_ms`,
       [organizationId, timeZone, c.cutoff, now, durationMs],
+      named('save'),
     );
     return { organizationId, timezone: timeZone, cutoff: c.cutoff, patients, steps: stepRows, durationMs };
   }

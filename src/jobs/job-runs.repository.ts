@@ -73,6 +73,8 @@ export class JobRunsRepository {
         ),
         worker,
       ],
+      // Prepared on the connection: run once per small clinic, thousands a night (JobService.runTogether).
+      { prepare: 'job-runs-insert-succeeded' },
     );
   }
 

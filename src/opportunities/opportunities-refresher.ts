@@ -49,7 +49,7 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
       type: JobType.OpportunitiesRefresh,
       run: async ({ organizationId, progress }) => ({ ...(await this.refresh(organizationId, progress)) }),
       // A small organization's nightly follow-up, in the transaction of both (JobService.runTogether).
-      runInTransaction: async (db) => ({ ...(await this.rebuildOn(db, Date.now(), this.clock.now(), undefined, false)) }),
+      runInTransaction: async (db) => ({ ...(await this.rebuildOn(db, Date.now(), this.clock.now(), undefined, { small: true })) }),
     });
     this.subscription =
       this.events?.recomputed$.subscribe(({ organizationId, patientIds, recomputeId, followUpsDone }) => {
@@ -184,27 +184,35 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * The rebuild's statements, in the caller's transaction (`db`), under the organization's refresh lock; `settings`
-   * false: the transaction has them already (JobService.runTogether).
+   * The rebuild's statements, in the caller's transaction (`db`), under the organization's refresh lock. `small`: a
+   * small organization's nightly follow-up in JobService.runTogether's transaction, which has the settings already:
+   * the lock and the rules in one statement, the organization's rows read once per table (CLASSIFY_REPLACE_ORGANIZATION_SQL,
+   * the same rows as the per-patient lookups), each statement prepared on the connection (run for thousands of
+   * clinics a night: parsed once, planned until PostgreSQL settles on a generic plan).
    */
   private async rebuildOn(
     db: TenantSql,
     started: number,
     now: Date,
     progress?: (fraction: number) => Promise<void>,
-    settings = true,
+    options: { small?: boolean } = {},
   ): Promise<RefreshResult> {
-    await this.repository.lock(db);
-    if (settings) await this.repository.rebuildSettings(db);
-    const rules = await this.repository.organizationRules(db);
+    const small = options.small === true;
+    let rules: { ltvThresholdCents: number; recallDays: number | null };
+    if (small) rules = await this.repository.lockWithRules(db);
+    else {
+      await this.repository.lock(db);
+      await this.repository.rebuildSettings(db);
+      rules = await this.repository.organizationRules(db);
+    }
     const org = { ltvThresholdCents: rules.ltvThresholdCents, recallDays: rules.recallDays ?? DEFAULT_RECALL_DAYS };
     // One statement for the whole organization: the facts query as the floor reads it, classified and written
     // (a job cancelled meanwhile stops at the progress report after it, and the transaction rolls back).
-    const totals = await this.repository.replaceAll(db, { now, rules: org });
+    const totals = await this.repository.replaceAll(db, { now, rules: org, small });
     const count = totals.reduce((n, t) => n + t.count, 0);
     await progress?.(1);
     const durationMs = Date.now() - started;
-    await this.repository.saveRefresh(db, { refreshedAt: now, ltvThresholdCents: org.ltvThresholdCents, totals }, durationMs);
+    await this.repository.saveRefresh(db, { refreshedAt: now, ltvThresholdCents: org.ltvThresholdCents, totals }, durationMs, { prepare: small });
     return { organizationId: db.organizationId, opportunities: count, ltvThresholdCents: org.ltvThresholdCents, durationMs };
   }
 }

@@ -4,7 +4,7 @@ import { Channel } from 'src/records/records.enums';
 import { OpportunityTotal } from 'src/opportunities/entities/opportunity-refresh.entity';
 import { OpportunityPriority, OpportunityType, OutreachKind } from 'src/opportunities/opportunities.enums';
 import { OpportunityFacts, OrganizationRules } from 'src/opportunities/domain/opportunity-rules';
-import { CLASSIFY_INSERT_SQL, CLASSIFY_REPLACE_SQL, FACTS_SQL } from 'src/opportunities/opportunities.sql';
+import { CLASSIFY_INSERT_SQL, CLASSIFY_REPLACE_ORGANIZATION_SQL, CLASSIFY_REPLACE_SQL, FACTS_SQL } from 'src/opportunities/opportunities.sql';
 
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
@@ -77,6 +77,12 @@ SELECT o.patient_id, p.name AS patient_name, o.opportunity_type, o.priority, o.o
  LIMIT $4 OFFSET $5`;
 
 
+/** 75th percentile of the organization's LTVs (its patients not deleted) and its recall setting ($1 the organization). */
+const RULES_SQL = `SELECT (SELECT percentile_disc(0.75) WITHIN GROUP (ORDER BY m.ltv_cents)
+                 FROM patient_metrics m JOIN patients p ON p.id = m.patient_id AND p.organization_id = m.organization_id
+                WHERE m.organization_id = $1 AND p.deleted_at IS NULL) AS threshold,
+              (SELECT o.settings ->> 'recall_interval_days' FROM organizations o WHERE o.id = $1) AS recall`;
+
 const toDate = (v: Date | string | null): Date | null => (v === null ? null : new Date(v));
 
 /** `recall_interval_days` of the organization's settings, when a number of at least 1. */
@@ -122,12 +128,20 @@ export class OpportunitiesRepository {
    * rebuild classifies with. The percentile reads every metrics row of the organization (seconds at a million).
    */
   async organizationRules(db: TenantSql): Promise<{ ltvThresholdCents: number; recallDays: number | null }> {
+    const rows = await db.query<{ threshold: string | null; recall: string | null }>(RULES_SQL, [db.organizationId]);
+    return { ltvThresholdCents: Number(rows[0]?.threshold ?? 0), recallDays: recallDaysOf(rows[0]?.recall) };
+  }
+
+  /**
+   * `lock` and `organizationRules` in one statement, prepared (a small organization's rebuild: JobService.runTogether).
+   * The lock orders the writers of the opportunities; the rules read the metrics and the organization's settings,
+   * which no holder of that lock writes, so reading them in the statement that waits for it changes nothing.
+   */
+  async lockWithRules(db: TenantSql): Promise<{ ltvThresholdCents: number; recallDays: number | null }> {
     const rows = await db.query<{ threshold: string | null; recall: string | null }>(
-      `SELECT (SELECT percentile_disc(0.75) WITHIN GROUP (ORDER BY m.ltv_cents)
-                 FROM patient_metrics m JOIN patients p ON p.id = m.patient_id AND p.organization_id = m.organization_id
-                WHERE m.organization_id = $1 AND p.deleted_at IS NULL) AS threshold,
-              (SELECT o.settings ->> 'recall_interval_days' FROM organizations o WHERE o.id = $1) AS recall`,
-      [db.organizationId],
+      `SELECT pg_advisory_xact_lock(hashtext('opportunities:' || $2::text)) AS locked, ${RULES_SQL.replace(/^SELECT /, '')}`,
+      [db.organizationId, db.organizationId],
+      { prepare: 'opportunities-lock-rules' },
     );
     return { ltvThresholdCents: Number(rows[0]?.threshold ?? 0), recallDays: recallDaysOf(rows[0]?.recall) };
   }
@@ -231,7 +245,9 @@ export class OpportunitiesRepository {
    * Replaces the organization's opportunities with those the rules in SQL find now (CLASSIFY_REPLACE_SQL, one
    * statement); returns their totals as `classifyInto` does.
    */
-  async replaceAll(db: TenantSql, o: { now: Date; rules: OrganizationRules }): Promise<OpportunityTotal[]> {
+  async replaceAll(db: TenantSql, o: { now: Date; rules: OrganizationRules; small?: boolean }): Promise<OpportunityTotal[]> {
+    // A small organization's (JobService.runTogether): its rows read once per table and joined, prepared.
+    if (o.small) return this.classify(db, CLASSIFY_REPLACE_ORGANIZATION_SQL, [NIL_UUID, null, null, null], o, 'opportunities-replace-organization');
     return this.classify(db, CLASSIFY_REPLACE_SQL, [NIL_UUID, null, null, null], o);
   }
 
@@ -249,18 +265,17 @@ export class OpportunitiesRepository {
     sql: string,
     range: [after: string, limit: number | null, patientIds: readonly string[] | null, upTo: string | null],
     o: { now: Date; rules: OrganizationRules },
+    prepare?: string,
   ): Promise<OpportunityTotal[]> {
-    const rows = await db.query<{ type: string; priority: string; count: number; value_cents: number }>(sql, [
-      db.organizationId,
-      o.now,
-      ...range,
-      o.rules.ltvThresholdCents,
-      o.rules.recallDays,
-    ]);
+    const rows = await db.query<{ type: string; priority: string; count: number; value_cents: number }>(
+      sql,
+      [db.organizationId, o.now, ...range, o.rules.ltvThresholdCents, o.rules.recallDays],
+      prepare ? { prepare } : undefined,
+    );
     return rows.map((r) => ({ type: r.type, priority: r.priority, count: r.count, valueCents: r.value_cents }));
   }
 
-  async saveRefresh(db: TenantSql, state: RefreshState, durationMs: number): Promise<void> {
+  async saveRefresh(db: TenantSql, state: RefreshState, durationMs: number, options: { prepare?: boolean } = {}): Promise<void> {
     await db.query(
       `INSERT INTO opportunity_refreshes (organization_id, refreshed_at, ltv_threshold_cents, totals, duration_ms)
        VALUES ($1, $2, $3, $4::jsonb, $5)
@@ -268,6 +283,7 @@ export class OpportunitiesRepository {
          SET refreshed_at = excluded.refreshed_at, ltv_threshold_cents = excluded.ltv_threshold_cents,
              totals = excluded.totals, duration_ms = excluded.duration_ms`,
       [db.organizationId, state.refreshedAt, state.ltvThresholdCents, JSON.stringify(state.totals), durationMs],
+      options.prepare ? { prepare: 'opportunities-save-refresh' } : undefined,
     );
   }
 }

@@ -45,6 +45,45 @@ SELECT m.patient_id, m.status, m.risk_level, m.ltv_cents, m.success_probability,
  LIMIT $4`;
 
 /**
+ * FACTS_SQL for a small organization's whole rebuild (the same parameters and the same rows): each source table read
+ * once for the organization and joined by patient (hash joins: a few hundred rows each), where FACTS_SQL looks each
+ * candidate up in `appointments` and twice in `treatment_plans` (correlated lateral subqueries: index probes per
+ * patient, right for a few patients of a patch or a million patients' chunked reads, but for a 200-patient clinic
+ * about 3,500 buffer visits where these joins take about 150). Used by the nightly run's follow-ups of a small
+ * organization only (JobService.runTogether); `test/opportunities/opportunities-sql.int-spec.ts` holds the two equal.
+ */
+export const FACTS_ORGANIZATION_SQL = `
+SELECT m.patient_id, m.status, m.risk_level, m.ltv_cents, m.success_probability, m.avg_session_value_cents,
+       m.last_contact_at, m.next_appointment_at,
+       p.marketing_consent, p.appointment_reminders, p.consent_grants, p.preferred_channel,
+       coalesce(v.visit_count, 0) AS visit_count, v.first_visit_at, v.last_visit_at,
+       ap.remaining AS plan_remaining, ap.session_value_cents AS plan_session_value_cents,
+       ap.started_at AS plan_started_at, ap.ends_at AS plan_ends_at, ap.planned_sessions AS plan_planned_sessions,
+       cp.patient_id IS NOT NULL AS has_completed_plan
+  FROM patient_metrics m
+  JOIN patients p ON p.id = m.patient_id AND p.organization_id = m.organization_id
+  LEFT JOIN (
+    SELECT a.patient_id, count(*)::int AS visit_count, min(a.starts_at) AS first_visit_at, max(a.starts_at) AS last_visit_at
+      FROM appointments a
+     WHERE a.organization_id = $1 AND a.status = 'completed' AND a.starts_at <= $2
+     GROUP BY a.patient_id) v ON v.patient_id = m.patient_id
+  LEFT JOIN (
+    SELECT DISTINCT ON (t.patient_id) t.patient_id, t.planned_sessions - t.completed_sessions AS remaining, t.session_value_cents,
+           t.started_at, t.ends_at, t.planned_sessions
+      FROM treatment_plans t
+     WHERE t.organization_id = $1 AND t.status = 'active' AND t.planned_sessions > t.completed_sessions
+     ORDER BY t.patient_id, t.started_at DESC, t.id) ap ON ap.patient_id = m.patient_id
+  LEFT JOIN (
+    SELECT DISTINCT t.patient_id FROM treatment_plans t WHERE t.organization_id = $1 AND t.status = 'completed') cp ON cp.patient_id = m.patient_id
+ WHERE m.organization_id = $1 AND p.deleted_at IS NULL
+   AND (m.next_appointment_at IS NULL OR m.next_appointment_at <= $2)
+   AND m.patient_id > $3
+   AND ($5::uuid[] IS NULL OR m.patient_id = ANY($5::uuid[]))
+   AND ($6::uuid IS NULL OR m.patient_id <= $6::uuid)
+ ORDER BY m.patient_id
+ LIMIT $4`;
+
+/**
  * The reengagement rules of `domain/opportunity-rules.ts` (`classify`) as SQL over the facts query, so that a rebuild
  * classifies and writes in the database (one statement for the whole organization) instead of reading every
  * candidate into Node and sending the opportunities back. Both the organization-wide rebuild and the per-patient
@@ -72,7 +111,7 @@ const consentedChannelSql = (purpose: ConsentPurpose): string =>
   ALL_CHANNELS.map((c) => `WHEN '${grantToken(purpose, c)}' = ANY (f.consent_grants) THEN '${c}' `).join('') +
   `END`;
 
-export const CLASSIFY_SQL = `
+const classifySql = (facts: string): string => `
 SELECT f.patient_id, k.type, k.priority,
        CASE WHEN k.type <> '${OpportunityType.OverdueAppointment}' AND g.marketing IS NOT NULL THEN '${OutreachKind.Offer}'
             WHEN c.overdue AND g.reminder IS NOT NULL THEN '${OutreachKind.Reminder}'
@@ -86,7 +125,7 @@ SELECT f.patient_id, k.type, k.priority,
        v.estimated::float8 * p.probability AS expected_return,
        date_trunc('milliseconds', f.last_contact_at) AS last_contact_at,
        timestamptz 'epoch' + e.at_ms * interval '1 millisecond' AS expected_visit_at
-  FROM (${FACTS_SQL}) f
+  FROM (${facts}) f
   -- OFFSET 0 keeps a step from being flattened into the expressions that use it: the instants and the interval are
   -- computed once per row (flattened, each use recomputed them: 2-3 times the cost, measured).
   CROSS JOIN LATERAL (
@@ -136,6 +175,11 @@ SELECT f.patient_id, k.type, k.priority,
            ${consentedChannelSql(ConsentPurpose.AppointmentReminders)} AS reminder) g
  WHERE k.type IS NOT NULL`;
 
+export const CLASSIFY_SQL = classifySql(FACTS_SQL);
+
+/** CLASSIFY_SQL over FACTS_ORGANIZATION_SQL (a small organization's whole rebuild). */
+export const CLASSIFY_ORGANIZATION_SQL = classifySql(FACTS_ORGANIZATION_SQL);
+
 /**
  * Classifies and inserts in one statement (parameters of CLASSIFY_SQL): the opportunities found, as totals per type and
  * priority in the order each first appears by patient id (the refresh's totals come out as the per-row loop's did).
@@ -159,8 +203,8 @@ SELECT opportunity_type AS type, priority, count(*)::int AS count, sum(estimated
  * the totals as CLASSIFY_INSERT_SQL does. (Measured against delete-then-insert on 200,000 patients: 10.4 s against
  * 13.9 s.)
  */
-export const CLASSIFY_REPLACE_SQL = `
-WITH n AS MATERIALIZED (${CLASSIFY_SQL}),
+const classifyReplaceSql = (classify: string): string => `
+WITH n AS MATERIALIZED (${classify}),
 up AS (
   INSERT INTO reengagement_opportunities AS o
     (organization_id, patient_id, opportunity_type, priority, outreach, channel, patient_status,
@@ -187,3 +231,8 @@ SELECT opportunity_type AS type, priority, count(*)::int AS count, sum(estimated
   FROM up
  GROUP BY opportunity_type, priority
  ORDER BY min(patient_id::text COLLATE "C")`;
+
+export const CLASSIFY_REPLACE_SQL = classifyReplaceSql(CLASSIFY_SQL);
+
+/** CLASSIFY_REPLACE_SQL over FACTS_ORGANIZATION_SQL: a small organization's whole rebuild (the nightly run's follow-up). */
+export const CLASSIFY_REPLACE_ORGANIZATION_SQL = classifyReplaceSql(CLASSIFY_ORGANIZATION_SQL);

@@ -7,6 +7,10 @@ import { classify, DEFAULT_RECALL_DAYS, Opportunity } from 'src/opportunities/do
 import type { OpportunityTotal } from 'src/opportunities/entities/opportunity-refresh.entity';
 import { OpportunitiesRefresher } from 'src/opportunities/opportunities-refresher';
 import { OpportunitiesRepository } from 'src/opportunities/opportunities.repository';
+import type { JobHandler } from 'src/jobs/job-handler';
+import type { JobService } from 'src/jobs/job.service';
+import { JobType } from 'src/jobs/job.types';
+import { REBUILD_SETTINGS } from 'src/database/tenant/rebuild-settings';
 import { createPhiKeyring } from 'src/records/phi/phi-keyring';
 import { TEST_NOW } from 'test/utils/test-app';
 import { createTestDatabase, TestDatabase } from 'test/utils/test-database';
@@ -177,6 +181,38 @@ describe('opportunities refresh in SQL', () => {
         'overdue_appointment/medium',
       ]),
     );
+  });
+
+  it("runs a small organization's nightly rebuild (its rows read once per table, prepared statements) to the same rows and totals", async () => {
+    // The handler as JobService.runTogether runs it: in a transaction of the organization with the rebuild settings.
+    const handlers: JobHandler[] = [];
+    new OpportunitiesRefresher(database.tenants, repository, clock, undefined, { register: (h: JobHandler) => handlers.push(h) } as unknown as JobService).onModuleInit();
+    const inTransaction = handlers.find((h) => h.type === JobType.OpportunitiesRefresh)?.runInTransaction;
+    if (!inTransaction) throw new Error('no runInTransaction');
+    const old = await oldPath();
+    // A row of a patient who is no opportunity now, which the rebuild must remove.
+    const [stray] = await db.query<{ id: string }>(
+      `SELECT p.id FROM patients p WHERE p.organization_id = $1 AND p.id NOT IN (SELECT patient_id FROM old_opportunities) ORDER BY p.id LIMIT 1`,
+      [organizationId],
+    );
+    await db.query(
+      `INSERT INTO reengagement_opportunities (${COLUMNS}) SELECT $1::uuid, $2::uuid, opportunity_type, priority, outreach, channel, patient_status,
+              estimated_value_cents, success_probability, expected_return_cents, last_contact_at, expected_visit_at, computed_at
+         FROM old_opportunities LIMIT 1`,
+      [organizationId, stray.id],
+    );
+    await db.query(`UPDATE reengagement_opportunities SET estimated_value_cents = estimated_value_cents + 1 WHERE patient_id = (SELECT min(patient_id::text)::uuid FROM old_opportunities)`);
+    // The first run with the plans PostgreSQL makes for these values, the second with the generic plan that a
+    // prepared statement settles on after five runs (the same rows either way).
+    for (const local of [[...REBUILD_SETTINGS], [...REBUILD_SETTINGS, 'plan_cache_mode = force_generic_plan']]) {
+      const result = await database.tenants.transaction(organizationId, (tx) => inTransaction(tx, { organizationId, payload: {} }), { batch: true, local });
+      expect(result.opportunities).toBe(old.rows);
+      expect(result.ltvThresholdCents).toBe(old.threshold);
+      expect(await difference()).toEqual([]);
+      const state = await refreshRow();
+      expect(state.ltv_threshold_cents).toBe(old.threshold);
+      expect(state.totals).toEqual(old.totals);
+    }
   });
 
   it('agrees with the Node classification with a recall interval of the organization (a fraction of a day)', async () => {

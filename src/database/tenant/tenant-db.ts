@@ -158,13 +158,14 @@ export class TenantDb {
       await client.query(begin);
       const db: TenantSql = {
         organizationId: tenantId(organizationId),
-        query: async <R>(text: string, params?: readonly unknown[]) =>
+        query: async <R>(text: string, params?: readonly unknown[], options?: { prepare?: string }) =>
           (
-            await client.query(
-              queryTimeoutMs
-                ? ({ text, values: params as unknown[], query_timeout: queryTimeoutMs } as QueryConfig)
-                : { text, values: params as unknown[] },
-            )
+            await client.query({
+              text,
+              values: params as unknown[],
+              ...(options?.prepare ? { name: options.prepare } : {}),
+              ...(queryTimeoutMs ? { query_timeout: queryTimeoutMs } : {}),
+            } as QueryConfig)
           ).rows as R[],
       };
       const result = await work(db);

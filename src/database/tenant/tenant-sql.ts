@@ -6,8 +6,15 @@
  */
 export interface TenantSql {
   readonly organizationId: string;
-  /** One parameterized statement; its rows (for INSERT/UPDATE/DELETE, those of RETURNING, else none). */
-  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /**
+   * One parameterized statement; its rows (for INSERT/UPDATE/DELETE, those of RETURNING, else none). `options.prepare`:
+   * a name (constant, one per statement text) under which a transaction's handle prepares the statement on its
+   * connection, kept for the connection's life, so that a statement run for many organizations one after the other
+   * (the nightly run of small clinics) is parsed once per connection and, once PostgreSQL settles on a generic plan
+   * after its first five runs, not planned again. Only for statements whose plan suits every organization that runs
+   * them (a small organization's follow-ups: never the million-patient case's). Ignored elsewhere.
+   */
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: { prepare?: string }): Promise<T[]>;
 }
 
 /** A handle on a connection of its own (the organization-wide recompute): arrays, COPY and its own transactions. */
