@@ -10,6 +10,15 @@ import {
 } from 'src/opportunities/domain/opportunity-rules';
 import { MIN_USUAL_INTERVAL_DAYS } from 'src/scoring/domain/visit-rhythm';
 
+/** The candidates (live patients without an upcoming appointment) of both facts statements, one batch in id order. */
+const CANDIDATES_PAGE = `WHERE m.organization_id = $1 AND p.deleted_at IS NULL
+   AND (m.next_appointment_at IS NULL OR m.next_appointment_at <= $2)
+   AND m.patient_id > $3
+   AND ($5::uuid[] IS NULL OR m.patient_id = ANY($5::uuid[]))
+   AND ($6::uuid IS NULL OR m.patient_id <= $6::uuid)
+ ORDER BY m.patient_id
+ LIMIT $4`;
+
 /**
  * One batch of candidates (patients without an upcoming appointment), in patient id order, with what the rules
  * need: their metrics, consent, visit count and span, active treatment plan and whether one was completed.
@@ -36,13 +45,7 @@ SELECT m.patient_id, m.status, m.risk_level, m.ltv_cents, m.success_probability,
       FROM treatment_plans t
      WHERE t.organization_id = $1 AND t.patient_id = m.patient_id AND t.status = 'active' AND t.planned_sessions > t.completed_sessions
      ORDER BY t.started_at DESC, t.id LIMIT 1) ap ON true
- WHERE m.organization_id = $1 AND p.deleted_at IS NULL
-   AND (m.next_appointment_at IS NULL OR m.next_appointment_at <= $2)
-   AND m.patient_id > $3
-   AND ($5::uuid[] IS NULL OR m.patient_id = ANY($5::uuid[]))
-   AND ($6::uuid IS NULL OR m.patient_id <= $6::uuid)
- ORDER BY m.patient_id
- LIMIT $4`;
+ ${CANDIDATES_PAGE}`;
 
 /**
  * FACTS_SQL for a small organization's whole rebuild (the same parameters and the same rows): each source table read
@@ -75,13 +78,7 @@ SELECT m.patient_id, m.status, m.risk_level, m.ltv_cents, m.success_probability,
      ORDER BY t.patient_id, t.started_at DESC, t.id) ap ON ap.patient_id = m.patient_id
   LEFT JOIN (
     SELECT DISTINCT t.patient_id FROM treatment_plans t WHERE t.organization_id = $1 AND t.status = 'completed') cp ON cp.patient_id = m.patient_id
- WHERE m.organization_id = $1 AND p.deleted_at IS NULL
-   AND (m.next_appointment_at IS NULL OR m.next_appointment_at <= $2)
-   AND m.patient_id > $3
-   AND ($5::uuid[] IS NULL OR m.patient_id = ANY($5::uuid[]))
-   AND ($6::uuid IS NULL OR m.patient_id <= $6::uuid)
- ORDER BY m.patient_id
- LIMIT $4`;
+ ${CANDIDATES_PAGE}`;
 
 /**
  * The reengagement rules of `domain/opportunity-rules.ts` (`classify`) as SQL over the facts query, so that a rebuild

@@ -16,13 +16,14 @@ const cipher = createPhiCipher(loadSettings({ NODE_ENV: 'test', DATA_DIR: proces
 const at = (days: number): Date => new Date(TEST_NOW.getTime() + days * DAY);
 
 /**
- * The risk history as the features read it (riskHistoryJoin: one grouped pass over the selection's history, issue
- * #23) gives each patient the same previousRiskScore and lastRecordedRiskScore as the three per-patient lookups it
- * replaced (the reference statement below, verbatim the former SQL), in every statement that reads them: the
- * features read of an id range and of ids, and the kept features rolled forward; on a clinic scored over several
- * days, with hand-placed rows on the baseline day, on today, between them and after today.
+ * The risk history as the features read it (the three per-patient lookups of the features and kept-features
+ * statements; a grouped pass per chunk was measured and not kept, issue #23, docs/performance.md) gives each patient
+ * the same previousRiskScore and lastRecordedRiskScore as a reference statement written apart below, in every
+ * statement that reads them: the features read of an id range and of ids, and the kept features rolled forward; on a
+ * clinic scored over several days, with hand-placed rows on the baseline day, on today, between them and after today.
+ * It guards any later rewrite of those lookups.
  */
-describe('risk history read in one pass per selection', () => {
+describe('risk history as the features read it', () => {
   let db: TestDatabase;
   let client: BatchTenantConnection;
   const repo = new FeaturesRepository();
@@ -44,7 +45,7 @@ describe('risk history read in one pass per selection', () => {
     await db.drop();
   });
 
-  /** The former per-patient lookups, for every live patient of the organization, as owner. */
+  /** The rule as per-patient lookups, for every live patient of the organization, as owner (the reference). */
   const reference = async (now: Date): Promise<Map<string, [number | null, number | null]>> => {
     const today = localDate(now, 'UTC');
     const baseline = addDays(today, -settings.riskTrendWindowDays);
