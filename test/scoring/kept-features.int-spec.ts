@@ -1,7 +1,5 @@
 import { Client } from 'pg';
-import { loadSettings } from 'src/config/settings';
 import { seedOrganization } from 'src/demo-data/seed';
-import { createPhiCipher } from 'src/records/phi/phi-cipher';
 import { scoringSettings, type ScoringSettings } from 'src/scoring/domain/scoring-settings';
 import type { BatchTenantConnection } from 'src/database/tenant/batch-tenant-connection';
 import { FEATURE_COLUMNS, type FeatureRow } from 'src/scoring/features/feature-row';
@@ -10,12 +8,12 @@ import { keptFeaturesKey } from 'src/scoring/features/kept-features.sql';
 import { TEST_NOW } from 'test/utils/test-app';
 import { eventually } from 'test/utils/eventually';
 import { createTestDatabase, TestDatabase } from 'test/utils/test-database';
-import { appointment, communication, daysAgo, recomputeOrganizationWithUrl, referral, survey, tenantConnection } from 'test/scoring/scoring-fixtures';
+import { appointment, communication, daysAgo, recomputeOrganizationWithUrl, referral, survey, tenantConnection, ALL_PATIENTS, daysAfter, seedCipher } from 'test/scoring/scoring-fixtures';
 
 const DAY = 86_400_000;
-const cipher = createPhiCipher(loadSettings({ NODE_ENV: 'test', DATA_DIR: process.env.TEST_DATA_DIR ?? '.data/test' }));
-const ALL = { kind: 'range', from: null, to: null } as const;
-const at = (days: number): Date => new Date(TEST_NOW.getTime() + days * DAY);
+const cipher = seedCipher();
+const ALL = ALL_PATIENTS;
+const at = (days: number): Date => daysAfter(TEST_NOW, days);
 
 /**
  * Kept features (migration 1795566805000, keptFeaturesQuery): rolled forward, they equal the features read afresh

@@ -1,18 +1,16 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { loadSettings } from 'src/config/settings';
 import { dataSourceOptions } from 'src/database/data-source-options';
 import { PatientMetricsSharedPartition1795567900000 } from 'src/database/migrations/1795567900000-PatientMetricsSharedPartition';
 import { TenantDb } from 'src/database/tenant/tenant-db';
 import { deleteOrganization, seedOrganization } from 'src/demo-data/seed';
 import { Role } from 'src/organizations/organizations.enums';
-import { createPhiCipher } from 'src/records/phi/phi-cipher';
 import { ScoringEvents } from 'src/scoring/scoring-events';
 import { bearer, memberToken } from 'test/auth/auth-fixtures';
-import { metricCounts, metricGroups, partitionsOf, recomputeOrganizationWithUrl } from 'test/scoring/scoring-fixtures';
+import { metricCounts, metricGroups, partitionsOf, recomputeOrganizationWithUrl, seedCipher } from 'test/scoring/scoring-fixtures';
 import { createTestApp, TestApp, TEST_NOW } from 'test/utils/test-app';
 
-const cipher = createPhiCipher(loadSettings({ NODE_ENV: 'test', DATA_DIR: process.env.TEST_DATA_DIR ?? '.data/test' }));
+const cipher = seedCipher();
 const SHARED = 'patient_metrics_default';
 
 /**

@@ -1,13 +1,11 @@
-import { loadSettings } from 'src/config/settings';
 import { TenantDb } from 'src/database/tenant/tenant-db';
 import { seedOrganization } from 'src/demo-data/seed';
-import { createPhiCipher } from 'src/records/phi/phi-cipher';
 import { ScoringService } from 'src/scoring/scoring.service';
 import { createTestApp, TestApp, TEST_NOW } from 'test/utils/test-app';
-import { appointment, daysAgo, metricCounts, metricGroups, partitionsOf, patient, recomputeOrganizationWithUrl, scoringOrganization } from 'test/scoring/scoring-fixtures';
+import { appointment, daysAgo, metricCounts, metricGroups, partitionsOf, patient, recomputeOrganizationWithUrl, scoringOrganization, seedCipher } from 'test/scoring/scoring-fixtures';
 
 const DAY = 86_400_000;
-const cipher = createPhiCipher(loadSettings({ NODE_ENV: 'test', DATA_DIR: process.env.TEST_DATA_DIR ?? '.data/test' }));
+const cipher = seedCipher();
 
 /**
  * Rebuild and swap (src/scoring/recompute/metrics-partition-swap.ts) against the update path: two organizations seeded

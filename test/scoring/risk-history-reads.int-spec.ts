@@ -1,7 +1,5 @@
-import { loadSettings } from 'src/config/settings';
 import { addDays, localDate } from 'src/common/time/calendar';
 import { seedOrganization } from 'src/demo-data/seed';
-import { createPhiCipher } from 'src/records/phi/phi-cipher';
 import { scoringSettings } from 'src/scoring/domain/scoring-settings';
 import type { BatchTenantConnection } from 'src/database/tenant/batch-tenant-connection';
 import type { FeatureRow } from 'src/scoring/features/feature-row';
@@ -9,11 +7,10 @@ import { FeaturesRepository } from 'src/scoring/features/features.repository';
 import { keptFeaturesKey } from 'src/scoring/features/kept-features.sql';
 import { TEST_NOW } from 'test/utils/test-app';
 import { createTestDatabase, TestDatabase } from 'test/utils/test-database';
-import { recomputeOrganizationWithUrl, tenantConnection } from 'test/scoring/scoring-fixtures';
+import { recomputeOrganizationWithUrl, tenantConnection, ALL_PATIENTS, daysAfter, seedCipher } from 'test/scoring/scoring-fixtures';
 
-const DAY = 86_400_000;
-const cipher = createPhiCipher(loadSettings({ NODE_ENV: 'test', DATA_DIR: process.env.TEST_DATA_DIR ?? '.data/test' }));
-const at = (days: number): Date => new Date(TEST_NOW.getTime() + days * DAY);
+const cipher = seedCipher();
+const at = (days: number): Date => daysAfter(TEST_NOW, days);
 
 /**
  * The risk history as the features read it (the three per-patient lookups of the features and kept-features
@@ -30,7 +27,7 @@ describe('risk history as the features read it', () => {
   let org: string;
   const settings = scoringSettings();
   const keep = { settingsKey: keptFeaturesKey(settings) };
-  const ALL = { kind: 'range', from: null, to: null } as const;
+  const ALL = ALL_PATIENTS;
 
   beforeAll(async () => {
     db = await createTestDatabase();

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { loadSettings } from 'src/config/settings';
 import { connectionConfig, Database } from 'src/database/database';
 import { BatchTenantConnection } from 'src/database/tenant/batch-tenant-connection';
+import { createPhiCipher } from 'src/records/phi/phi-cipher';
 import { gamma, mulberry32 } from 'src/scoring/domain/prng';
 import { simulateBgNbd } from 'src/scoring/domain/simulation';
 import { recomputeOrganization, type RecomputeOptions, type RecomputeResult } from 'src/scoring/recompute/organization-recompute';
@@ -13,6 +15,15 @@ const DAY = 86_400_000;
 const unique = (): string => randomBytes(6).toString('hex');
 
 export const daysAgo = (now: Date, days: number): Date => new Date(now.getTime() - days * DAY);
+export const daysAfter = (now: Date, days: number): Date => new Date(now.getTime() + days * DAY);
+
+/** Every patient of the organization, as FeaturesRepository selects them. */
+export const ALL_PATIENTS = { kind: 'range', from: null, to: null } as const;
+
+let cipher: ReturnType<typeof createPhiCipher> | undefined;
+/** The PHI cipher of the test settings, for `seedOrganization` (made on first use). */
+export const seedCipher = (): ReturnType<typeof createPhiCipher> =>
+  (cipher ??= createPhiCipher(loadSettings({ NODE_ENV: 'test', DATA_DIR: process.env.TEST_DATA_DIR ?? '.data/test' })));
 
 export async function scoringOrganization(
   db: TestDatabase,
