@@ -195,38 +195,63 @@ SELECT opportunity_type AS type, priority, count(*)::int AS count, sum(estimated
 
 /**
  * The rebuild's statement (parameters of CLASSIFY_SQL, $5 null; the organization's patients in ($3, $6]): the
- * opportunities found are upserted over the existing rows (a patient still an opportunity keeps their row, updated:
- * no foreign-key check and no lock on the patient row, which an insert takes) and the other rows deleted; returns
- * the totals as CLASSIFY_INSERT_SQL does. (Measured against delete-then-insert on 200,000 patients: 10.4 s against
- * 13.9 s.)
+ * opportunities found are compared with the stored rows by a full join and only what differs is written: a row whose
+ * every column is the same already is left alone (no new row version, no WAL, no lock: the snapshot rebuilt over
+ * itself, or the patients a recompute did not move), a changed one updated (its foreign keys stay: no foreign-key
+ * check and no lock on the patient row, which an insert takes), a new one inserted and the rows of patients who are
+ * no opportunity now deleted. `computed_at` and `updated_at` are those of the last change of the row's values (the
+ * snapshot's `refreshed_at` says when they were all last checked); an export's "changed since" sees only those.
+ * Returns the totals of all the opportunities found as CLASSIFY_INSERT_SQL does. (Measured against an upsert of every
+ * row and against delete-then-insert: docs/performance.md, "The opportunities refresh writes only what changed".)
  */
 const classifyReplaceSql = (classify: string): string => `
 WITH n AS MATERIALIZED (${classify}),
-up AS (
+-- A full join (merge or hash: never a loop over n per row, whatever the estimates; the coalesce keeps the planner
+-- from turning it into an anti-join) of the rows found with the stored ones, kept where they differ. The success
+-- probability is compared as the real the column stores.
+d AS (
+  SELECT coalesce(n.patient_id, r.patient_id) AS patient_id, n.patient_id IS NULL AS gone, r.patient_id IS NULL AS fresh,
+         n.type, n.priority, n.outreach, n.channel, n.patient_status, n.estimated, n.probability, n.expected_return,
+         n.last_contact_at, n.expected_visit_at
+    FROM n
+    FULL JOIN (SELECT patient_id, opportunity_type, priority, outreach, channel, patient_status, estimated_value_cents,
+                      success_probability, expected_return_cents, last_contact_at, expected_visit_at
+                 FROM reengagement_opportunities
+                WHERE organization_id = $1 AND patient_id > $3::uuid AND ($6::uuid IS NULL OR patient_id <= $6::uuid)) r
+      ON r.patient_id = n.patient_id
+   WHERE n.patient_id IS NULL OR r.patient_id IS NULL
+      OR (r.opportunity_type, r.priority, r.outreach, r.channel, r.patient_status, r.estimated_value_cents, r.success_probability,
+          r.expected_return_cents, r.last_contact_at, r.expected_visit_at)
+         IS DISTINCT FROM (n.type, n.priority, n.outreach, n.channel, n.patient_status, n.estimated, n.probability::real,
+                           n.expected_return, n.last_contact_at, n.expected_visit_at)),
+ins AS (
+  -- ON CONFLICT: a row stored meanwhile by a writer that did not take the refresh lock is updated, not an error.
   INSERT INTO reengagement_opportunities AS o
     (organization_id, patient_id, opportunity_type, priority, outreach, channel, patient_status,
      estimated_value_cents, success_probability, expected_return_cents, last_contact_at, expected_visit_at, computed_at)
-  SELECT $1::uuid, n.*, $2::timestamptz FROM n
+  SELECT $1::uuid, patient_id, type, priority, outreach, channel, patient_status, estimated, probability, expected_return,
+         last_contact_at, expected_visit_at, $2::timestamptz
+    FROM d WHERE fresh
   ON CONFLICT (patient_id) DO UPDATE
      SET opportunity_type = EXCLUDED.opportunity_type, priority = EXCLUDED.priority, outreach = EXCLUDED.outreach,
          channel = EXCLUDED.channel, patient_status = EXCLUDED.patient_status, estimated_value_cents = EXCLUDED.estimated_value_cents,
          success_probability = EXCLUDED.success_probability, expected_return_cents = EXCLUDED.expected_return_cents,
          last_contact_at = EXCLUDED.last_contact_at, expected_visit_at = EXCLUDED.expected_visit_at,
-         computed_at = EXCLUDED.computed_at, updated_at = now()
-  RETURNING o.patient_id, o.opportunity_type, o.priority, o.estimated_value_cents),
+         computed_at = EXCLUDED.computed_at, updated_at = now()),
+upd AS (
+  UPDATE reengagement_opportunities o
+     SET opportunity_type = d.type, priority = d.priority, outreach = d.outreach, channel = d.channel,
+         patient_status = d.patient_status, estimated_value_cents = d.estimated, success_probability = d.probability,
+         expected_return_cents = d.expected_return, last_contact_at = d.last_contact_at, expected_visit_at = d.expected_visit_at,
+         computed_at = $2::timestamptz, updated_at = now()
+    FROM d
+   WHERE o.organization_id = $1 AND o.patient_id = d.patient_id AND NOT d.fresh AND NOT d.gone),
 gone AS (
-  -- A full join (merge or hash: never a loop over n per row, whatever the estimates; the coalesce keeps the planner
-  -- from turning it into an anti-join) finds the rows left over.
-  DELETE FROM reengagement_opportunities o
-   USING (SELECT coalesce(r.patient_id, n.patient_id) AS patient_id
-            FROM (SELECT patient_id FROM reengagement_opportunities
-                   WHERE organization_id = $1 AND patient_id > $3::uuid AND ($6::uuid IS NULL OR patient_id <= $6::uuid)) r
-            FULL JOIN n ON n.patient_id = r.patient_id
-           WHERE n.patient_id IS NULL) x
-   WHERE o.organization_id = $1 AND o.patient_id = x.patient_id)
-SELECT opportunity_type AS type, priority, count(*)::int AS count, sum(estimated_value_cents)::float8 AS value_cents
-  FROM up
- GROUP BY opportunity_type, priority
+  DELETE FROM reengagement_opportunities o USING d
+   WHERE o.organization_id = $1 AND o.patient_id = d.patient_id AND d.gone)
+SELECT type, priority, count(*)::int AS count, sum(estimated)::float8 AS value_cents
+  FROM n
+ GROUP BY type, priority
  ORDER BY min(patient_id::text COLLATE "C")`;
 
 export const CLASSIFY_REPLACE_SQL = classifyReplaceSql(CLASSIFY_SQL);

@@ -255,4 +255,54 @@ describe('opportunities refresh in SQL', () => {
     const byKey = (totals: OpportunityTotal[]): OpportunityTotal[] => [...totals].sort((a, b) => `${a.type}:${a.priority}`.localeCompare(`${b.type}:${b.priority}`));
     expect(byKey(before.totals)).toEqual(byKey(refreshed.totals));
   });
+
+  it('writes only the rows that differ: the others keep their row version, computed_at and updated_at', async () => {
+    await refresher.refresh(organizationId);
+    const versions = async (): Promise<Map<string, { xmin: string; computed_at: string; updated_at: string }>> =>
+      new Map(
+        (
+          await db.query<{ patient_id: string; xmin: string; computed_at: string; updated_at: string }>(
+            `SELECT patient_id, xmin::text AS xmin, computed_at::text AS computed_at, updated_at::text AS updated_at
+               FROM reengagement_opportunities WHERE organization_id = $1`,
+            [organizationId],
+          )
+        ).map(({ patient_id, ...v }) => [patient_id, v]),
+      );
+    // Rebuilt over itself: nothing written.
+    const first = await versions();
+    const again = await refresher.refresh(organizationId);
+    expect(again.opportunities).toBe(first.size);
+    expect(await versions()).toEqual(first);
+
+    // One row changed behind the refresh's back, one removed, one of a patient who is no opportunity added.
+    const [changed, removed] = [...first.keys()].sort();
+    await db.query(`UPDATE reengagement_opportunities SET estimated_value_cents = estimated_value_cents + 1, channel = 'phone' WHERE patient_id = $1`, [changed]);
+    await db.query(`DELETE FROM reengagement_opportunities WHERE patient_id = $1`, [removed]);
+    const [stray] = await db.query<{ id: string }>(
+      `SELECT p.id FROM patients p WHERE p.organization_id = $1 AND NOT EXISTS (SELECT 1 FROM reengagement_opportunities o WHERE o.patient_id = p.id)
+        ORDER BY p.id LIMIT 1 OFFSET 1`,
+      [organizationId],
+    );
+    await db.query(
+      `INSERT INTO reengagement_opportunities (${COLUMNS}) SELECT organization_id, $2::uuid, opportunity_type, priority, outreach, channel, patient_status,
+              estimated_value_cents, success_probability, expected_return_cents, last_contact_at, expected_visit_at, computed_at
+         FROM reengagement_opportunities WHERE patient_id = $1`,
+      [changed, stray.id],
+    );
+    const touched = await versions();
+    const result = await refresher.refresh(organizationId);
+    const after = await versions();
+    expect(result.opportunities).toBe(first.size);
+    expect([...after.keys()].sort()).toEqual([...first.keys()].sort());
+    const rewritten = [...after].filter(([id, v]) => touched.get(id)?.xmin !== v.xmin).map(([id]) => id);
+    expect(rewritten.sort()).toEqual([changed, removed].sort());
+    for (const id of [changed, removed]) {
+      expect(after.get(id)?.computed_at).toBe(first.get(id)?.computed_at);
+      expect(new Date(after.get(id)?.updated_at ?? 0).getTime()).toBeGreaterThan(new Date(first.get(id)?.updated_at ?? 0).getTime());
+    }
+    // The rows are the Node classification's, and the totals.
+    const old = await oldPath();
+    expect(await difference()).toEqual([]);
+    expect((await refreshRow()).totals).toEqual(old.totals);
+  });
 });

@@ -1,0 +1,86 @@
+/**
+ * Where the organization-wide opportunities refresh spends PostgreSQL's CPU over its floor (issue #23):
+ *   DATABASE_URL=... TS_NODE_TRANSPILE_ONLY=1 npx ts-node -r tsconfig-paths/register bench/opportunities-refresh-explain.ts \
+ *     [--org bench] [--runs 1] [--only floor,facts,classify,replace] [--plans] [--commit]
+ * Runs, one after the other on one connection, each with the rebuild's settings (no JIT, work_mem 64MB):
+ * - floor: FACTS_SQL whole as the table owner (no row-level security), as `npm run bench:write`'s floor reads it (here
+ *   counted rather than streamed by COPY);
+ * - facts: the same statement as the runtime role, row-level security on (the job's reads);
+ * - classify: CLASSIFY_SQL (the facts classified by the rules in SQL), counted, as the runtime role;
+ * - replace: CLASSIFY_REPLACE_SQL (the job's statement: classified, upserted, the rows left over deleted) as the
+ *   runtime role, rolled back unless --commit.
+ * Each is timed (wall, and the CPU of this database's backends from /proc: bench/write/pg-cpu.ts) `--runs` times;
+ * `--plans` also prints its EXPLAIN (ANALYZE, BUFFERS, WAL), itself rolled back. Writes nothing unless --commit.
+ */
+import { parseArgs } from 'node:util';
+import { Client } from 'pg';
+import { CLASSIFY_REPLACE_SQL, CLASSIFY_SQL, FACTS_SQL } from 'src/opportunities/opportunities.sql';
+import { DEFAULT_RECALL_DAYS } from 'src/opportunities/domain/opportunity-rules';
+import { PgCpuSampler } from './write/pg-cpu';
+
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
+void (async () => {
+  const { values } = parseArgs({
+    options: {
+      org: { type: 'string', default: 'bench' },
+      runs: { type: 'string', default: '1' },
+      only: { type: 'string', default: 'floor,facts,classify,replace' },
+      plans: { type: 'boolean', default: false },
+      commit: { type: 'boolean', default: false },
+      now: { type: 'string' },
+    },
+  });
+  const url = process.env.DATABASE_URL;
+  if (!url) throw new Error('DATABASE_URL');
+  const dbName = decodeURIComponent(new URL(url).pathname.slice(1));
+  const c = new Client({ connectionString: url, options: '-c timezone=UTC', application_name: 'opportunities-refresh-explain' });
+  await c.connect();
+  const org = (await c.query<{ id: string }>(`SELECT id FROM organizations WHERE slug = $1`, [values.org])).rows[0];
+  const now = new Date(values.now ?? Date.now()).toISOString();
+  const [{ threshold, recall }] = (
+    await c.query<{ threshold: string | null; recall: string | null }>(
+      `SELECT (SELECT percentile_disc(0.75) WITHIN GROUP (ORDER BY m.ltv_cents) FROM patient_metrics m JOIN patients p ON p.id = m.patient_id
+                WHERE m.organization_id = $1 AND p.deleted_at IS NULL) AS threshold,
+              (SELECT settings ->> 'recall_interval_days' FROM organizations WHERE id = $1) AS recall`,
+      [org.id],
+    )
+  ).rows;
+  const facts = [org.id, now, NIL_UUID, null, null, null];
+  const classify = [...facts, Number(threshold ?? 0), recall ? Number(recall) : DEFAULT_RECALL_DAYS];
+  const variants: Record<string, { sql: string; params: unknown[]; owner: boolean; write: boolean }> = {
+    floor: { sql: `SELECT count(f.*) FROM (${FACTS_SQL}) f`, params: facts, owner: true, write: false },
+    facts: { sql: `SELECT count(f.*) FROM (${FACTS_SQL}) f`, params: facts, owner: false, write: false },
+    classify: { sql: `SELECT count(c.*) FROM (${CLASSIFY_SQL}) c`, params: classify, owner: false, write: false },
+    replace: { sql: CLASSIFY_REPLACE_SQL, params: classify, owner: false, write: true },
+  };
+  const begin = async (owner: boolean): Promise<void> => {
+    await c.query(`BEGIN; SET LOCAL jit = off; SET LOCAL work_mem = '64MB'`);
+    if (!owner) {
+      await c.query(`SET LOCAL role patient_journey_app`);
+      await c.query(`SELECT set_config('app.organization_id', $1, true)`, [org.id]);
+    }
+  };
+  for (const name of values.only.split(',')) {
+    const v = variants[name];
+    if (!v) throw new Error(`unknown variant ${name}`);
+    for (let i = 0; i < Number(values.runs); i++) {
+      await begin(v.owner);
+      const sampler = new PgCpuSampler(dbName);
+      sampler.start(100);
+      const t = performance.now();
+      const rows = (await c.query(v.sql, v.params)).rows;
+      const ms = performance.now() - t;
+      const cpu = sampler.stop();
+      await c.query(v.write && values.commit ? 'COMMIT' : 'ROLLBACK');
+      console.log(`${name}: ${(ms / 1000).toFixed(2)} s, PostgreSQL CPU ${cpu?.toFixed(2)} s, ${JSON.stringify(rows).slice(0, 300)}`);
+    }
+    if (values.plans) {
+      await begin(v.owner);
+      const plan = (await c.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS, WAL, VERBOSE) ${v.sql}`, v.params)).rows;
+      await c.query('ROLLBACK');
+      console.log(plan.map((r) => r['QUERY PLAN']).join('\n'));
+    }
+  }
+  await c.end();
+})();
