@@ -26,7 +26,8 @@ export interface RefreshResult {
  * SNAPSHOT_MAX_AGE_HOURS (SnapshotRebuilds: one queued or running at a time). Patients recomputed in this process
  * (an ingestion) are reclassified at once (`refreshPatients`). Both classify in the database, by the same statement
  * (src/opportunities/opportunities.sql.ts: the rules of `domain/opportunity-rules.ts` in SQL): a rebuild is one
- * INSERT ... SELECT ... ON CONFLICT over the organization's rows, a patch one INSERT ... SELECT for its patients.
+ * comparison of the rows found with the organization's stored ones that writes only those that differ, a patch one
+ * INSERT ... SELECT for its patients.
  */
 @Injectable()
 export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
