@@ -1,5 +1,6 @@
 /**
- * Read benchmark (`npm run bench:read -- [--org bench] [--duration 8] [--connections 16] [--only profiles]`).
+ * Read benchmark (`npm run bench:read -- [--org bench] [--duration 8] [--connections 16] [--only profiles]`; `--only` takes prefixes of
+ * scenario names separated by `|`, e.g. `--only 'profile (|risk summary|opportunities'`).
  *
  * Measures, in one run and side by side, the real application (its own process, all guards, audit and caching on)
  * and a floor server (bare node:http + pg, the same SQL and JSON: bench/read/floor-server.ts) against one seeded
@@ -80,7 +81,7 @@ async function main(): Promise<void> {
   const results: Record<string, unknown>[] = [];
   try {
     for (const scenario of SCENARIOS) {
-      if (values.only && !scenario.name.startsWith(values.only)) continue;
+      if (values.only && !values.only.split('|').some((prefix) => scenario.name.startsWith(prefix))) continue;
       const requests = await scenario.requests(ctx);
       const row: Record<string, unknown> = { scenario: scenario.name };
       if (scenario.appOnly) {

@@ -23,13 +23,19 @@ export class AuditOnDenialHook implements OnModuleInit {
   onModuleInit(): void {
     const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
     if (!fastify || typeof fastify.addHook !== 'function') return;
-    fastify.addHook('onSend', async (request: AuditableRequest, reply: FastifyReply, payload: unknown) => {
+    // A callback hook, not an async one: most responses need nothing here (a route without audit options, or an event
+    // the interceptor already recorded), and an async hook costs each of them a promise and a microtask turn.
+    fastify.addHook('onSend', (request: AuditableRequest, reply: FastifyReply, payload: unknown, done: (err: Error | null, payload?: unknown) => void) => {
       const options = (request.routeOptions.config as unknown as Record<string, unknown> | undefined)?.[AUDITED] as AuditedOptions | undefined;
-      if (!options) return payload;
-      if (await this.recorder.recordFinished(request, reply.statusCode, options, payload)) return payload;
-      if (reply.statusCode === 503) return payload;
-      reply.code(503).header('content-type', 'application/problem+json; charset=utf-8').header('retry-after', '5');
-      return JSON.stringify(problem(ProblemCode.AuditUnavailable, 503, AUDIT_UNAVAILABLE_DETAIL, { instance: request.url.split('?')[0] }));
+      if (!options || !this.recorder.finishedNeedsEvent(request, reply.statusCode)) return done(null, payload);
+      this.recorder.recordFinished(request, reply.statusCode, options, payload).then(
+        (recorded) => {
+          if (recorded || reply.statusCode === 503) return done(null, payload);
+          reply.code(503).header('content-type', 'application/problem+json; charset=utf-8').header('retry-after', '5');
+          done(null, JSON.stringify(problem(ProblemCode.AuditUnavailable, 503, AUDIT_UNAVAILABLE_DETAIL, { instance: request.url.split('?')[0] })));
+        },
+        (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+      );
     });
   }
 }

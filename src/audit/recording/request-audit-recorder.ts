@@ -92,16 +92,24 @@ export class RequestAuditRecorder {
   }
 
   /**
+   * Whether a finished request still needs an event from `recordFinished` (synchronous: the onSend hook asks it first,
+   * so that a request the interceptor recorded costs no promise there).
+   */
+  finishedNeedsEvent(request: AuditableRequest, statusCode: number): boolean {
+    const state = auditState(request);
+    // An error answer is recorded even when the route recorded its change: that record rolled back with it.
+    if (state.failed || (state.recorded > 0 && statusCode < 400)) return false;
+    // A rate-limited call reached no data and was refused before access control: recording each one would let a
+    // flood write to the trail as fast as it is refused.
+    return statusCode !== 429;
+  }
+
+  /**
    * A finished request the interceptor did not record (a guard refused it, the handler threw, or something short-
    * circuited before the interceptor). Returns false when the event could not be written.
    */
   async recordFinished(request: AuditableRequest, statusCode: number, options: AuditedOptions, payload: unknown): Promise<boolean> {
-    const state = auditState(request);
-    // An error answer is recorded even when the route recorded its change: that record rolled back with it.
-    if (state.failed || (state.recorded > 0 && statusCode < 400)) return true;
-    // A rate-limited call reached no data and was refused before access control: recording each one would let a
-    // flood write to the trail as fast as it is refused.
-    if (statusCode === 429) return true;
+    if (!this.finishedNeedsEvent(request, statusCode)) return true;
     const { action, outcome } = outcomeFor(statusCode, options.action);
     const patientIds = pathPatientIds(request, options);
     if (outcome === 'success' && options.patientIds && typeof payload === 'string') {
