@@ -86,8 +86,8 @@ export default tseslint.config(
     rules: { 'jest/no-disabled-tests': 'off', 'jest/expect-expect': 'off' },
   },
   {
-    files: ['scripts/**/*.js', 'test/setup/*.js'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', __filename: 'readonly', console: 'readonly' } },
+    files: ['scripts/**/*.js', 'test/setup/*.js', 'bench/**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', __filename: 'readonly', console: 'readonly', setInterval: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   prettier,

@@ -192,10 +192,12 @@ export class Database {
    * connections, a bulk import): every process's reads of it go to the primary until a replica has replayed this
    * far. Cheap (one NOTIFY); done whether or not this process has replicas (another may).
    */
-  async announceWrite(organizationId: string): Promise<void> {
+  async announceWrite(organizationId: string, then?: { channel: string; payload: unknown }): Promise<void> {
+    // `then`: a publication of the caller's sent after it in the same statement (one round trip; delivered in order).
     const rows = await this.crossTenant.query<{ lsn: string }>(
-      `SELECT lsn, pg_notify('${WRITES_CHANNEL}', json_build_object('organizationId', $1::text, 'lsn', lsn)::text) FROM (SELECT pg_current_wal_lsn()::text AS lsn) w`,
-      [organizationId],
+      `SELECT lsn, pg_notify('${WRITES_CHANNEL}', json_build_object('organizationId', $1::text, 'lsn', lsn)::text)${then ? ', pg_notify($2, $3)' : ''}
+         FROM (SELECT pg_current_wal_lsn()::text AS lsn) w`,
+      then ? [organizationId, then.channel, JSON.stringify(then.payload)] : [organizationId],
     );
     this.replicas?.noteWrite(organizationId, rows[0]?.lsn ?? null);
   }

@@ -41,6 +41,8 @@ export class JobService implements OnApplicationBootstrap, BeforeApplicationShut
   private readonly handlers = new Map<string, JobHandler>();
   /** Periodic upkeep run on the scheduler's tick (once per interval across workers): name → task. */
   private readonly periodic = new Map<string, () => Promise<unknown>>();
+  /** Runs whose end their handler recorded already (runTogether's `finishing`): process() records nothing more. */
+  private readonly endedHere = new Set<string>();
   /** Runs in progress here, by run id: aborted on cancel or shutdown. */
   private readonly running = new Map<string, AbortController>();
   readonly workerName = `${hostname()}:${process.pid}`;
@@ -122,31 +124,57 @@ export class JobService implements OnApplicationBootstrap, BeforeApplicationShut
    * running versions of each row (dead rows, with autovacuum off). Each type's handler must have `runInTransaction`.
    * The commit does not wait for its WAL flush (`synchronous_commit = off`): what it writes is derived data, and the
    * caller's own end (the nightly run's `succeeded`, a synchronous commit) flushes it; a crash before that leaves the
-   * caller's run unfinished, retried with these. Returns the runs recorded (a type whose key was recorded before is
-   * left out: its work was done again, idempotently).
+   * caller's run unfinished, retried with these. `finishing`: the calling run (a job's context) ends in this same
+   * transaction, succeeded with `result()` (called last, so that it can time the follow-ups), and the commit then
+   * waits for its flush as that run's own end did; its handler must return nothing more of note after this (what it
+   * returns is not recorded: JobService records the run's end only once). Returns the runs recorded (a type whose key
+   * was recorded before is left out: its work was done again, idempotently).
    */
-  async runTogether(types: readonly string[], organizationId: string, options: { dedupKey: string }): Promise<JobRunRow[]> {
+  async runTogether(
+    types: readonly string[],
+    organizationId: string,
+    options: { dedupKey: string; finishing?: { context: JobContext; result: () => Record<string, unknown> } },
+  ): Promise<JobRunRow[]> {
     const handlers = types.map((type) => {
       const handler = this.handlers.get(type);
       if (!handler?.runInTransaction) throw new Error(`Job type ${type} cannot run in a caller's transaction here`);
       return handler as JobHandler & Required<Pick<JobHandler, 'runInTransaction'>>;
     });
     const queuedAt = this.clock.now();
-    return this.tenantDb.transaction(
-      organizationId,
-      async (db) => {
-        const done = [];
-        for (const handler of handlers) {
-          const startedAt = this.clock.now();
-          const result = await handler.runInTransaction(db, { organizationId, payload: {} });
-          done.push({ type: handler.type, payload: {}, dedupKey: options.dedupKey, result, queuedAt, startedAt, finishedAt: this.clock.now() });
-        }
-        return this.runs.insertSucceeded(db, done, this.workerName);
-      },
-      // Sent with the BEGIN: the commit's (above) and the rebuilds' own (no JIT, memory to hash an organization's
-      // rows), which their runInTransaction leaves to this transaction.
-      { batch: true, local: ['synchronous_commit = off', ...REBUILD_SETTINGS] },
-    );
+    return this.tenantDb
+      .transaction(
+        organizationId,
+        async (db) => {
+          const done = [];
+          for (const handler of handlers) {
+            const startedAt = this.clock.now();
+            const result = await handler.runInTransaction(db, { organizationId, payload: {} });
+            done.push({
+              type: handler.type,
+              payload: {},
+              dedupKey: options.dedupKey,
+              result,
+              queuedAt,
+              startedAt,
+              finishedAt: this.clock.now(),
+            });
+          }
+          const recorded = await this.runs.insertSucceeded(db, done, this.workerName);
+          // The calling run's end in the same transaction (`finishing`): its `succeeded` and result commit with the
+          // work, one commit instead of two; process() then records nothing more for it (endedHere).
+          const finishing = options.finishing;
+          if (finishing) await this.runs.succeed(db, finishing.context.runId, finishing.result(), this.clock.now());
+          return recorded;
+        },
+        // Sent with the BEGIN: the commit's (above) and the rebuilds' own (no JIT, memory to hash an organization's
+        // rows), which their runInTransaction leaves to this transaction. A transaction that ends the calling run
+        // waits for its WAL flush, as that run's end always did (a run's end is what a restart trusts).
+        { batch: true, local: [...(options.finishing ? [] : ['synchronous_commit = off']), ...REBUILD_SETTINGS] },
+      )
+      .then((recorded) => {
+        if (options.finishing) this.endedHere.add(options.finishing.context.runId);
+        return recorded;
+      });
   }
 
   /** The organization's recent runs, newest first. */
@@ -262,7 +290,8 @@ export class JobService implements OnApplicationBootstrap, BeforeApplicationShut
     };
     try {
       const result = (await handler.run(context)) ?? {};
-      await this.tenantDb.statements(run.organizationId, (db) => this.runs.succeed(db, run.id, result, this.clock.now()));
+      if (!this.endedHere.delete(run.id))
+        await this.tenantDb.statements(run.organizationId, (db) => this.runs.succeed(db, run.id, result, this.clock.now()));
     } catch (err) {
       if (err instanceof JobCancelledError || controller.signal.aborted) {
         if (!this.started || (await this.get(run.organizationId, run.id))?.status === JobStatus.Cancelled) return;
@@ -281,6 +310,7 @@ export class JobService implements OnApplicationBootstrap, BeforeApplicationShut
       throw err;
     } finally {
       this.running.delete(run.id);
+      this.endedHere.delete(run.id);
     }
   }
 

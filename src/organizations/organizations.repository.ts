@@ -13,7 +13,9 @@ export interface OrganizationRow {
   settings: Record<string, unknown>;
 }
 
-const COLUMNS = 'id, slug, name, timezone, settings';
+/** The columns of OrganizationRow, as `organizations` names them. */
+export const ORGANIZATION_COLUMNS = 'id, slug, name, timezone, settings';
+const COLUMNS = ORGANIZATION_COLUMNS;
 
 /**
  * The one place that looks organizations up. `organizations` carries no row-level security (the auth layer reads

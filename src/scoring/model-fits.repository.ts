@@ -25,6 +25,37 @@ export interface NewModelFit {
   settingsKey: string;
 }
 
+/** A row of the latest fit attempt per model (what `latestFits` reads; the recompute's setup statement too). */
+export interface LatestFitRow {
+  model: ModelKind;
+  params: Record<string, number>;
+  fitted_at: Date;
+  accepted: boolean;
+  settings_key: string | null;
+}
+
+/** The latest fit attempt of each model, as StoredFits (null unless both models have one). */
+export function storedFitsFrom(rows: readonly LatestFitRow[]): StoredFits | null {
+  const bg = rows.find((r) => r.model === ModelKind.BgNbd);
+  const gg = rows.find((r) => r.model === ModelKind.GammaGamma);
+  if (!bg || !gg) return null;
+  const fittedAt = bg.fitted_at < gg.fitted_at ? bg.fitted_at : gg.fitted_at;
+  const settingsKey = bg.settings_key === gg.settings_key ? bg.settings_key : null;
+  if (!bg.accepted || !gg.accepted) return { models: null, fittedAt, settingsKey };
+  return {
+    models: {
+      bgnbd: { r: bg.params.r, alpha: bg.params.alpha, a: bg.params.a, b: bg.params.b },
+      gammaGamma: { p: gg.params.p, q: gg.params.q, v: gg.params.v },
+    },
+    fittedAt,
+    settingsKey,
+  };
+}
+
+/** The latest fit attempt per model of organization $1 (LatestFitRow). */
+export const LATEST_FITS_SQL = `SELECT DISTINCT ON (model) model, params, fitted_at, accepted, settings_key FROM model_fits
+        WHERE organization_id = $1 ORDER BY model, fitted_at DESC, created_at DESC`;
+
 /** The organization's CLV model fit attempts (`model_fits`), on its tenant handle. */
 @Injectable()
 export class ModelFitsRepository {
@@ -33,25 +64,8 @@ export class ModelFitsRepository {
    * `fitted_at` (a fixed clock, or `--as-of` the same instant twice) are told apart by when their rows were written.
    */
   async latestFits(db: TenantSql): Promise<StoredFits | null> {
-    const rows = await db.query<{ model: ModelKind; params: Record<string, number>; fitted_at: Date; accepted: boolean; settings_key: string | null }>(
-      `SELECT DISTINCT ON (model) model, params, fitted_at, accepted, settings_key FROM model_fits
-        WHERE organization_id = $1 ORDER BY model, fitted_at DESC, created_at DESC`,
-      [db.organizationId],
-    );
-    const bg = rows.find((r) => r.model === ModelKind.BgNbd);
-    const gg = rows.find((r) => r.model === ModelKind.GammaGamma);
-    if (!bg || !gg) return null;
-    const fittedAt = bg.fitted_at < gg.fitted_at ? bg.fitted_at : gg.fitted_at;
-    const settingsKey = bg.settings_key === gg.settings_key ? bg.settings_key : null;
-    if (!bg.accepted || !gg.accepted) return { models: null, fittedAt, settingsKey };
-    return {
-      models: {
-        bgnbd: { r: bg.params.r, alpha: bg.params.alpha, a: bg.params.a, b: bg.params.b },
-        gammaGamma: { p: gg.params.p, q: gg.params.q, v: gg.params.v },
-      },
-      fittedAt,
-      settingsKey,
-    };
+    const rows = await db.query<LatestFitRow>(LATEST_FITS_SQL, [db.organizationId]);
+    return storedFitsFrom(rows);
   }
 
   async insertFit(db: TenantSql, fit: NewModelFit): Promise<void> {

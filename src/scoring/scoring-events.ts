@@ -71,12 +71,14 @@ export class ScoringEvents implements OnModuleInit {
 /** What `npm run recompute` (another process) sends: the same announcement. */
 export async function announceOrganizationRecomputed(database: Database, event: ScoresRecomputed = { organizationId: '' }): Promise<void> {
   // First the write's WAL position (read replicas: every process reads the organization from the primary until a
-  // replica has replayed the recompute), then the recompute itself (caches dropped, follow-ups enqueued).
-  await database.announceWrite(event.organizationId);
-  await database.publish(CHANNEL, {
-    organizationId: event.organizationId,
-    recomputeId: event.recomputeId ?? randomUUID(),
-    ...(event.followUpsDone ? { followUpsDone: true } : {}),
+  // replica has replayed the recompute), then the recompute itself (caches dropped, follow-ups enqueued): one statement.
+  await database.announceWrite(event.organizationId, {
+    channel: CHANNEL,
+    payload: {
+      organizationId: event.organizationId,
+      recomputeId: event.recomputeId ?? randomUUID(),
+      ...(event.followUpsDone ? { followUpsDone: true } : {}),
+    },
   });
 }
 

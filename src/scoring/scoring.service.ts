@@ -104,6 +104,8 @@ export class ScoringService implements OnModuleDestroy {
       vacuum: options.vacuum,
       refit: options.refit,
       connections: this.connections,
+      // Its connections serve one organization after another: a small organization's statements are prepared on them.
+      prepare: true,
     });
     this.contexts.delete(organizationId);
     if (options.announce !== false) await this.announceRecomputed(organizationId);

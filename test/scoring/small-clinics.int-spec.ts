@@ -3,6 +3,7 @@ import { JobService } from 'src/jobs/job.service';
 import { JobType } from 'src/jobs/job.types';
 import { RECOMPUTE_SESSION, recomputeOrganization } from 'src/scoring/recompute/organization-recompute';
 import { ReusedConnections } from 'src/scoring/recompute/recompute-connections';
+import { ScoringEvents, type ScoresRecomputed } from 'src/scoring/scoring-events';
 import { ScoringRepositories } from 'src/scoring/scoring-repositories';
 import { eventually } from 'test/utils/eventually';
 import { createTestApp, TestApp, TEST_NOW } from 'test/utils/test-app';
@@ -106,15 +107,42 @@ describe('small clinics at night', () => {
   it("runs a small clinic's follow-ups in its nightly job, each recorded once under the recompute's key", async () => {
     const org = await clinic(80, 51);
     const jobs = t.app.get(JobService);
+    const heard: ScoresRecomputed[] = [];
+    const subscription = t.app.get(ScoringEvents).recomputed$.subscribe((e) => void heard.push(e));
     expect(await jobs.enqueue(JobType.NightlyRecompute, org, {}, { dedupKey: 'nightly-recompute:2026-11-24' })).not.toBeNull();
-    const runs = (type: string): Promise<{ status: string; dedup_key: string | null; result: Record<string, unknown> | null; attempts: number; worker: string | null }[]> =>
-      t.db.query(`SELECT status, dedup_key, result, attempts, worker FROM job_runs WHERE organization_id = $1 AND type = $2 ORDER BY queued_at`, [org, type]);
+    const runs = (
+      type: string,
+    ): Promise<
+      { status: string; dedup_key: string | null; result: Record<string, unknown> | null; attempts: number; worker: string | null }[]
+    > =>
+      t.db.query(
+        `SELECT status, dedup_key, result, attempts, worker FROM job_runs WHERE organization_id = $1 AND type = $2 ORDER BY queued_at`,
+        [org, type],
+      );
     const [nightly] = await eventually(
       () => runs(JobType.NightlyRecompute),
       (r) => r[0]?.status === 'succeeded',
       { what: 'the nightly run succeeded' },
     );
-    expect(nightly.result).toMatchObject({ patients: 80, refitted: true, phases_ms: { follow_ups: expect.any(Number), announce: expect.any(Number) } });
+    // Its end was recorded in the follow-ups' transaction (after which the announcement's time is not in the result).
+    expect(nightly.result).toMatchObject({ patients: 80, refitted: true, phases_ms: { follow_ups: expect.any(Number) } });
+    expect((nightly.result?.phases_ms as Record<string, unknown>).announce).toBeUndefined();
+    expect(nightly.attempts).toBe(1);
+    // One transaction wrote the three records: the nightly run's end and both follow-ups' runs.
+    const writers = await t.db.query<{ type: string; xmin: string }>(
+      `SELECT type, xmin::text AS xmin FROM job_runs WHERE organization_id = $1 ORDER BY type`,
+      [org],
+    );
+    expect(writers.map((w) => w.type)).toEqual([JobType.EngagementRebuild, JobType.NightlyRecompute, JobType.OpportunitiesRefresh]);
+    expect(new Set(writers.map((w) => w.xmin)).size).toBe(1);
+    // The announcement went out after it, once, marked done.
+    expect(
+      await eventually(
+        () => Promise.resolve(heard.filter((e) => e.organizationId === org)),
+        (e) => e.length === 1,
+        { what: 'the announcement' },
+      ),
+    ).toEqual([expect.objectContaining({ organizationId: org, followUpsDone: true })]);
     // The announcement went out after them, marked done: nobody enqueues them again.
     await new Promise((r) => setTimeout(r, 1000));
     const opportunities = await runs(JobType.OpportunitiesRefresh);
@@ -133,5 +161,6 @@ describe('small clinics at night', () => {
       [org],
     );
     expect(built).toEqual({ opportunities: 1, rollups: 1 });
+    subscription.unsubscribe();
   });
 });

@@ -1,4 +1,5 @@
-import { Client, type ClientConfig } from 'pg';
+import { createHash } from 'node:crypto';
+import { Client, type ClientConfig, type QueryConfig } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { tenantId, type BatchTenantSql } from 'src/database/tenant/tenant-sql';
 
@@ -14,6 +15,12 @@ export class BatchTenantConnection implements BatchTenantSql {
   readonly organizationId: string;
   /** Handed to another organization (rebind): this handle refuses every statement from then on. */
   private retired = false;
+  /**
+   * Whether this handle's parameterized statements are prepared on the connection (`prepareStatements`): a name per
+   * statement text, so that the next organization's run on the same connection (rebind) parses none of them again
+   * and, after five runs, plans none of them again (PostgreSQL's generic plan).
+   */
+  private prepare = false;
 
   private constructor(
     private readonly client: Client,
@@ -59,12 +66,28 @@ export class BatchTenantConnection implements BatchTenantSql {
     return this.client;
   }
 
+  /**
+   * From here on (this handle only: a rebound handle starts without), every statement with parameters is prepared on
+   * the connection under a name derived from its text, kept for the connection's life (ReusedConnections closes it
+   * after its maxUses runs). Only for work whose statements' plans suit every organization that runs them on this
+   * connection: a small organization's nightly run (src/scoring/recompute/organization-recompute.ts), never the
+   * million-patient case's, whose chunks PostgreSQL must plan for their own values.
+   */
+  prepareStatements(): void {
+    this.prepare = true;
+  }
+
+  private config(sql: string, params: readonly unknown[], rowMode?: 'array'): QueryConfig {
+    const name = this.prepare && params.length > 0 ? `bt_${createHash('sha1').update(sql).digest('base64url').slice(0, 20)}` : undefined;
+    return { text: sql, values: params as unknown[], ...(name ? { name } : {}), ...(rowMode ? { rowMode } : {}) } as QueryConfig;
+  }
+
   async query<T = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    return (await this.live.query(sql, params as unknown[])).rows as T[];
+    return (await this.live.query(this.config(sql, params))).rows as T[];
   }
 
   async queryArrays(sql: string, params: readonly unknown[] = []): Promise<{ columns: string[]; rows: unknown[][] }> {
-    const result = await this.live.query<unknown[]>({ text: sql, values: params as unknown[], rowMode: 'array' });
+    const result = await this.live.query<unknown[]>(this.config(sql, params, 'array'));
     return { columns: result.fields.map((f) => f.name), rows: result.rows };
   }
 
@@ -82,12 +105,17 @@ export class BatchTenantConnection implements BatchTenantSql {
     });
   }
 
-  async transaction<T>(work: () => Promise<T>, options: { local?: readonly string[] } = {}): Promise<T> {
+  async transaction<T>(
+    work: () => Promise<T>,
+    options: { local?: readonly string[]; beforeCommit?: string; afterCommit?: string } = {},
+  ): Promise<T> {
     // The transaction's settings (constant text of the caller's) with the BEGIN: one round trip.
     await this.live.query(['BEGIN', ...(options.local ?? []).map((s) => `SET LOCAL ${s}`)].join('; '));
     try {
       const result = await work();
-      await this.client.query('COMMIT');
+      // What the caller sends with the COMMIT, in the same message (one round trip): statements of the transaction
+      // before it, a statement after it (its own implicit transaction, run only once the COMMIT succeeded).
+      await this.client.query([options.beforeCommit, 'COMMIT', options.afterCommit].filter((x) => x !== undefined).join('; '));
       return result;
     } catch (err) {
       await this.client.query('ROLLBACK').catch(() => undefined);

@@ -25,9 +25,11 @@ export interface BatchTenantSql extends TenantSql {
   copyIn(sql: string, text: string | readonly string[]): Promise<void>;
   /**
    * `work` between BEGIN and COMMIT (ROLLBACK when it throws) on this connection. `local`: the transaction's
-   * settings (`SET LOCAL`; constant text, never input), sent with the BEGIN.
+   * settings (`SET LOCAL`; constant text, never input), sent with the BEGIN. `beforeCommit` and `afterCommit`:
+   * statements without parameters (constant text, or literals the caller quoted) sent in the COMMIT's message, one
+   * round trip for all: the first inside the transaction, the second after it committed (not run if it did not).
    */
-  transaction<T>(work: () => Promise<T>, options?: { local?: readonly string[] }): Promise<T>;
+  transaction<T>(work: () => Promise<T>, options?: { local?: readonly string[]; beforeCommit?: string; afterCommit?: string }): Promise<T>;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

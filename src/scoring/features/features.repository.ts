@@ -11,6 +11,11 @@ import { referredNetRevenueQuery } from 'src/scoring/features/referred-revenue.s
 /** A batch handle (its own connection: rows as arrays, COPY) rather than a request's. */
 export const isBatch = (db: TenantSql): db is BatchTenantSql => typeof (db as Partial<BatchTenantSql>).queryArrays === 'function';
 
+/** chunkBoundaries' statement: organization $1, chunks of $2 patients. */
+export const CHUNK_BOUNDARIES_SQL = `SELECT array_agg(id::text ORDER BY id) FILTER (WHERE rn > 1 AND rn % $2 = 1) AS ids, count(*)::int AS patients FROM (
+         SELECT id, row_number() OVER (ORDER BY id) AS rn FROM patients WHERE organization_id = $1 AND deleted_at IS NULL
+       ) s`;
+
 /**
  * What the scoring engine reads of an organization's records: the features of a selection of patients (fresh or
  * kept), the chunking and sampling of an organization-wide run, the visits a model fit reads. Every statement runs
@@ -32,12 +37,10 @@ export class FeaturesRepository {
    * (v7, the seed's); either way the chunks come out equal.
    */
   async chunkBoundaries(db: TenantSql, chunkSize: number): Promise<{ ids: string[]; patients: number }> {
-    const rows = await db.query<{ ids: string[] | null; patients: number }>(
-      `SELECT array_agg(id::text ORDER BY id) FILTER (WHERE rn > 1 AND rn % $2 = 1) AS ids, count(*)::int AS patients FROM (
-         SELECT id, row_number() OVER (ORDER BY id) AS rn FROM patients WHERE organization_id = $1 AND deleted_at IS NULL
-       ) s`,
-      [db.organizationId, Math.max(1, Math.floor(chunkSize))],
-    );
+    const rows = await db.query<{ ids: string[] | null; patients: number }>(CHUNK_BOUNDARIES_SQL, [
+      db.organizationId,
+      Math.max(1, Math.floor(chunkSize)),
+    ]);
     return { ids: rows[0].ids ?? [], patients: rows[0].patients };
   }
 

@@ -47,24 +47,8 @@ export class NightlyRecomputeJob implements JobHandler, OnModuleInit {
       { vacuum: 'own-partition', refit: 'when-due', announce: false },
     );
     const recomputeId = randomUUID();
-    let followUpsMs: number | undefined;
-    let followUpsDone = false;
-    if (result.patients < SMALL_ORGANIZATION_PATIENTS) {
-      const started = Date.now();
-      try {
-        // Both in one transaction, each recorded as its own succeeded run in it (JobService.runTogether).
-        await this.jobs.runTogether(FOLLOW_UPS, organizationId, { dedupKey: `after-recompute:${recomputeId}` });
-        followUpsDone = true;
-      } catch (err) {
-        // Not done and not recorded (rolled back): the announcement's hearers enqueue them as for a large organization.
-        this.logger.warn(`Follow-ups of the recompute of organization ${organizationId} not run here: ${(err as Error).message}`);
-      }
-      followUpsMs = Date.now() - started;
-    }
-    const announceStarted = Date.now();
-    await this.scoring.announceRecomputed(organizationId, { recomputeId, followUpsDone });
     const { phases } = result;
-    return {
+    const resultOf = (followUpsMs: number | undefined, announceMs: number | undefined): Record<string, unknown> => ({
       patients: result.patients,
       total_ms: result.totalMs,
       fit_ms: result.fitMs,
@@ -80,8 +64,32 @@ export class NightlyRecomputeJob implements JobHandler, OnModuleInit {
         write: phases.writeMs,
         vacuum: phases.vacuumMs,
         ...(followUpsMs === undefined ? {} : { follow_ups: followUpsMs }),
-        announce: Date.now() - announceStarted,
+        ...(announceMs === undefined ? {} : { announce: announceMs }),
       },
-    };
+    });
+    let followUpsMs: number | undefined;
+    let followUpsDone = false;
+    if (result.patients < SMALL_ORGANIZATION_PATIENTS) {
+      const started = Date.now();
+      try {
+        // Both in one transaction, each recorded as its own succeeded run in it, and this run's own end with them
+        // (JobService.runTogether's `finishing`: one commit for the three records; the follow-ups' time is until
+        // this run's end is written, the announcement's, after the commit, is not in the result).
+        await this.jobs.runTogether(FOLLOW_UPS, organizationId, {
+          dedupKey: `after-recompute:${recomputeId}`,
+          finishing: { context, result: () => resultOf(Date.now() - started, undefined) },
+        });
+        followUpsDone = true;
+      } catch (err) {
+        // Not done and not recorded (rolled back): the announcement's hearers enqueue them as for a large organization.
+        this.logger.warn(`Follow-ups of the recompute of organization ${organizationId} not run here: ${(err as Error).message}`);
+      }
+      followUpsMs = Date.now() - started;
+    }
+    const announceStarted = Date.now();
+    // After this run's end when the follow-ups recorded it (a process that dies in between leaves the other
+    // processes' caches to their TTL, as a failed announcement does); else before it, as always.
+    await this.scoring.announceRecomputed(organizationId, { recomputeId, followUpsDone });
+    return resultOf(followUpsMs, Date.now() - announceStarted);
   }
 }

@@ -7,13 +7,33 @@ import type { FeatureRow } from 'src/scoring/features/feature-row';
 import { keptFeaturesKey } from 'src/scoring/features/kept-features.sql';
 import { organizationScoringSettings } from 'src/scoring/organization-settings';
 import { DEFAULT_CHUNK_SIZE, idRanges, TAIL_SPLIT, taperedBoundaries } from 'src/scoring/recompute/chunking';
-import { analyzeScoringTables, analyzeTables, neverAnalyzedSources, vacuumOwnPartition, vacuumScoringTables } from 'src/scoring/recompute/maintenance';
-import { MetricsRebuild, type MetricsWriteMode, REBUILD_MIN_PATIENTS, type RebuildHooks } from 'src/scoring/recompute/metrics-partition-swap';
-import { fitAndStoreModels, fitModelsOnSample, type FitStats, scoringSettingsKey, type OrganizationContext } from 'src/scoring/recompute/organization-context';
+import {
+  analyzeScoringTables,
+  analyzeTables,
+  neverAnalyzedSources,
+  vacuumOwnPartition,
+  vacuumScoringTables,
+} from 'src/scoring/recompute/maintenance';
+import {
+  MetricsRebuild,
+  type MetricsWriteMode,
+  REBUILD_MIN_PATIENTS,
+  type RebuildHooks,
+} from 'src/scoring/recompute/metrics-partition-swap';
+import {
+  fitAndStoreModels,
+  fitModelsOnSample,
+  type FitStats,
+  scoringSettingsKey,
+  type OrganizationContext,
+} from 'src/scoring/recompute/organization-context';
 import { freshConnections, type RecomputeConnectionSource } from 'src/scoring/recompute/recompute-connections';
 import { nightlyRefitDue } from 'src/scoring/domain/fit-policy';
 import { scoreRows } from 'src/scoring/recompute/patient-recompute';
 import { readChunk } from 'src/scoring/recompute/read-chunk';
+import { readRunSetup, RECOMPUTE_LOCK_KEY } from 'src/scoring/recompute/recompute-setup';
+import { DELETE_METRICS_OF_DELETED_SQL } from 'src/scoring/scores/scores.repository';
+import { inlineParams } from 'src/database/tenant/sql-literal';
 import type { ScoringRepositories } from 'src/scoring/scoring-repositories';
 import type { StoredFits } from 'src/scoring/model-fits.repository';
 
@@ -100,6 +120,12 @@ export interface RecomputeOptions {
   /** 'auto' (default): rebuild and swap from REBUILD_MIN_PATIENTS live patients (metrics-partition-swap.ts). */
   write?: MetricsWriteMode;
   rebuildHooks?: RebuildHooks;
+  /**
+   * Prepare a small organization's statements on the run's connections (BatchTenantConnection.prepareStatements): for
+   * connections reused from one organization's run to the next (the nightly job's ReusedConnections), where the same
+   * statements come back thousands of times a night. Default false.
+   */
+  prepare?: boolean;
 }
 
 export const RECOMPUTE_APPLICATION_NAME = 'patient-journey-recompute';
@@ -109,9 +135,6 @@ const APPLICATION_NAME = RECOMPUTE_APPLICATION_NAME;
 const SESSION = `SET jit = off; SET synchronous_commit = off; SET work_mem = '64MB'`;
 /** The runtime-role connections' session: the same every run, so a reused connection keeps it. */
 export const RECOMPUTE_SESSION = `${SESSION}; SET temp_buffers = '64MB'`;
-
-/** The run's advisory lock (one organization-wide run per organization at a time). */
-const LOCK_KEY = `hashtextextended('recompute:' || $1, 0)`;
 
 /** The owner's connection for the rebuild's DDL and index builds and the closing VACUUM, set up as the run's own. */
 async function ownerConnection(database: Database): Promise<OwnerConnection> {
@@ -166,10 +189,6 @@ export async function recomputeOrganization(
   try {
     const [first, second] = connections;
     const setupStarted = Date.now();
-    // One organization-wide run per organization at a time (the nightly job, a CLI run, the demo seed, in any
-    // process): a second waits for the first to end (the lock is released at the end, or goes with the first's
-    // connection). Two at once would share the rebuild's fresh table and the kept features' rows.
-    await first.query(`SELECT pg_advisory_lock(${LOCK_KEY})`, [organizationId]);
     // Once every source table of the database has statistics, this process stops asking (a round trip per run):
     // analyzed tables keep their statistics (autovacuum off or not), and later loads are the request path's.
     if (!sourcesAnalyzed.has(database)) {
@@ -177,35 +196,51 @@ export async function recomputeOrganization(
       if (fresh.length > 0) await analyzeTables(await ownerNow(), fresh);
       sourcesAnalyzed.add(database);
     }
-    const organization = await repos.organizations.own(first);
-    if (!organization) throw new Error(`Organization ${organizationId} not found`);
-    const settings = organizationScoringSettings(organization.settings);
-    // The referred patients' revenue for the whole organization at once (the chunks' features leave it out), on the
-    // second connection while the first walks the id index for the chunk boundaries.
-    // One statement: no transaction of its own (two round trips fewer).
-    const referredNet = repos.features.referredNetRevenue(second, now);
-    referredNet.catch(() => undefined); // awaited below and by the workers
     const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
-    const boundaries = await repos.features.chunkBoundaries(first, Math.max(1, Math.floor(chunkSize / TAIL_SPLIT)));
+    const boundaryEvery = Math.max(1, Math.floor(chunkSize / TAIL_SPLIT));
+    // One organization-wide run per organization at a time (the nightly job, a CLI run, the demo seed, in any
+    // process): a second waits for the first to end (the lock is released at the end, or goes with the first's
+    // connection). Two at once would share the rebuild's fresh table and the kept features' rows. The lock is tried
+    // in the setup's one statement (the organization, the chunk boundaries, the kept-features check, the stored fit:
+    // five round trips before, recompute-setup.ts); when another run holds it, this one waits, then reads again.
+    let setup = await readRunSetup(first, boundaryEvery, { tryLock: true });
+    if (setup && !setup.locked) {
+      await first.query(`SELECT pg_advisory_lock(${RECOMPUTE_LOCK_KEY})`, [organizationId]);
+      setup = await readRunSetup(first, boundaryEvery, { tryLock: false });
+    }
+    if (!setup) throw new Error(`Organization ${organizationId} not found`);
+    const { organization, boundaries } = setup;
+    const settings = organizationScoringSettings(organization.settings);
     const ranges = idRanges(taperedBoundaries(boundaries.ids));
     const total = boundaries.patients;
     const today = localDate(now, organization.timezone);
     const small = total < SMALL_ORGANIZATION_PATIENTS;
+    // A small organization's statements are prepared on its connections (reused by the next organizations' runs:
+    // parsed once per connection, and planned once after five runs); a large one's chunks are planned for their values.
+    if (small && options.prepare) for (const c of connections) c.prepareStatements();
+    // The referred patients' revenue for the whole organization at once (the chunks' features leave it out), on the
+    // second connection meanwhile. One statement: no transaction of its own (two round trips fewer).
+    const referredNet = repos.features.referredNetRevenue(second, now);
+    referredNet.catch(() => undefined); // awaited below and by the workers
     const keep = { settingsKey: keptFeaturesKey(settings) };
     // Nothing kept under these settings (the first run, a settings change): every chunk is read whole, without first
-    // looking up kept rows that are not there.
-    const reuse = options.reuseFeatures !== false && (await repos.features.hasKeptFeatures(first, keep.settingsKey));
+    // looking up kept rows that are not there. The setup's sample row answers when it carries this key or there is
+    // none; another key (settings changed since, or several keys) is asked about.
+    const reuse =
+      options.reuseFeatures !== false &&
+      setup.keptKeySample !== null &&
+      (setup.keptKeySample === keep.settingsKey || (await repos.features.hasKeptFeatures(first, keep.settingsKey)));
     let featuresKept = 0;
     const write = options.write ?? 'auto';
     // Before the first chunk is read: from here on the request path's writes to the live partition are logged.
-    if (write === 'rebuild' || (write === 'auto' && total >= REBUILD_MIN_PATIENTS)) rebuild = await MetricsRebuild.start(await ownerNow(), organizationId, repos.scores);
-    // A small organization's nightly run keeps its recent models (nightlyRefitDue): no fit, one stored-fit read.
+    if (write === 'rebuild' || (write === 'auto' && total >= REBUILD_MIN_PATIENTS))
+      rebuild = await MetricsRebuild.start(await ownerNow(), organizationId, repos.scores);
+    // A small organization's nightly run keeps its recent models (nightlyRefitDue): no fit, the setup's stored fit.
     let refit = options.refit !== false;
     let stored: Promise<StoredFits | null> | null = null;
     if (options.refit === 'when-due' && small) {
-      const latest = await repos.fits.latestFits(first);
-      stored = Promise.resolve(latest);
-      refit = nightlyRefitDue(latest, now, { organizationId, settingsKey: scoringSettingsKey(settings) });
+      stored = Promise.resolve(setup.stored);
+      refit = nightlyRefitDue(setup.stored, now, { organizationId, settingsKey: scoringSettingsKey(settings) });
     }
     phases.setupMs = Date.now() - setupStarted;
     const read = async (conn: BatchTenantConnection, i: number): Promise<FeatureRow[]> => {
@@ -242,6 +277,23 @@ export async function recomputeOrganization(
       () => (modelsReady = true),
       () => undefined,
     );
+    // Whether the run ends with maintenance on the owner's connection (between its last statement and its unlock).
+    const maintenance =
+      options.vacuum === undefined ||
+      options.vacuum === true ||
+      options.vacuum === 'analyze' ||
+      (options.vacuum === 'own-partition' && !small);
+    // An organization of one chunk written in place with no maintenance to follow (a small organization's nightly
+    // run): the deleted patients' metrics go in its write's transaction and the unlock follows that COMMIT in the
+    // same message, two round trips fewer. Literals: the organization id is a checked UUID (tenantId).
+    const endInWrite =
+      ranges.length === 1 && !rebuild && !maintenance
+        ? {
+            beforeCommit: inlineParams(DELETE_METRICS_OF_DELETED_SQL, [organizationId]),
+            afterCommit: inlineParams(`SELECT pg_advisory_unlock(${RECOMPUTE_LOCK_KEY})`, [organizationId]),
+          }
+        : null;
+    let unlocked = false;
     const work = async (conn: BatchTenantConnection, beforeFirst: Promise<unknown>): Promise<void> => {
       await beforeFirst;
       const held: FeatureRow[][] = [];
@@ -265,7 +317,13 @@ export async function recomputeOrganization(
           const scores = scoreRows(rows, now, context);
           phases.scoreMs += Date.now() - t;
           t = Date.now();
-          await conn.transaction(() => (rebuild ? rebuild.writeChunk(conn, scores, now, today) : repos.scores.saveScores(conn, scores, now, today)));
+          // The run's end in the one chunk's COMMIT message (endInWrite, below): its last statement and its unlock.
+          const end: { beforeCommit?: string; afterCommit?: string } = endInWrite && conn === first ? endInWrite : {};
+          await conn.transaction(
+            () => (rebuild ? rebuild.writeChunk(conn, scores, now, today) : repos.scores.saveScores(conn, scores, now, today)),
+            end,
+          );
+          if (end.afterCommit) unlocked = true;
           phases.writeMs += Date.now() - t;
           done += rows.length;
           options.onProgress?.(done, total);
@@ -296,7 +354,7 @@ export async function recomputeOrganization(
       phases.rebuildMs = Date.now() - t;
       phases.writeMs += phases.rebuildMs;
       rebuild = null;
-    } else {
+    } else if (!unlocked) {
       // One statement, its own implicit transaction.
       await repos.scores.deleteMetricsOfDeletedPatients(first, { kind: 'range', from: null, to: null });
     }
@@ -305,10 +363,11 @@ export async function recomputeOrganization(
     const tables = phases.rebuildMs === undefined ? undefined : ['risk_score_history', 'patient_features'];
     if (options.vacuum === undefined || options.vacuum === true) await vacuumScoringTables(await ownerNow(), tables);
     else if (options.vacuum === 'analyze') await analyzeScoringTables(await ownerNow(), tables);
-    else if (options.vacuum === 'own-partition' && phases.rebuildMs === undefined && !small) await vacuumOwnPartition(await ownerNow(), organizationId);
+    else if (options.vacuum === 'own-partition' && phases.rebuildMs === undefined && !small)
+      await vacuumOwnPartition(await ownerNow(), organizationId);
     phases.vacuumMs = Date.now() - vacuumStarted;
     const modelsFitted = contextPromise !== null && (await contextPromise).models !== null;
-    await first.query(`SELECT pg_advisory_unlock(${LOCK_KEY})`, [organizationId]);
+    if (!unlocked) await first.query(`SELECT pg_advisory_unlock(${RECOMPUTE_LOCK_KEY})`, [organizationId]);
     clean = true;
     return { organizationId, patients: done, fitMs, totalMs: Date.now() - started, fitted: modelsFitted, refitted: refit, phases, featuresKept, fit: fitStats };
   } catch (err) {
@@ -316,9 +375,6 @@ export async function recomputeOrganization(
     throw err;
   } finally {
     // A connection goes back for another run only when this one ended cleanly, its lock released.
-    await Promise.all([
-      ...connections.map((c) => source.release(c, clean)),
-      owner.connection?.end(),
-    ]);
+    await Promise.all([...connections.map((c) => source.release(c, clean)), owner.connection?.end()]);
   }
 }

@@ -16,6 +16,10 @@ import {
 } from 'src/scoring/scores/scores-copy';
 
 /** Where the scores go: `patient_metrics` and today's risk history, on the caller's tenant handle. */
+/** The metrics rows of organization $1's deleted patients (deleteMetricsOfDeletedPatients; a run's last statement). */
+export const DELETE_METRICS_OF_DELETED_SQL = `DELETE FROM patient_metrics m USING patients p
+        WHERE m.organization_id = $1 AND p.id = m.patient_id AND p.deleted_at IS NOT NULL`;
+
 @Injectable()
 export class ScoresRepository {
   /**
@@ -112,16 +116,10 @@ export class ScoresRepository {
 
   /** Metrics rows of soft-deleted patients among `selector` go: lists and counts only show live patients. */
   async deleteMetricsOfDeletedPatients(db: TenantSql, selector: PatientSelector): Promise<void> {
-    const params: unknown[] = [db.organizationId];
-    let predicate = 'TRUE';
-    if (selector.kind === 'ids') {
-      params.push(selector.ids);
-      predicate = 'm.patient_id = ANY($2::uuid[])';
+    if (selector.kind !== 'ids') {
+      await db.query(DELETE_METRICS_OF_DELETED_SQL, [db.organizationId]);
+      return;
     }
-    await db.query(
-      `DELETE FROM patient_metrics m USING patients p
-        WHERE m.organization_id = $1 AND p.id = m.patient_id AND p.deleted_at IS NOT NULL AND ${predicate}`,
-      params,
-    );
+    await db.query(`${DELETE_METRICS_OF_DELETED_SQL} AND m.patient_id = ANY($2::uuid[])`, [db.organizationId, selector.ids]);
   }
 }
