@@ -5,6 +5,8 @@ import { RECOMPUTE_SESSION, recomputeOrganization } from 'src/scoring/recompute/
 import { ReusedConnections } from 'src/scoring/recompute/recompute-connections';
 import { ScoringEvents, type ScoresRecomputed } from 'src/scoring/scoring-events';
 import { ScoringRepositories } from 'src/scoring/scoring-repositories';
+import { NightlyRecomputeJob } from 'src/scoring/jobs/nightly-recompute.job';
+import { ScoringService } from 'src/scoring/scoring.service';
 import { eventually } from 'test/utils/eventually';
 import { createTestApp, TestApp, TEST_NOW } from 'test/utils/test-app';
 import { recomputeOrganizationWithUrl, scoringOrganization, simulatedPatients } from 'test/scoring/scoring-fixtures';
@@ -162,5 +164,38 @@ describe('small clinics at night', () => {
     );
     expect(built).toEqual({ opportunities: 1, rollups: 1 });
     subscription.unsubscribe();
+  });
+  it('keeps a small clinic\'s run succeeded, once, when its announcement fails after its end was recorded', async () => {
+    const org = await clinic(60, 61);
+    const jobs = t.app.get(JobService);
+    const scoring = t.app.get(ScoringService);
+    const announce = jest.spyOn(scoring, 'announceRecomputed').mockRejectedValueOnce(new Error('NOTIFY failed'));
+    const handler = jest.spyOn(t.app.get(NightlyRecomputeJob), 'run');
+    try {
+      expect(await jobs.enqueue(JobType.NightlyRecompute, org, {}, { dedupKey: 'nightly-recompute:2026-11-25' })).not.toBeNull();
+      const [nightly] = await eventually(
+        () => t.db.query<{ status: string; attempts: number; error: string | null }>(
+          `SELECT status, attempts, error FROM job_runs WHERE organization_id = $1 AND type = $2`,
+          [org, JobType.NightlyRecompute],
+        ),
+        (r) => r[0]?.status === 'succeeded' && announce.mock.calls.some(([o]) => o === org),
+        { what: 'the nightly run succeeded and its announcement tried' },
+      );
+      // Not failed afterwards, nor retried: one attempt, no error, its scores written.
+      await new Promise((r) => setTimeout(r, 500));
+      const after = await t.db.query<{ status: string; attempts: number; error: string | null }>(
+        `SELECT status, attempts, error FROM job_runs WHERE organization_id = $1 AND type = $2`,
+        [org, JobType.NightlyRecompute],
+      );
+      expect(after).toEqual([{ status: 'succeeded', attempts: 1, error: null }]);
+      expect(nightly.attempts).toBe(1);
+      expect((await scores(org)).length).toBe(60);
+      // The handler itself did not fail (no failed attempt logged, no delivery retried).
+      expect(handler).toHaveBeenCalledTimes(1);
+      await expect(handler.mock.results[0].value).resolves.toEqual({});
+    } finally {
+      handler.mockRestore();
+      announce.mockRestore();
+    }
   });
 });

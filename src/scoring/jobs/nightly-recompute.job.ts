@@ -89,7 +89,15 @@ export class NightlyRecomputeJob implements JobHandler, OnModuleInit {
     const announceStarted = Date.now();
     // After this run's end when the follow-ups recorded it (a process that dies in between leaves the other
     // processes' caches to their TTL, as a failed announcement does); else before it, as always.
-    await this.scoring.announceRecomputed(organizationId, { recomputeId, followUpsDone });
-    return resultOf(followUpsMs, Date.now() - announceStarted);
+    if (!followUpsDone) {
+      await this.scoring.announceRecomputed(organizationId, { recomputeId, followUpsDone });
+      return resultOf(followUpsMs, Date.now() - announceStarted);
+    }
+    // This run's end is recorded already (succeeded): a failed announcement must not turn it into a failure and a
+    // retry; the other processes' caches catch up within their TTL, as when a process dies here.
+    await this.scoring.announceRecomputed(organizationId, { recomputeId, followUpsDone }).catch((err: unknown) => {
+      this.logger.warn(`The recompute of organization ${organizationId} was not announced: ${(err as Error).message}`);
+    });
+    return {};
   }
 }
