@@ -62,7 +62,18 @@ const PG_EPOCH_MS = 946_684_800_000;
 const TWO_32 = 4_294_967_296;
 const TEXT_OID = 25;
 
-const HEX = new Int8Array(256).fill(-1);
+/** The types by number (BinaryCopyEncoder dispatches on the index). */
+const TYPE_CODES: readonly BinaryColumnType[] = ['text', 'uuid', 'timestamptz', 'int4', 'int2', 'bool', 'float4', 'bytea', 'text[]', 'jsonb'];
+/** Where each of a uuid's 16 bytes starts in its 36 characters. */
+const UUID_NIBBLES = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+/** A decimal digit's value, -1 for any other byte. */
+const DIGIT = new Int32Array(256).fill(-1);
+for (let i = 0; i < 10; i++) DIGIT[48 + i] = i;
+
+const UUID = TYPE_CODES.indexOf('uuid');
+const TIMESTAMPTZ = TYPE_CODES.indexOf('timestamptz');
+
+const HEX = new Int32Array(256).fill(-1);
 for (let i = 0; i < 10; i++) HEX[48 + i] = i;
 for (let i = 0; i < 6; i++) {
   HEX[65 + i] = 10 + i;
@@ -83,32 +94,52 @@ export class BinaryCopyEncoder {
     const src = text;
     this.at = 0;
     const n = types.length;
+    const codes = types.map((t) => TYPE_CODES.indexOf(t));
+    // Backslashes are rare (the patients' keys, escaped text): found by a native search, not byte by byte.
+    const view = Buffer.from(src.buffer, src.byteOffset, src.byteLength);
+    let backslash = view.indexOf(BACKSLASH, 0);
     let pos = 0;
     while (pos < src.length) {
-      // Worst case per field: a one-character integer or boolean grows to 4 + 4 bytes; a tab or newline is dropped.
-      this.reserve(2 + 8 * n + this.lineLength(src, pos));
-      const out = this.out;
-      out[this.at++] = n >> 8;
-      out[this.at++] = n & 0xff;
+      this.reserve(2);
+      this.out[this.at++] = n >> 8;
+      this.out[this.at++] = n & 0xff;
       for (let k = 0; k < n; k++) {
-        let end = pos;
-        let escaped = false;
-        for (let b = src[end]; end < src.length && b !== TAB && b !== NEWLINE; b = src[++end]) if (b === BACKSLASH) escaped = true;
+        // The field's end: uuids and timestamps have a fixed length (or are `\N`), long values are searched natively.
+        const code = codes[k];
+        const fixed = code === UUID ? 36 : code === TIMESTAMPTZ ? 22 : 0;
+        let end = pos + fixed;
+        // (A null, `\N`, is shorter: a separator further on may be a later field's.)
+        if (fixed === 0 || src[pos] === BACKSLASH || (src[end] !== TAB && src[end] !== NEWLINE && end !== src.length)) {
+          end = pos;
+          const stop = pos + 24;
+          while (end < src.length && end < stop) {
+            const c = src[end];
+            if (c === TAB || c === NEWLINE) break;
+            end++;
+          }
+          if (end === stop) {
+            const tab = view.indexOf(TAB, end);
+            const newline = view.indexOf(NEWLINE, end);
+            end = tab < 0 ? (newline < 0 ? src.length : newline) : newline < 0 ? tab : Math.min(tab, newline);
+          }
+        }
         if (k < n - 1 ? src[end] !== TAB : end < src.length && src[end] !== NEWLINE) throw new Error(`binary COPY: a row without ${n} fields`);
-        if (escaped && end - pos === 2 && src[pos] === BACKSLASH && src[pos + 1] === 78) this.int32(-1);
-        else this.field(types[k], escaped ? unescape(src, pos, end) : src, escaped ? 0 : pos, escaped ? -1 : end);
+        if (backslash >= 0 && backslash < end) {
+          if (end - pos === 2 && src[pos] === BACKSLASH && src[pos + 1] === 78) {
+            this.reserve(4);
+            this.int32(-1);
+          } else {
+            const plain = unescape(src, pos, end);
+            this.field(code, plain, 0, plain.length);
+          }
+          backslash = view.indexOf(BACKSLASH, end);
+        } else this.field(code, src, pos, end);
         pos = end + 1;
       }
     }
     const result = new Uint8Array(this.at);
     result.set(this.out.subarray(0, this.at));
     return result;
-  }
-
-  private lineLength(src: Uint8Array, pos: number): number {
-    let end = pos;
-    while (end < src.length && src[end] !== NEWLINE) end++;
-    return end - pos;
   }
 
   private reserve(bytes: number): void {
@@ -126,49 +157,57 @@ export class BinaryCopyEncoder {
     out[this.at++] = v & 0xff;
   }
 
-  /** One non-null value, `src[from, to)` (to = -1: all of src), in binary as a length and its bytes. */
-  private field(type: BinaryColumnType, src: Uint8Array, from: number, to: number): void {
-    const end = to < 0 ? src.length : to;
+  /** One non-null value, `src[from, end)`, in binary as a length and its bytes. */
+  private field(code: number, src: Uint8Array, from: number, end: number): void {
+    // At most 4 + 8 bytes for anything shorter than its text form plus 12 (integers, booleans, timestamps).
+    this.reserve(end - from + 20);
     const out = this.out;
-    switch (type) {
-      case 'text':
-        this.int32(end - from);
-        out.set(src.subarray(from, end), this.at);
-        this.at += end - from;
+    switch (TYPE_CODES[code]) {
+      case 'text': {
+        const length = end - from;
+        this.int32(length);
+        if (length < 48) for (let i = from, at = this.at; i < end; ) out[at++] = src[i++];
+        else out.set(src.subarray(from, end), this.at);
+        this.at += length;
         return;
+      }
       case 'uuid': {
-        if (end - from !== 36) throw badValue(type, src, from, end);
+        if (end - from !== 36 || src[from + 8] !== 45 || src[from + 13] !== 45 || src[from + 18] !== 45 || src[from + 23] !== 45) throw badValue('uuid', src, from, end);
         this.int32(16);
-        for (let i = from; i < end; ) {
-          if (i - from === 8 || i - from === 13 || i - from === 18 || i - from === 23) {
-            if (src[i++] !== 45) throw badValue(type, src, from, end);
-            continue;
-          }
-          const hi = HEX[src[i]];
-          const lo = HEX[src[i + 1]];
-          if (hi < 0 || lo < 0) throw badValue(type, src, from, end);
-          out[this.at++] = (hi << 4) | lo;
-          i += 2;
+        let bad = 0;
+        for (let k = 0; k < 16; k++) {
+          const i = from + UUID_NIBBLES[k];
+          const v = (HEX[src[i]] << 4) | HEX[src[i + 1]];
+          bad |= v;
+          out[this.at++] = v;
         }
+        if (bad < 0) throw badValue('uuid', src, from, end);
         return;
       }
       case 'timestamptz': {
         // `YYYY-MM-DD HH:MM:SS+00` (copyTimestamp), as microseconds since 2000-01-01 UTC in a big-endian int64.
-        const d = (i: number): number => digit(src, from, i, end);
         if (end - from !== 22 || src[from + 4] !== 45 || src[from + 7] !== 45 || src[from + 10] !== 32 || src[from + 13] !== 58 || src[from + 16] !== 58 || src[from + 19] !== 43 || src[from + 20] !== 48 || src[from + 21] !== 48)
-          throw badValue(type, src, from, end);
-        const year = d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3);
-        const month = d(5) * 10 + d(6);
-        const day = d(8) * 10 + d(9);
-        const key = year * 10_000 + month * 100 + day;
+          throw badValue('timestamptz', src, from, end);
+        const y0 = DIGIT[src[from]], y1 = DIGIT[src[from + 1]], y2 = DIGIT[src[from + 2]], y3 = DIGIT[src[from + 3]];
+        const m0 = DIGIT[src[from + 5]], m1 = DIGIT[src[from + 6]], d0 = DIGIT[src[from + 8]], d1 = DIGIT[src[from + 9]];
+        const h0 = DIGIT[src[from + 11]], h1 = DIGIT[src[from + 12]], i0 = DIGIT[src[from + 14]], i1 = DIGIT[src[from + 15]];
+        const s0 = DIGIT[src[from + 17]], s1 = DIGIT[src[from + 18]];
+        if ((y0 | y1 | y2 | y3 | m0 | m1 | d0 | d1 | h0 | h1 | i0 | i1 | s0 | s1) < 0) throw badValue('timestamptz', src, from, end);
+        const year = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
+        const month = m0 * 10 + m1;
+        const day = d0 * 10 + d1;
+        const hours = h0 * 10 + h1;
+        const minutes = i0 * 10 + i1;
+        const seconds = s0 * 10 + s1;
+        if (month < 1 || month > 12 || day < 1 || hours > 23 || minutes > 59 || seconds > 59) throw badValue('timestamptz', src, from, end);
+        const key = year * 384 + month * 32 + day;
         let dayMs = this.days.get(key);
         if (dayMs === undefined) {
           dayMs = Date.UTC(year, month - 1, day);
-          if (new Date(dayMs).getUTCDate() !== day || month < 1 || month > 12) throw badValue(type, src, from, end);
+          if (new Date(dayMs).getUTCDate() !== day) throw badValue('timestamptz', src, from, end);
           this.days.set(key, dayMs);
         }
-        const seconds = (d(11) * 10 + d(12)) * 3600 + (d(14) * 10 + d(15)) * 60 + d(17) * 10 + d(18);
-        const micros = (dayMs + seconds * 1000 - PG_EPOCH_MS) * 1000;
+        const micros = (dayMs + (hours * 3600 + minutes * 60 + seconds) * 1000 - PG_EPOCH_MS) * 1000;
         const high = Math.floor(micros / TWO_32);
         this.int32(8);
         this.int32(high);
@@ -177,6 +216,7 @@ export class BinaryCopyEncoder {
       }
       case 'int4':
       case 'int2': {
+        const type = TYPE_CODES[code];
         const v = parseInteger(src, from, end);
         if (type === 'int2') {
           if (v < -32768 || v > 32767) throw badValue(type, src, from, end);
@@ -192,7 +232,7 @@ export class BinaryCopyEncoder {
       }
       case 'bool': {
         const b = end - from === 1 ? src[from] : 0;
-        if (b !== 116 && b !== 102) throw badValue(type, src, from, end);
+        if (b !== 116 && b !== 102) throw badValue('bool', src, from, end);
         this.int32(1);
         out[this.at++] = b === 116 ? 1 : 0;
         return;
@@ -202,7 +242,7 @@ export class BinaryCopyEncoder {
         // Only values a float4 holds exactly (the seed writes small integers): parsing through a double could
         // round differently from PostgreSQL's float4in otherwise.
         const v = Number(s);
-        if (!/^-?\d{1,7}$/.test(s) || Math.fround(v) !== v) throw badValue(type, src, from, end);
+        if (!/^-?\d{1,7}$/.test(s) || Math.fround(v) !== v) throw badValue('float4', src, from, end);
         this.int32(4);
         this.out.writeFloatBE(v, this.at);
         this.at += 4;
@@ -210,12 +250,12 @@ export class BinaryCopyEncoder {
       }
       case 'bytea': {
         // `\x<hex>` (the text form after COPY's own unescaping).
-        if (end - from < 2 || src[from] !== BACKSLASH || src[from + 1] !== 120 || (end - from) % 2 !== 0) throw badValue(type, src, from, end);
+        if (end - from < 2 || src[from] !== BACKSLASH || src[from + 1] !== 120 || (end - from) % 2 !== 0) throw badValue('bytea', src, from, end);
         this.int32((end - from - 2) / 2);
         for (let i = from + 2; i < end; i += 2) {
           const hi = HEX[src[i]];
           const lo = HEX[src[i + 1]];
-          if (hi < 0 || lo < 0) throw badValue(type, src, from, end);
+          if (hi < 0 || lo < 0) throw badValue('bytea', src, from, end);
           out[this.at++] = (hi << 4) | lo;
         }
         return;
@@ -287,12 +327,6 @@ export class BinaryCopyEncoder {
       this.at += e.length;
     }
   }
-}
-
-function digit(src: Uint8Array, from: number, i: number, end: number): number {
-  const v = src[from + i] - 48;
-  if (v < 0 || v > 9) throw badValue('timestamptz', src, from, end);
-  return v;
 }
 
 const isSpace = (b: number): boolean => b === 32 || b === TAB || b === NEWLINE || b === 13 || b === 11 || b === 12;
