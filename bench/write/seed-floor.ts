@@ -10,7 +10,6 @@ import { loadavg } from 'node:os';
 import { Client } from 'pg';
 import { loadSettings } from 'src/config/settings';
 import { isClinicKind } from 'src/demo-data/clinic-kinds';
-import { binaryColumnTypes } from 'src/demo-data/copy-binary';
 import { copyInto } from 'src/demo-data/copy-table';
 import { deleteOrganization, seedOrganization } from 'src/demo-data/seed';
 import { BlockGenerator, blockCount, ExternalIdNumbering, type GeneratedBlock, SEED_BLOCK_PATIENTS, type SeedBlockSpec } from 'src/demo-data/seed-block';
@@ -63,8 +62,6 @@ export async function seedAgainstFloor(
     };
     const ordered = tablesInLoadOrder(clinicTables(organizationId, spec.idPrefixes, 0, 0));
     ordered.splice(1, 0, keys.table);
-    // The same COPY format as the seed's (binary for the tables whose types it encodes: copy-binary.ts).
-    spec.binaryTypes = await binaryColumnTypes(client, ordered);
     await client.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE; CREATE SCHEMA ${SCHEMA}`);
     for (const t of ordered) await client.query(`CREATE TABLE ${SCHEMA}.${t.table} (LIKE public.${t.table} INCLUDING DEFAULTS)`);
     const indexes = (
@@ -92,10 +89,10 @@ export async function seedAgainstFloor(
         numbering.apply(block);
         round.push(block);
       }
-      const batch = ordered.map((t, k) => ({ table: `${SCHEMA}.${t.table}`, columns: t.columns, format: round[0].tables[k].format, data: round.map((b) => b.tables[k].data) }));
+      const batch = ordered.map((t, k) => ({ table: `${SCHEMA}.${t.table}`, columns: t.columns, data: round.map((b) => b.tables[k].data) }));
       const cpu = process.cpuUsage();
       const t0 = process.hrtime.bigint();
-      for (const b of batch) await copyInto(client, b.table, b.columns, b.data, false, b.format);
+      for (const b of batch) await copyInto(client, b.table, b.columns, b.data);
       copyMs += Number(process.hrtime.bigint() - t0) / 1e6;
       const used = process.cpuUsage(cpu);
       copyCpu += (used.user + used.system) / 1e6;

@@ -27,11 +27,10 @@ import { Database } from 'src/database/database';
  * the next batch generated while one is written.
  *
  * `npm run seed -- --org <slug> [--name <name>] [--kind dental|physiotherapy|primary_care] --patients <N> --seed <n>
- * [--history-weeks <w>] [--no-score] [--workers <n>] [--copy-format binary|text]`: generates a clinic of that kind (default dental), with `n`
+ * [--history-weeks <w>] [--no-score] [--workers <n>]`: generates a clinic of that kind (default dental), with `n`
  * generator threads (default: one per core, at most 4, from 20,000 patients; the same clinic whatever `n`), then scores it as of each of
  * the past `w` weeks and as of now, as the nightly recompute would have (its risk history and trends), unless
  * --no-score. `w` defaults to 8 up to HISTORY_MAX_DEFAULT_PATIENTS patients, 0 above (each week is one more run).
- * `--copy-format text`: COPY's text format instead of binary (the same rows; for measuring, docs/performance.md).
  */
 runCli(async () => {
   const { values } = parseArgs({
@@ -45,7 +44,6 @@ runCli(async () => {
       'no-score': { type: 'boolean', default: false },
       orgs: { type: 'string' },
       workers: { type: 'string' },
-      'copy-format': { type: 'string', default: 'binary' },
     },
     strict: true,
   });
@@ -60,8 +58,6 @@ runCli(async () => {
   if (!isClinicKind(kind)) throw new CliUsageError(`--kind must be one of ${CLINIC_KINDS.join(', ')}`);
   const workers = values.workers === undefined ? undefined : Number(values.workers);
   if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0 && workers <= 16)) throw new CliUsageError('--workers must be an integer from 0 to 16');
-  const copyFormat = values['copy-format'];
-  if (copyFormat !== 'binary' && copyFormat !== 'text') throw new CliUsageError('--copy-format must be binary or text');
   const weeks = values['history-weeks'] === undefined ? defaultHistoryWeeks(patients) : Number(values['history-weeks']);
   if (!Number.isInteger(weeks) || weeks < 0 || weeks > 52) throw new CliUsageError('--history-weeks must be an integer from 0 to 52');
   const settings = loadSettings();
@@ -83,7 +79,6 @@ runCli(async () => {
       seed,
       now,
       workers,
-      copyFormat,
       cipher: createPhiCipher(settings),
       onProgress: (done) => progress.update(done),
       onIndex: (done, total, index) => {

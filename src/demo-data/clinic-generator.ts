@@ -1,8 +1,7 @@
 import type { Client } from 'pg';
 import type { PhiCipherCore } from 'src/records/phi/phi-cipher';
 import { dropSecondaryIndexes, restoreIndexes, truncateEmptyTables } from 'src/demo-data/bulk-indexes';
-import { binaryColumnTypes } from 'src/demo-data/copy-binary';
-import { addMetricCounts, copyInto, type CopyFormat } from 'src/demo-data/copy-table';
+import { addMetricCounts, copyInto } from 'src/demo-data/copy-table';
 import type { ClinicKind } from 'src/demo-data/clinic-kinds';
 import { blockCount, ExternalIdNumbering, type GeneratedBlock, SEED_BLOCK_PATIENTS, type SeedBlockSpec } from 'src/demo-data/seed-block';
 import { defaultSeedWorkers, SeedBlockPool } from 'src/demo-data/seed-block-pool';
@@ -24,11 +23,6 @@ export interface GeneratorOptions {
    * below (the calling thread). The clinic is the same whatever the number.
    */
   workers?: number;
-  /**
-   * COPY's format for the tables whose column types it encodes (default binary: copy-binary.ts); `text` for all of
-   * them as before. The rows are the same either way.
-   */
-  copyFormat?: CopyFormat;
   onProgress?: (done: number, total: number) => void;
   /** Called once per index rebuilt after a bulk load, with its name and build time. */
   onIndex?: (done: number, total: number, index?: { name: string; table: string; ms: number }) => void;
@@ -85,7 +79,6 @@ export async function generateClinic(client: Client, organizationId: string, opt
   // The tables in load order (their names and columns): the patients' keys right after the patients (a key references its patient).
   const ordered = tablesInLoadOrder(clinicTables(organizationId, spec.idPrefixes, 0, 0));
   ordered.splice(1, 0, keys.table);
-  if (options.copyFormat !== 'text') spec.binaryTypes = await binaryColumnTypes(client, ordered);
   const bulk = superuser && (options.bulkLoad ?? (options.patients >= BULK_LOAD_MIN_PATIENTS && (await patientsAlready(client)) < options.patients));
   const dropped = bulk ? await dropSecondaryIndexes(client, ordered.map((t) => t.table)) : [];
   // Into empty tables, truncated in this transaction: loaded frozen (COPY FREEZE, truncateEmptyTables). After the
@@ -130,7 +123,6 @@ export async function generateClinic(client: Client, organizationId: string, opt
             ordered[k].columns,
             round.map((b) => b.tables[k].data),
             frozen.has(ordered[k].table),
-            round[0].tables[k].format,
           );
         }
       })();

@@ -1,7 +1,6 @@
 import type { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { DAY_MS } from 'src/common/time/calendar';
-import { BINARY_COPY_HEADER, BINARY_COPY_TRAILER } from 'src/demo-data/copy-binary';
 
 const dayCache: string[] = [];
 let clock: string[] | null = null;
@@ -60,11 +59,6 @@ export class CopyTable {
     this.count++;
   }
 
-  /** The rows pushed so far (a view of this table's buffer: valid until the next push). */
-  rows(): Uint8Array {
-    return this.buffer.subarray(0, this.used);
-  }
-
   /** The rows pushed so far, copied into memory of their own (an ArrayBuffer that a worker thread can transfer). */
   copyOut(): Uint8Array {
     const out = new Uint8Array(this.used);
@@ -81,28 +75,15 @@ export class CopyTable {
   }
 }
 
-/** COPY's text format (CopyTable's rows) or its binary one (BinaryCopyEncoder's tuples, copy-binary.ts). */
-export type CopyFormat = 'text' | 'binary';
-
 /**
  * `COPY table (columns) FROM STDIN` with the given rows, resolved when PostgreSQL has accepted every one. `freeze`:
- * WITH (FREEZE), for a table truncated in this transaction (truncateEmptyTables, bulk-indexes.ts). `binary`: the
- * parts are binary tuples, sent between the format's header and trailer.
+ * WITH (FREEZE), for a table truncated in this transaction (truncateEmptyTables, bulk-indexes.ts).
  */
-export function copyInto(
-  client: Client,
-  table: string,
-  columns: readonly string[],
-  data: Uint8Array | readonly Uint8Array[],
-  freeze = false,
-  format: CopyFormat = 'text',
-): Promise<void> {
-  let parts = (data instanceof Uint8Array ? [data] : data).filter((d) => d.length > 0);
+export function copyInto(client: Client, table: string, columns: readonly string[], data: Uint8Array | readonly Uint8Array[], freeze = false): Promise<void> {
+  const parts = (data instanceof Uint8Array ? [data] : data).filter((d) => d.length > 0);
   if (parts.length === 0) return Promise.resolve();
-  if (format === 'binary') parts = [BINARY_COPY_HEADER, ...parts, BINARY_COPY_TRAILER];
-  const options = [...(format === 'binary' ? ['FORMAT binary'] : []), ...(freeze ? ['FREEZE'] : [])];
   return new Promise((resolve, reject) => {
-    const stream = client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN${options.length > 0 ? ` WITH (${options.join(', ')})` : ''}`));
+    const stream = client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN${freeze ? ' WITH (FREEZE)' : ''}`));
     stream.on('error', reject);
     stream.on('finish', () => resolve());
     for (let i = 0; i < parts.length - 1; i++) stream.write(parts[i]);

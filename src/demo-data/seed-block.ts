@@ -1,6 +1,5 @@
 import { CLINIC_CATALOGS, type ClinicKind, DEFAULT_CLINIC_KIND } from 'src/demo-data/clinic-kinds';
-import { BinaryCopyEncoder, type BinaryColumnType } from 'src/demo-data/copy-binary';
-import type { CopyFormat, CopyTable } from 'src/demo-data/copy-table';
+import type { CopyTable } from 'src/demo-data/copy-table';
 import { type HistoryContext, writePatient } from 'src/demo-data/patient-history';
 import { buildPools, type SeedPools } from 'src/demo-data/seed-catalog';
 import { SeedKeys } from 'src/demo-data/seed-keys';
@@ -31,18 +30,12 @@ export interface SeedBlockSpec {
   /** The organization's key (unwrapped) and its version: each patient's data key is wrapped by it. */
   kek: Uint8Array;
   kekVersion: number;
-  /**
-   * Tables written in COPY's binary format, with their columns' types (binaryColumnTypes, copy-binary.ts): their rows
-   * are re-encoded by the generator thread. The others (all without this) stay in text format.
-   */
-  binaryTypes?: Record<string, BinaryColumnType[]>;
 }
 
-/** One table's rows of a block, in COPY text or binary format (without the binary header and trailer). */
+/** One table's rows of a block, in COPY text format. */
 export interface GeneratedTable {
   table: string;
   columns: readonly string[];
-  format: CopyFormat;
   data: Uint8Array;
   count: number;
   /** Offset of the external id's nine digits from each row's start, for tables renumbered in clinic order; else null. */
@@ -62,7 +55,6 @@ export const blockCount = (patients: number): number => Math.ceil(patients / SEE
 export class BlockGenerator {
   private readonly keys: SeedKeys;
   private readonly pools: SeedPools;
-  private readonly encoder = new BinaryCopyEncoder();
 
   constructor(
     private readonly spec: SeedBlockSpec,
@@ -94,15 +86,12 @@ export class BlockGenerator {
       block,
       tables: ordered.map((t) => {
         if (t.count >= 2 ** BLOCK_ID_BITS) throw new Error(`seed block ${block}: ${t.count} rows of ${t.table}, more than a block's id range`);
-        const types = this.spec.binaryTypes?.[t.table];
-        const renumbered = t instanceof SeedTable && t !== tables.patients;
         return {
           table: t.table,
           columns: t.columns,
-          format: types ? 'binary' : 'text',
-          data: types ? this.encoder.encode(t.rows(), types) : t.copyOut(),
+          data: t.copyOut(),
           count: t.count,
-          externalDigitsAt: renumbered ? (types ? t.externalDigitsAtBinary : t.externalDigitsAt) : null,
+          externalDigitsAt: t instanceof SeedTable && t !== tables.patients ? t.externalDigitsAt : null,
         };
       }),
     };
@@ -130,17 +119,6 @@ export class ExternalIdNumbering {
       if (t.externalDigitsAt === null || offset === 0) continue;
       if (offset + t.count >= 1e9) throw new Error(`more than 999,999,999 rows of ${t.table}`);
       const data = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-      if (t.format === 'binary') {
-        // Tuple by tuple: a field count, then each field's length (-1: null) and bytes.
-        for (let n = offset + 1, start = 0; start < data.length; n++) {
-          let at = start + t.externalDigitsAt + 8;
-          for (let v = n, k = 0; k < 9; k++, v = Math.floor(v / 10)) data[at--] = ZERO + (v % 10);
-          const fields = data.readInt16BE(start);
-          start += 2;
-          for (let f = 0; f < fields; f++) start += 4 + Math.max(0, data.readInt32BE(start));
-        }
-        continue;
-      }
       let start = 0;
       for (let n = offset + 1; start < data.length; n++) {
         let at = start + t.externalDigitsAt + 8;

@@ -43,14 +43,6 @@ export class SeedTable extends CopyTable {
     return 36 + 1 + 36 + 1 + 4 + 1 + this.externalPrefix.length;
   }
 
-  /**
-   * The same offset in a binary COPY tuple (copy-binary.ts): the field count (2), the id and the organization's id
-   * (4 + 16 each), `seed` (4 + 4), the external id's length (4), the prefix.
-   */
-  get externalDigitsAtBinary(): number {
-    return 2 + 20 + 20 + 8 + 4 + this.externalPrefix.length;
-  }
-
   /** Writes a row (the id, organization, source and external id first) and returns its id. */
   row(rest: string): string {
     const id = this.ids.id(this.idBase + this.count);

@@ -2,7 +2,6 @@ import { Client } from 'pg';
 import { loadSettings, Settings } from 'src/config/settings';
 import { generateClinic } from 'src/demo-data/clinic-generator';
 import { CLINIC_CATALOGS, ClinicKind } from 'src/demo-data/clinic-kinds';
-import type { CopyFormat } from 'src/demo-data/copy-table';
 import { ScoredWithHistory, scoreWithHistory } from 'src/demo-data/score-history';
 import { createPhiCipher, PhiCipherCore } from 'src/records/phi/phi-cipher';
 import { Database } from 'src/database/database';
@@ -22,8 +21,6 @@ export interface SeedOptions {
   chunkSize?: number;
   /** Generator threads (GeneratorOptions.workers): the same clinic whatever the number. */
   workers?: number;
-  /** COPY's format (GeneratorOptions.copyFormat, default binary): the same rows either way. */
-  copyFormat?: CopyFormat;
   /** Called with (done, total) as patients are written. */
   onProgress?: (done: number, total: number) => void;
   /** Called as the indexes dropped for a bulk load are rebuilt (done, total, and the index rebuilt with its build time). */
