@@ -15,6 +15,7 @@ import { Client } from 'pg';
 import { createApp } from 'src/app.factory';
 import { signDevToken } from 'src/auth/dev-token';
 import { loadSettings } from 'src/config/settings';
+import { benchReader } from './read/harness';
 
 const { values } = parseArgs({
   options: {
@@ -29,15 +30,7 @@ async function main(): Promise<void> {
   const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
   const admin = new Client({ connectionString: databaseUrl });
   await admin.connect();
-  const org = (await admin.query<{ id: string }>(`SELECT id FROM organizations WHERE slug = $1`, [values.org])).rows[0];
-  if (!org) throw new Error(`No organization "${values.org}"`);
-  const user = (
-    await admin.query<{ id: string }>(
-      `INSERT INTO users (email, name) VALUES ('bench-reader@example.test', 'Bench Reader')
-       ON CONFLICT (email) DO UPDATE SET name = excluded.name RETURNING id`,
-    )
-  ).rows[0];
-  await admin.query(`INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, 'admin') ON CONFLICT DO NOTHING`, [org.id, user.id]);
+  const { org, user } = await benchReader(admin, values.org!);
   const patients = (
     await admin.query<{ id: string }>(`SELECT patient_id AS id FROM patient_metrics TABLESAMPLE SYSTEM (1) WHERE organization_id = $1 LIMIT 500`, [org.id])
   ).rows.map((r) => r.id);

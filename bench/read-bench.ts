@@ -21,7 +21,7 @@ import { writeFileSync } from 'node:fs';
 import { Client } from 'pg';
 import { loadSettings } from 'src/config/settings';
 import { BenchContext, SCENARIOS } from './read/scenarios';
-import { buildServers, compiled, cpuMs, latencyRun, startServer, throughputRun } from './read/harness';
+import { benchReader, buildServers, compiled, cpuMs, latencyRun, startServer, throughputRun } from './read/harness';
 import { signDevToken } from 'src/auth/dev-token';
 import { randomBytes } from 'node:crypto';
 
@@ -42,15 +42,7 @@ async function main(): Promise<void> {
   // reader of its table). The seed command migrates; so does `npm run migration:run`.
   const admin = new Client({ connectionString: databaseUrl });
   await admin.connect();
-  const org = (await admin.query<{ id: string }>(`SELECT id FROM organizations WHERE slug = $1`, [values.org])).rows[0];
-  if (!org) throw new Error(`No organization "${values.org}" in ${databaseUrl} (seed one: npm run seed -- --org ${values.org} --patients 20000)`);
-  const user = (
-    await admin.query<{ id: string }>(
-      `INSERT INTO users (email, name) VALUES ('bench-reader@example.test', 'Bench Reader')
-       ON CONFLICT (email) DO UPDATE SET name = excluded.name RETURNING id`,
-    )
-  ).rows[0];
-  await admin.query(`INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, 'admin') ON CONFLICT DO NOTHING`, [org.id, user.id]);
+  const { org, user } = await benchReader(admin, values.org!, ` in ${databaseUrl} (seed one: npm run seed -- --org ${values.org} --patients 20000)`);
   const patientCount = Number((await admin.query<{ n: string }>(`SELECT count(*) AS n FROM patient_metrics WHERE organization_id = $1`, [org.id])).rows[0].n);
   const secret = randomBytes(32).toString('hex');
   const token = signDevToken(secret, { sub: user.id }, { expiresIn: '2h' });

@@ -3,6 +3,7 @@ import { request as httpRequest, Agent } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { resolve } from 'node:path';
 import autocannon from 'autocannon';
+import type { Client } from 'pg';
 import { processCpuMs } from '../process-cpu';
 
 const ROOT = resolve(__dirname, '../..');
@@ -94,4 +95,21 @@ export async function throughputRun(base: string, paths: string[], headers: Reco
     requests: paths.map((path) => ({ method: 'GET' as const, path })),
   });
   return { rps: result.requests.average, total: result.requests.total, errors: result.errors + result.non2xx };
+}
+
+/**
+ * The benchmarks' reader: the organization `slug` (an error naming `hint` when it is not there) and the
+ * `bench-reader@example.test` user, made an admin of it (created the first time).
+ */
+export async function benchReader(admin: Client, slug: string, hint = ''): Promise<{ org: { id: string }; user: { id: string } }> {
+  const org = (await admin.query<{ id: string }>(`SELECT id FROM organizations WHERE slug = $1`, [slug])).rows[0];
+  if (!org) throw new Error(`No organization "${slug}"${hint}`);
+  const user = (
+    await admin.query<{ id: string }>(
+      `INSERT INTO users (email, name) VALUES ('bench-reader@example.test', 'Bench Reader')
+       ON CONFLICT (email) DO UPDATE SET name = excluded.name RETURNING id`,
+    )
+  ).rows[0];
+  await admin.query(`INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, 'admin') ON CONFLICT DO NOTHING`, [org.id, user.id]);
+  return { org, user };
 }

@@ -7,7 +7,7 @@ import { keptFeaturesKey } from 'src/scoring/features/kept-features.sql';
 import { organizationScoringSettings } from 'src/scoring/organization-settings';
 import { ScoringRepositories } from 'src/scoring/scoring-repositories';
 import { createTestApp, TestApp, TEST_NOW } from 'test/utils/test-app';
-import { recomputeOrganizationWithUrl, scoringOrganization, simulatedPatients } from 'test/scoring/scoring-fixtures';
+import { recomputeOrganizationWithUrl, simulatedClinic } from 'test/scoring/scoring-fixtures';
 
 /**
  * A small clinic's organization-wide run in fewer round trips (docs/scaling.md, "The recompute's round trips"): its
@@ -23,11 +23,8 @@ describe("a small clinic's recompute in fewer round trips", () => {
   });
   afterAll(() => t.close());
 
-  async function clinic(n: number, seed: number): Promise<string> {
-    const org = await scoringOrganization(t.db);
-    await simulatedPatients(t.db, org, n, TEST_NOW, { seed, valueSeed: seed + 1 });
-    return org;
-  }
+  /** A clinic of `n` patients whose visits follow the BG/NBD story (enough for an accepted fit). */
+  const clinic = (n: number, seed: number): Promise<string> => simulatedClinic(t.db, n, seed);
 
   const scores = (org: string): Promise<Record<string, unknown>[]> =>
     t.db.query(

@@ -7,6 +7,7 @@ import { gamma, mulberry32 } from 'src/scoring/domain/prng';
 import { simulateBgNbd } from 'src/scoring/domain/simulation';
 import { recomputeOrganization, type RecomputeOptions, type RecomputeResult } from 'src/scoring/recompute/organization-recompute';
 import { ScoringRepositories } from 'src/scoring/scoring-repositories';
+import { TEST_NOW } from 'test/utils/test-app';
 import type { TestDatabase } from 'test/utils/test-database';
 
 /** Factories for the scoring tests: raw rows inserted as the owner, dates relative to a given "now". */
@@ -238,4 +239,14 @@ export async function partitionsOf(db: TestDatabase, organizationId: string): Pr
     [organizationId],
   );
   return rows.map((r) => r.name);
+}
+
+/**
+ * A new organization (`scoringOrganization`) of `n` patients simulated as `simulatedPatients` does, up to TEST_NOW,
+ * the visit values seeded by `seed + 1`: a small clinic for the nightly tests. Returns its id.
+ */
+export async function simulatedClinic(db: TestDatabase, n: number, seed: number): Promise<string> {
+  const org = await scoringOrganization(db);
+  await simulatedPatients(db, org, n, TEST_NOW, { seed, valueSeed: seed + 1 });
+  return org;
 }

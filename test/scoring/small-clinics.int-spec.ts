@@ -9,7 +9,7 @@ import { NightlyRecomputeJob } from 'src/scoring/jobs/nightly-recompute.job';
 import { ScoringService } from 'src/scoring/scoring.service';
 import { eventually } from 'test/utils/eventually';
 import { createTestApp, TestApp, TEST_NOW } from 'test/utils/test-app';
-import { recomputeOrganizationWithUrl, scoringOrganization, simulatedPatients } from 'test/scoring/scoring-fixtures';
+import { recomputeOrganizationWithUrl, simulatedClinic } from 'test/scoring/scoring-fixtures';
 
 const DAY = 86_400_000;
 
@@ -26,11 +26,7 @@ describe('small clinics at night', () => {
   afterAll(() => t.close());
 
   /** A clinic of `n` patients whose visits follow the BG/NBD story (enough for an accepted fit). */
-  async function clinic(n: number, seed: number): Promise<string> {
-    const org = await scoringOrganization(t.db);
-    await simulatedPatients(t.db, org, n, TEST_NOW, { seed, valueSeed: seed + 1 });
-    return org;
-  }
+  const clinic = (n: number, seed: number): Promise<string> => simulatedClinic(t.db, n, seed);
 
   const fits = (org: string): Promise<{ settings_key: string | null }[]> =>
     t.db.query(`SELECT settings_key FROM model_fits WHERE organization_id = $1 ORDER BY created_at, model`, [org]);
