@@ -15,7 +15,6 @@ export interface OrganizationRow {
 
 /** The columns of OrganizationRow, as `organizations` names them. */
 export const ORGANIZATION_COLUMNS = 'id, slug, name, timezone, settings';
-const COLUMNS = ORGANIZATION_COLUMNS;
 
 /**
  * The one place that looks organizations up. `organizations` carries no row-level security (the auth layer reads
@@ -26,23 +25,23 @@ const COLUMNS = ORGANIZATION_COLUMNS;
 export class OrganizationsRepository {
   /** The organization of a tenant handle (null if it was deleted meanwhile). */
   async own(db: TenantSql): Promise<OrganizationRow | null> {
-    const rows = await db.query<OrganizationRow>(`SELECT ${COLUMNS} FROM organizations WHERE id = $1`, [db.organizationId]);
+    const rows = await db.query<OrganizationRow>(`SELECT ${ORGANIZATION_COLUMNS} FROM organizations WHERE id = $1`, [db.organizationId]);
     return rows[0] ?? null;
   }
 
   async bySlug(sql: CrossTenantSql, slug: string): Promise<OrganizationRow | null> {
-    const rows = await sql.query<OrganizationRow>(`SELECT ${COLUMNS} FROM organizations WHERE slug = $1`, [slug]);
+    const rows = await sql.query<OrganizationRow>(`SELECT ${ORGANIZATION_COLUMNS} FROM organizations WHERE slug = $1`, [slug]);
     return rows[0] ?? null;
   }
 
   async byId(sql: CrossTenantSql, id: string): Promise<OrganizationRow | null> {
-    const rows = await sql.query<OrganizationRow>(`SELECT ${COLUMNS} FROM organizations WHERE id = $1`, [id]);
+    const rows = await sql.query<OrganizationRow>(`SELECT ${ORGANIZATION_COLUMNS} FROM organizations WHERE id = $1`, [id]);
     return rows[0] ?? null;
   }
 
   /** Every organization (its id, slug and time zone matter here), by slug: the nightly scheduler's fan-out. */
   async all(sql: CrossTenantSql): Promise<OrganizationRow[]> {
-    return sql.query<OrganizationRow>(`SELECT ${COLUMNS} FROM organizations ORDER BY slug`);
+    return sql.query<OrganizationRow>(`SELECT ${ORGANIZATION_COLUMNS} FROM organizations ORDER BY slug`);
   }
 
   /**

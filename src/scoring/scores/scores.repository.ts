@@ -15,11 +15,11 @@ import {
   toCopyPieces,
 } from 'src/scoring/scores/scores-copy';
 
-/** Where the scores go: `patient_metrics` and today's risk history, on the caller's tenant handle. */
 /** The metrics rows of organization $1's deleted patients (deleteMetricsOfDeletedPatients; a run's last statement). */
 export const DELETE_METRICS_OF_DELETED_SQL = `DELETE FROM patient_metrics m USING patients p
         WHERE m.organization_id = $1 AND p.id = m.patient_id AND p.deleted_at IS NOT NULL`;
 
+/** Where the scores go: `patient_metrics` and today's risk history, on the caller's tenant handle. */
 @Injectable()
 export class ScoresRepository {
   /**
