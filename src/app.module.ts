@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { Clock, SystemClock } from 'src/common/clock/clock';
-import { CacheStatusInterceptor } from 'src/common/cache/cache-status.interceptor';
+import { CacheStatusHook } from 'src/common/cache/request-freshness';
 import { ProblemFilter } from 'src/common/problem/problem.filter';
 import { ShutdownState } from 'src/common/resilience/shutdown-state';
 import { ProblemValidationPipe } from 'src/common/validation/problem-validation.pipe';
@@ -72,7 +72,7 @@ export class AppModule {
         ShutdownState,
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_PIPE, useClass: ProblemValidationPipe },
-        { provide: APP_INTERCEPTOR, useClass: CacheStatusInterceptor },
+        CacheStatusHook,
       ],
       exports: [Clock, ShutdownState],
     };

@@ -3,6 +3,8 @@ import { ApiTags } from '@nestjs/swagger';
 import { AuthContext } from 'src/auth/auth-context';
 import { Auth, Authorized } from 'src/auth/authorized.decorator';
 import { Permission } from 'src/auth/permissions';
+import type { Freshness } from 'src/common/cache/freshness';
+import { RequestFreshness } from 'src/common/cache/request-freshness';
 import { Endpoint } from 'src/common/http/endpoint.decorator';
 import { NOT_READY_PROBLEM } from 'src/common/problem/problem-docs';
 import { OrganizationParams } from 'src/common/http/path-params.dto';
@@ -30,7 +32,12 @@ export class EngagementController {
     response: { description: 'The overview.', type: EngagementOverviewResponse, example: ENGAGEMENT_OVERVIEW_EXAMPLE },
     problems: [NOT_READY_PROBLEM],
   })
-  getEngagementOverview(@Auth() auth: AuthContext, @Param() _p: OrganizationParams, @Query() q: EngagementQuery): Promise<EngagementOverviewResponse> {
-    return this.engagement.overview(auth, q);
+  getEngagementOverview(
+    @Auth() auth: AuthContext,
+    @Param() _p: OrganizationParams,
+    @Query() q: EngagementQuery,
+    @RequestFreshness() freshness: Freshness,
+  ): Promise<EngagementOverviewResponse> {
+    return this.engagement.overview(auth, q, freshness);
   }
 }

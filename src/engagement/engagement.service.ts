@@ -19,6 +19,7 @@ import { ReadTenantDb } from 'src/database/replicas/read-tenant-db';
 import { JobType } from 'src/jobs/job.types';
 import { SnapshotRebuilds } from 'src/jobs/snapshot-rebuilds';
 import { OrganizationsRepository } from 'src/organizations/organizations.repository';
+import type { Freshness } from 'src/common/cache/freshness';
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 
@@ -62,7 +63,11 @@ export class EngagementService implements OnModuleDestroy {
     this.subscription.unsubscribe();
   }
 
-  async overview(auth: AuthContext, q: EngagementOverviewQuery): Promise<EngagementOverviewResponse> {
+  /**
+   * `freshness`: the request's record (`@RequestFreshness()`), marked when the answer is served stale (the database
+   * away) or comes from a rollup past SNAPSHOT_MAX_AGE_HOURS.
+   */
+  async overview(auth: AuthContext, q: EngagementOverviewQuery, freshness?: Freshness): Promise<EngagementOverviewResponse> {
     const orgId = auth.organizationId;
     const now = this.clock.now();
     const timeZone = await this.timeZones.get(orgId, async () =>
@@ -72,7 +77,7 @@ export class EngagementService implements OnModuleDestroy {
     const window = resolveRange(q, today);
     if ('field' in window) throw ProblemException.invalidField('query', window.field, window.message);
     // All of an organization's overviews go at once when its generation does (a new random one is drawn).
-    const generation = await this.cache.getOrLoad(generationKey(orgId), async () => randomUUID());
+    const generation = await this.cache.getOrLoad(generationKey(orgId), async () => randomUUID(), undefined, { freshness });
     const window_ = `${timeZone}:${window.from}:${window.to}:${window.granularity}:${today}`;
     // The stale answer (database away) is kept without the generation, which every recompute changes.
     const staleKey = `engagement-overview:v3:${orgId}:${window_}`;
@@ -86,10 +91,10 @@ export class EngagementService implements OnModuleDestroy {
           return { overview: toOverview(facts, window), builtAt: rollup.builtAt === null ? null : new Date(rollup.builtAt).toISOString() };
         }),
       undefined,
-      { staleKey },
+      { staleKey, freshness },
     );
     // Cached or not, an answer from a rollup past SNAPSHOT_MAX_AGE_HOURS says so and asks for its rebuild.
-    if (cached.builtAt) this.rebuilds.checkAge(JobType.EngagementRebuild, orgId, new Date(cached.builtAt));
+    if (cached.builtAt) this.rebuilds.checkAge(JobType.EngagementRebuild, orgId, new Date(cached.builtAt), freshness);
     return cached.overview;
   }
 

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { markSnapshotStale } from 'src/common/cache/freshness';
+import { Freshness, markSnapshotStale } from 'src/common/cache/freshness';
 import { Clock } from 'src/common/clock/clock';
 import { ProblemCode, ProblemException } from 'src/common/problem/problem';
 import { SETTINGS } from 'src/config/config.module';
@@ -39,13 +39,14 @@ export class SnapshotRebuilds {
   }
 
   /**
-   * For a read answered from a snapshot built at `builtAt`: past its lifetime, the answer is marked stale and the
-   * rebuild (a job of `type`) asked for, without waiting. Returns whether it was stale.
+   * For a read answered from a snapshot built at `builtAt`: past its lifetime, the answer is marked stale (in the
+   * request's `freshness` record, `@RequestFreshness()`) and the rebuild (a job of `type`) asked for, without waiting.
+   * Returns whether it was stale.
    */
-  checkAge(type: string, organizationId: string, builtAt: Date, payload: Record<string, unknown> = {}): boolean {
+  checkAge(type: string, organizationId: string, builtAt: Date, freshness: Freshness | undefined, payload: Record<string, unknown> = {}): boolean {
     const ageMs = this.clock.now().getTime() - builtAt.getTime();
     if (ageMs <= this.maxAgeMs) return false;
-    markSnapshotStale(ageMs / 1000, (ageMs - this.maxAgeMs) / 1000);
+    markSnapshotStale(freshness, ageMs / 1000, (ageMs - this.maxAgeMs) / 1000);
     this.request(type, organizationId, payload);
     return true;
   }

@@ -4,6 +4,8 @@ import { AuditAction } from 'src/audit/trail/audit-action';
 import { AuthContext } from 'src/auth/auth-context';
 import { Auth, Authorized } from 'src/auth/authorized.decorator';
 import { Permission } from 'src/auth/permissions';
+import type { Freshness } from 'src/common/cache/freshness';
+import { RequestFreshness } from 'src/common/cache/request-freshness';
 import { Endpoint } from 'src/common/http/endpoint.decorator';
 import { NOT_READY_PROBLEM } from 'src/common/problem/problem-docs';
 import { ORGANIZATION_PARAMS_SCHEMA, OrganizationParams } from 'src/common/http/path-params.dto';
@@ -42,7 +44,8 @@ export class OpportunitiesController {
     @Auth() auth: AuthContext,
     @Param() _p: OrganizationParams,
     @Query() q: OpportunitiesQuery,
+    @RequestFreshness() freshness: Freshness,
   ): Promise<OpportunitiesResponse> {
-    return this.opportunities.list(auth, q);
+    return this.opportunities.list(auth, q, freshness);
   }
 }

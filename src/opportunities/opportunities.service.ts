@@ -8,6 +8,7 @@ import { OpportunitiesRepository, OpportunityRow } from 'src/opportunities/oppor
 import { TenantDb } from 'src/database/tenant/tenant-db';
 import { JobType } from 'src/jobs/job.types';
 import { SnapshotRebuilds } from 'src/jobs/snapshot-rebuilds';
+import type { Freshness } from 'src/common/cache/freshness';
 
 export const DEFAULT_OPPORTUNITIES_LIMIT = 50;
 
@@ -24,9 +25,9 @@ export class OpportunitiesService {
   /**
    * A page of the organization's snapshot. Never rebuilt here (SnapshotRebuilds): past SNAPSHOT_MAX_AGE_HOURS it is
    * answered marked stale and its refresh enqueued; an organization without one waits for its first build, bounded,
-   * else gets 503 `not-ready` with Retry-After.
+   * else gets 503 `not-ready` with Retry-After. `freshness`: the request's record (`@RequestFreshness()`).
    */
-  async list(auth: AuthContext, q: OpportunitiesQuery): Promise<OpportunitiesResponse> {
+  async list(auth: AuthContext, q: OpportunitiesQuery, freshness?: Freshness): Promise<OpportunitiesResponse> {
     const orgId = auth.organizationId;
     const filter = { type: q.type, priority: q.priority, limit: q.limit ?? DEFAULT_OPPORTUNITIES_LIMIT, offset: q.offset ?? 0 };
     let found = await this.tenantDb.statements(orgId, (db) => this.repository.page(db, filter));
@@ -38,7 +39,7 @@ export class OpportunitiesService {
       if (!found) throw new Error('opportunity snapshot missing right after its rebuild');
     }
     const { state, rows } = found;
-    this.rebuilds.checkAge(JobType.OpportunitiesRefresh, orgId, new Date(state.refreshedAt));
+    this.rebuilds.checkAge(JobType.OpportunitiesRefresh, orgId, new Date(state.refreshedAt), freshness);
     return toOpportunitiesResponse(rows, state.totals, q);
   }
 }

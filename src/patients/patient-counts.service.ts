@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
 import { AggregateCache } from 'src/common/cache/aggregate-cache';
+import type { Freshness } from 'src/common/cache/freshness';
 import { ReadTenantDb } from 'src/database/replicas/read-tenant-db';
 import { SETTINGS } from 'src/config/config.module';
 import { Settings } from 'src/config/settings';
@@ -53,22 +54,34 @@ export class PatientCountsService implements OnModuleDestroy {
   /**
    * The organization's counts, cached. `onLoad`: called when this call reads them from the database (not when they
    * are cached or another call is reading them), just before its statement: the list starts its page then, so that
-   * the two statements run side by side.
+   * the two statements run side by side. `freshness`: the request's record (marked when its counts are served stale).
    */
-  counts(organizationId: string, onLoad?: () => void): Promise<CachedCounts> {
-    return this.cache.getOrLoad(countsKey(organizationId), async () => {
-      onLoad?.();
-      const counts = await this.tenantDb.statements(organizationId, (db) => this.repository.organizationCounts(db));
-      return { ...counts, version: randomUUID() };
-    });
+  counts(organizationId: string, onLoad?: () => void, freshness?: Freshness): Promise<CachedCounts> {
+    return this.cache.getOrLoad(
+      countsKey(organizationId),
+      async () => {
+        onLoad?.();
+        const counts = await this.tenantDb.statements(organizationId, (db) => this.repository.organizationCounts(db));
+        return { ...counts, version: randomUUID() };
+      },
+      undefined,
+      { freshness },
+    );
   }
 
   /**
    * Patients matching a list filter: a status (null: all) and an optional lower-cased name prefix. `counts`: the
    * organization's counts when the caller has them already (one cache read fewer; with Redis, one round trip).
+   * `freshness`: the request's record.
    */
-  async totalMatching(organizationId: string, status: PatientStatus | null, prefix: string | null, counts?: CachedCounts): Promise<number> {
-    counts ??= await this.counts(organizationId);
+  async totalMatching(
+    organizationId: string,
+    status: PatientStatus | null,
+    prefix: string | null,
+    counts?: CachedCounts,
+    freshness?: Freshness,
+  ): Promise<number> {
+    counts ??= await this.counts(organizationId, undefined, freshness);
     if (prefix === null) return countStatus(counts.groups, status);
     // The prefix is a fragment of a name: only its hash goes into a (possibly shared) cache key.
     const key = `patients:prefix-count:${organizationId}:${counts.version}:${status ?? 'all'}:${createHash('sha256').update(prefix).digest('hex')}`;
@@ -76,6 +89,7 @@ export class PatientCountsService implements OnModuleDestroy {
       key,
       () => this.tenantDb.statements(organizationId, (db) => this.repository.countNamePrefix(db, status, prefix)),
       Math.min(60, this.settings.cacheTtlSeconds) * 1000,
+      { freshness },
     );
   }
 

@@ -18,6 +18,7 @@ import type { PatientKeys } from 'src/records/phi/phi-keyring-core';
 import { PhiReader } from 'src/records/phi/phi-reader';
 import type { ProfileListRow } from 'src/patients/patients.repository';
 import type { PatientStatus } from 'src/scoring/domain/patient-status';
+import type { Freshness } from 'src/common/cache/freshness';
 
 /** Pages of more rows than this are never kept by the page cache (a page of 1,000 is 400 KB of JSON). */
 export const MAX_CACHED_PAGE_LIMIT = 200;
@@ -49,7 +50,8 @@ export class PatientListService {
     this.pages = new InProcessLru(settings.patientPageCache.entries, settings.patientPageCache.seconds * 1000);
   }
 
-  async list(auth: AuthContext, query: ProfilesQueryDto): Promise<ProfilesResponse> {
+  /** `freshness`: the request's record (`@RequestFreshness()`), marked when the counts are served stale. */
+  async list(auth: AuthContext, query: ProfilesQueryDto, freshness?: Freshness): Promise<ProfilesResponse> {
     const organizationId = auth.organizationId;
     const resolved = resolveSpec(query);
     // Read once per request: the summary, the total and the page cache's key all come from these counts. When they
@@ -57,16 +59,20 @@ export class PatientListService {
     // page's run side by side on two connections: a page cached under the new counts' version cannot exist yet, so
     // the page is needed whatever the cache holds.
     let early: Promise<PageRead> | undefined;
-    const counts = await this.counts.counts(organizationId, () => {
-      early = this.readPage(organizationId, resolved.spec);
-      early.catch(() => undefined); // awaited below; a failure of the counts' load must not leave it unhandled
-    });
+    const counts = await this.counts.counts(
+      organizationId,
+      () => {
+        early = this.readPage(organizationId, resolved.spec);
+        early.catch(() => undefined); // awaited below; a failure of the counts' load must not leave it unhandled
+      },
+      freshness,
+    );
     const cacheable = this.pages.enabled && resolved.spec.limit <= MAX_CACHED_PAGE_LIMIT;
-    if (!cacheable) return this.read(organizationId, resolved, counts, early);
+    if (!cacheable) return this.read(organizationId, resolved, counts, early, freshness);
     const key = `${organizationId}\u0000${counts.version}\u0000${resolved.skipped}\u0000${resolved.statusFilter}\u0000${JSON.stringify(resolved.spec)}`;
     const cached = early ? undefined : this.pages.get(key);
     if (cached) return cached;
-    const page = reusableJson(await this.read(organizationId, resolved, counts, early));
+    const page = reusableJson(await this.read(organizationId, resolved, counts, early, freshness));
     this.pages.set(key, page);
     return page;
   }
@@ -92,10 +98,11 @@ export class PatientListService {
     { spec, skipped, statusFilter }: ResolvedList,
     counts: CachedCounts,
     early?: Promise<PageRead>,
+    freshness?: Freshness,
   ): Promise<ProfilesResponse> {
     const [{ rows, keys }, total] = await Promise.all([
       early ?? this.readPage(organizationId, spec),
-      this.counts.totalMatching(organizationId, spec.status, spec.search, counts),
+      this.counts.totalMatching(organizationId, spec.status, spec.search, counts, freshness),
     ]);
     const summary = summarize(counts.groups);
     const pageRows = rows.slice(0, spec.limit);

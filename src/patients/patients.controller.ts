@@ -4,6 +4,8 @@ import { AuditAction } from 'src/audit/trail/audit-action';
 import { AuthContext } from 'src/auth/auth-context';
 import { Auth, Authorized } from 'src/auth/authorized.decorator';
 import { Permission } from 'src/auth/permissions';
+import type { Freshness } from 'src/common/cache/freshness';
+import { RequestFreshness } from 'src/common/cache/request-freshness';
 import { Endpoint } from 'src/common/http/endpoint.decorator';
 import { ORGANIZATION_PARAMS_SCHEMA, OrganizationParams, PATIENT_PARAMS_SCHEMA, PatientParams } from 'src/common/http/path-params.dto';
 import { ValidatedBySchema } from 'src/common/validation/request-schemas';
@@ -38,8 +40,13 @@ export class PatientsController {
     response: { description: 'A page of patients.', type: ProfilesResponse, example: PROFILES_EXAMPLE },
   })
   @ValidatedBySchema(ORGANIZATION_PARAMS_SCHEMA, PROFILES_QUERY_SCHEMA)
-  listPatientProfiles(@Auth() auth: AuthContext, @Param() _p: OrganizationParams, @Query() query: ProfilesQueryDto): Promise<ProfilesResponse> {
-    return this.profiles.list(auth, query);
+  listPatientProfiles(
+    @Auth() auth: AuthContext,
+    @Param() _p: OrganizationParams,
+    @Query() query: ProfilesQueryDto,
+    @RequestFreshness() freshness: Freshness,
+  ): Promise<ProfilesResponse> {
+    return this.profiles.list(auth, query, freshness);
   }
 
   @Get(':organizationId/profile/:patientId')

@@ -3,6 +3,8 @@ import { ApiTags } from '@nestjs/swagger';
 import { AuthContext } from 'src/auth/auth-context';
 import { Auth, Authorized } from 'src/auth/authorized.decorator';
 import { Permission } from 'src/auth/permissions';
+import type { Freshness } from 'src/common/cache/freshness';
+import { RequestFreshness } from 'src/common/cache/request-freshness';
 import { Endpoint } from 'src/common/http/endpoint.decorator';
 import { ORGANIZATION_PARAMS_SCHEMA, OrganizationParams } from 'src/common/http/path-params.dto';
 import { ValidatedBySchema } from 'src/common/validation/request-schemas';
@@ -27,7 +29,7 @@ export class RiskSummaryController {
     response: { description: 'The counts.', type: RiskSummaryResponse, example: RISK_SUMMARY_EXAMPLE },
   })
   @ValidatedBySchema(ORGANIZATION_PARAMS_SCHEMA)
-  getRiskSummary(@Auth() auth: AuthContext, @Param() _p: OrganizationParams): Promise<RiskSummaryResponse> {
-    return this.summary.get(auth);
+  getRiskSummary(@Auth() auth: AuthContext, @Param() _p: OrganizationParams, @RequestFreshness() freshness: Freshness): Promise<RiskSummaryResponse> {
+    return this.summary.get(auth, freshness);
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthContext } from 'src/auth/auth-context';
+import type { Freshness } from 'src/common/cache/freshness';
 import { Clock } from 'src/common/clock/clock';
 import type { CountGroup } from 'src/patients/patient-counts.repository';
 import { PatientCountsService } from 'src/patients/patient-counts.service';
@@ -16,8 +17,9 @@ export class RiskSummaryService {
     private readonly clock: Clock,
   ) {}
 
-  async get(auth: AuthContext): Promise<RiskSummaryResponse> {
-    const counts = await this.counts.counts(auth.organizationId);
+  /** `freshness`: the request's record (`@RequestFreshness()`), marked when the counts are served stale. */
+  async get(auth: AuthContext, freshness?: Freshness): Promise<RiskSummaryResponse> {
+    const counts = await this.counts.counts(auth.organizationId, undefined, freshness);
     return riskSummary(counts.groups, counts.lastComputedAt ?? this.clock.now().toISOString());
   }
 }

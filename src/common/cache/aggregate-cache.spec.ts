@@ -1,5 +1,8 @@
 import type { Cache } from 'cache-manager';
 import { AggregateCache } from 'src/common/cache/aggregate-cache';
+import type { Freshness } from 'src/common/cache/freshness';
+import { ServiceUnavailableError } from 'src/common/resilience/service-unavailable';
+import type { Settings } from 'src/config/settings';
 
 function memoryCache(): Cache & { store: Map<string, unknown> } {
   const store = new Map<string, unknown>();
@@ -66,5 +69,58 @@ describe('AggregateCache', () => {
     const broken = { get: async () => Promise.reject(new Error('redis down')), set: async () => Promise.reject(new Error('redis down')), del: async () => true, disconnect: async () => undefined } as unknown as Cache;
     const cache = new AggregateCache(broken);
     expect(await cache.getOrLoad('k', async () => 'db')).toBe('db');
+  });
+
+  describe('stale if error: the request\'s freshness record is the one its caller passes', () => {
+    const settings = { cacheTtlSeconds: 60, resilience: { staleIfErrorSeconds: 600 } } as unknown as Settings;
+    const away = (): Promise<never> => Promise.reject(new ServiceUnavailableError('database', 5, 'timeout'));
+
+    it('marks the record of each request served the last good answer, and no other', async () => {
+      const backing = memoryCache();
+      const cache = new AggregateCache(backing, undefined, settings);
+      const loadedAt = Date.now();
+      const fresh: Freshness = {};
+      expect(await cache.getOrLoad('k', async () => 'v1', undefined, { freshness: fresh })).toBe('v1');
+      expect(fresh).toEqual({});
+      backing.store.clear(); // expired from the store; the database is away now
+      const now = jest.spyOn(Date, 'now').mockReturnValue(loadedAt + 90_000);
+      try {
+        const a: Freshness = {};
+        const b: Freshness = {};
+        const gate = deferred();
+        // Two requests share one load (single flight): each gets its own mark.
+        const both = Promise.all([
+          cache.getOrLoad('k', () => gate.promise.then(away), undefined, { freshness: a }),
+          cache.getOrLoad('k', () => gate.promise.then(away), undefined, { freshness: b }),
+        ]);
+        gate.resolve();
+        expect(await both).toEqual(['v1', 'v1']);
+        expect(a).toEqual({ staleAgeSeconds: 90, staleBySeconds: 30 });
+        expect(b).toEqual({ staleAgeSeconds: 90, staleBySeconds: 30 });
+        // Without a record (a caller outside a request) the stale answer is served all the same.
+        expect(await cache.getOrLoad('k', away)).toBe('v1');
+        // The record keeps the oldest stale value the answer holds.
+        expect(await cache.getOrLoad('k', async () => 'other', undefined, { freshness: a })).toBe('other');
+        expect(a).toEqual({ staleAgeSeconds: 90, staleBySeconds: 30 });
+      } finally {
+        now.mockRestore();
+      }
+    });
+
+    it('past the stale window the 503 goes through and the record stays unmarked', async () => {
+      const backing = memoryCache();
+      const cache = new AggregateCache(backing, undefined, settings);
+      const loadedAt = Date.now();
+      await cache.getOrLoad('k', async () => 'v1');
+      backing.store.clear();
+      const now = jest.spyOn(Date, 'now').mockReturnValue(loadedAt + (60 + 600) * 1000 + 1);
+      try {
+        const f: Freshness = {};
+        await expect(cache.getOrLoad('k', away, undefined, { freshness: f })).rejects.toBeInstanceOf(ServiceUnavailableError);
+        expect(f).toEqual({});
+      } finally {
+        now.mockRestore();
+      }
+    });
   });
 });

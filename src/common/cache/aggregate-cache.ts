@@ -1,7 +1,7 @@
 import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import type { Cache } from 'cache-manager';
-import { markServedStale } from 'src/common/cache/freshness';
+import { Freshness, markServedStale } from 'src/common/cache/freshness';
 import { InProcessLru } from 'src/common/cache/in-process-lru';
 import { RedisGuard } from 'src/common/resilience/redis-guard';
 import { isServiceUnavailable } from 'src/common/resilience/service-unavailable';
@@ -27,8 +27,8 @@ const LAST_GOOD_ENTRIES = 5_000;
  *   database. The database is the source of truth, the cache only saves work.
  * - Stale if error (RFC 5861): this process keeps the last answer loaded or read for each key (in memory, up to
  *   LAST_GOOD_ENTRIES); when `load` fails because the database is away (ServiceUnavailableError), that answer is
- *   served for up to STALE_IF_ERROR_SECONDS past its lifetime, and the request is marked stale (Age, Cache-Status:
- *   src/common/cache/freshness.ts). Past that, or without one, the 503 goes through.
+ *   served for up to STALE_IF_ERROR_SECONDS past its lifetime, and the freshness record its caller passes is marked
+ *   stale (Age, Cache-Status: src/common/cache/freshness.ts). Past that, or without one, the 503 goes through.
  */
 @Injectable()
 export class AggregateCache implements OnModuleDestroy {
@@ -53,9 +53,10 @@ export class AggregateCache implements OnModuleDestroy {
 
   /**
    * The cached value of `key`, or `load`'s. `staleKey`: the key its last good answer is kept under, when `key`
-   * carries a generation that changes on every invalidation (a stale answer must survive them).
+   * carries a generation that changes on every invalidation (a stale answer must survive them). `freshness`: the
+   * request's record (`@RequestFreshness()`), marked when its last good answer is served stale.
    */
-  async getOrLoad<T>(key: string, load: () => Promise<T>, ttlMs?: number, options: { staleKey?: string } = {}): Promise<T> {
+  async getOrLoad<T>(key: string, load: () => Promise<T>, ttlMs?: number, options: { staleKey?: string; freshness?: Freshness } = {}): Promise<T> {
     const epoch = this.epochs.get(key) ?? 0;
     const staleKey = options.staleKey ?? key;
     const cached = await this.safe(() => this.cache.get<Stored<T> | T>(key));
@@ -65,7 +66,7 @@ export class AggregateCache implements OnModuleDestroy {
       return stored.v;
     }
     const pending = this.inFlight.get(key) as Promise<T> | undefined;
-    if (pending) return this.staleOnError(staleKey, pending, ttlMs);
+    if (pending) return this.staleOnError(staleKey, pending, ttlMs, options.freshness);
     const loading = (async (): Promise<T> => {
       try {
         const value = await load();
@@ -78,7 +79,7 @@ export class AggregateCache implements OnModuleDestroy {
       }
     })();
     this.inFlight.set(key, loading);
-    return this.staleOnError(staleKey, loading, ttlMs);
+    return this.staleOnError(staleKey, loading, ttlMs, options.freshness);
   }
 
   async delete(key: string): Promise<void> {
@@ -99,7 +100,7 @@ export class AggregateCache implements OnModuleDestroy {
   }
 
   /** `loading`'s value; when it fails because the database is away, the last good answer within the stale window. */
-  private async staleOnError<T>(staleKey: string, loading: Promise<T>, ttlMs?: number): Promise<T> {
+  private async staleOnError<T>(staleKey: string, loading: Promise<T>, ttlMs: number | undefined, freshness: Freshness | undefined): Promise<T> {
     try {
       return await loading;
     } catch (err) {
@@ -108,7 +109,7 @@ export class AggregateCache implements OnModuleDestroy {
       const now = Date.now();
       const lifetime = ttlMs ?? this.ttlMs;
       if (!last || now - last.at > lifetime + this.staleIfErrorMs) throw err;
-      markServedStale((now - last.at) / 1000, Math.max(0, now - last.at - lifetime) / 1000);
+      markServedStale(freshness, (now - last.at) / 1000, Math.max(0, now - last.at - lifetime) / 1000);
       return last.v;
     }
   }

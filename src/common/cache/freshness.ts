@@ -1,5 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-
 /** What one request's answer was made of: whether a cached value past its lifetime was served, and how old. */
 export interface Freshness {
   /** Seconds since the oldest stale value the answer holds was loaded; undefined: everything fresh. */
@@ -13,29 +11,38 @@ export interface Freshness {
   snapshot?: { ageSeconds: number; staleBySeconds: number };
 }
 
-const storage = new AsyncLocalStorage<Freshness>();
+/*
+ * The request's record is handed down explicitly: the controller takes it with `@RequestFreshness()` (which keeps it
+ * on the request), passes it to its service, which passes it to AggregateCache.getOrLoad and SnapshotRebuilds.checkAge;
+ * CacheStatusHook reads it when the response leaves. It used to be an AsyncLocalStorage store set by an interceptor:
+ * on Node 20, once a store is in use, every promise of the process runs its hooks (4.6 % of the app's busy time on
+ * the small read routes, docs/performance.md "The request's freshness without AsyncLocalStorage").
+ */
 
-/** Runs `work` with a fresh record of the request's freshness (the CacheStatusInterceptor does, per request). */
-export function withFreshness<T>(freshness: Freshness, work: () => T): T {
-  return storage.run(freshness, work);
-}
-
-/** Notes that the current request's answer holds a stale value (AggregateCache's stale-if-error). */
-export function markServedStale(ageSeconds: number, staleBySeconds: number): void {
-  const f = storage.getStore();
+/** Notes that the request's answer holds a stale value (AggregateCache's stale-if-error). No record: nothing to note. */
+export function markServedStale(f: Freshness | undefined, ageSeconds: number, staleBySeconds: number): void {
   if (!f) return;
   f.staleAgeSeconds = Math.max(f.staleAgeSeconds ?? 0, ageSeconds);
   f.staleBySeconds = Math.max(f.staleBySeconds ?? 0, staleBySeconds);
 }
 
 /**
- * Notes that the current request's answer comes from an organization-wide snapshot past its lifetime (the
- * opportunities, the engagement rollup): served as it is while its rebuild runs as a job.
+ * Notes that the request's answer comes from an organization-wide snapshot past its lifetime (the opportunities, the
+ * engagement rollup): served as it is while its rebuild runs as a job. No record: nothing to note.
  */
-export function markSnapshotStale(ageSeconds: number, staleBySeconds: number): void {
-  const f = storage.getStore();
+export function markSnapshotStale(f: Freshness | undefined, ageSeconds: number, staleBySeconds: number): void {
   if (!f) return;
   f.snapshot = { ageSeconds: Math.max(f.snapshot?.ageSeconds ?? 0, ageSeconds), staleBySeconds: Math.max(f.snapshot?.staleBySeconds ?? 0, staleBySeconds) };
+}
+
+/**
+ * The headers that a response whose answer is described by `f` gets (none: everything fresh). A stale-if-error answer
+ * (the database away) says so over a stale snapshot's marks.
+ */
+export function freshnessHeaders(f: Freshness, staleIfErrorSeconds: number): Record<string, string> | undefined {
+  if (f.staleAgeSeconds !== undefined) return staleHeaders(f, staleIfErrorSeconds);
+  if (f.snapshot) return snapshotStaleHeaders(f.snapshot);
+  return undefined;
 }
 
 /** The name this server gives itself in Cache-Status (RFC 9211). */
