@@ -60,8 +60,9 @@ SELECT count(*)::int AS n FROM ins`;
 /**
  * Build, one statement ($1 org, $2 time zone, $3 cutoff instant): every patient's visit days and the steps between
  * them, computed once and compared with the organization's rows: a row that is the same already is left alone, a
- * changed one updated, a new one inserted, and the rows nobody has any more deleted. Returns the patients and steps
- * counted.
+ * changed one updated (by a plain UPDATE: after a recompute most rows change, and in place, HOT, since no indexed
+ * column moves with a score), a new one inserted, and the rows nobody has any more deleted. Returns the patients and
+ * steps counted. (Measured: docs/performance.md, "The engagement rebuild updates in place".)
  */
 export const REBUILD_SQL = `
 WITH n AS MATERIALIZED (${patientDaysSql('')}),
@@ -69,26 +70,34 @@ s AS MATERIALIZED (${stepsSql('n', '')}),
 -- Full joins (merge or hash whatever the estimates; the coalesce keeps them from becoming anti-joins) of the new rows
 -- with the stored ones: only the rows that differ are written (an upsert of every row would lock each stored one).
 days_diff AS (
-  SELECT coalesce(n.patient_id, d.patient_id) AS patient_id, n.patient_id IS NULL AS gone, n.first_day, n.days, n.engagement_score
+  SELECT coalesce(n.patient_id, d.patient_id) AS patient_id, n.patient_id IS NULL AS gone, d.patient_id IS NULL AS fresh,
+         n.first_day, n.days, n.engagement_score
     FROM n FULL JOIN (SELECT * FROM engagement_patient_days WHERE organization_id = $1) d ON d.patient_id = n.patient_id
    WHERE n.patient_id IS NULL OR d.patient_id IS NULL OR (d.days, d.engagement_score) IS DISTINCT FROM (n.days, n.engagement_score)),
+-- A changed row is updated (in place when its page has room: fillfactor 50, migration 1795568200000; an upsert would
+-- probe the key and lock the row before updating it), a new one inserted.
+days_new AS (
+  INSERT INTO engagement_patient_days (organization_id, patient_id, first_day, days, engagement_score)
+  SELECT $1, patient_id, first_day, days, engagement_score FROM days_diff WHERE fresh),
 days_up AS (
-  INSERT INTO engagement_patient_days AS d (organization_id, patient_id, first_day, days, engagement_score)
-  SELECT $1, patient_id, first_day, days, engagement_score FROM days_diff WHERE NOT gone
-  ON CONFLICT (organization_id, patient_id) DO UPDATE
-     SET first_day = EXCLUDED.first_day, days = EXCLUDED.days, engagement_score = EXCLUDED.engagement_score),
+  UPDATE engagement_patient_days d SET first_day = x.first_day, days = x.days, engagement_score = x.engagement_score
+    FROM days_diff x
+   WHERE d.organization_id = $1 AND d.patient_id = x.patient_id AND NOT x.fresh AND NOT x.gone),
 days_gone AS (
   DELETE FROM engagement_patient_days d USING days_diff x
    WHERE d.organization_id = $1 AND d.patient_id = x.patient_id AND x.gone),
 steps_diff AS (
-  SELECT coalesce(s.day, g.day) AS day, coalesce(s.prev, g.prev) AS prev, s.day IS NULL AS gone, s.patients, s.score_sum, s.scored
+  SELECT coalesce(s.day, g.day) AS day, coalesce(s.prev, g.prev) AS prev, s.day IS NULL AS gone, g.day IS NULL AS fresh,
+         s.patients, s.score_sum, s.scored
     FROM s FULL JOIN (SELECT * FROM engagement_visit_gaps WHERE organization_id = $1) g ON g.day = s.day AND g.prev = s.prev
    WHERE s.day IS NULL OR g.day IS NULL OR (g.patients, g.score_sum, g.scored) IS DISTINCT FROM (s.patients, s.score_sum, s.scored)),
+steps_new AS (
+  INSERT INTO engagement_visit_gaps (organization_id, day, prev, patients, score_sum, scored)
+  SELECT $1, day, prev, patients, score_sum, scored FROM steps_diff WHERE fresh),
 steps_up AS (
-  INSERT INTO engagement_visit_gaps AS g (organization_id, day, prev, patients, score_sum, scored)
-  SELECT $1, day, prev, patients, score_sum, scored FROM steps_diff WHERE NOT gone
-  ON CONFLICT (organization_id, day, prev) DO UPDATE
-     SET patients = EXCLUDED.patients, score_sum = EXCLUDED.score_sum, scored = EXCLUDED.scored),
+  UPDATE engagement_visit_gaps g SET patients = x.patients, score_sum = x.score_sum, scored = x.scored
+    FROM steps_diff x
+   WHERE g.organization_id = $1 AND g.day = x.day AND g.prev = x.prev AND NOT x.fresh AND NOT x.gone),
 steps_gone AS (
   DELETE FROM engagement_visit_gaps g USING steps_diff x
    WHERE g.organization_id = $1 AND g.day = x.day AND g.prev = x.prev AND x.gone)

@@ -250,6 +250,55 @@ describe('engagement rollup', () => {
     expect(patched).toEqual(await tables());
   });
 
+  it('a rebuild after the scores moved updates the changed rows in place (HOT) and gives the rollup a build from scratch would', async () => {
+    const at = new Date('2026-11-20T12:00:00Z');
+    const clear = async (): Promise<void> => {
+      await t.db.query(`DELETE FROM engagement_patient_days WHERE organization_id = $1`, [org]);
+      await t.db.query(`DELETE FROM engagement_visit_gaps WHERE organization_id = $1`, [org]);
+      await t.db.query(`VACUUM engagement_patient_days`);
+      await t.db.query(`VACUUM engagement_visit_gaps`);
+    };
+    expect(
+      (await t.db.query<{ relname: string; fillfactor: string | null }>(
+        `SELECT relname::text, (SELECT split_part(o, '=', 2) FROM unnest(reloptions) o WHERE o LIKE 'fillfactor=%') AS fillfactor
+           FROM pg_class WHERE relname IN ('engagement_patient_days', 'engagement_visit_gaps') ORDER BY relname`,
+      )).map((r) => [r.relname, r.fillfactor]),
+    ).toEqual([['engagement_patient_days', '50'], ['engagement_visit_gaps', '50']]);
+    await clear();
+    await rollups.rebuild(org, TZ, at);
+    // Every score moves (as a next-day recompute moves most), one patient's by nothing.
+    const [{ moved }] = await t.db.query<{ moved: number }>(
+      `WITH u AS (UPDATE patient_metrics SET engagement_score = engagement_score + 1
+                   WHERE organization_id = $1 AND patient_id <> (SELECT min(patient_id::text)::uuid FROM engagement_patient_days WHERE organization_id = $1)
+                     AND patient_id IN (SELECT patient_id FROM engagement_patient_days WHERE organization_id = $1)
+                  RETURNING 1)
+       SELECT count(*)::int AS moved FROM u`,
+      [org],
+    );
+    expect(moved).toBeGreaterThan(150);
+    const tenantDb = t.app.get(TenantDb);
+    const rollup = t.app.get(EngagementRollupRepository);
+    const written = await tenantDb.transaction(org, async (db) => {
+      await rollup.lock(db);
+      await rollup.rebuild(db, TZ, at);
+      return db.query<{ relname: string; upd: number; hot: number; ins: number; del: number }>(
+        `SELECT relname::text, n_tup_upd::int AS upd, n_tup_hot_upd::int AS hot, n_tup_ins::int AS ins, n_tup_del::int AS del
+           FROM pg_stat_xact_user_tables WHERE relname IN ('engagement_patient_days', 'engagement_visit_gaps') ORDER BY relname`,
+      );
+    });
+    const [days, gaps] = written;
+    // Only the patients whose score moved are rewritten, each in place; no row inserted or deleted.
+    expect([days.relname, days.upd, days.hot, days.ins, days.del]).toEqual(['engagement_patient_days', moved, moved, 0, 0]);
+    expect(gaps.relname).toBe('engagement_visit_gaps');
+    expect(gaps.upd).toBeGreaterThan(100);
+    expect([gaps.hot, gaps.ins, gaps.del]).toEqual([gaps.upd, 0, 0]);
+    const rebuilt = await tables();
+    await clear();
+    await rollups.rebuild(org, TZ, at);
+    expect(rebuilt).toEqual(await tables());
+    expect(await expectSameAsVisits()).toBeGreaterThan(30);
+  });
+
   it('answers from the visits when the organization moved to another time zone, or the clock is before the cutoff', async () => {
     await t.db.query(`UPDATE organizations SET timezone = 'Asia/Kolkata' WHERE id = $1`, [org]);
     try {

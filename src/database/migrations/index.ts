@@ -32,6 +32,7 @@ import { PatientIdentifiers1795567800000 } from 'src/database/migrations/1795567
 import { ModelFitsSettingsKey1795567850000 } from 'src/database/migrations/1795567850000-ModelFitsSettingsKey';
 import { OpportunitiesHotFillfactor1795567950000 } from 'src/database/migrations/1795567950000-OpportunitiesHotFillfactor';
 import { KeptFeaturesMovingPlans1795568100000 } from 'src/database/migrations/1795568100000-KeptFeaturesMovingPlans';
+import { EngagementRollupHotFillfactor1795568200000 } from 'src/database/migrations/1795568200000-EngagementRollupHotFillfactor';
 import { PatientMetricsSharedPartition1795567900000 } from 'src/database/migrations/1795567900000-PatientMetricsSharedPartition';
 
 /**
@@ -74,4 +75,5 @@ export const MIGRATIONS: Function[] = [
   OpportunitiesHotFillfactor1795567950000,
   PatientMetricsSharedPartition1795567900000,
   KeptFeaturesMovingPlans1795568100000,
+  EngagementRollupHotFillfactor1795568200000,
 ];
