@@ -194,7 +194,8 @@ describe('recompute: rebuild and swap of the metrics partition', () => {
       );
       expect(rel.rls).toBe(true);
       expect(rel.acl ?? '').not.toContain('patient_journey_app');
-      expect(rel.checks).toEqual(['ck_patient_metrics_partition']);
+      // The parent's CHECKs (LIKE ... INCLUDING CONSTRAINTS) and the bound's stay; the tenant CHECK is gone.
+      expect(rel.checks).toEqual(['ck_patient_metrics_partition', 'ck_patient_metrics_risk_level', 'ck_patient_metrics_risk_trend', 'ck_patient_metrics_status']);
     } finally {
       await repo.cleanUp();
       await Promise.all([own.end(), foreign.end(), owner.end()]);
