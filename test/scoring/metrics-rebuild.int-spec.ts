@@ -1,8 +1,11 @@
+import { Database } from 'src/database/database';
 import { TenantDb } from 'src/database/tenant/tenant-db';
+import { MetricsPartitionRepository, rebuildTables } from 'src/scoring/recompute/metrics-partition.repository';
+import { copyTimestamp, FRESH_COPY_COLUMNS } from 'src/scoring/scores/scores-copy';
 import { seedOrganization } from 'src/demo-data/seed';
 import { ScoringService } from 'src/scoring/scoring.service';
 import { createTestApp, TestApp, TEST_NOW } from 'test/utils/test-app';
-import { appointment, daysAgo, metricCounts, metricGroups, partitionsOf, patient, recomputeOrganizationWithUrl, scoringOrganization, seedCipher } from 'test/scoring/scoring-fixtures';
+import { appointment, daysAgo, metricCounts, metricGroups, partitionsOf, patient, recomputeOrganizationWithUrl, scoringOrganization, seedCipher, tenantConnection } from 'test/scoring/scoring-fixtures';
 
 const DAY = 86_400_000;
 const cipher = seedCipher();
@@ -149,6 +152,70 @@ describe('recompute: rebuild and swap of the metrics partition', () => {
     const partition = `patient_metrics_${rebuilt.replaceAll('-', '')}`;
     const other = (await t.db.query<{ id: string }>(`INSERT INTO organizations (slug, name) VALUES ('rls-other', 'Other') RETURNING id`))[0].id;
     await expect(tenantDb.transaction(other, (m) => m.query(`SELECT count(*) FROM ${partition}`))).rejects.toThrow(/permission denied/);
+  });
+
+  it('lets the runtime role only COPY its own organization\'s rows into the fresh table while it is filled, then seals it', async () => {
+    // The fresh table is filled by COPY (refused under row-level security): its tenant CHECK keeps the policy's rule.
+    const org = await seed('rebuild-fresh');
+    const other = await seed('rebuild-fresh-other');
+    const database = new Database({ url: t.db.url, poolSize: 1, applicationName: 'scoring-test' });
+    const owner = await database.ownerConnection('scoring-test');
+    const tables = rebuildTables(org, true);
+    const repo = new MetricsPartitionRepository(owner, tables);
+    const own = await tenantConnection(t.db.url, org);
+    const foreign = await tenantConnection(t.db.url, other);
+    try {
+      await repo.createFresh();
+      const [p] = await t.db.query<{ id: string }>(`SELECT id FROM patients WHERE organization_id = $1 ORDER BY id LIMIT 1`, [org]);
+      const line = (o: string): string => `${o}\t${p.id}\tname\tactive\t1\tlow\t[]\tstable\t0\t0\t0\t0\t0\t0\t0\t\\N\t\\N\t\\N\t0\t\\N\tf\t${TEST_NOW.toISOString()}\t${TEST_NOW.toISOString()}\t${TEST_NOW.toISOString()}\n`;
+      const copy = (c: typeof own, o: string): Promise<void> => c.copyIn(`COPY ${tables.fresh} (${FRESH_COPY_COLUMNS}) FROM STDIN`, line(o));
+      // Another organization's session: refused, whichever organization the row names.
+      await expect(copy(foreign, org)).rejects.toThrow(/check constraint/);
+      await expect(copy(foreign, other)).rejects.toThrow(/check constraint/);
+      // A runtime-role session bound to no organization: refused (the CHECK is IS TRUE, not null-passing).
+      await own.query(`SELECT set_config('app.organization_id', '', false)`);
+      await expect(copy(own, org)).rejects.toThrow(/check constraint/);
+      await own.query(`SELECT set_config('app.organization_id', $1, false)`, [org]);
+      // Its own organization's session: its organization's row only (the partition bound names it).
+      await expect(copy(own, other)).rejects.toThrow(/check constraint/);
+      await copy(own, org);
+      // INSERT only: the runtime role cannot read, change or delete the table's rows.
+      await expect(own.query(`SELECT count(*) FROM ${tables.fresh}`)).rejects.toThrow(/permission denied/);
+      await expect(own.query(`DELETE FROM ${tables.fresh}`)).rejects.toThrow(/permission denied/);
+      expect(await t.db.query(`SELECT organization_id, patient_id FROM ${tables.fresh}`)).toEqual([{ organization_id: org, patient_id: p.id }]);
+      // Sealed: no grant, no tenant CHECK, row-level security on, as every partition.
+      await repo.seal();
+      await expect(copy(own, org)).rejects.toThrow(/permission denied/);
+      const [rel] = await t.db.query<{ rls: boolean; acl: string | null; checks: string[] }>(
+        `SELECT c.relrowsecurity AS rls, c.relacl::text AS acl,
+                (SELECT array_agg(conname::text ORDER BY conname) FROM pg_constraint WHERE conrelid = c.oid AND contype = 'c') AS checks
+           FROM pg_class c WHERE c.relname = $1`,
+        [tables.fresh],
+      );
+      expect(rel.rls).toBe(true);
+      expect(rel.acl ?? '').not.toContain('patient_journey_app');
+      // The parent's CHECKs (LIKE ... INCLUDING CONSTRAINTS) and the bound's stay; the tenant CHECK is gone.
+      expect(rel.checks).toEqual(['ck_patient_metrics_partition', 'ck_patient_metrics_risk_level', 'ck_patient_metrics_risk_trend', 'ck_patient_metrics_status']);
+    } finally {
+      await repo.cleanUp();
+      await Promise.all([own.end(), foreign.end(), owner.end()]);
+      await database.close();
+    }
+  });
+
+  it('COPies each date as the instant to_timestamp(ms / 1000) gives, to the microsecond', async () => {
+    // The results' INSERT turned epoch milliseconds (float8, with microseconds from date_part) into timestamps in SQL;
+    // the straight COPY writes them from Node (copyTimestamp): the same instants, ties at half a microsecond included.
+    const rnd = (k: number): number => ((k * 2654435761) % 4294967296) / 4294967296;
+    const values = [0, -1, -0.0005, 0.0005, 0.0015, 1.5e-3, 1733456789123, 1733456789123.456, 1733456789123.4565, -86_400_000.0005, 946_684_800_000.0005, 4102444800000.9995];
+    for (let k = 1; k <= 2000; k++) values.push(Math.round(rnd(k) * 2e12 * 1000) / 1000 - 2e11, rnd(k + 7) * 2e12);
+    const rows = await t.db.query<{ text: string; ms: number }>(
+      `SELECT u.text, u.ms FROM unnest($1::text[], $2::float8[]) AS u(text, ms) WHERE u.text::timestamptz IS DISTINCT FROM to_timestamp(u.ms / 1000)`,
+      [values.map(copyTimestamp), values],
+    );
+    expect(rows).toEqual([]);
+    expect(copyTimestamp(null)).toBe('\\N');
+    expect(copyTimestamp(1733456789123.456)).toBe('2024-12-06T03:46:29.123456Z');
   });
 
   it('keeps a new organization in the shared partition (migration 1795567900000)', async () => {

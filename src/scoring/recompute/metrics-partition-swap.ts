@@ -8,7 +8,6 @@ import {
   type RebuildTables,
   writeChunkToFresh,
 } from 'src/scoring/recompute/metrics-partition.repository';
-import type { ScoresRepository } from 'src/scoring/scores/scores.repository';
 
 /**
  * From this many live patients an organization-wide recompute rebuilds the organization's metrics partition and swaps
@@ -95,7 +94,6 @@ export class MetricsRebuild {
   private constructor(
     organizationId: string,
     shared: boolean,
-    private readonly scores: ScoresRepository,
   ) {
     this.tables = rebuildTables(organizationId, shared);
   }
@@ -108,8 +106,8 @@ export class MetricsRebuild {
    * Creates the fresh table and starts logging the writes to the organization's live rows (its partition, or its rows
    * of the shared partition when it has none yet), on the owner's connection: before the first chunk is read.
    */
-  static async start(client: OwnerConnection, organizationId: string, scores: ScoresRepository): Promise<MetricsRebuild> {
-    const rebuild = new MetricsRebuild(organizationId, !(await hasOwnPartition(client, organizationId)), scores);
+  static async start(client: OwnerConnection, organizationId: string): Promise<MetricsRebuild> {
+    const rebuild = new MetricsRebuild(organizationId, !(await hasOwnPartition(client, organizationId)));
     const repo = rebuild.repo(client);
     await withShortLocks(client, () => repo.cleanUp());
     try {
@@ -124,7 +122,7 @@ export class MetricsRebuild {
 
   /** One chunk's scores into the fresh table (and its history rows), on a run's connection; the caller owns the transaction. */
   writeChunk(db: BatchTenantSql, scores: readonly PatientScores[], now: Date, today: string): Promise<void> {
-    return writeChunkToFresh(this.scores, db, this.tables, scores, now, today);
+    return writeChunkToFresh(db, this.tables, scores, now, today);
   }
 
   /**
@@ -137,6 +135,7 @@ export class MetricsRebuild {
     const [first, second] = connections;
     const repo = this.repo(first);
     for (const c of connections) await c.query(`SET maintenance_work_mem = '256MB'; SET max_parallel_maintenance_workers = 0`);
+    await repo.seal();
     await repo.vacuumFresh();
     const statements = await repo.indexStatements();
     let next = 0;

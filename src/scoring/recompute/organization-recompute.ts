@@ -234,7 +234,7 @@ export async function recomputeOrganization(
     const write = options.write ?? 'auto';
     // Before the first chunk is read: from here on the request path's writes to the live partition are logged.
     if (write === 'rebuild' || (write === 'auto' && total >= REBUILD_MIN_PATIENTS))
-      rebuild = await MetricsRebuild.start(await ownerNow(), organizationId, repos.scores);
+      rebuild = await MetricsRebuild.start(await ownerNow(), organizationId);
     // A small organization's nightly run keeps its recent models (nightlyRefitDue): no fit, the setup's stored fit.
     let refit = options.refit !== false;
     let stored: Promise<StoredFits | null> | null = null;

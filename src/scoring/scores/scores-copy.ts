@@ -131,3 +131,68 @@ export function insertMetricsSql(table: string): string {
 export function sortedByPatient(scores: readonly PatientScores[]): PatientScores[] {
   return [...scores].sort((a, b) => (a.patientId < b.patientId ? -1 : a.patientId > b.patientId ? 1 : 0));
 }
+
+/** Seconds from the Unix epoch to PostgreSQL's (2000-01-01), as to_timestamp subtracts them. */
+const POSTGRES_EPOCH_SECONDS = 946_684_800;
+
+/** rint: the nearest integer, ties to even (C's rint in the default rounding mode; Math.round sends ties up). */
+function rint(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * The COPY text of `to_timestamp(ms / 1000)` (null: \N), the value the results' INSERT gives a date column
+ * (METRIC_VALUE): PostgreSQL's to_timestamp(float8) subtracts the epochs' difference from the seconds, multiplies by a
+ * million and rounds with rint to whole microseconds; the same float8 arithmetic here, then the instant written with
+ * its microseconds in ISO 8601 (UTC), which timestamptz reads back exactly.
+ */
+export function copyTimestamp(ms: number | null): string {
+  if (ms === null) return '\\N';
+  const us = rint((ms / 1000 - POSTGRES_EPOCH_SECONDS) * 1_000_000) + POSTGRES_EPOCH_SECONDS * 1_000_000;
+  const wholeMs = Math.floor(us / 1000);
+  const iso = new Date(wholeMs).toISOString(); // 2026-12-06T02:40:28.416Z
+  return `${iso.slice(0, -1)}${String(us - wholeMs * 1000).padStart(3, '0')}Z`;
+}
+
+/** The columns of a metrics row as `freshCopyLine` writes them, for `COPY <table> (...) FROM STDIN`. */
+export const FRESH_COPY_COLUMNS = ['organization_id', 'patient_id', ...METRIC_COLUMNS, 'stale', 'computed_at', 'created_at', 'updated_at'].join(', ');
+
+/**
+ * One COPY line (without its newline) of a metrics row in FRESH_COPY_COLUMNS order: the row `insertMetricsSql` makes
+ * of the results' line (copyLine), written straight into the rebuild's fresh table. `organizationId` and `now` (ISO
+ * 8601) as they are: a uuid and a timestamp never need escaping.
+ */
+export function freshCopyLine(s: PatientScores, organizationId: string, now: string): string {
+  return `${organizationId}\t${s.patientId}\t${copyValue(s.sortName)}\t${s.status}\t${copyNumber(s.riskScore)}\t${s.riskLevel}\t${copyValue(
+    JSON.stringify(s.riskFactors),
+  )}\t${s.riskTrend}\t${copyNumber(s.engagementScore)}\t${copyNumber(s.ltvCents)}\t${copyNumber(s.historicalRevenueCents)}\t${copyNumber(
+    s.futureValueCents,
+  )}\t${copyNumber(s.referralValueCents)}\t${copyNumber(s.totalSessions)}\t${copyNumber(s.avgSessionValueCents)}\t${copyTimestamp(
+    s.lastAppointmentAt,
+  )}\t${copyTimestamp(s.nextAppointmentAt)}\t${copyTimestamp(s.lastContactAt)}\t${copyNumber(s.successProbability)}\t${copyTimestamp(
+    s.firstVisitAt,
+  )}\tf\t${now}\t${now}\t${now}`;
+}
+
+/** The fresh table's COPY text of `scores`, in pieces of `rowsPerPiece` lines (as toCopyPieces). */
+export function freshCopyPieces(scores: readonly PatientScores[], organizationId: string, now: Date, rowsPerPiece = 2000): string[] {
+  const at = now.toISOString();
+  const pieces: string[] = [];
+  for (let i = 0; i < scores.length; i += rowsPerPiece) {
+    const lines: string[] = [];
+    for (let j = i; j < Math.min(scores.length, i + rowsPerPiece); j++) lines.push(freshCopyLine(scores[j], organizationId, at));
+    pieces.push(lines.join('\n') + '\n');
+  }
+  return pieces;
+}
+
+/**
+ * Today's risk-history rows ($1 organization, $2 now, $3 today) of the patients in $4 (uuid[]) with the scores in $5
+ * (real[], the same text as the results' COPY): the rows recordHistorySql writes for the results whose
+ * `record_history` is set, without a results table.
+ */
+export const RECORD_HISTORY_ARRAYS_SQL = `
+         INSERT INTO risk_score_history (organization_id, patient_id, recorded_on, risk_score, created_at, updated_at)
+         SELECT $1, u.patient_id, $3::date, u.risk_score, $2, $2 FROM unnest($4::uuid[], $5::real[]) AS u(patient_id, risk_score)
+         ON CONFLICT (patient_id, recorded_on) DO UPDATE SET risk_score = EXCLUDED.risk_score, updated_at = EXCLUDED.updated_at`;
