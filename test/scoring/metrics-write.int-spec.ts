@@ -23,8 +23,8 @@ class Rollback extends Error {}
 
 /**
  * A small clinic's metrics write at night (docs/scaling.md, "The metrics write of a small clinic"): an organization-wide
- * chunk of 500 patients or fewer goes as jsonb and is written by an UPDATE of the rows that exist plus an INSERT of
- * the others, not by INSERT ... ON CONFLICT DO UPDATE; what it leaves is the same.
+ * chunk of 500 patients or fewer goes as jsonb, written by INSERT ... ON CONFLICT DO UPDATE (the default) or by an
+ * UPDATE of the rows that exist plus an INSERT of the others (`form: 'update'`, measured against it); both leave the same.
  */
 describe("a small clinic's metrics write", () => {
   let t: TestApp;
@@ -110,10 +110,10 @@ describe("a small clinic's metrics write", () => {
           return (sql: string, params?: unknown[]) => (statements.push(sql), target.query(sql, params));
         },
       });
-      // The default on a batch handle: the UPDATE form (its inserted rows in a CTE); then the upsert, on the same scores.
-      const update = await writeAndRollBack(conn, recording, input, later);
+      // The UPDATE form (its inserted rows in a CTE); then the default, the upsert, on the same scores.
+      const update = await writeAndRollBack(conn, recording, input, later, 'update');
       expect(statements[0]).toMatch(/^\s*WITH [\s\S]*inserted AS \(\s*INSERT INTO patient_metrics[\s\S]*\)\s*UPDATE patient_metrics m SET /);
-      const upsert = await writeAndRollBack(conn, recording, input, later, 'upsert');
+      const upsert = await writeAndRollBack(conn, recording, input, later);
       expect(statements[1]).not.toMatch(/UPDATE patient_metrics m SET/);
       expect(statements).toHaveLength(2);
 
@@ -128,7 +128,7 @@ describe("a small clinic's metrics write", () => {
       expect(today.map((h) => h.patient_id).sort()).toEqual(input.scores.filter((s) => s.recordHistory).map((s) => s.patientId).sort());
       expect((update.counts as { n: number }[]).reduce((a, c) => a + c.n, 0)).toBe(121);
 
-      // A request's handle (no COPY, no arrays) keeps the upsert.
+      // A request's handle (no COPY, no arrays): the upsert too.
       const request: TenantSql = { organizationId: org, query: (sql, params) => recording.query(sql, params) };
       expect(await writeAndRollBack(conn, request, input, later)).toEqual(upsert);
       expect(statements[2]).not.toMatch(/UPDATE patient_metrics m SET/);
@@ -148,7 +148,7 @@ describe("a small clinic's metrics write", () => {
       // Soft-deleted between the night's features read and its write: its metrics row goes at once (trigger).
       await t.db.query(`UPDATE patients SET deleted_at = $2 WHERE id = $1`, [gone, later]);
       const ids = (w: { metrics: unknown[] }): string[] => (w.metrics as { patient_id: string }[]).map((r) => r.patient_id);
-      const update = await writeAndRollBack(conn, conn, input, later);
+      const update = await writeAndRollBack(conn, conn, input, later, 'update');
       expect(ids(update)).toHaveLength(59);
       expect(ids(update)).not.toContain(gone);
       // The upsert inserted it again (the night's DELETE of the deleted patients' rows, before its COMMIT, removed it).

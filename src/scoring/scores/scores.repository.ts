@@ -21,8 +21,8 @@ export const DELETE_METRICS_OF_DELETED_SQL = `DELETE FROM patient_metrics m USIN
 
 /**
  * How saveScores writes the metrics rows: one INSERT ... ON CONFLICT DO UPDATE ('upsert'), or an UPDATE of the rows
- * the features read found with an INSERT of the others ('update'; needs `hasMetrics`). The default: 'update' on a
- * batch handle (organization-wide chunks), 'upsert' on the request path or when `hasMetrics` is unknown.
+ * the features read found with an INSERT of the others ('update'; needs `hasMetrics`, else the upsert). The default:
+ * 'upsert' for 500 rows or fewer (jsonb), 'update' for more (COPY). bench/metrics-write-bench.ts compares the two.
  */
 export type MetricsWriteForm = 'upsert' | 'update';
 
@@ -84,14 +84,13 @@ export class ScoresRepository {
     const onConflict = `
        ON CONFLICT (organization_id, patient_id) DO UPDATE SET ${METRIC_COLUMNS.map((c) => `${c} = EXCLUDED.${c}`).join(', ')},
          stale = false, computed_at = EXCLUDED.computed_at, updated_at = EXCLUDED.updated_at`;
-    const form = options.form ?? (scores.some((s) => s.hasMetrics === null) || !isBatch(db) ? 'upsert' : 'update');
+    const form = options.form ?? (t === 't' ? 'upsert' : 'update');
     if (form === 'upsert' || scores.some((s) => s.hasMetrics === null)) {
       // A request-path batch (jsonb), or patients not looked up: one upsert. Measured with the UPDATE below instead, the features statement of
       // the connection's next transactions took three times as long to plan (a single-patient recompute went from
       // 15 to 27 ms); a fresh connection plans it as fast as before, so the organization-wide reader is unaffected.
-      // An organization-wide chunk of 500 patients or fewer (a small clinic's night: jsonb) takes the UPDATE below:
-      // INSERT ... ON CONFLICT DO UPDATE locks each row before updating it (a WAL record more per row) and runs the
-      // insert's checks first (docs/scaling.md, "The metrics write of a small clinic").
+      // A small clinic's night (jsonb, 200 rows) too: the UPDATE below instead was measured and not kept (docs/scaling.md,
+      // "The metrics write of a small clinic": the same backend CPU per clinic).
       await db.query(`WITH ${prefix}${gone}${historyRows}${insert} FROM ${t} t${onConflict}`, params);
       return;
     }
