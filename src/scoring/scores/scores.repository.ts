@@ -19,6 +19,13 @@ import {
 export const DELETE_METRICS_OF_DELETED_SQL = `DELETE FROM patient_metrics m USING patients p
         WHERE m.organization_id = $1 AND p.id = m.patient_id AND p.deleted_at IS NOT NULL`;
 
+/**
+ * How saveScores writes the metrics rows: one INSERT ... ON CONFLICT DO UPDATE ('upsert'), or an UPDATE of the rows
+ * the features read found with an INSERT of the others ('update'; needs `hasMetrics`, else the upsert). The default:
+ * 'upsert' for 500 rows or fewer (jsonb), 'update' for more (COPY). bench/metrics-write-bench.ts compares the two.
+ */
+export type MetricsWriteForm = 'upsert' | 'update';
+
 /** Where the scores go: `patient_metrics` and today's risk history, on the caller's tenant handle. */
 @Injectable()
 export class ScoresRepository {
@@ -40,6 +47,7 @@ export class ScoresRepository {
     now: Date,
     today: string,
     deletedAmong: readonly string[] = [],
+    options: { form?: MetricsWriteForm } = {},
   ): Promise<void> {
     if (scores.length === 0 && deletedAmong.length === 0) return;
     // In primary-key order: the update then walks pk_patient_metrics (and a heap written in that order) sequentially.
@@ -76,10 +84,13 @@ export class ScoresRepository {
     const onConflict = `
        ON CONFLICT (organization_id, patient_id) DO UPDATE SET ${METRIC_COLUMNS.map((c) => `${c} = EXCLUDED.${c}`).join(', ')},
          stale = false, computed_at = EXCLUDED.computed_at, updated_at = EXCLUDED.updated_at`;
-    if (t === 't' || scores.some((s) => s.hasMetrics === null)) {
+    const form = options.form ?? (t === 't' ? 'upsert' : 'update');
+    if (form === 'upsert' || scores.some((s) => s.hasMetrics === null)) {
       // A request-path batch (jsonb), or patients not looked up: one upsert. Measured with the UPDATE below instead, the features statement of
       // the connection's next transactions took three times as long to plan (a single-patient recompute went from
       // 15 to 27 ms); a fresh connection plans it as fast as before, so the organization-wide reader is unaffected.
+      // A small clinic's night (jsonb, 200 rows) too: the UPDATE below instead was measured and not kept (docs/scaling.md,
+      // "The metrics write of a small clinic": the same backend CPU per clinic).
       await db.query(`WITH ${prefix}${gone}${historyRows}${insert} FROM ${t} t${onConflict}`, params);
       return;
     }
