@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { IdentityService } from 'src/auth/identity.service';
 import { TenantDb } from 'src/database/tenant/tenant-db';
 import { PatientCountsService } from 'src/patients/patient-counts.service';
 import { PatientsRepository, prefetchedKeys, type ProfileListRow } from 'src/patients/patients.repository';
@@ -144,6 +145,9 @@ describe('patient list: a clinic first seen by this process', () => {
     const events = async (): Promise<{ patient_ids: string[]; outcome: string; actor_id: string | null }[]> =>
       t.db.query(`SELECT patient_ids, outcome, actor_id FROM audit_events WHERE organization_id = $1 AND action = 'list' ORDER BY seq`, [other]);
     expect(await events()).toEqual([]);
+    // The ingestion looked the caller's membership up a moment ago (cached 5 s): forgotten, as in a new process.
+    const [member] = await t.db.query<{ user_id: string }>(`SELECT user_id FROM memberships WHERE organization_id = $1`, [other]);
+    t.app.get(IdentityService).forgetMembership(member.user_id, other);
     sent.length = 0;
     const res = await t.inject({ method: 'GET', url: `/api/v1/patients/${other}/profiles?sort=name&limit=3`, headers: bearer(otherToken) });
     const statements = [...sent];
