@@ -21,6 +21,45 @@ export interface OrganizationCounts {
 /** Fold the delta rows once an organization has this many (a read stays a short index range either way). */
 const COMPACT_ABOVE_ROWS = 500;
 
+/** A row of `organizationCountsStatement`. */
+export interface CountRow {
+  status: PatientStatus;
+  risk_level: RiskLevel;
+  risk_trend: RiskTrend;
+  patients: string;
+  last: Date | null;
+  delta_rows: string;
+}
+
+/**
+ * The statement of an organization's counts (its rows: `countsFromRows`), for a caller that sends it with a
+ * statement of its own (TenantDb.statements' `leading`: the list's first page on a counts miss).
+ */
+export function organizationCountsStatement(organizationId: string): { text: string; params: unknown[] } {
+  return {
+    text: `SELECT status, risk_level, risk_trend, sum(patients)::text AS patients, max(last_computed_at) AS last,
+                sum(count(*)) OVER ()::text AS delta_rows
+           FROM patient_metric_counts WHERE organization_id = $1
+          GROUP BY status, risk_level, risk_trend`,
+    params: [organizationId],
+  };
+}
+
+/** Whether the organization's delta rows should be folded (PatientCountsRepository.compact) after this read. */
+export const needsCompaction = (rows: readonly CountRow[]): boolean => rows.length > 0 && Number(rows[0].delta_rows) > COMPACT_ABOVE_ROWS;
+
+/** The counts from the rows of `organizationCountsStatement`. */
+export function countsFromRows(rows: readonly CountRow[]): OrganizationCounts {
+  let last: Date | null = null;
+  for (const r of rows) if (r.last && (!last || r.last > last)) last = r.last;
+  return {
+    groups: rows
+      .map((r) => ({ status: r.status, riskLevel: r.risk_level, riskTrend: r.risk_trend, patients: Number(r.patients) }))
+      .filter((g) => g.patients !== 0),
+    lastComputedAt: last ? last.toISOString() : null,
+  };
+}
+
 /**
  * The maintained counts (`patient_metric_counts`, kept by triggers: migration 1795566600000) and the one count
  * that cannot be maintained, a name-prefix search. Every statement is scoped by organization and runs inside
@@ -29,25 +68,15 @@ const COMPACT_ABOVE_ROWS = 500;
 @Injectable()
 export class PatientCountsRepository {
   async organizationCounts(db: TenantSql): Promise<OrganizationCounts> {
-    const rows: { status: PatientStatus; risk_level: RiskLevel; risk_trend: RiskTrend; patients: string; last: Date | null; delta_rows: string }[] =
-      await db.query(
-        `SELECT status, risk_level, risk_trend, sum(patients)::text AS patients, max(last_computed_at) AS last,
-                sum(count(*)) OVER ()::text AS delta_rows
-           FROM patient_metric_counts WHERE organization_id = $1
-          GROUP BY status, risk_level, risk_trend`,
-        [db.organizationId],
-      );
-    if (rows.length > 0 && Number(rows[0].delta_rows) > COMPACT_ABOVE_ROWS) {
-      await db.query(`SELECT patient_metric_counts_compact($1)`, [db.organizationId]);
-    }
-    let last: Date | null = null;
-    for (const r of rows) if (r.last && (!last || r.last > last)) last = r.last;
-    return {
-      groups: rows
-        .map((r) => ({ status: r.status, riskLevel: r.risk_level, riskTrend: r.risk_trend, patients: Number(r.patients) }))
-        .filter((g) => g.patients !== 0),
-      lastComputedAt: last ? last.toISOString() : null,
-    };
+    const { text, params } = organizationCountsStatement(db.organizationId);
+    const rows: CountRow[] = await db.query(text, params);
+    if (needsCompaction(rows)) await this.compact(db);
+    return countsFromRows(rows);
+  }
+
+  /** Folds the organization's delta rows of `patient_metric_counts` (when `needsCompaction` said so). */
+  async compact(db: TenantSql): Promise<void> {
+    await db.query(`SELECT patient_metric_counts_compact($1)`, [db.organizationId]);
   }
 
   /**

@@ -6,7 +6,17 @@ import type { Freshness } from 'src/common/cache/freshness';
 import { ReadTenantDb } from 'src/database/replicas/read-tenant-db';
 import { SETTINGS } from 'src/config/config.module';
 import { Settings } from 'src/config/settings';
-import { CountGroup, OrganizationCounts, PatientCountsRepository } from 'src/patients/patient-counts.repository';
+import {
+  CountGroup,
+  CountRow,
+  countsFromRows,
+  needsCompaction,
+  OrganizationCounts,
+  organizationCountsStatement,
+  PatientCountsRepository,
+} from 'src/patients/patient-counts.repository';
+import type { LeadingStatement } from 'src/database/tenant/tenant-db';
+import { tenantId } from 'src/database/tenant/tenant-sql';
 import { PatientStatus } from 'src/scoring/domain/patient-status';
 import { ScoringEvents } from 'src/scoring/scoring-events';
 
@@ -52,21 +62,42 @@ export class PatientCountsService implements OnModuleDestroy {
   }
 
   /**
-   * The organization's counts, cached. `onLoad`: called when this call reads them from the database (not when they
-   * are cached or another call is reading them), just before its statement: the list starts its page then, so that
-   * the two statements run side by side. `freshness`: the request's record (marked when its counts are served stale).
+   * The organization's counts, cached. `alongside`: called when this call reads them from the database (not when
+   * they are cached or another call is reading them) with their statement; the caller may send it in the message of
+   * its own first statement (TenantDb.statements' `leading`: the list's page, so that a clinic's first request reads
+   * both in one round trip) and returns that work's promise, or null to leave the counts to their own statement.
+   * `freshness`: the request's record (marked when its counts are served stale).
    */
-  counts(organizationId: string, onLoad?: () => void, freshness?: Freshness): Promise<CachedCounts> {
+  counts(
+    organizationId: string,
+    alongside?: (leading: LeadingStatement) => Promise<unknown> | null,
+    freshness?: Freshness,
+  ): Promise<CachedCounts> {
     return this.cache.getOrLoad(
       countsKey(organizationId),
       async () => {
-        onLoad?.();
-        const counts = await this.tenantDb.statements(organizationId, (db) => this.repository.organizationCounts(db));
+        const counts = alongside
+          ? await this.loadAlongside(organizationId, alongside)
+          : await this.tenantDb.statements(organizationId, (db) => this.repository.organizationCounts(db));
         return { ...counts, version: randomUUID() };
       },
       undefined,
       { freshness },
     );
+  }
+
+  private async loadAlongside(organizationId: string, alongside: (leading: LeadingStatement) => Promise<unknown> | null): Promise<OrganizationCounts> {
+    const statement = organizationCountsStatement(tenantId(organizationId));
+    let carried: Promise<unknown> | null = null;
+    // The rows as soon as the caller's message is answered (not when the rest of its work is done).
+    const rows = await new Promise<CountRow[] | undefined>((resolve, reject) => {
+      carried = alongside({ ...statement, rows: (r) => resolve(r as unknown as CountRow[]) });
+      if (carried === null) resolve(undefined);
+      else carried.then(() => resolve(undefined), reject);
+    });
+    if (rows === undefined) return this.tenantDb.statements(organizationId, (db) => this.repository.organizationCounts(db));
+    if (needsCompaction(rows)) await this.tenantDb.statements(organizationId, (db) => this.repository.compact(db));
+    return countsFromRows(rows);
   }
 
   /**

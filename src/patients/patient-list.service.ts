@@ -13,6 +13,7 @@ import { isDeepOffset, PatientsRepository, prefetchedKeys } from 'src/patients/p
 import { toListItem } from 'src/patients/profile-mappers';
 import { CursorState, decodeCursor, DEFAULT_ORDER, encodeCursor, type ListSpec, StatusFilter } from 'src/patients/profile-list';
 import type { TenantSql } from 'src/database/tenant/tenant-sql';
+import type { LeadingStatement } from 'src/database/tenant/tenant-db';
 import { PhiKeyring } from 'src/records/phi/phi-keyring';
 import type { PatientKeys } from 'src/records/phi/phi-keyring-core';
 import { PhiReader } from 'src/records/phi/phi-reader';
@@ -55,15 +56,18 @@ export class PatientListService {
     const organizationId = auth.organizationId;
     const resolved = resolveSpec(query);
     // Read once per request: the summary, the total and the page cache's key all come from these counts. When they
-    // are not cached (a clinic's first request in this process, or after an invalidation), their statement and the
-    // page's run side by side on two connections: a page cached under the new counts' version cannot exist yet, so
-    // the page is needed whatever the cache holds.
+    // are not cached (a clinic's first request in this process, or after an invalidation), their statement goes in
+    // the message of the page's first statement (one round trip for both): a page cached under the new counts'
+    // version cannot exist yet, so the page is needed whatever the cache holds. A deep page (a transaction of its
+    // own) runs beside the counts' statement instead, on two connections.
     let early: Promise<PageRead> | undefined;
     const counts = await this.counts.counts(
       organizationId,
-      () => {
-        early = this.readPage(organizationId, resolved.spec);
+      (leading) => {
+        const carries = !isDeepOffset(resolved.spec);
+        early = this.readPage(organizationId, resolved.spec, carries ? leading : undefined);
         early.catch(() => undefined); // awaited below; a failure of the counts' load must not leave it unhandled
+        return carries ? early : null;
       },
       freshness,
     );
@@ -81,16 +85,19 @@ export class PatientListService {
    * The page's rows and its patients' keys, on one connection. On a clinic's first request in this process (its
    * organization key not cached here, so none of its patients' keys are), the page's statement reads the stored
    * keys with the rows (one statement instead of three: the page, its patients' keys, the organization's keys);
-   * otherwise the keys not cached are read by one statement after the page.
+   * otherwise the keys not cached are read by one statement after the page. `leading`: the counts' statement, sent
+   * in the page's first message (not for a deep page: its transaction's own round trips).
    */
-  private readPage(organizationId: string, spec: ListSpec): Promise<PageRead> {
+  private readPage(organizationId: string, spec: ListSpec, leading?: LeadingStatement): Promise<PageRead> {
     const withKeys = async (db: TenantSql): Promise<PageRead> => {
       const prefetch = !this.keyring.knowsOrganization(organizationId);
       const rows = await this.patients.page(db, spec, { withKeys: prefetch });
       const ids = rows.slice(0, spec.limit).map((r) => r.id);
       return { rows, keys: await this.keyring.keysFor(db, ids, prefetch ? prefetchedKeys(rows) : undefined) };
     };
-    return isDeepOffset(spec) ? this.tenantDb.read(organizationId, withKeys, { snapshot: true }) : this.tenantDb.statements(organizationId, withKeys);
+    return isDeepOffset(spec)
+      ? this.tenantDb.read(organizationId, withKeys, { snapshot: true })
+      : this.tenantDb.statements(organizationId, withKeys, { leading });
   }
 
   private async read(

@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { IdentityService } from 'src/auth/identity.service';
 import { TenantDb } from 'src/database/tenant/tenant-db';
 import { PatientCountsService } from 'src/patients/patient-counts.service';
 import { PatientsRepository, prefetchedKeys, type ProfileListRow } from 'src/patients/patients.repository';
@@ -97,14 +98,105 @@ describe('patient list: a clinic first seen by this process', () => {
     expect(nextKeys[0]).toMatch(/FROM patient_keys WHERE/);
   });
 
-  it('reads the counts beside the page when they are not cached, and the answer keeps its values and order', async () => {
+  it('reads the counts in the page statement\'s message when they are not cached, and the answer keeps its values and order', async () => {
     const before = await list('?sort=risk_score&order=desc&limit=10');
     await t.app.get(PatientCountsService).invalidate(org);
     const after = await list('?sort=risk_score&order=desc&limit=10');
     expect(after.page).toEqual(before.page);
     expect(after.page.total_count).toBe(4);
-    expect(after.statements.filter((s) => /FROM patient_metric_counts/.test(s))).toHaveLength(1);
-    expect(after.statements.filter((s) => /WITH page/.test(s))).toHaveLength(1);
+    expect(after.page.summary.total_patients).toBe(4);
+    // One message, the counts' statement first, then the page's: no statement of the counts' own.
+    const counts = after.statements.filter((s) => /FROM patient_metric_counts/.test(s));
+    expect(counts).toHaveLength(1);
+    expect(counts[0]).toMatch(/^SELECT set_config\('app\.organization_id', '[0-9a-f-]{36}', true\); SELECT status, risk_level[\s\S]*; WITH page AS MATERIALIZED/);
+    expect(after.statements.filter((s) => /WITH page/.test(s))).toEqual(counts);
+    // Cached now: the next request sends neither the counts nor (page cache off) anything but the page.
+    const again = await list('?sort=risk_score&order=desc&limit=10');
+    expect(again.page).toEqual(before.page);
+    expect(again.statements.filter((s) => /FROM patient_metric_counts/.test(s))).toEqual([]);
+  });
+
+  it('on a counts miss, a page of two segments carries the counts in its first statement and answers as before', async () => {
+    // No patient has a last appointment: the keyed segment is empty, the page comes from the unkeyed one.
+    const q = '?sort=last_appointment&order=desc&limit=3';
+    const before = await list(q);
+    await t.app.get(PatientCountsService).invalidate(org);
+    const after = await list(q);
+    expect(after.page).toEqual(before.page);
+    expect(after.page.patients).toHaveLength(3);
+    expect(after.page.total_count).toBe(4);
+    const pages = after.statements.filter((s) => /WITH page/.test(s));
+    expect(pages).toHaveLength(2);
+    expect(pages[0]).toMatch(/FROM patient_metric_counts/);
+    expect(pages[1]).not.toMatch(/FROM patient_metric_counts/);
+    expect(after.statements.filter((s) => /FROM patient_metric_counts/.test(s))).toEqual([pages[0]]);
+  });
+
+  it('a clinic\'s first request: the membership, one message for the counts, the page and every key, then the audit event, committed before the answer', async () => {
+    const other = (await createOrganization(t.db)).id;
+    const otherToken = await memberToken(t, other, 'admin');
+    const ingest = await t.inject({
+      method: 'POST',
+      url: `/api/v1/ingest/${other}/records`,
+      headers: bearer(otherToken),
+      payload: { records: PEOPLE.map((p) => ({ record_type: 'patient', source: 'ehr', external_id: p.id, name: p.name, email: p.email, phone: p.phone })) },
+    });
+    expect(ingest.statusCode).toBe(200);
+    const events = async (): Promise<{ patient_ids: string[]; outcome: string; actor_id: string | null }[]> =>
+      t.db.query(`SELECT patient_ids, outcome, actor_id FROM audit_events WHERE organization_id = $1 AND action = 'list' ORDER BY seq`, [other]);
+    expect(await events()).toEqual([]);
+    // The ingestion looked the caller's membership up a moment ago (cached 5 s): forgotten, as in a new process.
+    const [member] = await t.db.query<{ user_id: string }>(`SELECT user_id FROM memberships WHERE organization_id = $1`, [other]);
+    t.app.get(IdentityService).forgetMembership(member.user_id, other);
+    sent.length = 0;
+    const res = await t.inject({ method: 'GET', url: `/api/v1/patients/${other}/profiles?sort=name&limit=3`, headers: bearer(otherToken) });
+    const statements = [...sent];
+    expect(res.statusCode).toBe(200);
+    const page = res.json<Page>();
+    expect(page.patients.map((p) => [p.name, p.email, p.phone])).toEqual(PEOPLE.slice(0, 3).map((p) => [p.name, p.email, p.phone]));
+    expect(page.total_count).toBe(4);
+    // The event is there as soon as the answer is: written (committed) before it was sent.
+    const written = await events();
+    expect(written).toHaveLength(1);
+    expect([...written[0].patient_ids].sort()).toEqual(page.patients.map((p) => p.id).sort());
+    expect(written[0].outcome).toBe('success');
+    // The tenant data in one message: counts, page, patients' and organization's keys.
+    const tenantData = statements.filter((s) => /patient_metric_counts|WITH page|patient_keys|organization_keys/.test(s));
+    expect(tenantData).toHaveLength(1);
+    expect(tenantData[0]).toMatch(/FROM patient_metric_counts[\s\S]*WITH page AS MATERIALIZED[\s\S]*LEFT JOIN patient_keys pk/);
+    expect(statements.filter((s) => /FROM memberships/.test(s))).toHaveLength(1);
+    expect(statements.filter((s) => /audit_append_batch/.test(s))).toHaveLength(1);
+    // The second request: the same answer, no membership, counts or keys read again (page cache off: the page is).
+    sent.length = 0;
+    const warm = await t.inject({ method: 'GET', url: `/api/v1/patients/${other}/profiles?sort=name&limit=3`, headers: bearer(otherToken) });
+    expect(warm.json<Page>()).toEqual(page);
+    expect(sent.filter((s) => /patient_metric_counts|patient_keys|organization_keys|FROM memberships/.test(s))).toEqual([]);
+    expect(await events()).toHaveLength(2);
+  });
+
+  it('TenantDb.statements sends a leading statement in the message of the first one, under the same tenant setting', async () => {
+    const tenants = t.app.get(TenantDb);
+    const other = (await createOrganization(t.db)).id;
+    let leadRows: Record<string, unknown>[] = [];
+    sent.length = 0;
+    const rows = await tenants.statements(
+      org,
+      async (db) => {
+        const first = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM patients`);
+        const second = await db.query<{ n: number }>(`SELECT $1::int AS n`, [7]);
+        return [first[0].n, second[0].n];
+      },
+      // No organization filter: row-level security alone limits it to the handle's organization.
+      { leading: { text: `SELECT count(*)::int AS n, $1::text AS asked FROM patients`, params: [other], rows: (r) => void (leadRows = r) } },
+    );
+    expect(rows).toEqual([4, 7]);
+    expect(leadRows).toEqual([{ n: 4, asked: other }]);
+    expect(sent).toHaveLength(2); // the leading statement went with the first, not alone
+    // Work that sends nothing: the leading statement alone.
+    sent.length = 0;
+    await tenants.statements(other, async () => 'none', { leading: { text: `SELECT count(*)::int AS n FROM patients`, rows: (r) => void (leadRows = r) } });
+    expect(leadRows).toEqual([{ n: 0 }]);
+    expect(sent).toHaveLength(1);
   });
 
   it('page(withKeys) returns the same rows in the same order, and the stored keys the keyring would read', async () => {

@@ -1,4 +1,4 @@
-import { isServerError, type TenantDb } from 'src/database/tenant/tenant-db';
+import { isServerError, type LeadingStatement, type TenantDb } from 'src/database/tenant/tenant-db';
 import type { TenantSql } from 'src/database/tenant/tenant-sql';
 import type { ReplicaSet } from 'src/database/replicas/replica-set';
 
@@ -34,8 +34,8 @@ export class ReadTenantDb {
     private readonly replicaTenants: Map<string, TenantDb>,
   ) {}
 
-  statements<T>(organizationId: string, work: (db: TenantSql) => Promise<T>): Promise<T> {
-    return this.routed(organizationId, (db) => db.statements(organizationId, work));
+  statements<T>(organizationId: string, work: (db: TenantSql) => Promise<T>, options: { leading?: LeadingStatement } = {}): Promise<T> {
+    return this.routed(organizationId, (db) => db.statements(organizationId, work, options));
   }
 
   read<T>(organizationId: string, work: (db: TenantSql) => Promise<T>, options: { snapshot?: boolean; analytics?: boolean } = {}): Promise<T> {

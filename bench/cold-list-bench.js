@@ -1,0 +1,140 @@
+/**
+ * The app's CPU for a clinic's first list request against a warm one, without sockets and without a new process per
+ * run: `npm run build`, then `node bench/cold-list-bench.js --orgs 150 --rounds 6` (plain JavaScript on the build in
+ * dist/, as the app runs: no ts-node in the heap), with DATABASE_URL the database of many small clinics, REDIS_URL
+ * for the counts and the rate limits as deployed, and the PHI keys of its seed (PHI_ENCRYPTION_KEYS,
+ * PHI_BLIND_INDEX_KEY or DATA_DIR). The app is built in this process (createApp: every guard, interceptor, the
+ * audit, row-level security) and asked through Fastify's `inject`, one request at a time, as orgs-bench's list step
+ * asks. Each round first makes every clinic new to the process again: the caller's cached role in it is forgotten,
+ * the caches the keyring and the list keep per clinic (keys, decrypted values, pages: every `clear()`-able field of
+ * PhiKeyring and PatientListService) are emptied and the clinic's counts invalidated (as a recompute does); then
+ * each clinic is asked twice, its first request (cold) and a second (warm). The first rounds (`--warmup`) warm up
+ * the JIT, as a new process on 1,000 clinics has after about a hundred; the figures are this process's CPU
+ * (process.cpuUsage, user + system, the garbage collector's helper threads included) per request over the later
+ * rounds. PostgreSQL's and Redis's CPU are not in them. `node --cpu-prof bench/cold-list-bench.js ...` profiles it.
+ */
+'use strict';
+require('reflect-metadata');
+const { randomBytes } = require('node:crypto');
+const { join } = require('node:path');
+const { parseArgs } = require('node:util');
+const { Client } = require('pg');
+
+const dist = join(__dirname, '..', 'dist');
+const { createApp } = require(join(dist, 'app.factory'));
+const { signDevToken } = require(join(dist, 'auth/dev-token'));
+const { IdentityService } = require(join(dist, 'auth/identity.service'));
+const { loadSettings } = require(join(dist, 'config/settings'));
+const { PatientCountsService } = require(join(dist, 'patients/patient-counts.service'));
+const { PatientListService } = require(join(dist, 'patients/patient-list.service'));
+const { PhiKeyring } = require(join(dist, 'records/phi/phi-keyring'));
+
+const { values } = parseArgs({
+  options: {
+    orgs: { type: 'string', default: '150' },
+    rounds: { type: 'string', default: '6' },
+    warmup: { type: 'string', default: '2' },
+    query: { type: 'string', default: 'limit=20&sort=risk_score&order=desc' },
+  },
+});
+
+/** Empties every field of `target` that has a `clear()` (its per-clinic caches). */
+function clearCaches(target) {
+  for (const value of Object.values(target)) {
+    if (value && typeof value === 'object' && typeof value.clear === 'function') value.clear();
+  }
+}
+
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main() {
+  const databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) throw new Error('DATABASE_URL is required');
+  const admin = new Client({ connectionString: databaseUrl });
+  await admin.connect();
+  const [user] = (await admin.query(`INSERT INTO users (email, name) VALUES ('cold-list-' || md5(random()::text) || '@bench.test', 'Bench') RETURNING id`)).rows;
+  const orgs = (
+    await admin.query(`SELECT o.id FROM organizations o WHERE EXISTS (SELECT 1 FROM patients p WHERE p.organization_id = o.id) ORDER BY o.id LIMIT $1`, [
+      Number(values.orgs),
+    ])
+  ).rows.map((r) => r.id);
+  await admin.query(`INSERT INTO memberships (organization_id, user_id, role) SELECT unnest($1::uuid[]), $2, 'owner'`, [orgs, user.id]);
+
+  const secret = randomBytes(32).toString('hex');
+  const settings = loadSettings({
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    NODE_ENV: 'development',
+    LOG_LEVEL: 'warn',
+    DEMO_SEED: 'false',
+    JWT_SECRET: secret,
+    PROCESS_ROLE: process.env.REDIS_URL ? 'api' : 'all',
+    RATE_LIMIT_LIMIT: '1000000',
+    RATE_LIMIT_IP_LIMIT: '1000000',
+  });
+  const app = await createApp({ settings, databaseUrl });
+  await app.init();
+  const fastify = app.getHttpAdapter().getInstance();
+  const headers = { authorization: `Bearer ${signDevToken(secret, { sub: user.id }, { expiresIn: '2h' })}` };
+  const identity = app.get(IdentityService);
+  const perClinic = [app.get(PhiKeyring), app.get(PatientListService)];
+  const counts = app.get(PatientCountsService);
+
+  const ask = async (org) => {
+    const before = process.cpuUsage();
+    const res = await fastify.inject({ method: 'GET', url: `/api/v1/patients/${org}/profiles?${values.query}`, headers });
+    const used = process.cpuUsage(before);
+    if (res.statusCode !== 200) throw new Error(`list of ${org}: ${res.statusCode} ${res.body}`);
+    return (used.user + used.system) / 1000;
+  };
+  const rounds = Number(values.rounds);
+  const warmup = Number(values.warmup);
+  const cold = [];
+  const warm = [];
+  const perRound = [];
+  async function measuredRound(round) {
+    for (const org of orgs) {
+      round.cold.push(await ask(org));
+      round.warm.push(await ask(org));
+    }
+  }
+  try {
+    for (let r = 0; r < rounds; r++) {
+      for (const target of perClinic) clearCaches(target);
+      for (const org of orgs) {
+        identity.forgetMembership(user.id, org);
+        await counts.invalidate(org);
+      }
+      const round = { cold: [], warm: [] };
+      await measuredRound(round);
+      perRound.push(`${mean(round.cold).toFixed(2)}/${mean(round.warm).toFixed(2)}`);
+      if (r >= warmup) {
+        cold.push(...round.cold);
+        warm.push(...round.warm);
+      }
+    }
+  } finally {
+    await app.close();
+    await admin.query(`DELETE FROM users WHERE id = $1`, [user.id]);
+    await admin.end();
+  }
+  process.stdout.write(
+    `${JSON.stringify({
+      orgs: orgs.length,
+      rounds,
+      warmup,
+      cold_cpu_ms: { mean: +mean(cold).toFixed(3), median: +median(cold).toFixed(3) },
+      warm_cpu_ms: { mean: +mean(warm).toFixed(3), median: +median(warm).toFixed(3) },
+      per_round_cold_warm_mean_ms: perRound,
+    })}\n`,
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
