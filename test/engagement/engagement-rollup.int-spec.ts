@@ -278,13 +278,25 @@ describe('engagement rollup', () => {
     expect(moved).toBeGreaterThan(150);
     const tenantDb = t.app.get(TenantDb);
     const rollup = t.app.get(EngagementRollupRepository);
-    const written = await tenantDb.transaction(org, async (db) => {
-      await rollup.lock(db);
-      await rollup.rebuild(db, TZ, at);
-      return db.query<{ relname: string; upd: number; hot: number; ins: number; del: number }>(
+    type Counters = { relname: string; upd: number; hot: number; ins: number; del: number };
+    // The counters read before and after the rebuild in its transaction, and their difference: on PostgreSQL 15 the
+    // "xact" counters can also hold a previous transaction's counts not yet flushed on the same connection.
+    const counters = (db: TenantSql): Promise<Counters[]> =>
+      db.query<Counters>(
         `SELECT relname::text, n_tup_upd::int AS upd, n_tup_hot_upd::int AS hot, n_tup_ins::int AS ins, n_tup_del::int AS del
            FROM pg_stat_xact_user_tables WHERE relname IN ('engagement_patient_days', 'engagement_visit_gaps') ORDER BY relname`,
       );
+    const written = await tenantDb.transaction(org, async (db) => {
+      await rollup.lock(db);
+      const before = await counters(db);
+      await rollup.rebuild(db, TZ, at);
+      return (await counters(db)).map((a, i) => ({
+        relname: a.relname,
+        upd: a.upd - before[i].upd,
+        hot: a.hot - before[i].hot,
+        ins: a.ins - before[i].ins,
+        del: a.del - before[i].del,
+      }));
     });
     const [days, gaps] = written;
     // Only the patients whose score moved are rewritten, each in place; no row inserted or deleted.
