@@ -110,8 +110,9 @@ describe('AggregateCache', () => {
     it('past the stale window the 503 goes through and the record stays unmarked', async () => {
       const backing = memoryCache();
       const cache = new AggregateCache(backing, undefined, settings);
-      const loadedAt = Date.now();
       await cache.getOrLoad('k', async () => 'v1');
+      // Read after the load: the cache stamps the value at or before this instant, so the clock below is past its window.
+      const loadedAt = Date.now();
       backing.store.clear();
       const now = jest.spyOn(Date, 'now').mockReturnValue(loadedAt + (60 + 600) * 1000 + 1);
       try {
