@@ -78,13 +78,15 @@ describe('AggregateCache', () => {
     it('marks the record of each request served the last good answer, and no other', async () => {
       const backing = memoryCache();
       const cache = new AggregateCache(backing, undefined, settings);
+      // The clock fixed from the load on (the value's stamp and the ages below are then exact).
       const loadedAt = Date.now();
-      const fresh: Freshness = {};
-      expect(await cache.getOrLoad('k', async () => 'v1', undefined, { freshness: fresh })).toBe('v1');
-      expect(fresh).toEqual({});
-      backing.store.clear(); // expired from the store; the database is away now
-      const now = jest.spyOn(Date, 'now').mockReturnValue(loadedAt + 90_000);
+      const now = jest.spyOn(Date, 'now').mockReturnValue(loadedAt);
       try {
+        const fresh: Freshness = {};
+        expect(await cache.getOrLoad('k', async () => 'v1', undefined, { freshness: fresh })).toBe('v1');
+        expect(fresh).toEqual({});
+        backing.store.clear(); // expired from the store; the database is away now
+        now.mockReturnValue(loadedAt + 90_000);
         const a: Freshness = {};
         const b: Freshness = {};
         const gate = deferred();
@@ -110,12 +112,13 @@ describe('AggregateCache', () => {
     it('past the stale window the 503 goes through and the record stays unmarked', async () => {
       const backing = memoryCache();
       const cache = new AggregateCache(backing, undefined, settings);
-      await cache.getOrLoad('k', async () => 'v1');
-      // Read after the load: the cache stamps the value at or before this instant, so the clock below is past its window.
+      // The clock fixed from the load on (the value's stamp is then exactly loadedAt).
       const loadedAt = Date.now();
-      backing.store.clear();
-      const now = jest.spyOn(Date, 'now').mockReturnValue(loadedAt + (60 + 600) * 1000 + 1);
+      const now = jest.spyOn(Date, 'now').mockReturnValue(loadedAt);
       try {
+        await cache.getOrLoad('k', async () => 'v1');
+        backing.store.clear();
+        now.mockReturnValue(loadedAt + (60 + 600) * 1000 + 1);
         const f: Freshness = {};
         await expect(cache.getOrLoad('k', away, undefined, { freshness: f })).rejects.toBeInstanceOf(ServiceUnavailableError);
         expect(f).toEqual({});
