@@ -15,10 +15,9 @@
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { CLASSIFY_REPLACE_SQL, CLASSIFY_SQL, FACTS_SQL } from 'src/opportunities/opportunities.sql';
-import { DEFAULT_RECALL_DAYS } from 'src/opportunities/domain/opportunity-rules';
+import { classifyParams } from './write/classify-params';
 import { PgCpuSampler } from './write/pg-cpu';
 
-const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 void (async () => {
   const { values } = parseArgs({
@@ -38,16 +37,7 @@ void (async () => {
   await c.connect();
   const org = (await c.query<{ id: string }>(`SELECT id FROM organizations WHERE slug = $1`, [values.org])).rows[0];
   const now = new Date(values.now ?? Date.now()).toISOString();
-  const [{ threshold, recall }] = (
-    await c.query<{ threshold: string | null; recall: string | null }>(
-      `SELECT (SELECT percentile_disc(0.75) WITHIN GROUP (ORDER BY m.ltv_cents) FROM patient_metrics m JOIN patients p ON p.id = m.patient_id
-                WHERE m.organization_id = $1 AND p.deleted_at IS NULL) AS threshold,
-              (SELECT settings ->> 'recall_interval_days' FROM organizations WHERE id = $1) AS recall`,
-      [org.id],
-    )
-  ).rows;
-  const facts = [org.id, now, NIL_UUID, null, null, null];
-  const classify = [...facts, Number(threshold ?? 0), recall ? Number(recall) : DEFAULT_RECALL_DAYS];
+  const { facts, classify } = await classifyParams(c, org.id, now);
   const variants: Record<string, { sql: string; params: unknown[]; owner: boolean; write: boolean }> = {
     floor: { sql: `SELECT count(f.*) FROM (${FACTS_SQL}) f`, params: facts, owner: true, write: false },
     facts: { sql: `SELECT count(f.*) FROM (${FACTS_SQL}) f`, params: facts, owner: false, write: false },

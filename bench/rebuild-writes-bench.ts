@@ -20,10 +20,9 @@ import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { patientDaysSql, REBUILD_SQL, stepsSql } from 'src/engagement/engagement-rollup.repository';
 import { CLASSIFY_REPLACE_SQL, CLASSIFY_SQL, FACTS_SQL } from 'src/opportunities/opportunities.sql';
-import { DEFAULT_RECALL_DAYS } from 'src/opportunities/domain/opportunity-rules';
+import { classifyParams } from './write/classify-params';
 import { PgCpuSampler } from './write/pg-cpu';
 
-const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 const OPPORTUNITY_COLUMNS = `patient_id, opportunity_type, priority, outreach, channel, patient_status, estimated_value_cents,
   success_probability, expected_return_cents, last_contact_at, expected_visit_at`;
@@ -45,18 +44,10 @@ void (async () => {
   await c.connect();
   const org = (await c.query<{ id: string; timezone: string }>(`SELECT id, timezone FROM organizations WHERE slug = $1`, [values.org])).rows[0];
   const now = new Date(values.now ?? Date.now()).toISOString();
-  const [{ threshold, recall }] = (
-    await c.query<{ threshold: string | null; recall: string | null }>(
-      `SELECT (SELECT percentile_disc(0.75) WITHIN GROUP (ORDER BY m.ltv_cents) FROM patient_metrics m JOIN patients p ON p.id = m.patient_id
-                WHERE m.organization_id = $1 AND p.deleted_at IS NULL) AS threshold,
-              (SELECT settings ->> 'recall_interval_days' FROM organizations WHERE id = $1) AS recall`,
-      [org.id],
-    )
-  ).rows;
+  const { classify } = await classifyParams(c, org.id, now);
   const [{ cutoff_at }] = (
     await c.query<{ cutoff_at: Date }>(`SELECT (($1::timestamptz AT TIME ZONE $2)::date::timestamp AT TIME ZONE $2) AS cutoff_at`, [now, org.timezone])
   ).rows;
-  const classify = [org.id, now, NIL_UUID, null, null, null, Number(threshold ?? 0), recall ? Number(recall) : DEFAULT_RECALL_DAYS];
   const opportunitiesMd5 = `SELECT md5(string_agg(t::text, '|' ORDER BY t.patient_id)) AS md5, count(*)::int AS n
                               FROM (SELECT ${OPPORTUNITY_COLUMNS} FROM reengagement_opportunities WHERE organization_id = $1) t`;
   const variants: Record<string, { before?: string[]; sql: string | string[]; params: unknown[]; tables: string[]; md5: string[]; owner?: boolean }> = {
