@@ -10,7 +10,9 @@
  * 3. the nightly recompute of every organization through the queue (BullMQ on --redis, which it flushes: use a
  *    database of your own), with each worker count of --workers: wall time, runs per second;
  * 4. the patient list's latency at 1 client on random organizations (p50, p95, p99) and the API process's RSS after
- *    serving --requests different organizations.
+ *    serving --requests different organizations, with the database's blocks read from outside shared buffers during
+ *    it (`--prewarm` reads the list's relations into shared buffers first: the app's first sight of each clinic on a
+ *    database whose working set is in memory).
  *
  * `--nightly-only`: step 3 alone, with where a run's time went (the medians of the nightly runs' phases, from their
  * results) and the workers' CPU time. `--enqueue-first`: the runs are all queued before the workers start, so that
@@ -58,6 +60,9 @@ const { values } = parseArgs({
     steps: { type: 'string', default: 'catalog,migration,nightly,list,cache' },
     'list-orgs': { type: 'string' },
     'list-repeat': { type: 'string', default: '1' },
+    // Before the list step, read the list's relations into shared buffers (pg_prewarm): the app's first sight of each
+    // clinic on a database whose working set is in memory, apart from the server's first read of those pages.
+    prewarm: { type: 'boolean', default: false },
   },
 });
 // `--nightly-only` is `--steps nightly`.
@@ -341,6 +346,13 @@ async function list(db: Client, requests: number): Promise<void> {
     await db.query<{ id: string }>(`SELECT o.id FROM organizations o ${withPatients} ORDER BY random() LIMIT $1`, [requests])
   ).rows.map((r) => r.id);
   const token = signDevToken(JWT_SECRET, { sub: user.id }, { expiresIn: '2h' });
+  if (values.prewarm) await prewarm(db);
+  const blocks = async (): Promise<{ read: number; hit: number }> => {
+    const [r] = (
+      await db.query<{ read: string; hit: string }>(`SELECT blks_read AS read, blks_hit AS hit FROM pg_stat_database WHERE datname = current_database()`)
+    ).rows;
+    return { read: Number(r.read), hit: Number(r.hit) };
+  };
   const port = await freePort();
   const api = launch('main.js', {
     PORT: String(port),
@@ -364,6 +376,7 @@ async function list(db: Client, requests: number): Promise<void> {
     const rssBefore = rss();
     const apiCpuMs = (): number => processCpuMs(api.pid);
     const cpuBefore = apiCpuMs();
+    const blocksBefore = await blocks();
     // `--list-repeat N`: each clinic asked N times in a row; the first request of each is its first in this process
     // (cold: its counts, keys, membership not cached), the others warm (with the page cache on, from it).
     const repeat = Math.max(1, Number(values['list-repeat']));
@@ -395,6 +408,13 @@ async function list(db: Client, requests: number): Promise<void> {
         `p99 ${pct(times, 99).toFixed(1)} ms; API RSS ${rssBefore.toFixed(0)} MB at start, ${rss().toFixed(0)} MB after; API CPU ${((cpu - cpuBefore) / (requests * repeat)).toFixed(2)} ms per request (${load()})`,
     );
     say(`  API CPU during each first request (its threads' scheduler time): ${(cpuOf.first / requests).toFixed(2)} ms per request`);
+    // The statistics collector reports a backend's counts when its transaction ends (at most every second): wait for them.
+    await new Promise((r) => setTimeout(r, 1_100));
+    const blocksAfter = await blocks();
+    say(
+      `  the database's blocks during the step: ${blocksAfter.read - blocksBefore.read} read from outside shared buffers, ` +
+        `${blocksAfter.hit - blocksBefore.hit} hits${values.prewarm ? ' (after --prewarm)' : ''}`,
+    );
     if (again.length > 0) {
       say(
         `  the same clinics asked again (${again.length} requests): p50 ${pct(again, 50).toFixed(1)} ms, p95 ${pct(again, 95).toFixed(1)} ms, p99 ${pct(again, 99).toFixed(1)} ms; ` +
@@ -405,6 +425,29 @@ async function list(db: Client, requests: number): Promise<void> {
     await stop(api);
     await db.query(`DELETE FROM users WHERE id = $1`, [user.id]);
   }
+}
+
+/**
+ * `--prewarm`: every table and index the list's first request reads (the patients, their keys and metrics, the
+ * organizations' keys, memberships, counts and audit chain heads), read into shared buffers by pg_prewarm (a contrib
+ * extension shipped with PostgreSQL; created here if missing, which needs a superuser).
+ */
+async function prewarm(db: Client): Promise<void> {
+  const started = process.hrtime.bigint();
+  await db.query('CREATE EXTENSION IF NOT EXISTS pg_prewarm');
+  const { rows } = await db.query<{ blocks: string }>(
+    `SELECT coalesce(sum(pg_prewarm(c.oid)), 0) AS blocks
+       FROM pg_class c
+      WHERE c.relkind IN ('r', 'i')
+        AND (c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'patient_metrics'::regclass)
+             OR c.oid IN ('patients'::regclass, 'patient_keys'::regclass, 'organization_keys'::regclass, 'memberships'::regclass,
+                          'patient_metric_counts'::regclass, 'audit_chain_heads'::regclass)
+             OR c.oid IN (SELECT i.indexrelid FROM pg_index i
+                           WHERE i.indrelid IN ('patients'::regclass, 'patient_keys'::regclass, 'organization_keys'::regclass, 'memberships'::regclass,
+                                                'patient_metric_counts'::regclass, 'audit_chain_heads'::regclass)
+                              OR i.indrelid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'patient_metrics'::regclass)))`,
+  );
+  say(`prewarm: ${rows[0].blocks} blocks of the list's relations read into shared buffers in ${ms(started).toFixed(0)} ms (${load()})`);
 }
 
 /** Memory of this backend: CacheMemoryContext with its children, and every context, in MB. */
