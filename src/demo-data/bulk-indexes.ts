@@ -4,11 +4,8 @@ import type { Client } from 'pg';
  * Secondary indexes of the seeded tables, dropped for a large load and rebuilt after it: PostgreSQL sorts a whole
  * table into a fresh index many times faster than it inserts tens of millions of keys one by one (and a million
  * patients' worth of random-order keys no longer fits in shared buffers, so each insert becomes random I/O).
- * The indexes that foreign keys rely on stay (the patients' primary key and their (organization_id, id) key): dropping
- * them would mean dropping those foreign keys and validating each again. The other tables' primary keys go too
- * (`primaryKeys`, not on a partitioned table) and are added back as the same constraints: the seed's ids are
- * time-ordered, so each insert lands at the index's right edge, but it still cost PostgreSQL about a fifth of those
- * tables' COPY (docs/performance.md, "The child tables' primary keys during the load").
+ * Primary keys and the unique keys that foreign keys rely on stay: the seed's ids are time-ordered, so those
+ * indexes grow at their right edge and cost little.
  */
 export interface DroppedIndex {
   table: string;
@@ -17,18 +14,17 @@ export interface DroppedIndex {
   restore: string;
 }
 
-export async function dropSecondaryIndexes(client: Client, tables: readonly string[], primaryKeys = true): Promise<DroppedIndex[]> {
+export async function dropSecondaryIndexes(client: Client, tables: readonly string[]): Promise<DroppedIndex[]> {
   const { rows } = await client.query<{ tbl: string; name: string; index_def: string; constraint_name: string | null; constraint_def: string | null }>(
     `SELECT i.indrelid::regclass::text AS tbl, c.relname AS name, pg_get_indexdef(i.indexrelid) AS index_def,
             k.conname AS constraint_name, pg_get_constraintdef(k.oid) AS constraint_def
        FROM pg_index i
        JOIN pg_class c ON c.oid = i.indexrelid
-        JOIN pg_class t ON t.oid = i.indrelid
-      LEFT JOIN pg_constraint k ON k.conindid = i.indexrelid AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x')
-      WHERE i.indrelid = ANY($1::regclass[]) AND (NOT i.indisprimary OR (t.relkind = 'r' AND $2))
+       LEFT JOIN pg_constraint k ON k.conindid = i.indexrelid AND k.conrelid = i.indrelid AND k.contype IN ('u', 'x')
+      WHERE i.indrelid = ANY($1::regclass[]) AND NOT i.indisprimary
         AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = i.indexrelid)
       ORDER BY 1, 2`,
-    [tables, primaryKeys],
+    [tables],
   );
   const dropped: DroppedIndex[] = [];
   for (const r of rows) {
