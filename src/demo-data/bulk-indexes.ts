@@ -4,8 +4,10 @@ import type { Client } from 'pg';
  * Secondary indexes of the seeded tables, dropped for a large load and rebuilt after it: PostgreSQL sorts a whole
  * table into a fresh index many times faster than it inserts tens of millions of keys one by one (and a million
  * patients' worth of random-order keys no longer fits in shared buffers, so each insert becomes random I/O).
- * Primary keys and the unique keys that foreign keys rely on stay: the seed's ids are time-ordered, so those
- * indexes grow at their right edge and cost little.
+ * Primary keys and the unique keys that foreign keys rely on stay. The seed's ids are time-ordered, so a primary key
+ * grows at its right edge; it still costs about a fifth of its table's COPY, but rebuilding it after the load cost 2.5
+ * times that (a second scan of the table and a sort: docs/performance.md, "The child tables' primary keys during the
+ * load"), so the child tables' keep theirs too although no foreign key needs them.
  */
 export interface DroppedIndex {
   table: string;
@@ -48,6 +50,8 @@ export async function dropSecondaryIndexes(client: Client, tables: readonly stri
  * B-tree with parallel workers (max_parallel_maintenance_workers, 2 by default) and splits maintenance_work_mem
  * among the leader and its workers: at 512MB each of the three gets 170MB, and an index of 3 million text keys was
  * already sorted on disk (trace_sort) and built 1.4 times slower than with 1.5GB. Only for the seed's index builds.
+ * Without workers the builds cost a third less CPU at 200,000 patients in the same time, but at a million's sizes
+ * the three largest took 41 s instead of 31 s (docs/performance.md): the workers stay.
  * `onIndex` is told each index's name and build time (milliseconds).
  */
 export async function restoreIndexes(
