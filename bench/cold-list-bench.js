@@ -18,6 +18,7 @@ require('reflect-metadata');
 const { randomBytes } = require('node:crypto');
 const { join } = require('node:path');
 const { parseArgs } = require('node:util');
+const { setImmediate } = require('node:timers');
 const { Client } = require('pg');
 
 const dist = join(__dirname, '..', 'dist');
