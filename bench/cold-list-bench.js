@@ -36,6 +36,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '6' },
     warmup: { type: 'string', default: '2' },
     query: { type: 'string', default: 'limit=20&sort=risk_score&order=desc' },
+    // Another route of the clinic instead of the list, e.g. `--route risk-summary --query ''` (a small, cached route).
+    route: { type: 'string', default: 'profiles' },
     // Count each request's PostgreSQL statements (pg queries) and Redis commands (ioredis: the rate limits; node-redis:
     // the aggregate cache through keyv), per cold and per warm request, by name; the CPU figures then include the count.
     count: { type: 'boolean', default: false },
@@ -131,7 +133,7 @@ async function main() {
 
   const ask = async (org) => {
     const before = process.cpuUsage();
-    const res = await fastify.inject({ method: 'GET', url: `/api/v1/patients/${org}/profiles?${values.query}`, headers });
+    const res = await fastify.inject({ method: 'GET', url: `/api/v1/patients/${org}/${values.route}${values.query ? `?${values.query}` : ''}`, headers });
     const used = process.cpuUsage(before);
     if (res.statusCode !== 200) throw new Error(`list of ${org}: ${res.statusCode} ${res.body}`);
     return (used.user + used.system) / 1000;
