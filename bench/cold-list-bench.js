@@ -18,6 +18,7 @@ require('reflect-metadata');
 const { randomBytes } = require('node:crypto');
 const { join } = require('node:path');
 const { parseArgs } = require('node:util');
+const { setImmediate } = require('node:timers');
 const { Client } = require('pg');
 
 const dist = join(__dirname, '..', 'dist');
@@ -35,8 +36,57 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '6' },
     warmup: { type: 'string', default: '2' },
     query: { type: 'string', default: 'limit=20&sort=risk_score&order=desc' },
+    // Another route of the clinic instead of the list, e.g. `--route risk-summary --query ''` (a small, cached route).
+    route: { type: 'string', default: 'profiles' },
+    // Count each request's PostgreSQL statements (pg queries) and Redis commands (ioredis: the rate limits; node-redis:
+    // the aggregate cache through keyv), per cold and per warm request, by name; the CPU figures then include the count.
+    count: { type: 'boolean', default: false },
   },
 });
+
+/** Statement and command counts by name, when --count (wrapping pg's, ioredis's and node-redis's send functions). */
+const sent = new Map();
+function countSends() {
+  const note = (k) => sent.set(k, (sent.get(k) ?? 0) + 1);
+  const pg = require('pg');
+  const query = pg.Client.prototype.query;
+  pg.Client.prototype.query = function counted(config, ...rest) {
+    const text = typeof config === 'string' ? config : (config?.text ?? config?.constructor?.name ?? '?');
+    const folded = String(text)
+      .replace(/'(?:[^']|'')*'/g, "'…'")
+      .replace(/\s+/g, ' ')
+      .trim();
+    // The statement's head, and for a message of several statements (the tenant's setting first) what follows it.
+    const head = folded.startsWith('SELECT set_config') ? folded.slice(folded.indexOf(';') + 1, folded.indexOf(';') + 60).trim() : folded.slice(0, 60);
+    note(`pg ${typeof config === 'object' && config?.name ? `[prepared ${config.name}] ` : ''}${head}`);
+    return query.call(this, config, ...rest);
+  };
+  const Redis = require('ioredis').default ?? require('ioredis');
+  const sendCommand = Redis.prototype.sendCommand;
+  Redis.prototype.sendCommand = function counted(command, ...rest) {
+    note(`ioredis ${command.name}`);
+    return sendCommand.call(this, command, ...rest);
+  };
+  const { join: j, dirname } = require('node:path');
+  const client = require(j(dirname(require.resolve('@redis/client')), 'lib', 'client', 'index.js')).default;
+  const send = client.prototype.sendCommand;
+  client.prototype.sendCommand = function counted(args, ...rest) {
+    note(`redis ${String(args[0]).toLowerCase()}`);
+    return send.call(this, args, ...rest);
+  };
+}
+if (values.count) countSends();
+const snapshot = () => new Map(sent);
+const delta = (before) => {
+  const out = {};
+  for (const [k, n] of sent) if (n !== (before.get(k) ?? 0)) out[k] = n - (before.get(k) ?? 0);
+  return out;
+};
+/** Sums of per-request count deltas, by kind of request. */
+const perKind = { cold: new Map(), warm: new Map() };
+const addCounts = (kind, d) => {
+  for (const [k, n] of Object.entries(d)) perKind[kind].set(k, (perKind[kind].get(k) ?? 0) + n);
+};
 
 /** Empties every field of `target` that has a `clear()` (its per-clinic caches). */
 function clearCaches(target) {
@@ -81,10 +131,15 @@ async function main() {
   const perClinic = [app.get(PhiKeyring), app.get(PatientListService)];
   const counts = app.get(PatientCountsService);
 
+  /** Each request's wall time (inject to answer), beside its CPU: the round trips show here, not in the CPU. */
+  const wall = { cold: [], warm: [] };
+  let lastWall = 0;
   const ask = async (org) => {
+    const started = process.hrtime.bigint();
     const before = process.cpuUsage();
-    const res = await fastify.inject({ method: 'GET', url: `/api/v1/patients/${org}/profiles?${values.query}`, headers });
+    const res = await fastify.inject({ method: 'GET', url: `/api/v1/patients/${org}/${values.route}${values.query ? `?${values.query}` : ''}`, headers });
     const used = process.cpuUsage(before);
+    lastWall = Number(process.hrtime.bigint() - started) / 1e6;
     if (res.statusCode !== 200) throw new Error(`list of ${org}: ${res.statusCode} ${res.body}`);
     return (used.user + used.system) / 1000;
   };
@@ -93,10 +148,20 @@ async function main() {
   const cold = [];
   const warm = [];
   const perRound = [];
-  async function measuredRound(round) {
+  let counted = 0;
+  async function measuredRound(round, measured) {
     for (const org of orgs) {
+      let before = snapshot();
       round.cold.push(await ask(org));
+      if (measured) wall.cold.push(lastWall);
+      if (measured && values.count) addCounts('cold', delta(before));
+      before = snapshot();
       round.warm.push(await ask(org));
+      if (measured) wall.warm.push(lastWall);
+      // The warm request's window also holds what the cold one left running (a write not awaited): let it land first.
+      await new Promise((r) => setImmediate(r));
+      if (measured && values.count) addCounts('warm', delta(before));
+      if (measured) counted++;
     }
   }
   try {
@@ -107,7 +172,7 @@ async function main() {
         await counts.invalidate(org);
       }
       const round = { cold: [], warm: [] };
-      await measuredRound(round);
+      await measuredRound(round, r >= warmup);
       perRound.push(`${mean(round.cold).toFixed(2)}/${mean(round.warm).toFixed(2)}`);
       if (r >= warmup) {
         cold.push(...round.cold);
@@ -126,6 +191,21 @@ async function main() {
       warmup,
       cold_cpu_ms: { mean: +mean(cold).toFixed(3), median: +median(cold).toFixed(3) },
       warm_cpu_ms: { mean: +mean(warm).toFixed(3), median: +median(warm).toFixed(3) },
+      cold_plus_warm_cpu_ms: { mean: +(mean(cold) + mean(warm)).toFixed(3) },
+      wall_ms: Object.fromEntries(
+        ['cold', 'warm'].map((kind) => {
+          const xs = [...wall[kind]].sort((a, b) => a - b);
+          return [kind, { p50: +median(xs).toFixed(2), p95: +(xs[Math.floor(xs.length * 0.95)] ?? 0).toFixed(2) }];
+        }),
+      ),
+      ...(values.count
+        ? Object.fromEntries(
+            ['cold', 'warm'].map((kind) => [
+              `${kind}_sends_per_request`,
+              Object.fromEntries([...perKind[kind]].sort().map(([k, n]) => [k, +(n / Math.max(1, counted)).toFixed(2)])),
+            ]),
+          )
+        : {}),
       per_round_cold_warm_mean_ms: perRound,
     })}\n`,
   );

@@ -9,6 +9,7 @@ import { IdentityService, isUuid } from 'src/auth/identity.service';
 import { JwtClaims } from 'src/auth/jwt.strategy';
 import { isPermission, Permission, ROLE_PERMISSIONS } from 'src/auth/permissions';
 import { IS_PUBLIC } from 'src/common/http/public.decorator';
+import { settleIpLimit } from 'src/auth/throttling/rate-limit.guard';
 import { SETTINGS } from 'src/config/config.module';
 import { Settings } from 'src/config/settings';
 import { ProblemCode, ProblemException } from 'src/common/problem/problem';
@@ -89,6 +90,8 @@ export class AccessGuard extends AuthGuard('jwt') implements CanActivate {
       request.user = hit.claims;
       return hit.claims;
     }
+    // A signature to check: the client IP's limit first, so that a guesser over it learns nothing of its token.
+    await settleIpLimit(request);
     await super.canActivate(ctx);
     const claims = request.user as JwtClaims;
     if (this.verifiedForMs > 0) {
@@ -108,10 +111,26 @@ export class AccessGuard extends AuthGuard('jwt') implements CanActivate {
     if (access === undefined) byHandler.set(handler, (access = routeAccess(this.reflector, handler, controller)));
     if (access.isPublic) return true;
     const request = ctx.switchToHttp().getRequest<GuardedRequest>();
+    try {
+      return await this.authorizeRequest(ctx, request, access);
+    } catch (err) {
+      // A request over its client IP's limit gets the 429, never the refusal (IpRateLimitGuard's pending count).
+      await settleIpLimit(request);
+      throw err;
+    }
+  }
+
+  /**
+   * The caller, organization, membership and permission. The client IP's limit may still be pending here (counted
+   * with the caller's by the CallerRateLimitGuard): only a token this process verified already goes on without it;
+   * an unverified one and an API key (a database look-up) wait for it (`settleIpLimit`), as a refusal does.
+   */
+  private async authorizeRequest(ctx: ExecutionContext, request: GuardedRequest, access: RouteAccess): Promise<boolean> {
     const token = bearerToken(request);
     if (token === null) throw ProblemException.unauthorized('A bearer token is required (Authorization: Bearer <token>)');
 
     if (isApiKeyToken(token)) {
+      await settleIpLimit(request);
       const key = await this.identity.apiKey(token);
       const organizationId = this.organizationParam(request, access);
       const permissions = new Set(key.permissions.filter(isPermission));

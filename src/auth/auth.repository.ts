@@ -62,10 +62,10 @@ export class AuthRepository {
   }
 
   async findMembershipRole(userId: string, organizationId: string): Promise<Role | null> {
-    const rows = await this.db.query<{ role: Role }>(
-      `SELECT role FROM memberships WHERE user_id = $1 AND organization_id = $2`,
-      [userId, organizationId],
-    );
+    // Prepared on each pooled connection: the access check of every request to an organization not cached (5 s).
+    const rows = await this.db.query<{ role: Role }>(`SELECT role FROM memberships WHERE user_id = $1 AND organization_id = $2`, [userId, organizationId], {
+      prepare: 'auth-membership-role',
+    });
     return rows[0]?.role ?? null;
   }
 

@@ -1,5 +1,6 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth, ApiExtension, ApiParam } from '@nestjs/swagger';
+import { interceptAuditedRoute } from 'src/audit/recording/audit-on-success.interceptor';
 import { AuditedOptions, auditRoute } from 'src/audit/recording/audited.decorator';
 import { AuthContext, AuthenticatedRequest } from 'src/auth/auth-context';
 import { Permission } from 'src/auth/permissions';
@@ -31,7 +32,8 @@ export interface AuthorizedOptions {
  * The one access declaration of a route in an organization: the permission it requires (read by the global
  * AccessGuard, which also checks the caller's membership of the path's `:organizationId`), the Swagger bearer
  * security, the `organizationId` path parameter, the `x-permission` extension, the 400/401/403/429 problem answers,
- * and, with `audit`, the audit trail's options (read by the audit interceptor and hook).
+ * and, with `audit`, the audit trail's options (read by the audit interceptor and hook) and the audit interceptor,
+ * first among the route's interceptors (a route without `audit` has none of its own).
  *
  * @example
  * \@Get(':organizationId/profile/:patientId')
@@ -44,7 +46,7 @@ export function Authorized(permission: Permission, options: AuthorizedOptions = 
     organizationIdParam,
     ApiExtension('x-permission', permission),
     ApiProblems(VALIDATION_PROBLEM, UNAUTHORIZED_PROBLEM, FORBIDDEN_PROBLEM, TOO_MANY_REQUESTS_PROBLEM),
-    ...(options.audit ? [auditRoute(options.audit)] : []),
+    ...(options.audit ? [auditRoute(options.audit), interceptAuditedRoute()] : []),
   );
 }
 

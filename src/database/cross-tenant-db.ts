@@ -4,7 +4,11 @@ import { acquire, isConnectionLevel, isServerError, onPoolConnection } from 'src
 
 /** Statements that belong to no one organization, on the app's pool (the runtime role). */
 export interface CrossTenantSql {
-  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /**
+   * `options.prepare`: a name (constant, one per statement text) under which the statement is prepared on each pooled
+   * connection the first time it runs there (parsed and planned once per connection, then only bound and executed).
+   */
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: { prepare?: string }): Promise<T[]>;
 }
 
 /**
@@ -21,8 +25,13 @@ export class CrossTenantDb implements CrossTenantSql {
     private readonly breaker?: DependencyBreaker,
   ) {}
 
-  query<T = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    return onPoolConnection(this.pool, async (client) => (await client.query(sql, params as unknown[])).rows as T[], this.breaker);
+  query<T = Record<string, unknown>>(sql: string, params: readonly unknown[] = [], options?: { prepare?: string }): Promise<T[]> {
+    const config = options?.prepare ? { name: options.prepare, text: sql, values: params as unknown[] } : undefined;
+    return onPoolConnection(
+      this.pool,
+      async (client) => (config ? await client.query(config) : await client.query(sql, params as unknown[])).rows as T[],
+      this.breaker,
+    );
   }
 
   /** `work`'s statements in one transaction. */

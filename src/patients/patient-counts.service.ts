@@ -82,7 +82,8 @@ export class PatientCountsService implements OnModuleDestroy {
         return { ...counts, version: randomUUID() };
       },
       undefined,
-      { freshness },
+      // The request does not wait for the counts' Redis write (a failed write is logged; the next miss loads again).
+      { freshness, writeBehind: true },
     );
   }
 

@@ -1,4 +1,7 @@
 import { randomInt } from 'node:crypto';
+import Redis from 'ioredis';
+import { MeService } from 'src/auth/me.service';
+import { RATE_LIMIT_STORAGE } from 'src/auth/throttling/rate-limit.module';
 import { Role } from 'src/organizations/organizations.enums';
 import { createTestApp, TestApp } from 'test/utils/test-app';
 import { bearer, createOrganization, memberToken } from 'test/auth/auth-fixtures';
@@ -69,6 +72,75 @@ describe('rate limiting with REDIS_URL: counters shared by all instances', () =>
   afterAll(async () => {
     await a?.close();
     await b?.close();
+  });
+
+  /** The user id a development token stands for (its `sub`). */
+  const subject = (token: string): string => (JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as { sub: string }).sub;
+
+  it('counts the IP and the caller of an authenticated request in one Redis command, under the same keys as before', async () => {
+    const org = await createOrganization(a.db);
+    const token = await memberToken(a, org.id, Role.Analyst);
+    const ip = randomIp();
+    const storage = a.app.get<{ increment: (...args: unknown[]) => unknown; incrementPair: (...args: unknown[]) => unknown }>(RATE_LIMIT_STORAGE, { strict: false });
+    const one = jest.spyOn(storage, 'increment');
+    const pair = jest.spyOn(storage, 'incrementPair');
+    const redis = new Redis(redisUrl);
+    try {
+      // A token this instance has not verified yet: the IP counted alone before its signature is checked, then the caller.
+      expect((await a.inject({ method: 'GET', url: '/api/v1/me', headers: { 'x-forwarded-for': randomIp(), ...bearer(token) } })).statusCode).toBe(200);
+      expect([one.mock.calls.length, pair.mock.calls.length]).toEqual([2, 0]);
+      one.mockClear();
+      // Verified now: both limits in one command.
+      const res = await a.inject({ method: 'GET', url: '/api/v1/me', headers: { 'x-forwarded-for': ip, ...bearer(token) } });
+      expect(res.statusCode).toBe(200);
+      expect([one.mock.calls.length, pair.mock.calls.length]).toEqual([0, 1]);
+      // The keys and windows the two guards' separate scripts wrote (shared with instances running the older code).
+      expect(await redis.get(`pj:throttle:ip:ip:${ip}`)).toBe('1');
+      expect(await redis.get(`pj:throttle:caller:caller:user:${subject(token)}`)).toBe('2');
+      const ttl = await redis.pttl(`pj:throttle:ip:ip:${ip}`);
+      expect(ttl).toBeGreaterThan(50_000);
+      expect(ttl).toBeLessThanOrEqual(60_000);
+      // A request without credentials: the IP alone, counted by the IP guard.
+      expect((await a.inject({ method: 'GET', url: '/health', headers: { 'x-forwarded-for': ip } })).statusCode).toBe(200);
+      expect([one.mock.calls.length, pair.mock.calls.length]).toEqual([1, 1]);
+      expect(await redis.get(`pj:throttle:ip:ip:${ip}`)).toBe('2');
+    } finally {
+      one.mockRestore();
+      pair.mockRestore();
+      redis.disconnect();
+    }
+  });
+
+  it('a valid token from an address over its limit gets the 429 before the handler runs, and its caller is not counted', async () => {
+    const org = await createOrganization(a.db);
+    const token = await memberToken(a, org.id, Role.Analyst);
+    const ip = randomIp();
+    // Verified once (the AccessGuard remembers the token, so the next request from the blocked address takes the
+    // path where the IP limit is counted with the caller's), from another address.
+    expect((await a.inject({ method: 'GET', url: '/api/v1/me', headers: { 'x-forwarded-for': randomIp(), ...bearer(token) } })).statusCode).toBe(200);
+    for (let i = 0; i < 5; i++) expect((await a.inject({ method: 'GET', url: '/api/v1/me', headers: { 'x-forwarded-for': ip } })).statusCode).toBe(401);
+    const handler = jest.spyOn(MeService.prototype, 'get');
+    try {
+      const refused = await a.inject({ method: 'GET', url: '/api/v1/me', headers: { 'x-forwarded-for': ip, ...bearer(token) } });
+      expect(refused.statusCode).toBe(429);
+      expect(refused.headers['content-type']).toContain('application/problem+json');
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(refused.json()).toMatchObject({ status: 429, detail: expect.stringContaining('Rate limit of 5 requests') });
+      // An organization route: the membership is read, the refusal is still the 429, not the 403 of a non-member.
+      const other = await createOrganization(a.db);
+      const notMember = await a.inject({ method: 'GET', url: `/api/v1/patients/${other.id}/risk-summary`, headers: { 'x-forwarded-for': ip, ...bearer(token) } });
+      expect(notMember.statusCode).toBe(429);
+      // A malformed token and an API key from the blocked address: the 429, not the 401.
+      expect((await a.inject({ method: 'GET', url: '/api/v1/me', headers: { 'x-forwarded-for': ip, authorization: 'Bearer nope' } })).statusCode).toBe(429);
+      expect((await a.inject({ method: 'GET', url: `/api/v1/patients/${org.id}/risk-summary`, headers: { 'x-forwarded-for': ip, authorization: 'Bearer pjk_0000000000000000000000000000000000' } })).statusCode).toBe(429);
+      expect(handler).not.toHaveBeenCalled();
+    } finally {
+      handler.mockRestore();
+    }
+    // The caller's limit (3) saw one request (the first): two more pass from other addresses, the fourth is refused.
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await a.inject({ method: 'GET', url: '/api/v1/me', headers: { 'x-forwarded-for': randomIp(), ...bearer(token) } })).statusCode);
+    expect(statuses).toEqual([200, 200, 429]);
   });
 
   it('counts one client IP across two app instances', async () => {

@@ -3,6 +3,26 @@ import { ThrottlerStorage } from '@nestjs/throttler';
 
 type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
+/** One counter's hit: what `ThrottlerStorage.increment` takes. */
+export interface ThrottleIncrement {
+  key: string;
+  ttl: number;
+  limit: number;
+  blockDuration: number;
+  throttlerName: string;
+}
+
+/**
+ * A store that counts two limits of one request at once (the client IP's, then the caller's): the second is not
+ * counted when the first refuses (null), as with two `increment` calls in turn.
+ */
+export interface PairedThrottlerStorage extends ThrottlerStorage {
+  incrementPair(first: ThrottleIncrement, second: ThrottleIncrement): Promise<[ThrottlerStorageRecord, ThrottlerStorageRecord | null]>;
+}
+
+export const isPairedStorage = (storage: ThrottlerStorage): storage is PairedThrottlerStorage =>
+  typeof (storage as Partial<PairedThrottlerStorage>).incrementPair === 'function';
+
 interface Counter {
   hits: number;
   /** End of the current window (epoch ms). */
@@ -47,6 +67,12 @@ export class MemoryThrottlerStorage implements ThrottlerStorage, OnApplicationSh
       return Promise.resolve({ totalHits: c.hits, timeToExpire: seconds(c.resetsAt - now), isBlocked: true, timeToBlockExpire: seconds(block) });
     }
     return Promise.resolve({ totalHits: c.hits, timeToExpire: seconds(c.resetsAt - now), isBlocked: false, timeToBlockExpire: 0 });
+  }
+
+  async incrementPair(first: ThrottleIncrement, second: ThrottleIncrement): Promise<[ThrottlerStorageRecord, ThrottlerStorageRecord | null]> {
+    const a = await this.increment(first.key, first.ttl, first.limit, first.blockDuration, first.throttlerName);
+    if (a.isBlocked) return [a, null];
+    return [a, await this.increment(second.key, second.ttl, second.limit, second.blockDuration, second.throttlerName)];
   }
 
   /** Drops counters whose window and block are both over. */

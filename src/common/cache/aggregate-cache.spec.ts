@@ -128,3 +128,84 @@ describe('AggregateCache', () => {
     });
   });
 });
+
+describe('AggregateCache writeBehind (the counts of a cold clinic: the request does not wait for the Redis write)', () => {
+  /** A store whose `set` waits for the test (and can fail), counting its reads. */
+  function slowStore(fail: boolean): { cache: Cache; gate: { promise: Promise<void>; resolve: () => void }; gets: () => number; sets: () => number } {
+    const gate = deferred();
+    const store = new Map<string, unknown>();
+    let gets = 0;
+    let sets = 0;
+    const cache = {
+      get: async (k: string) => {
+        gets++;
+        return store.get(k);
+      },
+      set: async (k: string, v: unknown) => {
+        sets++;
+        await gate.promise;
+        if (fail) throw new Error('redis write refused');
+        store.set(k, v);
+        return v;
+      },
+      del: async (k: string) => store.delete(k),
+      disconnect: async () => undefined,
+    } as unknown as Cache;
+    return { cache, gate, gets: () => gets, sets: () => sets };
+  }
+
+  it('answers before the write lands; misses meanwhile share the load; once written, the store answers', async () => {
+    const { cache, gate, sets } = slowStore(false);
+    const aggregates = new AggregateCache(cache);
+    let loads = 0;
+    const load = async (): Promise<{ n: number }> => ({ n: ++loads });
+    // The write is held: without writeBehind this would wait for it.
+    expect(await aggregates.getOrLoad('counts', load, undefined, { writeBehind: true })).toEqual({ n: 1 });
+    expect(sets()).toBe(1);
+    // A miss while the write is in flight gets the same load's value (single flight kept), no second load.
+    expect(await aggregates.getOrLoad('counts', load, undefined, { writeBehind: true })).toEqual({ n: 1 });
+    expect(loads).toBe(1);
+    gate.resolve();
+    await new Promise((r) => setImmediate(r));
+    expect(await aggregates.getOrLoad('counts', load, undefined, { writeBehind: true })).toEqual({ n: 1 });
+    expect(loads).toBe(1);
+    expect(sets()).toBe(1);
+  });
+
+  it('a failed write is logged, never fails the request; the next miss after it loads again', async () => {
+    const { cache, gate } = slowStore(true);
+    const aggregates = new AggregateCache(cache);
+    const warn = jest.spyOn((aggregates as unknown as { log: { warn: (m: string) => void } }).log, 'warn').mockImplementation(() => undefined);
+    let loads = 0;
+    const load = async (): Promise<number> => ++loads;
+    expect(await aggregates.getOrLoad('counts', load, undefined, { writeBehind: true })).toBe(1);
+    gate.resolve();
+    await new Promise((r) => setImmediate(r));
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn.mock.calls[0][0]).toContain('redis write refused');
+    expect(await aggregates.getOrLoad('counts', load, undefined, { writeBehind: true })).toBe(2);
+    expect(loads).toBe(2);
+  });
+
+  it('without writeBehind the caller still waits for the write', async () => {
+    const { cache, gate } = slowStore(false);
+    const aggregates = new AggregateCache(cache);
+    let answered = false;
+    const pending = aggregates.getOrLoad('k', async () => 7).then((v) => ((answered = true), v));
+    await new Promise((r) => setImmediate(r));
+    expect(answered).toBe(false);
+    gate.resolve();
+    expect(await pending).toBe(7);
+  });
+
+  it('an invalidation during the write: the next miss loads afresh (not the in-flight load)', async () => {
+    const { cache, gate } = slowStore(false);
+    const aggregates = new AggregateCache(cache);
+    let loads = 0;
+    const load = async (): Promise<number> => ++loads;
+    expect(await aggregates.getOrLoad('counts', load, undefined, { writeBehind: true })).toBe(1);
+    await aggregates.delete('counts');
+    expect(await aggregates.getOrLoad('counts', load, undefined, { writeBehind: true })).toBe(2);
+    gate.resolve();
+  });
+});

@@ -21,7 +21,8 @@ const LAST_GOOD_ENTRIES = 5_000;
  * Read-through cache for per-organization aggregates (never PHI: these entries may live in Redis).
  *
  * - `getOrLoad` answers from the cache, or runs `load` once per key and process however many requests miss at the
- *   same time (single flight), then stores the result.
+ *   same time (single flight), then stores the result (`writeBehind`: without the caller waiting for the write; the
+ *   load stays shared until the write lands).
  * - A cache that fails (Redis down or slow) is bypassed, not fatal, and bounded in time: every command goes through
  *   the RedisGuard (REDIS_TIMEOUT_MS, then its breaker bypasses Redis without waiting); the value is loaded from the
  *   database. The database is the source of truth, the cache only saves work.
@@ -56,7 +57,12 @@ export class AggregateCache implements OnModuleDestroy {
    * carries a generation that changes on every invalidation (a stale answer must survive them). `freshness`: the
    * request's record (`@RequestFreshness()`), marked when its last good answer is served stale.
    */
-  async getOrLoad<T>(key: string, load: () => Promise<T>, ttlMs?: number, options: { staleKey?: string; freshness?: Freshness } = {}): Promise<T> {
+  async getOrLoad<T>(
+    key: string,
+    load: () => Promise<T>,
+    ttlMs?: number,
+    options: { staleKey?: string; freshness?: Freshness; writeBehind?: boolean } = {},
+  ): Promise<T> {
     const epoch = this.epochs.get(key) ?? 0;
     const staleKey = options.staleKey ?? key;
     const cached = await this.safe(() => this.cache.get<Stored<T> | T>(key));
@@ -67,17 +73,29 @@ export class AggregateCache implements OnModuleDestroy {
     }
     const pending = this.inFlight.get(key) as Promise<T> | undefined;
     if (pending) return this.staleOnError(staleKey, pending, ttlMs, options.freshness);
-    const loading = (async (): Promise<T> => {
+    // The body reads its own promise (a microtask later, once it is in `inFlight`).
+    const flight: { loading?: Promise<T> } = {};
+    const loading = (flight.loading = (async (): Promise<T> => {
+      let settleNow = true;
       try {
-        const value = await load();
+        // A microtask later: `loading` is in `inFlight` before anything here can settle it.
+        const value = await Promise.resolve().then(load);
         const stored: Stored<T> = { v: value, at: Date.now() };
         this.remember(staleKey, stored);
-        if ((this.epochs.get(key) ?? 0) === epoch) await this.safe(() => this.cache.set(key, stored, ttlMs));
+        if ((this.epochs.get(key) ?? 0) === epoch) {
+          const write = this.safe(() => this.cache.set(key, stored, ttlMs));
+          if (options.writeBehind) {
+            // The caller has its value now; the requests that miss meanwhile still share this load (single flight)
+            // until the write lands. `safe` logs a failed write and never throws.
+            settleNow = false;
+            void write.finally(() => this.settled(key, flight.loading));
+          } else await write;
+        }
         return value;
       } finally {
-        this.inFlight.delete(key);
+        if (settleNow) this.settled(key, flight.loading);
       }
-    })();
+    })());
     this.inFlight.set(key, loading);
     return this.staleOnError(staleKey, loading, ttlMs, options.freshness);
   }
@@ -91,6 +109,11 @@ export class AggregateCache implements OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     await this.safe(() => this.cache.disconnect());
     this.redis?.close();
+  }
+
+  /** `loading` is over for `key`: the next miss loads again (unless an invalidation already replaced it). */
+  private settled(key: string, loading: Promise<unknown> | undefined): void {
+    if (this.inFlight.get(key) === loading) this.inFlight.delete(key);
   }
 
   private remember(staleKey: string, stored: Stored<unknown>): void {
