@@ -36,6 +36,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -63,6 +64,9 @@ const { values } = parseArgs({
     // Before the list step, read the list's relations into shared buffers (pg_prewarm): the app's first sight of each
     // clinic on a database whose working set is in memory, apart from the server's first read of those pages.
     prewarm: { type: 'boolean', default: false },
+    // The list step's first N requests (to N other clinics, each its first too) left out of the figures: the new API
+    // process's own warm-up (its pool's connections opened, their backends' first plans, the JIT), not a clinic's.
+    warmup: { type: 'string', default: '0' },
   },
 });
 // `--nightly-only` is `--steps nightly`.
@@ -332,6 +336,7 @@ async function profile(db: Client): Promise<void> {
 }
 
 async function list(db: Client, requests: number): Promise<void> {
+  const warmup = Math.max(0, Number(values.warmup));
   const [user] = (
     await db.query<{ id: string }>(
       `INSERT INTO users (email, name) VALUES ('bench-' || md5(random()::text) || '@bench.test', 'Bench') RETURNING id`,
@@ -343,7 +348,7 @@ async function list(db: Client, requests: number): Promise<void> {
   const any = (values['list-orgs'] ?? (Number(values['empty-orgs']) > 0 ? 'any' : 'with-patients')) === 'any';
   const withPatients = any ? '' : 'WHERE EXISTS (SELECT 1 FROM patients p WHERE p.organization_id = o.id)';
   const orgs = (
-    await db.query<{ id: string }>(`SELECT o.id FROM organizations o ${withPatients} ORDER BY random() LIMIT $1`, [requests])
+    await db.query<{ id: string }>(`SELECT o.id FROM organizations o ${withPatients} ORDER BY random() LIMIT $1`, [requests + warmup])
   ).rows.map((r) => r.id);
   const token = signDevToken(JWT_SECRET, { sub: user.id }, { expiresIn: '2h' });
   if (values.prewarm) await prewarm(db);
@@ -375,8 +380,6 @@ async function list(db: Client, requests: number): Promise<void> {
     const rss = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${api.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
     const rssBefore = rss();
     const apiCpuMs = (): number => processCpuMs(api.pid);
-    const cpuBefore = apiCpuMs();
-    const blocksBefore = await blocks();
     // `--list-repeat N`: each clinic asked N times in a row; the first request of each is its first in this process
     // (cold: its counts, keys, membership not cached), the others warm (with the page cache on, from it).
     const repeat = Math.max(1, Number(values['list-repeat']));
@@ -386,18 +389,22 @@ async function list(db: Client, requests: number): Promise<void> {
     // the later ones: what a clinic's first request costs the app beyond a warm one.
     const threadsCpu = (): number => processThreadsCpuMs(api.pid);
     const cpuOf = { first: 0, again: 0 };
+    const warmupOrgs = orgs.splice(0, Math.min(warmup, Math.max(0, orgs.length - 1)));
+    for (const org of warmupOrgs) {
+      const status = await getStatus(`http://127.0.0.1:${port}/api/v1/patients/${org}/profiles?limit=20&sort=risk_score&order=desc`, token);
+      if (status !== 200) throw new Error(`list of ${org}: ${status}`);
+    }
+    const cpuMeasured = apiCpuMs();
+    const blocksBefore = await blocks();
     for (let i = 0; i < requests; i++) {
       const org = orgs[i % orgs.length];
       for (let r = 0; r < repeat; r++) {
         const cpuStart = threadsCpu();
         const started = process.hrtime.bigint();
-        const res = await fetch(`http://127.0.0.1:${port}/api/v1/patients/${org}/profiles?limit=20&sort=risk_score&order=desc`, {
-          headers: { authorization: `Bearer ${token}` },
-        });
-        await res.arrayBuffer();
+        const status = await getStatus(`http://127.0.0.1:${port}/api/v1/patients/${org}/profiles?limit=20&sort=risk_score&order=desc`, token);
         (r === 0 ? times : again).push(ms(started));
         cpuOf[r === 0 ? 'first' : 'again'] += threadsCpu() - cpuStart;
-        if (res.status !== 200) throw new Error(`list of ${org}: ${res.status}`);
+        if (status !== 200) throw new Error(`list of ${org}: ${status}`);
       }
     }
     times.sort((a, b) => a - b);
@@ -405,7 +412,7 @@ async function list(db: Client, requests: number): Promise<void> {
     const cpu = apiCpuMs();
     say(
       `list at 1 client, ${requests} requests over ${new Set(orgs.slice(0, requests)).size} different organizations: p50 ${pct(times, 50).toFixed(1)} ms, p95 ${pct(times, 95).toFixed(1)} ms, ` +
-        `p99 ${pct(times, 99).toFixed(1)} ms; API RSS ${rssBefore.toFixed(0)} MB at start, ${rss().toFixed(0)} MB after; API CPU ${((cpu - cpuBefore) / (requests * repeat)).toFixed(2)} ms per request (${load()})`,
+        `p99 ${pct(times, 99).toFixed(1)} ms; API RSS ${rssBefore.toFixed(0)} MB at start, ${rss().toFixed(0)} MB after; API CPU ${((cpu - cpuMeasured) / (requests * repeat)).toFixed(2)} ms per request${warmupOrgs.length > 0 ? ` (after ${warmupOrgs.length} warm-up requests to other clinics, not counted)` : ''} (${load()})`,
     );
     say(`  API CPU during each first request (its threads' scheduler time): ${(cpuOf.first / requests).toFixed(2)} ms per request`);
     // The statistics collector reports a backend's counts when its transaction ends (at most every second): wait for them.
@@ -422,9 +429,25 @@ async function list(db: Client, requests: number): Promise<void> {
       );
     }
   } finally {
+    listAgent.destroy();
     await stop(api);
     await db.query(`DELETE FROM users WHERE id = $1`, [user.id]);
   }
+}
+
+/** One keep-alive connection, as bench/read/harness.ts's latency client: node:http, lighter than fetch (undici). */
+const listAgent = new Agent({ keepAlive: true, maxSockets: 1 });
+
+/** GET `url` with the bearer token, the body read to its end: the status. */
+function getStatus(url: string, token: string): Promise<number> {
+  return new Promise((ok, fail) => {
+    const req = httpRequest(url, { agent: listAgent, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      res.resume();
+      res.on('end', () => ok(res.statusCode ?? 0));
+    });
+    req.on('error', fail);
+    req.end();
+  });
 }
 
 /**
