@@ -1,19 +1,7 @@
-/* global clearInterval */
 // node bench/write/seed-probes/index-workers-1m-probe.js <db>: appointments of the 200,000-patient seed COPYed 5 times into a fresh table (9.46 million rows, as at a
 // million patients), then its three secondary indexes built with 0 or 2 parallel workers (alternated), CPU and wall.
-const SERVER = process.env.PROBE_SERVER ?? 'postgres://postgres@127.0.0.1:5432';
-// Where the exported rows and the results go: a folder the PostgreSQL server can write and read (COPY TO/FROM a file).
-const DIR = process.env.PROBE_DIR ?? '/tmp/seed-probe';
 const { Client } = require('pg');
-const { readdirSync, readFileSync } = require('node:fs');
-function ticksOf(pid) { try { const s = readFileSync(`/proc/${pid}/stat`, 'latin1'); const f = s.slice(s.lastIndexOf(')') + 2).split(' '); return Number(f[11]) + Number(f[12]); } catch { return 0; } }
-function workersOf(leader) { const r = []; for (const p of readdirSync('/proc')) { if (!/^\d+$/.test(p)) continue; try { const c = readFileSync(`/proc/${p}/cmdline`, 'latin1'); if (c.includes(`parallel worker for PID ${leader}`)) r.push(p); } catch { /* gone */ } } return r; }
-async function measure(c, pid, sql) {
-  const seen = new Map(); const poll = setInterval(() => { for (const w of workersOf(pid)) seen.set(w, ticksOf(w)); }, 30);
-  const b = ticksOf(pid); const t = Date.now(); await c.query(sql); const wall = Date.now() - t;
-  clearInterval(poll); let wt = 0; for (const v of seen.values()) wt += v;
-  return { cpu: (ticksOf(pid) - b) / 100 + wt / 100, wall: wall / 1000 };
-}
+const { SERVER, DIR, measure } = require('./probe-cpu');
 (async () => {
   const c = new Client({ connectionString: `${SERVER}/${process.argv[2]}` }); await c.connect();
   const pid = (await c.query('select pg_backend_pid() p')).rows[0].p;

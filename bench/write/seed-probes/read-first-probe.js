@@ -2,19 +2,8 @@
 // rows, 1.5 GB: as at a million patients), then its three secondary indexes built as the seed builds them (1.5GB, 2 workers),
 // either straight away (as the seed does) or after reading the table once by `WHERE ctid >= (0,0)` (meant as a TID range scan, which reads without a buffer ring; the planner chose a parallel seq scan, which uses one: inconclusive)
 // Alternated, each in its own transaction. CPU of the backend and its workers from /proc.
-/* global clearInterval */
-const SERVER = process.env.PROBE_SERVER ?? 'postgres://postgres@127.0.0.1:5432';
-const DIR = process.env.PROBE_DIR ?? '/tmp/seed-probe';
 const { Client } = require('pg');
-const { readdirSync, readFileSync } = require('node:fs');
-function ticksOf(pid) { try { const s = readFileSync(`/proc/${pid}/stat`, 'latin1'); const f = s.slice(s.lastIndexOf(')') + 2).split(' '); return Number(f[11]) + Number(f[12]); } catch { return 0; } }
-function workersOf(leader) { const r = []; for (const p of readdirSync('/proc')) { if (!/^\d+$/.test(p)) continue; try { const c = readFileSync(`/proc/${p}/cmdline`, 'latin1'); if (c.includes(`parallel worker for PID ${leader}`)) r.push(p); } catch { /* gone */ } } return r; }
-async function measure(c, pid, sql) {
-  const seen = new Map(); const poll = setInterval(() => { for (const w of workersOf(pid)) seen.set(w, ticksOf(w)); }, 30);
-  const b = ticksOf(pid); const t = Date.now(); await c.query(sql); const wall = Date.now() - t;
-  clearInterval(poll); let wt = 0; for (const v of seen.values()) wt += v;
-  return { cpu: (ticksOf(pid) - b) / 100 + wt / 100, wall: wall / 1000 };
-}
+const { SERVER, DIR, measure } = require('./probe-cpu');
 (async () => {
   const c = new Client({ connectionString: `${SERVER}/${process.argv[2]}` }); await c.connect();
   const pid = (await c.query('select pg_backend_pid() p')).rows[0].p;
