@@ -170,7 +170,9 @@ describe('a stalled database: bounded answers, fast failure while the breaker is
     expect(byName.get('getRiskSummary')!.body).toEqual(warmSummary);
     expect(byName.get('/health')!.status).toBe(200);
     expect(byName.get('/health/ready')!.status).toBe(503);
-    expect(byName.get('/health/ready')!.ms).toBeLessThan(100);
+    // Fast: no wait for a timeout (STALL_BOUND_MS). It shares the event loop with the wave's other requests, so its
+    // bound is theirs (alone it answers in about 20 ms; 126 ms once in CI beside the suite's other workers).
+    expect(byName.get('/health/ready')!.ms).toBeLessThan(FAST_FAIL_MS);
 
     // The write wrote nothing.
     expect(await t.db.query(`SELECT id FROM patients WHERE organization_id = $1 AND external_id = 'stall-1'`, [org])).toEqual([]);
