@@ -185,7 +185,7 @@ async function main(): Promise<void> {
     // (b) The opportunities refresh against the facts query run whole.
     if (only.has('opportunities')) {
       say('opportunities refresh');
-      const refresher = new OpportunitiesRefresher(database.tenants, new OpportunitiesRepository(), clock, undefined, undefined, database);
+      const refresher = new OpportunitiesRefresher(database.tenants, new OpportunitiesRepository(), clock);
       const job = await measure('refresh', dbName, () => refresher.refresh(org.id), (r) => `[${r.opportunities.toLocaleString('en-US')} opportunities]`);
       const floor = await measure(
         'facts by bare SQL',
@@ -251,7 +251,7 @@ async function main(): Promise<void> {
         )
       ).rows.map((r) => r.id);
       const scoring = new ScoringService(database, database.tenants, database.crossTenant, repos, clock, new ScoringEvents());
-      const refresher = new OpportunitiesRefresher(database.tenants, new OpportunitiesRepository(), clock, undefined, undefined, database);
+      const refresher = new OpportunitiesRefresher(database.tenants, new OpportunitiesRepository(), clock);
       const rollupEvents = new ScoringEvents();
       const rollup = new EngagementRollupService(database.tenants, new EngagementRollupRepository(), new OrganizationsRepository(), clock, rollupEvents);
       rollup.onModuleInit();

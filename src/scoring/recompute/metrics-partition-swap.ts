@@ -47,9 +47,9 @@ function isLockTimeout(err: unknown): boolean {
 /**
  * Runs `work` in a transaction with a short lock_timeout, again after a pause while it fails for want of a lock,
  * for up to SWAP_TRY_FOR_MS: waiting for an ACCESS EXCLUSIVE lock queues every later reader behind it, so the wait is
- * kept short and retried rather than long. (Also the opportunities' swap: src/opportunities/opportunities-partition-swap.ts.)
+ * kept short and retried rather than long.
  */
-export async function withShortLocks<T>(client: OwnerConnection, work: () => Promise<T>): Promise<T> {
+async function withShortLocks<T>(client: OwnerConnection, work: () => Promise<T>): Promise<T> {
   const started = Date.now();
   for (let attempt = 1; ; attempt++) {
     await client.query('BEGIN');
