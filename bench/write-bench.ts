@@ -1,7 +1,8 @@
 /**
  * The write side against its floors (issue #23, "The bulk jobs, each against a floor"): `npm run bench:write -- --org
  * <slug> [--days 1] [--patients 20] [--only recompute,opportunities,engagement,incremental] [--seed N]
- * [--seed-kind physiotherapy]` (`--only seed --seed N`: the seed alone), with DATABASE_URL naming the database. In one sitting, each bulk job and the bare work
+ * [--seed-kind physiotherapy] [--now <ISO time>]` (`--only seed --seed N`: the seed alone; `--now`: the refresh, the rollup and the
+ * patches as of that instant instead of the clock), with DATABASE_URL naming the database. In one sitting, each bulk job and the bare work
  * it cannot do without, one after the other, and a table of both times and their ratio:
  *
  * - next-day recompute: `recomputeOrganization` as `npm run recompute` runs it (refit, kept features, rebuild and
@@ -32,7 +33,7 @@ import { loadavg, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import { SystemClock } from 'src/common/clock/clock';
+import { FixedClock, SystemClock } from 'src/common/clock/clock';
 import { Database } from 'src/database/database';
 import { EngagementRollupRepository, patientDaysSql, stepsSql } from 'src/engagement/engagement-rollup.repository';
 import { EngagementRollupService } from 'src/engagement/engagement-rollup.service';
@@ -117,6 +118,7 @@ async function main(): Promise<void> {
       only: { type: 'string', default: 'recompute,opportunities,engagement,incremental' },
       seed: { type: 'string' },
       'seed-kind': { type: 'string', default: 'physiotherapy' },
+      now: { type: 'string' },
     },
     strict: true,
   });
@@ -139,7 +141,8 @@ async function main(): Promise<void> {
     if (!org) throw new Error(`no organization ${values.org}`);
     const [{ n: patients }] = (await owner.query<{ n: number }>(`SELECT count(*)::int AS n FROM patients WHERE organization_id = $1 AND deleted_at IS NULL`, [org.id])).rows;
     say(`write bench: "${values.org}" (${patients.toLocaleString('en-US')} patients) in ${dbName}, ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-    const clock = new SystemClock();
+    // --now: the refresh and the rebuild classify as of this instant (A/B runs compare their rows).
+    const clock = values.now ? new FixedClock(new Date(values.now)) : new SystemClock();
     const repos = new ScoringRepositories();
 
     // (a) The next-day recompute, `--days` days in a row, each against the rebuild probe.
