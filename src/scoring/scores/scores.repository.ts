@@ -7,9 +7,9 @@ import {
   COLUMN_DEFS,
   COLUMN_LIST,
   insertMetricsSql,
+  jsonRowsBuffer,
   METRIC_COLUMNS,
   METRIC_VALUE,
-  RESULT_COLUMNS,
   recordHistorySql,
   sortedByPatient,
   toCopyPieces,
@@ -58,14 +58,11 @@ export class ScoresRepository {
     if (isBatch(db) && scores.length > 500) {
       t = await this.copyResults(db, scores);
     } else {
-      params.push(
-        JSON.stringify(
-          scores.map((s) =>
-            Object.fromEntries(RESULT_COLUMNS.map(([name, , get]) => [name, name === 'risk_factors' ? s.riskFactors : get(s)])),
-          ),
-        ),
-      );
-      prefix = `t AS MATERIALIZED (SELECT * FROM jsonb_to_recordset($${params.length}::jsonb) AS r(${COLUMN_DEFS})),`;
+      // The rows as one `json` value (the text JSON.stringify gives the rows, RESULT_COLUMNS' names), sent as bytes
+      // (json's binary form: its text): read once by json_to_recordset, where jsonb built and sorted a tree of it
+      // first; and no string of the whole array in Node (jsonRowsBuffer).
+      params.push(jsonRowsBuffer(scores));
+      prefix = `t AS MATERIALIZED (SELECT * FROM json_to_recordset($${params.length}::json) AS r(${COLUMN_DEFS})),`;
       t = 't';
     }
     let gone = '';
