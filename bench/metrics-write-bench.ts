@@ -1,7 +1,8 @@
 /**
  * The metrics write of a small clinic's nightly run in each form (docs/scaling.md, "The metrics write of a small
  * clinic"): `DATABASE_URL=<the database> TS_NODE_TRANSPILE_ONLY=1 npx ts-node -r tsconfig-paths/register
- * bench/metrics-write-bench.ts [--orgs 100] [--rounds 3] [--forms upsert,update] [--plans]`.
+ * bench/metrics-write-bench.ts [--orgs 100] [--rounds 3] [--forms upsert,update,jsonb] [--plans]` ('jsonb': the upsert as it
+ * was before its rows went as `json` bytes).
  *
  * For each of the first --orgs organizations (by id), its scores are computed as its nightly run computes them (its
  * kept features rolled forward to now, its stored fit), once; then, --rounds times, the write (saveScores: the
@@ -37,6 +38,9 @@ const { values } = parseArgs({
 
 class Rollback extends Error {}
 
+/** A form of saveScores, or 'jsonb' (the upsert before it sent its rows as json bytes). */
+type BenchForm = MetricsWriteForm | 'jsonb';
+
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
@@ -45,7 +49,7 @@ const pct = (xs: number[], p: number): number => {
 async function main(): Promise<void> {
   const url = process.env.DATABASE_URL;
   if (!url) throw new Error('DATABASE_URL (the database) is required');
-  const forms = values.forms.split(',') as MetricsWriteForm[];
+  const forms = values.forms.split(',') as BenchForm[];
   const database = new Database({ url, poolSize: 1, applicationName: 'metrics-write-bench' });
   const repos = new ScoringRepositories();
   const now = new Date();
@@ -81,8 +85,8 @@ async function main(): Promise<void> {
       inputs.push({ org, scores, today: localDate(now, organization.timezone) });
     }
     const pid = (await conn.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))[0].pid;
-    const wall = new Map<MetricsWriteForm, number[]>(forms.map((f) => [f, []]));
-    const cpu = new Map<MetricsWriteForm, number>(forms.map((f) => [f, 0]));
+    const wall = new Map<BenchForm, number[]>(forms.map((f) => [f, []]));
+    const cpu = new Map<BenchForm, number>(forms.map((f) => [f, 0]));
     let differing = 0;
     const historyRows: number[] = [];
     const md5 = async (c: BatchTenantConnection, today: string): Promise<string> => {
@@ -98,6 +102,22 @@ async function main(): Promise<void> {
       historyRows.push(r.hn);
       return `${r.m}/${r.h}/${r.n}`;
     };
+    // 'jsonb': the upsert as it was before the rows went as `json` bytes (docs/scaling.md, "The night's CPU per
+    // clinic"): the same statement with jsonb_to_recordset over the same text, sent as a string.
+    const writeIn = (form: BenchForm, c: BatchTenantConnection, scores: PatientScores[], today: string): Promise<void> => {
+      if (form !== 'jsonb') return repos.scores.saveScores(c, scores, now, today, [], { form });
+      const asJsonb = new Proxy(c, {
+        get(target, prop, receiver) {
+          if (prop !== 'query') return Reflect.get(target, prop, receiver) as unknown;
+          return (sql: string, params: unknown[]) =>
+            target.query(
+              sql.replace(/json_to_recordset\((\$\d+)::json\)/, 'jsonb_to_recordset($1::jsonb)'),
+              params.map((p) => (Buffer.isBuffer(p) ? p.toString('utf8') : p)),
+            );
+        },
+      });
+      return repos.scores.saveScores(asJsonb, scores, now, today, [], { form: 'upsert' });
+    };
     for (let round = 0; round < Number(values.rounds); round++) {
       for (const input of inputs) {
         if (conn.organizationId !== input.org) conn = await conn.rebind(input.org);
@@ -110,7 +130,7 @@ async function main(): Promise<void> {
             .transaction(async () => {
               const before = processCpuMs(pid);
               const t = process.hrtime.bigint();
-              await repos.scores.saveScores(c, input.scores, now, input.today, [], { form });
+              await writeIn(form, c, input.scores, input.today);
               wall.get(form)!.push(Number(process.hrtime.bigint() - t) / 1e6);
               cpu.set(form, cpu.get(form)! + processCpuMs(pid) - before);
               seen.add(await md5(c, input.today));
@@ -140,7 +160,7 @@ async function main(): Promise<void> {
         });
         await c
           .transaction(async () => {
-            await repos.scores.saveScores(explaining, input.scores, now, input.today, [], { form });
+            await writeIn(form, explaining as BatchTenantConnection, input.scores, input.today);
             throw new Rollback();
           })
           .catch((err: unknown) => {

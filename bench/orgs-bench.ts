@@ -35,7 +35,7 @@
  * (a worker that cannot open the database's keys exits at start; the nightly step then stops with its message).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
@@ -45,6 +45,7 @@ import Redis from 'ioredis';
 import { Client } from 'pg';
 import { signDevToken } from 'src/auth/dev-token';
 import { processCpuMs, processThreadsCpuMs } from './process-cpu';
+import { PgCpuSampler } from './write/pg-cpu';
 
 const { values } = parseArgs({
   options: {
@@ -56,6 +57,9 @@ const { values } = parseArgs({
     'skip-nightly': { type: 'boolean', default: false },
     'nightly-only': { type: 'boolean', default: false },
     'enqueue-first': { type: 'boolean', default: false },
+    // The app's tree whose dist/ the processes run (default this bench's tree): another worktree's build, for an A/B
+    // with one bench script.
+    'app-root': { type: 'string' },
     // Each worker's JOB_CONCURRENCY (jobs run at once per process).
     concurrency: { type: 'string', default: '2' },
     steps: { type: 'string', default: 'catalog,migration,nightly,list,cache' },
@@ -78,7 +82,7 @@ const url = (() => {
   u.pathname = `/${values.database}`;
   return u.toString();
 })();
-const root = resolve(__dirname, '..');
+const root = resolve(values['app-root'] ?? resolve(__dirname, '..'));
 const JWT_SECRET = 'orgs-bench-secret-orgs-bench-secret-0123456789';
 const load = (): string =>
   `load ${loadavg()
@@ -114,7 +118,7 @@ function env(extra: Record<string, string>): NodeJS.ProcessEnv {
     // The request path's caches, when this environment sets them (e.g. PATIENT_PAGE_CACHE_ENTRIES=0 to compare a
     // clinic's first and second list request without the second coming from the page cache).
     ...Object.fromEntries(
-      ['PATIENT_PAGE_CACHE_ENTRIES', 'PHI_DECRYPT_CACHE_ENTRIES', 'PHI_KEY_CACHE_ENTRIES']
+      ['PATIENT_PAGE_CACHE_ENTRIES', 'PHI_DECRYPT_CACHE_ENTRIES', 'PHI_KEY_CACHE_ENTRIES', 'PG_TRACE_DIR', 'PG_TRACE_CPU']
         .filter((k) => process.env[k] !== undefined)
         .map((k) => [k, process.env[k] as string]),
     ),
@@ -245,6 +249,11 @@ async function nightly(db: Client, workers: number): Promise<void> {
     });
     if (enqueue.status !== 0) throw new Error(`enqueue failed: ${enqueue.stderr}`);
     const enqueuedMs = ms(started);
+    // The database's backends' CPU (every backend of this database: the workers' and this script's polling) and the
+    // Redis server's (the queue's side; shared with whatever else uses that server), from the workers' start.
+    const backends = new PgCpuSampler(values.database);
+    backends.start(100);
+    const redisCpu0 = redisServerCpuMs();
     if (values['enqueue-first']) procs.push(...launchWorkers());
     const total = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM job_runs WHERE type = 'nightly-recompute'`)).rows[0].n;
     await waitFor(
@@ -276,15 +285,38 @@ async function nightly(db: Client, workers: number): Promise<void> {
     );
     const withFollowUps = ms(started);
     const cpu = procs.map(cpuSeconds).reduce((a, b) => a + b, 0);
+    const backendsCpu = backends.stop();
+    const redisCpu = redisServerCpuMs() - redisCpu0;
     say(
       `nightly through the queue, ${workers} worker(s) × concurrency ${values.concurrency}: ${total} runs (${orgs} organizations with patients), enqueued in ${(enqueuedMs / 1000).toFixed(1)} s, ` +
         `all done in ${(wall / 1000).toFixed(1)} s, follow-ups included ${(withFollowUps / 1000).toFixed(1)} s (${r.ok} succeeded, ${r.failed} not; ${(r.ok / (wall / 1000)).toFixed(1)} runs/s; ` +
         `recompute time summed ${(r.job_ms / 1000).toFixed(1)} s; workers' CPU ${cpu.toFixed(1)} s, ${((cpu * 1000) / Math.max(1, r.ok)).toFixed(0)} ms per run) (${load()})`,
     );
+    say(
+      `  CPU per run: the workers ${((cpu * 1000) / Math.max(1, r.ok)).toFixed(1)} ms, the database's backends ${
+        backendsCpu === null ? 'n/a' : ((backendsCpu * 1000) / Math.max(1, r.ok)).toFixed(1)
+      } ms, the Redis server ${Number.isNaN(redisCpu) ? 'n/a' : (redisCpu / Math.max(1, r.ok)).toFixed(2)} ms (${load()})`,
+    );
     await profile(db);
   } finally {
     await Promise.all(procs.map(stop));
   }
+}
+
+/** The CPU time (ms) of this machine's redis-server processes, from /proc (NaN when none is visible). */
+function redisServerCpuMs(): number {
+  let total = Number.NaN;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (!readFileSync(`/proc/${pid}/comm`, 'latin1').startsWith('redis-server')) continue;
+    } catch {
+      continue;
+    }
+    const ms = processCpuMs(Number(pid));
+    if (!Number.isNaN(ms)) total = (Number.isNaN(total) ? 0 : total) + ms;
+  }
+  return total;
 }
 
 /** A process's CPU time (user + system, seconds) from /proc. */

@@ -3,11 +3,17 @@
  * BENCH_APP_NODE_ARGS="-r <path>/bench/pg-trace.js" for bench/orgs-bench.ts's workers): per statement text (its first
  * 70 characters, whitespace folded, or its prepared name), the count and the summed wall time from send to answer.
  * Written every 2 s to $PG_TRACE_DIR/pg-trace-<pid>.json. Wall time in the process: the round trip plus the server's
- * work plus, on a loaded machine, waits for a core.
+ * work plus, on a loaded machine, waits for a core. With PG_TRACE_CPU=1 (the server on this machine), also the
+ * server's CPU per statement: the backend's scheduler time (/proc/<backend pid>/schedstat, in ns) read when the
+ * statement is sent and again at its ReadyForQuery (the backend is idle in between otherwise: one statement at a
+ * time per connection), so a load-independent figure where the wall time is not. Costs the process two small reads
+ * per statement.
  */
 'use strict';
-const { writeFileSync } = require('node:fs');
-const pg = require('pg');
+const { readFileSync, writeFileSync } = require('node:fs');
+// The app's pg (its tree's node_modules, from the process's working directory), not this file's tree's: patched
+// where the app loads it when the bench runs another worktree's build (orgs-bench --app-root).
+const pg = require(require.resolve('pg', { paths: [process.cwd(), __dirname] }));
 const dir = process.env.PG_TRACE_DIR || '/tmp';
 const stats = new Map();
 const keyOf = (q) => {
@@ -16,12 +22,48 @@ const keyOf = (q) => {
   const name = typeof q === 'object' && q.name ? `[${q.name}] ` : '';
   return name + String(text).replace(/\s+/g, ' ').trim().slice(0, 70);
 };
-const note = (key, ms) => {
-  const s = stats.get(key) ?? { n: 0, ms: 0 };
-  s.n++;
-  s.ms += ms;
+const note = (key, ms, cpuMs) => {
+  const s = stats.get(key) ?? { n: 0, ms: 0, cpu: 0, cpuN: 0 };
+  if (ms !== null) {
+    s.n++;
+    s.ms += ms;
+  }
+  if (cpuMs !== null && cpuMs !== undefined) {
+    s.cpu += cpuMs;
+    s.cpuN++;
+  }
   stats.set(key, s);
 };
+const withCpu = process.env.PG_TRACE_CPU === '1';
+const schedNs = (pid) => {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'latin1').split(' ')[0]);
+  } catch {
+    return Number.NaN;
+  }
+};
+if (withCpu) {
+  const Query = require(require.resolve('pg/lib/query', { paths: [process.cwd(), __dirname] }));
+  const pulse = pg.Client.prototype._pulseQueryQueue;
+  pg.Client.prototype._pulseQueryQueue = function tracedPulse(...args) {
+    const r = pulse.apply(this, args);
+    const q = this._activeQuery;
+    if (q && q.__traceCpu0 === undefined && this.processID) {
+      q.__tracePid = this.processID;
+      q.__traceCpu0 = schedNs(this.processID);
+    }
+    return r;
+  };
+  const ready = Query.prototype.handleReadyForQuery;
+  Query.prototype.handleReadyForQuery = function tracedReady(...args) {
+    if (this.__traceCpu0 !== undefined && !this.__traceDone) {
+      this.__traceDone = true;
+      const cpu = (schedNs(this.__tracePid) - this.__traceCpu0) / 1e6;
+      if (!Number.isNaN(cpu)) note(keyOf(this), null, cpu);
+    }
+    return ready.apply(this, args);
+  };
+}
 const original = pg.Client.prototype.query;
 pg.Client.prototype.query = function traced(config, values, callback) {
   const key = keyOf(config);

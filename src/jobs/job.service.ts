@@ -19,6 +19,17 @@ import { OrganizationsRepository } from 'src/organizations/organizations.reposit
 export const JOB_QUEUE = Symbol('JOB_QUEUE');
 
 
+/**
+ * The settings of runTogether's transaction besides its commit's: the rebuilds' (REBUILD_SETTINGS), and no nested
+ * loops. Its statements are a small organization's follow-ups, prepared on the pool's connections, whose generic plans
+ * are made here: the opportunities' facts joined the clinic's appointments, grouped by patient, to its candidates by
+ * a nested loop (the planner takes the candidates joined with their patients for one row: it cannot know that the
+ * two are the same patients of one clinic), reading every group again for every candidate (about 14,000 rows for
+ * 142 candidates: 3 of the statement's 5 ms); a hash or merge join reads each once. The other statements' plans
+ * (the rollup's hash joins, the locks) are the same either way. docs/scaling.md, "The night's CPU per clinic".
+ */
+const RUN_TOGETHER_SETTINGS = [...REBUILD_SETTINGS, 'enable_nestloop = off'] as const;
+
 /** Progress is written at most this often per run. */
 const PROGRESS_EVERY_MS = 1000;
 
@@ -168,8 +179,10 @@ export class JobService implements OnApplicationBootstrap, BeforeApplicationShut
         },
         // Sent with the BEGIN: the commit's (above) and the rebuilds' own (no JIT, memory to hash an organization's
         // rows), which their runInTransaction leaves to this transaction. A transaction that ends the calling run
-        // waits for its WAL flush, as that run's end always did (a run's end is what a restart trusts).
-        { batch: true, local: [...(options.finishing ? [] : ['synchronous_commit = off']), ...REBUILD_SETTINGS] },
+        // waits for its WAL flush, as that run's end always did (a run's end is what a restart trusts). No nested
+        // loops (RUN_TOGETHER_SETTINGS): the statements here are a small organization's, prepared, and their generic
+        // plans are made in this transaction.
+        { batch: true, local: [...(options.finishing ? [] : ['synchronous_commit = off']), ...RUN_TOGETHER_SETTINGS] },
       )
       .then((recorded) => {
         if (options.finishing) this.endedHere.add(options.finishing.context.runId);

@@ -41,6 +41,17 @@ describe('jobs (in process)', () => {
         return { length: row.n };
       },
     });
+    // What the transaction's settings are for the follow-ups' statements (RUN_TOGETHER_SETTINGS).
+    jobs.register({
+      type: 'test-together-settings',
+      run: async () => ({}),
+      runInTransaction: async (db) =>
+        (
+          await db.query<Record<string, string>>(
+            `SELECT current_setting('enable_nestloop') AS nestloop, current_setting('jit') AS jit, current_setting('work_mem') AS work_mem`,
+          )
+        )[0],
+    });
     jobs.register({
       type: 'test-together-fail',
       run: async () => ({}),
@@ -171,6 +182,11 @@ describe('jobs (in process)', () => {
     );
     expect(await name()).toBe(named);
     expect(await rows('after-recompute:t1')).toEqual([]);
+    // The follow-ups' statements are planned without nested loops, JIT, and with the rebuilds' memory (in this
+    // transaction only: the pool's connection is back to its defaults after it).
+    const [settings] = await jobs.runTogether(['test-together-settings'], org.id, { dedupKey: 'after-recompute:t3' });
+    expect(settings.result).toEqual({ nestloop: 'off', jit: 'off', work_mem: '128MB' });
+    expect((await t.db.query<{ n: string }>(`SELECT current_setting('enable_nestloop') AS n`))[0].n).toBe('on');
     // A type without an in-transaction form is refused before anything runs.
     await expect(jobs.runTogether(['test-echo'], org.id, { dedupKey: 'after-recompute:t2' })).rejects.toThrow('cannot run in a caller');
     expect(await rows('after-recompute:t2')).toEqual([]);

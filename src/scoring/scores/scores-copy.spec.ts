@@ -1,5 +1,5 @@
 import type { PatientScores } from 'src/scoring/patient-scores';
-import { toCopyPieces, toCopyText } from 'src/scoring/scores/scores-copy';
+import { jsonRowsBuffer, RESULT_COLUMNS, toCopyPieces, toCopyText } from 'src/scoring/scores/scores-copy';
 
 describe('toCopyText', () => {
   const scores: PatientScores = {
@@ -52,5 +52,29 @@ describe('toCopyText', () => {
     expect(pieces).toHaveLength(3);
     expect(pieces.every((p) => p.endsWith('\n'))).toBe(true);
     expect(pieces.join('')).toBe(toCopyText(many));
+  });
+
+  it('jsonRowsBuffer is the UTF-8 of JSON.stringify of the rows by RESULT_COLUMNS (risk_factors nested), whatever the values', () => {
+    const many: PatientScores[] = Array.from({ length: 7 }, (_, i) => ({
+      ...scores,
+      patientId: `00000000-0000-4000-8000-00000000000${i}`,
+      sortName: ['zoë "the" o\\brien', 'ĳsbrand ☃ 𝄞', 'plain', 'tab\there\nnew', '\u0001ctl', '', "o'neil"][i],
+      riskScore: [12.5 + i / 3, 0.1 + 0.2, -0, 1e21, 5e-7, Number.NaN, 100][i],
+      engagementScore: i === 2 ? Number.POSITIVE_INFINITY : 80 - i / 7,
+      ltvCents: i === 3 ? 2 ** 31 - 1 : 100 * i,
+      lastAppointmentAt: i === 3 ? null : 1_700_000_000_000 + i,
+      nextAppointmentAt: i === 4 ? 1_800_000_000_000.5 : null,
+      successProbability: i / 9,
+      riskFactors: i === 1 ? [] : [{ code: 'x', text: `Answers "about" 42% — ${i}\n`, points: 4.1 + i }],
+      recordHistory: i % 2 === 0,
+      hasMetrics: i === 0 ? null : i % 2 === 1,
+    }));
+    const reference = JSON.stringify(
+      many.map((s) => Object.fromEntries(RESULT_COLUMNS.map(([name, , get]) => [name, name === 'risk_factors' ? s.riskFactors : get(s)]))),
+    );
+    expect(jsonRowsBuffer(many).toString('utf8')).toBe(reference);
+    expect(jsonRowsBuffer(many).length).toBe(Buffer.byteLength(reference));
+    expect(jsonRowsBuffer([]).toString('utf8')).toBe('[]');
+    expect(jsonRowsBuffer(many.slice(0, 1)).toString('utf8')).toBe(JSON.stringify(JSON.parse(reference).slice(0, 1)));
   });
 });

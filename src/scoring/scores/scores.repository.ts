@@ -7,9 +7,9 @@ import {
   COLUMN_DEFS,
   COLUMN_LIST,
   insertMetricsSql,
+  jsonRowsBuffer,
   METRIC_COLUMNS,
   METRIC_VALUE,
-  RESULT_COLUMNS,
   recordHistorySql,
   sortedByPatient,
   toCopyPieces,
@@ -22,7 +22,7 @@ export const DELETE_METRICS_OF_DELETED_SQL = `DELETE FROM patient_metrics m USIN
 /**
  * How saveScores writes the metrics rows: one INSERT ... ON CONFLICT DO UPDATE ('upsert'), or an UPDATE of the rows
  * the features read found with an INSERT of the others ('update'; needs `hasMetrics`, else the upsert). The default:
- * 'upsert' for 500 rows or fewer (jsonb), 'update' for more (COPY). bench/metrics-write-bench.ts compares the two.
+ * 'upsert' for 500 rows or fewer (a json parameter), 'update' for more (COPY). bench/metrics-write-bench.ts compares the two.
  */
 export type MetricsWriteForm = 'upsert' | 'update';
 
@@ -32,7 +32,7 @@ export class ScoresRepository {
   /**
    * Writes scores back in one statement: the metrics rows, and today's risk-history row for the patients whose
    * score moved at least `riskHistoryStep` from the last recorded one (`recordHistory`). Small sets (request path)
-   * go as one jsonb parameter and one upsert; large ones (organization-wide chunks) by COPY into a temporary table,
+   * go as one json parameter and one upsert; large ones (organization-wide chunks) by COPY into a temporary table,
    * then an UPDATE of the rows the features read found (`hasMetrics`) and an INSERT of the others: no conflict
    * check per row, and a soft-deleted patient's row is never recreated. `deletedAmong`: patient ids whose metrics
    * rows go when the patient is soft-deleted (request path).
@@ -58,14 +58,12 @@ export class ScoresRepository {
     if (isBatch(db) && scores.length > 500) {
       t = await this.copyResults(db, scores);
     } else {
-      params.push(
-        JSON.stringify(
-          scores.map((s) =>
-            Object.fromEntries(RESULT_COLUMNS.map(([name, , get]) => [name, name === 'risk_factors' ? s.riskFactors : get(s)])),
-          ),
-        ),
-      );
-      prefix = `t AS MATERIALIZED (SELECT * FROM jsonb_to_recordset($${params.length}::jsonb) AS r(${COLUMN_DEFS})),`;
+      // The rows as one `json` value (the text JSON.stringify gives the rows, RESULT_COLUMNS' names), sent as bytes
+      // (json's binary form: its text) and read by json_to_recordset: the server's CPU as with jsonb (measured), and
+      // in Node no object per row and no string of the whole array (jsonRowsBuffer; docs/scaling.md, "The night's
+      // CPU per clinic").
+      params.push(jsonRowsBuffer(scores));
+      prefix = `t AS MATERIALIZED (SELECT * FROM json_to_recordset($${params.length}::json) AS r(${COLUMN_DEFS})),`;
       t = 't';
     }
     let gone = '';
@@ -86,10 +84,10 @@ export class ScoresRepository {
          stale = false, computed_at = EXCLUDED.computed_at, updated_at = EXCLUDED.updated_at`;
     const form = options.form ?? (t === 't' ? 'upsert' : 'update');
     if (form === 'upsert' || scores.some((s) => s.hasMetrics === null)) {
-      // A request-path batch (jsonb), or patients not looked up: one upsert. Measured with the UPDATE below instead, the features statement of
+      // A request-path batch (json), or patients not looked up: one upsert. Measured with the UPDATE below instead, the features statement of
       // the connection's next transactions took three times as long to plan (a single-patient recompute went from
       // 15 to 27 ms); a fresh connection plans it as fast as before, so the organization-wide reader is unaffected.
-      // A small clinic's night (jsonb, 200 rows) too: the UPDATE below instead was measured and not kept (docs/scaling.md,
+      // A small clinic's night (json, 200 rows) too: the UPDATE below instead was measured and not kept (docs/scaling.md,
       // "The metrics write of a small clinic": the same backend CPU per clinic).
       await db.query(`WITH ${prefix}${gone}${historyRows}${insert} FROM ${t} t${onConflict}`, params);
       return;
