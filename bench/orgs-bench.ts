@@ -14,6 +14,9 @@
  *    it (`--prewarm` reads the list's relations into shared buffers first: the app's first sight of each clinic on a
  *    database whose working set is in memory).
  *
+ * `--steady` adds to step 4 a second pass over the same clinics (another order, another sort): the p95 of a process
+ * that has served every clinic before, as in a day's steady state, beside the first pass's first sight of each.
+ *
  * `--nightly-only`: step 3 alone, with where a run's time went (the medians of the nightly runs' phases, from their
  * results) and the workers' CPU time. `--enqueue-first`: the runs are all queued before the workers start, so that
  * the first claim to the last end measures the runs alone, not the pace of the enqueuing command.
@@ -71,6 +74,10 @@ const { values } = parseArgs({
     // The list step's first N requests (to N other clinics, each its first too) left out of the figures: the new API
     // process's own warm-up (its pool's connections opened, their backends' first plans, the JIT), not a clinic's.
     warmup: { type: 'string', default: '0' },
+    // After the first pass, a second over the same clinics in another order, each asked a page it was not asked
+    // before (another sort): a process that has seen every clinic, as one serving them all day (its membership,
+    // keys and counts cached as their limits allow), while the page itself is not in the page cache.
+    steady: { type: 'boolean', default: false },
   },
 });
 // `--nightly-only` is `--steps nightly`.
@@ -458,6 +465,27 @@ async function list(db: Client, requests: number): Promise<void> {
       say(
         `  the same clinics asked again (${again.length} requests): p50 ${pct(again, 50).toFixed(1)} ms, p95 ${pct(again, 95).toFixed(1)} ms, p99 ${pct(again, 99).toFixed(1)} ms; ` +
           `API CPU during each ${(cpuOf.again / again.length).toFixed(2)} ms per request`,
+      );
+    }
+    if (values.steady) {
+      const steadyOrgs = orgs.slice(0, requests).sort(() => Math.random() - 0.5);
+      const steady: number[] = [];
+      let steadyCpu = 0;
+      const cpuSteadyStart = apiCpuMs();
+      for (const org of steadyOrgs) {
+        const cpuStart = threadsCpu();
+        const started = process.hrtime.bigint();
+        const status = await getStatus(`http://127.0.0.1:${port}/api/v1/patients/${org}/profiles?limit=20&sort=name&order=asc`, token);
+        steady.push(ms(started));
+        steadyCpu += threadsCpu() - cpuStart;
+        if (status !== 200) throw new Error(`list of ${org}: ${status}`);
+      }
+      steady.sort((a, b) => a - b);
+      say(
+        `  steady state: the same ${steadyOrgs.length} clinics again in another order, another sort (a page not asked before): ` +
+          `p50 ${pct(steady, 50).toFixed(1)} ms, p95 ${pct(steady, 95).toFixed(1)} ms, p99 ${pct(steady, 99).toFixed(1)} ms; ` +
+          `API CPU ${((apiCpuMs() - cpuSteadyStart) / steadyOrgs.length).toFixed(2)} ms per request (during each ${(steadyCpu / steadyOrgs.length).toFixed(2)}); ` +
+          `API RSS ${rss().toFixed(0)} MB (${load()})`,
       );
     }
   } finally {
