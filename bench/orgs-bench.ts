@@ -17,6 +17,9 @@
  * `--steady` adds to step 4 a second pass over the same clinics (another order, another sort): the p95 of a process
  * that has served every clinic before, as in a day's steady state, beside the first pass's first sight of each.
  *
+ * `--next-day`: each night as of one day after the database's last run (the app's clock moved ahead by
+ * bench/clock-ahead.js), as a real night is; without it, a night on the day of the last one.
+ *
  * `--nightly-only`: step 3 alone, with where a run's time went (the medians of the nightly runs' phases, from their
  * results) and the workers' CPU time. `--enqueue-first`: the runs are all queued before the workers start, so that
  * the first claim to the last end measures the runs alone, not the pace of the enqueuing command.
@@ -78,6 +81,10 @@ const { values } = parseArgs({
     // before (another sort): a process that has seen every clinic, as one serving them all day (its membership,
     // keys and counts cached as their limits allow), while the page itself is not in the page cache.
     steady: { type: 'boolean', default: false },
+    // The nightly step as of one day after the database's last run (max(patient_metrics.computed_at) + 1 day): the
+    // app's clock moved ahead by bench/clock-ahead.js. Without it a night run the same day as the last one keeps
+    // most of what that one wrote (a same-day night, cheaper than a real one: docs/scaling.md).
+    'next-day': { type: 'boolean', default: false },
   },
 });
 // `--nightly-only` is `--steps nightly`.
@@ -125,7 +132,7 @@ function env(extra: Record<string, string>): NodeJS.ProcessEnv {
     // The request path's caches, when this environment sets them (e.g. PATIENT_PAGE_CACHE_ENTRIES=0 to compare a
     // clinic's first and second list request without the second coming from the page cache).
     ...Object.fromEntries(
-      ['PATIENT_PAGE_CACHE_ENTRIES', 'PHI_DECRYPT_CACHE_ENTRIES', 'PHI_KEY_CACHE_ENTRIES', 'PG_TRACE_DIR', 'PG_TRACE_CPU']
+      ['PATIENT_PAGE_CACHE_ENTRIES', 'PHI_DECRYPT_CACHE_ENTRIES', 'PHI_KEY_CACHE_ENTRIES', 'PG_TRACE_DIR', 'PG_TRACE_CPU', 'BENCH_CLOCK_AHEAD_MS']
         .filter((k) => process.env[k] !== undefined)
         .map((k) => [k, process.env[k] as string]),
     ),
@@ -134,7 +141,10 @@ function env(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /** Node options for the app's processes (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`), as bench:read takes them. */
-const appNodeArgs = (process.env.BENCH_APP_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
+const appNodeArgs = [
+  ...(process.env.BENCH_APP_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== ''),
+  ...(values['next-day'] ? ['-r', resolve(__dirname, 'clock-ahead.js')] : []),
+];
 
 function launch(entry: string, extra: Record<string, string>, args: string[] = []): ChildProcess {
   const child = spawn(process.execPath, [...appNodeArgs, join(root, 'dist', entry), ...args], {
@@ -229,6 +239,12 @@ async function migration(db: Client): Promise<void> {
 }
 
 async function nightly(db: Client, workers: number): Promise<void> {
+  if (values['next-day']) {
+    const [last] = (await db.query<{ ms: number | null }>(`SELECT extract(epoch FROM max(computed_at)) * 1000 AS ms FROM patient_metrics`)).rows;
+    const ahead = Math.max(0, Math.round(Number(last.ms ?? Date.now()) + 86_400_000 - Date.now()));
+    process.env.BENCH_CLOCK_AHEAD_MS = String(ahead);
+    say(`next-day night: the app's clock ${(ahead / 3_600_000).toFixed(1)} h ahead (the last run's computed_at + 1 day)`);
+  }
   const redis = new Redis(values.redis);
   await redis.flushdb();
   redis.disconnect();
