@@ -85,6 +85,9 @@ const { values } = parseArgs({
     // app's clock moved ahead by bench/clock-ahead.js. Without it a night run the same day as the last one keeps
     // most of what that one wrote (a same-day night, cheaper than a real one: docs/scaling.md).
     'next-day': { type: 'boolean', default: false },
+    // The same with N days after the last run (`--days-after 0`: a same-day night on a database whose last run was
+    // in the app's future, e.g. after --next-day nights).
+    'days-after': { type: 'string' },
   },
 });
 // `--nightly-only` is `--steps nightly`.
@@ -143,7 +146,7 @@ function env(extra: Record<string, string>): NodeJS.ProcessEnv {
 /** Node options for the app's processes (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`), as bench:read takes them. */
 const appNodeArgs = [
   ...(process.env.BENCH_APP_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== ''),
-  ...(values['next-day'] ? ['-r', resolve(__dirname, 'clock-ahead.js')] : []),
+  ...(values['next-day'] || values['days-after'] !== undefined ? ['-r', resolve(__dirname, 'clock-ahead.js')] : []),
 ];
 
 function launch(entry: string, extra: Record<string, string>, args: string[] = []): ChildProcess {
@@ -239,11 +242,12 @@ async function migration(db: Client): Promise<void> {
 }
 
 async function nightly(db: Client, workers: number): Promise<void> {
-  if (values['next-day']) {
+  if (values['next-day'] || values['days-after'] !== undefined) {
+    const days = values['days-after'] !== undefined ? Number(values['days-after']) : 1;
     const [last] = (await db.query<{ ms: number | null }>(`SELECT extract(epoch FROM max(computed_at)) * 1000 AS ms FROM patient_metrics`)).rows;
-    const ahead = Math.max(0, Math.round(Number(last.ms ?? Date.now()) + 86_400_000 - Date.now()));
+    const ahead = Math.max(0, Math.round(Number(last.ms ?? Date.now()) + days * 86_400_000 - Date.now()));
     process.env.BENCH_CLOCK_AHEAD_MS = String(ahead);
-    say(`next-day night: the app's clock ${(ahead / 3_600_000).toFixed(1)} h ahead (the last run's computed_at + 1 day)`);
+    say(`a night ${days} day(s) after the last run: the app's clock ${(ahead / 3_600_000).toFixed(1)} h ahead (the last run's computed_at + ${days} day(s))`);
   }
   const redis = new Redis(values.redis);
   await redis.flushdb();
