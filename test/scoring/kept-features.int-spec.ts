@@ -5,6 +5,8 @@ import type { BatchTenantConnection } from 'src/database/tenant/batch-tenant-con
 import { FEATURE_COLUMNS, type FeatureRow } from 'src/scoring/features/feature-row';
 import { FeaturesRepository } from 'src/scoring/features/features.repository';
 import { keptFeaturesKey } from 'src/scoring/features/kept-features.sql';
+import { GENERIC_PLAN_IDS, readChunk } from 'src/scoring/recompute/read-chunk';
+import { ScoringRepositories } from 'src/scoring/scoring-repositories';
 import { TEST_NOW } from 'test/utils/test-app';
 import { eventually } from 'test/utils/eventually';
 import { createTestDatabase, TestDatabase } from 'test/utils/test-database';
@@ -83,6 +85,33 @@ describe('kept features', () => {
       const reread = await repo.features(client, { kind: 'ids', ids: unkept }, now, settings, 'UTC', { referredNet: false, hasMetrics: true, keep });
       expect(reread.map((r) => r.patientId).sort()).toEqual([...unkept].sort());
       for (const row of reread) expectSameFeatures(row, read.get(row.patientId)!);
+    }
+  });
+
+  it("reads a night's few expired patients on the features statement's generic plan, with the rows a plan of their own gives", async () => {
+    await keepAll(TEST_NOW);
+    const now = at(1);
+    const expected = (await kept(now)).unkept;
+    expect(expected.length).toBeGreaterThan(0);
+    expect(expected.length).toBeLessThanOrEqual(GENERIC_PLAN_IDS);
+    // As a nightly run reads: its statements prepared on the connection (a handle of its own, not the suite's).
+    const own = await tenantConnection(db.url, org);
+    try {
+      own.prepareStatements();
+      const options = { settings, timeZone: 'UTC', reuse: true, keep };
+      const { rows, kept: rolled } = await readChunk(new ScoringRepositories(), own, ALL, now, options);
+      expect(rows).toHaveLength(rolled + expected.length);
+      // The re-read by id ran on a generic plan, and no statement of the read planned one of its own for it.
+      const plans = await own.query<{ statement: string; generic: number; custom: number }>(
+        `SELECT statement, generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements`,
+      );
+      const reread = plans.filter((p) => p.statement.includes('= ANY('));
+      expect(reread.map((p) => ({ generic: p.generic, custom: p.custom }))).toEqual([{ generic: 1, custom: 0 }]);
+      // The same rows as the features read afresh from the records.
+      const read = await fresh(now);
+      for (const row of rows) expectSameFeatures(row, read.get(row.patientId)!);
+    } finally {
+      await own.end();
     }
   });
 
