@@ -2,9 +2,9 @@
  * EXPLAIN (ANALYZE, BUFFERS) of one organization-wide recompute chunk's features statement, as the recompute runs it
  * (SET LOCAL enable_nestloop = off, no parallel workers, referredNet false, work_mem 64MB, jit off):
  * `DATABASE_URL=... TS_NODE_TRANSPILE_ONLY=1 npx ts-node -r tsconfig-paths/register bench/features-explain.ts
- *   --org <slug> [--chunk 50000] [--index 1] [--as-of <ISO time>] [--runs 3] [--plain]`
+ *   --org <slug> [--chunk 50000] [--index 1] [--as-of <ISO time>] [--runs 3] [--plain] [--kept]`
  * Prints the plan of the last run and each run's execution time; --plain runs the statement without EXPLAIN and
- * reports the time including the transfer of the rows to Node.
+ * reports the time including the transfer of the rows to Node; --kept the kept features' read instead (keptFeaturesQuery).
  */
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
@@ -13,6 +13,7 @@ import { BatchTenantConnection } from 'src/database/tenant/batch-tenant-connecti
 import { OrganizationsRepository } from 'src/organizations/organizations.repository';
 import { FeaturesRepository } from 'src/scoring/features/features.repository';
 import { featuresQuery } from 'src/scoring/features/features.sql';
+import { keptFeaturesQuery } from 'src/scoring/features/kept-features.sql';
 import { organizationScoringSettings } from 'src/scoring/organization-settings';
 import { idRanges } from 'src/scoring/recompute/chunking';
 import { processCpuMs as backendCpuMs } from './process-cpu';
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     'as-of': { type: 'string' },
     runs: { type: 'string', default: '3' },
     plain: { type: 'boolean', default: false },
+    kept: { type: 'boolean', default: false },
   },
 });
 
@@ -44,7 +46,10 @@ async function main(): Promise<void> {
     const range = ranges[Math.min(Number(values.index), ranges.length - 1)];
     const pid = (await tenant.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))[0].pid;
     const client = { query: async <T>(sql: string, params?: unknown[]) => ({ rows: await tenant.query<T>(sql, params), rowCount: 0 }) };
-    const q = featuresQuery(organization.id, { kind: 'range', ...range }, now, settings, organization.timezone, { referredNet: false });
+    // --kept: the kept features' read (rolled forward, keptFeaturesQuery), as a small organization's nightly run reads them.
+    const q = values.kept
+      ? keptFeaturesQuery(organization.id, { kind: 'range', ...range }, now, settings, organization.timezone)
+      : featuresQuery(organization.id, { kind: 'range', ...range }, now, settings, organization.timezone, { referredNet: false });
     for (let run = 0; run < Number(values.runs); run++) {
       await client.query('BEGIN');
       await client.query(`SET LOCAL enable_nestloop = off; SET LOCAL max_parallel_workers_per_gather = 0`);
@@ -55,7 +60,7 @@ async function main(): Promise<void> {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
         process.stdout.write(`run ${run + 1}: ${r.rows.length} rows in ${ms.toFixed(0)} ms, backend CPU ${backendCpuMs(pid) - cpu} ms\n`);
       } else {
-        const r = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${q.sql}`, q.params);
+        const r = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS${process.env.EXPLAIN_VERBOSE ? ", VERBOSE" : ""}) ${q.sql}`, q.params);
         const plan = r.rows.map((x) => x['QUERY PLAN']);
         if (run === Number(values.runs) - 1) process.stdout.write(plan.join('\n') + '\n');
         const time = plan.find((l) => l.startsWith('Execution Time')) ?? '';

@@ -37,6 +37,7 @@ export class JobRunsRepository {
    * Runs done already, recorded as succeeded in one statement (JobService.runTogether: inside the transaction that
    * did their work, so that the work and its record commit together, without the queued and running versions of the
    * row: no dead rows). A type whose `dedupKey` the organization has already is left out (recorded before).
+   * `finishing`: a running run ended as succeeded with `result` in the same statement (what `succeed` does).
    */
   async insertSucceeded(
     db: TenantSql,
@@ -50,10 +51,18 @@ export class JobRunsRepository {
       finishedAt: Date;
     }[],
     worker: string,
+    finishing?: { id: string; result: Record<string, unknown>; now: Date },
   ): Promise<JobRunRow[]> {
-    if (runs.length === 0) return [];
+    if (runs.length === 0 && !finishing) return [];
+    // `finishing`: the calling run's end (as `succeed` writes it) in the same statement, one round trip for both (a
+    // CTE: the UPDATE of that run's row and the INSERT of new ones touch different rows; both see the same snapshot).
+    // Without it, $4 is null and the UPDATE matches nothing: one prepared statement for both cases.
     return db.query<JobRunRow>(
-      `INSERT INTO job_runs (organization_id, type, dedup_key, status, payload, result, progress, queued_at, started_at, finished_at, attempts, worker, updated_at)
+      `WITH finished AS (
+         UPDATE job_runs SET status = 'succeeded', result = $5::jsonb, progress = 1, finished_at = $6, error = NULL, updated_at = $6
+          WHERE organization_id = $1 AND id = $4::uuid AND status = 'running'
+          RETURNING 1)
+       INSERT INTO job_runs (organization_id, type, dedup_key, status, payload, result, progress, queued_at, started_at, finished_at, attempts, worker, updated_at)
        SELECT $1::uuid, r.type, r.dedup_key, 'succeeded', r.payload, r.result, 1, r.queued_at, r.started_at, r.finished_at, 1, $3::text, r.finished_at
          FROM jsonb_to_recordset($2::jsonb) AS r(type text, dedup_key text, payload jsonb, result jsonb, queued_at timestamptz, started_at timestamptz, finished_at timestamptz)
        ON CONFLICT (organization_id, type, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
@@ -72,9 +81,12 @@ export class JobRunsRepository {
           })),
         ),
         worker,
+        finishing?.id ?? null,
+        finishing ? JSON.stringify(finishing.result) : null,
+        finishing?.now ?? null,
       ],
       // Prepared on the connection: run once per small clinic, thousands a night (JobService.runTogether).
-      { prepare: 'job-runs-insert-succeeded' },
+      { prepare: 'job-runs-insert-succeeded-finishing' },
     );
   }
 

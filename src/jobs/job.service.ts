@@ -136,7 +136,8 @@ export class JobService implements OnApplicationBootstrap, BeforeApplicationShut
    * The commit does not wait for its WAL flush (`synchronous_commit = off`): what it writes is derived data, and the
    * caller's own end (the nightly run's `succeeded`, a synchronous commit) flushes it; a crash before that leaves the
    * caller's run unfinished, retried with these. `finishing`: the calling run (a job's context) ends in this same
-   * transaction, succeeded with `result()` (called last, so that it can time the follow-ups), and the commit then
+   * transaction, in the records' statement, succeeded with `result()` (called last, just before that statement, so
+   * that it can time the follow-ups), and the commit then
    * waits for its flush as that run's own end did; its handler must return nothing more of note after this (what it
    * returns is not recorded: JobService records the run's end only once). Returns the runs recorded (a type whose key
    * was recorded before is left out: its work was done again, idempotently).
@@ -170,12 +171,17 @@ export class JobService implements OnApplicationBootstrap, BeforeApplicationShut
               finishedAt: this.clock.now(),
             });
           }
-          const recorded = await this.runs.insertSucceeded(db, done, this.workerName);
           // The calling run's end in the same transaction (`finishing`): its `succeeded` and result commit with the
-          // work, one commit instead of two; process() then records nothing more for it (endedHere).
+          // work, one commit instead of two, and are written by the records' statement, one round trip instead of
+          // two (its result's follow-ups time is taken just before it); process() then records nothing more for it
+          // (endedHere).
           const finishing = options.finishing;
-          if (finishing) await this.runs.succeed(db, finishing.context.runId, finishing.result(), this.clock.now());
-          return recorded;
+          return this.runs.insertSucceeded(
+            db,
+            done,
+            this.workerName,
+            finishing ? { id: finishing.context.runId, result: finishing.result(), now: this.clock.now() } : undefined,
+          );
         },
         // Sent with the BEGIN: the commit's (above) and the rebuilds' own (no JIT, memory to hash an organization's
         // rows), which their runInTransaction leaves to this transaction. A transaction that ends the calling run

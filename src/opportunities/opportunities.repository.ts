@@ -4,7 +4,13 @@ import { Channel } from 'src/records/records.enums';
 import { OpportunityTotal } from 'src/opportunities/entities/opportunity-refresh.entity';
 import { OpportunityPriority, OpportunityType, OutreachKind } from 'src/opportunities/opportunities.enums';
 import { OpportunityFacts, OrganizationRules } from 'src/opportunities/domain/opportunity-rules';
-import { CLASSIFY_INSERT_SQL, CLASSIFY_REPLACE_ORGANIZATION_SQL, CLASSIFY_REPLACE_SQL, FACTS_SQL } from 'src/opportunities/opportunities.sql';
+import {
+  CLASSIFY_INSERT_SQL,
+  CLASSIFY_REPLACE_ORGANIZATION_SAVE_SQL,
+  CLASSIFY_REPLACE_ORGANIZATION_SQL,
+  CLASSIFY_REPLACE_SQL,
+  FACTS_SQL,
+} from 'src/opportunities/opportunities.sql';
 
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
@@ -249,6 +255,21 @@ export class OpportunitiesRepository {
     // A small organization's (JobService.runTogether): its rows read once per table and joined, prepared.
     if (o.small) return this.classify(db, CLASSIFY_REPLACE_ORGANIZATION_SQL, [NIL_UUID, null, null, null], o, 'opportunities-replace-organization');
     return this.classify(db, CLASSIFY_REPLACE_SQL, [NIL_UUID, null, null, null], o);
+  }
+
+  /**
+   * A small organization's whole rebuild (`replaceAll` with `small`) and its refresh's row (`saveRefresh` of its
+   * totals, refreshed at `now`, with the rules' threshold) in one statement, prepared (CLASSIFY_REPLACE_ORGANIZATION_SAVE_SQL:
+   * JobService.runTogether's nightly follow-up). `msBefore`: the rebuild's time before this statement; the duration
+   * stored adds the statement's own time up to the save. Returns the totals as `replaceAll` does.
+   */
+  async replaceAllAndSave(db: TenantSql, o: { now: Date; rules: OrganizationRules; msBefore: number }): Promise<OpportunityTotal[]> {
+    const rows = await db.query<{ type: string; priority: string; count: number; value_cents: number }>(
+      CLASSIFY_REPLACE_ORGANIZATION_SAVE_SQL,
+      [db.organizationId, o.now, NIL_UUID, null, null, null, o.rules.ltvThresholdCents, o.rules.recallDays, Math.max(0, Math.round(o.msBefore))],
+      { prepare: 'opportunities-replace-organization-save' },
+    );
+    return rows.map((r) => ({ type: r.type, priority: r.priority, count: r.count, valueCents: r.value_cents }));
   }
 
   /**

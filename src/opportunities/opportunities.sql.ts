@@ -204,7 +204,7 @@ SELECT opportunity_type AS type, priority, count(*)::int AS count, sum(estimated
  * Returns the totals of all the opportunities found as CLASSIFY_INSERT_SQL does. (Measured against an upsert of every
  * row and against delete-then-insert: docs/performance.md, "The opportunities refresh writes only what changed".)
  */
-const classifyReplaceSql = (classify: string): string => `
+const classifyReplaceSql = (classify: string, save = false): string => `
 WITH n AS MATERIALIZED (${classify}),
 -- A full join (merge or hash: never a loop over n per row, whatever the estimates; the coalesce keeps the planner
 -- from turning it into an anti-join) of the rows found with the stored ones, kept where they differ. The success
@@ -248,13 +248,44 @@ upd AS (
    WHERE o.organization_id = $1 AND o.patient_id = d.patient_id AND NOT d.fresh AND NOT d.gone),
 gone AS (
   DELETE FROM reengagement_opportunities o USING d
-   WHERE o.organization_id = $1 AND o.patient_id = d.patient_id AND d.gone)
+   WHERE o.organization_id = $1 AND o.patient_id = d.patient_id AND d.gone)${
+  save
+    ? `,
+totals AS (
+  SELECT type, priority, count(*)::int AS count, sum(estimated)::float8 AS value_cents, min(patient_id::text COLLATE "C") AS first
+    FROM n
+   GROUP BY type, priority),
+-- The refresh's row (OpportunitiesRepository.saveRefresh's upsert, the same values): the totals as the JSON array of
+-- what the statement returns, in its order; the duration: $9 (the rebuild's milliseconds before this statement) plus
+-- this statement's own time up to here.
+saved AS (
+  INSERT INTO opportunity_refreshes (organization_id, refreshed_at, ltv_threshold_cents, totals, duration_ms)
+  SELECT $1::uuid, $2::timestamptz, $7::int,
+         coalesce(jsonb_agg(jsonb_build_object('type', t.type, 'priority', t.priority, 'count', t.count, 'valueCents', t.value_cents) ORDER BY t.first), '[]'::jsonb),
+         $9::int + (extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::int
+    FROM totals t
+  ON CONFLICT (organization_id) DO UPDATE
+    SET refreshed_at = excluded.refreshed_at, ltv_threshold_cents = excluded.ltv_threshold_cents,
+        totals = excluded.totals, duration_ms = excluded.duration_ms
+  RETURNING 1)
+SELECT type, priority, count, value_cents
+  FROM totals
+ ORDER BY first`
+    : `
 SELECT type, priority, count(*)::int AS count, sum(estimated)::float8 AS value_cents
   FROM n
  GROUP BY type, priority
- ORDER BY min(patient_id::text COLLATE "C")`;
+ ORDER BY min(patient_id::text COLLATE "C")`
+}`;
 
 export const CLASSIFY_REPLACE_SQL = classifyReplaceSql(CLASSIFY_SQL);
 
 /** CLASSIFY_REPLACE_SQL over FACTS_ORGANIZATION_SQL: a small organization's whole rebuild (the nightly run's follow-up). */
 export const CLASSIFY_REPLACE_ORGANIZATION_SQL = classifyReplaceSql(CLASSIFY_ORGANIZATION_SQL);
+
+/**
+ * CLASSIFY_REPLACE_ORGANIZATION_SQL with the refresh's row written in the same statement ($9: the milliseconds the
+ * rebuild took before it): the small organization's nightly rebuild, one round trip fewer than the rebuild and
+ * `saveRefresh` after it. Returns the same totals.
+ */
+export const CLASSIFY_REPLACE_ORGANIZATION_SAVE_SQL = classifyReplaceSql(CLASSIFY_ORGANIZATION_SQL, true);

@@ -192,6 +192,44 @@ describe('jobs (in process)', () => {
     expect(await rows('after-recompute:t2')).toEqual([]);
   }, 60_000);
 
+  it("ends the calling run (finishing) in the follow-ups' records statement: succeeded with its result, only if still running", async () => {
+    const org = await createOrganization(t.db);
+    const insertRun = async (status: string): Promise<string> =>
+      (
+        await t.db.query<{ id: string }>(
+          `INSERT INTO job_runs (organization_id, type, status, payload, queued_at, started_at, attempts, worker)
+           VALUES ($1, 'test-caller', $2, '{}', now(), now(), 1, 'w') RETURNING id`,
+          [org.id, status],
+        )
+      )[0].id;
+    const finishing = (runId: string, result: Record<string, unknown>) => ({
+      context: { runId, organizationId: org.id } as JobContext,
+      result: () => result,
+    });
+    const running = await insertRun('running');
+    const done = await jobs.runTogether(['test-together-write'], org.id, { dedupKey: 'after-recompute:f0', finishing: finishing(running, { n: 1 }) });
+    expect(done.map((r) => [r.type, r.status])).toEqual([['test-together-write', 'succeeded']]);
+    const row = async (id: string) =>
+      (
+        await t.db.query<{ status: string; result: unknown; progress: number; finished: boolean; error: string | null; xmin: string }>(
+          `SELECT status, result, progress, finished_at IS NOT NULL AND updated_at = finished_at AS finished, error, xmin::text AS xmin FROM job_runs WHERE id = $1`,
+          [id],
+        )
+      )[0];
+    const [record] = await t.db.query<{ xmin: string }>(`SELECT xmin::text AS xmin FROM job_runs WHERE organization_id = $1 AND dedup_key = 'after-recompute:f0'`, [org.id]);
+    // Written by the same transaction as the records (one statement: the records' INSERT with the end's UPDATE).
+    expect(await row(running)).toEqual({ status: 'succeeded', result: { n: 1 }, progress: 1, finished: true, error: null, xmin: record.xmin });
+    // A run that is no longer running (cancelled meanwhile) is left as it is; the records are written all the same.
+    const cancelled = await insertRun('cancelled');
+    await jobs.runTogether(['test-together-write'], org.id, { dedupKey: 'after-recompute:f1', finishing: finishing(cancelled, { n: 2 }) });
+    expect(await row(cancelled)).toMatchObject({ status: 'cancelled', result: null });
+    expect(await t.db.query(`SELECT 1 FROM job_runs WHERE organization_id = $1 AND dedup_key = 'after-recompute:f1'`, [org.id])).toHaveLength(1);
+    // Records already there under the key (nothing inserted): the end is written still.
+    const again = await insertRun('running');
+    expect(await jobs.runTogether(['test-together-write'], org.id, { dedupKey: 'after-recompute:f0', finishing: finishing(again, { n: 3 }) })).toEqual([]);
+    expect(await row(again)).toMatchObject({ status: 'succeeded', result: { n: 3 } });
+  }, 60_000);
+
   it('fails a job whose error a retry cannot help at once, naming the error', async () => {
     const org = await createOrganization(t.db);
     const run = (await jobs.enqueue('test-bad-input', org.id))!;

@@ -21,6 +21,11 @@ export class BatchTenantConnection implements BatchTenantSql {
    * and, after five runs, plans none of them again (PostgreSQL's generic plan).
    */
   private prepare = false;
+  /**
+   * A transaction that ended with `commitWithNext` and whose COMMIT is not sent yet: it goes in the next BEGIN's
+   * message (`COMMIT; BEGIN ...`: one round trip for both), or alone before any other statement, a rebind or a close.
+   */
+  private pendingCommit = false;
 
   private constructor(
     private readonly client: Client,
@@ -54,10 +59,26 @@ export class BatchTenantConnection implements BatchTenantSql {
    * stay). Only after this handle's work ended cleanly: every transaction committed or rolled back, every session
    * advisory lock released. On failure the connection is closed.
    */
-  rebind(organizationId: string): Promise<BatchTenantConnection> {
+  async rebind(organizationId: string): Promise<BatchTenantConnection> {
     const id = tenantId(organizationId);
     this.retired = true;
+    if (this.pendingCommit) {
+      this.pendingCommit = false;
+      try {
+        await this.client.query('COMMIT');
+      } catch (err) {
+        await this.client.end().catch(() => undefined);
+        throw err;
+      }
+    }
     return BatchTenantConnection.bind(this.client, id);
+  }
+
+  /** Sends the COMMIT left pending by a `commitWithNext` transaction, if any (before a statement of another kind). */
+  private async settle(): Promise<void> {
+    if (!this.pendingCommit) return;
+    this.pendingCommit = false;
+    await this.live.query('COMMIT');
   }
 
   /** The client, unless this handle was handed to another organization (its statements would run as that one). */
@@ -83,15 +104,18 @@ export class BatchTenantConnection implements BatchTenantSql {
   }
 
   async query<T = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    if (this.pendingCommit) await this.settle();
     return (await this.live.query(this.config(sql, params))).rows as T[];
   }
 
   async queryArrays(sql: string, params: readonly unknown[] = []): Promise<{ columns: string[]; rows: unknown[][] }> {
+    if (this.pendingCommit) await this.settle();
     const result = await this.live.query<unknown[]>(this.config(sql, params, 'array'));
     return { columns: result.fields.map((f) => f.name), rows: result.rows };
   }
 
-  copyIn(sql: string, text: string | readonly string[]): Promise<void> {
+  async copyIn(sql: string, text: string | readonly string[]): Promise<void> {
+    if (this.pendingCommit) await this.settle();
     return new Promise<void>((resolve, reject) => {
       const stream = this.live.query(copyFrom(sql));
       stream.on('error', reject);
@@ -107,12 +131,20 @@ export class BatchTenantConnection implements BatchTenantSql {
 
   async transaction<T>(
     work: () => Promise<T>,
-    options: { local?: readonly string[]; beforeCommit?: string; afterCommit?: string } = {},
+    options: { local?: readonly string[]; beforeCommit?: string; afterCommit?: string; commitWithNext?: boolean } = {},
   ): Promise<T> {
-    // The transaction's settings (constant text of the caller's) with the BEGIN: one round trip.
-    await this.live.query(['BEGIN', ...(options.local ?? []).map((s) => `SET LOCAL ${s}`)].join('; '));
+    // The transaction's settings (constant text of the caller's) with the BEGIN: one round trip; and the previous
+    // transaction's COMMIT before them when it was left pending (commitWithNext).
+    const previous = this.pendingCommit ? ['COMMIT'] : [];
+    this.pendingCommit = false;
+    await this.live.query([...previous, 'BEGIN', ...(options.local ?? []).map((s) => `SET LOCAL ${s}`)].join('; '));
     try {
       const result = await work();
+      if (options.commitWithNext && options.beforeCommit === undefined && options.afterCommit === undefined) {
+        // Committed with the next BEGIN's message (or alone before the next statement, rebind or close).
+        this.pendingCommit = true;
+        return result;
+      }
       // What the caller sends with the COMMIT, in the same message (one round trip): statements of the transaction
       // before it, a statement after it (its own implicit transaction, run only once the COMMIT succeeded).
       await this.client.query([options.beforeCommit, 'COMMIT', options.afterCommit].filter((x) => x !== undefined).join('; '));
@@ -124,8 +156,10 @@ export class BatchTenantConnection implements BatchTenantSql {
   }
 
   /** Closes the connection (a handle already rebound leaves it to its new holder). */
-  end(): Promise<void> {
-    if (this.retired) return Promise.resolve();
-    return this.client.end().catch(() => undefined);
+  async end(): Promise<void> {
+    if (this.retired) return;
+    // A pending COMMIT is sent first: closing would roll that transaction back.
+    await this.settle().catch(() => undefined);
+    await this.client.end().catch(() => undefined);
   }
 }

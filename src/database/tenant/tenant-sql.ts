@@ -28,8 +28,16 @@ export interface BatchTenantSql extends TenantSql {
    * settings (`SET LOCAL`; constant text, never input), sent with the BEGIN. `beforeCommit` and `afterCommit`:
    * statements without parameters (constant text, or literals the caller quoted) sent in the COMMIT's message, one
    * round trip for all: the first inside the transaction, the second after it committed (not run if it did not).
+   * `commitWithNext` (without those two): the COMMIT is not sent at the end of `work` but with the next transaction's
+   * BEGIN, in its message (`COMMIT; BEGIN ...`, one round trip fewer), or alone before this handle's next statement
+   * of another kind, its rebind or its close. Only for a transaction whose commit may wait for the next thing the
+   * connection does (its snapshot and locks are held until then) and cannot fail for want of it (a read, or writes
+   * no one waits on).
    */
-  transaction<T>(work: () => Promise<T>, options?: { local?: readonly string[]; beforeCommit?: string; afterCommit?: string }): Promise<T>;
+  transaction<T>(
+    work: () => Promise<T>,
+    options?: { local?: readonly string[]; beforeCommit?: string; afterCommit?: string; commitWithNext?: boolean },
+  ): Promise<T>;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

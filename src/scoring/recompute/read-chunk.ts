@@ -26,6 +26,11 @@ export interface ChunkReadOptions {
   reuse: boolean;
   /** Keep what is read afresh (keptFeaturesKey of the settings). */
   keep: { settingsKey: string };
+  /**
+   * The read's COMMIT sent with the connection's next BEGIN (BatchTenantSql.transaction's `commitWithNext`): an
+   * organization of one chunk, whose write follows on the same connection (one round trip fewer).
+   */
+  commitWithNext?: boolean;
 }
 
 /**
@@ -61,5 +66,5 @@ export async function readChunk(
       }
     }
     return { rows: await repos.features.features(db, range, now, o.settings, o.timeZone, { referredNet: false, keep: o.keep }), kept: 0 };
-  }, { local: ['enable_nestloop = off', 'max_parallel_workers_per_gather = 0'] });
+  }, { local: ['enable_nestloop = off', 'max_parallel_workers_per_gather = 0'], commitWithNext: o.commitWithNext === true });
 }
