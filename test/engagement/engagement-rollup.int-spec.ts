@@ -18,7 +18,7 @@ describe('engagement rollup', () => {
   /** The repositories on the organization's tenant handle, as the services call them. */
   let overview: { facts(org: string, q: EngagementQuery, o?: { rollup?: boolean }): ReturnType<EngagementRepository['facts']> };
   let rollups: {
-    rebuild(org: string, tz: string, now: Date): ReturnType<EngagementRollupRepository['rebuild']>;
+    rebuild(org: string, tz: string, now: Date, o?: { prepare?: boolean }): ReturnType<EngagementRollupRepository['rebuild']>;
     patch(org: string, ids: readonly string[]): Promise<boolean>;
     advance(org: string, tz: string, today: string): Promise<boolean>;
   };
@@ -37,7 +37,7 @@ describe('engagement rollup', () => {
       });
     overview = { facts: (org, q, o) => tenantDb.read(org, (db) => facts.facts(db, q, o)) };
     rollups = {
-      rebuild: (org, tz, now) => locked(org, (db) => rollup.rebuild(db, tz, now)),
+      rebuild: (org, tz, now, o) => locked(org, (db) => rollup.rebuild(db, tz, now, o)),
       patch: (org, ids) => locked(org, (db) => rollup.patch(db, ids)),
       advance: (org, tz, today) => locked(org, (db) => rollup.advance(db, tz, today)),
     };
@@ -328,6 +328,38 @@ describe('engagement rollup', () => {
     const earlier = new Date('2026-11-20T12:00:00Z');
     const r = await overview.facts(org, query({}, earlier) as EngagementQuery);
     expect([r.source, r.rollup.use]).toEqual(['visits', 'after-today']);
+  });
+
+  it("builds in one statement (the nightly follow-up's: cutoff, build and save) what the three statements build, in any time zone, around local midnight", async () => {
+    const state = async (): Promise<unknown> => ({
+      ...(await tables()),
+      rollup: await t.db.query(
+        `SELECT timezone, cutoff::text, built_at, duration_ms >= 0 AS timed FROM engagement_rollups WHERE organization_id = $1`,
+        [org],
+      ),
+    });
+    const cases: [string, string][] = [
+      [TZ, '2026-11-24T04:59:59.999Z'], // 23:59:59.999 local, the day before
+      [TZ, '2026-11-24T05:00:00.000Z'], // local midnight
+      ['Pacific/Chatham', '2026-11-23T10:15:00.000Z'], // UTC+13:45: local midnight
+      ['Asia/Kolkata', '2026-11-24T18:29:59.000Z'],
+      ['UTC', TEST_NOW.toISOString()],
+    ];
+    for (const [tz, at] of cases) {
+      const now = new Date(at);
+      const { durationMs: threeMs, ...three } = await rollups.rebuild(org, tz, now);
+      const threeState = await state();
+      // Built again from nothing: the rollup's rows and its row (cutoff, time zone, built at) are the statement's own.
+      for (const table of ['engagement_rollups', 'engagement_patient_days', 'engagement_visit_gaps']) {
+        await t.db.query(`DELETE FROM ${table} WHERE organization_id = $1`, [org]);
+      }
+      const { durationMs: oneMs, ...one } = await rollups.rebuild(org, tz, now, { prepare: true });
+      expect({ tz, at, one }).toEqual({ tz, at, one: three });
+      expect({ tz, at, state: await state() }).toEqual({ tz, at, state: threeState });
+      expect([threeMs, oneMs].every((ms) => Number.isInteger(ms) && ms >= 0)).toBe(true);
+    }
+    await rollups.rebuild(org, TZ, TEST_NOW, { prepare: true });
+    expect(await expectSameAsVisits()).toBeGreaterThan(30);
   });
 
   it('patching an organization without a rollup does nothing', async () => {
