@@ -205,6 +205,12 @@ describe('opportunities refresh in SQL', () => {
     // The first run with the plans PostgreSQL makes for these values, the second with the generic plan that a
     // prepared statement settles on after five runs (the same rows either way).
     for (const local of [[...REBUILD_SETTINGS], [...REBUILD_SETTINGS, 'plan_cache_mode = force_generic_plan']]) {
+      // The refresh's row is written by the rebuild's own statement (CLASSIFY_REPLACE_ORGANIZATION_SAVE_SQL): spoiled
+      // first, it must come back as saveRefresh writes it (the totals in the same order, as the same JSON).
+      await db.query(
+        `UPDATE opportunity_refreshes SET refreshed_at = '2000-01-01', ltv_threshold_cents = -1, totals = '[{"x": 1}]', duration_ms = -1 WHERE organization_id = $1`,
+        [organizationId],
+      );
       const result = await database.tenants.transaction(organizationId, (tx) => inTransaction(tx, { organizationId, payload: {} }), { batch: true, local });
       expect(result.opportunities).toBe(old.rows);
       expect(result.ltvThresholdCents).toBe(old.threshold);
@@ -212,6 +218,15 @@ describe('opportunities refresh in SQL', () => {
       const state = await refreshRow();
       expect(state.ltv_threshold_cents).toBe(old.threshold);
       expect(state.totals).toEqual(old.totals);
+      const [row] = await db.query<{ refreshed_at: Date; duration_ms: number; totals_text: string }>(
+        `SELECT refreshed_at, duration_ms, totals::text AS totals_text FROM opportunity_refreshes WHERE organization_id = $1`,
+        [organizationId],
+      );
+      expect(row.refreshed_at).toEqual(TEST_NOW);
+      expect(row.duration_ms).toBeGreaterThanOrEqual(0);
+      // The stored JSON itself, as JSON.stringify of the totals would store it (jsonb of the same array).
+      const [{ same }] = await db.query<{ same: boolean }>(`SELECT $1::jsonb = $2::jsonb AS same`, [row.totals_text, JSON.stringify(old.totals)]);
+      expect(same).toBe(true);
     }
   });
 
