@@ -133,9 +133,10 @@ function env(extra: Record<string, string>): NodeJS.ProcessEnv {
     // the measured run, which the bench enqueues itself.
     NIGHTLY_RECOMPUTE_AT: `${String((new Date().getUTCHours() + 12) % 24).padStart(2, '0')}:00`,
     // The request path's caches, when this environment sets them (e.g. PATIENT_PAGE_CACHE_ENTRIES=0 to compare a
-    // clinic's first and second list request without the second coming from the page cache).
+    // clinic's first and second list request without the second coming from the page cache); FIXED_CLOCK for
+    // bench/fixed-clock.js (BENCH_APP_NODE_ARGS="-r bench/fixed-clock.js": the app's clock fixed, for bench/night-md5.sh).
     ...Object.fromEntries(
-      ['PATIENT_PAGE_CACHE_ENTRIES', 'PHI_DECRYPT_CACHE_ENTRIES', 'PHI_KEY_CACHE_ENTRIES', 'PG_TRACE_DIR', 'PG_TRACE_CPU', 'BENCH_CLOCK_AHEAD_MS']
+      ['PATIENT_PAGE_CACHE_ENTRIES', 'PHI_DECRYPT_CACHE_ENTRIES', 'PHI_KEY_CACHE_ENTRIES', 'PG_TRACE_DIR', 'PG_TRACE_CPU', 'FIXED_CLOCK', 'BENCH_CLOCK_AHEAD_MS']
         .filter((k) => process.env[k] !== undefined)
         .map((k) => [k, process.env[k] as string]),
     ),
