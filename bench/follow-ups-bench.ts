@@ -4,7 +4,7 @@
  * see the same load: `runNow` twice (each a run recorded, claimed and ended: four job_runs statements, and a
  * transaction of its own) against `runTogether` (both in one transaction, recorded as succeeded in one statement).
  * `DATABASE_URL=postgres://postgres@127.0.0.1:5432/ TS_NODE_TRANSPILE_ONLY=1 npx ts-node -r tsconfig-paths/register
- * bench/follow-ups-bench.ts --database <db> [--orgs 100] [--rounds 2] [--ways together]`; the database seeded beforehand (`npm run seed
+ * bench/follow-ups-bench.ts --database <db> [--orgs 100] [--rounds 2] [--ways together [--finishing]]`; the database seeded beforehand (`npm run seed
  * -- --orgs 100 --patients 200`), with the PHI keys of its DATA_DIR (DATA_DIR or PHI_ENCRYPTION_KEYS set alike).
  * Prints per way: the median and the sum of the wall time per clinic, this process's CPU per clinic (user +
  * system), the server's (its backends' CPU, from /proc: the server must run on this machine), and the load average.
@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { createAppContext } from 'src/cli/support/app-context';
 import { loadSettings } from 'src/config/settings';
+import type { JobContext } from 'src/jobs/job-handler';
 import { JobService } from 'src/jobs/job.service';
 import { JobType } from 'src/jobs/job.types';
 
@@ -27,6 +28,9 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '2' },
     // `together`: runTogether alone (to compare two versions of the code, each run in its own tree, alternated).
     ways: { type: 'string', default: 'both' },
+    // With `together`: each runTogether also ends a running run of the clinic's (its `finishing`, as the nightly job's
+    // does), inserted before the clock starts.
+    finishing: { type: 'boolean', default: false },
   },
 });
 const server = process.env.DATABASE_URL;
@@ -77,11 +81,15 @@ async function main(): Promise<void> {
         [Number(values.orgs)],
       )
     ).rows.map((r) => r.id);
-    const ways: Record<string, (org: string, key: string) => Promise<unknown>> = {
+    const ways: Record<string, (org: string, key: string, runId?: string) => Promise<unknown>> = {
       'runNow ×2 (before)': async (org, key) => {
         for (const type of FOLLOW_UPS) await jobs.runNow(type, org, {}, { dedupKey: key });
       },
-      'runTogether (after)': (org, key) => jobs.runTogether(FOLLOW_UPS, org, { dedupKey: key }),
+      'runTogether (after)': (org, key, runId) =>
+        jobs.runTogether(FOLLOW_UPS, org, {
+          dedupKey: key,
+          ...(runId ? { finishing: { context: { runId, organizationId: org } as JobContext, result: () => ({ bench: true }) } } : {}),
+        }),
     };
     const names = Object.keys(ways).filter((n) => values.ways !== 'together' || n.startsWith('runTogether'));
     const stats = new Map(names.map((n) => [n, { wall: [] as number[], cpu: 0, serverCpu: 0 }]));
@@ -95,10 +103,19 @@ async function main(): Promise<void> {
         const order = n++ % 2 === 0 ? names : [...names].reverse();
         for (const name of order) {
           const s = stats.get(name)!;
+          const runId = values.finishing
+            ? (
+                await db.query<{ id: string }>(
+                  `INSERT INTO job_runs (organization_id, type, dedup_key, status, payload, queued_at, started_at, attempts, worker)
+                   VALUES ($1, 'nightly-recompute', $2, 'running', '{}', now(), now(), 1, 'bench') RETURNING id`,
+                  [org, `bench-finishing:${round}:${Date.now()}:${n}`],
+                )
+              ).rows[0].id
+            : undefined;
           const cpu = process.cpuUsage();
           const serverBefore = await serverCpuMs(db);
           const t = process.hrtime.bigint();
-          await ways[name](org, `bench-follow-ups:${name[0]}:${round}:${Date.now()}`);
+          await ways[name](org, `bench-follow-ups:${name[0]}:${round}:${Date.now()}`, runId);
           s.wall.push(Number(process.hrtime.bigint() - t) / 1e6);
           const used = process.cpuUsage(cpu);
           s.cpu += (used.user + used.system) / 1000;
