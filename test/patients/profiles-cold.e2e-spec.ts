@@ -35,7 +35,7 @@ describe('patient list: a clinic first seen by this process', () => {
   /**
    * Every statement the app sends, in order (pg's Client.query, spied in this process), with the list's prepared
    * statements (TenantDb.statements with `prepared`) written out: `EXECUTE "s:<name>"(...)` as the text it was
-   * prepared with, the `PREPARE` heads left out (expandPrepared).
+   * prepared with, the `PREPARE` messages left out (expandPrepared).
    */
   const sent: string[] = [];
   const query = Client.prototype.query;
@@ -56,7 +56,8 @@ describe('patient list: a clinic first seen by this process', () => {
     expect(res.statusCode).toBe(200);
     jest.spyOn(Client.prototype, 'query').mockImplementation(function (this: Client, ...args: unknown[]) {
       const config = args[0] as string | { text?: string };
-      sent.push(expandPrepared(typeof config === 'string' ? config : String(config?.text), preparedTexts));
+      const expanded = expandPrepared(typeof config === 'string' ? config : String(config?.text), preparedTexts);
+      if (expanded !== null) sent.push(expanded);
       return (query as (...a: unknown[]) => unknown).apply(this, args);
     } as never);
   });
@@ -249,16 +250,15 @@ describe('patient list: a clinic first seen by this process', () => {
 });
 
 /**
- * A message as if its prepared statements were sent with their texts: each `PREPARE "s:<name>" AS <text>;` head
- * noted in `texts` and left out, each `EXECUTE "s:<name>"(<literals>)` replaced by the text (its `$n` as they are).
+ * A message as if its prepared statements were sent with their texts: a `PREPARE "s:<name>" AS <text>` message
+ * noted in `texts` (and left out: null), each `EXECUTE "s:<name>"(<literals>)` replaced by the text (its `$n` as
+ * they are).
  */
-function expandPrepared(message: string, texts: Map<string, string>): string {
-  let rest = message;
-  for (;;) {
-    const head = /^PREPARE ("s:[^"]+") AS ([\s\S]*?); (?=PREPARE "s:|SELECT set_config\()/.exec(rest);
-    if (!head) break;
-    texts.set(head[1], head[2]);
-    rest = rest.slice(head[0].length);
+function expandPrepared(message: string, texts: Map<string, string>): string | null {
+  const prepare = /^PREPARE ("s:[^"]+") AS ([\s\S]*)$/.exec(message);
+  if (prepare) {
+    texts.set(prepare[1], prepare[2]);
+    return null;
   }
-  return rest.replace(/EXECUTE ("s:[^"]+")(?:\((?:'(?:[^']|'')*'|[^)'])*\))?/g, (all, name: string) => texts.get(name) ?? all);
+  return message.replace(/EXECUTE ("s:[^"]+")(?:\((?:'(?:[^']|'')*'|[^)'])*\))?/g, (all, name: string) => texts.get(name) ?? all);
 }

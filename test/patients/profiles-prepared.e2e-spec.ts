@@ -89,7 +89,7 @@ describe('patient list: the page statement prepared, one plan for every clinic',
       expect(page.patients.every((p) => p.name.startsWith(k === 0 ? 'A ' : 'B '))).toBe(true);
       const pageMessages = statements.filter((m) => /EXECUTE "s:patients-page-/.test(m));
       expect(pageMessages).toHaveLength(1);
-      // The page's text went only in the PREPARE head of its connection's first run (before the tenant setting).
+      // The page's text went only in the PREPARE of its connection's first run (a message of its own).
       expect(pageMessages[0].slice(pageMessages[0].indexOf('SELECT set_config('))).not.toMatch(/WITH page/);
       // (each clinic's first request in this process reads its keys with the page: a statement of its own)
       if (i >= 2) names.add(/EXECUTE "(s:patients-page-[0-9a-f]+)"/.exec(pageMessages[0])?.[1] as string);

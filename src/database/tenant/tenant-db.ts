@@ -119,15 +119,16 @@ export class TenantDb {
    * `leading.rows`. If `work` sends nothing, it is sent alone afterwards. A failure of either fails both.
    *
    * `prepared`: the statements sent with a `prepare` name (TenantSql.query's option, LeadingStatement's) are
-   * prepared on the connection (`PREPARE "s:<name>" AS <text>`, in the message of their first run there) and run as
-   * `EXECUTE "s:<name>"(<parameters as literals>)` in the same one message after the tenant setting, so that the
+   * prepared on the connection (`PREPARE "s:<name>" AS <text>`, a message of its own before their first run there)
+   * and run as `EXECUTE "s:<name>"(<parameters as literals>)` in the one message after the tenant setting, so that the
    * server parses and plans the text once per connection and, once it settles on a generic plan (after five runs, if
    * that plan is estimated no dearer than the custom ones), not per run: a statement naming the organization as a
    * literal is planned on every run otherwise (about half a millisecond for the list's page). Row-level security is
    * unchanged: the prepared plan reads the tenant setting when it runs (a role or schema change makes the server
    * plan it again). Only for texts whose generic plan suits every organization (as TenantSql.query's `prepare`).
-   * A message that fails after preparing a statement deallocates it again (the server keeps a PREPARE whatever
-   * becomes of its transaction). Without `prepared` the names are ignored, as before.
+   * The `PREPARE` goes alone (one round trip more, once per connection and text) so that the server keeps no run's
+   * parameters with the statement (it keeps the text of the message that prepared it) and a failed run cannot leave
+   * the connection unsure of what it holds. Without `prepared` the names are ignored, as before.
    */
   async statements<T>(
     organizationId: string,
@@ -140,30 +141,22 @@ export class TenantDb {
     return onPoolConnection(
       this.pool,
       async (client) => {
-        // One message: the statements to prepare on this connection first, then the setting, the leading one, `text`.
+        // One message: the setting, the leading statement, `text`. A statement not yet prepared on this connection is
+        // prepared first, by a message of its own (once per connection and text).
         const send = async (text: string, params: readonly unknown[] | undefined, prepare: string | undefined, lead?: LeadingStatement) => {
-          const prepares: [string, string][] = [];
-          const statement = (t: string, p: readonly unknown[] | undefined, name: string | undefined): string =>
-            prepared && name !== undefined ? this.preparedText(client, t, p, name, prepares) : inlineParams(t, p);
-          const leadText = lead ? `${statement(lead.text, lead.params, lead.prepare)}; ` : '';
-          const mainText = statement(text, params, prepare);
-          const head = prepares.map(([, sql]) => `${sql}; `).join('');
-          try {
-            const result = (await client.query(`${head}${prefix}${leadText}${mainText}`)) as unknown as QueryResult | QueryResult[];
-            const results = Array.isArray(result) ? result : [result];
-            for (const [name] of prepares) this.preparedSet(client).add(name);
-            if (lead) lead.rows(results[results.length - 2].rows);
-            return results[results.length - 1].rows;
-          } catch (err) {
-            // The server keeps a PREPARE whatever became of the message's transaction: forget what this one sent.
-            for (const [name] of prepares) await client.query(`DEALLOCATE ${name}`).catch(() => undefined);
-            throw err;
-          }
+          const statement = async (t: string, p: readonly unknown[] | undefined, name: string | undefined): Promise<string> =>
+            prepared && name !== undefined ? this.preparedText(client, t, p, name) : inlineParams(t, p);
+          const leadText = lead ? `${await statement(lead.text, lead.params, lead.prepare)}; ` : '';
+          const mainText = await statement(text, params, prepare);
+          const result = (await client.query(`${prefix}${leadText}${mainText}`)) as unknown as QueryResult | QueryResult[];
+          const results = Array.isArray(result) ? result : [result];
+          if (lead) lead.rows(results[results.length - 2].rows);
+          return results[results.length - 1].rows;
         };
         const result = await work({
           organizationId: tenantId(organizationId),
           query: async <R>(text: string, params?: readonly unknown[], queryOptions?: { prepare?: string }) => {
-            // The leading statement goes in this message, before `text`: [prepares..., set_config, leading, text].
+            // The leading statement goes in this message, before `text`: [set_config, leading, text].
             const lead = leading;
             leading = undefined;
             return (await send(text, params, queryOptions?.prepare, lead)) as R[];
@@ -187,15 +180,18 @@ export class TenantDb {
   }
 
   /**
-   * `EXECUTE` of `text` prepared on this connection under `name`; when it is not yet, its `PREPARE` goes to
-   * `prepares` (sent first in the same message). Beyond MAX_PREPARED_PER_CONNECTION, `text` with its literals.
+   * `EXECUTE` of `text` prepared on this connection under `name`, prepared first (`PREPARE`, a message of its own:
+   * the server keeps that message's text as the statement's, so no run's parameters stay with it) when it is not
+   * yet. Beyond MAX_PREPARED_PER_CONNECTION, `text` with its literals.
    */
-  private preparedText(client: PoolClient, text: string, params: readonly unknown[] | undefined, name: string, prepares: [string, string][]): string {
+  private async preparedText(client: PoolClient, text: string, params: readonly unknown[] | undefined, name: string): Promise<string> {
     const sqlName = sqlPreparedName(name);
     const names = this.preparedSet(client);
     if (!names.has(sqlName)) {
-      if (names.size + prepares.length >= MAX_PREPARED_PER_CONNECTION) return inlineParams(text, params);
-      prepares.push([sqlName, `PREPARE ${sqlName} AS ${text}`]);
+      if (names.size >= MAX_PREPARED_PER_CONNECTION) return inlineParams(text, params);
+      // A PREPARE that fails prepares nothing: the next run tries again.
+      await client.query(`PREPARE ${sqlName} AS ${text}`);
+      names.add(sqlName);
     }
     return executeText(sqlName, params);
   }
