@@ -13,7 +13,7 @@ export interface TenantSql {
    * (the nightly run of small clinics) is parsed once per connection and, once PostgreSQL settles on a generic plan
    * after its first five runs, not planned again. Only for statements whose plan suits every organization that runs
    * them (a small organization's follow-ups: never the million-patient case's). In `TenantDb.statements` with
-   * `prepared` (the patient list's reads) the same, as an SQL-level `PREPARE` sent in the statement's first message on
+   * `prepared` (the patient list's reads) the same, as an SQL-level `PREPARE` sent before the statement's first run on
    * the connection (`EXECUTE` after the tenant setting). Ignored elsewhere.
    */
   query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: { prepare?: string }): Promise<T[]>;
