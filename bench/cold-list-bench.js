@@ -41,6 +41,15 @@ const { values } = parseArgs({
     // Count each request's PostgreSQL statements (pg queries) and Redis commands (ioredis: the rate limits; node-redis:
     // the aggregate cache through keyv), per cold and per warm request, by name; the CPU figures then include the count.
     count: { type: 'boolean', default: false },
+    // `cold`: each round asks each clinic once, its first request (every round makes them new again); `warm`: the
+    // first round asks each clinic once (not measured), the later ones once more each, nothing forgotten in between.
+    // Either alone under `node --cpu-prof`, with the same --orgs and --rounds, gives two profiles whose difference is
+    // what a first request costs beyond a warm one. Default: both, each clinic cold then warm in every round.
+    ask: { type: 'string', default: 'both' },
+    // What each round does not make new again, to tell a first request's parts apart (comma-separated): `membership`
+    // (the caller's cached role), `counts` (the clinic's cached counts), `keys` (the unwrapped organization and patient
+    // keys), `values` (the decrypted contact values). E.g. `--ask cold --keep keys` against `--ask cold`: the keys' share.
+    keep: { type: 'string', default: '' },
   },
 });
 
@@ -88,15 +97,20 @@ const addCounts = (kind, d) => {
   for (const [k, n] of Object.entries(d)) perKind[kind].set(k, (perKind[kind].get(k) ?? 0) + n);
 };
 
-/** Empties every field of `target` that has a `clear()` (its per-clinic caches). */
-function clearCaches(target) {
-  for (const value of Object.values(target)) {
+/** Empties every field of `target` that has a `clear()` (its per-clinic caches), but those named in `spare`. */
+function clearCaches(target, spare = new Set()) {
+  for (const [name, value] of Object.entries(target)) {
+    if (spare.has(name)) continue;
     if (value && typeof value === 'object' && typeof value.clear === 'function') value.clear();
   }
 }
+const keep = new Set(values.keep.split(',').filter((k) => k !== ''));
+for (const k of keep) if (!['membership', 'counts', 'keys', 'values'].includes(k)) throw new Error(`--keep: unknown ${k}`);
+/** The keyring's fields that --keep spares (PhiKeyringCore: `keys`, `organizations`; the decrypted values: `recent`). */
+const spared = new Set([...(keep.has('keys') ? ['keys', 'organizations'] : []), ...(keep.has('values') ? ['recent'] : [])]);
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs) => (xs.length === 0 ? Number.NaN : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]);
 
 async function main() {
   const databaseUrl = process.env.DATABASE_URL;
@@ -151,10 +165,20 @@ async function main() {
   let counted = 0;
   async function measuredRound(round, measured) {
     for (const org of orgs) {
+      if (values.ask === 'warm') {
+        round.warm.push(await ask(org));
+        if (measured) wall.warm.push(lastWall);
+        if (measured) counted++;
+        continue;
+      }
       let before = snapshot();
       round.cold.push(await ask(org));
       if (measured) wall.cold.push(lastWall);
       if (measured && values.count) addCounts('cold', delta(before));
+      if (values.ask === 'cold') {
+        if (measured) counted++;
+        continue;
+      }
       before = snapshot();
       round.warm.push(await ask(org));
       if (measured) wall.warm.push(lastWall);
@@ -166,10 +190,14 @@ async function main() {
   }
   try {
     for (let r = 0; r < rounds; r++) {
-      for (const target of perClinic) clearCaches(target);
-      for (const org of orgs) {
-        identity.forgetMembership(user.id, org);
-        await counts.invalidate(org);
+      // `--ask warm`: the clinics are made new once, before the first round (which warms them), never again.
+      if (values.ask !== 'warm' || r === 0) {
+        // Round 0 always starts from nothing (--keep spares what the rounds after it would forget).
+        for (const target of perClinic) clearCaches(target, r === 0 ? new Set() : spared);
+        for (const org of orgs) {
+          if (r === 0 || !keep.has('membership')) identity.forgetMembership(user.id, org);
+          if (r === 0 || !keep.has('counts')) await counts.invalidate(org);
+        }
       }
       const round = { cold: [], warm: [] };
       await measuredRound(round, r >= warmup);

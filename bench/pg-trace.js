@@ -16,11 +16,19 @@ const { readFileSync, writeFileSync } = require('node:fs');
 const pg = require(require.resolve('pg', { paths: [process.cwd(), __dirname] }));
 const dir = process.env.PG_TRACE_DIR || '/tmp';
 const stats = new Map();
+/**
+ * A tenant message's head (`PREPARE "s:…" AS …;` of statements prepared in it, then the tenant setting with its
+ * organization id): left out of the key, so that the same statement of every organization counts under one key
+ * (`[+prepare]` marks a message that prepared one).
+ */
+const TENANT_HEAD = /^((?:PREPARE "s:[^"]+" AS [\s\S]*?; )*)SELECT set_config\('app\.organization_id', '[^']*', true\); /;
 const keyOf = (q) => {
   if (q && typeof q === 'object' && typeof q.text !== 'string') return q.constructor?.name ?? 'object';
-  const text = typeof q === 'string' ? q : q.text;
+  let text = String(typeof q === 'string' ? q : q.text);
   const name = typeof q === 'object' && q.name ? `[${q.name}] ` : '';
-  return name + String(text).replace(/\s+/g, ' ').trim().slice(0, 70);
+  const head = TENANT_HEAD.exec(text);
+  if (head) text = `[tenant${head[1] ? ' +prepare' : ''}] ${text.slice(head[0].length)}`;
+  return name + text.replace(/\s+/g, ' ').trim().slice(0, 70);
 };
 const note = (key, ms, cpuMs) => {
   const s = stats.get(key) ?? { n: 0, ms: 0, cpu: 0, cpuN: 0 };

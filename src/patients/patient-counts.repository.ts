@@ -35,8 +35,11 @@ export interface CountRow {
  * The statement of an organization's counts (its rows: `countsFromRows`), for a caller that sends it with a
  * statement of its own (TenantDb.statements' `leading`: the list's first page on a counts miss).
  */
-export function organizationCountsStatement(organizationId: string): { text: string; params: unknown[] } {
+export function organizationCountsStatement(organizationId: string): { text: string; params: unknown[]; prepare: string } {
   return {
+    // Prepared where the caller's unit is (the list's: TenantDb.statements with `prepared`): one plan for every
+    // organization (its few dozen rows by the primary key's prefix).
+    prepare: 'patient-counts-organization',
     text: `SELECT status, risk_level, risk_trend, sum(patients)::text AS patients, max(last_computed_at) AS last,
                 sum(count(*)) OVER ()::text AS delta_rows
            FROM patient_metric_counts WHERE organization_id = $1

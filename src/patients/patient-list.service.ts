@@ -97,7 +97,7 @@ export class PatientListService {
     };
     return isDeepOffset(spec)
       ? this.tenantDb.read(organizationId, withKeys, { snapshot: true })
-      : this.tenantDb.statements(organizationId, withKeys, { leading });
+      : this.tenantDb.statements(organizationId, withKeys, { leading, prepared: true });
   }
 
   private async read(

@@ -32,9 +32,14 @@ describe('patient list: a clinic first seen by this process', () => {
   let t: TestApp;
   let org: string;
   let token: string;
-  /** Every statement the app sends, in order (pg's Client.query, spied in this process). */
+  /**
+   * Every statement the app sends, in order (pg's Client.query, spied in this process), with the list's prepared
+   * statements (TenantDb.statements with `prepared`) written out: `EXECUTE "s:<name>"(...)` as the text it was
+   * prepared with, the `PREPARE` messages left out (expandPrepared).
+   */
   const sent: string[] = [];
   const query = Client.prototype.query;
+  const preparedTexts = new Map<string, string>();
 
   beforeAll(async () => {
     t = await createTestApp({ env: { PATIENT_PAGE_CACHE_ENTRIES: '0' } });
@@ -51,7 +56,8 @@ describe('patient list: a clinic first seen by this process', () => {
     expect(res.statusCode).toBe(200);
     jest.spyOn(Client.prototype, 'query').mockImplementation(function (this: Client, ...args: unknown[]) {
       const config = args[0] as string | { text?: string };
-      sent.push(typeof config === 'string' ? config : String(config?.text));
+      const expanded = expandPrepared(typeof config === 'string' ? config : String(config?.text), preparedTexts);
+      if (expanded !== null) sent.push(expanded);
       return (query as (...a: unknown[]) => unknown).apply(this, args);
     } as never);
   });
@@ -242,3 +248,17 @@ describe('patient list: a clinic first seen by this process', () => {
     });
   });
 });
+
+/**
+ * A message as if its prepared statements were sent with their texts: a `PREPARE "s:<name>" AS <text>` message
+ * noted in `texts` (and left out: null), each `EXECUTE "s:<name>"(<literals>)` replaced by the text (its `$n` as
+ * they are).
+ */
+function expandPrepared(message: string, texts: Map<string, string>): string | null {
+  const prepare = /^PREPARE ("s:[^"]+") AS ([\s\S]*)$/.exec(message);
+  if (prepare) {
+    texts.set(prepare[1], prepare[2]);
+    return null;
+  }
+  return message.replace(/EXECUTE ("s:[^"]+")(?:\((?:'(?:[^']|'')*'|[^)'])*\))?/g, (all, name: string) => texts.get(name) ?? all);
+}

@@ -34,7 +34,11 @@ export class ReadTenantDb {
     private readonly replicaTenants: Map<string, TenantDb>,
   ) {}
 
-  statements<T>(organizationId: string, work: (db: TenantSql) => Promise<T>, options: { leading?: LeadingStatement } = {}): Promise<T> {
+  statements<T>(
+    organizationId: string,
+    work: (db: TenantSql) => Promise<T>,
+    options: { leading?: LeadingStatement; prepared?: boolean } = {},
+  ): Promise<T> {
     return this.routed(organizationId, (db) => db.statements(organizationId, work, options));
   }
 

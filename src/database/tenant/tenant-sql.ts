@@ -12,7 +12,9 @@ export interface TenantSql {
    * connection, kept for the connection's life, so that a statement run for many organizations one after the other
    * (the nightly run of small clinics) is parsed once per connection and, once PostgreSQL settles on a generic plan
    * after its first five runs, not planned again. Only for statements whose plan suits every organization that runs
-   * them (a small organization's follow-ups: never the million-patient case's). Ignored elsewhere.
+   * them (a small organization's follow-ups: never the million-patient case's). In `TenantDb.statements` with
+   * `prepared` (the patient list's reads) the same, as an SQL-level `PREPARE` sent before the statement's first run on
+   * the connection (`EXECUTE` after the tenant setting). Ignored elsewhere.
    */
   query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: { prepare?: string }): Promise<T[]>;
 }
