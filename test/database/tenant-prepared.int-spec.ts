@@ -1,7 +1,8 @@
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
 import { connectionConfig } from 'src/database/database';
 import { MAX_PREPARED_PER_CONNECTION, TenantDb } from 'src/database/tenant/tenant-db';
 import { createOrganization } from 'test/auth/auth-fixtures';
+import { recordSentStatements, unspiedQuery } from 'test/utils/sent-statements';
 import { createTestDatabase, TestDatabase } from 'test/utils/test-database';
 
 /**
@@ -17,7 +18,6 @@ describe('TenantDb.statements with prepared statements', () => {
   let b: string;
   /** Every message the pool's connection is sent, in order. */
   const sent: string[] = [];
-  const query = Client.prototype.query;
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -32,11 +32,7 @@ describe('TenantDb.statements with prepared statements', () => {
         n,
       ]);
     }
-    jest.spyOn(Client.prototype, 'query').mockImplementation(function (this: Client, ...args: unknown[]) {
-      const config = args[0] as string | { text?: string };
-      sent.push(typeof config === 'string' ? config : String(config?.text));
-      return (query as (...a: unknown[]) => unknown).apply(this, args);
-    } as never);
+    recordSentStatements((text) => sent.push(text));
   });
   afterAll(async () => {
     jest.restoreAllMocks();
@@ -47,7 +43,7 @@ describe('TenantDb.statements with prepared statements', () => {
   const prepared = async (): Promise<{ name: string; statement: string; generic_plans: number; custom_plans: number }[]> => {
     const client = await pool.connect();
     try {
-      const unspied = query as unknown as (this: unknown, text: string) => Promise<{ rows: { name: string; statement: string; generic_plans: number; custom_plans: number }[] }>;
+      const unspied = unspiedQuery as unknown as (this: unknown, text: string) => Promise<{ rows: { name: string; statement: string; generic_plans: number; custom_plans: number }[] }>;
       return (await unspied.call(client, `SELECT name, statement, generic_plans::int, custom_plans::int FROM pg_prepared_statements ORDER BY name`)).rows;
     } finally {
       client.release();

@@ -1,4 +1,3 @@
-import { Client } from 'pg';
 import { IdentityService } from 'src/auth/identity.service';
 import { TenantDb } from 'src/database/tenant/tenant-db';
 import { PatientCountsService } from 'src/patients/patient-counts.service';
@@ -8,6 +7,7 @@ import { createPhiKeyring, PhiKeyring } from 'src/records/phi/phi-keyring';
 import { PhiKeysRepository } from 'src/records/phi/phi-keys.repository';
 import { contactPlace } from 'src/records/phi/patient-contact';
 import { bearer, createOrganization, memberToken } from 'test/auth/auth-fixtures';
+import { recordSentStatements } from 'test/utils/sent-statements';
 import { createTestApp, TestApp } from 'test/utils/test-app';
 
 interface Page {
@@ -38,7 +38,6 @@ describe('patient list: a clinic first seen by this process', () => {
    * prepared with, the `PREPARE` messages left out (expandPrepared).
    */
   const sent: string[] = [];
-  const query = Client.prototype.query;
   const preparedTexts = new Map<string, string>();
 
   beforeAll(async () => {
@@ -54,12 +53,10 @@ describe('patient list: a clinic first seen by this process', () => {
       },
     });
     expect(res.statusCode).toBe(200);
-    jest.spyOn(Client.prototype, 'query').mockImplementation(function (this: Client, ...args: unknown[]) {
-      const config = args[0] as string | { text?: string };
-      const expanded = expandPrepared(typeof config === 'string' ? config : String(config?.text), preparedTexts);
+    recordSentStatements((text) => {
+      const expanded = expandPrepared(text, preparedTexts);
       if (expanded !== null) sent.push(expanded);
-      return (query as (...a: unknown[]) => unknown).apply(this, args);
-    } as never);
+    });
   });
   afterAll(async () => {
     jest.restoreAllMocks();

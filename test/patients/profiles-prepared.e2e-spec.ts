@@ -1,8 +1,8 @@
-import { Client } from 'pg';
 import { TenantDb } from 'src/database/tenant/tenant-db';
 import { PatientsRepository } from 'src/patients/patients.repository';
 import type { ListSpec } from 'src/patients/profile-list';
 import { bearer, createOrganization, memberToken } from 'test/auth/auth-fixtures';
+import { recordSentStatements } from 'test/utils/sent-statements';
 import { createTestApp, TestApp } from 'test/utils/test-app';
 
 interface Page {
@@ -30,7 +30,6 @@ describe('patient list: the page statement prepared, one plan for every clinic',
   let t: TestApp;
   const orgs: { id: string; token: string }[] = [];
   const sent: string[] = [];
-  const query = Client.prototype.query;
 
   beforeAll(async () => {
     // One pooled connection: every request below runs on it, so its prepared statements reach their generic plan.
@@ -42,11 +41,7 @@ describe('patient list: the page statement prepared, one plan for every clinic',
       expect(res.statusCode).toBe(200);
       orgs.push({ id, token });
     }
-    jest.spyOn(Client.prototype, 'query').mockImplementation(function (this: Client, ...args: unknown[]) {
-      const config = args[0] as string | { text?: string };
-      sent.push(typeof config === 'string' ? config : String(config?.text));
-      return (query as (...a: unknown[]) => unknown).apply(this, args);
-    } as never);
+    recordSentStatements((text) => sent.push(text));
   });
   afterAll(async () => {
     jest.restoreAllMocks();
