@@ -1,4 +1,5 @@
 import { Database } from 'src/database/database';
+import type { BatchTenantConnection } from 'src/database/tenant/batch-tenant-connection';
 import { JobService } from 'src/jobs/job.service';
 import { JobType } from 'src/jobs/job.types';
 import { RECOMPUTE_SESSION, recomputeOrganization } from 'src/scoring/recompute/organization-recompute';
@@ -100,6 +101,46 @@ describe('small clinics at night', () => {
       await database.close();
     }
     expect(await eventually(backends, (p) => p.length === 0, { what: 'the idle connections closed' })).toEqual([]);
+  });
+
+  it('commits a transaction left pending (commitWithNext) with the next BEGIN, or before any other statement, a rebind or a close', async () => {
+    const [a, b] = [await clinic(5, 71), await clinic(5, 72)];
+    const database = new Database({ url: t.db.url, poolSize: 1, applicationName: 'scoring-test' });
+    const name = async (org: string): Promise<string> => (await t.db.query<{ name: string }>(`SELECT name FROM organizations WHERE id = $1`, [org]))[0].name;
+    const renamed = (c: BatchTenantConnection): Promise<unknown> =>
+      c.transaction(() => c.query(`UPDATE organizations SET name = name || '+' WHERE id = $1`, [c.organizationId]), { commitWithNext: true });
+    try {
+      const before = await name(a);
+      let c = await database.batchConnection(a, 'commit-with-next-test');
+      await renamed(c);
+      // Not committed yet: other sessions do not see it.
+      expect(await name(a)).toBe(before);
+      // The next transaction's BEGIN commits it (in its message): inside that transaction it is visible to others.
+      await c.transaction(async () => expect(await name(a)).toBe(`${before}+`));
+      await renamed(c);
+      // Another statement first commits it alone.
+      expect(await c.query(`SELECT 1 AS one`)).toEqual([{ one: 1 }]);
+      expect(await name(a)).toBe(`${before}++`);
+      // A failed transaction leaves nothing pending and rolls back its own work.
+      await expect(
+        c.transaction(async () => {
+          await c.query(`UPDATE organizations SET name = name || '!' WHERE id = $1`, [a]);
+          throw new Error('failed on purpose');
+        }, { commitWithNext: true }),
+      ).rejects.toThrow('failed on purpose');
+      expect(await name(a)).toBe(`${before}++`);
+      // A rebind commits it before binding the connection to the next organization.
+      await renamed(c);
+      c = await c.rebind(b);
+      expect(await name(a)).toBe(`${before}+++`);
+      // A close commits it (closing would roll it back).
+      const nameB = await name(b);
+      await renamed(c);
+      await c.end();
+      expect(await name(b)).toBe(`${nameB}+`);
+    } finally {
+      await database.close();
+    }
   });
 
   it("runs a small clinic's follow-ups in its nightly job, each recorded once under the recompute's key", async () => {
