@@ -1,7 +1,7 @@
 #!/bin/bash
 # md5 of every table a night of small clinics writes (bench/orgs-bench.ts --nightly-only), ordered, without the
 # columns that are the database's own clock, a duration, a random id or a transaction id: run on two databases whose
-# nights ran with the same fixed clock (bench/fixed-clock.js) and compare. `bench/night-md5.sh <database>`.
+# nights ran with the same fixed clock (bench/app-clock.js, FIXED_CLOCK) and compare. `bench/night-md5.sh <database>`.
 set -euo pipefail
 db=$1
 q() { psql -h 127.0.0.1 -U postgres -d "$db" -XAtc "$1"; }

@@ -18,7 +18,7 @@
  * that has served every clinic before, as in a day's steady state, beside the first pass's first sight of each.
  *
  * `--next-day`: each night as of one day after the database's last run (the app's clock moved ahead by
- * bench/clock-ahead.js), as a real night is; without it, a night on the day of the last one.
+ * bench/app-clock.js), as a real night is; without it, a night on the day of the last one.
  *
  * `--nightly-only`: step 3 alone, with where a run's time went (the medians of the nightly runs' phases, from their
  * results) and the workers' CPU time. `--enqueue-first`: the runs are all queued before the workers start, so that
@@ -82,7 +82,7 @@ const { values } = parseArgs({
     // keys and counts cached as their limits allow), while the page itself is not in the page cache.
     steady: { type: 'boolean', default: false },
     // The nightly step as of one day after the database's last run (max(patient_metrics.computed_at) + 1 day): the
-    // app's clock moved ahead by bench/clock-ahead.js. Without it a night run the same day as the last one keeps
+    // app's clock moved ahead by bench/app-clock.js. Without it a night run the same day as the last one keeps
     // most of what that one wrote (a same-day night, cheaper than a real one: docs/scaling.md).
     'next-day': { type: 'boolean', default: false },
     // The same with N days after the last run (`--days-after 0`: a same-day night on a database whose last run was
@@ -133,8 +133,8 @@ function env(extra: Record<string, string>): NodeJS.ProcessEnv {
     // the measured run, which the bench enqueues itself.
     NIGHTLY_RECOMPUTE_AT: `${String((new Date().getUTCHours() + 12) % 24).padStart(2, '0')}:00`,
     // The request path's caches, when this environment sets them (e.g. PATIENT_PAGE_CACHE_ENTRIES=0 to compare a
-    // clinic's first and second list request without the second coming from the page cache); FIXED_CLOCK for
-    // bench/fixed-clock.js (BENCH_APP_NODE_ARGS="-r bench/fixed-clock.js": the app's clock fixed, for bench/night-md5.sh).
+    // clinic's first and second list request without the second coming from the page cache); FIXED_CLOCK and
+    // BENCH_CLOCK_AHEAD_MS for bench/app-clock.js (the app's clock fixed, for bench/night-md5.sh, or moved ahead).
     ...Object.fromEntries(
       ['PATIENT_PAGE_CACHE_ENTRIES', 'PHI_DECRYPT_CACHE_ENTRIES', 'PHI_KEY_CACHE_ENTRIES', 'PG_TRACE_DIR', 'PG_TRACE_CPU', 'FIXED_CLOCK', 'BENCH_CLOCK_AHEAD_MS']
         .filter((k) => process.env[k] !== undefined)
@@ -147,7 +147,7 @@ function env(extra: Record<string, string>): NodeJS.ProcessEnv {
 /** Node options for the app's processes (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`), as bench:read takes them. */
 const appNodeArgs = [
   ...(process.env.BENCH_APP_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== ''),
-  ...(values['next-day'] || values['days-after'] !== undefined ? ['-r', resolve(__dirname, 'clock-ahead.js')] : []),
+  ...(values['next-day'] || values['days-after'] !== undefined || process.env.FIXED_CLOCK !== undefined ? ['-r', resolve(__dirname, 'app-clock.js')] : []),
 ];
 
 function launch(entry: string, extra: Record<string, string>, args: string[] = []): ChildProcess {
