@@ -66,7 +66,8 @@ export class FeaturesRepository {
 
   /**
    * The kept features of an id range rolled forward to `now` (keptFeaturesQuery): `rows` for the patients whose kept
-   * row could be used, `unkept` the ids of the others (to read afresh, with `features(..., { keep })`).
+   * row could be used, `unkept` the ids of the others (to read afresh, with `features(..., { keep })`). `history`: how
+   * the risk history is read (keptFeaturesQuery's choice by default).
    */
   async keptFeatures(
     db: BatchTenantSql,
@@ -74,8 +75,9 @@ export class FeaturesRepository {
     now: Date,
     settings: ScoringSettings,
     timeZone: string,
+    history?: 'window' | 'lookups',
   ): Promise<{ rows: FeatureRow[]; unkept: string[] }> {
-    const q = keptFeaturesQuery(db.organizationId, range, now, settings, timeZone);
+    const q = keptFeaturesQuery(db.organizationId, range, now, settings, timeZone, history);
     const { columns, rows } = await db.queryArrays(q.sql, q.params);
     const n = FEATURE_COLUMNS.length;
     if (columns.length !== n + 1 || columns.some((c, i) => c !== (i < n ? FEATURE_COLUMNS[i] : 'kept'))) {

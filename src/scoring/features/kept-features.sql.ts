@@ -1,7 +1,14 @@
 import { addDays, localDate } from 'src/common/time/calendar';
 import type { ScoringSettings } from 'src/scoring/domain/scoring-settings';
 import { FEATURE_COLUMNS, type FeatureRow, type PatientSelector } from 'src/scoring/features/feature-row';
-import { decayRatePerSecond, type FeaturesQuery, ms, riskHistoryColumns, selectorSql } from 'src/scoring/features/sql-fragments';
+import {
+  decayRatePerSecond,
+  type FeaturesQuery,
+  ms,
+  riskHistoryColumns,
+  riskHistoryWindowPass,
+  selectorSql,
+} from 'src/scoring/features/sql-fragments';
 
 /**
  * The features an organization-wide recompute keeps per patient (`patient_features`, migration 1795566805000) and
@@ -97,6 +104,10 @@ export function keptFeaturesKey(settings: ScoringSettings): string {
  * the caller to fill in), then "kept": false for a live patient whose kept row cannot be used: none, a tombstone
  * (records changed since), other settings, a preferred channel changed, kept as of a later instant than `now`, or
  * `now` at or past its `valid_until`. The caller reads those afresh (featuresQuery with `keep`).
+ *
+ * The risk history: a whole organization (a range open at both ends: an organization of one chunk, the small clinics'
+ * nightly runs) by the window's pass and one lookup a patient (riskHistoryWindowPass); a chunk of a larger one by
+ * the three lookups a patient (riskHistoryColumns). `history` says which, for tests: the same values either way.
  */
 export function keptFeaturesQuery(
   organizationId: string,
@@ -104,6 +115,7 @@ export function keptFeaturesQuery(
   now: Date,
   settings: ScoringSettings,
   timeZone: string,
+  history: 'window' | 'lookups' = range.from === null && range.to === null ? 'window' : 'lookups',
 ): FeaturesQuery {
   const today = localDate(now, timeZone);
   const params: unknown[] = [
@@ -133,14 +145,15 @@ export function keptFeaturesQuery(
     referredNetRevenueCents: '0::float8',
   };
   const columns = FEATURE_COLUMNS.filter((c) => c !== 'previousRiskScore' && c !== 'lastRecordedRiskScore' && c !== 'hasMetrics');
+  const windowed = history === 'window' ? riskHistoryWindowPass('p.id', '$6', '$7', sel) : null;
   const sql = `
 SELECT ${columns.map((c) => `${own[c] ?? field(c)} AS "${c}"`).join(',\n  ')},
-  ${riskHistoryColumns('p.id', '$6', '$7')},
+  ${windowed ? windowed.columns : riskHistoryColumns('p.id', '$6', '$7')},
   EXISTS (SELECT FROM patient_metrics m WHERE m.organization_id = $1 AND m.patient_id = p.id AND ${sel('m.patient_id')}) AS "hasMetrics",
   (f.computed_for IS NOT NULL AND f.settings_key = $5 AND f.preferred_channel = p.preferred_channel AND f.computed_for <= $2
     AND (f.valid_until IS NULL OR f.valid_until > $2)) AS kept
 FROM patients p
-LEFT JOIN patient_features f ON f.organization_id = $1 AND f.patient_id = p.id AND ${sel('f.patient_id')}
+LEFT JOIN patient_features f ON f.organization_id = $1 AND f.patient_id = p.id AND ${sel('f.patient_id')}${windowed ? `\n${windowed.joins}` : ''}
 CROSS JOIN LATERAL (SELECT exp((date_part('epoch', f.computed_for) - $3) * $4) AS k) d
 WHERE p.organization_id = $1 AND p.deleted_at IS NULL AND ${sel('p.id')}`;
   // The column order must be FEATURE_COLUMNS': the history columns and hasMetrics are its last three.

@@ -62,3 +62,42 @@ export function riskHistoryColumns(id: string, baselineDay: string, today: strin
     WHERE h.organization_id = $1 AND h.patient_id = ${id} AND h.recorded_on <= ${today}::date
     ORDER BY h.recorded_on DESC LIMIT 1) AS "lastRecordedRiskScore"`;
 }
+
+/**
+ * riskHistoryColumns' two columns, the same values, read another way for a whole small organization at once (the
+ * kept features read of its nightly run, keptFeaturesQuery): one grouped pass over the history rows of the window
+ * (after the baseline day, up to today: a month's rows, however long the history) gives each patient the latest of
+ * them and the earliest before today, and one lookup per patient (a LATERAL join, evaluated once) the latest on or
+ * before the baseline day. Then "previousRiskScore" is that latest, else the window's earliest before today, and
+ * "lastRecordedRiskScore" the window's latest, else that latest; a baseline day after today is never asked (the
+ * settings keep riskTrendWindowDays above 0). The window's rows are each `ARRAY[day number, score]` (a real converts
+ * to float8 and back exactly; the day numbers are unique per patient, the primary key's), whose max and min pick
+ * the latest and earliest without a sort. Three lookups a patient, two of them on a row (a history of one row a
+ * patient, yesterday's), cost a 200-patient clinic's read 1.8-2.8 ms of the server's CPU against 0.2-0.4 ms with the
+ * others' rows a patient (docs/scaling.md, "The kept features read's history"); a large organization's chunks keep
+ * the lookups (a grouped pass per chunk measured no cheaper there: docs/performance.md). `joins`: after the patients
+ * `p` (their id `id`); `onPatients`: the predicate of the read's patients on a column (selectorSql).
+ */
+export function riskHistoryWindowPass(
+  id: string,
+  baselineDay: string,
+  today: string,
+  onPatients: (column: string) => string,
+): { joins: string; columns: string } {
+  const row = `ARRAY[(h.recorded_on - ${baselineDay}::date)::float8, h.risk_score::float8]`;
+  return {
+    joins: `LEFT JOIN (
+  SELECT h.patient_id, max(${row}) AS latest, min(${row}) FILTER (WHERE h.recorded_on < ${today}::date) AS earliest
+    FROM risk_score_history h
+   WHERE h.organization_id = $1 AND ${onPatients('h.patient_id')} AND h.recorded_on > ${baselineDay}::date AND h.recorded_on <= ${today}::date
+   GROUP BY h.patient_id
+) rw ON rw.patient_id = ${id}
+LEFT JOIN LATERAL (
+  SELECT h.risk_score FROM risk_score_history h
+   WHERE h.organization_id = $1 AND h.patient_id = ${id} AND h.recorded_on <= ${baselineDay}::date
+   ORDER BY h.recorded_on DESC LIMIT 1
+) rb ON TRUE`,
+    columns: `coalesce(rb.risk_score, rw.earliest[2]::real) AS "previousRiskScore",
+  coalesce(rw.latest[2]::real, rb.risk_score) AS "lastRecordedRiskScore"`,
+  };
+}
