@@ -5,6 +5,9 @@ import type { BatchTenantConnection } from 'src/database/tenant/batch-tenant-con
 import type { FeatureRow } from 'src/scoring/features/feature-row';
 import { FeaturesRepository } from 'src/scoring/features/features.repository';
 import { keptFeaturesKey } from 'src/scoring/features/kept-features.sql';
+import { Database } from 'src/database/database';
+import { recomputeOrganization } from 'src/scoring/recompute/organization-recompute';
+import { ScoringRepositories } from 'src/scoring/scoring-repositories';
 import { TEST_NOW } from 'test/utils/test-app';
 import { createTestDatabase, TestDatabase } from 'test/utils/test-database';
 import { recomputeOrganizationWithUrl, tenantConnection, ALL_PATIENTS, daysAfter, seedCipher } from 'test/scoring/scoring-fixtures';
@@ -16,7 +19,8 @@ const at = (days: number): Date => daysAfter(TEST_NOW, days);
  * The risk history as the features read it (the three per-patient lookups of the features and kept-features
  * statements; a grouped pass per chunk was measured and not kept, issue #23, docs/performance.md) gives each patient
  * the same previousRiskScore and lastRecordedRiskScore as a reference statement written apart below, in every
- * statement that reads them: the features read of an id range and of ids, and the kept features rolled forward; on a
+ * statement that reads them: the features read of an id range and of ids, and the kept features rolled forward (by
+ * the lookups, and by a small organization's window pass and one lookup a patient, riskHistoryWindowPass); on a
  * clinic scored over several days, with hand-placed rows on the baseline day, on today, between them and after today.
  * It guards any later rewrite of those lookups.
  */
@@ -100,6 +104,7 @@ describe('risk history as the features read it', () => {
 
     const seen = { previousNull: 0, previous: 0, lastNull: 0, last: 0 };
     let atDay6: FeatureRow[] = [];
+    let wholeAtDay6: FeatureRow[] = [];
     for (const days of [0, 1, 4, 6, 45]) {
       const now = at(days);
       const expected = await reference(now);
@@ -125,6 +130,16 @@ describe('risk history as the features read it', () => {
         expectSameHistory(k.rows, expected);
       }
       expect(keptRows).toBeGreaterThan(0);
+      // The whole organization as a small clinic's nightly read reads it (the window's pass and one lookup a
+      // patient), and by the three lookups: the same rows, and the same values as the reference.
+      const whole = await repo.keptFeatures(client, ALL, now, settings, 'UTC', 'window');
+      const lookups = await repo.keptFeatures(client, ALL, now, settings, 'UTC');
+      expect(whole.rows.length).toBeGreaterThan(0);
+      expectSameHistory(whole.rows, expected);
+      const byPatient = (rows: FeatureRow[]): FeatureRow[] => [...rows].sort((a, b) => a.patientId.localeCompare(b.patientId));
+      expect(byPatient(whole.rows)).toEqual(byPatient(lookups.rows));
+      expect([...whole.unkept].sort()).toEqual([...lookups.unkept].sort());
+      if (days === 6) wholeAtDay6 = whole.rows;
       for (const [previous, last] of expected.values()) {
         if (previous === null) seen.previousNull++;
         else seen.previous++;
@@ -143,7 +158,36 @@ describe('risk history as the features read it', () => {
       [null, null],
       [null, null],
     ]);
+    // The same in the whole organization's kept read by the window's pass (each of them kept, not read afresh).
+    const handPlaced = new Map(wholeAtDay6.map((r) => [r.patientId, [r.previousRiskScore, r.lastRecordedRiskScore]]));
+    expect(ids.slice(0, 6).map((id) => handPlaced.get(id))).toEqual([
+      [40.3, 60.7],
+      [33.3, 34.4],
+      [12.5, 12.5],
+      [null, 77.7],
+      [null, null],
+      [null, null],
+    ]);
     // Both sides of each column were exercised.
     expect(Object.values(seen).every((n) => n > 0)).toBe(true);
+  });
+
+  it("reads a small organization's kept features with the window's pass in its run", async () => {
+    const database = new Database({ url: db.url, poolSize: 1, applicationName: 'scoring-test' });
+    const repos = new ScoringRepositories();
+    const asked: (string | undefined)[] = [];
+    const keptFeatures = repos.features.keptFeatures.bind(repos.features);
+    repos.features.keptFeatures = (...args: Parameters<typeof keptFeatures>) => {
+      asked.push(args[5]);
+      return keptFeatures(...args);
+    };
+    try {
+      const result = await recomputeOrganization(database, repos, org, at(7), { vacuum: false });
+      expect(result.featuresKept).toBeGreaterThan(0);
+    } finally {
+      await database.close();
+    }
+    // One chunk, read by the window's pass (what it stores against a run reading every record: kept-features.int-spec.ts).
+    expect(asked).toEqual(['window']);
   });
 });

@@ -67,7 +67,7 @@ export class FeaturesRepository {
   /**
    * The kept features of an id range rolled forward to `now` (keptFeaturesQuery): `rows` for the patients whose kept
    * row could be used, `unkept` the ids of the others (to read afresh, with `features(..., { keep })`). `history`: how
-   * the risk history is read (keptFeaturesQuery's choice by default).
+   * the risk history is read (keptFeaturesQuery's: the lookups unless 'window').
    */
   async keptFeatures(
     db: BatchTenantSql,

@@ -105,9 +105,9 @@ export function keptFeaturesKey(settings: ScoringSettings): string {
  * (records changed since), other settings, a preferred channel changed, kept as of a later instant than `now`, or
  * `now` at or past its `valid_until`. The caller reads those afresh (featuresQuery with `keep`).
  *
- * The risk history: a whole organization (a range open at both ends: an organization of one chunk, the small clinics'
- * nightly runs) by the window's pass and one lookup a patient (riskHistoryWindowPass); a chunk of a larger one by
- * the three lookups a patient (riskHistoryColumns). `history` says which, for tests: the same values either way.
+ * The risk history: by the three lookups a patient (riskHistoryColumns), or with `history: 'window'` by the window's
+ * pass and one lookup a patient (riskHistoryWindowPass: a small organization's nightly read, readChunk's `history`).
+ * The same values either way.
  */
 export function keptFeaturesQuery(
   organizationId: string,
@@ -115,7 +115,7 @@ export function keptFeaturesQuery(
   now: Date,
   settings: ScoringSettings,
   timeZone: string,
-  history: 'window' | 'lookups' = range.from === null && range.to === null ? 'window' : 'lookups',
+  history: 'window' | 'lookups' = 'lookups',
 ): FeaturesQuery {
   const today = localDate(now, timeZone);
   const params: unknown[] = [

@@ -64,8 +64,9 @@ export function riskHistoryColumns(id: string, baselineDay: string, today: strin
 }
 
 /**
- * riskHistoryColumns' two columns, the same values, read another way for a whole small organization at once (the
- * kept features read of its nightly run, keptFeaturesQuery): one grouped pass over the history rows of the window
+ * riskHistoryColumns' two columns, the same values, read another way for a small organization (fewer than
+ * SMALL_ORGANIZATION_PATIENTS: one chunk) as its nightly run reads its kept features (keptFeaturesQuery with
+ * `history: 'window'`, from readChunk): one grouped pass over the history rows of the window
  * (after the baseline day, up to today: a month's rows, however long the history) gives each patient the latest of
  * them and the earliest before today, and one lookup per patient (a LATERAL join, evaluated once) the latest on or
  * before the baseline day. Then "previousRiskScore" is that latest, else the window's earliest before today, and
@@ -74,8 +75,8 @@ export function riskHistoryColumns(id: string, baselineDay: string, today: strin
  * to float8 and back exactly; the day numbers are unique per patient, the primary key's), whose max and min pick
  * the latest and earliest without a sort. Three lookups a patient, two of them on a row (a history of one row a
  * patient, yesterday's), cost a 200-patient clinic's read 1.8-2.8 ms of the server's CPU against 0.2-0.4 ms with the
- * others' rows a patient (docs/scaling.md, "The kept features read's history"); a large organization's chunks keep
- * the lookups (a grouped pass per chunk measured no cheaper there: docs/performance.md). `joins`: after the patients
+ * others' rows a patient (docs/scaling.md, "The kept features read's history"). Larger organizations keep the
+ * lookups (a grouped pass per 50,000-patient chunk measured no cheaper there: docs/performance.md). `joins`: after the patients
  * `p` (their id `id`); `onPatients`: the predicate of the read's patients on a column (selectorSql).
  */
 export function riskHistoryWindowPass(

@@ -261,6 +261,9 @@ export async function recomputeOrganization(
         timeZone: organization.timezone,
         reuse,
         keep,
+        // A small organization's risk history by the window's pass (riskHistoryWindowPass); a larger one's chunks by
+        // the lookups, as measured for them.
+        history: small ? 'window' : 'lookups',
         commitWithNext: oneChunkInPlace,
       });
       featuresKept += chunk.kept;

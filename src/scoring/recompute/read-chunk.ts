@@ -24,6 +24,11 @@ export interface ChunkReadOptions {
   timeZone: string;
   /** Whether kept features may be rolled forward (the organization has some under these settings). */
   reuse: boolean;
+  /**
+   * How the kept read reads the risk history (keptFeaturesQuery): 'window' for a small organization (its one chunk:
+   * the window's pass and one lookup a patient, cheaper there), else the three lookups a patient. Default 'lookups'.
+   */
+  history?: 'window' | 'lookups';
   /** Keep what is read afresh (keptFeaturesKey of the settings). */
   keep: { settingsKey: string };
   /**
@@ -47,7 +52,7 @@ export async function readChunk(
 ): Promise<{ rows: FeatureRow[]; kept: number }> {
   return db.transaction(async () => {
     if (o.reuse) {
-      const kept = await repos.features.keptFeatures(db, range, now, o.settings, o.timeZone);
+      const kept = await repos.features.keptFeatures(db, range, now, o.settings, o.timeZone, o.history);
       if (kept.unkept.length <= FRESH_RANGE_SHARE * (kept.rows.length + kept.unkept.length)) {
         if (kept.unkept.length === 0) return { rows: kept.rows, kept: kept.rows.length };
         // A few thousand ids out of the organization's rows: index scans of each source table (the planner
