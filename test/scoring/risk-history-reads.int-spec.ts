@@ -182,8 +182,8 @@ describe('risk history as the features read it', () => {
       return keptFeatures(...args);
     };
     try {
-      const result = await recomputeOrganization(database, repos, org, at(7), { vacuum: false });
-      expect(result.featuresKept).toBeGreaterThan(0);
+      // After the first test's last instant (day 45): its kept rows are usable, so the kept read is asked for.
+      await recomputeOrganization(database, repos, org, at(46), { vacuum: false });
     } finally {
       await database.close();
     }
