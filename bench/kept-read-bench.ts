@@ -82,7 +82,8 @@ async function main(): Promise<void> {
         const b0 = processThreadsCpuMs(pid);
         const c0 = process.cpuUsage();
         const t0 = process.hrtime.bigint();
-        const kept = await repo.keptFeatures(conn, { kind: 'range', from: null, to: null }, now, settings, org.timezone);
+        // As readChunk reads a small organization (main's tree ignores the last argument: its three lookups).
+        const kept = await repo.keptFeatures(conn, { kind: 'range', from: null, to: null }, now, settings, org.timezone, 'window');
         const t1 = process.hrtime.bigint();
         const c1 = process.cpuUsage(c0);
         const b1 = processThreadsCpuMs(pid);
@@ -114,7 +115,7 @@ async function main(): Promise<void> {
       if (!org) throw new Error(`${values.explain} is not among the clinics read`);
       conn = await conn.rebind(org.id);
       const now = new Date(new Date(org.last).getTime() + days * 86_400_000);
-      const q = keptFeaturesQuery(org.id, { kind: 'range', from: null, to: null }, now, organizationScoringSettings(org.settings), org.timezone);
+      const q = keptFeaturesQuery(org.id, { kind: 'range', from: null, to: null }, now, organizationScoringSettings(org.settings), org.timezone, 'window');
       const args = inlineParams(q.params.map((_, i) => `$${i + 1}`).join(', '), q.params);
       await conn.query(`BEGIN; SET LOCAL enable_nestloop = off; SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL plan_cache_mode = force_generic_plan`);
       await conn.query(`PREPARE kept_explain AS ${q.sql}`);
