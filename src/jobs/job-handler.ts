@@ -28,9 +28,13 @@ export interface JobHandler {
    * The same work on the caller's transaction, bound to the organization (JobService.runTogether: a small
    * organization's nightly follow-ups, one transaction for both). It must take the locks it needs itself and leave
    * the transaction to the caller (no COMMIT, no statements of its own outside `db`); the transaction has
-   * REBUILD_SETTINGS (src/database/tenant/rebuild-settings.ts) already.
+   * REBUILD_SETTINGS (src/database/tenant/rebuild-settings.ts) already. `given`: what the caller has in hand for
+   * this type (runTogether's `given`, e.g. the nightly recompute's LTV percentile), not recorded with the run.
    */
-  runInTransaction?(db: TenantSql, context: { organizationId: string; payload: Record<string, unknown> }): Promise<Record<string, unknown>>;
+  runInTransaction?(
+    db: TenantSql,
+    context: { organizationId: string; payload: Record<string, unknown>; given?: Record<string, unknown> },
+  ): Promise<Record<string, unknown>>;
   /** When a retry cannot help (the input is wrong): fail at once. Default: retried up to JOB_ATTEMPTS. */
   retryable?(error: unknown): boolean;
 }

@@ -140,12 +140,18 @@ export class JobService implements OnApplicationBootstrap, BeforeApplicationShut
    * that it can time the follow-ups), and the commit then
    * waits for its flush as that run's own end did; its handler must return nothing more of note after this (what it
    * returns is not recorded: JobService records the run's end only once). Returns the runs recorded (a type whose key
-   * was recorded before is left out: its work was done again, idempotently).
+   * was recorded before is left out: its work was done again, idempotently). `given`: per type, what the caller has
+   * in hand for that type's handler (its runInTransaction's `given`: values it would otherwise read again, such as
+   * the nightly recompute's LTV percentile); not part of the runs' records.
    */
   async runTogether(
     types: readonly string[],
     organizationId: string,
-    options: { dedupKey: string; finishing?: { context: JobContext; result: () => Record<string, unknown> } },
+    options: {
+      dedupKey: string;
+      finishing?: { context: JobContext; result: () => Record<string, unknown> };
+      given?: Readonly<Record<string, Record<string, unknown>>>;
+    },
   ): Promise<JobRunRow[]> {
     const handlers = types.map((type) => {
       const handler = this.handlers.get(type);
@@ -160,7 +166,7 @@ export class JobService implements OnApplicationBootstrap, BeforeApplicationShut
           const done = [];
           for (const handler of handlers) {
             const startedAt = this.clock.now();
-            const result = await handler.runInTransaction(db, { organizationId, payload: {} });
+            const result = await handler.runInTransaction(db, { organizationId, payload: {}, given: options.given?.[handler.type] });
             done.push({
               type: handler.type,
               payload: {},

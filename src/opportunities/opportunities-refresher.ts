@@ -50,7 +50,12 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
       type: JobType.OpportunitiesRefresh,
       run: async ({ organizationId, progress }) => ({ ...(await this.refresh(organizationId, progress)) }),
       // A small organization's nightly follow-up, in the transaction of both (JobService.runTogether).
-      runInTransaction: async (db) => ({ ...(await this.rebuildOn(db, Date.now(), this.clock.now(), undefined, { small: true })) }),
+      // `given.ltvThresholdCents`: the nightly recompute's percentile of the LTVs it wrote (no need to read them back).
+      runInTransaction: async (db, { given }) => {
+        const threshold = given?.ltvThresholdCents;
+        const ltvThresholdCents = typeof threshold === 'number' && Number.isFinite(threshold) ? threshold : undefined;
+        return { ...(await this.rebuildOn(db, Date.now(), this.clock.now(), undefined, { small: true, ltvThresholdCents })) };
+      },
     });
     this.subscription =
       this.events?.recomputed$.subscribe(({ organizationId, patientIds, recomputeId, followUpsDone }) => {
@@ -190,18 +195,22 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
    * the lock and the rules in one statement, the organization's rows read once per table (CLASSIFY_REPLACE_ORGANIZATION_SQL,
    * the same rows as the per-patient lookups), each statement prepared on the connection (run for thousands of
    * clinics a night: parsed once, planned until PostgreSQL settles on a generic plan), and the refresh's row written
-   * by the rebuild's statement (replaceAllAndSave).
+   * by the rebuild's statement (replaceAllAndSave). `ltvThresholdCents` (with `small`): the threshold in hand (the
+   * nightly recompute's percentile of the LTVs it has just written), so that the lock's statement reads only the
+   * recall setting, not every metrics row again.
    */
   private async rebuildOn(
     db: TenantSql,
     started: number,
     now: Date,
     progress?: (fraction: number) => Promise<void>,
-    options: { small?: boolean } = {},
+    options: { small?: boolean; ltvThresholdCents?: number } = {},
   ): Promise<RefreshResult> {
     const small = options.small === true;
     let rules: { ltvThresholdCents: number; recallDays: number | null };
-    if (small) rules = await this.repository.lockWithRules(db);
+    if (small && options.ltvThresholdCents !== undefined)
+      rules = { ltvThresholdCents: options.ltvThresholdCents, recallDays: await this.repository.lockWithRecall(db) };
+    else if (small) rules = await this.repository.lockWithRules(db);
     else {
       await this.repository.lock(db);
       await this.repository.rebuildSettings(db);

@@ -153,6 +153,20 @@ export class OpportunitiesRepository {
   }
 
   /**
+   * `lock` and the recall interval in one statement, prepared: `lockWithRules` without the percentile, for a caller
+   * that has the LTV threshold in hand (the nightly recompute's follow-up: the percentile of the LTVs it wrote).
+   */
+  async lockWithRecall(db: TenantSql): Promise<number | null> {
+    const rows = await db.query<{ recall: string | null }>(
+      `SELECT pg_advisory_xact_lock(hashtext('opportunities:' || $2::text)) AS locked,
+              (SELECT o.settings ->> 'recall_interval_days' FROM organizations o WHERE o.id = $1) AS recall`,
+      [db.organizationId, db.organizationId],
+      { prepare: 'opportunities-lock-recall' },
+    );
+    return recallDaysOf(rows[0]?.recall);
+  }
+
+  /**
    * The recall interval alone: a patch of a few patients classifies them against the threshold stored by the last
    * rebuild and needs nothing else (the percentile above took 110-170 ms per patch at 50,000 patients).
    */

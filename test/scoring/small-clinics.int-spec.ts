@@ -2,6 +2,7 @@ import { Database } from 'src/database/database';
 import type { BatchTenantConnection } from 'src/database/tenant/batch-tenant-connection';
 import { JobService } from 'src/jobs/job.service';
 import { JobType } from 'src/jobs/job.types';
+import { OpportunitiesRepository } from 'src/opportunities/opportunities.repository';
 import { RECOMPUTE_SESSION, recomputeOrganization } from 'src/scoring/recompute/organization-recompute';
 import { ReusedConnections } from 'src/scoring/recompute/recompute-connections';
 import { ScoringEvents, type ScoresRecomputed } from 'src/scoring/scoring-events';
@@ -202,6 +203,65 @@ describe('small clinics at night', () => {
     expect(built).toEqual({ opportunities: 1, rollups: 1 });
     subscription.unsubscribe();
   });
+  it("gives the opportunities' rebuild the LTV percentile of the scores it wrote (no read back), the same threshold as the rules' read", async () => {
+    const org = await clinic(90, 71);
+    const percentile = async (): Promise<number | null> =>
+      (
+        await t.db.query<{ p: number | null }>(
+          `SELECT percentile_disc(0.75) WITHIN GROUP (ORDER BY m.ltv_cents) AS p
+             FROM patient_metrics m JOIN patients p ON p.id = m.patient_id AND p.organization_id = m.organization_id
+            WHERE m.organization_id = $1 AND p.deleted_at IS NULL`,
+          [org],
+        )
+      )[0].p;
+    await recomputeOrganizationWithUrl(t.db.url, org, TEST_NOW, { refit: 'when-due', vacuum: 'own-partition' });
+    // The five highest LTVs' patients deleted since (their metrics rows still there until the next run): the
+    // percentile is of the live patients' rows, which the run's write leaves.
+    await t.db.query(
+      `UPDATE patients SET deleted_at = $2 WHERE id IN (SELECT patient_id FROM patient_metrics WHERE organization_id = $1 ORDER BY ltv_cents DESC, patient_id LIMIT 5)`,
+      [org, TEST_NOW],
+    );
+    const withDeleted = (await t.db.query<{ p: number }>(`SELECT percentile_disc(0.75) WITHIN GROUP (ORDER BY ltv_cents) AS p FROM patient_metrics WHERE organization_id = $1`, [org]))[0].p;
+    const result = await recomputeOrganizationWithUrl(t.db.url, org, new Date(TEST_NOW.getTime() + DAY), { refit: 'when-due', vacuum: 'own-partition' });
+    expect(result.patients).toBe(85);
+    const live = await percentile();
+    expect(live).not.toBeNull();
+    expect(live).not.toBe(withDeleted);
+    expect(result.ltvPercentile75Cents).toBe(live);
+
+    // The nightly job hands it to the rebuild, whose lock's statement then reads only the recall setting.
+    const repository = t.app.get(OpportunitiesRepository);
+    const rules = jest.spyOn(repository, 'lockWithRules');
+    const recall = jest.spyOn(repository, 'lockWithRecall');
+    try {
+      const jobs = t.app.get(JobService);
+      expect(await jobs.enqueue(JobType.NightlyRecompute, org, {}, { dedupKey: 'nightly-recompute:2026-11-26' })).not.toBeNull();
+      const [refresh] = await eventually(
+        () =>
+          t.db.query<{ result: { ltvThresholdCents?: number } | null }>(
+            `SELECT result FROM job_runs WHERE organization_id = $1 AND type = $2 AND status = 'succeeded'`,
+            [org, JobType.OpportunitiesRefresh],
+          ),
+        (r) => r.length === 1,
+        { what: "the opportunities' follow-up" },
+      );
+      expect(recall).toHaveBeenCalledTimes(1);
+      expect(rules).not.toHaveBeenCalled();
+      const threshold = await percentile();
+      expect(refresh.result?.ltvThresholdCents).toBe(threshold);
+      const [state] = await t.db.query<{ ltv_threshold_cents: number }>(`SELECT ltv_threshold_cents FROM opportunity_refreshes WHERE organization_id = $1`, [org]);
+      expect(state.ltv_threshold_cents).toBe(threshold);
+      // The rules' read (the path without a threshold in hand) gives the same.
+      const read = await t.app
+        .get(Database)
+        .tenants.transaction(org, (db) => repository.lockWithRules(db));
+      expect(read.ltvThresholdCents).toBe(threshold);
+    } finally {
+      rules.mockRestore();
+      recall.mockRestore();
+    }
+  });
+
   it('keeps a small clinic\'s run succeeded, once, when its announcement fails after its end was recorded', async () => {
     const org = await clinic(60, 61);
     const jobs = t.app.get(JobService);

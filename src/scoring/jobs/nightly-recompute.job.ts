@@ -75,9 +75,16 @@ export class NightlyRecomputeJob implements JobHandler, OnModuleInit {
         // Both in one transaction, each recorded as its own succeeded run in it, and this run's own end with them
         // (JobService.runTogether's `finishing`: one commit for the three records; the follow-ups' time is until
         // this run's end is written, the announcement's, after the commit, is not in the result).
+        // The opportunities' LTV threshold is the percentile of the LTVs this recompute wrote (its result's): their
+        // rebuild would read them back for it (docs/scaling.md, "The opportunities' night").
+        const given =
+          result.ltvPercentile75Cents === undefined
+            ? undefined
+            : { [JobType.OpportunitiesRefresh]: { ltvThresholdCents: result.ltvPercentile75Cents ?? 0 } };
         await this.jobs.runTogether(FOLLOW_UPS, organizationId, {
           dedupKey: `after-recompute:${recomputeId}`,
           finishing: { context, result: () => resultOf(Date.now() - started, undefined) },
+          given,
         });
         followUpsDone = true;
       } catch (err) {

@@ -29,6 +29,7 @@ import {
 } from 'src/scoring/recompute/organization-context';
 import { freshConnections, type RecomputeConnectionSource } from 'src/scoring/recompute/recompute-connections';
 import { nightlyRefitDue } from 'src/scoring/domain/fit-policy';
+import { percentileDisc } from 'src/scoring/domain/percentile';
 import { scoreRows } from 'src/scoring/recompute/patient-recompute';
 import { readChunk } from 'src/scoring/recompute/read-chunk';
 import { readRunSetup, RECOMPUTE_LOCK_KEY } from 'src/scoring/recompute/recompute-setup';
@@ -65,6 +66,13 @@ export interface RecomputeResult {
   featuresKept: number;
   /** What the fit did (refitted runs): its inputs' read, the optimizer's time and iterations. */
   fit?: FitStats;
+  /**
+   * A small organization's (SMALL_ORGANIZATION_PATIENTS): the 75th percentile (`percentile_disc`) of the `ltv_cents`
+   * the run wrote, which are the organization's live patients' metrics once it ends (the deleted patients' rows go
+   * with it), null without patients: the opportunities' LTV threshold as their rebuild would read it back
+   * (OpportunitiesRefresher, in the nightly job's follow-ups). Undefined for a larger organization.
+   */
+  ltvPercentile75Cents?: number | null;
 }
 
 export interface RecomputePhases {
@@ -231,6 +239,8 @@ export async function recomputeOrganization(
       setup.keptKeySample !== null &&
       (setup.keptKeySample === keep.settingsKey || (await repos.features.hasKeptFeatures(first, keep.settingsKey)));
     let featuresKept = 0;
+    // A small organization's LTVs as written (ltvPercentile75Cents): at most SMALL_ORGANIZATION_PATIENTS numbers.
+    const ltvs: number[] | null = small ? [] : null;
     const write = options.write ?? 'auto';
     // Before the first chunk is read: from here on the request path's writes to the live partition are logged.
     if (write === 'rebuild' || (write === 'auto' && total >= REBUILD_MIN_PATIENTS))
@@ -329,6 +339,7 @@ export async function recomputeOrganization(
           phases.waitMs += Date.now() - t;
           t = Date.now();
           const scores = scoreRows(rows, now, context);
+          if (ltvs) for (const s of scores) ltvs.push(s.ltvCents);
           phases.scoreMs += Date.now() - t;
           t = Date.now();
           // The run's end in the one chunk's COMMIT message (endInWrite, below): its last statement and its unlock.
@@ -383,7 +394,18 @@ export async function recomputeOrganization(
     const modelsFitted = contextPromise !== null && (await contextPromise).models !== null;
     if (!unlocked) await first.query(`SELECT pg_advisory_unlock(${RECOMPUTE_LOCK_KEY})`, [organizationId]);
     clean = true;
-    return { organizationId, patients: done, fitMs, totalMs: Date.now() - started, fitted: modelsFitted, refitted: refit, phases, featuresKept, fit: fitStats };
+    return {
+      organizationId,
+      patients: done,
+      fitMs,
+      totalMs: Date.now() - started,
+      fitted: modelsFitted,
+      refitted: refit,
+      phases,
+      featuresKept,
+      fit: fitStats,
+      ...(ltvs ? { ltvPercentile75Cents: percentileDisc(ltvs, 0.75) } : {}),
+    };
   } catch (err) {
     if (rebuild && owner.connection) await rebuild.abandon(owner.connection);
     throw err;
