@@ -149,25 +149,19 @@ describe('risk history as the features read it', () => {
       if (days === 6) atDay6 = range;
     }
     // The hand-placed patients, as of day 6: the baseline day's row, the window's earliest, a row long before, today's only.
-    const byId = new Map(atDay6.map((r) => [r.patientId, r]));
-    expect(ids.slice(0, 6).map((id) => [byId.get(id)?.previousRiskScore, byId.get(id)?.lastRecordedRiskScore])).toEqual([
+    const handPlacedExpected = [
       [40.3, 60.7],
       [33.3, 34.4],
       [12.5, 12.5],
       [null, 77.7],
       [null, null],
       [null, null],
-    ]);
+    ];
+    const byId = new Map(atDay6.map((r) => [r.patientId, r]));
+    expect(ids.slice(0, 6).map((id) => [byId.get(id)?.previousRiskScore, byId.get(id)?.lastRecordedRiskScore])).toEqual(handPlacedExpected);
     // The same in the whole organization's kept read by the window's pass (each of them kept, not read afresh).
     const handPlaced = new Map(wholeAtDay6.map((r) => [r.patientId, [r.previousRiskScore, r.lastRecordedRiskScore]]));
-    expect(ids.slice(0, 6).map((id) => handPlaced.get(id))).toEqual([
-      [40.3, 60.7],
-      [33.3, 34.4],
-      [12.5, 12.5],
-      [null, 77.7],
-      [null, null],
-      [null, null],
-    ]);
+    expect(ids.slice(0, 6).map((id) => handPlaced.get(id))).toEqual(handPlacedExpected);
     // Both sides of each column were exercised.
     expect(Object.values(seen).every((n) => n > 0)).toBe(true);
   });
