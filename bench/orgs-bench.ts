@@ -41,7 +41,7 @@
  * (a worker that cannot open the database's keys exits at start; the nightly step then stops with its message).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
@@ -157,6 +157,9 @@ function launch(entry: string, extra: Record<string, string>, args: string[] = [
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.resume();
+  // BENCH_APP_LOG=<prefix>: each app process's output also written to <prefix>.<pid> (e.g. with --trace-gc-nvp).
+  const log = process.env.BENCH_APP_LOG ? createWriteStream(`${process.env.BENCH_APP_LOG}.${child.pid}`) : undefined;
+  if (log) for (const stream of [child.stdout, child.stderr]) stream?.pipe(log, { end: false });
   // The end of what it printed, to name why it stopped (e.g. a worker refused to start: PHI keys of another DATA_DIR).
   let tail = '';
   child.stderr?.on('data', (chunk: Buffer) => void (tail = (tail + chunk.toString()).slice(-2000)));

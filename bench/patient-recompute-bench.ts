@@ -51,7 +51,7 @@ async function main(): Promise<void> {
       await owner.end();
     }
     if (ids.length < batch) throw new Error(`organization ${values.org} has too few patients`);
-    const scoring = new ScoringService(database, database.tenants, database.crossTenant, new ScoringRepositories(), new SystemClock(), new ScoringEvents());
+    const scoring = new ScoringService(database, database.tenants, database.crossTenant, new ScoringRepositories(), new SystemClock(), new ScoringEvents(), { jobs: { concurrency: 1 } });
     await scoring.recomputePatients(org.id, ids.slice(0, batch)); // loads the organization's settings and models
     const times: number[] = [];
     for (let i = 0; i + batch <= ids.length; i += batch) {

@@ -250,7 +250,7 @@ async function main(): Promise<void> {
           [org.id, percent, samples],
         )
       ).rows.map((r) => r.id);
-      const scoring = new ScoringService(database, database.tenants, database.crossTenant, repos, clock, new ScoringEvents());
+      const scoring = new ScoringService(database, database.tenants, database.crossTenant, repos, clock, new ScoringEvents(), { jobs: { concurrency: 1 } });
       const refresher = new OpportunitiesRefresher(database.tenants, new OpportunitiesRepository(), clock);
       const rollupEvents = new ScoringEvents();
       const rollup = new EngagementRollupService(database.tenants, new EngagementRollupRepository(), new OrganizationsRepository(), clock, rollupEvents);

@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
 import { Clock } from 'src/common/clock/clock';
+import { SETTINGS } from 'src/config/config.module';
+import type { Settings } from 'src/config/settings';
 import { CrossTenantDb } from 'src/database/cross-tenant-db';
 import { Database } from 'src/database/database';
 import { TenantDb } from 'src/database/tenant/tenant-db';
@@ -14,7 +16,7 @@ import {
   type RecomputeOptions,
   type RecomputeResult,
 } from 'src/scoring/recompute/organization-recompute';
-import { ReusedConnections } from 'src/scoring/recompute/recompute-connections';
+import { ReusedConnections, reusedConnectionsIdle } from 'src/scoring/recompute/recompute-connections';
 import { recomputeSelection } from 'src/scoring/recompute/patient-recompute';
 import { ScoringEvents } from 'src/scoring/scoring-events';
 import { ScoringRepositories } from 'src/scoring/scoring-repositories';
@@ -44,8 +46,15 @@ export class ScoringService implements OnModuleDestroy {
     private readonly repos: ScoringRepositories,
     @Inject(Clock) private readonly clock: Clock,
     private readonly events: ScoringEvents,
+    // Only the worker's concurrency is read (commands and benches pass { jobs: { concurrency } }).
+    @Inject(SETTINGS) settings: { jobs: Pick<Settings['jobs'], 'concurrency'> },
   ) {
-    this.connections = new ReusedConnections(database, RECOMPUTE_APPLICATION_NAME, RECOMPUTE_SESSION);
+    // Two connections for each run at once (a run holds two batch connections): with fewer kept
+    // idle, a worker above concurrency 2 closed a connection after most runs and opened a new backend for the next,
+    // each filling its caches again (docs/scaling.md, "The worker's connections at concurrency 3").
+    this.connections = new ReusedConnections(database, RECOMPUTE_APPLICATION_NAME, RECOMPUTE_SESSION, {
+      maxIdle: reusedConnectionsIdle(settings.jobs.concurrency),
+    });
     // An organization-wide recompute anywhere refits the models: this process's context of the organization goes.
     this.subscription = events.recomputed$.subscribe(({ organizationId, patientIds }) => {
       if (!patientIds) this.contexts.delete(organizationId);

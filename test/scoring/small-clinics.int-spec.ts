@@ -1,10 +1,13 @@
+import { Clock } from 'src/common/clock/clock';
+import { CrossTenantDb } from 'src/database/cross-tenant-db';
 import { Database } from 'src/database/database';
+import { TenantDb } from 'src/database/tenant/tenant-db';
 import type { BatchTenantConnection } from 'src/database/tenant/batch-tenant-connection';
 import { JobService } from 'src/jobs/job.service';
 import { JobType } from 'src/jobs/job.types';
 import { OpportunitiesRepository } from 'src/opportunities/opportunities.repository';
 import { RECOMPUTE_SESSION, recomputeOrganization } from 'src/scoring/recompute/organization-recompute';
-import { ReusedConnections } from 'src/scoring/recompute/recompute-connections';
+import { ReusedConnections, reusedConnectionsIdle } from 'src/scoring/recompute/recompute-connections';
 import { ScoringEvents, type ScoresRecomputed } from 'src/scoring/scoring-events';
 import { ScoringRepositories } from 'src/scoring/scoring-repositories';
 import { NightlyRecomputeJob } from 'src/scoring/jobs/nightly-recompute.job';
@@ -102,6 +105,71 @@ describe('small clinics at night', () => {
       await database.close();
     }
     expect(await eventually(backends, (p) => p.length === 0, { what: 'the idle connections closed' })).toEqual([]);
+  });
+
+  it('keeps two connections idle for each run at once, so a worker above concurrency 2 opens no backend after its first runs', async () => {
+    const orgs = [await clinic(20, 51), await clinic(20, 52), await clinic(20, 53)];
+    const name = 'small-clinics-concurrency-test';
+    const database = new Database({ url: t.db.url, poolSize: 1, applicationName: 'scoring-test' });
+    const backends = async (): Promise<number[]> =>
+      (await t.db.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = $1 ORDER BY pid`, [name])).map(
+        (r) => r.pid,
+      );
+    const repos = new ScoringRepositories();
+    // Three runs at once, twice, on one connection source: the idle backends after each round, and how many
+    // connections the source opened in all (each a new backend process).
+    const twoRounds = async (maxIdle: number): Promise<{ first: number[]; second: number[]; opened: number }> => {
+      const connections = new ReusedConnections(database, name, RECOMPUTE_SESSION, { maxIdle });
+      const open = jest.spyOn(database, 'batchConnection');
+      const round = async (): Promise<number[]> => {
+        await Promise.all(
+          orgs.map((org) => recomputeOrganization(database, repos, org, TEST_NOW, { connections, vacuum: 'own-partition' })),
+        );
+        return backends();
+      };
+      try {
+        return { first: await round(), second: await round(), opened: open.mock.calls.length };
+      } finally {
+        open.mockRestore();
+        await connections.close();
+        await eventually(backends, (p) => p.length === 0, { what: 'the idle connections closed' });
+      }
+    };
+    try {
+      expect(reusedConnectionsIdle(3)).toBe(6);
+      const kept = await twoRounds(reusedConnectionsIdle(3));
+      expect(kept.first).toHaveLength(6);
+      expect(kept.second).toEqual(kept.first);
+      expect(kept.opened).toBe(6);
+      // The former fixed four: two of the six closed after each round, two new backends opened in the next.
+      const four = await twoRounds(4);
+      expect(four.first).toHaveLength(4);
+      expect(four.second).toHaveLength(4);
+      expect(four.opened).toBe(8);
+      expect(await scores(orgs[2])).toHaveLength(20);
+    } finally {
+      await database.close();
+    }
+    // The worker's ScoringService keeps as many as its JOB_CONCURRENCY needs: three runs at once, twice, open six.
+    const appDatabase = t.app.get(Database);
+    const scoring = new ScoringService(
+      appDatabase,
+      t.app.get(TenantDb),
+      t.app.get(CrossTenantDb),
+      new ScoringRepositories(),
+      t.app.get(Clock),
+      new ScoringEvents(),
+      { jobs: { concurrency: 3 } },
+    );
+    const open = jest.spyOn(appDatabase, 'batchConnection');
+    try {
+      for (let round = 0; round < 2; round++)
+        await Promise.all(orgs.map((org) => scoring.recomputeOrganization(org, undefined, { announce: false })));
+      expect(open.mock.calls.length).toBe(6);
+    } finally {
+      open.mockRestore();
+      await scoring.onModuleDestroy();
+    }
   });
 
   it('commits a transaction left pending (commitWithNext) with the next BEGIN, or before any other statement, a rebind or a close', async () => {

@@ -41,6 +41,11 @@ export interface ReusedConnectionsOptions {
 
 const DEFAULTS: ReusedConnectionsOptions = { maxIdle: 4, maxUses: 200, idleMs: 30_000 };
 
+/** Connections to keep idle for a worker running this many organization-wide runs at once: two for each. */
+export function reusedConnectionsIdle(concurrency: number): number {
+  return 2 * Math.max(1, concurrency);
+}
+
 /**
  * A worker's organization-wide runs share their connections: a run of a 200-patient clinic opened three (two batch,
  * one owner) for a few dozen statements, each a new backend process that authenticates and fills its caches. Here a
