@@ -30,16 +30,18 @@ export interface ReusedConnectionsOptions {
   /** Connections kept idle between runs (two per concurrent run). */
   maxIdle: number;
   /**
-   * Runs a connection serves before it is closed: each PostgreSQL backend caches every relation it has opened (with
-   * one metrics partition per organization, about 57 kB per organization: docs/scaling.md), so a connection that
-   * served every clinic of a large deployment would hold hundreds of MB.
+   * Runs a connection serves before it is closed: each PostgreSQL backend caches every relation it has opened. Small
+   * organizations share one metrics partition (about 0.5 MB more cache after 1,000 of them); one with a partition of
+   * its own (from 50,000 patients) adds about 57 kB (docs/scaling.md), so 1,000 uses bound that at about 57 MB. A new
+   * backend costs about 150 ms of CPU (fork, authentication, its catalog caches, the prepared statements): at 200
+   * uses a worker at concurrency 2 opened ten a night per 1,000 clinics, now two.
    */
   maxUses: number;
   /** An idle connection is closed after this long unused (the night is over). */
   idleMs: number;
 }
 
-const DEFAULTS: ReusedConnectionsOptions = { maxIdle: 4, maxUses: 200, idleMs: 30_000 };
+const DEFAULTS: ReusedConnectionsOptions = { maxIdle: 4, maxUses: 1_000, idleMs: 30_000 };
 
 /** Connections to keep idle for a worker running this many organization-wide runs at once: two for each. */
 export function reusedConnectionsIdle(concurrency: number): number {
