@@ -46,12 +46,12 @@ export class ScoringService implements OnModuleDestroy {
     private readonly repos: ScoringRepositories,
     @Inject(Clock) private readonly clock: Clock,
     private readonly events: ScoringEvents,
-    // Only the worker's concurrency is read (commands and benches pass { jobs: { concurrency } }).
+    // Only the jobs' concurrency is read (the benches that build this service pass { jobs: { concurrency: 1 } }).
     @Inject(SETTINGS) settings: { jobs: Pick<Settings['jobs'], 'concurrency'> },
   ) {
-    // Two connections for each run at once (a run holds two batch connections): with fewer kept
-    // idle, a worker above concurrency 2 closed a connection after most runs and opened a new backend for the next,
-    // each filling its caches again (docs/scaling.md, "The worker's connections at concurrency 3").
+    // Two idle connections for each run at once (a run holds two batch connections): with fewer, a worker above
+    // concurrency 2 closed a connection after most runs and opened a new backend for the next, each filling its caches
+    // again (docs/scaling.md, "The worker's connections at concurrency 3").
     this.connections = new ReusedConnections(database, RECOMPUTE_APPLICATION_NAME, RECOMPUTE_SESSION, {
       maxIdle: reusedConnectionsIdle(settings.jobs.concurrency),
     });
