@@ -3,13 +3,25 @@ import { inlineParams, quoteLiteral, sqlLiteral } from 'src/database/tenant/sql-
 
 describe('quoteLiteral', () => {
   it('quotes exactly as pg.escapeLiteral does, quotes and backslashes included', () => {
-    const samples = ['', 'plain', "O'Brien", "''", '\\', 'a\\b', "it's a \\ path\\'", '{"a":"b\\"c"}', 'tab\there\nline', 'ünïcödé ✓', "\\'\\'"];
+    const samples = [
+      '',
+      'plain',
+      "O'Brien",
+      "''",
+      '\\',
+      'a\\b',
+      "it's a \\ path\\'",
+      '{"a":"b\\"c"}',
+      'tab\there\nline',
+      'ünïcödé ✓',
+      "\\'\\'",
+    ];
     // Random strings over an alphabet heavy in the characters that matter.
     let x = 7;
     const next = (): number => (x = (x * 1103515245 + 12345) % 2 ** 31);
     for (let i = 0; i < 500; i++) {
       let s = '';
-      for (let n = next() % 40; n > 0; n--) s += "ab'\\\" é{},\n"[next() % 12];
+      for (let n = next() % 40; n > 0; n--) s += 'ab\'\\" é{},\n'[next() % 12];
       samples.push(s);
     }
     for (const s of samples) expect(quoteLiteral(s)).toBe(escapeLiteral(s));
@@ -35,7 +47,9 @@ describe('inlineParams', () => {
       5,
       true,
     ]);
-    expect(text).toBe(`SELECT 'O''Brien',  E'{"a\\\\"b",NULL,"c\\\\\\\\d"}'::text[],  E'\\\\x01ff'::bytea, '2026-12-06T19:00:00.000Z'::timestamptz, NULL, 'true'`);
+    expect(text).toBe(
+      `SELECT 'O''Brien',  E'{"a\\\\"b",NULL,"c\\\\\\\\d"}'::text[],  E'\\\\x01ff'::bytea, '2026-12-06T19:00:00.000Z'::timestamptz, NULL, 'true'`,
+    );
   });
 
   it('refuses a placeholder without a value', () => {
