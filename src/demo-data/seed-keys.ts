@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from 'pg';
 import type { BlindIndexKind, PhiCipherCore } from 'src/records/phi/phi-cipher';
 import { CopyTable } from 'src/demo-data/copy-table';
-import { DATA_KEY_BYTES, organizationKeyAad, PhiDataKey, wrapPatientKey } from 'src/records/phi/phi-data-key';
+import { DATA_KEY_BYTES, newDataKey, organizationKeyAad, PhiDataKey, wrapPatientKey } from 'src/records/phi/phi-data-key';
 
 /**
  * The seed's keys, as the app makes them (PhiKeyring): the organization's key (stored, or created and wrapped by the
@@ -62,7 +62,7 @@ export class SeedKeys {
 
   /** A new patient's data key (its wrapped form queued for `patient_keys`). */
   patient(patientId: string): PhiDataKey {
-    const key = randomBytes(DATA_KEY_BYTES);
+    const key = newDataKey();
     const wrapped = wrapPatientKey(this.kek, this.organizationId, patientId, this.kekVersion, key);
     this.table.push(`${this.organizationId}\t${patientId}\t\\\\x${wrapped.toString('hex')}\t${this.kekVersion}`);
     return new PhiDataKey(this.organizationId, 'p1', key, this.master);

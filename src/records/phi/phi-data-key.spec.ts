@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { InProcessLru } from 'src/common/cache/in-process-lru';
 import { PhiCipherCore, PhiDecryptError } from 'src/records/phi/phi-cipher';
-import { PhiDataKey, unwrapPatientKey, wrapPatientKey } from 'src/records/phi/phi-data-key';
+import { newDataKey, PhiDataKey, unwrapPatientKey, wrapPatientKey } from 'src/records/phi/phi-data-key';
 
 const org = '0b7f6a3e-0000-4000-8000-000000000001';
 const other = '0b7f6a3e-0000-4000-8000-000000000002';
@@ -85,5 +85,28 @@ describe('patient key wrapping', () => {
     expect(() => unwrapPatientKey(kek, other, patient, 1, wrapped)).toThrow(PhiDecryptError);
     expect(() => unwrapPatientKey(kek, org, patient, 2, wrapped)).toThrow(PhiDecryptError);
     expect(() => unwrapPatientKey(randomBytes(32), org, patient, 1, wrapped)).toThrow(PhiDecryptError);
+  });
+});
+
+describe('newDataKey', () => {
+  it('gives 32-byte keys, all different across pool refills, each in memory of its own', () => {
+    const keys = Array.from({ length: 2500 }, () => newDataKey()); // more than two pools of 1,024
+    expect(keys.every((k) => k.length === 32)).toBe(true);
+    expect(new Set(keys.map((k) => k.toString('hex'))).size).toBe(2500);
+    expect(keys.some((k) => k.equals(Buffer.alloc(32)))).toBe(false);
+    // Not views of a shared pool: changing one key changes no other.
+    const before = keys[1].toString('hex');
+    keys[0].fill(0);
+    expect(keys[1].toString('hex')).toBe(before);
+    expect(keys[0].buffer).not.toBe(keys[1].buffer);
+  });
+
+  it('makes keys that wrap, unwrap and encrypt like any other', () => {
+    const dataKey = newDataKey();
+    const kek = newDataKey();
+    const wrapped = wrapPatientKey(kek, org, place.row, 1, dataKey);
+    expect(unwrapPatientKey(kek, org, place.row, 1, wrapped).equals(dataKey)).toBe(true);
+    const key = new PhiDataKey(org, 'p1', dataKey, master);
+    expect(key.decrypt(key.encrypt('+1 555 0100', place), place)).toBe('+1 555 0100');
   });
 });

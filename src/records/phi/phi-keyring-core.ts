@@ -2,7 +2,7 @@ import { hkdfSync, randomBytes } from 'node:crypto';
 import { InProcessLru } from 'src/common/cache/in-process-lru';
 import type { TenantSql } from 'src/database/tenant/tenant-sql';
 import { BlindIndexKind, PhiCipherCore, PhiDecryptError } from 'src/records/phi/phi-cipher';
-import { DATA_KEY_BYTES, organizationKeyAad, PhiDataKey, unwrapPatientKey, wrapPatientKey } from 'src/records/phi/phi-data-key';
+import { DATA_KEY_BYTES, newDataKey, organizationKeyAad, PhiDataKey, unwrapPatientKey, wrapPatientKey } from 'src/records/phi/phi-data-key';
 import { tenantId } from 'src/database/tenant/tenant-sql';
 import { PhiKeysRepository, StoredOrganizationKey, StoredPatientKey } from 'src/records/phi/phi-keys.repository';
 
@@ -155,7 +155,7 @@ export class PhiKeyringCore {
     const out = new Map<string, PhiDataKey>();
     const rows: StoredPatientKey[] = [];
     for (const id of new Set(patientIds)) {
-      const key = randomBytes(DATA_KEY_BYTES);
+      const key = newDataKey();
       out.set(id, this.dataKey(org, key));
       rows.push({ patient_id: id, kek_version: kek.current, wrapped_key: wrapPatientKey(wrapping, org, id, kek.current, key) });
     }
