@@ -1,9 +1,10 @@
-// `node bench/request-log-report.js <file of bench/request-log.js> [requests to skip, default 200] [path part, default /profiles]`:
+// `node bench/request-log-report.js <file of bench/request-log.js> [requests to skip, default 200] [path part, default /profiles]
+// [requests, default all]`:
 // the requests' server-side percentiles, how many overlapped a garbage-collection pause, the process's CPU during the
-// fast and the slow ones, and each thread's CPU per request. docs/performance.md, "The list's tail".
+// fast and the slow ones, and each thread's CPU per request. docs/performance.md, "The list's tail, request by request".
 const { readFileSync } = require('node:fs');
 
-const [file, skipArg, pathPart = '/profiles'] = process.argv.slice(2);
+const [file, skipArg, pathPart = '/profiles', countArg] = process.argv.slice(2);
 if (!file) throw new Error('usage: node bench/request-log-report.js <file> [skip] [path part]');
 const requests = [];
 const pauses = [];
@@ -15,7 +16,8 @@ for (const line of readFileSync(file, 'utf8').split('\n')) {
   else if (p[0] === 'T')
     ticks.push({ at: Number(p[1]), threads: new Map(p.slice(2).map((x) => [x.split(':')[0], Number(x.split(':')[1])])) });
 }
-const measured = requests.slice(Number(skipArg ?? 200));
+const skip = Number(skipArg ?? 200);
+const measured = requests.slice(skip, countArg === undefined ? undefined : skip + Number(countArg));
 const pct = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor((q / 100) * sorted.length))];
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 const wall = measured.map((r) => r.ms).sort((a, b) => a - b);
@@ -25,6 +27,11 @@ console.log(
 );
 const gcIn = (r) => pauses.filter((g) => g.at < r.at + r.ms && g.at + g.ms > r.at).reduce((a, g) => a + g.ms, 0);
 const withGc = measured.filter((r) => gcIn(r) > 0);
+const withoutGc = measured
+  .filter((r) => gcIn(r) === 0)
+  .map((r) => r.ms)
+  .sort((a, b) => a - b);
+console.log(`without the requests that overlapped a pause: p50 ${pct(withoutGc, 50).toFixed(1)}, p95 ${pct(withoutGc, 95).toFixed(1)} ms`);
 const slow = measured.filter((r) => r.ms >= p95);
 const fast = measured.filter((r) => r.ms < p50);
 console.log(

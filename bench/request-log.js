@@ -3,7 +3,7 @@
 // second. Lines: `R <epoch ms> <ms> <path> <process CPU ms>`, `G <epoch ms> <ms> <kind: 1 scavenge, 4 mark-compact,
 // 8 incremental marking, 16 weak callbacks>`, `T <epoch ms> <tid>:<CPU ticks> ...` (the main thread's tid is the pid).
 // With bench/orgs-bench.ts: BENCH_APP_NODE_ARGS="-r $PWD/bench/request-log.js"; then
-// `node bench/request-log-report.js /tmp/rt.<pid> [requests to skip] [path part]`. docs/performance.md, "The list's tail".
+// `node bench/request-log-report.js /tmp/rt.<pid> [requests to skip] [path part]`. docs/performance.md, "The list's tail, request by request".
 const http = require('node:http');
 const { PerformanceObserver, performance } = require('node:perf_hooks');
 const { readdirSync, readFileSync, writeFileSync } = require('node:fs');
