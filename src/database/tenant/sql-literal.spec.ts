@@ -17,13 +17,15 @@ describe('quoteLiteral', () => {
       "\\'\\'",
     ];
     // Random strings over an alphabet heavy in the characters that matter.
+    const alphabet = 'ab\'\\" é{},\n✓';
     let x = 7;
     const next = (): number => (x = (x * 1103515245 + 12345) % 2 ** 31);
     for (let i = 0; i < 500; i++) {
       let s = '';
-      for (let n = next() % 40; n > 0; n--) s += 'ab\'\\" é{},\n'[next() % 12];
+      for (let n = next() % 40; n > 0; n--) s += alphabet[next() % alphabet.length];
       samples.push(s);
     }
+    expect(samples.some((s) => s.includes("'") && s.includes('\\'))).toBe(true);
     for (const s of samples) expect(quoteLiteral(s)).toBe(escapeLiteral(s));
   });
 
