@@ -1,4 +1,4 @@
-import { faker } from '@faker-js/faker';
+import { faker } from '@faker-js/faker/locale/en';
 
 /** Names and places drawn once from faker with the seed; per-patient values are combined from these pools. */
 export interface SeedPools {
