@@ -134,9 +134,20 @@ function env(extra: Record<string, string>): NodeJS.ProcessEnv {
     NIGHTLY_RECOMPUTE_AT: `${String((new Date().getUTCHours() + 12) % 24).padStart(2, '0')}:00`,
     // The request path's caches, when this environment sets them (e.g. PATIENT_PAGE_CACHE_ENTRIES=0 to compare a
     // clinic's first and second list request without the second coming from the page cache); FIXED_CLOCK and
-    // BENCH_CLOCK_AHEAD_MS for bench/app-clock.js (the app's clock fixed, for bench/night-md5.sh, or moved ahead).
+    // BENCH_CLOCK_AHEAD_MS for bench/app-clock.js (the app's clock fixed, for bench/night-md5.sh, or moved ahead);
+    // HEAP_SAMPLE and HEAP_SAMPLE_DELAY_MS for bench/heap-sample.js.
     ...Object.fromEntries(
-      ['PATIENT_PAGE_CACHE_ENTRIES', 'PHI_DECRYPT_CACHE_ENTRIES', 'PHI_KEY_CACHE_ENTRIES', 'PG_TRACE_DIR', 'PG_TRACE_CPU', 'FIXED_CLOCK', 'BENCH_CLOCK_AHEAD_MS']
+      [
+        'PATIENT_PAGE_CACHE_ENTRIES',
+        'PHI_DECRYPT_CACHE_ENTRIES',
+        'PHI_KEY_CACHE_ENTRIES',
+        'PG_TRACE_DIR',
+        'PG_TRACE_CPU',
+        'FIXED_CLOCK',
+        'BENCH_CLOCK_AHEAD_MS',
+        'HEAP_SAMPLE',
+        'HEAP_SAMPLE_DELAY_MS',
+      ]
         .filter((k) => process.env[k] !== undefined)
         .map((k) => [k, process.env[k] as string]),
     ),

@@ -46,8 +46,8 @@ const KEY_POOL_BYTES = DATA_KEY_BYTES * 1024;
 
 /**
  * A new patient data key: 32 bytes from the CSPRNG, drawn from a pool refilled by one `randomFillSync` per 1,024 keys
- * and copied out (each key its own memory). `randomBytes(32)` per key cost 5.2 µs here against 0.2-0.3 µs, and the
- * seed makes a million of them (docs/performance.md, "The seed's generator, profiled").
+ * and copied out (each key its own memory). `randomBytes(32)` per key cost 5.2-5.8 µs here against 0.3-0.4 µs
+ * (bench/small-costs-bench.ts), and the seed makes a million of them (docs/performance.md, "The seed's generator, profiled").
  */
 export function newDataKey(): Buffer {
   if (keyOffset + DATA_KEY_BYTES > keyPool.length) {
