@@ -60,7 +60,7 @@ async function bootstrap(): Promise<void> {
   const applied = await runMigrations(db.url);
   if (applied.length > 0) say(`Applied ${applied.length} migration(s)`);
   try {
-    await checkMasterKey(db.url, settings);
+    await checkMasterKey(db, settings);
   } catch (err) {
     if (err instanceof MasterKeyMismatchError) {
       say(err.message);

@@ -44,7 +44,7 @@ runCli(async () => {
   const db = await openDatabase(settings, (l) => process.stderr.write(l + '\n'));
   try {
     await runMigrations(db.url);
-    await checkMasterKey(db.url, settings, keyring.master);
+    await checkMasterKey(db, settings, keyring.master);
     let progress: ReturnType<typeof progressReporter> | null = null;
     if (values.org !== undefined) {
       const slug = values.org;

@@ -65,7 +65,7 @@ runCli(async () => {
   const db = await openDatabase(settings, (l) => process.stderr.write(l + '\n'));
   try {
     await runMigrations(db.url);
-    await checkMasterKey(db.url, settings);
+    await checkMasterKey(db, settings);
     const progress = progressReporter('patients', patients);
     let indexes: ReturnType<typeof progressReporter> | null = null;
     let phases: Record<string, number> = {};
@@ -158,7 +158,7 @@ async function seedMany(values: SeedArgs): Promise<void> {
   let scoreMs = 0;
   try {
     await runMigrations(db.url);
-    await checkMasterKey(db.url, settings);
+    await checkMasterKey(db, settings);
     const pools = buildPools(seed);
     const ids: string[] = [];
     const client = new Client({ connectionString: db.url, options: '-c timezone=UTC', application_name: 'patient-journey-seed' });

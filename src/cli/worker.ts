@@ -20,7 +20,7 @@ runCli(async () => {
   };
   const db = await openDatabase(settings, say);
   await runMigrations(db.url);
-  await checkMasterKey(db.url, settings).catch(async (err: unknown) => {
+  await checkMasterKey(db, settings).catch(async (err: unknown) => {
     await db.stop();
     throw err;
   });

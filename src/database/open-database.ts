@@ -5,6 +5,8 @@ import { describeDatabase, waitForDatabase } from 'src/database/wait-for-databas
 export interface OpenDatabase {
   url: string;
   embedded: boolean;
+  /** The embedded cluster's data folder (PGDATA); absent with DATABASE_URL. */
+  embeddedDataDir?: string;
   stop(): Promise<void>;
 }
 
@@ -27,5 +29,5 @@ export async function openDatabase(settings: Settings, log: (line: string) => vo
   });
   const why = db.relocatedBecause ? `; not under DATA_DIR because ${db.relocatedBecause}` : '';
   if (db.started) log(`DATABASE_URL is not set: started the embedded PostgreSQL (data in ${db.dataDir}${why}; port ${settings.embeddedPostgresPort})`);
-  return { url: db.url, embedded: true, stop: () => db.stop() };
+  return { url: db.url, embedded: true, embeddedDataDir: db.dataDir, stop: () => db.stop() };
 }

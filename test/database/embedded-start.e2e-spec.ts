@@ -201,6 +201,38 @@ describeAsRoot('as root, from a folder the postgres user cannot enter (a checkou
     expect(statSync(home).mode & 0o777).toBe(0o700); // the user's folder as it was
   }, 180_000);
 
+  it('a checkout cloned again in the same folder (a new key, the kept database): exit 1 naming the folder to delete; deleted, it starts afresh', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'pj-private-again-'));
+    scratch.push(home);
+    const systemDir = openFolder('pj-system-again-');
+    const settings = {
+      DATA_DIR: join(home, 'app', '.data'),
+      EMBEDDED_POSTGRES_PORT: String(await freePort()),
+      EMBEDDED_POSTGRES_SYSTEM_DIR: systemDir,
+      DEMO_SEED: 'true', // the demo clinic: organization keys wrapped under this checkout's key
+    };
+    const first = await runningApp(settings);
+    const cluster = /started the embedded PostgreSQL \(data in (\S+);/.exec(first.output())?.[1] ?? '';
+    expect(cluster).toMatch(new RegExp(`^${systemDir}/app-[0-9a-f]{12}/postgres$`));
+    await first.stop();
+
+    // The checkout deleted and cloned again: its .data (keys included) is new, the cluster outside it is not.
+    rmSync(join(home, 'app'), { recursive: true, force: true });
+    const r = start(settings);
+    expectOneLineFailure(r, /^The PHI master key of the file \S+phi-encryption-key \(PHI_ENCRYPTION_KEYS unset\) does not open this database's organization keys/);
+    const message = r.lines[r.lines.length - 1];
+    expect(message).toContain(`This is the embedded PostgreSQL's database in ${cluster}, kept from an earlier start under another key`);
+    expect(message).toContain(`delete ${cluster} and start again`);
+    expect(message).not.toContain(readFileSync(join(settings.DATA_DIR, 'phi-encryption-key'), 'utf8').trim());
+
+    // As the message says: the folder deleted, the same checkout starts with a new database and its demo clinic.
+    rmSync(cluster, { recursive: true, force: true });
+    const again = await runningApp(settings);
+    expect(again.output()).toContain(`data in ${cluster}`);
+    expect((await fetch(`http://127.0.0.1:${again.port}/health/ready`)).status).toBe(200);
+    await again.stop();
+  }, 240_000);
+
   it('runs binaries installed inside such a folder from a copy it makes once, per version, in the shared folder', () => {
     const home = mkdtempSync(join(tmpdir(), 'pj-private-bin-'));
     scratch.push(home);

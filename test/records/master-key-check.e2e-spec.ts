@@ -76,6 +76,7 @@ describe('master key check at start-up', () => {
     expect(r.status).toBe(1);
     expect(r.output).toContain('The PHI master key of PHI_ENCRYPTION_KEYS does not open this database');
     expect(r.output).toContain('master key version v1 fails to unwrap; configured: v1 (same version name, different key)');
+    expect(r.output).not.toContain("embedded PostgreSQL's database"); // that advice is for the embedded database only
     expect(r.output).not.toContain(k1);
     expect(r.output).not.toContain(k2);
     expect(r.output).not.toMatch(/\n\s+at /);

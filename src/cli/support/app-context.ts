@@ -41,7 +41,7 @@ export async function withOrganizationContext<T>(
   const db = await openDatabase(settings, (l) => process.stderr.write(`${l}\n`));
   try {
     await runMigrations(db.url);
-    await checkMasterKey(db.url, settings);
+    await checkMasterKey(db, settings);
     const context = await createAppContext(settings, db.url);
     try {
       const organization = await context.get(OrganizationsRepository).bySlug(context.get(CrossTenantDb), slug);
