@@ -318,9 +318,20 @@ async function nightly(db: Client, workers: number): Promise<void> {
                 coalesce(sum((result->>'total_ms')::float8), 0)::float8 AS job_ms FROM job_runs WHERE type = 'nightly-recompute'`,
       )
     ).rows;
-    // The follow-ups (opportunities, engagement rollup) end after their recompute: wait for them too.
+    // The follow-ups (opportunities, engagement rollup) end after their recompute: wait for them too. A large
+    // organization's are enqueued by whoever hears its recompute's announcement, a moment after that run ended, so
+    // each run whose result has no `follow_ups` (not run inline) waits for one job of each kind to be recorded.
     await waitFor(
-      async () => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM job_runs WHERE status IN ('queued', 'running')`)).rows[0].n,
+      async () =>
+        (
+          await db.query<{ n: number }>(
+            `SELECT (SELECT count(*) FROM job_runs WHERE status IN ('queued', 'running'))::int
+                  + greatest(0, (SELECT count(*) FROM job_runs WHERE type = 'nightly-recompute' AND status = 'succeeded' AND NOT (result ? 'follow_ups'))
+                                - (SELECT count(*) FROM job_runs WHERE type = 'opportunities-refresh'))::int
+                  + greatest(0, (SELECT count(*) FROM job_runs WHERE type = 'nightly-recompute' AND status = 'succeeded' AND NOT (result ? 'follow_ups'))
+                                - (SELECT count(*) FROM job_runs WHERE type = 'engagement-rebuild'))::int AS n`,
+          )
+        ).rows[0].n,
       (n) => n === 0,
       600_000,
       'the follow-up runs',
