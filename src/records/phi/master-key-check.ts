@@ -36,9 +36,10 @@ export function masterKeySource(settings: Settings): string {
 }
 
 /**
- * At start-up (the app, the worker, and the commands that open the keyring), on the opened database `db`: unwraps one stored organization key per
- * master key version found in `organization_keys` (a handful of rows whatever the data), as the owner connection.
- * Throws MasterKeyMismatchError when one does not unwrap; nothing to check on a database without organization keys.
+ * At start-up (the app, the worker, and the commands that open the keyring), on the opened database `db`: unwraps
+ * one stored organization key per master key version found in `organization_keys` (a handful of rows whatever the
+ * data), as the owner connection. Throws MasterKeyMismatchError when one does not unwrap (naming the embedded
+ * database's folder when `db` is the embedded one); nothing to check on a database without organization keys.
  */
 export async function checkMasterKey(
   db: { url: string; embeddedDataDir?: string },
