@@ -69,6 +69,18 @@ export class AuthRepository {
     return rows[0]?.role ?? null;
   }
 
+  /**
+   * Every organization the user belongs to with the role held there, at most `limit` of them (the access check's
+   * look-up of a user's memberships, cached together: IdentityService). Prepared on each pooled connection.
+   */
+  findMembershipRoles(userId: string, limit: number): Promise<{ organization_id: string; role: Role }[]> {
+    return this.db.query<{ organization_id: string; role: Role }>(
+      `SELECT organization_id, role FROM memberships WHERE user_id = $1 LIMIT $2`,
+      [userId, limit],
+      { prepare: 'auth-membership-roles' },
+    );
+  }
+
   listMemberships(userId: string): Promise<MembershipRow[]> {
     return this.db.query<MembershipRow>(
       `SELECT o.id AS "organizationId", o.slug AS "organizationSlug", o.name AS "organizationName", m.role

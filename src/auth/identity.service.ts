@@ -17,12 +17,28 @@ export function isUuid(value: string): boolean {
 }
 
 /**
+ * A user's memberships are read and cached together (one statement for a user's first request to any of their
+ * organizations, instead of one per organization) up to this many; a user in more organizations is looked up one
+ * organization at a time, as before.
+ */
+export const MAX_CACHED_MEMBERSHIPS = 1_000;
+
+/** Users whose memberships one process keeps at most (each for AUTH_CACHE_SECONDS): bounds the cache's memory. */
+const MAX_CACHED_USERS = 2_000;
+
+/** A user's roles by organization id, or `partial` when the user has more than MAX_CACHED_MEMBERSHIPS. */
+type UserRoles = Map<string, Role> | 'partial';
+
+/**
  * Who a verified token or an API key is, and which role a user holds in an organization. Look-ups are cached for
  * `AUTH_CACHE_SECONDS` (default 5): seconds, not minutes, so a revoked membership or key stops working quickly.
  */
 @Injectable()
 export class IdentityService {
   private readonly users: TtlCache<UserRow | null>;
+  /** Each user's roles in all their organizations, read together (MAX_CACHED_MEMBERSHIPS). */
+  private readonly userRoles: TtlCache<UserRoles>;
+  /** One user's role in one organization, for the users in more than MAX_CACHED_MEMBERSHIPS organizations. */
   private readonly roles: TtlCache<Role | null>;
   private readonly keys: TtlCache<ApiKeyRow | null>;
 
@@ -35,6 +51,7 @@ export class IdentityService {
     // can still be served stale): no membership or key can be revoked meanwhile anyway, the database being away.
     const stale = { staleIfErrorSeconds: settings.resilience.staleIfErrorSeconds };
     this.users = new TtlCache(settings.authCacheSeconds, undefined, undefined, stale);
+    this.userRoles = new TtlCache(settings.authCacheSeconds, MAX_CACHED_USERS, undefined, stale);
     this.roles = new TtlCache(settings.authCacheSeconds, undefined, undefined, stale);
     this.keys = new TtlCache(settings.authCacheSeconds, undefined, undefined, stale);
   }
@@ -46,8 +63,25 @@ export class IdentityService {
     return user;
   }
 
-  membershipRole(userId: string, organizationId: string): Promise<Role | null> {
+  /**
+   * The user's role in the organization, or null. A user's memberships are read together and cached for
+   * AUTH_CACHE_SECONDS (a user who works in several clinics pays one look-up for all of them, not one per clinic);
+   * a user in more than MAX_CACHED_MEMBERSHIPS organizations is looked up per organization.
+   */
+  async membershipRole(userId: string, organizationId: string): Promise<Role | null> {
+    const all = await this.userRoles.get(userId, () => this.loadRoles(userId));
+    if (all !== 'partial') return all.get(organizationId.toLowerCase()) ?? null;
     return this.roles.get(`${userId}:${organizationId}`, () => this.repo.findMembershipRole(userId, organizationId));
+  }
+
+  /** See MAX_CACHED_MEMBERSHIPS (tests set fewer). */
+  maxCachedMemberships = MAX_CACHED_MEMBERSHIPS;
+
+  private async loadRoles(userId: string): Promise<UserRoles> {
+    const max = this.maxCachedMemberships;
+    const rows = await this.repo.findMembershipRoles(userId, max + 1);
+    if (rows.length > max) return 'partial';
+    return new Map(rows.map((r) => [r.organization_id, r.role]));
   }
 
   /** The live API key for a presented key; 401 when unknown, revoked or expired. */
@@ -67,6 +101,7 @@ export class IdentityService {
 
   /** Drops a cached membership (after a role change or removal through the API: effective at once on this instance). */
   forgetMembership(userId: string, organizationId: string): void {
+    this.userRoles.delete(userId);
     this.roles.delete(`${userId}:${organizationId}`);
   }
 
