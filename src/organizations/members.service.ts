@@ -44,6 +44,9 @@ export class MembersService {
       if (!(await this.repo.insert(m, userId, dto.role))) throw conflict('This person is already a member; change the role with PATCH');
       return this.repo.find(m, userId);
     });
+    // The person may be cached here as a member of other organizations (IdentityService reads a user's memberships
+    // together): forgotten, so that the new membership works on their next request.
+    this.identity.forgetMembership((member as MemberRow).userId, auth.organizationId);
     return toResponse(member as MemberRow);
   }
 

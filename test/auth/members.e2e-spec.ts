@@ -52,6 +52,19 @@ describe('organization members (org:manage)', () => {
     expect((await t.inject({ method: 'DELETE', url: url(`/${userId}`), headers: bearer(owner) })).statusCode).toBe(404);
   });
 
+  it('a person added while their memberships elsewhere are cached can work here on their next request', async () => {
+    const elsewhere = (await createOrganization(t.db)).id;
+    const { userId, email } = await createMember(t.db, elsewhere, Role.FrontDesk);
+    const token = tokenFor(t.settings, userId);
+    const profiles = (o: string): string => `/api/v1/patients/${o}/profiles`;
+    expect((await t.inject({ method: 'GET', url: profiles(elsewhere), headers: bearer(token) })).statusCode).toBe(200);
+    expect((await t.inject({ method: 'GET', url: profiles(org), headers: bearer(token) })).statusCode).toBe(403);
+    const added = await t.inject({ method: 'POST', url: url(), headers: bearer(owner), payload: { email, role: 'front_desk' } });
+    expect(added.statusCode).toBe(201);
+    expect((await t.inject({ method: 'GET', url: profiles(org), headers: bearer(token) })).statusCode).toBe(200);
+    expect((await t.inject({ method: 'GET', url: profiles(elsewhere), headers: bearer(token) })).statusCode).toBe(200);
+  });
+
   it('never leaves the organization without an owner', async () => {
     const demote = await t.inject({ method: 'PATCH', url: url(`/${ownerId}`), headers: bearer(owner), payload: { role: 'admin' } });
     expect(demote.statusCode).toBe(409);
