@@ -20,6 +20,9 @@
  * `--next-day`: each night as of one day after the database's last run (the app's clock moved ahead by
  * bench/app-clock.js), as a real night is; without it, a night on the day of the last one.
  *
+ * `--vacuum`: a VACUUM (ANALYZE) of the database before each night (what autovacuum does between nights in a
+ * deployment; this machine's server runs without it).
+ *
  * `--nightly-only`: step 3 alone, with where a run's time went (the medians of the nightly runs' phases, from their
  * results) and the workers' CPU time. `--enqueue-first`: the runs are all queued before the workers start, so that
  * the first claim to the last end measures the runs alone, not the pace of the enqueuing command.
@@ -85,6 +88,10 @@ const { values } = parseArgs({
     // app's clock moved ahead by bench/app-clock.js. Without it a night run the same day as the last one keeps
     // most of what that one wrote (a same-day night, cheaper than a real one: docs/scaling.md).
     'next-day': { type: 'boolean', default: false },
+    // Before each night, VACUUM (ANALYZE) the database, as a deployment's autovacuum would have between nights (this
+    // machine's server runs without it, as CI does): the small clinics' rows are updated in place each night, and
+    // without it every night leaves dead rows that slow the next (docs/scaling.md, "The thirteenth sitting").
+    vacuum: { type: 'boolean', default: false },
     // The same with N days after the last run (`--days-after 0`: a same-day night on a database whose last run was
     // in the app's future, e.g. after --next-day nights).
     'days-after': { type: 'string' },
@@ -263,6 +270,11 @@ async function nightly(db: Client, workers: number): Promise<void> {
     const ahead = Math.max(0, Math.round(Number(last.ms ?? Date.now()) + days * 86_400_000 - Date.now()));
     process.env.BENCH_CLOCK_AHEAD_MS = String(ahead);
     say(`a night ${days} day(s) after the last run: the app's clock ${(ahead / 3_600_000).toFixed(1)} h ahead (the last run's computed_at + ${days} day(s))`);
+  }
+  if (values.vacuum) {
+    const vacuumStarted = process.hrtime.bigint();
+    await db.query('VACUUM (ANALYZE)');
+    say(`VACUUM (ANALYZE) of the database before the night: ${(ms(vacuumStarted) / 1000).toFixed(1)} s (${load()})`);
   }
   const redis = new Redis(values.redis);
   await redis.flushdb();
