@@ -41,6 +41,8 @@ export class IdentityService {
   /** One user's role in one organization, for the users in more than MAX_CACHED_MEMBERSHIPS organizations. */
   private readonly roles: TtlCache<Role | null>;
   private readonly keys: TtlCache<ApiKeyRow | null>;
+  /** See MAX_CACHED_MEMBERSHIPS (tests set fewer). */
+  maxCachedMemberships = MAX_CACHED_MEMBERSHIPS;
 
   constructor(
     private readonly repo: AuthRepository,
@@ -74,9 +76,6 @@ export class IdentityService {
     return this.roles.get(`${userId}:${organizationId}`, () => this.repo.findMembershipRole(userId, organizationId));
   }
 
-  /** See MAX_CACHED_MEMBERSHIPS (tests set fewer). */
-  maxCachedMemberships = MAX_CACHED_MEMBERSHIPS;
-
   private async loadRoles(userId: string): Promise<UserRoles> {
     const max = this.maxCachedMemberships;
     const rows = await this.repo.findMembershipRoles(userId, max + 1);
@@ -99,7 +98,10 @@ export class IdentityService {
     return key;
   }
 
-  /** Drops a cached membership (after a role change or removal through the API: effective at once on this instance). */
+  /**
+   * Drops the user's cached memberships (after a member is added, a role changed or a member removed through the API:
+   * effective at once on this instance).
+   */
   forgetMembership(userId: string, organizationId: string): void {
     this.userRoles.delete(userId);
     this.roles.delete(`${userId}:${organizationId}`);
