@@ -12,7 +12,7 @@
  * Every scenario is an entry of SCENARIOS (bench/read/scenarios.ts): add new endpoints there.
  *
  * To profile the app under the same load: BENCH_APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (Node flags for the
- * app process only; the profile is written when the bench stops it).
+ * app process only; the profile is written when the bench stops it); BENCH_FLOOR_NODE_ARGS the same for the floor's.
  * The database must be migrated already (`npm run migration:run`). The bench creates (once) a user `bench-reader@example.test` with the admin role in the organization and signs
  * a token with a throwaway JWT secret; the app runs with a rate limit high enough not to interfere.
  */
@@ -67,7 +67,8 @@ async function main(): Promise<void> {
   const appNodeArgs = (process.env.BENCH_APP_NODE_ARGS ?? '').split(' ').filter(Boolean);
   buildServers();
   const app = await startServer(compiled('bench/read/app-server.ts'), { ...env, PORT: '3391' }, appNodeArgs);
-  const floor = await startServer(compiled('bench/read/floor-server.ts'), { ...env, PORT: '3392' });
+  const floorNodeArgs = (process.env.BENCH_FLOOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const floor = await startServer(compiled('bench/read/floor-server.ts'), { ...env, PORT: '3392' }, floorNodeArgs);
   const duration = Number(values.duration);
   const connections = Number(values.connections);
   const results: Record<string, unknown>[] = [];

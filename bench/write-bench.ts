@@ -1,8 +1,12 @@
 /**
  * The write side against its floors (issue #23, "The bulk jobs, each against a floor"): `npm run bench:write -- --org
  * <slug> [--days 1] [--patients 20] [--only recompute,opportunities,engagement,incremental] [--seed N]
- * [--seed-kind physiotherapy] [--now <ISO time>]` (`--only seed --seed N`: the seed alone; `--now`: the refresh, the rollup and the
- * patches as of that instant instead of the clock), with DATABASE_URL naming the database. In one sitting, each bulk job and the bare work
+ * [--seed-kind physiotherapy] [--now <ISO time>] [--vacuum]` (`--only seed --seed N`: the seed alone; `--now`: the refresh, the rollup and the
+ * patches as of that instant instead of the clock; `--vacuum`: a VACUUM (ANALYZE) of the database, untimed, before each
+ * job, as a deployment's autovacuum would have run between the nights: this server runs without it, and a table a job
+ * rewrote whole carries its dead rows into the next job otherwise; `--opportunities-write auto|swap|update`: how the
+ * refresh writes, OpportunitiesRefresher's mode: by default a large organization's by build and swap), with
+ * DATABASE_URL naming the database. In one sitting, each bulk job and the bare work
  * it cannot do without, one after the other, and a table of both times and their ratio:
  *
  * - next-day recompute: `recomputeOrganization` as `npm run recompute` runs it (refit, kept features, rebuild and
@@ -37,7 +41,7 @@ import { FixedClock, SystemClock } from 'src/common/clock/clock';
 import { Database } from 'src/database/database';
 import { EngagementRollupRepository, patientDaysSql, stepsSql } from 'src/engagement/engagement-rollup.repository';
 import { EngagementRollupService } from 'src/engagement/engagement-rollup.service';
-import { OpportunitiesRefresher } from 'src/opportunities/opportunities-refresher';
+import { OpportunitiesRefresher, type OpportunitiesWriteMode } from 'src/opportunities/opportunities-refresher';
 import { OpportunitiesRepository } from 'src/opportunities/opportunities.repository';
 import { FACTS_SQL } from 'src/opportunities/opportunities.sql';
 import { OrganizationsRepository } from 'src/organizations/organizations.repository';
@@ -119,6 +123,8 @@ async function main(): Promise<void> {
       seed: { type: 'string' },
       'seed-kind': { type: 'string', default: 'physiotherapy' },
       now: { type: 'string' },
+      vacuum: { type: 'boolean', default: false },
+      'opportunities-write': { type: 'string', default: 'auto' },
     },
     strict: true,
   });
@@ -127,6 +133,8 @@ async function main(): Promise<void> {
   const samples = Number(values.patients);
   const only = new Set(values.only.split(',').filter(Boolean));
   const seedPatients = values.seed === undefined ? 0 : Number(values.seed);
+  const opportunitiesWrite = values['opportunities-write'] as OpportunitiesWriteMode;
+  if (!['auto', 'swap', 'update'].includes(opportunitiesWrite)) throw new Error('--opportunities-write: auto, swap or update');
   if (!values.org || !url || !(Number.isInteger(days) && days >= 1 && days <= 14) || !(Number.isInteger(samples) && samples >= 1) || !(Number.isInteger(seedPatients) && seedPatients >= 0)) {
     throw new Error('usage: DATABASE_URL=... npm run bench:write -- --org <slug> [--days 1..14] [--patients 20] [--only recompute,opportunities,engagement,incremental] [--seed N]');
   }
@@ -144,6 +152,17 @@ async function main(): Promise<void> {
     // --now: the refresh and the rebuild classify as of this instant (A/B runs compare their rows).
     const clock = values.now ? new FixedClock(new Date(values.now)) : new SystemClock();
     const repos = new ScoringRepositories();
+    // --vacuum: before each job (its floor then runs after the job, on the tables as the job left them).
+    const vacuum = async (): Promise<void> => {
+      if (!values.vacuum) return;
+      const t = Date.now();
+      await owner.query('VACUUM (ANALYZE)');
+      say(`  VACUUM (ANALYZE) of the database, untimed: ${secs(Date.now() - t)}`);
+    };
+    // Whether a follow-up has a stored result to compare with: without one, its run is a first build (every row
+    // inserted, each with its foreign-key checks), not the nightly case of a rebuild after a recompute.
+    const stored = async (table: string): Promise<boolean> =>
+      (await owner.query(`SELECT EXISTS (SELECT 1 FROM ${table} WHERE organization_id = $1) AS e`, [org.id])).rows[0].e as boolean;
 
     // (a) The next-day recompute, `--days` days in a row, each against the rebuild probe.
     if (only.has('recompute')) {
@@ -153,6 +172,7 @@ async function main(): Promise<void> {
       for (let d = 1; d <= days; d++) {
         const asOf = new Date(new Date(last).getTime() + d * DAY_MS);
         say(`next-day recompute, day ${d} of ${days}, as of ${asOf.toISOString()}`);
+        await vacuum();
         const job = await measure(
           'recompute',
           dbName,
@@ -184,9 +204,11 @@ async function main(): Promise<void> {
 
     // (b) The opportunities refresh against the facts query run whole.
     if (only.has('opportunities')) {
-      say('opportunities refresh');
-      const refresher = new OpportunitiesRefresher(database.tenants, new OpportunitiesRepository(), clock);
-      const job = await measure('refresh', dbName, () => refresher.refresh(org.id), (r) => `[${r.opportunities.toLocaleString('en-US')} opportunities]`);
+      const first = !(await stored('opportunity_refreshes'));
+      say(`opportunities refresh${first ? ' (a first build: no snapshot stored before it)' : ''}`);
+      await vacuum();
+      const refresher = new OpportunitiesRefresher(database.tenants, new OpportunitiesRepository(), clock, undefined, undefined, database);
+      const job = await measure('refresh', dbName, () => refresher.refresh(org.id, undefined, opportunitiesWrite), (r) => `[${r.opportunities.toLocaleString('en-US')} opportunities]`);
       const floor = await measure(
         'facts by bare SQL',
         dbName,
@@ -206,12 +228,14 @@ async function main(): Promise<void> {
         },
         (bytes) => `[${(bytes / 1e6).toFixed(1)} MB of facts]`,
       );
-      rows.push({ job: 'opportunities refresh', jobStep: job.step, floorStep: floor.step });
+      rows.push({ job: `opportunities refresh${first ? ' (first build)' : ''}`, jobStep: job.step, floorStep: floor.step });
     }
 
     // (c) The engagement rebuild against its aggregation, counted.
     if (only.has('engagement')) {
-      say('engagement rebuild');
+      const first = !(await stored('engagement_rollups'));
+      say(`engagement rebuild${first ? ' (a first build: no rollup stored before it)' : ''}`);
+      await vacuum();
       const service = new EngagementRollupService(database.tenants, new EngagementRollupRepository(), new OrganizationsRepository(), clock);
       const job = await measure('rebuild', dbName, () => service.rebuild(org.id), (r) => `[${r.patients.toLocaleString('en-US')} patients, ${r.steps.toLocaleString('en-US')} steps]`);
       const floor = await measure(
@@ -237,7 +261,7 @@ async function main(): Promise<void> {
         },
         (r) => `[${r.steps.toLocaleString('en-US')} steps]`,
       );
-      rows.push({ job: 'engagement rebuild', jobStep: job.step, floorStep: floor.step });
+      rows.push({ job: `engagement rebuild${first ? ' (first build)' : ''}`, jobStep: job.step, floorStep: floor.step });
     }
 
     // (d) The per-patient path: a recompute, then its aftermath (opportunities and rollup patches).
@@ -251,7 +275,7 @@ async function main(): Promise<void> {
         )
       ).rows.map((r) => r.id);
       const scoring = new ScoringService(database, database.tenants, database.crossTenant, repos, clock, new ScoringEvents(), { jobs: { concurrency: 1 } });
-      const refresher = new OpportunitiesRefresher(database.tenants, new OpportunitiesRepository(), clock);
+      const refresher = new OpportunitiesRefresher(database.tenants, new OpportunitiesRepository(), clock, undefined, undefined, database);
       const rollupEvents = new ScoringEvents();
       const rollup = new EngagementRollupService(database.tenants, new EngagementRollupRepository(), new OrganizationsRepository(), clock, rollupEvents);
       rollup.onModuleInit();
