@@ -4,7 +4,9 @@
  * [--seed-kind physiotherapy] [--now <ISO time>] [--vacuum]` (`--only seed --seed N`: the seed alone; `--now`: the refresh, the rollup and the
  * patches as of that instant instead of the clock; `--vacuum`: a VACUUM (ANALYZE) of the database, untimed, before each
  * job, as a deployment's autovacuum would have run between the nights: this server runs without it, and a table a job
- * rewrote whole carries its dead rows into the next job otherwise), with DATABASE_URL naming the database. In one sitting, each bulk job and the bare work
+ * rewrote whole carries its dead rows into the next job otherwise; `--opportunities-write auto|swap|update`: how the
+ * refresh writes, OpportunitiesRefresher's mode: by default a large organization's by build and swap), with
+ * DATABASE_URL naming the database. In one sitting, each bulk job and the bare work
  * it cannot do without, one after the other, and a table of both times and their ratio:
  *
  * - next-day recompute: `recomputeOrganization` as `npm run recompute` runs it (refit, kept features, rebuild and
@@ -39,7 +41,7 @@ import { FixedClock, SystemClock } from 'src/common/clock/clock';
 import { Database } from 'src/database/database';
 import { EngagementRollupRepository, patientDaysSql, stepsSql } from 'src/engagement/engagement-rollup.repository';
 import { EngagementRollupService } from 'src/engagement/engagement-rollup.service';
-import { OpportunitiesRefresher } from 'src/opportunities/opportunities-refresher';
+import { OpportunitiesRefresher, type OpportunitiesWriteMode } from 'src/opportunities/opportunities-refresher';
 import { OpportunitiesRepository } from 'src/opportunities/opportunities.repository';
 import { FACTS_SQL } from 'src/opportunities/opportunities.sql';
 import { OrganizationsRepository } from 'src/organizations/organizations.repository';
@@ -122,6 +124,7 @@ async function main(): Promise<void> {
       'seed-kind': { type: 'string', default: 'physiotherapy' },
       now: { type: 'string' },
       vacuum: { type: 'boolean', default: false },
+      'opportunities-write': { type: 'string', default: 'auto' },
     },
     strict: true,
   });
@@ -130,6 +133,8 @@ async function main(): Promise<void> {
   const samples = Number(values.patients);
   const only = new Set(values.only.split(',').filter(Boolean));
   const seedPatients = values.seed === undefined ? 0 : Number(values.seed);
+  const opportunitiesWrite = values['opportunities-write'] as OpportunitiesWriteMode;
+  if (!['auto', 'swap', 'update'].includes(opportunitiesWrite)) throw new Error('--opportunities-write: auto, swap or update');
   if (!values.org || !url || !(Number.isInteger(days) && days >= 1 && days <= 14) || !(Number.isInteger(samples) && samples >= 1) || !(Number.isInteger(seedPatients) && seedPatients >= 0)) {
     throw new Error('usage: DATABASE_URL=... npm run bench:write -- --org <slug> [--days 1..14] [--patients 20] [--only recompute,opportunities,engagement,incremental] [--seed N]');
   }
@@ -202,8 +207,8 @@ async function main(): Promise<void> {
       const first = !(await stored('opportunity_refreshes'));
       say(`opportunities refresh${first ? ' (a first build: no snapshot stored before it)' : ''}`);
       await vacuum();
-      const refresher = new OpportunitiesRefresher(database.tenants, new OpportunitiesRepository(), clock);
-      const job = await measure('refresh', dbName, () => refresher.refresh(org.id), (r) => `[${r.opportunities.toLocaleString('en-US')} opportunities]`);
+      const refresher = new OpportunitiesRefresher(database.tenants, new OpportunitiesRepository(), clock, undefined, undefined, database);
+      const job = await measure('refresh', dbName, () => refresher.refresh(org.id, undefined, opportunitiesWrite), (r) => `[${r.opportunities.toLocaleString('en-US')} opportunities]`);
       const floor = await measure(
         'facts by bare SQL',
         dbName,
@@ -270,7 +275,7 @@ async function main(): Promise<void> {
         )
       ).rows.map((r) => r.id);
       const scoring = new ScoringService(database, database.tenants, database.crossTenant, repos, clock, new ScoringEvents(), { jobs: { concurrency: 1 } });
-      const refresher = new OpportunitiesRefresher(database.tenants, new OpportunitiesRepository(), clock);
+      const refresher = new OpportunitiesRefresher(database.tenants, new OpportunitiesRepository(), clock, undefined, undefined, database);
       const rollupEvents = new ScoringEvents();
       const rollup = new EngagementRollupService(database.tenants, new EngagementRollupRepository(), new OrganizationsRepository(), clock, rollupEvents);
       rollup.onModuleInit();

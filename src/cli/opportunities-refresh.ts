@@ -22,7 +22,7 @@ runCli(async () => {
   try {
     const organization = await new OrganizationsRepository().bySlug(database.crossTenant, values.org);
     if (!organization) throw new CliUsageError(`No organization with slug "${values.org}"`);
-    const refresher = new OpportunitiesRefresher(database.tenants, new OpportunitiesRepository(), new SystemClock());
+    const refresher = new OpportunitiesRefresher(database.tenants, new OpportunitiesRepository(), new SystemClock(), undefined, undefined, database);
     const r = await refresher.refresh(organization.id);
     process.stdout.write(
       `Found ${r.opportunities.toLocaleString('en-US')} opportunities in "${values.org}" in ${(r.durationMs / 1000).toFixed(1)} s ` +

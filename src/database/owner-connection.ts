@@ -6,6 +6,9 @@ import { Client, type ClientConfig } from 'pg';
  * - the migrations (src/database/migrate.ts) and the demo data generator's bulk load (src/demo-data/);
  * - the rebuild and swap of an organization's metrics partition: its CREATE/ATTACH/DETACH/DROP and index builds
  *   (src/scoring/recompute/metrics-partition-swap.ts);
+ * - the build and swap of a large organization's opportunities partition: its CREATE/ATTACH/DROP, index builds and
+ *   the swap's transaction with the refresh state (src/opportunities/opportunities-partition-swap.ts, driven by
+ *   OpportunitiesRefresher, which holds the organization's refresh lock on that connection);
  * - VACUUM and ANALYZE of the scoring tables after an organization-wide recompute (src/scoring/recompute/maintenance.ts),
  *   and ANALYZE of the tables a large FHIR import writes, as they grow (src/fhir-import/import-statistics.ts).
  * Everything else reaches the database as the runtime role through TenantDb, BatchTenantConnection or CrossTenantDb.

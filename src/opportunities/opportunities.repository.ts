@@ -9,6 +9,7 @@ import {
   CLASSIFY_REPLACE_ORGANIZATION_SAVE_SQL,
   CLASSIFY_REPLACE_ORGANIZATION_SQL,
   CLASSIFY_REPLACE_SQL,
+  classifyBuildSql,
   FACTS_SQL,
 } from 'src/opportunities/opportunities.sql';
 
@@ -83,6 +84,16 @@ SELECT o.patient_id, p.name AS patient_name, o.opportunity_type, o.priority, o.o
  LIMIT $4 OFFSET $5`;
 
 
+/** The organization's refresh state, inserted or replaced ($1 organization, $2 refreshed at, $3 threshold, $4 totals, $5 duration). */
+export const SAVE_REFRESH_SQL = `INSERT INTO opportunity_refreshes (organization_id, refreshed_at, ltv_threshold_cents, totals, duration_ms)
+       VALUES ($1, $2, $3, $4::jsonb, $5)
+       ON CONFLICT (organization_id) DO UPDATE
+         SET refreshed_at = excluded.refreshed_at, ltv_threshold_cents = excluded.ltv_threshold_cents,
+             totals = excluded.totals, duration_ms = excluded.duration_ms`;
+
+/** The advisory lock key of an organization's opportunities ($1 the organization): every writer of its rows takes it. */
+export const REFRESH_LOCK_KEY = `hashtext('opportunities:' || $1)`;
+
 /** 75th percentile of the organization's LTVs (its patients not deleted) and its recall setting ($1 the organization). */
 const RULES_SQL = `SELECT (SELECT percentile_disc(0.75) WITHIN GROUP (ORDER BY m.ltv_cents)
                  FROM patient_metrics m JOIN patients p ON p.id = m.patient_id AND p.organization_id = m.organization_id
@@ -126,7 +137,7 @@ export class OpportunitiesRepository {
 
   /** Takes a transaction-scoped advisory lock so that two rebuilds of one organization never interleave. */
   async lock(db: TenantSql): Promise<void> {
-    await db.query(`SELECT pg_advisory_xact_lock(hashtext('opportunities:' || $1))`, [db.organizationId]);
+    await db.query(`SELECT pg_advisory_xact_lock(${REFRESH_LOCK_KEY})`, [db.organizationId]);
   }
 
   /**
@@ -287,6 +298,14 @@ export class OpportunitiesRepository {
   }
 
   /**
+   * A large organization's build (OpportunitiesRefresher's build and swap): the opportunities the rules in SQL find
+   * now, inserted into the fresh table `table` (classifyBuildSql); returns their totals as `replaceAll` does.
+   */
+  async buildInto(db: TenantSql, table: string, o: { now: Date; rules: OrganizationRules }): Promise<OpportunityTotal[]> {
+    return this.classify(db, classifyBuildSql(table), [NIL_UUID, null, null, null], o);
+  }
+
+  /**
    * The rebuild's settings, for its transaction: no JIT (compiling the rules' expressions costs more than it saves, and
    * the floor runs without it), and memory to hash the organization's candidates against its rows.
    */
@@ -312,11 +331,7 @@ export class OpportunitiesRepository {
 
   async saveRefresh(db: TenantSql, state: RefreshState, durationMs: number, options: { prepare?: boolean } = {}): Promise<void> {
     await db.query(
-      `INSERT INTO opportunity_refreshes (organization_id, refreshed_at, ltv_threshold_cents, totals, duration_ms)
-       VALUES ($1, $2, $3, $4::jsonb, $5)
-       ON CONFLICT (organization_id) DO UPDATE
-         SET refreshed_at = excluded.refreshed_at, ltv_threshold_cents = excluded.ltv_threshold_cents,
-             totals = excluded.totals, duration_ms = excluded.duration_ms`,
+      SAVE_REFRESH_SQL,
       [db.organizationId, state.refreshedAt, state.ltvThresholdCents, JSON.stringify(state.totals), durationMs],
       options.prepare ? { prepare: 'opportunities-save-refresh' } : undefined,
     );

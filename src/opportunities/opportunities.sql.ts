@@ -232,7 +232,7 @@ ins AS (
   SELECT $1::uuid, patient_id, type, priority, outreach, channel, patient_status, estimated, probability, expected_return,
          last_contact_at, expected_visit_at, $2::timestamptz
     FROM d WHERE fresh
-  ON CONFLICT (patient_id) DO UPDATE
+  ON CONFLICT (organization_id, patient_id) DO UPDATE
      SET opportunity_type = EXCLUDED.opportunity_type, priority = EXCLUDED.priority, outreach = EXCLUDED.outreach,
          channel = EXCLUDED.channel, patient_status = EXCLUDED.patient_status, estimated_value_cents = EXCLUDED.estimated_value_cents,
          success_probability = EXCLUDED.success_probability, expected_return_cents = EXCLUDED.expected_return_cents,
@@ -289,3 +289,38 @@ export const CLASSIFY_REPLACE_ORGANIZATION_SQL = classifyReplaceSql(CLASSIFY_ORG
  * `saveRefresh` after it. Returns the same totals.
  */
 export const CLASSIFY_REPLACE_ORGANIZATION_SAVE_SQL = classifyReplaceSql(CLASSIFY_ORGANIZATION_SQL, true);
+
+/**
+ * The build of a large organization's opportunities into a fresh table (`table`: an identifier built from the
+ * organization id, src/opportunities/opportunities-partition-swap.ts): the rows CLASSIFY_SQL finds, each with the created/updated/computed
+ * instants the update path would leave it (a row the same in every column as the stored one keeps its three; a
+ * changed one keeps `created_at` and takes `$2` and now(); a new one takes now() and `$2`), inserted in one statement
+ * into a table without indexes; returns the totals as CLASSIFY_REPLACE_SQL does. Parameters of
+ * CLASSIFY_SQL. The rows are those CLASSIFY_REPLACE_SQL leaves (`test/opportunities/opportunities-swap.int-spec.ts`).
+ */
+export const classifyBuildSql = (table: string): string => `
+WITH n AS MATERIALIZED (${CLASSIFY_SQL}),
+-- The stored rows, materialized: joined to the rows found by hash (one read of the partition), not probed per row.
+r AS MATERIALIZED (SELECT * FROM reengagement_opportunities WHERE organization_id = $1),
+ins AS (
+  INSERT INTO ${table}
+    (organization_id, created_at, updated_at, patient_id, opportunity_type, priority, outreach, channel, patient_status,
+     estimated_value_cents, success_probability, expected_return_cents, last_contact_at, expected_visit_at, computed_at)
+  SELECT $1::uuid,
+         coalesce(r.created_at, now()),
+         CASE WHEN s.same THEN r.updated_at ELSE now() END,
+         n.patient_id, n.type, n.priority, n.outreach, n.channel, n.patient_status, n.estimated, n.probability,
+         n.expected_return, n.last_contact_at, n.expected_visit_at,
+         CASE WHEN s.same THEN r.computed_at ELSE $2::timestamptz END
+    FROM n
+    LEFT JOIN r ON r.patient_id = n.patient_id
+    CROSS JOIN LATERAL (
+      SELECT r.patient_id IS NOT NULL AND
+             (r.opportunity_type, r.priority, r.outreach, r.channel, r.patient_status, r.estimated_value_cents, r.success_probability,
+              r.expected_return_cents, r.last_contact_at, r.expected_visit_at)
+             IS NOT DISTINCT FROM (n.type, n.priority, n.outreach, n.channel, n.patient_status, n.estimated, n.probability::real,
+                                   n.expected_return, n.last_contact_at, n.expected_visit_at) AS same) s)
+SELECT type, priority, count(*)::int AS count, sum(estimated)::float8 AS value_cents
+  FROM n
+ GROUP BY type, priority
+ ORDER BY min(patient_id::text COLLATE "C")`;

@@ -33,6 +33,7 @@ import { ModelFitsSettingsKey1795567850000 } from 'src/database/migrations/17955
 import { OpportunitiesHotFillfactor1795567950000 } from 'src/database/migrations/1795567950000-OpportunitiesHotFillfactor';
 import { KeptFeaturesMovingPlans1795568100000 } from 'src/database/migrations/1795568100000-KeptFeaturesMovingPlans';
 import { EngagementRollupHotFillfactor1795568200000 } from 'src/database/migrations/1795568200000-EngagementRollupHotFillfactor';
+import { OpportunitiesPartitions1795568400000 } from 'src/database/migrations/1795568400000-OpportunitiesPartitions';
 import { PatientMetricsSharedPartition1795567900000 } from 'src/database/migrations/1795567900000-PatientMetricsSharedPartition';
 
 /**
@@ -76,4 +77,5 @@ export const MIGRATIONS: Function[] = [
   PatientMetricsSharedPartition1795567900000,
   KeptFeaturesMovingPlans1795568100000,
   EngagementRollupHotFillfactor1795568200000,
+  OpportunitiesPartitions1795568400000,
 ];

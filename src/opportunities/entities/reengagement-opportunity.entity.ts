@@ -1,5 +1,5 @@
-import { Check, Column, Entity, ForeignKey, Index, JoinColumn, OneToOne, PrimaryColumn } from 'typeorm';
-import { inCheck, OrgOwnedEntity } from 'src/database/entities/org-scoped.entity';
+import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, JoinColumn, OneToOne, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { inCheck } from 'src/database/entities/org-scoped.entity';
 import { Organization } from 'src/organizations/entities/organization.entity';
 import { Channel } from 'src/records/records.enums';
 import { Patient } from 'src/records/entities/patient.entity';
@@ -9,6 +9,10 @@ import { OpportunityPriority, OpportunityType, OutreachKind } from 'src/opportun
  * The organization's current reengagement opportunities, one row per patient at most, rebuilt by
  * `OpportunitiesRefresher` from `patient_metrics` (see docs/journey.md). The list endpoint reads the first page
  * straight from the `expected_return_cents` indexes, best first.
+ *
+ * Partitioned by organization (LIST on organization_id, migration 1795568400000; partitions are not entities), so the
+ * primary key includes organization_id: a partition of its own for each organization whose refresh builds and swaps
+ * its rows (from REBUILD_MIN_PATIENTS live patients), the DEFAULT partition for all the others.
  */
 @Entity({ name: 'reengagement_opportunities' })
 @ForeignKey(() => Organization, ['organizationId'], ['id'], {
@@ -22,7 +26,17 @@ import { OpportunityPriority, OpportunityType, OutreachKind } from 'src/opportun
 @Check('ck_reengagement_opportunities_priority', inCheck('priority', OpportunityPriority))
 @Check('ck_reengagement_opportunities_outreach', inCheck('outreach', OutreachKind))
 @Check('ck_reengagement_opportunities_channel', inCheck('channel', Channel))
-export class ReengagementOpportunity extends OrgOwnedEntity {
+export class ReengagementOpportunity {
+  /** The columns of OrgOwnedEntity, declared here: organization_id is part of the primary key. */
+  @PrimaryColumn({ name: 'organization_id', type: 'uuid', primaryKeyConstraintName: 'pk_reengagement_opportunities' })
+  organizationId: string;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+
   @PrimaryColumn({ name: 'patient_id', type: 'uuid', primaryKeyConstraintName: 'pk_reengagement_opportunities' })
   patientId: string;
 

@@ -26,8 +26,11 @@ const HANDLED_APART = new Set(['engagement_patient_days', 'reengagement_opportun
  * log of patients whose live row changed meanwhile (the erasure's delete of the live row is logged there) and the
  * fresh table, from which the swap deletes the row of every logged patient whose live row is gone. Left to the swap:
  * emptying the log would make the swap keep the erased patient's fresh row. The runtime role has no grant on either.
+ * And the fresh table of an opportunities build (src/opportunities/opportunities-partition-swap.ts), which exists only
+ * while the organization's refresh lock is held: the erasure's `forgetPatients` waits for that lock, then finds the
+ * swapped rows in the organization's partition.
  */
-const REBUILD_TABLE = /^patient_metrics_rebuild_log$|^patient_metrics_[0-9a-f]{32}_rebuild$/;
+const REBUILD_TABLE = /^patient_metrics_rebuild_log$|^patient_metrics_[0-9a-f]{32}_rebuild$|^reengagement_opps_[0-9a-f]{32}_rebuild$/;
 /** Derived tables go after the records (whose delete triggers touch them). */
 const DERIVED = ['patient_features', 'patient_metrics', 'risk_score_history'];
 

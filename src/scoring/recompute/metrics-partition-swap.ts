@@ -47,9 +47,21 @@ function isLockTimeout(err: unknown): boolean {
 /**
  * Runs `work` in a transaction with a short lock_timeout, again after a pause while it fails for want of a lock,
  * for up to SWAP_TRY_FOR_MS: waiting for an ACCESS EXCLUSIVE lock queues every later reader behind it, so the wait is
- * kept short and retried rather than long.
+ * kept short and retried rather than long. (Also the opportunities' swap: src/opportunities/opportunities-partition-swap.ts.)
  */
-async function withShortLocks<T>(client: OwnerConnection, work: () => Promise<T>): Promise<T> {
+/**
+ * A fresh table's index builds on two owner connections at once (each takes the next statement as soon as it is free):
+ * the builds are CPU-bound, one core each. Rejects with the first failure (the other connection finishes its build).
+ */
+export async function buildOnBoth(connections: readonly [OwnerConnection, OwnerConnection], statements: readonly string[]): Promise<void> {
+  let next = 0;
+  const build = async (c: OwnerConnection): Promise<void> => {
+    while (next < statements.length) await c.query(statements[next++]);
+  };
+  await Promise.all(connections.map(build));
+}
+
+export async function withShortLocks<T>(client: OwnerConnection, work: () => Promise<T>): Promise<T> {
   const started = Date.now();
   for (let attempt = 1; ; attempt++) {
     await client.query('BEGIN');
@@ -137,12 +149,7 @@ export class MetricsRebuild {
     for (const c of connections) await c.query(`SET maintenance_work_mem = '256MB'; SET max_parallel_maintenance_workers = 0`);
     await repo.seal();
     await repo.vacuumFresh();
-    const statements = await repo.indexStatements();
-    let next = 0;
-    const build = async (c: OwnerConnection): Promise<void> => {
-      while (next < statements.length) await c.query(statements[next++]);
-    };
-    await Promise.all([build(first), build(second)]);
+    await buildOnBoth(connections, await repo.indexStatements());
     const [groups] = await Promise.all([this.repo(second).freshGroups(), repo.addConstraints()]);
     // An organization with its own partition whose shared-partition CHECK is missing (its partition predates
     // 1795567900000): added now, outside the swap's locks, so that its ATTACH does not scan the shared partition.

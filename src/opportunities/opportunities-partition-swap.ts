@@ -1,0 +1,166 @@
+import { RUNTIME_ROLE } from 'src/database/database';
+import type { OwnerConnection } from 'src/database/owner-connection';
+
+/**
+ * The DEFAULT partition of `reengagement_opportunities` (migration 1795568400000): every organization without a
+ * partition of its own, that is every organization whose refresh has never taken the build-and-swap path.
+ */
+export const OPPORTUNITIES_SHARED_PARTITION = 'reengagement_opportunities_default';
+
+/** The names a build and swap of one organization's opportunities works with. */
+export interface OpportunityTables {
+  organizationId: string;
+  /** The organization's own partition, `reengagement_opps_<id without dashes>`, once it has one. */
+  live: string;
+  /** The table being built, swapped in under the live one's name. */
+  fresh: string;
+  /** Whether the organization's rows are in the shared DEFAULT partition (no partition of its own yet). */
+  shared: boolean;
+}
+
+export function opportunityTables(organizationId: string, shared = false): OpportunityTables {
+  const live = `reengagement_opps_${organizationId.replaceAll('-', '')}`;
+  return { organizationId, live, fresh: `${live}_rebuild`, shared };
+}
+
+/** Whether the organization has an opportunities partition of its own (else its rows are in the shared one). */
+export async function hasOwnOpportunitiesPartition(db: OwnerConnection, organizationId: string): Promise<boolean> {
+  const [row] = await db.query<{ own: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS own`, [opportunityTables(organizationId).live]);
+  return row.own;
+}
+
+/**
+ * A partition index's name: `ro_<organization id without dashes>_<the parent index's name without its prefix>`
+ * (`pkey` for the primary key); `ror_` while it is the fresh table's (renamed by the swap).
+ */
+function indexName(t: OpportunityTables, parentIndex: string, fresh: boolean): string {
+  const suffix = parentIndex === 'pk_reengagement_opportunities' ? 'pkey' : parentIndex.replace(/^idx_reengagement_opportunities_/, '');
+  return `${fresh ? 'ror' : 'ro'}_${t.organizationId.replaceAll('-', '')}_${suffix}`.slice(0, 63);
+}
+
+/** The CHECK on the shared partition that keeps an organization with its own partition out of it (ATTACH then scans nothing). */
+function exclusionName(t: OpportunityTables): string {
+  return `ck_ro_default_not_${t.organizationId.replaceAll('-', '')}`;
+}
+
+/** The fresh table's tenant CHECK while the runtime role fills it (as the metrics' rebuild: metrics-partition.repository.ts). */
+const FRESH_TENANT_CHECK = 'ck_reengagement_opportunities_rebuild_tenant';
+const FRESH_TENANT_PREDICATE = `(organization_id = nullif(current_setting('app.organization_id', true), '')::uuid) IS TRUE`;
+
+/**
+ * The DDL of a build and swap of one organization's opportunities (OpportunitiesRefresher's path for a large
+ * organization), on the owner's connection (src/database/owner-connection.ts); the rows themselves are written by the
+ * refresh's runtime-role transaction, under row-level security (the policies of the parent it reads, the tenant CHECK
+ * of the fresh table it writes). Names are identifiers built from the organization id (a uuid), never from input.
+ */
+export class OpportunitiesPartitionSwap {
+  constructor(
+    private readonly db: OwnerConnection,
+    readonly tables: OpportunityTables,
+  ) {}
+
+  /** Leftovers of a run that died: its table (not attached: dropping it locks nothing else). */
+  async cleanUp(): Promise<void> {
+    await this.db.query(`DROP TABLE IF EXISTS ${this.tables.fresh}`);
+  }
+
+  /**
+   * The fresh table: the parent's columns, defaults and checks, no index, and the partition's bound as a CHECK (so
+   * that ATTACH need not scan it). The runtime role may only insert into it, only its organization's rows (the bound,
+   * and FRESH_TENANT_CHECK: the tenant policy's rule); `seal` takes both away before the indexes are built.
+   * Fillfactor 100: the build writes every row once, and the per-patient patches delete and insert (no updates).
+   */
+  async createFresh(): Promise<void> {
+    const t = this.tables;
+    await this.db.query(`CREATE TABLE ${t.fresh} (LIKE reengagement_opportunities INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
+    await this.db.query(
+      `ALTER TABLE ${t.fresh} ADD CONSTRAINT ck_reengagement_opportunities_partition CHECK (organization_id = '${t.organizationId}'::uuid)`,
+    );
+    await this.db.query(`ALTER TABLE ${t.fresh} ADD CONSTRAINT ${FRESH_TENANT_CHECK} CHECK (${FRESH_TENANT_PREDICATE})`);
+    await this.db.query(`REVOKE ALL ON ${t.fresh} FROM ${RUNTIME_ROLE}`);
+    await this.db.query(`GRANT INSERT ON ${t.fresh} TO ${RUNTIME_ROLE}`);
+  }
+
+  /** Once the rows are in: no grant, no tenant CHECK, row-level security on (no policy), as every partition has it. */
+  async seal(): Promise<void> {
+    await this.db.query(`REVOKE ALL ON ${this.tables.fresh} FROM ${RUNTIME_ROLE}`);
+    await this.db.query(`ALTER TABLE ${this.tables.fresh} DROP CONSTRAINT ${FRESH_TENANT_CHECK}, ENABLE ROW LEVEL SECURITY`);
+  }
+
+  /**
+   * ANALYZE (the planner's statistics of the partition), not VACUUM: the list reads the heap for every row it returns
+   * (no index-only scan), the rows' hint bits are set by their first readers, and autovacuum visits the table after
+   * its inserts as it does after the update path's (which leaves a dead version of every changed row besides).
+   */
+  async analyzeFresh(): Promise<void> {
+    await this.db.query(`ANALYZE ${this.tables.fresh}`);
+  }
+
+  /** One statement per index of the parent (its definition with the table replaced), the primary key's as a unique index. */
+  async indexStatements(): Promise<string[]> {
+    const rows = await this.db.query<{ name: string; def: string }>(
+      `SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS def FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+        WHERE i.indrelid = 'reengagement_opportunities'::regclass ORDER BY i.indisprimary DESC, c.relname`,
+    );
+    return rows.map(({ name, def }) => {
+      const m = /^CREATE (UNIQUE )?INDEX \S+ ON ONLY public\.reengagement_opportunities (USING .*)$/.exec(def);
+      if (!m) throw new Error(`unexpected index definition: ${def}`);
+      return `CREATE ${m[1] ?? ''}INDEX ${indexName(this.tables, name, true)} ON ${this.tables.fresh} ${m[2]}`;
+    });
+  }
+
+  /** The primary key on the unique index built. */
+  async addPrimaryKey(): Promise<void> {
+    const [pk] = await this.db.query<{ name: string }>(
+      `SELECT i.indexrelid::regclass::text AS name FROM pg_index i WHERE i.indrelid = $1::regclass AND i.indisunique`,
+      [this.tables.fresh],
+    );
+    await this.db.query(`ALTER TABLE ${this.tables.fresh} ADD PRIMARY KEY USING INDEX ${pk.name}`);
+  }
+
+  /**
+   * The swap's locks, each statement waiting at most the caller's lock_timeout: the parent (and so every partition)
+   * against every reader and writer of the opportunities; `patients` and `organizations` in SHARE ROW EXCLUSIVE mode,
+   * which ATTACH needs to add the foreign keys' triggers: their writers wait, their readers (and a patient row locked
+   * FOR UPDATE by an erasure waiting for the refresh lock) do not.
+   */
+  async lockForSwap(): Promise<void> {
+    await this.db.query(`LOCK TABLE reengagement_opportunities IN ACCESS EXCLUSIVE MODE`);
+    await this.db.query(`LOCK TABLE patients, organizations IN SHARE ROW EXCLUSIVE MODE`);
+  }
+
+  /**
+   * The fresh table takes the organization's place (under lockForSwap). With its own partition: the old one is dropped
+   * (DROP of a partition locks only the parent, where DETACH would also lock `patients` to give its foreign keys
+   * triggers of their own). From the shared partition (its first swap): its rows deleted there, the exclusion CHECK
+   * added (one scan of the shared partition, which ATTACH would make; later swaps need none). Then ATTACH, which adds
+   * the parent's foreign keys to the fresh table and validates them (one join with `patients`, under the lock) and
+   * adopts its indexes; the table and its indexes renamed.
+   */
+  async replacePartition(): Promise<void> {
+    const t = this.tables;
+    if (t.shared) {
+      await this.db.query(`DELETE FROM ${OPPORTUNITIES_SHARED_PARTITION} WHERE organization_id = $1`, [t.organizationId]);
+      const existing = await this.db.query(`SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2`, [
+        OPPORTUNITIES_SHARED_PARTITION,
+        exclusionName(t),
+      ]);
+      if (existing.length === 0)
+        await this.db.query(
+          `ALTER TABLE ${OPPORTUNITIES_SHARED_PARTITION} ADD CONSTRAINT ${exclusionName(t)} CHECK (organization_id <> '${t.organizationId}'::uuid)`,
+        );
+    } else {
+      await this.db.query(`DROP TABLE ${t.live}`);
+    }
+    await this.db.query(`ALTER TABLE reengagement_opportunities ATTACH PARTITION ${t.fresh} FOR VALUES IN ('${t.organizationId}')`);
+    await this.db.query(`ALTER TABLE ${t.fresh} RENAME TO ${t.live}`);
+    const indexes = await this.db.query<{ name: string; parent: string }>(
+      `SELECT c.relname AS name, p.relname AS parent FROM pg_index i
+         JOIN pg_class c ON c.oid = i.indexrelid
+         JOIN pg_inherits h ON h.inhrelid = i.indexrelid JOIN pg_class p ON p.oid = h.inhparent
+        WHERE i.indrelid = $1::regclass`,
+      [t.live],
+    );
+    for (const { name, parent } of indexes) await this.db.query(`ALTER INDEX ${name} RENAME TO ${indexName(t, parent, false)}`);
+  }
+}
