@@ -144,6 +144,23 @@ describe('GET /api/v1/patients/:organizationId/opportunities', () => {
     expect((await get()).json()).toEqual(body);
   });
 
+  it("the app's refresher can build and swap (its large organizations' path): the same list from the organization's own partition", async () => {
+    const clinic = await createHandmadeClinic(t.db, (s) => t.app.get(PhiCipher).encrypt(s) as string);
+    const own = await memberToken(t, clinic.organizationId, 'marketing');
+    const get = () => t.inject({ method: 'GET', url: `/api/v1/patients/${clinic.organizationId}/opportunities`, headers: bearer(own) });
+    const before = (await get()).json();
+    expect(before.total_opportunities).toBe(5);
+    const partition = `reengagement_opps_${clinic.organizationId.replaceAll('-', '')}`;
+    const ownPartition = async (): Promise<boolean> =>
+      (await t.db.query<{ own: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS own`, [partition]))[0].own;
+    expect(await ownPartition()).toBe(false);
+    // 'swap' falls back to the update path when the refresher has no Database (the owner's connection): the app's has one.
+    const r = await t.app.get(OpportunitiesRefresher).refresh(clinic.organizationId, undefined, 'swap');
+    expect(r).toMatchObject({ organizationId: clinic.organizationId, opportunities: 5 });
+    expect(await ownPartition()).toBe(true);
+    expect((await get()).json()).toEqual(before);
+  });
+
   describe('the snapshot is never rebuilt inside a read', () => {
     /** A clinic of its own, its member's token and its list. */
     const ownClinic = async () => {
