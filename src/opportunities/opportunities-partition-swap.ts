@@ -1,5 +1,12 @@
 import { RUNTIME_ROLE } from 'src/database/database';
 import type { OwnerConnection } from 'src/database/owner-connection';
+import {
+  hasOwnPartitionOf,
+  partitionIndexName,
+  type PartitionedTable,
+  partitionTables,
+  type PartitionTables,
+} from 'src/database/partition-tables';
 
 /**
  * The DEFAULT partition of `reengagement_opportunities` (migration 1795568400000): every organization without a
@@ -7,36 +14,21 @@ import type { OwnerConnection } from 'src/database/owner-connection';
  */
 export const OPPORTUNITIES_SHARED_PARTITION = 'reengagement_opportunities_default';
 
-/** The names a build and swap of one organization's opportunities works with. */
-export interface OpportunityTables {
-  organizationId: string;
-  /** The organization's own partition, `reengagement_opps_<id without dashes>`, once it has one. */
-  live: string;
-  /** The table being built, swapped in under the live one's name. */
-  fresh: string;
-  /** Whether the organization's rows are in the shared DEFAULT partition (no partition of its own yet). */
-  shared: boolean;
-}
+/** `reengagement_opportunities`' partitions (`reengagement_opps_<id>`) and their indexes (`ro_<id>_…`, `ror_` while fresh). */
+const OPPORTUNITIES: PartitionedTable = { table: 'reengagement_opportunities', prefix: 'reengagement_opps', short: 'ro' };
 
-export function opportunityTables(organizationId: string, shared = false): OpportunityTables {
-  const live = `reengagement_opps_${organizationId.replaceAll('-', '')}`;
-  return { organizationId, live, fresh: `${live}_rebuild`, shared };
-}
+/** The names a build and swap of one organization's opportunities works with. */
+export type OpportunityTables = PartitionTables;
+
+export const opportunityTables = (organizationId: string, shared = false): OpportunityTables =>
+  partitionTables(OPPORTUNITIES, organizationId, shared);
 
 /** Whether the organization has an opportunities partition of its own (else its rows are in the shared one). */
-export async function hasOwnOpportunitiesPartition(db: OwnerConnection, organizationId: string): Promise<boolean> {
-  const [row] = await db.query<{ own: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS own`, [opportunityTables(organizationId).live]);
-  return row.own;
-}
+export const hasOwnOpportunitiesPartition = (db: OwnerConnection, organizationId: string): Promise<boolean> =>
+  hasOwnPartitionOf(db, OPPORTUNITIES, organizationId);
 
-/**
- * A partition index's name: `ro_<organization id without dashes>_<the parent index's name without its prefix>`
- * (`pkey` for the primary key); `ror_` while it is the fresh table's (renamed by the swap).
- */
-function indexName(t: OpportunityTables, parentIndex: string, fresh: boolean): string {
-  const suffix = parentIndex === 'pk_reengagement_opportunities' ? 'pkey' : parentIndex.replace(/^idx_reengagement_opportunities_/, '');
-  return `${fresh ? 'ror' : 'ro'}_${t.organizationId.replaceAll('-', '')}_${suffix}`.slice(0, 63);
-}
+const indexName = (t: OpportunityTables, parentIndex: string, fresh: boolean): string =>
+  partitionIndexName(OPPORTUNITIES, t, parentIndex, fresh);
 
 /** The CHECK on the shared partition that keeps an organization with its own partition out of it (ATTACH then scans nothing). */
 function exclusionName(t: OpportunityTables): string {

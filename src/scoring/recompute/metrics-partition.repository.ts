@@ -1,5 +1,6 @@
 import { RUNTIME_ROLE } from 'src/database/database';
 import type { OwnerConnection } from 'src/database/owner-connection';
+import { hasOwnPartitionOf, partitionIndexName, type PartitionedTable, partitionTables, type PartitionTables } from 'src/database/partition-tables';
 import type { BatchTenantSql } from 'src/database/tenant/tenant-sql';
 import type { PatientScores } from 'src/scoring/patient-scores';
 import { FRESH_COPY_COLUMNS, freshCopyPieces, RECORD_HISTORY_ARRAYS_SQL, sortedByPatient } from 'src/scoring/scores/scores-copy';
@@ -10,39 +11,18 @@ import { FRESH_COPY_COLUMNS, freshCopyPieces, RECORD_HISTORY_ARRAYS_SQL, sortedB
  */
 export const SHARED_PARTITION = 'patient_metrics_default';
 
-/** The names a rebuild of one organization's metrics works with. */
-export interface RebuildTables {
-  organizationId: string;
-  /** The organization's own partition, `patient_metrics_<id without dashes>`, once it has one. */
-  live: string;
-  /** The table being built, swapped in under the live one's name. */
-  fresh: string;
-  /**
-   * Whether the organization's rows are in the shared DEFAULT partition (it has no partition of its own yet): the
-   * swap then moves them out of it instead of replacing a partition.
-   */
-  shared: boolean;
-}
+/** `patient_metrics`' partitions (`patient_metrics_<id>`) and their indexes (`pm_<id>_…`, `pmr_` while fresh). */
+const METRICS: PartitionedTable = { table: 'patient_metrics', prefix: 'patient_metrics', short: 'pm' };
 
-export function rebuildTables(organizationId: string, shared = false): RebuildTables {
-  const live = `patient_metrics_${organizationId.replaceAll('-', '')}`;
-  return { organizationId, live, fresh: `${live}_rebuild`, shared };
-}
+/** The names a rebuild of one organization's metrics works with. */
+export type RebuildTables = PartitionTables;
+
+export const rebuildTables = (organizationId: string, shared = false): RebuildTables => partitionTables(METRICS, organizationId, shared);
 
 /** Whether the organization has a metrics partition of its own (else its rows are in SHARED_PARTITION). */
-export async function hasOwnPartition(db: OwnerConnection, organizationId: string): Promise<boolean> {
-  const [row] = await db.query<{ own: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS own`, [rebuildTables(organizationId).live]);
-  return row.own;
-}
+export const hasOwnPartition = (db: OwnerConnection, organizationId: string): Promise<boolean> => hasOwnPartitionOf(db, METRICS, organizationId);
 
-/**
- * A partition index's name: `pm_<organization id without dashes>_<the parent index's name without its prefix>`
- * (`pkey` for the primary key), at most 62 characters; `pmr_` while it is the fresh table's (renamed by the swap).
- */
-function indexName(t: RebuildTables, parentIndex: string, fresh: boolean): string {
-  const suffix = parentIndex === 'pk_patient_metrics' ? 'pkey' : parentIndex.replace(/^idx_patient_metrics_/, '');
-  return `${fresh ? 'pmr' : 'pm'}_${t.organizationId.replaceAll('-', '')}_${suffix}`.slice(0, 63);
-}
+const indexName = (t: RebuildTables, parentIndex: string, fresh: boolean): string => partitionIndexName(METRICS, t, parentIndex, fresh);
 
 /** One (status, risk level, trend) group of metrics rows: what `patient_metric_counts` counts. */
 export interface MetricsGroup {
