@@ -33,6 +33,18 @@ export function partitionTables(p: PartitionedTable, organizationId: string, sha
   return { organizationId, live, fresh: `${live}_rebuild`, shared };
 }
 
+/** The shared DEFAULT partition's CHECK that keeps out an organization with a partition of its own (ATTACH then scans nothing). */
+export function partitionExclusionName(p: PartitionedTable, t: PartitionTables): string {
+  return `ck_${p.short}_default_not_${t.organizationId.replaceAll('-', '')}`;
+}
+
+/**
+ * The tenant rule of the parent's policy (`organization_id = the session's organization`) as a CHECK on a fresh table
+ * the runtime role fills (COPY FROM and the build's INSERT into a table outside the policy); `IS TRUE`: a session
+ * without an organization (null) is refused, as the policy refuses it. Dropped when the table is sealed.
+ */
+export const FRESH_TENANT_PREDICATE = `(organization_id = nullif(current_setting('app.organization_id', true), '')::uuid) IS TRUE`;
+
 /** Whether the organization has a partition of its own (else its rows are in the shared one). */
 export async function hasOwnPartitionOf(db: OwnerConnection, p: PartitionedTable, organizationId: string): Promise<boolean> {
   const [row] = await db.query<{ own: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS own`, [partitionTables(p, organizationId).live]);
@@ -47,4 +59,31 @@ export function partitionIndexName(p: PartitionedTable, t: PartitionTables, pare
   const prefix = `idx_${p.table}_`;
   const suffix = parentIndex === `pk_${p.table}` ? 'pkey' : parentIndex.startsWith(prefix) ? parentIndex.slice(prefix.length) : parentIndex;
   return `${fresh ? `${p.short}r` : p.short}_${t.organizationId.replaceAll('-', '')}_${suffix}`.slice(0, 63);
+}
+
+/**
+ * The statements that build the parent's indexes on the fresh table (each parent index's definition with the table
+ * replaced and the partition index's name; the primary key's as a unique index), primary key first.
+ */
+export async function freshIndexStatements(db: OwnerConnection, p: PartitionedTable, t: PartitionTables): Promise<string[]> {
+  const rows = await db.query<{ name: string; def: string }>(
+    `SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS def FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+      WHERE i.indrelid = $1::regclass ORDER BY i.indisprimary DESC, c.relname`,
+    [p.table],
+  );
+  const shape = new RegExp(`^CREATE (UNIQUE )?INDEX \\S+ ON ONLY public\\.${p.table} (USING .*)$`);
+  return rows.map(({ name, def }) => {
+    const m = shape.exec(def);
+    if (!m) throw new Error(`unexpected index definition: ${def}`);
+    return `CREATE ${m[1] ?? ''}INDEX ${partitionIndexName(p, t, name, true)} ON ${t.fresh} ${m[2]}`;
+  });
+}
+
+/** The fresh table's primary key, on the unique index built for it (freshIndexStatements). */
+export async function addPrimaryKeyOnUniqueIndex(db: OwnerConnection, t: PartitionTables): Promise<void> {
+  const [pk] = await db.query<{ name: string }>(
+    `SELECT i.indexrelid::regclass::text AS name FROM pg_index i WHERE i.indrelid = $1::regclass AND i.indisunique`,
+    [t.fresh],
+  );
+  await db.query(`ALTER TABLE ${t.fresh} ADD PRIMARY KEY USING INDEX ${pk.name}`);
 }

@@ -1,11 +1,15 @@
 import { RUNTIME_ROLE } from 'src/database/database';
 import type { OwnerConnection } from 'src/database/owner-connection';
 import {
+  addPrimaryKeyOnUniqueIndex,
+  freshIndexStatements,
   hasOwnPartitionOf,
   partitionIndexName,
   type PartitionedTable,
   partitionTables,
   type PartitionTables,
+  partitionExclusionName,
+  FRESH_TENANT_PREDICATE,
 } from 'src/database/partition-tables';
 
 /**
@@ -31,13 +35,10 @@ const indexName = (t: OpportunityTables, parentIndex: string, fresh: boolean): s
   partitionIndexName(OPPORTUNITIES, t, parentIndex, fresh);
 
 /** The CHECK on the shared partition that keeps an organization with its own partition out of it (ATTACH then scans nothing). */
-function exclusionName(t: OpportunityTables): string {
-  return `ck_ro_default_not_${t.organizationId.replaceAll('-', '')}`;
-}
+const exclusionName = (t: OpportunityTables): string => partitionExclusionName(OPPORTUNITIES, t);
 
 /** The fresh table's tenant CHECK while the runtime role fills it (as the metrics' rebuild: metrics-partition.repository.ts). */
 const FRESH_TENANT_CHECK = 'ck_reengagement_opportunities_rebuild_tenant';
-const FRESH_TENANT_PREDICATE = `(organization_id = nullif(current_setting('app.organization_id', true), '')::uuid) IS TRUE`;
 
 /**
  * The DDL of a build and swap of one organization's opportunities (OpportunitiesRefresher's path for a large
@@ -90,24 +91,12 @@ export class OpportunitiesPartitionSwap {
 
   /** One statement per index of the parent (its definition with the table replaced), the primary key's as a unique index. */
   async indexStatements(): Promise<string[]> {
-    const rows = await this.db.query<{ name: string; def: string }>(
-      `SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS def FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-        WHERE i.indrelid = 'reengagement_opportunities'::regclass ORDER BY i.indisprimary DESC, c.relname`,
-    );
-    return rows.map(({ name, def }) => {
-      const m = /^CREATE (UNIQUE )?INDEX \S+ ON ONLY public\.reengagement_opportunities (USING .*)$/.exec(def);
-      if (!m) throw new Error(`unexpected index definition: ${def}`);
-      return `CREATE ${m[1] ?? ''}INDEX ${indexName(this.tables, name, true)} ON ${this.tables.fresh} ${m[2]}`;
-    });
+    return freshIndexStatements(this.db, OPPORTUNITIES, this.tables);
   }
 
   /** The primary key on the unique index built. */
   async addPrimaryKey(): Promise<void> {
-    const [pk] = await this.db.query<{ name: string }>(
-      `SELECT i.indexrelid::regclass::text AS name FROM pg_index i WHERE i.indrelid = $1::regclass AND i.indisunique`,
-      [this.tables.fresh],
-    );
-    await this.db.query(`ALTER TABLE ${this.tables.fresh} ADD PRIMARY KEY USING INDEX ${pk.name}`);
+    await addPrimaryKeyOnUniqueIndex(this.db, this.tables);
   }
 
   /**

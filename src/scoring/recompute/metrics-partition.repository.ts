@@ -1,6 +1,16 @@
 import { RUNTIME_ROLE } from 'src/database/database';
 import type { OwnerConnection } from 'src/database/owner-connection';
-import { hasOwnPartitionOf, partitionIndexName, type PartitionedTable, partitionTables, type PartitionTables } from 'src/database/partition-tables';
+import {
+  addPrimaryKeyOnUniqueIndex,
+  freshIndexStatements,
+  hasOwnPartitionOf,
+  partitionIndexName,
+  type PartitionedTable,
+  partitionTables,
+  type PartitionTables,
+  partitionExclusionName,
+  FRESH_TENANT_PREDICATE,
+} from 'src/database/partition-tables';
 import type { BatchTenantSql } from 'src/database/tenant/tenant-sql';
 import type { PatientScores } from 'src/scoring/patient-scores';
 import { FRESH_COPY_COLUMNS, freshCopyPieces, RECORD_HISTORY_ARRAYS_SQL, sortedByPatient } from 'src/scoring/scores/scores-copy';
@@ -58,9 +68,7 @@ function logTriggers(t: RebuildTables): { table: string; triggers: { name: strin
  * the organization's partition (each swap) need not scan the shared partition for its rows (PostgreSQL sees the CHECK
  * imply the shared partition's new bound).
  */
-function exclusionName(t: RebuildTables): string {
-  return `ck_pm_default_not_${t.organizationId.replaceAll('-', '')}`;
-}
+const exclusionName = (t: RebuildTables): string => partitionExclusionName(METRICS, t);
 
 /**
  * The fresh table's tenant CHECK while the runtime role fills it: the tenant rule of the policy it replaces (migration
@@ -69,7 +77,6 @@ function exclusionName(t: RebuildTables): string {
  * without an organization (null) is refused, as the policy refuses it. Dropped by `seal` once the chunks are in.
  */
 const FRESH_TENANT_CHECK = 'ck_patient_metrics_rebuild_tenant';
-const FRESH_TENANT_PREDICATE = `(organization_id = nullif(current_setting('app.organization_id', true), '')::uuid) IS TRUE`;
 
 /**
  * The SQL of a rebuild of an organization's metrics (metrics-partition-swap.ts): the DDL, index builds and the swap
@@ -181,15 +188,7 @@ export class MetricsPartitionRepository {
    * with the table replaced), the primary key's as a unique index (made the constraint by `addConstraints`).
    */
   async indexStatements(): Promise<string[]> {
-    const rows = await this.db.query<{ name: string; def: string }>(
-      `SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS def FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-        WHERE i.indrelid = 'patient_metrics'::regclass ORDER BY i.indisprimary DESC, c.relname`,
-    );
-    return rows.map(({ name, def }) => {
-      const m = /^CREATE (UNIQUE )?INDEX \S+ ON ONLY public\.patient_metrics (USING .*)$/.exec(def);
-      if (!m) throw new Error(`unexpected index definition: ${def}`);
-      return `CREATE ${m[1] ?? ''}INDEX ${indexName(this.t, name, true)} ON ${this.t.fresh} ${m[2]}`;
-    });
+    return freshIndexStatements(this.db, METRICS, this.t);
   }
 
   /**
@@ -198,11 +197,7 @@ export class MetricsPartitionRepository {
    * of validating them under the swap's lock.
    */
   async addConstraints(): Promise<void> {
-    const [pk] = await this.db.query<{ name: string }>(
-      `SELECT i.indexrelid::regclass::text AS name FROM pg_index i WHERE i.indrelid = $1::regclass AND i.indisunique`,
-      [this.t.fresh],
-    );
-    await this.db.query(`ALTER TABLE ${this.t.fresh} ADD PRIMARY KEY USING INDEX ${pk.name}`);
+    await addPrimaryKeyOnUniqueIndex(this.db, this.t);
     const fks = await this.db.query<{ name: string; def: string }>(
       `SELECT conname AS name, pg_get_constraintdef(oid) AS def FROM pg_constraint
         WHERE conrelid = 'patient_metrics'::regclass AND contype = 'f' ORDER BY conname`,
