@@ -1,7 +1,7 @@
 import { Database } from 'src/database/database';
 import { TenantDb } from 'src/database/tenant/tenant-db';
 import { MetricsPartitionRepository, rebuildTables } from 'src/scoring/recompute/metrics-partition.repository';
-import { copyTimestamp, FRESH_COPY_COLUMNS } from 'src/scoring/scores/scores-copy';
+import { FRESH_COPY_COLUMNS } from 'src/scoring/scores/scores-copy';
 import { seedOrganization } from 'src/demo-data/seed';
 import { ScoringService } from 'src/scoring/scoring.service';
 import { createTestApp, TestApp, TEST_NOW } from 'test/utils/test-app';
@@ -201,21 +201,6 @@ describe('recompute: rebuild and swap of the metrics partition', () => {
       await Promise.all([own.end(), foreign.end(), owner.end()]);
       await database.close();
     }
-  });
-
-  it('COPies each date as the instant to_timestamp(ms / 1000) gives, to the microsecond', async () => {
-    // The results' INSERT turned epoch milliseconds (float8, with microseconds from date_part) into timestamps in SQL;
-    // the straight COPY writes them from Node (copyTimestamp): the same instants, ties at half a microsecond included.
-    const rnd = (k: number): number => ((k * 2654435761) % 4294967296) / 4294967296;
-    const values = [0, -1, -0.0005, 0.0005, 0.0015, 1.5e-3, 1733456789123, 1733456789123.456, 1733456789123.4565, -86_400_000.0005, 946_684_800_000.0005, 4102444800000.9995];
-    for (let k = 1; k <= 2000; k++) values.push(Math.round(rnd(k) * 2e12 * 1000) / 1000 - 2e11, rnd(k + 7) * 2e12);
-    const rows = await t.db.query<{ text: string; ms: number }>(
-      `SELECT u.text, u.ms FROM unnest($1::text[], $2::float8[]) AS u(text, ms) WHERE u.text::timestamptz IS DISTINCT FROM to_timestamp(u.ms / 1000)`,
-      [values.map(copyTimestamp), values],
-    );
-    expect(rows).toEqual([]);
-    expect(copyTimestamp(null)).toBe('\\N');
-    expect(copyTimestamp(1733456789123.456)).toBe('2024-12-06T03:46:29.123456Z');
   });
 
   it('keeps a new organization in the shared partition (migration 1795567900000)', async () => {

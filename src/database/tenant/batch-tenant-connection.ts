@@ -114,7 +114,7 @@ export class BatchTenantConnection implements BatchTenantSql {
     return { columns: result.fields.map((f) => f.name), rows: result.rows };
   }
 
-  async copyIn(sql: string, text: string | readonly string[]): Promise<void> {
+  async copyIn(sql: string, text: string | readonly (string | Buffer)[]): Promise<void> {
     if (this.pendingCommit) await this.settle();
     return new Promise<void>((resolve, reject) => {
       const stream = this.live.query(copyFrom(sql));

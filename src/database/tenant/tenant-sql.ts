@@ -24,7 +24,7 @@ export interface BatchTenantSql extends TenantSql {
   /** The rows as arrays of values, with the column names in order. */
   queryArrays(sql: string, params?: readonly unknown[]): Promise<{ columns: string[]; rows: unknown[][] }>;
   /** `COPY ... FROM STDIN` with `text` (or its pieces, in order) as the whole input. Not into a table under RLS. */
-  copyIn(sql: string, text: string | readonly string[]): Promise<void>;
+  copyIn(sql: string, text: string | readonly (string | Buffer)[]): Promise<void>;
   /**
    * `work` between BEGIN and COMMIT (ROLLBACK when it throws) on this connection. `local`: the transaction's
    * settings (`SET LOCAL`; constant text, never input), sent with the BEGIN. `beforeCommit` and `afterCommit`:

@@ -13,7 +13,7 @@ import {
 } from 'src/database/partition-tables';
 import type { BatchTenantSql } from 'src/database/tenant/tenant-sql';
 import type { PatientScores } from 'src/scoring/patient-scores';
-import { FRESH_COPY_COLUMNS, freshCopyPieces, RECORD_HISTORY_ARRAYS_SQL, sortedByPatient } from 'src/scoring/scores/scores-copy';
+import { FRESH_COPY_COLUMNS, freshCopyBinary, RECORD_HISTORY_ARRAYS_SQL, sortedByPatient } from 'src/scoring/scores/scores-copy';
 
 /**
  * The DEFAULT partition of `patient_metrics` (migration 1795567900000): every organization without a partition of its
@@ -311,7 +311,7 @@ export class MetricsPartitionRepository {
  * A chunk's rows COPied straight into the fresh table (its tenant CHECK lets the run's connection insert its
  * organization's rows: createFresh), and its risk-history rows as the update path writes them: on the run's own
  * connection, as the runtime role; the caller owns the transaction. The rows are those the update path's INSERT makes
- * of the results' COPY (freshCopyLine: the same text for every value, the dates as to_timestamp gives them).
+ * of the results' COPY (freshCopyBinary: the same values, in binary COPY format, the dates as to_timestamp gives them).
  */
 export async function writeChunkToFresh(
   db: BatchTenantSql,
@@ -323,7 +323,7 @@ export async function writeChunkToFresh(
   if (rows.length === 0) return;
   // In primary-key order: the fresh table's heap comes out in the order of its primary key.
   const sorted = sortedByPatient(rows);
-  await db.copyIn(`COPY ${t.fresh} (${FRESH_COPY_COLUMNS}) FROM STDIN`, freshCopyPieces(sorted, db.organizationId, now));
+  await db.copyIn(`COPY ${t.fresh} (${FRESH_COPY_COLUMNS}) FROM STDIN (FORMAT binary)`, freshCopyBinary(sorted, db.organizationId, now));
   const history = sorted.filter((s) => s.recordHistory);
   if (history.length === 0) return;
   await db.query(RECORD_HISTORY_ARRAYS_SQL, [db.organizationId, now, today, history.map((s) => s.patientId), history.map((s) => s.riskScore)]);

@@ -1,3 +1,4 @@
+import { BinaryCopyWriter, timestampMicros } from 'src/database/binary-copy';
 import type { PatientScores } from 'src/scoring/patient-scores';
 
 /** Columns of the results handed back to PostgreSQL, in COPY order, with their SQL types. */
@@ -182,59 +183,55 @@ export function sortedByPatient(scores: readonly PatientScores[]): PatientScores
   return [...scores].sort((a, b) => (a.patientId < b.patientId ? -1 : a.patientId > b.patientId ? 1 : 0));
 }
 
-/** Seconds from the Unix epoch to PostgreSQL's (2000-01-01), as to_timestamp subtracts them. */
-const POSTGRES_EPOCH_SECONDS = 946_684_800;
-
-/** rint: the nearest integer, ties to even (C's rint in the default rounding mode; Math.round sends ties up). */
-function rint(x: number): number {
-  const r = Math.round(x);
-  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
-/**
- * The COPY text of `to_timestamp(ms / 1000)` (null: \N), the value the results' INSERT gives a date column
- * (METRIC_VALUE): PostgreSQL's to_timestamp(float8) subtracts the epochs' difference from the seconds, multiplies by a
- * million and rounds with rint to whole microseconds; the same float8 arithmetic here, then the instant written with
- * its microseconds in ISO 8601 (UTC), which timestamptz reads back exactly.
- */
-export function copyTimestamp(ms: number | null): string {
-  if (ms === null) return '\\N';
-  const us = rint((ms / 1000 - POSTGRES_EPOCH_SECONDS) * 1_000_000) + POSTGRES_EPOCH_SECONDS * 1_000_000;
-  const wholeMs = Math.floor(us / 1000);
-  const iso = new Date(wholeMs).toISOString(); // 2026-12-06T02:40:28.416Z
-  return `${iso.slice(0, -1)}${String(us - wholeMs * 1000).padStart(3, '0')}Z`;
-}
-
-/** The columns of a metrics row as `freshCopyLine` writes them, for `COPY <table> (...) FROM STDIN`. */
+/** The columns of a metrics row as `freshCopyBinary` writes them, for `COPY <table> (...) FROM STDIN (FORMAT binary)`. */
 export const FRESH_COPY_COLUMNS = ['organization_id', 'patient_id', ...METRIC_COLUMNS, 'stale', 'computed_at', 'created_at', 'updated_at'].join(', ');
+const FRESH_FIELDS = FRESH_COPY_COLUMNS.split(', ').length;
 
-/**
- * One COPY line (without its newline) of a metrics row in FRESH_COPY_COLUMNS order: the row `insertMetricsSql` makes
- * of the results' line (copyLine), written straight into the rebuild's fresh table. `organizationId` and `now` (ISO
- * 8601) as they are: a uuid and a timestamp never need escaping.
- */
-export function freshCopyLine(s: PatientScores, organizationId: string, now: string): string {
-  return `${organizationId}\t${s.patientId}\t${copyValue(s.sortName)}\t${s.status}\t${copyNumber(s.riskScore)}\t${s.riskLevel}\t${copyValue(
-    JSON.stringify(s.riskFactors),
-  )}\t${s.riskTrend}\t${copyNumber(s.engagementScore)}\t${copyNumber(s.ltvCents)}\t${copyNumber(s.historicalRevenueCents)}\t${copyNumber(
-    s.futureValueCents,
-  )}\t${copyNumber(s.referralValueCents)}\t${copyNumber(s.totalSessions)}\t${copyNumber(s.avgSessionValueCents)}\t${copyTimestamp(
-    s.lastAppointmentAt,
-  )}\t${copyTimestamp(s.nextAppointmentAt)}\t${copyTimestamp(s.lastContactAt)}\t${copyNumber(s.successProbability)}\t${copyTimestamp(
-    s.firstVisitAt,
-  )}\tf\t${now}\t${now}\t${now}`;
+/** A nullable instant in epoch milliseconds as the results' INSERT stores it (`to_timestamp(ms / 1000)`: timestampMicros). */
+function instant(w: BinaryCopyWriter, ms: number | null): void {
+  if (ms === null) w.null();
+  else w.timestamptz(timestampMicros(ms));
 }
 
-/** The fresh table's COPY text of `scores`, in pieces of `rowsPerPiece` lines (as toCopyPieces). */
-export function freshCopyPieces(scores: readonly PatientScores[], organizationId: string, now: Date, rowsPerPiece = 2000): string[] {
-  const at = now.toISOString();
-  const pieces: string[] = [];
-  for (let i = 0; i < scores.length; i += rowsPerPiece) {
-    const lines: string[] = [];
-    for (let j = i; j < Math.min(scores.length, i + rowsPerPiece); j++) lines.push(freshCopyLine(scores[j], organizationId, at));
-    pieces.push(lines.join('\n') + '\n');
+/**
+ * The rebuild's fresh table's rows of `scores` in binary COPY format, in FRESH_COPY_COLUMNS order: the rows
+ * `insertMetricsSql` makes of the results' lines (copyLine), written straight into the fresh table. Binary, not text:
+ * PostgreSQL receives the reals, integers, uuids and seven instants a row as they are instead of parsing them from
+ * text, and Node writes them into buffers instead of building a string of each (docs/scoring.md, "Rebuild and swap").
+ * The reals are rounded to single precision here rather than parsed from their shortest decimal text by the server:
+ * the same value but for a double that lies exactly halfway between two singles.
+ */
+export function freshCopyBinary(scores: readonly PatientScores[], organizationId: string, now: Date): Buffer[] {
+  const w = new BinaryCopyWriter();
+  const at = timestampMicros(now.getTime());
+  for (const s of scores) {
+    w.tuple(FRESH_FIELDS);
+    w.uuid(organizationId);
+    w.uuid(s.patientId);
+    w.text(s.sortName);
+    w.text(s.status);
+    w.float4(s.riskScore);
+    w.text(s.riskLevel);
+    w.jsonb(JSON.stringify(s.riskFactors));
+    w.text(s.riskTrend);
+    w.float4(s.engagementScore);
+    w.int4(s.ltvCents);
+    w.int4(s.historicalRevenueCents);
+    w.int4(s.futureValueCents);
+    w.int4(s.referralValueCents);
+    w.int4(s.totalSessions);
+    w.int4(s.avgSessionValueCents);
+    instant(w, s.lastAppointmentAt);
+    instant(w, s.nextAppointmentAt);
+    instant(w, s.lastContactAt);
+    w.float4(s.successProbability);
+    instant(w, s.firstVisitAt);
+    w.bool(false);
+    w.timestamptz(at);
+    w.timestamptz(at);
+    w.timestamptz(at);
   }
-  return pieces;
+  return w.pieces();
 }
 
 /**
