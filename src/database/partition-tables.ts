@@ -87,3 +87,19 @@ export async function addPrimaryKeyOnUniqueIndex(db: OwnerConnection, t: Partiti
   );
   await db.query(`ALTER TABLE ${t.fresh} ADD PRIMARY KEY USING INDEX ${pk.name}`);
 }
+
+/**
+ * The parent's foreign keys on the fresh table, each added NOT VALID (a moment's lock of the referenced table) and
+ * then validated (a read of both that blocks neither's readers nor the referenced table's writers): ATTACH adopts a
+ * valid foreign key of the same definition instead of adding and validating it under the swap's locks.
+ */
+export async function addForeignKeysValidated(db: OwnerConnection, p: PartitionedTable, t: PartitionTables): Promise<void> {
+  const fks = await db.query<{ name: string; def: string }>(
+    `SELECT conname AS name, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'f' ORDER BY conname`,
+    [p.table],
+  );
+  for (const fk of fks) {
+    await db.query(`ALTER TABLE ${t.fresh} ADD CONSTRAINT ${fk.name} ${fk.def} NOT VALID`);
+    await db.query(`ALTER TABLE ${t.fresh} VALIDATE CONSTRAINT ${fk.name}`);
+  }
+}

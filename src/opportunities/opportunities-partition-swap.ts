@@ -1,6 +1,7 @@
 import { RUNTIME_ROLE } from 'src/database/database';
 import type { OwnerConnection } from 'src/database/owner-connection';
 import {
+  addForeignKeysValidated,
   addPrimaryKeyOnUniqueIndex,
   freshIndexStatements,
   hasOwnPartitionOf,
@@ -94,9 +95,13 @@ export class OpportunitiesPartitionSwap {
     return freshIndexStatements(this.db, OPPORTUNITIES, this.tables);
   }
 
-  /** The primary key on the unique index built. */
-  async addPrimaryKey(): Promise<void> {
+  /**
+   * The primary key on the unique index built, then the parent's foreign keys added NOT VALID and validated before the
+   * swap (as the metrics' rebuild does), so that ATTACH adopts them instead of validating them under its locks.
+   */
+  async addConstraints(): Promise<void> {
     await addPrimaryKeyOnUniqueIndex(this.db, this.tables);
+    await addForeignKeysValidated(this.db, OPPORTUNITIES, this.tables);
   }
 
   /**
@@ -114,9 +119,9 @@ export class OpportunitiesPartitionSwap {
    * The fresh table takes the organization's place (under lockForSwap). With its own partition: the old one is dropped
    * (DROP of a partition locks only the parent, where DETACH would also lock `patients` to give its foreign keys
    * triggers of their own). From the shared partition (its first swap): its rows deleted there, the exclusion CHECK
-   * added (one scan of the shared partition, which ATTACH would make; later swaps need none). Then ATTACH, which adds
-   * the parent's foreign keys to the fresh table and validates them (one join with `patients`, under the lock) and
-   * adopts its indexes; the table and its indexes renamed.
+   * added (one scan of the shared partition, which ATTACH would make; later swaps need none). Then ATTACH, which
+   * adopts the fresh table's foreign keys (validated before: addConstraints) and its indexes; the table and its indexes
+   * renamed.
    */
   async replacePartition(): Promise<void> {
     const t = this.tables;

@@ -265,7 +265,7 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
         } finally {
           await second.end();
         }
-        await swap.addPrimaryKey();
+        await swap.addConstraints();
         const indexesMs = lap();
         await progress?.(0.9);
         const durationMs = Date.now() - started;

@@ -192,6 +192,26 @@ describe('opportunities refresh by build and swap', () => {
     expect((await refreshRow(big)).totals).toEqual(totals);
   });
 
+  it("validates the parent's foreign keys on the fresh table before the swap, which ATTACH then adopts", async () => {
+    const fks = (table: string): Promise<Record<string, unknown>[]> =>
+      db.query(
+        `SELECT c.conname, pg_get_constraintdef(c.oid) AS def, c.convalidated, p.conname AS parent
+           FROM pg_constraint c LEFT JOIN pg_constraint p ON p.oid = c.conparentid
+          WHERE c.conrelid = $1::regclass AND c.contype = 'f' ORDER BY c.conname`,
+        [table],
+      );
+    const parentFks = await fks('reengagement_opportunities');
+    expect(parentFks.map((f) => f.def)).toEqual(expect.arrayContaining([expect.stringMatching(/REFERENCES patients/), expect.stringMatching(/REFERENCES organizations/)]));
+    let beforeSwap: Record<string, unknown>[] = [];
+    // At 0.9 the indexes and constraints are in and the swap's locks not yet taken.
+    const inspect = async (fraction: number): Promise<void> => {
+      if (fraction === 0.9) beforeSwap = await fks(opportunityTables(big).fresh);
+    };
+    await refresher.refresh(big, inspect, 'swap');
+    expect(beforeSwap).toEqual(parentFks.map((f) => ({ ...f, convalidated: true, parent: null })));
+    expect(await fks(opportunityTables(big).live)).toEqual(parentFks.map((f) => ({ ...f, convalidated: true, parent: f.conname })));
+  });
+
   it('leaves the rows and the refresh state as they were when the build fails, before or after its indexes', async () => {
     const before = await db.query(`SELECT xmin::text, * FROM reengagement_opportunities WHERE organization_id = $1 ORDER BY patient_id`, [big]);
     const state = await refreshRow(big);

@@ -1,6 +1,7 @@
 import { RUNTIME_ROLE } from 'src/database/database';
 import type { OwnerConnection } from 'src/database/owner-connection';
 import {
+  addForeignKeysValidated,
   addPrimaryKeyOnUniqueIndex,
   freshIndexStatements,
   hasOwnPartitionOf,
@@ -198,14 +199,7 @@ export class MetricsPartitionRepository {
    */
   async addConstraints(): Promise<void> {
     await addPrimaryKeyOnUniqueIndex(this.db, this.t);
-    const fks = await this.db.query<{ name: string; def: string }>(
-      `SELECT conname AS name, pg_get_constraintdef(oid) AS def FROM pg_constraint
-        WHERE conrelid = 'patient_metrics'::regclass AND contype = 'f' ORDER BY conname`,
-    );
-    for (const fk of fks) {
-      await this.db.query(`ALTER TABLE ${this.t.fresh} ADD CONSTRAINT ${fk.name} ${fk.def} NOT VALID`);
-      await this.db.query(`ALTER TABLE ${this.t.fresh} VALIDATE CONSTRAINT ${fk.name}`);
-    }
+    await addForeignKeysValidated(this.db, METRICS, this.t);
   }
 
   /** The fresh table's groups, as the count triggers would count its rows. */
