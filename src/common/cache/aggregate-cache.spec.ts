@@ -1,6 +1,7 @@
 import type { Cache } from 'cache-manager';
 import { AggregateCache } from 'src/common/cache/aggregate-cache';
 import type { Freshness } from 'src/common/cache/freshness';
+import type { RedisGuard } from 'src/common/resilience/redis-guard';
 import { ServiceUnavailableError } from 'src/common/resilience/service-unavailable';
 import type { Settings } from 'src/config/settings';
 
@@ -69,6 +70,20 @@ describe('AggregateCache', () => {
     const broken = { get: async () => Promise.reject(new Error('redis down')), set: async () => Promise.reject(new Error('redis down')), del: async () => true, disconnect: async () => undefined } as unknown as Cache;
     const cache = new AggregateCache(broken);
     expect(await cache.getOrLoad('k', async () => 'db')).toBe('db');
+  });
+
+  it('puts the Redis store\'s commands through the guard, and not the in-process store\'s (no REDIS_URL)', async () => {
+    const guarded: string[] = [];
+    const guard = { run: <T>(op: () => Promise<T>): Promise<T> => (guarded.push('run'), op()), close: () => undefined } as unknown as RedisGuard;
+    const withRedis = { cacheTtlSeconds: 60, redisUrl: 'redis://127.0.0.1:6379', resilience: { staleIfErrorSeconds: 0 } } as unknown as Settings;
+    const inProcess = { ...withRedis, redisUrl: null } as unknown as Settings;
+    expect(await new AggregateCache(memoryCache(), guard, withRedis).getOrLoad('k', async () => 1)).toBe(1);
+    expect(guarded).toEqual(['run', 'run']); // the read that missed, the write
+    guarded.length = 0;
+    const local = new AggregateCache(memoryCache(), guard, inProcess);
+    expect(await local.getOrLoad('k', async () => 2)).toBe(2);
+    expect(await local.getOrLoad('k', async () => 3)).toBe(2);
+    expect(guarded).toEqual([]);
   });
 
   describe('stale if error: the request\'s freshness record is the one its caller passes', () => {

@@ -42,11 +42,16 @@ export class AggregateCache implements OnModuleDestroy {
   private readonly staleIfErrorMs: number;
   private lastWarning = 0;
 
+  /** The guard of the Redis store's commands; none for the in-process store (no REDIS_URL), which neither stalls nor fails. */
+  private readonly redis?: RedisGuard;
+
   constructor(
     @Inject(CACHE_MANAGER) private readonly cache: Cache,
-    @Optional() private readonly redis?: RedisGuard,
+    @Optional() redis?: RedisGuard,
     @Optional() @Inject(SETTINGS) settings?: Settings,
   ) {
+    // Without REDIS_URL the store is cache-manager's in-process one: a timer and a breaker per read would guard nothing.
+    this.redis = settings === undefined || settings.redisUrl ? redis : undefined;
     this.ttlMs = (settings?.cacheTtlSeconds ?? 300) * 1000;
     this.staleIfErrorMs = (settings?.resilience.staleIfErrorSeconds ?? 0) * 1000;
     this.lastGood = new InProcessLru(this.staleIfErrorMs > 0 ? LAST_GOOD_ENTRIES : 0, this.ttlMs + this.staleIfErrorMs);
