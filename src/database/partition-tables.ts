@@ -88,10 +88,64 @@ export async function addPrimaryKeyOnUniqueIndex(db: OwnerConnection, t: Partiti
   await db.query(`ALTER TABLE ${t.fresh} ADD PRIMARY KEY USING INDEX ${pk.name}`);
 }
 
+/** How long a swap's statement waits for each of its locks before it gives up and tries again (below deadlock_timeout, 1 s). */
+const SWAP_LOCK_TIMEOUT_MS = 200;
 /**
- * The parent's foreign keys on the fresh table, each added NOT VALID (a moment's lock of the referenced table) and
- * then validated (a read of both that blocks neither's readers nor the referenced table's writers): ATTACH adopts a
- * valid foreign key of the same definition instead of adding and validating it under the swap's locks.
+ * How long a swap keeps trying before its run fails (the live partition is then left as it was, the night's work
+ * lost). Long: after each organization's recompute the app refreshes its opportunities, one statement that reads
+ * `patient_metrics` for about 3.5 minutes at a million patients, and the nightly job's next large organization
+ * would otherwise give up behind it. Each attempt waits only SWAP_LOCK_TIMEOUT_MS, so readers never queue long.
+ */
+const SWAP_TRY_FOR_MS = 15 * 60_000;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function isLockTimeout(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === '55P03' || code === '40P01'; // lock_not_available, deadlock_detected
+}
+
+/**
+ * Runs `work` in a transaction with a short lock_timeout, again after a pause while it fails for want of a lock,
+ * for up to SWAP_TRY_FOR_MS: waiting for a lock queues every later conflicting statement behind it (for the swap's
+ * ACCESS EXCLUSIVE lock, every reader), so the wait is kept short and retried rather than long. Used by both swaps
+ * (the metrics' rebuild, the opportunities' refresh) for every statement that locks a table others use.
+ */
+export async function withShortLocks<T>(client: OwnerConnection, work: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    await client.query('BEGIN');
+    try {
+      await client.query(`SET LOCAL lock_timeout = '${SWAP_LOCK_TIMEOUT_MS}ms'`);
+      const result = await work();
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      if (!isLockTimeout(err) || Date.now() - started > SWAP_TRY_FOR_MS) throw err;
+      await sleep(Math.min(2_000, 100 * attempt) + Math.random() * 100);
+    }
+  }
+}
+
+/**
+ * A fresh table's index builds on two owner connections at once (each takes the next statement as soon as it is free):
+ * the builds are CPU-bound, one core each. Rejects with the first failure (the other connection finishes its build).
+ */
+export async function buildOnBoth(connections: readonly [OwnerConnection, OwnerConnection], statements: readonly string[]): Promise<void> {
+  let next = 0;
+  const build = async (c: OwnerConnection): Promise<void> => {
+    while (next < statements.length) await c.query(statements[next++]);
+  };
+  await Promise.all(connections.map(build));
+}
+
+/**
+ * The parent's foreign keys on the fresh table, each added NOT VALID (under short locks, withShortLocks: it locks the
+ * referenced table against its writers for a moment, and must not queue them behind a long transaction of theirs)
+ * and then validated (a read of both that blocks neither's readers nor the referenced table's writers): ATTACH adopts
+ * a valid foreign key of the same definition instead of adding and validating it under the swap's locks. Outside a
+ * transaction.
  */
 export async function addForeignKeysValidated(db: OwnerConnection, p: PartitionedTable, t: PartitionTables): Promise<void> {
   const fks = await db.query<{ name: string; def: string }>(
@@ -99,7 +153,7 @@ export async function addForeignKeysValidated(db: OwnerConnection, p: Partitione
     [p.table],
   );
   for (const fk of fks) {
-    await db.query(`ALTER TABLE ${t.fresh} ADD CONSTRAINT ${fk.name} ${fk.def} NOT VALID`);
+    await withShortLocks(db, () => db.query(`ALTER TABLE ${t.fresh} ADD CONSTRAINT ${fk.name} ${fk.def} NOT VALID`));
     await db.query(`ALTER TABLE ${t.fresh} VALIDATE CONSTRAINT ${fk.name}`);
   }
 }

@@ -7,7 +7,8 @@ import { DEFAULT_RECALL_DAYS } from 'src/opportunities/domain/opportunity-rules'
 import { OpportunitiesRepository, REFRESH_LOCK_KEY, SAVE_REFRESH_SQL } from 'src/opportunities/opportunities.repository';
 import { hasOwnOpportunitiesPartition, OpportunitiesPartitionSwap, opportunityTables } from 'src/opportunities/opportunities-partition-swap';
 import { Database } from 'src/database/database';
-import { buildOnBoth, REBUILD_MIN_PATIENTS, withShortLocks } from 'src/scoring/recompute/metrics-partition-swap';
+import { buildOnBoth, withShortLocks } from 'src/database/partition-tables';
+import { REBUILD_MIN_PATIENTS } from 'src/scoring/recompute/metrics-partition-swap';
 import { TenantDb } from 'src/database/tenant/tenant-db';
 import { ScoringEvents } from 'src/scoring/scoring-events';
 import { JobService } from 'src/jobs/job.service';

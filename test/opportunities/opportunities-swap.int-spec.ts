@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { FixedClock } from 'src/common/clock/clock';
 import { loadSettings } from 'src/config/settings';
 import { Database } from 'src/database/database';
@@ -210,6 +211,44 @@ describe('opportunities refresh by build and swap', () => {
     await refresher.refresh(big, inspect, 'swap');
     expect(beforeSwap).toEqual(parentFks.map((f) => ({ ...f, convalidated: true, parent: null })));
     expect(await fks(opportunityTables(big).live)).toEqual(parentFks.map((f) => ({ ...f, convalidated: true, parent: f.conname })));
+  });
+
+  it("adds the foreign keys without queueing the patients' writers behind a long transaction", async () => {
+    // A long transaction holds a write lock on `patients`. Adding a foreign key to the fresh table must lock `patients`
+    // against writers; waiting for that lock without a bound would queue every later writer of `patients` behind it
+    // until the long transaction ends. Under short locks (withShortLocks) the refresh retries instead.
+    const connect = async (): Promise<Client> => {
+      const c = new Client({ connectionString: db.url });
+      await c.connect();
+      return c;
+    };
+    const [long, writer, watcher] = await Promise.all([connect(), connect(), connect()]);
+    try {
+      const [a, b] = await db.query<{ id: string }>(`SELECT id FROM patients WHERE organization_id = $1 ORDER BY id LIMIT 2`, [big]);
+      await long.query('BEGIN');
+      await long.query(`UPDATE patients SET updated_at = updated_at WHERE id = $1`, [a.id]);
+      const refresh = refresher.refresh(big, undefined, 'swap');
+      refresh.catch(() => undefined);
+      // Until the refresh has asked for its lock at least once (a generous bound).
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const waiting = await watcher.query(
+          `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'ALTER TABLE % ADD CONSTRAINT %NOT VALID'`,
+        );
+        if (waiting.rows.length > 0) break;
+        if (Date.now() > deadline) throw new Error('the refresh never waited for its foreign key lock');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      // Another writer of `patients` gets through (it would wait behind the queued ALTER for as long as `long` lasts).
+      await writer.query(`SET lock_timeout = '2s'`);
+      await expect(writer.query(`UPDATE patients SET updated_at = updated_at WHERE id = $1`, [b.id])).resolves.toMatchObject({ rowCount: 1 });
+      await long.query('COMMIT');
+      await expect(refresh).resolves.toMatchObject({ organizationId: big });
+      expect(await partitionOf(big)).toEqual([opportunityTables(big).live]);
+    } finally {
+      await long.query('ROLLBACK').catch(() => undefined);
+      await Promise.all([long.end(), writer.end(), watcher.end()]);
+    }
   });
 
   it('leaves the rows and the refresh state as they were when the build fails, before or after its indexes', async () => {

@@ -1,4 +1,5 @@
 import type { OwnerConnection } from 'src/database/owner-connection';
+import { buildOnBoth, withShortLocks } from 'src/database/partition-tables';
 import type { BatchTenantSql } from 'src/database/tenant/tenant-sql';
 import type { PatientScores } from 'src/scoring/patient-scores';
 import {
@@ -20,62 +21,11 @@ import {
  */
 export const REBUILD_MIN_PATIENTS = 50_000;
 
-/** How long the swap waits for each of its locks before it gives up and tries again (below deadlock_timeout, 1 s). */
-const SWAP_LOCK_TIMEOUT_MS = 200;
-/**
- * How long the swap keeps trying before the run fails (the live partition is then left as it was, the night's work
- * lost). Long: after each organization's recompute the app refreshes its opportunities, one statement that reads
- * `patient_metrics` for about 3.5 minutes at a million patients, and the nightly job's next large organization
- * would otherwise give up behind it. Each attempt waits only SWAP_LOCK_TIMEOUT_MS, so readers never queue long.
- */
-const SWAP_TRY_FOR_MS = 15 * 60_000;
-
 export type MetricsWriteMode = 'auto' | 'rebuild' | 'update';
 
 export interface RebuildHooks {
   /** Called after the fresh table is complete (indexes, keys, counts) and before the swap: tests write meanwhile. */
   beforeSwap?: () => Promise<void>;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function isLockTimeout(err: unknown): boolean {
-  const code = (err as { code?: string }).code;
-  return code === '55P03' || code === '40P01'; // lock_not_available, deadlock_detected
-}
-
-/**
- * Runs `work` in a transaction with a short lock_timeout, again after a pause while it fails for want of a lock,
- * for up to SWAP_TRY_FOR_MS: waiting for an ACCESS EXCLUSIVE lock queues every later reader behind it, so the wait is
- * kept short and retried rather than long. (Also the opportunities' swap: src/opportunities/opportunities-partition-swap.ts.)
- */
-/**
- * A fresh table's index builds on two owner connections at once (each takes the next statement as soon as it is free):
- * the builds are CPU-bound, one core each. Rejects with the first failure (the other connection finishes its build).
- */
-export async function buildOnBoth(connections: readonly [OwnerConnection, OwnerConnection], statements: readonly string[]): Promise<void> {
-  let next = 0;
-  const build = async (c: OwnerConnection): Promise<void> => {
-    while (next < statements.length) await c.query(statements[next++]);
-  };
-  await Promise.all(connections.map(build));
-}
-
-export async function withShortLocks<T>(client: OwnerConnection, work: () => Promise<T>): Promise<T> {
-  const started = Date.now();
-  for (let attempt = 1; ; attempt++) {
-    await client.query('BEGIN');
-    try {
-      await client.query(`SET LOCAL lock_timeout = '${SWAP_LOCK_TIMEOUT_MS}ms'`);
-      const result = await work();
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      if (!isLockTimeout(err) || Date.now() - started > SWAP_TRY_FOR_MS) throw err;
-      await sleep(Math.min(2_000, 100 * attempt) + Math.random() * 100);
-    }
-  }
 }
 
 /**
