@@ -73,7 +73,14 @@ export class BinaryCopyWriter {
 
   /** A canonical uuid (8-4-4-4-12 hexadecimal digits). */
   uuid(value: string): void {
-    if (value.length !== 36) throw new RangeError(`binary COPY: not a uuid`);
+    if (
+      value.length !== 36 ||
+      value.charCodeAt(8) !== 45 ||
+      value.charCodeAt(13) !== 45 ||
+      value.charCodeAt(18) !== 45 ||
+      value.charCodeAt(23) !== 45
+    )
+      throw new RangeError(`binary COPY: not a uuid`);
     this.reserve(20);
     const b = this.buf;
     b.writeInt32BE(16, this.at);

@@ -126,5 +126,6 @@ describe('BinaryCopyWriter', () => {
     expect(() => w.int4(2 ** 31)).toThrow(/not an integer/);
     expect(() => w.uuid('0190a1b2-c3d4-7e5f-8a9b-00000000000g')).toThrow(/not a uuid/);
     expect(() => w.uuid('0190a1b2')).toThrow(/not a uuid/);
+    expect(() => w.uuid('0190a1b2_c3d4-7e5f-8a9b-000000000000')).toThrow(/not a uuid/);
   });
 });
