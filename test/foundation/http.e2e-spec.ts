@@ -52,6 +52,18 @@ describe('HTTP foundation', () => {
     }
   });
 
+  it('forbids storing any API answer (no-store), and leaves the documentation and health checks cacheable', async () => {
+    // Answers are one caller's authorized data, most of it PHI: no browser or proxy cache may keep them.
+    for (const url of ['/api/v1/nowhere', '/api/v1/me']) {
+      const res = await t.inject({ method: 'GET', url });
+      expect([url, res.headers['cache-control']]).toEqual([url, 'no-store']);
+    }
+    for (const url of ['/api/docs-json', '/health']) {
+      const res = await t.inject({ method: 'GET', url });
+      expect([url, res.statusCode, res.headers['cache-control']]).toEqual([url, 200, undefined]);
+    }
+  });
+
   it('serves the OpenAPI document with a bearer scheme, and Swagger UI', async () => {
     const doc = await t.inject({ method: 'GET', url: '/api/docs-json' });
     expect(doc.statusCode).toBe(200);

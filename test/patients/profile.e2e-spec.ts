@@ -69,6 +69,11 @@ describe('GET /patients/:organizationId/profile/:patientId', () => {
     return { status: response.status, body: data! };
   };
 
+  it('forbids any cache to store the profile (Cache-Control: no-store)', async () => {
+    const res = await t.inject({ method: 'GET', url: `/api/v1/patients/${orgId}/profile/${patientId}`, headers: bearer(clinician) });
+    expect([res.statusCode, res.headers['cache-control']]).toEqual([200, 'no-store']);
+  });
+
   it('answers the full profile, decrypted, per the contract', async () => {
     const { status, body } = await read(patientId, clinician);
     expect(status).toBe(200);
