@@ -1,3 +1,4 @@
+import { RUNTIME_ROLE } from 'src/database/database';
 import type { OwnerConnection } from 'src/database/owner-connection';
 
 /**
@@ -44,6 +45,35 @@ export function partitionExclusionName(p: PartitionedTable, t: PartitionTables):
  * without an organization (null) is refused, as the policy refuses it. Dropped when the table is sealed.
  */
 export const FRESH_TENANT_PREDICATE = `(organization_id = nullif(current_setting('app.organization_id', true), '')::uuid) IS TRUE`;
+
+/** The fresh table's CHECK with the tenant policy's rule while the runtime role fills it (FRESH_TENANT_PREDICATE). */
+const freshTenantCheck = (p: PartitionedTable): string => `ck_${p.table}_rebuild_tenant`;
+
+/**
+ * The fresh table of a build and swap: the parent's columns, defaults and checks, no index, and the partition's bound
+ * as a CHECK (`ck_<table>_partition`, so that ATTACH need not scan it). While it is filled the runtime role may only
+ * insert into it (INSERT granted, nothing else), and only its organization's rows: the bound names the organization,
+ * and the tenant CHECK (FRESH_TENANT_PREDICATE) refuses a session bound to another organization or to none. A CHECK,
+ * not a policy: COPY FROM is refused on a table under row-level security. `sealFreshTable` takes both away.
+ */
+export async function createFreshTable(db: OwnerConnection, p: PartitionedTable, t: PartitionTables, options: { fillfactor?: number } = {}): Promise<void> {
+  const storage = options.fillfactor === undefined ? '' : ` WITH (fillfactor = ${Math.floor(options.fillfactor)})`;
+  await db.query(`CREATE TABLE ${t.fresh} (LIKE ${p.table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)${storage}`);
+  await db.query(`ALTER TABLE ${t.fresh} ADD CONSTRAINT ck_${p.table}_partition CHECK (organization_id = '${t.organizationId}'::uuid)`);
+  await db.query(`ALTER TABLE ${t.fresh} ADD CONSTRAINT ${freshTenantCheck(p)} CHECK (${FRESH_TENANT_PREDICATE})`);
+  await db.query(`REVOKE ALL ON ${t.fresh} FROM ${RUNTIME_ROLE}`);
+  await db.query(`GRANT INSERT ON ${t.fresh} TO ${RUNTIME_ROLE}`);
+}
+
+/**
+ * Once the rows are in: the runtime role's grant and the tenant CHECK go, and row-level security is turned on (no
+ * policy: a partition is reached through the parent), as every partition has it. The ALTER waits for any insert
+ * still in flight.
+ */
+export async function sealFreshTable(db: OwnerConnection, p: PartitionedTable, t: PartitionTables): Promise<void> {
+  await db.query(`REVOKE ALL ON ${t.fresh} FROM ${RUNTIME_ROLE}`);
+  await db.query(`ALTER TABLE ${t.fresh} DROP CONSTRAINT ${freshTenantCheck(p)}, ENABLE ROW LEVEL SECURITY`);
+}
 
 /** Whether the organization has a partition of its own (else its rows are in the shared one). */
 export async function hasOwnPartitionOf(db: OwnerConnection, p: PartitionedTable, organizationId: string): Promise<boolean> {

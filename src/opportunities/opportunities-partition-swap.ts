@@ -1,8 +1,8 @@
-import { RUNTIME_ROLE } from 'src/database/database';
 import type { OwnerConnection } from 'src/database/owner-connection';
 import {
   addForeignKeysValidated,
   addPrimaryKeyOnUniqueIndex,
+  createFreshTable,
   freshIndexStatements,
   hasOwnPartitionOf,
   partitionIndexName,
@@ -10,7 +10,7 @@ import {
   partitionTables,
   type PartitionTables,
   partitionExclusionName,
-  FRESH_TENANT_PREDICATE,
+  sealFreshTable,
 } from 'src/database/partition-tables';
 
 /**
@@ -38,9 +38,6 @@ const indexName = (t: OpportunityTables, parentIndex: string, fresh: boolean): s
 /** The CHECK on the shared partition that keeps an organization with its own partition out of it (ATTACH then scans nothing). */
 const exclusionName = (t: OpportunityTables): string => partitionExclusionName(OPPORTUNITIES, t);
 
-/** The fresh table's tenant CHECK while the runtime role fills it (as the metrics' rebuild: metrics-partition.repository.ts). */
-const FRESH_TENANT_CHECK = 'ck_reengagement_opportunities_rebuild_tenant';
-
 /**
  * The DDL of a build and swap of one organization's opportunities (OpportunitiesRefresher's path for a large
  * organization), on the owner's connection (src/database/owner-connection.ts); the rows themselves are written by the
@@ -61,24 +58,17 @@ export class OpportunitiesPartitionSwap {
   /**
    * The fresh table: the parent's columns, defaults and checks, no index, and the partition's bound as a CHECK (so
    * that ATTACH need not scan it). The runtime role may only insert into it, only its organization's rows (the bound,
-   * and FRESH_TENANT_CHECK: the tenant policy's rule); `seal` takes both away before the indexes are built.
+   * and the tenant CHECK: the tenant policy's rule; createFreshTable); `seal` takes both away before the indexes are
+   * built.
    * Fillfactor 100: the build writes every row once, and the per-patient patches delete and insert (no updates).
    */
   async createFresh(): Promise<void> {
-    const t = this.tables;
-    await this.db.query(`CREATE TABLE ${t.fresh} (LIKE reengagement_opportunities INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
-    await this.db.query(
-      `ALTER TABLE ${t.fresh} ADD CONSTRAINT ck_reengagement_opportunities_partition CHECK (organization_id = '${t.organizationId}'::uuid)`,
-    );
-    await this.db.query(`ALTER TABLE ${t.fresh} ADD CONSTRAINT ${FRESH_TENANT_CHECK} CHECK (${FRESH_TENANT_PREDICATE})`);
-    await this.db.query(`REVOKE ALL ON ${t.fresh} FROM ${RUNTIME_ROLE}`);
-    await this.db.query(`GRANT INSERT ON ${t.fresh} TO ${RUNTIME_ROLE}`);
+    await createFreshTable(this.db, OPPORTUNITIES, this.tables);
   }
 
   /** Once the rows are in: no grant, no tenant CHECK, row-level security on (no policy), as every partition has it. */
   async seal(): Promise<void> {
-    await this.db.query(`REVOKE ALL ON ${this.tables.fresh} FROM ${RUNTIME_ROLE}`);
-    await this.db.query(`ALTER TABLE ${this.tables.fresh} DROP CONSTRAINT ${FRESH_TENANT_CHECK}, ENABLE ROW LEVEL SECURITY`);
+    await sealFreshTable(this.db, OPPORTUNITIES, this.tables);
   }
 
   /**

@@ -1,8 +1,8 @@
-import { RUNTIME_ROLE } from 'src/database/database';
 import type { OwnerConnection } from 'src/database/owner-connection';
 import {
   addForeignKeysValidated,
   addPrimaryKeyOnUniqueIndex,
+  createFreshTable,
   freshIndexStatements,
   hasOwnPartitionOf,
   partitionIndexName,
@@ -10,7 +10,7 @@ import {
   partitionTables,
   type PartitionTables,
   partitionExclusionName,
-  FRESH_TENANT_PREDICATE,
+  sealFreshTable,
 } from 'src/database/partition-tables';
 import type { BatchTenantSql } from 'src/database/tenant/tenant-sql';
 import type { PatientScores } from 'src/scoring/patient-scores';
@@ -72,14 +72,6 @@ function logTriggers(t: RebuildTables): { table: string; triggers: { name: strin
 const exclusionName = (t: RebuildTables): string => partitionExclusionName(METRICS, t);
 
 /**
- * The fresh table's tenant CHECK while the runtime role fills it: the tenant rule of the policy it replaces (migration
- * 1795567660000's predicate, `organization_id = the session's organization`), as a CHECK so that the chunks can be
- * COPied straight into the table (COPY FROM is refused on a table under row-level security). `IS TRUE`: a session
- * without an organization (null) is refused, as the policy refuses it. Dropped by `seal` once the chunks are in.
- */
-const FRESH_TENANT_CHECK = 'ck_patient_metrics_rebuild_tenant';
-
-/**
  * The SQL of a rebuild of an organization's metrics (metrics-partition-swap.ts): the DDL, index builds and the swap
  * on the owner's connection (one of the named owner uses, src/database/owner-connection.ts); the chunks' rows on
  * the run's own runtime-role connections (`writeChunk`), under row-level security. Names are identifiers built from
@@ -115,23 +107,15 @@ export class MetricsPartitionRepository {
    * The fresh table: the parent's columns, defaults and checks, no index, fillfactor 50, and the partition's bound as
    * a CHECK (so that ATTACH need not scan it). While the run fills it, the runtime role may only insert into it
    * (INSERT granted, nothing else: it cannot read, change or delete a row) and only its organization's rows: the
-   * bound's CHECK names the organization, and FRESH_TENANT_CHECK refuses a session bound to another organization or to
-   * none, the rule of the tenant policy every table has. That rule is a CHECK here, not a policy, because COPY FROM is
+   * bound's CHECK names the organization, and the tenant CHECK (FRESH_TENANT_PREDICATE) refuses a session bound to
+   * another organization or to none, the rule of the tenant policy every table has. That rule is a CHECK here, not a policy, because COPY FROM is
    * refused on a table under row-level security, and the run COPies each chunk straight into this table (measured:
    * a temporary table and an INSERT from it cost 0.3-0.45 s more of the server's CPU per 50,000 rows). `seal` then
    * takes the grant and the CHECK away and turns row-level security on, before the table is vacuumed, indexed and
    * swapped in: like every partition, it is then reached only through the parent, under the parent's policies.
    */
   async createFresh(): Promise<void> {
-    await this.db.query(
-      `CREATE TABLE ${this.t.fresh} (LIKE patient_metrics INCLUDING DEFAULTS INCLUDING CONSTRAINTS) WITH (fillfactor = 50)`,
-    );
-    await this.db.query(
-      `ALTER TABLE ${this.t.fresh} ADD CONSTRAINT ck_patient_metrics_partition CHECK (organization_id = '${this.t.organizationId}'::uuid)`,
-    );
-    await this.db.query(`ALTER TABLE ${this.t.fresh} ADD CONSTRAINT ${FRESH_TENANT_CHECK} CHECK (${FRESH_TENANT_PREDICATE})`);
-    await this.db.query(`REVOKE ALL ON ${this.t.fresh} FROM ${RUNTIME_ROLE}`);
-    await this.db.query(`GRANT INSERT ON ${this.t.fresh} TO ${RUNTIME_ROLE}`);
+    await createFreshTable(this.db, METRICS, this.t, { fillfactor: 50 });
   }
 
   /**
@@ -140,8 +124,7 @@ export class MetricsPartitionRepository {
    * any insert still in flight (none: the chunks have committed).
    */
   async seal(): Promise<void> {
-    await this.db.query(`REVOKE ALL ON ${this.t.fresh} FROM ${RUNTIME_ROLE}`);
-    await this.db.query(`ALTER TABLE ${this.t.fresh} DROP CONSTRAINT ${FRESH_TENANT_CHECK}, ENABLE ROW LEVEL SECURITY`);
+    await sealFreshTable(this.db, METRICS, this.t);
   }
 
   /**
