@@ -56,7 +56,12 @@ const freshTenantCheck = (p: PartitionedTable): string => `ck_${p.table}_rebuild
  * and the tenant CHECK (FRESH_TENANT_PREDICATE) refuses a session bound to another organization or to none. A CHECK,
  * not a policy: COPY FROM is refused on a table under row-level security. `sealFreshTable` takes both away.
  */
-export async function createFreshTable(db: OwnerConnection, p: PartitionedTable, t: PartitionTables, options: { fillfactor?: number } = {}): Promise<void> {
+export async function createFreshTable(
+  db: OwnerConnection,
+  p: PartitionedTable,
+  t: PartitionTables,
+  options: { fillfactor?: number } = {},
+): Promise<void> {
   const storage = options.fillfactor === undefined ? '' : ` WITH (fillfactor = ${Math.floor(options.fillfactor)})`;
   await db.query(`CREATE TABLE ${t.fresh} (LIKE ${p.table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)${storage}`);
   await db.query(`ALTER TABLE ${t.fresh} ADD CONSTRAINT ck_${p.table}_partition CHECK (organization_id = '${t.organizationId}'::uuid)`);
