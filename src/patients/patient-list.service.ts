@@ -20,6 +20,7 @@ import { PhiReader } from 'src/records/phi/phi-reader';
 import type { ProfileListRow } from 'src/patients/patients.repository';
 import type { PatientStatus } from 'src/scoring/domain/patient-status';
 import type { Freshness } from 'src/common/cache/freshness';
+import type { EarlyAuditRecord } from 'src/audit/recording/audit-on-success.interceptor';
 
 /** Pages of more rows than this are never kept by the page cache (a page of 1,000 is 400 KB of JSON). */
 export const MAX_CACHED_PAGE_LIMIT = 200;
@@ -51,8 +52,13 @@ export class PatientListService {
     this.pages = new InProcessLru(settings.patientPageCache.entries, settings.patientPageCache.seconds * 1000);
   }
 
-  /** `freshness`: the request's record (`@RequestFreshness()`), marked when the counts are served stale. */
-  async list(auth: AuthContext, query: ProfilesQueryDto, freshness?: Freshness): Promise<ProfilesResponse> {
+  /**
+   * `freshness`: the request's record (`@RequestFreshness()`), marked when the counts are served stale. `early`: the
+   * route's early audit record (`@EarlyAudit()`), called with the page's patients once its rows are read, so that
+   * their event is written while the keys are read and the contacts decrypted (a page from the cache is recorded
+   * after, as before).
+   */
+  async list(auth: AuthContext, query: ProfilesQueryDto, freshness?: Freshness, early?: EarlyAuditRecord): Promise<ProfilesResponse> {
     const organizationId = auth.organizationId;
     const resolved = resolveSpec(query);
     // Read once per request: the summary, the total and the page cache's key all come from these counts. When they
@@ -60,23 +66,23 @@ export class PatientListService {
     // the message of the page's first statement (one round trip for both): a page cached under the new counts'
     // version cannot exist yet, so the page is needed whatever the cache holds. A deep page (a transaction of its
     // own) runs beside the counts' statement instead, on two connections.
-    let early: Promise<PageRead> | undefined;
+    let started: Promise<PageRead> | undefined;
     const counts = await this.counts.counts(
       organizationId,
       (leading) => {
         const carries = !isDeepOffset(resolved.spec);
-        early = this.readPage(organizationId, resolved.spec, carries ? leading : undefined);
-        early.catch(() => undefined); // awaited below; a failure of the counts' load must not leave it unhandled
-        return carries ? early : null;
+        started = this.readPage(organizationId, resolved.spec, carries ? leading : undefined, early);
+        started.catch(() => undefined); // awaited below; a failure of the counts' load must not leave it unhandled
+        return carries ? started : null;
       },
       freshness,
     );
     const cacheable = this.pages.enabled && resolved.spec.limit <= MAX_CACHED_PAGE_LIMIT;
-    if (!cacheable) return this.read(organizationId, resolved, counts, early, freshness);
+    if (!cacheable) return this.read(organizationId, resolved, counts, started, freshness, early);
     const key = `${organizationId}\u0000${counts.version}\u0000${resolved.skipped}\u0000${resolved.statusFilter}\u0000${JSON.stringify(resolved.spec)}`;
-    const cached = early ? undefined : this.pages.get(key);
+    const cached = started ? undefined : this.pages.get(key);
     if (cached) return cached;
-    const page = reusableJson(await this.read(organizationId, resolved, counts, early, freshness));
+    const page = reusableJson(await this.read(organizationId, resolved, counts, started, freshness, early));
     this.pages.set(key, page);
     return page;
   }
@@ -86,13 +92,16 @@ export class PatientListService {
    * organization key not cached here, so none of its patients' keys are), the page's statement reads the stored
    * keys with the rows (one statement instead of three: the page, its patients' keys, the organization's keys);
    * otherwise the keys not cached are read by one statement after the page. `leading`: the counts' statement, sent
-   * in the page's first message (not for a deep page: its transaction's own round trips).
+   * in the page's first message (not for a deep page: its transaction's own round trips). `early`: told the page's
+   * patients as soon as its rows are in (their audit event is then written while the keys are read and the rows
+   * decrypted and mapped).
    */
-  private readPage(organizationId: string, spec: ListSpec, leading?: LeadingStatement): Promise<PageRead> {
+  private readPage(organizationId: string, spec: ListSpec, leading?: LeadingStatement, early?: EarlyAuditRecord): Promise<PageRead> {
     const withKeys = async (db: TenantSql): Promise<PageRead> => {
       const prefetch = !this.keyring.knowsOrganization(organizationId);
       const rows = await this.patients.page(db, spec, { withKeys: prefetch });
       const ids = rows.slice(0, spec.limit).map((r) => r.id);
+      early?.(ids);
       return { rows, keys: await this.keyring.keysFor(db, ids, prefetch ? prefetchedKeys(rows) : undefined) };
     };
     return isDeepOffset(spec)
@@ -104,11 +113,12 @@ export class PatientListService {
     organizationId: string,
     { spec, skipped, statusFilter }: ResolvedList,
     counts: CachedCounts,
-    early?: Promise<PageRead>,
+    started?: Promise<PageRead>,
     freshness?: Freshness,
+    early?: EarlyAuditRecord,
   ): Promise<ProfilesResponse> {
     const [{ rows, keys }, total] = await Promise.all([
-      early ?? this.readPage(organizationId, spec),
+      started ?? this.readPage(organizationId, spec, undefined, early),
       this.counts.totalMatching(organizationId, spec.status, spec.search, counts, freshness),
     ]);
     const summary = summarize(counts.groups);

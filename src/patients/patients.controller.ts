@@ -1,5 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import type { EarlyAuditRecord } from 'src/audit/recording/audit-on-success.interceptor';
+import { EarlyAudit } from 'src/audit/recording/request-auditor.decorator';
 import { AuditAction } from 'src/audit/trail/audit-action';
 import { AuthContext } from 'src/auth/auth-context';
 import { Auth, Authorized } from 'src/auth/authorized.decorator';
@@ -28,7 +30,8 @@ export class PatientsController {
 
   @Get(':organizationId/profiles')
   @Authorized(Permission.PatientsRead, {
-    audit: { action: AuditAction.List, resource: 'patient', patientIds: (b: ProfilesResponse) => b.patients.map((p) => p.id) },
+    // recordsEarly: the page's event is written while its contacts are decrypted (PatientListService.list).
+    audit: { action: AuditAction.List, resource: 'patient', patientIds: (b: ProfilesResponse) => b.patients.map((p) => p.id), recordsEarly: true },
   })
   @Endpoint({
     operationId: 'listPatientProfiles',
@@ -45,8 +48,9 @@ export class PatientsController {
     @Param() _p: OrganizationParams,
     @Query() query: ProfilesQueryDto,
     @RequestFreshness() freshness: Freshness,
+    @EarlyAudit() early: EarlyAuditRecord,
   ): Promise<ProfilesResponse> {
-    return this.profiles.list(auth, query, freshness);
+    return this.profiles.list(auth, query, freshness, early);
   }
 
   @Get(':organizationId/profile/:patientId')

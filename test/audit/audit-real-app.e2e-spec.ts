@@ -1,4 +1,6 @@
+import { TrailWriter } from 'src/audit/trail/trail-writer';
 import { Role } from 'src/organizations/organizations.enums';
+import * as mappers from 'src/patients/profile-mappers';
 import { bearer, createOrganization, memberToken } from 'test/auth/auth-fixtures';
 import { createTestApp, TestApp } from 'test/utils/test-app';
 import { addScoredPatients, auditRows } from 'test/audit/audit-fixtures';
@@ -38,4 +40,35 @@ describe('audit trail on the real patient routes', () => {
     const verify = await t.inject({ method: 'GET', url: `/api/v1/audit/${org.id}/verify`, headers: bearer(admin) });
     expect(verify.json()).toEqual({ valid: true, events_checked: 4, first_broken: null });
   });
+
+  it("hands a list page's event to the trail before its contacts are decrypted, and records it once", async () => {
+    const calls: string[] = [];
+    const append = jest.spyOn(TrailWriter.prototype, 'append');
+    append.mockImplementation(function (this: TrailWriter, ...args: Parameters<TrailWriter['append']>) {
+      calls.push(`event ${args[0].action} ${args[0].patientIds.length}`);
+      return originalAppend.apply(this, args);
+    });
+    // Each row's decryption and mapping (toListItem).
+    const map = jest.spyOn(mappers, 'toListItem').mockImplementation((...args: Parameters<typeof mappers.toListItem>) => {
+      calls.push('decrypt');
+      return originalToListItem(...args);
+    });
+    try {
+      const before = (await auditRows(t.db, org.id)).length;
+      // A page the page cache cannot hold (limit above MAX_CACHED_PAGE_LIMIT): read, decrypted, recorded.
+      const res = await t.inject({ method: 'GET', url: `/api/v1/patients/${org.id}/profiles?sort=name&limit=500`, headers: bearer(token) });
+      expect(res.statusCode).toBe(200);
+      expect(res.json<{ patients: unknown[] }>().patients).toHaveLength(2);
+      // The event (both patients) before the first row is decrypted: its write overlaps the page's decryption.
+      expect(calls).toEqual(['event list 2', 'decrypt', 'decrypt']);
+      const rows = (await auditRows(t.db, org.id)).slice(before);
+      expect(rows.map((r) => [r.action, r.outcome, r.status_code, [...r.patient_ids].sort()])).toEqual([['list', 'success', 200, [...ids].sort()]]);
+    } finally {
+      append.mockRestore();
+      map.mockRestore();
+    }
+  });
 });
+
+const originalAppend = TrailWriter.prototype.append;
+const originalToListItem = mappers.toListItem;

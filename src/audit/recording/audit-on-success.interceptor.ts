@@ -9,6 +9,12 @@ import { AuditableRequest } from 'src/audit/recording/request-audit-state';
 /** Where the interceptor leaves a `writesOwnAudit` route's RequestAudit for `@RequestAuditor()`. */
 export const REQUEST_AUDIT = Symbol('request-audit');
 
+/** Where the interceptor leaves a `recordsEarly` route's early record for `@EarlyAudit()`. */
+export const EARLY_AUDIT = Symbol('early-audit');
+
+/** What `@EarlyAudit()` hands a `recordsEarly` route: name the answer's patients as soon as they are known. */
+export type EarlyAuditRecord = (patientIds: readonly string[]) => void;
+
 /**
  * The interceptor that records every successful call of an audited route before its response leaves. Applied to
  * the audited routes only (`@Authorized(permission, { audit })` puts it first among the route's own interceptors:
@@ -27,9 +33,10 @@ export class AuditOnSuccessInterceptor implements NestInterceptor {
     const options = auditedOptionsOf(context.getHandler());
     if (!options) return next.handle();
     const http = context.switchToHttp();
-    const request = http.getRequest<AuditableRequest & { [REQUEST_AUDIT]?: unknown }>();
+    const request = http.getRequest<AuditableRequest & { [REQUEST_AUDIT]?: unknown; [EARLY_AUDIT]?: EarlyAuditRecord }>();
     const reply = http.getResponse<FastifyReply>();
     if (options.writesOwnAudit) request[REQUEST_AUDIT] = this.recorder.forRequest(request, reply, options);
+    if (options.recordsEarly) request[EARLY_AUDIT] = (patientIds) => this.recorder.recordEarly(request, reply, options, patientIds);
     // While this request runs, its organization's audit batches may wait a moment for its event (one commit for
     // several requests); `finalize` releases it however the request ends.
     const release = this.recorder.begin(request);

@@ -27,6 +27,14 @@ export interface AuditedOptions {
    * the interceptor writes nothing on success. Denied and failed calls are still recorded for it.
    */
   writesOwnAudit?: boolean;
+  /**
+   * The handler names the patients of its answer as soon as it knows them (`@EarlyAudit()`), before it builds the
+   * answer: the success event is written meanwhile (for a list page, while its contacts are decrypted and its rows
+   * mapped) instead of after. The interceptor still waits for that event before the response leaves, and records in
+   * a second event any patient of the body the handler did not name. A handler that fails after naming them is
+   * recorded as failed too (the onSend hook), so the trail then holds both events.
+   */
+  recordsEarly?: boolean;
 }
 
 /**

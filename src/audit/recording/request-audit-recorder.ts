@@ -2,6 +2,7 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { TenantSql } from 'src/database/tenant/tenant-sql';
 import { AuditAction } from 'src/audit/trail/audit-action';
+import { normalizePatientIds } from 'src/audit/trail/audit-event';
 import { AuditedOptions } from 'src/audit/recording/audited.decorator';
 import { AuditableRequest, auditState, eventFor, outcomeFor, pathPatientIds } from 'src/audit/recording/request-audit-state';
 import { TrailWriter } from 'src/audit/trail/trail-writer';
@@ -77,12 +78,40 @@ export class RequestAuditRecorder {
     }
   }
 
+  /**
+   * A `recordsEarly` route names the patients its answer will carry before it builds the answer: their success event
+   * is appended now, and recordSuccess waits for it. Only the first call of a request records; later ones are
+   * ignored (recordSuccess adds any patient of the body that the first did not name).
+   */
+  recordEarly(request: AuditableRequest, reply: FastifyReply, options: AuditedOptions, patientIds: readonly string[]): void {
+    const state = auditState(request);
+    if (state.early || state.failed) return;
+    const ids = [...pathPatientIds(request, options), ...patientIds];
+    const written = this.append(request, { action: options.action, resource: options.resource, patientIds: ids, outcome: 'success', statusCode: reply.statusCode });
+    // Awaited by recordSuccess; if the handler fails first, the rejection (the append marked the request failed) is
+    // not left unhandled.
+    written.catch(() => undefined);
+    // The ids as given (a page's, canonical from the database): recordSuccess compares the body's with them first.
+    state.early = { patientIds: new Set(ids), written };
+  }
+
   /** After the handler (or a cache) produced `body`: records who saw which patients, or throws the 503. */
   async recordSuccess(request: AuditableRequest, reply: FastifyReply, options: AuditedOptions, body: unknown): Promise<void> {
     const state = auditState(request);
     if (options.writesOwnAudit && state.recorded > 0) return;
     try {
-      const patientIds = [...pathPatientIds(request, options), ...(options.patientIds && body !== undefined ? options.patientIds(body) : [])];
+      let patientIds = [...pathPatientIds(request, options), ...(options.patientIds && body !== undefined ? options.patientIds(body) : [])];
+      if (state.early) {
+        await state.early.written;
+        const named = state.early.patientIds;
+        // Every patient of the body was in the early event (the route names its page's patients): nothing more. An id
+        // not found as it is is looked up canonical (as the event stored it) before it counts as unnamed.
+        const unnamed = patientIds.filter((id) => !named.has(id));
+        if (unnamed.length === 0) return;
+        const stored = new Set(normalizePatientIds(named));
+        patientIds = normalizePatientIds(unnamed).filter((id) => !stored.has(id));
+        if (patientIds.length === 0) return;
+      }
       await this.append(request, { action: options.action, resource: options.resource, patientIds, outcome: 'success', statusCode: reply.statusCode });
     } catch {
       // Also when the route's patientIds() throws: not knowing whose data leaves is as bad as not recording it.

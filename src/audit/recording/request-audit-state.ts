@@ -16,6 +16,8 @@ export interface AuditState {
   failed: boolean;
   /** TrailWriter.begin's release while the request runs (its first event, or its end, calls it). */
   release?: () => void;
+  /** The success event a `recordsEarly` route started (RequestAuditRecorder.recordEarly): its patients, its write. */
+  early?: { patientIds: ReadonlySet<string>; written: Promise<void> };
 }
 
 export type AuditableRequest = FastifyRequest & AuthenticatedRequest & { [AUDIT_STATE]?: AuditState };
