@@ -5,7 +5,9 @@
 // requests' server time, same order) it splits each list request's time into the audit's append and the rest:
 // BENCH_APP_NODE_ARGS="-r $PWD/bench/list-audit-split.js -r $PWD/bench/request-log.js" ... bench/orgs-bench.ts --steps list
 // (docs/performance.md, "The twelfth sitting"). It wraps the compiled classes' methods as they load; with more than one
-// client the requests' marks would interleave.
+// client the requests' marks would interleave. Since the list records its event early (recordsEarly: the append starts
+// once the page's rows are read, docs/audit.md), the third column is what the request still waits for its event after
+// the answer is built, not the append's whole time.
 const Module = require('node:module');
 const { performance } = require('node:perf_hooks');
 const { appendFileSync } = require('node:fs');
