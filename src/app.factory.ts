@@ -104,7 +104,7 @@ export async function createApp(options: AppOptions): Promise<NestFastifyApplica
     reply.headers(headers);
     reply.header('x-request-id', request.id);
     // Every API answer is one caller's authorized data, most of it PHI: no browser or intermediary may keep a copy
-    // (docs/privacy.md, "Caches"). An answer that says otherwise sets its own (a stale aggregate's stale-if-error).
+    // (docs/security.md, "Decrypted values in memory"). An answer that says otherwise sets its own (a stale aggregate's stale-if-error).
     if (request.url.startsWith(apiPath)) reply.header('cache-control', 'no-store');
     done();
   });
