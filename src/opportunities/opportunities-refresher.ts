@@ -241,15 +241,39 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
         const lap = phaseTimer();
         await swap.cleanUp();
         await swap.createFresh();
+        // The rows in two halves at once (patient ids up to the middle one, and after it), each one statement in a
+        // transaction of its own on its own connection, the second on the first's snapshot (both read the same
+        // metrics and records; the rules read once, by the first): the build is a read and classification of every
+        // candidate, on one core per statement. Both commit before the seal; a failure of either fails the refresh
+        // (the fresh table is dropped).
         const { rules, totals } = await this.tenantDb.transaction(
           organizationId,
           async (db) => {
             await this.repository.rebuildSettings(db);
             const r = await this.repository.organizationRules(db);
             const rules = { ltvThresholdCents: r.ltvThresholdCents, recallDays: r.recallDays ?? DEFAULT_RECALL_DAYS };
-            return { rules, totals: await this.repository.buildInto(db, swap.tables.fresh, { now, rules }) };
+            const middle = await this.repository.middlePatient(db);
+            if (middle === null) return { rules, totals: await this.repository.buildInto(db, swap.tables.fresh, { now, rules }) };
+            const snapshot = await this.repository.exportSnapshot(db);
+            // allSettled: a failed half waits for the other, so that nothing still writes the fresh table when it is dropped.
+            const [lower, upper] = settled(
+              await Promise.allSettled([
+                this.repository.buildInto(db, swap.tables.fresh, { now, rules, upTo: middle }),
+                this.tenantDb.transaction(
+                  organizationId,
+                  async (second) => {
+                    await this.repository.rebuildSettings(second);
+                    return this.repository.buildInto(second, swap.tables.fresh, { now, rules, after: middle });
+                  },
+                  { batch: true, importSnapshot: snapshot },
+                ),
+              ]),
+            );
+            const sums = new Map<string, OpportunityTotal>();
+            for (const t of [...lower, ...upper]) add(sums, t);
+            return { rules, totals: [...sums.values()] };
           },
-          { batch: true },
+          { batch: true, repeatableRead: true },
         );
         const buildMs = lap();
         await progress?.(0.5);
@@ -348,6 +372,12 @@ function phaseTimer(): () => number {
     last = now;
     return ms;
   };
+}
+
+/** The values of promises settled together, or the first one's failure (in their order). */
+function settled<T extends readonly unknown[]>(results: { [K in keyof T]: PromiseSettledResult<T[K]> }): T {
+  for (const r of results as readonly PromiseSettledResult<unknown>[]) if (r.status === 'rejected') throw r.reason;
+  return (results as readonly PromiseSettledResult<unknown>[]).map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
 /** Adds a type and priority's count and value to the totals (a new one goes last). */

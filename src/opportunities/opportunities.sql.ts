@@ -296,12 +296,14 @@ export const CLASSIFY_REPLACE_ORGANIZATION_SAVE_SQL = classifyReplaceSql(CLASSIF
  * instants the update path would leave it (a row the same in every column as the stored one keeps its three; a
  * changed one keeps `created_at` and takes `$2` and now(); a new one takes now() and `$2`), inserted in one statement
  * into a table without indexes; returns the totals as CLASSIFY_REPLACE_SQL does. Parameters of
- * CLASSIFY_SQL. The rows are those CLASSIFY_REPLACE_SQL leaves (`test/opportunities/opportunities-swap.int-spec.ts`).
+ * CLASSIFY_SQL: with a range ($3 after this patient id, $6 up to this one), the rows of the patients in it (a half of
+ * the build, OpportunitiesRefresher runs two at once). The rows are those CLASSIFY_REPLACE_SQL leaves (`test/opportunities/opportunities-swap.int-spec.ts`).
  */
 export const classifyBuildSql = (table: string): string => `
 WITH n AS MATERIALIZED (${CLASSIFY_SQL}),
 -- The stored rows, materialized: joined to the rows found by hash (one read of the partition), not probed per row.
-r AS MATERIALIZED (SELECT * FROM reengagement_opportunities WHERE organization_id = $1),
+r AS MATERIALIZED (SELECT * FROM reengagement_opportunities
+                    WHERE organization_id = $1 AND patient_id > $3 AND ($6::uuid IS NULL OR patient_id <= $6::uuid)),
 ins AS (
   INSERT INTO ${table}
     (organization_id, created_at, updated_at, patient_id, opportunity_type, priority, outreach, channel, patient_status,

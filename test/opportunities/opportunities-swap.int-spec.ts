@@ -270,4 +270,63 @@ describe('opportunities refresh by build and swap', () => {
     await expect(refresher.refreshPatients(big, [before[0].patient_id as string])).resolves.toBeGreaterThanOrEqual(0);
     await expect(refresher.refresh(big, undefined, 'swap')).resolves.toMatchObject({ organizationId: big });
   });
+
+  it('builds in two halves at once, split at the middle patient, each half its own transaction on its own connection', async () => {
+    const calls: { after: string | null | undefined; upTo: string | null | undefined; pid: number }[] = [];
+    const spying = new (class extends OpportunitiesRepository {
+      override async buildInto(sql: Parameters<OpportunitiesRepository['buildInto']>[0], table: string, o: Parameters<OpportunitiesRepository['buildInto']>[2]) {
+        const [{ pid }] = await sql.query<{ pid: number }>(`SELECT pg_backend_pid() AS pid`);
+        calls.push({ after: o.after, upTo: o.upTo, pid });
+        return super.buildInto(sql, table, o);
+      }
+    })();
+    const split = new OpportunitiesRefresher(database.tenants, spying, clock, undefined, undefined, database);
+    const [{ middle }] = await db.query<{ middle: string }>(
+      `SELECT patient_id AS middle FROM patient_metrics WHERE organization_id = $1 ORDER BY patient_id
+        OFFSET (SELECT count(*) / 2 FROM patient_metrics WHERE organization_id = $1) LIMIT 1`,
+      [big],
+    );
+    await moveScores(big, 0.95);
+    clock.set(new Date(TEST_NOW.getTime() + 4 * 86_400_000));
+    const since = new Date();
+    const result = await split.refresh(big, undefined, 'swap');
+    expect(calls).toHaveLength(2);
+    expect(calls.map((c) => [c.after ?? null, c.upTo ?? null])).toEqual([
+      [null, middle],
+      [middle, null],
+    ]);
+    expect(calls[0].pid).not.toBe(calls[1].pid);
+    // Every candidate once: the halves' rows are those of the update path, and both halves have some.
+    const swapped = await snapshot(big, since);
+    expect(swapped.length).toBe(result.opportunities);
+    expect(swapped.filter((r) => (r.patient_id as string) <= middle).length).toBeGreaterThan(0);
+    expect(swapped.filter((r) => (r.patient_id as string) > middle).length).toBeGreaterThan(0);
+    const viaUpdate = await refresher.refresh(big, undefined, 'update');
+    expect(viaUpdate.opportunities).toBe(result.opportunities);
+    expect((await snapshot(big, since)).map(({ touched: _t, created_at: _c, new: _n, ...r }) => r)).toEqual(
+      swapped.map(({ touched: _t, created_at: _c, new: _n, ...r }) => r),
+    );
+  });
+
+  it('fails as a whole when one half fails, after the other has finished: the rows, the state and the lock as they were', async () => {
+    const before = await db.query(`SELECT xmin::text, * FROM reengagement_opportunities WHERE organization_id = $1 ORDER BY patient_id`, [big]);
+    const state = await refreshRow(big);
+    let lowerDone = false;
+    const failing = new (class extends OpportunitiesRepository {
+      override async buildInto(sql: Parameters<OpportunitiesRepository['buildInto']>[0], table: string, o: Parameters<OpportunitiesRepository['buildInto']>[2]) {
+        if (o.after) throw new Error('the upper half failed');
+        const totals = await super.buildInto(sql, table, o);
+        lowerDone = true;
+        return totals;
+      }
+    })();
+    const split = new OpportunitiesRefresher(database.tenants, failing, clock, undefined, undefined, database);
+    await expect(split.refresh(big, undefined, 'swap')).rejects.toThrow('the upper half failed');
+    expect(lowerDone).toBe(true);
+    expect(await db.query(`SELECT xmin::text, * FROM reengagement_opportunities WHERE organization_id = $1 ORDER BY patient_id`, [big])).toEqual(before);
+    expect(await refreshRow(big)).toEqual(state);
+    const [{ fresh }] = await db.query<{ fresh: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS fresh`, [opportunityTables(big).fresh]);
+    expect(fresh).toBe(false);
+    await expect(refresher.refresh(big, undefined, 'swap')).resolves.toMatchObject({ organizationId: big });
+  });
 });

@@ -214,14 +214,21 @@ export class TenantDb {
    * rebuilds run by jobs, which may wait for each other's advisory lock) to the batch class's
    * (DATABASE_BATCH_STATEMENT_TIMEOUT_MS). `local`: settings of the transaction (`SET LOCAL`, e.g.
    * `["jit = off", "work_mem = '64MB'"]`: constant text of the caller's, never input), sent with the BEGIN.
+   * `repeatableRead`: REPEATABLE READ (one snapshot for all its statements, which `work` may export with
+   * `SELECT pg_export_snapshot()`); `importSnapshot`: REPEATABLE READ on such an exported snapshot, so that two
+   * transactions on two connections read the same data (a large organization's rebuild split in two: both halves see
+   * the same records and scores).
    */
   async transaction<T>(
     organizationId: string,
     work: (db: TenantSql) => Promise<T>,
-    options: { batch?: boolean; local?: readonly string[] } = {},
+    options: { batch?: boolean; local?: readonly string[]; repeatableRead?: boolean; importSnapshot?: string } = {},
   ): Promise<T> {
     const ms = options.batch ? this.timeouts.batchStatementTimeoutMs : this.timeouts.writeStatementTimeoutMs;
-    const begin = [tenantBegin(organizationId), ...(options.local ?? []).map((s) => `SET LOCAL ${s}`)].join('; ');
+    const begin = [
+      tenantBegin(organizationId, { repeatableRead: options.repeatableRead, importSnapshot: options.importSnapshot }),
+      ...(options.local ?? []).map((s) => `SET LOCAL ${s}`),
+    ].join('; ');
     if (ms === undefined) return this.inTransaction(begin, organizationId, work, undefined, true);
     return this.inTransaction(
       `${begin}; SET LOCAL statement_timeout = ${Math.floor(ms)}`,

@@ -50,15 +50,31 @@ export function tenantId(organizationId: string): string {
   return organizationId.toLowerCase();
 }
 
+/** What `pg_export_snapshot()` returns (e.g. `00000003-0000001B-1`): hexadecimal groups and dashes, nothing else. */
+const SNAPSHOT_ID = /^[0-9A-F]+(-[0-9A-F]+)+$/i;
+
 /**
  * The first round trip of a tenant transaction: BEGIN (REPEATABLE READ, READ ONLY with `snapshot`; READ ONLY with
- * `readOnly`) and the transaction-local tenant setting, as one simple-protocol statement pair. TenantDb and the
- * read benchmark's floor send exactly this.
+ * `readOnly`; REPEATABLE READ with `repeatableRead`) and the transaction-local tenant setting, as one simple-protocol
+ * statement pair. `importSnapshot`: REPEATABLE READ on the snapshot another transaction exported
+ * (`pg_export_snapshot()`, still open), set before the tenant setting's SELECT as PostgreSQL requires (a malformed id
+ * throws). TenantDb and the read benchmark's floor send exactly this.
  */
-export function tenantBegin(organizationId: string, options: { snapshot?: boolean; readOnly?: boolean } = {}): string {
+export function tenantBegin(
+  organizationId: string,
+  options: { snapshot?: boolean; readOnly?: boolean; repeatableRead?: boolean; importSnapshot?: string } = {},
+): string {
   const id = tenantId(organizationId);
-  const begin = options.snapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY' : options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN';
-  return `${begin}; SELECT set_config('app.organization_id', '${id}', true)`;
+  if (options.importSnapshot !== undefined && !SNAPSHOT_ID.test(options.importSnapshot)) throw new Error('Not a snapshot id');
+  const begin = options.snapshot
+    ? 'BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY'
+    : options.readOnly
+      ? 'BEGIN READ ONLY'
+      : options.repeatableRead || options.importSnapshot !== undefined
+        ? 'BEGIN ISOLATION LEVEL REPEATABLE READ'
+        : 'BEGIN';
+  const imported = options.importSnapshot === undefined ? '' : `; SET TRANSACTION SNAPSHOT '${options.importSnapshot}'`;
+  return `${begin}${imported}; SELECT set_config('app.organization_id', '${id}', true)`;
 }
 
 /** The prefix that makes one simple-protocol message a tenant statement (the setting ends with its implicit transaction). */
