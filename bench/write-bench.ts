@@ -236,7 +236,7 @@ async function main(): Promise<void> {
       const first = !(await stored('engagement_rollups'));
       say(`engagement rebuild${first ? ' (a first build: no rollup stored before it)' : ''}`);
       await vacuum();
-      const service = new EngagementRollupService(database.tenants, new EngagementRollupRepository(), new OrganizationsRepository(), clock);
+      const service = new EngagementRollupService(database.tenants, new EngagementRollupRepository(), new OrganizationsRepository(), clock, undefined, undefined, database);
       const job = await measure('rebuild', dbName, () => service.rebuild(org.id), (r) => `[${r.patients.toLocaleString('en-US')} patients, ${r.steps.toLocaleString('en-US')} steps]`);
       const floor = await measure(
         'aggregation by bare SQL',

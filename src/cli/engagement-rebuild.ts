@@ -25,7 +25,7 @@ runCli(async () => {
     const organizations = new OrganizationsRepository();
     const organization = await organizations.bySlug(database.crossTenant, values.org);
     if (!organization) throw new CliUsageError(`No organization with slug "${values.org}"`);
-    const service = new EngagementRollupService(database.tenants, new EngagementRollupRepository(), organizations, new SystemClock());
+    const service = new EngagementRollupService(database.tenants, new EngagementRollupRepository(), organizations, new SystemClock(), undefined, undefined, database);
     const r = await service.rebuild(organization.id);
     process.stdout.write(
       `Engagement rollup of "${values.org}" (${r.timezone}, cutoff ${r.cutoff}): ${r.patients.toLocaleString('en-US')} patients, ` +

@@ -9,6 +9,10 @@ import { Client, type ClientConfig } from 'pg';
  * - the build and swap of a large organization's opportunities partition: its CREATE/ATTACH/DROP, index builds and
  *   the swap's transaction with the refresh state (src/opportunities/opportunities-partition-swap.ts, driven by
  *   OpportunitiesRefresher, which holds the organization's refresh lock on that connection);
+ * - the build and swap of a large organization's engagement rollup (`engagement_patient_days` partition): its
+ *   CREATE/ATTACH/DROP, index builds and the swap's transaction with the rollup's steps and row
+ *   (src/engagement/engagement-partition-swap.ts, driven by EngagementRollupService, which holds the rollup's lock on
+ *   that connection; the steps' statement is EngagementRollupRepository.saveSwapped's);
  * - VACUUM and ANALYZE of the scoring tables after an organization-wide recompute (src/scoring/recompute/maintenance.ts),
  *   and ANALYZE of the tables a large FHIR import writes, as they grow (src/fhir-import/import-statistics.ts).
  * Everything else reaches the database as the runtime role through TenantDb, BatchTenantConnection or CrossTenantDb.

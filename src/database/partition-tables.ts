@@ -114,6 +114,36 @@ export async function freshIndexStatements(db: OwnerConnection, p: PartitionedTa
   });
 }
 
+/**
+ * The fresh table takes the organization's place (under the caller's swap locks). With its own partition: the old one
+ * is dropped (DROP of a partition locks only the parent, where DETACH would also lock the referenced tables to give its
+ * foreign keys triggers of their own). From the shared DEFAULT partition `sharedPartition` (its first swap): its rows
+ * deleted there, the exclusion CHECK added (one scan of the shared partition, which ATTACH would make; later swaps need
+ * none). Then ATTACH, which adopts the fresh table's foreign keys (validated before: addForeignKeysValidated) and its
+ * indexes; the table and its indexes renamed. (The opportunities' and the engagement rollup's swaps.)
+ */
+export async function replacePartition(db: OwnerConnection, p: PartitionedTable, t: PartitionTables, sharedPartition: string): Promise<void> {
+  if (t.shared) {
+    await db.query(`DELETE FROM ${sharedPartition} WHERE organization_id = $1`, [t.organizationId]);
+    const exclusion = partitionExclusionName(p, t);
+    const existing = await db.query(`SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2`, [sharedPartition, exclusion]);
+    if (existing.length === 0)
+      await db.query(`ALTER TABLE ${sharedPartition} ADD CONSTRAINT ${exclusion} CHECK (organization_id <> '${t.organizationId}'::uuid)`);
+  } else {
+    await db.query(`DROP TABLE ${t.live}`);
+  }
+  await db.query(`ALTER TABLE ${p.table} ATTACH PARTITION ${t.fresh} FOR VALUES IN ('${t.organizationId}')`);
+  await db.query(`ALTER TABLE ${t.fresh} RENAME TO ${t.live}`);
+  const indexes = await db.query<{ name: string; parent: string }>(
+    `SELECT c.relname AS name, p.relname AS parent FROM pg_index i
+       JOIN pg_class c ON c.oid = i.indexrelid
+       JOIN pg_inherits h ON h.inhrelid = i.indexrelid JOIN pg_class p ON p.oid = h.inhparent
+      WHERE i.indrelid = $1::regclass`,
+    [t.live],
+  );
+  for (const { name, parent } of indexes) await db.query(`ALTER INDEX ${name} RENAME TO ${partitionIndexName(p, t, parent, false)}`);
+}
+
 /** The fresh table's primary key, on the unique index built for it (freshIndexStatements). */
 export async function addPrimaryKeyOnUniqueIndex(db: OwnerConnection, t: PartitionTables): Promise<void> {
   const [pk] = await db.query<{ name: string }>(

@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { REBUILD_SETTINGS, setLocal } from 'src/database/tenant/rebuild-settings';
 import type { TenantSql } from 'src/database/tenant/tenant-sql';
 
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
 /**
  * The write side of the engagement rollup (docs/queries/engagement-overview.md). Each operation is one transaction
  * under a per-organization advisory lock, so that builds, patches and cutoff moves of an organization (from any
@@ -28,13 +30,13 @@ export interface BuildResult {
  * Each patient's visit days before the cutoff ($3, an instant): distinct organization-local dates, ascending.
  * (Exported with `stepsSql` for `npm run bench:write`, whose floor runs the two as one read.)
  */
-export const patientDaysSql = (patientFilter: string): string => `
+export const patientDaysSql = (patientFilter: string, metricsFilter = ''): string => `
 SELECT $1::uuid AS organization_id, v.patient_id, v.days[1] AS first_day, v.days, m.engagement_score
   FROM (SELECT a.patient_id, array_agg(DISTINCT (a.starts_at AT TIME ZONE $2)::date ORDER BY (a.starts_at AT TIME ZONE $2)::date) AS days
           FROM appointments a
          WHERE a.organization_id = $1 AND a.status = 'completed' AND a.starts_at < $3 ${patientFilter}
          GROUP BY a.patient_id) v
-  LEFT JOIN patient_metrics m ON m.organization_id = $1 AND m.patient_id = v.patient_id`;
+  LEFT JOIN patient_metrics m ON m.organization_id = $1 AND m.patient_id = v.patient_id ${metricsFilter}`;
 
 /** The steps (visit day, previous visit day) of the rows of `source` (days, engagement_score), times `sign`. */
 export const stepsSql = (source: string, sign: '' | '-'): string => `
@@ -56,6 +58,62 @@ WITH ins AS (INSERT INTO engagement_visit_gaps (organization_id, day, prev, pati
                FROM (${stepsSql('(SELECT days, engagement_score FROM engagement_patient_days WHERE organization_id = $1)', '')}) t
              RETURNING 1)
 SELECT count(*)::int AS n FROM ins`;
+
+/**
+ * The steps `s` (day, prev, patients, score_sum, scored) compared with the organization's ($1) stored ones: a step
+ * that is the same already is left alone, a changed one updated, a new one inserted, and the steps nobody makes any
+ * more deleted. CTEs of a statement that defines `s` (the rebuild's, and the swap's from its halves' partial steps).
+ */
+const STEPS_WRITE = `steps_diff AS (
+  SELECT coalesce(s.day, g.day) AS day, coalesce(s.prev, g.prev) AS prev, s.day IS NULL AS gone, g.day IS NULL AS fresh,
+         s.patients, s.score_sum, s.scored
+    FROM s FULL JOIN (SELECT * FROM engagement_visit_gaps WHERE organization_id = $1) g ON g.day = s.day AND g.prev = s.prev
+   WHERE s.day IS NULL OR g.day IS NULL OR (g.patients, g.score_sum, g.scored) IS DISTINCT FROM (s.patients, s.score_sum, s.scored)),
+steps_new AS (
+  INSERT INTO engagement_visit_gaps (organization_id, day, prev, patients, score_sum, scored)
+  SELECT $1, day, prev, patients, score_sum, scored FROM steps_diff WHERE fresh),
+steps_up AS (
+  UPDATE engagement_visit_gaps g SET patients = x.patients, score_sum = x.score_sum, scored = x.scored
+    FROM steps_diff x
+   WHERE g.organization_id = $1 AND g.day = x.day AND g.prev = x.prev AND NOT x.fresh AND NOT x.gone),
+steps_gone AS (
+  DELETE FROM engagement_visit_gaps g USING steps_diff x
+   WHERE g.organization_id = $1 AND g.day = x.day AND g.prev = x.prev AND x.gone)`;
+
+/** The rollup's row ($1 org, $2 time zone, $3 cutoff, $4 built at, $5 duration in ms), inserted or replaced. */
+const SAVE_SQL = `
+INSERT INTO engagement_rollups (organization_id, timezone, cutoff, built_at, duration_ms) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (organization_id) DO UPDATE
+   SET timezone = EXCLUDED.timezone, cutoff = EXCLUDED.cutoff, built_at = EXCLUDED.built_at, duration_ms = EXCLUDED.duration_ms`;
+
+/**
+ * A large organization's build by build and swap, one half ($1 org, $2 time zone, $3 cutoff instant, $4 after this
+ * patient id, $5 up to this one or null): the half's patients' visit days inserted into the fresh table `days` (the
+ * organization's next partition of `engagement_patient_days`), and the steps of those patients into `steps` (a table
+ * without a key: each half's partial steps, summed by the swap, SWAP_STEPS_SQL). Returns the half's patients.
+ */
+export const buildHalfSql = (days: string, steps: string): string => `
+WITH n AS MATERIALIZED (
+  ${patientDaysSql('AND a.patient_id > $4 AND ($5::uuid IS NULL OR a.patient_id <= $5::uuid)', 'AND m.patient_id > $4 AND ($5::uuid IS NULL OR m.patient_id <= $5::uuid)')}),
+-- Written from the CTE, not RETURNING from the insert: the runtime role may only insert into the fresh tables.
+d AS (
+  INSERT INTO ${days} (organization_id, patient_id, first_day, days, engagement_score)
+  SELECT organization_id, patient_id, first_day, days, engagement_score FROM n),
+s AS (
+  INSERT INTO ${steps} (organization_id, day, prev, patients, score_sum, scored)
+  SELECT $1, day, prev, patients, score_sum, scored FROM (${stepsSql('n', '')}) t)
+SELECT (SELECT count(*) FROM n)::int AS patients`;
+
+/**
+ * The swap's steps ($1 org): the halves' partial steps in `partial` summed, and written as the rebuild writes its own
+ * (STEPS_WRITE). Returns the steps counted. On the owner's connection, in the swap's transaction.
+ */
+export const swapStepsSql = (partial: string): string => `
+WITH s AS MATERIALIZED (
+  SELECT day, prev, sum(patients)::int AS patients, sum(score_sum) AS score_sum, sum(scored)::int AS scored
+    FROM ${partial} WHERE organization_id = $1 GROUP BY day, prev),
+${STEPS_WRITE}
+SELECT (SELECT count(*) FROM s)::int AS steps`;
 
 /**
  * Build, one statement ($1 org, $2 time zone, $3 cutoff instant): every patient's visit days and the steps between
@@ -86,21 +144,7 @@ days_up AS (
 days_gone AS (
   DELETE FROM engagement_patient_days d USING days_diff x
    WHERE d.organization_id = $1 AND d.patient_id = x.patient_id AND x.gone),
-steps_diff AS (
-  SELECT coalesce(s.day, g.day) AS day, coalesce(s.prev, g.prev) AS prev, s.day IS NULL AS gone, g.day IS NULL AS fresh,
-         s.patients, s.score_sum, s.scored
-    FROM s FULL JOIN (SELECT * FROM engagement_visit_gaps WHERE organization_id = $1) g ON g.day = s.day AND g.prev = s.prev
-   WHERE s.day IS NULL OR g.day IS NULL OR (g.patients, g.score_sum, g.scored) IS DISTINCT FROM (s.patients, s.score_sum, s.scored)),
-steps_new AS (
-  INSERT INTO engagement_visit_gaps (organization_id, day, prev, patients, score_sum, scored)
-  SELECT $1, day, prev, patients, score_sum, scored FROM steps_diff WHERE fresh),
-steps_up AS (
-  UPDATE engagement_visit_gaps g SET patients = x.patients, score_sum = x.score_sum, scored = x.scored
-    FROM steps_diff x
-   WHERE g.organization_id = $1 AND g.day = x.day AND g.prev = x.prev AND NOT x.fresh AND NOT x.gone),
-steps_gone AS (
-  DELETE FROM engagement_visit_gaps g USING steps_diff x
-   WHERE g.organization_id = $1 AND g.day = x.day AND g.prev = x.prev AND x.gone)${tail}
+${STEPS_WRITE}${tail}
 SELECT (SELECT count(*) FROM n)::int AS patients, (SELECT count(*) FROM s)::int AS steps${columns}`;
 
 export const REBUILD_SQL = rebuildSql('', '', '');
@@ -209,25 +253,71 @@ export class EngagementRollupRepository {
       );
       return { organizationId, timezone: timeZone, cutoff: r.cutoff, patients: r.patients, steps: r.steps, durationMs: r.duration_ms };
     }
-    const [c] = await db.query<{ cutoff: string; cutoff_at: Date }>(
-      `SELECT ($1::timestamptz AT TIME ZONE $2)::date::text AS cutoff, (($1::timestamptz AT TIME ZONE $2)::date::timestamp AT TIME ZONE $2) AS cutoff_at`,
-      [now, timeZone],
-      named('cutoff'),
-    );
+    const c = await this.cutoff(db, timeZone, now, named('cutoff'));
     const [{ patients, steps: stepRows }] = await db.query<{ patients: number; steps: number }>(
       REBUILD_SQL,
-      [organizationId, timeZone, c.cutoff_at],
+      [organizationId, timeZone, c.cutoffAt],
       named('rebuild'),
     );
     const durationMs = Date.now() - started;
-    await db.query(
-      `INSERT INTO engagement_rollups (organization_id, timezone, cutoff, built_at, duration_ms) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (organization_id) DO UPDATE
-          SET timezone = EXCLUDED.timezone, cutoff = EXCLUDED.cutoff, built_at = EXCLUDED.built_at, duration_ms = EXCLUDED.duration_ms`,
-      [organizationId, timeZone, c.cutoff, now, durationMs],
-      named('save'),
-    );
+    await db.query(SAVE_SQL, [organizationId, timeZone, c.cutoff, now, durationMs], named('save'));
     return { organizationId, timezone: timeZone, cutoff: c.cutoff, patients, steps: stepRows, durationMs };
+  }
+
+  /** The cutoff of a build at `now` in `timeZone`: its local date, and the instant of that midnight. */
+  async cutoff(db: TenantSql, timeZone: string, now: Date, prepare?: { prepare: string }): Promise<{ cutoff: string; cutoffAt: Date }> {
+    const [c] = await db.query<{ cutoff: string; cutoff_at: Date }>(
+      `SELECT ($1::timestamptz AT TIME ZONE $2)::date::text AS cutoff, (($1::timestamptz AT TIME ZONE $2)::date::timestamp AT TIME ZONE $2) AS cutoff_at`,
+      [now, timeZone],
+      prepare,
+    );
+    return { cutoff: c.cutoff, cutoffAt: c.cutoff_at };
+  }
+
+  /**
+   * One half of a large organization's build and swap (buildHalfSql): the patients after `after` (null: from the
+   * first) up to `upTo` (null: to the last), into the fresh tables; returns their number.
+   */
+  async buildHalf(
+    db: TenantSql,
+    tables: { days: string; steps: string },
+    o: { timeZone: string; cutoffAt: Date; after: string | null; upTo: string | null },
+  ): Promise<number> {
+    const [{ patients }] = await db.query<{ patients: number }>(buildHalfSql(tables.days, tables.steps), [
+      db.organizationId,
+      o.timeZone,
+      o.cutoffAt,
+      o.after ?? NIL_UUID,
+      o.upTo,
+    ]);
+    return patients;
+  }
+
+  /**
+   * The patient id that splits the organization's patients (erased ones included) in two halves of equal size (the
+   * lower half up to it, included); null without any. One read of the organization's patients index.
+   */
+  async middlePatient(db: TenantSql): Promise<string | null> {
+    const rows = await db.query<{ id: string }>(
+      `SELECT id FROM patients WHERE organization_id = $1 ORDER BY id OFFSET (SELECT count(*) / 2 FROM patients WHERE organization_id = $1) LIMIT 1`,
+      [db.organizationId],
+    );
+    return rows[0]?.id ?? null;
+  }
+
+  /**
+   * The swap's own statements, on the owner's connection (`owner`, in its transaction, under the swap's locks): the
+   * halves' partial steps written as the organization's steps (swapStepsSql), then the rollup's row saved. Returns
+   * the steps.
+   */
+  async saveSwapped(
+    owner: { query<R>(text: string, params?: readonly unknown[]): Promise<R[]> },
+    partial: string,
+    state: { organizationId: string; timeZone: string; cutoff: string; builtAt: Date; durationMs: number },
+  ): Promise<number> {
+    const [{ steps }] = await owner.query<{ steps: number }>(swapStepsSql(partial), [state.organizationId]);
+    await owner.query(SAVE_SQL, [state.organizationId, state.timeZone, state.cutoff, state.builtAt, state.durationMs]);
+    return steps;
   }
 
   /** How many of these patients have a row in the rollup. */

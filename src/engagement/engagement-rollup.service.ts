@@ -10,8 +10,20 @@ import { BuildResult, EngagementRollupRepository } from 'src/engagement/engageme
 import { TenantDb } from 'src/database/tenant/tenant-db';
 import type { TenantSql } from 'src/database/tenant/tenant-sql';
 import { OrganizationsRepository } from 'src/organizations/organizations.repository';
+import { Database } from 'src/database/database';
+import { buildOnBoth, withShortLocks } from 'src/database/partition-tables';
+import { REBUILD_SETTINGS } from 'src/database/tenant/rebuild-settings';
+import { REBUILD_MIN_PATIENTS } from 'src/scoring/recompute/metrics-partition-swap';
+import { EngagementPartitionSwap, hasOwnEngagementPartition } from 'src/engagement/engagement-partition-swap';
 
-type Job = { kind: 'rebuild' } | { kind: 'advance' } | { kind: 'patch'; patientIds: readonly string[] };
+type Job = { kind: 'rebuild'; write?: RollupWriteMode } | { kind: 'advance' } | { kind: 'patch'; patientIds: readonly string[] };
+
+/**
+ * How a rebuild writes: 'auto' builds and swaps a large organization's rows (from REBUILD_MIN_PATIENTS live patients,
+ * when the service has the Database for the owner's connection) and updates the others' in place; 'swap' and
+ * 'update' force one way (tests, benchmarks).
+ */
+export type RollupWriteMode = 'auto' | 'swap' | 'update';
 
 /**
  * Keeps each organization's engagement rollup in step with its records and scores (docs/queries/engagement-overview.md):
@@ -39,6 +51,7 @@ export class EngagementRollupService implements OnModuleInit, OnModuleDestroy {
     private readonly clock: Clock,
     @Optional() private readonly events?: ScoringEvents,
     @Optional() private readonly jobs?: JobService,
+    @Optional() private readonly database?: Database,
   ) {}
 
   onModuleInit(): void {
@@ -80,8 +93,8 @@ export class EngagementRollupService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Builds the organization's rollup now, after its queued jobs (the CLI, the benchmark and tests call it). */
-  async rebuild(organizationId: string): Promise<BuildResult> {
-    return (await this.enqueue(organizationId, { kind: 'rebuild' }, { onlyIfBuilt: false, coalesce: false })) as BuildResult;
+  async rebuild(organizationId: string, write: RollupWriteMode = 'auto'): Promise<BuildResult> {
+    return (await this.enqueue(organizationId, { kind: 'rebuild', write }, { onlyIfBuilt: false, coalesce: false })) as BuildResult;
   }
 
   /**
@@ -150,10 +163,15 @@ export class EngagementRollupService implements OnModuleInit, OnModuleDestroy {
       case 'patch':
         return this.locked(organizationId, (db) => this.rollups.patch(db, job.patientIds));
       case 'rebuild': {
-        const result = await this.locked(organizationId, async (db) => {
-          if (options.onlyIfBuilt && !(await this.rollups.state(db))) return false;
-          return this.rollups.rebuild(db, await this.timeZone(db), this.clock.now());
-        });
+        const write = job.write ?? 'auto';
+        const database = this.database;
+        const swap = database !== undefined && (write === 'swap' || (write === 'auto' && (await this.isLarge(organizationId))));
+        const result = swap
+          ? await this.rebuildBySwap(database, organizationId, options)
+          : await this.locked(organizationId, async (db) => {
+              if (options.onlyIfBuilt && !(await this.rollups.state(db))) return false;
+              return this.rollups.rebuild(db, await this.timeZone(db), this.clock.now());
+            });
         if (result) {
           this.logger.log(
             `Engagement rollup of organization ${organizationId}: ${result.patients} patients, ${result.steps} steps, cutoff ${result.cutoff}, ${result.durationMs} ms`,
@@ -166,6 +184,104 @@ export class EngagementRollupService implements OnModuleInit, OnModuleDestroy {
           const timeZone = await this.timeZone(db);
           return this.rollups.advance(db, timeZone, localDate(this.clock.now(), timeZone));
         });
+    }
+  }
+
+  /** Whether the organization has at least REBUILD_MIN_PATIENTS live patients (at most that many index entries read). */
+  private async isLarge(organizationId: string): Promise<boolean> {
+    const [{ n }] = await this.tenantDb.transaction(organizationId, (db) =>
+      db.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 FROM patients WHERE organization_id = $1 AND deleted_at IS NULL LIMIT $2) x`, [
+        organizationId,
+        REBUILD_MIN_PATIENTS,
+      ]),
+    );
+    return n >= REBUILD_MIN_PATIENTS;
+  }
+
+  /**
+   * A large organization's rebuild by build and swap (docs/performance.md, "The engagement rebuild by build and swap"),
+   * as the opportunities' refresh does it: the patients' visit days are inserted into a fresh table in two halves at
+   * once (patient ids up to the middle one, and after it: each half one statement in a runtime-role transaction of its
+   * own on its own connection, the second on the first's exported snapshot), each half's steps into a table of partial
+   * steps; the fresh table's indexes are built on two owner connections; then, in one short transaction, the partial
+   * steps are summed and written as the organization's steps, the fresh table replaces the organization's partition
+   * of `engagement_patient_days` (its first swap moves it out of the shared DEFAULT partition) and the rollup's row is
+   * saved: readers see the old rollup until that commits, then the new one. The rollup's lock is held on the owner's
+   * connection (session-level, the key the patches' transactions take) from before the build to after the swap, so no
+   * patch, cutoff move or erasure writes the rollup meanwhile. A failure anywhere before the swap's commit drops the
+   * fresh tables: the rollup stays as it was. False (nothing built) with `onlyIfBuilt` and no rollup.
+   */
+  private async rebuildBySwap(database: Database, organizationId: string, options: { onlyIfBuilt: boolean }): Promise<BuildResult | false> {
+    const started = Date.now();
+    const now = this.clock.now();
+    const owner = await database.ownerConnection('patient-journey-engagement-swap');
+    const lockKey = `hashtextextended('engagement-rollup:' || $1::uuid::text, 0)`;
+    try {
+      await owner.query(`SELECT pg_advisory_lock(${lockKey})`, [organizationId]);
+      const swap = new EngagementPartitionSwap(owner, organizationId, !(await hasOwnEngagementPartition(owner, organizationId)));
+      try {
+        await swap.cleanUp();
+        await swap.createFresh();
+        const tables = { days: swap.days.fresh, steps: swap.steps.fresh };
+        const built = await this.tenantDb.transaction(
+          organizationId,
+          async (db) => {
+            if (options.onlyIfBuilt && !(await this.rollups.state(db))) return null;
+            const timeZone = await this.timeZone(db);
+            const { cutoff, cutoffAt } = await this.rollups.cutoff(db, timeZone, now);
+            const middle = await this.rollups.middlePatient(db);
+            const snapshot = await db.query<{ id: string }>(`SELECT pg_export_snapshot() AS id`);
+            const halves = await Promise.allSettled([
+              this.rollups.buildHalf(db, tables, { timeZone, cutoffAt, after: null, upTo: middle }),
+              middle === null
+                ? Promise.resolve(0)
+                : this.tenantDb.transaction(organizationId, (second) => this.rollups.buildHalf(second, tables, { timeZone, cutoffAt, after: middle, upTo: null }), {
+                    batch: true,
+                    local: REBUILD_SETTINGS,
+                    importSnapshot: snapshot[0].id,
+                  }),
+            ]);
+            // Both halves done (a failed one waits for the other: nothing writes the fresh tables when they are dropped).
+            for (const h of halves) if (h.status === 'rejected') throw h.reason;
+            const patients = halves.reduce((n, h) => n + (h as PromiseFulfilledResult<number>).value, 0);
+            return { timeZone, cutoff, patients };
+          },
+          { batch: true, local: REBUILD_SETTINGS, repeatableRead: true },
+        );
+        if (!built) {
+          await swap.cleanUp();
+          return false;
+        }
+        await owner.query(`SET maintenance_work_mem = '256MB'; SET max_parallel_maintenance_workers = 0`);
+        await swap.seal();
+        await swap.analyzeFresh();
+        const second = await database.ownerConnection('patient-journey-engagement-swap');
+        try {
+          await second.query(`SET maintenance_work_mem = '256MB'; SET max_parallel_maintenance_workers = 0`);
+          await buildOnBoth([owner, second], await swap.indexStatements());
+        } finally {
+          await second.end();
+        }
+        await swap.addConstraints();
+        const durationMs = Date.now() - started;
+        const steps = await withShortLocks(owner, async () => {
+          // The steps first (row locks on the organization's steps only), then the partition under the swap's locks.
+          const n = await this.rollups.saveSwapped(owner, swap.steps.fresh, { organizationId, timeZone: built.timeZone, cutoff: built.cutoff, builtAt: now, durationMs });
+          await swap.lockForSwap();
+          await swap.replacePartition();
+          return n;
+        });
+        await swap.dropPartialSteps();
+        return { organizationId, timezone: built.timeZone, cutoff: built.cutoff, patients: built.patients, steps, durationMs };
+      } catch (err) {
+        await owner.query('ROLLBACK').catch(() => undefined);
+        await withShortLocks(owner, () => swap.cleanUp()).catch(() => undefined);
+        throw err;
+      } finally {
+        await owner.query(`SELECT pg_advisory_unlock(${lockKey})`, [organizationId]).catch(() => undefined);
+      }
+    } finally {
+      await owner.end();
     }
   }
 

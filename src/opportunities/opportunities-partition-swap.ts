@@ -5,11 +5,10 @@ import {
   createFreshTable,
   freshIndexStatements,
   hasOwnPartitionOf,
-  partitionIndexName,
   type PartitionedTable,
   partitionTables,
   type PartitionTables,
-  partitionExclusionName,
+  replacePartition,
   sealFreshTable,
 } from 'src/database/partition-tables';
 
@@ -31,12 +30,6 @@ export const opportunityTables = (organizationId: string, shared = false): Oppor
 /** Whether the organization has an opportunities partition of its own (else its rows are in the shared one). */
 export const hasOwnOpportunitiesPartition = (db: OwnerConnection, organizationId: string): Promise<boolean> =>
   hasOwnPartitionOf(db, OPPORTUNITIES, organizationId);
-
-const indexName = (t: OpportunityTables, parentIndex: string, fresh: boolean): string =>
-  partitionIndexName(OPPORTUNITIES, t, parentIndex, fresh);
-
-/** The CHECK on the shared partition that keeps an organization with its own partition out of it (ATTACH then scans nothing). */
-const exclusionName = (t: OpportunityTables): string => partitionExclusionName(OPPORTUNITIES, t);
 
 /**
  * The DDL of a build and swap of one organization's opportunities (OpportunitiesRefresher's path for a large
@@ -106,37 +99,10 @@ export class OpportunitiesPartitionSwap {
   }
 
   /**
-   * The fresh table takes the organization's place (under lockForSwap). With its own partition: the old one is dropped
-   * (DROP of a partition locks only the parent, where DETACH would also lock `patients` to give its foreign keys
-   * triggers of their own). From the shared partition (its first swap): its rows deleted there, the exclusion CHECK
-   * added (one scan of the shared partition, which ATTACH would make; later swaps need none). Then ATTACH, which
-   * adopts the fresh table's foreign keys (validated before: addConstraints) and its indexes; the table and its indexes
-   * renamed.
+   * The fresh table takes the organization's place (under lockForSwap): partition-tables.ts' replacePartition, from the
+   * shared partition on the first swap, else replacing the organization's own.
    */
   async replacePartition(): Promise<void> {
-    const t = this.tables;
-    if (t.shared) {
-      await this.db.query(`DELETE FROM ${OPPORTUNITIES_SHARED_PARTITION} WHERE organization_id = $1`, [t.organizationId]);
-      const existing = await this.db.query(`SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2`, [
-        OPPORTUNITIES_SHARED_PARTITION,
-        exclusionName(t),
-      ]);
-      if (existing.length === 0)
-        await this.db.query(
-          `ALTER TABLE ${OPPORTUNITIES_SHARED_PARTITION} ADD CONSTRAINT ${exclusionName(t)} CHECK (organization_id <> '${t.organizationId}'::uuid)`,
-        );
-    } else {
-      await this.db.query(`DROP TABLE ${t.live}`);
-    }
-    await this.db.query(`ALTER TABLE reengagement_opportunities ATTACH PARTITION ${t.fresh} FOR VALUES IN ('${t.organizationId}')`);
-    await this.db.query(`ALTER TABLE ${t.fresh} RENAME TO ${t.live}`);
-    const indexes = await this.db.query<{ name: string; parent: string }>(
-      `SELECT c.relname AS name, p.relname AS parent FROM pg_index i
-         JOIN pg_class c ON c.oid = i.indexrelid
-         JOIN pg_inherits h ON h.inhrelid = i.indexrelid JOIN pg_class p ON p.oid = h.inhparent
-        WHERE i.indrelid = $1::regclass`,
-      [t.live],
-    );
-    for (const { name, parent } of indexes) await this.db.query(`ALTER INDEX ${name} RENAME TO ${indexName(t, parent, false)}`);
+    await replacePartition(this.db, OPPORTUNITIES, this.tables, OPPORTUNITIES_SHARED_PARTITION);
   }
 }

@@ -3,6 +3,12 @@ import { resolveWindow } from 'src/engagement/domain/engagement-window';
 import type { Granularity } from 'src/engagement/domain/engagement-window';
 import { EngagementFacts, EngagementQuery, EngagementRepository } from 'src/engagement/engagement.repository';
 import { EngagementRollupRepository } from 'src/engagement/engagement-rollup.repository';
+import { EngagementRollupService } from 'src/engagement/engagement-rollup.service';
+import { OrganizationsRepository } from 'src/organizations/organizations.repository';
+import { Database } from 'src/database/database';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from 'src/database/data-source-options';
+import { EngagementPatientDaysPartitions1795568500000 } from 'src/database/migrations/1795568500000-EngagementPatientDaysPartitions';
 import { createTestApp, TestApp, TEST_NOW } from 'test/utils/test-app';
 import { TenantDb } from 'src/database/tenant/tenant-db';
 import type { TenantSql } from 'src/database/tenant/tenant-sql';
@@ -261,9 +267,9 @@ describe('engagement rollup', () => {
     expect(
       (await t.db.query<{ relname: string; fillfactor: string | null }>(
         `SELECT relname::text, (SELECT split_part(o, '=', 2) FROM unnest(reloptions) o WHERE o LIKE 'fillfactor=%') AS fillfactor
-           FROM pg_class WHERE relname IN ('engagement_patient_days', 'engagement_visit_gaps') ORDER BY relname`,
+           FROM pg_class WHERE relname IN ('engagement_patient_days_default', 'engagement_visit_gaps') ORDER BY relname`,
       )).map((r) => [r.relname, r.fillfactor]),
-    ).toEqual([['engagement_patient_days', '50'], ['engagement_visit_gaps', '50']]);
+    ).toEqual([['engagement_patient_days_default', '50'], ['engagement_visit_gaps', '50']]);
     await clear();
     await rollups.rebuild(org, TZ, at);
     // Every score moves (as a next-day recompute moves most), one patient's by nothing.
@@ -284,7 +290,7 @@ describe('engagement rollup', () => {
     const counters = (db: TenantSql): Promise<Counters[]> =>
       db.query<Counters>(
         `SELECT relname::text, n_tup_upd::int AS upd, n_tup_hot_upd::int AS hot, n_tup_ins::int AS ins, n_tup_del::int AS del
-           FROM pg_stat_xact_user_tables WHERE relname IN ('engagement_patient_days', 'engagement_visit_gaps') ORDER BY relname`,
+           FROM pg_stat_xact_user_tables WHERE relname IN ('engagement_patient_days_default', 'engagement_visit_gaps') ORDER BY relname`,
       );
     const written = await tenantDb.transaction(org, async (db) => {
       await rollup.lock(db);
@@ -300,7 +306,7 @@ describe('engagement rollup', () => {
     });
     const [days, gaps] = written;
     // Only the patients whose score moved are rewritten, each in place; no row inserted or deleted.
-    expect([days.relname, days.upd, days.hot, days.ins, days.del]).toEqual(['engagement_patient_days', moved, moved, 0, 0]);
+    expect([days.relname, days.upd, days.hot, days.ins, days.del]).toEqual(['engagement_patient_days_default', moved, moved, 0, 0]);
     expect(gaps.relname).toBe('engagement_visit_gaps');
     expect(gaps.upd).toBeGreaterThan(100);
     expect([gaps.hot, gaps.ins, gaps.del]).toEqual([gaps.upd, 0, 0]);
@@ -359,6 +365,119 @@ describe('engagement rollup', () => {
       expect([threeMs, oneMs].every((ms) => Number.isInteger(ms) && ms >= 0)).toBe(true);
     }
     await rollups.rebuild(org, TZ, TEST_NOW, { prepare: true });
+    expect(await expectSameAsVisits()).toBeGreaterThan(30);
+  });
+
+  it("a large organization's rebuild by build and swap gives the rollup the update path gives, in a partition of its own, then replaces it", async () => {
+    const service = t.app.get(EngagementRollupService);
+    const partitions = async (): Promise<string[]> =>
+      (await t.db.query<{ p: string }>(`SELECT DISTINCT tableoid::regclass::text AS p FROM engagement_patient_days WHERE organization_id = $1`, [org])).map(
+        (r) => r.p,
+      );
+    const own = `engagement_days_${org.replaceAll('-', '')}`;
+    const leftovers = async (): Promise<string[]> =>
+      (await t.db.query<{ relname: string }>(`SELECT relname::text FROM pg_class WHERE relname LIKE '%_rebuild' AND relname LIKE $1`, [`%${org.replaceAll('-', '')}%`])).map(
+        (r) => r.relname,
+      );
+    const rollupRow = async (): Promise<unknown> =>
+      t.db.query(`SELECT timezone, cutoff::text, built_at FROM engagement_rollups WHERE organization_id = $1`, [org]);
+    const [{ other }] = await t.db.query<{ other: number }>(`SELECT count(*)::int AS other FROM engagement_patient_days WHERE organization_id <> $1`, [org]);
+
+    t.clock.set(TEST_NOW);
+    const viaUpdate = await service.rebuild(org, 'update');
+    const updated = { ...(await tables()), row: await rollupRow() };
+    expect(await partitions()).toEqual(['engagement_patient_days_default']);
+    await t.db.query(`UPDATE patient_metrics SET engagement_score = least(100, engagement_score + 3) WHERE organization_id = $1`, [org]);
+    await service.rebuild(org, 'update');
+    const moved = await tables();
+    const viaSwap = await service.rebuild(org, 'swap');
+    // The first swap: out of the shared partition, the same rows, steps and row as the update path's.
+    expect(await partitions()).toEqual([own]);
+    expect({ ...viaSwap, durationMs: 0 }).toEqual({ ...viaUpdate, durationMs: 0 });
+    expect(await tables()).toEqual(moved);
+    expect(moved).not.toEqual({ steps: updated.steps, patients: updated.patients });
+    expect(await rollupRow()).toEqual(updated.row);
+    expect(await expectSameAsVisits()).toBeGreaterThan(30);
+    // The second: its own partition replaced, the scores moved back.
+    await t.db.query(`UPDATE patient_metrics SET engagement_score = greatest(0, engagement_score - 3) WHERE organization_id = $1`, [org]);
+    await service.rebuild(org, 'swap');
+    expect(await partitions()).toEqual([own]);
+    const swappedBack = await tables();
+    await service.rebuild(org, 'update');
+    expect(await tables()).toEqual(swappedBack);
+    expect(await leftovers()).toEqual([]);
+    // Other organizations' rows untouched; row-level security on the partition, no grant to the runtime role.
+    expect((await t.db.query<{ other: number }>(`SELECT count(*)::int AS other FROM engagement_patient_days WHERE organization_id <> $1`, [org]))[0].other).toBe(other);
+    const [security] = await t.db.query<{ rls: boolean; granted: boolean }>(
+      `SELECT relrowsecurity AS rls, has_table_privilege('patient_journey_app', oid, 'SELECT') AS granted FROM pg_class WHERE relname = $1`,
+      [own],
+    );
+    expect(security).toEqual({ rls: true, granted: false });
+    const [{ id: stranger }] = await t.db.query<{ id: string }>(`INSERT INTO organizations (slug, name) VALUES ('rollup-stranger', 'Stranger') RETURNING id`);
+    const seen = await t.app.get(TenantDb).read(stranger, (db) => db.query<{ n: number }>(`SELECT count(*)::int AS n FROM engagement_patient_days`));
+    expect(seen[0].n).toBe(0);
+    // Patches after a swap (in the organization's partition) match a build.
+    const some = await t.db.query<{ id: string }>(`SELECT id FROM patients WHERE organization_id = $1 ORDER BY id LIMIT 12`, [org]);
+    await t.db.query(`UPDATE patient_metrics SET engagement_score = 100 - engagement_score WHERE patient_id = ANY($1::uuid[])`, [some.map((r) => r.id)]);
+    expect(await rollups.patch(org, some.map((r) => r.id))).toBe(true);
+    const patched = await tables();
+    await service.rebuild(org, 'update');
+    expect(await tables()).toEqual(patched);
+    expect(await expectSameAsVisits()).toBeGreaterThan(30);
+  });
+
+  it('a build and swap that fails in one half leaves the rollup, its partition and its lock as they were', async () => {
+    const before = { ...(await tables()), row: await t.db.query(`SELECT * FROM engagement_rollups WHERE organization_id = $1`, [org]) };
+    let lowerDone = false;
+    const failing = new (class extends EngagementRollupRepository {
+      override async buildHalf(...args: Parameters<EngagementRollupRepository['buildHalf']>): Promise<number> {
+        if (args[2].after) throw new Error('the upper half failed');
+        const n = await super.buildHalf(...args);
+        lowerDone = true;
+        return n;
+      }
+    })();
+    await t.db.query(`UPDATE patient_metrics SET engagement_score = least(100, engagement_score + 1) WHERE organization_id = $1`, [org]);
+    const service = new EngagementRollupService(t.app.get(TenantDb), failing, t.app.get(OrganizationsRepository), t.clock, undefined, undefined, t.app.get(Database));
+    await expect(service.rebuild(org, 'swap')).rejects.toThrow('the upper half failed');
+    expect(lowerDone).toBe(true);
+    expect({ ...(await tables()), row: await t.db.query(`SELECT * FROM engagement_rollups WHERE organization_id = $1`, [org]) }).toEqual(before);
+    const [{ n }] = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE $1`, [`%${org.replaceAll('-', '')}_rebuild`]);
+    expect(n).toBe(0);
+    // The lock was let go: a patch and a swap run afterwards.
+    expect(await rollups.patch(org, [])).toBe(true);
+    await expect(t.app.get(EngagementRollupService).rebuild(org, 'swap')).resolves.toMatchObject({ organizationId: org });
+  });
+
+  it("the partitioning migration goes down to one table and up again, the organization's swapped rows kept", async () => {
+    await t.app.get(EngagementRollupService).rebuild(org, 'swap');
+    const before = await tables();
+    const migrate = async (step: 'up' | 'down'): Promise<void> => {
+      const ds = new DataSource(dataSourceOptions({ url: t.db.url, asRuntimeRole: false, poolSize: 1 }));
+      await ds.initialize();
+      const qr = ds.createQueryRunner();
+      try {
+        await new EngagementPatientDaysPartitions1795568500000()[step](qr);
+      } finally {
+        await qr.release();
+        await ds.destroy();
+      }
+    };
+    const kind = async (): Promise<string> =>
+      (await t.db.query<{ relkind: string }>(`SELECT relkind::text FROM pg_class WHERE relname = 'engagement_patient_days'`))[0].relkind;
+    await migrate('down');
+    expect(await kind()).toBe('r');
+    expect(await tables()).toEqual(before);
+    expect(await t.db.query(`SELECT to_regclass('engagement_patient_days_default') AS r`)).toEqual([{ r: null }]);
+    await migrate('up');
+    expect(await kind()).toBe('p');
+    expect(await tables()).toEqual(before);
+    const [{ p }] = await t.db.query<{ p: string }>(`SELECT DISTINCT tableoid::regclass::text AS p FROM engagement_patient_days WHERE organization_id = $1`, [org]);
+    expect(p).toBe('engagement_patient_days_default');
+    // The app's paths work on it again: a patch, then a swap out of the shared partition.
+    expect(await rollups.patch(org, [])).toBe(true);
+    await t.app.get(EngagementRollupService).rebuild(org, 'swap');
+    expect(await tables()).toEqual(before);
     expect(await expectSameAsVisits()).toBeGreaterThan(30);
   });
 

@@ -34,6 +34,7 @@ import { OpportunitiesHotFillfactor1795567950000 } from 'src/database/migrations
 import { KeptFeaturesMovingPlans1795568100000 } from 'src/database/migrations/1795568100000-KeptFeaturesMovingPlans';
 import { EngagementRollupHotFillfactor1795568200000 } from 'src/database/migrations/1795568200000-EngagementRollupHotFillfactor';
 import { OpportunitiesPartitions1795568400000 } from 'src/database/migrations/1795568400000-OpportunitiesPartitions';
+import { EngagementPatientDaysPartitions1795568500000 } from 'src/database/migrations/1795568500000-EngagementPatientDaysPartitions';
 import { PatientMetricsSharedPartition1795567900000 } from 'src/database/migrations/1795567900000-PatientMetricsSharedPartition';
 
 /**
@@ -78,4 +79,5 @@ export const MIGRATIONS: Function[] = [
   KeptFeaturesMovingPlans1795568100000,
   EngagementRollupHotFillfactor1795568200000,
   OpportunitiesPartitions1795568400000,
+  EngagementPatientDaysPartitions1795568500000,
 ];
