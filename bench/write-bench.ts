@@ -5,7 +5,8 @@
  * patches as of that instant instead of the clock; `--vacuum`: a VACUUM (ANALYZE) of the database, untimed, before each
  * job, as a deployment's autovacuum would have run between the nights: this server runs without it, and a table a job
  * rewrote whole carries its dead rows into the next job otherwise; `--opportunities-write auto|swap|update`: how the
- * refresh writes, OpportunitiesRefresher's mode: by default a large organization's by build and swap), with
+ * refresh writes, OpportunitiesRefresher's mode: by default a large organization's by build and swap;
+ * `--engagement-write auto|swap|update`: the same for the engagement rebuild, EngagementRollupService's), with
  * DATABASE_URL naming the database. In one sitting, each bulk job and the bare work
  * it cannot do without, one after the other, and a table of both times and their ratio:
  *
@@ -40,7 +41,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import { FixedClock, SystemClock } from 'src/common/clock/clock';
 import { Database } from 'src/database/database';
 import { EngagementRollupRepository, patientDaysSql, stepsSql } from 'src/engagement/engagement-rollup.repository';
-import { EngagementRollupService } from 'src/engagement/engagement-rollup.service';
+import { EngagementRollupService, type RollupWriteMode } from 'src/engagement/engagement-rollup.service';
 import { OpportunitiesRefresher, type OpportunitiesWriteMode } from 'src/opportunities/opportunities-refresher';
 import { OpportunitiesRepository } from 'src/opportunities/opportunities.repository';
 import { FACTS_SQL } from 'src/opportunities/opportunities.sql';
@@ -125,6 +126,7 @@ async function main(): Promise<void> {
       now: { type: 'string' },
       vacuum: { type: 'boolean', default: false },
       'opportunities-write': { type: 'string', default: 'auto' },
+      'engagement-write': { type: 'string', default: 'auto' },
     },
     strict: true,
   });
@@ -135,6 +137,8 @@ async function main(): Promise<void> {
   const seedPatients = values.seed === undefined ? 0 : Number(values.seed);
   const opportunitiesWrite = values['opportunities-write'] as OpportunitiesWriteMode;
   if (!['auto', 'swap', 'update'].includes(opportunitiesWrite)) throw new Error('--opportunities-write: auto, swap or update');
+  const engagementWrite = values['engagement-write'] as RollupWriteMode;
+  if (!['auto', 'swap', 'update'].includes(engagementWrite)) throw new Error('--engagement-write: auto, swap or update');
   if (!values.org || !url || !(Number.isInteger(days) && days >= 1 && days <= 14) || !(Number.isInteger(samples) && samples >= 1) || !(Number.isInteger(seedPatients) && seedPatients >= 0)) {
     throw new Error('usage: DATABASE_URL=... npm run bench:write -- --org <slug> [--days 1..14] [--patients 20] [--only recompute,opportunities,engagement,incremental] [--seed N]');
   }
@@ -237,7 +241,7 @@ async function main(): Promise<void> {
       say(`engagement rebuild${first ? ' (a first build: no rollup stored before it)' : ''}`);
       await vacuum();
       const service = new EngagementRollupService(database.tenants, new EngagementRollupRepository(), new OrganizationsRepository(), clock, undefined, undefined, database);
-      const job = await measure('rebuild', dbName, () => service.rebuild(org.id), (r) => `[${r.patients.toLocaleString('en-US')} patients, ${r.steps.toLocaleString('en-US')} steps]`);
+      const job = await measure('rebuild', dbName, () => service.rebuild(org.id, engagementWrite), (r) => `[${r.patients.toLocaleString('en-US')} patients, ${r.steps.toLocaleString('en-US')} steps]`);
       const floor = await measure(
         'aggregation by bare SQL',
         dbName,
