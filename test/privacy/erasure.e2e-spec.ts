@@ -2,6 +2,8 @@ import { Client } from 'pg';
 import { EngagementRollupService } from 'src/engagement/engagement-rollup.service';
 import { OpportunitiesRefresher } from 'src/opportunities/opportunities-refresher';
 import { Role } from 'src/organizations/organizations.enums';
+import { TenantDb } from 'src/database/tenant/tenant-db';
+import { ErasureRepository } from 'src/privacy/erasure/erasure.repository';
 import { bearer, createOrganization, memberToken } from 'test/auth/auth-fixtures';
 import { seedFullPatient } from 'test/privacy/export-fixtures';
 import { bulkFile, Json, resources } from 'test/fhir-import/fhir-fixtures';
@@ -301,6 +303,21 @@ describe('POST /patients/{organizationId}/profile/{patientId}/erasure', () => {
     }
     const [{ n }] = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM patients WHERE id = $1`, [other.patientId]);
     expect(n).toBe(1);
+  });
+
+  it("leaves a running build's fresh tables to their swap (opportunities, engagement rollup): not in the erasure's list of tables", async () => {
+    const hex = org.replaceAll('-', '');
+    const fresh = [`reengagement_opps_${hex}_rebuild`, `engagement_days_${hex}_rebuild`];
+    await t.db.query(`CREATE TABLE ${fresh[0]} (LIKE reengagement_opportunities INCLUDING DEFAULTS)`);
+    await t.db.query(`CREATE TABLE ${fresh[1]} (LIKE engagement_patient_days INCLUDING DEFAULTS)`);
+    try {
+      const listed = (await t.app.get(TenantDb).read(org, (db) => t.app.get(ErasureRepository).patientTables(db))).map((r) => r.table);
+      expect(listed).toContain('appointments');
+      expect(listed.filter((name) => name.endsWith('_rebuild'))).toEqual([]);
+      expect(listed).not.toContain('engagement_patient_days');
+    } finally {
+      await t.db.query(`DROP TABLE ${fresh.join(', ')}`);
+    }
   });
 
   it('needs privacy:manage', async () => {

@@ -28,9 +28,11 @@ const HANDLED_APART = new Set(['engagement_patient_days', 'reengagement_opportun
  * emptying the log would make the swap keep the erased patient's fresh row. The runtime role has no grant on either.
  * And the fresh table of an opportunities build (src/opportunities/opportunities-partition-swap.ts), which exists only
  * while the organization's refresh lock is held: the erasure's `forgetPatients` waits for that lock, then finds the
- * swapped rows in the organization's partition.
+ * swapped rows in the organization's partition; likewise the fresh table of an engagement rollup's build
+ * (src/engagement/engagement-partition-swap.ts), under the rollup's lock, which the rollup's `forgetPatients` waits for.
  */
-const REBUILD_TABLE = /^patient_metrics_rebuild_log$|^patient_metrics_[0-9a-f]{32}_rebuild$|^reengagement_opps_[0-9a-f]{32}_rebuild$/;
+const REBUILD_TABLE =
+  /^patient_metrics_rebuild_log$|^patient_metrics_[0-9a-f]{32}_rebuild$|^reengagement_opps_[0-9a-f]{32}_rebuild$|^engagement_days_[0-9a-f]{32}_rebuild$/;
 /** Derived tables go after the records (whose delete triggers touch them). */
 const DERIVED = ['patient_features', 'patient_metrics', 'risk_score_history'];
 
