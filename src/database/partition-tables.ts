@@ -222,3 +222,109 @@ export async function addForeignKeysValidated(db: OwnerConnection, p: Partitione
     await db.query(`ALTER TABLE ${t.fresh} VALIDATE CONSTRAINT ${fk.name}`);
   }
 }
+
+/**
+ * The DDL of a build and swap of one organization's partition of `p` (the opportunities' refresh, the engagement
+ * rollup's rebuild), on the owner's connection: the fresh table created for the runtime role to fill, sealed, analyzed,
+ * its indexes built on two connections and its keys added, then swapped in for the organization's partition (or moved
+ * out of the shared one, `sharedPartition`). Subclasses add the swap's locks (`lockForSwap`) and any table of their own.
+ * Names are identifiers built from the organization id (a uuid), never from input.
+ */
+export abstract class PartitionSwap {
+  constructor(
+    protected readonly db: OwnerConnection,
+    protected readonly p: PartitionedTable,
+    readonly tables: PartitionTables,
+    private readonly sharedPartition: string,
+  ) {}
+
+  /** Leftovers of a run that died: its table (not attached: dropping it locks nothing else). */
+  async cleanUp(): Promise<void> {
+    await this.db.query(`DROP TABLE IF EXISTS ${this.tables.fresh}`);
+  }
+
+  /**
+   * The fresh table: the parent's columns, defaults and checks, no index, the partition's bound as a CHECK (so that
+   * ATTACH need not scan it), INSERT alone granted to the runtime role and only for its organization's rows
+   * (createFreshTable). Fillfactor 100: the build writes every row once.
+   */
+  async createFresh(): Promise<void> {
+    await createFreshTable(this.db, this.p, this.tables);
+  }
+
+  /** Once the rows are in: no grant, no tenant CHECK, row-level security on (no policy), as every partition has it. */
+  async seal(): Promise<void> {
+    await sealFreshTable(this.db, this.p, this.tables);
+  }
+
+  /**
+   * ANALYZE (the planner's statistics of the partition), not VACUUM: the rows' hint bits are set by their first
+   * readers, and autovacuum visits the table after its inserts.
+   */
+  async analyzeFresh(): Promise<void> {
+    await this.db.query(`ANALYZE ${this.tables.fresh}`);
+  }
+
+  /** One statement per index of the parent (its definition with the table replaced), the primary key's as a unique index. */
+  async indexStatements(): Promise<string[]> {
+    return freshIndexStatements(this.db, this.p, this.tables);
+  }
+
+  /**
+   * The indexes built on this connection and a second one (`second`, opened for it and closed after: the builds are
+   * CPU-bound, one core each), then the primary key on the unique index built, then the parent's foreign keys added
+   * NOT VALID and validated before the swap, so that ATTACH adopts them instead of validating them under its locks.
+   */
+  async buildIndexesAndKeys(second: () => Promise<OwnerConnection>): Promise<void> {
+    const settings = `SET maintenance_work_mem = '256MB'; SET max_parallel_maintenance_workers = 0`;
+    await this.db.query(settings);
+    const other = await second();
+    try {
+      await other.query(settings);
+      await buildOnBoth([this.db, other], await this.indexStatements());
+    } finally {
+      await other.end();
+    }
+    await addPrimaryKeyOnUniqueIndex(this.db, this.tables);
+    await addForeignKeysValidated(this.db, this.p, this.tables);
+  }
+
+  /** The swap's locks, each statement waiting at most the caller's lock_timeout. */
+  abstract lockForSwap(): Promise<void>;
+
+  /** The fresh table takes the organization's place (under lockForSwap): replacePartition. */
+  async replacePartition(): Promise<void> {
+    await replacePartition(this.db, this.p, this.tables, this.sharedPartition);
+  }
+}
+
+/**
+ * A build and swap's frame on its owner connection (`owner`, closed after): the organization's advisory lock taken
+ * session-level (`lockKey`: SQL of the key, with $1 the organization id; the key the patches' transactions take), then
+ * `work`; on a failure the owner's transaction rolled back and the fresh tables dropped (`swap.cleanUp`, under short
+ * lock waits), so that the live rows stay as they were; the lock let go either way.
+ */
+export async function inSwapFrame<T, S extends { cleanUp(): Promise<void> }>(
+  owner: OwnerConnection,
+  lock: { keySql: string; organizationId: string },
+  swapFor: (owner: OwnerConnection) => Promise<S>,
+  work: (swap: S) => Promise<T>,
+): Promise<T> {
+  try {
+    await owner.query(`SELECT pg_advisory_lock(${lock.keySql})`, [lock.organizationId]);
+    try {
+      const swap = await swapFor(owner);
+      try {
+        return await work(swap);
+      } catch (err) {
+        await owner.query('ROLLBACK').catch(() => undefined);
+        await withShortLocks(owner, () => swap.cleanUp()).catch(() => undefined);
+        throw err;
+      }
+    } finally {
+      await owner.query(`SELECT pg_advisory_unlock(${lock.keySql})`, [lock.organizationId]).catch(() => undefined);
+    }
+  } finally {
+    await owner.end();
+  }
+}

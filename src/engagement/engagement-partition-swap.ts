@@ -1,14 +1,11 @@
 import type { OwnerConnection } from 'src/database/owner-connection';
 import {
-  addForeignKeysValidated,
-  addPrimaryKeyOnUniqueIndex,
   createFreshTable,
-  freshIndexStatements,
   hasOwnPartitionOf,
   type PartitionedTable,
+  PartitionSwap,
   partitionTables,
   type PartitionTables,
-  replacePartition,
   sealFreshTable,
 } from 'src/database/partition-tables';
 
@@ -33,60 +30,35 @@ export const hasOwnEngagementPartition = (db: OwnerConnection, organizationId: s
 
 /**
  * The DDL of a build and swap of one organization's engagement rollup (EngagementRollupService's path for a large
- * organization), on the owner's connection (src/database/owner-connection.ts), as OpportunitiesPartitionSwap's; the
- * rows themselves are written by two runtime-role transactions, under row-level security (the policies of the tables
- * they read, the tenant CHECK of the fresh tables they write). Names are identifiers built from the organization id
- * (a uuid), never from input.
+ * organization), on the owner's connection (src/database/owner-connection.ts): PartitionSwap's steps for
+ * `engagement_patient_days`, with this table's locks, and the table of the halves' partial steps besides; the rows
+ * themselves are written by two runtime-role transactions, under row-level security (the policies of the tables they
+ * read, the tenant CHECK of the fresh tables they write). The fresh table at fillfactor 100: its rows are written
+ * once, the per-patient patches delete and insert them, and the next rebuild is a swap again.
  */
-export class EngagementPartitionSwap {
-  readonly days: PartitionTables;
+export class EngagementPartitionSwap extends PartitionSwap {
   /** Only `fresh` is used: the partial steps' table. */
   readonly steps: PartitionTables;
 
-  constructor(
-    private readonly db: OwnerConnection,
-    organizationId: string,
-    shared: boolean,
-  ) {
-    this.days = partitionTables(DAYS, organizationId, shared);
+  constructor(db: OwnerConnection, organizationId: string, shared: boolean) {
+    super(db, DAYS, partitionTables(DAYS, organizationId, shared), ENGAGEMENT_DAYS_SHARED_PARTITION);
     this.steps = partitionTables(PARTIAL_STEPS, organizationId);
   }
 
   /** Leftovers of a run that died: its tables (not attached: dropping them locks nothing else). */
-  async cleanUp(): Promise<void> {
-    await this.db.query(`DROP TABLE IF EXISTS ${this.days.fresh}, ${this.steps.fresh}`);
+  override async cleanUp(): Promise<void> {
+    await this.db.query(`DROP TABLE IF EXISTS ${this.tables.fresh}, ${this.steps.fresh}`);
   }
 
-  /**
-   * The fresh tables: the parents' columns, defaults and checks, no index, the partition's bound as a CHECK, INSERT
-   * alone granted to the runtime role and only for its organization's rows (createFreshTable). Fillfactor 100: the
-   * rows are written once, the per-patient patches delete and insert them, and the next rebuild is a swap again.
-   */
-  async createFresh(): Promise<void> {
-    await createFreshTable(this.db, DAYS, this.days);
+  /** The fresh table and the partial steps' (createFreshTable: INSERT alone granted, the organization's rows only). */
+  override async createFresh(): Promise<void> {
+    await super.createFresh();
     await createFreshTable(this.db, PARTIAL_STEPS, this.steps);
   }
 
-  /** Once the rows are in: no grant, no tenant CHECK, row-level security on (no policy), as every partition has it. */
-  async seal(): Promise<void> {
-    await sealFreshTable(this.db, DAYS, this.days);
+  override async seal(): Promise<void> {
+    await super.seal();
     await sealFreshTable(this.db, PARTIAL_STEPS, this.steps);
-  }
-
-  /** The planner's statistics of the partition (the overview reads it by first day and by patient). */
-  async analyzeFresh(): Promise<void> {
-    await this.db.query(`ANALYZE ${this.days.fresh}`);
-  }
-
-  /** One statement per index of the parent (its definition with the table replaced), the primary key's as a unique index. */
-  async indexStatements(): Promise<string[]> {
-    return freshIndexStatements(this.db, DAYS, this.days);
-  }
-
-  /** The primary key on the unique index built, then the parent's foreign key added NOT VALID and validated before the swap. */
-  async addConstraints(): Promise<void> {
-    await addPrimaryKeyOnUniqueIndex(this.db, this.days);
-    await addForeignKeysValidated(this.db, DAYS, this.days);
   }
 
   /**
@@ -97,11 +69,6 @@ export class EngagementPartitionSwap {
   async lockForSwap(): Promise<void> {
     await this.db.query(`LOCK TABLE engagement_patient_days IN ACCESS EXCLUSIVE MODE`);
     await this.db.query(`LOCK TABLE organizations IN SHARE ROW EXCLUSIVE MODE`);
-  }
-
-  /** The fresh table takes the organization's place (under lockForSwap): partition-tables.ts' replacePartition. */
-  async replacePartition(): Promise<void> {
-    await replacePartition(this.db, DAYS, this.days, ENGAGEMENT_DAYS_SHARED_PARTITION);
   }
 
   /** The partial steps, once summed into the organization's steps (after the swap's commit). */

@@ -11,7 +11,8 @@ import { TenantDb } from 'src/database/tenant/tenant-db';
 import type { TenantSql } from 'src/database/tenant/tenant-sql';
 import { OrganizationsRepository } from 'src/organizations/organizations.repository';
 import { Database } from 'src/database/database';
-import { buildOnBoth, withShortLocks } from 'src/database/partition-tables';
+import { inSwapFrame, withShortLocks } from 'src/database/partition-tables';
+import { settled } from 'src/common/settled';
 import { REBUILD_SETTINGS } from 'src/database/tenant/rebuild-settings';
 import { REBUILD_MIN_PATIENTS } from 'src/scoring/recompute/metrics-partition-swap';
 import { EngagementPartitionSwap, hasOwnEngagementPartition } from 'src/engagement/engagement-partition-swap';
@@ -199,90 +200,73 @@ export class EngagementRollupService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * A large organization's rebuild by build and swap (docs/performance.md, "The engagement rebuild by build and swap"),
-   * as the opportunities' refresh does it: the patients' visit days are inserted into a fresh table in two halves at
-   * once (patient ids up to the middle one, and after it: each half one statement in a runtime-role transaction of its
-   * own on its own connection, the second on the first's exported snapshot), each half's steps into a table of partial
+   * A large organization's rebuild by build and swap (docs/queries/engagement-overview.md, "Upkeep"), as the
+   * opportunities' refresh does it: the patients' visit days are inserted into a fresh table in two halves at once
+   * (patient ids up to the middle one, and after it: each half one statement in a runtime-role transaction of its own
+   * on its own connection, the second on the first's exported snapshot), each half's steps into a table of partial
    * steps; the fresh table's indexes are built on two owner connections; then, in one short transaction, the partial
    * steps are summed and written as the organization's steps, the fresh table replaces the organization's partition
    * of `engagement_patient_days` (its first swap moves it out of the shared DEFAULT partition) and the rollup's row is
    * saved: readers see the old rollup until that commits, then the new one. The rollup's lock is held on the owner's
    * connection (session-level, the key the patches' transactions take) from before the build to after the swap, so no
    * patch, cutoff move or erasure writes the rollup meanwhile. A failure anywhere before the swap's commit drops the
-   * fresh tables: the rollup stays as it was. False (nothing built) with `onlyIfBuilt` and no rollup.
+   * fresh tables: the rollup stays as it was (inSwapFrame). False (nothing built) with `onlyIfBuilt` and no rollup.
    */
   private async rebuildBySwap(database: Database, organizationId: string, options: { onlyIfBuilt: boolean }): Promise<BuildResult | false> {
     const started = Date.now();
     const now = this.clock.now();
     const owner = await database.ownerConnection('patient-journey-engagement-swap');
-    const lockKey = `hashtextextended('engagement-rollup:' || $1::uuid::text, 0)`;
-    try {
-      await owner.query(`SELECT pg_advisory_lock(${lockKey})`, [organizationId]);
-      const swap = new EngagementPartitionSwap(owner, organizationId, !(await hasOwnEngagementPartition(owner, organizationId)));
-      try {
-        await swap.cleanUp();
-        await swap.createFresh();
-        const tables = { days: swap.days.fresh, steps: swap.steps.fresh };
-        const built = await this.tenantDb.transaction(
-          organizationId,
-          async (db) => {
-            if (options.onlyIfBuilt && !(await this.rollups.state(db))) return null;
-            const timeZone = await this.timeZone(db);
-            const { cutoff, cutoffAt } = await this.rollups.cutoff(db, timeZone, now);
-            const middle = await this.rollups.middlePatient(db);
-            const snapshot = await db.query<{ id: string }>(`SELECT pg_export_snapshot() AS id`);
-            const halves = await Promise.allSettled([
+    const lock = { keySql: `hashtextextended('engagement-rollup:' || $1::uuid::text, 0)`, organizationId };
+    const swapFor = async (db: Parameters<typeof hasOwnEngagementPartition>[0]): Promise<EngagementPartitionSwap> =>
+      new EngagementPartitionSwap(db, organizationId, !(await hasOwnEngagementPartition(db, organizationId)));
+    return inSwapFrame(owner, lock, swapFor, async (swap) => {
+      await swap.cleanUp();
+      await swap.createFresh();
+      const tables = { days: swap.tables.fresh, steps: swap.steps.fresh };
+      const built = await this.tenantDb.transaction(
+        organizationId,
+        async (db) => {
+          if (options.onlyIfBuilt && !(await this.rollups.state(db))) return null;
+          const timeZone = await this.timeZone(db);
+          const { cutoff, cutoffAt } = await this.rollups.cutoff(db, timeZone, now);
+          const middle = await this.rollups.middlePatient(db);
+          const [{ id: snapshot }] = await db.query<{ id: string }>(`SELECT pg_export_snapshot() AS id`);
+          // Both halves settle before either's failure is thrown: nothing writes the fresh tables when they are dropped.
+          const [lower, upper] = settled(
+            await Promise.allSettled([
               this.rollups.buildHalf(db, tables, { timeZone, cutoffAt, after: null, upTo: middle }),
               middle === null
                 ? Promise.resolve(0)
-                : this.tenantDb.transaction(organizationId, (second) => this.rollups.buildHalf(second, tables, { timeZone, cutoffAt, after: middle, upTo: null }), {
-                    batch: true,
-                    local: REBUILD_SETTINGS,
-                    importSnapshot: snapshot[0].id,
-                  }),
-            ]);
-            // Both halves done (a failed one waits for the other: nothing writes the fresh tables when they are dropped).
-            for (const h of halves) if (h.status === 'rejected') throw h.reason;
-            const patients = halves.reduce((n, h) => n + (h as PromiseFulfilledResult<number>).value, 0);
-            return { timeZone, cutoff, patients };
-          },
-          { batch: true, local: REBUILD_SETTINGS, repeatableRead: true },
-        );
-        if (!built) {
-          await swap.cleanUp();
-          return false;
-        }
-        await owner.query(`SET maintenance_work_mem = '256MB'; SET max_parallel_maintenance_workers = 0`);
-        await swap.seal();
-        await swap.analyzeFresh();
-        const second = await database.ownerConnection('patient-journey-engagement-swap');
-        try {
-          await second.query(`SET maintenance_work_mem = '256MB'; SET max_parallel_maintenance_workers = 0`);
-          await buildOnBoth([owner, second], await swap.indexStatements());
-        } finally {
-          await second.end();
-        }
-        await swap.addConstraints();
-        const durationMs = Date.now() - started;
-        const steps = await withShortLocks(owner, async () => {
-          // The steps first (row locks on the organization's steps only), then the partition under the swap's locks.
-          const n = await this.rollups.saveSwapped(owner, swap.steps.fresh, { organizationId, timeZone: built.timeZone, cutoff: built.cutoff, builtAt: now, durationMs });
-          await swap.lockForSwap();
-          await swap.replacePartition();
-          return n;
-        });
-        await swap.dropPartialSteps();
-        return { organizationId, timezone: built.timeZone, cutoff: built.cutoff, patients: built.patients, steps, durationMs };
-      } catch (err) {
-        await owner.query('ROLLBACK').catch(() => undefined);
-        await withShortLocks(owner, () => swap.cleanUp()).catch(() => undefined);
-        throw err;
-      } finally {
-        await owner.query(`SELECT pg_advisory_unlock(${lockKey})`, [organizationId]).catch(() => undefined);
+                : this.tenantDb.transaction(
+                    organizationId,
+                    (second) => this.rollups.buildHalf(second, tables, { timeZone, cutoffAt, after: middle, upTo: null }),
+                    { batch: true, local: REBUILD_SETTINGS, importSnapshot: snapshot },
+                  ),
+            ]),
+          );
+          return { timeZone, cutoff, patients: lower + upper };
+        },
+        { batch: true, local: REBUILD_SETTINGS, repeatableRead: true },
+      );
+      if (!built) {
+        await swap.cleanUp();
+        return false;
       }
-    } finally {
-      await owner.end();
-    }
+      await swap.seal();
+      await swap.analyzeFresh();
+      await swap.buildIndexesAndKeys(() => database.ownerConnection('patient-journey-engagement-swap'));
+      const durationMs = Date.now() - started;
+      const steps = await withShortLocks(owner, async () => {
+        // The steps first (row locks on the organization's steps only), then the partition under the swap's locks.
+        const state = { organizationId, timeZone: built.timeZone, cutoff: built.cutoff, builtAt: now, durationMs };
+        const n = await this.rollups.saveSwapped(owner, swap.steps.fresh, state);
+        await swap.lockForSwap();
+        await swap.replacePartition();
+        return n;
+      });
+      await swap.dropPartialSteps();
+      return { organizationId, timezone: built.timeZone, cutoff: built.cutoff, patients: built.patients, steps, durationMs };
+    });
   }
 
   /** One transaction under the organization's rollup lock (one writer at a time across processes). */

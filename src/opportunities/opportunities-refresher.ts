@@ -7,7 +7,8 @@ import { DEFAULT_RECALL_DAYS } from 'src/opportunities/domain/opportunity-rules'
 import { OpportunitiesRepository, REFRESH_LOCK_KEY, SAVE_REFRESH_SQL } from 'src/opportunities/opportunities.repository';
 import { hasOwnOpportunitiesPartition, OpportunitiesPartitionSwap, opportunityTables } from 'src/opportunities/opportunities-partition-swap';
 import { Database } from 'src/database/database';
-import { buildOnBoth, withShortLocks } from 'src/database/partition-tables';
+import { inSwapFrame, withShortLocks } from 'src/database/partition-tables';
+import { settled } from 'src/common/settled';
 import { REBUILD_MIN_PATIENTS } from 'src/scoring/recompute/metrics-partition-swap';
 import { TenantDb } from 'src/database/tenant/tenant-db';
 import { ScoringEvents } from 'src/scoring/scoring-events';
@@ -234,87 +235,69 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
     progress?: (fraction: number) => Promise<void>,
   ): Promise<RefreshResult> {
     const owner = await database.ownerConnection('patient-journey-opportunities-swap');
-    try {
-      await owner.query(`SELECT pg_advisory_lock(${REFRESH_LOCK_KEY})`, [organizationId]);
-      const swap = new OpportunitiesPartitionSwap(owner, opportunityTables(organizationId, !(await hasOwnOpportunitiesPartition(owner, organizationId))));
-      try {
-        const lap = phaseTimer();
-        await swap.cleanUp();
-        await swap.createFresh();
-        // The rows in two halves at once (patient ids up to the middle one, and after it), each one statement in a
-        // transaction of its own on its own connection, the second on the first's snapshot (both read the same
-        // metrics and records; the rules read once, by the first): the build is a read and classification of every
-        // candidate, on one core per statement. Both commit before the seal; a failure of either fails the refresh
-        // (the fresh table is dropped).
-        const { rules, totals } = await this.tenantDb.transaction(
-          organizationId,
-          async (db) => {
-            await this.repository.rebuildSettings(db);
-            const r = await this.repository.organizationRules(db);
-            const rules = { ltvThresholdCents: r.ltvThresholdCents, recallDays: r.recallDays ?? DEFAULT_RECALL_DAYS };
-            const middle = await this.repository.middlePatient(db);
-            if (middle === null) return { rules, totals: await this.repository.buildInto(db, swap.tables.fresh, { now, rules }) };
-            const snapshot = await this.repository.exportSnapshot(db);
-            // allSettled: a failed half waits for the other, so that nothing still writes the fresh table when it is dropped.
-            const [lower, upper] = settled(
-              await Promise.allSettled([
-                this.repository.buildInto(db, swap.tables.fresh, { now, rules, upTo: middle }),
-                this.tenantDb.transaction(
-                  organizationId,
-                  async (second) => {
-                    await this.repository.rebuildSettings(second);
-                    return this.repository.buildInto(second, swap.tables.fresh, { now, rules, after: middle });
-                  },
-                  { batch: true, importSnapshot: snapshot },
-                ),
-              ]),
-            );
-            const sums = new Map<string, OpportunityTotal>();
-            for (const t of [...lower, ...upper]) add(sums, t);
-            return { rules, totals: [...sums.values()] };
-          },
-          { batch: true, repeatableRead: true },
-        );
-        const buildMs = lap();
-        await progress?.(0.5);
-        await owner.query(`SET maintenance_work_mem = '256MB'; SET max_parallel_maintenance_workers = 0`);
-        await swap.seal();
-        await swap.analyzeFresh();
-        const analyzeMs = lap();
-        // The indexes on two owner connections (the metrics' rebuild does the same): 4.1-5.9 s on one at a million
-        // patients' 529,000 opportunities.
-        const second = await database.ownerConnection('patient-journey-opportunities-swap');
-        try {
-          await second.query(`SET maintenance_work_mem = '256MB'; SET max_parallel_maintenance_workers = 0`);
-          await buildOnBoth([owner, second], await swap.indexStatements());
-        } finally {
-          await second.end();
-        }
-        await swap.addConstraints();
-        const indexesMs = lap();
-        await progress?.(0.9);
-        const durationMs = Date.now() - started;
-        await withShortLocks(owner, async () => {
-          await swap.lockForSwap();
-          await swap.replacePartition();
-          await owner.query(SAVE_REFRESH_SQL, [organizationId, now, rules.ltvThresholdCents, JSON.stringify(totals), durationMs]);
-        });
-        const count = totals.reduce((n, t) => n + t.count, 0);
-        this.logger.log(
-          `Opportunities of organization ${organizationId} built and swapped: ${count} rows; build ${buildMs} ms, analyze ${analyzeMs} ms, ` +
-            `indexes ${indexesMs} ms, swap ${lap()} ms`,
-        );
-        return { organizationId, opportunities: count, ltvThresholdCents: rules.ltvThresholdCents, durationMs };
-      } catch (err) {
-        await owner.query('ROLLBACK').catch(() => undefined);
-        await withShortLocks(owner, () => swap.cleanUp()).catch(() => undefined);
-        throw err;
-      } finally {
-        await owner.query(`SELECT pg_advisory_unlock(${REFRESH_LOCK_KEY})`, [organizationId]).catch(() => undefined);
-      }
-    } finally {
-      await owner.end();
-    }
+    const swapFor = async (db: Parameters<typeof hasOwnOpportunitiesPartition>[0]): Promise<OpportunitiesPartitionSwap> =>
+      new OpportunitiesPartitionSwap(db, opportunityTables(organizationId, !(await hasOwnOpportunitiesPartition(db, organizationId))));
+    return inSwapFrame(owner, { keySql: REFRESH_LOCK_KEY, organizationId }, swapFor, async (swap) => {
+      const lap = phaseTimer();
+      await swap.cleanUp();
+      await swap.createFresh();
+      // The rows in two halves at once (patient ids up to the middle one, and after it), each one statement in a
+      // transaction of its own on its own connection, the second on the first's snapshot (both read the same
+      // metrics and records; the rules read once, by the first): the build is a read and classification of every
+      // candidate, on one core per statement. Both commit before the seal; a failure of either fails the refresh
+      // (the fresh table is dropped).
+      const { rules, totals } = await this.tenantDb.transaction(
+        organizationId,
+        async (db) => {
+          await this.repository.rebuildSettings(db);
+          const r = await this.repository.organizationRules(db);
+          const rules = { ltvThresholdCents: r.ltvThresholdCents, recallDays: r.recallDays ?? DEFAULT_RECALL_DAYS };
+          const middle = await this.repository.middlePatient(db);
+          if (middle === null) return { rules, totals: await this.repository.buildInto(db, swap.tables.fresh, { now, rules }) };
+          const snapshot = await this.repository.exportSnapshot(db);
+          // allSettled: a failed half waits for the other, so that nothing still writes the fresh table when it is dropped.
+          const [lower, upper] = settled(
+            await Promise.allSettled([
+              this.repository.buildInto(db, swap.tables.fresh, { now, rules, upTo: middle }),
+              this.tenantDb.transaction(
+                organizationId,
+                async (second) => {
+                  await this.repository.rebuildSettings(second);
+                  return this.repository.buildInto(second, swap.tables.fresh, { now, rules, after: middle });
+                },
+                { batch: true, importSnapshot: snapshot },
+              ),
+            ]),
+          );
+          const sums = new Map<string, OpportunityTotal>();
+          for (const t of [...lower, ...upper]) add(sums, t);
+          return { rules, totals: [...sums.values()] };
+        },
+        { batch: true, repeatableRead: true },
+      );
+      const buildMs = lap();
+      await progress?.(0.5);
+      await swap.seal();
+      await swap.analyzeFresh();
+      const analyzeMs = lap();
+      // The indexes on two owner connections (the metrics' rebuild does the same): 4.1-5.9 s on one at a million
+      // patients' 529,000 opportunities.
+      await swap.buildIndexesAndKeys(() => database.ownerConnection('patient-journey-opportunities-swap'));
+      const indexesMs = lap();
+      await progress?.(0.9);
+      const durationMs = Date.now() - started;
+      await withShortLocks(owner, async () => {
+        await swap.lockForSwap();
+        await swap.replacePartition();
+        await owner.query(SAVE_REFRESH_SQL, [organizationId, now, rules.ltvThresholdCents, JSON.stringify(totals), durationMs]);
+      });
+      const count = totals.reduce((n, t) => n + t.count, 0);
+      this.logger.log(
+        `Opportunities of organization ${organizationId} built and swapped: ${count} rows; build ${buildMs} ms, analyze ${analyzeMs} ms, ` +
+          `indexes ${indexesMs} ms, swap ${lap()} ms`,
+      );
+      return { organizationId, opportunities: count, ltvThresholdCents: rules.ltvThresholdCents, durationMs };
+    });
   }
 
   /**
@@ -372,12 +355,6 @@ function phaseTimer(): () => number {
     last = now;
     return ms;
   };
-}
-
-/** The values of promises settled together, or the first one's failure (in their order). */
-function settled<T extends readonly unknown[]>(results: { [K in keyof T]: PromiseSettledResult<T[K]> }): T {
-  for (const r of results as readonly PromiseSettledResult<unknown>[]) if (r.status === 'rejected') throw r.reason;
-  return (results as readonly PromiseSettledResult<unknown>[]).map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
 /** Adds a type and priority's count and value to the totals (a new one goes last). */
