@@ -300,7 +300,7 @@ export abstract class PartitionSwap {
 
 /**
  * A build and swap's frame on its owner connection (`owner`, closed after): the organization's advisory lock taken
- * session-level (`lockKey`: SQL of the key, with $1 the organization id; the key the patches' transactions take), then
+ * session-level (`lock.keySql`: SQL of the key, with $1 the organization id; the key the patches' transactions take), then
  * `work`; on a failure the owner's transaction rolled back and the fresh tables dropped (`swap.cleanUp`, under short
  * lock waits), so that the live rows stay as they were; the lock let go either way.
  */

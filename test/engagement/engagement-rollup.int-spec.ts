@@ -449,6 +449,37 @@ describe('engagement rollup', () => {
     await expect(t.app.get(EngagementRollupService).rebuild(org, 'swap')).resolves.toMatchObject({ organizationId: org });
   });
 
+  it("holds the rollup's lock through a build and swap: another process's patch waits for it", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let building!: () => void;
+    const started = new Promise<void>((resolve) => (building = resolve));
+    const paused = new (class extends EngagementRollupRepository {
+      override async buildHalf(...args: Parameters<EngagementRollupRepository['buildHalf']>): Promise<number> {
+        if (args[2].after === null) {
+          building();
+          await gate;
+        }
+        return super.buildHalf(...args);
+      }
+    })();
+    const service = new EngagementRollupService(t.app.get(TenantDb), paused, t.app.get(OrganizationsRepository), t.clock, undefined, undefined, t.app.get(Database));
+    const rebuilt = service.rebuild(org, 'swap');
+    await started;
+    // The patch's transaction-level lock on the same key, as another process takes it (lock_timeout: it would wait).
+    const tenantDb = t.app.get(TenantDb);
+    const rollup = t.app.get(EngagementRollupRepository);
+    await expect(
+      tenantDb.transaction(org, async (db) => {
+        await db.query(`SET LOCAL lock_timeout = '200ms'`);
+        await rollup.lock(db);
+      }),
+    ).rejects.toThrow(/lock timeout/);
+    release();
+    await expect(rebuilt).resolves.toMatchObject({ organizationId: org });
+    await expect(tenantDb.transaction(org, (db) => rollup.lock(db))).resolves.toBeUndefined();
+  });
+
   it("the partitioning migration goes down to one table and up again, the organization's swapped rows kept", async () => {
     await t.app.get(EngagementRollupService).rebuild(org, 'swap');
     const before = await tables();
