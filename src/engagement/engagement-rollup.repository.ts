@@ -90,7 +90,7 @@ ON CONFLICT (organization_id) DO UPDATE
  * A large organization's build by build and swap, one half ($1 org, $2 time zone, $3 cutoff instant, $4 after this
  * patient id, $5 up to this one or null): the half's patients' visit days inserted into the fresh table `days` (the
  * organization's next partition of `engagement_patient_days`), and the steps of those patients into `steps` (a table
- * without a key: each half's partial steps, summed by the swap, SWAP_STEPS_SQL). Returns the half's patients.
+ * without a key: each half's partial steps, summed by the swap: swapStepsSql). Returns the half's patients.
  */
 export const buildHalfSql = (days: string, steps: string): string => `
 WITH n AS MATERIALIZED (
