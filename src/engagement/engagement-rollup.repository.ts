@@ -294,18 +294,6 @@ export class EngagementRollupRepository {
   }
 
   /**
-   * The patient id that splits the organization's patients (erased ones included) in two halves of equal size (the
-   * lower half up to it, included); null without any. One read of the organization's patients index.
-   */
-  async middlePatient(db: TenantSql): Promise<string | null> {
-    const rows = await db.query<{ id: string }>(
-      `SELECT id FROM patients WHERE organization_id = $1 ORDER BY id OFFSET (SELECT count(*) / 2 FROM patients WHERE organization_id = $1) LIMIT 1`,
-      [db.organizationId],
-    );
-    return rows[0]?.id ?? null;
-  }
-
-  /**
    * The swap's own statements, on the owner's connection (`owner`, in its transaction, under the swap's locks): the
    * halves' partial steps written as the organization's steps (swapStepsSql), then the rollup's row saved. Returns
    * the steps.

@@ -12,7 +12,7 @@ import type { TenantSql } from 'src/database/tenant/tenant-sql';
 import { OrganizationsRepository } from 'src/organizations/organizations.repository';
 import { Database } from 'src/database/database';
 import { inSwapFrame, withShortLocks } from 'src/database/partition-tables';
-import { settled } from 'src/common/settled';
+import { hasLivePatients, inTwoHalves } from 'src/database/tenant/halves';
 import { REBUILD_SETTINGS } from 'src/database/tenant/rebuild-settings';
 import { REBUILD_MIN_PATIENTS } from 'src/scoring/recompute/metrics-partition-swap';
 import { EngagementPartitionSwap, hasOwnEngagementPartition } from 'src/engagement/engagement-partition-swap';
@@ -166,7 +166,7 @@ export class EngagementRollupService implements OnModuleInit, OnModuleDestroy {
       case 'rebuild': {
         const write = job.write ?? 'auto';
         const database = this.database;
-        const swap = database !== undefined && (write === 'swap' || (write === 'auto' && (await this.isLarge(organizationId))));
+        const swap = database !== undefined && (write === 'swap' || (write === 'auto' && (await hasLivePatients(this.tenantDb, organizationId, REBUILD_MIN_PATIENTS))));
         const result = swap
           ? await this.rebuildBySwap(database, organizationId, options)
           : await this.locked(organizationId, async (db) => {
@@ -188,16 +188,6 @@ export class EngagementRollupService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  /** Whether the organization has at least REBUILD_MIN_PATIENTS live patients (at most that many index entries read). */
-  private async isLarge(organizationId: string): Promise<boolean> {
-    const [{ n }] = await this.tenantDb.transaction(organizationId, (db) =>
-      db.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 FROM patients WHERE organization_id = $1 AND deleted_at IS NULL LIMIT $2) x`, [
-        organizationId,
-        REBUILD_MIN_PATIENTS,
-      ]),
-    );
-    return n >= REBUILD_MIN_PATIENTS;
-  }
 
   /**
    * A large organization's rebuild by build and swap (docs/queries/engagement-overview.md, "Upkeep"), as the
@@ -229,22 +219,10 @@ export class EngagementRollupService implements OnModuleInit, OnModuleDestroy {
           if (options.onlyIfBuilt && !(await this.rollups.state(db))) return null;
           const timeZone = await this.timeZone(db);
           const { cutoff, cutoffAt } = await this.rollups.cutoff(db, timeZone, now);
-          const middle = await this.rollups.middlePatient(db);
-          const [{ id: snapshot }] = await db.query<{ id: string }>(`SELECT pg_export_snapshot() AS id`);
-          // Both halves settle before either's failure is thrown: nothing writes the fresh tables when they are dropped.
-          const [lower, upper] = settled(
-            await Promise.allSettled([
-              this.rollups.buildHalf(db, tables, { timeZone, cutoffAt, after: null, upTo: middle }),
-              middle === null
-                ? Promise.resolve(0)
-                : this.tenantDb.transaction(
-                    organizationId,
-                    (second) => this.rollups.buildHalf(second, tables, { timeZone, cutoffAt, after: middle, upTo: null }),
-                    { batch: true, local: REBUILD_SETTINGS, importSnapshot: snapshot },
-                  ),
-            ]),
-          );
-          return { timeZone, cutoff, patients: lower + upper };
+          const halves = await inTwoHalves(this.tenantDb, db, (half, range) => this.rollups.buildHalf(half, tables, { timeZone, cutoffAt, ...range }), {
+            local: REBUILD_SETTINGS,
+          });
+          return { timeZone, cutoff, patients: halves.reduce((n, h) => n + h, 0) };
         },
         { batch: true, local: REBUILD_SETTINGS, repeatableRead: true },
       );

@@ -8,7 +8,7 @@ import { OpportunitiesRepository, REFRESH_LOCK_KEY, SAVE_REFRESH_SQL } from 'src
 import { hasOwnOpportunitiesPartition, OpportunitiesPartitionSwap, opportunityTables } from 'src/opportunities/opportunities-partition-swap';
 import { Database } from 'src/database/database';
 import { inSwapFrame, withShortLocks } from 'src/database/partition-tables';
-import { settled } from 'src/common/settled';
+import { hasLivePatients, inTwoHalves } from 'src/database/tenant/halves';
 import { REBUILD_MIN_PATIENTS } from 'src/scoring/recompute/metrics-partition-swap';
 import { TenantDb } from 'src/database/tenant/tenant-db';
 import { ScoringEvents } from 'src/scoring/scoring-events';
@@ -205,15 +205,9 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
     return this.tenantDb.transaction(organizationId, (db) => this.rebuildOn(db, started, now, progress), { batch: true });
   }
 
-  /** Whether the organization has at least REBUILD_MIN_PATIENTS live patients (at most that many index entries read). */
-  private async isLarge(organizationId: string): Promise<boolean> {
-    const [{ n }] = await this.tenantDb.transaction(organizationId, (db) =>
-      db.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM (SELECT 1 FROM patients WHERE organization_id = $1 AND deleted_at IS NULL LIMIT $2) x`,
-        [organizationId, REBUILD_MIN_PATIENTS],
-      ),
-    );
-    return n >= REBUILD_MIN_PATIENTS;
+  /** Whether the organization has at least REBUILD_MIN_PATIENTS live patients. */
+  private isLarge(organizationId: string): Promise<boolean> {
+    return hasLivePatients(this.tenantDb, organizationId, REBUILD_MIN_PATIENTS);
   }
 
   /**
@@ -252,25 +246,12 @@ export class OpportunitiesRefresher implements OnModuleInit, OnModuleDestroy {
           await this.repository.rebuildSettings(db);
           const r = await this.repository.organizationRules(db);
           const rules = { ltvThresholdCents: r.ltvThresholdCents, recallDays: r.recallDays ?? DEFAULT_RECALL_DAYS };
-          const middle = await this.repository.middlePatient(db);
-          if (middle === null) return { rules, totals: await this.repository.buildInto(db, swap.tables.fresh, { now, rules }) };
-          const snapshot = await this.repository.exportSnapshot(db);
-          // allSettled: a failed half waits for the other, so that nothing still writes the fresh table when it is dropped.
-          const [lower, upper] = settled(
-            await Promise.allSettled([
-              this.repository.buildInto(db, swap.tables.fresh, { now, rules, upTo: middle }),
-              this.tenantDb.transaction(
-                organizationId,
-                async (second) => {
-                  await this.repository.rebuildSettings(second);
-                  return this.repository.buildInto(second, swap.tables.fresh, { now, rules, after: middle });
-                },
-                { batch: true, importSnapshot: snapshot },
-              ),
-            ]),
-          );
+          const halves = await inTwoHalves(this.tenantDb, db, async (half, range) => {
+            if (half !== db) await this.repository.rebuildSettings(half);
+            return this.repository.buildInto(half, swap.tables.fresh, { now, rules, ...range });
+          });
           const sums = new Map<string, OpportunityTotal>();
-          for (const t of [...lower, ...upper]) add(sums, t);
+          for (const t of halves.flat()) add(sums, t);
           return { rules, totals: [...sums.values()] };
         },
         { batch: true, repeatableRead: true },

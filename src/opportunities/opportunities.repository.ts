@@ -310,26 +310,6 @@ export class OpportunitiesRepository {
   }
 
   /**
-   * The patient id that splits the organization's metrics rows in two halves of equal size (the lower half up to it,
-   * included), for a build run as two halves at once; null without rows. One read of the organization's metrics index
-   * (about 0.1 s at a million patients; the ids need not be uniform: the seed's are time-ordered, like UUIDv7).
-   */
-  async middlePatient(db: TenantSql): Promise<string | null> {
-    const rows = await db.query<{ patient_id: string }>(
-      `SELECT patient_id FROM patient_metrics WHERE organization_id = $1 ORDER BY patient_id
-        OFFSET (SELECT count(*) / 2 FROM patient_metrics WHERE organization_id = $1) LIMIT 1`,
-      [db.organizationId],
-    );
-    return rows[0]?.patient_id ?? null;
-  }
-
-  /** This transaction's snapshot, for another transaction to read the same data (TenantDb.transaction's `importSnapshot`). */
-  async exportSnapshot(db: TenantSql): Promise<string> {
-    const [{ id }] = await db.query<{ id: string }>(`SELECT pg_export_snapshot() AS id`);
-    return id;
-  }
-
-  /**
    * The rebuild's settings, for its transaction: no JIT (compiling the rules' expressions costs more than it saves, and
    * the floor runs without it), and memory to hash the organization's candidates against its rows.
    */
