@@ -144,6 +144,34 @@ export async function replacePartition(db: OwnerConnection, p: PartitionedTable,
   for (const { name, parent } of indexes) await db.query(`ALTER INDEX ${name} RENAME TO ${partitionIndexName(p, t, parent, false)}`);
 }
 
+/**
+ * What a deleted organization leaves in the partitioned tables once its rows are gone (the seed's replacement,
+ * src/demo-data/seed.ts): its own partitions (an organization that took a build-and-swap path: `patient_metrics_<id>`,
+ * `reengagement_opps_<id>`, `engagement_days_<id>`), found by their bound (FOR VALUES IN the organization) whatever the
+ * table, and the shared DEFAULT partitions' exclusion CHECKs naming it (partitionExclusionName), which every later
+ * insert into a shared partition would evaluate. Returns the partitions and CHECKs dropped (`table` or `table.check`).
+ * `query`: the caller's connection, in its transaction.
+ */
+export async function dropOrganizationPartitions(
+  query: <R>(sql: string, params: unknown[]) => Promise<R[]>,
+  organizationId: string,
+): Promise<string[]> {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(organizationId)) throw new Error('not an organization id');
+  const partitions = await query<{ name: string }>(
+    `SELECT c.oid::regclass::text AS name FROM pg_class c
+      WHERE c.relispartition AND pg_get_expr(c.relpartbound, c.oid) = format('FOR VALUES IN (%L)', $1::text) ORDER BY 1`,
+    [organizationId.toLowerCase()],
+  );
+  const checks = await query<{ tbl: string; name: string }>(
+    `SELECT c.conrelid::regclass::text AS tbl, c.conname AS name FROM pg_constraint c
+      WHERE c.contype = 'c' AND c.conname LIKE 'ck\\_%\\_default\\_not\\_' || $1 ORDER BY 1, 2`,
+    [organizationId.toLowerCase().replaceAll('-', '')],
+  );
+  for (const { name } of partitions) await query(`DROP TABLE ${name}`, []);
+  for (const { tbl, name } of checks) await query(`ALTER TABLE ${tbl} DROP CONSTRAINT ${name}`, []);
+  return [...partitions.map((p) => p.name), ...checks.map((c) => `${c.tbl}.${c.name}`)];
+}
+
 /** The fresh table's primary key, on the unique index built for it (freshIndexStatements). */
 export async function addPrimaryKeyOnUniqueIndex(db: OwnerConnection, t: PartitionTables): Promise<void> {
   const [pk] = await db.query<{ name: string }>(

@@ -5,6 +5,7 @@ import { CLINIC_CATALOGS, ClinicKind } from 'src/demo-data/clinic-kinds';
 import { ScoredWithHistory, scoreWithHistory } from 'src/demo-data/score-history';
 import { createPhiCipher, PhiCipherCore } from 'src/records/phi/phi-cipher';
 import { Database } from 'src/database/database';
+import { dropOrganizationPartitions } from 'src/database/partition-tables';
 
 export interface SeedOptions {
   slug: string;
@@ -93,9 +94,10 @@ export async function deleteOrganization(client: Client, slug: string): Promise<
     await client.query('SET LOCAL session_replication_role = DEFAULT');
   }
   await client.query('DELETE FROM organizations WHERE id = $1', [rows[0].id]);
-  // Its metrics partition if it had one of its own (an organization above the rebuild threshold), empty now; the rows
-  // of one in the shared partition went with the deletes above.
-  await client.query(`DROP TABLE IF EXISTS ${client.escapeIdentifier(`patient_metrics_${rows[0].id.replaceAll('-', '')}`)}`);
+  // Its partitions of its own (an organization above the rebuild threshold: metrics, opportunities, engagement days),
+  // empty now, and the shared partitions' CHECKs that kept it out; the rows of one in the shared partitions went with
+  // the deletes above.
+  await dropOrganizationPartitions(async (sql, params) => (await client.query(sql, params)).rows, rows[0].id);
 }
 
 /** The demo organization: a dental clinic of 2,000 patients (seed 1), with eight weeks of scoring history. */

@@ -4,6 +4,8 @@ import { dataSourceOptions } from 'src/database/data-source-options';
 import { PatientMetricsSharedPartition1795567900000 } from 'src/database/migrations/1795567900000-PatientMetricsSharedPartition';
 import { TenantDb } from 'src/database/tenant/tenant-db';
 import { deleteOrganization, seedOrganization } from 'src/demo-data/seed';
+import { EngagementRollupService } from 'src/engagement/engagement-rollup.service';
+import { OpportunitiesRefresher } from 'src/opportunities/opportunities-refresher';
 import { Role } from 'src/organizations/organizations.enums';
 import { ScoringEvents } from 'src/scoring/scoring-events';
 import { bearer, memberToken } from 'test/auth/auth-fixtures';
@@ -193,6 +195,25 @@ describe('patient_metrics: a shared partition, and a partition only for the orga
     await run(small, 'update');
     await run(large, 'rebuild');
     expect(await partitionOf(large)).toEqual([ownPartition(large)]);
+    // Its opportunities and engagement days too in partitions of their own, the shared ones' CHECKs keeping it out.
+    await t.app.get(OpportunitiesRefresher).refresh(large, undefined, 'swap');
+    await t.app.get(EngagementRollupService).rebuild(large, 'swap');
+    const hex = large.replaceAll('-', '');
+    const leftBy = async (org: string): Promise<{ partitions: string[]; checks: string[] }> => ({
+      partitions: (
+        await t.db.query<{ name: string }>(
+          `SELECT relname AS name FROM pg_class WHERE relispartition AND pg_get_expr(relpartbound, oid) = format('FOR VALUES IN (%L)', $1::text) ORDER BY 1`,
+          [org],
+        )
+      ).map((r) => r.name),
+      checks: (await t.db.query<{ name: string }>(`SELECT conname AS name FROM pg_constraint WHERE conname LIKE '%' || $1 ORDER BY 1`, [org.replaceAll('-', '')])).map(
+        (r) => r.name,
+      ),
+    });
+    expect(await leftBy(large)).toEqual({
+      partitions: [`engagement_days_${hex}`, ownPartition(large), `reengagement_opps_${hex}`],
+      checks: [`ck_epd_default_not_${hex}`, `ck_pm_default_not_${hex}`, `ck_ro_default_not_${hex}`],
+    });
 
     for (const org of [small, large]) {
       const token = await memberToken(t, org, Role.Owner);
@@ -224,6 +245,7 @@ describe('patient_metrics: a shared partition, and a partition only for the orga
     }
     for (const org of [small, large]) expect(await rowsIn('patient_metrics', org)).toBe(0);
     expect(await t.db.query(`SELECT to_regclass($1) AS r`, [ownPartition(large)])).toEqual([{ r: null }]);
+    expect(await leftBy(large)).toEqual({ partitions: [], checks: [] });
     expect(await t.db.query(`SELECT count(*)::int AS n FROM organizations WHERE id = ANY($1::uuid[])`, [[small, large]])).toEqual([{ n: 0 }]);
 
     const cascaded = await seed('layout-cascade', 150);
