@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { FixedClock } from 'src/common/clock/clock';
 import { loadSettings } from 'src/config/settings';
 import { Database } from 'src/database/database';
+import { COMMAND_DATABASE_RESILIENCE } from 'src/database/resilience/database-resilience';
 import { seedOrganization } from 'src/demo-data/seed';
 import { OpportunitiesRefresher } from 'src/opportunities/opportunities-refresher';
 import { OpportunitiesRepository } from 'src/opportunities/opportunities.repository';
@@ -308,6 +309,42 @@ describe('opportunities refresh by build and swap', () => {
     expect((await snapshot(big, since)).map(({ touched: _t, created_at: _c, new: _n, ...r }) => r)).toEqual(
       swapped.map(({ touched: _t, created_at: _c, new: _n, ...r }) => r),
     );
+  });
+
+  it('runs the upper half after the lower, on the first connection, when the pool has no second connection free', async () => {
+    const calls: { after: string | null | undefined; pid: number }[] = [];
+    const spying = new (class extends OpportunitiesRepository {
+      override async buildInto(sql: Parameters<OpportunitiesRepository['buildInto']>[0], table: string, o: Parameters<OpportunitiesRepository['buildInto']>[2]) {
+        const [{ pid }] = await sql.query<{ pid: number }>(`SELECT pg_backend_pid() AS pid`);
+        calls.push({ after: o.after, pid });
+        return super.buildInto(sql, table, o);
+      }
+    })();
+    // A pool of one connection, taken by the build's first transaction: the second half's wait ends at the acquire timeout.
+    const one = new Database({
+      url: db.url,
+      poolSize: 1,
+      applicationName: 'opportunities-swap-one',
+      resilience: { ...COMMAND_DATABASE_RESILIENCE, acquireTimeoutMs: 300 },
+    });
+    try {
+      const saturated = new OpportunitiesRefresher(one.tenants, spying, clock, undefined, undefined, one);
+      await moveScores(big, 0.9);
+      clock.set(new Date(TEST_NOW.getTime() + 5 * 86_400_000));
+      const since = new Date();
+      const result = await saturated.refresh(big, undefined, 'swap');
+      expect(calls.map((c) => c.after ?? null)).toEqual([null, expect.any(String)]);
+      expect(calls[0].pid).toBe(calls[1].pid);
+      const swapped = await snapshot(big, since);
+      expect(swapped.length).toBe(result.opportunities);
+      const viaUpdate = await refresher.refresh(big, undefined, 'update');
+      expect(viaUpdate.opportunities).toBe(result.opportunities);
+      expect((await snapshot(big, since)).map(({ touched: _t, created_at: _c, new: _n, ...r }) => r)).toEqual(
+        swapped.map(({ touched: _t, created_at: _c, new: _n, ...r }) => r),
+      );
+    } finally {
+      await one.close();
+    }
   });
 
   it('fails as a whole when one half fails, after the other has finished: the rows, the state and the lock as they were', async () => {

@@ -44,7 +44,9 @@ export async function middlePatient(db: TenantSql): Promise<string | null> {
  * transaction of its own on another pool connection, on that snapshot (`importSnapshot`), so that both read the same
  * data, each under the tenant setting and row-level security; `local`: the second transaction's settings (the first
  * has its own). Both settle before a failure of either is thrown: neither still writes what the caller drops on
- * failure. An organization without patients: `work` once, over every patient. Returns the halves' results in order.
+ * failure. When the second transaction cannot begin (no pool connection free within the acquire timeout), the upper
+ * half runs after the lower in `db`'s transaction. An organization without patients: `work` once, over every patient.
+ * Returns the halves' results in order.
  */
 export async function inTwoHalves<T>(
   tenantDb: TenantDb,
@@ -55,14 +57,22 @@ export async function inTwoHalves<T>(
   const middle = await middlePatient(db);
   if (middle === null) return [await work(db, { after: null, upTo: null })];
   const [{ id: snapshot }] = await db.query<{ id: string }>(`SELECT pg_export_snapshot() AS id`);
-  return settled(
-    await Promise.allSettled([
-      work(db, { after: null, upTo: middle }),
-      tenantDb.transaction(db.organizationId, (second) => work(second, { after: middle, upTo: null }), {
-        batch: true,
-        local: options.local,
-        importSnapshot: snapshot,
-      }),
-    ]),
-  );
+  const upperRange: PatientRange = { after: middle, upTo: null };
+  let upperStarted = false;
+  const [lower, upper] = await Promise.allSettled([
+    work(db, { after: null, upTo: middle }),
+    tenantDb.transaction(
+      db.organizationId,
+      (second) => {
+        upperStarted = true;
+        return work(second, upperRange);
+      },
+      { batch: true, local: options.local, importSnapshot: snapshot },
+    ),
+  ]);
+  // No second transaction (every pool connection in use until the acquire timeout, or its BEGIN refused): the upper
+  // half after the lower, in `db`'s transaction, on the same snapshot. Slower, not failed: the job is not retried for
+  // a pool saturated by requests.
+  if (lower.status === 'fulfilled' && upper.status === 'rejected' && !upperStarted) return [lower.value, await work(db, upperRange)];
+  return settled([lower, upper]);
 }
