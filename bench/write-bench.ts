@@ -31,9 +31,11 @@
  * Beside each step: wall time, CPU seconds of this process (Node: the jobs run in it) and of the database's PostgreSQL
  * backends (bench/write/pg-cpu.ts, when the server runs on this machine), and the load average before and after. The
  * machine is shared: compare CPU seconds before wall times when the load moves. Changes the organization as the jobs
- * do (its scores move a day forward per day run); the floors change nothing.
+ * do (its scores move a day forward per day run); the floors change nothing. The process runs with the jobs' V8 flags
+ * (withJobFlags; `NODE_GC=parallel` for V8's default collector).
  */
 import 'reflect-metadata';
+import { spawnSync } from 'node:child_process';
 import { loadavg, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
@@ -152,7 +154,7 @@ async function main(): Promise<void> {
     const [org] = (await owner.query<{ id: string; timezone: string }>(`SELECT id, timezone FROM organizations WHERE slug = $1`, [values.org])).rows;
     if (!org) throw new Error(`no organization ${values.org}`);
     const [{ n: patients }] = (await owner.query<{ n: number }>(`SELECT count(*)::int AS n FROM patients WHERE organization_id = $1 AND deleted_at IS NULL`, [org.id])).rows;
-    say(`write bench: "${values.org}" (${patients.toLocaleString('en-US')} patients) in ${dbName}, ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    say(`write bench: "${values.org}" (${patients.toLocaleString('en-US')} patients) in ${dbName}, ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}, ${process.execArgv.includes('--single-threaded-gc') ? 'single-threaded' : 'parallel'} GC`);
     // --now: the refresh and the rebuild classify as of this instant (A/B runs compare their rows).
     const clock = values.now ? new FixedClock(new Date(values.now)) : new SystemClock();
     const repos = new ScoringRepositories();
@@ -355,7 +357,22 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+/**
+ * The jobs run in this process: it runs with the V8 flags `npm run recompute` and the worker get (scripts/cli.js's
+ * gcFlags: the collector on the main thread on a machine of two cores), started again with them when they are missing.
+ */
+function withJobFlags(): boolean {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { gcFlags } = require('../scripts/cli.js') as { gcFlags: (command: string) => string[] };
+  const missing = gcFlags('cli/recompute').filter((f) => !process.execArgv.includes(f));
+  if (missing.length === 0) return true;
+  // Not process.execArgv: under ts-node's command it names ts-node's own entry point and options.
+  const run = spawnSync(process.execPath, [...missing, '-r', 'ts-node/register', '-r', 'tsconfig-paths/register', ...process.argv.slice(1)], { stdio: 'inherit' });
+  process.exit(run.status ?? 1);
+}
+
+if (withJobFlags())
+  main().catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  });

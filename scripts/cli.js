@@ -31,9 +31,31 @@ function ensureBuilt() {
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
+/**
+ * The bulk commands (an organization-wide recompute, the worker that runs the nightly jobs) on a machine of two cores or
+ * fewer run V8's garbage collector on the main thread alone (`--single-threaded-gc`): there PostgreSQL keeps the other
+ * core busy, and the collector's helper threads (parallel scavenges, concurrent marking) only competed with it. A
+ * next-day recompute of a million patients: Node's CPU 22.6-24.8 s against 29.7-31.8 s, 52.7-58.5 s against
+ * 57.7-62.0 s (docs/performance.md, "The eighteenth sitting"). `NODE_GC=single|parallel` decides instead (parallel:
+ * V8's default, for a machine whose cores the database does not share).
+ */
+const SINGLE_THREADED_GC = new Set(['cli/recompute', 'cli/worker']);
+
+function gcFlags(command) {
+  const mode = process.env.NODE_GC ?? 'auto';
+  if (!['auto', 'single', 'parallel'].includes(mode)) {
+    process.stderr.write(`NODE_GC must be auto, single or parallel (got "${mode}")\n`);
+    process.exit(2);
+  }
+  const single = mode === 'single' || (mode === 'auto' && SINGLE_THREADED_GC.has(command) && require('node:os').availableParallelism() <= 2);
+  return single ? ['--single-threaded-gc'] : [];
+}
+
+module.exports.gcFlags = gcFlags;
+
 // Required as a module (a test that runs dist/ entry points directly): only the build check.
 if (require.main !== module) {
-  module.exports = { ensureBuilt };
+  module.exports.ensureBuilt = ensureBuilt;
   return;
 }
 
@@ -48,7 +70,7 @@ const entry = path.join(root, 'dist', `${target}.js`);
 // several GB before collecting it): docs/fhir.md, "Memory". NODE_OPTIONS' own limit wins.
 const HEAP_MB = { 'cli/fhir-import': 320 };
 const heap = HEAP_MB[target] && !/max-old-space-size/.test(process.env.NODE_OPTIONS ?? '') ? [`--max-old-space-size=${HEAP_MB[target]}`] : [];
-const child = spawn(process.execPath, [...heap, entry, ...args], { cwd: root, stdio: 'inherit' });
+const child = spawn(process.execPath, [...heap, ...gcFlags(target), entry, ...args], { cwd: root, stdio: 'inherit' });
 // Pass signals on, so that SIGTERM to `npm start` shuts the app (and the embedded PostgreSQL) down gracefully.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + (signal === 'SIGINT' ? 2 : 15) : 1)));
