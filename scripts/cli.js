@@ -53,6 +53,19 @@ function gcFlags(command) {
 
 module.exports.gcFlags = gcFlags;
 
+/**
+ * The checkout's `.env` (KEY=value lines, as `.env.example`), when there is one, read into the environment before the
+ * command starts: a variable already set in the environment keeps its value (process.loadEnvFile never overrides).
+ */
+function loadDotEnv(dir) {
+  const file = path.join(dir, '.env');
+  if (!fs.existsSync(file)) return;
+  if (typeof process.loadEnvFile !== 'function') process.stderr.write('.env not read: it needs Node 20.12 or later (export its variables instead)\n');
+  else process.loadEnvFile(file);
+}
+
+module.exports.loadDotEnv = loadDotEnv;
+
 // Required as a module (a test that runs dist/ entry points directly): only the build check.
 if (require.main !== module) {
   module.exports.ensureBuilt = ensureBuilt;
@@ -64,6 +77,7 @@ if (!target) {
   process.stderr.write('usage: node scripts/cli.js <command> [args...]\n');
   process.exit(2);
 }
+loadDotEnv(root);
 ensureBuilt();
 const entry = path.join(root, 'dist', `${target}.js`);
 // Commands that stream large inputs get a bounded heap (V8 otherwise lets garbage grow towards its default limit of
