@@ -32,14 +32,15 @@ function ensureBuilt() {
 }
 
 /**
- * The bulk commands (an organization-wide recompute, the worker that runs the nightly jobs) on a machine of two cores or
- * fewer run V8's garbage collector on the main thread alone (`--single-threaded-gc`): there PostgreSQL keeps the other
- * core busy, and the collector's helper threads (parallel scavenges, concurrent marking) only competed with it. A
- * next-day recompute of a million patients: Node's CPU 22.6-24.8 s against 29.7-31.8 s, 52.7-58.5 s against
- * 57.7-62.0 s (docs/performance.md, "The eighteenth sitting"). `NODE_GC=single|parallel` decides instead (parallel:
- * V8's default, for a machine whose cores the database does not share).
+ * The bulk commands (an organization-wide recompute, the worker that runs the nightly jobs, the seed) on a machine of
+ * two cores or fewer run V8's garbage collector on the main thread alone (`--single-threaded-gc`): there PostgreSQL
+ * keeps the other core busy, and the collector's helper threads (parallel scavenges, concurrent marking) only competed
+ * with it. A next-day recompute of a million patients: Node's CPU 22.6-24.8 s against 29.7-31.8 s, 52.7-58.5 s against
+ * 57.7-62.0 s; the seed of a million: Node's CPU about 150 s against 186-197 s (docs/performance.md, "The eighteenth
+ * sitting"). `NODE_GC=single|parallel` decides instead (parallel: V8's default, for a machine whose cores the
+ * database does not share). The API (`main`) keeps the default: its requests measured no better either way.
  */
-const SINGLE_THREADED_GC = new Set(['cli/recompute', 'cli/worker']);
+const SINGLE_THREADED_GC = new Set(['cli/recompute', 'cli/worker', 'cli/seed']);
 
 function gcFlags(command) {
   const mode = process.env.NODE_GC ?? 'auto';

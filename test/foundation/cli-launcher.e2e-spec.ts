@@ -54,5 +54,6 @@ describe('scripts/cli.js', () => {
     expect(cli.gcFlags('cli/worker')).toEqual([]);
     delete process.env.NODE_GC;
     expect(cli.gcFlags('main')).toEqual([]);
+    expect(cli.gcFlags('cli/token')).toEqual([]);
   });
 });
