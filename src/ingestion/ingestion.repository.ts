@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { queryOnGenericPlan } from 'src/database/tenant/key-lookup';
 import type { TenantSql } from 'src/database/tenant/tenant-sql';
 import type { TableSpec } from 'src/ingestion/record-tables';
 
@@ -32,7 +33,8 @@ export class IngestionRepository {
   /** Ids of the organization's patients with these (source, external id). */
   async patientIds(db: TenantSql, keys: RecordKey[]): Promise<Map<string, string>> {
     if (keys.length === 0) return new Map();
-    const rows = await db.query<{ id: string; source: string; external_id: string }>(
+    const rows = await queryOnGenericPlan<{ id: string; source: string; external_id: string }>(
+      db,
       `SELECT p.id, p.source, p.external_id FROM unnest($2::text[], $3::text[]) AS k(source, external_id)
          CROSS JOIN LATERAL (${byKey('patients', 't.id, t.source, t.external_id')}) p`,
       [db.organizationId, ...keyArrays(keys)],
@@ -44,7 +46,8 @@ export class IngestionRepository {
   async existing(db: TenantSql, spec: TableSpec, keys: RecordKey[]): Promise<Map<string, StoredRow>> {
     if (keys.length === 0) return new Map();
     const extra = spec.table === 'patients' ? ', t.referred_by_id' : '';
-    const rows = await db.query<StoredRow>(
+    const rows = await queryOnGenericPlan<StoredRow>(
+      db,
       `SELECT t.* FROM unnest($2::text[], $3::text[]) AS k(source, external_id)
          CROSS JOIN LATERAL (${byKey(spec.table, `t.id, t.source, t.external_id, ${spec.columns.map((c) => `t.${c.name}`).join(', ')}${extra}`)}) t`,
       [db.organizationId, ...keyArrays(keys)],
