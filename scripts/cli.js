@@ -36,9 +36,10 @@ function ensureBuilt() {
  * two cores or fewer run V8's garbage collector on the main thread alone (`--single-threaded-gc`): there PostgreSQL
  * keeps the other core busy, and the collector's helper threads (parallel scavenges, concurrent marking) only competed
  * with it. A next-day recompute of a million patients: Node's user CPU 22.6-24.8 s against 29.7-31.8 s, 52.7-58.5 s
- * against 57.7-62.0 s; the seed of a million: Node's user CPU 146-149 s against 186-197 s, 246-247 s against 269-283 s (docs/performance.md, "The eighteenth
- * sitting"). `NODE_GC=single|parallel` decides instead (parallel: V8's default, for a machine whose cores the
- * database does not share). The API (`main`) keeps the default: its requests measured no better either way.
+ * against 57.7-62.0 s; the seed of a million: Node's user CPU 146-149 s against 186-197 s, 246-247 s against 269-283 s
+ * (docs/performance.md, "The eighteenth sitting"). `NODE_GC=single|parallel` decides instead (parallel: V8's
+ * default, for a machine whose cores the database does not share). The API (`main`) keeps the default: its requests
+ * measured no better either way.
  */
 const SINGLE_THREADED_GC = new Set(['cli/recompute', 'cli/worker', 'cli/seed']);
 

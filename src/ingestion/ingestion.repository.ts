@@ -17,9 +17,11 @@ const keyArrays = (keys: RecordKey[]): [string[], string[]] => [keys.map((k) => 
 
 /**
  * The row of `table` (alias t) with the key `k` of the enclosing `unnest`, as a LATERAL subquery: one probe of the
- * (organization_id, source, external_id) unique index per key, whatever the statistics say. A plain join on the
- * unnest let the planner hash the organization's whole table when it was never analyzed (a bulk load: 1,000 keys
- * against 500,000 payments took 623 ms instead of 3 ms, so each chunk of a large import was slower than the last).
+ * (organization_id, source, external_id) unique index per key. A plain join on the unnest let the planner hash the
+ * organization's whole table when it was never analyzed (a bulk load: 1,000 keys against 500,000 payments took 623 ms
+ * instead of 3 ms, so each chunk of a large import was slower than the last). Run on the generic plan
+ * (queryOnGenericPlan): planned for the organization's id, statistics that did not know the organization made the
+ * planner take another index that starts with organization_id and filter the organization's rows per key.
  */
 const byKey = (table: string, columns: string): string =>
   `SELECT ${columns} FROM ${table} t WHERE t.organization_id = $1 AND t.source = k.source AND t.external_id = k.external_id LIMIT 1`;
