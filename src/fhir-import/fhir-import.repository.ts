@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { queryOnGenericPlan } from 'src/database/tenant/key-lookup';
 import type { TenantSql } from 'src/database/tenant/tenant-sql';
 
 export interface StoredListItem {
@@ -20,7 +19,7 @@ export class FhirImportRepository {
     keys: { resourceType: string; resourceId: string }[],
   ): Promise<Map<string, StoredListItem & { target: string | null }>> {
     if (keys.length === 0) return new Map();
-    const rows = await queryOnGenericPlan<{
+    const rows = await db.query<{
       resource_type: string;
       resource_id: string;
       patient_ref: string;
@@ -28,9 +27,8 @@ export class FhirImportRepository {
       item_enc: string | null;
       target: string | null;
     }>(
-      db,
       // A LATERAL probe of the primary key per key (ingestion.repository.ts `byKey`: a plan that holds without statistics;
-      // the LIMIT keeps the planner from turning it back into a join it may hash), on the generic plan (key-lookup.ts).
+      // the LIMIT keeps the planner from turning it back into a join it may hash).
       `SELECT f.* FROM unnest($3::text[], $4::text[]) AS k(resource_type, resource_id)
          CROSS JOIN LATERAL (
            SELECT f.resource_type, f.resource_id, f.patient_ref, f.list, f.item_enc, f.target FROM fhir_resources f

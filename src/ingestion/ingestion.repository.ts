@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { queryOnGenericPlan } from 'src/database/tenant/key-lookup';
 import type { TenantSql } from 'src/database/tenant/tenant-sql';
 import type { TableSpec } from 'src/ingestion/record-tables';
 
@@ -19,9 +18,9 @@ const keyArrays = (keys: RecordKey[]): [string[], string[]] => [keys.map((k) => 
  * The row of `table` (alias t) with the key `k` of the enclosing `unnest`, as a LATERAL subquery: one probe of the
  * (organization_id, source, external_id) unique index per key. A plain join on the unnest let the planner hash the
  * organization's whole table when it was never analyzed (a bulk load: 1,000 keys against 500,000 payments took 623 ms
- * instead of 3 ms, so each chunk of a large import was slower than the last). Run on the generic plan
- * (queryOnGenericPlan): planned for the organization's id, statistics that did not know the organization made the
- * planner take another index that starts with organization_id and filter the organization's rows per key.
+ * instead of 3 ms, so each chunk of a large import was slower than the last). Not proof against every statistics:
+ * when they do not know the organization (a second clinic's first import), the planner may take another index that
+ * starts with organization_id and filter the organization's rows per key (docs/fhir.md, "A second clinic's import").
  */
 const byKey = (table: string, columns: string): string =>
   `SELECT ${columns} FROM ${table} t WHERE t.organization_id = $1 AND t.source = k.source AND t.external_id = k.external_id LIMIT 1`;
@@ -35,8 +34,7 @@ export class IngestionRepository {
   /** Ids of the organization's patients with these (source, external id). */
   async patientIds(db: TenantSql, keys: RecordKey[]): Promise<Map<string, string>> {
     if (keys.length === 0) return new Map();
-    const rows = await queryOnGenericPlan<{ id: string; source: string; external_id: string }>(
-      db,
+    const rows = await db.query<{ id: string; source: string; external_id: string }>(
       `SELECT p.id, p.source, p.external_id FROM unnest($2::text[], $3::text[]) AS k(source, external_id)
          CROSS JOIN LATERAL (${byKey('patients', 't.id, t.source, t.external_id')}) p`,
       [db.organizationId, ...keyArrays(keys)],
@@ -48,8 +46,7 @@ export class IngestionRepository {
   async existing(db: TenantSql, spec: TableSpec, keys: RecordKey[]): Promise<Map<string, StoredRow>> {
     if (keys.length === 0) return new Map();
     const extra = spec.table === 'patients' ? ', t.referred_by_id' : '';
-    const rows = await queryOnGenericPlan<StoredRow>(
-      db,
+    const rows = await db.query<StoredRow>(
       `SELECT t.* FROM unnest($2::text[], $3::text[]) AS k(source, external_id)
          CROSS JOIN LATERAL (${byKey(spec.table, `t.id, t.source, t.external_id, ${spec.columns.map((c) => `t.${c.name}`).join(', ')}${extra}`)}) t`,
       [db.organizationId, ...keyArrays(keys)],
