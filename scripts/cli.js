@@ -46,8 +46,9 @@ const SINGLE_THREADED_GC = new Set(['cli/recompute', 'cli/worker', 'cli/seed']);
 function gcFlags(command) {
   const mode = process.env.NODE_GC ?? 'auto';
   if (!['auto', 'single', 'parallel'].includes(mode)) {
-    process.stderr.write(`NODE_GC must be auto, single or parallel (got "${mode}")\n`);
-    process.exit(2);
+    // As a bad setting of the app (README, "Settings"): one line naming the variable, exit code 1.
+    process.stderr.write(`Invalid setting NODE_GC: expected auto, single or parallel (got "${mode}")\n`);
+    process.exit(1);
   }
   const single = mode === 'single' || (mode === 'auto' && SINGLE_THREADED_GC.has(command) && require('node:os').availableParallelism() <= 2);
   return single ? ['--single-threaded-gc'] : [];
