@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { TenantSql } from 'src/database/tenant/tenant-sql';
+import { UNSEEN_ORGANIZATION } from 'src/database/tenant/unseen-organization';
 
 export interface StoredListItem {
   resourceType: string;
@@ -28,11 +29,12 @@ export class FhirImportRepository {
       target: string | null;
     }>(
       // A LATERAL probe of the primary key per key (ingestion.repository.ts `byKey`: a plan that holds without statistics;
-      // the LIMIT keeps the planner from turning it back into a join it may hash).
+      // the LIMIT keeps the planner from turning it back into a join it may hash; the organization unseen by the planner,
+      // so a clinic its statistics do not know yet is not taken for one row and probed through the patient index).
       `SELECT f.* FROM unnest($3::text[], $4::text[]) AS k(resource_type, resource_id)
          CROSS JOIN LATERAL (
            SELECT f.resource_type, f.resource_id, f.patient_ref, f.list, f.item_enc, f.target FROM fhir_resources f
-            WHERE f.organization_id = $1 AND f.source = $2 AND f.resource_type = k.resource_type AND f.resource_id = k.resource_id
+            WHERE f.organization_id = ${UNSEEN_ORGANIZATION} AND f.source = $2 AND f.resource_type = k.resource_type AND f.resource_id = k.resource_id
             LIMIT 1
          ) f`,
       [db.organizationId, source, keys.map((k) => k.resourceType), keys.map((k) => k.resourceId)],

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { TenantSql } from 'src/database/tenant/tenant-sql';
+import { UNSEEN_ORGANIZATION } from 'src/database/tenant/unseen-organization';
 import type { TableSpec } from 'src/ingestion/record-tables';
 
 /** (source, external id) of a record. */
@@ -18,12 +19,14 @@ const keyArrays = (keys: RecordKey[]): [string[], string[]] => [keys.map((k) => 
  * The row of `table` (alias t) with the key `k` of the enclosing `unnest`, as a LATERAL subquery: one probe of the
  * (organization_id, source, external_id) unique index per key. A plain join on the unnest let the planner hash the
  * organization's whole table when it was never analyzed (a bulk load: 1,000 keys against 500,000 payments took 623 ms
- * instead of 3 ms, so each chunk of a large import was slower than the last). Not proof against every statistics:
- * when they do not know the organization (a second clinic's first import), the planner may take another index that
- * starts with organization_id and filter the organization's rows per key (docs/fhir.md, "A second clinic's import").
+ * instead of 3 ms, so each chunk of a large import was slower than the last). The organization is compared with
+ * `(SELECT $1::uuid)`, a value the planner sees only when the statement runs, not with `$1`: given the value, it
+ * estimated a clinic its statistics did not know yet (a second clinic's first import) at one row, took the smaller
+ * index `(organization_id, id)` and filtered the clinic's rows once per key (1-2.5 s per chunk; docs/fhir.md, "A
+ * second clinic's import"); not given it, it estimates the average clinic's rows, and the unique key wins.
  */
 const byKey = (table: string, columns: string): string =>
-  `SELECT ${columns} FROM ${table} t WHERE t.organization_id = $1 AND t.source = k.source AND t.external_id = k.external_id LIMIT 1`;
+  `SELECT ${columns} FROM ${table} t WHERE t.organization_id = ${UNSEEN_ORGANIZATION} AND t.source = k.source AND t.external_id = k.external_id LIMIT 1`;
 
 /**
  * Every SQL statement of the ingestion path. Each runs on the tenant handle of the ingestion's transaction
