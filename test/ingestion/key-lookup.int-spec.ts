@@ -1,0 +1,125 @@
+import { Pool } from 'pg';
+import { connectionConfig } from 'src/database/database';
+import { TenantDb } from 'src/database/tenant/tenant-db';
+import type { TenantSql } from 'src/database/tenant/tenant-sql';
+import { FhirImportRepository } from 'src/fhir-import/fhir-import.repository';
+import { IngestionRepository } from 'src/ingestion/ingestion.repository';
+import { createOrganization } from 'test/auth/auth-fixtures';
+import { createTestDatabase, TestDatabase } from 'test/utils/test-database';
+
+interface Statement {
+  text: string;
+  params: readonly unknown[];
+}
+
+/**
+ * The ingestion's and the FHIR import's lookups by key (src/database/tenant/unseen-organization.ts) for a clinic the
+ * table's statistics do not know yet, beside one they do: the probes go through the unique key's index, not through
+ * another index that starts with organization_id, filtering the clinic's rows once per key. Each plan is the one
+ * PostgreSQL makes for the statement the repository sent, with its parameters, on the tenant's connection.
+ */
+describe('key lookups of a clinic the statistics do not know yet', () => {
+  let db: TestDatabase;
+  let pool: Pool;
+  let tenants: TenantDb;
+  let known: string;
+  let fresh: string;
+  const ROWS = 3000;
+
+  /** The index names of a plan's scans (EXPLAIN's JSON), depth first. */
+  const indexesOf = (plan: Record<string, unknown>): string[] => [
+    ...(typeof plan['Index Name'] === 'string' ? [plan['Index Name']] : []),
+    ...((plan.Plans as Record<string, unknown>[] | undefined) ?? []).flatMap(indexesOf),
+  ];
+  /** `sql`, recording the statements run through it. */
+  const recording = (sql: TenantSql, seen: Statement[]): TenantSql => ({
+    organizationId: sql.organizationId,
+    query: <T>(text: string, params?: readonly unknown[], options?: { prepare?: string }) => {
+      seen.push({ text, params: params ?? [] });
+      return sql.query<T>(text, params, options);
+    },
+  });
+  const planOf = async (sql: TenantSql, { text, params }: Statement): Promise<string[]> => {
+    const [row] = await sql.query<{ 'QUERY PLAN': [{ Plan: Record<string, unknown> }] }>(`EXPLAIN (FORMAT JSON) ${text}`, params);
+    return indexesOf(row['QUERY PLAN'][0].Plan);
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    pool = new Pool({ ...connectionConfig(db.url, { applicationName: 'key-lookup-test' }), max: 2 });
+    tenants = new TenantDb(pool);
+    known = (await createOrganization(db)).id;
+    fresh = (await createOrganization(db)).id;
+    const add = (org: string): Promise<unknown> =>
+      Promise.all([
+        db.query(
+          `INSERT INTO patients (organization_id, source, external_id, name) SELECT $1, 'fhir', 'p' || g, 'Patient ' || g FROM generate_series(1, $2::int) g`,
+          [org, ROWS],
+        ),
+        db.query(
+          `INSERT INTO fhir_resources (organization_id, source, resource_type, resource_id, patient_ref) SELECT $1, 'fhir', 'Condition', 'c' || g, 'p' || g FROM generate_series(1, $2::int) g`,
+          [org, ROWS],
+        ),
+      ]);
+    // The statistics know the first clinic only; the second's rows come after them, as in a second clinic's import.
+    await add(known);
+    await db.query(`ANALYZE patients, fhir_resources`);
+    await add(fresh);
+  });
+  afterAll(async () => {
+    await pool.end();
+    await db.drop();
+  });
+
+  it("finds the clinic's patients by key through the unique key's index", async () => {
+    const keys = [
+      ...Array.from({ length: 50 }, (_, i) => ({ source: 'fhir', externalId: `p${i + 1}` })),
+      { source: 'fhir', externalId: 'absent' },
+    ];
+    await tenants.transaction(fresh, async (sql) => {
+      const seen: Statement[] = [];
+      const ids = await new IngestionRepository().patientIds(recording(sql, seen), keys);
+      expect(ids.size).toBe(50);
+      expect(seen).toHaveLength(1);
+      expect(await planOf(sql, seen[0])).toEqual(['uq_patients_source_external_id']);
+      // The same statement given the organization as a value the planner sees (as before): the clinic estimated at
+      // one row, the smaller index taken. This is the situation the test reproduces.
+      const given = { ...seen[0], text: seen[0].text.replace('(SELECT $1::uuid)', '$1') };
+      expect(given.text).not.toBe(seen[0].text);
+      expect(await planOf(sql, given)).toEqual(['uq_patients_organization_id_id']);
+    });
+  });
+
+  it("reads the clinic's stored rows by key through the unique key's index", async () => {
+    const keys = Array.from({ length: 20 }, (_, i) => ({ source: 'fhir', externalId: `p${i + 1}` }));
+    await tenants.transaction(fresh, async (sql) => {
+      const seen: Statement[] = [];
+      const spec = { table: 'patients', columns: [{ name: 'name' }] } as unknown as Parameters<IngestionRepository['existing']>[1];
+      const rows = await new IngestionRepository().existing(recording(sql, seen), spec, keys);
+      expect([...rows.values()].map((r) => r.name).sort()).toEqual(keys.map((_, i) => `Patient ${i + 1}`).sort());
+      expect(await planOf(sql, seen[0])).toEqual(['uq_patients_source_external_id']);
+    });
+  });
+
+  it("finds the clinic's FHIR resources by key through the primary key", async () => {
+    const keys = Array.from({ length: 20 }, (_, i) => ({ resourceType: 'Condition', resourceId: `c${i + 1}` }));
+    await tenants.transaction(fresh, async (sql) => {
+      const seen: Statement[] = [];
+      const found = await new FhirImportRepository().existing(recording(sql, seen), 'fhir', keys);
+      expect([...found.keys()].sort()).toEqual(keys.map((k) => `Condition/${k.resourceId}`).sort());
+      expect(await planOf(sql, seen[0])).toEqual(['pk_fhir_resources']);
+      const given = { ...seen[0], text: seen[0].text.replace('(SELECT $1::uuid)', '$1') };
+      expect(await planOf(sql, given)).toEqual(['idx_fhir_resources_patient']);
+    });
+  });
+
+  it('sees only its own clinic: the other clinic has rows with the same keys', async () => {
+    await tenants.transaction(known, async (sql) => {
+      const ids = await new IngestionRepository().patientIds(sql, [{ source: 'fhir', externalId: 'p1' }]);
+      const [{ organization_id }] = await db.query<{ organization_id: string }>(`SELECT organization_id FROM patients WHERE id = $1`, [
+        ids.get('fhir\u0000p1'),
+      ]);
+      expect(organization_id).toBe(known);
+    });
+  });
+});
