@@ -15,7 +15,9 @@ const IMPORT_TABLES = [
 ];
 
 /** How often (resources written) the tables' growth is checked. */
-const CHECK_EVERY = 20_000;
+const CHECK_EVERY = 2_000;
+/** Rows changed since the last analyze below which a table is never analyzed (however it grew). */
+const MIN_CHANGED = 1_000;
 
 /**
  * Keeps the planner's statistics up with a large import, as autovacuum's analyze would, only at once. A bulk load
@@ -23,10 +25,14 @@ const CHECK_EVERY = 20_000;
  * a minute or more later; where it is off, never), and then the planner took the medical-list lookup's small patient
  * index with a filter instead of the primary key: 1.2-1.8 s per chunk of 1,000 at 600,000 rows and growing, so a
  * 50,000-patient import slowed down chunk by chunk. The import calls `written(total)` after each chunk; every
- * 20,000 resources the tables' counters are read (pg_stat_user_tables), and those whose rows changed since their last
- * analyze are at least half of them (the table doubled; and at least 10,000 rows) are analyzed, on an owner connection held for the import. ANALYZE samples a
- * fixed number of rows (well under a second per table whatever its size), and each table is analyzed about once per
- * doubling: a dozen times for a table that grows to millions of rows.
+ * 2,000 resources the tables' counters are read (pg_stat_user_tables, about a millisecond), and those whose rows
+ * changed since their last analyze are at least half of them (the table doubled; and at least 1,000 rows) are
+ * analyzed, on an owner connection held for the import. ANALYZE samples a fixed number of rows (well under a second
+ * per table whatever its size), and each table is analyzed about once per doubling: a dozen times for a table that
+ * grows to millions of rows. The check was every 20,000 resources from 10,000 rows: the first clinic's import then
+ * wrote its first 19,000 Conditions into a never-analyzed `fhir_resources` at about 500 resources/s (each chunk's
+ * lookup by key scanning the clinic's rows through the patient index, 0.2-1.9 s a chunk), about 20 s of a 56 s
+ * import of 5,000 patients (docs/fhir.md).
  */
 export class ImportStatistics {
   private nextCheck = CHECK_EVERY;
@@ -40,8 +46,8 @@ export class ImportStatistics {
     this.owner ??= await this.database.ownerConnection('patient-journey-import-analyze');
     const grown = await this.owner.query<{ relname: string }>(
       `SELECT relname FROM pg_stat_user_tables
-        WHERE relname = ANY($1::text[]) AND n_mod_since_analyze >= GREATEST(10000, n_live_tup / 2)`,
-      [IMPORT_TABLES],
+        WHERE relname = ANY($1::text[]) AND n_mod_since_analyze >= GREATEST($2::bigint, n_live_tup / 2)`,
+      [IMPORT_TABLES, MIN_CHANGED],
     );
     await analyzeTables(
       this.owner,
