@@ -4,6 +4,7 @@ import { TenantDb } from 'src/database/tenant/tenant-db';
 import type { TenantSql } from 'src/database/tenant/tenant-sql';
 import { FhirImportRepository } from 'src/fhir-import/fhir-import.repository';
 import { IngestionRepository } from 'src/ingestion/ingestion.repository';
+import { FeaturesRepository } from 'src/scoring/features/features.repository';
 import { createOrganization } from 'test/auth/auth-fixtures';
 import { createTestDatabase, TestDatabase } from 'test/utils/test-database';
 
@@ -13,12 +14,13 @@ interface Statement {
 }
 
 /**
- * The ingestion's and the FHIR import's lookups by key (src/database/tenant/unseen-organization.ts) for a clinic the
- * table's statistics do not know yet, beside one they do: the probes go through the unique key's index, not through
- * another index that starts with organization_id, filtering the clinic's rows once per key. Each plan is the one
+ * The ingestion's and the FHIR import's lookups by key and the model fit's visit histories
+ * (src/database/tenant/unseen-organization.ts) for a clinic the table's statistics do not know yet, beside one they
+ * do: the probes go through the index that leads to the key, not through another index that starts with
+ * organization_id, reading the clinic's rows once per key. Each plan is the one
  * PostgreSQL makes for the statement the repository sent, with its parameters, on the tenant's connection.
  */
-describe('key lookups of a clinic the statistics do not know yet', () => {
+describe('probes per key or patient of a clinic the statistics do not know yet', () => {
   let db: TestDatabase;
   let pool: Pool;
   let tenants: TenantDb;
@@ -50,20 +52,25 @@ describe('key lookups of a clinic the statistics do not know yet', () => {
     tenants = new TenantDb(pool);
     known = (await createOrganization(db)).id;
     fresh = (await createOrganization(db)).id;
-    const add = (org: string): Promise<unknown> =>
-      Promise.all([
-        db.query(
-          `INSERT INTO patients (organization_id, source, external_id, name) SELECT $1, 'fhir', 'p' || g, 'Patient ' || g FROM generate_series(1, $2::int) g`,
-          [org, ROWS],
-        ),
-        db.query(
-          `INSERT INTO fhir_resources (organization_id, source, resource_type, resource_id, patient_ref) SELECT $1, 'fhir', 'Condition', 'c' || g, 'p' || g FROM generate_series(1, $2::int) g`,
-          [org, ROWS],
-        ),
-      ]);
+    const add = async (org: string): Promise<void> => {
+      await db.query(
+        `INSERT INTO patients (organization_id, source, external_id, name) SELECT $1, 'fhir', 'p' || g, 'Patient ' || g FROM generate_series(1, $2::int) g`,
+        [org, ROWS],
+      );
+      await db.query(
+        `INSERT INTO fhir_resources (organization_id, source, resource_type, resource_id, patient_ref) SELECT $1, 'fhir', 'Condition', 'c' || g, 'p' || g FROM generate_series(1, $2::int) g`,
+        [org, ROWS],
+      );
+      // One completed visit of 50.00 per patient, ten days ago.
+      await db.query(
+        `INSERT INTO appointments (organization_id, source, external_id, patient_id, starts_at, type, status, value_cents)
+         SELECT organization_id, 'fhir', 'a' || external_id, id, now() - interval '10 days', 'visit', 'completed', 5000 FROM patients WHERE organization_id = $1`,
+        [org],
+      );
+    };
     // The statistics know the first clinic only; the second's rows come after them, as in a second clinic's import.
     await add(known);
-    await db.query(`ANALYZE patients, fhir_resources`);
+    await db.query(`ANALYZE patients, fhir_resources, appointments`);
     await add(fresh);
   });
   afterAll(async () => {
@@ -110,6 +117,21 @@ describe('key lookups of a clinic the statistics do not know yet', () => {
       expect(await planOf(sql, seen[0])).toEqual(['pk_fhir_resources']);
       const given = { ...seen[0], text: seen[0].text.replace('(SELECT $1::uuid)', '$1') };
       expect(await planOf(sql, given)).toEqual(['idx_fhir_resources_patient']);
+    });
+  });
+
+  it("reads the sampled patients' visit histories for the model fit through the patient index", async () => {
+    await tenants.transaction(fresh, async (sql) => {
+      const ids = (
+        await sql.query<{ id: string }>(`SELECT id FROM patients WHERE organization_id = $1 ORDER BY external_id LIMIT 40`, [fresh])
+      ).map((r) => r.id);
+      const seen: Statement[] = [];
+      const histories = await new FeaturesRepository().visitHistories(recording(sql, seen), ids, new Date());
+      expect(histories.map((h) => h.id).sort()).toEqual([...ids].sort());
+      expect(histories.every((h) => h.features.completedVisits === 1 && h.features.visitValueCents === 5000)).toBe(true);
+      expect(await planOf(sql, seen[0])).toEqual(['idx_appointments_organization_id_patient_id_starts_at']);
+      const given = { ...seen[0], text: seen[0].text.replace('(SELECT $1::uuid)', '$1') };
+      expect(await planOf(sql, given)).toEqual(['idx_appointments_completed_starts_at']);
     });
   });
 
