@@ -168,8 +168,13 @@ const appNodeArgs = [
   ...(values['next-day'] || values['days-after'] !== undefined || process.env.FIXED_CLOCK !== undefined ? ['-r', resolve(__dirname, 'app-clock.js')] : []),
 ];
 
+/** The collector's flags `npm run worker` / `npm start` would give `entry` (scripts/cli.js `gcFlags`; NODE_GC decides). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { gcFlags } = require('../scripts/cli.js') as { gcFlags: (command: string) => string[] };
+
 function launch(entry: string, extra: Record<string, string>, args: string[] = []): ChildProcess {
-  const child = spawn(process.execPath, [...appNodeArgs, join(root, 'dist', entry), ...args], {
+  const flags = [...appNodeArgs, ...gcFlags(entry.replace(/\.js$/, ''))];
+  const child = spawn(process.execPath, [...flags, join(root, 'dist', entry), ...args], {
     cwd: root,
     env: env(extra),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -285,6 +290,8 @@ async function nightly(db: Client, workers: number): Promise<void> {
       `SELECT count(*)::int AS n FROM organizations o WHERE EXISTS (SELECT 1 FROM patients p WHERE p.organization_id = o.id)`,
     )
   ).rows[0].n;
+  const collector = gcFlags('cli/worker').includes('--single-threaded-gc') ? 'single-threaded' : "V8's default";
+  say(`workers: ${workers} (concurrency ${values.concurrency} each), garbage collector ${collector} (NODE_GC)`);
   const launchWorkers = (): ChildProcess[] =>
     Array.from({ length: workers }, () => launch('cli/worker.js', {
         JOB_CONCURRENCY: values.concurrency,
