@@ -6,12 +6,8 @@ import { FhirImportRepository } from 'src/fhir-import/fhir-import.repository';
 import { IngestionRepository } from 'src/ingestion/ingestion.repository';
 import { FeaturesRepository } from 'src/scoring/features/features.repository';
 import { createOrganization } from 'test/auth/auth-fixtures';
+import { indexesOf, planOf, recording, type SentStatement as Statement } from 'test/utils/statement-plans';
 import { createTestDatabase, TestDatabase } from 'test/utils/test-database';
-
-interface Statement {
-  text: string;
-  params: readonly unknown[];
-}
 
 /**
  * The ingestion's and the FHIR import's lookups by key and the model fit's visit histories
@@ -28,23 +24,7 @@ describe('probes per key or patient of a clinic the statistics do not know yet',
   let fresh: string;
   const ROWS = 3000;
 
-  /** The index names of a plan's scans (EXPLAIN's JSON), depth first. */
-  const indexesOf = (plan: Record<string, unknown>): string[] => [
-    ...(typeof plan['Index Name'] === 'string' ? [plan['Index Name']] : []),
-    ...((plan.Plans as Record<string, unknown>[] | undefined) ?? []).flatMap(indexesOf),
-  ];
-  /** `sql`, recording the statements run through it. */
-  const recording = (sql: TenantSql, seen: Statement[]): TenantSql => ({
-    organizationId: sql.organizationId,
-    query: <T>(text: string, params?: readonly unknown[], options?: { prepare?: string }) => {
-      seen.push({ text, params: params ?? [] });
-      return sql.query<T>(text, params, options);
-    },
-  });
-  const planOf = async (sql: TenantSql, { text, params }: Statement): Promise<string[]> => {
-    const [row] = await sql.query<{ 'QUERY PLAN': [{ Plan: Record<string, unknown> }] }>(`EXPLAIN (FORMAT JSON) ${text}`, params);
-    return indexesOf(row['QUERY PLAN'][0].Plan);
-  };
+  const indexes = async (sql: TenantSql, statement: Statement): Promise<string[]> => indexesOf(await planOf(sql, statement));
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -88,12 +68,12 @@ describe('probes per key or patient of a clinic the statistics do not know yet',
       const ids = await new IngestionRepository().patientIds(recording(sql, seen), keys);
       expect(ids.size).toBe(50);
       expect(seen).toHaveLength(1);
-      expect(await planOf(sql, seen[0])).toEqual(['uq_patients_source_external_id']);
+      expect(await indexes(sql, seen[0])).toEqual(['uq_patients_source_external_id']);
       // The same statement given the organization as a value the planner sees (as before): the clinic estimated at
       // one row, the smaller index taken. This is the situation the test reproduces.
       const given = { ...seen[0], text: seen[0].text.replace('(SELECT $1::uuid)', '$1') };
       expect(given.text).not.toBe(seen[0].text);
-      expect(await planOf(sql, given)).toEqual(['uq_patients_organization_id_id']);
+      expect(await indexes(sql, given)).toEqual(['uq_patients_organization_id_id']);
     });
   });
 
@@ -104,7 +84,7 @@ describe('probes per key or patient of a clinic the statistics do not know yet',
       const spec = { table: 'patients', columns: [{ name: 'name' }] } as unknown as Parameters<IngestionRepository['existing']>[1];
       const rows = await new IngestionRepository().existing(recording(sql, seen), spec, keys);
       expect([...rows.values()].map((r) => r.name).sort()).toEqual(keys.map((_, i) => `Patient ${i + 1}`).sort());
-      expect(await planOf(sql, seen[0])).toEqual(['uq_patients_source_external_id']);
+      expect(await indexes(sql, seen[0])).toEqual(['uq_patients_source_external_id']);
     });
   });
 
@@ -114,9 +94,9 @@ describe('probes per key or patient of a clinic the statistics do not know yet',
       const seen: Statement[] = [];
       const found = await new FhirImportRepository().existing(recording(sql, seen), 'fhir', keys);
       expect([...found.keys()].sort()).toEqual(keys.map((k) => `Condition/${k.resourceId}`).sort());
-      expect(await planOf(sql, seen[0])).toEqual(['pk_fhir_resources']);
+      expect(await indexes(sql, seen[0])).toEqual(['pk_fhir_resources']);
       const given = { ...seen[0], text: seen[0].text.replace('(SELECT $1::uuid)', '$1') };
-      expect(await planOf(sql, given)).toEqual(['idx_fhir_resources_patient']);
+      expect(await indexes(sql, given)).toEqual(['idx_fhir_resources_patient']);
     });
   });
 
@@ -129,9 +109,9 @@ describe('probes per key or patient of a clinic the statistics do not know yet',
       const histories = await new FeaturesRepository().visitHistories(recording(sql, seen), ids, new Date());
       expect(histories.map((h) => h.id).sort()).toEqual([...ids].sort());
       expect(histories.every((h) => h.features.completedVisits === 1 && h.features.visitValueCents === 5000)).toBe(true);
-      expect(await planOf(sql, seen[0])).toEqual(['idx_appointments_organization_id_patient_id_starts_at']);
+      expect(await indexes(sql, seen[0])).toEqual(['idx_appointments_organization_id_patient_id_starts_at']);
       const given = { ...seen[0], text: seen[0].text.replace('(SELECT $1::uuid)', '$1') };
-      expect(await planOf(sql, given)).toEqual(['idx_appointments_completed_starts_at']);
+      expect(await indexes(sql, given)).toEqual(['idx_appointments_completed_starts_at']);
     });
   });
 

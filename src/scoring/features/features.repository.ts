@@ -109,9 +109,21 @@ export class FeaturesRepository {
     return new Map(rows.map((r) => [r.patient_id, r.referred_net]));
   }
 
-  /** Ids of a reproducible random sample of about `size` live patients (Bernoulli sampling, seeded). */
+  /**
+   * Ids of a reproducible random sample of about `size` live patients (Bernoulli sampling, seeded). An organization of
+   * no more than `size` patients (`total`) is sampled whole: its patients through the index, in the order the sample
+   * would have given them (the table's), since a sample of 100 % reads the pages of every organization's patients (1.1
+   * s for a clinic of 5,000 beside a million-patient one, found with `auto_explain`).
+   */
   async samplePatientIds(db: TenantSql, size: number, total: number, seed: number): Promise<string[]> {
-    const percent = total > 0 ? Math.min(100, (100 * size) / total) : 100;
+    if (total <= size) {
+      const all = await db.query<{ id: string }>(
+        `SELECT id FROM patients WHERE organization_id = $1 AND deleted_at IS NULL ORDER BY ctid LIMIT $2`,
+        [db.organizationId, size],
+      );
+      return all.map((r) => r.id);
+    }
+    const percent = (100 * size) / total;
     const rows = await db.query<{ id: string }>(
       `SELECT id FROM patients TABLESAMPLE BERNOULLI ($2) REPEATABLE ($3)
         WHERE organization_id = $1 AND deleted_at IS NULL LIMIT $4`,
