@@ -1,4 +1,5 @@
 import { addDays, DAY_MS, localDate } from 'src/common/time/calendar';
+import { UNSEEN_ORGANIZATION } from 'src/database/tenant/unseen-organization';
 import { Channel } from 'src/records/records.enums';
 import { ENGAGEMENT_EVENTS, EngagementEventDefinition } from 'src/scoring/domain/engagement-events';
 import type { ScoringSettings } from 'src/scoring/domain/scoring-settings';
@@ -110,6 +111,14 @@ export function featuresQuery(
     today, // $8
   ];
   const sel = selectorSql(selector, params);
+  // The organization of the records' reads: for chosen patients (a rescore after an ingestion or an import, one
+  // patient's aftermath), unseen by the planner (UNSEEN_ORGANIZATION). Given the value, it estimated a clinic its
+  // statistics did not know yet (a new clinic's first import beside a million-patient one) at one row in every table,
+  // nested each aggregate under the patients and read the clinic's rows once per patient: 47-52 s per chunk of 1,000
+  // patients, past the write timeout, so the import's rescore failed. The organization-wide run's chunks (ranges) keep
+  // `$1`, whose estimate from the statistics suits a read of the organization's rows; so does patient_metrics
+  // (partitioned by organization: a constant prunes at planning).
+  const org = selector.kind === 'ids' ? UNSEEN_ORGANIZATION : '$1';
   const w = (ts: string): string => `exp((date_part('epoch', ${ts}) - $3) * $4)`;
   const keep = options.keep !== undefined;
   const engAp = engagementColumns('appointments', keep);
@@ -132,8 +141,8 @@ export function featuresQuery(
   // (moving_plans) and computed at the later run's instant. The referrals and plans are looked up per patient (their
   // aggregates leave future rows out).
   const validUntil = `least(ap.future_at, cm.future_at, cm.reply_future_at, py.future_at, sv.future_at,
-    (SELECT min(r.referred_at) FROM referrals r WHERE r.organization_id = $1 AND r.referrer_patient_id = pt_id AND r.referred_at > $2),
-    (SELECT min(t.started_at) FROM treatment_plans t WHERE t.organization_id = $1 AND t.patient_id = pt_id AND t.started_at > $2),
+    (SELECT min(r.referred_at) FROM referrals r WHERE r.organization_id = ${org} AND r.referrer_patient_id = pt_id AND r.referred_at > $2),
+    (SELECT min(t.started_at) FROM treatment_plans t WHERE t.organization_id = ${org} AND t.patient_id = pt_id AND t.started_at > $2),
     ${edge('redge')} + ($2::timestamptz - $5::timestamptz),
     ${edge('pedge')} + ($2::timestamptz - $6::timestamptz)) AS valid_until,
   coalesce(tp.sessions_behind_settled, 0) AS kept_sessions_behind,
@@ -146,7 +155,7 @@ WITH pt AS (
   SELECT p.id AS pt_id, p.name AS pt_name, p.registered_at AS pt_registered_at, p.marketing_consent AS pt_consent,
          p.appointment_reminders AS pt_reminders, p.preferred_channel AS pt_channel
   FROM patients p
-  WHERE p.organization_id = $1 AND p.deleted_at IS NULL AND ${sel('p.id')}
+  WHERE p.organization_id = ${org} AND p.deleted_at IS NULL AND ${sel('p.id')}
 ),
 ap AS (
   SELECT patient_id,
@@ -176,7 +185,7 @@ ap AS (
       SELECT patient_id, starts_at, status, value_cents,
         CASE WHEN starts_at <= $2 THEN CASE status WHEN 'completed' THEN 'c' WHEN 'no_show' THEN 'n' WHEN 'cancelled' THEN 'x' END END AS code
       FROM appointments
-      WHERE organization_id = $1 AND ${sel('patient_id')}
+      WHERE organization_id = ${org} AND ${sel('patient_id')}
     ) a
     ORDER BY patient_id, starts_at
   ) a
@@ -201,7 +210,7 @@ cm AS (
     SELECT patient_id, occurred_at, responded_at, direction, kind, channel, direction = 'outbound' AND occurred_at <= $2 AS outreach,
       CASE WHEN direction = 'outbound' AND occurred_at <= $2 THEN ${w('occurred_at')} END AS w
     FROM communications
-    WHERE organization_id = $1 AND ${sel('patient_id')}
+    WHERE organization_id = ${org} AND ${sel('patient_id')}
     OFFSET 0
   ) c
   GROUP BY patient_id
@@ -212,7 +221,7 @@ py AS (
     coalesce(sum(${w('occurred_at')}) FILTER (WHERE status = 'failed' AND occurred_at <= $2), 0) AS d_failed,
     count(*) FILTER (WHERE status = 'overdue')::int AS overdue${future('occurred_at', 'future_at')}${engPy.sql.map((s) => `,\n    ${s}`).join('')}
   FROM payments
-  WHERE organization_id = $1 AND ${sel('patient_id')}
+  WHERE organization_id = ${org} AND ${sel('patient_id')}
   GROUP BY patient_id
 ),
 sv AS (
@@ -225,7 +234,7 @@ sv AS (
       'future_at',
     )}${engSv.sql.map((s) => `,\n    ${s}`).join('')}
   FROM survey_responses
-  WHERE organization_id = $1 AND ${sel('patient_id')}
+  WHERE organization_id = ${org} AND ${sel('patient_id')}
   GROUP BY patient_id
 ),
 rf AS (${
@@ -233,18 +242,18 @@ rf AS (${
       ? `
   SELECT referrer_patient_id AS patient_id, count(*)::int AS referrals_made, 0::float8 AS referred_net
   FROM referrals
-  WHERE organization_id = $1 AND referred_at <= $2 AND ${sel('referrer_patient_id')}
+  WHERE organization_id = ${org} AND referred_at <= $2 AND ${sel('referrer_patient_id')}
   GROUP BY referrer_patient_id`
       : `
   SELECT d.referrer_patient_id AS patient_id, sum(d.n)::int AS referrals_made, coalesce(sum(rev.net), 0)::float8 AS referred_net
   FROM (
     SELECT referrer_patient_id, referred_patient_id, count(*) AS n
     FROM referrals
-    WHERE organization_id = $1 AND referred_at <= $2 AND ${sel('referrer_patient_id')}
+    WHERE organization_id = ${org} AND referred_at <= $2 AND ${sel('referrer_patient_id')}
     GROUP BY referrer_patient_id, referred_patient_id
   ) d
   LEFT JOIN LATERAL (
-    SELECT ${net} AS net FROM payments WHERE organization_id = $1 AND patient_id = d.referred_patient_id
+    SELECT ${net} AS net FROM payments WHERE organization_id = ${org} AND patient_id = d.referred_patient_id
   ) rev ON TRUE
   GROUP BY d.referrer_patient_id`
   }
@@ -273,7 +282,7 @@ tp AS (
         : ''
     }
   FROM treatment_plans
-  WHERE organization_id = $1 AND started_at <= $2 AND ${sel('patient_id')}
+  WHERE organization_id = ${org} AND started_at <= $2 AND ${sel('patient_id')}
   GROUP BY patient_id
 )
 SELECT
