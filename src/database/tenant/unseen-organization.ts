@@ -1,8 +1,11 @@
 /**
  * The organization parameter (`$1`) of a probe per key or per patient (a LATERAL subquery run once per row of an
  * `unnest`), as a value the planner sees only when the statement runs (an InitPlan), for `organization_id =
- * ${UNSEEN_ORGANIZATION}`. Used by the ingestion's and the FHIR import's lookups by key and the model fit's visit
- * histories; a statement that reads the organization's rows once keeps `$1`, whose estimate suits it.
+ * ${UNSEEN_ORGANIZATION}`, and of a read of chosen patients' records. Used by the ingestion's and the FHIR import's
+ * lookups by key, the model fit's visit histories and the features query for chosen patients (the rescore after an
+ * ingestion or an import: planned for one row in every table, its aggregates nested under the patients, 47-52 s per
+ * 1,000 patients of a new clinic beside a million-patient one); a statement that reads the organization's rows once
+ * keeps `$1`, whose estimate suits it, and so does a partitioned table (a constant prunes its partitions at planning).
  *
  * Given `$1` itself, the planner estimates the organization's rows from the table's statistics; for a clinic they do
  * not know yet (rows written since the last ANALYZE: a second clinic's first import, a new clinic's ingestion where

@@ -4,16 +4,18 @@ import { TenantDb } from 'src/database/tenant/tenant-db';
 import type { TenantSql } from 'src/database/tenant/tenant-sql';
 import { FhirImportRepository } from 'src/fhir-import/fhir-import.repository';
 import { IngestionRepository } from 'src/ingestion/ingestion.repository';
+import { DEFAULT_SCORING_SETTINGS } from 'src/scoring/domain/scoring-settings';
 import { FeaturesRepository } from 'src/scoring/features/features.repository';
 import { createOrganization } from 'test/auth/auth-fixtures';
 import { indexesOf, planOf, recording, type SentStatement as Statement } from 'test/utils/statement-plans';
 import { createTestDatabase, TestDatabase } from 'test/utils/test-database';
 
 /**
- * The ingestion's and the FHIR import's lookups by key and the model fit's visit histories
- * (src/database/tenant/unseen-organization.ts) for a clinic the table's statistics do not know yet, beside one they
- * do: the probes go through the index that leads to the key, not through another index that starts with
- * organization_id, reading the clinic's rows once per key. Each plan is the one
+ * The statements that compare the organization unseen by the planner (src/database/tenant/unseen-organization.ts),
+ * for a clinic the table's statistics do not know yet, beside one they do: the ingestion's and the FHIR import's
+ * lookups by key and the model fit's visit histories go through the index that leads to the key, not through another
+ * index that starts with organization_id (reading the clinic's rows once per key); the features of chosen patients
+ * are not planned for one row. Each plan is the one
  * PostgreSQL makes for the statement the repository sent, with its parameters, on the tenant's connection.
  */
 describe('probes per key or patient of a clinic the statistics do not know yet', () => {
@@ -112,6 +114,29 @@ describe('probes per key or patient of a clinic the statistics do not know yet',
       expect(await indexes(sql, seen[0])).toEqual(['idx_appointments_organization_id_patient_id_starts_at']);
       const given = { ...seen[0], text: seen[0].text.replace('(SELECT $1::uuid)', '$1') };
       expect(await indexes(sql, given)).toEqual(['idx_appointments_completed_starts_at']);
+    });
+  });
+
+  it("reads chosen patients' features with the clinic taken for more than one row", async () => {
+    await tenants.transaction(fresh, async (sql) => {
+      const ids = (
+        await sql.query<{ id: string }>(`SELECT id FROM patients WHERE organization_id = $1 ORDER BY external_id LIMIT 40`, [fresh])
+      ).map((r) => r.id);
+      const seen: Statement[] = [];
+      const rows = await new FeaturesRepository().features(
+        recording(sql, seen),
+        { kind: 'ids', ids },
+        new Date(),
+        DEFAULT_SCORING_SETTINGS,
+        'UTC',
+      );
+      expect(rows.map((r) => r.completedVisits)).toEqual(ids.map(() => 1));
+      const estimate = async (statement: Statement): Promise<number> => Number((await planOf(sql, statement))['Plan Rows']);
+      // Not one row: given the organization, the planner estimated one patient and nested each table's aggregate under
+      // the patients, reading the clinic's rows once per patient (47-52 s per 1,000 patients beside a large clinic).
+      expect(await estimate(seen[0])).toBeGreaterThanOrEqual(20);
+      const given = { ...seen[0], text: seen[0].text.replaceAll('(SELECT $1::uuid)', '$1') };
+      expect(await estimate(given)).toBe(1);
     });
   });
 
