@@ -162,6 +162,8 @@ export class FhirNdjsonImport {
           while (inFlight.length > 0) await write();
         }
       }
+      // Statistics that know the clinic, for the rescore below and the follow-up jobs (ImportStatistics.settle).
+      await statistics.settle(organizationId);
     } finally {
       await pool.close();
       await statistics.close();

@@ -74,4 +74,33 @@ describe('ImportStatistics (real PostgreSQL)', () => {
       await stats.close();
     }
   });
+  it("analyzes at the end the tables whose statistics do not know the organization's rows yet", async () => {
+    const [{ id: joining }] = await db.query<{ id: string }>(
+      `INSERT INTO organizations (slug, name) VALUES ('joining', 'Joining') RETURNING id`,
+    );
+    const [{ id: tiny }] = await db.query<{ id: string }>(`INSERT INTO organizations (slug, name) VALUES ('tiny', 'Tiny') RETURNING id`);
+    const add = (organization: string, prefix: string, n: number): Promise<unknown> =>
+      db.query(
+        `INSERT INTO fhir_resources (organization_id, source, resource_type, resource_id, patient_ref)
+         SELECT $1, 'fhir', 'Condition', $2 || g, 'p' || (g % 500) FROM generate_series(1, $3::int) g`,
+        [organization, prefix, n],
+      );
+    await db.query('ANALYZE fhir_resources'); // knows the first organization's 6,000 rows (the test above) only
+    const before = await analyzed();
+    await add(joining, 'j', 3_000); // the statistics take it for one row
+    await add(tiny, 't', 200);
+    const stats = new ImportStatistics(database);
+    try {
+      expect(await stats.settle(tiny)).toEqual([]); // under 1,000 rows: left as it is
+      expect((await analyzed()).last).toEqual(before.last);
+      expect(await stats.settle(joining)).toEqual(['fhir_resources']);
+      const after = await analyzed();
+      expect(after.last!.getTime()).toBeGreaterThan(before.last!.getTime());
+      expect(after.tuples).toBe(9_200);
+      expect(await stats.settle(joining)).toEqual([]); // known now
+      expect(await stats.settle(org)).toEqual([]);
+    } finally {
+      await stats.close();
+    }
+  });
 });
