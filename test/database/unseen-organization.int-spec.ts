@@ -2,6 +2,7 @@ import { Pool } from 'pg';
 import { connectionConfig } from 'src/database/database';
 import { TenantDb } from 'src/database/tenant/tenant-db';
 import type { TenantSql } from 'src/database/tenant/tenant-sql';
+import { EngagementRollupRepository } from 'src/engagement/engagement-rollup.repository';
 import { FhirImportRepository } from 'src/fhir-import/fhir-import.repository';
 import { IngestionRepository } from 'src/ingestion/ingestion.repository';
 import { DEFAULT_SCORING_SETTINGS } from 'src/scoring/domain/scoring-settings';
@@ -137,6 +138,39 @@ describe('probes per key or patient of a clinic the statistics do not know yet',
       expect(await estimate(seen[0])).toBeGreaterThanOrEqual(20);
       const given = { ...seen[0], text: seen[0].text.replaceAll('(SELECT $1::uuid)', '$1') };
       expect(await estimate(given)).toBe(1);
+    });
+  });
+
+  it("clears a patch's empty steps by organization and day, not by organization alone", async () => {
+    // Each clinic's engagement steps: a day per row over about ten years, one step before it; the statistics taken
+    // when only the first clinic had any (a large clinic's first build after them).
+    const steps = (org: string): Promise<unknown> =>
+      db.query(
+        `INSERT INTO engagement_visit_gaps (organization_id, day, prev, patients, score_sum, scored)
+         SELECT $1, d::date, d::date - 7, 1, 50, 1 FROM generate_series(date '2016-01-01', date '2025-12-31', interval '1 day') d`,
+        [org],
+      );
+    await db.query(`DELETE FROM engagement_visit_gaps`);
+    await steps(known);
+    await db.query(`ANALYZE engagement_visit_gaps`);
+    await steps(fresh);
+    await db.query(
+      `INSERT INTO engagement_rollups (organization_id, timezone, cutoff, built_at, duration_ms) VALUES ($1, 'UTC', '2026-01-01', now(), 1)`,
+      [fresh],
+    );
+    await tenants.transaction(fresh, async (sql) => {
+      const [{ id }] = await sql.query<{ id: string }>(`SELECT id FROM patients WHERE organization_id = $1 LIMIT 1`, [fresh]);
+      const seen: Statement[] = [];
+      expect(await new EngagementRollupRepository().patch(recording(sql, seen), [id])).toBe(true);
+      const clear = seen.find((s) => s.text.startsWith('DELETE FROM engagement_visit_gaps'));
+      expect(clear).toBeDefined();
+      const twoDays = { ...clear!, params: [fresh, ['2020-03-01', '2021-07-09']] };
+      const conditionOf = async (statement: Statement): Promise<string> =>
+        JSON.stringify(await planOf(sql, statement)).match(/"Index Cond":"([^"]*)"/)?.[1] ?? '';
+      expect(await conditionOf(twoDays)).toContain('day = ANY');
+      // Given the organization, the clinic was taken for one row and probed by organization alone.
+      const given = { ...twoDays, text: twoDays.text.replace('(SELECT $1::uuid)', '$1') };
+      expect(await conditionOf(given)).not.toContain('day');
     });
   });
 
