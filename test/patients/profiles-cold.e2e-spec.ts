@@ -111,7 +111,7 @@ describe('patient list: a clinic first seen by this process', () => {
     // One message, the counts' statement first, then the page's: no statement of the counts' own.
     const counts = after.statements.filter((s) => /FROM patient_metric_counts/.test(s));
     expect(counts).toHaveLength(1);
-    expect(counts[0]).toMatch(/^SELECT set_config\('app\.organization_id', '[0-9a-f-]{36}', true\); SELECT status, risk_level[\s\S]*; WITH page AS MATERIALIZED/);
+    expect(counts[0]).toMatch(/^SELECT set_config\('app\.organization_id', '[0-9a-f-]{36}', true\), set_config\('max_parallel_workers_per_gather', '0', true\); SELECT status, risk_level[\s\S]*; WITH page AS MATERIALIZED/);
     expect(after.statements.filter((s) => /WITH page/.test(s))).toEqual(counts);
     // Cached now: the next request sends neither the counts nor (page cache off) anything but the page.
     const again = await list('?sort=risk_score&order=desc&limit=10');
