@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SETTINGS } from 'src/config/config.module';
 import type { Settings } from 'src/config/settings';
 import { AuditAction } from 'src/audit/trail/audit-action';
@@ -63,6 +63,8 @@ const PROGRESS_EVERY_BYTES = 16 * 1_048_576;
  */
 @Injectable()
 export class FhirNdjsonImport {
+  private readonly logger = new Logger(FhirNdjsonImport.name);
+
   constructor(
     private readonly tenantDb: TenantDb,
     private readonly database: Database,
@@ -162,8 +164,12 @@ export class FhirNdjsonImport {
           while (inFlight.length > 0) await write();
         }
       }
-      // Statistics that know the clinic, for the rescore below and the follow-up jobs (ImportStatistics.settle).
-      await statistics.settle(organizationId);
+      // Statistics that know the clinic, for the rescore below and the follow-up jobs (ImportStatistics.settle). What is
+      // written is committed: a failure here (an ANALYZE cancelled, the owner connection lost) is logged, not the
+      // import's.
+      await statistics.settle(organizationId).catch((error: unknown) =>
+        this.logger.warn(`Statistics after the import of organization ${organizationId} not refreshed: ${(error as Error).message}`),
+      );
     } finally {
       await pool.close();
       await statistics.close();

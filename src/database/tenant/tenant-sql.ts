@@ -83,8 +83,8 @@ export function tenantBegin(
  * profile, a count) or a job's bookkeeping, each reading a few index ranges: a parallel plan for them starts worker
  * processes for a page of 50 rows. In a database of several clinics the row-level security's organization filter is
  * estimated at the average clinic's rows, so the million-patient clinic's opportunities page (LIMIT 50) was planned as
- * a Gather Merge over two workers: p95 at one client 16-20 ms and 240-320 pages/s at 16 clients, against 6.9 ms and
- * 570 pages/s without (docs/performance.md, "The nineteenth sitting").
+ * a Gather Merge over two workers: p95 at one client 16 ms and 283-343 pages/s at 16 clients, against 5.7 ms and
+ * 641-657 pages/s without (docs/performance.md, "The nineteenth sitting").
  */
 export function tenantStatementPrefix(organizationId: string): string {
   return `SELECT set_config('app.organization_id', '${tenantId(organizationId)}', true), set_config('max_parallel_workers_per_gather', '0', true); `;
