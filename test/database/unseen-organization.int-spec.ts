@@ -14,10 +14,10 @@ import { createTestDatabase, TestDatabase } from 'test/utils/test-database';
 /**
  * The statements that compare the organization unseen by the planner (src/database/tenant/unseen-organization.ts),
  * for a clinic the table's statistics do not know yet, beside one they do: the ingestion's and the FHIR import's
- * lookups by key and the model fit's visit histories go through the index that leads to the key, not through another
- * index that starts with organization_id (reading the clinic's rows once per key); the features of chosen patients
- * are not planned for one row. Each plan is the one
- * PostgreSQL makes for the statement the repository sent, with its parameters, on the tenant's connection.
+ * lookups by key, the model fit's visit histories and the engagement patch's clearing of empty steps go through the
+ * index that leads to the key, not through another index that starts with organization_id (reading the clinic's rows
+ * once per key); the features of chosen patients are not planned for one row. Each plan is the one PostgreSQL makes
+ * for the statement the repository sent, with its parameters, on the tenant's connection.
  */
 describe('probes per key or patient of a clinic the statistics do not know yet', () => {
   let db: TestDatabase;
@@ -31,7 +31,7 @@ describe('probes per key or patient of a clinic the statistics do not know yet',
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    pool = new Pool({ ...connectionConfig(db.url, { applicationName: 'key-lookup-test' }), max: 2 });
+    pool = new Pool({ ...connectionConfig(db.url, { applicationName: 'unseen-organization-test' }), max: 2 });
     tenants = new TenantDb(pool);
     known = (await createOrganization(db)).id;
     fresh = (await createOrganization(db)).id;
