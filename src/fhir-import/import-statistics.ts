@@ -1,6 +1,6 @@
 import type { Database } from 'src/database/database';
 import type { OwnerConnection } from 'src/database/owner-connection';
-import { analyzeTables } from 'src/scoring/recompute/maintenance';
+import { analyzeTables, organizationUnseenTables } from 'src/scoring/recompute/maintenance';
 
 /** The tables a FHIR import writes (the records of src/ingestion and the medical list items). */
 const IMPORT_TABLES = [
@@ -57,33 +57,20 @@ export class ImportStatistics {
 
   /**
    * At the end of an import, before its rescore: ANALYZE the tables it writes whose statistics still take the
-   * organization for almost no rows (the planner's estimate under a tenth of MIN_CHANGED) while it has at least
-   * MIN_CHANGED rows there. The doubling rule above never fires for a clinic that joins a database holding a larger
-   * one, and autovacuum's analyze waits for a tenth of the table to change; until then every statement that reads the
-   * clinic's rows was planned for one row: a 5,000-patient clinic's opportunities refresh beside the million-patient
-   * clinic took 31.8 s (each table's rows read once per patient) and its engagement rebuild 7.5 s. Returns the tables
-   * analyzed. Two statements a table (the estimate, a count that stops at MIN_CHANGED) when the estimate is low, one
-   * otherwise.
+   * organization for almost no rows while it has at least MIN_CHANGED rows there (organizationUnseenTables: the
+   * planner's estimate under a tenth of that, a count that stops at it). The doubling rule above never fires for a
+   * clinic that joins a database holding a larger one, and autovacuum's analyze waits for a tenth of the table to
+   * change; until then every statement that reads the clinic's rows was planned for one row: a 5,000-patient clinic's
+   * opportunities refresh beside the million-patient clinic took 31.8 s (each table's rows read once per patient) and
+   * its engagement rebuild 7.5 s. Returns the relations analyzed. The check runs as the organization's (the session
+   * setting `app.organization_id` of this owner connection, which serves nothing else).
    */
   async settle(organizationId: string): Promise<string[]> {
     this.owner ??= await this.database.ownerConnection('patient-journey-import-analyze');
-    const owner = this.owner;
-    const unknown: string[] = [];
-    for (const table of IMPORT_TABLES) {
-      const name = owner.escapeIdentifier(table);
-      const [explained] = await owner.query<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>(
-        `EXPLAIN (FORMAT JSON) SELECT 1 FROM ${name} WHERE organization_id = $1`,
-        [organizationId],
-      );
-      if (explained['QUERY PLAN'][0].Plan['Plan Rows'] >= MIN_CHANGED / 10) continue;
-      const [{ n }] = await owner.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${name} WHERE organization_id = $1 LIMIT $2) x`,
-        [organizationId, MIN_CHANGED],
-      );
-      if (n >= MIN_CHANGED) unknown.push(table);
-    }
-    await analyzeTables(owner, unknown);
-    return unknown;
+    await this.owner.query(`SELECT set_config('app.organization_id', $1, false)`, [organizationId]);
+    const unseen = await organizationUnseenTables(this.owner, IMPORT_TABLES);
+    await analyzeTables(this.owner, unseen);
+    return unseen;
   }
 
   async close(): Promise<void> {

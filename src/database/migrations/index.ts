@@ -35,6 +35,7 @@ import { KeptFeaturesMovingPlans1795568100000 } from 'src/database/migrations/17
 import { EngagementRollupHotFillfactor1795568200000 } from 'src/database/migrations/1795568200000-EngagementRollupHotFillfactor';
 import { OpportunitiesPartitions1795568400000 } from 'src/database/migrations/1795568400000-OpportunitiesPartitions';
 import { EngagementPatientDaysPartitions1795568500000 } from 'src/database/migrations/1795568500000-EngagementPatientDaysPartitions';
+import { OrganizationUnseenTables1795568600000 } from 'src/database/migrations/1795568600000-OrganizationUnseenTables';
 import { PatientMetricsSharedPartition1795567900000 } from 'src/database/migrations/1795567900000-PatientMetricsSharedPartition';
 
 /**
@@ -80,4 +81,5 @@ export const MIGRATIONS: Function[] = [
   EngagementRollupHotFillfactor1795568200000,
   OpportunitiesPartitions1795568400000,
   EngagementPatientDaysPartitions1795568500000,
+  OrganizationUnseenTables1795568600000,
 ];

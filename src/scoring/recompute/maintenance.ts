@@ -62,6 +62,34 @@ export async function analyzeTables(owner: OwnerConnection, tables: readonly str
   for (const name of tables) await owner.query(`ANALYZE ${owner.escapeIdentifier(name)}`);
 }
 
+/**
+ * The tables an organization-wide run reads for one organization: the records (the features, the fit), its kept
+ * features, scores and risk history, and its follow-ups' snapshots (the opportunities, the engagement rollup).
+ */
+export const RUN_TABLES = [
+  ...SOURCE_TABLES,
+  'patient_features',
+  'risk_score_history',
+  'patient_metrics',
+  'reengagement_opportunities',
+  'engagement_patient_days',
+  'engagement_visit_gaps',
+];
+
+/**
+ * Of `tables`, the relations (a table, or the partition the organization's rows are planned in) whose statistics
+ * take the connection's organization for almost no rows while it has 1,000 or more there: to ANALYZE before its
+ * statements are planned (migration 1795568600000, `organization_unseen_tables`; one round trip on the tenant
+ * connection, the check runs as the tables' owner).
+ */
+export async function organizationUnseenTables(
+  sql: { query<T>(sql: string, params?: readonly unknown[]): Promise<T[]> },
+  tables: readonly string[],
+): Promise<string[]> {
+  const [row] = await sql.query<{ unseen: string[] }>(`SELECT organization_unseen_tables($1::text[]) AS unseen`, [tables]);
+  return row?.unseen ?? [];
+}
+
 /** ANALYZE source tables that have never been analyzed (a fresh bulk load): without statistics plans go wrong. */
 export async function analyzeIfNeverAnalyzed(owner: OwnerConnection): Promise<void> {
   await analyzeTables(owner, await neverAnalyzedSources(owner));
