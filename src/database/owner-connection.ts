@@ -14,7 +14,9 @@ import { Client, type ClientConfig } from 'pg';
  *   (src/engagement/engagement-partition-swap.ts, driven by EngagementRollupService, which holds the rollup's lock on
  *   that connection; the steps' statement is EngagementRollupRepository.saveSwapped's);
  * - VACUUM and ANALYZE of the scoring tables after an organization-wide recompute (src/scoring/recompute/maintenance.ts),
- *   and ANALYZE of the tables a large FHIR import writes, as they grow (src/fhir-import/import-statistics.ts).
+ *   ANALYZE of the tables whose statistics do not know an organization, before and after its run
+ *   (organizationUnseenTables), and ANALYZE of the tables a large FHIR import writes, as they grow and at its end
+ *   (src/fhir-import/import-statistics.ts).
  * Everything else reaches the database as the runtime role through TenantDb, BatchTenantConnection or CrossTenantDb.
  */
 export class OwnerConnection {
