@@ -238,7 +238,7 @@ export async function recomputeOrganization(
     // no ANALYZE has sampled its rows since) had every statement of its run planned for one row: a 5,000-patient
     // clinic beside the million-patient one read its chunk in 4.1 s instead of 0.4 s and fitted in 4.3 s instead of
     // 0.6 s, every night (docs/scaling.md, "A clinic the statistics do not know"). Its tables are analyzed first. Asked
-    // from UNSEEN_CHECK_MIN_PATIENTS live patients (2 ms a run); a smaller clinic's one-row plans cost it little.
+    // from UNSEEN_CHECK_MIN_PATIENTS live patients (1-3 ms a run); a smaller clinic's one-row plans cost it little.
     // The tables this run writes (its kept features, scores, history) are asked about again at its end, for its
     // follow-ups, when the start found the organization unknown: its first night.
     let unseenAtStart = false;
