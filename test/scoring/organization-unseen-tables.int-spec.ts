@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { BatchTenantConnection } from 'src/database/tenant/batch-tenant-connection';
 import { organizationUnseenTables, RUN_TABLES } from 'src/scoring/recompute/maintenance';
 import { recomputeOrganizationWithUrl, simulatedClinic, tenantConnection } from 'test/scoring/scoring-fixtures';
@@ -85,5 +86,21 @@ describe('tables whose statistics do not know an organization (real PostgreSQL)'
     const analyzed = await lastAnalyzed('patients');
     await recomputeOrganizationWithUrl(db.url, org, TEST_NOW, { refit: 'when-due', vacuum: 'own-partition' });
     expect(await lastAnalyzed('patients')).toBe(analyzed);
+  });
+
+  // Last: it takes the function away.
+  it('a run whose statistics cannot be checked still scores its patients, and says so in the log', async () => {
+    const org = await simulatedClinic(db, 1_050, 13);
+    await db.query('DROP FUNCTION organization_unseen_tables(text[])');
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const result = await recomputeOrganizationWithUrl(db.url, org, TEST_NOW, { refit: 'when-due', vacuum: 'own-partition' });
+      expect(result.patients).toBe(1_050);
+      const [{ n }] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM patient_metrics WHERE organization_id = $1`, [org]);
+      expect(n).toBe(1_050);
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining(`Statistics of organization ${org} not refreshed`));
+    } finally {
+      warn.mockRestore();
+    }
   });
 });

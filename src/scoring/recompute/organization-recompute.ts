@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { localDate } from 'src/common/time/calendar';
 import type { Database } from 'src/database/database';
 import type { OwnerConnection } from 'src/database/owner-connection';
@@ -48,6 +49,27 @@ const sourcesAnalyzed = new WeakSet<Database>();
  * a 300-patient clinic's night took 343 ms with its tables unknown to them and 317 ms known.
  */
 const UNSEEN_CHECK_MIN_PATIENTS = 1_000;
+
+const logger = new Logger('OrganizationRecompute');
+
+/**
+ * ANALYZE of the tables whose statistics do not know the organization (organizationUnseenTables), on the owner's
+ * connection. Whether it found any. A failure is logged, not the run's: the statistics only make its plans better.
+ */
+async function analyzeUnseen(
+  first: BatchTenantConnection,
+  ownerNow: () => Promise<OwnerConnection>,
+  organizationId: string,
+): Promise<boolean> {
+  try {
+    const unseen = await organizationUnseenTables(first, RUN_TABLES);
+    if (unseen.length > 0) await analyzeTables(await ownerNow(), unseen);
+    return unseen.length > 0;
+  } catch (err) {
+    logger.warn(`Statistics of organization ${organizationId} not refreshed: ${(err as Error).message}`);
+    return false;
+  }
+}
 
 /** Chunks a connection reads ahead while the models are still being fitted. */
 const MAX_CHUNKS_READ_AHEAD = 3;
@@ -241,12 +263,7 @@ export async function recomputeOrganization(
     // from UNSEEN_CHECK_MIN_PATIENTS live patients (1-3 ms a run); a smaller clinic's one-row plans cost it little.
     // The tables this run writes (its kept features, scores, history) are asked about again at its end, for its
     // follow-ups, when the start found the organization unknown: its first night.
-    let unseenAtStart = false;
-    if (total >= UNSEEN_CHECK_MIN_PATIENTS) {
-      const unseen = await organizationUnseenTables(first, RUN_TABLES);
-      if (unseen.length > 0) await analyzeTables(await ownerNow(), unseen);
-      unseenAtStart = unseen.length > 0;
-    }
+    const unseenAtStart = total >= UNSEEN_CHECK_MIN_PATIENTS && (await analyzeUnseen(first, ownerNow, organizationId));
     // The referred patients' revenue for the whole organization at once (the chunks' features leave it out), on the
     // second connection meanwhile. One statement: no transaction of its own (two round trips fewer).
     const referredNet = repos.features.referredNetRevenue(second, now);
@@ -411,10 +428,7 @@ export async function recomputeOrganization(
     else if (options.vacuum === 'analyze') await analyzeScoringTables(await ownerNow(), tables);
     else if (options.vacuum === 'own-partition' && phases.rebuildMs === undefined && !small)
       await vacuumOwnPartition(await ownerNow(), organizationId);
-    if (unseenAtStart) {
-      const unseen = await organizationUnseenTables(first, RUN_TABLES);
-      if (unseen.length > 0) await analyzeTables(await ownerNow(), unseen);
-    }
+    if (unseenAtStart) await analyzeUnseen(first, ownerNow, organizationId);
     phases.vacuumMs = Date.now() - vacuumStarted;
     const modelsFitted = contextPromise !== null && (await contextPromise).models !== null;
     if (!unlocked) await first.query(`SELECT pg_advisory_unlock(${RECOMPUTE_LOCK_KEY})`, [organizationId]);
