@@ -52,12 +52,15 @@ describe('tables whose statistics do not know an organization (real PostgreSQL)'
     expect(await unseenOf(known)).toEqual([]);
     // Only tables of the public schema with an organization column; other names are passed over.
     expect(await unseenOf(joining, ['no_such_table', 'users', 'pg_class', 'memberships', 'appointments'])).toEqual(['appointments']);
-    // Nothing without an organization.
-    const [row] = await db.query<{ unseen: string[] }>(
-      `SELECT organization_unseen_tables($1::text[]) AS unseen FROM (SELECT set_config('app.organization_id', '', false)) s`,
-      [RUN_TABLES],
-    );
-    expect(row.unseen).toEqual([]);
+    // Nothing once the session has no organization.
+    const connection = await tenantConnection(db.url, joining);
+    try {
+      expect(await organizationUnseenTables(connection, RUN_TABLES)).toHaveLength(3);
+      await connection.query(`SELECT set_config('app.organization_id', '', false)`);
+      expect(await organizationUnseenTables(connection, RUN_TABLES)).toEqual([]);
+    } finally {
+      await connection.end();
+    }
   });
 
   it('names the partition where a partitioned table plans the organization', async () => {
