@@ -1,6 +1,6 @@
 import type { Database } from 'src/database/database';
 import type { OwnerConnection } from 'src/database/owner-connection';
-import { analyzeTables, organizationUnseenTables } from 'src/scoring/recompute/maintenance';
+import { analyzeTables, analyzeUnseenTables } from 'src/scoring/recompute/maintenance';
 
 /** The tables a FHIR import writes (the records of src/ingestion and the medical list items). */
 const IMPORT_TABLES = [
@@ -66,11 +66,9 @@ export class ImportStatistics {
    * setting `app.organization_id` of this owner connection, which serves nothing else).
    */
   async settle(organizationId: string): Promise<string[]> {
-    this.owner ??= await this.database.ownerConnection('patient-journey-import-analyze');
-    await this.owner.query(`SELECT set_config('app.organization_id', $1, false)`, [organizationId]);
-    const unseen = await organizationUnseenTables(this.owner, IMPORT_TABLES);
-    await analyzeTables(this.owner, unseen);
-    return unseen;
+    const owner = (this.owner ??= await this.database.ownerConnection('patient-journey-import-analyze'));
+    await owner.query(`SELECT set_config('app.organization_id', $1, false)`, [organizationId]);
+    return analyzeUnseenTables(owner, async () => owner, IMPORT_TABLES);
   }
 
   async close(): Promise<void> {

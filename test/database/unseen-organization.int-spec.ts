@@ -2,6 +2,7 @@ import { Pool } from 'pg';
 import { connectionConfig } from 'src/database/database';
 import { TenantDb } from 'src/database/tenant/tenant-db';
 import type { TenantSql } from 'src/database/tenant/tenant-sql';
+import { UNSEEN_ORGANIZATION } from 'src/database/tenant/unseen-organization';
 import { EngagementRollupRepository } from 'src/engagement/engagement-rollup.repository';
 import { FhirImportRepository } from 'src/fhir-import/fhir-import.repository';
 import { IngestionRepository } from 'src/ingestion/ingestion.repository';
@@ -28,6 +29,13 @@ describe('probes per key or patient of a clinic the statistics do not know yet',
   const ROWS = 3000;
 
   const indexes = async (sql: TenantSql, statement: Statement): Promise<string[]> => indexesOf(await planOf(sql, statement));
+  /** The statement as it was before: the organization given as `$1`. */
+  const asGiven = (statement: Statement): Statement => ({ ...statement, text: statement.text.replaceAll(UNSEEN_ORGANIZATION, '$1') });
+  /** The new clinic's first 40 patients, for the reads of chosen patients. */
+  const chosenPatients = async (sql: TenantSql): Promise<string[]> =>
+    (await sql.query<{ id: string }>(`SELECT id FROM patients WHERE organization_id = $1 ORDER BY external_id LIMIT 40`, [fresh])).map(
+      (r) => r.id,
+    );
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -74,7 +82,7 @@ describe('probes per key or patient of a clinic the statistics do not know yet',
       expect(await indexes(sql, seen[0])).toEqual(['uq_patients_source_external_id']);
       // The same statement given the organization as a value the planner sees (as before): the clinic estimated at
       // one row, the smaller index taken. This is the situation the test reproduces.
-      const given = { ...seen[0], text: seen[0].text.replace('(SELECT $1::uuid)', '$1') };
+      const given = asGiven(seen[0]);
       expect(given.text).not.toBe(seen[0].text);
       expect(await indexes(sql, given)).toEqual(['uq_patients_organization_id_id']);
     });
@@ -98,31 +106,27 @@ describe('probes per key or patient of a clinic the statistics do not know yet',
       const found = await new FhirImportRepository().existing(recording(sql, seen), 'fhir', keys);
       expect([...found.keys()].sort()).toEqual(keys.map((k) => `Condition/${k.resourceId}`).sort());
       expect(await indexes(sql, seen[0])).toEqual(['pk_fhir_resources']);
-      const given = { ...seen[0], text: seen[0].text.replace('(SELECT $1::uuid)', '$1') };
+      const given = asGiven(seen[0]);
       expect(await indexes(sql, given)).toEqual(['idx_fhir_resources_patient']);
     });
   });
 
   it("reads the sampled patients' visit histories for the model fit through the patient index", async () => {
     await tenants.transaction(fresh, async (sql) => {
-      const ids = (
-        await sql.query<{ id: string }>(`SELECT id FROM patients WHERE organization_id = $1 ORDER BY external_id LIMIT 40`, [fresh])
-      ).map((r) => r.id);
+      const ids = await chosenPatients(sql);
       const seen: Statement[] = [];
       const histories = await new FeaturesRepository().visitHistories(recording(sql, seen), ids, new Date());
       expect(histories.map((h) => h.id).sort()).toEqual([...ids].sort());
       expect(histories.every((h) => h.features.completedVisits === 1 && h.features.visitValueCents === 5000)).toBe(true);
       expect(await indexes(sql, seen[0])).toEqual(['idx_appointments_organization_id_patient_id_starts_at']);
-      const given = { ...seen[0], text: seen[0].text.replace('(SELECT $1::uuid)', '$1') };
+      const given = asGiven(seen[0]);
       expect(await indexes(sql, given)).toEqual(['idx_appointments_completed_starts_at']);
     });
   });
 
   it("reads chosen patients' features with the clinic taken for more than one row", async () => {
     await tenants.transaction(fresh, async (sql) => {
-      const ids = (
-        await sql.query<{ id: string }>(`SELECT id FROM patients WHERE organization_id = $1 ORDER BY external_id LIMIT 40`, [fresh])
-      ).map((r) => r.id);
+      const ids = await chosenPatients(sql);
       const seen: Statement[] = [];
       const rows = await new FeaturesRepository().features(
         recording(sql, seen),
@@ -136,7 +140,7 @@ describe('probes per key or patient of a clinic the statistics do not know yet',
       // Not one row: given the organization, the planner estimated one patient and nested each table's aggregate under
       // the patients, reading the clinic's rows once per patient (47-52 s per 1,000 patients beside a large clinic).
       expect(await estimate(seen[0])).toBeGreaterThanOrEqual(20);
-      const given = { ...seen[0], text: seen[0].text.replaceAll('(SELECT $1::uuid)', '$1') };
+      const given = asGiven(seen[0]);
       expect(await estimate(given)).toBe(1);
     });
   });
@@ -169,7 +173,7 @@ describe('probes per key or patient of a clinic the statistics do not know yet',
         JSON.stringify(await planOf(sql, statement)).match(/"Index Cond":"([^"]*)"/)?.[1] ?? '';
       expect(await conditionOf(twoDays)).toContain('day = ANY');
       // Given the organization, the clinic was taken for one row and probed by organization alone.
-      const given = { ...twoDays, text: twoDays.text.replace('(SELECT $1::uuid)', '$1') };
+      const given = asGiven(twoDays);
       expect(await conditionOf(given)).not.toContain('day');
     });
   });

@@ -90,6 +90,20 @@ export async function organizationUnseenTables(
   return row?.unseen ?? [];
 }
 
+/**
+ * ANALYZE, on the owner's connection (`owner`: opened only when some table needs it), of the tables of `tables` whose
+ * statistics do not know the connection's organization (organizationUnseenTables). Returns those analyzed.
+ */
+export async function analyzeUnseenTables(
+  sql: { query<T>(sql: string, params?: readonly unknown[]): Promise<T[]> },
+  owner: () => Promise<OwnerConnection>,
+  tables: readonly string[],
+): Promise<string[]> {
+  const unseen = await organizationUnseenTables(sql, tables);
+  if (unseen.length > 0) await analyzeTables(await owner(), unseen);
+  return unseen;
+}
+
 /** ANALYZE source tables that have never been analyzed (a fresh bulk load): without statistics plans go wrong. */
 export async function analyzeIfNeverAnalyzed(owner: OwnerConnection): Promise<void> {
   await analyzeTables(owner, await neverAnalyzedSources(owner));

@@ -12,7 +12,7 @@ import {
   analyzeScoringTables,
   analyzeTables,
   neverAnalyzedSources,
-  organizationUnseenTables,
+  analyzeUnseenTables,
   RUN_TABLES,
   vacuumOwnPartition,
   vacuumScoringTables,
@@ -53,7 +53,7 @@ const UNSEEN_CHECK_MIN_PATIENTS = 1_000;
 const logger = new Logger('OrganizationRecompute');
 
 /**
- * ANALYZE of the tables whose statistics do not know the organization (organizationUnseenTables), on the owner's
+ * ANALYZE of the tables whose statistics do not know the organization (analyzeUnseenTables), on the owner's
  * connection. Whether it found any. A failure is logged, not the run's: the statistics only make its plans better.
  */
 async function analyzeUnseen(
@@ -62,9 +62,7 @@ async function analyzeUnseen(
   organizationId: string,
 ): Promise<boolean> {
   try {
-    const unseen = await organizationUnseenTables(first, RUN_TABLES);
-    if (unseen.length > 0) await analyzeTables(await ownerNow(), unseen);
-    return unseen.length > 0;
+    return (await analyzeUnseenTables(first, ownerNow, RUN_TABLES)).length > 0;
   } catch (err) {
     logger.warn(`Statistics of organization ${organizationId} not refreshed: ${(err as Error).message}`);
     return false;
