@@ -16,6 +16,7 @@ import type { PhiDataKey } from 'src/records/phi/phi-data-key';
 import { PhiKeyring } from 'src/records/phi/phi-keyring';
 import { PhiKeyConflictError } from 'src/records/phi/phi-keyring-core';
 import { ScoringService } from 'src/scoring/scoring.service';
+import { OrganizationStatisticsWatch } from 'src/scoring/statistics/organization-statistics.watch';
 import { ConsentWriter, PatientConsentFlags } from 'src/consent/consent-writer';
 import { ErasureTombstones, SourceKey } from 'src/records/tombstones/erasure-tombstones';
 
@@ -43,6 +44,7 @@ export class IngestionService {
     private readonly tombstones: ErasureTombstones,
     @Inject(Clock) private readonly clock: Clock,
     @Optional() private readonly scoring?: ScoringService,
+    @Optional() private readonly statistics?: OrganizationStatisticsWatch,
   ) {}
 
   async ingest(auth: AuthContext, records: unknown[], audit?: RequestAudit): Promise<IngestResponse> {
@@ -158,9 +160,12 @@ export class IngestionService {
 
   /**
    * Recomputes the patients after their records' commit (the incremental path); a failure leaves them stale (the
-   * scheduled recompute picks them up). Returns how many were rescored: 0 when it failed (or scoring is off).
+   * scheduled recompute picks them up). Returns how many were rescored: 0 when it failed (or scoring is off). Every
+   * write's aftermath (the API's batches, FHIR bundles and imports) comes here: the statistics watch counts the
+   * patients, without being waited for (OrganizationStatisticsWatch: a clinic joining through the API).
    */
   async rescore(organizationId: string, patientIds: string[]): Promise<number> {
+    if (patientIds.length > 0) void this.statistics?.patientsWritten(organizationId, patientIds.length);
     if (patientIds.length === 0 || !this.scoring) return 0;
     try {
       await this.scoring.recomputePatients(organizationId, patientIds);

@@ -12,6 +12,8 @@ export const JobType = {
   BulkExport: 'bulk-export',
   /** An organization's retention sweep: inactive patients erased, old audit months archived and retired (src/privacy/retention). */
   RetentionSweep: 'retention-sweep',
+  /** ANALYZE of the tables whose statistics do not know an organization that grew through the API (src/scoring/statistics). */
+  OrganizationStatistics: 'organization-statistics',
 } as const;
 export type JobType = (typeof JobType)[keyof typeof JobType];
 

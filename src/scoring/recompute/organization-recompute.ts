@@ -13,6 +13,7 @@ import {
   analyzeTables,
   neverAnalyzedSources,
   analyzeUnseenTables,
+  ORGANIZATION_TABLES,
   RUN_TABLES,
   vacuumOwnPartition,
   vacuumScoringTables,
@@ -60,9 +61,10 @@ async function analyzeUnseen(
   first: BatchTenantConnection,
   ownerNow: () => Promise<OwnerConnection>,
   organizationId: string,
+  tables: readonly string[],
 ): Promise<boolean> {
   try {
-    return (await analyzeUnseenTables(first, ownerNow, RUN_TABLES)).length > 0;
+    return (await analyzeUnseenTables(first, ownerNow, tables)).length > 0;
   } catch (err) {
     logger.warn(`Statistics of organization ${organizationId} not refreshed: ${(err as Error).message}`);
     return false;
@@ -257,11 +259,13 @@ export async function recomputeOrganization(
     // A clinic the statistics do not know yet (it joined a database holding others, through the API's ingestion, and
     // no ANALYZE has sampled its rows since) had every statement of its run planned for one row: a 5,000-patient
     // clinic beside the million-patient one read its chunk in 4.1 s instead of 0.4 s and fitted in 4.3 s instead of
-    // 0.6 s, every night (docs/scaling.md, "A clinic the statistics do not know"). Its tables are analyzed first. Asked
-    // from UNSEEN_CHECK_MIN_PATIENTS live patients (1-3 ms a run); a smaller clinic's one-row plans cost it little.
-    // The tables this run writes (its kept features, scores, history) are asked about again at its end, for its
+    // 0.6 s, every night (docs/scaling.md, "A clinic the statistics do not know"). Its tables are analyzed first, the
+    // read path's with them (ORGANIZATION_TABLES: its journeys and list pages were planned the same way). Asked from
+    // UNSEEN_CHECK_MIN_PATIENTS live patients (1-3 ms a run); a smaller clinic's one-row plans cost it little. The
+    // tables this run writes (its kept features, scores, history) are asked about again at its end, for its
     // follow-ups, when the start found the organization unknown: its first night.
-    const unseenAtStart = total >= UNSEEN_CHECK_MIN_PATIENTS && (await analyzeUnseen(first, ownerNow, organizationId));
+    const unseenAtStart =
+      total >= UNSEEN_CHECK_MIN_PATIENTS && (await analyzeUnseen(first, ownerNow, organizationId, ORGANIZATION_TABLES));
     // The referred patients' revenue for the whole organization at once (the chunks' features leave it out), on the
     // second connection meanwhile. One statement: no transaction of its own (two round trips fewer).
     const referredNet = repos.features.referredNetRevenue(second, now);
@@ -426,7 +430,7 @@ export async function recomputeOrganization(
     else if (options.vacuum === 'analyze') await analyzeScoringTables(await ownerNow(), tables);
     else if (options.vacuum === 'own-partition' && phases.rebuildMs === undefined && !small)
       await vacuumOwnPartition(await ownerNow(), organizationId);
-    if (unseenAtStart) await analyzeUnseen(first, ownerNow, organizationId);
+    if (unseenAtStart) await analyzeUnseen(first, ownerNow, organizationId, RUN_TABLES);
     phases.vacuumMs = Date.now() - vacuumStarted;
     const modelsFitted = contextPromise !== null && (await contextPromise).models !== null;
     if (!unlocked) await first.query(`SELECT pg_advisory_unlock(${RECOMPUTE_LOCK_KEY})`, [organizationId]);
