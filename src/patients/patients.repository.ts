@@ -338,7 +338,9 @@ export class PatientsRepository {
 
   /**
    * One patient with metrics and the newest `historyLimit` appointments that have started by `now`, in one
-   * statement. The medical columns are not even read unless `withMedical`.
+   * statement. The medical columns are not even read unless `withMedical`. The patient and the appointments compare
+   * the organization with UNSEEN_ORGANIZATION, as the journey does (JOURNEY_SQL); the metrics keep `$1`, which prunes
+   * their partitions at planning.
    */
   async findProfile(
     db: TenantSql,
@@ -358,12 +360,12 @@ export class PatientsRepository {
                                         ORDER BY a.starts_at DESC, a.id DESC), '[]'::json)
                  FROM (SELECT a.id, a.starts_at, a.type, a.status, a.value_cents, a.notes_enc
                          FROM appointments a
-                        WHERE a.organization_id = $1 AND a.patient_id = p.id AND a.starts_at <= $3
+                        WHERE a.organization_id = ${UNSEEN_ORGANIZATION} AND a.patient_id = p.id AND a.starts_at <= $3
                         ORDER BY a.starts_at DESC, a.id DESC
                         LIMIT $4) a) AS history
          FROM patients p
          LEFT JOIN patient_metrics m ON m.patient_id = p.id AND m.organization_id = $1
-        WHERE p.organization_id = $1 AND p.id = $2 AND p.deleted_at IS NULL`,
+        WHERE p.organization_id = ${UNSEEN_ORGANIZATION} AND p.id = $2 AND p.deleted_at IS NULL`,
       [db.organizationId, patientId, options.now, options.historyLimit],
     );
     return rows[0] ?? null;

@@ -5,6 +5,7 @@ import type { TenantSql } from 'src/database/tenant/tenant-sql';
 import { UNSEEN_ORGANIZATION } from 'src/database/tenant/unseen-organization';
 import { EngagementRollupRepository } from 'src/engagement/engagement-rollup.repository';
 import { FhirImportRepository } from 'src/fhir-import/fhir-import.repository';
+import { JourneyRepository } from 'src/journey/journey.repository';
 import { IngestionRepository } from 'src/ingestion/ingestion.repository';
 import { DEFAULT_SCORING_SETTINGS } from 'src/scoring/domain/scoring-settings';
 import { FeaturesRepository } from 'src/scoring/features/features.repository';
@@ -218,6 +219,33 @@ describe('probes per key or patient of a clinic the statistics do not know yet',
       for (const condition of unseen) expect(condition).not.toContain(fresh);
       const given = await probes(asGiven(seen[0]));
       expect(given.some((condition) => condition.includes(fresh))).toBe(true);
+    });
+  });
+
+  it("reads one patient's journey and profile with the clinic unseen by the planner", async () => {
+    await tenants.transaction(fresh, async (sql) => {
+      const [id] = await chosenPatients(sql);
+      const seen: Statement[] = [];
+      const journey = await new JourneyRepository().find(recording(sql, seen), id, new Date(), 50);
+      expect(journey?.visits).toHaveLength(1);
+      const profile = await new PatientsRepository(new PatientCountsRepository()).findProfile(recording(sql, seen), id, {
+        historyLimit: 50,
+        now: new Date(),
+        withMedical: false,
+      });
+      expect(profile?.id).toBe(id);
+      expect(seen).toHaveLength(2);
+      // Given its id, the clinic was taken for one row, and the patient (and the journey's treatment plans, events and
+      // enrollments) found through the (organization, source, external id) indexes, the clinic's rows walked for one
+      // patient: 3,864 buffers a journey beside the million-patient clinic, 30 unseen (docs/scaling.md).
+      const tables = ['patients', 'appointments', 'treatment_plans', 'journey_events', 'automation_enrollments', 'communications'];
+      for (const statement of seen) {
+        const unseen = probeConditions(await planOf(sql, statement), tables);
+        expect(unseen.length).toBeGreaterThanOrEqual(2);
+        for (const condition of unseen) expect(condition).not.toContain(fresh);
+        const given = probeConditions(await planOf(sql, asGiven(statement)), tables);
+        expect(given.some((condition) => condition.includes(fresh))).toBe(true);
+      }
     });
   });
 
