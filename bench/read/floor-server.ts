@@ -27,7 +27,7 @@ import { decodeCursor, DEFAULT_ORDER, encodeCursor, ListSpec, ProfileSort, SortO
 import { createPhiKeyring } from 'src/records/phi/phi-keyring';
 import { PhiReader } from 'src/records/phi/phi-reader';
 import { riskSummary } from 'src/risk/risk-summary.service';
-import { JOURNEY_SQL, JourneyRow } from 'src/journey/journey.repository';
+import { JOURNEY_SQL, JOURNEY_STATEMENT, JourneyRow } from 'src/journey/journey.repository';
 import { DEFAULT_TOUCHPOINT_LIMIT, toJourneyResponse } from 'src/journey/journey.service';
 import { OPPORTUNITIES_PAGE_SQL, OpportunityRow } from 'src/opportunities/opportunities.repository';
 import { OpportunityTotal } from 'src/opportunities/entities/opportunity-refresh.entity';
@@ -42,9 +42,12 @@ const countsRepo = new PatientCountsRepository();
 const patients = new PatientsRepository(countsRepo);
 const countsCache = new Map<string, OrganizationCounts>();
 
-/** As the app: statements each alone (TenantDb.statements), or a snapshot for a deep page (TenantDb.read). */
-function tenant<T>(organizationId: string, work: (db: TenantSql) => Promise<T>, snapshot = false): Promise<T> {
-  return snapshot ? tenants.read(organizationId, work, { snapshot: true }) : tenants.statements(organizationId, work);
+/**
+ * As the app: statements each alone (TenantDb.statements; `prepared` as the app's journey and profile, whose
+ * statements carry their names), or a snapshot for a deep page (TenantDb.read).
+ */
+function tenant<T>(organizationId: string, work: (db: TenantSql) => Promise<T>, snapshot = false, prepared = false): Promise<T> {
+  return snapshot ? tenants.read(organizationId, work, { snapshot: true }) : tenants.statements(organizationId, work, { prepared });
 }
 
 async function counts(org: string): Promise<OrganizationCounts> {
@@ -110,7 +113,12 @@ async function route(req: IncomingMessage): Promise<[number, unknown]> {
     // Journey (issue 7): the app's statement and response mapping.
     const now = new Date();
     const limit = Number(url.searchParams.get('touchpoint_limit') ?? DEFAULT_TOUCHPOINT_LIMIT);
-    const [rows, keys] = await tenant(org, (db) => Promise.all([db.query<JourneyRow>(JOURNEY_SQL, [org, m[4], now, limit]), keyring.keysFor(db, [m[4]])]));
+    const [rows, keys] = await tenant(
+      org,
+      (db) => Promise.all([db.query<JourneyRow>(JOURNEY_SQL, [org, m[4], now, limit], { prepare: JOURNEY_STATEMENT }), keyring.keysFor(db, [m[4]])]),
+      false,
+      true,
+    );
     const phi = new PhiReader(keys.get(m[4]), org);
     return rows[0] ? [200, toJourneyResponse(m[4], rows[0], now, (c, place) => phi.text(c, place))] : [404, { detail: 'Patient not found' }];
   }
@@ -132,8 +140,11 @@ async function route(req: IncomingMessage): Promise<[number, unknown]> {
     return [200, riskSummary(c.groups, c.lastComputedAt ?? new Date().toISOString())];
   }
   const historyLimit = Number(url.searchParams.get('history_limit') ?? 50);
-  const [row, keys] = await tenant(org, (db) =>
-    Promise.all([patients.findProfile(db, m[3], { historyLimit, now: new Date(), withMedical: true }), keyring.keysFor(db, [m[3]])]),
+  const [row, keys] = await tenant(
+    org,
+    (db) => Promise.all([patients.findProfile(db, m[3], { historyLimit, now: new Date(), withMedical: true }), keyring.keysFor(db, [m[3]])]),
+    false,
+    true,
   );
   return row ? [200, { patient: toProfile(row, new PhiReader(keys.get(m[3]), org), true) }] : [404, { detail: 'Patient not found' }];
 }

@@ -64,11 +64,20 @@ SELECT p.registered_at,
 FROM patients p
 WHERE p.organization_id = ${UNSEEN_ORGANIZATION} AND p.id = $2 AND p.deleted_at IS NULL`;
 
+/**
+ * The name JOURNEY_SQL is prepared under in a `prepared` unit (TenantDb.statements): its generic plan is the plan of
+ * every organization (the organization unseen in every part, the patient a parameter), so the server plans it once per
+ * connection instead of on every request.
+ */
+export const JOURNEY_STATEMENT = 'journey';
+
 @Injectable()
 export class JourneyRepository {
-  /** null when the organization has no such (non-deleted) patient. */
+  /** null when the organization has no such (non-deleted) patient. Prepared in a `prepared` unit (JOURNEY_STATEMENT). */
   async find(db: TenantSql, patientId: string, now: Date, touchpointLimit: number): Promise<JourneyRow | null> {
-    const rows = await db.query<JourneyRow>(JOURNEY_SQL, [db.organizationId, patientId, now, touchpointLimit]);
+    const rows = await db.query<JourneyRow>(JOURNEY_SQL, [db.organizationId, patientId, now, touchpointLimit], {
+      prepare: JOURNEY_STATEMENT,
+    });
     return rows[0] ?? null;
   }
 }

@@ -25,8 +25,11 @@ export class JourneyService {
 
   async get(auth: AuthContext, patientId: string, touchpointLimit = DEFAULT_TOUCHPOINT_LIMIT): Promise<JourneyResponse> {
     const now = this.clock.now();
-    const [row, keys] = await this.tenantDb.statements(auth.organizationId, (db) =>
-      Promise.all([this.repository.find(db, patientId, now, touchpointLimit), this.keyring.keysFor(db, [patientId])]),
+    // The journey's statement prepared on the connection (JOURNEY_STATEMENT); the keys' look-up sent as it is.
+    const [row, keys] = await this.tenantDb.statements(
+      auth.organizationId,
+      (db) => Promise.all([this.repository.find(db, patientId, now, touchpointLimit), this.keyring.keysFor(db, [patientId])]),
+      { prepared: true },
     );
     if (!row) throw ProblemException.notFound(ProblemCode.PatientNotFound, 'No patient with this id in this organization');
     const phi = new PhiReader(keys.get(patientId), auth.organizationId);

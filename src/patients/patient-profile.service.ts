@@ -25,11 +25,15 @@ export class PatientProfileService {
 
   async get(auth: AuthContext, patientId: string, historyLimit = 50): Promise<ProfileResponse> {
     const withMedical = hasPermission(auth, Permission.PatientsReadMedical);
-    const [row, keys] = await this.tenantDb.statements(auth.organizationId, (db) =>
-      Promise.all([
-        this.patients.findProfile(db, patientId, { historyLimit, now: this.clock.now(), withMedical }),
-        this.keyring.keysFor(db, [patientId]),
-      ]),
+    // The profile's statement prepared on the connection (findProfile); the keys' look-up sent as it is.
+    const [row, keys] = await this.tenantDb.statements(
+      auth.organizationId,
+      (db) =>
+        Promise.all([
+          this.patients.findProfile(db, patientId, { historyLimit, now: this.clock.now(), withMedical }),
+          this.keyring.keysFor(db, [patientId]),
+        ]),
+      { prepared: true },
     );
     if (!row) throw ProblemException.notFound(ProblemCode.PatientNotFound, 'No patient with this id in this organization');
     return { patient: toProfile(row, new PhiReader(keys.get(row.id), auth.organizationId), withMedical) };

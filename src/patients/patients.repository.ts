@@ -339,8 +339,9 @@ export class PatientsRepository {
   /**
    * One patient with metrics and the newest `historyLimit` appointments that have started by `now`, in one
    * statement. The medical columns are not even read unless `withMedical`. The patient and the appointments compare
-   * the organization with UNSEEN_ORGANIZATION, as the journey does (JOURNEY_SQL); the metrics keep `$1`, which prunes
-   * their partitions at planning.
+   * the organization with UNSEEN_ORGANIZATION, as the journey does (JOURNEY_SQL); the metrics keep `$1` (a generic
+   * plan prunes their partitions when it runs). Prepared in a `prepared` unit (`profile`, `profile-medical`): planned
+   * once per connection, as the journey.
    */
   async findProfile(
     db: TenantSql,
@@ -367,6 +368,7 @@ export class PatientsRepository {
          LEFT JOIN patient_metrics m ON m.patient_id = p.id AND m.organization_id = $1
         WHERE p.organization_id = ${UNSEEN_ORGANIZATION} AND p.id = $2 AND p.deleted_at IS NULL`,
       [db.organizationId, patientId, options.now, options.historyLimit],
+      { prepare: options.withMedical ? 'profile-medical' : 'profile' },
     );
     return rows[0] ?? null;
   }
