@@ -27,7 +27,7 @@ import { decodeCursor, DEFAULT_ORDER, encodeCursor, ListSpec, ProfileSort, SortO
 import { createPhiKeyring } from 'src/records/phi/phi-keyring';
 import { PhiReader } from 'src/records/phi/phi-reader';
 import { riskSummary } from 'src/risk/risk-summary.service';
-import { JOURNEY_SQL, JOURNEY_STATEMENT, JourneyRow } from 'src/journey/journey.repository';
+import { JourneyRepository } from 'src/journey/journey.repository';
 import { DEFAULT_TOUCHPOINT_LIMIT, toJourneyResponse } from 'src/journey/journey.service';
 import { OPPORTUNITIES_PAGE_SQL, OpportunityRow } from 'src/opportunities/opportunities.repository';
 import { OpportunityTotal } from 'src/opportunities/entities/opportunity-refresh.entity';
@@ -40,6 +40,7 @@ const tenants = new TenantDb(pool);
 const keyring = createPhiKeyring(settings);
 const countsRepo = new PatientCountsRepository();
 const patients = new PatientsRepository(countsRepo);
+const journeys = new JourneyRepository();
 const countsCache = new Map<string, OrganizationCounts>();
 
 /**
@@ -110,17 +111,17 @@ async function route(req: IncomingMessage): Promise<[number, unknown]> {
   if (!m) return [404, { detail: 'not found' }];
   const org = m[1];
   if (m[4]) {
-    // Journey (issue 7): the app's statement and response mapping.
+    // Journey (issue 7): the app's statement (prepared as the app's) and response mapping.
     const now = new Date();
     const limit = Number(url.searchParams.get('touchpoint_limit') ?? DEFAULT_TOUCHPOINT_LIMIT);
-    const [rows, keys] = await tenant(
+    const [row, keys] = await tenant(
       org,
-      (db) => Promise.all([db.query<JourneyRow>(JOURNEY_SQL, [org, m[4], now, limit], { prepare: JOURNEY_STATEMENT }), keyring.keysFor(db, [m[4]])]),
+      (db) => Promise.all([journeys.find(db, m[4], now, limit), keyring.keysFor(db, [m[4]])]),
       false,
       true,
     );
     const phi = new PhiReader(keys.get(m[4]), org);
-    return rows[0] ? [200, toJourneyResponse(m[4], rows[0], now, (c, place) => phi.text(c, place))] : [404, { detail: 'Patient not found' }];
+    return row ? [200, toJourneyResponse(m[4], row, now, (c, place) => phi.text(c, place))] : [404, { detail: 'Patient not found' }];
   }
   if (m[2] === 'opportunities') {
     // Opportunities (issue 7): refresh row and page in one transaction, as the app.

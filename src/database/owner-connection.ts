@@ -15,8 +15,9 @@ import { Client, type ClientConfig } from 'pg';
  *   that connection; the steps' statement is EngagementRollupRepository.saveSwapped's);
  * - VACUUM and ANALYZE of the scoring tables after an organization-wide recompute (src/scoring/recompute/maintenance.ts),
  *   ANALYZE of the tables whose statistics do not know an organization, before and after its run
- *   (organizationUnseenTables), and ANALYZE of the tables a large FHIR import writes, as they grow and at its end
- *   (src/fhir-import/import-statistics.ts).
+ *   (organizationUnseenTables) and by the `organization-statistics` job after its ingestion
+ *   (src/scoring/statistics/organization-statistics.job.ts), and ANALYZE of the tables a large FHIR import writes, as
+ *   they grow and at its end (src/fhir-import/import-statistics.ts).
  * Everything else reaches the database as the runtime role through TenantDb, BatchTenantConnection or CrossTenantDb.
  */
 export class OwnerConnection {
