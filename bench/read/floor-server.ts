@@ -44,8 +44,8 @@ const journeys = new JourneyRepository();
 const countsCache = new Map<string, OrganizationCounts>();
 
 /**
- * As the app: statements each alone (TenantDb.statements; `prepared` as the app's journey and profile, whose
- * statements carry their names), or a snapshot for a deep page (TenantDb.read).
+ * As the app: statements each alone (TenantDb.statements; `prepared` as the app's list pages, journey and profile,
+ * whose statements carry their names), or a snapshot for a deep page (TenantDb.read).
  */
 function tenant<T>(organizationId: string, work: (db: TenantSql) => Promise<T>, snapshot = false, prepared = false): Promise<T> {
   return snapshot ? tenants.read(organizationId, work, { snapshot: true }) : tenants.statements(organizationId, work, { prepared });
@@ -86,6 +86,8 @@ async function profiles(org: string, q: URLSearchParams): Promise<unknown> {
         return { rows, keys: await keyring.keysFor(m, rows.slice(0, limit).map((r) => r.id)) };
       },
       isDeepOffset(spec),
+      // As the app's: the page's keyed segment is a prepared statement (PatientsRepository.page names it).
+      true,
     ),
     counts(org),
   ]);
