@@ -8,6 +8,12 @@
 // bench:read prints. docs/performance.md, "The twenty-second sitting".
 const { readFileSync } = require('node:fs');
 
+// Piped into `head`: stop quietly when the reader goes.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const args = process.argv.slice(2);
 const skipAt = args.indexOf('--skip');
 const skipSeconds = skipAt >= 0 ? Number(args.splice(skipAt, 2)[1]) : 0;
