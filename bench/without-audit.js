@@ -6,6 +6,9 @@
 //     npm run bench:read -- --org bench --only "profile (|journey"
 const Module = require('node:module');
 
+// bench:read runs its app in development; a production process refuses to start with this file loaded.
+if (process.env.NODE_ENV === 'production') throw new Error('bench/without-audit.js disables the audit trail: never in production');
+
 const load = Module._load;
 let seq = 0;
 Module._load = function loadWithoutAudit(request) {
