@@ -33,7 +33,7 @@ function category({ url, functionName: f }) {
   if (/\/src\/auth\//.test(url)) return 'app: guards and rate limits';
   if (/\/src\/database\//.test(url)) return 'app: database handles and SQL literals';
   if (/\/src\//.test(url)) return 'app: services, mappers, common';
-  if (/\/bench\//.test(url)) return 'floor server';
+  if (/\/bench\//.test(url)) return "the benchmark's server code (the floor's handler; the app's is its bootstrap)";
   if (/node_modules\/@nestjs\//.test(url)) return 'Nest';
   if (/node_modules\/rxjs\//.test(url)) return 'rxjs (Nest interceptors)';
   if (/node_modules\/(fastify|@fastify|find-my-way|avvio|fast-json-stringify|ajv|fast-uri|light-my-request)\//.test(url))
