@@ -6,7 +6,10 @@
  * and a floor server (bare node:http + pg, the same SQL and JSON: bench/read/floor-server.ts) against one seeded
  * organization of the DATABASE_URL database (default postgres://postgres@127.0.0.1:5432/test, org `bench`):
  * - throughput at `--connections` clients (autocannon), app / floor ratio;
- * - p95 latency at 1 client (a sequential loop timing each request; `--latency-requests`, default 400).
+ * - p95 latency at 1 client (a sequential loop timing each request; `--latency-requests`, default 400);
+ * - CPU ms a request at `--connections` clients: each server's own (`*_cpu_ms_per_req`), PostgreSQL's while that
+ *   server was measured (`*_pg_cpu_ms_per_req`: all its processes on this machine, NaN when it runs elsewhere) and
+ *   the whole machine's (`*_machine_cpu_ms_per_req`: the load generator and everything else running included).
  * Both servers are compiled first (buildServers) and run as plain JavaScript; each scenario warms both up (a few
  * requests, then 2 s at full load) before it measures.
  * Every scenario is an entry of SCENARIOS (bench/read/scenarios.ts): add new endpoints there.
@@ -22,6 +25,7 @@ import { Client } from 'pg';
 import { loadSettings } from 'src/config/settings';
 import { BenchContext, SCENARIOS } from './read/scenarios';
 import { benchReader, buildServers, compiled, cpuMs, latencyRun, startServer, throughputRun } from './read/harness';
+import { machineBusyCpuMs, postgresCpuByPid, postgresCpuSince } from './process-cpu';
 import { signDevToken } from 'src/auth/dev-token';
 import { randomBytes } from 'node:crypto';
 
@@ -99,11 +103,15 @@ async function main(): Promise<void> {
       } else {
         // Floor, app, app, floor (half the duration each): a load drift on the shared machine hits both alike.
         const half = Math.max(1, Math.round(duration / 2));
-        const measured = async (server: 'app' | 'floor'): Promise<{ rps: number; total: number; errors: number; cpu: number }> => {
+        // Besides each server's own CPU: PostgreSQL's (all its processes on this machine, so the database's share of
+        // the request, the audit's appends included) and the machine's (everything, the load generator too).
+        const measured = async (server: 'app' | 'floor'): Promise<{ rps: number; total: number; errors: number; cpu: number; pg: number; machine: number }> => {
           const pid = server === 'app' ? app.child.pid : floor.child.pid;
           const before = cpuMs(pid);
+          const pgBefore = postgresCpuByPid();
+          const machineBefore = machineBusyCpuMs();
           const r = await throughputRun(server === 'app' ? ctx.appBase : ctx.floorBase, requests, server === 'app' ? ctx.headers : {}, connections, half);
-          return { ...r, cpu: cpuMs(pid) - before };
+          return { ...r, cpu: cpuMs(pid) - before, pg: postgresCpuSince(pgBefore), machine: machineBusyCpuMs() - machineBefore };
         };
         const fa = await measured('floor');
         const aa = await measured('app');
@@ -122,6 +130,10 @@ async function main(): Promise<void> {
           floor_p95_ms: f1.p95,
           app_cpu_ms_per_req: Math.round(((aa.cpu + ab.cpu) / Math.max(1, aa.total + ab.total)) * 100) / 100,
           floor_cpu_ms_per_req: Math.round(((fa.cpu + fb.cpu) / Math.max(1, fa.total + fb.total)) * 100) / 100,
+          app_pg_cpu_ms_per_req: Math.round(((aa.pg + ab.pg) / Math.max(1, aa.total + ab.total)) * 100) / 100,
+          floor_pg_cpu_ms_per_req: Math.round(((fa.pg + fb.pg) / Math.max(1, fa.total + fb.total)) * 100) / 100,
+          app_machine_cpu_ms_per_req: Math.round(((aa.machine + ab.machine) / Math.max(1, aa.total + ab.total)) * 100) / 100,
+          floor_machine_cpu_ms_per_req: Math.round(((fa.machine + fb.machine) / Math.max(1, fa.total + fb.total)) * 100) / 100,
           errors: a16.errors + f16.errors + a1.errors + f1.errors,
         });
       }
