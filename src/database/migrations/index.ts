@@ -36,6 +36,7 @@ import { EngagementRollupHotFillfactor1795568200000 } from 'src/database/migrati
 import { OpportunitiesPartitions1795568400000 } from 'src/database/migrations/1795568400000-OpportunitiesPartitions';
 import { EngagementPatientDaysPartitions1795568500000 } from 'src/database/migrations/1795568500000-EngagementPatientDaysPartitions';
 import { OrganizationUnseenTables1795568600000 } from 'src/database/migrations/1795568600000-OrganizationUnseenTables';
+import { AuditAppendBatchGenericPlan1795568700000 } from 'src/database/migrations/1795568700000-AuditAppendBatchGenericPlan';
 import { PatientMetricsSharedPartition1795567900000 } from 'src/database/migrations/1795567900000-PatientMetricsSharedPartition';
 
 /**
@@ -82,4 +83,5 @@ export const MIGRATIONS: Function[] = [
   OpportunitiesPartitions1795568400000,
   EngagementPatientDaysPartitions1795568500000,
   OrganizationUnseenTables1795568600000,
+  AuditAppendBatchGenericPlan1795568700000,
 ];
