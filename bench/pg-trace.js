@@ -18,10 +18,10 @@ const dir = process.env.PG_TRACE_DIR || '/tmp';
 const stats = new Map();
 /**
  * A tenant message's head (`PREPARE "s:…" AS …;` of statements prepared in it, then the tenant setting with its
- * organization id): left out of the key, so that the same statement of every organization counts under one key
- * (`[+prepare]` marks a message that prepared one).
+ * organization id and the other settings set with it): left out of the key, so that the same statement of every
+ * organization counts under one key (`[+prepare]` marks a message that prepared one).
  */
-const TENANT_HEAD = /^((?:PREPARE "s:[^"]+" AS [\s\S]*?; )*)SELECT set_config\('app\.organization_id', '[^']*', true\); /;
+const TENANT_HEAD = /^((?:PREPARE "s:[^"]+" AS [\s\S]*?; )*)SELECT set_config\('app\.organization_id', '[^']*', true\)(?:, set_config\('[^']*', '[^']*', true\))*; /;
 const keyOf = (q) => {
   if (q && typeof q === 'object' && typeof q.text !== 'string') return q.constructor?.name ?? 'object';
   let text = String(typeof q === 'string' ? q : q.text);
