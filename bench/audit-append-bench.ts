@@ -121,10 +121,11 @@ async function main(): Promise<void> {
         });
       }
     }
-    if (values.plans) await client.query(`ALTER FUNCTION audit_append_batch(${SIGNATURE}) SET plan_cache_mode = 'force_generic_plan'`);
     console.log(`synchronous_commit ${values.async ? 'off' : 'as configured'}; ${seconds} s a case; backend ${pid}`);
     console.table(rows);
   } finally {
+    // The migration's setting back, however the run ended.
+    if (values.plans) await client.query(`ALTER FUNCTION audit_append_batch(${SIGNATURE}) SET plan_cache_mode = 'force_generic_plan'`);
     await client.end();
   }
 }
