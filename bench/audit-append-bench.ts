@@ -32,7 +32,6 @@ const { values } = parseArgs({
   },
 });
 
-const SIGNATURE = `uuid, uuid[], timestamptz[], text[], uuid[], text[], text[], text[], text[], text[], text[], text[], text[], integer[], text[], text[], text[], bytea[]`;
 const CASES = [
   { events: 1, patients: 1 },
   { events: 5, patients: 1 },
@@ -107,9 +106,8 @@ async function main(): Promise<void> {
     const modes = values.plans ? ['auto', 'generic', 'auto', 'generic'] : ['as installed'];
     const rows: Record<string, string | number>[] = [];
     for (const mode of modes) {
-      if (mode === 'auto') await client.query(`ALTER FUNCTION audit_append_batch(${SIGNATURE}) RESET plan_cache_mode`);
-      if (mode === 'generic')
-        await client.query(`ALTER FUNCTION audit_append_batch(${SIGNATURE}) SET plan_cache_mode = 'force_generic_plan'`);
+      if (mode === 'auto') await client.query(`ALTER FUNCTION audit_append_batch RESET plan_cache_mode`);
+      if (mode === 'generic') await client.query(`ALTER FUNCTION audit_append_batch SET plan_cache_mode = 'force_generic_plan'`);
       for (const c of CASES) {
         const r = await run(c);
         rows.push({
@@ -125,7 +123,7 @@ async function main(): Promise<void> {
     console.table(rows);
   } finally {
     // The migration's setting back, however the run ended.
-    if (values.plans) await client.query(`ALTER FUNCTION audit_append_batch(${SIGNATURE}) SET plan_cache_mode = 'force_generic_plan'`);
+    if (values.plans) await client.query(`ALTER FUNCTION audit_append_batch SET plan_cache_mode = 'force_generic_plan'`);
     await client.end();
   }
 }

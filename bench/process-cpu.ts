@@ -38,44 +38,6 @@ export function processThreadsCpuMs(pid: number | undefined): number {
   }
 }
 
-/**
- * CPU time (ms) used so far by every PostgreSQL process of this machine (those whose name is `postgres`), by PID:
- * `postgresCpuSince(before)` is what they used since `before`, counting the processes present both times (a
- * pool's backends live through a benchmark's run). Empty when the database runs elsewhere.
- */
-export function postgresCpuByPid(): Map<number, number> {
-  const byPid = new Map<number, number>();
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return byPid;
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const s = readFileSync(`/proc/${entry}/stat`, 'latin1');
-      if (s.slice(s.indexOf('(') + 1, s.lastIndexOf(')')) !== 'postgres') continue;
-      const fields = s.slice(s.lastIndexOf(')') + 2).split(' ');
-      byPid.set(Number(entry), (Number(fields[11]) + Number(fields[12])) * 10);
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return byPid;
-}
-
-/** See postgresCpuByPid: the PostgreSQL processes' CPU (ms) since that snapshot; NaN when none was seen. */
-export function postgresCpuSince(before: Map<number, number>): number {
-  if (before.size === 0) return Number.NaN;
-  let ms = 0;
-  for (const [pid, now] of postgresCpuByPid()) {
-    const then = before.get(pid);
-    if (then !== undefined) ms += now - then;
-  }
-  return ms;
-}
-
 /** The machine's busy CPU time (ms, all cores: user, system and interrupts; not idle, I/O wait or steal) so far, from /proc/stat. */
 export function machineBusyCpuMs(): number {
   try {

@@ -7,8 +7,9 @@
  * organization of the DATABASE_URL database (default postgres://postgres@127.0.0.1:5432/test, org `bench`):
  * - throughput at `--connections` clients (autocannon), app / floor ratio;
  * - p95 latency at 1 client (a sequential loop timing each request; `--latency-requests`, default 400);
- * - CPU ms a request at `--connections` clients: each server's own (`*_cpu_ms_per_req`), PostgreSQL's while that
- *   server was measured (`*_pg_cpu_ms_per_req`: all its processes on this machine, NaN when it runs elsewhere) and
+ * - CPU ms a request at `--connections` clients: each server's own (`*_cpu_ms_per_req`), the database's backends'
+ *   while that server was measured (`*_pg_cpu_ms_per_req`: bench/write/pg-cpu.ts, the backends of DATABASE_URL's
+ *   database and their parallel workers on this machine, not the server's background processes; NaN elsewhere) and
  *   the whole machine's (`*_machine_cpu_ms_per_req`: the load generator and everything else running included).
  * Both servers are compiled first (buildServers) and run as plain JavaScript; each scenario warms both up (a few
  * requests, then 2 s at full load) before it measures.
@@ -25,7 +26,8 @@ import { Client } from 'pg';
 import { loadSettings } from 'src/config/settings';
 import { BenchContext, SCENARIOS } from './read/scenarios';
 import { benchReader, buildServers, compiled, cpuMs, latencyRun, startServer, throughputRun } from './read/harness';
-import { machineBusyCpuMs, postgresCpuByPid, postgresCpuSince } from './process-cpu';
+import { machineBusyCpuMs } from './process-cpu';
+import { PgCpuSampler } from './write/pg-cpu';
 import { signDevToken } from 'src/auth/dev-token';
 import { randomBytes } from 'node:crypto';
 
@@ -42,6 +44,7 @@ const { values } = parseArgs({
 
 async function main(): Promise<void> {
   const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const databaseName = decodeURIComponent(new URL(databaseUrl).pathname.slice(1));
   // No migrations here: the database is shared and may be busy (a migration queued behind a long seed blocks every
   // reader of its table). The seed command migrates; so does `npm run migration:run`.
   const admin = new Client({ connectionString: databaseUrl });
@@ -103,15 +106,17 @@ async function main(): Promise<void> {
       } else {
         // Floor, app, app, floor (half the duration each): a load drift on the shared machine hits both alike.
         const half = Math.max(1, Math.round(duration / 2));
-        // Besides each server's own CPU: PostgreSQL's (all its processes on this machine, so the database's share of
-        // the request, the audit's appends included) and the machine's (everything, the load generator too).
+        // Besides each server's own CPU: the database's backends' (bench:write's sampler: the request's share in
+        // PostgreSQL, the audit's appends included) and the machine's (everything, the load generator too).
         const measured = async (server: 'app' | 'floor'): Promise<{ rps: number; total: number; errors: number; cpu: number; pg: number; machine: number }> => {
           const pid = server === 'app' ? app.child.pid : floor.child.pid;
           const before = cpuMs(pid);
-          const pgBefore = postgresCpuByPid();
+          const backends = new PgCpuSampler(databaseName);
+          backends.start();
           const machineBefore = machineBusyCpuMs();
           const r = await throughputRun(server === 'app' ? ctx.appBase : ctx.floorBase, requests, server === 'app' ? ctx.headers : {}, connections, half);
-          return { ...r, cpu: cpuMs(pid) - before, pg: postgresCpuSince(pgBefore), machine: machineBusyCpuMs() - machineBefore };
+          const pg = backends.stop();
+          return { ...r, cpu: cpuMs(pid) - before, pg: pg === null ? Number.NaN : pg * 1000, machine: machineBusyCpuMs() - machineBefore };
         };
         const fa = await measured('floor');
         const aa = await measured('app');
